@@ -1,0 +1,129 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from cartera.orgs.choices import Language
+
+from .choices import Channel, Classification, ContactRole
+
+
+class Tag(models.Model):
+    """A free label used to segment customers (e.g. 'gobierno', 'mayoreo')."""
+
+    organization = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE)
+    name = models.CharField(_("nombre"), max_length=60)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "name"], name="tag_unique_name")
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Customer(models.Model):
+    """A debtor: someone who owes the organisation money."""
+
+    organization = models.ForeignKey("orgs.Organization", on_delete=models.PROTECT)
+    external_id = models.CharField(_("clave externa"), max_length=64)
+    name = models.CharField(_("nombre"), max_length=200)
+    legal_name = models.CharField(_("razón social"), max_length=300, blank=True)
+    tax_id = models.CharField(_("RFC / RUT / CUIT"), max_length=32, blank=True)
+    country = models.CharField(_("país"), max_length=2, default="MX")
+    timezone = models.CharField(_("zona horaria"), max_length=64, blank=True)
+    language = models.CharField(
+        _("idioma"), max_length=8, choices=Language.choices, default=Language.SPANISH
+    )
+    fiscal_postal_code = models.CharField(_("código postal fiscal"), max_length=10, blank=True)
+    tax_regime = models.CharField(_("régimen fiscal"), max_length=8, blank=True)
+    payment_terms_days = models.PositiveSmallIntegerField(
+        _("días de crédito"), null=True, blank=True
+    )
+    credit_limit = models.DecimalField(
+        _("límite de crédito"), max_digits=18, decimal_places=2, null=True, blank=True
+    )
+    assigned_agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("gestor asignado"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_customers",
+    )
+    tags = models.ManyToManyField(Tag, verbose_name=_("etiquetas"), blank=True)
+    classification = models.CharField(
+        _("clasificación"), max_length=1, choices=Classification.choices, blank=True
+    )
+    paused_until = models.DateField(_("pausado hasta"), null=True, blank=True)
+    pause_reason = models.CharField(_("motivo de pausa"), max_length=300, blank=True)
+    do_not_contact = models.BooleanField(_("no contactar"), default=False)
+    do_not_contact_reason = models.CharField(
+        _("motivo de no contactar"), max_length=300, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("cliente")
+        verbose_name_plural = _("clientes")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "external_id"], name="customer_unique_external_id"
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "tax_id"],
+                condition=~Q(tax_id=""),
+                name="customer_unique_tax_id",
+            ),
+        ]
+        indexes = [models.Index(fields=["organization", "name"], name="customer_org_name")]
+
+    def __str__(self):
+        return self.name
+
+    def is_paused(self, *, on) -> bool:
+        return self.paused_until is not None and self.paused_until >= on
+
+    @property
+    def effective_timezone(self) -> str:
+        return self.timezone or self.organization.timezone
+
+
+class Contact(models.Model):
+    """A person at the debtor and the ways to reach them."""
+
+    organization = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts")
+    name = models.CharField(_("nombre"), max_length=200)
+    role = models.CharField(
+        _("rol"), max_length=16, choices=ContactRole.choices, default=ContactRole.PAYMENTS
+    )
+    email = models.EmailField(_("correo"), blank=True)
+    mobile_phone = models.CharField(_("celular"), max_length=20, blank=True)
+    whatsapp = models.CharField(_("WhatsApp"), max_length=20, blank=True)
+    preferred_channel = models.CharField(
+        _("canal preferido"), max_length=16, choices=Channel.choices, default=Channel.EMAIL
+    )
+    is_primary = models.BooleanField(_("principal"), default=False)
+    email_opt_out_at = models.DateTimeField(null=True, blank=True)
+    email_opt_out_reason = models.CharField(max_length=300, blank=True)
+    sms_opt_out_at = models.DateTimeField(null=True, blank=True)
+    sms_opt_out_reason = models.CharField(max_length=300, blank=True)
+    whatsapp_opt_out_at = models.DateTimeField(null=True, blank=True)
+    whatsapp_opt_out_reason = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("contacto")
+        ordering = ["-is_primary", "name"]
+
+    def __str__(self):
+        return self.name
+
+    def opted_out(self, channel: str) -> bool:
+        return getattr(self, f"{channel}_opt_out_at", None) is not None

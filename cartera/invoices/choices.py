@@ -1,0 +1,28 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class InvoiceStatus(models.TextChoices):
+    OPEN = "open", _("Abierta")
+    PAID = "paid", _("Pagada")
+    VOID = "void", _("Cancelada")
+
+
+class PaymentMethodSAT(models.TextChoices):
+    """CFDI MetodoPago: paid in one exhibition (PUE) or in installments / deferred (PPD)."""
+
+    NONE = "", _("—")
+    PUE = "PUE", _("PUE · pago en una exhibición")
+    PPD = "PPD", _("PPD · pago en parcialidades o diferido")
+
+
+class CreditNoteStatus(models.TextChoices):
+    OPEN = "open", _("Con saldo por aplicar")
+    APPLIED = "applied", _("Aplicada")
+    VOID = "void", _("Cancelada")
+
+
+class AttachmentKind(models.TextChoices):
+    PDF = "pdf", _("PDF")
+    XML = "xml", _("XML")
+    OTHER = "other", _("Otro")

@@ -1,0 +1,160 @@
+import datetime as dt
+
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from cartera.lib.money import CURRENCY_CHOICES, Money
+
+from .choices import AttachmentKind, CreditNoteStatus, InvoiceStatus, PaymentMethodSAT
+
+MONEY = {"max_digits": 18, "decimal_places": 2}
+
+
+class Invoice(models.Model):
+    """An amount a customer owes. ``balance`` is always ``total − Σ allocations``.
+
+    The balance is only changed by the payments services, atomically; a void invoice
+    keeps balance 0 and is outside every receivable figure.
+    """
+
+    organization = models.ForeignKey("orgs.Organization", on_delete=models.PROTECT)
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="invoices"
+    )
+    external_id = models.CharField(_("clave externa"), max_length=64)
+    number = models.CharField(_("folio"), max_length=64)
+    fiscal_uuid = models.CharField(_("UUID fiscal"), max_length=64, blank=True)
+    issue_date = models.DateField(_("fecha de emisión"))
+    due_date = models.DateField(_("fecha de vencimiento"))
+    currency = models.CharField(_("moneda"), max_length=3, choices=CURRENCY_CHOICES)
+    exchange_rate = models.DecimalField(
+        _("tipo de cambio"), max_digits=18, decimal_places=6, null=True, blank=True
+    )
+    total = models.DecimalField(_("total"), **MONEY)
+    balance = models.DecimalField(_("saldo"), **MONEY)
+    status = models.CharField(
+        _("estado"), max_length=8, choices=InvoiceStatus.choices, default=InvoiceStatus.OPEN
+    )
+    payment_method = models.CharField(
+        _("método de pago"), max_length=3, choices=PaymentMethodSAT.choices, blank=True
+    )
+    payment_form = models.CharField(_("forma de pago"), max_length=2, blank=True)
+    is_factored = models.BooleanField(_("cedida a factoraje"), default=False)
+    factor_name = models.CharField(_("factor"), max_length=200, blank=True)
+    purchase_order = models.CharField(_("orden de compra"), max_length=64, blank=True)
+    paid_at = models.DateField(_("fecha de pago"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("factura")
+        verbose_name_plural = _("facturas")
+        ordering = ["due_date", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "external_id"], name="invoice_unique_external_id"
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "fiscal_uuid"],
+                condition=~Q(fiscal_uuid=""),
+                name="invoice_unique_fiscal_uuid",
+            ),
+            models.CheckConstraint(condition=Q(total__gte=0), name="invoice_total_not_negative"),
+            models.CheckConstraint(
+                condition=Q(balance__gte=0) & Q(balance__lte=F("total")),
+                name="invoice_balance_within_total",
+            ),
+            models.CheckConstraint(
+                condition=Q(due_date__gte=F("issue_date")), name="invoice_due_after_issue"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["organization", "status", "due_date"], name="invoice_org_status_due"
+            ),
+            models.Index(fields=["customer", "status"], name="invoice_customer_status"),
+        ]
+
+    def __str__(self):
+        return self.number
+
+    @property
+    def total_money(self) -> Money:
+        return Money(self.total, self.currency)
+
+    @property
+    def balance_money(self) -> Money:
+        return Money(self.balance, self.currency)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == InvoiceStatus.OPEN
+
+    def days_overdue(self, *, on: dt.date) -> int:
+        """Days past the due date on ``on``; 0 when not yet due, paid or void."""
+        if not self.is_open:
+            return 0
+        return max(0, (on - self.due_date).days)
+
+
+class CreditNote(models.Model):
+    """A reduction of what a customer owes, applied to invoices via allocations."""
+
+    organization = models.ForeignKey("orgs.Organization", on_delete=models.PROTECT)
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="credit_notes"
+    )
+    external_id = models.CharField(_("clave externa"), max_length=64)
+    number = models.CharField(_("folio"), max_length=64)
+    fiscal_uuid = models.CharField(_("UUID fiscal"), max_length=64, blank=True)
+    issue_date = models.DateField(_("fecha de emisión"))
+    currency = models.CharField(_("moneda"), max_length=3, choices=CURRENCY_CHOICES)
+    total = models.DecimalField(_("total"), **MONEY)
+    unapplied = models.DecimalField(_("por aplicar"), **MONEY)
+    status = models.CharField(
+        _("estado"), max_length=8, choices=CreditNoteStatus.choices, default=CreditNoteStatus.OPEN
+    )
+    reason = models.CharField(_("motivo"), max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("nota de crédito")
+        verbose_name_plural = _("notas de crédito")
+        ordering = ["-issue_date", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "external_id"], name="creditnote_unique_external_id"
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "fiscal_uuid"],
+                condition=~Q(fiscal_uuid=""),
+                name="creditnote_unique_fiscal_uuid",
+            ),
+            models.CheckConstraint(
+                condition=Q(unapplied__gte=0) & Q(unapplied__lte=F("total")),
+                name="creditnote_unapplied_within_total",
+            ),
+        ]
+
+    def __str__(self):
+        return self.number
+
+
+def attachment_path(instance, filename):
+    return f"org-{instance.organization_id}/invoices/{instance.invoice_id}/{filename}"
+
+
+class InvoiceAttachment(models.Model):
+    """A PDF or XML of an invoice. Stored outside the web root; served through a view."""
+
+    organization = models.ForeignKey("orgs.Organization", on_delete=models.PROTECT)
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="attachments")
+    kind = models.CharField(max_length=8, choices=AttachmentKind.choices)
+    file = models.FileField(upload_to=attachment_path, max_length=300)
+    original_name = models.CharField(max_length=255)
+    sha256 = models.CharField(max_length=64)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["kind", "id"]

@@ -1,0 +1,208 @@
+"""Writes to invoices and credit notes. The balance itself moves only in
+``cartera.payments.services`` (allocations); here it is set at creation and kept equal
+to ``total − Σ allocations`` when a total changes."""
+
+import datetime as dt
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Sum
+from django.utils.translation import gettext as _
+
+from cartera.followup.choices import ActivityKind
+from cartera.followup.timeline import record_activity
+from cartera.lib.money import Money, round_money
+
+from .choices import CreditNoteStatus, InvoiceStatus
+from .models import CreditNote, Invoice
+
+INVOICE_FIELDS = (
+    "external_id", "number", "fiscal_uuid", "issue_date", "due_date", "currency", "exchange_rate",
+    "total", "payment_method", "payment_form", "is_factored", "factor_name", "purchase_order",
+)  # fmt: skip
+
+
+def _validate_invoice(organization, values: dict, *, instance: Invoice | None) -> None:
+    errors = {}
+    if values["total"] < 0:
+        errors["total"] = _("El total no puede ser negativo.")
+    if values["due_date"] < values["issue_date"]:
+        errors["due_date"] = _("El vencimiento no puede ser anterior a la emisión.")
+    if values.get("is_factored") and not values.get("factor_name"):
+        errors["factor_name"] = _("Indique el factor al que se cedió la factura.")
+    others = Invoice.objects.filter(organization=organization)
+    if instance is not None:
+        others = others.exclude(pk=instance.pk)
+    if values.get("external_id") and others.filter(external_id=values["external_id"]).exists():
+        errors["external_id"] = _("Ya existe una factura con la clave %(key)s.") % {
+            "key": values["external_id"]
+        }
+    if values.get("fiscal_uuid") and others.filter(fiscal_uuid=values["fiscal_uuid"]).exists():
+        errors["fiscal_uuid"] = _("Ya existe una factura con el UUID %(uuid)s.") % {
+            "uuid": values["fiscal_uuid"]
+        }
+    if errors:
+        raise ValidationError(errors)
+
+
+def default_due_date(customer, issue_date: dt.date) -> dt.date:
+    days = customer.payment_terms_days
+    if days is None:
+        days = customer.organization.default_payment_terms_days
+    return issue_date + dt.timedelta(days=days)
+
+
+@transaction.atomic
+def create_invoice(*, customer, actor, **fields) -> Invoice:
+    """Create an open invoice; its balance starts at its total."""
+    organization = customer.organization
+    unknown = set(fields) - set(INVOICE_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown invoice fields: {sorted(unknown)}")
+    values = dict(fields)
+    values.setdefault("currency", organization.default_currency)
+    values["total"] = round_money(Decimal(values["total"]), values["currency"])
+    values.setdefault("due_date", None)
+    if values["due_date"] is None:
+        values["due_date"] = default_due_date(customer, values["issue_date"])
+    values["external_id"] = values.get("external_id") or values.get("number")
+    values["fiscal_uuid"] = (values.get("fiscal_uuid") or "").upper()
+    _validate_invoice(organization, values, instance=None)
+    invoice = Invoice.objects.create(
+        organization=organization,
+        customer=customer,
+        balance=values["total"],
+        status=InvoiceStatus.PAID if values["total"] == 0 else InvoiceStatus.OPEN,
+        **values,
+    )
+    record_activity(
+        organization=organization,
+        invoice=invoice,
+        actor=actor,
+        kind=ActivityKind.INVOICE_CREATED,
+        summary=_("Factura %(number)s por %(total)s")
+        % {"number": invoice.number, "total": invoice.total_money},
+        data={"total": invoice.total, "currency": invoice.currency, "due_date": invoice.due_date},
+    )
+    return invoice
+
+
+def allocated_total(invoice: Invoice) -> Decimal:
+    return invoice.allocations.aggregate(s=Sum("amount"))["s"] or Decimal(0)
+
+
+@transaction.atomic
+def update_invoice(*, invoice: Invoice, actor, **fields) -> Invoice:
+    """Change an invoice. A new total keeps ``balance = total − Σ allocations`` and is
+    refused when it would fall below what is already applied."""
+    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    unknown = set(fields) - set(INVOICE_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown invoice fields: {sorted(unknown)}")
+    if invoice.status == InvoiceStatus.VOID:
+        raise ValidationError(_("Una factura cancelada no se puede modificar."))
+    values = {name: getattr(invoice, name) for name in INVOICE_FIELDS} | fields
+    if (
+        "currency" in fields
+        and fields["currency"] != invoice.currency
+        and invoice.allocations.exists()
+    ):
+        raise ValidationError(
+            {"currency": _("No se puede cambiar la moneda de una factura con pagos aplicados.")}
+        )
+    values["total"] = round_money(Decimal(values["total"]), values["currency"])
+    _validate_invoice(invoice.organization, values, instance=invoice)
+    applied = allocated_total(invoice)
+    if values["total"] < applied:
+        raise ValidationError(
+            {
+                "total": _("El nuevo total (%(total)s) es menor que lo ya aplicado (%(applied)s).")
+                % {"total": values["total"], "applied": applied}
+            }
+        )
+    changes = {
+        name: [str(getattr(invoice, name)), str(value)]
+        for name, value in values.items()
+        if getattr(invoice, name) != value
+    }
+    if not changes:
+        return invoice
+    for name, value in values.items():
+        setattr(invoice, name, value)
+    invoice.balance = invoice.total - applied
+    invoice.status = InvoiceStatus.OPEN if invoice.balance > 0 else InvoiceStatus.PAID
+    invoice.save()
+    record_activity(
+        organization=invoice.organization,
+        invoice=invoice,
+        actor=actor,
+        kind=ActivityKind.INVOICE_UPDATED,
+        summary=_("Factura %(number)s modificada: %(fields)s")
+        % {"number": invoice.number, "fields": ", ".join(changes)},
+        data={"changes": changes},
+    )
+    return invoice
+
+
+@transaction.atomic
+def void_invoice(*, invoice: Invoice, actor, reason: str) -> Invoice:
+    """Cancel an invoice. Refused while payments or credit notes are applied to it."""
+    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if invoice.status == InvoiceStatus.VOID:
+        raise ValidationError(_("La factura ya está cancelada."))
+    if invoice.allocations.exists():
+        raise ValidationError(
+            _("La factura tiene pagos o notas de crédito aplicados; no se puede cancelar.")
+        )
+    if not (reason or "").strip():
+        raise ValidationError({"reason": _("Indique el motivo de la cancelación.")})
+    invoice.status = InvoiceStatus.VOID
+    invoice.balance = Decimal(0)
+    invoice.save(update_fields=["status", "balance", "updated_at"])
+    record_activity(
+        organization=invoice.organization,
+        invoice=invoice,
+        actor=actor,
+        kind=ActivityKind.INVOICE_VOIDED,
+        summary=_("Factura %(number)s cancelada: %(reason)s")
+        % {"number": invoice.number, "reason": reason},
+        data={"reason": reason},
+    )
+    return invoice
+
+
+@transaction.atomic
+def create_credit_note(
+    *, customer, actor, external_id: str, number: str, issue_date: dt.date, currency: str,
+    total: Decimal, fiscal_uuid: str = "", reason: str = "",
+) -> CreditNote:  # fmt: skip
+    organization = customer.organization
+    total = round_money(Decimal(total), currency)
+    errors = {}
+    if total <= 0:
+        errors["total"] = _("El importe de la nota de crédito debe ser mayor que cero.")
+    existing = CreditNote.objects.filter(organization=organization)
+    if existing.filter(external_id=external_id or number).exists():
+        errors["external_id"] = _("Ya existe una nota de crédito con la clave %(key)s.") % {
+            "key": external_id or number
+        }
+    if fiscal_uuid and existing.filter(fiscal_uuid=fiscal_uuid.upper()).exists():
+        errors["fiscal_uuid"] = _("Ya existe una nota de crédito con ese UUID.")
+    if errors:
+        raise ValidationError(errors)
+    note = CreditNote.objects.create(
+        organization=organization, customer=customer, external_id=external_id or number,
+        number=number, fiscal_uuid=fiscal_uuid.upper(), issue_date=issue_date, currency=currency,
+        total=total, unapplied=total, status=CreditNoteStatus.OPEN, reason=reason,
+    )  # fmt: skip
+    record_activity(
+        organization=organization,
+        customer=customer,
+        actor=actor,
+        kind=ActivityKind.CREDIT_NOTE_CREATED,
+        summary=_("Nota de crédito %(number)s por %(total)s")
+        % {"number": number, "total": Money(total, currency)},
+        data={"credit_note_id": note.pk, "total": total, "currency": currency},
+    )
+    return note

@@ -1,0 +1,155 @@
+"""Money: a Decimal amount with an ISO 4217 currency. Never float.
+
+One value type and one parser for the whole project. Rounding (half-up, to the
+currency's minor unit) happens at the edges only: when a value enters from outside
+or is shown to a person.
+"""
+
+import re
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+# Minor units per currency; anything not listed has 2 decimals.
+_ZERO_DECIMAL = {"CLP", "JPY", "KRW", "PYG", "VND", "ISK", "UYI", "CLF"}
+SUPPORTED_CURRENCIES = ("MXN", "USD", "CLP", "ARS", "EUR", "COP", "PEN", "BRL", "CAD", "GBP")
+CURRENCY_CHOICES = [(code, code) for code in SUPPORTED_CURRENCIES]
+
+
+class MoneyError(ValueError):
+    """A value cannot be read as an amount of money."""
+
+
+def decimals_for(currency: str) -> int:
+    return 0 if currency.upper() in _ZERO_DECIMAL else 2
+
+
+def quantum(currency: str) -> Decimal:
+    return Decimal(1).scaleb(-decimals_for(currency))
+
+
+def round_money(amount: Decimal, currency: str) -> Decimal:
+    """Round half-up to the currency's minor unit."""
+    return Decimal(amount).quantize(quantum(currency), rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    amount: Decimal
+    currency: str
+
+    def __post_init__(self):
+        if isinstance(self.amount, float):
+            raise TypeError("Money never holds a float; pass a Decimal or a string")
+        object.__setattr__(self, "amount", Decimal(self.amount))
+        object.__setattr__(self, "currency", self.currency.upper())
+
+    def _check(self, other: "Money") -> None:
+        if not isinstance(other, Money):
+            raise TypeError(f"cannot combine Money with {type(other).__name__}")
+        if other.currency != self.currency:
+            raise MoneyError(f"cannot mix {self.currency} and {other.currency}")
+
+    def __add__(self, other: "Money") -> "Money":
+        self._check(other)
+        return Money(self.amount + other.amount, self.currency)
+
+    def __sub__(self, other: "Money") -> "Money":
+        self._check(other)
+        return Money(self.amount - other.amount, self.currency)
+
+    def __neg__(self) -> "Money":
+        return Money(-self.amount, self.currency)
+
+    def __lt__(self, other: "Money") -> bool:
+        self._check(other)
+        return self.amount < other.amount
+
+    def __le__(self, other: "Money") -> bool:
+        self._check(other)
+        return self.amount <= other.amount
+
+    def rounded(self) -> "Money":
+        return Money(round_money(self.amount, self.currency), self.currency)
+
+    def as_string(self) -> str:
+        """Plain machine string with the currency's decimals, e.g. '1234.50' (JSON, CSV)."""
+        return format(round_money(self.amount, self.currency), "f")
+
+    def __str__(self) -> str:
+        return f"{self.as_string()} {self.currency}"
+
+    @classmethod
+    def zero(cls, currency: str) -> "Money":
+        return cls(Decimal(0), currency)
+
+
+_CURRENCY_CODE = re.compile(r"\b([A-Z]{3})\b")
+_SYMBOLS = re.compile(r"[$€£\s\u00a0]|MX\$|US\$|CLP\$")
+
+
+def parse_amount(text: str | int | Decimal, *, decimal_comma: bool | None = None) -> Decimal:
+    """Read an amount as people write it.
+
+    Accepts '1,234.56', '1.234,56', '$ 1,234.56', '(1,234.56)', '-1234.5', '1234.5 MXN'.
+    When a single separator could be either (e.g. '1,234'), ``decimal_comma`` decides;
+    without it a lone comma followed by exactly three digits is a thousands separator.
+    """
+    if isinstance(text, Decimal):
+        return text
+    if isinstance(text, int):
+        return Decimal(text)
+    if isinstance(text, float):
+        raise MoneyError("refusing a float amount; pass the text as written")
+    raw = str(text).strip()
+    if not raw:
+        raise MoneyError("empty amount")
+    negative = raw.startswith("(") and raw.endswith(")")
+    cleaned = raw.strip("()")
+    cleaned = _CURRENCY_CODE.sub("", cleaned.upper())
+    cleaned = _SYMBOLS.sub("", cleaned)
+    if cleaned.startswith("-"):
+        negative = not negative if negative else True
+        cleaned = cleaned[1:]
+    elif cleaned.endswith("-"):
+        negative = True
+        cleaned = cleaned[:-1]
+    cleaned = cleaned.replace("'", "")
+    if not re.fullmatch(r"[0-9.,]+", cleaned or "x"):
+        raise MoneyError(f"not an amount: {raw!r}")
+    normalized = _normalize_separators(cleaned, decimal_comma)
+    try:
+        value = Decimal(normalized)
+    except InvalidOperation:
+        raise MoneyError(f"not an amount: {raw!r}") from None
+    return -value if negative else value
+
+
+def _normalize_separators(digits: str, decimal_comma: bool | None) -> str:
+    has_dot, has_comma = "." in digits, "," in digits
+    if has_dot and has_comma:
+        # The separator that appears last is the decimal one.
+        if digits.rfind(",") > digits.rfind("."):
+            return digits.replace(".", "").replace(",", ".")
+        return digits.replace(",", "")
+    for sep in (",", "."):
+        if sep in digits:
+            return _single_separator(digits, sep, decimal_comma)
+    return digits
+
+
+def _single_separator(digits: str, sep: str, decimal_comma: bool | None) -> str:
+    if digits.count(sep) > 1:
+        return digits.replace(sep, "")  # repeated: thousands separators
+    tail = digits.split(sep)[1]
+    if decimal_comma is not None:
+        is_decimal = (sep == ",") == decimal_comma
+    elif sep == ",":
+        is_decimal = len(tail) != 3  # '1,5' is decimal; '1,234' is one thousand...
+    else:
+        is_decimal = True  # a lone dot is decimal in every export we have seen
+    return digits.replace(sep, ".") if is_decimal else digits.replace(sep, "")
+
+
+def money_string(amount: Decimal, currency: str) -> str:
+    """Amount as a JSON/CSV string with the currency's decimals."""
+    return format(round_money(amount, currency), "f")

@@ -1,0 +1,85 @@
+"""Who may do what. The permission matrix lives here and in docs/roles.md.
+
+Views never look up objects by primary key directly: they call the
+``get_<thing>_for_user(request, pk)`` helper of the owning app, which scopes by the
+request's organisation (and the agent restriction) and answers 404 for anything the
+caller may not see. Writes additionally check an ``Action`` with ``require``.
+"""
+
+from enum import StrEnum
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from .choices import Role
+from .models import Membership, Organization
+
+
+class Action(StrEnum):
+    VIEW = "view"
+    EDIT_CUSTOMERS = "edit_customers"
+    EDIT_INVOICES = "edit_invoices"
+    VOID_INVOICES = "void_invoices"
+    RECORD_PAYMENTS = "record_payments"
+    CONFIRM_PAYMENTS = "confirm_payments"
+    ADD_NOTES = "add_notes"
+    MANAGE_ORGANIZATION = "manage_organization"
+    MANAGE_MEMBERS = "manage_members"
+
+
+_AGENT = {
+    Action.VIEW,
+    Action.EDIT_CUSTOMERS,
+    Action.RECORD_PAYMENTS,
+    Action.ADD_NOTES,
+}
+_MANAGER = _AGENT | {
+    Action.EDIT_INVOICES,
+    Action.VOID_INVOICES,
+    Action.CONFIRM_PAYMENTS,
+    Action.MANAGE_MEMBERS,
+}
+PERMISSIONS: dict[str, frozenset[Action]] = {
+    Role.OWNER: frozenset(Action),
+    Role.MANAGER: frozenset(_MANAGER),
+    Role.AGENT: frozenset(_AGENT),
+    Role.VIEWER: frozenset({Action.VIEW}),
+}
+
+
+def can(membership: Membership | None, action: Action) -> bool:
+    if membership is None or not membership.is_active:
+        return False
+    return action in PERMISSIONS[membership.role]
+
+
+def require(request, action: Action) -> Membership:
+    """Return the request's membership or raise 403 when it may not do ``action``."""
+    membership = getattr(request, "membership", None)
+    if membership is None:
+        raise Http404
+    if not can(membership, action):
+        raise PermissionDenied
+    return membership
+
+
+def restricted_to_assigned(membership: Membership) -> bool:
+    """True when this member sees only the customers assigned to them."""
+    return membership.role == Role.AGENT and membership.organization.agents_see_only_assigned
+
+
+def active_memberships(user):
+    if not user.is_authenticated:
+        return Membership.objects.none()
+    return (
+        Membership.objects.filter(user=user, is_active=True)
+        .select_related("organization")
+        .order_by("organization__name")
+    )
+
+
+def get_organization_for_user(request, slug: str) -> Organization:
+    membership = active_memberships(request.user).filter(organization__slug=slug).first()
+    if membership is None:
+        raise Http404
+    return membership.organization

@@ -1,0 +1,30 @@
+from django.utils.functional import SimpleLazyObject
+
+from .access import active_memberships
+
+SESSION_KEY = "cartera_org_id"
+
+
+def _membership_for(request):
+    memberships = active_memberships(request.user)
+    chosen = request.session.get(SESSION_KEY) if hasattr(request, "session") else None
+    membership = memberships.filter(organization_id=chosen).first() if chosen else None
+    return membership or memberships.first()
+
+
+class CurrentOrganizationMiddleware:
+    """Attach ``request.membership`` and ``request.organization`` (or None) lazily."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        membership = _membership_for(request)
+        request.membership = membership
+        request.organization = membership.organization if membership else None
+        if membership is not None:
+            request.session[SESSION_KEY] = membership.organization_id
+        return self.get_response(request)
+
+
+__all__ = ["CurrentOrganizationMiddleware", "SESSION_KEY", "SimpleLazyObject"]

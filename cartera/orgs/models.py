@@ -1,0 +1,64 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from cartera.lib.money import CURRENCY_CHOICES
+
+from .choices import Country, Language, Role
+
+
+class Organization(models.Model):
+    """A tenant: one company collecting its receivables. Every domain row points here."""
+
+    name = models.CharField(_("nombre"), max_length=200)
+    slug = models.SlugField(_("identificador"), max_length=60, unique=True)
+    country = models.CharField(_("país"), max_length=2, choices=Country.choices)
+    default_currency = models.CharField(_("moneda"), max_length=3, choices=CURRENCY_CHOICES)
+    timezone = models.CharField(_("zona horaria"), max_length=64)
+    language = models.CharField(
+        _("idioma"), max_length=8, choices=Language.choices, default=Language.SPANISH
+    )
+    tax_id = models.CharField(_("RFC / RUT / CUIT"), max_length=32, blank=True)
+    sender_name = models.CharField(_("nombre del remitente"), max_length=200, blank=True)
+    sender_email = models.EmailField(_("correo del remitente"), blank=True)
+    reply_to_email = models.EmailField(_("correo para respuestas"), blank=True)
+    default_payment_terms_days = models.PositiveSmallIntegerField(
+        _("días de crédito por omisión"), default=30
+    )
+    agents_see_only_assigned = models.BooleanField(
+        _("los gestores ven solo sus clientes asignados"), default=False
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("organización")
+        verbose_name_plural = _("organizaciones")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Membership(models.Model):
+    """A user's role inside one organisation."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(_("rol"), max_length=16, choices=Role.choices)
+    is_active = models.BooleanField(_("activo"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("membresía")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "organization"], name="membership_unique_user_org"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.user} @ {self.organization} ({self.role})"

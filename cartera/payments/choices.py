@@ -1,0 +1,25 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class PaymentStatus(models.TextChoices):
+    REPORTED = "reported", _("Reportado")
+    CONFIRMED = "confirmed", _("Confirmado")
+    REJECTED = "rejected", _("Rechazado")
+
+
+class PaymentSource(models.TextChoices):
+    MANUAL = "manual", _("Captura manual")
+    IMPORT = "import", _("Importación")
+    PORTAL = "portal", _("Portal del cliente")
+    BANK = "bank", _("Estado de cuenta bancario")
+    PROVIDER = "provider", _("Pago en línea")
+
+
+class PaymentMethod(models.TextChoices):
+    TRANSFER = "transfer", _("Transferencia / SPEI")
+    DEPOSIT = "deposit", _("Depósito")
+    CASH = "cash", _("Efectivo")
+    CHECK = "check", _("Cheque")
+    CARD = "card", _("Tarjeta")
+    OTHER = "other", _("Otro")

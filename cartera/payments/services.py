@@ -1,0 +1,238 @@
+"""Payments and allocations: the only place an invoice balance moves.
+
+Every allocation is a pair of conditional updates inside one transaction:
+``invoice.balance -= x WHERE balance >= x`` and ``payment.unallocated -= x WHERE
+unallocated >= x``. If either matches no row the transaction rolls back, so two
+concurrent allocations can never over-apply an invoice or a payment, on SQLite
+(IMMEDIATE transactions) and on PostgreSQL (row locks) alike.
+"""
+
+import datetime as dt
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cartera.followup.choices import ActivityKind
+from cartera.followup.timeline import record_activity
+from cartera.invoices.choices import CreditNoteStatus, InvoiceStatus
+from cartera.invoices.models import CreditNote, Invoice
+from cartera.lib.money import Money, round_money
+
+from .choices import PaymentMethod, PaymentSource, PaymentStatus
+from .models import Allocation, Payment
+
+
+class AllocationError(ValidationError):
+    """An allocation would break a ledger rule (too much, wrong currency, wrong state)."""
+
+
+@transaction.atomic
+def record_payment(
+    *,
+    customer,
+    actor,
+    date: dt.date,
+    amount: Decimal,
+    currency: str,
+    method: str = PaymentMethod.TRANSFER,
+    reference: str = "",
+    external_id: str = "",
+    status: str = PaymentStatus.CONFIRMED,
+    source: str = PaymentSource.MANUAL,
+    notes: str = "",
+) -> Payment:
+    """Record money received (confirmed) or announced (reported). Nothing is applied yet."""
+    amount = round_money(Decimal(amount), currency)
+    if amount <= 0:
+        raise ValidationError({"amount": _("El importe debe ser mayor que cero.")})
+    organization = customer.organization
+    if (
+        external_id
+        and Payment.objects.filter(organization=organization, external_id=external_id).exists()
+    ):
+        raise ValidationError(
+            {"external_id": _("Ya existe un pago con la clave %(key)s.") % {"key": external_id}}
+        )
+    payment = Payment.objects.create(
+        organization=organization, customer=customer, external_id=external_id, date=date,
+        amount=amount, currency=currency, unallocated=amount, method=method,
+        reference=reference, status=status, source=source, notes=notes,
+        created_by=actor if getattr(actor, "pk", None) else None,
+    )  # fmt: skip
+    record_activity(
+        organization=organization,
+        customer=customer,
+        actor=actor,
+        kind=ActivityKind.PAYMENT_RECORDED,
+        summary=_("Pago de %(amount)s recibido el %(date)s (%(status)s)") % {
+            "amount": payment.amount_money, "date": date.isoformat(),
+            "status": payment.get_status_display().lower(),
+        },
+        data={"payment_id": payment.pk, "amount": amount, "currency": currency,
+              "reference": reference, "status": status},
+    )  # fmt: skip
+    return payment
+
+
+def _check_same_customer_and_currency(source, invoice: Invoice) -> None:
+    if invoice.customer_id != source.customer_id:
+        raise AllocationError(
+            _("La factura %(number)s es de otro cliente.") % {"number": invoice.number}
+        )
+    if invoice.currency != source.currency:
+        raise AllocationError(
+            _("La factura %(number)s está en %(inv)s y el pago en %(pay)s; no se mezclan monedas.")
+            % {"number": invoice.number, "inv": invoice.currency, "pay": source.currency}
+        )
+
+
+def _take_from_invoice(invoice: Invoice, amount: Decimal, effective: dt.date) -> None:
+    taken = Invoice.objects.filter(
+        pk=invoice.pk, status=InvoiceStatus.OPEN, balance__gte=amount
+    ).update(balance=F("balance") - amount, updated_at=timezone.now())
+    if taken != 1:
+        current = Invoice.objects.get(pk=invoice.pk)
+        if current.status != InvoiceStatus.OPEN:
+            raise AllocationError(
+                _("La factura %(number)s no está abierta.") % {"number": invoice.number}
+            )
+        raise AllocationError(
+            _("%(amount)s excede el saldo de la factura %(number)s (%(balance)s).")
+            % {"amount": amount, "number": invoice.number, "balance": current.balance}
+        )
+    Invoice.objects.filter(pk=invoice.pk, balance=0).update(
+        status=InvoiceStatus.PAID, paid_at=effective
+    )
+
+
+def _take_from_payment(payment: Payment, amount: Decimal) -> None:
+    taken = Payment.objects.filter(
+        pk=payment.pk, status=PaymentStatus.CONFIRMED, unallocated__gte=amount
+    ).update(unallocated=F("unallocated") - amount)
+    if taken != 1:
+        current = Payment.objects.get(pk=payment.pk)
+        if current.status != PaymentStatus.CONFIRMED:
+            raise AllocationError(_("Solo se aplican pagos confirmados."))
+        raise AllocationError(
+            _("%(amount)s excede lo que queda por aplicar del pago (%(left)s).")
+            % {"amount": amount, "left": current.unallocated}
+        )
+
+
+def _take_from_credit_note(note: CreditNote, amount: Decimal) -> None:
+    taken = CreditNote.objects.filter(
+        pk=note.pk, status=CreditNoteStatus.OPEN, unapplied__gte=amount
+    ).update(unapplied=F("unapplied") - amount)
+    if taken != 1:
+        raise AllocationError(
+            _("%(amount)s excede el saldo por aplicar de la nota de crédito.") % {"amount": amount}
+        )
+    CreditNote.objects.filter(pk=note.pk, unapplied=0).update(status=CreditNoteStatus.APPLIED)
+
+
+def _validated_amount(amount: Decimal, currency: str) -> Decimal:
+    amount = round_money(Decimal(amount), currency)
+    if amount <= 0:
+        raise AllocationError(_("El importe a aplicar debe ser mayor que cero."))
+    return amount
+
+
+@transaction.atomic
+def allocate_payment(*, payment: Payment, invoice: Invoice, amount: Decimal, actor) -> Allocation:
+    """Apply ``amount`` of a confirmed payment to one invoice of the same customer/currency."""
+    _check_same_customer_and_currency(payment, invoice)
+    amount = _validated_amount(amount, payment.currency)
+    _take_from_payment(payment, amount)
+    _take_from_invoice(invoice, amount, payment.date)
+    allocation = Allocation.objects.create(
+        organization=payment.organization, invoice=invoice, payment=payment, amount=amount,
+        effective_date=payment.date, created_by=actor if getattr(actor, "pk", None) else None,
+    )  # fmt: skip
+    _record_allocation(allocation, actor, invoice, payment.amount_money.currency)
+    return allocation
+
+
+def _record_allocation(allocation: Allocation, actor, invoice: Invoice, currency: str) -> None:
+    invoice.refresh_from_db(fields=["balance", "status", "paid_at"])
+    source = allocation.payment or allocation.credit_note
+    kind = (
+        ActivityKind.PAYMENT_ALLOCATED if allocation.payment else ActivityKind.CREDIT_NOTE_APPLIED
+    )
+    record_activity(
+        organization=invoice.organization,
+        invoice=invoice,
+        actor=actor,
+        kind=kind,
+        summary=_("%(amount)s aplicado a la factura %(number)s; saldo %(balance)s") % {
+            "amount": Money(allocation.amount, currency), "number": invoice.number,
+            "balance": invoice.balance_money,
+        },
+        data={"allocation_id": allocation.pk, "amount": allocation.amount,
+              "source": type(source).__name__.lower(), "source_id": source.pk,
+              "balance": invoice.balance},
+    )  # fmt: skip
+    if invoice.status == InvoiceStatus.PAID:
+        record_activity(
+            organization=invoice.organization,
+            invoice=invoice,
+            actor=actor,
+            kind=ActivityKind.INVOICE_PAID,
+            summary=_("Factura %(number)s pagada") % {"number": invoice.number},
+            data={"paid_at": invoice.paid_at},
+        )
+
+
+def open_invoices_oldest_first(customer, currency: str):
+    return Invoice.objects.filter(
+        customer=customer, currency=currency, status=InvoiceStatus.OPEN, balance__gt=0
+    ).order_by("due_date", "issue_date", "id")
+
+
+@transaction.atomic
+def allocate_oldest_first(*, payment: Payment, actor, invoices=None) -> list[Allocation]:
+    """Apply what is left of a payment to the customer's open invoices, oldest due first
+    (or to ``invoices`` in the given order). The remainder stays as the customer's credit."""
+    payment = Payment.objects.select_for_update().get(pk=payment.pk)
+    if payment.status != PaymentStatus.CONFIRMED:
+        raise AllocationError(_("Solo se aplican pagos confirmados."))
+    targets = (
+        invoices
+        if invoices is not None
+        else open_invoices_oldest_first(payment.customer, payment.currency)
+    )
+    allocations = []
+    left = payment.unallocated
+    for invoice in targets:
+        if left <= 0:
+            break
+        invoice.refresh_from_db(fields=["balance", "status"])
+        amount = min(left, invoice.balance)
+        if amount <= 0 or invoice.status != InvoiceStatus.OPEN:
+            continue
+        allocations.append(
+            allocate_payment(payment=payment, invoice=invoice, amount=amount, actor=actor)
+        )
+        left -= amount
+    return allocations
+
+
+@transaction.atomic
+def apply_credit_note(
+    *, credit_note: CreditNote, invoice: Invoice, amount: Decimal, actor
+) -> Allocation:
+    """Apply part of a credit note to an invoice of the same customer and currency."""
+    _check_same_customer_and_currency(credit_note, invoice)
+    amount = _validated_amount(amount, credit_note.currency)
+    _take_from_credit_note(credit_note, amount)
+    _take_from_invoice(invoice, amount, credit_note.issue_date)
+    allocation = Allocation.objects.create(
+        organization=credit_note.organization, invoice=invoice, credit_note=credit_note,
+        amount=amount, effective_date=credit_note.issue_date,
+        created_by=actor if getattr(actor, "pk", None) else None,
+    )  # fmt: skip
+    _record_allocation(allocation, actor, invoice, credit_note.currency)
+    return allocation
