@@ -13,7 +13,10 @@ def test_create_customer_normalises_tax_id_and_records_activity(org_a, owner_a):
     assert [t.name for t in customer.tags.all()] == ["mayoreo"]
     activity = Activity.objects.get(customer=customer)
     assert (activity.kind, activity.actor_user, activity.summary) == (
-        "customer_created", owner_a, "Cliente Abarrotes Doña Mary creado")
+        "customer_created",
+        owner_a,
+        "Cliente Abarrotes Doña Mary creado",
+    )
 
 
 def test_invalid_or_duplicate_tax_id_is_refused_and_nothing_saved(org_a, debtor_a):
@@ -35,7 +38,9 @@ def test_same_tax_id_is_fine_in_another_organisation(org_b, debtor_a):
 def test_update_records_exact_changes(debtor_a, manager_a):
     update_customer(customer=debtor_a, actor=manager_a, payment_terms_days=45, name="La Tuerca")
     activity = Activity.objects.filter(customer=debtor_a, kind="customer_updated").get()
-    assert activity.data == {"changes": {"payment_terms_days": [30, 45], "name": ["Ferretería La Tuerca", "La Tuerca"]}}
+    assert activity.data == {
+        "changes": {"payment_terms_days": [30, 45], "name": ["Ferretería La Tuerca", "La Tuerca"]}
+    }
 
 
 def test_update_without_changes_writes_nothing(debtor_a):
@@ -56,7 +61,9 @@ def test_contacts_phone_is_e164_and_primary_is_unique(debtor_a):
     second = save_contact(customer=debtor_a, actor=None, name="Pedro Compras", email="PEDRO@LaTuerca.mx",
                           mobile_phone="81 8765 4321", is_primary=True)  # fmt: skip
     assert (second.email, second.mobile_phone) == ("pedro@latuerca.mx", "+528187654321")
-    assert list(debtor_a.contacts.filter(is_primary=True).values_list("name", flat=True)) == ["Pedro Compras"]
+    assert list(debtor_a.contacts.filter(is_primary=True).values_list("name", flat=True)) == [
+        "Pedro Compras"
+    ]
 
 
 def test_bad_phone_is_reported_on_its_field(debtor_a):

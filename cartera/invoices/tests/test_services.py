@@ -15,12 +15,18 @@ def test_due_date_defaults_from_customer_terms_then_org(debtor_a, org_a):
     invoice = create_invoice(customer=debtor_a, actor=None, number="A-1", issue_date=dt.date(2026, 1, 10),
                              total=D("116.004"))  # fmt: skip
     assert (invoice.due_date, invoice.total, invoice.balance, invoice.currency) == (
-        dt.date(2026, 2, 9), D("116.00"), D("116.00"), "MXN")
+        dt.date(2026, 2, 9),
+        D("116.00"),
+        D("116.00"),
+        "MXN",
+    )
     debtor_a.payment_terms_days = None
     debtor_a.save()
     org_a.default_payment_terms_days = 60
     org_a.save()
-    later = create_invoice(customer=debtor_a, actor=None, number="A-2", issue_date=dt.date(2026, 1, 10), total=1)
+    later = create_invoice(
+        customer=debtor_a, actor=None, number="A-2", issue_date=dt.date(2026, 1, 10), total=1
+    )
     assert later.due_date == dt.date(2026, 3, 11)
 
 
@@ -43,7 +49,11 @@ def test_changing_total_keeps_balance_equal_total_minus_allocations(invoice_a, d
     allocate_payment(payment=payment, invoice=invoice_a, amount=D("1600"), actor=None)
     update_invoice(invoice=invoice_a, actor=None, total=D("12000"))
     invoice_a.refresh_from_db()
-    assert (invoice_a.total, invoice_a.balance, invoice_a.status) == (D("12000.00"), D("10400.00"), "open")
+    assert (invoice_a.total, invoice_a.balance, invoice_a.status) == (
+        D("12000.00"),
+        D("10400.00"),
+        "open",
+    )
     with pytest.raises(ValidationError) as exc:
         update_invoice(invoice=invoice_a, actor=None, total=D("1000"))
     assert list(exc.value.message_dict) == ["total"]

@@ -37,7 +37,9 @@ def test_tax_ids_normalise_per_country(value, country, expected):
     assert normalize_tax_id(value, country) == expected
 
 
-@pytest.mark.parametrize("value, country", [("ABC", "MX"), ("76354771-1", "CL"), ("20267565390", "AR")])
+@pytest.mark.parametrize(
+    "value, country", [("ABC", "MX"), ("76354771-1", "CL"), ("20267565390", "AR")]
+)
 def test_invalid_tax_ids_are_rejected_with_the_label(value, country):
     label = {"MX": "RFC", "CL": "RUT", "AR": "CUIT"}[country]
     with pytest.raises(IdentifierError, match=f"{label} no válido"):
