@@ -62,3 +62,37 @@ class Membership(models.Model):
 
     def __str__(self):
         return f"{self.user} @ {self.organization} ({self.role})"
+
+
+class ScheduledRun(models.Model):
+    """One run of a periodic job for one time slot (see ``cartera.scheduler``).
+
+    The unique (job, slot) row is the claim: whichever scheduler inserts it first runs
+    the job; any other scheduler gets an IntegrityError and skips, so a slot never runs
+    twice even with several schedulers running.
+    """
+
+    class Outcome(models.TextChoices):
+        RUNNING = "running", _("En curso")
+        OK = "ok", _("Correcto")
+        FAILED = "failed", _("Con error")
+
+    job = models.CharField(_("tarea"), max_length=120)
+    slot = models.DateTimeField(_("horario"))
+    started_at = models.DateTimeField(_("inicio"))
+    finished_at = models.DateTimeField(_("fin"), null=True, blank=True)
+    outcome = models.CharField(
+        _("resultado"), max_length=8, choices=Outcome.choices, default=Outcome.RUNNING
+    )
+    detail = models.TextField(_("detalle"), blank=True)
+
+    class Meta:
+        verbose_name = _("ejecución programada")
+        verbose_name_plural = _("ejecuciones programadas")
+        ordering = ["-slot", "job"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "slot"], name="scheduledrun_unique_job_slot")
+        ]
+
+    def __str__(self):
+        return f"{self.job} @ {self.slot:%Y-%m-%d %H:%M} ({self.outcome})"

@@ -1,0 +1,336 @@
+"""The demo organisation "Distribuidora Ejemplo S.A. de C.V." with realistic Mexican data.
+
+Customers, contacts, users, credit notes and dispute notes go through the services (so
+they validate and write the timeline). The 18-month history of invoices, payments and
+allocations is bulk-inserted for speed, with its timeline entries back-dated to when
+each event happened; balances are computed here so ``total − Σ allocations`` holds
+exactly (``cartera check-ledger --org demo`` prints ok).
+
+Deterministic: the same seed and "today" give the same data.
+"""
+
+import datetime as dt
+import json
+import random
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.db import connection, transaction
+from django.utils.translation import gettext as _
+
+from cartera.customers.services import create_customer, save_contact
+from cartera.followup.choices import ActivityKind, ActorKind
+from cartera.followup.models import Activity
+from cartera.followup.timeline import record_activity
+from cartera.invoices.models import Invoice
+from cartera.invoices.services import create_credit_note
+from cartera.lib.money import Money
+from cartera.orgs.models import Organization
+from cartera.orgs.services import create_member, create_organization
+from cartera.payments.models import Allocation, Payment
+from cartera.payments.services import apply_credit_note
+
+from . import mexico
+
+SLUG = "demo"
+NAME = "Distribuidora Ejemplo S.A. de C.V."
+ORG_RFC = "DEJ150301KP2"  # Distribuidora Ejemplo, founded 2015-03-01 (valid check digit)
+OWNER = ("demo", "demo@ejemplo.com.mx", "Demo-Cartera-2026")
+AGENT = ("agente", "agente@ejemplo.com.mx", "Agente-Cartera-2026")
+SEED = 2026
+HISTORY_DAYS = 548  # 18 months
+SIZES = {"full": (300, 5000), "small": (24, 240)}
+# profile: (weight, days paid after the due date, chance an invoice is paid in two parts)
+PROFILES = {
+    "punctual": (45, (-6, 2), 0.03),
+    "week_late": (30, (4, 11), 0.08),
+    "chronic": (17, (25, 110), 0.2),
+    "bad_debt": (8, None, 0.0),
+}
+
+
+@dataclass
+class DemoResult:
+    created: bool
+    organization: Organization
+    counts: dict = field(default_factory=dict)
+    credentials: list = field(default_factory=list)
+
+
+def credentials() -> list[tuple[str, str, str]]:
+    return [(OWNER[0], OWNER[2], _("propietario")), (AGENT[0], AGENT[2], _("gestor"))]
+
+
+def build_demo(
+    *, today: dt.date | None = None, size: str = "full", seed: int = SEED,
+    progress: Callable[[str, int], None] | None = None,
+) -> DemoResult:  # fmt: skip
+    """Create the demo organisation unless it exists (then nothing is created)."""
+    existing = Organization.objects.filter(slug=SLUG).first()
+    if existing is not None:
+        return DemoResult(created=False, organization=existing, credentials=credentials())
+    progress = progress or (lambda step, advance: None)
+    n_customers, n_invoices = SIZES[size]
+    rng = random.Random(seed)
+    with transaction.atomic():
+        organization = create_organization(
+            slug=SLUG, name=NAME, country="MX", tax_id=ORG_RFC, currency="MXN",
+            timezone_name="America/Mexico_City",
+        )  # fmt: skip
+        owner, _m = create_member(
+            organization=organization, username=OWNER[0], email=OWNER[1], role="owner",
+            password=OWNER[2], first_name="Daniela", last_name="Ortega",
+        )  # fmt: skip
+        agent, _m = create_member(
+            organization=organization, username=AGENT[0], email=AGENT[1], role="agent",
+            password=AGENT[2], first_name="Arturo", last_name="Gómez",
+        )  # fmt: skip
+        if today is None:
+            from cartera.lib.dates import local_today
+
+            today = local_today(organization.timezone)
+        customers = _customers(organization, agent, n_customers, rng, progress)
+        counts = _history(organization, customers, n_invoices, rng, today, progress)
+        counts |= _credit_notes(organization, owner, customers, rng, today)
+        counts |= _disputes(organization, agent, customers, rng)
+    counts["customers"] = len(customers)
+    return DemoResult(True, organization, counts, credentials())
+
+
+@dataclass
+class _Debtor:
+    customer: object
+    profile: tuple
+    scale: float
+
+
+def _customers(organization, agent, count, rng, progress) -> list[_Debtor]:
+    debtors, used_rfcs = [], set()
+    names = list(PROFILES)
+    weights = [p[0] for p in PROFILES.values()]
+    for index in range(count):
+        name = mexico.company_name(rng)
+        founded = dt.date(1985, 1, 1) + dt.timedelta(days=rng.randrange(13000))
+        tax_id = mexico.company_rfc(mexico.rfc_letters(name), founded, rng)
+        while tax_id in used_rfcs:
+            tax_id = mexico.company_rfc(mexico.rfc_letters(name), founded, rng)
+        used_rfcs.add(tax_id)
+        customer = create_customer(
+            organization=organization, actor=None, external_id=f"CLI-{index + 1:04d}",
+            name=name, legal_name=f"{name} {mexico.LEGAL_SUFFIX}", tax_id=tax_id,
+            payment_terms_days=rng.choice((30, 30, 45, 60)),
+            credit_limit=Decimal(rng.choice((50, 100, 250, 500, 1000))) * 1000,
+            assigned_agent=agent if index % 2 == 0 else None, tax_regime="601",
+            fiscal_postal_code=f"{rng.randrange(1000, 99999):05d}",
+        )  # fmt: skip
+        for position in range(rng.choice((1, 1, 2))):
+            person = mexico.person_name(rng)
+            save_contact(
+                customer=customer, actor=None, name=person, email=mexico.email_for(person, name, rng),
+                mobile_phone=mexico.mobile_number(rng), role=mexico.CONTACT_ROLES[position],
+                preferred_channel=rng.choice(("email", "email", "whatsapp")),
+                is_primary=position == 0,
+            )  # fmt: skip
+        profile = PROFILES[rng.choices(names, weights)[0]]
+        debtors.append(_Debtor(customer, profile, rng.paretovariate(1.3)))
+        progress("customers", 1)
+    return debtors
+
+
+def _at(day: dt.date, hour: int, tz: ZoneInfo) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour, 0), tzinfo=tz).astimezone(dt.UTC)
+
+
+def _cents(amount: int) -> Decimal:
+    return Decimal(amount).scaleb(-2)
+
+
+def _history(organization, debtors, count, rng, today, progress) -> dict:
+    """Invoices over the last 18 months with their payments, allocations and timeline."""
+    tz = ZoneInfo(organization.timezone)
+    start = today - dt.timedelta(days=HISTORY_DAYS - 1)
+    weights = [d.scale for d in debtors]
+    specs = []
+    for _i in range(count):
+        debtor = rng.choices(debtors, weights)[0]
+        issue = start + dt.timedelta(days=rng.randrange(HISTORY_DAYS))
+        subtotal = int(rng.lognormvariate(13.8, 0.9) * min(debtor.scale, 6))  # cents
+        subtotal = max(subtotal, 35_000)
+        specs.append((issue, debtor, (subtotal * 116 + 50) // 100))
+    specs.sort(key=lambda s: (s[0], s[1].customer.pk))
+    currency = organization.default_currency
+    invoices, payments, plans = [], [], []
+    for folio, (issue, debtor, total) in enumerate(specs, start=1001):
+        customer = debtor.customer
+        due = issue + dt.timedelta(days=customer.payment_terms_days)
+        invoice = Invoice(
+            organization=organization, customer=customer, external_id=f"A-{folio}",
+            number=f"A-{folio}", fiscal_uuid=str(uuid.UUID(int=rng.getrandbits(128), version=4)).upper(),
+            issue_date=issue, due_date=due, currency=currency, total=_cents(total),
+            balance=_cents(total), status="open", payment_method=rng.choice(("PPD", "PPD", "PUE")),
+            payment_form="99", purchase_order=f"OC-{rng.randrange(10000, 99999)}" if rng.random() < 0.4 else "",
+        )  # fmt: skip
+        invoices.append(invoice)
+        plans.append(_payment_plan(debtor, issue, due, total, today, rng))
+    Invoice.objects.bulk_create(invoices, batch_size=1000)
+    progress("invoices", len(invoices) // 2)
+    allocations, activities = [], []
+    for invoice, plan in zip(invoices, plans, strict=True):
+        created = _at(invoice.issue_date, 10, tz)
+        activities.append(_activity(
+            organization, invoice, ActivityKind.INVOICE_CREATED, created,
+            _("Factura %(number)s por %(total)s") % {"number": invoice.number, "total": invoice.total_money},
+            {"total": str(invoice.total), "currency": currency, "due_date": invoice.due_date.isoformat()},
+        ))  # fmt: skip
+        balance = int(invoice.total * 100)
+        for paid_on, amount in plan:
+            balance -= amount
+            payment = Payment(
+                organization=organization, customer=invoice.customer, date=paid_on,
+                amount=_cents(amount), currency=currency, unallocated=Decimal(0),
+                method=rng.choice(("transfer", "transfer", "transfer", "deposit", "check")),
+                reference=f"SPEI {rng.randrange(10**9, 10**10)}", status="confirmed",
+                source="import",
+            )  # fmt: skip
+            payments.append((payment, invoice, paid_on, _cents(balance)))
+        invoice.balance = _cents(balance)
+        if balance == 0 and plan:
+            invoice.status, invoice.paid_at = "paid", plan[-1][0]
+    Invoice.objects.bulk_update(invoices, ["balance", "status", "paid_at"], batch_size=1000)
+    Payment.objects.bulk_create([p[0] for p in payments], batch_size=1000)
+    for payment, invoice, paid_on, _balance in payments:
+        allocations.append(Allocation(
+            organization=organization, invoice=invoice, payment=payment, amount=payment.amount,
+            effective_date=paid_on,
+        ))  # fmt: skip
+    Allocation.objects.bulk_create(allocations, batch_size=1000)
+    for (payment, invoice, paid_on, balance_after), allocation in zip(
+        payments, allocations, strict=True
+    ):
+        when = _at(paid_on, 12, tz)
+        activities.append(_activity(
+            organization, None, ActivityKind.PAYMENT_RECORDED, when,
+            _("Pago de %(amount)s recibido el %(date)s (%(status)s)") % {
+                "amount": payment.amount_money, "date": paid_on.isoformat(),
+                "status": payment.get_status_display().lower()},
+            {"payment_id": payment.pk, "amount": str(payment.amount), "currency": currency,
+             "reference": payment.reference, "status": "confirmed"},
+            customer=invoice.customer,
+        ))  # fmt: skip
+        activities.append(_activity(
+            organization, invoice, ActivityKind.PAYMENT_ALLOCATED, when,
+            _("%(amount)s aplicado a la factura %(number)s; saldo %(balance)s") % {
+                "amount": payment.amount_money, "number": invoice.number,
+                "balance": Money(balance_after, currency)},
+            {"allocation_id": allocation.pk, "amount": str(allocation.amount), "source": "payment",
+             "source_id": payment.pk, "balance": str(balance_after)},
+        ))  # fmt: skip
+        if balance_after == 0:
+            activities.append(_activity(
+                organization, invoice, ActivityKind.INVOICE_PAID, when,
+                _("Factura %(number)s pagada") % {"number": invoice.number},
+                {"paid_at": paid_on.isoformat()},
+            ))  # fmt: skip
+    _insert_activities(activities)
+    progress("invoices", len(invoices) - len(invoices) // 2)
+    return {"invoices": len(invoices), "payments": len(payments), "activities": len(activities)}
+
+
+def _payment_plan(debtor, issue, due, total, today, rng) -> list[tuple[dt.date, int]]:
+    """When and how much the customer paid for one invoice, up to ``today``."""
+    _weight, delay, split_chance = debtor.profile
+    if delay is None:  # bad debt: paid for a while, then stopped ~7 months ago
+        if (today - issue).days < 210:
+            return []
+        delay = (10, 60)
+    paid_on = max(issue, due + dt.timedelta(days=rng.randint(*delay)))
+    if paid_on > today:
+        return []
+    if rng.random() < split_chance:
+        first = total * rng.randrange(25, 75) // 100
+        second_on = paid_on + dt.timedelta(days=rng.randint(10, 45))
+        if second_on > today:
+            return [(paid_on, first)]  # partial payment; the rest is still open
+        return [(paid_on, first), (second_on, total - first)]
+    return [(paid_on, total)]
+
+
+def _activity(organization, invoice, kind, when, summary, data, customer=None) -> Activity:
+    return Activity(
+        organization=organization, customer=customer or invoice.customer, invoice=invoice,
+        actor_kind=ActorKind.SYSTEM, kind=kind, summary=summary[:500], data=data, created_at=when,
+    )  # fmt: skip
+
+
+def _insert_activities(activities: list[Activity]) -> None:
+    """Insert back-dated timeline rows (``bulk_create`` would stamp them all "now")."""
+    fields = [f for f in Activity._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    sql = f"INSERT INTO {Activity._meta.db_table} ({columns}) VALUES ({placeholders})"
+    rows = []
+    for activity in activities:
+        row = []
+        for f in fields:
+            value = getattr(activity, f.attname)
+            if f.name == "data":
+                value = json.dumps(value)
+            else:
+                value = f.get_db_prep_save(value, connection)
+            row.append(value)
+        rows.append(row)
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), 2000):
+            cursor.executemany(sql, rows[start : start + 2000])
+
+
+def _credit_notes(organization, owner, debtors, rng, today) -> dict:
+    """A few returns/discounts: credit notes applied through the service."""
+    candidates = list(
+        Invoice.objects.filter(organization=organization, status="open", balance__gt=1000)
+        .select_related("customer", "organization")
+        .order_by("issue_date", "id")
+    )
+    applied = 0
+    for invoice in rng.sample(candidates, min(len(candidates), max(3, len(debtors) // 12))):
+        amount = (invoice.balance * Decimal(rng.choice((5, 10, 15))) / 100).quantize(
+            Decimal("0.01")
+        )
+        note_date = min(today, invoice.issue_date + dt.timedelta(days=rng.randint(3, 20)))
+        note = create_credit_note(
+            customer=invoice.customer, actor=owner, external_id=f"NC-{invoice.number}",
+            number=f"NC-{applied + 1:03d}", issue_date=note_date, currency=invoice.currency,
+            total=amount, reason=rng.choice((_("Devolución de mercancía"), _("Descuento por pronto pago"),
+                                             _("Bonificación por producto dañado"))),
+        )  # fmt: skip
+        apply_credit_note(credit_note=note, invoice=invoice, amount=amount, actor=owner)
+        applied += 1
+    return {"credit_notes": applied}
+
+
+def _disputes(organization, agent, debtors, rng) -> dict:
+    """A few disputed invoices: left open, with a note on the timeline."""
+    reasons = [
+        _("El cliente indica que la mercancía llegó incompleta."),
+        _("El cliente no reconoce el precio facturado; pide revisar la orden de compra."),
+        _("El cliente reporta producto dañado y solicita nota de crédito."),
+        _("El cliente dice que la factura está duplicada."),
+    ]
+    late = [d.customer for d in debtors if d.profile[1] and d.profile[1][0] >= 4]
+    invoices = list(
+        Invoice.objects.filter(organization=organization, status="open", customer__in=late)
+        .select_related("customer")
+        .order_by("due_date", "id")[:60]
+    )
+    chosen = rng.sample(invoices, min(len(invoices), 6))
+    for invoice in chosen:
+        reason = rng.choice(reasons)
+        record_activity(
+            organization=organization, invoice=invoice, actor=agent, kind=ActivityKind.NOTE,
+            summary=_("Factura %(number)s en disputa: %(reason)s") % {"number": invoice.number, "reason": reason},
+            data={"dispute": True, "reason": reason},
+        )  # fmt: skip
+    return {"disputes": len(chosen)}

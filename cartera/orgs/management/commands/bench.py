@@ -1,0 +1,30 @@
+"""``cartera bench <name> …``: dispatch to the benchmark modules in ``cartera/bench/``."""
+
+import importlib
+
+from django.core.management.base import BaseCommand, CommandError
+
+from cartera.bench import BENCHMARKS
+
+
+def _load(name: str):
+    return importlib.import_module(f"cartera.bench.{name}")
+
+
+class Command(BaseCommand):
+    help = "Run a benchmark or build benchmark data: cartera bench <name> --help"
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="benchmark", required=True, metavar="BENCHMARK")
+        for name in BENCHMARKS:
+            module = _load(name)
+            doc = (module.__doc__ or "").strip().splitlines()
+            summary = getattr(module, "HELP", doc[0] if doc else name)
+            child = sub.add_parser(name, help=summary, description=summary)
+            module.add_arguments(child)
+
+    def handle(self, *args, **options):
+        name = options["benchmark"]
+        if name not in BENCHMARKS:
+            raise CommandError(f"unknown benchmark {name!r}")
+        _load(name).run(options, self.stdout)

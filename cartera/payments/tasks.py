@@ -1,0 +1,24 @@
+"""Task wrappers around payments services (run by the worker)."""
+
+import logging
+
+from django_tasks import task
+
+from cartera.orgs.models import Organization
+
+from .ledger import check_ledger
+
+logger = logging.getLogger("cartera.ledger")
+
+
+@task()
+def check_organization_ledger(organization_id: int, slot: str = "") -> dict:
+    """Recompute one organisation's balances and log every mismatch (scheduled daily)."""
+    organization = Organization.objects.get(pk=organization_id)
+    result = check_ledger(organization=organization)
+    for row in result["mismatches"]:
+        logger.error("ledger mismatch in %s: %s", organization.slug, row)
+    if result["ok"]:
+        logger.info("ledger ok for %s: %s invoices", organization.slug, result["invoices"])
+    return {"ok": result["ok"], "invoices": result["invoices"],
+            "mismatches": len(result["mismatches"]), "slot": slot}  # fmt: skip
