@@ -1,10 +1,25 @@
 """Permission-scoped reads of invoices and credit notes."""
 
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from cartera.orgs.access import restricted_to_assigned
 
+from .choices import InvoiceStatus
 from .models import CreditNote, Invoice, InvoiceAttachment
+
+_MONEY = DecimalField(max_digits=18, decimal_places=2)
 
 
 def _scope(queryset, membership):
@@ -49,3 +64,77 @@ def get_attachment_for_user(request, pk) -> InvoiceAttachment:
     if attachment is None:
         raise Http404
     return attachment
+
+
+def with_open_balances(customers, *, as_of):
+    """Annotate customers with ``open_balance`` and ``overdue_balance`` (all currencies
+    summed; used for sorting and filtering — display per currency with
+    ``open_balances_by_customer``)."""
+    open_invoices = Invoice.objects.filter(
+        customer_id=OuterRef("pk"), status=InvoiceStatus.OPEN, balance__gt=0
+    ).order_by()
+
+    def total(queryset):
+        summed = queryset.values("customer_id").annotate(s=Sum("balance")).values("s")
+        return Coalesce(Subquery(summed, output_field=_MONEY), Value(0, output_field=_MONEY))
+
+    return customers.annotate(
+        open_balance=total(open_invoices),
+        overdue_balance=total(open_invoices.filter(due_date__lt=as_of)),
+    )
+
+
+def open_balances_by_customer(membership, customer_ids, *, as_of) -> dict:
+    """``{customer_id: [{"currency", "total", "overdue"}, ...]}`` in one query."""
+    rows = (
+        invoices_visible_to(membership)
+        .filter(customer_id__in=customer_ids, status=InvoiceStatus.OPEN, balance__gt=0)
+        .order_by()
+        .values("customer_id", "currency")
+        .annotate(
+            total=Sum("balance"),
+            overdue=Sum(
+                Case(
+                    When(Q(due_date__lt=as_of), then="balance"),
+                    default=Value(0, output_field=_MONEY),
+                    output_field=_MONEY,
+                )
+            ),
+        )
+        .order_by("customer_id", "currency")
+    )
+    result: dict = {}
+    for row in rows:
+        result.setdefault(row["customer_id"], []).append(row)
+    return result
+
+
+def open_totals_by_currency(invoices, *, as_of) -> list[dict]:
+    """Open balance and overdue per currency of an invoice queryset (one query)."""
+    return list(
+        invoices.filter(status=InvoiceStatus.OPEN, balance__gt=0)
+        .order_by()
+        .values("currency")
+        .annotate(
+            total=Sum("balance"),
+            count=Count("id"),
+            overdue=Sum(
+                Case(
+                    When(Q(due_date__lt=as_of), then="balance"),
+                    default=Value(0, output_field=_MONEY),
+                    output_field=_MONEY,
+                )
+            ),
+        )
+        .order_by("currency")
+    )
+
+
+def totals_by_currency(invoices) -> list[dict]:
+    """Count, Σ total and Σ balance per currency of an invoice queryset (one query)."""
+    return list(
+        invoices.order_by()
+        .values("currency")
+        .annotate(count=Count("id"), total=Sum("total"), balance=Sum("balance"))
+        .order_by("currency")
+    )

@@ -3,6 +3,7 @@
 to ``total − Σ allocations`` when a total changes."""
 
 import datetime as dt
+import hashlib
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -15,7 +16,7 @@ from cartera.followup.timeline import record_activity
 from cartera.lib.money import Money, round_money
 
 from .choices import CreditNoteStatus, InvoiceStatus
-from .models import CreditNote, Invoice
+from .models import CreditNote, Invoice, InvoiceAttachment
 
 INVOICE_FIELDS = (
     "external_id", "number", "fiscal_uuid", "issue_date", "due_date", "currency", "exchange_rate",
@@ -206,3 +207,48 @@ def create_credit_note(
         data={"credit_note_id": note.pk, "total": total, "currency": currency},
     )
     return note
+
+
+ATTACHMENT_SIGNATURES = {"pdf": (b"%PDF-",), "xml": (b"<?xml", b"<")}
+
+
+@transaction.atomic
+def add_invoice_attachment(*, invoice: Invoice, actor, uploaded) -> InvoiceAttachment:
+    """Store a PDF or XML of an invoice after checking its first bytes (not its name)."""
+    head = uploaded.read(64)
+    uploaded.seek(0)
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    kind = next(
+        (
+            kind
+            for kind, signatures in ATTACHMENT_SIGNATURES.items()
+            if any(stripped.startswith(s) for s in signatures)
+        ),
+        None,
+    )
+    if kind is None:
+        raise ValidationError({"file": _("Solo se aceptan archivos PDF o XML.")})
+    digest = hashlib.sha256()
+    for chunk in uploaded.chunks():
+        digest.update(chunk)
+    uploaded.seek(0)
+    name = (uploaded.name or f"factura.{kind}").rsplit("/", 1)[-1][:200]
+    attachment = InvoiceAttachment(
+        organization=invoice.organization,
+        invoice=invoice,
+        kind=kind,
+        original_name=name,
+        sha256=digest.hexdigest(),
+    )
+    attachment.file.save(f"{digest.hexdigest()[:16]}.{kind}", uploaded, save=False)
+    attachment.save()
+    record_activity(
+        organization=invoice.organization,
+        invoice=invoice,
+        actor=actor,
+        kind=ActivityKind.INVOICE_UPDATED,
+        summary=_("Archivo %(name)s adjuntado a la factura %(number)s")
+        % {"name": name, "number": invoice.number},
+        data={"attachment_id": attachment.pk, "kind": kind, "sha256": attachment.sha256},
+    )
+    return attachment

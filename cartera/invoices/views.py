@@ -1,0 +1,242 @@
+"""Back office: invoices (list, detail, create/edit, void) and their attachments."""
+
+import datetime as dt
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from cartera.customers.forms import add_service_errors
+from cartera.customers.selectors import customers_visible_to, get_customer_for_user
+from cartera.followup.models import Activity
+from cartera.lib.dates import local_today
+from cartera.orgs.access import Action, require
+from cartera.orgs.decorators import org_member_required
+
+from .choices import InvoiceStatus
+from .forms import AttachmentForm, InvoiceFilterForm, InvoiceForm, VoidInvoiceForm
+from .selectors import (
+    get_attachment_for_user,
+    get_invoice_for_user,
+    invoices_visible_to,
+    totals_by_currency,
+)
+from .services import add_invoice_attachment, create_invoice, update_invoice, void_invoice
+
+PAGE_SIZE = 50
+SORTS = {
+    "due_date": ("due_date", "id"),
+    "-due_date": ("-due_date", "-id"),
+    "balance": ("balance", "id"),
+    "-balance": ("-balance", "id"),
+    "number": ("number", "id"),
+    "-number": ("-number", "-id"),
+}
+
+
+def _today(request) -> dt.date:
+    return local_today(request.membership.organization.timezone)
+
+
+def _filter_invoices(invoices, data: dict, today: dt.date):
+    status = data.get("status") or ""
+    if status == "":
+        invoices = invoices.filter(status=InvoiceStatus.OPEN)
+    elif status == "overdue":
+        invoices = invoices.filter(status=InvoiceStatus.OPEN, due_date__lt=today)
+    elif status != "all":
+        invoices = invoices.filter(status=status)
+    if data.get("overdue_min") is not None:
+        days = data["overdue_min"]
+        invoices = invoices.filter(
+            status=InvoiceStatus.OPEN, due_date__lte=today - dt.timedelta(days=days)
+        )
+    if data.get("overdue_max") is not None:
+        invoices = invoices.filter(
+            status=InvoiceStatus.OPEN, due_date__gte=today - dt.timedelta(days=data["overdue_max"])
+        )
+    if data.get("q"):
+        q = data["q"].strip()
+        invoices = invoices.filter(
+            Q(number__icontains=q) | Q(external_id__icontains=q) | Q(fiscal_uuid__iexact=q)
+        )
+    if data.get("customer"):
+        invoices = invoices.filter(customer_id=data["customer"])
+    if data.get("currency"):
+        invoices = invoices.filter(currency=data["currency"])
+    if data.get("agent"):
+        invoices = invoices.filter(customer__assigned_agent=data["agent"])
+    if data.get("factored") == "yes":
+        invoices = invoices.filter(is_factored=True)
+    elif data.get("factored") == "no":
+        invoices = invoices.filter(is_factored=False)
+    return invoices
+
+
+@org_member_required
+def invoice_list(request):
+    membership = request.membership
+    today = _today(request)
+    form = InvoiceFilterForm(request.GET or None, organization=membership.organization)
+    data = form.cleaned_data if form.is_valid() else {}
+    invoices = _filter_invoices(invoices_visible_to(membership), data, today)
+    sort = request.GET.get("sort", "due_date")
+    page = Paginator(
+        invoices.select_related("customer").order_by(*SORTS.get(sort, SORTS["due_date"])),
+        PAGE_SIZE,
+    ).get_page(request.GET.get("page"))
+    customer = None
+    if data.get("customer"):
+        customer = customers_visible_to(membership).filter(pk=data["customer"]).first()
+    context = {
+        "form": form,
+        "page_obj": page,
+        "today": today,
+        "totals": totals_by_currency(invoices),
+        "filter_customer": customer,
+        "filtered": any(
+            form.data.get(k)
+            for k in (
+                "q",
+                "status",
+                "overdue_min",
+                "overdue_max",
+                "customer",
+                "currency",
+                "agent",
+                "factored",
+            )
+        ),
+        "any_invoice": page.paginator.count > 0 or invoices_visible_to(membership).exists(),
+    }
+    return render(request, "invoices/list.html", context)
+
+
+@org_member_required
+def invoice_detail(request, pk):
+    invoice = get_invoice_for_user(request, pk)
+    activities = Paginator(
+        Activity.objects.filter(invoice=invoice).select_related("actor_user"), 20
+    ).get_page(request.GET.get("page"))
+    today = _today(request)
+    context = {
+        "invoice": invoice,
+        "today": today,
+        "days_overdue": invoice.days_overdue(on=today),
+        "allocations": invoice.allocations.select_related("payment", "credit_note"),
+        "attachments": invoice.attachments.all(),
+        "activities": activities,
+        "void_form": VoidInvoiceForm(),
+        "attachment_form": AttachmentForm(),
+    }
+    return render(request, "invoices/detail.html", context)
+
+
+@org_member_required
+@require_http_methods(["GET", "POST"])
+def invoice_create(request):
+    membership = require(request, Action.EDIT_INVOICES)
+    customers = customers_visible_to(membership)
+    initial = {"currency": membership.organization.default_currency, "issue_date": _today(request)}
+    preset = request.GET.get("customer")
+    if preset and preset.isdigit():
+        customer = get_customer_for_user(request, int(preset))
+        initial["customer"] = customer.pk
+    form = InvoiceForm(request.POST or None, customers=customers, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            invoice = create_invoice(
+                customer=form.cleaned_data["customer"], actor=request.user, **form.service_kwargs()
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Factura %(number)s creada.") % {"number": invoice.number})
+            return redirect("invoices:detail", invoice.pk)
+    return render(request, "invoices/form.html", {"form": form, "invoice": None})
+
+
+@org_member_required
+@require_http_methods(["GET", "POST"])
+def invoice_edit(request, pk):
+    membership = require(request, Action.EDIT_INVOICES)
+    invoice = get_invoice_for_user(request, pk)
+    form = InvoiceForm(
+        request.POST or None,
+        customers=customers_visible_to(membership),
+        editing=True,
+        initial=InvoiceForm.initial_from(invoice),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            update_invoice(invoice=invoice, actor=request.user, **form.service_kwargs())
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Cambios guardados."))
+            return redirect("invoices:detail", invoice.pk)
+    return render(request, "invoices/form.html", {"form": form, "invoice": invoice})
+
+
+@org_member_required
+@require_http_methods(["GET", "POST"])
+def invoice_void(request, pk):
+    require(request, Action.VOID_INVOICES)
+    invoice = get_invoice_for_user(request, pk)
+    form = VoidInvoiceForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            void_invoice(invoice=invoice, actor=request.user, reason=form.cleaned_data["reason"])
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(
+                request, _("Factura %(number)s cancelada.") % {"number": invoice.number}
+            )
+            return redirect("invoices:detail", invoice.pk)
+    return render(request, "invoices/void.html", {"form": form, "invoice": invoice})
+
+
+@org_member_required
+@require_POST
+def attachment_upload(request, pk):
+    require(request, Action.EDIT_INVOICES)
+    invoice = get_invoice_for_user(request, pk)
+    form = AttachmentForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            add_invoice_attachment(
+                invoice=invoice, actor=request.user, uploaded=form.cleaned_data["file"]
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Archivo adjuntado."))
+            return redirect("invoices:detail", invoice.pk)
+    for error in [*form.errors.get("file", []), *form.non_field_errors()]:
+        messages.error(request, error)
+    return redirect("invoices:detail", invoice.pk)
+
+
+@org_member_required
+def attachment_download(request, pk):
+    attachment = get_attachment_for_user(request, pk)
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    content_type = {"pdf": "application/pdf", "xml": "application/xml"}.get(
+        attachment.kind, "application/octet-stream"
+    )
+    return FileResponse(
+        handle,
+        # Only PDFs may open in the browser; XML is always a download.
+        as_attachment=not (attachment.kind == "pdf" and request.GET.get("inline") == "1"),
+        filename=attachment.original_name,
+        content_type=content_type,
+    )

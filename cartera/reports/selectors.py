@@ -1,0 +1,84 @@
+"""Receivable figures for the back office home: totals, aging buckets and top debtors.
+
+Everything is one SQL aggregate over the invoices the member may see, relative to an
+``as_of`` date passed in by the caller (the organisation's local today).
+"""
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db.models import Case, Count, DecimalField, Q, Sum, Value, When
+
+from cartera.invoices.choices import InvoiceStatus
+from cartera.invoices.selectors import invoices_visible_to
+
+_MONEY = DecimalField(max_digits=18, decimal_places=2)
+_ZERO = Value(Decimal("0"), output_field=_MONEY)
+
+AGING_BUCKETS = ("current", "d1_30", "d31_60", "d61_90", "d90_plus")
+
+
+def _sum_when(condition: Q):
+    return Sum(Case(When(condition, then="balance"), default=_ZERO, output_field=_MONEY))
+
+
+def _bucket_conditions(as_of: dt.date) -> dict[str, Q]:
+    """Days overdue = as_of − due_date; 'current' is not yet due (0 days)."""
+
+    def days_ago(n: int) -> dt.date:
+        return as_of - dt.timedelta(days=n)
+
+    return {
+        "current": Q(due_date__gte=as_of),
+        "d1_30": Q(due_date__lt=as_of, due_date__gte=days_ago(30)),
+        "d31_60": Q(due_date__lt=days_ago(30), due_date__gte=days_ago(60)),
+        "d61_90": Q(due_date__lt=days_ago(60), due_date__gte=days_ago(90)),
+        "d90_plus": Q(due_date__lt=days_ago(90)),
+    }
+
+
+def open_invoices_visible_to(membership):
+    return invoices_visible_to(membership).filter(status=InvoiceStatus.OPEN, balance__gt=0)
+
+
+def receivables_by_currency(membership, *, as_of: dt.date) -> list[dict]:
+    """Per currency: total receivable, overdue, number of open invoices and the aging
+    buckets. ``[{"currency": "MXN", "total": D, "overdue": D, "count": n, "current": D,
+    "d1_30": D, ...}]`` ordered by currency."""
+    buckets = {name: _sum_when(q) for name, q in _bucket_conditions(as_of).items()}
+    rows = (
+        open_invoices_visible_to(membership)
+        .order_by()
+        .values("currency")
+        .annotate(
+            total=Sum("balance"),
+            overdue=_sum_when(Q(due_date__lt=as_of)),
+            count=Count("id"),
+            **buckets,
+        )
+        .order_by("currency")
+    )
+    return [_decimals(row) for row in rows]
+
+
+def top_debtors(membership, *, as_of: dt.date, limit: int = 10) -> list[dict]:
+    """The customers with the largest open balance (per currency), with their overdue part."""
+    rows = (
+        open_invoices_visible_to(membership)
+        .order_by()
+        .values("customer_id", "customer__name", "currency")
+        .annotate(
+            total=Sum("balance"),
+            overdue=_sum_when(Q(due_date__lt=as_of)),
+            count=Count("id"),
+        )
+        .order_by("-total", "customer__name")[:limit]
+    )
+    return [_decimals(row) for row in rows]
+
+
+def _decimals(row: dict) -> dict:
+    return {
+        key: (Decimal(value) if key in ("total", "overdue", *AGING_BUCKETS) else value)
+        for key, value in row.items()
+    }

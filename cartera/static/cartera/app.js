@@ -1,0 +1,73 @@
+// Cartera back office behaviour. No inline scripts anywhere (CSP): everything lives here.
+(function () {
+  "use strict";
+
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute("content") : "";
+  }
+
+  // htmx: send the CSRF token with every request.
+  document.addEventListener("htmx:configRequest", function (event) {
+    event.detail.headers["X-CSRFToken"] = csrfToken();
+  });
+
+  document.addEventListener("click", function (event) {
+    // Dismissible notices.
+    var close = event.target.closest("[data-dismiss]");
+    if (close) {
+      var notice = close.closest(".notice");
+      if (notice) notice.remove();
+      return;
+    }
+    // Collapsible navigation on small screens.
+    var toggle = event.target.closest("[data-nav-toggle]");
+    if (toggle) {
+      var menu = document.getElementById(toggle.getAttribute("aria-controls"));
+      var open = toggle.getAttribute("aria-expanded") !== "true";
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+      if (menu) menu.classList.toggle("is-open", open);
+      return;
+    }
+    // Close other open dropdowns when one is used.
+    document.querySelectorAll("details.dropdown[open]").forEach(function (d) {
+      if (!d.contains(event.target)) d.removeAttribute("open");
+    });
+  });
+
+  // Confirmation for destructive buttons: <button data-confirm="¿Seguro?">.
+  document.addEventListener("submit", function (event) {
+    var submitter = event.submitter;
+    var form = event.target;
+    var message =
+      (submitter && submitter.getAttribute("data-confirm")) || form.getAttribute("data-confirm");
+    if (message && !window.confirm(message)) event.preventDefault();
+  });
+
+  // Auto-submit filter forms when a select changes: <form data-autosubmit>.
+  document.addEventListener("change", function (event) {
+    var form = event.target.closest("form[data-autosubmit]");
+    if (form && event.target.matches("select, input[type=checkbox]")) {
+      if (form.requestSubmit) form.requestSubmit();
+      else form.submit();
+    }
+  });
+
+  // Allocation picker on the payment form: show the invoice table only when chosen.
+  function syncAllocationMode(root) {
+    (root || document).querySelectorAll("[data-allocation-mode]").forEach(function (container) {
+      var checked = container.querySelector('input[name="allocation_mode"]:checked');
+      var pick = container.querySelector("[data-allocation-pick]");
+      if (pick) pick.hidden = !checked || checked.value !== "pick";
+    });
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target.matches('input[name="allocation_mode"]')) syncAllocationMode();
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    syncAllocationMode();
+  });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    syncAllocationMode(event.target);
+  });
+})();
