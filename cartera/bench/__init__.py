@@ -13,5 +13,7 @@ Reported figures go in ``bench/README.md`` at the repository root.
 
 BENCHMARKS: list[str] = [
     "generate",
+    "imports",
     "reports",
+    "dunning",
 ]

@@ -1,0 +1,37 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ImportKind(models.TextChoices):
+    CUSTOMERS = "customers", _("Clientes")
+    CONTACTS = "contacts", _("Contactos")
+    INVOICES = "invoices", _("Facturas")
+    PAYMENTS = "payments", _("Pagos")
+    CFDI = "cfdi", _("CFDI (XML)")
+
+
+TABULAR_KINDS = (
+    ImportKind.CUSTOMERS,
+    ImportKind.CONTACTS,
+    ImportKind.INVOICES,
+    ImportKind.PAYMENTS,
+)
+
+
+class BatchStatus(models.TextChoices):
+    UPLOADED = "uploaded", _("Archivo recibido")
+    QUEUED = "queued", _("En cola")
+    RUNNING = "running", _("Importando")
+    DONE = "done", _("Importado")
+    INVALID = "invalid", _("Con errores")
+    FAILED = "failed", _("Falló")
+
+
+class DateOrder(models.TextChoices):
+    DMY = "dmy", _("Día/mes/año (31/12/2026)")
+    MDY = "mdy", _("Mes/día/año (12/31/2026)")
+
+
+class Severity(models.TextChoices):
+    ERROR = "error", _("Error")
+    WARNING = "warning", _("Aviso")

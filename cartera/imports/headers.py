@@ -1,0 +1,146 @@
+"""Canonical columns per import kind and the names people give them.
+
+Matching is case-, accent-, space- and punctuation-insensitive ("R.F.C." = "rfc").
+Synonyms are listed best first: when two headers could fill one field, the earlier
+synonym wins ("Total" beats "Saldo").
+"""
+
+import hashlib
+
+from django.utils.translation import gettext_lazy as _
+
+from .values import fold
+
+CUSTOMER_REF = ["customer", "cliente", "no cliente", "num cliente", "numero de cliente",
+                "numero cliente", "clave cliente", "clave del cliente", "id cliente",
+                "codigo cliente", "cliente id", "customer id", "customer external id"]  # fmt: skip
+TAX_ID = ["tax id", "rfc", "rut", "cuit", "nif", "nit", "rfc cliente", "rfc del cliente"]
+
+FIELDS: dict[str, dict[str, list[str]]] = {
+    "customers": {
+        "external_id": ["external id", "clave", "no cliente", "num cliente", "numero de cliente",
+                        "numero cliente", "clave cliente", "id cliente", "codigo", "codigo cliente",
+                        "customer id", "id"],
+        "name": ["name", "nombre", "cliente", "nombre cliente", "nombre comercial", "customer",
+                 "customer name"],
+        "legal_name": ["legal name", "razon social", "nombre fiscal", "denominacion"],
+        "tax_id": TAX_ID,
+        "country": ["country", "pais"],
+        "email": ["email", "correo", "e mail", "correo electronico", "mail"],
+        "phone": ["phone", "telefono", "tel", "celular", "movil", "mobile"],
+        "payment_terms_days": ["payment terms days", "dias de credito", "dias credito",
+                               "plazo", "plazo de credito", "credito dias", "payment terms",
+                               "terms"],
+        "credit_limit": ["credit limit", "limite de credito", "limite credito", "limite"],
+        "agent": ["agent", "gestor", "agente", "cobrador", "ejecutivo", "ejecutivo de cobranza"],
+    },
+    "contacts": {
+        "customer": CUSTOMER_REF,
+        "name": ["name", "nombre", "contacto", "nombre contacto", "nombre del contacto"],
+        "role": ["role", "rol", "puesto", "area"],
+        "email": ["email", "correo", "e mail", "correo electronico", "mail"],
+        "phone": ["phone", "telefono", "tel", "celular", "movil", "mobile"],
+        "whatsapp": ["whatsapp", "whats app", "wa"],
+    },
+    "invoices": {
+        "external_id": ["external id", "clave", "id", "id factura", "clave factura",
+                        "invoice id"],
+        "customer": CUSTOMER_REF,
+        "series": ["series", "serie"],
+        "number": ["number", "folio", "numero", "no factura", "num factura", "numero de factura",
+                   "factura", "invoice number", "invoice", "documento", "no documento"],
+        "issue_date": ["issue date", "fecha de emision", "fecha emision", "emision", "fecha",
+                       "fecha factura", "fecha de factura", "invoice date", "date"],
+        "due_date": ["due date", "fecha de vencimiento", "fecha vencimiento", "vencimiento",
+                     "vence", "fecha de pago esperada"],
+        "terms_days": ["dias de credito", "dias credito", "plazo", "payment terms days"],
+        "currency": ["currency", "moneda", "divisa"],
+        "total": ["total", "importe", "monto", "amount", "importe total", "total factura",
+                  "saldo"],
+        "uuid": ["uuid", "folio fiscal", "uuid cfdi"],
+        "payment_method": ["payment method", "metodo de pago", "metodo pago", "metodo"],
+        "customer_name": ["customer name", "nombre cliente", "nombre del cliente",
+                          "razon social", "nombre"],
+        "customer_tax_id": TAX_ID,
+    },
+    "payments": {
+        "external_id": ["external id", "id pago", "clave pago", "folio pago", "no pago",
+                        "clave", "id"],
+        "customer": CUSTOMER_REF,
+        "date": ["date", "fecha", "fecha de pago", "fecha pago", "payment date"],
+        "amount": ["amount", "importe", "monto", "pago", "importe pagado", "total"],
+        "currency": ["currency", "moneda", "divisa"],
+        "method": ["method", "forma de pago", "forma pago", "metodo", "medio de pago"],
+        "reference": ["reference", "referencia", "clave de rastreo", "rastreo",
+                      "numero de operacion", "no operacion"],
+        "invoices": ["invoices", "facturas", "factura", "aplica a", "invoice",
+                     "facturas pagadas"],
+    },
+}  # fmt: skip
+
+REQUIRED = {
+    "customers": ["name"],
+    "contacts": ["customer", "name"],
+    "invoices": ["customer", "number", "issue_date", "total"],
+    "payments": ["customer", "date", "amount"],
+}
+
+# The columns of the downloadable template per kind (the canonical headers).
+CANONICAL = {
+    "customers": ["external_id", "name", "legal_name", "tax_id", "country", "email", "phone",
+                  "payment_terms_days", "credit_limit", "agent"],
+    "contacts": ["customer", "name", "role", "email", "phone", "whatsapp"],
+    "invoices": ["external_id", "customer", "number", "issue_date", "due_date", "currency",
+                 "total", "uuid", "payment_method"],
+    "payments": ["external_id", "customer", "date", "amount", "currency", "method", "reference",
+                 "invoices"],
+}  # fmt: skip
+
+LABELS = {
+    "external_id": _("Clave externa"), "name": _("Nombre"), "legal_name": _("Razón social"),
+    "tax_id": _("RFC / RUT / CUIT"), "country": _("País"), "email": _("Correo"),
+    "phone": _("Teléfono"), "payment_terms_days": _("Días de crédito"),
+    "credit_limit": _("Límite de crédito"), "agent": _("Gestor"), "customer": _("Cliente"),
+    "role": _("Rol"), "whatsapp": _("WhatsApp"), "series": _("Serie"), "number": _("Folio"),
+    "issue_date": _("Fecha de emisión"), "due_date": _("Fecha de vencimiento"),
+    "terms_days": _("Días de crédito"), "currency": _("Moneda"), "total": _("Total"),
+    "uuid": _("UUID"), "payment_method": _("Método de pago (PUE/PPD)"),
+    "customer_name": _("Nombre del cliente"), "customer_tax_id": _("RFC del cliente"),
+    "date": _("Fecha"), "amount": _("Importe"), "method": _("Forma de pago"),
+    "reference": _("Referencia"), "invoices": _("Facturas (separadas por |)"),
+}  # fmt: skip
+
+
+def known_names(kind: str) -> set[str]:
+    return {fold(s) for synonyms in FIELDS[kind].values() for s in synonyms}
+
+
+def layout_key(headers: list[str]) -> str:
+    """A stable key for a file layout: its folded header row."""
+    return hashlib.sha256("\x1f".join(fold(h) for h in headers).encode()).hexdigest()
+
+
+def detect_mapping(kind: str, headers: list[str]) -> dict[str, int]:
+    """``{field: column index}`` from the header row, best synonym first."""
+    folded = [fold(h) for h in headers]
+    candidates = []
+    for field, synonyms in FIELDS[kind].items():
+        for rank, synonym in enumerate(synonyms):
+            for index, name in enumerate(folded):
+                if name and name == fold(synonym):
+                    candidates.append((rank, index, field))
+    mapping: dict[str, int] = {}
+    used: set[int] = set()
+    for _rank, index, field in sorted(candidates):
+        if field in mapping or index in used:
+            continue
+        mapping[field] = index
+        used.add(index)
+    return mapping
+
+
+def missing_required(kind: str, mapping: dict[str, int]) -> list[str]:
+    missing = [f for f in REQUIRED[kind] if f not in mapping]
+    if kind == "invoices" and "number" in missing and "external_id" in mapping:
+        missing.remove("number")
+    return missing

@@ -1,0 +1,119 @@
+"""``cartera import customers|contacts|invoices|payments FILE --org SLUG [--dry-run]
+[--valid-only] [--create-customers] [--json]`` and ``cartera import cfdi PATH… --org SLUG``."""
+
+import json
+import sys
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from cartera.imports.cfdi import import_cfdi
+from cartera.imports.services import import_file
+from cartera.orgs.models import Organization
+
+KINDS = ("customers", "contacts", "invoices", "payments", "cfdi")
+
+
+class Command(BaseCommand):
+    help = "Importa clientes, contactos, facturas o pagos (CSV/XLSX) o CFDI (XML, carpetas, zip)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("kind", choices=KINDS)
+        parser.add_argument(
+            "paths", nargs="+", help="archivo(s); para cfdi también carpetas y .zip"
+        )
+        parser.add_argument("--org", required=True, help="identificador (slug) de la organización")
+        parser.add_argument("--dry-run", action="store_true", help="solo revisar; no escribe nada")
+        parser.add_argument("--valid-only", action="store_true", help="importar las filas válidas")
+        parser.add_argument("--create-customers", action="store_true",
+                            help="crear los clientes desconocidos con los datos de la fila (facturas)")  # fmt: skip
+        parser.add_argument("--json", action="store_true", help="salida JSON")
+
+    def handle(self, *args, **options):
+        organization = Organization.objects.filter(slug=options["org"]).first()
+        if organization is None:
+            raise CommandError(f"organización desconocida: {options['org']}")
+        for path in options["paths"]:
+            if not Path(path).exists():
+                raise CommandError(f"no existe: {path}")
+        as_json = options["json"]
+        with _Progress(enabled=not as_json and sys.stderr.isatty()) as progress:
+            if options["kind"] == "cfdi":
+                batch = import_cfdi(organization=organization, actor=None, paths=options["paths"],
+                                    progress=progress)  # fmt: skip
+            else:
+                if len(options["paths"]) != 1:
+                    raise CommandError("las hojas de cálculo se importan de una en una")
+                path = Path(options["paths"][0])
+                batch = import_file(
+                    organization=organization, actor=None, kind=options["kind"], file_name=path.name,
+                    data=path.read_bytes(), dry_run=options["dry_run"], valid_only=options["valid_only"],
+                    create_customers=options["create_customers"], progress=progress,
+                )  # fmt: skip
+        result = batch.as_json()
+        if as_json:
+            self.stdout.write(json.dumps(result, ensure_ascii=False, indent=2))
+        else:
+            self._human(result)
+        if result["status"] != "ok":
+            sys.exit(1)
+
+    def _human(self, result):
+        prefix = "(revisión, nada se escribió) " if result["dry_run"] else ""
+        self.stdout.write(
+            f"{prefix}creados {result['created']} · actualizados {result['updated']} · "
+            f"sin cambios {result['unchanged']} · errores {len(result['errors'])} · "
+            f"ignorados {result['skipped']}"
+        )
+        for item in result["warnings"]:
+            self.stdout.write(f"  aviso {_where(item)}: {item['message']}")
+        for item in result["errors"]:
+            self.stdout.write(self.style.ERROR(f"  error {_where(item)}: {item['message']}"))
+        if result["status"] != "ok":
+            if result["dry_run"] or (
+                result["created"] == result["updated"] == result["unchanged"] == 0
+            ):
+                self.stdout.write(
+                    self.style.ERROR("No se importó nada. Corrija el archivo o use --valid-only.")
+                )
+
+
+def _where(item) -> str:
+    parts = []
+    if item.get("file"):
+        parts.append(item["file"])
+    if item.get("row"):
+        parts.append(f"fila {item['row']}")
+    if item.get("column"):
+        parts.append(f"columna «{item['column']}»")
+    if item.get("value"):
+        parts.append(f"valor «{item['value']}»")
+    return ", ".join(parts) or "archivo"
+
+
+class _Progress:
+    """A rich progress bar on the terminal; silent otherwise."""
+
+    def __init__(self, *, enabled: bool):
+        self.enabled = enabled
+        self.bar = None
+        self.task = None
+
+    def __enter__(self):
+        if self.enabled:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+            self.bar = Progress("[progress.description]{task.description}", BarColumn(),
+                                MofNCompleteColumn(), TimeElapsedColumn(), transient=True)  # fmt: skip
+            self.bar.start()
+            self.task = self.bar.add_task("Importando", total=None)
+        return self
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar is not None:
+            self.bar.update(self.task, completed=min(done, total), total=total)
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.stop()
+        return False

@@ -1,0 +1,224 @@
+"""Running imports: one ``ImportBatch`` per file (or per CFDI upload), its problems
+stored row by row, one timeline entry per batch.
+
+All-or-nothing by default: one bad row and nothing is written. ``valid_only`` writes
+the valid rows and reports the rest. ``dry_run`` validates and counts only.
+"""
+
+import hashlib
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cartera.followup.choices import ActivityKind
+from cartera.followup.timeline import record_activity
+
+from .choices import BatchStatus, DateOrder, ImportKind
+from .headers import detect_mapping, known_names, layout_key, missing_required
+from .importers import IMPORTERS
+from .models import ColumnMapping, ImportBatch, ImportRowError, ImportSettings
+from .rows import Outcome, Problem, Sheet
+from .tabular import FileError, read_table
+
+
+def settings_for(organization) -> ImportSettings:
+    found = ImportSettings.objects.filter(organization=organization).first()
+    if found is not None:
+        return found
+    return ImportSettings.objects.create(organization=organization, date_order=DateOrder.DMY)
+
+
+def create_batch(*, organization, actor, kind: str, file_name: str, data: bytes | None = None,
+                 dry_run=False, valid_only=False, create_customers=False, keep_file=False) -> ImportBatch:  # fmt: skip
+    """Register an import (the file itself is kept only for background runs)."""
+    batch = ImportBatch(
+        organization=organization, kind=kind, file_name=file_name[:255],
+        created_by=actor if getattr(actor, "pk", None) else None,
+        file_sha256=hashlib.sha256(data).hexdigest() if data is not None else "",
+        dry_run=dry_run, valid_only=valid_only, create_customers=create_customers,
+    )  # fmt: skip
+    if keep_file and data is not None:
+        batch.file.save(
+            f"{timezone.now():%Y%m%d%H%M%S}-{batch.file_sha256[:12]}", ContentFile(data), save=False
+        )
+    batch.save()
+    return batch
+
+
+def read_file_layout(*, organization, kind: str, data: bytes, file_name: str) -> dict:
+    """Header row, detected (or remembered) mapping and a few sample rows, for the wizard."""
+    table = read_table(data, file_name, known_names(kind))
+    remembered = ColumnMapping.objects.filter(
+        organization=organization, kind=kind, layout_key=layout_key(table.headers)
+    ).first()
+    mapping = remembered.mapping if remembered else detect_mapping(kind, table.headers)
+    return {"table": table, "mapping": {k: int(v) for k, v in mapping.items()},
+            "remembered": remembered is not None}  # fmt: skip
+
+
+@transaction.atomic
+def remember_mapping(
+    *, organization, kind: str, headers: list[str], mapping: dict[str, int]
+) -> ColumnMapping:
+    """Keep the mapping the user confirmed for this file layout."""
+    found, _created = ColumnMapping.objects.update_or_create(
+        organization=organization, kind=kind, layout_key=layout_key(headers),
+        defaults={"headers": headers, "mapping": mapping},
+    )  # fmt: skip
+    return found
+
+
+def _store_problems(batch: ImportBatch, problems: list[Problem]) -> None:
+    ImportRowError.objects.bulk_create(
+        [ImportRowError(batch=batch, severity=p.severity, row=p.row, column=p.column[:120],
+                        value=str(p.value)[:300], message=p.message[:500], file_name=p.file_name[:255])
+         for p in problems], batch_size=2000,
+    )  # fmt: skip
+
+
+def _finish(batch: ImportBatch, outcome: Outcome, *, written: bool) -> ImportBatch:
+    errors = len(outcome.errors)
+    batch.total_rows = outcome.total_rows
+    batch.processed_rows = outcome.total_rows
+    batch.created_count, batch.updated_count, batch.unchanged_count = (
+        outcome.created,
+        outcome.updated,
+        outcome.unchanged,
+    )
+    if not written and not batch.dry_run:
+        # Nothing was written: say so in the counts (the preview keeps the would-be numbers).
+        batch.created_count = batch.updated_count = 0
+        batch.unchanged_count = 0
+    batch.error_count = errors
+    batch.warning_count = len(outcome.problems) - errors
+    batch.skipped_rows = outcome.skipped
+    batch.status = BatchStatus.INVALID if errors else BatchStatus.DONE
+    batch.finished_at = timezone.now()
+    batch.save()
+    _store_problems(batch, outcome.problems)
+    return batch
+
+
+def _progress_saver(batch: ImportBatch):
+    def save(done: int, total: int) -> None:
+        ImportBatch.objects.filter(pk=batch.pk).update(
+            processed_rows=min(done, total), total_rows=total
+        )
+
+    return save
+
+
+def run_tabular_import(*, batch: ImportBatch, data: bytes, mapping: dict[str, int] | None = None,
+                       progress=None) -> ImportBatch:  # fmt: skip
+    """Read, validate and (unless invalid or a dry run) write one spreadsheet."""
+    organization, kind = batch.organization, batch.kind
+    ImportBatch.objects.filter(pk=batch.pk).update(status=BatchStatus.RUNNING)
+    outcome = Outcome()
+    try:
+        table = read_table(data, batch.file_name, known_names(kind))
+    except FileError as exc:
+        outcome.problems.append(Problem(None, "", "", str(exc)))
+        return _finish(batch, outcome, written=False)
+    if mapping is None:
+        mapping = _mapping_for(organization, kind, table.headers)
+    batch.mapping = {
+        k: table.headers[v] if v < len(table.headers) else "" for k, v in mapping.items()
+    }
+    missing = missing_required(kind, mapping)
+    if missing:
+        from .headers import LABELS
+
+        for field_name in missing:
+            outcome.problems.append(
+                Problem(
+                    table.header_row,
+                    str(LABELS[field_name]),
+                    "",
+                    _(
+                        "No se encontró la columna obligatoria «%(label)s». Columnas del archivo: %(headers)s."
+                    )
+                    % {
+                        "label": LABELS[field_name],
+                        "headers": ", ".join(h for h in table.headers if h),
+                    },
+                )
+            )
+        return _finish(batch, outcome, written=False)
+    sheet = Sheet(table, mapping, date_order=settings_for(organization).date_order)
+    importer = IMPORTERS[kind](
+        organization=organization, actor=batch.created_by, sheet=sheet,
+        create_customers=batch.create_customers, progress=progress or _progress_saver(batch), batch=batch,
+    )  # fmt: skip
+    outcome = importer.analyse()
+    write = not batch.dry_run and (not outcome.errors or batch.valid_only) and importer.records
+    if write:
+        with transaction.atomic():
+            new_uuids = importer.write()
+            if new_uuids:
+                from .cfdi import resolve_pending
+
+                resolve_pending(organization=organization, uuids=new_uuids, actor=batch.created_by)
+            _record_batch_activity(batch, outcome)
+    return _finish(batch, outcome, written=bool(write) or not importer.records)
+
+
+def _mapping_for(organization, kind, headers) -> dict[str, int]:
+    remembered = ColumnMapping.objects.filter(
+        organization=organization, kind=kind, layout_key=layout_key(headers)
+    ).first()
+    if remembered is not None:
+        return {k: int(v) for k, v in remembered.mapping.items()}
+    return detect_mapping(kind, headers)
+
+
+def _record_batch_activity(batch: ImportBatch, outcome: Outcome) -> None:
+    record_activity(
+        organization=batch.organization, actor=batch.created_by, kind=ActivityKind.IMPORT,
+        summary=_("Importación de %(kind)s «%(file)s»: %(created)s creados, %(updated)s actualizados, "
+                  "%(unchanged)s sin cambios, %(errors)s errores") % {
+            "kind": batch.get_kind_display().lower(), "file": batch.file_name, "created": outcome.created,
+            "updated": outcome.updated, "unchanged": outcome.unchanged, "errors": len(outcome.errors)},
+        data={"batch_id": batch.pk, "kind": batch.kind, "created": outcome.created,
+              "updated": outcome.updated, "unchanged": outcome.unchanged, "errors": len(outcome.errors)},
+    )  # fmt: skip
+
+
+def import_file(*, organization, actor, kind: str, file_name: str, data: bytes, dry_run=False,
+                valid_only=False, create_customers=False, mapping=None, progress=None) -> ImportBatch:  # fmt: skip
+    """Create a batch and run it now (the command line and tests)."""
+    if kind == ImportKind.CFDI:
+        raise ValueError("use import_cfdi for CFDI files")
+    batch = create_batch(organization=organization, actor=actor, kind=kind, file_name=file_name, data=data,
+                         dry_run=dry_run, valid_only=valid_only, create_customers=create_customers)  # fmt: skip
+    return run_tabular_import(batch=batch, data=data, mapping=mapping, progress=progress)
+
+
+def run_batch(batch_id: int) -> ImportBatch:
+    """Run a batch uploaded through the web (its file stored with it). Idempotent: a batch
+    that already finished is left alone."""
+    batch = ImportBatch.objects.select_related("organization", "created_by").get(pk=batch_id)
+    if batch.is_finished:
+        return batch
+    try:
+        with batch.file.open("rb") as handle:
+            data = handle.read()
+        if batch.kind == ImportKind.CFDI:
+            from .cfdi import run_cfdi_import, sources_from_upload
+
+            return run_cfdi_import(batch=batch, sources=sources_from_upload(data))
+        mapping = None
+        if batch.mapping:
+            table = read_table(data, batch.file_name, known_names(batch.kind))
+            mapping = {
+                k: table.headers.index(v) for k, v in batch.mapping.items() if v in table.headers
+            }
+            batch.mapping = {}
+        return run_tabular_import(batch=batch, data=data, mapping=mapping)
+    except Exception as exc:
+        batch.status = BatchStatus.FAILED
+        batch.failure = str(exc)[:2000]
+        batch.finished_at = timezone.now()
+        batch.save(update_fields=["status", "failure", "finished_at"])
+        raise
