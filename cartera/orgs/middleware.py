@@ -1,4 +1,5 @@
-from django.utils.functional import SimpleLazyObject
+from django.conf import settings
+from django.utils import translation
 
 from .access import active_memberships
 
@@ -24,7 +25,14 @@ class CurrentOrganizationMiddleware:
         request.organization = membership.organization if membership else None
         if membership is not None:
             request.session[SESSION_KEY] = membership.organization_id
+            _activate_org_language(request, membership.organization)
         return self.get_response(request)
 
 
-__all__ = ["CurrentOrganizationMiddleware", "SESSION_KEY", "SimpleLazyObject"]
+def _activate_org_language(request, organization) -> None:
+    """Spanish first: the organisation's language wins over the browser's, unless the
+    user picked one with the language switcher (which sets the language cookie)."""
+    if settings.LANGUAGE_COOKIE_NAME in request.COOKIES:
+        return
+    translation.activate(organization.language)
+    request.LANGUAGE_CODE = translation.get_language()
