@@ -1,11 +1,14 @@
 """Creating organisations and their members."""
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from cartera.followup.choices import ActivityKind
+from cartera.followup.timeline import record_activity
 from cartera.lib.dates import is_valid_timezone
 from cartera.lib.identifiers import IdentifierError, normalize_tax_id
 from cartera.lib.money import SUPPORTED_CURRENCIES
@@ -90,4 +93,169 @@ def create_member(
         membership.role = role
         membership.is_active = True
         membership.save(update_fields=["role", "is_active"])
+    return user, membership
+
+
+# Fields an owner may change on the settings page, with how each one is checked.
+EDITABLE_ORG_FIELDS = (
+    "name", "sender_name", "sender_email", "reply_to_email", "default_payment_terms_days",
+    "timezone", "language", "agents_see_only_assigned",
+)  # fmt: skip
+
+
+def _clean_org_update(organization: Organization, fields: dict) -> dict:
+    unknown = set(fields) - set(EDITABLE_ORG_FIELDS)
+    if unknown:
+        raise TypeError(f"update_organization() got unexpected fields: {sorted(unknown)}")
+    errors = {}
+    values = dict(fields)
+    if "name" in values:
+        values["name"] = (values["name"] or "").strip()
+        if not values["name"]:
+            errors["name"] = _("El nombre es obligatorio.")
+    for key in ("sender_name",):
+        if key in values:
+            values[key] = (values[key] or "").strip()
+    for key in ("sender_email", "reply_to_email"):
+        if key in values:
+            values[key] = (values[key] or "").strip()
+            if values[key]:
+                try:
+                    validate_email(values[key])
+                except ValidationError:
+                    errors[key] = _("Correo no válido: %(e)s") % {"e": values[key]}
+    if "default_payment_terms_days" in values:
+        days = values["default_payment_terms_days"]
+        if not isinstance(days, int) or isinstance(days, bool) or not 0 <= days <= 365:
+            errors["default_payment_terms_days"] = _("Use un número de días entre 0 y 365.")
+    if "timezone" in values and not is_valid_timezone(values["timezone"] or ""):
+        errors["timezone"] = _("Zona horaria desconocida: %(tz)s") % {"tz": values["timezone"]}
+    if "language" in values and values["language"] not in Language.values:
+        errors["language"] = _("Idioma no soportado: %(l)s") % {"l": values["language"]}
+    if "agents_see_only_assigned" in values:
+        values["agents_see_only_assigned"] = bool(values["agents_see_only_assigned"])
+    if errors:
+        raise ValidationError(errors)
+    return values
+
+
+@transaction.atomic
+def update_organization(*, organization: Organization, actor, **fields) -> Organization:
+    """Change the organisation's settings; the timeline records every changed value."""
+    values = _clean_org_update(organization, fields)
+    organization = Organization.objects.select_for_update().get(pk=organization.pk)
+    changes = {}
+    for key, value in values.items():
+        old = getattr(organization, key)
+        if old != value:
+            changes[key] = [old, value]
+            setattr(organization, key, value)
+    if changes:
+        organization.save(update_fields=list(changes))
+        record_activity(
+            organization=organization, kind=ActivityKind.CONFIG_CHANGED, actor=actor,
+            summary=_("Configuración de la organización modificada: %(f)s")
+            % {"f": ", ".join(sorted(changes))},
+            data={"changes": changes},
+        )  # fmt: skip
+    return organization
+
+
+def _is_last_owner(membership: Membership) -> bool:
+    if membership.role != Role.OWNER or not membership.is_active:
+        return False
+    owners = (
+        Membership.objects.select_for_update()
+        .filter(organization_id=membership.organization_id, role=Role.OWNER, is_active=True)
+        .exclude(pk=membership.pk)
+    )
+    return not list(owners)
+
+
+@transaction.atomic
+def change_member_role(*, membership: Membership, role: str, actor) -> Membership:
+    """Give a member another role; the last active owner can never stop being one."""
+    if role not in Role.values:
+        raise ValidationError({"role": _("Rol desconocido: %(r)s") % {"r": role}})
+    membership = Membership.objects.select_for_update().get(pk=membership.pk)
+    if membership.role == role:
+        return membership
+    _check_owner_power(
+        actor=actor, organization=membership.organization, roles={membership.role, role}
+    )
+    if _is_last_owner(membership):
+        raise ValidationError(
+            {"role": _("La organización debe conservar al menos un propietario activo.")}
+        )
+    old = membership.role
+    membership.role = role
+    membership.save(update_fields=["role"])
+    record_activity(
+        organization=membership.organization, kind=ActivityKind.CONFIG_CHANGED, actor=actor,
+        summary=_("Rol de %(u)s cambiado de %(old)s a %(new)s")
+        % {"u": membership.user.get_username(), "old": Role(old).label, "new": Role(role).label},
+        data={"member": membership.user.get_username(), "role": [old, role]},
+    )  # fmt: skip
+    return membership
+
+
+@transaction.atomic
+def deactivate_member(*, membership: Membership, actor) -> Membership:
+    """Remove a member's access (the row stays for the history); never the last owner."""
+    membership = Membership.objects.select_for_update().get(pk=membership.pk)
+    if not membership.is_active:
+        return membership
+    _check_owner_power(actor=actor, organization=membership.organization, roles={membership.role})
+    if _is_last_owner(membership):
+        raise ValidationError(_("No se puede desactivar al último propietario de la organización."))
+    membership.is_active = False
+    membership.save(update_fields=["is_active"])
+    record_activity(
+        organization=membership.organization, kind=ActivityKind.CONFIG_CHANGED, actor=actor,
+        summary=_("Acceso de %(u)s desactivado") % {"u": membership.user.get_username()},
+        data={"member": membership.user.get_username(), "is_active": [True, False]},
+    )  # fmt: skip
+    return membership
+
+
+def _actor_is_owner(actor, organization: Organization) -> bool:
+    if actor is None:  # the command line / the system
+        return True
+    return Membership.objects.filter(
+        user=actor, organization=organization, role=Role.OWNER, is_active=True
+    ).exists()
+
+
+def _check_owner_power(*, actor, organization: Organization, roles: set[str]) -> None:
+    """Only owners grant, take away or touch the owner role (a manager cannot promote
+    themselves or lock the owners out)."""
+    if Role.OWNER in roles and not _actor_is_owner(actor, organization):
+        raise PermissionDenied(_("Solo un propietario puede asignar o modificar propietarios."))
+
+
+@transaction.atomic
+def add_member(
+    *, organization: Organization, actor, username: str, email: str, role: str,
+    password: str | None = None, first_name: str = "", last_name: str = "",
+):  # fmt: skip
+    """Create a NEW user as a member (the members page). Existing accounts are refused:
+    setting a password on someone else's account would hand it over."""
+    User = get_user_model()
+    errors = {}
+    if User.objects.filter(username__iexact=username).exists():
+        errors["username"] = _("Ya existe un usuario con ese nombre.")
+    if email and User.objects.filter(email__iexact=email).exists():
+        errors["email"] = _("Ya existe un usuario con ese correo.")
+    if errors:
+        raise ValidationError(errors)
+    _check_owner_power(actor=actor, organization=organization, roles={role})
+    user, membership = create_member(
+        organization=organization, username=username, email=email, role=role,
+        password=password, first_name=first_name, last_name=last_name,
+    )  # fmt: skip
+    record_activity(
+        organization=organization, kind=ActivityKind.CONFIG_CHANGED, actor=actor,
+        summary=_("Nuevo miembro %(u)s con rol %(r)s") % {"u": username, "r": Role(role).label},
+        data={"member": username, "role": [None, role]},
+    )  # fmt: skip
     return user, membership

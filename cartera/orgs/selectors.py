@@ -1,0 +1,23 @@
+"""Permission-scoped reads of organisations' members."""
+
+from django.http import Http404
+
+from .models import Membership
+
+
+def memberships_visible_to(membership):
+    """Every member (active or not) of the caller's current organisation."""
+    if membership is None:
+        return Membership.objects.none()
+    return (
+        Membership.objects.filter(organization_id=membership.organization_id)
+        .select_related("user")
+        .order_by("-is_active", "user__username")
+    )
+
+
+def get_membership_for_user(request, pk) -> Membership:
+    found = memberships_visible_to(getattr(request, "membership", None)).filter(pk=pk).first()
+    if found is None:
+        raise Http404
+    return found
