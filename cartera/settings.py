@@ -5,6 +5,7 @@ loudly on malformed values.
 """
 
 import secrets
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -39,7 +40,8 @@ def _secret_key() -> str:
 
 SECRET_KEY = _secret_key()
 DEBUG = env_bool("DEBUG", False)
-TESTING = env_bool("CARTERA_TESTING", False)
+# pytest imports settings before any conftest can set CARTERA_TESTING, so detect it too.
+TESTING = env_bool("CARTERA_TESTING", False) or "pytest" in sys.modules
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 BASE_URL = env_url("CARTERA_BASE_URL", "http://127.0.0.1:8000")
@@ -64,7 +66,11 @@ INSTALLED_APPS = [
     "cartera.invoices",
     "cartera.payments",
     "cartera.followup",
+    "cartera.dunning",
+    "cartera.outreach",
     "cartera.reports",
+    "cartera.imports",
+    "cartera.portal",
 ]
 
 MIDDLEWARE = [
@@ -111,6 +117,9 @@ def _database() -> dict:
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": DATA_DIR / "cartera.sqlite3",
             "OPTIONS": _SQLITE_OPTIONS,
+            # A file, not shared-cache memory: concurrency tests then see the same WAL and
+            # busy-timeout behaviour as production (shared-cache locks ignore busy_timeout).
+            "TEST": {"NAME": str(DATA_DIR / "test.sqlite3")},
         }
     try:
         config = dj_database_url.parse(url, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60))
@@ -145,8 +154,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+if TESTING:  # hashing real passwords dominates the run time of the test suite
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOGIN_URL = "account_login"
-LOGIN_REDIRECT_URL = "home"
+LOGIN_REDIRECT_URL = "reports:home"
 ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
 ACCOUNT_LOGIN_METHODS = {"username", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
@@ -217,6 +228,8 @@ TASKS = {
 if env_str("CARTERA_TASKS_BACKEND") == "django_tasks_rq.RQBackend":
     TASKS["default"]["QUEUES"] = ["default"]
     RQ_QUEUES = {"default": {"URL": env_str("REDIS_URL", "redis://127.0.0.1:6379/0")}}
+    # django_rq provides the worker: cartera rqworker --job-class django_tasks_rq.Job default
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = BASE_URL.startswith("https://")
