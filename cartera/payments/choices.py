@@ -23,3 +23,15 @@ class PaymentMethod(models.TextChoices):
     CHECK = "check", _("Cheque")
     CARD = "card", _("Tarjeta")
     OTHER = "other", _("Otro")
+
+
+class ComplementStatus(models.TextChoices):
+    PENDING = "pending", _("Pendiente")
+    GENERATED = "generated", _("XML generado")
+    STAMPED = "stamped", _("Timbrado")
+
+
+class CheckoutStatus(models.TextChoices):
+    OPEN = "open", _("Abierta")
+    COMPLETED = "completed", _("Pagada")
+    EXPIRED = "expired", _("Vencida")

@@ -6,7 +6,13 @@ from django.utils.translation import gettext_lazy as _
 from cartera.invoices.models import MONEY
 from cartera.lib.money import CURRENCY_CHOICES, Money
 
-from .choices import PaymentMethod, PaymentSource, PaymentStatus
+from .choices import (
+    CheckoutStatus,
+    ComplementStatus,
+    PaymentMethod,
+    PaymentSource,
+    PaymentStatus,
+)
 
 
 class Payment(models.Model):
@@ -36,6 +42,11 @@ class Payment(models.Model):
     )
     rejection_reason = models.CharField(_("motivo de rechazo"), max_length=300, blank=True)
     notes = models.TextField(_("notas"), blank=True)
+    # Invoices a debtor says this (reported) payment covers; collection on them stops
+    # until an agent accepts or rejects the report.
+    reported_invoices = models.ManyToManyField(
+        "invoices.Invoice", blank=True, related_name="reported_payments"
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )
@@ -122,3 +133,94 @@ class Allocation(models.Model):
     @property
     def source_label(self) -> str:
         return str(self.payment or self.credit_note)
+
+
+class PaymentComplement(models.Model):
+    """A Mexican "Complemento de Recepción de Pagos" (Pagos 2.0) owed for a confirmed
+    payment applied to PPD invoices, due by the 5th day of the following month."""
+
+    organization = models.ForeignKey("orgs.Organization", on_delete=models.PROTECT)
+    payment = models.OneToOneField(Payment, on_delete=models.PROTECT, related_name="complement")
+    due_date = models.DateField(_("fecha límite"))
+    status = models.CharField(
+        _("estado"), max_length=10, choices=ComplementStatus.choices,
+        default=ComplementStatus.PENDING,
+    )  # fmt: skip
+    xml = models.TextField(_("XML sin timbrar"), blank=True)
+    fiscal_uuid = models.CharField(_("UUID fiscal"), max_length=40, blank=True)
+    generated_at = models.DateTimeField(null=True, blank=True)
+    stamped_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("complemento de pago")
+        verbose_name_plural = _("complementos de pago")
+        ordering = ["due_date", "id"]
+        indexes = [
+            models.Index(fields=["organization", "status", "due_date"], name="complement_org_due")
+        ]
+
+    def __str__(self):
+        return f"REP {self.payment}"
+
+
+class PaymentComplementLine(models.Model):
+    """One DoctoRelacionado: a PPD invoice paid (in part) by the complement's payment."""
+
+    complement = models.ForeignKey(
+        PaymentComplement, on_delete=models.CASCADE, related_name="lines"
+    )
+    invoice = models.ForeignKey("invoices.Invoice", on_delete=models.PROTECT, related_name="+")
+    installment = models.PositiveSmallIntegerField(_("número de parcialidad"))
+    previous_balance = models.DecimalField(_("saldo anterior"), **MONEY)
+    amount_paid = models.DecimalField(_("importe pagado"), **MONEY)
+    remaining_balance = models.DecimalField(_("saldo insoluto"), **MONEY)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["complement", "invoice"], name="complementline_unique")
+        ]
+
+
+class CheckoutSession(models.Model):
+    """An online-payment session opened at a provider for chosen invoices. Amount and
+    currency come from our balances when it is created, never from the browser."""
+
+    organization = models.ForeignKey("orgs.Organization", on_delete=models.PROTECT)
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT)
+    provider = models.CharField(max_length=20)
+    session_id = models.CharField(max_length=200)
+    url = models.URLField(max_length=1000, blank=True)
+    invoices = models.ManyToManyField("invoices.Invoice", related_name="+")
+    amount = models.DecimalField(**MONEY)
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
+    status = models.CharField(
+        max_length=10, choices=CheckoutStatus.choices, default=CheckoutStatus.OPEN
+    )
+    payment = models.OneToOneField(
+        Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="checkout"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "session_id"], name="checkout_unique_id")
+        ]
+
+
+class ProviderEvent(models.Model):
+    """A webhook event accepted from a payment provider; the unique id makes handling
+    idempotent (a second delivery of the same event does nothing)."""
+
+    provider = models.CharField(max_length=20)
+    event_id = models.CharField(max_length=200)
+    kind = models.CharField(max_length=100)
+    organization = models.ForeignKey("orgs.Organization", on_delete=models.PROTECT)
+    payload = models.JSONField(default=dict)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "event_id"], name="providerevent_unique")
+        ]

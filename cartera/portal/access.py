@@ -1,0 +1,230 @@
+"""Debtor access to the portal: link tokens, per-message signed links, one-time codes.
+
+A portal link carries a random token (256 bits) of which only the SHA-256 is stored.
+Opening it (or a per-message signed link) puts the customer in the browser session and
+redirects to the statement, so the secret does not stay in the address bar. Every later
+lookup goes through ``get_customer_for_debtor`` / ``get_invoice_for_debtor``, which
+answer 404 for anything outside the session's customer.
+"""
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+
+from django.conf import settings
+from django.core import signing
+from django.core.cache import cache
+from django.db import transaction
+from django.http import Http404
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cartera.customers.models import Customer
+from cartera.followup.choices import ActivityKind
+from cartera.followup.timeline import record_activity
+from cartera.invoices.models import Invoice
+
+from .models import PortalCode, PortalSettings, PortalToken
+
+SESSION_KEY = "portal"
+MESSAGE_SALT = "portal.message"
+MESSAGE_LINK_MAX_AGE = 120 * 24 * 3600
+CODE_TTL = dt.timedelta(minutes=15)
+CODE_MAX_ATTEMPTS = 5
+BAD_TOKEN_LIMIT = 20  # wrong links per IP per 10 minutes before everything answers 404
+BAD_TOKEN_WINDOW = 600
+
+
+def _hash(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def settings_for(organization) -> PortalSettings:
+    found = PortalSettings.objects.filter(organization=organization).first()
+    return found or PortalSettings(organization=organization)
+
+
+# --- tokens -----------------------------------------------------------------------------
+@transaction.atomic
+def issue_token(*, customer: Customer, actor, expires_at: dt.datetime | None = None) -> str:
+    """Create the customer's portal token (revoking the previous one). Returns the raw
+    token: it is not stored and cannot be shown again."""
+    now = timezone.now()
+    PortalToken.objects.filter(customer=customer, revoked_at__isnull=True).update(revoked_at=now)
+    raw = secrets.token_urlsafe(32)
+    PortalToken.objects.create(
+        organization=customer.organization, customer=customer, token_hash=_hash(raw),
+        hint=raw[:6], expires_at=expires_at,
+    )  # fmt: skip
+    record_activity(
+        organization=customer.organization, customer=customer, actor=actor,
+        kind=ActivityKind.CONFIG_CHANGED, summary=_("Nuevo enlace al portal del cliente"),
+        data={"hint": raw[:6], "expires_at": expires_at.isoformat() if expires_at else None},
+    )  # fmt: skip
+    return raw
+
+
+@transaction.atomic
+def revoke_tokens(*, customer: Customer, actor) -> int:
+    revoked = PortalToken.objects.filter(customer=customer, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    if revoked:
+        record_activity(
+            organization=customer.organization, customer=customer, actor=actor,
+            kind=ActivityKind.CONFIG_CHANGED, summary=_("Enlace al portal revocado"),
+        )  # fmt: skip
+    return revoked
+
+
+def portal_url(raw: str) -> str:
+    return settings.BASE_URL + reverse("portal:enter", args=[raw])
+
+
+def find_token(raw: str, *, now: dt.datetime) -> PortalToken | None:
+    if not raw or len(raw) > 100:
+        return None
+    token = (
+        PortalToken.objects.select_related("customer", "organization")
+        .filter(token_hash=_hash(raw))
+        .first()
+    )
+    if token is None or not token.is_usable(now=now):
+        return None
+    return token
+
+
+def message_link_token(*, organization_id: int, message_key: str) -> str:
+    return signing.dumps({"o": organization_id, "k": message_key}, salt=MESSAGE_SALT)
+
+
+def message_link(*, organization_id: int, message_key: str) -> str:
+    token = message_link_token(organization_id=organization_id, message_key=message_key)
+    return settings.BASE_URL + reverse("portal:message", args=[token])
+
+
+def load_message_link(token: str) -> dict | None:
+    try:
+        return signing.loads(token, salt=MESSAGE_SALT, max_age=MESSAGE_LINK_MAX_AGE)
+    except signing.BadSignature:
+        return None
+
+
+# --- rate limiting of wrong links -------------------------------------------------------
+def _client_ip(request) -> str:
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def is_rate_limited(request) -> bool:
+    return cache.get(f"portal-bad:{_client_ip(request)}", 0) >= BAD_TOKEN_LIMIT
+
+
+def count_bad_attempt(request) -> None:
+    key = f"portal-bad:{_client_ip(request)}"
+    if cache.add(key, 1, BAD_TOKEN_WINDOW):
+        return
+    try:
+        cache.incr(key)
+    except ValueError:
+        cache.set(key, 1, BAD_TOKEN_WINDOW)
+
+
+# --- session ---------------------------------------------------------------------------
+def grant(request, *, customer: Customer, token: PortalToken | None, via: str) -> None:
+    request.session.cycle_key()
+    request.session[SESSION_KEY] = {
+        "customer": customer.pk,
+        "token": token.pk if token else None,
+        "via": via,
+        "verified": not settings_for(customer.organization).require_code,
+    }
+
+
+def portal_session(request) -> dict | None:
+    return request.session.get(SESSION_KEY)
+
+
+def get_customer_for_debtor(request, *, verified: bool = True) -> Customer:
+    """The session's customer, or 404 (no session, token revoked/expired since, code
+    not yet entered when the organisation requires one)."""
+    data = portal_session(request)
+    if not data:
+        raise Http404
+    if data.get("token"):
+        token = PortalToken.objects.filter(pk=data["token"], customer_id=data["customer"]).first()
+        if token is None or not token.is_usable(now=timezone.now()):
+            request.session.pop(SESSION_KEY, None)
+            raise Http404
+    if verified and not data.get("verified"):
+        raise Http404
+    customer = (
+        Customer.objects.select_related("organization", "assigned_agent")
+        .filter(pk=data["customer"])
+        .first()
+    )
+    if customer is None:
+        raise Http404
+    return customer
+
+
+def get_invoice_for_debtor(customer: Customer, pk) -> Invoice:
+    invoice = Invoice.objects.filter(pk=pk, customer=customer).first()
+    if invoice is None:
+        raise Http404
+    return invoice
+
+
+def invoices_for_debtor(customer: Customer, ids) -> list[Invoice]:
+    """The customer's invoices among ``ids`` (anything else is silently ignored)."""
+    clean = [int(i) for i in ids if str(i).isdigit()]
+    return list(Invoice.objects.filter(customer=customer, pk__in=clean).order_by("due_date", "id"))
+
+
+# --- one-time codes ----------------------------------------------------------------------
+def code_recipient(customer: Customer) -> str:
+    contact = customer.contacts.exclude(email="").order_by("-is_primary", "id").first()
+    return contact.email if contact else ""
+
+
+def mask_email(address: str) -> str:
+    name, _sep, domain = address.partition("@")
+    return f"{name[:1]}***@{domain}" if domain else ""
+
+
+@transaction.atomic
+def create_code(*, customer: Customer, now: dt.datetime) -> tuple[PortalCode, str] | None:
+    """A fresh 6-digit code for the customer's contact (None when there is no email)."""
+    recipient = code_recipient(customer)
+    if not recipient:
+        return None
+    PortalCode.objects.filter(customer=customer, used_at__isnull=True).update(used_at=now)
+    raw = f"{secrets.randbelow(10**6):06d}"
+    code = PortalCode.objects.create(
+        organization=customer.organization, customer=customer, code_hash=_hash(raw),
+        sent_to=recipient, expires_at=now + CODE_TTL,
+    )  # fmt: skip
+    return code, raw
+
+
+@transaction.atomic
+def verify_code(*, customer: Customer, raw: str, now: dt.datetime) -> bool:
+    code = (
+        PortalCode.objects.select_for_update()
+        .filter(customer=customer, used_at__isnull=True, expires_at__gt=now)
+        .first()
+    )
+    if code is None or code.attempts >= CODE_MAX_ATTEMPTS:
+        return False
+    if hmac.compare_digest(code.code_hash, _hash((raw or "").strip())):
+        PortalCode.objects.filter(pk=code.pk).update(used_at=now)
+        return True
+    PortalCode.objects.filter(pk=code.pk).update(attempts=code.attempts + 1)
+    return False
+
+
+def mark_verified(request) -> None:
+    data = dict(request.session.get(SESSION_KEY) or {})
+    data["verified"] = True
+    request.session[SESSION_KEY] = data

@@ -1,0 +1,179 @@
+"""Back-office side of the portal: review reported payments, resolve disputes, record a
+promise, issue portal links, and the list of pending payment complements (REP)."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from cartera.customers.selectors import get_customer_for_user
+from cartera.followup.choices import PromiseSource
+from cartera.invoices.choices import DisputeStatus, InvoiceStatus
+from cartera.invoices.models import Dispute
+from cartera.invoices.selectors import invoices_visible_to
+from cartera.lib.dates import local_today
+from cartera.orgs.access import Action, require
+from cartera.orgs.decorators import org_member_required
+from cartera.payments.choices import PaymentStatus
+from cartera.payments.complements import generate_complement, mark_stamped, pending_complements
+from cartera.payments.models import PaymentComplement
+from cartera.payments.selectors import get_payment_for_user, get_proof_for_user, payments_visible_to
+
+from . import access, services
+
+
+def _today(request):
+    return local_today(request.membership.organization.timezone)
+
+
+def get_dispute_for_user(request, pk) -> Dispute:
+    visible = invoices_visible_to(getattr(request, "membership", None))
+    dispute = (
+        Dispute.objects.select_related("invoice", "invoice__customer")
+        .filter(pk=pk, invoice__in=visible)
+        .first()
+    )
+    if dispute is None:
+        raise Http404
+    return dispute
+
+
+def get_complement_for_user(request, pk) -> PaymentComplement:
+    visible = payments_visible_to(getattr(request, "membership", None))
+    complement = PaymentComplement.objects.filter(pk=pk, payment__in=visible).first()
+    if complement is None:
+        raise Http404
+    return complement
+
+
+@org_member_required
+def review_list(request):
+    membership = request.membership
+    reported = (
+        payments_visible_to(membership).filter(status=PaymentStatus.REPORTED)
+        .select_related("customer").prefetch_related("reported_invoices", "proofs")
+        .order_by("date", "id")
+    )  # fmt: skip
+    disputes = (
+        Dispute.objects.filter(status=DisputeStatus.OPEN, invoice__in=invoices_visible_to(membership))
+        .select_related("invoice", "invoice__customer").order_by("opened_at")
+    )  # fmt: skip
+    complements = [
+        row for row in pending_complements(membership.organization, today=_today(request))
+        if payments_visible_to(membership).filter(pk=row["complement"].payment_id).exists()
+    ]  # fmt: skip
+    return render(request, "portal/backoffice/review.html",
+                  {"reported": reported, "disputes": disputes, "complements": complements})  # fmt: skip
+
+
+@org_member_required
+@require_POST
+def payment_review(request, pk):
+    require(request, Action.RECORD_PAYMENTS)
+    payment = get_payment_for_user(request, pk)
+    try:
+        if request.POST.get("decision") == "accept":
+            services.accept_reported_payment(payment=payment, actor=request.user)
+            messages.success(request, _("Pago aceptado y aplicado."))
+        else:
+            services.reject_reported_payment(payment=payment, actor=request.user,
+                                             reason=request.POST.get("reason", ""))  # fmt: skip
+            messages.success(request, _("Pago rechazado; se avisó al cliente."))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("portal_admin:review")
+
+
+@org_member_required
+def proof_download(request, pk):
+    proof = get_proof_for_user(request, pk)
+    return FileResponse(proof.file.open("rb"), filename=proof.original_name,
+                        content_type=proof.content_type)  # fmt: skip
+
+
+@org_member_required
+@require_POST
+def dispute_resolve(request, pk):
+    outcome = request.POST.get("outcome", "")
+    require(request, {"credit_note": Action.EDIT_INVOICES, "void": Action.VOID_INVOICES}.get(
+        outcome, Action.RECORD_PAYMENTS))  # fmt: skip
+    dispute = get_dispute_for_user(request, pk)
+    try:
+        services.resolve_dispute(dispute=dispute, outcome=outcome, actor=request.user,
+                                 note=request.POST.get("note", ""), today=_today(request))  # fmt: skip
+        messages.success(request, _("Disputa resuelta."))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("portal_admin:review")
+
+
+@org_member_required
+@require_http_methods(["GET", "POST"])
+def promise_create(request, customer_pk):
+    require(request, Action.ADD_NOTES)
+    customer = get_customer_for_user(request, customer_pk)
+    invoices = invoices_visible_to(request.membership).filter(
+        customer=customer, status=InvoiceStatus.OPEN, balance__gt=0).order_by("due_date", "id")  # fmt: skip
+    error = None
+    if request.method == "POST":
+        chosen = list(
+            invoices.filter(pk__in=[i for i in request.POST.getlist("invoices") if i.isdigit()])
+        )
+        try:
+            from cartera.lib.dates import parse_iso_date
+            from cartera.lib.money import parse_amount
+
+            services.make_promise(
+                customer=customer, invoices=chosen,
+                promised_date=parse_iso_date(request.POST.get("promised_date", "")),
+                amount=parse_amount(request.POST.get("amount", "0") or "0"),
+                source=PromiseSource.AGENT, actor=request.user, today=_today(request),
+                notes=request.POST.get("notes", ""),
+            )  # fmt: skip
+        except (ValidationError, ValueError) as exc:
+            error = " ".join(getattr(exc, "messages", [str(exc)]))
+        else:
+            messages.success(request, _("Promesa registrada."))
+            return redirect("customers:detail", customer.pk)
+    return render(request, "portal/backoffice/promise.html",
+                  {"customer": customer, "invoices": invoices, "error": error})  # fmt: skip
+
+
+@org_member_required
+@require_POST
+def portal_link(request, customer_pk):
+    require(request, Action.EDIT_CUSTOMERS)
+    customer = get_customer_for_user(request, customer_pk)
+    raw = access.issue_token(customer=customer, actor=request.user)
+    return render(request, "portal/backoffice/link.html",
+                  {"customer": customer, "url": access.portal_url(raw)})  # fmt: skip
+
+
+@org_member_required
+@require_POST
+def complement_action(request, pk):
+    require(request, Action.RECORD_PAYMENTS)
+    complement = get_complement_for_user(request, pk)
+    try:
+        if request.POST.get("action") == "stamp":
+            mark_stamped(complement=complement, fiscal_uuid=request.POST.get("uuid", ""),
+                         actor=request.user)  # fmt: skip
+            messages.success(request, _("Complemento marcado como timbrado."))
+        else:
+            generate_complement(complement=complement, actor=request.user)
+            messages.success(request, _("XML generado."))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("portal_admin:review")
+
+
+@org_member_required
+def complement_xml(request, pk):
+    complement = get_complement_for_user(request, pk)
+    if not complement.xml:
+        raise Http404
+    response = HttpResponse(complement.xml, content_type="application/xml")
+    response["Content-Disposition"] = f'attachment; filename="rep-{complement.pk}.xml"'
+    return response

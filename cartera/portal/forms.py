@@ -1,0 +1,48 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from cartera.payments.choices import PaymentMethod
+
+from .services import DISPUTE_REASONS
+
+REPORTABLE_METHODS = [
+    (value, label) for value, label in PaymentMethod.choices if value != PaymentMethod.CARD
+]
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class ReportPaymentForm(forms.Form):
+    date = forms.DateField(label=_("Fecha del pago"), widget=DateInput)
+    amount = forms.DecimalField(
+        label=_("Importe (vacío: el saldo de las facturas elegidas)"), required=False,
+        min_value=0.01, max_digits=18, decimal_places=2,
+    )  # fmt: skip
+    method = forms.ChoiceField(label=_("Forma de pago"), choices=REPORTABLE_METHODS)
+    reference = forms.CharField(label=_("Referencia o clave de rastreo"), max_length=120,
+                                required=False)  # fmt: skip
+    proof = forms.FileField(
+        label=_("Comprobante (PDF, JPG o PNG, máximo 5 MB)"), required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
+    )  # fmt: skip
+
+
+class PromiseForm(forms.Form):
+    promised_date = forms.DateField(label=_("¿Qué día pagará?"), widget=DateInput)
+    amount = forms.DecimalField(label=_("Importe"), min_value=0.01, max_digits=18,
+                                decimal_places=2)  # fmt: skip
+
+
+class DisputeForm(forms.Form):
+    reason = forms.ChoiceField(label=_("Motivo"), choices=list(DISPUTE_REASONS.items()))
+    text = forms.CharField(label=_("Explíquenos qué pasó"), widget=forms.Textarea(attrs={"rows": 4}),
+                           required=False, max_length=2000)  # fmt: skip
+    attachment = forms.FileField(label=_("Adjunto (PDF, JPG o PNG, opcional)"), required=False)
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(label=_("Código de 6 dígitos"), max_length=6, min_length=6,
+                           widget=forms.TextInput(attrs={"inputmode": "numeric",
+                                                         "autocomplete": "one-time-code"}))  # fmt: skip

@@ -1,0 +1,32 @@
+"""The PDF statement (WeasyPrint), in the customer's language, with the organisation's
+name and logo."""
+
+import base64
+import datetime as dt
+import mimetypes
+
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from .access import settings_for
+from .selectors import statement
+
+
+def _logo_data_uri(organization) -> str:
+    logo = settings_for(organization).logo
+    if not logo:
+        return ""
+    kind = mimetypes.guess_type(logo.name)[0] or "image/png"
+    with logo.open("rb") as handle:
+        return f"data:{kind};base64,{base64.b64encode(handle.read()).decode()}"
+
+
+def statement_pdf(customer, *, today: dt.date) -> bytes:
+    from weasyprint import HTML
+
+    with translation.override(customer.language):
+        context = statement(customer, today=today)
+        context.update(customer=customer, organization=customer.organization,
+                       logo=_logo_data_uri(customer.organization))  # fmt: skip
+        html = render_to_string("portal/statement_pdf.html", context)
+    return HTML(string=html).write_pdf()

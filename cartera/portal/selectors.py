@@ -1,0 +1,78 @@
+"""What the debtor's statement shows, in a fixed small number of queries."""
+
+import datetime as dt
+from decimal import Decimal
+
+from cartera.invoices.choices import InvoiceStatus
+from cartera.invoices.models import CreditNote, Dispute, Invoice, InvoiceAttachment
+from cartera.payments.choices import PaymentStatus
+from cartera.payments.models import Payment
+
+from .access import settings_for
+from .references import payment_reference, virtual_clabe
+
+RECENT = 10
+
+
+def statement(customer, *, today: dt.date) -> dict:
+    invoices = list(
+        Invoice.objects.filter(customer=customer, status=InvoiceStatus.OPEN, balance__gt=0)
+        .order_by("due_date", "id")
+        .only("id", "number", "issue_date", "due_date", "currency", "total", "balance", "status")
+    )
+    ids = [i.id for i in invoices]
+    disputed = set(
+        Dispute.objects.filter(invoice_id__in=ids, status="open").values_list(
+            "invoice_id", flat=True
+        )
+    )
+    reported = set(
+        Payment.reported_invoices.through.objects.filter(
+            invoice_id__in=ids, payment__status=PaymentStatus.REPORTED
+        ).values_list("invoice_id", flat=True)
+    )
+    files: dict[int, list] = {}
+    for row in InvoiceAttachment.objects.filter(invoice_id__in=ids, kind__in=["pdf", "xml"]).values(
+        "id", "invoice_id", "kind"
+    ):
+        files.setdefault(row["invoice_id"], []).append(row)
+    totals: dict[str, dict] = {}
+    rows = []
+    for invoice in invoices:
+        days = invoice.days_overdue(on=today)
+        entry = totals.setdefault(
+            invoice.currency,
+            {"currency": invoice.currency, "total": Decimal(0), "overdue": Decimal(0)},
+        )
+        entry["total"] += invoice.balance
+        if days > 0:
+            entry["overdue"] += invoice.balance
+        rows.append({"invoice": invoice, "days_overdue": days, "disputed": invoice.id in disputed,
+                     "reported": invoice.id in reported, "files": files.get(invoice.id, [])})  # fmt: skip
+    credit = None
+    if customer.credit_limit is not None:
+        balance = totals.get(customer.organization.default_currency, {}).get("total", Decimal(0))
+        credit = {"limit": customer.credit_limit, "available": customer.credit_limit - balance,
+                  "currency": customer.organization.default_currency}  # fmt: skip
+    payments = list(
+        Payment.objects.filter(customer=customer)
+        .exclude(status=PaymentStatus.REJECTED)
+        .order_by("-date", "-id")[:RECENT]
+    )
+    notes = list(
+        CreditNote.objects.filter(customer=customer).order_by("-issue_date", "-id")[:RECENT]
+    )
+    portal_settings = settings_for(customer.organization)
+    return {
+        "rows": rows,
+        "totals": sorted(totals.values(), key=lambda t: t["currency"]),
+        "credit": credit,
+        "payments": payments,
+        "credit_notes": notes,
+        "reference": payment_reference(organization_id=customer.organization_id,
+                                       customer_id=customer.pk),
+        "clabe": virtual_clabe(prefix=portal_settings.clabe_prefix, customer_id=customer.pk),
+        "bank_accounts": [line for line in portal_settings.bank_accounts.splitlines() if line.strip()],
+        "online": portal_settings.online_payments_enabled,
+        "today": today,
+    }  # fmt: skip

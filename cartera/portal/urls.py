@@ -1,0 +1,19 @@
+from django.urls import path
+
+from . import views, webhooks
+
+app_name = "portal"
+urlpatterns = [
+    path("", views.statement_page, name="statement"),
+    path("estado-de-cuenta.pdf", views.statement_download, name="statement_pdf"),
+    path("archivos/<int:pk>/", views.invoice_file, name="invoice_file"),
+    path("pago/", views.report_payment, name="report"),
+    path("promesa/", views.promise, name="promise"),
+    path("facturas/<int:pk>/aclaracion/", views.dispute, name="dispute"),
+    path("pagar/", views.pay_online, name="pay"),
+    path("codigo/", views.code, name="code"),
+    path("idioma/", views.language, name="language"),
+    path("webhooks/<str:provider>/<slug:slug>/", webhooks.provider_webhook, name="webhook"),
+    path("m/<str:token>/", views.from_message, name="message"),
+    path("<str:token>/", views.enter, name="enter"),
+]

@@ -1,0 +1,271 @@
+"""The debtor portal. No login: access comes from the link (see ``access``); every
+object is fetched through ``get_customer_for_debtor`` / ``get_invoice_for_debtor``."""
+
+import functools
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from cartera.customers.forms import add_service_errors
+from cartera.followup.choices import PromiseSource
+from cartera.invoices.models import InvoiceAttachment
+from cartera.lib.dates import local_today
+from cartera.outreach.models import Message
+from cartera.outreach.services import record_event
+from cartera.payments.online import start_checkout
+from cartera.payments.providers.base import ProviderError, provider_for
+
+from . import access, services
+from .forms import CodeForm, DisputeForm, PromiseForm, ReportPaymentForm
+from .pdf import statement_pdf
+from .selectors import statement
+
+
+def not_found(request):
+    response = render(request, "portal/not_found.html", status=404)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def debtor_view(view):
+    """Resolve the session's customer (404 otherwise), speak the customer's language."""
+
+    @functools.wraps(view)
+    @never_cache
+    def wrapper(request, *args, **kwargs):
+        try:
+            customer = access.get_customer_for_debtor(request)
+        except Http404:
+            data = access.portal_session(request)
+            if data and not data.get("verified"):
+                return redirect("portal:code")
+            return not_found(request)
+        language = request.session.get("portal_language") or customer.language
+        with translation.override(language):
+            request.LANGUAGE_CODE = language
+            return view(request, customer, *args, **kwargs)
+
+    return wrapper
+
+
+def _today(customer):
+    return local_today(customer.effective_timezone)
+
+
+@never_cache
+def enter(request, token):
+    if access.is_rate_limited(request):
+        return not_found(request)
+    found = access.find_token(token, now=timezone.now())
+    if found is None:
+        access.count_bad_attempt(request)
+        return not_found(request)
+    access.grant(request, customer=found.customer, token=found, via="link")
+    type(found).objects.filter(pk=found.pk).update(last_used_at=timezone.now())
+    return redirect("portal:statement")
+
+
+@never_cache
+def from_message(request, token):
+    """A per-message signed link: records the click, then opens the portal."""
+    if access.is_rate_limited(request):
+        return not_found(request)
+    value = access.load_message_link(token)
+    message = None
+    if value:
+        message = (
+            Message.objects.select_related("customer", "organization")
+            .filter(organization_id=value["o"], key=value["k"])
+            .first()
+        )
+    if message is None:
+        access.count_bad_attempt(request)
+        return not_found(request)
+    record_event(message=message, kind="clicked", at=timezone.now(), source="portal",
+                 data={"url": "portal"})  # fmt: skip
+    access.grant(request, customer=message.customer, token=None, via=f"message:{message.pk}")
+    return redirect("portal:statement")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def code(request):
+    try:
+        customer = access.get_customer_for_debtor(request, verified=False)
+    except Http404:
+        return not_found(request)
+    with translation.override(customer.language):
+        now = timezone.now()
+        form = CodeForm(request.POST if request.POST.get("action") == "verify" else None)
+        if request.method == "POST" and request.POST.get("action") == "send":
+            created = access.create_code(customer=customer, now=now)
+            if created is None:
+                messages.error(request, _("No hay un correo registrado; comuníquese con nosotros."))
+            else:
+                row, raw = created
+                services.notify_debtor(
+                    customer=customer, key=f"portal-code:{row.pk}", purpose="access_code",
+                    subject=_("Su código de acceso"),
+                    body=_("Su código para ver su estado de cuenta es %(code)s. Vence en 15 minutos.")
+                    % {"code": raw},
+                )  # fmt: skip
+                messages.success(request, _("Enviamos un código a %(email)s.")
+                                 % {"email": access.mask_email(row.sent_to)})  # fmt: skip
+            return redirect("portal:code")
+        if request.method == "POST" and form.is_valid():
+            if access.verify_code(customer=customer, raw=form.cleaned_data["code"], now=now):
+                access.mark_verified(request)
+                return redirect("portal:statement")
+            form.add_error("code", _("El código no es correcto o ya venció."))
+        return render(request, "portal/code.html", {"form": form})
+
+
+@debtor_view
+def statement_page(request, customer):
+    context = statement(customer, today=_today(customer))
+    context["customer"] = customer
+    context["organization"] = customer.organization
+    return render(request, "portal/statement.html", context)
+
+
+@debtor_view
+def statement_download(request, customer):
+    pdf = statement_pdf(customer, today=_today(customer))
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'attachment; filename="estado-de-cuenta-{_today(customer)}.pdf"'
+    )
+    return response
+
+
+@debtor_view
+def invoice_file(request, customer, pk):
+    attachment = InvoiceAttachment.objects.filter(
+        pk=pk, invoice__customer=customer, kind__in=["pdf", "xml"]
+    ).first()
+    if attachment is None:
+        return not_found(request)
+    return FileResponse(attachment.file.open("rb"), as_attachment=True,
+                        filename=attachment.original_name)  # fmt: skip
+
+
+def _chosen(request, customer):
+    ids = (
+        request.POST.getlist("invoices")
+        if request.method == "POST"
+        else request.GET.getlist("invoice")
+    )
+    return access.invoices_for_debtor(customer, ids)
+
+
+def _open_rows(customer):
+    return statement(customer, today=_today(customer))["rows"]
+
+
+@debtor_view
+@require_http_methods(["GET", "POST"])
+def report_payment(request, customer):
+    form = ReportPaymentForm(request.POST or None, request.FILES or None,
+                             initial={"date": _today(customer)})  # fmt: skip
+    chosen = _chosen(request, customer)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.report_payment(
+                customer=customer, invoices=chosen, date=data["date"], method=data["method"],
+                reference=data["reference"], proof=data["proof"], amount=data["amount"],
+                today=_today(customer),
+            )  # fmt: skip
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Gracias. Registramos su pago; lo revisaremos y le "
+                                        "confirmaremos por correo."))  # fmt: skip
+            return redirect("portal:statement")
+    return render(request, "portal/report.html", {
+        "form": form, "rows": _open_rows(customer), "chosen": {i.pk for i in chosen},
+    })  # fmt: skip
+
+
+@debtor_view
+@require_http_methods(["GET", "POST"])
+def promise(request, customer):
+    form = PromiseForm(request.POST or None)
+    chosen = _chosen(request, customer)
+    max_days = access.settings_for(customer.organization).max_promise_days
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.make_promise(
+                customer=customer, invoices=chosen, promised_date=form.cleaned_data["promised_date"],
+                amount=form.cleaned_data["amount"], source=PromiseSource.PORTAL,
+                actor=services.DEBTOR, today=_today(customer),
+            )  # fmt: skip
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Gracias. Registramos su promesa de pago."))
+            return redirect("portal:statement")
+    return render(request, "portal/promise.html", {
+        "form": form, "rows": _open_rows(customer), "chosen": {i.pk for i in chosen},
+        "max_days": max_days,
+    })  # fmt: skip
+
+
+@debtor_view
+@require_http_methods(["GET", "POST"])
+def dispute(request, customer, pk):
+    invoice = access.get_invoice_for_debtor(customer, pk)
+    form = DisputeForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        files = [form.cleaned_data["attachment"]] if form.cleaned_data["attachment"] else []
+        try:
+            services.open_dispute(
+                invoice=invoice, reason_code=form.cleaned_data["reason"],
+                text=form.cleaned_data["text"], files=files, actor=services.DEBTOR,
+                today=_today(customer),
+            )  # fmt: skip
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Recibimos su aclaración. Un gestor la revisará."))
+            return redirect("portal:statement")
+    return render(request, "portal/dispute.html", {"form": form, "invoice": invoice})
+
+
+@debtor_view
+@require_POST
+def pay_online(request, customer):
+    provider = provider_for("stripe", access.settings_for(customer.organization))
+    if provider is None:
+        return not_found(request)
+    base = request.build_absolute_uri(reverse("portal:statement"))
+    try:
+        session = start_checkout(
+            provider=provider, customer=customer, invoices=_chosen(request, customer),
+            success_url=base + "?pagado=1", cancel_url=base,
+            customer_email=access.code_recipient(customer),
+        )  # fmt: skip
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("portal:statement")
+    except ProviderError:
+        messages.error(request, _("El pago en línea no está disponible en este momento."))
+        return redirect("portal:statement")
+    return redirect(session.url)
+
+
+@require_POST
+def language(request):
+    if access.portal_session(request) is None:
+        return not_found(request)
+    chosen = request.POST.get("language")
+    if chosen in ("es-mx", "en"):
+        request.session["portal_language"] = chosen
+    return redirect("portal:statement")
