@@ -1,6 +1,7 @@
 """Canonical columns per import kind and the names people give them.
 
-Matching is case-, accent-, space- and punctuation-insensitive ("R.F.C." = "rfc").
+Matching is case-, accent-, space- and punctuation-insensitive ("R.F.C." = "rfc",
+see ``values.header_key``).
 Synonyms are listed best first: when two headers could fill one field, the earlier
 synonym wins ("Total" beats "Saldo").
 """
@@ -9,7 +10,7 @@ import hashlib
 
 from django.utils.translation import gettext_lazy as _
 
-from .values import fold
+from .values import fold, header_key
 
 CUSTOMER_REF = ["customer", "cliente", "no cliente", "num cliente", "numero de cliente",
                 "numero cliente", "clave cliente", "clave del cliente", "id cliente",
@@ -112,7 +113,7 @@ LABELS = {
 
 
 def known_names(kind: str) -> set[str]:
-    return {fold(s) for synonyms in FIELDS[kind].values() for s in synonyms}
+    return {header_key(s) for synonyms in FIELDS[kind].values() for s in synonyms}
 
 
 def layout_key(headers: list[str]) -> str:
@@ -122,12 +123,12 @@ def layout_key(headers: list[str]) -> str:
 
 def detect_mapping(kind: str, headers: list[str]) -> dict[str, int]:
     """``{field: column index}`` from the header row, best synonym first."""
-    folded = [fold(h) for h in headers]
+    folded = [header_key(h) for h in headers]
     candidates = []
     for field, synonyms in FIELDS[kind].items():
         for rank, synonym in enumerate(synonyms):
             for index, name in enumerate(folded):
-                if name and name == fold(synonym):
+                if name and name == header_key(synonym):
                     candidates.append((rank, index, field))
     mapping: dict[str, int] = {}
     used: set[int] = set()

@@ -25,7 +25,7 @@ from cartera.followup.models import Activity
 from cartera.invoices.choices import InvoiceStatus
 from cartera.invoices.models import Invoice
 from cartera.lib.identifiers import IdentifierError, normalize_phone, normalize_tax_id
-from cartera.lib.money import SUPPORTED_CURRENCIES, round_money
+from cartera.lib.money import SUPPORTED_CURRENCIES, money_string, round_money
 from cartera.orgs.models import Membership
 from cartera.payments.choices import PaymentMethod, PaymentSource
 from cartera.payments.models import Allocation, Payment
@@ -323,7 +323,8 @@ class InvoiceImporter(BaseImporter):
                 existing["external_id"],
                 _("La factura está cancelada; no se modifica."),
             )
-        applied = self.applied.get(existing["pk"], Decimal(0))
+        # SQLite sums decimals loosely: bring the sum back to the currency's minor unit.
+        applied = round_money(self.applied.get(existing["pk"]) or Decimal(0), existing["currency"])
         if "customer_id" in changes and applied:
             raise RowError("customer", self.sheet.text(cells, "customer"),
                            _("La factura tiene pagos aplicados; no se puede cambiar de cliente."))  # fmt: skip
@@ -333,7 +334,7 @@ class InvoiceImporter(BaseImporter):
         if new["total"] < applied:
             raise RowError("total", self.sheet.text(cells, "total"), _(
                 "El nuevo total es menor que lo ya aplicado a la factura (%(applied)s)."
-            ) % {"applied": applied})  # fmt: skip
+            ) % {"applied": money_string(applied, existing["currency"])})  # fmt: skip
         if new["fiscal_uuid"] and new["fiscal_uuid"] in self.by_uuid and \
                 self.by_uuid[new["fiscal_uuid"]]["pk"] != existing["pk"]:  # fmt: skip
             raise RowError("uuid", new["fiscal_uuid"], _("Ya existe otra factura con ese UUID."))

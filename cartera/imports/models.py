@@ -76,6 +76,11 @@ class ImportBatch(models.Model):
         return self.status in (BatchStatus.DONE, BatchStatus.INVALID, BatchStatus.FAILED)
 
     @property
+    def in_progress(self) -> bool:
+        """Queued or running in the background (the progress bar polls)."""
+        return self.status in (BatchStatus.QUEUED, BatchStatus.RUNNING)
+
+    @property
     def progress_percent(self) -> int:
         if self.is_finished:
             return 100

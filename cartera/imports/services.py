@@ -27,7 +27,31 @@ def settings_for(organization) -> ImportSettings:
     found = ImportSettings.objects.filter(organization=organization).first()
     if found is not None:
         return found
+    # Every supported country (MX, CL, AR) writes day first; the settings page changes it.
     return ImportSettings.objects.create(organization=organization, date_order=DateOrder.DMY)
+
+
+@transaction.atomic
+def update_import_settings(
+    *, organization, actor, date_order: str, pue_paid_at_issue: bool
+) -> ImportSettings:
+    """Change the organisation's import preferences (recorded on the timeline)."""
+    current = settings_for(organization)
+    current = ImportSettings.objects.select_for_update().get(pk=current.pk)
+    before = {"date_order": current.date_order, "pue_paid_at_issue": current.pue_paid_at_issue}
+    after = {"date_order": date_order, "pue_paid_at_issue": pue_paid_at_issue}
+    if before == after:
+        return current
+    if date_order not in DateOrder.values:
+        raise ValueError(f"unknown date order {date_order!r}")
+    current.date_order, current.pue_paid_at_issue = date_order, pue_paid_at_issue
+    current.save(update_fields=["date_order", "pue_paid_at_issue"])
+    record_activity(
+        organization=organization, actor=actor, kind=ActivityKind.CONFIG_CHANGED,
+        summary=_("Preferencias de importación modificadas"),
+        data={"import_settings": {"before": before, "after": after}},
+    )  # fmt: skip
+    return current
 
 
 def create_batch(*, organization, actor, kind: str, file_name: str, data: bytes | None = None,
@@ -78,7 +102,9 @@ def _store_problems(batch: ImportBatch, problems: list[Problem]) -> None:
     )  # fmt: skip
 
 
-def _finish(batch: ImportBatch, outcome: Outcome, *, written: bool) -> ImportBatch:
+def _finish(
+    batch: ImportBatch, outcome: Outcome, *, written: bool, preview: bool = False
+) -> ImportBatch:
     errors = len(outcome.errors)
     batch.total_rows = outcome.total_rows
     batch.processed_rows = outcome.total_rows
@@ -87,16 +113,20 @@ def _finish(batch: ImportBatch, outcome: Outcome, *, written: bool) -> ImportBat
         outcome.updated,
         outcome.unchanged,
     )
-    if not written and not batch.dry_run:
+    if not written and not batch.dry_run and not preview:
         # Nothing was written: say so in the counts (the preview keeps the would-be numbers).
         batch.created_count = batch.updated_count = 0
         batch.unchanged_count = 0
     batch.error_count = errors
     batch.warning_count = len(outcome.problems) - errors
     batch.skipped_rows = outcome.skipped
-    batch.status = BatchStatus.INVALID if errors else BatchStatus.DONE
-    batch.finished_at = timezone.now()
+    if preview:
+        batch.status = BatchStatus.PREVIEWED
+    else:
+        batch.status = BatchStatus.INVALID if errors else BatchStatus.DONE
+        batch.finished_at = timezone.now()
     batch.save()
+    batch.problems.all().delete()  # a preview's problems are replaced by the real run's
     _store_problems(batch, outcome.problems)
     return batch
 
@@ -111,16 +141,21 @@ def _progress_saver(batch: ImportBatch):
 
 
 def run_tabular_import(*, batch: ImportBatch, data: bytes, mapping: dict[str, int] | None = None,
-                       progress=None) -> ImportBatch:  # fmt: skip
-    """Read, validate and (unless invalid or a dry run) write one spreadsheet."""
+                       progress=None, preview: bool = False) -> ImportBatch:  # fmt: skip
+    """Read, validate and (unless invalid, a dry run or a preview) write one spreadsheet.
+
+    ``preview`` (the wizard's step 3): validate and count what *would* be created,
+    updated and unchanged, store every problem, write nothing; the batch is left
+    ``previewed`` waiting for the user's confirmation."""
     organization, kind = batch.organization, batch.kind
-    ImportBatch.objects.filter(pk=batch.pk).update(status=BatchStatus.RUNNING)
+    if not preview:
+        ImportBatch.objects.filter(pk=batch.pk).update(status=BatchStatus.RUNNING)
     outcome = Outcome()
     try:
         table = read_table(data, batch.file_name, known_names(kind))
     except FileError as exc:
         outcome.problems.append(Problem(None, "", "", str(exc)))
-        return _finish(batch, outcome, written=False)
+        return _finish(batch, outcome, written=False, preview=preview)
     if mapping is None:
         mapping = _mapping_for(organization, kind, table.headers)
     batch.mapping = {
@@ -145,13 +180,15 @@ def run_tabular_import(*, batch: ImportBatch, data: bytes, mapping: dict[str, in
                     },
                 )
             )
-        return _finish(batch, outcome, written=False)
+        return _finish(batch, outcome, written=False, preview=preview)
     sheet = Sheet(table, mapping, date_order=settings_for(organization).date_order)
     importer = IMPORTERS[kind](
         organization=organization, actor=batch.created_by, sheet=sheet,
         create_customers=batch.create_customers, progress=progress or _progress_saver(batch), batch=batch,
     )  # fmt: skip
     outcome = importer.analyse()
+    if preview:
+        return _finish(batch, outcome, written=False, preview=True)
     write = not batch.dry_run and (not outcome.errors or batch.valid_only) and importer.records
     if write:
         with transaction.atomic():
@@ -195,6 +232,46 @@ def import_file(*, organization, actor, kind: str, file_name: str, data: bytes, 
     return run_tabular_import(batch=batch, data=data, mapping=mapping, progress=progress)
 
 
+def _stored_data(batch: ImportBatch) -> bytes:
+    with batch.file.open("rb") as handle:
+        return handle.read()
+
+
+def _mapping_by_index(batch: ImportBatch, data: bytes) -> dict[str, int] | None:
+    """``batch.mapping`` keeps header names (robust to column order); back to indexes."""
+    if not batch.mapping:
+        return None
+    table = read_table(data, batch.file_name, known_names(batch.kind))
+    return {k: table.headers.index(v) for k, v in batch.mapping.items() if v in table.headers}
+
+
+def preview_batch(*, batch: ImportBatch, mapping: dict[str, int]) -> ImportBatch:
+    """Wizard step 3: remember the mapping for this layout, then validate the kept file
+    and list every problem and the would-be counts. Writes no business data."""
+    data = _stored_data(batch)
+    table = read_table(data, batch.file_name, known_names(batch.kind))
+    remember_mapping(
+        organization=batch.organization, kind=batch.kind, headers=table.headers, mapping=mapping
+    )
+    return run_tabular_import(batch=batch, data=data, mapping=mapping, preview=True)
+
+
+@transaction.atomic
+def confirm_batch(*, batch: ImportBatch, valid_only: bool) -> ImportBatch:
+    """Wizard step 4: queue a previewed batch for the background import."""
+    from .tasks import run_import_batch
+
+    locked = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+    if locked.status != BatchStatus.PREVIEWED:
+        raise ValueError("only a previewed batch can be confirmed")
+    locked.valid_only = valid_only
+    locked.status = BatchStatus.QUEUED
+    locked.processed_rows = 0
+    locked.save(update_fields=["valid_only", "status", "processed_rows"])
+    transaction.on_commit(lambda: run_import_batch.enqueue(locked.pk))
+    return locked
+
+
 def run_batch(batch_id: int) -> ImportBatch:
     """Run a batch uploaded through the web (its file stored with it). Idempotent: a batch
     that already finished is left alone."""
@@ -202,20 +279,12 @@ def run_batch(batch_id: int) -> ImportBatch:
     if batch.is_finished:
         return batch
     try:
-        with batch.file.open("rb") as handle:
-            data = handle.read()
+        data = _stored_data(batch)
         if batch.kind == ImportKind.CFDI:
             from .cfdi import run_cfdi_import, sources_from_upload
 
             return run_cfdi_import(batch=batch, sources=sources_from_upload(data))
-        mapping = None
-        if batch.mapping:
-            table = read_table(data, batch.file_name, known_names(batch.kind))
-            mapping = {
-                k: table.headers.index(v) for k, v in batch.mapping.items() if v in table.headers
-            }
-            batch.mapping = {}
-        return run_tabular_import(batch=batch, data=data, mapping=mapping)
+        return run_tabular_import(batch=batch, data=data, mapping=_mapping_by_index(batch, data))
     except Exception as exc:
         batch.status = BatchStatus.FAILED
         batch.failure = str(exc)[:2000]

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
-from .values import cell_text, fold
+from .values import cell_text, header_key
 
 SEPARATORS = (";", ",", "\t", "|")
 
@@ -72,7 +72,7 @@ def _pick_header(raw_rows: list[tuple[int, list]], known: set[str]) -> int:
     recognised names (title lines above the header are skipped)."""
     best, best_hits = None, 0
     for index, (_number, cells) in enumerate(raw_rows[:15]):
-        hits = sum(1 for c in cells if fold(cell_text(c)) in known)
+        hits = sum(1 for c in cells if header_key(cell_text(c)) in known)
         if hits > best_hits:
             best, best_hits = index, hits
     if best is not None:

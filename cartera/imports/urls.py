@@ -7,9 +7,11 @@ urlpatterns = [
     path("", views.batch_list, name="list"),
     path("new/", views.upload, name="upload"),
     path("cfdi/", views.cfdi_upload, name="cfdi"),
+    path("settings/", views.import_settings, name="settings"),
     path("templates/<str:kind>.<str:fmt>", views.template_download, name="template"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/mapping/", views.mapping, name="mapping"),
+    path("<int:pk>/preview/", views.preview, name="preview"),
     path("<int:pk>/progress/", views.progress, name="progress"),
     path("<int:pk>/errors.csv", views.errors_csv, name="errors_csv"),
 ]

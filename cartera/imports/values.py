@@ -32,6 +32,12 @@ def fold(text: str) -> str:
     return text.strip()
 
 
+def header_key(text: str) -> str:
+    """How header names are compared: folded, spaces and punctuation ignored
+    ("R.F.C." = "RFC" = "rfc", "Razón  social" = "razon social")."""
+    return fold(text).replace(" ", "")
+
+
 def cell_text(value) -> str:
     """A cell as text. Float cells (XLSX numbers) keep their shortest exact form."""
     if value is None:

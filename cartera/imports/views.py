@@ -3,20 +3,29 @@ import io
 import zipfile
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from cartera.orgs.access import Action, require
+from cartera.orgs.access import Action, can, require
 
-from .choices import TABULAR_KINDS, BatchStatus, ImportKind
+from .choices import TABULAR_KINDS, BatchStatus, DateOrder, ImportKind
 from .headers import CANONICAL, FIELDS, LABELS
 from .selectors import batches_visible_to, get_batch_for_user
-from .services import create_batch, read_file_layout, remember_mapping
+from .services import (
+    confirm_batch,
+    create_batch,
+    preview_batch,
+    read_file_layout,
+    settings_for,
+    update_import_settings,
+)
 from .tabular import FileError
 from .tasks import run_import_batch
+from .values import cell_text
 
 MAX_UPLOAD = 200 * 1024 * 1024
 
@@ -26,20 +35,48 @@ class UploadForm(forms.Form):
         label=gettext_lazy("Qué importa"), choices=[(k.value, k.label) for k in TABULAR_KINDS]
     )
     file = forms.FileField(label=gettext_lazy("Archivo CSV o Excel (.xlsx)"))
-    dry_run = forms.BooleanField(
-        label=gettext_lazy("Solo revisar (no importar nada)"), required=False
-    )
-    valid_only = forms.BooleanField(label=gettext_lazy("Importar las filas válidas aunque otras tengan errores"),
-                                    required=False)  # fmt: skip
     create_customers = forms.BooleanField(label=gettext_lazy("Crear los clientes desconocidos con los datos de la fila"),
                                           required=False)  # fmt: skip
+
+
+class ConfirmForm(forms.Form):
+    valid_only = forms.BooleanField(
+        label=gettext_lazy("Importar solo las filas válidas (las demás se reportan)"),
+        required=False,
+    )
+
+
+class ImportSettingsForm(forms.Form):
+    date_order = forms.ChoiceField(
+        label=gettext_lazy("Fechas ambiguas como 05/09/2026"), choices=DateOrder.choices
+    )
+    pue_paid_at_issue = forms.BooleanField(
+        label=gettext_lazy("Las facturas CFDI con método PUE se consideran pagadas al emitirse"),
+        required=False,
+    )
+
+
+@login_required
+def import_settings(request):
+    """The organisation's import preferences (owners and managers)."""
+    require(request, Action.EDIT_INVOICES)
+    current = settings_for(request.organization)
+    form = ImportSettingsForm(request.POST if request.method == "POST" else None, initial={
+        "date_order": current.date_order, "pue_paid_at_issue": current.pue_paid_at_issue})  # fmt: skip
+    if request.method == "POST" and form.is_valid():
+        update_import_settings(organization=request.organization, actor=request.user,
+                               **form.cleaned_data)  # fmt: skip
+        messages.success(request, _("Preferencias de importación guardadas."))
+        return redirect("imports:settings")
+    return render(request, "imports/settings.html", {"form": form})
 
 
 @login_required
 def batch_list(request):
     membership = require(request, Action.VIEW)
     batches = batches_visible_to(membership).select_related("created_by")[:200]
-    return render(request, "imports/list.html", {"batches": batches})
+    return render(request, "imports/list.html", {
+        "batches": batches, "can_configure": can(membership, Action.EDIT_INVOICES)})  # fmt: skip
 
 
 @login_required
@@ -60,8 +97,7 @@ def upload(request):
             else:
                 batch = create_batch(
                     organization=request.organization, actor=request.user, kind=form.cleaned_data["kind"],
-                    file_name=upload.name, data=data, dry_run=form.cleaned_data["dry_run"],
-                    valid_only=form.cleaned_data["valid_only"],
+                    file_name=upload.name, data=data,
                     create_customers=form.cleaned_data["create_customers"], keep_file=True,
                 )  # fmt: skip
                 return redirect("imports:mapping", pk=batch.pk)
@@ -70,38 +106,62 @@ def upload(request):
 
 @login_required
 def mapping(request, pk):
+    """Step 2: which column holds what (detected, or remembered for this file layout)."""
     require(request, Action.EDIT_INVOICES)
     batch = get_batch_for_user(request, pk)
-    if batch.status != BatchStatus.UPLOADED:
+    if batch.status not in (BatchStatus.UPLOADED, BatchStatus.PREVIEWED):
         return redirect("imports:detail", pk=batch.pk)
     with batch.file.open("rb") as handle:
         layout = read_file_layout(organization=batch.organization, kind=batch.kind, data=handle.read(),
                                   file_name=batch.file_name)  # fmt: skip
     table = layout["table"]
     fields = list(FIELDS[batch.kind])
+    selected = layout["mapping"]
+    if batch.status == BatchStatus.PREVIEWED and batch.mapping:
+        selected = {
+            f: table.headers.index(h) for f, h in batch.mapping.items() if h in table.headers
+        }
     if request.method == "POST":
         chosen = {}
         for field in fields:
             value = request.POST.get(f"map_{field}", "")
             if value.isdigit() and int(value) < len(table.headers):
                 chosen[field] = int(value)
-        remember_mapping(
-            organization=batch.organization, kind=batch.kind, headers=table.headers, mapping=chosen
-        )
-        batch.mapping = {f: table.headers[i] for f, i in chosen.items()}
-        batch.status = BatchStatus.QUEUED
-        batch.save(update_fields=["mapping", "status"])
-        run_import_batch.enqueue(batch.pk)
-        return redirect("imports:detail", pk=batch.pk)
+        preview_batch(batch=batch, mapping=chosen)
+        return redirect("imports:preview", pk=batch.pk)
     rows = [
-        {"field": f, "label": LABELS.get(f, f), "selected": layout["mapping"].get(f),
-         "samples": [str(cells[layout["mapping"][f]] or "") for _n, cells in table.rows[:3]]
-         if f in layout["mapping"] else []}
+        {"field": f, "label": LABELS.get(f, f), "selected": selected.get(f),
+         "samples": [cell_text(cells[selected[f]]) for _n, cells in table.rows[:3]]
+         if f in selected else []}
         for f in fields
     ]  # fmt: skip
     return render(request, "imports/mapping.html", {
         "batch": batch, "rows": rows, "headers": list(enumerate(table.headers)),
         "remembered": layout["remembered"], "preview": table.rows[:5],
+    })  # fmt: skip
+
+
+@login_required
+def preview(request, pk):
+    """Step 3: every problem and the would-be counts; step 4: confirm (background run)."""
+    require(request, Action.EDIT_INVOICES)
+    batch = get_batch_for_user(request, pk)
+    if batch.status != BatchStatus.PREVIEWED:
+        return redirect("imports:detail", pk=batch.pk)
+    data = request.POST if request.method == "POST" else None  # an unticked box posts nothing
+    form = ConfirmForm(data, initial={"valid_only": batch.valid_only})
+    if request.method == "POST" and form.is_valid():
+        valid_only = form.cleaned_data["valid_only"]
+        if batch.error_count and not valid_only:
+            form.add_error("valid_only", _("Hay filas con errores: corrija el archivo o marque "
+                                           "«importar solo las filas válidas»."))  # fmt: skip
+        else:
+            confirm_batch(batch=batch, valid_only=valid_only)
+            return redirect("imports:detail", pk=batch.pk)
+    problems = batch.problems.all()[:1000]
+    return render(request, "imports/preview.html", {
+        "batch": batch, "form": form, "problems": problems,
+        "more_problems": batch.problems.count() > len(problems),
     })  # fmt: skip
 
 

@@ -4,7 +4,7 @@ import importlib
 
 from django.core.management.base import BaseCommand, CommandError
 
-from cartera.bench import BENCHMARKS
+from cartera.bench import ALIASES, BENCHMARKS
 
 
 def _load(name: str):
@@ -20,11 +20,12 @@ class Command(BaseCommand):
             module = _load(name)
             doc = (module.__doc__ or "").strip().splitlines()
             summary = getattr(module, "HELP", doc[0] if doc else name)
-            child = sub.add_parser(name, help=summary, description=summary)
+            aliases = [alias for alias, target in ALIASES.items() if target == name]
+            child = sub.add_parser(name, help=summary, description=summary, aliases=aliases)
             module.add_arguments(child)
 
     def handle(self, *args, **options):
-        name = options["benchmark"]
+        name = ALIASES.get(options["benchmark"], options["benchmark"])
         if name not in BENCHMARKS:
             raise CommandError(f"unknown benchmark {name!r}")
         _load(name).run(options, self.stdout)
