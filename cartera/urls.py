@@ -14,4 +14,5 @@ urlpatterns = [
     path("outreach/", include("cartera.outreach.urls")),
     path("p/", include("cartera.portal.urls")),
     path("review/", include("cartera.portal.backoffice_urls")),
+    path("work/", include("cartera.followup.urls")),
 ]

@@ -124,10 +124,37 @@ URLS: dict[str, U] = {
     "imports:mapping": write(pk("batch"), scoped=False),
     "imports:progress": read(pk("batch"), scoped=False),
     "imports:errors_csv": read(pk("batch"), scoped=False),
+    # followup: the workday (issue 6)
+    "followup:worklist": read(),
+    "followup:call": write(pk("task")),
+    "followup:task_done": write(pk("task")),
+    "followup:reassign": write(),
+    "followup:follow_up": write(pk("customer")),
+    "followup:note_add": write(pk("customer")),
+    "followup:customer_timeline": read(pk("customer")),
+    "followup:invoice_timeline": read(pk("invoice")),
+    "followup:notes": read(),
+    "followup:log": read(),
+    "followup:notifications": read(),
+    "followup:notification_open": write(pk("notification"), scoped=False),
+    "followup:notification_preferences": read(),  # personal setting; POST {} saves nothing
     # outreach: debtor-facing links, authenticated by their token (tested in outreach)
     "outreach:track_open": public(lambda w: {"token": "no-such-token"}),
     "outreach:track_click": public(lambda w: {"token": "no-such-token"}),
     "outreach:unsubscribe": public(lambda w: {"token": "no-such-token"}),
+    # dunning + outreach back office (issue 4)
+    "dunning:strategies": read(),
+    "dunning:strategy": read(pk("strategy"), scoped=False),
+    "dunning:strategy_edit": write(pk("strategy"), scoped=False),
+    "dunning:strategy_preview": write(pk("strategy"), scoped=False),  # POST-only, editors only
+    "dunning:upcoming": read(),  # a dry run: never writes
+    "dunning:invoice_history": read(pk("invoice")),
+    "outreach:outbox": read(),
+    "outreach:message": read(pk("message")),
+    "outreach:message_html": read(pk("message")),
+    "outreach:templates": read(),
+    "outreach:template_edit": write(pk("template"), scoped=False),
+    "outreach:template_preview": write(pk("template"), scoped=False),  # POST-only, editors only
 }
 
 # Organisation A's data that must never show up on organisation B's pages.
@@ -199,7 +226,29 @@ def world(org_a, owner_a, viewer_a, agent_a, agent2_a, debtor_a, invoice_a, owne
         organization=org_a, kind="customers", status="done", created_by=owner_a,
         file_name="clientes.csv",
     )  # fmt: skip
+    from cartera.dunning.models import Strategy
+    from cartera.outreach.models import Message, MessageTemplate
+
+    strategy = Strategy.objects.create(organization=org_a, key="w", name="W", is_default=True)
+    message = Message.objects.create(
+        organization=org_a, key="w-1", customer=debtor_a, channel="email",
+        as_of=dt.date(2026, 10, 7), scheduled_for=dt.datetime(2026, 10, 7, 15, tzinfo=dt.UTC),
+        subject="Saldo vencido", body_text="A-100", to=["lucia@latuerca.mx"],
+    )  # fmt: skip
+    template = MessageTemplate.objects.create(
+        organization=org_a, key="aviso-vencido", name="Saldo vencido", kind="soft",
+        body_text="{{ today }}",
+    )  # fmt: skip
+    from cartera.followup.models import Notification
+    from cartera.followup.services import open_task
+
+    task = open_task(customer=debtor_a, kind="call", title="Llamar", today=dt.date(2026, 11, 16))
+    notification = Notification.objects.create(
+        organization=org_a, user=agent_a, kind="dispute", text="x", source="test:1"
+    )
     return SimpleNamespace(
+        task=task, notification=notification,
+        strategy=strategy, message=message, template=template,
         batch=batch, org=org_a, owner=owner_a, viewer=viewer_a, agent=agent_a, agent2=agent2_a,
         owner_b=owner_b, customer=debtor_a, contact=debtor_a.contacts.get(),
         invoice=invoice_a, payment=payment, credit_note=credit_note, attachment=attachment,

@@ -19,4 +19,5 @@ BENCHMARKS: list[str] = [
     "imports",
     "reports",
     "dunning",
+    "workday",
 ]

@@ -1,9 +1,23 @@
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from .choices import ActivityKind, ActorKind
+from cartera.lib.money import CURRENCY_CHOICES
+
+from .choices import (
+    ActivityKind,
+    ActorKind,
+    CallOutcome,
+    NotificationKind,
+    PromiseSource,
+    PromiseStatus,
+    TaskKind,
+    TaskPriority,
+    TaskStatus,
+    UnassignedRule,
+)
 
 
 class ActivityQuerySet(models.QuerySet):
@@ -70,3 +84,201 @@ class Activity(models.Model):
         if self.actor_kind == ActorKind.USER and self.actor_user:
             return self.actor_user.get_full_name() or self.actor_user.get_username()
         return self.get_actor_kind_display()
+
+
+class Task(models.Model):
+    """A piece of agent work: a collection call, missing contact data, a bounced email."""
+
+    organization = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE)
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="tasks"
+    )
+    invoices = models.ManyToManyField("invoices.Invoice", blank=True, related_name="tasks")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("responsable"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="tasks",
+    )
+    kind = models.CharField(_("tipo"), max_length=24, choices=TaskKind.choices)
+    title = models.CharField(_("título"), max_length=300)
+    due_date = models.DateField(_("fecha límite"))
+    status = models.CharField(
+        _("estado"), max_length=12, choices=TaskStatus.choices, default=TaskStatus.OPEN
+    )
+    priority = models.PositiveSmallIntegerField(
+        _("prioridad"), choices=TaskPriority.choices, default=TaskPriority.NORMAL
+    )
+    notes = models.TextField(_("notas"), blank=True)
+    # Idempotency for system-created tasks ("dunning:<customer>:<date>", "missing:<customer>:email").
+    key = models.CharField(max_length=120, blank=True)
+    # De-duplication: at most one open task per (customer, kind, subject); a new trigger
+    # updates it (see followup.services.open_task). "" is "the customer's collection".
+    subject = models.CharField(_("asunto"), max_length=120, blank=True)
+    # The documented priority score (docs/workday.md) and its top reasons, refreshed
+    # whenever the task is written and when the work list is computed.
+    score = models.IntegerField(_("puntaje de prioridad"), default=0)
+    reasons = models.JSONField(default=list, blank=True)
+    snoozed_until = models.DateField(_("pospuesta hasta"), null=True, blank=True)
+    outcome = models.CharField(
+        _("resultado"), max_length=16, choices=CallOutcome.choices, blank=True
+    )
+    updated_at = models.DateTimeField(auto_now=True, null=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("tarea")
+        verbose_name_plural = _("tareas")
+        ordering = ["due_date", "-priority", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "key"], condition=~Q(key=""), name="task_unique_key"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["organization", "status", "due_date"], name="task_org_status_due"),
+            models.Index(fields=["assignee", "status"], name="task_assignee_status"),
+            models.Index(
+                fields=["organization", "customer", "kind", "status"], name="task_dedup_lookup"
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+class PromiseToPay(models.Model):
+    """The debtor's word that they will pay (some of) their invoices by a date."""
+
+    organization = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE)
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="promises"
+    )
+    invoices = models.ManyToManyField("invoices.Invoice", related_name="promises")
+    promised_date = models.DateField(_("fecha prometida"))
+    amount = models.DecimalField(_("importe"), max_digits=18, decimal_places=2)
+    currency = models.CharField(_("moneda"), max_length=3, choices=CURRENCY_CHOICES)
+    status = models.CharField(
+        _("estado"), max_length=16, choices=PromiseStatus.choices, default=PromiseStatus.OPEN
+    )
+    source = models.CharField(
+        _("origen"), max_length=8, choices=PromiseSource.choices, default=PromiseSource.AGENT
+    )
+    notes = models.TextField(_("notas"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("promesa de pago")
+        verbose_name_plural = _("promesas de pago")
+        ordering = ["promised_date", "id"]
+        indexes = [
+            models.Index(fields=["customer", "status"], name="promise_customer_status"),
+        ]
+
+    def __str__(self):
+        return f"{self.customer} · {self.promised_date}"
+
+
+class WorkSettings(models.Model):
+    """Per-organisation rules of the collections team's workday."""
+
+    organization = models.OneToOneField(
+        "orgs.Organization", on_delete=models.CASCADE, related_name="work_settings"
+    )
+    unassigned_rule = models.CharField(
+        _("tareas de clientes sin gestor"),
+        max_length=12,
+        choices=UnassignedRule.choices,
+        default=UnassignedRule.ROUND_ROBIN,
+    )
+    # Round robin: the user id that got the last unassigned task.
+    last_round_robin_user_id = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("configuración de gestión")
+
+
+class TagRoute(models.Model):
+    """Unassigned customers with this tag go to this agent (rule "por etiqueta")."""
+
+    organization = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE)
+    tag = models.ForeignKey("customers.Tag", on_delete=models.CASCADE)
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "tag"], name="tagroute_unique_tag")
+        ]
+
+
+class ExchangeRate(models.Model):
+    """The organisation's rate table: 1 unit of ``currency`` = ``rate`` units of its own
+    currency. Used for priority scores when an invoice has no rate of its own."""
+
+    organization = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE)
+    currency = models.CharField(_("moneda"), max_length=3, choices=CURRENCY_CHOICES)
+    rate = models.DecimalField(_("tipo de cambio"), max_digits=18, decimal_places=6)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "currency"], name="exchangerate_unique_currency"
+            )
+        ]
+
+
+class Notification(models.Model):
+    """An in-app notification (the bell) for one user, linking to its object."""
+
+    organization = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(_("tipo"), max_length=20, choices=NotificationKind.choices)
+    text = models.CharField(_("texto"), max_length=500)
+    url = models.CharField(max_length=300, blank=True)
+    # "activity:<id>" or "task:<id>": one notification per user and source.
+    source = models.CharField(max_length=40)
+    read_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "organization", "source"], name="notification_unique_source"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["user", "organization", "read_at"], name="notification_unread")
+        ]
+
+
+class NotificationPreference(models.Model):
+    """The notification kinds a user turned off in one organisation."""
+
+    organization = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    muted = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "organization"], name="notificationpref_unique_user"
+            )
+        ]

@@ -36,7 +36,7 @@ def record_activity(
 ) -> Activity:
     """Append one entry. ``actor`` is a user, ``ActorKind.DEBTOR``, or None for the system."""
     actor_kind, actor_user = _actor(actor)
-    return Activity.objects.create(
+    activity = Activity.objects.create(
         organization=organization,
         customer=customer if customer is not None else getattr(invoice, "customer", None),
         invoice=invoice,
@@ -46,3 +46,7 @@ def record_activity(
         summary=summary[:500],
         data=_jsonable(data or {}),
     )
+    from .notifications import notify_for_activity
+
+    notify_for_activity(activity)
+    return activity

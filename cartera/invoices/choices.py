@@ -26,3 +26,8 @@ class AttachmentKind(models.TextChoices):
     PDF = "pdf", _("PDF")
     XML = "xml", _("XML")
     OTHER = "other", _("Otro")
+
+
+class DisputeStatus(models.TextChoices):
+    OPEN = "open", _("Abierta")
+    RESOLVED = "resolved", _("Resuelta")

@@ -6,7 +6,13 @@ from django.utils.translation import gettext_lazy as _
 
 from cartera.lib.money import CURRENCY_CHOICES, Money
 
-from .choices import AttachmentKind, CreditNoteStatus, InvoiceStatus, PaymentMethodSAT
+from .choices import (
+    AttachmentKind,
+    CreditNoteStatus,
+    DisputeStatus,
+    InvoiceStatus,
+    PaymentMethodSAT,
+)
 
 MONEY = {"max_digits": 18, "decimal_places": 2}
 
@@ -158,3 +164,25 @@ class InvoiceAttachment(models.Model):
 
     class Meta:
         ordering = ["kind", "id"]
+
+
+class Dispute(models.Model):
+    """The debtor contests an invoice; while open, collection on it stops."""
+
+    organization = models.ForeignKey("orgs.Organization", on_delete=models.PROTECT)
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="disputes")
+    status = models.CharField(
+        _("estado"), max_length=8, choices=DisputeStatus.choices, default=DisputeStatus.OPEN
+    )
+    reason = models.TextField(_("motivo"))
+    opened_at = models.DateTimeField(_("abierta el"), auto_now_add=True)
+    resolved_at = models.DateTimeField(_("resuelta el"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("disputa")
+        verbose_name_plural = _("disputas")
+        ordering = ["-opened_at", "-id"]
+        indexes = [models.Index(fields=["invoice", "status"], name="dispute_invoice_status")]
+
+    def __str__(self):
+        return f"{self.invoice} · {self.get_status_display()}"

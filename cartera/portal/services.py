@@ -24,7 +24,6 @@ from cartera.followup.choices import (
     ActorKind,
     PromiseStatus,
     TaskKind,
-    TaskPriority,
     TaskStatus,
 )
 from cartera.followup.models import PromiseToPay, Task
@@ -97,15 +96,13 @@ def _store_proof(payment: Payment, uploaded) -> PaymentProof:
 
 def agent_task(*, customer, key: str, title: str, invoices=(), today: dt.date,
                kind: str = TaskKind.FOLLOW_UP, notes: str = "") -> Task:  # fmt: skip
-    task, created = Task.objects.get_or_create(
-        organization=customer.organization, key=key[:120],
-        defaults={"customer": customer, "kind": kind, "title": title[:300], "due_date": today,
-                  "assignee": customer.assigned_agent, "notes": notes,
-                  "priority": TaskPriority.HIGH},
-    )  # fmt: skip
-    if created and invoices:
-        task.invoices.set(invoices)
-    return task
+    """One task per trigger ``key``; never two open tasks of the same kind and subject for
+    a customer (followup.services.open_task de-duplicates and assigns)."""
+    from cartera.followup.services import open_task
+
+    subject = "" if kind == TaskKind.BROKEN_PROMISE else key[:120]
+    return open_task(customer=customer, kind=kind, key=key, subject=subject, title=title,
+                     invoices=invoices, today=today, notes=notes)  # fmt: skip
 
 
 def close_task(*, organization, key: str) -> None:
@@ -192,6 +189,7 @@ def report_payment(*, customer, invoices: list[Invoice], date: dt.date, method: 
     numbers = ", ".join(invoice.number for invoice in invoices)
     agent_task(
         customer=customer, key=f"reported-payment:{payment.pk}", invoices=invoices, today=today,
+        kind=TaskKind.REVIEW_PAYMENT,
         title=_("Revisar pago reportado de %(amount)s (%(customer)s)")
         % {"amount": payment.amount_money, "customer": customer.name},
     )  # fmt: skip
@@ -355,7 +353,7 @@ def settle_promises(*, organization, today: dt.date) -> dict:
         )  # fmt: skip
         if status != PromiseStatus.KEPT:
             agent_task(customer=promise.customer, key=f"promise:{promise.pk}", invoices=invoices,
-                       today=today, kind=TaskKind.CALL, title=summary)  # fmt: skip
+                       today=today, kind=TaskKind.BROKEN_PROMISE, title=summary)  # fmt: skip
     return counts
 
 
@@ -393,6 +391,7 @@ def open_dispute(*, invoice: Invoice, reason_code: str, text: str, files=(), act
     customer = invoice.customer
     agent_task(
         customer=customer, key=f"dispute:{dispute.pk}", invoices=[invoice], today=today,
+        kind=TaskKind.DISPUTE,
         title=_("Resolver disputa de la factura %(n)s") % {"n": invoice.number}, notes=reason,
     )  # fmt: skip
     record_activity(

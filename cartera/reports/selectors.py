@@ -82,3 +82,86 @@ def _decimals(row: dict) -> dict:
         key: (Decimal(value) if key in ("total", "overdue", *AGING_BUCKETS) else value)
         for key, value in row.items()
     }
+
+
+# --- dashboard (issue 6) ----------------------------------------------------------------
+def collected(membership, *, as_of: dt.date, currency: str) -> dict:
+    """Money applied from confirmed payments today / this week (Monday on) / this month,
+    on the invoices the member may see, in one query."""
+    from cartera.payments.models import Allocation
+
+    week = as_of - dt.timedelta(days=as_of.weekday())
+    month = as_of.replace(day=1)
+    start = min(week, month)
+    rows = Allocation.objects.filter(
+        invoice__in=invoices_visible_to(membership).filter(currency=currency),
+        payment__isnull=False,
+        effective_date__gte=start,
+        effective_date__lte=as_of,
+    ).aggregate(
+        today=Sum("amount", filter=Q(effective_date=as_of)),
+        week=Sum("amount", filter=Q(effective_date__gte=week)),
+        month=Sum("amount", filter=Q(effective_date__gte=month)),
+    )
+    return {key: Decimal(value or 0) for key, value in rows.items()}
+
+
+def promises_summary(membership, *, as_of: dt.date) -> dict:
+    from cartera.customers.selectors import customers_visible_to
+    from cartera.followup.models import PromiseToPay
+
+    rows = PromiseToPay.objects.filter(customer__in=customers_visible_to(membership)).aggregate(
+        due_today=Count("id", filter=Q(status="open", promised_date=as_of)),
+        broken=Count(
+            "id",
+            filter=Q(status__in=["broken", "partially_kept"])
+            & Q(promised_date__gte=as_of - dt.timedelta(days=30)),
+        ),
+    )
+    return rows
+
+
+def agents_today(membership, *, as_of: dt.date, tz_name: str) -> list[dict]:
+    """Per user: calls logged, messages sent and promises obtained today (one query)."""
+    from zoneinfo import ZoneInfo
+
+    from cartera.followup.models import Activity
+
+    start = dt.datetime.combine(as_of, dt.time.min, tzinfo=ZoneInfo(tz_name))
+    end = start + dt.timedelta(days=1)
+    rows = (
+        Activity.objects.filter(
+            organization_id=membership.organization_id,
+            created_at__gte=start,
+            created_at__lt=end,
+            actor_user__isnull=False,
+        )
+        .order_by()
+        .values("actor_user_id", "actor_user__username", "actor_user__first_name")
+        .annotate(
+            calls=Count("id", filter=Q(kind="call")),
+            messages=Count("id", filter=Q(kind="message")),
+            promises=Count("id", filter=Q(kind="promise")),
+        )
+        .order_by("actor_user__first_name", "actor_user__username")
+    )
+    return [r for r in rows if r["calls"] or r["messages"] or r["promises"]]
+
+
+def alerts(membership) -> dict:
+    """Unread reported payments, pending complements, missing contact data, bounces."""
+    from cartera.followup.models import Task
+    from cartera.payments.models import Payment, PaymentComplement
+
+    org = membership.organization_id
+    tasks = Task.objects.filter(organization_id=org, status="open").aggregate(
+        missing=Count("id", filter=Q(kind="missing_contact")),
+        bounced=Count("id", filter=Q(kind__in=["bounced", "send_failed"])),
+    )
+    return {
+        "reported": Payment.objects.filter(organization_id=org, status="reported").count(),
+        "complements": PaymentComplement.objects.filter(
+            organization_id=org, status="pending"
+        ).count(),
+        **tasks,
+    }

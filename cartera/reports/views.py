@@ -1,21 +1,89 @@
-from django.shortcuts import render
+"""The home page: the dashboard of the day (issue 6), updated live with htmx."""
 
+import datetime as dt
+
+from django.db.models import Q
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+
+from cartera.followup.selectors import tasks_visible_to
 from cartera.invoices.selectors import invoices_visible_to
 from cartera.lib.dates import local_today
+from cartera.lib.money import SUPPORTED_CURRENCIES
 from cartera.orgs.decorators import org_member_required
 
-from .selectors import receivables_by_currency, top_debtors
+from .selectors import (
+    AGING_BUCKETS,
+    agents_today,
+    alerts,
+    collected,
+    promises_summary,
+    receivables_by_currency,
+    top_debtors,
+)
+
+BUCKET_LABELS = {
+    "current": _("Por vencer"),
+    "d1_30": _("1–30 días"),
+    "d31_60": _("31–60 días"),
+    "d61_90": _("61–90 días"),
+    "d90_plus": _("Más de 90"),
+}
+
+
+def _chosen(request, organization) -> tuple[str, dt.date]:
+    currency = request.GET.get("currency", "").upper()
+    if currency not in SUPPORTED_CURRENCIES:
+        currency = organization.default_currency
+    today = local_today(organization.timezone)
+    try:
+        as_of = (
+            dt.date.fromisoformat(request.GET.get("date", "")) if request.GET.get("date") else today
+        )
+    except ValueError:
+        as_of = today
+    return currency, as_of
 
 
 @org_member_required
 def home(request):
     membership = request.membership
-    today = local_today(membership.organization.timezone)
+    organization = membership.organization
+    currency, today = _chosen(request, organization)
     receivables = receivables_by_currency(membership, as_of=today)
+    row = next((r for r in receivables if r["currency"] == currency), None)
+    my_tasks = (
+        tasks_visible_to(membership)
+        .filter(assignee_id=membership.user_id, status="open", due_date__lte=today)
+        .filter(Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=today))
+        .count()
+    )
     context = {
         "today": today,
+        "currency": currency,
+        "currencies": sorted(
+            {r["currency"] for r in receivables} | {organization.default_currency}
+        ),
         "receivables": receivables,
         "debtors": top_debtors(membership, as_of=today),
         "has_invoices": bool(receivables) or invoices_visible_to(membership).exists(),
+        "collected": collected(membership, as_of=today, currency=currency),
+        "promises": promises_summary(membership, as_of=today),
+        "agents": agents_today(membership, as_of=today, tz_name=organization.timezone),
+        "alerts": alerts(membership),
+        "my_tasks": my_tasks,
+        "aging_chart": {
+            "type": "bar",
+            "labels": [str(BUCKET_LABELS[b]) for b in AGING_BUCKETS],
+            "series": [
+                {
+                    "label": currency,
+                    "data": [str(row[b]) if row else "0" for b in AGING_BUCKETS],
+                }
+            ],
+        },
     }
-    return render(request, "reports/home.html", context)
+    template = (
+        "reports/_dashboard.html" if request.headers.get("HX-Request") else "reports/home.html"
+    )
+    return render(request, template, context)

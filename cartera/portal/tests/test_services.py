@@ -180,7 +180,7 @@ def test_broken_promise_makes_a_task_and_reminders_resume(strategies_a, invoice_
     made.refresh_from_db()
     assert made.status == "broken"
     task = Task.objects.get(key=f"promise:{made.pk}")
-    assert (task.kind, task.assignee.username) == ("call", "ana_agent")
+    assert (task.kind, task.assignee.username) == ("broken_promise", "ana_agent")
     assert reasons(org, D(2026, 10, 13)) == [("F-100", "send", None)]
     # settling again changes nothing
     assert services.settle_promises(organization=org, today=D(2026, 10, 14))["broken"] == 0

@@ -57,7 +57,7 @@ def test_top_debtors_respects_agent_restriction(aged, org_a, agent2_a):
 
 def test_home_shows_totals(aged, login, owner_a, django_assert_max_num_queries):
     client = login(owner_a)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(16):  # the dashboard: one query per figure
         response = client.get(reverse("reports:home"))
     assert response.status_code == 200
     body = response.content.decode()
@@ -75,3 +75,22 @@ def test_home_requires_login(client, org_a):
     response = client.get(reverse("reports:home"))
     assert response.status_code == 302
     assert response.url.startswith(reverse("account_login"))
+
+
+def test_dashboard_figures_and_htmx_partial(aged, login, owner_a, agent_a, org_a):
+    from cartera.followup.calls import log_call
+    from cartera.payments.services import allocate_payment, record_payment
+
+    invoice = aged.invoices.get(number="C-2")
+    payment = record_payment(customer=aged, actor=None, date=AS_OF, amount=Decimal("150.00"),
+                             currency="MXN")  # fmt: skip
+    allocate_payment(payment=payment, invoice=invoice, amount=Decimal("150.00"), actor=None)
+    log_call(customer=aged, actor=agent_a, outcome="no_answer", today=AS_OF)
+    client = login(owner_a)
+    url = reverse("reports:home") + f"?currency=MXN&date={AS_OF.isoformat()}"
+    body = client.get(url).content.decode()
+    assert 'data-kpi="collected-today">150.00\xa0MXN<' in body
+    assert 'data-kpi="collected-month">150.00\xa0MXN<' in body
+    assert 'id="aging-chart"' in body and "<script>" not in body
+    partial = client.get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert "<html" not in partial and 'data-kpi="collected-week">150.00\xa0MXN<' in partial

@@ -1,0 +1,48 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Stage(models.TextChoices):
+    """Collection stages, in escalation order (the order here is the rank)."""
+
+    PREVENTIVE = "preventive", _("Preventiva")
+    DUE = "due", _("Vencimiento")
+    SOFT = "soft", _("Suave")
+    FIRM = "firm", _("Firme")
+    HARD = "hard", _("Dura")
+    PRE_LEGAL = "pre_legal", _("Prejurídica")
+
+
+STAGE_RANK = {value: rank for rank, value in enumerate(Stage.values)}
+
+
+class StepChannel(models.TextChoices):
+    EMAIL = "email", _("Correo")
+    SMS = "sms", _("SMS")
+    WHATSAPP = "whatsapp", _("WhatsApp")
+    LETTER = "letter", _("Carta")
+    TASK = "task", _("Tarea de llamada")
+    NONE = "none", _("Ninguno (solo nota)")
+
+
+class DecisionAction(models.TextChoices):
+    SEND = "send", _("Enviar")
+    SKIP = "skip", _("Omitir")
+    SUPERSEDED = "superseded", _("Reemplazado")
+
+
+class SkipReason(models.TextChoices):
+    """Checked in this order (issue 4, rule 4)."""
+
+    DISPUTED = "disputed", _("Factura en disputa")
+    FACTORED = "factored", _("Factura cedida a factoraje")
+    PAYMENT_REPORTED = "payment_reported", _("El cliente reportó un pago (en revisión)")
+    PAUSED = "paused", _("Cliente en pausa")
+    PROMISED = "promised", _("Promesa de pago vigente")
+    DO_NOT_CONTACT = "do_not_contact", _("Cliente marcado como no contactar")
+    NO_CONTACT = "no_contact", _("Sin datos de contacto para el canal")
+    FREQUENCY_CAP = "frequency_cap", _("Límite de mensajes por semana")
+    ALREADY_MESSAGED = "already_messaged", _("Ya se envió un mensaje hoy")
+
+
+WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]

@@ -1,0 +1,304 @@
+"""Strategy writes: load from / export to the YAML document shape, versioning."""
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import yaml
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from cartera.followup.choices import ActivityKind
+from cartera.followup.timeline import record_activity
+
+from .choices import WEEKDAYS, Stage, StepChannel
+from .models import Step, Strategy, StrategyVersion
+
+BUILTIN_DIR = Path(__file__).resolve().parent / "strategies"
+_STEP_FIELDS = ("name", "stage", "offset_days", "channel", "template", "repeat_every_days",
+                "max_repeats", "min_balance", "note", "cc", "attach_pdf", "attach_xml")  # fmt: skip
+
+
+def _parse_window(text: str) -> tuple[dt.time, dt.time]:
+    try:
+        start, end = (dt.time.fromisoformat(part.strip()) for part in str(text).split("-"))
+    except ValueError:
+        raise ValidationError(
+            _("Ventana de envío no válida: %(value)s (use HH:MM-HH:MM).") % {"value": text}
+        ) from None
+    if start >= end:
+        raise ValidationError(_("La ventana de envío debe terminar después de empezar."))
+    return start, end
+
+
+def clean_document(document: dict) -> dict:
+    """Validate a strategy document and return it normalised. Errors name the step/field."""
+    if not isinstance(document, dict):
+        raise ValidationError(_("El documento de estrategia debe ser un mapa YAML."))
+    errors = []
+    key = str(document.get("key") or "").strip()
+    if not key:
+        errors.append(_("Falta la clave (key) de la estrategia."))
+    policy = dict(document.get("contact_policy") or {})
+    window = policy.get("window", "09:00-19:00")
+    try:
+        _parse_window(window)
+    except ValidationError as exc:
+        errors.extend(exc.messages)
+    weekdays = [str(day).lower()[:3] for day in policy.get("weekdays", WEEKDAYS[:5])]
+    if not weekdays or any(day not in WEEKDAYS for day in weekdays):
+        errors.append(_("Días de envío no válidos: %(value)s.") % {"value": weekdays})
+    steps = []
+    seen = set()
+    for index, raw in enumerate(document.get("steps") or [], start=1):
+        step = dict(raw or {})
+        label = step.get("key") or f"#{index}"
+        step["name"] = step.get("name") or step.get("key")
+        if not step.get("key"):
+            errors.append(_("Paso %(step)s: falta la clave.") % {"step": label})
+        elif step["key"] in seen:
+            errors.append(_("Paso %(step)s: clave repetida.") % {"step": label})
+        seen.add(step.get("key"))
+        if step.get("stage") not in Stage.values:
+            errors.append(
+                _("Paso %(step)s: etapa no válida %(value)r.")
+                % {"step": label, "value": step.get("stage")}
+            )
+        if step.get("channel") not in StepChannel.values:
+            errors.append(
+                _("Paso %(step)s: canal no válido %(value)r.")
+                % {"step": label, "value": step.get("channel")}
+            )
+        try:
+            step["offset_days"] = int(step.get("offset_days"))
+        except (TypeError, ValueError):
+            errors.append(_("Paso %(step)s: offset_days debe ser un entero.") % {"step": label})
+        if step.get("min_balance") not in (None, ""):
+            try:
+                step["min_balance"] = Decimal(str(step["min_balance"]))
+            except InvalidOperation:
+                errors.append(_("Paso %(step)s: min_balance no es un importe.") % {"step": label})
+        if step.get("max_repeats") and not step.get("repeat_every_days"):
+            errors.append(
+                _("Paso %(step)s: max_repeats requiere repeat_every_days.") % {"step": label}
+            )
+        steps.append(step)
+    if not steps:
+        errors.append(_("La estrategia no tiene pasos."))
+    if errors:
+        raise ValidationError(errors)
+    return {
+        "key": key,
+        "name": str(document.get("name") or key),
+        "name_en": str(document.get("name_en") or ""),
+        "description": str(document.get("description") or ""),
+        "default": bool(document.get("default", False)),
+        "contact_policy": {
+            "window": window,
+            "weekdays": weekdays,
+            "max_per_7_days": int(policy.get("max_per_7_days", 3)),
+            "skip_holidays": bool(policy.get("skip_holidays", True)),
+        },
+        "steps": steps,
+    }
+
+
+def export_strategy(strategy: Strategy) -> dict:
+    """The strategy as the YAML document shape (round-trips through ``load_strategy``)."""
+    steps = []
+    for step in strategy.steps.filter(is_active=True).order_by("offset_days", "id"):
+        item = {"key": step.key, "name": step.name, "stage": step.stage,
+                "offset_days": step.offset_days, "channel": step.channel}  # fmt: skip
+        if step.template:
+            item["template"] = step.template
+        if step.repeat_every_days:
+            item["repeat_every_days"] = step.repeat_every_days
+            item["max_repeats"] = step.max_repeats
+        if step.min_balance is not None:
+            item["min_balance"] = str(step.min_balance)
+        for field in ("note", "cc"):
+            if getattr(step, field):
+                item[field] = getattr(step, field)
+        for field in ("attach_pdf", "attach_xml"):
+            if getattr(step, field):
+                item[field] = True
+        steps.append(item)
+    return {
+        "key": strategy.key,
+        "name": strategy.name,
+        "description": strategy.description,
+        "default": strategy.is_default,
+        "version": strategy.version,
+        "contact_policy": {
+            "window": f"{strategy.window_start:%H:%M}-{strategy.window_end:%H:%M}",
+            "weekdays": list(strategy.weekdays),
+            "max_per_7_days": strategy.max_per_7_days,
+            "skip_holidays": strategy.skip_holidays,
+        },
+        "steps": steps,
+    }
+
+
+def _comparable(document: dict) -> dict:
+    doc = {k: v for k, v in document.items() if k not in ("version", "name_en")}
+    doc["steps"] = [
+        {
+            k: (str(v) if isinstance(v, Decimal) else v)
+            for k, v in step.items()
+            if v not in (None, "", False, 0) or k == "offset_days"
+        }
+        for step in doc["steps"]
+    ]
+    return yaml.safe_dump(doc, sort_keys=True)
+
+
+@transaction.atomic
+def load_strategy(*, organization, document: dict, actor=None) -> tuple[Strategy, bool]:
+    """Create or update the strategy ``document['key']``. Returns (strategy, changed).
+
+    A change bumps the version and stores a snapshot; loading the same document again
+    changes nothing. Steps already used by decisions are deactivated, never deleted.
+    """
+    doc = clean_document(document)
+    name = doc["name"]
+    if organization.language == "en" and doc["name_en"]:
+        name = doc["name_en"]
+    start, end = _parse_window(doc["contact_policy"]["window"])
+    strategy = (
+        Strategy.objects.select_for_update()
+        .filter(organization=organization, key=doc["key"])
+        .first()
+    )
+    created = strategy is None
+    if not created and _comparable(
+        export_strategy(strategy) | {"name": strategy.name}
+    ) == _comparable(doc | {"name": name}):
+        return strategy, False
+    if doc["default"]:
+        Strategy.objects.filter(organization=organization, is_default=True).exclude(
+            key=doc["key"]
+        ).update(is_default=False)
+    if created:
+        strategy = Strategy(organization=organization, key=doc["key"], version=1)
+    else:
+        strategy.version += 1
+    strategy.name = name
+    strategy.description = doc["description"]
+    strategy.is_default = doc["default"]
+    strategy.window_start, strategy.window_end = start, end
+    strategy.weekdays = doc["contact_policy"]["weekdays"]
+    strategy.max_per_7_days = doc["contact_policy"]["max_per_7_days"]
+    strategy.skip_holidays = doc["contact_policy"]["skip_holidays"]
+    strategy.save()
+    existing = {step.key: step for step in strategy.steps.all()}
+    for raw in doc["steps"]:
+        step = existing.pop(raw["key"], None) or Step(strategy=strategy, key=raw["key"])
+        step.name = raw.get("name") or raw["key"]
+        step.stage = raw["stage"]
+        step.offset_days = raw["offset_days"]
+        step.channel = raw["channel"]
+        step.template = raw.get("template") or ""
+        step.repeat_every_days = raw.get("repeat_every_days") or None
+        step.max_repeats = int(raw.get("max_repeats") or 0)
+        step.min_balance = raw.get("min_balance") if raw.get("min_balance") != "" else None
+        step.note = raw.get("note") or ""
+        step.cc = raw.get("cc") or ""
+        step.attach_pdf = bool(raw.get("attach_pdf"))
+        step.attach_xml = bool(raw.get("attach_xml"))
+        step.is_active = True
+        step.save()
+    for step in existing.values():
+        if step.decisions.exists():
+            step.is_active = False
+            step.save(update_fields=["is_active"])
+        else:
+            step.delete()
+    StrategyVersion.objects.create(
+        strategy=strategy, number=strategy.version, document=yaml.safe_load(yaml.safe_dump(
+            export_strategy(strategy), allow_unicode=True)),
+        created_by=actor if getattr(actor, "pk", None) else None,
+    )  # fmt: skip
+    record_activity(
+        organization=organization,
+        actor=actor,
+        kind=ActivityKind.CONFIG_CHANGED,
+        summary=_("Estrategia %(name)s guardada (versión %(version)s)")
+        % {"name": strategy.name, "version": strategy.version},
+        data={"strategy": strategy.key, "version": strategy.version},
+    )
+    return strategy, True
+
+
+def load_builtin_strategies(*, organization, actor=None) -> list[Strategy]:
+    """Load "Estándar PyME", "Suave" and "Firme" (idempotent)."""
+    loaded = []
+    for name in ("estandar.yaml", "suave.yaml", "firme.yaml"):
+        document = yaml.safe_load((BUILTIN_DIR / name).read_text(encoding="utf-8"))
+        loaded.append(load_strategy(organization=organization, document=document, actor=actor)[0])
+    return loaded
+
+
+def read_strategy_file(path: str) -> dict:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ValidationError(
+            _("No se pudo leer %(path)s: %(error)s") % {"path": path, "error": exc.strerror}
+        ) from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ValidationError(
+            _("%(path)s no es YAML válido: %(error)s") % {"path": path, "error": exc}
+        ) from None
+
+
+def dump_strategy_yaml(strategy: Strategy) -> str:
+    return yaml.safe_dump(export_strategy(strategy), allow_unicode=True, sort_keys=False, width=100)
+
+
+def run_planner(*, organization, as_of: dt.date, dry_run: bool, now=None, collect: bool = True,
+                chunk_size: int = 1000) -> dict:  # fmt: skip
+    """Run the planner for ``as_of``. Returns the JSON contract of ``cartera dunning run``
+    (``decisions``/``messages`` only when ``collect``) plus counts."""
+    from django.utils import timezone
+
+    from .models import PlannerRun
+    from .planner import Planner
+
+    with transaction.atomic():  # reads the configuration consistently (SQLite: under the lock)
+        planner = Planner(organization=organization, as_of=as_of, now=now, chunk_size=chunk_size)
+        run = None if dry_run else PlannerRun.objects.create(organization=organization, as_of=as_of)
+    planner.record_superseded = collect or not dry_run
+    result = {"date": as_of.isoformat(), "dry_run": dry_run, "decisions": [], "messages": []}
+    counts = {"invoices": 0, "decisions": 0, "messages": 0, "tasks": 0, "send": 0, "skip": 0,
+              "superseded": 0}  # fmt: skip
+    for plan in planner.iter_plans(dry_run=dry_run, run=run):
+        counts["invoices"] += plan.invoices_seen
+        counts["decisions"] += len(plan.decisions)
+        counts["messages"] += len(plan.messages)
+        counts["tasks"] += len({t.key for t in plan.tasks})
+        for decision in plan.decisions:
+            counts[decision.action] += 1
+        counts["superseded"] += plan.superseded_uncollected
+        counts["decisions"] += plan.superseded_uncollected
+        if collect:
+            result["decisions"].extend(d.as_json() for d in plan.decisions)
+            result["messages"].extend(m.as_json() for m in plan.messages)
+    if run is not None:
+        with transaction.atomic():
+            run.finished_at = timezone.now()
+            run.save()
+            _record_run(organization, as_of, run, counts)
+    result["counts"] = counts
+    return result
+
+
+def _record_run(organization, as_of, run, counts) -> None:
+    record_activity(
+        organization=organization, kind=ActivityKind.DUNNING,
+        summary=_("Cobranza automática del %(date)s: %(messages)s mensajes, %(tasks)s tareas")
+        % {"date": as_of.isoformat(), "messages": run.messages_created, "tasks": run.tasks_created},
+        data={"run": run.pk, **counts},
+    )  # fmt: skip

@@ -1,0 +1,141 @@
+"""Scheduled account statements and "send each new invoice", through the same outbox.
+
+Both are idempotent by message key: ``stmt-<date>-<customer>`` and ``inv-<invoice>``.
+Neither counts against the collection cap (they are not collection messages), but both
+respect the send window, weekdays and holidays of the organisation's default strategy
+in the debtor's time zone, and opt-outs / blocked addresses.
+"""
+
+import datetime as dt
+from calendar import monthrange
+
+from django.db import transaction
+from django.utils import timezone
+
+from cartera.customers.models import Contact
+from cartera.invoices.choices import InvoiceStatus
+from cartera.invoices.models import Invoice
+from cartera.outreach.models import ContactPointBlock, Message
+from cartera.outreach.policy import WEEKDAYS, build_policy, is_consumer, next_allowed_moment
+from cartera.outreach.services import MessageRenderer
+
+from .models import DunningSettings, Strategy
+
+
+def statement_due(settings: DunningSettings, day: dt.date) -> bool:
+    """Whether ``day`` is a statement day (a month day past the month's end = its last day)."""
+    last = monthrange(day.year, day.month)[1]
+    days = {min(int(d), last) for d in settings.statement_month_days}
+    return day.day in days or WEEKDAYS[day.weekday()] in set(settings.statement_weekdays)
+
+
+def _recipients(customer) -> tuple[list[Contact], list[str]]:
+    blocked = set(ContactPointBlock.objects.filter(contact__customer=customer, channel="email")
+                  .values_list("contact_id", flat=True))  # fmt: skip
+    contacts = [c for c in customer.contacts.filter(email_opt_out_at__isnull=True).exclude(email="")
+                if c.pk not in blocked]  # fmt: skip
+    return contacts, [c.email for c in contacts]
+
+
+def _scheduled(organization, customer, now: dt.datetime) -> tuple[dt.datetime, dict]:
+    strategy = Strategy.objects.filter(organization=organization, is_default=True).first()
+    window = (strategy.window_start, strategy.window_end) if strategy else (dt.time(9), dt.time(19))
+    policy = build_policy(
+        timezone=customer.effective_timezone, window=window,
+        weekdays=strategy.weekdays if strategy else WEEKDAYS[:5],
+        max_per_7_days=strategy.max_per_7_days if strategy else 3,
+        skip_holidays=strategy.skip_holidays if strategy else True, country=customer.country,
+        consumer=is_consumer(country=customer.country, tax_id=customer.tax_id),
+        strategy=strategy.key if strategy else "", version=strategy.version if strategy else 0,
+    )  # fmt: skip
+    return next_allowed_moment(policy, now), policy.describe()
+
+
+def _rows(queryset) -> list[dict]:
+    return list(queryset.order_by("due_date", "id").values(
+        "id", "external_id", "customer_id", "number", "issue_date", "due_date", "total",
+        "balance", "currency"))  # fmt: skip
+
+
+def _queue(*, organization, customer, key, purpose, template_key, invoices, statement, as_of,
+           now, attach=False) -> Message | None:  # fmt: skip
+    contacts, to = _recipients(customer)
+    if not to or customer.do_not_contact:
+        return None
+    renderer = MessageRenderer(organization=organization)
+    content = renderer.render(
+        template_key=template_key, stage="", channel="email",
+        customer={"name": customer.name, "legal_name": customer.legal_name,
+                  "tax_id": customer.tax_id, "external_id": customer.external_id,
+                  "language": customer.language},
+        contact_email=to[0], invoices=invoices, statement=statement,
+        agent=customer.assigned_agent, as_of=as_of,
+    )  # fmt: skip
+    scheduled_for, policy = _scheduled(organization, customer, now)
+    agent = customer.assigned_agent
+    message = Message.objects.create(
+        organization=organization, key=key, customer=customer, channel="email", purpose=purpose,
+        as_of=as_of, template_key=content["template_key"], language=content["language"], to=to,
+        reply_to=agent.email if agent and agent.email else organization.reply_to_email,
+        subject=content["subject"], body_text=content["body_text"], body_html=content["body_html"],
+        attach_pdf=attach, attach_xml=attach, scheduled_for=scheduled_for, policy=policy,
+    )  # fmt: skip
+    message.contacts.set(contacts)
+    message.invoices.set([row["id"] for row in invoices])
+    return message
+
+
+def queue_statements(*, organization, as_of: dt.date, now: dt.datetime | None = None) -> int:
+    """Queue today's account statements (one per customer with an open balance)."""
+    now = now or timezone.now()
+    settings = DunningSettings.objects.filter(organization=organization).first()
+    if settings is None or not statement_due(settings, as_of):
+        return 0
+    created = 0
+    customer_ids = (Invoice.objects.filter(organization=organization, status=InvoiceStatus.OPEN,
+                                           balance__gt=0)
+                    .values_list("customer_id", flat=True).distinct())  # fmt: skip
+    existing = set(Message.objects.filter(organization=organization, purpose="statement",
+                                          as_of=as_of).values_list("customer_id", flat=True))  # fmt: skip
+    from cartera.customers.models import Customer
+
+    for customer in (
+        Customer.objects.filter(pk__in=customer_ids)
+        .exclude(pk__in=existing)
+        .select_related("organization", "assigned_agent")
+    ):
+        rows = _rows(customer.invoices.filter(status=InvoiceStatus.OPEN, balance__gt=0))
+        with transaction.atomic():
+            message = _queue(organization=organization, customer=customer,
+                             key=f"stmt-{as_of:%Y%m%d}-{customer.pk}", purpose="statement",
+                             template_key="estado-de-cuenta", invoices=rows, statement=rows,
+                             as_of=as_of, now=now)  # fmt: skip
+        created += message is not None
+    return created
+
+
+def queue_new_invoices(*, organization, since: dt.datetime, now: dt.datetime | None = None) -> int:
+    """Queue "factura emitida" for open invoices created since ``since`` (if enabled)."""
+    now = now or timezone.now()
+    settings = DunningSettings.objects.filter(organization=organization).first()
+    if settings is None or not settings.send_invoice_issued:
+        return 0
+    created = 0
+    as_of = now.date()
+    invoices = Invoice.objects.filter(organization=organization, status=InvoiceStatus.OPEN,
+                                      created_at__gte=since).select_related(
+        "customer", "customer__organization", "customer__assigned_agent")  # fmt: skip
+    done = set(Message.objects.filter(organization=organization, purpose="invoice_issued",
+                                      key__in=[f"inv-{i.pk}" for i in invoices])
+               .values_list("key", flat=True))  # fmt: skip
+    for invoice in invoices:
+        key = f"inv-{invoice.pk}"
+        if key in done:
+            continue
+        rows = _rows(Invoice.objects.filter(pk=invoice.pk))
+        with transaction.atomic():
+            message = _queue(organization=organization, customer=invoice.customer, key=key,
+                             purpose="invoice_issued", template_key="factura-emitida",
+                             invoices=rows, statement=rows, as_of=as_of, now=now, attach=True)  # fmt: skip
+        created += message is not None
+    return created

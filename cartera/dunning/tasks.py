@@ -1,0 +1,45 @@
+"""Task wrappers (run by the worker; enqueued by the scheduler)."""
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from django.utils import timezone
+from django_tasks import task
+
+from cartera.orgs.models import Organization
+
+
+@task()
+def run_dunning(organization_id: int, slot: str = "") -> dict:
+    """The daily planner for one organisation; the as-of date is the slot's local date."""
+    from .models import DunningSettings
+    from .services import run_planner
+
+    organization = Organization.objects.get(pk=organization_id)
+    if DunningSettings.objects.filter(organization=organization, is_active=False).exists():
+        return {"skipped": "inactive"}
+    instant = dt.datetime.fromisoformat(slot) if slot else timezone.now()
+    as_of = instant.astimezone(ZoneInfo(organization.timezone)).date()
+    result = run_planner(organization=organization, as_of=as_of, dry_run=False, collect=False)
+    return {"date": result["date"], **result["counts"]}
+
+
+@task()
+def send_statements(organization_id: int, slot: str = "") -> dict:
+    """Queue the scheduled account statements of the slot's local date."""
+    from .statements import queue_statements
+
+    organization = Organization.objects.get(pk=organization_id)
+    instant = dt.datetime.fromisoformat(slot) if slot else timezone.now()
+    as_of = instant.astimezone(ZoneInfo(organization.timezone)).date()
+    return {"statements": queue_statements(organization=organization, as_of=as_of)}
+
+
+@task()
+def send_new_invoices(organization_id: int, slot: str = "") -> dict:
+    """Queue "factura emitida" for invoices created in the last day (idempotent by key)."""
+    from .statements import queue_new_invoices
+
+    organization = Organization.objects.get(pk=organization_id)
+    since = timezone.now() - dt.timedelta(days=1)
+    return {"invoices": queue_new_invoices(organization=organization, since=since)}

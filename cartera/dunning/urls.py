@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+app_name = "dunning"
+urlpatterns = [
+    path("strategies/", views.strategy_list, name="strategies"),
+    path("strategies/<int:pk>/", views.strategy_detail, name="strategy"),
+    path("strategies/<int:pk>/edit/", views.strategy_edit, name="strategy_edit"),
+    path("strategies/<int:pk>/preview/", views.strategy_preview, name="strategy_preview"),
+    path("upcoming/", views.upcoming, name="upcoming"),
+    path("invoices/<int:pk>/", views.invoice_history, name="invoice_history"),
+]

@@ -1,0 +1,93 @@
+"""In-app notifications (the bell). They are created when the event is written: the
+timeline calls ``notify_for_activity`` for each new entry, and ``open_task`` calls
+``notify_user`` for bounced-email and missing-contact tasks. Each notification links to
+its object; a user can turn kinds off (``NotificationPreference.muted``)."""
+
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from .choices import ActivityKind, ActorKind, NotificationKind
+from .models import Notification, NotificationPreference
+
+
+def _kind_for(activity) -> str | None:
+    data = activity.data or {}
+    if activity.kind == ActivityKind.MESSAGE_READ:
+        return NotificationKind.MESSAGE_READ
+    if activity.kind == ActivityKind.PAYMENT_RECORDED and activity.actor_kind == ActorKind.DEBTOR:
+        return NotificationKind.REPORTED_PAYMENT
+    if activity.kind == ActivityKind.DISPUTE and "reason_code" in data:
+        return NotificationKind.DISPUTE
+    if activity.kind == ActivityKind.PROMISE and data.get("status") == "broken":
+        return NotificationKind.BROKEN_PROMISE
+    if activity.kind == ActivityKind.IMPORT:
+        return NotificationKind.IMPORT_DONE
+    return None
+
+
+def notify_for_activity(activity) -> Notification | None:
+    kind = _kind_for(activity)
+    if kind is None:
+        return None
+    if kind == NotificationKind.IMPORT_DONE:
+        user_id, url = activity.actor_user_id, reverse("imports:list")
+    else:
+        customer = activity.customer
+        user_id = (activity.data or {}).get("notify_user") or getattr(
+            customer, "assigned_agent_id", None
+        )
+        url = reverse("customers:detail", args=[customer.pk]) if customer else ""
+    return notify_user(organization_id=activity.organization_id, user_id=user_id, kind=kind,
+                       text=activity.summary, url=url, source=f"activity:{activity.pk}")  # fmt: skip
+
+
+def notify_user(*, organization_id, user_id, kind: str, text: str, url: str, source: str):
+    if not user_id:
+        return None
+    muted = (
+        NotificationPreference.objects.filter(organization_id=organization_id, user_id=user_id)
+        .values_list("muted", flat=True)
+        .first()
+    )
+    if muted and kind in muted:
+        return None
+    notification, _ = Notification.objects.get_or_create(
+        organization_id=organization_id, user_id=user_id, source=source,
+        defaults={"kind": kind, "text": text[:500], "url": url},
+    )  # fmt: skip
+    return notification
+
+
+def for_user(request):
+    return Notification.objects.filter(
+        user=request.user, organization_id=request.membership.organization_id
+    )
+
+
+def bell_context(request) -> dict:
+    unread = for_user(request).filter(read_at__isnull=True)
+    return {"unread_count": unread.count(), "unread": list(unread[:8])}
+
+
+@transaction.atomic
+def mark_read(*, notification: Notification) -> None:
+    Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
+
+
+def preferences_for(request) -> NotificationPreference:
+    found = NotificationPreference.objects.filter(
+        organization_id=request.membership.organization_id, user=request.user
+    ).first()
+    return found or NotificationPreference(muted=[])
+
+
+@transaction.atomic
+def save_preferences(*, organization, user, enabled) -> NotificationPreference:
+    muted = [kind for kind in NotificationKind.values if kind not in set(enabled)]
+    preference, _ = NotificationPreference.objects.update_or_create(
+        organization=organization, user=user, defaults={"muted": muted}
+    )
+    return preference

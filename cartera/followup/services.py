@@ -1,0 +1,309 @@
+"""The collections team's work: tasks (de-duplicated, assigned, prioritised), notes and
+reassignment. Call logging, which reuses the portal's promise/dispute/payment services,
+lives in ``calls.py``.
+
+De-duplication rule: there is never more than one open task of the same kind for the
+same customer and subject. ``open_task`` is the one way to create a task; a second
+trigger for the same (customer, kind, subject) updates the open task instead (earlier
+due date, new invoices added, the note appended) and never creates another one.
+"""
+
+import datetime as dt
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cartera.customers.models import Customer
+from cartera.orgs.choices import Role
+from cartera.orgs.models import Membership
+
+from .choices import ActivityKind, TaskKind, TaskStatus, UnassignedRule
+from .models import Activity, TagRoute, Task, WorkSettings
+from .notifications import notify_user
+from .priority import score_tasks
+from .timeline import record_activity
+
+User = get_user_model()
+
+
+def work_settings_for(organization) -> WorkSettings:
+    found = WorkSettings.objects.filter(organization=organization).first()
+    return found or WorkSettings(organization=organization)
+
+
+def active_agents(organization):
+    """Users with an active agent membership, in a stable order (round robin order)."""
+    return User.objects.filter(
+        memberships__organization=organization,
+        memberships__is_active=True,
+        memberships__role=Role.AGENT,
+    ).order_by("pk")
+
+
+# --- assignment ---------------------------------------------------------------------------
+def resolve_assignee(*, customer: Customer):
+    """The customer's agent (when still active); otherwise the organisation's rule for
+    unassigned customers: round robin among active agents, or by the customer's tag."""
+    organization = customer.organization
+    if (
+        customer.assigned_agent_id
+        and Membership.objects.filter(
+            organization=organization, user_id=customer.assigned_agent_id, is_active=True
+        ).exists()
+    ):
+        return customer.assigned_agent
+    rules = work_settings_for(organization)
+    if rules.unassigned_rule == UnassignedRule.TAG:
+        route = (
+            TagRoute.objects.filter(
+                organization=organization,
+                tag__in=customer.tags.all(),
+                agent__memberships__organization=organization,
+                agent__memberships__is_active=True,
+            )  # fmt: skip
+            .select_related("agent")
+            .first()
+        )
+        return route.agent if route else None
+    if rules.unassigned_rule == UnassignedRule.ROUND_ROBIN:
+        agents = list(active_agents(organization).values_list("pk", flat=True))
+        if not agents:
+            return None
+        last = rules.last_round_robin_user_id
+        following = [pk for pk in agents if last is None or pk > last]
+        chosen = following[0] if following else agents[0]
+        WorkSettings.objects.update_or_create(
+            organization=organization, defaults={"last_round_robin_user_id": chosen}
+        )
+        return User.objects.get(pk=chosen)
+    return None
+
+
+# --- tasks --------------------------------------------------------------------------------
+@transaction.atomic
+def open_task(*, customer: Customer, kind: str, title: str, today: dt.date, subject: str = "",
+              invoices=(), notes: str = "", key: str = "", due_date: dt.date | None = None,
+              created_by=None) -> Task:  # fmt: skip
+    """Create the task, or update the open one of the same (customer, kind, subject).
+
+    ``key`` keeps system triggers idempotent: a task already created for that key (open or
+    not) is returned unchanged."""
+    organization = customer.organization
+    if key:
+        existing = Task.objects.filter(organization=organization, key=key[:120]).first()
+        if existing is not None:
+            return existing
+    # Serialise triggers for one customer so two of them cannot both create a task.
+    Customer.objects.select_for_update().filter(pk=customer.pk).first()
+    due = due_date or today
+    task = (
+        Task.objects.select_for_update()
+        .filter(
+            organization=organization,
+            customer=customer,
+            kind=kind,
+            subject=subject[:120],
+            status=TaskStatus.OPEN,
+        )  # fmt: skip
+        .order_by("pk")
+        .first()
+    )
+    if task is not None:
+        task.due_date = min(task.due_date, due)
+        task.title = title[:300]
+        if notes and notes not in task.notes:
+            task.notes = f"{task.notes}\n{notes}".strip()
+        if task.assignee_id is None:
+            task.assignee = resolve_assignee(customer=customer)
+        if invoices:
+            task.invoices.add(*invoices)
+        _refresh_score(task, today=today)
+        task.save()
+        return task
+    task = Task.objects.create(
+        organization=organization, customer=customer, kind=kind, subject=subject[:120],
+        title=title[:300], due_date=due, notes=notes, key=key[:120],
+        assignee=resolve_assignee(customer=customer),
+        created_by=created_by if getattr(created_by, "pk", None) else None,
+    )  # fmt: skip
+    if invoices:
+        task.invoices.set(invoices)
+    _refresh_score(task, today=today)
+    Task.objects.filter(pk=task.pk).update(score=task.score, reasons=task.reasons)
+    record_activity(
+        organization=organization, customer=customer, actor=created_by, kind=ActivityKind.TASK,
+        summary=_("Tarea: %(title)s") % {"title": task.title},
+        data={"task_id": task.pk, "task_kind": kind},
+    )  # fmt: skip
+    if kind in _NOTIFIED_KINDS:
+        notify_user(organization_id=organization.pk, user_id=task.assignee_id, kind=kind,
+                    text=task.title, url=reverse("followup:call", args=[task.pk]),
+                    source=f"task:{task.pk}")  # fmt: skip
+    return task
+
+
+_NOTIFIED_KINDS = {TaskKind.BOUNCED: "bounced", TaskKind.MISSING_CONTACT: "missing_contact"}
+
+
+def _refresh_score(task: Task, *, today: dt.date) -> None:
+    score_tasks([task], organization=task.organization, today=today)
+
+
+@transaction.atomic
+def create_follow_up(*, customer: Customer, title: str, due_date: dt.date, actor,
+                     today: dt.date, notes: str = "") -> Task:  # fmt: skip
+    """An agent's own follow-up ("llamar el jueves")."""
+    if due_date < today:
+        raise ValidationError({"due_date": _("La fecha no puede ser pasada.")})
+    task = open_task(
+        customer=customer, kind=TaskKind.FOLLOW_UP, title=title or _("Seguimiento"),
+        today=today, due_date=due_date, notes=notes, created_by=actor,
+        subject=f"follow-up:{due_date.isoformat()}",
+    )  # fmt: skip
+    if task.assignee_id is None and getattr(actor, "pk", None):
+        Task.objects.filter(pk=task.pk).update(assignee=actor)
+        task.assignee = actor
+    return task
+
+
+@transaction.atomic
+def complete_task(*, task: Task, actor, outcome: str = "", note: str = "") -> Task:
+    updated = Task.objects.filter(pk=task.pk, status=TaskStatus.OPEN).update(
+        status=TaskStatus.DONE, outcome=outcome, completed_at=timezone.now(), snoozed_until=None
+    )
+    if updated != 1:
+        raise ValidationError(_("La tarea ya no está pendiente."))
+    task.refresh_from_db()
+    record_activity(
+        organization=task.organization, customer=task.customer, actor=actor,
+        kind=ActivityKind.TASK,
+        summary=_("Tarea hecha: %(title)s") % {"title": task.title}
+        + (f" · {note}" if note else ""),
+        data={"task_id": task.pk, "status": "done", "outcome": outcome},
+    )  # fmt: skip
+    return task
+
+
+@transaction.atomic
+def cancel_task(*, task: Task, actor, reason: str = "") -> Task:
+    updated = Task.objects.filter(pk=task.pk, status=TaskStatus.OPEN).update(
+        status=TaskStatus.CANCELLED, completed_at=timezone.now()
+    )
+    if updated != 1:
+        raise ValidationError(_("La tarea ya no está pendiente."))
+    task.refresh_from_db()
+    record_activity(
+        organization=task.organization, customer=task.customer, actor=actor,
+        kind=ActivityKind.TASK,
+        summary=_("Tarea cancelada: %(title)s") % {"title": task.title},
+        data={"task_id": task.pk, "status": "cancelled", "reason": reason},
+    )  # fmt: skip
+    return task
+
+
+@transaction.atomic
+def snooze_task(*, task: Task, until: dt.date, actor, today: dt.date, outcome: str = "") -> Task:
+    """Hide an open task from the work list until ``until`` (it comes back due that day)."""
+    if until <= today:
+        raise ValidationError({"until": _("Elija una fecha posterior a hoy.")})
+    updated = Task.objects.filter(pk=task.pk, status=TaskStatus.OPEN).update(
+        snoozed_until=until, due_date=until, outcome=outcome
+    )
+    if updated != 1:
+        raise ValidationError(_("La tarea ya no está pendiente."))
+    task.refresh_from_db()
+    record_activity(
+        organization=task.organization, customer=task.customer, actor=actor,
+        kind=ActivityKind.TASK,
+        summary=_("Tarea pospuesta al %(date)s: %(title)s")
+        % {"date": until.isoformat(), "title": task.title},
+        data={"task_id": task.pk, "snoozed_until": until.isoformat()},
+    )  # fmt: skip
+    return task
+
+
+@transaction.atomic
+def reassign_tasks(*, organization, task_ids, to_user, actor) -> int:
+    """Bulk reassignment of open tasks to an active member of the organisation."""
+    if not Membership.objects.filter(
+        organization=organization, user=to_user, is_active=True
+    ).exists():
+        raise ValidationError({"to_user": _("Elija un miembro activo de la organización.")})
+    tasks = list(
+        Task.objects.filter(
+            organization=organization, pk__in=list(task_ids), status=TaskStatus.OPEN
+        ).select_related("customer")  # fmt: skip
+    )
+    Task.objects.filter(pk__in=[t.pk for t in tasks]).update(assignee=to_user)
+    name = to_user.get_full_name() or to_user.get_username()
+    Activity.objects.bulk_create(
+        [
+            Activity(
+                organization=organization,
+                customer=t.customer,
+                actor_kind="user",
+                actor_user=actor,
+                kind=ActivityKind.TASK,
+                summary=(_("Tarea reasignada a %(u)s: %(t)s") % {"u": name, "t": t.title})[:500],
+                data={"task_id": t.pk, "assignee": to_user.pk},
+            )  # fmt: skip
+            for t in tasks
+        ]
+    )
+    return len(tasks)
+
+
+@transaction.atomic
+def reassign_open_tasks_of(*, organization, from_user, to_user, actor) -> int:
+    """When an agent leaves: all their open tasks go to a chosen colleague."""
+    ids = Task.objects.filter(
+        organization=organization, assignee=from_user, status=TaskStatus.OPEN
+    ).values_list("pk", flat=True)
+    return reassign_tasks(organization=organization, task_ids=list(ids), to_user=to_user,
+                          actor=actor)  # fmt: skip
+
+
+def open_task_counts(organization) -> dict[int | None, int]:
+    rows = (
+        Task.objects.filter(organization=organization, status=TaskStatus.OPEN)
+        .order_by()
+        .values("assignee_id")
+        .annotate(n=Count("id"))
+    )
+    return {row["assignee_id"]: row["n"] for row in rows}
+
+
+# --- notes --------------------------------------------------------------------------------
+@transaction.atomic
+def add_note(*, customer: Customer, text: str, actor, invoice=None) -> Activity:
+    """A customer note ("novedad") on the timeline."""
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError({"text": _("Escriba la nota.")})
+    return record_activity(
+        organization=customer.organization, customer=customer, invoice=invoice, actor=actor,
+        kind=ActivityKind.NOTE, summary=text, data={"note": True},
+    )  # fmt: skip
+
+
+def refresh_scores(*, organization, today: dt.date, batch: int = 2000) -> int:
+    """Recompute and store the score of every open task (run daily by the scheduler)."""
+    done = 0
+    ids = list(
+        Task.objects.filter(organization=organization, status=TaskStatus.OPEN)
+        .filter(Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=today))
+        .values_list("pk", flat=True)
+    )
+    for start in range(0, len(ids), batch):
+        tasks = score_tasks(
+            Task.objects.filter(pk__in=ids[start : start + batch]),
+            organization=organization, today=today,
+        )  # fmt: skip
+        Task.objects.bulk_update(tasks, ["score", "reasons"])
+        done += len(tasks)
+    return done

@@ -1,0 +1,165 @@
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from cartera.followup.models import Activity, Notification, PromiseToPay, Task
+from cartera.followup.services import open_task
+from cartera.invoices.models import Dispute
+from cartera.lib.dates import local_today
+from cartera.payments.models import Payment
+
+
+@pytest.fixture
+def today(org_a):
+    return local_today(org_a.timezone)
+
+
+@pytest.fixture
+def task(debtor_a, invoice_a, today):
+    return open_task(customer=debtor_a, kind="call", title="Llamar a La Tuerca", today=today,
+                     invoices=[invoice_a])  # fmt: skip
+
+
+def _post_call(client, task, **data):
+    return client.post(reverse("followup:call", args=[task.pk]), data)
+
+
+def test_worklist_shows_reasons_with_flat_queries(login, agent_a, task, org_a, today,
+                                                 django_assert_max_num_queries):  # fmt: skip
+    for n in range(5):  # more customers and tasks must not add queries
+        from cartera.customers.services import create_customer
+
+        c = create_customer(organization=org_a, actor=None, external_id=f"X{n}", name=f"X{n}",
+                            assigned_agent=agent_a)  # fmt: skip
+        open_task(customer=c, kind="call", title="x", today=today)
+    client = login(agent_a)
+    with django_assert_max_num_queries(14):
+        response = client.get(reverse("followup:worklist"))
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "Ferretería La Tuerca" in body
+    assert "$11,600 vencido" in body
+    assert f'href="{reverse("followup:call", args=[task.pk])}"' in body
+
+
+def test_call_screen_has_tel_links(login, agent_a, task):
+    body = login(agent_a).get(reverse("followup:call", args=[task.pk])).content.decode()
+    assert 'href="tel:+528112345678"' in body
+    assert "A-100" in body
+
+
+def test_promised_creates_promise_and_closes_task(login, agent_a, task, invoice_a, today):
+    response = _post_call(login(agent_a), task, outcome="promised", invoices=[invoice_a.pk],
+                          promised_date=(today + dt.timedelta(days=5)).isoformat(),
+                          amount="11600.00", note="Paga el viernes")  # fmt: skip
+    assert response.status_code == 302
+    task.refresh_from_db()
+    assert (task.status, task.outcome) == ("done", "promised")
+    promise = PromiseToPay.objects.get()
+    assert (promise.amount, promise.promised_date, promise.source) == (
+        Decimal("11600.00"), today + dt.timedelta(days=5), "agent",
+    )  # fmt: skip
+    kinds = list(Activity.objects.filter(customer=task.customer).values_list("kind", flat=True))
+    assert kinds[:3] == ["task", "call", "promise"]  # newest first
+
+
+def test_promised_without_date_changes_nothing(login, agent_a, task, invoice_a):
+    response = _post_call(login(agent_a), task, outcome="promised", invoices=[invoice_a.pk])
+    assert response.status_code == 200
+    task.refresh_from_db()
+    assert (task.status, PromiseToPay.objects.count()) == ("open", 0)
+    assert not Activity.objects.filter(kind="call").exists()
+
+
+def test_disputes_opens_dispute(login, agent_a, task, invoice_a):
+    _post_call(login(agent_a), task, outcome="disputes", invoices=[invoice_a.pk],
+               dispute_reason="wrong_amount", note="Dice que son 10,000")  # fmt: skip
+    dispute = Dispute.objects.get()
+    assert dispute.reason == "Importe incorrecto: Dice que son 10,000"
+    assert Task.objects.get(pk=task.pk).status == "done"
+    assert Task.objects.filter(kind="dispute", status="open").count() == 1
+    assert Notification.objects.filter(user=agent_a, kind="dispute").count() == 1
+
+
+def test_already_paid_reports_payment(login, agent_a, task, invoice_a, today):
+    _post_call(login(agent_a), task, outcome="already_paid", invoices=[invoice_a.pk],
+               paid_date=today.isoformat(), method="transfer", reference="SPEI 123")  # fmt: skip
+    payment = Payment.objects.get()
+    assert (payment.status, payment.amount, payment.reference) == (
+        "reported", Decimal("11600.00"), "SPEI 123",
+    )  # fmt: skip
+    assert Task.objects.get(pk=task.pk).status == "done"
+    assert Task.objects.get(kind="review_payment").status == "open"
+
+
+@pytest.mark.parametrize("outcome", ["call_back", "no_answer"])
+def test_call_back_and_no_answer_snooze(login, agent_a, task, today, outcome):
+    until = today + dt.timedelta(days=3)
+    _post_call(login(agent_a), task, outcome=outcome, next_date=until.isoformat())
+    task.refresh_from_db()
+    assert (task.status, task.snoozed_until, task.outcome) == ("open", until, outcome)
+    assert Activity.objects.filter(kind="call", data__outcome=outcome).count() == 1
+
+
+def test_wrong_number_opens_missing_contact_task(login, agent_a, task):
+    _post_call(login(agent_a), task, outcome="wrong_number")
+    assert Task.objects.get(pk=task.pk).status == "done"
+    missing = Task.objects.get(kind="missing_contact")
+    assert (missing.subject, missing.assignee) == ("phone", agent_a)
+    assert Notification.objects.filter(user=agent_a, kind="missing_contact").count() == 1
+
+
+def test_refused_closes_task(login, agent_a, task):
+    _post_call(login(agent_a), task, outcome="refused", note="No quiere pagar")
+    task.refresh_from_db()
+    assert (task.status, task.outcome) == ("done", "refused")
+    assert Activity.objects.get(kind="call").summary == "Llamada: Se niega a pagar · No quiere pagar"
+
+
+def test_viewer_cannot_log_calls(login, viewer_a, task):
+    response = _post_call(login(viewer_a), task, outcome="refused")
+    assert response.status_code == 403
+    assert Task.objects.get(pk=task.pk).status == "open"
+    assert not Activity.objects.filter(kind="call").exists()
+
+
+def test_restricted_agent_never_sees_other_agents_tasks(login, org_a, agent2_a, task):
+    org_a.agents_see_only_assigned = True
+    org_a.save()
+    client = login(agent2_a)
+    assert client.get(reverse("followup:call", args=[task.pk])).status_code == 404
+    body = client.get(reverse("followup:worklist") + "?agent=all").content.decode()
+    assert "Ferretería La Tuerca" not in body
+
+
+def test_activity_log_filters_and_csv(login, owner_a, task, debtor_a):
+    from cartera.followup.services import add_note
+
+    add_note(customer=debtor_a, text="Reclamo por falta de pago", actor=owner_a)
+    client = login(owner_a)
+    body = client.get(reverse("followup:log") + "?kind=note").content.decode()
+    assert "Reclamo por falta de pago" in body and "Tarea: Llamar" not in body
+    csv = client.get(reverse("followup:log") + "?kind=note&export=csv")
+    assert csv["Content-Type"].startswith("text/csv")
+    assert "Reclamo por falta de pago" in csv.content.decode("utf-8-sig")
+    notes = client.get(reverse("followup:notes") + "?q=reclamo").content.decode()
+    assert "Reclamo por falta de pago" in notes
+
+
+def test_bulk_reassign_by_manager(login, manager_a, agent2_a, task):
+    client = login(manager_a)
+    client.post(reverse("followup:reassign"), {"task": [task.pk], "to_user": agent2_a.pk})
+    assert Task.objects.get(pk=task.pk).assignee == agent2_a
+
+
+def test_notification_bell_and_mark_read(login, agent_a, org_a):
+    note = Notification.objects.create(organization=org_a, user=agent_a, kind="dispute",
+                                       text="Disputa nueva", url="/work/", source="t:1")  # fmt: skip
+    client = login(agent_a)
+    bell = client.get(reverse("followup:notifications"), HTTP_HX_REQUEST="true").content.decode()
+    assert 'data-unread>1<' in bell
+    client.post(reverse("followup:notification_open", args=[note.pk]))
+    note.refresh_from_db()
+    assert note.read_at is not None

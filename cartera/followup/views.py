@@ -1,0 +1,329 @@
+"""The collections team's workday: work list, call screen, notes, activity log,
+notifications. Thin views: objects come through the access helpers."""
+
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from cartera.customers.selectors import get_customer_for_user
+from cartera.invoices.selectors import get_invoice_for_user, invoices_visible_to
+from cartera.lib.dates import local_today
+from cartera.orgs.access import Action, require
+from cartera.orgs.decorators import org_member_required
+from cartera.reports import exports
+
+from . import notifications
+from .calls import log_call
+from .choices import CallOutcome, NotificationKind
+from .forms import (
+    ActivityFilterForm,
+    CallForm,
+    FollowUpForm,
+    NoteForm,
+    NotificationPreferencesForm,
+    WorkListFilterForm,
+)
+from .priority import reasons_text
+from .selectors import (
+    activity_log,
+    call_context,
+    get_notification_for_user,
+    get_task_for_user,
+    notes_visible_to,
+    sees_all_agents,
+    tasks_visible_to,
+    timeline_for,
+    work_list,
+)
+from .services import add_note, complete_task, create_follow_up, reassign_tasks
+
+User = get_user_model()
+PAGE_SIZE = 50
+
+
+def _today(request) -> dt.date:
+    return local_today(request.membership.organization.timezone)
+
+
+def _members(request):
+    return User.objects.filter(
+        memberships__organization=request.membership.organization, memberships__is_active=True
+    ).order_by("first_name", "username")
+
+
+def _add_errors(form, exc: ValidationError) -> None:
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    for field, errors in exc.error_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
+
+
+@org_member_required
+def worklist(request):
+    """ "Mi cobranza de hoy": today's tasks, best first."""
+    membership = request.membership
+    today = _today(request)
+    manager = sees_all_agents(membership)
+    form = WorkListFilterForm(request.GET or None, agents=_members(request) if manager else ())
+    form.is_valid()
+    data = getattr(form, "cleaned_data", {}) or {}
+    agent = data.get("agent") or None
+    if not manager:
+        agent = None
+    tasks = work_list(membership, today=today, agent_id=agent, kind=data.get("kind", ""),
+                      q=data.get("q", ""))  # fmt: skip
+    page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
+    for task in page:
+        task.reason_texts = reasons_text(task.reasons)
+        task.is_overdue = task.due_date < today
+    context = {"form": form, "page": page, "today": today, "manager": manager,
+               "members": _members(request) if manager else ()}  # fmt: skip
+    return render(request, "followup/worklist.html", context)
+
+
+@org_member_required
+@require_http_methods(["GET", "POST"])
+def call(request, pk):
+    """The call screen of a task: everything about the customer, and the call log form."""
+    task = get_task_for_user(request, pk)
+    customer = task.customer
+    today = _today(request)
+    invoices = invoices_visible_to(request.membership).filter(
+        customer=customer, status="open", balance__gt=0
+    )
+    if request.method == "POST":
+        require(request, Action.ADD_NOTES)
+        form = CallForm(request.POST, invoices=invoices)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                log_call(
+                    customer=customer, actor=request.user, outcome=data["outcome"], today=today,
+                    task=task, note=data["note"], next_date=data["next_date"],
+                    invoices=list(data["invoices"] or []), promised_date=data["promised_date"],
+                    amount=data["amount"], dispute_reason=data["dispute_reason"],
+                    dispute_text=data["note"], paid_date=data["paid_date"],
+                    method=data["method"] or "transfer", reference=data["reference"],
+                )  # fmt: skip
+            except ValidationError as exc:
+                _add_errors(form, exc)
+            else:
+                messages.success(
+                    request,
+                    _("Llamada registrada: %(o)s") % {"o": CallOutcome(data["outcome"]).label},
+                )
+                return redirect("followup:worklist")
+    else:
+        context_overdue = [i for i in invoices if i.due_date < today]
+        form = CallForm(
+            invoices=invoices,
+            initial={
+                "invoices": context_overdue,
+                "amount": sum((i.balance for i in context_overdue), 0) or None,
+                "promised_date": today + dt.timedelta(days=7),
+                "next_date": today + dt.timedelta(days=1),
+                "paid_date": today,
+            },
+        )
+    context = {
+        "task": task, "customer": customer, "today": today, "form": form,
+        "timeline": timeline_for(request.membership, customer=customer)[:20],
+        **call_context(request.membership, customer, today=today),
+    }  # fmt: skip
+    return render(request, "followup/call.html", context)
+
+
+@org_member_required
+@require_POST
+def task_done(request, pk):
+    task = get_task_for_user(request, pk)
+    require(request, Action.ADD_NOTES)
+    try:
+        complete_task(task=task, actor=request.user, note=request.POST.get("note", ""))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("followup:worklist")
+
+
+@org_member_required
+@require_POST
+def reassign(request):
+    """Bulk reassignment (selected tasks, or every open task of one agent)."""
+    require(request, Action.MANAGE_MEMBERS)
+    to_user = _members(request).filter(pk=request.POST.get("to_user") or 0).first()
+    if to_user is None:
+        messages.error(request, _("Elija a quién reasignar."))
+        return redirect("followup:worklist")
+    visible = tasks_visible_to(request.membership).filter(status="open")
+    if request.POST.get("from_user"):
+        ids = visible.filter(assignee_id=request.POST["from_user"]).values_list("pk", flat=True)
+    else:
+        ids = visible.filter(pk__in=request.POST.getlist("task")).values_list("pk", flat=True)
+    count = reassign_tasks(organization=request.membership.organization, task_ids=list(ids),
+                           to_user=to_user, actor=request.user)  # fmt: skip
+    messages.success(request, _("%(n)s tareas reasignadas.") % {"n": count})
+    return redirect(request.POST.get("next") or reverse("followup:worklist"))
+
+
+@org_member_required
+@require_http_methods(["GET", "POST"])
+def follow_up(request, pk):
+    customer = get_customer_for_user(request, pk)
+    today = _today(request)
+    form = FollowUpForm(request.POST or None, initial={"due_date": today + dt.timedelta(days=1)})
+    if request.method == "POST":
+        require(request, Action.ADD_NOTES)
+        if form.is_valid():
+            try:
+                create_follow_up(customer=customer, title=form.cleaned_data["title"],
+                                 due_date=form.cleaned_data["due_date"], actor=request.user,
+                                 today=today)  # fmt: skip
+            except ValidationError as exc:
+                _add_errors(form, exc)
+            else:
+                messages.success(request, _("Seguimiento agendado."))
+                return redirect("customers:detail", customer.pk)
+    return render(request, "followup/follow_up.html", {"form": form, "customer": customer})
+
+
+@org_member_required
+@require_POST
+def note_add(request, pk):
+    customer = get_customer_for_user(request, pk)
+    require(request, Action.ADD_NOTES)
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        add_note(customer=customer, text=form.cleaned_data["text"], actor=request.user)
+        messages.success(request, _("Nota guardada."))
+    else:
+        messages.error(request, _("Escriba la nota."))
+    return redirect(request.POST.get("next") or reverse("customers:detail", args=[customer.pk]))
+
+
+@org_member_required
+def notes(request):
+    """Customer notes ("novedades") across customers, to work them by phone."""
+    q = request.GET.get("q", "").strip()
+    agent = request.GET.get("agent", "")
+    page = Paginator(notes_visible_to(request.membership, q=q, agent=agent), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "followup/notes.html",
+                  {"page": page, "q": q, "agent": agent, "members": _members(request)})  # fmt: skip
+
+
+def _timeline_page(request, queryset, template, extra):
+    form = ActivityFilterForm(request.GET or None, users=_members(request))
+    form.is_valid()
+    data = getattr(form, "cleaned_data", {}) or {}
+    queryset = queryset(kind=data.get("kind", ""), actor=data.get("actor", ""),
+                        date_from=data.get("date_from"), date_to=data.get("date_to"))  # fmt: skip
+    export = request.GET.get("export")
+    if export in ("csv", "xlsx"):
+        return _export(queryset, export, today=_today(request))
+    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    name = "followup/_timeline.html" if request.headers.get("HX-Request") else template
+    return render(request, name, {"form": form, "page": page, **extra})
+
+
+def _export(queryset, kind: str, *, today):
+    table = exports.Table(
+        title=_("Bitácora"),
+        columns=[
+            exports.Column("when", _("Fecha y hora")), exports.Column("kind", _("Tipo")),
+            exports.Column("actor", _("Quién")), exports.Column("customer", _("Cliente")),
+            exports.Column("invoice", _("Factura")), exports.Column("summary", _("Qué")),
+        ],
+        rows=[
+            {"when": a.created_at.strftime("%Y-%m-%d %H:%M:%S"), "kind": a.get_kind_display(),
+             "actor": a.actor_label, "customer": a.customer.name if a.customer else "",
+             "invoice": a.invoice.number if a.invoice else "", "summary": a.summary}
+            for a in queryset[:50000]
+        ],
+    )  # fmt: skip
+    return exports.export_response(table, kind, name="bitacora", day=today)
+
+
+@org_member_required
+def log(request):
+    """The organisation-wide activity log, filtered by agent, kind and date."""
+
+    def queryset(**filters):
+        return activity_log(request.membership, **filters)
+
+    return _timeline_page(request, queryset, "followup/log.html", {"title": _("Bitácora")})
+
+
+@org_member_required
+def customer_timeline(request, pk):
+    customer = get_customer_for_user(request, pk)
+
+    def queryset(date_from=None, date_to=None, **filters):
+        rows = timeline_for(request.membership, customer=customer, **filters)
+        if date_from:
+            rows = rows.filter(created_at__date__gte=date_from)
+        if date_to:
+            rows = rows.filter(created_at__date__lte=date_to)
+        return rows
+
+    return _timeline_page(request, queryset, "followup/log.html",
+                          {"title": _("Bitácora de %(c)s") % {"c": customer.name},
+                           "customer": customer})  # fmt: skip
+
+
+@org_member_required
+def invoice_timeline(request, pk):
+    invoice = get_invoice_for_user(request, pk)
+
+    def queryset(date_from=None, date_to=None, **filters):
+        return timeline_for(request.membership, invoice=invoice, **filters)
+
+    return _timeline_page(request, queryset, "followup/log.html",
+                          {"title": _("Bitácora de la factura %(n)s") % {"n": invoice.number},
+                           "invoice": invoice})  # fmt: skip
+
+
+# --- notifications ------------------------------------------------------------------------
+@org_member_required
+def notification_list(request):
+    rows = notifications.for_user(request)[:100]
+    if request.headers.get("HX-Request"):
+        return render(request, "followup/_bell.html", notifications.bell_context(request))
+    return render(request, "followup/notifications.html", {"rows": rows})
+
+
+@org_member_required
+def notification_open(request, pk):
+    """Mark read (POST) and go to its object."""
+    note = get_notification_for_user(request, pk)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    notifications.mark_read(notification=note)
+    return redirect(note.url or reverse("followup:notifications"))
+
+
+@org_member_required
+@require_http_methods(["GET", "POST"])
+def notification_preferences(request):
+    current = notifications.preferences_for(request)
+    form = NotificationPreferencesForm(
+        request.POST or None,
+        initial={"enabled": [k for k in NotificationKind.values if k not in current.muted]},
+    )
+    if request.method == "POST" and "save" in request.POST and form.is_valid():
+        notifications.save_preferences(
+            organization=request.membership.organization, user=request.user,
+            enabled=form.cleaned_data["enabled"],
+        )  # fmt: skip
+        messages.success(request, _("Preferencias guardadas."))
+        return redirect("followup:notifications")
+    return render(request, "followup/notification_preferences.html", {"form": form})

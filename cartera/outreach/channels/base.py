@@ -1,0 +1,55 @@
+"""The channel interface. Email today; SMS, WhatsApp and letters plug in the same way.
+
+A transport sends one ``Message`` row that the worker has already claimed and returns a
+``SendResult``; it raises ``TransientSendError`` (retry later, with backoff) or
+``PermanentSendError`` (never retry; the listed addresses are unusable).
+"""
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class SendResult:
+    provider_id: str
+    transport: str
+    stored_only: bool = False  # True when no real server was configured (outbox viewer)
+
+
+class TransientSendError(Exception):
+    """Try again later: timeouts, 4xx SMTP replies, provider throttling."""
+
+
+@dataclass
+class PermanentSendError(Exception):
+    """Never retry: bad address, hard bounce, rejected content."""
+
+    detail: str
+    bad_addresses: list[str] = field(default_factory=list)
+
+    def __str__(self):
+        return self.detail
+
+
+class Transport:
+    channel: str = ""
+
+    def send(self, message, *, attachments: list[tuple[str, bytes, str]]) -> SendResult:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release connections kept open across a batch."""
+
+
+_REGISTRY: dict[str, type[Transport]] = {}
+
+
+def register(transport_class: type[Transport]) -> type[Transport]:
+    _REGISTRY[transport_class.channel] = transport_class
+    return transport_class
+
+
+def transport_for(channel: str) -> Transport | None:
+    if channel == "email" and "email" not in _REGISTRY:
+        from .email import transport  # noqa: F401  (registers itself)
+    cls = _REGISTRY.get(channel)
+    return cls() if cls else None

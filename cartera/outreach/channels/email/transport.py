@@ -1,0 +1,106 @@
+"""Email through Django's email backends (SMTP by default, django-anymail by settings).
+
+"Sent" means the configured backend accepted the message. Without ``EMAIL_HOST`` (and
+no explicit ``EMAIL_BACKEND``) Cartera's default backend only writes ``.eml`` files in
+the data directory: the row is then marked ``sent`` with transport ``outbox`` and the
+back-office outbox viewer shows it with "no salió del servidor" — nothing is dropped and
+nothing pretends to have reached the debtor.
+"""
+
+import smtplib
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.message import make_msgid
+
+from ..base import PermanentSendError, SendResult, TransientSendError, Transport, register
+
+try:  # anymail is installed, but keep the transport importable without it
+    from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
+except ImportError:  # pragma: no cover
+    AnymailAPIError = AnymailRecipientsRefused = ()
+
+
+def outbox_only() -> bool:
+    return not settings.EMAIL_HOST and settings.EMAIL_BACKEND.endswith("filebased.EmailBackend")
+
+
+def sender_for(organization) -> str:
+    from email.utils import formataddr, parseaddr
+
+    default_name, default_addr = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    return formataddr(
+        (organization.sender_name or organization.name or default_name,
+         organization.sender_email or default_addr)
+    )  # fmt: skip
+
+
+@register
+class EmailTransport(Transport):
+    channel = "email"
+
+    def __init__(self):
+        # One connection for a whole batch of sends (reopened by Django if it drops).
+        self.connection = None
+
+    def close(self) -> None:
+        if self.connection is not None:
+            try:
+                self.connection.close()
+            except Exception:  # noqa: BLE001 - closing a broken connection
+                pass
+            self.connection = None
+
+    def build(self, message, *, attachments, headers: dict) -> EmailMultiAlternatives:
+        email = EmailMultiAlternatives(
+            subject=message.subject,
+            body=message.body_text,
+            from_email=sender_for(message.organization),
+            to=list(message.to),
+            cc=list(message.cc),
+            reply_to=[message.reply_to] if message.reply_to else None,
+            headers=headers,
+        )
+        if message.body_html:
+            email.attach_alternative(message.body_html, "text/html")
+        for name, content, mimetype in attachments:
+            email.attach(name, content, mimetype)
+        return email
+
+    def send(self, message, *, attachments, headers=None) -> SendResult:
+        domain = (message.organization.sender_email or "cartera.local").rsplit("@", 1)[-1]
+        message_id = make_msgid(idstring=message.key[:40], domain=domain)
+        email = self.build(message, attachments=attachments,
+                           headers={"Message-ID": message_id, **(headers or {})})  # fmt: skip
+        try:
+            if self.connection is None:
+                self.connection = get_connection(fail_silently=False)
+                self.connection.open()
+            sent = self.connection.send_messages([email])
+        except smtplib.SMTPServerDisconnected as exc:
+            self.close()
+            raise TransientSendError(f"SMTPServerDisconnected: {exc}") from None
+        except smtplib.SMTPRecipientsRefused as exc:
+            codes = {code for code, _ in exc.recipients.values()}
+            if all(code >= 500 for code in codes):
+                raise PermanentSendError(str(exc.recipients), list(exc.recipients)) from None
+            raise TransientSendError(str(exc.recipients)) from None
+        except smtplib.SMTPResponseException as exc:
+            if exc.smtp_code >= 500:
+                raise PermanentSendError(f"{exc.smtp_code} {exc.smtp_error!r}") from None
+            raise TransientSendError(f"{exc.smtp_code} {exc.smtp_error!r}") from None
+        except AnymailRecipientsRefused as exc:
+            raise PermanentSendError(str(exc), list(message.to)) from None
+        except AnymailAPIError as exc:
+            status = getattr(exc, "status_code", None)
+            if status and 400 <= status < 500 and status != 429:
+                raise PermanentSendError(str(exc)) from None
+            raise TransientSendError(str(exc)) from None
+        except (TimeoutError, smtplib.SMTPException, OSError) as exc:
+            raise TransientSendError(f"{type(exc).__name__}: {exc}") from None
+        if not sent:
+            raise TransientSendError("the email backend reported 0 messages sent")
+        status = getattr(email, "anymail_status", None)
+        provider_id = (getattr(status, "message_id", None) or message_id) if status else message_id
+        return SendResult(provider_id=str(provider_id), transport="outbox" if outbox_only() else
+                          settings.EMAIL_BACKEND.rsplit(".", 2)[-2], stored_only=outbox_only())  # fmt: skip

@@ -1,0 +1,60 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class MessageChannel(models.TextChoices):
+    EMAIL = "email", _("Correo")
+    SMS = "sms", _("SMS")
+    WHATSAPP = "whatsapp", _("WhatsApp")
+    LETTER = "letter", _("Carta")
+
+
+class MessageStatus(models.TextChoices):
+    QUEUED = "queued", _("En cola")
+    SENDING = "sending", _("Enviando")
+    SENT = "sent", _("Enviado")
+    DELIVERED = "delivered", _("Entregado")
+    OPENED = "opened", _("Leído")
+    CLICKED = "clicked", _("Con clic")
+    BOUNCED = "bounced", _("Rebotado")
+    FAILED = "failed", _("Fallido")
+    CANCELLED = "cancelled", _("Cancelado")
+
+
+# Later statuses never go back to earlier ones when events arrive out of order.
+STATUS_RANK = {"sent": 1, "delivered": 2, "opened": 3, "clicked": 4}
+
+
+class MessagePurpose(models.TextChoices):
+    DUNNING = "dunning", _("Cobranza")
+    INVOICE_ISSUED = "invoice_issued", _("Factura emitida")
+    PAYMENT_RECEIVED = "payment_received", _("Pago recibido")
+    STATEMENT = "statement", _("Estado de cuenta")
+
+
+class EventKind(models.TextChoices):
+    QUEUED = "queued", _("En cola")
+    SENT = "sent", _("Enviado")
+    DELIVERED = "delivered", _("Entregado")
+    OPENED = "opened", _("Abierto")
+    CLICKED = "clicked", _("Clic")
+    BOUNCED = "bounced", _("Rebote")
+    FAILED = "failed", _("Error")
+    RETRY = "retry", _("Reintento")
+    CANCELLED = "cancelled", _("Cancelado")
+    RERENDERED = "rerendered", _("Actualizado")
+    UNSUBSCRIBED = "unsubscribed", _("Baja")
+
+
+class TemplateKind(models.TextChoices):
+    """What a template is for: a collection stage, or one of the non-stage messages."""
+
+    PREVENTIVE = "preventive", _("Preventiva")
+    DUE = "due", _("Vencimiento")
+    SOFT = "soft", _("Suave")
+    FIRM = "firm", _("Firme")
+    HARD = "hard", _("Dura")
+    PRE_LEGAL = "pre_legal", _("Prejurídica")
+    INVOICE_ISSUED = "invoice_issued", _("Factura emitida")
+    PAYMENT_RECEIVED = "payment_received", _("Pago recibido")
+    STATEMENT = "statement", _("Estado de cuenta")

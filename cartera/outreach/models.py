@@ -1,0 +1,146 @@
+"""The outbox: every outbound message is a row first; transports only send rows."""
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from .choices import EventKind, MessageChannel, MessagePurpose, MessageStatus, TemplateKind
+
+
+class MessageTemplate(models.Model):
+    """An organisation's template for one kind (stage or purpose), channel and language.
+
+    Rendering is sandboxed (outreach/rendering.py); a template that does not compile is
+    refused on save by the service, with the error shown.
+    """
+
+    organization = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE)
+    key = models.SlugField(_("clave"), max_length=60)
+    name = models.CharField(_("nombre"), max_length=200)
+    kind = models.CharField(_("uso"), max_length=20, choices=TemplateKind.choices)
+    channel = models.CharField(
+        _("canal"), max_length=10, choices=MessageChannel.choices, default=MessageChannel.EMAIL
+    )
+    language = models.CharField(_("idioma"), max_length=8, default="es-mx")
+    subject = models.CharField(_("asunto"), max_length=300, blank=True)
+    body_text = models.TextField(_("texto"))
+    body_html = models.TextField(_("HTML"), blank=True)
+    is_default = models.BooleanField(_("por omisión para su uso y canal"), default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("plantilla")
+        verbose_name_plural = _("plantillas")
+        ordering = ["kind", "key", "language"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "key", "channel", "language"],
+                name="messagetemplate_unique_key",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.language})"
+
+
+class Message(models.Model):
+    """One outbound message, created in the same transaction as the decisions behind it.
+
+    ``key`` is the idempotency key; a collection message is also unique per
+    (customer, channel, as-of date). Status moves queued → sending → sent → delivered /
+    opened / clicked, or to bounced / failed / cancelled.
+    """
+
+    organization = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE)
+    key = models.CharField(max_length=120)
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="messages"
+    )
+    contacts = models.ManyToManyField("customers.Contact", blank=True)
+    channel = models.CharField(_("canal"), max_length=10, choices=MessageChannel.choices)
+    purpose = models.CharField(
+        _("tipo"), max_length=20, choices=MessagePurpose.choices, default=MessagePurpose.DUNNING
+    )
+    as_of = models.DateField(_("fecha del plan"))
+    step_key = models.CharField(_("paso"), max_length=60, blank=True)
+    template_key = models.CharField(_("plantilla"), max_length=60, blank=True)
+    stage = models.CharField(_("etapa"), max_length=12, blank=True)
+    language = models.CharField(max_length=8, default="es-mx")
+    to = models.JSONField(_("para"), default=list)
+    cc = models.JSONField(_("copia"), default=list)
+    reply_to = models.CharField(max_length=254, blank=True)
+    subject = models.CharField(_("asunto"), max_length=300, blank=True)
+    body_text = models.TextField(_("texto"), blank=True)
+    body_html = models.TextField(_("HTML"), blank=True)
+    attach_pdf = models.BooleanField(default=False)
+    attach_xml = models.BooleanField(default=False)
+    invoices = models.ManyToManyField("invoices.Invoice", blank=True, related_name="messages")
+    status = models.CharField(
+        _("estado"), max_length=10, choices=MessageStatus.choices, default=MessageStatus.QUEUED
+    )
+    status_reason = models.CharField(_("motivo"), max_length=300, blank=True)
+    scheduled_for = models.DateTimeField(_("programado para"))
+    policy = models.JSONField(_("política que lo permitió"), default=dict, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    transport = models.CharField(max_length=60, blank=True)
+    provider_id = models.CharField(max_length=200, blank=True)
+    first_opened_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("mensaje")
+        verbose_name_plural = _("mensajes")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "key"], name="message_unique_key"),
+            models.UniqueConstraint(
+                fields=["customer", "channel", "as_of"],
+                condition=Q(purpose="dunning"),
+                name="message_unique_dunning_per_day",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "scheduled_for"], name="message_status_scheduled"),
+            models.Index(fields=["organization", "-created_at"], name="message_org_created"),
+            models.Index(fields=["customer", "channel", "as_of"], name="message_customer_day"),
+            models.Index(fields=["provider_id"], name="message_provider_id"),
+        ]
+
+    def __str__(self):
+        return self.subject or self.key
+
+
+class MessageEvent(models.Model):
+    """Something that happened to a message (sent, delivered, opened, clicked, bounced…)."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=14, choices=EventKind.choices)
+    occurred_at = models.DateTimeField()
+    source = models.CharField(max_length=20, default="cartera")
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["occurred_at", "id"]
+
+
+class ContactPointBlock(models.Model):
+    """A contact point (an email address, a phone) that must not be used: hard bounce,
+    invalid address. The planner treats it as missing."""
+
+    organization = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE)
+    contact = models.ForeignKey("customers.Contact", on_delete=models.CASCADE)
+    channel = models.CharField(max_length=10, choices=MessageChannel.choices)
+    address = models.CharField(max_length=254)
+    reason = models.CharField(max_length=300)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contact", "channel", "address"], name="contactpointblock_unique"
+            )
+        ]

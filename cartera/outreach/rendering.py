@@ -1,0 +1,158 @@
+"""Sandboxed template rendering over a whitelisted context of plain values.
+
+Templates are Jinja2 run in ``SandboxedEnvironment``; the context is built here from
+plain dicts, lists and strings (never model instances), so a template can reach only
+the documented variables. A template that does not compile is refused on save.
+"""
+
+import datetime as dt
+from decimal import Decimal
+from functools import lru_cache
+
+from babel.numbers import format_currency
+from django.conf import settings
+from jinja2 import StrictUndefined, TemplateError
+from jinja2.sandbox import SandboxedEnvironment
+
+from cartera.lib.money import decimals_for, round_money
+
+_ENV = SandboxedEnvironment(autoescape=False, undefined=StrictUndefined, trim_blocks=True,
+                           lstrip_blocks=True)  # fmt: skip
+_HTML_ENV = SandboxedEnvironment(autoescape=True, undefined=StrictUndefined, trim_blocks=True,
+                                lstrip_blocks=True)  # fmt: skip
+
+VARIABLES = {
+    "customer": "name, legal_name, tax_id, external_id",
+    "contact": "name, email",
+    "invoices": "facturas de este mensaje: number, external_id, issue_date, due_date, total, balance, currency, days_overdue",
+    "statement": "todas las facturas abiertas del cliente (mismas claves que invoices)",
+    "totals": "saldo de las facturas del mensaje por moneda: currency, amount",
+    "statement_totals": "saldo total del cliente por moneda: currency, amount",
+    "overdue_totals": "saldo vencido del cliente por moneda: currency, amount",
+    "days_overdue": "días de atraso de la factura más atrasada del mensaje",
+    "portal_link": "enlace al portal del cliente",
+    "payment_instructions": "instrucciones de pago de la organización",
+    "agent": "name, email, phone",
+    "organization": "name, legal_name, tax_id, email",
+    "today": "fecha del plan (AAAA-MM-DD)",
+}
+
+
+class TemplateRenderError(ValueError):
+    """A template does not compile or refers to something outside its context."""
+
+
+def _locale(language: str) -> str:
+    return "en_US" if language.startswith("en") else "es_MX"
+
+
+@lru_cache(maxsize=64)
+def _money_pattern(currency: str, locale: str) -> tuple[str, str, str, str, int] | None:
+    """(prefix, group separator, decimal separator, suffix, decimals) learnt once from
+    babel's rendering of a sample, so formatting thousands of amounts stays cheap."""
+    digits = decimals_for(currency)
+    sample = format_currency(Decimal("1234567.89") if digits else Decimal("1234567"), currency,
+                             locale=locale)  # fmt: skip
+    first, last = sample.find("1"), max(sample.rfind("9"), sample.rfind("7"))
+    number = sample[first : last + 1]
+    if len(number) < 9:
+        return None
+    group = number[1]
+    decimal = number[-3] if digits else ""
+    return sample[:first], group, decimal, sample[last + 1 :], digits
+
+
+def format_money(amount: Decimal, currency: str, language: str) -> str:
+    """The amount as people of ``language`` write it in ``currency`` ('$11,600.00')."""
+    locale = _locale(language)
+    value = round_money(Decimal(amount), currency)
+    pattern = _money_pattern(currency, locale)
+    if pattern is None or value < 0:
+        return format_currency(value, currency, locale=locale)
+    prefix, group, decimal, suffix, digits = pattern
+    text = f"{value:,.{digits}f}"
+    text = text.replace(",", "\x00").replace(".", decimal).replace("\x00", group)
+    return f"{prefix}{text}{suffix}"
+
+
+def invoice_row(row: dict, *, as_of: dt.date, language: str) -> dict:
+    """A plain-dict view of one invoice (row: number, external_id, dates, total, balance…)."""
+    return {
+        "number": row["number"],
+        "external_id": row["external_id"],
+        "issue_date": row["issue_date"].isoformat(),
+        "due_date": row["due_date"].isoformat(),
+        "currency": row["currency"],
+        "total": format_money(row["total"], row["currency"], language),
+        "balance": format_money(row["balance"], row["currency"], language),
+        "days_overdue": max(0, (as_of - row["due_date"]).days),
+    }
+
+
+def _totals(rows: list[dict], language: str) -> list[dict]:
+    sums: dict[str, Decimal] = {}
+    for row in rows:
+        sums[row["currency"]] = sums.get(row["currency"], Decimal(0)) + row["balance"]
+    return [{"currency": cur, "amount": format_money(amount, cur, language)}
+            for cur, amount in sorted(sums.items())]  # fmt: skip
+
+
+def build_context(
+    *,
+    organization: dict,
+    customer: dict,
+    contact: dict | None,
+    invoices: list[dict],
+    statement: list[dict],
+    agent: dict | None,
+    as_of: dt.date,
+    language: str,
+    portal_link: str = "",
+) -> dict:
+    """Everything a template may use, as plain values. ``invoices``/``statement`` are rows
+    with raw Decimal/date fields (see ``invoice_row``)."""
+    overdue = [row for row in statement if row["due_date"] < as_of]
+    return {
+        "customer": {k: str(customer.get(k, "") or "") for k in ("name", "legal_name", "tax_id", "external_id")},
+        "contact": {k: str((contact or {}).get(k, "") or "") for k in ("name", "email")},
+        "invoices": [invoice_row(row, as_of=as_of, language=language) for row in invoices],
+        "statement": [invoice_row(row, as_of=as_of, language=language) for row in statement],
+        "totals": _totals(invoices, language),
+        "statement_totals": _totals(statement, language),
+        "overdue_totals": _totals(overdue, language),
+        "days_overdue": max([max(0, (as_of - row["due_date"]).days) for row in invoices] or [0]),
+        "portal_link": portal_link or f"{settings.BASE_URL}/portal/",
+        "payment_instructions": str(organization.get("payment_instructions", "") or ""),
+        "agent": {k: str((agent or {}).get(k, "") or "") for k in ("name", "email", "phone")},
+        "organization": {k: str(organization.get(k, "") or "") for k in ("name", "legal_name", "tax_id", "email")},
+        "today": as_of.isoformat(),
+    }  # fmt: skip
+
+
+@lru_cache(maxsize=512)
+def _compiled(source: str, html: bool):
+    return (_HTML_ENV if html else _ENV).from_string(source)
+
+
+def check_template(*, subject: str, body_text: str, body_html: str = "") -> None:
+    """Compile all parts; raise TemplateRenderError with the line and message."""
+    for label, source, env in (("asunto", subject, _ENV), ("texto", body_text, _ENV),
+                               ("HTML", body_html, _HTML_ENV)):  # fmt: skip
+        try:
+            env.from_string(source or "")
+        except TemplateError as exc:
+            line = getattr(exc, "lineno", None)
+            where = f" (línea {line})" if line else ""
+            raise TemplateRenderError(f"{label}{where}: {exc.message or exc}") from None
+
+
+def render(*, subject: str, body_text: str, body_html: str, context: dict) -> tuple[str, str, str]:
+    """Render the three parts in the sandbox. Raises TemplateRenderError."""
+    try:
+        return (
+            " ".join(_compiled(subject or "", False).render(context).split()),
+            _compiled(body_text or "", False).render(context),
+            _compiled(body_html, True).render(context) if body_html else "",
+        )
+    except TemplateError as exc:
+        raise TemplateRenderError(str(exc.message or exc)) from None

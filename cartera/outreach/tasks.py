@@ -1,0 +1,14 @@
+"""Task wrappers (run by the worker; enqueued by the scheduler every minute)."""
+
+from django.utils import timezone
+from django_tasks import task
+
+
+@task()
+def send_due(slot: str = "") -> dict:
+    """Fail rows stuck in ``sending``, then claim and send every due message."""
+    from .services import send_due_messages, sweep_stale_sending
+
+    now = timezone.now()
+    stale = sweep_stale_sending(now=now)
+    return {"sent": send_due_messages(now=now), "stale_failed": stale}

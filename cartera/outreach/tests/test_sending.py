@@ -1,0 +1,169 @@
+"""The outbox: email over a real SMTP server, exactly-once claims, retries, rule 7."""
+
+import datetime as dt
+import email
+import email.policy
+from decimal import Decimal
+
+from django.core.files.base import ContentFile
+
+from cartera.dunning.services import load_builtin_strategies, run_planner
+from cartera.followup.models import Task
+from cartera.invoices.models import InvoiceAttachment
+from cartera.outreach.models import ContactPointBlock, Message
+from cartera.outreach.services import claim, send_due_messages, sweep_stale_sending
+
+UTC = dt.UTC
+PLAN_NOW = dt.datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
+SEND_NOW = dt.datetime(2026, 10, 7, 16, 0, tzinfo=UTC)  # 10:00 in Monterrey
+
+
+def _queue(org, day=dt.date(2026, 10, 7)):
+    from cartera.dunning.models import Strategy
+
+    if not Strategy.objects.filter(organization=org).exists():
+        load_builtin_strategies(organization=org)
+    run_planner(organization=org, as_of=day, dry_run=False, now=PLAN_NOW)
+    return Message.objects.get()
+
+
+def _parsed(envelope):
+    return email.message_from_bytes(envelope.content, policy=email.policy.default)
+
+
+def test_email_reaches_the_smtp_server_with_cc_attachments_and_pixel(smtp_sink, invoice_a, org_a):
+    from cartera.dunning.models import Step
+
+    load_builtin_strategies(organization=org_a)
+    Step.objects.filter(key="aviso-1").update(cc="gerencia@norte.mx")
+    Step.objects.filter(key="aviso-1").update(attach_pdf=True)
+    attachment = InvoiceAttachment(organization=org_a, invoice=invoice_a, kind="pdf",
+                                   original_name="A-100.pdf", sha256="x")  # fmt: skip
+    attachment.file.save("A-100.pdf", ContentFile(b"%PDF-1.4 test"), save=True)
+    org_a.sender_email = "cobranza@norte.mx"
+    org_a.save()
+    message = _queue(org_a)
+    assert message.cc == ["gerencia@norte.mx"]
+    assert send_due_messages(now=SEND_NOW) == {"sent": 1}
+    assert len(smtp_sink.envelopes) == 1
+    envelope = smtp_sink.envelopes[0]
+    assert sorted(envelope.rcpt_tos) == ["gerencia@norte.mx", "lucia@latuerca.mx"]
+    parsed = _parsed(envelope)
+    assert parsed["To"] == "lucia@latuerca.mx" and parsed["Cc"] == "gerencia@norte.mx"
+    assert (
+        parsed["Subject"].strip()
+        == "Saldo vencido de $11,600.00 · Distribuidora Norte S.A. de C.V."
+    )
+    assert parsed["Reply-To"] == "ana_agent@example.com"
+    assert "cobranza@norte.mx" in parsed["From"]
+    assert (
+        parsed["List-Unsubscribe"]
+        .strip()
+        .startswith("<https://cobranza.example.mx/outreach/unsubscribe/")
+    )
+    parts = {part.get_content_type(): part for part in parsed.walk()}
+    assert parts["application/pdf"].get_filename() == "A-100.pdf"
+    assert parts["application/pdf"].get_payload(decode=True) == b"%PDF-1.4 test"
+    html = parts["text/html"].get_payload(decode=True).decode()
+    assert '<img src="https://cobranza.example.mx/outreach/t/o/' in html
+    assert 'href="https://cobranza.example.mx/outreach/t/c/' in html  # portal link is tracked
+    assert "A-100" in parts["text/plain"].get_payload(decode=True).decode()
+    message.refresh_from_db()
+    assert (message.status, message.attempts, message.transport) == ("sent", 1, "smtp")
+    assert message.provider_id == parsed["Message-ID"].strip()
+    assert list(message.events.values_list("kind", flat=True)) == ["sent"]
+
+
+def test_not_sent_before_the_scheduled_moment(smtp_sink, invoice_a, org_a):
+    message = _queue(org_a)
+    assert message.scheduled_for == dt.datetime(2026, 10, 7, 15, 0, tzinfo=UTC)  # 09:00 MTY
+    assert send_due_messages(now=dt.datetime(2026, 10, 7, 14, 59, tzinfo=UTC)) == {}
+    assert smtp_sink.envelopes == []
+
+
+def test_a_claimed_row_is_never_claimed_again(invoice_a, org_a):
+    message = _queue(org_a)
+    assert claim(message.pk, now=SEND_NOW) is True
+    assert claim(message.pk, now=SEND_NOW) is False
+    # a worker that died after claiming: the row is never retried, an agent is told
+    assert send_due_messages(now=SEND_NOW) == {}
+    assert sweep_stale_sending(now=SEND_NOW + dt.timedelta(minutes=20)) == 1
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == ("failed", 1)
+    assert Task.objects.get().kind == "send_failed"
+
+
+def test_transient_error_retries_with_backoff(smtp_sink, invoice_a, org_a):
+    smtp_sink.refuse["lucia@latuerca.mx"] = "451 try later"
+    message = _queue(org_a)
+    assert send_due_messages(now=SEND_NOW) == {"queued": 1}
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == ("queued", 1)
+    assert message.next_attempt_at == SEND_NOW + dt.timedelta(minutes=2)
+    assert send_due_messages(now=SEND_NOW + dt.timedelta(minutes=1)) == {}
+    del smtp_sink.refuse["lucia@latuerca.mx"]
+    assert send_due_messages(now=SEND_NOW + dt.timedelta(minutes=2)) == {"sent": 1}
+    assert len(smtp_sink.envelopes) == 1
+
+
+def test_permanent_error_blocks_the_address_and_tells_the_agent(smtp_sink, invoice_a, org_a):
+    smtp_sink.refuse["lucia@latuerca.mx"] = "550 no such user"
+    message = _queue(org_a)
+    assert send_due_messages(now=SEND_NOW) == {"failed": 1}
+    message.refresh_from_db()
+    assert message.status == "failed" and "550" in message.last_error
+    block = ContactPointBlock.objects.get()
+    assert (block.address, block.channel) == ("lucia@latuerca.mx", "email")
+    task = Task.objects.get()
+    assert (task.kind, task.assignee.username) == ("bounced", "ana_agent")
+    # the next plan treats the address as missing
+    result = run_planner(
+        organization=org_a, as_of=dt.date(2026, 10, 14), dry_run=True, now=PLAN_NOW
+    )
+    assert [(d["action"], d["reason"]) for d in result["decisions"]] == [("skip", "no_contact")]
+
+
+def test_payment_before_sending_cancels_the_message(smtp_sink, invoice_a, org_a):
+    from cartera.payments.services import allocate_payment, record_payment
+
+    message = _queue(org_a)
+    payment = record_payment(customer=invoice_a.customer, actor=None, date=dt.date(2026, 10, 7),
+                             amount=Decimal("11600.00"), currency="MXN")  # fmt: skip
+    allocate_payment(payment=payment, invoice=invoice_a, amount=Decimal("11600.00"), actor=None)
+    assert send_due_messages(now=SEND_NOW) == {"cancelled": 1}
+    message.refresh_from_db()
+    assert message.status == "cancelled" and message.status_reason.startswith("Nada que cobrar")
+    assert smtp_sink.envelopes == []
+
+
+def test_partial_settlement_rerenders_without_the_settled_invoice(smtp_sink, debtor_a, org_a):
+    from cartera.invoices.models import Dispute
+    from cartera.invoices.services import create_invoice
+
+    first = create_invoice(customer=debtor_a, actor=None, external_id="F-1", number="N-1",
+                           issue_date=dt.date(2026, 9, 1), due_date=dt.date(2026, 10, 2),
+                           currency="MXN", total=Decimal("100.00"))  # fmt: skip
+    create_invoice(customer=debtor_a, actor=None, external_id="F-2", number="N-2",
+                   issue_date=dt.date(2026, 9, 1), due_date=dt.date(2026, 10, 2),
+                   currency="MXN", total=Decimal("200.00"))  # fmt: skip
+    message = _queue(org_a)
+    assert "N-1" in message.body_text and "N-2" in message.body_text
+    Dispute.objects.create(organization=org_a, invoice=first, reason="mercancía dañada")
+    assert send_due_messages(now=SEND_NOW) == {"sent": 1}
+    message.refresh_from_db()
+    assert list(message.invoices.values_list("external_id", flat=True)) == ["F-2"]
+    body = _parsed(smtp_sink.envelopes[0]).get_payload()[0].get_payload(decode=True).decode()
+    assert "N-2" in body and "Factura N-1" not in body
+    assert list(message.events.values_list("kind", flat=True)) == ["rerendered", "sent"]
+
+
+def test_without_email_host_the_message_stays_in_the_outbox(settings, invoice_a, org_a, tmp_path):
+    settings.EMAIL_HOST = ""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    settings.EMAIL_FILE_PATH = tmp_path / "mail"
+    message = _queue(org_a)
+    assert send_due_messages(now=SEND_NOW) == {"sent": 1}
+    message.refresh_from_db()
+    assert (message.status, message.transport) == ("sent", "outbox")
+    assert "no salió del servidor" in message.status_reason
+    assert len(list((tmp_path / "mail").iterdir())) == 1

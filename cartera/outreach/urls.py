@@ -1,0 +1,17 @@
+from django.urls import include, path
+
+from . import views
+
+app_name = "outreach"
+urlpatterns = [
+    path("outbox/", views.outbox, name="outbox"),
+    path("messages/<int:pk>/", views.message_detail, name="message"),
+    path("messages/<int:pk>/html/", views.message_html, name="message_html"),
+    path("templates/", views.template_list, name="templates"),
+    path("templates/<int:pk>/", views.template_edit, name="template_edit"),
+    path("templates/<int:pk>/preview/", views.template_preview, name="template_preview"),
+    path("t/o/<str:token>.gif", views.track_open, name="track_open"),
+    path("t/c/<str:token>/", views.track_click, name="track_click"),
+    path("unsubscribe/<str:token>/", views.unsubscribe_view, name="unsubscribe"),
+    path("anymail/", include("anymail.urls")),
+]

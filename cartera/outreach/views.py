@@ -1,0 +1,174 @@
+import base64
+
+from django.contrib import messages as flash
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from cartera.customers.selectors import customers_visible_to, get_customer_for_user
+from cartera.orgs.access import Action, can, require
+from cartera.orgs.decorators import org_member_required
+
+from . import services
+from .channels.email.transport import outbox_only
+from .choices import MessageStatus, TemplateKind
+from .rendering import VARIABLES, TemplateRenderError
+from .selectors import (
+    get_message_for_user,
+    get_template_for_user,
+    messages_visible_to,
+    templates_visible_to,
+)
+
+# 1×1 transparent GIF
+_PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
+
+
+@require_GET
+def track_open(request, token):
+    services.record_open(token, at=timezone.now())
+    response = HttpResponse(_PIXEL, content_type="image/gif")
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_GET
+def track_click(request, token):
+    target = services.record_click(token, at=timezone.now())
+    if target is None:
+        raise Http404
+    return HttpResponseRedirect(target)
+
+
+@csrf_exempt  # RFC 8058 one-click unsubscribe is a POST from the mail client
+def unsubscribe_view(request, token):
+    if request.method == "POST":
+        message = services.unsubscribe(token, at=timezone.now())
+        if message is None:
+            raise Http404
+        return render(request, "outreach/unsubscribed.html", {"message": message})
+    return render(request, "outreach/unsubscribe_confirm.html", {"token": token})
+
+
+# --- back office -----------------------------------------------------------------------
+
+
+@org_member_required
+def outbox(request):
+    queryset = messages_visible_to(request.membership).select_related("customer")
+    status = request.GET.get("status", "")
+    if status in MessageStatus.values:
+        queryset = queryset.filter(status=status)
+    page = Paginator(queryset.order_by("-created_at", "-id"), 50).get_page(request.GET.get("page"))
+    return render(request, "outreach/outbox.html", {
+        "page_obj": page, "status": status, "statuses": MessageStatus.choices,
+        "outbox_only": outbox_only(),
+    })  # fmt: skip
+
+
+@org_member_required
+def message_detail(request, pk):
+    message = get_message_for_user(request, pk)
+    return render(request, "outreach/message_detail.html", {
+        "message": message, "events": message.events.all(),
+        "invoices": message.invoices.all(), "decisions": message.decisions.select_related("step", "invoice"),
+    })  # fmt: skip
+
+
+@org_member_required
+def message_html(request, pk):
+    """The rendered HTML body, served sandboxed (no scripts, no outside requests)."""
+    message = get_message_for_user(request, pk)
+    response = HttpResponse(message.body_html or "", content_type="text/html; charset=utf-8")
+    response["Content-Security-Policy"] = (
+        "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+    )
+    response["X-Frame-Options"] = "SAMEORIGIN"
+    return response
+
+
+@org_member_required
+def template_list(request):
+    return render(request, "outreach/template_list.html", {
+        "templates": templates_visible_to(request.membership),
+        "can_edit": can(request.membership, Action.MANAGE_ORGANIZATION),
+    })  # fmt: skip
+
+
+def _preview(request, *, subject, body_text, body_html, customer):
+    from cartera.invoices.choices import InvoiceStatus
+    from cartera.lib.dates import local_today
+
+    from .rendering import build_context
+    from .rendering import render as render_template
+    from .services import _invoice_rows, agent_context, organization_context
+
+    today = local_today(request.membership.organization.timezone)
+    rows = _invoice_rows(customer.invoices.filter(status=InvoiceStatus.OPEN, balance__gt=0))
+    overdue = [row for row in rows if row["due_date"] <= today] or rows
+    contact = customer.contacts.first()
+    context = build_context(
+        organization=organization_context(request.membership.organization),
+        customer={"name": customer.name, "legal_name": customer.legal_name,
+                  "tax_id": customer.tax_id, "external_id": customer.external_id},
+        contact={"name": contact.name, "email": contact.email} if contact else None,
+        invoices=overdue, statement=rows, agent=agent_context(customer.assigned_agent),
+        as_of=today, language=customer.language,
+    )  # fmt: skip
+    return render_template(
+        subject=subject, body_text=body_text, body_html=body_html, context=context
+    )
+
+
+@org_member_required
+@require_http_methods(["GET", "POST"])
+def template_edit(request, pk):
+    require(request, Action.MANAGE_ORGANIZATION)
+    template = get_template_for_user(request, pk)
+    customers = customers_visible_to(request.membership).order_by("name")[:200]
+    errors, preview = [], None
+    values = {
+        "subject": template.subject,
+        "body_text": template.body_text,
+        "body_html": template.body_html,
+    }
+    if request.method == "POST":
+        values = {key: request.POST.get(key, "") for key in values}
+        try:
+            services.save_template(organization=template.organization, actor=request.user, key=template.key,
+                          name=template.name, kind=template.kind, channel=template.channel,
+                          language=template.language, **values)  # fmt: skip
+        except ValidationError as exc:
+            errors = exc.messages
+        else:
+            flash.success(request, _("Plantilla guardada."))
+            return redirect("outreach:template_edit", pk=template.pk)
+    return render(request, "outreach/template_edit.html", {
+        "template": template, "values": values, "errors": errors, "preview": preview,
+        "customers": customers, "variables": VARIABLES, "kinds": TemplateKind.choices,
+    })  # fmt: skip
+
+
+@org_member_required
+@require_POST
+def template_preview(request, pk):
+    """htmx: render the edited template for a real customer (nothing saved)."""
+    require(request, Action.MANAGE_ORGANIZATION)
+    get_template_for_user(request, pk)
+    customer = None
+    if request.POST.get("customer"):
+        customer = get_customer_for_user(request, request.POST["customer"])
+    if customer is None:
+        return render(request, "outreach/_preview.html", {"error": _("Elija un cliente.")})
+    try:
+        subject, text, _html = _preview(request, subject=request.POST.get("subject", ""),
+                                        body_text=request.POST.get("body_text", ""),
+                                        body_html=request.POST.get("body_html", ""), customer=customer)  # fmt: skip
+    except TemplateRenderError as exc:
+        return render(request, "outreach/_preview.html", {"error": str(exc)})
+    return render(request, "outreach/_preview.html", {"subject": subject, "text": text})

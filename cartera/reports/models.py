@@ -1,0 +1,144 @@
+"""Report settings per organisation, classification history and daily snapshots."""
+
+from decimal import Decimal
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from cartera.customers.choices import Classification
+
+DEFAULT_AGING_LIMITS = [30, 60, 90]
+
+
+def default_aging_limits() -> list[int]:
+    return list(DEFAULT_AGING_LIMITS)
+
+
+class ReportSettings(models.Model):
+    """Per-organisation knobs of the reports: aging buckets and classification thresholds.
+
+    Classification (see docs/reports.md): D when the oldest overdue invoice is more than
+    ``d_min_oldest_overdue_days`` late or the average lateness exceeds
+    ``c_max_avg_days_late``; otherwise, with at least ``min_invoices_paid`` paid invoices in
+    the window, A when average lateness ≤ ``a_max_avg_days_late``, on-time share ≥
+    ``a_min_on_time_rate`` and oldest overdue ≤ ``a_max_oldest_overdue_days``; B when average
+    lateness ≤ ``b_max_avg_days_late`` and oldest overdue ≤ ``b_max_oldest_overdue_days``;
+    C otherwise. Without enough history and nothing overdue the customer stays unclassified.
+    """
+
+    organization = models.OneToOneField(
+        "orgs.Organization", on_delete=models.CASCADE, related_name="report_settings"
+    )
+    aging_limits = models.JSONField(
+        _("límites de antigüedad (días)"), default=default_aging_limits, blank=True
+    )
+    behaviour_window_months = models.PositiveSmallIntegerField(
+        _("ventana de comportamiento (meses)"), default=12
+    )
+    min_invoices_paid = models.PositiveSmallIntegerField(_("facturas pagadas mínimas"), default=1)
+    a_max_avg_days_late = models.DecimalField(
+        _("A: atraso promedio máximo"), max_digits=6, decimal_places=1, default=Decimal("3")
+    )
+    a_min_on_time_rate = models.DecimalField(
+        _("A: % mínimo pagado a tiempo"), max_digits=5, decimal_places=1, default=Decimal("80")
+    )
+    a_max_oldest_overdue_days = models.PositiveIntegerField(
+        _("A: vencido más antiguo máximo (días)"), default=15
+    )
+    b_max_avg_days_late = models.DecimalField(
+        _("B: atraso promedio máximo"), max_digits=6, decimal_places=1, default=Decimal("15")
+    )
+    b_max_oldest_overdue_days = models.PositiveIntegerField(
+        _("B: vencido más antiguo máximo (días)"), default=45
+    )
+    c_max_avg_days_late = models.DecimalField(
+        _("C: atraso promedio máximo"), max_digits=6, decimal_places=1, default=Decimal("45")
+    )
+    d_min_oldest_overdue_days = models.PositiveIntegerField(
+        _("D: vencido más antiguo mayor a (días)"), default=90
+    )
+
+    class Meta:
+        verbose_name = _("configuración de reportes")
+
+
+class ClassificationHistory(models.Model):
+    """A change of a customer's class on a date (one row per customer and day at most)."""
+
+    organization = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE)
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="classification_history"
+    )
+    date = models.DateField(_("fecha"))
+    classification = models.CharField(
+        _("clasificación"), max_length=1, choices=Classification.choices, blank=True
+    )
+    previous = models.CharField(_("anterior"), max_length=1, blank=True)
+    metrics = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("historial de clasificación")
+        ordering = ["-date", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "date"], name="classification_history_unique_day"
+            )
+        ]
+
+
+class DailySnapshot(models.Model):
+    """The main figures of one organisation and currency at the end of one day."""
+
+    organization = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE)
+    date = models.DateField(_("fecha"))
+    currency = models.CharField(_("moneda"), max_length=3)
+    receivable = models.DecimalField(_("cartera"), max_digits=18, decimal_places=2)
+    overdue = models.DecimalField(_("vencido"), max_digits=18, decimal_places=2)
+    buckets = models.JSONField(_("antigüedad"), default=dict, encoder=DjangoJSONEncoder)
+    collected = models.DecimalField(_("cobrado en el día"), max_digits=18, decimal_places=2)
+    dso = models.DecimalField(_("DSO"), max_digits=8, decimal_places=1, null=True, blank=True)
+    cei = models.DecimalField(_("CEI"), max_digits=6, decimal_places=1, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("foto diaria")
+        ordering = ["-date", "currency"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "date", "currency"], name="snapshot_unique_day_currency"
+            )
+        ]
+
+
+class CommissionRule(models.Model):
+    """An agent commission: ``rate`` percent of what is collected on the agent's customers,
+    optionally only for payments applied to invoices in one aging bucket at the time of
+    payment (``bucket`` "" = any), capped at ``cap`` per agent and period (see
+    docs/workday.md). Several rules add up; the cap applies to the sum."""
+
+    class Bucket(models.TextChoices):
+        ANY = "", _("Cualquier antigüedad")
+        CURRENT = "current", _("Por vencer")
+        D1_30 = "d1_30", _("1–30 días")
+        D31_60 = "d31_60", _("31–60 días")
+        D61_90 = "d61_90", _("61–90 días")
+        D90_PLUS = "d90_plus", _("Más de 90 días")
+
+    organization = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE)
+    name = models.CharField(_("nombre"), max_length=120)
+    rate = models.DecimalField(_("porcentaje"), max_digits=6, decimal_places=3)
+    bucket = models.CharField(
+        _("antigüedad al pagar"), max_length=10, choices=Bucket.choices, blank=True
+    )
+    currency = models.CharField(_("moneda"), max_length=3)
+    cap = models.DecimalField(
+        _("tope por periodo"), max_digits=18, decimal_places=2, null=True, blank=True
+    )
+    is_active = models.BooleanField(_("activa"), default=True)
+
+    class Meta:
+        verbose_name = _("regla de comisión")
+        verbose_name_plural = _("reglas de comisión")
+        ordering = ["name", "id"]

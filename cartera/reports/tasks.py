@@ -1,0 +1,28 @@
+"""Scheduled report jobs (registered in apps.py): daily snapshot and classification."""
+
+import datetime as dt
+
+from django_tasks import task
+
+from cartera.lib.dates import local_today
+from cartera.orgs.models import Organization
+
+from .behaviour import recompute_classifications
+from .snapshots import take_snapshot
+
+
+def _day(organization, slot: str) -> dt.date:
+    """The organisation's local date of the slot (yesterday's figures are final at night)."""
+    if slot:
+        return local_today(organization.timezone, now=dt.datetime.fromisoformat(slot))
+    return local_today(organization.timezone)
+
+
+@task()
+def daily_reports(organization_id: int, slot: str = "") -> dict:
+    """Snapshot of the day before the slot and today's classification of every customer."""
+    organization = Organization.objects.get(pk=organization_id)
+    today = _day(organization, slot)
+    snapshots = take_snapshot(organization=organization, day=today - dt.timedelta(days=1))
+    classes = recompute_classifications(organization=organization, as_of=today)
+    return {"snapshots": len(snapshots), **classes, "slot": slot}

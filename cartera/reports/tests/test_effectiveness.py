@@ -1,0 +1,51 @@
+from cartera.reports.effectiveness import VariantStats, compare
+
+
+def _variant(template, chased, paid14):
+    v = VariantStats("recordatorio", template, chased=chased)
+    v.paid_within[14] = paid14
+    return v
+
+
+def test_comparison_interval_and_significance():
+    # 60/100 vs 40/100: diff 0.20, se = sqrt(.24/100 + .24/100) = 0.0693 → [0.064, 0.336]
+    result = compare(_variant("a", 100, 60), _variant("b", 100, 40))
+    assert round(result.difference, 3) == 0.2
+    assert (round(result.low, 3), round(result.high, 3)) == (0.064, 0.336)
+    assert result.significant is True
+    # 6/10 vs 4/10: same difference, too few messages yet
+    small = compare(_variant("a", 10, 6), _variant("b", 10, 4))
+    assert small.significant is False
+    assert compare(_variant("a", 0, 0), _variant("b", 10, 4)) is None
+
+
+def test_messages_paid_within_windows(org_a, debtor_a):
+    import datetime as dt
+    from decimal import Decimal
+
+    from django.apps import apps
+
+    from cartera.reports.effectiveness import effectiveness
+
+    from .ledger_story import invoice, pay
+
+    Message = apps.get_model("outreach", "Message")
+    sent = dt.datetime(2026, 3, 2, 15, 0, tzinfo=dt.UTC)
+    f1 = invoice(debtor_a, "E1", dt.date(2026, 2, 1), dt.date(2026, 3, 1), "100.00")
+    f2 = invoice(debtor_a, "E2", dt.date(2026, 2, 1), dt.date(2026, 3, 1), "50.00")
+    message = Message.objects.create(
+        organization=org_a, key="m1", customer=debtor_a, channel="email", as_of=sent.date(),
+        step_key="vencida-3", template_key="suave", status="opened", scheduled_for=sent,
+        sent_at=sent, first_opened_at=sent,
+    )  # fmt: skip
+    message.invoices.set([f1, f2])
+    pay(debtor_a, f1, "100.00", dt.date(2026, 3, 12))  # 10 days after the message
+    result = effectiveness(organization=org_a, start=dt.date(2026, 3, 1),
+                           end=dt.date(2026, 3, 31), as_of=dt.date(2026, 4, 30))  # fmt: skip
+    [variant] = result["variants"]
+    assert (variant.step, variant.template, variant.sent, variant.delivered, variant.read,
+            variant.clicked, variant.chased) == ("vencida-3", "suave", 1, 1, 1, 0, 2)  # fmt: skip
+    assert variant.paid_within == {7: 0, 14: 1, 30: 1}
+    assert dict(variant.amount_within[14]) == {"MXN": Decimal("100.00")}
+    assert variant.median_days == 10
+    assert result["comparisons"] == []

@@ -1,0 +1,92 @@
+import datetime as dt
+import io
+import json
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+
+from cartera.customers.services import create_customer
+from cartera.reports.forecast import auc, backtest, forecast
+
+from .ledger_story import invoice, pay
+
+D = Decimal
+
+
+def test_auc_by_ranks_with_ties():
+    assert auc([0.1, 0.4, 0.35, 0.8], [False, False, True, True]) == 0.75
+    assert auc([1, 1, 1, 1], [False, True, False, True]) == 0.5
+    assert auc([1, 2], [True, True]) is None
+
+
+@pytest.fixture
+def habits(org_a):
+    """Three customers with steady habits: 'puntual' pays 2 days early, 'tarde' 20 days
+    late but once 120 days (an outlier), 'moroso' 45 days late. Monthly invoices of
+    1,000.00 from 2025-01 to 2025-12, due 30 days after issue."""
+    people = {}
+    for key, lateness in (("puntual", [-2]), ("tarde", [20, 20, 20, 120, 20, 20]),
+                          ("moroso", [45])):  # fmt: skip
+        customer = create_customer(organization=org_a, actor=None, external_id=key, name=key)
+        people[key] = customer
+        for month in range(1, 13):
+            issue = dt.date(2025, month, 1)
+            due = issue + dt.timedelta(days=30)
+            inv = invoice(customer, f"{key}-{month}", issue, due, "1000.00")
+            late = lateness[(month - 1) % len(lateness)]
+            pay(customer, inv, "1000.00", due + dt.timedelta(days=late))
+    return people
+
+
+def test_backtest_beats_both_baselines(org_a, habits):
+    result = backtest(organization=org_a, train_until=dt.date(2025, 9, 15))
+    # open on 2025-09-15: every invoice not yet paid by then
+    assert (result.predicted, result.settled, result.unsettled) == (
+        result.settled,
+        result.settled,
+        0,
+    )
+    assert result.model.mae_days < result.due_date.mae_days
+    assert result.model.mae_days < result.customer_average.mae_days
+    assert result.model.auc >= result.customer_average.auc
+
+
+def test_backtest_command_json(org_a, habits):
+    out = io.StringIO()
+    call_command("report", "forecast-backtest", "--org", "norte", "--train-until", "2025-09-15",
+                 "--json", stdout=out)  # fmt: skip
+    data = json.loads(out.getvalue())
+    assert data["model_beats_baselines"] is True
+    assert set(data) == {"train_until", "trained_on", "predicted", "settled", "unsettled", "model",
+                         "baseline_due_date", "baseline_customer_average",
+                         "model_beats_baselines"}  # fmt: skip
+
+
+def test_forecast_weeks_account_for_every_open_amount(org_a, habits):
+    moroso = habits["moroso"]
+    invoice(moroso, "X-1", dt.date(2026, 1, 5), dt.date(2026, 2, 4), "500.00")
+    invoice(habits["puntual"], "X-2", dt.date(2026, 1, 10), dt.date(2026, 2, 9), "250.00", "USD")
+    data = forecast(organization=org_a, as_of=dt.date(2026, 1, 20))
+    by_number = {p.row.number: p for p in data["predictions"]}
+    # open on 2026-01-20 besides X-1/X-2: moroso-12 and tarde-10 (paid later, in February)
+    assert sorted(by_number) == ["X-1", "X-2", "moroso-12", "tarde-10"]
+    # moroso pays 45 days late, puntual 2 days early, each shrunk (K=3) towards peers (20)
+    assert dt.date(2026, 3, 11) <= by_number["X-1"].date <= dt.date(2026, 3, 21)
+    assert dt.date(2026, 2, 7) <= by_number["X-2"].date <= dt.date(2026, 2, 12)
+    assert by_number["X-1"].reasons[0].startswith("Historial del cliente: atraso mediano 45.0")
+    for currency, total in (("MXN", D("2500.00")), ("USD", D("250.00"))):
+        weeks = data["weeks"][currency]
+        assert len(weeks) == 13
+        assert sum(w.expected for w in weeks) + data["later"].get(currency, 0) == total
+        assert all(w.p10 <= w.expected <= w.p90 for w in weeks)
+    usd_week = next(w for w in data["weeks"]["USD"] if w.invoices)
+    assert usd_week.start == dt.date(2026, 2, 10)
+
+
+def test_overdue_invoice_is_never_predicted_in_the_past(org_a, habits):
+    inv = invoice(habits["puntual"], "Y-1", dt.date(2026, 1, 1), dt.date(2026, 1, 31), "100.00")
+    data = forecast(organization=org_a, as_of=dt.date(2026, 3, 1))
+    prediction = next(p for p in data["predictions"] if p.row.invoice_id == inv.pk)
+    assert prediction.date > dt.date(2026, 3, 1)
+    assert "vencida" in prediction.reasons[-1]

@@ -1,0 +1,111 @@
+import datetime as dt
+import io
+from decimal import Decimal
+
+import pytest
+from openpyxl import load_workbook
+
+from .ledger_story import build_story, invoice
+
+D = Decimal
+
+
+@pytest.fixture
+def story(debtor_a):
+    return build_story(debtor_a)
+
+
+def test_aging_page_shows_totals_and_chart_data(login, owner_a, story):
+    response = login(owner_a).get("/reports/aging/?as_of=2026-03-31")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'data-total="MXN">4,500.00' in html
+    assert 'data-total="USD">500.00' in html
+    assert 'id="chart-aging" type="application/json"' in html
+    assert "<script>" not in html.replace("<script src=", "")  # nothing inline (CSP)
+
+
+def test_aging_xlsx_has_real_numbers(login, owner_a, story):
+    response = login(owner_a).get("/reports/aging/?as_of=2026-03-31&format=xlsx")
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[2] == ("Moneda", "Por vencer", "1–30", "31–60", "61–90", "90+", "Total")
+    assert rows[3] == ("MXN", 3000, 1500, 0, 0, 0, 4500)
+    assert sheet.cell(row=4, column=2).number_format == "#,##0.00"
+    assert isinstance(sheet.cell(row=4, column=2).value, (int, float))
+
+
+def test_drilldown_csv_and_pdf(login, owner_a, story):
+    client = login(owner_a)
+    response = client.get(
+        "/reports/aging/invoices/?as_of=2026-03-31&bucket=1_30&currency=MXN&format=csv"
+    )
+    lines = response.content.decode("utf-8-sig").splitlines()
+    assert lines == [
+        "Folio,Cliente,Emisión,Vencimiento,Moneda,Total,Saldo a la fecha,Días vencida",
+        "F2,Ferretería La Tuerca,2026-02-01,2026-03-03,MXN,2000.00,1500.00,28",
+    ]
+    pdf = client.get("/reports/aging/invoices/?as_of=2026-03-31&bucket=1_30&format=pdf")
+    assert pdf["Content-Type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF")
+
+
+def test_kpis_page_and_xlsx_dates(login, owner_a, story):
+    client = login(owner_a)
+    html = client.get("/reports/kpis/?from=2026-03-01&to=2026-03-31").content.decode()
+    assert 'data-currency="MXN"' in html and "55.8" in html and "28.6" in html
+    assert "CEI = (cartera inicial + S" in html
+    response = client.get(
+        f"/reports/customers/{story['F1'].customer_id}/?as_of=2026-03-31&format=xlsx"
+    )
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    first = list(sheet.iter_rows(min_row=4, max_row=4, values_only=True))[0]
+    assert first[:7] == ("F1", dt.datetime(2026, 1, 1), dt.datetime(2026, 1, 31), "MXN", 1000, 0,
+                         dt.datetime(2026, 3, 20))  # fmt: skip
+    assert first[7:] == (78, 48)
+
+
+def test_customers_and_invoice_story_pages(login, owner_a, story):
+    client = login(owner_a)
+    html = client.get("/reports/customers/?as_of=2026-03-31").content.decode()
+    assert "Ferretería La Tuerca" in html and 'id="chart-classes"' in html
+    html = client.get(f"/reports/invoices/{story['F1'].pk}/").content.decode()
+    assert '<span class="kpi-value" data-days-to-pay>78</span>' in html
+    assert "48 días de atraso" in html
+
+
+def test_agent_restricted_sees_only_assigned_customers(login, org_a, agent2_a, story):
+    from cartera.customers.services import create_customer
+
+    org_a.agents_see_only_assigned = True
+    org_a.save()
+    mine = create_customer(organization=org_a, actor=None, external_id="CLI-077",
+                           name="Papelería Alberto", assigned_agent=agent2_a)  # fmt: skip
+    invoice(mine, "Z1", dt.date(2026, 3, 1), dt.date(2026, 3, 31), "50.00")
+    client = login(agent2_a)
+    response = client.get("/reports/aging/?as_of=2026-03-31&format=csv")
+    assert response.content.decode("utf-8-sig").splitlines()[1:] == [
+        "MXN,50.00,0.00,0.00,0.00,0.00,50.00"
+    ]
+    assert client.get(f"/reports/invoices/{story['F1'].pk}/").status_code == 404
+    assert client.get(f"/reports/customers/{story['F1'].customer_id}/").status_code == 404
+
+
+def test_other_organisation_cannot_open_reports_of_a(login, owner_b, story):
+    client = login(owner_b)
+    assert client.get(f"/reports/invoices/{story['F1'].pk}/").status_code == 404
+    csv = client.get("/reports/aging/?as_of=2026-03-31&format=csv").content.decode("utf-8-sig")
+    assert csv.splitlines() == ["Moneda,Por vencer,1–30,31–60,61–90,90+,Total"]
+
+
+def test_forecast_and_effectiveness_pages(login, owner_a, story):
+    client = login(owner_a)
+    html = client.get("/reports/forecast/?as_of=2026-03-31").content.decode()
+    assert 'data-weeks="MXN"' in html and 'data-weeks="USD"' in html
+    assert 'id="forecast-MXN" type="application/json"' in html
+    csv = client.get("/reports/forecast/?as_of=2026-03-31&format=csv").content.decode("utf-8-sig")
+    assert sorted(line.split(",")[0] for line in csv.splitlines()[1:]) == ["F2", "F3", "F5"]
+    response = client.get("/reports/effectiveness/?from=2026-03-01&to=2026-03-31")
+    assert response.status_code == 200
+    assert "No se enviaron mensajes en el periodo." in response.content.decode()
