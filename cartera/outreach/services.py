@@ -337,14 +337,15 @@ def send_message(message: Message, *, now: dt.datetime, transports: dict | None 
         if result.stored_only
         else ""
     )
-    Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
-        status=MessageStatus.SENT, sent_at=now, provider_id=result.provider_id[:200],
-        transport=result.transport, status_reason=reason, last_error="")  # fmt: skip
-    add_event(message, EventKind.SENT, at=now, data={"transport": result.transport})
-    record_activity(organization=message.organization, customer=message.customer,
-                    kind=ActivityKind.MESSAGE,
-                    summary=_("Correo enviado: %(subject)s") % {"subject": message.subject},
-                    data={"message": message.key, "to": list(message.to)})  # fmt: skip
+    with transaction.atomic():  # one commit for the status, the event and the timeline
+        Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
+            status=MessageStatus.SENT, sent_at=now, provider_id=result.provider_id[:200],
+            transport=result.transport, status_reason=reason, last_error="")  # fmt: skip
+        add_event(message, EventKind.SENT, at=now, data={"transport": result.transport})
+        record_activity(organization=message.organization, customer=message.customer,
+                        kind=ActivityKind.MESSAGE,
+                        summary=_("Correo enviado: %(subject)s") % {"subject": message.subject},
+                        data={"message": message.key, "to": list(message.to)})  # fmt: skip
     return MessageStatus.SENT
 
 

@@ -11,6 +11,7 @@ from django.db.models import Case, Count, DecimalField, Q, Sum, Value, When
 
 from cartera.invoices.choices import InvoiceStatus
 from cartera.invoices.selectors import invoices_visible_to
+from cartera.orgs.access import restricted_to_assigned
 
 _MONEY = DecimalField(max_digits=18, decimal_places=2)
 _ZERO = Value(Decimal("0"), output_field=_MONEY)
@@ -94,11 +95,15 @@ def collected(membership, *, as_of: dt.date, currency: str) -> dict:
     month = as_of.replace(day=1)
     start = min(week, month)
     rows = Allocation.objects.filter(
-        invoice__in=invoices_visible_to(membership).filter(currency=currency),
-        payment__isnull=False,
+        organization_id=membership.organization_id,
         effective_date__gte=start,
         effective_date__lte=as_of,
-    ).aggregate(
+        payment__isnull=False,
+        invoice__currency=currency,
+    )
+    if restricted_to_assigned(membership):
+        rows = rows.filter(invoice__customer__assigned_agent_id=membership.user_id)
+    rows = rows.aggregate(
         today=Sum("amount", filter=Q(effective_date=as_of)),
         week=Sum("amount", filter=Q(effective_date__gte=week)),
         month=Sum("amount", filter=Q(effective_date__gte=month)),
@@ -151,15 +156,17 @@ def agents_today(membership, *, as_of: dt.date, tz_name: str) -> list[dict]:
 def alerts(membership) -> dict:
     """Unread reported payments, pending complements, missing contact data, bounces."""
     from cartera.followup.models import Task
-    from cartera.payments.models import Payment, PaymentComplement
+    from cartera.payments.models import PaymentComplement
 
     org = membership.organization_id
+    # Reported payments waiting for review are counted by their open review tasks (the
+    # payments table has no status index; the tasks are the work that is pending).
     tasks = Task.objects.filter(organization_id=org, status="open").aggregate(
+        reported=Count("id", filter=Q(kind="review_payment")),
         missing=Count("id", filter=Q(kind="missing_contact")),
         bounced=Count("id", filter=Q(kind__in=["bounced", "send_failed"])),
     )
     return {
-        "reported": Payment.objects.filter(organization_id=org, status="reported").count(),
         "complements": PaymentComplement.objects.filter(
             organization_id=org, status="pending"
         ).count(),

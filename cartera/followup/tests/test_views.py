@@ -115,7 +115,9 @@ def test_refused_closes_task(login, agent_a, task):
     _post_call(login(agent_a), task, outcome="refused", note="No quiere pagar")
     task.refresh_from_db()
     assert (task.status, task.outcome) == ("done", "refused")
-    assert Activity.objects.get(kind="call").summary == "Llamada: Se niega a pagar · No quiere pagar"
+    assert (
+        Activity.objects.get(kind="call").summary == "Llamada: Se niega a pagar · No quiere pagar"
+    )
 
 
 def test_viewer_cannot_log_calls(login, viewer_a, task):
@@ -159,7 +161,7 @@ def test_notification_bell_and_mark_read(login, agent_a, org_a):
                                        text="Disputa nueva", url="/work/", source="t:1")  # fmt: skip
     client = login(agent_a)
     bell = client.get(reverse("followup:notifications"), HTTP_HX_REQUEST="true").content.decode()
-    assert 'data-unread>1<' in bell
+    assert "data-unread>1<" in bell
     client.post(reverse("followup:notification_open", args=[note.pk]))
     note.refresh_from_db()
     assert note.read_at is not None
