@@ -124,6 +124,31 @@ URLS: dict[str, U] = {
     "imports:mapping": write(pk("batch"), scoped=False),
     "imports:progress": read(pk("batch"), scoped=False),
     "imports:errors_csv": read(pk("batch"), scoped=False),
+    "imports:preview": write(pk("batch"), scoped=False),
+    "imports:settings": write(),
+    # portal back office (issue 5): reported payments, disputes, promises, complements
+    "portal_admin:review": read(),
+    "portal_admin:payment_review": write(pk("payment")),
+    "portal_admin:proof": read(pk("proof")),
+    "portal_admin:dispute_resolve": write(pk("dispute")),
+    "portal_admin:promise": write(lambda w: {"customer_pk": w.customer.pk}),
+    "portal_admin:portal_link": write(lambda w: {"customer_pk": w.customer.pk}),
+    "portal_admin:complement": write(pk("complement")),
+    "portal_admin:complement_xml": read(pk("complement")),
+    # the debtor portal: its own session after a valid token; the token and the
+    # debtor-scoped lookups are tested in cartera/portal/tests
+    "portal:enter": public(lambda w: {"token": "no-such-token"}),
+    "portal:message": public(lambda w: {"token": "no-such-token"}),
+    "portal:statement": public(),
+    "portal:statement_pdf": public(),
+    "portal:invoice_file": public(pk("attachment")),
+    "portal:report": public(),
+    "portal:promise": public(),
+    "portal:dispute": public(pk("invoice")),
+    "portal:pay": public(),
+    "portal:code": public(),
+    "portal:language": public(),
+    "portal:webhook": public(lambda w: {"provider": "stripe", "slug": w.org.slug}),
     # followup: the workday (issue 6)
     "followup:worklist": read(),
     "followup:call": write(pk("task")),
@@ -241,13 +266,20 @@ def world(org_a, owner_a, viewer_a, agent_a, agent2_a, debtor_a, invoice_a, owne
     )  # fmt: skip
     from cartera.followup.models import Notification
     from cartera.followup.services import open_task
+    from cartera.invoices.models import Dispute
+    from cartera.payments.models import PaymentComplement
+
+    dispute = Dispute.objects.create(organization=org_a, invoice=invoice_a, reason="Precio")
+    complement = PaymentComplement.objects.create(
+        organization=org_a, payment=payment, due_date=dt.date(2026, 11, 5)
+    )
 
     task = open_task(customer=debtor_a, kind="call", title="Llamar", today=dt.date(2026, 11, 16))
     notification = Notification.objects.create(
         organization=org_a, user=agent_a, kind="dispute", text="x", source="test:1"
     )
     return SimpleNamespace(
-        task=task, notification=notification,
+        task=task, notification=notification, dispute=dispute, complement=complement,
         strategy=strategy, message=message, template=template,
         batch=batch, org=org_a, owner=owner_a, viewer=viewer_a, agent=agent_a, agent2=agent2_a,
         owner_b=owner_b, customer=debtor_a, contact=debtor_a.contacts.get(),

@@ -24,11 +24,13 @@ from .tabular import FileError, read_table
 
 
 def settings_for(organization) -> ImportSettings:
+    """The organisation's import preferences; unsaved defaults until someone changes them
+    (reading a page never writes)."""
     found = ImportSettings.objects.filter(organization=organization).first()
     if found is not None:
         return found
     # Every supported country (MX, CL, AR) writes day first; the settings page changes it.
-    return ImportSettings.objects.create(organization=organization, date_order=DateOrder.DMY)
+    return ImportSettings(organization=organization, date_order=DateOrder.DMY)
 
 
 @transaction.atomic
@@ -36,7 +38,9 @@ def update_import_settings(
     *, organization, actor, date_order: str, pue_paid_at_issue: bool
 ) -> ImportSettings:
     """Change the organisation's import preferences (recorded on the timeline)."""
-    current = settings_for(organization)
+    current, _created = ImportSettings.objects.get_or_create(
+        organization=organization, defaults={"date_order": DateOrder.DMY}
+    )
     current = ImportSettings.objects.select_for_update().get(pk=current.pk)
     before = {"date_order": current.date_order, "pue_paid_at_issue": current.pue_paid_at_issue}
     after = {"date_order": date_order, "pue_paid_at_issue": pue_paid_at_issue}
