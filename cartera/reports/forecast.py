@@ -16,6 +16,7 @@ The model is transparent (docs/forecast.md):
 Money stays Decimal; days and probabilities are plain numbers (they are not money).
 """
 
+import bisect
 import datetime as dt
 import statistics
 from collections import defaultdict
@@ -143,6 +144,17 @@ def _shrunk(values: list[float], prior: float) -> float:
     return (n * statistics.median(values) + K_SHRINK * prior) / (n + K_SHRINK)
 
 
+def _median_above(ordered: list[float], floor: float, minimum: int = K_SHRINK) -> float | None:
+    """Median of the values of a sorted list greater than ``floor`` (None if fewer than
+    ``minimum``)."""
+    start = bisect.bisect_right(ordered, floor)
+    count = len(ordered) - start
+    if count < minimum:
+        return None
+    middle = start + count // 2
+    return ordered[middle] if count % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
 @dataclass
 class Prediction:
     row: Row
@@ -158,6 +170,8 @@ class LatenessModel:
     """Fit on paid invoices; predict the lateness of any invoice (see module doc)."""
 
     def fit(self, paid: list[Row]) -> "LatenessModel":
+        self._cache: dict[tuple, float] = {}
+        self.adjust: dict[tuple, float] = {}
         self.n = len(paid)
         lateness = [float(r.lateness) for r in paid]
         self.global_median = statistics.median(lateness) if lateness else 0.0
@@ -166,13 +180,16 @@ class LatenessModel:
         for r in paid:
             self.by_customer[r.customer_id].append(float(r.lateness))
             self.by_terms[_terms_band(r.terms)].append(float(r.lateness))
+        for values in self.by_customer.values():
+            values.sort()
+        self.pooled = sorted(lateness)
         self.terms_prior = {
             band: _shrunk(v, self.global_median) for band, v in self.by_terms.items()
         }
         self.amount_cuts = self._amount_cuts(paid)
         residuals = defaultdict(list)
         for r in paid:
-            base = self._base(r)[0]
+            base = self._base_value(r)
             res = float(r.lateness) - base
             residuals[("dispute", r.disputed)].append(res)
             residuals[("amount", self._amount_band(r))].append(res)
@@ -180,7 +197,7 @@ class LatenessModel:
         self.adjust = {key: _shrunk(v, 0.0) for key, v in residuals.items()}
         spread = []
         for r in paid:
-            spread.append(float(r.lateness) - self._point(r)[0])
+            spread.append(float(r.lateness) - self._value(r))
         spread.sort()
         self.quantiles = (
             [spread[min(len(spread) - 1, int(q * len(spread)))] for q in QUANTILES]
@@ -205,37 +222,49 @@ class LatenessModel:
             return 1
         return sum(1 for cut in cuts if r.total > cut)
 
-    def _base(self, r: Row) -> tuple[float, str]:
+    def _base_value(self, r: Row) -> float:
+        """The customer's shrunk median (cached per customer and terms band)."""
+        key = (r.customer_id, _terms_band(r.terms))
+        cached = self._cache.get(key)
+        if cached is None:
+            prior = self.terms_prior.get(key[1], self.global_median)
+            cached = _shrunk(self.by_customer.get(r.customer_id, []), prior)
+            self._cache[key] = cached
+        return cached
+
+    def _value(self, r: Row) -> float:
+        """Point estimate of the lateness (no reasons: used while fitting)."""
+        value = self._base_value(r)
+        for key in (("dispute", r.disputed), ("amount", self._amount_band(r)),
+                    ("season", r.due_date.month)):  # fmt: skip
+            value += self.adjust.get(key, 0.0)
+        return value
+
+    def _point(self, r: Row) -> tuple[float, list[str]]:
         history = self.by_customer.get(r.customer_id, [])
-        prior = self.terms_prior.get(_terms_band(r.terms), self.global_median)
-        value = _shrunk(history, prior)
         if len(history) >= K_SHRINK:
             reason = _("Historial del cliente: atraso mediano %(d)s días en %(n)s facturas") % {
                 "d": fmt.days(statistics.median(history)),
                 "n": len(history),
             }
         else:
+            prior = self.terms_prior.get(_terms_band(r.terms), self.global_median)
             reason = _(
                 "Poco historial (%(n)s facturas): se toma de clientes con plazo similar "
                 "(%(d)s días de atraso)"
             ) % {"n": len(history), "d": fmt.days(prior)}
-        return value, reason
-
-    def _point(self, r: Row) -> tuple[float, list[str]]:
-        value, reason = self._base(r)
         reasons = [reason]
+        band = self._amount_band(r)
         for key, label in (
             (("dispute", r.disputed), _("en disputa") if r.disputed else ""),
-            (("amount", self._amount_band(r)), _("importe (cuartil %(q)s)") % {
-                "q": self._amount_band(r) + 1}),
+            (("amount", band), _("importe (cuartil %(q)s)") % {"q": band + 1}),
             (("season", r.due_date.month), _("temporada (mes %(m)s)") % {"m": r.due_date.month}),
         ):  # fmt: skip
             delta = self.adjust.get(key, 0.0)
-            value += delta
             if label and abs(delta) >= 1:
                 reasons.append(_("%(label)s: %(delta)s días") % {
                     "label": label, "delta": f"{delta:+.1f}"})  # fmt: skip
-        return value, reasons
+        return self._value(r), reasons
 
     def predict(self, r: Row, *, as_of: dt.date | None) -> Prediction:
         value, reasons = self._point(r)
@@ -243,10 +272,11 @@ class LatenessModel:
         if as_of is not None and r.due_date < as_of:
             overdue = (as_of - r.due_date).days
             if value <= overdue:
-                beyond = [x for x in self.by_customer.get(r.customer_id, []) if x > overdue]
-                if len(beyond) < K_SHRINK:
-                    beyond = [x for xs in self.by_terms.values() for x in xs if x > overdue]
-                value = statistics.median(beyond) if beyond else overdue + 7.0
+                value = _median_above(self.by_customer.get(r.customer_id, []), overdue)
+                if value is None:
+                    value = _median_above(self.pooled, overdue, minimum=1)
+                if value is None:
+                    value = overdue + 7.0
                 reasons.append(_("Ya lleva %(d)s días vencida: se espera el pago después") % {
                     "d": overdue})  # fmt: skip
             samples = sorted(max(x, overdue + 1.0) for x in samples)

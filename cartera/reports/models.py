@@ -116,7 +116,8 @@ class CommissionRule(models.Model):
     """An agent commission: ``rate`` percent of what is collected on the agent's customers,
     optionally only for payments applied to invoices in one aging bucket at the time of
     payment (``bucket`` "" = any), capped at ``cap`` per agent and period (see
-    docs/workday.md). Several rules add up; the cap applies to the sum."""
+    cartera/reports/agents.py and docs/workday.md). Each rule is computed and capped on
+    its own; an agent's commission is the sum of their rules."""
 
     class Bucket(models.TextChoices):
         ANY = "", _("Cualquier antigüedad")
@@ -142,3 +143,26 @@ class CommissionRule(models.Model):
         verbose_name = _("regla de comisión")
         verbose_name_plural = _("reglas de comisión")
         ordering = ["name", "id"]
+
+
+class CollectionTarget(models.Model):
+    """How much the organisation wants to collect every month in one currency; the
+    dashboard shows "collected this month vs. target"."""
+
+    organization = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE)
+    currency = models.CharField(_("moneda"), max_length=3)
+    amount = models.DecimalField(_("meta mensual"), max_digits=18, decimal_places=2)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("meta de cobranza")
+        verbose_name_plural = _("metas de cobranza")
+        ordering = ["currency"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "currency"], name="collectiontarget_unique_currency"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(amount__gt=0), name="collectiontarget_amount_positive"
+            ),
+        ]

@@ -172,3 +172,38 @@ def alerts(membership) -> dict:
         ).count(),
         **tasks,
     }
+
+
+# --- agent results and targets (issue 6) ---------------------------------------------------
+def commission_rules_visible_to(membership):
+    from .models import CommissionRule
+
+    if membership is None:
+        return CommissionRule.objects.none()
+    return CommissionRule.objects.filter(organization_id=membership.organization_id)
+
+
+def get_commission_rule_for_user(request, pk):
+    from django.http import Http404
+
+    rule = commission_rules_visible_to(getattr(request, "membership", None)).filter(pk=pk).first()
+    if rule is None:
+        raise Http404
+    return rule
+
+
+def collection_targets_visible_to(membership):
+    from .models import CollectionTarget
+
+    return CollectionTarget.objects.filter(organization_id=membership.organization_id)
+
+
+def collection_target(membership, *, currency: str) -> Decimal | None:
+    from .models import CollectionTarget
+
+    return (
+        CollectionTarget.objects.filter(organization_id=membership.organization_id,
+                                        currency=currency)  # fmt: skip
+        .values_list("amount", flat=True)
+        .first()
+    )

@@ -1,6 +1,7 @@
 """The home page: the dashboard of the day (issue 6), updated live with htmx."""
 
 import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Q
 from django.shortcuts import render
@@ -17,6 +18,7 @@ from .selectors import (
     agents_today,
     alerts,
     collected,
+    collection_target,
     promises_summary,
     receivables_by_currency,
     top_debtors,
@@ -58,6 +60,8 @@ def home(request):
         .filter(Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=today))
         .count()
     )
+    collected_now = collected(membership, as_of=today, currency=currency)
+    target = collection_target(membership, currency=currency)
     context = {
         "today": today,
         "currency": currency,
@@ -67,7 +71,13 @@ def home(request):
         "receivables": receivables,
         "debtors": top_debtors(membership, as_of=today),
         "has_invoices": bool(receivables) or invoices_visible_to(membership).exists(),
-        "collected": collected(membership, as_of=today, currency=currency),
+        "collected": collected_now,
+        "target": target,
+        "target_percent": (
+            (collected_now["month"] * 100 / target).quantize(Decimal("0.1"), ROUND_HALF_UP)
+            if target
+            else None
+        ),
         "promises": promises_summary(membership, as_of=today),
         "agents": agents_today(membership, as_of=today, tz_name=organization.timezone),
         "alerts": alerts(membership),

@@ -278,9 +278,9 @@ def test_two_concurrent_runs_create_each_row_once(org_a, debtor_a):
                                 chunk_size=1)  # fmt: skip
                     break
                 except OperationalError as exc:
-                    # The test database is SQLite's shared-cache in-memory DB, where a
+                    # Only with SQLite's shared-cache in-memory test database, where a
                     # waiting BEGIN IMMEDIATE fails at once ("table is locked") instead of
-                    # waiting on busy_timeout as a file database does; wait and retry.
+                    # waiting on busy_timeout as the file database does; wait and retry.
                     if "locked" not in str(exc):
                         raise
                     time.sleep(0.01)

@@ -1,0 +1,79 @@
+"""Writes of the reports app: commission rules and monthly collection targets."""
+
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from cartera.followup.choices import ActivityKind
+from cartera.followup.timeline import record_activity
+from cartera.lib.money import SUPPORTED_CURRENCIES, Money, round_money
+
+from .models import CollectionTarget, CommissionRule
+
+
+def _check_currency(currency: str) -> None:
+    if currency not in SUPPORTED_CURRENCIES:
+        raise ValidationError({"currency": _("Moneda no admitida.")})
+
+
+@transaction.atomic
+def save_commission_rule(*, organization, actor, name: str, rate: Decimal, currency: str,
+                         bucket: str = "", cap: Decimal | None = None, is_active: bool = True,
+                         rule: CommissionRule | None = None) -> CommissionRule:  # fmt: skip
+    """Create (``rule`` None) or change a commission rule of the organisation."""
+    _check_currency(currency)
+    errors = {}
+    if not (Decimal(0) < rate <= Decimal(100)):
+        errors["rate"] = _("El porcentaje debe ser mayor que 0 y no mayor que 100.")
+    if cap is not None and cap <= 0:
+        errors["cap"] = _("El tope debe ser mayor que cero (o déjelo vacío).")
+    if bucket not in CommissionRule.Bucket.values:
+        errors["bucket"] = _("Elija una antigüedad.")
+    if not name.strip():
+        errors["name"] = _("Escriba un nombre.")
+    if errors:
+        raise ValidationError(errors)
+    if rule is None:
+        rule = CommissionRule(organization=organization)
+    elif rule.organization_id != organization.pk:
+        raise ValidationError(_("La regla no es de esta organización."))
+    rule.name, rule.rate, rule.currency, rule.bucket = name.strip()[:120], rate, currency, bucket
+    rule.cap = round_money(cap, currency) if cap is not None else None
+    rule.is_active = is_active
+    rule.save()
+    record_activity(
+        organization=organization, actor=actor, kind=ActivityKind.CONFIG_CHANGED,
+        summary=_("Regla de comisión guardada: %(name)s (%(rate)s %%)")
+        % {"name": rule.name, "rate": rule.rate},
+        data={"commission_rule_id": rule.pk, "rate": str(rule.rate), "bucket": bucket,
+              "currency": currency, "cap": None if rule.cap is None else str(rule.cap),
+              "is_active": is_active},
+    )  # fmt: skip
+    return rule
+
+
+@transaction.atomic
+def set_collection_target(*, organization, actor, currency: str,
+                          amount: Decimal | None) -> CollectionTarget | None:  # fmt: skip
+    """Set the monthly collection target of a currency; ``None`` or 0 removes it."""
+    _check_currency(currency)
+    if amount is not None and amount < 0:
+        raise ValidationError({"amount": _("La meta no puede ser negativa.")})
+    if not amount:
+        CollectionTarget.objects.filter(organization=organization, currency=currency).delete()
+        target = None
+        summary = _("Meta mensual de cobranza en %(c)s eliminada") % {"c": currency}
+    else:
+        target, _created = CollectionTarget.objects.update_or_create(
+            organization=organization, currency=currency,
+            defaults={"amount": round_money(amount, currency)},
+        )  # fmt: skip
+        summary = _("Meta mensual de cobranza: %(m)s") % {"m": Money(target.amount, currency)}
+    record_activity(
+        organization=organization, actor=actor, kind=ActivityKind.CONFIG_CHANGED,
+        summary=summary,
+        data={"collection_target": currency, "amount": str(target.amount) if target else None},
+    )  # fmt: skip
+    return target
