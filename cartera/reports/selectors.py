@@ -64,18 +64,25 @@ def receivables_by_currency(membership, *, as_of: dt.date) -> list[dict]:
 
 def top_debtors(membership, *, as_of: dt.date, limit: int = 10) -> list[dict]:
     """The customers with the largest open balance (per currency), with their overdue part."""
-    rows = (
+    # Grouped by customer id only (an index-only scan of the open invoices); the names of
+    # the few winners come in a second query instead of a join per customer.
+    rows = list(
         open_invoices_visible_to(membership)
         .order_by()
-        .values("customer_id", "customer__name", "currency")
+        .values("customer_id", "currency")
         .annotate(
             total=Sum("balance"),
             overdue=_sum_when(Q(due_date__lt=as_of)),
             count=Count("id"),
         )
-        .order_by("-total", "customer__name")[:limit]
+        .order_by("-total", "customer_id")[:limit]
     )
-    return [_decimals(row) for row in rows]
+    from cartera.customers.models import Customer
+
+    names = dict(
+        Customer.objects.filter(pk__in=[r["customer_id"] for r in rows]).values_list("pk", "name")
+    )
+    return [_decimals({**row, "customer__name": names.get(row["customer_id"], "")}) for row in rows]
 
 
 def _decimals(row: dict) -> dict:
