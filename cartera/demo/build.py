@@ -22,16 +22,18 @@ from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from cartera.customers.services import create_customer, save_contact
-from cartera.followup.choices import ActivityKind, ActorKind
+from cartera.dunning.services import load_builtin_strategies
+from cartera.followup.choices import ActivityKind, ActorKind, PromiseSource
 from cartera.followup.models import Activity
-from cartera.followup.timeline import record_activity
 from cartera.invoices.models import Invoice
 from cartera.invoices.services import create_credit_note
 from cartera.lib.money import Money
 from cartera.orgs.models import Organization
 from cartera.orgs.services import create_member, create_organization
+from cartera.payments.choices import PaymentMethod
 from cartera.payments.models import Allocation, Payment
 from cartera.payments.services import apply_credit_note
+from cartera.portal.services import make_promise, open_dispute, report_payment
 
 from . import mexico
 
@@ -95,7 +97,8 @@ def build_demo(
         customers = _customers(organization, agent, n_customers, rng, progress)
         counts = _history(organization, customers, n_invoices, rng, today, progress)
         counts |= _credit_notes(organization, owner, customers, rng, today)
-        counts |= _disputes(organization, agent, customers, rng)
+        counts |= _disputes(organization, agent, customers, rng, today)
+        counts |= _collection_work(organization, agent, customers, rng, today)
     counts["customers"] = len(customers)
     return DemoResult(True, organization, counts, credentials())
 
@@ -311,26 +314,63 @@ def _credit_notes(organization, owner, debtors, rng, today) -> dict:
     return {"credit_notes": applied}
 
 
-def _disputes(organization, agent, debtors, rng) -> dict:
-    """A few disputed invoices: left open, with a note on the timeline."""
-    reasons = [
-        _("El cliente indica que la mercancía llegó incompleta."),
-        _("El cliente no reconoce el precio facturado; pide revisar la orden de compra."),
-        _("El cliente reporta producto dañado y solicita nota de crédito."),
-        _("El cliente dice que la factura está duplicada."),
-    ]
+def _late_open_invoices(organization, debtors, limit):
     late = [d.customer for d in debtors if d.profile[1] and d.profile[1][0] >= 4]
-    invoices = list(
+    return list(
         Invoice.objects.filter(organization=organization, status="open", customer__in=late)
         .select_related("customer")
-        .order_by("due_date", "id")[:60]
+        .order_by("due_date", "id")[:limit]
     )
-    chosen = rng.sample(invoices, min(len(invoices), 6))
+
+
+def _disputes(organization, agent, debtors, rng, today) -> dict:
+    """A few disputed invoices, opened through the portal's dispute service so they leave
+    the collection flow exactly as a real dispute does."""
+    reasons = [
+        ("not_received", _("El cliente indica que la mercancía llegó incompleta.")),
+        ("wrong_amount", _("El cliente no reconoce el precio facturado; pide revisar la orden de compra.")),
+        ("damaged", _("El cliente reporta producto dañado y solicita nota de crédito.")),
+        ("other", _("El cliente dice que la factura está duplicada.")),
+    ]  # fmt: skip
+    chosen = rng.sample(_late_open_invoices(organization, debtors, 60), 6)
     for invoice in chosen:
-        reason = rng.choice(reasons)
-        record_activity(
-            organization=organization, invoice=invoice, actor=agent, kind=ActivityKind.NOTE,
-            summary=_("Factura %(number)s en disputa: %(reason)s") % {"number": invoice.number, "reason": reason},
-            data={"dispute": True, "reason": reason},
-        )  # fmt: skip
+        code, text = rng.choice(reasons)
+        open_dispute(invoice=invoice, reason_code=code, text=text, actor=agent, today=today)
     return {"disputes": len(chosen)}
+
+
+def _collection_work(organization, agent, debtors, rng, today) -> dict:
+    """The collection engine's starting point: the built-in strategies, a few promises to
+    pay and a payment reported by a debtor waiting for the agent's review."""
+    load_builtin_strategies(organization=organization)
+    candidates = [
+        invoice
+        for invoice in _late_open_invoices(organization, debtors, 200)
+        if not invoice.disputes.exists()
+    ]
+    by_customer = {}
+    for invoice in candidates:
+        by_customer.setdefault(invoice.customer_id, invoice)
+    picks = list(by_customer.values())
+    rng.shuffle(picks)
+    promises = picks[:4]
+    for offset, invoice in enumerate(promises, start=3):
+        make_promise(
+            customer=invoice.customer, invoices=[invoice], actor=agent, today=today,
+            promised_date=today + dt.timedelta(days=offset), amount=invoice.balance,
+            source=PromiseSource.AGENT, notes=_("Acordado por teléfono con cuentas por pagar."),
+        )  # fmt: skip
+    promised = {invoice.customer_id for invoice in promises}
+    others = (
+        Invoice.objects.filter(organization=organization, status="open", disputes__isnull=True)
+        .exclude(customer_id__in=promised)
+        .select_related("customer")
+        .order_by("-due_date", "id")
+    )
+    reported = list({invoice.customer_id: invoice for invoice in others[:50]}.values())[:2]
+    for invoice in reported:
+        report_payment(
+            customer=invoice.customer, invoices=[invoice], date=today, today=today,
+            method=PaymentMethod.TRANSFER, reference=f"SPEI {rng.randint(10**9, 10**10 - 1)}",
+        )  # fmt: skip
+    return {"promises": len(promises), "reported_payments": len(reported)}

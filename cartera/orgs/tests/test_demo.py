@@ -72,5 +72,16 @@ def test_demo_data_is_realistic(db):
         assert round_money(subtotal * Decimal("1.16"), "MXN") == invoice.total
     kinds = set(Activity.objects.filter(organization=org).values_list("kind", flat=True))
     assert {"customer_created", "invoice_created", "payment_recorded", "payment_allocated",
-            "invoice_paid", "credit_note_applied", "note"} <= kinds  # fmt: skip
+            "invoice_paid", "credit_note_applied", "dispute", "promise"} <= kinds  # fmt: skip
     assert CreditNote.objects.filter(organization=org).count() >= 3
+    # The collection engine has real work to show: strategies, disputes, promises, a
+    # payment waiting for review.
+    from cartera.dunning.models import Strategy
+    from cartera.followup.models import PromiseToPay
+    from cartera.invoices.models import Dispute
+
+    assert sorted(Strategy.objects.filter(organization=org).values_list("key", flat=True)) == [
+        "estandar", "firme", "suave"]  # fmt: skip
+    assert Dispute.objects.filter(organization=org, status="open").count() == 6
+    assert PromiseToPay.objects.filter(organization=org, status="open").count() == 4
+    assert Payment.objects.filter(organization=org, status="reported").count() == 2
