@@ -84,6 +84,11 @@ URLS: dict[str, U] = {
     "orgs:member_deactivate": write(pk("membership"), scoped=False),
     # reports
     "reports:home": read(),
+    "reports:agents": read(),
+    "reports:commissions": read(),
+    "reports:commission_rules": write(),
+    "reports:commission_rule_edit": write(pk("commission_rule"), scoped=False),
+    "reports:targets": write(),
     # customers
     "customers:list": read(),
     "customers:create": write(),
@@ -128,6 +133,8 @@ URLS: dict[str, U] = {
     "imports:settings": write(),
     # portal back office (issue 5): reported payments, disputes, promises, complements
     "portal_admin:review": read(),
+    "portal_admin:settings": write(),
+    "portal_admin:logo": read(),
     "portal_admin:payment_review": write(pk("payment")),
     "portal_admin:proof": read(pk("proof")),
     "portal_admin:dispute_resolve": write(pk("dispute")),
@@ -174,6 +181,8 @@ URLS: dict[str, U] = {
     "dunning:strategy_preview": write(pk("strategy"), scoped=False),  # POST-only, editors only
     "dunning:upcoming": read(),  # a dry run: never writes
     "dunning:invoice_history": read(pk("invoice")),
+    "dunning:settings": write(),  # owners and managers only (GET too)
+    "dunning:customer_statements": write(pk("customer")),
     "outreach:outbox": read(),
     "outreach:message": read(pk("message")),
     "outreach:message_html": read(pk("message")),
@@ -275,11 +284,16 @@ def world(org_a, owner_a, viewer_a, agent_a, agent2_a, debtor_a, invoice_a, owne
     )
 
     task = open_task(customer=debtor_a, kind="call", title="Llamar", today=dt.date(2026, 11, 16))
+    from cartera.reports.models import CommissionRule
+
+    commission_rule = CommissionRule.objects.create(
+        organization=org_a, name="General", rate=Decimal("2.5"), currency="MXN"
+    )
     notification = Notification.objects.create(
         organization=org_a, user=agent_a, kind="dispute", text="x", source="test:1"
     )
     return SimpleNamespace(
-        task=task, notification=notification, dispute=dispute, complement=complement,
+        task=task, notification=notification, commission_rule=commission_rule, dispute=dispute, complement=complement,
         strategy=strategy, message=message, template=template,
         batch=batch, org=org_a, owner=owner_a, viewer=viewer_a, agent=agent_a, agent2=agent2_a,
         owner_b=owner_b, customer=debtor_a, contact=debtor_a.contacts.get(),

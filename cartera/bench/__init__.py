@@ -20,4 +20,5 @@ BENCHMARKS: list[str] = [
     "reports",
     "dunning",
     "workday",
+    "portal",
 ]

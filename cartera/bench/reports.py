@@ -20,6 +20,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--repeat", type=int, default=1, help="runs per report (best is kept)")
     parser.add_argument("--ibm", action="store_true",
                         help="load the IBM history into --org (must not exist) and backtest")  # fmt: skip
+    parser.add_argument("--forecast", action="store_true", help="also time the forecast")
     parser.add_argument("--json", action="store_true")
 
 
@@ -67,6 +68,20 @@ def run(options: dict, stdout) -> None:
     )
     figures["behaviour_s"] = round(seconds, 2)
     figures["behaviour_customers"] = len(rows)
+    from cartera.reports.indicators import monthly_trend
+
+    seconds, _trend = _best(
+        lambda: monthly_trend(organization=organization, end=as_of, months=6), options["repeat"]
+    )
+    figures["trend_6_months_s"] = round(seconds, 2)
+    if options.get("forecast"):
+        from cartera.reports.forecast import forecast
+
+        seconds, data = _best(
+            lambda: forecast(organization=organization, as_of=as_of), options["repeat"]
+        )
+        figures["forecast_s"] = round(seconds, 2)
+        figures["forecast_open_invoices"] = len(data["predictions"])
     stdout.write(json.dumps(figures) if options["json"] else
                  "\n".join(f"{k}: {v}" for k, v in figures.items()))  # fmt: skip
 

@@ -224,9 +224,36 @@ class DunningSettings(models.Model):
     # month's last day) and/or weekdays ("mon"…"sun"). Empty = no statements.
     statement_month_days = models.JSONField(_("días del mes del estado de cuenta"), default=list)
     statement_weekdays = models.JSONField(_("días de la semana del estado de cuenta"), default=list)
+    # Legal floors for consumer debtors (outreach/policy.py): "auto" decides per debtor
+    # from the tax id; "all" applies them to every debtor. They can never be switched off.
+    consumer_debtors = models.CharField(
+        _("deudores consumidores"), max_length=10, default="auto",
+        choices=[("auto", _("Según el RFC/RUT de cada cliente")),
+                 ("all", _("Tratar a todos los clientes como consumidores"))],
+    )  # fmt: skip
 
     class Meta:
         verbose_name = _("configuración de cobranza")
+
+
+class CustomerStatementSchedule(models.Model):
+    """A customer's own statement schedule; without one the organisation's applies.
+    Both lists empty = this customer gets no scheduled statements."""
+
+    organization = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE)
+    customer = models.OneToOneField(
+        "customers.Customer", on_delete=models.CASCADE, related_name="statement_schedule"
+    )
+    month_days = models.JSONField(_("días del mes"), default=list, blank=True)
+    weekdays = models.JSONField(_("días de la semana"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("calendario de estados de cuenta del cliente")
+
+
+def all_consumers(organization) -> bool:
+    """Whether the organisation applies the consumer legal floors to every debtor."""
+    return DunningSettings.objects.filter(organization=organization, consumer_debtors="all").exists()
 
 
 def run_hour_for(organization) -> int:

@@ -47,7 +47,7 @@ from cartera.outreach.policy import (
 from cartera.payments.models import Payment
 
 from .choices import STAGE_RANK, DecisionAction, SkipReason, StepChannel
-from .models import AssignmentRule, CustomerStrategy, Decision, Strategy
+from .models import AssignmentRule, CustomerStrategy, Decision, Strategy, all_consumers
 
 _EMPTY: dict = {}
 MESSAGE_CHANNELS = {StepChannel.EMAIL, StepChannel.SMS, StepChannel.WHATSAPP, StepChannel.LETTER}
@@ -185,8 +185,11 @@ class Planner:
     """Plan (and optionally write) the collection actions of one organisation for ``as_of``."""
 
     def __init__(self, *, organization: Organization, as_of: dt.date, now: dt.datetime | None = None,
-                 chunk_size: int = 1000):  # fmt: skip
+                 chunk_size: int = 1000, customer_ids=None):  # fmt: skip
         self.organization = organization
+        # Plan only these customers ("Próximos envíos" shows one page at a time); the
+        # decisions for each customer are the same as in a full run.
+        self.customer_ids = None if customer_ids is None else sorted(set(customer_ids))
         self.as_of = as_of
         self.now = now or timezone.now()
         self.chunk_size = chunk_size
@@ -195,6 +198,7 @@ class Planner:
             (s for s in self.strategies.values()
              if Strategy.objects.filter(pk=s.id, is_default=True).exists()), None
         )  # fmt: skip
+        self.all_consumers = all_consumers(organization)
         self.rules = list(AssignmentRule.objects.filter(organization=organization))
         self.rules_need_tags = any(rule.tag_id for rule in self.rules)
         self.rules_need_balance = any(
@@ -249,7 +253,9 @@ class Planner:
 
     def policy_for(self, customer: dict, strategy: StrategyInfo) -> Policy:
         tz = customer["timezone"] or self.organization.timezone
-        consumer = is_consumer(country=customer["country"], tax_id=customer["tax_id"])
+        consumer = self.all_consumers or is_consumer(
+            country=customer["country"], tax_id=customer["tax_id"]
+        )
         cache_key = (strategy.id, tz, customer["country"], consumer)
         policy = self._policies.get(cache_key)
         if policy is None:
@@ -273,9 +279,11 @@ class Planner:
 
     def customer_chunk(self, *, after: int) -> list[dict]:
         """The next ``chunk_size`` customers with id > ``after`` (keyset pagination)."""
+        queryset = Customer.objects.filter(organization=self.organization, id__gt=after)
+        if self.customer_ids is not None:
+            queryset = queryset.filter(id__in=self.customer_ids)
         return list(
-            Customer.objects.filter(organization=self.organization, id__gt=after)
-            .order_by("id")
+            queryset.order_by("id")
             .values(*self._CUSTOMER_FIELDS)[: self.chunk_size]
         )
 
@@ -347,17 +355,22 @@ class Planner:
                 contact__customer_id__gte=lo, contact__customer_id__lte=hi
             ).values_list("contact_id", "channel")
         )
-        previous = defaultdict(list)  # (customer, channel) -> dates of earlier messages
         today = {}  # (customer, channel) -> (message id, status)
-        for cid, channel, as_of, mid, status in (
-            Message.objects.filter(purpose="dunning", as_of__gte=D - dt.timedelta(days=6),
-                                   as_of__lte=D, **in_range)
-            .values_list("customer_id", "channel", "as_of", "id", "status")
+        for cid, channel, mid, status in Message.objects.filter(
+            purpose="dunning", as_of=D, **in_range
+        ).values_list("customer_id", "channel", "id", "status"):
+            # even a cancelled one: the key (customer, channel, D) is taken
+            today[(cid, channel)] = (mid, status)
+        # The frequency cap is per contact point (issue 4: "per contact per 7 days"): the
+        # dates of earlier collection messages that reached each (contact, channel).
+        previous = defaultdict(list)  # (contact id, channel) -> dates
+        for contact_id, channel, as_of in Message.contacts.through.objects.filter(
+            message__purpose="dunning", message__as_of__gte=D - dt.timedelta(days=6),
+            message__as_of__lt=D, message__customer_id__gte=lo, message__customer_id__lte=hi,
+        ).exclude(message__status="cancelled").values_list(  # cancelled never reached anyone
+            "contact_id", "message__channel", "message__as_of"
         ):  # fmt: skip
-            if as_of == D:  # even a cancelled one: the key (customer, channel, D) is taken
-                today[(cid, channel)] = (mid, status)
-            elif status != "cancelled":  # cancelled messages never reached the debtor
-                previous[(cid, channel)].append(as_of)
+            previous[(contact_id, channel)].append(as_of)
         tags = defaultdict(set)
         if self.rules_need_tags:
             for cid, tag_id in Customer.tags.through.objects.filter(
@@ -472,8 +485,15 @@ class Planner:
                         elif existing:
                             cap_cache[channel] = None
                         else:
-                            ok = within_cap(policy, as_of=D, previous=previous[(cid, channel)])
-                            cap_cache[channel] = None if ok else SkipReason.FREQUENCY_CAP
+                            # contact points that reached the cap are left out of this
+                            # message; with none left the firing waits (frequency_cap)
+                            allowed = [
+                                c for c in usable_cache[channel]
+                                if within_cap(policy, as_of=D, previous=previous.get((c["id"], channel), ()))
+                            ]  # fmt: skip
+                            if allowed:
+                                usable_cache[channel] = allowed
+                            cap_cache[channel] = None if allowed else SkipReason.FREQUENCY_CAP
                     reason = cap_cache[channel]
             decision = PlannedDecision(iid, ext, cid, cext, current, strategy, firing,
                                        DecisionAction.SKIP if reason else DecisionAction.SEND,

@@ -259,16 +259,22 @@ def dump_strategy_yaml(strategy: Strategy) -> str:
 
 
 def run_planner(*, organization, as_of: dt.date, dry_run: bool, now=None, collect: bool = True,
-                chunk_size: int = 1000) -> dict:  # fmt: skip
+                chunk_size: int = 1000, customer_ids=None) -> dict:  # fmt: skip
     """Run the planner for ``as_of``. Returns the JSON contract of ``cartera dunning run``
-    (``decisions``/``messages`` only when ``collect``) plus counts."""
+    (``decisions``/``messages`` only when ``collect``) plus counts.
+
+    ``customer_ids`` restricts a dry run to those customers (same decisions and reasons
+    as the full run for them); live runs always cover the whole organisation."""
+    if customer_ids is not None and not dry_run:
+        raise ValueError("customer_ids is only for dry runs")
     from django.utils import timezone
 
     from .models import PlannerRun
     from .planner import Planner
 
     with transaction.atomic():  # reads the configuration consistently (SQLite: under the lock)
-        planner = Planner(organization=organization, as_of=as_of, now=now, chunk_size=chunk_size)
+        planner = Planner(organization=organization, as_of=as_of, now=now, chunk_size=chunk_size,
+                          customer_ids=customer_ids)  # fmt: skip
         run = None if dry_run else PlannerRun.objects.create(organization=organization, as_of=as_of)
     planner.record_superseded = collect or not dry_run
     result = {"date": as_of.isoformat(), "dry_run": dry_run, "decisions": [], "messages": []}
@@ -302,3 +308,55 @@ def _record_run(organization, as_of, run, counts) -> None:
         % {"date": as_of.isoformat(), "messages": run.messages_created, "tasks": run.tasks_created},
         data={"run": run.pk, **counts},
     )  # fmt: skip
+
+
+# --- collection settings and statement schedules -------------------------------------
+_SETTINGS_FIELDS = ("run_hour", "is_active", "send_invoice_issued", "statement_month_days",
+                    "statement_weekdays", "consumer_debtors")  # fmt: skip
+
+
+@transaction.atomic
+def save_dunning_settings(*, organization, actor, **fields):
+    """Create or update the organisation's ``DunningSettings`` (validated by the form)."""
+    from .models import DunningSettings
+
+    unknown = set(fields) - set(_SETTINGS_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown settings: {sorted(unknown)}")
+    settings, _created = DunningSettings.objects.update_or_create(
+        organization=organization, defaults=fields
+    )
+    record_activity(organization=organization, actor=actor, kind=ActivityKind.CONFIG_CHANGED,
+                    summary=_("Configuración de cobranza guardada"),
+                    data={name: getattr(settings, name) for name in _SETTINGS_FIELDS})  # fmt: skip
+    return settings
+
+
+@transaction.atomic
+def save_statement_schedule(*, customer, actor, mode: str, month_days=(), weekdays=()):
+    """A customer's statement schedule: ``mode`` "organization" (follow the organisation's,
+    removes the override), "custom" (these days) or "none" (no scheduled statements)."""
+    from .models import CustomerStatementSchedule
+
+    if mode == "organization":
+        CustomerStatementSchedule.objects.filter(customer=customer).delete()
+        summary = _("Estado de cuenta: según el calendario de la organización")
+    elif mode in ("custom", "none"):
+        days = sorted(set(month_days)) if mode == "custom" else []
+        week = list(weekdays) if mode == "custom" else []
+        CustomerStatementSchedule.objects.update_or_create(
+            customer=customer, defaults={"organization": customer.organization,
+                                         "month_days": days, "weekdays": week},
+        )  # fmt: skip
+        summary = (
+            _("Estado de cuenta programado: días %(days)s %(weekdays)s")
+            % {"days": ", ".join(map(str, days)) or "—", "weekdays": ", ".join(week)}
+            if mode == "custom"
+            else _("Estado de cuenta: sin envíos programados para este cliente")
+        )
+    else:
+        raise ValueError(f"unknown mode {mode!r}")
+    record_activity(organization=customer.organization, actor=actor, customer=customer,
+                    kind=ActivityKind.CONFIG_CHANGED, summary=summary,
+                    data={"statement_schedule": mode, "month_days": list(month_days),
+                          "weekdays": list(weekdays)})  # fmt: skip

@@ -19,14 +19,18 @@ from cartera.outreach.models import ContactPointBlock, Message
 from cartera.outreach.policy import WEEKDAYS, build_policy, is_consumer, next_allowed_moment
 from cartera.outreach.services import MessageRenderer
 
-from .models import DunningSettings, Strategy
+from .models import CustomerStatementSchedule, DunningSettings, Strategy, all_consumers
+
+
+def schedule_due(month_days, weekdays, day: dt.date) -> bool:
+    """Whether ``day`` is a statement day (a month day past the month's end = its last day)."""
+    last = monthrange(day.year, day.month)[1]
+    days = {min(int(d), last) for d in month_days or ()}
+    return day.day in days or WEEKDAYS[day.weekday()] in set(weekdays or ())
 
 
 def statement_due(settings: DunningSettings, day: dt.date) -> bool:
-    """Whether ``day`` is a statement day (a month day past the month's end = its last day)."""
-    last = monthrange(day.year, day.month)[1]
-    days = {min(int(d), last) for d in settings.statement_month_days}
-    return day.day in days or WEEKDAYS[day.weekday()] in set(settings.statement_weekdays)
+    return schedule_due(settings.statement_month_days, settings.statement_weekdays, day)
 
 
 def _recipients(customer) -> tuple[list[Contact], list[str]]:
@@ -45,7 +49,8 @@ def _scheduled(organization, customer, now: dt.datetime) -> tuple[dt.datetime, d
         weekdays=strategy.weekdays if strategy else WEEKDAYS[:5],
         max_per_7_days=strategy.max_per_7_days if strategy else 3,
         skip_holidays=strategy.skip_holidays if strategy else True, country=customer.country,
-        consumer=is_consumer(country=customer.country, tax_id=customer.tax_id),
+        consumer=all_consumers(organization)
+        or is_consumer(country=customer.country, tax_id=customer.tax_id),
         strategy=strategy.key if strategy else "", version=strategy.version if strategy else 0,
     )  # fmt: skip
     return next_allowed_moment(policy, now), policy.describe()
@@ -69,7 +74,7 @@ def _queue(*, organization, customer, key, purpose, template_key, invoices, stat
                   "tax_id": customer.tax_id, "external_id": customer.external_id,
                   "language": customer.language},
         contact_email=to[0], invoices=invoices, statement=statement,
-        agent=customer.assigned_agent, as_of=as_of,
+        agent=customer.assigned_agent, as_of=as_of, message_key=key,
     )  # fmt: skip
     scheduled_for, policy = _scheduled(organization, customer, now)
     agent = customer.assigned_agent
@@ -86,15 +91,25 @@ def _queue(*, organization, customer, key, purpose, template_key, invoices, stat
 
 
 def queue_statements(*, organization, as_of: dt.date, now: dt.datetime | None = None) -> int:
-    """Queue today's account statements (one per customer with an open balance)."""
+    """Queue today's account statements (one per customer with an open balance), on the
+    organisation's schedule or, for customers that have their own, on theirs."""
     now = now or timezone.now()
     settings = DunningSettings.objects.filter(organization=organization).first()
-    if settings is None or not statement_due(settings, as_of):
+    org_due = settings is not None and statement_due(settings, as_of)
+    own = {
+        row.customer_id: schedule_due(row.month_days, row.weekdays, as_of)
+        for row in CustomerStatementSchedule.objects.filter(organization=organization)
+    }
+    if not org_due and not any(own.values()):
         return 0
     created = 0
     customer_ids = (Invoice.objects.filter(organization=organization, status=InvoiceStatus.OPEN,
                                            balance__gt=0)
                     .values_list("customer_id", flat=True).distinct())  # fmt: skip
+    if org_due:  # everyone but the customers whose own schedule says "not today"
+        customer_ids = customer_ids.exclude(customer_id__in=[c for c, due in own.items() if not due])
+    else:
+        customer_ids = customer_ids.filter(customer_id__in=[c for c, due in own.items() if due])
     existing = set(Message.objects.filter(organization=organization, purpose="statement",
                                           as_of=as_of).values_list("customer_id", flat=True))  # fmt: skip
     from cartera.customers.models import Customer

@@ -10,4 +10,6 @@ urlpatterns = [
     path("strategies/<int:pk>/preview/", views.strategy_preview, name="strategy_preview"),
     path("upcoming/", views.upcoming, name="upcoming"),
     path("invoices/<int:pk>/", views.invoice_history, name="invoice_history"),
+    path("settings/", views.settings_edit, name="settings"),
+    path("customers/<int:pk>/statements/", views.customer_statements, name="customer_statements"),
 ]

@@ -2,6 +2,7 @@
 and the per-invoice decision history."""
 
 import datetime as dt
+from urllib.parse import urlencode
 
 import yaml
 from django.contrib import messages
@@ -10,16 +11,32 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from cartera.customers.selectors import get_customer_for_user
 from cartera.invoices.selectors import get_invoice_for_user
 from cartera.lib.dates import local_today
-from cartera.orgs.access import Action, can, require
+from cartera.orgs.access import Action, can, require, restricted_to_assigned
 from cartera.orgs.decorators import org_member_required
 
 from .choices import SkipReason
-from .selectors import decisions_for_invoice, get_strategy_for_user, strategies_visible_to
-from .services import clean_document, dump_strategy_yaml, load_strategy, run_planner
+from .forms import DunningSettingsForm, StatementScheduleForm
+from .models import CustomerStatementSchedule, DunningSettings
+from .selectors import (
+    agents_for_filter,
+    decisions_for_invoice,
+    get_strategy_for_user,
+    strategies_visible_to,
+    upcoming_customer_page,
+)
+from .services import (
+    clean_document,
+    dump_strategy_yaml,
+    load_strategy,
+    run_planner,
+    save_dunning_settings,
+    save_statement_schedule,
+)
 
-UPCOMING_LIMIT = 500
+UPCOMING_PAGE = 50  # customers planned per page of "Próximos envíos"
 
 
 @org_member_required
@@ -27,7 +44,7 @@ def strategy_list(request):
     strategies = strategies_visible_to(request.membership).prefetch_related("steps")
     return render(request, "dunning/strategy_list.html", {
         "strategies": strategies,
-        "can_edit": can(request.membership, Action.MANAGE_ORGANIZATION),
+        "can_edit": can(request.membership, Action.MANAGE_STRATEGIES),
     })  # fmt: skip
 
 
@@ -38,7 +55,7 @@ def strategy_detail(request, pk):
         "strategy": strategy,
         "steps": strategy.steps.filter(is_active=True).order_by("offset_days", "id"),
         "versions": strategy.versions.all()[:20],
-        "can_edit": can(request.membership, Action.MANAGE_ORGANIZATION),
+        "can_edit": can(request.membership, Action.MANAGE_STRATEGIES),
     })  # fmt: skip
 
 
@@ -53,7 +70,7 @@ def _parse_yaml(text: str) -> dict:
 @org_member_required
 @require_http_methods(["GET", "POST"])
 def strategy_edit(request, pk):
-    require(request, Action.MANAGE_ORGANIZATION)
+    require(request, Action.MANAGE_STRATEGIES)
     strategy = get_strategy_for_user(request, pk)
     text = (
         request.POST.get("document") if request.method == "POST" else dump_strategy_yaml(strategy)
@@ -84,7 +101,7 @@ def strategy_edit(request, pk):
 @require_POST
 def strategy_preview(request, pk):
     """htmx: the steps as they would be saved, or the errors (live preview while editing)."""
-    require(request, Action.MANAGE_ORGANIZATION)
+    require(request, Action.MANAGE_STRATEGIES)
     get_strategy_for_user(request, pk)
     try:
         document = _parse_yaml(request.POST.get("document", ""))
@@ -94,10 +111,22 @@ def strategy_preview(request, pk):
     return render(request, "dunning/_preview.html", {"document": document, "steps": steps})
 
 
+def _positive_int(value) -> int | None:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number > 0 else None
+
+
 @org_member_required
 def upcoming(request):
-    """ "Próximos envíos": a dry run of the planner for a date, with the reason per invoice."""
-    organization = request.membership.organization
+    """ "Próximos envíos": a dry run of the planner for a date, with the reason per invoice.
+
+    Only one page of customers (filtered by agent / customer) is planned per request, so
+    the page costs the same with a thousand invoices or a million."""
+    membership = request.membership
+    organization = membership.organization
     default = local_today(organization.timezone) + dt.timedelta(days=1)
     try:
         day = (
@@ -108,15 +137,31 @@ def upcoming(request):
     except ValueError:
         day = default
         messages.error(request, _("Fecha no válida; se muestra mañana."))
-    result = run_planner(organization=organization, as_of=day, dry_run=True)
+    agent_id = _positive_int(request.GET.get("agent"))
+    if restricted_to_assigned(membership):
+        agent_id = membership.user_id
+    query = request.GET.get("q", "").strip()[:100]
+    after = _positive_int(request.GET.get("after")) or 0
+    customer_ids, next_after = upcoming_customer_page(
+        membership, as_of=day, agent_id=agent_id, query=query, after=after, size=UPCOMING_PAGE
+    )
+    result = {"decisions": [], "messages": [],
+              "counts": {"messages": 0, "send": 0, "skip": 0, "tasks": 0, "superseded": 0}}  # fmt: skip
+    if customer_ids:
+        result = run_planner(organization=organization, as_of=day, dry_run=True,
+                             customer_ids=customer_ids)  # fmt: skip
     decisions = [d for d in result["decisions"] if d["action"] != "superseded"]
-    for decision in decisions[:UPCOMING_LIMIT]:
+    for decision in decisions:
         if decision["reason"]:
             decision["reason_label"] = SkipReason(decision["reason"]).label
+    filters = {"date": day.isoformat(), "agent": agent_id or "", "q": query}
     return render(request, "dunning/upcoming.html", {
-        "day": day, "decisions": decisions[:UPCOMING_LIMIT], "truncated": len(decisions) > UPCOMING_LIMIT,
-        "messages_planned": result["messages"][:UPCOMING_LIMIT], "counts": result["counts"],
-        "superseded": result["counts"]["superseded"],
+        "day": day, "decisions": decisions, "messages_planned": result["messages"],
+        "counts": result["counts"], "superseded": result["counts"]["superseded"],
+        "agents": agents_for_filter(membership), "agent_id": agent_id, "query": query,
+        "agent_locked": restricted_to_assigned(membership), "after": after,
+        "next_query": urlencode({**filters, "after": next_after}) if next_after else "",
+        "first_query": urlencode(filters) if after else "",
     })  # fmt: skip
 
 
@@ -125,4 +170,53 @@ def invoice_history(request, pk):
     invoice = get_invoice_for_user(request, pk)
     return render(request, "dunning/invoice_history.html", {
         "invoice": invoice, "decisions": decisions_for_invoice(request.membership, invoice),
+    })  # fmt: skip
+
+
+@org_member_required
+@require_http_methods(["GET", "POST"])
+def settings_edit(request):
+    """Collection settings: daily run hour, statements, new-invoice emails, consumer floors."""
+    require(request, Action.MANAGE_STRATEGIES)
+    organization = request.membership.organization
+    current = DunningSettings.objects.filter(organization=organization).first() or DunningSettings()
+    initial = {name: getattr(current, name) for name in (
+        "is_active", "run_hour", "send_invoice_issued", "statement_month_days",
+        "statement_weekdays", "consumer_debtors")}  # fmt: skip
+    form = DunningSettingsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        save_dunning_settings(organization=organization, actor=request.user, **form.cleaned_data)
+        messages.success(request, _("Configuración de cobranza guardada."))
+        return redirect("dunning:settings")
+    return render(request, "dunning/settings.html", {"form": form})
+
+
+@org_member_required
+@require_http_methods(["GET", "POST"])
+def customer_statements(request, pk):
+    """A customer's statement schedule (its own, the organisation's, or none)."""
+    customer = get_customer_for_user(request, pk)
+    can_edit = can(request.membership, Action.MANAGE_STRATEGIES)
+    own = CustomerStatementSchedule.objects.filter(customer=customer).first()
+    if own is None:
+        initial = {"mode": "organization"}
+    else:
+        initial = {"mode": "custom" if (own.month_days or own.weekdays) else "none",
+                   "month_days": own.month_days, "weekdays": own.weekdays}  # fmt: skip
+    form = StatementScheduleForm(request.POST or None, initial=initial)
+    if request.method == "POST":
+        require(request, Action.MANAGE_STRATEGIES)
+        if form.is_valid():
+            save_statement_schedule(customer=customer, actor=request.user,
+                                    mode=form.cleaned_data["mode"],
+                                    month_days=form.cleaned_data["month_days"],
+                                    weekdays=form.cleaned_data["weekdays"])  # fmt: skip
+            messages.success(request, _("Calendario de estados de cuenta guardado."))
+            return redirect("dunning:customer_statements", pk=customer.pk)
+    organization_settings = DunningSettings.objects.filter(
+        organization=request.membership.organization
+    ).first()
+    return render(request, "dunning/customer_statements.html", {
+        "customer": customer, "form": form, "can_edit": can_edit,
+        "organization_settings": organization_settings,
     })  # fmt: skip

@@ -74,7 +74,7 @@ def write_chunk(*, planner, plan, run) -> None:
             template_key=planned.step.template, stage=planned.step.stage, channel=planned.channel,
             customer=customer, contact_email=planned.to[0] if planned.to else "",
             invoices=invoices, statement=statements[planned.customer_id],
-            agent=agents.get(customer["assigned_agent_id"]), as_of=as_of,
+            agent=agents.get(customer["assigned_agent_id"]), as_of=as_of, message_key=planned.key,
         )  # fmt: skip
         agent = agents.get(customer["assigned_agent_id"])
         new_messages.append(Message(

@@ -30,6 +30,7 @@ class ActivityKind(models.TextChoices):
     TASK = "task", _("Tarea")
     PROMISE = "promise", _("Promesa de pago")
     DISPUTE = "dispute", _("Disputa")
+    CLASSIFICATION_CHANGED = "classification_changed", _("Cambio de clasificación")
 
 
 class TaskKind(models.TextChoices):

@@ -121,6 +121,9 @@ class Task(models.Model):
     # whenever the task is written and when the work list is computed.
     score = models.IntegerField(_("puntaje de prioridad"), default=0)
     reasons = models.JSONField(default=list, blank=True)
+    # The organisation's date the score was computed for; the work list rescores any open
+    # task whose score is older than today before sorting (followup.selectors.work_list).
+    scored_on = models.DateField(null=True, blank=True)
     snoozed_until = models.DateField(_("pospuesta hasta"), null=True, blank=True)
     outcome = models.CharField(
         _("resultado"), max_length=16, choices=CallOutcome.choices, blank=True
@@ -143,7 +146,14 @@ class Task(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["organization", "key"], condition=~Q(key=""), name="task_unique_key"
-            )
+            ),
+            # De-duplication, also in the database: one open task per customer, kind and
+            # subject (followup.services.open_task and dunning.writer update it instead).
+            models.UniqueConstraint(
+                fields=["organization", "customer", "kind", "subject"],
+                condition=Q(status="open"),
+                name="task_unique_open_subject",
+            ),
         ]
         indexes = [
             models.Index(fields=["organization", "status", "due_date"], name="task_org_status_due"),
@@ -151,6 +161,10 @@ class Task(models.Model):
             models.Index(
                 fields=["organization", "customer", "kind", "status"], name="task_dedup_lookup"
             ),
+            # The work list: sorted and paginated by the stored score in SQL.
+            models.Index(fields=["assignee", "status", "-score"], name="task_assignee_score"),
+            models.Index(fields=["organization", "status", "-score"], name="task_org_score"),
+            models.Index(fields=["organization", "status", "scored_on"], name="task_org_scored"),
         ]
 
     def __str__(self):

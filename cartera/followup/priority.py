@@ -138,8 +138,8 @@ def score(*, factors: Factors, kind: str, created: dt.date, today: dt.date, curr
 
 
 def score_tasks(tasks, *, organization, today: dt.date) -> list:
-    """Set ``task.score`` and ``task.reasons`` on each task (not saved); returns them
-    sorted best first (overdue due dates first on equal score)."""
+    """Set ``task.score``, ``task.reasons`` and ``task.scored_on`` on each task (not
+    saved); returns them sorted best first (overdue due dates first on equal score)."""
     tasks = list(tasks)
     factors = customer_factors(organization, [t.customer_id for t in tasks], today=today)
     for task in tasks:
@@ -149,6 +149,7 @@ def score_tasks(tasks, *, organization, today: dt.date) -> list:
             currency=organization.default_currency,
         )  # fmt: skip
         task.score, task.reasons = scored.score, scored.reasons
+        task.scored_on = today
     tasks.sort(key=lambda t: (-t.score, t.due_date, t.pk or 0))
     return tasks
 
@@ -185,3 +186,14 @@ def reason_text(reason: dict) -> str:
 
 def reasons_text(reasons) -> list[str]:
     return [reason_text(r) for r in reasons or []]
+
+
+def store_scores(tasks, *, organization, today: dt.date) -> list:
+    """Rescore ``tasks`` and write the scores that changed (one UPDATE per changed row,
+    none when nothing changed); returns them sorted best first."""
+    before = {t.pk: (t.score, t.reasons, t.scored_on) for t in tasks}
+    tasks = score_tasks(tasks, organization=organization, today=today)
+    changed = [t for t in tasks if before.get(t.pk) != (t.score, t.reasons, t.scored_on)]
+    if changed:
+        type(changed[0]).objects.bulk_update(changed, ["score", "reasons", "scored_on"])
+    return tasks

@@ -12,7 +12,7 @@ from cartera.orgs.choices import Role
 
 from .choices import ActivityKind, TaskStatus
 from .models import Activity, Notification, PromiseToPay, Task
-from .priority import score_tasks
+from .priority import store_scores
 
 
 def sees_all_agents(membership) -> bool:
@@ -43,10 +43,30 @@ def get_task_for_user(request, pk) -> Task:
     return task
 
 
-def work_list(membership, *, today: dt.date, agent_id=None, kind: str = "", q: str = "",
-              include_future: bool = False) -> list[Task]:  # fmt: skip
-    """The work list as the agent sees it: open tasks due today or earlier (overdue
-    first on equal score), not snoozed past today, sorted by the priority score.
+def work_list(membership, *, today: dt.date, **filters) -> list[Task]:
+    """The whole work list (CLI, tests), every task freshly scored, best first."""
+    return store_scores(
+        list(work_list_queryset(membership, today=today, **filters)),
+        organization=membership.organization, today=today,
+    )  # fmt: skip
+
+
+def fresh_page(tasks, *, membership, today: dt.date) -> list[Task]:
+    """The tasks of one page with their score and reasons recomputed now (3 queries);
+    changed scores are written back, so the next sort uses them. The page keeps the
+    SQL order it was fetched in."""
+    tasks = list(tasks)
+    order = {t.pk: n for n, t in enumerate(tasks)}
+    store_scores(tasks, organization=membership.organization, today=today)
+    return sorted(tasks, key=lambda t: order[t.pk])
+
+
+def work_list_queryset(membership, *, today: dt.date, agent_id=None, kind: str = "",
+                       q: str = "", include_future: bool = False):  # fmt: skip
+    """The work list as the agent sees it: open tasks due today or earlier, not snoozed
+    past today, sorted in SQL by the stored priority score (then overdue first), so it
+    can be paginated. Tasks not yet scored for ``today`` (new ones from the planner, a
+    nightly refresh that did not run) are scored first.
 
     ``agent_id`` None means the member's own tasks; "all" (managers) everybody's;
     "none" the unassigned ones."""
@@ -66,15 +86,23 @@ def work_list(membership, *, today: dt.date, agent_id=None, kind: str = "", q: s
         queryset = queryset.filter(
             Q(customer__name__icontains=q) | Q(customer__external_id__iexact=q)
         )
-    tasks = queryset.select_related("customer", "assignee").prefetch_related(
-        Prefetch(
-            "invoices",
-            queryset=apps.get_model("invoices", "Invoice")
-            .objects.only("id", "external_id", "number", "due_date")
-            .order_by("due_date", "id"),
+    if queryset.filter(Q(scored_on__isnull=True) | Q(scored_on__lt=today)).exists():
+        from .services import refresh_scores
+
+        refresh_scores(organization=membership.organization, today=today, only_stale=True,
+                       queryset=queryset)  # fmt: skip
+    return (
+        queryset.select_related("customer", "assignee")
+        .prefetch_related(
+            Prefetch(
+                "invoices",
+                queryset=apps.get_model("invoices", "Invoice")
+                .objects.only("id", "external_id", "number", "due_date")
+                .order_by("due_date", "id"),
+            )
         )
+        .order_by("-score", "due_date", "pk")
     )
-    return score_tasks(tasks, organization=membership.organization, today=today)
 
 
 def timeline_for(membership, *, customer=None, invoice=None, kind: str = "", actor: str = ""):

@@ -134,7 +134,9 @@ def open_task(*, customer: Customer, kind: str, title: str, today: dt.date, subj
     if invoices:
         task.invoices.set(invoices)
     _refresh_score(task, today=today)
-    Task.objects.filter(pk=task.pk).update(score=task.score, reasons=task.reasons)
+    Task.objects.filter(pk=task.pk).update(
+        score=task.score, reasons=task.reasons, scored_on=task.scored_on
+    )
     record_activity(
         organization=organization, customer=customer, actor=created_by, kind=ActivityKind.TASK,
         summary=_("Tarea: %(title)s") % {"title": task.title},
@@ -291,19 +293,22 @@ def add_note(*, customer: Customer, text: str, actor, invoice=None) -> Activity:
     )  # fmt: skip
 
 
-def refresh_scores(*, organization, today: dt.date, batch: int = 2000) -> int:
-    """Recompute and store the score of every open task (run daily by the scheduler)."""
+def refresh_scores(*, organization, today: dt.date, batch: int = 2000, only_stale=False,
+                   queryset=None) -> int:  # fmt: skip
+    """Recompute and store the score of every open task (run nightly by the scheduler,
+    see apps.py), or only of those not yet scored for ``today`` (``only_stale``: what
+    the work list does before sorting, so a missed nightly run never shows a stale order)."""
     done = 0
-    ids = list(
-        Task.objects.filter(organization=organization, status=TaskStatus.OPEN)
-        .filter(Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=today))
-        .values_list("pk", flat=True)
-    )
+    tasks = queryset if queryset is not None else Task.objects.filter(organization=organization)
+    tasks = tasks.filter(status=TaskStatus.OPEN)
+    if only_stale:
+        tasks = tasks.filter(Q(scored_on__isnull=True) | Q(scored_on__lt=today))
+    ids = list(tasks.order_by().values_list("pk", flat=True))
     for start in range(0, len(ids), batch):
         tasks = score_tasks(
             Task.objects.filter(pk__in=ids[start : start + batch]),
             organization=organization, today=today,
         )  # fmt: skip
-        Task.objects.bulk_update(tasks, ["score", "reasons"])
+        Task.objects.bulk_update(tasks, ["score", "reasons", "scored_on"])
         done += len(tasks)
     return done

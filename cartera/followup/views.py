@@ -35,13 +35,14 @@ from .priority import reasons_text
 from .selectors import (
     activity_log,
     call_context,
+    fresh_page,
     get_notification_for_user,
     get_task_for_user,
     notes_visible_to,
     sees_all_agents,
     tasks_visible_to,
     timeline_for,
-    work_list,
+    work_list_queryset,
 )
 from .services import add_note, complete_task, create_follow_up, reassign_tasks
 
@@ -79,9 +80,10 @@ def worklist(request):
     agent = data.get("agent") or None
     if not manager:
         agent = None
-    tasks = work_list(membership, today=today, agent_id=agent, kind=data.get("kind", ""),
-                      q=data.get("q", ""))  # fmt: skip
+    tasks = work_list_queryset(membership, today=today, agent_id=agent,
+                               kind=data.get("kind", ""), q=data.get("q", ""))  # fmt: skip
     page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = fresh_page(page.object_list, membership=membership, today=today)
     for task in page:
         task.reason_texts = reasons_text(task.reasons)
         task.is_overdue = task.due_date < today

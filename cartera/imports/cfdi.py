@@ -427,6 +427,7 @@ class CfdiImport:
 
     # payment complements --------------------------------------------------------------
     def _payment(self, doc):
+        from cartera.payments.complements import satisfy_by_import
         from cartera.payments.services import allocate_payment, record_payment
 
         org = self.organization
@@ -437,6 +438,15 @@ class CfdiImport:
         for index, pago in enumerate(doc.payments, start=1):
             external_id = doc.uuid if len(doc.payments) == 1 else f"{doc.uuid}-{index}"
             if Payment.objects.filter(organization=org, external_id=external_id).exists():
+                continue
+            # issue 5: the REP of a payment Cartera already has satisfies its obligation
+            complement, satisfied = satisfy_by_import(
+                organization=org, customer=customer, fiscal_uuid=doc.uuid, date=pago["date"],
+                amount=pago["amount"] or Decimal(0), currency=pago["currency"],
+                documents=pago["documents"], actor=self.actor,
+            )  # fmt: skip
+            if complement is not None:
+                self.outcome.updated += satisfied
                 continue
             if pago["currency"] not in SUPPORTED_CURRENCIES:
                 raise CfdiProblem(_("Moneda %(c)s no soportada.") % {"c": pago["currency"]})

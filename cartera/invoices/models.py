@@ -80,6 +80,18 @@ class Invoice(models.Model):
                 fields=["organization", "status", "due_date"], name="invoice_org_status_due"
             ),
             models.Index(fields=["customer", "status"], name="invoice_customer_status"),
+            # Covers the dashboard's aggregates over open invoices (totals, aging buckets,
+            # top debtors) so they read the index only (issue 6, bench/README.md).
+            models.Index(
+                fields=["organization", "status", "currency", "customer", "due_date", "balance"],
+                name="invoice_org_open_cover",
+            ),
+            # Credit sales of a period (reports: indicators, countback, trends) read this
+            # index only: issue-date range, void excluded, summed by currency.
+            models.Index(
+                fields=["organization", "issue_date", "status", "currency", "total"],
+                name="invoice_org_issue_cover",
+            ),
         ]
 
     def __str__(self):

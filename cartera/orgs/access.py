@@ -25,6 +25,7 @@ class Action(StrEnum):
     ADD_NOTES = "add_notes"
     MANAGE_ORGANIZATION = "manage_organization"
     MANAGE_MEMBERS = "manage_members"
+    MANAGE_STRATEGIES = "manage_strategies"  # strategies, templates, collection settings
 
 
 _AGENT = {
@@ -38,6 +39,7 @@ _MANAGER = _AGENT | {
     Action.VOID_INVOICES,
     Action.CONFIRM_PAYMENTS,
     Action.MANAGE_MEMBERS,
+    Action.MANAGE_STRATEGIES,
 }
 PERMISSIONS: dict[str, frozenset[Action]] = {
     Role.OWNER: frozenset(Action),

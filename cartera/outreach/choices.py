@@ -30,6 +30,8 @@ class MessagePurpose(models.TextChoices):
     INVOICE_ISSUED = "invoice_issued", _("Factura emitida")
     PAYMENT_RECEIVED = "payment_received", _("Pago recibido")
     STATEMENT = "statement", _("Estado de cuenta")
+    PORTAL_NOTICE = "portal_notice", _("Aviso del portal")
+    ACCESS_CODE = "access_code", _("Código de acceso al portal")
 
 
 class EventKind(models.TextChoices):

@@ -145,8 +145,8 @@ def next_allowed_moment(policy: Policy, earliest: dt.datetime) -> dt.datetime:
 def within_cap(policy: Policy, *, as_of: dt.date, previous: list[dt.date]) -> bool:
     """Whether one more message on ``as_of`` respects the 7-day cap and minimum spacing.
 
-    ``previous`` are the dates of earlier (not cancelled) messages to the same customer
-    and channel.
+    ``previous`` are the dates of earlier (not cancelled) collection messages to the same
+    contact point (contact and channel): the cap is per contact, not per customer.
     """
     window_start = as_of - dt.timedelta(days=6)
     recent = [day for day in previous if window_start <= day < as_of]

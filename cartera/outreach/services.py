@@ -1,8 +1,10 @@
 """Outbox services: rendering, sending due rows exactly once, events, cancellation."""
 
 import datetime as dt
+import json
 import logging
 import re
+from functools import lru_cache
 
 from django.conf import settings
 from django.core import signing
@@ -22,7 +24,7 @@ from cartera.lib.dates import local_today
 from cartera.payments.models import Payment
 
 from .channels.base import PermanentSendError, TransientSendError, transport_for
-from .choices import STATUS_RANK, EventKind, MessageStatus
+from .choices import STATUS_RANK, EventKind, MessagePurpose, MessageStatus
 from .defaults import KIND_TO_KEY, all_defaults, default_template
 from .models import ContactPointBlock, Message, MessageEvent, MessageTemplate
 from .rendering import TemplateRenderError, build_context, check_template, render
@@ -32,6 +34,14 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 6
 STALE_SENDING = dt.timedelta(minutes=15)
 OPEN_SALT, CLICK_SALT, UNSUB_SALT = "outreach.open", "outreach.click", "outreach.unsubscribe"
+PORTAL_SALT = "portal.message"  # issue 5: per-message portal links (opened by cartera.portal)
+
+
+def portal_message_link(*, organization_id: int, message_key: str) -> str:
+    """The debtor's portal link for one message: signed, it opens the statement and
+    records a ``clicked`` event (portal view ``portal:message``)."""
+    token = signing.dumps({"o": organization_id, "k": message_key}, salt=PORTAL_SALT)
+    return settings.BASE_URL + reverse("portal:message", args=[token])
 
 
 # --- templates and rendering ---------------------------------------------------------
@@ -71,7 +81,7 @@ class MessageRenderer:
 
     def render(self, *, template_key: str, stage: str, channel: str, customer: dict,
                contact_email: str, invoices: list[dict], statement: list[dict], agent,
-               as_of: dt.date) -> dict:  # fmt: skip
+               as_of: dt.date, message_key: str = "") -> dict:  # fmt: skip
         key = template_key or KIND_TO_KEY.get(stage, "aviso-vencido")
         language = "en" if (customer.get("language") or "").startswith("en") else "es-mx"
         tpl = self.template(key, channel, language)
@@ -79,6 +89,8 @@ class MessageRenderer:
             organization=self.org_context, customer=customer,
             contact={"name": "", "email": contact_email}, invoices=invoices,
             statement=statement, agent=agent_context(agent), as_of=as_of, language=language,
+            portal_link=portal_message_link(organization_id=self.organization.pk,
+                                            message_key=message_key) if message_key else "",
         )  # fmt: skip
         subject, text, html = render(subject=tpl["subject"], body_text=tpl["body_text"],
                                      body_html=tpl["body_html"], context=context)  # fmt: skip
@@ -180,7 +192,7 @@ def rerender_message(*, message: Message, as_of: dt.date) -> None:
         template_key=message.template_key, stage=message.stage, channel=message.channel,
         customer=customer_dict, contact_email=message.to[0] if message.to else "",
         invoices=_invoice_rows(message.invoices.all()), statement=statement,
-        agent=customer.assigned_agent, as_of=as_of,
+        agent=customer.assigned_agent, as_of=as_of, message_key=message.key,
     )  # fmt: skip
     Message.objects.filter(pk=message.pk).update(
         subject=content["subject"], body_text=content["body_text"], body_html=content["body_html"]
@@ -234,12 +246,23 @@ def _token(value, salt: str) -> str:
     return signing.dumps(value, salt=salt)
 
 
+_TOKEN_SLOT = "TOKEN-SLOT"
+
+
+@lru_cache(maxsize=8)
+def _url_pattern(name: str) -> str:
+    """The path of URL ``name`` with a placeholder token: reversed once, not per email."""
+    return reverse(name, args=[_TOKEN_SLOT])
+
+
+def _tracking_url(name: str, token: str) -> str:
+    return settings.BASE_URL + _url_pattern(name).replace(_TOKEN_SLOT, token)
+
+
 def tracking_urls(message: Message) -> dict:
-    base = settings.BASE_URL
     return {
-        "open": base + reverse("outreach:track_open", args=[_token(message.pk, OPEN_SALT)]),
-        "unsubscribe": base
-        + reverse("outreach:unsubscribe", args=[_token(message.pk, UNSUB_SALT)]),
+        "open": _tracking_url("outreach:track_open", _token(message.pk, OPEN_SALT)),
+        "unsubscribe": _tracking_url("outreach:unsubscribe", _token(message.pk, UNSUB_SALT)),
     }
 
 
@@ -252,9 +275,13 @@ def with_tracking(message: Message, html: str, *, urls: dict | None = None) -> s
         return html
     base = settings.BASE_URL
 
+    portal_prefix = base + _url_pattern("portal:message").replace(_TOKEN_SLOT + "/", "")
+
     def _link(match):
+        if match.group(1).startswith(portal_prefix):  # already a signed, click-recording link
+            return match.group(0)
         token = _token({"m": message.pk, "u": match.group(1)}, CLICK_SALT)
-        return f'href="{base}{reverse("outreach:track_click", args=[token])}"'
+        return f'href="{_tracking_url("outreach:track_click", token)}"'
 
     html = _HREF.sub(_link, html)
     pixel = (urls or tracking_urls(message))["open"]
@@ -274,17 +301,36 @@ def _attachments(message: Message) -> list[tuple[str, bytes, str]]:
     return files
 
 
-def claim(message_id: int, *, now: dt.datetime) -> bool:
-    """queued → sending, only if still queued and due: exactly one worker wins."""
+_CLAIM_RETURNING = ("attempts", "subject", "body_text", "body_html", "to", "cc", "reply_to")
+
+
+def claim(message_id: int, *, now: dt.datetime, returning: bool = False):
+    """queued → sending, only if still queued and due: exactly one worker wins.
+
+    Returns True/False; with ``returning`` the claimed row's current content (a dict, read
+    by the same statement: ``UPDATE … RETURNING`` on SQLite ≥ 3.35 and PostgreSQL) or None.
+    """
     now_db = connection.ops.adapt_datetimefield_value(now)
+    sql = (
+        f"UPDATE {Message._meta.db_table} SET status = %s, claimed_at = %s, "
+        f"attempts = attempts + 1 WHERE id = %s AND status = %s AND scheduled_for <= %s "
+        f"AND (next_attempt_at IS NULL OR next_attempt_at <= %s)"
+    )
+    params = [MessageStatus.SENDING, now_db, message_id, MessageStatus.QUEUED, now_db, now_db]
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {Message._meta.db_table} SET status = %s, claimed_at = %s, "
-            f"attempts = attempts + 1 WHERE id = %s AND status = %s AND scheduled_for <= %s "
-            f"AND (next_attempt_at IS NULL OR next_attempt_at <= %s)",
-            [MessageStatus.SENDING, now_db, message_id, MessageStatus.QUEUED, now_db, now_db],
-        )
-        return cursor.rowcount == 1
+        if not returning:
+            cursor.execute(sql, params)
+            return cursor.rowcount == 1
+        columns = ", ".join(connection.ops.quote_name(name) for name in _CLAIM_RETURNING)
+        cursor.execute(f"{sql} RETURNING {columns}", params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = dict(zip(_CLAIM_RETURNING, row, strict=True))
+    for name in ("to", "cc"):  # JSON columns: text on SQLite, decoded by psycopg
+        if isinstance(values[name], str):
+            values[name] = json.loads(values[name])
+    return values
 
 
 def _agent_task(message: Message, *, kind: str, title: str, notes: str, today: dt.date) -> None:
@@ -342,6 +388,9 @@ def send_message(message: Message, *, now: dt.datetime, transports: dict | None 
             status=MessageStatus.SENT, sent_at=now, provider_id=result.provider_id[:200],
             transport=result.transport, status_reason=reason, last_error="")  # fmt: skip
         add_event(message, EventKind.SENT, at=now, data={"transport": result.transport})
+        if message.purpose == MessagePurpose.ACCESS_CODE:  # the one-time code left: forget it
+            Message.objects.filter(pk=message.pk).update(
+                body_text=_("[Código de acceso oculto después del envío]"), body_html="")
         record_activity(organization=message.organization, customer=message.customer,
                         kind=ActivityKind.MESSAGE,
                         summary=_("Correo enviado: %(subject)s") % {"subject": message.subject},
@@ -399,11 +448,14 @@ def send_due_messages(*, now: dt.datetime | None = None, limit: int = 500) -> di
     try:
         for message in candidates:
             message_id = message.pk
-            if not claim(message_id, now=now):
+            # the row as claimed, read by the claim itself (it may have changed since the
+            # candidate query): no second query per message
+            claimed = claim(message_id, now=now, returning=True)
+            if claimed is None:
                 continue  # another worker has it
-            # the row as claimed: re-read what may have changed since the candidate query
-            message.refresh_from_db(fields=["status", "attempts", "subject", "body_text",
-                                            "body_html", "to", "cc", "reply_to"])  # fmt: skip
+            for name, value in claimed.items():
+                setattr(message, name, value)
+            message.status = MessageStatus.SENDING
             try:
                 status = send_message(message, now=now, transports=transports)
             except Exception as exc:  # noqa: BLE001 - a bug must not leave the row stuck

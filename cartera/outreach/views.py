@@ -96,7 +96,7 @@ def message_html(request, pk):
 def template_list(request):
     return render(request, "outreach/template_list.html", {
         "templates": templates_visible_to(request.membership),
-        "can_edit": can(request.membership, Action.MANAGE_ORGANIZATION),
+        "can_edit": can(request.membership, Action.MANAGE_STRATEGIES),
     })  # fmt: skip
 
 
@@ -128,7 +128,7 @@ def _preview(request, *, subject, body_text, body_html, customer):
 @org_member_required
 @require_http_methods(["GET", "POST"])
 def template_edit(request, pk):
-    require(request, Action.MANAGE_ORGANIZATION)
+    require(request, Action.MANAGE_STRATEGIES)
     template = get_template_for_user(request, pk)
     customers = customers_visible_to(request.membership).order_by("name")[:200]
     errors, preview = [], None
@@ -158,7 +158,7 @@ def template_edit(request, pk):
 @require_POST
 def template_preview(request, pk):
     """htmx: render the edited template for a real customer (nothing saved)."""
-    require(request, Action.MANAGE_ORGANIZATION)
+    require(request, Action.MANAGE_STRATEGIES)
     get_template_for_user(request, pk)
     customer = None
     if request.POST.get("customer"):

@@ -7,7 +7,10 @@ remaining balance); ``build_complement_xml`` writes the unsigned CFDI 4.0 XML wi
 satcfdi and validates it against the SAT schemas bundled with satcfdi; the
 organisation's stamping provider (PAC) signs it, and ``mark_stamped`` stores its UUID.
 A complement imported from CFDI XML (source ``import``) already is the stamped
-document, so it never creates an obligation.
+document, so it never creates an obligation; and when it documents a payment Cartera
+recorded itself (reported in the portal, paid online, entered by an agent),
+``satisfy_by_import`` marks that payment's pending obligation stamped instead of
+recording the payment twice.
 """
 
 import datetime as dt
@@ -22,6 +25,7 @@ from django.utils.translation import gettext as _
 from cartera.followup.choices import ActivityKind
 from cartera.followup.timeline import record_activity
 from cartera.invoices.choices import PaymentMethodSAT
+from cartera.lib.money import round_money
 
 from .choices import ComplementStatus, PaymentMethod, PaymentSource, PaymentStatus
 from .models import Allocation, Payment, PaymentComplement, PaymentComplementLine
@@ -193,3 +197,57 @@ def pending_complements(organization, *, today: dt.date) -> list[dict]:
         alert = "overdue" if days_left < 0 else "due_soon" if days_left <= WARN_DAYS else "ok"
         rows.append({"complement": complement, "days_left": days_left, "alert": alert})
     return rows
+
+
+MATCH_DAYS = 7  # an imported REP's FechaPago may differ a little from the recorded date
+
+
+@transaction.atomic
+def satisfy_by_import(*, organization, customer, fiscal_uuid: str, date: dt.date, amount: Decimal,
+                      currency: str, documents: list[dict], actor) -> tuple[PaymentComplement | None, bool]:  # fmt: skip
+    """An imported, already stamped payment complement (CFDI type P) for a payment Cartera
+    recorded itself satisfies that payment's pending obligation: same customer, currency
+    and amount, and the same invoices (fiscal UUIDs) with the same amounts paid.
+
+    The obligation is marked ``stamped`` with the imported UUID and the import must not
+    record the payment a second time. Returns (complement or None, newly satisfied):
+    importing the same CFDI again finds the already satisfied complement."""
+    fiscal_uuid = fiscal_uuid.upper()
+    wanted = sorted((d["uuid"].upper(), round_money(Decimal(d["paid"] or 0), currency))
+                    for d in documents)  # fmt: skip
+    candidates = (
+        PaymentComplement.objects.select_for_update()
+        .filter(organization=organization, payment__customer=customer,
+                payment__currency=currency, payment__amount=round_money(Decimal(amount), currency),
+                payment__date__range=(date - dt.timedelta(days=MATCH_DAYS),
+                                      date + dt.timedelta(days=MATCH_DAYS)))
+        .select_related("payment")
+        .order_by("id")
+    )  # fmt: skip
+    matches = []
+    for complement in candidates:
+        if complement.status == ComplementStatus.STAMPED and complement.fiscal_uuid != fiscal_uuid:
+            continue
+        lines = sorted((line.invoice.fiscal_uuid.upper(), line.amount_paid)
+                       for line in complement.lines.select_related("invoice"))  # fmt: skip
+        if lines == wanted:
+            matches.append(complement)
+    if not matches:
+        return None, False
+    already = [c for c in matches if c.fiscal_uuid == fiscal_uuid]
+    if already:
+        return already[0], False
+    complement = min(matches, key=lambda c: (abs((c.payment.date - date).days), c.id))
+    now = timezone.now()
+    PaymentComplement.objects.filter(pk=complement.pk).update(
+        status=ComplementStatus.STAMPED, fiscal_uuid=fiscal_uuid, stamped_at=now
+    )
+    complement.refresh_from_db()
+    record_activity(
+        organization=organization, customer=customer, actor=actor,
+        kind=ActivityKind.PAYMENT_RECORDED,
+        summary=_("Complemento de pago importado (%(uuid)s): cubre el pago de %(amount)s")
+        % {"uuid": fiscal_uuid, "amount": complement.payment.amount_money},
+        data={"complement_id": complement.pk, "uuid": fiscal_uuid, "source": "import"},
+    )  # fmt: skip
+    return complement, True

@@ -128,7 +128,19 @@ class Allocation(models.Model):
                 name="allocation_one_source",
             ),
         ]
-        indexes = [models.Index(fields=["organization", "effective_date"], name="alloc_org_date")]
+        indexes = [
+            models.Index(fields=["organization", "effective_date"], name="alloc_org_date"),
+            # Covers "collected today / this week / this month" and agent results (issue 6).
+            models.Index(
+                fields=["organization", "effective_date", "invoice", "payment", "amount"],
+                name="alloc_org_date_cover",
+            ),
+            # What was applied to one invoice by a date (reports: drill-down, open amount
+            # as of a date, paid date).
+            models.Index(
+                fields=["invoice", "effective_date", "amount"], name="alloc_invoice_date_cover"
+            ),
+        ]
 
     @property
     def source_label(self) -> str:

@@ -25,11 +25,12 @@ from cartera.customers.models import Customer
 from cartera.followup.choices import ActivityKind
 from cartera.followup.timeline import record_activity
 from cartera.invoices.models import Invoice
+from cartera.outreach.services import PORTAL_SALT, portal_message_link
 
 from .models import PortalCode, PortalSettings, PortalToken
 
 SESSION_KEY = "portal"
-MESSAGE_SALT = "portal.message"
+MESSAGE_SALT = PORTAL_SALT
 MESSAGE_LINK_MAX_AGE = 120 * 24 * 3600
 CODE_TTL = dt.timedelta(minutes=15)
 CODE_MAX_ATTEMPTS = 5
@@ -96,13 +97,9 @@ def find_token(raw: str, *, now: dt.datetime) -> PortalToken | None:
     return token
 
 
-def message_link_token(*, organization_id: int, message_key: str) -> str:
-    return signing.dumps({"o": organization_id, "k": message_key}, salt=MESSAGE_SALT)
-
-
 def message_link(*, organization_id: int, message_key: str) -> str:
-    token = message_link_token(organization_id=organization_id, message_key=message_key)
-    return settings.BASE_URL + reverse("portal:message", args=[token])
+    """The per-message signed link (built by outreach when it renders the message)."""
+    return portal_message_link(organization_id=organization_id, message_key=message_key)
 
 
 def load_message_link(token: str) -> dict | None:

@@ -8,13 +8,14 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from cartera.customers.forms import add_service_errors
 from cartera.customers.selectors import get_customer_for_user
 from cartera.followup.choices import PromiseSource
 from cartera.invoices.choices import DisputeStatus, InvoiceStatus
 from cartera.invoices.models import Dispute
 from cartera.invoices.selectors import invoices_visible_to
 from cartera.lib.dates import local_today
-from cartera.orgs.access import Action, require
+from cartera.orgs.access import Action, can, require
 from cartera.orgs.decorators import org_member_required
 from cartera.payments.choices import PaymentStatus
 from cartera.payments.complements import generate_complement, mark_stamped, pending_complements
@@ -22,6 +23,7 @@ from cartera.payments.models import PaymentComplement
 from cartera.payments.selectors import get_payment_for_user, get_proof_for_user, payments_visible_to
 
 from . import access, services
+from .forms import PortalSettingsForm
 
 
 def _today(request):
@@ -65,7 +67,8 @@ def review_list(request):
         if payments_visible_to(membership).filter(pk=row["complement"].payment_id).exists()
     ]  # fmt: skip
     return render(request, "portal/backoffice/review.html",
-                  {"reported": reported, "disputes": disputes, "complements": complements})  # fmt: skip
+                  {"reported": reported, "disputes": disputes, "complements": complements,
+                   "can_configure": can(membership, Action.MANAGE_ORGANIZATION)})  # fmt: skip
 
 
 @org_member_required
@@ -177,3 +180,36 @@ def complement_xml(request, pk):
     response = HttpResponse(complement.xml, content_type="application/xml")
     response["Content-Disposition"] = f'attachment; filename="rep-{complement.pk}.xml"'
     return response
+
+
+@org_member_required
+@require_http_methods(["GET", "POST"])
+def portal_settings(request):
+    """The organisation's portal options (owners)."""
+    require(request, Action.MANAGE_ORGANIZATION)
+    organization = request.membership.organization
+    current = access.settings_for(organization)
+    initial = {"require_code": current.require_code, "max_promise_days": current.max_promise_days,
+               "bank_accounts": current.bank_accounts, "clabe_prefix": current.clabe_prefix}  # fmt: skip
+    form = PortalSettingsForm(request.POST or None, request.FILES or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_portal_settings(organization=organization, actor=request.user,
+                                            **form.cleaned_data)  # fmt: skip
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Configuración del portal guardada."))
+            return redirect("portal_admin:settings")
+    return render(request, "portal/backoffice/settings.html",
+                  {"form": form, "current": current})  # fmt: skip
+
+
+@org_member_required
+def portal_logo(request):
+    """The organisation's own logo, for the settings page preview."""
+    logo = access.settings_for(request.membership.organization).logo
+    if not logo:
+        raise Http404
+    content_type = "image/png" if logo.name.endswith(".png") else "image/jpeg"
+    return FileResponse(logo.open("rb"), content_type=content_type)

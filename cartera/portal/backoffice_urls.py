@@ -5,6 +5,8 @@ from . import backoffice
 app_name = "portal_admin"
 urlpatterns = [
     path("", backoffice.review_list, name="review"),
+    path("settings/", backoffice.portal_settings, name="settings"),
+    path("settings/logo/", backoffice.portal_logo, name="logo"),
     path("payments/<int:pk>/", backoffice.payment_review, name="payment_review"),
     path("proofs/<int:pk>/", backoffice.proof_download, name="proof"),
     path("disputes/<int:pk>/", backoffice.dispute_resolve, name="dispute_resolve"),

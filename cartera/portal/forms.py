@@ -46,3 +46,27 @@ class CodeForm(forms.Form):
     code = forms.CharField(label=_("Código de 6 dígitos"), max_length=6, min_length=6,
                            widget=forms.TextInput(attrs={"inputmode": "numeric",
                                                          "autocomplete": "one-time-code"}))  # fmt: skip
+
+
+class PortalSettingsForm(forms.Form):
+    require_code = forms.BooleanField(
+        label=_("Pedir un código enviado por correo antes de mostrar importes"), required=False
+    )
+    max_promise_days = forms.IntegerField(
+        label=_("Plazo máximo de una promesa de pago (días)"), min_value=1, max_value=180
+    )
+    bank_accounts = forms.CharField(
+        label=_("Cuentas bancarias para pagar"), required=False, max_length=2000,
+        help_text=_("Una por línea: banco, titular, cuenta o CLABE."),
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )  # fmt: skip
+    clabe_prefix = forms.CharField(
+        label=_("Prefijo de CLABE virtual"), required=False, max_length=10,
+        help_text=_("Banco (3) + plaza (3) + inicio de la cuenta; se completa por cliente."),
+        widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+    )  # fmt: skip
+    logo = forms.FileField(
+        label=_("Logotipo (PNG o JPG, máximo 512 KB)"), required=False,
+        widget=forms.FileInput(attrs={"accept": ".png,.jpg,.jpeg"}),
+    )  # fmt: skip
+    remove_logo = forms.BooleanField(label=_("Quitar el logotipo"), required=False)

@@ -33,8 +33,9 @@ from cartera.invoices.models import Dispute, Invoice, InvoiceAttachment
 from cartera.invoices.services import create_credit_note, void_invoice
 from cartera.lib.dates import local_today
 from cartera.lib.money import Money, round_money
+from cartera.outreach.choices import MessagePurpose
 from cartera.outreach.models import Message
-from cartera.outreach.services import revalidate_message
+from cartera.outreach.services import portal_message_link, revalidate_message
 from cartera.payments.choices import PaymentSource, PaymentStatus
 from cartera.payments.complements import create_obligation
 from cartera.payments.models import Allocation, Payment, PaymentProof
@@ -131,6 +132,9 @@ def notify_debtor(*, customer, key: str, purpose: str, subject: str, body: str) 
     if contact is None or contact.opted_out("email"):
         return None
     org = customer.organization
+    if purpose != MessagePurpose.ACCESS_CODE:  # every message links to the portal
+        link = portal_message_link(organization_id=org.pk, message_key=key[:120])
+        body = f"{body}\n\n" + _("Consulte su estado de cuenta: %(link)s") % {"link": link}
     message, created = Message.objects.get_or_create(
         organization=org, key=key[:120],
         defaults={"customer": customer, "channel": "email", "purpose": purpose,
@@ -228,7 +232,7 @@ def accept_reported_payment(*, payment: Payment, actor) -> list[Allocation]:
     )  # fmt: skip
     with translation.override(customer.language):
         notify_debtor(
-            customer=customer, key=f"payment-received:{payment.pk}", purpose="payment_received",
+            customer=customer, key=f"payment-received:{payment.pk}", purpose=MessagePurpose.PAYMENT_RECEIVED,
             subject=_("Pago recibido: %(amount)s") % {"amount": payment.amount_money},
             body=_("Recibimos y aplicamos su pago de %(amount)s del %(date)s. Gracias.")
             % {"amount": payment.amount_money, "date": payment.date.isoformat()},
@@ -259,7 +263,7 @@ def reject_reported_payment(*, payment: Payment, actor, reason: str) -> Payment:
     )  # fmt: skip
     with translation.override(customer.language):
         notify_debtor(
-            customer=customer, key=f"payment-rejected:{payment.pk}", purpose="portal_notice",
+            customer=customer, key=f"payment-rejected:{payment.pk}", purpose=MessagePurpose.PORTAL_NOTICE,
             subject=_("No pudimos confirmar su pago de %(amount)s") % {"amount": payment.amount_money},
             body=_("No pudimos confirmar el pago que reportó (%(amount)s, %(date)s). Motivo: %(reason)s")
             % {"amount": payment.amount_money, "date": payment.date.isoformat(), "reason": reason},
@@ -445,9 +449,67 @@ def resolve_dispute(*, dispute: Dispute, outcome: str, actor, note: str = "",
     )  # fmt: skip
     with translation.override(customer.language):
         notify_debtor(
-            customer=customer, key=f"dispute-resolved:{dispute.pk}", purpose="portal_notice",
+            customer=customer, key=f"dispute-resolved:{dispute.pk}", purpose=MessagePurpose.PORTAL_NOTICE,
             subject=_("Su aclaración de la factura %(n)s fue resuelta") % {"n": invoice.number},
             body=_("Resolvimos su aclaración de la factura %(n)s: %(outcome)s. %(note)s")
             % {"n": invoice.number, "outcome": labels[outcome], "note": note},
         )  # fmt: skip
     return dispute
+
+
+# --- portal settings (owners) ---------------------------------------------------------------
+MAX_LOGO_BYTES = 512 * 1024
+LOGO_SIGNATURES = {"image/png": b"\x89PNG\r\n\x1a\n", "image/jpeg": b"\xff\xd8\xff"}
+
+
+def sniff_logo(uploaded) -> str:
+    """PNG or JPEG judged by the first bytes (never SVG: it can carry scripts)."""
+    if uploaded.size > MAX_LOGO_BYTES:
+        raise ValidationError({"logo": _("El logotipo pesa más de 512 KB.")})
+    head = uploaded.read(8)
+    uploaded.seek(0)
+    for content_type, signature in LOGO_SIGNATURES.items():
+        if head.startswith(signature):
+            return content_type
+    raise ValidationError({"logo": _("El logotipo debe ser una imagen PNG o JPG.")})
+
+
+@transaction.atomic
+def update_portal_settings(*, organization, actor, require_code: bool, max_promise_days: int,
+                           bank_accounts: str, clabe_prefix: str, logo=None,
+                           remove_logo: bool = False) -> "PortalSettings":  # fmt: skip
+    """Save the organisation's portal options; the change is on the timeline."""
+    from .models import PortalSettings
+
+    clabe_prefix = (clabe_prefix or "").strip()
+    if clabe_prefix and (not clabe_prefix.isdigit() or not 6 <= len(clabe_prefix) <= 10):
+        raise ValidationError({"clabe_prefix": _("El prefijo son de 6 a 10 dígitos (banco y plaza).")})
+    if not 1 <= int(max_promise_days) <= 180:
+        raise ValidationError({"max_promise_days": _("Entre 1 y 180 días.")})
+    content_type = sniff_logo(logo) if logo is not None else None
+    row, _created = PortalSettings.objects.select_for_update().get_or_create(organization=organization)
+    before = {"require_code": row.require_code, "max_promise_days": row.max_promise_days,
+              "bank_accounts": row.bank_accounts, "clabe_prefix": row.clabe_prefix,
+              "logo": row.logo.name}  # fmt: skip
+    row.require_code, row.max_promise_days = bool(require_code), int(max_promise_days)
+    row.bank_accounts = "\n".join(line.strip() for line in bank_accounts.splitlines() if line.strip())
+    row.clabe_prefix = clabe_prefix
+    if (remove_logo or logo is not None) and row.logo:
+        row.logo.delete(save=False)
+    if logo is not None:
+        digest = hashlib.sha256(logo.read()).hexdigest()
+        logo.seek(0)
+        extension = PROOF_EXTENSIONS[content_type]
+        row.logo.save(f"org-{organization.pk}-{digest[:12]}.{extension}", logo, save=False)
+    row.save()
+    after = {"require_code": row.require_code, "max_promise_days": row.max_promise_days,
+             "bank_accounts": row.bank_accounts, "clabe_prefix": row.clabe_prefix,
+             "logo": row.logo.name}  # fmt: skip
+    changed = sorted(key for key in after if after[key] != before[key])
+    if changed:
+        record_activity(
+            organization=organization, actor=actor, kind=ActivityKind.CONFIG_CHANGED,
+            summary=_("Configuración del portal de clientes actualizada"),
+            data={"changed": changed},
+        )  # fmt: skip
+    return row

@@ -17,6 +17,7 @@ from cartera.customers.forms import add_service_errors
 from cartera.followup.choices import PromiseSource
 from cartera.invoices.models import InvoiceAttachment
 from cartera.lib.dates import local_today
+from cartera.outreach.choices import MessagePurpose
 from cartera.outreach.models import Message
 from cartera.outreach.services import record_event
 from cartera.payments.online import start_checkout
@@ -111,7 +112,7 @@ def code(request):
             else:
                 row, raw = created
                 services.notify_debtor(
-                    customer=customer, key=f"portal-code:{row.pk}", purpose="access_code",
+                    customer=customer, key=f"portal-code:{row.pk}", purpose=MessagePurpose.ACCESS_CODE,
                     subject=_("Su código de acceso"),
                     body=_("Su código para ver su estado de cuenta es %(code)s. Vence en 15 minutos.")
                     % {"code": raw},

@@ -194,4 +194,3 @@ def targets(request):
             messages.success(request, _("Meta de cobranza guardada."))
             return redirect("reports:targets")
     return render(request, "reports/agents/targets.html", {"form": form, "targets": current})
-

@@ -201,8 +201,9 @@ def _overdue_at(organization, *, days: dict[str, dt.date], currency: str, agent_
         **{
             name: Sum(
                 "amount",
-                filter=Q(effective_date__gt=day, invoice__issue_date__lte=day,
-                         invoice__due_date__lt=day),
+                filter=Q(
+                    effective_date__gt=day, invoice__issue_date__lte=day, invoice__due_date__lt=day
+                ),
             )  # fmt: skip
             for name, day in days.items()
         }
@@ -228,8 +229,11 @@ def agent_results(organization, *, start: dt.date, end: dt.date, currency: str,
     since, until = _window(organization, start, end)
     for row in (
         Task.objects.filter(
-            organization=organization, status=TaskStatus.DONE, assignee_id__in=ids,
-            completed_at__gte=since, completed_at__lt=until,
+            organization=organization,
+            status=TaskStatus.DONE,
+            assignee_id__in=ids,
+            completed_at__gte=since,
+            completed_at__lt=until,
         )  # fmt: skip
         .values("assignee_id")
         .annotate(n=Count("id"))
@@ -238,8 +242,11 @@ def agent_results(organization, *, start: dt.date, end: dt.date, currency: str,
         results[row["assignee_id"]].tasks_done = row["n"]
     for row in (
         Activity.objects.filter(
-            organization=organization, kind=ActivityKind.CALL, actor_user_id__in=ids,
-            created_at__gte=since, created_at__lt=until,
+            organization=organization,
+            kind=ActivityKind.CALL,
+            actor_user_id__in=ids,
+            created_at__gte=since,
+            created_at__lt=until,
         )  # fmt: skip
         .values("actor_user_id")
         .annotate(
@@ -252,8 +259,10 @@ def agent_results(organization, *, start: dt.date, end: dt.date, currency: str,
         result.calls, result.reached = row["calls"], row["reached"]
     for row in (
         PromiseToPay.objects.filter(
-            organization=organization, created_by_id__in=ids,
-            created_at__gte=since, created_at__lt=until,
+            organization=organization,
+            created_by_id__in=ids,
+            created_at__gte=since,
+            created_at__lt=until,
         )  # fmt: skip
         .values("created_by_id")
         .annotate(n=Count("id"))
@@ -262,8 +271,10 @@ def agent_results(organization, *, start: dt.date, end: dt.date, currency: str,
         results[row["created_by_id"]].promises = row["n"]
     paid = (
         Allocation.objects.filter(
-            invoice__promises=OuterRef("pk"), payment__isnull=False,
-            created_at__gte=OuterRef("created_at"), effective_date__lte=OuterRef("promised_date"),
+            invoice__promises=OuterRef("pk"),
+            payment__isnull=False,
+            created_at__gte=OuterRef("created_at"),
+            effective_date__lte=OuterRef("promised_date"),
         )  # fmt: skip
         .order_by()
         .values("invoice__promises")
@@ -319,9 +330,16 @@ def commissions(organization, *, start: dt.date, end: dt.date, only=None) -> lis
             commission = min(computed, rule.cap) if rule.cap is not None else computed
             rows.append(
                 Commission(
-                    agent_id=user.pk, name=user.get_full_name() or user.username,
-                    rule=rule.name, bucket=rule.bucket, rate=rule.rate, currency=rule.currency,
-                    base=base, computed=computed, cap=rule.cap, commission=commission,
+                    agent_id=user.pk,
+                    name=user.get_full_name() or user.username,
+                    rule=rule.name,
+                    bucket=rule.bucket,
+                    rate=rule.rate,
+                    currency=rule.currency,
+                    base=base,
+                    computed=computed,
+                    cap=rule.cap,
+                    commission=commission,
                 )  # fmt: skip
             )
     return rows

@@ -1,5 +1,6 @@
 """Aging of the receivable as of a date: buckets by days past due (or since issue),
-per currency, optionally grouped by customer, agent, classification or tag.
+per currency, optionally grouped by customer, agent, classification (the class each
+customer had on the date, from ClassificationHistory) or tag.
 
 All sums are SQL aggregates (see ``asof.grouped_receivable``); the drill-down lists
 the invoices of one bucket with their open amount on the date.
@@ -17,7 +18,7 @@ from cartera.customers.models import Customer, Tag
 from cartera.lib.money import round_money
 
 from .asof import ZERO, grouped_receivable, live_invoices, open_amount_as_of
-from .models import DEFAULT_AGING_LIMITS
+from .models import DEFAULT_AGING_LIMITS, ClassificationHistory
 
 BY_DUE = "due"
 BY_ISSUE = "issue"
@@ -73,7 +74,8 @@ def _bucket_expression(as_of: dt.date, bucket_list: list[Bucket], date_field: st
 _GROUP_PATHS = {
     "customer": "customer_id",
     "agent": "customer__assigned_agent_id",
-    "classification": "customer__classification",
+    # grouped by customer, then folded by the class each customer had on the date
+    "classification": "customer_id",
     "tag": "customer__tags__id",
 }
 
@@ -132,6 +134,8 @@ def aging(
     if group:
         keys["group"] = _GROUP_PATHS[group]
     sums = grouped_receivable(organization, as_of, invoice_keys=keys, customers=customers)
+    if group == "classification":
+        sums = _by_class_on(organization, as_of, sums)
     rows: dict[tuple, AgingRow] = {}
     for key, amount in sums.items():
         currency, bucket = key[0], key[1]
@@ -151,6 +155,26 @@ def aging(
             row.label = _("(sin asignar)")
     ordered = sorted(rows.values(), key=lambda r: (r.currency, -r.total, str(r.label)))
     return AgingReport(as_of=as_of, by=by, buckets=bucket_list, group=group, rows=ordered)
+
+
+def classes_on(organization, as_of: dt.date) -> dict[int, str]:
+    """``{customer_id: class}`` as recorded on ``as_of`` (the latest ClassificationHistory
+    row on or before it); customers without one are absent (unclassified then)."""
+    rows = (
+        ClassificationHistory.objects.filter(organization=organization, date__lte=as_of)
+        .order_by("customer_id", "date", "id")
+        .values_list("customer_id", "classification")
+    )
+    return dict(rows.iterator(chunk_size=5000))  # later rows overwrite earlier ones
+
+
+def _by_class_on(organization, as_of: dt.date, sums: dict[tuple, Decimal]) -> dict:
+    classes = classes_on(organization, as_of)
+    result: dict[tuple, Decimal] = {}
+    for (currency, bucket, customer_id), amount in sums.items():
+        key = (currency, bucket, classes.get(customer_id) or None)
+        result[key] = result.get(key, ZERO) + amount
+    return result
 
 
 def _labels(group: str, keys: set) -> dict:

@@ -281,7 +281,7 @@ def recompute_classifications(*, organization, as_of: dt.date) -> dict:
         record_activity(
             organization=organization,
             customer=customer,
-            kind=ActivityKind.CUSTOMER_UPDATED,
+            kind=ActivityKind.CLASSIFICATION_CHANGED,
             summary=_("Clasificación de pago: %(old)s → %(new)s (al %(date)s)")
             % {"old": old or "—", "new": new or "—", "date": as_of.isoformat()},
             data={"classification": [old, new], "as_of": as_of.isoformat(), **metrics},

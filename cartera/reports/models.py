@@ -100,6 +100,11 @@ class DailySnapshot(models.Model):
     collected = models.DecimalField(_("cobrado en el día"), max_digits=18, decimal_places=2)
     dso = models.DecimalField(_("DSO"), max_digits=8, decimal_places=1, null=True, blank=True)
     cei = models.DecimalField(_("CEI"), max_digits=6, decimal_places=1, null=True, blank=True)
+    # The month-to-date indicators in full (exact decimals as strings: credit_sales,
+    # ar_begin, ar_end, ar_current_end, dso_countback, countback_exhausted); the snapshot
+    # of a month's last day gives that month's point of the trend charts without
+    # recomputation (indicators.monthly_trend).
+    indicators = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -209,8 +209,9 @@ def collection_target(membership, *, currency: str) -> Decimal | None:
     from .models import CollectionTarget
 
     return (
-        CollectionTarget.objects.filter(organization_id=membership.organization_id,
-                                        currency=currency)  # fmt: skip
+        CollectionTarget.objects.filter(
+            organization_id=membership.organization_id, currency=currency
+        )  # fmt: skip
         .values_list("amount", flat=True)
         .first()
     )

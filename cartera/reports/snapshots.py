@@ -11,7 +11,7 @@ from cartera.payments.models import Allocation
 
 from .aging import aging
 from .asof import month_start
-from .indicators import indicators
+from .indicators import indicators, indicators_to_json
 from .models import DailySnapshot
 
 ZERO = Decimal(0)
@@ -48,6 +48,7 @@ def take_snapshot(*, organization, day: dt.date) -> list[DailySnapshot]:
                 "collected": collected.get(currency, ZERO),
                 "dso": _one(figures.dso_simple) if figures else None,
                 "cei": _one(figures.cei) if figures else None,
+                "indicators": indicators_to_json(figures) if figures else {},
             },
         )  # fmt: skip
         saved.append(snapshot)

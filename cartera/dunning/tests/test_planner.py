@@ -192,6 +192,39 @@ def test_frequency_cap(org_a, make_invoice):
     assert Message.objects.count() == 4
 
 
+def test_frequency_cap_is_per_contact_point(org_a, debtor_a, make_invoice):
+    """A contact that reached the cap is left out; another contact of the same customer
+    still gets the message. Only when every contact point is capped does the firing wait."""
+    from cartera.customers.services import save_contact
+
+    load_strategy(organization=org_a, document={
+        "key": "cap", "name": "Cap", "default": True,
+        "contact_policy": {"window": "09:00-19:00", "weekdays": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "max_per_7_days": 2},
+        "steps": [{"key": "due", "stage": "due", "offset_days": 0, "channel": "email"}],
+    })  # fmt: skip
+    for day in range(1, 6):
+        make_invoice(f"F-{day}", D(2026, 10, day))
+    assert _skip_reason(org_a, D(2026, 10, 1)) == [("send", None)]
+    assert _skip_reason(org_a, D(2026, 10, 2)) == [("send", None)]
+    save_contact(customer=debtor_a, actor=None, name="Pedro Tesorería",
+                 email="pedro@latuerca.mx", role="payments")  # fmt: skip
+    results = {day: _skip_reason(org_a, D(2026, 10, day)) for day in (3, 4, 5)}
+    assert results == {
+        3: [("send", None)],  # Lucía is capped (2 in 7 days), Pedro is not
+        4: [("send", None)],  # Pedro's second message
+        5: [("skip", "frequency_cap")],  # both contact points capped
+    }  # fmt: skip
+    recipients = dict(Message.objects.values_list("as_of", "to"))
+    assert recipients == {
+        D(2026, 10, 1): ["lucia@latuerca.mx"], D(2026, 10, 2): ["lucia@latuerca.mx"],
+        D(2026, 10, 3): ["pedro@latuerca.mx"], D(2026, 10, 4): ["pedro@latuerca.mx"],
+    }  # fmt: skip
+    assert [
+        sorted(m.contacts.values_list("email", flat=True))
+        for m in Message.objects.order_by("as_of")
+    ] == [["lucia@latuerca.mx"], ["lucia@latuerca.mx"], ["pedro@latuerca.mx"], ["pedro@latuerca.mx"]]
+
+
 def test_grouping_one_message_per_customer_with_the_most_advanced_template(
     strategies_a, make_invoice
 ):

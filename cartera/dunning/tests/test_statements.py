@@ -55,3 +55,33 @@ def test_new_invoices_are_sent_only_when_enabled(org_a, invoice_a):
         True,
     )
     assert message.subject == "Nueva factura de Distribuidora Norte S.A. de C.V."
+
+
+def test_per_customer_statement_schedule_overrides_the_organisation(org_a, invoice_a):
+    from decimal import Decimal
+
+    from cartera.customers.services import create_customer, save_contact
+    from cartera.dunning.services import save_statement_schedule
+    from cartera.invoices.services import create_invoice
+
+    other = create_customer(organization=org_a, actor=None, external_id="CLI-002", name="Otro")
+    save_contact(customer=other, actor=None, name="Pagos", email="pagos@otro.mx")
+    create_invoice(customer=other, actor=None, external_id="F-200", number="F-200",
+                   issue_date=dt.date(2026, 9, 1), due_date=dt.date(2026, 10, 1),
+                   currency="MXN", total=Decimal("100.00"))  # fmt: skip
+    DunningSettings.objects.create(organization=org_a, statement_month_days=[1])
+    # CLI-001 on days 1 and 15 (its own); CLI-002 follows the organisation (day 1)
+    save_statement_schedule(customer=invoice_a.customer, actor=None, mode="custom",
+                            month_days=[15], weekdays=[])  # fmt: skip
+
+    def queued(day):
+        queue_statements(organization=org_a, as_of=day, now=NOW)
+        return sorted(Message.objects.filter(purpose="statement", as_of=day)
+                      .values_list("customer__external_id", flat=True))  # fmt: skip
+
+    assert queued(dt.date(2026, 10, 1)) == ["CLI-002"]
+    assert queued(dt.date(2026, 10, 15)) == ["CLI-001"]
+    assert queued(dt.date(2026, 10, 16)) == []
+    # "none": no statements for that customer even on the organisation's day
+    save_statement_schedule(customer=other, actor=None, mode="none")
+    assert queued(dt.date(2026, 11, 1)) == []

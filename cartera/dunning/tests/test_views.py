@@ -89,3 +89,149 @@ def test_template_editor_rejects_broken_template_and_previews(login, owner_a, or
         "body_html": "", "customer": invoice_a.customer_id,
     }).content.decode()  # fmt: skip
     assert "Hola Ferretería La Tuerca" in preview
+
+
+def _three_customers(org_a, debtor_a, agent2_a):
+    """debtor_a (ana) + two more customers with one overdue invoice each."""
+    from decimal import Decimal
+
+    from cartera.customers.services import create_customer, save_contact
+    from cartera.invoices.services import create_invoice
+
+    customers = [debtor_a]
+    for n, agent in ((2, agent2_a), (3, None)):
+        customer = create_customer(organization=org_a, actor=None, external_id=f"CLI-00{n}",
+                                   name=f"Cliente {n}", assigned_agent=agent)  # fmt: skip
+        save_contact(customer=customer, actor=None, name="Pagos", email=f"pagos{n}@example.mx")
+        customers.append(customer)
+    for n, customer in enumerate(customers, start=1):
+        create_invoice(customer=customer, actor=None, external_id=f"F-{n}", number=f"F-{n}",
+                       issue_date=dt.date(2026, 9, 1), due_date=dt.date(2026, 10, 1),
+                       currency="MXN", total=Decimal("100.00"))  # fmt: skip
+    return customers
+
+
+def test_planner_for_a_subset_gives_the_same_decisions(org_a, debtor_a, agent2_a):
+    load_builtin_strategies(organization=org_a)
+    customers = _three_customers(org_a, debtor_a, agent2_a)
+    day = dt.date(2026, 10, 7)
+    full = run_planner(organization=org_a, as_of=day, dry_run=True)
+    subset = run_planner(organization=org_a, as_of=day, dry_run=True,
+                         customer_ids=[customers[0].pk, customers[2].pk])  # fmt: skip
+    wanted = {"CLI-001", "CLI-003"}
+    assert subset["decisions"] == [d for d in full["decisions"] if d["customer"] in wanted]
+    assert subset["messages"] == [m for m in full["messages"] if m["customer"] in wanted]
+    assert [m["customer"] for m in subset["messages"]] == ["CLI-001", "CLI-003"]
+
+
+def test_upcoming_is_paginated_and_filtered(login, monkeypatch, manager_a, agent_a, agent2_a,
+                                            org_a, debtor_a):  # fmt: skip
+    from cartera.dunning import views
+
+    monkeypatch.setattr(views, "UPCOMING_PAGE", 2)
+    load_builtin_strategies(organization=org_a)
+    customers = _three_customers(org_a, debtor_a, agent2_a)
+    client = login(manager_a)
+
+    def shown(url):
+        response = client.get(url)
+        assert response.status_code == 200
+        return ([d["invoice"] for d in response.context["decisions"]],
+                response.context["next_query"])  # fmt: skip
+
+    assert shown("/dunning/upcoming/?date=2026-10-07") == (
+        ["F-1", "F-2"], f"date=2026-10-07&agent=&q=&after={customers[1].pk}")
+    assert shown(f"/dunning/upcoming/?date=2026-10-07&after={customers[1].pk}") == (["F-3"], "")
+    assert shown(f"/dunning/upcoming/?date=2026-10-07&agent={agent2_a.pk}") == (["F-2"], "")
+    assert shown("/dunning/upcoming/?date=2026-10-07&q=cliente 3") == (["F-3"], "")
+    assert shown("/dunning/upcoming/?date=2026-10-07&q=CLI-001") == (["F-1"], "")
+    # the decisions and reasons are those of the full dry run
+    full = run_planner(organization=org_a, as_of=dt.date(2026, 10, 7), dry_run=True)
+    page = client.get("/dunning/upcoming/?date=2026-10-07").context["decisions"]
+    assert [(d["invoice"], d["step"], d["action"], d["reason"]) for d in page] == [
+        (d["invoice"], d["step"], d["action"], d["reason"])
+        for d in full["decisions"] if d["action"] != "superseded" and d["customer"] != "CLI-003"
+    ]  # fmt: skip
+    assert Message.objects.count() == 0  # nothing written
+
+
+def test_upcoming_restricted_agent_sees_only_assigned(login, agent_a, agent2_a, org_a, debtor_a):
+    load_builtin_strategies(organization=org_a)
+    _three_customers(org_a, debtor_a, agent2_a)
+    org_a.agents_see_only_assigned = True
+    org_a.save()
+    client = login(agent2_a)
+    # the agent filter cannot be widened by a restricted agent
+    for url in ("/dunning/upcoming/?date=2026-10-07",
+                f"/dunning/upcoming/?date=2026-10-07&agent={agent_a.pk}"):  # fmt: skip
+        decisions = client.get(url).context["decisions"]
+        assert [d["invoice"] for d in decisions] == ["F-2"]
+
+
+def test_managers_edit_strategies_and_templates_agents_do_not(login, manager_a, agent_a, org_a):
+    load_builtin_strategies(organization=org_a)
+    install_default_templates(organization=org_a)
+    estandar = Strategy.objects.get(key="estandar")
+    template = MessageTemplate.objects.filter(organization=org_a).first()
+    manager, agent = login(manager_a), login(agent_a)
+    for url in (f"/dunning/strategies/{estandar.pk}/edit/", f"/outreach/templates/{template.pk}/",
+                "/dunning/settings/"):  # fmt: skip
+        assert manager.get(url).status_code == 200, url
+        assert agent.get(url).status_code == 403, url
+    document = manager.get(f"/dunning/strategies/{estandar.pk}/edit/").context["document"]
+    response = agent.post(f"/dunning/strategies/{estandar.pk}/edit/",
+                          {"document": document.replace("offset_days: -3", "offset_days: -5")})  # fmt: skip
+    assert response.status_code == 403
+    estandar.refresh_from_db()
+    assert (estandar.version, estandar.steps.get(key="preventivo").offset_days) == (1, -3)
+    response = manager.post(f"/dunning/strategies/{estandar.pk}/edit/",
+                            {"document": document.replace("offset_days: -3", "offset_days: -5")})  # fmt: skip
+    assert response.status_code == 302
+    estandar.refresh_from_db()
+    assert (estandar.version, estandar.steps.get(key="preventivo").offset_days) == (2, -5)
+
+
+def test_settings_page_saves_and_records_the_change(login, manager_a, viewer_a, org_a):
+    from cartera.dunning.models import DunningSettings
+    from cartera.followup.models import Activity
+
+    form = {"is_active": "on", "run_hour": "8", "send_invoice_issued": "on",
+            "statement_month_days": "15, 1, 31", "statement_weekdays": ["fri", "mon"],
+            "consumer_debtors": "all"}  # fmt: skip
+    assert login(viewer_a).post("/dunning/settings/", form).status_code == 403
+    assert DunningSettings.objects.count() == 0
+    client = login(manager_a)
+    bad = client.post("/dunning/settings/", {**form, "statement_month_days": "1, 32"})
+    assert bad.status_code == 200 and "«32» no es un día del mes (1 a 31)." in bad.content.decode()
+    assert DunningSettings.objects.count() == 0
+    assert client.post("/dunning/settings/", form).status_code == 302
+    saved = DunningSettings.objects.get(organization=org_a)
+    assert (saved.is_active, saved.run_hour, saved.send_invoice_issued, saved.statement_month_days,
+            saved.statement_weekdays, saved.consumer_debtors) == (
+        True, 8, True, [1, 15, 31], ["mon", "fri"], "all")  # fmt: skip
+    activity = Activity.objects.filter(kind="config_changed").get()
+    assert (activity.actor_user, activity.summary) == (manager_a, "Configuración de cobranza guardada")
+    page = client.get("/dunning/settings/").content.decode()
+    assert 'value="1, 15, 31"' in page
+
+
+def test_customer_statement_schedule_override(login, manager_a, agent_a, org_a, debtor_a):
+    from cartera.dunning.models import CustomerStatementSchedule
+
+    url = f"/dunning/customers/{debtor_a.pk}/statements/"
+    assert login(agent_a).get(url).status_code == 200  # may look
+    assert login(agent_a).post(url, {"mode": "none"}).status_code == 403
+    assert CustomerStatementSchedule.objects.count() == 0
+    client = login(manager_a)
+    assert client.post(url, {"mode": "custom"}).status_code == 200  # needs a day
+    assert CustomerStatementSchedule.objects.count() == 0
+    assert client.post(url, {"mode": "custom", "month_days": "15,1",
+                             "weekdays": ["mon"]}).status_code == 302  # fmt: skip
+    own = CustomerStatementSchedule.objects.get()
+    assert (own.customer, own.organization, own.month_days, own.weekdays) == (
+        debtor_a, org_a, [1, 15], ["mon"])  # fmt: skip
+    assert client.post(url, {"mode": "none"}).status_code == 302
+    own.refresh_from_db()
+    assert (own.month_days, own.weekdays) == ([], [])
+    assert client.post(url, {"mode": "organization"}).status_code == 302
+    assert CustomerStatementSchedule.objects.count() == 0

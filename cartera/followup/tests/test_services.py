@@ -210,3 +210,48 @@ def test_snoozed_task_leaves_the_list_until_its_date(debtor_a, agent_a):
     assert [t.pk for t in work_list(membership, today=TODAY + dt.timedelta(days=2))] == [task.pk]
     with pytest.raises(ValidationError):
         snooze_task(task=task, until=TODAY, actor=agent_a, today=TODAY)
+
+
+# --- stored scores (the work list sorts in SQL) --------------------------------------------
+def test_work_list_sorts_by_stored_score_and_rescores_stale_tasks(org_a, agent_a):
+    from cartera.followup.selectors import work_list_queryset
+    from cartera.followup.tasks import refresh_task_scores
+
+    big = _customer(org_a, "BIG", "Grande", agent=agent_a)
+    small = _customer(org_a, "SMALL", "Chico", agent=agent_a)
+    _invoice(big, "B-1", TODAY - dt.timedelta(days=47), "184300.00")
+    _invoice(small, "S-1", TODAY - dt.timedelta(days=3), "900.00")
+    t_small = open_task(customer=small, kind="call", title="x", today=TODAY)
+    t_big = open_task(customer=big, kind="call", title="x", today=TODAY)
+    assert (t_big.score, t_big.scored_on, t_small.score) == (22 + 15 + 5, TODAY, 2 + 1 + 5)
+    membership = Membership.objects.get(user=agent_a)
+    assert [t.pk for t in work_list_queryset(membership, today=TODAY)] == [t_big.pk, t_small.pk]
+    # a task written without a score (the planner's bulk insert) is scored before sorting
+    Task.objects.filter(pk=t_big.pk).update(score=0, reasons=[], scored_on=None)
+    assert [t.pk for t in work_list_queryset(membership, today=TODAY)] == [t_big.pk, t_small.pk]
+    assert Task.objects.get(pk=t_big.pk).score == 42
+    # the next day the stored scores are stale: rescored before sorting (the big one's
+    # 48 days give 16 points instead of 15; the small one's 4 days still 1 point)
+    tomorrow = TODAY + dt.timedelta(days=1)
+    list(work_list_queryset(membership, today=tomorrow))
+    assert dict(Task.objects.values_list("pk", "score")) == {t_big.pk: 43, t_small.pk: 8}
+    assert set(Task.objects.values_list("scored_on", flat=True)) == {tomorrow}
+    # the nightly job stores every open task's score
+    Task.objects.update(score=0, scored_on=None)
+    result = refresh_task_scores.call(organization_id=org_a.pk, slot="2026-11-18T06:20:00+00:00")
+    assert result["scored"] == 2
+    assert set(Task.objects.values_list("scored_on", flat=True)) == {dt.date(2026, 11, 18)}
+
+
+def test_database_refuses_a_second_open_task_of_the_same_subject(debtor_a):
+    from django.db import IntegrityError, transaction
+
+    task = open_task(customer=debtor_a, kind="call", title="x", today=TODAY)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Task.objects.create(organization=debtor_a.organization, customer=debtor_a, kind="call",
+                            title="dup", due_date=TODAY)  # fmt: skip
+    assert Task.objects.count() == 1
+    complete_task(task=task, actor=None)  # a done task does not block a new open one
+    Task.objects.create(organization=debtor_a.organization, customer=debtor_a, kind="call",
+                        title="again", due_date=TODAY)  # fmt: skip
+    assert Task.objects.filter(status="open").count() == 1

@@ -22,6 +22,7 @@ MATRIX = {
     Action.ADD_NOTES:             (Y,    Y,      Y,    N),
     Action.MANAGE_ORGANIZATION:   (Y,    N,      N,    N),
     Action.MANAGE_MEMBERS:        (Y,    Y,      N,    N),
+    Action.MANAGE_STRATEGIES:     (Y,    Y,      N,    N),
 }  # fmt: skip
 ROLES = ("owner", "manager", "agent", "viewer")
 CELLS = [

@@ -63,3 +63,39 @@ def test_one_click_unsubscribe_opts_the_contact_out(client, org_a, invoice_a):
     contact.refresh_from_db()
     assert contact.email_opt_out_reason == "List-Unsubscribe"
     assert client.post("/outreach/unsubscribe/forged/").status_code == 404
+
+
+def test_first_read_notifies_the_assigned_agent_once(org_a, invoice_a, agent_a):
+    """"Leído": the first open/click notifies the customer's agent in-app (the bell of
+    cartera.followup); later opens and clicks add events but no second notification."""
+    from django.urls import reverse
+
+    from cartera.followup.models import Notification
+    from cartera.outreach.services import OPEN_SALT, record_click, record_open
+
+    message = _sent_message(org_a)
+    assert record_open(_token(message.pk, OPEN_SALT), at=AT) is True
+    assert record_open(_token(message.pk, OPEN_SALT), at=AT + dt.timedelta(hours=1)) is True
+    _event("clicked")
+    notification = Notification.objects.get()
+    assert (notification.user, notification.kind, notification.url, notification.read_at) == (
+        agent_a, "message_read", reverse("customers:detail", args=[invoice_a.customer_id]), None,
+    )  # fmt: skip
+    assert notification.text == f"Leído: {message.subject}"
+    message.refresh_from_db()
+    assert (message.status, message.first_opened_at) == ("clicked", AT)
+    assert message.events.count() == 3
+    assert record_click("not-a-token", at=AT) is None
+
+
+def test_read_notification_respects_the_agents_muted_kinds(org_a, invoice_a, agent_a):
+    from cartera.followup.models import Notification
+    from cartera.followup.notifications import save_preferences
+    from cartera.outreach.services import OPEN_SALT, record_open
+
+    save_preferences(organization=org_a, user=agent_a, enabled=["dispute"])
+    message = _sent_message(org_a)
+    assert record_open(_token(message.pk, OPEN_SALT), at=AT) is True
+    assert Notification.objects.count() == 0
+    message.refresh_from_db()
+    assert message.first_opened_at == AT  # still recorded on the timeline and the message

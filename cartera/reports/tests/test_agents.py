@@ -50,10 +50,24 @@ def period(org_a, debtor_a, invoice_a, agent_a, agent2_a, manager_a):
         log_call(customer=debtor_a, actor=agent_a, outcome="no_answer", today=dt.date(2026, 10, 25))
     with freeze_time("2026-11-03 18:00:00"):
         today = dt.date(2026, 11, 3)
-        log_call(customer=debtor_a, actor=agent_a, outcome="promised", today=today,
-                 invoices=[invoice_a], promised_date=dt.date(2026, 11, 10), amount=D("4000"))
-        log_call(customer=debtor_a, actor=agent_a, outcome="promised", today=today,
-                 invoices=[f101], promised_date=dt.date(2026, 11, 14), amount=D("2000"))
+        log_call(
+            customer=debtor_a,
+            actor=agent_a,
+            outcome="promised",
+            today=today,
+            invoices=[invoice_a],
+            promised_date=dt.date(2026, 11, 10),
+            amount=D("4000"),
+        )
+        log_call(
+            customer=debtor_a,
+            actor=agent_a,
+            outcome="promised",
+            today=today,
+            invoices=[f101],
+            promised_date=dt.date(2026, 11, 14),
+            amount=D("2000"),
+        )
         log_call(customer=debtor_a, actor=agent_a, outcome="no_answer", today=today)
     with freeze_time("2026-11-06 18:00:00"):
         log_call(customer=other, actor=agent2_a, outcome="refused", today=dt.date(2026, 11, 6))

@@ -103,6 +103,37 @@ def test_group_by_customer_and_agent(org_a, story, agent_a):
     ]
 
 
+def test_group_by_classification_uses_the_class_on_the_report_date(org_a, story, debtor_a):
+    from cartera.customers.models import Customer
+    from cartera.customers.services import create_customer
+    from cartera.reports.models import ClassificationHistory
+
+    other = create_customer(organization=org_a, actor=None, external_id="CLI-002",
+                            name="Abarrotes Lupita")  # fmt: skip
+    invoice(other, "G1", dt.date(2026, 3, 1), dt.date(2026, 3, 11), "700.00")
+    # CLI-001 was B from 2026-02-01 and became D on 2026-04-01 (its current class);
+    # CLI-002 has no history before 2026-04-01 (unclassified on 2026-03-31).
+    for customer, day, cls in ((debtor_a, dt.date(2026, 2, 1), "B"),
+                               (debtor_a, dt.date(2026, 4, 1), "D"),
+                               (other, dt.date(2026, 4, 1), "A")):  # fmt: skip
+        ClassificationHistory.objects.create(organization=org_a, customer=customer, date=day,
+                                             classification=cls)  # fmt: skip
+    Customer.objects.filter(pk=debtor_a.pk).update(classification="D")
+    Customer.objects.filter(pk=other.pk).update(classification="A")
+    report = aging(organization=org_a, as_of=dt.date(2026, 3, 31), group="classification")
+    assert [(r.label, r.currency, r.amounts["current"], r.amounts["1_30"]) for r in report.rows] == [
+        ("B", "MXN", D("3000.00"), D("1500.00")),
+        ("(sin asignar)", "MXN", Z, D("700.00")),
+        ("B", "USD", D("500.00"), Z),
+    ]
+    later = aging(organization=org_a, as_of=dt.date(2026, 4, 1), group="classification")
+    assert [(r.label, r.currency, r.total) for r in later.rows] == [
+        ("D", "MXN", D("4500.00")),
+        ("A", "MXN", D("700.00")),
+        ("D", "USD", D("500.00")),
+    ]
+
+
 def test_drill_down_lists_open_invoices_with_amount_on_the_date(org_a, story):
     rows = aging_invoices(organization=org_a, as_of=dt.date(2026, 3, 4), bucket="31_60",
                           currency="MXN")  # fmt: skip

@@ -100,7 +100,7 @@ def test_recompute_stores_changes_history_and_timeline(org_a, history):
     assert result == {"customers": 1, "changed": 1}
     history.refresh_from_db()
     assert history.classification == "B"
-    entries = Activity.objects.filter(customer=history, kind="customer_updated")
+    entries = Activity.objects.filter(customer=history, kind="classification_changed")
     assert [e.data["classification"] for e in entries] == [["", "B"]]
     # same day again: nothing new
     assert recompute_classifications(organization=org_a, as_of=dt.date(2026, 12, 31)) == {
@@ -114,7 +114,7 @@ def test_recompute_stores_changes_history_and_timeline(org_a, history):
     assert [(r.date, r.previous, r.classification) for r in rows] == [
         (dt.date(2026, 12, 31), "", "B"), (dt.date(2027, 1, 1), "B", "C"),
     ]  # fmt: skip
-    assert Activity.objects.filter(customer=history, kind="customer_updated").count() == 2
+    assert Activity.objects.filter(customer=history, kind="classification_changed").count() == 2
     assert classification_on(history, dt.date(2026, 12, 31)) == "B"
     assert classification_on(history, dt.date(2026, 12, 30)) == ""
 

@@ -132,3 +132,32 @@ def test_monthly_trend_equals_month_by_month_indicators(org_a, story):
         expected = indicators(organization=org_a, start=first, end=last)
         expected = {c: i for c, i in expected.items() if i.credit_sales or i.ar_end or i.ar_begin}
         assert per == expected
+
+
+def test_monthly_trend_reads_month_end_snapshots_and_computes_the_rest(org_a, story, debtor_a):
+    from cartera.reports.models import DailySnapshot
+    from cartera.reports.snapshots import take_snapshot
+
+    from .ledger_story import pay
+
+    before = monthly_trend(organization=org_a, end=dt.date(2026, 4, 15), months=4)
+    take_snapshot(organization=org_a, day=dt.date(2026, 2, 28))
+    # countback: 2,600 − February's 2,000 (28 days) leaves 600 < January's 1,000:
+    # 28 + 600 / 1,000 × 31 = 46.6 days
+    assert DailySnapshot.objects.get(date=dt.date(2026, 2, 28), currency="MXN").indicators == {
+        "credit_sales": "2000.00", "ar_begin": "1000.00", "ar_end": "2600.00",
+        "ar_current_end": "2000.00", "dso_countback": "46.6", "countback_exhausted": False,
+    }  # fmt: skip
+    # a back-dated payment of 2026-02-20 edits February afterwards: the snapshot keeps what
+    # was reported then, the months without a snapshot are recomputed from the ledger
+    pay(debtor_a, story["F2"], "100.00", dt.date(2026, 2, 20))
+    after = dict(monthly_trend(organization=org_a, end=dt.date(2026, 4, 15), months=4))
+    assert after[dt.date(2026, 2, 1)] == dict(before)[dt.date(2026, 2, 1)]
+    assert after[dt.date(2026, 2, 1)]["MXN"].ar_end == D("2600.00")
+    march = indicators(organization=org_a, start=dt.date(2026, 3, 1), end=dt.date(2026, 3, 31))
+    assert after[dt.date(2026, 3, 1)]["MXN"] == march["MXN"]
+    assert march["MXN"].ar_begin == D("2500.00")  # 2,600 − the back-dated 100
+    # an agent's scope never reads the organisation-wide snapshots
+    scoped = dict(monthly_trend(organization=org_a, end=dt.date(2026, 4, 15), months=4,
+                                customers=[debtor_a]))  # fmt: skip
+    assert scoped[dt.date(2026, 2, 1)]["MXN"].ar_end == D("2500.00")

@@ -1,0 +1,19 @@
+"""Scheduled work of the followup app (registered in apps.py)."""
+
+import datetime as dt
+
+from django_tasks import task
+
+from cartera.lib.dates import local_today
+from cartera.orgs.models import Organization
+
+from .services import refresh_scores
+
+
+@task()
+def refresh_task_scores(organization_id: int, slot: str = "") -> dict:
+    """Nightly: store today's priority score of every open task of the organisation."""
+    organization = Organization.objects.get(pk=organization_id)
+    now = dt.datetime.fromisoformat(slot) if slot else None
+    today = local_today(organization.timezone, now=now)
+    return {"scored": refresh_scores(organization=organization, today=today), "slot": slot}
