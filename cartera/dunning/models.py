@@ -1,5 +1,7 @@
 """Strategies (collection policies), their steps, and the planner's runs and decisions."""
 
+import hashlib
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -79,6 +81,9 @@ class Step(models.Model):
     offset_days = models.IntegerField(_("días desde el vencimiento"))
     channel = models.CharField(_("canal"), max_length=10, choices=StepChannel.choices)
     template = models.CharField(_("plantilla"), max_length=60, blank=True)
+    # A/B test: two or more template keys; each customer always gets the same one
+    # (template_for), so the effectiveness report can compare them (cartera/reports).
+    variants = models.JSONField(_("variantes de plantilla"), default=list, blank=True)
     repeat_every_days = models.PositiveSmallIntegerField(
         _("repetir cada (días)"), null=True, blank=True
     )
@@ -102,6 +107,25 @@ class Step(models.Model):
 
     def __str__(self):
         return f"{self.strategy.key}/{self.key}"
+
+    def template_for(self, customer_id: int) -> str:
+        """The template for one customer: ``template`` without variants; with them, one
+        variant picked by a hash of the strategy, the step and the customer id, so the
+        split is random across customers but stable for each one."""
+        return pick_template(strategy_id=self.strategy_id, step_key=self.key,
+                             template=self.template, variants=self.variants,
+                             customer_id=customer_id)  # fmt: skip
+
+
+def pick_template(*, strategy_id: int, step_key: str, template: str, variants,
+                  customer_id: int) -> str:  # fmt: skip
+    """``template`` when there are no variants; else the variant at sha256(strategy id,
+    step key, customer id) modulo their number."""
+    if not variants:
+        return template
+    seed = f"{strategy_id}:{step_key}:{customer_id}".encode()
+    index = int.from_bytes(hashlib.sha256(seed).digest()[:8], "big") % len(variants)
+    return str(variants[index])
 
 
 class AssignmentRule(models.Model):

@@ -47,7 +47,14 @@ from cartera.outreach.policy import (
 from cartera.payments.models import Payment
 
 from .choices import STAGE_RANK, DecisionAction, SkipReason, StepChannel
-from .models import AssignmentRule, CustomerStrategy, Decision, Strategy, all_consumers
+from .models import (
+    AssignmentRule,
+    CustomerStrategy,
+    Decision,
+    Strategy,
+    all_consumers,
+    pick_template,
+)
 
 _EMPTY: dict = {}
 MESSAGE_CHANNELS = {StepChannel.EMAIL, StepChannel.SMS, StepChannel.WHATSAPP, StepChannel.LETTER}
@@ -70,6 +77,13 @@ class StepInfo:
     cc: str
     attach_pdf: bool
     attach_xml: bool
+    strategy_id: int = 0
+    variants: tuple[str, ...] = ()  # A/B template variants (Step.variants)
+
+    def template_for(self, customer_id: int) -> str:
+        return pick_template(strategy_id=self.strategy_id, step_key=self.key,
+                             template=self.template, variants=self.variants,
+                             customer_id=customer_id)  # fmt: skip
 
 
 @dataclass
@@ -168,7 +182,8 @@ def load_strategies(organization) -> dict[int, StrategyInfo]:
                 id=s.id, key=s.key, stage=s.stage, rank=STAGE_RANK[s.stage], offset=s.offset_days,
                 channel=s.channel, template=s.template, repeat_every=s.repeat_every_days,
                 max_repeats=s.max_repeats, min_balance=s.min_balance, note=s.note, cc=s.cc,
-                attach_pdf=s.attach_pdf, attach_xml=s.attach_xml,
+                attach_pdf=s.attach_pdf, attach_xml=s.attach_xml, strategy_id=strategy.id,
+                variants=tuple(s.variants or ()),
             ) for s in steps],
             window=(strategy.window_start, strategy.window_end), weekdays=tuple(strategy.weekdays),
             max_per_7_days=strategy.max_per_7_days, skip_holidays=strategy.skip_holidays,

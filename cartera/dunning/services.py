@@ -79,6 +79,16 @@ def clean_document(document: dict) -> dict:
                 step["min_balance"] = Decimal(str(step["min_balance"]))
             except InvalidOperation:
                 errors.append(_("Paso %(step)s: min_balance no es un importe.") % {"step": label})
+        variants = step.pop("variants", None) or []
+        if not isinstance(variants, list) or len(variants) == 1 or any(
+            not isinstance(v, str) or not v.strip() for v in variants
+        ):
+            errors.append(
+                _("Paso %(step)s: variants debe ser una lista de dos o más plantillas.")
+                % {"step": label}
+            )
+        elif variants:
+            step["variants"] = [v.strip() for v in variants]
         if step.get("max_repeats") and not step.get("repeat_every_days"):
             errors.append(
                 _("Paso %(step)s: max_repeats requiere repeat_every_days.") % {"step": label}
@@ -112,6 +122,8 @@ def export_strategy(strategy: Strategy) -> dict:
                 "offset_days": step.offset_days, "channel": step.channel}  # fmt: skip
         if step.template:
             item["template"] = step.template
+        if step.variants:
+            item["variants"] = list(step.variants)
         if step.repeat_every_days:
             item["repeat_every_days"] = step.repeat_every_days
             item["max_repeats"] = step.max_repeats
@@ -199,6 +211,7 @@ def load_strategy(*, organization, document: dict, actor=None) -> tuple[Strategy
         step.offset_days = raw["offset_days"]
         step.channel = raw["channel"]
         step.template = raw.get("template") or ""
+        step.variants = list(raw.get("variants") or [])
         step.repeat_every_days = raw.get("repeat_every_days") or None
         step.max_repeats = int(raw.get("max_repeats") or 0)
         step.min_balance = raw.get("min_balance") if raw.get("min_balance") != "" else None

@@ -71,7 +71,8 @@ def write_chunk(*, planner, plan, run) -> None:
         customer = customers[planned.customer_id]
         invoices = [invoice_rows[i] for i in planned.invoice_ids]
         content = renderer.render(
-            template_key=planned.step.template, stage=planned.step.stage, channel=planned.channel,
+            template_key=planned.step.template_for(planned.customer_id), stage=planned.step.stage,
+            channel=planned.channel,
             customer=customer, contact_email=planned.to[0] if planned.to else "",
             invoices=invoices, statement=statements[planned.customer_id],
             agent=agents.get(customer["assigned_agent_id"]), as_of=as_of, message_key=planned.key,

@@ -390,7 +390,8 @@ def send_message(message: Message, *, now: dt.datetime, transports: dict | None 
         add_event(message, EventKind.SENT, at=now, data={"transport": result.transport})
         if message.purpose == MessagePurpose.ACCESS_CODE:  # the one-time code left: forget it
             Message.objects.filter(pk=message.pk).update(
-                body_text=_("[Código de acceso oculto después del envío]"), body_html="")
+                body_text=_("[Código de acceso oculto después del envío]"), body_html=""
+            )
         record_activity(organization=message.organization, customer=message.customer,
                         kind=ActivityKind.MESSAGE,
                         summary=_("Correo enviado: %(subject)s") % {"subject": message.subject},

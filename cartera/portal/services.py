@@ -42,6 +42,7 @@ from cartera.payments.models import Allocation, Payment, PaymentProof
 from cartera.payments.services import allocate_oldest_first, apply_credit_note, record_payment
 
 from .access import settings_for
+from .models import PortalSettings
 
 DEBTOR = ActorKind.DEBTOR
 MAX_PROOF_BYTES = 5 * 1024 * 1024
@@ -477,22 +478,26 @@ def sniff_logo(uploaded) -> str:
 @transaction.atomic
 def update_portal_settings(*, organization, actor, require_code: bool, max_promise_days: int,
                            bank_accounts: str, clabe_prefix: str, logo=None,
-                           remove_logo: bool = False) -> "PortalSettings":  # fmt: skip
+                           remove_logo: bool = False) -> PortalSettings:  # fmt: skip
     """Save the organisation's portal options; the change is on the timeline."""
-    from .models import PortalSettings
-
     clabe_prefix = (clabe_prefix or "").strip()
     if clabe_prefix and (not clabe_prefix.isdigit() or not 6 <= len(clabe_prefix) <= 10):
-        raise ValidationError({"clabe_prefix": _("El prefijo son de 6 a 10 dígitos (banco y plaza).")})
+        raise ValidationError(
+            {"clabe_prefix": _("El prefijo son de 6 a 10 dígitos (banco y plaza).")}
+        )
     if not 1 <= int(max_promise_days) <= 180:
         raise ValidationError({"max_promise_days": _("Entre 1 y 180 días.")})
     content_type = sniff_logo(logo) if logo is not None else None
-    row, _created = PortalSettings.objects.select_for_update().get_or_create(organization=organization)
+    row, _created = PortalSettings.objects.select_for_update().get_or_create(
+        organization=organization
+    )
     before = {"require_code": row.require_code, "max_promise_days": row.max_promise_days,
               "bank_accounts": row.bank_accounts, "clabe_prefix": row.clabe_prefix,
               "logo": row.logo.name}  # fmt: skip
     row.require_code, row.max_promise_days = bool(require_code), int(max_promise_days)
-    row.bank_accounts = "\n".join(line.strip() for line in bank_accounts.splitlines() if line.strip())
+    row.bank_accounts = "\n".join(
+        line.strip() for line in bank_accounts.splitlines() if line.strip()
+    )
     row.clabe_prefix = clabe_prefix
     if (remove_logo or logo is not None) and row.logo:
         row.logo.delete(save=False)

@@ -1,13 +1,13 @@
-"""Strategy effectiveness: per step and template (variant) of the collection messages
-sent in a period — sent, delivered, read, clicked; the share of chased invoices paid
+"""Strategy effectiveness: per strategy, strategy version, step and template (variant)
+of the collection messages sent in a period — sent, delivered, read, clicked; the share of chased invoices paid
 within 7/14/30 days of the message and the amount; the median days from message to
 payment; and, for a step with two variants, the difference of their 14-day paid share
 with a 95 % confidence interval (normal approximation), saying when it is not yet
 significant.
 
 Needs the outreach app (messages); returns nothing when it is not installed. A message
-belongs to a strategy step through ``step_key`` (the planner writes the strategy and
-step there) and to a variant through ``template_key``.
+belongs to a strategy step through ``step_key`` and to a variant through ``template_key``;
+its strategy and the strategy version come from the planner's Decision rows behind it.
 """
 
 import datetime as dt
@@ -29,6 +29,8 @@ Z_95 = 1.96
 class VariantStats:
     step: str
     template: str
+    strategy: str = ""  # strategy key ("" for messages without a planner decision)
+    version: int | None = None  # the strategy version that decided the message
     sent: int = 0
     delivered: int = 0
     read: int = 0
@@ -56,6 +58,8 @@ class Comparison:
     difference: float  # rate(a) − rate(b), 14 days
     low: float
     high: float
+    strategy: str = ""
+    version: int | None = None
 
     @property
     def significant(self) -> bool:
@@ -68,7 +72,8 @@ def compare(a: VariantStats, b: VariantStats, window: int = 14) -> Comparison | 
     pa, pb = a.rate(window), b.rate(window)
     se = math.sqrt(pa * (1 - pa) / a.chased + pb * (1 - pb) / b.chased)
     diff = pa - pb
-    return Comparison(a.step, a.template, b.template, diff, diff - Z_95 * se, diff + Z_95 * se)
+    return Comparison(a.step, a.template, b.template, diff, diff - Z_95 * se, diff + Z_95 * se,
+                      strategy=a.strategy, version=a.version)  # fmt: skip
 
 
 def effectiveness(*, organization, start: dt.date, end: dt.date, as_of: dt.date) -> dict:
@@ -83,10 +88,12 @@ def effectiveness(*, organization, start: dt.date, end: dt.date, as_of: dt.date)
         .prefetch_related("invoices", "events")
     )  # fmt: skip
     paid = {r.invoice_id: r for r in ledger_rows(organization, as_of) if r.paid_on is not None}
-    stats: dict[tuple[str, str], VariantStats] = {}
+    origins = _strategy_versions(organization, start, end)
+    stats: dict[tuple, VariantStats] = {}
     for message in messages:
-        key = (message.step_key or "—", message.template_key or "—")
-        item = stats.setdefault(key, VariantStats(*key))
+        strategy, version = origins.get(message.pk, ("", None))
+        key = (strategy, version, message.step_key or "—", message.template_key or "—")
+        item = stats.setdefault(key, VariantStats(key[2], key[3], strategy, version))
         kinds = {e.kind for e in message.events.all()} | {message.status}
         item.sent += 1
         item.delivered += bool(kinds & {"delivered", "opened", "clicked"})
@@ -104,10 +111,11 @@ def effectiveness(*, organization, start: dt.date, end: dt.date, as_of: dt.date)
                 if days <= window:
                     item.paid_within[window] += 1
                     item.amount_within[window][row.currency] += row.total
-    variants = sorted(stats.values(), key=lambda v: (v.step, v.template))
+    variants = sorted(stats.values(),
+                      key=lambda v: (v.strategy, v.version or 0, v.step, v.template))  # fmt: skip
     by_step = defaultdict(list)
-    for variant in variants:
-        by_step[variant.step].append(variant)
+    for variant in variants:  # variants compete within one strategy version's step
+        by_step[(variant.strategy, variant.version, variant.step)].append(variant)
     comparisons = []
     for items in by_step.values():
         if len(items) >= 2:
@@ -116,3 +124,22 @@ def effectiveness(*, organization, start: dt.date, end: dt.date, as_of: dt.date)
             if result is not None:
                 comparisons.append(result)
     return {"variants": variants, "comparisons": comparisons}
+
+
+def _strategy_versions(organization, start: dt.date, end: dt.date) -> dict[int, tuple]:
+    """``{message_id: (strategy key, strategy version)}`` from the planner's decisions
+    (each records the version of the strategy that made it)."""
+    if not apps.is_installed("cartera.dunning"):
+        return {}
+    Decision = apps.get_model("dunning", "Decision")
+    rows = (
+        Decision.objects.filter(organization=organization, message__isnull=False,
+                                message__sent_at__date__gte=start,
+                                message__sent_at__date__lte=end)
+        .values_list("message_id", "step__strategy__key", "strategy_version")
+        .order_by("message_id", "id")
+    )  # fmt: skip
+    result = {}
+    for message_id, strategy, version in rows:
+        result.setdefault(message_id, (strategy, version))
+    return result

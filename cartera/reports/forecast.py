@@ -34,6 +34,7 @@ from cartera.payments.models import Allocation
 from . import fmt
 
 K_SHRINK = 3
+SEASON_MIN_YEARS = 2
 WEEKS = 13
 TOLERANCE = 0.004
 QUANTILES = [i / 20 for i in range(1, 20)]  # 5 % … 95 %
@@ -188,12 +189,20 @@ class LatenessModel:
         }
         self.amount_cuts = self._amount_cuts(paid)
         residuals = defaultdict(list)
+        season_years = defaultdict(set)
         for r in paid:
             base = self._base_value(r)
             res = float(r.lateness) - base
             residuals[("dispute", r.disputed)].append(res)
             residuals[("amount", self._amount_band(r))].append(res)
             residuals[("season", r.due_date.month)].append(res)
+            season_years[r.due_date.month].add(r.due_date.year)
+        # A month-of-year effect seen in one year only cannot be told apart from what
+        # happened that year (a trend, one customer's bad month): it needs the month in at
+        # least SEASON_MIN_YEARS different years of history.
+        for month, years in season_years.items():
+            if len(years) < SEASON_MIN_YEARS:
+                residuals.pop(("season", month), None)
         self.adjust = {key: _shrunk(v, 0.0) for key, v in residuals.items()}
         spread = []
         for r in paid:

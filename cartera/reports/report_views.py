@@ -342,7 +342,8 @@ def effectiveness_page(request):
     data = effectiveness(organization=org, start=start, end=end, as_of=today)
     rows = []
     for v in data["variants"]:
-        row = {"step": v.step, "template": v.template, "sent": v.sent, "delivered": v.delivered,
+        row = {"strategy": v.strategy or "—", "version": v.version,
+               "step": v.step, "template": v.template, "sent": v.sent, "delivered": v.delivered,
                "read": v.read, "clicked": v.clicked, "chased": v.chased,
                "median": v.median_days}  # fmt: skip
         for window in WINDOWS:
@@ -352,7 +353,8 @@ def effectiveness_page(request):
                 f"{fmt.amount(a, c)} {c}" for c, a in sorted(v.amount_within[window].items())
             )
         rows.append(row)
-    columns = [Column("step", _("Paso")), Column("template", _("Plantilla")),
+    columns = [Column("strategy", _("Estrategia")), Column("version", _("Versión"), INT),
+               Column("step", _("Paso")), Column("template", _("Plantilla")),
                Column("sent", _("Enviados"), INT), Column("delivered", _("Entregados"), INT),
                Column("read", _("Leídos"), INT), Column("clicked", _("Con clic"), INT),
                Column("chased", _("Facturas cobradas"), INT)]  # fmt: skip

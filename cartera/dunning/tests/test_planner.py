@@ -404,3 +404,23 @@ def test_after_todays_message_was_sent_or_cancelled_new_firings_wait(strategies_
     assert Message.objects.count() == 1
     # reconsidered the next day (the cancelled message does not count for the cap)
     assert _skip_reason(org, D(2026, 10, 2)) == [("send", None)]
+
+
+def test_consumer_debtors_all_applies_the_legal_floor_to_businesses(org_a, invoice_a):
+    """DunningSettings.consumer_debtors = "all": the MX consumer floor (07:00–22:00) also
+    binds a business debtor (12-character RFC), and the message records it."""
+    from cartera.dunning.models import DunningSettings
+
+    load_strategy(organization=org_a, document={
+        "key": "early", "name": "Early", "default": True,
+        "contact_policy": {"window": "06:00-23:00", "weekdays": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]},
+        "steps": [{"key": "due", "stage": "due", "offset_days": 0, "channel": "email"}],
+    })  # fmt: skip
+    before = plan(org_a, D(2026, 10, 1), dry_run=True)["messages"][0]["scheduled_for"]
+    DunningSettings.objects.create(organization=org_a, consumer_debtors="all")
+    plan(org_a, D(2026, 10, 1))
+    message = Message.objects.get()
+    # Thursday 2026-10-01 in Monterrey (UTC−6): 06:00 → 12:00 UTC; the floor: 07:00 → 13:00 UTC
+    assert (before, message.scheduled_for.isoformat()) == (
+        "2026-10-01T12:00:00+00:00", "2026-10-01T13:00:00+00:00")  # fmt: skip
+    assert (message.policy["window"], message.policy["legal_floor"]) == ("07:00-22:00", "MX-consumidor")

@@ -173,17 +173,20 @@ def test_managers_edit_strategies_and_templates_agents_do_not(login, manager_a, 
     install_default_templates(organization=org_a)
     estandar = Strategy.objects.get(key="estandar")
     template = MessageTemplate.objects.filter(organization=org_a).first()
-    manager, agent = login(manager_a), login(agent_a)
-    for url in (f"/dunning/strategies/{estandar.pk}/edit/", f"/outreach/templates/{template.pk}/",
-                "/dunning/settings/"):  # fmt: skip
-        assert manager.get(url).status_code == 200, url
-        assert agent.get(url).status_code == 403, url
+    urls = (f"/dunning/strategies/{estandar.pk}/edit/", f"/outreach/templates/{template.pk}/",
+            "/dunning/settings/")  # fmt: skip
+    agent = login(agent_a)  # the test client is shared: log in as one persona at a time
+    assert [agent.get(url).status_code for url in urls] == [403, 403, 403]
+    manager = login(manager_a)
+    assert [manager.get(url).status_code for url in urls] == [200, 200, 200]
     document = manager.get(f"/dunning/strategies/{estandar.pk}/edit/").context["document"]
+    agent = login(agent_a)
     response = agent.post(f"/dunning/strategies/{estandar.pk}/edit/",
                           {"document": document.replace("offset_days: -3", "offset_days: -5")})  # fmt: skip
     assert response.status_code == 403
     estandar.refresh_from_db()
     assert (estandar.version, estandar.steps.get(key="preventivo").offset_days) == (1, -3)
+    manager = login(manager_a)
     response = manager.post(f"/dunning/strategies/{estandar.pk}/edit/",
                             {"document": document.replace("offset_days: -3", "offset_days: -5")})  # fmt: skip
     assert response.status_code == 302
@@ -219,8 +222,9 @@ def test_customer_statement_schedule_override(login, manager_a, agent_a, org_a, 
     from cartera.dunning.models import CustomerStatementSchedule
 
     url = f"/dunning/customers/{debtor_a.pk}/statements/"
-    assert login(agent_a).get(url).status_code == 200  # may look
-    assert login(agent_a).post(url, {"mode": "none"}).status_code == 403
+    agent = login(agent_a)
+    assert agent.get(url).status_code == 200  # may look
+    assert agent.post(url, {"mode": "none"}).status_code == 403
     assert CustomerStatementSchedule.objects.count() == 0
     client = login(manager_a)
     assert client.post(url, {"mode": "custom"}).status_code == 200  # needs a day

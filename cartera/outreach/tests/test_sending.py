@@ -168,3 +168,16 @@ def test_without_email_host_the_message_stays_in_the_outbox(settings, invoice_a,
     assert (message.status, message.transport) == ("sent", "outbox")
     assert "no salió del servidor" in message.status_reason
     assert len(list((tmp_path / "mail").iterdir())) == 1
+
+
+def test_claim_returning_reads_the_row_as_claimed(invoice_a, org_a):
+    """The claim and the read of what to send are one statement (UPDATE … RETURNING):
+    the winner gets the current content, a second claimer gets nothing."""
+    message = _queue(org_a)
+    Message.objects.filter(pk=message.pk).update(subject="Asunto nuevo", cc=["c@norte.mx"])
+    claimed = claim(message.pk, now=SEND_NOW, returning=True)
+    assert (claimed["subject"], claimed["to"], claimed["cc"], claimed["attempts"]) == (
+        "Asunto nuevo", ["lucia@latuerca.mx"], ["c@norte.mx"], 1)  # fmt: skip
+    assert claim(message.pk, now=SEND_NOW, returning=True) is None
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == ("sending", 1)

@@ -31,7 +31,9 @@ def _path(url: str) -> str:
     return urlsplit(url).path
 
 
-def test_sent_reminder_links_to_the_portal_and_the_click_is_recorded(client, locmem, invoice_a, org_a):
+def test_sent_reminder_links_to_the_portal_and_the_click_is_recorded(
+    client, locmem, invoice_a, org_a
+):
     load_builtin_strategies(organization=org_a)
     run_planner(organization=org_a, as_of=dt.date(2026, 10, 7), dry_run=False, now=PLAN_NOW)
     message = Message.objects.get()
@@ -82,7 +84,9 @@ def test_portal_notices_carry_the_link_and_purposes_are_valid_choices(client, de
     assert MessageEvent.objects.get().message == notice
 
 
-def test_access_code_is_hashed_and_redacted_from_the_outbox_after_sending(client, locmem, debtor_a, invoice_a):
+def test_access_code_is_hashed_and_redacted_from_the_outbox_after_sending(
+    client, locmem, debtor_a, invoice_a
+):
     from cartera.portal.models import PortalSettings
 
     PortalSettings.objects.create(organization=debtor_a.organization, require_code=True)

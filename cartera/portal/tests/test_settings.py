@@ -25,7 +25,9 @@ def test_owner_saves_the_portal_settings_with_a_logo(login, owner_a, org_a):
         "BBVA, Norte SA, 012180001234567895",
         "646180",
     )
-    assert row.logo.name.startswith(f"portal-logos/org-{org_a.pk}-") and row.logo.name.endswith(".png")
+    assert row.logo.name.startswith(f"portal-logos/org-{org_a.pk}-") and row.logo.name.endswith(
+        ".png"
+    )
     assert row.logo.read() == PNG
     activity = Activity.objects.get(kind="config_changed")
     assert activity.data["changed"] == [
