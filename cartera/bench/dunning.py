@@ -38,6 +38,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--customers", type=int, default=0, help="default: invoices / 10")
     parser.add_argument("--live", type=int, default=100_000, help="open invoices for the live run")
     parser.add_argument("--send", type=int, default=10_000, help="emails to hand to the SMTP sink")
+    parser.add_argument(
+        "--connections", type=int, default=4, help="SMTP connections (sender threads) used at once"
+    )
     parser.add_argument("--date", type=parse_iso_date, default=dt.date(2026, 11, 23))
     parser.add_argument("--org", default="bench-dunning", help="organisation slug prefix")
     parser.add_argument("--reuse", action="store_true", help="reuse the portfolios if present")
@@ -146,10 +149,10 @@ def run(options: dict, stdout) -> None:
             f"tasks in {time.perf_counter() - started:.1f} s (peak RSS {_rss_mb()} MB)"
         )
         if options["send"]:
-            _send(organization, options["send"], stdout)
+            _send(organization, options["send"], stdout, options["connections"])
 
 
-def _send(organization, limit: int, stdout) -> None:
+def _send(organization, limit: int, stdout, connections: int = 1) -> None:
     from django.conf import settings
 
     from cartera.outreach.models import Message
@@ -165,9 +168,9 @@ def _send(organization, limit: int, stdout) -> None:
         later = timezone.now() + dt.timedelta(days=30)
         queued = Message.objects.filter(organization=organization, status="queued").count()
         started, cpu = time.perf_counter(), time.process_time()
-        counts = send_due_messages(now=later, limit=limit)
+        counts = send_due_messages(now=later, limit=limit, connections=connections)
         elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     received = sink.count
     stdout.write(f"send: {counts} of {queued:,} queued, {received:,} received by the SMTP sink "
-                 f"in {elapsed:.1f} s, {cpu:.1f} s CPU ({received / elapsed if elapsed else 0:,.0f}/s, "
+                 f"in {elapsed:.1f} s, {cpu:.1f} s CPU, {connections} connections ({received / elapsed if elapsed else 0:,.0f}/s, "
                  f"peak RSS {_rss_mb()} MB)")  # fmt: skip

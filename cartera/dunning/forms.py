@@ -75,9 +75,7 @@ class StatementScheduleForm(forms.Form):
     def clean(self):
         data = super().clean()
         if data.get("mode") == "custom" and not (data.get("month_days") or data.get("weekdays")):
-            raise forms.ValidationError(
-                _("Indique al menos un día del mes o un día de la semana.")
-            )
+            raise forms.ValidationError(_("Indique al menos un día del mes o un día de la semana."))
         if "weekdays" in data:
             data["weekdays"] = [day for day in WEEKDAYS if day in set(data["weekdays"])]
         return data

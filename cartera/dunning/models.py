@@ -277,7 +277,9 @@ class CustomerStatementSchedule(models.Model):
 
 def all_consumers(organization) -> bool:
     """Whether the organisation applies the consumer legal floors to every debtor."""
-    return DunningSettings.objects.filter(organization=organization, consumer_debtors="all").exists()
+    return DunningSettings.objects.filter(
+        organization=organization, consumer_debtors="all"
+    ).exists()
 
 
 def run_hour_for(organization) -> int:

@@ -297,10 +297,7 @@ class Planner:
         queryset = Customer.objects.filter(organization=self.organization, id__gt=after)
         if self.customer_ids is not None:
             queryset = queryset.filter(id__in=self.customer_ids)
-        return list(
-            queryset.order_by("id")
-            .values(*self._CUSTOMER_FIELDS)[: self.chunk_size]
-        )
+        return list(queryset.order_by("id").values(*self._CUSTOMER_FIELDS)[: self.chunk_size])
 
     def plan_chunk(self, customers: list[dict]) -> ChunkPlan:
         plan = ChunkPlan()

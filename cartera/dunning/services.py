@@ -80,8 +80,10 @@ def clean_document(document: dict) -> dict:
             except InvalidOperation:
                 errors.append(_("Paso %(step)s: min_balance no es un importe.") % {"step": label})
         variants = step.pop("variants", None) or []
-        if not isinstance(variants, list) or len(variants) == 1 or any(
-            not isinstance(v, str) or not v.strip() for v in variants
+        if (
+            not isinstance(variants, list)
+            or len(variants) == 1
+            or any(not isinstance(v, str) or not v.strip() for v in variants)
         ):
             errors.append(
                 _("Paso %(step)s: variants debe ser una lista de dos o más plantillas.")

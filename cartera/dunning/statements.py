@@ -107,7 +107,9 @@ def queue_statements(*, organization, as_of: dt.date, now: dt.datetime | None = 
                                            balance__gt=0)
                     .values_list("customer_id", flat=True).distinct())  # fmt: skip
     if org_due:  # everyone but the customers whose own schedule says "not today"
-        customer_ids = customer_ids.exclude(customer_id__in=[c for c, due in own.items() if not due])
+        customer_ids = customer_ids.exclude(
+            customer_id__in=[c for c, due in own.items() if not due]
+        )
     else:
         customer_ids = customer_ids.filter(customer_id__in=[c for c, due in own.items() if due])
     existing = set(Message.objects.filter(organization=organization, purpose="statement",

@@ -76,7 +76,10 @@ class Money:
         return format(round_money(self.amount, self.currency), "f")
 
     def __str__(self) -> str:
-        return f"{self.as_string()} {self.currency}"
+        """For people (timeline, task titles, notices): grouped like the back office's
+        ``money`` filter, '11,600.00 MXN'. Machines use ``as_string()``."""
+        digits = decimals_for(self.currency)
+        return f"{round_money(self.amount, self.currency):,.{digits}f} {self.currency}"
 
     @classmethod
     def zero(cls, currency: str) -> "Money":

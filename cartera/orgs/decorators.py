@@ -4,7 +4,8 @@
 
 - no organisation exists yet (first run)  → redirect to the onboarding page;
 - anonymous                               → redirect to the login page (``?next=``);
-- logged in but member of no organisation → 404 (nothing to show, nothing leaked).
+- logged in but member of no organisation → 403 with a friendly "no access" page that says
+  whom to ask (the same page for every URL, so nothing is leaked).
 
 Writes still call ``cartera.orgs.access.require(request, Action.X)`` inside the view;
 ``@org_member_required(action=Action.X)`` is a shortcut that does both.
@@ -13,8 +14,7 @@ Writes still call ``cartera.orgs.access.require(request, Action.X)`` inside the 
 from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
-from django.http import Http404
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 
 from .access import Action, require
 from .models import Organization
@@ -29,7 +29,7 @@ def org_member_required(view=None, *, action: Action | None = None):
                     return redirect("orgs:onboarding")
                 if not request.user.is_authenticated:
                     return redirect_to_login(request.get_full_path())
-                raise Http404
+                return render(request, "orgs/no_access.html", status=403)
             if action is not None:
                 require(request, action)
             return func(request, *args, **kwargs)

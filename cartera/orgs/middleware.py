@@ -1,5 +1,7 @@
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 from django.conf import settings
-from django.utils import translation
+from django.utils import timezone, translation
 
 from .access import active_memberships
 
@@ -26,7 +28,18 @@ class CurrentOrganizationMiddleware:
         if membership is not None:
             request.session[SESSION_KEY] = membership.organization_id
             _activate_org_language(request, membership.organization)
+            _activate_org_timezone(membership.organization)
+        else:
+            timezone.deactivate()
         return self.get_response(request)
+
+
+def _activate_org_timezone(organization) -> None:
+    """Datetimes on every page are shown in the organisation's local time."""
+    try:
+        timezone.activate(ZoneInfo(organization.timezone))
+    except (ZoneInfoNotFoundError, ValueError):
+        timezone.deactivate()
 
 
 def _activate_org_language(request, organization) -> None:

@@ -80,7 +80,7 @@ def test_debtor_reports_a_payment_and_the_agent_accepts_it(
     expect(phone).to_have_url(re.compile(r"/p/$"))
     expect(phone.get_by_role("heading", level=1)).to_have_text("Hola, Ferretería La Tuerca")
     expect(phone.locator("li.invoice")).to_contain_text("A-100")
-    expect(phone.locator("li.invoice")).to_contain_text("11600.00 MXN")
+    expect(phone.locator("li.invoice")).to_contain_text("11,600.00")
     assert _overflow(phone) <= 0
     assert MessageEvent.objects.filter(kind="clicked", source="portal").count() == 1
 

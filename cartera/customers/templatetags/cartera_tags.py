@@ -3,10 +3,13 @@
 ``{% load cartera_tags %}`` then ``{{ invoice.balance|money:invoice.currency }}``.
 """
 
+import datetime as dt
 from decimal import Decimal
 
 from babel.numbers import format_currency, format_decimal
 from django import template
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import get_language, gettext
 
@@ -33,6 +36,22 @@ def money(amount, currency="MXN"):
     return format_currency(
         value, currency, format="#,##0.00\xa0¤¤", locale=babel_locale(), currency_digits=True
     )
+
+
+@register.filter
+def local_datetime(value):
+    """An aware datetime, or its ISO text (as dry-run results carry it), as a short date and
+    time in the active (organisation's) time zone; never raw ISO UTC."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return date_format(value, "SHORT_DATETIME_FORMAT")
 
 
 @register.filter

@@ -222,7 +222,12 @@ def test_frequency_cap_is_per_contact_point(org_a, debtor_a, make_invoice):
     assert [
         sorted(m.contacts.values_list("email", flat=True))
         for m in Message.objects.order_by("as_of")
-    ] == [["lucia@latuerca.mx"], ["lucia@latuerca.mx"], ["pedro@latuerca.mx"], ["pedro@latuerca.mx"]]
+    ] == [
+        ["lucia@latuerca.mx"],
+        ["lucia@latuerca.mx"],
+        ["pedro@latuerca.mx"],
+        ["pedro@latuerca.mx"],
+    ]
 
 
 def test_grouping_one_message_per_customer_with_the_most_advanced_template(
@@ -423,4 +428,7 @@ def test_consumer_debtors_all_applies_the_legal_floor_to_businesses(org_a, invoi
     # Thursday 2026-10-01 in Monterrey (UTC−6): 06:00 → 12:00 UTC; the floor: 07:00 → 13:00 UTC
     assert (before, message.scheduled_for.isoformat()) == (
         "2026-10-01T12:00:00+00:00", "2026-10-01T13:00:00+00:00")  # fmt: skip
-    assert (message.policy["window"], message.policy["legal_floor"]) == ("07:00-22:00", "MX-consumidor")
+    assert (message.policy["window"], message.policy["legal_floor"]) == (
+        "07:00-22:00",
+        "MX-consumidor",
+    )

@@ -15,7 +15,7 @@ DOCUMENT = {
     "contact_policy": {"window": "09:00-19:00",
                        "weekdays": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]},
     "steps": [{"key": "aviso", "stage": "soft", "offset_days": 0, "channel": "email",
-               "template": "aviso-vencido", "variants": ["suave-a", "suave-b"]}],
+               "template": "aviso-vencido", "variants": ["aviso-vencido", "aviso-firme"]}],
 }  # fmt: skip
 
 
@@ -34,8 +34,8 @@ def test_pick_template_is_a_stable_hash_split():
 def test_variants_load_export_and_validate(org_a):
     strategy, _changed = load_strategy(organization=org_a, document=DOCUMENT)
     step = strategy.steps.get()
-    assert step.variants == ["suave-a", "suave-b"]
-    assert export_strategy(strategy)["steps"][0]["variants"] == ["suave-a", "suave-b"]
+    assert step.variants == ["aviso-vencido", "aviso-firme"]
+    assert export_strategy(strategy)["steps"][0]["variants"] == ["aviso-vencido", "aviso-firme"]
     assert load_strategy(organization=org_a, document=DOCUMENT)[1] is False  # no change
     one = {**DOCUMENT, "key": "uno", "default": False,
            "steps": [{**DOCUMENT["steps"][0], "variants": ["solo"]}]}  # fmt: skip
@@ -48,7 +48,7 @@ def test_planner_writes_the_customers_variant(org_a, invoice_a):
     strategy, _changed = load_strategy(organization=org_a, document=DOCUMENT)
     step = strategy.steps.get()
     expected = step.template_for(invoice_a.customer_id)
-    assert expected in ("suave-a", "suave-b")
+    assert expected in ("aviso-vencido", "aviso-firme")
     run_planner(organization=org_a, as_of=dt.date(2026, 10, 1), dry_run=False, now=NOW)
     message = Message.objects.get()
     assert (message.step_key, message.template_key) == ("aviso", expected)

@@ -140,7 +140,9 @@ def test_upcoming_is_paginated_and_filtered(login, monkeypatch, manager_a, agent
                 response.context["next_query"])  # fmt: skip
 
     assert shown("/dunning/upcoming/?date=2026-10-07") == (
-        ["F-1", "F-2"], f"date=2026-10-07&agent=&q=&after={customers[1].pk}")
+        ["F-1", "F-2"],
+        f"date=2026-10-07&agent=&q=&after={customers[1].pk}",
+    )
     assert shown(f"/dunning/upcoming/?date=2026-10-07&after={customers[1].pk}") == (["F-3"], "")
     assert shown(f"/dunning/upcoming/?date=2026-10-07&agent={agent2_a.pk}") == (["F-2"], "")
     assert shown("/dunning/upcoming/?date=2026-10-07&q=cliente 3") == (["F-3"], "")
@@ -213,7 +215,10 @@ def test_settings_page_saves_and_records_the_change(login, manager_a, viewer_a, 
             saved.statement_weekdays, saved.consumer_debtors) == (
         True, 8, True, [1, 15, 31], ["mon", "fri"], "all")  # fmt: skip
     activity = Activity.objects.filter(kind="config_changed").get()
-    assert (activity.actor_user, activity.summary) == (manager_a, "Configuración de cobranza guardada")
+    assert (activity.actor_user, activity.summary) == (
+        manager_a,
+        "Configuración de cobranza guardada",
+    )
     page = client.get("/dunning/settings/").content.decode()
     assert 'value="1, 15, 31"' in page
 

@@ -59,3 +59,5 @@ def test_money_never_mixes_currencies_or_floats():
         Money(1.5, "MXN")
     assert Money(D("1.10"), "mxn") + Money(D("2.205"), "MXN") == Money(D("3.305"), "MXN")
     assert str(Money(D("3.305"), "MXN")) == "3.31 MXN"
+    assert str(Money(D("1234567.5"), "MXN")) == "1,234,567.50 MXN"
+    assert str(Money(D("250000"), "CLP")) == "250,000 CLP"

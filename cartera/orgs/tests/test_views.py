@@ -224,8 +224,10 @@ def test_change_role_and_deactivate(login, owner_a, agent_a):
     client.post(reverse("orgs:member_deactivate", args=[target.pk]))
     target.refresh_from_db()
     assert target.is_active is False
-    # The deactivated member can no longer reach the back office.
-    assert login(agent_a).get(reverse("reports:home")).status_code == 404
+    # The deactivated member can no longer reach the back office: a friendly "no access" page.
+    response = login(agent_a).get(reverse("reports:home"))
+    assert response.status_code == 403
+    assert "No tienes acceso a ninguna organización" in response.content.decode()
 
 
 def test_last_owner_can_be_neither_demoted_nor_deactivated(login, owner_a):

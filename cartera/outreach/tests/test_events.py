@@ -66,7 +66,7 @@ def test_one_click_unsubscribe_opts_the_contact_out(client, org_a, invoice_a):
 
 
 def test_first_read_notifies_the_assigned_agent_once(org_a, invoice_a, agent_a):
-    """"Leído": the first open/click notifies the customer's agent in-app (the bell of
+    """ "Leído": the first open/click notifies the customer's agent in-app (the bell of
     cartera.followup); later opens and clicks add events but no second notification."""
     from django.urls import reverse
 

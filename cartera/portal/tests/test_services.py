@@ -105,7 +105,7 @@ def test_accept_allocates_confirms_notifies_and_owes_a_complement(strategies_a, 
     notice = Message.objects.get(key=f"payment-received:{payment.pk}")
     assert (notice.purpose, notice.to, notice.status) == (
         "payment_received", ["lucia@latuerca.mx"], "queued")  # fmt: skip
-    assert notice.subject == "Pago recibido: 11600.00 MXN"
+    assert notice.subject == "Pago recibido: 11,600.00 MXN"
     complement = PaymentComplement.objects.get(payment=payment)
     assert complement.due_date == D(2026, 11, 5)
     line = complement.lines.get()

@@ -121,7 +121,9 @@ def test_group_by_classification_uses_the_class_on_the_report_date(org_a, story,
     Customer.objects.filter(pk=debtor_a.pk).update(classification="D")
     Customer.objects.filter(pk=other.pk).update(classification="A")
     report = aging(organization=org_a, as_of=dt.date(2026, 3, 31), group="classification")
-    assert [(r.label, r.currency, r.amounts["current"], r.amounts["1_30"]) for r in report.rows] == [
+    assert [
+        (r.label, r.currency, r.amounts["current"], r.amounts["1_30"]) for r in report.rows
+    ] == [
         ("B", "MXN", D("3000.00"), D("1500.00")),
         ("(sin asignar)", "MXN", Z, D("700.00")),
         ("B", "USD", D("500.00"), Z),

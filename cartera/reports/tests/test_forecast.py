@@ -90,3 +90,39 @@ def test_overdue_invoice_is_never_predicted_in_the_past(org_a, habits):
     prediction = next(p for p in data["predictions"] if p.row.invoice_id == inv.pk)
     assert prediction.date > dt.date(2026, 3, 1)
     assert "vencida" in prediction.reasons[-1]
+
+
+def _paid_row(pk, customer, due, late, total="100.00"):
+    from cartera.reports.forecast import Row
+
+    issue = due - dt.timedelta(days=30)
+    return Row(pk, customer, "MXN", issue, due, Decimal(total), Decimal(total),
+               due + dt.timedelta(days=late))  # fmt: skip
+
+
+def test_shrinkage_k_is_chosen_on_the_training_data_only():
+    from cartera.reports.forecast import choose_customer_k
+
+    start = dt.date(2025, 1, 1)
+    # 10 customers, 6 invoices each; customer c always pays 10·c days late: its own
+    # history predicts it exactly, the peers' median does not → the smallest K wins
+    rows = [_paid_row(10 * c + i, c, start + dt.timedelta(days=7 * i), 10 * c)
+            for c in range(10) for i in range(6)]  # fmt: skip
+    assert choose_customer_k(rows) == 0.5
+    # everybody pays on the due date: every K has error 0 → the most cautious (largest)
+    same = [_paid_row(r.invoice_id, r.customer_id, r.due_date, 0) for r in rows]
+    assert choose_customer_k(same) == 8.0
+    # too little history to validate: the default K = 3
+    assert choose_customer_k(rows[:49]) == 3.0
+
+
+def test_season_needs_the_month_in_two_years():
+    from cartera.reports.forecast import LatenessModel
+
+    one_year = [_paid_row(i, i % 5, dt.date(2025, 1 + i % 12, 10), i % 7) for i in range(60)]
+    model = LatenessModel().fit(one_year)
+    assert not [key for key in model.adjust if key[0] == "season"]
+    # January seen in 2025 and 2026: only January gets a season correction
+    two_years = one_year + [_paid_row(100, 1, dt.date(2026, 1, 10), 3)]
+    model = LatenessModel().fit(two_years)
+    assert [key for key in model.adjust if key[0] == "season"] == [("season", 1)]

@@ -22,6 +22,12 @@ class Command(BaseCommand):
         run.add_argument("--json", action="store_true")
         send = sub.add_parser("send", help="send the due messages of the outbox now")
         send.add_argument("--limit", type=int, default=500)
+        send.add_argument(
+            "--connections",
+            type=int,
+            default=1,
+            help="SMTP connections used at once (one sender thread each)",
+        )
 
     def handle(self, *args, **options):
         if options["action"] == "send":
@@ -29,7 +35,9 @@ class Command(BaseCommand):
 
             now = timezone.now()
             swept = sweep_stale_sending(now=now)
-            counts = send_due_messages(now=now, limit=options["limit"])
+            counts = send_due_messages(
+                now=now, limit=options["limit"], connections=max(1, options["connections"])
+            )
             self.stdout.write(json.dumps({"sent": counts, "stale_failed": swept}))
             return
         from cartera.dunning.services import run_planner

@@ -1,0 +1,125 @@
+"""Smoke test of every back-office page, as the owner of organisation A.
+
+Every non-public URL of ``tests/test_tenancy.URLS`` is fetched with GET: it must answer 200
+(or an allowed answer listed in ``NOT_A_PAGE``), and a page's HTML must not show
+``None``, template syntax (``{{``/``}}``) or a raw ISO datetime (``2026-10-07T15:00``):
+people read local dates and times, not machine formats.
+
+A logged-in user without any membership gets a friendly "no access" page (403), not a 404.
+"""
+
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+
+from tests.test_tenancy import URLS, world  # noqa: F401  (the fixture is used by name)
+
+# URLs whose GET does not answer a page, with the status they answer and why.
+NOT_A_PAGE = {
+    "orgs:switch": 405,  # POST only
+    "orgs:member_role": 405,
+    "orgs:member_deactivate": 405,
+    "orgs:onboarding_done": 200,  # a page, listed to document that it is not a redirect
+    "invoices:attachment_upload": 405,
+    "payments:apply": 405,
+    "portal_admin:payment_review": 405,
+    "portal_admin:dispute_resolve": 405,
+    "portal_admin:portal_link": 405,
+    "portal_admin:complement": 405,
+    "portal_admin:complement_xml": 404,  # the world's complement has no XML generated yet
+    "portal_admin:logo": 404,  # the organisation has uploaded no logo
+    "followup:task_done": 405,
+    "followup:reassign": 405,
+    "followup:note_add": 405,
+    "followup:notification_open": 404,  # the notification is the agent's, not the owner's
+    "dunning:strategy_preview": 405,
+    "outreach:template_preview": 405,
+    "imports:mapping": 302,  # the world's batch is done: back to its detail page
+    "imports:preview": 302,
+}
+# Downloads (files, CSV, XML): 200, but not HTML pages.
+NOT_HTML = {"imports:template", "imports:errors_csv", "invoices:attachment_download",
+            "portal_admin:proof"}  # fmt: skip
+# Pages whose job is to show template placeholders ("{{ today }}") to the person editing them.
+SHOWS_PLACEHOLDERS = {"outreach:template_edit", "outreach:message_html"}
+
+ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+# "None" as a word in the visible text (not inside a longer identifier).
+NONE_WORD = re.compile(r"(?<![\w-])None(?![\w-])")
+
+
+def _visible_text(html: str) -> str:
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    return re.sub(r"<[^>]+>", " ", html)
+
+
+def test_every_page_renders_cleanly_for_the_owner(world, login):  # noqa: F811
+    client = login(world.owner)
+    problems = []
+    for name, row in sorted(URLS.items()):
+        if row.public:
+            continue
+        url = reverse(name, kwargs=row.kwargs(world) if row.kwargs else {})
+        response = client.get(url)
+        expected = NOT_A_PAGE.get(name, 200)
+        if response.status_code != expected:
+            problems.append(f"GET {name} {url} -> {response.status_code}, expected {expected}")
+            continue
+        if expected != 200 or name in NOT_HTML:
+            continue
+        if not response["Content-Type"].startswith("text/html"):
+            problems.append(f"GET {name} {url} -> {response['Content-Type']}")
+            continue
+        html = response.content.decode()
+        text = _visible_text(html)
+        found = [
+            label
+            for label, bad in (
+                ("None", NONE_WORD.search(text)),
+                ("{{", "{{" in html and name not in SHOWS_PLACEHOLDERS),
+                ("}}", "}}" in html and name not in SHOWS_PLACEHOLDERS),
+                ("ISO datetime", ISO_DATETIME.search(text)),
+            )
+            if bad
+        ]
+        if found:
+            problems.append(f"GET {name} {url} shows {found}")
+    assert problems == [], "\n".join(problems)
+
+
+def test_the_table_of_non_pages_only_names_real_urls():
+    assert set(NOT_A_PAGE) - set(URLS) == set()
+    assert NOT_HTML - set(URLS) == set()
+    assert SHOWS_PLACEHOLDERS - set(URLS) == set()
+
+
+@pytest.mark.parametrize("url_name", ["reports:home", "customers:list", "invoices:list"])
+def test_user_without_membership_sees_a_friendly_no_access_page(db, org_a, login, url_name):
+    lost = get_user_model().objects.create_user(username="sin_org", password="x")
+    response = login(lost).get(reverse(url_name))
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "No tienes acceso a ninguna organización" in html
+    assert "sin_org" in html
+    assert reverse("account_logout") in html
+    # Nothing of organisation A, and no back-office navigation.
+    assert org_a.name not in html
+    assert f'href="{reverse("customers:list")}"' not in html
+
+
+def test_datetimes_are_shown_in_the_organisations_local_time(world, login):  # noqa: F811
+    from cartera.customers.templatetags.cartera_tags import local_datetime
+
+    # The message is scheduled for 15:00 UTC; Monterrey is UTC-6 (no daylight saving time).
+    html = login(world.owner).get(reverse("outreach:outbox")).content.decode()
+    assert "07/10/2026 09:00" in html
+    assert "07/10/2026 15:00" not in html
+    # Dry-run results carry ISO text: the filter shows it in the active time zone too.
+    from django.utils import timezone, translation
+
+    with timezone.override("America/Santiago"), translation.override("es-mx"):
+        assert local_datetime("2026-11-23T15:00:00+00:00") == "23/11/2026 12:00"
+    assert local_datetime("") == ""
+    assert local_datetime(None) == ""
