@@ -113,9 +113,14 @@ def test_datetimes_are_shown_in_the_organisations_local_time(world, login):  # n
     from cartera.customers.templatetags.cartera_tags import local_datetime
 
     # The message is scheduled for 15:00 UTC; Monterrey is UTC-6 (no daylight saving time).
-    html = login(world.owner).get(reverse("outreach:outbox")).content.decode()
-    assert "07/10/2026 09:00" in html
-    assert "07/10/2026 15:00" not in html
+    client = login(world.owner)
+    assert "07/10/2026 09:00" in client.get(reverse("outreach:outbox")).content.decode()
+    # Not the server's TIME_ZONE (Mexico City): an organisation in Santiago (UTC-3) sees 12:00.
+    world.org.timezone = "America/Santiago"
+    world.org.save(update_fields=["timezone"])
+    html = client.get(reverse("outreach:outbox")).content.decode()
+    assert "07/10/2026 12:00" in html
+    assert "07/10/2026 09:00" not in html
     # Dry-run results carry ISO text: the filter shows it in the active time zone too.
     from django.utils import timezone, translation
 

@@ -181,3 +181,29 @@ def test_claim_returning_reads_the_row_as_claimed(invoice_a, org_a):
     assert claim(message.pk, now=SEND_NOW, returning=True) is None
     message.refresh_from_db()
     assert (message.status, message.attempts) == ("sending", 1)
+
+
+def test_several_connections_send_each_message_exactly_once(transactional_db, smtp_sink, org_a,
+                                                            debtor_a, invoice_a):  # fmt: skip
+    """``connections=3``: three sender threads, each with its own SMTP and database
+    connection; every row is still claimed first, so each email leaves exactly once."""
+    from cartera.customers.services import create_customer, save_contact
+    from cartera.invoices.services import create_invoice
+
+    for n in (2, 3, 4, 5):
+        customer = create_customer(organization=org_a, actor=None, external_id=f"CLI-00{n}",
+                                   name=f"Cliente {n}")  # fmt: skip
+        save_contact(customer=customer, actor=None, name="Pagos", email=f"pagos{n}@example.mx")
+        create_invoice(customer=customer, actor=None, external_id=f"F-{n}", number=f"F-{n}",
+                       issue_date=dt.date(2026, 9, 1), due_date=dt.date(2026, 10, 1),
+                       currency="MXN", total=Decimal("100.00"))  # fmt: skip
+    load_builtin_strategies(organization=org_a)
+    run_planner(organization=org_a, as_of=dt.date(2026, 10, 7), dry_run=False, now=PLAN_NOW)
+    assert Message.objects.count() == 5
+    assert send_due_messages(now=SEND_NOW, connections=3) == {"sent": 5}
+    assert send_due_messages(now=SEND_NOW, connections=3) == {}
+    assert sorted(rcpt for env in smtp_sink.envelopes for rcpt in env.rcpt_tos) == [
+        "lucia@latuerca.mx", "pagos2@example.mx", "pagos3@example.mx", "pagos4@example.mx",
+        "pagos5@example.mx",
+    ]  # fmt: skip
+    assert sorted(Message.objects.values_list("status", "attempts")) == [("sent", 1)] * 5
