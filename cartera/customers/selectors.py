@@ -2,7 +2,7 @@
 
 from django.http import Http404
 
-from cartera.orgs.access import restricted_to_assigned
+from cartera.orgs.access import scope_to_member
 
 from .models import Contact, Customer
 
@@ -10,12 +10,7 @@ from .models import Contact, Customer
 def customers_visible_to(membership):
     """Customers this member may see: their organisation's, or only their own (agents
     of an organisation that restricts them)."""
-    if membership is None:
-        return Customer.objects.none()
-    queryset = Customer.objects.filter(organization_id=membership.organization_id)
-    if restricted_to_assigned(membership):
-        queryset = queryset.filter(assigned_agent_id=membership.user_id)
-    return queryset
+    return scope_to_member(Customer.objects.all(), membership, customer_path="")
 
 
 def get_customer_for_user(request, pk) -> Customer:

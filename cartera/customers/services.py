@@ -8,6 +8,7 @@ from cartera.followup.choices import ActivityKind
 from cartera.followup.timeline import record_activity
 from cartera.lib.dates import is_valid_timezone
 from cartera.lib.identifiers import IdentifierError, normalize_phone, normalize_tax_id
+from cartera.lib.uniqueness import duplicate_errors
 
 from .models import Contact, Customer, Tag
 
@@ -41,17 +42,15 @@ def _clean_customer_fields(organization, fields: dict, *, instance: Customer | N
         and not agent.memberships.filter(organization=organization, is_active=True).exists()
     ):
         errors["assigned_agent"] = _("El gestor no pertenece a esta organización.")
-    others = Customer.objects.filter(organization=organization)
-    if instance is not None:
-        others = others.exclude(pk=instance.pk)
-    if cleaned.get("external_id") and others.filter(external_id=cleaned["external_id"]).exists():
-        errors["external_id"] = _("Ya existe un cliente con la clave %(key)s.") % {
-            "key": cleaned["external_id"]
-        }
-    if cleaned.get("tax_id") and others.filter(tax_id=cleaned["tax_id"]).exists():
-        errors["tax_id"] = _("Ya existe un cliente con el RFC/RUT/CUIT %(tax)s.") % {
-            "tax": cleaned["tax_id"]
-        }
+    errors |= duplicate_errors(
+        Customer.objects.filter(organization=organization),
+        cleaned,
+        {
+            "external_id": _("Ya existe un cliente con la clave %(value)s."),
+            "tax_id": _("Ya existe un cliente con el RFC/RUT/CUIT %(value)s."),
+        },
+        exclude_pk=instance.pk if instance is not None else None,
+    )
     if errors:
         raise ValidationError(errors)
     return cleaned

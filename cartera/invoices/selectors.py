@@ -14,7 +14,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
-from cartera.orgs.access import restricted_to_assigned
+from cartera.orgs.access import scope_to_member
 
 from .choices import InvoiceStatus
 from .models import CreditNote, Invoice, InvoiceAttachment
@@ -22,21 +22,12 @@ from .models import CreditNote, Invoice, InvoiceAttachment
 _MONEY = DecimalField(max_digits=18, decimal_places=2)
 
 
-def _scope(queryset, membership):
-    if membership is None:
-        return queryset.none()
-    queryset = queryset.filter(organization_id=membership.organization_id)
-    if restricted_to_assigned(membership):
-        queryset = queryset.filter(customer__assigned_agent_id=membership.user_id)
-    return queryset
-
-
 def invoices_visible_to(membership):
-    return _scope(Invoice.objects.all(), membership)
+    return scope_to_member(Invoice.objects.all(), membership)
 
 
 def credit_notes_visible_to(membership):
-    return _scope(CreditNote.objects.all(), membership)
+    return scope_to_member(CreditNote.objects.all(), membership)
 
 
 def get_invoice_for_user(request, pk) -> Invoice:

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from cartera.followup.choices import ActivityKind
 from cartera.followup.timeline import record_activity
 from cartera.lib.money import Money, round_money
+from cartera.lib.uniqueness import duplicate_errors
 
 from .choices import CreditNoteStatus, InvoiceStatus
 from .models import CreditNote, Invoice, InvoiceAttachment
@@ -32,17 +33,15 @@ def _validate_invoice(organization, values: dict, *, instance: Invoice | None) -
         errors["due_date"] = _("El vencimiento no puede ser anterior a la emisión.")
     if values.get("is_factored") and not values.get("factor_name"):
         errors["factor_name"] = _("Indique el factor al que se cedió la factura.")
-    others = Invoice.objects.filter(organization=organization)
-    if instance is not None:
-        others = others.exclude(pk=instance.pk)
-    if values.get("external_id") and others.filter(external_id=values["external_id"]).exists():
-        errors["external_id"] = _("Ya existe una factura con la clave %(key)s.") % {
-            "key": values["external_id"]
-        }
-    if values.get("fiscal_uuid") and others.filter(fiscal_uuid=values["fiscal_uuid"]).exists():
-        errors["fiscal_uuid"] = _("Ya existe una factura con el UUID %(uuid)s.") % {
-            "uuid": values["fiscal_uuid"]
-        }
+    errors |= duplicate_errors(
+        Invoice.objects.filter(organization=organization),
+        values,
+        {
+            "external_id": _("Ya existe una factura con la clave %(value)s."),
+            "fiscal_uuid": _("Ya existe una factura con el UUID %(value)s."),
+        },
+        exclude_pk=instance.pk if instance is not None else None,
+    )
     if errors:
         raise ValidationError(errors)
 

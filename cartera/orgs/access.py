@@ -70,6 +70,19 @@ def restricted_to_assigned(membership: Membership) -> bool:
     return membership.role == Role.AGENT and membership.organization.agents_see_only_assigned
 
 
+def scope_to_member(queryset, membership, *, customer_path: str = "customer"):
+    """The rows of ``queryset`` this member may see: their organisation's, and only their
+    assigned customers' when the organisation restricts agents. ``customer_path`` leads
+    from a row to its customer ("" when the rows are customers)."""
+    if membership is None:
+        return queryset.none()
+    queryset = queryset.filter(organization_id=membership.organization_id)
+    if restricted_to_assigned(membership):
+        field = f"{customer_path}__assigned_agent_id" if customer_path else "assigned_agent_id"
+        queryset = queryset.filter(**{field: membership.user_id})
+    return queryset
+
+
 def active_memberships(user):
     if not user.is_authenticated:
         return Membership.objects.none()

@@ -2,18 +2,13 @@
 
 from django.http import Http404
 
-from cartera.orgs.access import restricted_to_assigned
+from cartera.orgs.access import scope_to_member
 
 from .models import Message, MessageTemplate
 
 
 def messages_visible_to(membership):
-    if membership is None:
-        return Message.objects.none()
-    queryset = Message.objects.filter(organization_id=membership.organization_id)
-    if restricted_to_assigned(membership):
-        queryset = queryset.filter(customer__assigned_agent_id=membership.user_id)
-    return queryset
+    return scope_to_member(Message.objects.all(), membership)
 
 
 def get_message_for_user(request, pk) -> Message:
