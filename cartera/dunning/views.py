@@ -11,15 +11,17 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from cartera.customers.models import Customer
 from cartera.customers.selectors import get_customer_for_user
+from cartera.invoices.models import Invoice
 from cartera.invoices.selectors import get_invoice_for_user
 from cartera.lib.dates import local_today
 from cartera.orgs.access import Action, can, require, restricted_to_assigned
 from cartera.orgs.decorators import org_member_required
 
-from .choices import SkipReason
+from .choices import SkipReason, StepChannel
 from .forms import DunningSettingsForm, StatementScheduleForm
-from .models import CustomerStatementSchedule, DunningSettings
+from .models import CustomerStatementSchedule, DunningSettings, Step
 from .selectors import (
     agents_for_filter,
     decisions_for_invoice,
@@ -154,6 +156,7 @@ def upcoming(request):
     for decision in decisions:
         if decision["reason"]:
             decision["reason_label"] = SkipReason(decision["reason"]).label
+    _label_for_people(organization, decisions, result["messages"])
     filters = {"date": day.isoformat(), "agent": agent_id or "", "q": query}
     return render(request, "dunning/upcoming.html", {
         "day": day, "decisions": decisions, "messages_planned": result["messages"],
@@ -163,6 +166,34 @@ def upcoming(request):
         "next_query": urlencode({**filters, "after": next_after}) if next_after else "",
         "first_query": urlencode(filters) if after else "",
     })  # fmt: skip
+
+
+def _label_for_people(organization, decisions: list[dict], planned: list[dict]) -> None:
+    """The planner speaks in external ids and keys (its JSON contract); people read names.
+    Adds ``customer_obj``, ``invoice_objs``/``invoice_obj``, ``step_name`` and
+    ``channel_label`` to each row, with one query per kind of object."""
+    customer_keys = {row["customer"] for row in [*decisions, *planned]}
+    invoice_keys = {d["invoice"] for d in decisions} | {i for m in planned for i in m["invoices"]}
+    customers = {
+        c.external_id: c
+        for c in Customer.objects.filter(organization=organization, external_id__in=customer_keys)
+    }
+    invoices = {
+        i.external_id: i
+        for i in Invoice.objects.filter(organization=organization, external_id__in=invoice_keys)
+    }
+    steps = dict(
+        Step.objects.filter(strategy__organization=organization).values_list("key", "name")
+    )
+    for row in [*decisions, *planned]:
+        row["customer_obj"] = customers.get(row["customer"])
+        row["step_name"] = steps.get(row["step"]) or row["step"]
+        if row.get("channel"):
+            row["channel_label"] = StepChannel(row["channel"]).label
+    for decision in decisions:
+        decision["invoice_obj"] = invoices.get(decision["invoice"])
+    for message in planned:
+        message["invoice_objs"] = [invoices.get(key) for key in message["invoices"]]
 
 
 @org_member_required

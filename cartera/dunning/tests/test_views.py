@@ -43,7 +43,8 @@ def test_upcoming_shows_reasons(login, agent_a, invoice_a, org_a):
     invoice_a.is_factored = True
     invoice_a.save()
     page = login(agent_a).get("/dunning/upcoming/?date=2026-10-07").content.decode()
-    assert "F-100" in page and "Factura cedida a factoraje" in page
+    assert "A-100" in page and "Ferretería La Tuerca" in page
+    assert "Factura cedida a factoraje" in page
     assert Message.objects.count() == 0  # nothing written
 
 
