@@ -69,8 +69,8 @@ def test_agent_morning_call_and_promise(page, log_in, org_a, agent_a, debtor_a, 
     )
 
     page.goto("/dunning/upcoming/")
-    rows = page.locator("#decisions tbody tr").filter(has_text="CLI-001")
+    rows = page.locator("#decisions tbody tr").filter(has_text="Ferretería La Tuerca")
     expect(rows).to_have_count(1)
-    expect(rows.first).to_contain_text("F-100")
+    expect(rows.first).to_contain_text("A-100")
     expect(rows.first).to_contain_text("Se omite")
     expect(rows.first).to_contain_text("Promesa de pago vigente")
