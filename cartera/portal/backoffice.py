@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -201,8 +202,11 @@ def portal_settings(request):
         else:
             messages.success(request, _("Configuración del portal guardada."))
             return redirect("portal_admin:settings")
+    webhook_url = request.build_absolute_uri(
+        reverse("portal:webhook", kwargs={"provider": "stripe", "slug": organization.slug})
+    )
     return render(request, "portal/backoffice/settings.html",
-                  {"form": form, "current": current})  # fmt: skip
+                  {"form": form, "current": current, "webhook_url": webhook_url})  # fmt: skip
 
 
 @org_member_required

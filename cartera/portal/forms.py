@@ -70,3 +70,14 @@ class PortalSettingsForm(forms.Form):
         widget=forms.FileInput(attrs={"accept": ".png,.jpg,.jpeg"}),
     )  # fmt: skip
     remove_logo = forms.BooleanField(label=_("Quitar el logotipo"), required=False)
+    # Secrets are write-only: the page never shows them; blank keeps the current value.
+    stripe_secret_key = forms.CharField(
+        label=_("Clave secreta de Stripe"), required=False, max_length=200,
+        help_text=_("Empieza con sk_ o rk_. Déjela en blanco para conservar la actual."),
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+    )  # fmt: skip
+    stripe_webhook_secret = forms.CharField(
+        label=_("Secreto del webhook de Stripe"), required=False, max_length=200,
+        help_text=_("Empieza con whsec_. Déjelo en blanco para conservar el actual."),
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+    )  # fmt: skip

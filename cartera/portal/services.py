@@ -478,7 +478,8 @@ def sniff_logo(uploaded) -> str:
 @transaction.atomic
 def update_portal_settings(*, organization, actor, require_code: bool, max_promise_days: int,
                            bank_accounts: str, clabe_prefix: str, logo=None,
-                           remove_logo: bool = False) -> PortalSettings:  # fmt: skip
+                           remove_logo: bool = False, stripe_secret_key: str = "",
+                           stripe_webhook_secret: str = "") -> PortalSettings:  # fmt: skip
     """Save the organisation's portal options; the change is on the timeline."""
     clabe_prefix = (clabe_prefix or "").strip()
     if clabe_prefix and (not clabe_prefix.isdigit() or not 6 <= len(clabe_prefix) <= 10):
@@ -487,13 +488,27 @@ def update_portal_settings(*, organization, actor, require_code: bool, max_promi
         )
     if not 1 <= int(max_promise_days) <= 180:
         raise ValidationError({"max_promise_days": _("Entre 1 y 180 días.")})
+    stripe_secret_key, stripe_webhook_secret = (
+        stripe_secret_key.strip(),
+        stripe_webhook_secret.strip(),
+    )
+    if stripe_secret_key and not stripe_secret_key.startswith(("sk_", "rk_")):
+        raise ValidationError(
+            {"stripe_secret_key": _("La clave secreta de Stripe empieza con sk_ o rk_.")}
+        )
+    if stripe_webhook_secret and not stripe_webhook_secret.startswith("whsec_"):
+        raise ValidationError(
+            {"stripe_webhook_secret": _("El secreto del webhook empieza con whsec_.")}
+        )
     content_type = sniff_logo(logo) if logo is not None else None
     row, _created = PortalSettings.objects.select_for_update().get_or_create(
         organization=organization
     )
     before = {"require_code": row.require_code, "max_promise_days": row.max_promise_days,
               "bank_accounts": row.bank_accounts, "clabe_prefix": row.clabe_prefix,
-              "logo": row.logo.name}  # fmt: skip
+              "logo": row.logo.name, "stripe": (row.stripe_secret_key, row.stripe_webhook_secret)}  # fmt: skip
+    row.stripe_secret_key = stripe_secret_key or row.stripe_secret_key
+    row.stripe_webhook_secret = stripe_webhook_secret or row.stripe_webhook_secret
     row.require_code, row.max_promise_days = bool(require_code), int(max_promise_days)
     row.bank_accounts = "\n".join(
         line.strip() for line in bank_accounts.splitlines() if line.strip()
@@ -509,7 +524,7 @@ def update_portal_settings(*, organization, actor, require_code: bool, max_promi
     row.save()
     after = {"require_code": row.require_code, "max_promise_days": row.max_promise_days,
              "bank_accounts": row.bank_accounts, "clabe_prefix": row.clabe_prefix,
-             "logo": row.logo.name}  # fmt: skip
+             "logo": row.logo.name, "stripe": (row.stripe_secret_key, row.stripe_webhook_secret)}  # fmt: skip
     changed = sorted(key for key in after if after[key] != before[key])
     if changed:
         record_activity(

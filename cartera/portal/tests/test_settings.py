@@ -69,3 +69,32 @@ def test_only_owners_configure_the_portal(login, manager_a, agent_a, org_a):
 def test_review_page_links_to_settings_for_owners_only(login, owner_a, agent_a):
     assert "/review/settings/" in login(owner_a).get("/review/").content.decode()
     assert "/review/settings/" not in login(agent_a).get("/review/").content.decode()
+
+
+def test_stripe_keys_are_write_only_and_blank_keeps_them(login, owner_a, org_a):
+    client = login(owner_a)
+    keys = {"stripe_secret_key": "sk_test_abc123", "stripe_webhook_secret": "whsec_xyz789"}
+    assert "Pago con tarjeta: inactivo" in client.get("/review/settings/").content.decode()
+    client.post("/review/settings/", {**FORM, **keys})
+    row = PortalSettings.objects.get(organization=org_a)
+    assert (row.stripe_secret_key, row.stripe_webhook_secret) == ("sk_test_abc123", "whsec_xyz789")
+    page = client.get("/review/settings/").content.decode()
+    assert "Pago con tarjeta: activo" in page and "/p/webhooks/stripe/norte/" in page
+    assert "sk_test_abc123" not in page and "whsec_xyz789" not in page
+    client.post("/review/settings/", {**FORM, "max_promise_days": "20"})  # keys left blank
+    row.refresh_from_db()
+    assert (row.stripe_secret_key, row.stripe_webhook_secret, row.max_promise_days) == (
+        "sk_test_abc123", "whsec_xyz789", 20)  # fmt: skip
+    changed = [a.data["changed"] for a in Activity.objects.filter(kind="config_changed")]
+    assert sorted(changed) == [
+        ["bank_accounts", "clabe_prefix", "max_promise_days", "require_code", "stripe"],
+        ["max_promise_days"],
+    ]
+    assert all("sk_test" not in str(a.data) for a in Activity.objects.all())
+
+
+def test_a_wrong_stripe_key_is_refused_and_nothing_changes(login, owner_a, org_a):
+    client = login(owner_a)
+    response = client.post("/review/settings/", {**FORM, "stripe_secret_key": "pk_live_1"})
+    assert "La clave secreta de Stripe empieza con sk_ o rk_." in response.content.decode()
+    assert PortalSettings.objects.filter(organization=org_a).exists() is False
