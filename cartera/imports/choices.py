@@ -20,6 +20,7 @@ TABULAR_KINDS = (
 
 class BatchStatus(models.TextChoices):
     UPLOADED = "uploaded", _("Archivo recibido")
+    PREVIEWING = "previewing", _("Revisando el archivo")
     PREVIEWED = "previewed", _("Vista previa")
     QUEUED = "queued", _("En cola")
     RUNNING = "running", _("Importando")

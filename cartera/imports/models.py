@@ -77,8 +77,8 @@ class ImportBatch(models.Model):
 
     @property
     def in_progress(self) -> bool:
-        """Queued or running in the background (the progress bar polls)."""
-        return self.status in (BatchStatus.QUEUED, BatchStatus.RUNNING)
+        """Previewing, queued or running in the background (the progress bar polls)."""
+        return self.status in (BatchStatus.PREVIEWING, BatchStatus.QUEUED, BatchStatus.RUNNING)
 
     @property
     def progress_percent(self) -> int:

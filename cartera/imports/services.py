@@ -249,15 +249,60 @@ def _mapping_by_index(batch: ImportBatch, data: bytes) -> dict[str, int] | None:
     return {k: table.headers.index(v) for k, v in batch.mapping.items() if v in table.headers}
 
 
-def preview_batch(*, batch: ImportBatch, mapping: dict[str, int]) -> ImportBatch:
-    """Wizard step 3: remember the mapping for this layout, then validate the kept file
-    and list every problem and the would-be counts. Writes no business data."""
-    data = _stored_data(batch)
-    table = read_table(data, batch.file_name, known_names(batch.kind))
+@transaction.atomic
+def start_preview(
+    *, batch: ImportBatch, headers: list[str], mapping: dict[str, int]
+) -> ImportBatch:
+    """Wizard step 2 → 3: remember the mapping for this layout and queue the preview (the
+    validation of the kept file) as a background task, enqueued once this commits."""
+    from .tasks import run_preview_batch
+
+    locked = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+    if locked.status not in (BatchStatus.UPLOADED, BatchStatus.PREVIEWED):
+        raise ValueError("only an uploaded or previewed batch can be previewed")
+    mapping = {k: v for k, v in mapping.items() if 0 <= v < len(headers)}
     remember_mapping(
-        organization=batch.organization, kind=batch.kind, headers=table.headers, mapping=mapping
+        organization=locked.organization, kind=locked.kind, headers=headers, mapping=mapping
     )
-    return run_tabular_import(batch=batch, data=data, mapping=mapping, preview=True)
+    # Header names, like the import step reads them back (robust to column order).
+    locked.mapping = {k: headers[v] for k, v in mapping.items()}
+    locked.status = BatchStatus.PREVIEWING
+    locked.failure = ""
+    locked.processed_rows = locked.total_rows = 0
+    locked.created_count = locked.updated_count = locked.unchanged_count = 0
+    locked.error_count = locked.warning_count = locked.skipped_rows = 0
+    locked.save()
+    locked.problems.all().delete()  # a new preview replaces the previous one
+    transaction.on_commit(lambda: run_preview_batch.enqueue(locked.pk))
+    return locked
+
+
+def run_preview(batch_id: int) -> ImportBatch:
+    """The preview task: validate the kept file with the batch's mapping, store every
+    problem and the would-be counts, write no business data; the batch ends ``previewed``
+    (or ``failed`` with the error). A batch that is not waiting for a preview is left alone."""
+    batch = ImportBatch.objects.select_related("organization", "created_by").get(pk=batch_id)
+    if batch.status != BatchStatus.PREVIEWING:
+        return batch
+    try:
+        data = _stored_data(batch)
+        mapping = _mapping_by_index(batch, data)
+        return run_tabular_import(batch=batch, data=data, mapping=mapping or {}, preview=True)
+    except Exception as exc:
+        _fail(batch, exc)
+        raise
+
+
+def _fail(batch: ImportBatch, exc: Exception) -> None:
+    """Leave a batch clearly failed, with the error, and without a half-stored report."""
+    with transaction.atomic():
+        batch.problems.all().delete()
+        ImportBatch.objects.filter(pk=batch.pk).update(
+            status=BatchStatus.FAILED,
+            failure=str(exc)[:2000] or type(exc).__name__,
+            finished_at=timezone.now(),
+        )
+    batch.refresh_from_db()
 
 
 @transaction.atomic
@@ -295,3 +340,17 @@ def run_batch(batch_id: int) -> ImportBatch:
         batch.finished_at = timezone.now()
         batch.save(update_fields=["status", "failure", "finished_at"])
         raise
+
+
+@transaction.atomic
+def queue_cfdi_upload(*, organization, actor, file_name: str, data: bytes) -> ImportBatch:
+    """The drag-and-drop CFDI upload: keep the files (one zip) and queue the import once
+    the batch is committed (a worker must never look for a batch that is not there yet)."""
+    from .tasks import run_import_batch
+
+    batch = create_batch(organization=organization, actor=actor, kind=ImportKind.CFDI,
+                         file_name=file_name, data=data, keep_file=True)  # fmt: skip
+    batch.status = BatchStatus.QUEUED
+    batch.save(update_fields=["status"])
+    transaction.on_commit(lambda: run_import_batch.enqueue(batch.pk))
+    return batch

@@ -12,19 +12,19 @@ from django.utils.translation import gettext_lazy
 
 from cartera.orgs.access import Action, can, require
 
-from .choices import TABULAR_KINDS, BatchStatus, DateOrder, ImportKind
+from .choices import TABULAR_KINDS, BatchStatus, DateOrder
 from .headers import CANONICAL, FIELDS, LABELS
 from .selectors import batches_visible_to, get_batch_for_user
 from .services import (
     confirm_batch,
     create_batch,
-    preview_batch,
+    queue_cfdi_upload,
     read_file_layout,
     settings_for,
+    start_preview,
     update_import_settings,
 )
 from .tabular import FileError
-from .tasks import run_import_batch
 from .values import cell_text
 
 MAX_UPLOAD = 200 * 1024 * 1024
@@ -127,7 +127,10 @@ def mapping(request, pk):
             value = request.POST.get(f"map_{field}", "")
             if value.isdigit() and int(value) < len(table.headers):
                 chosen[field] = int(value)
-        preview_batch(batch=batch, mapping=chosen)
+        try:
+            start_preview(batch=batch, headers=table.headers, mapping=chosen)
+        except ValueError:  # a double submit: the preview is already on its way
+            return redirect("imports:detail", pk=batch.pk)
         return redirect("imports:preview", pk=batch.pk)
     rows = [
         {"field": f, "label": LABELS.get(f, f), "selected": selected.get(f),
@@ -143,9 +146,12 @@ def mapping(request, pk):
 
 @login_required
 def preview(request, pk):
-    """Step 3: every problem and the would-be counts; step 4: confirm (background run)."""
+    """Step 3: every problem and the would-be counts (computed by a background task: a
+    progress bar until it is done); step 4: confirm (background run)."""
     require(request, Action.EDIT_INVOICES)
     batch = get_batch_for_user(request, pk)
+    if batch.status == BatchStatus.PREVIEWING:
+        return render(request, "imports/previewing.html", {"batch": batch})
     if batch.status != BatchStatus.PREVIEWED:
         return redirect("imports:detail", pk=batch.pk)
     data = request.POST if request.method == "POST" else None  # an unticked box posts nothing
@@ -178,7 +184,7 @@ def progress(request, pk):
     require(request, Action.VIEW)
     batch = get_batch_for_user(request, pk)
     response = render(request, "imports/_progress.html", {"batch": batch})
-    if batch.is_finished:
+    if not batch.in_progress:  # done, failed or previewed: reload the page to show it
         response["HX-Refresh"] = "true"
     return response
 
@@ -210,11 +216,8 @@ def cfdi_upload(request):
                 for upload in files:
                     archive.writestr(upload.name, upload.read())
             names = ", ".join(f.name for f in files[:5]) + ("…" if len(files) > 5 else "")
-            batch = create_batch(organization=request.organization, actor=request.user, kind=ImportKind.CFDI,
-                                 file_name=names, data=buffer.getvalue(), keep_file=True)  # fmt: skip
-            batch.status = BatchStatus.QUEUED
-            batch.save(update_fields=["status"])
-            run_import_batch.enqueue(batch.pk)
+            batch = queue_cfdi_upload(organization=request.organization, actor=request.user,
+                                      file_name=names, data=buffer.getvalue())  # fmt: skip
             return redirect("imports:detail", pk=batch.pk)
     return render(request, "imports/cfdi.html", {})
 

@@ -2,11 +2,14 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django_tasks_db.models import DBTaskResult
 
+from cartera.customers.models import Customer
 from cartera.followup.models import Activity
 from cartera.imports.models import ColumnMapping, ImportBatch, ImportSettings
 from cartera.imports.services import import_file
 from cartera.invoices.models import Invoice
+from cartera.payments.models import Payment
 
 from .test_spreadsheets import MESSY
 
@@ -38,8 +41,11 @@ def test_wizard_upload_mapping_preview_confirm_runs_in_background(
     page = client.get(f"/imports/{batch.pk}/mapping/")
     assert page.status_code == 200
     assert '<option value="5" selected>Importe</option>' in page.content.decode()
-    # Step 2 → 3: the preview writes nothing and lists every problem and the counts.
-    response = client.post(f"/imports/{batch.pk}/mapping/", MAPPING)
+    # Step 2 → 3: the preview is a background task (queued once the mapping is saved); it
+    # writes nothing and lists every problem and the counts.
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = client.post(f"/imports/{batch.pk}/mapping/", MAPPING)
+    assert len(callbacks) == 1
     assert response.status_code == 302 and response["Location"] == f"/imports/{batch.pk}/preview/"
     batch.refresh_from_db()
     assert (batch.status, batch.created_count, batch.updated_count, batch.unchanged_count,
@@ -97,8 +103,9 @@ def test_wizard_clean_file_confirms_without_checkbox_and_remembers_mapping(
     data = b"Cliente;Folio;Fecha;Importe;Saldo\r\nCLI-001;A-1;01/09/2026;1.000,00;400,00\r\n"
     _upload(client, data)
     batch = ImportBatch.objects.get()
-    client.post(f"/imports/{batch.pk}/mapping/", {"map_customer": "0", "map_number": "1",
-                                                  "map_issue_date": "2", "map_total": "3"})  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/imports/{batch.pk}/mapping/", {"map_customer": "0", "map_number": "1",
+                                                      "map_issue_date": "2", "map_total": "3"})  # fmt: skip
     with django_capture_on_commit_callbacks(execute=True):
         client.post(f"/imports/{batch.pk}/preview/", {})
     assert list(Invoice.objects.values_list("number", "total")) == [("A-1", Decimal("1000.00"))]
@@ -174,3 +181,104 @@ def test_template_download(login, viewer_a):
     assert response.content.decode("utf-8-sig") == (
         "external_id,customer,number,issue_date,due_date,currency,total,uuid,payment_method\r\n"
     )
+
+
+PREVIEW_TASK = "cartera.imports.tasks.run_preview_batch"
+
+
+def test_preview_is_not_computed_inside_the_request(
+    settings, login, manager_a, debtor_a, django_capture_on_commit_callbacks
+):
+    """With the real (database) task backend the mapping request only queues the preview;
+    the page polls a progress bar until a worker has run it."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    client = login(manager_a)
+    _upload(client)
+    batch = ImportBatch.objects.get()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = client.post(f"/imports/{batch.pk}/mapping/", MAPPING)
+    assert len(callbacks) == 1
+    assert response["Location"] == f"/imports/{batch.pk}/preview/"
+    batch.refresh_from_db()
+    assert (batch.status, batch.total_rows, batch.processed_rows, batch.created_count,
+            batch.error_count, batch.problems.count()) == ("previewing", 0, 0, 0, 0, 0)  # fmt: skip
+    assert batch.mapping == {"customer": "No. cliente", "number": "Folio", "issue_date": "Fecha de emisión",
+                             "due_date": "Vencimiento", "total": "Importe", "currency": "Moneda"}  # fmt: skip
+    queued = DBTaskResult.objects.get()
+    assert (queued.task_path, queued.args_kwargs["args"], queued.status) == (
+        PREVIEW_TASK, [batch.pk], "READY")  # fmt: skip
+    page = client.get(f"/imports/{batch.pk}/preview/").content.decode()
+    assert f'hx-get="/imports/{batch.pk}/progress/" hx-trigger="every 1s"' in page
+    assert "Revisando el archivo · 0 / 0" in page and "se crearían" not in page
+    progress = client.get(f"/imports/{batch.pk}/progress/")
+    assert "HX-Refresh" not in progress and 'hx-trigger="every 1s"' in progress.content.decode()
+    # The mapping cannot be changed while the preview runs.
+    assert (
+        client.post(f"/imports/{batch.pk}/mapping/", MAPPING)["Location"] == f"/imports/{batch.pk}/"
+    )
+    assert DBTaskResult.objects.count() == 1
+    # A worker runs the stored task (here, explicitly).
+    queued.task.call(*queued.task_result.args, **queued.task_result.kwargs)
+    batch.refresh_from_db()
+    assert (batch.status, batch.total_rows, batch.processed_rows, batch.created_count,
+            batch.error_count, batch.warning_count) == ("previewed", 6, 6, 4, 2, 2)  # fmt: skip
+    assert client.get(f"/imports/{batch.pk}/progress/")["HX-Refresh"] == "true"
+    page = client.get(f"/imports/{batch.pk}/preview/").content.decode()
+    assert "se crearían <strong>4</strong>" in page and 'name="valid_only"' in page
+    assert "<td>Error</td><td>5</td><td>Fecha de emisión</td><td>31/02/2026</td>" in page
+    assert Invoice.objects.count() == 0 and Activity.objects.filter(kind="import").count() == 0
+
+
+def test_a_failed_preview_leaves_the_batch_failed_with_the_error_and_writes_nothing(
+    login, manager_a, debtor_a, monkeypatch, django_capture_on_commit_callbacks
+):
+    client = login(manager_a)
+    _upload(client)
+    batch = ImportBatch.objects.get()
+    # A first preview stores its problems; changing the columns previews again.
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/imports/{batch.pk}/mapping/", MAPPING)
+    assert batch.problems.count() == 4
+    before = (Customer.objects.count(), Invoice.objects.count(), Payment.objects.count(),
+              Activity.objects.count())  # fmt: skip
+
+    def broken_analyse(self):
+        raise RuntimeError("disco lleno")
+
+    monkeypatch.setattr("cartera.imports.importers.InvoiceImporter.analyse", broken_analyse)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = client.post(f"/imports/{batch.pk}/mapping/", MAPPING)
+    assert len(callbacks) == 1 and response["Location"] == f"/imports/{batch.pk}/preview/"
+    batch.refresh_from_db()
+    assert (batch.status, batch.failure, batch.created_count, batch.error_count) == (
+        "failed", "disco lleno", 0, 0)  # fmt: skip
+    assert batch.finished_at is not None and batch.problems.count() == 0
+    assert before == (Customer.objects.count(), Invoice.objects.count(), Payment.objects.count(),
+                      Activity.objects.count())  # fmt: skip
+    assert client.get(f"/imports/{batch.pk}/progress/")["HX-Refresh"] == "true"
+    assert client.get(f"/imports/{batch.pk}/preview/")["Location"] == f"/imports/{batch.pk}/"
+    page = client.get(f"/imports/{batch.pk}/").content.decode()
+    assert "<strong>Falló</strong>" in page and '<p class="error">disco lleno</p>' in page
+    # A failed batch cannot be confirmed.
+    assert client.post(f"/imports/{batch.pk}/preview/", {"valid_only": "on"})["Location"] == (
+        f"/imports/{batch.pk}/"
+    )
+    assert Invoice.objects.count() == 0
+
+
+def test_cfdi_upload_enqueues_its_task_only_on_commit(
+    login, manager_a, org_a, django_capture_on_commit_callbacks
+):
+    client = login(manager_a)
+    upload = SimpleUploadedFile("nota.xml", b"<nota>no es un CFDI</nota>")
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = client.post("/imports/cfdi/", {"files": [upload]})
+    batch = ImportBatch.objects.get()
+    assert response["Location"] == f"/imports/{batch.pk}/"
+    assert len(callbacks) == 1
+    batch.refresh_from_db()
+    assert (batch.kind, batch.status, batch.file_name, batch.processed_rows) == (
+        "cfdi", "queued", "nota.xml", 0)  # fmt: skip
+    callbacks[0]()  # the commit: the (immediate) task runs now
+    batch.refresh_from_db()
+    assert batch.is_finished and batch.problems.get().file_name == "/nota.xml"
