@@ -10,8 +10,9 @@ The model is transparent (docs/forecast.md):
    K is chosen on the training data (older 80 % fit, newest 20 % validate);
 3. additive corrections learned from the residuals: disputed invoices, amount band
    (quartiles per currency) and season (month of the due date), each shrunk the same way;
-4. an invoice already overdue on the forecast date cannot be paid in the past: its
-   lateness is the median of comparable past lateness beyond what it has already run;
+4. an invoice still unpaid d days after its due date is predicted conditionally on
+   that: the median of the customer's shrunk distribution (own history and peers, as
+   in 2) given lateness > d, with a fallback when that tail is thin;
 5. the spread of the training residuals gives each invoice a distribution (P10–P90).
 
 Money stays Decimal; days and probabilities are plain numbers (they are not money).
@@ -39,6 +40,8 @@ K_CANDIDATES = (0.5, 1.0, 2.0, 3.0, 5.0, 8.0)
 SEASON_MIN_YEARS = 2
 WEEKS = 13
 TOLERANCE = 0.004
+MIN_TAIL = 3  # fewer values above the days already run: use everybody's tail
+OVERDUE_FALLBACK = 7.0  # nobody ever paid that late: one more week
 QUANTILES = [i / 20 for i in range(1, 20)]  # 5 % … 95 %
 Z_90 = 1.2816
 
@@ -185,6 +188,47 @@ def _median_above(ordered: list[float], floor: float, minimum: int = K_SHRINK) -
     return ordered[middle] if count % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
+def tail_median(own: list[float], peers: list[float], floor: float, k: float) -> float | None:
+    """Median of lateness given lateness > ``floor``, under the customer's shrunk
+    distribution: a mixture of its own paid invoices (weight n / (n + K)) and its peers'
+    (weight K / (n + K)), each list sorted. Every own value weighs ``len(peers)``, every
+    peer value ``k`` (the mixture weights times a common factor). None when fewer than
+    ``MIN_TAIL`` values of the two lists lie above ``floor`` (a thin tail)."""
+    start_own = bisect.bisect_right(own, floor)
+    start_peer = bisect.bisect_right(peers, floor)
+    tail_own, tail_peer = len(own) - start_own, len(peers) - start_peer
+    if tail_own + tail_peer < MIN_TAIL:
+        return None
+    w_own, w_peer = float(len(peers)), float(k)
+    if not tail_peer or not w_peer:
+        return _median_above(own, floor, minimum=1)
+    if not tail_own:
+        return _median_above(peers, floor, minimum=1)
+    half = (w_own * tail_own + w_peer * tail_peer) / 2
+
+    def weight_up_to(x: float) -> float:
+        return (w_own * (bisect.bisect_right(own, x) - start_own)
+                + w_peer * (bisect.bisect_right(peers, x) - start_peer))  # fmt: skip
+
+    # the smallest value whose cumulative weight reaches half: among the own values
+    # (few) by a scan, among the peers' (many) by bisection on the index
+    best = next((x for x in own[start_own:] if weight_up_to(x) >= half - 1e-9), own[-1])
+    lo, hi = start_peer, len(peers) - 1
+    if weight_up_to(peers[hi]) >= half - 1e-9:
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if weight_up_to(peers[mid]) >= half - 1e-9:
+                hi = mid
+            else:
+                lo = mid + 1
+        best = min(best, peers[lo])
+    if abs(weight_up_to(best) - half) > 1e-9:
+        return best
+    # exactly half the weight at or below ``best``: average with the next value above it
+    above = [v[i] for v in (own, peers) if (i := bisect.bisect_right(v, best)) < len(v)]
+    return (best + min(above)) / 2 if above else best
+
+
 @dataclass
 class Prediction:
     row: Row
@@ -211,7 +255,7 @@ class LatenessModel:
         for r in paid:
             self.by_customer[r.customer_id].append(float(r.lateness))
             self.by_terms[_terms_band(r.terms)].append(float(r.lateness))
-        for values in self.by_customer.values():
+        for values in (*self.by_customer.values(), *self.by_terms.values()):
             values.sort()
         self.pooled = sorted(lateness)
         self.terms_prior = {
@@ -305,19 +349,28 @@ class LatenessModel:
                     "label": label, "delta": f"{delta:+.1f}"})  # fmt: skip
         return self._value(r), reasons
 
+    def conditional(self, r: Row, overdue: int, value: float) -> float:
+        """Lateness of an invoice still unpaid ``overdue`` days after its due date: the
+        median of the customer's shrunk distribution (own history and peers, module doc)
+        given lateness > ``overdue``. The invoice's corrections (``value`` minus the
+        customer base) shift the distribution, so the condition is taken on the
+        history before the shift. Thin tail: everybody's; none: ``overdue`` + 7."""
+        delta = value - self._base_value(r)
+        floor = overdue - delta
+        tail = tail_median(self.by_customer.get(r.customer_id, []),
+                           self.by_terms.get(_terms_band(r.terms), []), floor, self.k)  # fmt: skip
+        if tail is None:
+            tail = _median_above(self.pooled, floor, minimum=1)
+        return overdue + OVERDUE_FALLBACK if tail is None else tail + delta
+
     def predict(self, r: Row, *, as_of: dt.date | None) -> Prediction:
         value, reasons = self._point(r)
         samples = [value + q for q in self.quantiles]
         if as_of is not None and r.due_date < as_of:
             overdue = (as_of - r.due_date).days
-            if value <= overdue:
-                value = _median_above(self.by_customer.get(r.customer_id, []), overdue)
-                if value is None:
-                    value = _median_above(self.pooled, overdue, minimum=1)
-                if value is None:
-                    value = overdue + 7.0
-                reasons.append(_("Ya lleva %(d)s días vencida: se espera el pago después") % {
-                    "d": overdue})  # fmt: skip
+            value = self.conditional(r, overdue, value)
+            reasons.append(_("Ya lleva %(d)s días vencida: se espera el pago después") % {
+                "d": overdue})  # fmt: skip
             samples = sorted(max(x, overdue + 1.0) for x in samples)
             shift = value - statistics.median(samples)
             samples = sorted(max(x + shift, overdue + 1.0) for x in samples)

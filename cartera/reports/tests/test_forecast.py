@@ -126,3 +126,49 @@ def test_season_needs_the_month_in_two_years():
     two_years = one_year + [_paid_row(100, 1, dt.date(2026, 1, 10), 3)]
     model = LatenessModel().fit(two_years)
     assert [key for key in model.adjust if key[0] == "season"] == [("season", 1)]
+
+
+def _open_row(pk, customer, due):
+    from cartera.reports.forecast import Row
+
+    return Row(pk, customer, "MXN", due - dt.timedelta(days=30), due, D("100.00"), D("0.00"),
+               None)  # fmt: skip
+
+
+def test_overdue_prediction_is_conditional_on_not_being_paid_yet():
+    """17 paid invoices, all 30-day terms (one peer band), one year, equal amounts.
+    Lateness: A (1) 1, 3, 5, 20, 40; B (2) 2 ×9; C (3) 11, 13, 15. Global and peer median
+    2, so with K = 3 the bases are A (5·5 + 3·2)/8 = 3.875, B 2, C (3·13 + 3·2)/6 = 7.5;
+    the residual median is 0, so no correction. Given lateness > d the shrunk mixture
+    weighs each own value len(peers) = 17 and each peer value K = 3."""
+    from cartera.reports.forecast import LatenessModel, tail_median
+
+    history = {1: [1, 3, 5, 20, 40], 2: [2] * 9, 3: [11, 13, 15]}
+    paid, pk = [], 0
+    for customer, lateness in history.items():
+        for late in lateness:
+            pk += 1
+            paid.append(_paid_row(pk, customer, dt.date(2025, 1, 1) + dt.timedelta(days=pk), late))
+    model = LatenessModel().fit(paid)
+    assert model.k == 3 and model.adjust == {("dispute", False): 0.0, ("amount", 0): 0.0}
+    due = dt.date(2026, 1, 31)
+    a, c = _open_row(100, 1, due), _open_row(101, 3, due)
+    # not yet due: the unconditional estimate, 3.875 → 4 days
+    assert model.predict(a, as_of=dt.date(2026, 1, 20)).date == dt.date(2026, 2, 4)
+    # A, 10 days overdue: tail > 10 = own 20, 40 (17 each) + peers 11, 13, 15, 20, 40 (3 each)
+    # → weights 11:3 13:3 15:3 20:20 40:20, half of 49 is reached at 20 (the old rule, the
+    # unweighted peer tail, gave 15)
+    p = model.predict(a, as_of=dt.date(2026, 2, 10))
+    assert (p.lateness, p.date) == (20, dt.date(2026, 2, 20))
+    assert p.p10 >= dt.date(2026, 2, 11)
+    # C, 2 days overdue: its estimate 7.5 is already beyond 2, but the condition still
+    # moves it: weights 3:3 5:3 11:20 13:20 15:20 20:3 40:3, half of 72 reached at 13
+    p = model.predict(c, as_of=dt.date(2026, 2, 2))
+    assert (p.lateness, p.date) == (13, dt.date(2026, 2, 13))
+    # A, 30 days overdue: only 40 (own) and 40 (peer) above, fewer than 3: everybody's → 40
+    assert model.predict(a, as_of=dt.date(2026, 3, 2)).date == dt.date(2026, 3, 12)
+    # A, 45 days overdue: nobody ever paid that late → 45 + 7
+    assert model.predict(a, as_of=dt.date(2026, 3, 17)).date == dt.date(2026, 3, 24)
+    # an exact half is split: own 1, 2 (weight 2 each) and peer 3, 4 (weight 2 each)
+    assert tail_median([1.0, 2.0], [3.0, 4.0], 0.0, 2.0) == 2.5
+    assert tail_median([1.0], [2.0], 0.0, 1.0) is None
