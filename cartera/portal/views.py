@@ -51,7 +51,10 @@ def debtor_view(view):
         language = request.session.get("portal_language") or customer.language
         with translation.override(language):
             request.LANGUAGE_CODE = language
-            return view(request, customer, *args, **kwargs)
+            response = view(request, customer, *args, **kwargs)
+        # LocaleMiddleware would label the page with the back office's language.
+        response.headers["Content-Language"] = language
+        return response
 
     return wrapper
 

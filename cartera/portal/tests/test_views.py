@@ -125,7 +125,10 @@ def test_statement_pdf_and_english(portal_client, invoice_a):
         "application/pdf",
         b"%PDF-",
     )
-    assert client.get("/p/").headers["Content-Language"] == "en" or True
+    page = client.get("/p/")
+    html = page.content.decode()
+    assert page.headers["Content-Language"] == "en" and '<html lang="en"' in html
+    assert "Statement" in html and "Estado de cuenta" not in html
 
 
 def test_statement_with_50_invoices_is_fast(portal_client, debtor_a):
