@@ -6,10 +6,12 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone
 from django_tasks import task
 
+from cartera.orgs.language import in_organization_language
 from cartera.orgs.models import Organization
 
 
 @task()
+@in_organization_language
 def run_dunning(organization_id: int, slot: str = "") -> dict:
     """The daily planner for one organisation; the as-of date is the slot's local date."""
     from .models import DunningSettings
@@ -25,6 +27,7 @@ def run_dunning(organization_id: int, slot: str = "") -> dict:
 
 
 @task()
+@in_organization_language
 def send_statements(organization_id: int, slot: str = "") -> dict:
     """Queue the scheduled account statements of the slot's local date."""
     from .statements import queue_statements
@@ -36,6 +39,7 @@ def send_statements(organization_id: int, slot: str = "") -> dict:
 
 
 @task()
+@in_organization_language
 def send_new_invoices(organization_id: int, slot: str = "") -> dict:
     """Queue "factura emitida" for invoices created in the last day (idempotent by key)."""
     from .statements import queue_new_invoices

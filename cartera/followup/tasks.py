@@ -5,12 +5,14 @@ import datetime as dt
 from django_tasks import task
 
 from cartera.lib.dates import local_today
+from cartera.orgs.language import in_organization_language
 from cartera.orgs.models import Organization
 
 from .services import refresh_scores
 
 
 @task()
+@in_organization_language
 def refresh_task_scores(organization_id: int, slot: str = "") -> dict:
     """Nightly: store today's priority score of every open task of the organisation."""
     organization = Organization.objects.get(pk=organization_id)

@@ -4,6 +4,7 @@ import logging
 
 from django_tasks import task
 
+from cartera.orgs.language import in_organization_language
 from cartera.orgs.models import Organization
 
 from .ledger import check_ledger
@@ -12,6 +13,7 @@ logger = logging.getLogger("cartera.ledger")
 
 
 @task()
+@in_organization_language
 def check_organization_ledger(organization_id: int, slot: str = "") -> dict:
     """Recompute one organisation's balances and log every mismatch (scheduled daily)."""
     organization = Organization.objects.get(pk=organization_id)

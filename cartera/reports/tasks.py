@@ -5,6 +5,7 @@ import datetime as dt
 from django_tasks import task
 
 from cartera.lib.dates import local_today
+from cartera.orgs.language import in_organization_language
 from cartera.orgs.models import Organization
 
 from .behaviour import recompute_classifications
@@ -19,6 +20,7 @@ def _day(organization, slot: str) -> dt.date:
 
 
 @task()
+@in_organization_language
 def daily_reports(organization_id: int, slot: str = "") -> dict:
     """Snapshot of the day before the slot and today's classification of every customer."""
     organization = Organization.objects.get(pk=organization_id)
