@@ -129,10 +129,6 @@ def test_customers_command_json_contract(org_a, history):
     }  # fmt: skip
 
 
-@pytest.mark.skipif(
-    "PromiseToPay" not in {m.__name__ for m in apps.get_app_config("followup").get_models()},
-    reason="promises not installed",
-)
 def test_promise_kept_rate_and_disputes(org_a, history):
     Promise = apps.get_model("followup", "PromiseToPay")
     Dispute = apps.get_model("invoices", "Dispute")
