@@ -40,8 +40,12 @@ NOT_A_PAGE = {
     "imports:preview": 302,
 }
 # Downloads (files, CSV, XML): 200, but not HTML pages.
-NOT_HTML = {"imports:template", "imports:errors_csv", "invoices:attachment_download",
-            "portal_admin:proof"}  # fmt: skip
+NOT_HTML = {
+    "imports:template",
+    "imports:errors_csv",
+    "invoices:attachment_download",
+    "portal_admin:proof",
+}
 # Pages whose job is to show template placeholders ("{{ today }}") to the person editing them.
 SHOWS_PLACEHOLDERS = {"outreach:template_edit", "outreach:message_html"}
 

@@ -239,40 +239,63 @@ def world(org_a, owner_a, viewer_a, agent_a, agent2_a, debtor_a, invoice_a, owne
     from cartera.payments.services import allocate_payment, record_payment
 
     payment = record_payment(
-        customer=debtor_a, actor=None, date=dt.date(2026, 10, 5), amount=Decimal("1000.00"),
+        customer=debtor_a,
+        actor=None,
+        date=dt.date(2026, 10, 5),
+        amount=Decimal("1000.00"),
         currency="MXN",
-    )  # fmt: skip
+    )
     allocate_payment(payment=payment, invoice=invoice_a, amount=Decimal("1000.00"), actor=None)
     credit_note = create_credit_note(
-        customer=debtor_a, actor=None, external_id="NC-1", number="NC-1",
-        issue_date=dt.date(2026, 9, 15), currency="MXN", total=Decimal("500.00"),
-    )  # fmt: skip
+        customer=debtor_a,
+        actor=None,
+        external_id="NC-1",
+        number="NC-1",
+        issue_date=dt.date(2026, 9, 15),
+        currency="MXN",
+        total=Decimal("500.00"),
+    )
     attachment = InvoiceAttachment(
         organization=org_a, invoice=invoice_a, kind="pdf", original_name="A-100.pdf", sha256="0"
     )
     attachment.file.save("A-100.pdf", ContentFile(b"%PDF-1.4 test"), save=True)
     proof = PaymentProof(
-        organization=org_a, payment=payment, original_name="ticket.png",
-        content_type="image/png", sha256="0",
-    )  # fmt: skip
+        organization=org_a,
+        payment=payment,
+        original_name="ticket.png",
+        content_type="image/png",
+        sha256="0",
+    )
     proof.file.save("ticket.png", ContentFile(b"\x89PNG test"), save=True)
     batch = ImportBatch.objects.create(
-        organization=org_a, kind="customers", status="done", created_by=owner_a,
+        organization=org_a,
+        kind="customers",
+        status="done",
+        created_by=owner_a,
         file_name="clientes.csv",
-    )  # fmt: skip
+    )
     from cartera.dunning.models import Strategy
     from cartera.outreach.models import Message, MessageTemplate
 
     strategy = Strategy.objects.create(organization=org_a, key="w", name="W", is_default=True)
     message = Message.objects.create(
-        organization=org_a, key="w-1", customer=debtor_a, channel="email",
-        as_of=dt.date(2026, 10, 7), scheduled_for=dt.datetime(2026, 10, 7, 15, tzinfo=dt.UTC),
-        subject="Saldo vencido", body_text="A-100", to=["lucia@latuerca.mx"],
-    )  # fmt: skip
+        organization=org_a,
+        key="w-1",
+        customer=debtor_a,
+        channel="email",
+        as_of=dt.date(2026, 10, 7),
+        scheduled_for=dt.datetime(2026, 10, 7, 15, tzinfo=dt.UTC),
+        subject="Saldo vencido",
+        body_text="A-100",
+        to=["lucia@latuerca.mx"],
+    )
     template = MessageTemplate.objects.create(
-        organization=org_a, key="aviso-vencido", name="Saldo vencido", kind="soft",
+        organization=org_a,
+        key="aviso-vencido",
+        name="Saldo vencido",
+        kind="soft",
         body_text="{{ today }}",
-    )  # fmt: skip
+    )
     from cartera.followup.models import Notification
     from cartera.followup.services import open_task
     from cartera.invoices.models import Dispute
@@ -293,13 +316,30 @@ def world(org_a, owner_a, viewer_a, agent_a, agent2_a, debtor_a, invoice_a, owne
         organization=org_a, user=agent_a, kind="dispute", text="x", source="test:1"
     )
     return SimpleNamespace(
-        task=task, notification=notification, commission_rule=commission_rule, dispute=dispute, complement=complement,
-        strategy=strategy, message=message, template=template,
-        batch=batch, org=org_a, owner=owner_a, viewer=viewer_a, agent=agent_a, agent2=agent2_a,
-        owner_b=owner_b, customer=debtor_a, contact=debtor_a.contacts.get(),
-        invoice=invoice_a, payment=payment, credit_note=credit_note, attachment=attachment,
-        proof=proof, membership=Membership.objects.get(user=agent_a),
-    )  # fmt: skip
+        task=task,
+        notification=notification,
+        commission_rule=commission_rule,
+        dispute=dispute,
+        complement=complement,
+        strategy=strategy,
+        message=message,
+        template=template,
+        batch=batch,
+        org=org_a,
+        owner=owner_a,
+        viewer=viewer_a,
+        agent=agent_a,
+        agent2=agent2_a,
+        owner_b=owner_b,
+        customer=debtor_a,
+        contact=debtor_a.contacts.get(),
+        invoice=invoice_a,
+        payment=payment,
+        credit_note=credit_note,
+        attachment=attachment,
+        proof=proof,
+        membership=Membership.objects.get(user=agent_a),
+    )
 
 
 def _snapshot() -> dict:

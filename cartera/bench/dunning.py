@@ -60,8 +60,9 @@ def _portfolio(slug: str, *, customers: int, invoices: int, as_of: dt.date, reus
     if organization is not None:
         raise SystemExit(f"organisation {slug!r} exists: use --reuse or a fresh CARTERA_DATA_DIR")
     started = time.perf_counter()
-    organization = create_organization(slug=slug, name=f"Bench {slug} S.A. de C.V.", country="MX",
-                                       tax_id="BEN010101AB1")  # fmt: skip
+    organization = create_organization(
+        slug=slug, name=f"Bench {slug} S.A. de C.V.", country="MX", tax_id="BEN010101AB1"
+    )
     load_builtin_strategies(organization=organization)
     install_default_templates(organization=organization)
     rng = random.Random(7)
@@ -74,18 +75,61 @@ def _portfolio(slug: str, *, customers: int, invoices: int, as_of: dt.date, reus
             rows, contacts = [], []
             for n in range(start, min(start + batch, customers)):
                 cid = first_customer + n
-                rows.append((cid, org_id, f"BD{cid:08d}", f"Cliente {cid}", f"Cliente {cid} SA de CV",
-                             "", "MX", "", "es-mx", "", "601", 30, None, None, "", None, "", False,
-                             "", now, now))  # fmt: skip
-                contacts.append((first_contact + n, org_id, cid, f"Pagos {cid}", "payments",
-                                 f"pagos{cid}@cliente.example", "", "", "email", True,
-                                 None, "", None, "", None, "", now, now))  # fmt: skip
+                rows.append(
+                    (
+                        cid,
+                        org_id,
+                        f"BD{cid:08d}",
+                        f"Cliente {cid}",
+                        f"Cliente {cid} SA de CV",
+                        "",
+                        "MX",
+                        "",
+                        "es-mx",
+                        "",
+                        "601",
+                        30,
+                        None,
+                        None,
+                        "",
+                        None,
+                        "",
+                        False,
+                        "",
+                        now,
+                        now,
+                    )
+                )
+                contacts.append(
+                    (
+                        first_contact + n,
+                        org_id,
+                        cid,
+                        f"Pagos {cid}",
+                        "payments",
+                        f"pagos{cid}@cliente.example",
+                        "",
+                        "",
+                        "email",
+                        True,
+                        None,
+                        "",
+                        None,
+                        "",
+                        None,
+                        "",
+                        now,
+                        now,
+                    )
+                )
             with transaction.atomic(), connection.cursor() as cursor:
                 _insert(cursor, Customer, CUSTOMER_COLUMNS, rows)
                 _insert(cursor, Contact, CONTACT_COLUMNS, contacts)
         first_invoice = _next_id(Invoice)
-        days = {n: connection.ops.adapt_datefield_value(as_of + dt.timedelta(days=n))
-                for n in range(-200, 20)}  # fmt: skip
+        days = {
+            n: connection.ops.adapt_datefield_value(as_of + dt.timedelta(days=n))
+            for n in range(-200, 20)
+        }
         batch = 50_000
         for start in range(0, invoices, batch):
             rows = []
@@ -93,25 +137,63 @@ def _portfolio(slug: str, *, customers: int, invoices: int, as_of: dt.date, reus
                 iid = first_invoice + n
                 due = rng.randrange(-120, 11)
                 total = f"{rng.randrange(1_000, 200_000)}.00"
-                rows.append((iid, org_id, first_customer + rng.randrange(customers), f"BI{iid:09d}",
-                             f"B-{iid}", "", days[due - 30], days[due], "MXN", None, total, total,
-                             "open", "PPD", "", False, "", "", None, now, now))  # fmt: skip
+                rows.append(
+                    (
+                        iid,
+                        org_id,
+                        first_customer + rng.randrange(customers),
+                        f"BI{iid:09d}",
+                        f"B-{iid}",
+                        "",
+                        days[due - 30],
+                        days[due],
+                        "MXN",
+                        None,
+                        total,
+                        total,
+                        "open",
+                        "PPD",
+                        "",
+                        False,
+                        "",
+                        "",
+                        None,
+                        now,
+                        now,
+                    )
+                )
             with transaction.atomic(), connection.cursor() as cursor:
                 _insert(cursor, Invoice, INVOICE_COLUMNS, rows)
     if connection.vendor == "postgresql":  # fresh statistics, as autovacuum would give
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
-    stdout.write(f"{slug}: {customers:,} customers, {invoices:,} open invoices built in "
-                 f"{time.perf_counter() - started:.1f} s")  # fmt: skip
+    stdout.write(
+        f"{slug}: {customers:,} customers, {invoices:,} open invoices built in "
+        f"{time.perf_counter() - started:.1f} s"
+    )
     return organization
 
 
 CONTACT_COLUMNS = (
-    "id", "organization_id", "customer_id", "name", "role", "email", "mobile_phone", "whatsapp",
-    "preferred_channel", "is_primary", "email_opt_out_at", "email_opt_out_reason",
-    "sms_opt_out_at", "sms_opt_out_reason", "whatsapp_opt_out_at", "whatsapp_opt_out_reason",
-    "created_at", "updated_at",
-)  # fmt: skip
+    "id",
+    "organization_id",
+    "customer_id",
+    "name",
+    "role",
+    "email",
+    "mobile_phone",
+    "whatsapp",
+    "preferred_channel",
+    "is_primary",
+    "email_opt_out_at",
+    "email_opt_out_reason",
+    "sms_opt_out_at",
+    "sms_opt_out_reason",
+    "whatsapp_opt_out_at",
+    "whatsapp_opt_out_reason",
+    "created_at",
+    "updated_at",
+)
 
 
 def run(options: dict, stdout) -> None:
@@ -121,12 +203,18 @@ def run(options: dict, stdout) -> None:
     now = dt.datetime.combine(as_of, dt.time(6, 0), tzinfo=dt.UTC)
     if options["invoices"]:
         customers = options["customers"] or max(1, options["invoices"] // 10)
-        organization = _portfolio(f"{options['org']}-dry", customers=customers,
-                                  invoices=options["invoices"], as_of=as_of,
-                                  reuse=options["reuse"], stdout=stdout)  # fmt: skip
+        organization = _portfolio(
+            f"{options['org']}-dry",
+            customers=customers,
+            invoices=options["invoices"],
+            as_of=as_of,
+            reuse=options["reuse"],
+            stdout=stdout,
+        )
         started = time.perf_counter()
-        result = run_planner(organization=organization, as_of=as_of, dry_run=True, now=now,
-                             collect=False)  # fmt: skip
+        result = run_planner(
+            organization=organization, as_of=as_of, dry_run=True, now=now, collect=False
+        )
         counts = result["counts"]
         stdout.write(
             f"dry run {as_of}: {counts['invoices']:,} eligible invoices of {options['invoices']:,}, "
@@ -136,12 +224,18 @@ def run(options: dict, stdout) -> None:
         )
     if options["live"]:
         customers = options["customers"] or max(1, options["live"] // 10)
-        organization = _portfolio(f"{options['org']}-live", customers=customers,
-                                  invoices=options["live"], as_of=as_of, reuse=options["reuse"],
-                                  stdout=stdout)  # fmt: skip
+        organization = _portfolio(
+            f"{options['org']}-live",
+            customers=customers,
+            invoices=options["live"],
+            as_of=as_of,
+            reuse=options["reuse"],
+            stdout=stdout,
+        )
         started = time.perf_counter()
-        result = run_planner(organization=organization, as_of=as_of, dry_run=False, now=now,
-                             collect=False)  # fmt: skip
+        result = run_planner(
+            organization=organization, as_of=as_of, dry_run=False, now=now, collect=False
+        )
         counts = result["counts"]
         stdout.write(
             f"live run {as_of}: {counts['invoices']:,} eligible invoices, {counts['decisions']:,} "
@@ -171,6 +265,8 @@ def _send(organization, limit: int, stdout, connections: int = 1) -> None:
         counts = send_due_messages(now=later, limit=limit, connections=connections)
         elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     received = sink.count
-    stdout.write(f"send: {counts} of {queued:,} queued, {received:,} received by the SMTP sink "
-                 f"in {elapsed:.1f} s, {cpu:.1f} s CPU, {connections} connections ({received / elapsed if elapsed else 0:,.0f}/s, "
-                 f"peak RSS {_rss_mb()} MB)")  # fmt: skip
+    stdout.write(
+        f"send: {counts} of {queued:,} queued, {received:,} received by the SMTP sink "
+        f"in {elapsed:.1f} s, {cpu:.1f} s CPU, {connections} connections ({received / elapsed if elapsed else 0:,.0f}/s, "
+        f"peak RSS {_rss_mb()} MB)"
+    )

@@ -44,26 +44,80 @@ PROFILES = {
 }
 
 CUSTOMER_COLUMNS = (
-    "id", "organization_id", "external_id", "name", "legal_name", "tax_id", "country",
-    "timezone", "language", "fiscal_postal_code", "tax_regime", "payment_terms_days",
-    "credit_limit", "assigned_agent_id", "classification", "paused_until", "pause_reason",
-    "do_not_contact", "do_not_contact_reason", "created_at", "updated_at",
-)  # fmt: skip
+    "id",
+    "organization_id",
+    "external_id",
+    "name",
+    "legal_name",
+    "tax_id",
+    "country",
+    "timezone",
+    "language",
+    "fiscal_postal_code",
+    "tax_regime",
+    "payment_terms_days",
+    "credit_limit",
+    "assigned_agent_id",
+    "classification",
+    "paused_until",
+    "pause_reason",
+    "do_not_contact",
+    "do_not_contact_reason",
+    "created_at",
+    "updated_at",
+)
 INVOICE_COLUMNS = (
-    "id", "organization_id", "customer_id", "external_id", "number", "fiscal_uuid",
-    "issue_date", "due_date", "currency", "exchange_rate", "total", "balance", "status",
-    "payment_method", "payment_form", "is_factored", "factor_name", "purchase_order",
-    "paid_at", "created_at", "updated_at",
-)  # fmt: skip
+    "id",
+    "organization_id",
+    "customer_id",
+    "external_id",
+    "number",
+    "fiscal_uuid",
+    "issue_date",
+    "due_date",
+    "currency",
+    "exchange_rate",
+    "total",
+    "balance",
+    "status",
+    "payment_method",
+    "payment_form",
+    "is_factored",
+    "factor_name",
+    "purchase_order",
+    "paid_at",
+    "created_at",
+    "updated_at",
+)
 PAYMENT_COLUMNS = (
-    "id", "organization_id", "customer_id", "external_id", "date", "amount", "currency",
-    "unallocated", "method", "reference", "status", "source", "rejection_reason", "notes",
-    "created_by_id", "created_at",
-)  # fmt: skip
+    "id",
+    "organization_id",
+    "customer_id",
+    "external_id",
+    "date",
+    "amount",
+    "currency",
+    "unallocated",
+    "method",
+    "reference",
+    "status",
+    "source",
+    "rejection_reason",
+    "notes",
+    "created_by_id",
+    "created_at",
+)
 ALLOCATION_COLUMNS = (
-    "id", "organization_id", "invoice_id", "payment_id", "credit_note_id", "amount",
-    "effective_date", "created_by_id", "created_at",
-)  # fmt: skip
+    "id",
+    "organization_id",
+    "invoice_id",
+    "payment_id",
+    "credit_note_id",
+    "amount",
+    "effective_date",
+    "created_by_id",
+    "created_at",
+)
 
 
 def add_arguments(parser) -> None:
@@ -72,9 +126,11 @@ def add_arguments(parser) -> None:
     parser.add_argument("--org", required=True, help="organisation slug (created if missing)")
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     parser.add_argument(
-        "--today", type=parse_iso_date, default=None,
+        "--today",
+        type=parse_iso_date,
+        default=None,
         help="last issue date, YYYY-MM-DD (default: the organisation's local today)",
-    )  # fmt: skip
+    )
     parser.add_argument("--batch-size", type=int, default=25_000, help=argparse.SUPPRESS)
 
 
@@ -105,9 +161,11 @@ def _organization(slug: str) -> Organization:
     organization = Organization.objects.filter(slug=slug).first()
     if organization is None:
         organization = create_organization(
-            slug=slug, name=f"Benchmark {slug} S.A. de C.V.", country="MX",
+            slug=slug,
+            name=f"Benchmark {slug} S.A. de C.V.",
+            country="MX",
             tax_id="BEN010101AB1",
-        )  # fmt: skip
+        )
     return organization
 
 
@@ -155,9 +213,14 @@ class _FastSQLite:
 
 
 def generate(
-    *, organization: Organization, customers: int, invoices: int, seed: int, today: dt.date,
+    *,
+    organization: Organization,
+    customers: int,
+    invoices: int,
+    seed: int,
+    today: dt.date,
     batch_size: int = 25_000,
-) -> dict:  # fmt: skip
+) -> dict:
     """Insert ``customers`` customers and ``invoices`` invoices (plus payments and
     allocations) into ``organization``; returns the counts."""
     rng = random.Random(seed)
@@ -189,11 +252,31 @@ def _insert_customers(organization, count, rng, now, batch_size) -> list[tuple]:
             terms = rng.choice(TERMS)
             profile = PROFILES[rng.choices(names, weights)[0]]
             profiles.append((cid, terms, profile[1], profile[2]))
-            rows.append((
-                cid, org_id, f"BC{cid:08d}", name, f"{name} {LEGAL_SUFFIX}",
-                indexed_rfc(cid, rng), "MX", "", "es-mx", "", "601", terms, None, None, "",
-                None, "", False, "", now, now,
-            ))  # fmt: skip
+            rows.append(
+                (
+                    cid,
+                    org_id,
+                    f"BC{cid:08d}",
+                    name,
+                    f"{name} {LEGAL_SUFFIX}",
+                    indexed_rfc(cid, rng),
+                    "MX",
+                    "",
+                    "es-mx",
+                    "",
+                    "601",
+                    terms,
+                    None,
+                    None,
+                    "",
+                    None,
+                    "",
+                    False,
+                    "",
+                    now,
+                    now,
+                )
+            )
         with transaction.atomic(), connection.cursor() as cursor:
             _insert(cursor, Customer, CUSTOMER_COLUMNS, rows)
     return profiles
@@ -211,8 +294,10 @@ def _insert_invoices(organization, profiles, count, rng, today, now, batch_size)
     ]
     today_offset = HISTORY_DAYS - 1
     invoice_id, payment_id, allocation_id = (
-        _next_id(Invoice), _next_id(Payment), _next_id(Allocation)
-    )  # fmt: skip
+        _next_id(Invoice),
+        _next_id(Payment),
+        _next_id(Allocation),
+    )
     n_customers = len(profiles)
     randrange, random_ = rng.randrange, rng.random
     payments_total = allocations_total = 0
@@ -235,22 +320,66 @@ def _insert_invoices(organization, profiles, count, rng, today, now, batch_size)
                     if balance == 0:
                         status, paid_at = "paid", days[paid_on]
                     amount = _money(applied)
-                    payment_rows.append((
-                        payment_id, org_id, customer_id, "", days[paid_on], amount, currency,
-                        "0.00", "transfer", f"SPEI {payment_id}", "confirmed", "import", "",
-                        "", None, now,
-                    ))  # fmt: skip
-                    allocation_rows.append((
-                        allocation_id, org_id, invoice_id, payment_id, None, amount,
-                        days[paid_on], None, now,
-                    ))  # fmt: skip
+                    payment_rows.append(
+                        (
+                            payment_id,
+                            org_id,
+                            customer_id,
+                            "",
+                            days[paid_on],
+                            amount,
+                            currency,
+                            "0.00",
+                            "transfer",
+                            f"SPEI {payment_id}",
+                            "confirmed",
+                            "import",
+                            "",
+                            "",
+                            None,
+                            now,
+                        )
+                    )
+                    allocation_rows.append(
+                        (
+                            allocation_id,
+                            org_id,
+                            invoice_id,
+                            payment_id,
+                            None,
+                            amount,
+                            days[paid_on],
+                            None,
+                            now,
+                        )
+                    )
                     payment_id += 1
                     allocation_id += 1
-            invoice_rows.append((
-                invoice_id, org_id, customer_id, f"BF{invoice_id:09d}", f"A-{invoice_id}", "",
-                days[issue], days[due], currency, None, _money(total), _money(balance), status,
-                "PPD", "99", False, "", "", paid_at, now, now,
-            ))  # fmt: skip
+            invoice_rows.append(
+                (
+                    invoice_id,
+                    org_id,
+                    customer_id,
+                    f"BF{invoice_id:09d}",
+                    f"A-{invoice_id}",
+                    "",
+                    days[issue],
+                    days[due],
+                    currency,
+                    None,
+                    _money(total),
+                    _money(balance),
+                    status,
+                    "PPD",
+                    "99",
+                    False,
+                    "",
+                    "",
+                    paid_at,
+                    now,
+                    now,
+                )
+            )
             invoice_id += 1
         with transaction.atomic(), connection.cursor() as cursor:
             _insert(cursor, Invoice, INVOICE_COLUMNS, invoice_rows)

@@ -50,11 +50,19 @@ def run(options, stdout):
     from cartera.payments.ledger import check_ledger
 
     suffix = random.randrange(10**6)
-    org = create_organization(slug=f"bench-import-{suffix}", name="Bench import", country="MX",
-                              tax_id="H&E951128469" if not _rfc_taken() else "")  # fmt: skip
+    org = create_organization(
+        slug=f"bench-import-{suffix}",
+        name="Bench import",
+        country="MX",
+        tax_id="H&E951128469" if not _rfc_taken() else "",
+    )
     rows, customers = options["rows"], options["customers"]
-    Customer.objects.bulk_create([Customer(organization=org, external_id=f"C{c:05d}", name=f"Cliente {c}")
-                                  for c in range(customers)])  # fmt: skip
+    Customer.objects.bulk_create(
+        [
+            Customer(organization=org, external_id=f"C{c:05d}", name=f"Cliente {c}")
+            for c in range(customers)
+        ]
+    )
     data = _csv(rows, customers)
     started = time.perf_counter()
     batch = import_file(
@@ -66,9 +74,11 @@ def run(options, stdout):
         organization=org, actor=None, kind="invoices", file_name="bench.csv", data=data
     )
     second = time.perf_counter() - started
-    stdout.write(f"CSV {rows} invoices ({len(data) / 1e6:.1f} MB, cp1252, ';'): first import {first:.1f} s "
-                 f"(created {batch.created_count}, errors {batch.error_count}); same file again {second:.1f} s "
-                 f"(unchanged {again.unchanged_count})")  # fmt: skip
+    stdout.write(
+        f"CSV {rows} invoices ({len(data) / 1e6:.1f} MB, cp1252, ';'): first import {first:.1f} s "
+        f"(created {batch.created_count}, errors {batch.error_count}); same file again {second:.1f} s "
+        f"(unchanged {again.unchanged_count})"
+    )
     sample = (
         Path(__file__).resolve().parent.parent
         / "imports/tests/fixtures/cfdi/satcfdi_HE951128469_ingreso_ppd_stamped.xml"
@@ -79,8 +89,10 @@ def run(options, stdout):
             started = time.perf_counter()
             cfdi_batch = import_cfdi(organization=org, actor=None, paths=[folder])
             elapsed = time.perf_counter() - started
-        stdout.write(f"CFDI {options['cfdi']} files: {elapsed:.1f} s (created {cfdi_batch.created_count}, "
-                     f"errors {cfdi_batch.error_count})")  # fmt: skip
+        stdout.write(
+            f"CFDI {options['cfdi']} files: {elapsed:.1f} s (created {cfdi_batch.created_count}, "
+            f"errors {cfdi_batch.error_count})"
+        )
     stdout.write(f"ledger check: {'ok' if check_ledger(organization=org)['ok'] else 'MISMATCH'}")
 
 

@@ -47,29 +47,60 @@ def _prepare(invoices: int):
     if customer is not None:
         return customer
     today = local_today(organization.timezone)
-    customer = create_customer(organization=organization, actor=None, external_id=external_id,
-                               name=f"Cliente con {invoices} facturas", tax_id="XAXX010101000",
-                               credit_limit=Decimal("500000.00"))  # fmt: skip
+    customer = create_customer(
+        organization=organization,
+        actor=None,
+        external_id=external_id,
+        name=f"Cliente con {invoices} facturas",
+        tax_id="XAXX010101000",
+        credit_limit=Decimal("500000.00"),
+    )
     save_contact(customer=customer, actor=None, name="Pagos", email="pagos@example.com")
     created = []
     for n in range(invoices):
         due = today + dt.timedelta(days=n - invoices // 2)
         invoice = create_invoice(
-            customer=customer, actor=None, external_id=f"{external_id}-{n}", number=f"B-{n:04d}",
-            issue_date=due - dt.timedelta(days=30), due_date=due, currency="MXN",
-            total=Decimal("1160.00") + n, payment_method="PPD",
-        )  # fmt: skip
-        attachment = InvoiceAttachment(organization=organization, invoice=invoice, kind="pdf",
-                                       original_name=f"B-{n:04d}.pdf", sha256="bench")  # fmt: skip
+            customer=customer,
+            actor=None,
+            external_id=f"{external_id}-{n}",
+            number=f"B-{n:04d}",
+            issue_date=due - dt.timedelta(days=30),
+            due_date=due,
+            currency="MXN",
+            total=Decimal("1160.00") + n,
+            payment_method="PPD",
+        )
+        attachment = InvoiceAttachment(
+            organization=organization,
+            invoice=invoice,
+            kind="pdf",
+            original_name=f"B-{n:04d}.pdf",
+            sha256="bench",
+        )
         attachment.file.save(f"bench-{invoice.pk}.pdf", ContentFile(b"%PDF-1.4 bench"), save=True)
         created.append(invoice)
     for n, invoice in enumerate(created[:5]):  # a few part payments: "recent payments"
-        payment = record_payment(customer=customer, actor=None, date=today, amount=Decimal("100.00"),
-                                 currency="MXN", method="transfer", reference=f"SPEI-{n}")  # fmt: skip
+        payment = record_payment(
+            customer=customer,
+            actor=None,
+            date=today,
+            amount=Decimal("100.00"),
+            currency="MXN",
+            method="transfer",
+            reference=f"SPEI-{n}",
+        )
         allocate_payment(payment=payment, invoice=invoice, amount=Decimal("100.00"), actor=None)
-    reported = record_payment(customer=customer, actor=None, date=today, amount=Decimal("500.00"),
-                              currency="MXN", method="transfer", reference="EN-REVISION",
-                              status=PaymentStatus.REPORTED, source="portal")  # fmt: skip
+    reported = record_payment(
+        customer=customer,
+        actor=None,
+        date=today,
+        amount=Decimal("500.00"),
+        currency="MXN",
+        method="transfer",
+        reference="EN-REVISION",
+        status=PaymentStatus.REPORTED,
+        source="portal",
+    )
     reported.reported_invoices.set(created[5:7])
     return customer
 

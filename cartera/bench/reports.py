@@ -18,8 +18,11 @@ def add_arguments(parser) -> None:
     parser.add_argument("--org", required=True, help="organisation slug")
     parser.add_argument("--as-of", dest="as_of", help="YYYY-MM-DD (default: org's today)")
     parser.add_argument("--repeat", type=int, default=1, help="runs per report (best is kept)")
-    parser.add_argument("--ibm", action="store_true",
-                        help="load the IBM history into --org (must not exist) and backtest")  # fmt: skip
+    parser.add_argument(
+        "--ibm",
+        action="store_true",
+        help="load the IBM history into --org (must not exist) and backtest",
+    )
     parser.add_argument("--forecast", action="store_true", help="also time the forecast")
     parser.add_argument("--json", action="store_true")
 
@@ -43,16 +46,22 @@ def run(options: dict, stdout) -> None:
     organization = Organization.objects.filter(slug=options["org"]).first()
     if organization is None:
         raise CommandError(f"no organisation with slug {options['org']!r}")
-    as_of = (dt.date.fromisoformat(options["as_of"]) if options["as_of"]
-             else local_today(organization.timezone))  # fmt: skip
+    as_of = (
+        dt.date.fromisoformat(options["as_of"])
+        if options["as_of"]
+        else local_today(organization.timezone)
+    )
     from cartera.invoices.models import Invoice
     from cartera.reports.aging import aging
     from cartera.reports.asof import month_start
     from cartera.reports.behaviour import customer_behaviour
     from cartera.reports.indicators import indicators
 
-    figures = {"org": organization.slug, "as_of": as_of.isoformat(),
-               "invoices": Invoice.objects.filter(organization=organization).count()}  # fmt: skip
+    figures = {
+        "org": organization.slug,
+        "as_of": as_of.isoformat(),
+        "invoices": Invoice.objects.filter(organization=organization).count(),
+    }
     seconds, report = _best(
         lambda: aging(organization=organization, as_of=as_of), options["repeat"]
     )
@@ -82,8 +91,11 @@ def run(options: dict, stdout) -> None:
         )
         figures["forecast_s"] = round(seconds, 2)
         figures["forecast_open_invoices"] = len(data["predictions"])
-    stdout.write(json.dumps(figures) if options["json"] else
-                 "\n".join(f"{k}: {v}" for k, v in figures.items()))  # fmt: skip
+    stdout.write(
+        json.dumps(figures)
+        if options["json"]
+        else "\n".join(f"{k}: {v}" for k, v in figures.items())
+    )
 
 
 def _ibm(options: dict, stdout) -> None:
@@ -96,15 +108,21 @@ def _ibm(options: dict, stdout) -> None:
         raise CommandError(f"IBM data set not found at {ibm.DEFAULT_PATH}")
     organization = Organization.objects.filter(slug=options["org"]).first()
     if organization is None:
-        organization = create_organization(slug=options["org"], name="IBM AR sample",
-                                           country="XX", currency="USD", timezone_name="UTC")  # fmt: skip
+        organization = create_organization(
+            slug=options["org"],
+            name="IBM AR sample",
+            country="XX",
+            currency="USD",
+            timezone_name="UTC",
+        )
         start = time.perf_counter()
         loaded = ibm.load(organization=organization)
         loaded["load_s"] = round(time.perf_counter() - start, 1)
         stdout.write(json.dumps(loaded, default=str))
     start = time.perf_counter()
-    result = backtest(organization=organization, train_until=dt.date(2012, 12, 31),
-                      include_issued_after=True)  # fmt: skip
+    result = backtest(
+        organization=organization, train_until=dt.date(2012, 12, 31), include_issued_after=True
+    )
     data = backtest_json(result)
     data["backtest_s"] = round(time.perf_counter() - start, 2)
     stdout.write(json.dumps(data))

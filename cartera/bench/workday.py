@@ -38,13 +38,25 @@ def _prepare(organization, agents: int, today: dt.date):
         if found.exists():
             users.append(found.get().user)
         else:
-            users.append(create_member(organization=organization, username=username,
-                                       email=f"{username}@example.com", role="agent",
-                                       password="bench-Pass-2026")[0])  # fmt: skip
-    if not Membership.objects.filter(organization=organization, role__in=["owner", "manager"],
-                                     is_active=True).exists():  # fmt: skip
-        create_member(organization=organization, username="bench-manager", role="manager",
-                      email="bench-manager@example.com", password="bench-Pass-2026")  # fmt: skip
+            users.append(
+                create_member(
+                    organization=organization,
+                    username=username,
+                    email=f"{username}@example.com",
+                    role="agent",
+                    password="bench-Pass-2026",
+                )[0]
+            )
+    if not Membership.objects.filter(
+        organization=organization, role__in=["owner", "manager"], is_active=True
+    ).exists():
+        create_member(
+            organization=organization,
+            username="bench-manager",
+            role="manager",
+            email="bench-manager@example.com",
+            password="bench-Pass-2026",
+        )
     if Task.objects.filter(organization=organization, key__startswith="bench:").exists():
         return users
     with transaction.atomic():
@@ -57,14 +69,25 @@ def _prepare(organization, agents: int, today: dt.date):
             )
         )
         overdue = set(
-            Invoice.objects.filter(organization=organization, status="open", balance__gt=0,
-                                   due_date__lt=today).values_list("customer_id", flat=True)
-        )  # fmt: skip
+            Invoice.objects.filter(
+                organization=organization, status="open", balance__gt=0, due_date__lt=today
+            ).values_list("customer_id", flat=True)
+        )
         Task.objects.bulk_create(
-            [Task(organization=organization, customer_id=cid, kind="call", title="Llamar",
-                  due_date=today, assignee_id=owners[cid], key=f"bench:{cid}")
-             for cid in sorted(overdue)], batch_size=5000,
-        )  # fmt: skip
+            [
+                Task(
+                    organization=organization,
+                    customer_id=cid,
+                    kind="call",
+                    title="Llamar",
+                    due_date=today,
+                    assignee_id=owners[cid],
+                    key=f"bench:{cid}",
+                )
+                for cid in sorted(overdue)
+            ],
+            batch_size=5000,
+        )
     return users
 
 
@@ -105,9 +128,14 @@ def run(options: dict, stdout) -> None:
     if "testserver" not in settings.ALLOWED_HOSTS:
         settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
     agent = users[0]
-    owner = (Membership.objects.filter(organization=organization, role__in=["owner", "manager"],
-                                       is_active=True)
-             .select_related("user").order_by("role").first())  # fmt: skip
+    owner = (
+        Membership.objects.filter(
+            organization=organization, role__in=["owner", "manager"], is_active=True
+        )
+        .select_related("user")
+        .order_by("role")
+        .first()
+    )
     backend = "django.contrib.auth.backends.ModelBackend"
     agent_client, owner_client = Client(), Client()
     agent_client.force_login(agent, backend=backend)
@@ -135,7 +163,7 @@ def run(options: dict, stdout) -> None:
             * _best(
                 lambda: owner_client.get(reverse("followup:worklist") + "?agent=all"),
                 options["repeat"],
-            )  # fmt: skip
+            )
         )
     if options["json"]:
         stdout.write(json.dumps(results))

@@ -118,10 +118,21 @@ class CustomerForm(BackOfficeForm):
     @classmethod
     def initial_from(cls, customer) -> dict:
         names = [
-            "name", "legal_name", "tax_id", "external_id", "country", "language", "timezone",
-            "payment_terms_days", "credit_limit", "classification", "paused_until",
-            "pause_reason", "do_not_contact", "do_not_contact_reason",
-        ]  # fmt: skip
+            "name",
+            "legal_name",
+            "tax_id",
+            "external_id",
+            "country",
+            "language",
+            "timezone",
+            "payment_terms_days",
+            "credit_limit",
+            "classification",
+            "paused_until",
+            "pause_reason",
+            "do_not_contact",
+            "do_not_contact_reason",
+        ]
         initial = {name: getattr(customer, name) for name in names}
         initial["assigned_agent"] = customer.assigned_agent_id
         initial["tags"] = ", ".join(t.name for t in customer.tags.all())

@@ -13,11 +13,24 @@ from cartera.lib.uniqueness import duplicate_errors
 from .models import Contact, Customer, Tag
 
 CUSTOMER_FIELDS = (
-    "external_id", "name", "legal_name", "tax_id", "country", "timezone", "language",
-    "fiscal_postal_code", "tax_regime", "payment_terms_days", "credit_limit",
-    "assigned_agent", "classification", "paused_until", "pause_reason",
-    "do_not_contact", "do_not_contact_reason",
-)  # fmt: skip
+    "external_id",
+    "name",
+    "legal_name",
+    "tax_id",
+    "country",
+    "timezone",
+    "language",
+    "fiscal_postal_code",
+    "tax_regime",
+    "payment_terms_days",
+    "credit_limit",
+    "assigned_agent",
+    "classification",
+    "paused_until",
+    "pause_reason",
+    "do_not_contact",
+    "do_not_contact_reason",
+)
 
 
 def _clean_customer_fields(organization, fields: dict, *, instance: Customer | None) -> dict:

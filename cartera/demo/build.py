@@ -67,9 +67,12 @@ def credentials() -> list[tuple[str, str, str]]:
 
 
 def build_demo(
-    *, today: dt.date | None = None, size: str = "full", seed: int = SEED,
+    *,
+    today: dt.date | None = None,
+    size: str = "full",
+    seed: int = SEED,
     progress: Callable[[str, int], None] | None = None,
-) -> DemoResult:  # fmt: skip
+) -> DemoResult:
     """Create the demo organisation unless it exists (then nothing is created)."""
     existing = Organization.objects.filter(slug=SLUG).first()
     if existing is not None:
@@ -79,17 +82,31 @@ def build_demo(
     rng = random.Random(seed)
     with transaction.atomic():
         organization = create_organization(
-            slug=SLUG, name=NAME, country="MX", tax_id=ORG_RFC, currency="MXN",
+            slug=SLUG,
+            name=NAME,
+            country="MX",
+            tax_id=ORG_RFC,
+            currency="MXN",
             timezone_name="America/Mexico_City",
-        )  # fmt: skip
+        )
         owner, _m = create_member(
-            organization=organization, username=OWNER[0], email=OWNER[1], role="owner",
-            password=OWNER[2], first_name="Daniela", last_name="Ortega",
-        )  # fmt: skip
+            organization=organization,
+            username=OWNER[0],
+            email=OWNER[1],
+            role="owner",
+            password=OWNER[2],
+            first_name="Daniela",
+            last_name="Ortega",
+        )
         agent, _m = create_member(
-            organization=organization, username=AGENT[0], email=AGENT[1], role="agent",
-            password=AGENT[2], first_name="Arturo", last_name="Gómez",
-        )  # fmt: skip
+            organization=organization,
+            username=AGENT[0],
+            email=AGENT[1],
+            role="agent",
+            password=AGENT[2],
+            first_name="Arturo",
+            last_name="Gómez",
+        )
         if today is None:
             from cartera.lib.dates import local_today
 
@@ -122,21 +139,30 @@ def _customers(organization, agent, count, rng, progress) -> list[_Debtor]:
             tax_id = mexico.company_rfc(mexico.rfc_letters(name), founded, rng)
         used_rfcs.add(tax_id)
         customer = create_customer(
-            organization=organization, actor=None, external_id=f"CLI-{index + 1:04d}",
-            name=name, legal_name=f"{name} {mexico.LEGAL_SUFFIX}", tax_id=tax_id,
+            organization=organization,
+            actor=None,
+            external_id=f"CLI-{index + 1:04d}",
+            name=name,
+            legal_name=f"{name} {mexico.LEGAL_SUFFIX}",
+            tax_id=tax_id,
             payment_terms_days=rng.choice((30, 30, 45, 60)),
             credit_limit=Decimal(rng.choice((50, 100, 250, 500, 1000))) * 1000,
-            assigned_agent=agent if index % 2 == 0 else None, tax_regime="601",
+            assigned_agent=agent if index % 2 == 0 else None,
+            tax_regime="601",
             fiscal_postal_code=f"{rng.randrange(1000, 99999):05d}",
-        )  # fmt: skip
+        )
         for position in range(rng.choice((1, 1, 2))):
             person = mexico.person_name(rng)
             save_contact(
-                customer=customer, actor=None, name=person, email=mexico.email_for(person, name, rng),
-                mobile_phone=mexico.mobile_number(rng), role=mexico.CONTACT_ROLES[position],
+                customer=customer,
+                actor=None,
+                name=person,
+                email=mexico.email_for(person, name, rng),
+                mobile_phone=mexico.mobile_number(rng),
+                role=mexico.CONTACT_ROLES[position],
                 preferred_channel=rng.choice(("email", "email", "whatsapp")),
                 is_primary=position == 0,
-            )  # fmt: skip
+            )
         profile = PROFILES[rng.choices(names, weights)[0]]
         debtors.append(_Debtor(customer, profile, rng.paretovariate(1.3)))
         progress("customers", 1)
@@ -170,12 +196,21 @@ def _history(organization, debtors, count, rng, today, progress) -> dict:
         customer = debtor.customer
         due = issue + dt.timedelta(days=customer.payment_terms_days)
         invoice = Invoice(
-            organization=organization, customer=customer, external_id=f"A-{folio}",
-            number=f"A-{folio}", fiscal_uuid=str(uuid.UUID(int=rng.getrandbits(128), version=4)).upper(),
-            issue_date=issue, due_date=due, currency=currency, total=_cents(total),
-            balance=_cents(total), status="open", payment_method=rng.choice(("PPD", "PPD", "PUE")),
-            payment_form="99", purchase_order=f"OC-{rng.randrange(10000, 99999)}" if rng.random() < 0.4 else "",
-        )  # fmt: skip
+            organization=organization,
+            customer=customer,
+            external_id=f"A-{folio}",
+            number=f"A-{folio}",
+            fiscal_uuid=str(uuid.UUID(int=rng.getrandbits(128), version=4)).upper(),
+            issue_date=issue,
+            due_date=due,
+            currency=currency,
+            total=_cents(total),
+            balance=_cents(total),
+            status="open",
+            payment_method=rng.choice(("PPD", "PPD", "PUE")),
+            payment_form="99",
+            purchase_order=f"OC-{rng.randrange(10000, 99999)}" if rng.random() < 0.4 else "",
+        )
         invoices.append(invoice)
         plans.append(_payment_plan(debtor, issue, due, total, today, rng))
     Invoice.objects.bulk_create(invoices, batch_size=1000)
@@ -183,21 +218,36 @@ def _history(organization, debtors, count, rng, today, progress) -> dict:
     allocations, activities = [], []
     for invoice, plan in zip(invoices, plans, strict=True):
         created = _at(invoice.issue_date, 10, tz)
-        activities.append(_activity(
-            organization, invoice, ActivityKind.INVOICE_CREATED, created,
-            _("Factura %(number)s por %(total)s") % {"number": invoice.number, "total": invoice.total_money},
-            {"total": str(invoice.total), "currency": currency, "due_date": invoice.due_date.isoformat()},
-        ))  # fmt: skip
+        activities.append(
+            _activity(
+                organization,
+                invoice,
+                ActivityKind.INVOICE_CREATED,
+                created,
+                _("Factura %(number)s por %(total)s")
+                % {"number": invoice.number, "total": invoice.total_money},
+                {
+                    "total": str(invoice.total),
+                    "currency": currency,
+                    "due_date": invoice.due_date.isoformat(),
+                },
+            )
+        )
         balance = int(invoice.total * 100)
         for paid_on, amount in plan:
             balance -= amount
             payment = Payment(
-                organization=organization, customer=invoice.customer, date=paid_on,
-                amount=_cents(amount), currency=currency, unallocated=Decimal(0),
+                organization=organization,
+                customer=invoice.customer,
+                date=paid_on,
+                amount=_cents(amount),
+                currency=currency,
+                unallocated=Decimal(0),
                 method=rng.choice(("transfer", "transfer", "transfer", "deposit", "check")),
-                reference=f"SPEI {rng.randrange(10**9, 10**10)}", status="confirmed",
+                reference=f"SPEI {rng.randrange(10**9, 10**10)}",
+                status="confirmed",
                 source="import",
-            )  # fmt: skip
+            )
             payments.append((payment, invoice, paid_on, _cents(balance)))
         invoice.balance = _cents(balance)
         if balance == 0 and plan:
@@ -205,38 +255,74 @@ def _history(organization, debtors, count, rng, today, progress) -> dict:
     Invoice.objects.bulk_update(invoices, ["balance", "status", "paid_at"], batch_size=1000)
     Payment.objects.bulk_create([p[0] for p in payments], batch_size=1000)
     for payment, invoice, paid_on, _balance in payments:
-        allocations.append(Allocation(
-            organization=organization, invoice=invoice, payment=payment, amount=payment.amount,
-            effective_date=paid_on,
-        ))  # fmt: skip
+        allocations.append(
+            Allocation(
+                organization=organization,
+                invoice=invoice,
+                payment=payment,
+                amount=payment.amount,
+                effective_date=paid_on,
+            )
+        )
     Allocation.objects.bulk_create(allocations, batch_size=1000)
     for (payment, invoice, paid_on, balance_after), allocation in zip(
         payments, allocations, strict=True
     ):
         when = _at(paid_on, 12, tz)
-        activities.append(_activity(
-            organization, None, ActivityKind.PAYMENT_RECORDED, when,
-            _("Pago de %(amount)s recibido el %(date)s (%(status)s)") % {
-                "amount": payment.amount_money, "date": paid_on.isoformat(),
-                "status": payment.get_status_display().lower()},
-            {"payment_id": payment.pk, "amount": str(payment.amount), "currency": currency,
-             "reference": payment.reference, "status": "confirmed"},
-            customer=invoice.customer,
-        ))  # fmt: skip
-        activities.append(_activity(
-            organization, invoice, ActivityKind.PAYMENT_ALLOCATED, when,
-            _("%(amount)s aplicado a la factura %(number)s; saldo %(balance)s") % {
-                "amount": payment.amount_money, "number": invoice.number,
-                "balance": Money(balance_after, currency)},
-            {"allocation_id": allocation.pk, "amount": str(allocation.amount), "source": "payment",
-             "source_id": payment.pk, "balance": str(balance_after)},
-        ))  # fmt: skip
+        activities.append(
+            _activity(
+                organization,
+                None,
+                ActivityKind.PAYMENT_RECORDED,
+                when,
+                _("Pago de %(amount)s recibido el %(date)s (%(status)s)")
+                % {
+                    "amount": payment.amount_money,
+                    "date": paid_on.isoformat(),
+                    "status": payment.get_status_display().lower(),
+                },
+                {
+                    "payment_id": payment.pk,
+                    "amount": str(payment.amount),
+                    "currency": currency,
+                    "reference": payment.reference,
+                    "status": "confirmed",
+                },
+                customer=invoice.customer,
+            )
+        )
+        activities.append(
+            _activity(
+                organization,
+                invoice,
+                ActivityKind.PAYMENT_ALLOCATED,
+                when,
+                _("%(amount)s aplicado a la factura %(number)s; saldo %(balance)s")
+                % {
+                    "amount": payment.amount_money,
+                    "number": invoice.number,
+                    "balance": Money(balance_after, currency),
+                },
+                {
+                    "allocation_id": allocation.pk,
+                    "amount": str(allocation.amount),
+                    "source": "payment",
+                    "source_id": payment.pk,
+                    "balance": str(balance_after),
+                },
+            )
+        )
         if balance_after == 0:
-            activities.append(_activity(
-                organization, invoice, ActivityKind.INVOICE_PAID, when,
-                _("Factura %(number)s pagada") % {"number": invoice.number},
-                {"paid_at": paid_on.isoformat()},
-            ))  # fmt: skip
+            activities.append(
+                _activity(
+                    organization,
+                    invoice,
+                    ActivityKind.INVOICE_PAID,
+                    when,
+                    _("Factura %(number)s pagada") % {"number": invoice.number},
+                    {"paid_at": paid_on.isoformat()},
+                )
+            )
     _insert_activities(activities)
     progress("invoices", len(invoices) - len(invoices) // 2)
     return {"invoices": len(invoices), "payments": len(payments), "activities": len(activities)}
@@ -263,9 +349,15 @@ def _payment_plan(debtor, issue, due, total, today, rng) -> list[tuple[dt.date, 
 
 def _activity(organization, invoice, kind, when, summary, data, customer=None) -> Activity:
     return Activity(
-        organization=organization, customer=customer or invoice.customer, invoice=invoice,
-        actor_kind=ActorKind.SYSTEM, kind=kind, summary=summary[:500], data=data, created_at=when,
-    )  # fmt: skip
+        organization=organization,
+        customer=customer or invoice.customer,
+        invoice=invoice,
+        actor_kind=ActorKind.SYSTEM,
+        kind=kind,
+        summary=summary[:500],
+        data=data,
+        created_at=when,
+    )
 
 
 def _insert_activities(activities: list[Activity]) -> None:
@@ -304,11 +396,21 @@ def _credit_notes(organization, owner, debtors, rng, today) -> dict:
         )
         note_date = min(today, invoice.issue_date + dt.timedelta(days=rng.randint(3, 20)))
         note = create_credit_note(
-            customer=invoice.customer, actor=owner, external_id=f"NC-{invoice.number}",
-            number=f"NC-{applied + 1:03d}", issue_date=note_date, currency=invoice.currency,
-            total=amount, reason=rng.choice((_("Devolución de mercancía"), _("Descuento por pronto pago"),
-                                             _("Bonificación por producto dañado"))),
-        )  # fmt: skip
+            customer=invoice.customer,
+            actor=owner,
+            external_id=f"NC-{invoice.number}",
+            number=f"NC-{applied + 1:03d}",
+            issue_date=note_date,
+            currency=invoice.currency,
+            total=amount,
+            reason=rng.choice(
+                (
+                    _("Devolución de mercancía"),
+                    _("Descuento por pronto pago"),
+                    _("Bonificación por producto dañado"),
+                )
+            ),
+        )
         apply_credit_note(credit_note=note, invoice=invoice, amount=amount, actor=owner)
         applied += 1
     return {"credit_notes": applied}
@@ -328,10 +430,13 @@ def _disputes(organization, agent, debtors, rng, today) -> dict:
     the collection flow exactly as a real dispute does."""
     reasons = [
         ("not_received", _("El cliente indica que la mercancía llegó incompleta.")),
-        ("wrong_amount", _("El cliente no reconoce el precio facturado; pide revisar la orden de compra.")),
+        (
+            "wrong_amount",
+            _("El cliente no reconoce el precio facturado; pide revisar la orden de compra."),
+        ),
         ("damaged", _("El cliente reporta producto dañado y solicita nota de crédito.")),
         ("other", _("El cliente dice que la factura está duplicada.")),
-    ]  # fmt: skip
+    ]
     chosen = rng.sample(_late_open_invoices(organization, debtors, 60), 6)
     for invoice in chosen:
         code, text = rng.choice(reasons)
@@ -356,10 +461,15 @@ def _collection_work(organization, agent, debtors, rng, today) -> dict:
     promises = picks[:4]
     for offset, invoice in enumerate(promises, start=3):
         make_promise(
-            customer=invoice.customer, invoices=[invoice], actor=agent, today=today,
-            promised_date=today + dt.timedelta(days=offset), amount=invoice.balance,
-            source=PromiseSource.AGENT, notes=_("Acordado por teléfono con cuentas por pagar."),
-        )  # fmt: skip
+            customer=invoice.customer,
+            invoices=[invoice],
+            actor=agent,
+            today=today,
+            promised_date=today + dt.timedelta(days=offset),
+            amount=invoice.balance,
+            source=PromiseSource.AGENT,
+            notes=_("Acordado por teléfono con cuentas por pagar."),
+        )
     promised = {invoice.customer_id for invoice in promises}
     others = (
         Invoice.objects.filter(organization=organization, status="open", disputes__isnull=True)
@@ -370,7 +480,11 @@ def _collection_work(organization, agent, debtors, rng, today) -> dict:
     reported = list({invoice.customer_id: invoice for invoice in others[:50]}.values())[:2]
     for invoice in reported:
         report_payment(
-            customer=invoice.customer, invoices=[invoice], date=today, today=today,
-            method=PaymentMethod.TRANSFER, reference=f"SPEI {rng.randint(10**9, 10**10 - 1)}",
-        )  # fmt: skip
+            customer=invoice.customer,
+            invoices=[invoice],
+            date=today,
+            today=today,
+            method=PaymentMethod.TRANSFER,
+            reference=f"SPEI {rng.randint(10**9, 10**10 - 1)}",
+        )
     return {"promises": len(promises), "reported_payments": len(reported)}

@@ -12,10 +12,22 @@ class DunningConfig(AppConfig):
 
         from .models import run_hour_for
 
-        register("dunning", Daily(hour=run_hour_for), "cartera.dunning.tasks.run_dunning",
-                 per_organization=True)  # fmt: skip
+        register(
+            "dunning",
+            Daily(hour=run_hour_for),
+            "cartera.dunning.tasks.run_dunning",
+            per_organization=True,
+        )
         register("outbox-send", Every(minutes=1), "cartera.outreach.tasks.send_due")
-        register("statements", Daily(hour=run_hour_for), "cartera.dunning.tasks.send_statements",
-                 per_organization=True)  # fmt: skip
-        register("invoice-issued", Every(minutes=15), "cartera.dunning.tasks.send_new_invoices",
-                 per_organization=True)  # fmt: skip
+        register(
+            "statements",
+            Daily(hour=run_hour_for),
+            "cartera.dunning.tasks.send_statements",
+            per_organization=True,
+        )
+        register(
+            "invoice-issued",
+            Every(minutes=15),
+            "cartera.dunning.tasks.send_new_invoices",
+            per_organization=True,
+        )

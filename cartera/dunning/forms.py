@@ -5,8 +5,21 @@ from django.utils.translation import gettext_lazy as _
 
 from .choices import WEEKDAYS
 
-WEEKDAY_CHOICES = list(zip(WEEKDAYS, [_("lunes"), _("martes"), _("miércoles"), _("jueves"),
-                                      _("viernes"), _("sábado"), _("domingo")], strict=True))  # fmt: skip
+WEEKDAY_CHOICES = list(
+    zip(
+        WEEKDAYS,
+        [
+            _("lunes"),
+            _("martes"),
+            _("miércoles"),
+            _("jueves"),
+            _("viernes"),
+            _("sábado"),
+            _("domingo"),
+        ],
+        strict=True,
+    )
+)
 
 
 class MonthDaysField(forms.CharField):
@@ -35,27 +48,35 @@ class MonthDaysField(forms.CharField):
 class DunningSettingsForm(forms.Form):
     is_active = forms.BooleanField(label=_("Cobranza automática activa"), required=False)
     run_hour = forms.TypedChoiceField(
-        label=_("Hora local de la cobranza diaria"), coerce=int,
+        label=_("Hora local de la cobranza diaria"),
+        coerce=int,
         choices=[(hour, f"{hour:02d}:00") for hour in range(24)],
-    )  # fmt: skip
+    )
     send_invoice_issued = forms.BooleanField(
         label=_("Enviar cada factura nueva al cliente"), required=False
     )
     statement_month_days = MonthDaysField(
-        label=_("Estado de cuenta: días del mes"), required=False,
+        label=_("Estado de cuenta: días del mes"),
+        required=False,
         help_text=_("Por ejemplo «1, 15». 31 = último día del mes. Vacío = ninguno."),
-    )  # fmt: skip
+    )
     statement_weekdays = forms.MultipleChoiceField(
-        label=_("Estado de cuenta: días de la semana"), choices=WEEKDAY_CHOICES, required=False,
+        label=_("Estado de cuenta: días de la semana"),
+        choices=WEEKDAY_CHOICES,
+        required=False,
         widget=forms.CheckboxSelectMultiple,
-    )  # fmt: skip
+    )
     consumer_debtors = forms.ChoiceField(
         label=_("Deudores consumidores (límites legales)"),
-        choices=[("auto", _("Según el RFC/RUT de cada cliente")),
-                 ("all", _("Tratar a todos los clientes como consumidores"))],
-        help_text=_("Los límites legales para consumidores (México 07:00–22:00; Chile lunes a "
-                    "sábado 08:00–20:00, máximo 2 contactos por semana) nunca se pueden relajar."),
-    )  # fmt: skip
+        choices=[
+            ("auto", _("Según el RFC/RUT de cada cliente")),
+            ("all", _("Tratar a todos los clientes como consumidores")),
+        ],
+        help_text=_(
+            "Los límites legales para consumidores (México 07:00–22:00; Chile lunes a "
+            "sábado 08:00–20:00, máximo 2 contactos por semana) nunca se pueden relajar."
+        ),
+    )
 
     def clean_statement_weekdays(self):
         return [day for day in WEEKDAYS if day in set(self.cleaned_data["statement_weekdays"])]
@@ -63,14 +84,25 @@ class DunningSettingsForm(forms.Form):
 
 class StatementScheduleForm(forms.Form):
     mode = forms.ChoiceField(
-        label=_("Estados de cuenta de este cliente"), widget=forms.RadioSelect,
-        choices=[("organization", _("Según el calendario de la organización")),
-                 ("custom", _("Calendario propio")), ("none", _("No enviar estados de cuenta"))],
-    )  # fmt: skip
-    month_days = MonthDaysField(label=_("Días del mes"), required=False,
-                                help_text=_("Por ejemplo «1, 15». 31 = último día del mes."))  # fmt: skip
-    weekdays = forms.MultipleChoiceField(label=_("Días de la semana"), choices=WEEKDAY_CHOICES,
-                                         required=False, widget=forms.CheckboxSelectMultiple)  # fmt: skip
+        label=_("Estados de cuenta de este cliente"),
+        widget=forms.RadioSelect,
+        choices=[
+            ("organization", _("Según el calendario de la organización")),
+            ("custom", _("Calendario propio")),
+            ("none", _("No enviar estados de cuenta")),
+        ],
+    )
+    month_days = MonthDaysField(
+        label=_("Días del mes"),
+        required=False,
+        help_text=_("Por ejemplo «1, 15». 31 = último día del mes."),
+    )
+    weekdays = forms.MultipleChoiceField(
+        label=_("Días de la semana"),
+        choices=WEEKDAY_CHOICES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
 
     def clean(self):
         data = super().clean()

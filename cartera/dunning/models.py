@@ -112,13 +112,18 @@ class Step(models.Model):
         """The template for one customer: ``template`` without variants; with them, one
         variant picked by a hash of the strategy, the step and the customer id, so the
         split is random across customers but stable for each one."""
-        return pick_template(strategy_id=self.strategy_id, step_key=self.key,
-                             template=self.template, variants=self.variants,
-                             customer_id=customer_id)  # fmt: skip
+        return pick_template(
+            strategy_id=self.strategy_id,
+            step_key=self.key,
+            template=self.template,
+            variants=self.variants,
+            customer_id=customer_id,
+        )
 
 
-def pick_template(*, strategy_id: int, step_key: str, template: str, variants,
-                  customer_id: int) -> str:  # fmt: skip
+def pick_template(
+    *, strategy_id: int, step_key: str, template: str, variants, customer_id: int
+) -> str:
     """``template`` when there are no variants; else the variant at sha256(strategy id,
     step key, customer id) modulo their number."""
     if not variants:
@@ -251,10 +256,14 @@ class DunningSettings(models.Model):
     # Legal floors for consumer debtors (outreach/policy.py): "auto" decides per debtor
     # from the tax id; "all" applies them to every debtor. They can never be switched off.
     consumer_debtors = models.CharField(
-        _("deudores consumidores"), max_length=10, default="auto",
-        choices=[("auto", _("Según el RFC/RUT de cada cliente")),
-                 ("all", _("Tratar a todos los clientes como consumidores"))],
-    )  # fmt: skip
+        _("deudores consumidores"),
+        max_length=10,
+        default="auto",
+        choices=[
+            ("auto", _("Según el RFC/RUT de cada cliente")),
+            ("all", _("Tratar a todos los clientes como consumidores")),
+        ],
+    )
 
     class Meta:
         verbose_name = _("configuración de cobranza")

@@ -81,9 +81,13 @@ class StepInfo:
     variants: tuple[str, ...] = ()  # A/B template variants (Step.variants)
 
     def template_for(self, customer_id: int) -> str:
-        return pick_template(strategy_id=self.strategy_id, step_key=self.key,
-                             template=self.template, variants=self.variants,
-                             customer_id=customer_id)  # fmt: skip
+        return pick_template(
+            strategy_id=self.strategy_id,
+            step_key=self.key,
+            template=self.template,
+            variants=self.variants,
+            customer_id=customer_id,
+        )
 
 
 @dataclass
@@ -113,9 +117,16 @@ class PlannedDecision:
     task: str | None = None
 
     def as_json(self) -> dict:
-        return {"invoice": self.invoice, "customer": self.customer, "step": self.step.key,
-                "firing": self.firing, "action": self.action, "reason": self.reason,
-                "channel": self.step.channel, "message": self.message}  # fmt: skip
+        return {
+            "invoice": self.invoice,
+            "customer": self.customer,
+            "step": self.step.key,
+            "firing": self.firing,
+            "action": self.action,
+            "reason": self.reason,
+            "channel": self.step.channel,
+            "message": self.message,
+        }
 
 
 @dataclass
@@ -136,9 +147,14 @@ class PlannedMessage:
     existing_id: int | None = None
 
     def as_json(self) -> dict:
-        return {"key": self.key, "customer": self.customer, "channel": self.channel,
-                "step": self.step.key, "invoices": list(self.invoices),
-                "scheduled_for": self.scheduled_for.isoformat()}  # fmt: skip
+        return {
+            "key": self.key,
+            "customer": self.customer,
+            "channel": self.channel,
+            "step": self.step.key,
+            "invoices": list(self.invoices),
+            "scheduled_for": self.scheduled_for.isoformat(),
+        }
 
 
 @dataclass
@@ -177,17 +193,35 @@ def load_strategies(organization) -> dict[int, StrategyInfo]:
             key=lambda step: (step.offset_days, step.id),
         )
         strategies[strategy.id] = StrategyInfo(
-            id=strategy.id, key=strategy.key, version=strategy.version,
-            steps=[StepInfo(
-                id=s.id, key=s.key, stage=s.stage, rank=STAGE_RANK[s.stage], offset=s.offset_days,
-                channel=s.channel, template=s.template, repeat_every=s.repeat_every_days,
-                max_repeats=s.max_repeats, min_balance=s.min_balance, note=s.note, cc=s.cc,
-                attach_pdf=s.attach_pdf, attach_xml=s.attach_xml, strategy_id=strategy.id,
-                variants=tuple(s.variants or ()),
-            ) for s in steps],
-            window=(strategy.window_start, strategy.window_end), weekdays=tuple(strategy.weekdays),
-            max_per_7_days=strategy.max_per_7_days, skip_holidays=strategy.skip_holidays,
-        )  # fmt: skip
+            id=strategy.id,
+            key=strategy.key,
+            version=strategy.version,
+            steps=[
+                StepInfo(
+                    id=s.id,
+                    key=s.key,
+                    stage=s.stage,
+                    rank=STAGE_RANK[s.stage],
+                    offset=s.offset_days,
+                    channel=s.channel,
+                    template=s.template,
+                    repeat_every=s.repeat_every_days,
+                    max_repeats=s.max_repeats,
+                    min_balance=s.min_balance,
+                    note=s.note,
+                    cc=s.cc,
+                    attach_pdf=s.attach_pdf,
+                    attach_xml=s.attach_xml,
+                    strategy_id=strategy.id,
+                    variants=tuple(s.variants or ()),
+                )
+                for s in steps
+            ],
+            window=(strategy.window_start, strategy.window_end),
+            weekdays=tuple(strategy.weekdays),
+            max_per_7_days=strategy.max_per_7_days,
+            skip_holidays=strategy.skip_holidays,
+        )
     return strategies
 
 
@@ -199,8 +233,15 @@ def _scheduled(policy: Policy, earliest: dt.datetime) -> dt.datetime:
 class Planner:
     """Plan (and optionally write) the collection actions of one organisation for ``as_of``."""
 
-    def __init__(self, *, organization: Organization, as_of: dt.date, now: dt.datetime | None = None,
-                 chunk_size: int = 1000, customer_ids=None):  # fmt: skip
+    def __init__(
+        self,
+        *,
+        organization: Organization,
+        as_of: dt.date,
+        now: dt.datetime | None = None,
+        chunk_size: int = 1000,
+        customer_ids=None,
+    ):
         self.organization = organization
         # Plan only these customers ("Próximos envíos" shows one page at a time); the
         # decisions for each customer are the same as in a full run.
@@ -210,9 +251,13 @@ class Planner:
         self.chunk_size = chunk_size
         self.strategies = load_strategies(organization)
         self.default = next(
-            (s for s in self.strategies.values()
-             if Strategy.objects.filter(pk=s.id, is_default=True).exists()), None
-        )  # fmt: skip
+            (
+                s
+                for s in self.strategies.values()
+                if Strategy.objects.filter(pk=s.id, is_default=True).exists()
+            ),
+            None,
+        )
         self.all_consumers = all_consumers(organization)
         self.rules = list(AssignmentRule.objects.filter(organization=organization))
         self.rules_need_tags = any(rule.tag_id for rule in self.rules)
@@ -275,11 +320,16 @@ class Planner:
         policy = self._policies.get(cache_key)
         if policy is None:
             policy = build_policy(
-                timezone=tz, window=strategy.window, weekdays=strategy.weekdays,
-                max_per_7_days=strategy.max_per_7_days, skip_holidays=strategy.skip_holidays,
-                country=customer["country"], consumer=consumer, strategy=strategy.key,
+                timezone=tz,
+                window=strategy.window,
+                weekdays=strategy.weekdays,
+                max_per_7_days=strategy.max_per_7_days,
+                skip_holidays=strategy.skip_holidays,
+                country=customer["country"],
+                consumer=consumer,
+                strategy=strategy.key,
                 version=strategy.version,
-            )  # fmt: skip
+            )
             self._policies[cache_key] = policy
         return policy
 
@@ -288,9 +338,20 @@ class Planner:
         return max(self.now, midnight.astimezone(dt.UTC))
 
     # --- reading ---------------------------------------------------------------------
-    _CUSTOMER_FIELDS = ("id", "external_id", "name", "legal_name", "tax_id", "country",
-                        "timezone", "language", "classification", "paused_until",
-                        "do_not_contact", "assigned_agent_id")  # fmt: skip
+    _CUSTOMER_FIELDS = (
+        "id",
+        "external_id",
+        "name",
+        "legal_name",
+        "tax_id",
+        "country",
+        "timezone",
+        "language",
+        "classification",
+        "paused_until",
+        "do_not_contact",
+        "assigned_agent_id",
+    )
 
     def customer_chunk(self, *, after: int) -> list[dict]:
         """The next ``chunk_size`` customers with id > ``after`` (keyset pagination)."""
@@ -318,7 +379,7 @@ class Planner:
                 f"AND status = %s AND balance > 0 AND due_date <= %s "
                 f"ORDER BY customer_id, due_date, id",
                 [*ids, InvoiceStatus.OPEN, connection.ops.adapt_datefield_value(self.due_cutoff)],
-            )  # fmt: skip
+            )
             invoices = cursor.fetchall()
         plan.invoices_seen = len(invoices)
         if not invoices:
@@ -345,22 +406,36 @@ class Planner:
         )
         promised = set(
             PromiseToPay.invoices.through.objects.filter(
-                promisetopay__customer_id__gte=lo, promisetopay__customer_id__lte=hi,
-                promisetopay__status="open", promisetopay__promised_date__gte=D,
+                promisetopay__customer_id__gte=lo,
+                promisetopay__customer_id__lte=hi,
+                promisetopay__status="open",
+                promisetopay__promised_date__gte=D,
             ).values_list("invoice_id", flat=True)
-        )  # fmt: skip
+        )
         # Invoices with a payment the debtor reported (portal) that no agent reviewed yet.
         self._reported = set(
             Payment.reported_invoices.through.objects.filter(
-                payment__customer_id__gte=lo, payment__customer_id__lte=hi,
+                payment__customer_id__gte=lo,
+                payment__customer_id__lte=hi,
                 payment__status="reported",
             ).values_list("invoice_id", flat=True)
-        )  # fmt: skip
+        )
         contacts = defaultdict(list)
-        for row in Contact.objects.filter(**in_range).order_by("-is_primary", "id").values(
-            "id", "customer_id", "name", "email", "mobile_phone", "whatsapp",
-            "email_opt_out_at", "sms_opt_out_at", "whatsapp_opt_out_at",
-        ):  # fmt: skip
+        for row in (
+            Contact.objects.filter(**in_range)
+            .order_by("-is_primary", "id")
+            .values(
+                "id",
+                "customer_id",
+                "name",
+                "email",
+                "mobile_phone",
+                "whatsapp",
+                "email_opt_out_at",
+                "sms_opt_out_at",
+                "whatsapp_opt_out_at",
+            )
+        ):
             contacts[row["customer_id"]].append(row)
         blocked = set(
             ContactPointBlock.objects.filter(
@@ -376,12 +451,19 @@ class Planner:
         # The frequency cap is per contact point (issue 4: "per contact per 7 days"): the
         # dates of earlier collection messages that reached each (contact, channel).
         previous = defaultdict(list)  # (contact id, channel) -> dates
-        for contact_id, channel, as_of in Message.contacts.through.objects.filter(
-            message__purpose="dunning", message__as_of__gte=D - dt.timedelta(days=6),
-            message__as_of__lt=D, message__customer_id__gte=lo, message__customer_id__lte=hi,
-        ).exclude(message__status="cancelled").values_list(  # cancelled never reached anyone
-            "contact_id", "message__channel", "message__as_of"
-        ):  # fmt: skip
+        for contact_id, channel, as_of in (
+            Message.contacts.through.objects.filter(
+                message__purpose="dunning",
+                message__as_of__gte=D - dt.timedelta(days=6),
+                message__as_of__lt=D,
+                message__customer_id__gte=lo,
+                message__customer_id__lte=hi,
+            )
+            .exclude(message__status="cancelled")
+            .values_list(  # cancelled never reached anyone
+                "contact_id", "message__channel", "message__as_of"
+            )
+        ):
             previous[(contact_id, channel)].append(as_of)
         tags = defaultdict(set)
         if self.rules_need_tags:
@@ -393,21 +475,34 @@ class Planner:
         if self.rules_need_balance:
             balances = dict(
                 Invoice.objects.filter(status=InvoiceStatus.OPEN, **in_range)
-                .values("customer_id").annotate(total=Sum("balance"))
+                .values("customer_id")
+                .annotate(total=Sum("balance"))
                 .values_list("customer_id", "total")
-            )  # fmt: skip
+            )
 
         for customer in customers:
             rows = by_customer.get(customer["id"])
             if not rows:
                 continue
             plan.customers[customer["id"]] = customer
-            strategy = self.strategy_for(customer, tags[customer["id"]],
-                                         balances.get(customer["id"]) or Decimal(0))  # fmt: skip
+            strategy = self.strategy_for(
+                customer, tags[customer["id"]], balances.get(customer["id"]) or Decimal(0)
+            )
             if strategy is None:
                 continue
-            self._plan_customer(plan, customer, strategy, rows, history, disputed, promised,
-                                contacts[customer["id"]], blocked, previous, today)  # fmt: skip
+            self._plan_customer(
+                plan,
+                customer,
+                strategy,
+                rows,
+                history,
+                disputed,
+                promised,
+                contacts[customer["id"]],
+                blocked,
+                previous,
+                today,
+            )
         return plan
 
     def usable_contacts(self, contacts: list[dict], channel: str, blocked: set) -> list[dict]:
@@ -415,13 +510,27 @@ class Planner:
             return contacts[:1] or [{"id": None, "name": "", "email": ""}]
         field_name = _CONTACT_FIELD[channel]
         return [
-            row for row in contacts
-            if row[field_name] and row[f"{channel}_opt_out_at"] is None
+            row
+            for row in contacts
+            if row[field_name]
+            and row[f"{channel}_opt_out_at"] is None
             and (row["id"], channel) not in blocked
-        ]  # fmt: skip
+        ]
 
-    def _plan_customer(self, plan, customer, strategy, rows, history, disputed, promised,
-                       contacts, blocked, previous, today):  # fmt: skip
+    def _plan_customer(
+        self,
+        plan,
+        customer,
+        strategy,
+        rows,
+        history,
+        disputed,
+        promised,
+        contacts,
+        blocked,
+        previous,
+        today,
+    ):
         D = self.as_of
         cid = customer["id"]
         firings = defaultdict(list)  # channel -> [PlannedDecision]
@@ -440,8 +549,12 @@ class Planner:
             days = D_ord - due_ord
             if check_balance:
                 amount = Decimal(str(balance))
-                eligible = [step for step in steps if step.offset <= days
-                            and (step.min_balance is None or amount >= step.min_balance)]  # fmt: skip
+                eligible = [
+                    step
+                    for step in steps
+                    if step.offset <= days
+                    and (step.min_balance is None or amount >= step.min_balance)
+                ]
             else:
                 eligible = steps[: bisect_right(offsets, days)]
             if not eligible:
@@ -451,8 +564,19 @@ class Planner:
             for step in eligible[:-1]:  # rule 2: never-fired earlier steps are superseded
                 if step.id not in hist:
                     if record_superseded:
-                        decisions.append(PlannedDecision(iid, ext, cid, cext, step, strategy, 1,
-                                                         DecisionAction.SUPERSEDED, None))  # fmt: skip
+                        decisions.append(
+                            PlannedDecision(
+                                iid,
+                                ext,
+                                cid,
+                                cext,
+                                step,
+                                strategy,
+                                1,
+                                DecisionAction.SUPERSEDED,
+                                None,
+                            )
+                        )
                     else:
                         plan.superseded_uncollected += 1
             entry = hist.get(current.id)
@@ -500,25 +624,41 @@ class Planner:
                             # contact points that reached the cap are left out of this
                             # message; with none left the firing waits (frequency_cap)
                             allowed = [
-                                c for c in usable_cache[channel]
-                                if within_cap(policy, as_of=D, previous=previous.get((c["id"], channel), ()))
-                            ]  # fmt: skip
+                                c
+                                for c in usable_cache[channel]
+                                if within_cap(
+                                    policy, as_of=D, previous=previous.get((c["id"], channel), ())
+                                )
+                            ]
                             if allowed:
                                 usable_cache[channel] = allowed
                             cap_cache[channel] = None if allowed else SkipReason.FREQUENCY_CAP
                     reason = cap_cache[channel]
-            decision = PlannedDecision(iid, ext, cid, cext, current, strategy, firing,
-                                       DecisionAction.SKIP if reason else DecisionAction.SEND,
-                                       reason)  # fmt: skip
+            decision = PlannedDecision(
+                iid,
+                ext,
+                cid,
+                cext,
+                current,
+                strategy,
+                firing,
+                DecisionAction.SKIP if reason else DecisionAction.SEND,
+                reason,
+            )
             decisions.append(decision)
             if reason is None:
                 firings[channel].append(decision)
             elif reason == SkipReason.NO_CONTACT:
-                plan.tasks.append(PlannedTask(
-                    key=f"missing-contact:{cid}:{channel}", customer_id=cid,
-                    kind="missing_contact", step=None, invoice_ids=[iid],
-                    assignee_id=customer["assigned_agent_id"],
-                ))  # fmt: skip
+                plan.tasks.append(
+                    PlannedTask(
+                        key=f"missing-contact:{cid}:{channel}",
+                        customer_id=cid,
+                        kind="missing_contact",
+                        step=None,
+                        invoice_ids=[iid],
+                        assignee_id=customer["assigned_agent_id"],
+                    )
+                )
 
         # rule 5: one message per customer and channel, one task per customer
         notes: dict[str, list[int]] = {}
@@ -531,29 +671,50 @@ class Planner:
                 key = message_key(as_of=D, channel=channel, customer_id=cid)
                 existing = today.get((cid, channel))
                 recipients = usable_cache[channel]
-                cc = sorted({addr.strip() for d in decisions for addr in d.step.cc.split(",")
-                             if addr.strip()})  # fmt: skip
-                plan.messages.append(PlannedMessage(
-                    key=key, customer_id=cid, customer=customer["external_id"], channel=channel,
-                    step=lead, strategy=strategy,
-                    invoice_ids=[d.invoice_id for d in decisions],
-                    invoices=[d.invoice for d in decisions],
-                    scheduled_for=_scheduled(policy, self.earliest(policy)), policy=policy,
-                    contact_ids=[c["id"] for c in recipients if c["id"]],
-                    to=[c.get(_CONTACT_FIELD.get(channel, "email"), "") for c in recipients
-                        if c.get(_CONTACT_FIELD.get(channel, "email"))],
-                    cc=cc, existing_id=existing[0] if existing else None,
-                ))  # fmt: skip
+                cc = sorted(
+                    {
+                        addr.strip()
+                        for d in decisions
+                        for addr in d.step.cc.split(",")
+                        if addr.strip()
+                    }
+                )
+                plan.messages.append(
+                    PlannedMessage(
+                        key=key,
+                        customer_id=cid,
+                        customer=customer["external_id"],
+                        channel=channel,
+                        step=lead,
+                        strategy=strategy,
+                        invoice_ids=[d.invoice_id for d in decisions],
+                        invoices=[d.invoice for d in decisions],
+                        scheduled_for=_scheduled(policy, self.earliest(policy)),
+                        policy=policy,
+                        contact_ids=[c["id"] for c in recipients if c["id"]],
+                        to=[
+                            c.get(_CONTACT_FIELD.get(channel, "email"), "")
+                            for c in recipients
+                            if c.get(_CONTACT_FIELD.get(channel, "email"))
+                        ],
+                        cc=cc,
+                        existing_id=existing[0] if existing else None,
+                    )
+                )
                 for decision in decisions:
                     decision.message = key
             elif channel == StepChannel.TASK:
                 key = f"dunning-call:{cid}:{D.isoformat()}"
-                plan.tasks.append(PlannedTask(
-                    key=key, customer_id=cid, kind="call",
-                    step=max((d.step for d in decisions), key=lambda s: (s.rank, s.offset)),
-                    invoice_ids=[d.invoice_id for d in decisions],
-                    assignee_id=customer["assigned_agent_id"],
-                ))  # fmt: skip
+                plan.tasks.append(
+                    PlannedTask(
+                        key=key,
+                        customer_id=cid,
+                        kind="call",
+                        step=max((d.step for d in decisions), key=lambda s: (s.rank, s.offset)),
+                        invoice_ids=[d.invoice_id for d in decisions],
+                        assignee_id=customer["assigned_agent_id"],
+                    )
+                )
                 for decision in decisions:
                     decision.task = key
         for note, invoice_ids in notes.items():
@@ -576,8 +737,11 @@ class Planner:
                 plan = self.plan_chunk(customers)
             else:
                 with transaction.atomic():
-                    list(Organization.objects.select_for_update()
-                         .filter(pk=self.organization.pk).values_list("pk"))  # fmt: skip
+                    list(
+                        Organization.objects.select_for_update()
+                        .filter(pk=self.organization.pk)
+                        .values_list("pk")
+                    )
                     customers = self.customer_chunk(after=last)
                     if not customers:
                         return

@@ -31,8 +31,9 @@ def decisions_for_invoice(membership, invoice):
     return queryset.select_related("step", "message", "task").order_by("-as_of", "-id")
 
 
-def upcoming_customer_page(membership, *, as_of, agent_id=None, query: str = "", after: int = 0,
-                           size: int = 50) -> tuple[list[int], int | None]:  # fmt: skip
+def upcoming_customer_page(
+    membership, *, as_of, agent_id=None, query: str = "", after: int = 0, size: int = 50
+) -> tuple[list[int], int | None]:
     """One page of the customers "Próximos envíos" must plan for ``as_of``: those the member
     may see with an open invoice old enough for some active step (keyset by id, filtered by
     agent and by name / external id). Returns (customer ids, ``after`` of the next page)."""
@@ -56,11 +57,17 @@ def upcoming_customer_page(membership, *, as_of, agent_id=None, query: str = "",
         customers = customers.filter(Q(name__icontains=query) | Q(external_id__iexact=query))
     ids = list(
         Invoice.objects.filter(
-            organization_id=membership.organization_id, status=InvoiceStatus.OPEN,
-            balance__gt=0, due_date__lte=as_of - dt.timedelta(days=lowest),
-            customer_id__gt=after, customer_id__in=customers.values("id"),
-        ).order_by("customer_id").values_list("customer_id", flat=True).distinct()[: size + 1]
-    )  # fmt: skip
+            organization_id=membership.organization_id,
+            status=InvoiceStatus.OPEN,
+            balance__gt=0,
+            due_date__lte=as_of - dt.timedelta(days=lowest),
+            customer_id__gt=after,
+            customer_id__in=customers.values("id"),
+        )
+        .order_by("customer_id")
+        .values_list("customer_id", flat=True)
+        .distinct()[: size + 1]
+    )
     return ids[:size], (ids[size - 1] if len(ids) > size else None)
 
 

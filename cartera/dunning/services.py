@@ -16,8 +16,20 @@ from .choices import WEEKDAYS, Stage, StepChannel
 from .models import Step, Strategy, StrategyVersion
 
 BUILTIN_DIR = Path(__file__).resolve().parent / "strategies"
-_STEP_FIELDS = ("name", "stage", "offset_days", "channel", "template", "repeat_every_days",
-                "max_repeats", "min_balance", "note", "cc", "attach_pdf", "attach_xml")  # fmt: skip
+_STEP_FIELDS = (
+    "name",
+    "stage",
+    "offset_days",
+    "channel",
+    "template",
+    "repeat_every_days",
+    "max_repeats",
+    "min_balance",
+    "note",
+    "cc",
+    "attach_pdf",
+    "attach_xml",
+)
 
 
 def _parse_window(text: str) -> tuple[dt.time, dt.time]:
@@ -120,8 +132,13 @@ def export_strategy(strategy: Strategy) -> dict:
     """The strategy as the YAML document shape (round-trips through ``load_strategy``)."""
     steps = []
     for step in strategy.steps.filter(is_active=True).order_by("offset_days", "id"):
-        item = {"key": step.key, "name": step.name, "stage": step.stage,
-                "offset_days": step.offset_days, "channel": step.channel}  # fmt: skip
+        item = {
+            "key": step.key,
+            "name": step.name,
+            "stage": step.stage,
+            "offset_days": step.offset_days,
+            "channel": step.channel,
+        }
         if step.template:
             item["template"] = step.template
         if step.variants:
@@ -230,10 +247,11 @@ def load_strategy(*, organization, document: dict, actor=None) -> tuple[Strategy
         else:
             step.delete()
     StrategyVersion.objects.create(
-        strategy=strategy, number=strategy.version, document=yaml.safe_load(yaml.safe_dump(
-            export_strategy(strategy), allow_unicode=True)),
+        strategy=strategy,
+        number=strategy.version,
+        document=yaml.safe_load(yaml.safe_dump(export_strategy(strategy), allow_unicode=True)),
         created_by=actor if getattr(actor, "pk", None) else None,
-    )  # fmt: skip
+    )
     record_activity(
         organization=organization,
         actor=actor,
@@ -273,8 +291,16 @@ def dump_strategy_yaml(strategy: Strategy) -> str:
     return yaml.safe_dump(export_strategy(strategy), allow_unicode=True, sort_keys=False, width=100)
 
 
-def run_planner(*, organization, as_of: dt.date, dry_run: bool, now=None, collect: bool = True,
-                chunk_size: int = 1000, customer_ids=None) -> dict:  # fmt: skip
+def run_planner(
+    *,
+    organization,
+    as_of: dt.date,
+    dry_run: bool,
+    now=None,
+    collect: bool = True,
+    chunk_size: int = 1000,
+    customer_ids=None,
+) -> dict:
     """Run the planner for ``as_of``. Returns the JSON contract of ``cartera dunning run``
     (``decisions``/``messages`` only when ``collect``) plus counts.
 
@@ -288,13 +314,25 @@ def run_planner(*, organization, as_of: dt.date, dry_run: bool, now=None, collec
     from .planner import Planner
 
     with transaction.atomic():  # reads the configuration consistently (SQLite: under the lock)
-        planner = Planner(organization=organization, as_of=as_of, now=now, chunk_size=chunk_size,
-                          customer_ids=customer_ids)  # fmt: skip
+        planner = Planner(
+            organization=organization,
+            as_of=as_of,
+            now=now,
+            chunk_size=chunk_size,
+            customer_ids=customer_ids,
+        )
         run = None if dry_run else PlannerRun.objects.create(organization=organization, as_of=as_of)
     planner.record_superseded = collect or not dry_run
     result = {"date": as_of.isoformat(), "dry_run": dry_run, "decisions": [], "messages": []}
-    counts = {"invoices": 0, "decisions": 0, "messages": 0, "tasks": 0, "send": 0, "skip": 0,
-              "superseded": 0}  # fmt: skip
+    counts = {
+        "invoices": 0,
+        "decisions": 0,
+        "messages": 0,
+        "tasks": 0,
+        "send": 0,
+        "skip": 0,
+        "superseded": 0,
+    }
     for plan in planner.iter_plans(dry_run=dry_run, run=run):
         counts["invoices"] += plan.invoices_seen
         counts["decisions"] += len(plan.decisions)
@@ -318,16 +356,23 @@ def run_planner(*, organization, as_of: dt.date, dry_run: bool, now=None, collec
 
 def _record_run(organization, as_of, run, counts) -> None:
     record_activity(
-        organization=organization, kind=ActivityKind.DUNNING,
+        organization=organization,
+        kind=ActivityKind.DUNNING,
         summary=_("Cobranza automática del %(date)s: %(messages)s mensajes, %(tasks)s tareas")
         % {"date": as_of.isoformat(), "messages": run.messages_created, "tasks": run.tasks_created},
         data={"run": run.pk, **counts},
-    )  # fmt: skip
+    )
 
 
 # --- collection settings and statement schedules -------------------------------------
-_SETTINGS_FIELDS = ("run_hour", "is_active", "send_invoice_issued", "statement_month_days",
-                    "statement_weekdays", "consumer_debtors")  # fmt: skip
+_SETTINGS_FIELDS = (
+    "run_hour",
+    "is_active",
+    "send_invoice_issued",
+    "statement_month_days",
+    "statement_weekdays",
+    "consumer_debtors",
+)
 
 
 @transaction.atomic
@@ -341,9 +386,13 @@ def save_dunning_settings(*, organization, actor, **fields):
     settings, _created = DunningSettings.objects.update_or_create(
         organization=organization, defaults=fields
     )
-    record_activity(organization=organization, actor=actor, kind=ActivityKind.CONFIG_CHANGED,
-                    summary=_("Configuración de cobranza guardada"),
-                    data={name: getattr(settings, name) for name in _SETTINGS_FIELDS})  # fmt: skip
+    record_activity(
+        organization=organization,
+        actor=actor,
+        kind=ActivityKind.CONFIG_CHANGED,
+        summary=_("Configuración de cobranza guardada"),
+        data={name: getattr(settings, name) for name in _SETTINGS_FIELDS},
+    )
     return settings
 
 
@@ -360,9 +409,9 @@ def save_statement_schedule(*, customer, actor, mode: str, month_days=(), weekda
         days = sorted(set(month_days)) if mode == "custom" else []
         week = list(weekdays) if mode == "custom" else []
         CustomerStatementSchedule.objects.update_or_create(
-            customer=customer, defaults={"organization": customer.organization,
-                                         "month_days": days, "weekdays": week},
-        )  # fmt: skip
+            customer=customer,
+            defaults={"organization": customer.organization, "month_days": days, "weekdays": week},
+        )
         summary = (
             _("Estado de cuenta programado: días %(days)s %(weekdays)s")
             % {"days": ", ".join(map(str, days)) or "—", "weekdays": ", ".join(week)}
@@ -371,7 +420,15 @@ def save_statement_schedule(*, customer, actor, mode: str, month_days=(), weekda
         )
     else:
         raise ValueError(f"unknown mode {mode!r}")
-    record_activity(organization=customer.organization, actor=actor, customer=customer,
-                    kind=ActivityKind.CONFIG_CHANGED, summary=summary,
-                    data={"statement_schedule": mode, "month_days": list(month_days),
-                          "weekdays": list(weekdays)})  # fmt: skip
+    record_activity(
+        organization=customer.organization,
+        actor=actor,
+        customer=customer,
+        kind=ActivityKind.CONFIG_CHANGED,
+        summary=summary,
+        data={
+            "statement_schedule": mode,
+            "month_days": list(month_days),
+            "weekdays": list(weekdays),
+        },
+    )

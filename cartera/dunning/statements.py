@@ -34,10 +34,16 @@ def statement_due(settings: DunningSettings, day: dt.date) -> bool:
 
 
 def _recipients(customer) -> tuple[list[Contact], list[str]]:
-    blocked = set(ContactPointBlock.objects.filter(contact__customer=customer, channel="email")
-                  .values_list("contact_id", flat=True))  # fmt: skip
-    contacts = [c for c in customer.contacts.filter(email_opt_out_at__isnull=True).exclude(email="")
-                if c.pk not in blocked]  # fmt: skip
+    blocked = set(
+        ContactPointBlock.objects.filter(contact__customer=customer, channel="email").values_list(
+            "contact_id", flat=True
+        )
+    )
+    contacts = [
+        c
+        for c in customer.contacts.filter(email_opt_out_at__isnull=True).exclude(email="")
+        if c.pk not in blocked
+    ]
     return contacts, [c.email for c in contacts]
 
 
@@ -45,46 +51,92 @@ def _scheduled(organization, customer, now: dt.datetime) -> tuple[dt.datetime, d
     strategy = Strategy.objects.filter(organization=organization, is_default=True).first()
     window = (strategy.window_start, strategy.window_end) if strategy else (dt.time(9), dt.time(19))
     policy = build_policy(
-        timezone=customer.effective_timezone, window=window,
+        timezone=customer.effective_timezone,
+        window=window,
         weekdays=strategy.weekdays if strategy else WEEKDAYS[:5],
         max_per_7_days=strategy.max_per_7_days if strategy else 3,
-        skip_holidays=strategy.skip_holidays if strategy else True, country=customer.country,
+        skip_holidays=strategy.skip_holidays if strategy else True,
+        country=customer.country,
         consumer=all_consumers(organization)
         or is_consumer(country=customer.country, tax_id=customer.tax_id),
-        strategy=strategy.key if strategy else "", version=strategy.version if strategy else 0,
-    )  # fmt: skip
+        strategy=strategy.key if strategy else "",
+        version=strategy.version if strategy else 0,
+    )
     return next_allowed_moment(policy, now), policy.describe()
 
 
 def _rows(queryset) -> list[dict]:
-    return list(queryset.order_by("due_date", "id").values(
-        "id", "external_id", "customer_id", "number", "issue_date", "due_date", "total",
-        "balance", "currency"))  # fmt: skip
+    return list(
+        queryset.order_by("due_date", "id").values(
+            "id",
+            "external_id",
+            "customer_id",
+            "number",
+            "issue_date",
+            "due_date",
+            "total",
+            "balance",
+            "currency",
+        )
+    )
 
 
-def _queue(*, organization, customer, key, purpose, template_key, invoices, statement, as_of,
-           now, attach=False) -> Message | None:  # fmt: skip
+def _queue(
+    *,
+    organization,
+    customer,
+    key,
+    purpose,
+    template_key,
+    invoices,
+    statement,
+    as_of,
+    now,
+    attach=False,
+) -> Message | None:
     contacts, to = _recipients(customer)
     if not to or customer.do_not_contact:
         return None
     renderer = MessageRenderer(organization=organization)
     content = renderer.render(
-        template_key=template_key, stage="", channel="email",
-        customer={"name": customer.name, "legal_name": customer.legal_name,
-                  "tax_id": customer.tax_id, "external_id": customer.external_id,
-                  "language": customer.language},
-        contact_email=to[0], invoices=invoices, statement=statement,
-        agent=customer.assigned_agent, as_of=as_of, message_key=key,
-    )  # fmt: skip
+        template_key=template_key,
+        stage="",
+        channel="email",
+        customer={
+            "name": customer.name,
+            "legal_name": customer.legal_name,
+            "tax_id": customer.tax_id,
+            "external_id": customer.external_id,
+            "language": customer.language,
+        },
+        contact_email=to[0],
+        invoices=invoices,
+        statement=statement,
+        agent=customer.assigned_agent,
+        as_of=as_of,
+        message_key=key,
+    )
     scheduled_for, policy = _scheduled(organization, customer, now)
     agent = customer.assigned_agent
     message = Message.objects.create(
-        organization=organization, key=key, customer=customer, channel="email", purpose=purpose,
-        as_of=as_of, template_key=content["template_key"], language=content["language"], to=to,
+        organization=organization,
+        key=key,
+        customer=customer,
+        channel="email",
+        purpose=purpose,
+        as_of=as_of,
+        template_key=content["template_key"],
+        language=content["language"],
+        to=to,
         reply_to=agent.email if agent and agent.email else organization.reply_to_email,
-        subject=content["subject"], body_text=content["body_text"], body_html=content["body_html"],
-        attach_pdf=attach, attach_xml=attach, scheduled_for=scheduled_for, policy=policy,
-    )  # fmt: skip
+        subject=content["subject"],
+        body_text=content["body_text"],
+        body_html=content["body_html"],
+        attach_pdf=attach,
+        attach_xml=attach,
+        scheduled_for=scheduled_for,
+        policy=policy,
+    )
     message.contacts.set(contacts)
     message.invoices.set([row["id"] for row in invoices])
     return message
@@ -103,17 +155,22 @@ def queue_statements(*, organization, as_of: dt.date, now: dt.datetime | None = 
     if not org_due and not any(own.values()):
         return 0
     created = 0
-    customer_ids = (Invoice.objects.filter(organization=organization, status=InvoiceStatus.OPEN,
-                                           balance__gt=0)
-                    .values_list("customer_id", flat=True).distinct())  # fmt: skip
+    customer_ids = (
+        Invoice.objects.filter(organization=organization, status=InvoiceStatus.OPEN, balance__gt=0)
+        .values_list("customer_id", flat=True)
+        .distinct()
+    )
     if org_due:  # everyone but the customers whose own schedule says "not today"
         customer_ids = customer_ids.exclude(
             customer_id__in=[c for c, due in own.items() if not due]
         )
     else:
         customer_ids = customer_ids.filter(customer_id__in=[c for c, due in own.items() if due])
-    existing = set(Message.objects.filter(organization=organization, purpose="statement",
-                                          as_of=as_of).values_list("customer_id", flat=True))  # fmt: skip
+    existing = set(
+        Message.objects.filter(
+            organization=organization, purpose="statement", as_of=as_of
+        ).values_list("customer_id", flat=True)
+    )
     from cartera.customers.models import Customer
 
     for customer in (
@@ -123,10 +180,17 @@ def queue_statements(*, organization, as_of: dt.date, now: dt.datetime | None = 
     ):
         rows = _rows(customer.invoices.filter(status=InvoiceStatus.OPEN, balance__gt=0))
         with transaction.atomic():
-            message = _queue(organization=organization, customer=customer,
-                             key=f"stmt-{as_of:%Y%m%d}-{customer.pk}", purpose="statement",
-                             template_key="estado-de-cuenta", invoices=rows, statement=rows,
-                             as_of=as_of, now=now)  # fmt: skip
+            message = _queue(
+                organization=organization,
+                customer=customer,
+                key=f"stmt-{as_of:%Y%m%d}-{customer.pk}",
+                purpose="statement",
+                template_key="estado-de-cuenta",
+                invoices=rows,
+                statement=rows,
+                as_of=as_of,
+                now=now,
+            )
         created += message is not None
     return created
 
@@ -139,20 +203,33 @@ def queue_new_invoices(*, organization, since: dt.datetime, now: dt.datetime | N
         return 0
     created = 0
     as_of = now.date()
-    invoices = Invoice.objects.filter(organization=organization, status=InvoiceStatus.OPEN,
-                                      created_at__gte=since).select_related(
-        "customer", "customer__organization", "customer__assigned_agent")  # fmt: skip
-    done = set(Message.objects.filter(organization=organization, purpose="invoice_issued",
-                                      key__in=[f"inv-{i.pk}" for i in invoices])
-               .values_list("key", flat=True))  # fmt: skip
+    invoices = Invoice.objects.filter(
+        organization=organization, status=InvoiceStatus.OPEN, created_at__gte=since
+    ).select_related("customer", "customer__organization", "customer__assigned_agent")
+    done = set(
+        Message.objects.filter(
+            organization=organization,
+            purpose="invoice_issued",
+            key__in=[f"inv-{i.pk}" for i in invoices],
+        ).values_list("key", flat=True)
+    )
     for invoice in invoices:
         key = f"inv-{invoice.pk}"
         if key in done:
             continue
         rows = _rows(Invoice.objects.filter(pk=invoice.pk))
         with transaction.atomic():
-            message = _queue(organization=organization, customer=invoice.customer, key=key,
-                             purpose="invoice_issued", template_key="factura-emitida",
-                             invoices=rows, statement=rows, as_of=as_of, now=now, attach=True)  # fmt: skip
+            message = _queue(
+                organization=organization,
+                customer=invoice.customer,
+                key=key,
+                purpose="invoice_issued",
+                template_key="factura-emitida",
+                invoices=rows,
+                statement=rows,
+                as_of=as_of,
+                now=now,
+                attach=True,
+            )
         created += message is not None
     return created

@@ -44,21 +44,29 @@ UPCOMING_PAGE = 50  # customers planned per page of "Próximos envíos"
 @org_member_required
 def strategy_list(request):
     strategies = strategies_visible_to(request.membership).prefetch_related("steps")
-    return render(request, "dunning/strategy_list.html", {
-        "strategies": strategies,
-        "can_edit": can(request.membership, Action.MANAGE_STRATEGIES),
-    })  # fmt: skip
+    return render(
+        request,
+        "dunning/strategy_list.html",
+        {
+            "strategies": strategies,
+            "can_edit": can(request.membership, Action.MANAGE_STRATEGIES),
+        },
+    )
 
 
 @org_member_required
 def strategy_detail(request, pk):
     strategy = get_strategy_for_user(request, pk)
-    return render(request, "dunning/strategy_detail.html", {
-        "strategy": strategy,
-        "steps": strategy.steps.filter(is_active=True).order_by("offset_days", "id"),
-        "versions": strategy.versions.all()[:20],
-        "can_edit": can(request.membership, Action.MANAGE_STRATEGIES),
-    })  # fmt: skip
+    return render(
+        request,
+        "dunning/strategy_detail.html",
+        {
+            "strategy": strategy,
+            "steps": strategy.steps.filter(is_active=True).order_by("offset_days", "id"),
+            "versions": strategy.versions.all()[:20],
+            "can_edit": can(request.membership, Action.MANAGE_STRATEGIES),
+        },
+    )
 
 
 def _parse_yaml(text: str) -> dict:
@@ -83,8 +91,9 @@ def strategy_edit(request, pk):
             document = _parse_yaml(text)
             if document["key"] != strategy.key:
                 raise ValidationError(_("La clave de la estrategia no se puede cambiar aquí."))
-            strategy, changed = load_strategy(organization=strategy.organization, document=document,
-                                              actor=request.user)  # fmt: skip
+            strategy, changed = load_strategy(
+                organization=strategy.organization, document=document, actor=request.user
+            )
         except ValidationError as exc:
             errors = exc.messages
         else:
@@ -95,8 +104,11 @@ def strategy_edit(request, pk):
             else:
                 messages.info(request, _("Sin cambios."))
             return redirect("dunning:strategy", pk=strategy.pk)
-    return render(request, "dunning/strategy_edit.html",
-                  {"strategy": strategy, "document": text, "errors": errors})  # fmt: skip
+    return render(
+        request,
+        "dunning/strategy_edit.html",
+        {"strategy": strategy, "document": text, "errors": errors},
+    )
 
 
 @org_member_required
@@ -147,25 +159,39 @@ def upcoming(request):
     customer_ids, next_after = upcoming_customer_page(
         membership, as_of=day, agent_id=agent_id, query=query, after=after, size=UPCOMING_PAGE
     )
-    result = {"decisions": [], "messages": [],
-              "counts": {"messages": 0, "send": 0, "skip": 0, "tasks": 0, "superseded": 0}}  # fmt: skip
+    result = {
+        "decisions": [],
+        "messages": [],
+        "counts": {"messages": 0, "send": 0, "skip": 0, "tasks": 0, "superseded": 0},
+    }
     if customer_ids:
-        result = run_planner(organization=organization, as_of=day, dry_run=True,
-                             customer_ids=customer_ids)  # fmt: skip
+        result = run_planner(
+            organization=organization, as_of=day, dry_run=True, customer_ids=customer_ids
+        )
     decisions = [d for d in result["decisions"] if d["action"] != "superseded"]
     for decision in decisions:
         if decision["reason"]:
             decision["reason_label"] = SkipReason(decision["reason"]).label
     _label_for_people(organization, decisions, result["messages"])
     filters = {"date": day.isoformat(), "agent": agent_id or "", "q": query}
-    return render(request, "dunning/upcoming.html", {
-        "day": day, "decisions": decisions, "messages_planned": result["messages"],
-        "counts": result["counts"], "superseded": result["counts"]["superseded"],
-        "agents": agents_for_filter(membership), "agent_id": agent_id, "query": query,
-        "agent_locked": restricted_to_assigned(membership), "after": after,
-        "next_query": urlencode({**filters, "after": next_after}) if next_after else "",
-        "first_query": urlencode(filters) if after else "",
-    })  # fmt: skip
+    return render(
+        request,
+        "dunning/upcoming.html",
+        {
+            "day": day,
+            "decisions": decisions,
+            "messages_planned": result["messages"],
+            "counts": result["counts"],
+            "superseded": result["counts"]["superseded"],
+            "agents": agents_for_filter(membership),
+            "agent_id": agent_id,
+            "query": query,
+            "agent_locked": restricted_to_assigned(membership),
+            "after": after,
+            "next_query": urlencode({**filters, "after": next_after}) if next_after else "",
+            "first_query": urlencode(filters) if after else "",
+        },
+    )
 
 
 def _label_for_people(organization, decisions: list[dict], planned: list[dict]) -> None:
@@ -199,9 +225,14 @@ def _label_for_people(organization, decisions: list[dict], planned: list[dict]) 
 @org_member_required
 def invoice_history(request, pk):
     invoice = get_invoice_for_user(request, pk)
-    return render(request, "dunning/invoice_history.html", {
-        "invoice": invoice, "decisions": decisions_for_invoice(request.membership, invoice),
-    })  # fmt: skip
+    return render(
+        request,
+        "dunning/invoice_history.html",
+        {
+            "invoice": invoice,
+            "decisions": decisions_for_invoice(request.membership, invoice),
+        },
+    )
 
 
 @org_member_required
@@ -211,9 +242,17 @@ def settings_edit(request):
     require(request, Action.MANAGE_STRATEGIES)
     organization = request.membership.organization
     current = DunningSettings.objects.filter(organization=organization).first() or DunningSettings()
-    initial = {name: getattr(current, name) for name in (
-        "is_active", "run_hour", "send_invoice_issued", "statement_month_days",
-        "statement_weekdays", "consumer_debtors")}  # fmt: skip
+    initial = {
+        name: getattr(current, name)
+        for name in (
+            "is_active",
+            "run_hour",
+            "send_invoice_issued",
+            "statement_month_days",
+            "statement_weekdays",
+            "consumer_debtors",
+        )
+    }
     form = DunningSettingsForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         save_dunning_settings(organization=organization, actor=request.user, **form.cleaned_data)
@@ -232,22 +271,34 @@ def customer_statements(request, pk):
     if own is None:
         initial = {"mode": "organization"}
     else:
-        initial = {"mode": "custom" if (own.month_days or own.weekdays) else "none",
-                   "month_days": own.month_days, "weekdays": own.weekdays}  # fmt: skip
+        initial = {
+            "mode": "custom" if (own.month_days or own.weekdays) else "none",
+            "month_days": own.month_days,
+            "weekdays": own.weekdays,
+        }
     form = StatementScheduleForm(request.POST or None, initial=initial)
     if request.method == "POST":
         require(request, Action.MANAGE_STRATEGIES)
         if form.is_valid():
-            save_statement_schedule(customer=customer, actor=request.user,
-                                    mode=form.cleaned_data["mode"],
-                                    month_days=form.cleaned_data["month_days"],
-                                    weekdays=form.cleaned_data["weekdays"])  # fmt: skip
+            save_statement_schedule(
+                customer=customer,
+                actor=request.user,
+                mode=form.cleaned_data["mode"],
+                month_days=form.cleaned_data["month_days"],
+                weekdays=form.cleaned_data["weekdays"],
+            )
             messages.success(request, _("Calendario de estados de cuenta guardado."))
             return redirect("dunning:customer_statements", pk=customer.pk)
     organization_settings = DunningSettings.objects.filter(
         organization=request.membership.organization
     ).first()
-    return render(request, "dunning/customer_statements.html", {
-        "customer": customer, "form": form, "can_edit": can_edit,
-        "organization_settings": organization_settings,
-    })  # fmt: skip
+    return render(
+        request,
+        "dunning/customer_statements.html",
+        {
+            "customer": customer,
+            "form": form,
+            "can_edit": can_edit,
+            "organization_settings": organization_settings,
+        },
+    )

@@ -18,19 +18,43 @@ from cartera.outreach.services import MessageRenderer
 from .choices import DecisionAction
 from .models import Decision
 
-DECISION_COLUMNS = ("organization_id", "run_id", "customer_id", "invoice_id", "step_id",
-                    "strategy_version", "firing_number", "as_of", "action", "reason", "channel",
-                    "message_id", "task_id", "created_at")  # fmt: skip
+DECISION_COLUMNS = (
+    "organization_id",
+    "run_id",
+    "customer_id",
+    "invoice_id",
+    "step_id",
+    "strategy_version",
+    "firing_number",
+    "as_of",
+    "action",
+    "reason",
+    "channel",
+    "message_id",
+    "task_id",
+    "created_at",
+)
 
 
 def _statement_rows(customer_ids) -> dict[int, list[dict]]:
     rows: dict[int, list[dict]] = {}
     for row in (
-        Invoice.objects.filter(customer_id__in=customer_ids, status=InvoiceStatus.OPEN, balance__gt=0)
+        Invoice.objects.filter(
+            customer_id__in=customer_ids, status=InvoiceStatus.OPEN, balance__gt=0
+        )
         .order_by("due_date", "id")
-        .values("id", "external_id", "customer_id", "number", "issue_date", "due_date", "total",
-                "balance", "currency")
-    ):  # fmt: skip
+        .values(
+            "id",
+            "external_id",
+            "customer_id",
+            "number",
+            "issue_date",
+            "due_date",
+            "total",
+            "balance",
+            "currency",
+        )
+    ):
         rows.setdefault(row["customer_id"], []).append(row)
     return rows
 
@@ -71,33 +95,67 @@ def write_chunk(*, planner, plan, run) -> None:
         customer = customers[planned.customer_id]
         invoices = [invoice_rows[i] for i in planned.invoice_ids]
         content = renderer.render(
-            template_key=planned.step.template_for(planned.customer_id), stage=planned.step.stage,
+            template_key=planned.step.template_for(planned.customer_id),
+            stage=planned.step.stage,
             channel=planned.channel,
-            customer=customer, contact_email=planned.to[0] if planned.to else "",
-            invoices=invoices, statement=statements[planned.customer_id],
-            agent=agents.get(customer["assigned_agent_id"]), as_of=as_of, message_key=planned.key,
-        )  # fmt: skip
+            customer=customer,
+            contact_email=planned.to[0] if planned.to else "",
+            invoices=invoices,
+            statement=statements[planned.customer_id],
+            agent=agents.get(customer["assigned_agent_id"]),
+            as_of=as_of,
+            message_key=planned.key,
+        )
         agent = agents.get(customer["assigned_agent_id"])
-        new_messages.append(Message(
-            organization=organization, key=planned.key, customer_id=planned.customer_id,
-            channel=planned.channel, purpose="dunning", as_of=as_of, step_key=planned.step.key,
-            template_key=content["template_key"], stage=planned.step.stage,
-            language=content["language"], to=planned.to, cc=planned.cc,
-            reply_to=(agent.email if agent and agent.email else organization.reply_to_email),
-            subject=content["subject"], body_text=content["body_text"],
-            body_html=content["body_html"], attach_pdf=planned.step.attach_pdf,
-            attach_xml=planned.step.attach_xml, scheduled_for=planned.scheduled_for,
-            policy=planned.policy.describe(),
-        ))  # fmt: skip
+        new_messages.append(
+            Message(
+                organization=organization,
+                key=planned.key,
+                customer_id=planned.customer_id,
+                channel=planned.channel,
+                purpose="dunning",
+                as_of=as_of,
+                step_key=planned.step.key,
+                template_key=content["template_key"],
+                stage=planned.step.stage,
+                language=content["language"],
+                to=planned.to,
+                cc=planned.cc,
+                reply_to=(agent.email if agent and agent.email else organization.reply_to_email),
+                subject=content["subject"],
+                body_text=content["body_text"],
+                body_html=content["body_html"],
+                attach_pdf=planned.step.attach_pdf,
+                attach_xml=planned.step.attach_xml,
+                scheduled_for=planned.scheduled_for,
+                policy=planned.policy.describe(),
+            )
+        )
     created = Message.objects.bulk_create(new_messages)
     for message in created:
         message_ids[message.key] = message.pk
-    _raw_insert(Message.invoices.through, ("message_id", "invoice_id"), list(dict.fromkeys(
-        (message_ids[m.key], i) for m in plan.messages if not m.existing_id
-        for i in m.invoice_ids)))  # fmt: skip
-    _raw_insert(Message.contacts.through, ("message_id", "contact_id"), [
-        (message_ids[m.key], c) for m in plan.messages if not m.existing_id
-        for c in m.contact_ids])  # fmt: skip
+    _raw_insert(
+        Message.invoices.through,
+        ("message_id", "invoice_id"),
+        list(
+            dict.fromkeys(
+                (message_ids[m.key], i)
+                for m in plan.messages
+                if not m.existing_id
+                for i in m.invoice_ids
+            )
+        ),
+    )
+    _raw_insert(
+        Message.contacts.through,
+        ("message_id", "contact_id"),
+        [
+            (message_ids[m.key], c)
+            for m in plan.messages
+            if not m.existing_id
+            for c in m.contact_ids
+        ],
+    )
     added = [(m.existing_id, i) for m in plan.messages if m.existing_id for i in m.invoice_ids]
     if added:
         Message.invoices.through.objects.bulk_create(
@@ -125,22 +183,37 @@ def write_chunk(*, planner, plan, run) -> None:
     )
     # De-duplication (followup.services.open_task): an open task of the same kind and
     # subject for the customer absorbs today's trigger instead of a second task.
-    subjects = {key: "" if task.kind == TaskKind.CALL else key.rsplit(":", 1)[-1]
-                for key, task in wanted.items() if key not in existing_tasks}  # fmt: skip
+    subjects = {
+        key: "" if task.kind == TaskKind.CALL else key.rsplit(":", 1)[-1]
+        for key, task in wanted.items()
+        if key not in existing_tasks
+    }
     open_tasks: dict[tuple, int] = {}
     if subjects:
-        for row in Task.objects.filter(
-            organization=organization, status="open",
-            customer_id__in={wanted[key].customer_id for key in subjects},
-        ).order_by("pk").values_list("customer_id", "kind", "subject", "pk"):  # fmt: skip
+        for row in (
+            Task.objects.filter(
+                organization=organization,
+                status="open",
+                customer_id__in={wanted[key].customer_id for key in subjects},
+            )
+            .order_by("pk")
+            .values_list("customer_id", "kind", "subject", "pk")
+        ):
             open_tasks.setdefault(row[:3], row[3])
-    merged = {key: open_tasks[(wanted[key].customer_id, wanted[key].kind, subject)]
-              for key, subject in subjects.items()
-              if (wanted[key].customer_id, wanted[key].kind, subject) in open_tasks}  # fmt: skip
+    merged = {
+        key: open_tasks[(wanted[key].customer_id, wanted[key].kind, subject)]
+        for key, subject in subjects.items()
+        if (wanted[key].customer_id, wanted[key].kind, subject) in open_tasks
+    }
     if merged:
-        Task.invoices.through.objects.bulk_create([
-            Task.invoices.through(task_id=pk, invoice_id=i) for key, pk in merged.items()
-            for i in dict.fromkeys(wanted[key].invoice_ids)], ignore_conflicts=True)  # fmt: skip
+        Task.invoices.through.objects.bulk_create(
+            [
+                Task.invoices.through(task_id=pk, invoice_id=i)
+                for key, pk in merged.items()
+                for i in dict.fromkeys(wanted[key].invoice_ids)
+            ],
+            ignore_conflicts=True,
+        )
         existing_tasks.update(merged)
     new_tasks = []
     for key, task in wanted.items():
@@ -157,48 +230,94 @@ def write_chunk(*, planner, plan, run) -> None:
                 "customer": customer["name"],
                 "channel": key.rsplit(":", 1)[-1],
             }
-        new_tasks.append(Task(
-            organization=organization, customer_id=task.customer_id, kind=task.kind, key=key,
-            subject=subjects[key], title=title[:300], due_date=as_of, assignee_id=task.assignee_id,
-            priority=3 if task.kind == TaskKind.CALL else 2,
-        ))  # fmt: skip
+        new_tasks.append(
+            Task(
+                organization=organization,
+                customer_id=task.customer_id,
+                kind=task.kind,
+                key=key,
+                subject=subjects[key],
+                title=title[:300],
+                due_date=as_of,
+                assignee_id=task.assignee_id,
+                priority=3 if task.kind == TaskKind.CALL else 2,
+            )
+        )
     task_ids = dict(existing_tasks)
     for task in Task.objects.bulk_create(new_tasks):
         task_ids[task.key] = task.pk
-    _raw_insert(Task.invoices.through, ("task_id", "invoice_id"), [
-        (task_ids[key], i) for key, task in wanted.items() if key not in existing_tasks
-        for i in dict.fromkeys(task.invoice_ids)])  # fmt: skip
+    _raw_insert(
+        Task.invoices.through,
+        ("task_id", "invoice_id"),
+        [
+            (task_ids[key], i)
+            for key, task in wanted.items()
+            if key not in existing_tasks
+            for i in dict.fromkeys(task.invoice_ids)
+        ],
+    )
 
     as_of_db = connection.ops.adapt_datefield_value(as_of)
     now_db = connection.ops.adapt_datetimefield_value(timezone.now())
     org_id, run_id = organization.pk, run.pk if run is not None else None
-    _raw_insert(Decision, DECISION_COLUMNS, [
-        (org_id, run_id, d.customer_id, d.invoice_id, d.step.id, d.strategy.version, d.firing,
-         as_of_db, str(d.action), str(d.reason or ""), d.step.channel,
-         message_ids.get(d.message) if d.message else None,
-         task_ids.get(d.task) if d.task else None, now_db)
-        for d in plan.decisions
-    ])  # fmt: skip
+    _raw_insert(
+        Decision,
+        DECISION_COLUMNS,
+        [
+            (
+                org_id,
+                run_id,
+                d.customer_id,
+                d.invoice_id,
+                d.step.id,
+                d.strategy.version,
+                d.firing,
+                as_of_db,
+                str(d.action),
+                str(d.reason or ""),
+                d.step.channel,
+                message_ids.get(d.message) if d.message else None,
+                task_ids.get(d.task) if d.task else None,
+                now_db,
+            )
+            for d in plan.decisions
+        ],
+    )
 
     activities = []
     for message in created:
-        activities.append(Activity(
-            organization=organization, customer_id=message.customer_id,
-            actor_kind=ActorKind.SYSTEM, kind=ActivityKind.DUNNING,
-            summary=(_("Mensaje en cola: %(subject)s") % {"subject": message.subject})[:500],
-            data={"message": message.key, "step": message.step_key},
-        ))  # fmt: skip
+        activities.append(
+            Activity(
+                organization=organization,
+                customer_id=message.customer_id,
+                actor_kind=ActorKind.SYSTEM,
+                kind=ActivityKind.DUNNING,
+                summary=(_("Mensaje en cola: %(subject)s") % {"subject": message.subject})[:500],
+                data={"message": message.key, "step": message.step_key},
+            )
+        )
     for task in new_tasks:
-        activities.append(Activity(
-            organization=organization, customer_id=task.customer_id, actor_kind=ActorKind.SYSTEM,
-            kind=ActivityKind.TASK, summary=task.title, data={"task": task.key},
-        ))  # fmt: skip
+        activities.append(
+            Activity(
+                organization=organization,
+                customer_id=task.customer_id,
+                actor_kind=ActorKind.SYSTEM,
+                kind=ActivityKind.TASK,
+                summary=task.title,
+                data={"task": task.key},
+            )
+        )
     for customer_id, note, invoice_ids in plan.notes:
-        activities.append(Activity(
-            organization=organization, customer_id=customer_id, actor_kind=ActorKind.SYSTEM,
-            kind=ActivityKind.NOTE, summary=note[:500],
-            data={"invoices": invoice_ids, "as_of": as_of.isoformat(), "source": "dunning"},
-        ))  # fmt: skip
+        activities.append(
+            Activity(
+                organization=organization,
+                customer_id=customer_id,
+                actor_kind=ActorKind.SYSTEM,
+                kind=ActivityKind.NOTE,
+                summary=note[:500],
+                data={"invoices": invoice_ids, "as_of": as_of.isoformat(), "source": "dunning"},
+            )
+        )
     Activity.objects.bulk_create(activities)
     if run is not None:
         run.invoices_seen += plan.invoices_seen

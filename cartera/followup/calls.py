@@ -30,11 +30,24 @@ from .timeline import record_activity
 
 
 @transaction.atomic
-def log_call(*, customer, actor, outcome: str, today: dt.date, task: Task | None = None,
-             note: str = "", next_date: dt.date | None = None, invoices=(),
-             promised_date: dt.date | None = None, amount: Decimal | None = None,
-             dispute_reason: str = "", dispute_text: str = "", paid_date: dt.date | None = None,
-             method: str = "transfer", reference: str = "") -> Activity:  # fmt: skip
+def log_call(
+    *,
+    customer,
+    actor,
+    outcome: str,
+    today: dt.date,
+    task: Task | None = None,
+    note: str = "",
+    next_date: dt.date | None = None,
+    invoices=(),
+    promised_date: dt.date | None = None,
+    amount: Decimal | None = None,
+    dispute_reason: str = "",
+    dispute_text: str = "",
+    paid_date: dt.date | None = None,
+    method: str = "transfer",
+    reference: str = "",
+) -> Activity:
     """Record the call on the timeline and apply its outcome (see the module table)."""
     from cartera.portal import services as portal
 
@@ -48,24 +61,38 @@ def log_call(*, customer, actor, outcome: str, today: dt.date, task: Task | None
         if promised_date is None:
             raise ValidationError({"promised_date": _("Indique la fecha prometida.")})
         promise = portal.make_promise(
-            customer=customer, invoices=list(invoices), promised_date=promised_date,
-            amount=amount, source="agent", actor=actor, today=today, notes=note,
-        )  # fmt: skip
+            customer=customer,
+            invoices=list(invoices),
+            promised_date=promised_date,
+            amount=amount,
+            source="agent",
+            actor=actor,
+            today=today,
+            notes=note,
+        )
         data["promise_id"] = promise.pk
     elif outcome == CallOutcome.DISPUTES:
         invoices = list(invoices)
         if len(invoices) != 1:
             raise ValidationError({"invoices": _("Elija la factura que disputa.")})
         dispute = portal.open_dispute(
-            invoice=invoices[0], reason_code=dispute_reason or "other",
-            text=dispute_text or note, actor=actor, today=today,
-        )  # fmt: skip
+            invoice=invoices[0],
+            reason_code=dispute_reason or "other",
+            text=dispute_text or note,
+            actor=actor,
+            today=today,
+        )
         data["dispute_id"] = dispute.pk
     elif outcome == CallOutcome.ALREADY_PAID:
         payment = portal.report_payment(
-            customer=customer, invoices=list(invoices), date=paid_date or today, method=method,
-            reference=reference or _("Informado por teléfono"), amount=amount, today=today,
-        )  # fmt: skip
+            customer=customer,
+            invoices=list(invoices),
+            date=paid_date or today,
+            method=method,
+            reference=reference or _("Informado por teléfono"),
+            amount=amount,
+            today=today,
+        )
         data["payment_id"] = payment.pk
     elif outcome == CallOutcome.CALL_BACK and next_date is None:
         raise ValidationError({"next_date": _("Indique cuándo volver a llamar.")})
@@ -73,16 +100,23 @@ def log_call(*, customer, actor, outcome: str, today: dt.date, task: Task | None
     if note:
         summary = f"{summary} · {note}"
     activity = record_activity(
-        organization=customer.organization, customer=customer, actor=actor,
-        kind=ActivityKind.CALL, summary=summary, data=data,
-    )  # fmt: skip
+        organization=customer.organization,
+        customer=customer,
+        actor=actor,
+        kind=ActivityKind.CALL,
+        summary=summary,
+        data=data,
+    )
     if outcome == CallOutcome.WRONG_NUMBER:
         open_task(
-            customer=customer, kind=TaskKind.MISSING_CONTACT, subject="phone", today=today,
+            customer=customer,
+            kind=TaskKind.MISSING_CONTACT,
+            subject="phone",
+            today=today,
             title=_("Número equivocado de %(c)s: conseguir el teléfono correcto")
             % {"c": customer.name},
             created_by=actor,
-        )  # fmt: skip
+        )
     if task is None:
         return activity
     if outcome in (CallOutcome.NO_ANSWER, CallOutcome.CALL_BACK):

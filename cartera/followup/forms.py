@@ -86,6 +86,8 @@ class ActivityFilterForm(forms.Form):
 
 class NotificationPreferencesForm(forms.Form):
     enabled = forms.MultipleChoiceField(
-        label=_("Avisarme de"), required=False, choices=NotificationKind.choices,
+        label=_("Avisarme de"),
+        required=False,
+        choices=NotificationKind.choices,
         widget=forms.CheckboxSelectMultiple,
-    )  # fmt: skip
+    )

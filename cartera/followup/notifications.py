@@ -38,8 +38,14 @@ def notify_for_activity(activity) -> Notification | None:
             customer, "assigned_agent_id", None
         )
         url = reverse("customers:detail", args=[customer.pk]) if customer else ""
-    return notify_user(organization_id=activity.organization_id, user_id=user_id, kind=kind,
-                       text=activity.summary, url=url, source=f"activity:{activity.pk}")  # fmt: skip
+    return notify_user(
+        organization_id=activity.organization_id,
+        user_id=user_id,
+        kind=kind,
+        text=activity.summary,
+        url=url,
+        source=f"activity:{activity.pk}",
+    )
 
 
 def notify_user(*, organization_id, user_id, kind: str, text: str, url: str, source: str):
@@ -53,9 +59,11 @@ def notify_user(*, organization_id, user_id, kind: str, text: str, url: str, sou
     if muted and kind in muted:
         return None
     notification, _ = Notification.objects.get_or_create(
-        organization_id=organization_id, user_id=user_id, source=source,
+        organization_id=organization_id,
+        user_id=user_id,
+        source=source,
         defaults={"kind": kind, "text": text[:500], "url": url},
-    )  # fmt: skip
+    )
     return notification
 
 

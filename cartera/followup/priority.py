@@ -122,14 +122,20 @@ def score(*, factors: Factors, kind: str, created: dt.date, today: dt.date, curr
     age = max(0, (today - created).days)
     class_points = CLASS_POINTS.get(factors.classification, 5)
     parts = [
-        (amount_points(factors.overdue), {"code": "overdue", "currency": currency,
-                                          "amount": str(factors.overdue.quantize(Decimal(1)))}),
+        (
+            amount_points(factors.overdue),
+            {
+                "code": "overdue",
+                "currency": currency,
+                "amount": str(factors.overdue.quantize(Decimal(1))),
+            },
+        ),
         (min(30, factors.days // 3), {"code": "days", "days": factors.days}),
         (min(30, 15 * factors.broken), {"code": "broken", "count": factors.broken}),
         (class_points, {"code": "class", "class": factors.classification}),
         (min(10, age), {"code": "age", "days": age}),
         (KIND_POINTS.get(kind, 0), {"code": "kind", "kind": kind}),
-    ]  # fmt: skip
+    ]
     total = sum(points for points, _ in parts)
     # An unclassified customer scores like a B but is not a reason worth showing.
     shown = [(p, r) for p, r in parts if p > 0 and not (r["code"] == "class" and not r["class"])]
@@ -144,10 +150,12 @@ def score_tasks(tasks, *, organization, today: dt.date) -> list:
     factors = customer_factors(organization, [t.customer_id for t in tasks], today=today)
     for task in tasks:
         scored = score(
-            factors=factors[task.customer_id], kind=task.kind,
-            created=task.created_at.date() if task.created_at else today, today=today,
+            factors=factors[task.customer_id],
+            kind=task.kind,
+            created=task.created_at.date() if task.created_at else today,
+            today=today,
             currency=organization.default_currency,
-        )  # fmt: skip
+        )
         task.score, task.reasons = scored.score, scored.reasons
         task.scored_on = today
     tasks.sort(key=lambda t: (-t.score, t.due_date, t.pk or 0))
@@ -163,9 +171,12 @@ def reason_text(reason: dict) -> str:
     if code == "overdue":
         locale = _LOCALES.get((get_language() or "es-mx").lower(), "es_MX")
         amount = format_currency(
-            Decimal(reason["amount"]), reason["currency"], format="¤#,##0", locale=locale,
+            Decimal(reason["amount"]),
+            reason["currency"],
+            format="¤#,##0",
+            locale=locale,
             currency_digits=False,
-        )  # fmt: skip
+        )
         return gettext("%(amount)s vencido") % {"amount": amount}
     if code == "days":
         return ngettext("%(n)s día", "%(n)s días", reason["days"]) % {"n": reason["days"]}

@@ -47,8 +47,9 @@ def work_list(membership, *, today: dt.date, **filters) -> list[Task]:
     """The whole work list (CLI, tests), every task freshly scored, best first."""
     return store_scores(
         list(work_list_queryset(membership, today=today, **filters)),
-        organization=membership.organization, today=today,
-    )  # fmt: skip
+        organization=membership.organization,
+        today=today,
+    )
 
 
 def fresh_page(tasks, *, membership, today: dt.date) -> list[Task]:
@@ -61,8 +62,15 @@ def fresh_page(tasks, *, membership, today: dt.date) -> list[Task]:
     return sorted(tasks, key=lambda t: order[t.pk])
 
 
-def work_list_queryset(membership, *, today: dt.date, agent_id=None, kind: str = "",
-                       q: str = "", include_future: bool = False):  # fmt: skip
+def work_list_queryset(
+    membership,
+    *,
+    today: dt.date,
+    agent_id=None,
+    kind: str = "",
+    q: str = "",
+    include_future: bool = False,
+):
     """The work list as the agent sees it: open tasks due today or earlier, not snoozed
     past today, sorted in SQL by the stored priority score (then overdue first), so it
     can be paginated. Tasks not yet scored for ``today`` (new ones from the planner, a
@@ -89,8 +97,9 @@ def work_list_queryset(membership, *, today: dt.date, agent_id=None, kind: str =
     if queryset.filter(Q(scored_on__isnull=True) | Q(scored_on__lt=today)).exists():
         from .services import refresh_scores
 
-        refresh_scores(organization=membership.organization, today=today, only_stale=True,
-                       queryset=queryset)  # fmt: skip
+        refresh_scores(
+            organization=membership.organization, today=today, only_stale=True, queryset=queryset
+        )
     return (
         queryset.select_related("customer", "assignee")
         .prefetch_related(
@@ -183,7 +192,7 @@ def call_context(membership, customer, *, today: dt.date) -> dict:
             Activity.objects.filter(
                 customer=customer, kind__in=[ActivityKind.NOTE, ActivityKind.CALL]
             ).select_related("actor_user")[:8]
-        ),  # fmt: skip
+        ),
     }
 
 

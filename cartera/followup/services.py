@@ -65,7 +65,7 @@ def resolve_assignee(*, customer: Customer):
                 tag__in=customer.tags.all(),
                 agent__memberships__organization=organization,
                 agent__memberships__is_active=True,
-            )  # fmt: skip
+            )
             .select_related("agent")
             .first()
         )
@@ -86,9 +86,19 @@ def resolve_assignee(*, customer: Customer):
 
 # --- tasks --------------------------------------------------------------------------------
 @transaction.atomic
-def open_task(*, customer: Customer, kind: str, title: str, today: dt.date, subject: str = "",
-              invoices=(), notes: str = "", key: str = "", due_date: dt.date | None = None,
-              created_by=None) -> Task:  # fmt: skip
+def open_task(
+    *,
+    customer: Customer,
+    kind: str,
+    title: str,
+    today: dt.date,
+    subject: str = "",
+    invoices=(),
+    notes: str = "",
+    key: str = "",
+    due_date: dt.date | None = None,
+    created_by=None,
+) -> Task:
     """Create the task, or update the open one of the same (customer, kind, subject).
 
     ``key`` keeps system triggers idempotent: a task already created for that key (open or
@@ -109,7 +119,7 @@ def open_task(*, customer: Customer, kind: str, title: str, today: dt.date, subj
             kind=kind,
             subject=subject[:120],
             status=TaskStatus.OPEN,
-        )  # fmt: skip
+        )
         .order_by("pk")
         .first()
     )
@@ -126,11 +136,17 @@ def open_task(*, customer: Customer, kind: str, title: str, today: dt.date, subj
         task.save()
         return task
     task = Task.objects.create(
-        organization=organization, customer=customer, kind=kind, subject=subject[:120],
-        title=title[:300], due_date=due, notes=notes, key=key[:120],
+        organization=organization,
+        customer=customer,
+        kind=kind,
+        subject=subject[:120],
+        title=title[:300],
+        due_date=due,
+        notes=notes,
+        key=key[:120],
         assignee=resolve_assignee(customer=customer),
         created_by=created_by if getattr(created_by, "pk", None) else None,
-    )  # fmt: skip
+    )
     if invoices:
         task.invoices.set(invoices)
     _refresh_score(task, today=today)
@@ -138,14 +154,22 @@ def open_task(*, customer: Customer, kind: str, title: str, today: dt.date, subj
         score=task.score, reasons=task.reasons, scored_on=task.scored_on
     )
     record_activity(
-        organization=organization, customer=customer, actor=created_by, kind=ActivityKind.TASK,
+        organization=organization,
+        customer=customer,
+        actor=created_by,
+        kind=ActivityKind.TASK,
         summary=_("Tarea: %(title)s") % {"title": task.title},
         data={"task_id": task.pk, "task_kind": kind},
-    )  # fmt: skip
+    )
     if kind in _NOTIFIED_KINDS:
-        notify_user(organization_id=organization.pk, user_id=task.assignee_id, kind=kind,
-                    text=task.title, url=reverse("followup:call", args=[task.pk]),
-                    source=f"task:{task.pk}")  # fmt: skip
+        notify_user(
+            organization_id=organization.pk,
+            user_id=task.assignee_id,
+            kind=kind,
+            text=task.title,
+            url=reverse("followup:call", args=[task.pk]),
+            source=f"task:{task.pk}",
+        )
     return task
 
 
@@ -157,16 +181,22 @@ def _refresh_score(task: Task, *, today: dt.date) -> None:
 
 
 @transaction.atomic
-def create_follow_up(*, customer: Customer, title: str, due_date: dt.date, actor,
-                     today: dt.date, notes: str = "") -> Task:  # fmt: skip
+def create_follow_up(
+    *, customer: Customer, title: str, due_date: dt.date, actor, today: dt.date, notes: str = ""
+) -> Task:
     """An agent's own follow-up ("llamar el jueves")."""
     if due_date < today:
         raise ValidationError({"due_date": _("La fecha no puede ser pasada.")})
     task = open_task(
-        customer=customer, kind=TaskKind.FOLLOW_UP, title=title or _("Seguimiento"),
-        today=today, due_date=due_date, notes=notes, created_by=actor,
+        customer=customer,
+        kind=TaskKind.FOLLOW_UP,
+        title=title or _("Seguimiento"),
+        today=today,
+        due_date=due_date,
+        notes=notes,
+        created_by=actor,
         subject=f"follow-up:{due_date.isoformat()}",
-    )  # fmt: skip
+    )
     if task.assignee_id is None and getattr(actor, "pk", None):
         Task.objects.filter(pk=task.pk).update(assignee=actor)
         task.assignee = actor
@@ -182,12 +212,14 @@ def complete_task(*, task: Task, actor, outcome: str = "", note: str = "") -> Ta
         raise ValidationError(_("La tarea ya no está pendiente."))
     task.refresh_from_db()
     record_activity(
-        organization=task.organization, customer=task.customer, actor=actor,
+        organization=task.organization,
+        customer=task.customer,
+        actor=actor,
         kind=ActivityKind.TASK,
         summary=_("Tarea hecha: %(title)s") % {"title": task.title}
         + (f" · {note}" if note else ""),
         data={"task_id": task.pk, "status": "done", "outcome": outcome},
-    )  # fmt: skip
+    )
     return task
 
 
@@ -200,11 +232,13 @@ def cancel_task(*, task: Task, actor, reason: str = "") -> Task:
         raise ValidationError(_("La tarea ya no está pendiente."))
     task.refresh_from_db()
     record_activity(
-        organization=task.organization, customer=task.customer, actor=actor,
+        organization=task.organization,
+        customer=task.customer,
+        actor=actor,
         kind=ActivityKind.TASK,
         summary=_("Tarea cancelada: %(title)s") % {"title": task.title},
         data={"task_id": task.pk, "status": "cancelled", "reason": reason},
-    )  # fmt: skip
+    )
     return task
 
 
@@ -220,12 +254,14 @@ def snooze_task(*, task: Task, until: dt.date, actor, today: dt.date, outcome: s
         raise ValidationError(_("La tarea ya no está pendiente."))
     task.refresh_from_db()
     record_activity(
-        organization=task.organization, customer=task.customer, actor=actor,
+        organization=task.organization,
+        customer=task.customer,
+        actor=actor,
         kind=ActivityKind.TASK,
         summary=_("Tarea pospuesta al %(date)s: %(title)s")
         % {"date": until.isoformat(), "title": task.title},
         data={"task_id": task.pk, "snoozed_until": until.isoformat()},
-    )  # fmt: skip
+    )
     return task
 
 
@@ -239,7 +275,7 @@ def reassign_tasks(*, organization, task_ids, to_user, actor) -> int:
     tasks = list(
         Task.objects.filter(
             organization=organization, pk__in=list(task_ids), status=TaskStatus.OPEN
-        ).select_related("customer")  # fmt: skip
+        ).select_related("customer")
     )
     Task.objects.filter(pk__in=[t.pk for t in tasks]).update(assignee=to_user)
     name = to_user.get_full_name() or to_user.get_username()
@@ -253,7 +289,7 @@ def reassign_tasks(*, organization, task_ids, to_user, actor) -> int:
                 kind=ActivityKind.TASK,
                 summary=(_("Tarea reasignada a %(u)s: %(t)s") % {"u": name, "t": t.title})[:500],
                 data={"task_id": t.pk, "assignee": to_user.pk},
-            )  # fmt: skip
+            )
             for t in tasks
         ]
     )
@@ -266,8 +302,9 @@ def reassign_open_tasks_of(*, organization, from_user, to_user, actor) -> int:
     ids = Task.objects.filter(
         organization=organization, assignee=from_user, status=TaskStatus.OPEN
     ).values_list("pk", flat=True)
-    return reassign_tasks(organization=organization, task_ids=list(ids), to_user=to_user,
-                          actor=actor)  # fmt: skip
+    return reassign_tasks(
+        organization=organization, task_ids=list(ids), to_user=to_user, actor=actor
+    )
 
 
 def open_task_counts(organization) -> dict[int | None, int]:
@@ -288,13 +325,19 @@ def add_note(*, customer: Customer, text: str, actor, invoice=None) -> Activity:
     if not text:
         raise ValidationError({"text": _("Escriba la nota.")})
     return record_activity(
-        organization=customer.organization, customer=customer, invoice=invoice, actor=actor,
-        kind=ActivityKind.NOTE, summary=text, data={"note": True},
-    )  # fmt: skip
+        organization=customer.organization,
+        customer=customer,
+        invoice=invoice,
+        actor=actor,
+        kind=ActivityKind.NOTE,
+        summary=text,
+        data={"note": True},
+    )
 
 
-def refresh_scores(*, organization, today: dt.date, batch: int = 2000, only_stale=False,
-                   queryset=None) -> int:  # fmt: skip
+def refresh_scores(
+    *, organization, today: dt.date, batch: int = 2000, only_stale=False, queryset=None
+) -> int:
     """Recompute and store the score of every open task (run nightly by the scheduler,
     see apps.py), or only of those not yet scored for ``today`` (``only_stale``: what
     the work list does before sorting, so a missed nightly run never shows a stale order)."""
@@ -307,8 +350,9 @@ def refresh_scores(*, organization, today: dt.date, batch: int = 2000, only_stal
     for start in range(0, len(ids), batch):
         tasks = score_tasks(
             Task.objects.filter(pk__in=ids[start : start + batch]),
-            organization=organization, today=today,
-        )  # fmt: skip
+            organization=organization,
+            today=today,
+        )
         Task.objects.bulk_update(tasks, ["score", "reasons", "scored_on"])
         done += len(tasks)
     return done

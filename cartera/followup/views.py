@@ -80,15 +80,21 @@ def worklist(request):
     agent = data.get("agent") or None
     if not manager:
         agent = None
-    tasks = work_list_queryset(membership, today=today, agent_id=agent,
-                               kind=data.get("kind", ""), q=data.get("q", ""))  # fmt: skip
+    tasks = work_list_queryset(
+        membership, today=today, agent_id=agent, kind=data.get("kind", ""), q=data.get("q", "")
+    )
     page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = fresh_page(page.object_list, membership=membership, today=today)
     for task in page:
         task.reason_texts = reasons_text(task.reasons)
         task.is_overdue = task.due_date < today
-    context = {"form": form, "page": page, "today": today, "manager": manager,
-               "members": _members(request) if manager else ()}  # fmt: skip
+    context = {
+        "form": form,
+        "page": page,
+        "today": today,
+        "manager": manager,
+        "members": _members(request) if manager else (),
+    }
     return render(request, "followup/worklist.html", context)
 
 
@@ -109,13 +115,22 @@ def call(request, pk):
             data = form.cleaned_data
             try:
                 log_call(
-                    customer=customer, actor=request.user, outcome=data["outcome"], today=today,
-                    task=task, note=data["note"], next_date=data["next_date"],
-                    invoices=list(data["invoices"] or []), promised_date=data["promised_date"],
-                    amount=data["amount"], dispute_reason=data["dispute_reason"],
-                    dispute_text=data["note"], paid_date=data["paid_date"],
-                    method=data["method"] or "transfer", reference=data["reference"],
-                )  # fmt: skip
+                    customer=customer,
+                    actor=request.user,
+                    outcome=data["outcome"],
+                    today=today,
+                    task=task,
+                    note=data["note"],
+                    next_date=data["next_date"],
+                    invoices=list(data["invoices"] or []),
+                    promised_date=data["promised_date"],
+                    amount=data["amount"],
+                    dispute_reason=data["dispute_reason"],
+                    dispute_text=data["note"],
+                    paid_date=data["paid_date"],
+                    method=data["method"] or "transfer",
+                    reference=data["reference"],
+                )
             except ValidationError as exc:
                 _add_errors(form, exc)
             else:
@@ -137,10 +152,13 @@ def call(request, pk):
             },
         )
     context = {
-        "task": task, "customer": customer, "today": today, "form": form,
+        "task": task,
+        "customer": customer,
+        "today": today,
+        "form": form,
         "timeline": timeline_for(request.membership, customer=customer)[:20],
         **call_context(request.membership, customer, today=today),
-    }  # fmt: skip
+    }
     return render(request, "followup/call.html", context)
 
 
@@ -170,8 +188,12 @@ def reassign(request):
         ids = visible.filter(assignee_id=request.POST["from_user"]).values_list("pk", flat=True)
     else:
         ids = visible.filter(pk__in=request.POST.getlist("task")).values_list("pk", flat=True)
-    count = reassign_tasks(organization=request.membership.organization, task_ids=list(ids),
-                           to_user=to_user, actor=request.user)  # fmt: skip
+    count = reassign_tasks(
+        organization=request.membership.organization,
+        task_ids=list(ids),
+        to_user=to_user,
+        actor=request.user,
+    )
     messages.success(request, _("%(n)s tareas reasignadas.") % {"n": count})
     return redirect(request.POST.get("next") or reverse("followup:worklist"))
 
@@ -186,9 +208,13 @@ def follow_up(request, pk):
         require(request, Action.ADD_NOTES)
         if form.is_valid():
             try:
-                create_follow_up(customer=customer, title=form.cleaned_data["title"],
-                                 due_date=form.cleaned_data["due_date"], actor=request.user,
-                                 today=today)  # fmt: skip
+                create_follow_up(
+                    customer=customer,
+                    title=form.cleaned_data["title"],
+                    due_date=form.cleaned_data["due_date"],
+                    actor=request.user,
+                    today=today,
+                )
             except ValidationError as exc:
                 _add_errors(form, exc)
             else:
@@ -219,16 +245,23 @@ def notes(request):
     page = Paginator(notes_visible_to(request.membership, q=q, agent=agent), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    return render(request, "followup/notes.html",
-                  {"page": page, "q": q, "agent": agent, "members": _members(request)})  # fmt: skip
+    return render(
+        request,
+        "followup/notes.html",
+        {"page": page, "q": q, "agent": agent, "members": _members(request)},
+    )
 
 
 def _timeline_page(request, queryset, template, extra):
     form = ActivityFilterForm(request.GET or None, users=_members(request))
     form.is_valid()
     data = getattr(form, "cleaned_data", {}) or {}
-    queryset = queryset(kind=data.get("kind", ""), actor=data.get("actor", ""),
-                        date_from=data.get("date_from"), date_to=data.get("date_to"))  # fmt: skip
+    queryset = queryset(
+        kind=data.get("kind", ""),
+        actor=data.get("actor", ""),
+        date_from=data.get("date_from"),
+        date_to=data.get("date_to"),
+    )
     export = request.GET.get("export")
     if export in ("csv", "xlsx"):
         return _export(queryset, export, today=_today(request))
@@ -241,17 +274,25 @@ def _export(queryset, kind: str, *, today):
     table = exports.Table(
         title=_("Bitácora"),
         columns=[
-            exports.Column("when", _("Fecha y hora")), exports.Column("kind", _("Tipo")),
-            exports.Column("actor", _("Quién")), exports.Column("customer", _("Cliente")),
-            exports.Column("invoice", _("Factura")), exports.Column("summary", _("Qué")),
+            exports.Column("when", _("Fecha y hora")),
+            exports.Column("kind", _("Tipo")),
+            exports.Column("actor", _("Quién")),
+            exports.Column("customer", _("Cliente")),
+            exports.Column("invoice", _("Factura")),
+            exports.Column("summary", _("Qué")),
         ],
         rows=[
-            {"when": a.created_at.strftime("%Y-%m-%d %H:%M:%S"), "kind": a.get_kind_display(),
-             "actor": a.actor_label, "customer": a.customer.name if a.customer else "",
-             "invoice": a.invoice.number if a.invoice else "", "summary": a.summary}
+            {
+                "when": a.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+                "kind": a.get_kind_display(),
+                "actor": a.actor_label,
+                "customer": a.customer.name if a.customer else "",
+                "invoice": a.invoice.number if a.invoice else "",
+                "summary": a.summary,
+            }
             for a in queryset[:50000]
         ],
-    )  # fmt: skip
+    )
     return exports.export_response(table, kind, name="bitacora", day=today)
 
 
@@ -277,9 +318,12 @@ def customer_timeline(request, pk):
             rows = rows.filter(created_at__date__lte=date_to)
         return rows
 
-    return _timeline_page(request, queryset, "followup/log.html",
-                          {"title": _("Bitácora de %(c)s") % {"c": customer.name},
-                           "customer": customer})  # fmt: skip
+    return _timeline_page(
+        request,
+        queryset,
+        "followup/log.html",
+        {"title": _("Bitácora de %(c)s") % {"c": customer.name}, "customer": customer},
+    )
 
 
 @org_member_required
@@ -289,9 +333,12 @@ def invoice_timeline(request, pk):
     def queryset(date_from=None, date_to=None, **filters):
         return timeline_for(request.membership, invoice=invoice, **filters)
 
-    return _timeline_page(request, queryset, "followup/log.html",
-                          {"title": _("Bitácora de la factura %(n)s") % {"n": invoice.number},
-                           "invoice": invoice})  # fmt: skip
+    return _timeline_page(
+        request,
+        queryset,
+        "followup/log.html",
+        {"title": _("Bitácora de la factura %(n)s") % {"n": invoice.number}, "invoice": invoice},
+    )
 
 
 # --- notifications ------------------------------------------------------------------------
@@ -323,9 +370,10 @@ def notification_preferences(request):
     )
     if request.method == "POST" and "save" in request.POST and form.is_valid():
         notifications.save_preferences(
-            organization=request.membership.organization, user=request.user,
+            organization=request.membership.organization,
+            user=request.user,
             enabled=form.cleaned_data["enabled"],
-        )  # fmt: skip
+        )
         messages.success(request, _("Preferencias guardadas."))
         return redirect("followup:notifications")
     return render(request, "followup/notification_preferences.html", {"form": form})

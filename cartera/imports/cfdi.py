@@ -41,8 +41,13 @@ COMPROBANTE_TAGS = {
     "{http://www.sat.gob.mx/cfd/4}Comprobante",
     "{http://www.sat.gob.mx/cfd/3}Comprobante",
 }
-FORMA_TO_METHOD = {"01": PaymentMethod.CASH, "02": PaymentMethod.CHECK, "03": PaymentMethod.TRANSFER,
-                   "04": PaymentMethod.CARD, "28": PaymentMethod.CARD}  # fmt: skip
+FORMA_TO_METHOD = {
+    "01": PaymentMethod.CASH,
+    "02": PaymentMethod.CHECK,
+    "03": PaymentMethod.TRANSFER,
+    "04": PaymentMethod.CARD,
+    "28": PaymentMethod.CARD,
+}
 _PARSER = etree.XMLParser(
     resolve_entities=False, no_network=True, huge_tree=False, remove_blank_text=True
 )
@@ -157,8 +162,12 @@ def parse_cfdi(name: str, data: bytes | None, *, org_rfc: str) -> Doc:
     receptor_rfc = receptor.get("Rfc", "").strip().upper()
     if emisor != org_rfc:
         if receptor_rfc == org_rfc:
-            raise CfdiProblem(_("CFDI recibido por la organización (es la receptora); no es una cuenta por cobrar."),
-                              severity="warning")  # fmt: skip
+            raise CfdiProblem(
+                _(
+                    "CFDI recibido por la organización (es la receptora); no es una cuenta por cobrar."
+                ),
+                severity="warning",
+            )
         raise CfdiProblem(_("El emisor %(rfc)s no es la organización.") % {"rfc": emisor})
     uuid = ((cfdi.get("Complemento") or {}).get("TimbreFiscalDigital") or {}).get("UUID", "")
     if not uuid:
@@ -171,26 +180,47 @@ def parse_cfdi(name: str, data: bytes | None, *, org_rfc: str) -> Doc:
     pagos = (cfdi.get("Complemento") or {}).get("Pagos")
     if pagos:
         for pago in pagos.get("Pago") or []:
-            payments.append({
-                "date": pago["FechaPago"].date(), "form": _code(pago.get("FormaDePagoP")),
-                "currency": _code(pago.get("MonedaP")), "amount": pago.get("Monto"),
-                "reference": pago.get("NumOperacion") or "",
-                "documents": [{
-                    "uuid": d["IdDocumento"].upper(), "currency": _code(d.get("MonedaDR")),
-                    "paid": d.get("ImpPagado"), "before": d.get("ImpSaldoAnt"),
-                    "after": d.get("ImpSaldoInsoluto"), "installment": d.get("NumParcialidad"),
-                } for d in pago.get("DoctoRelacionado") or []],
-            })  # fmt: skip
+            payments.append(
+                {
+                    "date": pago["FechaPago"].date(),
+                    "form": _code(pago.get("FormaDePagoP")),
+                    "currency": _code(pago.get("MonedaP")),
+                    "amount": pago.get("Monto"),
+                    "reference": pago.get("NumOperacion") or "",
+                    "documents": [
+                        {
+                            "uuid": d["IdDocumento"].upper(),
+                            "currency": _code(d.get("MonedaDR")),
+                            "paid": d.get("ImpPagado"),
+                            "before": d.get("ImpSaldoAnt"),
+                            "after": d.get("ImpSaldoInsoluto"),
+                            "installment": d.get("NumParcialidad"),
+                        }
+                        for d in pago.get("DoctoRelacionado") or []
+                    ],
+                }
+            )
     return Doc(
-        name=name, data=data, type=type_, uuid=uuid.upper(), version=cfdi.get("Version", ""),
-        receptor_rfc=receptor_rfc, receptor_name=receptor.get("Nombre", "") or receptor_rfc,
+        name=name,
+        data=data,
+        type=type_,
+        uuid=uuid.upper(),
+        version=cfdi.get("Version", ""),
+        receptor_rfc=receptor_rfc,
+        receptor_name=receptor.get("Nombre", "") or receptor_rfc,
         postal_code=receptor.get("DomicilioFiscalReceptor", "") or "",
-        regime=_code(receptor.get("RegimenFiscalReceptor")), series=cfdi.get("Serie", "") or "",
-        folio=cfdi.get("Folio", "") or "", date=cfdi["Fecha"].date(), total=cfdi.get("Total") or Decimal(0),
-        currency=_code(cfdi.get("Moneda")), exchange_rate=cfdi.get("TipoCambio"),
-        method=_code(cfdi.get("MetodoPago")), form=_code(cfdi.get("FormaPago")),
-        related=related, payments=payments,
-    )  # fmt: skip
+        regime=_code(receptor.get("RegimenFiscalReceptor")),
+        series=cfdi.get("Serie", "") or "",
+        folio=cfdi.get("Folio", "") or "",
+        date=cfdi["Fecha"].date(),
+        total=cfdi.get("Total") or Decimal(0),
+        currency=_code(cfdi.get("Moneda")),
+        exchange_rate=cfdi.get("TipoCambio"),
+        method=_code(cfdi.get("MetodoPago")),
+        form=_code(cfdi.get("FormaPago")),
+        related=related,
+        payments=payments,
+    )
 
 
 # ------------------------------------------------------------------------------ import
@@ -247,12 +277,23 @@ class CfdiImport:
                 )
                 self.outcome.skipped += 1
             record_activity(
-                organization=self.organization, actor=self.actor, kind=ActivityKind.IMPORT,
-                summary=_("Importación de CFDI: %(c)s nuevos, %(u)s ya importados, %(e)s con error") % {
-                    "c": self.outcome.created, "u": self.outcome.unchanged, "e": len(self.outcome.errors)},
-                data={"batch_id": self.batch.pk, "kind": "cfdi", "created": self.outcome.created,
-                      "unchanged": self.outcome.unchanged, "errors": len(self.outcome.errors)},
-            )  # fmt: skip
+                organization=self.organization,
+                actor=self.actor,
+                kind=ActivityKind.IMPORT,
+                summary=_("Importación de CFDI: %(c)s nuevos, %(u)s ya importados, %(e)s con error")
+                % {
+                    "c": self.outcome.created,
+                    "u": self.outcome.unchanged,
+                    "e": len(self.outcome.errors),
+                },
+                data={
+                    "batch_id": self.batch.pk,
+                    "kind": "cfdi",
+                    "created": self.outcome.created,
+                    "unchanged": self.outcome.unchanged,
+                    "errors": len(self.outcome.errors),
+                },
+            )
         return self.outcome
 
     def _guarded(self, doc, handler):
@@ -288,16 +329,24 @@ class CfdiImport:
                 except IdentifierError:
                     tax_id = rfc
                 customer = Customer(
-                    organization=org, external_id=rfc if rfc not in taken_ext else f"RFC-{rfc}"[:64],
-                    name=doc.receptor_name[:200], legal_name=doc.receptor_name[:300], tax_id=tax_id,
-                    country="MX", fiscal_postal_code=doc.postal_code[:10], tax_regime=doc.regime[:8],
-                )  # fmt: skip
+                    organization=org,
+                    external_id=rfc if rfc not in taken_ext else f"RFC-{rfc}"[:64],
+                    name=doc.receptor_name[:200],
+                    legal_name=doc.receptor_name[:300],
+                    tax_id=tax_id,
+                    country="MX",
+                    fiscal_postal_code=doc.postal_code[:10],
+                    tax_regime=doc.regime[:8],
+                )
                 new.append(customer)
                 existing[rfc] = customer
             elif doc.type == "I":
                 changed = False
-                for attr, value in (("fiscal_postal_code", doc.postal_code[:10]), ("tax_regime", doc.regime[:8]),
-                                    ("legal_name", doc.receptor_name[:300])):  # fmt: skip
+                for attr, value in (
+                    ("fiscal_postal_code", doc.postal_code[:10]),
+                    ("tax_regime", doc.regime[:8]),
+                    ("legal_name", doc.receptor_name[:300]),
+                ):
                     if value and getattr(customer, attr) != value:
                         setattr(customer, attr, value)
                         changed = True
@@ -309,20 +358,36 @@ class CfdiImport:
                 updates, ["fiscal_postal_code", "tax_regime", "legal_name"], batch_size=500
             )
         actor_kind = ActorKind.USER if self.actor else ActorKind.SYSTEM
-        Activity.objects.bulk_create([Activity(
-            organization=org, customer=c, actor_kind=actor_kind, actor_user=self.actor,
-            kind=ActivityKind.CUSTOMER_CREATED,
-            summary=(_("Cliente %(name)s creado desde un CFDI") % {"name": c.name})[:500],
-            data={"tax_id": c.tax_id, "batch_id": self.batch.pk}) for c in new], batch_size=2000)  # fmt: skip
+        Activity.objects.bulk_create(
+            [
+                Activity(
+                    organization=org,
+                    customer=c,
+                    actor_kind=actor_kind,
+                    actor_user=self.actor,
+                    kind=ActivityKind.CUSTOMER_CREATED,
+                    summary=(_("Cliente %(name)s creado desde un CFDI") % {"name": c.name})[:500],
+                    data={"tax_id": c.tax_id, "batch_id": self.batch.pk},
+                )
+                for c in new
+            ],
+            batch_size=2000,
+        )
         return existing
 
     # invoices -------------------------------------------------------------------------
     def _invoices(self, docs):
         org = self.organization
-        known = set(Invoice.objects.filter(organization=org, fiscal_uuid__in=[d.uuid for d in docs])
-                    .values_list("fiscal_uuid", flat=True))  # fmt: skip
-        taken_ext = set(Invoice.objects.filter(organization=org, external_id__in=[d.uuid for d in docs])
-                        .values_list("external_id", flat=True))  # fmt: skip
+        known = set(
+            Invoice.objects.filter(
+                organization=org, fiscal_uuid__in=[d.uuid for d in docs]
+            ).values_list("fiscal_uuid", flat=True)
+        )
+        taken_ext = set(
+            Invoice.objects.filter(
+                organization=org, external_id__in=[d.uuid for d in docs]
+            ).values_list("external_id", flat=True)
+        )
         objs, kept = [], []
         per_customer = {}
         for doc in docs:
@@ -343,21 +408,36 @@ class CfdiImport:
             if terms is None:
                 terms = org.default_payment_terms_days
             total = round_money(doc.total, doc.currency)
-            objs.append(Invoice(
-                organization=org, customer=customer, external_id=doc.uuid, number=doc.number[:64],
-                fiscal_uuid=doc.uuid, issue_date=doc.date, due_date=doc.date + dt.timedelta(days=terms),
-                currency=doc.currency, exchange_rate=doc.exchange_rate, total=total, balance=total,
-                status=InvoiceStatus.PAID if total == 0 else InvoiceStatus.OPEN,
-                payment_method=doc.method if doc.method in ("PUE", "PPD") else "", payment_form=doc.form[:2],
-            ))  # fmt: skip
+            objs.append(
+                Invoice(
+                    organization=org,
+                    customer=customer,
+                    external_id=doc.uuid,
+                    number=doc.number[:64],
+                    fiscal_uuid=doc.uuid,
+                    issue_date=doc.date,
+                    due_date=doc.date + dt.timedelta(days=terms),
+                    currency=doc.currency,
+                    exchange_rate=doc.exchange_rate,
+                    total=total,
+                    balance=total,
+                    status=InvoiceStatus.PAID if total == 0 else InvoiceStatus.OPEN,
+                    payment_method=doc.method if doc.method in ("PUE", "PPD") else "",
+                    payment_form=doc.form[:2],
+                )
+            )
             kept.append(doc)
             per_customer[customer.pk] = per_customer.get(customer.pk, 0) + 1
         Invoice.objects.bulk_create(objs, batch_size=2000)
         attachments = []
         for doc, invoice in zip(kept, objs, strict=True):
-            attachment = InvoiceAttachment(organization=org, invoice=invoice, kind=AttachmentKind.XML,
-                                           original_name=os.path.basename(doc.name)[:255],
-                                           sha256=_sha256(doc.data))  # fmt: skip
+            attachment = InvoiceAttachment(
+                organization=org,
+                invoice=invoice,
+                kind=AttachmentKind.XML,
+                original_name=os.path.basename(doc.name)[:255],
+                sha256=_sha256(doc.data),
+            )
             attachment.file.name = default_storage.save(
                 attachment_path(attachment, f"{doc.uuid}.xml"), ContentFile(doc.data)
             )
@@ -365,12 +445,21 @@ class CfdiImport:
         InvoiceAttachment.objects.bulk_create(attachments, batch_size=2000)
         self.outcome.created += len(objs)
         actor_kind = ActorKind.USER if self.actor else ActorKind.SYSTEM
-        Activity.objects.bulk_create([Activity(
-            organization=org, customer_id=customer_id, actor_kind=actor_kind, actor_user=self.actor,
-            kind=ActivityKind.IMPORT,
-            summary=_("Importación de CFDI: %(n)s factura(s) nueva(s)") % {"n": count},
-            data={"batch_id": self.batch.pk, "created": count}) for customer_id, count in per_customer.items()],
-            batch_size=2000)  # fmt: skip
+        Activity.objects.bulk_create(
+            [
+                Activity(
+                    organization=org,
+                    customer_id=customer_id,
+                    actor_kind=actor_kind,
+                    actor_user=self.actor,
+                    kind=ActivityKind.IMPORT,
+                    summary=_("Importación de CFDI: %(n)s factura(s) nueva(s)") % {"n": count},
+                    data={"batch_id": self.batch.pk, "created": count},
+                )
+                for customer_id, count in per_customer.items()
+            ],
+            batch_size=2000,
+        )
         for problem in resolve_pending(
             organization=org, uuids=[o.fiscal_uuid for o in objs], actor=self.actor
         ):
@@ -384,11 +473,16 @@ class CfdiImport:
         from cartera.payments.services import allocate_payment, record_payment
 
         payment = record_payment(
-            customer=invoice.customer, actor=self.actor, date=doc.date, amount=invoice.total,
-            currency=invoice.currency, method=FORMA_TO_METHOD.get(doc.form, PaymentMethod.OTHER),
-            reference=_("PUE %(n)s") % {"n": invoice.number}, external_id=f"PUE-{doc.uuid}"[:64],
+            customer=invoice.customer,
+            actor=self.actor,
+            date=doc.date,
+            amount=invoice.total,
+            currency=invoice.currency,
+            method=FORMA_TO_METHOD.get(doc.form, PaymentMethod.OTHER),
+            reference=_("PUE %(n)s") % {"n": invoice.number},
+            external_id=f"PUE-{doc.uuid}"[:64],
             source=PaymentSource.IMPORT,
-        )  # fmt: skip
+        )
         allocate_payment(payment=payment, invoice=invoice, amount=invoice.total, actor=self.actor)
 
     # credit notes ---------------------------------------------------------------------
@@ -403,10 +497,16 @@ class CfdiImport:
         if doc.currency not in SUPPORTED_CURRENCIES:
             raise CfdiProblem(_("Moneda %(c)s no soportada.") % {"c": doc.currency})
         note = create_credit_note(
-            customer=self.customers[doc.receptor_rfc], actor=self.actor, external_id=doc.uuid,
-            number=doc.number, issue_date=doc.date, currency=doc.currency, total=doc.total,
-            fiscal_uuid=doc.uuid, reason=_("CFDI de egreso"),
-        )  # fmt: skip
+            customer=self.customers[doc.receptor_rfc],
+            actor=self.actor,
+            external_id=doc.uuid,
+            number=doc.number,
+            issue_date=doc.date,
+            currency=doc.currency,
+            total=doc.total,
+            fiscal_uuid=doc.uuid,
+            reason=_("CFDI de egreso"),
+        )
         self.outcome.created += 1
         for uuid in doc.related:
             note.refresh_from_db()
@@ -414,10 +514,22 @@ class CfdiImport:
                 break
             invoice = Invoice.objects.filter(organization=org, fiscal_uuid=uuid).first()
             if invoice is None:
-                PendingAllocation.objects.create(organization=org, batch=self.batch, credit_note=note,
-                                                 invoice_uuid=uuid, currency=note.currency)  # fmt: skip
-                self.problem(doc, _("La factura relacionada %(uuid)s aún no está en Cartera; la nota se "
-                                    "aplicará cuando se importe.") % {"uuid": uuid}, "warning")  # fmt: skip
+                PendingAllocation.objects.create(
+                    organization=org,
+                    batch=self.batch,
+                    credit_note=note,
+                    invoice_uuid=uuid,
+                    currency=note.currency,
+                )
+                self.problem(
+                    doc,
+                    _(
+                        "La factura relacionada %(uuid)s aún no está en Cartera; la nota se "
+                        "aplicará cuando se importe."
+                    )
+                    % {"uuid": uuid},
+                    "warning",
+                )
                 continue
             amount = min(note.unapplied, invoice.balance)
             if amount > 0 and invoice.status == InvoiceStatus.OPEN:
@@ -441,27 +553,47 @@ class CfdiImport:
                 continue
             # issue 5: the REP of a payment Cartera already has satisfies its obligation
             complement, satisfied = satisfy_by_import(
-                organization=org, customer=customer, fiscal_uuid=doc.uuid, date=pago["date"],
-                amount=pago["amount"] or Decimal(0), currency=pago["currency"],
-                documents=pago["documents"], actor=self.actor,
-            )  # fmt: skip
+                organization=org,
+                customer=customer,
+                fiscal_uuid=doc.uuid,
+                date=pago["date"],
+                amount=pago["amount"] or Decimal(0),
+                currency=pago["currency"],
+                documents=pago["documents"],
+                actor=self.actor,
+            )
             if complement is not None:
                 self.outcome.updated += satisfied
                 continue
             if pago["currency"] not in SUPPORTED_CURRENCIES:
                 raise CfdiProblem(_("Moneda %(c)s no soportada.") % {"c": pago["currency"]})
             payment = record_payment(
-                customer=customer, actor=self.actor, date=pago["date"], amount=pago["amount"],
-                currency=pago["currency"], method=FORMA_TO_METHOD.get(pago["form"], PaymentMethod.OTHER),
-                reference=(pago["reference"] or doc.number)[:120], external_id=external_id,
+                customer=customer,
+                actor=self.actor,
+                date=pago["date"],
+                amount=pago["amount"],
+                currency=pago["currency"],
+                method=FORMA_TO_METHOD.get(pago["form"], PaymentMethod.OTHER),
+                reference=(pago["reference"] or doc.number)[:120],
+                external_id=external_id,
                 source=PaymentSource.IMPORT,
-            )  # fmt: skip
+            )
             created_any = True
             for document in pago["documents"]:
                 if document["currency"] != payment.currency:
-                    self.problem(doc, _("El documento %(uuid)s está en %(dr)s y el pago en %(p)s; el importe "
-                                        "queda como saldo a favor.") % {"uuid": document["uuid"],
-                                        "dr": document["currency"], "p": payment.currency}, "warning")  # fmt: skip
+                    self.problem(
+                        doc,
+                        _(
+                            "El documento %(uuid)s está en %(dr)s y el pago en %(p)s; el importe "
+                            "queda como saldo a favor."
+                        )
+                        % {
+                            "uuid": document["uuid"],
+                            "dr": document["currency"],
+                            "p": payment.currency,
+                        },
+                        "warning",
+                    )
                     continue
                 paid = round_money(document["paid"] or Decimal(0), payment.currency)
                 invoice = Invoice.objects.filter(
@@ -469,15 +601,35 @@ class CfdiImport:
                 ).first()
                 if invoice is None:
                     PendingAllocation.objects.create(
-                        organization=org, batch=self.batch, payment=payment, invoice_uuid=document["uuid"],
-                        amount=paid, currency=payment.currency, previous_balance=document["before"],
-                        remaining_balance=document["after"], installment=document["installment"],
-                    )  # fmt: skip
-                    self.problem(doc, _("La factura %(uuid)s aún no está en Cartera; el pago queda en espera "
-                                        "y se aplicará cuando se importe.") % {"uuid": document["uuid"]}, "warning")  # fmt: skip
+                        organization=org,
+                        batch=self.batch,
+                        payment=payment,
+                        invoice_uuid=document["uuid"],
+                        amount=paid,
+                        currency=payment.currency,
+                        previous_balance=document["before"],
+                        remaining_balance=document["after"],
+                        installment=document["installment"],
+                    )
+                    self.problem(
+                        doc,
+                        _(
+                            "La factura %(uuid)s aún no está en Cartera; el pago queda en espera "
+                            "y se aplicará cuando se importe."
+                        )
+                        % {"uuid": document["uuid"]},
+                        "warning",
+                    )
                     continue
-                for message in _apply_document(payment, invoice, paid, document["before"], document["after"],
-                                               self.actor, allocate_payment):  # fmt: skip
+                for message in _apply_document(
+                    payment,
+                    invoice,
+                    paid,
+                    document["before"],
+                    document["after"],
+                    self.actor,
+                    allocate_payment,
+                ):
                     self.problem(doc, message, "warning")
         if created_any:
             self.outcome.created += 1
@@ -495,22 +647,28 @@ def _apply_document(payment, invoice, paid, before, after, actor, allocate_payme
             _("La factura %(n)s es de otro cliente; el pago no se aplicó.") % {"n": invoice.number}
         ]
     if before is not None and round_money(before, invoice.currency) != invoice.balance:
-        messages.append(_("Saldo anterior según el CFDI %(cfdi)s; según Cartera %(ours)s (factura %(n)s).")
-                        % {"cfdi": before, "ours": invoice.balance, "n": invoice.number})  # fmt: skip
+        messages.append(
+            _("Saldo anterior según el CFDI %(cfdi)s; según Cartera %(ours)s (factura %(n)s).")
+            % {"cfdi": before, "ours": invoice.balance, "n": invoice.number}
+        )
     amount = min(
         paid,
         invoice.balance if invoice.status == InvoiceStatus.OPEN else Decimal(0),
         payment.unallocated,
     )
     if amount < paid:
-        messages.append(_("Solo se pudieron aplicar %(a)s de %(p)s a la factura %(n)s; el resto queda a favor.")
-                        % {"a": amount, "p": paid, "n": invoice.number})  # fmt: skip
+        messages.append(
+            _("Solo se pudieron aplicar %(a)s de %(p)s a la factura %(n)s; el resto queda a favor.")
+            % {"a": amount, "p": paid, "n": invoice.number}
+        )
     if amount > 0:
         allocate_payment(payment=payment, invoice=invoice, amount=amount, actor=actor)
         invoice.refresh_from_db()
     if after is not None and round_money(after, invoice.currency) != invoice.balance:
-        messages.append(_("Saldo insoluto según el CFDI %(cfdi)s; según Cartera %(ours)s (factura %(n)s).")
-                        % {"cfdi": after, "ours": invoice.balance, "n": invoice.number})  # fmt: skip
+        messages.append(
+            _("Saldo insoluto según el CFDI %(cfdi)s; según Cartera %(ours)s (factura %(n)s).")
+            % {"cfdi": after, "ours": invoice.balance, "n": invoice.number}
+        )
     return messages
 
 
@@ -535,8 +693,15 @@ def resolve_pending(*, organization, uuids, actor) -> list[Problem]:
         invoice = Invoice.objects.get(organization=organization, fiscal_uuid=item.invoice_uuid)
         with transaction.atomic():
             if item.payment_id:
-                messages = _apply_document(item.payment, invoice, item.amount, item.previous_balance,
-                                           item.remaining_balance, actor, allocate_payment)  # fmt: skip
+                messages = _apply_document(
+                    item.payment,
+                    invoice,
+                    item.amount,
+                    item.previous_balance,
+                    item.remaining_balance,
+                    actor,
+                    allocate_payment,
+                )
             else:
                 note = item.credit_note
                 note.refresh_from_db()

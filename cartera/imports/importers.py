@@ -43,8 +43,16 @@ class BaseImporter:
     amount_fields: tuple = ()
     date_fields: tuple = ()
 
-    def __init__(self, *, organization, actor, sheet: Sheet, create_customers=False,
-                 progress=None, batch=None):  # fmt: skip
+    def __init__(
+        self,
+        *,
+        organization,
+        actor,
+        sheet: Sheet,
+        create_customers=False,
+        progress=None,
+        batch=None,
+    ):
         self.organization = organization
         self.actor = actor if getattr(actor, "pk", None) else None
         self.sheet = sheet
@@ -58,9 +66,13 @@ class BaseImporter:
     def error(self, row, field_name, value, message):
         self.bad_rows.add(row)
         self.outcome.problems.append(
-            Problem(row, self.sheet.column(field_name) if field_name else "",
-                    str(value if value is not None else "")[:300], message)
-        )  # fmt: skip
+            Problem(
+                row,
+                self.sheet.column(field_name) if field_name else "",
+                str(value if value is not None else "")[:300],
+                message,
+            )
+        )
 
     def analyse(self) -> Outcome:
         self.outcome.problems.extend(
@@ -70,8 +82,10 @@ class BaseImporter:
         )
         self.prepare()
         rows = list(
-            self.sheet.data_rows(self.outcome, key_fields=self.key_fields, amount_fields=self.amount_fields)
-        )  # fmt: skip
+            self.sheet.data_rows(
+                self.outcome, key_fields=self.key_fields, amount_fields=self.amount_fields
+            )
+        )
         for done, (number, cells) in enumerate(rows, start=1):
             try:
                 record = self.check_row(number, cells)
@@ -115,8 +129,15 @@ class BaseImporter:
         code = (
             self.sheet.text(cells, "currency").upper().strip() or self.organization.default_currency
         )
-        code = {"PESOS": "MXN", "MN": "MXN", "M.N.": "MXN", "DOLARES": "USD", "DLS": "USD",
-                "US$": "USD", "USD$": "USD"}.get(code, code)  # fmt: skip
+        code = {
+            "PESOS": "MXN",
+            "MN": "MXN",
+            "M.N.": "MXN",
+            "DOLARES": "USD",
+            "DLS": "USD",
+            "US$": "USD",
+            "USD$": "USD",
+        }.get(code, code)
         if code not in SUPPORTED_CURRENCIES:
             raise RowError(
                 "currency", code, _("Moneda no reconocida (use un código ISO como MXN o USD).")
@@ -134,14 +155,20 @@ class BaseImporter:
                 parts.append(_("%(n)s actualizadas") % {"n": counts["updated"]})
             if not parts:
                 continue
-            entries.append(Activity(
-                organization=self.organization, customer_id=customer_id,
-                actor_kind=ActorKind.USER if self.actor else ActorKind.SYSTEM,
-                actor_user=self.actor, kind=ActivityKind.IMPORT,
-                summary=(_("Importación de %(kind)s: %(parts)s")
-                         % {"kind": self.kind_label(), "parts": ", ".join(parts)})[:500],
-                data={"batch_id": getattr(self.batch, "pk", None), **counts},
-            ))  # fmt: skip
+            entries.append(
+                Activity(
+                    organization=self.organization,
+                    customer_id=customer_id,
+                    actor_kind=ActorKind.USER if self.actor else ActorKind.SYSTEM,
+                    actor_user=self.actor,
+                    kind=ActivityKind.IMPORT,
+                    summary=(
+                        _("Importación de %(kind)s: %(parts)s")
+                        % {"kind": self.kind_label(), "parts": ", ".join(parts)}
+                    )[:500],
+                    data={"batch_id": getattr(self.batch, "pk", None), **counts},
+                )
+            )
         Activity.objects.bulk_create(entries, batch_size=BATCH)
 
     def kind_label(self):
@@ -173,8 +200,16 @@ class InvoiceImporter(BaseImporter):
     key_fields = ("external_id", "number", "customer", "issue_date")
     amount_fields = ("total",)
     date_fields = ("issue_date", "due_date")
-    COMPARED = ("customer_id", "number", "issue_date", "due_date", "currency", "total",
-                "fiscal_uuid", "payment_method")  # fmt: skip
+    COMPARED = (
+        "customer_id",
+        "number",
+        "issue_date",
+        "due_date",
+        "currency",
+        "total",
+        "fiscal_uuid",
+        "payment_method",
+    )
 
     def kind_label(self):
         return _("facturas")
@@ -195,8 +230,10 @@ class InvoiceImporter(BaseImporter):
                 self.by_uuid[values["fiscal_uuid"]] = values
         self.applied = dict(
             Allocation.objects.filter(organization=self.organization)
-            .values("invoice_id").annotate(s=Sum("amount")).values_list("invoice_id", "s")
-        )  # fmt: skip
+            .values("invoice_id")
+            .annotate(s=Sum("amount"))
+            .values_list("invoice_id", "s")
+        )
         self.seen_ext: dict[str, int] = {}
         self.seen_uuid: dict[str, int] = {}
         self.default_terms = self.organization.default_payment_terms_days
@@ -215,8 +252,10 @@ class InvoiceImporter(BaseImporter):
             raise RowError("customer", "", _("Falta el cliente."))
         if not self.create_customers:
             if name or tax_id or reference:
-                message = _("Cliente desconocido. Puede crearse con los datos de esta fila "
-                            "(opción «crear clientes desconocidos» / --create-customers).")  # fmt: skip
+                message = _(
+                    "Cliente desconocido. Puede crearse con los datos de esta fila "
+                    "(opción «crear clientes desconocidos» / --create-customers)."
+                )
             else:
                 message = _("Cliente desconocido.")
             raise RowError("customer", reference or tax_id, message)
@@ -226,9 +265,16 @@ class InvoiceImporter(BaseImporter):
                 tax_id = normalize_tax_id(tax_id, country)
             except IdentifierError as exc:
                 raise RowError("customer_tax_id", tax_id, str(exc)) from None
-        info = {"id": None, "key": key, "external_id": (reference or tax_id or name)[:64],
-                "name": (name or reference or tax_id)[:200], "tax_id": tax_id, "country": country,
-                "terms": None, "row": number}  # fmt: skip
+        info = {
+            "id": None,
+            "key": key,
+            "external_id": (reference or tax_id or name)[:64],
+            "name": (name or reference or tax_id)[:200],
+            "tax_id": tax_id,
+            "country": country,
+            "terms": None,
+            "row": number,
+        }
         self.new_customers[key] = info
         return info
 
@@ -256,8 +302,11 @@ class InvoiceImporter(BaseImporter):
             except ValueError as exc:
                 raise RowError("terms_days", terms_text, str(exc)) from None
         if due_date is not None and due_date < issue_date:
-            raise RowError("due_date", sheet.text(cells, "due_date"),
-                           _("El vencimiento es anterior a la fecha de emisión."))  # fmt: skip
+            raise RowError(
+                "due_date",
+                sheet.text(cells, "due_date"),
+                _("El vencimiento es anterior a la fecha de emisión."),
+            )
         total = sheet.money(cells, "total")
         if total is None:
             raise RowError("total", "", _("Falta el total."))
@@ -275,19 +324,33 @@ class InvoiceImporter(BaseImporter):
             raise RowError("payment_method", method, _("El método de pago debe ser PUE o PPD."))
         key = external_id.upper()
         if key in self.seen_ext:
-            raise RowError("external_id" if sheet.text(cells, "external_id") else "number", external_id,
-                           _("Factura repetida en el archivo (también en la fila %(row)s).")
-                           % {"row": self.seen_ext[key]})  # fmt: skip
+            raise RowError(
+                "external_id" if sheet.text(cells, "external_id") else "number",
+                external_id,
+                _("Factura repetida en el archivo (también en la fila %(row)s).")
+                % {"row": self.seen_ext[key]},
+            )
         if uuid and uuid in self.seen_uuid:
-            raise RowError("uuid", uuid, _("UUID repetido en el archivo (también en la fila %(row)s).")
-                           % {"row": self.seen_uuid[uuid]})  # fmt: skip
+            raise RowError(
+                "uuid",
+                uuid,
+                _("UUID repetido en el archivo (también en la fila %(row)s).")
+                % {"row": self.seen_uuid[uuid]},
+            )
         self.seen_ext[key] = number
         if uuid:
             self.seen_uuid[uuid] = number
         existing = self.existing.get(key) or (self.by_uuid.get(uuid) if uuid else None)
-        values = {"customer": customer, "number": number_text or external_id, "issue_date": issue_date,
-                  "due_date": due_date, "currency": currency, "total": total, "fiscal_uuid": uuid,
-                  "payment_method": method}  # fmt: skip
+        values = {
+            "customer": customer,
+            "number": number_text or external_id,
+            "issue_date": issue_date,
+            "due_date": due_date,
+            "currency": currency,
+            "total": total,
+            "fiscal_uuid": uuid,
+            "payment_method": method,
+        }
         if existing is None:
             if uuid and uuid in self.by_uuid:
                 raise RowError("uuid", uuid, _("Ya existe otra factura con ese UUID."))
@@ -302,14 +365,20 @@ class InvoiceImporter(BaseImporter):
     def _compare(self, number, existing, values, cells):
         new = {
             "customer_id": values["customer"]["id"] if values["customer"]["id"] else None,
-            "number": values["number"], "issue_date": values["issue_date"],
-            "due_date": values["due_date"] or existing["due_date"], "currency": values["currency"],
-            "total": values["total"], "fiscal_uuid": values["fiscal_uuid"] or existing["fiscal_uuid"],
+            "number": values["number"],
+            "issue_date": values["issue_date"],
+            "due_date": values["due_date"] or existing["due_date"],
+            "currency": values["currency"],
+            "total": values["total"],
+            "fiscal_uuid": values["fiscal_uuid"] or existing["fiscal_uuid"],
             "payment_method": values["payment_method"] or existing["payment_method"],
-        }  # fmt: skip
+        }
         if new["customer_id"] is None:
-            raise RowError("customer", self.sheet.text(cells, "customer"),
-                           _("La factura ya existe con otro cliente."))  # fmt: skip
+            raise RowError(
+                "customer",
+                self.sheet.text(cells, "customer"),
+                _("La factura ya existe con otro cliente."),
+            )
         changes = {f: new[f] for f in self.COMPARED if new[f] != existing[f]}
         if not changes:
             return {"action": "unchanged"}
@@ -326,33 +395,63 @@ class InvoiceImporter(BaseImporter):
         # SQLite sums decimals loosely: bring the sum back to the currency's minor unit.
         applied = round_money(self.applied.get(existing["pk"]) or Decimal(0), existing["currency"])
         if "customer_id" in changes and applied:
-            raise RowError("customer", self.sheet.text(cells, "customer"),
-                           _("La factura tiene pagos aplicados; no se puede cambiar de cliente."))  # fmt: skip
+            raise RowError(
+                "customer",
+                self.sheet.text(cells, "customer"),
+                _("La factura tiene pagos aplicados; no se puede cambiar de cliente."),
+            )
         if "currency" in changes and applied:
-            raise RowError("currency", new["currency"],
-                           _("La factura tiene pagos aplicados; no se puede cambiar la moneda."))  # fmt: skip
+            raise RowError(
+                "currency",
+                new["currency"],
+                _("La factura tiene pagos aplicados; no se puede cambiar la moneda."),
+            )
         if new["total"] < applied:
-            raise RowError("total", self.sheet.text(cells, "total"), _(
-                "El nuevo total es menor que lo ya aplicado a la factura (%(applied)s)."
-            ) % {"applied": money_string(applied, existing["currency"])})  # fmt: skip
-        if new["fiscal_uuid"] and new["fiscal_uuid"] in self.by_uuid and \
-                self.by_uuid[new["fiscal_uuid"]]["pk"] != existing["pk"]:  # fmt: skip
+            raise RowError(
+                "total",
+                self.sheet.text(cells, "total"),
+                _("El nuevo total es menor que lo ya aplicado a la factura (%(applied)s).")
+                % {"applied": money_string(applied, existing["currency"])},
+            )
+        if (
+            new["fiscal_uuid"]
+            and new["fiscal_uuid"] in self.by_uuid
+            and self.by_uuid[new["fiscal_uuid"]]["pk"] != existing["pk"]
+        ):
             raise RowError("uuid", new["fiscal_uuid"], _("Ya existe otra factura con ese UUID."))
-        return {"action": "update", "pk": existing["pk"], "values": new, "applied": applied,
-                "changes": sorted(changes)}  # fmt: skip
+        return {
+            "action": "update",
+            "pk": existing["pk"],
+            "values": new,
+            "applied": applied,
+            "changes": sorted(changes),
+        }
 
     def finish_analysis(self):
         # An invoice whose new customer row failed must not create that customer.
-        used = {r["customer"]["key"] for r in self.records
-                if r["action"] == "create" and r["row"] not in self.bad_rows and r["customer"]["id"] is None}  # fmt: skip
+        used = {
+            r["customer"]["key"]
+            for r in self.records
+            if r["action"] == "create"
+            and r["row"] not in self.bad_rows
+            and r["customer"]["id"] is None
+        }
         self.new_customers = {k: v for k, v in self.new_customers.items() if k in used}
 
     def write(self):
         org = self.organization
         created_customers = []
         if self.new_customers:
-            objs = [Customer(organization=org, external_id=c["external_id"], name=c["name"],
-                             tax_id=c["tax_id"], country=c["country"]) for c in self.new_customers.values()]  # fmt: skip
+            objs = [
+                Customer(
+                    organization=org,
+                    external_id=c["external_id"],
+                    name=c["name"],
+                    tax_id=c["tax_id"],
+                    country=c["country"],
+                )
+                for c in self.new_customers.values()
+            ]
             Customer.objects.bulk_create(objs, batch_size=BATCH)
             for info, obj in zip(self.new_customers.values(), objs, strict=True):
                 info["id"] = obj.pk
@@ -363,13 +462,22 @@ class InvoiceImporter(BaseImporter):
             if r["action"] != "create":
                 continue
             customer_id = r["customer"]["id"]
-            new_objs.append({
-                "organization_id": org.pk, "customer_id": customer_id, "external_id": r["external_id"],
-                "number": r["number"][:64], "fiscal_uuid": r["fiscal_uuid"], "issue_date": r["issue_date"],
-                "due_date": r["due_date"], "currency": r["currency"], "total": r["total"],
-                "balance": r["total"], "status": InvoiceStatus.PAID if r["total"] == 0 else InvoiceStatus.OPEN,
-                "payment_method": r["payment_method"],
-            })  # fmt: skip
+            new_objs.append(
+                {
+                    "organization_id": org.pk,
+                    "customer_id": customer_id,
+                    "external_id": r["external_id"],
+                    "number": r["number"][:64],
+                    "fiscal_uuid": r["fiscal_uuid"],
+                    "issue_date": r["issue_date"],
+                    "due_date": r["due_date"],
+                    "currency": r["currency"],
+                    "total": r["total"],
+                    "balance": r["total"],
+                    "status": InvoiceStatus.PAID if r["total"] == 0 else InvoiceStatus.OPEN,
+                    "payment_method": r["payment_method"],
+                }
+            )
             per_customer.setdefault(customer_id, {"created": 0, "updated": 0})["created"] += 1
         _fast_insert(Invoice, new_objs, progress=self.progress)
         updates = []
@@ -390,12 +498,27 @@ class InvoiceImporter(BaseImporter):
                 updates, [*self.COMPARED, "balance", "status", "updated_at"], batch_size=500
             )
         if created_customers:
-            Activity.objects.bulk_create([Activity(
-                organization=org, customer=c, actor_kind=ActorKind.USER if self.actor else ActorKind.SYSTEM,
-                actor_user=self.actor, kind=ActivityKind.CUSTOMER_CREATED,
-                summary=(_("Cliente %(name)s creado desde una importación de facturas") % {"name": c.name})[:500],
-                data={"external_id": c.external_id, "batch_id": getattr(self.batch, "pk", None)},
-            ) for c in created_customers], batch_size=BATCH)  # fmt: skip
+            Activity.objects.bulk_create(
+                [
+                    Activity(
+                        organization=org,
+                        customer=c,
+                        actor_kind=ActorKind.USER if self.actor else ActorKind.SYSTEM,
+                        actor_user=self.actor,
+                        kind=ActivityKind.CUSTOMER_CREATED,
+                        summary=(
+                            _("Cliente %(name)s creado desde una importación de facturas")
+                            % {"name": c.name}
+                        )[:500],
+                        data={
+                            "external_id": c.external_id,
+                            "batch_id": getattr(self.batch, "pk", None),
+                        },
+                    )
+                    for c in created_customers
+                ],
+                batch_size=BATCH,
+            )
         self.summarize(per_customer)
         return [o["fiscal_uuid"] for o in new_objs if o["fiscal_uuid"]]
 
@@ -418,8 +541,13 @@ def _fast_insert(model, rows: list[dict], *, progress=None):
         elif isinstance(f, models.DateField):
             adapters.append((f.attname, ops.adapt_datefield_value, f.get_default()))
         elif isinstance(f, models.DecimalField):
-            adapters.append((f.attname, lambda v, f=f: ops.adapt_decimalfield_value(v, f.max_digits, f.decimal_places),
-                             f.get_default()))  # fmt: skip
+            adapters.append(
+                (
+                    f.attname,
+                    lambda v, f=f: ops.adapt_decimalfield_value(v, f.max_digits, f.decimal_places),
+                    f.get_default(),
+                )
+            )
         else:
             adapters.append((f.attname, lambda v: v, f.get_default()))
     table = ops.quote_name(model._meta.db_table)
@@ -451,8 +579,15 @@ class CustomerImporter(BaseImporter):
     kind = "customers"
     key_fields = ("external_id", "name", "tax_id")
     amount_fields = ("credit_limit",)
-    COMPARED = ("name", "legal_name", "tax_id", "country", "payment_terms_days", "credit_limit",
-                "assigned_agent_id")  # fmt: skip
+    COMPARED = (
+        "name",
+        "legal_name",
+        "tax_id",
+        "country",
+        "payment_terms_days",
+        "credit_limit",
+        "assigned_agent_id",
+    )
 
     def kind_label(self):
         return _("clientes")
@@ -486,8 +621,15 @@ class CustomerImporter(BaseImporter):
         name = self.required_text(cells, "name")
         external_id = sheet.text(cells, "external_id")
         country = (sheet.text(cells, "country") or self.organization.country).upper()
-        country = {"MEXICO": "MX", "MÉXICO": "MX", "MEX": "MX", "CHILE": "CL", "CHL": "CL",
-                   "ARGENTINA": "AR", "ARG": "AR"}.get(country, country)  # fmt: skip
+        country = {
+            "MEXICO": "MX",
+            "MÉXICO": "MX",
+            "MEX": "MX",
+            "CHILE": "CL",
+            "CHL": "CL",
+            "ARGENTINA": "AR",
+            "ARG": "AR",
+        }.get(country, country)
         if len(country) != 2 or not country.isalpha():
             raise RowError(
                 "country", country, _("País no válido (use el código de dos letras, p. ej. MX).")
@@ -514,8 +656,11 @@ class CustomerImporter(BaseImporter):
                 )
         limit = sheet.money(cells, "credit_limit")
         if limit is not None and limit < 0:
-            raise RowError("credit_limit", sheet.text(cells, "credit_limit"),
-                           _("El límite de crédito no puede ser negativo."))  # fmt: skip
+            raise RowError(
+                "credit_limit",
+                sheet.text(cells, "credit_limit"),
+                _("El límite de crédito no puede ser negativo."),
+            )
         agent_text = sheet.text(cells, "agent")
         agent_id = None
         if agent_text:
@@ -525,11 +670,19 @@ class CustomerImporter(BaseImporter):
                     "agent", agent_text, _("El gestor no es usuario de esta organización.")
                 )
         if external_id and external_id.upper() in self.seen_ext:
-            raise RowError("external_id", external_id, _("Cliente repetido en el archivo (también en la fila %(row)s).")
-                           % {"row": self.seen_ext[external_id.upper()]})  # fmt: skip
+            raise RowError(
+                "external_id",
+                external_id,
+                _("Cliente repetido en el archivo (también en la fila %(row)s).")
+                % {"row": self.seen_ext[external_id.upper()]},
+            )
         if tax_id and tax_id in self.seen_tax:
-            raise RowError("tax_id", tax_id, _("RFC/RUT/CUIT repetido en el archivo (también en la fila %(row)s).")
-                           % {"row": self.seen_tax[tax_id]})  # fmt: skip
+            raise RowError(
+                "tax_id",
+                tax_id,
+                _("RFC/RUT/CUIT repetido en el archivo (también en la fila %(row)s).")
+                % {"row": self.seen_tax[tax_id]},
+            )
         if external_id:
             self.seen_ext[external_id.upper()] = number
         if tax_id:
@@ -537,10 +690,15 @@ class CustomerImporter(BaseImporter):
         existing = (self.existing_by_ext.get(external_id.upper()) if external_id else None) or (
             self.existing_by_tax.get(tax_id) if tax_id else None
         )
-        values = {"name": name[:200], "legal_name": sheet.text(cells, "legal_name")[:300], "tax_id": tax_id,
-                  "country": country, "payment_terms_days": terms,
-                  "credit_limit": round_money(limit, "MXN") if limit is not None else None,
-                  "assigned_agent_id": agent_id}  # fmt: skip
+        values = {
+            "name": name[:200],
+            "legal_name": sheet.text(cells, "legal_name")[:300],
+            "tax_id": tax_id,
+            "country": country,
+            "payment_terms_days": terms,
+            "credit_limit": round_money(limit, "MXN") if limit is not None else None,
+            "assigned_agent_id": agent_id,
+        }
         contact = {"email": email, "mobile_phone": phone}
         if existing is None:
             return {
@@ -572,8 +730,14 @@ class CustomerImporter(BaseImporter):
         )
         if not changes and not contact_change:
             return {"action": "unchanged"}
-        return {"action": "update", "pk": existing["pk"], "values": values, "contact": contact,
-                "changes": changes, "contact_change": contact_change}  # fmt: skip
+        return {
+            "action": "update",
+            "pk": existing["pk"],
+            "values": values,
+            "contact": contact,
+            "changes": changes,
+            "contact_change": contact_change,
+        }
 
     def write(self):
         org = self.organization
@@ -594,8 +758,15 @@ class CustomerImporter(BaseImporter):
         contacts = []
         for r, obj in zip(new, objs, strict=True):
             if r["contact"]["email"] or r["contact"]["mobile_phone"]:
-                contacts.append(Contact(organization=org, customer=obj, name=obj.name[:200],
-                                        is_primary=True, **r["contact"]))  # fmt: skip
+                contacts.append(
+                    Contact(
+                        organization=org,
+                        customer=obj,
+                        name=obj.name[:200],
+                        is_primary=True,
+                        **r["contact"],
+                    )
+                )
         updates = []
         for r in self.records:
             if r["action"] != "update":
@@ -606,8 +777,15 @@ class CustomerImporter(BaseImporter):
             if r["contact_change"]:
                 primary = self.primary.get(r["pk"])
                 if primary is None:
-                    contacts.append(Contact(organization=org, customer_id=r["pk"], name=r["values"]["name"],
-                                            is_primary=True, **r["contact"]))  # fmt: skip
+                    contacts.append(
+                        Contact(
+                            organization=org,
+                            customer_id=r["pk"],
+                            name=r["values"]["name"],
+                            is_primary=True,
+                            **r["contact"],
+                        )
+                    )
                 else:
                     for k, v in r["contact"].items():
                         if v:
@@ -618,29 +796,52 @@ class CustomerImporter(BaseImporter):
         Contact.objects.bulk_create(contacts, batch_size=BATCH)
         actor_kind = ActorKind.USER if self.actor else ActorKind.SYSTEM
         Activity.objects.bulk_create(
-            [Activity(organization=org, customer=o, actor_kind=actor_kind, actor_user=self.actor,
-                      kind=ActivityKind.CUSTOMER_CREATED,
-                      summary=(_("Cliente %(name)s creado por importación") % {"name": o.name})[:500],
-                      data={"external_id": o.external_id}) for o in objs]
-            + [Activity(organization=org, customer_id=u.pk, actor_kind=actor_kind, actor_user=self.actor,
-                        kind=ActivityKind.CUSTOMER_UPDATED,
-                        summary=_("Datos del cliente actualizados por importación"),
-                        data={"fields": r["changes"] + (["contacto"] if r["contact_change"] else [])})
-               for u, r in zip(updates, [r for r in self.records if r["action"] == "update"], strict=True)],
+            [
+                Activity(
+                    organization=org,
+                    customer=o,
+                    actor_kind=actor_kind,
+                    actor_user=self.actor,
+                    kind=ActivityKind.CUSTOMER_CREATED,
+                    summary=(_("Cliente %(name)s creado por importación") % {"name": o.name})[:500],
+                    data={"external_id": o.external_id},
+                )
+                for o in objs
+            ]
+            + [
+                Activity(
+                    organization=org,
+                    customer_id=u.pk,
+                    actor_kind=actor_kind,
+                    actor_user=self.actor,
+                    kind=ActivityKind.CUSTOMER_UPDATED,
+                    summary=_("Datos del cliente actualizados por importación"),
+                    data={"fields": r["changes"] + (["contacto"] if r["contact_change"] else [])},
+                )
+                for u, r in zip(
+                    updates, [r for r in self.records if r["action"] == "update"], strict=True
+                )
+            ],
             batch_size=BATCH,
-        )  # fmt: skip
+        )
         return []
 
 
 # ----------------------------------------------------------------------------- contacts
 
 ROLE_WORDS = {
-    "pagos": ContactRole.PAYMENTS, "cuentas por pagar": ContactRole.PAYMENTS,
-    "payments": ContactRole.PAYMENTS, "tesoreria": ContactRole.PAYMENTS, "cxp": ContactRole.PAYMENTS,
-    "facturacion": ContactRole.BILLING, "billing": ContactRole.BILLING,
-    "legal": ContactRole.LEGAL, "juridico": ContactRole.LEGAL,
-    "otro": ContactRole.OTHER, "other": ContactRole.OTHER,
-}  # fmt: skip
+    "pagos": ContactRole.PAYMENTS,
+    "cuentas por pagar": ContactRole.PAYMENTS,
+    "payments": ContactRole.PAYMENTS,
+    "tesoreria": ContactRole.PAYMENTS,
+    "cxp": ContactRole.PAYMENTS,
+    "facturacion": ContactRole.BILLING,
+    "billing": ContactRole.BILLING,
+    "legal": ContactRole.LEGAL,
+    "juridico": ContactRole.LEGAL,
+    "otro": ContactRole.OTHER,
+    "other": ContactRole.OTHER,
+}
 
 
 class ContactImporter(BaseImporter):
@@ -677,16 +878,25 @@ class ContactImporter(BaseImporter):
                 "role", role_text, _("Rol no reconocido (pagos, facturación, legal u otro).")
             )
         country = customer["country"]
-        values = {"name": name[:200], "role": role, "email": _check_email(sheet.text(cells, "email")),
-                  "mobile_phone": _check_phone(sheet.text(cells, "phone"), country),
-                  "whatsapp": _check_phone(sheet.text(cells, "whatsapp"), country, "whatsapp")}  # fmt: skip
+        values = {
+            "name": name[:200],
+            "role": role,
+            "email": _check_email(sheet.text(cells, "email")),
+            "mobile_phone": _check_phone(sheet.text(cells, "phone"), country),
+            "whatsapp": _check_phone(sheet.text(cells, "whatsapp"), country, "whatsapp"),
+        }
         key = (customer["id"], values["email"] or fold(name))
         if key in self.seen:
-            raise RowError("email" if values["email"] else "name", values["email"] or name,
-                           _("Contacto repetido en el archivo (también en la fila %(row)s).") % {"row": self.seen[key]})  # fmt: skip
+            raise RowError(
+                "email" if values["email"] else "name",
+                values["email"] or name,
+                _("Contacto repetido en el archivo (también en la fila %(row)s).")
+                % {"row": self.seen[key]},
+            )
         self.seen[key] = number
-        existing = (self.by_email.get((customer["id"], values["email"])) if values["email"] else None) \
-            or self.by_name.get((customer["id"], fold(name)))  # fmt: skip
+        existing = (
+            self.by_email.get((customer["id"], values["email"])) if values["email"] else None
+        ) or self.by_name.get((customer["id"], fold(name)))
         if existing is None:
             return {"action": "create", "customer_id": customer["id"], "values": values}
         for k in ("email", "mobile_phone", "whatsapp"):
@@ -704,12 +914,21 @@ class ContactImporter(BaseImporter):
         primaried = set(self.has_contacts)
         for r in self.records:
             if r["action"] == "create":
-                objs.append(Contact(organization=org, customer_id=r["customer_id"],
-                                    is_primary=r["customer_id"] not in primaried, **r["values"]))  # fmt: skip
+                objs.append(
+                    Contact(
+                        organization=org,
+                        customer_id=r["customer_id"],
+                        is_primary=r["customer_id"] not in primaried,
+                        **r["values"],
+                    )
+                )
                 primaried.add(r["customer_id"])
         Contact.objects.bulk_create(objs, batch_size=BATCH)
-        updates = [Contact(pk=r["pk"], updated_at=timezone.now(), **r["values"])
-                   for r in self.records if r["action"] == "update"]  # fmt: skip
+        updates = [
+            Contact(pk=r["pk"], updated_at=timezone.now(), **r["values"])
+            for r in self.records
+            if r["action"] == "update"
+        ]
         if updates:
             Contact.objects.bulk_update(updates, [*self.CHANGEABLE, "updated_at"], batch_size=500)
         customer_ids = {o.customer_id for o in objs}
@@ -729,14 +948,28 @@ class ContactImporter(BaseImporter):
 # ----------------------------------------------------------------------------- payments
 
 METHOD_WORDS = {
-    "transferencia": PaymentMethod.TRANSFER, "spei": PaymentMethod.TRANSFER, "transfer": PaymentMethod.TRANSFER,
-    "03": PaymentMethod.TRANSFER, "3": PaymentMethod.TRANSFER,
-    "deposito": PaymentMethod.DEPOSIT, "deposit": PaymentMethod.DEPOSIT,
-    "efectivo": PaymentMethod.CASH, "cash": PaymentMethod.CASH, "01": PaymentMethod.CASH, "1": PaymentMethod.CASH,
-    "cheque": PaymentMethod.CHECK, "check": PaymentMethod.CHECK, "02": PaymentMethod.CHECK, "2": PaymentMethod.CHECK,
-    "tarjeta": PaymentMethod.CARD, "card": PaymentMethod.CARD, "04": PaymentMethod.CARD,
-    "28": PaymentMethod.CARD, "otro": PaymentMethod.OTHER, "other": PaymentMethod.OTHER,
-}  # fmt: skip
+    "transferencia": PaymentMethod.TRANSFER,
+    "spei": PaymentMethod.TRANSFER,
+    "transfer": PaymentMethod.TRANSFER,
+    "03": PaymentMethod.TRANSFER,
+    "3": PaymentMethod.TRANSFER,
+    "deposito": PaymentMethod.DEPOSIT,
+    "deposit": PaymentMethod.DEPOSIT,
+    "efectivo": PaymentMethod.CASH,
+    "cash": PaymentMethod.CASH,
+    "01": PaymentMethod.CASH,
+    "1": PaymentMethod.CASH,
+    "cheque": PaymentMethod.CHECK,
+    "check": PaymentMethod.CHECK,
+    "02": PaymentMethod.CHECK,
+    "2": PaymentMethod.CHECK,
+    "tarjeta": PaymentMethod.CARD,
+    "card": PaymentMethod.CARD,
+    "04": PaymentMethod.CARD,
+    "28": PaymentMethod.CARD,
+    "otro": PaymentMethod.OTHER,
+    "other": PaymentMethod.OTHER,
+}
 
 
 class PaymentImporter(BaseImporter):
@@ -753,9 +986,19 @@ class PaymentImporter(BaseImporter):
         self.customers = CustomerIndex(org)
         self.existing = {
             p["external_id"].upper(): p
-            for p in Payment.objects.filter(organization=org).exclude(external_id="").values(
-                "pk", "external_id", "customer_id", "date", "amount", "currency", "method", "reference")
-        }  # fmt: skip
+            for p in Payment.objects.filter(organization=org)
+            .exclude(external_id="")
+            .values(
+                "pk",
+                "external_id",
+                "customer_id",
+                "date",
+                "amount",
+                "currency",
+                "method",
+                "reference",
+            )
+        }
         self.invoices = {}
         for values in Invoice.objects.filter(organization=org).values(
             "pk", "external_id", "number", "customer_id", "currency", "status"
@@ -814,14 +1057,26 @@ class PaymentImporter(BaseImporter):
             self.occurrences[basis] = occurrence
             external_id = "IMP-" + hashlib.sha256(f"{basis}|{occurrence}".encode()).hexdigest()[:20]
         elif external_id.upper() in self.seen:
-            raise RowError("external_id", external_id, _("Pago repetido en el archivo (también en la fila %(row)s).")
-                           % {"row": self.seen[external_id.upper()]})  # fmt: skip
+            raise RowError(
+                "external_id",
+                external_id,
+                _("Pago repetido en el archivo (también en la fila %(row)s).")
+                % {"row": self.seen[external_id.upper()]},
+            )
         self.seen[external_id.upper()] = number
         existing = self.existing.get(external_id.upper())
         if existing is None:
-            return {"action": "create", "external_id": external_id[:64], "customer_id": customer["id"],
-                    "date": date, "amount": amount, "currency": currency, "method": method,
-                    "reference": reference, "targets": targets}  # fmt: skip
+            return {
+                "action": "create",
+                "external_id": external_id[:64],
+                "customer_id": customer["id"],
+                "date": date,
+                "amount": amount,
+                "currency": currency,
+                "method": method,
+                "reference": reference,
+                "targets": targets,
+            }
         same = (
             existing["customer_id"],
             existing["date"],
@@ -841,14 +1096,22 @@ class PaymentImporter(BaseImporter):
             reference or existing["reference"],
         ):
             return {"action": "unchanged"}
-        return {"action": "update", "pk": existing["pk"], "method": method,
-                "reference": reference or existing["reference"]}  # fmt: skip
+        return {
+            "action": "update",
+            "pk": existing["pk"],
+            "method": method,
+            "reference": reference or existing["reference"],
+        }
 
     def write(self):
         from cartera.payments.services import allocate_oldest_first, record_payment
 
-        customers = {c.pk: c for c in Customer.objects.filter(
-            pk__in={r["customer_id"] for r in self.records if r["action"] == "create"}).select_related("organization")}  # fmt: skip
+        customers = {
+            c.pk: c
+            for c in Customer.objects.filter(
+                pk__in={r["customer_id"] for r in self.records if r["action"] == "create"}
+            ).select_related("organization")
+        }
         done = 0
         for r in self.records:
             if r["action"] == "update":
@@ -859,10 +1122,16 @@ class PaymentImporter(BaseImporter):
             if r["action"] != "create":
                 continue
             payment = record_payment(
-                customer=customers[r["customer_id"]], actor=self.actor, date=r["date"], amount=r["amount"],
-                currency=r["currency"], method=r["method"], reference=r["reference"],
-                external_id=r["external_id"], source=PaymentSource.IMPORT,
-            )  # fmt: skip
+                customer=customers[r["customer_id"]],
+                actor=self.actor,
+                date=r["date"],
+                amount=r["amount"],
+                currency=r["currency"],
+                method=r["method"],
+                reference=r["reference"],
+                external_id=r["external_id"],
+                source=PaymentSource.IMPORT,
+            )
             if r["targets"]:
                 invoices = list(Invoice.objects.filter(pk__in=r["targets"]))
                 invoices.sort(key=lambda i: r["targets"].index(i.pk))

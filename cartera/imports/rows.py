@@ -11,8 +11,18 @@ from .headers import LABELS
 from .tabular import Table
 from .values import cell_text, date_parts, detect_decimal_comma, fold, parse_date, parse_money
 
-TOTAL_WORDS = {"total", "totales", "gran total", "total general", "suma", "sumas", "subtotal",
-               "grand total", "totals", "sum"}  # fmt: skip
+TOTAL_WORDS = {
+    "total",
+    "totales",
+    "gran total",
+    "total general",
+    "suma",
+    "sumas",
+    "subtotal",
+    "grand total",
+    "totals",
+    "sum",
+}
 
 
 @dataclass
@@ -110,11 +120,19 @@ class Sheet:
                 elif second > 12 >= first:
                     month_first += 1
             if day_first and month_first:
-                problems.append(Problem(None, self.column(name), "", _(
-                    "La columna mezcla fechas día/mes y mes/día; las ambiguas se leyeron como "
-                    "%(order)s y las imposibles se marcan como error."
-                ) % {"order": _("día/mes") if self.date_order == "dmy" else _("mes/día")},
-                    severity="warning"))  # fmt: skip
+                problems.append(
+                    Problem(
+                        None,
+                        self.column(name),
+                        "",
+                        _(
+                            "La columna mezcla fechas día/mes y mes/día; las ambiguas se leyeron como "
+                            "%(order)s y las imposibles se marcan como error."
+                        )
+                        % {"order": _("día/mes") if self.date_order == "dmy" else _("mes/día")},
+                        severity="warning",
+                    )
+                )
             elif month_first and self.date_order == "dmy":
                 self.column_orders[name] = "mdy"
                 problems.append(
@@ -166,18 +184,31 @@ class Sheet:
                 pass
             if self._is_totals(texts, amount_indexes, key_indexes):
                 outcome.skipped += 1
-                outcome.problems.append(Problem(number, "", " ".join(t for t in texts if t)[:300],
-                                                _("Fila de totales; se ignoró."), severity="warning"))  # fmt: skip
+                outcome.problems.append(
+                    Problem(
+                        number,
+                        "",
+                        " ".join(t for t in texts if t)[:300],
+                        _("Fila de totales; se ignoró."),
+                        severity="warning",
+                    )
+                )
                 continue
             outcome.total_rows += 1
             yield number, cells
         if blanks:
             outcome.skipped += len(blanks)
             first, last = blanks[0], blanks[-1]
-            outcome.problems.append(Problem(
-                first, "", "",
-                _("%(n)s fila(s) vacía(s) ignorada(s) (filas %(first)s a %(last)s).")
-                % {"n": len(blanks), "first": first, "last": last}, severity="warning"))  # fmt: skip
+            outcome.problems.append(
+                Problem(
+                    first,
+                    "",
+                    "",
+                    _("%(n)s fila(s) vacía(s) ignorada(s) (filas %(first)s a %(last)s).")
+                    % {"n": len(blanks), "first": first, "last": last},
+                    severity="warning",
+                )
+            )
 
     @staticmethod
     def _is_totals(texts, amount_indexes, key_indexes) -> bool:

@@ -51,22 +51,38 @@ def update_import_settings(
     current.date_order, current.pue_paid_at_issue = date_order, pue_paid_at_issue
     current.save(update_fields=["date_order", "pue_paid_at_issue"])
     record_activity(
-        organization=organization, actor=actor, kind=ActivityKind.CONFIG_CHANGED,
+        organization=organization,
+        actor=actor,
+        kind=ActivityKind.CONFIG_CHANGED,
         summary=_("Preferencias de importación modificadas"),
         data={"import_settings": {"before": before, "after": after}},
-    )  # fmt: skip
+    )
     return current
 
 
-def create_batch(*, organization, actor, kind: str, file_name: str, data: bytes | None = None,
-                 dry_run=False, valid_only=False, create_customers=False, keep_file=False) -> ImportBatch:  # fmt: skip
+def create_batch(
+    *,
+    organization,
+    actor,
+    kind: str,
+    file_name: str,
+    data: bytes | None = None,
+    dry_run=False,
+    valid_only=False,
+    create_customers=False,
+    keep_file=False,
+) -> ImportBatch:
     """Register an import (the file itself is kept only for background runs)."""
     batch = ImportBatch(
-        organization=organization, kind=kind, file_name=file_name[:255],
+        organization=organization,
+        kind=kind,
+        file_name=file_name[:255],
         created_by=actor if getattr(actor, "pk", None) else None,
         file_sha256=hashlib.sha256(data).hexdigest() if data is not None else "",
-        dry_run=dry_run, valid_only=valid_only, create_customers=create_customers,
-    )  # fmt: skip
+        dry_run=dry_run,
+        valid_only=valid_only,
+        create_customers=create_customers,
+    )
     if keep_file and data is not None:
         batch.file.save(
             f"{timezone.now():%Y%m%d%H%M%S}-{batch.file_sha256[:12]}", ContentFile(data), save=False
@@ -82,8 +98,11 @@ def read_file_layout(*, organization, kind: str, data: bytes, file_name: str) ->
         organization=organization, kind=kind, layout_key=layout_key(table.headers)
     ).first()
     mapping = remembered.mapping if remembered else detect_mapping(kind, table.headers)
-    return {"table": table, "mapping": {k: int(v) for k, v in mapping.items()},
-            "remembered": remembered is not None}  # fmt: skip
+    return {
+        "table": table,
+        "mapping": {k: int(v) for k, v in mapping.items()},
+        "remembered": remembered is not None,
+    }
 
 
 @transaction.atomic
@@ -92,18 +111,30 @@ def remember_mapping(
 ) -> ColumnMapping:
     """Keep the mapping the user confirmed for this file layout."""
     found, _created = ColumnMapping.objects.update_or_create(
-        organization=organization, kind=kind, layout_key=layout_key(headers),
+        organization=organization,
+        kind=kind,
+        layout_key=layout_key(headers),
         defaults={"headers": headers, "mapping": mapping},
-    )  # fmt: skip
+    )
     return found
 
 
 def _store_problems(batch: ImportBatch, problems: list[Problem]) -> None:
     ImportRowError.objects.bulk_create(
-        [ImportRowError(batch=batch, severity=p.severity, row=p.row, column=p.column[:120],
-                        value=str(p.value)[:300], message=p.message[:500], file_name=p.file_name[:255])
-         for p in problems], batch_size=2000,
-    )  # fmt: skip
+        [
+            ImportRowError(
+                batch=batch,
+                severity=p.severity,
+                row=p.row,
+                column=p.column[:120],
+                value=str(p.value)[:300],
+                message=p.message[:500],
+                file_name=p.file_name[:255],
+            )
+            for p in problems
+        ],
+        batch_size=2000,
+    )
 
 
 def _finish(
@@ -144,8 +175,14 @@ def _progress_saver(batch: ImportBatch):
     return save
 
 
-def run_tabular_import(*, batch: ImportBatch, data: bytes, mapping: dict[str, int] | None = None,
-                       progress=None, preview: bool = False) -> ImportBatch:  # fmt: skip
+def run_tabular_import(
+    *,
+    batch: ImportBatch,
+    data: bytes,
+    mapping: dict[str, int] | None = None,
+    progress=None,
+    preview: bool = False,
+) -> ImportBatch:
     """Read, validate and (unless invalid, a dry run or a preview) write one spreadsheet.
 
     ``preview`` (the wizard's step 3): validate and count what *would* be created,
@@ -187,9 +224,13 @@ def run_tabular_import(*, batch: ImportBatch, data: bytes, mapping: dict[str, in
         return _finish(batch, outcome, written=False, preview=preview)
     sheet = Sheet(table, mapping, date_order=settings_for(organization).date_order)
     importer = IMPORTERS[kind](
-        organization=organization, actor=batch.created_by, sheet=sheet,
-        create_customers=batch.create_customers, progress=progress or _progress_saver(batch), batch=batch,
-    )  # fmt: skip
+        organization=organization,
+        actor=batch.created_by,
+        sheet=sheet,
+        create_customers=batch.create_customers,
+        progress=progress or _progress_saver(batch),
+        batch=batch,
+    )
     outcome = importer.analyse()
     if preview:
         return _finish(batch, outcome, written=False, preview=True)
@@ -216,23 +257,58 @@ def _mapping_for(organization, kind, headers) -> dict[str, int]:
 
 def _record_batch_activity(batch: ImportBatch, outcome: Outcome) -> None:
     record_activity(
-        organization=batch.organization, actor=batch.created_by, kind=ActivityKind.IMPORT,
-        summary=_("Importación de %(kind)s «%(file)s»: %(created)s creados, %(updated)s actualizados, "
-                  "%(unchanged)s sin cambios, %(errors)s errores") % {
-            "kind": batch.get_kind_display().lower(), "file": batch.file_name, "created": outcome.created,
-            "updated": outcome.updated, "unchanged": outcome.unchanged, "errors": len(outcome.errors)},
-        data={"batch_id": batch.pk, "kind": batch.kind, "created": outcome.created,
-              "updated": outcome.updated, "unchanged": outcome.unchanged, "errors": len(outcome.errors)},
-    )  # fmt: skip
+        organization=batch.organization,
+        actor=batch.created_by,
+        kind=ActivityKind.IMPORT,
+        summary=_(
+            "Importación de %(kind)s «%(file)s»: %(created)s creados, %(updated)s actualizados, "
+            "%(unchanged)s sin cambios, %(errors)s errores"
+        )
+        % {
+            "kind": batch.get_kind_display().lower(),
+            "file": batch.file_name,
+            "created": outcome.created,
+            "updated": outcome.updated,
+            "unchanged": outcome.unchanged,
+            "errors": len(outcome.errors),
+        },
+        data={
+            "batch_id": batch.pk,
+            "kind": batch.kind,
+            "created": outcome.created,
+            "updated": outcome.updated,
+            "unchanged": outcome.unchanged,
+            "errors": len(outcome.errors),
+        },
+    )
 
 
-def import_file(*, organization, actor, kind: str, file_name: str, data: bytes, dry_run=False,
-                valid_only=False, create_customers=False, mapping=None, progress=None) -> ImportBatch:  # fmt: skip
+def import_file(
+    *,
+    organization,
+    actor,
+    kind: str,
+    file_name: str,
+    data: bytes,
+    dry_run=False,
+    valid_only=False,
+    create_customers=False,
+    mapping=None,
+    progress=None,
+) -> ImportBatch:
     """Create a batch and run it now (the command line and tests)."""
     if kind == ImportKind.CFDI:
         raise ValueError("use import_cfdi for CFDI files")
-    batch = create_batch(organization=organization, actor=actor, kind=kind, file_name=file_name, data=data,
-                         dry_run=dry_run, valid_only=valid_only, create_customers=create_customers)  # fmt: skip
+    batch = create_batch(
+        organization=organization,
+        actor=actor,
+        kind=kind,
+        file_name=file_name,
+        data=data,
+        dry_run=dry_run,
+        valid_only=valid_only,
+        create_customers=create_customers,
+    )
     return run_tabular_import(batch=batch, data=data, mapping=mapping, progress=progress)
 
 
@@ -348,8 +424,14 @@ def queue_cfdi_upload(*, organization, actor, file_name: str, data: bytes) -> Im
     the batch is committed (a worker must never look for a batch that is not there yet)."""
     from .tasks import run_import_batch
 
-    batch = create_batch(organization=organization, actor=actor, kind=ImportKind.CFDI,
-                         file_name=file_name, data=data, keep_file=True)  # fmt: skip
+    batch = create_batch(
+        organization=organization,
+        actor=actor,
+        kind=ImportKind.CFDI,
+        file_name=file_name,
+        data=data,
+        keep_file=True,
+    )
     batch.status = BatchStatus.QUEUED
     batch.save(update_fields=["status"])
     transaction.on_commit(lambda: run_import_batch.enqueue(batch.pk))

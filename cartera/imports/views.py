@@ -35,8 +35,10 @@ class UploadForm(forms.Form):
         label=gettext_lazy("Qué importa"), choices=[(k.value, k.label) for k in TABULAR_KINDS]
     )
     file = forms.FileField(label=gettext_lazy("Archivo CSV o Excel (.xlsx)"))
-    create_customers = forms.BooleanField(label=gettext_lazy("Crear los clientes desconocidos con los datos de la fila"),
-                                          required=False)  # fmt: skip
+    create_customers = forms.BooleanField(
+        label=gettext_lazy("Crear los clientes desconocidos con los datos de la fila"),
+        required=False,
+    )
 
 
 class ConfirmForm(forms.Form):
@@ -61,11 +63,14 @@ def import_settings(request):
     """The organisation's import preferences (owners and managers)."""
     require(request, Action.EDIT_INVOICES)
     current = settings_for(request.organization)
-    form = ImportSettingsForm(request.POST if request.method == "POST" else None, initial={
-        "date_order": current.date_order, "pue_paid_at_issue": current.pue_paid_at_issue})  # fmt: skip
+    form = ImportSettingsForm(
+        request.POST if request.method == "POST" else None,
+        initial={"date_order": current.date_order, "pue_paid_at_issue": current.pue_paid_at_issue},
+    )
     if request.method == "POST" and form.is_valid():
-        update_import_settings(organization=request.organization, actor=request.user,
-                               **form.cleaned_data)  # fmt: skip
+        update_import_settings(
+            organization=request.organization, actor=request.user, **form.cleaned_data
+        )
         messages.success(request, _("Preferencias de importación guardadas."))
         return redirect("imports:settings")
     return render(request, "imports/settings.html", {"form": form})
@@ -75,8 +80,11 @@ def import_settings(request):
 def batch_list(request):
     membership = require(request, Action.VIEW)
     batches = batches_visible_to(membership).select_related("created_by")[:200]
-    return render(request, "imports/list.html", {
-        "batches": batches, "can_configure": can(membership, Action.EDIT_INVOICES)})  # fmt: skip
+    return render(
+        request,
+        "imports/list.html",
+        {"batches": batches, "can_configure": can(membership, Action.EDIT_INVOICES)},
+    )
 
 
 @login_required
@@ -90,16 +98,24 @@ def upload(request):
             form.add_error("file", _("El archivo es demasiado grande."))
         else:
             try:
-                read_file_layout(organization=request.organization, kind=form.cleaned_data["kind"],
-                                 data=data, file_name=upload.name)  # fmt: skip
+                read_file_layout(
+                    organization=request.organization,
+                    kind=form.cleaned_data["kind"],
+                    data=data,
+                    file_name=upload.name,
+                )
             except FileError as exc:
                 form.add_error("file", str(exc))
             else:
                 batch = create_batch(
-                    organization=request.organization, actor=request.user, kind=form.cleaned_data["kind"],
-                    file_name=upload.name, data=data,
-                    create_customers=form.cleaned_data["create_customers"], keep_file=True,
-                )  # fmt: skip
+                    organization=request.organization,
+                    actor=request.user,
+                    kind=form.cleaned_data["kind"],
+                    file_name=upload.name,
+                    data=data,
+                    create_customers=form.cleaned_data["create_customers"],
+                    keep_file=True,
+                )
                 return redirect("imports:mapping", pk=batch.pk)
     return render(request, "imports/upload.html", {"form": form})
 
@@ -112,8 +128,12 @@ def mapping(request, pk):
     if batch.status not in (BatchStatus.UPLOADED, BatchStatus.PREVIEWED):
         return redirect("imports:detail", pk=batch.pk)
     with batch.file.open("rb") as handle:
-        layout = read_file_layout(organization=batch.organization, kind=batch.kind, data=handle.read(),
-                                  file_name=batch.file_name)  # fmt: skip
+        layout = read_file_layout(
+            organization=batch.organization,
+            kind=batch.kind,
+            data=handle.read(),
+            file_name=batch.file_name,
+        )
     table = layout["table"]
     fields = list(FIELDS[batch.kind])
     selected = layout["mapping"]
@@ -133,15 +153,27 @@ def mapping(request, pk):
             return redirect("imports:detail", pk=batch.pk)
         return redirect("imports:preview", pk=batch.pk)
     rows = [
-        {"field": f, "label": LABELS.get(f, f), "selected": selected.get(f),
-         "samples": [cell_text(cells[selected[f]]) for _n, cells in table.rows[:3]]
-         if f in selected else []}
+        {
+            "field": f,
+            "label": LABELS.get(f, f),
+            "selected": selected.get(f),
+            "samples": [cell_text(cells[selected[f]]) for _n, cells in table.rows[:3]]
+            if f in selected
+            else [],
+        }
         for f in fields
-    ]  # fmt: skip
-    return render(request, "imports/mapping.html", {
-        "batch": batch, "rows": rows, "headers": list(enumerate(table.headers)),
-        "remembered": layout["remembered"], "preview": table.rows[:5],
-    })  # fmt: skip
+    ]
+    return render(
+        request,
+        "imports/mapping.html",
+        {
+            "batch": batch,
+            "rows": rows,
+            "headers": list(enumerate(table.headers)),
+            "remembered": layout["remembered"],
+            "preview": table.rows[:5],
+        },
+    )
 
 
 @login_required
@@ -159,16 +191,27 @@ def preview(request, pk):
     if request.method == "POST" and form.is_valid():
         valid_only = form.cleaned_data["valid_only"]
         if batch.error_count and not valid_only:
-            form.add_error("valid_only", _("Hay filas con errores: corrija el archivo o marque "
-                                           "«importar solo las filas válidas»."))  # fmt: skip
+            form.add_error(
+                "valid_only",
+                _(
+                    "Hay filas con errores: corrija el archivo o marque "
+                    "«importar solo las filas válidas»."
+                ),
+            )
         else:
             confirm_batch(batch=batch, valid_only=valid_only)
             return redirect("imports:detail", pk=batch.pk)
     problems = batch.problems.all()[:1000]
-    return render(request, "imports/preview.html", {
-        "batch": batch, "form": form, "problems": problems,
-        "more_problems": batch.problems.count() > len(problems),
-    })  # fmt: skip
+    return render(
+        request,
+        "imports/preview.html",
+        {
+            "batch": batch,
+            "form": form,
+            "problems": problems,
+            "more_problems": batch.problems.count() > len(problems),
+        },
+    )
 
 
 @login_required
@@ -216,8 +259,12 @@ def cfdi_upload(request):
                 for upload in files:
                     archive.writestr(upload.name, upload.read())
             names = ", ".join(f.name for f in files[:5]) + ("…" if len(files) > 5 else "")
-            batch = queue_cfdi_upload(organization=request.organization, actor=request.user,
-                                      file_name=names, data=buffer.getvalue())  # fmt: skip
+            batch = queue_cfdi_upload(
+                organization=request.organization,
+                actor=request.user,
+                file_name=names,
+                data=buffer.getvalue(),
+            )
             return redirect("imports:detail", pk=batch.pk)
     return render(request, "imports/cfdi.html", {})
 
@@ -241,7 +288,9 @@ def template_download(request, kind, fmt):
         workbook.active.append(headers)
         out = io.BytesIO()
         workbook.save(out)
-        response = HttpResponse(out.getvalue(),
-                                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")  # fmt: skip
+        response = HttpResponse(
+            out.getvalue(),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
     response["Content-Disposition"] = f'attachment; filename="plantilla-{kind}.{fmt}"'
     return response

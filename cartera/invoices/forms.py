@@ -44,9 +44,18 @@ class InvoiceForm(BackOfficeForm):
     factor_name = forms.CharField(label=_("Factor"), max_length=200, required=False)
 
     EDITABLE = (
-        "number", "external_id", "fiscal_uuid", "issue_date", "due_date", "currency", "total",
-        "payment_method", "purchase_order", "is_factored", "factor_name",
-    )  # fmt: skip
+        "number",
+        "external_id",
+        "fiscal_uuid",
+        "issue_date",
+        "due_date",
+        "currency",
+        "total",
+        "payment_method",
+        "purchase_order",
+        "is_factored",
+        "factor_name",
+    )
 
     def __init__(self, *args, customers, editing=False, **kwargs):
         super().__init__(*args, **kwargs)

@@ -20,9 +20,20 @@ from .choices import CreditNoteStatus, InvoiceStatus
 from .models import CreditNote, Invoice, InvoiceAttachment
 
 INVOICE_FIELDS = (
-    "external_id", "number", "fiscal_uuid", "issue_date", "due_date", "currency", "exchange_rate",
-    "total", "payment_method", "payment_form", "is_factored", "factor_name", "purchase_order",
-)  # fmt: skip
+    "external_id",
+    "number",
+    "fiscal_uuid",
+    "issue_date",
+    "due_date",
+    "currency",
+    "exchange_rate",
+    "total",
+    "payment_method",
+    "payment_form",
+    "is_factored",
+    "factor_name",
+    "purchase_order",
+)
 
 
 def _validate_invoice(organization, values: dict, *, instance: Invoice | None) -> None:
@@ -174,9 +185,17 @@ def void_invoice(*, invoice: Invoice, actor, reason: str) -> Invoice:
 
 @transaction.atomic
 def create_credit_note(
-    *, customer, actor, external_id: str, number: str, issue_date: dt.date, currency: str,
-    total: Decimal, fiscal_uuid: str = "", reason: str = "",
-) -> CreditNote:  # fmt: skip
+    *,
+    customer,
+    actor,
+    external_id: str,
+    number: str,
+    issue_date: dt.date,
+    currency: str,
+    total: Decimal,
+    fiscal_uuid: str = "",
+    reason: str = "",
+) -> CreditNote:
     organization = customer.organization
     total = round_money(Decimal(total), currency)
     errors = {}
@@ -192,10 +211,18 @@ def create_credit_note(
     if errors:
         raise ValidationError(errors)
     note = CreditNote.objects.create(
-        organization=organization, customer=customer, external_id=external_id or number,
-        number=number, fiscal_uuid=fiscal_uuid.upper(), issue_date=issue_date, currency=currency,
-        total=total, unapplied=total, status=CreditNoteStatus.OPEN, reason=reason,
-    )  # fmt: skip
+        organization=organization,
+        customer=customer,
+        external_id=external_id or number,
+        number=number,
+        fiscal_uuid=fiscal_uuid.upper(),
+        issue_date=issue_date,
+        currency=currency,
+        total=total,
+        unapplied=total,
+        status=CreditNoteStatus.OPEN,
+        reason=reason,
+    )
     record_activity(
         organization=organization,
         customer=customer,

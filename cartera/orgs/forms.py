@@ -13,11 +13,23 @@ from .services import EDITABLE_ORG_FIELDS
 
 # Offered in the time-zone datalist; any IANA name is accepted.
 COMMON_TIMEZONES = [
-    "America/Mexico_City", "America/Monterrey", "America/Tijuana", "America/Cancun",
-    "America/Hermosillo", "America/Chihuahua", "America/Mazatlan", "America/Santiago",
-    "America/Argentina/Buenos_Aires", "America/Bogota", "America/Lima", "America/Sao_Paulo",
-    "America/New_York", "America/Los_Angeles", "Europe/Madrid", "UTC",
-]  # fmt: skip
+    "America/Mexico_City",
+    "America/Monterrey",
+    "America/Tijuana",
+    "America/Cancun",
+    "America/Hermosillo",
+    "America/Chihuahua",
+    "America/Mazatlan",
+    "America/Santiago",
+    "America/Argentina/Buenos_Aires",
+    "America/Bogota",
+    "America/Lima",
+    "America/Sao_Paulo",
+    "America/New_York",
+    "America/Los_Angeles",
+    "Europe/Madrid",
+    "UTC",
+]
 
 
 def _valid_timezone(value: str) -> str:

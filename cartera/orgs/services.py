@@ -45,21 +45,38 @@ def _clean_org(*, slug, name, country, tax_id, currency, timezone_name, language
     if errors:
         raise ValidationError(errors)
     return {
-        "slug": slug, "name": name.strip(), "country": country, "tax_id": tax_id,
-        "default_currency": currency, "timezone": timezone_name, "language": language,
-    }  # fmt: skip
+        "slug": slug,
+        "name": name.strip(),
+        "country": country,
+        "tax_id": tax_id,
+        "default_currency": currency,
+        "timezone": timezone_name,
+        "language": language,
+    }
 
 
 @transaction.atomic
 def create_organization(
-    *, name: str, country: str, slug: str = "", tax_id: str = "", currency: str = "",
-    timezone_name: str = "", language: str = Language.SPANISH, owner=None,
-) -> Organization:  # fmt: skip
+    *,
+    name: str,
+    country: str,
+    slug: str = "",
+    tax_id: str = "",
+    currency: str = "",
+    timezone_name: str = "",
+    language: str = Language.SPANISH,
+    owner=None,
+) -> Organization:
     """Create a tenant; currency and time zone default from the country."""
     values = _clean_org(
-        slug=slug, name=name, country=country.upper(), tax_id=tax_id, currency=currency,
-        timezone_name=timezone_name, language=language,
-    )  # fmt: skip
+        slug=slug,
+        name=name,
+        country=country.upper(),
+        tax_id=tax_id,
+        currency=currency,
+        timezone_name=timezone_name,
+        language=language,
+    )
     organization = Organization.objects.create(sender_name=values["name"], **values)
     if owner is not None:
         Membership.objects.create(user=owner, organization=organization, role=Role.OWNER)
@@ -68,9 +85,15 @@ def create_organization(
 
 @transaction.atomic
 def create_member(
-    *, organization: Organization, username: str, email: str, role: str, password: str | None = None,
-    first_name: str = "", last_name: str = "",
-):  # fmt: skip
+    *,
+    organization: Organization,
+    username: str,
+    email: str,
+    role: str,
+    password: str | None = None,
+    first_name: str = "",
+    last_name: str = "",
+):
     """Create (or reuse) a user and give them ``role`` in ``organization``."""
     if role not in Role.values:
         raise ValidationError({"role": _("Rol desconocido: %(r)s") % {"r": role}})
@@ -98,9 +121,15 @@ def create_member(
 
 # Fields an owner may change on the settings page, with how each one is checked.
 EDITABLE_ORG_FIELDS = (
-    "name", "sender_name", "sender_email", "reply_to_email", "default_payment_terms_days",
-    "timezone", "language", "agents_see_only_assigned",
-)  # fmt: skip
+    "name",
+    "sender_name",
+    "sender_email",
+    "reply_to_email",
+    "default_payment_terms_days",
+    "timezone",
+    "language",
+    "agents_see_only_assigned",
+)
 
 
 def _clean_org_update(organization: Organization, fields: dict) -> dict:
@@ -153,11 +182,13 @@ def update_organization(*, organization: Organization, actor, **fields) -> Organ
     if changes:
         organization.save(update_fields=list(changes))
         record_activity(
-            organization=organization, kind=ActivityKind.CONFIG_CHANGED, actor=actor,
+            organization=organization,
+            kind=ActivityKind.CONFIG_CHANGED,
+            actor=actor,
             summary=_("Configuración de la organización modificada: %(f)s")
             % {"f": ", ".join(sorted(changes))},
             data={"changes": changes},
-        )  # fmt: skip
+        )
     return organization
 
 
@@ -191,11 +222,13 @@ def change_member_role(*, membership: Membership, role: str, actor) -> Membershi
     membership.role = role
     membership.save(update_fields=["role"])
     record_activity(
-        organization=membership.organization, kind=ActivityKind.CONFIG_CHANGED, actor=actor,
+        organization=membership.organization,
+        kind=ActivityKind.CONFIG_CHANGED,
+        actor=actor,
         summary=_("Rol de %(u)s cambiado de %(old)s a %(new)s")
         % {"u": membership.user.get_username(), "old": Role(old).label, "new": Role(role).label},
         data={"member": membership.user.get_username(), "role": [old, role]},
-    )  # fmt: skip
+    )
     return membership
 
 
@@ -211,10 +244,12 @@ def deactivate_member(*, membership: Membership, actor) -> Membership:
     membership.is_active = False
     membership.save(update_fields=["is_active"])
     record_activity(
-        organization=membership.organization, kind=ActivityKind.CONFIG_CHANGED, actor=actor,
+        organization=membership.organization,
+        kind=ActivityKind.CONFIG_CHANGED,
+        actor=actor,
         summary=_("Acceso de %(u)s desactivado") % {"u": membership.user.get_username()},
         data={"member": membership.user.get_username(), "is_active": [True, False]},
-    )  # fmt: skip
+    )
     return membership
 
 
@@ -235,9 +270,16 @@ def _check_owner_power(*, actor, organization: Organization, roles: set[str]) ->
 
 @transaction.atomic
 def add_member(
-    *, organization: Organization, actor, username: str, email: str, role: str,
-    password: str | None = None, first_name: str = "", last_name: str = "",
-):  # fmt: skip
+    *,
+    organization: Organization,
+    actor,
+    username: str,
+    email: str,
+    role: str,
+    password: str | None = None,
+    first_name: str = "",
+    last_name: str = "",
+):
     """Create a NEW user as a member (the members page). Existing accounts are refused:
     setting a password on someone else's account would hand it over."""
     User = get_user_model()
@@ -250,12 +292,19 @@ def add_member(
         raise ValidationError(errors)
     _check_owner_power(actor=actor, organization=organization, roles={role})
     user, membership = create_member(
-        organization=organization, username=username, email=email, role=role,
-        password=password, first_name=first_name, last_name=last_name,
-    )  # fmt: skip
+        organization=organization,
+        username=username,
+        email=email,
+        role=role,
+        password=password,
+        first_name=first_name,
+        last_name=last_name,
+    )
     record_activity(
-        organization=organization, kind=ActivityKind.CONFIG_CHANGED, actor=actor,
+        organization=organization,
+        kind=ActivityKind.CONFIG_CHANGED,
+        actor=actor,
         summary=_("Nuevo miembro %(u)s con rol %(r)s") % {"u": username, "r": Role(role).label},
         data={"member": username, "role": [None, role]},
-    )  # fmt: skip
+    )
     return user, membership

@@ -58,13 +58,19 @@ def onboarding(request):
         try:
             with transaction.atomic():
                 organization = create_organization(
-                    name=data["name"], country=data["country"], tax_id=data["tax_id"],
-                    currency=data["default_currency"], timezone_name=data["timezone"],
-                )  # fmt: skip
+                    name=data["name"],
+                    country=data["country"],
+                    tax_id=data["tax_id"],
+                    currency=data["default_currency"],
+                    timezone_name=data["timezone"],
+                )
                 user, _membership = create_member(
-                    organization=organization, username=data["username"], email=data["email"],
-                    role=Role.OWNER, password=data["password1"],
-                )  # fmt: skip
+                    organization=organization,
+                    username=data["username"],
+                    email=data["email"],
+                    role=Role.OWNER,
+                    password=data["password1"],
+                )
         except ValidationError as exc:
             _add_errors(form, exc, rename={"slug": "name"})
         else:
@@ -122,11 +128,15 @@ def members(request):
         data = form.cleaned_data
         try:
             add_member(
-                organization=request.organization, actor=request.user,
-                username=data["username"], email=data["email"], role=data["role"],
-                password=data["password"] or None, first_name=data["first_name"],
+                organization=request.organization,
+                actor=request.user,
+                username=data["username"],
+                email=data["email"],
+                role=data["role"],
+                password=data["password"] or None,
+                first_name=data["first_name"],
                 last_name=data["last_name"],
-            )  # fmt: skip
+            )
         except ValidationError as exc:
             _add_errors(form, exc)
         except PermissionDenied as exc:

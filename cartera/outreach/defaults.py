@@ -76,88 +76,164 @@ _HTML = """<p>{greeting} {{{{ contact.name or customer.name }}}}:</p>
 """
 
 _HTML_LABELS = {
-    "es-mx": {"greeting": "Estimado(a)", "h_invoice": "Factura", "h_due": "Vence",
-              "h_balance": "Saldo", "h_days": "Días de atraso", "h_total": "Total",
-              "portal": "Ver estado de cuenta y pagar en línea"},
-    "en": {"greeting": "Dear", "h_invoice": "Invoice", "h_due": "Due", "h_balance": "Balance",
-           "h_days": "Days overdue", "h_total": "Total", "portal": "See your statement and pay online"},
-}  # fmt: skip
+    "es-mx": {
+        "greeting": "Estimado(a)",
+        "h_invoice": "Factura",
+        "h_due": "Vence",
+        "h_balance": "Saldo",
+        "h_days": "Días de atraso",
+        "h_total": "Total",
+        "portal": "Ver estado de cuenta y pagar en línea",
+    },
+    "en": {
+        "greeting": "Dear",
+        "h_invoice": "Invoice",
+        "h_due": "Due",
+        "h_balance": "Balance",
+        "h_days": "Days overdue",
+        "h_total": "Total",
+        "portal": "See your statement and pay online",
+    },
+}
 
 # key: (name, {lang: (subject, intro, outro)})
 _COPY = {
-    "recordatorio-preventivo": ("Recordatorio preventivo", {
-        "es-mx": ("Recordatorio: su factura vence pronto · {{ organization.name }}",
-                  "Le recordamos que las siguientes facturas vencen en los próximos días.",
-                  "Si ya realizó el pago, por favor ignore este mensaje."),
-        "en": ("Reminder: your invoice is due soon · {{ organization.name }}",
-               "This is a friendly reminder that the following invoices fall due in the coming days.",
-               "If you have already paid, please disregard this message."),
-    }),
-    "aviso-vencimiento": ("Aviso de vencimiento", {
-        "es-mx": ("Hoy vence su factura · {{ organization.name }}",
-                  "Le informamos que las siguientes facturas vencen hoy.",
-                  "Si ya realizó el pago, por favor ignore este mensaje."),
-        "en": ("Your invoice is due today · {{ organization.name }}",
-               "The following invoices fall due today.",
-               "If you have already paid, please disregard this message."),
-    }),
-    "aviso-vencido": ("Saldo vencido", {
-        "es-mx": ("Saldo vencido de {% for t in totals %}{{ t.amount }} {% endfor %}· {{ organization.name }}",
-                  "Nuestros registros muestran las siguientes facturas vencidas y pendientes de pago.",
-                  "Si ya pagó, responda a este correo con su comprobante para aplicarlo."),
-        "en": ("Overdue balance of {% for t in totals %}{{ t.amount }} {% endfor %}· {{ organization.name }}",
-               "Our records show the following invoices are overdue and unpaid.",
-               "If you have paid, please reply with your proof of payment so we can apply it."),
-    }),
-    "aviso-firme": ("Aviso firme", {
-        "es-mx": ("Segundo aviso: saldo vencido · {{ organization.name }}",
-                  "A pesar de nuestros avisos anteriores, las siguientes facturas siguen sin pagarse ({{ days_overdue }} días de atraso).",
-                  "Le pedimos regularizar su saldo a la brevedad o comunicarse con nosotros."),
-        "en": ("Second notice: overdue balance · {{ organization.name }}",
-               "Despite our previous reminders, the following invoices remain unpaid ({{ days_overdue }} days overdue).",
-               "Please settle your balance promptly or contact us."),
-    }),
-    "aviso-final": ("Aviso final", {
-        "es-mx": ("Aviso final antes de suspender el crédito · {{ organization.name }}",
-                  "Su cuenta presenta un atraso de {{ days_overdue }} días. De no recibir su pago, suspenderemos su línea de crédito.",
-                  "Comuníquese con nosotros hoy para acordar el pago."),
-        "en": ("Final notice before credit hold · {{ organization.name }}",
-               "Your account is {{ days_overdue }} days overdue. Without payment we will place your account on credit hold.",
-               "Please contact us today to arrange payment."),
-    }),
-    "aviso-prejuridico": ("Aviso prejurídico", {
-        "es-mx": ("Aviso prejurídico · {{ organization.name }}",
-                  "Su adeudo tiene {{ days_overdue }} días de atraso. De no regularizarse, el caso se turnará al área jurídica.",
-                  "Aún puede evitarlo pagando o proponiendo un plan de pagos."),
-        "en": ("Pre-legal notice · {{ organization.name }}",
-               "Your debt is {{ days_overdue }} days overdue. If it is not settled the case will be referred to our legal department.",
-               "You can still avoid this by paying or proposing a payment plan."),
-    }),
-    "factura-emitida": ("Factura emitida", {
-        "es-mx": ("Nueva factura de {{ organization.name }}",
-                  "Le compartimos las facturas emitidas a su nombre.",
-                  "Gracias por su preferencia."),
-        "en": ("New invoice from {{ organization.name }}",
-               "Please find the invoices issued to you.",
-               "Thank you for your business."),
-    }),
-    "pago-recibido": ("Pago recibido", {
-        "es-mx": ("Gracias por su pago · {{ organization.name }}",
-                  "Recibimos su pago y lo aplicamos a las siguientes facturas.",
-                  "Gracias por su puntualidad."),
-        "en": ("Thank you for your payment · {{ organization.name }}",
-               "We received your payment and applied it to the following invoices.",
-               "Thank you."),
-    }),
-    "estado-de-cuenta": ("Estado de cuenta", {
-        "es-mx": ("Estado de cuenta al {{ today }} · {{ organization.name }}",
-                  "Le compartimos su estado de cuenta con las facturas abiertas.",
-                  "Cualquier duda, responda a este correo."),
-        "en": ("Statement as of {{ today }} · {{ organization.name }}",
-               "Here is your statement with the open invoices.",
-               "If you have any questions, reply to this email."),
-    }),
-}  # fmt: skip
+    "recordatorio-preventivo": (
+        "Recordatorio preventivo",
+        {
+            "es-mx": (
+                "Recordatorio: su factura vence pronto · {{ organization.name }}",
+                "Le recordamos que las siguientes facturas vencen en los próximos días.",
+                "Si ya realizó el pago, por favor ignore este mensaje.",
+            ),
+            "en": (
+                "Reminder: your invoice is due soon · {{ organization.name }}",
+                "This is a friendly reminder that the following invoices fall due in the coming days.",
+                "If you have already paid, please disregard this message.",
+            ),
+        },
+    ),
+    "aviso-vencimiento": (
+        "Aviso de vencimiento",
+        {
+            "es-mx": (
+                "Hoy vence su factura · {{ organization.name }}",
+                "Le informamos que las siguientes facturas vencen hoy.",
+                "Si ya realizó el pago, por favor ignore este mensaje.",
+            ),
+            "en": (
+                "Your invoice is due today · {{ organization.name }}",
+                "The following invoices fall due today.",
+                "If you have already paid, please disregard this message.",
+            ),
+        },
+    ),
+    "aviso-vencido": (
+        "Saldo vencido",
+        {
+            "es-mx": (
+                "Saldo vencido de {% for t in totals %}{{ t.amount }} {% endfor %}· {{ organization.name }}",
+                "Nuestros registros muestran las siguientes facturas vencidas y pendientes de pago.",
+                "Si ya pagó, responda a este correo con su comprobante para aplicarlo.",
+            ),
+            "en": (
+                "Overdue balance of {% for t in totals %}{{ t.amount }} {% endfor %}· {{ organization.name }}",
+                "Our records show the following invoices are overdue and unpaid.",
+                "If you have paid, please reply with your proof of payment so we can apply it.",
+            ),
+        },
+    ),
+    "aviso-firme": (
+        "Aviso firme",
+        {
+            "es-mx": (
+                "Segundo aviso: saldo vencido · {{ organization.name }}",
+                "A pesar de nuestros avisos anteriores, las siguientes facturas siguen sin pagarse ({{ days_overdue }} días de atraso).",
+                "Le pedimos regularizar su saldo a la brevedad o comunicarse con nosotros.",
+            ),
+            "en": (
+                "Second notice: overdue balance · {{ organization.name }}",
+                "Despite our previous reminders, the following invoices remain unpaid ({{ days_overdue }} days overdue).",
+                "Please settle your balance promptly or contact us.",
+            ),
+        },
+    ),
+    "aviso-final": (
+        "Aviso final",
+        {
+            "es-mx": (
+                "Aviso final antes de suspender el crédito · {{ organization.name }}",
+                "Su cuenta presenta un atraso de {{ days_overdue }} días. De no recibir su pago, suspenderemos su línea de crédito.",
+                "Comuníquese con nosotros hoy para acordar el pago.",
+            ),
+            "en": (
+                "Final notice before credit hold · {{ organization.name }}",
+                "Your account is {{ days_overdue }} days overdue. Without payment we will place your account on credit hold.",
+                "Please contact us today to arrange payment.",
+            ),
+        },
+    ),
+    "aviso-prejuridico": (
+        "Aviso prejurídico",
+        {
+            "es-mx": (
+                "Aviso prejurídico · {{ organization.name }}",
+                "Su adeudo tiene {{ days_overdue }} días de atraso. De no regularizarse, el caso se turnará al área jurídica.",
+                "Aún puede evitarlo pagando o proponiendo un plan de pagos.",
+            ),
+            "en": (
+                "Pre-legal notice · {{ organization.name }}",
+                "Your debt is {{ days_overdue }} days overdue. If it is not settled the case will be referred to our legal department.",
+                "You can still avoid this by paying or proposing a payment plan.",
+            ),
+        },
+    ),
+    "factura-emitida": (
+        "Factura emitida",
+        {
+            "es-mx": (
+                "Nueva factura de {{ organization.name }}",
+                "Le compartimos las facturas emitidas a su nombre.",
+                "Gracias por su preferencia.",
+            ),
+            "en": (
+                "New invoice from {{ organization.name }}",
+                "Please find the invoices issued to you.",
+                "Thank you for your business.",
+            ),
+        },
+    ),
+    "pago-recibido": (
+        "Pago recibido",
+        {
+            "es-mx": (
+                "Gracias por su pago · {{ organization.name }}",
+                "Recibimos su pago y lo aplicamos a las siguientes facturas.",
+                "Gracias por su puntualidad.",
+            ),
+            "en": (
+                "Thank you for your payment · {{ organization.name }}",
+                "We received your payment and applied it to the following invoices.",
+                "Thank you.",
+            ),
+        },
+    ),
+    "estado-de-cuenta": (
+        "Estado de cuenta",
+        {
+            "es-mx": (
+                "Estado de cuenta al {{ today }} · {{ organization.name }}",
+                "Le compartimos su estado de cuenta con las facturas abiertas.",
+                "Cualquier duda, responda a este correo.",
+            ),
+            "en": (
+                "Statement as of {{ today }} · {{ organization.name }}",
+                "Here is your statement with the open invoices.",
+                "If you have any questions, reply to this email.",
+            ),
+        },
+    ),
+}
 
 KEY_TO_KIND = {key: kind for kind, key in KIND_TO_KEY.items()}
 
@@ -172,8 +248,15 @@ def default_template(key: str, language: str) -> dict | None:
     text = (_TEXT_EN if language == "en" else _TEXT_ES).replace("{intro}", intro)
     text = text.replace("{{ outro }}", outro)
     html = _HTML.format(intro=intro, outro=outro, **_HTML_LABELS[language])
-    return {"key": key, "name": name, "kind": KEY_TO_KIND[key], "language": language,
-            "subject": subject, "body_text": text, "body_html": html}  # fmt: skip
+    return {
+        "key": key,
+        "name": name,
+        "kind": KEY_TO_KIND[key],
+        "language": language,
+        "subject": subject,
+        "body_text": text,
+        "body_html": html,
+    }
 
 
 def all_defaults():

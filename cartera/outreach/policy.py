@@ -23,11 +23,21 @@ WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 HOLIDAY_COUNTRIES = {"MX", "CL", "AR"}
 
 LEGAL_FLOORS = {
-    "MX": {"window": (dt.time(7, 0), dt.time(22, 0)), "weekdays": WEEKDAYS, "max_per_7_days": None,
-           "min_days_apart": 0, "label": "MX-consumidor"},
-    "CL": {"window": (dt.time(8, 0), dt.time(20, 0)), "weekdays": WEEKDAYS[:6], "max_per_7_days": 2,
-           "min_days_apart": 2, "label": "CL-consumidor"},
-}  # fmt: skip
+    "MX": {
+        "window": (dt.time(7, 0), dt.time(22, 0)),
+        "weekdays": WEEKDAYS,
+        "max_per_7_days": None,
+        "min_days_apart": 0,
+        "label": "MX-consumidor",
+    },
+    "CL": {
+        "window": (dt.time(8, 0), dt.time(20, 0)),
+        "weekdays": WEEKDAYS[:6],
+        "max_per_7_days": 2,
+        "min_days_apart": 2,
+        "label": "CL-consumidor",
+    },
+}
 
 
 def is_consumer(*, country: str, tax_id: str) -> bool:
@@ -102,11 +112,17 @@ def build_policy(
         apart = floor["min_days_apart"]
         floor_label = floor["label"]
     return Policy(
-        timezone=timezone, window_start=start, window_end=end, weekdays=tuple(days),
-        max_per_7_days=cap, min_days_apart=apart,
+        timezone=timezone,
+        window_start=start,
+        window_end=end,
+        weekdays=tuple(days),
+        max_per_7_days=cap,
+        min_days_apart=apart,
         holiday_country=country if skip_holidays and country in HOLIDAY_COUNTRIES else "",
-        strategy=strategy, version=version, legal_floor=floor_label,
-    )  # fmt: skip
+        strategy=strategy,
+        version=version,
+        legal_floor=floor_label,
+    )
 
 
 @lru_cache(maxsize=64)

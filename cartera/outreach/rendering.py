@@ -16,10 +16,12 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from cartera.lib.money import decimals_for, round_money
 
-_ENV = SandboxedEnvironment(autoescape=False, undefined=StrictUndefined, trim_blocks=True,
-                           lstrip_blocks=True)  # fmt: skip
-_HTML_ENV = SandboxedEnvironment(autoescape=True, undefined=StrictUndefined, trim_blocks=True,
-                                lstrip_blocks=True)  # fmt: skip
+_ENV = SandboxedEnvironment(
+    autoescape=False, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True
+)
+_HTML_ENV = SandboxedEnvironment(
+    autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True
+)
 
 VARIABLES = {
     "customer": "name, legal_name, tax_id, external_id",
@@ -51,8 +53,9 @@ def _money_pattern(currency: str, locale: str) -> tuple[str, str, str, str, int]
     """(prefix, group separator, decimal separator, suffix, decimals) learnt once from
     babel's rendering of a sample, so formatting thousands of amounts stays cheap."""
     digits = decimals_for(currency)
-    sample = format_currency(Decimal("1234567.89") if digits else Decimal("1234567"), currency,
-                             locale=locale)  # fmt: skip
+    sample = format_currency(
+        Decimal("1234567.89") if digits else Decimal("1234567"), currency, locale=locale
+    )
     first, last = sample.find("1"), max(sample.rfind("9"), sample.rfind("7"))
     number = sample[first : last + 1]
     if len(number) < 9:
@@ -93,8 +96,10 @@ def _totals(rows: list[dict], language: str) -> list[dict]:
     sums: dict[str, Decimal] = {}
     for row in rows:
         sums[row["currency"]] = sums.get(row["currency"], Decimal(0)) + row["balance"]
-    return [{"currency": cur, "amount": format_money(amount, cur, language)}
-            for cur, amount in sorted(sums.items())]  # fmt: skip
+    return [
+        {"currency": cur, "amount": format_money(amount, cur, language)}
+        for cur, amount in sorted(sums.items())
+    ]
 
 
 def build_context(
@@ -113,7 +118,10 @@ def build_context(
     with raw Decimal/date fields (see ``invoice_row``)."""
     overdue = [row for row in statement if row["due_date"] < as_of]
     return {
-        "customer": {k: str(customer.get(k, "") or "") for k in ("name", "legal_name", "tax_id", "external_id")},
+        "customer": {
+            k: str(customer.get(k, "") or "")
+            for k in ("name", "legal_name", "tax_id", "external_id")
+        },
         "contact": {k: str((contact or {}).get(k, "") or "") for k in ("name", "email")},
         "invoices": [invoice_row(row, as_of=as_of, language=language) for row in invoices],
         "statement": [invoice_row(row, as_of=as_of, language=language) for row in statement],
@@ -124,9 +132,11 @@ def build_context(
         "portal_link": portal_link or f"{settings.BASE_URL}/portal/",
         "payment_instructions": str(organization.get("payment_instructions", "") or ""),
         "agent": {k: str((agent or {}).get(k, "") or "") for k in ("name", "email", "phone")},
-        "organization": {k: str(organization.get(k, "") or "") for k in ("name", "legal_name", "tax_id", "email")},
+        "organization": {
+            k: str(organization.get(k, "") or "") for k in ("name", "legal_name", "tax_id", "email")
+        },
         "today": as_of.isoformat(),
-    }  # fmt: skip
+    }
 
 
 @lru_cache(maxsize=512)
@@ -136,8 +146,11 @@ def _compiled(source: str, html: bool):
 
 def check_template(*, subject: str, body_text: str, body_html: str = "") -> None:
     """Compile all parts; raise TemplateRenderError with the line and message."""
-    for label, source, env in (("asunto", subject, _ENV), ("texto", body_text, _ENV),
-                               ("HTML", body_html, _HTML_ENV)):  # fmt: skip
+    for label, source, env in (
+        ("asunto", subject, _ENV),
+        ("texto", body_text, _ENV),
+        ("HTML", body_html, _HTML_ENV),
+    ):
         try:
             env.from_string(source or "")
         except TemplateError as exc:

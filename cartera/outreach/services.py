@@ -46,9 +46,13 @@ def portal_message_link(*, organization_id: int, message_key: str) -> str:
 
 # --- templates and rendering ---------------------------------------------------------
 def organization_context(organization) -> dict:
-    return {"name": organization.sender_name or organization.name, "legal_name": organization.name,
-            "tax_id": organization.tax_id, "email": organization.reply_to_email or organization.sender_email,
-            "payment_instructions": getattr(organization, "payment_instructions", "")}  # fmt: skip
+    return {
+        "name": organization.sender_name or organization.name,
+        "legal_name": organization.name,
+        "tax_id": organization.tax_id,
+        "email": organization.reply_to_email or organization.sender_email,
+        "payment_instructions": getattr(organization, "payment_instructions", ""),
+    }
 
 
 def agent_context(user) -> dict | None:
@@ -72,48 +76,104 @@ class MessageRenderer:
         for lang in (language, "es-mx"):
             row = self.templates.get((key, channel, lang))
             if row is not None:
-                return {"key": key, "language": lang, "subject": row.subject,
-                        "body_text": row.body_text, "body_html": row.body_html}  # fmt: skip
+                return {
+                    "key": key,
+                    "language": lang,
+                    "subject": row.subject,
+                    "body_text": row.body_text,
+                    "body_html": row.body_html,
+                }
             builtin = default_template(key, lang)
             if builtin is not None:
                 return builtin
         raise TemplateRenderError(f"no template {key!r} for {channel}/{language}")
 
-    def render(self, *, template_key: str, stage: str, channel: str, customer: dict,
-               contact_email: str, invoices: list[dict], statement: list[dict], agent,
-               as_of: dt.date, message_key: str = "") -> dict:  # fmt: skip
+    def render(
+        self,
+        *,
+        template_key: str,
+        stage: str,
+        channel: str,
+        customer: dict,
+        contact_email: str,
+        invoices: list[dict],
+        statement: list[dict],
+        agent,
+        as_of: dt.date,
+        message_key: str = "",
+    ) -> dict:
         key = template_key or KIND_TO_KEY.get(stage, "aviso-vencido")
         language = "en" if (customer.get("language") or "").startswith("en") else "es-mx"
         tpl = self.template(key, channel, language)
         context = build_context(
-            organization=self.org_context, customer=customer,
-            contact={"name": "", "email": contact_email}, invoices=invoices,
-            statement=statement, agent=agent_context(agent), as_of=as_of, language=language,
-            portal_link=portal_message_link(organization_id=self.organization.pk,
-                                            message_key=message_key) if message_key else "",
-        )  # fmt: skip
-        subject, text, html = render(subject=tpl["subject"], body_text=tpl["body_text"],
-                                     body_html=tpl["body_html"], context=context)  # fmt: skip
-        return {"template_key": key, "language": tpl["language"], "subject": subject[:300],
-                "body_text": text, "body_html": html}  # fmt: skip
+            organization=self.org_context,
+            customer=customer,
+            contact={"name": "", "email": contact_email},
+            invoices=invoices,
+            statement=statement,
+            agent=agent_context(agent),
+            as_of=as_of,
+            language=language,
+            portal_link=portal_message_link(
+                organization_id=self.organization.pk, message_key=message_key
+            )
+            if message_key
+            else "",
+        )
+        subject, text, html = render(
+            subject=tpl["subject"],
+            body_text=tpl["body_text"],
+            body_html=tpl["body_html"],
+            context=context,
+        )
+        return {
+            "template_key": key,
+            "language": tpl["language"],
+            "subject": subject[:300],
+            "body_text": text,
+            "body_html": html,
+        }
 
 
 @transaction.atomic
-def save_template(*, organization, actor, key: str, name: str, kind: str, channel: str,
-                  language: str, subject: str, body_text: str, body_html: str = "") -> MessageTemplate:  # fmt: skip
+def save_template(
+    *,
+    organization,
+    actor,
+    key: str,
+    name: str,
+    kind: str,
+    channel: str,
+    language: str,
+    subject: str,
+    body_text: str,
+    body_html: str = "",
+) -> MessageTemplate:
     """Create or update a template; a template that does not compile is refused."""
     try:
         check_template(subject=subject, body_text=body_text, body_html=body_html)
     except TemplateRenderError as exc:
         raise ValidationError({"body_text": str(exc)}) from None
     template, _created = MessageTemplate.objects.update_or_create(
-        organization=organization, key=key, channel=channel, language=language,
-        defaults={"name": name, "kind": kind, "subject": subject, "body_text": body_text,
-                  "body_html": body_html},
-    )  # fmt: skip
-    record_activity(organization=organization, actor=actor, kind=ActivityKind.CONFIG_CHANGED,
-                    summary=_("Plantilla %(name)s guardada") % {"name": name},
-                    data={"template": key, "language": language})  # fmt: skip
+        organization=organization,
+        key=key,
+        channel=channel,
+        language=language,
+        defaults={
+            "name": name,
+            "kind": kind,
+            "subject": subject,
+            "body_text": body_text,
+            "body_html": body_html,
+        },
+    )
+    record_activity(
+        organization=organization,
+        actor=actor,
+        kind=ActivityKind.CONFIG_CHANGED,
+        summary=_("Plantilla %(name)s guardada") % {"name": name},
+        data={"template": key, "language": language},
+    )
     return template
 
 
@@ -122,11 +182,19 @@ def install_default_templates(*, organization) -> int:
     created = 0
     for tpl in all_defaults():
         _obj, was_created = MessageTemplate.objects.get_or_create(
-            organization=organization, key=tpl["key"], channel="email", language=tpl["language"],
-            defaults={"name": tpl["name"], "kind": tpl["kind"], "subject": tpl["subject"],
-                      "body_text": tpl["body_text"], "body_html": tpl["body_html"],
-                      "is_default": True},
-        )  # fmt: skip
+            organization=organization,
+            key=tpl["key"],
+            channel="email",
+            language=tpl["language"],
+            defaults={
+                "name": tpl["name"],
+                "kind": tpl["kind"],
+                "subject": tpl["subject"],
+                "body_text": tpl["body_text"],
+                "body_html": tpl["body_html"],
+                "is_default": True,
+            },
+        )
         created += was_created
     return created
 
@@ -152,8 +220,13 @@ def _chase_state(message: Message, *, today: dt.date) -> tuple[set[int], list[in
         f"FROM {invoice} i JOIN {through} mi ON mi.invoice_id = i.id WHERE mi.message_id = %s "
         f"ORDER BY i.due_date, i.id"
     )
-    params = [DisputeStatus.OPEN, "open", connection.ops.adapt_datefield_value(today),
-              "reported", message.pk]  # fmt: skip
+    params = [
+        DisputeStatus.OPEN,
+        "open",
+        connection.ops.adapt_datefield_value(today),
+        "reported",
+        message.pk,
+    ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
@@ -162,9 +235,10 @@ def _chase_state(message: Message, *, today: dt.date) -> tuple[set[int], list[in
     if customer.do_not_contact or (customer.paused_until and customer.paused_until >= today):
         return current, []
     keep = [
-        iid for iid, status, balance, factored, dis, pro, rep in rows
+        iid
+        for iid, status, balance, factored, dis, pro, rep in rows
         if status == InvoiceStatus.OPEN and balance > 0 and not (factored or dis or pro or rep)
-    ]  # fmt: skip
+    ]
     return current, keep
 
 
@@ -174,26 +248,47 @@ def chaseable_invoice_ids(message: Message, *, today: dt.date) -> list[int]:
 
 
 def _invoice_rows(queryset) -> list[dict]:
-    return list(queryset.order_by("due_date", "id").values(
-        "id", "external_id", "customer_id", "number", "issue_date", "due_date", "total", "balance",
-        "currency"))  # fmt: skip
+    return list(
+        queryset.order_by("due_date", "id").values(
+            "id",
+            "external_id",
+            "customer_id",
+            "number",
+            "issue_date",
+            "due_date",
+            "total",
+            "balance",
+            "currency",
+        )
+    )
 
 
 def rerender_message(*, message: Message, as_of: dt.date) -> None:
     """Render ``message`` again from its current invoices (and the customer's statement)."""
     customer = message.customer
     renderer = MessageRenderer(organization=message.organization)
-    customer_dict = {"name": customer.name, "legal_name": customer.legal_name,
-                     "tax_id": customer.tax_id, "external_id": customer.external_id,
-                     "language": customer.language}  # fmt: skip
-    statement = _invoice_rows(Invoice.objects.filter(customer=customer, status=InvoiceStatus.OPEN,
-                                                     balance__gt=0))  # fmt: skip
+    customer_dict = {
+        "name": customer.name,
+        "legal_name": customer.legal_name,
+        "tax_id": customer.tax_id,
+        "external_id": customer.external_id,
+        "language": customer.language,
+    }
+    statement = _invoice_rows(
+        Invoice.objects.filter(customer=customer, status=InvoiceStatus.OPEN, balance__gt=0)
+    )
     content = renderer.render(
-        template_key=message.template_key, stage=message.stage, channel=message.channel,
-        customer=customer_dict, contact_email=message.to[0] if message.to else "",
-        invoices=_invoice_rows(message.invoices.all()), statement=statement,
-        agent=customer.assigned_agent, as_of=as_of, message_key=message.key,
-    )  # fmt: skip
+        template_key=message.template_key,
+        stage=message.stage,
+        channel=message.channel,
+        customer=customer_dict,
+        contact_email=message.to[0] if message.to else "",
+        invoices=_invoice_rows(message.invoices.all()),
+        statement=statement,
+        agent=customer.assigned_agent,
+        as_of=as_of,
+        message_key=message.key,
+    )
     Message.objects.filter(pk=message.pk).update(
         subject=content["subject"], body_text=content["body_text"], body_html=content["body_html"]
     )
@@ -204,10 +299,17 @@ def rerender_message(*, message: Message, as_of: dt.date) -> None:
     )
 
 
-def add_event(message: Message, kind: str, *, at: dt.datetime, source: str = "cartera",
-              data: dict | None = None) -> MessageEvent:  # fmt: skip
-    return MessageEvent.objects.create(message=message, kind=kind, occurred_at=at, source=source,
-                                       data=data or {})  # fmt: skip
+def add_event(
+    message: Message,
+    kind: str,
+    *,
+    at: dt.datetime,
+    source: str = "cartera",
+    data: dict | None = None,
+) -> MessageEvent:
+    return MessageEvent.objects.create(
+        message=message, kind=kind, occurred_at=at, source=source, data=data or {}
+    )
 
 
 def revalidate_message(*, message: Message, today: dt.date, now: dt.datetime) -> bool:
@@ -227,17 +329,22 @@ def revalidate_message(*, message: Message, today: dt.date, now: dt.datetime) ->
             )
             message.status, message.status_reason = MessageStatus.CANCELLED, reason
             add_event(message, EventKind.CANCELLED, at=now, data={"reason": reason})
-            record_activity(organization=message.organization, customer=message.customer,
-                            kind=ActivityKind.DUNNING,
-                            summary=_("Mensaje cancelado antes de enviarse: %(subject)s") % {"subject": message.subject},
-                            data={"message": message.key})  # fmt: skip
+            record_activity(
+                organization=message.organization,
+                customer=message.customer,
+                kind=ActivityKind.DUNNING,
+                summary=_("Mensaje cancelado antes de enviarse: %(subject)s")
+                % {"subject": message.subject},
+                data={"message": message.key},
+            )
             return False
         removed = current - set(keep)
         if removed:
             message.invoices.remove(*removed)
             rerender_message(message=message, as_of=today)
-            add_event(message, EventKind.RERENDERED, at=now,
-                      data={"removed_invoices": sorted(removed)})  # fmt: skip
+            add_event(
+                message, EventKind.RERENDERED, at=now, data={"removed_invoices": sorted(removed)}
+            )
         return True
 
 
@@ -294,8 +401,9 @@ def _attachments(message: Message) -> list[tuple[str, bytes, str]]:
         return []
     files = []
     mimetypes = {"pdf": "application/pdf", "xml": "application/xml"}
-    for attachment in InvoiceAttachment.objects.filter(invoice__in=message.invoices.all(),
-                                                       kind__in=kinds):  # fmt: skip
+    for attachment in InvoiceAttachment.objects.filter(
+        invoice__in=message.invoices.all(), kind__in=kinds
+    ):
         with attachment.file.open("rb") as handle:
             files.append((attachment.original_name, handle.read(), mimetypes[attachment.kind]))
     return files
@@ -337,9 +445,16 @@ def _agent_task(message: Message, *, kind: str, title: str, notes: str, today: d
     # One open task per customer, kind and channel: a new bounce updates it (followup).
     from cartera.followup.services import open_task
 
-    open_task(customer=message.customer, kind=kind, key=f"{kind}:{message.key}",
-              subject=message.channel, title=title, notes=notes, today=today,
-              invoices=list(message.invoices.all()))  # fmt: skip
+    open_task(
+        customer=message.customer,
+        kind=kind,
+        key=f"{kind}:{message.key}",
+        subject=message.channel,
+        title=title,
+        notes=notes,
+        today=today,
+        invoices=list(message.invoices.all()),
+    )
 
 
 def send_message(message: Message, *, now: dt.datetime, transports: dict | None = None) -> str:
@@ -353,13 +468,17 @@ def send_message(message: Message, *, now: dt.datetime, transports: dict | None 
     transport = transports[message.channel]
     if transport is None:  # channel without a transport yet: back to the queue, later
         Message.objects.filter(pk=message.pk).update(
-            status=MessageStatus.QUEUED, next_attempt_at=now + dt.timedelta(hours=1),
-            last_error=f"no transport for channel {message.channel}")  # fmt: skip
+            status=MessageStatus.QUEUED,
+            next_attempt_at=now + dt.timedelta(hours=1),
+            last_error=f"no transport for channel {message.channel}",
+        )
         return MessageStatus.QUEUED
     urls = tracking_urls(message)
     message.body_html = with_tracking(message, message.body_html, urls=urls)
-    headers = {"List-Unsubscribe": f"<{urls['unsubscribe']}>",
-               "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}  # fmt: skip
+    headers = {
+        "List-Unsubscribe": f"<{urls['unsubscribe']}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
     try:
         result = transport.send(message, attachments=_attachments(message), headers=headers)
     except TransientSendError as exc:
@@ -370,12 +489,22 @@ def send_message(message: Message, *, now: dt.datetime, transports: dict | None 
         Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
             status=MessageStatus.QUEUED, next_attempt_at=now + delay, last_error=str(exc)[:2000]
         )
-        add_event(message, EventKind.RETRY, at=now, data={"error": str(exc)[:500],
-                                                          "retry_at": (now + delay).isoformat()})  # fmt: skip
+        add_event(
+            message,
+            EventKind.RETRY,
+            at=now,
+            data={"error": str(exc)[:500], "retry_at": (now + delay).isoformat()},
+        )
         return MessageStatus.QUEUED
     except PermanentSendError as exc:
-        return _fail(message, now=now, today=today, error=str(exc), permanent=True,
-                     bad_addresses=exc.bad_addresses or list(message.to))  # fmt: skip
+        return _fail(
+            message,
+            now=now,
+            today=today,
+            error=str(exc),
+            permanent=True,
+            bad_addresses=exc.bad_addresses or list(message.to),
+        )
     reason = (
         _(
             "Sin servidor de correo configurado: guardado en la bandeja de salida; no salió del servidor."
@@ -385,52 +514,76 @@ def send_message(message: Message, *, now: dt.datetime, transports: dict | None 
     )
     with transaction.atomic():  # one commit for the status, the event and the timeline
         Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
-            status=MessageStatus.SENT, sent_at=now, provider_id=result.provider_id[:200],
-            transport=result.transport, status_reason=reason, last_error="")  # fmt: skip
+            status=MessageStatus.SENT,
+            sent_at=now,
+            provider_id=result.provider_id[:200],
+            transport=result.transport,
+            status_reason=reason,
+            last_error="",
+        )
         add_event(message, EventKind.SENT, at=now, data={"transport": result.transport})
         if message.purpose == MessagePurpose.ACCESS_CODE:  # the one-time code left: forget it
             Message.objects.filter(pk=message.pk).update(
                 body_text=_("[Código de acceso oculto después del envío]"), body_html=""
             )
-        record_activity(organization=message.organization, customer=message.customer,
-                        kind=ActivityKind.MESSAGE,
-                        summary=_("Correo enviado: %(subject)s") % {"subject": message.subject},
-                        data={"message": message.key, "to": list(message.to)})  # fmt: skip
+        record_activity(
+            organization=message.organization,
+            customer=message.customer,
+            kind=ActivityKind.MESSAGE,
+            summary=_("Correo enviado: %(subject)s") % {"subject": message.subject},
+            data={"message": message.key, "to": list(message.to)},
+        )
     return MessageStatus.SENT
 
 
 def _fail(message, *, now, today, error, permanent, bad_addresses=()) -> str:
     Message.objects.filter(pk=message.pk).update(
-        status=MessageStatus.FAILED, last_error=error[:2000],
-        status_reason=_("Error permanente") if permanent else _("Demasiados intentos"))  # fmt: skip
+        status=MessageStatus.FAILED,
+        last_error=error[:2000],
+        status_reason=_("Error permanente") if permanent else _("Demasiados intentos"),
+    )
     add_event(
         message, EventKind.FAILED, at=now, data={"error": error[:500], "permanent": permanent}
     )
     if permanent:
         for contact in message.contacts.filter(email__in=list(bad_addresses)):
             ContactPointBlock.objects.get_or_create(
-                organization=message.organization, contact=contact, channel=message.channel,
-                address=contact.email, defaults={"reason": error[:300]})  # fmt: skip
-    _agent_task(message, kind=TaskKind.BOUNCED if permanent else TaskKind.SEND_FAILED,
-                title=_("No se pudo enviar el correo a %(customer)s") % {"customer": message.customer.name},
-                notes=error[:2000], today=today)  # fmt: skip
+                organization=message.organization,
+                contact=contact,
+                channel=message.channel,
+                address=contact.email,
+                defaults={"reason": error[:300]},
+            )
+    _agent_task(
+        message,
+        kind=TaskKind.BOUNCED if permanent else TaskKind.SEND_FAILED,
+        title=_("No se pudo enviar el correo a %(customer)s") % {"customer": message.customer.name},
+        notes=error[:2000],
+        today=today,
+    )
     return MessageStatus.FAILED
 
 
 def sweep_stale_sending(*, now: dt.datetime) -> int:
     """Rows stuck in ``sending`` (a worker died mid-send) are never retried — the email may
     have left — they are marked failed and an agent is told to check."""
-    stale = list(Message.objects.filter(status=MessageStatus.SENDING,
-                                        claimed_at__lt=now - STALE_SENDING))  # fmt: skip
+    stale = list(
+        Message.objects.filter(status=MessageStatus.SENDING, claimed_at__lt=now - STALE_SENDING)
+    )
     for message in stale:
         if Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
             status=MessageStatus.FAILED,
             status_reason=_("Envío interrumpido; no se reintenta para no duplicar el correo."),
         ):
             add_event(message, EventKind.FAILED, at=now, data={"error": "interrupted"})
-            _agent_task(message, kind=TaskKind.SEND_FAILED,
-                        title=_("Revisar si llegó el correo a %(customer)s") % {"customer": message.customer.name},
-                        notes="", today=now.date())  # fmt: skip
+            _agent_task(
+                message,
+                kind=TaskKind.SEND_FAILED,
+                title=_("Revisar si llegó el correo a %(customer)s")
+                % {"customer": message.customer.name},
+                notes="",
+                today=now.date(),
+            )
     return len(stale)
 
 
@@ -472,8 +625,9 @@ def _send_batch_in_thread(messages: list[Message], *, now: dt.datetime) -> dict[
         connection.close()  # this thread's own database connection
 
 
-def send_due_messages(*, now: dt.datetime | None = None, limit: int = 500,
-                      connections: int = 1) -> dict:  # fmt: skip
+def send_due_messages(
+    *, now: dt.datetime | None = None, limit: int = 500, connections: int = 1
+) -> dict:
     """Claim and send due rows. Safe to run in any number of workers at once.
 
     ``connections`` > 1 sends over that many SMTP connections at once (one thread and one
@@ -485,10 +639,11 @@ def send_due_messages(*, now: dt.datetime | None = None, limit: int = 500,
     candidates = list(
         Message.objects.filter(status=MessageStatus.QUEUED, scheduled_for__lte=now)
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-        .select_related("organization", "customer", "customer__organization",
-                        "customer__assigned_agent")
+        .select_related(
+            "organization", "customer", "customer__organization", "customer__assigned_agent"
+        )
         .order_by("scheduled_for", "id")[:limit]
-    )  # fmt: skip
+    )
     if connections <= 1 or len(candidates) < 2:
         return _send_batch(candidates, now=now)
     from concurrent.futures import ThreadPoolExecutor
@@ -503,13 +658,23 @@ def send_due_messages(*, now: dt.datetime | None = None, limit: int = 500,
 
 
 # --- events ------------------------------------------------------------------------------
-def record_event(*, message: Message, kind: str, at: dt.datetime, source: str = "cartera",
-                 data: dict | None = None) -> MessageEvent:  # fmt: skip
+def record_event(
+    *,
+    message: Message,
+    kind: str,
+    at: dt.datetime,
+    source: str = "cartera",
+    data: dict | None = None,
+) -> MessageEvent:
     """Store an event and move the status forward (never backwards)."""
     with transaction.atomic():
         event = add_event(message, kind, at=at, source=source, data=data)
-        new_status = {"delivered": "delivered", "opened": "opened", "clicked": "clicked",
-                      "bounced": "bounced"}.get(kind)  # fmt: skip
+        new_status = {
+            "delivered": "delivered",
+            "opened": "opened",
+            "clicked": "clicked",
+            "bounced": "bounced",
+        }.get(kind)
         if new_status == "bounced":
             Message.objects.filter(pk=message.pk).update(status="bounced")
         elif new_status and STATUS_RANK.get(new_status, 0) > STATUS_RANK.get(message.status, -1):
@@ -519,12 +684,16 @@ def record_event(*, message: Message, kind: str, at: dt.datetime, source: str = 
                 first_opened_at=at
             ):
                 record_activity(
-                    organization=message.organization, customer=message.customer,
-                    actor="debtor", kind=ActivityKind.MESSAGE_READ,
+                    organization=message.organization,
+                    customer=message.customer,
+                    actor="debtor",
+                    kind=ActivityKind.MESSAGE_READ,
                     summary=_("Leído: %(subject)s") % {"subject": message.subject},
-                    data={"message": message.key,
-                          "notify_user": message.customer.assigned_agent_id},
-                )  # fmt: skip
+                    data={
+                        "message": message.key,
+                        "notify_user": message.customer.assigned_agent_id,
+                    },
+                )
     return event
 
 
@@ -553,8 +722,9 @@ def record_click(token: str, *, at: dt.datetime) -> str | None:
     )
     if message is None:
         return None
-    record_event(message=message, kind=EventKind.CLICKED, at=at, source="link",
-                 data={"url": value["u"]})  # fmt: skip
+    record_event(
+        message=message, kind=EventKind.CLICKED, at=at, source="link", data={"url": value["u"]}
+    )
     return value["u"]
 
 
@@ -573,36 +743,70 @@ def unsubscribe(token: str, *, at: dt.datetime) -> Message | None:
         **{field: at, f"{message.channel}_opt_out_reason": "List-Unsubscribe"}
     )
     add_event(message, EventKind.UNSUBSCRIBED, at=at)
-    record_activity(organization=message.organization, customer=message.customer, actor="debtor",
-                    kind=ActivityKind.CONTACT_SAVED,
-                    summary=_("El contacto pidió no recibir más correos"),
-                    data={"message": message.key})  # fmt: skip
+    record_activity(
+        organization=message.organization,
+        customer=message.customer,
+        actor="debtor",
+        kind=ActivityKind.CONTACT_SAVED,
+        summary=_("El contacto pidió no recibir más correos"),
+        data={"message": message.key},
+    )
     return message
 
 
-_ANYMAIL_KINDS = {"delivered": "delivered", "opened": "opened", "clicked": "clicked",
-                  "bounced": "bounced", "rejected": "bounced", "failed": "failed",
-                  "complained": "unsubscribed", "unsubscribed": "unsubscribed"}  # fmt: skip
+_ANYMAIL_KINDS = {
+    "delivered": "delivered",
+    "opened": "opened",
+    "clicked": "clicked",
+    "bounced": "bounced",
+    "rejected": "bounced",
+    "failed": "failed",
+    "complained": "unsubscribed",
+    "unsubscribed": "unsubscribed",
+}
 
 
-def record_provider_event(*, provider_id: str, event_type: str, occurred_at, esp_name: str,
-                          description: str = "", recipient: str = "") -> bool:  # fmt: skip
+def record_provider_event(
+    *,
+    provider_id: str,
+    event_type: str,
+    occurred_at,
+    esp_name: str,
+    description: str = "",
+    recipient: str = "",
+) -> bool:
     """A verified django-anymail tracking event. Unknown messages are ignored."""
     kind = _ANYMAIL_KINDS.get(event_type)
     if not kind or not provider_id:
         return False
-    message = Message.objects.select_related("customer", "organization").filter(
-        provider_id=provider_id).first()  # fmt: skip
+    message = (
+        Message.objects.select_related("customer", "organization")
+        .filter(provider_id=provider_id)
+        .first()
+    )
     if message is None:
         return False
-    record_event(message=message, kind=kind, at=occurred_at or timezone.now(), source=esp_name,
-                 data={"description": description[:300], "recipient": recipient})  # fmt: skip
+    record_event(
+        message=message,
+        kind=kind,
+        at=occurred_at or timezone.now(),
+        source=esp_name,
+        data={"description": description[:300], "recipient": recipient},
+    )
     if kind == "bounced" and recipient:
         for contact in message.contacts.filter(email__iexact=recipient):
             ContactPointBlock.objects.get_or_create(
-                organization=message.organization, contact=contact, channel=message.channel,
-                address=contact.email, defaults={"reason": description[:300] or "bounce"})  # fmt: skip
-        _agent_task(message, kind=TaskKind.BOUNCED,
-                    title=_("Correo rebotado de %(customer)s") % {"customer": message.customer.name},
-                    notes=description, today=(occurred_at or timezone.now()).date())  # fmt: skip
+                organization=message.organization,
+                contact=contact,
+                channel=message.channel,
+                address=contact.email,
+                defaults={"reason": description[:300] or "bounce"},
+            )
+        _agent_task(
+            message,
+            kind=TaskKind.BOUNCED,
+            title=_("Correo rebotado de %(customer)s") % {"customer": message.customer.name},
+            notes=description,
+            today=(occurred_at or timezone.now()).date(),
+        )
     return True

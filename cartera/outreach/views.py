@@ -65,19 +65,31 @@ def outbox(request):
     if status in MessageStatus.values:
         queryset = queryset.filter(status=status)
     page = Paginator(queryset.order_by("-created_at", "-id"), 50).get_page(request.GET.get("page"))
-    return render(request, "outreach/outbox.html", {
-        "page_obj": page, "status": status, "statuses": MessageStatus.choices,
-        "outbox_only": outbox_only(),
-    })  # fmt: skip
+    return render(
+        request,
+        "outreach/outbox.html",
+        {
+            "page_obj": page,
+            "status": status,
+            "statuses": MessageStatus.choices,
+            "outbox_only": outbox_only(),
+        },
+    )
 
 
 @org_member_required
 def message_detail(request, pk):
     message = get_message_for_user(request, pk)
-    return render(request, "outreach/message_detail.html", {
-        "message": message, "events": message.events.all(),
-        "invoices": message.invoices.all(), "decisions": message.decisions.select_related("step", "invoice"),
-    })  # fmt: skip
+    return render(
+        request,
+        "outreach/message_detail.html",
+        {
+            "message": message,
+            "events": message.events.all(),
+            "invoices": message.invoices.all(),
+            "decisions": message.decisions.select_related("step", "invoice"),
+        },
+    )
 
 
 @org_member_required
@@ -94,10 +106,14 @@ def message_html(request, pk):
 
 @org_member_required
 def template_list(request):
-    return render(request, "outreach/template_list.html", {
-        "templates": templates_visible_to(request.membership),
-        "can_edit": can(request.membership, Action.MANAGE_STRATEGIES),
-    })  # fmt: skip
+    return render(
+        request,
+        "outreach/template_list.html",
+        {
+            "templates": templates_visible_to(request.membership),
+            "can_edit": can(request.membership, Action.MANAGE_STRATEGIES),
+        },
+    )
 
 
 def _preview(request, *, subject, body_text, body_html, customer):
@@ -114,12 +130,19 @@ def _preview(request, *, subject, body_text, body_html, customer):
     contact = customer.contacts.first()
     context = build_context(
         organization=organization_context(request.membership.organization),
-        customer={"name": customer.name, "legal_name": customer.legal_name,
-                  "tax_id": customer.tax_id, "external_id": customer.external_id},
+        customer={
+            "name": customer.name,
+            "legal_name": customer.legal_name,
+            "tax_id": customer.tax_id,
+            "external_id": customer.external_id,
+        },
         contact={"name": contact.name, "email": contact.email} if contact else None,
-        invoices=overdue, statement=rows, agent=agent_context(customer.assigned_agent),
-        as_of=today, language=customer.language,
-    )  # fmt: skip
+        invoices=overdue,
+        statement=rows,
+        agent=agent_context(customer.assigned_agent),
+        as_of=today,
+        language=customer.language,
+    )
     return render_template(
         subject=subject, body_text=body_text, body_html=body_html, context=context
     )
@@ -140,18 +163,34 @@ def template_edit(request, pk):
     if request.method == "POST":
         values = {key: request.POST.get(key, "") for key in values}
         try:
-            services.save_template(organization=template.organization, actor=request.user, key=template.key,
-                          name=template.name, kind=template.kind, channel=template.channel,
-                          language=template.language, **values)  # fmt: skip
+            services.save_template(
+                organization=template.organization,
+                actor=request.user,
+                key=template.key,
+                name=template.name,
+                kind=template.kind,
+                channel=template.channel,
+                language=template.language,
+                **values,
+            )
         except ValidationError as exc:
             errors = exc.messages
         else:
             flash.success(request, _("Plantilla guardada."))
             return redirect("outreach:template_edit", pk=template.pk)
-    return render(request, "outreach/template_edit.html", {
-        "template": template, "values": values, "errors": errors, "preview": preview,
-        "customers": customers, "variables": VARIABLES, "kinds": TemplateKind.choices,
-    })  # fmt: skip
+    return render(
+        request,
+        "outreach/template_edit.html",
+        {
+            "template": template,
+            "values": values,
+            "errors": errors,
+            "preview": preview,
+            "customers": customers,
+            "variables": VARIABLES,
+            "kinds": TemplateKind.choices,
+        },
+    )
 
 
 @org_member_required
@@ -166,9 +205,13 @@ def template_preview(request, pk):
     if customer is None:
         return render(request, "outreach/_preview.html", {"error": _("Elija un cliente.")})
     try:
-        subject, text, _html = _preview(request, subject=request.POST.get("subject", ""),
-                                        body_text=request.POST.get("body_text", ""),
-                                        body_html=request.POST.get("body_html", ""), customer=customer)  # fmt: skip
+        subject, text, _html = _preview(
+            request,
+            subject=request.POST.get("subject", ""),
+            body_text=request.POST.get("body_text", ""),
+            body_html=request.POST.get("body_html", ""),
+            customer=customer,
+        )
     except TemplateRenderError as exc:
         return render(request, "outreach/_preview.html", {"error": str(exc)})
     return render(request, "outreach/_preview.html", {"subject": subject, "text": text})

@@ -32,9 +32,13 @@ from .models import Allocation, Payment, PaymentComplement, PaymentComplementLin
 
 # c_FormaPago for our payment methods
 FORMA_PAGO = {
-    PaymentMethod.CASH: "01", PaymentMethod.CHECK: "02", PaymentMethod.TRANSFER: "03",
-    PaymentMethod.CARD: "04", PaymentMethod.DEPOSIT: "03", PaymentMethod.OTHER: "99",
-}  # fmt: skip
+    PaymentMethod.CASH: "01",
+    PaymentMethod.CHECK: "02",
+    PaymentMethod.TRANSFER: "03",
+    PaymentMethod.CARD: "04",
+    PaymentMethod.DEPOSIT: "03",
+    PaymentMethod.OTHER: "99",
+}
 WARN_DAYS = 3
 
 
@@ -78,17 +82,21 @@ def create_obligation(*, payment: Payment) -> PaymentComplement | None:
         )
         previous = invoice.total - before
         PaymentComplementLine.objects.create(
-            complement=complement, invoice=invoice, installment=installment,
-            previous_balance=previous, amount_paid=allocation.amount,
+            complement=complement,
+            invoice=invoice,
+            installment=installment,
+            previous_balance=previous,
+            amount_paid=allocation.amount,
             remaining_balance=previous - allocation.amount,
-        )  # fmt: skip
+        )
     record_activity(
-        organization=payment.organization, customer=payment.customer,
+        organization=payment.organization,
+        customer=payment.customer,
         kind=ActivityKind.PAYMENT_RECORDED,
         summary=_("Complemento de pago pendiente para el pago de %(amount)s (límite %(date)s)")
         % {"amount": payment.amount_money, "date": complement.due_date.isoformat()},
         data={"complement_id": complement.pk, "due_date": complement.due_date},
-    )  # fmt: skip
+    )
     return complement
 
 
@@ -107,34 +115,51 @@ def build_complement_xml(complement: PaymentComplement, *, issued_at: dt.datetim
             raise ValidationError(
                 _("La factura %(n)s no tiene UUID fiscal.") % {"n": invoice.number}
             )
-        documents.append(pago20.DoctoRelacionado(
-            id_documento=invoice.fiscal_uuid, moneda_dr=invoice.currency,
-            num_parcialidad=line.installment, imp_saldo_ant=line.previous_balance,
-            imp_pagado=line.amount_paid, objeto_imp_dr="01",
-            equivalencia_dr=Decimal(1) if invoice.currency == payment.currency else None,
-            folio=invoice.number[:40],
-        ))  # fmt: skip
+        documents.append(
+            pago20.DoctoRelacionado(
+                id_documento=invoice.fiscal_uuid,
+                moneda_dr=invoice.currency,
+                num_parcialidad=line.installment,
+                imp_saldo_ant=line.previous_balance,
+                imp_pagado=line.amount_paid,
+                objeto_imp_dr="01",
+                equivalencia_dr=Decimal(1) if invoice.currency == payment.currency else None,
+                folio=invoice.number[:40],
+            )
+        )
     fecha_pago = dt.datetime.combine(payment.date, dt.time(12, 0))
-    complemento = pago20.Pagos(pago=[pago20.Pago(
-        fecha_pago=fecha_pago, forma_de_pago_p=FORMA_PAGO.get(payment.method, "99"),
-        moneda_p=payment.currency, docto_relacionado=documents,
-        tipo_cambio_p=Decimal(1) if payment.currency == "MXN" else None,
-        num_operacion=(payment.reference or None) and payment.reference[:100],
-    )])  # fmt: skip
+    complemento = pago20.Pagos(
+        pago=[
+            pago20.Pago(
+                fecha_pago=fecha_pago,
+                forma_de_pago_p=FORMA_PAGO.get(payment.method, "99"),
+                moneda_p=payment.currency,
+                docto_relacionado=documents,
+                tipo_cambio_p=Decimal(1) if payment.currency == "MXN" else None,
+                num_operacion=(payment.reference or None) and payment.reference[:100],
+            )
+        ]
+    )
     postal_code = getattr(org, "fiscal_postal_code", "") or customer.fiscal_postal_code or "00000"
     comprobante = cfdi40.Comprobante.pago(
-        emisor=cfdi40.Emisor(rfc=org.tax_id, nombre=org.name.upper()[:254],
-                             regimen_fiscal=getattr(org, "tax_regime", "") or "601"),
+        emisor=cfdi40.Emisor(
+            rfc=org.tax_id,
+            nombre=org.name.upper()[:254],
+            regimen_fiscal=getattr(org, "tax_regime", "") or "601",
+        ),
         lugar_expedicion=postal_code,
         receptor=cfdi40.Receptor(
             rfc=customer.tax_id or "XAXX010101000",
             nombre=(customer.legal_name or customer.name).upper()[:254],
             domicilio_fiscal_receptor=customer.fiscal_postal_code or postal_code,
-            regimen_fiscal_receptor=customer.tax_regime or "601", uso_cfdi="CP01",
+            regimen_fiscal_receptor=customer.tax_regime or "601",
+            uso_cfdi="CP01",
         ),
-        complemento_pago=complemento, serie="REP", folio=str(complement.pk),
+        complemento_pago=complemento,
+        serie="REP",
+        folio=str(complement.pk),
         fecha=issued_at.replace(tzinfo=None, microsecond=0),
-    )  # fmt: skip
+    )
     # NoCertificado, Certificado and Sello are filled by the seal (the PAC's job); the
     # rest of the document is validated against the XSD with a placeholder certificate
     # number, then written out unsigned.
@@ -157,12 +182,14 @@ def generate_complement(*, complement: PaymentComplement, actor, now: dt.datetim
     )
     complement.refresh_from_db()
     record_activity(
-        organization=complement.organization, customer=complement.payment.customer, actor=actor,
+        organization=complement.organization,
+        customer=complement.payment.customer,
+        actor=actor,
         kind=ActivityKind.PAYMENT_RECORDED,
         summary=_("XML del complemento de pago generado (pago de %(amount)s)")
         % {"amount": complement.payment.amount_money},
         data={"complement_id": complement.pk},
-    )  # fmt: skip
+    )
     return complement
 
 
@@ -176,11 +203,13 @@ def mark_stamped(*, complement: PaymentComplement, fiscal_uuid: str, actor) -> P
     )
     complement.refresh_from_db()
     record_activity(
-        organization=complement.organization, customer=complement.payment.customer, actor=actor,
+        organization=complement.organization,
+        customer=complement.payment.customer,
+        actor=actor,
         kind=ActivityKind.PAYMENT_RECORDED,
         summary=_("Complemento de pago timbrado: %(uuid)s") % {"uuid": fiscal_uuid},
         data={"complement_id": complement.pk, "uuid": fiscal_uuid},
-    )  # fmt: skip
+    )
     return complement
 
 
@@ -203,8 +232,17 @@ MATCH_DAYS = 7  # an imported REP's FechaPago may differ a little from the recor
 
 
 @transaction.atomic
-def satisfy_by_import(*, organization, customer, fiscal_uuid: str, date: dt.date, amount: Decimal,
-                      currency: str, documents: list[dict], actor) -> tuple[PaymentComplement | None, bool]:  # fmt: skip
+def satisfy_by_import(
+    *,
+    organization,
+    customer,
+    fiscal_uuid: str,
+    date: dt.date,
+    amount: Decimal,
+    currency: str,
+    documents: list[dict],
+    actor,
+) -> tuple[PaymentComplement | None, bool]:
     """An imported, already stamped payment complement (CFDI type P) for a payment Cartera
     recorded itself satisfies that payment's pending obligation: same customer, currency
     and amount, and the same invoices (fiscal UUIDs) with the same amounts paid.
@@ -213,23 +251,32 @@ def satisfy_by_import(*, organization, customer, fiscal_uuid: str, date: dt.date
     record the payment a second time. Returns (complement or None, newly satisfied):
     importing the same CFDI again finds the already satisfied complement."""
     fiscal_uuid = fiscal_uuid.upper()
-    wanted = sorted((d["uuid"].upper(), round_money(Decimal(d["paid"] or 0), currency))
-                    for d in documents)  # fmt: skip
+    wanted = sorted(
+        (d["uuid"].upper(), round_money(Decimal(d["paid"] or 0), currency)) for d in documents
+    )
     candidates = (
         PaymentComplement.objects.select_for_update()
-        .filter(organization=organization, payment__customer=customer,
-                payment__currency=currency, payment__amount=round_money(Decimal(amount), currency),
-                payment__date__range=(date - dt.timedelta(days=MATCH_DAYS),
-                                      date + dt.timedelta(days=MATCH_DAYS)))
+        .filter(
+            organization=organization,
+            payment__customer=customer,
+            payment__currency=currency,
+            payment__amount=round_money(Decimal(amount), currency),
+            payment__date__range=(
+                date - dt.timedelta(days=MATCH_DAYS),
+                date + dt.timedelta(days=MATCH_DAYS),
+            ),
+        )
         .select_related("payment")
         .order_by("id")
-    )  # fmt: skip
+    )
     matches = []
     for complement in candidates:
         if complement.status == ComplementStatus.STAMPED and complement.fiscal_uuid != fiscal_uuid:
             continue
-        lines = sorted((line.invoice.fiscal_uuid.upper(), line.amount_paid)
-                       for line in complement.lines.select_related("invoice"))  # fmt: skip
+        lines = sorted(
+            (line.invoice.fiscal_uuid.upper(), line.amount_paid)
+            for line in complement.lines.select_related("invoice")
+        )
         if lines == wanted:
             matches.append(complement)
     if not matches:
@@ -244,10 +291,12 @@ def satisfy_by_import(*, organization, customer, fiscal_uuid: str, date: dt.date
     )
     complement.refresh_from_db()
     record_activity(
-        organization=organization, customer=customer, actor=actor,
+        organization=organization,
+        customer=customer,
+        actor=actor,
         kind=ActivityKind.PAYMENT_RECORDED,
         summary=_("Complemento de pago importado (%(uuid)s): cubre el pago de %(amount)s")
         % {"uuid": fiscal_uuid, "amount": complement.payment.amount_money},
         data={"complement_id": complement.pk, "uuid": fiscal_uuid, "source": "import"},
-    )  # fmt: skip
+    )
     return complement, True

@@ -41,9 +41,14 @@ def _mismatches(queryset, *, kind: str, total_field: str, balance_field: str, li
         )
         if balance != expected or expected < 0:
             yield {
-                "kind": kind, "id": pk, "organization": org, "external_id": external_id,
-                "stored": str(balance), "expected": str(expected), "allocated": str(applied),
-            }  # fmt: skip
+                "kind": kind,
+                "id": pk,
+                "organization": org,
+                "external_id": external_id,
+                "stored": str(balance),
+                "expected": str(expected),
+                "allocated": str(applied),
+            }
 
 
 def check_ledger(*, organization=None) -> dict:
@@ -53,10 +58,24 @@ def check_ledger(*, organization=None) -> dict:
     payments = Payment.objects.filter(**scope)
     notes = CreditNote.objects.filter(**scope)
     mismatches = [
-        *_mismatches(invoices, kind="invoice", total_field="total", balance_field="balance", link="invoice"),
-        *_mismatches(payments, kind="payment", total_field="amount", balance_field="unallocated", link="payment"),
-        *_mismatches(notes, kind="credit_note", total_field="total", balance_field="unapplied", link="credit_note"),
-    ]  # fmt: skip
+        *_mismatches(
+            invoices, kind="invoice", total_field="total", balance_field="balance", link="invoice"
+        ),
+        *_mismatches(
+            payments,
+            kind="payment",
+            total_field="amount",
+            balance_field="unallocated",
+            link="payment",
+        ),
+        *_mismatches(
+            notes,
+            kind="credit_note",
+            total_field="total",
+            balance_field="unapplied",
+            link="credit_note",
+        ),
+    ]
     return {
         "ok": not mismatches,
         "invoices": invoices.count(),

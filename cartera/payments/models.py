@@ -155,9 +155,11 @@ class PaymentComplement(models.Model):
     payment = models.OneToOneField(Payment, on_delete=models.PROTECT, related_name="complement")
     due_date = models.DateField(_("fecha límite"))
     status = models.CharField(
-        _("estado"), max_length=10, choices=ComplementStatus.choices,
+        _("estado"),
+        max_length=10,
+        choices=ComplementStatus.choices,
         default=ComplementStatus.PENDING,
-    )  # fmt: skip
+    )
     xml = models.TextField(_("XML sin timbrar"), blank=True)
     fiscal_uuid = models.CharField(_("UUID fiscal"), max_length=40, blank=True)
     generated_at = models.DateTimeField(null=True, blank=True)

@@ -22,8 +22,15 @@ from .providers.base import CheckoutRequest, PaymentProvider, ProviderEventData
 from .services import allocate_oldest_first, record_payment
 
 
-def start_checkout(*, provider: PaymentProvider, customer, invoices, success_url: str,
-                   cancel_url: str, customer_email: str = "") -> CheckoutSession:  # fmt: skip
+def start_checkout(
+    *,
+    provider: PaymentProvider,
+    customer,
+    invoices,
+    success_url: str,
+    cancel_url: str,
+    customer_email: str = "",
+) -> CheckoutSession:
     """Open a checkout for the open balance of ``invoices`` (computed here, from our rows)."""
     invoices = [i for i in invoices if i.status == InvoiceStatus.OPEN and i.balance > 0]
     if not invoices:
@@ -35,74 +42,102 @@ def start_checkout(*, provider: PaymentProvider, customer, invoices, success_url
     amount = sum((i.balance for i in invoices), Decimal(0))
     reference = f"cartera-{uuid.uuid4().hex}"
     numbers = ", ".join(i.number for i in invoices)
-    result = provider.create_checkout(CheckoutRequest(
-        reference=reference, amount=amount, currency=currency,
-        description=_("Facturas %(numbers)s") % {"numbers": numbers},
-        customer_email=customer_email, success_url=success_url, cancel_url=cancel_url,
-        metadata={"organization": str(customer.organization_id), "customer": str(customer.pk)},
-    ))  # fmt: skip
+    result = provider.create_checkout(
+        CheckoutRequest(
+            reference=reference,
+            amount=amount,
+            currency=currency,
+            description=_("Facturas %(numbers)s") % {"numbers": numbers},
+            customer_email=customer_email,
+            success_url=success_url,
+            cancel_url=cancel_url,
+            metadata={"organization": str(customer.organization_id), "customer": str(customer.pk)},
+        )
+    )
     with transaction.atomic():
         session = CheckoutSession.objects.create(
-            organization=customer.organization, customer=customer, provider=provider.name,
-            session_id=result.session_id, url=result.url, amount=amount, currency=currency,
-        )  # fmt: skip
+            organization=customer.organization,
+            customer=customer,
+            provider=provider.name,
+            session_id=result.session_id,
+            url=result.url,
+            amount=amount,
+            currency=currency,
+        )
         session.invoices.set(invoices)
         record_activity(
-            organization=customer.organization, customer=customer, actor=ActorKind.DEBTOR,
+            organization=customer.organization,
+            customer=customer,
+            actor=ActorKind.DEBTOR,
             kind=ActivityKind.PAYMENT_RECORDED,
             summary=_("El cliente inició un pago en línea de %(amount)s (%(numbers)s)")
             % {"amount": Money(amount, currency), "numbers": numbers},
             data={"checkout_id": session.pk, "provider": provider.name},
-        )  # fmt: skip
+        )
     return session
 
 
-def handle_event(*, organization, provider: PaymentProvider, event: ProviderEventData,
-                 today: dt.date | None = None) -> str:  # fmt: skip
+def handle_event(
+    *,
+    organization,
+    provider: PaymentProvider,
+    event: ProviderEventData,
+    today: dt.date | None = None,
+) -> str:
     """Apply one verified provider event. Returns ``duplicate``, ``ignored`` or ``recorded``."""
     try:
         with transaction.atomic():
             ProviderEvent.objects.create(
-                provider=provider.name, event_id=event.event_id, kind=event.kind,
-                organization=organization, payload=event.raw,
-            )  # fmt: skip
+                provider=provider.name,
+                event_id=event.event_id,
+                kind=event.kind,
+                organization=organization,
+                payload=event.raw,
+            )
             if event.kind != "checkout.completed":
                 return "ignored"
             session = (
                 CheckoutSession.objects.select_for_update()
                 .select_related("customer")
-                .filter(organization=organization, provider=provider.name,
-                        session_id=event.session_id)
+                .filter(
+                    organization=organization, provider=provider.name, session_id=event.session_id
+                )
                 .first()
-            )  # fmt: skip
+            )
             if session is None or session.status != CheckoutStatus.OPEN:
                 return "ignored"
             if event.currency != session.currency or event.amount != session.amount:
                 raise ValidationError("amount or currency differ from the checkout")
             customer = session.customer
             payment = record_payment(
-                customer=customer, actor=ActorKind.DEBTOR,
+                customer=customer,
+                actor=ActorKind.DEBTOR,
                 date=today or local_today(customer.effective_timezone),
-                amount=event.amount, currency=event.currency, method=PaymentMethod.CARD,
+                amount=event.amount,
+                currency=event.currency,
+                method=PaymentMethod.CARD,
                 reference=event.provider_reference[:120],
                 external_id=f"{provider.name}:{event.provider_reference}"[:64],
                 source=PaymentSource.PROVIDER,
-            )  # fmt: skip
+            )
             allocate_oldest_first(
-                payment=payment, actor=None,
+                payment=payment,
+                actor=None,
                 invoices=list(session.invoices.order_by("due_date", "issue_date", "id")),
-            )  # fmt: skip
+            )
             create_obligation(payment=payment)
             CheckoutSession.objects.filter(pk=session.pk).update(
                 status=CheckoutStatus.COMPLETED, payment=payment
             )
             record_activity(
-                organization=organization, customer=customer, actor=ActorKind.DEBTOR,
+                organization=organization,
+                customer=customer,
+                actor=ActorKind.DEBTOR,
                 kind=ActivityKind.PAYMENT_RECORDED,
                 summary=_("Pago en línea confirmado por %(provider)s: %(amount)s")
                 % {"provider": provider.name.capitalize(), "amount": payment.amount_money},
                 data={"payment_id": payment.pk, "notify_user": customer.assigned_agent_id},
-            )  # fmt: skip
+            )
             return "recorded"
     except IntegrityError:
         if ProviderEvent.objects.filter(provider=provider.name, event_id=event.event_id).exists():

@@ -58,23 +58,39 @@ def record_payment(
             {"external_id": _("Ya existe un pago con la clave %(key)s.") % {"key": external_id}}
         )
     payment = Payment.objects.create(
-        organization=organization, customer=customer, external_id=external_id, date=date,
-        amount=amount, currency=currency, unallocated=amount, method=method,
-        reference=reference, status=status, source=source, notes=notes,
+        organization=organization,
+        customer=customer,
+        external_id=external_id,
+        date=date,
+        amount=amount,
+        currency=currency,
+        unallocated=amount,
+        method=method,
+        reference=reference,
+        status=status,
+        source=source,
+        notes=notes,
         created_by=actor if getattr(actor, "pk", None) else None,
-    )  # fmt: skip
+    )
     record_activity(
         organization=organization,
         customer=customer,
         actor=actor,
         kind=ActivityKind.PAYMENT_RECORDED,
-        summary=_("Pago de %(amount)s recibido el %(date)s (%(status)s)") % {
-            "amount": payment.amount_money, "date": date.isoformat(),
+        summary=_("Pago de %(amount)s recibido el %(date)s (%(status)s)")
+        % {
+            "amount": payment.amount_money,
+            "date": date.isoformat(),
             "status": payment.get_status_display().lower(),
         },
-        data={"payment_id": payment.pk, "amount": amount, "currency": currency,
-              "reference": reference, "status": status},
-    )  # fmt: skip
+        data={
+            "payment_id": payment.pk,
+            "amount": amount,
+            "currency": currency,
+            "reference": reference,
+            "status": status,
+        },
+    )
     return payment
 
 
@@ -149,9 +165,13 @@ def allocate_payment(*, payment: Payment, invoice: Invoice, amount: Decimal, act
     _take_from_payment(payment, amount)
     _take_from_invoice(invoice, amount, payment.date)
     allocation = Allocation.objects.create(
-        organization=payment.organization, invoice=invoice, payment=payment, amount=amount,
-        effective_date=payment.date, created_by=actor if getattr(actor, "pk", None) else None,
-    )  # fmt: skip
+        organization=payment.organization,
+        invoice=invoice,
+        payment=payment,
+        amount=amount,
+        effective_date=payment.date,
+        created_by=actor if getattr(actor, "pk", None) else None,
+    )
     _record_allocation(allocation, actor, invoice, payment.amount_money.currency)
     return allocation
 
@@ -167,14 +187,20 @@ def _record_allocation(allocation: Allocation, actor, invoice: Invoice, currency
         invoice=invoice,
         actor=actor,
         kind=kind,
-        summary=_("%(amount)s aplicado a la factura %(number)s; saldo %(balance)s") % {
-            "amount": Money(allocation.amount, currency), "number": invoice.number,
+        summary=_("%(amount)s aplicado a la factura %(number)s; saldo %(balance)s")
+        % {
+            "amount": Money(allocation.amount, currency),
+            "number": invoice.number,
             "balance": invoice.balance_money,
         },
-        data={"allocation_id": allocation.pk, "amount": allocation.amount,
-              "source": type(source).__name__.lower(), "source_id": source.pk,
-              "balance": invoice.balance},
-    )  # fmt: skip
+        data={
+            "allocation_id": allocation.pk,
+            "amount": allocation.amount,
+            "source": type(source).__name__.lower(),
+            "source_id": source.pk,
+            "balance": invoice.balance,
+        },
+    )
     if invoice.status == InvoiceStatus.PAID:
         record_activity(
             organization=invoice.organization,
@@ -230,9 +256,12 @@ def apply_credit_note(
     _take_from_credit_note(credit_note, amount)
     _take_from_invoice(invoice, amount, credit_note.issue_date)
     allocation = Allocation.objects.create(
-        organization=credit_note.organization, invoice=invoice, credit_note=credit_note,
-        amount=amount, effective_date=credit_note.issue_date,
+        organization=credit_note.organization,
+        invoice=invoice,
+        credit_note=credit_note,
+        amount=amount,
+        effective_date=credit_note.issue_date,
         created_by=actor if getattr(actor, "pk", None) else None,
-    )  # fmt: skip
+    )
     _record_allocation(allocation, actor, invoice, credit_note.currency)
     return allocation

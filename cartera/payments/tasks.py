@@ -22,5 +22,9 @@ def check_organization_ledger(organization_id: int, slot: str = "") -> dict:
         logger.error("ledger mismatch in %s: %s", organization.slug, row)
     if result["ok"]:
         logger.info("ledger ok for %s: %s invoices", organization.slug, result["invoices"])
-    return {"ok": result["ok"], "invoices": result["invoices"],
-            "mismatches": len(result["mismatches"]), "slot": slot}  # fmt: skip
+    return {
+        "ok": result["ok"],
+        "invoices": result["invoices"],
+        "mismatches": len(result["mismatches"]),
+        "slot": slot,
+    }

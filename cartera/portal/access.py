@@ -56,14 +56,20 @@ def issue_token(*, customer: Customer, actor, expires_at: dt.datetime | None = N
     PortalToken.objects.filter(customer=customer, revoked_at__isnull=True).update(revoked_at=now)
     raw = secrets.token_urlsafe(32)
     PortalToken.objects.create(
-        organization=customer.organization, customer=customer, token_hash=_hash(raw),
-        hint=raw[:6], expires_at=expires_at,
-    )  # fmt: skip
+        organization=customer.organization,
+        customer=customer,
+        token_hash=_hash(raw),
+        hint=raw[:6],
+        expires_at=expires_at,
+    )
     record_activity(
-        organization=customer.organization, customer=customer, actor=actor,
-        kind=ActivityKind.CONFIG_CHANGED, summary=_("Nuevo enlace al portal del cliente"),
+        organization=customer.organization,
+        customer=customer,
+        actor=actor,
+        kind=ActivityKind.CONFIG_CHANGED,
+        summary=_("Nuevo enlace al portal del cliente"),
         data={"hint": raw[:6], "expires_at": expires_at.isoformat() if expires_at else None},
-    )  # fmt: skip
+    )
     return raw
 
 
@@ -74,9 +80,12 @@ def revoke_tokens(*, customer: Customer, actor) -> int:
     )
     if revoked:
         record_activity(
-            organization=customer.organization, customer=customer, actor=actor,
-            kind=ActivityKind.CONFIG_CHANGED, summary=_("Enlace al portal revocado"),
-        )  # fmt: skip
+            organization=customer.organization,
+            customer=customer,
+            actor=actor,
+            kind=ActivityKind.CONFIG_CHANGED,
+            summary=_("Enlace al portal revocado"),
+        )
     return revoked
 
 
@@ -199,9 +208,12 @@ def create_code(*, customer: Customer, now: dt.datetime) -> tuple[PortalCode, st
     PortalCode.objects.filter(customer=customer, used_at__isnull=True).update(used_at=now)
     raw = f"{secrets.randbelow(10**6):06d}"
     code = PortalCode.objects.create(
-        organization=customer.organization, customer=customer, code_hash=_hash(raw),
-        sent_to=recipient, expires_at=now + CODE_TTL,
-    )  # fmt: skip
+        organization=customer.organization,
+        customer=customer,
+        code_hash=_hash(raw),
+        sent_to=recipient,
+        expires_at=now + CODE_TTL,
+    )
     return code, raw
 
 

@@ -11,5 +11,9 @@ class PortalConfig(AppConfig):
         from cartera.scheduler import Daily, register
 
         # Promises whose date passed yesterday (organisation's local date) are settled at 00:30.
-        register("promises", Daily(hour=0, minute=30), "cartera.portal.tasks.settle_promises",
-                 per_organization=True)  # fmt: skip
+        register(
+            "promises",
+            Daily(hour=0, minute=30),
+            "cartera.portal.tasks.settle_promises",
+            per_organization=True,
+        )

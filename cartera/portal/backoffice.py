@@ -55,21 +55,34 @@ def get_complement_for_user(request, pk) -> PaymentComplement:
 def review_list(request):
     membership = request.membership
     reported = (
-        payments_visible_to(membership).filter(status=PaymentStatus.REPORTED)
-        .select_related("customer").prefetch_related("reported_invoices", "proofs")
+        payments_visible_to(membership)
+        .filter(status=PaymentStatus.REPORTED)
+        .select_related("customer")
+        .prefetch_related("reported_invoices", "proofs")
         .order_by("date", "id")
-    )  # fmt: skip
+    )
     disputes = (
-        Dispute.objects.filter(status=DisputeStatus.OPEN, invoice__in=invoices_visible_to(membership))
-        .select_related("invoice", "invoice__customer").order_by("opened_at")
-    )  # fmt: skip
+        Dispute.objects.filter(
+            status=DisputeStatus.OPEN, invoice__in=invoices_visible_to(membership)
+        )
+        .select_related("invoice", "invoice__customer")
+        .order_by("opened_at")
+    )
     complements = [
-        row for row in pending_complements(membership.organization, today=_today(request))
+        row
+        for row in pending_complements(membership.organization, today=_today(request))
         if payments_visible_to(membership).filter(pk=row["complement"].payment_id).exists()
-    ]  # fmt: skip
-    return render(request, "portal/backoffice/review.html",
-                  {"reported": reported, "disputes": disputes, "complements": complements,
-                   "can_configure": can(membership, Action.MANAGE_ORGANIZATION)})  # fmt: skip
+    ]
+    return render(
+        request,
+        "portal/backoffice/review.html",
+        {
+            "reported": reported,
+            "disputes": disputes,
+            "complements": complements,
+            "can_configure": can(membership, Action.MANAGE_ORGANIZATION),
+        },
+    )
 
 
 @org_member_required
@@ -82,8 +95,9 @@ def payment_review(request, pk):
             services.accept_reported_payment(payment=payment, actor=request.user)
             messages.success(request, _("Pago aceptado y aplicado."))
         else:
-            services.reject_reported_payment(payment=payment, actor=request.user,
-                                             reason=request.POST.get("reason", ""))  # fmt: skip
+            services.reject_reported_payment(
+                payment=payment, actor=request.user, reason=request.POST.get("reason", "")
+            )
             messages.success(request, _("Pago rechazado; se avisó al cliente."))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
@@ -93,20 +107,30 @@ def payment_review(request, pk):
 @org_member_required
 def proof_download(request, pk):
     proof = get_proof_for_user(request, pk)
-    return FileResponse(proof.file.open("rb"), filename=proof.original_name,
-                        content_type=proof.content_type)  # fmt: skip
+    return FileResponse(
+        proof.file.open("rb"), filename=proof.original_name, content_type=proof.content_type
+    )
 
 
 @org_member_required
 @require_POST
 def dispute_resolve(request, pk):
     outcome = request.POST.get("outcome", "")
-    require(request, {"credit_note": Action.EDIT_INVOICES, "void": Action.VOID_INVOICES}.get(
-        outcome, Action.RECORD_PAYMENTS))  # fmt: skip
+    require(
+        request,
+        {"credit_note": Action.EDIT_INVOICES, "void": Action.VOID_INVOICES}.get(
+            outcome, Action.RECORD_PAYMENTS
+        ),
+    )
     dispute = get_dispute_for_user(request, pk)
     try:
-        services.resolve_dispute(dispute=dispute, outcome=outcome, actor=request.user,
-                                 note=request.POST.get("note", ""), today=_today(request))  # fmt: skip
+        services.resolve_dispute(
+            dispute=dispute,
+            outcome=outcome,
+            actor=request.user,
+            note=request.POST.get("note", ""),
+            today=_today(request),
+        )
         messages.success(request, _("Disputa resuelta."))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
@@ -118,8 +142,11 @@ def dispute_resolve(request, pk):
 def promise_create(request, customer_pk):
     require(request, Action.ADD_NOTES)
     customer = get_customer_for_user(request, customer_pk)
-    invoices = invoices_visible_to(request.membership).filter(
-        customer=customer, status=InvoiceStatus.OPEN, balance__gt=0).order_by("due_date", "id")  # fmt: skip
+    invoices = (
+        invoices_visible_to(request.membership)
+        .filter(customer=customer, status=InvoiceStatus.OPEN, balance__gt=0)
+        .order_by("due_date", "id")
+    )
     error = None
     if request.method == "POST":
         chosen = list(
@@ -130,19 +157,25 @@ def promise_create(request, customer_pk):
             from cartera.lib.money import parse_amount
 
             services.make_promise(
-                customer=customer, invoices=chosen,
+                customer=customer,
+                invoices=chosen,
                 promised_date=parse_iso_date(request.POST.get("promised_date", "")),
                 amount=parse_amount(request.POST.get("amount", "0") or "0"),
-                source=PromiseSource.AGENT, actor=request.user, today=_today(request),
+                source=PromiseSource.AGENT,
+                actor=request.user,
+                today=_today(request),
                 notes=request.POST.get("notes", ""),
-            )  # fmt: skip
+            )
         except (ValidationError, ValueError) as exc:
             error = " ".join(getattr(exc, "messages", [str(exc)]))
         else:
             messages.success(request, _("Promesa registrada."))
             return redirect("customers:detail", customer.pk)
-    return render(request, "portal/backoffice/promise.html",
-                  {"customer": customer, "invoices": invoices, "error": error})  # fmt: skip
+    return render(
+        request,
+        "portal/backoffice/promise.html",
+        {"customer": customer, "invoices": invoices, "error": error},
+    )
 
 
 @org_member_required
@@ -151,8 +184,11 @@ def portal_link(request, customer_pk):
     require(request, Action.EDIT_CUSTOMERS)
     customer = get_customer_for_user(request, customer_pk)
     raw = access.issue_token(customer=customer, actor=request.user)
-    return render(request, "portal/backoffice/link.html",
-                  {"customer": customer, "url": access.portal_url(raw)})  # fmt: skip
+    return render(
+        request,
+        "portal/backoffice/link.html",
+        {"customer": customer, "url": access.portal_url(raw)},
+    )
 
 
 @org_member_required
@@ -162,8 +198,9 @@ def complement_action(request, pk):
     complement = get_complement_for_user(request, pk)
     try:
         if request.POST.get("action") == "stamp":
-            mark_stamped(complement=complement, fiscal_uuid=request.POST.get("uuid", ""),
-                         actor=request.user)  # fmt: skip
+            mark_stamped(
+                complement=complement, fiscal_uuid=request.POST.get("uuid", ""), actor=request.user
+            )
             messages.success(request, _("Complemento marcado como timbrado."))
         else:
             generate_complement(complement=complement, actor=request.user)
@@ -190,13 +227,18 @@ def portal_settings(request):
     require(request, Action.MANAGE_ORGANIZATION)
     organization = request.membership.organization
     current = access.settings_for(organization)
-    initial = {"require_code": current.require_code, "max_promise_days": current.max_promise_days,
-               "bank_accounts": current.bank_accounts, "clabe_prefix": current.clabe_prefix}  # fmt: skip
+    initial = {
+        "require_code": current.require_code,
+        "max_promise_days": current.max_promise_days,
+        "bank_accounts": current.bank_accounts,
+        "clabe_prefix": current.clabe_prefix,
+    }
     form = PortalSettingsForm(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.update_portal_settings(organization=organization, actor=request.user,
-                                            **form.cleaned_data)  # fmt: skip
+            services.update_portal_settings(
+                organization=organization, actor=request.user, **form.cleaned_data
+            )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -205,8 +247,11 @@ def portal_settings(request):
     webhook_url = request.build_absolute_uri(
         reverse("portal:webhook", kwargs={"provider": "stripe", "slug": organization.slug})
     )
-    return render(request, "portal/backoffice/settings.html",
-                  {"form": form, "current": current, "webhook_url": webhook_url})  # fmt: skip
+    return render(
+        request,
+        "portal/backoffice/settings.html",
+        {"form": form, "current": current, "webhook_url": webhook_url},
+    )
 
 
 @org_member_required

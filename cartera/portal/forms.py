@@ -17,35 +17,46 @@ class DateInput(forms.DateInput):
 class ReportPaymentForm(forms.Form):
     date = forms.DateField(label=_("Fecha del pago"), widget=DateInput)
     amount = forms.DecimalField(
-        label=_("Importe (vacío: el saldo de las facturas elegidas)"), required=False,
-        min_value=0.01, max_digits=18, decimal_places=2,
-    )  # fmt: skip
+        label=_("Importe (vacío: el saldo de las facturas elegidas)"),
+        required=False,
+        min_value=0.01,
+        max_digits=18,
+        decimal_places=2,
+    )
     method = forms.ChoiceField(label=_("Forma de pago"), choices=REPORTABLE_METHODS)
-    reference = forms.CharField(label=_("Referencia o clave de rastreo"), max_length=120,
-                                required=False)  # fmt: skip
+    reference = forms.CharField(
+        label=_("Referencia o clave de rastreo"), max_length=120, required=False
+    )
     proof = forms.FileField(
-        label=_("Comprobante (PDF, JPG o PNG, máximo 5 MB)"), required=False,
+        label=_("Comprobante (PDF, JPG o PNG, máximo 5 MB)"),
+        required=False,
         widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
-    )  # fmt: skip
+    )
 
 
 class PromiseForm(forms.Form):
     promised_date = forms.DateField(label=_("¿Qué día pagará?"), widget=DateInput)
-    amount = forms.DecimalField(label=_("Importe"), min_value=0.01, max_digits=18,
-                                decimal_places=2)  # fmt: skip
+    amount = forms.DecimalField(label=_("Importe"), min_value=0.01, max_digits=18, decimal_places=2)
 
 
 class DisputeForm(forms.Form):
     reason = forms.ChoiceField(label=_("Motivo"), choices=list(DISPUTE_REASONS.items()))
-    text = forms.CharField(label=_("Explíquenos qué pasó"), widget=forms.Textarea(attrs={"rows": 4}),
-                           required=False, max_length=2000)  # fmt: skip
+    text = forms.CharField(
+        label=_("Explíquenos qué pasó"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        max_length=2000,
+    )
     attachment = forms.FileField(label=_("Adjunto (PDF, JPG o PNG, opcional)"), required=False)
 
 
 class CodeForm(forms.Form):
-    code = forms.CharField(label=_("Código de 6 dígitos"), max_length=6, min_length=6,
-                           widget=forms.TextInput(attrs={"inputmode": "numeric",
-                                                         "autocomplete": "one-time-code"}))  # fmt: skip
+    code = forms.CharField(
+        label=_("Código de 6 dígitos"),
+        max_length=6,
+        min_length=6,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
+    )
 
 
 class PortalSettingsForm(forms.Form):
@@ -56,28 +67,37 @@ class PortalSettingsForm(forms.Form):
         label=_("Plazo máximo de una promesa de pago (días)"), min_value=1, max_value=180
     )
     bank_accounts = forms.CharField(
-        label=_("Cuentas bancarias para pagar"), required=False, max_length=2000,
+        label=_("Cuentas bancarias para pagar"),
+        required=False,
+        max_length=2000,
         help_text=_("Una por línea: banco, titular, cuenta o CLABE."),
         widget=forms.Textarea(attrs={"rows": 4}),
-    )  # fmt: skip
+    )
     clabe_prefix = forms.CharField(
-        label=_("Prefijo de CLABE virtual"), required=False, max_length=10,
+        label=_("Prefijo de CLABE virtual"),
+        required=False,
+        max_length=10,
         help_text=_("Banco (3) + plaza (3) + inicio de la cuenta; se completa por cliente."),
         widget=forms.TextInput(attrs={"inputmode": "numeric"}),
-    )  # fmt: skip
+    )
     logo = forms.FileField(
-        label=_("Logotipo (PNG o JPG, máximo 512 KB)"), required=False,
+        label=_("Logotipo (PNG o JPG, máximo 512 KB)"),
+        required=False,
         widget=forms.FileInput(attrs={"accept": ".png,.jpg,.jpeg"}),
-    )  # fmt: skip
+    )
     remove_logo = forms.BooleanField(label=_("Quitar el logotipo"), required=False)
     # Secrets are write-only: the page never shows them; blank keeps the current value.
     stripe_secret_key = forms.CharField(
-        label=_("Clave secreta de Stripe"), required=False, max_length=200,
+        label=_("Clave secreta de Stripe"),
+        required=False,
+        max_length=200,
         help_text=_("Empieza con sk_ o rk_. Déjela en blanco para conservar la actual."),
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
-    )  # fmt: skip
+    )
     stripe_webhook_secret = forms.CharField(
-        label=_("Secreto del webhook de Stripe"), required=False, max_length=200,
+        label=_("Secreto del webhook de Stripe"),
+        required=False,
+        max_length=200,
         help_text=_("Empieza con whsec_. Déjelo en blanco para conservar el actual."),
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
-    )  # fmt: skip
+    )

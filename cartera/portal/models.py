@@ -63,10 +63,11 @@ class PortalToken(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["customer"], condition=Q(revoked_at__isnull=True),
+                fields=["customer"],
+                condition=Q(revoked_at__isnull=True),
                 name="portaltoken_one_active_per_customer",
             )
-        ]  # fmt: skip
+        ]
 
     def is_usable(self, *, now) -> bool:
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)

@@ -26,7 +26,10 @@ def statement_pdf(customer, *, today: dt.date) -> bytes:
 
     with translation.override(customer.language):
         context = statement(customer, today=today)
-        context.update(customer=customer, organization=customer.organization,
-                       logo=_logo_data_uri(customer.organization))  # fmt: skip
+        context.update(
+            customer=customer,
+            organization=customer.organization,
+            logo=_logo_data_uri(customer.organization),
+        )
         html = render_to_string("portal/statement_pdf.html", context)
     return HTML(string=html).write_pdf()

@@ -47,13 +47,23 @@ def statement(customer, *, today: dt.date) -> dict:
         entry["total"] += invoice.balance
         if days > 0:
             entry["overdue"] += invoice.balance
-        rows.append({"invoice": invoice, "days_overdue": days, "disputed": invoice.id in disputed,
-                     "reported": invoice.id in reported, "files": files.get(invoice.id, [])})  # fmt: skip
+        rows.append(
+            {
+                "invoice": invoice,
+                "days_overdue": days,
+                "disputed": invoice.id in disputed,
+                "reported": invoice.id in reported,
+                "files": files.get(invoice.id, []),
+            }
+        )
     credit = None
     if customer.credit_limit is not None:
         balance = totals.get(customer.organization.default_currency, {}).get("total", Decimal(0))
-        credit = {"limit": customer.credit_limit, "available": customer.credit_limit - balance,
-                  "currency": customer.organization.default_currency}  # fmt: skip
+        credit = {
+            "limit": customer.credit_limit,
+            "available": customer.credit_limit - balance,
+            "currency": customer.organization.default_currency,
+        }
     payments = list(
         Payment.objects.filter(customer=customer)
         .exclude(status=PaymentStatus.REJECTED)
@@ -69,10 +79,13 @@ def statement(customer, *, today: dt.date) -> dict:
         "credit": credit,
         "payments": payments,
         "credit_notes": notes,
-        "reference": payment_reference(organization_id=customer.organization_id,
-                                       customer_id=customer.pk),
+        "reference": payment_reference(
+            organization_id=customer.organization_id, customer_id=customer.pk
+        ),
         "clabe": virtual_clabe(prefix=portal_settings.clabe_prefix, customer_id=customer.pk),
-        "bank_accounts": [line for line in portal_settings.bank_accounts.splitlines() if line.strip()],
+        "bank_accounts": [
+            line for line in portal_settings.bank_accounts.splitlines() if line.strip()
+        ],
         "online": portal_settings.online_payments_enabled,
         "today": today,
-    }  # fmt: skip
+    }

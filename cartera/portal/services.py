@@ -85,9 +85,12 @@ def _store_proof(payment: Payment, uploaded) -> PaymentProof:
     uploaded.seek(0)
     original = (uploaded.name or "comprobante").rsplit("/", 1)[-1][:200]
     proof = PaymentProof(
-        organization=payment.organization, payment=payment, original_name=original,
-        content_type=content_type, sha256=digest.hexdigest(),
-    )  # fmt: skip
+        organization=payment.organization,
+        payment=payment,
+        original_name=original,
+        content_type=content_type,
+        sha256=digest.hexdigest(),
+    )
     # The stored name is ours (hash + the extension of the sniffed type), never the upload's.
     proof.file.save(
         f"{digest.hexdigest()[:16]}.{PROOF_EXTENSIONS[content_type]}", uploaded, save=False
@@ -96,15 +99,31 @@ def _store_proof(payment: Payment, uploaded) -> PaymentProof:
     return proof
 
 
-def agent_task(*, customer, key: str, title: str, invoices=(), today: dt.date,
-               kind: str = TaskKind.FOLLOW_UP, notes: str = "") -> Task:  # fmt: skip
+def agent_task(
+    *,
+    customer,
+    key: str,
+    title: str,
+    invoices=(),
+    today: dt.date,
+    kind: str = TaskKind.FOLLOW_UP,
+    notes: str = "",
+) -> Task:
     """One task per trigger ``key``; never two open tasks of the same kind and subject for
     a customer (followup.services.open_task de-duplicates and assigns)."""
     from cartera.followup.services import open_task
 
     subject = "" if kind == TaskKind.BROKEN_PROMISE else key[:120]
-    return open_task(customer=customer, kind=kind, key=key, subject=subject, title=title,
-                     invoices=invoices, today=today, notes=notes)  # fmt: skip
+    return open_task(
+        customer=customer,
+        kind=kind,
+        key=key,
+        subject=subject,
+        title=title,
+        invoices=invoices,
+        today=today,
+        notes=notes,
+    )
 
 
 def close_task(*, organization, key: str) -> None:
@@ -137,12 +156,21 @@ def notify_debtor(*, customer, key: str, purpose: str, subject: str, body: str) 
         link = portal_message_link(organization_id=org.pk, message_key=key[:120])
         body = f"{body}\n\n" + _("Consulte su estado de cuenta: %(link)s") % {"link": link}
     message, created = Message.objects.get_or_create(
-        organization=org, key=key[:120],
-        defaults={"customer": customer, "channel": "email", "purpose": purpose,
-                  "as_of": local_today(customer.effective_timezone), "language": customer.language,
-                  "to": [contact.email], "reply_to": org.reply_to_email, "subject": subject[:300],
-                  "body_text": body, "scheduled_for": timezone.now()},
-    )  # fmt: skip
+        organization=org,
+        key=key[:120],
+        defaults={
+            "customer": customer,
+            "channel": "email",
+            "purpose": purpose,
+            "as_of": local_today(customer.effective_timezone),
+            "language": customer.language,
+            "to": [contact.email],
+            "reply_to": org.reply_to_email,
+            "subject": subject[:300],
+            "body_text": body,
+            "scheduled_for": timezone.now(),
+        },
+    )
     if created:
         message.contacts.add(contact)
     return message
@@ -171,9 +199,17 @@ def _notify(customer) -> dict:
 
 # --- reported payments --------------------------------------------------------------------
 @transaction.atomic
-def report_payment(*, customer, invoices: list[Invoice], date: dt.date, method: str,
-                   reference: str, proof=None, amount: Decimal | None = None,
-                   today: dt.date) -> Payment:  # fmt: skip
+def report_payment(
+    *,
+    customer,
+    invoices: list[Invoice],
+    date: dt.date,
+    method: str,
+    reference: str,
+    proof=None,
+    amount: Decimal | None = None,
+    today: dt.date,
+) -> Payment:
     """ "Ya pagué": a ``reported`` payment for the chosen invoices. Reminders for them stop
     at once; the assigned agent gets a task to accept or reject it."""
     currency = _check_invoices(customer, invoices)
@@ -184,28 +220,43 @@ def report_payment(*, customer, invoices: list[Invoice], date: dt.date, method: 
     if proof is not None:
         sniff_upload(proof)
     payment = record_payment(
-        customer=customer, actor=DEBTOR, date=date, amount=amount, currency=currency,
-        method=method, reference=reference[:120], status=PaymentStatus.REPORTED,
+        customer=customer,
+        actor=DEBTOR,
+        date=date,
+        amount=amount,
+        currency=currency,
+        method=method,
+        reference=reference[:120],
+        status=PaymentStatus.REPORTED,
         source=PaymentSource.PORTAL,
-    )  # fmt: skip
+    )
     payment.reported_invoices.set(invoices)
     if proof is not None:
         _store_proof(payment, proof)
     numbers = ", ".join(invoice.number for invoice in invoices)
     agent_task(
-        customer=customer, key=f"reported-payment:{payment.pk}", invoices=invoices, today=today,
+        customer=customer,
+        key=f"reported-payment:{payment.pk}",
+        invoices=invoices,
+        today=today,
         kind=TaskKind.REVIEW_PAYMENT,
         title=_("Revisar pago reportado de %(amount)s (%(customer)s)")
         % {"amount": payment.amount_money, "customer": customer.name},
-    )  # fmt: skip
+    )
     record_activity(
-        organization=customer.organization, customer=customer, actor=DEBTOR,
+        organization=customer.organization,
+        customer=customer,
+        actor=DEBTOR,
         kind=ActivityKind.PAYMENT_RECORDED,
         summary=_("El cliente reportó un pago de %(amount)s para %(numbers)s")
         % {"amount": payment.amount_money, "numbers": numbers},
-        data={"payment_id": payment.pk, "invoices": [i.pk for i in invoices],
-              "proof": payment.proofs.exists(), **_notify(customer)},
-    )  # fmt: skip
+        data={
+            "payment_id": payment.pk,
+            "invoices": [i.pk for i in invoices],
+            "proof": payment.proofs.exists(),
+            **_notify(customer),
+        },
+    )
     transaction.on_commit(lambda: cancel_queued_reminders(invoices=invoices, today=today))
     return payment
 
@@ -226,18 +277,22 @@ def accept_reported_payment(*, payment: Payment, actor) -> list[Allocation]:
     close_task(organization=payment.organization, key=f"reported-payment:{payment.pk}")
     customer = payment.customer
     record_activity(
-        organization=payment.organization, customer=customer, actor=actor,
+        organization=payment.organization,
+        customer=customer,
+        actor=actor,
         kind=ActivityKind.PAYMENT_RECORDED,
         summary=_("Pago reportado de %(amount)s aceptado") % {"amount": payment.amount_money},
         data={"payment_id": payment.pk, "status": "confirmed"},
-    )  # fmt: skip
+    )
     with translation.override(customer.language):
         notify_debtor(
-            customer=customer, key=f"payment-received:{payment.pk}", purpose=MessagePurpose.PAYMENT_RECEIVED,
+            customer=customer,
+            key=f"payment-received:{payment.pk}",
+            purpose=MessagePurpose.PAYMENT_RECEIVED,
             subject=_("Pago recibido: %(amount)s") % {"amount": payment.amount_money},
             body=_("Recibimos y aplicamos su pago de %(amount)s del %(date)s. Gracias.")
             % {"amount": payment.amount_money, "date": payment.date.isoformat()},
-        )  # fmt: skip
+        )
     return allocations
 
 
@@ -256,26 +311,42 @@ def reject_reported_payment(*, payment: Payment, actor, reason: str) -> Payment:
     close_task(organization=payment.organization, key=f"reported-payment:{payment.pk}")
     customer = payment.customer
     record_activity(
-        organization=payment.organization, customer=customer, actor=actor,
+        organization=payment.organization,
+        customer=customer,
+        actor=actor,
         kind=ActivityKind.PAYMENT_RECORDED,
         summary=_("Pago reportado de %(amount)s rechazado: %(reason)s")
         % {"amount": payment.amount_money, "reason": reason},
         data={"payment_id": payment.pk, "status": "rejected", "reason": reason},
-    )  # fmt: skip
+    )
     with translation.override(customer.language):
         notify_debtor(
-            customer=customer, key=f"payment-rejected:{payment.pk}", purpose=MessagePurpose.PORTAL_NOTICE,
-            subject=_("No pudimos confirmar su pago de %(amount)s") % {"amount": payment.amount_money},
-            body=_("No pudimos confirmar el pago que reportó (%(amount)s, %(date)s). Motivo: %(reason)s")
+            customer=customer,
+            key=f"payment-rejected:{payment.pk}",
+            purpose=MessagePurpose.PORTAL_NOTICE,
+            subject=_("No pudimos confirmar su pago de %(amount)s")
+            % {"amount": payment.amount_money},
+            body=_(
+                "No pudimos confirmar el pago que reportó (%(amount)s, %(date)s). Motivo: %(reason)s"
+            )
             % {"amount": payment.amount_money, "date": payment.date.isoformat(), "reason": reason},
-        )  # fmt: skip
+        )
     return payment
 
 
 # --- promises -----------------------------------------------------------------------------
 @transaction.atomic
-def make_promise(*, customer, invoices: list[Invoice], promised_date: dt.date, amount: Decimal,
-                 source: str, actor, today: dt.date, notes: str = "") -> PromiseToPay:  # fmt: skip
+def make_promise(
+    *,
+    customer,
+    invoices: list[Invoice],
+    promised_date: dt.date,
+    amount: Decimal,
+    source: str,
+    actor,
+    today: dt.date,
+    notes: str = "",
+) -> PromiseToPay:
     """A promise to pay ``amount`` of the chosen invoices by ``promised_date`` (within the
     organisation's maximum). Reminders for those invoices pause until that date."""
     currency = _check_invoices(customer, invoices)
@@ -296,19 +367,29 @@ def make_promise(*, customer, invoices: list[Invoice], promised_date: dt.date, a
     if errors:
         raise ValidationError(errors)
     promise = PromiseToPay.objects.create(
-        organization=customer.organization, customer=customer, promised_date=promised_date,
-        amount=amount, currency=currency, source=source, notes=notes,
+        organization=customer.organization,
+        customer=customer,
+        promised_date=promised_date,
+        amount=amount,
+        currency=currency,
+        source=source,
+        notes=notes,
         created_by=actor if getattr(actor, "pk", None) else None,
-    )  # fmt: skip
+    )
     promise.invoices.set(invoices)
     record_activity(
-        organization=customer.organization, customer=customer, actor=actor,
+        organization=customer.organization,
+        customer=customer,
+        actor=actor,
         kind=ActivityKind.PROMISE,
         summary=_("Promesa de pago de %(amount)s para el %(date)s (%(numbers)s)")
-        % {"amount": Money(amount, currency), "date": promised_date.isoformat(),
-           "numbers": ", ".join(i.number for i in invoices)},
+        % {
+            "amount": Money(amount, currency),
+            "date": promised_date.isoformat(),
+            "numbers": ", ".join(i.number for i in invoices),
+        },
         data={"promise_id": promise.pk, "source": source, **_notify(customer)},
-    )  # fmt: skip
+    )
     transaction.on_commit(lambda: cancel_queued_reminders(invoices=invoices, today=today))
     return promise
 
@@ -317,9 +398,11 @@ def promise_paid_amount(promise: PromiseToPay) -> Decimal:
     """Money applied to the promise's invoices from payments, applied after the promise
     was made and dated no later than the promised date."""
     return Allocation.objects.filter(
-        invoice__in=promise.invoices.all(), payment__isnull=False,
-        created_at__gte=promise.created_at, effective_date__lte=promise.promised_date,
-    ).aggregate(s=Sum("amount"))["s"] or Decimal(0)  # fmt: skip
+        invoice__in=promise.invoices.all(),
+        payment__isnull=False,
+        created_at__gte=promise.created_at,
+        effective_date__lte=promise.promised_date,
+    ).aggregate(s=Sum("amount"))["s"] or Decimal(0)
 
 
 @transaction.atomic
@@ -345,27 +428,44 @@ def settle_promises(*, organization, today: dt.date) -> dict:
         money = Money(promise.amount, promise.currency)
         summary = {
             PromiseStatus.KEPT: _("Promesa de pago del %(date)s cumplida (%(amount)s)"),
-            PromiseStatus.PARTIALLY_KEPT: _("Promesa de pago del %(date)s cumplida en parte: "
-                                            "%(paid)s de %(amount)s"),
+            PromiseStatus.PARTIALLY_KEPT: _(
+                "Promesa de pago del %(date)s cumplida en parte: %(paid)s de %(amount)s"
+            ),
             PromiseStatus.BROKEN: _("Promesa de pago del %(date)s incumplida (%(amount)s)"),
-        }[status] % {"date": promise.promised_date.isoformat(), "amount": money,
-                     "paid": Money(paid, promise.currency)}  # fmt: skip
+        }[status] % {
+            "date": promise.promised_date.isoformat(),
+            "amount": money,
+            "paid": Money(paid, promise.currency),
+        }
         record_activity(
-            organization=organization, customer=promise.customer, kind=ActivityKind.PROMISE,
+            organization=organization,
+            customer=promise.customer,
+            kind=ActivityKind.PROMISE,
             summary=summary,
-            data={"promise_id": promise.pk, "status": status, "paid": paid,
-                  **_notify(promise.customer)},
-        )  # fmt: skip
+            data={
+                "promise_id": promise.pk,
+                "status": status,
+                "paid": paid,
+                **_notify(promise.customer),
+            },
+        )
         if status != PromiseStatus.KEPT:
-            agent_task(customer=promise.customer, key=f"promise:{promise.pk}", invoices=invoices,
-                       today=today, kind=TaskKind.BROKEN_PROMISE, title=summary)  # fmt: skip
+            agent_task(
+                customer=promise.customer,
+                key=f"promise:{promise.pk}",
+                invoices=invoices,
+                today=today,
+                kind=TaskKind.BROKEN_PROMISE,
+                title=summary,
+            )
     return counts
 
 
 # --- disputes -----------------------------------------------------------------------------
 @transaction.atomic
-def open_dispute(*, invoice: Invoice, reason_code: str, text: str, files=(), actor,
-                 today: dt.date) -> Dispute:  # fmt: skip
+def open_dispute(
+    *, invoice: Invoice, reason_code: str, text: str, files=(), actor, today: dt.date
+) -> Dispute:
     """The invoice leaves the collection flow until an agent resolves the dispute."""
     if reason_code not in DISPUTE_REASONS:
         raise ValidationError({"reason": _("Elija un motivo.")})
@@ -385,34 +485,51 @@ def open_dispute(*, invoice: Invoice, reason_code: str, text: str, files=(), act
         digest = hashlib.sha256(uploaded.read()).hexdigest()
         uploaded.seek(0)
         attachment = InvoiceAttachment(
-            organization=invoice.organization, invoice=invoice, kind="other",
-            original_name=f"disputa-{dispute.pk}-{uploaded.name}"[:200], sha256=digest,
-        )  # fmt: skip
+            organization=invoice.organization,
+            invoice=invoice,
+            kind="other",
+            original_name=f"disputa-{dispute.pk}-{uploaded.name}"[:200],
+            sha256=digest,
+        )
         attachment.file.save(
-            f"dispute-{dispute.pk}-{digest[:12]}.{PROOF_EXTENSIONS[content_type]}", uploaded,
+            f"dispute-{dispute.pk}-{digest[:12]}.{PROOF_EXTENSIONS[content_type]}",
+            uploaded,
             save=False,
-        )  # fmt: skip
+        )
         attachment.save()
     customer = invoice.customer
     agent_task(
-        customer=customer, key=f"dispute:{dispute.pk}", invoices=[invoice], today=today,
+        customer=customer,
+        key=f"dispute:{dispute.pk}",
+        invoices=[invoice],
+        today=today,
         kind=TaskKind.DISPUTE,
-        title=_("Resolver disputa de la factura %(n)s") % {"n": invoice.number}, notes=reason,
-    )  # fmt: skip
+        title=_("Resolver disputa de la factura %(n)s") % {"n": invoice.number},
+        notes=reason,
+    )
     record_activity(
-        organization=invoice.organization, invoice=invoice, actor=actor,
+        organization=invoice.organization,
+        invoice=invoice,
+        actor=actor,
         kind=ActivityKind.DISPUTE,
         summary=_("Disputa abierta en la factura %(n)s: %(reason)s")
         % {"n": invoice.number, "reason": reason},
         data={"dispute_id": dispute.pk, "reason_code": reason_code, **_notify(customer)},
-    )  # fmt: skip
+    )
     transaction.on_commit(lambda: cancel_queued_reminders(invoices=[invoice], today=today))
     return dispute
 
 
 @transaction.atomic
-def resolve_dispute(*, dispute: Dispute, outcome: str, actor, note: str = "",
-                    amount: Decimal | None = None, today: dt.date) -> Dispute:  # fmt: skip
+def resolve_dispute(
+    *,
+    dispute: Dispute,
+    outcome: str,
+    actor,
+    note: str = "",
+    amount: Decimal | None = None,
+    today: dt.date,
+) -> Dispute:
     """``credit_note`` (for ``amount``, default the balance), ``void`` or ``reject`` (the
     invoice returns to the collection flow and the debtor is told)."""
     dispute = Dispute.objects.select_for_update().select_related("invoice").get(pk=dispute.pk)
@@ -423,13 +540,19 @@ def resolve_dispute(*, dispute: Dispute, outcome: str, actor, note: str = "",
     if outcome == "credit_note":
         amount = round_money(Decimal(amount or invoice.balance), invoice.currency)
         if amount <= 0 or amount > invoice.balance:
-            raise ValidationError({"amount": _("El importe debe ser mayor que cero y no mayor "
-                                               "que el saldo.")})  # fmt: skip
+            raise ValidationError(
+                {"amount": _("El importe debe ser mayor que cero y no mayor que el saldo.")}
+            )
         note_row = create_credit_note(
-            customer=customer, actor=actor, external_id=f"NC-DISPUTA-{dispute.pk}",
-            number=f"NC-D{dispute.pk}", issue_date=today, currency=invoice.currency,
-            total=amount, reason=note or dispute.reason[:300],
-        )  # fmt: skip
+            customer=customer,
+            actor=actor,
+            external_id=f"NC-DISPUTA-{dispute.pk}",
+            number=f"NC-D{dispute.pk}",
+            issue_date=today,
+            currency=invoice.currency,
+            total=amount,
+            reason=note or dispute.reason[:300],
+        )
         apply_credit_note(credit_note=note_row, invoice=invoice, amount=amount, actor=actor)
     elif outcome == "void":
         void_invoice(invoice=invoice, actor=actor, reason=note or dispute.reason[:300])
@@ -440,21 +563,29 @@ def resolve_dispute(*, dispute: Dispute, outcome: str, actor, note: str = "",
     )
     dispute.refresh_from_db()
     close_task(organization=dispute.organization, key=f"dispute:{dispute.pk}")
-    labels = {"credit_note": _("aceptada con nota de crédito"), "void": _("aceptada, factura cancelada"),
-              "reject": _("rechazada")}  # fmt: skip
+    labels = {
+        "credit_note": _("aceptada con nota de crédito"),
+        "void": _("aceptada, factura cancelada"),
+        "reject": _("rechazada"),
+    }
     record_activity(
-        organization=dispute.organization, invoice=invoice, actor=actor, kind=ActivityKind.DISPUTE,
-        summary=_("Disputa de la factura %(n)s %(outcome)s") % {"n": invoice.number,
-                                                               "outcome": labels[outcome]},
+        organization=dispute.organization,
+        invoice=invoice,
+        actor=actor,
+        kind=ActivityKind.DISPUTE,
+        summary=_("Disputa de la factura %(n)s %(outcome)s")
+        % {"n": invoice.number, "outcome": labels[outcome]},
         data={"dispute_id": dispute.pk, "outcome": outcome, "note": note},
-    )  # fmt: skip
+    )
     with translation.override(customer.language):
         notify_debtor(
-            customer=customer, key=f"dispute-resolved:{dispute.pk}", purpose=MessagePurpose.PORTAL_NOTICE,
+            customer=customer,
+            key=f"dispute-resolved:{dispute.pk}",
+            purpose=MessagePurpose.PORTAL_NOTICE,
             subject=_("Su aclaración de la factura %(n)s fue resuelta") % {"n": invoice.number},
             body=_("Resolvimos su aclaración de la factura %(n)s: %(outcome)s. %(note)s")
             % {"n": invoice.number, "outcome": labels[outcome], "note": note},
-        )  # fmt: skip
+        )
     return dispute
 
 
@@ -476,10 +607,19 @@ def sniff_logo(uploaded) -> str:
 
 
 @transaction.atomic
-def update_portal_settings(*, organization, actor, require_code: bool, max_promise_days: int,
-                           bank_accounts: str, clabe_prefix: str, logo=None,
-                           remove_logo: bool = False, stripe_secret_key: str = "",
-                           stripe_webhook_secret: str = "") -> PortalSettings:  # fmt: skip
+def update_portal_settings(
+    *,
+    organization,
+    actor,
+    require_code: bool,
+    max_promise_days: int,
+    bank_accounts: str,
+    clabe_prefix: str,
+    logo=None,
+    remove_logo: bool = False,
+    stripe_secret_key: str = "",
+    stripe_webhook_secret: str = "",
+) -> PortalSettings:
     """Save the organisation's portal options; the change is on the timeline."""
     clabe_prefix = (clabe_prefix or "").strip()
     if clabe_prefix and (not clabe_prefix.isdigit() or not 6 <= len(clabe_prefix) <= 10):
@@ -504,9 +644,14 @@ def update_portal_settings(*, organization, actor, require_code: bool, max_promi
     row, _created = PortalSettings.objects.select_for_update().get_or_create(
         organization=organization
     )
-    before = {"require_code": row.require_code, "max_promise_days": row.max_promise_days,
-              "bank_accounts": row.bank_accounts, "clabe_prefix": row.clabe_prefix,
-              "logo": row.logo.name, "stripe": (row.stripe_secret_key, row.stripe_webhook_secret)}  # fmt: skip
+    before = {
+        "require_code": row.require_code,
+        "max_promise_days": row.max_promise_days,
+        "bank_accounts": row.bank_accounts,
+        "clabe_prefix": row.clabe_prefix,
+        "logo": row.logo.name,
+        "stripe": (row.stripe_secret_key, row.stripe_webhook_secret),
+    }
     row.stripe_secret_key = stripe_secret_key or row.stripe_secret_key
     row.stripe_webhook_secret = stripe_webhook_secret or row.stripe_webhook_secret
     row.require_code, row.max_promise_days = bool(require_code), int(max_promise_days)
@@ -522,14 +667,21 @@ def update_portal_settings(*, organization, actor, require_code: bool, max_promi
         extension = PROOF_EXTENSIONS[content_type]
         row.logo.save(f"org-{organization.pk}-{digest[:12]}.{extension}", logo, save=False)
     row.save()
-    after = {"require_code": row.require_code, "max_promise_days": row.max_promise_days,
-             "bank_accounts": row.bank_accounts, "clabe_prefix": row.clabe_prefix,
-             "logo": row.logo.name, "stripe": (row.stripe_secret_key, row.stripe_webhook_secret)}  # fmt: skip
+    after = {
+        "require_code": row.require_code,
+        "max_promise_days": row.max_promise_days,
+        "bank_accounts": row.bank_accounts,
+        "clabe_prefix": row.clabe_prefix,
+        "logo": row.logo.name,
+        "stripe": (row.stripe_secret_key, row.stripe_webhook_secret),
+    }
     changed = sorted(key for key in after if after[key] != before[key])
     if changed:
         record_activity(
-            organization=organization, actor=actor, kind=ActivityKind.CONFIG_CHANGED,
+            organization=organization,
+            actor=actor,
+            kind=ActivityKind.CONFIG_CHANGED,
             summary=_("Configuración del portal de clientes actualizada"),
             data={"changed": changed},
-        )  # fmt: skip
+        )
     return row

@@ -92,8 +92,9 @@ def from_message(request, token):
     if message is None:
         access.count_bad_attempt(request)
         return not_found(request)
-    record_event(message=message, kind="clicked", at=timezone.now(), source="portal",
-                 data={"url": "portal"})  # fmt: skip
+    record_event(
+        message=message, kind="clicked", at=timezone.now(), source="portal", data={"url": "portal"}
+    )
     access.grant(request, customer=message.customer, token=None, via=f"message:{message.pk}")
     return redirect("portal:statement")
 
@@ -115,13 +116,20 @@ def code(request):
             else:
                 row, raw = created
                 services.notify_debtor(
-                    customer=customer, key=f"portal-code:{row.pk}", purpose=MessagePurpose.ACCESS_CODE,
+                    customer=customer,
+                    key=f"portal-code:{row.pk}",
+                    purpose=MessagePurpose.ACCESS_CODE,
                     subject=_("Su código de acceso"),
-                    body=_("Su código para ver su estado de cuenta es %(code)s. Vence en 15 minutos.")
+                    body=_(
+                        "Su código para ver su estado de cuenta es %(code)s. Vence en 15 minutos."
+                    )
                     % {"code": raw},
-                )  # fmt: skip
-                messages.success(request, _("Enviamos un código a %(email)s.")
-                                 % {"email": access.mask_email(row.sent_to)})  # fmt: skip
+                )
+                messages.success(
+                    request,
+                    _("Enviamos un código a %(email)s.")
+                    % {"email": access.mask_email(row.sent_to)},
+                )
             return redirect("portal:code")
         if request.method == "POST" and form.is_valid():
             if access.verify_code(customer=customer, raw=form.cleaned_data["code"], now=now):
@@ -156,8 +164,9 @@ def invoice_file(request, customer, pk):
     ).first()
     if attachment is None:
         return not_found(request)
-    return FileResponse(attachment.file.open("rb"), as_attachment=True,
-                        filename=attachment.original_name)  # fmt: skip
+    return FileResponse(
+        attachment.file.open("rb"), as_attachment=True, filename=attachment.original_name
+    )
 
 
 def _chosen(request, customer):
@@ -176,26 +185,40 @@ def _open_rows(customer):
 @debtor_view
 @require_http_methods(["GET", "POST"])
 def report_payment(request, customer):
-    form = ReportPaymentForm(request.POST or None, request.FILES or None,
-                             initial={"date": _today(customer)})  # fmt: skip
+    form = ReportPaymentForm(
+        request.POST or None, request.FILES or None, initial={"date": _today(customer)}
+    )
     chosen = _chosen(request, customer)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             services.report_payment(
-                customer=customer, invoices=chosen, date=data["date"], method=data["method"],
-                reference=data["reference"], proof=data["proof"], amount=data["amount"],
+                customer=customer,
+                invoices=chosen,
+                date=data["date"],
+                method=data["method"],
+                reference=data["reference"],
+                proof=data["proof"],
+                amount=data["amount"],
                 today=_today(customer),
-            )  # fmt: skip
+            )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, _("Gracias. Registramos su pago; lo revisaremos y le "
-                                        "confirmaremos por correo."))  # fmt: skip
+            messages.success(
+                request,
+                _("Gracias. Registramos su pago; lo revisaremos y le confirmaremos por correo."),
+            )
             return redirect("portal:statement")
-    return render(request, "portal/report.html", {
-        "form": form, "rows": _open_rows(customer), "chosen": {i.pk for i in chosen},
-    })  # fmt: skip
+    return render(
+        request,
+        "portal/report.html",
+        {
+            "form": form,
+            "rows": _open_rows(customer),
+            "chosen": {i.pk for i in chosen},
+        },
+    )
 
 
 @debtor_view
@@ -207,19 +230,29 @@ def promise(request, customer):
     if request.method == "POST" and form.is_valid():
         try:
             services.make_promise(
-                customer=customer, invoices=chosen, promised_date=form.cleaned_data["promised_date"],
-                amount=form.cleaned_data["amount"], source=PromiseSource.PORTAL,
-                actor=services.DEBTOR, today=_today(customer),
-            )  # fmt: skip
+                customer=customer,
+                invoices=chosen,
+                promised_date=form.cleaned_data["promised_date"],
+                amount=form.cleaned_data["amount"],
+                source=PromiseSource.PORTAL,
+                actor=services.DEBTOR,
+                today=_today(customer),
+            )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
             messages.success(request, _("Gracias. Registramos su promesa de pago."))
             return redirect("portal:statement")
-    return render(request, "portal/promise.html", {
-        "form": form, "rows": _open_rows(customer), "chosen": {i.pk for i in chosen},
-        "max_days": max_days,
-    })  # fmt: skip
+    return render(
+        request,
+        "portal/promise.html",
+        {
+            "form": form,
+            "rows": _open_rows(customer),
+            "chosen": {i.pk for i in chosen},
+            "max_days": max_days,
+        },
+    )
 
 
 @debtor_view
@@ -231,10 +264,13 @@ def dispute(request, customer, pk):
         files = [form.cleaned_data["attachment"]] if form.cleaned_data["attachment"] else []
         try:
             services.open_dispute(
-                invoice=invoice, reason_code=form.cleaned_data["reason"],
-                text=form.cleaned_data["text"], files=files, actor=services.DEBTOR,
+                invoice=invoice,
+                reason_code=form.cleaned_data["reason"],
+                text=form.cleaned_data["text"],
+                files=files,
+                actor=services.DEBTOR,
                 today=_today(customer),
-            )  # fmt: skip
+            )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -252,10 +288,13 @@ def pay_online(request, customer):
     base = request.build_absolute_uri(reverse("portal:statement"))
     try:
         session = start_checkout(
-            provider=provider, customer=customer, invoices=_chosen(request, customer),
-            success_url=base + "?pagado=1", cancel_url=base,
+            provider=provider,
+            customer=customer,
+            invoices=_chosen(request, customer),
+            success_url=base + "?pagado=1",
+            cancel_url=base,
             customer_email=access.code_recipient(customer),
-        )  # fmt: skip
+        )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("portal:statement")

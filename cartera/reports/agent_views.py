@@ -47,8 +47,13 @@ def _only(request):
 @org_member_required
 def agents_page(request):
     form, start, end, currency, today = _period(request)
-    rows = agent_results(request.membership.organization, start=start, end=end,
-                         currency=currency, only=_only(request))  # fmt: skip
+    rows = agent_results(
+        request.membership.organization,
+        start=start,
+        end=end,
+        currency=currency,
+        only=_only(request),
+    )
     table = exports.Table(
         title=_("Resultados por gestor"),
         subtitle=_("%(start)s a %(end)s · %(currency)s")
@@ -68,36 +73,55 @@ def agents_page(request):
             exports.Column("overdue_end", _("Vencido al final"), exports.MONEY),
         ],
         rows=[
-            {"agent": r.name, "tasks_done": r.tasks_done, "calls": r.calls, "reached": r.reached,
-             "promises": r.promises, "kept_count": r.kept_rate_count,
-             "kept_amount": r.kept_rate_amount, "collected": r.collected,
-             "avg_days": r.avg_days_to_collect, "overdue_start": r.overdue_start,
-             "overdue_end": r.overdue_end, "currency": currency}
+            {
+                "agent": r.name,
+                "tasks_done": r.tasks_done,
+                "calls": r.calls,
+                "reached": r.reached,
+                "promises": r.promises,
+                "kept_count": r.kept_rate_count,
+                "kept_amount": r.kept_rate_amount,
+                "collected": r.collected,
+                "avg_days": r.avg_days_to_collect,
+                "overdue_start": r.overdue_start,
+                "overdue_end": r.overdue_end,
+                "currency": currency,
+            }
             for r in rows
         ],
-    )  # fmt: skip
+    )
     kind = request.GET.get("format")
     if kind in ("csv", "xlsx"):
         return exports.export_response(table, kind, name="resultados-gestores", day=today)
-    return render(request, "reports/agents/results.html",
-                  {"form": form, "table": table, "rows": table.rows, "start": start, "end": end,
-                   "currency": currency})  # fmt: skip
+    return render(
+        request,
+        "reports/agents/results.html",
+        {
+            "form": form,
+            "table": table,
+            "rows": table.rows,
+            "start": start,
+            "end": end,
+            "currency": currency,
+        },
+    )
 
 
 @org_member_required
 def commissions_page(request):
     form, start, end, _currency, today = _period(request)
-    rows = commissions(request.membership.organization, start=start, end=end,
-                       only=_only(request))  # fmt: skip
+    rows = commissions(request.membership.organization, start=start, end=end, only=_only(request))
     totals = commission_totals(rows)
     buckets = dict(CommissionRule.Bucket.choices)
     table = exports.Table(
         title=_("Comisiones"),
         subtitle=_("%(start)s a %(end)s") % {"start": start.isoformat(), "end": end.isoformat()},
         columns=[
-            exports.Column("agent", _("Gestor")), exports.Column("rule", _("Regla")),
+            exports.Column("agent", _("Gestor")),
+            exports.Column("rule", _("Regla")),
             exports.Column("bucket", _("Antigüedad al pagar")),
-            exports.Column("rate", _("Porcentaje")), exports.Column("currency", _("Moneda")),
+            exports.Column("rate", _("Porcentaje")),
+            exports.Column("currency", _("Moneda")),
             exports.Column("base", _("Cobrado (base)"), exports.MONEY),
             exports.Column("computed", _("Comisión calculada"), exports.MONEY),
             exports.Column("cap", _("Tope"), exports.MONEY),
@@ -105,19 +129,37 @@ def commissions_page(request):
             exports.Column("total", _("Total del gestor"), exports.MONEY),
         ],
         rows=[
-            {"agent": r.name, "rule": r.rule, "bucket": str(buckets.get(r.bucket, r.bucket)),
-             "rate": f"{r.rate.normalize():f} %", "currency": r.currency, "base": r.base,
-             "computed": r.computed, "cap": r.cap, "commission": r.commission,
-             "total": totals[(r.agent_id, r.currency)], "capped": r.capped}
+            {
+                "agent": r.name,
+                "rule": r.rule,
+                "bucket": str(buckets.get(r.bucket, r.bucket)),
+                "rate": f"{r.rate.normalize():f} %",
+                "currency": r.currency,
+                "base": r.base,
+                "computed": r.computed,
+                "cap": r.cap,
+                "commission": r.commission,
+                "total": totals[(r.agent_id, r.currency)],
+                "capped": r.capped,
+            }
             for r in rows
         ],
-    )  # fmt: skip
+    )
     kind = request.GET.get("format")
     if kind in ("csv", "xlsx"):
         return exports.export_response(table, kind, name="comisiones", day=today)
-    return render(request, "reports/agents/commissions.html",
-                  {"form": form, "table": table, "rows": table.rows, "start": start, "end": end,
-                   "can_manage": can(request.membership, Action.MANAGE_MEMBERS)})  # fmt: skip
+    return render(
+        request,
+        "reports/agents/commissions.html",
+        {
+            "form": form,
+            "table": table,
+            "rows": table.rows,
+            "start": start,
+            "end": end,
+            "can_manage": can(request.membership, Action.MANAGE_MEMBERS),
+        },
+    )
 
 
 def _rule_form_errors(form, exc: ValidationError) -> None:
@@ -132,10 +174,16 @@ def _save_rule(request, form, rule=None):
     data = form.cleaned_data
     try:
         save_commission_rule(
-            organization=request.membership.organization, actor=request.user, rule=rule,
-            name=data["name"], rate=data["rate"], currency=data["currency"],
-            bucket=data["bucket"] or "", cap=data["cap"], is_active=data["is_active"],
-        )  # fmt: skip
+            organization=request.membership.organization,
+            actor=request.user,
+            rule=rule,
+            name=data["name"],
+            rate=data["rate"],
+            currency=data["currency"],
+            bucket=data["bucket"] or "",
+            cap=data["cap"],
+            is_active=data["is_active"],
+        )
     except ValidationError as exc:
         _rule_form_errors(form, exc)
         return False
@@ -153,9 +201,15 @@ def commission_rules(request):
         require(request, Action.MANAGE_MEMBERS)
         if form.is_valid() and _save_rule(request, form):
             return redirect("reports:commission_rules")
-    return render(request, "reports/agents/rules.html",
-                  {"rules": rules, "form": form,
-                   "can_manage": can(request.membership, Action.MANAGE_MEMBERS)})  # fmt: skip
+    return render(
+        request,
+        "reports/agents/rules.html",
+        {
+            "rules": rules,
+            "form": form,
+            "can_manage": can(request.membership, Action.MANAGE_MEMBERS),
+        },
+    )
 
 
 @org_member_required
@@ -165,9 +219,15 @@ def commission_rule_edit(request, pk):
     require(request, Action.MANAGE_MEMBERS)
     form = CommissionRuleForm(
         request.POST or None,
-        initial={"name": rule.name, "rate": rule.rate, "bucket": rule.bucket,
-                 "currency": rule.currency, "cap": rule.cap, "is_active": rule.is_active},
-    )  # fmt: skip
+        initial={
+            "name": rule.name,
+            "rate": rule.rate,
+            "bucket": rule.bucket,
+            "currency": rule.currency,
+            "cap": rule.cap,
+            "is_active": rule.is_active,
+        },
+    )
     if request.method == "POST" and form.is_valid() and _save_rule(request, form, rule):
         return redirect("reports:commission_rules")
     return render(request, "reports/agents/rule_edit.html", {"rule": rule, "form": form})
@@ -185,9 +245,12 @@ def targets(request):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            set_collection_target(organization=organization, actor=request.user,
-                                  currency=form.cleaned_data["currency"],
-                                  amount=form.cleaned_data["amount"])  # fmt: skip
+            set_collection_target(
+                organization=organization,
+                actor=request.user,
+                currency=form.cleaned_data["currency"],
+                amount=form.cleaned_data["amount"],
+            )
         except ValidationError as exc:
             _rule_form_errors(form, exc)
         else:

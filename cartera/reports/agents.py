@@ -169,9 +169,13 @@ def collected_allocations(organization, *, start, end, currencies, agent_ids):
         invoice__currency__in=list(currencies),
         invoice__customer__assigned_agent_id__in=list(agent_ids),
     ).values_list(
-        "invoice__customer__assigned_agent_id", "invoice__currency", "amount", "effective_date",
-        "invoice__issue_date", "invoice__due_date",
-    )  # fmt: skip
+        "invoice__customer__assigned_agent_id",
+        "invoice__currency",
+        "amount",
+        "effective_date",
+        "invoice__issue_date",
+        "invoice__due_date",
+    )
 
 
 def _overdue_at(organization, *, days: dict[str, dt.date], currency: str, agent_ids) -> dict:
@@ -179,14 +183,17 @@ def _overdue_at(organization, *, days: dict[str, dt.date], currency: str, agent_
     today's balance of open invoices issued ≤ day and due < day, plus the allocations
     effective after the day to such invoices (not void). Two queries for all days."""
     balances = Invoice.objects.filter(
-        organization=organization, status=InvoiceStatus.OPEN, currency=currency,
+        organization=organization,
+        status=InvoiceStatus.OPEN,
+        currency=currency,
         customer__assigned_agent_id__in=list(agent_ids),
-    )  # fmt: skip
+    )
     later = Allocation.objects.filter(
-        organization=organization, invoice__currency=currency,
+        organization=organization,
+        invoice__currency=currency,
         effective_date__gt=min(days.values()),
         invoice__customer__assigned_agent_id__in=list(agent_ids),
-    ).exclude(invoice__status=InvoiceStatus.VOID)  # fmt: skip
+    ).exclude(invoice__status=InvoiceStatus.VOID)
     result = defaultdict(lambda: ZERO)
     rows = balances.values("customer__assigned_agent_id").annotate(
         **{
@@ -204,7 +211,7 @@ def _overdue_at(organization, *, days: dict[str, dt.date], currency: str, agent_
                 filter=Q(
                     effective_date__gt=day, invoice__issue_date__lte=day, invoice__due_date__lt=day
                 ),
-            )  # fmt: skip
+            )
             for name, day in days.items()
         }
     )
@@ -214,8 +221,9 @@ def _overdue_at(organization, *, days: dict[str, dt.date], currency: str, agent_
     return result
 
 
-def agent_results(organization, *, start: dt.date, end: dt.date, currency: str,
-                  only=None) -> list[AgentResult]:  # fmt: skip
+def agent_results(
+    organization, *, start: dt.date, end: dt.date, currency: str, only=None
+) -> list[AgentResult]:
     """One ``AgentResult`` per agent (see the module docstring), in a fixed number of
     queries whatever the number of agents."""
     agents = agents_of(organization, only=only)
@@ -234,7 +242,7 @@ def agent_results(organization, *, start: dt.date, end: dt.date, currency: str,
             assignee_id__in=ids,
             completed_at__gte=since,
             completed_at__lt=until,
-        )  # fmt: skip
+        )
         .values("assignee_id")
         .annotate(n=Count("id"))
         .order_by()
@@ -247,7 +255,7 @@ def agent_results(organization, *, start: dt.date, end: dt.date, currency: str,
             actor_user_id__in=ids,
             created_at__gte=since,
             created_at__lt=until,
-        )  # fmt: skip
+        )
         .values("actor_user_id")
         .annotate(
             calls=Count("id"),
@@ -263,7 +271,7 @@ def agent_results(organization, *, start: dt.date, end: dt.date, currency: str,
             created_by_id__in=ids,
             created_at__gte=since,
             created_at__lt=until,
-        )  # fmt: skip
+        )
         .values("created_by_id")
         .annotate(n=Count("id"))
         .order_by()
@@ -275,16 +283,19 @@ def agent_results(organization, *, start: dt.date, end: dt.date, currency: str,
             payment__isnull=False,
             created_at__gte=OuterRef("created_at"),
             effective_date__lte=OuterRef("promised_date"),
-        )  # fmt: skip
+        )
         .order_by()
         .values("invoice__promises")
         .annotate(s=Sum("amount"))
         .values("s")
     )
     settled = PromiseToPay.objects.filter(
-        organization=organization, created_by_id__in=ids, status__in=SETTLED,
-        promised_date__gte=start, promised_date__lte=end,
-    ).annotate(paid=Subquery(paid, output_field=_MONEY))  # fmt: skip
+        organization=organization,
+        created_by_id__in=ids,
+        status__in=SETTLED,
+        promised_date__gte=start,
+        promised_date__lte=end,
+    ).annotate(paid=Subquery(paid, output_field=_MONEY))
     for promise in settled.values("created_by_id", "status", "amount", "currency", "paid"):
         result = results[promise["created_by_id"]]
         result.promises_settled += 1
@@ -300,9 +311,11 @@ def agent_results(organization, *, start: dt.date, end: dt.date, currency: str,
         result.weighted_days += amount * (effective - issued).days
         result.by_bucket[bucket_of((effective - due).days)] += amount
     overdue = _overdue_at(
-        organization, days={"start": start - dt.timedelta(days=1), "end": end},
-        currency=currency, agent_ids=ids,
-    )  # fmt: skip
+        organization,
+        days={"start": start - dt.timedelta(days=1), "end": end},
+        currency=currency,
+        agent_ids=ids,
+    )
     for agent_id, result in results.items():
         result.overdue_start = round_money(overdue[("start", agent_id)], currency)
         result.overdue_end = round_money(overdue[("end", agent_id)], currency)
@@ -317,9 +330,12 @@ def commissions(organization, *, start: dt.date, end: dt.date, only=None) -> lis
         return []
     bases = defaultdict(lambda: ZERO)  # (agent, currency, bucket) -> amount
     for agent_id, currency, amount, effective, _issued, due in collected_allocations(
-        organization, start=start, end=end, currencies={r.currency for r in rules},
+        organization,
+        start=start,
+        end=end,
+        currencies={r.currency for r in rules},
         agent_ids=[u.pk for u in agents],
-    ):  # fmt: skip
+    ):
         bases[(agent_id, currency, bucket_of((effective - due).days))] += amount
         bases[(agent_id, currency, "")] += amount
     rows = []
@@ -340,7 +356,7 @@ def commissions(organization, *, start: dt.date, end: dt.date, only=None) -> lis
                     computed=computed,
                     cap=rule.cap,
                     commission=commission,
-                )  # fmt: skip
+                )
             )
     return rows
 

@@ -65,9 +65,11 @@ def _bucket_expression(as_of: dt.date, bucket_list: list[Bucket], date_field: st
     for bucket in bucket_list[:-1]:
         # days <= high  ⇔  date >= as_of − high
         whens.append(
-            When(**{f"{date_field}__gte": as_of - dt.timedelta(days=bucket.high)},
-                 then=Value(bucket.key))
-        )  # fmt: skip
+            When(
+                **{f"{date_field}__gte": as_of - dt.timedelta(days=bucket.high)},
+                then=Value(bucket.key),
+            )
+        )
     return Case(*whens, default=Value(bucket_list[-1].key), output_field=CharField())
 
 

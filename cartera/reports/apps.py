@@ -11,5 +11,9 @@ class ReportsConfig(AppConfig):
         except ImportError:  # scheduler not available: run `cartera report …` from cron
             return
         # 01:30 local: snapshot of yesterday, then today's customer classification.
-        register("reports-daily", Daily(hour=1, minute=30),
-                 "cartera.reports.tasks.daily_reports", per_organization=True)  # fmt: skip
+        register(
+            "reports-daily",
+            Daily(hour=1, minute=30),
+            "cartera.reports.tasks.daily_reports",
+            per_organization=True,
+        )

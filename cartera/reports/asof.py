@@ -95,8 +95,9 @@ def grouped_receivable(
     )
     later = _sum_by(
         allocations_after(organization, as_of, customers=customers).annotate(**alloc_annot),
-        keys, "amount",
-    )  # fmt: skip
+        keys,
+        "amount",
+    )
     result = {}
     for key in balances.keys() | later.keys():
         result[key] = balances.get(key, ZERO) + later.get(key, ZERO)
@@ -137,8 +138,9 @@ def receivables(
         later = later.filter(invoice__customer__in=customers)
     result = [defaultdict(lambda: ZERO) for _ in points]
     for queryset, currency_key, sums in (
-        (balances, "currency", balance_sums), (later, "invoice__currency", later_sums)
-    ):  # fmt: skip
+        (balances, "currency", balance_sums),
+        (later, "invoice__currency", later_sums),
+    ):
         for row in queryset.values(currency_key).annotate(**sums).order_by():
             for index in range(len(points)):
                 result[index][row[currency_key]] += row[f"p{index}"] or ZERO

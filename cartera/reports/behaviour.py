@@ -147,8 +147,19 @@ def customer_behaviour(
         cursor.execute(_sql(), params)
         for row in cursor.fetchall():
             cid, currency, n, to_pay, late, on_time, pn, plate, overdue, oldest = row
-            item = acc.setdefault(cid, {"n": 0, "to_pay": 0, "late": 0, "on_time": 0,
-                                        "pn": 0, "plate": 0, "overdue": {}, "oldest": None})  # fmt: skip
+            item = acc.setdefault(
+                cid,
+                {
+                    "n": 0,
+                    "to_pay": 0,
+                    "late": 0,
+                    "on_time": 0,
+                    "pn": 0,
+                    "plate": 0,
+                    "overdue": {},
+                    "oldest": None,
+                },
+            )
             item["n"] += n or 0
             item["to_pay"] += to_pay or 0
             item["late"] += late or 0
@@ -164,8 +175,10 @@ def customer_behaviour(
     people = Customer.objects.filter(organization=organization)
     if customers is not None:
         people = people.filter(pk__in=customers.values("pk"))
-    info = {pk: (ext, name, cls) for pk, ext, name, cls in
-            people.values_list("pk", "external_id", "name", "classification")}  # fmt: skip
+    info = {
+        pk: (ext, name, cls)
+        for pk, ext, name, cls in people.values_list("pk", "external_id", "name", "classification")
+    }
     promises = _promise_rates(organization, start, as_of)
     disputes = _dispute_counts(organization, start, as_of)
     result = []
@@ -175,15 +188,20 @@ def customer_behaviour(
         ext, name, current_class = info[cid]
         n = item["n"]
         row = Behaviour(
-            customer_id=cid, external_id=ext, name=name, invoices_paid=n,
-            avg_days_to_pay=_avg(item["to_pay"], n), avg_days_late=_avg(item["late"], n),
+            customer_id=cid,
+            external_id=ext,
+            name=name,
+            invoices_paid=n,
+            avg_days_to_pay=_avg(item["to_pay"], n),
+            avg_days_late=_avg(item["late"], n),
             on_time_rate=_avg(item["on_time"] * HUNDRED, n),
             previous_invoices_paid=item["pn"],
             previous_avg_days_late=_avg(item["plate"], item["pn"]),
             overdue=dict(sorted(item["overdue"].items())),
             oldest_overdue_days=(as_of - item["oldest"]).days if item["oldest"] else 0,
-            disputes=disputes.get(cid, 0), previous_classification=current_class,
-        )  # fmt: skip
+            disputes=disputes.get(cid, 0),
+            previous_classification=current_class,
+        )
         kept, due = promises.get(cid, (0, 0))
         row.promises_due = due
         row.promises_kept_rate = Decimal(kept) * HUNDRED / due if due else None
@@ -204,13 +222,16 @@ def _promise_rates(organization, start: dt.date, as_of: dt.date) -> dict[int, tu
     except LookupError:
         return {}
     rows = (
-        Promise.objects.filter(organization=organization, promised_date__gte=start,
-                               promised_date__lte=as_of,
-                               status__in=["kept", "partially_kept", "broken"])
+        Promise.objects.filter(
+            organization=organization,
+            promised_date__gte=start,
+            promised_date__lte=as_of,
+            status__in=["kept", "partially_kept", "broken"],
+        )
         .values("customer_id")
         .annotate(due=Count("id"), kept=Count("id", filter=Q(status="kept")))
         .order_by()
-    )  # fmt: skip
+    )
     return {row["customer_id"]: (row["kept"], row["due"]) for row in rows}
 
 
@@ -220,12 +241,13 @@ def _dispute_counts(organization, start: dt.date, as_of: dt.date) -> dict[int, i
     except LookupError:
         return {}
     rows = (
-        Dispute.objects.filter(organization=organization, opened_at__date__gte=start,
-                               opened_at__date__lte=as_of)
+        Dispute.objects.filter(
+            organization=organization, opened_at__date__gte=start, opened_at__date__lte=as_of
+        )
         .values("invoice__customer_id")
         .annotate(n=Count("id"))
         .order_by()
-    )  # fmt: skip
+    )
     return {row["invoice__customer_id"]: row["n"] for row in rows}
 
 
@@ -257,8 +279,9 @@ def recompute_classifications(*, organization, as_of: dt.date) -> dict:
     """Classify every customer as of ``as_of`` and store the class. Each change gets a
     history row for the day (the class on any date is the latest row on or before it)
     and an entry on the customer's timeline. Running it twice a day is harmless."""
-    rows = {row.customer_id: row for row in
-            customer_behaviour(organization=organization, as_of=as_of)}  # fmt: skip
+    rows = {
+        row.customer_id: row for row in customer_behaviour(organization=organization, as_of=as_of)
+    }
     customers = Customer.objects.filter(organization=organization).only(
         "pk", "classification", "name", "organization_id"
     )
@@ -271,11 +294,16 @@ def recompute_classifications(*, organization, as_of: dt.date) -> dict:
             continue
         metrics = row.metrics() if row else {}
         ClassificationHistory.objects.update_or_create(
-            customer=customer, date=as_of,
+            customer=customer,
+            date=as_of,
             defaults={"organization": organization, "classification": new, "metrics": metrics},
-            create_defaults={"organization": organization, "classification": new,
-                             "metrics": metrics, "previous": old},
-        )  # fmt: skip
+            create_defaults={
+                "organization": organization,
+                "classification": new,
+                "metrics": metrics,
+                "previous": old,
+            },
+        )
         Customer.objects.filter(pk=customer.pk).update(classification=new)
         changed += 1
         record_activity(

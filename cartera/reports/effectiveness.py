@@ -72,8 +72,16 @@ def compare(a: VariantStats, b: VariantStats, window: int = 14) -> Comparison | 
     pa, pb = a.rate(window), b.rate(window)
     se = math.sqrt(pa * (1 - pa) / a.chased + pb * (1 - pb) / b.chased)
     diff = pa - pb
-    return Comparison(a.step, a.template, b.template, diff, diff - Z_95 * se, diff + Z_95 * se,
-                      strategy=a.strategy, version=a.version)  # fmt: skip
+    return Comparison(
+        a.step,
+        a.template,
+        b.template,
+        diff,
+        diff - Z_95 * se,
+        diff + Z_95 * se,
+        strategy=a.strategy,
+        version=a.version,
+    )
 
 
 def effectiveness(*, organization, start: dt.date, end: dt.date, as_of: dt.date) -> dict:
@@ -82,11 +90,9 @@ def effectiveness(*, organization, start: dt.date, end: dt.date, as_of: dt.date)
     if not apps.is_installed("cartera.outreach"):
         return {"variants": [], "comparisons": []}
     Message = apps.get_model("outreach", "Message")
-    messages = (
-        Message.objects.filter(organization=organization, sent_at__date__gte=start,
-                               sent_at__date__lte=end)
-        .prefetch_related("invoices", "events")
-    )  # fmt: skip
+    messages = Message.objects.filter(
+        organization=organization, sent_at__date__gte=start, sent_at__date__lte=end
+    ).prefetch_related("invoices", "events")
     paid = {r.invoice_id: r for r in ledger_rows(organization, as_of) if r.paid_on is not None}
     origins = _strategy_versions(organization, start, end)
     stats: dict[tuple, VariantStats] = {}
@@ -111,8 +117,9 @@ def effectiveness(*, organization, start: dt.date, end: dt.date, as_of: dt.date)
                 if days <= window:
                     item.paid_within[window] += 1
                     item.amount_within[window][row.currency] += row.total
-    variants = sorted(stats.values(),
-                      key=lambda v: (v.strategy, v.version or 0, v.step, v.template))  # fmt: skip
+    variants = sorted(
+        stats.values(), key=lambda v: (v.strategy, v.version or 0, v.step, v.template)
+    )
     by_step = defaultdict(list)
     for variant in variants:  # variants compete within one strategy version's step
         by_step[(variant.strategy, variant.version, variant.step)].append(variant)
@@ -133,12 +140,15 @@ def _strategy_versions(organization, start: dt.date, end: dt.date) -> dict[int, 
         return {}
     Decision = apps.get_model("dunning", "Decision")
     rows = (
-        Decision.objects.filter(organization=organization, message__isnull=False,
-                                message__sent_at__date__gte=start,
-                                message__sent_at__date__lte=end)
+        Decision.objects.filter(
+            organization=organization,
+            message__isnull=False,
+            message__sent_at__date__gte=start,
+            message__sent_at__date__lte=end,
+        )
         .values_list("message_id", "step__strategy__key", "strategy_version")
         .order_by("message_id", "id")
-    )  # fmt: skip
+    )
     result = {}
     for message_id, strategy, version in rows:
         result.setdefault(message_id, (strategy, version))

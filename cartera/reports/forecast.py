@@ -102,8 +102,19 @@ def ledger_rows(organization, cut: dt.date, *, issued_until: dt.date | None = No
             total = round_money(Decimal(str(total)), cur)
             applied = round_money(Decimal(str(applied)), cur)
             paid = applied >= total - Decimal(str(TOLERANCE)) and last is not None
-            rows.append(Row(pk, cid, cur, _as_date(issue), _as_date(due), total, applied,
-                            _as_date(last) if paid else None, number=number))  # fmt: skip
+            rows.append(
+                Row(
+                    pk,
+                    cid,
+                    cur,
+                    _as_date(issue),
+                    _as_date(due),
+                    total,
+                    applied,
+                    _as_date(last) if paid else None,
+                    number=number,
+                )
+            )
     disputed = _disputed_ids(organization, cut)
     for row in rows:
         row.disputed = row.invoice_id in disputed
@@ -207,8 +218,9 @@ def tail_median(own: list[float], peers: list[float], floor: float, k: float) ->
     half = (w_own * tail_own + w_peer * tail_peer) / 2
 
     def weight_up_to(x: float) -> float:
-        return (w_own * (bisect.bisect_right(own, x) - start_own)
-                + w_peer * (bisect.bisect_right(peers, x) - start_peer))  # fmt: skip
+        return w_own * (bisect.bisect_right(own, x) - start_own) + w_peer * (
+            bisect.bisect_right(peers, x) - start_peer
+        )
 
     # the smallest value whose cumulative weight reaches half: among the own values
     # (few) by a scan, among the peers' (many) by bisection on the index
@@ -284,8 +296,9 @@ class LatenessModel:
         spread.sort()
         self.quantiles = (
             [spread[min(len(spread) - 1, int(q * len(spread)))] for q in QUANTILES]
-            if spread else [0.0] * len(QUANTILES)
-        )  # fmt: skip
+            if spread
+            else [0.0] * len(QUANTILES)
+        )
         return self
 
     @staticmethod
@@ -318,8 +331,11 @@ class LatenessModel:
     def _value(self, r: Row) -> float:
         """Point estimate of the lateness (no reasons: used while fitting)."""
         value = self._base_value(r)
-        for key in (("dispute", r.disputed), ("amount", self._amount_band(r)),
-                    ("season", r.due_date.month)):  # fmt: skip
+        for key in (
+            ("dispute", r.disputed),
+            ("amount", self._amount_band(r)),
+            ("season", r.due_date.month),
+        ):
             value += self.adjust.get(key, 0.0)
         return value
 
@@ -342,11 +358,12 @@ class LatenessModel:
             (("dispute", r.disputed), _("en disputa") if r.disputed else ""),
             (("amount", band), _("importe (cuartil %(q)s)") % {"q": band + 1}),
             (("season", r.due_date.month), _("temporada (mes %(m)s)") % {"m": r.due_date.month}),
-        ):  # fmt: skip
+        ):
             delta = self.adjust.get(key, 0.0)
             if label and abs(delta) >= 1:
-                reasons.append(_("%(label)s: %(delta)s días") % {
-                    "label": label, "delta": f"{delta:+.1f}"})  # fmt: skip
+                reasons.append(
+                    _("%(label)s: %(delta)s días") % {"label": label, "delta": f"{delta:+.1f}"}
+                )
         return self._value(r), reasons
 
     def conditional(self, r: Row, overdue: int, value: float) -> float:
@@ -357,8 +374,12 @@ class LatenessModel:
         history before the shift. Thin tail: everybody's; none: ``overdue`` + 7."""
         delta = value - self._base_value(r)
         floor = overdue - delta
-        tail = tail_median(self.by_customer.get(r.customer_id, []),
-                           self.by_terms.get(_terms_band(r.terms), []), floor, self.k)  # fmt: skip
+        tail = tail_median(
+            self.by_customer.get(r.customer_id, []),
+            self.by_terms.get(_terms_band(r.terms), []),
+            floor,
+            self.k,
+        )
         if tail is None:
             tail = _median_above(self.pooled, floor, minimum=1)
         return overdue + OVERDUE_FALLBACK if tail is None else tail + delta
@@ -369,8 +390,9 @@ class LatenessModel:
         if as_of is not None and r.due_date < as_of:
             overdue = (as_of - r.due_date).days
             value = self.conditional(r, overdue, value)
-            reasons.append(_("Ya lleva %(d)s días vencida: se espera el pago después") % {
-                "d": overdue})  # fmt: skip
+            reasons.append(
+                _("Ya lleva %(d)s días vencida: se espera el pago después") % {"d": overdue}
+            )
             samples = sorted(max(x, overdue + 1.0) for x in samples)
             shift = value - statistics.median(samples)
             samples = sorted(max(x + shift, overdue + 1.0) for x in samples)
@@ -407,8 +429,9 @@ def forecast(*, organization, as_of: dt.date, weeks: int = WEEKS) -> dict:
     buckets: dict[str, list[dict]] = {}
     for p in predictions:
         currency = p.row.currency
-        weekly = buckets.setdefault(currency, [
-            {"mean": Decimal(0), "var": Decimal(0), "ids": []} for _ in range(weeks)])  # fmt: skip
+        weekly = buckets.setdefault(
+            currency, [{"mean": Decimal(0), "var": Decimal(0), "ids": []} for _ in range(weeks)]
+        )
         share = Decimal(1) / len(p.samples)
         probabilities = defaultdict(Decimal)
         for x in p.samples:
@@ -440,13 +463,21 @@ def forecast(*, organization, as_of: dt.date, weeks: int = WEEKS) -> dict:
             sigma = cell["var"].sqrt() if cell["var"] > 0 else Decimal(0)
             band = sigma * Decimal(str(Z_90))
             expected = shares[index]
-            result[currency].append(Week(
-                as_of + dt.timedelta(days=7 * index), expected,
-                round_money(max(cell["mean"] - band, Decimal(0)), currency).min(expected),
-                round_money(cell["mean"] + band, currency).max(expected), cell["ids"],
-            ))  # fmt: skip
-    return {"predictions": predictions, "weeks": dict(sorted(result.items())),
-            "later": rounded_later, "model": model}  # fmt: skip
+            result[currency].append(
+                Week(
+                    as_of + dt.timedelta(days=7 * index),
+                    expected,
+                    round_money(max(cell["mean"] - band, Decimal(0)), currency).min(expected),
+                    round_money(cell["mean"] + band, currency).max(expected),
+                    cell["ids"],
+                )
+            )
+    return {
+        "predictions": predictions,
+        "weeks": dict(sorted(result.items())),
+        "later": rounded_later,
+        "model": model,
+    }
 
 
 def _round_preserving_total(values: list[Decimal], total: Decimal, currency: str) -> list[Decimal]:
@@ -467,13 +498,20 @@ def forecast_json(*, organization, as_of: dt.date) -> dict:
     data = forecast(organization=organization, as_of=as_of)
     return {
         currency: {
-            "weeks": [{"week_start": w.start.isoformat(), "expected": fmt.amount(w.expected, currency),
-                       "p10": fmt.amount(w.p10, currency), "p90": fmt.amount(w.p90, currency),
-                       "invoices": len(w.invoices)} for w in weeks],
+            "weeks": [
+                {
+                    "week_start": w.start.isoformat(),
+                    "expected": fmt.amount(w.expected, currency),
+                    "p10": fmt.amount(w.p10, currency),
+                    "p90": fmt.amount(w.p90, currency),
+                    "invoices": len(w.invoices),
+                }
+                for w in weeks
+            ],
             "later": fmt.amount(data["later"].get(currency, Decimal(0)), currency),
         }
         for currency, weeks in data["weeks"].items()
-    }  # fmt: skip
+    }
 
 
 # --- backtest ---------------------------------------------------------------------------
@@ -517,8 +555,13 @@ class BacktestResult:
     customer_average: Scores
 
 
-def backtest(*, organization, train_until: dt.date, test_until: dt.date | None = None,
-             include_issued_after: bool = False) -> BacktestResult:  # fmt: skip
+def backtest(
+    *,
+    organization,
+    train_until: dt.date,
+    test_until: dt.date | None = None,
+    include_issued_after: bool = False,
+) -> BacktestResult:
     """Train on what was known on ``train_until``; predict every invoice open then (and,
     with ``include_issued_after``, every invoice issued up to ``test_until``); compare
     with the payment dates that really happened (up to ``test_until``)."""
@@ -546,8 +589,12 @@ def backtest(*, organization, train_until: dt.date, test_until: dt.date | None =
         floor = train_until if row.issue_date <= train_until else row.issue_date
         late = actual.paid_on > row.due_date
         pred = model.predict(row, as_of=floor)
-        avg = by_customer_mean.get(row.customer_id, statistics.fmean(
-            [x for xs in model.by_customer.values() for x in xs]) if model.n else 0.0)  # fmt: skip
+        avg = by_customer_mean.get(
+            row.customer_id,
+            statistics.fmean([x for xs in model.by_customer.values() for x in xs])
+            if model.n
+            else 0.0,
+        )
         candidates = {
             "model": (pred.date, pred.lateness),
             "due_date": (max(row.due_date, floor), float(max(0, (floor - row.due_date).days))),
@@ -562,23 +609,31 @@ def backtest(*, organization, train_until: dt.date, test_until: dt.date | None =
         if not items:
             return Scores(name, 0.0, None, 0.0)
         return Scores(
-            name, statistics.fmean(i[0] for i in items),
+            name,
+            statistics.fmean(i[0] for i in items),
             auc([i[1] for i in items], [i[2] for i in items]),
             sum(1 for i in items if i[3]) / len(items),
-        )  # fmt: skip
+        )
 
     return BacktestResult(
-        train_until=train_until, trained_on=model.n, predicted=len(targets), settled=settled,
-        unsettled=len(targets) - settled, model=scores("model"),
-        due_date=scores("due_date"), customer_average=scores("customer_average"),
-    )  # fmt: skip
+        train_until=train_until,
+        trained_on=model.n,
+        predicted=len(targets),
+        settled=settled,
+        unsettled=len(targets) - settled,
+        model=scores("model"),
+        due_date=scores("due_date"),
+        customer_average=scores("customer_average"),
+    )
 
 
 def backtest_json(result: BacktestResult) -> dict:
     def one(s: Scores):
-        return {"mae_days": fmt.days(s.mae_days),
-                "auc": None if s.auc is None else f"{s.auc:.3f}",
-                "accuracy": f"{s.accuracy:.3f}"}  # fmt: skip
+        return {
+            "mae_days": fmt.days(s.mae_days),
+            "auc": None if s.auc is None else f"{s.auc:.3f}",
+            "accuracy": f"{s.accuracy:.3f}",
+        }
 
     return {
         "train_until": result.train_until.isoformat(),

@@ -15,8 +15,11 @@ from django.apps import apps
 
 DEFAULT_PATH = (
     Path(__file__).resolve().parents[3]
-    / "shared" / "data" / "ar-late-payments" / "WA_Fn-UseC_-Accounts-Receivable.csv"
-)  # fmt: skip
+    / "shared"
+    / "data"
+    / "ar-late-payments"
+    / "WA_Fn-UseC_-Accounts-Receivable.csv"
+)
 
 
 def _us_date(text: str) -> dt.date:
@@ -43,22 +46,48 @@ def load(*, organization, path: Path = DEFAULT_PATH, actor=None) -> dict:
     from cartera.imports.services import import_file
 
     rows = read_rows(path)
-    invoices = [[f"IBM-{r['invoiceNumber']}", r["customerID"], r["invoiceNumber"],
-                 _us_date(r["InvoiceDate"]).isoformat(), _us_date(r["DueDate"]).isoformat(),
-                 "USD", r["InvoiceAmount"]] for r in rows]  # fmt: skip
+    invoices = [
+        [
+            f"IBM-{r['invoiceNumber']}",
+            r["customerID"],
+            r["invoiceNumber"],
+            _us_date(r["InvoiceDate"]).isoformat(),
+            _us_date(r["DueDate"]).isoformat(),
+            "USD",
+            r["InvoiceAmount"],
+        ]
+        for r in rows
+    ]
     batch = import_file(
-        organization=organization, actor=actor, kind="invoices", file_name="ibm-invoices.csv",
-        data=_csv(["external_id", "customer", "number", "issue_date", "due_date", "currency",
-                   "total"], invoices),
+        organization=organization,
+        actor=actor,
+        kind="invoices",
+        file_name="ibm-invoices.csv",
+        data=_csv(
+            ["external_id", "customer", "number", "issue_date", "due_date", "currency", "total"],
+            invoices,
+        ),
         create_customers=True,
-    )  # fmt: skip
-    payments = [[f"IBM-P-{r['invoiceNumber']}", r["customerID"],
-                 _us_date(r["SettledDate"]).isoformat(), r["InvoiceAmount"], "USD",
-                 r["invoiceNumber"]] for r in rows if r["SettledDate"]]  # fmt: skip
+    )
+    payments = [
+        [
+            f"IBM-P-{r['invoiceNumber']}",
+            r["customerID"],
+            _us_date(r["SettledDate"]).isoformat(),
+            r["InvoiceAmount"],
+            "USD",
+            r["invoiceNumber"],
+        ]
+        for r in rows
+        if r["SettledDate"]
+    ]
     pay_batch = import_file(
-        organization=organization, actor=actor, kind="payments", file_name="ibm-payments.csv",
+        organization=organization,
+        actor=actor,
+        kind="payments",
+        file_name="ibm-payments.csv",
         data=_csv(["external_id", "customer", "date", "amount", "currency", "invoices"], payments),
-    )  # fmt: skip
+    )
     disputes = 0
     try:
         Dispute = apps.get_model("invoices", "Dispute")
@@ -67,13 +96,20 @@ def load(*, organization, path: Path = DEFAULT_PATH, actor=None) -> dict:
     if Dispute is not None:
         from cartera.invoices.models import Invoice
 
-        numbers = {r["invoiceNumber"]: _us_date(r["InvoiceDate"]) for r in rows
-                   if r["Disputed"] == "Yes"}  # fmt: skip
+        numbers = {
+            r["invoiceNumber"]: _us_date(r["InvoiceDate"]) for r in rows if r["Disputed"] == "Yes"
+        }
         for invoice in Invoice.objects.filter(organization=organization, number__in=numbers):
-            dispute = Dispute.objects.create(organization=organization, invoice=invoice,
-                                             reason="IBM: Disputed=Yes")  # fmt: skip
+            dispute = Dispute.objects.create(
+                organization=organization, invoice=invoice, reason="IBM: Disputed=Yes"
+            )
             opened = dt.datetime.combine(numbers[invoice.number], dt.time(12), tzinfo=dt.UTC)
             Dispute.objects.filter(pk=dispute.pk).update(opened_at=opened)
             disputes += 1
-    return {"rows": len(rows), "invoices_batch": batch.status, "payments_batch": pay_batch.status,
-            "payments": len(payments), "disputes": disputes}  # fmt: skip
+    return {
+        "rows": len(rows),
+        "invoices_batch": batch.status,
+        "payments_batch": pay_batch.status,
+        "payments": len(payments),
+        "disputes": disputes,
+    }

@@ -134,12 +134,20 @@ def _assemble(currency, start, end, s, begin, final, current, countback) -> Indi
     dso = final / s * days if s > 0 else None
     bpdso = current / s * days if s > 0 else None
     return Indicators(
-        currency=currency, start=start, end=end, credit_sales=s, ar_begin=begin,
-        ar_end=final, ar_current_end=current, dso_simple=dso,
-        dso_countback=countback.days, countback_exhausted=countback.exhausted,
-        bpdso=bpdso, add=(dso - bpdso) if dso is not None else None,
+        currency=currency,
+        start=start,
+        end=end,
+        credit_sales=s,
+        ar_begin=begin,
+        ar_end=final,
+        ar_current_end=current,
+        dso_simple=dso,
+        dso_countback=countback.days,
+        countback_exhausted=countback.exhausted,
+        bpdso=bpdso,
+        add=(dso - bpdso) if dso is not None else None,
         cei=cei(begin, s, final, current),
-    )  # fmt: skip
+    )
 
 
 def indicators(
@@ -150,18 +158,24 @@ def indicators(
         raise ValueError("the period ends before it starts")
     sales = credit_sales(organization, start, end, customers=customers)
     ar_begin, ar_end, ar_current = receivables(
-        organization, [(start - dt.timedelta(days=1), False), (end, False), (end, True)],
+        organization,
+        [(start - dt.timedelta(days=1), False), (end, False), (end, True)],
         customers=customers,
-    )  # fmt: skip
+    )
     countbacks = _countback_for(organization, end, ar_end, customers)
     result = {}
     for currency in sorted(set(sales) | set(ar_begin) | set(ar_end) | set(ar_current)):
         final = ar_end.get(currency, ZERO)
         result[currency] = _assemble(
-            currency, start, end, sales.get(currency, ZERO), ar_begin.get(currency, ZERO),
-            final, ar_current.get(currency, ZERO),
+            currency,
+            start,
+            end,
+            sales.get(currency, ZERO),
+            ar_begin.get(currency, ZERO),
+            final,
+            ar_current.get(currency, ZERO),
             countbacks.get(currency) or dso_countback(final, []),
-        )  # fmt: skip
+        )
     return result
 
 
@@ -190,9 +204,15 @@ def indicators_from_snapshots(organization, first: dt.date, last: dt.date) -> di
         values = {name: Decimal(data[name]) for name in SNAPSHOT_FIELDS}
         countback = Countback(values["dso_countback"], bool(data.get("countback_exhausted")))
         result[row.currency] = _assemble(
-            row.currency, first, last, values["credit_sales"], values["ar_begin"],
-            values["ar_end"], values["ar_current_end"], countback,
-        )  # fmt: skip
+            row.currency,
+            first,
+            last,
+            values["credit_sales"],
+            values["ar_begin"],
+            values["ar_end"],
+            values["ar_current_end"],
+            countback,
+        )
     return dict(sorted(result.items()))
 
 
@@ -245,9 +265,14 @@ def _computed_trend(organization, month_list, customers):
             if not (s or ar_end or begin.get(currency)):
                 continue
             per[currency] = _assemble(
-                currency, first, last, s, begin.get(currency, ZERO), ar_end,
+                currency,
+                first,
+                last,
+                s,
+                begin.get(currency, ZERO),
+                ar_end,
                 current.get(currency, ZERO),
                 dso_countback(ar_end, list(zip(window, days, strict=True))),
-            )  # fmt: skip
+            )
         result.append((first, per))
     return result

@@ -60,31 +60,45 @@ def aging_page(request):
     as_of = _date(request, "as_of", today)
     by = request.GET.get("by") if request.GET.get("by") in (BY_DUE, BY_ISSUE) else BY_DUE
     group = request.GET.get("group") if request.GET.get("group") in GROUPS else None
-    report = aging(organization=org, as_of=as_of, by=by, group=group,
-                   customers=_scope(membership))  # fmt: skip
+    report = aging(organization=org, as_of=as_of, by=by, group=group, customers=_scope(membership))
     columns = [Column("currency", _("Moneda"))]
     if group:
         columns.insert(0, Column("label", GROUP_LABELS[group]))
     columns += [Column(b.key, b.label, MONEY) for b in report.buckets]
     columns.append(Column("total", _("Total"), MONEY))
     if group:
-        rows = [{"label": r.label, "currency": r.currency, **r.amounts, "total": r.total}
-                for r in report.rows]  # fmt: skip
+        rows = [
+            {"label": r.label, "currency": r.currency, **r.amounts, "total": r.total}
+            for r in report.rows
+        ]
     else:
         rows = [{"currency": c, **amounts} for c, amounts in report.totals().items()]
-    table = Table(_("Antigüedad de saldos"), columns, rows,
-                  subtitle=_("Al %(date)s") % {"date": as_of.isoformat()})  # fmt: skip
+    table = Table(
+        _("Antigüedad de saldos"),
+        columns,
+        rows,
+        subtitle=_("Al %(date)s") % {"date": as_of.isoformat()},
+    )
     chart = {
         "type": "bar",
         "labels": [str(b.label) for b in report.buckets],
         "series": [
-            {"label": currency, "data": [fmt.amount(amounts[b.key], currency)
-                                         for b in report.buckets]}
+            {
+                "label": currency,
+                "data": [fmt.amount(amounts[b.key], currency) for b in report.buckets],
+            }
             for currency, amounts in report.totals().items()
         ],
-    }  # fmt: skip
-    context = {"as_of": as_of, "by": by, "group": group, "report": report, "chart": chart,
-               "groups": GROUP_LABELS, "totals": report.totals()}  # fmt: skip
+    }
+    context = {
+        "as_of": as_of,
+        "by": by,
+        "group": group,
+        "report": report,
+        "chart": chart,
+        "groups": GROUP_LABELS,
+        "totals": report.totals(),
+    }
     return _respond(request, "reports/pages/aging.html", context, table, "antiguedad", as_of)
 
 
@@ -97,25 +111,51 @@ def aging_drilldown(request):
     bucket = request.GET.get("bucket", "current")
     currency = request.GET.get("currency") or None
     try:
-        invoices = list(aging_invoices(organization=org, as_of=as_of, bucket=bucket, by=by,
-                                       currency=currency, customers=_scope(membership))[:2000])  # fmt: skip
+        invoices = list(
+            aging_invoices(
+                organization=org,
+                as_of=as_of,
+                bucket=bucket,
+                by=by,
+                currency=currency,
+                customers=_scope(membership),
+            )[:2000]
+        )
     except ValueError:
         invoices = []
-    rows = [{"number": i.number, "customer": i.customer.name, "issue_date": i.issue_date,
-             "due_date": i.due_date, "currency": i.currency, "total": i.total,
-             "open": i.open_amount, "days": max(0, (as_of - i.due_date).days), "pk": i.pk}
-            for i in invoices]  # fmt: skip
+    rows = [
+        {
+            "number": i.number,
+            "customer": i.customer.name,
+            "issue_date": i.issue_date,
+            "due_date": i.due_date,
+            "currency": i.currency,
+            "total": i.total,
+            "open": i.open_amount,
+            "days": max(0, (as_of - i.due_date).days),
+            "pk": i.pk,
+        }
+        for i in invoices
+    ]
     table = Table(
         _("Facturas del rango %(bucket)s") % {"bucket": bucket},
-        [Column("number", _("Folio")), Column("customer", _("Cliente")),
-         Column("issue_date", _("Emisión"), DATE), Column("due_date", _("Vencimiento"), DATE),
-         Column("currency", _("Moneda")), Column("total", _("Total"), MONEY),
-         Column("open", _("Saldo a la fecha"), MONEY), Column("days", _("Días vencida"), INT)],
-        rows, subtitle=_("Al %(date)s") % {"date": as_of.isoformat()},
-    )  # fmt: skip
+        [
+            Column("number", _("Folio")),
+            Column("customer", _("Cliente")),
+            Column("issue_date", _("Emisión"), DATE),
+            Column("due_date", _("Vencimiento"), DATE),
+            Column("currency", _("Moneda")),
+            Column("total", _("Total"), MONEY),
+            Column("open", _("Saldo a la fecha"), MONEY),
+            Column("days", _("Días vencida"), INT),
+        ],
+        rows,
+        subtitle=_("Al %(date)s") % {"date": as_of.isoformat()},
+    )
     context = {"as_of": as_of, "bucket": bucket, "currency": currency, "rows": rows}
-    return _respond(request, "reports/pages/aging_invoices.html", context, table,
-                    "antiguedad-facturas", as_of)  # fmt: skip
+    return _respond(
+        request, "reports/pages/aging_invoices.html", context, table, "antiguedad-facturas", as_of
+    )
 
 
 @org_member_required
@@ -132,60 +172,111 @@ def kpis_page(request):
     months = 12 if request.GET.get("trend") == "12" else 6
     trend = monthly_trend(organization=org, end=end, months=months, customers=scope)
     columns = [
-        Column("currency", _("Moneda")), Column("credit_sales", _("Ventas a crédito (S)"), MONEY),
-        Column("ar_begin", _("Cartera inicial"), MONEY), Column("ar_end", _("Cartera final"), MONEY),
+        Column("currency", _("Moneda")),
+        Column("credit_sales", _("Ventas a crédito (S)"), MONEY),
+        Column("ar_begin", _("Cartera inicial"), MONEY),
+        Column("ar_end", _("Cartera final"), MONEY),
         Column("ar_current_end", _("Cartera por vencer"), MONEY),
-        Column("dso_simple", _("DSO"), DAYS), Column("dso_countback", _("DSO countback"), DAYS),
-        Column("bpdso", _("BPDSO"), DAYS), Column("add", _("ADD"), DAYS),
+        Column("dso_simple", _("DSO"), DAYS),
+        Column("dso_countback", _("DSO countback"), DAYS),
+        Column("bpdso", _("BPDSO"), DAYS),
+        Column("add", _("ADD"), DAYS),
         Column("cei", _("CEI %"), PERCENT),
-    ]  # fmt: skip
-    rows = [{"currency": c, "credit_sales": i.credit_sales, "ar_begin": i.ar_begin,
-             "ar_end": i.ar_end, "ar_current_end": i.ar_current_end, "dso_simple": i.dso_simple,
-             "dso_countback": i.dso_countback, "bpdso": i.bpdso, "add": i.add, "cei": i.cei,
-             "exhausted": i.countback_exhausted}
-            for c, i in result.items()]  # fmt: skip
+    ]
+    rows = [
+        {
+            "currency": c,
+            "credit_sales": i.credit_sales,
+            "ar_begin": i.ar_begin,
+            "ar_end": i.ar_end,
+            "ar_current_end": i.ar_current_end,
+            "dso_simple": i.dso_simple,
+            "dso_countback": i.dso_countback,
+            "bpdso": i.bpdso,
+            "add": i.add,
+            "cei": i.cei,
+            "exhausted": i.countback_exhausted,
+        }
+        for c, i in result.items()
+    ]
     currencies = sorted({c for _m, per in trend for c in per})
     charts = []
     for currency in currencies:
-        charts.append({
-            "id": f"trend-{currency}", "type": "line", "title": currency,
-            "labels": [m.strftime("%Y-%m") for m, _per in trend],
-            "series": [
-                {"label": label, "data": [fmt.days(getattr(per.get(currency), key, None))
-                                          for _m, per in trend]}
-                for key, label in (("dso_simple", "DSO"), ("dso_countback", "DSO countback"),
-                                   ("bpdso", "BPDSO"), ("cei", "CEI %"))
-            ],
-        })  # fmt: skip
-    table = Table(_("Indicadores de cobranza"), columns, rows,
-                  subtitle=f"{start.isoformat()} – {end.isoformat()}")  # fmt: skip
-    context = {"start": start, "end": end, "rows": rows, "charts": charts,
-               "days": (end - start).days + 1}  # fmt: skip
+        charts.append(
+            {
+                "id": f"trend-{currency}",
+                "type": "line",
+                "title": currency,
+                "labels": [m.strftime("%Y-%m") for m, _per in trend],
+                "series": [
+                    {
+                        "label": label,
+                        "data": [
+                            fmt.days(getattr(per.get(currency), key, None)) for _m, per in trend
+                        ],
+                    }
+                    for key, label in (
+                        ("dso_simple", "DSO"),
+                        ("dso_countback", "DSO countback"),
+                        ("bpdso", "BPDSO"),
+                        ("cei", "CEI %"),
+                    )
+                ],
+            }
+        )
+    table = Table(
+        _("Indicadores de cobranza"),
+        columns,
+        rows,
+        subtitle=f"{start.isoformat()} – {end.isoformat()}",
+    )
+    context = {
+        "start": start,
+        "end": end,
+        "rows": rows,
+        "charts": charts,
+        "days": (end - start).days + 1,
+    }
     return _respond(request, "reports/pages/kpis.html", context, table, "indicadores", end)
 
 
 def behaviour_table(rows, as_of: dt.date) -> Table:
     return Table(
         _("Comportamiento de pago por cliente"),
-        [Column("external_id", _("Clave")), Column("name", _("Cliente")),
-         Column("classification", _("Clase")), Column("invoices_paid", _("Pagadas"), INT),
-         Column("avg_days_to_pay", _("Días para pagar"), DAYS),
-         Column("avg_days_late", _("Días de atraso"), DAYS),
-         Column("on_time_rate", _("% a tiempo"), PERCENT),
-         Column("trend", _("Tendencia (días)"), DAYS),
-         Column("oldest_overdue_days", _("Vencido más antiguo (días)"), INT),
-         Column("overdue", _("Vencido")),
-         Column("promises", _("% promesas cumplidas"), PERCENT),
-         Column("disputes", _("Disputas"), INT)],
-        [{"external_id": r.external_id, "name": r.name, "classification": r.classification,
-          "invoices_paid": r.invoices_paid, "avg_days_to_pay": r.avg_days_to_pay,
-          "avg_days_late": r.avg_days_late, "on_time_rate": r.on_time_rate,
-          "trend": r.trend_days_late, "oldest_overdue_days": r.oldest_overdue_days,
-          "overdue": "; ".join(f"{fmt.amount(v, c)} {c}" for c, v in r.overdue.items()),
-          "promises": r.promises_kept_rate, "disputes": r.disputes, "pk": r.customer_id}
-         for r in rows],
+        [
+            Column("external_id", _("Clave")),
+            Column("name", _("Cliente")),
+            Column("classification", _("Clase")),
+            Column("invoices_paid", _("Pagadas"), INT),
+            Column("avg_days_to_pay", _("Días para pagar"), DAYS),
+            Column("avg_days_late", _("Días de atraso"), DAYS),
+            Column("on_time_rate", _("% a tiempo"), PERCENT),
+            Column("trend", _("Tendencia (días)"), DAYS),
+            Column("oldest_overdue_days", _("Vencido más antiguo (días)"), INT),
+            Column("overdue", _("Vencido")),
+            Column("promises", _("% promesas cumplidas"), PERCENT),
+            Column("disputes", _("Disputas"), INT),
+        ],
+        [
+            {
+                "external_id": r.external_id,
+                "name": r.name,
+                "classification": r.classification,
+                "invoices_paid": r.invoices_paid,
+                "avg_days_to_pay": r.avg_days_to_pay,
+                "avg_days_late": r.avg_days_late,
+                "on_time_rate": r.on_time_rate,
+                "trend": r.trend_days_late,
+                "oldest_overdue_days": r.oldest_overdue_days,
+                "overdue": "; ".join(f"{fmt.amount(v, c)} {c}" for c, v in r.overdue.items()),
+                "promises": r.promises_kept_rate,
+                "disputes": r.disputes,
+                "pk": r.customer_id,
+            }
+            for r in rows
+        ],
         subtitle=_("Al %(date)s") % {"date": as_of.isoformat()},
-    )  # fmt: skip
+    )
 
 
 @org_member_required
@@ -201,8 +292,11 @@ def customers_page(request):
     counts = {}
     for row in rows:
         counts[row.classification or "-"] = counts.get(row.classification or "-", 0) + 1
-    chart = {"type": "doughnut", "labels": sorted(counts),
-             "series": [{"label": _("Clientes"), "data": [counts[k] for k in sorted(counts)]}]}  # fmt: skip
+    chart = {
+        "type": "doughnut",
+        "labels": sorted(counts),
+        "series": [{"label": _("Clientes"), "data": [counts[k] for k in sorted(counts)]}],
+    }
     context = {"as_of": as_of, "chart": chart, "wanted": wanted or ""}
     return _respond(request, "reports/pages/customers.html", context, table, "clientes", as_of)
 
@@ -213,75 +307,124 @@ def customer_statement(request, pk):
     org = request.membership.organization
     as_of = _date(request, "as_of", local_today(org.timezone))
     invoices = list(
-        customer.invoices.filter(issue_date__lte=as_of).exclude(status="void")
-        .annotate(open_amount=open_amount_as_of(as_of)).order_by("issue_date", "id")
-    )  # fmt: skip
+        customer.invoices.filter(issue_date__lte=as_of)
+        .exclude(status="void")
+        .annotate(open_amount=open_amount_as_of(as_of))
+        .order_by("issue_date", "id")
+    )
     paid_dates = {}
-    for row in Allocation.objects.filter(invoice__customer=customer, effective_date__lte=as_of)\
-            .values("invoice_id", "effective_date"):  # fmt: skip
+    for row in Allocation.objects.filter(
+        invoice__customer=customer, effective_date__lte=as_of
+    ).values("invoice_id", "effective_date"):
         previous = paid_dates.get(row["invoice_id"])
         if previous is None or row["effective_date"] > previous:
             paid_dates[row["invoice_id"]] = row["effective_date"]
     rows = []
     for inv in invoices:
         paid_on = paid_dates.get(inv.pk) if inv.open_amount <= 0 else None
-        rows.append({
-            "pk": inv.pk, "number": inv.number, "issue_date": inv.issue_date,
-            "due_date": inv.due_date, "currency": inv.currency, "total": inv.total,
-            "open": inv.open_amount, "paid_on": paid_on,
-            "days_to_pay": (paid_on - inv.issue_date).days if paid_on else None,
-            "days_late": max(0, ((paid_on or as_of) - inv.due_date).days),
-        })  # fmt: skip
-    behaviour = customer_behaviour(organization=org, as_of=as_of,
-                                   customers=customers_visible_to(request.membership).filter(pk=customer.pk))  # fmt: skip
+        rows.append(
+            {
+                "pk": inv.pk,
+                "number": inv.number,
+                "issue_date": inv.issue_date,
+                "due_date": inv.due_date,
+                "currency": inv.currency,
+                "total": inv.total,
+                "open": inv.open_amount,
+                "paid_on": paid_on,
+                "days_to_pay": (paid_on - inv.issue_date).days if paid_on else None,
+                "days_late": max(0, ((paid_on or as_of) - inv.due_date).days),
+            }
+        )
+    behaviour = customer_behaviour(
+        organization=org,
+        as_of=as_of,
+        customers=customers_visible_to(request.membership).filter(pk=customer.pk),
+    )
     table = Table(
         _("Estado de cuenta de %(name)s") % {"name": customer.name},
-        [Column("number", _("Folio")), Column("issue_date", _("Emisión"), DATE),
-         Column("due_date", _("Vencimiento"), DATE), Column("currency", _("Moneda")),
-         Column("total", _("Total"), MONEY), Column("open", _("Saldo a la fecha"), MONEY),
-         Column("paid_on", _("Pagada el"), DATE), Column("days_to_pay", _("Días para pagar"), INT),
-         Column("days_late", _("Días de atraso"), INT)],
-        rows, subtitle=_("Al %(date)s") % {"date": as_of.isoformat()},
-    )  # fmt: skip
+        [
+            Column("number", _("Folio")),
+            Column("issue_date", _("Emisión"), DATE),
+            Column("due_date", _("Vencimiento"), DATE),
+            Column("currency", _("Moneda")),
+            Column("total", _("Total"), MONEY),
+            Column("open", _("Saldo a la fecha"), MONEY),
+            Column("paid_on", _("Pagada el"), DATE),
+            Column("days_to_pay", _("Días para pagar"), INT),
+            Column("days_late", _("Días de atraso"), INT),
+        ],
+        rows,
+        subtitle=_("Al %(date)s") % {"date": as_of.isoformat()},
+    )
     context = {
-        "customer": customer, "as_of": as_of, "rows": rows,
+        "customer": customer,
+        "as_of": as_of,
+        "rows": rows,
         "behaviour": behaviour[0] if behaviour else None,
         "history": ClassificationHistory.objects.filter(customer=customer)[:24],
         "activities": Activity.objects.filter(customer=customer).select_related("actor_user")[:100],
-    }  # fmt: skip
-    return _respond(request, "reports/pages/customer.html", context, table, "estado-de-cuenta",
-                    as_of)  # fmt: skip
+    }
+    return _respond(
+        request, "reports/pages/customer.html", context, table, "estado-de-cuenta", as_of
+    )
 
 
 @org_member_required
 def invoice_story(request, pk):
     invoice = get_invoice_for_user(request, pk)
-    allocations = list(invoice.allocations.select_related("payment", "credit_note")
-                       .order_by("effective_date", "id"))  # fmt: skip
+    allocations = list(
+        invoice.allocations.select_related("payment", "credit_note").order_by(
+            "effective_date", "id"
+        )
+    )
     applied = sum((a.amount for a in allocations), start=invoice.total * 0)
     paid_on = allocations[-1].effective_date if allocations and applied >= invoice.total else None
     if paid_on:
         paid_on = max(a.effective_date for a in allocations)
-    activities = list(Activity.objects.filter(invoice=invoice).select_related("actor_user")
-                      .order_by("created_at", "id"))  # fmt: skip
-    rows = [{"date": a.created_at.date(), "kind": a.get_kind_display(), "summary": a.summary,
-             "actor": a.actor_label} for a in activities]  # fmt: skip
+    activities = list(
+        Activity.objects.filter(invoice=invoice)
+        .select_related("actor_user")
+        .order_by("created_at", "id")
+    )
+    rows = [
+        {
+            "date": a.created_at.date(),
+            "kind": a.get_kind_display(),
+            "summary": a.summary,
+            "actor": a.actor_label,
+        }
+        for a in activities
+    ]
     table = Table(
         _("Historia de la factura %(number)s") % {"number": invoice.number},
-        [Column("date", _("Fecha"), DATE), Column("kind", _("Tipo")),
-         Column("summary", _("Detalle")), Column("actor", _("Quién"))],
+        [
+            Column("date", _("Fecha"), DATE),
+            Column("kind", _("Tipo")),
+            Column("summary", _("Detalle")),
+            Column("actor", _("Quién")),
+        ],
         rows,
-    )  # fmt: skip
+    )
     context = {
-        "invoice": invoice, "allocations": allocations, "paid_on": paid_on,
+        "invoice": invoice,
+        "allocations": allocations,
+        "paid_on": paid_on,
         "days_to_pay": (paid_on - invoice.issue_date).days if paid_on else None,
         "days_late": max(0, (paid_on - invoice.due_date).days) if paid_on else None,
-        "activities": activities, "promises": _optional_related(invoice, "promises"),
+        "activities": activities,
+        "promises": _optional_related(invoice, "promises"),
         "disputes": _optional_related(invoice, "disputes"),
         "messages": _optional_related(invoice, "messages"),
-    }  # fmt: skip
-    return _respond(request, "reports/pages/invoice.html", context, table, "factura",
-                    local_today(invoice.organization.timezone))  # fmt: skip
+    }
+    return _respond(
+        request,
+        "reports/pages/invoice.html",
+        context,
+        table,
+        "factura",
+        local_today(invoice.organization.timezone),
+    )
 
 
 def _optional_related(obj, name: str) -> list:
@@ -301,33 +444,64 @@ def forecast_page(request):
     data = forecast(organization=org, as_of=as_of)
     scope = _scope(request.membership)
     visible = None if scope is None else set(scope.values_list("pk", flat=True))
-    predictions = [p for p in data["predictions"]
-                   if visible is None or p.row.customer_id in visible]  # fmt: skip
+    predictions = [
+        p for p in data["predictions"] if visible is None or p.row.customer_id in visible
+    ]
     ids = {p.row.customer_id for p in predictions}
     names = dict(Customer.objects.filter(organization=org, pk__in=ids).values_list("pk", "name"))
-    rows = [{"pk": p.row.invoice_id, "number": p.row.number,
-             "customer": names.get(p.row.customer_id, ""), "currency": p.row.currency,
-             "open": p.row.open_amount, "due_date": p.row.due_date, "predicted": p.date,
-             "p10": p.p10, "p90": p.p90, "reasons": "; ".join(p.reasons)}
-            for p in sorted(predictions, key=lambda p: (p.date, p.row.invoice_id))]  # fmt: skip
+    rows = [
+        {
+            "pk": p.row.invoice_id,
+            "number": p.row.number,
+            "customer": names.get(p.row.customer_id, ""),
+            "currency": p.row.currency,
+            "open": p.row.open_amount,
+            "due_date": p.row.due_date,
+            "predicted": p.date,
+            "p10": p.p10,
+            "p90": p.p90,
+            "reasons": "; ".join(p.reasons),
+        }
+        for p in sorted(predictions, key=lambda p: (p.date, p.row.invoice_id))
+    ]
     table = Table(
         _("Pronóstico de cobranza"),
-        [Column("number", _("Folio")), Column("customer", _("Cliente")),
-         Column("currency", _("Moneda")), Column("open", _("Saldo"), MONEY),
-         Column("due_date", _("Vencimiento"), DATE), Column("predicted", _("Pago esperado"), DATE),
-         Column("p10", _("P10"), DATE), Column("p90", _("P90"), DATE),
-         Column("reasons", _("Razones"))],
-        rows, subtitle=_("Al %(date)s · 13 semanas") % {"date": as_of.isoformat()},
-    )  # fmt: skip
-    charts = [{
-        "id": f"forecast-{currency}", "type": "bar", "title": currency,
-        "labels": [w.start.isoformat() for w in weeks],
-        "series": [{"label": _("Esperado"), "data": [fmt.amount(w.expected, currency) for w in weeks]},
-                   {"label": "P10", "data": [fmt.amount(w.p10, currency) for w in weeks]},
-                   {"label": "P90", "data": [fmt.amount(w.p90, currency) for w in weeks]}],
-    } for currency, weeks in data["weeks"].items()]  # fmt: skip
-    context = {"as_of": as_of, "weeks": data["weeks"], "later": data["later"], "charts": charts,
-               "rows": rows[:500], "restricted": scope is not None}  # fmt: skip
+        [
+            Column("number", _("Folio")),
+            Column("customer", _("Cliente")),
+            Column("currency", _("Moneda")),
+            Column("open", _("Saldo"), MONEY),
+            Column("due_date", _("Vencimiento"), DATE),
+            Column("predicted", _("Pago esperado"), DATE),
+            Column("p10", _("P10"), DATE),
+            Column("p90", _("P90"), DATE),
+            Column("reasons", _("Razones")),
+        ],
+        rows,
+        subtitle=_("Al %(date)s · 13 semanas") % {"date": as_of.isoformat()},
+    )
+    charts = [
+        {
+            "id": f"forecast-{currency}",
+            "type": "bar",
+            "title": currency,
+            "labels": [w.start.isoformat() for w in weeks],
+            "series": [
+                {"label": _("Esperado"), "data": [fmt.amount(w.expected, currency) for w in weeks]},
+                {"label": "P10", "data": [fmt.amount(w.p10, currency) for w in weeks]},
+                {"label": "P90", "data": [fmt.amount(w.p90, currency) for w in weeks]},
+            ],
+        }
+        for currency, weeks in data["weeks"].items()
+    ]
+    context = {
+        "as_of": as_of,
+        "weeks": data["weeks"],
+        "later": data["later"],
+        "charts": charts,
+        "rows": rows[:500],
+        "restricted": scope is not None,
+    }
     return _respond(request, "reports/pages/forecast.html", context, table, "pronostico", as_of)
 
 
@@ -342,10 +516,18 @@ def effectiveness_page(request):
     data = effectiveness(organization=org, start=start, end=end, as_of=today)
     rows = []
     for v in data["variants"]:
-        row = {"strategy": v.strategy or "—", "version": v.version,
-               "step": v.step, "template": v.template, "sent": v.sent, "delivered": v.delivered,
-               "read": v.read, "clicked": v.clicked, "chased": v.chased,
-               "median": v.median_days}  # fmt: skip
+        row = {
+            "strategy": v.strategy or "—",
+            "version": v.version,
+            "step": v.step,
+            "template": v.template,
+            "sent": v.sent,
+            "delivered": v.delivered,
+            "read": v.read,
+            "clicked": v.clicked,
+            "chased": v.chased,
+            "median": v.median_days,
+        }
         for window in WINDOWS:
             rate = v.rate(window)
             row[f"paid_{window}"] = None if rate is None else rate * 100
@@ -353,18 +535,28 @@ def effectiveness_page(request):
                 f"{fmt.amount(a, c)} {c}" for c, a in sorted(v.amount_within[window].items())
             )
         rows.append(row)
-    columns = [Column("strategy", _("Estrategia")), Column("version", _("Versión"), INT),
-               Column("step", _("Paso")), Column("template", _("Plantilla")),
-               Column("sent", _("Enviados"), INT), Column("delivered", _("Entregados"), INT),
-               Column("read", _("Leídos"), INT), Column("clicked", _("Con clic"), INT),
-               Column("chased", _("Facturas cobradas"), INT)]  # fmt: skip
+    columns = [
+        Column("strategy", _("Estrategia")),
+        Column("version", _("Versión"), INT),
+        Column("step", _("Paso")),
+        Column("template", _("Plantilla")),
+        Column("sent", _("Enviados"), INT),
+        Column("delivered", _("Entregados"), INT),
+        Column("read", _("Leídos"), INT),
+        Column("clicked", _("Con clic"), INT),
+        Column("chased", _("Facturas cobradas"), INT),
+    ]
     for window in WINDOWS:
-        columns.append(Column(f"paid_{window}", _("%% pagadas en %(d)s días") % {"d": window},
-                              PERCENT))  # fmt: skip
+        columns.append(
+            Column(f"paid_{window}", _("%% pagadas en %(d)s días") % {"d": window}, PERCENT)
+        )
         columns.append(Column(f"amount_{window}", _("Importe en %(d)s días") % {"d": window}))
     columns.append(Column("median", _("Mediana días a pago"), DAYS))
-    table = Table(_("Efectividad de estrategias"), columns, rows,
-                  subtitle=f"{start.isoformat()} – {end.isoformat()}")  # fmt: skip
+    table = Table(
+        _("Efectividad de estrategias"),
+        columns,
+        rows,
+        subtitle=f"{start.isoformat()} – {end.isoformat()}",
+    )
     context = {"start": start, "end": end, "comparisons": data["comparisons"], "rows": rows}
-    return _respond(request, "reports/pages/effectiveness.html", context, table, "efectividad",
-                    end)  # fmt: skip
+    return _respond(request, "reports/pages/effectiveness.html", context, table, "efectividad", end)

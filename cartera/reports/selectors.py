@@ -211,7 +211,7 @@ def collection_target(membership, *, currency: str) -> Decimal | None:
     return (
         CollectionTarget.objects.filter(
             organization_id=membership.organization_id, currency=currency
-        )  # fmt: skip
+        )
         .values_list("amount", flat=True)
         .first()
     )

@@ -19,9 +19,18 @@ def _check_currency(currency: str) -> None:
 
 
 @transaction.atomic
-def save_commission_rule(*, organization, actor, name: str, rate: Decimal, currency: str,
-                         bucket: str = "", cap: Decimal | None = None, is_active: bool = True,
-                         rule: CommissionRule | None = None) -> CommissionRule:  # fmt: skip
+def save_commission_rule(
+    *,
+    organization,
+    actor,
+    name: str,
+    rate: Decimal,
+    currency: str,
+    bucket: str = "",
+    cap: Decimal | None = None,
+    is_active: bool = True,
+    rule: CommissionRule | None = None,
+) -> CommissionRule:
     """Create (``rule`` None) or change a commission rule of the organisation."""
     _check_currency(currency)
     errors = {}
@@ -44,19 +53,27 @@ def save_commission_rule(*, organization, actor, name: str, rate: Decimal, curre
     rule.is_active = is_active
     rule.save()
     record_activity(
-        organization=organization, actor=actor, kind=ActivityKind.CONFIG_CHANGED,
+        organization=organization,
+        actor=actor,
+        kind=ActivityKind.CONFIG_CHANGED,
         summary=_("Regla de comisión guardada: %(name)s (%(rate)s %%)")
         % {"name": rule.name, "rate": rule.rate},
-        data={"commission_rule_id": rule.pk, "rate": str(rule.rate), "bucket": bucket,
-              "currency": currency, "cap": None if rule.cap is None else str(rule.cap),
-              "is_active": is_active},
-    )  # fmt: skip
+        data={
+            "commission_rule_id": rule.pk,
+            "rate": str(rule.rate),
+            "bucket": bucket,
+            "currency": currency,
+            "cap": None if rule.cap is None else str(rule.cap),
+            "is_active": is_active,
+        },
+    )
     return rule
 
 
 @transaction.atomic
-def set_collection_target(*, organization, actor, currency: str,
-                          amount: Decimal | None) -> CollectionTarget | None:  # fmt: skip
+def set_collection_target(
+    *, organization, actor, currency: str, amount: Decimal | None
+) -> CollectionTarget | None:
     """Set the monthly collection target of a currency; ``None`` or 0 removes it."""
     _check_currency(currency)
     if amount is not None and amount < 0:
@@ -67,13 +84,16 @@ def set_collection_target(*, organization, actor, currency: str,
         summary = _("Meta mensual de cobranza en %(c)s eliminada") % {"c": currency}
     else:
         target, _created = CollectionTarget.objects.update_or_create(
-            organization=organization, currency=currency,
+            organization=organization,
+            currency=currency,
             defaults={"amount": round_money(amount, currency)},
-        )  # fmt: skip
+        )
         summary = _("Meta mensual de cobranza: %(m)s") % {"m": Money(target.amount, currency)}
     record_activity(
-        organization=organization, actor=actor, kind=ActivityKind.CONFIG_CHANGED,
+        organization=organization,
+        actor=actor,
+        kind=ActivityKind.CONFIG_CHANGED,
         summary=summary,
         data={"collection_target": currency, "amount": str(target.amount) if target else None},
-    )  # fmt: skip
+    )
     return target

@@ -20,10 +20,13 @@ ZERO = Decimal(0)
 def collected_on(organization, day: dt.date) -> dict[str, Decimal]:
     """Payments applied with effective date ``day`` (credit notes are not collections)."""
     rows = (
-        Allocation.objects.filter(organization=organization, effective_date=day,
-                                  payment__isnull=False)
-        .values("invoice__currency").annotate(s=Sum("amount")).order_by()
-    )  # fmt: skip
+        Allocation.objects.filter(
+            organization=organization, effective_date=day, payment__isnull=False
+        )
+        .values("invoice__currency")
+        .annotate(s=Sum("amount"))
+        .order_by()
+    )
     return {row["invoice__currency"]: row["s"] or ZERO for row in rows}
 
 
@@ -41,16 +44,19 @@ def take_snapshot(*, organization, day: dt.date) -> list[DailySnapshot]:
         overdue = receivable - buckets.get("current", ZERO)
         figures = month.get(currency)
         snapshot, _created = DailySnapshot.objects.update_or_create(
-            organization=organization, date=day, currency=currency,
+            organization=organization,
+            date=day,
+            currency=currency,
             defaults={
-                "receivable": receivable, "overdue": overdue,
+                "receivable": receivable,
+                "overdue": overdue,
                 "buckets": {k: str(v) for k, v in buckets.items()},
                 "collected": collected.get(currency, ZERO),
                 "dso": _one(figures.dso_simple) if figures else None,
                 "cei": _one(figures.cei) if figures else None,
                 "indicators": indicators_to_json(figures) if figures else {},
             },
-        )  # fmt: skip
+        )
         saved.append(snapshot)
     return saved
 

@@ -26,9 +26,12 @@ def org_a(db):
     from cartera.orgs.services import create_organization
 
     return create_organization(
-        slug="norte", name="Distribuidora Norte S.A. de C.V.", country="MX",
-        tax_id="DNO990101AB1", timezone_name="America/Monterrey",
-    )  # fmt: skip
+        slug="norte",
+        name="Distribuidora Norte S.A. de C.V.",
+        country="MX",
+        tax_id="DNO990101AB1",
+        timezone_name="America/Monterrey",
+    )
 
 
 @pytest.fixture
@@ -44,9 +47,13 @@ def _member(org, username, role):
     from cartera.orgs.services import create_member
 
     user, _ = create_member(
-        organization=org, username=username, email=f"{username}@example.com", role=role,
-        password=PASSWORD, first_name=username.split("_")[0].capitalize(),
-    )  # fmt: skip
+        organization=org,
+        username=username,
+        email=f"{username}@example.com",
+        role=role,
+        password=PASSWORD,
+        first_name=username.split("_")[0].capitalize(),
+    )
     return user
 
 
@@ -86,14 +93,23 @@ def debtor_a(org_a, agent_a):
     from cartera.customers.services import create_customer, save_contact
 
     customer = create_customer(
-        organization=org_a, actor=None, external_id="CLI-001", name="Ferretería La Tuerca",
-        legal_name="Ferretería La Tuerca S.A. de C.V.", tax_id="FTU010203AB4",
-        payment_terms_days=30, assigned_agent=agent_a,
-    )  # fmt: skip
+        organization=org_a,
+        actor=None,
+        external_id="CLI-001",
+        name="Ferretería La Tuerca",
+        legal_name="Ferretería La Tuerca S.A. de C.V.",
+        tax_id="FTU010203AB4",
+        payment_terms_days=30,
+        assigned_agent=agent_a,
+    )
     save_contact(
-        customer=customer, actor=None, name="Lucía Pagos", email="lucia@latuerca.mx",
-        mobile_phone="+52 81 1234 5678", role="payments",
-    )  # fmt: skip
+        customer=customer,
+        actor=None,
+        name="Lucía Pagos",
+        email="lucia@latuerca.mx",
+        mobile_phone="+52 81 1234 5678",
+        role="payments",
+    )
     return customer
 
 
@@ -102,9 +118,12 @@ def debtor_b(org_b):
     from cartera.customers.services import create_customer
 
     return create_customer(
-        organization=org_b, actor=None, external_id="CL-9", name="Minera Los Andes",
+        organization=org_b,
+        actor=None,
+        external_id="CL-9",
+        name="Minera Los Andes",
         tax_id="96.670.340-7",
-    )  # fmt: skip
+    )
 
 
 @pytest.fixture
@@ -113,10 +132,16 @@ def invoice_a(debtor_a):
     from cartera.invoices.services import create_invoice
 
     return create_invoice(
-        customer=debtor_a, actor=None, external_id="F-100", number="A-100",
-        issue_date=dt.date(2026, 9, 1), due_date=dt.date(2026, 10, 1), currency="MXN",
-        total=Decimal("11600.00"), payment_method="PPD",
-    )  # fmt: skip
+        customer=debtor_a,
+        actor=None,
+        external_id="F-100",
+        number="A-100",
+        issue_date=dt.date(2026, 9, 1),
+        due_date=dt.date(2026, 10, 1),
+        currency="MXN",
+        total=Decimal("11600.00"),
+        payment_method="PPD",
+    )
 
 
 @pytest.fixture
@@ -124,10 +149,15 @@ def invoice_b(debtor_b):
     from cartera.invoices.services import create_invoice
 
     return create_invoice(
-        customer=debtor_b, actor=None, external_id="DTE-33-170", number="170",
-        issue_date=dt.date(2026, 9, 1), due_date=dt.date(2026, 10, 1), currency="CLP",
+        customer=debtor_b,
+        actor=None,
+        external_id="DTE-33-170",
+        number="170",
+        issue_date=dt.date(2026, 9, 1),
+        due_date=dt.date(2026, 10, 1),
+        currency="CLP",
         total=Decimal("250000"),
-    )  # fmt: skip
+    )
 
 
 @pytest.fixture

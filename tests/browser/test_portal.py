@@ -23,14 +23,26 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 @pytest.fixture
 def phone(browser, browser_errors, live_server):
     """A phone-sized page for the debtor; errors fail the test like ``page``'s do."""
-    context = browser.new_context(base_url=live_server.url, locale="es-MX", is_mobile=True,
-                                  has_touch=True, viewport={"width": 390, "height": 844})  # fmt: skip
+    context = browser.new_context(
+        base_url=live_server.url,
+        locale="es-MX",
+        is_mobile=True,
+        has_touch=True,
+        viewport={"width": 390, "height": 844},
+    )
     context.add_init_script(_CSP_LISTENER)
     context.set_default_timeout(10_000)
     page = context.new_page()
-    page.on("console", lambda msg: browser_errors.append(
-        f"phone console: {msg.text} [{msg.location.get('url')}] on {page.url}")
-            if msg.type == "error" else None)  # fmt: skip
+    page.on(
+        "console",
+        lambda msg: (
+            browser_errors.append(
+                f"phone console: {msg.text} [{msg.location.get('url')}] on {page.url}"
+            )
+            if msg.type == "error"
+            else None
+        ),
+    )
     page.on("pageerror", lambda exc: browser_errors.append(f"phone pageerror: {exc}"))
     yield page
     context.close()
@@ -59,11 +71,19 @@ def _sent_reminder_link(settings, org, customer):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.EMAIL_HOST = "localhost"
     load_builtin_strategies(organization=org)
-    run_planner(organization=org, as_of=dt.date(2026, 10, 7), dry_run=False,
-                now=dt.datetime(2026, 9, 1, 12, tzinfo=UTC))  # fmt: skip
+    run_planner(
+        organization=org,
+        as_of=dt.date(2026, 10, 7),
+        dry_run=False,
+        now=dt.datetime(2026, 9, 1, 12, tzinfo=UTC),
+    )
     assert send_due_messages(now=dt.datetime(2026, 10, 7, 16, tzinfo=UTC)) == {"sent": 1}
-    run_planner(organization=org, as_of=dt.date(2026, 11, 5), dry_run=False,
-                now=dt.datetime(2026, 9, 1, 12, tzinfo=UTC))  # fmt: skip
+    run_planner(
+        organization=org,
+        as_of=dt.date(2026, 11, 5),
+        dry_run=False,
+        now=dt.datetime(2026, 9, 1, 12, tzinfo=UTC),
+    )
     queued = Message.objects.get(status="queued", purpose="dunning")
     sent = mail.outbox[0]
     assert sent.to == ["lucia@latuerca.mx"]
@@ -72,7 +92,7 @@ def _sent_reminder_link(settings, org, customer):
 
 def test_debtor_reports_a_payment_and_the_agent_accepts_it(
     phone, page, log_in, settings, tmp_path, agent_a, debtor_a, invoice_a, org_a
-):  # fmt: skip
+):
     from cartera.outreach.models import Message, MessageEvent
 
     link, queued = _sent_reminder_link(settings, org_a, debtor_a)
@@ -134,7 +154,7 @@ def test_debtor_reports_a_payment_and_the_agent_accepts_it(
 
 def test_a_portal_promise_breaks_when_its_date_passes(
     phone, page, log_in, agent_a, debtor_a, invoice_a, org_a
-):  # fmt: skip
+):
     from cartera.followup.models import PromiseToPay, Task
     from cartera.portal.access import issue_token, portal_url
     from cartera.portal.tasks import settle_promises

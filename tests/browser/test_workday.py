@@ -21,14 +21,31 @@ def test_agent_morning_call_and_promise(page, log_in, org_a, agent_a, debtor_a, 
 
     load_builtin_strategies(organization=org_a)
     today = local_today(org_a.timezone)
-    small = create_customer(organization=org_a, actor=None, external_id="CLI-002",
-                            name="Abarrotes Sol", assigned_agent=agent_a)  # fmt: skip
-    create_invoice(customer=small, actor=None, external_id="F-900", number="A-900",
-                   issue_date=today - dt.timedelta(days=40), due_date=today - dt.timedelta(days=5),
-                   currency="MXN", total="300.00")  # fmt: skip
+    small = create_customer(
+        organization=org_a,
+        actor=None,
+        external_id="CLI-002",
+        name="Abarrotes Sol",
+        assigned_agent=agent_a,
+    )
+    create_invoice(
+        customer=small,
+        actor=None,
+        external_id="F-900",
+        number="A-900",
+        issue_date=today - dt.timedelta(days=40),
+        due_date=today - dt.timedelta(days=5),
+        currency="MXN",
+        total="300.00",
+    )
     open_task(customer=small, kind="call", title="Llamar a Abarrotes Sol", today=today)
-    top = open_task(customer=debtor_a, kind="call", title="Llamar a La Tuerca", today=today,
-                    invoices=[invoice_a])  # fmt: skip
+    top = open_task(
+        customer=debtor_a,
+        kind="call",
+        title="Llamar a La Tuerca",
+        today=today,
+        invoices=[invoice_a],
+    )
 
     log_in("ana_agent")
     page.goto("/work/")
@@ -56,8 +73,10 @@ def test_agent_morning_call_and_promise(page, log_in, org_a, agent_a, debtor_a, 
     assert (top.status, top.outcome) == ("done", "promised")
     promise = PromiseToPay.objects.get(customer=debtor_a)
     assert (promise.promised_date, str(promise.amount), promise.created_by_id) == (
-        promised, "11600.00", agent_a.pk,
-    )  # fmt: skip
+        promised,
+        "11600.00",
+        agent_a.pk,
+    )
     assert Task.objects.filter(customer=debtor_a, status="open").count() == 0
 
     page.goto(f"/work/customers/{debtor_a.pk}/timeline/")

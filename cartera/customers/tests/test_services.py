@@ -7,8 +7,13 @@ from cartera.followup.models import Activity
 
 
 def test_create_customer_normalises_tax_id_and_records_activity(org_a, owner_a):
-    customer = create_customer(organization=org_a, actor=owner_a, name="Abarrotes Doña Mary",
-                               tax_id="  adm010203ab4 ", tags=["mayoreo"])  # fmt: skip
+    customer = create_customer(
+        organization=org_a,
+        actor=owner_a,
+        name="Abarrotes Doña Mary",
+        tax_id="  adm010203ab4 ",
+        tags=["mayoreo"],
+    )
     assert (customer.external_id, customer.tax_id) == ("C00001", "ADM010203AB4")
     assert [t.name for t in customer.tags.all()] == ["mayoreo"]
     activity = Activity.objects.get(customer=customer)
@@ -30,8 +35,9 @@ def test_invalid_or_duplicate_tax_id_is_refused_and_nothing_saved(org_a, debtor_
 
 
 def test_same_tax_id_is_fine_in_another_organisation(org_b, debtor_a):
-    other = create_customer(organization=org_b, actor=None, name="Tuerca CL", country="MX",
-                            tax_id="FTU010203AB4")  # fmt: skip
+    other = create_customer(
+        organization=org_b, actor=None, name="Tuerca CL", country="MX", tax_id="FTU010203AB4"
+    )
     assert other.organization == org_b
 
 
@@ -58,8 +64,14 @@ def test_agent_from_another_org_cannot_be_assigned(debtor_a, owner_b):
 
 
 def test_contacts_phone_is_e164_and_primary_is_unique(debtor_a):
-    second = save_contact(customer=debtor_a, actor=None, name="Pedro Compras", email="PEDRO@LaTuerca.mx",
-                          mobile_phone="81 8765 4321", is_primary=True)  # fmt: skip
+    second = save_contact(
+        customer=debtor_a,
+        actor=None,
+        name="Pedro Compras",
+        email="PEDRO@LaTuerca.mx",
+        mobile_phone="81 8765 4321",
+        is_primary=True,
+    )
     assert (second.email, second.mobile_phone) == ("pedro@latuerca.mx", "+528187654321")
     assert list(debtor_a.contacts.filter(is_primary=True).values_list("name", flat=True)) == [
         "Pedro Compras"

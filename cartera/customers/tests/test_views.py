@@ -14,9 +14,14 @@ from cartera.invoices.services import create_invoice
 
 def _invoice(customer, number, due, total, currency="MXN"):
     return create_invoice(
-        customer=customer, actor=None, number=number, issue_date=due - dt.timedelta(days=30),
-        due_date=due, currency=currency, total=Decimal(total),
-    )  # fmt: skip
+        customer=customer,
+        actor=None,
+        number=number,
+        issue_date=due - dt.timedelta(days=30),
+        due_date=due,
+        currency=currency,
+        total=Decimal(total),
+    )
 
 
 @pytest.fixture
@@ -24,9 +29,14 @@ def portfolio(org_a, debtor_a, agent2_a):
     """La Tuerca (agent ana) owes 11,600 overdue + 500 USD; Grupo Sol (agent alberto) 2,000
     not yet due; Ópticas Luz owes nothing."""
     sol = create_customer(
-        organization=org_a, actor=None, external_id="CLI-002", name="Grupo Sol",
-        tax_id="GSO010203AB1", assigned_agent=agent2_a, tags=["gobierno"],
-    )  # fmt: skip
+        organization=org_a,
+        actor=None,
+        external_id="CLI-002",
+        name="Grupo Sol",
+        tax_id="GSO010203AB1",
+        assigned_agent=agent2_a,
+        tags=["gobierno"],
+    )
     luz = create_customer(organization=org_a, actor=None, external_id="CLI-003", name="Ópticas Luz")
     _invoice(debtor_a, "A-1", dt.date(2020, 1, 31), "11600.00")
     _invoice(debtor_a, "U-1", dt.date(2020, 1, 31), "500.00", "USD")
@@ -112,18 +122,27 @@ def test_create_customer(org_a, login, manager_a, agent_a):
     response = login(manager_a).post(
         reverse("customers:create"),
         {
-            "name": "Tlapalería Hidalgo", "legal_name": "", "tax_id": "THI010203AB9",
-            "external_id": "ERP-77", "country": "MX", "language": "es-mx", "timezone": "",
-            "payment_terms_days": "45", "credit_limit": "50000.00",
-            "assigned_agent": agent_a.pk, "tags": "mayoreo, norte",
+            "name": "Tlapalería Hidalgo",
+            "legal_name": "",
+            "tax_id": "THI010203AB9",
+            "external_id": "ERP-77",
+            "country": "MX",
+            "language": "es-mx",
+            "timezone": "",
+            "payment_terms_days": "45",
+            "credit_limit": "50000.00",
+            "assigned_agent": agent_a.pk,
+            "tags": "mayoreo, norte",
         },
-    )  # fmt: skip
+    )
     customer = Customer.objects.get(external_id="ERP-77")
     assert response.status_code == 302
     assert response.url == reverse("customers:detail", args=[customer.pk])
     assert (customer.name, customer.tax_id, customer.payment_terms_days) == (
-        "Tlapalería Hidalgo", "THI010203AB9", 45,
-    )  # fmt: skip
+        "Tlapalería Hidalgo",
+        "THI010203AB9",
+        45,
+    )
     assert customer.credit_limit == Decimal("50000.00")
     assert customer.assigned_agent == agent_a
     assert sorted(t.name for t in customer.tags.all()) == ["mayoreo", "norte"]
@@ -164,19 +183,33 @@ def test_add_and_edit_contact(debtor_a, login, agent_a):
     client = login(agent_a)
     response = client.post(
         reverse("customers:contact_create", args=[debtor_a.pk]),
-        {"name": "Raúl Compras", "role": "billing", "email": "RAUL@latuerca.mx",
-         "mobile_phone": "81 5555 1234", "whatsapp": "", "preferred_channel": "email"},
-    )  # fmt: skip
+        {
+            "name": "Raúl Compras",
+            "role": "billing",
+            "email": "RAUL@latuerca.mx",
+            "mobile_phone": "81 5555 1234",
+            "whatsapp": "",
+            "preferred_channel": "email",
+        },
+    )
     assert response.status_code == 302
     contact = Contact.objects.get(name="Raúl Compras")
     assert (contact.email, contact.mobile_phone, contact.is_primary) == (
-        "raul@latuerca.mx", "+528155551234", False,
-    )  # fmt: skip
+        "raul@latuerca.mx",
+        "+528155551234",
+        False,
+    )
     response = client.post(
         reverse("customers:contact_edit", args=[contact.pk]),
-        {"name": "Raúl Compras", "role": "billing", "email": "raul@latuerca.mx",
-         "mobile_phone": "123", "whatsapp": "", "preferred_channel": "email"},
-    )  # fmt: skip
+        {
+            "name": "Raúl Compras",
+            "role": "billing",
+            "email": "raul@latuerca.mx",
+            "mobile_phone": "123",
+            "whatsapp": "",
+            "preferred_channel": "email",
+        },
+    )
     assert response.status_code == 200
     assert "mobile_phone" in response.context["form"].errors
     contact.refresh_from_db()
@@ -186,14 +219,23 @@ def test_add_and_edit_contact(debtor_a, login, agent_a):
 def test_create_credit_note(debtor_a, login, manager_a):
     response = login(manager_a).post(
         reverse("customers:credit_note_create", args=[debtor_a.pk]),
-        {"number": "NC-9", "external_id": "", "fiscal_uuid": "", "issue_date": "2026-10-05",
-         "currency": "MXN", "total": "1160.00", "reason": "Devolución"},
-    )  # fmt: skip
+        {
+            "number": "NC-9",
+            "external_id": "",
+            "fiscal_uuid": "",
+            "issue_date": "2026-10-05",
+            "currency": "MXN",
+            "total": "1160.00",
+            "reason": "Devolución",
+        },
+    )
     assert response.status_code == 302
     note = CreditNote.objects.get(number="NC-9")
     assert (note.total, note.unapplied, note.customer) == (
-        Decimal("1160.00"), Decimal("1160.00"), debtor_a,
-    )  # fmt: skip
+        Decimal("1160.00"),
+        Decimal("1160.00"),
+        debtor_a,
+    )
 
 
 def test_viewer_gets_403_on_every_write_and_nothing_changes(debtor_a, login, viewer_a):

@@ -17,9 +17,15 @@ def make_invoice(debtor_a):
 
     def _make(external_id, due, total="1000.00", customer=None, **extra):
         return create_invoice(
-            customer=customer or debtor_a, actor=None, external_id=external_id,
-            number=external_id, issue_date=due - dt.timedelta(days=30), due_date=due,
-            currency="MXN", total=Decimal(total), **extra,
-        )  # fmt: skip
+            customer=customer or debtor_a,
+            actor=None,
+            external_id=external_id,
+            number=external_id,
+            issue_date=due - dt.timedelta(days=30),
+            due_date=due,
+            currency="MXN",
+            total=Decimal(total),
+            **extra,
+        )
 
     return _make

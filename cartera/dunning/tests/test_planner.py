@@ -28,8 +28,10 @@ def plan(org, day, dry_run=False):
 
 
 def rows(result):
-    return [(d["invoice"], d["step"], d["firing"], d["action"], d["reason"])
-            for d in result["decisions"]]  # fmt: skip
+    return [
+        (d["invoice"], d["step"], d["firing"], d["action"], d["reason"])
+        for d in result["decisions"]
+    ]
 
 
 def test_nothing_before_the_first_step(strategies_a, invoice_a):
@@ -45,10 +47,16 @@ def test_preventive_step_fires_once_and_is_scheduled_in_the_window(strategies_a,
     assert rows(result) == [("F-100", "preventivo", 1, "send", None)]
     key = f"dun-20260928-email-{invoice_a.customer_id}"
     # Monday 2026-09-28 09:00 in Monterrey (UTC−6) = 15:00 UTC
-    assert result["messages"] == [{
-        "key": key, "customer": "CLI-001", "channel": "email", "step": "preventivo",
-        "invoices": ["F-100"], "scheduled_for": "2026-09-28T15:00:00+00:00",
-    }]  # fmt: skip
+    assert result["messages"] == [
+        {
+            "key": key,
+            "customer": "CLI-001",
+            "channel": "email",
+            "step": "preventivo",
+            "invoices": ["F-100"],
+            "scheduled_for": "2026-09-28T15:00:00+00:00",
+        }
+    ]
     message = Message.objects.get()
     assert (message.key, message.status, message.to, message.template_key) == (
         key,
@@ -80,18 +88,44 @@ def test_planner_off_for_a_week_supersedes_missed_steps(strategies_a, invoice_a)
 
 
 def test_repeats_until_the_limit(org_a, invoice_a):
-    load_strategy(organization=org_a, document={
-        "key": "rep", "name": "Rep", "default": True,
-        "contact_policy": {"window": "09:00-19:00", "weekdays": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "max_per_7_days": 7},
-        "steps": [{"key": "r", "stage": "soft", "offset_days": 0, "channel": "email",
-                   "repeat_every_days": 2, "max_repeats": 2}],
-    })  # fmt: skip
+    load_strategy(
+        organization=org_a,
+        document={
+            "key": "rep",
+            "name": "Rep",
+            "default": True,
+            "contact_policy": {
+                "window": "09:00-19:00",
+                "weekdays": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+                "max_per_7_days": 7,
+            },
+            "steps": [
+                {
+                    "key": "r",
+                    "stage": "soft",
+                    "offset_days": 0,
+                    "channel": "email",
+                    "repeat_every_days": 2,
+                    "max_repeats": 2,
+                }
+            ],
+        },
+    )
     fired = {}
     for offset in range(0, 9):
         day = D(2026, 10, 1) + dt.timedelta(days=offset)
         fired[offset] = [(r[2], r[3]) for r in rows(plan(org_a, day))]
-    assert fired == {0: [(1, "send")], 1: [], 2: [(2, "send")], 3: [], 4: [(3, "send")],
-                     5: [], 6: [], 7: [], 8: []}  # fmt: skip
+    assert fired == {
+        0: [(1, "send")],
+        1: [],
+        2: [(2, "send")],
+        3: [],
+        4: [(3, "send")],
+        5: [],
+        6: [],
+        7: [],
+        8: [],
+    }
     assert Message.objects.count() == 3
 
 
@@ -135,9 +169,12 @@ def test_skip_paused_is_reconsidered_the_next_day(strategies_a, invoice_a):
 def test_skip_promised_only_while_the_promise_date_is_not_past(strategies_a, invoice_a):
     org = invoice_a.organization
     promise = PromiseToPay.objects.create(
-        organization=org, customer=invoice_a.customer, promised_date=D(2026, 10, 2),
-        amount=Decimal("11600.00"), currency="MXN",
-    )  # fmt: skip
+        organization=org,
+        customer=invoice_a.customer,
+        promised_date=D(2026, 10, 2),
+        amount=Decimal("11600.00"),
+        currency="MXN",
+    )
     promise.invoices.add(invoice_a)
     assert _skip_reason(org, D(2026, 10, 1)) == [("skip", "promised")]
     assert _skip_reason(org, D(2026, 10, 2)) == [("skip", "promised")]
@@ -175,20 +212,33 @@ def test_opted_out_contact_counts_as_no_contact(strategies_a, invoice_a):
 def test_frequency_cap(org_a, make_invoice):
     """At most ``max_per_7_days`` collection messages per customer and channel in 7 days;
     the capped firing is reconsidered and goes out once the window allows."""
-    load_strategy(organization=org_a, document={
-        "key": "cap", "name": "Cap", "default": True,
-        "contact_policy": {"window": "09:00-19:00", "weekdays": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "max_per_7_days": 3},
-        "steps": [{"key": "due", "stage": "due", "offset_days": 0, "channel": "email"}],
-    })  # fmt: skip
+    load_strategy(
+        organization=org_a,
+        document={
+            "key": "cap",
+            "name": "Cap",
+            "default": True,
+            "contact_policy": {
+                "window": "09:00-19:00",
+                "weekdays": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+                "max_per_7_days": 3,
+            },
+            "steps": [{"key": "due", "stage": "due", "offset_days": 0, "channel": "email"}],
+        },
+    )
     for day in range(1, 5):
         make_invoice(f"F-{day}", D(2026, 10, day))
     results = {day: _skip_reason(org_a, D(2026, 10, day)) for day in range(1, 9)}
     assert results == {
-        1: [("send", None)], 2: [("send", None)], 3: [("send", None)],
-        4: [("skip", "frequency_cap")], 5: [("skip", "frequency_cap")],
-        6: [("skip", "frequency_cap")], 7: [("skip", "frequency_cap")],
+        1: [("send", None)],
+        2: [("send", None)],
+        3: [("send", None)],
+        4: [("skip", "frequency_cap")],
+        5: [("skip", "frequency_cap")],
+        6: [("skip", "frequency_cap")],
+        7: [("skip", "frequency_cap")],
         8: [("send", None)],  # 10-01 left the 7-day window
-    }  # fmt: skip
+    }
     assert Message.objects.count() == 4
 
 
@@ -197,28 +247,44 @@ def test_frequency_cap_is_per_contact_point(org_a, debtor_a, make_invoice):
     still gets the message. Only when every contact point is capped does the firing wait."""
     from cartera.customers.services import save_contact
 
-    load_strategy(organization=org_a, document={
-        "key": "cap", "name": "Cap", "default": True,
-        "contact_policy": {"window": "09:00-19:00", "weekdays": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "max_per_7_days": 2},
-        "steps": [{"key": "due", "stage": "due", "offset_days": 0, "channel": "email"}],
-    })  # fmt: skip
+    load_strategy(
+        organization=org_a,
+        document={
+            "key": "cap",
+            "name": "Cap",
+            "default": True,
+            "contact_policy": {
+                "window": "09:00-19:00",
+                "weekdays": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+                "max_per_7_days": 2,
+            },
+            "steps": [{"key": "due", "stage": "due", "offset_days": 0, "channel": "email"}],
+        },
+    )
     for day in range(1, 6):
         make_invoice(f"F-{day}", D(2026, 10, day))
     assert _skip_reason(org_a, D(2026, 10, 1)) == [("send", None)]
     assert _skip_reason(org_a, D(2026, 10, 2)) == [("send", None)]
-    save_contact(customer=debtor_a, actor=None, name="Pedro Tesorería",
-                 email="pedro@latuerca.mx", role="payments")  # fmt: skip
+    save_contact(
+        customer=debtor_a,
+        actor=None,
+        name="Pedro Tesorería",
+        email="pedro@latuerca.mx",
+        role="payments",
+    )
     results = {day: _skip_reason(org_a, D(2026, 10, day)) for day in (3, 4, 5)}
     assert results == {
         3: [("send", None)],  # Lucía is capped (2 in 7 days), Pedro is not
         4: [("send", None)],  # Pedro's second message
         5: [("skip", "frequency_cap")],  # both contact points capped
-    }  # fmt: skip
+    }
     recipients = dict(Message.objects.values_list("as_of", "to"))
     assert recipients == {
-        D(2026, 10, 1): ["lucia@latuerca.mx"], D(2026, 10, 2): ["lucia@latuerca.mx"],
-        D(2026, 10, 3): ["pedro@latuerca.mx"], D(2026, 10, 4): ["pedro@latuerca.mx"],
-    }  # fmt: skip
+        D(2026, 10, 1): ["lucia@latuerca.mx"],
+        D(2026, 10, 2): ["lucia@latuerca.mx"],
+        D(2026, 10, 3): ["pedro@latuerca.mx"],
+        D(2026, 10, 4): ["pedro@latuerca.mx"],
+    }
     assert [
         sorted(m.contacts.values_list("email", flat=True))
         for m in Message.objects.order_by("as_of")
@@ -255,12 +321,29 @@ def test_grouping_one_message_per_customer_with_the_most_advanced_template(
 
 
 def test_min_balance_keeps_small_invoices_on_their_previous_step(org_a, make_invoice):
-    load_strategy(organization=org_a, document={
-        "key": "mb", "name": "MB", "default": True,
-        "contact_policy": {"window": "09:00-19:00", "weekdays": ["mon", "tue", "wed", "thu", "fri"], "max_per_7_days": 9},
-        "steps": [{"key": "a", "stage": "due", "offset_days": 0, "channel": "email"},
-                  {"key": "b", "stage": "hard", "offset_days": 5, "channel": "email", "min_balance": "500"}],
-    })  # fmt: skip
+    load_strategy(
+        organization=org_a,
+        document={
+            "key": "mb",
+            "name": "MB",
+            "default": True,
+            "contact_policy": {
+                "window": "09:00-19:00",
+                "weekdays": ["mon", "tue", "wed", "thu", "fri"],
+                "max_per_7_days": 9,
+            },
+            "steps": [
+                {"key": "a", "stage": "due", "offset_days": 0, "channel": "email"},
+                {
+                    "key": "b",
+                    "stage": "hard",
+                    "offset_days": 5,
+                    "channel": "email",
+                    "min_balance": "500",
+                },
+            ],
+        },
+    )
     make_invoice("BIG", D(2026, 10, 1), total="900.00")
     make_invoice("SMALL", D(2026, 10, 1), total="100.00")
     plan(org_a, D(2026, 10, 1))
@@ -301,9 +384,16 @@ def test_two_concurrent_runs_create_each_row_once(org_a, debtor_a):
 
     load_builtin_strategies(organization=org_a)
     for n in range(30):
-        create_invoice(customer=debtor_a, actor=None, external_id=f"C-{n}", number=f"C-{n}",
-                       issue_date=D(2026, 9, 1), due_date=D(2026, 10, 1) - dt.timedelta(days=n % 9),
-                       currency="MXN", total=Decimal("100.00"))  # fmt: skip
+        create_invoice(
+            customer=debtor_a,
+            actor=None,
+            external_id=f"C-{n}",
+            number=f"C-{n}",
+            issue_date=D(2026, 9, 1),
+            due_date=D(2026, 10, 1) - dt.timedelta(days=n % 9),
+            currency="MXN",
+            total=Decimal("100.00"),
+        )
     barrier = threading.Barrier(2)
     errors = []
 
@@ -312,8 +402,13 @@ def test_two_concurrent_runs_create_each_row_once(org_a, debtor_a):
             barrier.wait()
             for _attempt in range(200):
                 try:
-                    run_planner(organization=org_a, as_of=D(2026, 10, 7), dry_run=False, now=NOW,
-                                chunk_size=1)  # fmt: skip
+                    run_planner(
+                        organization=org_a,
+                        as_of=D(2026, 10, 7),
+                        dry_run=False,
+                        now=NOW,
+                        chunk_size=1,
+                    )
                     break
                 except OperationalError as exc:
                     # Only with SQLite's shared-cache in-memory test database, where a
@@ -344,16 +439,30 @@ def test_two_concurrent_runs_create_each_row_once(org_a, debtor_a):
 
 def test_cli_json_contract(strategies_a, invoice_a):
     out = StringIO()
-    call_command("dunning", "run", "--org", "norte", "--date", "2026-10-07", "--dry-run",
-                 "--json", stdout=out)  # fmt: skip
+    call_command(
+        "dunning",
+        "run",
+        "--org",
+        "norte",
+        "--date",
+        "2026-10-07",
+        "--dry-run",
+        "--json",
+        stdout=out,
+    )
     data = json.loads(out.getvalue())
     assert set(data) == {"date", "dry_run", "decisions", "messages"}
     assert (data["date"], data["dry_run"]) == ("2026-10-07", True)
     assert data["decisions"][2] == {
-        "invoice": "F-100", "customer": "CLI-001", "step": "aviso-1", "firing": 1,
-        "action": "send", "reason": None, "channel": "email",
+        "invoice": "F-100",
+        "customer": "CLI-001",
+        "step": "aviso-1",
+        "firing": 1,
+        "action": "send",
+        "reason": None,
+        "channel": "email",
         "message": f"dun-20261007-email-{invoice_a.customer_id}",
-    }  # fmt: skip
+    }
     message = data["messages"][0]
     assert (message["customer"], message["step"], message["invoices"]) == (
         "CLI-001",
@@ -392,8 +501,10 @@ def test_a_second_run_the_same_day_adds_new_firings_to_the_queued_message(
     plan(org, D(2026, 10, 1))
     make_invoice("F-2", D(2026, 10, 1))  # arrives later the same day
     result = plan(org, D(2026, 10, 1))
-    assert rows(result) == [("F-2", "preventivo", 1, "superseded", None),
-                            ("F-2", "vencimiento", 1, "send", None)]  # fmt: skip
+    assert rows(result) == [
+        ("F-2", "preventivo", 1, "superseded", None),
+        ("F-2", "vencimiento", 1, "send", None),
+    ]
     message = Message.objects.get()
     assert sorted(message.invoices.values_list("external_id", flat=True)) == ["F-1", "F-2"]
     assert "Factura F-1" in message.body_text and "Factura F-2" in message.body_text
@@ -416,18 +527,28 @@ def test_consumer_debtors_all_applies_the_legal_floor_to_businesses(org_a, invoi
     binds a business debtor (12-character RFC), and the message records it."""
     from cartera.dunning.models import DunningSettings
 
-    load_strategy(organization=org_a, document={
-        "key": "early", "name": "Early", "default": True,
-        "contact_policy": {"window": "06:00-23:00", "weekdays": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]},
-        "steps": [{"key": "due", "stage": "due", "offset_days": 0, "channel": "email"}],
-    })  # fmt: skip
+    load_strategy(
+        organization=org_a,
+        document={
+            "key": "early",
+            "name": "Early",
+            "default": True,
+            "contact_policy": {
+                "window": "06:00-23:00",
+                "weekdays": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+            },
+            "steps": [{"key": "due", "stage": "due", "offset_days": 0, "channel": "email"}],
+        },
+    )
     before = plan(org_a, D(2026, 10, 1), dry_run=True)["messages"][0]["scheduled_for"]
     DunningSettings.objects.create(organization=org_a, consumer_debtors="all")
     plan(org_a, D(2026, 10, 1))
     message = Message.objects.get()
     # Thursday 2026-10-01 in Monterrey (UTC−6): 06:00 → 12:00 UTC; the floor: 07:00 → 13:00 UTC
     assert (before, message.scheduled_for.isoformat()) == (
-        "2026-10-01T12:00:00+00:00", "2026-10-01T13:00:00+00:00")  # fmt: skip
+        "2026-10-01T12:00:00+00:00",
+        "2026-10-01T13:00:00+00:00",
+    )
     assert (message.policy["window"], message.policy["legal_floor"]) == (
         "07:00-22:00",
         "MX-consumidor",

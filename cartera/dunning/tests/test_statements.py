@@ -66,18 +66,29 @@ def test_per_customer_statement_schedule_overrides_the_organisation(org_a, invoi
 
     other = create_customer(organization=org_a, actor=None, external_id="CLI-002", name="Otro")
     save_contact(customer=other, actor=None, name="Pagos", email="pagos@otro.mx")
-    create_invoice(customer=other, actor=None, external_id="F-200", number="F-200",
-                   issue_date=dt.date(2026, 9, 1), due_date=dt.date(2026, 10, 1),
-                   currency="MXN", total=Decimal("100.00"))  # fmt: skip
+    create_invoice(
+        customer=other,
+        actor=None,
+        external_id="F-200",
+        number="F-200",
+        issue_date=dt.date(2026, 9, 1),
+        due_date=dt.date(2026, 10, 1),
+        currency="MXN",
+        total=Decimal("100.00"),
+    )
     DunningSettings.objects.create(organization=org_a, statement_month_days=[1])
     # CLI-001 on days 1 and 15 (its own); CLI-002 follows the organisation (day 1)
-    save_statement_schedule(customer=invoice_a.customer, actor=None, mode="custom",
-                            month_days=[15], weekdays=[])  # fmt: skip
+    save_statement_schedule(
+        customer=invoice_a.customer, actor=None, mode="custom", month_days=[15], weekdays=[]
+    )
 
     def queued(day):
         queue_statements(organization=org_a, as_of=day, now=NOW)
-        return sorted(Message.objects.filter(purpose="statement", as_of=day)
-                      .values_list("customer__external_id", flat=True))  # fmt: skip
+        return sorted(
+            Message.objects.filter(purpose="statement", as_of=day).values_list(
+                "customer__external_id", flat=True
+            )
+        )
 
     assert queued(dt.date(2026, 10, 1)) == ["CLI-002"]
     assert queued(dt.date(2026, 10, 15)) == ["CLI-001"]

@@ -78,10 +78,13 @@ def test_builtin_strategies(org_a):
     ]
     estandar = Strategy.objects.get(key="estandar")
     assert [(s.key, s.stage, s.offset_days, s.channel) for s in estandar.steps.all()] == [
-        ("preventivo", "preventive", -3, "email"), ("vencimiento", "due", 0, "email"),
-        ("aviso-1", "soft", 5, "email"), ("llamada", "firm", 20, "task"),
-        ("aviso-firme", "hard", 35, "email"), ("prejuridico", "pre_legal", 60, "email"),
-    ]  # fmt: skip
+        ("preventivo", "preventive", -3, "email"),
+        ("vencimiento", "due", 0, "email"),
+        ("aviso-1", "soft", 5, "email"),
+        ("llamada", "firm", 20, "task"),
+        ("aviso-firme", "hard", 35, "email"),
+        ("prejuridico", "pre_legal", 60, "email"),
+    ]
     assert Strategy.objects.filter(is_default=True).get().key == "estandar"
 
 

@@ -11,24 +11,46 @@ from cartera.outreach.models import Message
 
 NOW = dt.datetime(2026, 9, 1, 12, 0, tzinfo=dt.UTC)
 DOCUMENT = {
-    "key": "ab", "name": "A/B", "default": True,
-    "contact_policy": {"window": "09:00-19:00",
-                       "weekdays": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]},
-    "steps": [{"key": "aviso", "stage": "soft", "offset_days": 0, "channel": "email",
-               "template": "aviso-vencido", "variants": ["aviso-vencido", "aviso-firme"]}],
-}  # fmt: skip
+    "key": "ab",
+    "name": "A/B",
+    "default": True,
+    "contact_policy": {
+        "window": "09:00-19:00",
+        "weekdays": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+    },
+    "steps": [
+        {
+            "key": "aviso",
+            "stage": "soft",
+            "offset_days": 0,
+            "channel": "email",
+            "template": "aviso-vencido",
+            "variants": ["aviso-vencido", "aviso-firme"],
+        }
+    ],
+}
 
 
 def test_pick_template_is_a_stable_hash_split():
     # sha256("1:aviso:<id>")[:8] modulo 2 for customers 1…8 (computed by hand once)
-    picks = [pick_template(strategy_id=1, step_key="aviso", template="x", variants=["a", "b"],
-                           customer_id=c) for c in range(1, 9)]  # fmt: skip
+    picks = [
+        pick_template(
+            strategy_id=1, step_key="aviso", template="x", variants=["a", "b"], customer_id=c
+        )
+        for c in range(1, 9)
+    ]
     assert picks == ["a", "a", "a", "a", "b", "a", "b", "a"]
-    split = [pick_template(strategy_id=1, step_key="aviso", template="x", variants=["a", "b"],
-                           customer_id=c) for c in range(1, 1001)]  # fmt: skip
+    split = [
+        pick_template(
+            strategy_id=1, step_key="aviso", template="x", variants=["a", "b"], customer_id=c
+        )
+        for c in range(1, 1001)
+    ]
     assert split.count("a") == 532  # about half: random across customers
-    assert pick_template(strategy_id=1, step_key="aviso", template="x", variants=[],
-                         customer_id=5) == "x"  # fmt: skip
+    assert (
+        pick_template(strategy_id=1, step_key="aviso", template="x", variants=[], customer_id=5)
+        == "x"
+    )
 
 
 def test_variants_load_export_and_validate(org_a):
@@ -37,8 +59,12 @@ def test_variants_load_export_and_validate(org_a):
     assert step.variants == ["aviso-vencido", "aviso-firme"]
     assert export_strategy(strategy)["steps"][0]["variants"] == ["aviso-vencido", "aviso-firme"]
     assert load_strategy(organization=org_a, document=DOCUMENT)[1] is False  # no change
-    one = {**DOCUMENT, "key": "uno", "default": False,
-           "steps": [{**DOCUMENT["steps"][0], "variants": ["solo"]}]}  # fmt: skip
+    one = {
+        **DOCUMENT,
+        "key": "uno",
+        "default": False,
+        "steps": [{**DOCUMENT["steps"][0], "variants": ["solo"]}],
+    }
     with pytest.raises(ValidationError):
         load_strategy(organization=org_a, document=one)
     assert strategy.__class__.objects.filter(organization=org_a).count() == 1

@@ -26,12 +26,15 @@ def test_strategy_edit_creates_a_version_and_preview_shows_errors(login, owner_a
     client = login(owner_a)
     form = client.get(f"/dunning/strategies/{estandar.pk}/edit/").content.decode()
     assert "offset_days: -3" in form
-    preview = client.post(f"/dunning/strategies/{estandar.pk}/preview/",
-                          {"document": "key: estandar\nsteps: []\n"}).content.decode()  # fmt: skip
+    preview = client.post(
+        f"/dunning/strategies/{estandar.pk}/preview/", {"document": "key: estandar\nsteps: []\n"}
+    ).content.decode()
     assert "La estrategia no tiene pasos." in preview
     document = client.get(f"/dunning/strategies/{estandar.pk}/edit/").context["document"]
-    response = client.post(f"/dunning/strategies/{estandar.pk}/edit/",
-                           {"document": document.replace("offset_days: -3", "offset_days: -4")})  # fmt: skip
+    response = client.post(
+        f"/dunning/strategies/{estandar.pk}/edit/",
+        {"document": document.replace("offset_days: -3", "offset_days: -4")},
+    )
     assert response.status_code == 302
     estandar.refresh_from_db()
     assert estandar.version == 2
@@ -80,15 +83,22 @@ def test_template_editor_rejects_broken_template_and_previews(login, owner_a, or
     client = login(owner_a)
     page = client.get(f"/outreach/templates/{template.pk}/").content.decode()
     assert "payment_instructions" in page
-    response = client.post(f"/outreach/templates/{template.pk}/",
-                           {"subject": "x", "body_text": "{% if %}", "body_html": ""})  # fmt: skip
+    response = client.post(
+        f"/outreach/templates/{template.pk}/",
+        {"subject": "x", "body_text": "{% if %}", "body_html": ""},
+    )
     assert response.status_code == 200 and "texto" in response.content.decode()
     template.refresh_from_db()
     assert template.subject.startswith("Saldo vencido")
-    preview = client.post(f"/outreach/templates/{template.pk}/preview/", {
-        "subject": "Hola {{ customer.name }}", "body_text": "{{ days_overdue }}",
-        "body_html": "", "customer": invoice_a.customer_id,
-    }).content.decode()  # fmt: skip
+    preview = client.post(
+        f"/outreach/templates/{template.pk}/preview/",
+        {
+            "subject": "Hola {{ customer.name }}",
+            "body_text": "{{ days_overdue }}",
+            "body_html": "",
+            "customer": invoice_a.customer_id,
+        },
+    ).content.decode()
     assert "Hola Ferretería La Tuerca" in preview
 
 
@@ -101,14 +111,26 @@ def _three_customers(org_a, debtor_a, agent2_a):
 
     customers = [debtor_a]
     for n, agent in ((2, agent2_a), (3, None)):
-        customer = create_customer(organization=org_a, actor=None, external_id=f"CLI-00{n}",
-                                   name=f"Cliente {n}", assigned_agent=agent)  # fmt: skip
+        customer = create_customer(
+            organization=org_a,
+            actor=None,
+            external_id=f"CLI-00{n}",
+            name=f"Cliente {n}",
+            assigned_agent=agent,
+        )
         save_contact(customer=customer, actor=None, name="Pagos", email=f"pagos{n}@example.mx")
         customers.append(customer)
     for n, customer in enumerate(customers, start=1):
-        create_invoice(customer=customer, actor=None, external_id=f"F-{n}", number=f"F-{n}",
-                       issue_date=dt.date(2026, 9, 1), due_date=dt.date(2026, 10, 1),
-                       currency="MXN", total=Decimal("100.00"))  # fmt: skip
+        create_invoice(
+            customer=customer,
+            actor=None,
+            external_id=f"F-{n}",
+            number=f"F-{n}",
+            issue_date=dt.date(2026, 9, 1),
+            due_date=dt.date(2026, 10, 1),
+            currency="MXN",
+            total=Decimal("100.00"),
+        )
     return customers
 
 
@@ -117,16 +139,18 @@ def test_planner_for_a_subset_gives_the_same_decisions(org_a, debtor_a, agent2_a
     customers = _three_customers(org_a, debtor_a, agent2_a)
     day = dt.date(2026, 10, 7)
     full = run_planner(organization=org_a, as_of=day, dry_run=True)
-    subset = run_planner(organization=org_a, as_of=day, dry_run=True,
-                         customer_ids=[customers[0].pk, customers[2].pk])  # fmt: skip
+    subset = run_planner(
+        organization=org_a, as_of=day, dry_run=True, customer_ids=[customers[0].pk, customers[2].pk]
+    )
     wanted = {"CLI-001", "CLI-003"}
     assert subset["decisions"] == [d for d in full["decisions"] if d["customer"] in wanted]
     assert subset["messages"] == [m for m in full["messages"] if m["customer"] in wanted]
     assert [m["customer"] for m in subset["messages"]] == ["CLI-001", "CLI-003"]
 
 
-def test_upcoming_is_paginated_and_filtered(login, monkeypatch, manager_a, agent_a, agent2_a,
-                                            org_a, debtor_a):  # fmt: skip
+def test_upcoming_is_paginated_and_filtered(
+    login, monkeypatch, manager_a, agent_a, agent2_a, org_a, debtor_a
+):
     from cartera.dunning import views
 
     monkeypatch.setattr(views, "UPCOMING_PAGE", 2)
@@ -137,8 +161,10 @@ def test_upcoming_is_paginated_and_filtered(login, monkeypatch, manager_a, agent
     def shown(url):
         response = client.get(url)
         assert response.status_code == 200
-        return ([d["invoice"] for d in response.context["decisions"]],
-                response.context["next_query"])  # fmt: skip
+        return (
+            [d["invoice"] for d in response.context["decisions"]],
+            response.context["next_query"],
+        )
 
     assert shown("/dunning/upcoming/?date=2026-10-07") == (
         ["F-1", "F-2"],
@@ -153,8 +179,9 @@ def test_upcoming_is_paginated_and_filtered(login, monkeypatch, manager_a, agent
     page = client.get("/dunning/upcoming/?date=2026-10-07").context["decisions"]
     assert [(d["invoice"], d["step"], d["action"], d["reason"]) for d in page] == [
         (d["invoice"], d["step"], d["action"], d["reason"])
-        for d in full["decisions"] if d["action"] != "superseded" and d["customer"] != "CLI-003"
-    ]  # fmt: skip
+        for d in full["decisions"]
+        if d["action"] != "superseded" and d["customer"] != "CLI-003"
+    ]
     assert Message.objects.count() == 0  # nothing written
 
 
@@ -165,8 +192,10 @@ def test_upcoming_restricted_agent_sees_only_assigned(login, agent_a, agent2_a, 
     org_a.save()
     client = login(agent2_a)
     # the agent filter cannot be widened by a restricted agent
-    for url in ("/dunning/upcoming/?date=2026-10-07",
-                f"/dunning/upcoming/?date=2026-10-07&agent={agent_a.pk}"):  # fmt: skip
+    for url in (
+        "/dunning/upcoming/?date=2026-10-07",
+        f"/dunning/upcoming/?date=2026-10-07&agent={agent_a.pk}",
+    ):
         decisions = client.get(url).context["decisions"]
         assert [d["invoice"] for d in decisions] == ["F-2"]
 
@@ -176,22 +205,29 @@ def test_managers_edit_strategies_and_templates_agents_do_not(login, manager_a, 
     install_default_templates(organization=org_a)
     estandar = Strategy.objects.get(key="estandar")
     template = MessageTemplate.objects.filter(organization=org_a).first()
-    urls = (f"/dunning/strategies/{estandar.pk}/edit/", f"/outreach/templates/{template.pk}/",
-            "/dunning/settings/")  # fmt: skip
+    urls = (
+        f"/dunning/strategies/{estandar.pk}/edit/",
+        f"/outreach/templates/{template.pk}/",
+        "/dunning/settings/",
+    )
     agent = login(agent_a)  # the test client is shared: log in as one persona at a time
     assert [agent.get(url).status_code for url in urls] == [403, 403, 403]
     manager = login(manager_a)
     assert [manager.get(url).status_code for url in urls] == [200, 200, 200]
     document = manager.get(f"/dunning/strategies/{estandar.pk}/edit/").context["document"]
     agent = login(agent_a)
-    response = agent.post(f"/dunning/strategies/{estandar.pk}/edit/",
-                          {"document": document.replace("offset_days: -3", "offset_days: -5")})  # fmt: skip
+    response = agent.post(
+        f"/dunning/strategies/{estandar.pk}/edit/",
+        {"document": document.replace("offset_days: -3", "offset_days: -5")},
+    )
     assert response.status_code == 403
     estandar.refresh_from_db()
     assert (estandar.version, estandar.steps.get(key="preventivo").offset_days) == (1, -3)
     manager = login(manager_a)
-    response = manager.post(f"/dunning/strategies/{estandar.pk}/edit/",
-                            {"document": document.replace("offset_days: -3", "offset_days: -5")})  # fmt: skip
+    response = manager.post(
+        f"/dunning/strategies/{estandar.pk}/edit/",
+        {"document": document.replace("offset_days: -3", "offset_days: -5")},
+    )
     assert response.status_code == 302
     estandar.refresh_from_db()
     assert (estandar.version, estandar.steps.get(key="preventivo").offset_days) == (2, -5)
@@ -201,9 +237,14 @@ def test_settings_page_saves_and_records_the_change(login, manager_a, viewer_a, 
     from cartera.dunning.models import DunningSettings
     from cartera.followup.models import Activity
 
-    form = {"is_active": "on", "run_hour": "8", "send_invoice_issued": "on",
-            "statement_month_days": "15, 1, 31", "statement_weekdays": ["fri", "mon"],
-            "consumer_debtors": "all"}  # fmt: skip
+    form = {
+        "is_active": "on",
+        "run_hour": "8",
+        "send_invoice_issued": "on",
+        "statement_month_days": "15, 1, 31",
+        "statement_weekdays": ["fri", "mon"],
+        "consumer_debtors": "all",
+    }
     assert login(viewer_a).post("/dunning/settings/", form).status_code == 403
     assert DunningSettings.objects.count() == 0
     client = login(manager_a)
@@ -212,9 +253,14 @@ def test_settings_page_saves_and_records_the_change(login, manager_a, viewer_a, 
     assert DunningSettings.objects.count() == 0
     assert client.post("/dunning/settings/", form).status_code == 302
     saved = DunningSettings.objects.get(organization=org_a)
-    assert (saved.is_active, saved.run_hour, saved.send_invoice_issued, saved.statement_month_days,
-            saved.statement_weekdays, saved.consumer_debtors) == (
-        True, 8, True, [1, 15, 31], ["mon", "fri"], "all")  # fmt: skip
+    assert (
+        saved.is_active,
+        saved.run_hour,
+        saved.send_invoice_issued,
+        saved.statement_month_days,
+        saved.statement_weekdays,
+        saved.consumer_debtors,
+    ) == (True, 8, True, [1, 15, 31], ["mon", "fri"], "all")
     activity = Activity.objects.filter(kind="config_changed").get()
     assert (activity.actor_user, activity.summary) == (
         manager_a,
@@ -235,11 +281,17 @@ def test_customer_statement_schedule_override(login, manager_a, agent_a, org_a, 
     client = login(manager_a)
     assert client.post(url, {"mode": "custom"}).status_code == 200  # needs a day
     assert CustomerStatementSchedule.objects.count() == 0
-    assert client.post(url, {"mode": "custom", "month_days": "15,1",
-                             "weekdays": ["mon"]}).status_code == 302  # fmt: skip
+    assert (
+        client.post(url, {"mode": "custom", "month_days": "15,1", "weekdays": ["mon"]}).status_code
+        == 302
+    )
     own = CustomerStatementSchedule.objects.get()
     assert (own.customer, own.organization, own.month_days, own.weekdays) == (
-        debtor_a, org_a, [1, 15], ["mon"])  # fmt: skip
+        debtor_a,
+        org_a,
+        [1, 15],
+        ["mon"],
+    )
     assert client.post(url, {"mode": "none"}).status_code == 302
     own.refresh_from_db()
     assert (own.month_days, own.weekdays) == ([], [])

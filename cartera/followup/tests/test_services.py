@@ -27,8 +27,9 @@ TODAY = dt.date(2026, 11, 16)
 
 
 def _customer(org, ext, name, agent=None, classification=""):
-    customer = create_customer(organization=org, actor=None, external_id=ext, name=name,
-                               assigned_agent=agent)  # fmt: skip
+    customer = create_customer(
+        organization=org, actor=None, external_id=ext, name=name, assigned_agent=agent
+    )
     if classification:
         customer.classification = classification
         customer.save(update_fields=["classification"])
@@ -37,10 +38,15 @@ def _customer(org, ext, name, agent=None, classification=""):
 
 def _invoice(customer, ext, due, total, currency="MXN", rate=None):
     invoice = create_invoice(
-        customer=customer, actor=None, external_id=ext, number=ext,
-        issue_date=due - dt.timedelta(days=30), due_date=due, currency=currency,
+        customer=customer,
+        actor=None,
+        external_id=ext,
+        number=ext,
+        issue_date=due - dt.timedelta(days=30),
+        due_date=due,
+        currency=currency,
         total=D(total),
-    )  # fmt: skip
+    )
     if rate is not None:
         invoice.exchange_rate = D(rate)
         invoice.save(update_fields=["exchange_rate"])
@@ -50,10 +56,22 @@ def _invoice(customer, ext, due, total, currency="MXN", rate=None):
 # --- de-duplication -----------------------------------------------------------------------
 def test_a_second_trigger_updates_the_open_task(debtor_a, invoice_a):
     other = _invoice(debtor_a, "F-200", dt.date(2026, 11, 1), "500.00")
-    first = open_task(customer=debtor_a, kind="call", title="Llamar", today=TODAY,
-                      invoices=[invoice_a], due_date=TODAY + dt.timedelta(days=3))  # fmt: skip
-    second = open_task(customer=debtor_a, kind="call", title="Llamar otra vez", today=TODAY,
-                       invoices=[other], notes="segundo aviso")  # fmt: skip
+    first = open_task(
+        customer=debtor_a,
+        kind="call",
+        title="Llamar",
+        today=TODAY,
+        invoices=[invoice_a],
+        due_date=TODAY + dt.timedelta(days=3),
+    )
+    second = open_task(
+        customer=debtor_a,
+        kind="call",
+        title="Llamar otra vez",
+        today=TODAY,
+        invoices=[other],
+        notes="segundo aviso",
+    )
     assert second.pk == first.pk
     assert Task.objects.filter(customer=debtor_a).count() == 1
     task = Task.objects.get()
@@ -69,11 +87,23 @@ def test_a_second_trigger_updates_the_open_task(debtor_a, invoice_a):
 
 
 def test_same_key_is_idempotent(debtor_a):
-    a = open_task(customer=debtor_a, kind="dispute", subject="dispute:1", key="dispute:1",
-                  title="A", today=TODAY)  # fmt: skip
+    a = open_task(
+        customer=debtor_a,
+        kind="dispute",
+        subject="dispute:1",
+        key="dispute:1",
+        title="A",
+        today=TODAY,
+    )
     complete_task(task=a, actor=None)
-    again = open_task(customer=debtor_a, kind="dispute", subject="dispute:1", key="dispute:1",
-                      title="A", today=TODAY)  # fmt: skip
+    again = open_task(
+        customer=debtor_a,
+        kind="dispute",
+        subject="dispute:1",
+        key="dispute:1",
+        title="A",
+        today=TODAY,
+    )
     assert again.pk == a.pk and again.status == "done"
     assert Task.objects.count() == 1
 
@@ -82,12 +112,21 @@ def test_portal_triggers_are_deduplicated(debtor_a, invoice_a, agent_a):
     from cartera.portal.services import agent_task
 
     for n in (1, 2):
-        agent_task(customer=debtor_a, key=f"promise:{n}", title=f"Promesa {n} incumplida",
-                   today=TODAY, kind="broken_promise", invoices=[invoice_a])  # fmt: skip
+        agent_task(
+            customer=debtor_a,
+            key=f"promise:{n}",
+            title=f"Promesa {n} incumplida",
+            today=TODAY,
+            kind="broken_promise",
+            invoices=[invoice_a],
+        )
     task = Task.objects.get(customer=debtor_a)
     assert (task.kind, task.title, task.assignee, task.key) == (
-        "broken_promise", "Promesa 2 incumplida", agent_a, "promise:1",
-    )  # fmt: skip
+        "broken_promise",
+        "Promesa 2 incumplida",
+        agent_a,
+        "promise:1",
+    )
 
 
 # --- assignment ---------------------------------------------------------------------------
@@ -119,15 +158,19 @@ def test_bulk_reassign_and_reassign_on_deactivation(org_a, debtor_a, agent_a, ag
     t2 = open_task(customer=debtor_a, kind="follow_up", title="b", today=TODAY)
     done = open_task(customer=debtor_a, kind="custom", title="c", today=TODAY)
     complete_task(task=done, actor=None)
-    assert reassign_tasks(organization=org_a, task_ids=[t1.pk], to_user=agent2_a,
-                          actor=owner_a) == 1  # fmt: skip
+    assert (
+        reassign_tasks(organization=org_a, task_ids=[t1.pk], to_user=agent2_a, actor=owner_a) == 1
+    )
     assert Task.objects.get(pk=t1.pk).assignee == agent2_a
-    moved = reassign_open_tasks_of(organization=org_a, from_user=agent_a, to_user=owner_a,
-                                   actor=owner_a)  # fmt: skip
+    moved = reassign_open_tasks_of(
+        organization=org_a, from_user=agent_a, to_user=owner_a, actor=owner_a
+    )
     assert moved == 1
     assert dict(Task.objects.values_list("pk", "assignee__username")) == {
-        t1.pk: "alberto_agent", t2.pk: "olga_owner", done.pk: "ana_agent",
-    }  # fmt: skip
+        t1.pk: "alberto_agent",
+        t2.pk: "olga_owner",
+        done.pk: "ana_agent",
+    }
     assert Activity.objects.filter(kind="task", summary__startswith="Tarea reasignada").count() == 2
 
 
@@ -141,11 +184,19 @@ def test_reassign_to_someone_outside_changes_nothing(org_a, debtor_a, owner_b, o
 # --- priority -----------------------------------------------------------------------------
 def test_score_arithmetic_and_reasons():
     assert [amount_points(D(x)) for x in ("0", "999", "1000", "184300", "10000000000")] == [
-        0, 3, 3, 22, 40,
-    ]  # fmt: skip
-    scored = score(factors=Factors(overdue=D("184300"), days=47, broken=1, classification="B"),
-                   kind="call", created=TODAY - dt.timedelta(days=2), today=TODAY,
-                   currency="MXN")  # fmt: skip
+        0,
+        3,
+        3,
+        22,
+        40,
+    ]
+    scored = score(
+        factors=Factors(overdue=D("184300"), days=47, broken=1, classification="B"),
+        kind="call",
+        created=TODAY - dt.timedelta(days=2),
+        today=TODAY,
+        currency="MXN",
+    )
     assert scored.score == 22 + 15 + 15 + 5 + 2
     assert reasons_text(scored.reasons) == ["$184,300 vencido", "47 días", "promesa incumplida"]
 
@@ -159,20 +210,43 @@ def test_work_list_is_sorted_by_priority(org_a, agent_a, agent2_a):
     # 10,000 USD at the invoice's own rate 18.5 = 185,000 MXN
     _invoice(usd, "U-1", TODAY - dt.timedelta(days=10), "10000.00", "USD", rate="18.5")
     for customer in (small, usd, big):
-        open_task(customer=customer, kind="call", title="Llamar", today=TODAY,
-                  invoices=[b1] if customer == big else [])  # fmt: skip
+        open_task(
+            customer=customer,
+            kind="call",
+            title="Llamar",
+            today=TODAY,
+            invoices=[b1] if customer == big else [],
+        )
     out = io.StringIO()
-    call_command("tasks", org="norte", agent="ana_agent", date=TODAY.isoformat(), json=True,
-                 stdout=out)  # fmt: skip
+    call_command(
+        "tasks", org="norte", agent="ana_agent", date=TODAY.isoformat(), json=True, stdout=out
+    )
     assert json.loads(out.getvalue()) == [
-        {"customer": "BIG", "kind": "call", "priority": 22 + 15 + 15,
-         "reasons": ["$184,300 vencido", "47 días", "cliente D"], "due": "2026-11-16",
-         "invoices": ["B-1"]},
-        {"customer": "USD", "kind": "call", "priority": 22 + 3 + 5,
-         "reasons": ["$185,000 vencido", "10 días"], "due": "2026-11-16", "invoices": []},
-        {"customer": "SMALL", "kind": "call", "priority": 2 + 1 + 0,
-         "reasons": ["$900 vencido", "3 días"], "due": "2026-11-16", "invoices": []},
-    ]  # fmt: skip
+        {
+            "customer": "BIG",
+            "kind": "call",
+            "priority": 22 + 15 + 15,
+            "reasons": ["$184,300 vencido", "47 días", "cliente D"],
+            "due": "2026-11-16",
+            "invoices": ["B-1"],
+        },
+        {
+            "customer": "USD",
+            "kind": "call",
+            "priority": 22 + 3 + 5,
+            "reasons": ["$185,000 vencido", "10 días"],
+            "due": "2026-11-16",
+            "invoices": [],
+        },
+        {
+            "customer": "SMALL",
+            "kind": "call",
+            "priority": 2 + 1 + 0,
+            "reasons": ["$900 vencido", "3 días"],
+            "due": "2026-11-16",
+            "invoices": [],
+        },
+    ]
     # another agent's list is empty; the organisation's list has the three
     out = io.StringIO()
     call_command("tasks", org="norte", agent="alberto_agent", json=True, stdout=out)
@@ -193,9 +267,14 @@ def test_org_rate_table_converts_invoices_without_rate(org_a, agent_a):
 def test_broken_promises_raise_the_score(debtor_a, invoice_a, org_a):
     from cartera.followup.priority import customer_factors
 
-    PromiseToPay.objects.create(organization=org_a, customer=debtor_a, amount=D("1"),
-                                currency="MXN", promised_date=TODAY - dt.timedelta(days=5),
-                                status="broken")  # fmt: skip
+    PromiseToPay.objects.create(
+        organization=org_a,
+        customer=debtor_a,
+        amount=D("1"),
+        currency="MXN",
+        promised_date=TODAY - dt.timedelta(days=5),
+        status="broken",
+    )
     assert customer_factors(org_a, [debtor_a.pk], today=TODAY)[debtor_a.pk].broken == 1
 
 
@@ -248,10 +327,20 @@ def test_database_refuses_a_second_open_task_of_the_same_subject(debtor_a):
 
     task = open_task(customer=debtor_a, kind="call", title="x", today=TODAY)
     with pytest.raises(IntegrityError), transaction.atomic():
-        Task.objects.create(organization=debtor_a.organization, customer=debtor_a, kind="call",
-                            title="dup", due_date=TODAY)  # fmt: skip
+        Task.objects.create(
+            organization=debtor_a.organization,
+            customer=debtor_a,
+            kind="call",
+            title="dup",
+            due_date=TODAY,
+        )
     assert Task.objects.count() == 1
     complete_task(task=task, actor=None)  # a done task does not block a new open one
-    Task.objects.create(organization=debtor_a.organization, customer=debtor_a, kind="call",
-                        title="again", due_date=TODAY)  # fmt: skip
+    Task.objects.create(
+        organization=debtor_a.organization,
+        customer=debtor_a,
+        kind="call",
+        title="again",
+        due_date=TODAY,
+    )
     assert Task.objects.filter(status="open").count() == 1

@@ -18,21 +18,32 @@ def today(org_a):
 
 @pytest.fixture
 def task(debtor_a, invoice_a, today):
-    return open_task(customer=debtor_a, kind="call", title="Llamar a La Tuerca", today=today,
-                     invoices=[invoice_a])  # fmt: skip
+    return open_task(
+        customer=debtor_a,
+        kind="call",
+        title="Llamar a La Tuerca",
+        today=today,
+        invoices=[invoice_a],
+    )
 
 
 def _post_call(client, task, **data):
     return client.post(reverse("followup:call", args=[task.pk]), data)
 
 
-def test_worklist_shows_reasons_with_flat_queries(login, agent_a, task, org_a, today,
-                                                 django_assert_max_num_queries):  # fmt: skip
+def test_worklist_shows_reasons_with_flat_queries(
+    login, agent_a, task, org_a, today, django_assert_max_num_queries
+):
     for n in range(5):  # more customers and tasks must not add queries
         from cartera.customers.services import create_customer
 
-        c = create_customer(organization=org_a, actor=None, external_id=f"X{n}", name=f"X{n}",
-                            assigned_agent=agent_a)  # fmt: skip
+        c = create_customer(
+            organization=org_a,
+            actor=None,
+            external_id=f"X{n}",
+            name=f"X{n}",
+            assigned_agent=agent_a,
+        )
         open_task(customer=c, kind="call", title="x", today=today)
     client = login(agent_a)
     # session/user/membership, stale-score check, count, page, invoices, 3 score factors…
@@ -52,16 +63,24 @@ def test_call_screen_has_tel_links(login, agent_a, task):
 
 
 def test_promised_creates_promise_and_closes_task(login, agent_a, task, invoice_a, today):
-    response = _post_call(login(agent_a), task, outcome="promised", invoices=[invoice_a.pk],
-                          promised_date=(today + dt.timedelta(days=5)).isoformat(),
-                          amount="11600.00", note="Paga el viernes")  # fmt: skip
+    response = _post_call(
+        login(agent_a),
+        task,
+        outcome="promised",
+        invoices=[invoice_a.pk],
+        promised_date=(today + dt.timedelta(days=5)).isoformat(),
+        amount="11600.00",
+        note="Paga el viernes",
+    )
     assert response.status_code == 302
     task.refresh_from_db()
     assert (task.status, task.outcome) == ("done", "promised")
     promise = PromiseToPay.objects.get()
     assert (promise.amount, promise.promised_date, promise.source) == (
-        Decimal("11600.00"), today + dt.timedelta(days=5), "agent",
-    )  # fmt: skip
+        Decimal("11600.00"),
+        today + dt.timedelta(days=5),
+        "agent",
+    )
     kinds = list(Activity.objects.filter(customer=task.customer).values_list("kind", flat=True))
     assert kinds[:3] == ["task", "call", "promise"]  # newest first
 
@@ -75,8 +94,14 @@ def test_promised_without_date_changes_nothing(login, agent_a, task, invoice_a):
 
 
 def test_disputes_opens_dispute(login, agent_a, task, invoice_a):
-    _post_call(login(agent_a), task, outcome="disputes", invoices=[invoice_a.pk],
-               dispute_reason="wrong_amount", note="Dice que son 10,000")  # fmt: skip
+    _post_call(
+        login(agent_a),
+        task,
+        outcome="disputes",
+        invoices=[invoice_a.pk],
+        dispute_reason="wrong_amount",
+        note="Dice que son 10,000",
+    )
     dispute = Dispute.objects.get()
     assert dispute.reason == "Importe incorrecto: Dice que son 10,000"
     assert Task.objects.get(pk=task.pk).status == "done"
@@ -85,12 +110,21 @@ def test_disputes_opens_dispute(login, agent_a, task, invoice_a):
 
 
 def test_already_paid_reports_payment(login, agent_a, task, invoice_a, today):
-    _post_call(login(agent_a), task, outcome="already_paid", invoices=[invoice_a.pk],
-               paid_date=today.isoformat(), method="transfer", reference="SPEI 123")  # fmt: skip
+    _post_call(
+        login(agent_a),
+        task,
+        outcome="already_paid",
+        invoices=[invoice_a.pk],
+        paid_date=today.isoformat(),
+        method="transfer",
+        reference="SPEI 123",
+    )
     payment = Payment.objects.get()
     assert (payment.status, payment.amount, payment.reference) == (
-        "reported", Decimal("11600.00"), "SPEI 123",
-    )  # fmt: skip
+        "reported",
+        Decimal("11600.00"),
+        "SPEI 123",
+    )
     assert Task.objects.get(pk=task.pk).status == "done"
     assert Task.objects.get(kind="review_payment").status == "open"
 
@@ -158,8 +192,14 @@ def test_bulk_reassign_by_manager(login, manager_a, agent2_a, task):
 
 
 def test_notification_bell_and_mark_read(login, agent_a, org_a):
-    note = Notification.objects.create(organization=org_a, user=agent_a, kind="dispute",
-                                       text="Disputa nueva", url="/work/", source="t:1")  # fmt: skip
+    note = Notification.objects.create(
+        organization=org_a,
+        user=agent_a,
+        kind="dispute",
+        text="Disputa nueva",
+        url="/work/",
+        source="t:1",
+    )
     client = login(agent_a)
     bell = client.get(reverse("followup:notifications"), HTTP_HX_REQUEST="true").content.decode()
     assert "data-unread>1<" in bell

@@ -22,8 +22,13 @@ PPD = FIXTURES / "satcfdi_HE951128469_ingreso_ppd_stamped.xml"
 PAGO = FIXTURES / "satcfdi_HE951128469_pago20_stamped.xml"
 PPD_UUID = "6D7434A6-E3F2-47AD-9E4C-08849946AFA0"
 EMISOR = {"Rfc": "H&E951128469", "Nombre": "HERRERIA & ELECTRICOS", "RegimenFiscal": "601"}
-RECEPTOR = {"Rfc": "KIJ0906199R1", "Nombre": "KIJ, S.A DE C.V.", "DomicilioFiscalReceptor": "59820",
-            "RegimenFiscalReceptor": "601", "UsoCFDI": "G03"}  # fmt: skip
+RECEPTOR = {
+    "Rfc": "KIJ0906199R1",
+    "Nombre": "KIJ, S.A DE C.V.",
+    "DomicilioFiscalReceptor": "59820",
+    "RegimenFiscalReceptor": "601",
+    "UsoCFDI": "G03",
+}
 
 
 @pytest.fixture
@@ -36,9 +41,17 @@ def herreria(db):
 
 
 def _stamp(comprobante, uuid):
-    tfd = CFDI({"Version": "1.1", "UUID": uuid, "FechaTimbrado": dt.datetime(2026, 9, 1, 12),
-                "RfcProvCertif": "SAT970701NN3", "SelloCFD": "x", "NoCertificadoSAT": "30001000000400002495",
-                "SelloSAT": "y"})  # fmt: skip
+    tfd = CFDI(
+        {
+            "Version": "1.1",
+            "UUID": uuid,
+            "FechaTimbrado": dt.datetime(2026, 9, 1, 12),
+            "RfcProvCertif": "SAT970701NN3",
+            "SelloCFD": "x",
+            "NoCertificadoSAT": "30001000000400002495",
+            "SelloSAT": "y",
+        }
+    )
     tfd.tag = "{http://www.sat.gob.mx/TimbreFiscalDigital}TimbreFiscalDigital"
     existing = comprobante.get("Complemento")
     complemento = {"Pagos": existing} if existing else {}
@@ -48,24 +61,64 @@ def _stamp(comprobante, uuid):
 
 def make_invoice(uuid, *, unit=THOUSAND, method="PPD", tipo="I", related=None, folio="7"):
     comprobante = cfdi40.Comprobante(
-        emisor=EMISOR, lugar_expedicion="56820", receptor=RECEPTOR, metodo_pago=method, forma_pago="99",
-        serie="G", folio=folio, fecha=dt.datetime(2026, 9, 1, 10), tipo_de_comprobante=tipo,
+        emisor=EMISOR,
+        lugar_expedicion="56820",
+        receptor=RECEPTOR,
+        metodo_pago=method,
+        forma_pago="99",
+        serie="G",
+        folio=folio,
+        fecha=dt.datetime(2026, 9, 1, 10),
+        tipo_de_comprobante=tipo,
         cfdi_relacionados=[{"TipoRelacion": "01", "CfdiRelacionado": related}] if related else None,
-        conceptos=[cfdi40.Concepto(clave_prod_serv="01010101", cantidad=1, clave_unidad="E48", descripcion="Servicio",
-                                   valor_unitario=unit, impuestos={"Traslados": [cfdi40.Traslado(
-                                       impuesto="002", tipo_factor="Tasa", tasa_o_cuota=D("0.160000"))]})],
-    )  # fmt: skip
+        conceptos=[
+            cfdi40.Concepto(
+                clave_prod_serv="01010101",
+                cantidad=1,
+                clave_unidad="E48",
+                descripcion="Servicio",
+                valor_unitario=unit,
+                impuestos={
+                    "Traslados": [
+                        cfdi40.Traslado(
+                            impuesto="002", tipo_factor="Tasa", tasa_o_cuota=D("0.160000")
+                        )
+                    ]
+                },
+            )
+        ],
+    )
     return _stamp(comprobante, uuid)
 
 
 def make_payment(uuid, invoice_uuid, *, installment, before, paid, day):
-    pagos = pago20.Pagos(pago=[pago20.Pago(
-        fecha_pago=dt.datetime(2026, 9, day, 12), forma_de_pago_p="03", moneda_p="MXN", tipo_cambio_p=D(1),
-        docto_relacionado=[pago20.DoctoRelacionado(
-            id_documento=invoice_uuid, moneda_dr="MXN", num_parcialidad=installment, imp_saldo_ant=before,
-            imp_pagado=paid, objeto_imp_dr="01")])])  # fmt: skip
-    comprobante = cfdi40.Comprobante.pago(emisor=EMISOR, lugar_expedicion="56820", receptor=RECEPTOR,
-                                          complemento_pago=pagos, fecha=dt.datetime(2026, 9, day, 12))  # fmt: skip
+    pagos = pago20.Pagos(
+        pago=[
+            pago20.Pago(
+                fecha_pago=dt.datetime(2026, 9, day, 12),
+                forma_de_pago_p="03",
+                moneda_p="MXN",
+                tipo_cambio_p=D(1),
+                docto_relacionado=[
+                    pago20.DoctoRelacionado(
+                        id_documento=invoice_uuid,
+                        moneda_dr="MXN",
+                        num_parcialidad=installment,
+                        imp_saldo_ant=before,
+                        imp_pagado=paid,
+                        objeto_imp_dr="01",
+                    )
+                ],
+            )
+        ]
+    )
+    comprobante = cfdi40.Comprobante.pago(
+        emisor=EMISOR,
+        lugar_expedicion="56820",
+        receptor=RECEPTOR,
+        complemento_pago=pagos,
+        fecha=dt.datetime(2026, 9, day, 12),
+    )
     return _stamp(comprobante, uuid)
 
 
@@ -116,9 +169,25 @@ def test_ppd_invoice_and_pagos20_any_order_end_at_zero(herreria, tmp_path, order
 def test_ingreso_creates_invoice_with_xml_and_default_terms(herreria):
     batch = _import(herreria, PPD)
     invoice = Invoice.objects.get()
-    assert (invoice.number, invoice.external_id, invoice.issue_date, invoice.due_date, invoice.total,
-            invoice.currency, invoice.payment_method, invoice.status) == (
-        "A123456", PPD_UUID, dt.date(2020, 1, 1), dt.date(2020, 1, 31), D("17852.75"), "MXN", "PPD", "open")  # fmt: skip
+    assert (
+        invoice.number,
+        invoice.external_id,
+        invoice.issue_date,
+        invoice.due_date,
+        invoice.total,
+        invoice.currency,
+        invoice.payment_method,
+        invoice.status,
+    ) == (
+        "A123456",
+        PPD_UUID,
+        dt.date(2020, 1, 1),
+        dt.date(2020, 1, 31),
+        D("17852.75"),
+        "MXN",
+        "PPD",
+        "open",
+    )
     attachment = InvoiceAttachment.objects.get()
     assert attachment.kind == "xml" and attachment.file.read() == PPD.read_bytes()
     again = _import(herreria, PPD)
@@ -140,7 +209,7 @@ def test_generated_ppd_paid_in_two_installments(herreria, tmp_path):
                 paid=D("660.00"),
                 day=20,
             ),
-        ),  # fmt: skip
+        ),
         _write(
             tmp_path,
             "p1.xml",
@@ -152,7 +221,7 @@ def test_generated_ppd_paid_in_two_installments(herreria, tmp_path):
                 paid=D("500.00"),
                 day=10,
             ),
-        ),  # fmt: skip
+        ),
         _write(tmp_path, "f.xml", make_invoice(inv)),
     ]
     batch = _import(herreria, tmp_path)

@@ -37,20 +37,37 @@ def test_json_contract_for_an_invalid_file(debtor_a, messy_file):
         "updated": 0,
         "unchanged": 0,
         "errors": [
-            {"row": 5, "column": "Fecha de emisión", "value": "31/02/2026",
-             "message": "No es una fecha válida."},
-            {"row": 7, "column": "Importe", "value": "(1.000,00)",
-             "message": "El total no puede ser negativo."},
+            {
+                "row": 5,
+                "column": "Fecha de emisión",
+                "value": "31/02/2026",
+                "message": "No es una fecha válida.",
+            },
+            {
+                "row": 7,
+                "column": "Importe",
+                "value": "(1.000,00)",
+                "message": "El total no puede ser negativo.",
+            },
         ],
         "warnings": [
-            {"row": 9, "column": "", "value": "TOTAL 16.085,06", "message": "Fila de totales; se ignoró."},
-            {"row": 10, "column": "", "value": "",
-             "message": "2 fila(s) vacía(s) ignorada(s) (filas 10 a 11)."},
+            {
+                "row": 9,
+                "column": "",
+                "value": "TOTAL 16.085,06",
+                "message": "Fila de totales; se ignoró.",
+            },
+            {
+                "row": 10,
+                "column": "",
+                "value": "",
+                "message": "2 fila(s) vacía(s) ignorada(s) (filas 10 a 11).",
+            },
         ],
         "skipped": 3,
         "batch": batch.pk,
         "dry_run": False,
-    }  # fmt: skip
+    }
     assert Invoice.objects.count() == 0
 
 

@@ -57,13 +57,15 @@ def test_contacts_errors_are_reported_and_nothing_changes(debtor_a):
     )
     before = _contacts(debtor_a)
     batch = _run(debtor_a.organization, data)
-    assert [(e["row"], e["column"], e["value"], e["message"]) for e in batch.as_json()["errors"]] == [
+    assert [
+        (e["row"], e["column"], e["value"], e["message"]) for e in batch.as_json()["errors"]
+    ] == [
         (2, "customer", "NOEXISTE", "Cliente desconocido."),
         (3, "role", "Jefe", "Rol no reconocido (pagos, facturación, legal u otro)."),
         (4, "email", "carla@", "Correo electrónico no válido."),
         (6, "email", "dora@example.com", "Contacto repetido en el archivo (también en la fila 5)."),
         (7, "name", "", "Falta el dato obligatorio."),
-    ]  # fmt: skip
+    ]
     assert batch.created_count == 0
     assert _contacts(debtor_a) == before
     assert Contact.objects.count() == 1

@@ -26,10 +26,16 @@ def _customers(org):
         Customer.objects.filter(organization=org)
         .order_by("external_id")
         .values_list(
-            "external_id", "name", "legal_name", "tax_id", "country", "payment_terms_days",
-            "credit_limit", "assigned_agent__username",
+            "external_id",
+            "name",
+            "legal_name",
+            "tax_id",
+            "country",
+            "payment_terms_days",
+            "credit_limit",
+            "assigned_agent__username",
         )
-    )  # fmt: skip
+    )
 
 
 def test_customers_import_creates_customers_and_the_primary_contact(org_a, agent_a):
@@ -37,11 +43,19 @@ def test_customers_import_creates_customers_and_the_primary_contact(org_a, agent
     assert batch.as_json()["errors"] == []
     assert (batch.created_count, batch.updated_count, batch.unchanged_count) == (3, 0, 0)
     assert _customers(org_a) == [
-        ("C-1", "Ferretería Uno", "Ferretería Uno SA de CV", "FUN010203AB4", "MX", 30,
-         D("50000.00"), "ana_agent"),
+        (
+            "C-1",
+            "Ferretería Uno",
+            "Ferretería Uno SA de CV",
+            "FUN010203AB4",
+            "MX",
+            30,
+            D("50000.00"),
+            "ana_agent",
+        ),
         ("C-2", "Minera Sur", "", "96.670.340-7", "CL", None, None, None),
         ("C-3", "Sin Contacto", "", "", "MX", None, None, None),
-    ]  # fmt: skip
+    ]
     contacts = list(
         Contact.objects.values_list(
             "customer__external_id", "name", "email", "mobile_phone", "is_primary"
@@ -106,14 +120,21 @@ def test_bad_email_phone_agent_and_duplicates_inside_the_file(org_a, agent_a):
         b"C-7,,,,,\r\n"
     )
     batch = _run(org_a, data)
-    assert [(e["row"], e["column"], e["value"], e["message"]) for e in batch.as_json()["errors"]] == [
+    assert [
+        (e["row"], e["column"], e["value"], e["message"]) for e in batch.as_json()["errors"]
+    ] == [
         (3, "email", "no-es-correo", "Correo electrónico no válido."),
         (4, "phone", "123", "Teléfono no válido."),
         (5, "agent", "nadie", "El gestor no es usuario de esta organización."),
         (6, "external_id", "C-1", "Cliente repetido en el archivo (también en la fila 2)."),
-        (7, "tax_id", "FUN010203AB4", "RFC/RUT/CUIT repetido en el archivo (también en la fila 2)."),
+        (
+            7,
+            "tax_id",
+            "FUN010203AB4",
+            "RFC/RUT/CUIT repetido en el archivo (también en la fila 2).",
+        ),
         (8, "name", "", "Falta el dato obligatorio."),
-    ]  # fmt: skip
+    ]
     assert Customer.objects.count() == 0 and Contact.objects.count() == 0
 
 

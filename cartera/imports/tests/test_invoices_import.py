@@ -100,9 +100,12 @@ def test_a_column_mixing_day_first_and_month_first_is_reported(debtor_a):
     )
     batch = _run(debtor_a.organization, text)
     assert [(w["column"], w["message"]) for w in batch.as_json()["warnings"]] == [
-        ("issue_date", "La columna mezcla fechas día/mes y mes/día; las ambiguas se leyeron como "
-         "día/mes y las imposibles se marcan como error."),
-    ]  # fmt: skip
+        (
+            "issue_date",
+            "La columna mezcla fechas día/mes y mes/día; las ambiguas se leyeron como "
+            "día/mes y las imposibles se marcan como error.",
+        ),
+    ]
     assert _errors(batch) == [(3, "issue_date", "09/26/2026", "No es una fecha válida.")]
     assert Invoice.objects.count() == 0
 
@@ -125,14 +128,23 @@ def test_row_rules(debtor_a):
         (3, "due_date", "31/08/2026", "El vencimiento es anterior a la fecha de emisión."),
         (4, "total", "-5", "El total no puede ser negativo."),
         (5, "number", "A-1", "Factura repetida en el archivo (también en la fila 2)."),
-        (6, "customer", "NADIE", "Cliente desconocido. Puede crearse con los datos de esta fila "
-         "(opción «crear clientes desconocidos» / --create-customers)."),
+        (
+            6,
+            "customer",
+            "NADIE",
+            "Cliente desconocido. Puede crearse con los datos de esta fila "
+            "(opción «crear clientes desconocidos» / --create-customers).",
+        ),
         (8, "currency", "XXX", "Moneda no reconocida (use un código ISO como MXN o USD)."),
         (9, "issue_date", "", "Falta la fecha de emisión."),
         (10, "total", "", "Falta el total."),
-    ]  # fmt: skip
+    ]
     assert (batch.status, batch.created_count, batch.updated_count, batch.unchanged_count) == (
-        "invalid", 0, 0, 0)  # fmt: skip
+        "invalid",
+        0,
+        0,
+        0,
+    )
     assert Invoice.objects.count() == 0 and Customer.objects.count() == before
 
 
@@ -146,24 +158,45 @@ def test_unknown_customer_created_from_the_row_when_asked(debtor_a):
     )
     org = debtor_a.organization
     refused = _run(org, text)
-    assert [e[:2] for e in _errors(refused)] == [(2, "Cliente"), (3, "Cliente"), (4, "Cliente"),
-                                                 (5, "Cliente")]  # fmt: skip
+    assert [e[:2] for e in _errors(refused)] == [
+        (2, "Cliente"),
+        (3, "Cliente"),
+        (4, "Cliente"),
+        (5, "Cliente"),
+    ]
     assert Customer.objects.count() == 1
     batch = _run(org, text, create_customers=True, valid_only=True)
     assert _errors(batch) == [(5, "RFC", "XYZ", batch.as_json()["errors"][0]["message"])]
     assert batch.as_json()["errors"][0]["message"].startswith("RFC no válido: XYZ")
     assert list(
-        Customer.objects.exclude(pk=debtor_a.pk).order_by("external_id")
+        Customer.objects.exclude(pk=debtor_a.pk)
+        .order_by("external_id")
         .values_list("external_id", "name", "tax_id", "country")
-    ) == [("CLI-900", "Papelería Nueva", "PNU010203AB4", "MX"),
-          ("CLI-901", "Sin RFC", "", "MX")]  # fmt: skip
+    ) == [("CLI-900", "Papelería Nueva", "PNU010203AB4", "MX"), ("CLI-901", "Sin RFC", "", "MX")]
     assert list(
-        Invoice.objects.order_by("number").values_list("number", "customer__external_id", "due_date")
+        Invoice.objects.order_by("number").values_list(
+            "number", "customer__external_id", "due_date"
+        )
     ) == [
-        ("B-1", "CLI-900", dt.date(2026, 9, 1) + dt.timedelta(days=debtor_a.organization.default_payment_terms_days)),
-        ("B-2", "CLI-900", dt.date(2026, 9, 2) + dt.timedelta(days=debtor_a.organization.default_payment_terms_days)),
-        ("B-3", "CLI-901", dt.date(2026, 9, 2) + dt.timedelta(days=debtor_a.organization.default_payment_terms_days)),
-    ]  # fmt: skip
+        (
+            "B-1",
+            "CLI-900",
+            dt.date(2026, 9, 1)
+            + dt.timedelta(days=debtor_a.organization.default_payment_terms_days),
+        ),
+        (
+            "B-2",
+            "CLI-900",
+            dt.date(2026, 9, 2)
+            + dt.timedelta(days=debtor_a.organization.default_payment_terms_days),
+        ),
+        (
+            "B-3",
+            "CLI-901",
+            dt.date(2026, 9, 2)
+            + dt.timedelta(days=debtor_a.organization.default_payment_terms_days),
+        ),
+    ]
 
 
 def test_updated_file_reports_counts_and_a_total_below_applied_is_an_error(debtor_a):
@@ -175,8 +208,9 @@ def test_updated_file_reports_counts_and_a_total_below_applied_is_an_error(debto
     )
     assert _run(org, first).created_count == 3
     a1 = Invoice.objects.get(number="A-1")
-    payment = record_payment(customer=debtor_a, actor=None, date=dt.date(2026, 9, 15),
-                             amount=D("600"), currency="MXN")  # fmt: skip
+    payment = record_payment(
+        customer=debtor_a, actor=None, date=dt.date(2026, 9, 15), amount=D("600"), currency="MXN"
+    )
     allocate_payment(payment=payment, invoice=a1, amount=D("600.00"), actor=None)
     second = HEAD + (
         "CLI-001,A-1,01/09/2026,15/10/2026,MXN,1000\r\n"  # due date changed
@@ -187,7 +221,11 @@ def test_updated_file_reports_counts_and_a_total_below_applied_is_an_error(debto
     batch = _run(org, second)
     result = batch.as_json()
     assert (result["status"], result["created"], result["updated"], result["unchanged"]) == (
-        "ok", 1, 2, 1)  # fmt: skip
+        "ok",
+        1,
+        2,
+        1,
+    )
     assert _invoices() == [
         ("A-1", dt.date(2026, 9, 1), dt.date(2026, 10, 15), "MXN", D("1000.00"), D("400.00")),
         ("A-2", dt.date(2026, 9, 1), dt.date(2026, 10, 1), "MXN", D("1000.00"), D("1000.00")),
@@ -211,8 +249,12 @@ def test_remembered_mapping_is_per_organisation_and_file_layout(debtor_a, debtor
     # "Saldo" would normally fill the total; the user chose "Importe" for this layout.
     headers = ["Cliente", "Folio", "Fecha", "Importe", "Saldo"]
     text = ",".join(headers) + "\r\nCLI-001,A-1,01/09/2026,1000,250\r\n"
-    remember_mapping(organization=debtor_a.organization, kind="invoices", headers=headers,
-                     mapping={"customer": 0, "number": 1, "issue_date": 2, "total": 3})  # fmt: skip
+    remember_mapping(
+        organization=debtor_a.organization,
+        kind="invoices",
+        headers=headers,
+        mapping={"customer": 0, "number": 1, "issue_date": 2, "total": 3},
+    )
     _run(debtor_a.organization, text)
     assert Invoice.objects.get().total == D("1000.00")
     # Another organisation with the same layout gets the automatic mapping.
@@ -229,7 +271,14 @@ def test_dry_run_validates_counts_and_writes_nothing(debtor_a):
     text = HEAD + "CLI-001,A-1,01/09/2026,01/10/2026,MXN,1000\r\n"
     batch = _run(debtor_a.organization, text, dry_run=True)
     assert batch.as_json() == {
-        "status": "ok", "created": 1, "updated": 0, "unchanged": 0, "errors": [],
-        "warnings": [], "skipped": 0, "batch": batch.pk, "dry_run": True,
-    }  # fmt: skip
+        "status": "ok",
+        "created": 1,
+        "updated": 0,
+        "unchanged": 0,
+        "errors": [],
+        "warnings": [],
+        "skipped": 0,
+        "batch": batch.pk,
+        "dry_run": True,
+    }
     assert Invoice.objects.count() == 0

@@ -18,22 +18,37 @@ def three_invoices(debtor_a):
     made = {}
     for ext, day in (("F-3", 30), ("F-1", 10), ("F-2", 20)):
         made[ext] = create_invoice(
-            customer=debtor_a, actor=None, external_id=ext, number=ext,
-            issue_date=dt.date(2026, 9, 1), due_date=dt.date(2026, 9, day), currency="MXN",
+            customer=debtor_a,
+            actor=None,
+            external_id=ext,
+            number=ext,
+            issue_date=dt.date(2026, 9, 1),
+            due_date=dt.date(2026, 9, day),
+            currency="MXN",
             total=D("1000.00"),
-        )  # fmt: skip
+        )
     made["U-1"] = create_invoice(
-        customer=debtor_a, actor=None, external_id="U-1", number="U-1",
-        issue_date=dt.date(2026, 8, 1), due_date=dt.date(2026, 8, 2), currency="USD", total=D("50.00"),
-    )  # fmt: skip
+        customer=debtor_a,
+        actor=None,
+        external_id="U-1",
+        number="U-1",
+        issue_date=dt.date(2026, 8, 1),
+        due_date=dt.date(2026, 8, 2),
+        currency="USD",
+        total=D("50.00"),
+    )
     return made
 
 
 def _run(org, text, **kw):
     return import_file(
-        organization=org, actor=None, kind="payments", file_name="pagos.csv",
-        data=text.encode(), **kw,
-    )  # fmt: skip
+        organization=org,
+        actor=None,
+        kind="payments",
+        file_name="pagos.csv",
+        data=text.encode(),
+        **kw,
+    )
 
 
 def _balances():
@@ -56,12 +71,19 @@ def test_named_invoices_separated_by_pipe_are_paid_in_that_order(three_invoices,
     batch = _run(debtor_a.organization, text)
     assert (batch.status, batch.created_count) == ("done", 1)
     assert _allocations() == [("P-1", "F-3", D("1000.00")), ("P-1", "F-2", D("500.00"))]
-    assert _balances() == {"F-1": D("1000.00"), "F-2": D("500.00"), "F-3": D("0.00"),
-                           "U-1": D("50.00")}  # fmt: skip
+    assert _balances() == {
+        "F-1": D("1000.00"),
+        "F-2": D("500.00"),
+        "F-3": D("0.00"),
+        "U-1": D("50.00"),
+    }
     payment = Payment.objects.get()
     assert (payment.method, payment.reference, payment.unallocated, payment.source) == (
-        "transfer", "REF-9", D("0.00"), "import"
-    )  # fmt: skip
+        "transfer",
+        "REF-9",
+        D("0.00"),
+        "import",
+    )
     assert check_ledger(organization=debtor_a.organization)["ok"] is True
 
 
@@ -106,7 +128,9 @@ def test_payment_errors_write_nothing(three_invoices, debtor_a):
         "P-7,CLI-001,05/10/2026,100,MXN,F-1\r\n"
     )
     batch = _run(debtor_a.organization, text)
-    assert [(e["row"], e["column"], e["value"], e["message"]) for e in batch.as_json()["errors"]] == [
+    assert [
+        (e["row"], e["column"], e["value"], e["message"]) for e in batch.as_json()["errors"]
+    ] == [
         (2, "invoices", "U-1", "La factura U-1 está en otra moneda."),
         (3, "invoices", "F-9", "La factura F-9 no existe para este cliente."),
         (4, "customer", "NADIE", "Cliente desconocido."),
@@ -114,7 +138,7 @@ def test_payment_errors_write_nothing(three_invoices, debtor_a):
         (6, "currency", "XYZ", "Moneda no reconocida (use un código ISO como MXN o USD)."),
         (7, "date", "", "Falta la fecha del pago."),
         (9, "external_id", "P-7", "Pago repetido en el archivo (también en la fila 8)."),
-    ]  # fmt: skip
+    ]
     assert (batch.status, batch.created_count) == ("invalid", 0)
     assert Payment.objects.count() == 0 and Allocation.objects.count() == 0
     assert set(_balances().values()) == {D("1000.00"), D("50.00")}

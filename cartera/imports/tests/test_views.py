@@ -19,13 +19,20 @@ def _immediate_tasks(settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 
-MAPPING = {"map_customer": "0", "map_number": "2", "map_issue_date": "3", "map_due_date": "4",
-           "map_total": "5", "map_currency": "6"}  # fmt: skip
+MAPPING = {
+    "map_customer": "0",
+    "map_number": "2",
+    "map_issue_date": "3",
+    "map_due_date": "4",
+    "map_total": "5",
+    "map_currency": "6",
+}
 
 
 def _upload(client, data=MESSY, name="cartera.csv", **extra):
-    return client.post("/imports/new/", {"kind": "invoices", "file": SimpleUploadedFile(name, data),
-                                         **extra})  # fmt: skip
+    return client.post(
+        "/imports/new/", {"kind": "invoices", "file": SimpleUploadedFile(name, data), **extra}
+    )
 
 
 def test_wizard_upload_mapping_preview_confirm_runs_in_background(
@@ -48,8 +55,14 @@ def test_wizard_upload_mapping_preview_confirm_runs_in_background(
     assert len(callbacks) == 1
     assert response.status_code == 302 and response["Location"] == f"/imports/{batch.pk}/preview/"
     batch.refresh_from_db()
-    assert (batch.status, batch.created_count, batch.updated_count, batch.unchanged_count,
-            batch.error_count, batch.warning_count) == ("previewed", 4, 0, 0, 2, 2)  # fmt: skip
+    assert (
+        batch.status,
+        batch.created_count,
+        batch.updated_count,
+        batch.unchanged_count,
+        batch.error_count,
+        batch.warning_count,
+    ) == ("previewed", 4, 0, 0, 2, 2)
     assert Invoice.objects.count() == 0 and Activity.objects.filter(kind="import").count() == 0
     assert ColumnMapping.objects.get().mapping["total"] == 5
     page = client.get(f"/imports/{batch.pk}/preview/").content.decode()
@@ -75,9 +88,17 @@ def test_wizard_upload_mapping_preview_confirm_runs_in_background(
     assert response.status_code == 302 and response["Location"] == f"/imports/{batch.pk}/"
     batch.refresh_from_db()
     assert (batch.status, batch.valid_only, batch.created_count, batch.error_count) == (
-        "invalid", True, 4, 2)  # fmt: skip
+        "invalid",
+        True,
+        4,
+        2,
+    )
     assert sorted(Invoice.objects.values_list("number", flat=True)) == [
-        "A-100", "A-101", "A-103", "A-105"]  # fmt: skip
+        "A-100",
+        "A-101",
+        "A-103",
+        "A-105",
+    ]
     assert batch.problems.count() == 4  # the preview's problems were replaced, not doubled
     csv_text = client.get(f"/imports/{batch.pk}/errors.csv").content.decode("utf-8-sig")
     assert csv_text.splitlines() == [
@@ -104,8 +125,10 @@ def test_wizard_clean_file_confirms_without_checkbox_and_remembers_mapping(
     _upload(client, data)
     batch = ImportBatch.objects.get()
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(f"/imports/{batch.pk}/mapping/", {"map_customer": "0", "map_number": "1",
-                                                      "map_issue_date": "2", "map_total": "3"})  # fmt: skip
+        client.post(
+            f"/imports/{batch.pk}/mapping/",
+            {"map_customer": "0", "map_number": "1", "map_issue_date": "2", "map_total": "3"},
+        )
     with django_capture_on_commit_callbacks(execute=True):
         client.post(f"/imports/{batch.pk}/preview/", {})
     assert list(Invoice.objects.values_list("number", "total")) == [("A-1", Decimal("1000.00"))]
@@ -145,9 +168,12 @@ def test_import_settings_page(login, owner_a, manager_a, agent_a):
     settings_row = ImportSettings.objects.get()
     assert (settings_row.date_order, settings_row.pue_paid_at_issue) == ("mdy", True)
     entry = Activity.objects.get(kind="config_changed")
-    assert entry.data == {"import_settings": {
-        "before": {"date_order": "dmy", "pue_paid_at_issue": False},
-        "after": {"date_order": "mdy", "pue_paid_at_issue": True}}}  # fmt: skip
+    assert entry.data == {
+        "import_settings": {
+            "before": {"date_order": "dmy", "pue_paid_at_issue": False},
+            "after": {"date_order": "mdy", "pue_paid_at_issue": True},
+        }
+    }
 
     agent = login(agent_a)
     assert agent.post("/imports/settings/", {"date_order": "dmy"}).status_code == 403
@@ -156,8 +182,9 @@ def test_import_settings_page(login, owner_a, manager_a, agent_a):
 
 
 def test_viewer_cannot_import(login, viewer_a, org_a):
-    response = login(viewer_a).post("/imports/new/", {"kind": "invoices",
-                                                      "file": SimpleUploadedFile("c.csv", MESSY)})  # fmt: skip
+    response = login(viewer_a).post(
+        "/imports/new/", {"kind": "invoices", "file": SimpleUploadedFile("c.csv", MESSY)}
+    )
     assert response.status_code == 403
     assert ImportBatch.objects.count() == 0
 
@@ -200,13 +227,28 @@ def test_preview_is_not_computed_inside_the_request(
     assert len(callbacks) == 1
     assert response["Location"] == f"/imports/{batch.pk}/preview/"
     batch.refresh_from_db()
-    assert (batch.status, batch.total_rows, batch.processed_rows, batch.created_count,
-            batch.error_count, batch.problems.count()) == ("previewing", 0, 0, 0, 0, 0)  # fmt: skip
-    assert batch.mapping == {"customer": "No. cliente", "number": "Folio", "issue_date": "Fecha de emisión",
-                             "due_date": "Vencimiento", "total": "Importe", "currency": "Moneda"}  # fmt: skip
+    assert (
+        batch.status,
+        batch.total_rows,
+        batch.processed_rows,
+        batch.created_count,
+        batch.error_count,
+        batch.problems.count(),
+    ) == ("previewing", 0, 0, 0, 0, 0)
+    assert batch.mapping == {
+        "customer": "No. cliente",
+        "number": "Folio",
+        "issue_date": "Fecha de emisión",
+        "due_date": "Vencimiento",
+        "total": "Importe",
+        "currency": "Moneda",
+    }
     queued = DBTaskResult.objects.get()
     assert (queued.task_path, queued.args_kwargs["args"], queued.status) == (
-        PREVIEW_TASK, [batch.pk], "READY")  # fmt: skip
+        PREVIEW_TASK,
+        [batch.pk],
+        "READY",
+    )
     page = client.get(f"/imports/{batch.pk}/preview/").content.decode()
     assert f'hx-get="/imports/{batch.pk}/progress/" hx-trigger="every 1s"' in page
     assert "Revisando el archivo · 0 / 0" in page and "se crearían" not in page
@@ -220,8 +262,14 @@ def test_preview_is_not_computed_inside_the_request(
     # A worker runs the stored task (here, explicitly).
     queued.task.call(*queued.task_result.args, **queued.task_result.kwargs)
     batch.refresh_from_db()
-    assert (batch.status, batch.total_rows, batch.processed_rows, batch.created_count,
-            batch.error_count, batch.warning_count) == ("previewed", 6, 6, 4, 2, 2)  # fmt: skip
+    assert (
+        batch.status,
+        batch.total_rows,
+        batch.processed_rows,
+        batch.created_count,
+        batch.error_count,
+        batch.warning_count,
+    ) == ("previewed", 6, 6, 4, 2, 2)
     assert client.get(f"/imports/{batch.pk}/progress/")["HX-Refresh"] == "true"
     page = client.get(f"/imports/{batch.pk}/preview/").content.decode()
     assert "se crearían <strong>4</strong>" in page and 'name="valid_only"' in page
@@ -239,8 +287,12 @@ def test_a_failed_preview_leaves_the_batch_failed_with_the_error_and_writes_noth
     with django_capture_on_commit_callbacks(execute=True):
         client.post(f"/imports/{batch.pk}/mapping/", MAPPING)
     assert batch.problems.count() == 4
-    before = (Customer.objects.count(), Invoice.objects.count(), Payment.objects.count(),
-              Activity.objects.count())  # fmt: skip
+    before = (
+        Customer.objects.count(),
+        Invoice.objects.count(),
+        Payment.objects.count(),
+        Activity.objects.count(),
+    )
 
     def broken_analyse(self):
         raise RuntimeError("disco lleno")
@@ -251,10 +303,18 @@ def test_a_failed_preview_leaves_the_batch_failed_with_the_error_and_writes_noth
     assert len(callbacks) == 1 and response["Location"] == f"/imports/{batch.pk}/preview/"
     batch.refresh_from_db()
     assert (batch.status, batch.failure, batch.created_count, batch.error_count) == (
-        "failed", "disco lleno", 0, 0)  # fmt: skip
+        "failed",
+        "disco lleno",
+        0,
+        0,
+    )
     assert batch.finished_at is not None and batch.problems.count() == 0
-    assert before == (Customer.objects.count(), Invoice.objects.count(), Payment.objects.count(),
-                      Activity.objects.count())  # fmt: skip
+    assert before == (
+        Customer.objects.count(),
+        Invoice.objects.count(),
+        Payment.objects.count(),
+        Activity.objects.count(),
+    )
     assert client.get(f"/imports/{batch.pk}/progress/")["HX-Refresh"] == "true"
     assert client.get(f"/imports/{batch.pk}/preview/")["Location"] == f"/imports/{batch.pk}/"
     page = client.get(f"/imports/{batch.pk}/").content.decode()
@@ -278,7 +338,11 @@ def test_cfdi_upload_enqueues_its_task_only_on_commit(
     assert len(callbacks) == 1
     batch.refresh_from_db()
     assert (batch.kind, batch.status, batch.file_name, batch.processed_rows) == (
-        "cfdi", "queued", "nota.xml", 0)  # fmt: skip
+        "cfdi",
+        "queued",
+        "nota.xml",
+        0,
+    )
     callbacks[0]()  # the commit: the (immediate) task runs now
     batch.refresh_from_db()
     assert batch.is_finished and batch.problems.get().file_name == "/nota.xml"

@@ -12,8 +12,13 @@ D = Decimal
 
 
 def test_due_date_defaults_from_customer_terms_then_org(debtor_a, org_a):
-    invoice = create_invoice(customer=debtor_a, actor=None, number="A-1", issue_date=dt.date(2026, 1, 10),
-                             total=D("116.004"))  # fmt: skip
+    invoice = create_invoice(
+        customer=debtor_a,
+        actor=None,
+        number="A-1",
+        issue_date=dt.date(2026, 1, 10),
+        total=D("116.004"),
+    )
     assert (invoice.due_date, invoice.total, invoice.balance, invoice.currency) == (
         dt.date(2026, 2, 9),
         D("116.00"),
@@ -32,20 +37,33 @@ def test_due_date_defaults_from_customer_terms_then_org(debtor_a, org_a):
 
 def test_due_before_issue_and_duplicate_uuid_are_field_errors(invoice_a, debtor_a):
     with pytest.raises(ValidationError) as exc:
-        create_invoice(customer=debtor_a, actor=None, number="B-1", issue_date=dt.date(2026, 5, 1),
-                       due_date=dt.date(2026, 4, 1), total=D("10"))  # fmt: skip
+        create_invoice(
+            customer=debtor_a,
+            actor=None,
+            number="B-1",
+            issue_date=dt.date(2026, 5, 1),
+            due_date=dt.date(2026, 4, 1),
+            total=D("10"),
+        )
     assert list(exc.value.message_dict) == ["due_date"]
     update_invoice(invoice=invoice_a, actor=None, fiscal_uuid="AAAA-1")
     with pytest.raises(ValidationError) as exc:
-        create_invoice(customer=debtor_a, actor=None, number="B-2", issue_date=dt.date(2026, 5, 1),
-                       total=D("10"), fiscal_uuid="aaaa-1")  # fmt: skip
+        create_invoice(
+            customer=debtor_a,
+            actor=None,
+            number="B-2",
+            issue_date=dt.date(2026, 5, 1),
+            total=D("10"),
+            fiscal_uuid="aaaa-1",
+        )
     assert list(exc.value.message_dict) == ["fiscal_uuid"]
     assert Invoice.objects.filter(customer=debtor_a).count() == 1
 
 
 def test_changing_total_keeps_balance_equal_total_minus_allocations(invoice_a, debtor_a):
-    payment = record_payment(customer=debtor_a, actor=None, date=dt.date(2026, 10, 2), amount=D("1600"),
-                             currency="MXN")  # fmt: skip
+    payment = record_payment(
+        customer=debtor_a, actor=None, date=dt.date(2026, 10, 2), amount=D("1600"), currency="MXN"
+    )
     allocate_payment(payment=payment, invoice=invoice_a, amount=D("1600"), actor=None)
     update_invoice(invoice=invoice_a, actor=None, total=D("12000"))
     invoice_a.refresh_from_db()

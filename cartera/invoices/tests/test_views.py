@@ -16,14 +16,25 @@ from cartera.lib.dates import local_today
 def invoices(debtor_a, invoice_a):
     """invoice_a: 11,600 MXN due 2026-10-01; plus a factored USD one and a paid-off one."""
     usd = create_invoice(
-        customer=debtor_a, actor=None, number="U-7", issue_date=dt.date(2026, 1, 1),
-        due_date=dt.date(2026, 2, 1), currency="USD", total=Decimal("300.00"),
-        is_factored=True, factor_name="Factor Uno",
-    )  # fmt: skip
+        customer=debtor_a,
+        actor=None,
+        number="U-7",
+        issue_date=dt.date(2026, 1, 1),
+        due_date=dt.date(2026, 2, 1),
+        currency="USD",
+        total=Decimal("300.00"),
+        is_factored=True,
+        factor_name="Factor Uno",
+    )
     zero = create_invoice(
-        customer=debtor_a, actor=None, number="Z-0", issue_date=dt.date(2026, 1, 1),
-        due_date=dt.date(2026, 2, 1), currency="MXN", total=Decimal("0"),
-    )  # fmt: skip
+        customer=debtor_a,
+        actor=None,
+        number="Z-0",
+        issue_date=dt.date(2026, 1, 1),
+        due_date=dt.date(2026, 2, 1),
+        currency="MXN",
+        total=Decimal("0"),
+    )
     return {"a": invoice_a, "usd": usd, "paid": zero}
 
 
@@ -79,23 +90,38 @@ def test_detail(invoices, login, viewer_a):
 def test_create_invoice_defaults_due_date(debtor_a, login, manager_a):
     response = login(manager_a).post(
         reverse("invoices:create"),
-        {"customer": debtor_a.pk, "number": "B-1", "issue_date": "2026-11-01", "due_date": "",
-         "currency": "MXN", "total": "1160.00", "payment_method": "PUE"},
-    )  # fmt: skip
+        {
+            "customer": debtor_a.pk,
+            "number": "B-1",
+            "issue_date": "2026-11-01",
+            "due_date": "",
+            "currency": "MXN",
+            "total": "1160.00",
+            "payment_method": "PUE",
+        },
+    )
     invoice = Invoice.objects.get(number="B-1")
     assert response.status_code == 302
     assert (invoice.due_date, invoice.balance, invoice.external_id) == (
-        dt.date(2026, 12, 1), Decimal("1160.00"), "B-1",
-    )  # fmt: skip
+        dt.date(2026, 12, 1),
+        Decimal("1160.00"),
+        "B-1",
+    )
     assert Activity.objects.get(invoice=invoice).kind == ActivityKind.INVOICE_CREATED
 
 
 def test_create_invoice_error_next_to_field(debtor_a, login, owner_a):
     response = login(owner_a).post(
         reverse("invoices:create"),
-        {"customer": debtor_a.pk, "number": "B-2", "issue_date": "2026-11-01",
-         "due_date": "2026-10-01", "currency": "MXN", "total": "10"},
-    )  # fmt: skip
+        {
+            "customer": debtor_a.pk,
+            "number": "B-2",
+            "issue_date": "2026-11-01",
+            "due_date": "2026-10-01",
+            "currency": "MXN",
+            "total": "10",
+        },
+    )
     assert response.status_code == 200
     assert list(response.context["form"].errors) == ["due_date"]
     assert not Invoice.objects.filter(number="B-2").exists()
@@ -105,10 +131,16 @@ def test_edit_and_void(invoices, login, owner_a):
     client = login(owner_a)
     invoice = invoices["a"]
     data = {
-        "number": "A-100", "external_id": "F-100", "fiscal_uuid": "", "issue_date": "2026-09-01",
-        "due_date": "2026-10-15", "currency": "MXN", "total": "11600.00",
-        "payment_method": "PPD", "purchase_order": "OC-1",
-    }  # fmt: skip
+        "number": "A-100",
+        "external_id": "F-100",
+        "fiscal_uuid": "",
+        "issue_date": "2026-09-01",
+        "due_date": "2026-10-15",
+        "currency": "MXN",
+        "total": "11600.00",
+        "payment_method": "PPD",
+        "purchase_order": "OC-1",
+    }
     assert client.post(reverse("invoices:edit", args=[invoice.pk]), data).status_code == 302
     invoice.refresh_from_db()
     assert (invoice.due_date, invoice.purchase_order) == (dt.date(2026, 10, 15), "OC-1")

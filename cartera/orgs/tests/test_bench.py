@@ -16,9 +16,23 @@ from cartera.payments.models import Allocation, Payment
 def _generate(*extra):
     out = io.StringIO()
     call_command(
-        "bench", "generate", "--customers", "40", "--invoices", "1500", "--org", "carga",
-        "--seed", "7", "--today", "2026-11-22", "--batch-size", "400", *extra, stdout=out,
-    )  # fmt: skip
+        "bench",
+        "generate",
+        "--customers",
+        "40",
+        "--invoices",
+        "1500",
+        "--org",
+        "carga",
+        "--seed",
+        "7",
+        "--today",
+        "2026-11-22",
+        "--batch-size",
+        "400",
+        *extra,
+        stdout=out,
+    )
     return out.getvalue()
 
 

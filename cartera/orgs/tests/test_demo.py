@@ -34,8 +34,11 @@ def test_demo_is_idempotent_and_its_ledger_is_exact(db):
     first = _demo()
     org = Organization.objects.get(slug="demo")
     assert (org.name, org.country, org.default_currency, org.timezone) == (
-        "Distribuidora Ejemplo S.A. de C.V.", "MX", "MXN", "America/Mexico_City",
-    )  # fmt: skip
+        "Distribuidora Ejemplo S.A. de C.V.",
+        "MX",
+        "MXN",
+        "America/Mexico_City",
+    )
     assert normalize_tax_id(org.tax_id, "MX") == org.tax_id
     assert "Organización demo creada" in first
     assert "usuario demo  contraseña Demo-Cartera-2026" in first
@@ -71,8 +74,16 @@ def test_demo_data_is_realistic(db):
         subtotal = (invoice.total / Decimal("1.16")).quantize(Decimal("0.01"))
         assert round_money(subtotal * Decimal("1.16"), "MXN") == invoice.total
     kinds = set(Activity.objects.filter(organization=org).values_list("kind", flat=True))
-    assert {"customer_created", "invoice_created", "payment_recorded", "payment_allocated",
-            "invoice_paid", "credit_note_applied", "dispute", "promise"} <= kinds  # fmt: skip
+    assert {
+        "customer_created",
+        "invoice_created",
+        "payment_recorded",
+        "payment_allocated",
+        "invoice_paid",
+        "credit_note_applied",
+        "dispute",
+        "promise",
+    } <= kinds
     assert CreditNote.objects.filter(organization=org).count() >= 3
     # The collection engine has real work to show: strategies, disputes, promises, a
     # payment waiting for review.
@@ -81,7 +92,10 @@ def test_demo_data_is_realistic(db):
     from cartera.invoices.models import Dispute
 
     assert sorted(Strategy.objects.filter(organization=org).values_list("key", flat=True)) == [
-        "estandar", "firme", "suave"]  # fmt: skip
+        "estandar",
+        "firme",
+        "suave",
+    ]
     assert Dispute.objects.filter(organization=org, status="open").count() == 6
     assert PromiseToPay.objects.filter(organization=org, status="open").count() == 4
     assert Payment.objects.filter(organization=org, status="reported").count() == 2

@@ -13,17 +13,17 @@ from cartera.payments.selectors import payments_visible_to
 Y, N = True, False
 MATRIX = {
     #                              owner manager agent viewer
-    Action.VIEW:                  (Y,    Y,      Y,    Y),
-    Action.EDIT_CUSTOMERS:        (Y,    Y,      Y,    N),
-    Action.EDIT_INVOICES:         (Y,    Y,      N,    N),
-    Action.VOID_INVOICES:         (Y,    Y,      N,    N),
-    Action.RECORD_PAYMENTS:       (Y,    Y,      Y,    N),
-    Action.CONFIRM_PAYMENTS:      (Y,    Y,      N,    N),
-    Action.ADD_NOTES:             (Y,    Y,      Y,    N),
-    Action.MANAGE_ORGANIZATION:   (Y,    N,      N,    N),
-    Action.MANAGE_MEMBERS:        (Y,    Y,      N,    N),
-    Action.MANAGE_STRATEGIES:     (Y,    Y,      N,    N),
-}  # fmt: skip
+    Action.VIEW: (Y, Y, Y, Y),
+    Action.EDIT_CUSTOMERS: (Y, Y, Y, N),
+    Action.EDIT_INVOICES: (Y, Y, N, N),
+    Action.VOID_INVOICES: (Y, Y, N, N),
+    Action.RECORD_PAYMENTS: (Y, Y, Y, N),
+    Action.CONFIRM_PAYMENTS: (Y, Y, N, N),
+    Action.ADD_NOTES: (Y, Y, Y, N),
+    Action.MANAGE_ORGANIZATION: (Y, N, N, N),
+    Action.MANAGE_MEMBERS: (Y, Y, N, N),
+    Action.MANAGE_STRATEGIES: (Y, Y, N, N),
+}
 ROLES = ("owner", "manager", "agent", "viewer")
 CELLS = [
     (role, action, allowed[i]) for action, allowed in MATRIX.items() for i, role in enumerate(ROLES)
@@ -54,10 +54,13 @@ def test_no_membership_can_do_nothing():
 @pytest.mark.parametrize(
     ("role", "setting", "expected"),
     [
-        ("agent", True, True), ("agent", False, False), ("owner", True, False),
-        ("manager", True, False), ("viewer", True, False),
+        ("agent", True, True),
+        ("agent", False, False),
+        ("owner", True, False),
+        ("manager", True, False),
+        ("viewer", True, False),
     ],
-)  # fmt: skip
+)
 def test_restricted_to_assigned(role, setting, expected):
     org = Organization(agents_see_only_assigned=setting)
     assert restricted_to_assigned(Membership(organization=org, role=role)) is expected
@@ -95,8 +98,10 @@ def test_viewer_post_to_settings_and_members_changes_nothing(login, viewer_a, ag
     org_a.refresh_from_db()
     target.refresh_from_db()
     assert (org_a.name, target.role, target.is_active) == (
-        "Distribuidora Norte S.A. de C.V.", "agent", True,
-    )  # fmt: skip
+        "Distribuidora Norte S.A. de C.V.",
+        "agent",
+        True,
+    )
     assert Membership.objects.filter(organization=org_a).count() == 2
 
 

@@ -67,8 +67,10 @@ def test_every_schedule_floors_to_the_interval():
 def test_a_failing_job_is_recorded_and_others_still_run(db):
     jobs = {
         "broken": scheduler.Job("broken", scheduler.Every(minutes=60), "builtins.does_not_exist"),
-        "fine": scheduler.Job("fine", scheduler.Every(minutes=60), "cartera.orgs.tests.test_scheduler._record"),
-    }  # fmt: skip
+        "fine": scheduler.Job(
+            "fine", scheduler.Every(minutes=60), "cartera.orgs.tests.test_scheduler._record"
+        ),
+    }
     _CALLS.clear()
     started = scheduler.run_due(NOW, jobs)
     assert started == [

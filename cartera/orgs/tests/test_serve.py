@@ -43,8 +43,11 @@ def test_serve_answers_and_stops_every_child_on_sigterm(tmp_path):
     env |= {"CARTERA_DATA_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "cartera.settings"}
     process = subprocess.Popen(
         [sys.executable, "-m", "cartera.cli", "serve", "--port", str(port), "--workers", "1"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         status, deadline = None, time.monotonic() + 90
         while time.monotonic() < deadline and process.poll() is None:

@@ -19,16 +19,25 @@ def test_update_without_changes_records_nothing(org_a, owner_a):
 def test_update_rejects_bad_values_and_changes_nothing(org_a, owner_a):
     with pytest.raises(ValidationError) as exc:
         update_organization(
-            organization=org_a, actor=owner_a, sender_email="nope", language="fr",
-            default_payment_terms_days=400, timezone="Mars/Base",
-        )  # fmt: skip
+            organization=org_a,
+            actor=owner_a,
+            sender_email="nope",
+            language="fr",
+            default_payment_terms_days=400,
+            timezone="Mars/Base",
+        )
     assert set(exc.value.error_dict) == {
-        "sender_email", "language", "default_payment_terms_days", "timezone",
-    }  # fmt: skip
+        "sender_email",
+        "language",
+        "default_payment_terms_days",
+        "timezone",
+    }
     org_a.refresh_from_db()
     assert (org_a.sender_email, org_a.language, org_a.default_payment_terms_days) == (
-        "", "es-mx", 30,
-    )  # fmt: skip
+        "",
+        "es-mx",
+        30,
+    )
     assert Activity.objects.count() == 0
 
 
@@ -63,7 +72,12 @@ def test_last_owner_cannot_be_deactivated_from_the_command_line(org_a, owner_a):
 
 def test_add_member_refuses_an_existing_email(org_a, owner_a, owner_b):
     with pytest.raises(ValidationError) as exc:
-        add_member(organization=org_a, actor=owner_a, username="otro",
-                   email="BRUNO_OWNER@example.com", role="agent")  # fmt: skip
+        add_member(
+            organization=org_a,
+            actor=owner_a,
+            username="otro",
+            email="BRUNO_OWNER@example.com",
+            role="agent",
+        )
     assert list(exc.value.error_dict) == ["email"]
     assert Membership.objects.filter(organization=org_a).count() == 1

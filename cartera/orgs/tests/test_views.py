@@ -12,10 +12,16 @@ from cartera.testing.fixtures import PASSWORD
 User = get_user_model()
 
 ONBOARDING = {
-    "username": "paty", "email": "paty@acme.mx", "password1": "Cobros-seguros-77",
-    "password2": "Cobros-seguros-77", "name": "Aceros del Bajío S.A. de C.V.", "country": "MX",
-    "default_currency": "", "tax_id": "abd-990101-ab1", "timezone": "",
-}  # fmt: skip
+    "username": "paty",
+    "email": "paty@acme.mx",
+    "password1": "Cobros-seguros-77",
+    "password2": "Cobros-seguros-77",
+    "name": "Aceros del Bajío S.A. de C.V.",
+    "country": "MX",
+    "default_currency": "",
+    "tax_id": "abd-990101-ab1",
+    "timezone": "",
+}
 
 
 @pytest.mark.django_db
@@ -33,13 +39,19 @@ def test_onboarding_creates_owner_and_organisation_and_logs_in(client):
     assert (response.status_code, response["Location"]) == (302, reverse("orgs:onboarding_done"))
     org = Organization.objects.get()
     assert (org.name, org.slug, org.country, org.default_currency, org.timezone, org.tax_id) == (
-        "Aceros del Bajío S.A. de C.V.", "aceros-del-bajio-sa-de-cv", "MX", "MXN",
-        "America/Mexico_City", "ABD990101AB1",
-    )  # fmt: skip
+        "Aceros del Bajío S.A. de C.V.",
+        "aceros-del-bajio-sa-de-cv",
+        "MX",
+        "MXN",
+        "America/Mexico_City",
+        "ABD990101AB1",
+    )
     membership = Membership.objects.get()
     assert (membership.user.username, membership.user.email, membership.role) == (
-        "paty", "paty@acme.mx", "owner",
-    )  # fmt: skip
+        "paty",
+        "paty@acme.mx",
+        "owner",
+    )
     assert membership.user.check_password("Cobros-seguros-77")
     assert client.session[SESSION_KEY] == org.pk
     done = client.get(reverse("orgs:onboarding_done"))
@@ -57,8 +69,10 @@ def test_onboarding_currency_and_timezone_follow_country(client):
     client.post(reverse("orgs:onboarding"), data)
     org = Organization.objects.get()
     assert (org.default_currency, org.timezone, org.tax_id) == (
-        "CLP", "America/Santiago", "76.354.771-K",
-    )  # fmt: skip
+        "CLP",
+        "America/Santiago",
+        "76.354.771-K",
+    )
 
 
 @pytest.mark.django_db
@@ -80,8 +94,10 @@ def test_onboarding_with_a_bad_field_creates_nothing(client, change, field, mess
     assert list(errors) == [field]
     assert message in " ".join(errors[field])
     assert (Organization.objects.count(), User.objects.count(), Membership.objects.count()) == (
-        0, 0, 0,
-    )  # fmt: skip
+        0,
+        0,
+        0,
+    )
     assert "_auth_user_id" not in client.session
 
 
@@ -120,16 +136,23 @@ def test_switch_refuses_get_and_anonymous(client, org_a):
 def test_owner_updates_settings_and_timeline_records_changes(login, owner_a, org_a):
     client = login(owner_a)
     data = {
-        "name": "Distribuidora Norte", "sender_name": "Cobranza Norte",
-        "sender_email": "cobranza@norte.mx", "reply_to_email": "", "default_payment_terms_days": 45,
-        "timezone": "America/Monterrey", "language": "es-mx", "agents_see_only_assigned": "on",
-    }  # fmt: skip
+        "name": "Distribuidora Norte",
+        "sender_name": "Cobranza Norte",
+        "sender_email": "cobranza@norte.mx",
+        "reply_to_email": "",
+        "default_payment_terms_days": 45,
+        "timezone": "America/Monterrey",
+        "language": "es-mx",
+        "agents_see_only_assigned": "on",
+    }
     response = client.post(reverse("orgs:settings"), data)
     assert (response.status_code, response["Location"]) == (302, reverse("orgs:settings"))
     org_a.refresh_from_db()
     assert (org_a.name, org_a.sender_email, org_a.default_payment_terms_days) == (
-        "Distribuidora Norte", "cobranza@norte.mx", 45,
-    )  # fmt: skip
+        "Distribuidora Norte",
+        "cobranza@norte.mx",
+        45,
+    )
     assert org_a.agents_see_only_assigned is True
     activity = Activity.objects.get(kind="config_changed")
     assert activity.actor_user == owner_a
@@ -144,8 +167,12 @@ def test_owner_updates_settings_and_timeline_records_changes(login, owner_a, org
 
 def test_settings_errors_are_shown_next_to_fields_and_change_nothing(login, owner_a, org_a):
     client = login(owner_a)
-    data = {"name": "", "timezone": "Nowhere/Town", "language": "es-mx",
-            "default_payment_terms_days": 30}  # fmt: skip
+    data = {
+        "name": "",
+        "timezone": "Nowhere/Town",
+        "language": "es-mx",
+        "default_payment_terms_days": 30,
+    }
     response = client.post(reverse("orgs:settings"), data)
     assert response.status_code == 200
     assert set(response.context["form"].errors) == {"name", "timezone"}
@@ -172,11 +199,14 @@ def test_members_page_lists_and_adds_a_member(login, owner_a, agent_a, org_a):
     assert response.status_code == 302
     membership = Membership.objects.get(user__username="nora")
     assert (membership.organization, membership.role, membership.user.has_usable_password()) == (
-        org_a, "agent", False,
-    )  # fmt: skip
+        org_a,
+        "agent",
+        False,
+    )
     assert Activity.objects.get(kind="config_changed").data == {
-        "member": "nora", "role": [None, "agent"],
-    }  # fmt: skip
+        "member": "nora",
+        "role": [None, "agent"],
+    }
 
 
 def test_adding_an_existing_username_is_refused(login, owner_a, owner_b):

@@ -20,8 +20,9 @@ def _sent_message(org):
 
 
 def _event(event_type, **extra):
-    event = AnymailTrackingEvent(event_type=event_type, message_id="<abc@norte.mx>",
-                                 timestamp=AT, **extra)  # fmt: skip
+    event = AnymailTrackingEvent(
+        event_type=event_type, message_id="<abc@norte.mx>", timestamp=AT, **extra
+    )
     tracking.send(sender=object, event=event, esp_name="Postmark")
 
 
@@ -79,8 +80,11 @@ def test_first_read_notifies_the_assigned_agent_once(org_a, invoice_a, agent_a):
     _event("clicked")
     notification = Notification.objects.get()
     assert (notification.user, notification.kind, notification.url, notification.read_at) == (
-        agent_a, "message_read", reverse("customers:detail", args=[invoice_a.customer_id]), None,
-    )  # fmt: skip
+        agent_a,
+        "message_read",
+        reverse("customers:detail", args=[invoice_a.customer_id]),
+        None,
+    )
     assert notification.text == f"Leído: {message.subject}"
     message.refresh_from_db()
     assert (message.status, message.first_opened_at) == ("clicked", AT)

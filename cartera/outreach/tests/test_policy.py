@@ -8,11 +8,24 @@ UTC = dt.UTC
 WEEK = ["mon", "tue", "wed", "thu", "fri"]
 
 
-def policy(tz="America/Monterrey", country="MX", consumer=False, weekdays=WEEK, window=("09:00", "19:00"), cap=3, holidays=True):  # fmt: skip
+def policy(
+    tz="America/Monterrey",
+    country="MX",
+    consumer=False,
+    weekdays=WEEK,
+    window=("09:00", "19:00"),
+    cap=3,
+    holidays=True,
+):
     return build_policy(
-        timezone=tz, window=tuple(dt.time.fromisoformat(t) for t in window), weekdays=weekdays,
-        max_per_7_days=cap, skip_holidays=holidays, country=country, consumer=consumer,
-    )  # fmt: skip
+        timezone=tz,
+        window=tuple(dt.time.fromisoformat(t) for t in window),
+        weekdays=weekdays,
+        max_per_7_days=cap,
+        skip_holidays=holidays,
+        country=country,
+        consumer=consumer,
+    )
 
 
 def test_inside_the_window_sends_now():
@@ -72,16 +85,34 @@ def test_weekly_cap():
     p = policy(cap=3)
     day = dt.date(2026, 10, 8)
     assert within_cap(p, as_of=day, previous=[dt.date(2026, 10, 2), dt.date(2026, 10, 5)]) is True
-    assert within_cap(p, as_of=day, previous=[dt.date(2026, 10, 2), dt.date(2026, 10, 5),
-                                              dt.date(2026, 10, 7)]) is False  # fmt: skip
+    assert (
+        within_cap(
+            p,
+            as_of=day,
+            previous=[dt.date(2026, 10, 2), dt.date(2026, 10, 5), dt.date(2026, 10, 7)],
+        )
+        is False
+    )
     # a message 7 days ago no longer counts
-    assert within_cap(p, as_of=day, previous=[dt.date(2026, 10, 1), dt.date(2026, 10, 5),
-                                              dt.date(2026, 10, 7)]) is True  # fmt: skip
+    assert (
+        within_cap(
+            p,
+            as_of=day,
+            previous=[dt.date(2026, 10, 1), dt.date(2026, 10, 5), dt.date(2026, 10, 7)],
+        )
+        is True
+    )
 
 
 def test_chile_consumer_floor_cannot_be_loosened():
-    p = policy(tz="America/Santiago", country="CL", consumer=True, window=("07:00", "22:00"),
-               weekdays=["mon", "tue", "wed", "thu", "fri", "sat", "sun"], cap=5)  # fmt: skip
+    p = policy(
+        tz="America/Santiago",
+        country="CL",
+        consumer=True,
+        window=("07:00", "22:00"),
+        weekdays=["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+        cap=5,
+    )
     assert (p.window_start, p.window_end) == (dt.time(8), dt.time(20))
     assert p.weekdays == ("mon", "tue", "wed", "thu", "fri", "sat")
     assert (p.max_per_7_days, p.min_days_apart, p.legal_floor) == (2, 2, "CL-consumidor")

@@ -9,29 +9,56 @@ from django.core.exceptions import ValidationError
 from cartera.outreach.models import MessageEvent, MessageTemplate
 from cartera.outreach.rendering import TemplateRenderError, build_context, render
 
-ROW = {"id": 1, "external_id": "F-1", "number": "A-1", "issue_date": dt.date(2026, 9, 1),
-       "due_date": dt.date(2026, 10, 1), "total": Decimal("1160.00"),
-       "balance": Decimal("1160.00"), "currency": "MXN"}  # fmt: skip
+ROW = {
+    "id": 1,
+    "external_id": "F-1",
+    "number": "A-1",
+    "issue_date": dt.date(2026, 9, 1),
+    "due_date": dt.date(2026, 10, 1),
+    "total": Decimal("1160.00"),
+    "balance": Decimal("1160.00"),
+    "currency": "MXN",
+}
 
 
 def _context(language="es-mx"):
-    return build_context(organization={"name": "Norte"}, customer={"name": "La Tuerca"},
-                         contact={"name": "Lucía"}, invoices=[ROW], statement=[ROW], agent=None,
-                         as_of=dt.date(2026, 10, 11), language=language)  # fmt: skip
+    return build_context(
+        organization={"name": "Norte"},
+        customer={"name": "La Tuerca"},
+        contact={"name": "Lucía"},
+        invoices=[ROW],
+        statement=[ROW],
+        agent=None,
+        as_of=dt.date(2026, 10, 11),
+        language=language,
+    )
 
 
 def test_context_is_plain_values():
     context = _context()
-    assert context["invoices"] == [{"number": "A-1", "external_id": "F-1", "issue_date": "2026-09-01",
-                                    "due_date": "2026-10-01", "currency": "MXN", "total": "$1,160.00",
-                                    "balance": "$1,160.00", "days_overdue": 10}]  # fmt: skip
+    assert context["invoices"] == [
+        {
+            "number": "A-1",
+            "external_id": "F-1",
+            "issue_date": "2026-09-01",
+            "due_date": "2026-10-01",
+            "currency": "MXN",
+            "total": "$1,160.00",
+            "balance": "$1,160.00",
+            "days_overdue": 10,
+        }
+    ]
     assert context["totals"] == [{"currency": "MXN", "amount": "$1,160.00"}]
     assert context["days_overdue"] == 10
 
 
 def test_render_and_sandbox():
-    subject, text, _html = render(subject="Hola {{ customer.name }}", body_text="{{ days_overdue }} días",
-                                  body_html="", context=_context())  # fmt: skip
+    subject, text, _html = render(
+        subject="Hola {{ customer.name }}",
+        body_text="{{ days_overdue }} días",
+        body_html="",
+        context=_context(),
+    )
     assert (subject, text) == ("Hola La Tuerca", "10 días")
     for source in ("{{ customer.__class__.__mro__ }}", "{{ ''.__class__ }}", "{{ nothing }}"):
         with pytest.raises(TemplateRenderError):
@@ -51,12 +78,30 @@ def test_broken_template_is_rejected_on_save(org_a):
     from cartera.outreach.services import save_template
 
     with pytest.raises(ValidationError) as excinfo:
-        save_template(organization=org_a, actor=None, key="x", name="X", kind="soft", channel="email",
-                      language="es-mx", subject="ok", body_text="{% for i in invoices %}sin cerrar")  # fmt: skip
+        save_template(
+            organization=org_a,
+            actor=None,
+            key="x",
+            name="X",
+            kind="soft",
+            channel="email",
+            language="es-mx",
+            subject="ok",
+            body_text="{% for i in invoices %}sin cerrar",
+        )
     assert "texto" in excinfo.value.message_dict["body_text"][0]
     assert MessageTemplate.objects.count() == 0
-    saved = save_template(organization=org_a, actor=None, key="x", name="X", kind="soft",
-                          channel="email", language="es-mx", subject="Hola", body_text="{{ today }}")  # fmt: skip
+    saved = save_template(
+        organization=org_a,
+        actor=None,
+        key="x",
+        name="X",
+        kind="soft",
+        channel="email",
+        language="es-mx",
+        subject="Hola",
+        body_text="{{ today }}",
+    )
     assert saved.body_text == "{{ today }}"
 
 
@@ -66,9 +111,17 @@ def test_org_template_wins_over_the_builtin_default(org_a, invoice_a):
     from cartera.outreach.services import save_template
 
     load_builtin_strategies(organization=org_a)
-    save_template(organization=org_a, actor=None, key="aviso-vencido", name="Mío", kind="soft",
-                  channel="email", language="es-mx", subject="Debe {% for t in totals %}{{ t.amount }}{% endfor %}",
-                  body_text="{% for i in invoices %}{{ i.number }}{% endfor %}")  # fmt: skip
+    save_template(
+        organization=org_a,
+        actor=None,
+        key="aviso-vencido",
+        name="Mío",
+        kind="soft",
+        channel="email",
+        language="es-mx",
+        subject="Debe {% for t in totals %}{{ t.amount }}{% endfor %}",
+        body_text="{% for i in invoices %}{{ i.number }}{% endfor %}",
+    )
     run_planner(organization=org_a, as_of=dt.date(2026, 10, 7), dry_run=False)
     message = Message.objects.get()
     assert (message.subject, message.body_text) == ("Debe $11,600.00", "A-100")

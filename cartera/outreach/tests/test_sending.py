@@ -37,8 +37,9 @@ def test_email_reaches_the_smtp_server_with_cc_attachments_and_pixel(smtp_sink, 
     load_builtin_strategies(organization=org_a)
     Step.objects.filter(key="aviso-1").update(cc="gerencia@norte.mx")
     Step.objects.filter(key="aviso-1").update(attach_pdf=True)
-    attachment = InvoiceAttachment(organization=org_a, invoice=invoice_a, kind="pdf",
-                                   original_name="A-100.pdf", sha256="x")  # fmt: skip
+    attachment = InvoiceAttachment(
+        organization=org_a, invoice=invoice_a, kind="pdf", original_name="A-100.pdf", sha256="x"
+    )
     attachment.file.save("A-100.pdf", ContentFile(b"%PDF-1.4 test"), save=True)
     org_a.sender_email = "cobranza@norte.mx"
     org_a.save()
@@ -128,8 +129,13 @@ def test_payment_before_sending_cancels_the_message(smtp_sink, invoice_a, org_a)
     from cartera.payments.services import allocate_payment, record_payment
 
     message = _queue(org_a)
-    payment = record_payment(customer=invoice_a.customer, actor=None, date=dt.date(2026, 10, 7),
-                             amount=Decimal("11600.00"), currency="MXN")  # fmt: skip
+    payment = record_payment(
+        customer=invoice_a.customer,
+        actor=None,
+        date=dt.date(2026, 10, 7),
+        amount=Decimal("11600.00"),
+        currency="MXN",
+    )
     allocate_payment(payment=payment, invoice=invoice_a, amount=Decimal("11600.00"), actor=None)
     assert send_due_messages(now=SEND_NOW) == {"cancelled": 1}
     message.refresh_from_db()
@@ -141,12 +147,26 @@ def test_partial_settlement_rerenders_without_the_settled_invoice(smtp_sink, deb
     from cartera.invoices.models import Dispute
     from cartera.invoices.services import create_invoice
 
-    first = create_invoice(customer=debtor_a, actor=None, external_id="F-1", number="N-1",
-                           issue_date=dt.date(2026, 9, 1), due_date=dt.date(2026, 10, 2),
-                           currency="MXN", total=Decimal("100.00"))  # fmt: skip
-    create_invoice(customer=debtor_a, actor=None, external_id="F-2", number="N-2",
-                   issue_date=dt.date(2026, 9, 1), due_date=dt.date(2026, 10, 2),
-                   currency="MXN", total=Decimal("200.00"))  # fmt: skip
+    first = create_invoice(
+        customer=debtor_a,
+        actor=None,
+        external_id="F-1",
+        number="N-1",
+        issue_date=dt.date(2026, 9, 1),
+        due_date=dt.date(2026, 10, 2),
+        currency="MXN",
+        total=Decimal("100.00"),
+    )
+    create_invoice(
+        customer=debtor_a,
+        actor=None,
+        external_id="F-2",
+        number="N-2",
+        issue_date=dt.date(2026, 9, 1),
+        due_date=dt.date(2026, 10, 2),
+        currency="MXN",
+        total=Decimal("200.00"),
+    )
     message = _queue(org_a)
     assert "N-1" in message.body_text and "N-2" in message.body_text
     Dispute.objects.create(organization=org_a, invoice=first, reason="mercancía dañada")
@@ -177,33 +197,49 @@ def test_claim_returning_reads_the_row_as_claimed(invoice_a, org_a):
     Message.objects.filter(pk=message.pk).update(subject="Asunto nuevo", cc=["c@norte.mx"])
     claimed = claim(message.pk, now=SEND_NOW, returning=True)
     assert (claimed["subject"], claimed["to"], claimed["cc"], claimed["attempts"]) == (
-        "Asunto nuevo", ["lucia@latuerca.mx"], ["c@norte.mx"], 1)  # fmt: skip
+        "Asunto nuevo",
+        ["lucia@latuerca.mx"],
+        ["c@norte.mx"],
+        1,
+    )
     assert claim(message.pk, now=SEND_NOW, returning=True) is None
     message.refresh_from_db()
     assert (message.status, message.attempts) == ("sending", 1)
 
 
-def test_several_connections_send_each_message_exactly_once(transactional_db, smtp_sink, org_a,
-                                                            debtor_a, invoice_a):  # fmt: skip
+def test_several_connections_send_each_message_exactly_once(
+    transactional_db, smtp_sink, org_a, debtor_a, invoice_a
+):
     """``connections=3``: three sender threads, each with its own SMTP and database
     connection; every row is still claimed first, so each email leaves exactly once."""
     from cartera.customers.services import create_customer, save_contact
     from cartera.invoices.services import create_invoice
 
     for n in (2, 3, 4, 5):
-        customer = create_customer(organization=org_a, actor=None, external_id=f"CLI-00{n}",
-                                   name=f"Cliente {n}")  # fmt: skip
+        customer = create_customer(
+            organization=org_a, actor=None, external_id=f"CLI-00{n}", name=f"Cliente {n}"
+        )
         save_contact(customer=customer, actor=None, name="Pagos", email=f"pagos{n}@example.mx")
-        create_invoice(customer=customer, actor=None, external_id=f"F-{n}", number=f"F-{n}",
-                       issue_date=dt.date(2026, 9, 1), due_date=dt.date(2026, 10, 1),
-                       currency="MXN", total=Decimal("100.00"))  # fmt: skip
+        create_invoice(
+            customer=customer,
+            actor=None,
+            external_id=f"F-{n}",
+            number=f"F-{n}",
+            issue_date=dt.date(2026, 9, 1),
+            due_date=dt.date(2026, 10, 1),
+            currency="MXN",
+            total=Decimal("100.00"),
+        )
     load_builtin_strategies(organization=org_a)
     run_planner(organization=org_a, as_of=dt.date(2026, 10, 7), dry_run=False, now=PLAN_NOW)
     assert Message.objects.count() == 5
     assert send_due_messages(now=SEND_NOW, connections=3) == {"sent": 5}
     assert send_due_messages(now=SEND_NOW, connections=3) == {}
     assert sorted(rcpt for env in smtp_sink.envelopes for rcpt in env.rcpt_tos) == [
-        "lucia@latuerca.mx", "pagos2@example.mx", "pagos3@example.mx", "pagos4@example.mx",
+        "lucia@latuerca.mx",
+        "pagos2@example.mx",
+        "pagos3@example.mx",
+        "pagos4@example.mx",
         "pagos5@example.mx",
-    ]  # fmt: skip
+    ]
     assert sorted(Message.objects.values_list("status", "attempts")) == [("sent", 1)] * 5

@@ -41,15 +41,17 @@ class StripeProvider(PaymentProvider):
             "cancel_url": request.cancel_url,
             "client_reference_id": request.reference,
             "metadata": {"cartera_ref": request.reference, **request.metadata},
-            "line_items": [{
-                "quantity": 1,
-                "price_data": {
-                    "currency": request.currency.lower(),
-                    "unit_amount": to_minor_units(request.amount, request.currency),
-                    "product_data": {"name": request.description[:250]},
-                },
-            }],
-        }  # fmt: skip
+            "line_items": [
+                {
+                    "quantity": 1,
+                    "price_data": {
+                        "currency": request.currency.lower(),
+                        "unit_amount": to_minor_units(request.amount, request.currency),
+                        "product_data": {"name": request.description[:250]},
+                    },
+                }
+            ],
+        }
         if request.customer_email:
             params["customer_email"] = request.customer_email
         try:
@@ -72,8 +74,11 @@ class StripeProvider(PaymentProvider):
             return ProviderEventData(event_id=raw["id"], kind=raw["type"], raw=raw)
         currency = (data.get("currency") or "").upper()
         return ProviderEventData(
-            event_id=raw["id"], kind="checkout.completed", session_id=data["id"],
-            amount=from_minor_units(data.get("amount_total") or 0, currency), currency=currency,
+            event_id=raw["id"],
+            kind="checkout.completed",
+            session_id=data["id"],
+            amount=from_minor_units(data.get("amount_total") or 0, currency),
+            currency=currency,
             provider_reference=str(data.get("payment_intent") or data["id"]),
             raw=raw,
-        )  # fmt: skip
+        )

@@ -23,9 +23,14 @@ def _reported_and_accepted(org, tmp_path, *, amount="500.00", day=10):
     _import(org, _write(tmp_path, "f.xml", make_invoice(INVOICE_UUID)))
     invoice = Invoice.objects.get(fiscal_uuid=INVOICE_UUID)
     payment = report_payment(
-        customer=Customer.objects.get(), invoices=[invoice], date=dt.date(2026, 9, day),
-        method="transfer", reference="SPEI-1", amount=D(amount), today=dt.date(2026, 9, 12),
-    )  # fmt: skip
+        customer=Customer.objects.get(),
+        invoices=[invoice],
+        date=dt.date(2026, 9, day),
+        method="transfer",
+        reference="SPEI-1",
+        amount=D(amount),
+        today=dt.date(2026, 9, 12),
+    )
     accept_reported_payment(payment=payment, actor=None)
     return invoice, payment
 
@@ -45,8 +50,13 @@ def test_imported_rep_marks_the_obligation_stamped_without_a_second_payment(herr
         D("500.00"),
         D("660.00"),
     )
-    rep = _write(tmp_path, "rep.xml", make_payment(REP_UUID, INVOICE_UUID, installment=1,
-                                                   before=D("1160.00"), paid=D("500.00"), day=10))  # fmt: skip
+    rep = _write(
+        tmp_path,
+        "rep.xml",
+        make_payment(
+            REP_UUID, INVOICE_UUID, installment=1, before=D("1160.00"), paid=D("500.00"), day=10
+        ),
+    )
     batch = _import(herreria, rep)
     complement.refresh_from_db()
     invoice.refresh_from_db()
@@ -68,8 +78,13 @@ def test_imported_rep_marks_the_obligation_stamped_without_a_second_payment(herr
 
 def test_a_rep_for_other_amounts_is_a_separate_payment_and_the_obligation_stays(herreria, tmp_path):
     invoice, payment = _reported_and_accepted(herreria, tmp_path)
-    rep = _write(tmp_path, "rep.xml", make_payment(REP_UUID, INVOICE_UUID, installment=2,
-                                                   before=D("660.00"), paid=D("400.00"), day=20))  # fmt: skip
+    rep = _write(
+        tmp_path,
+        "rep.xml",
+        make_payment(
+            REP_UUID, INVOICE_UUID, installment=2, before=D("660.00"), paid=D("400.00"), day=20
+        ),
+    )
     batch = _import(herreria, rep)
     complement = PaymentComplement.objects.get()
     invoice.refresh_from_db()

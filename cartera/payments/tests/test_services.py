@@ -23,8 +23,9 @@ D = Decimal
 
 
 def _pay(customer, amount, currency="MXN", status="confirmed", date=dt.date(2026, 10, 5)):
-    return record_payment(customer=customer, actor=None, date=date, amount=D(amount),
-                          currency=currency, status=status)  # fmt: skip
+    return record_payment(
+        customer=customer, actor=None, date=date, amount=D(amount), currency=currency, status=status
+    )
 
 
 def test_partial_then_full_allocation_moves_balance_and_status(invoice_a, owner_a):
@@ -85,12 +86,31 @@ def test_invoice_of_another_customer_is_refused(invoice_a, debtor_b):
 
 
 def test_oldest_first_leaves_remainder_as_credit(debtor_a):
-    old = create_invoice(customer=debtor_a, actor=None, number="A-1", issue_date=dt.date(2026, 1, 1),
-                         due_date=dt.date(2026, 1, 31), total=D("1000"))  # fmt: skip
-    new = create_invoice(customer=debtor_a, actor=None, number="A-2", issue_date=dt.date(2026, 2, 1),
-                         due_date=dt.date(2026, 3, 3), total=D("500"))  # fmt: skip
-    usd = create_invoice(customer=debtor_a, actor=None, number="A-3", issue_date=dt.date(2025, 1, 1),
-                         due_date=dt.date(2025, 1, 2), total=D("50"), currency="USD")  # fmt: skip
+    old = create_invoice(
+        customer=debtor_a,
+        actor=None,
+        number="A-1",
+        issue_date=dt.date(2026, 1, 1),
+        due_date=dt.date(2026, 1, 31),
+        total=D("1000"),
+    )
+    new = create_invoice(
+        customer=debtor_a,
+        actor=None,
+        number="A-2",
+        issue_date=dt.date(2026, 2, 1),
+        due_date=dt.date(2026, 3, 3),
+        total=D("500"),
+    )
+    usd = create_invoice(
+        customer=debtor_a,
+        actor=None,
+        number="A-3",
+        issue_date=dt.date(2025, 1, 1),
+        due_date=dt.date(2025, 1, 2),
+        total=D("50"),
+        currency="USD",
+    )
     payment = _pay(debtor_a, "1700.00")
     allocations = allocate_oldest_first(payment=payment, actor=None)
     assert [(a.invoice.number, a.amount) for a in allocations] == [
@@ -105,8 +125,15 @@ def test_oldest_first_leaves_remainder_as_credit(debtor_a):
 
 
 def test_credit_note_applies_and_closes(invoice_a):
-    note = create_credit_note(customer=invoice_a.customer, actor=None, external_id="NC-1", number="NC-1",
-                              issue_date=dt.date(2026, 9, 15), currency="MXN", total=D("1160"))  # fmt: skip
+    note = create_credit_note(
+        customer=invoice_a.customer,
+        actor=None,
+        external_id="NC-1",
+        number="NC-1",
+        issue_date=dt.date(2026, 9, 15),
+        currency="MXN",
+        total=D("1160"),
+    )
     apply_credit_note(credit_note=note, invoice=invoice_a, amount=D("1160"), actor=None)
     note.refresh_from_db()
     invoice_a.refresh_from_db()
@@ -118,8 +145,9 @@ def test_void_refused_with_allocations_and_allowed_without(invoice_a, debtor_a):
     allocate_payment(payment=payment, invoice=invoice_a, amount=D("10"), actor=None)
     with pytest.raises(ValidationError, match="no se puede cancelar"):
         void_invoice(invoice=invoice_a, actor=None, reason="error")
-    other = create_invoice(customer=debtor_a, actor=None, number="A-9", issue_date=dt.date(2026, 1, 1),
-                           total=D("99"))  # fmt: skip
+    other = create_invoice(
+        customer=debtor_a, actor=None, number="A-9", issue_date=dt.date(2026, 1, 1), total=D("99")
+    )
     void_invoice(invoice=other, actor=None, reason="Duplicada")
     other.refresh_from_db()
     assert (other.status, other.balance) == ("void", D("0"))
@@ -130,10 +158,17 @@ def test_check_ledger_reports_a_tampered_balance(invoice_a):
     Invoice.objects.filter(pk=invoice_a.pk).update(balance=D("1.00"))
     result = check_ledger(organization=invoice_a.organization)
     assert result["ok"] is False
-    assert result["mismatches"] == [{
-        "kind": "invoice", "id": invoice_a.pk, "organization": "norte", "external_id": "F-100",
-        "stored": "1.00", "expected": "11600.00", "allocated": "0",
-    }]  # fmt: skip
+    assert result["mismatches"] == [
+        {
+            "kind": "invoice",
+            "id": invoice_a.pk,
+            "organization": "norte",
+            "external_id": "F-100",
+            "stored": "1.00",
+            "expected": "11600.00",
+            "allocated": "0",
+        }
+    ]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -142,8 +177,13 @@ def test_concurrent_allocations_never_over_apply(org_a):
     from cartera.customers.services import create_customer
 
     customer = create_customer(organization=org_a, actor=None, name="Concurrente")
-    invoice = create_invoice(customer=customer, actor=None, number="X-1",
-                             issue_date=dt.date(2026, 1, 1), total=D("11600"))  # fmt: skip
+    invoice = create_invoice(
+        customer=customer,
+        actor=None,
+        number="X-1",
+        issue_date=dt.date(2026, 1, 1),
+        total=D("11600"),
+    )
     payments = [_pay(customer, "8000"), _pay(customer, "8000")]
     barrier = threading.Barrier(2)
     outcomes = []

@@ -15,16 +15,26 @@ from cartera.payments.services import record_payment
 def second_invoice(debtor_a):
     """Due after invoice_a: 5,800.00 MXN due 2026-11-01."""
     return create_invoice(
-        customer=debtor_a, actor=None, number="A-101", issue_date=dt.date(2026, 10, 1),
-        due_date=dt.date(2026, 11, 1), currency="MXN", total=Decimal("5800.00"),
-    )  # fmt: skip
+        customer=debtor_a,
+        actor=None,
+        number="A-101",
+        issue_date=dt.date(2026, 10, 1),
+        due_date=dt.date(2026, 11, 1),
+        currency="MXN",
+        total=Decimal("5800.00"),
+    )
 
 
 def _post(client, debtor, **extra):
     data = {
-        "customer": debtor.pk, "date": "2026-11-10", "amount": "12000.00", "currency": "MXN",
-        "method": "transfer", "reference": "SPEI-1", "allocation_mode": "oldest",
-    }  # fmt: skip
+        "customer": debtor.pk,
+        "date": "2026-11-10",
+        "amount": "12000.00",
+        "currency": "MXN",
+        "method": "transfer",
+        "reference": "SPEI-1",
+        "allocation_mode": "oldest",
+    }
     data.update(extra)
     return client.post(reverse("payments:create"), data)
 
@@ -41,16 +51,20 @@ def test_record_payment_oldest_first(invoice_a, second_invoice, debtor_a, login,
     assert payment.unallocated == Decimal("0.00")
     kinds = list(Activity.objects.order_by("id").values_list("kind", flat=True))[-4:]
     assert kinds == [
-        ActivityKind.PAYMENT_RECORDED, ActivityKind.PAYMENT_ALLOCATED,
-        ActivityKind.INVOICE_PAID, ActivityKind.PAYMENT_ALLOCATED,
-    ]  # fmt: skip
+        ActivityKind.PAYMENT_RECORDED,
+        ActivityKind.PAYMENT_ALLOCATED,
+        ActivityKind.INVOICE_PAID,
+        ActivityKind.PAYMENT_ALLOCATED,
+    ]
 
 
 def test_record_payment_picking_invoices(invoice_a, second_invoice, debtor_a, login, owner_a):
     response = _post(
-        login(owner_a), debtor_a, allocation_mode="pick",
+        login(owner_a),
+        debtor_a,
+        allocation_mode="pick",
         **{f"alloc_{second_invoice.pk}": "5800.00", f"alloc_{invoice_a.pk}": "1000.00"},
-    )  # fmt: skip
+    )
     assert response.status_code == 302
     payment = Payment.objects.get()
     assert payment.unallocated == Decimal("5200.00")
@@ -62,9 +76,12 @@ def test_record_payment_picking_invoices(invoice_a, second_invoice, debtor_a, lo
 
 def test_picking_more_than_the_payment_is_refused(invoice_a, debtor_a, login, owner_a):
     response = _post(
-        login(owner_a), debtor_a, amount="100.00", allocation_mode="pick",
+        login(owner_a),
+        debtor_a,
+        amount="100.00",
+        allocation_mode="pick",
         **{f"alloc_{invoice_a.pk}": "200.00"},
-    )  # fmt: skip
+    )
     assert response.status_code == 200
     assert response.context["form"].non_field_errors() == [
         "La suma a aplicar excede el importe disponible del pago."
@@ -75,9 +92,12 @@ def test_picking_more_than_the_payment_is_refused(invoice_a, debtor_a, login, ow
 def test_service_error_rolls_back_the_payment(invoice_a, debtor_a, login, owner_a):
     """Picking more than the invoice balance fails in the service: nothing is kept."""
     response = _post(
-        login(owner_a), debtor_a, amount="20000.00", allocation_mode="pick",
+        login(owner_a),
+        debtor_a,
+        amount="20000.00",
+        allocation_mode="pick",
         **{f"alloc_{invoice_a.pk}": "12000.00"},
-    )  # fmt: skip
+    )
     assert response.status_code == 200
     assert response.context["form"].non_field_errors()
     assert Payment.objects.count() == 0
@@ -95,9 +115,12 @@ def test_form_prefilled_from_invoice(invoice_a, login, owner_a):
 
 def test_apply_remainder(invoice_a, debtor_a, login, owner_a):
     payment = record_payment(
-        customer=debtor_a, actor=None, date=dt.date(2026, 11, 1), amount=Decimal("500.00"),
+        customer=debtor_a,
+        actor=None,
+        date=dt.date(2026, 11, 1),
+        amount=Decimal("500.00"),
         currency="MXN",
-    )  # fmt: skip
+    )
     client = login(owner_a)
     detail = client.get(reverse("payments:detail", args=[payment.pk]))
     assert 'data-kpi="unallocated">500.00\xa0MXN<' in detail.content.decode()
@@ -112,9 +135,14 @@ def test_apply_remainder(invoice_a, debtor_a, login, owner_a):
 
 def test_apply_credit_note(invoice_a, debtor_a, login, owner_a):
     note = create_credit_note(
-        customer=debtor_a, actor=None, external_id="", number="NC-1",
-        issue_date=dt.date(2026, 10, 2), currency="MXN", total=Decimal("1160.00"),
-    )  # fmt: skip
+        customer=debtor_a,
+        actor=None,
+        external_id="",
+        number="NC-1",
+        issue_date=dt.date(2026, 10, 2),
+        currency="MXN",
+        total=Decimal("1160.00"),
+    )
     response = login(owner_a).post(
         reverse("payments:apply_credit_note", args=[note.pk]),
         {"invoice": invoice_a.pk, "amount": "1160.00"},
@@ -123,16 +151,21 @@ def test_apply_credit_note(invoice_a, debtor_a, login, owner_a):
     invoice_a.refresh_from_db()
     note.refresh_from_db()
     assert (invoice_a.balance, note.unapplied, note.status) == (
-        Decimal("10440.00"), Decimal("0.00"), "applied",
-    )  # fmt: skip
+        Decimal("10440.00"),
+        Decimal("0.00"),
+        "applied",
+    )
 
 
 def test_list_totals(debtor_a, login, viewer_a, django_assert_max_num_queries):
     for n in range(5):
         record_payment(
-            customer=debtor_a, actor=None, date=dt.date(2026, 11, n + 1),
-            amount=Decimal("100.00"), currency="MXN",
-        )  # fmt: skip
+            customer=debtor_a,
+            actor=None,
+            date=dt.date(2026, 11, n + 1),
+            amount=Decimal("100.00"),
+            currency="MXN",
+        )
     client = login(viewer_a)
     with django_assert_max_num_queries(10):
         response = client.get(reverse("payments:list"))
@@ -143,13 +176,21 @@ def test_list_totals(debtor_a, login, viewer_a, django_assert_max_num_queries):
 
 def test_viewer_gets_403_and_nothing_changes(invoice_a, debtor_a, login, viewer_a):
     payment = record_payment(
-        customer=debtor_a, actor=None, date=dt.date(2026, 11, 1), amount=Decimal("500.00"),
+        customer=debtor_a,
+        actor=None,
+        date=dt.date(2026, 11, 1),
+        amount=Decimal("500.00"),
         currency="MXN",
-    )  # fmt: skip
+    )
     note = create_credit_note(
-        customer=debtor_a, actor=None, external_id="", number="NC-1",
-        issue_date=dt.date(2026, 10, 2), currency="MXN", total=Decimal("100.00"),
-    )  # fmt: skip
+        customer=debtor_a,
+        actor=None,
+        external_id="",
+        number="NC-1",
+        issue_date=dt.date(2026, 10, 2),
+        currency="MXN",
+        total=Decimal("100.00"),
+    )
     client = login(viewer_a)
     before = (Payment.objects.count(), Allocation.objects.count(), Activity.objects.count())
     assert _post(client, debtor_a).status_code == 403
@@ -171,9 +212,12 @@ def test_viewer_gets_403_and_nothing_changes(invoice_a, debtor_a, login, viewer_
 
 def test_other_organisation_gets_404(invoice_a, debtor_a, login, owner_b):
     payment = record_payment(
-        customer=debtor_a, actor=None, date=dt.date(2026, 11, 1), amount=Decimal("500.00"),
+        customer=debtor_a,
+        actor=None,
+        date=dt.date(2026, 11, 1),
+        amount=Decimal("500.00"),
         currency="MXN",
-    )  # fmt: skip
+    )
     client = login(owner_b)
     assert client.get(reverse("payments:detail", args=[payment.pk])).status_code == 404
     assert client.post(reverse("payments:apply", args=[payment.pk])).status_code == 404

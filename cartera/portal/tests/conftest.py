@@ -25,10 +25,16 @@ def second_invoice_a(debtor_a):
     from cartera.invoices.services import create_invoice
 
     return create_invoice(
-        customer=debtor_a, actor=None, external_id="F-101", number="A-101",
-        issue_date=dt.date(2026, 9, 10), due_date=dt.date(2026, 10, 10), currency="MXN",
-        total=Decimal("5000.00"), payment_method="PPD",
-    )  # fmt: skip
+        customer=debtor_a,
+        actor=None,
+        external_id="F-101",
+        number="A-101",
+        issue_date=dt.date(2026, 9, 10),
+        due_date=dt.date(2026, 10, 10),
+        currency="MXN",
+        total=Decimal("5000.00"),
+        payment_method="PPD",
+    )
 
 
 @pytest.fixture

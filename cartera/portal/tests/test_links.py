@@ -75,8 +75,9 @@ def test_a_rerendered_reminder_keeps_its_own_link(invoice_a, org_a, second_invoi
 
 
 def test_portal_notices_carry_the_link_and_purposes_are_valid_choices(client, debtor_a, invoice_a):
-    notice = services.notify_debtor(customer=debtor_a, key="aviso-1", purpose="portal_notice",
-                                    subject="Aviso", body="Hola")  # fmt: skip
+    notice = services.notify_debtor(
+        customer=debtor_a, key="aviso-1", purpose="portal_notice", subject="Aviso", body="Hola"
+    )
     Message._meta.get_field("purpose").clean(notice.purpose, notice)  # a declared choice
     links = LINK.findall(notice.body_text)
     assert notice.body_text.startswith("Hola\n\nConsulte su estado de cuenta: ")

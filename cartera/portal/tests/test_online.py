@@ -30,12 +30,15 @@ class FakeStripe(BaseHTTPRequestHandler):
             self.end_headers()
             return
         session = {
-            "id": "cs_test_123", "object": "checkout.session", "mode": "payment",
+            "id": "cs_test_123",
+            "object": "checkout.session",
+            "mode": "payment",
             "url": "https://checkout.stripe.com/c/pay/cs_test_123",
             "amount_total": int(form["line_items[0][price_data][unit_amount]"][0]),
             "currency": form["line_items[0][price_data][currency]"][0],
-            "client_reference_id": form["client_reference_id"][0], "payment_status": "unpaid",
-        }  # fmt: skip
+            "client_reference_id": form["client_reference_id"][0],
+            "payment_status": "unpaid",
+        }
         payload = json.dumps(session).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -61,8 +64,9 @@ def fake_stripe(settings):
 
 @pytest.fixture
 def stripe_org(org_a):
-    PortalSettings.objects.create(organization=org_a, stripe_secret_key="sk_test_123",
-                                  stripe_webhook_secret=SECRET)  # fmt: skip
+    PortalSettings.objects.create(
+        organization=org_a, stripe_secret_key="sk_test_123", stripe_webhook_secret=SECRET
+    )
     return org_a
 
 
@@ -74,15 +78,30 @@ def signed(payload: dict, secret=SECRET, at=None):
 
 
 def completed_event(event_id="evt_1", amount=1160000):
-    return {"id": event_id, "object": "event", "type": "checkout.session.completed",
-            "data": {"object": {"id": "cs_test_123", "object": "checkout.session",
-                                "amount_total": amount, "currency": "mxn",
-                                "payment_status": "paid", "payment_intent": "pi_42"}}}  # fmt: skip
+    return {
+        "id": event_id,
+        "object": "event",
+        "type": "checkout.session.completed",
+        "data": {
+            "object": {
+                "id": "cs_test_123",
+                "object": "checkout.session",
+                "amount_total": amount,
+                "currency": "mxn",
+                "payment_status": "paid",
+                "payment_intent": "pi_42",
+            }
+        },
+    }
 
 
 def post_webhook(client, body, signature):
-    return client.post("/p/webhooks/stripe/norte/", body, content_type="application/json",
-                       HTTP_STRIPE_SIGNATURE=signature)  # fmt: skip
+    return client.post(
+        "/p/webhooks/stripe/norte/",
+        body,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=signature,
+    )
 
 
 def test_checkout_amount_comes_from_our_balances(fake_stripe, stripe_org, invoice_a, portal_client):
@@ -113,10 +132,19 @@ def test_signed_webhook_records_one_confirmed_payment_idempotently(
     first = post_webhook(client, body, signature)
     second = post_webhook(client, body, signature)
     assert (first.status_code, first.content, second.status_code, second.content) == (
-        200, b"recorded", 200, b"duplicate")  # fmt: skip
+        200,
+        b"recorded",
+        200,
+        b"duplicate",
+    )
     payment = Payment.objects.get()
-    assert (payment.status, payment.source, payment.method, payment.amount, payment.external_id) == (
-        "confirmed", "provider", "card", Decimal("11600.00"), "stripe:pi_42")  # fmt: skip
+    assert (
+        payment.status,
+        payment.source,
+        payment.method,
+        payment.amount,
+        payment.external_id,
+    ) == ("confirmed", "provider", "card", Decimal("11600.00"), "stripe:pi_42")
     invoice = Invoice.objects.get(pk=invoice_a.pk)
     assert (invoice.status, invoice.balance) == ("paid", Decimal("0.00"))
     assert CheckoutSession.objects.get().status == "completed"
@@ -129,8 +157,11 @@ def test_bad_signature_changes_nothing(
     fake_stripe, stripe_org, invoice_a, portal_client, client, how
 ):
     portal_client(invoice_a.customer).post("/p/pagar/", {"invoices": [invoice_a.pk]})
-    body, signature = signed(completed_event(), secret="whsec_other" if how == "wrong_secret" else SECRET,
-                             at=time.time() - 3600 if how == "stale" else None)  # fmt: skip
+    body, signature = signed(
+        completed_event(),
+        secret="whsec_other" if how == "wrong_secret" else SECRET,
+        at=time.time() - 3600 if how == "stale" else None,
+    )
     if how == "tampered":
         body = body.replace("1160000", "1160001")
     if how == "missing":

@@ -22,15 +22,24 @@ TODAY = D(2026, 10, 5)
 
 def reasons(org, day):
     result = run_planner(organization=org, as_of=day, dry_run=True, now=NOW)
-    return sorted((d["invoice"], str(d["action"]), d["reason"] and str(d["reason"]))
-                  for d in result["decisions"] if d["action"] != "superseded")  # fmt: skip
+    return sorted(
+        (d["invoice"], str(d["action"]), d["reason"] and str(d["reason"]))
+        for d in result["decisions"]
+        if d["action"] != "superseded"
+    )
 
 
 def report(invoice, proof=None, **extra):
     return services.report_payment(
-        customer=invoice.customer, invoices=[invoice], date=D(2026, 10, 4), method="transfer",
-        reference="SPEI-123", proof=proof, today=TODAY, **extra,
-    )  # fmt: skip
+        customer=invoice.customer,
+        invoices=[invoice],
+        date=D(2026, 10, 4),
+        method="transfer",
+        reference="SPEI-123",
+        proof=proof,
+        today=TODAY,
+        **extra,
+    )
 
 
 # --- reported payments --------------------------------------------------------------------
@@ -39,7 +48,11 @@ def test_reported_payment_stops_reminders_and_asks_the_agent(strategies_a, invoi
     assert reasons(org, TODAY) == [("F-100", "send", None)]
     payment = report(invoice_a, proof=pdf_upload())
     assert (payment.status, payment.source, payment.amount, payment.unallocated) == (
-        "reported", "portal", Decimal("11600.00"), Decimal("11600.00"))  # fmt: skip
+        "reported",
+        "portal",
+        Decimal("11600.00"),
+        Decimal("11600.00"),
+    )
     assert list(payment.reported_invoices.all()) == [invoice_a]
     proof = payment.proofs.get()
     assert (proof.content_type, proof.original_name) == ("application/pdf", "comprobante.pdf")
@@ -88,8 +101,14 @@ def test_proof_size_limit(invoice_a):
 
 def test_report_refuses_another_customers_invoice(invoice_a, invoice_b, debtor_a):
     with pytest.raises(ValidationError):
-        services.report_payment(customer=debtor_a, invoices=[invoice_b], date=D(2026, 10, 4),
-                                method="transfer", reference="", today=TODAY)  # fmt: skip
+        services.report_payment(
+            customer=debtor_a,
+            invoices=[invoice_b],
+            date=D(2026, 10, 4),
+            method="transfer",
+            reference="",
+            today=TODAY,
+        )
     assert Payment.objects.count() == 0
 
 
@@ -104,13 +123,20 @@ def test_accept_allocates_confirms_notifies_and_owes_a_complement(strategies_a, 
     assert Task.objects.get(key=f"reported-payment:{payment.pk}").status == "done"
     notice = Message.objects.get(key=f"payment-received:{payment.pk}")
     assert (notice.purpose, notice.to, notice.status) == (
-        "payment_received", ["lucia@latuerca.mx"], "queued")  # fmt: skip
+        "payment_received",
+        ["lucia@latuerca.mx"],
+        "queued",
+    )
     assert notice.subject == "Pago recibido: 11,600.00 MXN"
     complement = PaymentComplement.objects.get(payment=payment)
     assert complement.due_date == D(2026, 11, 5)
     line = complement.lines.get()
     assert (line.installment, line.previous_balance, line.amount_paid, line.remaining_balance) == (
-        1, Decimal("11600.00"), Decimal("11600.00"), Decimal("0.00"))  # fmt: skip
+        1,
+        Decimal("11600.00"),
+        Decimal("11600.00"),
+        Decimal("0.00"),
+    )
     assert reasons(invoice_a.organization, TODAY) == []  # paid: nothing to chase
     with pytest.raises(ValidationError):
         services.accept_reported_payment(payment=payment, actor=agent_a)
@@ -146,8 +172,15 @@ def test_queued_reminder_is_cancelled_when_a_payment_is_reported(
 
 # --- promises -----------------------------------------------------------------------------
 def promise(invoice, day, amount="11600.00", source="portal", actor="debtor"):
-    return services.make_promise(customer=invoice.customer, invoices=[invoice], promised_date=day,
-                                 amount=Decimal(amount), source=source, actor=actor, today=TODAY)  # fmt: skip
+    return services.make_promise(
+        customer=invoice.customer,
+        invoices=[invoice],
+        promised_date=day,
+        amount=Decimal(amount),
+        source=source,
+        actor=actor,
+        today=TODAY,
+    )
 
 
 def test_promise_pauses_reminders_until_its_date(strategies_a, invoice_a):
@@ -174,9 +207,15 @@ def test_broken_promise_makes_a_task_and_reminders_resume(strategies_a, invoice_
     made = promise(invoice_a, D(2026, 10, 12))
     org = invoice_a.organization
     assert services.settle_promises(organization=org, today=D(2026, 10, 12)) == {
-        "kept": 0, "partially_kept": 0, "broken": 0}  # fmt: skip
+        "kept": 0,
+        "partially_kept": 0,
+        "broken": 0,
+    }
     assert services.settle_promises(organization=org, today=D(2026, 10, 13)) == {
-        "kept": 0, "partially_kept": 0, "broken": 1}  # fmt: skip
+        "kept": 0,
+        "partially_kept": 0,
+        "broken": 1,
+    }
     made.refresh_from_db()
     assert made.status == "broken"
     task = Task.objects.get(key=f"promise:{made.pk}")
@@ -193,11 +232,17 @@ def test_partially_kept_and_kept_promises(invoice_a, second_invoice_a, agent_a):
     full = promise(
         second_invoice_a, D(2026, 10, 8), amount="5000.00", source="agent", actor=agent_a
     )
-    payment = record_payment(customer=invoice_a.customer, actor=agent_a, date=D(2026, 10, 7),
-                             amount=Decimal("9000.00"), currency="MXN")  # fmt: skip
+    payment = record_payment(
+        customer=invoice_a.customer,
+        actor=agent_a,
+        date=D(2026, 10, 7),
+        amount=Decimal("9000.00"),
+        currency="MXN",
+    )
     allocate_payment(payment=payment, invoice=invoice_a, amount=Decimal("4000.00"), actor=agent_a)
-    allocate_payment(payment=payment, invoice=second_invoice_a, amount=Decimal("5000.00"),
-                     actor=agent_a)  # fmt: skip
+    allocate_payment(
+        payment=payment, invoice=second_invoice_a, amount=Decimal("5000.00"), actor=agent_a
+    )
     counts = services.settle_promises(organization=invoice_a.organization, today=D(2026, 10, 9))
     assert counts == {"kept": 1, "partially_kept": 1, "broken": 0}
     partial.refresh_from_db()
@@ -209,25 +254,37 @@ def test_partially_kept_and_kept_promises(invoice_a, second_invoice_a, agent_a):
 
 # --- disputes -----------------------------------------------------------------------------
 def test_dispute_takes_the_invoice_out_of_collection(strategies_a, invoice_a, pdf_upload):
-    dispute = services.open_dispute(invoice=invoice_a, reason_code="wrong_amount",
-                                    text="Cobraron 2 cajas de más", files=[pdf_upload("nota.pdf")],
-                                    actor="debtor", today=TODAY)  # fmt: skip
+    dispute = services.open_dispute(
+        invoice=invoice_a,
+        reason_code="wrong_amount",
+        text="Cobraron 2 cajas de más",
+        files=[pdf_upload("nota.pdf")],
+        actor="debtor",
+        today=TODAY,
+    )
     assert dispute.reason == "Importe incorrecto: Cobraron 2 cajas de más"
     assert invoice_a.attachments.get().kind == "other"
     assert reasons(invoice_a.organization, TODAY) == [("F-100", "skip", "disputed")]
     with pytest.raises(ValidationError):
-        services.open_dispute(invoice=invoice_a, reason_code="other", text="", actor="debtor",
-                              today=TODAY)  # fmt: skip
+        services.open_dispute(
+            invoice=invoice_a, reason_code="other", text="", actor="debtor", today=TODAY
+        )
     assert Dispute.objects.count() == 1
 
 
 def test_rejected_dispute_returns_to_the_flow_and_tells_the_debtor(
     strategies_a, invoice_a, manager_a
 ):
-    dispute = services.open_dispute(invoice=invoice_a, reason_code="other", text="", actor="debtor",
-                                    today=TODAY)  # fmt: skip
-    services.resolve_dispute(dispute=dispute, outcome="reject", actor=manager_a,
-                             note="La entrega está firmada", today=TODAY)  # fmt: skip
+    dispute = services.open_dispute(
+        invoice=invoice_a, reason_code="other", text="", actor="debtor", today=TODAY
+    )
+    services.resolve_dispute(
+        dispute=dispute,
+        outcome="reject",
+        actor=manager_a,
+        note="La entrega está firmada",
+        today=TODAY,
+    )
     dispute.refresh_from_db()
     assert dispute.status == "resolved"
     assert reasons(invoice_a.organization, TODAY) == [("F-100", "send", None)]
@@ -239,10 +296,16 @@ def test_rejected_dispute_returns_to_the_flow_and_tells_the_debtor(
 
 
 def test_accepted_dispute_with_credit_note_or_void(invoice_a, second_invoice_a, manager_a):
-    first = services.open_dispute(invoice=invoice_a, reason_code="damaged", text="", actor="debtor",
-                                  today=TODAY)  # fmt: skip
-    services.resolve_dispute(dispute=first, outcome="credit_note", actor=manager_a,
-                             amount=Decimal("1600.00"), today=TODAY)  # fmt: skip
+    first = services.open_dispute(
+        invoice=invoice_a, reason_code="damaged", text="", actor="debtor", today=TODAY
+    )
+    services.resolve_dispute(
+        dispute=first,
+        outcome="credit_note",
+        actor=manager_a,
+        amount=Decimal("1600.00"),
+        today=TODAY,
+    )
     invoice_a.refresh_from_db()
     assert invoice_a.balance == Decimal("10000.00")
     note = CreditNote.objects.get()
@@ -251,8 +314,10 @@ def test_accepted_dispute_with_credit_note_or_void(invoice_a, second_invoice_a, 
         Decimal("0.00"),
         "applied",
     )
-    second = services.open_dispute(invoice=second_invoice_a, reason_code="not_received", text="",
-                                   actor="debtor", today=TODAY)  # fmt: skip
-    services.resolve_dispute(dispute=second, outcome="void", actor=manager_a, note="No se entregó",
-                             today=TODAY)  # fmt: skip
+    second = services.open_dispute(
+        invoice=second_invoice_a, reason_code="not_received", text="", actor="debtor", today=TODAY
+    )
+    services.resolve_dispute(
+        dispute=second, outcome="void", actor=manager_a, note="No se entregó", today=TODAY
+    )
     assert Invoice.objects.get(pk=second_invoice_a.pk).status == "void"

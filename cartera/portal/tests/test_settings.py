@@ -8,8 +8,12 @@ from cartera.portal.access import settings_for
 from cartera.portal.models import PortalSettings
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 40
-FORM = {"max_promise_days": "15", "bank_accounts": " BBVA, Norte SA, 012180001234567895 \n\n",
-        "clabe_prefix": "646180", "require_code": "on"}  # fmt: skip
+FORM = {
+    "max_promise_days": "15",
+    "bank_accounts": " BBVA, Norte SA, 012180001234567895 \n\n",
+    "clabe_prefix": "646180",
+    "require_code": "on",
+}
 
 
 def test_owner_saves_the_portal_settings_with_a_logo(login, owner_a, org_a):
@@ -31,8 +35,12 @@ def test_owner_saves_the_portal_settings_with_a_logo(login, owner_a, org_a):
     assert row.logo.read() == PNG
     activity = Activity.objects.get(kind="config_changed")
     assert activity.data["changed"] == [
-        "bank_accounts", "clabe_prefix", "logo", "max_promise_days", "require_code"
-    ]  # fmt: skip
+        "bank_accounts",
+        "clabe_prefix",
+        "logo",
+        "max_promise_days",
+        "require_code",
+    ]
     served = client.get("/review/settings/logo/")
     assert (served.status_code, served["Content-Type"], b"".join(served.streaming_content)) == (
         200,
@@ -84,7 +92,10 @@ def test_stripe_keys_are_write_only_and_blank_keeps_them(login, owner_a, org_a):
     client.post("/review/settings/", {**FORM, "max_promise_days": "20"})  # keys left blank
     row.refresh_from_db()
     assert (row.stripe_secret_key, row.stripe_webhook_secret, row.max_promise_days) == (
-        "sk_test_abc123", "whsec_xyz789", 20)  # fmt: skip
+        "sk_test_abc123",
+        "whsec_xyz789",
+        20,
+    )
     changed = [a.data["changed"] for a in Activity.objects.filter(kind="config_changed")]
     assert sorted(changed) == [
         ["bank_accounts", "clabe_prefix", "max_promise_days", "require_code", "stripe"],

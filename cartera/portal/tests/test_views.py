@@ -41,8 +41,9 @@ def test_wrong_revoked_and_expired_links_get_a_plain_404(client, debtor_a, invoi
         body = response.content.decode()
         assert response.status_code == 404
         assert "Distribuidora" not in body and "Tuerca" not in body
-    expiring = access.issue_token(customer=debtor_a, actor=None,
-                                  expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))  # fmt: skip
+    expiring = access.issue_token(
+        customer=debtor_a, actor=None, expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+    )
     assert client.get(f"/p/{expiring}/").status_code == 404
 
 
@@ -55,10 +56,14 @@ def test_wrong_links_are_rate_limited(client, debtor_a):
 
 def test_per_message_link_records_the_click(client, debtor_a, invoice_a):
     message = Message.objects.create(
-        organization=debtor_a.organization, key="dun-20261005-email-1", customer=debtor_a,
-        channel="email", as_of=dt.date(2026, 10, 5), scheduled_for=dt.datetime.now(dt.UTC),
+        organization=debtor_a.organization,
+        key="dun-20261005-email-1",
+        customer=debtor_a,
+        channel="email",
+        as_of=dt.date(2026, 10, 5),
+        scheduled_for=dt.datetime.now(dt.UTC),
         status="sent",
-    )  # fmt: skip
+    )
     link = access.message_link(organization_id=debtor_a.organization_id, message_key=message.key)
     response = client.get(link.replace("http://127.0.0.1:8000", ""))
     assert (response.status_code, response["Location"]) == (302, "/p/")
@@ -92,9 +97,16 @@ def test_report_a_payment_through_the_page(portal_client, invoice_a, pdf_upload)
     client = portal_client(invoice_a.customer)
     form = client.get(f"/p/pago/?invoice={invoice_a.pk}").content.decode()
     assert f'value="{invoice_a.pk}" checked' in form
-    response = client.post("/p/pago/", {"invoices": [invoice_a.pk], "date": "2026-10-04",
-                                        "method": "transfer", "reference": "SPEI-9",
-                                        "proof": pdf_upload()})  # fmt: skip
+    response = client.post(
+        "/p/pago/",
+        {
+            "invoices": [invoice_a.pk],
+            "date": "2026-10-04",
+            "method": "transfer",
+            "reference": "SPEI-9",
+            "proof": pdf_upload(),
+        },
+    )
     assert response.status_code == 302
     payment = Payment.objects.get()
     assert (payment.status, payment.reference, payment.amount) == (
@@ -135,9 +147,16 @@ def test_statement_with_50_invoices_is_fast(portal_client, debtor_a):
     from cartera.invoices.services import create_invoice
 
     for n in range(50):
-        create_invoice(customer=debtor_a, actor=None, external_id=f"X-{n}", number=f"X-{n}",
-                       issue_date=dt.date(2026, 8, 1), due_date=dt.date(2026, 9, 1) + dt.timedelta(days=n),
-                       currency="MXN", total=Decimal("100.00"))  # fmt: skip
+        create_invoice(
+            customer=debtor_a,
+            actor=None,
+            external_id=f"X-{n}",
+            number=f"X-{n}",
+            issue_date=dt.date(2026, 8, 1),
+            due_date=dt.date(2026, 9, 1) + dt.timedelta(days=n),
+            currency="MXN",
+            total=Decimal("100.00"),
+        )
     client = portal_client(debtor_a)
     client.get("/p/")
     with CaptureQueriesContext(connection) as queries:

@@ -19,14 +19,22 @@ D = Decimal
 
 
 def invoice(customer, number, issue, due, total, currency="MXN"):
-    return create_invoice(customer=customer, actor=None, external_id=number, number=number,
-                          issue_date=issue, due_date=due, currency=currency,
-                          total=D(total))  # fmt: skip
+    return create_invoice(
+        customer=customer,
+        actor=None,
+        external_id=number,
+        number=number,
+        issue_date=issue,
+        due_date=due,
+        currency=currency,
+        total=D(total),
+    )
 
 
 def pay(customer, target, amount, date, currency="MXN"):
-    payment = record_payment(customer=customer, actor=None, date=date, amount=D(amount),
-                             currency=currency)  # fmt: skip
+    payment = record_payment(
+        customer=customer, actor=None, date=date, amount=D(amount), currency=currency
+    )
     allocate_payment(payment=payment, invoice=target, amount=D(amount), actor=None)
     return payment
 
@@ -39,9 +47,15 @@ def build_story(customer):
     f5 = invoice(customer, "F5", dt.date(2026, 3, 20), dt.date(2026, 4, 19), "3000.00")
     pay(customer, f1, "600.00", dt.date(2026, 3, 20))
     pay(customer, f1, "400.00", dt.date(2026, 2, 15))  # captured later, effective earlier
-    note = create_credit_note(customer=customer, actor=None, external_id="NC1", number="NC1",
-                              issue_date=dt.date(2026, 3, 5), currency="MXN",
-                              total=D("500.00"))  # fmt: skip
+    note = create_credit_note(
+        customer=customer,
+        actor=None,
+        external_id="NC1",
+        number="NC1",
+        issue_date=dt.date(2026, 3, 5),
+        currency="MXN",
+        total=D("500.00"),
+    )
     apply_credit_note(credit_note=note, invoice=f2, amount=D("500.00"), actor=None)
     void_invoice(invoice=f4, actor=None, reason="error de captura")
     return {"F1": f1, "F2": f2, "F3": f3, "F4": f4, "F5": f5}

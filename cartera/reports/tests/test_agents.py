@@ -27,8 +27,13 @@ START, END = dt.date(2026, 11, 1), dt.date(2026, 11, 30)
 def _pay(invoice, amount, day):
     # Payments are written "on" their day so that allocations made after a promise count.
     with freeze_time(f"{day.isoformat()} 18:00:00"):
-        payment = record_payment(customer=invoice.customer, actor=None, date=day,
-                                 amount=D(amount), currency=invoice.currency)  # fmt: skip
+        payment = record_payment(
+            customer=invoice.customer,
+            actor=None,
+            date=day,
+            amount=D(amount),
+            currency=invoice.currency,
+        )
         allocate_payment(payment=payment, invoice=invoice, amount=D(amount), actor=None)
 
 
@@ -37,14 +42,33 @@ def period(org_a, debtor_a, invoice_a, agent_a, agent2_a, manager_a):
     """debtor_a (ana_agent): F-100 11,600.00 issued 09-01 due 10-01 (the fixture) and
     F-101 5,000.00 issued 10-15 due 11-14. CLI-002 (alberto_agent): F-200 2,000.00 issued
     09-10 due 10-10."""
-    f101 = create_invoice(customer=debtor_a, actor=None, external_id="F-101", number="A-101",
-                          issue_date=dt.date(2026, 10, 15), due_date=dt.date(2026, 11, 14),
-                          currency="MXN", total=D("5000.00"))  # fmt: skip
-    other = create_customer(organization=org_a, actor=None, external_id="CLI-002",
-                            name="Abarrotes Sol", assigned_agent=agent2_a)  # fmt: skip
-    f200 = create_invoice(customer=other, actor=None, external_id="F-200", number="A-200",
-                          issue_date=dt.date(2026, 9, 10), due_date=dt.date(2026, 10, 10),
-                          currency="MXN", total=D("2000.00"))  # fmt: skip
+    f101 = create_invoice(
+        customer=debtor_a,
+        actor=None,
+        external_id="F-101",
+        number="A-101",
+        issue_date=dt.date(2026, 10, 15),
+        due_date=dt.date(2026, 11, 14),
+        currency="MXN",
+        total=D("5000.00"),
+    )
+    other = create_customer(
+        organization=org_a,
+        actor=None,
+        external_id="CLI-002",
+        name="Abarrotes Sol",
+        assigned_agent=agent2_a,
+    )
+    f200 = create_invoice(
+        customer=other,
+        actor=None,
+        external_id="F-200",
+        number="A-200",
+        issue_date=dt.date(2026, 9, 10),
+        due_date=dt.date(2026, 10, 10),
+        currency="MXN",
+        total=D("2000.00"),
+    )
     _pay(invoice_a, "3000.00", dt.date(2026, 10, 20))  # before the period
     with freeze_time("2026-10-25 18:00:00"):  # a call before the period: not counted
         log_call(customer=debtor_a, actor=agent_a, outcome="no_answer", today=dt.date(2026, 10, 25))
@@ -77,12 +101,14 @@ def period(org_a, debtor_a, invoice_a, agent_a, agent2_a, manager_a):
     with freeze_time("2026-11-15 12:00:00"):
         settle_promises(organization=org_a, today=dt.date(2026, 11, 15))  # kept + partly kept
     with freeze_time("2026-11-20 18:00:00"):
-        task = open_task(customer=debtor_a, kind="call", subject="x", title="Llamar",
-                         today=dt.date(2026, 11, 20))  # fmt: skip
+        task = open_task(
+            customer=debtor_a, kind="call", subject="x", title="Llamar", today=dt.date(2026, 11, 20)
+        )
         complete_task(task=task, actor=agent_a)
     with freeze_time("2026-12-01 18:00:00"):  # after the period
-        task = open_task(customer=debtor_a, kind="call", subject="y", title="Llamar",
-                         today=dt.date(2026, 12, 1))  # fmt: skip
+        task = open_task(
+            customer=debtor_a, kind="call", subject="y", title="Llamar", today=dt.date(2026, 12, 1)
+        )
         complete_task(task=task, actor=agent_a)
     _pay(invoice_a, "1000.00", dt.date(2026, 12, 2))  # after the period: as-of must undo it
     return {"f101": f101, "other": other, "f200": f200}
@@ -117,9 +143,18 @@ def test_results_per_agent_are_exact(period, org_a, agent_a, agent2_a):
 
 @pytest.mark.parametrize(
     ("days", "bucket"),
-    [(-3, "current"), (0, "current"), (1, "d1_30"), (30, "d1_30"), (31, "d31_60"),
-     (60, "d31_60"), (61, "d61_90"), (90, "d61_90"), (91, "d90_plus")],
-)  # fmt: skip
+    [
+        (-3, "current"),
+        (0, "current"),
+        (1, "d1_30"),
+        (30, "d1_30"),
+        (31, "d31_60"),
+        (60, "d31_60"),
+        (61, "d61_90"),
+        (90, "d61_90"),
+        (91, "d90_plus"),
+    ],
+)
 def test_bucket_at_payment(days, bucket):
     assert bucket_of(days) == bucket
 
@@ -127,11 +162,11 @@ def test_bucket_at_payment(days, bucket):
 def test_commissions_rate_bucket_and_cap(period, org_a, agent_a, agent2_a, owner_a):
     rule = dict(organization=org_a, actor=owner_a, currency="MXN")
     save_commission_rule(name="General", rate=D("2.5"), **rule)
-    save_commission_rule(name="Vencido 31-60", rate=D("10"), bucket="d31_60", cap=D("300"),
-                         **rule)  # fmt: skip
+    save_commission_rule(name="Vencido 31-60", rate=D("10"), bucket="d31_60", cap=D("300"), **rule)
     save_commission_rule(name="Inactiva", rate=D("50"), is_active=False, **rule)
-    save_commission_rule(name="Dólares", rate=D("5"), organization=org_a, actor=owner_a,
-                         currency="USD")  # fmt: skip
+    save_commission_rule(
+        name="Dólares", rate=D("5"), organization=org_a, actor=owner_a, currency="USD"
+    )
     rows = commissions(org_a, start=START, end=END)
     got = {(r.agent_id, r.rule): (r.base, r.computed, r.commission) for r in rows}
     assert got == {
@@ -154,8 +189,9 @@ def test_invalid_rule_changes_nothing(org_a, owner_a):
     from django.core.exceptions import ValidationError
 
     with pytest.raises(ValidationError) as error:
-        save_commission_rule(organization=org_a, actor=owner_a, name="X", rate=D("0"),
-                             currency="MXN", cap=D("-1"))  # fmt: skip
+        save_commission_rule(
+            organization=org_a, actor=owner_a, name="X", rate=D("0"), currency="MXN", cap=D("-1")
+        )
     assert set(error.value.error_dict) == {"rate", "cap"}
     assert CommissionRule.objects.count() == 0
     assert Activity.objects.filter(kind="config_changed").count() == 0
@@ -174,15 +210,27 @@ def test_manager_sees_every_agent_and_exports(period, login, manager_a):
     rows = _csv(client.get(url + "&format=csv"))
     assert rows[0][:3] == ["Gestor", "Tareas hechas", "Llamadas"]
     assert rows[1] == ["Alberto", "0", "1", "1", "0", "", "", "2000.00", "56.0", "2000.00", "0.00"]
-    assert rows[2] == ["Ana", "1", "3", "2", "2", "50.0", "87.2", "5234.57", "60.6", "8600.00",
-                       "8365.43"]  # fmt: skip
+    assert rows[2] == [
+        "Ana",
+        "1",
+        "3",
+        "2",
+        "2",
+        "50.0",
+        "87.2",
+        "5234.57",
+        "60.6",
+        "8600.00",
+        "8365.43",
+    ]
     xlsx = client.get(url + "&format=xlsx")
     assert xlsx["Content-Type"].startswith("application/vnd.openxmlformats")
 
 
 def test_agent_sees_only_their_own(period, login, agent_a, owner_a, org_a):
-    save_commission_rule(organization=org_a, actor=owner_a, name="General", rate=D("2.5"),
-                         currency="MXN")  # fmt: skip
+    save_commission_rule(
+        organization=org_a, actor=owner_a, name="General", rate=D("2.5"), currency="MXN"
+    )
     client = login(agent_a)
     url = "?start=2026-11-01&end=2026-11-30"
     rows = _csv(client.get(reverse("reports:agents") + url + "&format=csv"))
@@ -198,8 +246,10 @@ def test_rules_and_targets_need_a_manager(login, agent_a, viewer_a, manager_a, o
     for user in (agent_a, viewer_a):
         client = login(user)
         assert client.post(reverse("reports:commission_rules"), data).status_code == 403
-        assert client.post(reverse("reports:targets"),
-                           {"currency": "MXN", "amount": "1"}).status_code == 403  # fmt: skip
+        assert (
+            client.post(reverse("reports:targets"), {"currency": "MXN", "amount": "1"}).status_code
+            == 403
+        )
     assert CommissionRule.objects.count() == 0 and CollectionTarget.objects.count() == 0
     client = login(manager_a)
     assert client.post(reverse("reports:commission_rules"), data).status_code == 302

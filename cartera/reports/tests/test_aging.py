@@ -42,51 +42,84 @@ def test_aging_is_as_of_the_date(org_a, story):
     # 2026-02-28: F1 1000−400 (payment of 02-15 counts, the one of 03-20 not), 28 days late;
     # F2 2000 not yet due; USD not issued yet.
     assert _totals(org_a, dt.date(2026, 2, 28)) == {
-        "MXN": {"current": D("2000.00"), "1_30": D("600.00"), "31_60": Z, "61_90": Z,
-                "90_plus": Z, "total": D("2600.00")},
-    }  # fmt: skip
+        "MXN": {
+            "current": D("2000.00"),
+            "1_30": D("600.00"),
+            "31_60": Z,
+            "61_90": Z,
+            "90_plus": Z,
+            "total": D("2600.00"),
+        },
+    }
     # 2026-03-04: F1 600 is 32 days late; F2 2000 is 1 day late (credit note is of 03-05).
     assert _totals(org_a, dt.date(2026, 3, 4))["MXN"] == {
-        "current": Z, "1_30": D("2000.00"), "31_60": D("600.00"), "61_90": Z, "90_plus": Z,
+        "current": Z,
+        "1_30": D("2000.00"),
+        "31_60": D("600.00"),
+        "61_90": Z,
+        "90_plus": Z,
         "total": D("2600.00"),
-    }  # fmt: skip
+    }
     # 2026-03-31: F1 paid, F2 1500 (28 days), F5 3000 current, void F4 excluded; USD apart.
     assert _totals(org_a, dt.date(2026, 3, 31)) == {
-        "MXN": {"current": D("3000.00"), "1_30": D("1500.00"), "31_60": Z, "61_90": Z,
-                "90_plus": Z, "total": D("4500.00")},
-        "USD": {"current": D("500.00"), "1_30": Z, "31_60": Z, "61_90": Z, "90_plus": Z,
-                "total": D("500.00")},
-    }  # fmt: skip
+        "MXN": {
+            "current": D("3000.00"),
+            "1_30": D("1500.00"),
+            "31_60": Z,
+            "61_90": Z,
+            "90_plus": Z,
+            "total": D("4500.00"),
+        },
+        "USD": {
+            "current": D("500.00"),
+            "1_30": Z,
+            "31_60": Z,
+            "61_90": Z,
+            "90_plus": Z,
+            "total": D("500.00"),
+        },
+    }
 
 
 def test_later_buckets_and_issue_date_mode(org_a, story):
     day = dt.date(2026, 6, 5)  # F2 94 days late, F5 47, USD F3 57
     assert _totals(org_a, day)["MXN"] == {
-        "current": Z, "1_30": Z, "31_60": D("3000.00"), "61_90": Z, "90_plus": D("1500.00"),
+        "current": Z,
+        "1_30": Z,
+        "31_60": D("3000.00"),
+        "61_90": Z,
+        "90_plus": D("1500.00"),
         "total": D("4500.00"),
-    }  # fmt: skip
+    }
     assert _totals(org_a, day)["USD"]["31_60"] == D("500.00")
     # by issue date on 2026-04-15: F2 73 days old, F5 26 days old.
     assert _totals(org_a, dt.date(2026, 4, 15), by="issue")["MXN"] == {
-        "0_30": D("3000.00"), "31_60": Z, "61_90": D("1500.00"), "90_plus": Z,
+        "0_30": D("3000.00"),
+        "31_60": Z,
+        "61_90": D("1500.00"),
+        "90_plus": Z,
         "total": D("4500.00"),
-    }  # fmt: skip
+    }
 
 
 def test_buckets_follow_organisation_settings(org_a, story):
     ReportSettings.objects.create(organization=org_a, aging_limits=[15, 45])
     org_a.refresh_from_db()
     assert _totals(org_a, dt.date(2026, 3, 4))["MXN"] == {
-        "current": Z, "1_15": D("2000.00"), "16_45": D("600.00"), "45_plus": Z,
+        "current": Z,
+        "1_15": D("2000.00"),
+        "16_45": D("600.00"),
+        "45_plus": Z,
         "total": D("2600.00"),
-    }  # fmt: skip
+    }
 
 
 def test_group_by_customer_and_agent(org_a, story, agent_a):
     from cartera.customers.services import create_customer
 
-    other = create_customer(organization=org_a, actor=None, external_id="CLI-002",
-                            name="Abarrotes Lupita")  # fmt: skip
+    other = create_customer(
+        organization=org_a, actor=None, external_id="CLI-002", name="Abarrotes Lupita"
+    )
     invoice(other, "G1", dt.date(2026, 3, 1), dt.date(2026, 3, 11), "700.00")
     report = aging(organization=org_a, as_of=dt.date(2026, 3, 31), group="customer")
     rows = [(r.label, r.currency, r.amounts["current"], r.amounts["1_30"]) for r in report.rows]
@@ -108,16 +141,20 @@ def test_group_by_classification_uses_the_class_on_the_report_date(org_a, story,
     from cartera.customers.services import create_customer
     from cartera.reports.models import ClassificationHistory
 
-    other = create_customer(organization=org_a, actor=None, external_id="CLI-002",
-                            name="Abarrotes Lupita")  # fmt: skip
+    other = create_customer(
+        organization=org_a, actor=None, external_id="CLI-002", name="Abarrotes Lupita"
+    )
     invoice(other, "G1", dt.date(2026, 3, 1), dt.date(2026, 3, 11), "700.00")
     # CLI-001 was B from 2026-02-01 and became D on 2026-04-01 (its current class);
     # CLI-002 has no history before 2026-04-01 (unclassified on 2026-03-31).
-    for customer, day, cls in ((debtor_a, dt.date(2026, 2, 1), "B"),
-                               (debtor_a, dt.date(2026, 4, 1), "D"),
-                               (other, dt.date(2026, 4, 1), "A")):  # fmt: skip
-        ClassificationHistory.objects.create(organization=org_a, customer=customer, date=day,
-                                             classification=cls)  # fmt: skip
+    for customer, day, cls in (
+        (debtor_a, dt.date(2026, 2, 1), "B"),
+        (debtor_a, dt.date(2026, 4, 1), "D"),
+        (other, dt.date(2026, 4, 1), "A"),
+    ):
+        ClassificationHistory.objects.create(
+            organization=org_a, customer=customer, date=day, classification=cls
+        )
     Customer.objects.filter(pk=debtor_a.pk).update(classification="D")
     Customer.objects.filter(pk=other.pk).update(classification="A")
     report = aging(organization=org_a, as_of=dt.date(2026, 3, 31), group="classification")
@@ -137,8 +174,9 @@ def test_group_by_classification_uses_the_class_on_the_report_date(org_a, story,
 
 
 def test_drill_down_lists_open_invoices_with_amount_on_the_date(org_a, story):
-    rows = aging_invoices(organization=org_a, as_of=dt.date(2026, 3, 4), bucket="31_60",
-                          currency="MXN")  # fmt: skip
+    rows = aging_invoices(
+        organization=org_a, as_of=dt.date(2026, 3, 4), bucket="31_60", currency="MXN"
+    )
     assert [(i.number, i.open_amount) for i in rows] == [("F1", D("600.00"))]
     rows = aging_invoices(organization=org_a, as_of=dt.date(2026, 3, 31), bucket="1_30")
     assert [(i.number, i.open_amount) for i in rows] == [("F2", D("1500.00"))]

@@ -37,9 +37,15 @@ def history(debtor_a):
     pay(c, b2, "400.00", dt.date(2026, 4, 5))
     pay(c, b2, "600.00", dt.date(2026, 4, 20))
     b3 = invoice(c, "B3", dt.date(2026, 5, 1), dt.date(2026, 5, 31), "500.00")
-    note = create_credit_note(customer=c, actor=None, external_id="NC-B3", number="NC-B3",
-                              issue_date=dt.date(2026, 5, 15), currency="MXN",
-                              total=D("100.00"))  # fmt: skip
+    note = create_credit_note(
+        customer=c,
+        actor=None,
+        external_id="NC-B3",
+        number="NC-B3",
+        issue_date=dt.date(2026, 5, 15),
+        currency="MXN",
+        total=D("100.00"),
+    )
     apply_credit_note(credit_note=note, invoice=b3, amount=D("100.00"), actor=None)
     pay(c, b3, "400.00", dt.date(2026, 6, 10))
     invoice(c, "B4", dt.date(2026, 11, 1), dt.date(2026, 12, 1), "700.00")
@@ -70,8 +76,11 @@ def test_behaviour_is_as_of_the_date(org_a, history):
     # the window (2025-04-11 … 2026-04-10) holds B0 (40 days, 10 late) and B1.
     row = _one(org_a, dt.date(2026, 4, 10))
     assert (row.invoices_paid, row.avg_days_to_pay, row.avg_days_late, row.on_time_rate) == (
-        2, D(33), D(5), D(50),
-    )  # fmt: skip
+        2,
+        D(33),
+        D(5),
+        D(50),
+    )
     assert (row.overdue, row.oldest_overdue_days) == ({"MXN": D("600.00")}, 10)
 
 
@@ -104,16 +113,18 @@ def test_recompute_stores_changes_history_and_timeline(org_a, history):
     assert [e.data["classification"] for e in entries] == [["", "B"]]
     # same day again: nothing new
     assert recompute_classifications(organization=org_a, as_of=dt.date(2026, 12, 31)) == {
-        "customers": 1, "changed": 0,
-    }  # fmt: skip
+        "customers": 1,
+        "changed": 0,
+    }
     ReportSettings.objects.create(organization=org_a, b_max_avg_days_late=D("9"))
     recompute_classifications(organization=org_a, as_of=dt.date(2027, 1, 1))
     history.refresh_from_db()
     assert history.classification == "C"
     rows = ClassificationHistory.objects.filter(customer=history).order_by("date")
     assert [(r.date, r.previous, r.classification) for r in rows] == [
-        (dt.date(2026, 12, 31), "", "B"), (dt.date(2027, 1, 1), "B", "C"),
-    ]  # fmt: skip
+        (dt.date(2026, 12, 31), "", "B"),
+        (dt.date(2027, 1, 1), "B", "C"),
+    ]
     assert Activity.objects.filter(customer=history, kind="classification_changed").count() == 2
     assert classification_on(history, dt.date(2026, 12, 31)) == "B"
     assert classification_on(history, dt.date(2026, 12, 30)) == ""
@@ -121,12 +132,18 @@ def test_recompute_stores_changes_history_and_timeline(org_a, history):
 
 def test_customers_command_json_contract(org_a, history):
     out = io.StringIO()
-    call_command("report", "customers", "--org", "norte", "--as-of", "2026-12-31", "--json",
-                 stdout=out)  # fmt: skip
+    call_command(
+        "report", "customers", "--org", "norte", "--as-of", "2026-12-31", "--json", stdout=out
+    )
     assert json.loads(out.getvalue()) == {
-        "CLI-001": {"invoices_paid": 3, "avg_days_to_pay": "38.7", "avg_days_late": "10.0",
-                    "on_time_rate": "33.3", "classification": "B"},
-    }  # fmt: skip
+        "CLI-001": {
+            "invoices_paid": 3,
+            "avg_days_to_pay": "38.7",
+            "avg_days_late": "10.0",
+            "on_time_rate": "33.3",
+            "classification": "B",
+        },
+    }
 
 
 def test_promise_kept_rate_and_disputes(org_a, history):
@@ -138,10 +155,22 @@ def test_promise_kept_rate_and_disputes(org_a, history):
         (dt.date(2026, 6, 1), "kept"),
         (dt.date(2027, 2, 1), "kept"),
     ]:
-        Promise.objects.create(organization=org_a, customer=history, promised_date=day,
-                               amount=D("10.00"), currency="MXN", status=status)  # fmt: skip
-    Promise.objects.create(organization=org_a, customer=history, promised_date=dt.date(2026, 12, 1),
-                           amount=D("10.00"), currency="MXN", status="open")  # fmt: skip
+        Promise.objects.create(
+            organization=org_a,
+            customer=history,
+            promised_date=day,
+            amount=D("10.00"),
+            currency="MXN",
+            status=status,
+        )
+    Promise.objects.create(
+        organization=org_a,
+        customer=history,
+        promised_date=dt.date(2026, 12, 1),
+        amount=D("10.00"),
+        currency="MXN",
+        status="open",
+    )
     b4 = history.invoices.get(number="B4")
     Dispute.objects.create(organization=org_a, invoice=b4, reason="precio")
     row = _one(org_a, dt.date(2026, 12, 31))

@@ -34,17 +34,36 @@ def test_messages_paid_within_windows(org_a, debtor_a):
     f1 = invoice(debtor_a, "E1", dt.date(2026, 2, 1), dt.date(2026, 3, 1), "100.00")
     f2 = invoice(debtor_a, "E2", dt.date(2026, 2, 1), dt.date(2026, 3, 1), "50.00")
     message = Message.objects.create(
-        organization=org_a, key="m1", customer=debtor_a, channel="email", as_of=sent.date(),
-        step_key="vencida-3", template_key="suave", status="opened", scheduled_for=sent,
-        sent_at=sent, first_opened_at=sent,
-    )  # fmt: skip
+        organization=org_a,
+        key="m1",
+        customer=debtor_a,
+        channel="email",
+        as_of=sent.date(),
+        step_key="vencida-3",
+        template_key="suave",
+        status="opened",
+        scheduled_for=sent,
+        sent_at=sent,
+        first_opened_at=sent,
+    )
     message.invoices.set([f1, f2])
     pay(debtor_a, f1, "100.00", dt.date(2026, 3, 12))  # 10 days after the message
-    result = effectiveness(organization=org_a, start=dt.date(2026, 3, 1),
-                           end=dt.date(2026, 3, 31), as_of=dt.date(2026, 4, 30))  # fmt: skip
+    result = effectiveness(
+        organization=org_a,
+        start=dt.date(2026, 3, 1),
+        end=dt.date(2026, 3, 31),
+        as_of=dt.date(2026, 4, 30),
+    )
     [variant] = result["variants"]
-    assert (variant.step, variant.template, variant.sent, variant.delivered, variant.read,
-            variant.clicked, variant.chased) == ("vencida-3", "suave", 1, 1, 1, 0, 2)  # fmt: skip
+    assert (
+        variant.step,
+        variant.template,
+        variant.sent,
+        variant.delivered,
+        variant.read,
+        variant.clicked,
+        variant.chased,
+    ) == ("vencida-3", "suave", 1, 1, 1, 0, 2)
     assert variant.paid_within == {7: 0, 14: 1, 30: 1}
     assert dict(variant.amount_within[14]) == {"MXN": Decimal("100.00")}
     assert variant.median_days == 10
@@ -63,9 +82,12 @@ def test_split_by_strategy_version_and_template_with_comparison(org_a, debtor_a)
     from .ledger_story import invoice, pay
 
     Message = apps.get_model("outreach", "Message")
-    document = {"key": "suave", "name": "Suave", "default": True,
-                "steps": [{"key": "aviso", "stage": "soft", "offset_days": 1,
-                           "channel": "email"}]}  # fmt: skip
+    document = {
+        "key": "suave",
+        "name": "Suave",
+        "default": True,
+        "steps": [{"key": "aviso", "stage": "soft", "offset_days": 1, "channel": "email"}],
+    }
     strategy, _created = load_strategy(organization=org_a, document=document)
     step = strategy.steps.get(key="aviso")
     sent = dt.datetime(2026, 3, 2, 15, 0, tzinfo=dt.UTC)
@@ -75,29 +97,58 @@ def test_split_by_strategy_version_and_template_with_comparison(org_a, debtor_a)
     for index, (number, version, template, days) in enumerate(plan):
         target = invoice(debtor_a, number, dt.date(2026, 2, 1), dt.date(2026, 3, 1), "100.00")
         message = Message.objects.create(
-            organization=org_a, key=f"m-{number}", customer=debtor_a, channel="email",
-            as_of=sent.date() - dt.timedelta(days=index), step_key="aviso", template_key=template, status="sent",
-            scheduled_for=sent, sent_at=sent,
-        )  # fmt: skip
+            organization=org_a,
+            key=f"m-{number}",
+            customer=debtor_a,
+            channel="email",
+            as_of=sent.date() - dt.timedelta(days=index),
+            step_key="aviso",
+            template_key=template,
+            status="sent",
+            scheduled_for=sent,
+            sent_at=sent,
+        )
         message.invoices.set([target])
-        Decision.objects.create(organization=org_a, customer=debtor_a, invoice=target, step=step,
-                                strategy_version=version, firing_number=1, as_of=sent.date(),
-                                action="send", channel="email", message=message)  # fmt: skip
+        Decision.objects.create(
+            organization=org_a,
+            customer=debtor_a,
+            invoice=target,
+            step=step,
+            strategy_version=version,
+            firing_number=1,
+            as_of=sent.date(),
+            action="send",
+            channel="email",
+            message=message,
+        )
         if days is not None:
             pay(debtor_a, target, "100.00", sent.date() + dt.timedelta(days=days))
-    result = effectiveness(organization=org_a, start=dt.date(2026, 3, 1),
-                           end=dt.date(2026, 3, 31), as_of=dt.date(2026, 4, 30))  # fmt: skip
-    assert [(v.strategy, v.version, v.step, v.template, v.sent, v.chased, v.paid_within[14])
-            for v in result["variants"]] == [
+    result = effectiveness(
+        organization=org_a,
+        start=dt.date(2026, 3, 1),
+        end=dt.date(2026, 3, 31),
+        as_of=dt.date(2026, 4, 30),
+    )
+    assert [
+        (v.strategy, v.version, v.step, v.template, v.sent, v.chased, v.paid_within[14])
+        for v in result["variants"]
+    ] == [
         ("suave", 1, "aviso", "a", 2, 2, 1),
         ("suave", 1, "aviso", "b", 1, 1, 0),
         ("suave", 2, "aviso", "a", 1, 1, 1),
-    ]  # fmt: skip
+    ]
     # only version 1's step has two variants: 1/2 − 0/1 = 0.5, se = sqrt(.25/2) = 0.354,
     # interval 0.5 ± 0.693 → [−0.193, 1.193]: not yet significant
     [comparison] = result["comparisons"]
     assert (comparison.strategy, comparison.version, comparison.a, comparison.b) == (
-        "suave", 1, "a", "b")  # fmt: skip
-    assert (round(comparison.difference, 3), round(comparison.low, 3),
-            round(comparison.high, 3)) == (0.5, -0.193, 1.193)  # fmt: skip
+        "suave",
+        1,
+        "a",
+        "b",
+    )
+    assert (
+        round(comparison.difference, 3),
+        round(comparison.low, 3),
+        round(comparison.high, 3),
+    ) == (0.5, -0.193, 1.193)
     assert comparison.significant is False

@@ -26,8 +26,11 @@ def habits(org_a):
     late but once 120 days (an outlier), 'moroso' 45 days late. Monthly invoices of
     1,000.00 from 2025-01 to 2025-12, due 30 days after issue."""
     people = {}
-    for key, lateness in (("puntual", [-2]), ("tarde", [20, 20, 20, 120, 20, 20]),
-                          ("moroso", [45])):  # fmt: skip
+    for key, lateness in (
+        ("puntual", [-2]),
+        ("tarde", [20, 20, 20, 120, 20, 20]),
+        ("moroso", [45]),
+    ):
         customer = create_customer(organization=org_a, actor=None, external_id=key, name=key)
         people[key] = customer
         for month in range(1, 13):
@@ -54,13 +57,29 @@ def test_backtest_beats_both_baselines(org_a, habits):
 
 def test_backtest_command_json(org_a, habits):
     out = io.StringIO()
-    call_command("report", "forecast-backtest", "--org", "norte", "--train-until", "2025-09-15",
-                 "--json", stdout=out)  # fmt: skip
+    call_command(
+        "report",
+        "forecast-backtest",
+        "--org",
+        "norte",
+        "--train-until",
+        "2025-09-15",
+        "--json",
+        stdout=out,
+    )
     data = json.loads(out.getvalue())
     assert data["model_beats_baselines"] is True
-    assert set(data) == {"train_until", "trained_on", "predicted", "settled", "unsettled", "model",
-                         "baseline_due_date", "baseline_customer_average",
-                         "model_beats_baselines"}  # fmt: skip
+    assert set(data) == {
+        "train_until",
+        "trained_on",
+        "predicted",
+        "settled",
+        "unsettled",
+        "model",
+        "baseline_due_date",
+        "baseline_customer_average",
+        "model_beats_baselines",
+    }
 
 
 def test_forecast_weeks_account_for_every_open_amount(org_a, habits):
@@ -96,8 +115,16 @@ def _paid_row(pk, customer, due, late, total="100.00"):
     from cartera.reports.forecast import Row
 
     issue = due - dt.timedelta(days=30)
-    return Row(pk, customer, "MXN", issue, due, Decimal(total), Decimal(total),
-               due + dt.timedelta(days=late))  # fmt: skip
+    return Row(
+        pk,
+        customer,
+        "MXN",
+        issue,
+        due,
+        Decimal(total),
+        Decimal(total),
+        due + dt.timedelta(days=late),
+    )
 
 
 def test_shrinkage_k_is_chosen_on_the_training_data_only():
@@ -106,8 +133,11 @@ def test_shrinkage_k_is_chosen_on_the_training_data_only():
     start = dt.date(2025, 1, 1)
     # 10 customers, 6 invoices each; customer c always pays 10·c days late: its own
     # history predicts it exactly, the peers' median does not → the smallest K wins
-    rows = [_paid_row(10 * c + i, c, start + dt.timedelta(days=7 * i), 10 * c)
-            for c in range(10) for i in range(6)]  # fmt: skip
+    rows = [
+        _paid_row(10 * c + i, c, start + dt.timedelta(days=7 * i), 10 * c)
+        for c in range(10)
+        for i in range(6)
+    ]
     assert choose_customer_k(rows) == 0.5
     # everybody pays on the due date: every K has error 0 → the most cautious (largest)
     same = [_paid_row(r.invoice_id, r.customer_id, r.due_date, 0) for r in rows]
@@ -131,8 +161,7 @@ def test_season_needs_the_month_in_two_years():
 def _open_row(pk, customer, due):
     from cartera.reports.forecast import Row
 
-    return Row(pk, customer, "MXN", due - dt.timedelta(days=30), due, D("100.00"), D("0.00"),
-               None)  # fmt: skip
+    return Row(pk, customer, "MXN", due - dt.timedelta(days=30), due, D("100.00"), D("0.00"), None)
 
 
 def test_overdue_prediction_is_conditional_on_not_being_paid_yet():

@@ -50,8 +50,11 @@ def test_march_indicators_hand_computed(org_a, story):
     # S = F5 3,000 − credit note 500 (void F4 excluded) = 2,500
     # AR_begin (02-28) = 600 + 2,000; AR_end = F2 1,500 + F5 3,000; not due at 03-31 = F5.
     assert (mxn.credit_sales, mxn.ar_begin, mxn.ar_end, mxn.ar_current_end) == (
-        D("2500.00"), D("2600.00"), D("4500.00"), D("3000.00"),
-    )  # fmt: skip
+        D("2500.00"),
+        D("2600.00"),
+        D("4500.00"),
+        D("3000.00"),
+    )
     assert fmt.days(mxn.dso_simple) == "55.8"  # 4,500 / 2,500 × 31
     assert fmt.days(mxn.bpdso) == "37.2"  # 3,000 / 2,500 × 31
     assert fmt.days(mxn.add) == "18.6"
@@ -60,8 +63,11 @@ def test_march_indicators_hand_computed(org_a, story):
     assert (mxn.dso_countback, mxn.countback_exhausted) == (D(59), False)
     usd = result["USD"]
     assert (usd.credit_sales, usd.ar_begin, usd.ar_end, usd.ar_current_end) == (
-        D("500.00"), D("0"), D("500.00"), D("500.00"),
-    )  # fmt: skip
+        D("500.00"),
+        D("0"),
+        D("500.00"),
+        D("500.00"),
+    )
     assert (fmt.days(usd.dso_simple), fmt.days(usd.dso_countback), usd.cei) == (
         "31.0",
         "31.0",
@@ -82,32 +88,69 @@ def test_report_is_the_same_after_later_activity(org_a, story, debtor_a):
 
 def test_kpis_command_json_contract(org_a, story):
     out = io.StringIO()
-    call_command("report", "kpis", "--org", "norte", "--from", "2026-03-01", "--to",
-                 "2026-03-31", "--json", stdout=out)  # fmt: skip
+    call_command(
+        "report",
+        "kpis",
+        "--org",
+        "norte",
+        "--from",
+        "2026-03-01",
+        "--to",
+        "2026-03-31",
+        "--json",
+        stdout=out,
+    )
     assert json.loads(out.getvalue()) == {
-        "MXN": {"credit_sales": "2500.00", "ar_begin": "2600.00", "ar_end": "4500.00",
-                "ar_current_end": "3000.00", "dso_simple": "55.8", "dso_countback": "59.0",
-                "bpdso": "37.2", "add": "18.6", "cei": "28.6"},
-        "USD": {"credit_sales": "500.00", "ar_begin": "0.00", "ar_end": "500.00",
-                "ar_current_end": "500.00", "dso_simple": "31.0", "dso_countback": "31.0",
-                "bpdso": "31.0", "add": "0.0", "cei": None},
-    }  # fmt: skip
+        "MXN": {
+            "credit_sales": "2500.00",
+            "ar_begin": "2600.00",
+            "ar_end": "4500.00",
+            "ar_current_end": "3000.00",
+            "dso_simple": "55.8",
+            "dso_countback": "59.0",
+            "bpdso": "37.2",
+            "add": "18.6",
+            "cei": "28.6",
+        },
+        "USD": {
+            "credit_sales": "500.00",
+            "ar_begin": "0.00",
+            "ar_end": "500.00",
+            "ar_current_end": "500.00",
+            "dso_simple": "31.0",
+            "dso_countback": "31.0",
+            "bpdso": "31.0",
+            "add": "0.0",
+            "cei": None,
+        },
+    }
 
 
 def test_aging_command_json_contract_and_clp_has_no_decimals(org_a, story, invoice_b):
     out = io.StringIO()
-    call_command("report", "aging", "--org", "norte", "--as-of", "2026-03-04", "--json",
-                 stdout=out)  # fmt: skip
+    call_command("report", "aging", "--org", "norte", "--as-of", "2026-03-04", "--json", stdout=out)
     assert json.loads(out.getvalue()) == {
-        "MXN": {"current": "0.00", "1_30": "2000.00", "31_60": "600.00", "61_90": "0.00",
-                "90_plus": "0.00", "total": "2600.00"},
-    }  # fmt: skip
+        "MXN": {
+            "current": "0.00",
+            "1_30": "2000.00",
+            "31_60": "600.00",
+            "61_90": "0.00",
+            "90_plus": "0.00",
+            "total": "2600.00",
+        },
+    }
     out = io.StringIO()
     call_command("report", "aging", "--org", "sur", "--as-of", "2026-10-02", "--json", stdout=out)
     assert json.loads(out.getvalue()) == {
-        "CLP": {"current": "0", "1_30": "250000", "31_60": "0", "61_90": "0", "90_plus": "0",
-                "total": "250000"},
-    }  # fmt: skip
+        "CLP": {
+            "current": "0",
+            "1_30": "250000",
+            "31_60": "0",
+            "61_90": "0",
+            "90_plus": "0",
+            "total": "250000",
+        },
+    }
 
 
 def test_kpis_default_period_is_the_calendar_month_of_as_of(org_a, story):
@@ -118,17 +161,25 @@ def test_kpis_default_period_is_the_calendar_month_of_as_of(org_a, story):
 
 def test_monthly_trend_has_one_entry_per_month(org_a, story):
     trend = monthly_trend(organization=org_a, end=dt.date(2026, 3, 31), months=3)
-    assert [month for month, _ in trend] == [dt.date(2026, 1, 1), dt.date(2026, 2, 1),
-                                             dt.date(2026, 3, 1)]  # fmt: skip
-    assert [per["MXN"].credit_sales for _, per in trend] == [D("1000.00"), D("2000.00"),
-                                                            D("2500.00")]  # fmt: skip
+    assert [month for month, _ in trend] == [
+        dt.date(2026, 1, 1),
+        dt.date(2026, 2, 1),
+        dt.date(2026, 3, 1),
+    ]
+    assert [per["MXN"].credit_sales for _, per in trend] == [
+        D("1000.00"),
+        D("2000.00"),
+        D("2500.00"),
+    ]
 
 
 def test_monthly_trend_equals_month_by_month_indicators(org_a, story):
     trend = monthly_trend(organization=org_a, end=dt.date(2026, 4, 15), months=4)
     for first, per in trend:
-        last = min(dt.date(2026, 4, 15), (first + dt.timedelta(days=32)).replace(day=1)
-                   - dt.timedelta(days=1))  # fmt: skip
+        last = min(
+            dt.date(2026, 4, 15),
+            (first + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1),
+        )
         expected = indicators(organization=org_a, start=first, end=last)
         expected = {c: i for c, i in expected.items() if i.credit_sales or i.ar_end or i.ar_begin}
         assert per == expected
@@ -145,9 +196,13 @@ def test_monthly_trend_reads_month_end_snapshots_and_computes_the_rest(org_a, st
     # countback: 2,600 − February's 2,000 (28 days) leaves 600 < January's 1,000:
     # 28 + 600 / 1,000 × 31 = 46.6 days
     assert DailySnapshot.objects.get(date=dt.date(2026, 2, 28), currency="MXN").indicators == {
-        "credit_sales": "2000.00", "ar_begin": "1000.00", "ar_end": "2600.00",
-        "ar_current_end": "2000.00", "dso_countback": "46.6", "countback_exhausted": False,
-    }  # fmt: skip
+        "credit_sales": "2000.00",
+        "ar_begin": "1000.00",
+        "ar_end": "2600.00",
+        "ar_current_end": "2000.00",
+        "dso_countback": "46.6",
+        "countback_exhausted": False,
+    }
     # a back-dated payment of 2026-02-20 edits February afterwards: the snapshot keeps what
     # was reported then, the months without a snapshot are recomputed from the ledger
     pay(debtor_a, story["F2"], "100.00", dt.date(2026, 2, 20))
@@ -158,6 +213,7 @@ def test_monthly_trend_reads_month_end_snapshots_and_computes_the_rest(org_a, st
     assert after[dt.date(2026, 3, 1)]["MXN"] == march["MXN"]
     assert march["MXN"].ar_begin == D("2500.00")  # 2,600 − the back-dated 100
     # an agent's scope never reads the organisation-wide snapshots
-    scoped = dict(monthly_trend(organization=org_a, end=dt.date(2026, 4, 15), months=4,
-                                customers=[debtor_a]))  # fmt: skip
+    scoped = dict(
+        monthly_trend(organization=org_a, end=dt.date(2026, 4, 15), months=4, customers=[debtor_a])
+    )
     assert scoped[dt.date(2026, 2, 1)]["MXN"].ar_end == D("2500.00")

@@ -61,8 +61,15 @@ def test_kpis_page_and_xlsx_dates(login, owner_a, story):
     )
     sheet = load_workbook(io.BytesIO(response.content)).active
     first = list(sheet.iter_rows(min_row=4, max_row=4, values_only=True))[0]
-    assert first[:7] == ("F1", dt.datetime(2026, 1, 1), dt.datetime(2026, 1, 31), "MXN", 1000, 0,
-                         dt.datetime(2026, 3, 20))  # fmt: skip
+    assert first[:7] == (
+        "F1",
+        dt.datetime(2026, 1, 1),
+        dt.datetime(2026, 1, 31),
+        "MXN",
+        1000,
+        0,
+        dt.datetime(2026, 3, 20),
+    )
     assert first[7:] == (78, 48)
 
 
@@ -80,8 +87,13 @@ def test_agent_restricted_sees_only_assigned_customers(login, org_a, agent2_a, s
 
     org_a.agents_see_only_assigned = True
     org_a.save()
-    mine = create_customer(organization=org_a, actor=None, external_id="CLI-077",
-                           name="Papelería Alberto", assigned_agent=agent2_a)  # fmt: skip
+    mine = create_customer(
+        organization=org_a,
+        actor=None,
+        external_id="CLI-077",
+        name="Papelería Alberto",
+        assigned_agent=agent2_a,
+    )
     invoice(mine, "Z1", dt.date(2026, 3, 1), dt.date(2026, 3, 31), "50.00")
     client = login(agent2_a)
     response = client.get("/reports/aging/?as_of=2026-03-31&format=csv")

@@ -12,9 +12,14 @@ AS_OF = dt.date(2026, 11, 15)
 
 def _invoice(customer, number, due, total, currency="MXN"):
     return create_invoice(
-        customer=customer, actor=None, number=number, issue_date=due - dt.timedelta(days=30),
-        due_date=due, currency=currency, total=Decimal(total),
-    )  # fmt: skip
+        customer=customer,
+        actor=None,
+        number=number,
+        issue_date=due - dt.timedelta(days=30),
+        due_date=due,
+        currency=currency,
+        total=Decimal(total),
+    )
 
 
 @pytest.fixture
@@ -34,17 +39,28 @@ def test_aging_buckets_per_currency(aged, owner_a):
     rows = receivables_by_currency(membership, as_of=AS_OF)
     assert rows == [
         {
-            "currency": "MXN", "total": Decimal("2100.00"), "overdue": Decimal("2000.00"),
-            "count": 6, "current": Decimal("100.00"), "d1_30": Decimal("500.00"),
-            "d31_60": Decimal("400.00"), "d61_90": Decimal("500.00"),
+            "currency": "MXN",
+            "total": Decimal("2100.00"),
+            "overdue": Decimal("2000.00"),
+            "count": 6,
+            "current": Decimal("100.00"),
+            "d1_30": Decimal("500.00"),
+            "d31_60": Decimal("400.00"),
+            "d61_90": Decimal("500.00"),
             "d90_plus": Decimal("600.00"),
         },
         {
-            "currency": "USD", "total": Decimal("50.00"), "overdue": Decimal("0"), "count": 1,
-            "current": Decimal("50.00"), "d1_30": Decimal("0"), "d31_60": Decimal("0"),
-            "d61_90": Decimal("0"), "d90_plus": Decimal("0"),
+            "currency": "USD",
+            "total": Decimal("50.00"),
+            "overdue": Decimal("0"),
+            "count": 1,
+            "current": Decimal("50.00"),
+            "d1_30": Decimal("0"),
+            "d31_60": Decimal("0"),
+            "d61_90": Decimal("0"),
+            "d90_plus": Decimal("0"),
         },
-    ]  # fmt: skip
+    ]
 
 
 def test_top_debtors_respects_agent_restriction(aged, org_a, agent2_a):
@@ -83,8 +99,9 @@ def test_dashboard_figures_and_htmx_partial(aged, login, owner_a, agent_a, org_a
     from cartera.payments.services import allocate_payment, record_payment
 
     invoice = aged.invoices.get(number="C-2")
-    payment = record_payment(customer=aged, actor=None, date=AS_OF, amount=Decimal("150.00"),
-                             currency="MXN")  # fmt: skip
+    payment = record_payment(
+        customer=aged, actor=None, date=AS_OF, amount=Decimal("150.00"), currency="MXN"
+    )
     allocate_payment(payment=payment, invoice=invoice, amount=Decimal("150.00"), actor=None)
     log_call(customer=aged, actor=agent_a, outcome="no_answer", today=AS_OF)
     client = login(owner_a)

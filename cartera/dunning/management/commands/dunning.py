@@ -46,13 +46,20 @@ class Command(BaseCommand):
         if organization is None:
             raise CommandError(f"no organisation with slug {options['org']!r}")
         try:
-            as_of = (parse_iso_date(options["date"]) if options["date"]
-                     else local_today(organization.timezone))  # fmt: skip
+            as_of = (
+                parse_iso_date(options["date"])
+                if options["date"]
+                else local_today(organization.timezone)
+            )
         except ValueError as exc:
             raise CommandError(str(exc)) from None
         try:
-            result = run_planner(organization=organization, as_of=as_of, dry_run=options["dry_run"],
-                                 collect=options["json"])  # fmt: skip
+            result = run_planner(
+                organization=organization,
+                as_of=as_of,
+                dry_run=options["dry_run"],
+                collect=options["json"],
+            )
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from None
         counts = result.pop("counts")

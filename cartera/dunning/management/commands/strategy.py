@@ -33,8 +33,11 @@ class Command(BaseCommand):
             raise CommandError(f"no organisation with slug {options['org']!r}")
         if options["action"] == "export":
             queryset = Strategy.objects.filter(organization=organization)
-            strategy = (queryset.filter(key=options["key"]) if options["key"]
-                        else queryset.filter(is_default=True)).first()  # fmt: skip
+            strategy = (
+                queryset.filter(key=options["key"])
+                if options["key"]
+                else queryset.filter(is_default=True)
+            ).first()
             if strategy is None:
                 raise CommandError("no such strategy (load one with `cartera strategy load`)")
             text = dump_strategy_yaml(strategy)

@@ -25,8 +25,11 @@ class Command(BaseCommand):
         parser.add_argument("--org", required=True, help="identificador (slug) de la organización")
         parser.add_argument("--dry-run", action="store_true", help="solo revisar; no escribe nada")
         parser.add_argument("--valid-only", action="store_true", help="importar las filas válidas")
-        parser.add_argument("--create-customers", action="store_true",
-                            help="crear los clientes desconocidos con los datos de la fila (facturas)")  # fmt: skip
+        parser.add_argument(
+            "--create-customers",
+            action="store_true",
+            help="crear los clientes desconocidos con los datos de la fila (facturas)",
+        )
         parser.add_argument("--json", action="store_true", help="salida JSON")
 
     def handle(self, *args, **options):
@@ -39,17 +42,24 @@ class Command(BaseCommand):
         as_json = options["json"]
         with _Progress(enabled=not as_json and sys.stderr.isatty()) as progress:
             if options["kind"] == "cfdi":
-                batch = import_cfdi(organization=organization, actor=None, paths=options["paths"],
-                                    progress=progress)  # fmt: skip
+                batch = import_cfdi(
+                    organization=organization, actor=None, paths=options["paths"], progress=progress
+                )
             else:
                 if len(options["paths"]) != 1:
                     raise CommandError("las hojas de cálculo se importan de una en una")
                 path = Path(options["paths"][0])
                 batch = import_file(
-                    organization=organization, actor=None, kind=options["kind"], file_name=path.name,
-                    data=path.read_bytes(), dry_run=options["dry_run"], valid_only=options["valid_only"],
-                    create_customers=options["create_customers"], progress=progress,
-                )  # fmt: skip
+                    organization=organization,
+                    actor=None,
+                    kind=options["kind"],
+                    file_name=path.name,
+                    data=path.read_bytes(),
+                    dry_run=options["dry_run"],
+                    valid_only=options["valid_only"],
+                    create_customers=options["create_customers"],
+                    progress=progress,
+                )
         result = batch.as_json()
         if as_json:
             self.stdout.write(json.dumps(result, ensure_ascii=False, indent=2))
@@ -103,8 +113,13 @@ class _Progress:
         if self.enabled:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-            self.bar = Progress("[progress.description]{task.description}", BarColumn(),
-                                MofNCompleteColumn(), TimeElapsedColumn(), transient=True)  # fmt: skip
+            self.bar = Progress(
+                "[progress.description]{task.description}",
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                transient=True,
+            )
             self.bar.start()
             self.task = self.bar.add_task("Importando", total=None)
         return self

@@ -56,6 +56,7 @@ class Command(BaseCommand):
                 "invoices": bar.add_task("Facturas y pagos", total=n_invoices),
             }
             return build_demo(
-                today=options["today"], size=options["size"],
+                today=options["today"],
+                size=options["size"],
                 progress=lambda step, advance: bar.advance(tasks[step], advance),
-            )  # fmt: skip
+            )

@@ -30,14 +30,24 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         try:
             org = create_organization(
-                slug=options["slug"], name=options["name"], country=options["country"],
-                tax_id=options["tax_id"], currency=options["currency"],
-                timezone_name=options["timezone"], language=options["language"],
-            )  # fmt: skip
+                slug=options["slug"],
+                name=options["name"],
+                country=options["country"],
+                tax_id=options["tax_id"],
+                currency=options["currency"],
+                timezone_name=options["timezone"],
+                language=options["language"],
+            )
         except ValidationError as exc:
             raise CommandError(_format_errors(exc)) from None
-        payload = {"slug": org.slug, "name": org.name, "country": org.country,
-                   "currency": org.default_currency, "timezone": org.timezone, "tax_id": org.tax_id}  # fmt: skip
+        payload = {
+            "slug": org.slug,
+            "name": org.name,
+            "country": org.country,
+            "currency": org.default_currency,
+            "timezone": org.timezone,
+            "tax_id": org.tax_id,
+        }
         if options["json"]:
             self.stdout.write(json.dumps(payload, ensure_ascii=False))
         else:

@@ -41,8 +41,10 @@ class Command(BaseCommand):
             "--no-worker", action="store_true", help="do not start a task worker (run it elsewhere)"
         )
         parser.add_argument(
-            "--no-scheduler", action="store_true", help="do not start the scheduler (run it elsewhere)"
-        )  # fmt: skip
+            "--no-scheduler",
+            action="store_true",
+            help="do not start the scheduler (run it elsewhere)",
+        )
         parser.add_argument(
             "--skip-migrate", action="store_true", help="do not run migrations first"
         )
@@ -63,11 +65,23 @@ class Command(BaseCommand):
         host, port = options["host"], options["port"]
         children = {
             "web": [
-                sys.executable, "-m", "gunicorn", "cartera.wsgi:application",
-                "--bind", f"{host}:{port}", "--workers", str(options["workers"]),
-                "--graceful-timeout", "5", "--no-control-socket", "--access-logfile", "-", "--log-level", "info",
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "cartera.wsgi:application",
+                "--bind",
+                f"{host}:{port}",
+                "--workers",
+                str(options["workers"]),
+                "--graceful-timeout",
+                "5",
+                "--no-control-socket",
+                "--access-logfile",
+                "-",
+                "--log-level",
+                "info",
             ],
-        }  # fmt: skip
+        }
         backend = settings.TASKS["default"]["BACKEND"]
         if not options["no_worker"]:
             if backend == DB_TASKS_BACKEND:

@@ -28,15 +28,23 @@ class Command(BaseCommand):
             raise CommandError(f"no organisation with slug {options['org']!r}")
         try:
             user, membership = create_member(
-                organization=organization, username=options["username"], email=options["email"],
-                role=options["role"], password=options["password"],
-            )  # fmt: skip
+                organization=organization,
+                username=options["username"],
+                email=options["email"],
+                role=options["role"],
+                password=options["password"],
+            )
         except ValidationError as exc:
             raise CommandError(_format_errors(exc)) from None
         if options["json"]:
-            self.stdout.write(json.dumps({"username": user.username, "org": organization.slug,
-                                          "role": membership.role}))  # fmt: skip
+            self.stdout.write(
+                json.dumps(
+                    {"username": user.username, "org": organization.slug, "role": membership.role}
+                )
+            )
         else:
-            self.stdout.write(self.style.SUCCESS(
-                f"Usuario {user.username} es {membership.get_role_display()} en {organization.name}."
-            ))  # fmt: skip
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Usuario {user.username} es {membership.get_role_display()} en {organization.name}."
+                )
+            )

@@ -37,9 +37,11 @@ def sender_for(organization) -> str:
 
     default_name, default_addr = parseaddr(settings.DEFAULT_FROM_EMAIL)
     return formataddr(
-        (organization.sender_name or organization.name or default_name,
-         organization.sender_email or default_addr)
-    )  # fmt: skip
+        (
+            organization.sender_name or organization.name or default_name,
+            organization.sender_email or default_addr,
+        )
+    )
 
 
 @register
@@ -87,8 +89,11 @@ class EmailTransport(Transport):
             if self.connection is None:
                 self.connection = get_connection(fail_silently=False)
                 self.connection.open()
-            email = self.build(message, attachments=attachments,
-                               headers={"Message-ID": message_id, **(headers or {})})  # fmt: skip
+            email = self.build(
+                message,
+                attachments=attachments,
+                headers={"Message-ID": message_id, **(headers or {})},
+            )
             sent = self.connection.send_messages([email])
         except smtplib.SMTPServerDisconnected as exc:
             self.close()
@@ -115,5 +120,8 @@ class EmailTransport(Transport):
             raise TransientSendError("the email backend reported 0 messages sent")
         status = getattr(email, "anymail_status", None)
         provider_id = (getattr(status, "message_id", None) or message_id) if status else message_id
-        return SendResult(provider_id=str(provider_id), transport="outbox" if outbox_only() else
-                          settings.EMAIL_BACKEND.rsplit(".", 2)[-2], stored_only=outbox_only())  # fmt: skip
+        return SendResult(
+            provider_id=str(provider_id),
+            transport="outbox" if outbox_only() else settings.EMAIL_BACKEND.rsplit(".", 2)[-2],
+            stored_only=outbox_only(),
+        )

@@ -30,8 +30,9 @@ class Command(BaseCommand):
         if organization is None:
             raise CommandError(f"no organisation with slug {options['org']!r}")
         if options["action"] == "settle-promises":
-            counts = settle_promises(organization=organization,
-                                     today=dt.date.fromisoformat(options["date"]))  # fmt: skip
+            counts = settle_promises(
+                organization=organization, today=dt.date.fromisoformat(options["date"])
+            )
             self.stdout.write(str(counts))
             return
         customer = Customer.objects.filter(

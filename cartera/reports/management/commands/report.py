@@ -68,18 +68,23 @@ class Command(BaseCommand):
     def _aging(self, organization, start, end, options):
         from cartera.reports.aging import aging
 
-        report = aging(organization=organization, as_of=end, by=options["by"],
-                       group=options["group"])  # fmt: skip
+        report = aging(
+            organization=organization, as_of=end, by=options["by"], group=options["group"]
+        )
         if options["group"]:
             data = {
                 "totals": _aging_totals(report),
                 "groups": [
-                    {"key": row.key, "label": str(row.label), "currency": row.currency,
-                     **{k: fmt.amount(v, row.currency) for k, v in row.amounts.items()},
-                     "total": fmt.amount(row.total, row.currency)}
+                    {
+                        "key": row.key,
+                        "label": str(row.label),
+                        "currency": row.currency,
+                        **{k: fmt.amount(v, row.currency) for k, v in row.amounts.items()},
+                        "total": fmt.amount(row.total, row.currency),
+                    }
                     for row in report.rows
                 ],
-            }  # fmt: skip
+            }
         else:
             data = _aging_totals(report)
         lines = [f"Aging as of {end.isoformat()} (by {options['by']} date)"]
@@ -128,10 +133,9 @@ class Command(BaseCommand):
                 "classification": row.classification,
             }
             lines.append(
-                f"{row.external_id} {row.name}: " + "  ".join(
-                    f"{k}={v}" for k, v in data[row.external_id].items()
-                )
-            )  # fmt: skip
+                f"{row.external_id} {row.name}: "
+                + "  ".join(f"{k}={v}" for k, v in data[row.external_id].items())
+            )
         return data, "\n".join(lines)
 
     def _forecast(self, organization, start, end, options):
