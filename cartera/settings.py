@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "cartera.orgs",
+    "cartera.timeline",
     "cartera.customers",
     "cartera.invoices",
     "cartera.payments",
@@ -71,6 +72,7 @@ INSTALLED_APPS = [
     "cartera.reports",
     "cartera.imports",
     "cartera.portal",
+    "cartera.ops",
 ]
 
 MIDDLEWARE = [

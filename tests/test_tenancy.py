@@ -296,10 +296,10 @@ def world(org_a, owner_a, viewer_a, agent_a, agent2_a, debtor_a, invoice_a, owne
         kind="soft",
         body_text="{{ today }}",
     )
-    from cartera.followup.models import Notification
     from cartera.followup.services import open_task
     from cartera.invoices.models import Dispute
     from cartera.payments.models import PaymentComplement
+    from cartera.timeline.models import Notification
 
     dispute = Dispute.objects.create(organization=org_a, invoice=invoice_a, reason="Precio")
     complement = PaymentComplement.objects.create(

@@ -4,11 +4,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from cartera.followup.choices import ActivityKind
-from cartera.followup.timeline import record_activity
 from cartera.lib.dates import is_valid_timezone
 from cartera.lib.identifiers import IdentifierError, normalize_phone, normalize_tax_id
 from cartera.lib.uniqueness import duplicate_errors
+from cartera.timeline.choices import ActivityKind
+from cartera.timeline.services import record_activity
 
 from .models import Contact, Customer, Tag
 

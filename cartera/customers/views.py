@@ -8,7 +8,6 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from cartera.followup.models import Activity
 from cartera.invoices.choices import InvoiceStatus
 from cartera.invoices.models import Invoice
 from cartera.invoices.selectors import (
@@ -23,6 +22,7 @@ from cartera.lib.dates import local_today
 from cartera.orgs.access import Action, require
 from cartera.orgs.decorators import org_member_required
 from cartera.payments.selectors import payments_visible_to
+from cartera.timeline.models import Activity
 
 from .forms import (
     SORTS,

@@ -9,8 +9,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from cartera.followup.choices import ActivityKind
-from cartera.followup.timeline import record_activity
+from cartera.timeline.choices import ActivityKind
+from cartera.timeline.services import record_activity
 
 from .choices import WEEKDAYS, Stage, StepChannel
 from .models import Step, Strategy, StrategyVersion

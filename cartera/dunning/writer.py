@@ -8,12 +8,14 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cartera.followup.choices import ActivityKind, ActorKind, TaskKind
-from cartera.followup.models import Activity, Task
+from cartera.followup.choices import TaskKind
+from cartera.followup.models import Task
 from cartera.invoices.choices import InvoiceStatus
 from cartera.invoices.models import Invoice
 from cartera.outreach.models import Message
 from cartera.outreach.services import MessageRenderer
+from cartera.timeline.choices import ActivityKind, ActorKind
+from cartera.timeline.models import Activity
 
 from .choices import DecisionAction
 from .models import Decision

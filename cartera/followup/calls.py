@@ -23,10 +23,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from .choices import ActivityKind, CallOutcome, TaskKind, TaskStatus
-from .models import Activity, Task
+from cartera.timeline.choices import ActivityKind
+from cartera.timeline.models import Activity
+from cartera.timeline.services import record_activity
+
+from .choices import CallOutcome, TaskKind, TaskStatus
+from .models import Task
 from .services import complete_task, open_task, snooze_task
-from .timeline import record_activity
 
 
 @transaction.atomic

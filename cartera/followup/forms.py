@@ -2,8 +2,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from cartera.payments.choices import PaymentMethod
+from cartera.timeline.choices import ActivityKind, NotificationKind
 
-from .choices import ActivityKind, CallOutcome, NotificationKind, TaskKind
+from .choices import CallOutcome, TaskKind
 
 
 class DateInput(forms.DateInput):

@@ -9,9 +9,11 @@ from django.http import Http404
 from cartera.customers.selectors import customers_visible_to
 from cartera.orgs.access import restricted_to_assigned
 from cartera.orgs.choices import Role
+from cartera.timeline.choices import ActivityKind
+from cartera.timeline.models import Activity, Notification
 
-from .choices import ActivityKind, TaskStatus
-from .models import Activity, Notification, PromiseToPay, Task
+from .choices import TaskStatus
+from .models import PromiseToPay, Task
 from .priority import store_scores
 
 

@@ -21,12 +21,14 @@ from django.utils.translation import gettext as _
 from cartera.customers.models import Customer
 from cartera.orgs.choices import Role
 from cartera.orgs.models import Membership
+from cartera.timeline.choices import ActivityKind
+from cartera.timeline.models import Activity
+from cartera.timeline.notifications import notify_user
+from cartera.timeline.services import record_activity
 
-from .choices import ActivityKind, TaskKind, TaskStatus, UnassignedRule
-from .models import Activity, TagRoute, Task, WorkSettings
-from .notifications import notify_user
+from .choices import TaskKind, TaskStatus, UnassignedRule
+from .models import TagRoute, Task, WorkSettings
 from .priority import score_tasks
-from .timeline import record_activity
 
 User = get_user_model()
 

@@ -19,10 +19,11 @@ from cartera.lib.dates import local_today
 from cartera.orgs.access import Action, require
 from cartera.orgs.decorators import org_member_required
 from cartera.reports import exports
+from cartera.timeline import notifications
+from cartera.timeline.choices import NotificationKind
 
-from . import notifications
 from .calls import log_call
-from .choices import CallOutcome, NotificationKind
+from .choices import CallOutcome
 from .forms import (
     ActivityFilterForm,
     CallForm,

@@ -23,15 +23,15 @@ from django.utils.translation import gettext as _
 from lxml import etree
 
 from cartera.customers.models import Customer
-from cartera.followup.choices import ActivityKind, ActorKind
-from cartera.followup.models import Activity
-from cartera.followup.timeline import record_activity
 from cartera.invoices.choices import AttachmentKind, InvoiceStatus
 from cartera.invoices.models import CreditNote, Invoice, InvoiceAttachment, attachment_path
 from cartera.lib.identifiers import IdentifierError, normalize_tax_id
 from cartera.lib.money import SUPPORTED_CURRENCIES, round_money
 from cartera.payments.choices import PaymentMethod, PaymentSource
 from cartera.payments.models import Payment
+from cartera.timeline.choices import ActivityKind, ActorKind
+from cartera.timeline.models import Activity
+from cartera.timeline.services import record_activity
 
 from .choices import BatchStatus
 from .models import ImportBatch, PendingAllocation

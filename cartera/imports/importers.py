@@ -20,8 +20,6 @@ from django.utils.translation import gettext as _
 
 from cartera.customers.choices import ContactRole
 from cartera.customers.models import Contact, Customer
-from cartera.followup.choices import ActivityKind, ActorKind
-from cartera.followup.models import Activity
 from cartera.invoices.choices import InvoiceStatus
 from cartera.invoices.models import Invoice
 from cartera.lib.identifiers import IdentifierError, normalize_phone, normalize_tax_id
@@ -29,6 +27,8 @@ from cartera.lib.money import SUPPORTED_CURRENCIES, money_string, round_money
 from cartera.orgs.models import Membership
 from cartera.payments.choices import PaymentMethod, PaymentSource
 from cartera.payments.models import Allocation, Payment
+from cartera.timeline.choices import ActivityKind, ActorKind
+from cartera.timeline.models import Activity
 
 from .rows import CustomerIndex, Outcome, Problem, RowError, Sheet
 from .values import fold, parse_int

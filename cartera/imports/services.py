@@ -12,8 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cartera.followup.choices import ActivityKind
-from cartera.followup.timeline import record_activity
+from cartera.timeline.choices import ActivityKind
+from cartera.timeline.services import record_activity
 
 from .choices import BatchStatus, DateOrder, ImportKind
 from .headers import detect_mapping, known_names, layout_key, missing_required

@@ -11,10 +11,10 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils.translation import gettext as _
 
-from cartera.followup.choices import ActivityKind
-from cartera.followup.timeline import record_activity
 from cartera.lib.money import Money, round_money
 from cartera.lib.uniqueness import duplicate_errors
+from cartera.timeline.choices import ActivityKind
+from cartera.timeline.services import record_activity
 
 from .choices import CreditNoteStatus, InvoiceStatus
 from .models import CreditNote, Invoice, InvoiceAttachment

@@ -13,10 +13,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from cartera.customers.forms import add_service_errors
 from cartera.customers.selectors import customers_visible_to, get_customer_for_user
-from cartera.followup.models import Activity
 from cartera.lib.dates import local_today
 from cartera.orgs.access import Action, require
 from cartera.orgs.decorators import org_member_required
+from cartera.timeline.models import Activity
 
 from .choices import InvoiceStatus
 from .forms import AttachmentForm, InvoiceFilterForm, InvoiceForm, VoidInvoiceForm

@@ -65,7 +65,7 @@ class Membership(models.Model):
 
 
 class ScheduledRun(models.Model):
-    """One run of a periodic job for one time slot (see ``cartera.scheduler``).
+    """One run of a periodic job for one time slot (see ``cartera.ops.scheduler``).
 
     The unique (job, slot) row is the claim: whichever scheduler inserts it first runs
     the job; any other scheduler gets an IntegrityError and skips, so a slot never runs

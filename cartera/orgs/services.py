@@ -7,11 +7,11 @@ from django.db import transaction
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from cartera.followup.choices import ActivityKind
-from cartera.followup.timeline import record_activity
 from cartera.lib.dates import is_valid_timezone
 from cartera.lib.identifiers import IdentifierError, normalize_tax_id
 from cartera.lib.money import SUPPORTED_CURRENCIES
+from cartera.timeline.choices import ActivityKind
+from cartera.timeline.services import record_activity
 
 from .choices import COUNTRY_DEFAULTS, Country, Language, Role
 from .models import Membership, Organization

@@ -15,13 +15,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cartera.followup.choices import ActivityKind, TaskKind
+from cartera.followup.choices import TaskKind
 from cartera.followup.models import PromiseToPay
-from cartera.followup.timeline import record_activity
 from cartera.invoices.choices import DisputeStatus, InvoiceStatus
 from cartera.invoices.models import Dispute, Invoice, InvoiceAttachment
 from cartera.lib.dates import local_today
 from cartera.payments.models import Payment
+from cartera.timeline.choices import ActivityKind
+from cartera.timeline.services import record_activity
 
 from .channels.base import PermanentSendError, TransientSendError, transport_for
 from .choices import STATUS_RANK, EventKind, MessagePurpose, MessageStatus

@@ -22,10 +22,10 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cartera.followup.choices import ActivityKind
-from cartera.followup.timeline import record_activity
 from cartera.invoices.choices import PaymentMethodSAT
 from cartera.lib.money import round_money
+from cartera.timeline.choices import ActivityKind
+from cartera.timeline.services import record_activity
 
 from .choices import ComplementStatus, PaymentMethod, PaymentSource, PaymentStatus
 from .models import Allocation, Payment, PaymentComplement, PaymentComplementLine

@@ -9,11 +9,11 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from cartera.followup.choices import ActivityKind, ActorKind
-from cartera.followup.timeline import record_activity
 from cartera.invoices.choices import InvoiceStatus
 from cartera.lib.dates import local_today
 from cartera.lib.money import Money
+from cartera.timeline.choices import ActivityKind, ActorKind
+from cartera.timeline.services import record_activity
 
 from .choices import CheckoutStatus, PaymentMethod, PaymentSource
 from .complements import create_obligation

@@ -16,11 +16,11 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cartera.followup.choices import ActivityKind
-from cartera.followup.timeline import record_activity
 from cartera.invoices.choices import CreditNoteStatus, InvoiceStatus
 from cartera.invoices.models import CreditNote, Invoice
 from cartera.lib.money import Money, round_money
+from cartera.timeline.choices import ActivityKind
+from cartera.timeline.services import record_activity
 
 from .choices import PaymentMethod, PaymentSource, PaymentStatus
 from .models import Allocation, Payment

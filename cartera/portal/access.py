@@ -22,10 +22,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cartera.customers.models import Customer
-from cartera.followup.choices import ActivityKind
-from cartera.followup.timeline import record_activity
 from cartera.invoices.models import Invoice
 from cartera.outreach.services import PORTAL_SALT, portal_message_link
+from cartera.timeline.choices import ActivityKind
+from cartera.timeline.services import record_activity
 
 from .models import PortalCode, PortalSettings, PortalToken
 

@@ -19,15 +19,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from cartera.followup.choices import (
-    ActivityKind,
-    ActorKind,
-    PromiseStatus,
-    TaskKind,
-    TaskStatus,
-)
+from cartera.followup.choices import PromiseStatus, TaskKind, TaskStatus
 from cartera.followup.models import PromiseToPay, Task
-from cartera.followup.timeline import record_activity
 from cartera.invoices.choices import DisputeStatus, InvoiceStatus
 from cartera.invoices.models import Dispute, Invoice, InvoiceAttachment
 from cartera.invoices.services import create_credit_note, void_invoice
@@ -40,6 +33,8 @@ from cartera.payments.choices import PaymentSource, PaymentStatus
 from cartera.payments.complements import create_obligation
 from cartera.payments.models import Allocation, Payment, PaymentProof
 from cartera.payments.services import allocate_oldest_first, apply_credit_note, record_payment
+from cartera.timeline.choices import ActivityKind, ActorKind
+from cartera.timeline.services import record_activity
 
 from .access import settings_for
 from .models import PortalSettings

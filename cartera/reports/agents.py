@@ -40,13 +40,15 @@ from zoneinfo import ZoneInfo
 from django.contrib.auth import get_user_model
 from django.db.models import Count, DecimalField, OuterRef, Q, Subquery, Sum
 
-from cartera.followup.choices import REACHED_OUTCOMES, ActivityKind, PromiseStatus, TaskStatus
-from cartera.followup.models import Activity, PromiseToPay, Task
+from cartera.followup.choices import REACHED_OUTCOMES, PromiseStatus, TaskStatus
+from cartera.followup.models import PromiseToPay, Task
 from cartera.invoices.choices import InvoiceStatus
 from cartera.invoices.models import Invoice
 from cartera.lib.money import round_money
 from cartera.orgs.choices import Role
 from cartera.payments.models import Allocation
+from cartera.timeline.choices import ActivityKind
+from cartera.timeline.models import Activity
 
 from .models import CommissionRule
 

@@ -25,11 +25,11 @@ from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
 from cartera.customers.models import Customer
-from cartera.followup.choices import ActivityKind
-from cartera.followup.timeline import record_activity
 from cartera.invoices.models import Invoice
 from cartera.lib.money import round_money
 from cartera.payments.models import Allocation
+from cartera.timeline.choices import ActivityKind
+from cartera.timeline.services import record_activity
 
 from .asof import add_months
 from .models import ClassificationHistory, ReportSettings

@@ -9,12 +9,12 @@ from django.utils.translation import gettext_lazy
 
 from cartera.customers.models import Customer
 from cartera.customers.selectors import customers_visible_to, get_customer_for_user
-from cartera.followup.models import Activity
 from cartera.invoices.selectors import get_invoice_for_user
 from cartera.lib.dates import local_today
 from cartera.orgs.access import restricted_to_assigned
 from cartera.orgs.decorators import org_member_required
 from cartera.payments.models import Allocation
+from cartera.timeline.models import Activity
 
 from . import fmt
 from .aging import BY_DUE, BY_ISSUE, GROUPS, aging, aging_invoices

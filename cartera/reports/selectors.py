@@ -137,7 +137,7 @@ def agents_today(membership, *, as_of: dt.date, tz_name: str) -> list[dict]:
     """Per user: calls logged, messages sent and promises obtained today (one query)."""
     from zoneinfo import ZoneInfo
 
-    from cartera.followup.models import Activity
+    from cartera.timeline.models import Activity
 
     start = dt.datetime.combine(as_of, dt.time.min, tzinfo=ZoneInfo(tz_name))
     end = start + dt.timedelta(days=1)

@@ -6,9 +6,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from cartera.followup.choices import ActivityKind
-from cartera.followup.timeline import record_activity
 from cartera.lib.money import SUPPORTED_CURRENCIES, Money, round_money
+from cartera.timeline.choices import ActivityKind
+from cartera.timeline.services import record_activity
 
 from .models import CollectionTarget, CommissionRule
 

@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 
 from cartera.customers.models import Customer
 from cartera.customers.services import create_customer, save_contact, update_customer
-from cartera.followup.models import Activity
+from cartera.timeline.models import Activity
 
 
 def test_create_customer_normalises_tax_id_and_records_activity(org_a, owner_a):

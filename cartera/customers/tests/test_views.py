@@ -6,10 +6,10 @@ from django.urls import reverse
 
 from cartera.customers.models import Contact, Customer
 from cartera.customers.services import create_customer
-from cartera.followup.choices import ActivityKind
-from cartera.followup.models import Activity
 from cartera.invoices.models import CreditNote
 from cartera.invoices.services import create_invoice
+from cartera.timeline.choices import ActivityKind
+from cartera.timeline.models import Activity
 
 
 def _invoice(customer, number, due, total, currency="MXN"):

@@ -13,9 +13,10 @@ from django.db import OperationalError, connection
 
 from cartera.dunning.models import Decision, PlannerRun
 from cartera.dunning.services import load_strategy, run_planner
-from cartera.followup.models import Activity, PromiseToPay, Task
+from cartera.followup.models import PromiseToPay, Task
 from cartera.invoices.models import Dispute
 from cartera.outreach.models import Message
+from cartera.timeline.models import Activity
 
 D = dt.date
 UTC = dt.UTC

@@ -235,7 +235,7 @@ def test_managers_edit_strategies_and_templates_agents_do_not(login, manager_a, 
 
 def test_settings_page_saves_and_records_the_change(login, manager_a, viewer_a, org_a):
     from cartera.dunning.models import DunningSettings
-    from cartera.followup.models import Activity
+    from cartera.timeline.models import Activity
 
     form = {
         "is_active": "on",

@@ -9,7 +9,7 @@ from django.core.management import call_command
 
 from cartera.customers.models import Tag
 from cartera.customers.services import create_customer
-from cartera.followup.models import Activity, ExchangeRate, PromiseToPay, TagRoute, Task
+from cartera.followup.models import ExchangeRate, PromiseToPay, TagRoute, Task
 from cartera.followup.priority import Factors, amount_points, reasons_text, score
 from cartera.followup.services import (
     complete_task,
@@ -21,6 +21,7 @@ from cartera.followup.services import (
 )
 from cartera.invoices.services import create_invoice
 from cartera.orgs.models import Membership
+from cartera.timeline.models import Activity
 
 D = Decimal
 TODAY = dt.date(2026, 11, 16)

@@ -4,11 +4,12 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from cartera.followup.models import Activity, Notification, PromiseToPay, Task
+from cartera.followup.models import PromiseToPay, Task
 from cartera.followup.services import open_task
 from cartera.invoices.models import Dispute
 from cartera.lib.dates import local_today
 from cartera.payments.models import Payment
+from cartera.timeline.models import Activity, Notification
 
 
 @pytest.fixture

@@ -96,7 +96,7 @@ def test_dry_run_writes_nothing_but_reports_what_would_happen(debtor_a, tmp_path
         "ignorados 0\n"
     )
     assert Invoice.objects.count() == 0
-    from cartera.followup.models import Activity
+    from cartera.timeline.models import Activity
 
     assert Activity.objects.filter(kind="import").count() == 0
 

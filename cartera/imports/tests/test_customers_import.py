@@ -1,8 +1,8 @@
 from decimal import Decimal
 
 from cartera.customers.models import Contact, Customer
-from cartera.followup.models import Activity
 from cartera.imports.services import import_file
+from cartera.timeline.models import Activity
 
 D = Decimal
 

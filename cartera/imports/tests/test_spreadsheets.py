@@ -1,10 +1,10 @@
 import datetime as dt
 from decimal import Decimal
 
-from cartera.followup.models import Activity
 from cartera.imports.services import import_file
 from cartera.invoices.models import Invoice
 from cartera.payments.ledger import check_ledger
+from cartera.timeline.models import Activity
 
 D = Decimal
 

@@ -5,11 +5,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django_tasks_db.models import DBTaskResult
 
 from cartera.customers.models import Customer
-from cartera.followup.models import Activity
 from cartera.imports.models import ColumnMapping, ImportBatch, ImportSettings
 from cartera.imports.services import import_file
 from cartera.invoices.models import Invoice
 from cartera.payments.models import Payment
+from cartera.timeline.models import Activity
 
 from .test_spreadsheets import MESSY
 

@@ -5,11 +5,11 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from cartera.followup.choices import ActivityKind
-from cartera.followup.models import Activity
 from cartera.invoices.models import Invoice, InvoiceAttachment
 from cartera.invoices.services import create_invoice
 from cartera.lib.dates import local_today
+from cartera.timeline.choices import ActivityKind
+from cartera.timeline.models import Activity
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from cartera.followup.models import Activity
 from cartera.orgs.models import Membership
 from cartera.orgs.services import (
     add_member,
@@ -9,6 +8,7 @@ from cartera.orgs.services import (
     deactivate_member,
     update_organization,
 )
+from cartera.timeline.models import Activity
 
 
 def test_update_without_changes_records_nothing(org_a, owner_a):

@@ -4,10 +4,10 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from cartera.followup.models import Activity
 from cartera.orgs.middleware import SESSION_KEY
 from cartera.orgs.models import Membership, Organization
 from cartera.testing.fixtures import PASSWORD
+from cartera.timeline.models import Activity
 
 User = get_user_model()
 

@@ -71,8 +71,8 @@ def test_first_read_notifies_the_assigned_agent_once(org_a, invoice_a, agent_a):
     cartera.followup); later opens and clicks add events but no second notification."""
     from django.urls import reverse
 
-    from cartera.followup.models import Notification
     from cartera.outreach.services import OPEN_SALT, record_click, record_open
+    from cartera.timeline.models import Notification
 
     message = _sent_message(org_a)
     assert record_open(_token(message.pk, OPEN_SALT), at=AT) is True
@@ -93,9 +93,9 @@ def test_first_read_notifies_the_assigned_agent_once(org_a, invoice_a, agent_a):
 
 
 def test_read_notification_respects_the_agents_muted_kinds(org_a, invoice_a, agent_a):
-    from cartera.followup.models import Notification
-    from cartera.followup.notifications import save_preferences
     from cartera.outreach.services import OPEN_SALT, record_open
+    from cartera.timeline.models import Notification
+    from cartera.timeline.notifications import save_preferences
 
     save_preferences(organization=org_a, user=agent_a, enabled=["dispute"])
     message = _sent_message(org_a)

@@ -144,9 +144,9 @@ def test_english_debtor_gets_the_english_default(org_a, invoice_a):
 
 def test_open_pixel_and_click_are_recorded_once_read(client, org_a, invoice_a):
     from cartera.dunning.services import load_builtin_strategies, run_planner
-    from cartera.followup.models import Activity
     from cartera.outreach.models import Message
     from cartera.outreach.services import CLICK_SALT, _token, tracking_urls
+    from cartera.timeline.models import Activity
 
     load_builtin_strategies(organization=org_a)
     run_planner(organization=org_a, as_of=dt.date(2026, 10, 7), dry_run=False)

@@ -5,12 +5,12 @@ import datetime as dt
 from decimal import Decimal
 
 from cartera.customers.models import Customer
-from cartera.followup.models import Activity
 from cartera.imports.tests.test_cfdi import _import, _write, herreria, make_invoice, make_payment
 from cartera.invoices.models import Invoice
 from cartera.payments.ledger import check_ledger
 from cartera.payments.models import Payment, PaymentComplement
 from cartera.portal.services import accept_reported_payment, report_payment
+from cartera.timeline.models import Activity
 
 __all__ = ["herreria"]  # the fixture, re-used from the CFDI import tests
 

@@ -6,7 +6,6 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 
-from cartera.followup.models import Activity
 from cartera.invoices.models import Invoice
 from cartera.invoices.services import create_credit_note, create_invoice, void_invoice
 from cartera.payments.ledger import check_ledger
@@ -18,6 +17,7 @@ from cartera.payments.services import (
     apply_credit_note,
     record_payment,
 )
+from cartera.timeline.models import Activity
 
 D = Decimal
 

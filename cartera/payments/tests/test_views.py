@@ -4,11 +4,11 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from cartera.followup.choices import ActivityKind
-from cartera.followup.models import Activity
 from cartera.invoices.services import create_credit_note, create_invoice
 from cartera.payments.models import Allocation, Payment
 from cartera.payments.services import record_payment
+from cartera.timeline.choices import ActivityKind
+from cartera.timeline.models import Activity
 
 
 @pytest.fixture

@@ -9,11 +9,12 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from cartera.dunning.services import run_planner
-from cartera.followup.models import Activity, PromiseToPay, Task
+from cartera.followup.models import PromiseToPay, Task
 from cartera.invoices.models import CreditNote, Dispute, Invoice
 from cartera.outreach.models import Message
 from cartera.payments.models import Payment, PaymentComplement
 from cartera.portal import services
+from cartera.timeline.models import Activity
 
 D = dt.date
 NOW = dt.datetime(2026, 9, 1, 12, 0, tzinfo=dt.UTC)

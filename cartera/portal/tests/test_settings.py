@@ -3,9 +3,9 @@ prefix and a logo checked by its first bytes."""
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from cartera.followup.models import Activity
 from cartera.portal.access import settings_for
 from cartera.portal.models import PortalSettings
+from cartera.timeline.models import Activity
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 40
 FORM = {

@@ -9,12 +9,12 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from cartera.followup.models import Activity
 from cartera.outreach.models import Message, MessageEvent
 from cartera.payments.models import Payment
 from cartera.portal import access
 from cartera.portal.models import PortalCode, PortalSettings, PortalToken
 from cartera.portal.references import is_valid_reference, payment_reference, virtual_clabe
+from cartera.timeline.models import Activity
 
 
 def test_token_is_long_stored_hashed_and_rotates(debtor_a):

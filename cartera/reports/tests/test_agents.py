@@ -11,7 +11,6 @@ from freezegun import freeze_time
 
 from cartera.customers.services import create_customer
 from cartera.followup.calls import log_call
-from cartera.followup.models import Activity
 from cartera.followup.services import complete_task, open_task
 from cartera.invoices.services import create_invoice
 from cartera.payments.services import allocate_payment, record_payment
@@ -19,6 +18,7 @@ from cartera.portal.services import settle_promises
 from cartera.reports.agents import agent_results, bucket_of, commission_totals, commissions
 from cartera.reports.models import CollectionTarget, CommissionRule
 from cartera.reports.services import save_commission_rule, set_collection_target
+from cartera.timeline.models import Activity
 
 D = Decimal
 START, END = dt.date(2026, 11, 1), dt.date(2026, 11, 30)

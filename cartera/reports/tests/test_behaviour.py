@@ -8,7 +8,6 @@ from django.apps import apps
 from django.core.management import call_command
 
 from cartera.customers.models import Customer
-from cartera.followup.models import Activity
 from cartera.invoices.services import create_credit_note
 from cartera.payments.services import apply_credit_note
 from cartera.reports import fmt
@@ -18,6 +17,7 @@ from cartera.reports.behaviour import (
     recompute_classifications,
 )
 from cartera.reports.models import ClassificationHistory, ReportSettings
+from cartera.timeline.models import Activity
 
 from .ledger_story import invoice, pay
 

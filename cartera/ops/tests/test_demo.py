@@ -6,13 +6,13 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from cartera.customers.models import Contact, Customer
-from cartera.followup.models import Activity
 from cartera.invoices.models import CreditNote, Invoice
 from cartera.lib.identifiers import normalize_phone, normalize_tax_id
 from cartera.lib.money import round_money
 from cartera.orgs.models import Membership, Organization
 from cartera.payments.ledger import check_ledger
 from cartera.payments.models import Payment
+from cartera.timeline.models import Activity
 
 TODAY = "2026-11-22"
 

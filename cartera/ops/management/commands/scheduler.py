@@ -6,7 +6,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from cartera import scheduler
+from cartera.ops import scheduler
 
 
 def _instant(text: str) -> dt.datetime:

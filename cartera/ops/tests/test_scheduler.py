@@ -4,7 +4,7 @@ import pytest
 from django.core.management import call_command
 from django_tasks_db.models import DBTaskResult
 
-from cartera import scheduler
+from cartera.ops import scheduler, schedules
 from cartera.orgs.models import ScheduledRun
 
 UTC = dt.UTC
@@ -58,7 +58,7 @@ def test_before_todays_hour_the_previous_days_slot_is_due(org_a):
 
 
 def test_every_schedule_floors_to_the_interval():
-    slot = scheduler.Every(minutes=15).latest_slot(
+    slot = schedules.Every(minutes=15).latest_slot(
         dt.datetime(2026, 1, 1, 10, 44, 59, tzinfo=UTC), tz=None
     )
     assert slot == dt.datetime(2026, 1, 1, 10, 30, tzinfo=UTC)
@@ -66,9 +66,9 @@ def test_every_schedule_floors_to_the_interval():
 
 def test_a_failing_job_is_recorded_and_others_still_run(db):
     jobs = {
-        "broken": scheduler.Job("broken", scheduler.Every(minutes=60), "builtins.does_not_exist"),
-        "fine": scheduler.Job(
-            "fine", scheduler.Every(minutes=60), "cartera.orgs.tests.test_scheduler._record"
+        "broken": schedules.Job("broken", schedules.Every(minutes=60), "builtins.does_not_exist"),
+        "fine": schedules.Job(
+            "fine", schedules.Every(minutes=60), "cartera.ops.tests.test_scheduler._record"
         ),
     }
     _CALLS.clear()

@@ -1,14 +1,14 @@
-"""``cartera bench <name> …``: dispatch to the benchmark modules in ``cartera/bench/``."""
+"""``cartera bench <name> …``: dispatch to the benchmark modules in ``cartera/ops/bench/``."""
 
 import importlib
 
 from django.core.management.base import BaseCommand, CommandError
 
-from cartera.bench import ALIASES, BENCHMARKS
+from cartera.ops.bench import ALIASES, BENCHMARKS
 
 
 def _load(name: str):
-    return importlib.import_module(f"cartera.bench.{name}")
+    return importlib.import_module(f"cartera.ops.bench.{name}")
 
 
 class Command(BaseCommand):

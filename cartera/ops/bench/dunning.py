@@ -21,10 +21,16 @@ import time
 from django.db import connection, transaction
 from django.utils import timezone
 
-from cartera.bench.generate import CUSTOMER_COLUMNS, INVOICE_COLUMNS, _FastSQLite, _insert, _next_id
 from cartera.customers.models import Contact, Customer
 from cartera.invoices.models import Invoice
 from cartera.lib.dates import parse_iso_date
+from cartera.ops.bench.generate import (
+    CUSTOMER_COLUMNS,
+    INVOICE_COLUMNS,
+    _FastSQLite,
+    _insert,
+    _next_id,
+)
 from cartera.orgs.models import Organization
 from cartera.orgs.services import create_organization
 

@@ -1,6 +1,6 @@
 """Benchmarks, run with ``cartera bench <name> …``.
 
-Each benchmark is a plain module ``cartera/bench/<name>.py`` that exposes:
+Each benchmark is a plain module ``cartera/ops/bench/<name>.py`` that exposes:
 
 - ``HELP``: one line shown in ``cartera bench --help`` (optional);
 - ``add_arguments(parser)``: adds its options to an ``argparse`` sub-parser;
@@ -11,7 +11,7 @@ To add one, create the module and append its name to ``BENCHMARKS`` below.
 Reported figures go in ``bench/README.md`` at the repository root.
 """
 
-# Other names a benchmark answers to: the issue text says ``cartera bench import``.
+# Other names a benchmark answers to: ``cartera bench import`` reads better than ``imports``.
 ALIASES: dict[str, str] = {"import": "imports"}
 
 BENCHMARKS: list[str] = [

@@ -23,8 +23,7 @@ from django.utils.translation import gettext as _
 
 from cartera.customers.services import create_customer, save_contact
 from cartera.dunning.services import load_builtin_strategies
-from cartera.followup.choices import ActivityKind, ActorKind, PromiseSource
-from cartera.followup.models import Activity
+from cartera.followup.choices import PromiseSource
 from cartera.invoices.models import Invoice
 from cartera.invoices.services import create_credit_note
 from cartera.lib.money import Money
@@ -34,6 +33,8 @@ from cartera.payments.choices import PaymentMethod
 from cartera.payments.models import Allocation, Payment
 from cartera.payments.services import apply_credit_note
 from cartera.portal.services import make_promise, open_dispute, report_payment
+from cartera.timeline.choices import ActivityKind, ActorKind
+from cartera.timeline.models import Activity
 
 from . import mexico
 

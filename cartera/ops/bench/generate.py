@@ -24,9 +24,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from cartera.customers.models import Customer
-from cartera.demo.mexico import LEGAL_SUFFIX, company_name, indexed_rfc
 from cartera.invoices.models import Invoice
 from cartera.lib.dates import local_today, parse_iso_date
+from cartera.ops.demo.mexico import LEGAL_SUFFIX, company_name, indexed_rfc
 from cartera.orgs.models import Organization
 from cartera.orgs.services import create_organization
 from cartera.payments.models import Allocation, Payment

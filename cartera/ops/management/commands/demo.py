@@ -22,7 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("--today", type=parse_iso_date, default=None, help=argparse.SUPPRESS)
 
     def handle(self, *args, **options):
-        from cartera.demo.build import SIZES, build_demo
+        from cartera.ops.demo.build import SIZES, build_demo
 
         call_command("migrate", interactive=False, verbosity=0)
         n_customers, n_invoices = SIZES[options["size"]]

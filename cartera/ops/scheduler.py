@@ -1,17 +1,12 @@
 """The scheduler: runs periodic jobs, each time slot exactly once.
 
-A job is a name, a schedule and the dotted path of what to call. The target is
-normally a Django task (``@task`` in some ``tasks.py``): the scheduler only enqueues
-it, the worker does the work. A plain function is called in place (keep it light).
+The jobs are listed in one place, ``cartera/ops/jobs.py``. A job is a name, a schedule and
+the dotted path of what to call. The target is normally a Django task (``@task`` in some
+``tasks.py``): the scheduler only enqueues it, the worker does the work. A plain function is
+called in place (keep it light).
 
 Each (job, slot) is claimed by inserting a ``ScheduledRun`` row under a unique
 constraint, so two schedulers running at once never run the same slot twice.
-
-Register jobs from an app's ``AppConfig.ready()``::
-
-    from cartera.scheduler import Daily, register
-    register("dunning", Daily(hour=lambda org: org.dunning_hour),
-             "cartera.dunning.tasks.run_dunning", per_organization=True)
 
 Per-organisation jobs are evaluated in each organisation's time zone and called with
 ``organization_id=<pk>``; every target also gets ``slot=<ISO datetime>``.
@@ -21,7 +16,6 @@ import datetime as dt
 import logging
 import signal
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -29,68 +23,12 @@ from django.db import IntegrityError, close_old_connections, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from cartera.orgs.models import Organization, ScheduledRun
+
+from .jobs import JOBS
+from .schedules import Job
+
 logger = logging.getLogger("cartera.scheduler")
-
-UTC = dt.UTC
-
-
-@dataclass(frozen=True)
-class Every:
-    """Every ``minutes`` minutes, on UTC boundaries (every 15 → :00, :15, :30, :45)."""
-
-    minutes: int
-
-    def latest_slot(self, now: dt.datetime, tz: ZoneInfo, organization=None) -> dt.datetime:
-        now = now.astimezone(UTC)
-        minute_of_day = now.hour * 60 + now.minute
-        floored = minute_of_day - minute_of_day % self.minutes
-        return now.replace(hour=floored // 60, minute=floored % 60, second=0, microsecond=0)
-
-
-@dataclass(frozen=True)
-class Daily:
-    """Once a day at ``hour:minute`` local time; ``hour`` may be a function of the
-    organisation (for per-organisation settings such as "send reminders at 9")."""
-
-    hour: int | Callable = 0
-    minute: int = 0
-
-    def latest_slot(self, now: dt.datetime, tz: ZoneInfo, organization=None) -> dt.datetime:
-        hour = self.hour(organization) if callable(self.hour) else self.hour
-        local = now.astimezone(tz)
-        slot = dt.datetime.combine(local.date(), dt.time(hour, self.minute), tzinfo=tz)
-        if slot > local:
-            slot = dt.datetime.combine(
-                local.date() - dt.timedelta(days=1), dt.time(hour, self.minute), tzinfo=tz
-            )
-        return slot.astimezone(UTC)
-
-
-@dataclass(frozen=True)
-class Job:
-    name: str
-    schedule: Every | Daily
-    target: str
-    per_organization: bool = False
-
-
-JOBS: dict[str, Job] = {}
-
-
-def register(name: str, schedule: Every | Daily, target: str, *, per_organization=False) -> Job:
-    """Add (or replace) a periodic job. ``target`` is a dotted path to a task or function."""
-    job = Job(name=name, schedule=schedule, target=target, per_organization=per_organization)
-    JOBS[name] = job
-    return job
-
-
-# The ledger check: every organisation, daily at 03:00 local time; logs mismatches.
-register(
-    "ledger-check",
-    Daily(hour=3),
-    "cartera.payments.tasks.check_organization_ledger",
-    per_organization=True,
-)
 
 
 @dataclass(frozen=True)
@@ -103,8 +41,6 @@ class Due:
 
 def due_runs(now: dt.datetime, jobs: dict[str, Job] | None = None) -> list[Due]:
     """Every (job, latest slot ≤ now) pair; whether it already ran is decided by claiming."""
-    from cartera.orgs.models import Organization
-
     due = []
     for job in (JOBS if jobs is None else jobs).values():
         if not job.per_organization:
@@ -120,8 +56,6 @@ def due_runs(now: dt.datetime, jobs: dict[str, Job] | None = None) -> list[Due]:
 
 def claim(key: str, slot: dt.datetime, *, now: dt.datetime | None = None):
     """Insert the ScheduledRun row for (key, slot); None when another run has it."""
-    from cartera.orgs.models import ScheduledRun
-
     try:
         with transaction.atomic():
             return ScheduledRun.objects.create(job=key, slot=slot, started_at=now or timezone.now())
@@ -139,8 +73,6 @@ def _finish(run, outcome: str, detail: str) -> None:
 def run_due(now: dt.datetime, jobs: dict[str, Job] | None = None) -> list[tuple[str, str, str]]:
     """Claim and start every due slot not yet run; return (key, slot, outcome) for each
     slot started by this call."""
-    from cartera.orgs.models import ScheduledRun
-
     started = []
     for due in due_runs(now, jobs):
         run = claim(due.key, due.slot)

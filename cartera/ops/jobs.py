@@ -1,0 +1,63 @@
+"""Every periodic job Cartera runs, in one list. The scheduler (``scheduler.py``) claims each
+job's time slot exactly once; per-organisation jobs run in each organisation's time zone."""
+
+from cartera.dunning.models import run_hour_for
+
+from .schedules import Daily, Every, Job
+
+JOBS: dict[str, Job] = {
+    job.name: job
+    for job in [
+        # 00:20 local: today's priority score of every open task (the work list sorts by it
+        # in SQL; it also rescores, before sorting, any task not scored for today).
+        Job(
+            "followup-scores",
+            Daily(hour=0, minute=20),
+            "cartera.followup.tasks.refresh_task_scores",
+            per_organization=True,
+        ),
+        # 00:30 local: promises whose date passed yesterday are settled (kept/broken).
+        Job(
+            "promises",
+            Daily(hour=0, minute=30),
+            "cartera.portal.tasks.settle_promises",
+            per_organization=True,
+        ),
+        # 01:30 local: snapshot of yesterday, then today's customer classification.
+        Job(
+            "reports-daily",
+            Daily(hour=1, minute=30),
+            "cartera.reports.tasks.daily_reports",
+            per_organization=True,
+        ),
+        # 03:00 local: the ledger check; logs mismatches.
+        Job(
+            "ledger-check",
+            Daily(hour=3),
+            "cartera.payments.tasks.check_organization_ledger",
+            per_organization=True,
+        ),
+        # The organisation's run hour: the collection planner, then scheduled statements.
+        Job(
+            "dunning",
+            Daily(hour=run_hour_for),
+            "cartera.dunning.tasks.run_dunning",
+            per_organization=True,
+        ),
+        Job(
+            "statements",
+            Daily(hour=run_hour_for),
+            "cartera.dunning.tasks.send_statements",
+            per_organization=True,
+        ),
+        # Every quarter hour: "a new invoice was issued" messages, where enabled.
+        Job(
+            "invoice-issued",
+            Every(minutes=15),
+            "cartera.dunning.tasks.send_new_invoices",
+            per_organization=True,
+        ),
+        # Every minute: the outbox sends what is due.
+        Job("outbox-send", Every(minutes=1), "cartera.outreach.tasks.send_due"),
+    ]
+}
