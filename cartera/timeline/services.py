@@ -1,15 +1,19 @@
-"""Writing to the timeline.
+"""Writing to the timeline: one entry at a time (``record_activity``, which also raises the
+notification the entry calls for) or many at once (``new_activity`` + ``record_activities``,
+for the planner and the imports, which write thousands of entries and notify nobody).
 
-The timeline is the one sink every layer writes to, so this module is the single
-exception to "lower apps never import higher ones": it depends only on the models
-by string reference and on ``lib``. Nothing else in ``followup`` may be imported from
-below it.
+Every app writes here; this app imports none of them (foreign keys are by string), which is
+why it sits on the ground floor (docs/adr/0003-timeline-on-the-ground-floor.md).
 """
 
+from collections.abc import Sequence
 from decimal import Decimal
 
 from .choices import ActorKind
 from .models import Activity
+from .notifications import notify_for_activity
+
+BULK_BATCH = 2_000
 
 
 def _actor(user) -> tuple[str, object]:
@@ -24,29 +28,54 @@ def _jsonable(data: dict) -> dict:
     return {key: str(value) if isinstance(value, Decimal) else value for key, value in data.items()}
 
 
-def record_activity(
+def new_activity(
     *,
-    organization,
+    organization=None,
+    organization_id: int | None = None,
     kind: str,
     summary: str,
     actor=None,
     customer=None,
+    customer_id: int | None = None,
     invoice=None,
+    invoice_id: int | None = None,
     data: dict | None = None,
 ) -> Activity:
-    """Append one entry. ``actor`` is a user, ``ActorKind.DEBTOR``, or None for the system."""
+    """An unsaved entry in the one shape every entry has. ``actor`` is a user,
+    ``ActorKind.DEBTOR``, or None for the system. Objects or their ids may be given."""
     actor_kind, actor_user = _actor(actor)
-    activity = Activity.objects.create(
-        organization=organization,
-        customer=customer if customer is not None else getattr(invoice, "customer", None),
-        invoice=invoice,
+    if customer is None and customer_id is None and invoice is not None:
+        customer = getattr(invoice, "customer", None)
+    links = {
+        "organization": (organization, organization_id),
+        "customer": (customer, customer_id),
+        "invoice": (invoice, invoice_id),
+    }
+    # Either the object or its id: passing both to a model would let the None win.
+    related = {
+        (name if obj is not None else f"{name}_id"): (obj if obj is not None else pk)
+        for name, (obj, pk) in links.items()
+    }
+    return Activity(
+        **related,
         actor_kind=actor_kind,
         actor_user=actor_user,
         kind=kind,
         summary=summary[:500],
         data=_jsonable(data or {}),
     )
-    from .notifications import notify_for_activity
 
+
+def record_activity(**fields) -> Activity:
+    """Append one entry (same arguments as ``new_activity``) and raise its notification."""
+    activity = new_activity(**fields)
+    activity.save()
     notify_for_activity(activity)
     return activity
+
+
+def record_activities(activities: Sequence[Activity]) -> int:
+    """Append many entries built with ``new_activity`` in a few statements; no
+    notifications (bulk writers record facts nobody is waiting on one by one)."""
+    Activity.objects.bulk_create(activities, batch_size=BULK_BATCH)
+    return len(activities)
