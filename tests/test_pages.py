@@ -114,7 +114,7 @@ def test_user_without_membership_sees_a_friendly_no_access_page(db, org_a, login
 
 
 def test_datetimes_are_shown_in_the_organisations_local_time(world, login):  # noqa: F811
-    from cartera.customers.templatetags.cartera_tags import local_datetime
+    from cartera.lib.templatetags.cartera_tags import local_datetime
 
     # The message is scheduled for 15:00 UTC; Monterrey is UTC-6 (no daylight saving time).
     client = login(world.owner)

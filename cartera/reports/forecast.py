@@ -30,10 +30,9 @@ from django.db import connection
 from django.utils.translation import gettext as _
 
 from cartera.invoices.models import Invoice
+from cartera.lib import fmt
 from cartera.lib.money import round_money
 from cartera.payments.models import Allocation
-
-from . import fmt
 
 K_SHRINK = 3
 K_CANDIDATES = (0.5, 1.0, 2.0, 3.0, 5.0, 8.0)

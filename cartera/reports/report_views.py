@@ -10,17 +10,27 @@ from django.utils.translation import gettext_lazy
 from cartera.customers.models import Customer
 from cartera.customers.selectors import customers_visible_to, get_customer_for_user
 from cartera.invoices.selectors import get_invoice_for_user
+from cartera.lib import fmt
 from cartera.lib.dates import local_today
+from cartera.lib.exports import (
+    DATE,
+    DAYS,
+    INT,
+    MONEY,
+    PERCENT,
+    WRITERS,
+    Column,
+    Table,
+    export_response,
+)
 from cartera.orgs.access import restricted_to_assigned
 from cartera.orgs.decorators import org_member_required
 from cartera.payments.models import Allocation
 from cartera.timeline.models import Activity
 
-from . import fmt
 from .aging import BY_DUE, BY_ISSUE, GROUPS, aging, aging_invoices
 from .asof import month_start, open_amount_as_of
 from .behaviour import customer_behaviour
-from .exports import DATE, DAYS, INT, MONEY, PERCENT, WRITERS, Column, Table, export_response
 from .indicators import indicators, monthly_trend
 from .models import ClassificationHistory
 

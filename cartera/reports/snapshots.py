@@ -62,6 +62,6 @@ def take_snapshot(*, organization, day: dt.date) -> list[DailySnapshot]:
 
 
 def _one(value):
-    from .fmt import one_decimal
+    from cartera.lib.fmt import one_decimal
 
     return one_decimal(value)

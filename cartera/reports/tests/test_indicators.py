@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 
-from cartera.reports import fmt
+from cartera.lib import fmt
 from cartera.reports.indicators import cei, dso_countback, indicators, monthly_trend
 
 from .ledger_story import build_story

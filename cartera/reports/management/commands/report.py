@@ -5,9 +5,9 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from cartera.lib import fmt
 from cartera.lib.dates import local_today, parse_iso_date
 from cartera.orgs.models import Organization
-from cartera.reports import fmt
 from cartera.reports.asof import month_start
 
 KINDS = ("aging", "kpis", "customers", "forecast", "forecast-backtest")
