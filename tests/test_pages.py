@@ -13,7 +13,9 @@ import re
 import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
+from django.utils import timezone, translation
 
+from cartera.lib.templatetags.cartera_tags import local_datetime
 from tests.test_tenancy import URLS, world  # noqa: F401  (the fixture is used by name)
 
 # URLs whose GET does not answer a page, with the status they answer and why.
@@ -114,7 +116,6 @@ def test_user_without_membership_sees_a_friendly_no_access_page(db, org_a, login
 
 
 def test_datetimes_are_shown_in_the_organisations_local_time(world, login):  # noqa: F811
-    from cartera.lib.templatetags.cartera_tags import local_datetime
 
     # The message is scheduled for 15:00 UTC; Monterrey is UTC-6 (no daylight saving time).
     client = login(world.owner)
@@ -126,7 +127,6 @@ def test_datetimes_are_shown_in_the_organisations_local_time(world, login):  # n
     assert "07/10/2026 12:00" in html
     assert "07/10/2026 09:00" not in html
     # Dry-run results carry ISO text: the filter shows it in the active time zone too.
-    from django.utils import timezone, translation
 
     with timezone.override("America/Santiago"), translation.override("es-mx"):
         assert local_datetime("2026-11-23T15:00:00+00:00") == "23/11/2026 12:00"

@@ -13,8 +13,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cartera.lib.forms import add_service_errors
+from cartera.orgs.selectors import get_organization_for_user
 
-from .access import Action, get_organization_for_user
+from .access import Action
 from .choices import COUNTRY_DEFAULTS, Role
 from .decorators import org_member_required
 from .forms import (

@@ -5,7 +5,7 @@ payment; and, for a step with two variants, the difference of their 14-day paid 
 with a 95 % confidence interval (normal approximation), saying when it is not yet
 significant.
 
-Needs the outreach app (messages); returns nothing when it is not installed. A message
+A message
 belongs to a strategy step through ``step_key`` and to a variant through ``template_key``;
 its strategy and the strategy version come from the planner's Decision rows behind it.
 """
@@ -17,7 +17,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.apps import apps
+from cartera.dunning.models import Decision
+from cartera.outreach.models import Message
 
 from .forecast import ledger_rows
 
@@ -87,9 +88,6 @@ def compare(a: VariantStats, b: VariantStats, window: int = 14) -> Comparison | 
 def effectiveness(*, organization, start: dt.date, end: dt.date, as_of: dt.date) -> dict:
     """``{"variants": [VariantStats], "comparisons": [Comparison]}`` for messages sent in
     [start, end], payments known on ``as_of``."""
-    if not apps.is_installed("cartera.outreach"):
-        return {"variants": [], "comparisons": []}
-    Message = apps.get_model("outreach", "Message")
     messages = Message.objects.filter(
         organization=organization, sent_at__date__gte=start, sent_at__date__lte=end
     ).prefetch_related("invoices", "events")
@@ -136,9 +134,6 @@ def effectiveness(*, organization, start: dt.date, end: dt.date, as_of: dt.date)
 def _strategy_versions(organization, start: dt.date, end: dt.date) -> dict[int, tuple]:
     """``{message_id: (strategy key, strategy version)}`` from the planner's decisions
     (each records the version of the strategy that made it)."""
-    if not apps.is_installed("cartera.dunning"):
-        return {}
-    Decision = apps.get_model("dunning", "Decision")
     rows = (
         Decision.objects.filter(
             organization=organization,

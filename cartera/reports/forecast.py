@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 
 from cartera.invoices.models import Invoice
 from cartera.lib import fmt
-from cartera.lib.money import round_money
+from cartera.lib.money import quantum, round_money
 from cartera.payments.models import Allocation
 
 K_SHRINK = 3
@@ -482,7 +482,6 @@ def forecast(*, organization, as_of: dt.date, weeks: int = WEEKS) -> dict:
 def _round_preserving_total(values: list[Decimal], total: Decimal, currency: str) -> list[Decimal]:
     """Round each value down to the currency's unit, then hand the units left over to the
     largest remainders, so the rounded parts add up exactly to ``total``."""
-    from cartera.lib.money import quantum
 
     unit = quantum(currency)
     floors = [(v / unit).to_integral_value(rounding="ROUND_FLOOR") * unit for v in values]

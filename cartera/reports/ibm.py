@@ -13,6 +13,9 @@ from pathlib import Path
 
 from django.apps import apps
 
+from cartera.imports.services import import_file
+from cartera.invoices.models import Invoice
+
 DEFAULT_PATH = (
     Path(__file__).resolve().parents[3]
     / "shared"
@@ -43,7 +46,6 @@ def _csv(header: list[str], rows: list[list]) -> bytes:
 def load(*, organization, path: Path = DEFAULT_PATH, actor=None) -> dict:
     """Import invoices (customers created on the fly) and one payment per settled invoice,
     applied to it; disputed invoices get a dispute opened on the issue date."""
-    from cartera.imports.services import import_file
 
     rows = read_rows(path)
     invoices = [
@@ -94,8 +96,6 @@ def load(*, organization, path: Path = DEFAULT_PATH, actor=None) -> dict:
     except LookupError:
         Dispute = None
     if Dispute is not None:
-        from cartera.invoices.models import Invoice
-
         numbers = {
             r["invoiceNumber"]: _us_date(r["InvoiceDate"]) for r in rows if r["Disputed"] == "Yes"
         }

@@ -31,6 +31,8 @@ from cartera.timeline.models import Activity
 from .aging import BY_DUE, BY_ISSUE, GROUPS, aging, aging_invoices
 from .asof import month_start, open_amount_as_of
 from .behaviour import customer_behaviour
+from .effectiveness import WINDOWS, effectiveness
+from .forecast import forecast
 from .indicators import indicators, monthly_trend
 from .models import ClassificationHistory
 
@@ -447,7 +449,6 @@ def _optional_related(obj, name: str) -> list:
 
 @org_member_required
 def forecast_page(request):
-    from .forecast import forecast
 
     org = request.membership.organization
     as_of = _date(request, "as_of", local_today(org.timezone))
@@ -517,7 +518,6 @@ def forecast_page(request):
 
 @org_member_required
 def effectiveness_page(request):
-    from .effectiveness import WINDOWS, effectiveness
 
     org = request.membership.organization
     today = local_today(org.timezone)

@@ -14,7 +14,23 @@ import statistics
 import time
 from decimal import Decimal
 
+from django.conf import settings
+from django.core.files.base import ContentFile
 from django.core.management.base import CommandError
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from cartera.customers.models import Customer
+from cartera.customers.services import create_customer, save_contact
+from cartera.invoices.models import InvoiceAttachment
+from cartera.invoices.services import create_invoice
+from cartera.lib.dates import local_today
+from cartera.orgs.models import Organization
+from cartera.orgs.services import create_organization
+from cartera.payments.choices import PaymentStatus
+from cartera.payments.services import allocate_payment, record_payment
+from cartera.portal.access import issue_token
 
 HELP = "Time the portal statement page: [--invoices 50] [--repeat 20] [--json]"
 SLUG = "bench-portal"
@@ -27,17 +43,6 @@ def add_arguments(parser) -> None:
 
 
 def _prepare(invoices: int):
-    from django.core.files.base import ContentFile
-
-    from cartera.customers.models import Customer
-    from cartera.customers.services import create_customer, save_contact
-    from cartera.invoices.models import InvoiceAttachment
-    from cartera.invoices.services import create_invoice
-    from cartera.lib.dates import local_today
-    from cartera.orgs.models import Organization
-    from cartera.orgs.services import create_organization
-    from cartera.payments.choices import PaymentStatus
-    from cartera.payments.services import allocate_payment, record_payment
 
     organization = Organization.objects.filter(slug=SLUG).first() or create_organization(
         slug=SLUG, name="Bench Portal S.A. de C.V.", country="MX", tax_id="BPO010101AA1"
@@ -106,12 +111,6 @@ def _prepare(invoices: int):
 
 
 def run(options: dict, stdout) -> None:
-    from django.conf import settings
-    from django.db import connection
-    from django.test import Client
-    from django.test.utils import CaptureQueriesContext
-
-    from cartera.portal.access import issue_token
 
     if options["invoices"] < 1:
         raise CommandError("--invoices must be at least 1")

@@ -4,7 +4,9 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from cartera.followup.calls import log_call
 from cartera.invoices.services import create_invoice
+from cartera.payments.services import allocate_payment, record_payment
 from cartera.reports.selectors import receivables_by_currency, top_debtors
 
 AS_OF = dt.date(2026, 11, 15)
@@ -95,8 +97,6 @@ def test_home_requires_login(client, org_a):
 
 
 def test_dashboard_figures_and_htmx_partial(aged, login, owner_a, agent_a, org_a):
-    from cartera.followup.calls import log_call
-    from cartera.payments.services import allocate_payment, record_payment
 
     invoice = aged.invoices.get(number="C-2")
     payment = record_payment(
