@@ -218,7 +218,6 @@ def test_language_switcher_beats_the_organisation_language(login, owner_a, org_a
 
 
 def _open_portal(client, customer):
-
     raw = issue_token(customer=customer, actor=None)
     assert client.get(f"/p/{raw}/").status_code == 302
     return client
@@ -226,7 +225,6 @@ def _open_portal(client, customer):
 
 @pytest.mark.usefixtures("_restore_language")
 def test_debtor_portal_speaks_the_customers_language(client, invoice_a):
-
     cache.clear()  # the portal rate-limits link openings per address
     customer = invoice_a.customer
     portal = _open_portal(client, customer)

@@ -449,7 +449,6 @@ def _optional_related(obj, name: str) -> list:
 
 @org_member_required
 def forecast_page(request):
-
     org = request.membership.organization
     as_of = _date(request, "as_of", local_today(org.timezone))
     data = forecast(organization=org, as_of=as_of)
@@ -518,7 +517,6 @@ def forecast_page(request):
 
 @org_member_required
 def effectiveness_page(request):
-
     org = request.membership.organization
     today = local_today(org.timezone)
     end = _date(request, "to", today)

@@ -126,7 +126,6 @@ def collected(membership, *, as_of: dt.date, currency: str) -> dict:
 
 
 def promises_summary(membership, *, as_of: dt.date) -> dict:
-
     rows = PromiseToPay.objects.filter(customer__in=customers_visible_to(membership)).aggregate(
         due_today=Count("id", filter=Q(status="open", promised_date=as_of)),
         broken=Count(
@@ -183,14 +182,12 @@ def alerts(membership) -> dict:
 
 # --- agent results and targets (issue 6) ---------------------------------------------------
 def commission_rules_visible_to(membership):
-
     if membership is None:
         return CommissionRule.objects.none()
     return CommissionRule.objects.filter(organization_id=membership.organization_id)
 
 
 def get_commission_rule_for_user(request, pk):
-
     rule = commission_rules_visible_to(getattr(request, "membership", None)).filter(pk=pk).first()
     if rule is None:
         raise Http404
@@ -198,12 +195,10 @@ def get_commission_rule_for_user(request, pk):
 
 
 def collection_targets_visible_to(membership):
-
     return CollectionTarget.objects.filter(organization_id=membership.organization_id)
 
 
 def collection_target(membership, *, currency: str) -> Decimal | None:
-
     return (
         CollectionTarget.objects.filter(
             organization_id=membership.organization_id, currency=currency

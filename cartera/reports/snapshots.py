@@ -63,5 +63,4 @@ def take_snapshot(*, organization, day: dt.date) -> list[DailySnapshot]:
 
 
 def _one(value):
-
     return one_decimal(value)

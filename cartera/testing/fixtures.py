@@ -27,7 +27,6 @@ def _media_in_tmp(settings, tmp_path):
 
 @pytest.fixture
 def org_a(db):
-
     return create_organization(
         slug="norte",
         name="Distribuidora Norte S.A. de C.V.",
@@ -39,14 +38,12 @@ def org_a(db):
 
 @pytest.fixture
 def org_b(db):
-
     return create_organization(
         slug="sur", name="Comercial Sur SpA", country="CL", tax_id="76.354.771-K"
     )
 
 
 def _member(org, username, role):
-
     user, _ = create_member(
         organization=org,
         username=username,
@@ -115,7 +112,6 @@ def debtor_a(org_a, agent_a):
 
 @pytest.fixture
 def debtor_b(org_b):
-
     return create_customer(
         organization=org_b,
         actor=None,
@@ -144,7 +140,6 @@ def invoice_a(debtor_a):
 
 @pytest.fixture
 def invoice_b(debtor_b):
-
     return create_invoice(
         customer=debtor_b,
         actor=None,

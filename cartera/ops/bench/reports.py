@@ -49,7 +49,6 @@ def _best(func, repeat: int) -> tuple[float, object]:
 
 
 def run(options: dict, stdout) -> None:
-
     if options["ibm"]:
         return _ibm(options, stdout)
     organization = Organization.objects.filter(slug=options["org"]).first()
@@ -100,7 +99,6 @@ def run(options: dict, stdout) -> None:
 
 
 def _ibm(options: dict, stdout) -> None:
-
     if not ibm.DEFAULT_PATH.exists():
         raise CommandError(f"IBM data set not found at {ibm.DEFAULT_PATH}")
     organization = Organization.objects.filter(slug=options["org"]).first()

@@ -35,7 +35,6 @@ def add_arguments(parser) -> None:
 
 
 def _prepare(organization, agents: int, today: dt.date):
-
     users = []
     for n in range(agents):
         username = f"bench-agent-{n:02d}"
@@ -109,7 +108,6 @@ def _best(func, repeat: int) -> float:
 
 
 def run(options: dict, stdout) -> None:
-
     organization = Organization.objects.filter(slug=options["org"]).first()
     if organization is None:
         raise CommandError(f"no organisation {options['org']!r}; run cartera bench generate")

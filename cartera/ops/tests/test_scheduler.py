@@ -91,6 +91,5 @@ def _record(**kwargs):
 
 @pytest.mark.django_db
 def test_ledger_task_reports_ok(invoice_a):
-
     result = check_organization_ledger.call(organization_id=invoice_a.organization_id, slot="x")
     assert result == {"ok": True, "invoices": 1, "mismatches": 0, "slot": "x"}

@@ -107,7 +107,6 @@ def test_viewer_post_to_settings_and_members_changes_nothing(login, viewer_a, ag
 
 
 def test_agent_sees_only_assigned_when_setting_on(org_a, agent_a, agent2_a, manager_a, invoice_a):
-
     create_customer(organization=org_a, actor=None, external_id="CLI-002", name="Sin gestor")
     memberships = {m.user.username: m for m in Membership.objects.filter(organization=org_a)}
 

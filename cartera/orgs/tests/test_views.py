@@ -103,7 +103,6 @@ def test_onboarding_with_a_bad_field_creates_nothing(client, change, field, mess
 
 
 def _second_org_for(user):
-
     other = create_organization(slug="tercera", name="Tercera", country="XX")
     create_member(organization=other, username=user.username, email=user.email, role="viewer")
     return other

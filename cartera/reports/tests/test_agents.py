@@ -187,7 +187,6 @@ def test_commissions_rate_bucket_and_cap(period, org_a, agent_a, agent2_a, owner
 
 
 def test_invalid_rule_changes_nothing(org_a, owner_a):
-
     with pytest.raises(ValidationError) as error:
         save_commission_rule(
             organization=org_a, actor=owner_a, name="X", rate=D("0"), currency="MXN", cap=D("-1")

@@ -117,7 +117,6 @@ def test_buckets_follow_organisation_settings(org_a, story):
 
 
 def test_group_by_customer_and_agent(org_a, story, agent_a):
-
     other = create_customer(
         organization=org_a, actor=None, external_id="CLI-002", name="Abarrotes Lupita"
     )
@@ -138,7 +137,6 @@ def test_group_by_customer_and_agent(org_a, story, agent_a):
 
 
 def test_group_by_classification_uses_the_class_on_the_report_date(org_a, story, debtor_a):
-
     other = create_customer(
         organization=org_a, actor=None, external_id="CLI-002", name="Abarrotes Lupita"
     )

@@ -29,7 +29,6 @@ def test_comparison_interval_and_significance():
 
 
 def test_messages_paid_within_windows(org_a, debtor_a):
-
     Message = apps.get_model("outreach", "Message")
     sent = dt.datetime(2026, 3, 2, 15, 0, tzinfo=dt.UTC)
     f1 = invoice(debtor_a, "E1", dt.date(2026, 2, 1), dt.date(2026, 3, 1), "100.00")
@@ -72,7 +71,6 @@ def test_messages_paid_within_windows(org_a, debtor_a):
 
 
 def test_split_by_strategy_version_and_template_with_comparison(org_a, debtor_a):
-
     Message = apps.get_model("outreach", "Message")
     document = {
         "key": "suave",

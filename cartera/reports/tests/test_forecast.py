@@ -120,7 +120,6 @@ def test_overdue_invoice_is_never_predicted_in_the_past(org_a, habits):
 
 
 def _paid_row(pk, customer, due, late, total="100.00"):
-
     issue = due - dt.timedelta(days=30)
     return Row(
         pk,
@@ -135,7 +134,6 @@ def _paid_row(pk, customer, due, late, total="100.00"):
 
 
 def test_shrinkage_k_is_chosen_on_the_training_data_only():
-
     start = dt.date(2025, 1, 1)
     # 10 customers, 6 invoices each; customer c always pays 10·c days late: its own
     # history predicts it exactly, the peers' median does not → the smallest K wins
@@ -153,7 +151,6 @@ def test_shrinkage_k_is_chosen_on_the_training_data_only():
 
 
 def test_season_needs_the_month_in_two_years():
-
     one_year = [_paid_row(i, i % 5, dt.date(2025, 1 + i % 12, 10), i % 7) for i in range(60)]
     model = LatenessModel().fit(one_year)
     assert not [key for key in model.adjust if key[0] == "season"]
@@ -164,7 +161,6 @@ def test_season_needs_the_month_in_two_years():
 
 
 def _open_row(pk, customer, due):
-
     return Row(pk, customer, "MXN", due - dt.timedelta(days=30), due, D("100.00"), D("0.00"), None)
 
 

@@ -187,7 +187,6 @@ def test_monthly_trend_equals_month_by_month_indicators(org_a, story):
 
 
 def test_monthly_trend_reads_month_end_snapshots_and_computes_the_rest(org_a, story, debtor_a):
-
     before = monthly_trend(organization=org_a, end=dt.date(2026, 4, 15), months=4)
     take_snapshot(organization=org_a, day=dt.date(2026, 2, 28))
     # countback: 2,600 − February's 2,000 (28 days) leaves 600 < January's 1,000:

@@ -85,7 +85,6 @@ def test_customers_and_invoice_story_pages(login, owner_a, story):
 
 
 def test_agent_restricted_sees_only_assigned_customers(login, org_a, agent2_a, story):
-
     org_a.agents_see_only_assigned = True
     org_a.save()
     mine = create_customer(

@@ -24,7 +24,6 @@ class Command(BaseCommand):
         parser.add_argument("--today", type=parse_iso_date, default=None, help=argparse.SUPPRESS)
 
     def handle(self, *args, **options):
-
         call_command("migrate", interactive=False, verbosity=0)
         n_customers, n_invoices = SIZES[options["size"]]
         result = self._build(build_demo, options, n_customers, n_invoices)

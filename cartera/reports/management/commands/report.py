@@ -70,7 +70,6 @@ class Command(BaseCommand):
             self.stdout.write(text)
 
     def _aging(self, organization, start, end, options):
-
         report = aging(
             organization=organization, as_of=end, by=options["by"], group=options["group"]
         )
@@ -97,7 +96,6 @@ class Command(BaseCommand):
         return data, "\n".join(lines)
 
     def _kpis(self, organization, start, end, options):
-
         result = indicators(organization=organization, start=start, end=end)
         data = {}
         lines = [f"Indicators {start.isoformat()} – {end.isoformat()}"]
@@ -121,7 +119,6 @@ class Command(BaseCommand):
         return data, "\n".join(lines)
 
     def _customers(self, organization, start, end, options):
-
         rows = customer_behaviour(organization=organization, as_of=end)
         data = {}
         lines = [f"Customer behaviour as of {end.isoformat()}"]
@@ -140,12 +137,10 @@ class Command(BaseCommand):
         return data, "\n".join(lines)
 
     def _forecast(self, organization, start, end, options):
-
         data = forecast_json(organization=organization, as_of=end)
         return data, json.dumps(data, ensure_ascii=False, indent=2)
 
     def _forecast_backtest(self, organization, start, end, options):
-
         if not options["train_until"]:
             raise CommandError("forecast-backtest needs --train-until YYYY-MM-DD")
         result = backtest(
