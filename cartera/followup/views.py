@@ -1,4 +1,4 @@
-"""The collections team's workday: work list, call screen, notes, activity log,
+"""The collections team's workday: work list, notes, activity log (and its export),
 notifications. Thin views: objects come through the access helpers."""
 
 import datetime as dt

@@ -98,26 +98,39 @@ def effectiveness(*, organization, start: dt.date, end: dt.date, as_of: dt.date)
         strategy, version = origins.get(message.pk, ("", None))
         key = (strategy, version, message.step_key or "—", message.template_key or "—")
         item = stats.setdefault(key, VariantStats(key[2], key[3], strategy, version))
-        kinds = {e.kind for e in message.events.all()} | {message.status}
-        item.sent += 1
-        item.delivered += bool(kinds & {"delivered", "opened", "clicked"})
-        item.read += bool(kinds & {"opened", "clicked"}) or message.first_opened_at is not None
-        item.clicked += "clicked" in kinds
-        sent_on = message.sent_at.date()
-        for invoice in message.invoices.all():
-            item.chased += 1
-            row = paid.get(invoice.pk)
-            if row is None or row.paid_on < sent_on:
-                continue
-            days = (row.paid_on - sent_on).days
-            item.days_to_pay.append(days)
-            for window in WINDOWS:
-                if days <= window:
-                    item.paid_within[window] += 1
-                    item.amount_within[window][row.currency] += row.total
+        _count_delivery(item, message)
+        _count_payments(item, message, paid)
     variants = sorted(
         stats.values(), key=lambda v: (v.strategy, v.version or 0, v.step, v.template)
     )
+    return {"variants": variants, "comparisons": _comparisons(variants)}
+
+
+def _count_delivery(item: VariantStats, message) -> None:
+    kinds = {e.kind for e in message.events.all()} | {message.status}
+    item.sent += 1
+    item.delivered += bool(kinds & {"delivered", "opened", "clicked"})
+    item.read += bool(kinds & {"opened", "clicked"}) or message.first_opened_at is not None
+    item.clicked += "clicked" in kinds
+
+
+def _count_payments(item: VariantStats, message, paid: dict) -> None:
+    """Each invoice the message chased, and whether (and how soon) it was paid after it."""
+    sent_on = message.sent_at.date()
+    for invoice in message.invoices.all():
+        item.chased += 1
+        row = paid.get(invoice.pk)
+        if row is None or row.paid_on < sent_on:
+            continue
+        days = (row.paid_on - sent_on).days
+        item.days_to_pay.append(days)
+        for window in WINDOWS:
+            if days <= window:
+                item.paid_within[window] += 1
+                item.amount_within[window][row.currency] += row.total
+
+
+def _comparisons(variants: list[VariantStats]) -> list:
     by_step = defaultdict(list)
     for variant in variants:  # variants compete within one strategy version's step
         by_step[(variant.strategy, variant.version, variant.step)].append(variant)
@@ -128,7 +141,7 @@ def effectiveness(*, organization, start: dt.date, end: dt.date, as_of: dt.date)
             result = compare(ranked[0], ranked[1])
             if result is not None:
                 comparisons.append(result)
-    return {"variants": variants, "comparisons": comparisons}
+    return comparisons
 
 
 def _strategy_versions(organization, start: dt.date, end: dt.date) -> dict[int, tuple]:
