@@ -25,11 +25,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.apps import apps
 from django.db import connection
 from django.utils.translation import gettext as _
 
-from cartera.invoices.models import Invoice
+from cartera.invoices.models import Dispute, Invoice
 from cartera.lib import fmt
 from cartera.lib.money import quantum, round_money
 from cartera.payments.models import Allocation
@@ -121,10 +120,6 @@ def ledger_rows(organization, cut: dt.date, *, issued_until: dt.date | None = No
 
 
 def _disputed_ids(organization, cut: dt.date) -> set[int]:
-    try:
-        Dispute = apps.get_model("invoices", "Dispute")
-    except LookupError:
-        return set()
     return set(
         Dispute.objects.filter(organization=organization, opened_at__date__lte=cut).values_list(
             "invoice_id", flat=True
@@ -133,10 +128,6 @@ def _disputed_ids(organization, cut: dt.date) -> set[int]:
 
 
 def _dispute_dates(organization) -> dict[int, dt.date]:
-    try:
-        Dispute = apps.get_model("invoices", "Dispute")
-    except LookupError:
-        return {}
     result = {}
     for invoice_id, opened in Dispute.objects.filter(organization=organization).values_list(
         "invoice_id", "opened_at"

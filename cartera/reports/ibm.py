@@ -11,10 +11,8 @@ import datetime as dt
 import io
 from pathlib import Path
 
-from django.apps import apps
-
 from cartera.imports.services import import_file
-from cartera.invoices.models import Invoice
+from cartera.invoices.models import Dispute, Invoice
 
 DEFAULT_PATH = (
     Path(__file__).resolve().parents[3]
@@ -91,21 +89,16 @@ def load(*, organization, path: Path = DEFAULT_PATH, actor=None) -> dict:
         data=_csv(["external_id", "customer", "date", "amount", "currency", "invoices"], payments),
     )
     disputes = 0
-    try:
-        Dispute = apps.get_model("invoices", "Dispute")
-    except LookupError:
-        Dispute = None
-    if Dispute is not None:
-        numbers = {
-            r["invoiceNumber"]: _us_date(r["InvoiceDate"]) for r in rows if r["Disputed"] == "Yes"
-        }
-        for invoice in Invoice.objects.filter(organization=organization, number__in=numbers):
-            dispute = Dispute.objects.create(
-                organization=organization, invoice=invoice, reason="IBM: Disputed=Yes"
-            )
-            opened = dt.datetime.combine(numbers[invoice.number], dt.time(12), tzinfo=dt.UTC)
-            Dispute.objects.filter(pk=dispute.pk).update(opened_at=opened)
-            disputes += 1
+    numbers = {
+        r["invoiceNumber"]: _us_date(r["InvoiceDate"]) for r in rows if r["Disputed"] == "Yes"
+    }
+    for invoice in Invoice.objects.filter(organization=organization, number__in=numbers):
+        dispute = Dispute.objects.create(
+            organization=organization, invoice=invoice, reason="IBM: Disputed=Yes"
+        )
+        opened = dt.datetime.combine(numbers[invoice.number], dt.time(12), tzinfo=dt.UTC)
+        Dispute.objects.filter(pk=dispute.pk).update(opened_at=opened)
+        disputes += 1
     return {
         "rows": len(rows),
         "invoices_batch": batch.status,
