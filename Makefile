@@ -51,5 +51,10 @@ messages: install
 	cd cartera && ../$(BIN)/cartera makemessages -l en --no-obsolete
 	cd cartera && ../$(BIN)/cartera compilemessages -l en
 
+## Run a benchmark: make bench BENCH_ARGS="portal --check" (no BENCH_ARGS: list them)
+BENCH_ARGS ?= --help
+bench: install
+	$(BIN)/cartera bench $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) var

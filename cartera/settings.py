@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "csp",
     "django_tasks",
     "django_tasks_db",
+    "cartera.lib",
     "cartera.orgs",
     "cartera.timeline",
     "cartera.customers",
@@ -72,6 +73,7 @@ INSTALLED_APPS = [
     "cartera.reports",
     "cartera.imports",
     "cartera.portal",
+    "cartera.web",
     "cartera.ops",
 ]
 

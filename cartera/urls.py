@@ -1,12 +1,24 @@
 from django.urls import include, path
 
+from cartera.customers import urls as customers_urls
+from cartera.followup import urls as followup_urls
+from cartera.reports import urls as reports_urls
+from cartera.web import urls as web_urls
+
+
+def section(app_urls, *composite_patterns):
+    """One namespace made of an app's own patterns and the composite pages (cartera.web)
+    shown in that section, so URL names do not depend on where a view lives."""
+    return include((app_urls.urlpatterns + list(composite_patterns), app_urls.app_name))
+
+
 urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("cartera.orgs.urls")),
-    path("", include("cartera.reports.urls")),
+    path("", section(reports_urls, *web_urls.home_patterns)),
     path("reports/", include("cartera.reports.report_urls")),
-    path("customers/", include("cartera.customers.urls")),
+    path("customers/", section(customers_urls, *web_urls.customer_patterns)),
     path("invoices/", include("cartera.invoices.urls")),
     path("payments/", include("cartera.payments.urls")),
     path("imports/", include("cartera.imports.urls")),
@@ -14,5 +26,5 @@ urlpatterns = [
     path("outreach/", include("cartera.outreach.urls")),
     path("p/", include("cartera.portal.urls")),
     path("review/", include("cartera.portal.backoffice_urls")),
-    path("work/", include("cartera.followup.urls")),
+    path("work/", section(followup_urls, *web_urls.work_patterns)),
 ]

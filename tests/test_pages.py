@@ -8,12 +8,19 @@ people read local dates and times, not machine formats.
 A logged-in user without any membership gets a friendly "no access" page (403), not a 404.
 """
 
+import datetime as dt
+import io
 import re
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
+from django.utils import timezone, translation
+from freezegun import freeze_time
+from openpyxl import load_workbook
 
+from cartera.followup.services import add_note
+from cartera.lib.templatetags.cartera_tags import local_datetime
 from tests.test_tenancy import URLS, world  # noqa: F401  (the fixture is used by name)
 
 # URLs whose GET does not answer a page, with the status they answer and why.
@@ -114,8 +121,6 @@ def test_user_without_membership_sees_a_friendly_no_access_page(db, org_a, login
 
 
 def test_datetimes_are_shown_in_the_organisations_local_time(world, login):  # noqa: F811
-    from cartera.customers.templatetags.cartera_tags import local_datetime
-
     # The message is scheduled for 15:00 UTC; Monterrey is UTC-6 (no daylight saving time).
     client = login(world.owner)
     assert "07/10/2026 09:00" in client.get(reverse("outreach:outbox")).content.decode()
@@ -126,9 +131,22 @@ def test_datetimes_are_shown_in_the_organisations_local_time(world, login):  # n
     assert "07/10/2026 12:00" in html
     assert "07/10/2026 09:00" not in html
     # Dry-run results carry ISO text: the filter shows it in the active time zone too.
-    from django.utils import timezone, translation
-
     with timezone.override("America/Santiago"), translation.override("es-mx"):
         assert local_datetime("2026-11-23T15:00:00+00:00") == "23/11/2026 12:00"
     assert local_datetime("") == ""
     assert local_datetime(None) == ""
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_activity_log_export_writes_the_organisations_local_time(login, owner_a, debtor_a, kind):
+    with freeze_time("2026-11-30 18:30:00"):  # UTC; Monterrey (UTC−6) reads 12:30
+        add_note(customer=debtor_a, text="Llamó para confirmar el pago", actor=owner_a)
+    response = login(owner_a).get(reverse("followup:log") + f"?kind=note&export={kind}")
+    assert response.status_code == 200
+    if kind == "csv":
+        rows = response.content.decode("utf-8-sig").splitlines()
+        assert rows[1].startswith("2026-11-30 12:30:00,")
+    else:
+        sheet = load_workbook(io.BytesIO(response.content)).active
+        assert sheet["A3"].value == dt.datetime(2026, 11, 30, 12, 30)
+        assert sheet["F3"].value == "Llamó para confirmar el pago"

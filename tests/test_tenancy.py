@@ -42,6 +42,18 @@ from django.core.files.base import ContentFile
 from django.db import connection
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from cartera.dunning.models import Strategy
+from cartera.followup.services import open_task
+from cartera.imports.models import ImportBatch
+from cartera.invoices.models import Dispute, InvoiceAttachment
+from cartera.invoices.services import create_credit_note
+from cartera.orgs.models import Membership
+from cartera.outreach.models import Message, MessageTemplate
+from cartera.payments.models import PaymentComplement, PaymentProof
+from cartera.payments.services import allocate_payment, record_payment
+from cartera.reports.models import CommissionRule
+from cartera.timeline.models import Notification
+
 # Modules whose URLs are not the back office: allauth's pages, i18n, admin, static files,
 # and anymail's provider webhooks (authenticated by the provider's secret, no org objects).
 SKIPPED_URLCONFS = ("allauth.", "django.conf.urls.i18n", "django.contrib.admin", "anymail.")
@@ -231,12 +243,6 @@ def test_every_url_pattern_is_in_the_table():
 @pytest.fixture
 def world(org_a, owner_a, viewer_a, agent_a, agent2_a, debtor_a, invoice_a, owner_b, debtor_b):
     """One object of every kind in organisation A (plus B's owner and customer)."""
-    from cartera.imports.models import ImportBatch
-    from cartera.invoices.models import InvoiceAttachment
-    from cartera.invoices.services import create_credit_note
-    from cartera.orgs.models import Membership
-    from cartera.payments.models import PaymentProof
-    from cartera.payments.services import allocate_payment, record_payment
 
     payment = record_payment(
         customer=debtor_a,
@@ -274,8 +280,6 @@ def world(org_a, owner_a, viewer_a, agent_a, agent2_a, debtor_a, invoice_a, owne
         created_by=owner_a,
         file_name="clientes.csv",
     )
-    from cartera.dunning.models import Strategy
-    from cartera.outreach.models import Message, MessageTemplate
 
     strategy = Strategy.objects.create(organization=org_a, key="w", name="W", is_default=True)
     message = Message.objects.create(
@@ -296,10 +300,6 @@ def world(org_a, owner_a, viewer_a, agent_a, agent2_a, debtor_a, invoice_a, owne
         kind="soft",
         body_text="{{ today }}",
     )
-    from cartera.followup.services import open_task
-    from cartera.invoices.models import Dispute
-    from cartera.payments.models import PaymentComplement
-    from cartera.timeline.models import Notification
 
     dispute = Dispute.objects.create(organization=org_a, invoice=invoice_a, reason="Precio")
     complement = PaymentComplement.objects.create(
@@ -307,7 +307,6 @@ def world(org_a, owner_a, viewer_a, agent_a, agent2_a, debtor_a, invoice_a, owne
     )
 
     task = open_task(customer=debtor_a, kind="call", title="Llamar", today=dt.date(2026, 11, 16))
-    from cartera.reports.models import CommissionRule
 
     commission_rule = CommissionRule.objects.create(
         organization=org_a, name="General", rate=Decimal("2.5"), currency="MXN"

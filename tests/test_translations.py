@@ -14,9 +14,12 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import translation
+
+from cartera.portal.access import issue_token
 
 PACKAGE = Path(settings.BASE_DIR)
 PO_FILE = PACKAGE / "locale" / "en" / "LC_MESSAGES" / "django.po"
@@ -215,8 +218,6 @@ def test_language_switcher_beats_the_organisation_language(login, owner_a, org_a
 
 
 def _open_portal(client, customer):
-    from cartera.portal.access import issue_token
-
     raw = issue_token(customer=customer, actor=None)
     assert client.get(f"/p/{raw}/").status_code == 302
     return client
@@ -224,8 +225,6 @@ def _open_portal(client, customer):
 
 @pytest.mark.usefixtures("_restore_language")
 def test_debtor_portal_speaks_the_customers_language(client, invoice_a):
-    from django.core.cache import cache
-
     cache.clear()  # the portal rate-limits link openings per address
     customer = invoice_a.customer
     portal = _open_portal(client, customer)

@@ -6,45 +6,14 @@ Forms only bind and type-check input; the rules live in the services, whose
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from cartera.lib.forms import DATE_WIDGET, BackOfficeForm
 from cartera.lib.money import CURRENCY_CHOICES
 from cartera.orgs.choices import Country, Language
 
 from .choices import Channel, Classification, ContactRole
 from .models import Tag
-
-
-class BackOfficeForm(forms.Form):
-    """Marks invalid fields with ``aria-invalid`` (Pico paints them) and links errors."""
-
-    def full_clean(self):
-        super().full_clean()
-        self.mark_invalid_fields()
-
-    def mark_invalid_fields(self):
-        for name in self.errors:
-            if name in self.fields:
-                attrs = self.fields[name].widget.attrs
-                attrs["aria-invalid"] = "true"
-                attrs["aria-describedby"] = (
-                    f"id_{self.prefix + '-' if self.prefix else ''}{name}_error"
-                )
-
-
-def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
-    """Put a service's ValidationError next to the fields it names (else on top)."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            target = field if field in form.fields else None
-            for message in errors:
-                form.add_error(target, message)
-    else:
-        for message in exc.messages:
-            form.add_error(None, message)
-    if isinstance(form, BackOfficeForm):
-        form.mark_invalid_fields()
 
 
 def members_of(organization):
@@ -58,9 +27,6 @@ def members_of(organization):
 class UserChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
         return obj.get_full_name() or obj.get_username()
-
-
-DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class CustomerForm(BackOfficeForm):

@@ -25,6 +25,9 @@ from babel.numbers import format_currency
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Min, Q, Sum
 from django.utils.translation import get_language, gettext, ngettext
 
+from cartera.customers.models import Customer
+from cartera.invoices.models import Invoice
+
 from .choices import PromiseStatus, TaskKind
 from .models import ExchangeRate, PromiseToPay
 
@@ -60,8 +63,6 @@ def amount_points(overdue: Decimal) -> int:
 def customer_factors(organization, customer_ids, *, today: dt.date) -> dict[int, Factors]:
     """Factors per customer in three queries (overdue per currency, broken promises,
     classification), whatever the number of customers."""
-    from cartera.customers.models import Customer
-    from cartera.invoices.models import Invoice
 
     ids = list(set(customer_ids))
     result = {cid: Factors() for cid in ids}

@@ -2,11 +2,13 @@
 
 import datetime as dt
 
-from django.apps import apps
 from django.db.models import Prefetch, Q
 from django.http import Http404
 
 from cartera.customers.selectors import customers_visible_to
+from cartera.invoices.choices import InvoiceStatus
+from cartera.invoices.models import Dispute, Invoice
+from cartera.invoices.selectors import invoices_visible_to
 from cartera.orgs.access import restricted_to_assigned
 from cartera.orgs.choices import Role
 from cartera.timeline.choices import ActivityKind
@@ -15,6 +17,7 @@ from cartera.timeline.models import Activity, Notification
 from .choices import TaskStatus
 from .models import PromiseToPay, Task
 from .priority import store_scores
+from .services import refresh_scores
 
 
 def sees_all_agents(membership) -> bool:
@@ -97,8 +100,6 @@ def work_list_queryset(
             Q(customer__name__icontains=q) | Q(customer__external_id__iexact=q)
         )
     if queryset.filter(Q(scored_on__isnull=True) | Q(scored_on__lt=today)).exists():
-        from .services import refresh_scores
-
         refresh_scores(
             organization=membership.organization, today=today, only_stale=True, queryset=queryset
         )
@@ -107,9 +108,9 @@ def work_list_queryset(
         .prefetch_related(
             Prefetch(
                 "invoices",
-                queryset=apps.get_model("invoices", "Invoice")
-                .objects.only("id", "external_id", "number", "due_date")
-                .order_by("due_date", "id"),
+                queryset=Invoice.objects.only("id", "external_id", "number", "due_date").order_by(
+                    "due_date", "id"
+                ),
             )
         )
         .order_by("-score", "due_date", "pk")
@@ -161,32 +162,20 @@ def notes_visible_to(membership, *, q: str = "", agent: str = ""):
 
 def call_context(membership, customer, *, today: dt.date) -> dict:
     """Everything needed for a call with one customer."""
-    from cartera.invoices.selectors import invoices_visible_to
-
     invoices = list(
         invoices_visible_to(membership)
-        .filter(customer=customer, status="open", balance__gt=0)
+        .filter(customer=customer, status=InvoiceStatus.OPEN, balance__gt=0)
         .order_by("due_date", "id")
     )
-    messages = []
-    message_model = _optional_model("outreach", "Message")
-    if message_model is not None:
-        messages = list(
-            message_model.objects.filter(customer=customer)
-            .exclude(status="queued")
-            .order_by("-created_at", "-id")[:5]
-        )
-    dispute_model = apps.get_model("invoices", "Dispute")
     return {
         "contacts": list(customer.contacts.all()),
         "invoices": invoices,
         "overdue": [i for i in invoices if i.due_date < today],
-        "messages": messages,
         "promises": list(
             PromiseToPay.objects.filter(customer=customer).order_by("-created_at", "-id")[:5]
         ),
         "disputes": list(
-            dispute_model.objects.filter(invoice__customer=customer)
+            Dispute.objects.filter(invoice__customer=customer)
             .select_related("invoice")
             .order_by("-opened_at")[:5]
         ),
@@ -196,22 +185,6 @@ def call_context(membership, customer, *, today: dt.date) -> dict:
             ).select_related("actor_user")[:8]
         ),
     }
-
-
-def _optional_model(app_label: str, name: str):
-    try:
-        return apps.get_model(app_label, name)
-    except LookupError:
-        return None
-
-
-def unread_notifications(request):
-    membership = getattr(request, "membership", None)
-    if membership is None:
-        return Notification.objects.none()
-    return Notification.objects.filter(
-        user=request.user, organization_id=membership.organization_id, read_at__isnull=True
-    )
 
 
 def get_notification_for_user(request, pk) -> Notification:

@@ -5,7 +5,6 @@ from . import views
 app_name = "followup"
 urlpatterns = [
     path("", views.worklist, name="worklist"),
-    path("tasks/<int:pk>/call/", views.call, name="call"),
     path("tasks/<int:pk>/done/", views.task_done, name="task_done"),
     path("tasks/reassign/", views.reassign, name="reassign"),
     path("customers/<int:pk>/follow-up/", views.follow_up, name="follow_up"),

@@ -1,4 +1,4 @@
-"""The collections team's workday: work list, call screen, notes, activity log,
+"""The collections team's workday: work list, notes, activity log (and its export),
 notifications. Thin views: objects come through the access helpers."""
 
 import datetime as dt
@@ -14,19 +14,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from cartera.customers.selectors import get_customer_for_user
-from cartera.invoices.selectors import get_invoice_for_user, invoices_visible_to
+from cartera.invoices.selectors import get_invoice_for_user
+from cartera.lib import exports
 from cartera.lib.dates import local_today
+from cartera.lib.forms import add_service_errors
 from cartera.orgs.access import Action, require
 from cartera.orgs.decorators import org_member_required
-from cartera.reports import exports
 from cartera.timeline import notifications
 from cartera.timeline.choices import NotificationKind
 
-from .calls import log_call
-from .choices import CallOutcome
 from .forms import (
     ActivityFilterForm,
-    CallForm,
     FollowUpForm,
     NoteForm,
     NotificationPreferencesForm,
@@ -35,7 +33,6 @@ from .forms import (
 from .priority import reasons_text
 from .selectors import (
     activity_log,
-    call_context,
     fresh_page,
     get_notification_for_user,
     get_task_for_user,
@@ -59,14 +56,6 @@ def _members(request):
     return User.objects.filter(
         memberships__organization=request.membership.organization, memberships__is_active=True
     ).order_by("first_name", "username")
-
-
-def _add_errors(form, exc: ValidationError) -> None:
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for field, errors in exc.error_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
 
 
 @org_member_required
@@ -97,70 +86,6 @@ def worklist(request):
         "members": _members(request) if manager else (),
     }
     return render(request, "followup/worklist.html", context)
-
-
-@org_member_required
-@require_http_methods(["GET", "POST"])
-def call(request, pk):
-    """The call screen of a task: everything about the customer, and the call log form."""
-    task = get_task_for_user(request, pk)
-    customer = task.customer
-    today = _today(request)
-    invoices = invoices_visible_to(request.membership).filter(
-        customer=customer, status="open", balance__gt=0
-    )
-    if request.method == "POST":
-        require(request, Action.ADD_NOTES)
-        form = CallForm(request.POST, invoices=invoices)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                log_call(
-                    customer=customer,
-                    actor=request.user,
-                    outcome=data["outcome"],
-                    today=today,
-                    task=task,
-                    note=data["note"],
-                    next_date=data["next_date"],
-                    invoices=list(data["invoices"] or []),
-                    promised_date=data["promised_date"],
-                    amount=data["amount"],
-                    dispute_reason=data["dispute_reason"],
-                    dispute_text=data["note"],
-                    paid_date=data["paid_date"],
-                    method=data["method"] or "transfer",
-                    reference=data["reference"],
-                )
-            except ValidationError as exc:
-                _add_errors(form, exc)
-            else:
-                messages.success(
-                    request,
-                    _("Llamada registrada: %(o)s") % {"o": CallOutcome(data["outcome"]).label},
-                )
-                return redirect("followup:worklist")
-    else:
-        context_overdue = [i for i in invoices if i.due_date < today]
-        form = CallForm(
-            invoices=invoices,
-            initial={
-                "invoices": context_overdue,
-                "amount": sum((i.balance for i in context_overdue), 0) or None,
-                "promised_date": today + dt.timedelta(days=7),
-                "next_date": today + dt.timedelta(days=1),
-                "paid_date": today,
-            },
-        )
-    context = {
-        "task": task,
-        "customer": customer,
-        "today": today,
-        "form": form,
-        "timeline": timeline_for(request.membership, customer=customer)[:20],
-        **call_context(request.membership, customer, today=today),
-    }
-    return render(request, "followup/call.html", context)
 
 
 @org_member_required
@@ -217,7 +142,7 @@ def follow_up(request, pk):
                     today=today,
                 )
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, _("Seguimiento agendado."))
                 return redirect("customers:detail", customer.pk)
@@ -265,17 +190,18 @@ def _timeline_page(request, queryset, template, extra):
     )
     export = request.GET.get("export")
     if export in ("csv", "xlsx"):
-        return _export(queryset, export, today=_today(request))
+        return _export(queryset, export, organization=request.membership.organization)
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     name = "followup/_timeline.html" if request.headers.get("HX-Request") else template
     return render(request, name, {"form": form, "page": page, **extra})
 
 
-def _export(queryset, kind: str, *, today):
+def _export(queryset, kind: str, *, organization):
     table = exports.Table(
         title=_("Bitácora"),
+        time_zone=organization.timezone,
         columns=[
-            exports.Column("when", _("Fecha y hora")),
+            exports.Column("when", _("Fecha y hora"), exports.DATETIME),
             exports.Column("kind", _("Tipo")),
             exports.Column("actor", _("Quién")),
             exports.Column("customer", _("Cliente")),
@@ -284,7 +210,7 @@ def _export(queryset, kind: str, *, today):
         ],
         rows=[
             {
-                "when": a.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+                "when": a.created_at,
                 "kind": a.get_kind_display(),
                 "actor": a.actor_label,
                 "customer": a.customer.name if a.customer else "",
@@ -294,7 +220,8 @@ def _export(queryset, kind: str, *, today):
             for a in queryset[:50000]
         ],
     )
-    return exports.export_response(table, kind, name="bitacora", day=today)
+    day = local_today(organization.timezone)
+    return exports.export_response(table, kind, name="bitacora", day=day)
 
 
 @org_member_required

@@ -3,8 +3,9 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from cartera.customers.forms import DATE_WIDGET, BackOfficeForm, UserChoiceField, members_of
+from cartera.customers.forms import UserChoiceField, members_of
 from cartera.customers.models import Customer
+from cartera.lib.forms import DATE_WIDGET, BackOfficeForm
 from cartera.lib.money import CURRENCY_CHOICES
 
 from .choices import InvoiceStatus, PaymentMethodSAT

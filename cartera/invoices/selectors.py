@@ -17,7 +17,7 @@ from django.http import Http404
 from cartera.orgs.access import scope_to_member
 
 from .choices import InvoiceStatus
-from .models import CreditNote, Invoice, InvoiceAttachment
+from .models import CreditNote, Dispute, Invoice, InvoiceAttachment
 
 _MONEY = DecimalField(max_digits=18, decimal_places=2)
 
@@ -55,6 +55,18 @@ def get_attachment_for_user(request, pk) -> InvoiceAttachment:
     if attachment is None:
         raise Http404
     return attachment
+
+
+def get_dispute_for_user(request, pk) -> Dispute:
+    visible = invoices_visible_to(getattr(request, "membership", None))
+    dispute = (
+        Dispute.objects.select_related("invoice", "invoice__customer")
+        .filter(pk=pk, invoice__in=visible)
+        .first()
+    )
+    if dispute is None:
+        raise Http404
+    return dispute
 
 
 def with_open_balances(customers, *, as_of):

@@ -41,10 +41,6 @@ def normalize_tax_id(value: str, country: str) -> str:
     return value.upper()
 
 
-def tax_id_label(country: str) -> str:
-    return {"MX": "RFC", "CL": "RUT", "AR": "CUIT"}.get((country or "").upper(), "Tax ID")
-
-
 def normalize_phone(value: str, country: str) -> str:
     """Return E.164 ('+5218112345678' style) or raise IdentifierError."""
     value = (value or "").strip()

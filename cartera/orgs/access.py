@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from .choices import Role
-from .models import Membership, Organization
+from .models import Membership
 
 
 class Action(StrEnum):
@@ -91,10 +91,3 @@ def active_memberships(user):
         .select_related("organization")
         .order_by("organization__name")
     )
-
-
-def get_organization_for_user(request, slug: str) -> Organization:
-    membership = active_memberships(request.user).filter(organization__slug=slug).first()
-    if membership is None:
-        raise Http404
-    return membership.organization

@@ -2,7 +2,8 @@
 
 from django.http import Http404
 
-from .models import Membership
+from .access import active_memberships
+from .models import Membership, Organization
 
 
 def memberships_visible_to(membership):
@@ -21,3 +22,10 @@ def get_membership_for_user(request, pk) -> Membership:
     if found is None:
         raise Http404
     return found
+
+
+def get_organization_for_user(request, slug: str) -> Organization:
+    membership = active_memberships(request.user).filter(organization__slug=slug).first()
+    if membership is None:
+        raise Http404
+    return membership.organization

@@ -12,7 +12,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from .access import Action, get_organization_for_user
+from cartera.lib.forms import add_service_errors
+from cartera.orgs.selectors import get_organization_for_user
+
+from .access import Action
 from .choices import COUNTRY_DEFAULTS, Role
 from .decorators import org_member_required
 from .forms import (
@@ -36,16 +39,6 @@ from .services import (
 )
 
 _BACKEND = "django.contrib.auth.backends.ModelBackend"
-
-
-def _add_errors(form, exc: ValidationError, *, rename: dict | None = None) -> None:
-    """Put a service's ValidationError next to the matching form fields."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for field, errors in exc.error_dict.items():
-        field = (rename or {}).get(field, field)
-        form.add_error(field if field in form.fields else None, errors)
 
 
 def onboarding(request):
@@ -72,7 +65,7 @@ def onboarding(request):
                     password=data["password1"],
                 )
         except ValidationError as exc:
-            _add_errors(form, exc, rename={"slug": "name"})
+            add_service_errors(form, exc, rename={"slug": "name"})
         else:
             login(request, user, backend=_BACKEND)
             request.session[SESSION_KEY] = organization.pk
@@ -114,7 +107,7 @@ def organization_settings(request):
         try:
             update_organization(organization=organization, actor=request.user, **values)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Configuración guardada."))
             return redirect("orgs:settings")
@@ -138,7 +131,7 @@ def members(request):
                 last_name=data["last_name"],
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         except PermissionDenied as exc:
             form.add_error("role", str(exc))
         else:

@@ -5,10 +5,10 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from cartera.customers.forms import DATE_WIDGET, BackOfficeForm
 from cartera.customers.models import Customer
 from cartera.invoices.forms import CustomerChoiceField
 from cartera.invoices.models import Invoice
+from cartera.lib.forms import DATE_WIDGET, BackOfficeForm
 from cartera.lib.money import CURRENCY_CHOICES
 
 from .choices import PaymentMethod, PaymentStatus

@@ -9,7 +9,6 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from cartera.customers.forms import add_service_errors
 from cartera.customers.selectors import customers_visible_to, get_customer_for_user
 from cartera.invoices.choices import InvoiceStatus
 from cartera.invoices.selectors import (
@@ -18,6 +17,7 @@ from cartera.invoices.selectors import (
     invoices_visible_to,
 )
 from cartera.lib.dates import local_today
+from cartera.lib.forms import add_service_errors
 from cartera.orgs.access import Action, require
 from cartera.orgs.decorators import org_member_required
 

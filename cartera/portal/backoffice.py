@@ -9,13 +9,13 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from cartera.customers.forms import add_service_errors
 from cartera.customers.selectors import get_customer_for_user
 from cartera.followup.choices import PromiseSource
 from cartera.invoices.choices import DisputeStatus, InvoiceStatus
 from cartera.invoices.models import Dispute
-from cartera.invoices.selectors import invoices_visible_to
+from cartera.invoices.selectors import get_dispute_for_user, invoices_visible_to
 from cartera.lib.dates import local_today
+from cartera.lib.forms import add_service_errors
 from cartera.orgs.access import Action, can, require
 from cartera.orgs.decorators import org_member_required
 from cartera.payments.choices import PaymentStatus
@@ -29,18 +29,6 @@ from .forms import PortalSettingsForm
 
 def _today(request):
     return local_today(request.membership.organization.timezone)
-
-
-def get_dispute_for_user(request, pk) -> Dispute:
-    visible = invoices_visible_to(getattr(request, "membership", None))
-    dispute = (
-        Dispute.objects.select_related("invoice", "invoice__customer")
-        .filter(pk=pk, invoice__in=visible)
-        .first()
-    )
-    if dispute is None:
-        raise Http404
-    return dispute
 
 
 def get_complement_for_user(request, pk) -> PaymentComplement:

@@ -13,10 +13,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from cartera.customers.forms import add_service_errors
 from cartera.followup.choices import PromiseSource
 from cartera.invoices.models import InvoiceAttachment
 from cartera.lib.dates import local_today
+from cartera.lib.forms import add_service_errors
 from cartera.outreach.choices import MessagePurpose
 from cartera.outreach.models import Message
 from cartera.outreach.services import record_event

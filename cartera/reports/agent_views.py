@@ -9,11 +9,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from cartera.followup.selectors import sees_all_agents
+from cartera.lib import exports
 from cartera.lib.dates import local_today
+from cartera.lib.forms import add_service_errors
 from cartera.orgs.access import Action, can, require
 from cartera.orgs.decorators import org_member_required
 
-from . import exports
 from .agents import agent_results, commission_totals, commissions
 from .forms import CollectionTargetForm, CommissionRuleForm, PeriodForm
 from .models import CommissionRule
@@ -162,14 +163,6 @@ def commissions_page(request):
     )
 
 
-def _rule_form_errors(form, exc: ValidationError) -> None:
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for name, errors in exc.error_dict.items():
-        form.add_error(name if name in form.fields else None, errors)
-
-
 def _save_rule(request, form, rule=None):
     data = form.cleaned_data
     try:
@@ -185,7 +178,7 @@ def _save_rule(request, form, rule=None):
             is_active=data["is_active"],
         )
     except ValidationError as exc:
-        _rule_form_errors(form, exc)
+        add_service_errors(form, exc)
         return False
     messages.success(request, _("Regla de comisión guardada."))
     return True
@@ -252,7 +245,7 @@ def targets(request):
                 amount=form.cleaned_data["amount"],
             )
         except ValidationError as exc:
-            _rule_form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Meta de cobranza guardada."))
             return redirect("reports:targets")

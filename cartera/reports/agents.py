@@ -40,6 +40,7 @@ from zoneinfo import ZoneInfo
 from django.contrib.auth import get_user_model
 from django.db.models import Count, DecimalField, OuterRef, Q, Subquery, Sum
 
+from cartera.customers.models import Customer
 from cartera.followup.choices import REACHED_OUTCOMES, PromiseStatus, TaskStatus
 from cartera.followup.models import PromiseToPay, Task
 from cartera.invoices.choices import InvoiceStatus
@@ -133,7 +134,6 @@ def bucket_of(days_overdue: int) -> str:
 def agents_of(organization, *, only=None) -> list:
     """Active agents plus anybody holding customers, ordered by name; ``only`` limits
     them to one user id (an agent looking at their own results)."""
-    from cartera.customers.models import Customer
 
     User = get_user_model()
     holders = Customer.objects.filter(

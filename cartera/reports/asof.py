@@ -170,10 +170,6 @@ def month_start(day: dt.date) -> dt.date:
     return day.replace(day=1)
 
 
-def previous_month_end(day: dt.date) -> dt.date:
-    return month_start(day) - dt.timedelta(days=1)
-
-
 def month_end(day: dt.date) -> dt.date:
     nxt = (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
     return nxt - dt.timedelta(days=1)

@@ -19,13 +19,14 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.apps import apps
 from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
 from cartera.customers.models import Customer
-from cartera.invoices.models import Invoice
+from cartera.followup.choices import PromiseStatus
+from cartera.followup.models import PromiseToPay
+from cartera.invoices.models import Dispute, Invoice
 from cartera.lib.money import round_money
 from cartera.payments.models import Allocation
 from cartera.timeline.choices import ActivityKind
@@ -35,6 +36,7 @@ from .asof import add_months
 from .models import ClassificationHistory, ReportSettings
 
 HUNDRED = Decimal(100)
+SETTLED_PROMISES = (PromiseStatus.KEPT, PromiseStatus.PARTIALLY_KEPT, PromiseStatus.BROKEN)
 TOLERANCE = "0.004"  # SQLite sums decimals as floats; a balance under this is zero
 
 
@@ -214,32 +216,22 @@ def customer_behaviour(
 
 def _promise_rates(organization, start: dt.date, as_of: dt.date) -> dict[int, tuple[int, int]]:
     """``{customer_id: (kept, due)}`` for promises whose date fell in the window and that
-    are settled (kept, partially kept or broken). Empty when promises are not installed."""
-    if not apps.is_installed("cartera.followup"):
-        return {}
-    try:
-        Promise = apps.get_model("followup", "PromiseToPay")
-    except LookupError:
-        return {}
+    are settled (kept, partially kept or broken)."""
     rows = (
-        Promise.objects.filter(
+        PromiseToPay.objects.filter(
             organization=organization,
             promised_date__gte=start,
             promised_date__lte=as_of,
-            status__in=["kept", "partially_kept", "broken"],
+            status__in=SETTLED_PROMISES,
         )
         .values("customer_id")
-        .annotate(due=Count("id"), kept=Count("id", filter=Q(status="kept")))
+        .annotate(due=Count("id"), kept=Count("id", filter=Q(status=PromiseStatus.KEPT)))
         .order_by()
     )
     return {row["customer_id"]: (row["kept"], row["due"]) for row in rows}
 
 
 def _dispute_counts(organization, start: dt.date, as_of: dt.date) -> dict[int, int]:
-    try:
-        Dispute = apps.get_model("invoices", "Dispute")
-    except LookupError:
-        return {}
     rows = (
         Dispute.objects.filter(
             organization=organization, opened_at__date__gte=start, opened_at__date__lte=as_of

@@ -5,7 +5,7 @@ payment; and, for a step with two variants, the difference of their 14-day paid 
 with a 95 % confidence interval (normal approximation), saying when it is not yet
 significant.
 
-Needs the outreach app (messages); returns nothing when it is not installed. A message
+A message
 belongs to a strategy step through ``step_key`` and to a variant through ``template_key``;
 its strategy and the strategy version come from the planner's Decision rows behind it.
 """
@@ -17,7 +17,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.apps import apps
+from cartera.dunning.models import Decision
+from cartera.outreach.models import Message
 
 from .forecast import ledger_rows
 
@@ -87,9 +88,6 @@ def compare(a: VariantStats, b: VariantStats, window: int = 14) -> Comparison | 
 def effectiveness(*, organization, start: dt.date, end: dt.date, as_of: dt.date) -> dict:
     """``{"variants": [VariantStats], "comparisons": [Comparison]}`` for messages sent in
     [start, end], payments known on ``as_of``."""
-    if not apps.is_installed("cartera.outreach"):
-        return {"variants": [], "comparisons": []}
-    Message = apps.get_model("outreach", "Message")
     messages = Message.objects.filter(
         organization=organization, sent_at__date__gte=start, sent_at__date__lte=end
     ).prefetch_related("invoices", "events")
@@ -100,26 +98,39 @@ def effectiveness(*, organization, start: dt.date, end: dt.date, as_of: dt.date)
         strategy, version = origins.get(message.pk, ("", None))
         key = (strategy, version, message.step_key or "—", message.template_key or "—")
         item = stats.setdefault(key, VariantStats(key[2], key[3], strategy, version))
-        kinds = {e.kind for e in message.events.all()} | {message.status}
-        item.sent += 1
-        item.delivered += bool(kinds & {"delivered", "opened", "clicked"})
-        item.read += bool(kinds & {"opened", "clicked"}) or message.first_opened_at is not None
-        item.clicked += "clicked" in kinds
-        sent_on = message.sent_at.date()
-        for invoice in message.invoices.all():
-            item.chased += 1
-            row = paid.get(invoice.pk)
-            if row is None or row.paid_on < sent_on:
-                continue
-            days = (row.paid_on - sent_on).days
-            item.days_to_pay.append(days)
-            for window in WINDOWS:
-                if days <= window:
-                    item.paid_within[window] += 1
-                    item.amount_within[window][row.currency] += row.total
+        _count_delivery(item, message)
+        _count_payments(item, message, paid)
     variants = sorted(
         stats.values(), key=lambda v: (v.strategy, v.version or 0, v.step, v.template)
     )
+    return {"variants": variants, "comparisons": _comparisons(variants)}
+
+
+def _count_delivery(item: VariantStats, message) -> None:
+    kinds = {e.kind for e in message.events.all()} | {message.status}
+    item.sent += 1
+    item.delivered += bool(kinds & {"delivered", "opened", "clicked"})
+    item.read += bool(kinds & {"opened", "clicked"}) or message.first_opened_at is not None
+    item.clicked += "clicked" in kinds
+
+
+def _count_payments(item: VariantStats, message, paid: dict) -> None:
+    """Each invoice the message chased, and whether (and how soon) it was paid after it."""
+    sent_on = message.sent_at.date()
+    for invoice in message.invoices.all():
+        item.chased += 1
+        row = paid.get(invoice.pk)
+        if row is None or row.paid_on < sent_on:
+            continue
+        days = (row.paid_on - sent_on).days
+        item.days_to_pay.append(days)
+        for window in WINDOWS:
+            if days <= window:
+                item.paid_within[window] += 1
+                item.amount_within[window][row.currency] += row.total
+
+
+def _comparisons(variants: list[VariantStats]) -> list:
     by_step = defaultdict(list)
     for variant in variants:  # variants compete within one strategy version's step
         by_step[(variant.strategy, variant.version, variant.step)].append(variant)
@@ -130,15 +141,12 @@ def effectiveness(*, organization, start: dt.date, end: dt.date, as_of: dt.date)
             result = compare(ranked[0], ranked[1])
             if result is not None:
                 comparisons.append(result)
-    return {"variants": variants, "comparisons": comparisons}
+    return comparisons
 
 
 def _strategy_versions(organization, start: dt.date, end: dt.date) -> dict[int, tuple]:
     """``{message_id: (strategy key, strategy version)}`` from the planner's decisions
     (each records the version of the strategy that made it)."""
-    if not apps.is_installed("cartera.dunning"):
-        return {}
-    Decision = apps.get_model("dunning", "Decision")
     rows = (
         Decision.objects.filter(
             organization=organization,

@@ -25,15 +25,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.apps import apps
 from django.db import connection
 from django.utils.translation import gettext as _
 
-from cartera.invoices.models import Invoice
-from cartera.lib.money import round_money
+from cartera.invoices.models import Dispute, Invoice
+from cartera.lib import fmt
+from cartera.lib.money import quantum, round_money
 from cartera.payments.models import Allocation
-
-from . import fmt
 
 K_SHRINK = 3
 K_CANDIDATES = (0.5, 1.0, 2.0, 3.0, 5.0, 8.0)
@@ -122,10 +120,6 @@ def ledger_rows(organization, cut: dt.date, *, issued_until: dt.date | None = No
 
 
 def _disputed_ids(organization, cut: dt.date) -> set[int]:
-    try:
-        Dispute = apps.get_model("invoices", "Dispute")
-    except LookupError:
-        return set()
     return set(
         Dispute.objects.filter(organization=organization, opened_at__date__lte=cut).values_list(
             "invoice_id", flat=True
@@ -134,10 +128,6 @@ def _disputed_ids(organization, cut: dt.date) -> set[int]:
 
 
 def _dispute_dates(organization) -> dict[int, dt.date]:
-    try:
-        Dispute = apps.get_model("invoices", "Dispute")
-    except LookupError:
-        return {}
     result = {}
     for invoice_id, opened in Dispute.objects.filter(organization=organization).values_list(
         "invoice_id", "opened_at"
@@ -483,7 +473,6 @@ def forecast(*, organization, as_of: dt.date, weeks: int = WEEKS) -> dict:
 def _round_preserving_total(values: list[Decimal], total: Decimal, currency: str) -> list[Decimal]:
     """Round each value down to the currency's unit, then hand the units left over to the
     largest remainders, so the rounded parts add up exactly to ``total``."""
-    from cartera.lib.money import quantum
 
     unit = quantum(currency)
     floors = [(v / unit).to_integral_value(rounding="ROUND_FLOOR") * unit for v in values]

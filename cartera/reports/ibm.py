@@ -11,7 +11,8 @@ import datetime as dt
 import io
 from pathlib import Path
 
-from django.apps import apps
+from cartera.imports.services import import_file
+from cartera.invoices.models import Dispute, Invoice
 
 DEFAULT_PATH = (
     Path(__file__).resolve().parents[3]
@@ -43,7 +44,6 @@ def _csv(header: list[str], rows: list[list]) -> bytes:
 def load(*, organization, path: Path = DEFAULT_PATH, actor=None) -> dict:
     """Import invoices (customers created on the fly) and one payment per settled invoice,
     applied to it; disputed invoices get a dispute opened on the issue date."""
-    from cartera.imports.services import import_file
 
     rows = read_rows(path)
     invoices = [
@@ -89,23 +89,16 @@ def load(*, organization, path: Path = DEFAULT_PATH, actor=None) -> dict:
         data=_csv(["external_id", "customer", "date", "amount", "currency", "invoices"], payments),
     )
     disputes = 0
-    try:
-        Dispute = apps.get_model("invoices", "Dispute")
-    except LookupError:
-        Dispute = None
-    if Dispute is not None:
-        from cartera.invoices.models import Invoice
-
-        numbers = {
-            r["invoiceNumber"]: _us_date(r["InvoiceDate"]) for r in rows if r["Disputed"] == "Yes"
-        }
-        for invoice in Invoice.objects.filter(organization=organization, number__in=numbers):
-            dispute = Dispute.objects.create(
-                organization=organization, invoice=invoice, reason="IBM: Disputed=Yes"
-            )
-            opened = dt.datetime.combine(numbers[invoice.number], dt.time(12), tzinfo=dt.UTC)
-            Dispute.objects.filter(pk=dispute.pk).update(opened_at=opened)
-            disputes += 1
+    numbers = {
+        r["invoiceNumber"]: _us_date(r["InvoiceDate"]) for r in rows if r["Disputed"] == "Yes"
+    }
+    for invoice in Invoice.objects.filter(organization=organization, number__in=numbers):
+        dispute = Dispute.objects.create(
+            organization=organization, invoice=invoice, reason="IBM: Disputed=Yes"
+        )
+        opened = dt.datetime.combine(numbers[invoice.number], dt.time(12), tzinfo=dt.UTC)
+        Dispute.objects.filter(pk=dispute.pk).update(opened_at=opened)
+        disputes += 1
     return {
         "rows": len(rows),
         "invoices_batch": batch.status,

@@ -13,6 +13,7 @@ from cartera.invoices.models import CreditNote, Invoice
 from cartera.lib.money import round_money
 
 from .asof import ZERO, add_months, credit_sales, month_end, month_start, receivables
+from .models import DailySnapshot
 
 COUNTBACK_MAX_MONTHS = 24
 HUNDRED = Decimal(100)
@@ -193,7 +194,6 @@ def indicators_from_snapshots(organization, first: dt.date, last: dt.date) -> di
     """``{currency: Indicators}`` of the month [first, last] rebuilt from the snapshots of
     ``last`` (taken for the month to date, so for the whole month), or None when there is
     none or one predates the stored indicators."""
-    from .models import DailySnapshot
 
     rows = list(DailySnapshot.objects.filter(organization=organization, date=last))
     if not rows or any(not row.indicators for row in rows):

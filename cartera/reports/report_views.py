@@ -10,17 +10,29 @@ from django.utils.translation import gettext_lazy
 from cartera.customers.models import Customer
 from cartera.customers.selectors import customers_visible_to, get_customer_for_user
 from cartera.invoices.selectors import get_invoice_for_user
+from cartera.lib import fmt
 from cartera.lib.dates import local_today
+from cartera.lib.exports import (
+    DATE,
+    DAYS,
+    INT,
+    MONEY,
+    PERCENT,
+    WRITERS,
+    Column,
+    Table,
+    export_response,
+)
 from cartera.orgs.access import restricted_to_assigned
 from cartera.orgs.decorators import org_member_required
 from cartera.payments.models import Allocation
 from cartera.timeline.models import Activity
 
-from . import fmt
 from .aging import BY_DUE, BY_ISSUE, GROUPS, aging, aging_invoices
 from .asof import month_start, open_amount_as_of
 from .behaviour import customer_behaviour
-from .exports import DATE, DAYS, INT, MONEY, PERCENT, WRITERS, Column, Table, export_response
+from .effectiveness import WINDOWS, effectiveness
+from .forecast import forecast
 from .indicators import indicators, monthly_trend
 from .models import ClassificationHistory
 
@@ -437,8 +449,6 @@ def _optional_related(obj, name: str) -> list:
 
 @org_member_required
 def forecast_page(request):
-    from .forecast import forecast
-
     org = request.membership.organization
     as_of = _date(request, "as_of", local_today(org.timezone))
     data = forecast(organization=org, as_of=as_of)
@@ -507,8 +517,6 @@ def forecast_page(request):
 
 @org_member_required
 def effectiveness_page(request):
-    from .effectiveness import WINDOWS, effectiveness
-
     org = request.membership.organization
     today = local_today(org.timezone)
     end = _date(request, "to", today)

@@ -6,12 +6,21 @@ Everything is one SQL aggregate over the invoices the member may see, relative t
 
 import datetime as dt
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django.db.models import Case, Count, DecimalField, Q, Sum, Value, When
+from django.http import Http404
 
+from cartera.customers.models import Customer
+from cartera.customers.selectors import customers_visible_to
+from cartera.followup.models import PromiseToPay, Task
 from cartera.invoices.choices import InvoiceStatus
 from cartera.invoices.selectors import invoices_visible_to
 from cartera.orgs.access import restricted_to_assigned
+from cartera.payments.models import Allocation, PaymentComplement
+from cartera.timeline.models import Activity
+
+from .models import CollectionTarget, CommissionRule
 
 _MONEY = DecimalField(max_digits=18, decimal_places=2)
 _ZERO = Value(Decimal("0"), output_field=_MONEY)
@@ -77,7 +86,6 @@ def top_debtors(membership, *, as_of: dt.date, limit: int = 10) -> list[dict]:
         )
         .order_by("-total", "customer_id")[:limit]
     )
-    from cartera.customers.models import Customer
 
     names = dict(
         Customer.objects.filter(pk__in=[r["customer_id"] for r in rows]).values_list("pk", "name")
@@ -96,7 +104,6 @@ def _decimals(row: dict) -> dict:
 def collected(membership, *, as_of: dt.date, currency: str) -> dict:
     """Money applied from confirmed payments today / this week (Monday on) / this month,
     on the invoices the member may see, in one query."""
-    from cartera.payments.models import Allocation
 
     week = as_of - dt.timedelta(days=as_of.weekday())
     month = as_of.replace(day=1)
@@ -119,9 +126,6 @@ def collected(membership, *, as_of: dt.date, currency: str) -> dict:
 
 
 def promises_summary(membership, *, as_of: dt.date) -> dict:
-    from cartera.customers.selectors import customers_visible_to
-    from cartera.followup.models import PromiseToPay
-
     rows = PromiseToPay.objects.filter(customer__in=customers_visible_to(membership)).aggregate(
         due_today=Count("id", filter=Q(status="open", promised_date=as_of)),
         broken=Count(
@@ -135,9 +139,6 @@ def promises_summary(membership, *, as_of: dt.date) -> dict:
 
 def agents_today(membership, *, as_of: dt.date, tz_name: str) -> list[dict]:
     """Per user: calls logged, messages sent and promises obtained today (one query)."""
-    from zoneinfo import ZoneInfo
-
-    from cartera.timeline.models import Activity
 
     start = dt.datetime.combine(as_of, dt.time.min, tzinfo=ZoneInfo(tz_name))
     end = start + dt.timedelta(days=1)
@@ -162,8 +163,6 @@ def agents_today(membership, *, as_of: dt.date, tz_name: str) -> list[dict]:
 
 def alerts(membership) -> dict:
     """Unread reported payments, pending complements, missing contact data, bounces."""
-    from cartera.followup.models import Task
-    from cartera.payments.models import PaymentComplement
 
     org = membership.organization_id
     # Reported payments waiting for review are counted by their open review tasks (the
@@ -183,16 +182,12 @@ def alerts(membership) -> dict:
 
 # --- agent results and targets (issue 6) ---------------------------------------------------
 def commission_rules_visible_to(membership):
-    from .models import CommissionRule
-
     if membership is None:
         return CommissionRule.objects.none()
     return CommissionRule.objects.filter(organization_id=membership.organization_id)
 
 
 def get_commission_rule_for_user(request, pk):
-    from django.http import Http404
-
     rule = commission_rules_visible_to(getattr(request, "membership", None)).filter(pk=pk).first()
     if rule is None:
         raise Http404
@@ -200,14 +195,10 @@ def get_commission_rule_for_user(request, pk):
 
 
 def collection_targets_visible_to(membership):
-    from .models import CollectionTarget
-
     return CollectionTarget.objects.filter(organization_id=membership.organization_id)
 
 
 def collection_target(membership, *, currency: str) -> Decimal | None:
-    from .models import CollectionTarget
-
     return (
         CollectionTarget.objects.filter(
             organization_id=membership.organization_id, currency=currency

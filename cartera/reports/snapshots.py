@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Sum
 
+from cartera.lib.fmt import one_decimal
 from cartera.payments.models import Allocation
 
 from .aging import aging
@@ -62,6 +63,4 @@ def take_snapshot(*, organization, day: dt.date) -> list[DailySnapshot]:
 
 
 def _one(value):
-    from .fmt import one_decimal
-
     return one_decimal(value)

@@ -1,10 +1,9 @@
 from django.urls import path
 
-from . import agent_views, views
+from . import agent_views
 
 app_name = "reports"
 urlpatterns = [
-    path("", views.home, name="home"),
     path("agents/", agent_views.agents_page, name="agents"),
     path("agents/commissions/", agent_views.commissions_page, name="commissions"),
     path("agents/commission-rules/", agent_views.commission_rules, name="commission_rules"),

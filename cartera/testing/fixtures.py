@@ -11,6 +11,10 @@ from decimal import Decimal
 
 import pytest
 
+from cartera.customers.services import create_customer, save_contact
+from cartera.invoices.services import create_invoice
+from cartera.orgs.services import create_member, create_organization
+
 os.environ.setdefault("CARTERA_TESTING", "1")
 
 PASSWORD = "Cobranza-2026!"
@@ -23,8 +27,6 @@ def _media_in_tmp(settings, tmp_path):
 
 @pytest.fixture
 def org_a(db):
-    from cartera.orgs.services import create_organization
-
     return create_organization(
         slug="norte",
         name="Distribuidora Norte S.A. de C.V.",
@@ -36,16 +38,12 @@ def org_a(db):
 
 @pytest.fixture
 def org_b(db):
-    from cartera.orgs.services import create_organization
-
     return create_organization(
         slug="sur", name="Comercial Sur SpA", country="CL", tax_id="76.354.771-K"
     )
 
 
 def _member(org, username, role):
-    from cartera.orgs.services import create_member
-
     user, _ = create_member(
         organization=org,
         username=username,
@@ -90,7 +88,6 @@ def owner_b(org_b):
 @pytest.fixture
 def debtor_a(org_a, agent_a):
     """A customer of A assigned to ana_agent, with a primary contact."""
-    from cartera.customers.services import create_customer, save_contact
 
     customer = create_customer(
         organization=org_a,
@@ -115,8 +112,6 @@ def debtor_a(org_a, agent_a):
 
 @pytest.fixture
 def debtor_b(org_b):
-    from cartera.customers.services import create_customer
-
     return create_customer(
         organization=org_b,
         actor=None,
@@ -129,7 +124,6 @@ def debtor_b(org_b):
 @pytest.fixture
 def invoice_a(debtor_a):
     """An MXN 11,600.00 invoice (10,000 + 16% IVA) issued 2026-09-01, due 2026-10-01."""
-    from cartera.invoices.services import create_invoice
 
     return create_invoice(
         customer=debtor_a,
@@ -146,8 +140,6 @@ def invoice_a(debtor_a):
 
 @pytest.fixture
 def invoice_b(debtor_b):
-    from cartera.invoices.services import create_invoice
-
     return create_invoice(
         customer=debtor_b,
         actor=None,

@@ -14,31 +14,43 @@ import statistics
 import time
 from decimal import Decimal
 
+from django.conf import settings
+from django.core.files.base import ContentFile
 from django.core.management.base import CommandError
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
-HELP = "Time the portal statement page: [--invoices 50] [--repeat 20] [--json]"
+from cartera.customers.models import Customer
+from cartera.customers.services import create_customer, save_contact
+from cartera.invoices.models import InvoiceAttachment
+from cartera.invoices.services import create_invoice
+from cartera.lib.dates import local_today
+from cartera.orgs.models import Organization
+from cartera.orgs.services import create_organization
+from cartera.payments.choices import PaymentStatus
+from cartera.payments.services import allocate_payment, record_payment
+from cartera.portal.access import issue_token
+
+HELP = (
+    "Time the portal statement page against its budget: "
+    "[--invoices 50] [--repeat 20] [--budget-ms 100] [--check] [--json]"
+)
+BUDGET_MS = 100.0  # server time of the statement with 50 open invoices (docs/portal.md)
 SLUG = "bench-portal"
 
 
 def add_arguments(parser) -> None:
     parser.add_argument("--invoices", type=int, default=50)
     parser.add_argument("--repeat", type=int, default=20, help="timed runs (after a warm-up)")
+    parser.add_argument("--budget-ms", type=float, default=BUDGET_MS)
+    parser.add_argument(
+        "--check", action="store_true", help="fail when the best run is over the budget"
+    )
     parser.add_argument("--json", action="store_true")
 
 
 def _prepare(invoices: int):
-    from django.core.files.base import ContentFile
-
-    from cartera.customers.models import Customer
-    from cartera.customers.services import create_customer, save_contact
-    from cartera.invoices.models import InvoiceAttachment
-    from cartera.invoices.services import create_invoice
-    from cartera.lib.dates import local_today
-    from cartera.orgs.models import Organization
-    from cartera.orgs.services import create_organization
-    from cartera.payments.choices import PaymentStatus
-    from cartera.payments.services import allocate_payment, record_payment
-
     organization = Organization.objects.filter(slug=SLUG).first() or create_organization(
         slug=SLUG, name="Bench Portal S.A. de C.V.", country="MX", tax_id="BPO010101AA1"
     )
@@ -106,13 +118,6 @@ def _prepare(invoices: int):
 
 
 def run(options: dict, stdout) -> None:
-    from django.conf import settings
-    from django.db import connection
-    from django.test import Client
-    from django.test.utils import CaptureQueriesContext
-
-    from cartera.portal.access import issue_token
-
     if options["invoices"] < 1:
         raise CommandError("--invoices must be at least 1")
     customer = _prepare(options["invoices"])
@@ -141,9 +146,16 @@ def run(options: dict, stdout) -> None:
         "queries": len(queries),
         "bytes": len(response.content),
         "database": connection.vendor,
+        "budget_ms": options["budget_ms"],
+        "within_budget": 1000 * min(timings) <= options["budget_ms"],
     }
     if options["json"]:
         stdout.write(json.dumps(results))
     else:
         for key, value in results.items():
             stdout.write(f"{key}: {value}")
+    if options["check"] and not results["within_budget"]:
+        raise CommandError(
+            f"statement took {results['statement_best_ms']} ms, over the "
+            f"{options['budget_ms']} ms budget"
+        )

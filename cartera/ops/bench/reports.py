@@ -11,6 +11,17 @@ import time
 
 from django.core.management.base import CommandError
 
+from cartera.invoices.models import Invoice
+from cartera.lib.dates import local_today
+from cartera.orgs.models import Organization
+from cartera.orgs.services import create_organization
+from cartera.reports import ibm
+from cartera.reports.aging import aging
+from cartera.reports.asof import month_start
+from cartera.reports.behaviour import customer_behaviour
+from cartera.reports.forecast import backtest, backtest_json, forecast
+from cartera.reports.indicators import indicators, monthly_trend
+
 HELP = "Time aging, monthly indicators and customer behaviour: --org SLUG --as-of D [--ibm]"
 
 
@@ -38,9 +49,6 @@ def _best(func, repeat: int) -> tuple[float, object]:
 
 
 def run(options: dict, stdout) -> None:
-    from cartera.lib.dates import local_today
-    from cartera.orgs.models import Organization
-
     if options["ibm"]:
         return _ibm(options, stdout)
     organization = Organization.objects.filter(slug=options["org"]).first()
@@ -51,11 +59,6 @@ def run(options: dict, stdout) -> None:
         if options["as_of"]
         else local_today(organization.timezone)
     )
-    from cartera.invoices.models import Invoice
-    from cartera.reports.aging import aging
-    from cartera.reports.asof import month_start
-    from cartera.reports.behaviour import customer_behaviour
-    from cartera.reports.indicators import indicators
 
     figures = {
         "org": organization.slug,
@@ -77,15 +80,12 @@ def run(options: dict, stdout) -> None:
     )
     figures["behaviour_s"] = round(seconds, 2)
     figures["behaviour_customers"] = len(rows)
-    from cartera.reports.indicators import monthly_trend
 
     seconds, _trend = _best(
         lambda: monthly_trend(organization=organization, end=as_of, months=6), options["repeat"]
     )
     figures["trend_6_months_s"] = round(seconds, 2)
     if options.get("forecast"):
-        from cartera.reports.forecast import forecast
-
         seconds, data = _best(
             lambda: forecast(organization=organization, as_of=as_of), options["repeat"]
         )
@@ -99,11 +99,6 @@ def run(options: dict, stdout) -> None:
 
 
 def _ibm(options: dict, stdout) -> None:
-    from cartera.orgs.models import Organization
-    from cartera.orgs.services import create_organization
-    from cartera.reports import ibm
-    from cartera.reports.forecast import backtest, backtest_json
-
     if not ibm.DEFAULT_PATH.exists():
         raise CommandError(f"IBM data set not found at {ibm.DEFAULT_PATH}")
     organization = Organization.objects.filter(slug=options["org"]).first()

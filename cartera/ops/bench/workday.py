@@ -10,7 +10,19 @@ import datetime as dt
 import json
 import time
 
+from django.conf import settings
 from django.core.management.base import CommandError
+from django.db import transaction
+from django.test import Client
+from django.urls import reverse
+
+from cartera.customers.models import Customer
+from cartera.followup.models import Task
+from cartera.followup.services import refresh_scores
+from cartera.invoices.models import Invoice
+from cartera.lib.dates import local_today
+from cartera.orgs.models import Membership, Organization
+from cartera.orgs.services import create_member
 
 HELP = "Time the work list and the dashboard: --org SLUG [--agents 20] [--repeat 3]"
 
@@ -23,14 +35,6 @@ def add_arguments(parser) -> None:
 
 
 def _prepare(organization, agents: int, today: dt.date):
-    from django.db import transaction
-
-    from cartera.customers.models import Customer
-    from cartera.followup.models import Task
-    from cartera.invoices.models import Invoice
-    from cartera.orgs.models import Membership
-    from cartera.orgs.services import create_member
-
     users = []
     for n in range(agents):
         username = f"bench-agent-{n:02d}"
@@ -104,15 +108,6 @@ def _best(func, repeat: int) -> float:
 
 
 def run(options: dict, stdout) -> None:
-    from django.conf import settings
-    from django.test import Client
-    from django.urls import reverse
-
-    from cartera.followup.models import Task
-    from cartera.invoices.models import Invoice
-    from cartera.lib.dates import local_today
-    from cartera.orgs.models import Membership, Organization
-
     organization = Organization.objects.filter(slug=options["org"]).first()
     if organization is None:
         raise CommandError(f"no organisation {options['org']!r}; run cartera bench generate")
@@ -120,7 +115,6 @@ def run(options: dict, stdout) -> None:
     users = _prepare(organization, options["agents"], today)
     # What the nightly job does (followup.tasks.refresh_task_scores): store every open
     # task's score for today, so the pages below sort in SQL.
-    from cartera.followup.services import refresh_scores
 
     start = time.perf_counter()
     scored = refresh_scores(organization=organization, today=today)

@@ -6,7 +6,9 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from cartera.customers.models import Contact, Customer
-from cartera.invoices.models import CreditNote, Invoice
+from cartera.dunning.models import Strategy
+from cartera.followup.models import PromiseToPay
+from cartera.invoices.models import CreditNote, Dispute, Invoice
 from cartera.lib.identifiers import normalize_phone, normalize_tax_id
 from cartera.lib.money import round_money
 from cartera.orgs.models import Membership, Organization
@@ -87,9 +89,6 @@ def test_demo_data_is_realistic(db):
     assert CreditNote.objects.filter(organization=org).count() >= 3
     # The collection engine has real work to show: strategies, disputes, promises, a
     # payment waiting for review.
-    from cartera.dunning.models import Strategy
-    from cartera.followup.models import PromiseToPay
-    from cartera.invoices.models import Dispute
 
     assert sorted(Strategy.objects.filter(organization=org).values_list("key", flat=True)) == [
         "estandar",

@@ -6,6 +6,7 @@ from django_tasks_db.models import DBTaskResult
 
 from cartera.ops import scheduler, schedules
 from cartera.orgs.models import ScheduledRun
+from cartera.payments.tasks import check_organization_ledger
 
 UTC = dt.UTC
 # 2026-11-22 10:00 UTC = 04:00 in Mexico City and Monterrey: after the 03:00 ledger check.
@@ -90,7 +91,5 @@ def _record(**kwargs):
 
 @pytest.mark.django_db
 def test_ledger_task_reports_ok(invoice_a):
-    from cartera.payments.tasks import check_organization_ledger
-
     result = check_organization_ledger.call(organization_id=invoice_a.organization_id, slot="x")
     assert result == {"ok": True, "invoices": 1, "mismatches": 0, "slot": "x"}

@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from cartera.customers.selectors import customers_visible_to
+from cartera.customers.services import create_customer
 from cartera.invoices.selectors import invoices_visible_to
 from cartera.orgs.access import Action, can, restricted_to_assigned
 from cartera.orgs.models import Membership, Organization
@@ -106,8 +107,6 @@ def test_viewer_post_to_settings_and_members_changes_nothing(login, viewer_a, ag
 
 
 def test_agent_sees_only_assigned_when_setting_on(org_a, agent_a, agent2_a, manager_a, invoice_a):
-    from cartera.customers.services import create_customer
-
     create_customer(organization=org_a, actor=None, external_id="CLI-002", name="Sin gestor")
     memberships = {m.user.username: m for m in Membership.objects.filter(organization=org_a)}
 

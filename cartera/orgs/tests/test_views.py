@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from cartera.orgs.middleware import SESSION_KEY
 from cartera.orgs.models import Membership, Organization
+from cartera.orgs.services import create_member, create_organization
 from cartera.testing.fixtures import PASSWORD
 from cartera.timeline.models import Activity
 
@@ -102,8 +103,6 @@ def test_onboarding_with_a_bad_field_creates_nothing(client, change, field, mess
 
 
 def _second_org_for(user):
-    from cartera.orgs.services import create_member, create_organization
-
     other = create_organization(slug="tercera", name="Tercera", country="XX")
     create_member(organization=other, username=user.username, email=user.email, role="viewer")
     return other

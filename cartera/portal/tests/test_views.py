@@ -1,7 +1,6 @@
 """Access to the portal (tokens, signed message links, one-time codes) and its pages."""
 
 import datetime as dt
-import time
 from decimal import Decimal
 from io import StringIO
 
@@ -143,7 +142,7 @@ def test_statement_pdf_and_english(portal_client, invoice_a):
     assert "Statement" in html and "Estado de cuenta" not in html
 
 
-def test_statement_with_50_invoices_is_fast(portal_client, debtor_a):
+def test_statement_with_50_invoices_has_flat_queries(portal_client, debtor_a):
     from cartera.invoices.services import create_invoice
 
     for n in range(50):
@@ -160,12 +159,12 @@ def test_statement_with_50_invoices_is_fast(portal_client, debtor_a):
     client = portal_client(debtor_a)
     client.get("/p/")
     with CaptureQueriesContext(connection) as queries:
-        start = time.perf_counter()
         response = client.get("/p/")
-        elapsed = time.perf_counter() - start
     assert response.content.decode().count('name="invoice"') == 50
-    assert len(queries) <= 15
-    assert elapsed < 0.5  # budget is 100 ms; loose here so slow CI machines do not flake
+    # Exactly 10 with 50 invoices (timing it is cartera/ops/bench/portal.py's job): session,
+    # portal token, customer (3); the open invoices, their disputes, their reported
+    # payments, their attachments (4); recent payments, credit notes, portal settings (3).
+    assert len(queries) == 10
 
 
 def test_references():

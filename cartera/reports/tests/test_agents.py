@@ -6,6 +6,7 @@ import io
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from freezegun import freeze_time
 
@@ -186,8 +187,6 @@ def test_commissions_rate_bucket_and_cap(period, org_a, agent_a, agent2_a, owner
 
 
 def test_invalid_rule_changes_nothing(org_a, owner_a):
-    from django.core.exceptions import ValidationError
-
     with pytest.raises(ValidationError) as error:
         save_commission_rule(
             organization=org_a, actor=owner_a, name="X", rate=D("0"), currency="MXN", cap=D("-1")

@@ -3,8 +3,10 @@ from decimal import Decimal
 
 import pytest
 
+from cartera.customers.models import Customer
+from cartera.customers.services import create_customer
 from cartera.reports.aging import aging, aging_invoices, buckets
-from cartera.reports.models import ReportSettings
+from cartera.reports.models import ClassificationHistory, ReportSettings
 
 from .ledger_story import build_story, invoice, pay
 
@@ -115,8 +117,6 @@ def test_buckets_follow_organisation_settings(org_a, story):
 
 
 def test_group_by_customer_and_agent(org_a, story, agent_a):
-    from cartera.customers.services import create_customer
-
     other = create_customer(
         organization=org_a, actor=None, external_id="CLI-002", name="Abarrotes Lupita"
     )
@@ -137,10 +137,6 @@ def test_group_by_customer_and_agent(org_a, story, agent_a):
 
 
 def test_group_by_classification_uses_the_class_on_the_report_date(org_a, story, debtor_a):
-    from cartera.customers.models import Customer
-    from cartera.customers.services import create_customer
-    from cartera.reports.models import ClassificationHistory
-
     other = create_customer(
         organization=org_a, actor=None, external_id="CLI-002", name="Abarrotes Lupita"
     )

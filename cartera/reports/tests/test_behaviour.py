@@ -9,8 +9,8 @@ from django.core.management import call_command
 
 from cartera.customers.models import Customer
 from cartera.invoices.services import create_credit_note
+from cartera.lib import fmt
 from cartera.payments.services import apply_credit_note
-from cartera.reports import fmt
 from cartera.reports.behaviour import (
     classification_on,
     customer_behaviour,

@@ -1,4 +1,13 @@
-from cartera.reports.effectiveness import VariantStats, compare
+import datetime as dt
+from decimal import Decimal
+
+from django.apps import apps
+
+from cartera.dunning.models import Decision
+from cartera.dunning.services import load_strategy
+from cartera.reports.effectiveness import VariantStats, compare, effectiveness
+
+from .ledger_story import invoice, pay
 
 
 def _variant(template, chased, paid14):
@@ -20,15 +29,6 @@ def test_comparison_interval_and_significance():
 
 
 def test_messages_paid_within_windows(org_a, debtor_a):
-    import datetime as dt
-    from decimal import Decimal
-
-    from django.apps import apps
-
-    from cartera.reports.effectiveness import effectiveness
-
-    from .ledger_story import invoice, pay
-
     Message = apps.get_model("outreach", "Message")
     sent = dt.datetime(2026, 3, 2, 15, 0, tzinfo=dt.UTC)
     f1 = invoice(debtor_a, "E1", dt.date(2026, 2, 1), dt.date(2026, 3, 1), "100.00")
@@ -71,16 +71,6 @@ def test_messages_paid_within_windows(org_a, debtor_a):
 
 
 def test_split_by_strategy_version_and_template_with_comparison(org_a, debtor_a):
-    import datetime as dt
-
-    from django.apps import apps
-
-    from cartera.dunning.models import Decision
-    from cartera.dunning.services import load_strategy
-    from cartera.reports.effectiveness import effectiveness
-
-    from .ledger_story import invoice, pay
-
     Message = apps.get_model("outreach", "Message")
     document = {
         "key": "suave",

@@ -7,7 +7,15 @@ import pytest
 from django.core.management import call_command
 
 from cartera.customers.services import create_customer
-from cartera.reports.forecast import auc, backtest, forecast
+from cartera.reports.forecast import (
+    LatenessModel,
+    Row,
+    auc,
+    backtest,
+    choose_customer_k,
+    forecast,
+    tail_median,
+)
 
 from .ledger_story import invoice, pay
 
@@ -112,8 +120,6 @@ def test_overdue_invoice_is_never_predicted_in_the_past(org_a, habits):
 
 
 def _paid_row(pk, customer, due, late, total="100.00"):
-    from cartera.reports.forecast import Row
-
     issue = due - dt.timedelta(days=30)
     return Row(
         pk,
@@ -128,8 +134,6 @@ def _paid_row(pk, customer, due, late, total="100.00"):
 
 
 def test_shrinkage_k_is_chosen_on_the_training_data_only():
-    from cartera.reports.forecast import choose_customer_k
-
     start = dt.date(2025, 1, 1)
     # 10 customers, 6 invoices each; customer c always pays 10·c days late: its own
     # history predicts it exactly, the peers' median does not → the smallest K wins
@@ -147,8 +151,6 @@ def test_shrinkage_k_is_chosen_on_the_training_data_only():
 
 
 def test_season_needs_the_month_in_two_years():
-    from cartera.reports.forecast import LatenessModel
-
     one_year = [_paid_row(i, i % 5, dt.date(2025, 1 + i % 12, 10), i % 7) for i in range(60)]
     model = LatenessModel().fit(one_year)
     assert not [key for key in model.adjust if key[0] == "season"]
@@ -159,8 +161,6 @@ def test_season_needs_the_month_in_two_years():
 
 
 def _open_row(pk, customer, due):
-    from cartera.reports.forecast import Row
-
     return Row(pk, customer, "MXN", due - dt.timedelta(days=30), due, D("100.00"), D("0.00"), None)
 
 
@@ -170,7 +170,6 @@ def test_overdue_prediction_is_conditional_on_not_being_paid_yet():
     2, so with K = 3 the bases are A (5·5 + 3·2)/8 = 3.875, B 2, C (3·13 + 3·2)/6 = 7.5;
     the residual median is 0, so no correction. Given lateness > d the shrunk mixture
     weighs each own value len(peers) = 17 and each peer value K = 3."""
-    from cartera.reports.forecast import LatenessModel, tail_median
 
     history = {1: [1, 3, 5, 20, 40], 2: [2] * 9, 3: [11, 13, 15]}
     paid, pk = [], 0

@@ -6,10 +6,12 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 
-from cartera.reports import fmt
+from cartera.lib import fmt
 from cartera.reports.indicators import cei, dso_countback, indicators, monthly_trend
+from cartera.reports.models import DailySnapshot
+from cartera.reports.snapshots import take_snapshot
 
-from .ledger_story import build_story
+from .ledger_story import build_story, invoice, pay
 
 D = Decimal
 
@@ -77,7 +79,6 @@ def test_march_indicators_hand_computed(org_a, story):
 
 def test_report_is_the_same_after_later_activity(org_a, story, debtor_a):
     before = indicators(organization=org_a, start=dt.date(2026, 3, 1), end=dt.date(2026, 3, 31))
-    from .ledger_story import invoice, pay
 
     late = invoice(debtor_a, "F9", dt.date(2026, 4, 2), dt.date(2026, 5, 2), "999.00")
     pay(debtor_a, story["F5"], "3000.00", dt.date(2026, 4, 20))
@@ -186,11 +187,6 @@ def test_monthly_trend_equals_month_by_month_indicators(org_a, story):
 
 
 def test_monthly_trend_reads_month_end_snapshots_and_computes_the_rest(org_a, story, debtor_a):
-    from cartera.reports.models import DailySnapshot
-    from cartera.reports.snapshots import take_snapshot
-
-    from .ledger_story import pay
-
     before = monthly_trend(organization=org_a, end=dt.date(2026, 4, 15), months=4)
     take_snapshot(organization=org_a, day=dt.date(2026, 2, 28))
     # countback: 2,600 − February's 2,000 (28 days) leaves 600 < January's 1,000:

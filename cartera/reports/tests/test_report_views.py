@@ -5,6 +5,8 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 
+from cartera.customers.services import create_customer
+
 from .ledger_story import build_story, invoice
 
 D = Decimal
@@ -83,8 +85,6 @@ def test_customers_and_invoice_story_pages(login, owner_a, story):
 
 
 def test_agent_restricted_sees_only_assigned_customers(login, org_a, agent2_a, story):
-    from cartera.customers.services import create_customer
-
     org_a.agents_see_only_assigned = True
     org_a.save()
     mine = create_customer(

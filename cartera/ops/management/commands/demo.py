@@ -5,8 +5,10 @@ import argparse
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.urls import reverse
+from rich.progress import Progress
 
 from cartera.lib.dates import parse_iso_date
+from cartera.ops.demo.build import SIZES, build_demo
 
 
 class Command(BaseCommand):
@@ -22,8 +24,6 @@ class Command(BaseCommand):
         parser.add_argument("--today", type=parse_iso_date, default=None, help=argparse.SUPPRESS)
 
     def handle(self, *args, **options):
-        from cartera.ops.demo.build import SIZES, build_demo
-
         call_command("migrate", interactive=False, verbosity=0)
         n_customers, n_invoices = SIZES[options["size"]]
         result = self._build(build_demo, options, n_customers, n_invoices)
@@ -48,7 +48,6 @@ class Command(BaseCommand):
         quiet = options["verbosity"] == 0 or not self.stdout.isatty()
         if quiet:
             return build_demo(today=options["today"], size=options["size"])
-        from rich.progress import Progress
 
         with Progress(transient=True) as bar:
             tasks = {

@@ -5,10 +5,14 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from cartera.lib import fmt
 from cartera.lib.dates import local_today, parse_iso_date
 from cartera.orgs.models import Organization
-from cartera.reports import fmt
+from cartera.reports.aging import aging
 from cartera.reports.asof import month_start
+from cartera.reports.behaviour import customer_behaviour
+from cartera.reports.forecast import backtest, backtest_json, forecast_json
+from cartera.reports.indicators import indicators
 
 KINDS = ("aging", "kpis", "customers", "forecast", "forecast-backtest")
 
@@ -66,8 +70,6 @@ class Command(BaseCommand):
             self.stdout.write(text)
 
     def _aging(self, organization, start, end, options):
-        from cartera.reports.aging import aging
-
         report = aging(
             organization=organization, as_of=end, by=options["by"], group=options["group"]
         )
@@ -94,8 +96,6 @@ class Command(BaseCommand):
         return data, "\n".join(lines)
 
     def _kpis(self, organization, start, end, options):
-        from cartera.reports.indicators import indicators
-
         result = indicators(organization=organization, start=start, end=end)
         data = {}
         lines = [f"Indicators {start.isoformat()} – {end.isoformat()}"]
@@ -119,8 +119,6 @@ class Command(BaseCommand):
         return data, "\n".join(lines)
 
     def _customers(self, organization, start, end, options):
-        from cartera.reports.behaviour import customer_behaviour
-
         rows = customer_behaviour(organization=organization, as_of=end)
         data = {}
         lines = [f"Customer behaviour as of {end.isoformat()}"]
@@ -139,14 +137,10 @@ class Command(BaseCommand):
         return data, "\n".join(lines)
 
     def _forecast(self, organization, start, end, options):
-        from cartera.reports.forecast import forecast_json
-
         data = forecast_json(organization=organization, as_of=end)
         return data, json.dumps(data, ensure_ascii=False, indent=2)
 
     def _forecast_backtest(self, organization, start, end, options):
-        from cartera.reports.forecast import backtest, backtest_json
-
         if not options["train_until"]:
             raise CommandError("forecast-backtest needs --train-until YYYY-MM-DD")
         result = backtest(

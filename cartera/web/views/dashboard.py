@@ -1,4 +1,5 @@
-"""The home page: the dashboard of the day (issue 6), updated live with htmx."""
+"""The home page: the dashboard of the day, updated live with htmx. It combines the
+receivables and collections reports with the agent's own tasks."""
 
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
@@ -7,13 +8,13 @@ from django.db.models import Q
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
+from cartera.followup.choices import TaskStatus
 from cartera.followup.selectors import tasks_visible_to
 from cartera.invoices.selectors import invoices_visible_to
 from cartera.lib.dates import local_today
 from cartera.lib.money import SUPPORTED_CURRENCIES
 from cartera.orgs.decorators import org_member_required
-
-from .selectors import (
+from cartera.reports.selectors import (
     AGING_BUCKETS,
     agents_today,
     alerts,
@@ -56,7 +57,7 @@ def home(request):
     row = next((r for r in receivables if r["currency"] == currency), None)
     my_tasks = (
         tasks_visible_to(membership)
-        .filter(assignee_id=membership.user_id, status="open", due_date__lte=today)
+        .filter(assignee_id=membership.user_id, status=TaskStatus.OPEN, due_date__lte=today)
         .filter(Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=today))
         .count()
     )
@@ -93,7 +94,5 @@ def home(request):
             ],
         },
     }
-    template = (
-        "reports/_dashboard.html" if request.headers.get("HX-Request") else "reports/home.html"
-    )
+    template = "web/_dashboard.html" if request.headers.get("HX-Request") else "web/home.html"
     return render(request, template, context)

@@ -4,7 +4,7 @@ None (JSON null) when a figure is undefined (e.g. DSO without sales)."""
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from cartera.lib.money import money_string
+from .money import money_string
 
 ONE_DECIMAL = Decimal("0.1")
 

@@ -1,0 +1,173 @@
+"""Export any table to XLSX (real numbers and dates in the cells), CSV and PDF.
+
+A page builds a ``Table`` (title, columns, rows of Python values) once; the three
+writers turn it into a file. Amounts stay Decimal all the way into the XLSX cell
+(openpyxl writes Decimal as a number) with the currency's number format. Date-times
+are written in the table's time zone (the organisation's, see ``Table.time_zone``),
+never as raw UTC.
+"""
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass, field
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.http import HttpResponse
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.text import slugify
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from weasyprint import HTML
+
+from . import fmt
+from .money import decimals_for
+
+TEXT, MONEY, DAYS, PERCENT, DATE, INT, DATETIME = (
+    "text",
+    "money",
+    "days",
+    "percent",
+    "date",
+    "int",
+    "datetime",
+)
+DATETIME_TEXT = "%Y-%m-%d %H:%M:%S"
+NUMBER_FORMATS = {DAYS: "0.0", PERCENT: "0.0", DATE: "yyyy-mm-dd", DATETIME: "yyyy-mm-dd hh:mm:ss"}
+
+
+@dataclass
+class Column:
+    key: str
+    label: str
+    kind: str = TEXT
+
+
+@dataclass
+class Table:
+    title: str
+    columns: list[Column]
+    rows: list[dict] = field(default_factory=list)
+    subtitle: str = ""
+    currency_key: str = "currency"  # the row key giving a money cell's currency
+    default_currency: str = "MXN"
+    # IANA name the DATETIME cells are written in; empty means the active time zone
+    # (the organisation's during a request, see orgs.middleware).
+    time_zone: str = ""
+
+    def currency_of(self, row: dict) -> str:
+        return row.get(self.currency_key) or self.default_currency
+
+    def local(self, value: dt.datetime) -> dt.datetime:
+        """An aware date-time as a naive one on the wall clock of the table's zone."""
+        if timezone.is_naive(value):
+            return value
+        zone = ZoneInfo(self.time_zone) if self.time_zone else timezone.get_current_timezone()
+        return value.astimezone(zone).replace(tzinfo=None)
+
+
+def _text(table: Table, column: Column, row: dict) -> str:
+    value = row.get(column.key)
+    if value is None:
+        return ""
+    if column.kind == MONEY:
+        return fmt.amount(value, table.currency_of(row))
+    if column.kind in (DAYS, PERCENT):
+        return fmt.days(value)
+    if column.kind == DATE:
+        return value.isoformat()
+    if column.kind == DATETIME:
+        return table.local(value).strftime(DATETIME_TEXT)
+    return str(value)
+
+
+def to_csv(table: Table) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([str(c.label) for c in table.columns])
+    for row in table.rows:
+        writer.writerow([_text(table, c, row) for c in table.columns])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")  # BOM: Excel opens UTF-8
+
+
+def _cell_value(table: Table, column: Column, value):
+    """The Python value openpyxl stores: numbers stay numbers, dates stay dates."""
+    if value is None:
+        return None
+    if column.kind in (DAYS, PERCENT):
+        return fmt.one_decimal(value)
+    if column.kind == MONEY:
+        return Decimal(value)
+    if column.kind == DATETIME:
+        return table.local(value)  # openpyxl refuses aware date-times
+    if column.kind == TEXT:
+        return str(value)
+    return value
+
+
+def _number_format(table: Table, column: Column, row: dict) -> str | None:
+    if column.kind == MONEY:
+        places = decimals_for(table.currency_of(row))
+        return "#,##0" + ("." + "0" * places if places else "")
+    return NUMBER_FORMATS.get(column.kind)
+
+
+def _write_header(sheet, table: Table) -> int:
+    sheet.append([str(table.title)])
+    sheet["A1"].font = Font(bold=True, size=13)
+    if table.subtitle:
+        sheet.append([str(table.subtitle)])
+    sheet.append([str(c.label) for c in table.columns])
+    header_row = sheet.max_row
+    for cell in sheet[header_row]:
+        cell.font = Font(bold=True)
+    return header_row
+
+
+def _write_row(sheet, table: Table, row: dict) -> None:
+    sheet.append([_cell_value(table, c, row.get(c.key)) for c in table.columns])
+    current = sheet.max_row
+    for index, column in enumerate(table.columns, start=1):
+        number_format = _number_format(table, column, row)
+        if number_format:
+            sheet.cell(row=current, column=index).number_format = number_format
+
+
+def to_xlsx(table: Table) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    sheet.title = (slugify(str(table.title)) or "reporte")[:31]
+    header_row = _write_header(sheet, table)
+    for row in table.rows:
+        _write_row(sheet, table, row)
+    for index, column in enumerate(table.columns, start=1):
+        letter = sheet.cell(row=header_row, column=index).column_letter
+        sheet.column_dimensions[letter].width = max(12, min(40, len(str(column.label)) + 4))
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def to_pdf(table: Table) -> bytes:
+    cells = [
+        [(_text(table, c, row), c.kind not in (TEXT, DATE, DATETIME)) for c in table.columns]
+        for row in table.rows
+    ]
+    html = render_to_string("lib/export_pdf.html", {"table": table, "cells": cells})
+    return HTML(string=html).write_pdf()
+
+
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf",
+}
+WRITERS = {"csv": to_csv, "xlsx": to_xlsx, "pdf": to_pdf}
+
+
+def export_response(table: Table, kind: str, *, name: str, day: dt.date) -> HttpResponse:
+    response = HttpResponse(WRITERS[kind](table), content_type=CONTENT_TYPES[kind])
+    response["Content-Disposition"] = f'attachment; filename="{name}-{day.isoformat()}.{kind}"'
+    return response
