@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Sum
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from cartera.lib.money import Money, round_money
@@ -55,6 +56,40 @@ def _validate_invoice(organization, values: dict, *, instance: Invoice | None) -
     )
     if errors:
         raise ValidationError(errors)
+
+
+def check_open_invoices(customer, invoices) -> str:
+    """The one currency of ``invoices``, all open and of ``customer`` (what a debtor may
+    report as paid or promise to pay); else a ValidationError on ``invoices``."""
+    if not invoices:
+        raise ValidationError({"invoices": _("Elija al menos una factura.")})
+    currencies = {invoice.currency for invoice in invoices}
+    if len(currencies) > 1:
+        raise ValidationError({"invoices": _("Elija facturas de una sola moneda.")})
+    for invoice in invoices:
+        if invoice.customer_id != customer.pk or invoice.status != InvoiceStatus.OPEN:
+            raise ValidationError(
+                {
+                    "invoices": _("La factura %(n)s no está pendiente de pago.")
+                    % {"n": invoice.number}
+                }
+            )
+    return currencies.pop()
+
+
+RECHECK_TASK = "cartera.outreach.tasks.recheck_invoices"
+
+
+def recheck_reminders_on_commit(*, organization_id: int, invoices) -> None:
+    """After this transaction commits, have the outbox re-check the queued collection
+    messages about ``invoices`` (a payment reported, a promise, a dispute changes what is
+    left to chase). The outbox sits above this app, so the task is enqueued by name."""
+    invoice_ids = [invoice.pk for invoice in invoices]
+    transaction.on_commit(
+        lambda: import_string(RECHECK_TASK).enqueue(
+            organization_id=organization_id, invoice_ids=invoice_ids
+        )
+    )
 
 
 def default_due_date(customer, issue_date: dt.date) -> dt.date:

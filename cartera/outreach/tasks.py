@@ -3,6 +3,13 @@
 from django.utils import timezone
 from django_tasks import task
 
+from cartera.lib.dates import local_today
+from cartera.orgs.models import Organization
+
+from .choices import MessagePurpose, MessageStatus
+from .models import Message
+from .services import revalidate_message
+
 
 @task()
 def send_due(slot: str = "") -> dict:
@@ -12,3 +19,25 @@ def send_due(slot: str = "") -> dict:
     now = timezone.now()
     stale = sweep_stale_sending(now=now)
     return {"sent": send_due_messages(now=now), "stale_failed": stale}
+
+
+@task()
+def recheck_invoices(*, organization_id: int, invoice_ids: list[int]) -> dict:
+    """Enqueued by name (on commit) by the apps below the outbox when a payment is reported,
+    a promise made or a dispute opened: the queued collection messages about those invoices
+    are re-checked now (cancelled when nothing is left to chase, re-rendered without them
+    otherwise) instead of waiting for the next planner run."""
+    organization = Organization.objects.get(pk=organization_id)
+    today = local_today(organization.timezone)
+    now = timezone.now()
+    queued = Message.objects.filter(
+        organization=organization,
+        purpose=MessagePurpose.DUNNING,
+        status=MessageStatus.QUEUED,
+        invoices__in=invoice_ids,
+    ).distinct()
+    cancelled = 0
+    for message in queued.select_related("customer", "organization"):
+        if not revalidate_message(message=message, today=today, now=now):
+            cancelled += 1
+    return {"cancelled": cancelled}

@@ -156,8 +156,8 @@ def test_a_portal_promise_breaks_when_its_date_passes(
     phone, page, log_in, agent_a, debtor_a, invoice_a, org_a
 ):
     from cartera.followup.models import PromiseToPay, Task
+    from cartera.followup.tasks import settle_promises
     from cartera.portal.access import issue_token, portal_url
-    from cartera.portal.tasks import settle_promises
 
     url = portal_url(issue_token(customer=debtor_a, actor=None))
     phone.goto(urlsplit(url).path)
