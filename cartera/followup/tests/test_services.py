@@ -109,11 +109,9 @@ def test_same_key_is_idempotent(debtor_a):
     assert Task.objects.count() == 1
 
 
-def test_portal_triggers_are_deduplicated(debtor_a, invoice_a, agent_a):
-    from cartera.portal.services import agent_task
-
+def test_broken_promise_triggers_are_deduplicated(debtor_a, invoice_a, agent_a):
     for n in (1, 2):
-        agent_task(
+        open_task(
             customer=debtor_a,
             key=f"promise:{n}",
             title=f"Promesa {n} incumplida",
