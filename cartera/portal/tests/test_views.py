@@ -131,7 +131,7 @@ def test_one_reported_payment_is_one_timeline_entry_and_one_notification(
     payment = Payment.objects.get()
     after = Activity.objects.filter(id__gt=before).order_by("id")
     entries = list(after.values_list("kind", "actor_kind"))
-    assert entries == [("task", "system"), ("payment_recorded", "debtor")]
+    assert entries == [("payment_recorded", "debtor"), ("task", "system")]
     assert Activity.objects.get(kind="payment_recorded").data["payment_id"] == payment.pk
     notes = list(Notification.objects.values_list("user_id", "kind"))
     assert notes == [(agent_a.pk, "reported_payment")]
