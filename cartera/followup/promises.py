@@ -87,7 +87,9 @@ def make_promise(
     )
     promise.invoices.set(invoices)
     events.promise_made(promise, actor=actor, invoices=invoices)
-    recheck_reminders_on_commit(organization_id=customer.organization_id, invoices=invoices)
+    recheck_reminders_on_commit(
+        organization_id=customer.organization_id, invoices=invoices, today=today
+    )
     return promise
 
 

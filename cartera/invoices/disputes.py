@@ -80,7 +80,9 @@ def open_dispute(
     for uploaded in files:
         _attach_evidence(dispute, uploaded)
     events.dispute_opened(dispute, actor=actor, reason_code=reason_code)
-    recheck_reminders_on_commit(organization_id=invoice.organization_id, invoices=[invoice])
+    recheck_reminders_on_commit(
+        organization_id=invoice.organization_id, invoices=[invoice], today=today
+    )
     return dispute
 
 

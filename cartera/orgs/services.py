@@ -10,8 +10,7 @@ from django.utils.translation import gettext as _
 from cartera.lib.dates import is_valid_timezone
 from cartera.lib.identifiers import IdentifierError, normalize_tax_id
 from cartera.lib.money import SUPPORTED_CURRENCIES
-from cartera.timeline.choices import ActivityKind
-from cartera.timeline.services import record_activity
+from cartera.timeline import events
 
 from .choices import COUNTRY_DEFAULTS, Country, Language, Role
 from .models import Membership, Organization
@@ -181,14 +180,7 @@ def update_organization(*, organization: Organization, actor, **fields) -> Organ
             setattr(organization, key, value)
     if changes:
         organization.save(update_fields=list(changes))
-        record_activity(
-            organization=organization,
-            kind=ActivityKind.CONFIG_CHANGED,
-            actor=actor,
-            summary=_("Configuración de la organización modificada: %(f)s")
-            % {"f": ", ".join(sorted(changes))},
-            data={"changes": changes},
-        )
+        events.organization_settings_changed(organization, actor=actor, changes=changes)
     return organization
 
 
@@ -221,13 +213,8 @@ def change_member_role(*, membership: Membership, role: str, actor) -> Membershi
     old = membership.role
     membership.role = role
     membership.save(update_fields=["role"])
-    record_activity(
-        organization=membership.organization,
-        kind=ActivityKind.CONFIG_CHANGED,
-        actor=actor,
-        summary=_("Rol de %(u)s cambiado de %(old)s a %(new)s")
-        % {"u": membership.user.get_username(), "old": Role(old).label, "new": Role(role).label},
-        data={"member": membership.user.get_username(), "role": [old, role]},
+    events.member_role_changed(
+        membership, actor=actor, old=old, old_label=Role(old).label, new_label=Role(role).label
     )
     return membership
 
@@ -243,13 +230,7 @@ def deactivate_member(*, membership: Membership, actor) -> Membership:
         raise ValidationError(_("No se puede desactivar al último propietario de la organización."))
     membership.is_active = False
     membership.save(update_fields=["is_active"])
-    record_activity(
-        organization=membership.organization,
-        kind=ActivityKind.CONFIG_CHANGED,
-        actor=actor,
-        summary=_("Acceso de %(u)s desactivado") % {"u": membership.user.get_username()},
-        data={"member": membership.user.get_username(), "is_active": [True, False]},
-    )
+    events.member_deactivated(membership, actor=actor)
     return membership
 
 
@@ -300,11 +281,5 @@ def add_member(
         first_name=first_name,
         last_name=last_name,
     )
-    record_activity(
-        organization=organization,
-        kind=ActivityKind.CONFIG_CHANGED,
-        actor=actor,
-        summary=_("Nuevo miembro %(u)s con rol %(r)s") % {"u": username, "r": Role(role).label},
-        data={"member": username, "role": [None, role]},
-    )
+    events.member_added(membership, actor=actor, role_label=Role(role).label)
     return user, membership

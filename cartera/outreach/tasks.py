@@ -1,5 +1,7 @@
 """Task wrappers (run by the worker; enqueued by the scheduler every minute)."""
 
+import datetime as dt
+
 from django.utils import timezone
 from django_tasks import task
 
@@ -22,13 +24,14 @@ def send_due(slot: str = "") -> dict:
 
 
 @task()
-def recheck_invoices(*, organization_id: int, invoice_ids: list[int]) -> dict:
+def recheck_invoices(*, organization_id: int, invoice_ids: list[int], on: str = "") -> dict:
     """Enqueued by name (on commit) by the apps below the outbox when a payment is reported,
     a promise made or a dispute opened: the queued collection messages about those invoices
     are re-checked now (cancelled when nothing is left to chase, re-rendered without them
-    otherwise) instead of waiting for the next planner run."""
+    otherwise) instead of waiting for the next planner run. ``on``: the caller's local date
+    (ISO), so the re-check judges on the day the act happened."""
     organization = Organization.objects.get(pk=organization_id)
-    today = local_today(organization.timezone)
+    today = dt.date.fromisoformat(on) if on else local_today(organization.timezone)
     now = timezone.now()
     queued = Message.objects.filter(
         organization=organization,

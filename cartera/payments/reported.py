@@ -90,7 +90,9 @@ def report_payment(
     if proof is not None:
         store_proof(payment, proof)
     events.payment_reported(payment, actor=actor, invoices=invoices)
-    recheck_reminders_on_commit(organization_id=customer.organization_id, invoices=invoices)
+    recheck_reminders_on_commit(
+        organization_id=customer.organization_id, invoices=invoices, today=today
+    )
     return payment
 
 

@@ -338,13 +338,217 @@ def call_logged(
     )
 
 
+# --- customers and invoices ---------------------------------------------------------------
+def customer_created(customer, *, actor) -> Activity:
+    return record_activity(
+        organization=customer.organization,
+        customer=customer,
+        actor=actor,
+        kind=ActivityKind.CUSTOMER_CREATED,
+        summary=_("Cliente %(name)s creado") % {"name": customer.name},
+        data={"external_id": customer.external_id},
+    )
+
+
+def customer_updated(customer, *, actor, changes: dict) -> Activity:
+    return record_activity(
+        organization=customer.organization,
+        customer=customer,
+        actor=actor,
+        kind=ActivityKind.CUSTOMER_UPDATED,
+        summary=_("Datos del cliente modificados: %(fields)s") % {"fields": ", ".join(changes)},
+        data={"changes": changes},
+    )
+
+
+def contact_saved(contact, *, actor, is_new: bool) -> Activity:
+    summary = _("Contacto %(name)s agregado") if is_new else _("Contacto %(name)s modificado")
+    return record_activity(
+        organization=contact.customer.organization,
+        customer=contact.customer,
+        actor=actor,
+        kind=ActivityKind.CONTACT_SAVED,
+        summary=summary % {"name": contact.name},
+        data={
+            "contact_id": contact.pk,
+            "email": contact.email,
+            "mobile_phone": contact.mobile_phone,
+        },
+    )
+
+
+def invoice_created(invoice, *, actor) -> Activity:
+    return record_activity(
+        organization=invoice.organization,
+        invoice=invoice,
+        actor=actor,
+        kind=ActivityKind.INVOICE_CREATED,
+        summary=_("Factura %(number)s por %(total)s")
+        % {"number": invoice.number, "total": invoice.total_money},
+        data={"total": invoice.total, "currency": invoice.currency, "due_date": invoice.due_date},
+    )
+
+
+def invoice_updated(invoice, *, actor, changes: dict) -> Activity:
+    return record_activity(
+        organization=invoice.organization,
+        invoice=invoice,
+        actor=actor,
+        kind=ActivityKind.INVOICE_UPDATED,
+        summary=_("Factura %(number)s modificada: %(fields)s")
+        % {"number": invoice.number, "fields": ", ".join(changes)},
+        data={"changes": changes},
+    )
+
+
+def invoice_voided(invoice, *, actor, reason: str) -> Activity:
+    return record_activity(
+        organization=invoice.organization,
+        invoice=invoice,
+        actor=actor,
+        kind=ActivityKind.INVOICE_VOIDED,
+        summary=_("Factura %(number)s cancelada: %(reason)s")
+        % {"number": invoice.number, "reason": reason},
+        data={"reason": reason},
+    )
+
+
+def invoice_file_attached(attachment, *, actor, name: str) -> Activity:
+    invoice = attachment.invoice
+    return record_activity(
+        organization=invoice.organization,
+        invoice=invoice,
+        actor=actor,
+        kind=ActivityKind.INVOICE_UPDATED,
+        summary=_("Archivo %(name)s adjuntado a la factura %(number)s")
+        % {"name": name, "number": invoice.number},
+        data={"attachment_id": attachment.pk, "kind": attachment.kind, "sha256": attachment.sha256},
+    )
+
+
+def credit_note_created(note, *, actor) -> Activity:
+    return record_activity(
+        organization=note.organization,
+        customer=note.customer,
+        actor=actor,
+        kind=ActivityKind.CREDIT_NOTE_CREATED,
+        summary=_("Nota de crédito %(number)s por %(total)s")
+        % {"number": note.number, "total": Money(note.total, note.currency)},
+        data={"credit_note_id": note.pk, "total": note.total, "currency": note.currency},
+    )
+
+
+# --- payment complements (REP) ------------------------------------------------------------
+def _complement_entry(complement, *, actor, summary: str, **data) -> Activity:
+    return record_activity(
+        organization=complement.organization,
+        customer=complement.payment.customer,
+        actor=actor,
+        kind=ActivityKind.PAYMENT_RECORDED,
+        summary=summary,
+        data={"complement_id": complement.pk, **data},
+    )
+
+
+def complement_owed(complement) -> Activity:
+    summary = _("Complemento de pago pendiente para el pago de %(amount)s (límite %(date)s)") % {
+        "amount": complement.payment.amount_money,
+        "date": complement.due_date.isoformat(),
+    }
+    return _complement_entry(complement, actor=None, summary=summary, due_date=complement.due_date)
+
+
+def complement_generated(complement, *, actor) -> Activity:
+    summary = _("XML del complemento de pago generado (pago de %(amount)s)") % {
+        "amount": complement.payment.amount_money
+    }
+    return _complement_entry(complement, actor=actor, summary=summary)
+
+
+def complement_stamped(complement, *, actor, fiscal_uuid: str) -> Activity:
+    summary = _("Complemento de pago timbrado: %(uuid)s") % {"uuid": fiscal_uuid}
+    return _complement_entry(complement, actor=actor, summary=summary, uuid=fiscal_uuid)
+
+
+def complement_imported(complement, *, actor, fiscal_uuid: str) -> Activity:
+    summary = _("Complemento de pago importado (%(uuid)s): cubre el pago de %(amount)s") % {
+        "uuid": fiscal_uuid,
+        "amount": complement.payment.amount_money,
+    }
+    return _complement_entry(
+        complement, actor=actor, summary=summary, uuid=fiscal_uuid, source="import"
+    )
+
+
 # --- configuration ------------------------------------------------------------------------
-def config_changed(organization, *, actor, summary: str, changed: list[str], **data) -> Activity:
-    """A settings page saved; ``summary`` names the settings, ``changed`` the fields."""
+def config_changed(organization, *, actor, summary: str, **data) -> Activity:
+    """Settings saved (``summary`` names them; ``data`` says what changed)."""
     return record_activity(
         organization=organization,
         actor=actor,
         kind=ActivityKind.CONFIG_CHANGED,
         summary=summary,
-        data={"changed": changed, **data},
+        data=data,
+    )
+
+
+def organization_settings_changed(organization, *, actor, changes: dict) -> Activity:
+    summary = _("Configuración de la organización modificada: %(f)s") % {
+        "f": ", ".join(sorted(changes))
+    }
+    return config_changed(organization, actor=actor, summary=summary, changes=changes)
+
+
+def member_added(membership, *, actor, role_label: str) -> Activity:
+    username = membership.user.get_username()
+    return config_changed(
+        membership.organization,
+        actor=actor,
+        summary=_("Nuevo miembro %(u)s con rol %(r)s") % {"u": username, "r": role_label},
+        member=username,
+        role=[None, membership.role],
+    )
+
+
+def member_role_changed(membership, *, actor, old: str, old_label: str, new_label: str):
+    username = membership.user.get_username()
+    return config_changed(
+        membership.organization,
+        actor=actor,
+        summary=_("Rol de %(u)s cambiado de %(old)s a %(new)s")
+        % {"u": username, "old": old_label, "new": new_label},
+        member=username,
+        role=[old, membership.role],
+    )
+
+
+def member_deactivated(membership, *, actor) -> Activity:
+    username = membership.user.get_username()
+    return config_changed(
+        membership.organization,
+        actor=actor,
+        summary=_("Acceso de %(u)s desactivado") % {"u": username},
+        member=username,
+        is_active=[True, False],
+    )
+
+
+def portal_link_issued(customer, *, actor, hint: str, expires_at) -> Activity:
+    return record_activity(
+        organization=customer.organization,
+        customer=customer,
+        actor=actor,
+        kind=ActivityKind.CONFIG_CHANGED,
+        summary=_("Nuevo enlace al portal del cliente"),
+        data={"hint": hint, "expires_at": expires_at.isoformat() if expires_at else None},
+    )
+
+
+def portal_link_revoked(customer, *, actor) -> Activity:
+    return record_activity(
+        organization=customer.organization,
+        customer=customer,
+        actor=actor,
+        kind=ActivityKind.CONFIG_CHANGED,
+        summary=_("Enlace al portal revocado"),
     )

@@ -11,8 +11,9 @@ from cartera.dunning.services import load_builtin_strategies, run_planner
 from cartera.followup.models import PromiseToPay, Task
 from cartera.followup.promises import make_promise, settle_promises
 from cartera.invoices.services import create_invoice
+from cartera.outreach.models import Message
 from cartera.payments.services import allocate_payment, record_payment
-from cartera.timeline.models import Activity
+from cartera.timeline.models import Activity, Notification
 
 D = dt.date
 NOW = dt.datetime(2026, 9, 1, 12, 0, tzinfo=dt.UTC)
@@ -75,6 +76,17 @@ def promise(invoice, day, amount="11600.00", source="portal", actor="debtor"):
     )
 
 
+def test_promise_rechecks_queued_reminders_after_commit(
+    strategies_a, invoice_a, immediate_tasks, django_capture_on_commit_callbacks
+):
+    run_planner(organization=invoice_a.organization, as_of=TODAY, dry_run=False, now=NOW)
+    message = Message.objects.get(purpose="dunning")
+    with django_capture_on_commit_callbacks(execute=True):
+        promise(invoice_a, D(2026, 10, 12))
+    message.refresh_from_db()
+    assert message.status == "cancelled"
+
+
 def test_promise_pauses_reminders_until_its_date(strategies_a, invoice_a):
     made = promise(invoice_a, D(2026, 10, 12))
     assert (made.status, made.source, made.currency) == ("open", "portal", "MXN")
@@ -112,6 +124,9 @@ def test_broken_promise_makes_a_task_and_reminders_resume(strategies_a, invoice_
     assert made.status == "broken"
     task = Task.objects.get(key=f"promise:{made.pk}")
     assert (task.kind, task.assignee.username) == ("broken_promise", "ana_agent")
+    assert list(Notification.objects.values_list("user__username", "kind", "text")) == [
+        ("ana_agent", "broken_promise", "Promesa de pago del 2026-10-12 incumplida (11,600.00 MXN)")
+    ]
     assert reasons(org, D(2026, 10, 13)) == [("F-100", "send", None)]
     # settling again changes nothing
     assert settle_promises(organization=org, today=D(2026, 10, 14))["broken"] == 0
@@ -140,3 +155,4 @@ def test_partially_kept_and_kept_promises(invoice_a, second_invoice_a, agent_a):
     assert (partial.status, full.status) == ("partially_kept", "kept")
     assert Task.objects.filter(key=f"promise:{partial.pk}").count() == 1
     assert Task.objects.filter(key=f"promise:{full.pk}").count() == 0
+    assert Notification.objects.count() == 0  # only a broken promise is news

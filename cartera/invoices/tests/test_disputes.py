@@ -14,6 +14,7 @@ from cartera.invoices.models import CreditNote, Dispute, Invoice
 from cartera.invoices.services import create_invoice
 from cartera.outreach import notices
 from cartera.outreach.models import Message
+from cartera.timeline.models import Notification
 
 D = dt.date
 NOW = dt.datetime(2026, 9, 1, 12, 0, tzinfo=dt.UTC)
@@ -74,6 +75,11 @@ def test_dispute_takes_the_invoice_out_of_collection(strategies_a, invoice_a, pd
         today=TODAY,
     )
     assert dispute.reason == "Importe incorrecto: Cobraron 2 cajas de más"
+    task = Task.objects.get(key=f"dispute:{dispute.pk}")
+    assert (task.kind, task.assignee.username, task.status) == ("dispute", "ana_agent", "open")
+    assert list(Notification.objects.values_list("user__username", "kind")) == [
+        ("ana_agent", "dispute")
+    ]
     assert invoice_a.attachments.get().kind == "other"
     assert reasons(invoice_a.organization, TODAY) == [("F-100", "skip", "disputed")]
     with pytest.raises(ValidationError):
