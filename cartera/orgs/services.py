@@ -131,27 +131,25 @@ EDITABLE_ORG_FIELDS = (
 )
 
 
-def _clean_org_update(organization: Organization, fields: dict) -> dict:
-    unknown = set(fields) - set(EDITABLE_ORG_FIELDS)
-    if unknown:
-        raise TypeError(f"update_organization() got unexpected fields: {sorted(unknown)}")
-    errors = {}
-    values = dict(fields)
+def _clean_texts(values: dict, errors: dict) -> None:
     if "name" in values:
         values["name"] = (values["name"] or "").strip()
         if not values["name"]:
             errors["name"] = _("El nombre es obligatorio.")
-    for key in ("sender_name",):
-        if key in values:
-            values[key] = (values[key] or "").strip()
+    if "sender_name" in values:
+        values["sender_name"] = (values["sender_name"] or "").strip()
     for key in ("sender_email", "reply_to_email"):
-        if key in values:
-            values[key] = (values[key] or "").strip()
-            if values[key]:
-                try:
-                    validate_email(values[key])
-                except ValidationError:
-                    errors[key] = _("Correo no válido: %(e)s") % {"e": values[key]}
+        if key not in values:
+            continue
+        values[key] = (values[key] or "").strip()
+        if values[key]:
+            try:
+                validate_email(values[key])
+            except ValidationError:
+                errors[key] = _("Correo no válido: %(e)s") % {"e": values[key]}
+
+
+def _clean_choices(values: dict, errors: dict) -> None:
     if "default_payment_terms_days" in values:
         days = values["default_payment_terms_days"]
         if not isinstance(days, int) or isinstance(days, bool) or not 0 <= days <= 365:
@@ -162,6 +160,16 @@ def _clean_org_update(organization: Organization, fields: dict) -> dict:
         errors["language"] = _("Idioma no soportado: %(l)s") % {"l": values["language"]}
     if "agents_see_only_assigned" in values:
         values["agents_see_only_assigned"] = bool(values["agents_see_only_assigned"])
+
+
+def _clean_org_update(organization: Organization, fields: dict) -> dict:
+    unknown = set(fields) - set(EDITABLE_ORG_FIELDS)
+    if unknown:
+        raise TypeError(f"update_organization() got unexpected fields: {sorted(unknown)}")
+    errors = {}
+    values = dict(fields)
+    _clean_texts(values, errors)
+    _clean_choices(values, errors)
     if errors:
         raise ValidationError(errors)
     return values
