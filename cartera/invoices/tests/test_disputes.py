@@ -139,3 +139,16 @@ def test_accepted_dispute_with_credit_note_or_void(invoice_a, second_invoice_a, 
         dispute=second, outcome="void", actor=manager_a, note="No se entregó", today=TODAY
     )
     assert Invoice.objects.get(pk=second_invoice_a.pk).status == "void"
+
+
+def test_dispute_rechecks_queued_reminders_after_commit(
+    strategies_a, invoice_a, immediate_tasks, django_capture_on_commit_callbacks
+):
+    run_planner(organization=invoice_a.organization, as_of=TODAY, dry_run=False, now=NOW)
+    message = Message.objects.get(purpose="dunning")
+    with django_capture_on_commit_callbacks(execute=True):
+        reviews.open_dispute(
+            invoice=invoice_a, reason_code="other", text="", actor="debtor", today=TODAY
+        )
+    message.refresh_from_db()
+    assert message.status == "cancelled"
