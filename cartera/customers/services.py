@@ -7,8 +7,7 @@ from django.utils.translation import gettext as _
 from cartera.lib.dates import is_valid_timezone
 from cartera.lib.identifiers import IdentifierError, normalize_phone, normalize_tax_id
 from cartera.lib.uniqueness import duplicate_errors
-from cartera.timeline.choices import ActivityKind
-from cartera.timeline.services import record_activity
+from cartera.timeline import events
 
 from .models import Contact, Customer, Tag
 
@@ -89,14 +88,7 @@ def create_customer(*, organization, actor, tags=(), **fields) -> Customer:
     customer = Customer.objects.create(organization=organization, **cleaned)
     if tags:
         customer.tags.set(_tags_for(organization, tags))
-    record_activity(
-        organization=organization,
-        customer=customer,
-        actor=actor,
-        kind=ActivityKind.CUSTOMER_CREATED,
-        summary=_("Cliente %(name)s creado") % {"name": customer.name},
-        data={"external_id": customer.external_id},
-    )
+    events.customer_created(customer, actor=actor)
     return customer
 
 
@@ -121,14 +113,7 @@ def update_customer(*, customer: Customer, actor, tags=None, **fields) -> Custom
             customer.tags.set(new_tags)
     if changes:
         customer.save()
-        record_activity(
-            organization=customer.organization,
-            customer=customer,
-            actor=actor,
-            kind=ActivityKind.CUSTOMER_UPDATED,
-            summary=_("Datos del cliente modificados: %(fields)s") % {"fields": ", ".join(changes)},
-            data={"changes": changes},
-        )
+        events.customer_updated(customer, actor=actor, changes=changes)
     return customer
 
 
@@ -196,17 +181,5 @@ def save_contact(*, customer: Customer, actor, contact: Contact | None = None, *
     contact.save()
     if contact.is_primary:
         customer.contacts.exclude(pk=contact.pk).filter(is_primary=True).update(is_primary=False)
-    record_activity(
-        organization=customer.organization,
-        customer=customer,
-        actor=actor,
-        kind=ActivityKind.CONTACT_SAVED,
-        summary=(_("Contacto %(name)s agregado") if is_new else _("Contacto %(name)s modificado"))
-        % {"name": contact.name},
-        data={
-            "contact_id": contact.pk,
-            "email": contact.email,
-            "mobile_phone": contact.mobile_phone,
-        },
-    )
+    events.contact_saved(contact, actor=actor, is_new=is_new)
     return contact

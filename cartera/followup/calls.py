@@ -1,9 +1,8 @@
 """Logging a call, in one transaction, with the effect of each outcome.
 
-Layering note: promises, disputes and reported payments are created by the portal's
-services (``cartera.portal.services``), which sit above ``followup``; this module is the
-one place in ``followup`` that calls up into them (imported inside the function), so the
-agent's answer and the debtor's own action go through exactly the same rules.
+A promise, a dispute or a payment the debtor says was made go through the same services
+as the debtor's own portal actions (``promises.py``, ``reviews.py``), with the agent as
+the actor and the call as the channel.
 
 | outcome        | effect                                                             |
 |----------------|--------------------------------------------------------------------|
@@ -23,13 +22,102 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from cartera.timeline.choices import ActivityKind
+from cartera.payments.choices import PaymentMethod, PaymentSource
+from cartera.timeline import events
 from cartera.timeline.models import Activity
-from cartera.timeline.services import record_activity
 
-from .choices import CallOutcome, TaskKind, TaskStatus
+from . import reviews
+from .choices import CallOutcome, PromiseSource, TaskKind, TaskStatus
 from .models import Task
+from .promises import make_promise
 from .services import complete_task, open_task, snooze_task
+
+
+def _promise(*, customer, actor, today, invoices, promised_date, amount, note, **_ignored):
+    if promised_date is None:
+        raise ValidationError({"promised_date": _("Indique la fecha prometida.")})
+    promise = make_promise(
+        customer=customer,
+        invoices=list(invoices),
+        promised_date=promised_date,
+        amount=amount,
+        source=PromiseSource.AGENT,
+        actor=actor,
+        today=today,
+        notes=note,
+    )
+    return {"promise_id": promise.pk}
+
+
+def _dispute(*, actor, today, invoices, dispute_reason, dispute_text, note, **_ignored):
+    invoices = list(invoices)
+    if len(invoices) != 1:
+        raise ValidationError({"invoices": _("Elija la factura que disputa.")})
+    dispute = reviews.open_dispute(
+        invoice=invoices[0],
+        reason_code=dispute_reason or "other",
+        text=dispute_text or note,
+        actor=actor,
+        today=today,
+    )
+    return {"dispute_id": dispute.pk}
+
+
+def _already_paid(*, customer, actor, today, invoices, amount, paid_date, method, reference, **_):
+    payment = reviews.report_payment(
+        customer=customer,
+        invoices=list(invoices),
+        date=paid_date or today,
+        method=method,
+        reference=reference or _("Informado por teléfono"),
+        amount=amount,
+        actor=actor,
+        source=PaymentSource.CALL,
+        today=today,
+    )
+    return {"payment_id": payment.pk}
+
+
+def _call_back(*, next_date, **_ignored):
+    if next_date is None:
+        raise ValidationError({"next_date": _("Indique cuándo volver a llamar.")})
+    return {}
+
+
+# What an outcome creates before the call is logged; it returns the links to record.
+_EFFECTS = {
+    CallOutcome.PROMISED: _promise,
+    CallOutcome.DISPUTES: _dispute,
+    CallOutcome.ALREADY_PAID: _already_paid,
+    CallOutcome.CALL_BACK: _call_back,
+}
+
+
+def _check_call(*, customer, outcome: str, task: Task | None) -> None:
+    if outcome not in CallOutcome.values:
+        raise ValidationError({"outcome": _("Elija el resultado de la llamada.")})
+    if task is not None and (task.customer_id != customer.pk or task.status != TaskStatus.OPEN):
+        raise ValidationError(_("La tarea ya no está pendiente."))
+
+
+def _after_call(*, customer, actor, outcome, today, task, next_date) -> None:
+    if outcome == CallOutcome.WRONG_NUMBER:
+        open_task(
+            customer=customer,
+            kind=TaskKind.MISSING_CONTACT,
+            subject="phone",
+            today=today,
+            title=_("Número equivocado de %(c)s: conseguir el teléfono correcto")
+            % {"c": customer.name},
+            created_by=actor,
+        )
+    if task is None:
+        return
+    if outcome in (CallOutcome.NO_ANSWER, CallOutcome.CALL_BACK):
+        until = next_date or today + dt.timedelta(days=1)
+        snooze_task(task=task, until=until, actor=actor, today=today, outcome=outcome)
+    else:
+        complete_task(task=task, actor=actor, outcome=outcome)
 
 
 @transaction.atomic
@@ -48,83 +136,39 @@ def log_call(
     dispute_reason: str = "",
     dispute_text: str = "",
     paid_date: dt.date | None = None,
-    method: str = "transfer",
+    method: str = PaymentMethod.TRANSFER,
     reference: str = "",
 ) -> Activity:
     """Record the call on the timeline and apply its outcome (see the module table)."""
-    from cartera.portal import services as portal
-
-    if outcome not in CallOutcome.values:
-        raise ValidationError({"outcome": _("Elija el resultado de la llamada.")})
-    if task is not None and (task.customer_id != customer.pk or task.status != TaskStatus.OPEN):
-        raise ValidationError(_("La tarea ya no está pendiente."))
-    label = str(CallOutcome(outcome).label)
-    data = {"outcome": outcome, "task_id": task.pk if task else None, "note": note}
-    if outcome == CallOutcome.PROMISED:
-        if promised_date is None:
-            raise ValidationError({"promised_date": _("Indique la fecha prometida.")})
-        promise = portal.make_promise(
+    _check_call(customer=customer, outcome=outcome, task=task)
+    effect = _EFFECTS.get(outcome)
+    links = {}
+    if effect is not None:
+        links = effect(
             customer=customer,
-            invoices=list(invoices),
+            actor=actor,
+            today=today,
+            invoices=invoices,
+            note=note,
+            next_date=next_date,
             promised_date=promised_date,
             amount=amount,
-            source="agent",
-            actor=actor,
-            today=today,
-            notes=note,
-        )
-        data["promise_id"] = promise.pk
-    elif outcome == CallOutcome.DISPUTES:
-        invoices = list(invoices)
-        if len(invoices) != 1:
-            raise ValidationError({"invoices": _("Elija la factura que disputa.")})
-        dispute = portal.open_dispute(
-            invoice=invoices[0],
-            reason_code=dispute_reason or "other",
-            text=dispute_text or note,
-            actor=actor,
-            today=today,
-        )
-        data["dispute_id"] = dispute.pk
-    elif outcome == CallOutcome.ALREADY_PAID:
-        payment = portal.report_payment(
-            customer=customer,
-            invoices=list(invoices),
-            date=paid_date or today,
+            dispute_reason=dispute_reason,
+            dispute_text=dispute_text,
+            paid_date=paid_date,
             method=method,
-            reference=reference or _("Informado por teléfono"),
-            amount=amount,
-            today=today,
+            reference=reference,
         )
-        data["payment_id"] = payment.pk
-    elif outcome == CallOutcome.CALL_BACK and next_date is None:
-        raise ValidationError({"next_date": _("Indique cuándo volver a llamar.")})
-    summary = _("Llamada: %(outcome)s") % {"outcome": label}
-    if note:
-        summary = f"{summary} · {note}"
-    activity = record_activity(
-        organization=customer.organization,
-        customer=customer,
+    activity = events.call_logged(
+        customer,
         actor=actor,
-        kind=ActivityKind.CALL,
-        summary=summary,
-        data=data,
+        outcome=outcome,
+        outcome_label=str(CallOutcome(outcome).label),
+        note=note,
+        task=task,
+        **links,
     )
-    if outcome == CallOutcome.WRONG_NUMBER:
-        open_task(
-            customer=customer,
-            kind=TaskKind.MISSING_CONTACT,
-            subject="phone",
-            today=today,
-            title=_("Número equivocado de %(c)s: conseguir el teléfono correcto")
-            % {"c": customer.name},
-            created_by=actor,
-        )
-    if task is None:
-        return activity
-    if outcome in (CallOutcome.NO_ANSWER, CallOutcome.CALL_BACK):
-        until = next_date or today + dt.timedelta(days=1)
-        snooze_task(task=task, until=until, actor=actor, today=today, outcome=outcome)
-    else:
-        complete_task(task=task, actor=actor, outcome=outcome)
+    _after_call(
+        customer=customer, actor=actor, outcome=outcome, today=today, task=task, next_date=next_date
+    )
     return activity

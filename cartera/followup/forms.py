@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from cartera.invoices.disputes import DISPUTE_REASONS
 from cartera.payments.choices import PaymentMethod
 from cartera.timeline.choices import ActivityKind, NotificationKind
 
@@ -51,8 +52,6 @@ class CallForm(forms.Form):
     reference = forms.CharField(label=_("Referencia"), required=False, max_length=120)
 
     def __init__(self, *args, invoices, **kwargs):
-        from cartera.portal.services import DISPUTE_REASONS
-
         super().__init__(*args, **kwargs)
         self.fields["invoices"].queryset = invoices
         self.fields["invoices"].label_from_instance = lambda i: f"{i.number} · {i.due_date}"

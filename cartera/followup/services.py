@@ -1,6 +1,5 @@
 """The collections team's work: tasks (de-duplicated, assigned, prioritised), notes and
-reassignment. Call logging, which reuses the portal's promise/dispute/payment services,
-lives in ``calls.py``.
+reassignment. Call logging lives in ``calls.py``, promises to pay in ``promises.py``.
 
 De-duplication rule: there is never more than one open task of the same kind for the
 same customer and subject. ``open_task`` is the one way to create a task; a second
@@ -13,7 +12,7 @@ import datetime as dt
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,10 +20,9 @@ from django.utils.translation import gettext as _
 from cartera.customers.models import Customer
 from cartera.orgs.choices import Role
 from cartera.orgs.models import Membership
-from cartera.timeline.choices import ActivityKind
+from cartera.timeline import events
 from cartera.timeline.models import Activity
 from cartera.timeline.notifications import notify_user
-from cartera.timeline.services import record_activity
 
 from .choices import TaskKind, TaskStatus, UnassignedRule
 from .models import TagRoute, Task, WorkSettings
@@ -155,14 +153,7 @@ def open_task(
     Task.objects.filter(pk=task.pk).update(
         score=task.score, reasons=task.reasons, scored_on=task.scored_on
     )
-    record_activity(
-        organization=organization,
-        customer=customer,
-        actor=created_by,
-        kind=ActivityKind.TASK,
-        summary=_("Tarea: %(title)s") % {"title": task.title},
-        data={"task_id": task.pk, "task_kind": kind},
-    )
+    events.task_opened(task, actor=created_by)
     if kind in _NOTIFIED_KINDS:
         notify_user(
             organization_id=organization.pk,
@@ -213,35 +204,22 @@ def complete_task(*, task: Task, actor, outcome: str = "", note: str = "") -> Ta
     if updated != 1:
         raise ValidationError(_("La tarea ya no está pendiente."))
     task.refresh_from_db()
-    record_activity(
-        organization=task.organization,
-        customer=task.customer,
-        actor=actor,
-        kind=ActivityKind.TASK,
-        summary=_("Tarea hecha: %(title)s") % {"title": task.title}
-        + (f" · {note}" if note else ""),
-        data={"task_id": task.pk, "status": "done", "outcome": outcome},
-    )
+    events.task_completed(task, actor=actor, note=note)
     return task
 
 
 @transaction.atomic
-def cancel_task(*, task: Task, actor, reason: str = "") -> Task:
-    updated = Task.objects.filter(pk=task.pk, status=TaskStatus.OPEN).update(
-        status=TaskStatus.CANCELLED, completed_at=timezone.now()
+def complete_task_for(*, organization, key: str, actor, outcome: str = "") -> Task | None:
+    """Complete the open task a system trigger opened under ``key`` (the review of a
+    reported payment, a dispute…), if it is still open; on the timeline like any other."""
+    task = (
+        Task.objects.select_for_update()
+        .filter(organization=organization, key=key[:120], status=TaskStatus.OPEN)
+        .first()
     )
-    if updated != 1:
-        raise ValidationError(_("La tarea ya no está pendiente."))
-    task.refresh_from_db()
-    record_activity(
-        organization=task.organization,
-        customer=task.customer,
-        actor=actor,
-        kind=ActivityKind.TASK,
-        summary=_("Tarea cancelada: %(title)s") % {"title": task.title},
-        data={"task_id": task.pk, "status": "cancelled", "reason": reason},
-    )
-    return task
+    if task is None:
+        return None
+    return complete_task(task=task, actor=actor, outcome=outcome)
 
 
 @transaction.atomic
@@ -255,15 +233,7 @@ def snooze_task(*, task: Task, until: dt.date, actor, today: dt.date, outcome: s
     if updated != 1:
         raise ValidationError(_("La tarea ya no está pendiente."))
     task.refresh_from_db()
-    record_activity(
-        organization=task.organization,
-        customer=task.customer,
-        actor=actor,
-        kind=ActivityKind.TASK,
-        summary=_("Tarea pospuesta al %(date)s: %(title)s")
-        % {"date": until.isoformat(), "title": task.title},
-        data={"task_id": task.pk, "snoozed_until": until.isoformat()},
-    )
+    events.task_snoozed(task, actor=actor)
     return task
 
 
@@ -280,21 +250,7 @@ def reassign_tasks(*, organization, task_ids, to_user, actor) -> int:
         ).select_related("customer")
     )
     Task.objects.filter(pk__in=[t.pk for t in tasks]).update(assignee=to_user)
-    name = to_user.get_full_name() or to_user.get_username()
-    Activity.objects.bulk_create(
-        [
-            Activity(
-                organization=organization,
-                customer=t.customer,
-                actor_kind="user",
-                actor_user=actor,
-                kind=ActivityKind.TASK,
-                summary=(_("Tarea reasignada a %(u)s: %(t)s") % {"u": name, "t": t.title})[:500],
-                data={"task_id": t.pk, "assignee": to_user.pk},
-            )
-            for t in tasks
-        ]
-    )
+    events.tasks_reassigned(tasks, actor=actor, to_user=to_user)
     return len(tasks)
 
 
@@ -309,16 +265,6 @@ def reassign_open_tasks_of(*, organization, from_user, to_user, actor) -> int:
     )
 
 
-def open_task_counts(organization) -> dict[int | None, int]:
-    rows = (
-        Task.objects.filter(organization=organization, status=TaskStatus.OPEN)
-        .order_by()
-        .values("assignee_id")
-        .annotate(n=Count("id"))
-    )
-    return {row["assignee_id"]: row["n"] for row in rows}
-
-
 # --- notes --------------------------------------------------------------------------------
 @transaction.atomic
 def add_note(*, customer: Customer, text: str, actor, invoice=None) -> Activity:
@@ -326,15 +272,7 @@ def add_note(*, customer: Customer, text: str, actor, invoice=None) -> Activity:
     text = (text or "").strip()
     if not text:
         raise ValidationError({"text": _("Escriba la nota.")})
-    return record_activity(
-        organization=customer.organization,
-        customer=customer,
-        invoice=invoice,
-        actor=actor,
-        kind=ActivityKind.NOTE,
-        summary=text,
-        data={"note": True},
-    )
+    return events.note_added(customer, actor=actor, text=text, invoice=invoice)
 
 
 def refresh_scores(

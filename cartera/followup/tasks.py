@@ -8,6 +8,7 @@ from cartera.lib.dates import local_today
 from cartera.orgs.language import in_organization_language
 from cartera.orgs.models import Organization
 
+from .promises import settle_promises as settle
 from .services import refresh_scores
 
 
@@ -19,3 +20,12 @@ def refresh_task_scores(organization_id: int, slot: str = "") -> dict:
     now = dt.datetime.fromisoformat(slot) if slot else None
     today = local_today(organization.timezone, now=now)
     return {"scored": refresh_scores(organization=organization, today=today), "slot": slot}
+
+
+@task()
+@in_organization_language
+def settle_promises(organization_id: int, slot: str = "", on: str = "") -> dict:
+    """Settle the promises whose date has passed in the organisation's local calendar."""
+    organization = Organization.objects.get(pk=organization_id)
+    today = dt.date.fromisoformat(on) if on else local_today(organization.timezone)
+    return {**settle(organization=organization, today=today), "slot": slot}

@@ -9,12 +9,12 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Sum
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
-from cartera.lib.money import Money, round_money
+from cartera.lib.money import round_money
 from cartera.lib.uniqueness import duplicate_errors
-from cartera.timeline.choices import ActivityKind
-from cartera.timeline.services import record_activity
+from cartera.timeline import events
 
 from .choices import CreditNoteStatus, InvoiceStatus
 from .models import CreditNote, Invoice, InvoiceAttachment
@@ -57,6 +57,40 @@ def _validate_invoice(organization, values: dict, *, instance: Invoice | None) -
         raise ValidationError(errors)
 
 
+def check_open_invoices(customer, invoices) -> str:
+    """The one currency of ``invoices``, all open and of ``customer`` (what a debtor may
+    report as paid or promise to pay); else a ValidationError on ``invoices``."""
+    if not invoices:
+        raise ValidationError({"invoices": _("Elija al menos una factura.")})
+    currencies = {invoice.currency for invoice in invoices}
+    if len(currencies) > 1:
+        raise ValidationError({"invoices": _("Elija facturas de una sola moneda.")})
+    for invoice in invoices:
+        if invoice.customer_id != customer.pk or invoice.status != InvoiceStatus.OPEN:
+            raise ValidationError(
+                {
+                    "invoices": _("La factura %(n)s no está pendiente de pago.")
+                    % {"n": invoice.number}
+                }
+            )
+    return currencies.pop()
+
+
+RECHECK_TASK = "cartera.outreach.tasks.recheck_invoices"
+
+
+def recheck_reminders_on_commit(*, organization_id: int, invoices, today: dt.date) -> None:
+    """After this transaction commits, have the outbox re-check the queued collection
+    messages about ``invoices`` (a payment reported, a promise, a dispute changes what is
+    left to chase). The outbox sits above this app, so the task is enqueued by name."""
+    invoice_ids = [invoice.pk for invoice in invoices]
+    transaction.on_commit(
+        lambda: import_string(RECHECK_TASK).enqueue(
+            organization_id=organization_id, invoice_ids=invoice_ids, on=today.isoformat()
+        )
+    )
+
+
 def default_due_date(customer, issue_date: dt.date) -> dt.date:
     days = customer.payment_terms_days
     if days is None:
@@ -87,15 +121,7 @@ def create_invoice(*, customer, actor, **fields) -> Invoice:
         status=InvoiceStatus.PAID if values["total"] == 0 else InvoiceStatus.OPEN,
         **values,
     )
-    record_activity(
-        organization=organization,
-        invoice=invoice,
-        actor=actor,
-        kind=ActivityKind.INVOICE_CREATED,
-        summary=_("Factura %(number)s por %(total)s")
-        % {"number": invoice.number, "total": invoice.total_money},
-        data={"total": invoice.total, "currency": invoice.currency, "due_date": invoice.due_date},
-    )
+    events.invoice_created(invoice, actor=actor)
     return invoice
 
 
@@ -144,15 +170,7 @@ def update_invoice(*, invoice: Invoice, actor, **fields) -> Invoice:
     invoice.balance = invoice.total - applied
     invoice.status = InvoiceStatus.OPEN if invoice.balance > 0 else InvoiceStatus.PAID
     invoice.save()
-    record_activity(
-        organization=invoice.organization,
-        invoice=invoice,
-        actor=actor,
-        kind=ActivityKind.INVOICE_UPDATED,
-        summary=_("Factura %(number)s modificada: %(fields)s")
-        % {"number": invoice.number, "fields": ", ".join(changes)},
-        data={"changes": changes},
-    )
+    events.invoice_updated(invoice, actor=actor, changes=changes)
     return invoice
 
 
@@ -171,15 +189,7 @@ def void_invoice(*, invoice: Invoice, actor, reason: str) -> Invoice:
     invoice.status = InvoiceStatus.VOID
     invoice.balance = Decimal(0)
     invoice.save(update_fields=["status", "balance", "updated_at"])
-    record_activity(
-        organization=invoice.organization,
-        invoice=invoice,
-        actor=actor,
-        kind=ActivityKind.INVOICE_VOIDED,
-        summary=_("Factura %(number)s cancelada: %(reason)s")
-        % {"number": invoice.number, "reason": reason},
-        data={"reason": reason},
-    )
+    events.invoice_voided(invoice, actor=actor, reason=reason)
     return invoice
 
 
@@ -223,15 +233,7 @@ def create_credit_note(
         status=CreditNoteStatus.OPEN,
         reason=reason,
     )
-    record_activity(
-        organization=organization,
-        customer=customer,
-        actor=actor,
-        kind=ActivityKind.CREDIT_NOTE_CREATED,
-        summary=_("Nota de crédito %(number)s por %(total)s")
-        % {"number": number, "total": Money(total, currency)},
-        data={"credit_note_id": note.pk, "total": total, "currency": currency},
-    )
+    events.credit_note_created(note, actor=actor)
     return note
 
 
@@ -268,13 +270,5 @@ def add_invoice_attachment(*, invoice: Invoice, actor, uploaded) -> InvoiceAttac
     )
     attachment.file.save(f"{digest.hexdigest()[:16]}.{kind}", uploaded, save=False)
     attachment.save()
-    record_activity(
-        organization=invoice.organization,
-        invoice=invoice,
-        actor=actor,
-        kind=ActivityKind.INVOICE_UPDATED,
-        summary=_("Archivo %(name)s adjuntado a la factura %(number)s")
-        % {"name": name, "number": invoice.number},
-        data={"attachment_id": attachment.pk, "kind": kind, "sha256": attachment.sha256},
-    )
+    events.invoice_file_attached(attachment, actor=actor, name=name)
     return attachment

@@ -20,7 +20,7 @@ JOBS: dict[str, Job] = {
         Job(
             "promises",
             Daily(hour=0, minute=30),
-            "cartera.portal.tasks.settle_promises",
+            "cartera.followup.tasks.settle_promises",
             per_organization=True,
         ),
         # 01:30 local: snapshot of yesterday, then today's customer classification.

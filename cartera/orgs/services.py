@@ -10,8 +10,7 @@ from django.utils.translation import gettext as _
 from cartera.lib.dates import is_valid_timezone
 from cartera.lib.identifiers import IdentifierError, normalize_tax_id
 from cartera.lib.money import SUPPORTED_CURRENCIES
-from cartera.timeline.choices import ActivityKind
-from cartera.timeline.services import record_activity
+from cartera.timeline import events
 
 from .choices import COUNTRY_DEFAULTS, Country, Language, Role
 from .models import Membership, Organization
@@ -132,27 +131,25 @@ EDITABLE_ORG_FIELDS = (
 )
 
 
-def _clean_org_update(organization: Organization, fields: dict) -> dict:
-    unknown = set(fields) - set(EDITABLE_ORG_FIELDS)
-    if unknown:
-        raise TypeError(f"update_organization() got unexpected fields: {sorted(unknown)}")
-    errors = {}
-    values = dict(fields)
+def _clean_texts(values: dict, errors: dict) -> None:
     if "name" in values:
         values["name"] = (values["name"] or "").strip()
         if not values["name"]:
             errors["name"] = _("El nombre es obligatorio.")
-    for key in ("sender_name",):
-        if key in values:
-            values[key] = (values[key] or "").strip()
+    if "sender_name" in values:
+        values["sender_name"] = (values["sender_name"] or "").strip()
     for key in ("sender_email", "reply_to_email"):
-        if key in values:
-            values[key] = (values[key] or "").strip()
-            if values[key]:
-                try:
-                    validate_email(values[key])
-                except ValidationError:
-                    errors[key] = _("Correo no válido: %(e)s") % {"e": values[key]}
+        if key not in values:
+            continue
+        values[key] = (values[key] or "").strip()
+        if values[key]:
+            try:
+                validate_email(values[key])
+            except ValidationError:
+                errors[key] = _("Correo no válido: %(e)s") % {"e": values[key]}
+
+
+def _clean_choices(values: dict, errors: dict) -> None:
     if "default_payment_terms_days" in values:
         days = values["default_payment_terms_days"]
         if not isinstance(days, int) or isinstance(days, bool) or not 0 <= days <= 365:
@@ -163,6 +160,16 @@ def _clean_org_update(organization: Organization, fields: dict) -> dict:
         errors["language"] = _("Idioma no soportado: %(l)s") % {"l": values["language"]}
     if "agents_see_only_assigned" in values:
         values["agents_see_only_assigned"] = bool(values["agents_see_only_assigned"])
+
+
+def _clean_org_update(organization: Organization, fields: dict) -> dict:
+    unknown = set(fields) - set(EDITABLE_ORG_FIELDS)
+    if unknown:
+        raise TypeError(f"update_organization() got unexpected fields: {sorted(unknown)}")
+    errors = {}
+    values = dict(fields)
+    _clean_texts(values, errors)
+    _clean_choices(values, errors)
     if errors:
         raise ValidationError(errors)
     return values
@@ -181,14 +188,7 @@ def update_organization(*, organization: Organization, actor, **fields) -> Organ
             setattr(organization, key, value)
     if changes:
         organization.save(update_fields=list(changes))
-        record_activity(
-            organization=organization,
-            kind=ActivityKind.CONFIG_CHANGED,
-            actor=actor,
-            summary=_("Configuración de la organización modificada: %(f)s")
-            % {"f": ", ".join(sorted(changes))},
-            data={"changes": changes},
-        )
+        events.organization_settings_changed(organization, actor=actor, changes=changes)
     return organization
 
 
@@ -221,13 +221,8 @@ def change_member_role(*, membership: Membership, role: str, actor) -> Membershi
     old = membership.role
     membership.role = role
     membership.save(update_fields=["role"])
-    record_activity(
-        organization=membership.organization,
-        kind=ActivityKind.CONFIG_CHANGED,
-        actor=actor,
-        summary=_("Rol de %(u)s cambiado de %(old)s a %(new)s")
-        % {"u": membership.user.get_username(), "old": Role(old).label, "new": Role(role).label},
-        data={"member": membership.user.get_username(), "role": [old, role]},
+    events.member_role_changed(
+        membership, actor=actor, old=old, old_label=Role(old).label, new_label=Role(role).label
     )
     return membership
 
@@ -243,13 +238,7 @@ def deactivate_member(*, membership: Membership, actor) -> Membership:
         raise ValidationError(_("No se puede desactivar al último propietario de la organización."))
     membership.is_active = False
     membership.save(update_fields=["is_active"])
-    record_activity(
-        organization=membership.organization,
-        kind=ActivityKind.CONFIG_CHANGED,
-        actor=actor,
-        summary=_("Acceso de %(u)s desactivado") % {"u": membership.user.get_username()},
-        data={"member": membership.user.get_username(), "is_active": [True, False]},
-    )
+    events.member_deactivated(membership, actor=actor)
     return membership
 
 
@@ -300,11 +289,5 @@ def add_member(
         first_name=first_name,
         last_name=last_name,
     )
-    record_activity(
-        organization=organization,
-        kind=ActivityKind.CONFIG_CHANGED,
-        actor=actor,
-        summary=_("Nuevo miembro %(u)s con rol %(r)s") % {"u": username, "r": Role(role).label},
-        data={"member": username, "role": [None, role]},
-    )
+    events.member_added(membership, actor=actor, role_label=Role(role).label)
     return user, membership

@@ -1,7 +1,16 @@
 """Task wrappers (run by the worker; enqueued by the scheduler every minute)."""
 
+import datetime as dt
+
 from django.utils import timezone
 from django_tasks import task
+
+from cartera.lib.dates import local_today
+from cartera.orgs.models import Organization
+
+from .choices import MessagePurpose, MessageStatus
+from .models import Message
+from .services import revalidate_message
 
 
 @task()
@@ -12,3 +21,26 @@ def send_due(slot: str = "") -> dict:
     now = timezone.now()
     stale = sweep_stale_sending(now=now)
     return {"sent": send_due_messages(now=now), "stale_failed": stale}
+
+
+@task()
+def recheck_invoices(*, organization_id: int, invoice_ids: list[int], on: str = "") -> dict:
+    """Enqueued by name (on commit) by the apps below the outbox when a payment is reported,
+    a promise made or a dispute opened: the queued collection messages about those invoices
+    are re-checked now (cancelled when nothing is left to chase, re-rendered without them
+    otherwise) instead of waiting for the next planner run. ``on``: the caller's local date
+    (ISO), so the re-check judges on the day the act happened."""
+    organization = Organization.objects.get(pk=organization_id)
+    today = dt.date.fromisoformat(on) if on else local_today(organization.timezone)
+    now = timezone.now()
+    queued = Message.objects.filter(
+        organization=organization,
+        purpose=MessagePurpose.DUNNING,
+        status=MessageStatus.QUEUED,
+        invoices__in=invoice_ids,
+    ).distinct()
+    cancelled = 0
+    for message in queued.select_related("customer", "organization"):
+        if not revalidate_message(message=message, today=today, now=now):
+            cancelled += 1
+    return {"cancelled": cancelled}

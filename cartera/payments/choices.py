@@ -14,6 +14,8 @@ class PaymentSource(models.TextChoices):
     PORTAL = "portal", _("Portal del cliente")
     BANK = "bank", _("Estado de cuenta bancario")
     PROVIDER = "provider", _("Pago en línea")
+    CALL = "call", _("Llamada")
+    API = "api", _("API")
 
 
 class PaymentMethod(models.TextChoices):

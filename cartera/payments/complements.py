@@ -24,8 +24,7 @@ from django.utils.translation import gettext as _
 
 from cartera.invoices.choices import PaymentMethodSAT
 from cartera.lib.money import round_money
-from cartera.timeline.choices import ActivityKind
-from cartera.timeline.services import record_activity
+from cartera.timeline import events
 
 from .choices import ComplementStatus, PaymentMethod, PaymentSource, PaymentStatus
 from .models import Allocation, Payment, PaymentComplement, PaymentComplementLine
@@ -89,14 +88,7 @@ def create_obligation(*, payment: Payment) -> PaymentComplement | None:
             amount_paid=allocation.amount,
             remaining_balance=previous - allocation.amount,
         )
-    record_activity(
-        organization=payment.organization,
-        customer=payment.customer,
-        kind=ActivityKind.PAYMENT_RECORDED,
-        summary=_("Complemento de pago pendiente para el pago de %(amount)s (límite %(date)s)")
-        % {"amount": payment.amount_money, "date": complement.due_date.isoformat()},
-        data={"complement_id": complement.pk, "due_date": complement.due_date},
-    )
+    events.complement_owed(complement)
     return complement
 
 
@@ -181,15 +173,7 @@ def generate_complement(*, complement: PaymentComplement, actor, now: dt.datetim
         xml=xml.decode(), status=ComplementStatus.GENERATED, generated_at=now
     )
     complement.refresh_from_db()
-    record_activity(
-        organization=complement.organization,
-        customer=complement.payment.customer,
-        actor=actor,
-        kind=ActivityKind.PAYMENT_RECORDED,
-        summary=_("XML del complemento de pago generado (pago de %(amount)s)")
-        % {"amount": complement.payment.amount_money},
-        data={"complement_id": complement.pk},
-    )
+    events.complement_generated(complement, actor=actor)
     return complement
 
 
@@ -202,14 +186,7 @@ def mark_stamped(*, complement: PaymentComplement, fiscal_uuid: str, actor) -> P
         status=ComplementStatus.STAMPED, fiscal_uuid=fiscal_uuid, stamped_at=timezone.now()
     )
     complement.refresh_from_db()
-    record_activity(
-        organization=complement.organization,
-        customer=complement.payment.customer,
-        actor=actor,
-        kind=ActivityKind.PAYMENT_RECORDED,
-        summary=_("Complemento de pago timbrado: %(uuid)s") % {"uuid": fiscal_uuid},
-        data={"complement_id": complement.pk, "uuid": fiscal_uuid},
-    )
+    events.complement_stamped(complement, actor=actor, fiscal_uuid=fiscal_uuid)
     return complement
 
 
@@ -290,13 +267,5 @@ def satisfy_by_import(
         status=ComplementStatus.STAMPED, fiscal_uuid=fiscal_uuid, stamped_at=now
     )
     complement.refresh_from_db()
-    record_activity(
-        organization=organization,
-        customer=customer,
-        actor=actor,
-        kind=ActivityKind.PAYMENT_RECORDED,
-        summary=_("Complemento de pago importado (%(uuid)s): cubre el pago de %(amount)s")
-        % {"uuid": fiscal_uuid, "amount": complement.payment.amount_money},
-        data={"complement_id": complement.pk, "uuid": fiscal_uuid, "source": "import"},
-    )
+    events.complement_imported(complement, actor=actor, fiscal_uuid=fiscal_uuid)
     return complement, True

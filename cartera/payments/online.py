@@ -11,15 +11,14 @@ from django.utils.translation import gettext as _
 
 from cartera.invoices.choices import InvoiceStatus
 from cartera.lib.dates import local_today
-from cartera.lib.money import Money
-from cartera.timeline.choices import ActivityKind, ActorKind
-from cartera.timeline.services import record_activity
+from cartera.timeline import events
+from cartera.timeline.choices import ActorKind
 
 from .choices import CheckoutStatus, PaymentMethod, PaymentSource
 from .complements import create_obligation
 from .models import CheckoutSession, ProviderEvent
 from .providers.base import CheckoutRequest, PaymentProvider, ProviderEventData
-from .services import allocate_oldest_first, record_payment
+from .services import allocate_oldest_first, create_payment
 
 
 def start_checkout(
@@ -65,15 +64,7 @@ def start_checkout(
             currency=currency,
         )
         session.invoices.set(invoices)
-        record_activity(
-            organization=customer.organization,
-            customer=customer,
-            actor=ActorKind.DEBTOR,
-            kind=ActivityKind.PAYMENT_RECORDED,
-            summary=_("El cliente inició un pago en línea de %(amount)s (%(numbers)s)")
-            % {"amount": Money(amount, currency), "numbers": numbers},
-            data={"checkout_id": session.pk, "provider": provider.name},
-        )
+        events.online_checkout_started(session, actor=ActorKind.DEBTOR, invoices=invoices)
     return session
 
 
@@ -109,7 +100,7 @@ def handle_event(
             if event.currency != session.currency or event.amount != session.amount:
                 raise ValidationError("amount or currency differ from the checkout")
             customer = session.customer
-            payment = record_payment(
+            payment = create_payment(
                 customer=customer,
                 actor=ActorKind.DEBTOR,
                 date=today or local_today(customer.effective_timezone),
@@ -129,14 +120,8 @@ def handle_event(
             CheckoutSession.objects.filter(pk=session.pk).update(
                 status=CheckoutStatus.COMPLETED, payment=payment
             )
-            record_activity(
-                organization=organization,
-                customer=customer,
-                actor=ActorKind.DEBTOR,
-                kind=ActivityKind.PAYMENT_RECORDED,
-                summary=_("Pago en línea confirmado por %(provider)s: %(amount)s")
-                % {"provider": provider.name.capitalize(), "amount": payment.amount_money},
-                data={"payment_id": payment.pk, "notify_user": customer.assigned_agent_id},
+            events.online_payment_confirmed(
+                payment, actor=ActorKind.DEBTOR, provider_name=provider.name
             )
             return "recorded"
     except IntegrityError:

@@ -18,9 +18,8 @@ from django.utils.translation import gettext as _
 
 from cartera.invoices.choices import CreditNoteStatus, InvoiceStatus
 from cartera.invoices.models import CreditNote, Invoice
-from cartera.lib.money import Money, round_money
-from cartera.timeline.choices import ActivityKind
-from cartera.timeline.services import record_activity
+from cartera.lib.money import round_money
+from cartera.timeline import events
 
 from .choices import PaymentMethod, PaymentSource, PaymentStatus
 from .models import Allocation, Payment
@@ -31,7 +30,7 @@ class AllocationError(ValidationError):
 
 
 @transaction.atomic
-def record_payment(
+def create_payment(
     *,
     customer,
     actor,
@@ -45,7 +44,8 @@ def record_payment(
     source: str = PaymentSource.MANUAL,
     notes: str = "",
 ) -> Payment:
-    """Record money received (confirmed) or announced (reported). Nothing is applied yet."""
+    """The payment row alone, for the services that record their own timeline entry (a
+    reported payment, an online payment): one act, one entry. Nothing is applied yet."""
     amount = round_money(Decimal(amount), currency)
     if amount <= 0:
         raise ValidationError({"amount": _("El importe debe ser mayor que cero.")})
@@ -72,25 +72,39 @@ def record_payment(
         notes=notes,
         created_by=actor if getattr(actor, "pk", None) else None,
     )
-    record_activity(
-        organization=organization,
+    return payment
+
+
+@transaction.atomic
+def record_payment(
+    *,
+    customer,
+    actor,
+    date: dt.date,
+    amount: Decimal,
+    currency: str,
+    method: str = PaymentMethod.TRANSFER,
+    reference: str = "",
+    external_id: str = "",
+    status: str = PaymentStatus.CONFIRMED,
+    source: str = PaymentSource.MANUAL,
+    notes: str = "",
+) -> Payment:
+    """Record money received (confirmed) or announced (reported), on the timeline."""
+    payment = create_payment(
         customer=customer,
         actor=actor,
-        kind=ActivityKind.PAYMENT_RECORDED,
-        summary=_("Pago de %(amount)s recibido el %(date)s (%(status)s)")
-        % {
-            "amount": payment.amount_money,
-            "date": date.isoformat(),
-            "status": payment.get_status_display().lower(),
-        },
-        data={
-            "payment_id": payment.pk,
-            "amount": amount,
-            "currency": currency,
-            "reference": reference,
-            "status": status,
-        },
+        date=date,
+        amount=amount,
+        currency=currency,
+        method=method,
+        reference=reference,
+        external_id=external_id,
+        status=status,
+        source=source,
+        notes=notes,
     )
+    events.payment_recorded(payment, actor=actor)
     return payment
 
 
@@ -178,38 +192,9 @@ def allocate_payment(*, payment: Payment, invoice: Invoice, amount: Decimal, act
 
 def _record_allocation(allocation: Allocation, actor, invoice: Invoice, currency: str) -> None:
     invoice.refresh_from_db(fields=["balance", "status", "paid_at"])
-    source = allocation.payment or allocation.credit_note
-    kind = (
-        ActivityKind.PAYMENT_ALLOCATED if allocation.payment else ActivityKind.CREDIT_NOTE_APPLIED
-    )
-    record_activity(
-        organization=invoice.organization,
-        invoice=invoice,
-        actor=actor,
-        kind=kind,
-        summary=_("%(amount)s aplicado a la factura %(number)s; saldo %(balance)s")
-        % {
-            "amount": Money(allocation.amount, currency),
-            "number": invoice.number,
-            "balance": invoice.balance_money,
-        },
-        data={
-            "allocation_id": allocation.pk,
-            "amount": allocation.amount,
-            "source": type(source).__name__.lower(),
-            "source_id": source.pk,
-            "balance": invoice.balance,
-        },
-    )
+    events.amount_applied(allocation, actor=actor, invoice=invoice, currency=currency)
     if invoice.status == InvoiceStatus.PAID:
-        record_activity(
-            organization=invoice.organization,
-            invoice=invoice,
-            actor=actor,
-            kind=ActivityKind.INVOICE_PAID,
-            summary=_("Factura %(number)s pagada") % {"number": invoice.number},
-            data={"paid_at": invoice.paid_at},
-        )
+        events.invoice_paid(invoice, actor=actor)
 
 
 def open_invoices_oldest_first(customer, currency: str):

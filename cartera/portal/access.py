@@ -19,13 +19,11 @@ from django.db import transaction
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from cartera.customers.models import Customer
 from cartera.invoices.models import Invoice
 from cartera.outreach.services import PORTAL_SALT, portal_message_link
-from cartera.timeline.choices import ActivityKind
-from cartera.timeline.services import record_activity
+from cartera.timeline import events
 
 from .models import PortalCode, PortalSettings, PortalToken
 
@@ -62,14 +60,7 @@ def issue_token(*, customer: Customer, actor, expires_at: dt.datetime | None = N
         hint=raw[:6],
         expires_at=expires_at,
     )
-    record_activity(
-        organization=customer.organization,
-        customer=customer,
-        actor=actor,
-        kind=ActivityKind.CONFIG_CHANGED,
-        summary=_("Nuevo enlace al portal del cliente"),
-        data={"hint": raw[:6], "expires_at": expires_at.isoformat() if expires_at else None},
-    )
+    events.portal_link_issued(customer, actor=actor, hint=raw[:6], expires_at=expires_at)
     return raw
 
 
@@ -79,13 +70,7 @@ def revoke_tokens(*, customer: Customer, actor) -> int:
         revoked_at=timezone.now()
     )
     if revoked:
-        record_activity(
-            organization=customer.organization,
-            customer=customer,
-            actor=actor,
-            kind=ActivityKind.CONFIG_CHANGED,
-            summary=_("Enlace al portal revocado"),
-        )
+        events.portal_link_revoked(customer, actor=actor)
     return revoked
 
 

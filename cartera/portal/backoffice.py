@@ -3,6 +3,7 @@ promise, issue portal links, and the list of pending payment complements (REP)."
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -10,14 +11,18 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from cartera.customers.selectors import get_customer_for_user
+from cartera.followup import reviews
 from cartera.followup.choices import PromiseSource
+from cartera.followup.promises import make_promise
 from cartera.invoices.choices import DisputeStatus, InvoiceStatus
 from cartera.invoices.models import Dispute
 from cartera.invoices.selectors import get_dispute_for_user, invoices_visible_to
-from cartera.lib.dates import local_today
+from cartera.lib.dates import local_today, parse_iso_date
 from cartera.lib.forms import add_service_errors
+from cartera.lib.money import parse_amount
 from cartera.orgs.access import Action, can, require
 from cartera.orgs.decorators import org_member_required
+from cartera.outreach import notices
 from cartera.payments.choices import PaymentStatus
 from cartera.payments.complements import generate_complement, mark_stamped, pending_complements
 from cartera.payments.models import PaymentComplement
@@ -79,14 +84,17 @@ def payment_review(request, pk):
     require(request, Action.RECORD_PAYMENTS)
     payment = get_payment_for_user(request, pk)
     try:
-        if request.POST.get("decision") == "accept":
-            services.accept_reported_payment(payment=payment, actor=request.user)
-            messages.success(request, _("Pago aceptado y aplicado."))
-        else:
-            services.reject_reported_payment(
-                payment=payment, actor=request.user, reason=request.POST.get("reason", "")
-            )
-            messages.success(request, _("Pago rechazado; se avisó al cliente."))
+        with transaction.atomic():
+            if request.POST.get("decision") == "accept":
+                reviews.accept_reported_payment(payment=payment, actor=request.user)
+                notices.payment_received_notice(payment)
+                messages.success(request, _("Pago aceptado y aplicado."))
+            else:
+                payment = reviews.reject_reported_payment(
+                    payment=payment, actor=request.user, reason=request.POST.get("reason", "")
+                )
+                notices.payment_rejected_notice(payment)
+                messages.success(request, _("Pago rechazado; se avisó al cliente."))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return redirect("portal_admin:review")
@@ -111,14 +119,17 @@ def dispute_resolve(request, pk):
         ),
     )
     dispute = get_dispute_for_user(request, pk)
+    note = request.POST.get("note", "")
     try:
-        services.resolve_dispute(
-            dispute=dispute,
-            outcome=outcome,
-            actor=request.user,
-            note=request.POST.get("note", ""),
-            today=_today(request),
-        )
+        with transaction.atomic():
+            dispute = reviews.resolve_dispute(
+                dispute=dispute,
+                outcome=outcome,
+                actor=request.user,
+                note=note,
+                today=_today(request),
+            )
+            notices.dispute_resolved_notice(dispute, outcome=outcome, note=note)
         messages.success(request, _("Disputa resuelta."))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
@@ -141,10 +152,7 @@ def promise_create(request, customer_pk):
             invoices.filter(pk__in=[i for i in request.POST.getlist("invoices") if i.isdigit()])
         )
         try:
-            from cartera.lib.dates import parse_iso_date
-            from cartera.lib.money import parse_amount
-
-            services.make_promise(
+            make_promise(
                 customer=customer,
                 invoices=chosen,
                 promised_date=parse_iso_date(request.POST.get("promised_date", "")),
@@ -153,6 +161,7 @@ def promise_create(request, customer_pk):
                 actor=request.user,
                 today=_today(request),
                 notes=request.POST.get("notes", ""),
+                max_days=access.settings_for(customer.organization).max_promise_days,
             )
         except (ValidationError, ValueError) as exc:
             error = " ".join(getattr(exc, "messages", [str(exc)]))

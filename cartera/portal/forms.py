@@ -1,9 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from cartera.invoices.disputes import DISPUTE_REASONS
 from cartera.payments.choices import PaymentMethod
-
-from .services import DISPUTE_REASONS
 
 REPORTABLE_METHODS = [
     (value, label) for value, label in PaymentMethod.choices if value != PaymentMethod.CARD

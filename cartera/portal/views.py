@@ -13,17 +13,23 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from cartera.followup import reviews
 from cartera.followup.choices import PromiseSource
+from cartera.followup.promises import make_promise
 from cartera.invoices.models import InvoiceAttachment
 from cartera.lib.dates import local_today
 from cartera.lib.forms import add_service_errors
 from cartera.outreach.choices import MessagePurpose
 from cartera.outreach.models import Message
+from cartera.outreach.notices import notify_debtor
 from cartera.outreach.services import record_event
+from cartera.payments.choices import PaymentSource
 from cartera.payments.online import start_checkout
-from cartera.payments.providers.base import ProviderError, provider_for
+from cartera.payments.providers.base import ProviderError
+from cartera.payments.providers.registry import provider_for
+from cartera.timeline.choices import ActorKind
 
-from . import access, services
+from . import access
 from .forms import CodeForm, DisputeForm, PromiseForm, ReportPaymentForm
 from .pdf import statement_pdf
 from .selectors import statement
@@ -115,7 +121,7 @@ def code(request):
                 messages.error(request, _("No hay un correo registrado; comuníquese con nosotros."))
             else:
                 row, raw = created
-                services.notify_debtor(
+                notify_debtor(
                     customer=customer,
                     key=f"portal-code:{row.pk}",
                     purpose=MessagePurpose.ACCESS_CODE,
@@ -192,8 +198,10 @@ def report_payment(request, customer):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            services.report_payment(
+            reviews.report_payment(
                 customer=customer,
+                actor=ActorKind.DEBTOR,
+                source=PaymentSource.PORTAL,
                 invoices=chosen,
                 date=data["date"],
                 method=data["method"],
@@ -229,14 +237,15 @@ def promise(request, customer):
     max_days = access.settings_for(customer.organization).max_promise_days
     if request.method == "POST" and form.is_valid():
         try:
-            services.make_promise(
+            make_promise(
                 customer=customer,
                 invoices=chosen,
                 promised_date=form.cleaned_data["promised_date"],
                 amount=form.cleaned_data["amount"],
                 source=PromiseSource.PORTAL,
-                actor=services.DEBTOR,
+                actor=ActorKind.DEBTOR,
                 today=_today(customer),
+                max_days=max_days,
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
@@ -263,12 +272,12 @@ def dispute(request, customer, pk):
     if request.method == "POST" and form.is_valid():
         files = [form.cleaned_data["attachment"]] if form.cleaned_data["attachment"] else []
         try:
-            services.open_dispute(
+            reviews.open_dispute(
                 invoice=invoice,
                 reason_code=form.cleaned_data["reason"],
                 text=form.cleaned_data["text"],
                 files=files,
-                actor=services.DEBTOR,
+                actor=ActorKind.DEBTOR,
                 today=_today(customer),
             )
         except ValidationError as exc:

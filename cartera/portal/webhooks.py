@@ -9,7 +9,8 @@ from django.views.decorators.http import require_POST
 
 from cartera.orgs.models import Organization
 from cartera.payments.online import handle_event
-from cartera.payments.providers.base import WebhookSignatureError, provider_for
+from cartera.payments.providers.base import WebhookSignatureError
+from cartera.payments.providers.registry import provider_for
 
 from .access import settings_for
 

@@ -1,5 +1,6 @@
 """In-app notifications (the bell). They are created when the event is written: the
-timeline calls ``notify_for_activity`` for each new entry, and ``open_task`` calls
+timeline calls ``notify_for_activity`` for each new entry (the event functions of
+``events.py`` say which kind it raises and for whom), and ``open_task`` calls
 ``notify_user`` for bounced-email and missing-contact tasks. Each notification links to
 its object; a user can turn kinds off (``NotificationPreference.muted``)."""
 
@@ -7,36 +8,30 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from .choices import ActivityKind, ActorKind, NotificationKind
+from .choices import ActivityKind, NotificationKind
 from .models import Notification, NotificationPreference
 
-
-def _kind_for(activity) -> str | None:
-    data = activity.data or {}
-    if activity.kind == ActivityKind.MESSAGE_READ:
-        return NotificationKind.MESSAGE_READ
-    if activity.kind == ActivityKind.PAYMENT_RECORDED and activity.actor_kind == ActorKind.DEBTOR:
-        return NotificationKind.REPORTED_PAYMENT
-    if activity.kind == ActivityKind.DISPUTE and "reason_code" in data:
-        return NotificationKind.DISPUTE
-    if activity.kind == ActivityKind.PROMISE and data.get("status") == "broken":
-        return NotificationKind.BROKEN_PROMISE
-    if activity.kind == ActivityKind.IMPORT:
-        return NotificationKind.IMPORT_DONE
-    return None
+# Kinds of entry that raise a notification even when their writer does not say so: the
+# writers that do not use ``events.py`` yet (the outbox's "message read", the imports).
+DEFAULT_NOTIFICATION = {
+    ActivityKind.MESSAGE_READ: NotificationKind.MESSAGE_READ,
+    ActivityKind.IMPORT: NotificationKind.IMPORT_DONE,
+}
 
 
-def notify_for_activity(activity) -> Notification | None:
-    kind = _kind_for(activity)
+def notify_for_activity(
+    activity, *, kind: str | None = None, user_id: int | None = None
+) -> Notification | None:
+    """Raise ``kind`` (default: ``DEFAULT_NOTIFICATION`` of the entry's kind) for
+    ``user_id`` (default: the importer for imports, else the customer's assigned agent)."""
+    kind = kind or DEFAULT_NOTIFICATION.get(activity.kind)
     if kind is None:
         return None
+    customer = activity.customer
     if kind == NotificationKind.IMPORT_DONE:
-        user_id, url = activity.actor_user_id, reverse("imports:list")
+        user_id, url = user_id or activity.actor_user_id, reverse("imports:list")
     else:
-        customer = activity.customer
-        user_id = (activity.data or {}).get("notify_user") or getattr(
-            customer, "assigned_agent_id", None
-        )
+        user_id = user_id or getattr(customer, "assigned_agent_id", None)
         url = reverse("customers:detail", args=[customer.pk]) if customer else ""
     return notify_user(
         organization_id=activity.organization_id,

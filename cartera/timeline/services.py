@@ -1,5 +1,5 @@
 """Writing to the timeline: one entry at a time (``record_activity``, which also raises the
-notification the entry calls for) or many at once (``new_activity`` + ``record_activities``,
+notification the entry calls for; apps call it through the typed functions of ``events.py``) or many at once (``new_activity`` + ``record_activities``,
 for the planner and the imports, which write thousands of entries and notify nobody).
 
 Every app writes here; this app imports none of them (foreign keys are by string), which is
@@ -66,11 +66,17 @@ def new_activity(
     )
 
 
-def record_activity(**fields) -> Activity:
-    """Append one entry (same arguments as ``new_activity``) and raise its notification."""
+def record_activity(
+    *, notify: str | None = None, notify_user_id: int | None = None, **fields
+) -> Activity:
+    """Append one entry (same arguments as ``new_activity``) and raise its notification.
+
+    ``notify`` is the ``NotificationKind`` the entry raises (None: the default of its kind,
+    see ``notifications.DEFAULT_NOTIFICATION``) and ``notify_user_id`` whom it goes to (None:
+    the customer's assigned agent). The typed functions in ``events.py`` say both."""
     activity = new_activity(**fields)
     activity.save()
-    notify_for_activity(activity)
+    notify_for_activity(activity, kind=notify, user_id=notify_user_id)
     return activity
 
 

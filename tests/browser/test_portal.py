@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.core import mail
+from django.core.management import call_command
 from playwright.sync_api import expect
 
 from tests.browser.conftest import _CSP_LISTENER
@@ -119,6 +120,7 @@ def test_debtor_reports_a_payment_and_the_agent_accepts_it(
     expect(phone).to_have_url(re.compile(r"/p/$"))
     expect(phone.locator("body")).to_contain_text("Registramos su pago")
     expect(phone.locator("li.invoice")).to_contain_text("Pago en revisión")
+    call_command("db_worker", batch=True, startup_delay=False)  # the outbox's re-check
     queued.refresh_from_db()
     assert queued.status == "cancelled"  # reminders stop as soon as the debtor reports
 
@@ -156,8 +158,8 @@ def test_a_portal_promise_breaks_when_its_date_passes(
     phone, page, log_in, agent_a, debtor_a, invoice_a, org_a
 ):
     from cartera.followup.models import PromiseToPay, Task
+    from cartera.followup.tasks import settle_promises
     from cartera.portal.access import issue_token, portal_url
-    from cartera.portal.tasks import settle_promises
 
     url = portal_url(issue_token(customer=debtor_a, actor=None))
     phone.goto(urlsplit(url).path)

@@ -13,6 +13,7 @@ from cartera.followup.models import ExchangeRate, PromiseToPay, TagRoute, Task
 from cartera.followup.priority import Factors, amount_points, reasons_text, score
 from cartera.followup.services import (
     complete_task,
+    complete_task_for,
     open_task,
     reassign_open_tasks_of,
     reassign_tasks,
@@ -109,11 +110,9 @@ def test_same_key_is_idempotent(debtor_a):
     assert Task.objects.count() == 1
 
 
-def test_portal_triggers_are_deduplicated(debtor_a, invoice_a, agent_a):
-    from cartera.portal.services import agent_task
-
+def test_broken_promise_triggers_are_deduplicated(debtor_a, invoice_a, agent_a):
     for n in (1, 2):
-        agent_task(
+        open_task(
             customer=debtor_a,
             key=f"promise:{n}",
             title=f"Promesa {n} incumplida",
@@ -345,3 +344,17 @@ def test_database_refuses_a_second_open_task_of_the_same_subject(debtor_a):
         due_date=TODAY,
     )
     assert Task.objects.filter(status="open").count() == 1
+
+
+def test_complete_task_for_a_key_closes_it_once_on_the_timeline(debtor_a, agent_a):
+    task = open_task(customer=debtor_a, kind="dispute", key="dispute:7", title="D", today=TODAY)
+    done = complete_task_for(organization=debtor_a.organization, key="dispute:7", actor=agent_a)
+    assert (done.pk, done.status) == (task.pk, "done")
+    assert (
+        complete_task_for(organization=debtor_a.organization, key="dispute:7", actor=None) is None
+    )
+    entries = Activity.objects.filter(data__task_id=task.pk).order_by("id")
+    assert [(a.summary, a.actor_user_id) for a in entries] == [
+        ("Tarea: D", None),
+        ("Tarea hecha: D", agent_a.pk),
+    ]

@@ -24,15 +24,16 @@ from django.utils.translation import gettext as _
 from cartera.customers.services import create_customer, save_contact
 from cartera.dunning.services import load_builtin_strategies
 from cartera.followup.choices import PromiseSource
+from cartera.followup.promises import make_promise
+from cartera.followup.reviews import open_dispute, report_payment
 from cartera.invoices.models import Invoice
 from cartera.invoices.services import create_credit_note
 from cartera.lib.money import Money
 from cartera.orgs.models import Organization
 from cartera.orgs.services import create_member, create_organization
-from cartera.payments.choices import PaymentMethod
+from cartera.payments.choices import PaymentMethod, PaymentSource
 from cartera.payments.models import Allocation, Payment
 from cartera.payments.services import apply_credit_note
-from cartera.portal.services import make_promise, open_dispute, report_payment
 from cartera.timeline.choices import ActivityKind, ActorKind
 from cartera.timeline.models import Activity
 
@@ -487,5 +488,7 @@ def _collection_work(organization, agent, debtors, rng, today) -> dict:
             today=today,
             method=PaymentMethod.TRANSFER,
             reference=f"SPEI {rng.randint(10**9, 10**10 - 1)}",
+            actor=ActorKind.DEBTOR,
+            source=PaymentSource.PORTAL,
         )
     return {"promises": len(promises), "reported_payments": len(reported)}

@@ -4,6 +4,7 @@ A provider opens a hosted checkout for an amount we computed (never one from the
 browser) and turns its signed webhooks into ``ProviderEventData``. Stripe is
 implemented; Mercado Pago (Chile, Argentina) fits the same two calls: a "preference"
 is the checkout, and its ``x-signature`` header is verified in ``parse_webhook``.
+``registry.provider_for`` picks the implementation.
 """
 
 from dataclasses import dataclass, field
@@ -55,14 +56,3 @@ class PaymentProvider:
 
     def parse_webhook(self, *, payload: bytes, headers: dict) -> ProviderEventData:
         raise NotImplementedError
-
-
-def provider_for(name: str, portal_settings) -> PaymentProvider | None:
-    if name == "stripe" and portal_settings.online_payments_enabled:
-        from .stripe import StripeProvider
-
-        return StripeProvider(
-            secret_key=portal_settings.stripe_secret_key,
-            webhook_secret=portal_settings.stripe_webhook_secret,
-        )
-    return None

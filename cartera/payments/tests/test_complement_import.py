@@ -7,9 +7,11 @@ from decimal import Decimal
 from cartera.customers.models import Customer
 from cartera.imports.tests.test_cfdi import _import, _write, herreria, make_invoice, make_payment
 from cartera.invoices.models import Invoice
+from cartera.payments.choices import PaymentSource
 from cartera.payments.ledger import check_ledger
 from cartera.payments.models import Payment, PaymentComplement
-from cartera.portal.services import accept_reported_payment, report_payment
+from cartera.payments.reported import accept_reported_payment, report_payment
+from cartera.timeline.choices import ActorKind
 from cartera.timeline.models import Activity
 
 __all__ = ["herreria"]  # the fixture, re-used from the CFDI import tests
@@ -29,6 +31,8 @@ def _reported_and_accepted(org, tmp_path, *, amount="500.00", day=10):
         method="transfer",
         reference="SPEI-1",
         amount=D(amount),
+        actor=ActorKind.DEBTOR,
+        source=PaymentSource.PORTAL,
         today=dt.date(2026, 9, 12),
     )
     accept_reported_payment(payment=payment, actor=None)

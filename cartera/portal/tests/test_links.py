@@ -9,8 +9,9 @@ from django.core import mail
 
 from cartera.dunning.services import load_builtin_strategies, run_planner
 from cartera.outreach.models import Message, MessageEvent
+from cartera.outreach.notices import notify_debtor
 from cartera.outreach.services import send_due_messages
-from cartera.portal import access, services
+from cartera.portal import access
 from cartera.portal.models import PortalCode
 
 UTC = dt.UTC
@@ -75,7 +76,7 @@ def test_a_rerendered_reminder_keeps_its_own_link(invoice_a, org_a, second_invoi
 
 
 def test_portal_notices_carry_the_link_and_purposes_are_valid_choices(client, debtor_a, invoice_a):
-    notice = services.notify_debtor(
+    notice = notify_debtor(
         customer=debtor_a, key="aviso-1", purpose="portal_notice", subject="Aviso", body="Hola"
     )
     Message._meta.get_field("purpose").clean(notice.purpose, notice)  # a declared choice

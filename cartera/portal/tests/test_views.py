@@ -8,12 +8,13 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from cartera.followup.models import Task
 from cartera.outreach.models import Message, MessageEvent
 from cartera.payments.models import Payment
 from cartera.portal import access
 from cartera.portal.models import PortalCode, PortalSettings, PortalToken
 from cartera.portal.references import is_valid_reference, payment_reference, virtual_clabe
-from cartera.timeline.models import Activity
+from cartera.timeline.models import Activity, Notification
 
 
 def test_token_is_long_stored_hashed_and_rotates(debtor_a):
@@ -113,7 +114,47 @@ def test_report_a_payment_through_the_page(portal_client, invoice_a, pdf_upload)
         "SPEI-9",
         Decimal("11600.00"),
     )
-    assert Activity.objects.filter(actor_kind="debtor", kind="payment_recorded").count() == 2
+    assert Activity.objects.filter(actor_kind="debtor", kind="payment_recorded").count() == 1
+
+
+def test_one_reported_payment_is_one_timeline_entry_and_one_notification(
+    portal_client, invoice_a, agent_a
+):
+    client = portal_client(invoice_a.customer)
+    before = Activity.objects.order_by("-id").values_list("id", flat=True).first()
+    response = client.post(
+        "/p/pago/",
+        {"invoices": [invoice_a.pk], "date": "2026-10-04", "method": "transfer", "reference": "X"},
+    )
+    assert response.status_code == 302
+    payment = Payment.objects.get()
+    after = Activity.objects.filter(id__gt=before).order_by("id")
+    entries = list(after.values_list("kind", "actor_kind"))
+    assert entries == [("payment_recorded", "debtor"), ("task", "system")]
+    assert Activity.objects.get(kind="payment_recorded").data["payment_id"] == payment.pk
+    notes = list(Notification.objects.values_list("user_id", "kind"))
+    assert notes == [(agent_a.pk, "reported_payment")]
+
+
+def test_accepting_a_reported_payment_closes_its_task_on_the_timeline(
+    portal_client, login, invoice_a, agent_a
+):
+    portal_client(invoice_a.customer).post(
+        "/p/pago/",
+        {"invoices": [invoice_a.pk], "date": "2026-10-04", "method": "transfer", "reference": "X"},
+    )
+    payment = Payment.objects.get()
+    task = Task.objects.get(key=f"reported-payment:{payment.pk}")
+    response = login(agent_a).post(f"/review/payments/{payment.pk}/", {"decision": "accept"})
+    assert response.status_code == 302
+    task.refresh_from_db()
+    assert task.status == "done"
+    done = Activity.objects.filter(kind="task", data__task_id=task.pk).order_by("id")
+    assert [(a.summary, a.actor_user_id) for a in done] == [
+        (f"Tarea: {task.title}", None),
+        (f"Tarea hecha: {task.title}", agent_a.pk),
+    ]
+    assert Message.objects.get(key=f"payment-received:{payment.pk}").status == "queued"
 
 
 def test_other_customers_invoices_are_invisible(portal_client, invoice_a, invoice_b, debtor_b):

@@ -12,10 +12,10 @@ from freezegun import freeze_time
 
 from cartera.customers.services import create_customer
 from cartera.followup.calls import log_call
+from cartera.followup.promises import settle_promises
 from cartera.followup.services import complete_task, open_task
 from cartera.invoices.services import create_invoice
 from cartera.payments.services import allocate_payment, record_payment
-from cartera.portal.services import settle_promises
 from cartera.reports.agents import agent_results, bucket_of, commission_totals, commissions
 from cartera.reports.models import CollectionTarget, CommissionRule
 from cartera.reports.services import save_commission_rule, set_collection_target

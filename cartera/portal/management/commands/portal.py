@@ -7,9 +7,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from cartera.customers.models import Customer
+from cartera.followup.promises import settle_promises
 from cartera.orgs.models import Organization
 from cartera.portal.access import issue_token, portal_url
-from cartera.portal.services import settle_promises
 
 
 class Command(BaseCommand):

@@ -1,0 +1,105 @@
+"""What debtors report, as work for the team: a reported payment to review, a dispute to
+resolve. The domain services live with their models (``cartera.payments.reported``,
+``cartera.invoices.disputes``), which sit below this app; these functions compose each of
+them with its agent task in one transaction, so the portal, a call and the back office
+all go through the same rules.
+"""
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from cartera.invoices import disputes
+from cartera.invoices.models import Dispute, Invoice
+from cartera.payments import reported
+from cartera.payments.models import Allocation, Payment
+from cartera.payments.services import apply_credit_note
+
+from .choices import TaskKind
+from .services import complete_task_for, open_task
+
+
+def payment_review_key(payment: Payment) -> str:
+    return f"reported-payment:{payment.pk}"
+
+
+def dispute_task_key(dispute: Dispute) -> str:
+    return f"dispute:{dispute.pk}"
+
+
+@transaction.atomic
+def report_payment(*, customer, invoices: list[Invoice], today: dt.date, **fields) -> Payment:
+    """``payments.reported.report_payment`` (same arguments), then the review task."""
+    payment = reported.report_payment(customer=customer, invoices=invoices, today=today, **fields)
+    key = payment_review_key(payment)
+    open_task(
+        customer=customer,
+        kind=TaskKind.REVIEW_PAYMENT,
+        key=key,
+        subject=key,
+        invoices=invoices,
+        today=today,
+        title=_("Revisar pago reportado de %(amount)s (%(customer)s)")
+        % {"amount": payment.amount_money, "customer": customer.name},
+    )
+    return payment
+
+
+@transaction.atomic
+def accept_reported_payment(*, payment: Payment, actor) -> list[Allocation]:
+    allocations = reported.accept_reported_payment(payment=payment, actor=actor)
+    complete_task_for(
+        organization=payment.organization, key=payment_review_key(payment), actor=actor
+    )
+    return allocations
+
+
+@transaction.atomic
+def reject_reported_payment(*, payment: Payment, actor, reason: str) -> Payment:
+    payment = reported.reject_reported_payment(payment=payment, actor=actor, reason=reason)
+    complete_task_for(
+        organization=payment.organization, key=payment_review_key(payment), actor=actor
+    )
+    return payment
+
+
+@transaction.atomic
+def open_dispute(*, invoice: Invoice, actor, today: dt.date, **fields) -> Dispute:
+    """``invoices.disputes.open_dispute`` (same arguments), then the agent's task."""
+    dispute = disputes.open_dispute(invoice=invoice, actor=actor, today=today, **fields)
+    open_task(
+        customer=invoice.customer,
+        kind=TaskKind.DISPUTE,
+        key=dispute_task_key(dispute),
+        subject=dispute_task_key(dispute),
+        invoices=[invoice],
+        today=today,
+        title=_("Resolver disputa de la factura %(n)s") % {"n": invoice.number},
+        notes=dispute.reason,
+    )
+    return dispute
+
+
+@transaction.atomic
+def resolve_dispute(
+    *,
+    dispute: Dispute,
+    outcome: str,
+    actor,
+    today: dt.date,
+    note: str = "",
+    amount: Decimal | None = None,
+) -> Dispute:
+    """``invoices.disputes.resolve_dispute``; a credit note is applied to the invoice and
+    the dispute's task is done."""
+    dispute, credit_note = disputes.resolve_dispute(
+        dispute=dispute, outcome=outcome, actor=actor, today=today, note=note, amount=amount
+    )
+    if credit_note is not None:
+        apply_credit_note(
+            credit_note=credit_note, invoice=dispute.invoice, amount=credit_note.total, actor=actor
+        )
+    complete_task_for(organization=dispute.organization, key=dispute_task_key(dispute), actor=actor)
+    return dispute

@@ -1,0 +1,158 @@
+"""Promises to pay: limits, the pause they put on reminders, and their settlement."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from cartera.dunning.services import load_builtin_strategies, run_planner
+from cartera.followup.models import PromiseToPay, Task
+from cartera.followup.promises import make_promise, settle_promises
+from cartera.invoices.services import create_invoice
+from cartera.outreach.models import Message
+from cartera.payments.services import allocate_payment, record_payment
+from cartera.timeline.models import Activity, Notification
+
+D = dt.date
+NOW = dt.datetime(2026, 9, 1, 12, 0, tzinfo=dt.UTC)
+TODAY = D(2026, 10, 5)
+
+
+PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+@pytest.fixture
+def strategies_a(org_a):
+    return {s.key: s for s in load_builtin_strategies(organization=org_a)}
+
+
+@pytest.fixture
+def pdf_upload():
+    return lambda name="comprobante.pdf": SimpleUploadedFile(name, PDF_BYTES, "application/pdf")
+
+
+@pytest.fixture
+def second_invoice_a(debtor_a):
+    return create_invoice(
+        customer=debtor_a,
+        actor=None,
+        external_id="F-101",
+        number="A-101",
+        issue_date=D(2026, 9, 10),
+        due_date=D(2026, 10, 10),
+        currency="MXN",
+        total=Decimal("5000.00"),
+        payment_method="PPD",
+    )
+
+
+@pytest.fixture
+def immediate_tasks(settings):
+    """Run enqueued tasks at once (the outbox's re-check is enqueued by name on commit)."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+def reasons(org, day):
+    result = run_planner(organization=org, as_of=day, dry_run=True, now=NOW)
+    return sorted(
+        (d["invoice"], str(d["action"]), d["reason"] and str(d["reason"]))
+        for d in result["decisions"]
+        if d["action"] != "superseded"
+    )
+
+
+# --- promises -----------------------------------------------------------------------------
+def promise(invoice, day, amount="11600.00", source="portal", actor="debtor"):
+    return make_promise(
+        customer=invoice.customer,
+        invoices=[invoice],
+        promised_date=day,
+        amount=Decimal(amount),
+        source=source,
+        actor=actor,
+        today=TODAY,
+    )
+
+
+def test_promise_rechecks_queued_reminders_after_commit(
+    strategies_a, invoice_a, immediate_tasks, django_capture_on_commit_callbacks
+):
+    run_planner(organization=invoice_a.organization, as_of=TODAY, dry_run=False, now=NOW)
+    message = Message.objects.get(purpose="dunning")
+    with django_capture_on_commit_callbacks(execute=True):
+        promise(invoice_a, D(2026, 10, 12))
+    message.refresh_from_db()
+    assert message.status == "cancelled"
+
+
+def test_promise_pauses_reminders_until_its_date(strategies_a, invoice_a):
+    made = promise(invoice_a, D(2026, 10, 12))
+    assert (made.status, made.source, made.currency) == ("open", "portal", "MXN")
+    org = invoice_a.organization
+    assert reasons(org, D(2026, 10, 12)) == [("F-100", "skip", "promised")]
+    assert Activity.objects.filter(kind="promise", actor_kind="debtor").count() == 1
+
+
+def test_promise_date_limits(invoice_a):
+    with pytest.raises(ValidationError) as exc:
+        promise(invoice_a, TODAY + dt.timedelta(days=31))
+    assert list(exc.value.message_dict) == ["promised_date"]
+    with pytest.raises(ValidationError):
+        promise(invoice_a, TODAY - dt.timedelta(days=1))
+    with pytest.raises(ValidationError) as exc:
+        promise(invoice_a, TODAY + dt.timedelta(days=3), amount="11600.01")
+    assert list(exc.value.message_dict) == ["amount"]
+    assert PromiseToPay.objects.count() == 0
+
+
+def test_broken_promise_makes_a_task_and_reminders_resume(strategies_a, invoice_a):
+    made = promise(invoice_a, D(2026, 10, 12))
+    org = invoice_a.organization
+    assert settle_promises(organization=org, today=D(2026, 10, 12)) == {
+        "kept": 0,
+        "partially_kept": 0,
+        "broken": 0,
+    }
+    assert settle_promises(organization=org, today=D(2026, 10, 13)) == {
+        "kept": 0,
+        "partially_kept": 0,
+        "broken": 1,
+    }
+    made.refresh_from_db()
+    assert made.status == "broken"
+    task = Task.objects.get(key=f"promise:{made.pk}")
+    assert (task.kind, task.assignee.username) == ("broken_promise", "ana_agent")
+    assert list(Notification.objects.values_list("user__username", "kind", "text")) == [
+        ("ana_agent", "broken_promise", "Promesa de pago del 2026-10-12 incumplida (11,600.00 MXN)")
+    ]
+    assert reasons(org, D(2026, 10, 13)) == [("F-100", "send", None)]
+    # settling again changes nothing
+    assert settle_promises(organization=org, today=D(2026, 10, 14))["broken"] == 0
+
+
+def test_partially_kept_and_kept_promises(invoice_a, second_invoice_a, agent_a):
+    partial = promise(invoice_a, D(2026, 10, 8), amount="10000.00")
+    full = promise(
+        second_invoice_a, D(2026, 10, 8), amount="5000.00", source="agent", actor=agent_a
+    )
+    payment = record_payment(
+        customer=invoice_a.customer,
+        actor=agent_a,
+        date=D(2026, 10, 7),
+        amount=Decimal("9000.00"),
+        currency="MXN",
+    )
+    allocate_payment(payment=payment, invoice=invoice_a, amount=Decimal("4000.00"), actor=agent_a)
+    allocate_payment(
+        payment=payment, invoice=second_invoice_a, amount=Decimal("5000.00"), actor=agent_a
+    )
+    counts = settle_promises(organization=invoice_a.organization, today=D(2026, 10, 9))
+    assert counts == {"kept": 1, "partially_kept": 1, "broken": 0}
+    partial.refresh_from_db()
+    full.refresh_from_db()
+    assert (partial.status, full.status) == ("partially_kept", "kept")
+    assert Task.objects.filter(key=f"promise:{partial.pk}").count() == 1
+    assert Task.objects.filter(key=f"promise:{full.pk}").count() == 0
+    assert Notification.objects.count() == 0  # only a broken promise is news

@@ -1,0 +1,154 @@
+"""Disputes: the invoice leaves the collection flow until the dispute is resolved."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from cartera.dunning.services import load_builtin_strategies, run_planner
+from cartera.followup import reviews
+from cartera.followup.models import Task
+from cartera.invoices.models import CreditNote, Dispute, Invoice
+from cartera.invoices.services import create_invoice
+from cartera.outreach import notices
+from cartera.outreach.models import Message
+from cartera.timeline.models import Notification
+
+D = dt.date
+NOW = dt.datetime(2026, 9, 1, 12, 0, tzinfo=dt.UTC)
+TODAY = D(2026, 10, 5)
+
+
+PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+@pytest.fixture
+def strategies_a(org_a):
+    return {s.key: s for s in load_builtin_strategies(organization=org_a)}
+
+
+@pytest.fixture
+def pdf_upload():
+    return lambda name="comprobante.pdf": SimpleUploadedFile(name, PDF_BYTES, "application/pdf")
+
+
+@pytest.fixture
+def second_invoice_a(debtor_a):
+    return create_invoice(
+        customer=debtor_a,
+        actor=None,
+        external_id="F-101",
+        number="A-101",
+        issue_date=D(2026, 9, 10),
+        due_date=D(2026, 10, 10),
+        currency="MXN",
+        total=Decimal("5000.00"),
+        payment_method="PPD",
+    )
+
+
+@pytest.fixture
+def immediate_tasks(settings):
+    """Run enqueued tasks at once (the outbox's re-check is enqueued by name on commit)."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+def reasons(org, day):
+    result = run_planner(organization=org, as_of=day, dry_run=True, now=NOW)
+    return sorted(
+        (d["invoice"], str(d["action"]), d["reason"] and str(d["reason"]))
+        for d in result["decisions"]
+        if d["action"] != "superseded"
+    )
+
+
+# --- disputes -----------------------------------------------------------------------------
+def test_dispute_takes_the_invoice_out_of_collection(strategies_a, invoice_a, pdf_upload):
+    dispute = reviews.open_dispute(
+        invoice=invoice_a,
+        reason_code="wrong_amount",
+        text="Cobraron 2 cajas de más",
+        files=[pdf_upload("nota.pdf")],
+        actor="debtor",
+        today=TODAY,
+    )
+    assert dispute.reason == "Importe incorrecto: Cobraron 2 cajas de más"
+    task = Task.objects.get(key=f"dispute:{dispute.pk}")
+    assert (task.kind, task.assignee.username, task.status) == ("dispute", "ana_agent", "open")
+    assert list(Notification.objects.values_list("user__username", "kind")) == [
+        ("ana_agent", "dispute")
+    ]
+    assert invoice_a.attachments.get().kind == "other"
+    assert reasons(invoice_a.organization, TODAY) == [("F-100", "skip", "disputed")]
+    with pytest.raises(ValidationError):
+        reviews.open_dispute(
+            invoice=invoice_a, reason_code="other", text="", actor="debtor", today=TODAY
+        )
+    assert Dispute.objects.count() == 1
+
+
+def test_rejected_dispute_returns_to_the_flow_and_tells_the_debtor(
+    strategies_a, invoice_a, manager_a
+):
+    dispute = reviews.open_dispute(
+        invoice=invoice_a, reason_code="other", text="", actor="debtor", today=TODAY
+    )
+    dispute = reviews.resolve_dispute(
+        dispute=dispute,
+        outcome="reject",
+        actor=manager_a,
+        note="La entrega está firmada",
+        today=TODAY,
+    )
+    notices.dispute_resolved_notice(dispute, outcome="reject", note="La entrega está firmada")
+    dispute.refresh_from_db()
+    assert dispute.status == "resolved"
+    assert reasons(invoice_a.organization, TODAY) == [("F-100", "send", None)]
+    assert (
+        "La entrega está firmada"
+        in Message.objects.get(key=f"dispute-resolved:{dispute.pk}").body_text
+    )
+    assert Task.objects.get(key=f"dispute:{dispute.pk}").status == "done"
+
+
+def test_accepted_dispute_with_credit_note_or_void(invoice_a, second_invoice_a, manager_a):
+    first = reviews.open_dispute(
+        invoice=invoice_a, reason_code="damaged", text="", actor="debtor", today=TODAY
+    )
+    reviews.resolve_dispute(
+        dispute=first,
+        outcome="credit_note",
+        actor=manager_a,
+        amount=Decimal("1600.00"),
+        today=TODAY,
+    )
+    invoice_a.refresh_from_db()
+    assert invoice_a.balance == Decimal("10000.00")
+    note = CreditNote.objects.get()
+    assert (note.total, note.unapplied, note.status) == (
+        Decimal("1600.00"),
+        Decimal("0.00"),
+        "applied",
+    )
+    second = reviews.open_dispute(
+        invoice=second_invoice_a, reason_code="not_received", text="", actor="debtor", today=TODAY
+    )
+    reviews.resolve_dispute(
+        dispute=second, outcome="void", actor=manager_a, note="No se entregó", today=TODAY
+    )
+    assert Invoice.objects.get(pk=second_invoice_a.pk).status == "void"
+
+
+def test_dispute_rechecks_queued_reminders_after_commit(
+    strategies_a, invoice_a, immediate_tasks, django_capture_on_commit_callbacks
+):
+    run_planner(organization=invoice_a.organization, as_of=TODAY, dry_run=False, now=NOW)
+    message = Message.objects.get(purpose="dunning")
+    with django_capture_on_commit_callbacks(execute=True):
+        reviews.open_dispute(
+            invoice=invoice_a, reason_code="other", text="", actor="debtor", today=TODAY
+        )
+    message.refresh_from_db()
+    assert message.status == "cancelled"

@@ -1,0 +1,89 @@
+"""Notices to the debtor (not collection messages): "pago recibido", a rejected payment,
+a resolved dispute, the portal's access code. Each is an outbox ``Message`` row queued in
+the caller's transaction; the outbox sends it. Written in the customer's language."""
+
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from cartera.invoices.disputes import OUTCOME_LABELS
+from cartera.lib.dates import local_today
+
+from .choices import MessagePurpose
+from .models import Message
+from .services import portal_message_link
+
+
+def notify_debtor(*, customer, key: str, purpose: str, subject: str, body: str) -> Message | None:
+    """Queue a notice to the customer's primary e-mail contact (in the outbox)."""
+    contact = customer.contacts.exclude(email="").order_by("-is_primary", "id").first()
+    if contact is None or contact.opted_out("email"):
+        return None
+    org = customer.organization
+    if purpose != MessagePurpose.ACCESS_CODE:  # every message links to the portal
+        link = portal_message_link(organization_id=org.pk, message_key=key[:120])
+        body = f"{body}\n\n" + _("Consulte su estado de cuenta: %(link)s") % {"link": link}
+    message, created = Message.objects.get_or_create(
+        organization=org,
+        key=key[:120],
+        defaults={
+            "customer": customer,
+            "channel": "email",
+            "purpose": purpose,
+            "as_of": local_today(customer.effective_timezone),
+            "language": customer.language,
+            "to": [contact.email],
+            "reply_to": org.reply_to_email,
+            "subject": subject[:300],
+            "body_text": body,
+            "scheduled_for": timezone.now(),
+        },
+    )
+    if created:
+        message.contacts.add(contact)
+    return message
+
+
+def payment_received_notice(payment) -> Message | None:
+    """A reported payment was accepted and applied."""
+    with translation.override(payment.customer.language):
+        return notify_debtor(
+            customer=payment.customer,
+            key=f"payment-received:{payment.pk}",
+            purpose=MessagePurpose.PAYMENT_RECEIVED,
+            subject=_("Pago recibido: %(amount)s") % {"amount": payment.amount_money},
+            body=_("Recibimos y aplicamos su pago de %(amount)s del %(date)s. Gracias.")
+            % {"amount": payment.amount_money, "date": payment.date.isoformat()},
+        )
+
+
+def payment_rejected_notice(payment) -> Message | None:
+    """A reported payment was rejected; the notice says why."""
+    values = {
+        "amount": payment.amount_money,
+        "date": payment.date.isoformat(),
+        "reason": payment.rejection_reason,
+    }
+    with translation.override(payment.customer.language):
+        return notify_debtor(
+            customer=payment.customer,
+            key=f"payment-rejected:{payment.pk}",
+            purpose=MessagePurpose.PORTAL_NOTICE,
+            subject=_("No pudimos confirmar su pago de %(amount)s") % values,
+            body=_(
+                "No pudimos confirmar el pago que reportó (%(amount)s, %(date)s). Motivo: %(reason)s"
+            )
+            % values,
+        )
+
+
+def dispute_resolved_notice(dispute, *, outcome: str, note: str = "") -> Message | None:
+    invoice = dispute.invoice
+    with translation.override(invoice.customer.language):
+        values = {"n": invoice.number, "outcome": str(OUTCOME_LABELS[outcome]), "note": note}
+        return notify_debtor(
+            customer=invoice.customer,
+            key=f"dispute-resolved:{dispute.pk}",
+            purpose=MessagePurpose.PORTAL_NOTICE,
+            subject=_("Su aclaración de la factura %(n)s fue resuelta") % values,
+            body=_("Resolvimos su aclaración de la factura %(n)s: %(outcome)s. %(note)s") % values,
+        )

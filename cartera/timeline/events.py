@@ -1,0 +1,554 @@
+"""One typed function per timeline event, so every entry of a kind has one shape.
+
+Each function builds the entry's summary (gettext: the active language, which the web
+request or the task wrapper has set to the organisation's), its ``data`` and states which
+notification it raises and for whom; then it appends the entry with ``record_activity``.
+The arguments are the owners' model instances; this app reads their attributes and imports
+none of them (it sits on the ground floor, docs/adr/0003-timeline-on-the-ground-floor.md).
+
+``actor`` is always a user, ``ActorKind.DEBTOR`` or None (the system).
+"""
+
+from django.utils.translation import gettext as _
+
+from cartera.lib.money import Money
+
+from .choices import ActivityKind, NotificationKind
+from .models import Activity
+from .services import new_activity, record_activities, record_activity
+
+
+def _agent_of(customer) -> int | None:
+    """Who hears about a customer's events: the customer's assigned agent."""
+    return customer.assigned_agent_id
+
+
+def _numbers(invoices) -> str:
+    return ", ".join(invoice.number for invoice in invoices)
+
+
+# --- payments -----------------------------------------------------------------------------
+def payment_recorded(payment, *, actor) -> Activity:
+    """Money received (confirmed) or announced, entered by the back office or an import."""
+    return record_activity(
+        organization=payment.organization,
+        customer=payment.customer,
+        actor=actor,
+        kind=ActivityKind.PAYMENT_RECORDED,
+        summary=_("Pago de %(amount)s recibido el %(date)s (%(status)s)")
+        % {
+            "amount": payment.amount_money,
+            "date": payment.date.isoformat(),
+            "status": payment.get_status_display().lower(),
+        },
+        data={
+            "payment_id": payment.pk,
+            "amount": payment.amount,
+            "currency": payment.currency,
+            "reference": payment.reference,
+            "status": payment.status,
+            "source": payment.source,
+        },
+    )
+
+
+def payment_reported(payment, *, actor, invoices) -> Activity:
+    """The debtor says "ya pagué" (on the portal, or to an agent on a call: ``source``)."""
+    return record_activity(
+        organization=payment.organization,
+        customer=payment.customer,
+        actor=actor,
+        kind=ActivityKind.PAYMENT_RECORDED,
+        summary=_("El cliente reportó un pago de %(amount)s para %(numbers)s")
+        % {"amount": payment.amount_money, "numbers": _numbers(invoices)},
+        data={
+            "payment_id": payment.pk,
+            "status": payment.status,
+            "source": payment.source,
+            "invoices": [invoice.pk for invoice in invoices],
+            "proof": payment.proofs.exists(),
+        },
+        notify=NotificationKind.REPORTED_PAYMENT,
+        notify_user_id=_agent_of(payment.customer),
+    )
+
+
+def reported_payment_accepted(payment, *, actor) -> Activity:
+    return record_activity(
+        organization=payment.organization,
+        customer=payment.customer,
+        actor=actor,
+        kind=ActivityKind.PAYMENT_RECORDED,
+        summary=_("Pago reportado de %(amount)s aceptado") % {"amount": payment.amount_money},
+        data={"payment_id": payment.pk, "status": payment.status},
+    )
+
+
+def reported_payment_rejected(payment, *, actor) -> Activity:
+    reason = payment.rejection_reason
+    return record_activity(
+        organization=payment.organization,
+        customer=payment.customer,
+        actor=actor,
+        kind=ActivityKind.PAYMENT_RECORDED,
+        summary=_("Pago reportado de %(amount)s rechazado: %(reason)s")
+        % {"amount": payment.amount_money, "reason": reason},
+        data={"payment_id": payment.pk, "status": payment.status, "reason": reason},
+    )
+
+
+def online_checkout_started(session, *, actor, invoices) -> Activity:
+    customer = session.customer
+    return record_activity(
+        organization=session.organization,
+        customer=customer,
+        actor=actor,
+        kind=ActivityKind.PAYMENT_RECORDED,
+        summary=_("El cliente inició un pago en línea de %(amount)s (%(numbers)s)")
+        % {"amount": Money(session.amount, session.currency), "numbers": _numbers(invoices)},
+        data={"checkout_id": session.pk, "provider": session.provider},
+        notify=NotificationKind.REPORTED_PAYMENT,
+        notify_user_id=_agent_of(customer),
+    )
+
+
+def online_payment_confirmed(payment, *, actor, provider_name: str) -> Activity:
+    customer = payment.customer
+    return record_activity(
+        organization=payment.organization,
+        customer=customer,
+        actor=actor,
+        kind=ActivityKind.PAYMENT_RECORDED,
+        summary=_("Pago en línea confirmado por %(provider)s: %(amount)s")
+        % {"provider": provider_name.capitalize(), "amount": payment.amount_money},
+        data={"payment_id": payment.pk, "provider": provider_name},
+        notify=NotificationKind.REPORTED_PAYMENT,
+        notify_user_id=_agent_of(customer),
+    )
+
+
+def amount_applied(allocation, *, actor, invoice, currency: str) -> Activity:
+    """Part of a payment or a credit note applied to an invoice (``invoice`` is fresh)."""
+    source = allocation.payment or allocation.credit_note
+    kind = (
+        ActivityKind.PAYMENT_ALLOCATED if allocation.payment else ActivityKind.CREDIT_NOTE_APPLIED
+    )
+    return record_activity(
+        organization=invoice.organization,
+        invoice=invoice,
+        actor=actor,
+        kind=kind,
+        summary=_("%(amount)s aplicado a la factura %(number)s; saldo %(balance)s")
+        % {
+            "amount": Money(allocation.amount, currency),
+            "number": invoice.number,
+            "balance": invoice.balance_money,
+        },
+        data={
+            "allocation_id": allocation.pk,
+            "amount": allocation.amount,
+            "source": type(source).__name__.lower(),
+            "source_id": source.pk,
+            "balance": invoice.balance,
+        },
+    )
+
+
+def invoice_paid(invoice, *, actor) -> Activity:
+    return record_activity(
+        organization=invoice.organization,
+        invoice=invoice,
+        actor=actor,
+        kind=ActivityKind.INVOICE_PAID,
+        summary=_("Factura %(number)s pagada") % {"number": invoice.number},
+        data={"paid_at": invoice.paid_at},
+    )
+
+
+# --- promises -----------------------------------------------------------------------------
+def promise_made(promise, *, actor, invoices) -> Activity:
+    return record_activity(
+        organization=promise.organization,
+        customer=promise.customer,
+        actor=actor,
+        kind=ActivityKind.PROMISE,
+        summary=_("Promesa de pago de %(amount)s para el %(date)s (%(numbers)s)")
+        % {
+            "amount": Money(promise.amount, promise.currency),
+            "date": promise.promised_date.isoformat(),
+            "numbers": _numbers(invoices),
+        },
+        data={"promise_id": promise.pk, "status": promise.status, "source": promise.source},
+    )
+
+
+def _promise_settled(promise, *, summary: str, paid, notify: str | None = None) -> Activity:
+    return record_activity(
+        organization=promise.organization,
+        customer=promise.customer,
+        kind=ActivityKind.PROMISE,
+        summary=summary,
+        data={"promise_id": promise.pk, "status": promise.status, "paid": paid},
+        notify=notify,
+        notify_user_id=_agent_of(promise.customer) if notify else None,
+    )
+
+
+def promise_kept(promise, *, paid) -> Activity:
+    summary = _("Promesa de pago del %(date)s cumplida (%(amount)s)") % {
+        "date": promise.promised_date.isoformat(),
+        "amount": Money(promise.amount, promise.currency),
+    }
+    return _promise_settled(promise, summary=summary, paid=paid)
+
+
+def promise_partially_kept(promise, *, paid) -> Activity:
+    summary = _("Promesa de pago del %(date)s cumplida en parte: %(paid)s de %(amount)s") % {
+        "date": promise.promised_date.isoformat(),
+        "amount": Money(promise.amount, promise.currency),
+        "paid": Money(paid, promise.currency),
+    }
+    return _promise_settled(promise, summary=summary, paid=paid)
+
+
+def promise_broken(promise, *, paid=0) -> Activity:
+    summary = _("Promesa de pago del %(date)s incumplida (%(amount)s)") % {
+        "date": promise.promised_date.isoformat(),
+        "amount": Money(promise.amount, promise.currency),
+    }
+    return _promise_settled(
+        promise, summary=summary, paid=paid, notify=NotificationKind.BROKEN_PROMISE
+    )
+
+
+# --- disputes -----------------------------------------------------------------------------
+def dispute_opened(dispute, *, actor, reason_code: str) -> Activity:
+    invoice = dispute.invoice
+    return record_activity(
+        organization=dispute.organization,
+        invoice=invoice,
+        actor=actor,
+        kind=ActivityKind.DISPUTE,
+        summary=_("Disputa abierta en la factura %(n)s: %(reason)s")
+        % {"n": invoice.number, "reason": dispute.reason},
+        data={"dispute_id": dispute.pk, "status": dispute.status, "reason_code": reason_code},
+        notify=NotificationKind.DISPUTE,
+        notify_user_id=_agent_of(invoice.customer),
+    )
+
+
+def dispute_resolved(dispute, *, actor, outcome: str, outcome_label: str, note: str) -> Activity:
+    invoice = dispute.invoice
+    return record_activity(
+        organization=dispute.organization,
+        invoice=invoice,
+        actor=actor,
+        kind=ActivityKind.DISPUTE,
+        summary=_("Disputa de la factura %(n)s %(outcome)s")
+        % {"n": invoice.number, "outcome": outcome_label},
+        data={
+            "dispute_id": dispute.pk,
+            "status": dispute.status,
+            "outcome": outcome,
+            "note": note,
+        },
+    )
+
+
+# --- the team's work ----------------------------------------------------------------------
+def task_opened(task, *, actor) -> Activity:
+    return record_activity(
+        organization=task.organization,
+        customer=task.customer,
+        actor=actor,
+        kind=ActivityKind.TASK,
+        summary=_("Tarea: %(title)s") % {"title": task.title},
+        data={"task_id": task.pk, "task_kind": task.kind},
+    )
+
+
+def task_completed(task, *, actor, note: str = "") -> Activity:
+    summary = _("Tarea hecha: %(title)s") % {"title": task.title}
+    return record_activity(
+        organization=task.organization,
+        customer=task.customer,
+        actor=actor,
+        kind=ActivityKind.TASK,
+        summary=summary + (f" · {note}" if note else ""),
+        data={"task_id": task.pk, "status": task.status, "outcome": task.outcome},
+    )
+
+
+def task_snoozed(task, *, actor) -> Activity:
+    until = task.snoozed_until
+    return record_activity(
+        organization=task.organization,
+        customer=task.customer,
+        actor=actor,
+        kind=ActivityKind.TASK,
+        summary=_("Tarea pospuesta al %(date)s: %(title)s")
+        % {"date": until.isoformat(), "title": task.title},
+        data={"task_id": task.pk, "snoozed_until": until.isoformat()},
+    )
+
+
+def tasks_reassigned(tasks, *, actor, to_user) -> int:
+    """One entry per task (bulk: a reassignment moves many tasks at once)."""
+    name = to_user.get_full_name() or to_user.get_username()
+    return record_activities(
+        [
+            new_activity(
+                organization=task.organization,
+                customer=task.customer,
+                actor=actor,
+                kind=ActivityKind.TASK,
+                summary=_("Tarea reasignada a %(u)s: %(t)s") % {"u": name, "t": task.title},
+                data={"task_id": task.pk, "assignee": to_user.pk},
+            )
+            for task in tasks
+        ]
+    )
+
+
+def note_added(customer, *, actor, text: str, invoice=None) -> Activity:
+    """A customer note ("novedad")."""
+    return record_activity(
+        organization=customer.organization,
+        customer=customer,
+        invoice=invoice,
+        actor=actor,
+        kind=ActivityKind.NOTE,
+        summary=text,
+        data={"note": True},
+    )
+
+
+def call_logged(
+    customer, *, actor, outcome: str, outcome_label: str, note: str, task=None, **links
+) -> Activity:
+    """A call and its outcome; ``links`` name what it created (``promise_id`` …)."""
+    summary = _("Llamada: %(outcome)s") % {"outcome": outcome_label}
+    return record_activity(
+        organization=customer.organization,
+        customer=customer,
+        actor=actor,
+        kind=ActivityKind.CALL,
+        summary=f"{summary} · {note}" if note else summary,
+        data={"outcome": outcome, "task_id": task.pk if task else None, "note": note, **links},
+    )
+
+
+# --- customers and invoices ---------------------------------------------------------------
+def customer_created(customer, *, actor) -> Activity:
+    return record_activity(
+        organization=customer.organization,
+        customer=customer,
+        actor=actor,
+        kind=ActivityKind.CUSTOMER_CREATED,
+        summary=_("Cliente %(name)s creado") % {"name": customer.name},
+        data={"external_id": customer.external_id},
+    )
+
+
+def customer_updated(customer, *, actor, changes: dict) -> Activity:
+    return record_activity(
+        organization=customer.organization,
+        customer=customer,
+        actor=actor,
+        kind=ActivityKind.CUSTOMER_UPDATED,
+        summary=_("Datos del cliente modificados: %(fields)s") % {"fields": ", ".join(changes)},
+        data={"changes": changes},
+    )
+
+
+def contact_saved(contact, *, actor, is_new: bool) -> Activity:
+    summary = _("Contacto %(name)s agregado") if is_new else _("Contacto %(name)s modificado")
+    return record_activity(
+        organization=contact.customer.organization,
+        customer=contact.customer,
+        actor=actor,
+        kind=ActivityKind.CONTACT_SAVED,
+        summary=summary % {"name": contact.name},
+        data={
+            "contact_id": contact.pk,
+            "email": contact.email,
+            "mobile_phone": contact.mobile_phone,
+        },
+    )
+
+
+def invoice_created(invoice, *, actor) -> Activity:
+    return record_activity(
+        organization=invoice.organization,
+        invoice=invoice,
+        actor=actor,
+        kind=ActivityKind.INVOICE_CREATED,
+        summary=_("Factura %(number)s por %(total)s")
+        % {"number": invoice.number, "total": invoice.total_money},
+        data={"total": invoice.total, "currency": invoice.currency, "due_date": invoice.due_date},
+    )
+
+
+def invoice_updated(invoice, *, actor, changes: dict) -> Activity:
+    return record_activity(
+        organization=invoice.organization,
+        invoice=invoice,
+        actor=actor,
+        kind=ActivityKind.INVOICE_UPDATED,
+        summary=_("Factura %(number)s modificada: %(fields)s")
+        % {"number": invoice.number, "fields": ", ".join(changes)},
+        data={"changes": changes},
+    )
+
+
+def invoice_voided(invoice, *, actor, reason: str) -> Activity:
+    return record_activity(
+        organization=invoice.organization,
+        invoice=invoice,
+        actor=actor,
+        kind=ActivityKind.INVOICE_VOIDED,
+        summary=_("Factura %(number)s cancelada: %(reason)s")
+        % {"number": invoice.number, "reason": reason},
+        data={"reason": reason},
+    )
+
+
+def invoice_file_attached(attachment, *, actor, name: str) -> Activity:
+    invoice = attachment.invoice
+    return record_activity(
+        organization=invoice.organization,
+        invoice=invoice,
+        actor=actor,
+        kind=ActivityKind.INVOICE_UPDATED,
+        summary=_("Archivo %(name)s adjuntado a la factura %(number)s")
+        % {"name": name, "number": invoice.number},
+        data={"attachment_id": attachment.pk, "kind": attachment.kind, "sha256": attachment.sha256},
+    )
+
+
+def credit_note_created(note, *, actor) -> Activity:
+    return record_activity(
+        organization=note.organization,
+        customer=note.customer,
+        actor=actor,
+        kind=ActivityKind.CREDIT_NOTE_CREATED,
+        summary=_("Nota de crédito %(number)s por %(total)s")
+        % {"number": note.number, "total": Money(note.total, note.currency)},
+        data={"credit_note_id": note.pk, "total": note.total, "currency": note.currency},
+    )
+
+
+# --- payment complements (REP) ------------------------------------------------------------
+def _complement_entry(complement, *, actor, summary: str, **data) -> Activity:
+    return record_activity(
+        organization=complement.organization,
+        customer=complement.payment.customer,
+        actor=actor,
+        kind=ActivityKind.PAYMENT_RECORDED,
+        summary=summary,
+        data={"complement_id": complement.pk, **data},
+    )
+
+
+def complement_owed(complement) -> Activity:
+    summary = _("Complemento de pago pendiente para el pago de %(amount)s (límite %(date)s)") % {
+        "amount": complement.payment.amount_money,
+        "date": complement.due_date.isoformat(),
+    }
+    return _complement_entry(complement, actor=None, summary=summary, due_date=complement.due_date)
+
+
+def complement_generated(complement, *, actor) -> Activity:
+    summary = _("XML del complemento de pago generado (pago de %(amount)s)") % {
+        "amount": complement.payment.amount_money
+    }
+    return _complement_entry(complement, actor=actor, summary=summary)
+
+
+def complement_stamped(complement, *, actor, fiscal_uuid: str) -> Activity:
+    summary = _("Complemento de pago timbrado: %(uuid)s") % {"uuid": fiscal_uuid}
+    return _complement_entry(complement, actor=actor, summary=summary, uuid=fiscal_uuid)
+
+
+def complement_imported(complement, *, actor, fiscal_uuid: str) -> Activity:
+    summary = _("Complemento de pago importado (%(uuid)s): cubre el pago de %(amount)s") % {
+        "uuid": fiscal_uuid,
+        "amount": complement.payment.amount_money,
+    }
+    return _complement_entry(
+        complement, actor=actor, summary=summary, uuid=fiscal_uuid, source="import"
+    )
+
+
+# --- configuration ------------------------------------------------------------------------
+def config_changed(organization, *, actor, summary: str, **data) -> Activity:
+    """Settings saved (``summary`` names them; ``data`` says what changed)."""
+    return record_activity(
+        organization=organization,
+        actor=actor,
+        kind=ActivityKind.CONFIG_CHANGED,
+        summary=summary,
+        data=data,
+    )
+
+
+def organization_settings_changed(organization, *, actor, changes: dict) -> Activity:
+    summary = _("Configuración de la organización modificada: %(f)s") % {
+        "f": ", ".join(sorted(changes))
+    }
+    return config_changed(organization, actor=actor, summary=summary, changes=changes)
+
+
+def member_added(membership, *, actor, role_label: str) -> Activity:
+    username = membership.user.get_username()
+    return config_changed(
+        membership.organization,
+        actor=actor,
+        summary=_("Nuevo miembro %(u)s con rol %(r)s") % {"u": username, "r": role_label},
+        member=username,
+        role=[None, membership.role],
+    )
+
+
+def member_role_changed(membership, *, actor, old: str, old_label: str, new_label: str):
+    username = membership.user.get_username()
+    return config_changed(
+        membership.organization,
+        actor=actor,
+        summary=_("Rol de %(u)s cambiado de %(old)s a %(new)s")
+        % {"u": username, "old": old_label, "new": new_label},
+        member=username,
+        role=[old, membership.role],
+    )
+
+
+def member_deactivated(membership, *, actor) -> Activity:
+    username = membership.user.get_username()
+    return config_changed(
+        membership.organization,
+        actor=actor,
+        summary=_("Acceso de %(u)s desactivado") % {"u": username},
+        member=username,
+        is_active=[True, False],
+    )
+
+
+def portal_link_issued(customer, *, actor, hint: str, expires_at) -> Activity:
+    return record_activity(
+        organization=customer.organization,
+        customer=customer,
+        actor=actor,
+        kind=ActivityKind.CONFIG_CHANGED,
+        summary=_("Nuevo enlace al portal del cliente"),
+        data={"hint": hint, "expires_at": expires_at.isoformat() if expires_at else None},
+    )
+
+
+def portal_link_revoked(customer, *, actor) -> Activity:
+    return record_activity(
+        organization=customer.organization,
+        customer=customer,
+        actor=actor,
+        kind=ActivityKind.CONFIG_CHANGED,
+        summary=_("Enlace al portal revocado"),
+    )
