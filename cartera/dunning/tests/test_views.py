@@ -4,8 +4,8 @@ import datetime as dt
 
 from cartera.dunning.models import Strategy
 from cartera.dunning.services import load_builtin_strategies, run_planner
+from cartera.outreach.message_templates import install_default_templates
 from cartera.outreach.models import Message, MessageTemplate
-from cartera.outreach.services import install_default_templates
 
 
 def test_strategies_pages(login, owner_a, viewer_a, org_a):

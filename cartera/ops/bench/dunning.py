@@ -58,7 +58,7 @@ def _rss_mb() -> int:
 
 def _portfolio(slug: str, *, customers: int, invoices: int, as_of: dt.date, reuse: bool, stdout):
     from cartera.dunning.services import load_builtin_strategies
-    from cartera.outreach.services import install_default_templates
+    from cartera.outreach.message_templates import install_default_templates
 
     organization = Organization.objects.filter(slug=slug).first()
     if organization is not None and reuse:
@@ -256,7 +256,7 @@ def _send(organization, limit: int, stdout, connections: int = 1) -> None:
     from django.conf import settings
 
     from cartera.outreach.models import Message
-    from cartera.outreach.services import send_due_messages
+    from cartera.outreach.sending import send_due_messages
 
     from .smtp_sink import SinkProcess
 

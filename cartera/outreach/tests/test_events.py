@@ -7,7 +7,7 @@ from anymail.signals import AnymailTrackingEvent, tracking
 from cartera.dunning.services import load_builtin_strategies, run_planner
 from cartera.followup.models import Task
 from cartera.outreach.models import ContactPointBlock, Message
-from cartera.outreach.services import UNSUB_SALT, _token
+from cartera.outreach.tracking import UNSUB_SALT, _token
 
 AT = dt.datetime(2026, 10, 7, 18, 0, tzinfo=dt.UTC)
 
@@ -71,7 +71,7 @@ def test_first_read_notifies_the_assigned_agent_once(org_a, invoice_a, agent_a):
     cartera.followup); later opens and clicks add events but no second notification."""
     from django.urls import reverse
 
-    from cartera.outreach.services import OPEN_SALT, record_click, record_open
+    from cartera.outreach.tracking import OPEN_SALT, record_click, record_open
     from cartera.timeline.models import Notification
 
     message = _sent_message(org_a)
@@ -93,7 +93,7 @@ def test_first_read_notifies_the_assigned_agent_once(org_a, invoice_a, agent_a):
 
 
 def test_read_notification_respects_the_agents_muted_kinds(org_a, invoice_a, agent_a):
-    from cartera.outreach.services import OPEN_SALT, record_open
+    from cartera.outreach.tracking import OPEN_SALT, record_open
     from cartera.timeline.models import Notification
     from cartera.timeline.notifications import save_preferences
 

@@ -75,7 +75,7 @@ def test_html_is_escaped():
 
 
 def test_broken_template_is_rejected_on_save(org_a):
-    from cartera.outreach.services import save_template
+    from cartera.outreach.message_templates import save_template
 
     with pytest.raises(ValidationError) as excinfo:
         save_template(
@@ -107,8 +107,8 @@ def test_broken_template_is_rejected_on_save(org_a):
 
 def test_org_template_wins_over_the_builtin_default(org_a, invoice_a):
     from cartera.dunning.services import load_builtin_strategies, run_planner
+    from cartera.outreach.message_templates import save_template
     from cartera.outreach.models import Message
-    from cartera.outreach.services import save_template
 
     load_builtin_strategies(organization=org_a)
     save_template(
@@ -145,7 +145,7 @@ def test_english_debtor_gets_the_english_default(org_a, invoice_a):
 def test_open_pixel_and_click_are_recorded_once_read(client, org_a, invoice_a):
     from cartera.dunning.services import load_builtin_strategies, run_planner
     from cartera.outreach.models import Message
-    from cartera.outreach.services import CLICK_SALT, _token, tracking_urls
+    from cartera.outreach.tracking import CLICK_SALT, _token, tracking_urls
     from cartera.timeline.models import Activity
 
     load_builtin_strategies(organization=org_a)

@@ -11,7 +11,7 @@ from cartera.dunning.services import load_builtin_strategies, run_planner
 from cartera.followup.models import Task
 from cartera.invoices.models import InvoiceAttachment
 from cartera.outreach.models import ContactPointBlock, Message
-from cartera.outreach.services import claim, send_due_messages, sweep_stale_sending
+from cartera.outreach.sending import claim, send_due_messages, sweep_stale_sending
 
 UTC = dt.UTC
 PLAN_NOW = dt.datetime(2026, 9, 1, 12, 0, tzinfo=UTC)

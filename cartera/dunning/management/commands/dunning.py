@@ -31,7 +31,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         if options["action"] == "send":
-            from cartera.outreach.services import send_due_messages, sweep_stale_sending
+            from cartera.outreach.sending import send_due_messages, sweep_stale_sending
 
             now = timezone.now()
             swept = sweep_stale_sending(now=now)

@@ -26,7 +26,7 @@ class Command(BaseCommand):
             load_strategy,
             read_strategy_file,
         )
-        from cartera.outreach.services import install_default_templates
+        from cartera.outreach.message_templates import install_default_templates
 
         organization = Organization.objects.filter(slug=options["org"]).first()
         if organization is None:

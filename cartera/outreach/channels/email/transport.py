@@ -10,13 +10,16 @@ nothing pretends to have reached the debtor.
 import smtplib
 from email.charset import BASE64, Charset
 from email.header import Header
+from email.utils import formataddr, parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.core.mail.message import make_msgid
 
-from ..base import PermanentSendError, SendResult, TransientSendError, Transport, register
+from cartera.outreach.choices import MessageChannel
+
+from ..base import PermanentSendError, SendResult, TransientSendError, Transport
 
 try:  # anymail is installed, but keep the transport importable without it
     from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
@@ -33,8 +36,6 @@ def outbox_only() -> bool:
 
 
 def sender_for(organization) -> str:
-    from email.utils import formataddr, parseaddr
-
     default_name, default_addr = parseaddr(settings.DEFAULT_FROM_EMAIL)
     return formataddr(
         (
@@ -44,9 +45,8 @@ def sender_for(organization) -> str:
     )
 
 
-@register
 class EmailTransport(Transport):
-    channel = "email"
+    channel = MessageChannel.EMAIL
 
     def __init__(self):
         # One connection for a whole batch of sends (reopened by Django if it drops).
