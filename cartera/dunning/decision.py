@@ -20,7 +20,9 @@ MESSAGE_CHANNELS = frozenset(
 )
 # A letter goes to the postal address: it never lacks a recipient.
 LETTER_WITHOUT_CONTACT = {"id": None, "name": "", "email": ""}
-SKIP_FOR_HOLD = {hold: SkipReason(hold.value) for hold in HoldReason if hold.value in SkipReason.values}
+SKIP_FOR_HOLD = {
+    hold: SkipReason(hold.value) for hold in HoldReason if hold.value in SkipReason.values
+}
 _EMPTY: dict = {}
 
 

@@ -18,10 +18,12 @@ import random
 import resource
 import time
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
 from cartera.customers.models import Contact, Customer
+from cartera.dunning.services import load_builtin_strategies, run_planner
 from cartera.invoices.models import Invoice
 from cartera.lib.dates import parse_iso_date
 from cartera.ops.bench.generate import (
@@ -33,6 +35,11 @@ from cartera.ops.bench.generate import (
 )
 from cartera.orgs.models import Organization
 from cartera.orgs.services import create_organization
+from cartera.outreach.message_templates import install_default_templates
+from cartera.outreach.models import Message
+from cartera.outreach.sending import send_due_messages
+
+from .smtp_sink import SinkProcess
 
 HELP = "Collection planner + outbox: --invoices N (dry run) --live M --send K"
 
@@ -57,8 +64,6 @@ def _rss_mb() -> int:
 
 
 def _portfolio(slug: str, *, customers: int, invoices: int, as_of: dt.date, reuse: bool, stdout):
-    from cartera.dunning.services import load_builtin_strategies
-    from cartera.outreach.message_templates import install_default_templates
 
     organization = Organization.objects.filter(slug=slug).first()
     if organization is not None and reuse:
@@ -203,7 +208,6 @@ CONTACT_COLUMNS = (
 
 
 def run(options: dict, stdout) -> None:
-    from cartera.dunning.services import run_planner
 
     as_of = options["date"]
     now = dt.datetime.combine(as_of, dt.time(6, 0), tzinfo=dt.UTC)
@@ -253,12 +257,6 @@ def run(options: dict, stdout) -> None:
 
 
 def _send(organization, limit: int, stdout, connections: int = 1) -> None:
-    from django.conf import settings
-
-    from cartera.outreach.models import Message
-    from cartera.outreach.sending import send_due_messages
-
-    from .smtp_sink import SinkProcess
 
     with SinkProcess() as sink:  # its own process: it must not share our GIL
         settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
