@@ -1,4 +1,4 @@
-"""The planner's rules 1–7 (issue 4), every date passed in."""
+"""The planner's semantics (docs/dunning.md, "The planner", steps 1–7), every date passed in."""
 
 import datetime as dt
 import json

@@ -35,6 +35,7 @@ from cartera.ops.bench.generate import (
 )
 from cartera.orgs.models import Organization
 from cartera.orgs.services import create_organization
+from cartera.outreach.choices import MessageStatus
 from cartera.outreach.message_templates import install_default_templates
 from cartera.outreach.models import Message
 from cartera.outreach.sending import send_due_messages
@@ -264,7 +265,9 @@ def _send(organization, limit: int, stdout, connections: int = 1) -> None:
         settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
         settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
         later = timezone.now() + dt.timedelta(days=30)
-        queued = Message.objects.filter(organization=organization, status="queued").count()
+        queued = Message.objects.filter(
+            organization=organization, status=MessageStatus.QUEUED
+        ).count()
         started, cpu = time.perf_counter(), time.process_time()
         counts = send_due_messages(now=later, limit=limit, connections=connections)
         elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu

@@ -1,4 +1,4 @@
-"""The outbox: email over a real SMTP server, exactly-once claims, retries, rule 7."""
+"""The outbox: email over a real SMTP server, exactly-once claims, retries, send-time re-validation."""
 
 import datetime as dt
 import email
@@ -69,7 +69,7 @@ def test_email_reaches_the_smtp_server_with_cc_attachments_and_pixel(smtp_sink, 
     assert parts["application/pdf"].get_payload(decode=True) == b"%PDF-1.4 test"
     html = parts["text/html"].get_payload(decode=True).decode()
     assert '<img src="https://cobranza.example.mx/outreach/t/o/' in html
-    # the portal link is already signed per message and records the click itself (issue 5)
+    # the portal link is already signed per message and records the click itself
     assert 'href="https://cobranza.example.mx/p/m/' in html and "/outreach/t/c/" not in html
     assert "A-100" in parts["text/plain"].get_payload(decode=True).decode()
     message.refresh_from_db()
