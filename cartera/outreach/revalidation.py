@@ -12,7 +12,7 @@ from cartera.timeline.choices import ActivityKind
 from cartera.timeline.services import record_activity
 
 from .choices import EventKind, MessagePurpose, MessageStatus
-from .eligibility import invoice_holds
+from .eligibility import message_invoice_holds
 from .events import add_event
 from .models import Message
 from .rendering import rerender_message
@@ -20,7 +20,7 @@ from .rendering import rerender_message
 
 def _chase_state(message: Message, *, today: dt.date) -> tuple[set[int], list[int]]:
     """(all invoice ids of ``message``, those still chaseable today, oldest due first)."""
-    holds = invoice_holds(message.invoices.order_by("due_date", "id"), on=today)
+    holds = message_invoice_holds(message.pk, on=today)
     return set(holds), [iid for iid, hold in holds.items() if hold is None]
 
 

@@ -21,12 +21,12 @@ from cartera.outreach.choices import HoldReason, MessageChannel, MessagePurpose
 from cartera.outreach.eligibility import (
     ContactPoints,
     InvoiceHolds,
-    chaseable_invoice_ids,
     invoice_hold,
     invoice_holds,
     is_chaseable,
     is_paused,
     is_usable_contact,
+    message_invoice_holds,
     open_with_balance_q,
     paused_customers_q,
     usable_contact_points,
@@ -139,13 +139,24 @@ def test_chaseable_invoice_set_and_single_row_forms_agree(invoice_a, case):
     invoice = Invoice.objects.select_related("customer").get(pk=invoice_a.pk)
     queryset = Invoice.objects.filter(pk=invoice.pk)
 
+    message = Message.objects.create(
+        organization=invoice.organization,
+        key="m-1",
+        customer=invoice.customer,
+        channel=MessageChannel.EMAIL,
+        as_of=D,
+        scheduled_for=timezone.now(),
+    )
+    message.invoices.add(invoice)
+
     single_row = invoice_hold(invoice, on=D)
     set_based = invoice_holds(queryset, on=D)[invoice.pk]
     planner = _planner_form(invoice)
+    send_time = message_invoice_holds(message.pk, on=D)
 
     assert (single_row, set_based, planner) == (expected, expected, expected)
+    assert send_time == {invoice.pk: expected}
     assert is_chaseable(invoice, on=D) is (expected is None)
-    assert chaseable_invoice_ids(queryset, on=D) == ([invoice.pk] if expected is None else [])
 
 
 def test_invoice_holds_judges_a_set_in_one_query(invoice_a, django_assert_num_queries):
