@@ -75,7 +75,6 @@ class Planner:
         # Invoices due after this date have no eligible step in any strategy.
         self.due_cutoff = as_of - dt.timedelta(days=min(offsets)) if offsets else None
         self._policies: dict = {}
-        self._reported: set = set()
         self._ordinals: dict = {}
         # Dry runs without output only count superseded steps (saves ~4 objects/invoice).
         self.record_superseded = True

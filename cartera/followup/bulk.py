@@ -13,10 +13,11 @@ from django.db.models import QuerySet
 
 from cartera.customers.models import Customer
 from cartera.lib.bulk import insert_rows
+from cartera.orgs.models import Membership
 
-from .choices import TaskPriority, TaskStatus
+from .choices import TaskPriority, TaskStatus, UnassignedRule
 from .models import Task
-from .services import resolve_assignee
+from .services import active_agents, resolve_assignee, work_settings_for
 
 SUBJECT_MAX = 120
 
@@ -85,11 +86,36 @@ def _absorbed(organization, wanted: dict[str, TaskTrigger]) -> dict[str, int]:
 
 
 def _assignees(organization, customer_ids: set[int]) -> dict[int, int | None]:
-    customers = Customer.objects.filter(organization=organization, pk__in=customer_ids)
-    return {
-        customer.pk: getattr(resolve_assignee(customer=customer), "pk", None)
-        for customer in customers.select_related("organization", "assigned_agent")
-    }
+    """customer → assignee, by ``resolve_assignee``. Its outcomes that need no
+    per-customer state are decided for the whole set at once (thousands of tasks per
+    run): the customer's agent while still an active member, and nobody when the
+    organisation leaves unassigned customers unassigned or has no agent to turn to."""
+    customers = list(
+        Customer.objects.filter(organization=organization, pk__in=customer_ids).select_related(
+            "organization"
+        )
+    )
+    active = set(
+        Membership.objects.filter(
+            organization=organization,
+            is_active=True,
+            user_id__in={c.assigned_agent_id for c in customers} - {None},
+        ).values_list("user_id", flat=True)
+    )
+    assignees = {c.pk: c.assigned_agent_id for c in customers if c.assigned_agent_id in active}
+    rest = [c for c in customers if c.pk not in assignees]
+    if rest and _nobody_to_turn_to(organization):
+        return assignees | {c.pk: None for c in rest}
+    for customer in rest:  # round robin or by tag: one at a time, in id order
+        assignees[customer.pk] = getattr(resolve_assignee(customer=customer), "pk", None)
+    return assignees
+
+
+def _nobody_to_turn_to(organization) -> bool:
+    rule = work_settings_for(organization).unassigned_rule
+    if rule == UnassignedRule.NONE:
+        return True
+    return rule == UnassignedRule.ROUND_ROBIN and not active_agents(organization).exists()
 
 
 def _link_invoices(task_invoices: Iterable[tuple[int, int]], *, fresh: bool) -> None:

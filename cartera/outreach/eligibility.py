@@ -10,7 +10,8 @@ and "Contact policy"):
 
 Every rule has a set-based form (querysets, ``Q`` objects or id sets: the planner decides
 thousands of invoices at once) and a single-row form (send-time re-validation, statements
-and portal notices). ``tests/test_eligibility.py`` runs the same cases through both.
+and portal notices). ``outreach/tests/test_eligibility.py`` runs the same cases through
+both.
 """
 
 import datetime as dt
