@@ -91,9 +91,9 @@ def _assignees(organization, customer_ids: set[int]) -> dict[int, int | None]:
     run): the customer's agent while still an active member, and nobody when the
     organisation leaves unassigned customers unassigned or has no agent to turn to."""
     customers = list(
-        Customer.objects.filter(organization=organization, pk__in=customer_ids).select_related(
-            "organization"
-        )
+        Customer.objects.filter(organization=organization, pk__in=customer_ids)
+        .select_related("organization")
+        .order_by("pk")
     )
     active = set(
         Membership.objects.filter(
