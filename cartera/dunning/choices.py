@@ -32,7 +32,7 @@ class DecisionAction(models.TextChoices):
 
 
 class SkipReason(models.TextChoices):
-    """Checked in this order (issue 4, rule 4)."""
+    """Checked in this order (docs/dunning.md, "The planner", step 4)."""
 
     DISPUTED = "disputed", _("Factura en disputa")
     FACTORED = "factored", _("Factura cedida a factoraje")

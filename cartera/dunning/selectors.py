@@ -2,11 +2,16 @@
 
 import datetime as dt
 
+from django.db.models import Min, Q
 from django.http import Http404
 
+from cartera.customers.selectors import customers_visible_to
+from cartera.invoices.choices import InvoiceStatus
+from cartera.invoices.models import Invoice
 from cartera.orgs.access import restricted_to_assigned
+from cartera.orgs.models import Membership
 
-from .models import Decision, Strategy
+from .models import Decision, Step, Strategy
 
 
 def strategies_visible_to(membership):
@@ -37,13 +42,6 @@ def upcoming_customer_page(
     """One page of the customers "Próximos envíos" must plan for ``as_of``: those the member
     may see with an open invoice old enough for some active step (keyset by id, filtered by
     agent and by name / external id). Returns (customer ids, ``after`` of the next page)."""
-    from django.db.models import Min, Q
-
-    from cartera.customers.selectors import customers_visible_to
-    from cartera.invoices.choices import InvoiceStatus
-    from cartera.invoices.models import Invoice
-
-    from .models import Step
 
     lowest = Step.objects.filter(
         strategy__organization_id=membership.organization_id, is_active=True
@@ -73,7 +71,6 @@ def upcoming_customer_page(
 
 def agents_for_filter(membership):
     """Active members who can be assigned customers (for the agent filter)."""
-    from cartera.orgs.models import Membership
 
     return (
         Membership.objects.filter(organization_id=membership.organization_id, is_active=True)

@@ -7,13 +7,22 @@ from pathlib import Path
 import yaml
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cartera.timeline.choices import ActivityKind
 from cartera.timeline.services import record_activity
 
 from .choices import WEEKDAYS, Stage, StepChannel
-from .models import Step, Strategy, StrategyVersion
+from .models import (
+    CustomerStatementSchedule,
+    DunningSettings,
+    PlannerRun,
+    Step,
+    Strategy,
+    StrategyVersion,
+)
+from .planner import Planner
 
 BUILTIN_DIR = Path(__file__).resolve().parent / "strategies"
 _STEP_FIELDS = (
@@ -44,6 +53,79 @@ def _parse_window(text: str) -> tuple[dt.time, dt.time]:
     return start, end
 
 
+def _policy_errors(window, weekdays: list[str]) -> list[str]:
+    errors = []
+    try:
+        _parse_window(window)
+    except ValidationError as exc:
+        errors.extend(exc.messages)
+    if not weekdays or any(day not in WEEKDAYS for day in weekdays):
+        errors.append(_("Días de envío no válidos: %(value)s.") % {"value": weekdays})
+    return errors
+
+
+def _step_errors(step: dict, *, index: int, seen: set) -> list[str]:
+    """Validate one step of a strategy document in place (normalising its values)."""
+    label = step.get("key") or f"#{index}"
+    step["name"] = step.get("name") or step.get("key")
+    errors = _step_identity_errors(step, label=label, seen=seen)
+    errors += _step_number_errors(step, label=label)
+    errors += _step_variant_errors(step, label=label)
+    if step.get("max_repeats") and not step.get("repeat_every_days"):
+        errors.append(_("Paso %(step)s: max_repeats requiere repeat_every_days.") % {"step": label})
+    return errors
+
+
+def _step_identity_errors(step: dict, *, label: str, seen: set) -> list[str]:
+    errors = []
+    if not step.get("key"):
+        errors.append(_("Paso %(step)s: falta la clave.") % {"step": label})
+    elif step["key"] in seen:
+        errors.append(_("Paso %(step)s: clave repetida.") % {"step": label})
+    seen.add(step.get("key"))
+    if step.get("stage") not in Stage.values:
+        errors.append(
+            _("Paso %(step)s: etapa no válida %(value)r.")
+            % {"step": label, "value": step.get("stage")}
+        )
+    if step.get("channel") not in StepChannel.values:
+        errors.append(
+            _("Paso %(step)s: canal no válido %(value)r.")
+            % {"step": label, "value": step.get("channel")}
+        )
+    return errors
+
+
+def _step_number_errors(step: dict, *, label: str) -> list[str]:
+    errors = []
+    try:
+        step["offset_days"] = int(step.get("offset_days"))
+    except (TypeError, ValueError):
+        errors.append(_("Paso %(step)s: offset_days debe ser un entero.") % {"step": label})
+    if step.get("min_balance") not in (None, ""):
+        try:
+            step["min_balance"] = Decimal(str(step["min_balance"]))
+        except InvalidOperation:
+            errors.append(_("Paso %(step)s: min_balance no es un importe.") % {"step": label})
+    return errors
+
+
+def _step_variant_errors(step: dict, *, label: str) -> list[str]:
+    variants = step.pop("variants", None) or []
+    if (
+        not isinstance(variants, list)
+        or len(variants) == 1
+        or any(not isinstance(v, str) or not v.strip() for v in variants)
+    ):
+        return [
+            _("Paso %(step)s: variants debe ser una lista de dos o más plantillas.")
+            % {"step": label}
+        ]
+    if variants:
+        step["variants"] = [v.strip() for v in variants]
+    return []
+
+
 def clean_document(document: dict) -> dict:
     """Validate a strategy document and return it normalised. Errors name the step/field."""
     if not isinstance(document, dict):
@@ -54,59 +136,13 @@ def clean_document(document: dict) -> dict:
         errors.append(_("Falta la clave (key) de la estrategia."))
     policy = dict(document.get("contact_policy") or {})
     window = policy.get("window", "09:00-19:00")
-    try:
-        _parse_window(window)
-    except ValidationError as exc:
-        errors.extend(exc.messages)
     weekdays = [str(day).lower()[:3] for day in policy.get("weekdays", WEEKDAYS[:5])]
-    if not weekdays or any(day not in WEEKDAYS for day in weekdays):
-        errors.append(_("Días de envío no válidos: %(value)s.") % {"value": weekdays})
+    errors.extend(_policy_errors(window, weekdays))
     steps = []
     seen = set()
     for index, raw in enumerate(document.get("steps") or [], start=1):
         step = dict(raw or {})
-        label = step.get("key") or f"#{index}"
-        step["name"] = step.get("name") or step.get("key")
-        if not step.get("key"):
-            errors.append(_("Paso %(step)s: falta la clave.") % {"step": label})
-        elif step["key"] in seen:
-            errors.append(_("Paso %(step)s: clave repetida.") % {"step": label})
-        seen.add(step.get("key"))
-        if step.get("stage") not in Stage.values:
-            errors.append(
-                _("Paso %(step)s: etapa no válida %(value)r.")
-                % {"step": label, "value": step.get("stage")}
-            )
-        if step.get("channel") not in StepChannel.values:
-            errors.append(
-                _("Paso %(step)s: canal no válido %(value)r.")
-                % {"step": label, "value": step.get("channel")}
-            )
-        try:
-            step["offset_days"] = int(step.get("offset_days"))
-        except (TypeError, ValueError):
-            errors.append(_("Paso %(step)s: offset_days debe ser un entero.") % {"step": label})
-        if step.get("min_balance") not in (None, ""):
-            try:
-                step["min_balance"] = Decimal(str(step["min_balance"]))
-            except InvalidOperation:
-                errors.append(_("Paso %(step)s: min_balance no es un importe.") % {"step": label})
-        variants = step.pop("variants", None) or []
-        if (
-            not isinstance(variants, list)
-            or len(variants) == 1
-            or any(not isinstance(v, str) or not v.strip() for v in variants)
-        ):
-            errors.append(
-                _("Paso %(step)s: variants debe ser una lista de dos o más plantillas.")
-                % {"step": label}
-            )
-        elif variants:
-            step["variants"] = [v.strip() for v in variants]
-        if step.get("max_repeats") and not step.get("repeat_every_days"):
-            errors.append(
-                _("Paso %(step)s: max_repeats requiere repeat_every_days.") % {"step": label}
-            )
+        errors.extend(_step_errors(step, index=index, seen=seen))
         steps.append(step)
     if not steps:
         errors.append(_("La estrategia no tiene pasos."))
@@ -308,10 +344,6 @@ def run_planner(
     as the full run for them); live runs always cover the whole organisation."""
     if customer_ids is not None and not dry_run:
         raise ValueError("customer_ids is only for dry runs")
-    from django.utils import timezone
-
-    from .models import PlannerRun
-    from .planner import Planner
 
     with transaction.atomic():  # reads the configuration consistently (SQLite: under the lock)
         planner = Planner(
@@ -378,7 +410,6 @@ _SETTINGS_FIELDS = (
 @transaction.atomic
 def save_dunning_settings(*, organization, actor, **fields):
     """Create or update the organisation's ``DunningSettings`` (validated by the form)."""
-    from .models import DunningSettings
 
     unknown = set(fields) - set(_SETTINGS_FIELDS)
     if unknown:
@@ -400,7 +431,6 @@ def save_dunning_settings(*, organization, actor, **fields):
 def save_statement_schedule(*, customer, actor, mode: str, month_days=(), weekdays=()):
     """A customer's statement schedule: ``mode`` "organization" (follow the organisation's,
     removes the override), "custom" (these days) or "none" (no scheduled statements)."""
-    from .models import CustomerStatementSchedule
 
     if mode == "organization":
         CustomerStatementSchedule.objects.filter(customer=customer).delete()

@@ -12,12 +12,14 @@ from calendar import monthrange
 from django.db import transaction
 from django.utils import timezone
 
-from cartera.customers.models import Contact
+from cartera.customers.models import Contact, Customer
 from cartera.invoices.choices import InvoiceStatus
 from cartera.invoices.models import Invoice
-from cartera.outreach.models import ContactPointBlock, Message
+from cartera.outreach.choices import MessageChannel, MessagePurpose
+from cartera.outreach.eligibility import open_with_balance_q, usable_contact_points
+from cartera.outreach.models import Message
 from cartera.outreach.policy import WEEKDAYS, build_policy, is_consumer, next_allowed_moment
-from cartera.outreach.services import MessageRenderer
+from cartera.outreach.rendering import MessageRenderer, invoice_rows
 
 from .models import CustomerStatementSchedule, DunningSettings, Strategy, all_consumers
 
@@ -34,17 +36,8 @@ def statement_due(settings: DunningSettings, day: dt.date) -> bool:
 
 
 def _recipients(customer) -> tuple[list[Contact], list[str]]:
-    blocked = set(
-        ContactPointBlock.objects.filter(contact__customer=customer, channel="email").values_list(
-            "contact_id", flat=True
-        )
-    )
-    contacts = [
-        c
-        for c in customer.contacts.filter(email_opt_out_at__isnull=True).exclude(email="")
-        if c.pk not in blocked
-    ]
-    return contacts, [c.email for c in contacts]
+    contacts = usable_contact_points(customer=customer, channel=MessageChannel.EMAIL)
+    return contacts, [contact.email for contact in contacts]
 
 
 def _scheduled(organization, customer, now: dt.datetime) -> tuple[dt.datetime, dict]:
@@ -63,22 +56,6 @@ def _scheduled(organization, customer, now: dt.datetime) -> tuple[dt.datetime, d
         version=strategy.version if strategy else 0,
     )
     return next_allowed_moment(policy, now), policy.describe()
-
-
-def _rows(queryset) -> list[dict]:
-    return list(
-        queryset.order_by("due_date", "id").values(
-            "id",
-            "external_id",
-            "customer_id",
-            "number",
-            "issue_date",
-            "due_date",
-            "total",
-            "balance",
-            "currency",
-        )
-    )
 
 
 def _queue(
@@ -101,7 +78,7 @@ def _queue(
     content = renderer.render(
         template_key=template_key,
         stage="",
-        channel="email",
+        channel=MessageChannel.EMAIL,
         customer={
             "name": customer.name,
             "legal_name": customer.legal_name,
@@ -122,7 +99,7 @@ def _queue(
         organization=organization,
         key=key,
         customer=customer,
-        channel="email",
+        channel=MessageChannel.EMAIL,
         purpose=purpose,
         as_of=as_of,
         template_key=content["template_key"],
@@ -156,7 +133,7 @@ def queue_statements(*, organization, as_of: dt.date, now: dt.datetime | None = 
         return 0
     created = 0
     customer_ids = (
-        Invoice.objects.filter(organization=organization, status=InvoiceStatus.OPEN, balance__gt=0)
+        Invoice.objects.filter(open_with_balance_q(), organization=organization)
         .values_list("customer_id", flat=True)
         .distinct()
     )
@@ -168,23 +145,21 @@ def queue_statements(*, organization, as_of: dt.date, now: dt.datetime | None = 
         customer_ids = customer_ids.filter(customer_id__in=[c for c, due in own.items() if due])
     existing = set(
         Message.objects.filter(
-            organization=organization, purpose="statement", as_of=as_of
+            organization=organization, purpose=MessagePurpose.STATEMENT, as_of=as_of
         ).values_list("customer_id", flat=True)
     )
-    from cartera.customers.models import Customer
-
     for customer in (
         Customer.objects.filter(pk__in=customer_ids)
         .exclude(pk__in=existing)
         .select_related("organization", "assigned_agent")
     ):
-        rows = _rows(customer.invoices.filter(status=InvoiceStatus.OPEN, balance__gt=0))
+        rows = invoice_rows(customer.invoices.filter(open_with_balance_q()))
         with transaction.atomic():
             message = _queue(
                 organization=organization,
                 customer=customer,
                 key=f"stmt-{as_of:%Y%m%d}-{customer.pk}",
-                purpose="statement",
+                purpose=MessagePurpose.STATEMENT,
                 template_key="estado-de-cuenta",
                 invoices=rows,
                 statement=rows,
@@ -209,7 +184,7 @@ def queue_new_invoices(*, organization, since: dt.datetime, now: dt.datetime | N
     done = set(
         Message.objects.filter(
             organization=organization,
-            purpose="invoice_issued",
+            purpose=MessagePurpose.INVOICE_ISSUED,
             key__in=[f"inv-{i.pk}" for i in invoices],
         ).values_list("key", flat=True)
     )
@@ -217,13 +192,13 @@ def queue_new_invoices(*, organization, since: dt.datetime, now: dt.datetime | N
         key = f"inv-{invoice.pk}"
         if key in done:
             continue
-        rows = _rows(Invoice.objects.filter(pk=invoice.pk))
+        rows = invoice_rows(Invoice.objects.filter(pk=invoice.pk))
         with transaction.atomic():
             message = _queue(
                 organization=organization,
                 customer=invoice.customer,
                 key=key,
-                purpose="invoice_issued",
+                purpose=MessagePurpose.INVOICE_ISSUED,
                 template_key="factura-emitida",
                 invoices=rows,
                 statement=rows,

@@ -9,13 +9,15 @@ from django_tasks import task
 from cartera.orgs.language import in_organization_language
 from cartera.orgs.models import Organization
 
+from .models import DunningSettings
+from .services import run_planner
+from .statements import queue_new_invoices, queue_statements
+
 
 @task()
 @in_organization_language
 def run_dunning(organization_id: int, slot: str = "") -> dict:
     """The daily planner for one organisation; the as-of date is the slot's local date."""
-    from .models import DunningSettings
-    from .services import run_planner
 
     organization = Organization.objects.get(pk=organization_id)
     if DunningSettings.objects.filter(organization=organization, is_active=False).exists():
@@ -30,7 +32,6 @@ def run_dunning(organization_id: int, slot: str = "") -> dict:
 @in_organization_language
 def send_statements(organization_id: int, slot: str = "") -> dict:
     """Queue the scheduled account statements of the slot's local date."""
-    from .statements import queue_statements
 
     organization = Organization.objects.get(pk=organization_id)
     instant = dt.datetime.fromisoformat(slot) if slot else timezone.now()
@@ -42,7 +43,6 @@ def send_statements(organization_id: int, slot: str = "") -> dict:
 @in_organization_language
 def send_new_invoices(organization_id: int, slot: str = "") -> dict:
     """Queue "factura emitida" for invoices created in the last day (idempotent by key)."""
-    from .statements import queue_new_invoices
 
     organization = Organization.objects.get(pk=organization_id)
     since = timezone.now() - dt.timedelta(days=1)

@@ -18,70 +18,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cartera.customers.models import Customer
-from cartera.orgs.choices import Role
 from cartera.orgs.models import Membership
 from cartera.timeline import events
 from cartera.timeline.models import Activity
 from cartera.timeline.notifications import notify_user
 
-from .choices import TaskKind, TaskStatus, UnassignedRule
-from .models import TagRoute, Task, WorkSettings
+from .assignment import resolve_assignee
+from .bulk import SUBJECT_MAX, absorbing_tasks
+from .choices import TaskKind, TaskStatus
+from .models import Task
 from .priority import score_tasks
 
 User = get_user_model()
-
-
-def work_settings_for(organization) -> WorkSettings:
-    found = WorkSettings.objects.filter(organization=organization).first()
-    return found or WorkSettings(organization=organization)
-
-
-def active_agents(organization):
-    """Users with an active agent membership, in a stable order (round robin order)."""
-    return User.objects.filter(
-        memberships__organization=organization,
-        memberships__is_active=True,
-        memberships__role=Role.AGENT,
-    ).order_by("pk")
-
-
-# --- assignment ---------------------------------------------------------------------------
-def resolve_assignee(*, customer: Customer):
-    """The customer's agent (when still active); otherwise the organisation's rule for
-    unassigned customers: round robin among active agents, or by the customer's tag."""
-    organization = customer.organization
-    if (
-        customer.assigned_agent_id
-        and Membership.objects.filter(
-            organization=organization, user_id=customer.assigned_agent_id, is_active=True
-        ).exists()
-    ):
-        return customer.assigned_agent
-    rules = work_settings_for(organization)
-    if rules.unassigned_rule == UnassignedRule.TAG:
-        route = (
-            TagRoute.objects.filter(
-                organization=organization,
-                tag__in=customer.tags.all(),
-                agent__memberships__organization=organization,
-                agent__memberships__is_active=True,
-            )
-            .select_related("agent")
-            .first()
-        )
-        return route.agent if route else None
-    if rules.unassigned_rule == UnassignedRule.ROUND_ROBIN:
-        agents = list(active_agents(organization).values_list("pk", flat=True))
-        if not agents:
-            return None
-        last = rules.last_round_robin_user_id
-        following = [pk for pk in agents if last is None or pk > last]
-        chosen = following[0] if following else agents[0]
-        WorkSettings.objects.update_or_create(
-            organization=organization, defaults={"last_round_robin_user_id": chosen}
-        )
-        return User.objects.get(pk=chosen)
-    return None
 
 
 # --- tasks --------------------------------------------------------------------------------
@@ -112,15 +60,9 @@ def open_task(
     Customer.objects.select_for_update().filter(pk=customer.pk).first()
     due = due_date or today
     task = (
-        Task.objects.select_for_update()
-        .filter(
-            organization=organization,
-            customer=customer,
-            kind=kind,
-            subject=subject[:120],
-            status=TaskStatus.OPEN,
-        )
-        .order_by("pk")
+        absorbing_tasks(organization=organization, customer_ids=[customer.pk])
+        .select_for_update()
+        .filter(kind=kind, subject=subject[:SUBJECT_MAX])
         .first()
     )
     if task is not None:

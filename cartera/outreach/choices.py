@@ -60,3 +60,16 @@ class TemplateKind(models.TextChoices):
     INVOICE_ISSUED = "invoice_issued", _("Factura emitida")
     PAYMENT_RECEIVED = "payment_received", _("Pago recibido")
     STATEMENT = "statement", _("Estado de cuenta")
+
+
+class HoldReason(models.TextChoices):
+    """Why an invoice may not be chased today, checked in this order (docs/dunning.md,
+    "The planner", step 4). The values are those of ``dunning.SkipReason``."""
+
+    SETTLED = "settled", _("Pagada, cancelada o sin saldo")
+    DISPUTED = "disputed", _("Factura en disputa")
+    FACTORED = "factored", _("Factura cedida a factoraje")
+    PAYMENT_REPORTED = "payment_reported", _("El cliente reportó un pago (en revisión)")
+    PAUSED = "paused", _("Cliente en pausa")
+    PROMISED = "promised", _("Promesa de pago vigente")
+    DO_NOT_CONTACT = "do_not_contact", _("Cliente marcado como no contactar")

@@ -7,17 +7,20 @@ from django.utils.translation import gettext as _
 
 from cartera.invoices.disputes import OUTCOME_LABELS
 from cartera.lib.dates import local_today
+from cartera.outreach.tracking import portal_message_link
 
-from .choices import MessagePurpose
+from .choices import MessageChannel, MessagePurpose
+from .eligibility import usable_contact_points
 from .models import Message
-from .services import portal_message_link
 
 
 def notify_debtor(*, customer, key: str, purpose: str, subject: str, body: str) -> Message | None:
-    """Queue a notice to the customer's primary e-mail contact (in the outbox)."""
-    contact = customer.contacts.exclude(email="").order_by("-is_primary", "id").first()
-    if contact is None or contact.opted_out("email"):
+    """Queue a notice to the customer's first usable e-mail contact (in the outbox); none
+    when no address may be written to (opted out, hard-bounced, missing)."""
+    usable = usable_contact_points(customer=customer, channel=MessageChannel.EMAIL)
+    if not usable:
         return None
+    contact = usable[0]
     org = customer.organization
     if purpose != MessagePurpose.ACCESS_CODE:  # every message links to the portal
         link = portal_message_link(organization_id=org.pk, message_key=key[:120])
@@ -27,7 +30,7 @@ def notify_debtor(*, customer, key: str, purpose: str, subject: str, body: str) 
         key=key[:120],
         defaults={
             "customer": customer,
-            "channel": "email",
+            "channel": MessageChannel.EMAIL,
             "purpose": purpose,
             "as_of": local_today(customer.effective_timezone),
             "language": customer.language,

@@ -3,6 +3,9 @@
 Templates are Jinja2 run in ``SandboxedEnvironment``; the context is built here from
 plain dicts, lists and strings (never model instances), so a template can reach only
 the documented variables. A template that does not compile is refused on save.
+
+``MessageRenderer`` renders an organisation's messages from their rows (one renderer per
+bulk run: it caches the organisation's templates).
 """
 
 import datetime as dt
@@ -14,7 +17,13 @@ from django.conf import settings
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
+from cartera.invoices.models import Invoice
 from cartera.lib.money import decimals_for, round_money
+
+from .defaults import KIND_TO_KEY, default_template
+from .eligibility import open_with_balance_q
+from .models import Message, MessageTemplate
+from .tracking import portal_message_link
 
 _ENV = SandboxedEnvironment(
     autoescape=False, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True
@@ -169,3 +178,145 @@ def render(*, subject: str, body_text: str, body_html: str, context: dict) -> tu
         )
     except TemplateError as exc:
         raise TemplateRenderError(str(exc.message or exc)) from None
+
+
+# --- messages ---------------------------------------------------------------------------
+def organization_context(organization) -> dict:
+    return {
+        "name": organization.sender_name or organization.name,
+        "legal_name": organization.name,
+        "tax_id": organization.tax_id,
+        "email": organization.reply_to_email or organization.sender_email,
+        "payment_instructions": getattr(organization, "payment_instructions", ""),
+    }
+
+
+def agent_context(user) -> dict | None:
+    if user is None:
+        return None
+    return {"name": user.get_full_name() or user.get_username(), "email": user.email, "phone": ""}
+
+
+def invoice_rows(queryset) -> list[dict]:
+    """The rows templates see for ``invoices`` and ``statement``, oldest due first."""
+    return list(
+        queryset.order_by("due_date", "id").values(
+            "id",
+            "external_id",
+            "customer_id",
+            "number",
+            "issue_date",
+            "due_date",
+            "total",
+            "balance",
+            "currency",
+        )
+    )
+
+
+class MessageRenderer:
+    """Renders messages of one organisation; caches its templates for bulk use."""
+
+    def __init__(self, *, organization):
+        self.organization = organization
+        self.org_context = organization_context(organization)
+        self.templates = {
+            (t.key, t.channel, t.language): t
+            for t in MessageTemplate.objects.filter(organization=organization)
+        }
+
+    def template(self, key: str, channel: str, language: str) -> dict:
+        for lang in (language, "es-mx"):
+            row = self.templates.get((key, channel, lang))
+            if row is not None:
+                return {
+                    "key": key,
+                    "language": lang,
+                    "subject": row.subject,
+                    "body_text": row.body_text,
+                    "body_html": row.body_html,
+                }
+            builtin = default_template(key, lang)
+            if builtin is not None:
+                return builtin
+        raise TemplateRenderError(f"no template {key!r} for {channel}/{language}")
+
+    def render(
+        self,
+        *,
+        template_key: str,
+        stage: str,
+        channel: str,
+        customer: dict,
+        contact_email: str,
+        invoices: list[dict],
+        statement: list[dict],
+        agent,
+        as_of: dt.date,
+        message_key: str = "",
+    ) -> dict:
+        key = template_key or KIND_TO_KEY.get(stage, "aviso-vencido")
+        language = "en" if (customer.get("language") or "").startswith("en") else "es-mx"
+        tpl = self.template(key, channel, language)
+        context = build_context(
+            organization=self.org_context,
+            customer=customer,
+            contact={"name": "", "email": contact_email},
+            invoices=invoices,
+            statement=statement,
+            agent=agent_context(agent),
+            as_of=as_of,
+            language=language,
+            portal_link=portal_message_link(
+                organization_id=self.organization.pk, message_key=message_key
+            )
+            if message_key
+            else "",
+        )
+        subject, text, html = render(
+            subject=tpl["subject"],
+            body_text=tpl["body_text"],
+            body_html=tpl["body_html"],
+            context=context,
+        )
+        return {
+            "template_key": key,
+            "language": tpl["language"],
+            "subject": subject[:300],
+            "body_text": text,
+            "body_html": html,
+        }
+
+
+def rerender_message(*, message: Message, as_of: dt.date) -> None:
+    """Render ``message`` again from its current invoices (and the customer's statement)."""
+    customer = message.customer
+    renderer = MessageRenderer(organization=message.organization)
+    customer_dict = {
+        "name": customer.name,
+        "legal_name": customer.legal_name,
+        "tax_id": customer.tax_id,
+        "external_id": customer.external_id,
+        "language": customer.language,
+    }
+    statement = invoice_rows(Invoice.objects.filter(open_with_balance_q(), customer=customer))
+    content = renderer.render(
+        template_key=message.template_key,
+        stage=message.stage,
+        channel=message.channel,
+        customer=customer_dict,
+        contact_email=message.to[0] if message.to else "",
+        invoices=invoice_rows(message.invoices.all()),
+        statement=statement,
+        agent=customer.assigned_agent,
+        as_of=as_of,
+        message_key=message.key,
+    )
+    Message.objects.filter(pk=message.pk).update(
+        subject=content["subject"], body_text=content["body_text"], body_html=content["body_html"]
+    )
+    message.subject, message.body_text, message.body_html = (
+        content["subject"],
+        content["body_text"],
+        content["body_html"],
+    )

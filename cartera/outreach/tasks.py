@@ -10,14 +10,13 @@ from cartera.orgs.models import Organization
 
 from .choices import MessagePurpose, MessageStatus
 from .models import Message
-from .services import revalidate_message
+from .revalidation import revalidate_message
+from .sending import send_due_messages, sweep_stale_sending
 
 
 @task()
 def send_due(slot: str = "") -> dict:
     """Fail rows stuck in ``sending``, then claim and send every due message."""
-    from .services import send_due_messages, sweep_stale_sending
-
     now = timezone.now()
     stale = sweep_stale_sending(now=now)
     return {"sent": send_due_messages(now=now), "stale_failed": stale}

@@ -11,19 +11,30 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cartera.customers.selectors import customers_visible_to, get_customer_for_user
+from cartera.lib.dates import local_today
 from cartera.orgs.access import Action, can, require
 from cartera.orgs.decorators import org_member_required
 
-from . import services
 from .channels.email.transport import outbox_only
 from .choices import MessageStatus, TemplateKind
-from .rendering import VARIABLES, TemplateRenderError
+from .eligibility import open_with_balance_q
+from .message_templates import save_template
+from .rendering import (
+    VARIABLES,
+    TemplateRenderError,
+    agent_context,
+    build_context,
+    invoice_rows,
+    organization_context,
+)
+from .rendering import render as render_template
 from .selectors import (
     get_message_for_user,
     get_template_for_user,
     messages_visible_to,
     templates_visible_to,
 )
+from .tracking import record_click, record_open, unsubscribe
 
 # 1×1 transparent GIF
 _PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
@@ -31,7 +42,7 @@ _PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBR
 
 @require_GET
 def track_open(request, token):
-    services.record_open(token, at=timezone.now())
+    record_open(token, at=timezone.now())
     response = HttpResponse(_PIXEL, content_type="image/gif")
     response["Cache-Control"] = "no-store"
     return response
@@ -39,7 +50,7 @@ def track_open(request, token):
 
 @require_GET
 def track_click(request, token):
-    target = services.record_click(token, at=timezone.now())
+    target = record_click(token, at=timezone.now())
     if target is None:
         raise Http404
     return HttpResponseRedirect(target)
@@ -48,7 +59,7 @@ def track_click(request, token):
 @csrf_exempt  # RFC 8058 one-click unsubscribe is a POST from the mail client
 def unsubscribe_view(request, token):
     if request.method == "POST":
-        message = services.unsubscribe(token, at=timezone.now())
+        message = unsubscribe(token, at=timezone.now())
         if message is None:
             raise Http404
         return render(request, "outreach/unsubscribed.html", {"message": message})
@@ -117,15 +128,8 @@ def template_list(request):
 
 
 def _preview(request, *, subject, body_text, body_html, customer):
-    from cartera.invoices.choices import InvoiceStatus
-    from cartera.lib.dates import local_today
-
-    from .rendering import build_context
-    from .rendering import render as render_template
-    from .services import _invoice_rows, agent_context, organization_context
-
     today = local_today(request.membership.organization.timezone)
-    rows = _invoice_rows(customer.invoices.filter(status=InvoiceStatus.OPEN, balance__gt=0))
+    rows = invoice_rows(customer.invoices.filter(open_with_balance_q()))
     overdue = [row for row in rows if row["due_date"] <= today] or rows
     contact = customer.contacts.first()
     context = build_context(
@@ -163,7 +167,7 @@ def template_edit(request, pk):
     if request.method == "POST":
         values = {key: request.POST.get(key, "") for key in values}
         try:
-            services.save_template(
+            save_template(
                 organization=template.organization,
                 actor=request.user,
                 key=template.key,

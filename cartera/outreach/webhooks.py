@@ -3,11 +3,11 @@
 from anymail.signals import tracking
 from django.dispatch import receiver
 
+from .events import record_provider_event
+
 
 @receiver(tracking, dispatch_uid="cartera.outreach.tracking")
 def _anymail_tracking(sender, event, esp_name, **kwargs):
-    from .services import record_provider_event
-
     record_provider_event(
         provider_id=event.message_id or "",
         event_type=event.event_type,

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from cartera.customers.models import Customer
 from cartera.invoices.models import Invoice
-from cartera.outreach.services import PORTAL_SALT, portal_message_link
+from cartera.outreach.tracking import PORTAL_SALT, portal_message_link
 from cartera.timeline import events
 
 from .models import PortalCode, PortalSettings, PortalToken

@@ -20,9 +20,9 @@ from cartera.invoices.models import InvoiceAttachment
 from cartera.lib.dates import local_today
 from cartera.lib.forms import add_service_errors
 from cartera.outreach.choices import MessagePurpose
+from cartera.outreach.events import record_event
 from cartera.outreach.models import Message
 from cartera.outreach.notices import notify_debtor
-from cartera.outreach.services import record_event
 from cartera.payments.choices import PaymentSource
 from cartera.payments.online import start_checkout
 from cartera.payments.providers.base import ProviderError

@@ -67,7 +67,7 @@ def _sent_reminder_link(settings, org, customer):
     +35 days one (stays queued), and return the link found in the sent e-mail."""
     from cartera.dunning.services import load_builtin_strategies, run_planner
     from cartera.outreach.models import Message
-    from cartera.outreach.services import send_due_messages
+    from cartera.outreach.sending import send_due_messages
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.EMAIL_HOST = "localhost"

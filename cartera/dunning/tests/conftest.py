@@ -3,17 +3,18 @@ from decimal import Decimal
 
 import pytest
 
+from cartera.dunning.services import load_builtin_strategies
+from cartera.invoices.services import create_invoice
+
 
 @pytest.fixture
 def strategies_a(org_a):
-    from cartera.dunning.services import load_builtin_strategies
 
     return {s.key: s for s in load_builtin_strategies(organization=org_a)}
 
 
 @pytest.fixture
 def make_invoice(debtor_a):
-    from cartera.invoices.services import create_invoice
 
     def _make(external_id, due, total="1000.00", customer=None, **extra):
         return create_invoice(

@@ -1,4 +1,4 @@
-"""The planner's rules 1–7 (issue 4), every date passed in."""
+"""The planner's semantics (docs/dunning.md, "The planner", steps 1–7), every date passed in."""
 
 import datetime as dt
 import json
@@ -10,11 +10,20 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.db import OperationalError, connection
+from django.utils import timezone
 
-from cartera.dunning.models import Decision, PlannerRun
-from cartera.dunning.services import load_strategy, run_planner
+from cartera.customers.services import save_contact
+from cartera.dunning.models import (
+    AssignmentRule,
+    CustomerStrategy,
+    Decision,
+    DunningSettings,
+    PlannerRun,
+)
+from cartera.dunning.services import load_builtin_strategies, load_strategy, run_planner
 from cartera.followup.models import PromiseToPay, Task
 from cartera.invoices.models import Dispute
+from cartera.invoices.services import create_invoice
 from cartera.outreach.models import Message
 from cartera.timeline.models import Activity
 
@@ -204,7 +213,6 @@ def test_no_contact_skips_and_raises_one_task(strategies_a, invoice_a):
 
 
 def test_opted_out_contact_counts_as_no_contact(strategies_a, invoice_a):
-    from django.utils import timezone
 
     invoice_a.customer.contacts.update(email_opt_out_at=timezone.now())
     assert _skip_reason(invoice_a.organization, D(2026, 10, 1)) == [("skip", "no_contact")]
@@ -246,7 +254,6 @@ def test_frequency_cap(org_a, make_invoice):
 def test_frequency_cap_is_per_contact_point(org_a, debtor_a, make_invoice):
     """A contact that reached the cap is left out; another contact of the same customer
     still gets the message. Only when every contact point is capped does the firing wait."""
-    from cartera.customers.services import save_contact
 
     load_strategy(
         organization=org_a,
@@ -380,8 +387,6 @@ def test_dry_run_writes_nothing_and_matches_the_live_run(strategies_a, invoice_a
 
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_runs_create_each_row_once(org_a, debtor_a):
-    from cartera.dunning.services import load_builtin_strategies
-    from cartera.invoices.services import create_invoice
 
     load_builtin_strategies(organization=org_a)
     for n in range(30):
@@ -474,7 +479,6 @@ def test_cli_json_contract(strategies_a, invoice_a):
 
 
 def test_strategy_override_and_rules(strategies_a, invoice_a):
-    from cartera.dunning.models import AssignmentRule, CustomerStrategy
 
     org = invoice_a.organization
     customer = invoice_a.customer
@@ -526,7 +530,6 @@ def test_after_todays_message_was_sent_or_cancelled_new_firings_wait(strategies_
 def test_consumer_debtors_all_applies_the_legal_floor_to_businesses(org_a, invoice_a):
     """DunningSettings.consumer_debtors = "all": the MX consumer floor (07:00–22:00) also
     binds a business debtor (12-character RFC), and the message records it."""
-    from cartera.dunning.models import DunningSettings
 
     load_strategy(
         organization=org_a,

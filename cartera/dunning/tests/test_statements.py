@@ -1,12 +1,15 @@
 """Scheduled account statements and "send each new invoice"."""
 
 import datetime as dt
+from decimal import Decimal
 
 from django.utils import timezone
 
+from cartera.customers.services import create_customer, save_contact
 from cartera.dunning.models import DunningSettings
-from cartera.dunning.services import load_builtin_strategies
+from cartera.dunning.services import load_builtin_strategies, save_statement_schedule
 from cartera.dunning.statements import queue_new_invoices, queue_statements, statement_due
+from cartera.invoices.services import create_invoice
 from cartera.outreach.models import Message
 
 NOW = dt.datetime(2026, 10, 15, 12, 0, tzinfo=dt.UTC)  # Thursday 06:00 in Monterrey
@@ -58,11 +61,6 @@ def test_new_invoices_are_sent_only_when_enabled(org_a, invoice_a):
 
 
 def test_per_customer_statement_schedule_overrides_the_organisation(org_a, invoice_a):
-    from decimal import Decimal
-
-    from cartera.customers.services import create_customer, save_contact
-    from cartera.dunning.services import save_statement_schedule
-    from cartera.invoices.services import create_invoice
 
     other = create_customer(organization=org_a, actor=None, external_id="CLI-002", name="Otro")
     save_contact(customer=other, actor=None, name="Pagos", email="pagos@otro.mx")

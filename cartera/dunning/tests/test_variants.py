@@ -1,4 +1,4 @@
-"""A/B template variants of a step: a stable split by customer (issue 7, effectiveness)."""
+"""A/B template variants of a step: a stable split by customer (docs/reports.md)."""
 
 import datetime as dt
 

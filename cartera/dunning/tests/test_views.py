@@ -1,11 +1,16 @@
 """Back office: strategies, "Próximos envíos", decision history, outbox, templates."""
 
 import datetime as dt
+from decimal import Decimal
 
-from cartera.dunning.models import Strategy
+from cartera.customers.services import create_customer, save_contact
+from cartera.dunning import views
+from cartera.dunning.models import CustomerStatementSchedule, DunningSettings, Strategy
 from cartera.dunning.services import load_builtin_strategies, run_planner
+from cartera.invoices.services import create_invoice
+from cartera.outreach.message_templates import install_default_templates
 from cartera.outreach.models import Message, MessageTemplate
-from cartera.outreach.services import install_default_templates
+from cartera.timeline.models import Activity
 
 
 def test_strategies_pages(login, owner_a, viewer_a, org_a):
@@ -104,10 +109,6 @@ def test_template_editor_rejects_broken_template_and_previews(login, owner_a, or
 
 def _three_customers(org_a, debtor_a, agent2_a):
     """debtor_a (ana) + two more customers with one overdue invoice each."""
-    from decimal import Decimal
-
-    from cartera.customers.services import create_customer, save_contact
-    from cartera.invoices.services import create_invoice
 
     customers = [debtor_a]
     for n, agent in ((2, agent2_a), (3, None)):
@@ -151,7 +152,6 @@ def test_planner_for_a_subset_gives_the_same_decisions(org_a, debtor_a, agent2_a
 def test_upcoming_is_paginated_and_filtered(
     login, monkeypatch, manager_a, agent_a, agent2_a, org_a, debtor_a
 ):
-    from cartera.dunning import views
 
     monkeypatch.setattr(views, "UPCOMING_PAGE", 2)
     load_builtin_strategies(organization=org_a)
@@ -234,8 +234,6 @@ def test_managers_edit_strategies_and_templates_agents_do_not(login, manager_a, 
 
 
 def test_settings_page_saves_and_records_the_change(login, manager_a, viewer_a, org_a):
-    from cartera.dunning.models import DunningSettings
-    from cartera.timeline.models import Activity
 
     form = {
         "is_active": "on",
@@ -271,7 +269,6 @@ def test_settings_page_saves_and_records_the_change(login, manager_a, viewer_a, 
 
 
 def test_customer_statement_schedule_override(login, manager_a, agent_a, org_a, debtor_a):
-    from cartera.dunning.models import CustomerStatementSchedule
 
     url = f"/dunning/customers/{debtor_a.pk}/statements/"
     agent = login(agent_a)

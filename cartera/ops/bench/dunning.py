@@ -18,10 +18,12 @@ import random
 import resource
 import time
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
 from cartera.customers.models import Contact, Customer
+from cartera.dunning.services import load_builtin_strategies, run_planner
 from cartera.invoices.models import Invoice
 from cartera.lib.dates import parse_iso_date
 from cartera.ops.bench.generate import (
@@ -33,6 +35,12 @@ from cartera.ops.bench.generate import (
 )
 from cartera.orgs.models import Organization
 from cartera.orgs.services import create_organization
+from cartera.outreach.choices import MessageStatus
+from cartera.outreach.message_templates import install_default_templates
+from cartera.outreach.models import Message
+from cartera.outreach.sending import send_due_messages
+
+from .smtp_sink import SinkProcess
 
 HELP = "Collection planner + outbox: --invoices N (dry run) --live M --send K"
 
@@ -57,8 +65,6 @@ def _rss_mb() -> int:
 
 
 def _portfolio(slug: str, *, customers: int, invoices: int, as_of: dt.date, reuse: bool, stdout):
-    from cartera.dunning.services import load_builtin_strategies
-    from cartera.outreach.services import install_default_templates
 
     organization = Organization.objects.filter(slug=slug).first()
     if organization is not None and reuse:
@@ -203,7 +209,6 @@ CONTACT_COLUMNS = (
 
 
 def run(options: dict, stdout) -> None:
-    from cartera.dunning.services import run_planner
 
     as_of = options["date"]
     now = dt.datetime.combine(as_of, dt.time(6, 0), tzinfo=dt.UTC)
@@ -253,12 +258,6 @@ def run(options: dict, stdout) -> None:
 
 
 def _send(organization, limit: int, stdout, connections: int = 1) -> None:
-    from django.conf import settings
-
-    from cartera.outreach.models import Message
-    from cartera.outreach.services import send_due_messages
-
-    from .smtp_sink import SinkProcess
 
     with SinkProcess() as sink:  # its own process: it must not share our GIL
         settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
@@ -266,7 +265,9 @@ def _send(organization, limit: int, stdout, connections: int = 1) -> None:
         settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
         settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
         later = timezone.now() + dt.timedelta(days=30)
-        queued = Message.objects.filter(organization=organization, status="queued").count()
+        queued = Message.objects.filter(
+            organization=organization, status=MessageStatus.QUEUED
+        ).count()
         started, cpu = time.perf_counter(), time.process_time()
         counts = send_due_messages(now=later, limit=limit, connections=connections)
         elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu

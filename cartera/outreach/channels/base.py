@@ -1,4 +1,4 @@
-"""The channel interface. Email today; SMS, WhatsApp and letters plug in the same way.
+"""The one channel interface. Email today; SMS, WhatsApp, voice and letters plug in the same way.
 
 A transport sends one ``Message`` row that the worker has already claimed and returns a
 ``SendResult``; it raises ``TransientSendError`` (retry later, with backoff) or
@@ -31,25 +31,15 @@ class PermanentSendError(Exception):
 
 
 class Transport:
+    """What every channel implements (email today; sms, whatsapp, voice and letter next).
+    The table of transports per channel is ``channels/table.py``."""
+
     channel: str = ""
 
-    def send(self, message, *, attachments: list[tuple[str, bytes, str]]) -> SendResult:
+    def send(
+        self, message, *, attachments: list[tuple[str, bytes, str]], headers: dict | None = None
+    ) -> SendResult:
         raise NotImplementedError
 
     def close(self) -> None:
         """Release connections kept open across a batch."""
-
-
-_REGISTRY: dict[str, type[Transport]] = {}
-
-
-def register(transport_class: type[Transport]) -> type[Transport]:
-    _REGISTRY[transport_class.channel] = transport_class
-    return transport_class
-
-
-def transport_for(channel: str) -> Transport | None:
-    if channel == "email" and "email" not in _REGISTRY:
-        from .email import transport  # noqa: F401  (registers itself)
-    cls = _REGISTRY.get(channel)
-    return cls() if cls else None

@@ -1,6 +1,7 @@
 import socket
 
 import pytest
+from aiosmtpd.controller import Controller
 
 
 class _Sink:
@@ -24,7 +25,6 @@ class _Sink:
 @pytest.fixture
 def smtp_sink(settings):
     """A real SMTP server (aiosmtpd) on 127.0.0.1 with Django pointed at it."""
-    from aiosmtpd.controller import Controller
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -3,11 +3,14 @@
 import datetime as dt
 
 from anymail.signals import AnymailTrackingEvent, tracking
+from django.urls import reverse
 
 from cartera.dunning.services import load_builtin_strategies, run_planner
 from cartera.followup.models import Task
 from cartera.outreach.models import ContactPointBlock, Message
-from cartera.outreach.services import UNSUB_SALT, _token
+from cartera.outreach.tracking import OPEN_SALT, UNSUB_SALT, _token, record_click, record_open
+from cartera.timeline.models import Notification
+from cartera.timeline.notifications import save_preferences
 
 AT = dt.datetime(2026, 10, 7, 18, 0, tzinfo=dt.UTC)
 
@@ -69,10 +72,6 @@ def test_one_click_unsubscribe_opts_the_contact_out(client, org_a, invoice_a):
 def test_first_read_notifies_the_assigned_agent_once(org_a, invoice_a, agent_a):
     """ "Leído": the first open/click notifies the customer's agent in-app (the bell of
     cartera.followup); later opens and clicks add events but no second notification."""
-    from django.urls import reverse
-
-    from cartera.outreach.services import OPEN_SALT, record_click, record_open
-    from cartera.timeline.models import Notification
 
     message = _sent_message(org_a)
     assert record_open(_token(message.pk, OPEN_SALT), at=AT) is True
@@ -93,9 +92,6 @@ def test_first_read_notifies_the_assigned_agent_once(org_a, invoice_a, agent_a):
 
 
 def test_read_notification_respects_the_agents_muted_kinds(org_a, invoice_a, agent_a):
-    from cartera.outreach.services import OPEN_SALT, record_open
-    from cartera.timeline.models import Notification
-    from cartera.timeline.notifications import save_preferences
 
     save_preferences(organization=org_a, user=agent_a, enabled=["dispute"])
     message = _sent_message(org_a)

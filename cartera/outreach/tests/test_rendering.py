@@ -6,8 +6,12 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from cartera.outreach.models import MessageEvent, MessageTemplate
+from cartera.dunning.services import load_builtin_strategies, run_planner
+from cartera.outreach.message_templates import save_template
+from cartera.outreach.models import Message, MessageEvent, MessageTemplate
 from cartera.outreach.rendering import TemplateRenderError, build_context, render
+from cartera.outreach.tracking import CLICK_SALT, _token, tracking_urls
+from cartera.timeline.models import Activity
 
 ROW = {
     "id": 1,
@@ -75,7 +79,6 @@ def test_html_is_escaped():
 
 
 def test_broken_template_is_rejected_on_save(org_a):
-    from cartera.outreach.services import save_template
 
     with pytest.raises(ValidationError) as excinfo:
         save_template(
@@ -106,9 +109,6 @@ def test_broken_template_is_rejected_on_save(org_a):
 
 
 def test_org_template_wins_over_the_builtin_default(org_a, invoice_a):
-    from cartera.dunning.services import load_builtin_strategies, run_planner
-    from cartera.outreach.models import Message
-    from cartera.outreach.services import save_template
 
     load_builtin_strategies(organization=org_a)
     save_template(
@@ -128,8 +128,6 @@ def test_org_template_wins_over_the_builtin_default(org_a, invoice_a):
 
 
 def test_english_debtor_gets_the_english_default(org_a, invoice_a):
-    from cartera.dunning.services import load_builtin_strategies, run_planner
-    from cartera.outreach.models import Message
 
     customer = invoice_a.customer
     customer.language = "en"
@@ -143,10 +141,6 @@ def test_english_debtor_gets_the_english_default(org_a, invoice_a):
 
 
 def test_open_pixel_and_click_are_recorded_once_read(client, org_a, invoice_a):
-    from cartera.dunning.services import load_builtin_strategies, run_planner
-    from cartera.outreach.models import Message
-    from cartera.outreach.services import CLICK_SALT, _token, tracking_urls
-    from cartera.timeline.models import Activity
 
     load_builtin_strategies(organization=org_a)
     run_planner(organization=org_a, as_of=dt.date(2026, 10, 7), dry_run=False)

@@ -1,4 +1,4 @@
-"""The outbox: email over a real SMTP server, exactly-once claims, retries, rule 7."""
+"""The outbox: email over a real SMTP server, exactly-once claims, retries, send-time re-validation."""
 
 import datetime as dt
 import email
@@ -7,11 +7,15 @@ from decimal import Decimal
 
 from django.core.files.base import ContentFile
 
+from cartera.customers.services import create_customer, save_contact
+from cartera.dunning.models import Step, Strategy
 from cartera.dunning.services import load_builtin_strategies, run_planner
 from cartera.followup.models import Task
-from cartera.invoices.models import InvoiceAttachment
+from cartera.invoices.models import Dispute, InvoiceAttachment
+from cartera.invoices.services import create_invoice
 from cartera.outreach.models import ContactPointBlock, Message
-from cartera.outreach.services import claim, send_due_messages, sweep_stale_sending
+from cartera.outreach.sending import claim, send_due_messages, sweep_stale_sending
+from cartera.payments.services import allocate_payment, record_payment
 
 UTC = dt.UTC
 PLAN_NOW = dt.datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
@@ -19,7 +23,6 @@ SEND_NOW = dt.datetime(2026, 10, 7, 16, 0, tzinfo=UTC)  # 10:00 in Monterrey
 
 
 def _queue(org, day=dt.date(2026, 10, 7)):
-    from cartera.dunning.models import Strategy
 
     if not Strategy.objects.filter(organization=org).exists():
         load_builtin_strategies(organization=org)
@@ -32,7 +35,6 @@ def _parsed(envelope):
 
 
 def test_email_reaches_the_smtp_server_with_cc_attachments_and_pixel(smtp_sink, invoice_a, org_a):
-    from cartera.dunning.models import Step
 
     load_builtin_strategies(organization=org_a)
     Step.objects.filter(key="aviso-1").update(cc="gerencia@norte.mx")
@@ -67,7 +69,7 @@ def test_email_reaches_the_smtp_server_with_cc_attachments_and_pixel(smtp_sink, 
     assert parts["application/pdf"].get_payload(decode=True) == b"%PDF-1.4 test"
     html = parts["text/html"].get_payload(decode=True).decode()
     assert '<img src="https://cobranza.example.mx/outreach/t/o/' in html
-    # the portal link is already signed per message and records the click itself (issue 5)
+    # the portal link is already signed per message and records the click itself
     assert 'href="https://cobranza.example.mx/p/m/' in html and "/outreach/t/c/" not in html
     assert "A-100" in parts["text/plain"].get_payload(decode=True).decode()
     message.refresh_from_db()
@@ -126,7 +128,6 @@ def test_permanent_error_blocks_the_address_and_tells_the_agent(smtp_sink, invoi
 
 
 def test_payment_before_sending_cancels_the_message(smtp_sink, invoice_a, org_a):
-    from cartera.payments.services import allocate_payment, record_payment
 
     message = _queue(org_a)
     payment = record_payment(
@@ -144,8 +145,6 @@ def test_payment_before_sending_cancels_the_message(smtp_sink, invoice_a, org_a)
 
 
 def test_partial_settlement_rerenders_without_the_settled_invoice(smtp_sink, debtor_a, org_a):
-    from cartera.invoices.models import Dispute
-    from cartera.invoices.services import create_invoice
 
     first = create_invoice(
         customer=debtor_a,
@@ -212,8 +211,6 @@ def test_several_connections_send_each_message_exactly_once(
 ):
     """``connections=3``: three sender threads, each with its own SMTP and database
     connection; every row is still claimed first, so each email leaves exactly once."""
-    from cartera.customers.services import create_customer, save_contact
-    from cartera.invoices.services import create_invoice
 
     for n in (2, 3, 4, 5):
         customer = create_customer(

@@ -10,7 +10,7 @@ from django.core import mail
 from cartera.dunning.services import load_builtin_strategies, run_planner
 from cartera.outreach.models import Message, MessageEvent
 from cartera.outreach.notices import notify_debtor
-from cartera.outreach.services import send_due_messages
+from cartera.outreach.sending import send_due_messages
 from cartera.portal import access
 from cartera.portal.models import PortalCode
 
@@ -63,7 +63,7 @@ def test_sent_reminder_links_to_the_portal_and_the_click_is_recorded(
 
 
 def test_a_rerendered_reminder_keeps_its_own_link(invoice_a, org_a, second_invoice_a):
-    from cartera.outreach.services import rerender_message
+    from cartera.outreach.rendering import rerender_message
 
     load_builtin_strategies(organization=org_a)
     run_planner(organization=org_a, as_of=dt.date(2026, 10, 7), dry_run=False, now=PLAN_NOW)

@@ -4,8 +4,10 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from cartera.dunning.services import run_planner
 from cartera.lib.dates import local_today, parse_iso_date
 from cartera.orgs.models import Organization
+from cartera.outreach.sending import send_due_messages, sweep_stale_sending
 
 
 class Command(BaseCommand):
@@ -31,8 +33,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         if options["action"] == "send":
-            from cartera.outreach.services import send_due_messages, sweep_stale_sending
-
             now = timezone.now()
             swept = sweep_stale_sending(now=now)
             counts = send_due_messages(
@@ -40,7 +40,6 @@ class Command(BaseCommand):
             )
             self.stdout.write(json.dumps({"sent": counts, "stale_failed": swept}))
             return
-        from cartera.dunning.services import run_planner
 
         organization = Organization.objects.filter(slug=options["org"]).first()
         if organization is None:

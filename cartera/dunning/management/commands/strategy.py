@@ -1,7 +1,15 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from cartera.dunning.models import Strategy
+from cartera.dunning.services import (
+    dump_strategy_yaml,
+    load_builtin_strategies,
+    load_strategy,
+    read_strategy_file,
+)
 from cartera.orgs.models import Organization
+from cartera.outreach.message_templates import install_default_templates
 
 
 class Command(BaseCommand):
@@ -19,14 +27,6 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        from cartera.dunning.models import Strategy
-        from cartera.dunning.services import (
-            dump_strategy_yaml,
-            load_builtin_strategies,
-            load_strategy,
-            read_strategy_file,
-        )
-        from cartera.outreach.services import install_default_templates
 
         organization = Organization.objects.filter(slug=options["org"]).first()
         if organization is None:

@@ -10,13 +10,16 @@ nothing pretends to have reached the debtor.
 import smtplib
 from email.charset import BASE64, Charset
 from email.header import Header
+from email.utils import formataddr, parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.core.mail.message import make_msgid
 
-from ..base import PermanentSendError, SendResult, TransientSendError, Transport, register
+from cartera.outreach.choices import MessageChannel
+
+from ..base import PermanentSendError, SendResult, TransientSendError, Transport
 
 try:  # anymail is installed, but keep the transport importable without it
     from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
@@ -28,13 +31,44 @@ _UTF8_BASE64 = Charset("utf-8")
 _UTF8_BASE64.header_encoding = BASE64
 
 
+# Everything a send may raise that says something about the message or the server.
+_SEND_ERRORS = (
+    TimeoutError,
+    OSError,
+    smtplib.SMTPException,
+    AnymailRecipientsRefused,
+    AnymailAPIError,
+)
+
+
+def send_error(exc: Exception, message) -> Exception:
+    """The channel error for what the backend raised: permanent (5xx, refused by the
+    provider) or transient (try again later)."""
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return TransientSendError(f"SMTPServerDisconnected: {exc}")
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = {code for code, _ in exc.recipients.values()}
+        if all(code >= 500 for code in codes):
+            return PermanentSendError(str(exc.recipients), list(exc.recipients))
+        return TransientSendError(str(exc.recipients))
+    if isinstance(exc, smtplib.SMTPResponseException):
+        error = f"{exc.smtp_code} {exc.smtp_error!r}"
+        return PermanentSendError(error) if exc.smtp_code >= 500 else TransientSendError(error)
+    if isinstance(exc, AnymailRecipientsRefused):
+        return PermanentSendError(str(exc), list(message.to))
+    if isinstance(exc, AnymailAPIError):
+        status = getattr(exc, "status_code", None)
+        if status and 400 <= status < 500 and status != 429:
+            return PermanentSendError(str(exc))
+        return TransientSendError(str(exc))
+    return TransientSendError(f"{type(exc).__name__}: {exc}")
+
+
 def outbox_only() -> bool:
     return not settings.EMAIL_HOST and settings.EMAIL_BACKEND.endswith("filebased.EmailBackend")
 
 
 def sender_for(organization) -> str:
-    from email.utils import formataddr, parseaddr
-
     default_name, default_addr = parseaddr(settings.DEFAULT_FROM_EMAIL)
     return formataddr(
         (
@@ -44,9 +78,8 @@ def sender_for(organization) -> str:
     )
 
 
-@register
 class EmailTransport(Transport):
-    channel = "email"
+    channel = MessageChannel.EMAIL
 
     def __init__(self):
         # One connection for a whole batch of sends (reopened by Django if it drops).
@@ -95,27 +128,10 @@ class EmailTransport(Transport):
                 headers={"Message-ID": message_id, **(headers or {})},
             )
             sent = self.connection.send_messages([email])
-        except smtplib.SMTPServerDisconnected as exc:
-            self.close()
-            raise TransientSendError(f"SMTPServerDisconnected: {exc}") from None
-        except smtplib.SMTPRecipientsRefused as exc:
-            codes = {code for code, _ in exc.recipients.values()}
-            if all(code >= 500 for code in codes):
-                raise PermanentSendError(str(exc.recipients), list(exc.recipients)) from None
-            raise TransientSendError(str(exc.recipients)) from None
-        except smtplib.SMTPResponseException as exc:
-            if exc.smtp_code >= 500:
-                raise PermanentSendError(f"{exc.smtp_code} {exc.smtp_error!r}") from None
-            raise TransientSendError(f"{exc.smtp_code} {exc.smtp_error!r}") from None
-        except AnymailRecipientsRefused as exc:
-            raise PermanentSendError(str(exc), list(message.to)) from None
-        except AnymailAPIError as exc:
-            status = getattr(exc, "status_code", None)
-            if status and 400 <= status < 500 and status != 429:
-                raise PermanentSendError(str(exc)) from None
-            raise TransientSendError(str(exc)) from None
-        except (TimeoutError, smtplib.SMTPException, OSError) as exc:
-            raise TransientSendError(f"{type(exc).__name__}: {exc}") from None
+        except _SEND_ERRORS as exc:
+            if isinstance(exc, smtplib.SMTPServerDisconnected):
+                self.close()
+            raise send_error(exc, message) from None
         if not sent:
             raise TransientSendError("the email backend reported 0 messages sent")
         status = getattr(email, "anymail_status", None)

@@ -1,0 +1,198 @@
+"""Deciding one customer's invoices on the as-of date D: which step fires, which earlier
+steps are superseded, and why a firing is skipped (docs/dunning.md, "The planner",
+steps 1–4). The invoice-level holds and the usable contact points are the contact
+policy's (``cartera.outreach.eligibility``); the cap is ``outreach.policy``'s."""
+
+import datetime as dt
+from bisect import bisect_right
+from collections import defaultdict
+from decimal import Decimal
+
+from cartera.followup.choices import TaskKind
+from cartera.outreach.choices import HoldReason, MessageStatus
+from cartera.outreach.policy import within_cap
+
+from .choices import DecisionAction, SkipReason, StepChannel
+from .plan import ChunkPlan, PlannedDecision, PlannedTask, StepInfo, StrategyInfo
+
+MESSAGE_CHANNELS = frozenset(
+    {StepChannel.EMAIL, StepChannel.SMS, StepChannel.WHATSAPP, StepChannel.LETTER}
+)
+# A letter goes to the postal address: it never lacks a recipient.
+LETTER_WITHOUT_CONTACT = {"id": None, "name": "", "email": ""}
+SKIP_FOR_HOLD = {
+    hold: SkipReason(hold.value) for hold in HoldReason if hold.value in SkipReason.values
+}
+_EMPTY: dict = {}
+
+
+def missing_contact_task_key(customer_id: int, channel: str) -> str:
+    return f"missing-contact:{customer_id}:{channel}"
+
+
+class CustomerDecisions:
+    """Decides the invoices of one customer; keeps what the grouping step needs: the
+    firings per channel, the recipients per channel and the policy."""
+
+    def __init__(self, *, planner, plan: ChunkPlan, customer: dict, strategy: StrategyInfo, facts):
+        self.planner = planner
+        self.plan = plan
+        self.customer = customer
+        self.strategy = strategy
+        self.facts = facts
+        self.steps = strategy.steps
+        self.offsets = [step.offset for step in strategy.steps]
+        self.firings: dict[str, list[PlannedDecision]] = defaultdict(list)
+        self.recipients: dict[str, list[dict]] = {}
+        self.cap_reasons: dict[str, SkipReason | None] = {}
+        self.policy = None
+        self.paused = customer["paused"]
+
+    def decide_all(self, rows) -> None:
+        for row in rows:
+            self.decide(*row)
+
+    def decide(self, iid: int, ext: str, due_ord: int, balance, factored) -> None:
+        eligible = self.eligible_steps(self.planner.as_of_ordinal - due_ord, balance)
+        if not eligible:
+            return  # step 1: nothing is due yet
+        current = eligible[-1]
+        hist = self.facts.history.get(iid, _EMPTY)
+        self.supersede(eligible[:-1], hist, iid, ext)
+        firing = self.firing_number(current, hist.get(current.id))
+        if firing is None:
+            return
+        reason = self.skip_reason(iid, factored, current.channel)
+        decision = PlannedDecision(
+            iid,
+            ext,
+            self.customer["id"],
+            self.customer["external_id"],
+            current,
+            self.strategy,
+            firing,
+            DecisionAction.SKIP if reason else DecisionAction.SEND,
+            reason,
+        )
+        self.plan.decisions.append(decision)
+        if reason is None:
+            self.firings[current.channel].append(decision)
+        elif reason == SkipReason.NO_CONTACT:
+            self.ask_for_contact(iid, current.channel)
+
+    def eligible_steps(self, days: int, balance) -> list[StepInfo]:
+        """Step 1: due by D (steps are sorted by offset) and above their minimum balance."""
+        if not self.planner.any_min_balance:
+            return self.steps[: bisect_right(self.offsets, days)]
+        amount = Decimal(str(balance))
+        return [
+            step
+            for step in self.steps
+            if step.offset <= days and (step.min_balance is None or amount >= step.min_balance)
+        ]
+
+    def supersede(self, earlier: list[StepInfo], hist: dict, iid: int, ext: str) -> None:
+        """Step 2: earlier eligible steps that never fired are superseded (never sent)."""
+        plan = self.plan
+        for step in earlier:
+            if step.id in hist:
+                continue
+            if not self.planner.record_superseded:
+                plan.superseded_uncollected += 1
+                continue
+            plan.decisions.append(
+                PlannedDecision(
+                    iid,
+                    ext,
+                    self.customer["id"],
+                    self.customer["external_id"],
+                    step,
+                    self.strategy,
+                    1,
+                    DecisionAction.SUPERSEDED,
+                    None,
+                )
+            )
+
+    def firing_number(self, current: StepInfo, entry) -> int | None:
+        """Steps 2–3: the first firing, a repeat that is due, or None (nothing to do)."""
+        if entry is None:
+            return 1
+        sends, last_sent = entry
+        if sends == 0:
+            return None  # superseded earlier: never sent
+        if (
+            current.repeat_every
+            and sends < 1 + current.max_repeats
+            and self.planner.as_of >= last_sent + dt.timedelta(days=current.repeat_every)
+        ):
+            return sends + 1
+        return None
+
+    def skip_reason(self, iid: int, factored, channel: str) -> SkipReason | None:
+        """Step 4: the first matching reason, in the documented order."""
+        hold = self.facts.holds.reason(
+            iid,
+            factored=factored,
+            paused=self.paused,
+            do_not_contact=self.customer["do_not_contact"],
+        )
+        if hold is not None:
+            return SKIP_FOR_HOLD[hold]
+        if channel not in MESSAGE_CHANNELS:
+            return None
+        if not self.recipients_for(channel):
+            return SkipReason.NO_CONTACT
+        return self.cap_reason(channel)
+
+    def recipients_for(self, channel: str) -> list[dict]:
+        recipients = self.recipients.get(channel)
+        if recipients is None:
+            usable = self.facts.contacts.usable(self.customer["id"], channel)
+            if channel == StepChannel.LETTER:
+                usable = usable[:1] or [LETTER_WITHOUT_CONTACT]
+            recipients = self.recipients[channel] = usable
+        return recipients
+
+    def cap_reason(self, channel: str) -> SkipReason | None:
+        """``already_messaged`` or ``frequency_cap``, once per channel. Contact points that
+        reached the cap are left out of the message; with none left the firing waits."""
+        if channel in self.cap_reasons:
+            return self.cap_reasons[channel]
+        policy = self.policy_or_build()
+        existing = self.facts.today.get((self.customer["id"], channel))
+        if existing:
+            reason = None if existing[1] == MessageStatus.QUEUED else SkipReason.ALREADY_MESSAGED
+        else:
+            allowed = [
+                contact
+                for contact in self.recipients[channel]
+                if within_cap(
+                    policy,
+                    as_of=self.planner.as_of,
+                    previous=self.facts.previous.get((contact["id"], channel), ()),
+                )
+            ]
+            if allowed:
+                self.recipients[channel] = allowed
+            reason = None if allowed else SkipReason.FREQUENCY_CAP
+        self.cap_reasons[channel] = reason
+        return reason
+
+    def policy_or_build(self):
+        if self.policy is None:
+            self.policy = self.planner.policy_for(self.customer, self.strategy)
+        return self.policy
+
+    def ask_for_contact(self, iid: int, channel: str) -> None:
+        """A missing-contact task per customer and channel (merged by key when written)."""
+        self.plan.tasks.append(
+            PlannedTask(
+                key=missing_contact_task_key(self.customer["id"], channel),
+                customer_id=self.customer["id"],
+                kind=TaskKind.MISSING_CONTACT,
+                step=None,
+                invoice_ids=[iid],
+                assignee_id=self.customer["assigned_agent_id"],
+            )
+        )

@@ -1,0 +1,15 @@
+"""The transports, one per channel: a plain table. A channel without one (sms, whatsapp,
+voice and letter until their transports land) keeps its messages queued."""
+
+from .base import Transport
+from .email.transport import EmailTransport
+
+TRANSPORTS: dict[str, type[Transport]] = {
+    EmailTransport.channel: EmailTransport,
+}
+
+
+def transport_for(channel: str) -> Transport | None:
+    """A fresh transport for ``channel`` (one per batch: it may keep a connection open)."""
+    transport_class = TRANSPORTS.get(channel)
+    return transport_class() if transport_class else None

@@ -1,0 +1,310 @@
+"""The contact policy's rules, one copy each (docs/dunning.md, "The planner" steps 4 and 7,
+and "Contact policy"):
+
+- a **chaseable invoice**: open with a balance, not disputed, not factored, no payment
+  reported by the debtor awaiting review, not covered by an open promise to pay, and its
+  customer neither paused nor marked do-not-contact;
+- a **usable contact point** for a channel: the contact has the channel's address, has
+  not opted out of the channel and the point is not blocked (hard bounce, invalid);
+- a **paused customer**: ``paused_until`` on or after the day.
+
+Every rule has a set-based form (querysets, ``Q`` objects or id sets: the planner decides
+thousands of invoices at once) and a single-row form (send-time re-validation, statements
+and portal notices). ``outreach/tests/test_eligibility.py`` runs the same cases through
+both.
+"""
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from django.db import connection
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
+
+from cartera.customers.models import Contact, Customer
+from cartera.followup.choices import PromiseStatus
+from cartera.followup.models import PromiseToPay
+from cartera.invoices.choices import DisputeStatus, InvoiceStatus
+from cartera.invoices.models import Dispute, Invoice
+from cartera.payments.choices import PaymentStatus
+from cartera.payments.models import Payment
+
+from .choices import HoldReason, MessageChannel
+from .models import ContactPointBlock
+
+# --- paused customer ----------------------------------------------------------------------
+
+
+def paused_customers_q(*, on: dt.date, prefix: str = "") -> Q:
+    """Set form of ``Customer.is_paused(on=...)`` (``prefix`` reaches a related customer)."""
+    return Q(**{f"{prefix}paused_until__gte": on})
+
+
+def is_paused(customer: Customer, *, on: dt.date) -> bool:
+    """Single-row form: the model's own rule."""
+    return customer.is_paused(on=on)
+
+
+# --- chaseable invoice: one definition of each hold ------------------------------------------
+
+
+def open_with_balance_q(*, prefix: str = "") -> Q:
+    """Invoices there is still something to collect on."""
+    return Q(**{f"{prefix}status": InvoiceStatus.OPEN, f"{prefix}balance__gt": 0})
+
+
+def open_disputes() -> QuerySet:
+    """Rows with an ``invoice_id`` under an open dispute (customer: ``invoice__customer_id``)."""
+    return Dispute.objects.filter(status=DisputeStatus.OPEN)
+
+
+def open_promise_links(*, on: dt.date) -> QuerySet:
+    """Invoice links of promises still open on ``on`` (customer: ``promisetopay__customer_id``)."""
+    return PromiseToPay.invoices.through.objects.filter(
+        promisetopay__status=PromiseStatus.OPEN, promisetopay__promised_date__gte=on
+    )
+
+
+def reported_payment_links() -> QuerySet:
+    """Invoice links of payments the debtor reported that no agent reviewed yet
+    (customer: ``payment__customer_id``)."""
+    return Payment.reported_invoices.through.objects.filter(payment__status=PaymentStatus.REPORTED)
+
+
+def first_hold(
+    *,
+    settled: bool = False,
+    disputed: bool,
+    factored: bool,
+    payment_reported: bool,
+    paused: bool,
+    promised: bool,
+    do_not_contact: bool,
+) -> HoldReason | None:
+    """The first reason that stops collection, in the documented order; None: chaseable."""
+    if settled:
+        return HoldReason.SETTLED
+    if disputed:
+        return HoldReason.DISPUTED
+    if factored:
+        return HoldReason.FACTORED
+    if payment_reported:
+        return HoldReason.PAYMENT_REPORTED
+    if paused:
+        return HoldReason.PAUSED
+    if promised:
+        return HoldReason.PROMISED
+    if do_not_contact:
+        return HoldReason.DO_NOT_CONTACT
+    return None
+
+
+def _ids_in_range(links: QuerySet, customer_field: str, first_id: int, last_id: int) -> frozenset:
+    return frozenset(
+        links.filter(
+            **{f"{customer_field}__gte": first_id, f"{customer_field}__lte": last_id}
+        ).values_list("invoice_id", flat=True)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceHolds:
+    """Set form for the planner: the held invoice ids of a range of customers (keyset
+    chunk), read with one query per hold. The caller has already kept only open invoices
+    with a balance (``open_with_balance_q``)."""
+
+    disputed: frozenset
+    promised: frozenset
+    payment_reported: frozenset
+
+    @classmethod
+    def for_customers(cls, *, first_id: int, last_id: int, on: dt.date) -> "InvoiceHolds":
+        return cls(
+            disputed=_ids_in_range(open_disputes(), "invoice__customer_id", first_id, last_id),
+            promised=_ids_in_range(
+                open_promise_links(on=on), "promisetopay__customer_id", first_id, last_id
+            ),
+            payment_reported=_ids_in_range(
+                reported_payment_links(), "payment__customer_id", first_id, last_id
+            ),
+        )
+
+    def reason(
+        self, invoice_id: int, *, factored: bool, paused: bool, do_not_contact: bool
+    ) -> HoldReason | None:
+        return first_hold(
+            disputed=invoice_id in self.disputed,
+            factored=bool(factored),
+            payment_reported=invoice_id in self.payment_reported,
+            paused=paused,
+            promised=invoice_id in self.promised,
+            do_not_contact=do_not_contact,
+        )
+
+
+def _flag(condition: Q) -> ExpressionWrapper:
+    return ExpressionWrapper(condition, output_field=BooleanField())
+
+
+def with_hold_facts(invoices: QuerySet, *, on: dt.date) -> QuerySet:
+    """Set form (queryset): ``invoices`` annotated with every fact ``first_hold`` needs,
+    so a whole set is judged in ONE query (send time re-validates each message's)."""
+    return invoices.annotate(
+        hold_settled=_flag(~open_with_balance_q()),
+        hold_disputed=Exists(open_disputes().filter(invoice_id=OuterRef("pk"))),
+        hold_payment_reported=Exists(reported_payment_links().filter(invoice_id=OuterRef("pk"))),
+        hold_paused=_flag(paused_customers_q(on=on, prefix="customer__")),
+        hold_promised=Exists(open_promise_links(on=on).filter(invoice_id=OuterRef("pk"))),
+    )
+
+
+_FACT_COLUMNS = (
+    "id",
+    "hold_settled",
+    "hold_disputed",
+    "is_factored",
+    "hold_payment_reported",
+    "hold_paused",
+    "hold_promised",
+    "customer__do_not_contact",
+)
+
+
+def invoice_holds(invoices: QuerySet, *, on: dt.date) -> dict[int, HoldReason | None]:
+    """Set form: invoice id → its hold (None: chaseable), in ``invoices``' order."""
+    rows = with_hold_facts(invoices, on=on).values_list(*_FACT_COLUMNS)
+    return {row[0]: _hold_of_row(row) for row in rows}
+
+
+# Send time judges one message's invoices before every send: building this ORM query each
+# time cost ~30 times the query itself, so it is compiled once, with placeholder values
+# that each call replaces (the statement is the ORM's, from the definitions above).
+_MESSAGE_SLOT = -7_070_707
+_DAY_SLOT = dt.date(1901, 1, 1)
+
+
+@lru_cache(maxsize=4)
+def _message_holds_statement(vendor: str) -> tuple[str, tuple]:
+    invoices = Invoice.objects.filter(messages__id=_MESSAGE_SLOT).order_by("due_date", "id")
+    return (
+        with_hold_facts(invoices, on=_DAY_SLOT).values_list(*_FACT_COLUMNS).query.sql_with_params()
+    )
+
+
+def message_invoice_holds(message_id: int, *, on: dt.date) -> dict[int, HoldReason | None]:
+    """Set form for one message's invoices (oldest due first): ``invoice_holds`` of
+    ``message.invoices``, without building the query again."""
+    sql, params = _message_holds_statement(connection.vendor)
+    day_slot = connection.ops.adapt_datefield_value(_DAY_SLOT)
+    day = connection.ops.adapt_datefield_value(on)
+    values = [
+        message_id if value == _MESSAGE_SLOT else day if value == day_slot else value
+        for value in params
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        rows = cursor.fetchall()
+    return {row[0]: _hold_of_row(row) for row in rows}
+
+
+def _hold_of_row(row) -> HoldReason | None:
+    _iid, settled, disputed, factored, reported, paused, promised, dnc = row
+    return first_hold(
+        settled=bool(settled),
+        disputed=bool(disputed),
+        factored=bool(factored),
+        payment_reported=bool(reported),
+        paused=bool(paused),
+        promised=bool(promised),
+        do_not_contact=bool(dnc),
+    )
+
+
+def invoice_hold(invoice: Invoice, *, on: dt.date) -> HoldReason | None:
+    """Single-row form: why ``invoice`` may not be chased on ``on`` (None: it may)."""
+    customer = invoice.customer
+    return first_hold(
+        settled=not (invoice.status == InvoiceStatus.OPEN and invoice.balance > 0),
+        disputed=open_disputes().filter(invoice_id=invoice.pk).exists(),
+        factored=invoice.is_factored,
+        payment_reported=reported_payment_links().filter(invoice_id=invoice.pk).exists(),
+        paused=is_paused(customer, on=on),
+        promised=open_promise_links(on=on).filter(invoice_id=invoice.pk).exists(),
+        do_not_contact=customer.do_not_contact,
+    )
+
+
+def is_chaseable(invoice: Invoice, *, on: dt.date) -> bool:
+    return invoice_hold(invoice, on=on) is None
+
+
+# --- usable contact point -------------------------------------------------------------------
+
+# The contact's field holding the address of each channel. A letter goes to the
+# customer's postal address: any contact may head it, none is required.
+ADDRESS_FIELD = {
+    MessageChannel.EMAIL: "email",
+    MessageChannel.SMS: "mobile_phone",
+    MessageChannel.WHATSAPP: "whatsapp",
+}
+CONTACT_ORDER = ("-is_primary", "id")
+
+
+def usable_contacts_q(channel: str) -> Q:
+    """Set form: contacts (a ``Contact`` queryset) usable for ``channel``."""
+    field = ADDRESS_FIELD.get(channel)
+    if field is None:
+        return Q()
+    blocked = ContactPointBlock.objects.filter(contact_id=OuterRef("pk"), channel=channel)
+    return ~Q(**{field: ""}) & Q(**{f"{channel}_opt_out_at__isnull": True}) & ~Exists(blocked)
+
+
+def usable_flags(channels: Iterable[str] = ADDRESS_FIELD) -> dict:
+    """Annotations ``usable_<channel>`` (booleans) for ``Contact`` querysets read in bulk."""
+    return {f"usable_{channel}": _flag(usable_contacts_q(channel)) for channel in channels}
+
+
+def usable_contact_points(*, customer: Customer, channel: str) -> list[Contact]:
+    """The customer's contacts usable for ``channel``, primary first."""
+    return list(customer.contacts.filter(usable_contacts_q(channel)).order_by(*CONTACT_ORDER))
+
+
+def is_usable_contact(contact: Contact, *, channel: str) -> bool:
+    """Single-row form."""
+    field = ADDRESS_FIELD.get(channel)
+    if field is None:
+        return True
+    if not getattr(contact, field) or contact.opted_out(channel):
+        return False
+    return not ContactPointBlock.objects.filter(contact_id=contact.pk, channel=channel).exists()
+
+
+@dataclass(frozen=True, slots=True)
+class ContactPoints:
+    """Set form for the planner: the contacts of a range of customers (``values`` rows
+    with a ``usable_<channel>`` flag each), read in one query."""
+
+    by_customer: dict
+
+    FIELDS = ("id", "customer_id", "name", "email", "mobile_phone", "whatsapp")
+
+    @classmethod
+    def for_customers(cls, *, first_id: int, last_id: int) -> "ContactPoints":
+        by_customer = defaultdict(list)
+        for row in (
+            Contact.objects.filter(customer_id__gte=first_id, customer_id__lte=last_id)
+            .annotate(**usable_flags())
+            .order_by(*CONTACT_ORDER)
+            .values(*cls.FIELDS, *usable_flags())
+        ):
+            by_customer[row["customer_id"]].append(row)
+        return cls(by_customer=by_customer)
+
+    def usable(self, customer_id: int, channel: str) -> list[dict]:
+        rows = self.by_customer.get(customer_id, ())
+        if channel not in ADDRESS_FIELD:
+            return list(rows)
+        flag = f"usable_{channel}"
+        return [row for row in rows if row[flag]]

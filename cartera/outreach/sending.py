@@ -1,0 +1,292 @@
+"""Sending: claim a due row (exactly one worker wins), re-validate it, hand it to its
+channel's transport, then record sent / retry later / failed; rows stuck in ``sending``
+are swept (docs/dunning.md, "Outbox and email")."""
+
+import datetime as dt
+import json
+import logging
+from concurrent.futures import ThreadPoolExecutor
+
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cartera.followup.choices import TaskKind
+from cartera.invoices.models import InvoiceAttachment
+from cartera.lib.dates import local_today
+from cartera.timeline.choices import ActivityKind
+from cartera.timeline.services import record_activity
+
+from .channels.base import PermanentSendError, SendResult, TransientSendError
+from .channels.table import transport_for
+from .choices import EventKind, MessagePurpose, MessageStatus
+from .events import add_event, block_contact_points, open_agent_task
+from .models import Message
+from .revalidation import revalidate_message
+from .tracking import tracking_urls, with_tracking
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 6
+STALE_SENDING = dt.timedelta(minutes=15)
+
+
+def _attachments(message: Message) -> list[tuple[str, bytes, str]]:
+    kinds = [k for k, on in (("pdf", message.attach_pdf), ("xml", message.attach_xml)) if on]
+    if not kinds:
+        return []
+    files = []
+    mimetypes = {"pdf": "application/pdf", "xml": "application/xml"}
+    for attachment in InvoiceAttachment.objects.filter(
+        invoice__in=message.invoices.all(), kind__in=kinds
+    ):
+        with attachment.file.open("rb") as handle:
+            files.append((attachment.original_name, handle.read(), mimetypes[attachment.kind]))
+    return files
+
+
+_CLAIM_RETURNING = ("attempts", "subject", "body_text", "body_html", "to", "cc", "reply_to")
+
+
+def claim(message_id: int, *, now: dt.datetime, returning: bool = False):
+    """queued → sending, only if still queued and due: exactly one worker wins.
+
+    Returns True/False; with ``returning`` the claimed row's current content (a dict, read
+    by the same statement: ``UPDATE … RETURNING`` on SQLite ≥ 3.35 and PostgreSQL) or None.
+    """
+    now_db = connection.ops.adapt_datetimefield_value(now)
+    sql = (
+        f"UPDATE {Message._meta.db_table} SET status = %s, claimed_at = %s, "
+        f"attempts = attempts + 1 WHERE id = %s AND status = %s AND scheduled_for <= %s "
+        f"AND (next_attempt_at IS NULL OR next_attempt_at <= %s)"
+    )
+    params = [MessageStatus.SENDING, now_db, message_id, MessageStatus.QUEUED, now_db, now_db]
+    with connection.cursor() as cursor:
+        if not returning:
+            cursor.execute(sql, params)
+            return cursor.rowcount == 1
+        columns = ", ".join(connection.ops.quote_name(name) for name in _CLAIM_RETURNING)
+        cursor.execute(f"{sql} RETURNING {columns}", params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = dict(zip(_CLAIM_RETURNING, row, strict=True))
+    for name in ("to", "cc"):  # JSON columns: text on SQLite, decoded by psycopg
+        if isinstance(values[name], str):
+            values[name] = json.loads(values[name])
+    return values
+
+
+def send_message(message: Message, *, now: dt.datetime, transports: dict | None = None) -> str:
+    """Send one claimed (status ``sending``) message. Returns its final status."""
+    today = local_today(message.customer.effective_timezone, now=now)
+    if not revalidate_message(message=message, today=today, now=now):
+        return MessageStatus.CANCELLED
+    transport = _transport(message.channel, transports)
+    if transport is None:
+        return _requeue_without_transport(message, now=now)
+    urls = tracking_urls(message)
+    message.body_html = with_tracking(message, message.body_html, urls=urls)
+    headers = {
+        "List-Unsubscribe": f"<{urls['unsubscribe']}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+    try:
+        result = transport.send(message, attachments=_attachments(message), headers=headers)
+    except TransientSendError as exc:
+        return _retry_later(message, now=now, today=today, error=str(exc))
+    except PermanentSendError as exc:
+        bad_addresses = exc.bad_addresses or list(message.to)
+        return _fail(
+            message,
+            now=now,
+            today=today,
+            error=str(exc),
+            permanent=True,
+            bad_addresses=bad_addresses,
+        )
+    _mark_sent(message, now=now, result=result)
+    return MessageStatus.SENT
+
+
+def _transport(channel: str, transports: dict | None):
+    """The batch's transport for ``channel`` (created once per batch)."""
+    transports = {} if transports is None else transports
+    if channel not in transports:
+        transports[channel] = transport_for(channel)
+    return transports[channel]
+
+
+def _requeue_without_transport(message: Message, *, now: dt.datetime) -> str:
+    """A channel without a transport yet: back to the queue, tried again later."""
+    Message.objects.filter(pk=message.pk).update(
+        status=MessageStatus.QUEUED,
+        next_attempt_at=now + dt.timedelta(hours=1),
+        last_error=f"no transport for channel {message.channel}",
+    )
+    return MessageStatus.QUEUED
+
+
+def _retry_later(message: Message, *, now: dt.datetime, today: dt.date, error: str) -> str:
+    """Exponential backoff (2, 4, 8… minutes, at most 6 hours), failed after MAX_ATTEMPTS."""
+    attempts = message.attempts
+    if attempts >= MAX_ATTEMPTS:
+        return _fail(message, now=now, today=today, error=error, permanent=False)
+    delay = dt.timedelta(minutes=min(2**attempts, 360))
+    Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
+        status=MessageStatus.QUEUED, next_attempt_at=now + delay, last_error=error[:2000]
+    )
+    add_event(
+        message,
+        EventKind.RETRY,
+        at=now,
+        data={"error": error[:500], "retry_at": (now + delay).isoformat()},
+    )
+    return MessageStatus.QUEUED
+
+
+def _mark_sent(message: Message, *, now: dt.datetime, result: SendResult) -> None:
+    """One commit for the status, the event and the timeline."""
+    reason = (
+        _(
+            "Sin servidor de correo configurado: guardado en la bandeja de salida; no salió del servidor."
+        )
+        if result.stored_only
+        else ""
+    )
+    with transaction.atomic():
+        Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
+            status=MessageStatus.SENT,
+            sent_at=now,
+            provider_id=result.provider_id[:200],
+            transport=result.transport,
+            status_reason=reason,
+            last_error="",
+        )
+        add_event(message, EventKind.SENT, at=now, data={"transport": result.transport})
+        if message.purpose == MessagePurpose.ACCESS_CODE:  # the one-time code left: forget it
+            Message.objects.filter(pk=message.pk).update(
+                body_text=_("[Código de acceso oculto después del envío]"), body_html=""
+            )
+        record_activity(
+            organization=message.organization,
+            customer=message.customer,
+            kind=ActivityKind.MESSAGE,
+            summary=_("Correo enviado: %(subject)s") % {"subject": message.subject},
+            data={"message": message.key, "to": list(message.to)},
+        )
+
+
+def _fail(message, *, now, today, error, permanent, bad_addresses=()) -> str:
+    Message.objects.filter(pk=message.pk).update(
+        status=MessageStatus.FAILED,
+        last_error=error[:2000],
+        status_reason=_("Error permanente") if permanent else _("Demasiados intentos"),
+    )
+    add_event(
+        message, EventKind.FAILED, at=now, data={"error": error[:500], "permanent": permanent}
+    )
+    if permanent:
+        block_contact_points(
+            message, contacts=message.contacts.filter(email__in=list(bad_addresses)), reason=error
+        )
+    open_agent_task(
+        message,
+        kind=TaskKind.BOUNCED if permanent else TaskKind.SEND_FAILED,
+        title=_("No se pudo enviar el correo a %(customer)s") % {"customer": message.customer.name},
+        notes=error[:2000],
+        today=today,
+    )
+    return MessageStatus.FAILED
+
+
+def sweep_stale_sending(*, now: dt.datetime) -> int:
+    """Rows stuck in ``sending`` (a worker died mid-send) are never retried — the email may
+    have left — they are marked failed and an agent is told to check."""
+    stale = list(
+        Message.objects.filter(status=MessageStatus.SENDING, claimed_at__lt=now - STALE_SENDING)
+    )
+    for message in stale:
+        if Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
+            status=MessageStatus.FAILED,
+            status_reason=_("Envío interrumpido; no se reintenta para no duplicar el correo."),
+        ):
+            add_event(message, EventKind.FAILED, at=now, data={"error": "interrupted"})
+            open_agent_task(
+                message,
+                kind=TaskKind.SEND_FAILED,
+                title=_("Revisar si llegó el correo a %(customer)s")
+                % {"customer": message.customer.name},
+                notes="",
+                today=now.date(),
+            )
+    return len(stale)
+
+
+def _send_batch(messages: list[Message], *, now: dt.datetime) -> dict[str, int]:
+    """Claim and send ``messages`` one by one over one connection per channel."""
+    counts: dict[str, int] = {}
+    transports: dict = {}
+    try:
+        for message in messages:
+            message_id = message.pk
+            # the row as claimed, read by the claim itself (it may have changed since the
+            # candidate query): no second query per message
+            claimed = claim(message_id, now=now, returning=True)
+            if claimed is None:
+                continue  # another worker has it
+            for name, value in claimed.items():
+                setattr(message, name, value)
+            message.status = MessageStatus.SENDING
+            try:
+                status = send_message(message, now=now, transports=transports)
+            except Exception as exc:  # noqa: BLE001 - a bug must not leave the row stuck
+                log.exception("sending message %s failed", message.key)
+                Message.objects.filter(pk=message_id, status=MessageStatus.SENDING).update(
+                    status=MessageStatus.FAILED, last_error=f"{type(exc).__name__}: {exc}"[:2000]
+                )
+                status = MessageStatus.FAILED
+            counts[str(status)] = counts.get(str(status), 0) + 1
+    finally:
+        for transport in transports.values():
+            if transport is not None:
+                transport.close()
+    return counts
+
+
+def _send_batch_in_thread(messages: list[Message], *, now: dt.datetime) -> dict[str, int]:
+    try:
+        return _send_batch(messages, now=now)
+    finally:
+        connection.close()  # this thread's own database connection
+
+
+def send_due_messages(
+    *, now: dt.datetime | None = None, limit: int = 500, connections: int = 1
+) -> dict:
+    """Claim and send due rows. Safe to run in any number of workers at once.
+
+    ``connections`` > 1 sends over that many SMTP connections at once (one thread and one
+    database connection each): while the mail server digests one message the next one is
+    built, so the wall time approaches the larger of our CPU time and the server's. Each
+    row is still claimed with a conditional update before it is sent, so nothing is sent
+    twice."""
+    now = now or timezone.now()
+    candidates = list(
+        Message.objects.filter(status=MessageStatus.QUEUED, scheduled_for__lte=now)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .select_related(
+            "organization", "customer", "customer__organization", "customer__assigned_agent"
+        )
+        .order_by("scheduled_for", "id")[:limit]
+    )
+    if connections <= 1 or len(candidates) < 2:
+        return _send_batch(candidates, now=now)
+    slices = [candidates[index::connections] for index in range(connections)]
+    counts: dict[str, int] = {}
+    with ThreadPoolExecutor(max_workers=connections) as pool:
+        for part in pool.map(lambda batch: _send_batch_in_thread(batch, now=now), slices):
+            for status, number in part.items():
+                counts[status] = counts.get(status, 0) + number
+    return counts
