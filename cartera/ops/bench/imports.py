@@ -80,7 +80,7 @@ def run(options, stdout):
         f"(unchanged {again.unchanged_count})"
     )
     sample = (
-        Path(__file__).resolve().parent.parent
+        Path(__file__).resolve().parents[2]
         / "imports/tests/fixtures/cfdi/satcfdi_HE951128469_ingreso_ppd_stamped.xml"
     )
     if options["cfdi"] and sample.exists() and org.tax_id:
