@@ -38,7 +38,9 @@ def insert_invoices(
 ) -> int:
     """The fast path (no primary keys come back): rows are dicts of attname → value
     with ``customer_id``; callers read new invoices back by their key if they need them."""
-    prepared = [{**new_invoice_values(row), "organization_id": organization.pk} for row in rows]
+    prepared = [new_invoice_values(row) for row in rows]
+    for row in prepared:
+        row["organization_id"] = organization.pk
     return insert_dicts(Invoice, prepared, progress=progress)
 
 
