@@ -208,9 +208,10 @@ def chosen_columns(batch: ImportBatch) -> dict[str, int] | None:
     no stage reads the file for it); None when nothing was chosen."""
     if batch.columns:
         return {k: int(v) for k, v in batch.columns.items()}
-    if not batch.mapping:
+    if not batch.mapping or not batch.headers:
+        # Nothing chosen, or chosen before the layout was kept on the batch: the
+        # remembered mapping for this layout is the one the user confirmed.
         return None
-    # Chosen before the indexes were kept: back from header names.
     return {k: batch.headers.index(v) for k, v in batch.mapping.items() if v in batch.headers}
 
 

@@ -20,6 +20,7 @@ from .services import update_import_settings
 from .tabular import FileError
 from .wizard import (
     confirm_batch,
+    ensure_layout,
     queue_cfdi_upload,
     selected_columns,
     start_preview,
@@ -119,7 +120,7 @@ def mapping(request, pk):
     batch = get_batch_for_user(request, pk)
     if batch.status not in (BatchStatus.UPLOADED, BatchStatus.PREVIEWED):
         return redirect("imports:detail", pk=batch.pk)
-    headers = batch.headers
+    headers = ensure_layout(batch).headers
     fields = list(FIELDS[batch.kind])
     if request.method == "POST":
         chosen = {}

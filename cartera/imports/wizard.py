@@ -5,7 +5,7 @@ preview and the import each read the file once (``services.run_tabular_import``)
 
 from django.db import transaction
 
-from .batches import create_batch
+from .batches import create_batch, stored_data
 from .choices import BatchStatus, ImportKind
 from .models import ImportBatch
 from .services import read_file_layout, remember_mapping
@@ -28,6 +28,22 @@ def upload_file(
         keep_file=True,
         layout=layout,
     )
+
+
+def ensure_layout(batch: ImportBatch) -> ImportBatch:
+    """A batch uploaded before the layout was kept on it: read it now, once."""
+    if batch.headers or not batch.file:
+        return batch
+    layout = read_file_layout(
+        organization=batch.organization,
+        kind=batch.kind,
+        data=stored_data(batch),
+        file_name=batch.file_name,
+    )
+    batch.headers, batch.sample_rows = layout["headers"], layout["samples"]
+    batch.suggested_columns, batch.mapping_remembered = layout["mapping"], layout["remembered"]
+    batch.save(update_fields=["headers", "sample_rows", "suggested_columns", "mapping_remembered"])
+    return batch
 
 
 def selected_columns(batch: ImportBatch) -> dict[str, int]:

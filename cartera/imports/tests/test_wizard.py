@@ -66,3 +66,18 @@ def test_the_command_line_import_reads_the_file_once(org_a, debtor_a, parses):
         valid_only=True,
     )
     assert (batch.created_count, parses) == (4, ["cartera.csv"])
+
+
+def test_a_batch_uploaded_before_the_layout_was_kept_reads_it_once(
+    login, manager_a, debtor_a, parses
+):
+    client = login(manager_a)
+    _upload(client)
+    ImportBatch.objects.update(headers=[], sample_rows=[], suggested_columns={})
+    batch = ImportBatch.objects.get()
+    for _ in range(2):
+        page = client.get(f"/imports/{batch.pk}/mapping/").content.decode()
+        assert '<option value="5" selected>Importe</option>' in page
+    batch.refresh_from_db()
+    assert batch.headers[:3] == ["No. cliente", "Razón social", "Folio"]
+    assert parses == ["cartera.csv"] * 2  # the upload, then once to fill the batch
