@@ -3,7 +3,12 @@ through ``cartera.customers.bulk``."""
 
 from django.utils.translation import gettext as _
 
-from cartera.customers.bulk import create_contacts, create_customers, update_customers
+from cartera.customers.bulk import (
+    create_contacts,
+    create_customers,
+    update_contacts,
+    update_customers,
+)
 from cartera.customers.models import Contact, Customer
 from cartera.lib.identifiers import IdentifierError, normalize_tax_id
 from cartera.lib.money import round_money
@@ -25,6 +30,7 @@ COUNTRY_WORDS = {
     "ARG": "AR",
 }
 MAX_TERMS_DAYS = 3650
+CONTACT_CHANNELS = ("email", "mobile_phone")  # what a customers file says of its contact
 # Blank optional cells keep what Cartera has.
 KEPT_WHEN_BLANK = (
     "legal_name",
@@ -253,7 +259,7 @@ class CustomerImporter(BaseImporter):
 
     def _update_contacts(self, updates) -> None:
         """A changed email or phone goes to the primary contact (created if none)."""
-        missing = []
+        missing, changed = [], []
         for r in updates:
             if not r["contact_change"]:
                 continue
@@ -263,10 +269,9 @@ class CustomerImporter(BaseImporter):
                     {"customer_id": r["pk"], "name": r["values"]["name"], **r["contact"]}
                 )
                 continue
-            for k, v in r["contact"].items():
-                if v:
-                    setattr(primary, k, v)
-            primary.save(update_fields=["email", "mobile_phone", "updated_at"])
+            values = {k: v or getattr(primary, k) for k, v in r["contact"].items()}
+            changed.append((primary.pk, values))
+        update_contacts(changes=changed, fields=CONTACT_CHANNELS)
         create_contacts(
             organization=self.organization,
             rows=missing,
