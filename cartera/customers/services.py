@@ -69,12 +69,19 @@ def _clean_customer_fields(organization, fields: dict, *, instance: Customer | N
 
 
 def _next_external_id(organization) -> str:
-    count = Customer.objects.filter(organization=organization).count() + 1
-    candidate = f"C{count:05d}"
-    while Customer.objects.filter(organization=organization, external_id=candidate).exists():
+    existing = Customer.objects.filter(organization=organization)
+    return next_external_id(
+        existing.count(), lambda candidate: existing.filter(external_id=candidate).exists()
+    )
+
+
+def next_external_id(count: int, is_taken) -> str:
+    """The key a customer created without one gets (C00001…): the first free one after
+    the ``count`` customers the organisation already has."""
+    count += 1
+    while is_taken(f"C{count:05d}"):
         count += 1
-        candidate = f"C{count:05d}"
-    return candidate
+    return f"C{count:05d}"
 
 
 @transaction.atomic

@@ -49,7 +49,13 @@ class ImportBatch(models.Model):
     dry_run = models.BooleanField(_("solo revisar"), default=False)
     valid_only = models.BooleanField(_("importar solo las filas válidas"), default=False)
     create_customers = models.BooleanField(_("crear clientes desconocidos"), default=False)
-    mapping = models.JSONField(default=dict, blank=True)
+    mapping = models.JSONField(default=dict, blank=True)  # field → header name (as shown)
+    # Read once at upload so the later wizard stages need not read the file for them:
+    headers = models.JSONField(default=list, blank=True)
+    sample_rows = models.JSONField(default=list, blank=True)  # first rows, as text
+    suggested_columns = models.JSONField(default=dict, blank=True)  # field → column index
+    mapping_remembered = models.BooleanField(default=False)
+    columns = models.JSONField(default=dict, blank=True)  # the chosen field → column index
     total_rows = models.PositiveIntegerField(_("filas"), default=0)
     processed_rows = models.PositiveIntegerField(default=0)
     created_count = models.PositiveIntegerField(_("creados"), default=0)

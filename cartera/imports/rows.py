@@ -106,68 +106,56 @@ class Sheet:
         separator from all its values; report columns that mix formats."""
         problems = []
         for name in date_fields:
-            index = self.mapping.get(name)
-            if index is None:
-                continue
-            day_first = month_first = 0
-            for _number, cells in self.table.rows:
-                parts = date_parts(cells[index])
-                if parts is None:
-                    continue
-                first, second, _year = parts
-                if first > 12 >= second:
-                    day_first += 1
-                elif second > 12 >= first:
-                    month_first += 1
-            if day_first and month_first:
-                problems.append(
-                    Problem(
-                        None,
-                        self.column(name),
-                        "",
-                        _(
-                            "La columna mezcla fechas día/mes y mes/día; las ambiguas se leyeron como "
-                            "%(order)s y las imposibles se marcan como error."
-                        )
-                        % {"order": _("día/mes") if self.date_order == "dmy" else _("mes/día")},
-                        severity="warning",
-                    )
-                )
-            elif month_first and self.date_order == "dmy":
-                self.column_orders[name] = "mdy"
-                problems.append(
-                    Problem(
-                        None,
-                        self.column(name),
-                        "",
-                        _("La columna usa fechas mes/día/año; se leyeron así."),
-                        severity="warning",
-                    )
-                )
-            elif day_first and self.date_order == "mdy":
-                self.column_orders[name] = "dmy"
-                problems.append(
-                    Problem(
-                        None,
-                        self.column(name),
-                        "",
-                        _("La columna usa fechas día/mes/año; se leyeron así."),
-                        severity="warning",
-                    )
-                )
+            if name in self.mapping:
+                problem = self._date_order_of(name)
+                if problem is not None:
+                    problems.append(problem)
         for name in money_fields:
-            index = self.mapping.get(name)
-            if index is None:
-                continue
-            samples = []
-            for _number, cells in self.table.rows:
-                value = cells[index]
-                if isinstance(value, str) and value.strip():
-                    samples.append(value)
-                    if len(samples) >= 5000:
-                        break
-            self.decimal_comma[name] = detect_decimal_comma(samples)
+            if name in self.mapping:
+                self.decimal_comma[name] = detect_decimal_comma(self._amount_samples(name))
         return problems
+
+    def _date_votes(self, index: int) -> tuple[int, int]:
+        """How many cells can only be day-first, and how many only month-first."""
+        day_first = month_first = 0
+        for _number, cells in self.table.rows:
+            parts = date_parts(cells[index])
+            if parts is None:
+                continue
+            first, second, _year = parts
+            if first > 12 >= second:
+                day_first += 1
+            elif second > 12 >= first:
+                month_first += 1
+        return day_first, month_first
+
+    def _date_order_of(self, name: str) -> Problem | None:
+        day_first, month_first = self._date_votes(self.mapping[name])
+        if day_first and month_first:
+            message = _(
+                "La columna mezcla fechas día/mes y mes/día; las ambiguas se leyeron como "
+                "%(order)s y las imposibles se marcan como error."
+            ) % {"order": _("día/mes") if self.date_order == "dmy" else _("mes/día")}
+        elif month_first and self.date_order == "dmy":
+            self.column_orders[name] = "mdy"
+            message = _("La columna usa fechas mes/día/año; se leyeron así.")
+        elif day_first and self.date_order == "mdy":
+            self.column_orders[name] = "dmy"
+            message = _("La columna usa fechas día/mes/año; se leyeron así.")
+        else:
+            return None
+        return Problem(None, self.column(name), "", message, severity="warning")
+
+    def _amount_samples(self, name: str, limit: int = 5000) -> list[str]:
+        index = self.mapping[name]
+        samples = []
+        for _number, cells in self.table.rows:
+            value = cells[index]
+            if isinstance(value, str) and value.strip():
+                samples.append(value)
+                if len(samples) >= limit:
+                    break
+        return samples
 
     def data_rows(self, outcome: Outcome, *, key_fields, amount_fields):
         """Yield (row number, cells) of real data rows; blank rows and totals rows are

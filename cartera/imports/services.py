@@ -1,36 +1,40 @@
 """Running imports: one ``ImportBatch`` per file (or per CFDI upload), its problems
-stored row by row, one timeline entry per batch.
+stored row by row, one timeline entry per batch (``batches``).
 
 All-or-nothing by default: one bad row and nothing is written. ``valid_only`` writes
-the valid rows and reports the rest. ``dry_run`` validates and counts only.
+the valid rows and reports the rest. ``dry_run`` validates and counts only. Each run
+reads its file once.
 """
 
-import hashlib
-
-from django.core.files.base import ContentFile
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cartera.timeline.choices import ActivityKind
 from cartera.timeline.services import record_activity
 
+from .batches import (
+    create_batch,
+    fail,
+    fail_run,
+    finish,
+    mark_running,
+    progress_saver,
+    record_batch_activity,
+    stored_data,
+)
+from .cfdi import run_cfdi_import
+from .cfdi_reader import sources_from_upload
 from .choices import BatchStatus, DateOrder, ImportKind
-from .headers import detect_mapping, known_names, layout_key, missing_required
+from .headers import LABELS, detect_mapping, known_names, layout_key, missing_required
 from .importers import IMPORTERS
-from .models import ColumnMapping, ImportBatch, ImportRowError, ImportSettings
+from .models import ColumnMapping, ImportBatch, ImportSettings
+from .pending import resolve_pending
 from .rows import Outcome, Problem, Sheet
-from .tabular import FileError, read_table
+from .selectors import settings_for
+from .tabular import FileError, Table, read_table
+from .values import cell_text
 
-
-def settings_for(organization) -> ImportSettings:
-    """The organisation's import preferences; unsaved defaults until someone changes them
-    (reading a page never writes)."""
-    found = ImportSettings.objects.filter(organization=organization).first()
-    if found is not None:
-        return found
-    # Every supported country (MX, CL, AR) writes day first; the settings page changes it.
-    return ImportSettings(organization=organization, date_order=DateOrder.DMY)
+SAMPLE_ROWS = 3
 
 
 @transaction.atomic
@@ -60,48 +64,27 @@ def update_import_settings(
     return current
 
 
-def create_batch(
-    *,
-    organization,
-    actor,
-    kind: str,
-    file_name: str,
-    data: bytes | None = None,
-    dry_run=False,
-    valid_only=False,
-    create_customers=False,
-    keep_file=False,
-) -> ImportBatch:
-    """Register an import (the file itself is kept only for background runs)."""
-    batch = ImportBatch(
-        organization=organization,
-        kind=kind,
-        file_name=file_name[:255],
-        created_by=actor if getattr(actor, "pk", None) else None,
-        file_sha256=hashlib.sha256(data).hexdigest() if data is not None else "",
-        dry_run=dry_run,
-        valid_only=valid_only,
-        create_customers=create_customers,
-    )
-    if keep_file and data is not None:
-        batch.file.save(
-            f"{timezone.now():%Y%m%d%H%M%S}-{batch.file_sha256[:12]}", ContentFile(data), save=False
-        )
-    batch.save()
-    return batch
+def mapping_for(organization, kind: str, headers: list[str]) -> tuple[dict[str, int], bool]:
+    """The mapping remembered for this header row, else the detected one; and whether
+    it was remembered."""
+    remembered = ColumnMapping.objects.filter(
+        organization=organization, kind=kind, layout_key=layout_key(headers)
+    ).first()
+    if remembered is not None:
+        return {k: int(v) for k, v in remembered.mapping.items()}, True
+    return detect_mapping(kind, headers), False
 
 
 def read_file_layout(*, organization, kind: str, data: bytes, file_name: str) -> dict:
-    """Header row, detected (or remembered) mapping and a few sample rows, for the wizard."""
+    """Header row, detected (or remembered) mapping and a few sample rows, for the wizard
+    (reads the file once)."""
     table = read_table(data, file_name, known_names(kind))
-    remembered = ColumnMapping.objects.filter(
-        organization=organization, kind=kind, layout_key=layout_key(table.headers)
-    ).first()
-    mapping = remembered.mapping if remembered else detect_mapping(kind, table.headers)
+    mapping, remembered = mapping_for(organization, kind, table.headers)
     return {
-        "table": table,
-        "mapping": {k: int(v) for k, v in mapping.items()},
-        "remembered": remembered is not None,
+        "headers": table.headers,
+        "samples": [[cell_text(c) for c in cells] for _n, cells in table.rows[:SAMPLE_ROWS]],
+        "mapping": mapping,
+        "remembered": remembered,
     }
 
 
@@ -119,60 +102,19 @@ def remember_mapping(
     return found
 
 
-def _store_problems(batch: ImportBatch, problems: list[Problem]) -> None:
-    ImportRowError.objects.bulk_create(
-        [
-            ImportRowError(
-                batch=batch,
-                severity=p.severity,
-                row=p.row,
-                column=p.column[:120],
-                value=str(p.value)[:300],
-                message=p.message[:500],
-                file_name=p.file_name[:255],
+def _missing_columns(kind: str, table: Table, mapping: dict[str, int]) -> list[Problem]:
+    return [
+        Problem(
+            table.header_row,
+            str(LABELS[field_name]),
+            "",
+            _(
+                "No se encontró la columna obligatoria «%(label)s». Columnas del archivo: %(headers)s."
             )
-            for p in problems
-        ],
-        batch_size=2000,
-    )
-
-
-def _finish(
-    batch: ImportBatch, outcome: Outcome, *, written: bool, preview: bool = False
-) -> ImportBatch:
-    errors = len(outcome.errors)
-    batch.total_rows = outcome.total_rows
-    batch.processed_rows = outcome.total_rows
-    batch.created_count, batch.updated_count, batch.unchanged_count = (
-        outcome.created,
-        outcome.updated,
-        outcome.unchanged,
-    )
-    if not written and not batch.dry_run and not preview:
-        # Nothing was written: say so in the counts (the preview keeps the would-be numbers).
-        batch.created_count = batch.updated_count = 0
-        batch.unchanged_count = 0
-    batch.error_count = errors
-    batch.warning_count = len(outcome.problems) - errors
-    batch.skipped_rows = outcome.skipped
-    if preview:
-        batch.status = BatchStatus.PREVIEWED
-    else:
-        batch.status = BatchStatus.INVALID if errors else BatchStatus.DONE
-        batch.finished_at = timezone.now()
-    batch.save()
-    batch.problems.all().delete()  # a preview's problems are replaced by the real run's
-    _store_problems(batch, outcome.problems)
-    return batch
-
-
-def _progress_saver(batch: ImportBatch):
-    def save(done: int, total: int) -> None:
-        ImportBatch.objects.filter(pk=batch.pk).update(
-            processed_rows=min(done, total), total_rows=total
+            % {"label": LABELS[field_name], "headers": ", ".join(h for h in table.headers if h)},
         )
-
-    return save
+        for field_name in missing_required(kind, mapping)
+    ]
 
 
 def run_tabular_import(
@@ -183,104 +125,53 @@ def run_tabular_import(
     progress=None,
     preview: bool = False,
 ) -> ImportBatch:
-    """Read, validate and (unless invalid, a dry run or a preview) write one spreadsheet.
+    """Read (once), validate and (unless invalid, a dry run or a preview) write one
+    spreadsheet.
 
     ``preview`` (the wizard's step 3): validate and count what *would* be created,
     updated and unchanged, store every problem, write nothing; the batch is left
     ``previewed`` waiting for the user's confirmation."""
-    organization, kind = batch.organization, batch.kind
     if not preview:
-        ImportBatch.objects.filter(pk=batch.pk).update(status=BatchStatus.RUNNING)
+        mark_running(batch)
     outcome = Outcome()
     try:
-        table = read_table(data, batch.file_name, known_names(kind))
+        table = read_table(data, batch.file_name, known_names(batch.kind))
     except FileError as exc:
         outcome.problems.append(Problem(None, "", "", str(exc)))
-        return _finish(batch, outcome, written=False, preview=preview)
+        return finish(batch, outcome, written=False, preview=preview)
     if mapping is None:
-        mapping = _mapping_for(organization, kind, table.headers)
+        mapping, _remembered = mapping_for(batch.organization, batch.kind, table.headers)
     batch.mapping = {
         k: table.headers[v] if v < len(table.headers) else "" for k, v in mapping.items()
     }
-    missing = missing_required(kind, mapping)
-    if missing:
-        from .headers import LABELS
-
-        for field_name in missing:
-            outcome.problems.append(
-                Problem(
-                    table.header_row,
-                    str(LABELS[field_name]),
-                    "",
-                    _(
-                        "No se encontró la columna obligatoria «%(label)s». Columnas del archivo: %(headers)s."
-                    )
-                    % {
-                        "label": LABELS[field_name],
-                        "headers": ", ".join(h for h in table.headers if h),
-                    },
-                )
-            )
-        return _finish(batch, outcome, written=False, preview=preview)
-    sheet = Sheet(table, mapping, date_order=settings_for(organization).date_order)
-    importer = IMPORTERS[kind](
-        organization=organization,
+    outcome.problems.extend(_missing_columns(batch.kind, table, mapping))
+    if outcome.problems:
+        return finish(batch, outcome, written=False, preview=preview)
+    importer = IMPORTERS[batch.kind](
+        organization=batch.organization,
         actor=batch.created_by,
-        sheet=sheet,
+        sheet=Sheet(table, mapping, date_order=settings_for(batch.organization).date_order),
         create_customers=batch.create_customers,
-        progress=progress or _progress_saver(batch),
+        progress=progress or progress_saver(batch),
         batch=batch,
     )
     outcome = importer.analyse()
     if preview:
-        return _finish(batch, outcome, written=False, preview=True)
+        return finish(batch, outcome, written=False, preview=True)
     write = not batch.dry_run and (not outcome.errors or batch.valid_only) and importer.records
     if write:
-        with transaction.atomic():
-            new_uuids = importer.write()
-            if new_uuids:
-                from .cfdi import resolve_pending
-
-                resolve_pending(organization=organization, uuids=new_uuids, actor=batch.created_by)
-            _record_batch_activity(batch, outcome)
-    return _finish(batch, outcome, written=bool(write) or not importer.records)
+        _write(batch, importer, outcome)
+    return finish(batch, outcome, written=bool(write) or not importer.records)
 
 
-def _mapping_for(organization, kind, headers) -> dict[str, int]:
-    remembered = ColumnMapping.objects.filter(
-        organization=organization, kind=kind, layout_key=layout_key(headers)
-    ).first()
-    if remembered is not None:
-        return {k: int(v) for k, v in remembered.mapping.items()}
-    return detect_mapping(kind, headers)
-
-
-def _record_batch_activity(batch: ImportBatch, outcome: Outcome) -> None:
-    record_activity(
-        organization=batch.organization,
-        actor=batch.created_by,
-        kind=ActivityKind.IMPORT,
-        summary=_(
-            "Importación de %(kind)s «%(file)s»: %(created)s creados, %(updated)s actualizados, "
-            "%(unchanged)s sin cambios, %(errors)s errores"
-        )
-        % {
-            "kind": batch.get_kind_display().lower(),
-            "file": batch.file_name,
-            "created": outcome.created,
-            "updated": outcome.updated,
-            "unchanged": outcome.unchanged,
-            "errors": len(outcome.errors),
-        },
-        data={
-            "batch_id": batch.pk,
-            "kind": batch.kind,
-            "created": outcome.created,
-            "updated": outcome.updated,
-            "unchanged": outcome.unchanged,
-            "errors": len(outcome.errors),
-        },
-    )
+def _write(batch: ImportBatch, importer, outcome: Outcome) -> None:
+    with transaction.atomic():
+        new_uuids = importer.write()
+        if new_uuids:
+            resolve_pending(
+                organization=batch.organization, uuids=new_uuids, actor=batch.created_by
+            )
+        record_batch_activity(batch, outcome)
 
 
 def import_file(
@@ -312,45 +203,16 @@ def import_file(
     return run_tabular_import(batch=batch, data=data, mapping=mapping, progress=progress)
 
 
-def _stored_data(batch: ImportBatch) -> bytes:
-    with batch.file.open("rb") as handle:
-        return handle.read()
-
-
-def _mapping_by_index(batch: ImportBatch, data: bytes) -> dict[str, int] | None:
-    """``batch.mapping`` keeps header names (robust to column order); back to indexes."""
-    if not batch.mapping:
+def chosen_columns(batch: ImportBatch) -> dict[str, int] | None:
+    """The mapping the user chose in the wizard, as column indexes (kept on the batch, so
+    no stage reads the file for it); None when nothing was chosen."""
+    if batch.columns:
+        return {k: int(v) for k, v in batch.columns.items()}
+    if not batch.mapping or not batch.headers:
+        # Nothing chosen, or chosen before the layout was kept on the batch: the
+        # remembered mapping for this layout is the one the user confirmed.
         return None
-    table = read_table(data, batch.file_name, known_names(batch.kind))
-    return {k: table.headers.index(v) for k, v in batch.mapping.items() if v in table.headers}
-
-
-@transaction.atomic
-def start_preview(
-    *, batch: ImportBatch, headers: list[str], mapping: dict[str, int]
-) -> ImportBatch:
-    """Wizard step 2 → 3: remember the mapping for this layout and queue the preview (the
-    validation of the kept file) as a background task, enqueued once this commits."""
-    from .tasks import run_preview_batch
-
-    locked = ImportBatch.objects.select_for_update().get(pk=batch.pk)
-    if locked.status not in (BatchStatus.UPLOADED, BatchStatus.PREVIEWED):
-        raise ValueError("only an uploaded or previewed batch can be previewed")
-    mapping = {k: v for k, v in mapping.items() if 0 <= v < len(headers)}
-    remember_mapping(
-        organization=locked.organization, kind=locked.kind, headers=headers, mapping=mapping
-    )
-    # Header names, like the import step reads them back (robust to column order).
-    locked.mapping = {k: headers[v] for k, v in mapping.items()}
-    locked.status = BatchStatus.PREVIEWING
-    locked.failure = ""
-    locked.processed_rows = locked.total_rows = 0
-    locked.created_count = locked.updated_count = locked.unchanged_count = 0
-    locked.error_count = locked.warning_count = locked.skipped_rows = 0
-    locked.save()
-    locked.problems.all().delete()  # a new preview replaces the previous one
-    transaction.on_commit(lambda: run_preview_batch.enqueue(locked.pk))
-    return locked
+    return {k: batch.headers.index(v) for k, v in batch.mapping.items() if v in batch.headers}
 
 
 def run_preview(batch_id: int) -> ImportBatch:
@@ -361,40 +223,12 @@ def run_preview(batch_id: int) -> ImportBatch:
     if batch.status != BatchStatus.PREVIEWING:
         return batch
     try:
-        data = _stored_data(batch)
-        mapping = _mapping_by_index(batch, data)
-        return run_tabular_import(batch=batch, data=data, mapping=mapping or {}, preview=True)
-    except Exception as exc:
-        _fail(batch, exc)
-        raise
-
-
-def _fail(batch: ImportBatch, exc: Exception) -> None:
-    """Leave a batch clearly failed, with the error, and without a half-stored report."""
-    with transaction.atomic():
-        batch.problems.all().delete()
-        ImportBatch.objects.filter(pk=batch.pk).update(
-            status=BatchStatus.FAILED,
-            failure=str(exc)[:2000] or type(exc).__name__,
-            finished_at=timezone.now(),
+        return run_tabular_import(
+            batch=batch, data=stored_data(batch), mapping=chosen_columns(batch) or {}, preview=True
         )
-    batch.refresh_from_db()
-
-
-@transaction.atomic
-def confirm_batch(*, batch: ImportBatch, valid_only: bool) -> ImportBatch:
-    """Wizard step 4: queue a previewed batch for the background import."""
-    from .tasks import run_import_batch
-
-    locked = ImportBatch.objects.select_for_update().get(pk=batch.pk)
-    if locked.status != BatchStatus.PREVIEWED:
-        raise ValueError("only a previewed batch can be confirmed")
-    locked.valid_only = valid_only
-    locked.status = BatchStatus.QUEUED
-    locked.processed_rows = 0
-    locked.save(update_fields=["valid_only", "status", "processed_rows"])
-    transaction.on_commit(lambda: run_import_batch.enqueue(locked.pk))
-    return locked
+    except Exception as exc:
+        fail(batch, exc)
+        raise
 
 
 def run_batch(batch_id: int) -> ImportBatch:
@@ -404,35 +238,10 @@ def run_batch(batch_id: int) -> ImportBatch:
     if batch.is_finished:
         return batch
     try:
-        data = _stored_data(batch)
+        data = stored_data(batch)
         if batch.kind == ImportKind.CFDI:
-            from .cfdi import run_cfdi_import, sources_from_upload
-
             return run_cfdi_import(batch=batch, sources=sources_from_upload(data))
-        return run_tabular_import(batch=batch, data=data, mapping=_mapping_by_index(batch, data))
+        return run_tabular_import(batch=batch, data=data, mapping=chosen_columns(batch))
     except Exception as exc:
-        batch.status = BatchStatus.FAILED
-        batch.failure = str(exc)[:2000]
-        batch.finished_at = timezone.now()
-        batch.save(update_fields=["status", "failure", "finished_at"])
+        fail_run(batch, exc)
         raise
-
-
-@transaction.atomic
-def queue_cfdi_upload(*, organization, actor, file_name: str, data: bytes) -> ImportBatch:
-    """The drag-and-drop CFDI upload: keep the files (one zip) and queue the import once
-    the batch is committed (a worker must never look for a batch that is not there yet)."""
-    from .tasks import run_import_batch
-
-    batch = create_batch(
-        organization=organization,
-        actor=actor,
-        kind=ImportKind.CFDI,
-        file_name=file_name,
-        data=data,
-        keep_file=True,
-    )
-    batch.status = BatchStatus.QUEUED
-    batch.save(update_fields=["status"])
-    transaction.on_commit(lambda: run_import_batch.enqueue(batch.pk))
-    return batch

@@ -10,6 +10,7 @@ import io
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
+from openpyxl import load_workbook
 
 from .values import cell_text, header_key
 
@@ -108,8 +109,6 @@ def read_csv(data: bytes, known: set[str]) -> Table:
 
 
 def read_xlsx(data: bytes, known: set[str]) -> Table:
-    from openpyxl import load_workbook
-
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:

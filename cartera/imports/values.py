@@ -99,21 +99,30 @@ def parse_date(value, *, order: str = "dmy") -> dt.date:
     if not text:
         raise ValueError(_("La fecha está vacía."))
     try:
-        if _SERIAL.match(text):
-            return _from_serial(float(text))
-        if match := _ISO.match(text):
-            return dt.date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
-        if match := _NUMERIC.match(text):
-            first, second, year = int(match.group(1)), int(match.group(2)), _year(match.group(3))
-            day, month = (first, second) if order == "dmy" else (second, first)
-            return dt.date(year, month, day)
-        if match := _NAMED.match(fold(text).replace(" ", "-")) or _NAMED.match(text.lower()):
-            month = _MONTHS.get(match.group(2)[:3])
-            if month:
-                return dt.date(_year(match.group(3)), month, int(match.group(1)))
+        found = _date_from_text(text, order)
     except ValueError:
         raise ValueError(_("No es una fecha válida.")) from None
-    raise ValueError(_("No es una fecha reconocible (use DD/MM/AAAA o AAAA-MM-DD)."))
+    if found is None:
+        raise ValueError(_("No es una fecha reconocible (use DD/MM/AAAA o AAAA-MM-DD)."))
+    return found
+
+
+def _date_from_text(text: str, order: str) -> dt.date | None:
+    """The date a text cell writes, None when it writes none of the known forms (a
+    ``ValueError`` when it has a known form but is no real date)."""
+    if _SERIAL.match(text):
+        return _from_serial(float(text))
+    if match := _ISO.match(text):
+        return dt.date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+    if match := _NUMERIC.match(text):
+        first, second, year = int(match.group(1)), int(match.group(2)), _year(match.group(3))
+        day, month = (first, second) if order == "dmy" else (second, first)
+        return dt.date(year, month, day)
+    if match := _NAMED.match(fold(text).replace(" ", "-")) or _NAMED.match(text.lower()):
+        month = _MONTHS.get(match.group(2)[:3])
+        if month:
+            return dt.date(_year(match.group(3)), month, int(match.group(1)))
+    return None
 
 
 def _from_serial(number: float) -> dt.date:

@@ -5,27 +5,27 @@ import zipfile
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from openpyxl import Workbook
 
 from cartera.orgs.access import Action, can, require
 
 from .choices import TABULAR_KINDS, BatchStatus, DateOrder
 from .headers import CANONICAL, FIELDS, LABELS
-from .selectors import batches_visible_to, get_batch_for_user
-from .services import (
-    confirm_batch,
-    create_batch,
-    queue_cfdi_upload,
-    read_file_layout,
-    settings_for,
-    start_preview,
-    update_import_settings,
-)
+from .selectors import batches_visible_to, get_batch_for_user, settings_for
+from .services import update_import_settings
 from .tabular import FileError
-from .values import cell_text
+from .wizard import (
+    confirm_batch,
+    ensure_layout,
+    queue_cfdi_upload,
+    selected_columns,
+    start_preview,
+    upload_file,
+)
 
 MAX_UPLOAD = 200 * 1024 * 1024
 
@@ -98,24 +98,17 @@ def upload(request):
             form.add_error("file", _("El archivo es demasiado grande."))
         else:
             try:
-                read_file_layout(
-                    organization=request.organization,
-                    kind=form.cleaned_data["kind"],
-                    data=data,
-                    file_name=upload.name,
-                )
-            except FileError as exc:
-                form.add_error("file", str(exc))
-            else:
-                batch = create_batch(
+                batch = upload_file(
                     organization=request.organization,
                     actor=request.user,
                     kind=form.cleaned_data["kind"],
                     file_name=upload.name,
                     data=data,
                     create_customers=form.cleaned_data["create_customers"],
-                    keep_file=True,
                 )
+            except FileError as exc:
+                form.add_error("file", str(exc))
+            else:
                 return redirect("imports:mapping", pk=batch.pk)
     return render(request, "imports/upload.html", {"form": form})
 
@@ -127,37 +120,28 @@ def mapping(request, pk):
     batch = get_batch_for_user(request, pk)
     if batch.status not in (BatchStatus.UPLOADED, BatchStatus.PREVIEWED):
         return redirect("imports:detail", pk=batch.pk)
-    with batch.file.open("rb") as handle:
-        layout = read_file_layout(
-            organization=batch.organization,
-            kind=batch.kind,
-            data=handle.read(),
-            file_name=batch.file_name,
-        )
-    table = layout["table"]
+    headers = ensure_layout(batch).headers
     fields = list(FIELDS[batch.kind])
-    selected = layout["mapping"]
-    if batch.status == BatchStatus.PREVIEWED and batch.mapping:
-        selected = {
-            f: table.headers.index(h) for f, h in batch.mapping.items() if h in table.headers
-        }
     if request.method == "POST":
         chosen = {}
         for field in fields:
             value = request.POST.get(f"map_{field}", "")
-            if value.isdigit() and int(value) < len(table.headers):
+            if value.isdigit() and int(value) < len(headers):
                 chosen[field] = int(value)
         try:
-            start_preview(batch=batch, headers=table.headers, mapping=chosen)
+            start_preview(batch=batch, mapping=chosen)
         except ValueError:  # a double submit: the preview is already on its way
             return redirect("imports:detail", pk=batch.pk)
         return redirect("imports:preview", pk=batch.pk)
+    selected = selected_columns(batch)
     rows = [
         {
             "field": f,
             "label": LABELS.get(f, f),
             "selected": selected.get(f),
-            "samples": [cell_text(cells[selected[f]]) for _n, cells in table.rows[:3]]
+            "samples": [
+                cells[selected[f]] for cells in batch.sample_rows if selected[f] < len(cells)
+            ]
             if f in selected
             else [],
         }
@@ -169,9 +153,8 @@ def mapping(request, pk):
         {
             "batch": batch,
             "rows": rows,
-            "headers": list(enumerate(table.headers)),
-            "remembered": layout["remembered"],
-            "preview": table.rows[:5],
+            "headers": list(enumerate(headers)),
+            "remembered": batch.mapping_remembered,
         },
     )
 
@@ -273,8 +256,6 @@ def cfdi_upload(request):
 def template_download(request, kind, fmt):
     require(request, Action.VIEW)
     if kind not in CANONICAL or fmt not in ("csv", "xlsx"):
-        from django.http import Http404
-
         raise Http404
     headers = CANONICAL[kind]
     if fmt == "csv":
@@ -282,8 +263,6 @@ def template_download(request, kind, fmt):
             "\ufeff" + ",".join(headers) + "\r\n", content_type="text/csv; charset=utf-8"
         )
     else:
-        from openpyxl import Workbook
-
         workbook = Workbook()
         workbook.active.append(headers)
         out = io.BytesIO()

@@ -3,6 +3,7 @@
 to ``total − Σ allocations`` when a total changes."""
 
 import datetime as dt
+import enum
 import hashlib
 from decimal import Decimal
 
@@ -92,10 +93,47 @@ def recheck_reminders_on_commit(*, organization_id: int, invoices, today: dt.dat
 
 
 def default_due_date(customer, issue_date: dt.date) -> dt.date:
-    days = customer.payment_terms_days
-    if days is None:
-        days = customer.organization.default_payment_terms_days
-    return issue_date + dt.timedelta(days=days)
+    return due_after_terms(
+        issue_date, customer.payment_terms_days, customer.organization.default_payment_terms_days
+    )
+
+
+def due_after_terms(issue_date: dt.date, terms_days: int | None, default_days: int) -> dt.date:
+    """The due date an invoice without one gets: the customer's terms, else the org's."""
+    return issue_date + dt.timedelta(days=terms_days if terms_days is not None else default_days)
+
+
+def opening_state(total: Decimal) -> tuple[Decimal, str]:
+    """(balance, status) of a new invoice: nothing applied yet, so a zero total is paid."""
+    return total, InvoiceStatus.PAID if total == 0 else InvoiceStatus.OPEN
+
+
+def state_after_total(total: Decimal, applied: Decimal) -> tuple[Decimal, str]:
+    """(balance, status) once the total is ``total`` and ``applied`` is already allocated."""
+    balance = total - applied
+    return balance, InvoiceStatus.OPEN if balance > 0 else InvoiceStatus.PAID
+
+
+class Refusal(enum.StrEnum):
+    """Why a change to an existing invoice is refused (each caller words it for its user)."""
+
+    VOID = "void"
+    CURRENCY = "currency"
+    TOTAL_BELOW_APPLIED = "total"
+
+
+def change_refusal(
+    *, status: str, currency_changed: bool, total: Decimal, applied: Decimal
+) -> Refusal | None:
+    """The ledger rules for changing an invoice: a void one stays as it is; with money
+    applied the currency is fixed and the total cannot fall below what is applied."""
+    if status == InvoiceStatus.VOID:
+        return Refusal.VOID
+    if currency_changed and applied:
+        return Refusal.CURRENCY
+    if 0 <= total < applied:
+        return Refusal.TOTAL_BELOW_APPLIED
+    return None
 
 
 @transaction.atomic
@@ -114,12 +152,9 @@ def create_invoice(*, customer, actor, **fields) -> Invoice:
     values["external_id"] = values.get("external_id") or values.get("number")
     values["fiscal_uuid"] = (values.get("fiscal_uuid") or "").upper()
     _validate_invoice(organization, values, instance=None)
+    balance, status = opening_state(values["total"])
     invoice = Invoice.objects.create(
-        organization=organization,
-        customer=customer,
-        balance=values["total"],
-        status=InvoiceStatus.PAID if values["total"] == 0 else InvoiceStatus.OPEN,
-        **values,
+        organization=organization, customer=customer, balance=balance, status=status, **values
     )
     events.invoice_created(invoice, actor=actor)
     return invoice
@@ -137,21 +172,23 @@ def update_invoice(*, invoice: Invoice, actor, **fields) -> Invoice:
     unknown = set(fields) - set(INVOICE_FIELDS)
     if unknown:
         raise TypeError(f"unknown invoice fields: {sorted(unknown)}")
-    if invoice.status == InvoiceStatus.VOID:
-        raise ValidationError(_("Una factura cancelada no se puede modificar."))
     values = {name: getattr(invoice, name) for name in INVOICE_FIELDS} | fields
-    if (
-        "currency" in fields
-        and fields["currency"] != invoice.currency
-        and invoice.allocations.exists()
-    ):
+    applied = allocated_total(invoice)
+    values["total"] = round_money(Decimal(values["total"]), values["currency"])
+    refusal = change_refusal(
+        status=invoice.status,
+        currency_changed=values["currency"] != invoice.currency,
+        total=values["total"],
+        applied=applied,
+    )
+    if refusal == Refusal.VOID:
+        raise ValidationError(_("Una factura cancelada no se puede modificar."))
+    if refusal == Refusal.CURRENCY:
         raise ValidationError(
             {"currency": _("No se puede cambiar la moneda de una factura con pagos aplicados.")}
         )
-    values["total"] = round_money(Decimal(values["total"]), values["currency"])
     _validate_invoice(invoice.organization, values, instance=invoice)
-    applied = allocated_total(invoice)
-    if values["total"] < applied:
+    if refusal == Refusal.TOTAL_BELOW_APPLIED:
         raise ValidationError(
             {
                 "total": _("El nuevo total (%(total)s) es menor que lo ya aplicado (%(applied)s).")
@@ -167,8 +204,7 @@ def update_invoice(*, invoice: Invoice, actor, **fields) -> Invoice:
         return invoice
     for name, value in values.items():
         setattr(invoice, name, value)
-    invoice.balance = invoice.total - applied
-    invoice.status = InvoiceStatus.OPEN if invoice.balance > 0 else InvoiceStatus.PAID
+    invoice.balance, invoice.status = state_after_total(invoice.total, applied)
     invoice.save()
     events.invoice_updated(invoice, actor=actor, changes=changes)
     return invoice

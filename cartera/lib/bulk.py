@@ -35,8 +35,8 @@ def insert_rows(model, columns: Sequence[str], rows: Iterable[Sequence]) -> int:
     return len(rows)
 
 
-def _adapter(field) -> Callable:
-    """How one field's Python value becomes a database value (None stays None)."""
+def _adapter(field) -> Callable | None:
+    """How one field's Python value becomes a database value (None: as it is)."""
     ops = connection.ops
     if isinstance(field, models.JSONField):
         return lambda value: json.dumps(value, cls=field.encoder)
@@ -48,13 +48,39 @@ def _adapter(field) -> Callable:
         return lambda value: ops.adapt_decimalfield_value(
             value, field.max_digits, field.decimal_places
         )
-    return lambda value: value
+    return None
 
 
 def _default(field, now):
     if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
         return now
     return field.get_default()
+
+
+def _plan(model) -> list[tuple[str, Callable | None, object]]:
+    """Per column: attname, adapter, and the default already in database form (adapted
+    once, not once per row: a hundred thousand rows share the same "now")."""
+    now = timezone.now()
+    plan = []
+    for field in model._meta.concrete_fields:
+        if field.primary_key:
+            continue
+        adapt, default = _adapter(field), _default(field, now)
+        if default is not None and adapt is not None:
+            default = adapt(default)
+        plan.append((field.attname, adapt, default))
+    return plan
+
+
+def _prepared(plan, row: dict) -> list:
+    values = []
+    for attname, adapt, default in plan:
+        if attname not in row:
+            values.append(default)
+            continue
+        value = row[attname]
+        values.append(value if value is None or adapt is None else adapt(value))
+    return values
 
 
 def insert_dicts(
@@ -65,21 +91,11 @@ def insert_dicts(
 ) -> int:
     """Insert ``rows`` (dicts of attname → Python value) through the backend's own field
     adapters; missing keys take the field default, ``auto_now`` fields take now."""
-    fields = [field for field in model._meta.concrete_fields if not field.primary_key]
-    now = timezone.now()
-    plan = [(field.attname, _adapter(field), _default(field, now)) for field in fields]
-    columns = [field.column for field in fields]
-
-    def prepared(row: dict) -> tuple:
-        values = (row.get(attname, default) for attname, _, default in plan)
-        return tuple(
-            None if value is None else adapt(value)
-            for value, (_, adapt, _) in zip(values, plan, strict=True)
-        )
-
+    plan = _plan(model)
+    columns = [field.column for field in model._meta.concrete_fields if not field.primary_key]
     for start in range(0, len(rows), CHUNK):
         chunk = rows[start : start + CHUNK]
-        insert_rows(model, columns, [prepared(row) for row in chunk])
+        insert_rows(model, columns, [_prepared(plan, row) for row in chunk])
         if progress:
             progress(start + len(chunk), len(rows))
     return len(rows)

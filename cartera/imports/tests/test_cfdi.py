@@ -12,6 +12,7 @@ from cartera.customers.models import Customer
 from cartera.imports.cfdi import import_cfdi
 from cartera.imports.models import ImportSettings, PendingAllocation
 from cartera.invoices.models import CreditNote, Invoice, InvoiceAttachment
+from cartera.orgs.services import create_organization
 from cartera.payments.ledger import check_ledger
 from cartera.payments.models import Allocation, Payment
 
@@ -33,8 +34,6 @@ RECEPTOR = {
 
 @pytest.fixture
 def herreria(db):
-    from cartera.orgs.services import create_organization
-
     return create_organization(
         slug="herreria", name="Herrería & Eléctricos", country="MX", tax_id="H&E951128469"
     )

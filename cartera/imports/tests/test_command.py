@@ -3,9 +3,11 @@ import json
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from cartera.imports.models import ImportBatch
 from cartera.invoices.models import Invoice
+from cartera.timeline.models import Activity
 
 from .test_spreadsheets import MESSY
 
@@ -96,14 +98,10 @@ def test_dry_run_writes_nothing_but_reports_what_would_happen(debtor_a, tmp_path
         "ignorados 0\n"
     )
     assert Invoice.objects.count() == 0
-    from cartera.timeline.models import Activity
-
     assert Activity.objects.filter(kind="import").count() == 0
 
 
 def test_unknown_org_and_missing_file_are_command_errors(debtor_a, tmp_path):
-    from django.core.management.base import CommandError
-
     with pytest.raises(CommandError, match="organización desconocida: nadie"):
         call_command("import", "invoices", str(tmp_path / "x.csv"), "--org", "nadie")
     with pytest.raises(CommandError, match="no existe"):

@@ -1,6 +1,6 @@
 """Build a large synthetic portfolio fast: customers, invoices, payments and allocations.
 
-Rows go in with raw multi-row inserts (``executemany`` on SQLite, ``COPY`` on
+Rows go in with ``cartera.lib.bulk.insert_rows`` (``executemany`` on SQLite, ``COPY`` on
 PostgreSQL), one transaction per batch, with ids assigned here so allocations can
 point at their invoice and payment without reading anything back. Memory stays flat:
 only one batch exists at a time, plus one small tuple per customer.
@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from cartera.customers.models import Customer
 from cartera.invoices.models import Invoice
+from cartera.lib.bulk import insert_rows
 from cartera.lib.dates import local_today, parse_iso_date
 from cartera.ops.demo.mexico import LEGAL_SUFFIX, company_name, indexed_rfc
 from cartera.orgs.models import Organization
@@ -180,17 +181,9 @@ def _next_id(model) -> int:
 
 
 def _insert(cursor, model, columns, rows) -> None:
-    if not rows:
-        return
-    table = model._meta.db_table
-    column_sql = ", ".join(f'"{c}"' for c in columns)
-    if connection.vendor == "postgresql":
-        with cursor.cursor.copy(f"COPY {table} ({column_sql}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-        return
-    placeholders = ", ".join(["%s"] * len(columns))
-    cursor.executemany(f"INSERT INTO {table} ({column_sql}) VALUES ({placeholders})", rows)
+    """Kept for ``cartera.ops.bench.dunning``; the insert itself is ``lib.bulk``'s
+    (``cursor`` is unused: the helper opens its own on the same connection)."""
+    insert_rows(model, columns, rows)
 
 
 class _FastSQLite:

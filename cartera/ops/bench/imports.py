@@ -10,6 +10,12 @@ import time
 import uuid
 from pathlib import Path
 
+from cartera.customers.models import Customer
+from cartera.imports.cfdi import import_cfdi
+from cartera.imports.services import import_file
+from cartera.orgs.services import create_organization
+from cartera.payments.ledger import check_ledger
+
 HELP = "Importación: N facturas en CSV y M CFDI (XML) en una carpeta."
 
 
@@ -43,12 +49,6 @@ def _cfdi_folder(folder: Path, count: int, sample: bytes) -> None:
 
 
 def run(options, stdout):
-    from cartera.customers.models import Customer
-    from cartera.imports.cfdi import import_cfdi
-    from cartera.imports.services import import_file
-    from cartera.orgs.services import create_organization
-    from cartera.payments.ledger import check_ledger
-
     suffix = random.randrange(10**6)
     org = create_organization(
         slug=f"bench-import-{suffix}",
@@ -80,7 +80,7 @@ def run(options, stdout):
         f"(unchanged {again.unchanged_count})"
     )
     sample = (
-        Path(__file__).resolve().parent.parent
+        Path(__file__).resolve().parents[2]
         / "imports/tests/fixtures/cfdi/satcfdi_HE951128469_ingreso_ppd_stamped.xml"
     )
     if options["cfdi"] and sample.exists() and org.tax_id:

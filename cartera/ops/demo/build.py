@@ -10,7 +10,6 @@ Deterministic: the same seed and "today" give the same data.
 """
 
 import datetime as dt
-import json
 import random
 import uuid
 from collections.abc import Callable
@@ -18,7 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from cartera.customers.services import create_customer, save_contact
@@ -28,6 +27,7 @@ from cartera.followup.promises import make_promise
 from cartera.followup.reviews import open_dispute, report_payment
 from cartera.invoices.models import Invoice
 from cartera.invoices.services import create_credit_note
+from cartera.lib.bulk import insert_dicts
 from cartera.lib.money import Money
 from cartera.orgs.models import Organization
 from cartera.orgs.services import create_member, create_organization
@@ -364,24 +364,8 @@ def _activity(organization, invoice, kind, when, summary, data, customer=None) -
 
 def _insert_activities(activities: list[Activity]) -> None:
     """Insert back-dated timeline rows (``bulk_create`` would stamp them all "now")."""
-    fields = [f for f in Activity._meta.concrete_fields if not f.primary_key]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    placeholders = ", ".join(["%s"] * len(fields))
-    sql = f"INSERT INTO {Activity._meta.db_table} ({columns}) VALUES ({placeholders})"
-    rows = []
-    for activity in activities:
-        row = []
-        for f in fields:
-            value = getattr(activity, f.attname)
-            if f.name == "data":
-                value = json.dumps(value)
-            else:
-                value = f.get_db_prep_save(value, connection)
-            row.append(value)
-        rows.append(row)
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), 2000):
-            cursor.executemany(sql, rows[start : start + 2000])
+    fields = [f.attname for f in Activity._meta.concrete_fields if not f.primary_key]
+    insert_dicts(Activity, [{name: getattr(a, name) for name in fields} for a in activities])
 
 
 def _credit_notes(organization, owner, debtors, rng, today) -> dict:

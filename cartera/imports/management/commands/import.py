@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
 from cartera.imports.cfdi import import_cfdi
 from cartera.imports.services import import_file
@@ -111,8 +112,6 @@ class _Progress:
 
     def __enter__(self):
         if self.enabled:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
             self.bar = Progress(
                 "[progress.description]{task.description}",
                 BarColumn(),
