@@ -28,6 +28,7 @@ from cartera.followup.reviews import open_dispute, report_payment
 from cartera.invoices.models import Invoice
 from cartera.invoices.services import create_credit_note
 from cartera.lib.bulk import insert_dicts
+from cartera.lib.dates import local_today
 from cartera.lib.money import Money
 from cartera.orgs.models import Organization
 from cartera.orgs.services import create_member, create_organization
@@ -110,8 +111,6 @@ def build_demo(
             last_name="Gómez",
         )
         if today is None:
-            from cartera.lib.dates import local_today
-
             today = local_today(organization.timezone)
         customers = _customers(organization, agent, n_customers, rng, progress)
         counts = _history(organization, customers, n_invoices, rng, today, progress)
