@@ -9,7 +9,6 @@ Run ``python tests/test_layers.py`` to print every violation without pytest.
 """
 
 import ast
-import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -152,36 +151,26 @@ def module_graph() -> dict[str, set[str]]:
     return graph
 
 
+def reachable(graph: dict[str, set[str]], start: str) -> set[str]:
+    seen, stack = set(), [start]
+    while stack:
+        for nxt in graph.get(stack.pop(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    return seen
+
+
 def import_cycles() -> list[str]:
-    """Strongly connected components of more than one module (Tarjan), counting imports
-    inside functions too: hoisting them must not be what breaks a cycle open."""
+    """Groups of modules that import each other, directly or through others, counting
+    imports inside functions too: hoisting them must not be what breaks a cycle open."""
     graph = module_graph()
-    index, low, stack, on_stack, cycles = {}, {}, [], set(), []
-
-    def visit(node):
-        index[node] = low[node] = len(index)
-        stack.append(node)
-        on_stack.add(node)
-        for nxt in graph.get(node, ()):
-            if nxt not in index:
-                visit(nxt)
-                low[node] = min(low[node], low[nxt])
-            elif nxt in on_stack:
-                low[node] = min(low[node], index[nxt])
-        if low[node] == index[node]:
-            component = []
-            while True:
-                member = stack.pop()
-                on_stack.discard(member)
-                component.append(member)
-                if member == node:
-                    break
-            if len(component) > 1:
-                cycles.append(" ↔ ".join(sorted(component)))
-
-    for node in list(graph):
-        if node not in index:
-            visit(node)
+    reach = {node: reachable(graph, node) for node in graph}
+    cycles = set()
+    for node, targets in reach.items():
+        group = {other for other in targets if node in reach.get(other, ())}
+        if group:
+            cycles.add(" ↔ ".join(sorted(group | {node})))
     return sorted(cycles)
 
 
@@ -207,7 +196,6 @@ def test_every_app_has_a_place_in_the_order():
 
 
 if __name__ == "__main__":
-    sys.setrecursionlimit(10000)
     for title, rows in [
         ("upward imports", upward_imports()),
         ("function-level imports", function_imports()),
