@@ -11,7 +11,7 @@ Figures for agent A and period [start, end] (both inclusive, the organisation's 
 - promises obtained: promises created by A in the period;
 - promise kept rate: over the promises A obtained whose promised date falls in the period
   and that are settled (kept, partly kept, broken). By count: kept ÷ settled. By amount:
-  Σ min(paid, promised) ÷ Σ promised, where "paid" is what ``portal.services`` counts when
+  Σ min(paid, promised) ÷ Σ promised, where "paid" is what ``followup.promises`` counts when
   settling (payments applied to the promise's invoices after it was made, dated on or
   before the promised date); by amount only promises in the report's currency;
 - collected: Σ of payment allocations (not credit notes) effective in the period on

@@ -1,4 +1,4 @@
-"""``cartera scheduler [--once] [--now ISO]``: run periodic jobs (see cartera.scheduler)."""
+"""``cartera scheduler [--once] [--now ISO]``: run periodic jobs (the list: cartera/ops/jobs.py)."""
 
 import datetime as dt
 import json
