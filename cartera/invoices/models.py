@@ -81,7 +81,7 @@ class Invoice(models.Model):
             ),
             models.Index(fields=["customer", "status"], name="invoice_customer_status"),
             # Covers the dashboard's aggregates over open invoices (totals, aging buckets,
-            # top debtors) so they read the index only (issue 6, bench/README.md).
+            # top debtors) so they read the index only (bench/README.md, Workday).
             models.Index(
                 fields=["organization", "status", "currency", "customer", "due_date", "balance"],
                 name="invoice_org_open_cover",

@@ -130,7 +130,7 @@ class Allocation(models.Model):
         ]
         indexes = [
             models.Index(fields=["organization", "effective_date"], name="alloc_org_date"),
-            # Covers "collected today / this week / this month" and agent results (issue 6).
+            # Covers "collected today / this week / this month" and agent results (docs/workday.md).
             models.Index(
                 fields=["organization", "effective_date", "invoice", "payment", "amount"],
                 name="alloc_org_date_cover",

@@ -1,4 +1,4 @@
-"""Agent results and commissions (issue 6), per agent and period, in one currency.
+"""Agent results and commissions (docs/workday.md), per agent and period, in one currency.
 
 Attribution: an agent's customers are the customers assigned to them *now*
 (``Customer.assigned_agent``); the history of assignments is not kept.

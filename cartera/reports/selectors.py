@@ -100,7 +100,7 @@ def _decimals(row: dict) -> dict:
     }
 
 
-# --- dashboard (issue 6) ----------------------------------------------------------------
+# --- dashboard (docs/workday.md) ----------------------------------------------------------------
 def collected(membership, *, as_of: dt.date, currency: str) -> dict:
     """Money applied from confirmed payments today / this week (Monday on) / this month,
     on the invoices the member may see, in one query."""
@@ -180,7 +180,7 @@ def alerts(membership) -> dict:
     }
 
 
-# --- agent results and targets (issue 6) ---------------------------------------------------
+# --- agent results and targets (docs/workday.md) ---------------------------------------------------
 def commission_rules_visible_to(membership):
     if membership is None:
         return CommissionRule.objects.none()

@@ -1,4 +1,4 @@
-"""Time the debtor portal's statement page (issue 5: under 100 ms server time with 50
+"""Time the debtor portal's statement page (target: under 100 ms server time with 50
 open invoices).
 
 Creates (once) the organisation ``bench-portal`` with one customer holding ``--invoices``

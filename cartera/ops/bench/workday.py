@@ -1,4 +1,4 @@
-"""Time the work list and the dashboard on a generated portfolio (issue 6).
+"""Time the work list and the dashboard on a generated portfolio (targets: bench/README.md).
 
 Prepares the portfolio once: 20 active agents (``bench-agent-NN``), customers assigned
 to them in turn, and one open call task per customer with overdue invoices. Then times
