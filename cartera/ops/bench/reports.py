@@ -18,8 +18,9 @@ from cartera.orgs.services import create_organization
 from cartera.reports import ibm
 from cartera.reports.aging import aging
 from cartera.reports.asof import month_start
+from cartera.reports.backtest import backtest, backtest_json
 from cartera.reports.behaviour import customer_behaviour
-from cartera.reports.forecast import backtest, backtest_json, forecast
+from cartera.reports.forecast import forecast
 from cartera.reports.indicators import indicators, monthly_trend
 
 HELP = "Time aging, monthly indicators and customer behaviour: --org SLUG --as-of D [--ibm]"

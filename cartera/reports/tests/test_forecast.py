@@ -7,15 +7,8 @@ import pytest
 from django.core.management import call_command
 
 from cartera.customers.services import create_customer
-from cartera.reports.forecast import (
-    LatenessModel,
-    Row,
-    auc,
-    backtest,
-    choose_customer_k,
-    forecast,
-    tail_median,
-)
+from cartera.reports.backtest import auc, backtest
+from cartera.reports.forecast import LatenessModel, Row, choose_customer_k, forecast, tail_median
 
 from .ledger_story import invoice, pay
 

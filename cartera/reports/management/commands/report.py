@@ -10,8 +10,9 @@ from cartera.lib.dates import local_today, parse_iso_date
 from cartera.orgs.models import Organization
 from cartera.reports.aging import aging
 from cartera.reports.asof import month_start
+from cartera.reports.backtest import backtest, backtest_json
 from cartera.reports.behaviour import customer_behaviour
-from cartera.reports.forecast import backtest, backtest_json, forecast_json
+from cartera.reports.forecast import forecast_json
 from cartera.reports.indicators import indicators
 
 KINDS = ("aging", "kpis", "customers", "forecast", "forecast-backtest")
