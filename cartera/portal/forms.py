@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from cartera.invoices.disputes import DISPUTE_REASONS
+from cartera.lib.forms import DATE_WIDGET
 from cartera.payments.choices import PaymentMethod
 
 REPORTABLE_METHODS = [
@@ -9,12 +10,8 @@ REPORTABLE_METHODS = [
 ]
 
 
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-
 class ReportPaymentForm(forms.Form):
-    date = forms.DateField(label=_("Fecha del pago"), widget=DateInput)
+    date = forms.DateField(label=_("Fecha del pago"), widget=DATE_WIDGET)
     amount = forms.DecimalField(
         label=_("Importe (vacío: el saldo de las facturas elegidas)"),
         required=False,
@@ -34,7 +31,7 @@ class ReportPaymentForm(forms.Form):
 
 
 class PromiseForm(forms.Form):
-    promised_date = forms.DateField(label=_("¿Qué día pagará?"), widget=DateInput)
+    promised_date = forms.DateField(label=_("¿Qué día pagará?"), widget=DATE_WIDGET)
     amount = forms.DecimalField(label=_("Importe"), min_value=0.01, max_digits=18, decimal_places=2)
 
 
