@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from cartera.invoices.choices import FactoredDisplay
 from cartera.invoices.disputes import DISPUTE_REASONS
 from cartera.lib.forms import DATE_WIDGET
 from cartera.payments.choices import PaymentMethod
@@ -75,6 +76,15 @@ class PortalSettingsForm(forms.Form):
         max_length=10,
         help_text=_("Banco (3) + plaza (3) + inicio de la cuenta; se completa por cliente."),
         widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+    )
+    factored_invoices = forms.ChoiceField(
+        label=_("Facturas cedidas a factoraje"),
+        choices=FactoredDisplay.choices,
+        required=False,  # absent: unchanged
+        help_text=_(
+            "Nunca se cobran ni se pagan en el portal; el cliente las ve como pagaderas al "
+            "factor o no las ve (portal y estados de cuenta)."
+        ),
     )
     logo = forms.FileField(
         label=_("Logotipo (PNG o JPG, máximo 512 KB)"),
