@@ -12,6 +12,7 @@ from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from cartera.customers.selectors import get_customer_for_user
@@ -120,7 +121,10 @@ def reassign(request):
         to_user=to_user,
         actor=request.user,
     )
-    messages.success(request, _("%(n)s tareas reasignadas.") % {"n": count})
+    messages.success(
+        request,
+        ngettext("%(n)s tarea reasignada.", "%(n)s tareas reasignadas.", count) % {"n": count},
+    )
     return redirect(request.POST.get("next") or reverse("followup:worklist"))
 
 

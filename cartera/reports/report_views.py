@@ -290,6 +290,7 @@ def behaviour_table(rows, as_of: dt.date) -> Table:
                 "trend": r.trend_days_late,
                 "oldest_overdue_days": r.oldest_overdue_days,
                 "overdue": "; ".join(f"{fmt.amount(v, c)} {c}" for c, v in r.overdue.items()),
+                "overdue_by_currency": r.overdue,
                 "promises": r.promises_kept_rate,
                 "disputes": r.disputes,
                 "pk": r.customer_id,
@@ -472,6 +473,7 @@ def effectiveness_page(request):
         for window in WINDOWS:
             rate = v.rate(window)
             row[f"paid_{window}"] = None if rate is None else rate * 100
+            row[f"amounts_{window}"] = v.amount_within[window]  # the page formats them
             row[f"amount_{window}"] = ", ".join(
                 f"{fmt.amount(a, c)} {c}" for c, a in sorted(v.amount_within[window].items())
             )
