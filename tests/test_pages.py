@@ -21,6 +21,7 @@ from openpyxl import load_workbook
 
 from cartera.followup.services import add_note
 from cartera.lib.templatetags.cartera_tags import local_datetime
+from cartera.reports.tests.exporting import export_in_background
 from tests.test_tenancy import URLS, world  # noqa: F401  (the fixture is used by name)
 
 # URLs whose GET does not answer a page, with the status they answer and why.
@@ -141,12 +142,13 @@ def test_datetimes_are_shown_in_the_organisations_local_time(world, login):  # n
 def test_activity_log_export_writes_the_organisations_local_time(login, owner_a, debtor_a, kind):
     with freeze_time("2026-11-30 18:30:00"):  # UTC; Monterrey (UTC−6) reads 12:30
         add_note(customer=debtor_a, text="Llamó para confirmar el pago", actor=owner_a)
-    response = login(owner_a).get(reverse("followup:log") + f"?kind=note&export={kind}")
-    assert response.status_code == 200
+    _job, content = export_in_background(
+        login(owner_a), reverse("followup:log") + f"?kind=note&export={kind}"
+    )
     if kind == "csv":
-        rows = response.content.decode("utf-8-sig").splitlines()
+        rows = content.decode("utf-8-sig").splitlines()
         assert rows[1].startswith("2026-11-30 12:30:00,")
     else:
-        sheet = load_workbook(io.BytesIO(response.content)).active
+        sheet = load_workbook(io.BytesIO(content)).active
         assert sheet["A3"].value == dt.datetime(2026, 11, 30, 12, 30)
         assert sheet["F3"].value == "Llamó para confirmar el pago"

@@ -51,7 +51,7 @@ from cartera.orgs.models import Membership
 from cartera.outreach.models import Message, MessageTemplate
 from cartera.payments.models import PaymentComplement, PaymentProof
 from cartera.payments.services import allocate_payment, record_payment
-from cartera.reports.models import CommissionRule
+from cartera.reports.models import CommissionRule, ExportJob
 from cartera.timeline.models import Notification
 
 # Modules whose URLs are not the back office: allauth's pages, i18n, admin, static files,
@@ -132,6 +132,10 @@ URLS: dict[str, U] = {
     "report_pages:invoice": read(pk("invoice")),
     "report_pages:forecast": read(),
     "report_pages:effectiveness": read(),
+    "report_pages:export_start": read(),  # without a known source: 404
+    "report_pages:export": read(pk("export_job"), scoped=False),
+    "report_pages:export_progress": read(pk("export_job"), scoped=False),
+    "report_pages:export_download": read(pk("export_job"), scoped=False),
     # imports
     "imports:list": read(),
     "imports:upload": write(),
@@ -311,10 +315,14 @@ def world(org_a, owner_a, viewer_a, agent_a, agent2_a, debtor_a, invoice_a, owne
     commission_rule = CommissionRule.objects.create(
         organization=org_a, name="General", rate=Decimal("2.5"), currency="MXN"
     )
+    export_job = ExportJob.objects.create(
+        organization=org_a, requested_by=owner_a, source="forecast", kind="csv"
+    )
     notification = Notification.objects.create(
         organization=org_a, user=agent_a, kind="dispute", text="x", source="test:1"
     )
     return SimpleNamespace(
+        export_job=export_job,
         task=task,
         notification=notification,
         commission_rule=commission_rule,

@@ -2,14 +2,11 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from cartera.invoices.disputes import DISPUTE_REASONS
+from cartera.lib.forms import DATE_WIDGET
 from cartera.payments.choices import PaymentMethod
 from cartera.timeline.choices import ActivityKind, NotificationKind
 
 from .choices import CallOutcome, TaskKind
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
 
 
 class WorkListFilterForm(forms.Form):
@@ -38,14 +35,14 @@ class CallForm(forms.Form):
     note = forms.CharField(
         label=_("Nota"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
-    next_date = forms.DateField(label=_("Volver a llamar el"), required=False, widget=DateInput)
+    next_date = forms.DateField(label=_("Volver a llamar el"), required=False, widget=DATE_WIDGET)
     invoices = forms.ModelMultipleChoiceField(
         label=_("Facturas"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple
     )
-    promised_date = forms.DateField(label=_("Fecha prometida"), required=False, widget=DateInput)
+    promised_date = forms.DateField(label=_("Fecha prometida"), required=False, widget=DATE_WIDGET)
     amount = forms.DecimalField(label=_("Importe"), required=False, max_digits=18, decimal_places=2)
     dispute_reason = forms.ChoiceField(label=_("Motivo de la disputa"), required=False, choices=())
-    paid_date = forms.DateField(label=_("Fecha del pago"), required=False, widget=DateInput)
+    paid_date = forms.DateField(label=_("Fecha del pago"), required=False, widget=DATE_WIDGET)
     method = forms.ChoiceField(
         label=_("Forma de pago"), required=False, choices=PaymentMethod.choices
     )
@@ -64,7 +61,7 @@ class NoteForm(forms.Form):
 
 class FollowUpForm(forms.Form):
     title = forms.CharField(label=_("Qué hacer"), max_length=300)
-    due_date = forms.DateField(label=_("Fecha"), widget=DateInput)
+    due_date = forms.DateField(label=_("Fecha"), widget=DATE_WIDGET)
 
 
 class ActivityFilterForm(forms.Form):
@@ -72,8 +69,8 @@ class ActivityFilterForm(forms.Form):
         label=_("Tipo"), required=False, choices=[("", _("Todos"))] + ActivityKind.choices
     )
     actor = forms.ChoiceField(label=_("Quién"), required=False)
-    date_from = forms.DateField(label=_("Desde"), required=False, widget=DateInput)
-    date_to = forms.DateField(label=_("Hasta"), required=False, widget=DateInput)
+    date_from = forms.DateField(label=_("Desde"), required=False, widget=DATE_WIDGET)
+    date_to = forms.DateField(label=_("Hasta"), required=False, widget=DATE_WIDGET)
 
     def __init__(self, *args, users=(), **kwargs):
         super().__init__(*args, **kwargs)

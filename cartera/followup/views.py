@@ -2,6 +2,7 @@
 notifications. Thin views: objects come through the access helpers."""
 
 import datetime as dt
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -11,11 +12,11 @@ from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from cartera.customers.selectors import get_customer_for_user
 from cartera.invoices.selectors import get_invoice_for_user
-from cartera.lib import exports
 from cartera.lib.dates import local_today
 from cartera.lib.forms import add_service_errors
 from cartera.orgs.access import Action, require
@@ -120,7 +121,10 @@ def reassign(request):
         to_user=to_user,
         actor=request.user,
     )
-    messages.success(request, _("%(n)s tareas reasignadas.") % {"n": count})
+    messages.success(
+        request,
+        ngettext("%(n)s tarea reasignada.", "%(n)s tareas reasignadas.", count) % {"n": count},
+    )
     return redirect(request.POST.get("next") or reverse("followup:worklist"))
 
 
@@ -178,50 +182,33 @@ def notes(request):
     )
 
 
-def _timeline_page(request, queryset, template, extra):
+def _timeline_page(request, queryset, template, extra, *, scope: dict | None = None):
     form = ActivityFilterForm(request.GET or None, users=_members(request))
     form.is_valid()
     data = getattr(form, "cleaned_data", {}) or {}
+    export = request.GET.get("export")
+    if export in ("csv", "xlsx"):
+        return _export(export, data, scope or {})
     queryset = queryset(
         kind=data.get("kind", ""),
         actor=data.get("actor", ""),
         date_from=data.get("date_from"),
         date_to=data.get("date_to"),
     )
-    export = request.GET.get("export")
-    if export in ("csv", "xlsx"):
-        return _export(queryset, export, organization=request.membership.organization)
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     name = "followup/_timeline.html" if request.headers.get("HX-Request") else template
     return render(request, name, {"form": form, "page": page, **extra})
 
 
-def _export(queryset, kind: str, *, organization):
-    table = exports.Table(
-        title=_("Bitácora"),
-        time_zone=organization.timezone,
-        columns=[
-            exports.Column("when", _("Fecha y hora"), exports.DATETIME),
-            exports.Column("kind", _("Tipo")),
-            exports.Column("actor", _("Quién")),
-            exports.Column("customer", _("Cliente")),
-            exports.Column("invoice", _("Factura")),
-            exports.Column("summary", _("Qué")),
-        ],
-        rows=[
-            {
-                "when": a.created_at,
-                "kind": a.get_kind_display(),
-                "actor": a.actor_label,
-                "customer": a.customer.name if a.customer else "",
-                "invoice": a.invoice.number if a.invoice else "",
-                "summary": a.summary,
-            }
-            for a in queryset[:50000]
-        ],
-    )
-    day = local_today(organization.timezone)
-    return exports.export_response(table, kind, name="bitacora", day=day)
+def _export(kind: str, filters: dict, scope: dict):
+    """Large: the background exports build it (followup/exports.py) and show progress."""
+    params = {
+        "source": "timeline",
+        "format": kind,
+        **scope,
+        **{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in filters.items() if v},
+    }
+    return redirect(f"{reverse('report_pages:export_start')}?{urlencode(params)}")
 
 
 @org_member_required
@@ -251,6 +238,7 @@ def customer_timeline(request, pk):
         queryset,
         "followup/log.html",
         {"title": _("Bitácora de %(c)s") % {"c": customer.name}, "customer": customer},
+        scope={"customer": customer.pk},
     )
 
 
@@ -266,6 +254,7 @@ def invoice_timeline(request, pk):
         queryset,
         "followup/log.html",
         {"title": _("Bitácora de la factura %(n)s") % {"n": invoice.number}, "invoice": invoice},
+        scope={"invoice": invoice.pk},
     )
 
 

@@ -31,3 +31,10 @@ class AttachmentKind(models.TextChoices):
 class DisputeStatus(models.TextChoices):
     OPEN = "open", _("Abierta")
     RESOLVED = "resolved", _("Resuelta")
+
+
+class FactoredDisplay(models.TextChoices):
+    """How a debtor sees an invoice ceded to a factor (portal and account statements)."""
+
+    PAYABLE_TO_FACTOR = "factor", _("Mostrarlas como pagaderas al factor")
+    HIDDEN = "hidden", _("No mostrarlas")

@@ -10,6 +10,7 @@ from .choices import (
     AttachmentKind,
     CreditNoteStatus,
     DisputeStatus,
+    FactoredDisplay,
     InvoiceStatus,
     PaymentMethodSAT,
 )
@@ -198,3 +199,21 @@ class Dispute(models.Model):
 
     def __str__(self):
         return f"{self.invoice} · {self.get_status_display()}"
+
+
+class FactoringSettings(models.Model):
+    """Per-organisation rule for factored invoices (defaults apply without a row); read
+    only through ``invoices.factoring``."""
+
+    organization = models.OneToOneField(
+        "orgs.Organization", on_delete=models.CASCADE, related_name="factoring_settings"
+    )
+    debtor_display = models.CharField(
+        _("facturas cedidas a factoraje, para el cliente"),
+        max_length=8,
+        choices=FactoredDisplay.choices,
+        default=FactoredDisplay.PAYABLE_TO_FACTOR,
+    )
+
+    class Meta:
+        verbose_name = _("configuración de factoraje")

@@ -10,6 +10,7 @@ never as raw UTC.
 import csv
 import datetime as dt
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -83,11 +84,24 @@ def _text(table: Table, column: Column, row: dict) -> str:
     return str(value)
 
 
-def to_csv(table: Table) -> bytes:
+Progress = Callable[[int, int], None]
+PROGRESS_EVERY = 500  # rows between two progress reports of a writer
+
+
+def _rows(table: Table, progress: Progress | None):
+    """The table's rows, reporting (done, total) every few hundred rows and at the end."""
+    total = len(table.rows)
+    for done, row in enumerate(table.rows, start=1):
+        yield row
+        if progress and (done % PROGRESS_EVERY == 0 or done == total):
+            progress(done, total)
+
+
+def to_csv(table: Table, progress: Progress | None = None) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow([str(c.label) for c in table.columns])
-    for row in table.rows:
+    for row in _rows(table, progress):
         writer.writerow([_text(table, c, row) for c in table.columns])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")  # BOM: Excel opens UTF-8
 
@@ -135,12 +149,12 @@ def _write_row(sheet, table: Table, row: dict) -> None:
             sheet.cell(row=current, column=index).number_format = number_format
 
 
-def to_xlsx(table: Table) -> bytes:
+def to_xlsx(table: Table, progress: Progress | None = None) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = (slugify(str(table.title)) or "reporte")[:31]
     header_row = _write_header(sheet, table)
-    for row in table.rows:
+    for row in _rows(table, progress):
         _write_row(sheet, table, row)
     for index, column in enumerate(table.columns, start=1):
         letter = sheet.cell(row=header_row, column=index).column_letter
@@ -150,10 +164,10 @@ def to_xlsx(table: Table) -> bytes:
     return buffer.getvalue()
 
 
-def to_pdf(table: Table) -> bytes:
+def to_pdf(table: Table, progress: Progress | None = None) -> bytes:
     cells = [
         [(_text(table, c, row), c.kind not in (TEXT, DATE, DATETIME)) for c in table.columns]
-        for row in table.rows
+        for row in _rows(table, progress)
     ]
     html = render_to_string("lib/export_pdf.html", {"table": table, "cells": cells})
     return HTML(string=html).write_pdf()
@@ -167,7 +181,11 @@ CONTENT_TYPES = {
 WRITERS = {"csv": to_csv, "xlsx": to_xlsx, "pdf": to_pdf}
 
 
+def export_filename(name: str, day: dt.date, kind: str) -> str:
+    return f"{name}-{day.isoformat()}.{kind}"
+
+
 def export_response(table: Table, kind: str, *, name: str, day: dt.date) -> HttpResponse:
     response = HttpResponse(WRITERS[kind](table), content_type=CONTENT_TYPES[kind])
-    response["Content-Disposition"] = f'attachment; filename="{name}-{day.isoformat()}.{kind}"'
+    response["Content-Disposition"] = f'attachment; filename="{export_filename(name, day, kind)}"'
     return response

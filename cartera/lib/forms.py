@@ -1,10 +1,26 @@
-"""Form helpers every back-office app uses: the base form that marks invalid fields,
-the date widget, and the one way to show a service's ValidationError on a form."""
+"""Form helpers every app uses (back office and portal): the base form that marks
+invalid fields, the date input, and the one way to show a service's ValidationError on a
+form."""
 
 from django import forms
 from django.core.exceptions import ValidationError
 
-DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+ISO_DATE = "%Y-%m-%d"
+
+
+class DateInput(forms.DateInput):
+    """``<input type=date>``. Browsers accept only ``yyyy-MM-dd`` as its value and drop
+    anything else (the locale's ``04/12/2026`` arrives empty), so it always renders ISO,
+    whatever the active language; what the browser posts back is ISO too."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None, format=None):  # noqa: A002 (Django's argument name)
+        super().__init__(attrs=attrs, format=format or ISO_DATE)
+
+
+# The widget of every DateField (a fresh copy per form, Django deep-copies widgets).
+DATE_WIDGET = DateInput()
 
 
 class BackOfficeForm(forms.Form):

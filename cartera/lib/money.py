@@ -28,8 +28,9 @@ def quantum(currency: str) -> Decimal:
 
 
 def round_money(amount: Decimal, currency: str) -> Decimal:
-    """Round half-up to the currency's minor unit."""
-    return Decimal(amount).quantize(quantum(currency), rounding=ROUND_HALF_UP)
+    """Round half-up to the currency's minor unit; a result of zero is never "-0.00"."""
+    rounded = Decimal(amount).quantize(quantum(currency), rounding=ROUND_HALF_UP)
+    return abs(rounded) if rounded == 0 else rounded
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cartera.customers.models import Customer
+from cartera.invoices import factoring
 from cartera.invoices.models import Invoice
 from cartera.outreach.tracking import PORTAL_SALT, portal_message_link
 from cartera.timeline import events
@@ -161,16 +162,21 @@ def get_customer_for_debtor(request, *, verified: bool = True) -> Customer:
 
 
 def get_invoice_for_debtor(customer: Customer, pk) -> Invoice:
-    invoice = Invoice.objects.filter(pk=pk, customer=customer).first()
+    """One of the customer's invoices the debtor may see (see ``invoices.factoring``)."""
+    invoice = factoring.visible_to_debtor(
+        Invoice.objects.filter(pk=pk, customer=customer), organization=customer.organization
+    ).first()
     if invoice is None:
         raise Http404
     return invoice
 
 
 def invoices_for_debtor(customer: Customer, ids) -> list[Invoice]:
-    """The customer's invoices among ``ids`` (anything else is silently ignored)."""
+    """The customer's invoices among ``ids`` that the debtor pays to the organisation
+    (anything else, factored invoices included, is silently ignored)."""
     clean = [int(i) for i in ids if str(i).isdigit()]
-    return list(Invoice.objects.filter(customer=customer, pk__in=clean).order_by("due_date", "id"))
+    invoices = factoring.payable_by_debtor(Invoice.objects.filter(customer=customer, pk__in=clean))
+    return list(invoices.order_by("due_date", "id"))
 
 
 # --- one-time codes ----------------------------------------------------------------------

@@ -14,6 +14,7 @@ from cartera.customers.selectors import get_customer_for_user
 from cartera.followup import reviews
 from cartera.followup.choices import PromiseSource
 from cartera.followup.promises import make_promise
+from cartera.invoices import factoring
 from cartera.invoices.choices import DisputeStatus, InvoiceStatus
 from cartera.invoices.models import Dispute
 from cartera.invoices.selectors import get_dispute_for_user, invoices_visible_to
@@ -229,6 +230,7 @@ def portal_settings(request):
         "max_promise_days": current.max_promise_days,
         "bank_accounts": current.bank_accounts,
         "clabe_prefix": current.clabe_prefix,
+        "factored_invoices": factoring.factored_display(organization),
     }
     form = PortalSettingsForm(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():

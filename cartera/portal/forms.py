@@ -1,7 +1,9 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from cartera.invoices.choices import FactoredDisplay
 from cartera.invoices.disputes import DISPUTE_REASONS
+from cartera.lib.forms import DATE_WIDGET
 from cartera.payments.choices import PaymentMethod
 
 REPORTABLE_METHODS = [
@@ -9,12 +11,8 @@ REPORTABLE_METHODS = [
 ]
 
 
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-
 class ReportPaymentForm(forms.Form):
-    date = forms.DateField(label=_("Fecha del pago"), widget=DateInput)
+    date = forms.DateField(label=_("Fecha del pago"), widget=DATE_WIDGET)
     amount = forms.DecimalField(
         label=_("Importe (vacío: el saldo de las facturas elegidas)"),
         required=False,
@@ -34,7 +32,7 @@ class ReportPaymentForm(forms.Form):
 
 
 class PromiseForm(forms.Form):
-    promised_date = forms.DateField(label=_("¿Qué día pagará?"), widget=DateInput)
+    promised_date = forms.DateField(label=_("¿Qué día pagará?"), widget=DATE_WIDGET)
     amount = forms.DecimalField(label=_("Importe"), min_value=0.01, max_digits=18, decimal_places=2)
 
 
@@ -78,6 +76,15 @@ class PortalSettingsForm(forms.Form):
         max_length=10,
         help_text=_("Banco (3) + plaza (3) + inicio de la cuenta; se completa por cliente."),
         widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+    )
+    factored_invoices = forms.ChoiceField(
+        label=_("Facturas cedidas a factoraje"),
+        choices=FactoredDisplay.choices,
+        required=False,  # absent: unchanged
+        help_text=_(
+            "Nunca se cobran ni se pagan en el portal; el cliente las ve como pagaderas al "
+            "factor o no las ve (portal y estados de cuenta)."
+        ),
     )
     logo = forms.FileField(
         label=_("Logotipo (PNG o JPG, máximo 512 KB)"),

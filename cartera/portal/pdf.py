@@ -7,6 +7,7 @@ import mimetypes
 
 from django.template.loader import render_to_string
 from django.utils import translation
+from weasyprint import HTML
 
 from .access import settings_for
 from .selectors import statement
@@ -22,8 +23,6 @@ def _logo_data_uri(organization) -> str:
 
 
 def statement_pdf(customer, *, today: dt.date) -> bytes:
-    from weasyprint import HTML
-
     with translation.override(customer.language):
         context = statement(customer, today=today)
         context.update(

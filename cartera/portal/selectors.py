@@ -3,6 +3,7 @@
 import datetime as dt
 from decimal import Decimal
 
+from cartera.invoices import factoring
 from cartera.invoices.choices import InvoiceStatus
 from cartera.invoices.models import CreditNote, Dispute, Invoice, InvoiceAttachment
 from cartera.payments.choices import PaymentStatus
@@ -14,11 +15,20 @@ from .references import payment_reference, virtual_clabe
 RECENT = 10
 
 
-def statement(customer, *, today: dt.date) -> dict:
-    invoices = list(
+_ROW_FIELDS = ("id", "number", "issue_date", "due_date", "currency", "total", "balance", "status")
+
+
+def _open_invoices(customer):
+    return (
         Invoice.objects.filter(customer=customer, status=InvoiceStatus.OPEN, balance__gt=0)
         .order_by("due_date", "id")
-        .only("id", "number", "issue_date", "due_date", "currency", "total", "balance", "status")
+        .only(*_ROW_FIELDS, "is_factored", "factor_name")
+    )
+
+
+def statement(customer, *, today: dt.date) -> dict:
+    invoices, factored = factoring.split_for_debtor(
+        _open_invoices(customer), organization=customer.organization
     )
     ids = [i.id for i in invoices]
     disputed = set(
@@ -75,6 +85,11 @@ def statement(customer, *, today: dt.date) -> dict:
     portal_settings = settings_for(customer.organization)
     return {
         "rows": rows,
+        # ceded to a factor: payable to it, outside the totals (invoices.factoring)
+        "factored": [
+            {"invoice": i, "days_overdue": i.days_overdue(on=today), "factor": i.factor_name}
+            for i in factored
+        ],
         "totals": sorted(totals.values(), key=lambda t: t["currency"]),
         "credit": credit,
         "payments": payments,

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from cartera.invoices import factoring
 from cartera.lib.uploads import PROOF_EXTENSIONS
 from cartera.timeline import events
 
@@ -45,6 +46,7 @@ def update_portal_settings(
     remove_logo: bool = False,
     stripe_secret_key: str = "",
     stripe_webhook_secret: str = "",
+    factored_invoices: str = "",
 ) -> PortalSettings:
     """Save the organisation's portal options; the change is on the timeline."""
     clabe_prefix = (clabe_prefix or "").strip()
@@ -102,6 +104,10 @@ def update_portal_settings(
         "stripe": (row.stripe_secret_key, row.stripe_webhook_secret),
     }
     changed = sorted(key for key in after if after[key] != before[key])
+    if factored_invoices and factoring.set_factored_display(
+        organization=organization, display=factored_invoices
+    ):
+        changed = sorted([*changed, "factored_invoices"])
     if changed:
         events.config_changed(
             organization,

@@ -16,7 +16,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from cartera.followup import reviews
 from cartera.followup.choices import PromiseSource
 from cartera.followup.promises import make_promise
-from cartera.invoices.models import InvoiceAttachment
+from cartera.invoices import factoring
+from cartera.invoices.models import Invoice, InvoiceAttachment
 from cartera.lib.dates import local_today
 from cartera.lib.forms import add_service_errors
 from cartera.outreach.choices import MessagePurpose
@@ -165,8 +166,11 @@ def statement_download(request, customer):
 
 @debtor_view
 def invoice_file(request, customer, pk):
+    visible = factoring.visible_to_debtor(
+        Invoice.objects.filter(customer=customer), organization=customer.organization
+    )
     attachment = InvoiceAttachment.objects.filter(
-        pk=pk, invoice__customer=customer, kind__in=["pdf", "xml"]
+        pk=pk, invoice__in=visible, kind__in=["pdf", "xml"]
     ).first()
     if attachment is None:
         return not_found(request)

@@ -27,6 +27,7 @@ from decimal import Decimal
 
 from django.db import connection
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from cartera.invoices.models import Dispute, Invoice
 from cartera.lib import fmt
@@ -338,9 +339,12 @@ class LatenessModel:
             }
         else:
             prior = self.terms_prior.get(_terms_band(r.terms), self.global_median)
-            reason = _(
+            reason = ngettext(
+                "Poco historial (%(n)s factura): se toma de clientes con plazo similar "
+                "(%(d)s días de atraso)",
                 "Poco historial (%(n)s facturas): se toma de clientes con plazo similar "
-                "(%(d)s días de atraso)"
+                "(%(d)s días de atraso)",
+                len(history),
             ) % {"n": len(history), "d": fmt.days(prior)}
         reasons = [reason]
         band = self._amount_band(r)
@@ -381,7 +385,12 @@ class LatenessModel:
             overdue = (as_of - r.due_date).days
             value = self.conditional(r, overdue, value)
             reasons.append(
-                _("Ya lleva %(d)s días vencida: se espera el pago después") % {"d": overdue}
+                ngettext(
+                    "Ya lleva %(d)s día vencida: se espera el pago después",
+                    "Ya lleva %(d)s días vencida: se espera el pago después",
+                    overdue,
+                )
+                % {"d": overdue}
             )
             samples = sorted(max(x, overdue + 1.0) for x in samples)
             shift = value - statistics.median(samples)

@@ -1,18 +1,15 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from cartera.lib.forms import DATE_WIDGET
 from cartera.lib.money import CURRENCY_CHOICES
 
 from .models import CommissionRule
 
 
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-
 class PeriodForm(forms.Form):
-    start = forms.DateField(label=_("Desde"), required=False, widget=DateInput)
-    end = forms.DateField(label=_("Hasta"), required=False, widget=DateInput)
+    start = forms.DateField(label=_("Desde"), required=False, widget=DATE_WIDGET)
+    end = forms.DateField(label=_("Hasta"), required=False, widget=DATE_WIDGET)
     currency = forms.ChoiceField(label=_("Moneda"), required=False, choices=CURRENCY_CHOICES)
 
     def clean(self):

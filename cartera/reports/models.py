@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -171,3 +172,54 @@ class CollectionTarget(models.Model):
                 condition=models.Q(amount__gt=0), name="collectiontarget_amount_positive"
             ),
         ]
+
+
+class ExportStatus(models.TextChoices):
+    QUEUED = "queued", _("En cola")
+    RUNNING = "running", _("Generando")
+    DONE = "done", _("Listo")
+    FAILED = "failed", _("Falló")
+
+
+def export_path(job: "ExportJob", filename: str) -> str:
+    return f"exports/{job.organization_id}/{job.pk or 'new'}-{filename}"
+
+
+class ExportJob(models.Model):
+    """A large export (activity log, statement, forecast) built by a background task; the
+    member who asked follows its progress and downloads the file (docs/reports.md)."""
+
+    organization = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="export_jobs"
+    )
+    source = models.CharField(_("reporte"), max_length=40)
+    kind = models.CharField(_("formato"), max_length=4)
+    params = models.JSONField(default=dict, blank=True)
+    status = models.CharField(
+        _("estado"), max_length=8, choices=ExportStatus.choices, default=ExportStatus.QUEUED
+    )
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    title = models.CharField(_("título"), max_length=200, blank=True)
+    filename = models.CharField(max_length=200, blank=True)
+    file = models.FileField(upload_to=export_path, max_length=300, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("exportación")
+        ordering = ["-created_at", "-id"]
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status in (ExportStatus.QUEUED, ExportStatus.RUNNING)
+
+    @property
+    def progress_percent(self) -> int:
+        if self.status == ExportStatus.DONE:
+            return 100
+        if not self.total_rows:
+            return 0
+        return min(99, self.processed_rows * 100 // self.total_rows)

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from . import export_views
 from . import report_views as views
 
 app_name = "report_pages"
@@ -12,4 +13,8 @@ urlpatterns = [
     path("invoices/<int:pk>/", views.invoice_story, name="invoice"),
     path("forecast/", views.forecast_page, name="forecast"),
     path("effectiveness/", views.effectiveness_page, name="effectiveness"),
+    path("exports/new/", export_views.export_start, name="export_start"),
+    path("exports/<int:pk>/", export_views.export_detail, name="export"),
+    path("exports/<int:pk>/progress/", export_views.export_progress, name="export_progress"),
+    path("exports/<int:pk>/file/", export_views.export_download, name="export_download"),
 ]

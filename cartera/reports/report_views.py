@@ -2,18 +2,20 @@
 report modules, build one ``exports.Table`` per page for XLSX/CSV/PDF."""
 
 import datetime as dt
+from urllib.parse import urlencode
 
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from cartera.customers.models import Customer
 from cartera.customers.selectors import customers_visible_to, get_customer_for_user
 from cartera.invoices.selectors import get_invoice_for_user
 from cartera.lib import fmt
 from cartera.lib.dates import local_today
 from cartera.lib.exports import (
     DATE,
+    DATETIME,
     DAYS,
     INT,
     MONEY,
@@ -25,11 +27,11 @@ from cartera.lib.exports import (
 )
 from cartera.orgs.access import restricted_to_assigned
 from cartera.orgs.decorators import org_member_required
-from cartera.payments.models import Allocation
 from cartera.timeline.models import Activity
 
+from . import tables
 from .aging import BY_DUE, BY_ISSUE, GROUPS, aging, aging_invoices
-from .asof import month_start, open_amount_as_of
+from .asof import month_start
 from .behaviour import customer_behaviour
 from .effectiveness import WINDOWS, effectiveness
 from .forecast import forecast
@@ -54,6 +56,13 @@ def _date(request, name: str, default: dt.date) -> dt.date:
 def _scope(membership):
     """None (the whole organisation) or the customers an agent is restricted to."""
     return customers_visible_to(membership) if restricted_to_assigned(membership) else None
+
+
+def _background(request, source: str, **params):
+    """Large exports are built by a background task; this page follows its progress."""
+    values = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in params.items()}
+    query = urlencode({"source": source, "format": request.GET["format"], **values})
+    return redirect(f"{reverse('report_pages:export_start')}?{query}")
 
 
 def _respond(request, template: str, context: dict, table: Table, name: str, day: dt.date):
@@ -281,6 +290,7 @@ def behaviour_table(rows, as_of: dt.date) -> Table:
                 "trend": r.trend_days_late,
                 "oldest_overdue_days": r.oldest_overdue_days,
                 "overdue": "; ".join(f"{fmt.amount(v, c)} {c}" for c, v in r.overdue.items()),
+                "overdue_by_currency": r.overdue,
                 "promises": r.promises_kept_rate,
                 "disputes": r.disputes,
                 "pk": r.customer_id,
@@ -318,61 +328,18 @@ def customer_statement(request, pk):
     customer = get_customer_for_user(request, pk)
     org = request.membership.organization
     as_of = _date(request, "as_of", local_today(org.timezone))
-    invoices = list(
-        customer.invoices.filter(issue_date__lte=as_of)
-        .exclude(status="void")
-        .annotate(open_amount=open_amount_as_of(as_of))
-        .order_by("issue_date", "id")
-    )
-    paid_dates = {}
-    for row in Allocation.objects.filter(
-        invoice__customer=customer, effective_date__lte=as_of
-    ).values("invoice_id", "effective_date"):
-        previous = paid_dates.get(row["invoice_id"])
-        if previous is None or row["effective_date"] > previous:
-            paid_dates[row["invoice_id"]] = row["effective_date"]
-    rows = []
-    for inv in invoices:
-        paid_on = paid_dates.get(inv.pk) if inv.open_amount <= 0 else None
-        rows.append(
-            {
-                "pk": inv.pk,
-                "number": inv.number,
-                "issue_date": inv.issue_date,
-                "due_date": inv.due_date,
-                "currency": inv.currency,
-                "total": inv.total,
-                "open": inv.open_amount,
-                "paid_on": paid_on,
-                "days_to_pay": (paid_on - inv.issue_date).days if paid_on else None,
-                "days_late": max(0, ((paid_on or as_of) - inv.due_date).days),
-            }
-        )
+    if request.GET.get("format") in WRITERS:
+        return _background(request, "customer_statement", customer=customer.pk, as_of=as_of)
+    table = tables.customer_statement_table(customer, as_of=as_of)
     behaviour = customer_behaviour(
         organization=org,
         as_of=as_of,
         customers=customers_visible_to(request.membership).filter(pk=customer.pk),
     )
-    table = Table(
-        _("Estado de cuenta de %(name)s") % {"name": customer.name},
-        [
-            Column("number", _("Folio")),
-            Column("issue_date", _("Emisión"), DATE),
-            Column("due_date", _("Vencimiento"), DATE),
-            Column("currency", _("Moneda")),
-            Column("total", _("Total"), MONEY),
-            Column("open", _("Saldo a la fecha"), MONEY),
-            Column("paid_on", _("Pagada el"), DATE),
-            Column("days_to_pay", _("Días para pagar"), INT),
-            Column("days_late", _("Días de atraso"), INT),
-        ],
-        rows,
-        subtitle=_("Al %(date)s") % {"date": as_of.isoformat()},
-    )
     context = {
         "customer": customer,
         "as_of": as_of,
-        "rows": rows,
+        "rows": table.rows,
         "behaviour": behaviour[0] if behaviour else None,
         "history": ClassificationHistory.objects.filter(customer=customer)[:24],
         "activities": Activity.objects.filter(customer=customer).select_related("actor_user")[:100],
@@ -401,7 +368,7 @@ def invoice_story(request, pk):
     )
     rows = [
         {
-            "date": a.created_at.date(),
+            "date": a.created_at,
             "kind": a.get_kind_display(),
             "summary": a.summary,
             "actor": a.actor_label,
@@ -411,12 +378,13 @@ def invoice_story(request, pk):
     table = Table(
         _("Historia de la factura %(number)s") % {"number": invoice.number},
         [
-            Column("date", _("Fecha"), DATE),
+            Column("date", _("Fecha y hora"), DATETIME),
             Column("kind", _("Tipo")),
             Column("summary", _("Detalle")),
             Column("actor", _("Quién")),
         ],
         rows,
+        time_zone=invoice.organization.timezone,
     )
     context = {
         "invoice": invoice,
@@ -451,45 +419,11 @@ def _optional_related(obj, name: str) -> list:
 def forecast_page(request):
     org = request.membership.organization
     as_of = _date(request, "as_of", local_today(org.timezone))
-    data = forecast(organization=org, as_of=as_of)
+    if request.GET.get("format") in WRITERS:
+        return _background(request, "forecast", as_of=as_of)
     scope = _scope(request.membership)
-    visible = None if scope is None else set(scope.values_list("pk", flat=True))
-    predictions = [
-        p for p in data["predictions"] if visible is None or p.row.customer_id in visible
-    ]
-    ids = {p.row.customer_id for p in predictions}
-    names = dict(Customer.objects.filter(organization=org, pk__in=ids).values_list("pk", "name"))
-    rows = [
-        {
-            "pk": p.row.invoice_id,
-            "number": p.row.number,
-            "customer": names.get(p.row.customer_id, ""),
-            "currency": p.row.currency,
-            "open": p.row.open_amount,
-            "due_date": p.row.due_date,
-            "predicted": p.date,
-            "p10": p.p10,
-            "p90": p.p90,
-            "reasons": "; ".join(p.reasons),
-        }
-        for p in sorted(predictions, key=lambda p: (p.date, p.row.invoice_id))
-    ]
-    table = Table(
-        _("Pronóstico de cobranza"),
-        [
-            Column("number", _("Folio")),
-            Column("customer", _("Cliente")),
-            Column("currency", _("Moneda")),
-            Column("open", _("Saldo"), MONEY),
-            Column("due_date", _("Vencimiento"), DATE),
-            Column("predicted", _("Pago esperado"), DATE),
-            Column("p10", _("P10"), DATE),
-            Column("p90", _("P90"), DATE),
-            Column("reasons", _("Razones")),
-        ],
-        rows,
-        subtitle=_("Al %(date)s · 13 semanas") % {"date": as_of.isoformat()},
-    )
+    data = forecast(organization=org, as_of=as_of)
+    table = tables.forecast_table(data, organization=org, scope=scope, as_of=as_of)
     charts = [
         {
             "id": f"forecast-{currency}",
@@ -509,7 +443,7 @@ def forecast_page(request):
         "weeks": data["weeks"],
         "later": data["later"],
         "charts": charts,
-        "rows": rows[:500],
+        "rows": table.rows[:500],
         "restricted": scope is not None,
     }
     return _respond(request, "reports/pages/forecast.html", context, table, "pronostico", as_of)
@@ -539,6 +473,7 @@ def effectiveness_page(request):
         for window in WINDOWS:
             rate = v.rate(window)
             row[f"paid_{window}"] = None if rate is None else rate * 100
+            row[f"amounts_{window}"] = v.amount_within[window]  # the page formats them
             row[f"amount_{window}"] = ", ".join(
                 f"{fmt.amount(a, c)} {c}" for c, a in sorted(v.amount_within[window].items())
             )

@@ -8,7 +8,9 @@ from cartera.lib.dates import local_today
 from cartera.orgs.language import in_organization_language
 from cartera.orgs.models import Organization
 
+from .background import run_export
 from .behaviour import recompute_classifications
+from .models import ExportJob
 from .snapshots import take_snapshot
 
 
@@ -28,3 +30,10 @@ def daily_reports(organization_id: int, slot: str = "") -> dict:
     snapshots = take_snapshot(organization=organization, day=today - dt.timedelta(days=1))
     classes = recompute_classifications(organization=organization, as_of=today)
     return {"snapshots": len(snapshots), **classes, "slot": slot}
+
+
+@task()
+def build_export(job_id: int) -> dict:
+    """Build a queued export's file (reports.background)."""
+    job = run_export(job=ExportJob.objects.select_related("organization").get(pk=job_id))
+    return {"status": job.status, "rows": job.total_rows}

@@ -98,6 +98,34 @@ def page(browser, browser_errors, live_server):
 
 
 @pytest.fixture
+def phone(browser, browser_errors, live_server):
+    """A phone-sized page for the debtor; errors fail the test like ``page``'s do."""
+    context = browser.new_context(
+        base_url=live_server.url,
+        locale="es-MX",
+        is_mobile=True,
+        has_touch=True,
+        viewport={"width": 390, "height": 844},
+    )
+    context.add_init_script(_CSP_LISTENER)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    page.on(
+        "console",
+        lambda msg: (
+            browser_errors.append(
+                f"phone console: {msg.text} [{msg.location.get('url')}] on {page.url}"
+            )
+            if msg.type == "error"
+            else None
+        ),
+    )
+    page.on("pageerror", lambda exc: browser_errors.append(f"phone pageerror: {exc}"))
+    yield page
+    context.close()
+
+
+@pytest.fixture
 def log_in(page):
     """``log_in(username)`` signs in through the real login page."""
     from cartera.testing.fixtures import PASSWORD

@@ -12,41 +12,11 @@ from django.core import mail
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from tests.browser.conftest import _CSP_LISTENER
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 UTC = dt.UTC
 LINK = re.compile(r"https?://\S+/p/m/[^/\s\"]+/")
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-
-
-@pytest.fixture
-def phone(browser, browser_errors, live_server):
-    """A phone-sized page for the debtor; errors fail the test like ``page``'s do."""
-    context = browser.new_context(
-        base_url=live_server.url,
-        locale="es-MX",
-        is_mobile=True,
-        has_touch=True,
-        viewport={"width": 390, "height": 844},
-    )
-    context.add_init_script(_CSP_LISTENER)
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    page.on(
-        "console",
-        lambda msg: (
-            browser_errors.append(
-                f"phone console: {msg.text} [{msg.location.get('url')}] on {page.url}"
-            )
-            if msg.type == "error"
-            else None
-        ),
-    )
-    page.on("pageerror", lambda exc: browser_errors.append(f"phone pageerror: {exc}"))
-    yield page
-    context.close()
 
 
 def _overflow(page) -> int:

@@ -9,6 +9,7 @@ from cartera.followup.services import open_task
 from cartera.invoices.models import Dispute
 from cartera.lib.dates import local_today
 from cartera.payments.models import Payment
+from cartera.reports.tests.exporting import export_in_background
 from cartera.timeline.models import Activity, Notification
 
 
@@ -183,9 +184,9 @@ def test_activity_log_filters_and_csv(login, owner_a, task, debtor_a):
     client = login(owner_a)
     body = client.get(reverse("followup:log") + "?kind=note").content.decode()
     assert "Reclamo por falta de pago" in body and "Tarea: Llamar" not in body
-    csv = client.get(reverse("followup:log") + "?kind=note&export=csv")
-    assert csv["Content-Type"].startswith("text/csv")
-    assert "Reclamo por falta de pago" in csv.content.decode("utf-8-sig")
+    job, content = export_in_background(client, reverse("followup:log") + "?kind=note&export=csv")
+    assert job.filename.endswith(".csv")
+    assert "Reclamo por falta de pago" in content.decode("utf-8-sig")
     notes = client.get(reverse("followup:notes") + "?q=reclamo").content.decode()
     assert "Reclamo por falta de pago" in notes
 

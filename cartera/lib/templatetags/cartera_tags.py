@@ -39,6 +39,15 @@ def money(amount, currency="MXN"):
 
 
 @register.filter
+def amounts(by_currency) -> str:
+    """A ``{currency: amount}`` mapping as formatted amounts, "1,200.00 MXN · 50.00 USD"
+    (currencies in alphabetical order; empty mapping: "—")."""
+    if not by_currency:
+        return "—"
+    return " · ".join(money(by_currency[c], c) for c in sorted(by_currency))
+
+
+@register.filter
 def local_datetime(value):
     """An aware datetime, or its ISO text (as dry-run results carry it), as a short date and
     time in the active (organisation's) time zone; never raw ISO UTC."""

@@ -3,6 +3,7 @@ from decimal import Decimal
 import pytest
 
 from cartera.lib.money import Money, MoneyError, money_string, parse_amount, round_money
+from cartera.lib.templatetags.cartera_tags import money
 
 D = Decimal
 
@@ -61,3 +62,12 @@ def test_money_never_mixes_currencies_or_floats():
     assert str(Money(D("3.305"), "MXN")) == "3.31 MXN"
     assert str(Money(D("1234567.5"), "MXN")) == "1,234,567.50 MXN"
     assert str(Money(D("250000"), "CLP")) == "250,000 CLP"
+
+
+def test_an_amount_that_rounds_to_zero_has_no_minus_sign():
+    assert str(round_money(Decimal("-0.004"), "MXN")) == "0.00"
+    assert str(round_money(Decimal("-0.00"), "MXN")) == "0.00"
+    assert str(Money(Decimal("-0.001"), "MXN")) == "0.00 MXN"
+    assert money_string(Decimal("-0.4"), "CLP") == "0"
+    assert money(Decimal("-0.00"), "MXN") == "0.00\xa0MXN"
+    assert money(Decimal("-1.00"), "MXN") == "-1.00\xa0MXN"

@@ -58,6 +58,8 @@ def test_onboarding_creates_owner_and_organisation_and_logs_in(client):
     done = client.get(reverse("orgs:onboarding_done"))
     assert done.status_code == 200
     assert reverse("customers:create") in done.text
+    assert reverse("imports:upload") in done.text  # the import wizard exists
+    assert "disponible pronto" not in done.text
     # Once an organisation exists, onboarding is gone.
     assert client.get(reverse("orgs:onboarding")).status_code == 404
     assert client.post(reverse("orgs:onboarding"), ONBOARDING).status_code == 404

@@ -3,10 +3,13 @@ import io
 from decimal import Decimal
 
 import pytest
+from freezegun import freeze_time
 from openpyxl import load_workbook
 
 from cartera.customers.services import create_customer
+from cartera.invoices.services import create_invoice
 
+from .exporting import export_in_background
 from .ledger_story import build_story, invoice
 
 D = Decimal
@@ -58,10 +61,12 @@ def test_kpis_page_and_xlsx_dates(login, owner_a, story):
     html = client.get("/reports/kpis/?from=2026-03-01&to=2026-03-31").content.decode()
     assert 'data-currency="MXN"' in html and "55.8" in html and "28.6" in html
     assert "CEI = (cartera inicial + S" in html
-    response = client.get(
-        f"/reports/customers/{story['F1'].customer_id}/?as_of=2026-03-31&format=xlsx"
+    job, content = export_in_background(
+        client, f"/reports/customers/{story['F1'].customer_id}/?as_of=2026-03-31&format=xlsx"
     )
-    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert (job.source, job.params["as_of"]) == ("customer_statement", "2026-03-31")
+    sheet = load_workbook(io.BytesIO(content)).active
+    assert sheet["B4"].is_date and sheet["B4"].number_format == "yyyy-mm-dd"
     first = list(sheet.iter_rows(min_row=4, max_row=4, values_only=True))[0]
     assert first[:7] == (
         "F1",
@@ -116,8 +121,33 @@ def test_forecast_and_effectiveness_pages(login, owner_a, story):
     html = client.get("/reports/forecast/?as_of=2026-03-31").content.decode()
     assert 'data-weeks="MXN"' in html and 'data-weeks="USD"' in html
     assert 'id="forecast-MXN" type="application/json"' in html
-    csv = client.get("/reports/forecast/?as_of=2026-03-31&format=csv").content.decode("utf-8-sig")
+    _job, content = export_in_background(client, "/reports/forecast/?as_of=2026-03-31&format=csv")
+    csv = content.decode("utf-8-sig")
     assert sorted(line.split(",")[0] for line in csv.splitlines()[1:]) == ["F2", "F3", "F5"]
     response = client.get("/reports/effectiveness/?from=2026-03-01&to=2026-03-31")
     assert response.status_code == 200
     assert "No se enviaron mensajes en el periodo." in response.content.decode()
+
+
+def test_forecast_pdf_is_built_in_the_background(login, owner_a, story):
+    client = login(owner_a)
+    response = client.get("/reports/forecast/?as_of=2026-03-31&format=pdf")
+    assert response.status_code == 302 and "/reports/exports/new/" in response["Location"]
+    job, content = export_in_background(client, "/reports/forecast/?as_of=2026-03-31&format=pdf")
+    assert content.startswith(b"%PDF") and job.filename.startswith("pronostico-")
+
+
+def test_invoice_story_export_writes_local_times(login, owner_a, debtor_a):
+    with freeze_time("2026-11-30 03:30:00"):  # UTC: still the 29th, 21:30, in Monterrey
+        created = create_invoice(
+            customer=debtor_a,
+            actor=None,
+            external_id="T-1",
+            number="T-1",
+            issue_date=dt.date(2026, 11, 1),
+            due_date=dt.date(2026, 12, 1),
+            total="100.00",
+        )
+    response = login(owner_a).get(f"/reports/invoices/{created.pk}/?format=xlsx")
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert sheet["A3"].value == dt.datetime(2026, 11, 29, 21, 30)

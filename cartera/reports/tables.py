@@ -1,0 +1,114 @@
+"""The export tables of the large report pages (customer statement, cash-flow forecast):
+built once for the page and again by the background export (reports.background)."""
+
+import datetime as dt
+
+from django.utils.translation import gettext as _
+
+from cartera.customers.models import Customer
+from cartera.lib.exports import DATE, INT, MONEY, Column, Table
+from cartera.payments.models import Allocation
+
+from .asof import open_amount_as_of
+
+
+def _paid_dates(customer, as_of: dt.date) -> dict[int, dt.date]:
+    """Each invoice's last allocation date up to ``as_of``."""
+    paid: dict[int, dt.date] = {}
+    for row in Allocation.objects.filter(
+        invoice__customer=customer, effective_date__lte=as_of
+    ).values("invoice_id", "effective_date"):
+        previous = paid.get(row["invoice_id"])
+        if previous is None or row["effective_date"] > previous:
+            paid[row["invoice_id"]] = row["effective_date"]
+    return paid
+
+
+def _statement_row(inv, paid_on, as_of: dt.date) -> dict:
+    return {
+        "pk": inv.pk,
+        "number": inv.number,
+        "issue_date": inv.issue_date,
+        "due_date": inv.due_date,
+        "currency": inv.currency,
+        "total": inv.total,
+        "open": inv.open_amount,
+        "paid_on": paid_on,
+        "days_to_pay": (paid_on - inv.issue_date).days if paid_on else None,
+        "days_late": max(0, ((paid_on or as_of) - inv.due_date).days),
+    }
+
+
+def customer_statement_table(customer, *, as_of: dt.date) -> Table:
+    invoices = (
+        customer.invoices.filter(issue_date__lte=as_of)
+        .exclude(status="void")
+        .annotate(open_amount=open_amount_as_of(as_of))
+        .order_by("issue_date", "id")
+    )
+    paid_dates = _paid_dates(customer, as_of)
+    rows = [
+        _statement_row(inv, paid_dates.get(inv.pk) if inv.open_amount <= 0 else None, as_of)
+        for inv in invoices
+    ]
+    return Table(
+        _("Estado de cuenta de %(name)s") % {"name": customer.name},
+        [
+            Column("number", _("Folio")),
+            Column("issue_date", _("Emisión"), DATE),
+            Column("due_date", _("Vencimiento"), DATE),
+            Column("currency", _("Moneda")),
+            Column("total", _("Total"), MONEY),
+            Column("open", _("Saldo a la fecha"), MONEY),
+            Column("paid_on", _("Pagada el"), DATE),
+            Column("days_to_pay", _("Días para pagar"), INT),
+            Column("days_late", _("Días de atraso"), INT),
+        ],
+        rows,
+        subtitle=_("Al %(date)s") % {"date": as_of.isoformat()},
+        time_zone=customer.organization.timezone,
+    )
+
+
+def forecast_table(data: dict, *, organization, scope, as_of: dt.date) -> Table:
+    """``data`` is ``forecast(...)``; ``scope`` None (everything) or the visible customers."""
+    visible = None if scope is None else set(scope.values_list("pk", flat=True))
+    predictions = [
+        p for p in data["predictions"] if visible is None or p.row.customer_id in visible
+    ]
+    ids = {p.row.customer_id for p in predictions}
+    names = dict(
+        Customer.objects.filter(organization=organization, pk__in=ids).values_list("pk", "name")
+    )
+    rows = [
+        {
+            "pk": p.row.invoice_id,
+            "number": p.row.number,
+            "customer": names.get(p.row.customer_id, ""),
+            "currency": p.row.currency,
+            "open": p.row.open_amount,
+            "due_date": p.row.due_date,
+            "predicted": p.date,
+            "p10": p.p10,
+            "p90": p.p90,
+            "reasons": "; ".join(p.reasons),
+        }
+        for p in sorted(predictions, key=lambda p: (p.date, p.row.invoice_id))
+    ]
+    return Table(
+        _("Pronóstico de cobranza"),
+        [
+            Column("number", _("Folio")),
+            Column("customer", _("Cliente")),
+            Column("currency", _("Moneda")),
+            Column("open", _("Saldo"), MONEY),
+            Column("due_date", _("Vencimiento"), DATE),
+            Column("predicted", _("Pago esperado"), DATE),
+            Column("p10", _("P10"), DATE),
+            Column("p90", _("P90"), DATE),
+            Column("reasons", _("Razones")),
+        ],
+        rows,
+        subtitle=_("Al %(date)s · 13 semanas") % {"date": as_of.isoformat()},
+        time_zone=organization.timezone,
+    )
