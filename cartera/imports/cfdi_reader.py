@@ -11,7 +11,6 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 from lxml import etree
-from satcfdi.cfdi import CFDI
 
 COMPROBANTE_TAGS = {
     "{http://www.sat.gob.mx/cfd/4}Comprobante",
@@ -112,7 +111,7 @@ class CfdiProblem(Exception):
         self.message, self.severity = message, severity
 
 
-def _read(data: bytes | None) -> CFDI:
+def _read(data: bytes | None):
     if data is None:
         raise CfdiProblem(_("El archivo zip está dañado."))
     try:
@@ -124,6 +123,10 @@ def _read(data: bytes | None) -> CFDI:
             _("No es un CFDI (elemento raíz %(tag)s).") % {"tag": etree.QName(root).localname}
         )
     try:
+        # Imported here: satcfdi takes seconds to load and the web process imports this
+        # module through the import wizard; only reading a CFDI needs it.
+        from satcfdi.cfdi import CFDI
+
         return CFDI.from_xml(root)
     except Exception as exc:
         raise CfdiProblem(_("CFDI ilegible: %(e)s") % {"e": str(exc)[:200]}) from None

@@ -21,7 +21,6 @@ from django.utils import timezone
 from django.utils.text import slugify
 from openpyxl import Workbook
 from openpyxl.styles import Font
-from weasyprint import HTML
 
 from . import fmt
 from .money import decimals_for
@@ -170,6 +169,10 @@ def to_pdf(table: Table, progress: Progress | None = None) -> bytes:
         for row in _rows(table, progress)
     ]
     html = render_to_string("lib/export_pdf.html", {"table": table, "cells": cells})
+    # Imported here: WeasyPrint takes seconds and tens of MB to load, and every process that
+    # shows a report page imports this module; only PDF exports need it.
+    from weasyprint import HTML
+
     return HTML(string=html).write_pdf()
 
 

@@ -7,7 +7,6 @@ import mimetypes
 
 from django.template.loader import render_to_string
 from django.utils import translation
-from weasyprint import HTML
 
 from .access import settings_for
 from .selectors import statement
@@ -31,4 +30,7 @@ def statement_pdf(customer, *, today: dt.date) -> bytes:
             logo=_logo_data_uri(customer.organization),
         )
         html = render_to_string("portal/statement_pdf.html", context)
+    # Imported here: WeasyPrint takes seconds to load; only the PDF needs it.
+    from weasyprint import HTML
+
     return HTML(string=html).write_pdf()
