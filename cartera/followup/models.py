@@ -81,7 +81,7 @@ class Task(models.Model):
             # subject (followup.services.open_task and dunning.writer update it instead).
             models.UniqueConstraint(
                 fields=["organization", "customer", "kind", "subject"],
-                condition=Q(status="open"),
+                condition=Q(status=TaskStatus.OPEN),
                 name="task_unique_open_subject",
             ),
         ]

@@ -31,6 +31,7 @@ from cartera.timeline.services import new_activity, record_activities
 from .batches import create_batch, finish, mark_running, progress_saver, record_cfdi_batch_activity
 from .cfdi_payments import FORMA_TO_METHOD, PaymentComplements
 from .cfdi_reader import CfdiProblem, Doc, iter_sources, parse_cfdi
+from .choices import ImportKind
 from .models import ImportBatch, PendingAllocation
 from .pending import resolve_pending
 from .rows import Outcome, Problem
@@ -350,6 +351,6 @@ def run_cfdi_import(*, batch: ImportBatch, sources, progress=None) -> ImportBatc
 def import_cfdi(*, organization, actor, paths, progress=None) -> ImportBatch:
     names = ", ".join(os.path.basename(str(p).rstrip("/")) for p in paths)
     batch = create_batch(
-        organization=organization, actor=actor, kind="cfdi", file_name=names or "cfdi"
+        organization=organization, actor=actor, kind=ImportKind.CFDI, file_name=names or "cfdi"
     )
     return run_cfdi_import(batch=batch, sources=iter_sources(paths), progress=progress)

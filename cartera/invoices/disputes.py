@@ -20,7 +20,7 @@ from cartera.lib.money import round_money
 from cartera.lib.uploads import PROOF_EXTENSIONS, sniff_upload
 from cartera.timeline import events
 
-from .choices import DisputeStatus, InvoiceStatus
+from .choices import AttachmentKind, DisputeStatus, InvoiceStatus
 from .models import CreditNote, Dispute, Invoice, InvoiceAttachment
 from .services import create_credit_note, recheck_reminders_on_commit, void_invoice
 
@@ -45,7 +45,7 @@ def _attach_evidence(dispute: Dispute, uploaded) -> InvoiceAttachment:
     attachment = InvoiceAttachment(
         organization=dispute.organization,
         invoice=dispute.invoice,
-        kind="other",
+        kind=AttachmentKind.OTHER,
         original_name=f"disputa-{dispute.pk}-{uploaded.name}"[:200],
         sha256=digest,
     )

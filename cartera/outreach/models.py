@@ -99,7 +99,7 @@ class Message(models.Model):
             models.UniqueConstraint(fields=["organization", "key"], name="message_unique_key"),
             models.UniqueConstraint(
                 fields=["customer", "channel", "as_of"],
-                condition=Q(purpose="dunning"),
+                condition=Q(purpose=MessagePurpose.DUNNING),
                 name="message_unique_dunning_per_day",
             ),
         ]

@@ -21,6 +21,7 @@ from cartera.lib.forms import add_service_errors
 from cartera.orgs.access import Action, require
 from cartera.orgs.decorators import org_member_required
 
+from .choices import PaymentStatus
 from .forms import (
     MODE_OLDEST,
     MODE_PICK,
@@ -151,7 +152,7 @@ def payment_create(request):
 def payment_detail(request, pk):
     payment = get_payment_for_user(request, pk)
     form = None
-    if payment.unallocated > 0 and payment.status == "confirmed":
+    if payment.unallocated > 0 and payment.status == PaymentStatus.CONFIRMED:
         form = ApplyRemainderForm(
             payment=payment, invoices=_open_invoices(request, payment.customer, payment.currency)
         )

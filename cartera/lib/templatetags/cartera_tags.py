@@ -74,18 +74,17 @@ def number(value, places=0):
 
 @register.simple_tag
 def invoice_badge(invoice, today):
-    """Status badge; an open invoice past its due date reads "vencida"."""
-    if invoice.status == "open" and today and invoice.due_date < today:
+    """Status badge; an open invoice past its due date reads "vencida". The rule is the
+    invoice's own (``Invoice.days_overdue``); the badge class is named after the status."""
+    if today and invoice.days_overdue(on=today) > 0:
         return format_html('<span class="badge badge-overdue">{}</span>', gettext("Vencida"))
-    css = {"open": "badge-open", "paid": "badge-paid", "void": "badge-void"}.get(invoice.status, "")
+    css = f"badge-{invoice.status}"
     return format_html('<span class="badge {}">{}</span>', css, invoice.get_status_display())
 
 
 @register.simple_tag
 def days_overdue(invoice, today):
-    if invoice.status != "open" or today is None:
-        return 0
-    return max(0, (today - invoice.due_date).days)
+    return 0 if today is None else invoice.days_overdue(on=today)
 
 
 @register.simple_tag(takes_context=True)

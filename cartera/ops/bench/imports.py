@@ -12,6 +12,7 @@ from pathlib import Path
 
 from cartera.customers.models import Customer
 from cartera.imports.cfdi import import_cfdi
+from cartera.imports.choices import ImportKind
 from cartera.imports.services import import_file
 from cartera.orgs.services import create_organization
 from cartera.payments.ledger import check_ledger
@@ -66,12 +67,12 @@ def run(options, stdout):
     data = _csv(rows, customers)
     started = time.perf_counter()
     batch = import_file(
-        organization=org, actor=None, kind="invoices", file_name="bench.csv", data=data
+        organization=org, actor=None, kind=ImportKind.INVOICES, file_name="bench.csv", data=data
     )
     first = time.perf_counter() - started
     started = time.perf_counter()
     again = import_file(
-        organization=org, actor=None, kind="invoices", file_name="bench.csv", data=data
+        organization=org, actor=None, kind=ImportKind.INVOICES, file_name="bench.csv", data=data
     )
     second = time.perf_counter() - started
     stdout.write(

@@ -17,8 +17,10 @@ from django.test import Client
 from django.urls import reverse
 
 from cartera.customers.models import Customer
+from cartera.followup.choices import TaskKind, TaskStatus
 from cartera.followup.models import Task
 from cartera.followup.services import refresh_scores
+from cartera.invoices.choices import InvoiceStatus
 from cartera.invoices.models import Invoice
 from cartera.lib.dates import local_today
 from cartera.orgs.models import Membership, Organization
@@ -74,7 +76,10 @@ def _prepare(organization, agents: int, today: dt.date):
         )
         overdue = set(
             Invoice.objects.filter(
-                organization=organization, status="open", balance__gt=0, due_date__lt=today
+                organization=organization,
+                status=InvoiceStatus.OPEN,
+                balance__gt=0,
+                due_date__lt=today,
             ).values_list("customer_id", flat=True)
         )
         Task.objects.bulk_create(
@@ -82,7 +87,7 @@ def _prepare(organization, agents: int, today: dt.date):
                 Task(
                     organization=organization,
                     customer_id=cid,
-                    kind="call",
+                    kind=TaskKind.CALL,
                     title="Llamar",
                     due_date=today,
                     assignee_id=owners[cid],
@@ -134,10 +139,14 @@ def run(options: dict, stdout) -> None:
     agent_client, owner_client = Client(), Client()
     agent_client.force_login(agent, backend=backend)
     results = {
-        "open_invoices": Invoice.objects.filter(organization=organization, status="open").count(),
+        "open_invoices": Invoice.objects.filter(
+            organization=organization, status=InvoiceStatus.OPEN
+        ).count(),
         "agents": len(users),
-        "open_tasks": Task.objects.filter(organization=organization, status="open").count(),
-        "agent_tasks": Task.objects.filter(assignee=agent, status="open").count(),
+        "open_tasks": Task.objects.filter(
+            organization=organization, status=TaskStatus.OPEN
+        ).count(),
+        "agent_tasks": Task.objects.filter(assignee=agent, status=TaskStatus.OPEN).count(),
         "nightly_scores": scored,
         "nightly_scores_ms": nightly_ms,
         "worklist_ms": round(
