@@ -211,3 +211,19 @@ def test_notification_bell_and_mark_read(login, agent_a, org_a):
     client.post(reverse("followup:notification_open", args=[note.pk]))
     note.refresh_from_db()
     assert note.read_at is not None
+
+
+@pytest.mark.parametrize("agent", ["all", "none"])
+def test_manager_work_list_shows_unassigned_tasks(login, manager_a, org_a, task, today, agent):
+    """A task without an assignee is exactly what "Sin asignar" and bulk reassignment are
+    for: the manager's list shows it with a dash for the agent."""
+    from cartera.customers.services import create_customer
+
+    nobody = create_customer(organization=org_a, actor=None, external_id="U-1", name="Sin Gestor")
+    orphan = open_task(customer=nobody, kind="call", title="Llamar a Sin Gestor", today=today)
+    Task.objects.filter(pk=orphan.pk).update(assignee=None)
+    response = login(manager_a).get(reverse("followup:worklist") + f"?agent={agent}")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Sin Gestor" in body
+    assert ("Ferretería La Tuerca" in body) is (agent == "all")
