@@ -227,3 +227,36 @@ def test_manager_work_list_shows_unassigned_tasks(login, manager_a, org_a, task,
     body = response.content.decode()
     assert "Sin Gestor" in body
     assert ("Ferretería La Tuerca" in body) is (agent == "all")
+
+
+def test_first_load_is_in_current_score_order(login, agent_a, org_a, task, today):
+    """Scores stored this morning go stale when the day changes a customer (here a big
+    invoice falls overdue): the first load shows every task in the order of the score it
+    shows, best first."""
+    from cartera.customers.services import create_customer
+    from cartera.invoices.services import create_invoice
+
+    small = create_customer(
+        organization=org_a,
+        actor=None,
+        external_id="S-1",
+        name="Abarrotes Chica",
+        assigned_agent=agent_a,
+    )
+    later = open_task(customer=small, kind="call", title="Llamar a Abarrotes", today=today)
+    before = Task.objects.get(pk=later.pk).score
+    create_invoice(
+        customer=small,
+        actor=None,
+        external_id="S-100",
+        number="S-100",
+        issue_date=today - dt.timedelta(days=120),
+        due_date=today - dt.timedelta(days=90),
+        currency="MXN",
+        total=Decimal("950000.00"),
+    )
+    response = login(agent_a).get(reverse("followup:worklist"))
+    rows = [(t.pk, t.score) for t in response.context["page"].object_list]
+    assert [pk for pk, _ in rows] == [later.pk, task.pk]
+    assert rows[0][1] > before and rows[0][1] > rows[1][1]
+    assert rows == sorted(rows, key=lambda r: -r[1])
