@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from cartera.followup.models import Task
+from cartera.invoices.models import Dispute
 from cartera.outreach.models import Message, MessageEvent
 from cartera.payments.models import Payment
 from cartera.portal import access
@@ -178,6 +179,16 @@ def test_agent_may_not_accept_or_reject_a_reported_payment(
     page = client.get("/review/").content.decode()
     assert f'data-payment="{payment.pk}"' in page
     assert 'value="accept"' not in page and 'value="reject"' not in page
+
+
+def test_review_page_offers_each_role_only_what_it_may_do(login, invoice_a, agent_a, manager_a):
+    """Accepting a dispute with a credit note or by voiding the invoice is a manager's."""
+    Dispute.objects.create(organization=invoice_a.organization, invoice=invoice_a, reason="x")
+    agent_page = login(agent_a).get("/review/").content.decode()
+    assert 'value="reject"' in agent_page
+    assert 'value="credit_note"' not in agent_page and 'value="void"' not in agent_page
+    manager_page = login(manager_a).get("/review/").content.decode()
+    assert 'value="credit_note"' in manager_page and 'value="void"' in manager_page
 
 
 def test_other_customers_invoices_are_invisible(portal_client, invoice_a, invoice_b, debtor_b):
