@@ -42,15 +42,18 @@ from django.core.files.base import ContentFile
 from django.db import connection
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from cartera.customers.services import create_customer
 from cartera.dunning.models import Strategy
+from cartera.followup.models import Task
 from cartera.followup.services import open_task
 from cartera.imports.models import ImportBatch
 from cartera.invoices.models import Dispute, InvoiceAttachment
-from cartera.invoices.services import create_credit_note
+from cartera.invoices.services import create_credit_note, create_invoice
 from cartera.orgs.models import Membership
 from cartera.outreach.models import Message, MessageTemplate
-from cartera.payments.models import PaymentComplement, PaymentProof
-from cartera.payments.services import allocate_payment, record_payment
+from cartera.payments.complements import create_obligation
+from cartera.payments.models import PaymentProof
+from cartera.payments.services import allocate_payment, apply_credit_note, record_payment
 from cartera.reports.models import CommissionRule, ExportJob
 from cartera.timeline.models import Notification
 
@@ -67,6 +70,7 @@ class U:
     public: bool = False  # reachable without logging in
     scoped: bool = True  # the object belongs to one customer (agent restriction applies)
     obj: bool = True  # the kwargs identify an organisation-A object (False: e.g. a file type)
+    roles: frozenset = frozenset()  # the roles whose POST may write (docs/roles.md)
 
 
 def pk(attr: str, **extra):
@@ -77,8 +81,16 @@ def read(kwargs=None, **flags) -> U:
     return U(kwargs=kwargs, **flags)
 
 
-def write(kwargs=None, **flags) -> U:
-    return U(kwargs=kwargs, writes=True, **flags)
+def write(kwargs=None, *, roles: frozenset, **flags) -> U:
+    return U(kwargs=kwargs, writes=True, roles=roles, **flags)
+
+
+# Who may write, as docs/roles.md's matrix says (cartera.orgs.access.PERMISSIONS).
+OWNER = frozenset({"owner"})  # manage_organization
+MANAGERS = frozenset(
+    {"owner", "manager"}
+)  # edit/void invoices, confirm payments, members, strategies
+TEAM = frozenset({"owner", "manager", "agent"})  # edit customers, record payments, add notes
 
 
 def public(kwargs=None, **flags) -> U:
@@ -90,39 +102,39 @@ URLS: dict[str, U] = {
     "orgs:onboarding": public(writes=True),  # first run only: 404 once an org exists
     "orgs:onboarding_done": read(),
     "orgs:switch": read(),  # POST only changes the session, after a membership check
-    "orgs:settings": write(),
-    "orgs:members": write(),
-    "orgs:member_role": write(pk("membership"), scoped=False),
-    "orgs:member_deactivate": write(pk("membership"), scoped=False),
+    "orgs:settings": write(roles=OWNER),
+    "orgs:members": write(roles=MANAGERS),
+    "orgs:member_role": write(pk("membership"), scoped=False, roles=MANAGERS),
+    "orgs:member_deactivate": write(pk("membership"), scoped=False, roles=MANAGERS),
     # reports
     "reports:home": read(),
     "reports:agents": read(),
     "reports:commissions": read(),
-    "reports:commission_rules": write(),
-    "reports:commission_rule_edit": write(pk("commission_rule"), scoped=False),
-    "reports:targets": write(),
+    "reports:commission_rules": write(roles=MANAGERS),
+    "reports:commission_rule_edit": write(pk("commission_rule"), scoped=False, roles=MANAGERS),
+    "reports:targets": write(roles=MANAGERS),
     # customers
     "customers:list": read(),
-    "customers:create": write(),
+    "customers:create": write(roles=TEAM),
     "customers:detail": read(pk("customer")),
-    "customers:edit": write(pk("customer")),
-    "customers:contact_create": write(pk("customer")),
-    "customers:contact_edit": write(pk("contact")),
-    "customers:credit_note_create": write(pk("customer")),
+    "customers:edit": write(pk("customer"), roles=TEAM),
+    "customers:contact_create": write(pk("customer"), roles=TEAM),
+    "customers:contact_edit": write(pk("contact"), roles=TEAM),
+    "customers:credit_note_create": write(pk("customer"), roles=MANAGERS),
     # invoices
     "invoices:list": read(),
-    "invoices:create": write(),
+    "invoices:create": write(roles=MANAGERS),
     "invoices:detail": read(pk("invoice")),
-    "invoices:edit": write(pk("invoice")),
-    "invoices:void": write(pk("invoice")),
-    "invoices:attachment_upload": write(pk("invoice")),
+    "invoices:edit": write(pk("invoice"), roles=MANAGERS),
+    "invoices:void": write(pk("invoice"), roles=MANAGERS),
+    "invoices:attachment_upload": write(pk("invoice"), roles=MANAGERS),
     "invoices:attachment_download": read(pk("attachment")),
     # payments
     "payments:list": read(),
-    "payments:create": write(),
+    "payments:create": write(roles=TEAM),
     "payments:detail": read(pk("payment")),
-    "payments:apply": write(pk("payment")),
-    "payments:apply_credit_note": write(pk("credit_note")),
+    "payments:apply": write(pk("payment"), roles=TEAM),
+    "payments:apply_credit_note": write(pk("credit_note"), roles=TEAM),
     # reports
     "report_pages:aging": read(),
     "report_pages:aging_invoices": read(),
@@ -138,25 +150,25 @@ URLS: dict[str, U] = {
     "report_pages:export_download": read(pk("export_job"), scoped=False),
     # imports
     "imports:list": read(),
-    "imports:upload": write(),
-    "imports:cfdi": write(),
+    "imports:upload": write(roles=MANAGERS),
+    "imports:cfdi": write(roles=MANAGERS),
     "imports:template": read(lambda w: {"kind": "customers", "fmt": "csv"}, obj=False),
     "imports:detail": read(pk("batch"), scoped=False),
-    "imports:mapping": write(pk("batch"), scoped=False),
+    "imports:mapping": write(pk("batch"), scoped=False, roles=MANAGERS),
     "imports:progress": read(pk("batch"), scoped=False),
     "imports:errors_csv": read(pk("batch"), scoped=False),
-    "imports:preview": write(pk("batch"), scoped=False),
-    "imports:settings": write(),
+    "imports:preview": write(pk("batch"), scoped=False, roles=MANAGERS),
+    "imports:settings": write(roles=MANAGERS),
     # portal back office (issue 5): reported payments, disputes, promises, complements
     "portal_admin:review": read(),
-    "portal_admin:settings": write(),
+    "portal_admin:settings": write(roles=OWNER),
     "portal_admin:logo": read(),
-    "portal_admin:payment_review": write(pk("payment")),
+    "portal_admin:payment_review": write(pk("payment"), roles=MANAGERS),
     "portal_admin:proof": read(pk("proof")),
-    "portal_admin:dispute_resolve": write(pk("dispute")),
-    "portal_admin:promise": write(lambda w: {"customer_pk": w.customer.pk}),
-    "portal_admin:portal_link": write(lambda w: {"customer_pk": w.customer.pk}),
-    "portal_admin:complement": write(pk("complement")),
+    "portal_admin:dispute_resolve": write(pk("dispute"), roles=TEAM),
+    "portal_admin:promise": write(lambda w: {"customer_pk": w.customer.pk}, roles=TEAM),
+    "portal_admin:portal_link": write(lambda w: {"customer_pk": w.customer.pk}, roles=TEAM),
+    "portal_admin:complement": write(pk("complement"), roles=TEAM),
     "portal_admin:complement_xml": read(pk("complement")),
     # the debtor portal: its own session after a valid token; the token and the
     # debtor-scoped lookups are tested in cartera/portal/tests
@@ -174,17 +186,20 @@ URLS: dict[str, U] = {
     "portal:webhook": public(lambda w: {"provider": "stripe", "slug": w.org.slug}),
     # followup: the workday (issue 6)
     "followup:worklist": read(),
-    "followup:call": write(pk("task")),
-    "followup:task_done": write(pk("task")),
-    "followup:reassign": write(),
-    "followup:follow_up": write(pk("customer")),
-    "followup:note_add": write(pk("customer")),
+    "followup:call": write(pk("task"), roles=TEAM),
+    "followup:task_done": write(pk("task"), roles=TEAM),
+    "followup:reassign": write(roles=MANAGERS),
+    "followup:follow_up": write(pk("customer"), roles=TEAM),
+    "followup:note_add": write(pk("customer"), roles=TEAM),
     "followup:customer_timeline": read(pk("customer")),
     "followup:invoice_timeline": read(pk("invoice")),
     "followup:notes": read(),
     "followup:log": read(),
     "followup:notifications": read(),
-    "followup:notification_open": write(pk("notification"), scoped=False),
+    # personal: only its recipient (the world's notification is ana_agent's) may mark it read
+    "followup:notification_open": write(
+        pk("notification"), scoped=False, roles=frozenset({"agent"})
+    ),
     "followup:notification_preferences": read(),  # personal setting; POST {} saves nothing
     # outreach: debtor-facing links, authenticated by their token (tested in outreach)
     "outreach:track_open": public(lambda w: {"token": "no-such-token"}),
@@ -193,18 +208,22 @@ URLS: dict[str, U] = {
     # dunning + outreach back office (issue 4)
     "dunning:strategies": read(),
     "dunning:strategy": read(pk("strategy"), scoped=False),
-    "dunning:strategy_edit": write(pk("strategy"), scoped=False),
-    "dunning:strategy_preview": write(pk("strategy"), scoped=False),  # POST-only, editors only
+    "dunning:strategy_edit": write(pk("strategy"), scoped=False, roles=MANAGERS),
+    "dunning:strategy_preview": write(
+        pk("strategy"), scoped=False, roles=MANAGERS
+    ),  # POST-only, editors only
     "dunning:upcoming": read(),  # a dry run: never writes
     "dunning:invoice_history": read(pk("invoice")),
-    "dunning:settings": write(),  # owners and managers only (GET too)
-    "dunning:customer_statements": write(pk("customer")),
+    "dunning:settings": write(roles=MANAGERS),  # owners and managers only (GET too)
+    "dunning:customer_statements": write(pk("customer"), roles=MANAGERS),
     "outreach:outbox": read(),
     "outreach:message": read(pk("message")),
     "outreach:message_html": read(pk("message")),
     "outreach:templates": read(),
-    "outreach:template_edit": write(pk("template"), scoped=False),
-    "outreach:template_preview": write(pk("template"), scoped=False),  # POST-only, editors only
+    "outreach:template_edit": write(pk("template"), scoped=False, roles=MANAGERS),
+    "outreach:template_preview": write(
+        pk("template"), scoped=False, roles=MANAGERS
+    ),  # POST-only, editors only
 }
 
 # Organisation A's data that must never show up on organisation B's pages.
@@ -245,7 +264,9 @@ def test_every_url_pattern_is_in_the_table():
 
 
 @pytest.fixture
-def world(org_a, owner_a, viewer_a, agent_a, agent2_a, debtor_a, invoice_a, owner_b, debtor_b):
+def world(
+    org_a, owner_a, manager_a, viewer_a, agent_a, agent2_a, debtor_a, invoice_a, owner_b, debtor_b
+):
     """One object of every kind in organisation A (plus B's owner and customer)."""
 
     payment = record_payment(
@@ -306,11 +327,26 @@ def world(org_a, owner_a, viewer_a, agent_a, agent2_a, debtor_a, invoice_a, owne
     )
 
     dispute = Dispute.objects.create(organization=org_a, invoice=invoice_a, reason="Precio")
-    complement = PaymentComplement.objects.create(
-        organization=org_a, payment=payment, due_date=dt.date(2026, 11, 5)
-    )
+    complement = create_obligation(payment=payment)  # with its lines, as in real life
 
     task = open_task(customer=debtor_a, kind="call", title="Llamar", today=dt.date(2026, 11, 16))
+    # Rows whose optional foreign keys are empty: every list and filter must cope with them.
+    nobody = create_customer(organization=org_a, actor=None, external_id="U-1", name="Sin Gestor")
+    create_invoice(
+        customer=nobody,
+        actor=None,
+        external_id="U-100",
+        number="U-100",
+        issue_date=dt.date(2026, 9, 1),
+        due_date=dt.date(2026, 10, 1),
+        currency="MXN",
+        total=Decimal("700.00"),
+    )
+    orphan = open_task(customer=nobody, kind="call", title="Huérfana", today=dt.date(2026, 11, 16))
+    Task.objects.filter(pk=orphan.pk).update(assignee=None)
+    apply_credit_note(
+        credit_note=credit_note, invoice=invoice_a, amount=Decimal("100.00"), actor=None
+    )
 
     commission_rule = CommissionRule.objects.create(
         organization=org_a, name="General", rate=Decimal("2.5"), currency="MXN"
@@ -334,6 +370,7 @@ def world(org_a, owner_a, viewer_a, agent_a, agent2_a, debtor_a, invoice_a, owne
         batch=batch,
         org=org_a,
         owner=owner_a,
+        manager=manager_a,
         viewer=viewer_a,
         agent=agent_a,
         agent2=agent2_a,
@@ -389,18 +426,81 @@ def test_user_of_org_b_gets_404_on_every_org_a_object(world, login):
     assert _snapshot() == before
 
 
-def test_viewer_of_org_a_cannot_write_anything(world, login):
-    client = login(world.viewer)
+ROLES = ("owner", "manager", "agent", "viewer")
+
+
+def _member_of_a(world, role):
+    return {"owner": world.owner, "manager": world.manager, "agent": world.agent}.get(
+        role, world.viewer
+    )
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_roles_cannot_write_what_the_matrix_forbids(world, login, role):
+    """Every write URL whose ``roles`` do not include ``role`` answers 403/404 to a POST and
+    changes no row of any table (docs/roles.md)."""
+    client = login(_member_of_a(world, role))
     before = _snapshot()
     problems = []
     for name, row, url in _urls(world):
-        if row.public:
+        if row.public or not row.writes or role in row.roles:
             continue
         response = client.post(url, {})
-        if row.writes and response.status_code not in (403, 404):
+        if response.status_code not in (403, 404):
             problems.append(f"POST {name} {url} -> {response.status_code}")
-        assert _snapshot() == before, f"POST {name} {url} changed the database"
+        assert _snapshot() == before, f"{role}: POST {name} {url} changed the database"
     assert problems == []
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_roles_may_write_what_the_matrix_allows(world, login, role):
+    """...and the roles a row names are let in (a form error or a redirect, never 403),
+    so the column above cannot drift from access.PERMISSIONS in either direction."""
+    client = login(_member_of_a(world, role))
+    client.raise_request_exception = False  # collect every 500, do not stop at the first
+    refused = [
+        f"POST {name} {url} -> {response.status_code}"
+        for name, row, url in _urls(world)
+        if row.writes and not row.public and role in row.roles
+        for response in [client.post(url, {})]
+        if response.status_code in (403, 404, 500)
+    ]
+    assert refused == []
+
+
+@pytest.mark.parametrize(
+    ("outcome", "roles"), [("credit_note", MANAGERS), ("void", MANAGERS), ("reject", TEAM)]
+)
+def test_dispute_outcomes_follow_the_invoice_actions(world, login, outcome, roles):
+    """Accepting a dispute with a credit note is ``edit_invoices``, by voiding the invoice
+    ``void_invoices``; rejecting it leaves the invoice as it was (any team member)."""
+    url = reverse("portal_admin:dispute_resolve", args=[world.dispute.pk])
+    for role in ROLES:
+        if role in roles:
+            continue
+        client = login(_member_of_a(world, role))
+        before = _snapshot()
+        response = client.post(url, {"outcome": outcome})
+        assert response.status_code == 403, role
+        assert _snapshot() == before, role
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_page_copes_with_empty_optional_links(world, login, role):
+    """The world has an unassigned customer and task, a credit-note allocation (no
+    payment), payments and activities without a user: every page and its agent filters
+    ("all", "none", one agent) answers without a server error, for every role."""
+    client = login(_member_of_a(world, role))
+    client.raise_request_exception = False
+    failures = []
+    for name, row, url in _urls(world):
+        if row.public:
+            continue
+        for query in ("", "?agent=all", "?agent=none", f"?agent={world.agent.pk}"):
+            response = client.get(url + query)
+            if response.status_code >= 500:
+                failures.append(f"GET {name} {url}{query} -> {response.status_code}")
+    assert failures == []
 
 
 def test_restricted_agent_gets_404_on_other_agents_customers(world, login):

@@ -83,7 +83,9 @@ def strategy_edit(request, pk):
     require(request, Action.MANAGE_STRATEGIES)
     strategy = get_strategy_for_user(request, pk)
     text = (
-        request.POST.get("document") if request.method == "POST" else dump_strategy_yaml(strategy)
+        request.POST.get("document", "")
+        if request.method == "POST"
+        else dump_strategy_yaml(strategy)
     )
     errors = []
     if request.method == "POST":

@@ -58,13 +58,11 @@ def work_list(membership, *, today: dt.date, **filters) -> list[Task]:
 
 
 def fresh_page(tasks, *, membership, today: dt.date) -> list[Task]:
-    """The tasks of one page with their score and reasons recomputed now (3 queries);
-    changed scores are written back, so the next sort uses them. The page keeps the
-    SQL order it was fetched in."""
-    tasks = list(tasks)
-    order = {t.pk: n for n, t in enumerate(tasks)}
-    store_scores(tasks, organization=membership.organization, today=today)
-    return sorted(tasks, key=lambda t: order[t.pk])
+    """The tasks of one page with their score and reasons recomputed now (3 queries),
+    best first by those current scores: the agent never reads a higher priority below a
+    lower one. Changed scores are written back, so the next query sorts the whole list by
+    them (docs/workday.md §Priority)."""
+    return store_scores(list(tasks), organization=membership.organization, today=today)
 
 
 def work_list_queryset(

@@ -21,7 +21,7 @@ from cartera.customers.models import Customer
 from cartera.orgs.models import Membership
 from cartera.timeline import events
 from cartera.timeline.models import Activity
-from cartera.timeline.notifications import notify_user
+from cartera.timeline.notifications import customer_audience, notify_user
 
 from .assignment import resolve_assignee
 from .bulk import SUBJECT_MAX, absorbing_tasks
@@ -97,14 +97,16 @@ def open_task(
     )
     events.task_opened(task, actor=created_by)
     if kind in _NOTIFIED_KINDS:
-        notify_user(
-            organization_id=organization.pk,
-            user_id=task.assignee_id,
-            kind=kind,
-            text=task.title,
-            url=reverse("followup:call", args=[task.pk]),
-            source=f"task:{task.pk}",
-        )
+        # Nobody to do it: whoever hears about the customer (its owners and managers).
+        for user_id in [task.assignee_id] if task.assignee_id else customer_audience(customer):
+            notify_user(
+                organization_id=organization.pk,
+                user_id=user_id,
+                kind=kind,
+                text=task.title,
+                url=reverse("followup:call", args=[task.pk]),
+                source=f"task:{task.pk}",
+            )
     return task
 
 

@@ -65,6 +65,21 @@ def require(request, action: Action) -> Membership:
     return membership
 
 
+def require_member(user, organization, action: Action) -> Membership:
+    """The service-level twin of ``require``: ``user`` must hold an active membership of
+    ``organization`` whose role may do ``action``, else 403. Services whose action is not
+    every member's call it themselves, so no caller (a view, a command, a task) can skip
+    the matrix in docs/roles.md."""
+    membership = None
+    if user is not None and getattr(user, "pk", None) is not None:
+        membership = Membership.objects.filter(
+            user_id=user.pk, organization_id=organization.pk
+        ).first()
+    if not can(membership, action):
+        raise PermissionDenied
+    return membership
+
+
 def restricted_to_assigned(membership: Membership) -> bool:
     """True when this member sees only the customers assigned to them."""
     return membership.role == Role.AGENT and membership.organization.agents_see_only_assigned

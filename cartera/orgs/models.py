@@ -38,6 +38,18 @@ class Organization(models.Model):
     def __str__(self):
         return self.name
 
+    def is_active_member(self, user_id) -> bool:
+        return self.memberships.filter(user_id=user_id, is_active=True).exists()
+
+    def supervisor_ids(self) -> list[int]:
+        """The active owners' and managers' user ids: they hear about the customers no
+        agent looks after (docs/workday.md §Notifications)."""
+        return list(
+            self.memberships.filter(is_active=True, role__in=[Role.OWNER, Role.MANAGER])
+            .order_by("user_id")
+            .values_list("user_id", flat=True)
+        )
+
 
 class Membership(models.Model):
     """A user's role inside one organisation."""

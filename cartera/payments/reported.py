@@ -19,6 +19,7 @@ from cartera.invoices.models import Invoice
 from cartera.invoices.services import check_open_invoices, recheck_reminders_on_commit
 from cartera.lib.money import round_money
 from cartera.lib.uploads import PROOF_EXTENSIONS, sniff_upload
+from cartera.orgs.access import Action, require_member
 from cartera.timeline import events
 
 from .choices import PaymentSource, PaymentStatus
@@ -107,7 +108,8 @@ def _claim_reported(payment: Payment, **changes) -> Payment:
 @transaction.atomic
 def accept_reported_payment(*, payment: Payment, actor) -> list[Allocation]:
     """Confirm a reported payment and apply it to the reported invoices (oldest due first;
-    any rest stays as the customer's credit)."""
+    any rest stays as the customer's credit). Only roles with ``confirm_payments``."""
+    require_member(actor, payment.organization, Action.CONFIRM_PAYMENTS)
     payment = _claim_reported(payment, status=PaymentStatus.CONFIRMED)
     invoices = list(payment.reported_invoices.order_by("due_date", "issue_date", "id"))
     allocations = allocate_oldest_first(payment=payment, actor=actor, invoices=invoices)
@@ -118,7 +120,9 @@ def accept_reported_payment(*, payment: Payment, actor) -> list[Allocation]:
 
 @transaction.atomic
 def reject_reported_payment(*, payment: Payment, actor, reason: str) -> Payment:
-    """Refuse a reported payment: reminders about its invoices resume."""
+    """Refuse a reported payment: reminders about its invoices resume. Only roles with
+    ``confirm_payments``."""
+    require_member(actor, payment.organization, Action.CONFIRM_PAYMENTS)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("Indique el motivo del rechazo.")})

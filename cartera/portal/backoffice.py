@@ -82,7 +82,7 @@ def review_list(request):
 @org_member_required
 @require_POST
 def payment_review(request, pk):
-    require(request, Action.RECORD_PAYMENTS)
+    require(request, Action.CONFIRM_PAYMENTS)
     payment = get_payment_for_user(request, pk)
     try:
         with transaction.atomic():

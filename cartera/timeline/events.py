@@ -2,7 +2,8 @@
 
 Each function builds the entry's summary (gettext: the active language, which the web
 request or the task wrapper has set to the organisation's), its ``data`` and states which
-notification it raises and for whom; then it appends the entry with ``record_activity``.
+notification it raises (whom it reaches is one rule: ``notifications.customer_audience``);
+then it appends the entry with ``record_activity``.
 The arguments are the owners' model instances; this app reads their attributes and imports
 none of them (it sits on the ground floor, docs/adr/0003-timeline-on-the-ground-floor.md).
 
@@ -16,11 +17,6 @@ from cartera.lib.money import Money
 from .choices import ActivityKind, NotificationKind
 from .models import Activity
 from .services import new_activity, record_activities, record_activity
-
-
-def _agent_of(customer) -> int | None:
-    """Who hears about a customer's events: the customer's assigned agent."""
-    return customer.assigned_agent_id
 
 
 def _numbers(invoices) -> str:
@@ -69,7 +65,6 @@ def payment_reported(payment, *, actor, invoices) -> Activity:
             "proof": payment.proofs.exists(),
         },
         notify=NotificationKind.REPORTED_PAYMENT,
-        notify_user_id=_agent_of(payment.customer),
     )
 
 
@@ -108,7 +103,6 @@ def online_checkout_started(session, *, actor, invoices) -> Activity:
         % {"amount": Money(session.amount, session.currency), "numbers": _numbers(invoices)},
         data={"checkout_id": session.pk, "provider": session.provider},
         notify=NotificationKind.REPORTED_PAYMENT,
-        notify_user_id=_agent_of(customer),
     )
 
 
@@ -123,7 +117,6 @@ def online_payment_confirmed(payment, *, actor, provider_name: str) -> Activity:
         % {"provider": provider_name.capitalize(), "amount": payment.amount_money},
         data={"payment_id": payment.pk, "provider": provider_name},
         notify=NotificationKind.REPORTED_PAYMENT,
-        notify_user_id=_agent_of(customer),
     )
 
 
@@ -190,7 +183,6 @@ def _promise_settled(promise, *, summary: str, paid, notify: str | None = None) 
         summary=summary,
         data={"promise_id": promise.pk, "status": promise.status, "paid": paid},
         notify=notify,
-        notify_user_id=_agent_of(promise.customer) if notify else None,
     )
 
 
@@ -233,7 +225,6 @@ def dispute_opened(dispute, *, actor, reason_code: str) -> Activity:
         % {"n": invoice.number, "reason": dispute.reason},
         data={"dispute_id": dispute.pk, "status": dispute.status, "reason_code": reason_code},
         notify=NotificationKind.DISPUTE,
-        notify_user_id=_agent_of(invoice.customer),
     )
 
 

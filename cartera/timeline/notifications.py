@@ -19,28 +19,43 @@ DEFAULT_NOTIFICATION = {
 }
 
 
+def customer_audience(customer) -> list[int]:
+    """Who hears about a customer's events: its assigned agent while they are an active
+    member; otherwise the organisation's active owners and managers, so that nothing a
+    debtor does goes unheard (docs/workday.md §Notifications). The one rule for every kind."""
+    organization = customer.organization
+    agent_id = customer.assigned_agent_id
+    if agent_id and organization.is_active_member(agent_id):
+        return [agent_id]
+    return organization.supervisor_ids()
+
+
 def notify_for_activity(
     activity, *, kind: str | None = None, user_id: int | None = None
-) -> Notification | None:
+) -> list[Notification]:
     """Raise ``kind`` (default: ``DEFAULT_NOTIFICATION`` of the entry's kind) for
-    ``user_id`` (default: the importer for imports, else the customer's assigned agent)."""
+    ``user_id`` (default: the importer for imports, else ``customer_audience``)."""
     kind = kind or DEFAULT_NOTIFICATION.get(activity.kind)
     if kind is None:
-        return None
+        return []
     customer = activity.customer
     if kind == NotificationKind.IMPORT_DONE:
-        user_id, url = user_id or activity.actor_user_id, reverse("imports:list")
+        user_ids, url = [user_id or activity.actor_user_id], reverse("imports:list")
     else:
-        user_id = user_id or getattr(customer, "assigned_agent_id", None)
+        user_ids = [user_id] if user_id else customer_audience(customer) if customer else []
         url = reverse("customers:detail", args=[customer.pk]) if customer else ""
-    return notify_user(
-        organization_id=activity.organization_id,
-        user_id=user_id,
-        kind=kind,
-        text=activity.summary,
-        url=url,
-        source=f"activity:{activity.pk}",
+    found = (
+        notify_user(
+            organization_id=activity.organization_id,
+            user_id=uid,
+            kind=kind,
+            text=activity.summary,
+            url=url,
+            source=f"activity:{activity.pk}",
+        )
+        for uid in user_ids
     )
+    return [notification for notification in found if notification is not None]
 
 
 def notify_user(*, organization_id, user_id, kind: str, text: str, url: str, source: str):

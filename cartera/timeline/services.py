@@ -73,7 +73,7 @@ def record_activity(
 
     ``notify`` is the ``NotificationKind`` the entry raises (None: the default of its kind,
     see ``notifications.DEFAULT_NOTIFICATION``) and ``notify_user_id`` whom it goes to (None:
-    the customer's assigned agent). The typed functions in ``events.py`` say both."""
+    ``notifications.customer_audience``). The typed functions in ``events.py`` say the kind."""
     activity = new_activity(**fields)
     activity.save()
     notify_for_activity(activity, kind=notify, user_id=notify_user_id)

@@ -61,8 +61,8 @@ def _sent_reminder_link(settings, org, customer):
     return urlsplit(LINK.findall(sent.body)[0]).path, queued
 
 
-def test_debtor_reports_a_payment_and_the_agent_accepts_it(
-    phone, page, log_in, settings, tmp_path, agent_a, debtor_a, invoice_a, org_a
+def test_debtor_reports_a_payment_and_the_manager_accepts_it(
+    phone, page, log_in, settings, tmp_path, manager_a, debtor_a, invoice_a, org_a
 ):
     from cartera.outreach.models import Message, MessageEvent
 
@@ -94,7 +94,7 @@ def test_debtor_reports_a_payment_and_the_agent_accepts_it(
     queued.refresh_from_db()
     assert queued.status == "cancelled"  # reminders stop as soon as the debtor reports
 
-    log_in("ana_agent")
+    log_in("mario_manager")  # confirming a reported payment is a manager's (docs/roles.md)
     page.get_by_role("link", name="Por revisar").first.click()
     expect(page).to_have_url(re.compile(r"/review/$"))
     card = page.locator("article[data-payment]")

@@ -4,9 +4,11 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from cartera.customers.services import create_customer
 from cartera.followup.models import PromiseToPay, Task
-from cartera.followup.services import open_task
+from cartera.followup.services import add_note, open_task
 from cartera.invoices.models import Dispute
+from cartera.invoices.services import create_invoice
 from cartera.lib.dates import local_today
 from cartera.payments.models import Payment
 from cartera.reports.tests.exporting import export_in_background
@@ -37,8 +39,6 @@ def test_worklist_shows_reasons_with_flat_queries(
     login, agent_a, task, org_a, today, django_assert_num_queries
 ):
     for n in range(5):  # more customers and tasks must not add queries
-        from cartera.customers.services import create_customer
-
         c = create_customer(
             organization=org_a,
             actor=None,
@@ -178,8 +178,6 @@ def test_restricted_agent_never_sees_other_agents_tasks(login, org_a, agent2_a, 
 
 
 def test_activity_log_filters_and_csv(login, owner_a, task, debtor_a):
-    from cartera.followup.services import add_note
-
     add_note(customer=debtor_a, text="Reclamo por falta de pago", actor=owner_a)
     client = login(owner_a)
     body = client.get(reverse("followup:log") + "?kind=note").content.decode()
@@ -212,3 +210,47 @@ def test_notification_bell_and_mark_read(login, agent_a, org_a):
     client.post(reverse("followup:notification_open", args=[note.pk]))
     note.refresh_from_db()
     assert note.read_at is not None
+
+
+@pytest.mark.parametrize("agent", ["all", "none"])
+def test_manager_work_list_shows_unassigned_tasks(login, manager_a, org_a, task, today, agent):
+    """A task without an assignee is exactly what "Sin asignar" and bulk reassignment are
+    for: the manager's list shows it with a dash for the agent."""
+    nobody = create_customer(organization=org_a, actor=None, external_id="U-1", name="Sin Gestor")
+    orphan = open_task(customer=nobody, kind="call", title="Llamar a Sin Gestor", today=today)
+    Task.objects.filter(pk=orphan.pk).update(assignee=None)
+    response = login(manager_a).get(reverse("followup:worklist") + f"?agent={agent}")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Sin Gestor" in body
+    assert ("Ferretería La Tuerca" in body) is (agent == "all")
+
+
+def test_first_load_is_in_current_score_order(login, agent_a, org_a, task, today):
+    """Scores stored this morning go stale when the day changes a customer (here a big
+    invoice falls overdue): the first load shows every task in the order of the score it
+    shows, best first."""
+    small = create_customer(
+        organization=org_a,
+        actor=None,
+        external_id="S-1",
+        name="Abarrotes Chica",
+        assigned_agent=agent_a,
+    )
+    later = open_task(customer=small, kind="call", title="Llamar a Abarrotes", today=today)
+    before = Task.objects.get(pk=later.pk).score
+    create_invoice(
+        customer=small,
+        actor=None,
+        external_id="S-100",
+        number="S-100",
+        issue_date=today - dt.timedelta(days=120),
+        due_date=today - dt.timedelta(days=90),
+        currency="MXN",
+        total=Decimal("950000.00"),
+    )
+    response = login(agent_a).get(reverse("followup:worklist"))
+    rows = [(t.pk, t.score) for t in response.context["page"].object_list]
+    assert [pk for pk, _ in rows] == [later.pk, task.pk]
+    assert rows[0][1] > before and rows[0][1] > rows[1][1]
+    assert rows == sorted(rows, key=lambda r: -r[1])

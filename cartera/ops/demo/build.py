@@ -4,7 +4,9 @@ Customers, contacts, users, credit notes and dispute notes go through the servic
 they validate and write the timeline). The 18-month history of invoices, payments and
 allocations is bulk-inserted for speed, with its timeline entries back-dated to when
 each event happened; balances are computed here so ``total − Σ allocations`` holds
-exactly (``cartera check-ledger --org demo`` prints ok).
+exactly (``cartera check-ledger --org demo`` prints ok). The collection e-mails the
+default strategy sent over the last months, with their delivery events, are built in
+``messages.py``.
 
 Deterministic: the same seed and "today" give the same data.
 """
@@ -39,6 +41,7 @@ from cartera.timeline.choices import ActivityKind, ActorKind
 from cartera.timeline.models import Activity
 
 from . import mexico
+from .messages import sent_history
 
 SLUG = "demo"
 NAME = "Distribuidora Ejemplo S.A. de C.V."
@@ -114,6 +117,11 @@ def build_demo(
             today = local_today(organization.timezone)
         customers = _customers(organization, agent, n_customers, rng, progress)
         counts = _history(organization, customers, n_invoices, rng, today, progress)
+        load_builtin_strategies(organization=organization)
+        # Its own random stream, so the rest of the demo stays as it was for a seed.
+        sent, entries = sent_history(organization, customers, random.Random(seed + 1), today)
+        _insert_activities(entries)
+        counts |= sent
         counts |= _credit_notes(organization, owner, customers, rng, today)
         counts |= _disputes(organization, agent, customers, rng, today)
         counts |= _collection_work(organization, agent, customers, rng, today)
@@ -431,8 +439,8 @@ def _disputes(organization, agent, debtors, rng, today) -> dict:
 
 def _collection_work(organization, agent, debtors, rng, today) -> dict:
     """The collection engine's starting point: the built-in strategies, a few promises to
-    pay and a payment reported by a debtor waiting for the agent's review."""
-    load_builtin_strategies(organization=organization)
+    pay and a payment reported by a debtor waiting for the agent's review (the built-in
+    strategies are loaded before the sent-message history)."""
     candidates = [
         invoice
         for invoice in _late_open_invoices(organization, debtors, 200)

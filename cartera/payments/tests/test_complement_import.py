@@ -7,6 +7,7 @@ from decimal import Decimal
 from cartera.customers.models import Customer
 from cartera.imports.tests.test_cfdi import _import, _write, herreria, make_invoice, make_payment
 from cartera.invoices.models import Invoice
+from cartera.orgs.services import create_member
 from cartera.payments.choices import PaymentSource
 from cartera.payments.ledger import check_ledger
 from cartera.payments.models import Payment, PaymentComplement
@@ -35,7 +36,10 @@ def _reported_and_accepted(org, tmp_path, *, amount="500.00", day=10):
         source=PaymentSource.PORTAL,
         today=dt.date(2026, 9, 12),
     )
-    accept_reported_payment(payment=payment, actor=None)
+    manager, _ = create_member(
+        organization=org, username="gerente", email="g@example.com", role="manager"
+    )
+    accept_reported_payment(payment=payment, actor=manager)
     return invoice, payment
 
 

@@ -4,7 +4,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from cartera.dunning.services import load_builtin_strategies, run_planner
@@ -156,9 +156,11 @@ def test_report_refuses_another_customers_invoice(invoice_a, invoice_b, debtor_a
     assert Payment.objects.count() == 0
 
 
-def test_accept_allocates_confirms_notifies_and_owes_a_complement(strategies_a, invoice_a, agent_a):
+def test_accept_allocates_confirms_notifies_and_owes_a_complement(
+    strategies_a, invoice_a, manager_a
+):
     payment = report(invoice_a)
-    allocations = reviews.accept_reported_payment(payment=payment, actor=agent_a)
+    allocations = reviews.accept_reported_payment(payment=payment, actor=manager_a)
     notices.payment_received_notice(payment)
     assert [(a.invoice_id, a.amount) for a in allocations] == [(invoice_a.pk, Decimal("11600.00"))]
     payment.refresh_from_db()
@@ -184,17 +186,17 @@ def test_accept_allocates_confirms_notifies_and_owes_a_complement(strategies_a, 
     )
     assert reasons(invoice_a.organization, TODAY) == []  # paid: nothing to chase
     with pytest.raises(ValidationError):
-        reviews.accept_reported_payment(payment=payment, actor=agent_a)
+        reviews.accept_reported_payment(payment=payment, actor=manager_a)
 
 
-def test_reject_tells_the_debtor_why_and_reminders_resume(strategies_a, invoice_a, agent_a):
+def test_reject_tells_the_debtor_why_and_reminders_resume(strategies_a, invoice_a, manager_a):
     payment = report(invoice_a)
     with pytest.raises(ValidationError):
-        reviews.reject_reported_payment(payment=payment, actor=agent_a, reason="  ")
+        reviews.reject_reported_payment(payment=payment, actor=manager_a, reason="  ")
     payment.refresh_from_db()
     assert payment.status == "reported"
     payment = reviews.reject_reported_payment(
-        payment=payment, actor=agent_a, reason="No llegó a la cuenta"
+        payment=payment, actor=manager_a, reason="No llegó a la cuenta"
     )
     notices.payment_rejected_notice(payment)
     payment.refresh_from_db()
@@ -204,6 +206,25 @@ def test_reject_tells_the_debtor_why_and_reminders_resume(strategies_a, invoice_
     assert reasons(invoice_a.organization, TODAY) == [("F-100", "send", None)]
     invoice_a.refresh_from_db()
     assert invoice_a.balance == Decimal("11600.00")
+
+
+@pytest.mark.parametrize("who", ["agent_a", "viewer_a", "owner_b", None])
+def test_only_owners_and_managers_may_confirm_or_reject(strategies_a, invoice_a, request, who):
+    """docs/roles.md: confirm_payments is the owner's and the manager's. The service itself
+    refuses anyone else (an agent, a viewer, another organisation's owner, no one), so no
+    caller can skip the check."""
+    actor = request.getfixturevalue(who) if who else None
+    payment = report(invoice_a)
+    with pytest.raises(PermissionDenied):
+        reviews.accept_reported_payment(payment=payment, actor=actor)
+    with pytest.raises(PermissionDenied):
+        reviews.reject_reported_payment(payment=payment, actor=actor, reason="No llegó")
+    payment.refresh_from_db()
+    invoice_a.refresh_from_db()
+    assert payment.status == "reported"
+    assert payment.allocations.count() == 0
+    assert invoice_a.balance == Decimal("11600.00")
+    assert Task.objects.get(key=f"reported-payment:{payment.pk}").status == "open"
 
 
 def test_queued_reminder_is_cancelled_when_a_payment_is_reported(

@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from cartera.followup.models import Task
+from cartera.invoices.models import Dispute
 from cartera.outreach.models import Message, MessageEvent
 from cartera.payments.models import Payment
 from cartera.portal import access
@@ -137,7 +138,7 @@ def test_one_reported_payment_is_one_timeline_entry_and_one_notification(
 
 
 def test_accepting_a_reported_payment_closes_its_task_on_the_timeline(
-    portal_client, login, invoice_a, agent_a
+    portal_client, login, invoice_a, manager_a
 ):
     portal_client(invoice_a.customer).post(
         "/p/pago/",
@@ -145,16 +146,49 @@ def test_accepting_a_reported_payment_closes_its_task_on_the_timeline(
     )
     payment = Payment.objects.get()
     task = Task.objects.get(key=f"reported-payment:{payment.pk}")
-    response = login(agent_a).post(f"/review/payments/{payment.pk}/", {"decision": "accept"})
+    response = login(manager_a).post(f"/review/payments/{payment.pk}/", {"decision": "accept"})
     assert response.status_code == 302
     task.refresh_from_db()
     assert task.status == "done"
     done = Activity.objects.filter(kind="task", data__task_id=task.pk).order_by("id")
     assert [(a.summary, a.actor_user_id) for a in done] == [
         (f"Tarea: {task.title}", None),
-        (f"Tarea hecha: {task.title}", agent_a.pk),
+        (f"Tarea hecha: {task.title}", manager_a.pk),
     ]
     assert Message.objects.get(key=f"payment-received:{payment.pk}").status == "queued"
+
+
+def test_agent_may_not_accept_or_reject_a_reported_payment(
+    portal_client, login, invoice_a, agent_a
+):
+    """docs/roles.md: confirming a debtor's payment is for owners and managers; the agent
+    gets 403, the review page offers them no buttons, and nothing changes."""
+    portal_client(invoice_a.customer).post(
+        "/p/pago/",
+        {"invoices": [invoice_a.pk], "date": "2026-10-04", "method": "transfer", "reference": "X"},
+    )
+    payment = Payment.objects.get()
+    client = login(agent_a)
+    for data in ({"decision": "accept"}, {"decision": "reject", "reason": "No llegó"}):
+        response = client.post(f"/review/payments/{payment.pk}/", data)
+        assert response.status_code == 403
+    payment.refresh_from_db()
+    assert (payment.status, payment.allocations.count()) == ("reported", 0)
+    assert Task.objects.get(key=f"reported-payment:{payment.pk}").status == "open"
+    assert not Message.objects.filter(purpose__in=["payment_received", "payment_rejected"])
+    page = client.get("/review/").content.decode()
+    assert f'data-payment="{payment.pk}"' in page
+    assert 'value="accept"' not in page and 'value="reject"' not in page
+
+
+def test_review_page_offers_each_role_only_what_it_may_do(login, invoice_a, agent_a, manager_a):
+    """Accepting a dispute with a credit note or by voiding the invoice is a manager's."""
+    Dispute.objects.create(organization=invoice_a.organization, invoice=invoice_a, reason="x")
+    agent_page = login(agent_a).get("/review/").content.decode()
+    assert 'value="reject"' in agent_page
+    assert 'value="credit_note"' not in agent_page and 'value="void"' not in agent_page
+    manager_page = login(manager_a).get("/review/").content.decode()
+    assert 'value="credit_note"' in manager_page and 'value="void"' in manager_page
 
 
 def test_other_customers_invoices_are_invisible(portal_client, invoice_a, invoice_b, debtor_b):
