@@ -94,7 +94,7 @@ _HTML = """<p>{greeting} {{{{ contact.name or customer.name }}}}:</p>
 {{% endfor %}}</tbody>
 </table>
 {{% for t in totals %}}<p><strong>{h_total}: {{{{ t.amount }}}}</strong></p>{{% endfor %}}
-{{% if payment_instructions %}}<p>{{{{ payment_instructions }}}}</p>{{% endif %}}
+{{% if payment.lines %}}<p><strong>{{{{ payment.heading }}}}</strong>{{% for line in payment.lines %}}<br>{{{{ line }}}}{{% endfor %}}</p>{{% endif %}}
 <p><a href="{{{{ portal_link }}}}">{portal}</a></p>
 <p>{outro}</p>
 <p>{{{{ agent.name or organization.name }}}}<br>{{{{ organization.name }}}}</p>
