@@ -11,6 +11,7 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
+from cartera.lib.base_url import resolve_base_url
 from cartera.lib.env import (
     ConfigError,
     env_bool,
@@ -44,7 +45,12 @@ DEBUG = env_bool("DEBUG", False)
 TESTING = env_bool("CARTERA_TESTING", False) or "pytest" in sys.modules
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
-BASE_URL = env_url("CARTERA_BASE_URL", "http://127.0.0.1:8000")
+# Links in e-mails and the portal: CARTERA_BASE_URL, else where ``cartera serve`` /
+# ``cartera demo`` last started the server (cartera/lib/base_url.py); tests ignore that.
+BASE_URL_CONFIGURED = bool(env_url("CARTERA_BASE_URL"))
+BASE_URL = resolve_base_url(
+    configured=env_url("CARTERA_BASE_URL"), data_dir=DATA_DIR, use_record=not TESTING
+)
 
 INSTALLED_APPS = [
     "django.contrib.admin",

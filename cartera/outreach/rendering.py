@@ -14,6 +14,7 @@ from functools import lru_cache
 
 from babel.numbers import format_currency
 from django.conf import settings
+from django.urls import reverse
 from django.utils import translation
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
@@ -147,7 +148,7 @@ def build_context(
         "statement_totals": _totals(statement, language),
         "overdue_totals": _totals(overdue, language),
         "days_overdue": max([max(0, (as_of - row["due_date"]).days) for row in invoices] or [0]),
-        "portal_link": portal_link or f"{settings.BASE_URL}/portal/",
+        "portal_link": portal_link or settings.BASE_URL + reverse("portal:statement"),
         **_payment_context(payment, language),
         "agent": {k: str((agent or {}).get(k, "") or "") for k in ("name", "email", "phone")},
         "organization": {
