@@ -211,7 +211,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 WHITENOISE_USE_FINDERS = DEBUG or TESTING
 
 # Email: SMTP when EMAIL_HOST is set, otherwise Cartera keeps messages in its own
-# outbox viewer (the database) so nothing is silently dropped.
+# outbox viewer (the database) and writes one .eml file per message under
+# $CARTERA_DATA_DIR/mail, so nothing is silently dropped.
 EMAIL_HOST = env_str("EMAIL_HOST")
 EMAIL_PORT = env_int("EMAIL_PORT", 587, minimum=1)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
@@ -225,7 +226,7 @@ EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
     "django.core.mail.backends.smtp.EmailBackend"
     if EMAIL_HOST
-    else "django.core.mail.backends.filebased.EmailBackend",
+    else "cartera.outreach.channels.email.files.EmlFileBackend",
 )
 EMAIL_FILE_PATH = DATA_DIR / "mail"
 if EMAIL_USE_TLS and EMAIL_USE_SSL:
