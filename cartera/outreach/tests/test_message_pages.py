@@ -124,3 +124,20 @@ def test_no_view_passes_a_messages_context_key():
         if "messages" in _context_keys(ast.parse(path.read_text())):
             offenders.append(str(path.relative_to(settings.BASE_DIR)))
     assert offenders == []
+
+
+def test_message_detail_formats_amounts_with_the_money_filter(login, manager_a, debtor_a):
+    invoice = debtor_a.invoices.create(
+        organization=debtor_a.organization,
+        external_id="F-654",
+        number="A-654",
+        issue_date=dt.date(2026, 9, 1),
+        due_date=dt.date(2026, 10, 1),
+        currency="MXN",
+        total="6540.32",
+        balance="6540.32",
+    )
+    message = _message(debtor_a, "m-amount", invoice=invoice)
+    body = login(manager_a).get(reverse("outreach:message", args=[message.pk])).content.decode()
+    assert "6,540.32\xa0MXN" in body
+    assert "6540.32 MXN" not in body
