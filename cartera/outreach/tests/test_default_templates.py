@@ -2,13 +2,18 @@
 line and blank lines between paragraphs, in Spanish and English."""
 
 import datetime as dt
+import importlib
 from decimal import Decimal
 
 import pytest
 import yaml
+from django.apps import apps
 from django.conf import settings
 
+from cartera.outreach.defaults import _COPY as _COPIES
+from cartera.outreach.defaults import _HTML_LABELS as _LABELS
 from cartera.outreach.defaults import all_defaults, default_template
+from cartera.outreach.models import MessageTemplate
 from cartera.outreach.rendering import build_context, render
 
 STRATEGIES = settings.BASE_DIR / "dunning" / "strategies"
@@ -107,3 +112,37 @@ def test_every_default_text_part_has_one_invoice_per_line(template):
 @pytest.mark.parametrize("language", ["es-mx", "en"])
 def test_every_template_the_strategies_use_is_a_default(key, language):
     assert default_template(key, language) is not None
+
+
+def test_unedited_database_copies_get_the_fixed_bodies(org_a):
+    migration = importlib.import_module(
+        "cartera.outreach.migrations.0003_refresh_builtin_template_copies"
+    )
+    old = {}
+    for template in all_defaults():
+        copy = _COPIES[template["key"]][1][template["language"]]
+        old_text, old_html = migration._old_bodies(
+            template["key"], template["language"], copy, _LABELS[template["language"]]
+        )
+        old[(template["key"], template["language"])] = old_text
+        MessageTemplate.objects.create(
+            organization=org_a,
+            key=template["key"],
+            name=template["name"],
+            kind=template["kind"],
+            channel="email",
+            language=template["language"],
+            subject=template["subject"],
+            body_text=old_text,
+            body_html=old_html,
+        )
+    edited = MessageTemplate.objects.get(key="aviso-firme", language="es-mx")
+    edited.body_text = "Mío: " + edited.body_text
+    edited.save()
+    migration.refresh_unedited_copies(apps, None)
+    for row in MessageTemplate.objects.exclude(pk=edited.pk):
+        new = default_template(row.key, row.language)
+        assert (row.body_text, row.body_html) == (new["body_text"], new["body_html"])
+    edited.refresh_from_db()
+    assert edited.body_text == "Mío: " + old[("aviso-firme", "es-mx")]
+    assert edited.body_html == default_template("aviso-firme", "es-mx")["body_html"]
