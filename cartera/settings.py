@@ -11,6 +11,7 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
+from cartera.lib.base_url import resolve_base_url
 from cartera.lib.env import (
     ConfigError,
     env_bool,
@@ -44,7 +45,12 @@ DEBUG = env_bool("DEBUG", False)
 TESTING = env_bool("CARTERA_TESTING", False) or "pytest" in sys.modules
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
-BASE_URL = env_url("CARTERA_BASE_URL", "http://127.0.0.1:8000")
+# Links in e-mails and the portal: CARTERA_BASE_URL, else where ``cartera serve`` /
+# ``cartera demo`` last started the server (cartera/lib/base_url.py); tests ignore that.
+BASE_URL_CONFIGURED = bool(env_url("CARTERA_BASE_URL"))
+BASE_URL = resolve_base_url(
+    configured=env_url("CARTERA_BASE_URL"), data_dir=DATA_DIR, use_record=not TESTING
+)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -205,7 +211,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 WHITENOISE_USE_FINDERS = DEBUG or TESTING
 
 # Email: SMTP when EMAIL_HOST is set, otherwise Cartera keeps messages in its own
-# outbox viewer (the database) so nothing is silently dropped.
+# outbox viewer (the database) and writes one .eml file per message under
+# $CARTERA_DATA_DIR/mail, so nothing is silently dropped.
 EMAIL_HOST = env_str("EMAIL_HOST")
 EMAIL_PORT = env_int("EMAIL_PORT", 587, minimum=1)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
@@ -219,7 +226,7 @@ EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
     "django.core.mail.backends.smtp.EmailBackend"
     if EMAIL_HOST
-    else "django.core.mail.backends.filebased.EmailBackend",
+    else "cartera.outreach.channels.email.files.EmlFileBackend",
 )
 EMAIL_FILE_PATH = DATA_DIR / "mail"
 if EMAIL_USE_TLS and EMAIL_USE_SSL:

@@ -131,6 +131,8 @@ def invoice_detail(request, pk):
         "allocations": invoice.allocations.select_related("payment", "credit_note"),
         "attachments": invoice.attachments.all(),
         "activities": activities,
+        # Messages are the outbox's (an app above this one), read through their relation.
+        "outreach_messages": invoice.messages.order_by("-created_at", "-id")[:50],
         "void_form": VoidInvoiceForm(),
         "attachment_form": AttachmentForm(),
     }

@@ -18,46 +18,71 @@ KIND_TO_KEY = {
     TemplateKind.STATEMENT: "estado-de-cuenta",
 }
 
+# The text parts are rendered with ``trim_blocks``/``lstrip_blocks``: a line holding only
+# a block tag disappears, and ``+%}`` keeps the line break after an inline ``{% endif %}``
+# (otherwise every invoice would run into the next one).
 _TEXT_ES = """Estimado(a) {{ contact.name or customer.name }}:
 
 {intro}
 
-{% for i in invoices %}- Factura {{ i.number }} · vence {{ i.due_date }} · saldo {{ i.balance }}{% if i.days_overdue %} · {{ i.days_overdue }} días de atraso{% endif %}
+{% for i in invoices %}
+- Factura {{ i.number }} · vence {{ i.due_date }} · saldo {{ i.balance }}{% if i.days_overdue %} · {{ i.days_overdue }} días de atraso{% endif +%}
 {% endfor %}
-{% for t in totals %}Total de este aviso: {{ t.amount }}
+
+{% for t in totals %}
+Total de este aviso: {{ t.amount }}
 {% endfor %}
-{% if statement|length > invoices|length %}Su estado de cuenta completo:
-{% for i in statement %}- {{ i.number }} · vence {{ i.due_date }} · saldo {{ i.balance }}
-{% endfor %}{% endif %}
-{% if payment_instructions %}{{ payment_instructions }}
-{% endif %}Consulte su estado de cuenta y pague en línea: {{ portal_link }}
+
+{% if statement|length > invoices|length %}
+Su estado de cuenta completo:
+{% for i in statement %}
+- {{ i.number }} · vence {{ i.due_date }} · saldo {{ i.balance }}
+{% endfor %}
+
+{% endif %}
+{% if payment_instructions %}
+{{ payment_instructions }}
+
+{% endif %}
+Consulte su estado de cuenta y pague en línea: {{ portal_link }}
 
 {{ outro }}
 
 Atentamente,
 {{ agent.name or organization.name }}
-{{ organization.name }}{% if agent.email %} · {{ agent.email }}{% endif %}
+{{ organization.name }}{% if agent.email %} · {{ agent.email }}{% endif +%}
 """
 
 _TEXT_EN = """Dear {{ contact.name or customer.name }},
 
 {intro}
 
-{% for i in invoices %}- Invoice {{ i.number }} · due {{ i.due_date }} · balance {{ i.balance }}{% if i.days_overdue %} · {{ i.days_overdue }} days overdue{% endif %}
+{% for i in invoices %}
+- Invoice {{ i.number }} · due {{ i.due_date }} · balance {{ i.balance }}{% if i.days_overdue %} · {{ i.days_overdue }} days overdue{% endif +%}
 {% endfor %}
-{% for t in totals %}Total of this notice: {{ t.amount }}
+
+{% for t in totals %}
+Total of this notice: {{ t.amount }}
 {% endfor %}
-{% if statement|length > invoices|length %}Your full statement:
-{% for i in statement %}- {{ i.number }} · due {{ i.due_date }} · balance {{ i.balance }}
-{% endfor %}{% endif %}
-{% if payment_instructions %}{{ payment_instructions }}
-{% endif %}See your statement and pay online: {{ portal_link }}
+
+{% if statement|length > invoices|length %}
+Your full statement:
+{% for i in statement %}
+- {{ i.number }} · due {{ i.due_date }} · balance {{ i.balance }}
+{% endfor %}
+
+{% endif %}
+{% if payment_instructions %}
+{{ payment_instructions }}
+
+{% endif %}
+See your statement and pay online: {{ portal_link }}
 
 {{ outro }}
 
 Kind regards,
 {{ agent.name or organization.name }}
-{{ organization.name }}{% if agent.email %} · {{ agent.email }}{% endif %}
+{{ organization.name }}{% if agent.email %} · {{ agent.email }}{% endif +%}
 """
 
 _HTML = """<p>{greeting} {{{{ contact.name or customer.name }}}}:</p>
@@ -69,7 +94,7 @@ _HTML = """<p>{greeting} {{{{ contact.name or customer.name }}}}:</p>
 {{% endfor %}}</tbody>
 </table>
 {{% for t in totals %}}<p><strong>{h_total}: {{{{ t.amount }}}}</strong></p>{{% endfor %}}
-{{% if payment_instructions %}}<p>{{{{ payment_instructions }}}}</p>{{% endif %}}
+{{% if payment.lines %}}<p><strong>{{{{ payment.heading }}}}</strong>{{% for line in payment.lines %}}<br>{{{{ line }}}}{{% endfor %}}</p>{{% endif %}}
 <p><a href="{{{{ portal_link }}}}">{portal}</a></p>
 <p>{outro}</p>
 <p>{{{{ agent.name or organization.name }}}}<br>{{{{ organization.name }}}}</p>

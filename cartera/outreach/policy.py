@@ -86,6 +86,27 @@ class Policy:
         }
 
 
+def policy_from_description(description: dict) -> Policy | None:
+    """The policy a message was planned under, read back from ``Policy.describe()`` (stored
+    on the message) so every send attempt re-checks it. None when the message carries
+    none (notices to the debtor are not collection messages)."""
+    if not description or not description.get("timezone") or not description.get("window"):
+        return None
+    start, end = (dt.time.fromisoformat(part) for part in description["window"].split("-"))
+    return Policy(
+        timezone=description["timezone"],
+        window_start=start,
+        window_end=end,
+        weekdays=tuple(description.get("weekdays") or WEEKDAYS),
+        max_per_7_days=description.get("max_per_7_days") or 0,
+        min_days_apart=description.get("min_days_apart") or 0,
+        holiday_country=description.get("holidays") or "",
+        strategy=description.get("strategy") or "",
+        version=description.get("version") or 0,
+        legal_floor=description.get("legal_floor") or "",
+    )
+
+
 def build_policy(
     *,
     timezone: str,

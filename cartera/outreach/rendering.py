@@ -14,11 +14,18 @@ from functools import lru_cache
 
 from babel.numbers import format_currency
 from django.conf import settings
+from django.urls import reverse
+from django.utils import translation
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
 from cartera.invoices.models import Invoice
 from cartera.lib.money import decimals_for, round_money
+from cartera.payments.instructions import (
+    PaymentInstructions,
+    configured_accounts,
+    payment_instructions,
+)
 
 from .defaults import KIND_TO_KEY, default_template
 from .eligibility import open_with_balance_q
@@ -42,7 +49,8 @@ VARIABLES = {
     "overdue_totals": "saldo vencido del cliente por moneda: currency, amount",
     "days_overdue": "días de atraso de la factura más atrasada del mensaje",
     "portal_link": "enlace al portal del cliente",
-    "payment_instructions": "instrucciones de pago de la organización",
+    "payment_instructions": "cómo pagar, en texto: referencia de pago, CLABE y cuentas bancarias",
+    "payment": "heading, reference, clabe, bank_accounts, lines (cada línea de las instrucciones de pago)",
     "agent": "name, email, phone",
     "organization": "name, legal_name, tax_id, email",
     "today": "fecha del plan (AAAA-MM-DD)",
@@ -122,9 +130,11 @@ def build_context(
     as_of: dt.date,
     language: str,
     portal_link: str = "",
+    payment: PaymentInstructions | None = None,
 ) -> dict:
     """Everything a template may use, as plain values. ``invoices``/``statement`` are rows
-    with raw Decimal/date fields (see ``invoice_row``)."""
+    with raw Decimal/date fields (see ``invoice_row``); ``payment``: how this customer
+    pays, rendered in ``language``."""
     overdue = [row for row in statement if row["due_date"] < as_of]
     return {
         "customer": {
@@ -138,14 +148,22 @@ def build_context(
         "statement_totals": _totals(statement, language),
         "overdue_totals": _totals(overdue, language),
         "days_overdue": max([max(0, (as_of - row["due_date"]).days) for row in invoices] or [0]),
-        "portal_link": portal_link or f"{settings.BASE_URL}/portal/",
-        "payment_instructions": str(organization.get("payment_instructions", "") or ""),
+        "portal_link": portal_link or settings.BASE_URL + reverse("portal:statement"),
+        **_payment_context(payment, language),
         "agent": {k: str((agent or {}).get(k, "") or "") for k in ("name", "email", "phone")},
         "organization": {
             k: str(organization.get(k, "") or "") for k in ("name", "legal_name", "tax_id", "email")
         },
         "today": as_of.isoformat(),
     }
+
+
+def _payment_context(payment: PaymentInstructions | None, language: str) -> dict:
+    if payment is None:
+        empty = {"heading": "", "reference": "", "clabe": "", "bank_accounts": [], "lines": []}
+        return {"payment_instructions": "", "payment": empty}
+    with translation.override(language):
+        return {"payment_instructions": payment.as_text(), "payment": payment.as_context()}
 
 
 @lru_cache(maxsize=512)
@@ -187,8 +205,18 @@ def organization_context(organization) -> dict:
         "legal_name": organization.name,
         "tax_id": organization.tax_id,
         "email": organization.reply_to_email or organization.sender_email,
-        "payment_instructions": getattr(organization, "payment_instructions", ""),
     }
+
+
+def customer_payment(organization, customer_id: int) -> PaymentInstructions:
+    """How one customer pays (for a single render such as a template preview)."""
+    bank_accounts, clabe_prefix = configured_accounts(organization)
+    return payment_instructions(
+        organization_id=organization.pk,
+        customer_id=customer_id,
+        bank_accounts=bank_accounts,
+        clabe_prefix=clabe_prefix,
+    )
 
 
 def agent_context(user) -> dict | None:
@@ -220,6 +248,7 @@ class MessageRenderer:
     def __init__(self, *, organization):
         self.organization = organization
         self.org_context = organization_context(organization)
+        self.bank_accounts, self.clabe_prefix = configured_accounts(organization)
         self.templates = {
             (t.key, t.channel, t.language): t
             for t in MessageTemplate.objects.filter(organization=organization)
@@ -240,6 +269,17 @@ class MessageRenderer:
             if builtin is not None:
                 return builtin
         raise TemplateRenderError(f"no template {key!r} for {channel}/{language}")
+
+    def payment(self, customer_id: int | None) -> PaymentInstructions | None:
+        """How ``customer_id`` pays (the same rule as the portal's statement)."""
+        if customer_id is None:
+            return None
+        return payment_instructions(
+            organization_id=self.organization.pk,
+            customer_id=customer_id,
+            bank_accounts=self.bank_accounts,
+            clabe_prefix=self.clabe_prefix,
+        )
 
     def render(
         self,
@@ -272,6 +312,7 @@ class MessageRenderer:
             )
             if message_key
             else "",
+            payment=self.payment(_customer_id(customer, invoices, statement)),
         )
         subject, text, html = render(
             subject=tpl["subject"],
@@ -288,11 +329,19 @@ class MessageRenderer:
         }
 
 
+def _customer_id(customer: dict, invoices: list[dict], statement: list[dict]) -> int | None:
+    """The customer's id: its row's ``id``, else the one its invoice rows carry."""
+    if customer.get("id"):
+        return customer["id"]
+    return next((row["customer_id"] for row in [*invoices, *statement]), None)
+
+
 def rerender_message(*, message: Message, as_of: dt.date) -> None:
     """Render ``message`` again from its current invoices (and the customer's statement)."""
     customer = message.customer
     renderer = MessageRenderer(organization=message.organization)
     customer_dict = {
+        "id": customer.pk,
         "name": customer.name,
         "legal_name": customer.legal_name,
         "tax_id": customer.tax_id,

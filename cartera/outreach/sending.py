@@ -23,6 +23,7 @@ from .channels.table import transport_for
 from .choices import EventKind, MessagePurpose, MessageStatus
 from .events import add_event, block_contact_points, open_agent_task
 from .models import Message
+from .policy import next_allowed_moment, policy_from_description
 from .revalidation import revalidate_message
 from .tracking import tracking_urls, with_tracking
 
@@ -81,6 +82,9 @@ def claim(message_id: int, *, now: dt.datetime, returning: bool = False):
 def send_message(message: Message, *, now: dt.datetime, transports: dict | None = None) -> str:
     """Send one claimed (status ``sending``) message. Returns its final status."""
     today = local_today(message.customer.effective_timezone, now=now)
+    allowed = _allowed_moment(message, now)
+    if allowed > now:
+        return _hold_until(message, allowed=allowed, now=now)
     if not revalidate_message(message=message, today=today, now=now):
         return MessageStatus.CANCELLED
     transport = _transport(message.channel, transports)
@@ -110,6 +114,32 @@ def send_message(message: Message, *, now: dt.datetime, transports: dict | None 
     return MessageStatus.SENT
 
 
+def _allowed_moment(message: Message, earliest: dt.datetime) -> dt.datetime:
+    """The first moment ≥ ``earliest`` the message's contact policy allows (the window,
+    weekdays, holidays and legal floors it was planned under; docs/dunning.md, "Contact
+    policy"). Re-checked at every attempt: a retry or a late worker must not write to the
+    debtor at night either."""
+    policy = policy_from_description(message.policy)
+    return earliest if policy is None else next_allowed_moment(policy, earliest)
+
+
+def _hold_until(message: Message, *, allowed: dt.datetime, now: dt.datetime) -> str:
+    """Outside the window: back to the queue until it opens; the hold is not an attempt."""
+    held = Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
+        status=MessageStatus.QUEUED,
+        next_attempt_at=allowed,
+        attempts=max(message.attempts - 1, 0),
+    )
+    if held:
+        add_event(
+            message,
+            EventKind.RETRY,
+            at=now,
+            data={"retry_at": allowed.isoformat(), "reason": "outside the contact window"},
+        )
+    return MessageStatus.QUEUED
+
+
 def _transport(channel: str, transports: dict | None):
     """The batch's transport for ``channel`` (created once per batch)."""
     transports = {} if transports is None else transports
@@ -122,26 +152,27 @@ def _requeue_without_transport(message: Message, *, now: dt.datetime) -> str:
     """A channel without a transport yet: back to the queue, tried again later."""
     Message.objects.filter(pk=message.pk).update(
         status=MessageStatus.QUEUED,
-        next_attempt_at=now + dt.timedelta(hours=1),
+        next_attempt_at=_allowed_moment(message, now + dt.timedelta(hours=1)),
         last_error=f"no transport for channel {message.channel}",
     )
     return MessageStatus.QUEUED
 
 
 def _retry_later(message: Message, *, now: dt.datetime, today: dt.date, error: str) -> str:
-    """Exponential backoff (2, 4, 8… minutes, at most 6 hours), failed after MAX_ATTEMPTS."""
+    """Exponential backoff (2, 4, 8… minutes, at most 6 hours), failed after MAX_ATTEMPTS;
+    a retry that would fall outside the contact policy waits for its next allowed moment."""
     attempts = message.attempts
     if attempts >= MAX_ATTEMPTS:
         return _fail(message, now=now, today=today, error=error, permanent=False)
-    delay = dt.timedelta(minutes=min(2**attempts, 360))
+    retry_at = _allowed_moment(message, now + dt.timedelta(minutes=min(2**attempts, 360)))
     Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
-        status=MessageStatus.QUEUED, next_attempt_at=now + delay, last_error=error[:2000]
+        status=MessageStatus.QUEUED, next_attempt_at=retry_at, last_error=error[:2000]
     )
     add_event(
         message,
         EventKind.RETRY,
         at=now,
-        data={"error": error[:500], "retry_at": (now + delay).isoformat()},
+        data={"error": error[:500], "retry_at": retry_at.isoformat()},
     )
     return MessageStatus.QUEUED
 

@@ -24,6 +24,7 @@ from .rendering import (
     TemplateRenderError,
     agent_context,
     build_context,
+    customer_payment,
     invoice_rows,
     organization_context,
 )
@@ -146,6 +147,7 @@ def _preview(request, *, subject, body_text, body_html, customer):
         agent=agent_context(customer.assigned_agent),
         as_of=today,
         language=customer.language,
+        payment=customer_payment(request.membership.organization, customer.pk),
     )
     return render_template(
         subject=subject, body_text=body_text, body_html=body_html, context=context

@@ -7,10 +7,10 @@ from cartera.invoices import factoring
 from cartera.invoices.choices import InvoiceStatus
 from cartera.invoices.models import CreditNote, Dispute, Invoice, InvoiceAttachment
 from cartera.payments.choices import PaymentStatus
+from cartera.payments.instructions import payment_instructions
 from cartera.payments.models import Payment
 
 from .access import settings_for
-from .references import payment_reference, virtual_clabe
 
 RECENT = 10
 
@@ -83,6 +83,12 @@ def statement(customer, *, today: dt.date) -> dict:
         CreditNote.objects.filter(customer=customer).order_by("-issue_date", "-id")[:RECENT]
     )
     portal_settings = settings_for(customer.organization)
+    instructions = payment_instructions(
+        organization_id=customer.organization_id,
+        customer_id=customer.pk,
+        bank_accounts=portal_settings.bank_accounts,
+        clabe_prefix=portal_settings.clabe_prefix,
+    )
     return {
         "rows": rows,
         # ceded to a factor: payable to it, outside the totals (invoices.factoring)
@@ -94,13 +100,9 @@ def statement(customer, *, today: dt.date) -> dict:
         "credit": credit,
         "payments": payments,
         "credit_notes": notes,
-        "reference": payment_reference(
-            organization_id=customer.organization_id, customer_id=customer.pk
-        ),
-        "clabe": virtual_clabe(prefix=portal_settings.clabe_prefix, customer_id=customer.pk),
-        "bank_accounts": [
-            line for line in portal_settings.bank_accounts.splitlines() if line.strip()
-        ],
+        "reference": instructions.reference,
+        "clabe": instructions.clabe,
+        "bank_accounts": list(instructions.bank_accounts),
         "online": portal_settings.online_payments_enabled,
         "today": today,
     }

@@ -395,7 +395,7 @@ def invoice_story(request, pk):
         "activities": activities,
         "promises": _optional_related(invoice, "promises"),
         "disputes": _optional_related(invoice, "disputes"),
-        "messages": _optional_related(invoice, "messages"),
+        "outreach_messages": _optional_related(invoice, "messages"),
     }
     return _respond(
         request,

@@ -72,4 +72,6 @@ def test_serve_answers_and_stops_every_child_on_sigterm(tmp_path):
             process.wait()
     output = process.stdout.read()
     assert f"Cartera en http://127.0.0.1:{port}/" in output
+    # links in e-mails and the portal follow the address it was started on
+    assert (tmp_path / "served-url").read_text().strip() == f"http://127.0.0.1:{port}"
     assert "SIGTERM" in output

@@ -11,10 +11,10 @@ from django.test.utils import CaptureQueriesContext
 from cartera.followup.models import Task
 from cartera.invoices.models import Dispute
 from cartera.outreach.models import Message, MessageEvent
+from cartera.payments.instructions import is_valid_reference, payment_reference, virtual_clabe
 from cartera.payments.models import Payment
 from cartera.portal import access
 from cartera.portal.models import PortalCode, PortalSettings, PortalToken
-from cartera.portal.references import is_valid_reference, payment_reference, virtual_clabe
 from cartera.timeline.models import Activity, Notification
 
 

@@ -48,6 +48,6 @@ def test_call_screen_lists_sent_messages_but_not_queued_ones(login, agent_a, deb
     _message(debtor_a, "m-queued", "queued", dt.date(2026, 11, 3))
     response = login(agent_a).get(reverse("followup:call", args=[task.pk]))
     assert response.status_code == 200
-    assert [m.key for m in response.context["messages"]] == ["m-sent"]
+    assert [m.key for m in response.context["outreach_messages"]] == ["m-sent"]
     body = response.content.decode()
     assert "Asunto m-sent" in body and "Asunto m-queued" not in body

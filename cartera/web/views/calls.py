@@ -103,6 +103,6 @@ def call(request, pk):
         "form": form,
         "timeline": timeline_for(membership, customer=customer)[:TIMELINE_ROWS],
         **call_context(membership, customer, today=today),
-        "messages": _recent_messages(membership, customer),
+        "outreach_messages": _recent_messages(membership, customer),
     }
     return render(request, "web/call.html", context)

@@ -7,8 +7,10 @@ from django.core.management.base import BaseCommand
 from django.urls import reverse
 from rich.progress import Progress
 
+from cartera.lib.base_url import url_for
 from cartera.lib.dates import parse_iso_date
 from cartera.ops.demo.build import SIZES, build_demo
+from cartera.ops.management.commands.serve import use_served_address
 
 
 class Command(BaseCommand):
@@ -25,6 +27,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         call_command("migrate", interactive=False, verbosity=0)
+        # before building: the demo's portal links and messages use the served address
+        use_served_address(options["host"], options["port"])
         n_customers, n_invoices = SIZES[options["size"]]
         result = self._build(build_demo, options, n_customers, n_invoices)
         org = result.organization
@@ -37,7 +41,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"La organización demo ({org.name}) ya existe; no se creó nada nuevo."
             )
-        base = f"http://{options['host']}:{options['port']}"
+        base = url_for(options["host"], options["port"])
         self.stdout.write(f"Entrar en {base}{reverse('account_login')}")
         for username, password, role in result.credentials:
             self.stdout.write(f"  {role}: usuario {username}  contraseña {password}")

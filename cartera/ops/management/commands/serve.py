@@ -17,6 +17,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from cartera.lib.base_url import record_served_url, url_for
+
 STOP_TIMEOUT = 10.0  # seconds a child gets to exit after SIGTERM before SIGKILL
 DB_TASKS_BACKEND = "django_tasks_db.DatabaseBackend"
 
@@ -24,6 +26,15 @@ DB_TASKS_BACKEND = "django_tasks_db.DatabaseBackend"
 def _cartera(*args: str) -> list[str]:
     """The command line to run a ``cartera`` management command with this interpreter."""
     return [sys.executable, "-m", "cartera.cli", *args]
+
+
+def use_served_address(host: str, port: int) -> str:
+    """Links follow the address the server starts on unless ``CARTERA_BASE_URL`` is set:
+    recorded in the data directory for the children and later commands (``cartera portal
+    link``), and applied to this process. Returns the base URL links will use."""
+    if not settings.BASE_URL_CONFIGURED:
+        settings.BASE_URL = record_served_url(data_dir=settings.DATA_DIR, host=host, port=port)
+    return settings.BASE_URL
 
 
 class Command(BaseCommand):
@@ -56,6 +67,7 @@ class Command(BaseCommand):
             self.stdout.write("Aplicando migraciones…")
             call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
+        use_served_address(options["host"], options["port"])
         children = self._plan(options)
         code = Supervisor(children, self.stdout).run()
         if code:
@@ -92,8 +104,10 @@ class Command(BaseCommand):
                 )
         if not options["no_scheduler"]:
             children["scheduler"] = _cartera("scheduler")
-        shown = "localhost" if host in ("0.0.0.0", "::") else host
-        self.stdout.write(self.style.SUCCESS(f"Cartera en http://{shown}:{port}/"))
+        address = url_for(host, port)
+        self.stdout.write(self.style.SUCCESS(f"Cartera en {address}/"))
+        if settings.BASE_URL != address:
+            self.stdout.write(f"Enlaces en correos y portal: {settings.BASE_URL}/")
         self.stdout.write("Ctrl-C para detener.")
         return children
 

@@ -64,8 +64,15 @@ def send_error(exc: Exception, message) -> Exception:
     return TransientSendError(f"{type(exc).__name__}: {exc}")
 
 
+_FILE_BACKENDS = (
+    "cartera.outreach.channels.email.files.EmlFileBackend",
+    "django.core.mail.backends.filebased.EmailBackend",
+)
+
+
 def outbox_only() -> bool:
-    return not settings.EMAIL_HOST and settings.EMAIL_BACKEND.endswith("filebased.EmailBackend")
+    """Messages are only written to files here: nothing leaves the server."""
+    return not settings.EMAIL_HOST and settings.EMAIL_BACKEND in _FILE_BACKENDS
 
 
 def sender_for(organization) -> str:

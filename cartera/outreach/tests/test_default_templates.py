@@ -1,0 +1,148 @@
+"""The text part of every built-in template, as the debtor reads it: one invoice per
+line and blank lines between paragraphs, in Spanish and English."""
+
+import datetime as dt
+import importlib
+from decimal import Decimal
+
+import pytest
+import yaml
+from django.apps import apps
+from django.conf import settings
+
+from cartera.outreach.defaults import _COPY as _COPIES
+from cartera.outreach.defaults import _HTML_LABELS as _LABELS
+from cartera.outreach.defaults import all_defaults, default_template
+from cartera.outreach.models import MessageTemplate
+from cartera.outreach.rendering import build_context, render
+
+STRATEGIES = settings.BASE_DIR / "dunning" / "strategies"
+AS_OF = dt.date(2026, 10, 11)
+
+
+def _row(number, due, balance):
+    return {
+        "id": number,
+        "external_id": f"F-{number}",
+        "number": f"A-{number}",
+        "issue_date": dt.date(2026, 9, 1),
+        "due_date": due,
+        "total": Decimal(balance),
+        "balance": Decimal(balance),
+        "currency": "MXN",
+    }
+
+
+INVOICES = [_row(1, dt.date(2026, 10, 1), "1160.00"), _row(2, dt.date(2026, 10, 20), "500.00")]
+STATEMENT = INVOICES + [_row(3, dt.date(2026, 11, 1), "100.00")]
+
+
+def _text(template, language):
+    context = build_context(
+        organization={"name": "Norte"},
+        customer={"name": "La Tuerca"},
+        contact={"name": "Lucía"},
+        invoices=INVOICES,
+        statement=STATEMENT,
+        agent=None,
+        as_of=AS_OF,
+        language=language,
+        portal_link="https://cobranza.example.mx/portal/",
+    )
+    return render(
+        subject=template["subject"],
+        body_text=template["body_text"],
+        body_html=template["body_html"],
+        context=context,
+    )[1]
+
+
+EXPECTED_LINES = {
+    "es-mx": [
+        "- Factura A-1 · vence 2026-10-01 · saldo $1,160.00 · 10 días de atraso",
+        "- Factura A-2 · vence 2026-10-20 · saldo $500.00",
+        "",
+        "Total de este aviso: $1,660.00",
+        "",
+        "Su estado de cuenta completo:",
+        "- A-1 · vence 2026-10-01 · saldo $1,160.00",
+        "- A-2 · vence 2026-10-20 · saldo $500.00",
+        "- A-3 · vence 2026-11-01 · saldo $100.00",
+        "",
+    ],
+    "en": [
+        "- Invoice A-1 · due 2026-10-01 · balance MX$1,160.00 · 10 days overdue",
+        "- Invoice A-2 · due 2026-10-20 · balance MX$500.00",
+        "",
+        "Total of this notice: MX$1,660.00",
+        "",
+        "Your full statement:",
+        "- A-1 · due 2026-10-01 · balance MX$1,160.00",
+        "- A-2 · due 2026-10-20 · balance MX$500.00",
+        "- A-3 · due 2026-11-01 · balance MX$100.00",
+        "",
+    ],
+}
+
+
+def _strategy_template_keys():
+    keys = set()
+    for path in sorted(STRATEGIES.glob("*.yaml")):
+        for step in yaml.safe_load(path.read_text())["steps"]:
+            if step.get("template"):
+                keys.add(step["template"])
+    return sorted(keys)
+
+
+@pytest.mark.parametrize(
+    "template", list(all_defaults()), ids=lambda t: f"{t['key']}-{t['language']}"
+)
+def test_every_default_text_part_has_one_invoice_per_line(template):
+    lines = _text(template, template["language"]).splitlines()
+    expected = EXPECTED_LINES[template["language"]]
+    start = lines.index(expected[0])
+    assert lines[start : start + len(expected)] == expected
+    # paragraphs are separated by exactly one blank line, never run together
+    assert lines[1] == "" and lines[3] == "" and lines[start - 1] == ""
+    assert "" not in lines[:1]
+    assert not any(a == b == "" for a, b in zip(lines, lines[1:], strict=False))
+
+
+@pytest.mark.parametrize("key", _strategy_template_keys())
+@pytest.mark.parametrize("language", ["es-mx", "en"])
+def test_every_template_the_strategies_use_is_a_default(key, language):
+    assert default_template(key, language) is not None
+
+
+def test_unedited_database_copies_get_the_fixed_bodies(org_a):
+    migration = importlib.import_module(
+        "cartera.outreach.migrations.0003_refresh_builtin_template_copies"
+    )
+    old = {}
+    for template in all_defaults():
+        copy = _COPIES[template["key"]][1][template["language"]]
+        old_text, old_html = migration._old_bodies(
+            template["key"], template["language"], copy, _LABELS[template["language"]]
+        )
+        old[(template["key"], template["language"])] = old_text
+        MessageTemplate.objects.create(
+            organization=org_a,
+            key=template["key"],
+            name=template["name"],
+            kind=template["kind"],
+            channel="email",
+            language=template["language"],
+            subject=template["subject"],
+            body_text=old_text,
+            body_html=old_html,
+        )
+    edited = MessageTemplate.objects.get(key="aviso-firme", language="es-mx")
+    edited.body_text = "Mío: " + edited.body_text
+    edited.save()
+    migration.refresh_unedited_copies(apps, None)
+    for row in MessageTemplate.objects.exclude(pk=edited.pk):
+        new = default_template(row.key, row.language)
+        assert (row.body_text, row.body_html) == (new["body_text"], new["body_html"])
+    edited.refresh_from_db()
+    assert edited.body_text == "Mío: " + old[("aviso-firme", "es-mx")]
+    assert edited.body_html == default_template("aviso-firme", "es-mx")["body_html"]
