@@ -159,7 +159,7 @@ URLS: dict[str, U] = {
     "imports:errors_csv": read(pk("batch"), scoped=False),
     "imports:preview": write(pk("batch"), scoped=False, roles=MANAGERS),
     "imports:settings": write(roles=MANAGERS),
-    # portal back office (issue 5): reported payments, disputes, promises, complements
+    # portal back office: reported payments, disputes, promises, complements
     "portal_admin:review": read(),
     "portal_admin:settings": write(roles=OWNER),
     "portal_admin:logo": read(),
@@ -184,7 +184,7 @@ URLS: dict[str, U] = {
     "portal:code": public(),
     "portal:language": public(),
     "portal:webhook": public(lambda w: {"provider": "stripe", "slug": w.org.slug}),
-    # followup: the workday (issue 6)
+    # followup: the workday
     "followup:worklist": read(),
     "followup:call": write(pk("task"), roles=TEAM),
     "followup:task_done": write(pk("task"), roles=TEAM),
@@ -205,7 +205,7 @@ URLS: dict[str, U] = {
     "outreach:track_open": public(lambda w: {"token": "no-such-token"}),
     "outreach:track_click": public(lambda w: {"token": "no-such-token"}),
     "outreach:unsubscribe": public(lambda w: {"token": "no-such-token"}),
-    # dunning + outreach back office (issue 4)
+    # dunning + outreach back office
     "dunning:strategies": read(),
     "dunning:strategy": read(pk("strategy"), scoped=False),
     "dunning:strategy_edit": write(pk("strategy"), scoped=False, roles=MANAGERS),

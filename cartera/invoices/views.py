@@ -43,39 +43,54 @@ def _today(request) -> dt.date:
     return local_today(request.membership.organization.timezone)
 
 
-def _filter_invoices(invoices, data: dict, today: dt.date):
+# The list's "status" choice beyond the stored statuses: "" (default) is open, "all" is all.
+_STATUS_FILTERS = {
+    "": lambda today: Q(status=InvoiceStatus.OPEN),
+    "overdue": lambda today: Q(status=InvoiceStatus.OPEN, due_date__lt=today),
+    "all": lambda today: Q(),
+}
+
+
+def _status_filter(data: dict, today: dt.date) -> Q:
     status = data.get("status") or ""
-    if status == "":
-        invoices = invoices.filter(status=InvoiceStatus.OPEN)
-    elif status == "overdue":
-        invoices = invoices.filter(status=InvoiceStatus.OPEN, due_date__lt=today)
-    elif status != "all":
-        invoices = invoices.filter(status=status)
+    if status in _STATUS_FILTERS:
+        return _STATUS_FILTERS[status](today)
+    return Q(status=status)
+
+
+def _days_overdue_filter(data: dict, today: dt.date) -> Q:
+    condition = Q()
     if data.get("overdue_min") is not None:
-        days = data["overdue_min"]
-        invoices = invoices.filter(
-            status=InvoiceStatus.OPEN, due_date__lte=today - dt.timedelta(days=days)
-        )
+        days = dt.timedelta(days=data["overdue_min"])
+        condition &= Q(status=InvoiceStatus.OPEN, due_date__lte=today - days)
     if data.get("overdue_max") is not None:
-        invoices = invoices.filter(
-            status=InvoiceStatus.OPEN, due_date__gte=today - dt.timedelta(days=data["overdue_max"])
-        )
+        days = dt.timedelta(days=data["overdue_max"])
+        condition &= Q(status=InvoiceStatus.OPEN, due_date__gte=today - days)
+    return condition
+
+
+def _field_filters(data: dict) -> Q:
+    condition = Q()
     if data.get("q"):
         q = data["q"].strip()
-        invoices = invoices.filter(
-            Q(number__icontains=q) | Q(external_id__icontains=q) | Q(fiscal_uuid__iexact=q)
-        )
-    if data.get("customer"):
-        invoices = invoices.filter(customer_id=data["customer"])
-    if data.get("currency"):
-        invoices = invoices.filter(currency=data["currency"])
-    if data.get("agent"):
-        invoices = invoices.filter(customer__assigned_agent=data["agent"])
-    if data.get("factored") == "yes":
-        invoices = invoices.filter(is_factored=True)
-    elif data.get("factored") == "no":
-        invoices = invoices.filter(is_factored=False)
-    return invoices
+        condition &= Q(number__icontains=q) | Q(external_id__icontains=q) | Q(fiscal_uuid__iexact=q)
+    for field, lookup in (
+        ("customer", "customer_id"),
+        ("currency", "currency"),
+        ("agent", "customer__assigned_agent"),
+    ):
+        if data.get(field):
+            condition &= Q(**{lookup: data[field]})
+    factored = {"yes": True, "no": False}.get(data.get("factored"))
+    if factored is not None:
+        condition &= Q(is_factored=factored)
+    return condition
+
+
+def _filter_invoices(invoices, data: dict, today: dt.date):
+    return invoices.filter(
+        _status_filter(data, today), _days_overdue_filter(data, today), _field_filters(data)
+    )
 
 
 @org_member_required

@@ -13,6 +13,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from django.conf import settings
+from playwright.sync_api import sync_playwright
+
+from cartera.testing.fixtures import PASSWORD
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM calls made from
 # the test body (fixtures, assertions) are still synchronous and safe here.
@@ -51,7 +55,6 @@ def _live_server_media_url(django_test_environment):
     """Settings have MEDIA_URL = None (uploads are only served through access-checked
     views); Django's live-server media handler cannot parse None, so give it a prefix
     that nothing links to."""
-    from django.conf import settings
 
     original = settings.MEDIA_URL
     settings.MEDIA_URL = "/__live_server_media__/"
@@ -62,7 +65,6 @@ def _live_server_media_url(django_test_environment):
 @pytest.fixture(scope="session")
 def browser():
     executable = _chromium_or_skip()
-    from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
@@ -128,7 +130,6 @@ def phone(browser, browser_errors, live_server):
 @pytest.fixture
 def log_in(page):
     """``log_in(username)`` signs in through the real login page."""
-    from cartera.testing.fixtures import PASSWORD
 
     def _log_in(username: str, password: str = PASSWORD):
         page.goto("/accounts/login/")

@@ -10,15 +10,18 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import expect
 
+from cartera.followup.models import PromiseToPay
+from cartera.followup.services import open_task
+from cartera.lib.dates import local_today
+from cartera.payments.models import Payment
+from cartera.portal.access import issue_token, portal_url
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_agent_logs_a_promise_with_the_default_date_and_amount(
     page, log_in, org_a, agent_a, debtor_a, invoice_a
 ):
-    from cartera.followup.models import PromiseToPay
-    from cartera.followup.services import open_task
-    from cartera.lib.dates import local_today
 
     today = local_today(org_a.timezone)
     task = open_task(
@@ -43,9 +46,6 @@ def test_agent_logs_a_promise_with_the_default_date_and_amount(
 
 
 def test_debtor_reports_a_payment_with_the_default_date(phone, debtor_a, invoice_a):
-    from cartera.lib.dates import local_today
-    from cartera.payments.models import Payment
-    from cartera.portal.access import issue_token, portal_url
 
     today = local_today(debtor_a.effective_timezone)
     phone.goto(urlsplit(portal_url(issue_token(customer=debtor_a, actor=None))).path)

@@ -5,6 +5,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from cartera.orgs.models import Organization
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
@@ -44,7 +46,6 @@ def test_first_run_onboarding(page, db):
     page.fill('input[name="tax_id"]', "76354771K")
     page.click('form[data-onboarding] button[type="submit"]')
     expect(page).to_have_url(re.compile(r"/onboarding/next/$"))
-    from cartera.orgs.models import Organization
 
     org = Organization.objects.get()
     assert (org.country, org.default_currency, org.tax_id) == ("CL", "CLP", "76.354.771-K")

@@ -12,6 +12,14 @@ from django.core import mail
 from django.core.management import call_command
 from playwright.sync_api import expect
 
+from cartera.dunning.services import load_builtin_strategies, run_planner
+from cartera.followup.models import PromiseToPay, Task
+from cartera.followup.tasks import settle_promises
+from cartera.lib.dates import local_today
+from cartera.outreach.models import Message, MessageEvent
+from cartera.outreach.sending import send_due_messages
+from cartera.portal.access import issue_token, portal_url
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 UTC = dt.UTC
@@ -27,7 +35,6 @@ def _overflow(page) -> int:
 
 
 def _today(customer):
-    from cartera.lib.dates import local_today
 
     return local_today(customer.effective_timezone)
 
@@ -35,9 +42,6 @@ def _today(customer):
 def _sent_reminder_link(settings, org, customer):
     """Plan and send the +5 days reminder through the outbox (locmem backend), plan the
     +35 days one (stays queued), and return the link found in the sent e-mail."""
-    from cartera.dunning.services import load_builtin_strategies, run_planner
-    from cartera.outreach.models import Message
-    from cartera.outreach.sending import send_due_messages
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.EMAIL_HOST = "localhost"
@@ -64,7 +68,6 @@ def _sent_reminder_link(settings, org, customer):
 def test_debtor_reports_a_payment_and_the_manager_accepts_it(
     phone, page, log_in, settings, tmp_path, manager_a, debtor_a, invoice_a, org_a
 ):
-    from cartera.outreach.models import Message, MessageEvent
 
     link, queued = _sent_reminder_link(settings, org_a, debtor_a)
     phone.goto(link)
@@ -127,9 +130,6 @@ def test_debtor_reports_a_payment_and_the_manager_accepts_it(
 def test_a_portal_promise_breaks_when_its_date_passes(
     phone, page, log_in, agent_a, debtor_a, invoice_a, org_a
 ):
-    from cartera.followup.models import PromiseToPay, Task
-    from cartera.followup.tasks import settle_promises
-    from cartera.portal.access import issue_token, portal_url
 
     url = portal_url(issue_token(customer=debtor_a, actor=None))
     phone.goto(urlsplit(url).path)

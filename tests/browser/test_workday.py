@@ -1,4 +1,4 @@
-"""An agent's morning in a real browser (issue 6): open the work list, call the top
+"""An agent's morning in a real browser (docs/workday.md): open the work list, call the top
 customer, log "promised to pay" with a date, see the task done, the promise on the
 timeline, and the customer's reminders paused in "Próximos envíos"."""
 
@@ -8,16 +8,17 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from cartera.customers.services import create_customer
+from cartera.dunning.services import load_builtin_strategies
+from cartera.followup.models import PromiseToPay, Task
+from cartera.followup.services import open_task
+from cartera.invoices.services import create_invoice
+from cartera.lib.dates import local_today
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_agent_morning_call_and_promise(page, log_in, org_a, agent_a, debtor_a, invoice_a):
-    from cartera.customers.services import create_customer
-    from cartera.dunning.services import load_builtin_strategies
-    from cartera.followup.models import PromiseToPay, Task
-    from cartera.followup.services import open_task
-    from cartera.invoices.services import create_invoice
-    from cartera.lib.dates import local_today
 
     load_builtin_strategies(organization=org_a)
     today = local_today(org_a.timezone)

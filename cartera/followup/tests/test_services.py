@@ -6,11 +6,13 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from django.db import IntegrityError, transaction
 
 from cartera.customers.models import Tag
 from cartera.customers.services import create_customer
-from cartera.followup.models import ExchangeRate, PromiseToPay, TagRoute, Task
-from cartera.followup.priority import Factors, amount_points, reasons_text, score
+from cartera.followup.models import ExchangeRate, PromiseToPay, TagRoute, Task, WorkSettings
+from cartera.followup.priority import Factors, amount_points, customer_factors, reasons_text, score
+from cartera.followup.selectors import work_list, work_list_queryset
 from cartera.followup.services import (
     complete_task,
     complete_task_for,
@@ -20,6 +22,7 @@ from cartera.followup.services import (
     resolve_assignee,
     snooze_task,
 )
+from cartera.followup.tasks import refresh_task_scores
 from cartera.invoices.services import create_invoice
 from cartera.orgs.models import Membership
 from cartera.timeline.models import Activity
@@ -142,7 +145,6 @@ def test_assignment_customer_agent_then_round_robin(org_a, agent_a, agent2_a, ow
 
 
 def test_assignment_by_tag(org_a, agent_a, agent2_a):
-    from cartera.followup.models import WorkSettings
 
     WorkSettings.objects.create(organization=org_a, unassigned_rule="tag")
     tag = Tag.objects.create(organization=org_a, name="gobierno")
@@ -254,7 +256,6 @@ def test_work_list_is_sorted_by_priority(org_a, agent_a, agent2_a):
 
 
 def test_org_rate_table_converts_invoices_without_rate(org_a, agent_a):
-    from cartera.followup.priority import customer_factors
 
     customer = _customer(org_a, "EU", "Euros", agent=agent_a)
     _invoice(customer, "E-1", TODAY - dt.timedelta(days=1), "100.00", "EUR")
@@ -265,7 +266,6 @@ def test_org_rate_table_converts_invoices_without_rate(org_a, agent_a):
 
 
 def test_broken_promises_raise_the_score(debtor_a, invoice_a, org_a):
-    from cartera.followup.priority import customer_factors
 
     PromiseToPay.objects.create(
         organization=org_a,
@@ -280,7 +280,6 @@ def test_broken_promises_raise_the_score(debtor_a, invoice_a, org_a):
 
 # --- snooze -------------------------------------------------------------------------------
 def test_snoozed_task_leaves_the_list_until_its_date(debtor_a, agent_a):
-    from cartera.followup.selectors import work_list
 
     task = open_task(customer=debtor_a, kind="call", title="x", today=TODAY)
     membership = Membership.objects.get(user=agent_a)
@@ -293,8 +292,6 @@ def test_snoozed_task_leaves_the_list_until_its_date(debtor_a, agent_a):
 
 # --- stored scores (the work list sorts in SQL) --------------------------------------------
 def test_work_list_sorts_by_stored_score_and_rescores_stale_tasks(org_a, agent_a):
-    from cartera.followup.selectors import work_list_queryset
-    from cartera.followup.tasks import refresh_task_scores
 
     big = _customer(org_a, "BIG", "Grande", agent=agent_a)
     small = _customer(org_a, "SMALL", "Chico", agent=agent_a)
@@ -323,7 +320,6 @@ def test_work_list_sorts_by_stored_score_and_rescores_stale_tasks(org_a, agent_a
 
 
 def test_database_refuses_a_second_open_task_of_the_same_subject(debtor_a):
-    from django.db import IntegrityError, transaction
 
     task = open_task(customer=debtor_a, kind="call", title="x", today=TODAY)
     with pytest.raises(IntegrityError), transaction.atomic():

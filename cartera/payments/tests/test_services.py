@@ -6,6 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 
+from cartera.customers.services import create_customer
 from cartera.invoices.models import Invoice
 from cartera.invoices.services import create_credit_note, create_invoice, void_invoice
 from cartera.payments.ledger import check_ledger
@@ -174,7 +175,6 @@ def test_check_ledger_reports_a_tampered_balance(invoice_a):
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_allocations_never_over_apply(org_a):
     """Two threads each try to apply 8,000 to an 11,600 invoice: exactly one wins."""
-    from cartera.customers.services import create_customer
 
     customer = create_customer(organization=org_a, actor=None, name="Concurrente")
     invoice = create_invoice(

@@ -2,7 +2,12 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
+
+from cartera.dunning.services import load_builtin_strategies
+from cartera.invoices.services import create_invoice
+from cartera.portal.access import issue_token
 
 PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
@@ -15,14 +20,12 @@ def pdf_upload():
 
 @pytest.fixture
 def strategies_a(org_a):
-    from cartera.dunning.services import load_builtin_strategies
 
     return {s.key: s for s in load_builtin_strategies(organization=org_a)}
 
 
 @pytest.fixture
 def second_invoice_a(debtor_a):
-    from cartera.invoices.services import create_invoice
 
     return create_invoice(
         customer=debtor_a,
@@ -40,7 +43,6 @@ def second_invoice_a(debtor_a):
 @pytest.fixture
 def portal_client(client):
     """``portal_client(customer)`` opens a fresh portal link in the test client."""
-    from cartera.portal.access import issue_token
 
     def _open(customer):
         raw = issue_token(customer=customer, actor=None)
@@ -53,7 +55,6 @@ def portal_client(client):
 
 @pytest.fixture(autouse=True)
 def _clear_rate_limits():
-    from django.core.cache import cache
 
     cache.clear()
     yield

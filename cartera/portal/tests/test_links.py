@@ -1,4 +1,4 @@
-"""Every message links to the debtor's portal with a per-message signed link (issue 5)."""
+"""Every message links to the debtor's portal with a per-message signed link (docs/portal.md)."""
 
 import datetime as dt
 import re
@@ -10,9 +10,10 @@ from django.core import mail
 from cartera.dunning.services import load_builtin_strategies, run_planner
 from cartera.outreach.models import Message, MessageEvent
 from cartera.outreach.notices import notify_debtor
+from cartera.outreach.rendering import rerender_message
 from cartera.outreach.sending import send_due_messages
 from cartera.portal import access
-from cartera.portal.models import PortalCode
+from cartera.portal.models import PortalCode, PortalSettings
 
 UTC = dt.UTC
 PLAN_NOW = dt.datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
@@ -63,7 +64,6 @@ def test_sent_reminder_links_to_the_portal_and_the_click_is_recorded(
 
 
 def test_a_rerendered_reminder_keeps_its_own_link(invoice_a, org_a, second_invoice_a):
-    from cartera.outreach.rendering import rerender_message
 
     load_builtin_strategies(organization=org_a)
     run_planner(organization=org_a, as_of=dt.date(2026, 10, 7), dry_run=False, now=PLAN_NOW)
@@ -89,7 +89,6 @@ def test_portal_notices_carry_the_link_and_purposes_are_valid_choices(client, de
 def test_access_code_is_hashed_and_redacted_from_the_outbox_after_sending(
     client, locmem, debtor_a, invoice_a
 ):
-    from cartera.portal.models import PortalSettings
 
     PortalSettings.objects.create(organization=debtor_a.organization, require_code=True)
     raw = access.issue_token(customer=debtor_a, actor=None)

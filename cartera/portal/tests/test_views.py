@@ -4,12 +4,14 @@ import datetime as dt
 from decimal import Decimal
 from io import StringIO
 
+from clabe import validate_clabe
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from cartera.followup.models import Task
 from cartera.invoices.models import Dispute
+from cartera.invoices.services import create_invoice
 from cartera.outreach.models import Message, MessageEvent
 from cartera.payments.instructions import is_valid_reference, payment_reference, virtual_clabe
 from cartera.payments.models import Payment
@@ -218,7 +220,6 @@ def test_statement_pdf_and_english(portal_client, invoice_a):
 
 
 def test_statement_with_50_invoices_has_flat_queries(portal_client, debtor_a):
-    from cartera.invoices.services import create_invoice
 
     for n in range(50):
         create_invoice(
@@ -248,7 +249,6 @@ def test_references():
     assert (reference, is_valid_reference(reference)) == ("000100000421", True)
     assert not is_valid_reference("000100000422")
     clabe = virtual_clabe(prefix="646180", customer_id=42)
-    from clabe import validate_clabe
 
     assert (clabe, len(clabe), validate_clabe(clabe)) == (clabe, 18, True)
     assert clabe.startswith("64618000000000042")
