@@ -12,7 +12,7 @@ from cartera.invoices.selectors import invoices_visible_to
 from cartera.orgs.access import restricted_to_assigned
 from cartera.orgs.choices import Role
 from cartera.timeline.choices import ActivityKind
-from cartera.timeline.models import Activity, Notification
+from cartera.timeline.models import Activity
 
 from .choices import TaskStatus
 from .models import PromiseToPay, Task
@@ -183,17 +183,3 @@ def call_context(membership, customer, *, today: dt.date) -> dict:
             ).select_related("actor_user")[:8]
         ),
     }
-
-
-def get_notification_for_user(request, pk) -> Notification:
-    membership = getattr(request, "membership", None)
-    found = (
-        Notification.objects.filter(
-            pk=pk, user=request.user, organization_id=getattr(membership, "organization_id", None)
-        ).first()
-        if membership
-        else None
-    )
-    if found is None:
-        raise Http404
-    return found

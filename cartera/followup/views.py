@@ -23,6 +23,7 @@ from cartera.orgs.access import Action, require
 from cartera.orgs.decorators import org_member_required
 from cartera.timeline import notifications
 from cartera.timeline.choices import NotificationKind
+from cartera.timeline.selectors import get_notification_for_user
 
 from .forms import (
     ActivityFilterForm,
@@ -35,7 +36,6 @@ from .priority import reasons_text
 from .selectors import (
     activity_log,
     fresh_page,
-    get_notification_for_user,
     get_task_for_user,
     notes_visible_to,
     sees_all_agents,

@@ -4,7 +4,7 @@ from django.http import Http404
 
 from cartera.orgs.access import scope_to_member
 
-from .models import Payment, PaymentProof
+from .models import Payment, PaymentComplement, PaymentProof
 
 
 def payments_visible_to(membership):
@@ -29,3 +29,11 @@ def get_proof_for_user(request, pk) -> PaymentProof:
     if proof is None:
         raise Http404
     return proof
+
+
+def get_complement_for_user(request, pk) -> PaymentComplement:
+    visible = payments_visible_to(getattr(request, "membership", None))
+    complement = PaymentComplement.objects.filter(pk=pk, payment__in=visible).first()
+    if complement is None:
+        raise Http404
+    return complement

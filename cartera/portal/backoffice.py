@@ -26,8 +26,12 @@ from cartera.orgs.decorators import org_member_required
 from cartera.outreach import notices
 from cartera.payments.choices import PaymentStatus
 from cartera.payments.complements import generate_complement, mark_stamped, pending_complements
-from cartera.payments.models import PaymentComplement
-from cartera.payments.selectors import get_payment_for_user, get_proof_for_user, payments_visible_to
+from cartera.payments.selectors import (
+    get_complement_for_user,
+    get_payment_for_user,
+    get_proof_for_user,
+    payments_visible_to,
+)
 
 from . import access, services
 from .forms import PortalSettingsForm
@@ -35,14 +39,6 @@ from .forms import PortalSettingsForm
 
 def _today(request):
     return local_today(request.membership.organization.timezone)
-
-
-def get_complement_for_user(request, pk) -> PaymentComplement:
-    visible = payments_visible_to(getattr(request, "membership", None))
-    complement = PaymentComplement.objects.filter(pk=pk, payment__in=visible).first()
-    if complement is None:
-        raise Http404
-    return complement
 
 
 @org_member_required

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from cartera.dunning.choices import DecisionAction
 from cartera.dunning.models import Decision, Strategy, pick_template
-from cartera.dunning.planner import message_key
+from cartera.dunning.plan import message_key
 from cartera.invoices.models import Invoice
 from cartera.outreach.choices import EventKind, MessagePurpose, MessageStatus
 from cartera.outreach.defaults import default_template

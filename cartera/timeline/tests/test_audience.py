@@ -15,8 +15,8 @@ from cartera.followup.promises import make_promise, settle_promises
 from cartera.followup.services import open_task
 from cartera.invoices.services import create_invoice
 from cartera.orgs.models import Membership
+from cartera.outreach.events import record_event
 from cartera.outreach.models import Message
-from cartera.outreach.services import record_event
 from cartera.payments.choices import PaymentSource
 from cartera.timeline.choices import ActorKind
 from cartera.timeline.models import Notification
