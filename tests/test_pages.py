@@ -42,6 +42,7 @@ NOT_A_PAGE = {
     "followup:reassign": 405,
     "followup:note_add": 405,
     "followup:notification_open": 404,  # the notification is the agent's, not the owner's
+    "report_pages:export_start": 404,  # needs ?source=…&format=… (the export links give them)
     "dunning:strategy_preview": 405,
     "outreach:template_preview": 405,
     "imports:mapping": 302,  # the world's batch is done: back to its detail page
@@ -53,6 +54,7 @@ NOT_HTML = {
     "imports:errors_csv",
     "invoices:attachment_download",
     "portal_admin:proof",
+    "report_pages:export_download",
 }
 # Pages whose job is to show template placeholders ("{{ today }}") to the person editing them.
 SHOWS_PLACEHOLDERS = {"outreach:template_edit", "outreach:message_html"}

@@ -354,6 +354,10 @@ def world(
     export_job = ExportJob.objects.create(
         organization=org_a, requested_by=owner_a, source="forecast", kind="csv"
     )
+    # A finished export, so that its download answers (an unfinished one is a 404).
+    export_job.file.save("pronostico.csv", ContentFile(b"semana;importe\n"), save=False)
+    export_job.filename = "pronostico.csv"
+    export_job.save(update_fields=["file", "filename"])
     notification = Notification.objects.create(
         organization=org_a, user=agent_a, kind="dispute", text="x", source="test:1"
     )
