@@ -63,6 +63,8 @@ class CustomerDecisions:
         if firing is None:
             return
         reason = self.skip_reason(iid, factored, current.channel)
+        if reason and (iid, current.id, firing) in self.facts.skipped:
+            return  # already skipped today, and its missing-contact task already opened
         decision = PlannedDecision(
             iid,
             ext,
