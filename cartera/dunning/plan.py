@@ -70,6 +70,7 @@ class PlannedDecision:
         return {
             "invoice": self.invoice,
             "customer": self.customer,
+            "strategy": self.strategy.key,
             "step": self.step.key,
             "firing": self.firing,
             "action": self.action,
@@ -101,6 +102,7 @@ class PlannedMessage:
             "key": self.key,
             "customer": self.customer,
             "channel": self.channel,
+            "strategy": self.strategy.key,
             "step": self.step.key,
             "invoices": list(self.invoices),
             "scheduled_for": self.scheduled_for.isoformat(),

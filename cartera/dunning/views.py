@@ -208,12 +208,17 @@ def _label_for_people(organization, decisions: list[dict], planned: list[dict]) 
         i.external_id: i
         for i in Invoice.objects.filter(organization=organization, external_id__in=invoice_keys)
     }
-    steps = dict(
-        Step.objects.filter(strategy__organization=organization).values_list("key", "name")
-    )
+    # Step keys repeat across strategies (the built-ins share them): a step is named by
+    # its strategy's key and its own.
+    steps = {
+        (strategy, key): name
+        for strategy, key, name in Step.objects.filter(
+            strategy__organization=organization
+        ).values_list("strategy__key", "key", "name")
+    }
     for row in [*decisions, *planned]:
         row["customer_obj"] = customers.get(row["customer"])
-        row["step_name"] = steps.get(row["step"]) or row["step"]
+        row["step_name"] = steps.get((row["strategy"], row["step"])) or row["step"]
         if row.get("channel"):
             row["channel_label"] = StepChannel(row["channel"]).label
     for decision in decisions:
