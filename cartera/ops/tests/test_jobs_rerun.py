@@ -59,5 +59,7 @@ def test_running_a_job_twice_for_the_same_slot_adds_nothing(busy_org, name):
     before = _row_counts()
     target.call(slot=SLOT, **kwargs)
     after = _row_counts()
-    added = {label: after[label] - before[label] for label in before if after[label] != before[label]}
+    added = {
+        label: after[label] - before[label] for label in before if after[label] != before[label]
+    }
     assert added == RUN_LOG.get(name, {})
