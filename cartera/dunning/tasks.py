@@ -42,8 +42,10 @@ def send_statements(organization_id: int, slot: str = "") -> dict:
 @task()
 @in_organization_language
 def send_new_invoices(organization_id: int, slot: str = "") -> dict:
-    """Queue "factura emitida" for invoices created in the last day (idempotent by key)."""
+    """Queue "factura emitida" for recently issued invoices loaded in the day before the
+    slot (idempotent by key)."""
 
     organization = Organization.objects.get(pk=organization_id)
-    since = timezone.now() - dt.timedelta(days=1)
-    return {"invoices": queue_new_invoices(organization=organization, since=since)}
+    now = dt.datetime.fromisoformat(slot) if slot else timezone.now()
+    since = now - dt.timedelta(days=1)
+    return {"invoices": queue_new_invoices(organization=organization, since=since, now=now)}

@@ -37,6 +37,7 @@ from .services import (
     save_dunning_settings,
     save_statement_schedule,
 )
+from .statements import new_invoices_pending
 
 UPCOMING_PAGE = 50  # customers planned per page of "Próximos envíos"
 
@@ -263,7 +264,10 @@ def settings_edit(request):
         save_dunning_settings(organization=organization, actor=request.user, **form.cleaned_data)
         messages.success(request, _("Configuración de cobranza guardada."))
         return redirect("dunning:settings")
-    return render(request, "dunning/settings.html", {"form": form})
+    pending = (
+        None if current.send_invoice_issued else new_invoices_pending(organization=organization)
+    )
+    return render(request, "dunning/settings.html", {"form": form, "invoices_pending": pending})
 
 
 @org_member_required
