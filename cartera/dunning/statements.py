@@ -15,11 +15,10 @@ from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from cartera.customers.models import Contact, Customer
-from cartera.invoices.choices import InvoiceStatus
 from cartera.invoices.models import Invoice
 from cartera.lib.dates import local_today
 from cartera.outreach.choices import MessageChannel, MessagePurpose
-from cartera.outreach.eligibility import open_with_balance_q, usable_contact_points
+from cartera.outreach.eligibility import payable_to_us_q, usable_contact_points
 from cartera.outreach.models import Message
 from cartera.outreach.policy import WEEKDAYS, build_policy, is_consumer, next_allowed_moment
 from cartera.outreach.rendering import MessageRenderer, invoice_rows
@@ -136,7 +135,7 @@ def queue_statements(*, organization, as_of: dt.date, now: dt.datetime | None = 
         return 0
     created = 0
     customer_ids = (
-        Invoice.objects.filter(open_with_balance_q(), organization=organization)
+        Invoice.objects.filter(payable_to_us_q(), organization=organization)
         .values_list("customer_id", flat=True)
         .distinct()
     )
@@ -156,7 +155,8 @@ def queue_statements(*, organization, as_of: dt.date, now: dt.datetime | None = 
         .exclude(pk__in=existing)
         .select_related("organization", "assigned_agent")
     ):
-        rows = invoice_rows(customer.invoices.filter(open_with_balance_q()))
+        # Ceded invoices are payable to the factor: never in our statement.
+        rows = invoice_rows(customer.invoices.filter(payable_to_us_q()))
         with transaction.atomic():
             message = _queue(
                 organization=organization,
@@ -183,8 +183,8 @@ def recently_issued(*, organization, now: dt.datetime) -> QuerySet:
     """Open invoices issued within ``ISSUED_WINDOW_DAYS`` of the organisation's today."""
     today = local_today(organization.timezone, now=now)
     return Invoice.objects.filter(
+        payable_to_us_q(),  # a ceded invoice is the factor's to announce
         organization=organization,
-        status=InvoiceStatus.OPEN,
         issue_date__gte=today - dt.timedelta(days=ISSUED_WINDOW_DAYS),
         issue_date__lte=today,
     )

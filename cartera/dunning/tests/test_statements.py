@@ -140,3 +140,19 @@ def test_per_customer_statement_schedule_overrides_the_organisation(org_a, invoi
     # "none": no statements for that customer even on the organisation's day
     save_statement_schedule(customer=other, actor=None, mode="none")
     assert queued(dt.date(2026, 11, 1)) == []
+
+
+def test_factored_invoices_are_never_in_a_scheduled_statement(org_a, invoice_a, debtor_a):
+    """A ceded invoice is payable to the factor, not to us: it is left out of the statement
+    (and a customer whose open invoices are all ceded gets none)."""
+    load_builtin_strategies(organization=org_a)
+    DunningSettings.objects.create(organization=org_a, statement_month_days=[15])
+    invoice_a.is_factored = True
+    invoice_a.save()
+    assert queue_statements(organization=org_a, as_of=dt.date(2026, 10, 15), now=NOW) == 0
+    _issued(debtor_a, "F-OURS", dt.date(2026, 9, 20))
+    assert queue_statements(organization=org_a, as_of=dt.date(2026, 10, 16), now=NOW) == 0
+    assert queue_statements(organization=org_a, as_of=dt.date(2026, 11, 15), now=NOW) == 1
+    message = Message.objects.get()
+    assert list(message.invoices.values_list("external_id", flat=True)) == ["F-OURS"]
+    assert "A-100" not in message.body_text and "F-OURS" in message.body_text
