@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cartera.outreach.message_templates import install_default_templates
 from cartera.timeline.choices import ActivityKind
 from cartera.timeline.services import record_activity
 
@@ -306,6 +307,18 @@ def load_builtin_strategies(*, organization, actor=None) -> list[Strategy]:
         document = yaml.safe_load((BUILTIN_DIR / name).read_text(encoding="utf-8"))
         loaded.append(load_strategy(organization=organization, document=document, actor=actor)[0])
     return loaded
+
+
+@transaction.atomic
+def install_collection_defaults(*, organization) -> dict:
+    """What a new organisation needs to collect: the built-in strategies (only when it
+    has none, so its own strategies and default are never replaced) and every default
+    message template it lacks. Idempotent; called when an organisation is created."""
+    strategies = []
+    if not Strategy.objects.filter(organization=organization).exists():
+        strategies = load_builtin_strategies(organization=organization)
+    templates = install_default_templates(organization=organization)
+    return {"strategies": [s.key for s in strategies], "templates": templates}
 
 
 def read_strategy_file(path: str) -> dict:
