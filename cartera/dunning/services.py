@@ -14,6 +14,7 @@ from cartera.outreach.message_templates import install_default_templates
 from cartera.timeline.choices import ActivityKind
 from cartera.timeline.services import record_activity
 
+from .assignment import export_assignments, replace_assignments
 from .choices import WEEKDAYS, Stage, StepChannel
 from .models import (
     CustomerStatementSchedule,
@@ -192,7 +193,7 @@ def export_strategy(strategy: Strategy) -> dict:
             if getattr(step, field):
                 item[field] = True
         steps.append(item)
-    return {
+    document = {
         "key": strategy.key,
         "name": strategy.name,
         "description": strategy.description,
@@ -206,10 +207,15 @@ def export_strategy(strategy: Strategy) -> dict:
         },
         "steps": steps,
     }
+    assignments = export_assignments(strategy)
+    if assignments:
+        document["assign"] = assignments
+    return document
 
 
 def _comparable(document: dict) -> dict:
-    doc = {k: v for k, v in document.items() if k not in ("version", "name_en")}
+    # Assignments are not part of the versioned policy (docs/dunning.md).
+    doc = {k: v for k, v in document.items() if k not in ("version", "name_en", "assign")}
     doc["steps"] = [
         {
             k: (str(v) if isinstance(v, Decimal) else v)
@@ -227,7 +233,16 @@ def load_strategy(*, organization, document: dict, actor=None) -> tuple[Strategy
 
     A change bumps the version and stores a snapshot; loading the same document again
     changes nothing. Steps already used by decisions are deactivated, never deleted.
+    An ``assign`` list, when present, becomes the strategy's assignments (segments and
+    customers); without it they are left as they are.
     """
+    strategy, changed = _load_policy(organization=organization, document=document, actor=actor)
+    if "assign" in document:
+        replace_assignments(strategy=strategy, actor=actor, items=document["assign"] or [])
+    return strategy, changed
+
+
+def _load_policy(*, organization, document: dict, actor) -> tuple[Strategy, bool]:
     doc = clean_document(document)
     name = doc["name"]
     if organization.language == "en" and doc["name_en"]:
