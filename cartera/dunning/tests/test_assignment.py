@@ -59,9 +59,7 @@ def test_cli_assign_errors_are_specific(org_a, invoice_a):
 def test_the_assign_key_round_trips_through_export_and_load(org_a, invoice_a):
     load_builtin_strategies(organization=org_a)
     Tag.objects.create(organization=org_a, name="gobierno")
-    document = yaml.safe_load(
-        dump_strategy_yaml(org_a.strategy_set.get(key="firme"))
-    )
+    document = yaml.safe_load(dump_strategy_yaml(org_a.strategy_set.get(key="firme")))
     assert "assign" not in document
     document["assign"] = [
         {"classification": "D"},
@@ -80,3 +78,32 @@ def test_the_assign_key_round_trips_through_export_and_load(org_a, invoice_a):
     load_strategy(organization=org_a, document=exported)
     assert AssignmentRule.objects.count() == 2 and CustomerStrategy.objects.count() == 1
     assert _strategy_of_invoice(org_a, dt.date(2026, 10, 8)) == {"firme"}
+
+
+def test_assignment_page_assigns_shows_field_errors_and_removes(
+    login, owner_a, viewer_a, org_a, invoice_a
+):
+    strategies = {s.key: s for s in load_builtin_strategies(organization=org_a)}
+    client = login(owner_a)
+    response = client.post(
+        "/dunning/assignments/", {"strategy": strategies["firme"].pk, "tag": "nada"}
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors == {"tag": ["No existe la etiqueta nada."]}
+    response = client.post(
+        "/dunning/assignments/", {"strategy": strategies["firme"].pk, "classification": "D"}
+    )
+    assert response.status_code == 302
+    client.post(
+        "/dunning/assignments/", {"strategy": strategies["suave"].pk, "customer": "CLI-001"}
+    )
+    page = client.get("/dunning/assignments/").content.decode()
+    assert "clase D" in page and "Ferretería La Tuerca" in page
+    assert _strategy_of_invoice(org_a, dt.date(2026, 10, 8)) == {"suave"}
+    viewer = login(viewer_a)
+    assert viewer.post("/dunning/assignments/", {"remove_rule": "1"}).status_code == 403
+    client = login(owner_a)
+    rule = AssignmentRule.objects.get()
+    client.post("/dunning/assignments/", {"remove_rule": rule.pk})
+    client.post("/dunning/assignments/", {"remove_customer": invoice_a.customer_id})
+    assert (AssignmentRule.objects.count(), CustomerStrategy.objects.count()) == (0, 0)
