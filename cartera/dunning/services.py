@@ -166,33 +166,38 @@ def clean_document(document: dict) -> dict:
     }
 
 
+def _export_step(step: Step) -> dict:
+    item = {
+        "key": step.key,
+        "name": step.name,
+        "stage": step.stage,
+        "offset_days": step.offset_days,
+        "channel": step.channel,
+    }
+    if step.template:
+        item["template"] = step.template
+    if step.variants:
+        item["variants"] = list(step.variants)
+    if step.repeat_every_days:
+        item["repeat_every_days"] = step.repeat_every_days
+        item["max_repeats"] = step.max_repeats
+    if step.min_balance is not None:
+        item["min_balance"] = str(step.min_balance)
+    for field in ("note", "cc"):
+        if getattr(step, field):
+            item[field] = getattr(step, field)
+    for field in ("attach_pdf", "attach_xml"):
+        if getattr(step, field):
+            item[field] = True
+    return item
+
+
 def export_strategy(strategy: Strategy) -> dict:
     """The strategy as the YAML document shape (round-trips through ``load_strategy``)."""
-    steps = []
-    for step in strategy.steps.filter(is_active=True).order_by("offset_days", "id"):
-        item = {
-            "key": step.key,
-            "name": step.name,
-            "stage": step.stage,
-            "offset_days": step.offset_days,
-            "channel": step.channel,
-        }
-        if step.template:
-            item["template"] = step.template
-        if step.variants:
-            item["variants"] = list(step.variants)
-        if step.repeat_every_days:
-            item["repeat_every_days"] = step.repeat_every_days
-            item["max_repeats"] = step.max_repeats
-        if step.min_balance is not None:
-            item["min_balance"] = str(step.min_balance)
-        for field in ("note", "cc"):
-            if getattr(step, field):
-                item[field] = getattr(step, field)
-        for field in ("attach_pdf", "attach_xml"):
-            if getattr(step, field):
-                item[field] = True
-        steps.append(item)
+    steps = [
+        _export_step(step)
+        for step in strategy.steps.filter(is_active=True).order_by("offset_days", "id")
+    ]
     document = {
         "key": strategy.key,
         "name": strategy.name,
