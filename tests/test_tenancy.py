@@ -195,10 +195,12 @@ URLS: dict[str, U] = {
     "dunning:invoice_history": read(pk("invoice")),
     "dunning:settings": write(),  # owners and managers only (GET too)
     "dunning:customer_statements": write(pk("customer")),
+    "dunning:assignments": write(),
     "outreach:outbox": read(),
     "outreach:message": read(pk("message")),
     "outreach:message_html": read(pk("message")),
     "outreach:templates": read(),
+    "outreach:template_new": write(),  # owners and managers only (GET too)
     "outreach:template_edit": write(pk("template"), scoped=False),
     "outreach:template_preview": write(pk("template"), scoped=False),  # POST-only, editors only
 }
