@@ -216,10 +216,12 @@ URLS: dict[str, U] = {
     "dunning:invoice_history": read(pk("invoice")),
     "dunning:settings": write(roles=MANAGERS),  # owners and managers only (GET too)
     "dunning:customer_statements": write(pk("customer"), roles=MANAGERS),
+    "dunning:assignments": write(roles=MANAGERS),
     "outreach:outbox": read(),
     "outreach:message": read(pk("message")),
     "outreach:message_html": read(pk("message")),
     "outreach:templates": read(),
+    "outreach:template_new": write(roles=MANAGERS),  # owners and managers only (GET too)
     "outreach:template_edit": write(pk("template"), scoped=False, roles=MANAGERS),
     "outreach:template_preview": write(
         pk("template"), scoped=False, roles=MANAGERS

@@ -53,16 +53,22 @@ class CustomerDecisions:
             self.decide(*row)
 
     def decide(self, iid: int, ext: str, due_ord: int, balance, factored) -> None:
-        eligible = self.eligible_steps(self.planner.as_of_ordinal - due_ord, balance)
+        days = self.planner.as_of_ordinal - due_ord
+        eligible = self.eligible_steps(days, balance)
         if not eligible:
             return  # step 1: nothing is due yet
         current = eligible[-1]
         hist = self.facts.history.get(iid, _EMPTY)
-        self.supersede(eligible[:-1], hist, iid, ext)
         firing = self.firing_number(current, hist.get(current.id))
+        if firing == 1 and current.too_late_for(days):
+            self.supersede(eligible, hist, iid, ext)
+            return
+        self.supersede(eligible[:-1], hist, iid, ext)
         if firing is None:
             return
         reason = self.skip_reason(iid, factored, current.channel)
+        if reason and (iid, current.id, firing) in self.facts.skipped:
+            return  # already skipped today, and its missing-contact task already opened
         decision = PlannedDecision(
             iid,
             ext,

@@ -111,3 +111,47 @@ class StatementScheduleForm(forms.Form):
         if "weekdays" in data:
             data["weekdays"] = [day for day in WEEKDAYS if day in set(data["weekdays"])]
         return data
+
+
+class AssignmentForm(forms.Form):
+    """Assign a strategy to one customer or to a segment (docs/dunning.md)."""
+
+    strategy = forms.ChoiceField(label=_("Estrategia"))
+    customer = forms.CharField(
+        label=_("Cliente (clave externa)"),
+        required=False,
+        max_length=64,
+        help_text=_("Para un solo cliente; déjelo vacío para asignar a un segmento."),
+    )
+    classification = forms.ChoiceField(
+        label=_("Clase"),
+        required=False,
+        choices=[("", "—"), ("A", "A"), ("B", "B"), ("C", "C"), ("D", "D")],
+    )
+    tag = forms.CharField(label=_("Etiqueta"), required=False, max_length=60)
+    country = forms.CharField(label=_("País (ISO)"), required=False, max_length=2)
+    min_open_balance = forms.DecimalField(
+        label=_("Saldo abierto desde"), required=False, decimal_places=2, max_digits=18
+    )
+    max_open_balance = forms.DecimalField(
+        label=_("Saldo abierto hasta"), required=False, decimal_places=2, max_digits=18
+    )
+
+    def __init__(self, *args, strategies, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["strategy"].choices = [(s.pk, s.name) for s in strategies]
+
+    def segment(self) -> dict:
+        data = self.cleaned_data
+        return {
+            name: data[name]
+            for name in (
+                "customer",
+                "classification",
+                "tag",
+                "country",
+                "min_open_balance",
+                "max_open_balance",
+            )
+            if data.get(name) not in (None, "")
+        }

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from cartera.outreach.policy import Policy
 
-from .choices import STAGE_RANK
+from .choices import STAGE_RANK, Stage
 from .models import Strategy, pick_template
 
 
@@ -29,6 +29,14 @@ class StepInfo:
     attach_xml: bool
     strategy_id: int = 0
     variants: tuple[str, ...] = ()  # A/B template variants (Step.variants)
+
+    def too_late_for(self, days: int) -> bool:
+        """Whether the invoice, ``days`` past its due date, is past this step's window: a
+        preventive message speaks of a due date still ahead and a due-date one of today,
+        so neither may start once that is no longer true (docs/dunning.md, step 2)."""
+        if self.stage == Stage.PREVENTIVE:
+            return days >= 0
+        return self.stage == Stage.DUE and days > 0
 
     def template_for(self, customer_id: int) -> str:
         return pick_template(
@@ -70,6 +78,7 @@ class PlannedDecision:
         return {
             "invoice": self.invoice,
             "customer": self.customer,
+            "strategy": self.strategy.key,
             "step": self.step.key,
             "firing": self.firing,
             "action": self.action,
@@ -101,6 +110,7 @@ class PlannedMessage:
             "key": self.key,
             "customer": self.customer,
             "channel": self.channel,
+            "strategy": self.strategy.key,
             "step": self.step.key,
             "invoices": list(self.invoices),
             "scheduled_for": self.scheduled_for.isoformat(),

@@ -23,9 +23,10 @@ from cartera.orgs.models import Organization
 from cartera.outreach.eligibility import paused_customers_q
 from cartera.outreach.policy import Policy, build_policy, is_consumer
 
+from .assignment import rules_in_precedence
 from .decision import CustomerDecisions
 from .grouping import group_customer
-from .models import AssignmentRule, CustomerStrategy, Strategy, all_consumers
+from .models import CustomerStrategy, Strategy, all_consumers
 from .plan import ChunkPlan, StrategyInfo, load_strategies
 from .selection import read_chunk
 from .writer import write_chunk
@@ -60,7 +61,7 @@ class Planner:
             None,
         )
         self.all_consumers = all_consumers(organization)
-        self.rules = list(AssignmentRule.objects.filter(organization=organization))
+        self.rules = rules_in_precedence(organization)
         self.rules_need_tags = any(rule.tag_id for rule in self.rules)
         self.rules_need_balance = any(
             rule.min_open_balance is not None or rule.max_open_balance is not None

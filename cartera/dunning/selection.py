@@ -35,6 +35,7 @@ class ChunkFacts:
     previous: dict = field(default_factory=dict)  # (contact, channel) -> dates messaged
     tags: dict = field(default_factory=dict)
     balances: dict = field(default_factory=dict)
+    skipped: frozenset = frozenset()  # (invoice, step, firing) already skipped on as_of
 
 
 def open_invoice_rows(*, customer_ids: list[int], due_by: dt.date) -> list[tuple]:
@@ -68,6 +69,16 @@ def decision_history(in_range: dict) -> dict:
             entry[0] += 1
             entry[1] = as_of if entry[1] is None or as_of > entry[1] else entry[1]
     return history
+
+
+def skips_of_day(in_range: dict, as_of: dt.date) -> frozenset:
+    """(invoice, step, firing) skipped on ``as_of`` by an earlier run: a skip is recorded
+    once per day, so a re-run (manual, scheduled, after a run-hour change) adds nothing."""
+    return frozenset(
+        Decision.objects.filter(action=DecisionAction.SKIP, as_of=as_of, **in_range).values_list(
+            "invoice_id", "step_id", "firing_number"
+        )
+    )
 
 
 def messages_of_day(in_range: dict, as_of: dt.date) -> dict:
@@ -134,6 +145,7 @@ def read_chunk(planner, customers: list[dict]) -> ChunkFacts:
     facts.holds = InvoiceHolds.for_customers(first_id=lo, last_id=hi, on=as_of)
     facts.contacts = ContactPoints.for_customers(first_id=lo, last_id=hi)
     facts.today = messages_of_day(in_range, as_of)
+    facts.skipped = skips_of_day(in_range, as_of)
     facts.previous = recent_contact_dates(lo, hi, as_of)
     if planner.rules_need_tags:
         facts.tags = customer_tags(lo, hi)

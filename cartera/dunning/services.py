@@ -10,9 +10,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cartera.outreach.message_templates import install_default_templates
 from cartera.timeline.choices import ActivityKind
 from cartera.timeline.services import record_activity
 
+from .assignment import export_assignments, replace_assignments
 from .choices import WEEKDAYS, Stage, StepChannel
 from .models import (
     CustomerStatementSchedule,
@@ -164,34 +166,39 @@ def clean_document(document: dict) -> dict:
     }
 
 
+def _export_step(step: Step) -> dict:
+    item = {
+        "key": step.key,
+        "name": step.name,
+        "stage": step.stage,
+        "offset_days": step.offset_days,
+        "channel": step.channel,
+    }
+    if step.template:
+        item["template"] = step.template
+    if step.variants:
+        item["variants"] = list(step.variants)
+    if step.repeat_every_days:
+        item["repeat_every_days"] = step.repeat_every_days
+        item["max_repeats"] = step.max_repeats
+    if step.min_balance is not None:
+        item["min_balance"] = str(step.min_balance)
+    for field in ("note", "cc"):
+        if getattr(step, field):
+            item[field] = getattr(step, field)
+    for field in ("attach_pdf", "attach_xml"):
+        if getattr(step, field):
+            item[field] = True
+    return item
+
+
 def export_strategy(strategy: Strategy) -> dict:
     """The strategy as the YAML document shape (round-trips through ``load_strategy``)."""
-    steps = []
-    for step in strategy.steps.filter(is_active=True).order_by("offset_days", "id"):
-        item = {
-            "key": step.key,
-            "name": step.name,
-            "stage": step.stage,
-            "offset_days": step.offset_days,
-            "channel": step.channel,
-        }
-        if step.template:
-            item["template"] = step.template
-        if step.variants:
-            item["variants"] = list(step.variants)
-        if step.repeat_every_days:
-            item["repeat_every_days"] = step.repeat_every_days
-            item["max_repeats"] = step.max_repeats
-        if step.min_balance is not None:
-            item["min_balance"] = str(step.min_balance)
-        for field in ("note", "cc"):
-            if getattr(step, field):
-                item[field] = getattr(step, field)
-        for field in ("attach_pdf", "attach_xml"):
-            if getattr(step, field):
-                item[field] = True
-        steps.append(item)
-    return {
+    steps = [
+        _export_step(step)
+        for step in strategy.steps.filter(is_active=True).order_by("offset_days", "id")
+    ]
+    document = {
         "key": strategy.key,
         "name": strategy.name,
         "description": strategy.description,
@@ -205,10 +212,15 @@ def export_strategy(strategy: Strategy) -> dict:
         },
         "steps": steps,
     }
+    assignments = export_assignments(strategy)
+    if assignments:
+        document["assign"] = assignments
+    return document
 
 
 def _comparable(document: dict) -> dict:
-    doc = {k: v for k, v in document.items() if k not in ("version", "name_en")}
+    # Assignments are not part of the versioned policy (docs/dunning.md).
+    doc = {k: v for k, v in document.items() if k not in ("version", "name_en", "assign")}
     doc["steps"] = [
         {
             k: (str(v) if isinstance(v, Decimal) else v)
@@ -226,7 +238,16 @@ def load_strategy(*, organization, document: dict, actor=None) -> tuple[Strategy
 
     A change bumps the version and stores a snapshot; loading the same document again
     changes nothing. Steps already used by decisions are deactivated, never deleted.
+    An ``assign`` list, when present, becomes the strategy's assignments (segments and
+    customers); without it they are left as they are.
     """
+    strategy, changed = _load_policy(organization=organization, document=document, actor=actor)
+    if "assign" in document:
+        replace_assignments(strategy=strategy, actor=actor, items=document["assign"] or [])
+    return strategy, changed
+
+
+def _load_policy(*, organization, document: dict, actor) -> tuple[Strategy, bool]:
     doc = clean_document(document)
     name = doc["name"]
     if organization.language == "en" and doc["name_en"]:
@@ -306,6 +327,18 @@ def load_builtin_strategies(*, organization, actor=None) -> list[Strategy]:
         document = yaml.safe_load((BUILTIN_DIR / name).read_text(encoding="utf-8"))
         loaded.append(load_strategy(organization=organization, document=document, actor=actor)[0])
     return loaded
+
+
+@transaction.atomic
+def install_collection_defaults(*, organization) -> dict:
+    """What a new organisation needs to collect: the built-in strategies (only when it
+    has none, so its own strategies and default are never replaced) and every default
+    message template it lacks. Idempotent; called when an organisation is created."""
+    strategies = []
+    if not Strategy.objects.filter(organization=organization).exists():
+        strategies = load_builtin_strategies(organization=organization)
+    templates = install_default_templates(organization=organization)
+    return {"strategies": [s.key for s in strategies], "templates": templates}
 
 
 def read_strategy_file(path: str) -> dict:

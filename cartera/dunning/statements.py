@@ -10,13 +10,15 @@ import datetime as dt
 from calendar import monthrange
 
 from django.db import transaction
+from django.db.models import CharField, Exists, OuterRef, QuerySet, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from cartera.customers.models import Contact, Customer
-from cartera.invoices.choices import InvoiceStatus
 from cartera.invoices.models import Invoice
+from cartera.lib.dates import local_today
 from cartera.outreach.choices import MessageChannel, MessagePurpose
-from cartera.outreach.eligibility import open_with_balance_q, usable_contact_points
+from cartera.outreach.eligibility import payable_to_us_q, usable_contact_points
 from cartera.outreach.models import Message
 from cartera.outreach.policy import WEEKDAYS, build_policy, is_consumer, next_allowed_moment
 from cartera.outreach.rendering import MessageRenderer, invoice_rows
@@ -133,7 +135,7 @@ def queue_statements(*, organization, as_of: dt.date, now: dt.datetime | None = 
         return 0
     created = 0
     customer_ids = (
-        Invoice.objects.filter(open_with_balance_q(), organization=organization)
+        Invoice.objects.filter(payable_to_us_q(), organization=organization)
         .values_list("customer_id", flat=True)
         .distinct()
     )
@@ -153,7 +155,8 @@ def queue_statements(*, organization, as_of: dt.date, now: dt.datetime | None = 
         .exclude(pk__in=existing)
         .select_related("organization", "assigned_agent")
     ):
-        rows = invoice_rows(customer.invoices.filter(open_with_balance_q()))
+        # Ceded invoices are payable to the factor: never in our statement.
+        rows = invoice_rows(customer.invoices.filter(payable_to_us_q()))
         with transaction.atomic():
             message = _queue(
                 organization=organization,
@@ -170,34 +173,56 @@ def queue_statements(*, organization, as_of: dt.date, now: dt.datetime | None = 
     return created
 
 
+# "New" means issued on the organisation's today or the day before (an invoice loaded
+# in the evening of its issue day still goes): an import of older open invoices is
+# history, never news to the debtor.
+ISSUED_WINDOW_DAYS = 1
+
+
+def recently_issued(*, organization, now: dt.datetime) -> QuerySet:
+    """Open invoices issued within ``ISSUED_WINDOW_DAYS`` of the organisation's today."""
+    today = local_today(organization.timezone, now=now)
+    return Invoice.objects.filter(
+        payable_to_us_q(),  # a ceded invoice is the factor's to announce
+        organization=organization,
+        issue_date__gte=today - dt.timedelta(days=ISSUED_WINDOW_DAYS),
+        issue_date__lte=today,
+    )
+
+
+def _not_yet_sent(invoices: QuerySet) -> QuerySet:
+    sent = Message.objects.filter(
+        purpose=MessagePurpose.INVOICE_ISSUED,
+        key=Concat(Value("inv-"), Cast(OuterRef("pk"), CharField())),
+    )
+    return invoices.exclude(Exists(sent))
+
+
+def new_invoices_pending(*, organization, now: dt.datetime | None = None) -> int:
+    """How many "factura emitida" e-mails the next run would queue (shown before enabling)."""
+    now = now or timezone.now()
+    return _not_yet_sent(recently_issued(organization=organization, now=now)).count()
+
+
 def queue_new_invoices(*, organization, since: dt.datetime, now: dt.datetime | None = None) -> int:
-    """Queue "factura emitida" for open invoices created since ``since`` (if enabled)."""
+    """Queue "factura emitida" for invoices loaded since ``since`` and issued recently
+    (``recently_issued``), if enabled."""
     now = now or timezone.now()
     settings = DunningSettings.objects.filter(organization=organization).first()
     if settings is None or not settings.send_invoice_issued:
         return 0
     created = 0
-    as_of = now.date()
-    invoices = Invoice.objects.filter(
-        organization=organization, status=InvoiceStatus.OPEN, created_at__gte=since
+    as_of = local_today(organization.timezone, now=now)
+    invoices = _not_yet_sent(
+        recently_issued(organization=organization, now=now).filter(created_at__gte=since)
     ).select_related("customer", "customer__organization", "customer__assigned_agent")
-    done = set(
-        Message.objects.filter(
-            organization=organization,
-            purpose=MessagePurpose.INVOICE_ISSUED,
-            key__in=[f"inv-{i.pk}" for i in invoices],
-        ).values_list("key", flat=True)
-    )
     for invoice in invoices:
-        key = f"inv-{invoice.pk}"
-        if key in done:
-            continue
         rows = invoice_rows(Invoice.objects.filter(pk=invoice.pk))
         with transaction.atomic():
             message = _queue(
                 organization=organization,
                 customer=invoice.customer,
-                key=key,
+                key=f"inv-{invoice.pk}",
                 purpose=MessagePurpose.INVOICE_ISSUED,
                 template_key="factura-emitida",
                 invoices=rows,

@@ -10,6 +10,7 @@ from cartera.orgs.language import in_organization_language
 from cartera.orgs.models import Organization
 
 from .models import DunningSettings
+from .services import install_collection_defaults as install_defaults
 from .services import run_planner
 from .statements import queue_new_invoices, queue_statements
 
@@ -42,8 +43,18 @@ def send_statements(organization_id: int, slot: str = "") -> dict:
 @task()
 @in_organization_language
 def send_new_invoices(organization_id: int, slot: str = "") -> dict:
-    """Queue "factura emitida" for invoices created in the last day (idempotent by key)."""
+    """Queue "factura emitida" for recently issued invoices loaded in the day before the
+    slot (idempotent by key)."""
 
     organization = Organization.objects.get(pk=organization_id)
-    since = timezone.now() - dt.timedelta(days=1)
-    return {"invoices": queue_new_invoices(organization=organization, since=since)}
+    now = dt.datetime.fromisoformat(slot) if slot else timezone.now()
+    since = now - dt.timedelta(days=1)
+    return {"invoices": queue_new_invoices(organization=organization, since=since, now=now)}
+
+
+@task()
+@in_organization_language
+def install_collection_defaults(organization_id: int) -> dict:
+    """Enqueued by name when an organisation is created (``orgs.services``)."""
+    organization = Organization.objects.get(pk=organization_id)
+    return install_defaults(organization=organization)

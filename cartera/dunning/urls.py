@@ -11,5 +11,6 @@ urlpatterns = [
     path("upcoming/", views.upcoming, name="upcoming"),
     path("invoices/<int:pk>/", views.invoice_history, name="invoice_history"),
     path("settings/", views.settings_edit, name="settings"),
+    path("assignments/", views.assignments, name="assignments"),
     path("customers/<int:pk>/statements/", views.customer_statements, name="customer_statements"),
 ]

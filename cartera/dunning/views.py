@@ -16,12 +16,14 @@ from cartera.customers.selectors import get_customer_for_user
 from cartera.invoices.models import Invoice
 from cartera.invoices.selectors import get_invoice_for_user
 from cartera.lib.dates import local_today
+from cartera.lib.forms import add_service_errors
 from cartera.orgs.access import Action, can, require, restricted_to_assigned
 from cartera.orgs.decorators import org_member_required
 
+from .assignment import assign_strategy, describe_rule, remove_assignment, rules_in_precedence
 from .choices import SkipReason, StepChannel
-from .forms import DunningSettingsForm, StatementScheduleForm
-from .models import CustomerStatementSchedule, DunningSettings, Step
+from .forms import AssignmentForm, DunningSettingsForm, StatementScheduleForm
+from .models import CustomerStatementSchedule, CustomerStrategy, DunningSettings, Step
 from .selectors import (
     agents_for_filter,
     decisions_for_invoice,
@@ -37,6 +39,7 @@ from .services import (
     save_dunning_settings,
     save_statement_schedule,
 )
+from .statements import new_invoices_pending
 
 UPCOMING_PAGE = 50  # customers planned per page of "Próximos envíos"
 
@@ -210,12 +213,17 @@ def _label_for_people(organization, decisions: list[dict], planned: list[dict]) 
         i.external_id: i
         for i in Invoice.objects.filter(organization=organization, external_id__in=invoice_keys)
     }
-    steps = dict(
-        Step.objects.filter(strategy__organization=organization).values_list("key", "name")
-    )
+    # Step keys repeat across strategies (the built-ins share them): a step is named by
+    # its strategy's key and its own.
+    steps = {
+        (strategy, key): name
+        for strategy, key, name in Step.objects.filter(
+            strategy__organization=organization
+        ).values_list("strategy__key", "key", "name")
+    }
     for row in [*decisions, *planned]:
         row["customer_obj"] = customers.get(row["customer"])
-        row["step_name"] = steps.get(row["step"]) or row["step"]
+        row["step_name"] = steps.get((row["strategy"], row["step"])) or row["step"]
         if row.get("channel"):
             row["channel_label"] = StepChannel(row["channel"]).label
     for decision in decisions:
@@ -260,7 +268,10 @@ def settings_edit(request):
         save_dunning_settings(organization=organization, actor=request.user, **form.cleaned_data)
         messages.success(request, _("Configuración de cobranza guardada."))
         return redirect("dunning:settings")
-    return render(request, "dunning/settings.html", {"form": form})
+    pending = (
+        None if current.send_invoice_issued else new_invoices_pending(organization=organization)
+    )
+    return render(request, "dunning/settings.html", {"form": form, "invoices_pending": pending})
 
 
 @org_member_required
@@ -302,5 +313,49 @@ def customer_statements(request, pk):
             "form": form,
             "can_edit": can_edit,
             "organization_settings": organization_settings,
+        },
+    )
+
+
+@org_member_required
+@require_http_methods(["GET", "POST"])
+def assignments(request):
+    """Which strategy collects from which segment or customer (most specific wins)."""
+    membership = request.membership
+    organization = membership.organization
+    strategies = list(strategies_visible_to(membership))
+    form = AssignmentForm(request.POST or None, strategies=strategies)
+    if request.method == "POST":
+        require(request, Action.MANAGE_STRATEGIES)
+        if "remove_rule" in request.POST or "remove_customer" in request.POST:
+            remove_assignment(
+                organization=organization,
+                actor=request.user,
+                rule_id=_positive_int(request.POST.get("remove_rule")),
+                customer_id=_positive_int(request.POST.get("remove_customer")),
+            )
+            messages.success(request, _("Asignación eliminada."))
+            return redirect("dunning:assignments")
+        if form.is_valid():
+            strategy = next(s for s in strategies if str(s.pk) == form.cleaned_data["strategy"])
+            try:
+                assign_strategy(strategy=strategy, actor=request.user, segment=form.segment())
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, _("Estrategia asignada."))
+                return redirect("dunning:assignments")
+    rules = rules_in_precedence(organization)
+    return render(
+        request,
+        "dunning/assignments.html",
+        {
+            "form": form,
+            "rules": [(rule, describe_rule(rule)) for rule in rules],
+            "overrides": CustomerStrategy.objects.filter(organization=organization)
+            .select_related("customer", "strategy")
+            .order_by("customer__name"),
+            "default": next((s for s in strategies if s.is_default), None),
+            "can_edit": can(membership, Action.MANAGE_STRATEGIES),
         },
     )

@@ -2,7 +2,8 @@
 as ``followup.services.open_task``: a task already created for a trigger's ``key`` is
 reused; otherwise the open task of the same (customer, kind, subject) absorbs the trigger
 (its invoices are added) — there is never more than one — and only then is a task
-created, assigned by ``resolve_assignee``.
+created, assigned by ``resolve_assignee``, and its assignee notified for the kinds
+``open_task`` notifies (``NOTIFIED_KINDS``).
 """
 
 import datetime as dt
@@ -10,16 +11,38 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from django.db.models import QuerySet
+from django.urls import reverse
 
 from cartera.customers.models import Customer
 from cartera.lib.bulk import insert_rows
 from cartera.orgs.models import Membership
+from cartera.timeline.notifications import customer_audience, notify_user
 
 from .assignment import active_agents, resolve_assignee, work_settings_for
-from .choices import TaskPriority, TaskStatus, UnassignedRule
+from .choices import TaskKind, TaskPriority, TaskStatus, UnassignedRule
 from .models import Task
 
 SUBJECT_MAX = 120
+# Task kinds whose new task notifies its assignee: nothing else tells anyone that a
+# message bounced or that a customer cannot be reached (other kinds wait on the work list).
+NOTIFIED_KINDS = {TaskKind.BOUNCED: "bounced", TaskKind.MISSING_CONTACT: "missing_contact"}
+
+
+def notify_task_opened(task: Task) -> None:
+    """The notification of a new task of a ``NOTIFIED_KINDS`` kind (once per task): to its
+    assignee, or, with nobody to do it, to whoever hears about the customer (its owners and
+    managers, ``customer_audience``)."""
+    if task.kind not in NOTIFIED_KINDS:
+        return
+    for user_id in [task.assignee_id] if task.assignee_id else customer_audience(task.customer):
+        notify_user(
+            organization_id=task.organization_id,
+            user_id=user_id,
+            kind=task.kind,
+            text=task.title,
+            url=reverse("followup:call", args=[task.pk]),
+            source=f"task:{task.pk}",
+        )
 
 
 def dedup_key(*, customer_id: int, kind: str, subject: str) -> tuple:
@@ -163,6 +186,7 @@ def open_tasks(*, organization, triggers: Sequence[TaskTrigger], today: dt.date)
     )
     for task in created:
         ids[task.key] = task.pk
+        notify_task_opened(task)
     _link_invoices(
         ((ids[trigger.key], i) for trigger in new for i in trigger.invoice_ids), fresh=True
     )

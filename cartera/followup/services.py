@@ -13,7 +13,6 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,10 +20,9 @@ from cartera.customers.models import Customer
 from cartera.orgs.models import Membership
 from cartera.timeline import events
 from cartera.timeline.models import Activity
-from cartera.timeline.notifications import customer_audience, notify_user
 
 from .assignment import resolve_assignee
-from .bulk import SUBJECT_MAX, absorbing_tasks
+from .bulk import SUBJECT_MAX, absorbing_tasks, notify_task_opened
 from .choices import TaskKind, TaskStatus
 from .models import Task
 from .priority import score_tasks
@@ -96,21 +94,8 @@ def open_task(
         score=task.score, reasons=task.reasons, scored_on=task.scored_on
     )
     events.task_opened(task, actor=created_by)
-    if kind in _NOTIFIED_KINDS:
-        # Nobody to do it: whoever hears about the customer (its owners and managers).
-        for user_id in [task.assignee_id] if task.assignee_id else customer_audience(customer):
-            notify_user(
-                organization_id=organization.pk,
-                user_id=user_id,
-                kind=kind,
-                text=task.title,
-                url=reverse("followup:call", args=[task.pk]),
-                source=f"task:{task.pk}",
-            )
+    notify_task_opened(task)
     return task
-
-
-_NOTIFIED_KINDS = {TaskKind.BOUNCED: "bounced", TaskKind.MISSING_CONTACT: "missing_contact"}
 
 
 def _refresh_score(task: Task, *, today: dt.date) -> None:

@@ -4,6 +4,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.utils.module_loading import import_string
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
@@ -14,6 +15,8 @@ from cartera.timeline import events
 
 from .choices import COUNTRY_DEFAULTS, Country, Language, Role
 from .models import Membership, Organization
+
+INSTALL_COLLECTION_DEFAULTS = "cartera.dunning.tasks.install_collection_defaults"
 
 
 def _clean_org(*, slug, name, country, tax_id, currency, timezone_name, language) -> dict:
@@ -79,6 +82,11 @@ def create_organization(
     organization = Organization.objects.create(sender_name=values["name"], **values)
     if owner is not None:
         Membership.objects.create(user=owner, organization=organization, role=Role.OWNER)
+    # A new organisation collects from day one: the built-in strategies and the default
+    # templates are installed by the collection app (above this one), by name on commit.
+    transaction.on_commit(
+        lambda: import_string(INSTALL_COLLECTION_DEFAULTS).enqueue(organization_id=organization.pk)
+    )
     return organization
 
 

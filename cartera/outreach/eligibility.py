@@ -55,6 +55,17 @@ def open_with_balance_q(*, prefix: str = "") -> Q:
     return Q(**{f"{prefix}status": InvoiceStatus.OPEN, f"{prefix}balance__gt": 0})
 
 
+def factored_q(*, prefix: str = "") -> Q:
+    """Invoices ceded to a factor: the debtor owes them to the factor, not to us, so
+    they are neither chased nor shown to the debtor as payable to us."""
+    return Q(**{f"{prefix}is_factored": True})
+
+
+def payable_to_us_q(*, prefix: str = "") -> Q:
+    """Open invoices with a balance that the debtor pays to the organisation."""
+    return open_with_balance_q(prefix=prefix) & ~factored_q(prefix=prefix)
+
+
 def open_disputes() -> QuerySet:
     """Rows with an ``invoice_id`` under an open dispute (customer: ``invoice__customer_id``)."""
     return Dispute.objects.filter(status=DisputeStatus.OPEN)

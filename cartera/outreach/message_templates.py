@@ -1,5 +1,7 @@
 """Managing an organisation's message templates (rendering is ``rendering.py``)."""
 
+import re
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -7,7 +9,7 @@ from django.utils.translation import gettext as _
 from cartera.timeline.choices import ActivityKind
 from cartera.timeline.services import record_activity
 
-from .choices import MessageChannel
+from .choices import MessageChannel, TemplateKind
 from .defaults import all_defaults
 from .models import MessageTemplate
 from .rendering import TemplateRenderError, check_template
@@ -53,6 +55,71 @@ def save_template(
         data={"template": key, "language": language},
     )
     return template
+
+
+TEMPLATE_LANGUAGES = ("es-mx", "en")
+
+
+def _new_template_errors(*, organization, key, name, channel, language, body_text) -> dict:
+    errors = {}
+    if not key or not re.fullmatch(r"[-a-z0-9_]+", key):
+        errors["key"] = _("Use solo minúsculas, números y guiones (p. ej. aviso-cordial).")
+    if not name.strip():
+        errors["name"] = _("Indique un nombre.")
+    if channel not in MessageChannel.values:
+        errors["channel"] = _("Canal desconocido.")
+    if language not in TEMPLATE_LANGUAGES:
+        errors["language"] = _("Idioma desconocido.")
+    if not body_text.strip():
+        errors["body_text"] = _("El texto del mensaje no puede estar vacío.")
+    taken = MessageTemplate.objects.filter(
+        organization=organization, key=key, channel=channel, language=language
+    ).exists()
+    if taken and "key" not in errors:
+        errors["key"] = _("Ya existe una plantilla %(key)s para ese canal e idioma.") % {"key": key}
+    return errors
+
+
+@transaction.atomic
+def create_template(
+    *,
+    organization,
+    actor,
+    key: str,
+    name: str,
+    kind: str,
+    channel: str,
+    language: str,
+    subject: str,
+    body_text: str,
+    body_html: str = "",
+) -> MessageTemplate:
+    """A new template (a copy of another one, or from scratch); never overwrites one.
+    Errors name the field."""
+    errors = _new_template_errors(
+        organization=organization,
+        key=key,
+        name=name,
+        channel=channel,
+        language=language,
+        body_text=body_text,
+    )
+    if kind not in TemplateKind.values:
+        errors["kind"] = _("Uso desconocido.")
+    if errors:
+        raise ValidationError(errors)
+    return save_template(
+        organization=organization,
+        actor=actor,
+        key=key,
+        name=name,
+        kind=kind,
+        channel=channel,
+        language=language,
+        subject=subject,
+        body_text=body_text,
+        body_html=body_html,
+    )
 
 
 def install_default_templates(*, organization) -> int:

@@ -8,6 +8,7 @@ urlpatterns = [
     path("messages/<int:pk>/", views.message_detail, name="message"),
     path("messages/<int:pk>/html/", views.message_html, name="message_html"),
     path("templates/", views.template_list, name="templates"),
+    path("templates/new/", views.template_new, name="template_new"),
     path("templates/<int:pk>/", views.template_edit, name="template_edit"),
     path("templates/<int:pk>/preview/", views.template_preview, name="template_preview"),
     path("t/o/<str:token>.gif", views.track_open, name="track_open"),

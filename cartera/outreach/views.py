@@ -12,13 +12,15 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from cartera.customers.selectors import customers_visible_to, get_customer_for_user
 from cartera.lib.dates import local_today
+from cartera.lib.forms import add_service_errors
 from cartera.orgs.access import Action, can, require
 from cartera.orgs.decorators import org_member_required
 
 from .channels.email.transport import outbox_only
-from .choices import MessageStatus, TemplateKind
+from .choices import MessageChannel, MessageStatus, TemplateKind
 from .eligibility import open_with_balance_q
-from .message_templates import save_template
+from .forms import LANGUAGE_CHOICES, NewTemplateForm
+from .message_templates import create_template, save_template
 from .rendering import (
     VARIABLES,
     TemplateRenderError,
@@ -118,14 +120,62 @@ def message_html(request, pk):
 
 @org_member_required
 def template_list(request):
+    """Templates per channel and language, each with "copiar"; and "nueva"."""
+    templates = templates_visible_to(request.membership)
+    channel = request.GET.get("channel", "")
+    language = request.GET.get("language", "")
+    if channel:
+        templates = templates.filter(channel=channel)
+    if language:
+        templates = templates.filter(language=language)
     return render(
         request,
         "outreach/template_list.html",
         {
-            "templates": templates_visible_to(request.membership),
+            "templates": templates,
             "can_edit": can(request.membership, Action.MANAGE_STRATEGIES),
+            "channels": MessageChannel.choices,
+            "languages": LANGUAGE_CHOICES,
+            "channel": channel,
+            "language": language,
         },
     )
+
+
+def _copy_initial(request) -> dict:
+    """A copy starts from the source's content with a new key (``?copy=<id>``)."""
+    source_pk = request.GET.get("copy", "")
+    if not source_pk.isdigit():
+        return {"channel": MessageChannel.EMAIL, "language": "es-mx"}
+    source = get_template_for_user(request, int(source_pk))
+    return {
+        "key": f"{source.key}-copia",
+        "name": _("%(name)s (copia)") % {"name": source.name},
+        **{
+            field: getattr(source, field)
+            for field in ("kind", "channel", "language", "subject", "body_text", "body_html")
+        },
+    }
+
+
+@org_member_required
+@require_http_methods(["GET", "POST"])
+def template_new(request):
+    require(request, Action.MANAGE_STRATEGIES)
+    form = NewTemplateForm(request.POST or None, initial=_copy_initial(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            template = create_template(
+                organization=request.membership.organization,
+                actor=request.user,
+                **form.cleaned_data,
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            flash.success(request, _("Plantilla creada."))
+            return redirect("outreach:template_edit", pk=template.pk)
+    return render(request, "outreach/template_new.html", {"form": form})
 
 
 def _preview(request, *, subject, body_text, body_html, customer):

@@ -62,6 +62,7 @@ def test_preventive_step_fires_once_and_is_scheduled_in_the_window(strategies_a,
             "key": key,
             "customer": "CLI-001",
             "channel": "email",
+            "strategy": "estandar",
             "step": "preventivo",
             "invoices": ["F-100"],
             "scheduled_for": "2026-09-28T15:00:00+00:00",
@@ -172,8 +173,13 @@ def test_skip_paused_is_reconsidered_the_next_day(strategies_a, invoice_a):
     customer.save()
     org = invoice_a.organization
     assert _skip_reason(org, D(2026, 10, 1)) == [("skip", "paused")]
-    # the skip did not count as a firing: on 10-02 the same step fires as #1
-    assert rows(plan(org, D(2026, 10, 2))) == [("F-100", "vencimiento", 1, "send", None)]
+    # the skip did not count as a firing, but on 10-02 "vence hoy" is no longer true
+    assert rows(plan(org, D(2026, 10, 2))) == [("F-100", "vencimiento", 1, "superseded", None)]
+    customer.paused_until = D(2026, 10, 6)
+    customer.save()
+    assert _skip_reason(org, D(2026, 10, 6)) == [("skip", "paused")]
+    # an overdue step's skip is reconsidered: on 10-07 it fires as #1
+    assert rows(plan(org, D(2026, 10, 7))) == [("F-100", "aviso-1", 1, "send", None)]
 
 
 def test_skip_promised_only_while_the_promise_date_is_not_past(strategies_a, invoice_a):
@@ -181,14 +187,14 @@ def test_skip_promised_only_while_the_promise_date_is_not_past(strategies_a, inv
     promise = PromiseToPay.objects.create(
         organization=org,
         customer=invoice_a.customer,
-        promised_date=D(2026, 10, 2),
+        promised_date=D(2026, 10, 7),
         amount=Decimal("11600.00"),
         currency="MXN",
     )
     promise.invoices.add(invoice_a)
-    assert _skip_reason(org, D(2026, 10, 1)) == [("skip", "promised")]
-    assert _skip_reason(org, D(2026, 10, 2)) == [("skip", "promised")]
-    assert _skip_reason(org, D(2026, 10, 3)) == [("send", None)]
+    assert _skip_reason(org, D(2026, 10, 6)) == [("skip", "promised")]
+    assert _skip_reason(org, D(2026, 10, 7)) == [("skip", "promised")]
+    assert _skip_reason(org, D(2026, 10, 8)) == [("send", None)]
 
 
 def test_skip_do_not_contact(strategies_a, invoice_a):
@@ -201,8 +207,8 @@ def test_skip_do_not_contact(strategies_a, invoice_a):
 def test_no_contact_skips_and_raises_one_task(strategies_a, invoice_a):
     invoice_a.customer.contacts.update(email="")
     org = invoice_a.organization
-    assert _skip_reason(org, D(2026, 10, 1)) == [("skip", "no_contact")]
-    assert _skip_reason(org, D(2026, 10, 2)) == [("skip", "no_contact")]
+    assert _skip_reason(org, D(2026, 10, 6)) == [("skip", "no_contact")]
+    assert _skip_reason(org, D(2026, 10, 7)) == [("skip", "no_contact")]
     task = Task.objects.get()
     assert (task.kind, task.key, task.assignee.username) == (
         "missing_contact",
@@ -232,7 +238,7 @@ def test_frequency_cap(org_a, make_invoice):
                 "weekdays": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
                 "max_per_7_days": 3,
             },
-            "steps": [{"key": "due", "stage": "due", "offset_days": 0, "channel": "email"}],
+            "steps": [{"key": "due", "stage": "soft", "offset_days": 0, "channel": "email"}],
         },
     )
     for day in range(1, 5):
@@ -266,7 +272,7 @@ def test_frequency_cap_is_per_contact_point(org_a, debtor_a, make_invoice):
                 "weekdays": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
                 "max_per_7_days": 2,
             },
-            "steps": [{"key": "due", "stage": "due", "offset_days": 0, "channel": "email"}],
+            "steps": [{"key": "due", "stage": "soft", "offset_days": 0, "channel": "email"}],
         },
     )
     for day in range(1, 6):
@@ -462,6 +468,7 @@ def test_cli_json_contract(strategies_a, invoice_a):
     assert data["decisions"][2] == {
         "invoice": "F-100",
         "customer": "CLI-001",
+        "strategy": "estandar",
         "step": "aviso-1",
         "firing": 1,
         "action": "send",
@@ -492,9 +499,10 @@ def test_strategy_override_and_rules(strategies_a, invoice_a):
     CustomerStrategy.objects.create(
         organization=org, customer=customer, strategy=strategies_a["suave"]
     )
-    # Suave has no step between −2 and +7: on 10-04 its current step is the preventive one
+    # Suave has no step between −2 and +7: on 10-04 its current step is the preventive one,
+    # whose day has passed (the invoice is overdue): nothing goes until +7
     assert rows(plan(org, D(2026, 10, 4), dry_run=True)) == [
-        ("F-100", "preventivo", 1, "send", None)
+        ("F-100", "preventivo", 1, "superseded", None)
     ]
 
 
@@ -520,7 +528,7 @@ def test_after_todays_message_was_sent_or_cancelled_new_firings_wait(strategies_
     make_invoice("F-1", D(2026, 10, 1))
     plan(org, D(2026, 10, 1))
     Message.objects.update(status="cancelled")
-    make_invoice("F-2", D(2026, 10, 1))
+    make_invoice("F-2", D(2026, 10, 2))  # its preventive reminder is due on 10-01 too
     assert _skip_reason(org, D(2026, 10, 1)) == [("skip", "already_messaged")]
     assert Message.objects.count() == 1
     # reconsidered the next day (the cancelled message does not count for the cap)
@@ -557,3 +565,29 @@ def test_consumer_debtors_all_applies_the_legal_floor_to_businesses(org_a, invoi
         "07:00-22:00",
         "MX-consumidor",
     )
+
+
+def test_a_due_date_step_never_fires_once_the_invoice_is_overdue(strategies_a, invoice_a):
+    """First run two days after the due date: "vencen hoy" (stage due) no longer matches
+    the invoice; it is recorded superseded and the next step fires on its own day."""
+    org = invoice_a.organization
+    assert rows(plan(org, D(2026, 10, 3))) == [
+        ("F-100", "preventivo", 1, "superseded", None),
+        ("F-100", "vencimiento", 1, "superseded", None),
+    ]
+    assert Message.objects.count() == 0
+    assert rows(plan(org, D(2026, 10, 6))) == [("F-100", "aviso-1", 1, "send", None)]
+
+
+def test_a_preventive_step_never_fires_on_or_after_the_due_date(org_a, invoice_a):
+    load_strategy(
+        organization=org_a,
+        document={
+            "key": "only-before",
+            "name": "Only before",
+            "default": True,
+            "steps": [{"key": "pre", "stage": "preventive", "offset_days": -3, "channel": "email"}],
+        },
+    )
+    assert rows(plan(org_a, D(2026, 10, 1))) == [("F-100", "pre", 1, "superseded", None)]
+    assert rows(plan(org_a, D(2026, 9, 30))) == []  # already decided for this invoice

@@ -5,7 +5,12 @@ from decimal import Decimal
 
 from cartera.customers.services import create_customer, save_contact
 from cartera.dunning import views
-from cartera.dunning.models import CustomerStatementSchedule, DunningSettings, Strategy
+from cartera.dunning.models import (
+    CustomerStatementSchedule,
+    CustomerStrategy,
+    DunningSettings,
+    Strategy,
+)
 from cartera.dunning.services import load_builtin_strategies, run_planner
 from cartera.invoices.services import create_invoice
 from cartera.outreach.message_templates import install_default_templates
@@ -294,3 +299,19 @@ def test_customer_statement_schedule_override(login, manager_a, agent_a, org_a, 
     assert (own.month_days, own.weekdays) == ([], [])
     assert client.post(url, {"mode": "organization"}).status_code == 302
     assert CustomerStatementSchedule.objects.count() == 0
+
+
+def test_upcoming_names_each_step_from_its_own_strategy(login, agent_a, org_a, invoice_a):
+    """The built-in strategies share step keys ("aviso-1"); the name shown is the one of
+    the strategy that decided."""
+    from_strategy = {s.key: s for s in load_builtin_strategies(organization=org_a)}
+    CustomerStrategy.objects.create(
+        organization=org_a, customer=invoice_a.customer, strategy=from_strategy["firme"]
+    )
+    for strategy in from_strategy.values():
+        strategy.steps.filter(key="aviso-1").update(name=f"Aviso de {strategy.key}")
+    context = login(agent_a).get("/dunning/upcoming/?date=2026-10-08").context
+    assert [(d["step"], d["step_name"]) for d in context["decisions"]] == [
+        ("aviso-1", "Aviso de firme")
+    ]
+    assert [m["step_name"] for m in context["messages_planned"]] == ["Aviso de firme"]

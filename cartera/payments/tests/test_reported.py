@@ -20,7 +20,7 @@ from cartera.timeline.models import Activity, Notification
 
 D = dt.date
 NOW = dt.datetime(2026, 9, 1, 12, 0, tzinfo=dt.UTC)
-TODAY = D(2026, 10, 5)
+TODAY = D(2026, 10, 6)  # invoice_a is 5 days overdue: its first overdue reminder
 
 
 PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
