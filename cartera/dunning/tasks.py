@@ -1,11 +1,11 @@
 """Task wrappers (run by the worker; enqueued by the scheduler)."""
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 from django_tasks import task
 
+from cartera.lib.dates import slot_date
 from cartera.orgs.language import in_organization_language
 from cartera.orgs.models import Organization
 
@@ -23,8 +23,7 @@ def run_dunning(organization_id: int, slot: str = "") -> dict:
     organization = Organization.objects.get(pk=organization_id)
     if DunningSettings.objects.filter(organization=organization, is_active=False).exists():
         return {"skipped": "inactive"}
-    instant = dt.datetime.fromisoformat(slot) if slot else timezone.now()
-    as_of = instant.astimezone(ZoneInfo(organization.timezone)).date()
+    as_of = slot_date(slot, organization.timezone)
     result = run_planner(organization=organization, as_of=as_of, dry_run=False, collect=False)
     return {"date": result["date"], **result["counts"]}
 
@@ -35,8 +34,7 @@ def send_statements(organization_id: int, slot: str = "") -> dict:
     """Queue the scheduled account statements of the slot's local date."""
 
     organization = Organization.objects.get(pk=organization_id)
-    instant = dt.datetime.fromisoformat(slot) if slot else timezone.now()
-    as_of = instant.astimezone(ZoneInfo(organization.timezone)).date()
+    as_of = slot_date(slot, organization.timezone)
     return {"statements": queue_statements(organization=organization, as_of=as_of)}
 
 

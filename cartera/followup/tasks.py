@@ -4,7 +4,7 @@ import datetime as dt
 
 from django_tasks import task
 
-from cartera.lib.dates import local_today
+from cartera.lib.dates import slot_date
 from cartera.orgs.language import in_organization_language
 from cartera.orgs.models import Organization
 
@@ -17,15 +17,15 @@ from .services import refresh_scores
 def refresh_task_scores(organization_id: int, slot: str = "") -> dict:
     """Nightly: store today's priority score of every open task of the organisation."""
     organization = Organization.objects.get(pk=organization_id)
-    now = dt.datetime.fromisoformat(slot) if slot else None
-    today = local_today(organization.timezone, now=now)
+    today = slot_date(slot, organization.timezone)
     return {"scored": refresh_scores(organization=organization, today=today), "slot": slot}
 
 
 @task()
 @in_organization_language
 def settle_promises(organization_id: int, slot: str = "", on: str = "") -> dict:
-    """Settle the promises whose date has passed in the organisation's local calendar."""
+    """Settle the promises whose date has passed on the slot's local date (``on``: a date
+    given by hand, e.g. ``cartera portal settle-promises --on``)."""
     organization = Organization.objects.get(pk=organization_id)
-    today = dt.date.fromisoformat(on) if on else local_today(organization.timezone)
+    today = dt.date.fromisoformat(on) if on else slot_date(slot, organization.timezone)
     return {**settle(organization=organization, today=today), "slot": slot}

@@ -12,6 +12,13 @@ def local_today(tz_name: str, *, now: dt.datetime | None = None) -> dt.date:
     return instant.astimezone(ZoneInfo(tz_name)).date()
 
 
+def slot_date(slot: str, tz_name: str) -> dt.date:
+    """The local date of a scheduler slot (an ISO instant) in ``tz_name``; today when the
+    job was started by hand without a slot. A job re-run for an old slot judges that day,
+    never the wall clock's."""
+    return local_today(tz_name, now=dt.datetime.fromisoformat(slot) if slot else None)
+
+
 def is_valid_timezone(name: str) -> bool:
     try:
         ZoneInfo(name)

@@ -4,7 +4,7 @@ import datetime as dt
 
 from django_tasks import task
 
-from cartera.lib.dates import local_today
+from cartera.lib.dates import slot_date
 from cartera.orgs.language import in_organization_language
 from cartera.orgs.models import Organization
 
@@ -14,19 +14,12 @@ from .models import ExportJob
 from .snapshots import take_snapshot
 
 
-def _day(organization, slot: str) -> dt.date:
-    """The organisation's local date of the slot (yesterday's figures are final at night)."""
-    if slot:
-        return local_today(organization.timezone, now=dt.datetime.fromisoformat(slot))
-    return local_today(organization.timezone)
-
-
 @task()
 @in_organization_language
 def daily_reports(organization_id: int, slot: str = "") -> dict:
     """Snapshot of the day before the slot and today's classification of every customer."""
     organization = Organization.objects.get(pk=organization_id)
-    today = _day(organization, slot)
+    today = slot_date(slot, organization.timezone)
     snapshots = take_snapshot(organization=organization, day=today - dt.timedelta(days=1))
     classes = recompute_classifications(organization=organization, as_of=today)
     return {"snapshots": len(snapshots), **classes, "slot": slot}

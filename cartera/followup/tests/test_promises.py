@@ -8,8 +8,10 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from cartera.dunning.services import load_builtin_strategies, run_planner
+from cartera.followup.choices import PromiseStatus
 from cartera.followup.models import PromiseToPay, Task
 from cartera.followup.promises import make_promise, settle_promises
+from cartera.followup.tasks import settle_promises as settle_promises_task
 from cartera.invoices.services import create_invoice
 from cartera.outreach.models import Message
 from cartera.payments.services import allocate_payment, record_payment
@@ -156,3 +158,17 @@ def test_partially_kept_and_kept_promises(invoice_a, second_invoice_a, agent_a):
     assert Task.objects.filter(key=f"promise:{partial.pk}").count() == 1
     assert Task.objects.filter(key=f"promise:{full.pk}").count() == 0
     assert Notification.objects.count() == 0  # only a broken promise is news
+
+
+def test_the_settle_job_judges_its_slot_day_not_the_wall_clock(invoice_a):
+    """Re-running the 00:30 job for an old slot settles as of that slot's local date."""
+    made = promise(invoice_a, D(2026, 10, 12))
+    org = invoice_a.organization  # America/Monterrey: 06:30 UTC is 00:30 local
+
+    on_the_day = settle_promises_task.call(organization_id=org.pk, slot="2026-10-12T06:30:00+00:00")
+    made.refresh_from_db()
+    assert (on_the_day["broken"], made.status) == (0, PromiseStatus.OPEN)
+
+    next_day = settle_promises_task.call(organization_id=org.pk, slot="2026-10-13T06:30:00+00:00")
+    made.refresh_from_db()
+    assert (next_day["broken"], made.status) == (1, PromiseStatus.BROKEN)
