@@ -26,7 +26,7 @@ _TEXT_ES = """Estimado(a) {{ contact.name or customer.name }}:
 {intro}
 
 {% for i in invoices %}
-- Factura {{ i.number }} · vence {{ i.due_date }} · saldo {{ i.balance }}{% if i.days_overdue %} · {{ i.days_overdue }} días de atraso{% endif +%}
+- Factura {{ i.number }} · vence {{ i.due_date }} · saldo {{ i.balance }}{% if i.days_overdue %} · {{ i.days_overdue }} {{ 'día' if i.days_overdue == 1 else 'días' }} de atraso{% endif +%}
 {% endfor %}
 
 {% for t in totals %}
@@ -58,7 +58,7 @@ _TEXT_EN = """Dear {{ contact.name or customer.name }},
 {intro}
 
 {% for i in invoices %}
-- Invoice {{ i.number }} · due {{ i.due_date }} · balance {{ i.balance }}{% if i.days_overdue %} · {{ i.days_overdue }} days overdue{% endif +%}
+- Invoice {{ i.number }} · due {{ i.due_date }} · balance {{ i.balance }}{% if i.days_overdue %} · {{ i.days_overdue }} {{ 'day' if i.days_overdue == 1 else 'days' }} overdue{% endif +%}
 {% endfor %}
 
 {% for t in totals %}
@@ -173,12 +173,12 @@ _COPY = {
         {
             "es-mx": (
                 "Segundo aviso: saldo vencido · {{ organization.name }}",
-                "A pesar de nuestros avisos anteriores, las siguientes facturas siguen sin pagarse ({{ days_overdue }} días de atraso).",
+                "A pesar de nuestros avisos anteriores, las siguientes facturas siguen sin pagarse ({{ days_overdue }} {{ 'día' if days_overdue == 1 else 'días' }} de atraso).",
                 "Le pedimos regularizar su saldo a la brevedad o comunicarse con nosotros.",
             ),
             "en": (
                 "Second notice: overdue balance · {{ organization.name }}",
-                "Despite our previous reminders, the following invoices remain unpaid ({{ days_overdue }} days overdue).",
+                "Despite our previous reminders, the following invoices remain unpaid ({{ days_overdue }} {{ 'day' if days_overdue == 1 else 'days' }} overdue).",
                 "Please settle your balance promptly or contact us.",
             ),
         },
@@ -188,12 +188,12 @@ _COPY = {
         {
             "es-mx": (
                 "Aviso final antes de suspender el crédito · {{ organization.name }}",
-                "Su cuenta presenta un atraso de {{ days_overdue }} días. De no recibir su pago, suspenderemos su línea de crédito.",
+                "Su cuenta presenta un atraso de {{ days_overdue }} {{ 'día' if days_overdue == 1 else 'días' }}. De no recibir su pago, suspenderemos su línea de crédito.",
                 "Comuníquese con nosotros hoy para acordar el pago.",
             ),
             "en": (
                 "Final notice before credit hold · {{ organization.name }}",
-                "Your account is {{ days_overdue }} days overdue. Without payment we will place your account on credit hold.",
+                "Your account is {{ days_overdue }} {{ 'day' if days_overdue == 1 else 'days' }} overdue. Without payment we will place your account on credit hold.",
                 "Please contact us today to arrange payment.",
             ),
         },
@@ -203,12 +203,12 @@ _COPY = {
         {
             "es-mx": (
                 "Aviso prejurídico · {{ organization.name }}",
-                "Su adeudo tiene {{ days_overdue }} días de atraso. De no regularizarse, el caso se turnará al área jurídica.",
+                "Su adeudo tiene {{ days_overdue }} {{ 'día' if days_overdue == 1 else 'días' }} de atraso. De no regularizarse, el caso se turnará al área jurídica.",
                 "Aún puede evitarlo pagando o proponiendo un plan de pagos.",
             ),
             "en": (
                 "Pre-legal notice · {{ organization.name }}",
-                "Your debt is {{ days_overdue }} days overdue. If it is not settled the case will be referred to our legal department.",
+                "Your debt is {{ days_overdue }} {{ 'day' if days_overdue == 1 else 'days' }} overdue. If it is not settled the case will be referred to our legal department.",
                 "You can still avoid this by paying or proposing a payment plan.",
             ),
         },

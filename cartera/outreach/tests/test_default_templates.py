@@ -146,3 +146,32 @@ def test_unedited_database_copies_get_the_fixed_bodies(org_a):
     edited.refresh_from_db()
     assert edited.body_text == "Mío: " + old[("aviso-firme", "es-mx")]
     assert edited.body_html == default_template("aviso-firme", "es-mx")["body_html"]
+
+
+@pytest.mark.parametrize(
+    "language, one, two",
+    [("es-mx", "· 1 día de atraso", "· 2 días de atraso"), ("en", "· 1 day overdue", "· 2 days")],
+)
+def test_one_day_late_is_singular(language, one, two):
+    template = default_template("aviso-vencido", language)
+    late = [
+        _row(1, AS_OF - dt.timedelta(days=1), "10.00"),
+        _row(2, AS_OF - dt.timedelta(days=2), "10.00"),
+    ]
+    context = build_context(
+        organization={"name": "Norte"},
+        customer={"name": "La Tuerca"},
+        contact={"name": "Lucía"},
+        invoices=late,
+        statement=late,
+        agent=None,
+        as_of=AS_OF,
+        language=language,
+        portal_link="https://cobranza.example.mx/portal/",
+    )
+    text = render(
+        subject=template["subject"], body_text=template["body_text"], body_html="", context=context
+    )[1]
+    invoice_lines = [line for line in text.splitlines() if line.startswith("- ")]
+    assert [line.endswith(one) for line in invoice_lines] == [True, False]
+    assert two in invoice_lines[1]
