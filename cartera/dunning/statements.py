@@ -15,10 +15,11 @@ from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from cartera.customers.models import Contact, Customer
+from cartera.invoices.factoring import payable_to_factor
 from cartera.invoices.models import Invoice
 from cartera.lib.dates import local_today
 from cartera.outreach.choices import MessageChannel, MessagePurpose
-from cartera.outreach.eligibility import payable_to_us_q, usable_contact_points
+from cartera.outreach.eligibility import open_with_balance_q, payable_to_us_q, usable_contact_points
 from cartera.outreach.models import Message
 from cartera.outreach.policy import WEEKDAYS, build_policy, is_consumer, next_allowed_moment
 from cartera.outreach.rendering import MessageRenderer, invoice_rows
@@ -72,6 +73,7 @@ def _queue(
     as_of,
     now,
     attach=False,
+    factored=(),
 ) -> Message | None:
     contacts, to = _recipients(customer)
     if not to or customer.do_not_contact:
@@ -94,6 +96,7 @@ def _queue(
         agent=customer.assigned_agent,
         as_of=as_of,
         message_key=key,
+        factored=factored,
     )
     scheduled_for, policy = _scheduled(organization, customer, now)
     agent = customer.assigned_agent
@@ -155,8 +158,14 @@ def queue_statements(*, organization, as_of: dt.date, now: dt.datetime | None = 
         .exclude(pk__in=existing)
         .select_related("organization", "assigned_agent")
     ):
-        # Ceded invoices are payable to the factor: never in our statement.
+        # Ceded invoices are payable to the factor: never in our totals; listed apart as
+        # the factor's, or not at all, per the organisation's setting (invoices.factoring).
         rows = invoice_rows(customer.invoices.filter(payable_to_us_q()))
+        factored = invoice_rows(
+            payable_to_factor(
+                customer.invoices.filter(open_with_balance_q()), organization=organization
+            )
+        )
         with transaction.atomic():
             message = _queue(
                 organization=organization,
@@ -168,6 +177,7 @@ def queue_statements(*, organization, as_of: dt.date, now: dt.datetime | None = 
                 statement=rows,
                 as_of=as_of,
                 now=now,
+                factored=factored,
             )
         created += message is not None
     return created

@@ -11,7 +11,7 @@ as payable to the factor, or not shown at all. See docs/portal.md.
 from collections.abc import Iterable
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from .choices import FactoredDisplay
 from .models import FactoringSettings, Invoice
@@ -36,10 +36,16 @@ def set_factored_display(*, organization, display: str) -> bool:
     return True
 
 
+def factored_q(*, prefix: str = "") -> Q:
+    """Invoices ceded to a factor: the debtor owes them to the factor, not to us, so
+    they are neither chased nor shown to the debtor as payable to us."""
+    return Q(**{f"{prefix}is_factored": True})
+
+
 def payable_by_debtor(invoices: QuerySet[Invoice]) -> QuerySet[Invoice]:
     """The invoices the debtor pays to the organisation (and may report, promise, pay
     online, or find in the statement's totals)."""
-    return invoices.filter(is_factored=False)
+    return invoices.exclude(factored_q())
 
 
 def payable_to_factor(invoices: QuerySet[Invoice], *, organization) -> QuerySet[Invoice]:
@@ -47,7 +53,7 @@ def payable_to_factor(invoices: QuerySet[Invoice], *, organization) -> QuerySet[
     organisation hides them)."""
     if factored_display(organization) == FactoredDisplay.HIDDEN:
         return invoices.none()
-    return invoices.filter(is_factored=True)
+    return invoices.filter(factored_q())
 
 
 def visible_to_debtor(invoices: QuerySet[Invoice], *, organization) -> QuerySet[Invoice]:

@@ -40,6 +40,13 @@ Su estado de cuenta completo:
 {% endfor %}
 
 {% endif %}
+{% if factored %}
+Facturas cedidas a factoraje (no nos las pague a nosotros):
+{% for i in factored %}
+- {{ i.number }} · vence {{ i.due_date }} · saldo {{ i.balance }} · pagadera a {{ i.factor or 'su factor' }}
+{% endfor %}
+
+{% endif %}
 {% if payment_instructions %}
 {{ payment_instructions }}
 
@@ -72,6 +79,13 @@ Your full statement:
 {% endfor %}
 
 {% endif %}
+{% if factored %}
+Invoices assigned to a factoring company (do not pay them to us):
+{% for i in factored %}
+- {{ i.number }} · due {{ i.due_date }} · balance {{ i.balance }} · payable to {{ i.factor or 'your factor' }}
+{% endfor %}
+
+{% endif %}
 {% if payment_instructions %}
 {{ payment_instructions }}
 
@@ -94,6 +108,7 @@ _HTML = """<p>{greeting} {{{{ contact.name or customer.name }}}}:</p>
 {{% endfor %}}</tbody>
 </table>
 {{% for t in totals %}}<p><strong>{h_total}: {{{{ t.amount }}}}</strong></p>{{% endfor %}}
+{{% if factored %}}<p>{h_factored}</p><ul>{{% for i in factored %}}<li>{{{{ i.number }}}} · {{{{ i.due_date }}}} · {{{{ i.balance }}}} · {h_payable_to} {{{{ i.factor }}}}</li>{{% endfor %}}</ul>{{% endif %}}
 {{% if payment.lines %}}<p><strong>{{{{ payment.heading }}}}</strong>{{% for line in payment.lines %}}<br>{{{{ line }}}}{{% endfor %}}</p>{{% endif %}}
 <p><a href="{{{{ portal_link }}}}">{portal}</a></p>
 <p>{outro}</p>
@@ -108,6 +123,8 @@ _HTML_LABELS = {
         "h_balance": "Saldo",
         "h_days": "Días de atraso",
         "h_total": "Total",
+        "h_factored": "Facturas cedidas a factoraje (no nos las pague a nosotros):",
+        "h_payable_to": "pagadera a",
         "portal": "Ver estado de cuenta y pagar en línea",
     },
     "en": {
@@ -117,6 +134,8 @@ _HTML_LABELS = {
         "h_balance": "Balance",
         "h_days": "Days overdue",
         "h_total": "Total",
+        "h_factored": "Invoices assigned to a factoring company (do not pay them to us):",
+        "h_payable_to": "payable to",
         "portal": "See your statement and pay online",
     },
 }

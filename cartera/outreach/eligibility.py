@@ -27,6 +27,7 @@ from cartera.customers.models import Contact, Customer
 from cartera.followup.choices import PromiseStatus
 from cartera.followup.models import PromiseToPay
 from cartera.invoices.choices import DisputeStatus, InvoiceStatus
+from cartera.invoices.factoring import factored_q
 from cartera.invoices.models import Dispute, Invoice
 from cartera.payments.choices import PaymentStatus
 from cartera.payments.models import Payment
@@ -53,12 +54,6 @@ def is_paused(customer: Customer, *, on: dt.date) -> bool:
 def open_with_balance_q(*, prefix: str = "") -> Q:
     """Invoices there is still something to collect on."""
     return Q(**{f"{prefix}status": InvoiceStatus.OPEN, f"{prefix}balance__gt": 0})
-
-
-def factored_q(*, prefix: str = "") -> Q:
-    """Invoices ceded to a factor: the debtor owes them to the factor, not to us, so
-    they are neither chased nor shown to the debtor as payable to us."""
-    return Q(**{f"{prefix}is_factored": True})
 
 
 def payable_to_us_q(*, prefix: str = "") -> Q:

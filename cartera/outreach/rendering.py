@@ -131,10 +131,12 @@ def build_context(
     language: str,
     portal_link: str = "",
     payment: PaymentInstructions | None = None,
+    factored: list[dict] = (),
 ) -> dict:
     """Everything a template may use, as plain values. ``invoices``/``statement`` are rows
     with raw Decimal/date fields (see ``invoice_row``); ``payment``: how this customer
-    pays, rendered in ``language``."""
+    pays, rendered in ``language``; ``factored``: ceded invoices the debtor is shown as
+    payable to their factor (``invoices.factoring``), outside every total."""
     overdue = [row for row in statement if row["due_date"] < as_of]
     return {
         "customer": {
@@ -144,6 +146,13 @@ def build_context(
         "contact": {k: str((contact or {}).get(k, "") or "") for k in ("name", "email")},
         "invoices": [invoice_row(row, as_of=as_of, language=language) for row in invoices],
         "statement": [invoice_row(row, as_of=as_of, language=language) for row in statement],
+        "factored": [
+            {
+                **invoice_row(row, as_of=as_of, language=language),
+                "factor": row.get("factor_name", ""),
+            }
+            for row in factored
+        ],
         "totals": _totals(invoices, language),
         "statement_totals": _totals(statement, language),
         "overdue_totals": _totals(overdue, language),
@@ -238,6 +247,7 @@ def invoice_rows(queryset) -> list[dict]:
             "total",
             "balance",
             "currency",
+            "factor_name",
         )
     )
 
@@ -294,6 +304,7 @@ class MessageRenderer:
         agent,
         as_of: dt.date,
         message_key: str = "",
+        factored: list[dict] = (),
     ) -> dict:
         key = template_key or KIND_TO_KEY.get(stage, "aviso-vencido")
         language = "en" if (customer.get("language") or "").startswith("en") else "es-mx"
@@ -313,6 +324,7 @@ class MessageRenderer:
             if message_key
             else "",
             payment=self.payment(_customer_id(customer, invoices, statement)),
+            factored=factored,
         )
         subject, text, html = render(
             subject=tpl["subject"],

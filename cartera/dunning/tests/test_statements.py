@@ -3,6 +3,7 @@
 import datetime as dt
 from decimal import Decimal
 
+import pytest
 from django.utils import timezone
 
 from cartera.customers.services import create_customer, save_contact
@@ -14,6 +15,8 @@ from cartera.dunning.statements import (
     queue_statements,
     statement_due,
 )
+from cartera.invoices.choices import FactoredDisplay
+from cartera.invoices.factoring import set_factored_display
 from cartera.invoices.services import create_invoice
 from cartera.lib.dates import local_today
 from cartera.outreach.models import Message
@@ -142,12 +145,17 @@ def test_per_customer_statement_schedule_overrides_the_organisation(org_a, invoi
     assert queued(dt.date(2026, 11, 1)) == []
 
 
-def test_factored_invoices_are_never_in_a_scheduled_statement(org_a, invoice_a, debtor_a):
-    """A ceded invoice is payable to the factor, not to us: it is left out of the statement
-    (and a customer whose open invoices are all ceded gets none)."""
+@pytest.mark.parametrize("display", [FactoredDisplay.PAYABLE_TO_FACTOR, FactoredDisplay.HIDDEN])
+def test_factored_invoices_are_never_payable_in_a_scheduled_statement(
+    org_a, invoice_a, debtor_a, display
+):
+    """A ceded invoice is payable to the factor, not to us: it is outside the statement's
+    invoices and totals, listed apart as the factor's or not at all per the organisation's
+    setting (and a customer whose open invoices are all ceded gets no statement)."""
     load_builtin_strategies(organization=org_a)
     DunningSettings.objects.create(organization=org_a, statement_month_days=[15])
-    invoice_a.is_factored = True
+    set_factored_display(organization=org_a, display=display)
+    invoice_a.is_factored, invoice_a.factor_name = True, "Factoraje Uno"
     invoice_a.save()
     assert queue_statements(organization=org_a, as_of=dt.date(2026, 10, 15), now=NOW) == 0
     _issued(debtor_a, "F-OURS", dt.date(2026, 9, 20))
@@ -155,4 +163,9 @@ def test_factored_invoices_are_never_in_a_scheduled_statement(org_a, invoice_a, 
     assert queue_statements(organization=org_a, as_of=dt.date(2026, 11, 15), now=NOW) == 1
     message = Message.objects.get()
     assert list(message.invoices.values_list("external_id", flat=True)) == ["F-OURS"]
-    assert "A-100" not in message.body_text and "F-OURS" in message.body_text
+    ceded = [line for line in message.body_text.splitlines() if "A-100" in line]
+    if display == FactoredDisplay.HIDDEN:
+        assert ceded == [] and "cedidas" not in message.body_text
+    else:
+        assert ceded == ["- A-100 · vence 2026-10-01 · saldo $11,600.00 · pagadera a Factoraje Uno"]
+        assert "Factoraje Uno" in message.body_html
