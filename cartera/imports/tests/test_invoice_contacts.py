@@ -1,6 +1,9 @@
 """Contact columns in invoice files, and the warning for every column not imported."""
 
+from django.core.files.uploadedfile import SimpleUploadedFile
+
 from cartera.customers.models import Contact, Customer
+from cartera.imports.models import ImportBatch
 from cartera.imports.services import import_file, read_file_layout
 from cartera.outreach.eligibility import usable_contact_points
 
@@ -130,3 +133,23 @@ def test_wizard_layout_lists_the_columns_not_imported(org_a):
         file_name="f.csv",
     )
     assert layout["ignored"] == ["Sucursal"]
+
+
+def test_wizard_mapping_and_preview_steps_name_the_columns_not_imported(
+    login, manager_a, debtor_a, django_capture_on_commit_callbacks, settings
+):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    client = login(manager_a)
+    data = b"Cliente,Folio,Fecha,Total,Sucursal\r\nCLI-001,A-1,2026-09-01,100.00,Centro\r\n"
+    client.post("/imports/new/", {"kind": "invoices", "file": SimpleUploadedFile("f.csv", data)})
+    batch = ImportBatch.objects.get()
+    page = client.get(f"/imports/{batch.pk}/mapping/").content.decode()
+    assert 'id="ignored-columns"' in page and "<strong>Sucursal</strong>" in page
+    mapping = {"map_customer": "0", "map_number": "1", "map_issue_date": "2", "map_total": "3"}
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/imports/{batch.pk}/mapping/", mapping)
+    batch.refresh_from_db()
+    assert (batch.status, batch.ignored_columns) == ("previewed", ["Sucursal"])
+    page = client.get(f"/imports/{batch.pk}/preview/").content.decode()
+    assert "<strong>Sucursal</strong>" in page
+    assert "La columna «Sucursal» no se importa: no corresponde a ningún dato." in page
