@@ -153,3 +153,17 @@ def test_wizard_mapping_and_preview_steps_name_the_columns_not_imported(
     page = client.get(f"/imports/{batch.pk}/preview/").content.decode()
     assert "<strong>Sucursal</strong>" in page
     assert "La columna «Sucursal» no se importa: no corresponde a ningún dato." in page
+
+
+def test_a_known_contact_only_gets_its_blank_points_filled_never_overwritten(debtor_a):
+    text = (
+        "Cliente,Folio,Fecha,Total,Correo,Teléfono,WhatsApp\r\n"
+        "CLI-001,A-1,2026-09-01,100.00,lucia@latuerca.mx,81 5555 0000,81 8765 4321\r\n"
+    )
+    result = _run(debtor_a.organization, text).as_json()
+    assert result["contacts"] == {"created": 0, "updated": 1}
+    assert list(Contact.objects.values_list("email", "mobile_phone", "whatsapp")) == [
+        ("lucia@latuerca.mx", "+528112345678", "+528187654321")
+    ]
+    again = _run(debtor_a.organization, text).as_json()
+    assert again["contacts"] == {"created": 0, "updated": 0}
