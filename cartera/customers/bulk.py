@@ -81,3 +81,30 @@ def update_contacts(*, changes: Iterable[tuple[int, dict]], fields) -> int:
     if contacts:
         Contact.objects.bulk_update(contacts, [*fields, "updated_at"], batch_size=500)
     return len(contacts)
+
+
+CONTACT_POINTS = ("email", "mobile_phone", "whatsapp")
+
+
+def add_contacts(*, organization, rows: Sequence[dict]) -> list[Contact]:
+    """Add contacts (``customer_id`` plus contact fields) to customers that may already
+    have some: a row whose e-mail, phone or WhatsApp a contact of that customer already
+    has is not added again; each customer's first contact becomes primary."""
+    if not rows:
+        return []
+    known = set()
+    with_contacts = set()
+    for contact in Contact.objects.filter(organization=organization).values(
+        "customer_id", *CONTACT_POINTS
+    ):
+        with_contacts.add(contact["customer_id"])
+        known.update((contact["customer_id"], k, contact[k]) for k in CONTACT_POINTS if contact[k])
+    new = []
+    for row in rows:
+        points = {(row["customer_id"], k, row.get(k)) for k in CONTACT_POINTS if row.get(k)}
+        if points and not points & known:
+            new.append(row)
+            known.update(points)
+    return create_contacts(
+        organization=organization, rows=new, customers_with_contacts=with_contacts
+    )

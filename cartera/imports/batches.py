@@ -91,8 +91,12 @@ def _set_counts(batch: ImportBatch, outcome: Outcome, *, keep_counts: bool) -> N
         batch.created_count = outcome.created
         batch.updated_count = outcome.updated
         batch.unchanged_count = outcome.unchanged
+        batch.contacts_created = outcome.contacts_created
+        batch.contacts_updated = outcome.contacts_updated
     else:  # nothing was written: say so (a dry run or preview keeps the would-be numbers)
         batch.created_count = batch.updated_count = batch.unchanged_count = 0
+        batch.contacts_created = batch.contacts_updated = 0
+    batch.ignored_columns = outcome.ignored_columns
     batch.error_count = errors
     batch.warning_count = len(outcome.problems) - errors
     batch.skipped_rows = outcome.skipped

@@ -27,6 +27,9 @@ CUSTOMER_REF = [
     "customer id",
     "customer external id",
 ]
+EMAIL = ["email", "correo", "e mail", "correo electronico", "mail"]
+PHONE = ["phone", "telefono", "tel", "celular", "movil", "mobile"]
+WHATSAPP = ["whatsapp", "whats app", "wa"]
 TAX_ID = ["tax id", "rfc", "rut", "cuit", "nif", "nit", "rfc cliente", "rfc del cliente"]
 
 FIELDS: dict[str, dict[str, list[str]]] = {
@@ -57,8 +60,8 @@ FIELDS: dict[str, dict[str, list[str]]] = {
         "legal_name": ["legal name", "razon social", "nombre fiscal", "denominacion"],
         "tax_id": TAX_ID,
         "country": ["country", "pais"],
-        "email": ["email", "correo", "e mail", "correo electronico", "mail"],
-        "phone": ["phone", "telefono", "tel", "celular", "movil", "mobile"],
+        "email": EMAIL,
+        "phone": PHONE,
         "payment_terms_days": [
             "payment terms days",
             "dias de credito",
@@ -76,9 +79,9 @@ FIELDS: dict[str, dict[str, list[str]]] = {
         "customer": CUSTOMER_REF,
         "name": ["name", "nombre", "contacto", "nombre contacto", "nombre del contacto"],
         "role": ["role", "rol", "puesto", "area"],
-        "email": ["email", "correo", "e mail", "correo electronico", "mail"],
-        "phone": ["phone", "telefono", "tel", "celular", "movil", "mobile"],
-        "whatsapp": ["whatsapp", "whats app", "wa"],
+        "email": EMAIL,
+        "phone": PHONE,
+        "whatsapp": WHATSAPP,
     },
     "invoices": {
         "external_id": ["external id", "clave", "id", "id factura", "clave factura", "invoice id"],
@@ -129,6 +132,17 @@ FIELDS: dict[str, dict[str, list[str]]] = {
             "nombre",
         ],
         "customer_tax_id": TAX_ID,
+        # The customer's contact (see docs/import.md, "Contacts in invoice files").
+        "contact_name": [
+            "contact name",
+            "contacto",
+            "nombre contacto",
+            "nombre del contacto",
+            "contacto de pagos",
+        ],
+        "email": EMAIL,
+        "phone": PHONE,
+        "whatsapp": WHATSAPP,
     },
     "payments": {
         "external_id": [
@@ -189,6 +203,10 @@ CANONICAL = {
         "total",
         "uuid",
         "payment_method",
+        "contact_name",
+        "email",
+        "phone",
+        "whatsapp",
     ],
     "payments": [
         "external_id",
@@ -227,6 +245,7 @@ LABELS = {
     "payment_method": _("Método de pago (PUE/PPD)"),
     "customer_name": _("Nombre del cliente"),
     "customer_tax_id": _("RFC del cliente"),
+    "contact_name": _("Nombre del contacto"),
     "date": _("Fecha"),
     "amount": _("Importe"),
     "method": _("Forma de pago"),
@@ -261,6 +280,12 @@ def detect_mapping(kind: str, headers: list[str]) -> dict[str, int]:
         mapping[field] = index
         used.add(index)
     return mapping
+
+
+def ignored_headers(headers: list[str], mapping: dict[str, int]) -> list[str]:
+    """The named columns of the file that no field takes: they are not imported."""
+    used = set(mapping.values())
+    return [h for index, h in enumerate(headers) if h and index not in used]
 
 
 def missing_required(kind: str, mapping: dict[str, int]) -> list[str]:

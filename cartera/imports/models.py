@@ -64,6 +64,9 @@ class ImportBatch(models.Model):
     error_count = models.PositiveIntegerField(_("errores"), default=0)
     warning_count = models.PositiveIntegerField(_("avisos"), default=0)
     skipped_rows = models.PositiveIntegerField(_("filas ignoradas"), default=0)
+    ignored_columns = models.JSONField(default=list, blank=True)  # headers not imported
+    contacts_created = models.PositiveIntegerField(_("contactos creados"), default=0)
+    contacts_updated = models.PositiveIntegerField(_("contactos actualizados"), default=0)
     failure = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -108,6 +111,8 @@ class ImportBatch(models.Model):
             "skipped": self.skipped_rows,
             "batch": self.pk,
             "dry_run": self.dry_run,
+            "ignored_columns": list(self.ignored_columns),
+            "contacts": {"created": self.contacts_created, "updated": self.contacts_updated},
         }
 
 

@@ -45,6 +45,10 @@ class Outcome:
     skipped: int = 0
     total_rows: int = 0
     problems: list[Problem] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)  # headers no field takes
+    # Contacts an invoice file adds to its customers (the counts above are invoices).
+    contacts_created: int = 0
+    contacts_updated: int = 0
 
     @property
     def errors(self) -> list[Problem]:

@@ -24,8 +24,15 @@ from .batches import (
 )
 from .cfdi import run_cfdi_import
 from .cfdi_reader import sources_from_upload
-from .choices import BatchStatus, DateOrder, ImportKind
-from .headers import LABELS, detect_mapping, known_names, layout_key, missing_required
+from .choices import BatchStatus, DateOrder, ImportKind, Severity
+from .headers import (
+    LABELS,
+    detect_mapping,
+    ignored_headers,
+    known_names,
+    layout_key,
+    missing_required,
+)
 from .importers import IMPORTERS
 from .models import ColumnMapping, ImportBatch, ImportSettings
 from .pending import resolve_pending
@@ -85,6 +92,7 @@ def read_file_layout(*, organization, kind: str, data: bytes, file_name: str) ->
         "samples": [[cell_text(c) for c in cells] for _n, cells in table.rows[:SAMPLE_ROWS]],
         "mapping": mapping,
         "remembered": remembered,
+        "ignored": ignored_headers(table.headers, mapping),
     }
 
 
@@ -117,6 +125,31 @@ def _missing_columns(kind: str, table: Table, mapping: dict[str, int]) -> list[P
     ]
 
 
+def _ignored_columns(table: Table, mapping: dict[str, int]) -> tuple[list[str], list[Problem]]:
+    """Every named column no field takes, and one warning for each: nothing in it is
+    imported, and people must know (docs/import.md)."""
+    ignored = ignored_headers(table.headers, mapping)
+    return ignored, [
+        Problem(
+            table.header_row,
+            header,
+            "",
+            _("La columna «%(header)s» no se importa: no corresponde a ningún dato.")
+            % {"header": header},
+            severity=Severity.WARNING,
+        )
+        for header in ignored
+    ]
+
+
+def _with_ignored_columns(outcome: Outcome, table: Table, mapping: dict[str, int]) -> Outcome:
+    outcome.ignored_columns, warnings = _ignored_columns(table, mapping)
+    outcome.problems = sorted(
+        [*warnings, *outcome.problems], key=lambda p: (p.row is not None, p.row or 0)
+    )
+    return outcome
+
+
 def run_tabular_import(
     *,
     batch: ImportBatch,
@@ -146,6 +179,7 @@ def run_tabular_import(
     }
     outcome.problems.extend(_missing_columns(batch.kind, table, mapping))
     if outcome.problems:
+        outcome = _with_ignored_columns(outcome, table, mapping)
         return finish(batch, outcome, written=False, preview=preview)
     importer = IMPORTERS[batch.kind](
         organization=batch.organization,
@@ -155,7 +189,7 @@ def run_tabular_import(
         progress=progress or progress_saver(batch),
         batch=batch,
     )
-    outcome = importer.analyse()
+    outcome = _with_ignored_columns(importer.analyse(), table, mapping)
     if preview:
         return finish(batch, outcome, written=False, preview=True)
     write = not batch.dry_run and (not outcome.errors or batch.valid_only) and importer.records

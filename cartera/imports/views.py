@@ -14,7 +14,7 @@ from openpyxl import Workbook
 from cartera.orgs.access import Action, can, require
 
 from .choices import TABULAR_KINDS, BatchStatus, DateOrder
-from .headers import CANONICAL, FIELDS, LABELS
+from .headers import CANONICAL, FIELDS, LABELS, ignored_headers
 from .selectors import batches_visible_to, get_batch_for_user, settings_for
 from .services import update_import_settings
 from .tabular import FileError
@@ -155,6 +155,7 @@ def mapping(request, pk):
             "rows": rows,
             "headers": list(enumerate(headers)),
             "remembered": batch.mapping_remembered,
+            "ignored": ignored_headers(headers, selected),
         },
     )
 

@@ -73,6 +73,8 @@ def start_preview(*, batch: ImportBatch, mapping: dict[str, int]) -> ImportBatch
     locked.processed_rows = locked.total_rows = 0
     locked.created_count = locked.updated_count = locked.unchanged_count = 0
     locked.error_count = locked.warning_count = locked.skipped_rows = 0
+    locked.contacts_created = locked.contacts_updated = 0
+    locked.ignored_columns = []
     locked.save()
     locked.problems.all().delete()  # a new preview replaces the previous one
     transaction.on_commit(lambda: run_preview_batch.enqueue(locked.pk))

@@ -1,6 +1,7 @@
 """Invoices from a spreadsheet: new ones through ``cartera.invoices.bulk.insert_invoices``
 (the fast path), changed ones through ``update_invoices``; the ledger rules (balance,
-status, refusals) are the invoices app's."""
+status, refusals) are the invoices app's; contact columns add contacts to the
+customers (``invoice_contacts``)."""
 
 import datetime as dt
 import re
@@ -9,7 +10,7 @@ from decimal import Decimal
 from django.db.models import Sum
 from django.utils.translation import gettext as _
 
-from cartera.customers.bulk import create_customers
+from cartera.customers.bulk import add_contacts, create_customers, update_contacts
 from cartera.invoices.bulk import insert_invoices, update_invoices
 from cartera.invoices.models import Invoice
 from cartera.invoices.services import Refusal, change_refusal, due_after_terms
@@ -22,6 +23,7 @@ from cartera.timeline.services import record_activities
 from ..rows import CustomerIndex, RowError
 from ..values import parse_int
 from .base import BaseImporter, count_for
+from .invoice_contacts import CHANNELS, ContactPlan, contact_from_row
 
 _UUID = re.compile(r"^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$")
 COMPARED = (
@@ -69,6 +71,7 @@ class InvoiceImporter(BaseImporter):
         self.seen_ext: dict[str, int] = {}
         self.seen_uuid: dict[str, int] = {}
         self.default_terms = self.organization.default_payment_terms_days
+        self.contacts = ContactPlan(self.organization)
 
     # customers ------------------------------------------------------------------------
     def _customer(self, number, cells):
@@ -118,6 +121,7 @@ class InvoiceImporter(BaseImporter):
     def check_row(self, number, cells):
         number_text, external_id = self._keys(cells)
         customer = self._customer(number, cells)
+        contact = contact_from_row(self.sheet, cells, customer)
         issue_date, due_date = self._dates(cells)
         total = self._total(cells)
         currency = self.currency(cells)
@@ -142,8 +146,12 @@ class InvoiceImporter(BaseImporter):
             self.by_uuid.get(uuid) if uuid else None
         )
         if existing is None:
-            return self._create(external_id, values)
-        return self._compare(existing, values, cells)
+            record = self._create(external_id, values)
+        else:
+            record = self._compare(existing, values, cells)
+        if contact is not None:
+            record["contact"] = contact
+        return record
 
     def _keys(self, cells) -> tuple[str, str]:
         series = self.sheet.text(cells, "series")
@@ -307,10 +315,17 @@ class InvoiceImporter(BaseImporter):
             and r["customer"]["id"] is None
         }
         self.new_customers = {k: v for k, v in self.new_customers.items() if k in used}
+        for record in self.records:
+            if record["row"] not in self.bad_rows and "contact" in record:
+                self.contacts.add(record["contact"])
+        self.outcome.contacts_created = len(self.contacts.new)
+        self.outcome.contacts_updated = len(self.contacts.filled)
 
     # writing --------------------------------------------------------------------------
     def write(self):
         self._create_customers()
+        add_contacts(organization=self.organization, rows=self.contacts.rows_to_create())
+        update_contacts(changes=list(self.contacts.filled.items()), fields=CHANNELS)
         per_customer: dict[int, dict] = {}
         rows = [self._new_row(r, per_customer) for r in self.records_for("create")]
         insert_invoices(organization=self.organization, rows=rows, progress=self.progress)

@@ -69,6 +69,8 @@ def test_json_contract_for_an_invalid_file(debtor_a, messy_file):
         "skipped": 3,
         "batch": batch.pk,
         "dry_run": False,
+        "ignored_columns": [],
+        "contacts": {"created": 0, "updated": 0},
     }
     assert Invoice.objects.count() == 0
 

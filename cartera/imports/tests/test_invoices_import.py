@@ -280,5 +280,7 @@ def test_dry_run_validates_counts_and_writes_nothing(debtor_a):
         "skipped": 0,
         "batch": batch.pk,
         "dry_run": True,
+        "ignored_columns": [],
+        "contacts": {"created": 0, "updated": 0},
     }
     assert Invoice.objects.count() == 0

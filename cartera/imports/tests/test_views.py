@@ -62,7 +62,7 @@ def test_wizard_upload_mapping_preview_confirm_runs_in_background(
         batch.unchanged_count,
         batch.error_count,
         batch.warning_count,
-    ) == ("previewed", 4, 0, 0, 2, 2)
+    ) == ("previewed", 4, 0, 0, 2, 3)
     assert Invoice.objects.count() == 0 and Activity.objects.filter(kind="import").count() == 0
     assert ColumnMapping.objects.get().mapping["total"] == 5
     page = client.get(f"/imports/{batch.pk}/preview/").content.decode()
@@ -99,10 +99,12 @@ def test_wizard_upload_mapping_preview_confirm_runs_in_background(
         "A-103",
         "A-105",
     ]
-    assert batch.problems.count() == 4  # the preview's problems were replaced, not doubled
+    assert batch.problems.count() == 5  # the preview's problems were replaced, not doubled
     csv_text = client.get(f"/imports/{batch.pk}/errors.csv").content.decode("utf-8-sig")
     assert csv_text.splitlines() == [
         "tipo,archivo,fila,columna,valor,motivo",
+        # The customer's name column was left unmapped in this test's mapping.
+        "Aviso,,2,Razón social,,La columna «Razón social» no se importa: no corresponde a ningún dato.",
         "Error,,5,Fecha de emisión,31/02/2026,No es una fecha válida.",
         'Error,,7,Importe,"(1.000,00)",El total no puede ser negativo.',
         'Aviso,,9,,"TOTAL 16.085,06",Fila de totales; se ignoró.',
@@ -206,7 +208,8 @@ def test_other_organisation_cannot_see_batches(login, owner_b, debtor_a):
 def test_template_download(login, viewer_a):
     response = login(viewer_a).get("/imports/templates/invoices.csv")
     assert response.content.decode("utf-8-sig") == (
-        "external_id,customer,number,issue_date,due_date,currency,total,uuid,payment_method\r\n"
+        "external_id,customer,number,issue_date,due_date,currency,total,uuid,payment_method,"
+        "contact_name,email,phone,whatsapp\r\n"
     )
 
 
@@ -269,7 +272,7 @@ def test_preview_is_not_computed_inside_the_request(
         batch.created_count,
         batch.error_count,
         batch.warning_count,
-    ) == ("previewed", 6, 6, 4, 2, 2)
+    ) == ("previewed", 6, 6, 4, 2, 3)
     assert client.get(f"/imports/{batch.pk}/progress/")["HX-Refresh"] == "true"
     page = client.get(f"/imports/{batch.pk}/preview/").content.decode()
     assert "se crearían <strong>4</strong>" in page and 'name="valid_only"' in page
@@ -286,7 +289,7 @@ def test_a_failed_preview_leaves_the_batch_failed_with_the_error_and_writes_noth
     # A first preview stores its problems; changing the columns previews again.
     with django_capture_on_commit_callbacks(execute=True):
         client.post(f"/imports/{batch.pk}/mapping/", MAPPING)
-    assert batch.problems.count() == 4
+    assert batch.problems.count() == 5
     before = (
         Customer.objects.count(),
         Invoice.objects.count(),
