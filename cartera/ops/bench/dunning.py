@@ -38,6 +38,7 @@ from cartera.orgs.services import create_organization
 from cartera.outreach.choices import MessageStatus
 from cartera.outreach.message_templates import install_default_templates
 from cartera.outreach.models import Message
+from cartera.outreach.policy import next_allowed_moment, policy_from_description
 from cartera.outreach.sending import send_due_messages
 
 from .smtp_sink import SinkProcess
@@ -257,6 +258,15 @@ def run(options: dict, stdout) -> None:
             _send(organization, options["send"], stdout, options["connections"])
 
 
+def _sending_moment(message) -> dt.datetime:
+    """A moment when every queued message is due and inside its contact window: the
+    outbox re-checks the window at each attempt, so "30 days from the wall clock" could
+    land at night and send nothing."""
+    earliest = message.scheduled_for + dt.timedelta(days=30)
+    policy = policy_from_description(message.policy)
+    return next_allowed_moment(policy, earliest) if policy else earliest
+
+
 def _send(organization, limit: int, stdout, connections: int = 1) -> None:
 
     with SinkProcess() as sink:  # its own process: it must not share our GIL
@@ -264,10 +274,9 @@ def _send(organization, limit: int, stdout, connections: int = 1) -> None:
         settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", sink.port
         settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
         settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-        later = timezone.now() + dt.timedelta(days=30)
-        queued = Message.objects.filter(
-            organization=organization, status=MessageStatus.QUEUED
-        ).count()
+        queued = Message.objects.filter(organization=organization, status=MessageStatus.QUEUED)
+        later = _sending_moment(queued.first())
+        queued = queued.count()
         started, cpu = time.perf_counter(), time.process_time()
         counts = send_due_messages(now=later, limit=limit, connections=connections)
         elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
