@@ -10,8 +10,10 @@ import os
 from decimal import Decimal
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from cartera.customers.services import create_customer, save_contact
+from cartera.dunning.services import load_builtin_strategies, run_planner
 from cartera.invoices.services import create_invoice
 from cartera.orgs.services import create_member, create_organization
 
@@ -161,3 +163,49 @@ def login(client):
         return client
 
     return _login
+
+
+# --- shared by the portal, reported-payment, promise and dispute tests -------------------
+PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+@pytest.fixture
+def pdf_upload():
+    """``pdf_upload(name)``: a small valid PDF upload (a payment proof, dispute evidence)."""
+    return lambda name="comprobante.pdf": SimpleUploadedFile(name, PDF_BYTES, "application/pdf")
+
+
+@pytest.fixture
+def strategies_a(org_a):
+    return {s.key: s for s in load_builtin_strategies(organization=org_a)}
+
+
+@pytest.fixture
+def second_invoice_a(debtor_a):
+    return create_invoice(
+        customer=debtor_a,
+        actor=None,
+        external_id="F-101",
+        number="A-101",
+        issue_date=dt.date(2026, 9, 10),
+        due_date=dt.date(2026, 10, 10),
+        currency="MXN",
+        total=Decimal("5000.00"),
+        payment_method="PPD",
+    )
+
+
+@pytest.fixture
+def immediate_tasks(settings):
+    """Run enqueued tasks at once (the outbox's re-check is enqueued by name on commit)."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+def planner_reasons(org, day, *, now) -> list[tuple]:
+    """(invoice, action, reason) of a dry planner run on ``day``, superseded steps left out."""
+    result = run_planner(organization=org, as_of=day, dry_run=True, now=now)
+    return sorted(
+        (d["invoice"], str(d["action"]), d["reason"] and str(d["reason"]))
+        for d in result["decisions"]
+        if d["action"] != "superseded"
+    )

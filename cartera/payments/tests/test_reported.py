@@ -7,14 +7,14 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from cartera.dunning.services import load_builtin_strategies, run_planner
+from cartera.dunning.services import run_planner
 from cartera.followup import reviews
 from cartera.followup.models import Task
-from cartera.invoices.services import create_invoice
 from cartera.outreach import notices
 from cartera.outreach.models import Message
 from cartera.payments.choices import PaymentSource
 from cartera.payments.models import Payment, PaymentComplement
+from cartera.testing.fixtures import planner_reasons
 from cartera.timeline.choices import ActorKind
 from cartera.timeline.models import Activity, Notification
 
@@ -23,47 +23,8 @@ NOW = dt.datetime(2026, 9, 1, 12, 0, tzinfo=dt.UTC)
 TODAY = D(2026, 10, 6)  # invoice_a is 5 days overdue: its first overdue reminder
 
 
-PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-
-
-@pytest.fixture
-def strategies_a(org_a):
-    return {s.key: s for s in load_builtin_strategies(organization=org_a)}
-
-
-@pytest.fixture
-def pdf_upload():
-    return lambda name="comprobante.pdf": SimpleUploadedFile(name, PDF_BYTES, "application/pdf")
-
-
-@pytest.fixture
-def second_invoice_a(debtor_a):
-    return create_invoice(
-        customer=debtor_a,
-        actor=None,
-        external_id="F-101",
-        number="A-101",
-        issue_date=D(2026, 9, 10),
-        due_date=D(2026, 10, 10),
-        currency="MXN",
-        total=Decimal("5000.00"),
-        payment_method="PPD",
-    )
-
-
-@pytest.fixture
-def immediate_tasks(settings):
-    """Run enqueued tasks at once (the outbox's re-check is enqueued by name on commit)."""
-    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
-
-
 def reasons(org, day):
-    result = run_planner(organization=org, as_of=day, dry_run=True, now=NOW)
-    return sorted(
-        (d["invoice"], str(d["action"]), d["reason"] and str(d["reason"]))
-        for d in result["decisions"]
-        if d["action"] != "superseded"
-    )
+    return planner_reasons(org, day, now=NOW)
 
 
 def report(invoice, proof=None, **extra):
