@@ -37,13 +37,13 @@ INVOICES = [_row(1, dt.date(2026, 10, 1), "1160.00"), _row(2, dt.date(2026, 10, 
 STATEMENT = INVOICES + [_row(3, dt.date(2026, 11, 1), "100.00")]
 
 
-def _text(template, language):
+def _text(template, language, *, invoices=INVOICES, statement=STATEMENT):
     context = build_context(
         organization={"name": "Norte"},
         customer={"name": "La Tuerca"},
         contact={"name": "Lucía"},
-        invoices=INVOICES,
-        statement=STATEMENT,
+        invoices=invoices,
+        statement=statement,
         agent=None,
         as_of=AS_OF,
         language=language,
@@ -154,24 +154,8 @@ def test_unedited_database_copies_get_the_fixed_bodies(org_a):
 )
 def test_one_day_late_is_singular(language, one, two):
     template = default_template("aviso-vencido", language)
-    late = [
-        _row(1, AS_OF - dt.timedelta(days=1), "10.00"),
-        _row(2, AS_OF - dt.timedelta(days=2), "10.00"),
-    ]
-    context = build_context(
-        organization={"name": "Norte"},
-        customer={"name": "La Tuerca"},
-        contact={"name": "Lucía"},
-        invoices=late,
-        statement=late,
-        agent=None,
-        as_of=AS_OF,
-        language=language,
-        portal_link="https://cobranza.example.mx/portal/",
-    )
-    text = render(
-        subject=template["subject"], body_text=template["body_text"], body_html="", context=context
-    )[1]
+    late = [_row(n, AS_OF - dt.timedelta(days=n), "10.00") for n in (1, 2)]
+    text = _text(template, language, invoices=late, statement=late)
     invoice_lines = [line for line in text.splitlines() if line.startswith("- ")]
     assert [line.endswith(one) for line in invoice_lines] == [True, False]
     assert two in invoice_lines[1]
