@@ -43,6 +43,9 @@ class Column:
     key: str
     label: str
     kind: str = TEXT
+    # A money column of one currency (one column per currency, e.g. "Vencido MXN"); empty:
+    # each row's own currency (``Table.currency_key``).
+    currency: str = ""
 
 
 @dataclass
@@ -57,7 +60,9 @@ class Table:
     # (the organisation's during a request, see orgs.middleware).
     time_zone: str = ""
 
-    def currency_of(self, row: dict) -> str:
+    def currency_of(self, row: dict, column: Column | None = None) -> str:
+        if column is not None and column.currency:
+            return column.currency
         return row.get(self.currency_key) or self.default_currency
 
     def local(self, value: dt.datetime) -> dt.datetime:
@@ -73,7 +78,7 @@ def _text(table: Table, column: Column, row: dict) -> str:
     if value is None:
         return ""
     if column.kind == MONEY:
-        return fmt.amount(value, table.currency_of(row))
+        return fmt.amount(value, table.currency_of(row, column))
     if column.kind in (DAYS, PERCENT):
         return fmt.days(value)
     if column.kind == DATE:
@@ -122,7 +127,7 @@ def _cell_value(table: Table, column: Column, value):
 
 def _number_format(table: Table, column: Column, row: dict) -> str | None:
     if column.kind == MONEY:
-        places = decimals_for(table.currency_of(row))
+        places = decimals_for(table.currency_of(row, column))
         return "#,##0" + ("." + "0" * places if places else "")
     return NUMBER_FORMATS.get(column.kind)
 

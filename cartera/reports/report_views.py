@@ -261,6 +261,15 @@ def kpis_page(request):
     return _respond(request, "reports/pages/kpis.html", context, table, "indicadores", end)
 
 
+def _overdue_columns(rows) -> list[Column]:
+    """One money column per currency overdue anywhere in the rows: real number cells."""
+    currencies = sorted({currency for row in rows for currency in row.overdue})
+    return [
+        Column(f"overdue_{c}", _("Vencido %(currency)s") % {"currency": c}, MONEY, currency=c)
+        for c in currencies
+    ]
+
+
 def behaviour_table(rows, as_of: dt.date) -> Table:
     return Table(
         _("Comportamiento de pago por cliente"),
@@ -274,7 +283,7 @@ def behaviour_table(rows, as_of: dt.date) -> Table:
             Column("on_time_rate", _("% a tiempo"), PERCENT),
             Column("trend", _("Tendencia (días)"), DAYS),
             Column("oldest_overdue_days", _("Vencido más antiguo (días)"), INT),
-            Column("overdue", _("Vencido")),
+            *_overdue_columns(rows),
             Column("promises", _("% promesas cumplidas"), PERCENT),
             Column("disputes", _("Disputas"), INT),
         ],
@@ -290,6 +299,7 @@ def behaviour_table(rows, as_of: dt.date) -> Table:
                 "trend": r.trend_days_late,
                 "oldest_overdue_days": r.oldest_overdue_days,
                 "overdue": "; ".join(f"{fmt.amount(v, c)} {c}" for c, v in r.overdue.items()),
+                **{f"overdue_{c}": v for c, v in r.overdue.items()},
                 "overdue_by_currency": r.overdue,
                 "promises": r.promises_kept_rate,
                 "disputes": r.disputes,
