@@ -484,10 +484,9 @@ def effectiveness_page(request):
             rate = v.rate(window)
             row[f"paid_{window}"] = None if rate is None else rate * 100
             row[f"amounts_{window}"] = v.amount_within[window]  # the page formats them
-            row[f"amount_{window}"] = ", ".join(
-                f"{fmt.amount(a, c)} {c}" for c, a in sorted(v.amount_within[window].items())
-            )
+            row |= {f"amount_{window}_{c}": a for c, a in v.amount_within[window].items()}
         rows.append(row)
+    currencies = sorted({c for v in data["variants"] for w in WINDOWS for c in v.amount_within[w]})
     columns = [
         Column("strategy", _("Estrategia")),
         Column("version", _("Versión"), INT),
@@ -503,7 +502,15 @@ def effectiveness_page(request):
         columns.append(
             Column(f"paid_{window}", _("%% pagadas en %(d)s días") % {"d": window}, PERCENT)
         )
-        columns.append(Column(f"amount_{window}", _("Importe en %(d)s días") % {"d": window}))
+        columns += [
+            Column(
+                f"amount_{window}_{c}",
+                _("Importe en %(d)s días %(currency)s") % {"d": window, "currency": c},
+                MONEY,
+                currency=c,
+            )
+            for c in currencies
+        ]
     columns.append(Column("median", _("Mediana días a pago"), DAYS))
     table = Table(
         _("Efectividad de estrategias"),

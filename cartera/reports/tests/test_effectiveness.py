@@ -1,7 +1,9 @@
 import datetime as dt
+import io
 from decimal import Decimal
 
 from django.apps import apps
+from openpyxl import load_workbook
 
 from cartera.dunning.models import Decision
 from cartera.dunning.services import load_strategy
@@ -142,3 +144,36 @@ def test_split_by_strategy_version_and_template_with_comparison(org_a, debtor_a)
         round(comparison.high, 3),
     ) == (0.5, -0.193, 1.193)
     assert comparison.significant is False
+
+
+def test_effectiveness_export_writes_amounts_as_number_cells(org_a, debtor_a, login, owner_a):
+    Message = apps.get_model("outreach", "Message")
+    sent = dt.datetime(2026, 3, 2, 15, 0, tzinfo=dt.UTC)
+    f1 = invoice(debtor_a, "E1", dt.date(2026, 2, 1), dt.date(2026, 3, 1), "100.00")
+    message = Message.objects.create(
+        organization=org_a,
+        key="m1",
+        customer=debtor_a,
+        channel="email",
+        as_of=sent.date(),
+        step_key="vencida-3",
+        template_key="suave",
+        status="sent",
+        scheduled_for=sent,
+        sent_at=sent,
+    )
+    message.invoices.set([f1])
+    pay(debtor_a, f1, "100.00", dt.date(2026, 3, 12))
+    response = login(owner_a).get(
+        "/reports/effectiveness/?from=2026-03-01&to=2026-03-31&format=xlsx"
+    )
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    values = [list(r) for r in sheet.iter_rows(values_only=True)]
+    header = next(r for r in values if r and r[0] == "Estrategia")
+    row = values[values.index(header) + 1]
+    amounts = {h: row[i] for i, h in enumerate(header) if h and h.startswith("Importe")}
+    assert amounts == {
+        "Importe en 7 días MXN": None,
+        "Importe en 14 días MXN": Decimal("100.00"),
+        "Importe en 30 días MXN": Decimal("100.00"),
+    }
