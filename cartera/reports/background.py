@@ -104,12 +104,25 @@ def start_export(*, membership, source: str, kind: str, params: dict, language: 
     """Queue the export; the task starts once the row is committed."""
     if not is_known(source, kind):
         raise ValueError(f"unknown export {source}/{kind}")
+    params = {**params, "language": language}
+    # A second click (or a reload) while the same export is still being built follows
+    # that job instead of building the file twice.
+    running = ExportJob.objects.filter(
+        organization=membership.organization,
+        requested_by=membership.user,
+        source=source,
+        kind=kind,
+        status__in=[ExportStatus.QUEUED, ExportStatus.RUNNING],
+    )
+    for job in running.order_by("-pk"):
+        if job.params == params:
+            return job
     job = ExportJob.objects.create(
         organization=membership.organization,
         requested_by=membership.user,
         source=source,
         kind=kind,
-        params={**params, "language": language},
+        params=params,
     )
     transaction.on_commit(lambda: _enqueue(job.pk))
     return job

@@ -10,6 +10,7 @@ from freezegun import freeze_time
 from openpyxl import load_workbook
 
 from cartera.followup.services import add_note
+from cartera.reports.background import start_export
 from cartera.reports.models import ExportJob, ExportStatus
 from cartera.reports.tasks import build_export
 
@@ -100,3 +101,23 @@ def test_a_failed_export_says_so(login, owner_a, debtor_a):
     assert job.status == ExportStatus.FAILED
     page = client.get(f"/reports/exports/{job.pk}/").content.decode()
     assert "No se pudo generar el archivo" in page
+
+
+def test_a_second_click_follows_the_export_being_built(owner_a):
+    membership = owner_a.memberships.get()
+    first = start_export(
+        membership=membership, source="timeline", kind="xlsx", params={"kind": "note"}, language="es"
+    )
+    again = start_export(
+        membership=membership, source="timeline", kind="xlsx", params={"kind": "note"}, language="es"
+    )
+    other = start_export(
+        membership=membership, source="timeline", kind="csv", params={"kind": "note"}, language="es"
+    )
+    assert again.pk == first.pk and other.pk != first.pk
+    assert ExportJob.objects.count() == 2
+    ExportJob.objects.filter(pk=first.pk).update(status=ExportStatus.DONE)
+    after_done = start_export(
+        membership=membership, source="timeline", kind="xlsx", params={"kind": "note"}, language="es"
+    )
+    assert after_done.pk not in (first.pk, other.pk)
