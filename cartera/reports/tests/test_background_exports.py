@@ -106,10 +106,18 @@ def test_a_failed_export_says_so(login, owner_a, debtor_a):
 def test_a_second_click_follows_the_export_being_built(owner_a):
     membership = owner_a.memberships.get()
     first = start_export(
-        membership=membership, source="timeline", kind="xlsx", params={"kind": "note"}, language="es"
+        membership=membership,
+        source="timeline",
+        kind="xlsx",
+        params={"kind": "note"},
+        language="es",
     )
     again = start_export(
-        membership=membership, source="timeline", kind="xlsx", params={"kind": "note"}, language="es"
+        membership=membership,
+        source="timeline",
+        kind="xlsx",
+        params={"kind": "note"},
+        language="es",
     )
     other = start_export(
         membership=membership, source="timeline", kind="csv", params={"kind": "note"}, language="es"
@@ -118,6 +126,10 @@ def test_a_second_click_follows_the_export_being_built(owner_a):
     assert ExportJob.objects.count() == 2
     ExportJob.objects.filter(pk=first.pk).update(status=ExportStatus.DONE)
     after_done = start_export(
-        membership=membership, source="timeline", kind="xlsx", params={"kind": "note"}, language="es"
+        membership=membership,
+        source="timeline",
+        kind="xlsx",
+        params={"kind": "note"},
+        language="es",
     )
     assert after_done.pk not in (first.pk, other.pk)
