@@ -4,6 +4,8 @@ it *would* produce; ``write()`` then writes the valid rows in bulk through the o
 bulk services (``cartera.customers.bulk``, ``cartera.invoices.bulk``) or, for payments,
 through the payments services one payment at a time."""
 
+from abc import ABC, abstractmethod
+
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext as _
@@ -27,7 +29,7 @@ CURRENCY_WORDS = {
 }
 
 
-class BaseImporter:
+class BaseImporter(ABC):
     kind = ""
     key_fields: tuple = ()
     amount_fields: tuple = ()
@@ -109,18 +111,20 @@ class BaseImporter:
     def records_for(self, action: str) -> list[dict]:
         return [r for r in self.records if r["action"] == action]
 
-    def prepare(self):
-        pass
+    # Optional hooks around the row checks; most kinds need neither.
+    def prepare(self):  # noqa: B027
+        """Before the first row: load what the checks look up."""
 
-    def finish_analysis(self):
-        pass
+    def finish_analysis(self):  # noqa: B027
+        """After the last row: checks across rows."""
 
+    @abstractmethod
     def check_row(self, number, cells) -> dict | None:
-        raise NotImplementedError
+        """Check one row: the record to write, or None (its problems are on the outcome)."""
 
+    @abstractmethod
     def write(self) -> list[str]:
         """Write the valid rows; return the fiscal UUIDs of new invoices (if any)."""
-        raise NotImplementedError
 
     def required_text(self, cells, field_name):
         value = self.sheet.text(cells, field_name)

@@ -5,6 +5,7 @@ A transport sends one ``Message`` row that the worker has already claimed and re
 ``PermanentSendError`` (never retry; the listed addresses are unusable).
 """
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
 
@@ -30,16 +31,18 @@ class PermanentSendError(Exception):
         return self.detail
 
 
-class Transport:
+class Transport(ABC):
     """What every channel implements (email today; sms, whatsapp, voice and letter next).
     The table of transports per channel is ``channels/table.py``."""
 
     channel: str = ""
 
+    @abstractmethod
     def send(
         self, message, *, attachments: list[tuple[str, bytes, str]], headers: dict | None = None
     ) -> SendResult:
-        raise NotImplementedError
+        """Hand one claimed message to the provider; raise ``TransientSendError`` (retried
+        later) or ``PermanentSendError`` (the address is blocked)."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 — an optional hook: most transports keep nothing open
         """Release connections kept open across a batch."""

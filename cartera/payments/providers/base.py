@@ -7,6 +7,7 @@ is the checkout, and its ``x-signature`` header is verified in ``parse_webhook``
 ``registry.provider_for`` picks the implementation.
 """
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -48,11 +49,11 @@ class ProviderEventData:
     raw: dict = field(default_factory=dict)
 
 
-class PaymentProvider:
+class PaymentProvider(ABC):
     name = ""
 
-    def create_checkout(self, request: CheckoutRequest) -> CheckoutResult:
-        raise NotImplementedError
+    @abstractmethod
+    def create_checkout(self, request: CheckoutRequest) -> CheckoutResult: ...
 
-    def parse_webhook(self, *, payload: bytes, headers: dict) -> ProviderEventData:
-        raise NotImplementedError
+    @abstractmethod
+    def parse_webhook(self, *, payload: bytes, headers: dict) -> ProviderEventData: ...
