@@ -7,7 +7,8 @@ created, assigned by ``resolve_assignee``, and its assignee notified for the kin
 """
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+import functools
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from django.db.models import QuerySet
@@ -28,13 +29,18 @@ SUBJECT_MAX = 120
 NOTIFIED_KINDS = {TaskKind.BOUNCED: "bounced", TaskKind.MISSING_CONTACT: "missing_contact"}
 
 
-def notify_task_opened(task: Task) -> None:
+def notify_task_opened(task: Task, *, audience: Callable[[], list[int]] | None = None) -> None:
     """The notification of a new task of a ``NOTIFIED_KINDS`` kind (once per task): to its
     assignee, or, with nobody to do it, to whoever hears about the customer (its owners and
-    managers, ``customer_audience``)."""
+    managers, ``customer_audience``). ``audience``: that list for a batch of unassigned
+    tasks, read once instead of once per task."""
     if task.kind not in NOTIFIED_KINDS:
         return
-    for user_id in [task.assignee_id] if task.assignee_id else customer_audience(task.customer):
+    if task.assignee_id:
+        recipients = [task.assignee_id]
+    else:
+        recipients = audience() if audience else customer_audience(task.customer)
+    for user_id in recipients:
         notify_user(
             organization_id=task.organization_id,
             user_id=user_id,
@@ -184,9 +190,12 @@ def open_tasks(*, organization, triggers: Sequence[TaskTrigger], today: dt.date)
             for trigger in new
         ]
     )
+    # A new task has no assignee only when the customer has no active agent
+    # (``resolve_assignee``), so its audience is the organisation's supervisors.
+    supervisors = functools.cache(organization.supervisor_ids)
     for task in created:
         ids[task.key] = task.pk
-        notify_task_opened(task)
+        notify_task_opened(task, audience=supervisors)
     _link_invoices(
         ((ids[trigger.key], i) for trigger in new for i in trigger.invoice_ids), fresh=True
     )
