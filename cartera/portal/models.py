@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from cartera.lib.secrets import EncryptedTextField
+
 
 class PortalSettings(models.Model):
     """Per-organisation portal options (defaults apply when the row does not exist)."""
@@ -29,10 +31,8 @@ class PortalSettings(models.Model):
         blank=True,
         help_text=_("Banco (3) + plaza (3) + inicio de la cuenta; se completa por cliente."),
     )
-    stripe_secret_key = models.CharField(_("clave secreta de Stripe"), max_length=200, blank=True)
-    stripe_webhook_secret = models.CharField(
-        _("secreto del webhook de Stripe"), max_length=200, blank=True
-    )
+    stripe_secret_key = EncryptedTextField(_("clave secreta de Stripe"), blank=True)
+    stripe_webhook_secret = EncryptedTextField(_("secreto del webhook de Stripe"), blank=True)
     logo = models.FileField(upload_to="portal-logos/", blank=True)
 
     class Meta:
