@@ -4,6 +4,7 @@ See docs/configuration.md for the list of variables. Helpers in cartera.lib.env 
 loudly on malformed values.
 """
 
+import os
 import secrets
 import sys
 from pathlib import Path
@@ -23,8 +24,10 @@ from cartera.lib.env import (
 )
 
 BASE_DIR = Path(__file__).resolve().parent
+# Everything Cartera writes (database, uploads, keys, mail) is readable by its own user only.
+os.umask(0o077)
 DATA_DIR = env_path("CARTERA_DATA_DIR", "./var")
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
 def _secret_key() -> str:
@@ -161,8 +164,12 @@ AUTHENTICATION_BACKENDS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 if TESTING:  # hashing real passwords dominates the run time of the test suite
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -205,6 +212,8 @@ STORAGES = {
 # Uploaded files (invoice PDFs/XMLs, payment proofs) live outside the web root and are
 # served only through views that check access.
 MEDIA_ROOT = DATA_DIR / "files"
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 MEDIA_URL = None
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024

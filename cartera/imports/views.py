@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
 
+from cartera.lib.exports import neutralise
 from cartera.orgs.access import Action, can, require
 
 from .choices import TABULAR_KINDS, BatchStatus, DateOrder
@@ -225,7 +226,11 @@ def errors_csv(request, pk):
     writer.writerow([_("tipo"), _("archivo"), _("fila"), _("columna"), _("valor"), _("motivo")])
     for p in batch.problems.all():
         writer.writerow(
-            [p.get_severity_display(), p.file_name, p.row or "", p.column, p.value, p.message]
+            [
+                neutralise(str(text))
+                for text in (p.get_severity_display(), p.file_name, p.row or "", p.column)
+                + (p.value, p.message)
+            ]
         )
     response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="errores-importacion-{batch.pk}.csv"'

@@ -73,6 +73,18 @@ class Table:
         return value.astimezone(zone).replace(tzinfo=None)
 
 
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(text: str) -> str:
+    """A CSV cell that a spreadsheet will not run as a formula (OWASP: prefix a quote).
+
+    User text such as a customer named ``=HYPERLINK(...)`` would otherwise become a live
+    formula when the file is opened in Excel or LibreOffice.
+    """
+    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
+
+
 def _text(table: Table, column: Column, row: dict) -> str:
     value = row.get(column.key)
     if value is None:
@@ -85,7 +97,7 @@ def _text(table: Table, column: Column, row: dict) -> str:
         return value.isoformat()
     if column.kind == DATETIME:
         return table.local(value).strftime(DATETIME_TEXT)
-    return str(value)
+    return neutralise(str(value))
 
 
 Progress = Callable[[int, int], None]
@@ -125,6 +137,13 @@ def _cell_value(table: Table, column: Column, value):
     return value
 
 
+def keep_as_text(cell) -> None:
+    """openpyxl stores a string starting with ``=`` as a formula and ``#N/A`` as an error;
+    user text stays text."""
+    if cell.data_type in ("f", "e"):
+        cell.data_type = "s"
+
+
 def _number_format(table: Table, column: Column, row: dict) -> str | None:
     if column.kind == MONEY:
         places = decimals_for(table.currency_of(row, column))
@@ -141,11 +160,16 @@ def _write_header(sheet, table: Table) -> int:
     header_row = sheet.max_row
     for cell in sheet[header_row]:
         cell.font = Font(bold=True)
+    for line in sheet.iter_rows(max_row=header_row):
+        for cell in line:
+            keep_as_text(cell)
     return header_row
 
 
 def _write_row(sheet, table: Table, row: dict) -> None:
     sheet.append([_cell_value(table, c, row.get(c.key)) for c in table.columns])
+    for cell in sheet[sheet.max_row]:
+        keep_as_text(cell)
     current = sheet.max_row
     for index, column in enumerate(table.columns, start=1):
         number_format = _number_format(table, column, row)

@@ -75,3 +75,32 @@ def test_without_a_time_zone_the_active_one_is_used():
     table = _table(time_zone="")
     with timezone.override("America/Santiago"):  # UTC−3 in November (summer time)
         assert table.local(AT_UTC) == dt.datetime(2026, 11, 30, 15, 30)
+
+
+HOSTILE = ["=HYPERLINK(\"http://x\",\"y\")", "+1+1", "-2+3", "@SUM(A1)", "\tTab", "\rCR", "#N/A"]
+
+
+def _hostile_table():
+    return exports.Table(
+        title="=cmd|' /C calc'!A0",
+        columns=[exports.Column("who", "Quién"), exports.Column("amount", "Importe", exports.MONEY)],
+        rows=[{"who": text, "amount": Decimal("-5"), "currency": "MXN"} for text in HOSTILE],
+    )
+
+
+def test_csv_cells_never_start_a_formula():
+    text = exports.to_csv(_hostile_table()).decode("utf-8-sig").splitlines()
+    names = [line.rsplit(",", 1)[0].strip('"') for line in text[1:] if line]
+    assert names[:4] == ["'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")", "'+1+1", "'-2+3", "'@SUM(A1)"]
+    assert exports.neutralise("Ana") == "Ana" and exports.neutralise("") == ""
+
+
+def test_xlsx_keeps_user_text_as_text_not_formulas():
+    sheet = load_workbook(io.BytesIO(exports.to_xlsx(_hostile_table()))).active
+    values = [row[0] for row in sheet.iter_rows(values_only=True)]
+    types = [row[0].data_type for row in sheet.iter_rows()]
+    assert values[0] == "=cmd|' /C calc'!A0"
+    assert HOSTILE[0] in values and "#N/A" in values
+    assert "f" not in types and "e" not in types
+    amounts = [row[1] for row in sheet.iter_rows(min_row=3, values_only=True)]
+    assert amounts == [-5] * len(HOSTILE)  # numbers stay numbers
