@@ -77,13 +77,16 @@ def test_without_a_time_zone_the_active_one_is_used():
         assert table.local(AT_UTC) == dt.datetime(2026, 11, 30, 15, 30)
 
 
-HOSTILE = ["=HYPERLINK(\"http://x\",\"y\")", "+1+1", "-2+3", "@SUM(A1)", "\tTab", "\rCR", "#N/A"]
+HOSTILE = ['=HYPERLINK("http://x","y")', "+1+1", "-2+3", "@SUM(A1)", "\tTab", "\rCR", "#N/A"]
 
 
 def _hostile_table():
     return exports.Table(
         title="=cmd|' /C calc'!A0",
-        columns=[exports.Column("who", "Quién"), exports.Column("amount", "Importe", exports.MONEY)],
+        columns=[
+            exports.Column("who", "Quién"),
+            exports.Column("amount", "Importe", exports.MONEY),
+        ],
         rows=[{"who": text, "amount": Decimal("-5"), "currency": "MXN"} for text in HOSTILE],
     )
 
@@ -91,7 +94,7 @@ def _hostile_table():
 def test_csv_cells_never_start_a_formula():
     text = exports.to_csv(_hostile_table()).decode("utf-8-sig").splitlines()
     names = [line.rsplit(",", 1)[0].strip('"') for line in text[1:] if line]
-    assert names[:4] == ["'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")", "'+1+1", "'-2+3", "'@SUM(A1)"]
+    assert names[:4] == ['\'=HYPERLINK(""http://x"",""y"")', "'+1+1", "'-2+3", "'@SUM(A1)"]
     assert exports.neutralise("Ana") == "Ana" and exports.neutralise("") == ""
 
 
