@@ -33,6 +33,12 @@ class ComplementStatus(models.TextChoices):
     STAMPED = "stamped", _("Timbrado")
 
 
+class EventOutcome(models.TextChoices):
+    RECORDED = "recorded", _("Pago registrado")
+    IGNORED = "ignored", _("Sin efecto")
+    REJECTED = "rejected", _("Rechazado para revisión")
+
+
 class CheckoutStatus(models.TextChoices):
     OPEN = "open", _("Abierta")
     COMPLETED = "completed", _("Pagada")

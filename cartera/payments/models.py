@@ -9,6 +9,7 @@ from cartera.lib.money import CURRENCY_CHOICES, Money
 from .choices import (
     CheckoutStatus,
     ComplementStatus,
+    EventOutcome,
     PaymentMethod,
     PaymentSource,
     PaymentStatus,
@@ -233,6 +234,10 @@ class ProviderEvent(models.Model):
     organization = models.ForeignKey("orgs.Organization", on_delete=models.PROTECT)
     payload = models.JSONField(default=dict)
     received_at = models.DateTimeField(auto_now_add=True)
+    outcome = models.CharField(
+        max_length=10, choices=EventOutcome.choices, default=EventOutcome.IGNORED
+    )
+    problem = models.CharField(max_length=300, blank=True)  # why a rejected event was refused
 
     class Meta:
         constraints = [

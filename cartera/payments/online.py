@@ -14,7 +14,7 @@ from cartera.lib.dates import local_today
 from cartera.timeline import events
 from cartera.timeline.choices import ActorKind
 
-from .choices import CheckoutStatus, PaymentMethod, PaymentSource
+from .choices import CheckoutStatus, EventOutcome, PaymentMethod, PaymentSource
 from .complements import create_obligation
 from .models import CheckoutSession, ProviderEvent
 from .providers.base import CheckoutRequest, PaymentProvider, ProviderEventData
@@ -75,56 +75,74 @@ def handle_event(
     event: ProviderEventData,
     today: dt.date | None = None,
 ) -> str:
-    """Apply one verified provider event. Returns ``duplicate``, ``ignored`` or ``recorded``."""
+    """Apply one verified provider event, exactly once.
+
+    Returns ``recorded``, ``ignored`` (not a payment, or no open checkout of this
+    organisation), ``rejected`` (a paid checkout whose amount or currency differ from ours:
+    stored for review and the customer's team alerted, no payment) or ``duplicate``.
+    """
     try:
         with transaction.atomic():
-            ProviderEvent.objects.create(
+            stored = ProviderEvent.objects.create(
                 provider=provider.name,
                 event_id=event.event_id,
                 kind=event.kind,
                 organization=organization,
                 payload=event.raw,
             )
-            if event.kind != "checkout.completed":
-                return "ignored"
-            session = (
-                CheckoutSession.objects.select_for_update()
-                .select_related("customer")
-                .filter(
-                    organization=organization, provider=provider.name, session_id=event.session_id
-                )
-                .first()
-            )
-            if session is None or session.status != CheckoutStatus.OPEN:
-                return "ignored"
-            if event.currency != session.currency or event.amount != session.amount:
-                raise ValidationError("amount or currency differ from the checkout")
-            customer = session.customer
-            payment = create_payment(
-                customer=customer,
-                actor=ActorKind.DEBTOR,
-                date=today or local_today(customer.effective_timezone),
-                amount=event.amount,
-                currency=event.currency,
-                method=PaymentMethod.CARD,
-                reference=event.provider_reference[:120],
-                external_id=f"{provider.name}:{event.provider_reference}"[:64],
-                source=PaymentSource.PROVIDER,
-            )
-            allocate_oldest_first(
-                payment=payment,
-                actor=None,
-                invoices=list(session.invoices.order_by("due_date", "issue_date", "id")),
-            )
-            create_obligation(payment=payment)
-            CheckoutSession.objects.filter(pk=session.pk).update(
-                status=CheckoutStatus.COMPLETED, payment=payment
-            )
-            events.online_payment_confirmed(
-                payment, actor=ActorKind.DEBTOR, provider_name=provider.name
-            )
-            return "recorded"
+            outcome, problem = _apply(organization, provider, event, today)
+            ProviderEvent.objects.filter(pk=stored.pk).update(outcome=outcome, problem=problem)
+            return outcome
     except IntegrityError:
         if ProviderEvent.objects.filter(provider=provider.name, event_id=event.event_id).exists():
             return "duplicate"
         raise
+
+
+def _apply(organization, provider, event, today) -> tuple[str, str]:
+    if event.kind != "checkout.completed":
+        return EventOutcome.IGNORED, ""
+    session = (
+        CheckoutSession.objects.select_for_update()
+        .select_related("customer")
+        .filter(organization=organization, provider=provider.name, session_id=event.session_id)
+        .first()
+    )
+    if session is None:
+        return EventOutcome.IGNORED, "no checkout of this organisation has that session id"
+    if session.status != CheckoutStatus.OPEN:
+        return EventOutcome.IGNORED, f"checkout already {session.status}"
+    if event.currency != session.currency or event.amount != session.amount:
+        problem = _("El proveedor informó %(got)s; el cobro era por %(expected)s.") % {
+            "got": f"{event.amount} {event.currency}",
+            "expected": f"{session.amount} {session.currency}",
+        }
+        events.online_payment_rejected(session, provider_name=provider.name, problem=problem)
+        return EventOutcome.REJECTED, problem[:300]
+    _record_checkout_payment(session, provider, event, today)
+    return EventOutcome.RECORDED, ""
+
+
+def _record_checkout_payment(session, provider, event, today) -> None:
+    customer = session.customer
+    payment = create_payment(
+        customer=customer,
+        actor=ActorKind.DEBTOR,
+        date=today or local_today(customer.effective_timezone),
+        amount=event.amount,
+        currency=event.currency,
+        method=PaymentMethod.CARD,
+        reference=event.provider_reference[:120],
+        external_id=f"{provider.name}:{event.provider_reference}"[:64],
+        source=PaymentSource.PROVIDER,
+    )
+    allocate_oldest_first(
+        payment=payment,
+        actor=None,
+        invoices=list(session.invoices.order_by("due_date", "issue_date", "id")),
+    )
+    create_obligation(payment=payment)
+    CheckoutSession.objects.filter(pk=session.pk).update(
+        status=CheckoutStatus.COMPLETED, payment=payment
+    )
+    events.online_payment_confirmed(payment, actor=ActorKind.DEBTOR, provider_name=provider.name)

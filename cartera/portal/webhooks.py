@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 
 from cartera.orgs.models import Organization
 from cartera.payments.online import handle_event
-from cartera.payments.providers.base import WebhookSignatureError
+from cartera.payments.providers.base import MalformedEventError, WebhookSignatureError
 from cartera.payments.providers.registry import provider_for
 
 from .access import settings_for
@@ -29,5 +29,8 @@ def provider_webhook(request, provider, slug):
     except WebhookSignatureError:
         log.warning("rejected %s webhook for %s: bad signature", provider, slug)
         return HttpResponseBadRequest("bad signature")
+    except MalformedEventError as error:
+        log.warning("rejected %s webhook for %s: %s", provider, slug, error)
+        return HttpResponseBadRequest(f"malformed event: {error}")
     outcome = handle_event(organization=organization, provider=impl, event=event)
     return HttpResponse(outcome)

@@ -120,6 +120,20 @@ def online_payment_confirmed(payment, *, actor, provider_name: str) -> Activity:
     )
 
 
+def online_payment_rejected(session, *, provider_name: str, problem: str) -> Activity:
+    """A signed provider event that does not match our checkout: no payment, people told."""
+    return record_activity(
+        organization=session.organization,
+        customer=session.customer,
+        actor=None,
+        kind=ActivityKind.PAYMENT_RECORDED,
+        summary=_("Pago en línea de %(provider)s no aplicado, revíselo: %(problem)s")
+        % {"provider": provider_name.capitalize(), "problem": problem},
+        data={"checkout_session": session.session_id, "provider": provider_name},
+        notify=NotificationKind.REPORTED_PAYMENT,
+    )
+
+
 def amount_applied(allocation, *, actor, invoice, currency: str) -> Activity:
     """Part of a payment or a credit note applied to an invoice (``invoice`` is fresh)."""
     source = allocation.payment or allocation.credit_note

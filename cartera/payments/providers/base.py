@@ -20,6 +20,10 @@ class WebhookSignatureError(ProviderError):
     """The webhook's signature does not verify: nothing may change."""
 
 
+class MalformedEventError(ProviderError):
+    """A correctly signed event whose content is not what the provider documents."""
+
+
 @dataclass(frozen=True)
 class CheckoutRequest:
     reference: str  # our checkout reference (sent as client_reference_id / metadata)

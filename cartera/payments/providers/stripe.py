@@ -1,6 +1,7 @@
 """Stripe Checkout through the official SDK (``stripe``)."""
 
-from decimal import Decimal
+import time
+from decimal import Decimal, InvalidOperation
 
 import stripe
 from django.conf import settings
@@ -10,6 +11,7 @@ from cartera.lib.money import decimals_for
 from .base import (
     CheckoutRequest,
     CheckoutResult,
+    MalformedEventError,
     PaymentProvider,
     ProviderError,
     ProviderEventData,
@@ -23,6 +25,47 @@ def to_minor_units(amount: Decimal, currency: str) -> int:
 
 def from_minor_units(value: int, currency: str) -> Decimal:
     return Decimal(value) / (10 ** decimals_for(currency))
+
+
+# Stripe's SDK refuses signatures older than its tolerance but accepts any in the future;
+# a clock skew beyond the same tolerance is refused too.
+TOLERANCE_SECONDS = stripe.Webhook.DEFAULT_TOLERANCE
+
+
+def signed_at(signature_header: str) -> int | None:
+    for part in signature_header.split(","):
+        key, _sep, value = part.strip().partition("=")
+        if key == "t" and value.isdigit():
+            return int(value)
+    return None
+
+
+def check_not_from_the_future(signature_header: str, now: float | None = None) -> None:
+    timestamp = signed_at(signature_header)
+    if timestamp is not None and timestamp > (now or time.time()) + TOLERANCE_SECONDS:
+        raise WebhookSignatureError("signature timestamp is in the future")
+
+
+def paid_checkout(raw: dict) -> ProviderEventData:
+    """The data of a ``checkout.session.completed`` event with ``payment_status=paid``."""
+    data = raw["data"]["object"]
+    currency = str(data.get("currency") or "").upper()
+    amount_total = data.get("amount_total")
+    if not isinstance(amount_total, int) or isinstance(amount_total, bool) or not currency:
+        raise MalformedEventError("paid checkout without an integer amount_total and currency")
+    try:
+        amount = from_minor_units(amount_total, currency)
+    except (InvalidOperation, ValueError) as exc:
+        raise MalformedEventError(str(exc)) from exc
+    return ProviderEventData(
+        event_id=raw["id"],
+        kind="checkout.completed",
+        session_id=str(data["id"]),
+        amount=amount,
+        currency=currency,
+        provider_reference=str(data.get("payment_intent") or data["id"]),
+        raw=raw,
+    )
 
 
 class StripeProvider(PaymentProvider):
@@ -68,17 +111,12 @@ class StripeProvider(PaymentProvider):
             event = stripe.Webhook.construct_event(payload, signature, self.webhook_secret)
         except (stripe.SignatureVerificationError, ValueError) as exc:
             raise WebhookSignatureError(str(exc)) from exc
-        raw = event.to_dict()
-        data = raw["data"]["object"]
-        if event["type"] != "checkout.session.completed" or data.get("payment_status") != "paid":
-            return ProviderEventData(event_id=raw["id"], kind=raw["type"], raw=raw)
-        currency = (data.get("currency") or "").upper()
-        return ProviderEventData(
-            event_id=raw["id"],
-            kind="checkout.completed",
-            session_id=data["id"],
-            amount=from_minor_units(data.get("amount_total") or 0, currency),
-            currency=currency,
-            provider_reference=str(data.get("payment_intent") or data["id"]),
-            raw=raw,
-        )
+        check_not_from_the_future(signature)
+        try:
+            raw = event.to_dict()
+            data = raw["data"]["object"]
+            if raw["type"] != "checkout.session.completed" or data.get("payment_status") != "paid":
+                return ProviderEventData(event_id=str(raw["id"]), kind=str(raw["type"]), raw=raw)
+            return paid_checkout(raw)
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise MalformedEventError(f"missing or wrong field: {exc}") from exc

@@ -14,6 +14,7 @@ import pytest
 from cartera.invoices.models import Invoice
 from cartera.payments.models import CheckoutSession, Payment, ProviderEvent
 from cartera.portal.models import PortalSettings
+from cartera.timeline.models import Activity, Notification
 
 SECRET = "whsec_test_secret"
 
@@ -172,15 +173,64 @@ def test_bad_signature_changes_nothing(
     assert Invoice.objects.get(pk=invoice_a.pk).balance == Decimal("11600.00")
 
 
-def test_webhook_amount_mismatch_records_nothing(
-    fake_stripe, stripe_org, invoice_a, portal_client, client
+@pytest.mark.parametrize(
+    ("amount", "currency", "problem"),
+    [
+        (100, "mxn", "El proveedor informó 1 MXN; el cobro era por 11600.00 MXN."),
+        (1160000, "usd", "El proveedor informó 11600 USD; el cobro era por 11600.00 MXN."),
+    ],
+)
+def test_webhook_that_disagrees_with_our_checkout_is_kept_for_review_not_paid(
+    fake_stripe, stripe_org, invoice_a, portal_client, client, amount, currency, problem
 ):
     portal_client(invoice_a.customer).post("/p/pagar/", {"invoices": [invoice_a.pk]})
-    body, signature = signed(completed_event(amount=100))
-    with pytest.raises(Exception):  # noqa: B017 - a mismatch is a bug or an attack: 500, nothing stored
-        client.raise_request_exception = True
-        post_webhook(client, body, signature)
+    event = completed_event(amount=amount)
+    event["data"]["object"]["currency"] = currency
+    alerts_before = Activity.objects.filter(summary__contains="no aplicado").count()
+    response = post_webhook(client, *signed(event))
+    assert (response.status_code, response.content) == (200, b"rejected")
+    stored = ProviderEvent.objects.get()
+    assert (stored.outcome, stored.problem) == ("rejected", problem)
+    assert Payment.objects.count() == 0
+    assert CheckoutSession.objects.get().status == "open"
+    assert Invoice.objects.get(pk=invoice_a.pk).balance == Decimal("11600.00")
+    alert = Activity.objects.filter(summary__contains="no aplicado").get()
+    assert alerts_before == 0 and alert.customer_id == invoice_a.customer_id
+    assert Notification.objects.filter(text__contains="no aplicado").count() == 1
+    again = post_webhook(client, *signed(event))
+    assert (again.status_code, again.content) == (200, b"duplicate")
+    assert Activity.objects.filter(summary__contains="no aplicado").count() == 1
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        {"amount_total": None},
+        {"amount_total": "1160000"},
+        {"currency": None},
+        {"id": None, "drop": "id"},
+    ],
+)
+def test_signed_but_malformed_event_answers_400_and_stores_nothing(
+    fake_stripe, stripe_org, invoice_a, portal_client, client, broken
+):
+    portal_client(invoice_a.customer).post("/p/pagar/", {"invoices": [invoice_a.pk]})
+    event = completed_event()
+    data = event["data"]["object"]
+    if broken.pop("drop", None):
+        del data["id"]
+    else:
+        data.update(broken)
+    response = post_webhook(client, *signed(event))
+    assert response.status_code == 400
+    assert response.content.startswith(b"malformed event")
     assert (Payment.objects.count(), ProviderEvent.objects.count()) == (0, 0)
+
+
+def test_signature_from_the_future_is_refused(fake_stripe, stripe_org, invoice_a, client):
+    response = post_webhook(client, *signed(completed_event(), at=time.time() + 3600))
+    assert response.status_code == 400
+    assert ProviderEvent.objects.count() == 0
 
 
 def test_no_stripe_account_no_online_payment(org_a, invoice_a, portal_client, client):
