@@ -19,6 +19,7 @@ from cartera.customers.selectors import get_customer_for_user
 from cartera.invoices.selectors import get_invoice_for_user
 from cartera.lib.dates import local_today
 from cartera.lib.forms import add_service_errors
+from cartera.lib.redirects import safe_next
 from cartera.orgs.access import Action, require
 from cartera.orgs.decorators import org_member_required
 from cartera.timeline import notifications
@@ -125,7 +126,7 @@ def reassign(request):
         request,
         ngettext("%(n)s tarea reasignada.", "%(n)s tareas reasignadas.", count) % {"n": count},
     )
-    return redirect(request.POST.get("next") or reverse("followup:worklist"))
+    return redirect(safe_next(request, reverse("followup:worklist")))
 
 
 @org_member_required
@@ -164,7 +165,7 @@ def note_add(request, pk):
         messages.success(request, _("Nota guardada."))
     else:
         messages.error(request, _("Escriba la nota."))
-    return redirect(request.POST.get("next") or reverse("customers:detail", args=[customer.pk]))
+    return redirect(safe_next(request, reverse("customers:detail", args=[customer.pk])))
 
 
 @org_member_required

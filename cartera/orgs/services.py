@@ -146,6 +146,9 @@ def _clean_texts(values: dict, errors: dict) -> None:
             errors["name"] = _("El nombre es obligatorio.")
     if "sender_name" in values:
         values["sender_name"] = (values["sender_name"] or "").strip()
+        if any(ch in values["sender_name"] for ch in "\r\n\x00"):
+            # A line break in a header name would break (or forge) every e-mail's headers.
+            errors["sender_name"] = _("El nombre del remitente debe ir en una sola línea.")
     for key in ("sender_email", "reply_to_email"):
         if key not in values:
             continue

@@ -8,11 +8,11 @@ from django.db import transaction
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cartera.lib.forms import add_service_errors
+from cartera.lib.redirects import safe_next
 from cartera.orgs.selectors import get_organization_for_user
 
 from .access import Action
@@ -89,12 +89,7 @@ def switch(request):
         return redirect_to_login(reverse("reports:home"))
     organization = get_organization_for_user(request, request.POST.get("organization", ""))
     request.session[SESSION_KEY] = organization.pk
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return redirect(target)
-    return redirect("reports:home")
+    return redirect(safe_next(request, reverse("reports:home")))
 
 
 @org_member_required(action=Action.MANAGE_ORGANIZATION)

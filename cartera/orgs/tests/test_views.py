@@ -182,6 +182,24 @@ def test_settings_errors_are_shown_next_to_fields_and_change_nothing(login, owne
     assert Activity.objects.count() == 0
 
 
+def test_sender_name_with_a_line_break_is_refused(login, owner_a, org_a):
+    client = login(owner_a)
+    data = {
+        "name": org_a.name,
+        "sender_name": "Cobranza\r\nBcc: todos@example.com",
+        "timezone": "America/Monterrey",
+        "language": "es-mx",
+        "default_payment_terms_days": 30,
+    }
+    response = client.post(reverse("orgs:settings"), data)
+    assert response.status_code == 200
+    assert response.context["form"].errors["sender_name"] == [
+        "El nombre del remitente debe ir en una sola línea."
+    ]
+    org_a.refresh_from_db()
+    assert org_a.sender_name == "Distribuidora Norte S.A. de C.V."
+
+
 def test_manager_cannot_open_settings(login, manager_a):
     client = login(manager_a)
     assert client.get(reverse("orgs:settings")).status_code == 403
