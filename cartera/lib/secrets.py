@@ -102,6 +102,10 @@ class EncryptedTextField(models.TextField):
     def to_python(self, value):
         return decrypt(value) if isinstance(value, str) else value
 
+    def value_to_string(self, obj):
+        """Serialized (fixtures, backups) still encrypted, never as plain text."""
+        return encrypt(self.value_from_object(obj) or "")
+
     def get_prep_value(self, value):
         value = super().get_prep_value(value)
         if not value:
