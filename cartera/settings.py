@@ -156,6 +156,30 @@ _SQLITE_OPTIONS = {
 }
 
 DATABASES = {"default": _database()}
+
+
+def _caches() -> dict:
+    """Rate limits and lock-outs must be shared by every web process: Redis when
+    ``CARTERA_CACHE_URL`` is set (several machines), else files in the data directory
+    (several processes on one machine). Tests use memory."""
+    url = env_str("CARTERA_CACHE_URL")
+    if url and not url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(f"CARTERA_CACHE_URL must be a redis:// address, got {url!r}")
+    if url:
+        return {
+            "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+        }
+    if TESTING:
+        return {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    return {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(DATA_DIR / "cache"),
+        }
+    }
+
+
+CACHES = _caches()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
@@ -186,7 +210,11 @@ ACCOUNT_SESSION_REMEMBER = None
 
 AXES_FAILURE_LIMIT = env_int("CARTERA_LOGIN_FAILURE_LIMIT", 10, minimum=1)
 AXES_COOLOFF_TIME = 1  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Per user name and address, and per address alone (one address trying many users).
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "cartera.lib.clients.client_ip"
+# Reverse proxies whose X-Forwarded-For is believed (addresses or networks).
+TRUSTED_PROXIES = env_list("CARTERA_TRUSTED_PROXIES", [])
 AXES_ENABLED = not TESTING
 
 LANGUAGE_CODE = "es-mx"

@@ -38,3 +38,29 @@ def test_weak_passwords_are_refused(weak):
 
 def test_a_long_passphrase_is_accepted():
     validate_password("cobranza de martes en Monterrey")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("allauth_limits", [True, False])
+def test_one_address_trying_many_users_is_locked_out(
+    settings, client, django_user_model, allauth_limits
+):
+    settings.AXES_ENABLED = True
+    if not allauth_limits:  # axes alone must catch it too
+        settings.ACCOUNT_RATE_LIMITS = False
+    settings.AXES_FAILURE_LIMIT = 10
+    settings.TRUSTED_PROXIES = ["10.0.0.2"]
+    good = django_user_model.objects.create_user("marta", password="una clave muy larga 1")
+    for name in ["ana", "beto", "carla", "dario"]:
+        django_user_model.objects.create_user(name, password="otra clave muy larga 2")
+    proxy = {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": "198.51.100.66"}
+    for name in ["ana", "beto", "carla", "dario"]:
+        for guess in range(3):  # 12 failures, never 10 for one user
+            client.post("/accounts/login/", {"login": name, "password": f"x{guess}"}, **proxy)
+    right = {"login": "marta", "password": "una clave muy larga 1"}
+    locked = client.post("/accounts/login/", right, **proxy)
+    assert "_auth_user_id" not in client.session
+    assert locked.status_code in (200, 429)  # allauth's limit (form error) or axes (429)
+    other_client = {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": "198.51.100.10"}
+    opened = client.post("/accounts/login/", right, **other_client)
+    assert opened.status_code == 302 and client.session["_auth_user_id"] == str(good.pk)

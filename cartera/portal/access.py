@@ -23,6 +23,7 @@ from django.utils import timezone
 from cartera.customers.models import Customer
 from cartera.invoices import factoring
 from cartera.invoices.models import Invoice
+from cartera.lib.clients import client_ip
 from cartera.outreach.tracking import PORTAL_SALT, portal_message_link
 from cartera.timeline import events
 
@@ -104,23 +105,55 @@ def load_message_link(token: str) -> dict | None:
         return None
 
 
-# --- rate limiting of wrong links -------------------------------------------------------
-def _client_ip(request) -> str:
-    return request.META.get("REMOTE_ADDR", "")
+def access_is_open(customer_id: int, *, now: dt.datetime) -> bool:
+    """Whether the customer may use the portal at all, per-message links included.
+
+    The customer's latest link decides: revoked (by hand) or expired closes every way in,
+    per-message links and open sessions too. A customer who never got a link keeps the
+    access its reminders' links give. Issuing a new link revokes the old one but the new
+    one is then the latest, so rotating a link never closes access.
+    """
+    latest = PortalToken.objects.filter(customer_id=customer_id).order_by("-id").first()
+    return latest is None or latest.is_usable(now=now)
+
+
+# --- rate limiting ------------------------------------------------------------------------
+def _count(key: str, window: int) -> int:
+    """Add one to a counter in the shared cache; returns the new count."""
+    if cache.add(key, 1, window):
+        return 1
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, window)
+        return 1
 
 
 def is_rate_limited(request) -> bool:
-    return cache.get(f"portal-bad:{_client_ip(request)}", 0) >= BAD_TOKEN_LIMIT
+    return cache.get(f"portal-bad:{client_ip(request)}", 0) >= BAD_TOKEN_LIMIT
 
 
 def count_bad_attempt(request) -> None:
-    key = f"portal-bad:{_client_ip(request)}"
-    if cache.add(key, 1, BAD_TOKEN_WINDOW):
-        return
-    try:
-        cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, BAD_TOKEN_WINDOW)
+    _count(f"portal-bad:{client_ip(request)}", BAD_TOKEN_WINDOW)
+
+
+# What a debtor may do per customer and hour; beyond it the action answers 429. Generous for
+# people, tight for scripts (a script used to file 829 "ya pagué" reports a minute).
+DEBTOR_ACTION_LIMITS = {
+    "code": 5,  # code e-mails (each also caps guessing: 5 attempts per code)
+    "report": 10,
+    "promise": 10,
+    "dispute": 10,
+    "pay": 20,
+    "plan": 10,
+}
+DEBTOR_ACTION_WINDOW = 3600
+
+
+def allow_debtor_action(customer_id: int, action: str) -> bool:
+    """Count one ``action`` of the customer; False once over its hourly limit."""
+    count = _count(f"portal-act:{action}:{customer_id}", DEBTOR_ACTION_WINDOW)
+    return count <= DEBTOR_ACTION_LIMITS[action]
 
 
 # --- session ---------------------------------------------------------------------------
@@ -138,17 +171,24 @@ def portal_session(request) -> dict | None:
     return request.session.get(SESSION_KEY)
 
 
+def _session_still_open(data: dict) -> bool:
+    now = timezone.now()
+    if not data.get("token"):  # opened by a per-message link
+        return access_is_open(data["customer"], now=now)
+    # A usable link is the latest one (issuing a link revokes the previous ones).
+    token = PortalToken.objects.filter(pk=data["token"], customer_id=data["customer"]).first()
+    return token is not None and token.is_usable(now=now)
+
+
 def get_customer_for_debtor(request, *, verified: bool = True) -> Customer:
     """The session's customer, or 404 (no session, token revoked/expired since, code
     not yet entered when the organisation requires one)."""
     data = portal_session(request)
     if not data:
         raise Http404
-    if data.get("token"):
-        token = PortalToken.objects.filter(pk=data["token"], customer_id=data["customer"]).first()
-        if token is None or not token.is_usable(now=timezone.now()):
-            request.session.pop(SESSION_KEY, None)
-            raise Http404
+    if not _session_still_open(data):
+        request.session.pop(SESSION_KEY, None)
+        raise Http404
     if verified and not data.get("verified"):
         raise Http404
     customer = (

@@ -66,6 +66,27 @@ def debtor_view(view):
     return wrapper
 
 
+def too_many(request):
+    response = render(request, "portal/limited.html", status=429)
+    response["Retry-After"] = str(access.DEBTOR_ACTION_WINDOW)
+    return response
+
+
+def limited(action: str):
+    """Count each POST of a debtor action against the customer's hourly limit."""
+
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapper(request, customer, *args, **kwargs):
+            if request.method == "POST" and not access.allow_debtor_action(customer.pk, action):
+                return too_many(request)
+            return view(request, customer, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
 def _today(customer):
     return local_today(customer.effective_timezone)
 
@@ -99,6 +120,8 @@ def from_message(request, token):
     if message is None:
         access.count_bad_attempt(request)
         return not_found(request)
+    if not access.access_is_open(message.customer_id, now=timezone.now()):
+        return not_found(request)
     record_event(
         message=message, kind="clicked", at=timezone.now(), source="portal", data={"url": "portal"}
     )
@@ -117,6 +140,8 @@ def code(request):
         now = timezone.now()
         form = CodeForm(request.POST if request.POST.get("action") == "verify" else None)
         if request.method == "POST" and request.POST.get("action") == "send":
+            if not access.allow_debtor_action(customer.pk, "code"):
+                return too_many(request)
             created = access.create_code(customer=customer, now=now)
             if created is None:
                 messages.error(request, _("No hay un correo registrado; comuníquese con nosotros."))
@@ -194,6 +219,7 @@ def _open_rows(customer):
 
 @debtor_view
 @require_http_methods(["GET", "POST"])
+@limited("report")
 def report_payment(request, customer):
     form = ReportPaymentForm(
         request.POST or None, request.FILES or None, initial={"date": _today(customer)}
@@ -235,6 +261,7 @@ def report_payment(request, customer):
 
 @debtor_view
 @require_http_methods(["GET", "POST"])
+@limited("promise")
 def promise(request, customer):
     form = PromiseForm(request.POST or None)
     chosen = _chosen(request, customer)
@@ -270,6 +297,7 @@ def promise(request, customer):
 
 @debtor_view
 @require_http_methods(["GET", "POST"])
+@limited("dispute")
 def dispute(request, customer, pk):
     invoice = access.get_invoice_for_debtor(customer, pk)
     form = DisputeForm(request.POST or None, request.FILES or None)
@@ -294,6 +322,7 @@ def dispute(request, customer, pk):
 
 @debtor_view
 @require_POST
+@limited("pay")
 def pay_online(request, customer):
     provider = provider_for("stripe", access.settings_for(customer.organization))
     if provider is None:
