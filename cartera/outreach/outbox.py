@@ -10,11 +10,18 @@ from django.contrib.auth import get_user_model
 
 from cartera.invoices.models import Invoice
 from cartera.lib.bulk import insert_rows
+from cartera.timeline import events
 
 from .choices import MessagePurpose, MessageStatus
 from .eligibility import open_with_balance_q
 from .models import Message
-from .rendering import MessageRenderer, invoice_rows, rerender_message
+from .rendering import (
+    MessageRenderer,
+    TemplateRenderError,
+    failure_reason,
+    invoice_rows,
+    rerender_message,
+)
 
 
 @dataclass
@@ -66,8 +73,38 @@ class _Composer:
         self.invoices = {row["id"]: row for rows in self.statements.values() for row in rows}
         agent_ids = {customers[item.customer_id]["assigned_agent_id"] for item in items} - {None}
         self.agents = {user.pk: user for user in get_user_model().objects.filter(pk__in=agent_ids)}
+        self.broken: dict[str, tuple[str, int]] = {}  # template -> (first error, messages)
 
     def message(self, item: OutboxItem) -> Message:
+        """The message row; a template that fails to render fails this message only."""
+        try:
+            return self._rendered(item)
+        except TemplateRenderError as error:
+            first_error, count = self.broken.get(item.template_key or item.stage, (str(error), 0))
+            self.broken[item.template_key or item.stage] = (first_error, count + 1)
+            return self._failed(item, error)
+
+    def _failed(self, item: OutboxItem, error: TemplateRenderError) -> Message:
+        return Message(
+            organization=self.organization,
+            key=item.key,
+            customer_id=item.customer_id,
+            channel=item.channel,
+            purpose=self.purpose,
+            as_of=self.as_of,
+            step_key=item.step_key,
+            template_key=item.template_key,
+            stage=item.stage,
+            to=item.to,
+            cc=item.cc,
+            scheduled_for=item.scheduled_for,
+            policy=item.policy,
+            status=MessageStatus.FAILED,
+            status_reason=failure_reason(error),
+            last_error=str(error),
+        )
+
+    def _rendered(self, item: OutboxItem) -> Message:
         customer = self.customers[item.customer_id]
         agent = self.agents.get(customer["assigned_agent_id"])
         content = self.renderer.render(
@@ -114,6 +151,10 @@ def _create(*, organization, as_of, purpose, customers, items) -> list[Message]:
         organization=organization, as_of=as_of, purpose=purpose, customers=customers, items=items
     )
     created = Message.objects.bulk_create([composer.message(item) for item in items])
+    for template_key, (error, failed) in composer.broken.items():
+        events.template_failed(
+            organization=organization, template_key=template_key, error=error, messages=failed
+        )
     ids = {message.key: message.pk for message in created}
     insert_rows(
         Message.invoices.through,

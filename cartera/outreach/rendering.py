@@ -16,8 +16,8 @@ from babel.numbers import format_currency
 from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
-from jinja2 import StrictUndefined, TemplateError
-from jinja2.sandbox import SandboxedEnvironment
+from django.utils.translation import gettext as _
+from jinja2 import TemplateError
 
 from cartera.invoices.models import Invoice
 from cartera.lib.money import decimals_for, round_money
@@ -27,17 +27,15 @@ from cartera.payments.instructions import (
     payment_instructions,
 )
 
+from .choices import MessageStatus
 from .defaults import KIND_TO_KEY, default_template
 from .eligibility import open_with_balance_q
 from .models import Message, MessageTemplate
+from .sandbox import LimitedSandbox, render_limited
 from .tracking import portal_message_link
 
-_ENV = SandboxedEnvironment(
-    autoescape=False, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True
-)
-_HTML_ENV = SandboxedEnvironment(
-    autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True
-)
+_ENV = LimitedSandbox(autoescape=False)
+_HTML_ENV = LimitedSandbox(autoescape=True)
 
 VARIABLES = {
     "customer": "name, legal_name, tax_id, external_id",
@@ -180,31 +178,83 @@ def _compiled(source: str, html: bool):
     return (_HTML_ENV if html else _ENV).from_string(source)
 
 
+_SAMPLE_DAY = dt.date(2026, 1, 31)
+
+
+def sample_context(language: str = "es-mx") -> dict:
+    """A context with every variable, for checking a template before it is saved."""
+    rows = [
+        {
+            "id": 0,
+            "number": number,
+            "external_id": number,
+            "issue_date": dt.date(2025, 12, 1),
+            "due_date": due,
+            "total": Decimal("11600.00"),
+            "balance": balance,
+            "currency": "MXN",
+        }
+        for number, due, balance in (
+            ("A-100", dt.date(2026, 1, 1), Decimal("11600.00")),
+            ("A-101", dt.date(2026, 2, 15), Decimal("5800.00")),
+        )
+    ]
+    person = {"name": "Ana Pérez", "email": "ana@example.com", "phone": "+52 81 0000 0000"}
+    company = {"name": "Cliente de ejemplo", "legal_name": "Cliente de ejemplo S.A. de C.V."}
+    return build_context(
+        organization={**company, "tax_id": "XAXX010101000", "email": "cobranza@example.com"},
+        customer={**company, "tax_id": "XAXX010101000", "external_id": "C-1"},
+        contact=person,
+        invoices=rows[:1],
+        statement=rows,
+        agent=person,
+        as_of=_SAMPLE_DAY,
+        language=language,
+        portal_link="https://cobranza.example.com/p/m/ejemplo/",
+    )
+
+
 def check_template(*, subject: str, body_text: str, body_html: str = "") -> None:
-    """Compile all parts; raise TemplateRenderError with the line and message."""
-    for label, source, env in (
-        ("asunto", subject, _ENV),
-        ("texto", body_text, _ENV),
-        ("HTML", body_html, _HTML_ENV),
+    """Compile all parts and render them on a sample context within the sandbox's limits;
+    raise TemplateRenderError naming the part, the line and what is wrong."""
+    context = sample_context()
+    for label, source, html in (
+        (_("asunto"), subject, False),
+        (_("texto"), body_text, False),
+        ("HTML", body_html, True),
     ):
         try:
-            env.from_string(source or "")
+            compiled = (_HTML_ENV if html else _ENV).from_string(source or "")
         except TemplateError as exc:
             line = getattr(exc, "lineno", None)
-            where = f" (línea {line})" if line else ""
+            where = _(" (línea %(line)s)") % {"line": line} if line else ""
             raise TemplateRenderError(f"{label}{where}: {exc.message or exc}") from None
+        _check_renders(label, compiled, context)
+
+
+def _check_renders(label: str, compiled, context: dict) -> None:
+    try:
+        render_limited(compiled, context)
+    except TemplateError as exc:
+        raise TemplateRenderError(f"{label}: {exc.message or exc}") from None
+    except (ArithmeticError, TypeError, ValueError, LookupError, RecursionError) as exc:
+        raise TemplateRenderError(f"{label}: {type(exc).__name__}: {exc}") from None
 
 
 def render(*, subject: str, body_text: str, body_html: str, context: dict) -> tuple[str, str, str]:
-    """Render the three parts in the sandbox. Raises TemplateRenderError."""
+    """Render the three parts in the limited sandbox. Raises TemplateRenderError for any
+    failure of the template itself (syntax, unknown names, arithmetic, limits)."""
     try:
         return (
-            " ".join(_compiled(subject or "", False).render(context).split()),
-            _compiled(body_text or "", False).render(context),
-            _compiled(body_html, True).render(context) if body_html else "",
+            " ".join(render_limited(_compiled(subject or "", False), context).split()),
+            render_limited(_compiled(body_text or "", False), context),
+            render_limited(_compiled(body_html, True), context) if body_html else "",
         )
     except TemplateError as exc:
         raise TemplateRenderError(str(exc.message or exc)) from None
+    except (ArithmeticError, TypeError, ValueError, LookupError, RecursionError) as exc:
+        # A template can divide by zero or index past a list: its own fault, never the run's.
+        raise TemplateRenderError(f"{type(exc).__name__}: {exc}") from None
 
 
 # --- messages ---------------------------------------------------------------------------
@@ -348,6 +398,11 @@ def _customer_id(customer: dict, invoices: list[dict], statement: list[dict]) ->
     return next((row["customer_id"] for row in [*invoices, *statement]), None)
 
 
+def failure_reason(error: TemplateRenderError) -> str:
+    """What the outbox shows on a message whose template could not render."""
+    return (_("La plantilla no se pudo generar: %(error)s") % {"error": error})[:300]
+
+
 def rerender_message(*, message: Message, as_of: dt.date) -> None:
     """Render ``message`` again from its current invoices (and the customer's statement)."""
     customer = message.customer
@@ -361,7 +416,28 @@ def rerender_message(*, message: Message, as_of: dt.date) -> None:
         "language": customer.language,
     }
     statement = invoice_rows(Invoice.objects.filter(open_with_balance_q(), customer=customer))
-    content = renderer.render(
+    try:
+        content = _render_again(renderer, message, customer, customer_dict, statement, as_of)
+    except TemplateRenderError as error:
+        # Sending the old text would name invoices it no longer covers: fail it, say why.
+        reason = failure_reason(error)
+        Message.objects.filter(pk=message.pk).update(
+            status=MessageStatus.FAILED, status_reason=reason, last_error=str(error)
+        )
+        message.status, message.status_reason = MessageStatus.FAILED, reason
+        return
+    Message.objects.filter(pk=message.pk).update(
+        subject=content["subject"], body_text=content["body_text"], body_html=content["body_html"]
+    )
+    message.subject, message.body_text, message.body_html = (
+        content["subject"],
+        content["body_text"],
+        content["body_html"],
+    )
+
+
+def _render_again(renderer, message, customer, customer_dict, statement, as_of) -> dict:
+    return renderer.render(
         template_key=message.template_key,
         stage=message.stage,
         channel=message.channel,
@@ -372,12 +448,4 @@ def rerender_message(*, message: Message, as_of: dt.date) -> None:
         agent=customer.assigned_agent,
         as_of=as_of,
         message_key=message.key,
-    )
-    Message.objects.filter(pk=message.pk).update(
-        subject=content["subject"], body_text=content["body_text"], body_html=content["body_html"]
-    )
-    message.subject, message.body_text, message.body_html = (
-        content["subject"],
-        content["body_text"],
-        content["body_html"],
     )

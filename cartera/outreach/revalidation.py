@@ -39,6 +39,8 @@ def revalidate_message(*, message: Message, today: dt.date, now: dt.datetime) ->
         removed = current - set(keep)
         message.invoices.remove(*removed)
         rerender_message(message=message, as_of=today)
+        if message.status == MessageStatus.FAILED:
+            return False  # the template no longer renders: nothing is sent
         add_event(message, EventKind.RERENDERED, at=now, data={"removed_invoices": sorted(removed)})
         return True
 

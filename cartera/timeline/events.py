@@ -16,6 +16,7 @@ from cartera.lib.money import Money
 
 from .choices import ActivityKind, NotificationKind
 from .models import Activity
+from .notifications import notify_for_activity
 from .services import new_activity, record_activities, record_activity
 
 
@@ -132,6 +133,24 @@ def online_payment_rejected(session, *, provider_name: str, problem: str) -> Act
         data={"checkout_session": session.session_id, "provider": provider_name},
         notify=NotificationKind.REPORTED_PAYMENT,
     )
+
+
+def template_failed(*, organization, template_key: str, error: str, messages: int) -> None:
+    """A template that cannot render: its messages failed; every owner and manager is told
+    (one entry per template and run; the run itself went on)."""
+    summary = _(
+        "La plantilla «%(template)s» no se pudo generar; %(count)s mensajes fallaron: %(error)s"
+    ) % {"template": template_key, "count": messages, "error": error}
+    activity = new_activity(
+        organization=organization,
+        actor=None,
+        kind=ActivityKind.CONFIG_CHANGED,
+        summary=summary,
+        data={"template": template_key, "error": error[:300], "failed": messages},
+    )
+    activity.save()
+    for user_id in organization.supervisor_ids():
+        notify_for_activity(activity, kind=NotificationKind.TEMPLATE_FAILED, user_id=user_id)
 
 
 def amount_applied(allocation, *, actor, invoice, currency: str) -> Activity:
