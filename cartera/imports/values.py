@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
-from cartera.lib.money import MoneyError, parse_amount
+from cartera.lib.money import AmountOutOfRange, MoneyError, out_of_range_message, parse_amount
 
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 _ISO = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T].*)?$")
@@ -139,6 +139,8 @@ def parse_money(value, *, decimal_comma: bool | None = None) -> Decimal:
         value = cell_text(value)
     try:
         return parse_amount(value, decimal_comma=decimal_comma)
+    except AmountOutOfRange:
+        raise ValueError(out_of_range_message()) from None
     except MoneyError:
         raise ValueError(_("No es un importe reconocible.")) from None
 

@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from cartera.lib.bulk import insert_dicts
-from cartera.lib.money import round_money
+from cartera.lib.money import storable_money
 
 from .models import Invoice
 from .services import change_refusal, opening_state, state_after_total
@@ -26,7 +26,7 @@ def new_invoice_values(values: dict) -> dict:
     """One new invoice's stored values: rounded total, key defaulting to the number,
     upper-case UUID, and the opening balance and status."""
     row = dict(values)
-    row["total"] = round_money(Decimal(row["total"]), row["currency"])
+    row["total"] = storable_money(row["total"], row["currency"], field="total")
     row["external_id"] = row.get("external_id") or row.get("number")
     row["fiscal_uuid"] = (row.get("fiscal_uuid") or "").upper()
     row["balance"], row["status"] = opening_state(row["total"])
@@ -54,7 +54,7 @@ def create_invoices(*, organization, rows: Sequence[dict]) -> list[Invoice]:
 def changed_invoice(*, pk: int, status: str, currency: str, values: dict, applied: Decimal):
     """An unsaved invoice carrying a change (``values``, with ``currency`` and ``total``)
     and its new balance and status; refuses what ``update_invoice`` refuses."""
-    total = round_money(Decimal(values["total"]), values["currency"])
+    total = storable_money(values["total"], values["currency"], field="total")
     refusal = change_refusal(
         status=status,
         currency_changed=values["currency"] != currency,

@@ -13,7 +13,7 @@ from django.db.models import Sum
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
-from cartera.lib.money import round_money
+from cartera.lib.money import storable_money
 from cartera.lib.uniqueness import duplicate_errors
 from cartera.timeline import events
 
@@ -145,7 +145,7 @@ def create_invoice(*, customer, actor, **fields) -> Invoice:
         raise TypeError(f"unknown invoice fields: {sorted(unknown)}")
     values = dict(fields)
     values.setdefault("currency", organization.default_currency)
-    values["total"] = round_money(Decimal(values["total"]), values["currency"])
+    values["total"] = storable_money(values["total"], values["currency"], field="total")
     values.setdefault("due_date", None)
     if values["due_date"] is None:
         values["due_date"] = default_due_date(customer, values["issue_date"])
@@ -174,7 +174,7 @@ def update_invoice(*, invoice: Invoice, actor, **fields) -> Invoice:
         raise TypeError(f"unknown invoice fields: {sorted(unknown)}")
     values = {name: getattr(invoice, name) for name in INVOICE_FIELDS} | fields
     applied = allocated_total(invoice)
-    values["total"] = round_money(Decimal(values["total"]), values["currency"])
+    values["total"] = storable_money(values["total"], values["currency"], field="total")
     refusal = change_refusal(
         status=invoice.status,
         currency_changed=values["currency"] != invoice.currency,
@@ -243,7 +243,7 @@ def create_credit_note(
     reason: str = "",
 ) -> CreditNote:
     organization = customer.organization
-    total = round_money(Decimal(total), currency)
+    total = storable_money(total, currency, field="total")
     errors = {}
     if total <= 0:
         errors["total"] = _("El importe de la nota de crédito debe ser mayor que cero.")

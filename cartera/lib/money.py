@@ -9,6 +9,9 @@ import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
 # Minor units per currency; anything not listed has 2 decimals.
 _ZERO_DECIMAL = {"CLP", "JPY", "KRW", "PYG", "VND", "ISK", "UYI", "CLF"}
 SUPPORTED_CURRENCIES = ("MXN", "USD", "CLP", "ARS", "EUR", "COP", "PEN", "BRL", "CAD", "GBP")
@@ -25,6 +28,39 @@ def decimals_for(currency: str) -> int:
 
 def quantum(currency: str) -> Decimal:
     return Decimal(1).scaleb(-decimals_for(currency))
+
+
+class AmountOutOfRange(MoneyError):
+    """An amount larger than any money column can hold."""
+
+
+# Every money column is NUMERIC(18, 2): the largest amount either database can store.
+MAX_AMOUNT = Decimal("9999999999999999.99")
+
+
+def check_amount_range(amount: Decimal) -> Decimal:
+    """``amount`` if it fits the money columns, else MoneyError (before anything is stored:
+    SQLite would keep it and break every later sum, PostgreSQL would refuse the row)."""
+    try:
+        fits = Decimal(amount).is_finite() and abs(Decimal(amount)) <= MAX_AMOUNT
+    except (InvalidOperation, TypeError, ValueError):
+        fits = False
+    if not fits:
+        raise AmountOutOfRange(f"amount out of range: {amount!r} (at most {MAX_AMOUNT})")
+    return Decimal(amount)
+
+
+def storable_money(amount, currency: str, *, field: str) -> Decimal:
+    """The amount rounded to the currency, or a ValidationError on ``field`` when it does not
+    fit the money columns. The one check every service and bulk path runs before writing."""
+    try:
+        return round_money(check_amount_range(amount), currency)
+    except MoneyError:
+        raise ValidationError({field: out_of_range_message()}) from None
+
+
+def out_of_range_message() -> str:
+    return _("Importe fuera de rango: el máximo es %(max)s.") % {"max": f"{MAX_AMOUNT:,}"}
 
 
 def round_money(amount: Decimal, currency: str) -> Decimal:
@@ -125,7 +161,7 @@ def parse_amount(text: str | int | Decimal, *, decimal_comma: bool | None = None
         value = Decimal(normalized)
     except InvalidOperation:
         raise MoneyError(f"not an amount: {raw!r}") from None
-    return -value if negative else value
+    return check_amount_range(-value if negative else value)
 
 
 def _normalize_separators(digits: str, decimal_comma: bool | None) -> str:

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from cartera.invoices.choices import CreditNoteStatus, InvoiceStatus
 from cartera.invoices.models import CreditNote, Invoice
-from cartera.lib.money import round_money
+from cartera.lib.money import round_money, storable_money
 from cartera.timeline import events
 
 from .choices import PaymentMethod, PaymentSource, PaymentStatus
@@ -46,7 +46,7 @@ def create_payment(
 ) -> Payment:
     """The payment row alone, for the services that record their own timeline entry (a
     reported payment, an online payment): one act, one entry. Nothing is applied yet."""
-    amount = round_money(Decimal(amount), currency)
+    amount = storable_money(amount, currency, field="amount")
     if amount <= 0:
         raise ValidationError({"amount": _("El importe debe ser mayor que cero.")})
     organization = customer.organization

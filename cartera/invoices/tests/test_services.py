@@ -82,3 +82,20 @@ def test_changing_total_keeps_balance_equal_total_minus_allocations(invoice_a, d
 def test_days_overdue_uses_the_date_given(invoice_a):
     assert invoice_a.days_overdue(on=dt.date(2026, 10, 1)) == 0
     assert invoice_a.days_overdue(on=dt.date(2026, 11, 22)) == 52
+
+
+@pytest.mark.parametrize("total", [Decimal("999999999999999999999999.99"), Decimal("1E+30")])
+def test_an_invoice_too_large_to_store_is_refused_and_nothing_is_written(debtor_a, total):
+    with pytest.raises(ValidationError) as caught:
+        create_invoice(
+            customer=debtor_a,
+            actor=None,
+            external_id="F-HUGE",
+            number="HUGE",
+            issue_date=dt.date(2026, 9, 1),
+            due_date=dt.date(2026, 10, 1),
+            currency="MXN",
+            total=total,
+        )
+    assert "fuera de rango" in caught.value.message_dict["total"][0]
+    assert not Invoice.objects.filter(number="HUGE").exists()

@@ -2,7 +2,18 @@ from decimal import Decimal
 
 import pytest
 
-from cartera.lib.money import Money, MoneyError, money_string, parse_amount, round_money
+from django.core.exceptions import ValidationError
+
+from cartera.lib.money import (
+    MAX_AMOUNT,
+    AmountOutOfRange,
+    Money,
+    MoneyError,
+    money_string,
+    parse_amount,
+    round_money,
+    storable_money,
+)
 from cartera.lib.templatetags.cartera_tags import money
 
 D = Decimal
@@ -71,3 +82,16 @@ def test_an_amount_that_rounds_to_zero_has_no_minus_sign():
     assert money_string(Decimal("-0.4"), "CLP") == "0"
     assert money(Decimal("-0.00"), "MXN") == "0.00\xa0MXN"
     assert money(Decimal("-1.00"), "MXN") == "-1.00\xa0MXN"
+
+
+HUGE = "999999999999999999999999.99"
+
+
+def test_amounts_beyond_the_money_columns_are_refused_everywhere():
+    assert storable_money(MAX_AMOUNT, "MXN", field="total") == MAX_AMOUNT
+    for value in (Decimal(HUGE), -Decimal(HUGE), Decimal("NaN"), Decimal("Infinity")):
+        with pytest.raises(ValidationError) as caught:
+            storable_money(value, "MXN", field="total")
+        assert "fuera de rango" in caught.value.message_dict["total"][0]
+    with pytest.raises(AmountOutOfRange):
+        parse_amount("10,000,000,000,000,000.00")
