@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "axes",
     "csp",
     "django_tasks",
@@ -205,6 +206,12 @@ ACCOUNT_LOGIN_METHODS = {"username", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_ADAPTER = "cartera.orgs.adapters.AccountAdapter"
+# Two-factor sign-in: an authenticator app (TOTP) with recovery codes. Organisations may
+# require it of their owners (Organization.require_owner_mfa).
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "Cartera"
+MFA_TOTP_TOLERANCE = 1  # the code of the previous or next 30 s also counts (clock drift)
+MFA_ADAPTER = "cartera.orgs.adapters.MFAAdapter"
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = None
 

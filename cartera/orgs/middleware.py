@@ -1,9 +1,13 @@
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from allauth.mfa.models import Authenticator
 from django.conf import settings
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone, translation
 
 from .access import active_memberships
+from .choices import Role
 
 SESSION_KEY = "cartera_org_id"
 
@@ -31,7 +35,26 @@ class CurrentOrganizationMiddleware:
             _activate_org_timezone(membership.organization)
         else:
             timezone.deactivate()
+        if _must_enrol_in_mfa(request, membership):
+            return redirect("mfa_activate_totp")
         return self.get_response(request)
+
+
+# Reachable before enrolling: the enrolment itself, signing out, and the files pages need.
+MFA_OPEN_PREFIXES = ("/accounts/", "/static/", "/i18n/")
+
+
+def _must_enrol_in_mfa(request, membership) -> bool:
+    """An owner of an organisation that requires two-factor sign-in, without it yet."""
+    if membership is None or membership.role != Role.OWNER:
+        return False
+    if not membership.organization.require_owner_mfa:
+        return False
+    if request.path.startswith(MFA_OPEN_PREFIXES) or request.path == reverse("mfa_index"):
+        return False
+    return not Authenticator.objects.filter(
+        user_id=membership.user_id, type=Authenticator.Type.TOTP
+    ).exists()
 
 
 def _activate_org_timezone(organization) -> None:

@@ -28,6 +28,9 @@ class Organization(models.Model):
     agents_see_only_assigned = models.BooleanField(
         _("los gestores ven solo sus clientes asignados"), default=False
     )
+    require_owner_mfa = models.BooleanField(
+        _("exigir verificación en dos pasos a los propietarios"), default=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

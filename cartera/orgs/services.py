@@ -136,6 +136,7 @@ EDITABLE_ORG_FIELDS = (
     "timezone",
     "language",
     "agents_see_only_assigned",
+    "require_owner_mfa",
 )
 
 
@@ -169,8 +170,9 @@ def _clean_choices(values: dict, errors: dict) -> None:
         errors["timezone"] = _("Zona horaria desconocida: %(tz)s") % {"tz": values["timezone"]}
     if "language" in values and values["language"] not in Language.values:
         errors["language"] = _("Idioma no soportado: %(l)s") % {"l": values["language"]}
-    if "agents_see_only_assigned" in values:
-        values["agents_see_only_assigned"] = bool(values["agents_see_only_assigned"])
+    for flag in ("agents_see_only_assigned", "require_owner_mfa"):
+        if flag in values:
+            values[flag] = bool(values[flag])
 
 
 def _clean_org_update(organization: Organization, fields: dict) -> dict:
