@@ -8,7 +8,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
-from cartera.lib.forms import DATE_WIDGET, BackOfficeForm
+from cartera.lib.forms import DATE_WIDGET, BackOfficeForm, ModelChoiceField
 from cartera.lib.money import CURRENCY_CHOICES
 from cartera.orgs.choices import Country, Language
 
@@ -24,7 +24,7 @@ def members_of(organization):
     )
 
 
-class UserChoiceField(forms.ModelChoiceField):
+class UserChoiceField(ModelChoiceField):
     def label_from_instance(self, obj):
         return obj.get_full_name() or obj.get_username()
 
@@ -152,7 +152,7 @@ class CustomerFilterForm(forms.Form):
         required=False,
         empty_label=_("Todos"),
     )
-    tag = forms.ModelChoiceField(
+    tag = ModelChoiceField(
         label=_("Etiqueta"), queryset=Tag.objects.none(), required=False, empty_label=_("Todas")
     )
     classification = forms.ChoiceField(

@@ -75,7 +75,7 @@ def strategy_detail(request, pk):
 def _parse_yaml(text: str) -> dict:
     try:
         document = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, ValueError, OverflowError) as exc:  # e.g. a date 2026-02-31
         raise ValidationError(_("YAML no válido: %(error)s") % {"error": exc}) from None
     return clean_document(document)
 

@@ -2,7 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from cartera.invoices.disputes import DISPUTE_REASONS
-from cartera.lib.forms import DATE_WIDGET
+from cartera.lib.forms import DATE_WIDGET, ModelMultipleChoiceField
 from cartera.payments.choices import PaymentMethod
 from cartera.timeline.choices import ActivityKind, NotificationKind
 
@@ -36,7 +36,7 @@ class CallForm(forms.Form):
         label=_("Nota"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
     next_date = forms.DateField(label=_("Volver a llamar el"), required=False, widget=DATE_WIDGET)
-    invoices = forms.ModelMultipleChoiceField(
+    invoices = ModelMultipleChoiceField(
         label=_("Facturas"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple
     )
     promised_date = forms.DateField(label=_("Fecha prometida"), required=False, widget=DATE_WIDGET)

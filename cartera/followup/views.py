@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from cartera.customers.selectors import get_customer_for_user
 from cartera.invoices.selectors import get_invoice_for_user
 from cartera.lib.dates import local_today
-from cartera.lib.forms import add_service_errors
+from cartera.lib.forms import add_service_errors, clean_ids
 from cartera.lib.redirects import safe_next
 from cartera.orgs.access import Action, require
 from cartera.orgs.decorators import org_member_required
@@ -115,7 +115,9 @@ def reassign(request):
     if request.POST.get("from_user"):
         ids = visible.filter(assignee_id=request.POST["from_user"]).values_list("pk", flat=True)
     else:
-        ids = visible.filter(pk__in=request.POST.getlist("task")).values_list("pk", flat=True)
+        ids = visible.filter(pk__in=clean_ids(request.POST.getlist("task"))).values_list(
+            "pk", flat=True
+        )
     count = reassign_tasks(
         organization=request.membership.organization,
         task_ids=list(ids),

@@ -5,13 +5,13 @@ from django.utils.translation import gettext_lazy as _
 
 from cartera.customers.forms import UserChoiceField, members_of
 from cartera.customers.models import Customer
-from cartera.lib.forms import DATE_WIDGET, BackOfficeForm
+from cartera.lib.forms import DATE_WIDGET, BackOfficeForm, ModelChoiceField
 from cartera.lib.money import CURRENCY_CHOICES
 
 from .choices import InvoiceStatus, PaymentMethodSAT
 
 
-class CustomerChoiceField(forms.ModelChoiceField):
+class CustomerChoiceField(ModelChoiceField):
     def label_from_instance(self, obj):
         return f"{obj.name} · {obj.external_id}"
 

@@ -4,6 +4,7 @@ form."""
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 ISO_DATE = "%Y-%m-%d"
 
@@ -58,3 +59,57 @@ def add_service_errors(
             form.add_error(None, message)
     if isinstance(form, BackOfficeForm):
         form.mark_invalid_fields()
+
+
+# Primary keys are 64-bit: a longer number is not an id (and SQLite cannot even bind it).
+MAX_ID = 2**63 - 1
+
+
+def is_id(value) -> bool:
+    text = str(value).strip()
+    return text.isdigit() and 0 < int(text) <= MAX_ID
+
+
+def clean_ids(values) -> list[int]:
+    """The values that can be primary keys, as ints (anything else is dropped)."""
+    return [int(str(value).strip()) for value in values if is_id(value)]
+
+
+class ModelChoiceField(forms.ModelChoiceField):
+    """Django's, refusing a value that cannot be an id before it reaches the database."""
+
+    def to_python(self, value):
+        if value not in self.empty_values and not is_id(value):
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super().to_python(value)
+
+
+class ModelMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """Django's, refusing values that cannot be ids before they reach the database."""
+
+    def _check_values(self, value):
+        for item in value:
+            if not is_id(item):
+                raise ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": str(item)[:40]},
+                )
+        return super()._check_values(value)
+
+
+def length_errors(model, values: dict) -> dict:
+    """Field errors for text longer than its column: the service refuses it with the field
+    named, instead of the database refusing the row (PostgreSQL) or keeping it (SQLite)."""
+    errors = {}
+    for name, value in values.items():
+        try:
+            limit = model._meta.get_field(name).max_length
+        except LookupError:
+            continue
+        if limit and isinstance(value, str) and len(value) > limit:
+            errors[name] = _("Como máximo %(limit)s caracteres (tiene %(length)s).") % {
+                "limit": limit,
+                "length": len(value),
+            }
+    return errors

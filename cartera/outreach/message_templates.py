@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from cartera.lib.forms import length_errors
 from cartera.timeline.choices import ActivityKind
 from cartera.timeline.services import record_activity
 
@@ -30,6 +31,13 @@ def save_template(
     body_html: str = "",
 ) -> MessageTemplate:
     """Create or update a template; a template that does not compile is refused."""
+    too_long = length_errors(
+        MessageTemplate,
+        {"key": key, "name": name, "kind": kind, "channel": channel, "language": language}
+        | {"subject": subject},
+    )
+    if too_long:
+        raise ValidationError(too_long)
     try:
         check_template(subject=subject, body_text=body_text, body_html=body_html)
     except TemplateRenderError as exc:

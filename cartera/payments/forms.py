@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from cartera.customers.models import Customer
 from cartera.invoices.forms import CustomerChoiceField
 from cartera.invoices.models import Invoice
-from cartera.lib.forms import DATE_WIDGET, BackOfficeForm
+from cartera.lib.forms import DATE_WIDGET, BackOfficeForm, ModelChoiceField
 from cartera.lib.money import CURRENCY_CHOICES
 
 from .choices import PaymentMethod, PaymentStatus
@@ -132,7 +132,7 @@ class ApplyRemainderForm(AllocationFieldsMixin, BackOfficeForm):
 
 
 class ApplyCreditNoteForm(BackOfficeForm):
-    invoice = forms.ModelChoiceField(label=_("Factura"), queryset=Invoice.objects.none())
+    invoice = ModelChoiceField(label=_("Factura"), queryset=Invoice.objects.none())
     amount = forms.DecimalField(
         label=_("Importe a aplicar"), max_digits=18, decimal_places=2, min_value=Decimal("0.01")
     )

@@ -24,6 +24,7 @@ from cartera.customers.models import Customer
 from cartera.invoices import factoring
 from cartera.invoices.models import Invoice
 from cartera.lib.clients import client_ip
+from cartera.lib.forms import clean_ids
 from cartera.outreach.tracking import PORTAL_SALT, portal_message_link
 from cartera.timeline import events
 
@@ -214,7 +215,7 @@ def get_invoice_for_debtor(customer: Customer, pk) -> Invoice:
 def invoices_for_debtor(customer: Customer, ids) -> list[Invoice]:
     """The customer's invoices among ``ids`` that the debtor pays to the organisation
     (anything else, factored invoices included, is silently ignored)."""
-    clean = [int(i) for i in ids if str(i).isdigit()]
+    clean = clean_ids(ids)
     invoices = factoring.payable_by_debtor(Invoice.objects.filter(customer=customer, pk__in=clean))
     return list(invoices.order_by("due_date", "id"))
 

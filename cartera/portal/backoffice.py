@@ -19,7 +19,7 @@ from cartera.invoices.choices import DisputeStatus, InvoiceStatus
 from cartera.invoices.models import Dispute
 from cartera.invoices.selectors import get_dispute_for_user, invoices_visible_to
 from cartera.lib.dates import local_today, parse_iso_date
-from cartera.lib.forms import add_service_errors
+from cartera.lib.forms import add_service_errors, clean_ids
 from cartera.lib.money import parse_amount
 from cartera.orgs.access import Action, can, require
 from cartera.orgs.decorators import org_member_required
@@ -145,9 +145,7 @@ def promise_create(request, customer_pk):
     )
     error = None
     if request.method == "POST":
-        chosen = list(
-            invoices.filter(pk__in=[i for i in request.POST.getlist("invoices") if i.isdigit()])
-        )
+        chosen = list(invoices.filter(pk__in=clean_ids(request.POST.getlist("invoices"))))
         try:
             make_promise(
                 customer=customer,
