@@ -296,6 +296,14 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("CARTERA_BEHIND_PROXY", False) else None
 )
+if SESSION_COOKIE_SECURE:  # served over https: browsers must never fall back to http
+    SECURE_HSTS_SECONDS = env_int("CARTERA_HSTS_SECONDS", 31_536_000, minimum=0)
+    # Cartera usually runs on its own host name (cobranza.example.mx): covering the names
+    # below it is safe. Set to false if it shares a name with plain-http sites.
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("CARTERA_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("CARTERA_HSTS_PRELOAD", True)
+    # Redirecting needs to know the original scheme, which only a proxy header tells.
+    SECURE_SSL_REDIRECT = SECURE_PROXY_SSL_HEADER is not None
 
 # Content-Security-Policy: no inline scripts or styles anywhere.
 CONTENT_SECURITY_POLICY = {

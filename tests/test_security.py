@@ -1,6 +1,9 @@
 """Cross-cutting security settings: private files, password policy."""
 
+import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -64,3 +67,25 @@ def test_one_address_trying_many_users_is_locked_out(
     other_client = {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": "198.51.100.10"}
     opened = client.post("/accounts/login/", right, **other_client)
     assert opened.status_code == 302 and client.session["_auth_user_id"] == str(good.pk)
+
+
+def test_deploy_check_is_clean_with_the_documented_production_settings(tmp_path):
+    env = {
+        **os.environ,
+        "CARTERA_DATA_DIR": str(tmp_path),
+        "CARTERA_BASE_URL": "https://cobranza.example.mx",
+        "CARTERA_BEHIND_PROXY": "1",
+        "ALLOWED_HOSTS": "cobranza.example.mx",
+        "SECRET_KEY": "k" * 20 + "9Zx!" * 12,
+        "DEBUG": "0",
+    }
+    env.pop("CARTERA_TESTING", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "cartera.cli", "check", "--deploy", "--fail-level", "WARNING"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
