@@ -33,6 +33,7 @@ class ActivityKind(models.TextChoices):
     PROMISE = "promise", _("Promesa de pago")
     DISPUTE = "dispute", _("Disputa")
     CLASSIFICATION_CHANGED = "classification_changed", _("Cambio de clasificación")
+    AGREEMENT = "agreement", _("Convenio de pago")
 
 
 class NotificationKind(models.TextChoices):
@@ -43,3 +44,4 @@ class NotificationKind(models.TextChoices):
     BOUNCED = "bounced", _("Correo rebotado")
     MISSING_CONTACT = "missing_contact", _("Faltan datos de contacto")
     IMPORT_DONE = "import_done", _("Importación terminada")
+    AGREEMENT = "agreement", _("Convenio de pago")

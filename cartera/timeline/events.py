@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from cartera.lib.money import Money
 
-from .choices import ActivityKind, NotificationKind
+from .choices import ActivityKind, ActorKind, NotificationKind
 from .models import Activity
 from .services import new_activity, record_activities, record_activity
 
@@ -543,3 +543,57 @@ def portal_link_revoked(customer, *, actor) -> Activity:
         kind=ActivityKind.CONFIG_CHANGED,
         summary=_("Enlace al portal revocado"),
     )
+
+
+# --- payment plans (convenios) --------------------------------------------------------------
+def _plan_entry(plan, *, actor, summary: str, notify: str | None = None, **data) -> Activity:
+    return record_activity(
+        organization=plan.organization,
+        customer=plan.customer,
+        actor=actor,
+        kind=ActivityKind.AGREEMENT,
+        summary=summary,
+        data={"plan_id": plan.pk, "status": plan.status, **data},
+        notify=notify,
+    )
+
+
+def plan_created(plan, *, actor, invoices, count: int) -> Activity:
+    """A convenio was agreed (by an agent, or accepted by the debtor in the portal)."""
+    summary = _("Convenio %(number)s: %(total)s en %(count)s parcialidades (%(numbers)s)") % {
+        "number": plan.number,
+        "total": Money(plan.total, plan.currency),
+        "count": count,
+        "numbers": _numbers(invoices),
+    }
+    notify = NotificationKind.AGREEMENT if actor == ActorKind.DEBTOR else None
+    return _plan_entry(
+        plan, actor=actor, summary=summary, notify=notify, source=plan.source, total=plan.total
+    )
+
+
+def plan_broken(plan, *, instalment_number: int, left) -> Activity:
+    summary = _(
+        "Convenio %(number)s incumplido: la parcialidad %(n)s no se pagó (faltan %(left)s)"
+    ) % {"number": plan.number, "n": instalment_number, "left": Money(left, plan.currency)}
+    return _plan_entry(
+        plan,
+        actor=None,
+        summary=summary,
+        notify=NotificationKind.AGREEMENT,
+        instalment=instalment_number,
+        left=left,
+    )
+
+
+def plan_completed(plan) -> Activity:
+    summary = _("Convenio %(number)s cumplido") % {"number": plan.number}
+    return _plan_entry(plan, actor=None, summary=summary)
+
+
+def plan_cancelled(plan, *, actor, reason: str) -> Activity:
+    summary = _("Convenio %(number)s cancelado: %(reason)s") % {
+        "number": plan.number,
+        "reason": reason,
+    }
+    return _plan_entry(plan, actor=actor, summary=summary, reason=reason)

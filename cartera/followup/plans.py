@@ -1,0 +1,55 @@
+"""A broken payment plan, from the collector's side: the daily review of plans
+(``agreements.services.review_plans``) breaks those with an instalment unpaid after the
+grace period; here each broken plan also opens an agent task and is recorded as a broken
+promise to pay, so it counts against the debtor's promise reliability (reports'
+behaviour, the task priority score) like any other broken word."""
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from cartera.agreements.services import review_plans
+
+from .choices import PromiseSource, PromiseStatus, TaskKind
+from .models import PromiseToPay
+from .services import open_task
+
+
+def _record_broken_word(plan, instalment) -> PromiseToPay:
+    promise = PromiseToPay.objects.create(
+        organization=plan.organization,
+        customer=plan.customer,
+        promised_date=instalment.due_date,
+        amount=instalment.amount,
+        currency=plan.currency,
+        status=PromiseStatus.BROKEN,
+        source=PromiseSource.AGENT,
+        notes=_("Parcialidad %(n)s del convenio %(plan)s")
+        % {"n": instalment.number, "plan": plan.number},
+        created_by=plan.created_by,
+    )
+    promise.invoices.set(plan.invoices.all())
+    return promise
+
+
+@transaction.atomic
+def settle_payment_plans(*, organization, today: dt.date) -> dict:
+    """Review the organisation's plans for ``today``; broken ones get a task and a broken
+    promise. Safe to run twice: a plan breaks once, and the task is keyed by plan."""
+    result = review_plans(organization=organization, today=today)
+    for plan, instalment in result["broken"]:
+        _record_broken_word(plan, instalment)
+        open_task(
+            customer=plan.customer,
+            kind=TaskKind.BROKEN_PROMISE,
+            key=f"plan-broken:{plan.pk}",
+            invoices=list(plan.invoices.all()),
+            today=today,
+            title=_("Convenio %(plan)s incumplido: retomar la cobranza") % {"plan": plan.number},
+        )
+    return {
+        "refreshed": result["refreshed"],
+        "completed": result["completed"],
+        "broken": len(result["broken"]),
+    }
