@@ -16,6 +16,7 @@ from cartera.agreements.services import refresh_plan, settings_for
 from cartera.lib.money import Money
 from cartera.outreach.choices import MessagePurpose
 from cartera.outreach.eligibility import is_paused
+from cartera.outreach.models import Message
 from cartera.outreach.notices import notify_debtor
 
 
@@ -62,12 +63,14 @@ def _remind(instalment: Instalment, *, before: bool, as_of: dt.date):
     customer = instalment.plan.customer
     if customer.do_not_contact or is_paused(customer, on=as_of):
         return None
+    key = f"instalment:{instalment.pk}:{'before' if before else 'after'}"
+    if Message.objects.filter(organization_id=customer.organization_id, key=key).exists():
+        return None  # already queued by an earlier run
     with translation.override(customer.language):
         subject, body = _texts(instalment, before=before)
-        moment = "before" if before else "after"
         return notify_debtor(
             customer=customer,
-            key=f"instalment:{instalment.pk}:{moment}",
+            key=key,
             purpose=MessagePurpose.INSTALMENT,
             subject=subject,
             body=body,
