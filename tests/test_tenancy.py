@@ -42,6 +42,7 @@ from django.core.files.base import ContentFile
 from django.db import connection
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from cartera.agreements.services import PlanTerms, create_plan
 from cartera.customers.services import create_customer
 from cartera.dunning.models import Strategy
 from cartera.followup.models import Task
@@ -205,6 +206,11 @@ URLS: dict[str, U] = {
     "outreach:track_open": public(lambda w: {"token": "no-such-token"}),
     "outreach:track_click": public(lambda w: {"token": "no-such-token"}),
     "outreach:unsubscribe": public(lambda w: {"token": "no-such-token"}),
+    # agreements: payment plans
+    "agreements:create": write(lambda w: {"customer_pk": w.customer.pk}, roles=TEAM),
+    "agreements:detail": read(pk("plan")),
+    "agreements:cancel": write(pk("plan"), roles=TEAM),
+    "agreements:pdf": read(pk("plan")),
     # dunning + outreach back office
     "dunning:strategies": read(),
     "dunning:strategy": read(pk("strategy"), scoped=False),
@@ -363,7 +369,25 @@ def world(
     notification = Notification.objects.create(
         organization=org_a, user=agent_a, kind="dispute", text="x", source="test:1"
     )
+    planned = create_invoice(
+        customer=debtor_a,
+        actor=None,
+        external_id="P-300",
+        number="P-300",
+        issue_date=dt.date(2026, 9, 1),
+        due_date=dt.date(2026, 10, 1),
+        currency="MXN",
+        total=Decimal("900.00"),
+    )
+    plan = create_plan(
+        customer=debtor_a,
+        invoices=[planned],
+        terms=PlanTerms(count=3, first_due=dt.date(2026, 12, 1)),
+        actor=agent_a,
+        today=dt.date(2026, 11, 16),
+    )
     return SimpleNamespace(
+        plan=plan,
         export_job=export_job,
         task=task,
         notification=notification,

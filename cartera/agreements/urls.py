@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+app_name = "agreements"
+urlpatterns = [
+    path("customers/<int:customer_pk>/new/", views.plan_create, name="create"),
+    path("<int:pk>/", views.plan_detail, name="detail"),
+    path("<int:pk>/cancel/", views.plan_cancel, name="cancel"),
+    path("<int:pk>/pdf/", views.plan_pdf, name="pdf"),
+]
