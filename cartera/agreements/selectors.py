@@ -25,3 +25,11 @@ def get_plan_for_user(request, pk) -> PaymentPlan:
 
 def plans_of_customer(customer):
     return PaymentPlan.objects.filter(customer=customer).order_by("-start_date", "-id")
+
+
+def get_plan_for_debtor(customer, pk) -> PaymentPlan:
+    """One of the customer's own plans (the portal), else 404."""
+    plan = PaymentPlan.objects.filter(customer=customer, pk=pk).first()
+    if plan is None:
+        raise Http404
+    return plan

@@ -22,9 +22,11 @@ from cartera.lib.money import Money, round_money
 from cartera.payments.models import Allocation, Payment
 from cartera.payments.services import allocate_oldest_first
 from cartera.timeline import events
+from cartera.timeline.choices import ActorKind
 
 from .choices import InstalmentStatus, InterestMethod, PlanSource, PlanStatus
 from .models import AgreementSettings, Instalment, PaymentPlan
+from .pdf import store_plan_pdf
 from .schedule import Schedule, build_schedule, covered_instalments
 
 
@@ -330,3 +332,53 @@ def apply_payment_to_plan(*, payment: Payment, plan: PaymentPlan, actor) -> Paym
     oldest invoice) and refresh the instalments it covers."""
     allocate_oldest_first(payment=payment, actor=actor, invoices=plan_invoices_in_order(plan))
     return refresh_plan(plan=plan)
+
+
+# --- the debtor's own proposal (portal) ---------------------------------------------------
+
+
+def debtor_terms(organization, *, count: int, first_due: dt.date, down_payment) -> PlanTerms:
+    """The debtor chooses the count, the dates and the down payment; the organisation's
+    policy sets the plan's interest."""
+    policy = settings_for(organization)
+    return PlanTerms(
+        count=count,
+        first_due=first_due,
+        down_payment=Decimal(down_payment or 0),
+        interest_method=policy.interest_method,
+        annual_rate=policy.annual_rate,
+    )
+
+
+def preview_debtor_plan(*, customer, invoices, terms: PlanTerms, today: dt.date) -> Schedule:
+    """``preview_plan`` within the organisation's portal policy (max instalments, min
+    down payment, max term); a ValidationError names each limit exceeded."""
+    policy = settings_for(customer.organization)
+    if not policy.portal_plans:
+        raise ValidationError(_("Esta empresa no ofrece convenios en el portal."))
+    schedule = preview_plan(customer=customer, invoices=invoices, terms=terms, today=today)
+    errors = portal_policy_errors(schedule, policy=policy, today=today)
+    if errors:
+        raise ValidationError(errors)
+    return schedule
+
+
+@transaction.atomic
+def accept_debtor_plan(
+    *, customer, invoices, terms: PlanTerms, acceptance: Acceptance, today: dt.date
+) -> PaymentPlan:
+    """The debtor accepts a plan in the portal: recorded with who, when and from where,
+    and the agreement PDF is kept as accepted."""
+    preview_debtor_plan(customer=customer, invoices=invoices, terms=terms, today=today)
+    if not acceptance.name.strip():
+        raise ValidationError({"accepted_by": _("Escriba su nombre para aceptar.")})
+    plan = create_plan(
+        customer=customer,
+        invoices=invoices,
+        terms=terms,
+        actor=ActorKind.DEBTOR,
+        today=today,
+        source=PlanSource.PORTAL,
+        acceptance=acceptance,
+    )
+    return store_plan_pdf(plan)

@@ -13,6 +13,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from cartera.agreements.selectors import plans_of_customer
+from cartera.agreements.services import settings_for as agreement_settings_for
 from cartera.followup import reviews
 from cartera.followup.choices import PromiseSource
 from cartera.followup.promises import make_promise
@@ -151,6 +153,8 @@ def statement_page(request, customer):
     context = statement(customer, today=_today(customer))
     context["customer"] = customer
     context["organization"] = customer.organization
+    context["plans"] = plans_of_customer(customer)[:10]
+    context["portal_plans"] = agreement_settings_for(customer.organization).portal_plans
     return render(request, "portal/statement.html", context)
 
 
