@@ -48,6 +48,8 @@ NOT_A_PAGE = {
     "imports:mapping": 302,  # the world's batch is done: back to its detail page
     "imports:preview": 302,
     "agreements:cancel": 405,
+    "agreements:plan_decide": 405,
+    "agreements:offer_decide": 405,
 }
 # Downloads (files, CSV, XML): 200, but not HTML pages.
 NOT_HTML = {

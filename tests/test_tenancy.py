@@ -42,6 +42,7 @@ from django.core.files.base import ContentFile
 from django.db import connection
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from cartera.agreements.negotiation import make_offer
 from cartera.agreements.services import PlanTerms, create_plan
 from cartera.customers.services import create_customer
 from cartera.dunning.models import Strategy
@@ -214,6 +215,10 @@ URLS: dict[str, U] = {
     "agreements:detail": read(pk("plan")),
     "agreements:cancel": write(pk("plan"), roles=TEAM),
     "agreements:pdf": read(pk("plan")),
+    "agreements:plan_decide": write(pk("plan"), roles=MANAGERS),
+    "agreements:offer_create": write(lambda w: {"customer_pk": w.customer.pk}, roles=TEAM),
+    "agreements:approvals": write(roles=MANAGERS),  # owners and managers only (GET too)
+    "agreements:offer_decide": write(pk("offer"), roles=MANAGERS),
     # dunning + outreach back office
     "dunning:strategies": read(),
     "dunning:strategy": read(pk("strategy"), scoped=False),
@@ -389,8 +394,17 @@ def world(
         actor=agent_a,
         today=dt.date(2026, 11, 16),
     )
+    offer = make_offer(
+        invoice=planned,
+        kind="prompt",
+        percent=Decimal("30"),
+        expires_on=dt.date(2026, 12, 1),
+        actor=agent_a,
+        today=dt.date(2026, 11, 16),
+    )
     return SimpleNamespace(
         plan=plan,
+        offer=offer,
         export_job=export_job,
         task=task,
         notification=notification,

@@ -3,10 +3,12 @@ from django.utils.translation import gettext_lazy as _
 
 
 class PlanStatus(models.TextChoices):
+    AWAITING_APPROVAL = "awaiting", _("Espera aprobación")
     ACTIVE = "active", _("Vigente")
     COMPLETED = "completed", _("Cumplido")
     BROKEN = "broken", _("Incumplido")
     CANCELLED = "cancelled", _("Cancelado")
+    REJECTED = "rejected", _("Rechazado")
 
 
 class PlanSource(models.TextChoices):
@@ -25,3 +27,19 @@ class InterestMethod(models.TextChoices):
 class InstalmentStatus(models.TextChoices):
     PENDING = "pending", _("Pendiente")
     PAID = "paid", _("Pagada")
+
+
+class OfferKind(models.TextChoices):
+    """What an agent may offer a debtor, each within the limits of the agent's role."""
+
+    PROMPT_PAYMENT = "prompt", _("Descuento por pronto pago")
+    WRITE_OFF = "write_off", _("Quita (condonación de capital)")
+    INTEREST_WAIVER = "waiver", _("Condonación de intereses y cargos")
+
+
+class OfferStatus(models.TextChoices):
+    AWAITING_APPROVAL = "awaiting", _("Espera aprobación")
+    OFFERED = "offered", _("Ofrecida al cliente")
+    APPLIED = "applied", _("Aplicada")
+    REJECTED = "rejected", _("Rechazada")
+    EXPIRED = "expired", _("Vencida")

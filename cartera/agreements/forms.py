@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cartera.lib.forms import DATE_WIDGET, BackOfficeForm
 
-from .choices import InterestMethod
+from .choices import InterestMethod, OfferKind
 from .services import PlanTerms
 
 
@@ -54,3 +54,23 @@ class PlanForm(BackOfficeForm):
 
 class CancelForm(BackOfficeForm):
     reason = forms.CharField(label=_("Motivo"), max_length=300)
+
+
+class OfferForm(BackOfficeForm):
+    invoice = forms.ModelChoiceField(label=_("Factura"), queryset=None)
+    kind = forms.ChoiceField(label=_("Oferta"), choices=OfferKind.choices)
+    percent = forms.DecimalField(
+        label=_("Descuento (%)"), min_value=0, max_value=100, decimal_places=2, required=False
+    )
+    amount = forms.DecimalField(
+        label=_("Importe (quita o condonación)"), min_value=0, decimal_places=2, required=False
+    )
+    expires_on = forms.DateField(
+        label=_("Descuento vigente hasta"), widget=DATE_WIDGET, required=False
+    )
+    reason = forms.CharField(label=_("Motivo"), max_length=300)
+
+    def __init__(self, *args, invoices, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["invoice"].queryset = invoices
+        self.fields["invoice"].label_from_instance = lambda i: f"{i.number} · {i.balance_money}"

@@ -18,7 +18,14 @@ from django.utils.translation import gettext_lazy as _
 from cartera.invoices.models import MONEY
 from cartera.lib.money import CURRENCY_CHOICES, Money
 
-from .choices import InstalmentStatus, InterestMethod, PlanSource, PlanStatus
+from .choices import (
+    InstalmentStatus,
+    InterestMethod,
+    OfferKind,
+    OfferStatus,
+    PlanSource,
+    PlanStatus,
+)
 
 RATE = {"max_digits": 9, "decimal_places": 4}
 
@@ -103,6 +110,10 @@ class PaymentPlan(models.Model):
     accepted_ip = models.GenericIPAddressField(_("IP"), null=True, blank=True)
     accepted_user_agent = models.CharField(_("navegador"), max_length=400, blank=True)
     agreement_pdf = models.FileField(_("convenio firmado (PDF)"), max_length=300, blank=True)
+    over_limit = models.CharField(_("excede el límite"), max_length=300, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     ended_on = models.DateField(_("terminado el"), null=True, blank=True)
     end_reason = models.CharField(_("motivo"), max_length=300, blank=True)
 
@@ -184,3 +195,78 @@ class Instalment(models.Model):
     @property
     def left(self) -> Decimal:
         return self.amount - self.paid
+
+
+class NegotiationLimit(models.Model):
+    """What members of one role may offer without a manager's approval (defaults in
+    ``negotiation.DEFAULT_LIMITS`` apply without a row; owners have no limit)."""
+
+    organization = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE)
+    role = models.CharField(_("rol"), max_length=10)
+    max_discount_percent = models.DecimalField(
+        _("descuento máximo por pronto pago (%)"), max_digits=5, decimal_places=2
+    )
+    max_write_off = models.DecimalField(_("quita máxima"), **MONEY)
+    max_instalments = models.PositiveSmallIntegerField(_("máximo de parcialidades"))
+    may_waive_interest = models.BooleanField(_("puede condonar intereses y cargos"))
+
+    class Meta:
+        verbose_name = _("límite de negociación")
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "role"], name="limit_unique_role")
+        ]
+
+
+class Offer(models.Model):
+    """A concession offered to a debtor: a prompt-payment discount (until ``expires_on``),
+    a write-off or an interest waiver. Above the offering member's limit it waits for a
+    manager (``AWAITING_APPROVAL``) and reaches the debtor only once approved. Applying
+    one is a credit note on the invoice, so the ledger rule holds."""
+
+    organization = models.ForeignKey("orgs.Organization", on_delete=models.PROTECT)
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="offers"
+    )
+    invoice = models.ForeignKey("invoices.Invoice", on_delete=models.PROTECT, related_name="offers")
+    kind = models.CharField(_("tipo"), max_length=10, choices=OfferKind.choices)
+    percent = models.DecimalField(
+        _("porcentaje"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    amount = models.DecimalField(_("importe"), **MONEY)
+    currency = models.CharField(_("moneda"), max_length=3, choices=CURRENCY_CHOICES)
+    expires_on = models.DateField(_("vigente hasta"), null=True, blank=True)
+    status = models.CharField(_("estado"), max_length=10, choices=OfferStatus.choices)
+    reason = models.CharField(_("motivo"), max_length=300, blank=True)
+    over_limit = models.CharField(_("excede el límite"), max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    credit_note = models.OneToOneField(
+        "invoices.CreditNote", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("oferta")
+        verbose_name_plural = _("ofertas")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="offer_amount_positive")
+        ]
+        indexes = [models.Index(fields=["organization", "status"], name="offer_org_status")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} · {self.amount_money}"
+
+    @property
+    def amount_money(self) -> Money:
+        return Money(self.amount, self.currency)
+
+    @property
+    def pay_amount(self) -> Decimal:
+        """What the debtor pays to take a prompt-payment discount."""
+        return self.invoice.balance - self.amount

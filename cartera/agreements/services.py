@@ -26,6 +26,7 @@ from cartera.timeline.choices import ActorKind
 
 from .choices import InstalmentStatus, InterestMethod, PlanSource, PlanStatus
 from .models import AgreementSettings, Instalment, PaymentPlan
+from .negotiation import limits_for, plan_over_limit, request_plan_approval, role_of
 from .pdf import store_plan_pdf
 from .schedule import Schedule, build_schedule, covered_instalments
 
@@ -162,7 +163,15 @@ def create_plan(
     instalments instead). The plan's interest, if any, becomes its own receivable."""
     invoices = list(Invoice.objects.select_for_update().filter(pk__in=[i.pk for i in invoices]))
     schedule = preview_plan(customer=customer, invoices=invoices, terms=terms, today=today)
+    over = ""
+    if source == PlanSource.AGENT:
+        role = role_of(actor, customer.organization)
+        over = plan_over_limit(
+            limits_for(organization=customer.organization, role=role), instalments=terms.count
+        )
     plan = PaymentPlan.objects.create(
+        status=PlanStatus.AWAITING_APPROVAL if over else PlanStatus.ACTIVE,
+        over_limit=over,
         organization=customer.organization,
         customer=customer,
         currency=schedule.currency,
@@ -199,7 +208,9 @@ def create_plan(
         for row in schedule.instalments
     )
     regular = sum(1 for row in schedule.instalments if row.number > 0)
-    events.plan_created(plan, actor=actor, invoices=invoices, count=regular)
+    entry = events.plan_created(plan, actor=actor, invoices=invoices, count=regular)
+    if over:
+        request_plan_approval(plan, summary=entry.summary)
     return plan
 
 

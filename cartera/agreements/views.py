@@ -16,9 +16,10 @@ from cartera.lib.forms import add_service_errors
 from cartera.orgs.access import Action, require
 from cartera.orgs.decorators import org_member_required
 
-from .forms import CancelForm, PlanForm
+from .forms import CancelForm, OfferForm, PlanForm
+from .negotiation import awaiting_approval, decide_offer, decide_plan, make_offer
 from .pdf import render_plan_pdf
-from .selectors import get_plan_for_user
+from .selectors import get_offer_for_user, get_plan_for_user
 from .services import cancel_plan, create_plan, instalment_progress, preview_plan, settings_for
 
 
@@ -128,3 +129,71 @@ def plan_pdf(request, pk):
     response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{plan.number}.pdf"'
     return response
+
+
+@org_member_required
+@require_http_methods(["GET", "POST"])
+def offer_create(request, customer_pk):
+    require(request, Action.ADD_NOTES)
+    customer = get_customer_for_user(request, customer_pk)
+    form = OfferForm(request.POST or None, invoices=_open_invoices(request, customer))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            offer = make_offer(
+                invoice=data["invoice"],
+                kind=data["kind"],
+                percent=data["percent"],
+                amount=data["amount"],
+                expires_on=data["expires_on"],
+                reason=data["reason"],
+                actor=request.user,
+                today=_today(request),
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            if offer.over_limit:
+                messages.warning(request, _("La oferta excede su límite: espera aprobación."))
+            else:
+                messages.success(request, _("Oferta registrada."))
+            return redirect("customers:detail", customer.pk)
+    return render(request, "agreements/offer_form.html", {"customer": customer, "form": form})
+
+
+@org_member_required
+def approvals(request):
+    require(request, Action.EDIT_INVOICES)
+    context = awaiting_approval(request.membership.organization)
+    return render(request, "agreements/approvals.html", context)
+
+
+@org_member_required
+@require_POST
+def offer_decide(request, pk):
+    require(request, Action.EDIT_INVOICES)
+    offer = get_offer_for_user(request, pk)
+    try:
+        decide_offer(
+            offer=offer,
+            actor=request.user,
+            approve=request.POST.get("decision") == "approve",
+            today=_today(request),
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("agreements:approvals")
+
+
+@org_member_required
+@require_POST
+def plan_decide(request, pk):
+    require(request, Action.EDIT_INVOICES)
+    plan = get_plan_for_user(request, pk)
+    try:
+        decide_plan(
+            plan=plan, actor=request.user, approve=request.POST.get("decision") == "approve"
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("agreements:approvals")

@@ -9,11 +9,13 @@ import datetime as dt
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from cartera.agreements.models import Offer, PaymentPlan
+from cartera.agreements.negotiation import settle_offers
 from cartera.agreements.services import review_plans
 
 from .choices import PromiseSource, PromiseStatus, TaskKind
-from .models import PromiseToPay
-from .services import open_task
+from .models import PromiseToPay, Task
+from .services import complete_task_for, open_task
 
 
 def _record_broken_word(plan, instalment) -> PromiseToPay:
@@ -48,8 +50,44 @@ def settle_payment_plans(*, organization, today: dt.date) -> dict:
             today=today,
             title=_("Convenio %(plan)s incumplido: retomar la cobranza") % {"plan": plan.number},
         )
+    offers = settle_offers(organization=organization, today=today)
     return {
         "refreshed": result["refreshed"],
         "completed": result["completed"],
         "broken": len(result["broken"]),
+        "discounts_applied": offers["applied"],
+        "discounts_expired": offers["expired"],
     }
+
+
+def _subject(kind: str, pk: int) -> str:
+    return f"approval:{kind}:{pk}"
+
+
+@transaction.atomic
+def sync_approval(*, kind: str, pk: int) -> dict:
+    """The approver's task for an offer or a plan above an agent's limit: open while it
+    waits, completed once an owner or a manager decided. Safe to run twice."""
+    model = {"offer": Offer, "plan": PaymentPlan}[kind]
+    obj = model.objects.select_related("customer", "organization").get(pk=pk)
+    key = _subject(kind, pk)
+    if obj.status == "awaiting":
+        task = open_task(
+            customer=obj.customer,
+            kind=TaskKind.FOLLOW_UP,
+            key=key,
+            subject=key,
+            today=obj.created_at.date(),
+            title=_("Aprobar: %(what)s") % {"what": obj.over_limit},
+        )
+        _assign_to_a_supervisor(task, obj.organization)
+        return {"open": task.pk}
+    done = complete_task_for(organization=obj.organization, key=key, actor=obj.decided_by)
+    return {"closed": done.pk if done else None}
+
+
+def _assign_to_a_supervisor(task, organization) -> None:
+    """Approval is an owner's or a manager's work, not the customer's agent's."""
+    supervisors = organization.supervisor_ids()
+    if supervisors and task.assignee_id not in supervisors:
+        Task.objects.filter(pk=task.pk).update(assignee_id=supervisors[0])

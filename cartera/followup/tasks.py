@@ -9,6 +9,7 @@ from cartera.orgs.language import in_organization_language
 from cartera.orgs.models import Organization
 
 from .plans import settle_payment_plans as settle_plans
+from .plans import sync_approval
 from .promises import settle_promises as settle
 from .services import refresh_scores
 
@@ -40,3 +41,10 @@ def settle_payment_plans(organization_id: int, slot: str = "", on: str = "") -> 
     organization = Organization.objects.get(pk=organization_id)
     today = dt.date.fromisoformat(on) if on else slot_date(slot, organization.timezone)
     return {**settle_plans(organization=organization, today=today), "slot": slot}
+
+
+@task()
+def sync_approval_task(kind: str, pk: int) -> dict:
+    """Enqueued by ``agreements.negotiation`` on commit: open the approver's task while an
+    offer or a plan waits for approval; close it once it is decided."""
+    return sync_approval(kind=kind, pk=pk)

@@ -566,6 +566,11 @@ def plan_created(plan, *, actor, invoices, count: int) -> Activity:
         "count": count,
         "numbers": _numbers(invoices),
     }
+    if plan.over_limit:
+        summary = _("%(summary)s: espera aprobación (%(why)s)") % {
+            "summary": summary,
+            "why": plan.over_limit,
+        }
     notify = NotificationKind.AGREEMENT if actor == ActorKind.DEBTOR else None
     return _plan_entry(
         plan, actor=actor, summary=summary, notify=notify, source=plan.source, total=plan.total
@@ -597,3 +602,55 @@ def plan_cancelled(plan, *, actor, reason: str) -> Activity:
         "reason": reason,
     }
     return _plan_entry(plan, actor=actor, summary=summary, reason=reason)
+
+
+def plan_decided(plan, *, actor, approved: bool) -> Activity:
+    summary = (
+        _("Convenio %(number)s aprobado") if approved else _("Convenio %(number)s rechazado")
+    ) % {"number": plan.number}
+    return _plan_entry(plan, actor=actor, summary=summary, approved=approved)
+
+
+# --- offers (negotiation) -------------------------------------------------------------------
+def offer_made(offer, *, actor) -> Activity:
+    values = {
+        "kind": offer.get_kind_display(),
+        "amount": Money(offer.amount, offer.currency),
+        "number": offer.invoice.number,
+    }
+    summary = _("%(kind)s de %(amount)s sobre %(number)s") % values
+    if offer.over_limit:
+        summary = _("%(summary)s: espera aprobación (%(why)s)") % {
+            "summary": summary,
+            "why": offer.over_limit,
+        }
+    return record_activity(
+        organization=offer.organization,
+        customer=offer.customer,
+        invoice=offer.invoice,
+        actor=actor,
+        kind=ActivityKind.AGREEMENT,
+        summary=summary,
+        data={
+            "offer_id": offer.pk,
+            "kind": offer.kind,
+            "amount": offer.amount,
+            "status": offer.status,
+        },
+    )
+
+
+def offer_decided(offer, *, actor, approved: bool) -> Activity:
+    values = {"kind": offer.get_kind_display(), "amount": Money(offer.amount, offer.currency)}
+    summary = (
+        _("%(kind)s de %(amount)s aprobada") if approved else _("%(kind)s de %(amount)s rechazada")
+    ) % values
+    return record_activity(
+        organization=offer.organization,
+        customer=offer.customer,
+        invoice=offer.invoice,
+        actor=actor,
+        kind=ActivityKind.AGREEMENT,
+        summary=summary,
+        data={"offer_id": offer.pk, "approved": approved},
+    )

@@ -6,6 +6,7 @@ from decimal import Decimal
 from freezegun import freeze_time
 
 from cartera.agreements.models import AgreementSettings, PaymentPlan
+from cartera.agreements.negotiation import make_offer
 from cartera.agreements.services import PlanTerms, create_plan
 from cartera.invoices.services import create_invoice
 from cartera.timeline.models import Activity, Notification
@@ -106,3 +107,20 @@ def test_plans_off_in_the_portal_and_other_customers_plans_are_not_found(
     AgreementSettings.objects.create(organization=invoice_a.organization, portal_plans=False)
     assert client.get("/p/convenio/").status_code == 404
     assert "Proponer un convenio" not in client.get("/p/").content.decode()
+
+
+@freeze_time("2026-11-02 18:00:00")
+def test_an_approved_discount_shows_in_the_portal_until_it_expires(
+    portal_client, invoice_a, manager_a
+):
+    make_offer(
+        invoice=invoice_a,
+        kind="prompt",
+        percent=Decimal("10"),
+        expires_on=dt.date(2026, 11, 30),
+        actor=manager_a,
+        today=dt.date(2026, 11, 2),
+    )
+    html = portal_client(invoice_a.customer).get("/p/").content.decode()
+    assert "10,440.00\xa0MXN" in html
+    assert "ahorre 1,160.00\xa0MXN" in html
