@@ -43,3 +43,8 @@ class OfferStatus(models.TextChoices):
     APPLIED = "applied", _("Aplicada")
     REJECTED = "rejected", _("Rechazada")
     EXPIRED = "expired", _("Vencida")
+
+
+class ChargeKind(models.TextChoices):
+    INTEREST = "interest", _("Interés moratorio")
+    FEE = "fee", _("Gastos de cobranza")

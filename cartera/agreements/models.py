@@ -19,6 +19,7 @@ from cartera.invoices.models import MONEY
 from cartera.lib.money import CURRENCY_CHOICES, Money
 
 from .choices import (
+    ChargeKind,
     InstalmentStatus,
     InterestMethod,
     OfferKind,
@@ -61,6 +62,14 @@ class AgreementSettings(models.Model):
     )
     remind_days_after = models.PositiveSmallIntegerField(
         _("recordar días después de una parcialidad vencida"), default=1
+    )
+    # Late interest is opt-in: it creates receivables the debtor will see.
+    accrue_late_interest = models.BooleanField(_("cobrar intereses moratorios"), default=False)
+    late_interest_rate = models.DecimalField(
+        _("tasa moratoria pactada (% anual; vacío: la legal)"), **RATE, null=True, blank=True
+    )
+    usury_warning_rate = models.DecimalField(
+        _("avisar si la tasa pactada supera (% anual)"), **RATE, default=Decimal("36")
     )
 
     class Meta:
@@ -270,3 +279,48 @@ class Offer(models.Model):
     def pay_amount(self) -> Decimal:
         """What the debtor pays to take a prompt-payment discount."""
         return self.invoice.balance - self.amount
+
+
+class LateCharge(models.Model):
+    """Moratory interest or a collection fee owed on one invoice, as its own receivable:
+    ``receivable`` is an invoice row whose total is what accrued (never a change of the
+    original invoice's total), so payments, statements and ``check-ledger`` treat it
+    like any other. A fee is charged once per invoice and stage."""
+
+    organization = models.ForeignKey("orgs.Organization", on_delete=models.PROTECT)
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="+")
+    source = models.ForeignKey(
+        "invoices.Invoice", on_delete=models.PROTECT, related_name="late_charges"
+    )
+    receivable = models.OneToOneField(
+        "invoices.Invoice", on_delete=models.PROTECT, related_name="late_charge"
+    )
+    kind = models.CharField(_("tipo"), max_length=8, choices=ChargeKind.choices)
+    stage = models.CharField(_("etapa"), max_length=20, blank=True)
+    accrued_through = models.DateField(_("calculado hasta"), null=True, blank=True)
+    reason = models.CharField(_("fundamento"), max_length=500, blank=True)
+    warning = models.CharField(_("advertencia"), max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("cargo moratorio")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "kind", "stage"], name="latecharge_once_per_stage"
+            )
+        ]
+
+
+class InterestAccrual(models.Model):
+    """What one day's run added to an interest charge; one row per charge and date, so
+    running the same date again adds nothing."""
+
+    charge = models.ForeignKey(LateCharge, on_delete=models.CASCADE, related_name="accruals")
+    date = models.DateField(_("fecha"))
+    amount = models.DecimalField(_("importe"), **MONEY)
+    total = models.DecimalField(_("acumulado"), **MONEY)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["charge", "date"], name="accrual_once_per_date")
+        ]

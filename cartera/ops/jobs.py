@@ -31,6 +31,13 @@ JOBS: dict[str, Job] = {
             "cartera.followup.tasks.settle_payment_plans",
             per_organization=True,
         ),
+        # 00:50 local: late interest through today, where the organisation charges it.
+        Job(
+            "late-interest",
+            Daily(hour=0, minute=50),
+            "cartera.agreements.tasks.accrue_late_interest",
+            per_organization=True,
+        ),
         # 01:30 local: snapshot of yesterday, then today's customer classification.
         Job(
             "reports-daily",
