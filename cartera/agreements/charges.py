@@ -17,15 +17,18 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
+from cartera.invoices.bulk import create_invoices, update_invoices
 from cartera.invoices.choices import InvoiceStatus
 from cartera.invoices.models import Invoice
-from cartera.invoices.services import create_invoice, raise_charge_total
+from cartera.invoices.services import create_invoice
 from cartera.lib.money import Money, round_money
 from cartera.payments.models import Allocation
+from cartera.timeline import events
 
 from .choices import ChargeKind, PlanStatus
 from .interest import accrued_interest
 from .models import InterestAccrual, LateCharge
+from .rates import reload_tables
 from .services import settings_for
 
 # Ley 19.496 art. 37: extrajudicial collection costs, by UF tranche of the overdue amount,
@@ -83,53 +86,180 @@ def _candidates(organization, day: dt.date):
     )
 
 
-def _payments_by_invoice(invoice_ids) -> dict:
+def _payments_by_invoice(candidates) -> dict:
     payments = defaultdict(list)
-    rows = Allocation.objects.filter(invoice_id__in=invoice_ids).values_list(
+    rows = Allocation.objects.filter(invoice__in=candidates.values("pk")).values_list(
         "invoice_id", "effective_date", "amount"
     )
-    for invoice_id, day, amount in rows:
+    for invoice_id, day, amount in rows.iterator(chunk_size=5000):
         payments[invoice_id].append((day, amount))
     return payments
 
 
-def _accrue_one(invoice, charge, *, day, payments, policy, country) -> Decimal:
-    through = min(day, invoice.paid_at) if invoice.paid_at else day
-    accrued = accrued_interest(
+def _interest_through(invoice, *, day, payments, policy, country):
+    return accrued_interest(
         principal=invoice.total,
         due_date=invoice.due_date,
-        through=through,
+        through=min(day, invoice.paid_at) if invoice.paid_at else day,
         payments=payments,
         currency=invoice.currency,
         country=country,
         agreed=policy.late_interest_rate,
         usury_threshold=policy.usury_warning_rate,
     )
-    already = charge.receivable.total if charge else Decimal(0)
-    added = accrued.amount - already
-    if added <= 0:
-        return Decimal(0)
-    if charge is None:
-        receivable = _new_receivable(invoice, kind=ChargeKind.INTEREST, stage="", day=day, total=0)
-        charge = LateCharge.objects.create(
-            organization=invoice.organization,
-            customer=invoice.customer,
-            source=invoice,
-            receivable=receivable,
-            kind=ChargeKind.INTEREST,
+
+
+def _texts(accrued) -> dict:
+    return {
+        "reason": "; ".join(accrued.reasons)[:500],
+        "warning": "; ".join(accrued.warnings)[:500],
+    }
+
+
+class _Batch:
+    """What one run writes, gathered first and then written in a few statements (the
+    bulk path: 100,000 overdue invoices in one run, bench/README.md)."""
+
+    def __init__(self, organization, day):
+        self.organization, self.day = organization, day
+        self.new: list[tuple] = []  # (invoice, accrued)
+        self.grown: list[tuple] = []  # (charge, added, accrued)
+        self.per_customer: dict = {}
+
+    def count(self, invoice, added) -> None:
+        row = self.per_customer.setdefault(
+            invoice.customer_id,
+            {
+                "customer": invoice.customer.external_id,
+                "currency": invoice.currency,
+                "interest": Decimal(0),
+                "invoices": 0,
+            },
         )
-    _, created = InterestAccrual.objects.get_or_create(
-        charge=charge, date=day, defaults={"amount": added, "total": accrued.amount}
+        row["interest"] += added
+        row["invoices"] += 1
+
+    def write(self) -> None:
+        self._write_new()
+        self._write_grown()
+
+    def _write_new(self) -> None:
+        if not self.new:
+            return
+        receivables = create_invoices(
+            organization=self.organization,
+            rows=[_receivable_row(inv, self.day, accrued.amount) for inv, accrued in self.new],
+        )
+        charges = LateCharge.objects.bulk_create(
+            [
+                LateCharge(
+                    organization=self.organization,
+                    customer_id=invoice.customer_id,
+                    source=invoice,
+                    receivable=receivable,
+                    kind=ChargeKind.INTEREST,
+                    accrued_through=self.day,
+                    **_texts(accrued),
+                )
+                for (invoice, accrued), receivable in zip(self.new, receivables, strict=True)
+            ],
+            batch_size=2000,
+        )
+        InterestAccrual.objects.bulk_create(
+            [
+                InterestAccrual(
+                    charge=charge, date=self.day, amount=accrued.amount, total=accrued.amount
+                )
+                for charge, (_invoice, accrued) in zip(charges, self.new, strict=True)
+            ],
+            batch_size=2000,
+        )
+
+    def _write_grown(self) -> None:
+        if not self.grown:
+            return
+        InterestAccrual.objects.bulk_create(
+            [
+                InterestAccrual(charge=charge, date=self.day, amount=added, total=accrued.amount)
+                for charge, added, accrued in self.grown
+            ],
+            batch_size=2000,
+        )
+        update_invoices(
+            organization=self.organization,
+            changes=[_growth(charge, accrued) for charge, _added, accrued in self.grown],
+            fields=["total"],
+        )
+        for charge, _added, accrued in self.grown:
+            charge.accrued_through = self.day
+            charge.reason, charge.warning = _texts(accrued).values()
+        LateCharge.objects.bulk_update(
+            [charge for charge, _a, _t in self.grown],
+            ["accrued_through", "reason", "warning"],
+            batch_size=500,
+        )
+
+
+def _growth(charge, accrued) -> dict:
+    """The receivable's new total through ``invoices.bulk``: the balance keeps
+    ``total − Σ allocations``, a paid charge reopens."""
+    receivable = charge.receivable
+    return {
+        "pk": receivable.pk,
+        "status": receivable.status,
+        "currency": receivable.currency,
+        "values": {"total": accrued.amount, "currency": receivable.currency},
+        "applied": receivable.total - receivable.balance,
+    }
+
+
+def _receivable_row(invoice, day, total) -> dict:
+    return {
+        "customer_id": invoice.customer_id,
+        "external_id": f"{ChargeKind.INTEREST}:{invoice.pk}:"[:64],
+        "number": f"{invoice.number}-INT"[:64],
+        "issue_date": day,
+        "due_date": day,
+        "currency": invoice.currency,
+        "total": total,
+    }
+
+
+def _gather(organization, day, policy) -> "_Batch":
+    candidates = _candidates(organization, day)
+    payments = _payments_by_invoice(candidates)
+    charges = {
+        c.source_id: c
+        for c in LateCharge.objects.filter(
+            organization=organization, kind=ChargeKind.INTEREST
+        ).select_related("receivable")
+    }
+    done = set(
+        InterestAccrual.objects.filter(charge__organization=organization, date=day).values_list(
+            "charge_id", flat=True
+        )
     )
-    if not created:
-        return Decimal(0)
-    raise_charge_total(invoice_id=charge.receivable_id, amount=added)
-    LateCharge.objects.filter(pk=charge.pk).update(
-        accrued_through=day,
-        reason="; ".join(accrued.reasons)[:500],
-        warning="; ".join(accrued.warnings)[:500],
-    )
-    return added
+    batch = _Batch(organization, day)
+    for invoice in candidates.iterator(chunk_size=5000):
+        charge = charges.get(invoice.pk)
+        if charge is not None and charge.pk in done:
+            continue
+        accrued = _interest_through(
+            invoice,
+            day=day,
+            payments=payments.get(invoice.pk, []),
+            policy=policy,
+            country=invoice.customer.country or organization.country,
+        )
+        added = accrued.amount - (charge.receivable.total if charge else Decimal(0))
+        if added <= 0:
+            continue
+        if charge is None:
+            batch.new.append((invoice, accrued))
+        else:
+            batch.grown.append((charge, added, accrued))
+        batch.count(invoice, added)
+    return batch
 
 
 @transaction.atomic
@@ -140,41 +270,12 @@ def accrue_interest(*, organization, day: dt.date) -> dict:
     result = {"organization": organization.slug, "date": day.isoformat(), "customers": []}
     if not policy.accrue_late_interest:
         return {**result, "enabled": False}
-    invoices = list(_candidates(organization, day))
-    payments = _payments_by_invoice([i.pk for i in invoices])
-    charges = {
-        c.source_id: c
-        for c in LateCharge.objects.filter(
-            source__in=invoices, kind=ChargeKind.INTEREST
-        ).select_related("receivable")
-    }
-    per_customer: dict = {}
-    for invoice in invoices:
-        country = invoice.customer.country or organization.country
-        added = _accrue_one(
-            invoice,
-            charges.get(invoice.pk),
-            day=day,
-            payments=payments.get(invoice.pk, []),
-            policy=policy,
-            country=country,
-        )
-        if added:
-            row = per_customer.setdefault(
-                invoice.customer_id,
-                {
-                    "customer": invoice.customer.external_id,
-                    "currency": invoice.currency,
-                    "interest": Decimal(0),
-                    "invoices": 0,
-                },
-            )
-            row["interest"] += added
-            row["invoices"] += 1
-    result["customers"] = [
-        {**row, "interest": str(row["interest"])} for row in per_customer.values()
-    ]
-    return {**result, "enabled": True}
+    reload_tables()
+    batch = _gather(organization, day, policy)
+    batch.write()
+    rows = [{**row, "interest": str(row["interest"])} for row in batch.per_customer.values()]
+    events.interest_accrued(organization=organization, day=day, rows=batch.per_customer)
+    return {**result, "customers": rows, "enabled": True}
 
 
 @transaction.atomic

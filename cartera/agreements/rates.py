@@ -56,11 +56,22 @@ def _table(path: str, mtime: float) -> tuple[Period, ...]:
     return tuple(sorted(periods, key=lambda p: p.start))
 
 
-def periods_for(country: str) -> tuple[Period, ...]:
-    path = rates_dir() / f"{country.lower()}.json"
+@lru_cache(maxsize=32)
+def _periods_for(country: str, directory: str) -> tuple[Period, ...]:
+    path = Path(directory) / f"{country.lower()}.json"
     if not path.exists():
         return ()
     return _table(str(path), path.stat().st_mtime)
+
+
+def periods_for(country: str) -> tuple[Period, ...]:
+    """The country's periods, read once per run (``reload_tables`` starts a run, so an
+    updated file is picked up by the next one)."""
+    return _periods_for(country, str(rates_dir()))
+
+
+def reload_tables() -> None:
+    _periods_for.cache_clear()
 
 
 def period_on(periods: tuple[Period, ...], day: dt.date) -> Period | None:

@@ -9,8 +9,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Sum
-from django.utils import timezone
+from django.db.models import Sum
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
@@ -309,16 +308,3 @@ def add_invoice_attachment(*, invoice: Invoice, actor, uploaded) -> InvoiceAttac
     attachment.save()
     events.invoice_file_attached(attachment, actor=actor, name=name)
     return attachment
-
-
-def raise_charge_total(*, invoice_id: int, amount: Decimal) -> None:
-    """Grow an interest or fee receivable (``agreements.LateCharge``) by what accrued: its
-    total and balance rise together, so ``balance = total − Σ allocations`` still holds;
-    a charge already paid reopens. Never used on a principal invoice."""
-    Invoice.objects.filter(pk=invoice_id).exclude(status=InvoiceStatus.VOID).update(
-        total=F("total") + amount,
-        balance=F("balance") + amount,
-        status=InvoiceStatus.OPEN,
-        paid_at=None,
-        updated_at=timezone.now(),
-    )

@@ -654,3 +654,26 @@ def offer_decided(offer, *, actor, approved: bool) -> Activity:
         summary=summary,
         data={"offer_id": offer.pk, "approved": approved},
     )
+
+
+# --- late interest ----------------------------------------------------------------------------
+def interest_accrued(*, organization, day, rows: dict) -> int:
+    """One entry per customer for a day's accrual (``rows``: customer id → its totals), in
+    bulk: the daily job may touch thousands of customers and notifies nobody."""
+    return record_activities(
+        [
+            new_activity(
+                organization=organization,
+                customer_id=customer_id,
+                kind=ActivityKind.AGREEMENT,
+                summary=_("Intereses moratorios al %(date)s: %(amount)s en %(count)s facturas")
+                % {
+                    "date": day.isoformat(),
+                    "amount": Money(row["interest"], row["currency"]),
+                    "count": row["invoices"],
+                },
+                data={"interest": row["interest"], "date": day.isoformat()},
+            )
+            for customer_id, row in rows.items()
+        ]
+    )
