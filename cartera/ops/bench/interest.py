@@ -43,7 +43,11 @@ def run(options: dict, stdout) -> None:
         organization=organization, defaults={"accrue_late_interest": True}
     )
     overdue = Invoice.objects.filter(
-        organization=organization, status="open", balance__gt=0, due_date__lt=day
+        organization=organization,
+        status="open",
+        balance__gt=0,
+        due_date__lt=day,
+        late_charge__isnull=True,  # interest never accrues on interest
     ).count()
     first, result = _timed(lambda: accrue_interest(organization=organization, day=day))
     accruals = InterestAccrual.objects.filter(charge__organization=organization, date=day).count()
@@ -61,7 +65,7 @@ def run(options: dict, stdout) -> None:
         stdout.write(json.dumps(figures))
         return
     stdout.write(
-        f"{overdue} overdue invoices on {day}: {accruals} accruals for "
+        f"{overdue} overdue principal invoices on {day}: {accruals} accruals for "
         f"{figures['customers']} customers in {first:.2f} s; "
         f"the same date again: {again:.2f} s, {figures['second_run_added']} customers added"
     )
