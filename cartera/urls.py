@@ -26,5 +26,6 @@ urlpatterns = [
     path("outreach/", include("cartera.outreach.urls")),
     path("p/", include("cartera.portal.urls")),
     path("review/", include("cartera.portal.backoffice_urls")),
+    path("agreements/", include("cartera.agreements.urls")),
     path("work/", section(followup_urls, *web_urls.work_patterns)),
 ]

@@ -47,6 +47,9 @@ NOT_A_PAGE = {
     "outreach:template_preview": 405,
     "imports:mapping": 302,  # the world's batch is done: back to its detail page
     "imports:preview": 302,
+    "agreements:cancel": 405,
+    "agreements:plan_decide": 405,
+    "agreements:offer_decide": 405,
 }
 # Downloads (files, CSV, XML): 200, but not HTML pages.
 NOT_HTML = {
@@ -55,6 +58,7 @@ NOT_HTML = {
     "invoices:attachment_download",
     "portal_admin:proof",
     "report_pages:export_download",
+    "agreements:pdf",
 }
 # Pages whose job is to show template placeholders ("{{ today }}") to the person editing them.
 SHOWS_PLACEHOLDERS = {"outreach:template_edit", "outreach:message_html"}

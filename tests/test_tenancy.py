@@ -42,6 +42,8 @@ from django.core.files.base import ContentFile
 from django.db import connection
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from cartera.agreements.negotiation import make_offer
+from cartera.agreements.services import PlanTerms, create_plan
 from cartera.customers.services import create_customer
 from cartera.dunning.models import Strategy
 from cartera.followup.models import Task
@@ -179,6 +181,9 @@ URLS: dict[str, U] = {
     "portal:invoice_file": public(pk("attachment")),
     "portal:report": public(),
     "portal:promise": public(),
+    "portal:plan_proposal": public(),
+    "portal:plan": public(pk("plan")),
+    "portal:plan_pdf": public(pk("plan")),
     "portal:dispute": public(pk("invoice")),
     "portal:pay": public(),
     "portal:code": public(),
@@ -205,6 +210,15 @@ URLS: dict[str, U] = {
     "outreach:track_open": public(lambda w: {"token": "no-such-token"}),
     "outreach:track_click": public(lambda w: {"token": "no-such-token"}),
     "outreach:unsubscribe": public(lambda w: {"token": "no-such-token"}),
+    # agreements: payment plans
+    "agreements:create": write(lambda w: {"customer_pk": w.customer.pk}, roles=TEAM),
+    "agreements:detail": read(pk("plan")),
+    "agreements:cancel": write(pk("plan"), roles=TEAM),
+    "agreements:pdf": read(pk("plan")),
+    "agreements:plan_decide": write(pk("plan"), roles=MANAGERS),
+    "agreements:offer_create": write(lambda w: {"customer_pk": w.customer.pk}, roles=TEAM),
+    "agreements:approvals": write(roles=MANAGERS),  # owners and managers only (GET too)
+    "agreements:offer_decide": write(pk("offer"), roles=MANAGERS),
     # dunning + outreach back office
     "dunning:strategies": read(),
     "dunning:strategy": read(pk("strategy"), scoped=False),
@@ -363,7 +377,34 @@ def world(
     notification = Notification.objects.create(
         organization=org_a, user=agent_a, kind="dispute", text="x", source="test:1"
     )
+    planned = create_invoice(
+        customer=debtor_a,
+        actor=None,
+        external_id="P-300",
+        number="P-300",
+        issue_date=dt.date(2026, 9, 1),
+        due_date=dt.date(2026, 10, 1),
+        currency="MXN",
+        total=Decimal("900.00"),
+    )
+    plan = create_plan(
+        customer=debtor_a,
+        invoices=[planned],
+        terms=PlanTerms(count=3, first_due=dt.date(2026, 12, 1)),
+        actor=agent_a,
+        today=dt.date(2026, 11, 16),
+    )
+    offer = make_offer(
+        invoice=planned,
+        kind="prompt",
+        percent=Decimal("30"),
+        expires_on=dt.date(2026, 12, 1),
+        actor=agent_a,
+        today=dt.date(2026, 11, 16),
+    )
     return SimpleNamespace(
+        plan=plan,
+        offer=offer,
         export_job=export_job,
         task=task,
         notification=notification,

@@ -38,6 +38,7 @@ class SkipReason(models.TextChoices):
     FACTORED = "factored", _("Factura cedida a factoraje")
     PAYMENT_REPORTED = "payment_reported", _("El cliente reportó un pago (en revisión)")
     PAUSED = "paused", _("Cliente en pausa")
+    IN_AGREEMENT = "in_agreement", _("Factura en convenio de pago")
     PROMISED = "promised", _("Promesa de pago vigente")
     DO_NOT_CONTACT = "do_not_contact", _("Cliente marcado como no contactar")
     NO_CONTACT = "no_contact", _("Sin datos de contacto para el canal")

@@ -9,6 +9,7 @@ from cartera.lib.dates import slot_date
 from cartera.orgs.language import in_organization_language
 from cartera.orgs.models import Organization
 
+from .instalments import queue_instalment_reminders
 from .models import DunningSettings
 from .services import install_collection_defaults as install_defaults
 from .services import run_planner
@@ -25,7 +26,8 @@ def run_dunning(organization_id: int, slot: str = "") -> dict:
         return {"skipped": "inactive"}
     as_of = slot_date(slot, organization.timezone)
     result = run_planner(organization=organization, as_of=as_of, dry_run=False, collect=False)
-    return {"date": result["date"], **result["counts"]}
+    reminders = queue_instalment_reminders(organization=organization, as_of=as_of)
+    return {"date": result["date"], **result["counts"], "instalment_reminders": reminders}
 
 
 @task()

@@ -8,6 +8,8 @@ from cartera.lib.dates import slot_date
 from cartera.orgs.language import in_organization_language
 from cartera.orgs.models import Organization
 
+from .plans import settle_payment_plans as settle_plans
+from .plans import sync_approval
 from .promises import settle_promises as settle
 from .services import refresh_scores
 
@@ -29,3 +31,20 @@ def settle_promises(organization_id: int, slot: str = "", on: str = "") -> dict:
     organization = Organization.objects.get(pk=organization_id)
     today = dt.date.fromisoformat(on) if on else slot_date(slot, organization.timezone)
     return {**settle(organization=organization, today=today), "slot": slot}
+
+
+@task()
+@in_organization_language
+def settle_payment_plans(organization_id: int, slot: str = "", on: str = "") -> dict:
+    """Review the payment plans on the slot's local date: paid ones complete, those with
+    an instalment unpaid after the grace period break (task + broken promise)."""
+    organization = Organization.objects.get(pk=organization_id)
+    today = dt.date.fromisoformat(on) if on else slot_date(slot, organization.timezone)
+    return {**settle_plans(organization=organization, today=today), "slot": slot}
+
+
+@task()
+def sync_approval_task(kind: str, pk: int) -> dict:
+    """Enqueued by ``agreements.negotiation`` on commit: open the approver's task while an
+    offer or a plan waits for approval; close it once it is decided."""
+    return sync_approval(kind=kind, pk=pk)

@@ -23,6 +23,21 @@ JOBS: dict[str, Job] = {
             "cartera.followup.tasks.settle_promises",
             per_organization=True,
         ),
+        # 00:40 local: payment plans: completed, or broken after an unpaid instalment's
+        # grace period (task + broken promise); before the planner resumes their invoices.
+        Job(
+            "payment-plans",
+            Daily(hour=0, minute=40),
+            "cartera.followup.tasks.settle_payment_plans",
+            per_organization=True,
+        ),
+        # 00:50 local: late interest through today, where the organisation charges it.
+        Job(
+            "late-interest",
+            Daily(hour=0, minute=50),
+            "cartera.agreements.tasks.accrue_late_interest",
+            per_organization=True,
+        ),
         # 01:30 local: snapshot of yesterday, then today's customer classification.
         Job(
             "reports-daily",

@@ -32,6 +32,7 @@ class MessagePurpose(models.TextChoices):
     STATEMENT = "statement", _("Estado de cuenta")
     PORTAL_NOTICE = "portal_notice", _("Aviso del portal")
     ACCESS_CODE = "access_code", _("Código de acceso al portal")
+    INSTALMENT = "instalment", _("Recordatorio de parcialidad")
 
 
 class EventKind(models.TextChoices):
@@ -71,5 +72,6 @@ class HoldReason(models.TextChoices):
     FACTORED = "factored", _("Factura cedida a factoraje")
     PAYMENT_REPORTED = "payment_reported", _("El cliente reportó un pago (en revisión)")
     PAUSED = "paused", _("Cliente en pausa")
+    IN_AGREEMENT = "in_agreement", _("Factura en convenio de pago")
     PROMISED = "promised", _("Promesa de pago vigente")
     DO_NOT_CONTACT = "do_not_contact", _("Cliente marcado como no contactar")

@@ -2,8 +2,9 @@
 and "Contact policy"):
 
 - a **chaseable invoice**: open with a balance, not disputed, not factored, no payment
-  reported by the debtor awaiting review, not covered by an open promise to pay, and its
-  customer neither paused nor marked do-not-contact;
+  reported by the debtor awaiting review, not restructured in an active payment plan (the
+  planner chases the plan's instalments instead, ``dunning.instalments``), not covered by
+  an open promise to pay, and its customer neither paused nor marked do-not-contact;
 - a **usable contact point** for a channel: the contact has the channel's address, has
   not opted out of the channel and the point is not blocked (hard bounce, invalid);
 - a **paused customer**: ``paused_until`` on or after the day.
@@ -23,6 +24,8 @@ from functools import lru_cache
 from django.db import connection
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 
+from cartera.agreements.choices import PlanStatus
+from cartera.agreements.models import PaymentPlan
 from cartera.customers.models import Contact, Customer
 from cartera.followup.choices import PromiseStatus
 from cartera.followup.models import PromiseToPay
@@ -79,6 +82,11 @@ def reported_payment_links() -> QuerySet:
     return Payment.reported_invoices.through.objects.filter(payment__status=PaymentStatus.REPORTED)
 
 
+def agreement_links() -> QuerySet:
+    """Invoice links of payment plans in force (customer: ``paymentplan__customer_id``)."""
+    return PaymentPlan.invoices.through.objects.filter(paymentplan__status=PlanStatus.ACTIVE)
+
+
 def first_hold(
     *,
     settled: bool = False,
@@ -88,6 +96,7 @@ def first_hold(
     paused: bool,
     promised: bool,
     do_not_contact: bool,
+    in_agreement: bool = False,
 ) -> HoldReason | None:
     """The first reason that stops collection, in the documented order; None: chaseable."""
     if settled:
@@ -100,6 +109,8 @@ def first_hold(
         return HoldReason.PAYMENT_REPORTED
     if paused:
         return HoldReason.PAUSED
+    if in_agreement:
+        return HoldReason.IN_AGREEMENT
     if promised:
         return HoldReason.PROMISED
     if do_not_contact:
@@ -124,6 +135,7 @@ class InvoiceHolds:
     disputed: frozenset
     promised: frozenset
     payment_reported: frozenset
+    in_agreement: frozenset = frozenset()
 
     @classmethod
     def for_customers(cls, *, first_id: int, last_id: int, on: dt.date) -> "InvoiceHolds":
@@ -134,6 +146,9 @@ class InvoiceHolds:
             ),
             payment_reported=_ids_in_range(
                 reported_payment_links(), "payment__customer_id", first_id, last_id
+            ),
+            in_agreement=_ids_in_range(
+                agreement_links(), "paymentplan__customer_id", first_id, last_id
             ),
         )
 
@@ -147,6 +162,7 @@ class InvoiceHolds:
             paused=paused,
             promised=invoice_id in self.promised,
             do_not_contact=do_not_contact,
+            in_agreement=invoice_id in self.in_agreement,
         )
 
 
@@ -163,6 +179,7 @@ def with_hold_facts(invoices: QuerySet, *, on: dt.date) -> QuerySet:
         hold_payment_reported=Exists(reported_payment_links().filter(invoice_id=OuterRef("pk"))),
         hold_paused=_flag(paused_customers_q(on=on, prefix="customer__")),
         hold_promised=Exists(open_promise_links(on=on).filter(invoice_id=OuterRef("pk"))),
+        hold_in_agreement=Exists(agreement_links().filter(invoice_id=OuterRef("pk"))),
     )
 
 
@@ -175,6 +192,7 @@ _FACT_COLUMNS = (
     "hold_paused",
     "hold_promised",
     "customer__do_not_contact",
+    "hold_in_agreement",
 )
 
 
@@ -216,7 +234,7 @@ def message_invoice_holds(message_id: int, *, on: dt.date) -> dict[int, HoldReas
 
 
 def _hold_of_row(row) -> HoldReason | None:
-    _iid, settled, disputed, factored, reported, paused, promised, dnc = row
+    _iid, settled, disputed, factored, reported, paused, promised, dnc, agreed = row
     return first_hold(
         settled=bool(settled),
         disputed=bool(disputed),
@@ -225,6 +243,7 @@ def _hold_of_row(row) -> HoldReason | None:
         paused=bool(paused),
         promised=bool(promised),
         do_not_contact=bool(dnc),
+        in_agreement=bool(agreed),
     )
 
 
@@ -239,6 +258,7 @@ def invoice_hold(invoice: Invoice, *, on: dt.date) -> HoldReason | None:
         paused=is_paused(customer, on=on),
         promised=open_promise_links(on=on).filter(invoice_id=invoice.pk).exists(),
         do_not_contact=customer.do_not_contact,
+        in_agreement=agreement_links().filter(invoice_id=invoice.pk).exists(),
     )
 
 

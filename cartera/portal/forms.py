@@ -107,3 +107,22 @@ class PortalSettingsForm(forms.Form):
         help_text=_("Empieza con whsec_. Déjelo en blanco para conservar el actual."),
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
     )
+
+
+class PlanProposalForm(forms.Form):
+    """The debtor's proposal of a payment plan (the organisation's policy sets the limits
+    and the interest; the service checks them)."""
+
+    count = forms.IntegerField(label=_("¿En cuántos pagos mensuales?"), min_value=1, max_value=60)
+    first_due = forms.DateField(label=_("Fecha del primer pago mensual"), widget=DATE_WIDGET)
+    down_payment = forms.DecimalField(
+        label=_("Enganche (se paga hoy)"),
+        min_value=0,
+        max_digits=18,
+        decimal_places=2,
+        required=False,
+    )
+    accepted_by = forms.CharField(label=_("Su nombre completo"), max_length=200, required=False)
+    agree = forms.BooleanField(
+        label=_("Leí el calendario y acepto el convenio de pago"), required=False
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, webhooks
+from . import plan_views, views, webhooks
 
 app_name = "portal"
 urlpatterns = [
@@ -9,6 +9,9 @@ urlpatterns = [
     path("archivos/<int:pk>/", views.invoice_file, name="invoice_file"),
     path("pago/", views.report_payment, name="report"),
     path("promesa/", views.promise, name="promise"),
+    path("convenio/", plan_views.plan_proposal, name="plan_proposal"),
+    path("convenios/<int:pk>/", plan_views.plan_page, name="plan"),
+    path("convenios/<int:pk>/convenio.pdf", plan_views.plan_download, name="plan_pdf"),
     path("facturas/<int:pk>/aclaracion/", views.dispute, name="dispute"),
     path("pagar/", views.pay_online, name="pay"),
     path("codigo/", views.code, name="code"),

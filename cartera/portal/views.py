@@ -13,6 +13,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from cartera.agreements.negotiation import offers_for_debtor
+from cartera.agreements.selectors import plans_for_debtor
+from cartera.agreements.services import settings_for as agreement_settings_for
 from cartera.followup import reviews
 from cartera.followup.choices import PromiseSource
 from cartera.followup.promises import make_promise
@@ -176,6 +179,9 @@ def statement_page(request, customer):
     context = statement(customer, today=_today(customer))
     context["customer"] = customer
     context["organization"] = customer.organization
+    context["plans"] = plans_for_debtor(customer)[:10]
+    context["offers"] = offers_for_debtor(customer, today=_today(customer))
+    context["portal_plans"] = agreement_settings_for(customer.organization).portal_plans
     return render(request, "portal/statement.html", context)
 
 

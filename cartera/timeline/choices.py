@@ -33,6 +33,7 @@ class ActivityKind(models.TextChoices):
     PROMISE = "promise", _("Promesa de pago")
     DISPUTE = "dispute", _("Disputa")
     CLASSIFICATION_CHANGED = "classification_changed", _("Cambio de clasificación")
+    AGREEMENT = "agreement", _("Convenio de pago")
 
 
 class NotificationKind(models.TextChoices):
@@ -44,3 +45,4 @@ class NotificationKind(models.TextChoices):
     MISSING_CONTACT = "missing_contact", _("Faltan datos de contacto")
     IMPORT_DONE = "import_done", _("Importación terminada")
     TEMPLATE_FAILED = "template_failed", _("Plantilla con error")
+    AGREEMENT = "agreement", _("Convenio de pago")

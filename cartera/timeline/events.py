@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from cartera.lib.money import Money
 
-from .choices import ActivityKind, NotificationKind
+from .choices import ActivityKind, ActorKind, NotificationKind
 from .models import Activity
 from .notifications import notify_for_activity
 from .services import new_activity, record_activities, record_activity
@@ -575,4 +575,138 @@ def portal_link_revoked(customer, *, actor) -> Activity:
         actor=actor,
         kind=ActivityKind.CONFIG_CHANGED,
         summary=_("Enlace al portal revocado"),
+    )
+
+
+# --- payment plans (convenios) --------------------------------------------------------------
+def _plan_entry(plan, *, actor, summary: str, notify: str | None = None, **data) -> Activity:
+    return record_activity(
+        organization=plan.organization,
+        customer=plan.customer,
+        actor=actor,
+        kind=ActivityKind.AGREEMENT,
+        summary=summary,
+        data={"plan_id": plan.pk, "status": plan.status, **data},
+        notify=notify,
+    )
+
+
+def plan_created(plan, *, actor, invoices, count: int) -> Activity:
+    """A convenio was agreed (by an agent, or accepted by the debtor in the portal)."""
+    summary = _("Convenio %(number)s: %(total)s en %(count)s parcialidades (%(numbers)s)") % {
+        "number": plan.number,
+        "total": Money(plan.total, plan.currency),
+        "count": count,
+        "numbers": _numbers(invoices),
+    }
+    if plan.over_limit:
+        summary = _("%(summary)s: espera aprobación (%(why)s)") % {
+            "summary": summary,
+            "why": plan.over_limit,
+        }
+    notify = NotificationKind.AGREEMENT if actor == ActorKind.DEBTOR else None
+    return _plan_entry(
+        plan, actor=actor, summary=summary, notify=notify, source=plan.source, total=plan.total
+    )
+
+
+def plan_broken(plan, *, instalment_number: int, left) -> Activity:
+    summary = _(
+        "Convenio %(number)s incumplido: la parcialidad %(n)s no se pagó (faltan %(left)s)"
+    ) % {"number": plan.number, "n": instalment_number, "left": Money(left, plan.currency)}
+    return _plan_entry(
+        plan,
+        actor=None,
+        summary=summary,
+        notify=NotificationKind.AGREEMENT,
+        instalment=instalment_number,
+        left=left,
+    )
+
+
+def plan_completed(plan) -> Activity:
+    summary = _("Convenio %(number)s cumplido") % {"number": plan.number}
+    return _plan_entry(plan, actor=None, summary=summary)
+
+
+def plan_cancelled(plan, *, actor, reason: str) -> Activity:
+    summary = _("Convenio %(number)s cancelado: %(reason)s") % {
+        "number": plan.number,
+        "reason": reason,
+    }
+    return _plan_entry(plan, actor=actor, summary=summary, reason=reason)
+
+
+def plan_decided(plan, *, actor, approved: bool) -> Activity:
+    summary = (
+        _("Convenio %(number)s aprobado") if approved else _("Convenio %(number)s rechazado")
+    ) % {"number": plan.number}
+    return _plan_entry(plan, actor=actor, summary=summary, approved=approved)
+
+
+# --- offers (negotiation) -------------------------------------------------------------------
+def offer_made(offer, *, actor) -> Activity:
+    values = {
+        "kind": offer.get_kind_display(),
+        "amount": Money(offer.amount, offer.currency),
+        "number": offer.invoice.number,
+    }
+    summary = _("%(kind)s de %(amount)s sobre %(number)s") % values
+    if offer.over_limit:
+        summary = _("%(summary)s: espera aprobación (%(why)s)") % {
+            "summary": summary,
+            "why": offer.over_limit,
+        }
+    return record_activity(
+        organization=offer.organization,
+        customer=offer.customer,
+        invoice=offer.invoice,
+        actor=actor,
+        kind=ActivityKind.AGREEMENT,
+        summary=summary,
+        data={
+            "offer_id": offer.pk,
+            "kind": offer.kind,
+            "amount": offer.amount,
+            "status": offer.status,
+        },
+    )
+
+
+def offer_decided(offer, *, actor, approved: bool) -> Activity:
+    values = {"kind": offer.get_kind_display(), "amount": Money(offer.amount, offer.currency)}
+    summary = (
+        _("%(kind)s de %(amount)s aprobada") if approved else _("%(kind)s de %(amount)s rechazada")
+    ) % values
+    return record_activity(
+        organization=offer.organization,
+        customer=offer.customer,
+        invoice=offer.invoice,
+        actor=actor,
+        kind=ActivityKind.AGREEMENT,
+        summary=summary,
+        data={"offer_id": offer.pk, "approved": approved},
+    )
+
+
+# --- late interest ----------------------------------------------------------------------------
+def interest_accrued(*, organization, day, rows: dict) -> int:
+    """One entry per customer for a day's accrual (``rows``: customer id → its totals), in
+    bulk: the daily job may touch thousands of customers and notifies nobody."""
+    return record_activities(
+        [
+            new_activity(
+                organization=organization,
+                customer_id=customer_id,
+                kind=ActivityKind.AGREEMENT,
+                summary=_("Intereses moratorios al %(date)s: %(amount)s en %(count)s facturas")
+                % {
+                    "date": day.isoformat(),
+                    "amount": Money(row["interest"], row["currency"]),
+                    "count": row["invoices"],
+                },
+                data={"interest": row["interest"], "date": day.isoformat()},
+            )
+            for customer_id, row in rows.items()
+        ]
     )

@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from cartera.agreements.selectors import plans_of_customer
 from cartera.customers.forms import SORTS, CreditNoteForm, CustomerFilterForm
 from cartera.customers.selectors import customers_visible_to, get_customer_for_user
 from cartera.invoices.choices import InvoiceStatus
@@ -122,6 +123,7 @@ def customer_detail(request, pk):
         "balances": open_totals_by_currency(invoices, as_of=today),
         "payments": payments_visible_to(membership).filter(customer=customer)[:10],
         "credit_notes": credit_notes_visible_to(membership).filter(customer=customer),
+        "plans": plans_of_customer(customer)[:10],
         "activities": activities,
     }
     return render(request, "web/customer_detail.html", context)

@@ -1,0 +1,50 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class PlanStatus(models.TextChoices):
+    AWAITING_APPROVAL = "awaiting", _("Espera aprobación")
+    ACTIVE = "active", _("Vigente")
+    COMPLETED = "completed", _("Cumplido")
+    BROKEN = "broken", _("Incumplido")
+    CANCELLED = "cancelled", _("Cancelado")
+    REJECTED = "rejected", _("Rechazado")
+
+
+class PlanSource(models.TextChoices):
+    AGENT = "agent", _("Gestor")
+    PORTAL = "portal", _("Portal del cliente")
+
+
+class InterestMethod(models.TextChoices):
+    """How the plan's own interest is computed (shown before acceptance)."""
+
+    NONE = "none", _("Sin interés")
+    FLAT = "flat", _("Interés fijo sobre el monto financiado")
+    DECLINING = "declining", _("Interés sobre saldo insoluto")
+
+
+class InstalmentStatus(models.TextChoices):
+    PENDING = "pending", _("Pendiente")
+    PAID = "paid", _("Pagada")
+
+
+class OfferKind(models.TextChoices):
+    """What an agent may offer a debtor, each within the limits of the agent's role."""
+
+    PROMPT_PAYMENT = "prompt", _("Descuento por pronto pago")
+    WRITE_OFF = "write_off", _("Quita (condonación de capital)")
+    INTEREST_WAIVER = "waiver", _("Condonación de intereses y cargos")
+
+
+class OfferStatus(models.TextChoices):
+    AWAITING_APPROVAL = "awaiting", _("Espera aprobación")
+    OFFERED = "offered", _("Ofrecida al cliente")
+    APPLIED = "applied", _("Aplicada")
+    REJECTED = "rejected", _("Rechazada")
+    EXPIRED = "expired", _("Vencida")
+
+
+class ChargeKind(models.TextChoices):
+    INTEREST = "interest", _("Interés moratorio")
+    FEE = "fee", _("Gastos de cobranza")

@@ -1,0 +1,64 @@
+"""Moratory interest, computed (pure): per day, on the principal still unpaid that day,
+by rate period. Day 1 is the day after the due date (Código de Comercio art. 362, "desde
+el día siguiente al del vencimiento"); money applied on a day lowers the base from the
+next day. Each stretch of days with one base and one rate accrues
+``base × rate / 100 × days / 365`` exactly; the sum is rounded half-up to the currency's
+minor unit once, at the end (docs/agreements.md, "Rounding").
+"""
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from cartera.lib.money import round_money
+
+from .rates import Rate, moratory_rate, period_starts
+
+DAYS_IN_YEAR = Decimal(365)
+ONE_DAY = dt.timedelta(days=1)
+
+
+@dataclass
+class Accrued:
+    amount: Decimal
+    reasons: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _boundaries(first: dt.date, last: dt.date, payments, country: str) -> list[dt.date]:
+    days = {first}
+    days.update(day + ONE_DAY for day, _amount in payments if first < day + ONE_DAY <= last)
+    days.update(start for start in period_starts(country) if first < start <= last)
+    return sorted(days)
+
+
+def accrued_interest(
+    *,
+    principal: Decimal,
+    due_date: dt.date,
+    through: dt.date,
+    payments: list[tuple[dt.date, Decimal]],
+    currency: str,
+    country: str,
+    agreed: Decimal | None,
+    usury_threshold: Decimal | None = None,
+) -> Accrued:
+    """Interest owed on ``principal`` from the day after ``due_date`` through ``through``,
+    ``payments`` being (effective date, amount) applied to it."""
+    first = due_date + ONE_DAY
+    if through < first:
+        return Accrued(Decimal(0))
+    starts = _boundaries(first, through, payments, country)
+    exact, result = Decimal(0), Accrued(Decimal(0))
+    for index, start in enumerate(starts):
+        end = starts[index + 1] - ONE_DAY if index + 1 < len(starts) else through
+        base = principal - sum((a for day, a in payments if day < start), Decimal(0))
+        if base <= 0:
+            break
+        rate: Rate = moratory_rate(country, start, agreed=agreed, usury_threshold=usury_threshold)
+        exact += base * rate.annual / 100 * Decimal((end - start).days + 1) / DAYS_IN_YEAR
+        for text, bucket in ((rate.reason, result.reasons), (rate.warning, result.warnings)):
+            if text and text not in bucket:
+                bucket.append(text)
+    result.amount = round_money(exact, currency)
+    return result

@@ -1,0 +1,56 @@
+"""Permission-scoped reads of payment plans."""
+
+from django.http import Http404
+
+from cartera.customers.selectors import customers_visible_to
+
+from .choices import PlanStatus
+from .models import Offer, PaymentPlan
+
+
+def plans_visible_to(membership):
+    return PaymentPlan.objects.filter(customer__in=customers_visible_to(membership))
+
+
+def get_plan_for_user(request, pk) -> PaymentPlan:
+    plan = (
+        plans_visible_to(getattr(request, "membership", None))
+        .select_related("customer", "organization")
+        .filter(pk=pk)
+        .first()
+    )
+    if plan is None:
+        raise Http404
+    return plan
+
+
+def plans_of_customer(customer):
+    return PaymentPlan.objects.filter(customer=customer).order_by("-start_date", "-id")
+
+
+# A plan awaiting a manager's approval (or rejected) never reaches the debtor.
+NOT_FOR_DEBTOR = (PlanStatus.AWAITING_APPROVAL, PlanStatus.REJECTED)
+
+
+def plans_for_debtor(customer):
+    return plans_of_customer(customer).exclude(status__in=NOT_FOR_DEBTOR)
+
+
+def get_plan_for_debtor(customer, pk) -> PaymentPlan:
+    """One of the customer's own plans (the portal), else 404."""
+    plan = plans_for_debtor(customer).filter(pk=pk).first()
+    if plan is None:
+        raise Http404
+    return plan
+
+
+def get_offer_for_user(request, pk) -> Offer:
+    membership = getattr(request, "membership", None)
+    offer = (
+        Offer.objects.filter(customer__in=customers_visible_to(membership), pk=pk)
+        .select_related("customer", "invoice", "organization")
+        .first()
+    )
+    if offer is None:
+        raise Http404
+    return offer

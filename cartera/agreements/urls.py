@@ -1,0 +1,15 @@
+from django.urls import path
+
+from . import views
+
+app_name = "agreements"
+urlpatterns = [
+    path("customers/<int:customer_pk>/new/", views.plan_create, name="create"),
+    path("<int:pk>/", views.plan_detail, name="detail"),
+    path("<int:pk>/cancel/", views.plan_cancel, name="cancel"),
+    path("<int:pk>/pdf/", views.plan_pdf, name="pdf"),
+    path("<int:pk>/decide/", views.plan_decide, name="plan_decide"),
+    path("customers/<int:customer_pk>/offer/", views.offer_create, name="offer_create"),
+    path("approvals/", views.approvals, name="approvals"),
+    path("offers/<int:pk>/decide/", views.offer_decide, name="offer_decide"),
+]

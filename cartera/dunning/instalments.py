@@ -1,0 +1,98 @@
+"""Reminders of payment-plan instalments. Invoices in a plan in force are held by the
+contact policy (``outreach.eligibility``: "en convenio"); what the debtor owes is the
+plan's instalments, so those are chased here instead: a reminder some days before each
+due date and one some days after it if still unpaid (``AgreementSettings``). Each reminder
+is an outbox row keyed by instalment and moment, so a re-run queues nothing new."""
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from cartera.agreements.choices import InstalmentStatus, PlanStatus
+from cartera.agreements.models import Instalment
+from cartera.agreements.services import refresh_plan, settings_for
+from cartera.lib.money import Money
+from cartera.outreach.choices import MessagePurpose
+from cartera.outreach.eligibility import is_paused
+from cartera.outreach.models import Message
+from cartera.outreach.notices import notify_debtor
+
+
+def _due_instalments(organization, days: list[dt.date]):
+    return (
+        Instalment.objects.filter(
+            organization=organization,
+            plan__status=PlanStatus.ACTIVE,
+            status=InstalmentStatus.PENDING,
+            due_date__in=days,
+        )
+        .select_related("plan", "plan__customer", "plan__customer__organization")
+        .order_by("plan_id", "number")
+    )
+
+
+def _texts(instalment: Instalment, *, before: bool) -> tuple[str, str]:
+    values = {
+        "number": instalment.number,
+        "plan": instalment.plan.number,
+        "amount": Money(instalment.left, instalment.plan.currency),
+        "date": instalment.due_date.isoformat(),
+    }
+    if before:
+        return (
+            _("Su parcialidad %(number)s del convenio %(plan)s vence el %(date)s") % values,
+            _(
+                "Le recordamos que la parcialidad %(number)s de su convenio %(plan)s, por "
+                "%(amount)s, vence el %(date)s."
+            )
+            % values,
+        )
+    return (
+        _("Parcialidad %(number)s del convenio %(plan)s vencida") % values,
+        _(
+            "La parcialidad %(number)s de su convenio %(plan)s, por %(amount)s, venció el "
+            "%(date)s. Pague pronto para mantener su convenio vigente."
+        )
+        % values,
+    )
+
+
+def _remind(instalment: Instalment, *, before: bool, as_of: dt.date):
+    customer = instalment.plan.customer
+    if customer.do_not_contact or is_paused(customer, on=as_of):
+        return None
+    key = f"instalment:{instalment.pk}:{'before' if before else 'after'}"
+    if Message.objects.filter(organization_id=customer.organization_id, key=key).exists():
+        return None  # already queued by an earlier run
+    with translation.override(customer.language):
+        subject, body = _texts(instalment, before=before)
+        return notify_debtor(
+            customer=customer,
+            key=key,
+            purpose=MessagePurpose.INSTALMENT,
+            subject=subject,
+            body=body,
+        )
+
+
+@transaction.atomic
+def queue_instalment_reminders(*, organization, as_of: dt.date) -> dict:
+    """Queue the instalment reminders of ``as_of``; returns how many were queued."""
+    policy = settings_for(organization)
+    upcoming = as_of + dt.timedelta(days=policy.remind_days_before)
+    late = as_of - dt.timedelta(days=policy.remind_days_after)
+    counts = {"before": 0, "after": 0}
+    refreshed = set()
+    for instalment in _due_instalments(organization, [upcoming, late]):
+        if instalment.plan_id not in refreshed:
+            refresh_plan(plan=instalment.plan)
+            refreshed.add(instalment.plan_id)
+        instalment.refresh_from_db(fields=["paid", "status"])
+        if instalment.status != InstalmentStatus.PENDING:
+            continue
+        before = instalment.due_date == upcoming
+        if _remind(instalment, before=before, as_of=as_of) is not None:
+            counts["before" if before else "after"] += 1
+    return counts
