@@ -100,8 +100,12 @@ def payment_review(request, pk):
 @org_member_required
 def proof_download(request, pk):
     proof = get_proof_for_user(request, pk)
+    # A debtor's upload never runs in the back office's browser: always a download.
     return FileResponse(
-        proof.file.open("rb"), filename=proof.original_name, content_type=proof.content_type
+        proof.file.open("rb"),
+        as_attachment=True,
+        filename=proof.original_name,
+        content_type=proof.content_type,
     )
 
 

@@ -262,3 +262,22 @@ def test_portal_link_command(debtor_a):
     assert url.startswith("http://127.0.0.1:8000/p/")
     raw = url.rsplit("/", 2)[-2]
     assert access.find_token(raw, now=dt.datetime.now(dt.UTC)).customer == debtor_a
+
+
+def test_a_debtors_proof_is_always_a_download(portal_client, invoice_a, pdf_upload, login, agent_a):
+    client = portal_client(invoice_a.customer)
+    client.post(
+        "/p/pago/",
+        {
+            "invoices": [invoice_a.pk],
+            "date": "2026-10-04",
+            "method": "transfer",
+            "reference": "SPEI-9",
+            "proof": pdf_upload(),
+        },
+    )
+    proof = Payment.objects.get().proofs.get()
+    response = login(agent_a).get(f"/review/proofs/{proof.pk}/")
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert response["X-Content-Type-Options"] == "nosniff"
