@@ -250,3 +250,49 @@ def apply_credit_note(
     )
     _record_allocation(allocation, actor, invoice, credit_note.currency)
     return allocation
+
+
+def _movable(allocation: Allocation, target: Invoice) -> bool:
+    source = allocation.payment or allocation.credit_note
+    return source.customer_id == target.customer_id and source.currency == target.currency
+
+
+@transaction.atomic
+def move_allocations(
+    *, source: Invoice, target: Invoice, actor, reason: str
+) -> tuple[list[Allocation], list[Allocation]]:
+    """Re-point the allocations of an invoice that another one replaces (a CFDI
+    substitution) to the replacement, while it has room (same customer and currency).
+
+    The one sanctioned change of an allocation: the same money, the same date, another
+    invoice; both balances move by conditional updates. Returns (moved, left behind)."""
+    moved, left = [], []
+    for allocation in (
+        Allocation.objects.select_for_update()
+        .filter(invoice=source)
+        .select_related("payment", "credit_note")
+        .order_by("id")
+    ):
+        if not _movable(allocation, target):
+            left.append(allocation)
+            continue
+        try:
+            with transaction.atomic():
+                _take_from_invoice(target, allocation.amount, allocation.effective_date)
+        except AllocationError:
+            left.append(allocation)
+            continue
+        Invoice.objects.filter(pk=source.pk).update(
+            balance=F("balance") + allocation.amount,
+            status=InvoiceStatus.OPEN,
+            paid_at=None,
+            updated_at=timezone.now(),
+        )
+        Allocation.objects.filter(pk=allocation.pk).update(invoice=target)
+        allocation.invoice = target
+        target.refresh_from_db(fields=["balance", "status", "paid_at"])
+        events.allocation_moved(
+            allocation, actor=actor, source=source, target=target, reason=reason
+        )
+        moved.append(allocation)
+    return moved, left

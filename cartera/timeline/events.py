@@ -147,6 +147,31 @@ def amount_applied(allocation, *, actor, invoice, currency: str) -> Activity:
     )
 
 
+def allocation_moved(allocation, *, actor, source, target, reason: str) -> Activity:
+    """An allocation re-pointed from a replaced invoice to the one that replaces it."""
+    return record_activity(
+        organization=target.organization,
+        invoice=target,
+        actor=actor,
+        kind=ActivityKind.PAYMENT_ALLOCATED
+        if allocation.payment_id
+        else ActivityKind.CREDIT_NOTE_APPLIED,
+        summary=_("%(amount)s pasado de la factura %(old)s a la factura %(new)s: %(reason)s")
+        % {
+            "amount": Money(allocation.amount, target.currency),
+            "old": source.number,
+            "new": target.number,
+            "reason": reason,
+        },
+        data={
+            "allocation_id": allocation.pk,
+            "amount": allocation.amount,
+            "from_invoice_id": source.pk,
+            "balance": target.balance,
+        },
+    )
+
+
 def invoice_paid(invoice, *, actor) -> Activity:
     return record_activity(
         organization=invoice.organization,
