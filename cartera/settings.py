@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "cartera.customers",
     "cartera.invoices",
     "cartera.payments",
+    "cartera.fiscal",
     "cartera.followup",
     "cartera.dunning",
     "cartera.outreach",

@@ -41,6 +41,7 @@ def make_csd(
     not_before: dt.date = dt.date(2023, 1, 1),
     not_after: dt.date = dt.date(2031, 1, 1),
     password: str = PASSWORD,
+    fiel: bool = False,
 ) -> Csd:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     subject = x509.Name(
@@ -75,8 +76,14 @@ def make_csd(
             ),
             critical=True,
         )
-        .sign(key, hashes.SHA256())
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
     )
+    if fiel:  # the SAT tells an e.firma from a CSD by its four extensions
+        public = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
+        certificate = certificate.add_extension(public, critical=False).add_extension(
+            x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False
+        )
+    certificate = certificate.sign(key, hashes.SHA256())
     key_der = key.private_bytes(
         serialization.Encoding.DER,
         serialization.PrivateFormat.PKCS8,
