@@ -22,6 +22,7 @@ from cartera.lib.money import round_money
 from cartera.timeline import events
 
 from .choices import PaymentMethod, PaymentSource, PaymentStatus
+from .complements import owe_complement
 from .models import Allocation, Payment
 
 
@@ -187,6 +188,7 @@ def allocate_payment(*, payment: Payment, invoice: Invoice, amount: Decimal, act
         created_by=actor if getattr(actor, "pk", None) else None,
     )
     _record_allocation(allocation, actor, invoice, payment.amount_money.currency)
+    owe_complement(allocation)
     return allocation
 
 
