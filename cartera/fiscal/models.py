@@ -4,6 +4,11 @@ from django.utils.translation import gettext_lazy as _
 from cartera.lib.secrets import EncryptedTextField
 
 
+class PacProvider(models.TextChoices):
+    FINKOK = "finkok", "Finkok"
+    SW_SAPIEN = "swsapien", "SW Sapien"
+
+
 class FiscalProfile(models.Model):
     """The organisation as a CFDI issuer: who it is for the SAT and the CSD it signs with.
 
@@ -23,6 +28,13 @@ class FiscalProfile(models.Model):
     csd_number = models.CharField(_("número de certificado"), max_length=20, blank=True)
     csd_valid_from = models.DateField(_("certificado válido desde"), null=True, blank=True)
     csd_valid_until = models.DateField(_("certificado válido hasta"), null=True, blank=True)
+    # The stamping provider (PAC): Finkok takes user + password, SW Sapien a token.
+    pac = models.CharField(_("PAC"), max_length=10, choices=PacProvider.choices, blank=True)
+    pac_username = models.CharField(_("usuario del PAC"), max_length=120, blank=True)
+    pac_secret = EncryptedTextField(_("contraseña o token del PAC"), blank=True)
+    pac_test = models.BooleanField(_("ambiente de pruebas del PAC"), default=False)
+    # Another endpoint for the same API (a proxy, or the local fake PAC in the tests).
+    pac_url = models.URLField(_("dirección del PAC"), blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

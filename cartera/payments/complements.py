@@ -139,6 +139,22 @@ def store_complement_xml(
 
 
 @transaction.atomic
+def record_stamp(
+    *, complement: PaymentComplement, fiscal_uuid: str, xml: bytes, actor, now: dt.datetime
+) -> PaymentComplement:
+    """The PAC stamped the REP: keep its stamped XML (with the TimbreFiscalDigital)."""
+    PaymentComplement.objects.filter(pk=complement.pk).update(
+        status=ComplementStatus.STAMPED,
+        fiscal_uuid=fiscal_uuid.strip().upper(),
+        xml=xml.decode(),
+        stamped_at=now,
+    )
+    complement.refresh_from_db()
+    events.complement_stamped(complement, actor=actor, fiscal_uuid=complement.fiscal_uuid)
+    return complement
+
+
+@transaction.atomic
 def mark_stamped(*, complement: PaymentComplement, fiscal_uuid: str, actor) -> PaymentComplement:
     fiscal_uuid = (fiscal_uuid or "").strip().upper()
     if len(fiscal_uuid) != 36:

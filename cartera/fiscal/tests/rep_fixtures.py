@@ -6,6 +6,7 @@ from decimal import Decimal
 from satcfdi.cfdi import CFDI
 from satcfdi.create.cfd import cfdi40
 
+from cartera.payments.services import allocate_payment, record_payment
 from cartera.testing.csd import signer_for
 
 ISSUER = {"Rfc": "DNO990101AB1", "Nombre": "DISTRIBUIDORA NORTE", "RegimenFiscal": "601"}
@@ -72,3 +73,17 @@ def invoice_xml(
 
 def total_of(xml: bytes) -> Decimal:
     return CFDI.from_string(xml)["Total"]
+
+
+def pay(invoice, amount, *, source="manual", actor=None):
+    payment = record_payment(
+        customer=invoice.customer,
+        actor=actor,
+        date=dt.date(2026, 10, 20),
+        amount=amount,
+        currency="MXN",
+        source=source,
+        external_id=f"{source}-{amount}",
+    )
+    allocate_payment(payment=payment, invoice=invoice, amount=amount, actor=actor)
+    return payment

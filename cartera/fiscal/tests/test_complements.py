@@ -7,70 +7,19 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
 from lxml import etree
 
 from cartera.fiscal.complements import generate_rep
-from cartera.fiscal.services import save_fiscal_profile
-from cartera.invoices.models import InvoiceAttachment
 from cartera.payments.complements import create_obligation
 from cartera.payments.models import PaymentComplement
 from cartera.payments.services import allocate_payment, record_payment
-from cartera.testing.csd import PASSWORD, make_csd
 
-from .rep_fixtures import invoice_xml
+from .rep_fixtures import pay as _pay
 
 D = Decimal
 UUID = "5FB2822E-396D-4725-8521-CDC4BDD20CCF"
 NOW = dt.datetime(2026, 10, 21, 16, 0, tzinfo=dt.UTC)
 NS = {"cfdi": "http://www.sat.gob.mx/cfd/4", "pago20": "http://www.sat.gob.mx/Pagos20"}
-
-
-@pytest.fixture
-def stamped_invoice(invoice_a):
-    """invoice_a (11,600.00 PPD) with its stamped XML and the customer's fiscal data."""
-    xml = invoice_xml(UUID, unit=D("10000"))
-    invoice_a.fiscal_uuid = UUID
-    invoice_a.save()
-    attachment = InvoiceAttachment(
-        organization=invoice_a.organization, invoice=invoice_a, kind="xml", original_name="f.xml"
-    )
-    attachment.file.save("f.xml", ContentFile(xml), save=True)
-    customer = invoice_a.customer
-    customer.fiscal_postal_code, customer.tax_regime = "64000", "601"
-    customer.save()
-    return invoice_a
-
-
-@pytest.fixture
-def profile(org_a):
-    csd = make_csd("DNO990101AB1")
-    return save_fiscal_profile(
-        organization=org_a,
-        actor=None,
-        today=dt.date(2026, 10, 21),
-        rfc="DNO990101AB1",
-        legal_name="Distribuidora Norte",
-        tax_regime="601",
-        postal_code="64010",
-        csd_certificate=csd.cer,
-        csd_key=csd.key,
-        csd_password=PASSWORD,
-    )
-
-
-def _pay(invoice, amount, *, source="manual", actor=None):
-    payment = record_payment(
-        customer=invoice.customer,
-        actor=actor,
-        date=dt.date(2026, 10, 20),
-        amount=amount,
-        currency="MXN",
-        source=source,
-        external_id=f"{source}-{amount}",
-    )
-    allocate_payment(payment=payment, invoice=invoice, amount=amount, actor=actor)
-    return payment
 
 
 @pytest.mark.parametrize("source", ["manual", "bank", "api", "call", "portal", "provider"])
