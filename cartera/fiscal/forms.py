@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from .catalogs import tax_regimes
+from .models import PacProvider
 
 MAX_CSD_FILE = 16 * 1024  # a .cer or .key is 1–2 KB
 
@@ -40,6 +41,21 @@ class FiscalProfileForm(forms.Form):
         max_length=200,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
     )
+
+    pac = forms.ChoiceField(
+        label=_("PAC (proveedor de timbrado)"),
+        required=False,
+        choices=[("", _("— Sin PAC: timbrado fuera de Cartera —")), *PacProvider.choices],
+    )
+    pac_username = forms.CharField(label=_("Usuario del PAC"), required=False, max_length=120)
+    pac_secret = forms.CharField(
+        label=_("Contraseña o token del PAC"),
+        required=False,
+        max_length=2000,
+        help_text=_("Déjelo vacío para conservar el que ya está guardado."),
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+    )
+    pac_test = forms.BooleanField(label=_("Ambiente de pruebas del PAC"), required=False)
 
     def _file(self, name):
         upload = self.cleaned_data.get(name)

@@ -12,7 +12,7 @@ from cartera.timeline import events
 
 from .catalogs import is_postal_code, is_tax_regime
 from .csd import certificate_of, read_csd
-from .models import FiscalProfile
+from .models import FiscalProfile, PacProvider
 
 
 def _checked_identity(rfc: str, legal_name: str, tax_regime: str, postal_code: str) -> dict:
@@ -58,6 +58,21 @@ def _csd_fields(cer, key, password, *, rfc: str, today: dt.date) -> dict:
     }
 
 
+SECRET_FIELDS = ("csd_key", "csd_password", "pac_secret")
+
+
+def _pac_fields(pac: str, username: str, secret: str, test: bool) -> dict:
+    """The PAC choice; a blank secret keeps the stored one (the page never shows it)."""
+    if pac and pac not in PacProvider.values:
+        raise ValidationError({"pac": _("Elija un PAC de la lista.")})
+    if pac == PacProvider.FINKOK and not (username or "").strip():
+        raise ValidationError({"pac_username": _("Finkok pide el usuario de su cuenta.")})
+    values = {"pac": pac, "pac_username": (username or "").strip(), "pac_test": bool(test)}
+    if (secret or "").strip():
+        values["pac_secret"] = secret.strip()
+    return values
+
+
 def _check_kept_csd(profile: FiscalProfile, rfc: str) -> None:
     owner = str(certificate_of(profile).rfc or "")
     if owner.upper() != rfc.upper():
@@ -82,6 +97,10 @@ def save_fiscal_profile(
     csd_certificate: bytes | None = None,
     csd_key: bytes | None = None,
     csd_password: str = "",
+    pac: str = "",
+    pac_username: str = "",
+    pac_secret: str = "",
+    pac_test: bool = False,
 ) -> FiscalProfile:
     """Save the issuer data; a new CSD (.cer + .key + password) replaces the stored one
     only when it checks out. A kept CSD must still belong to the (possibly new) RFC."""
@@ -89,6 +108,7 @@ def save_fiscal_profile(
     values.update(
         _csd_fields(csd_certificate, csd_key, csd_password, rfc=values["rfc"], today=today)
     )
+    values.update(_pac_fields(pac, pac_username, pac_secret, pac_test))
     profile = FiscalProfile.objects.select_for_update().filter(organization=organization).first()
     if profile and "csd_number" not in values and profile.has_csd:
         _check_kept_csd(profile, values["rfc"])
@@ -97,7 +117,7 @@ def save_fiscal_profile(
     for name, value in values.items():
         setattr(profile, name, value)
     profile.save()
-    shown = [name for name in changed if name not in ("csd_key", "csd_password")]
+    shown = [name for name in changed if name not in SECRET_FIELDS]
     events.config_changed(
         organization,
         actor=actor,

@@ -25,6 +25,9 @@ def fiscal_settings(request):
         "legal_name": profile.legal_name if profile else "",
         "tax_regime": profile.tax_regime if profile else "",
         "postal_code": profile.postal_code if profile else "",
+        "pac": profile.pac if profile else "",
+        "pac_username": profile.pac_username if profile else "",
+        "pac_test": profile.pac_test if profile else False,
     }
     form = FiscalProfileForm(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():

@@ -13,6 +13,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from cartera.customers.selectors import get_customer_for_user
 from cartera.fiscal.complements import generate_rep
+from cartera.fiscal.pac import stamp_rep
+from cartera.fiscal.selectors import pac_name
 from cartera.followup import reviews
 from cartera.followup.choices import PromiseSource
 from cartera.followup.promises import make_promise
@@ -72,6 +74,7 @@ def review_list(request):
             "reported": reported,
             "disputes": disputes,
             "complements": complements,
+            "pac_name": pac_name(membership.organization),
             "can_configure": can(membership, Action.MANAGE_ORGANIZATION),
         },
     )
@@ -193,7 +196,15 @@ def complement_action(request, pk):
     require(request, Action.RECORD_PAYMENTS)
     complement = get_complement_for_user(request, pk)
     try:
-        if request.POST.get("action") == "stamp":
+        if request.POST.get("action") == "pac":
+            stamp_rep(
+                complement=complement,
+                actor=request.user,
+                now=timezone.now(),
+                exchange_rate=request.POST.get("exchange_rate") or None,
+            )
+            messages.success(request, _("Complemento timbrado."))
+        elif request.POST.get("action") == "stamp":
             mark_stamped(
                 complement=complement, fiscal_uuid=request.POST.get("uuid", ""), actor=request.user
             )

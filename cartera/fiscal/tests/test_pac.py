@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from lxml import etree
 
 from cartera.fiscal import pac
@@ -119,3 +120,27 @@ def test_no_pac_chosen(stamped_invoice, profile):
     with pytest.raises(ValidationError) as caught:
         pac.stamp_rep(complement=payment.complement, actor=None, now=NOW - dt.timedelta(0))
     assert caught.value.messages == ["Elija el PAC de la organización en sus datos fiscales."]
+
+
+def test_agent_stamps_from_the_review_page(stamped_invoice, profile, fake, login, agent_a):
+    url, _state = fake
+    _use(profile, "swsapien", url)
+    payment = _pay(stamped_invoice, D("6000.00"))
+    client = login(agent_a)
+    assert "Timbrar con SW Sapien" in client.get(reverse("portal_admin:review")).content.decode()
+    response = client.post(
+        reverse("portal_admin:complement", args=[payment.complement.pk]), {"action": "pac"}
+    )
+    assert response.status_code == 302
+    assert PaymentComplement.objects.get().status == "stamped"
+
+
+def test_viewer_cannot_stamp(stamped_invoice, profile, fake, login, viewer_a):
+    url, state = fake
+    _use(profile, "swsapien", url)
+    payment = _pay(stamped_invoice, D("6000.00"))
+    response = login(viewer_a).post(
+        reverse("portal_admin:complement", args=[payment.complement.pk]), {"action": "pac"}
+    )
+    assert response.status_code in (403, 404)
+    assert PaymentComplement.objects.get().status == "pending" and state.requests == []

@@ -174,3 +174,23 @@ def test_agents_and_viewers_cannot_see_or_change_it(request, login, member):
     assert client.get(reverse("fiscal:settings")).status_code == 403
     assert _post(client).status_code == 403
     assert not FiscalProfile.objects.exists()
+
+
+def test_pac_choice_keeps_its_secret_write_only(org_a):
+    _save(org_a, pac="finkok", pac_username="cartera@example.mx", pac_secret="Finkok-2026")
+    profile = _save(org_a, pac="finkok", pac_username="cartera@example.mx", pac_secret="")
+    assert (profile.pac, profile.pac_username, profile.pac_secret) == (
+        "finkok",
+        "cartera@example.mx",
+        "Finkok-2026",
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pac_secret FROM fiscal_fiscalprofile WHERE id = %s", [profile.pk])
+        assert "Finkok-2026" not in cursor.fetchone()[0]
+    assert "pac_secret" not in Activity.objects.order_by("-id").first().data["changed"]
+
+
+def test_finkok_needs_its_user(org_a):
+    assert _errors(org_a, pac="finkok", pac_secret="x") == {
+        "pac_username": ["Finkok pide el usuario de su cuenta."]
+    }
