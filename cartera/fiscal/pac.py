@@ -11,16 +11,18 @@ import datetime as dt
 import requests
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from satcfdi.exceptions import ResponseError
-from satcfdi.pacs import Environment
+from satcfdi.cfdi import CFDI
+from satcfdi.exceptions import DocumentNotFoundError, ResponseError
+from satcfdi.pacs import CancelReason, Environment
 from satcfdi.pacs.finkok import Finkok
 from satcfdi.pacs.swsapien import SWSapien
 
 from cartera.payments.choices import ComplementStatus
-from cartera.payments.complements import record_stamp
+from cartera.payments.complements import record_cancellation, record_stamp
 from cartera.payments.models import PaymentComplement
 
 from .complements import rep_for
+from .csd import signer_for
 from .models import FiscalProfile, PacProvider
 from .selectors import fiscal_profile
 
@@ -119,3 +121,64 @@ def stamp_rep(
         actor=actor,
         now=now,
     )
+
+
+CANCEL_REASONS = {reason.value for reason in CancelReason}  # c_MotivoCancelacion 01–04
+ACCEPTED = {"201", "202"}  # the SAT took the request / the CFDI was already cancelled
+
+
+def _checked_reason(reason: str, substitution_uuid: str) -> str:
+    if reason not in CANCEL_REASONS:
+        raise ValidationError({"reason": _("Elija un motivo de cancelación del SAT (01 a 04).")})
+    if reason == CancelReason.COMPROBANTE_EMITIDO_CON_ERRORES_CON_RELACION.value:
+        if len((substitution_uuid or "").strip()) != 36:
+            raise ValidationError(
+                {"substitution_uuid": _("El motivo 01 pide el UUID del CFDI que lo sustituye.")}
+            )
+    return reason
+
+
+def _cancel(client, stamped: CFDI, reason: str, substitution_uuid: str, signer):
+    try:
+        acknowledgment = client.cancel(
+            stamped,
+            CancelReason(reason),
+            substitution_id=substitution_uuid or None,
+            signer=signer,
+        )
+    except (requests.ConnectionError, requests.Timeout):
+        raise ValidationError(
+            _("El PAC no responde; no se canceló nada. Intente de nuevo en unos minutos.")
+        ) from None
+    except DocumentNotFoundError as exc:
+        raise ValidationError(_("El SAT no encuentra el CFDI: %(m)s") % {"m": exc}) from None
+    except ResponseError as exc:
+        raise ValidationError(
+            _("El PAC rechazó la cancelación: %(m)s") % {"m": pac_message(exc)}
+        ) from None
+    if str(acknowledgment.code) not in ACCEPTED:
+        raise ValidationError(
+            _("El SAT no aceptó la cancelación (código %(c)s).") % {"c": acknowledgment.code}
+        )
+    return acknowledgment
+
+
+def cancel_rep(
+    *,
+    complement: PaymentComplement,
+    reason: str,
+    actor,
+    now: dt.datetime,
+    substitution_uuid: str = "",
+) -> PaymentComplement:
+    """Cancel a stamped REP through the PAC with a SAT reason (01–04); the payment owes a
+    REP again (for 01, the one whose UUID is given)."""
+    if complement.status != ComplementStatus.STAMPED:
+        raise ValidationError(_("Solo se cancela un complemento timbrado."))
+    reason = _checked_reason(reason, substitution_uuid)
+    profile = fiscal_profile(complement.organization)
+    if profile is None or not profile.pac:
+        raise ValidationError(_("Elija el PAC de la organización en sus datos fiscales."))
+    stamped = CFDI.from_string(complement.xml.encode())
+    _cancel(pac_client(profile), stamped, reason, substitution_uuid.strip(), signer_for(profile))
+    return record_cancellation(complement=complement, reason=reason, actor=actor, now=now)

@@ -155,6 +155,25 @@ def record_stamp(
 
 
 @transaction.atomic
+def record_cancellation(
+    *, complement: PaymentComplement, reason: str, actor, now: dt.datetime
+) -> PaymentComplement:
+    """The SAT accepted the cancellation of a stamped REP: the payment owes one again."""
+    if complement.status != ComplementStatus.STAMPED:
+        raise ValidationError(_("Solo se cancela un complemento timbrado."))
+    PaymentComplement.objects.filter(pk=complement.pk).update(
+        status=ComplementStatus.CANCELLED,
+        cancelled_uuid=complement.fiscal_uuid,
+        cancellation_reason=reason,
+        cancelled_at=now,
+        fiscal_uuid="",
+    )
+    complement.refresh_from_db()
+    events.complement_cancelled(complement, actor=actor, reason=reason)
+    return complement
+
+
+@transaction.atomic
 def mark_stamped(*, complement: PaymentComplement, fiscal_uuid: str, actor) -> PaymentComplement:
     fiscal_uuid = (fiscal_uuid or "").strip().upper()
     if len(fiscal_uuid) != 36:

@@ -132,9 +132,34 @@ def _finkok_stamp(state, operation, body) -> bytes:
     )
 
 
+DSIG = "http://www.w3.org/2000/09/xmldsig#"
+
+
+def _cancellation_signed_by_issuer(root) -> bool:
+    """The xmldsig of a cancellation request verifies with its own certificate, which
+    belongs to the RfcEmisor (as the SAT checks it)."""
+    signature = root.find(f"{{{DSIG}}}Signature")
+    if signature is None:
+        return False
+    certificate = Certificate.load_certificate(
+        base64.b64decode(signature.findtext(f".//{{{DSIG}}}X509Certificate"))
+    )
+    # c14n of SignedInfo with its in-scope namespaces, as a standalone document
+    standalone = etree.fromstring(etree.tostring(signature.find(f"{{{DSIG}}}SignedInfo")))
+    signed_info = etree.tostring(standalone, method="c14n")
+    value = base64.b64decode(signature.findtext(f"{{{DSIG}}}SignatureValue"))
+    return str(certificate.rfc) == root.get("RfcEmisor") and certificate.verify_sha1(
+        signed_info, value
+    )
+
+
 def _finkok_cancel(state, body) -> bytes:
     signed = base64.b64decode(body.findtext(f"{{{CANCEL_NS}}}xml"))
     root = etree.fromstring(signed)
+    if not _cancellation_signed_by_issuer(root):
+        return _envelope(
+            "cancel_signature", CANCEL_NS, "<s0:CodEstatus>Sello no válido</s0:CodEstatus>"
+        )
     folio = root.find(".//{http://cancelacfd.sat.gob.mx}Folio")
     uuid, motivo = folio.get("UUID").upper(), folio.get("Motivo")
     if uuid not in {u for u, _x in state.stamped.values()}:

@@ -486,6 +486,16 @@ def complement_stamped(complement, *, actor, fiscal_uuid: str) -> Activity:
     return _complement_entry(complement, actor=actor, summary=summary, uuid=fiscal_uuid)
 
 
+def complement_cancelled(complement, *, actor, reason: str) -> Activity:
+    summary = _("Complemento de pago %(uuid)s cancelado ante el SAT (motivo %(reason)s)") % {
+        "uuid": complement.cancelled_uuid,
+        "reason": reason,
+    }
+    return _complement_entry(
+        complement, actor=actor, summary=summary, uuid=complement.cancelled_uuid, reason=reason
+    )
+
+
 def complement_imported(complement, *, actor, fiscal_uuid: str) -> Activity:
     summary = _("Complemento de pago importado (%(uuid)s): cubre el pago de %(amount)s") % {
         "uuid": fiscal_uuid,

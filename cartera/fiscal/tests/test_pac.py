@@ -144,3 +144,45 @@ def test_viewer_cannot_stamp(stamped_invoice, profile, fake, login, viewer_a):
     )
     assert response.status_code in (403, 404)
     assert PaymentComplement.objects.get().status == "pending" and state.requests == []
+
+
+@pytest.mark.parametrize("provider", ["finkok", "swsapien"])
+@pytest.mark.parametrize("reason", ["02", "03", "04"])
+def test_cancel_a_stamped_rep_with_a_sat_reason(stamped_invoice, profile, fake, provider, reason):
+    url, state = fake
+    _use(profile, provider, url)
+    payment = _pay(stamped_invoice, D("6000.00"))
+    stamped = pac.stamp_rep(complement=payment.complement, actor=None, now=NOW)
+    uuid = stamped.fiscal_uuid
+    complement = pac.cancel_rep(complement=stamped, reason=reason, actor=None, now=NOW)
+    assert (
+        complement.status,
+        complement.cancelled_uuid,
+        complement.cancellation_reason,
+        complement.fiscal_uuid,
+    ) == ("cancelled", uuid, reason, "")
+    assert state.cancelled == {uuid: reason}
+    assert payment.customer.activities.filter(
+        summary=f"Complemento de pago {uuid} cancelado ante el SAT (motivo {reason})"
+    ).exists()
+
+
+def test_reason_01_needs_the_substituting_uuid(stamped_invoice, profile, fake):
+    url, state = fake
+    _use(profile, "finkok", url)
+    payment = _pay(stamped_invoice, D("6000.00"))
+    stamped = pac.stamp_rep(complement=payment.complement, actor=None, now=NOW)
+    with pytest.raises(ValidationError) as caught:
+        pac.cancel_rep(complement=stamped, reason="01", actor=None, now=NOW)
+    assert caught.value.message_dict == {
+        "substitution_uuid": ["El motivo 01 pide el UUID del CFDI que lo sustituye."]
+    }
+    with pytest.raises(ValidationError):
+        pac.cancel_rep(complement=stamped, reason="05", actor=None, now=NOW)
+    assert state.cancelled == {} and PaymentComplement.objects.get().status == "stamped"
+    new = "0F0F0F0F-0000-0000-0000-000000000009"
+    uuid = stamped.fiscal_uuid
+    done = pac.cancel_rep(
+        complement=stamped, reason="01", substitution_uuid=new, actor=None, now=NOW
+    )
+    assert done.status == "cancelled" and state.cancelled == {uuid: "01"}
