@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from cartera.customers.selectors import get_customer_for_user
 from cartera.fiscal.complements import generate_rep
-from cartera.fiscal.pac import stamp_rep
+from cartera.fiscal.pac import cancel_rep, stamp_rep
 from cartera.fiscal.selectors import pac_name
 from cartera.followup import reviews
 from cartera.followup.choices import PromiseSource
@@ -204,6 +204,16 @@ def complement_action(request, pk):
                 exchange_rate=request.POST.get("exchange_rate") or None,
             )
             messages.success(request, _("Complemento timbrado."))
+        elif request.POST.get("action") == "cancel":
+            cancel_rep(
+                complement=complement,
+                reason=request.POST.get("reason", ""),
+                substitution_uuid=request.POST.get("substitution_uuid", ""),
+                actor=request.user,
+                now=timezone.now(),
+            )
+            messages.success(request, _("Complemento cancelado ante el SAT."))
+            return redirect("payments:detail", complement.payment_id)
         elif request.POST.get("action") == "stamp":
             mark_stamped(
                 complement=complement, fiscal_uuid=request.POST.get("uuid", ""), actor=request.user

@@ -186,3 +186,19 @@ def test_reason_01_needs_the_substituting_uuid(stamped_invoice, profile, fake):
         complement=stamped, reason="01", substitution_uuid=new, actor=None, now=NOW
     )
     assert done.status == "cancelled" and state.cancelled == {uuid: "01"}
+
+
+def test_cancel_from_the_payment_page(stamped_invoice, profile, fake, login, manager_a):
+    url, state = fake
+    _use(profile, "finkok", url)
+    payment = _pay(stamped_invoice, D("6000.00"))
+    stamped = pac.stamp_rep(complement=payment.complement, actor=None, now=NOW)
+    client = login(manager_a)
+    page = client.get(reverse("payments:detail", args=[payment.pk])).content.decode()
+    assert f"UUID {stamped.fiscal_uuid}" in page and "Cancelar ante el SAT" in page
+    response = client.post(
+        reverse("portal_admin:complement", args=[stamped.pk]), {"action": "cancel", "reason": "03"}
+    )
+    assert response.url == reverse("payments:detail", args=[payment.pk])
+    assert PaymentComplement.objects.get().status == "cancelled"
+    assert list(state.cancelled.values()) == ["03"]
