@@ -23,6 +23,8 @@ from lxml import etree
 from satcfdi.cfdi import CFDI
 from satcfdi.models import Certificate
 
+from cartera.fiscal.rep import schema_errors
+
 from .csd import signer_for
 
 SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -49,9 +51,11 @@ def _seal_problem(xml: bytes) -> str | None:
     """Why a PAC would refuse this CFDI (None: it is fine)."""
     try:
         cfdi = CFDI.from_string(xml)
-        cfdi.to_xml(validate=True)
+        errors = schema_errors(cfdi)
     except Exception as exc:
-        return f"CFDI40999 - El XML no cumple con el esquema: {str(exc)[:200]}"
+        errors = str(exc)[:200]
+    if errors:
+        return f"CFDI40999 - El XML no cumple con el esquema: {errors[:200]}"
     certificate = Certificate.load_certificate(base64.b64decode(cfdi["Certificado"]))
     if certificate.certificate_number != cfdi["NoCertificado"]:
         return "CFDI40102 - NoCertificado no corresponde al certificado"

@@ -260,3 +260,28 @@ def test_paying_more_than_the_payment_is_refused(iva16):
     assert caught.value.messages == [
         "Lo pagado a los documentos (1160.00) excede el monto del pago (100.00)."
     ]
+
+
+def test_a_rep_the_sat_schema_refuses_is_never_returned(iva16):
+    bad_issuer = RepIssuer(rfc="DNO990101AB1", name="X", regime="999", postal_code="64010")
+    with pytest.raises(ValidationError) as caught:
+        build_rep(
+            issuer=bad_issuer,
+            receiver=RECEIVER,
+            payment=RepPayment(
+                date=dt.date(2026, 10, 20),
+                form="03",
+                currency="MXN",
+                amount=D("1160.00"),
+                documents=[_doc(U1, iva16, D("1160.00"))],
+            ),
+            series="REP",
+            folio="7",
+            issued_at=dt.datetime(2026, 10, 21, 10, 0),
+            signer=signer_for("DNO990101AB1"),
+        )
+    message = caught.value.messages[0]
+    assert (
+        message.startswith("El complemento no pasa el esquema del SAT:")
+        and "RegimenFiscal" in message
+    )
