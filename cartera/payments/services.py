@@ -270,7 +270,8 @@ def move_allocations(
     invoice; both balances move by conditional updates. Returns (moved, left behind)."""
     moved, left = [], []
     for allocation in (
-        Allocation.objects.select_for_update()
+        # of=self: PostgreSQL cannot lock the nullable side of the outer joins
+        Allocation.objects.select_for_update(of=("self",))
         .filter(invoice=source)
         .select_related("payment", "credit_note")
         .order_by("id")
