@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "cartera.customers",
     "cartera.invoices",
     "cartera.payments",
+    "cartera.fiscal",
     "cartera.agreements",
     "cartera.followup",
     "cartera.dunning",

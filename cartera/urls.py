@@ -21,6 +21,7 @@ urlpatterns = [
     path("customers/", section(customers_urls, *web_urls.customer_patterns)),
     path("invoices/", include("cartera.invoices.urls")),
     path("payments/", include("cartera.payments.urls")),
+    path("fiscal/", include("cartera.fiscal.urls")),
     path("imports/", include("cartera.imports.urls")),
     path("dunning/", include("cartera.dunning.urls")),
     path("outreach/", include("cartera.outreach.urls")),

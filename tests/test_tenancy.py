@@ -108,6 +108,8 @@ URLS: dict[str, U] = {
     "orgs:members": write(roles=MANAGERS),
     "orgs:member_role": write(pk("membership"), scoped=False, roles=MANAGERS),
     "orgs:member_deactivate": write(pk("membership"), scoped=False, roles=MANAGERS),
+    # fiscal
+    "fiscal:settings": write(roles=MANAGERS),
     # reports
     "reports:home": read(),
     "reports:agents": read(),

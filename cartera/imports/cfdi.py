@@ -31,6 +31,7 @@ from cartera.timeline.services import new_activity, record_activities
 from .batches import create_batch, finish, mark_running, progress_saver, record_cfdi_batch_activity
 from .cfdi_payments import FORMA_TO_METHOD, PaymentComplements
 from .cfdi_reader import CfdiProblem, Doc, iter_sources, parse_cfdi
+from .cfdi_substitution import substitute_invoices
 from .choices import ImportKind
 from .models import ImportBatch, PendingAllocation
 from .pending import resolve_pending
@@ -41,6 +42,20 @@ PROGRESS_EVERY = 500
 CUSTOMER_DATA = ("fiscal_postal_code", "tax_regime", "legal_name")
 
 
+KINDS = {"I": "invoice", "E": "credit_note", "P": "payment", "T": "transfer", "N": "payroll"}
+
+
+def file_result(name: str, *, uuid="", type_="", status="rejected", message="") -> dict:
+    """One line of the per-file report (``cartera import cfdi --json`` → ``files``)."""
+    return {
+        "file": name,
+        "status": status,
+        "uuid": uuid,
+        "kind": KINDS.get(type_, type_.lower()),
+        "message": message,
+    }
+
+
 class CfdiImport:
     def __init__(self, *, batch: ImportBatch, progress=None):
         self.batch = batch
@@ -48,12 +63,25 @@ class CfdiImport:
         self.actor = batch.created_by
         self.outcome = Outcome()
         self.progress = progress or (lambda done, total: None)
+        self.files: list[dict] = []
+        self.results: dict[int, dict] = {}  # id(doc) → its line in ``files``
 
     def problem(self, doc_or_name, message, severity="error"):
         name = doc_or_name if isinstance(doc_or_name, str) else doc_or_name.name
         self.outcome.problems.append(
             Problem(None, "", "", message, severity=severity, file_name=name)
         )
+        if not isinstance(doc_or_name, str):
+            result = self.results[id(doc_or_name)]
+            result["message"] = "; ".join(filter(None, [result["message"], message]))
+            if severity == "error":
+                result["status"] = "rejected"
+
+    def mark(self, doc, status: str) -> None:
+        """A file's outcome, unless a problem already rejected it."""
+        result = self.results[id(doc)]
+        if result["status"] != "rejected":
+            result["status"] = status
 
     def activity(self, **fields):
         return new_activity(organization=self.organization, actor=self.actor, **fields)
@@ -71,8 +99,15 @@ class CfdiImport:
                 self.guarded(doc, complements.apply)
             for doc in [d for d in docs if d.type not in ("I", "E", "P")]:
                 self.problem(
-                    doc, _("Tipo de comprobante %(t)s no se importa.") % {"t": doc.type}, "warning"
+                    doc,
+                    _(
+                        "Comprobante de tipo %(t)s (traslado o nómina): no es una cuenta por "
+                        "cobrar; no se importa."
+                    )
+                    % {"t": doc.type},
+                    "warning",
                 )
+                self.results[id(doc)]["status"] = "rejected"
                 self.outcome.skipped += 1
             record_cfdi_batch_activity(self.batch, self.outcome)
         return self.outcome
@@ -85,12 +120,17 @@ class CfdiImport:
             try:
                 doc = parse_cfdi(name, data, org_rfc=org_rfc)
             except CfdiProblem as exc:
-                self.problem(name, exc.message, exc.severity)
-                if exc.severity == "warning":
-                    self.outcome.skipped += 1
+                self._unreadable(name, exc.message, exc.severity)
                 continue
+            except Exception as exc:  # whatever satcfdi trips on: this file only
+                self._unreadable(name, _("CFDI ilegible: %(e)s") % {"e": str(exc)[:200]})
+                continue
+            result = file_result(name, uuid=doc.uuid, type_=doc.type, status="imported")
+            self.files.append(result)
+            self.results[id(doc)] = result
             if doc.uuid in seen:
                 self.outcome.unchanged += 1
+                result["status"] = "unchanged"
                 self.problem(doc, _("UUID repetido en esta carga; se tomó una vez."), "warning")
                 continue
             seen.add(doc.uuid)
@@ -99,15 +139,30 @@ class CfdiImport:
                 self.progress(done, len(sources))
         return docs
 
+    def _unreadable(self, name, message, severity="error") -> None:
+        self.problem(name, message, severity)
+        self.files.append(file_result(name, message=message))
+        if severity == "warning":
+            self.outcome.skipped += 1
+
     def guarded(self, doc, handler):
+        """Run one file's writes in a savepoint: a refusal undoes that file only."""
+        counts = (self.outcome.created, self.outcome.updated, self.outcome.unchanged)
+        problems = len(self.outcome.problems)
+        result = self.results[id(doc)]
+        before = dict(result)
         try:
             with transaction.atomic():
                 handler(doc)
-        except CfdiProblem as exc:
-            self.problem(doc, exc.message, exc.severity)
         except Exception as exc:  # a ledger rule refused it: report, keep going
-            messages = getattr(exc, "messages", None)
-            self.problem(doc, "; ".join(messages) if messages else str(exc))
+            self.outcome.created, self.outcome.updated, self.outcome.unchanged = counts
+            del self.outcome.problems[problems:]  # its warnings described undone writes
+            result.update(before)
+            if isinstance(exc, CfdiProblem):
+                self.problem(doc, exc.message, exc.severity)
+            else:
+                messages = getattr(exc, "messages", None)
+                self.problem(doc, "; ".join(messages) if messages else str(exc))
 
     # customers ------------------------------------------------------------------------
     def _customers(self, docs) -> dict[str, Customer]:
@@ -189,6 +244,9 @@ class CfdiImport:
                 organization=org, uuids=[i.fiscal_uuid for i in invoices], actor=self.actor
             )
         )
+        for doc, invoice in zip(kept, invoices, strict=True):
+            if doc.replaces:
+                self.guarded(doc, lambda d, inv=invoice: substitute_invoices(self, d, inv))
         if self.pue_paid:
             for doc, invoice in zip(kept, invoices, strict=True):
                 if invoice.payment_method == "PUE" and invoice.total > 0:
@@ -197,6 +255,7 @@ class CfdiImport:
     def _invoice_wanted(self, doc, known, taken_ext) -> bool:
         if doc.uuid in known:
             self.outcome.unchanged += 1
+            self.mark(doc, "unchanged")
             return False
         if doc.currency not in SUPPORTED_CURRENCIES:
             self.problem(doc, _("Moneda %(c)s no soportada.") % {"c": doc.currency})
@@ -280,6 +339,7 @@ class CfdiImport:
         org = self.organization
         if CreditNote.objects.filter(organization=org, fiscal_uuid=doc.uuid).exists():
             self.outcome.unchanged += 1
+            self.mark(doc, "unchanged")
             return
         if doc.currency not in SUPPORTED_CURRENCIES:
             raise CfdiProblem(_("Moneda %(c)s no soportada.") % {"c": doc.currency})
@@ -321,9 +381,27 @@ class CfdiImport:
                 "warning",
             )
             return
+        if invoice.customer_id != note.customer_id:
+            self.problem(
+                doc,
+                _(
+                    "La nota de crédito se registró para %(note)s, pero la factura relacionada "
+                    "%(n)s es de otro cliente (%(other)s); no se aplicó: revísela."
+                )
+                % {"note": note.customer.name, "n": invoice.number, "other": invoice.customer.name},
+                "warning",
+            )
+            return
         amount = min(note.unapplied, invoice.balance)
         if amount > 0 and invoice.status == InvoiceStatus.OPEN:
             apply_credit_note(credit_note=note, invoice=invoice, amount=amount, actor=self.actor)
+        elif amount <= 0 or invoice.status != InvoiceStatus.OPEN:
+            self.problem(
+                doc,
+                _("La factura relacionada %(n)s no tiene saldo abierto; la nota queda por aplicar.")
+                % {"n": invoice.number},
+                "warning",
+            )
 
 
 def _customer_values(rfc: str, doc, taken_ext) -> dict:
@@ -343,9 +421,24 @@ def _customer_values(rfc: str, doc, taken_ext) -> dict:
 
 
 def run_cfdi_import(*, batch: ImportBatch, sources, progress=None) -> ImportBatch:
+    """Run an import to the end: the batch finishes (done or with errors) with one result
+    per file, whatever a file contains."""
     mark_running(batch)
-    outcome = CfdiImport(batch=batch, progress=progress or progress_saver(batch)).run(sources)
+    sources = list(sources)
+    run = CfdiImport(batch=batch, progress=progress or progress_saver(batch))
+    try:
+        outcome = run.run(sources)
+    except Exception as exc:  # nothing was written (one transaction): say so per file
+        outcome, run.files = _nothing_imported(sources, exc)
+    batch.file_results = run.files
     return finish(batch, outcome, written=True)
+
+
+def _nothing_imported(sources, exc) -> tuple[Outcome, list[dict]]:
+    message = _("No se importó ningún archivo de esta carga: %(e)s") % {"e": str(exc)[:300]}
+    outcome = Outcome(total_rows=len(sources))
+    outcome.problems.append(Problem(None, "", "", message))
+    return outcome, [file_result(name, message=message) for name, _data in sources]
 
 
 def import_cfdi(*, organization, actor, paths, progress=None) -> ImportBatch:

@@ -41,9 +41,7 @@ class PaymentComplements:
         created_any = False
         for index, pago in enumerate(doc.payments, start=1):
             external_id = doc.uuid if len(doc.payments) == 1 else f"{doc.uuid}-{index}"
-            if Payment.objects.filter(
-                organization=self.organization, external_id=external_id
-            ).exists():
+            if self._already_recorded(external_id, pago):
                 continue
             if self._satisfies_existing(doc, customer, pago):
                 continue
@@ -53,6 +51,13 @@ class PaymentComplements:
             self.run.outcome.created += 1
         else:
             self.run.outcome.unchanged += 1
+            self.run.mark(doc, "unchanged")
+
+    def _already_recorded(self, external_id, pago) -> bool:
+        keys = [external_id] + [
+            f"{external_id}-{currency}" for currency in _foreign_currencies(pago)
+        ]
+        return Payment.objects.filter(organization=self.organization, external_id__in=keys).exists()
 
     def _satisfies_existing(self, doc, customer, pago) -> bool:
         """The REP of a payment Cartera already has satisfies that payment's obligation."""
@@ -72,34 +77,54 @@ class PaymentComplements:
         return True
 
     def _record(self, doc, customer, pago, external_id) -> None:
-        if pago["currency"] not in SUPPORTED_CURRENCIES:
-            raise CfdiProblem(_("Moneda %(c)s no soportada.") % {"c": pago["currency"]})
-        payment = record_payment(
+        """One payment in the payment's currency for the documents in that currency (and
+        what is left over); one payment per other currency for the documents paid across
+        currencies, of what the complement says each document received (ImpPagado, in
+        the document's currency), so every invoice is paid in its own currency."""
+        currency = pago["currency"]
+        if currency not in SUPPORTED_CURRENCIES:
+            raise CfdiProblem(_("Moneda del pago «%(c)s» no soportada.") % {"c": currency})
+        own = [d for d in pago["documents"] if (d["currency"] or currency) == currency]
+        foreign = _foreign_currencies(pago)
+        left = round_money(
+            pago["amount"]
+            - sum(_in_payment_currency(d) for d in pago["documents"] if d not in own),
+            currency,
+        )
+        if left > 0 or not foreign:
+            payment = self._payment(doc, customer, pago, external_id, left, currency)
+            for document in own:
+                self._allocate(doc, payment, document)
+        for other in foreign:
+            documents = [d for d in pago["documents"] if d["currency"] == other]
+            amount = round_money(sum(d["paid"] for d in documents), other)
+            payment = self._payment(
+                doc, customer, pago, f"{external_id}-{other}", amount, other, paid_in=currency
+            )
+            for document in documents:
+                self._allocate(doc, payment, document)
+
+    def _payment(self, doc, customer, pago, external_id, amount, currency, paid_in=""):
+        notes = ""
+        if paid_in:
+            notes = _(
+                "Pagado en %(p)s: %(amount)s en total (CFDI de pago %(uuid)s); aquí el "
+                "equivalente en %(c)s de los documentos en esa moneda."
+            ) % {"p": paid_in, "amount": pago["amount"], "uuid": doc.uuid, "c": currency}
+        return record_payment(
             customer=customer,
             actor=self.actor,
             date=pago["date"],
-            amount=pago["amount"],
-            currency=pago["currency"],
+            amount=amount,
+            currency=currency,
             method=FORMA_TO_METHOD.get(pago["form"], PaymentMethod.OTHER),
             reference=(pago["reference"] or doc.number)[:120],
-            external_id=external_id,
+            external_id=external_id[:64],
             source=PaymentSource.IMPORT,
+            notes=notes,
         )
-        for document in pago["documents"]:
-            self._allocate(doc, payment, document)
 
     def _allocate(self, doc, payment, document) -> None:
-        if document["currency"] != payment.currency:
-            self.run.problem(
-                doc,
-                _(
-                    "El documento %(uuid)s está en %(dr)s y el pago en %(p)s; el importe "
-                    "queda como saldo a favor."
-                )
-                % {"uuid": document["uuid"], "dr": document["currency"], "p": payment.currency},
-                "warning",
-            )
-            return
         paid = round_money(document["paid"] or Decimal(0), payment.currency)
         invoice = Invoice.objects.filter(
             organization=self.organization, fiscal_uuid=document["uuid"]
@@ -107,6 +132,19 @@ class PaymentComplements:
         if invoice is None:
             self._wait(doc, payment, document, paid)
             return
+        if invoice.currency != payment.currency:
+            raise CfdiProblem(
+                _(
+                    "El complemento dice que el documento %(uuid)s está en %(dr)s, pero la "
+                    "factura %(n)s está en %(inv)s."
+                )
+                % {
+                    "uuid": document["uuid"],
+                    "dr": payment.currency,
+                    "n": invoice.number,
+                    "inv": invoice.currency,
+                }
+            )
         for message in apply_document(
             payment, invoice, paid, document["before"], document["after"], self.actor
         ):
@@ -133,3 +171,38 @@ class PaymentComplements:
             % {"uuid": document["uuid"]},
             "warning",
         )
+
+
+def _foreign_currencies(pago) -> list[str]:
+    """Currencies of the documents a payment pays across currencies, each one checked."""
+    currencies = []
+    for document in pago["documents"]:
+        other = document["currency"]
+        if not other or other == pago["currency"] or other in currencies:
+            continue
+        if other not in SUPPORTED_CURRENCIES:
+            raise CfdiProblem(
+                _("El documento %(uuid)s está en la moneda «%(c)s», que Cartera no maneja.")
+                % {"uuid": document["uuid"], "c": other}
+            )
+        currencies.append(other)
+    return currencies
+
+
+def _in_payment_currency(document) -> Decimal:
+    """What a document in another currency took of the payment (ImpPagado divided by
+    EquivalenciaDR/TipoCambioDR, the document's units per unit of the payment)."""
+    if not document["equivalence"]:
+        raise CfdiProblem(
+            _(
+                "El documento %(uuid)s está en otra moneda que el pago y el complemento no trae "
+                "EquivalenciaDR (TipoCambioDR en Pagos 1.0)."
+            )
+            % {"uuid": document["uuid"]}
+        )
+    if document["paid"] is None:
+        raise CfdiProblem(
+            _("El complemento no dice cuánto se pagó del documento %(uuid)s (ImpPagado).")
+            % {"uuid": document["uuid"]}
+        )
+    return document["paid"] / document["equivalence"]

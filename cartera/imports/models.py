@@ -68,6 +68,8 @@ class ImportBatch(models.Model):
     contacts_created = models.PositiveIntegerField(_("contactos creados"), default=0)
     contacts_updated = models.PositiveIntegerField(_("contactos actualizados"), default=0)
     failure = models.TextField(blank=True)
+    # CFDI imports: one {file, status, uuid, kind, message} per file read
+    file_results = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -101,7 +103,7 @@ class ImportBatch(models.Model):
         """The ``--json`` contract of ``cartera import``."""
         errors = self.problems.filter(severity=Severity.ERROR)
         warnings = self.problems.filter(severity=Severity.WARNING)
-        return {
+        data = {
             "status": "invalid" if self.error_count else "ok",
             "created": self.created_count,
             "updated": self.updated_count,
@@ -114,6 +116,9 @@ class ImportBatch(models.Model):
             "ignored_columns": list(self.ignored_columns),
             "contacts": {"created": self.contacts_created, "updated": self.contacts_updated},
         }
+        if self.kind == ImportKind.CFDI:
+            data["files"] = list(self.file_results)
+        return data
 
 
 class ImportRowError(models.Model):

@@ -211,12 +211,16 @@ def update_invoice(*, invoice: Invoice, actor, **fields) -> Invoice:
 
 
 @transaction.atomic
-def void_invoice(*, invoice: Invoice, actor, reason: str) -> Invoice:
-    """Cancel an invoice. Refused while payments or credit notes are applied to it."""
+def void_invoice(
+    *, invoice: Invoice, actor, reason: str, keep_allocations: bool = False
+) -> Invoice:
+    """Cancel an invoice. Refused while payments or credit notes are applied to it, unless
+    the SAT says the CFDI is cancelled or replaced (``keep_allocations``): then what is
+    applied stays on the void invoice for someone to review."""
     invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
     if invoice.status == InvoiceStatus.VOID:
         raise ValidationError(_("La factura ya está cancelada."))
-    if invoice.allocations.exists():
+    if not keep_allocations and invoice.allocations.exists():
         raise ValidationError(
             _("La factura tiene pagos o notas de crédito aplicados; no se puede cancelar.")
         )

@@ -26,6 +26,7 @@ class Action(StrEnum):
     MANAGE_ORGANIZATION = "manage_organization"
     MANAGE_MEMBERS = "manage_members"
     MANAGE_STRATEGIES = "manage_strategies"  # strategies, templates, collection settings
+    MANAGE_FISCAL = "manage_fiscal"  # the organisation's fiscal data and CSD
 
 
 _AGENT = {
@@ -40,6 +41,7 @@ _MANAGER = _AGENT | {
     Action.CONFIRM_PAYMENTS,
     Action.MANAGE_MEMBERS,
     Action.MANAGE_STRATEGIES,
+    Action.MANAGE_FISCAL,
 }
 PERMISSIONS: dict[str, frozenset[Action]] = {
     Role.OWNER: frozenset(Action),

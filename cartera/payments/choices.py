@@ -31,6 +31,7 @@ class ComplementStatus(models.TextChoices):
     PENDING = "pending", _("Pendiente")
     GENERATED = "generated", _("XML generado")
     STAMPED = "stamped", _("Timbrado")
+    CANCELLED = "cancelled", _("Cancelado ante el SAT")
 
 
 class EventOutcome(models.TextChoices):

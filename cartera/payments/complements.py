@@ -1,11 +1,13 @@
 """Mexican payment complements (REP, "Complemento de Recepción de Pagos" 2.0).
 
 A confirmed payment applied to PPD invoices obliges the issuer to send a CFDI of type
-"P" by the 5th calendar day of the following month. ``create_obligation`` records
-that obligation with one line per invoice (parcialidad, previous balance, amount paid,
-remaining balance); ``build_complement_xml`` writes the unsigned CFDI 4.0 XML with
-satcfdi and validates it against the SAT schemas bundled with satcfdi; the
-organisation's stamping provider (PAC) signs it, and ``mark_stamped`` stores its UUID.
+"P" by the 5th calendar day of the following month. Every allocation of a confirmed
+payment to a PPD invoice — entered by an agent, accepted from the portal, paid online,
+reconciled from a bank statement, received by API — records that obligation here
+(``owe_complement``, called by ``services.allocate_payment``), one line per invoice
+(parcialidad, previous balance, amount paid, remaining balance). Building and signing the
+XML is ``cartera.fiscal`` (above this app); it hands the result to ``store_complement_xml``,
+and ``mark_stamped`` stores the SAT UUID.
 A complement imported from CFDI XML (source ``import``) already is the stamped
 document, so it never creates an obligation; and when it documents a payment Cartera
 recorded itself (reported in the portal, paid online, entered by an agent),
@@ -47,133 +49,127 @@ def deadline_for(payment_date: dt.date) -> dt.date:
     return first_next.replace(day=5)
 
 
-@transaction.atomic
-def create_obligation(*, payment: Payment) -> PaymentComplement | None:
-    """Record the REP owed for ``payment`` (None when no PPD invoice is involved, the
-    payment came from an imported complement, or the obligation already exists)."""
-    if payment.source == PaymentSource.IMPORT or payment.status != PaymentStatus.CONFIRMED:
-        return None
-    if payment.organization.country != "MX":
-        return None
-    allocations = list(
-        Allocation.objects.filter(payment=payment, invoice__payment_method=PaymentMethodSAT.PPD)
-        .select_related("invoice")
-        .order_by("id")
+def owes_complement(payment: Payment, invoice) -> bool:
+    """The rule: a confirmed payment of a Mexican organisation applied to a PPD invoice
+    owes a REP, unless it came from an imported REP (that CFDI is the stamped document)."""
+    return (
+        payment.status == PaymentStatus.CONFIRMED
+        and payment.source != PaymentSource.IMPORT
+        and payment.organization.country == "MX"
+        and invoice.payment_method == PaymentMethodSAT.PPD
     )
-    if not allocations:
+
+
+def _line_values(allocation: Allocation) -> dict:
+    invoice = allocation.invoice
+    before = Allocation.objects.filter(invoice=invoice, id__lt=allocation.id).aggregate(
+        s=Sum("amount")
+    )["s"] or Decimal(0)
+    installment = (
+        Allocation.objects.filter(invoice=invoice, payment__isnull=False, id__lt=allocation.id)
+        .values("payment")
+        .distinct()
+        .count()
+        + 1
+    )
+    previous = invoice.total - before
+    return {
+        "installment": installment,
+        "previous_balance": previous,
+        "amount_paid": allocation.amount,
+        "remaining_balance": previous - allocation.amount,
+    }
+
+
+@transaction.atomic
+def owe_complement(allocation: Allocation) -> PaymentComplement | None:
+    """Record (or extend) the REP owed for one allocation; None when none is owed. A REP
+    already generated but not stamped goes back to pending: its XML no longer says all."""
+    payment, invoice = allocation.payment, allocation.invoice
+    if payment is None or not owes_complement(payment, invoice):
         return None
-    complement, created = PaymentComplement.objects.get_or_create(
+    complement, created = PaymentComplement.objects.select_for_update().get_or_create(
         payment=payment,
         defaults={"organization": payment.organization, "due_date": deadline_for(payment.date)},
     )
-    if not created:
+    if complement.status == ComplementStatus.STAMPED:
         return complement
-    for allocation in allocations:
-        invoice = allocation.invoice
-        before = Allocation.objects.filter(invoice=invoice, id__lt=allocation.id).aggregate(
-            s=Sum("amount")
-        )["s"] or Decimal(0)
-        installment = (
-            Allocation.objects.filter(
-                invoice=invoice, payment__isnull=False, id__lt=allocation.id
-            ).count()
-            + 1
-        )
-        previous = invoice.total - before
+    line = complement.lines.filter(invoice=invoice).first()
+    if line is None:
         PaymentComplementLine.objects.create(
-            complement=complement,
-            invoice=invoice,
-            installment=installment,
-            previous_balance=previous,
-            amount_paid=allocation.amount,
-            remaining_balance=previous - allocation.amount,
+            complement=complement, invoice=invoice, **_line_values(allocation)
         )
-    events.complement_owed(complement)
+    else:  # a second allocation of the same payment to the same invoice
+        line.amount_paid += allocation.amount
+        line.remaining_balance -= allocation.amount
+        line.save(update_fields=["amount_paid", "remaining_balance"])
+    if complement.status == ComplementStatus.GENERATED:
+        PaymentComplement.objects.filter(pk=complement.pk).update(
+            status=ComplementStatus.PENDING, xml=""
+        )
+    if created:
+        events.complement_owed(complement)
     return complement
 
 
-def build_complement_xml(complement: PaymentComplement, *, issued_at: dt.datetime) -> bytes:
-    """The unsigned CFDI 4.0 (type P) with the Pagos 2.0 complement, validated against the
-    SAT XSDs bundled with satcfdi (the seal/certificate are the PAC's job)."""
-    from satcfdi.create.cfd import cfdi40, pago20
-
-    payment = complement.payment
-    org = payment.organization
-    customer = payment.customer
-    documents = []
-    for line in complement.lines.select_related("invoice"):
-        invoice = line.invoice
-        if not invoice.fiscal_uuid:
-            raise ValidationError(
-                _("La factura %(n)s no tiene UUID fiscal.") % {"n": invoice.number}
-            )
-        documents.append(
-            pago20.DoctoRelacionado(
-                id_documento=invoice.fiscal_uuid,
-                moneda_dr=invoice.currency,
-                num_parcialidad=line.installment,
-                imp_saldo_ant=line.previous_balance,
-                imp_pagado=line.amount_paid,
-                objeto_imp_dr="01",
-                equivalencia_dr=Decimal(1) if invoice.currency == payment.currency else None,
-                folio=invoice.number[:40],
-            )
-        )
-    fecha_pago = dt.datetime.combine(payment.date, dt.time(12, 0))
-    complemento = pago20.Pagos(
-        pago=[
-            pago20.Pago(
-                fecha_pago=fecha_pago,
-                forma_de_pago_p=FORMA_PAGO.get(payment.method, "99"),
-                moneda_p=payment.currency,
-                docto_relacionado=documents,
-                tipo_cambio_p=Decimal(1) if payment.currency == "MXN" else None,
-                num_operacion=(payment.reference or None) and payment.reference[:100],
-            )
-        ]
-    )
-    postal_code = getattr(org, "fiscal_postal_code", "") or customer.fiscal_postal_code or "00000"
-    comprobante = cfdi40.Comprobante.pago(
-        emisor=cfdi40.Emisor(
-            rfc=org.tax_id,
-            nombre=org.name.upper()[:254],
-            regimen_fiscal=getattr(org, "tax_regime", "") or "601",
-        ),
-        lugar_expedicion=postal_code,
-        receptor=cfdi40.Receptor(
-            rfc=customer.tax_id or "XAXX010101000",
-            nombre=(customer.legal_name or customer.name).upper()[:254],
-            domicilio_fiscal_receptor=customer.fiscal_postal_code or postal_code,
-            regimen_fiscal_receptor=customer.tax_regime or "601",
-            uso_cfdi="CP01",
-        ),
-        complemento_pago=complemento,
-        serie="REP",
-        folio=str(complement.pk),
-        fecha=issued_at.replace(tzinfo=None, microsecond=0),
-    )
-    # NoCertificado, Certificado and Sello are filled by the seal (the PAC's job); the
-    # rest of the document is validated against the XSD with a placeholder certificate
-    # number, then written out unsigned.
-    unsigned = {key: comprobante.get(key) for key in ("NoCertificado", "Certificado", "Sello")}
-    comprobante["NoCertificado"] = "0" * 20
-    comprobante.xml_bytes(validate=True)
-    for key, value in unsigned.items():
-        comprobante[key] = value
-    return comprobante.xml_bytes(pretty_print=True)
+def create_obligation(*, payment: Payment) -> PaymentComplement | None:
+    """The REP owed for ``payment`` (None when no PPD invoice is involved or it came from
+    an imported complement). Allocations record it already; this is the read-back."""
+    if not PaymentComplement.objects.filter(payment=payment).exists():
+        for allocation in Allocation.objects.filter(payment=payment).select_related(
+            "invoice", "payment__organization"
+        ):
+            owe_complement(allocation)
+    return PaymentComplement.objects.filter(payment=payment).first()
 
 
 @transaction.atomic
-def generate_complement(*, complement: PaymentComplement, actor, now: dt.datetime | None = None):
-    now = now or timezone.now()
+def store_complement_xml(
+    *, complement: PaymentComplement, xml: bytes, actor, now: dt.datetime
+) -> PaymentComplement:
+    """Keep the signed XML that ``cartera.fiscal`` built for ``complement``."""
     if complement.status == ComplementStatus.STAMPED:
         raise ValidationError(_("El complemento ya está timbrado."))
-    xml = build_complement_xml(complement, issued_at=now)
     PaymentComplement.objects.filter(pk=complement.pk).update(
         xml=xml.decode(), status=ComplementStatus.GENERATED, generated_at=now
     )
     complement.refresh_from_db()
     events.complement_generated(complement, actor=actor)
+    return complement
+
+
+@transaction.atomic
+def record_stamp(
+    *, complement: PaymentComplement, fiscal_uuid: str, xml: bytes, actor, now: dt.datetime
+) -> PaymentComplement:
+    """The PAC stamped the REP: keep its stamped XML (with the TimbreFiscalDigital)."""
+    PaymentComplement.objects.filter(pk=complement.pk).update(
+        status=ComplementStatus.STAMPED,
+        fiscal_uuid=fiscal_uuid.strip().upper(),
+        xml=xml.decode(),
+        stamped_at=now,
+    )
+    complement.refresh_from_db()
+    events.complement_stamped(complement, actor=actor, fiscal_uuid=complement.fiscal_uuid)
+    return complement
+
+
+@transaction.atomic
+def record_cancellation(
+    *, complement: PaymentComplement, reason: str, actor, now: dt.datetime
+) -> PaymentComplement:
+    """The SAT accepted the cancellation of a stamped REP: the payment owes one again."""
+    if complement.status != ComplementStatus.STAMPED:
+        raise ValidationError(_("Solo se cancela un complemento timbrado."))
+    PaymentComplement.objects.filter(pk=complement.pk).update(
+        status=ComplementStatus.CANCELLED,
+        cancelled_uuid=complement.fiscal_uuid,
+        cancellation_reason=reason,
+        cancelled_at=now,
+        fiscal_uuid="",
+    )
+    complement.refresh_from_db()
+    events.complement_cancelled(complement, actor=actor, reason=reason)
     return complement
 
 

@@ -165,6 +165,11 @@ class PaymentComplement(models.Model):
     fiscal_uuid = models.CharField(_("UUID fiscal"), max_length=40, blank=True)
     generated_at = models.DateTimeField(null=True, blank=True)
     stamped_at = models.DateTimeField(null=True, blank=True)
+    # A stamped REP cancelled before the SAT (c_MotivoCancelacion 01–04): the payment owes
+    # a REP again; the cancelled UUID and the reason are kept here.
+    cancelled_uuid = models.CharField(_("UUID cancelado"), max_length=40, blank=True)
+    cancellation_reason = models.CharField(_("motivo de cancelación"), max_length=2, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -37,3 +37,8 @@ def get_complement_for_user(request, pk) -> PaymentComplement:
     if complement is None:
         raise Http404
     return complement
+
+
+def complement_of(payment):
+    """The REP obligation of a payment (None when it owes none)."""
+    return PaymentComplement.objects.filter(payment=payment).first()

@@ -22,6 +22,7 @@ from cartera.lib.money import round_money, storable_money
 from cartera.timeline import events
 
 from .choices import PaymentMethod, PaymentSource, PaymentStatus
+from .complements import owe_complement
 from .models import Allocation, Payment
 
 
@@ -187,6 +188,7 @@ def allocate_payment(*, payment: Payment, invoice: Invoice, amount: Decimal, act
         created_by=actor if getattr(actor, "pk", None) else None,
     )
     _record_allocation(allocation, actor, invoice, payment.amount_money.currency)
+    owe_complement(allocation)
     return allocation
 
 
@@ -250,3 +252,50 @@ def apply_credit_note(
     )
     _record_allocation(allocation, actor, invoice, credit_note.currency)
     return allocation
+
+
+def _movable(allocation: Allocation, target: Invoice) -> bool:
+    source = allocation.payment or allocation.credit_note
+    return source.customer_id == target.customer_id and source.currency == target.currency
+
+
+@transaction.atomic
+def move_allocations(
+    *, source: Invoice, target: Invoice, actor, reason: str
+) -> tuple[list[Allocation], list[Allocation]]:
+    """Re-point the allocations of an invoice that another one replaces (a CFDI
+    substitution) to the replacement, while it has room (same customer and currency).
+
+    The one sanctioned change of an allocation: the same money, the same date, another
+    invoice; both balances move by conditional updates. Returns (moved, left behind)."""
+    moved, left = [], []
+    for allocation in (
+        # of=self: PostgreSQL cannot lock the nullable side of the outer joins
+        Allocation.objects.select_for_update(of=("self",))
+        .filter(invoice=source)
+        .select_related("payment", "credit_note")
+        .order_by("id")
+    ):
+        if not _movable(allocation, target):
+            left.append(allocation)
+            continue
+        try:
+            with transaction.atomic():
+                _take_from_invoice(target, allocation.amount, allocation.effective_date)
+        except AllocationError:
+            left.append(allocation)
+            continue
+        Invoice.objects.filter(pk=source.pk).update(
+            balance=F("balance") + allocation.amount,
+            status=InvoiceStatus.OPEN,
+            paid_at=None,
+            updated_at=timezone.now(),
+        )
+        Allocation.objects.filter(pk=allocation.pk).update(invoice=target)
+        allocation.invoice = target
+        target.refresh_from_db(fields=["balance", "status", "paid_at"])
+        events.allocation_moved(
+            allocation, actor=actor, source=source, target=target, reason=reason
+        )
+        moved.append(allocation)
+    return moved, left

@@ -30,7 +30,7 @@ from .forms import (
     PaymentFilterForm,
     PaymentForm,
 )
-from .selectors import get_payment_for_user, payments_visible_to
+from .selectors import complement_of, get_payment_for_user, payments_visible_to
 from .services import allocate_oldest_first, allocate_payment, apply_credit_note, record_payment
 
 PAGE_SIZE = 50
@@ -160,6 +160,7 @@ def payment_detail(request, pk):
         "payment": payment,
         "allocations": payment.allocations.select_related("invoice"),
         "form": form,
+        "complement": complement_of(payment),
     }
     return render(request, "payments/detail.html", context)
 

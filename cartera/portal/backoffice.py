@@ -7,10 +7,14 @@ from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from cartera.customers.selectors import get_customer_for_user
+from cartera.fiscal.complements import generate_rep
+from cartera.fiscal.pac import cancel_rep, stamp_rep
+from cartera.fiscal.selectors import pac_name
 from cartera.followup import reviews
 from cartera.followup.choices import PromiseSource
 from cartera.followup.promises import make_promise
@@ -25,7 +29,7 @@ from cartera.orgs.access import Action, can, require
 from cartera.orgs.decorators import org_member_required
 from cartera.outreach import notices
 from cartera.payments.choices import PaymentStatus
-from cartera.payments.complements import generate_complement, mark_stamped, pending_complements
+from cartera.payments.complements import mark_stamped, pending_complements
 from cartera.payments.selectors import (
     get_complement_for_user,
     get_payment_for_user,
@@ -70,6 +74,7 @@ def review_list(request):
             "reported": reported,
             "disputes": disputes,
             "complements": complements,
+            "pac_name": pac_name(membership.organization),
             "can_configure": can(membership, Action.MANAGE_ORGANIZATION),
         },
     )
@@ -193,13 +198,36 @@ def complement_action(request, pk):
     require(request, Action.RECORD_PAYMENTS)
     complement = get_complement_for_user(request, pk)
     try:
-        if request.POST.get("action") == "stamp":
+        if request.POST.get("action") == "pac":
+            stamp_rep(
+                complement=complement,
+                actor=request.user,
+                now=timezone.now(),
+                exchange_rate=request.POST.get("exchange_rate") or None,
+            )
+            messages.success(request, _("Complemento timbrado."))
+        elif request.POST.get("action") == "cancel":
+            cancel_rep(
+                complement=complement,
+                reason=request.POST.get("reason", ""),
+                substitution_uuid=request.POST.get("substitution_uuid", ""),
+                actor=request.user,
+                now=timezone.now(),
+            )
+            messages.success(request, _("Complemento cancelado ante el SAT."))
+            return redirect("payments:detail", complement.payment_id)
+        elif request.POST.get("action") == "stamp":
             mark_stamped(
                 complement=complement, fiscal_uuid=request.POST.get("uuid", ""), actor=request.user
             )
             messages.success(request, _("Complemento marcado como timbrado."))
         else:
-            generate_complement(complement=complement, actor=request.user)
+            generate_rep(
+                complement=complement,
+                actor=request.user,
+                now=timezone.now(),
+                exchange_rate=request.POST.get("exchange_rate") or None,
+            )
             messages.success(request, _("XML generado."))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))

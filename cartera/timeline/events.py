@@ -180,6 +180,31 @@ def amount_applied(allocation, *, actor, invoice, currency: str) -> Activity:
     )
 
 
+def allocation_moved(allocation, *, actor, source, target, reason: str) -> Activity:
+    """An allocation re-pointed from a replaced invoice to the one that replaces it."""
+    return record_activity(
+        organization=target.organization,
+        invoice=target,
+        actor=actor,
+        kind=ActivityKind.PAYMENT_ALLOCATED
+        if allocation.payment_id
+        else ActivityKind.CREDIT_NOTE_APPLIED,
+        summary=_("%(amount)s pasado de la factura %(old)s a la factura %(new)s: %(reason)s")
+        % {
+            "amount": Money(allocation.amount, target.currency),
+            "old": source.number,
+            "new": target.number,
+            "reason": reason,
+        },
+        data={
+            "allocation_id": allocation.pk,
+            "amount": allocation.amount,
+            "from_invoice_id": source.pk,
+            "balance": target.balance,
+        },
+    )
+
+
 def invoice_paid(invoice, *, actor) -> Activity:
     return record_activity(
         organization=invoice.organization,
@@ -492,6 +517,16 @@ def complement_generated(complement, *, actor) -> Activity:
 def complement_stamped(complement, *, actor, fiscal_uuid: str) -> Activity:
     summary = _("Complemento de pago timbrado: %(uuid)s") % {"uuid": fiscal_uuid}
     return _complement_entry(complement, actor=actor, summary=summary, uuid=fiscal_uuid)
+
+
+def complement_cancelled(complement, *, actor, reason: str) -> Activity:
+    summary = _("Complemento de pago %(uuid)s cancelado ante el SAT (motivo %(reason)s)") % {
+        "uuid": complement.cancelled_uuid,
+        "reason": reason,
+    }
+    return _complement_entry(
+        complement, actor=actor, summary=summary, uuid=complement.cancelled_uuid, reason=reason
+    )
 
 
 def complement_imported(complement, *, actor, fiscal_uuid: str) -> Activity:

@@ -15,6 +15,7 @@ from cartera.invoices.models import CreditNote, Invoice, InvoiceAttachment
 from cartera.orgs.services import create_organization
 from cartera.payments.ledger import check_ledger
 from cartera.payments.models import Allocation, Payment
+from cartera.testing.csd import signer_for
 
 D = Decimal
 THOUSAND = Decimal("1000")
@@ -40,6 +41,8 @@ def herreria(db):
 
 
 def _stamp(comprobante, uuid):
+    """Sign with a test CSD of the issuer, then add a SAT stamp (TimbreFiscalDigital)."""
+    comprobante.sign(signer_for(comprobante["Emisor"]["Rfc"]))
     tfd = CFDI(
         {
             "Version": "1.1",
@@ -299,7 +302,16 @@ def test_zip_folders_bad_files_and_received_cfdi_never_crash(herreria, tmp_path)
         ("lote.zip/otro.xml", "No es un CFDI (elemento raíz f"),
         ("lote.zip/roto.xml", "XML mal formado: Namespace pre"),
         ("recibido.xml", "CFDI recibido por la organizac"),
-        ("satcfdi_cfdv33-pagos10.xml", "El emisor AAA010101AAA no es l"),
+        ("satcfdi_cfdv33-pagos10.xml", "No lo emitió esta organización"),
+    ]
+    assert batch.status == "invalid" and batch.finished_at is not None
+    assert sorted((f["file"], f["status"], f["kind"]) for f in batch.as_json()["files"]) == [
+        ("lote.zip/2020/enero/ppd.xml", "imported", "invoice"),
+        ("lote.zip/anidado.zip/pago.xml", "imported", "payment"),
+        ("lote.zip/otro.xml", "rejected", ""),
+        ("lote.zip/roto.xml", "rejected", ""),
+        ("recibido.xml", "rejected", ""),
+        ("satcfdi_cfdv33-pagos10.xml", "rejected", ""),
     ]
     assert _ppd_state() == (D("0.00"), "paid", 1)
 

@@ -22,4 +22,5 @@ BENCHMARKS: list[str] = [
     "workday",
     "portal",
     "interest",
+    "cfdi",
 ]

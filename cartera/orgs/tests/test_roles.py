@@ -24,6 +24,7 @@ MATRIX = {
     Action.MANAGE_ORGANIZATION: (Y, N, N, N),
     Action.MANAGE_MEMBERS: (Y, Y, N, N),
     Action.MANAGE_STRATEGIES: (Y, Y, N, N),
+    Action.MANAGE_FISCAL: (Y, Y, N, N),
 }
 ROLES = ("owner", "manager", "agent", "viewer")
 CELLS = [

@@ -49,13 +49,15 @@ def test_record_payment_oldest_first(invoice_a, second_invoice, debtor_a, login,
     assert (invoice_a.balance, invoice_a.status) == (Decimal("0.00"), "paid")
     assert second_invoice.balance == Decimal("5400.00")
     assert payment.unallocated == Decimal("0.00")
-    kinds = list(Activity.objects.order_by("id").values_list("kind", flat=True))[-4:]
-    assert kinds == [
+    entries = list(Activity.objects.order_by("id").values_list("kind", "summary"))[-5:]
+    assert [kind for kind, _summary in entries] == [
         ActivityKind.PAYMENT_RECORDED,
         ActivityKind.PAYMENT_ALLOCATED,
         ActivityKind.INVOICE_PAID,
+        ActivityKind.PAYMENT_RECORDED,  # the REP it owes: invoice_a is PPD
         ActivityKind.PAYMENT_ALLOCATED,
     ]
+    assert entries[3][1].startswith("Complemento de pago pendiente")
 
 
 def test_record_payment_picking_invoices(invoice_a, second_invoice, debtor_a, login, owner_a):

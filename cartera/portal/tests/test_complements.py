@@ -1,18 +1,17 @@
-"""REP obligations and their unsigned CFDI 4.0 XML, validated against the SAT XSDs."""
+"""REP obligations: deadlines, installments, alerts (the XML is built and signed by
+``cartera.fiscal``; see cartera/fiscal/tests)."""
 
 import datetime as dt
 from decimal import Decimal
 
 import pytest
-from lxml import etree
 
 from cartera.payments.complements import (
-    build_complement_xml,
     create_obligation,
     deadline_for,
-    generate_complement,
     mark_stamped,
     pending_complements,
+    store_complement_xml,
 )
 from cartera.payments.services import allocate_payment, record_payment
 
@@ -92,24 +91,16 @@ def test_no_obligation_for_pue_or_imported_payments(invoice_a, agent_a):
     assert create_obligation(payment=imported) is None
 
 
-def test_xml_validates_against_the_sat_schema(ppd_payment, agent_a):
+def test_generated_then_stamped(ppd_payment, agent_a):
     complement = create_obligation(payment=ppd_payment[0])
-    xml = build_complement_xml(complement, issued_at=dt.datetime(2026, 10, 21, 10, 0))
-    root = etree.fromstring(xml)
-    ns = {"cfdi": "http://www.sat.gob.mx/cfd/4", "pago20": "http://www.sat.gob.mx/Pagos20"}
-    assert root.get("TipoDeComprobante") == "P"
-    docto = root.find(".//pago20:DoctoRelacionado", ns)
-    assert (
-        docto.get("IdDocumento"),
-        docto.get("NumParcialidad"),
-        docto.get("ImpSaldoAnt"),
-        docto.get("ImpPagado"),
-        docto.get("ImpSaldoInsoluto"),
-    ) == (UUID, "1", "11600.00", "6000.00", "5600.00")
-    assert root.find(".//pago20:Pago", ns).get("Monto") == "6000.00"
-    generate_complement(complement=complement, actor=agent_a)
+    now = dt.datetime(2026, 10, 21, 10, 0, tzinfo=dt.UTC)
+    store_complement_xml(complement=complement, xml=b"<cfdi/>", actor=agent_a, now=now)
     complement.refresh_from_db()
-    assert complement.status == "generated"
+    assert (complement.status, complement.xml, complement.generated_at) == (
+        "generated",
+        "<cfdi/>",
+        now,
+    )
     mark_stamped(complement=complement, fiscal_uuid=UUID.lower(), actor=agent_a)
     complement.refresh_from_db()
     assert (complement.status, complement.fiscal_uuid) == ("stamped", UUID)

@@ -6,10 +6,12 @@ import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import translation
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
 from cartera.imports.cfdi import import_cfdi
 from cartera.imports.services import import_file
+from cartera.orgs.language import organization_language
 from cartera.orgs.models import Organization
 
 KINDS = ("customers", "contacts", "invoices", "payments", "cfdi")
@@ -41,7 +43,9 @@ class Command(BaseCommand):
             if not Path(path).exists():
                 raise CommandError(f"no existe: {path}")
         as_json = options["json"]
-        with _Progress(enabled=not as_json and sys.stderr.isatty()) as progress:
+        # problems and timeline entries are stored in the organisation's language
+        language = translation.override(organization_language(organization.pk))
+        with language, _Progress(enabled=not as_json and sys.stderr.isatty()) as progress:
             if options["kind"] == "cfdi":
                 batch = import_cfdi(
                     organization=organization, actor=None, paths=options["paths"], progress=progress

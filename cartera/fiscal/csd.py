@@ -1,0 +1,125 @@
+"""Reading and checking a CSD (Certificado de Sello Digital): the .cer opens, the .key
+opens with its password and belongs to that certificate, it is a CSD (not an e.firma),
+valid today, and issued to the organisation's RFC."""
+
+import base64
+import datetime as dt
+from dataclasses import dataclass
+
+from cryptography.hazmat.primitives.serialization import load_der_private_key
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from satcfdi.models import Certificate, Signer
+from satcfdi.models.certificate import CertificateType
+
+from .models import FiscalProfile
+
+
+@dataclass(frozen=True)
+class CsdInfo:
+    certificate: bytes
+    key: bytes
+    password: str
+    number: str
+    rfc: str
+    valid_from: dt.date
+    valid_until: dt.date
+
+
+def _certificate(cer: bytes) -> Certificate:
+    try:
+        return Certificate.load_certificate(cer)
+    except Exception:
+        raise ValidationError(
+            {"csd_certificate": _("El archivo .cer no es un certificado del SAT (DER).")}
+        ) from None
+
+
+def _private_key(key: bytes, password: str):
+    try:
+        return load_der_private_key(key, password=password.encode())
+    except ValueError as exc:
+        if "password" in str(exc).lower() or "decrypt" in str(exc).lower():
+            raise ValidationError(
+                {"csd_password": _("La contraseña no abre la llave privada (.key).")}
+            ) from None
+        raise ValidationError(
+            {"csd_key": _("El archivo .key no es una llave privada del SAT.")}
+        ) from None
+    except TypeError:
+        raise ValidationError({"csd_password": _("Escriba la contraseña de la llave.")}) from None
+
+
+def _validity(certificate: Certificate) -> tuple[dt.date, dt.date]:
+    parsed = certificate.certificate.to_cryptography()
+    return parsed.not_valid_before_utc.date(), parsed.not_valid_after_utc.date()
+
+
+def _check_use(certificate: Certificate, *, rfc: str, today: dt.date) -> None:
+    if certificate.type == CertificateType.Fiel:
+        raise ValidationError(
+            {
+                "csd_certificate": _(
+                    "Es una e.firma (FIEL); para sellar comprobantes se usa el Certificado de "
+                    "Sello Digital (CSD)."
+                )
+            }
+        )
+    valid_from, valid_until = _validity(certificate)
+    if valid_until < today:
+        raise ValidationError(
+            {"csd_certificate": _("El certificado venció el %(d)s.") % {"d": valid_until}}
+        )
+    if valid_from > today:
+        raise ValidationError(
+            {
+                "csd_certificate": _("El certificado es válido a partir del %(d)s.")
+                % {"d": valid_from}
+            }
+        )
+    owner = str(certificate.rfc or "")
+    if owner.upper() != rfc.upper():
+        raise ValidationError(
+            {
+                "csd_certificate": _("El certificado es del RFC %(cert)s, no de %(rfc)s.")
+                % {"cert": owner or "?", "rfc": rfc}
+            }
+        )
+
+
+def read_csd(*, cer: bytes, key: bytes, password: str, rfc: str, today: dt.date) -> CsdInfo:
+    """Check a CSD for ``rfc`` on ``today``; field errors say what is wrong."""
+    certificate = _certificate(cer)
+    private_key = _private_key(key, password)
+    try:
+        Signer(certificate.certificate, private_key)
+    except Exception:
+        raise ValidationError(
+            {"csd_key": _("La llave .key no corresponde al certificado .cer.")}
+        ) from None
+    _check_use(certificate, rfc=rfc, today=today)
+    valid_from, valid_until = _validity(certificate)
+    return CsdInfo(
+        certificate=cer,
+        key=key,
+        password=password,
+        number=certificate.certificate_number,
+        rfc=str(certificate.rfc),
+        valid_from=valid_from,
+        valid_until=valid_until,
+    )
+
+
+def signer_for(profile: FiscalProfile) -> Signer:
+    """The satcfdi signer of the organisation's stored CSD."""
+    if not profile.has_csd:
+        raise ValidationError(_("Cargue el CSD de la organización en sus datos fiscales."))
+    return Signer.load(
+        certificate=base64.b64decode(profile.csd_certificate),
+        key=base64.b64decode(profile.csd_key),
+        password=profile.csd_password,
+    )
+
+
+def certificate_of(profile: FiscalProfile) -> Certificate:
+    return Certificate.load_certificate(base64.b64decode(profile.csd_certificate))
