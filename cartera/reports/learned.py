@@ -22,7 +22,7 @@ from .features import NAMES, at_cut, matrix
 from .history import NEVER, History
 
 AGES = (0, 7, 15, 30, 45, 60, 90, 120, 180, 270, 365)
-MAX_EXAMPLES = 150_000  # a random sample beyond that: the fit stays a few seconds
+MAX_EXAMPLES = 60_000  # a random sample beyond that: the fit stays a few seconds
 MIN_EXAMPLES = 30  # fewer: no trees, the customer's mean lateness is used (see fallback)
 QUANTILES = np.linspace(0.05, 0.95, 19)
 # Small trees, slow learning, large leaves: the first try (15 leaves, 20 per leaf) fitted
@@ -116,11 +116,9 @@ class LearnedForecast:
             remaining[:, None] + self.residual_quantiles[None, :], soonest[:, None]
         )
         certain = view.due[local] < at + soonest
-        if self.classifier is not None and len(rows):
-            p_late = self.classifier.predict_proba(X)[:, 1]
-        else:
-            p_late = np.full(len(rows), self.late_share)
-        p_late = np.where(certain, 1.0, p_late)
+        p_late = np.where(certain, 1.0, self.late_share)
+        if self.classifier is not None and not certain.all():
+            p_late[~certain] = self.classifier.predict_proba(X[~certain])[:, 1]
         day = at + np.rint(remaining).astype(np.int64)
         sample_days = at[:, None] + np.rint(np.sort(samples, axis=1)).astype(np.int64)
         return Predicted(rows, day, p_late, sample_days, X)
