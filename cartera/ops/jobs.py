@@ -8,12 +8,12 @@ from .schedules import Daily, Every, Job
 JOBS: dict[str, Job] = {
     job.name: job
     for job in [
-        # 00:05 local: the forecast's probability of paying late per customer (the
-        # priority below takes it into account).
+        # 00:05 local: the forecast — probability of paying late per customer (the
+        # priority below takes it into account) and the dashboard's expected weeks.
         Job(
-            "late-probabilities",
+            "forecast",
             Daily(hour=0, minute=5),
-            "cartera.reports.tasks.late_probabilities",
+            "cartera.reports.tasks.nightly_forecast",
             per_organization=True,
         ),
         # 00:20 local: today's priority score of every open task (the work list sorts by it

@@ -15,7 +15,7 @@ from cartera.timeline.choices import ActivityKind
 from cartera.timeline.services import record_activity
 
 from .forecast import forecast
-from .models import CollectionTarget, CommissionRule
+from .models import CollectionTarget, CommissionRule, ForecastWeek
 
 
 def _check_currency(currency: str) -> None:
@@ -105,14 +105,16 @@ def set_collection_target(
 
 
 @transaction.atomic
-def store_late_probabilities(*, organization, as_of: dt.date) -> int:
-    """Run the forecast as of ``as_of`` and store, per customer, the amount-weighted mean
-    of the predicted probability of paying late of its open invoices not yet due (the
-    overdue ones are late already and scored by days overdue). Other customers get None.
-    No timeline entry: a nightly recalculation, not an act on an account. Returns the
-    number of customers with a probability."""
+def store_forecast(*, organization, as_of: dt.date) -> dict:
+    """Run the forecast as of ``as_of`` and store what lower layers and the dashboard
+    read without running it: per customer, the amount-weighted mean of the predicted
+    probability of paying late of its open invoices not yet due (the overdue ones are
+    late already and scored by days overdue; other customers get None), and the weekly
+    expected collections (the previous run's weeks are replaced). No timeline entry: a
+    nightly recalculation, not an act on an account."""
+    data = forecast(organization=organization, as_of=as_of)
     weights, sums = defaultdict(float), defaultdict(float)
-    for p in forecast(organization=organization, as_of=as_of)["predictions"]:
+    for p in data["predictions"]:
         if p.due_date >= as_of:
             amount = float(p.open_amount)
             weights[p.customer_id] += amount
@@ -127,4 +129,18 @@ def store_late_probabilities(*, organization, as_of: dt.date) -> int:
     Customer.objects.bulk_update(
         customers, ["late_probability", "late_probability_on"], batch_size=2000
     )
-    return len(values)
+    ForecastWeek.objects.filter(organization=organization).delete()
+    ForecastWeek.objects.bulk_create(
+        ForecastWeek(
+            organization=organization,
+            computed_on=as_of,
+            currency=currency,
+            week_start=w.start,
+            expected=w.expected,
+            p10=w.p10,
+            p90=w.p90,
+        )
+        for currency, weeks in data["weeks"].items()
+        for w in weeks
+    )
+    return {"customers": len(values), "weeks": sum(len(w) for w in data["weeks"].values())}

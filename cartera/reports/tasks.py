@@ -11,7 +11,7 @@ from cartera.orgs.models import Organization
 from .background import run_export
 from .behaviour import recompute_classifications
 from .models import ExportJob
-from .services import store_late_probabilities
+from .services import store_forecast
 from .snapshots import take_snapshot
 
 
@@ -27,12 +27,12 @@ def daily_reports(organization_id: int, slot: str = "") -> dict:
 
 
 @task()
-def late_probabilities(organization_id: int, slot: str = "") -> dict:
-    """The forecast's probability of paying late per customer, before the nightly task
-    scores (followup-scores) read it."""
+def nightly_forecast(organization_id: int, slot: str = "") -> dict:
+    """The forecast's probability of paying late per customer (before the nightly task
+    scores, followup-scores, read it) and the dashboard's expected weekly collections."""
     organization = Organization.objects.get(pk=organization_id)
     today = slot_date(slot, organization.timezone)
-    return {"customers": store_late_probabilities(organization=organization, as_of=today)}
+    return {**store_forecast(organization=organization, as_of=today), "slot": slot}
 
 
 @task()

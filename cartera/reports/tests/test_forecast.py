@@ -3,8 +3,11 @@ from decimal import Decimal
 
 import pytest
 
+from cartera.customers.models import Customer
 from cartera.customers.services import create_customer
 from cartera.reports.forecast import explain, forecast
+from cartera.reports.models import ForecastWeek
+from cartera.reports.services import store_forecast
 
 from .ledger_story import invoice, pay
 
@@ -67,3 +70,43 @@ def test_overdue_invoice_is_never_predicted_in_the_past(org_a, habits):
     assert prediction.date > dt.date(2026, 3, 1)
     assert prediction.p_late == 1.0  # open after its due date: late for certain
     assert prediction.reasons[1] == "Ya lleva 29 días vencida: se espera el pago después"
+
+
+def test_late_probabilities_are_stored_per_customer(org_a, habits):
+    # open on 2026-01-20 and not yet due: X-1 (moroso) and X-2 (puntual); tarde has
+    # tarde-10 open but overdue (late already: it is the days-overdue factor's)
+    invoice(habits["moroso"], "X-1", dt.date(2026, 1, 5), dt.date(2026, 2, 4), "500.00")
+    invoice(habits["puntual"], "X-2", dt.date(2026, 1, 10), dt.date(2026, 2, 9), "250.00")
+    assert store_forecast(organization=org_a, as_of=dt.date(2026, 1, 20)) == {
+        "customers": 2,
+        "weeks": 13,
+    }
+    stored = {
+        c.external_id: (c.late_probability, c.late_probability_on)
+        for c in Customer.objects.filter(organization=org_a)
+    }
+    day = dt.date(2026, 1, 20)
+    assert stored == {
+        "moroso": (D("0.996"), day),
+        "puntual": (D("0.007"), day),
+        "tarde": (None, day),
+    }
+
+
+def test_dashboard_shows_the_stored_expected_weeks(org_a, habits, login, owner_a, agent_a):
+    invoice(habits["moroso"], "X-1", dt.date(2026, 1, 5), dt.date(2026, 2, 4), "500.00")
+    store_forecast(organization=org_a, as_of=dt.date(2026, 1, 20))
+    weeks = list(ForecastWeek.objects.filter(organization=org_a, currency="MXN"))
+    assert len(weeks) == 13 and weeks[0].week_start == dt.date(2026, 1, 20)
+    # the 13 weeks hold the open MXN total but what is expected later
+    # (X-1 500.00, moroso-12 and tarde-10 1,000.00 each)
+    assert sum(w.expected for w in weeks) <= D("2500.00")
+    html = login(owner_a).get("/?date=2026-01-20&currency=MXN").content.decode()
+    assert 'id="expected"' in html
+    assert html.count('data-week="') == 4  # the next four weeks
+    assert 'data-week="2026-01-20"' in html and "Pronóstico calculado el 2026-01-20." in html
+    # an agent restricted to assigned customers does not see the organisation's figure
+    org_a.agents_see_only_assigned = True
+    org_a.save(update_fields=["agents_see_only_assigned"])
+    agent_html = login(agent_a).get("/?date=2026-01-20&currency=MXN").content.decode()
+    assert 'id="expected"' not in agent_html
