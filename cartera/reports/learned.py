@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from threadpoolctl import threadpool_limits
 
 from .features import NAMES, at_cut, matrix
 from .history import NEVER, History
@@ -74,7 +75,20 @@ def training_examples(view: History) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return rows, at, matrix(view, rows, at)
 
 
+def one_thread(method):
+    """Run with one OpenMP thread: the trees' default of one thread per core spins and
+    slows down by several times on a machine shared with other work (measured:
+    bench/README.md), and a server runs several requests and tasks at once anyway."""
+
+    def wrapper(*args, **kwargs):
+        with threadpool_limits(limits=1, user_api="openmp"):
+            return method(*args, **kwargs)
+
+    return wrapper
+
+
 class LearnedForecast:
+    @one_thread
     def fit(self, history: History, cut: int) -> "LearnedForecast":
         view = history.known_on(cut)
         rows, at, X = training_examples(view)
@@ -101,6 +115,7 @@ class LearnedForecast:
             self.residual_quantiles = np.zeros(len(QUANTILES))
         return self
 
+    @one_thread
     def predict(self, history: History, cut: int, rows: np.ndarray) -> Predicted:
         """Rows (indices into ``history``): invoices open at the cut or issued after it."""
         X, view, local = at_cut(history, cut, rows)
@@ -133,6 +148,7 @@ class LearnedForecast:
     def remaining(self, X: np.ndarray) -> np.ndarray:
         return self.offset(X) + self.days.predict(X)
 
+    @one_thread
     def contributions(self, X: np.ndarray) -> np.ndarray:
         """Per invoice and feature, how many days the prediction moves when that feature
         is set to its typical training value instead of the invoice's (an occlusion
