@@ -22,11 +22,10 @@ from cartera.lib.money import quantum, round_money
 from cartera.payments.models import Allocation
 
 from .features import NAMES
-from .history import NEVER, date_of, day, load_history
+from .history import NEVER, TOLERANCE, date_of, day, load_history
 from .learned import LearnedForecast
 
 WEEKS = 13
-TOLERANCE = 0.004
 Z_90 = 1.2816
 
 

@@ -1,6 +1,6 @@
 """Load the public IBM accounts-receivable late-payment history into an organisation
 with Cartera's own importers (invoices, then their settlements as payments), to run
-the forecast backtest on it (docs/forecast.md).
+the forecast's strict evaluation on it (docs/forecast.md).
 
 The file has no stated licence, so it is never copied into the project: it is read from
 ``../shared/data/ar-late-payments/`` (or any path given) only when present.
