@@ -57,6 +57,13 @@ class Customer(models.Model):
     classification = models.CharField(
         _("clasificación"), max_length=1, choices=Classification.choices, blank=True
     )
+    # Written nightly by the forecast (reports.services.store_late_probabilities), read by
+    # the work-list priority: the amount-weighted probability that its open invoices not
+    # yet due are paid late; None without such invoices or before the first run.
+    late_probability = models.DecimalField(
+        _("probabilidad de pagar tarde"), max_digits=4, decimal_places=3, null=True, blank=True
+    )
+    late_probability_on = models.DateField(_("probabilidad calculada el"), null=True, blank=True)
     paused_until = models.DateField(_("pausado hasta"), null=True, blank=True)
     pause_reason = models.CharField(_("motivo de pausa"), max_length=300, blank=True)
     do_not_contact = models.BooleanField(_("no contactar"), default=False)

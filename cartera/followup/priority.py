@@ -11,7 +11,10 @@ score = amount points + days points + broken-promise points + classification poi
 - broken promises (0–30): 15 per promise broken or partly kept in the last 180 days;
 - classification (0–15): D 15, C 10, unclassified 5, B 5, A 0;
 - task age (0–10): one point per day the task has been open;
-- kind: reviewing a reported payment +10, resolving a dispute +5.
+- kind: reviewing a reported payment +10, resolving a dispute +5;
+- late probability (0–10): ``floor(10 × p)``, p = the forecast's probability that the
+  customer's open invoices not yet due are paid late (``Customer.late_probability``,
+  written nightly by the reports app; ignored when older than a week).
 
 The top three non-zero factors are the reasons the agent sees, e.g.
 "$184,300 vencido · 47 días · promesa incumplida".
@@ -32,6 +35,7 @@ from .choices import PromiseStatus, TaskKind
 from .models import ExchangeRate, PromiseToPay
 
 BROKEN_WINDOW_DAYS = 180
+LATE_PROBABILITY_DAYS = 7  # an older forecast is not a reason any more
 CLASS_POINTS = {"D": 15, "C": 10, "": 5, "B": 5, "A": 0}
 KIND_POINTS = {TaskKind.REVIEW_PAYMENT: 10, TaskKind.DISPUTE: 5}
 _MONEY = DecimalField(max_digits=30, decimal_places=8)
@@ -45,6 +49,7 @@ class Factors:
     days: int = 0
     broken: int = 0
     classification: str = ""
+    late_probability: Decimal | None = None
 
 
 @dataclass
@@ -58,6 +63,17 @@ def amount_points(overdue: Decimal) -> int:
         return 0
     points = (10 * (1 + overdue / 1000).log10()).to_integral_value(rounding=ROUND_FLOOR)
     return min(40, int(points))
+
+
+def late_points(probability: Decimal | None) -> int:
+    if probability is None:
+        return 0
+    return int((10 * probability).to_integral_value(rounding=ROUND_FLOOR))
+
+
+def _late_reason(probability: Decimal | None) -> dict:
+    percent = 0 if probability is None else int((100 * probability).to_integral_value())
+    return {"code": "late", "percent": percent}
 
 
 def customer_factors(organization, customer_ids, *, today: dt.date) -> dict[int, Factors]:
@@ -111,10 +127,13 @@ def customer_factors(organization, customer_ids, *, today: dt.date) -> dict[int,
     )
     for row in broken:
         result[row["customer_id"]].broken = row["n"]
-    for cid, classification in Customer.objects.filter(pk__in=ids).values_list(
-        "pk", "classification"
+    fresh = today - dt.timedelta(days=LATE_PROBABILITY_DAYS)
+    for cid, classification, late, late_on in Customer.objects.filter(pk__in=ids).values_list(
+        "pk", "classification", "late_probability", "late_probability_on"
     ):
         result[cid].classification = classification
+        if late is not None and late_on is not None and late_on >= fresh:
+            result[cid].late_probability = late
     return result
 
 
@@ -136,6 +155,7 @@ def score(*, factors: Factors, kind: str, created: dt.date, today: dt.date, curr
         (class_points, {"code": "class", "class": factors.classification}),
         (min(10, age), {"code": "age", "days": age}),
         (KIND_POINTS.get(kind, 0), {"code": "kind", "kind": kind}),
+        (late_points(factors.late_probability), _late_reason(factors.late_probability)),
     ]
     total = sum(points for points, _ in parts)
     # An unclassified customer scores like a B but is not a reason worth showing.
@@ -193,6 +213,8 @@ def reason_text(reason: dict) -> str:
         ) % {"n": reason["days"]}
     if code == "kind":
         return str(TaskKind(reason["kind"]).label).lower()
+    if code == "late":
+        return gettext("%(p)s %% de probabilidad de pagar tarde") % {"p": reason["percent"]}
     return ""
 
 

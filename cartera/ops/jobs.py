@@ -8,6 +8,14 @@ from .schedules import Daily, Every, Job
 JOBS: dict[str, Job] = {
     job.name: job
     for job in [
+        # 00:05 local: the forecast — probability of paying late per customer (the
+        # priority below takes it into account) and the dashboard's expected weeks.
+        Job(
+            "forecast",
+            Daily(hour=0, minute=5),
+            "cartera.reports.tasks.nightly_forecast",
+            per_organization=True,
+        ),
         # 00:20 local: today's priority score of every open task (the work list sorts by it
         # in SQL; it also rescores, before sorting, any task not scored for today).
         Job(

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 from django.utils.translation import gettext as _
 
 from cartera.customers.models import Customer
@@ -28,7 +28,8 @@ from cartera.followup.choices import PromiseStatus
 from cartera.followup.models import PromiseToPay
 from cartera.invoices.models import Dispute, Invoice
 from cartera.lib.money import round_money
-from cartera.payments.models import Allocation
+from cartera.payments.choices import PaymentStatus
+from cartera.payments.models import Allocation, Payment
 from cartera.timeline.choices import ActivityKind
 from cartera.timeline.services import record_activity
 
@@ -56,6 +57,10 @@ class Behaviour:
     promises_kept_rate: Decimal | None = None
     promises_due: int = 0
     disputes: int = 0
+    # "Promedio de pagos": confirmed payments dated in the window
+    payments: int = 0
+    payments_per_month: Decimal | None = None
+    average_payment: dict[str, Decimal] = field(default_factory=dict)
     classification: str = ""
     previous_classification: str = ""
 
@@ -76,6 +81,9 @@ class Behaviour:
             "overdue": {k: str(v) for k, v in self.overdue.items()},
             "promises_kept_rate": self.promises_kept_rate,
             "disputes": self.disputes,
+            "payments": self.payments,
+            "payments_per_month": self.payments_per_month,
+            "average_payment": {k: str(v) for k, v in self.average_payment.items()},
         }
 
 
@@ -183,6 +191,7 @@ def customer_behaviour(
     }
     promises = _promise_rates(organization, start, as_of)
     disputes = _dispute_counts(organization, start, as_of)
+    payments = _payment_averages(organization, start, as_of)
     result = []
     for cid, item in acc.items():
         if cid not in info:
@@ -204,6 +213,7 @@ def customer_behaviour(
             disputes=disputes.get(cid, 0),
             previous_classification=current_class,
         )
+        _set_payments(row, payments.get(cid, {}), months)
         kept, due = promises.get(cid, (0, 0))
         row.promises_due = due
         row.promises_kept_rate = Decimal(kept) * HUNDRED / due if due else None
@@ -229,6 +239,36 @@ def _promise_rates(organization, start: dt.date, as_of: dt.date) -> dict[int, tu
         .order_by()
     )
     return {row["customer_id"]: (row["kept"], row["due"]) for row in rows}
+
+
+def _payment_averages(organization, start: dt.date, as_of: dt.date) -> dict[int, dict]:
+    """``{customer_id: {currency: (count, total)}}`` of the confirmed payments dated in
+    the window (``start`` … ``as_of``)."""
+    rows = (
+        Payment.objects.filter(
+            organization=organization,
+            status=PaymentStatus.CONFIRMED,
+            date__gte=start,
+            date__lte=as_of,
+        )
+        .values("customer_id", "currency")
+        .annotate(n=Count("id"), total=Sum("amount"))
+        .order_by()
+    )
+    result: dict[int, dict] = {}
+    for row in rows:
+        result.setdefault(row["customer_id"], {})[row["currency"]] = (row["n"], row["total"])
+    return result
+
+
+def _set_payments(row: Behaviour, by_currency: dict, months: int) -> None:
+    """Average payment per currency and payments per month of the window."""
+    row.payments = sum(n for n, _total in by_currency.values())
+    row.payments_per_month = (Decimal(row.payments) / months).quantize(Decimal("0.1"))
+    row.average_payment = {
+        currency: round_money(Decimal(str(total)) / n, currency)
+        for currency, (n, total) in sorted(by_currency.items())
+    }
 
 
 def _dispute_counts(organization, start: dt.date, as_of: dt.date) -> dict[int, int]:

@@ -1,6 +1,6 @@
 """Load the public IBM accounts-receivable late-payment history into an organisation
 with Cartera's own importers (invoices, then their settlements as payments), to run
-the forecast backtest on it (docs/forecast.md).
+the forecast's strict evaluation on it (docs/forecast.md).
 
 The file has no stated licence, so it is never copied into the project: it is read from
 ``../shared/data/ar-late-payments/`` (or any path given) only when present.
@@ -43,7 +43,9 @@ def _csv(header: list[str], rows: list[list]) -> bytes:
 
 def load(*, organization, path: Path = DEFAULT_PATH, actor=None) -> dict:
     """Import invoices (customers created on the fly) and one payment per settled invoice,
-    applied to it; disputed invoices get a dispute opened on the issue date."""
+    applied to it. The file says which invoices were disputed but not when: the dispute is
+    dated on the settlement day, the last day it can have been known (dating it on the
+    issue day let the forecast "know" it before it was opened)."""
 
     rows = read_rows(path)
     invoices = [
@@ -90,7 +92,9 @@ def load(*, organization, path: Path = DEFAULT_PATH, actor=None) -> dict:
     )
     disputes = 0
     numbers = {
-        r["invoiceNumber"]: _us_date(r["InvoiceDate"]) for r in rows if r["Disputed"] == "Yes"
+        r["invoiceNumber"]: _us_date(r["SettledDate"] or r["InvoiceDate"])
+        for r in rows
+        if r["Disputed"] == "Yes"
     }
     for invoice in Invoice.objects.filter(organization=organization, number__in=numbers):
         dispute = Dispute.objects.create(

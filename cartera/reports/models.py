@@ -223,3 +223,25 @@ class ExportJob(models.Model):
         if not self.total_rows:
             return 0
         return min(99, self.processed_rows * 100 // self.total_rows)
+
+
+class ForecastWeek(models.Model):
+    """One week of the organisation's expected collections, as the nightly forecast
+    computed it (reports.services.store_forecast); the dashboard reads the latest run."""
+
+    organization = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE)
+    computed_on = models.DateField(_("calculado el"))
+    currency = models.CharField(_("moneda"), max_length=3)
+    week_start = models.DateField(_("semana del"))
+    expected = models.DecimalField(_("esperado"), max_digits=18, decimal_places=2)
+    p10 = models.DecimalField("P10", max_digits=18, decimal_places=2)
+    p90 = models.DecimalField("P90", max_digits=18, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("semana del pronóstico")
+        ordering = ["currency", "week_start"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "currency", "week_start"], name="forecast_week_unique"
+            )
+        ]

@@ -286,6 +286,9 @@ def behaviour_table(rows, as_of: dt.date) -> Table:
             *_overdue_columns(rows),
             Column("promises", _("% promesas cumplidas"), PERCENT),
             Column("disputes", _("Disputas"), INT),
+            Column("payments", _("Pagos recibidos"), INT),
+            Column("payments_per_month", _("Pagos por mes"), DAYS),
+            Column("average_payment", _("Pago promedio")),
         ],
         [
             {
@@ -303,6 +306,11 @@ def behaviour_table(rows, as_of: dt.date) -> Table:
                 "overdue_by_currency": r.overdue,
                 "promises": r.promises_kept_rate,
                 "disputes": r.disputes,
+                "payments": r.payments,
+                "payments_per_month": r.payments_per_month,
+                "average_payment": "; ".join(
+                    f"{fmt.amount(v, c)} {c}" for c, v in r.average_payment.items()
+                ),
                 "pk": r.customer_id,
             }
             for r in rows

@@ -20,7 +20,7 @@ from cartera.orgs.access import restricted_to_assigned
 from cartera.payments.models import Allocation, PaymentComplement
 from cartera.timeline.models import Activity
 
-from .models import CollectionTarget, CommissionRule
+from .models import CollectionTarget, CommissionRule, ForecastWeek
 
 _MONEY = DecimalField(max_digits=18, decimal_places=2)
 _ZERO = Value(Decimal("0"), output_field=_MONEY)
@@ -205,4 +205,16 @@ def collection_target(membership, *, currency: str) -> Decimal | None:
         )
         .values_list("amount", flat=True)
         .first()
+    )
+
+
+def expected_collections(membership, *, currency: str, weeks: int = 4) -> list:
+    """The next weeks of the latest stored forecast in ``currency`` (the whole
+    organisation's, so only for members who see every customer; empty otherwise)."""
+    if restricted_to_assigned(membership):
+        return []
+    return list(
+        ForecastWeek.objects.filter(
+            organization=membership.organization, currency=currency
+        ).order_by("week_start")[:weeks]
     )

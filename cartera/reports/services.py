@@ -1,16 +1,21 @@
-"""Writes of the reports app: commission rules and monthly collection targets."""
+"""Writes of the reports app: commission rules, monthly collection targets, and the
+forecast's late-payment probability per customer (read by the work-list priority)."""
 
+import datetime as dt
+from collections import defaultdict
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from cartera.customers.models import Customer
 from cartera.lib.money import SUPPORTED_CURRENCIES, Money, round_money
 from cartera.timeline.choices import ActivityKind
 from cartera.timeline.services import record_activity
 
-from .models import CollectionTarget, CommissionRule
+from .forecast import forecast
+from .models import CollectionTarget, CommissionRule, ForecastWeek
 
 
 def _check_currency(currency: str) -> None:
@@ -97,3 +102,45 @@ def set_collection_target(
         data={"collection_target": currency, "amount": str(target.amount) if target else None},
     )
     return target
+
+
+@transaction.atomic
+def store_forecast(*, organization, as_of: dt.date) -> dict:
+    """Run the forecast as of ``as_of`` and store what lower layers and the dashboard
+    read without running it: per customer, the amount-weighted mean of the predicted
+    probability of paying late of its open invoices not yet due (the overdue ones are
+    late already and scored by days overdue; other customers get None), and the weekly
+    expected collections (the previous run's weeks are replaced). No timeline entry: a
+    nightly recalculation, not an act on an account."""
+    data = forecast(organization=organization, as_of=as_of)
+    weights, sums = defaultdict(float), defaultdict(float)
+    for p in data["predictions"]:
+        if p.due_date >= as_of:
+            amount = float(p.open_amount)
+            weights[p.customer_id] += amount
+            sums[p.customer_id] += amount * p.p_late
+    values = {
+        cid: Decimal(str(round(sums[cid] / weights[cid], 3))) for cid in weights if weights[cid]
+    }
+    customers = list(Customer.objects.filter(organization=organization).only("pk"))
+    for customer in customers:
+        customer.late_probability = values.get(customer.pk)
+        customer.late_probability_on = as_of
+    Customer.objects.bulk_update(
+        customers, ["late_probability", "late_probability_on"], batch_size=2000
+    )
+    ForecastWeek.objects.filter(organization=organization).delete()
+    ForecastWeek.objects.bulk_create(
+        ForecastWeek(
+            organization=organization,
+            computed_on=as_of,
+            currency=currency,
+            week_start=w.start,
+            expected=w.expected,
+            p10=w.p10,
+            p90=w.p90,
+        )
+        for currency, weeks in data["weeks"].items()
+        for w in weeks
+    )
+    return {"customers": len(values), "weeks": sum(len(w) for w in data["weeks"].values())}

@@ -10,6 +10,7 @@ from cartera.lib.exports import DATE, INT, MONEY, Column, Table
 from cartera.payments.models import Allocation
 
 from .asof import open_amount_as_of
+from .forecast import explain
 
 
 def _paid_dates(customer, as_of: dt.date) -> dict[int, dt.date]:
@@ -73,27 +74,30 @@ def customer_statement_table(customer, *, as_of: dt.date) -> Table:
 def forecast_table(data: dict, *, organization, scope, as_of: dt.date) -> Table:
     """``data`` is ``forecast(...)``; ``scope`` None (everything) or the visible customers."""
     visible = None if scope is None else set(scope.values_list("pk", flat=True))
-    predictions = [
-        p for p in data["predictions"] if visible is None or p.row.customer_id in visible
-    ]
-    ids = {p.row.customer_id for p in predictions}
+    predictions = sorted(
+        (p for p in data["predictions"] if visible is None or p.customer_id in visible),
+        key=lambda p: (p.date, p.invoice_id),
+    )
+    explain(data, predictions)
+    ids = {p.customer_id for p in predictions}
     names = dict(
         Customer.objects.filter(organization=organization, pk__in=ids).values_list("pk", "name")
     )
     rows = [
         {
-            "pk": p.row.invoice_id,
-            "number": p.row.number,
-            "customer": names.get(p.row.customer_id, ""),
-            "currency": p.row.currency,
-            "open": p.row.open_amount,
-            "due_date": p.row.due_date,
+            "pk": p.invoice_id,
+            "number": p.number,
+            "customer": names.get(p.customer_id, ""),
+            "currency": p.currency,
+            "open": p.open_amount,
+            "due_date": p.due_date,
             "predicted": p.date,
             "p10": p.p10,
             "p90": p.p90,
+            "p_late": round(100 * p.p_late),
             "reasons": "; ".join(p.reasons),
         }
-        for p in sorted(predictions, key=lambda p: (p.date, p.row.invoice_id))
+        for p in predictions
     ]
     return Table(
         _("Pronóstico de cobranza"),
@@ -106,6 +110,7 @@ def forecast_table(data: dict, *, organization, scope, as_of: dt.date) -> Table:
             Column("predicted", _("Pago esperado"), DATE),
             Column("p10", _("P10"), DATE),
             Column("p90", _("P90"), DATE),
+            Column("p_late", _("Probabilidad de pagar tarde (%)"), INT),
             Column("reasons", _("Razones")),
         ],
         rows,

@@ -11,6 +11,7 @@ from cartera.orgs.models import Organization
 from .background import run_export
 from .behaviour import recompute_classifications
 from .models import ExportJob
+from .services import store_forecast
 from .snapshots import take_snapshot
 
 
@@ -23,6 +24,15 @@ def daily_reports(organization_id: int, slot: str = "") -> dict:
     snapshots = take_snapshot(organization=organization, day=today - dt.timedelta(days=1))
     classes = recompute_classifications(organization=organization, as_of=today)
     return {"snapshots": len(snapshots), **classes, "slot": slot}
+
+
+@task()
+def nightly_forecast(organization_id: int, slot: str = "") -> dict:
+    """The forecast's probability of paying late per customer (before the nightly task
+    scores, followup-scores, read it) and the dashboard's expected weekly collections."""
+    organization = Organization.objects.get(pk=organization_id)
+    today = slot_date(slot, organization.timezone)
+    return {**store_forecast(organization=organization, as_of=today), "slot": slot}
 
 
 @task()

@@ -203,6 +203,24 @@ def test_score_arithmetic_and_reasons():
     assert reasons_text(scored.reasons) == ["$184,300 vencido", "47 días", "promesa incumplida"]
 
 
+def test_late_probability_adds_points_and_a_reason(org_a):
+    factors = Factors(overdue=D("0"), days=0, classification="A", late_probability=D("0.725"))
+    scored = score(factors=factors, kind="call", created=TODAY, today=TODAY, currency="MXN")
+    assert scored.score == 7  # floor(10 × 0.725)
+    assert reasons_text(scored.reasons) == ["72 % de probabilidad de pagar tarde"]
+    fresh = _customer(org_a, "F", "Fresco")
+    stale = _customer(org_a, "S", "Viejo")
+    for customer, on in ((fresh, TODAY - dt.timedelta(days=7)), (stale, TODAY - dt.timedelta(8))):
+        customer.late_probability, customer.late_probability_on = D("0.9"), on
+        customer.save(update_fields=["late_probability", "late_probability_on"])
+    factors = customer_factors(org_a, [fresh.pk, stale.pk], today=TODAY)
+    # a forecast older than a week is no longer a reason
+    assert (factors[fresh.pk].late_probability, factors[stale.pk].late_probability) == (
+        D("0.900"),
+        None,
+    )
+
+
 def test_work_list_is_sorted_by_priority(org_a, agent_a, agent2_a):
     big = _customer(org_a, "BIG", "Grande", agent=agent_a, classification="D")
     small = _customer(org_a, "SMALL", "Chico", agent=agent_a, classification="A")

@@ -1,7 +1,7 @@
 """Time the reports on an existing portfolio (build one with ``cartera bench generate``).
 
 Aging, the indicators for one month, customer behaviour for all customers, and
-optionally the forecast backtest on the IBM late-payment history (``--ibm``, read from
+optionally the forecast's strict evaluation on the IBM late-payment history (``--ibm``, read from
 ``../shared`` only when present; never copied into the project).
 """
 
@@ -18,10 +18,10 @@ from cartera.orgs.services import create_organization
 from cartera.reports import ibm
 from cartera.reports.aging import aging
 from cartera.reports.asof import month_start
-from cartera.reports.backtest import backtest, backtest_json
 from cartera.reports.behaviour import customer_behaviour
 from cartera.reports.forecast import forecast
 from cartera.reports.indicators import indicators, monthly_trend
+from cartera.reports.strict import as_json, evaluate
 
 HELP = "Time aging, monthly indicators and customer behaviour: --org SLUG --as-of D [--ibm]"
 
@@ -33,7 +33,7 @@ def add_arguments(parser) -> None:
     parser.add_argument(
         "--ibm",
         action="store_true",
-        help="load the IBM history into --org (must not exist) and backtest",
+        help="load the IBM history into --org (if it does not exist) and evaluate the forecast",
     )
     parser.add_argument("--forecast", action="store_true", help="also time the forecast")
     parser.add_argument("--json", action="store_true")
@@ -116,9 +116,6 @@ def _ibm(options: dict, stdout) -> None:
         loaded["load_s"] = round(time.perf_counter() - start, 1)
         stdout.write(json.dumps(loaded, default=str))
     start = time.perf_counter()
-    result = backtest(
-        organization=organization, train_until=dt.date(2012, 12, 31), include_issued_after=True
-    )
-    data = backtest_json(result)
-    data["backtest_s"] = round(time.perf_counter() - start, 2)
+    data = {"evaluation": as_json(evaluate(organization))}
+    data["evaluation_s"] = round(time.perf_counter() - start, 2)
     stdout.write(json.dumps(data))

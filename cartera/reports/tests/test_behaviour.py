@@ -180,3 +180,12 @@ def test_promise_kept_rate_and_disputes(org_a, history):
     today = Dispute.objects.get().opened_at.date()
     assert _one(org_a, today).disputes == 1
     assert Customer.objects.get(pk=history.pk).classification == ""
+
+
+def test_payment_average_per_customer(org_a, history, login, owner_a):
+    row = _one(org_a, dt.date(2026, 12, 31))
+    # in the 12-month window: 1,000 (B1), 400 + 600 (B2), 400 (B3); B0's 800 is older
+    assert (row.payments, row.payments_per_month) == (4, D("0.3"))
+    assert row.average_payment == {"MXN": D("600.00")}
+    html = login(owner_a).get(f"/reports/customers/{history.pk}/?as_of=2026-12-31").content.decode()
+    assert 'id="payment-average"' in html and "0.3 pagos por mes" in html

@@ -26,6 +26,9 @@ def _row(pk, overdue):
         overdue=overdue,
         promises_kept_rate=None,
         disputes=0,
+        payments=2,
+        payments_per_month=Decimal("0.2"),
+        average_payment={"MXN": Decimal("500.00")},
     )
 
 
@@ -38,3 +41,5 @@ def test_overdue_is_a_number_cell_per_currency():
     first, second = values[values.index(header) + 1], values[values.index(header) + 2]
     assert (first[mxn], first[usd]) == (Decimal("1160.50"), Decimal("20.00"))
     assert (second[mxn], second[usd]) == (None, None)
+    average = header.index("Pago promedio")
+    assert (first[average - 2], first[average - 1], first[average]) == (2, 0.2, "500.00 MXN")

@@ -75,12 +75,13 @@ def test_top_debtors_respects_agent_restriction(aged, org_a, agent2_a):
 
 def test_home_shows_totals(aged, login, owner_a, django_assert_num_queries):
     client = login(owner_a)
-    # Exactly 17: session, user, membership (3); one query per figure: receivables by
+    # Exactly 18: session, user, membership (3); one query per figure: receivables by
     # currency, my open tasks, collected, the monthly target, top debtors and their names,
-    # promises, agents today, task alerts, pending payment complements (10); the
+    # promises, the stored forecast weeks, agents today, task alerts, pending payment
+    # complements (11); the
     # organisation switcher's memberships (1); the first request after login stores the
     # current organisation in the session: savepoint, update, release (3).
-    with django_assert_num_queries(17):
+    with django_assert_num_queries(18):
         response = client.get(reverse("reports:home"))
     assert response.status_code == 200
     body = response.content.decode()

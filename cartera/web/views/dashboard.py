@@ -20,6 +20,7 @@ from cartera.reports.selectors import (
     alerts,
     collected,
     collection_target,
+    expected_collections,
     promises_summary,
     receivables_by_currency,
     top_debtors,
@@ -80,6 +81,7 @@ def home(request):
             else None
         ),
         "promises": promises_summary(membership, as_of=today),
+        "expected_weeks": expected_collections(membership, currency=currency),
         "agents": agents_today(membership, as_of=today, tz_name=organization.timezone),
         "alerts": alerts(membership),
         "my_tasks": my_tasks,

@@ -1,4 +1,5 @@
-"""``cartera report aging|kpis|customers|forecast|forecast-backtest --org SLUG …``."""
+"""``cartera report aging|kpis|customers|forecast --org SLUG …`` (the forecast's evaluation:
+``cartera forecast-evaluation``)."""
 
 import datetime as dt
 import json
@@ -10,12 +11,11 @@ from cartera.lib.dates import local_today, parse_iso_date
 from cartera.orgs.models import Organization
 from cartera.reports.aging import aging
 from cartera.reports.asof import month_start
-from cartera.reports.backtest import backtest, backtest_json
 from cartera.reports.behaviour import customer_behaviour
 from cartera.reports.forecast import forecast_json
 from cartera.reports.indicators import indicators
 
-KINDS = ("aging", "kpis", "customers", "forecast", "forecast-backtest")
+KINDS = ("aging", "kpis", "customers", "forecast")
 
 
 def _date(text: str) -> dt.date:
@@ -26,23 +26,16 @@ def _date(text: str) -> dt.date:
 
 
 class Command(BaseCommand):
-    help = "Reports as of a date or for a period: aging, kpis, customers, forecast, backtest."
+    help = "Reports as of a date or for a period: aging, kpis, customers, forecast."
 
     def add_arguments(self, parser):
-        parser.add_argument("kind", choices=KINDS + ("forecast_backtest",))
+        parser.add_argument("kind", choices=KINDS)
         parser.add_argument("--org", required=True, help="organisation slug")
         parser.add_argument("--as-of", dest="as_of", help="YYYY-MM-DD (default: today)")
         parser.add_argument("--from", dest="start", help="period start YYYY-MM-DD")
         parser.add_argument("--to", dest="end", help="period end YYYY-MM-DD")
         parser.add_argument("--by", choices=("due", "issue"), default="due")
         parser.add_argument("--group", choices=("customer", "agent", "classification", "tag"))
-        parser.add_argument("--train-until", dest="train_until", help="backtest cut date")
-        parser.add_argument("--test-until", dest="test_until", help="backtest: last date known")
-        parser.add_argument(
-            "--include-issued-after",
-            action="store_true",
-            help="backtest: also predict invoices issued after the cut (time-based split)",
-        )
         parser.add_argument("--json", action="store_true", help="machine-readable output")
 
     def handle(self, *args, **options):
@@ -139,18 +132,6 @@ class Command(BaseCommand):
 
     def _forecast(self, organization, start, end, options):
         data = forecast_json(organization=organization, as_of=end)
-        return data, json.dumps(data, ensure_ascii=False, indent=2)
-
-    def _forecast_backtest(self, organization, start, end, options):
-        if not options["train_until"]:
-            raise CommandError("forecast-backtest needs --train-until YYYY-MM-DD")
-        result = backtest(
-            organization=organization,
-            train_until=_date(options["train_until"]),
-            test_until=_date(options["test_until"]) if options["test_until"] else None,
-            include_issued_after=options["include_issued_after"],
-        )
-        data = backtest_json(result)
         return data, json.dumps(data, ensure_ascii=False, indent=2)
 
 
