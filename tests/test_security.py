@@ -80,6 +80,7 @@ def test_deploy_check_is_clean_with_the_documented_production_settings(tmp_path)
         "DEBUG": "0",
     }
     env.pop("CARTERA_TESTING", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser tests of this run
     result = subprocess.run(
         [sys.executable, "-m", "cartera.cli", "check", "--deploy", "--fail-level", "WARNING"],
         env=env,

@@ -3,7 +3,12 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from cartera.lib.forms import DATE_WIDGET, BackOfficeForm
+from cartera.lib.forms import (
+    DATE_WIDGET,
+    BackOfficeForm,
+    ModelChoiceField,
+    ModelMultipleChoiceField,
+)
 
 from .choices import InterestMethod, OfferKind
 from .services import PlanTerms
@@ -13,7 +18,7 @@ class PlanForm(BackOfficeForm):
     """The terms of a plan: the agent's (all fields) or the debtor's (no interest fields:
     the organisation's policy sets them)."""
 
-    invoices = forms.ModelMultipleChoiceField(
+    invoices = ModelMultipleChoiceField(
         label=_("Facturas"), queryset=None, widget=forms.CheckboxSelectMultiple
     )
     count = forms.IntegerField(label=_("Número de parcialidades"), min_value=1, max_value=60)
@@ -57,7 +62,7 @@ class CancelForm(BackOfficeForm):
 
 
 class OfferForm(BackOfficeForm):
-    invoice = forms.ModelChoiceField(label=_("Factura"), queryset=None)
+    invoice = ModelChoiceField(label=_("Factura"), queryset=None)
     kind = forms.ChoiceField(label=_("Oferta"), choices=OfferKind.choices)
     percent = forms.DecimalField(
         label=_("Descuento (%)"), min_value=0, max_value=100, decimal_places=2, required=False
