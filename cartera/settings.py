@@ -79,6 +79,8 @@ INSTALLED_APPS = [
     "cartera.reports",
     "cartera.imports",
     "cartera.portal",
+    "ninja",
+    "cartera.api",
     "cartera.web",
     "cartera.ops",
 ]
@@ -97,6 +99,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "axes.middleware.AxesMiddleware",
     "cartera.orgs.middleware.CurrentOrganizationMiddleware",
+    "cartera.api.middleware.ApiMiddleware",
 ]
 
 ROOT_URLCONF = "cartera.urls"

@@ -1,0 +1,75 @@
+"""API tokens, the API's security log and the idempotency records of POST requests."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .choices import TokenScope
+
+
+class ApiToken(models.Model):
+    """An organisation's key to the REST API. Only the SHA-256 of the token is stored: the
+    token itself is shown once, when it is created or rotated."""
+
+    organization = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE)
+    name = models.CharField(_("nombre"), max_length=100)
+    scope = models.CharField(_("permiso"), max_length=8, choices=TokenScope.choices)
+    # The first characters, to recognise a token in the list without revealing it.
+    prefix = models.CharField(max_length=16)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    rotated_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("token de API")
+        verbose_name_plural = _("tokens de API")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    @property
+    def can_write(self) -> bool:
+        return self.scope == TokenScope.WRITE
+
+
+class ApiRequest(models.Model):
+    """One call to the API: the security log (writes are also on the timeline, through
+    the services they call)."""
+
+    organization = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE)
+    token = models.ForeignKey(ApiToken, on_delete=models.CASCADE, related_name="requests")
+    method = models.CharField(max_length=8)
+    path = models.CharField(max_length=500)
+    status_code = models.PositiveSmallIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["token", "-created_at"], name="apirequest_token_created")]
+
+
+class IdempotencyRecord(models.Model):
+    """The first answer to a POST carrying an ``Idempotency-Key``, replayed on a retry."""
+
+    organization = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE)
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    content_type = models.CharField(max_length=100)
+    body = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "key"], name="idempotency_unique_key")
+        ]
