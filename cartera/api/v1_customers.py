@@ -39,7 +39,7 @@ def list_customers(request, filters: Query[ListFilters]):
     )
 
 
-@router.get("/customers/{customer_id}", response={200: CustomerOut, **ERRORS})
+@router.get("/customers/{int:customer_id}", response={200: CustomerOut, **ERRORS})
 def get_customer(request, customer_id: int):
     return get_scoped(request, Customer, customer_id)
 
@@ -50,7 +50,7 @@ def post_customer(request, payload: CustomerIn):
     return 201, create_customer(organization=org_of(request), actor=actor_of(request), **fields)
 
 
-@router.patch("/customers/{customer_id}", response={200: CustomerOut, **ERRORS})
+@router.patch("/customers/{int:customer_id}", response={200: CustomerOut, **ERRORS})
 def patch_customer(request, customer_id: int, payload: CustomerPatch):
     customer = get_scoped(request, Customer, customer_id)
     return update_customer(customer=customer, actor=actor_of(request), **_customer_fields(payload))
@@ -75,19 +75,19 @@ def bulk_customers(request, items: list[CustomerIn]):
     return upsert_each(request, items, _upsert_customer, limit=BULK_MAX)
 
 
-@router.get("/customers/{customer_id}/contacts", response={200: ContactPage, **ERRORS})
+@router.get("/customers/{int:customer_id}/contacts", response={200: ContactPage, **ERRORS})
 def list_contacts(request, customer_id: int, filters: Query[ListFilters]):
     customer = get_scoped(request, Customer, customer_id)
     return filtered_page(customer.contacts.all(), filters, date_field=None, updated_field=None)
 
 
-@router.post("/customers/{customer_id}/contacts", response={201: ContactOut, **ERRORS})
+@router.post("/customers/{int:customer_id}/contacts", response={201: ContactOut, **ERRORS})
 def post_contact(request, customer_id: int, payload: ContactIn):
     customer = get_scoped(request, Customer, customer_id)
     return 201, save_contact(customer=customer, actor=actor_of(request), **payload.dict())
 
 
-@router.patch("/contacts/{contact_id}", response={200: ContactOut, **ERRORS})
+@router.patch("/contacts/{int:contact_id}", response={200: ContactOut, **ERRORS})
 def patch_contact(request, contact_id: int, payload: ContactIn):
     contact = get_scoped(request, Contact, contact_id)
     with transaction.atomic():

@@ -47,7 +47,7 @@ def list_promises(request, filters: Query[ListFilters]):
     return _page_of_rows(page, _promise_row)
 
 
-@router.get("/promises/{promise_id}", response={200: PromiseOut, **ERRORS})
+@router.get("/promises/{int:promise_id}", response={200: PromiseOut, **ERRORS})
 def get_promise(request, promise_id: int):
     return _promise_row(get_scoped(request, PromiseToPay, promise_id))
 
@@ -79,7 +79,7 @@ def list_tasks(request, filters: Query[ListFilters]):
     return filtered_page(scoped(request, Task), filters, date_field="due_date", updated_field=None)
 
 
-@router.get("/tasks/{task_id}", response={200: TaskOut, **ERRORS})
+@router.get("/tasks/{int:task_id}", response={200: TaskOut, **ERRORS})
 def get_task(request, task_id: int):
     return get_scoped(request, Task, task_id)
 
@@ -92,6 +92,6 @@ def list_messages(request, filters: Query[ListFilters]):
     return _page_of_rows(page, _message_row)
 
 
-@router.get("/messages/{message_id}", response={200: MessageOut, **ERRORS})
+@router.get("/messages/{int:message_id}", response={200: MessageOut, **ERRORS})
 def get_message(request, message_id: int):
     return _message_row(get_scoped(request, Message, message_id))

@@ -63,7 +63,7 @@ def list_invoices(request, filters: Query[ListFilters]):
     )
 
 
-@router.get("/invoices/{invoice_id}", response={200: InvoiceOut, **ERRORS})
+@router.get("/invoices/{int:invoice_id}", response={200: InvoiceOut, **ERRORS})
 def get_invoice(request, invoice_id: int):
     return get_scoped(request, Invoice, invoice_id)
 
@@ -76,7 +76,7 @@ def post_invoice(request, payload: InvoiceIn):
     )
 
 
-@router.patch("/invoices/{invoice_id}", response={200: InvoiceOut, **ERRORS})
+@router.patch("/invoices/{int:invoice_id}", response={200: InvoiceOut, **ERRORS})
 def patch_invoice(request, invoice_id: int, payload: InvoicePatch):
     invoice = get_scoped(request, Invoice, invoice_id)
     return update_invoice(invoice=invoice, actor=actor_of(request), **_invoice_fields(payload))
@@ -101,7 +101,7 @@ def bulk_invoices(request, items: list[InvoiceIn]):
     return upsert_each(request, items, _upsert_invoice, limit=BULK_MAX)
 
 
-@router.get("/invoices/{invoice_id}/decisions", response={200: list[DecisionOut], **ERRORS})
+@router.get("/invoices/{int:invoice_id}/decisions", response={200: list[DecisionOut], **ERRORS})
 def invoice_decisions(request, invoice_id: int):
     """The planner's decisions about this invoice, newest first: what it did or skipped
     on each run, and why."""
@@ -127,13 +127,13 @@ def invoice_decisions(request, invoice_id: int):
     ]
 
 
-@router.get("/invoices/{invoice_id}/disputes", response={200: DisputePage, **ERRORS})
+@router.get("/invoices/{int:invoice_id}/disputes", response={200: DisputePage, **ERRORS})
 def invoice_disputes(request, invoice_id: int, filters: Query[ListFilters]):
     invoice = get_scoped(request, Invoice, invoice_id)
     return filtered_page(invoice.disputes.all(), filters, date_field=None, updated_field=None)
 
 
-@router.post("/invoices/{invoice_id}/disputes", response={201: DisputeOut, **ERRORS})
+@router.post("/invoices/{int:invoice_id}/disputes", response={201: DisputeOut, **ERRORS})
 def post_dispute(request, invoice_id: int, payload: DisputeIn):
     invoice = get_scoped(request, Invoice, invoice_id)
     dispute = open_dispute(
@@ -151,7 +151,7 @@ def list_disputes(request, filters: Query[ListFilters]):
     return filtered_page(scoped(request, Dispute), filters, date_field=None, updated_field=None)
 
 
-@router.get("/disputes/{dispute_id}", response={200: DisputeOut, **ERRORS})
+@router.get("/disputes/{int:dispute_id}", response={200: DisputeOut, **ERRORS})
 def get_dispute(request, dispute_id: int):
     return get_scoped(request, Dispute, dispute_id)
 
@@ -163,7 +163,7 @@ def list_credit_notes(request, filters: Query[ListFilters]):
     )
 
 
-@router.get("/credit-notes/{credit_note_id}", response={200: CreditNoteOut, **ERRORS})
+@router.get("/credit-notes/{int:credit_note_id}", response={200: CreditNoteOut, **ERRORS})
 def get_credit_note(request, credit_note_id: int):
     return get_scoped(request, CreditNote, credit_note_id)
 

@@ -44,7 +44,7 @@ def list_payments(request, filters: Query[ListFilters]):
     )
 
 
-@router.get("/payments/{payment_id}", response={200: PaymentOut, **ERRORS})
+@router.get("/payments/{int:payment_id}", response={200: PaymentOut, **ERRORS})
 def get_payment(request, payment_id: int):
     return get_scoped(request, Payment, payment_id, queryset=_with_allocations(Payment.objects))
 
@@ -73,7 +73,7 @@ def post_payment(request, payload: PaymentIn):
     return 201, _with_allocations(Payment.objects).get(pk=payment.pk)
 
 
-@router.post("/payments/{payment_id}/allocations", response={201: PaymentOut, **ERRORS})
+@router.post("/payments/{int:payment_id}/allocations", response={201: PaymentOut, **ERRORS})
 def post_allocations(request, payment_id: int, allocations: list[AllocationIn]):
     payment = get_scoped(request, Payment, payment_id)
     with transaction.atomic():

@@ -99,7 +99,7 @@ def _cell(value) -> str:
     return str(value)
 
 
-@router.get("/reports/statement/{customer_id}", response={200: StatementOut, **ERRORS})
+@router.get("/reports/statement/{int:customer_id}", response={200: StatementOut, **ERRORS})
 def statement(request, customer_id: int, as_of: dt.date | None = None):
     """The customer's statement: every invoice to ``as_of`` with its open amount then."""
     table = _statement(request, customer_id, as_of)
@@ -138,7 +138,7 @@ def aging_feed(request, as_of: dt.date | None = None):
     return _csv(keys, rows, "aging")
 
 
-@router.get("/feeds/statement/{customer_id}.csv", response={200: str, **ERRORS})
+@router.get("/feeds/statement/{int:customer_id}.csv", response={200: str, **ERRORS})
 def statement_feed(request, customer_id: int, as_of: dt.date | None = None):
     table = _statement(request, customer_id, as_of)
     return _csv([column.key for column in table.columns], table.rows, "statement")
