@@ -131,12 +131,11 @@ def test_filters(client, org_a, read_token_a, debtor_a, invoice_a):
         issue_date=dt.date(2026, 11, 1),
         total=Decimal("0"),
     )
-    get = lambda q: [
-        r["number"]
-        for r in client.get(  # noqa: E731
-            f"/api/v1/invoices?{q}", **bearer(read_token_a)
-        ).json()["items"]
-    ]
+
+    def get(query):
+        page = client.get(f"/api/v1/invoices?{query}", **bearer(read_token_a)).json()
+        return [row["number"] for row in page["items"]]
+
     assert get("status=paid") == ["N-2"]
     assert get("date_from=2026-10-01") == ["N-2"]
     assert get("date_to=2026-10-01") == ["A-100"]
@@ -251,7 +250,7 @@ def test_payment_over_the_balance_changes_nothing(
 def test_promise_dispute_and_reads(client, org_a, write_token_a, debtor_a, invoice_a):
     answer = post(
         client,
-        "/api/v1/invoices/%d/disputes" % invoice_a.pk,
+        f"/api/v1/invoices/{invoice_a.pk}/disputes",
         {"reason_code": "nope"},
         write_token_a,
     )
