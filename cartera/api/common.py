@@ -30,16 +30,18 @@ def get_scoped(request, model, pk: int, *, queryset=None):
     return found
 
 
-def filtered_page(queryset, filters, *, date_field: str | None, updated_field: str | None):
-    """One page of ``queryset`` narrowed by the common filters the model has."""
-    if filters.status:
-        queryset = queryset.filter(status=filters.status)
-    if filters.customer_id is not None:
-        queryset = queryset.filter(customer_id=filters.customer_id)
-    if date_field and filters.date_from:
-        queryset = queryset.filter(**{f"{date_field}__gte": filters.date_from})
-    if date_field and filters.date_to:
-        queryset = queryset.filter(**{f"{date_field}__lte": filters.date_to})
-    if updated_field and filters.updated_since:
-        queryset = queryset.filter(**{f"{updated_field}__gte": filters.updated_since})
+def filtered_page(queryset, filters, *, date_field: str = "", updated_field: str = ""):
+    """One page of ``queryset`` narrowed by the filters the resource declares (its filter
+    schema has only those the model can answer)."""
+    given = filters.dict(exclude_none=True)
+    lookups = {
+        "status": "status",
+        "customer_id": "customer_id",
+        "date_from": f"{date_field}__gte",
+        "date_to": f"{date_field}__lte",
+        "updated_since": f"{updated_field}__gte",
+    }
+    queryset = queryset.filter(
+        **{lookup: given[name] for name, lookup in lookups.items() if name in given}
+    )
     return paginate(queryset, cursor=filters.cursor, limit=filters.limit)

@@ -6,15 +6,9 @@ import base64
 import binascii
 
 from django.core.exceptions import ValidationError
-from ninja import Schema
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 500
-
-
-class PageQuery(Schema):
-    cursor: str | None = None
-    limit: int = DEFAULT_LIMIT
 
 
 def encode_cursor(last_id: int) -> str:

@@ -20,14 +20,27 @@ ERRORS = {401: Problem, 403: Problem, 404: Problem, 422: Problem, 429: Problem}
 BULK_MAX = 1000
 
 
-class ListFilters(Schema):
+class PageFilters(Schema):
     cursor: str | None = None
-    limit: int = 100
-    status: str | None = None
-    customer_id: int | None = None
+    limit: int = Field(100, ge=1, le=500)
+
+
+class ChangedFilters(PageFilters):
     updated_since: dt.datetime | None = None
+
+
+class StatusFilters(PageFilters):
+    status: str | None = None
+
+
+class CustomerDatedFilters(StatusFilters):
+    customer_id: int | None = None
     date_from: dt.date | None = None
     date_to: dt.date | None = None
+
+
+class InvoiceFilters(CustomerDatedFilters):
+    updated_since: dt.datetime | None = None
 
 
 # --- customers ----------------------------------------------------------------------------

@@ -13,12 +13,13 @@ from .schemas import (
     BULK_MAX,
     ERRORS,
     BulkResult,
+    ChangedFilters,
     ContactIn,
     ContactOut,
     CustomerIn,
     CustomerOut,
     CustomerPatch,
-    ListFilters,
+    PageFilters,
     page_of,
 )
 
@@ -33,10 +34,8 @@ def _customer_fields(payload) -> dict:
 
 
 @router.get("/customers", response={200: CustomerPage, **ERRORS})
-def list_customers(request, filters: Query[ListFilters]):
-    return filtered_page(
-        scoped(request, Customer), filters, date_field=None, updated_field="updated_at"
-    )
+def list_customers(request, filters: Query[ChangedFilters]):
+    return filtered_page(scoped(request, Customer), filters, updated_field="updated_at")
 
 
 @router.get("/customers/{int:customer_id}", response={200: CustomerOut, **ERRORS})
@@ -76,9 +75,9 @@ def bulk_customers(request, items: list[CustomerIn]):
 
 
 @router.get("/customers/{int:customer_id}/contacts", response={200: ContactPage, **ERRORS})
-def list_contacts(request, customer_id: int, filters: Query[ListFilters]):
+def list_contacts(request, customer_id: int, filters: Query[PageFilters]):
     customer = get_scoped(request, Customer, customer_id)
-    return filtered_page(customer.contacts.all(), filters, date_field=None, updated_field=None)
+    return filtered_page(customer.contacts.all(), filters)
 
 
 @router.post("/customers/{int:customer_id}/contacts", response={201: ContactOut, **ERRORS})

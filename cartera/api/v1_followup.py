@@ -13,7 +13,15 @@ from cartera.outreach.models import Message
 
 from .auth import actor_of
 from .common import filtered_page, get_scoped, scoped, today_of
-from .schemas import ERRORS, ListFilters, MessageOut, PromiseIn, PromiseOut, TaskOut, page_of
+from .schemas import (
+    ERRORS,
+    CustomerDatedFilters,
+    MessageOut,
+    PromiseIn,
+    PromiseOut,
+    TaskOut,
+    page_of,
+)
 
 router = Router(tags=["follow-up"])
 PromisePage = page_of(PromiseOut)
@@ -40,10 +48,10 @@ def _page_of_rows(page: dict, to_row) -> dict:
 
 
 @router.get("/promises", response={200: PromisePage, **ERRORS})
-def list_promises(request, filters: Query[ListFilters]):
+def list_promises(request, filters: Query[CustomerDatedFilters]):
     """Filters: ``status``, ``customer_id``, ``date_from``/``date_to`` (promised date)."""
     queryset = scoped(request, PromiseToPay).prefetch_related("invoices")
-    page = filtered_page(queryset, filters, date_field="promised_date", updated_field=None)
+    page = filtered_page(queryset, filters, date_field="promised_date")
     return _page_of_rows(page, _promise_row)
 
 
@@ -74,9 +82,9 @@ def post_promise(request, payload: PromiseIn):
 
 
 @router.get("/tasks", response={200: TaskPage, **ERRORS})
-def list_tasks(request, filters: Query[ListFilters]):
+def list_tasks(request, filters: Query[CustomerDatedFilters]):
     """Filters: ``status``, ``customer_id``, ``date_from``/``date_to`` (due date)."""
-    return filtered_page(scoped(request, Task), filters, date_field="due_date", updated_field=None)
+    return filtered_page(scoped(request, Task), filters, date_field="due_date")
 
 
 @router.get("/tasks/{int:task_id}", response={200: TaskOut, **ERRORS})
@@ -85,10 +93,10 @@ def get_task(request, task_id: int):
 
 
 @router.get("/messages", response={200: MessagePage, **ERRORS})
-def list_messages(request, filters: Query[ListFilters]):
+def list_messages(request, filters: Query[CustomerDatedFilters]):
     """Filters: ``status``, ``customer_id``, ``date_from``/``date_to`` (plan date)."""
     queryset = scoped(request, Message).prefetch_related("invoices")
-    page = filtered_page(queryset, filters, date_field="as_of", updated_field=None)
+    page = filtered_page(queryset, filters, date_field="as_of")
     return _page_of_rows(page, _message_row)
 
 

@@ -19,13 +19,15 @@ from .schemas import (
     BulkResult,
     CreditNoteIn,
     CreditNoteOut,
+    CustomerDatedFilters,
     DecisionOut,
     DisputeIn,
     DisputeOut,
+    InvoiceFilters,
     InvoiceIn,
     InvoiceOut,
     InvoicePatch,
-    ListFilters,
+    StatusFilters,
     page_of,
 )
 
@@ -55,7 +57,7 @@ def _invoice_fields(payload) -> dict:
 
 
 @router.get("/invoices", response={200: InvoicePage, **ERRORS})
-def list_invoices(request, filters: Query[ListFilters]):
+def list_invoices(request, filters: Query[InvoiceFilters]):
     """Filters: ``status``, ``customer_id``, ``date_from``/``date_to`` (issue date),
     ``updated_since``."""
     return filtered_page(
@@ -128,9 +130,9 @@ def invoice_decisions(request, invoice_id: int):
 
 
 @router.get("/invoices/{int:invoice_id}/disputes", response={200: DisputePage, **ERRORS})
-def invoice_disputes(request, invoice_id: int, filters: Query[ListFilters]):
+def invoice_disputes(request, invoice_id: int, filters: Query[StatusFilters]):
     invoice = get_scoped(request, Invoice, invoice_id)
-    return filtered_page(invoice.disputes.all(), filters, date_field=None, updated_field=None)
+    return filtered_page(invoice.disputes.all(), filters)
 
 
 @router.post("/invoices/{int:invoice_id}/disputes", response={201: DisputeOut, **ERRORS})
@@ -147,8 +149,8 @@ def post_dispute(request, invoice_id: int, payload: DisputeIn):
 
 
 @router.get("/disputes", response={200: DisputePage, **ERRORS})
-def list_disputes(request, filters: Query[ListFilters]):
-    return filtered_page(scoped(request, Dispute), filters, date_field=None, updated_field=None)
+def list_disputes(request, filters: Query[StatusFilters]):
+    return filtered_page(scoped(request, Dispute), filters)
 
 
 @router.get("/disputes/{int:dispute_id}", response={200: DisputeOut, **ERRORS})
@@ -157,10 +159,8 @@ def get_dispute(request, dispute_id: int):
 
 
 @router.get("/credit-notes", response={200: CreditNotePage, **ERRORS})
-def list_credit_notes(request, filters: Query[ListFilters]):
-    return filtered_page(
-        scoped(request, CreditNote), filters, date_field="issue_date", updated_field=None
-    )
+def list_credit_notes(request, filters: Query[CustomerDatedFilters]):
+    return filtered_page(scoped(request, CreditNote), filters, date_field="issue_date")
 
 
 @router.get("/credit-notes/{int:credit_note_id}", response={200: CreditNoteOut, **ERRORS})

@@ -13,7 +13,7 @@ from cartera.payments.services import allocate_oldest_first, allocate_payment, r
 
 from .auth import actor_of
 from .common import filtered_page, get_scoped, scoped
-from .schemas import ERRORS, AllocationIn, ListFilters, PaymentIn, PaymentOut, page_of
+from .schemas import ERRORS, AllocationIn, CustomerDatedFilters, PaymentIn, PaymentOut, page_of
 
 router = Router(tags=["payments"])
 PaymentPage = page_of(PaymentOut)
@@ -37,11 +37,9 @@ def _allocate(request, payment: Payment, allocations: list[AllocationIn]) -> Non
 
 
 @router.get("/payments", response={200: PaymentPage, **ERRORS})
-def list_payments(request, filters: Query[ListFilters]):
+def list_payments(request, filters: Query[CustomerDatedFilters]):
     """Filters: ``status``, ``customer_id``, ``date_from``/``date_to`` (payment date)."""
-    return filtered_page(
-        _with_allocations(scoped(request, Payment)), filters, date_field="date", updated_field=None
-    )
+    return filtered_page(_with_allocations(scoped(request, Payment)), filters, date_field="date")
 
 
 @router.get("/payments/{int:payment_id}", response={200: PaymentOut, **ERRORS})
