@@ -1,10 +1,13 @@
-"""API tokens, the API's security log and the idempotency records of POST requests."""
+"""API tokens, the API's security log, the idempotency records of POST requests, and the
+outgoing webhooks (endpoints, messages, delivery attempts)."""
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .choices import TokenScope
+from cartera.lib.secrets import EncryptedTextField
+
+from .choices import DeliveryStatus, TokenScope
 
 
 class ApiToken(models.Model):
@@ -73,3 +76,65 @@ class IdempotencyRecord(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["organization", "key"], name="idempotency_unique_key")
         ]
+
+
+class WebhookEndpoint(models.Model):
+    """Where an organisation wants to hear about events, signed with its own secret."""
+
+    organization = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE)
+    url = models.URLField(_("URL"), max_length=500)
+    description = models.CharField(_("descripción"), max_length=200, blank=True)
+    events = models.JSONField(_("eventos"), default=list)
+    secret = EncryptedTextField(_("secreto de firma"))
+    is_active = models.BooleanField(_("activo"), default=True)
+    # The first failure of the current failing streak; None while deliveries succeed.
+    failing_since = models.DateTimeField(null=True, blank=True)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("webhook")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return self.url
+
+
+class WebhookMessage(models.Model):
+    """One event for one endpoint: the exact body signed and sent on every attempt, under
+    the same ``webhook-id``."""
+
+    organization = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE)
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="messages")
+    webhook_id = models.CharField(max_length=40, unique=True)
+    event_type = models.CharField(max_length=40)
+    body = models.TextField()
+    status = models.CharField(
+        max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="webhook_due")]
+
+
+class WebhookAttempt(models.Model):
+    """One HTTP request of a message and what came back (the delivery log)."""
+
+    message = models.ForeignKey(WebhookMessage, on_delete=models.CASCADE, related_name="tries")
+    number = models.PositiveSmallIntegerField()
+    attempted_at = models.DateTimeField()
+    request_headers = models.JSONField(default=dict)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.TextField(blank=True)
+    error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["number", "id"]

@@ -8,6 +8,7 @@ from typing import Literal
 from ninja import Field, Schema
 
 from cartera.customers.choices import Channel, ContactRole
+from cartera.invoices.disputes import DISPUTE_REASONS
 from cartera.lib.money import SUPPORTED_CURRENCIES
 from cartera.orgs.choices import Language
 from cartera.payments.choices import PaymentMethod
@@ -232,7 +233,7 @@ class DisputeOut(Schema):
 
 
 class DisputeIn(Schema):
-    reason_code: str = Field(..., max_length=40)
+    reason_code: Literal[tuple(DISPUTE_REASONS)]
     text: str = Field("", max_length=2000)
 
 

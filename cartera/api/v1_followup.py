@@ -13,6 +13,7 @@ from cartera.outreach.models import Message
 
 from .auth import actor_of
 from .common import filtered_page, get_scoped, scoped, today_of
+from .rows import message_row, promise_row
 from .schemas import (
     ERRORS,
     CustomerDatedFilters,
@@ -29,20 +30,6 @@ TaskPage = page_of(TaskOut)
 MessagePage = page_of(MessageOut)
 
 
-def _promise_row(promise: PromiseToPay) -> dict:
-    row = {
-        name: getattr(promise, name) for name in PromiseOut.model_fields if name != "invoice_ids"
-    }
-    return row | {"invoice_ids": [invoice.pk for invoice in promise.invoices.all()]}
-
-
-def _message_row(message: Message) -> dict:
-    row = {
-        name: getattr(message, name) for name in MessageOut.model_fields if name != "invoice_ids"
-    }
-    return row | {"invoice_ids": [invoice.pk for invoice in message.invoices.all()]}
-
-
 def _page_of_rows(page: dict, to_row) -> dict:
     return {"items": [to_row(obj) for obj in page["items"]], "next_cursor": page["next_cursor"]}
 
@@ -52,12 +39,12 @@ def list_promises(request, filters: Query[CustomerDatedFilters]):
     """Filters: ``status``, ``customer_id``, ``date_from``/``date_to`` (promised date)."""
     queryset = scoped(request, PromiseToPay).prefetch_related("invoices")
     page = filtered_page(queryset, filters, date_field="promised_date")
-    return _page_of_rows(page, _promise_row)
+    return _page_of_rows(page, promise_row)
 
 
 @router.get("/promises/{int:promise_id}", response={200: PromiseOut, **ERRORS})
 def get_promise(request, promise_id: int):
-    return _promise_row(get_scoped(request, PromiseToPay, promise_id))
+    return promise_row(get_scoped(request, PromiseToPay, promise_id))
 
 
 @router.post("/promises", response={201: PromiseOut, **ERRORS})
@@ -78,7 +65,7 @@ def post_promise(request, payload: PromiseIn):
         today=today_of(request),
         notes=payload.notes,
     )
-    return 201, _promise_row(promise)
+    return 201, promise_row(promise)
 
 
 @router.get("/tasks", response={200: TaskPage, **ERRORS})
@@ -97,9 +84,9 @@ def list_messages(request, filters: Query[CustomerDatedFilters]):
     """Filters: ``status``, ``customer_id``, ``date_from``/``date_to`` (plan date)."""
     queryset = scoped(request, Message).prefetch_related("invoices")
     page = filtered_page(queryset, filters, date_field="as_of")
-    return _page_of_rows(page, _message_row)
+    return _page_of_rows(page, message_row)
 
 
 @router.get("/messages/{int:message_id}", response={200: MessageOut, **ERRORS})
 def get_message(request, message_id: int):
-    return _message_row(get_scoped(request, Message, message_id))
+    return message_row(get_scoped(request, Message, message_id))

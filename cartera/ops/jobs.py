@@ -59,5 +59,7 @@ JOBS: dict[str, Job] = {
         ),
         # Every minute: the outbox sends what is due.
         Job("outbox-send", Every(minutes=1), "cartera.outreach.tasks.send_due"),
+        # Every minute: outgoing webhooks whose retry is due.
+        Job("webhooks-retry", Every(minutes=1), "cartera.api.tasks.deliver_due_webhooks"),
     ]
 }

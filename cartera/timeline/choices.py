@@ -43,3 +43,4 @@ class NotificationKind(models.TextChoices):
     BOUNCED = "bounced", _("Correo rebotado")
     MISSING_CONTACT = "missing_contact", _("Faltan datos de contacto")
     IMPORT_DONE = "import_done", _("Importación terminada")
+    WEBHOOK_DISABLED = "webhook_disabled", _("Webhook desactivado")

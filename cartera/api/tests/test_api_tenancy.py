@@ -48,7 +48,7 @@ def bodies(w) -> dict:
         ("post", "/api/v1/invoices"): invoice_body,
         ("patch", "/api/v1/invoices/{invoice_id}"): {"total": "1.00"},
         ("post", "/api/v1/invoices/bulk"): [invoice_body | {"external_id": "F-100"}],
-        ("post", "/api/v1/invoices/{invoice_id}/disputes"): {"reason_code": "price"},
+        ("post", "/api/v1/invoices/{invoice_id}/disputes"): {"reason_code": "other"},
         ("post", "/api/v1/credit-notes"): {
             "customer_id": customer,
             "number": "NC-9",

@@ -255,7 +255,7 @@ def test_promise_dispute_and_reads(client, org_a, write_token_a, debtor_a, invoi
         write_token_a,
     )
     assert answer.status_code == 422
-    assert answer.json()["errors"] == [{"field": "reason", "message": "Elija un motivo."}]
+    assert [error["field"] for error in answer.json()["errors"]] == ["reason_code"]
     for path in (
         "/api/v1/tasks",
         "/api/v1/messages",
