@@ -42,6 +42,7 @@ from django.core.files.base import ContentFile
 from django.db import connection
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from cartera.api.models import WebhookEndpoint, WebhookMessage
 from cartera.api.tokens import create_api_token
 from cartera.customers.services import create_customer
 from cartera.dunning.models import Strategy
@@ -114,6 +115,10 @@ URLS: dict[str, U] = {
     "api_settings:tokens": write(roles=OWNER),
     "api_settings:rotate": write(pk("api_token"), scoped=False, roles=OWNER),
     "api_settings:revoke": write(pk("api_token"), scoped=False, roles=OWNER),
+    "api_settings:webhooks": write(roles=OWNER),
+    "api_settings:webhook": read(pk("webhook_endpoint"), scoped=False),
+    "api_settings:webhook_toggle": write(pk("webhook_endpoint"), scoped=False, roles=OWNER),
+    "api_settings:webhook_resend": write(pk("webhook_message"), scoped=False, roles=OWNER),
     # reports
     "reports:home": read(),
     "reports:agents": read(),
@@ -372,8 +377,22 @@ def world(
         organization=org_a, user=agent_a, kind="dispute", text="x", source="test:1"
     )
     api_token, _secret = create_api_token(organization=org_a, actor=None, name="ERP", scope="read")
+    webhook_endpoint = WebhookEndpoint.objects.create(
+        organization=org_a, url="https://erp.example.com/hooks", events=["invoice.paid"], secret="x"
+    )
+    webhook_message = WebhookMessage.objects.create(
+        organization=org_a,
+        endpoint=webhook_endpoint,
+        webhook_id="msg_1",
+        event_type="invoice.paid",
+        body="{}",
+        status="failed",
+        attempts=8,
+    )
     return SimpleNamespace(
         api_token=api_token,
+        webhook_endpoint=webhook_endpoint,
+        webhook_message=webhook_message,
         export_job=export_job,
         task=task,
         notification=notification,

@@ -24,3 +24,15 @@ class DeliveryStatus(models.TextChoices):
     PENDING = "pending", _("Pendiente")
     DELIVERED = "delivered", _("Entregado")
     FAILED = "failed", _("Fallido")
+
+
+class ErpKind(models.TextChoices):
+    ODOO = "odoo", "Odoo"
+    ALEGRA = "alegra", "Alegra"
+    CONTPAQI = "contpaqi", "CONTPAQi Comercial"
+
+
+class SyncStatus(models.TextChoices):
+    RUNNING = "running", _("En curso")
+    DONE = "done", _("Terminada")
+    FAILED = "failed", _("Fallida")

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .choices import TokenScope
+from .choices import TokenScope, WebhookEvent
 
 
 class TokenCreateForm(forms.Form):
@@ -12,4 +12,17 @@ class TokenCreateForm(forms.Form):
     )
     scope = forms.ChoiceField(
         label=_("Permiso"), choices=TokenScope.choices, initial=TokenScope.READ
+    )
+
+
+class WebhookEndpointForm(forms.Form):
+    url = forms.URLField(
+        label=_("URL"),
+        max_length=500,
+        assume_scheme="https",
+        help_text=_("Una dirección https pública; Cartera firma cada envío."),
+    )
+    description = forms.CharField(label=_("Descripción"), max_length=200, required=False)
+    events = forms.MultipleChoiceField(
+        label=_("Eventos"), choices=WebhookEvent.choices, widget=forms.CheckboxSelectMultiple
     )

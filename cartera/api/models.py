@@ -1,5 +1,6 @@
 """API tokens, the API's security log, the idempotency records of POST requests, and the
-outgoing webhooks (endpoints, messages, delivery attempts)."""
+outgoing webhooks (endpoints, messages, delivery attempts), and the ERP connections with
+their sync log."""
 
 from django.conf import settings
 from django.db import models
@@ -7,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cartera.lib.secrets import EncryptedTextField
 
-from .choices import DeliveryStatus, TokenScope
+from .choices import DeliveryStatus, ErpKind, SyncStatus, TokenScope
 
 
 class ApiToken(models.Model):
@@ -138,3 +139,58 @@ class WebhookAttempt(models.Model):
 
     class Meta:
         ordering = ["number", "id"]
+
+
+class ErpConnection(models.Model):
+    """One ERP an organisation syncs with, and where the last sync left off."""
+
+    organization = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE)
+    kind = models.CharField(_("sistema"), max_length=10, choices=ErpKind.choices)
+    name = models.CharField(_("nombre"), max_length=100)
+    base_url = models.URLField(_("URL del servidor"), max_length=300, blank=True)
+    database = models.CharField(_("base de datos"), max_length=100, blank=True)  # Odoo
+    username = models.CharField(_("usuario"), max_length=200, blank=True)  # Alegra's email
+    secret = EncryptedTextField(_("clave de API"), blank=True)
+    folder = models.CharField(_("carpeta de XML"), max_length=500, blank=True)  # CONTPAQi
+    every_minutes = models.PositiveIntegerField(_("cada (minutos)"), default=60)
+    cursor = models.JSONField(default=dict, blank=True)
+    is_active = models.BooleanField(_("activa"), default=True)
+    last_run_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("conexión con ERP")
+        ordering = ["name", "id"]
+
+    def __str__(self):
+        return self.name
+
+
+class SyncRun(models.Model):
+    """One sync of one connection: what it pulled and pushed, or why it failed."""
+
+    connection = models.ForeignKey(ErpConnection, on_delete=models.CASCADE, related_name="runs")
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=8, choices=SyncStatus.choices, default=SyncStatus.RUNNING)
+    counts = models.JSONField(default=dict, blank=True)
+    cursor_before = models.JSONField(default=dict, blank=True)
+    cursor_after = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+
+class PushedPayment(models.Model):
+    """A Cartera payment already written to the ERP (pushing twice would pay twice)."""
+
+    connection = models.ForeignKey(ErpConnection, on_delete=models.CASCADE, related_name="+")
+    payment = models.ForeignKey("payments.Payment", on_delete=models.CASCADE, related_name="+")
+    remote_id = models.CharField(max_length=64)
+    pushed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "payment"], name="pushed_payment_once")
+        ]

@@ -61,5 +61,7 @@ JOBS: dict[str, Job] = {
         Job("outbox-send", Every(minutes=1), "cartera.outreach.tasks.send_due"),
         # Every minute: outgoing webhooks whose retry is due.
         Job("webhooks-retry", Every(minutes=1), "cartera.api.tasks.deliver_due_webhooks"),
+        # Every quarter hour: ERP connections whose own interval has passed (pull + push).
+        Job("erp-sync", Every(minutes=15), "cartera.api.tasks.sync_erp", per_organization=True),
     ]
 }
