@@ -33,6 +33,7 @@ NOT_A_PAGE = {
     "api_settings:revoke": 405,
     "api_settings:webhook_toggle": 405,
     "api_settings:webhook_resend": 405,
+    "api_settings:erp_sync": 405,
     "orgs:onboarding_done": 200,  # a page, listed to document that it is not a redirect
     "invoices:attachment_upload": 405,
     "payments:apply": 405,

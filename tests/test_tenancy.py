@@ -42,7 +42,7 @@ from django.core.files.base import ContentFile
 from django.db import connection
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from cartera.api.models import WebhookEndpoint, WebhookMessage
+from cartera.api.models import ErpConnection, WebhookEndpoint, WebhookMessage
 from cartera.api.tokens import create_api_token
 from cartera.customers.services import create_customer
 from cartera.dunning.models import Strategy
@@ -119,6 +119,9 @@ URLS: dict[str, U] = {
     "api_settings:webhook": read(pk("webhook_endpoint"), scoped=False),
     "api_settings:webhook_toggle": write(pk("webhook_endpoint"), scoped=False, roles=OWNER),
     "api_settings:webhook_resend": write(pk("webhook_message"), scoped=False, roles=OWNER),
+    "api_settings:erps": write(roles=OWNER),
+    "api_settings:erp": read(pk("erp_connection"), scoped=False),
+    "api_settings:erp_sync": write(pk("erp_connection"), scoped=False, roles=OWNER),
     # reports
     "reports:home": read(),
     "reports:agents": read(),
@@ -389,7 +392,11 @@ def world(
         status="failed",
         attempts=8,
     )
+    erp_connection = ErpConnection.objects.create(
+        organization=org_a, kind="contpaqi", name="CONTPAQi", folder="/nonexistent"
+    )
     return SimpleNamespace(
+        erp_connection=erp_connection,
         api_token=api_token,
         webhook_endpoint=webhook_endpoint,
         webhook_message=webhook_message,

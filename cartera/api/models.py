@@ -181,6 +181,18 @@ class SyncRun(models.Model):
     class Meta:
         ordering = ["-started_at", "-id"]
 
+    @property
+    def counts_text(self) -> str:
+        """The counts as one line (``invoices: created 3, updated 1 · pushed: 0``)."""
+        parts = []
+        for noun, value in self.counts.items():
+            if isinstance(value, dict):
+                value = ", ".join(f"{result} {n}" for result, n in value.items())
+            elif isinstance(value, list):
+                value = "; ".join(value)
+            parts.append(f"{noun}: {value}")
+        return " · ".join(parts)
+
 
 class PushedPayment(models.Model):
     """A Cartera payment already written to the ERP (pushing twice would pay twice)."""

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, webhook_views
+from . import erp_views, views, webhook_views
 
 app_name = "api_settings"
 urlpatterns = [
@@ -11,4 +11,7 @@ urlpatterns = [
     path("webhooks/<int:pk>/", webhook_views.endpoint_detail, name="webhook"),
     path("webhooks/<int:pk>/toggle/", webhook_views.endpoint_toggle, name="webhook_toggle"),
     path("webhooks/messages/<int:pk>/resend/", webhook_views.message_resend, name="webhook_resend"),
+    path("erp/", erp_views.connections, name="erps"),
+    path("erp/<int:pk>/", erp_views.connection_detail, name="erp"),
+    path("erp/<int:pk>/sync/", erp_views.sync_now, name="erp_sync"),
 ]
