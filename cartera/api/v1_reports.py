@@ -142,3 +142,25 @@ def aging_feed(request, as_of: dt.date | None = None):
 def statement_feed(request, customer_id: int, as_of: dt.date | None = None):
     table = _statement(request, customer_id, as_of)
     return _csv([column.key for column in table.columns], table.rows, "statement")
+
+
+@router.get("/feeds/forecast.csv", response={200: str, **ERRORS})
+def forecast_feed(request, as_of: dt.date | None = None):
+    """Expected collections per currency and week, one row each."""
+    data = forecast_json(organization=org_of(request), as_of=as_of or today_of(request))
+    keys = ["currency", "week_start", "expected", "p10", "p90", "invoices"]
+    rows = [
+        {"currency": currency} | week
+        for currency, figures in sorted(data.items())
+        for week in figures["weeks"]
+    ]
+    return _csv(keys, rows, "forecast")
+
+
+@router.get("/feeds/kpis.csv", response={200: str, **ERRORS})
+def kpis_feed(request, start: dt.date, end: dt.date):
+    """The period's indicators, one row per currency."""
+    figures = kpis(request, start, end)
+    fields = sorted({name for values in figures.values() for name in values})
+    rows = [{"currency": currency} | values for currency, values in sorted(figures.items())]
+    return _csv(["currency", *fields], rows, "kpis")
