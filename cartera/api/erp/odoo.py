@@ -155,4 +155,6 @@ class OdooConnector:
         return key(created[0])
 
     def can_push(self, payment) -> bool:
-        return payment.customer.external_id.removeprefix(PREFIX).isdigit()
+        """Only customers that came from this ERP have an id there to pay into."""
+        external_id = payment.customer.external_id
+        return external_id.startswith(PREFIX) and external_id.removeprefix(PREFIX).isdigit()
