@@ -132,3 +132,12 @@ def test_rate_limit_answers_429_with_retry_after(client, settings, org_a, read_t
     assert limited.status_code == 429
     assert 1 <= int(limited["Retry-After"]) <= 60
     assert limited.json()["status"] == 429
+
+
+def test_openapi_and_docs_are_served_without_a_cdn(client, db):
+    document = client.get("/api/openapi.json").json()
+    assert document["openapi"] == "3.1.0"
+    assert "/api/v1/invoices/bulk" in document["paths"]
+    page = client.get("/api/docs").content.decode()
+    assert "ninja/swagger-ui-bundle.js" in page
+    assert "cdn" not in page.lower() and "https://" not in page
