@@ -8,7 +8,8 @@ from typing import Literal
 from ninja import Field, Schema
 
 from cartera.customers.choices import Channel, ContactRole
-from cartera.invoices.disputes import DISPUTE_REASONS
+from cartera.followup.choices import CallOutcome
+from cartera.invoices.disputes import DISPUTE_REASONS, OUTCOME_LABELS
 from cartera.lib.money import SUPPORTED_CURRENCIES
 from cartera.orgs.choices import Language
 from cartera.payments.choices import PaymentMethod
@@ -235,6 +236,17 @@ class DisputeOut(Schema):
 class DisputeIn(Schema):
     reason_code: Literal[tuple(DISPUTE_REASONS)]
     text: str = Field("", max_length=2000)
+
+
+class DisputeResolveIn(Schema):
+    outcome: Literal[tuple(OUTCOME_LABELS)]
+    note: str = Field("", max_length=2000)
+    amount: Decimal | None = Field(None, gt=0, max_digits=18, decimal_places=2)
+
+
+class TaskCompleteIn(Schema):
+    outcome: CallOutcome | Literal[""] = ""
+    note: str = Field("", max_length=2000)
 
 
 class PromiseOut(Schema):

@@ -8,6 +8,7 @@ from cartera.customers.models import Customer
 from cartera.followup.choices import PromiseSource
 from cartera.followup.models import PromiseToPay, Task
 from cartera.followup.promises import make_promise
+from cartera.followup.services import complete_task
 from cartera.invoices.models import Invoice
 from cartera.outreach.models import Message
 
@@ -20,6 +21,7 @@ from .schemas import (
     MessageOut,
     PromiseIn,
     PromiseOut,
+    TaskCompleteIn,
     TaskOut,
     page_of,
 )
@@ -77,6 +79,14 @@ def list_tasks(request, filters: Query[CustomerDatedFilters]):
 @router.get("/tasks/{int:task_id}", response={200: TaskOut, **ERRORS})
 def get_task(request, task_id: int):
     return get_scoped(request, Task, task_id)
+
+
+@router.post("/tasks/{int:task_id}/complete", response={200: TaskOut, **ERRORS})
+def post_task_completion(request, task_id: int, payload: TaskCompleteIn):
+    task = get_scoped(request, Task, task_id)
+    return complete_task(
+        task=task, actor=actor_of(request), outcome=payload.outcome, note=payload.note
+    )
 
 
 @router.get("/messages", response={200: MessagePage, **ERRORS})

@@ -6,7 +6,7 @@ from ninja import Query, Router
 
 from cartera.customers.models import Customer
 from cartera.dunning.models import Decision
-from cartera.invoices.disputes import open_dispute
+from cartera.followup.reviews import open_dispute, resolve_dispute
 from cartera.invoices.models import CreditNote, Dispute, Invoice
 from cartera.invoices.services import create_credit_note, create_invoice, update_invoice
 
@@ -23,6 +23,7 @@ from .schemas import (
     DecisionOut,
     DisputeIn,
     DisputeOut,
+    DisputeResolveIn,
     InvoiceFilters,
     InvoiceIn,
     InvoiceOut,
@@ -156,6 +157,21 @@ def list_disputes(request, filters: Query[StatusFilters]):
 @router.get("/disputes/{int:dispute_id}", response={200: DisputeOut, **ERRORS})
 def get_dispute(request, dispute_id: int):
     return get_scoped(request, Dispute, dispute_id)
+
+
+@router.post("/disputes/{int:dispute_id}/resolve", response={200: DisputeOut, **ERRORS})
+def post_dispute_resolution(request, dispute_id: int, payload: DisputeResolveIn):
+    """``credit_note`` (for ``amount``, default the balance; applied to the invoice),
+    ``void`` (the invoice is cancelled) or ``reject`` (back to collection)."""
+    dispute = get_scoped(request, Dispute, dispute_id)
+    return resolve_dispute(
+        dispute=dispute,
+        outcome=payload.outcome,
+        actor=actor_of(request),
+        today=today_of(request),
+        note=payload.note,
+        amount=payload.amount,
+    )
 
 
 @router.get("/credit-notes", response={200: CreditNotePage, **ERRORS})

@@ -65,6 +65,8 @@ def bodies(w) -> dict:
         ("post", "/api/v1/payments/{payment_id}/allocations"): [
             {"invoice_id": invoice, "amount": "1.00"}
         ],
+        ("post", "/api/v1/disputes/{dispute_id}/resolve"): {"outcome": "reject"},
+        ("post", "/api/v1/tasks/{task_id}/complete"): {"note": "hecho"},
         ("post", "/api/v1/promises"): {
             "customer_id": customer,
             "invoice_ids": [invoice],

@@ -4,6 +4,8 @@ from decimal import Decimal
 
 from cartera.api.models import IdempotencyRecord
 from cartera.customers.models import Customer
+from cartera.followup.models import Task
+from cartera.followup.services import open_task
 from cartera.invoices.models import Invoice
 from cartera.invoices.services import create_invoice
 from cartera.payments.models import Payment
@@ -279,3 +281,35 @@ def test_aging_feed_is_a_flat_csv_with_stable_columns(
     assert header[:3] == ["customer_id", "customer", "currency"] and header[-1] == "total"
     assert lines[1].split(",")[:3] == [str(debtor_a.pk), "Ferretería La Tuerca", "MXN"]
     assert lines[1].split(",")[-1] == "11600.00"
+
+
+def test_dispute_opened_and_resolved_through_the_review_services(
+    client, org_a, write_token_a, invoice_a
+):
+    opened = post(
+        client,
+        f"/api/v1/invoices/{invoice_a.pk}/disputes",
+        {"reason_code": "wrong_amount", "text": "Precio distinto a la OC"},
+        write_token_a,
+    )
+    assert opened.status_code == 201
+    dispute = opened.json()
+    assert dispute["reason"] == "Importe incorrecto: Precio distinto a la OC"
+    task = Task.objects.get(organization=org_a, status="open")  # the agent's review task
+    resolved = post(
+        client, f"/api/v1/disputes/{dispute['id']}/resolve", {"outcome": "reject"}, write_token_a
+    )
+    assert resolved.status_code == 200 and resolved.json()["status"] != "open"
+    task.refresh_from_db()
+    assert task.status == "done"
+
+
+def test_complete_a_task(client, org_a, write_token_a, debtor_a, owner_a):
+    task = open_task(customer=debtor_a, kind="call", title="Llamar", today=dt.date(2026, 11, 3))
+    answer = post(
+        client, f"/api/v1/tasks/{task.pk}/complete", {"outcome": "promised"}, write_token_a
+    )
+    assert answer.status_code == 200 and answer.json()["status"] == "done"
+    again = post(client, f"/api/v1/tasks/{task.pk}/complete", {}, write_token_a)
+    assert again.status_code == 422
+    assert again.json()["errors"] == [{"field": "", "message": "La tarea ya no está pendiente."}]
