@@ -77,7 +77,7 @@ class ApiMiddleware:
     def _idempotent(self, request):
         key = request.headers.get(HEADER, "")
         token = token_for_request(request) if request.method == "POST" and key else None
-        if token is None:
+        if token is None or not token.can_write:  # a read token's POST is refused anyway
             return self.get_response(request)
         if len(key) > MAX_KEY:
             return problem(
