@@ -9,9 +9,10 @@ in bulk (``record_activities``: imports, the planner) send no signal and no webh
 
 import datetime as dt
 import json
+import logging
 import uuid
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
@@ -36,6 +37,7 @@ from .signing import new_secret
 from .targets import check_target
 
 DELIVER_TASK = "cartera.api.tasks.deliver_webhook"
+logger = logging.getLogger(__name__)
 
 
 # --- which entry is which event -----------------------------------------------------------
@@ -125,7 +127,11 @@ def emit_for_activity(activity) -> list[WebhookMessage]:
     ]
     if not endpoints:
         return []
-    body = body_for(event, activity)
+    try:
+        body = body_for(event, activity)
+    except ObjectDoesNotExist:  # the act must not fail for its notice; log it and go on
+        logger.exception("webhook %s: the object of activity %s is gone", event, activity.pk)
+        return []
     now = timezone.now()
     messages = [
         WebhookMessage.objects.create(
