@@ -14,6 +14,9 @@ from cartera.api.targets import check_target
 from cartera.api.webhooks import create_webhook_endpoint, resend_webhook_message
 from cartera.invoices.disputes import open_dispute
 from cartera.invoices.services import create_invoice
+from cartera.outreach.choices import EventKind
+from cartera.outreach.events import record_event
+from cartera.outreach.models import Message
 from cartera.payments.services import allocate_payment, record_payment
 from cartera.timeline.models import Notification
 
@@ -219,3 +222,28 @@ def test_only_owners_create_endpoints(org_a, manager_a, settings):
             events_=["invoice.created"],
         )
     assert not WebhookEndpoint.objects.exists()
+
+
+def test_message_read_is_emitted_by_the_outbox_tracking(receiver, org_a, owner_a, debtor_a):
+    create_webhook_endpoint(
+        organization=org_a, actor=owner_a, url=receiver.url, events_=["message.read"]
+    )
+    message = Message.objects.create(
+        organization=org_a,
+        key="w-1",
+        customer=debtor_a,
+        channel="email",
+        as_of=dt.date(2026, 10, 7),
+        scheduled_for=T0,
+        subject="Saldo vencido",
+        to=["lucia@latuerca.mx"],
+    )
+    with receiver.commit():
+        record_event(message=message, kind=EventKind.OPENED, at=T0)
+        message.refresh_from_db()
+        record_event(message=message, kind=EventKind.OPENED, at=T0 + dt.timedelta(hours=1))
+    assert len(receiver.requests) == 1
+    payload = json.loads(receiver.requests[0]["body"])
+    assert payload["type"] == "message.read"
+    assert payload["data"]["id"] == message.pk
+    assert payload["data"]["first_opened_at"] == "2026-11-02T15:00:00Z"
