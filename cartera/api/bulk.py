@@ -13,9 +13,12 @@ def _refusal(index: int, item, exc: ValidationError) -> dict:
     return {"index": index, "external_id": item.external_id, "result": "error", "errors": errors}
 
 
+@transaction.atomic
 def upsert_each(request, items, upsert, *, limit: int) -> dict:
     """``upsert(request, item) -> (result, obj)`` for every item; the per-item results and
-    the counts. More than ``limit`` items is refused as a whole."""
+    the counts. More than ``limit`` items is refused as a whole. One transaction for the
+    call (one commit, not one per item) with a savepoint per item, so a refused item rolls
+    back alone."""
     if len(items) > limit:
         raise ValidationError({"items": _("Máximo %(n)s elementos por llamada.") % {"n": limit}})
     results = []

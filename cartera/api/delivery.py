@@ -83,7 +83,7 @@ def attempt_delivery(message: WebhookMessage, *, now: dt.datetime | None = None)
     now = now or timezone.now()
     if not _claim(message, now):
         return None
-    message.refresh_from_db()
+    message.attempts += 1
     endpoint = message.endpoint
     timestamp = int(now.timestamp())
     headers = signing.headers(
@@ -93,16 +93,22 @@ def attempt_delivery(message: WebhookMessage, *, now: dt.datetime | None = None)
         status, answer, error = _post(endpoint, headers, message.body)
     else:
         status, answer, error = None, "", _("El webhook está desactivado.")
-    shown = {name: value for name, value in headers.items() if name != "webhook-signature"}
-    WebhookAttempt.objects.create(
-        message=message,
-        number=message.attempts,
-        attempted_at=now,
-        request_headers=shown | {"webhook-signature": headers["webhook-signature"][:12] + "…"},
-        response_status=status,
-        response_body=answer,
-        error=error,
-    )
+    # The log keeps the headers sent, the signature shortened (it proves nothing to a reader).
+    logged = headers | {"webhook-signature": headers["webhook-signature"][:12] + "…"}
+    with transaction.atomic():  # the attempt's bookkeeping in one commit
+        WebhookAttempt.objects.create(
+            message=message,
+            number=message.attempts,
+            attempted_at=now,
+            request_headers=logged,
+            response_status=status,
+            response_body=answer,
+            error=error,
+        )
+        return _settle(message, endpoint, now, status)
+
+
+def _settle(message, endpoint, now, status) -> str:
     if status is not None and 200 <= status < 300:
         return _delivered(message, endpoint, now)
     return _failed(message, endpoint, now)
@@ -112,7 +118,8 @@ def _delivered(message, endpoint, now) -> str:
     WebhookMessage.objects.filter(pk=message.pk).update(
         status=DeliveryStatus.DELIVERED, delivered_at=now
     )
-    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(failing_since=None)
+    if endpoint.failing_since is not None:
+        WebhookEndpoint.objects.filter(pk=endpoint.pk).update(failing_since=None)
     return DeliveryStatus.DELIVERED
 
 
