@@ -1,7 +1,7 @@
 """Customers and their contacts: the same services as the customer pages."""
 
 from django.db import transaction
-from ninja import Query, Router
+from ninja import Query, Router, Status
 
 from cartera.customers.models import Contact, Customer
 from cartera.customers.services import create_customer, save_contact, update_customer
@@ -46,7 +46,9 @@ def get_customer(request, customer_id: int):
 @router.post("/customers", response={201: CustomerOut, **ERRORS})
 def post_customer(request, payload: CustomerIn):
     fields = _customer_fields(payload)
-    return 201, create_customer(organization=org_of(request), actor=actor_of(request), **fields)
+    return Status(
+        201, create_customer(organization=org_of(request), actor=actor_of(request), **fields)
+    )
 
 
 @router.patch("/customers/{int:customer_id}", response={200: CustomerOut, **ERRORS})
@@ -83,7 +85,7 @@ def list_contacts(request, customer_id: int, filters: Query[PageFilters]):
 @router.post("/customers/{int:customer_id}/contacts", response={201: ContactOut, **ERRORS})
 def post_contact(request, customer_id: int, payload: ContactIn):
     customer = get_scoped(request, Customer, customer_id)
-    return 201, save_contact(customer=customer, actor=actor_of(request), **payload.dict())
+    return Status(201, save_contact(customer=customer, actor=actor_of(request), **payload.dict()))
 
 
 @router.patch("/contacts/{int:contact_id}", response={200: ContactOut, **ERRORS})

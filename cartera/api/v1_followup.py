@@ -2,7 +2,7 @@
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from ninja import Query, Router
+from ninja import Query, Router, Status
 
 from cartera.customers.models import Customer
 from cartera.followup.choices import PromiseSource
@@ -67,7 +67,7 @@ def post_promise(request, payload: PromiseIn):
         today=today_of(request),
         notes=payload.notes,
     )
-    return 201, promise_row(promise)
+    return Status(201, promise_row(promise))
 
 
 @router.get("/tasks", response={200: TaskPage, **ERRORS})

@@ -2,7 +2,7 @@
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from ninja import Query, Router
+from ninja import Query, Router, Status
 
 from cartera.customers.models import Customer
 from cartera.dunning.models import Decision
@@ -74,8 +74,8 @@ def get_invoice(request, invoice_id: int):
 @router.post("/invoices", response={201: InvoiceOut, **ERRORS})
 def post_invoice(request, payload: InvoiceIn):
     customer = _customer_for(request, payload)
-    return 201, create_invoice(
-        customer=customer, actor=actor_of(request), **_invoice_fields(payload)
+    return Status(
+        201, create_invoice(customer=customer, actor=actor_of(request), **_invoice_fields(payload))
     )
 
 
@@ -146,7 +146,7 @@ def post_dispute(request, invoice_id: int, payload: DisputeIn):
         actor=actor_of(request),
         today=today_of(request),
     )
-    return 201, dispute
+    return Status(201, dispute)
 
 
 @router.get("/disputes", response={200: DisputePage, **ERRORS})
@@ -190,4 +190,4 @@ def post_credit_note(request, payload: CreditNoteIn):
     if customer is None:
         raise ValidationError({"customer_id": _("Cliente desconocido.")})
     fields = payload.dict(exclude={"customer_id"})
-    return 201, create_credit_note(customer=customer, actor=actor_of(request), **fields)
+    return Status(201, create_credit_note(customer=customer, actor=actor_of(request), **fields))

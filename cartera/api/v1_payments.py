@@ -3,7 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
-from ninja import Query, Router
+from ninja import Query, Router, Status
 
 from cartera.customers.models import Customer
 from cartera.invoices.models import Invoice
@@ -68,7 +68,7 @@ def post_payment(request, payload: PaymentIn):
         _allocate(request, payment, payload.allocations)
         if payload.allocate_oldest_first:
             allocate_oldest_first(payment=payment, actor=actor_of(request))
-    return 201, _with_allocations(Payment.objects).get(pk=payment.pk)
+    return Status(201, _with_allocations(Payment.objects).get(pk=payment.pk))
 
 
 @router.post("/payments/{int:payment_id}/allocations", response={201: PaymentOut, **ERRORS})
@@ -76,4 +76,4 @@ def post_allocations(request, payment_id: int, allocations: list[AllocationIn]):
     payment = get_scoped(request, Payment, payment_id)
     with transaction.atomic():
         _allocate(request, payment, allocations)
-    return 201, _with_allocations(Payment.objects).get(pk=payment.pk)
+    return Status(201, _with_allocations(Payment.objects).get(pk=payment.pk))
