@@ -85,6 +85,8 @@ INSTALLED_APPS = [
     "cartera.reports",
     "cartera.imports",
     "cartera.portal",
+    "ninja",
+    "cartera.api",
     "cartera.web",
     "cartera.ops",
 ]
@@ -104,6 +106,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "axes.middleware.AxesMiddleware",
     "cartera.orgs.middleware.CurrentOrganizationMiddleware",
+    "cartera.api.middleware.ApiMiddleware",
 ]
 
 ROOT_URLCONF = "cartera.urls"
@@ -289,6 +292,12 @@ if env_str("CARTERA_TASKS_BACKEND") == "django_tasks_rq.RQBackend":
     RQ_QUEUES = {"default": {"URL": env_str("REDIS_URL", "redis://127.0.0.1:6379/0")}}
     # django_rq provides the worker: cartera rqworker --job-class django_tasks_rq.Job default
     INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
+
+# The REST API (cartera/api): calls per token per window, counted in the shared cache.
+CARTERA_API_RATE_LIMIT = env_int("CARTERA_API_RATE_LIMIT", 1200)
+CARTERA_API_RATE_WINDOW = env_int("CARTERA_API_RATE_WINDOW", 60)
+# Outgoing webhooks to http:// and private/loopback addresses (tests, a local receiver).
+CARTERA_WEBHOOKS_ALLOW_PRIVATE = env_bool("CARTERA_WEBHOOKS_ALLOW_PRIVATE", False)
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = BASE_URL.startswith("https://")

@@ -1,5 +1,6 @@
 from django.urls import include, path
 
+from cartera.api.routes import api
 from cartera.customers import urls as customers_urls
 from cartera.followup import urls as followup_urls
 from cartera.reports import urls as reports_urls
@@ -13,7 +14,9 @@ def section(app_urls, *composite_patterns):
 
 
 urlpatterns = [
+    path("api/", api.urls),
     path("accounts/", include("allauth.urls")),
+    path("settings/api/", include("cartera.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("cartera.orgs.urls")),
     path("", section(reports_urls, *web_urls.home_patterns)),

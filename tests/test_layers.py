@@ -48,6 +48,10 @@ ALLOWED_FUNCTION_IMPORTS: dict[tuple[str, str], str] = {
     # Signal receivers may connect only once the app registry is ready (AppConfig.ready).
     ("outreach/apps.py", "cartera.outreach"): "anymail's tracking signal receiver",
     ("outreach/apps.py", "cartera.outreach.webhooks"): "anymail's tracking signal receiver",
+    # Outgoing webhooks hear every new timeline entry (ADR 0005: a signal connected in the
+    # higher app's ready()).
+    ("api/apps.py", "cartera.api"): "the timeline's post_save receiver (webhooks)",
+    ("api/apps.py", "cartera.api.webhooks"): "the timeline's post_save receiver (webhooks)",
 }
 
 

@@ -29,6 +29,11 @@ NOT_A_PAGE = {
     "orgs:switch": 405,  # POST only
     "orgs:member_role": 405,
     "orgs:member_deactivate": 405,
+    "api_settings:rotate": 405,  # POST only
+    "api_settings:revoke": 405,
+    "api_settings:webhook_toggle": 405,
+    "api_settings:webhook_resend": 405,
+    "api_settings:erp_sync": 405,
     "orgs:onboarding_done": 200,  # a page, listed to document that it is not a redirect
     "invoices:attachment_upload": 405,
     "payments:apply": 405,

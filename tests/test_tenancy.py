@@ -44,6 +44,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from cartera.agreements.negotiation import make_offer
 from cartera.agreements.services import PlanTerms, create_plan
+from cartera.api.models import ErpConnection, WebhookEndpoint, WebhookMessage
+from cartera.api.tokens import create_api_token
 from cartera.customers.services import create_customer
 from cartera.dunning.models import Strategy
 from cartera.followup.models import Task
@@ -63,6 +65,9 @@ from cartera.timeline.models import Notification
 # and anymail's provider webhooks (authenticated by the provider's secret, no org objects).
 SKIPPED_URLCONFS = ("allauth.", "django.conf.urls.i18n", "django.contrib.admin", "anymail.")
 SKIPPED_VIEWS = ("django.views.static", "django.contrib.staticfiles", "django.contrib.admin")
+# The REST API (namespace "api"): authenticated by a bearer token, not a session; its own
+# walker, cartera/api/tests/test_api_tenancy.py, proves every route 404s across organisations.
+SKIPPED_NAMESPACES = ("api",)
 
 
 @dataclass(frozen=True)
@@ -110,6 +115,17 @@ URLS: dict[str, U] = {
     "orgs:member_deactivate": write(pk("membership"), scoped=False, roles=MANAGERS),
     # fiscal
     "fiscal:settings": write(roles=MANAGERS),
+    # api (the settings page for API tokens; the API itself is walked by cartera/api/tests)
+    "api_settings:tokens": write(roles=OWNER),
+    "api_settings:rotate": write(pk("api_token"), scoped=False, roles=OWNER),
+    "api_settings:revoke": write(pk("api_token"), scoped=False, roles=OWNER),
+    "api_settings:webhooks": write(roles=OWNER),
+    "api_settings:webhook": read(pk("webhook_endpoint"), scoped=False),
+    "api_settings:webhook_toggle": write(pk("webhook_endpoint"), scoped=False, roles=OWNER),
+    "api_settings:webhook_resend": write(pk("webhook_message"), scoped=False, roles=OWNER),
+    "api_settings:erps": write(roles=OWNER),
+    "api_settings:erp": read(pk("erp_connection"), scoped=False),
+    "api_settings:erp_sync": write(pk("erp_connection"), scoped=False, roles=OWNER),
     # reports
     "reports:home": read(),
     "reports:agents": read(),
@@ -252,7 +268,7 @@ def _walk(resolver, namespace=""):
     for entry in resolver.url_patterns:
         if isinstance(entry, URLResolver):
             module = getattr(entry.urlconf_module, "__name__", "")
-            if module.startswith(SKIPPED_URLCONFS):
+            if module.startswith(SKIPPED_URLCONFS) or entry.namespace in SKIPPED_NAMESPACES:
                 continue
             inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
             yield from _walk(entry, inner)
@@ -404,9 +420,29 @@ def world(
         actor=agent_a,
         today=dt.date(2026, 11, 16),
     )
+    api_token, _secret = create_api_token(organization=org_a, actor=None, name="ERP", scope="read")
+    webhook_endpoint = WebhookEndpoint.objects.create(
+        organization=org_a, url="https://erp.example.com/hooks", events=["invoice.paid"], secret="x"
+    )
+    webhook_message = WebhookMessage.objects.create(
+        organization=org_a,
+        endpoint=webhook_endpoint,
+        webhook_id="msg_1",
+        event_type="invoice.paid",
+        body="{}",
+        status="failed",
+        attempts=8,
+    )
+    erp_connection = ErpConnection.objects.create(
+        organization=org_a, kind="contpaqi", name="CONTPAQi", folder="/nonexistent"
+    )
     return SimpleNamespace(
         plan=plan,
         offer=offer,
+        erp_connection=erp_connection,
+        api_token=api_token,
+        webhook_endpoint=webhook_endpoint,
+        webhook_message=webhook_message,
         export_job=export_job,
         task=task,
         notification=notification,

@@ -82,5 +82,9 @@ JOBS: dict[str, Job] = {
         ),
         # Every minute: the outbox sends what is due.
         Job("outbox-send", Every(minutes=1), "cartera.outreach.tasks.send_due"),
+        # Every minute: outgoing webhooks whose retry is due.
+        Job("webhooks-retry", Every(minutes=1), "cartera.api.tasks.deliver_due_webhooks"),
+        # Every quarter hour: ERP connections whose own interval has passed (pull + push).
+        Job("erp-sync", Every(minutes=15), "cartera.api.tasks.sync_erp", per_organization=True),
     ]
 }

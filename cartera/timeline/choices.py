@@ -46,3 +46,4 @@ class NotificationKind(models.TextChoices):
     IMPORT_DONE = "import_done", _("Importación terminada")
     TEMPLATE_FAILED = "template_failed", _("Plantilla con error")
     AGREEMENT = "agreement", _("Convenio de pago")
+    WEBHOOK_DISABLED = "webhook_disabled", _("Webhook desactivado")

@@ -23,4 +23,5 @@ BENCHMARKS: list[str] = [
     "portal",
     "interest",
     "cfdi",
+    "api",
 ]
