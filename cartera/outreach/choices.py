@@ -32,6 +32,7 @@ class MessagePurpose(models.TextChoices):
     STATEMENT = "statement", _("Estado de cuenta")
     PORTAL_NOTICE = "portal_notice", _("Aviso del portal")
     ACCESS_CODE = "access_code", _("Código de acceso al portal")
+    REPLY = "reply", _("Respuesta del gestor")
 
 
 class EventKind(models.TextChoices):
