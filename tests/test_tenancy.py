@@ -50,7 +50,7 @@ from cartera.imports.models import ImportBatch
 from cartera.invoices.models import Dispute, InvoiceAttachment
 from cartera.invoices.services import create_credit_note, create_invoice
 from cartera.orgs.models import Membership
-from cartera.outreach.models import Message, MessageTemplate
+from cartera.outreach.models import Message, MessageTemplate, WhatsAppTemplate
 from cartera.payments.complements import create_obligation
 from cartera.payments.models import PaymentProof
 from cartera.payments.services import allocate_payment, apply_credit_note, record_payment
@@ -226,6 +226,15 @@ URLS: dict[str, U] = {
     "outreach:template_preview": write(
         pk("template"), scoped=False, roles=MANAGERS
     ),  # POST-only, editors only
+    # WhatsApp: the number and its secrets (owners; managers see it and map templates)
+    "outreach:whatsapp_settings": write(roles=OWNER),
+    "outreach:whatsapp_sync": write(roles=MANAGERS),  # POST-only
+    "outreach:whatsapp_template_map": write(
+        pk("whatsapp_template"), scoped=False, roles=MANAGERS
+    ),  # POST-only
+    "outreach:whatsapp_conversation": write(pk("customer"), roles=TEAM),
+    # provider webhooks: authenticated by the provider's signature (tested in outreach)
+    "webhooks:whatsapp": public(lambda w: {"slug": w.org.slug}),
 }
 
 # Organisation A's data that must never show up on organisation B's pages.
@@ -363,7 +372,17 @@ def world(
     notification = Notification.objects.create(
         organization=org_a, user=agent_a, kind="dispute", text="x", source="test:1"
     )
+    whatsapp_template = WhatsAppTemplate.objects.create(
+        organization=org_a,
+        name="recordatorio",
+        language="es_MX",
+        status="APPROVED",
+        body="Hola {{1}}",
+        parameter_count=1,
+        synced_at=dt.datetime(2026, 10, 1, 12, 0, tzinfo=dt.UTC),
+    )
     return SimpleNamespace(
+        whatsapp_template=whatsapp_template,
         export_job=export_job,
         task=task,
         notification=notification,
