@@ -235,6 +235,8 @@ URLS: dict[str, U] = {
     "outreach:whatsapp_conversation": write(pk("customer"), roles=TEAM),
     # provider webhooks: authenticated by the provider's signature (tested in outreach)
     "webhooks:whatsapp": public(lambda w: {"slug": w.org.slug}),
+    "webhooks:sms_inbound": public(lambda w: {"slug": w.org.slug}),
+    "webhooks:sms_status": public(lambda w: {"slug": w.org.slug}),
 }
 
 # Organisation A's data that must never show up on organisation B's pages.

@@ -2,8 +2,10 @@
 template catalogue and stage mapping) and a customer's conversation, answerable inside
 the 24-hour window."""
 
+import json
 import logging
 
+from django.conf import settings
 from django.contrib import messages as flash
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, HttpResponseForbidden
@@ -23,8 +25,11 @@ from .channels.whatsapp.messages import fill_body
 from .chat import reply_on_whatsapp, window_closes_at
 from .forms import ReplyForm, WhatsAppConfigForm, WhatsAppTemplateMapForm
 from .inbound import (
+    SMS,
     WHATSAPP,
+    sms_config,
     store_inbound_event,
+    valid_twilio_signature,
     valid_whatsapp_signature,
     whatsapp_challenge,
     whatsapp_config,
@@ -69,6 +74,43 @@ def whatsapp_webhook(request, slug):
         organization=config.organization, provider=WHATSAPP, body=body, now=timezone.now()
     )
     return HttpResponse("ok", content_type="text/plain")
+
+
+def _sms_callback(request, slug, kind: str):
+    """Twilio-signed POSTs: the signature covers the URL Twilio called (ours, as given in
+    ``StatusCallback`` or the number's settings) and the sorted parameters."""
+    config = sms_config(slug)
+    if config is None:
+        return HttpResponse(status=404)
+    url = settings.BASE_URL + request.get_full_path()
+    if not valid_twilio_signature(
+        config, url, request.POST, request.headers.get("X-Twilio-Signature", "")
+    ):
+        log.warning("rejected SMS %s callback for %s: bad signature", kind, slug)
+        return HttpResponseForbidden("bad signature")
+    params = {name: request.POST.get(name) for name in sorted(request.POST)}
+    body = json.dumps({"kind": kind, "params": params}, sort_keys=True).encode()
+    store_inbound_event(
+        organization=config.organization, provider=SMS, body=body, now=timezone.now()
+    )
+    if kind == "inbound":  # no automatic answer in TwiML: the confirmation goes through the outbox
+        return HttpResponse(EMPTY_TWIML, content_type="text/xml")
+    return HttpResponse("", content_type="text/plain")
+
+
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
+@csrf_exempt
+@require_POST
+def sms_status(request, slug):
+    return _sms_callback(request, slug, "status")
+
+
+@csrf_exempt
+@require_POST
+def sms_inbound(request, slug):
+    return _sms_callback(request, slug, "inbound")
 
 
 @org_member_required

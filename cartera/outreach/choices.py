@@ -33,6 +33,7 @@ class MessagePurpose(models.TextChoices):
     PORTAL_NOTICE = "portal_notice", _("Aviso del portal")
     ACCESS_CODE = "access_code", _("Código de acceso al portal")
     REPLY = "reply", _("Respuesta del gestor")
+    OPT_OUT = "opt_out", _("Confirmación de baja")
 
 
 class EventKind(models.TextChoices):

@@ -5,17 +5,21 @@ at once.
 WhatsApp (Meta): ``X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the raw body, keyed
 with the app secret>``; the subscription handshake is a GET with ``hub.mode=subscribe``,
 ``hub.verify_token`` and ``hub.challenge`` (answered with the challenge).
+
+SMS (Twilio and compatibles): ``X-Twilio-Signature`` over the full callback URL and the
+sorted POST parameters (``twilio_signature``).
 """
 
+import base64
 import hashlib
 import hmac
 
 from django.db import IntegrityError, transaction
 
 from . import tasks
-from .models import InboundEvent, WhatsAppConfig
+from .models import InboundEvent, SmsConfig, WhatsAppConfig
 
-WHATSAPP = "whatsapp"
+WHATSAPP, SMS = "whatsapp", "sms"
 
 
 def whatsapp_config(slug: str) -> WhatsAppConfig | None:
@@ -43,6 +47,26 @@ def valid_whatsapp_signature(config: WhatsAppConfig, body: bytes, header: str) -
     if not config.app_secret or not header:
         return False
     return hmac.compare_digest(whatsapp_signature(config.app_secret, body), header.strip())
+
+
+def twilio_signature(auth_token: str, url: str, params) -> str:
+    """Twilio's ``X-Twilio-Signature``: base64 of HMAC-SHA1, keyed with the auth token, of
+    the full URL followed by every POST parameter, sorted by name, as name + value."""
+    payload = url + "".join(
+        f"{name}{value}" for name in sorted(params) for value in params.getlist(name)
+    )
+    digest = hmac.new(auth_token.encode(), payload.encode(), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode()
+
+
+def valid_twilio_signature(config: SmsConfig, url: str, params, header: str) -> bool:
+    if not config.auth_token or not header:
+        return False
+    return hmac.compare_digest(twilio_signature(config.auth_token, url, params), header.strip())
+
+
+def sms_config(slug: str) -> SmsConfig | None:
+    return SmsConfig.objects.select_related("organization").filter(organization__slug=slug).first()
 
 
 def store_inbound_event(

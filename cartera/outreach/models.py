@@ -91,6 +91,7 @@ class Message(models.Model):
     transport = models.CharField(max_length=60, blank=True)
     provider_id = models.CharField(max_length=200, blank=True)
     first_opened_at = models.DateTimeField(null=True, blank=True)
+    segments = models.PositiveSmallIntegerField(_("segmentos SMS"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -267,3 +268,24 @@ class InboundMessage(models.Model):
 
     def get_media_label(self) -> str:
         return str(_("(archivo adjunto)")) if self.media_id else ""
+
+
+class SmsConfig(models.Model):
+    """An organisation's Twilio-compatible SMS account (Messages API); the auth token is
+    encrypted at rest and signs the status callbacks."""
+
+    organization = models.OneToOneField(
+        "orgs.Organization", on_delete=models.CASCADE, related_name="sms_config"
+    )
+    account_sid = models.CharField(_("Account SID"), max_length=64)
+    auth_token = EncryptedTextField(_("token de autenticación"), blank=True)
+    from_number = models.CharField(_("remitente"), max_length=32)
+    api_url = models.URLField(_("URL de la API"), default="https://api.twilio.com")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("configuración de SMS")
+
+    @property
+    def is_complete(self) -> bool:
+        return bool(self.account_sid and self.auth_token and self.from_number)

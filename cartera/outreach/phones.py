@@ -36,11 +36,18 @@ def dial_form(raw: str, *, region: str = "MX") -> str:
 
 def contact_for_phone(*, organization, raw: str) -> Contact | None:
     """The organisation's contact whose WhatsApp or mobile number is ``raw``, primary
-    contacts first. Candidates are narrowed by the last four digits (stored numbers keep
-    whatever spacing they were typed with), then compared by key."""
+    contacts first."""
+    found = contacts_for_phone(organization=organization, raw=raw)
+    return found[0] if found else None
+
+
+def contacts_for_phone(*, organization, raw: str) -> list[Contact]:
+    """Every contact of the organisation with ``raw`` as WhatsApp or mobile number.
+    Candidates are narrowed by the last four digits (stored numbers keep whatever spacing
+    they were typed with), then compared by key."""
     key = phone_key(raw, region=organization.country)
     if not key:
-        return None
+        return []
     tail = key[-4:]
     candidates = (
         Contact.objects.filter(customer__organization=organization)
@@ -49,8 +56,12 @@ def contact_for_phone(*, organization, raw: str) -> Contact | None:
         .order_by("-is_primary", "id")
     )
     region = organization.country
-    for contact in candidates:
-        numbers = (contact.whatsapp, contact.mobile_phone)
-        if any(phone_key(number, region=region) == key for number in numbers if number):
-            return contact
-    return None
+    return [
+        contact
+        for contact in candidates
+        if any(
+            phone_key(number, region=region) == key
+            for number in (contact.whatsapp, contact.mobile_phone)
+            if number
+        )
+    ]

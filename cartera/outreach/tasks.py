@@ -13,6 +13,7 @@ from .conversations import process_whatsapp_event
 from .models import InboundEvent, Message
 from .revalidation import revalidate_message
 from .sending import send_due_messages, sweep_stale_sending
+from .sms import process_sms_event
 
 
 @task()
@@ -54,4 +55,6 @@ def process_inbound(*, event_id: int) -> dict:
         return {"skipped": True}
     if event.provider == "whatsapp":
         return process_whatsapp_event(event, now=timezone.now())
+    if event.provider == "sms":
+        return process_sms_event(event, now=timezone.now())
     return {"unknown_provider": event.provider}

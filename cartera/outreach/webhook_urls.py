@@ -7,4 +7,6 @@ from . import channel_views
 app_name = "webhooks"
 urlpatterns = [
     path("whatsapp/<slug:slug>/", channel_views.whatsapp_webhook, name="whatsapp"),
+    path("sms/<slug:slug>/", channel_views.sms_inbound, name="sms_inbound"),
+    path("sms/<slug:slug>/status/", channel_views.sms_status, name="sms_status"),
 ]

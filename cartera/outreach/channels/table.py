@@ -1,13 +1,15 @@
-"""The transports, one per channel: a plain table. A channel without one (sms, voice and
-letter until their transports land) keeps its messages queued."""
+"""The transports, one per channel: a plain table. A channel without one (voice and letter
+until their transports land) keeps its messages queued."""
 
 from .base import Transport
 from .email.transport import EmailTransport
+from .sms.transport import SmsTransport
 from .whatsapp.transport import WhatsAppTransport
 
 TRANSPORTS: dict[str, type[Transport]] = {
     EmailTransport.channel: EmailTransport,
     WhatsAppTransport.channel: WhatsAppTransport,
+    SmsTransport.channel: SmsTransport,
 }
 
 

@@ -1,6 +1,8 @@
 """``cartera channel set whatsapp --org SLUG --phone-number-id … --business-account-id …
 --access-token … --app-secret … --verify-token … [--api-url URL]`` configures the
-organisation's WhatsApp number (secrets stored encrypted); ``cartera channel sync
+organisation's WhatsApp number (secrets stored encrypted); ``cartera channel set sms
+--org SLUG --account-sid … --auth-token … --from … [--api-url URL]`` its SMS account;
+``cartera channel sync
 whatsapp --org SLUG`` reads its template catalogue from Meta."""
 
 import json
@@ -10,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from cartera.orgs.models import Organization
+from cartera.outreach.sms import save_sms_config
 from cartera.outreach.whatsapp import save_whatsapp_config, sync_whatsapp_templates
 
 
@@ -28,6 +31,12 @@ class Command(BaseCommand):
         whatsapp.add_argument("--app-secret", default="")
         whatsapp.add_argument("--verify-token", default="")
         whatsapp.add_argument("--api-url", default="")
+        sms = channels.add_parser("sms", help="SMS por una API compatible con Twilio")
+        sms.add_argument("--org", required=True)
+        sms.add_argument("--account-sid", required=True)
+        sms.add_argument("--auth-token", default="")
+        sms.add_argument("--from", dest="from_number", required=True)
+        sms.add_argument("--api-url", default="")
         sync = sub.add_parser("sync", help="Sincroniza las plantillas de un canal.")
         sync.add_argument("channel", choices=["whatsapp"])
         sync.add_argument("--org", required=True)
@@ -42,6 +51,17 @@ class Command(BaseCommand):
                     organization=organization, actor=None, now=timezone.now()
                 )
                 self.stdout.write(json.dumps(counts))
+                return
+            if options["channel"] == "sms":
+                config = save_sms_config(
+                    organization=organization,
+                    actor=None,
+                    account_sid=options["account_sid"],
+                    auth_token=options["auth_token"],
+                    from_number=options["from_number"],
+                    api_url=options["api_url"],
+                )
+                self.stdout.write(f"sms configured for {organization.slug}: {config.from_number}")
                 return
             config = save_whatsapp_config(
                 organization=organization,
