@@ -67,6 +67,9 @@ class CustomerDecisions:
         if firing is None:
             return
         reason = self.skip_reason(iid, factored, current.channel)
+        channel, why = current.channel, ""
+        if reason == SkipReason.NO_CONTACT and current.fallbacks:
+            channel, reason, why = self.fallback(iid, factored, current)
         if reason and (iid, current.id, firing) in self.facts.skipped:
             return  # already skipped today, and its missing-contact task already opened
         decision = PlannedDecision(
@@ -79,12 +82,26 @@ class CustomerDecisions:
             firing,
             DecisionAction.SKIP if reason else DecisionAction.SEND,
             reason,
+            channel=channel,
+            why=why,
         )
         self.plan.decisions.append(decision)
         if reason is None:
-            self.firings[current.channel].append(decision)
+            self.firings[channel].append(decision)
         elif reason == SkipReason.NO_CONTACT:
             self.ask_for_contact(iid, current.channel)
+
+    def fallback(self, iid: int, factored, step: StepInfo) -> tuple[str, SkipReason | None, str]:
+        """The step's next channels in order: the first with a usable contact point wins
+        (a channel whose contact points are capped or already used today is passed too)."""
+        passed = [step.channel]
+        for channel in step.fallbacks:
+            reason = self.skip_reason(iid, factored, channel)
+            if reason is None:
+                why = f"{' → '.join(passed)} → {channel}: " + "sin contacto utilizable"
+                return channel, None, why
+            passed.append(channel)
+        return step.channel, SkipReason.NO_CONTACT, ""
 
     def eligible_steps(self, days: int, balance) -> list[StepInfo]:
         """Step 1: due by D (steps are sorted by offset) and above their minimum balance."""

@@ -92,6 +92,9 @@ class Message(models.Model):
     provider_id = models.CharField(max_length=200, blank=True)
     first_opened_at = models.DateTimeField(null=True, blank=True)
     segments = models.PositiveSmallIntegerField(_("segmentos SMS"), null=True, blank=True)
+    # The step's later channels: a permanent failure queues the message on the next one
+    # with a usable contact point (``fallback.py``).
+    fallback_channels = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

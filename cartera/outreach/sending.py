@@ -25,6 +25,7 @@ from .choices import EventKind, MessageChannel, MessagePurpose, MessageStatus
 from .eligibility import ADDRESS_FIELD
 from .events import add_event as _add_event
 from .events import block_contact_points, open_agent_task
+from .fallback import fall_back
 from .models import Message
 from .policy import next_allowed_moment, policy_from_description
 from .revalidation import revalidate_message
@@ -257,6 +258,8 @@ def fail_message(
             contacts=message.contacts.filter(**{f"{field}__in": list(bad_addresses)}),
             reason=error,
         )
+    if permanent and fall_back(message, now=now, error=error) is not None:
+        return MessageStatus.FAILED  # the next channel takes over: nothing for the agent
     title = _FAILED_TITLE.get(message.channel, _FAILED_TITLE["email"])
     open_agent_task(
         message,
@@ -336,7 +339,11 @@ def _send_batch_in_thread(messages: list[Message], *, now: dt.datetime) -> dict[
 
 
 def send_due_messages(
-    *, now: dt.datetime | None = None, limit: int = 500, connections: int = 1
+    *,
+    now: dt.datetime | None = None,
+    limit: int = 500,
+    connections: int = 1,
+    organization=None,
 ) -> dict:
     """Claim and send due rows. Safe to run in any number of workers at once.
 
@@ -344,11 +351,13 @@ def send_due_messages(
     database connection each): while the mail server digests one message the next one is
     built, so the wall time approaches the larger of our CPU time and the server's. Each
     row is still claimed with a conditional update before it is sent, so nothing is sent
-    twice."""
+    twice. ``organization`` limits the batch to one organisation's rows."""
     now = now or timezone.now()
+    due = Message.objects.filter(status=MessageStatus.QUEUED, scheduled_for__lte=now)
+    if organization is not None:
+        due = due.filter(organization=organization)
     candidates = list(
-        Message.objects.filter(status=MessageStatus.QUEUED, scheduled_for__lte=now)
-        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        due.filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
         .select_related(
             "organization", "customer", "customer__organization", "customer__assigned_agent"
         )

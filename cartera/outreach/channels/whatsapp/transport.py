@@ -42,7 +42,7 @@ class TokenBucket:
         with self.lock:
             while True:
                 now = time.monotonic()
-                self.tokens = min(self.rate, self.tokens + (now - self.stamp) * self.rate)
+                self.tokens = min(self.rate, self.tokens + max(now - self.stamp, 0) * self.rate)
                 self.stamp = now
                 if self.tokens >= 1:
                     self.tokens -= 1
