@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from cartera.followup.choices import TaskKind
 from cartera.outreach.choices import HoldReason, MessageStatus
-from cartera.outreach.policy import within_cap
+from cartera.outreach.policy import allowed_recipients, within_cap, within_cross_channel_caps
 
 from .choices import DecisionAction, SkipReason, StepChannel
 from .plan import ChunkPlan, PlannedDecision, PlannedTask, StepInfo, StrategyInfo
@@ -171,7 +171,9 @@ class CustomerDecisions:
     def recipients_for(self, channel: str) -> list[dict]:
         recipients = self.recipients.get(channel)
         if recipients is None:
-            usable = self.facts.contacts.usable(self.customer["id"], channel)
+            usable = allowed_recipients(
+                self.policy_or_build(), self.facts.contacts.usable(self.customer["id"], channel)
+            )
             if channel == StepChannel.LETTER:
                 usable = usable[:1] or [LETTER_WITHOUT_CONTACT]
             recipients = self.recipients[channel] = usable
@@ -195,12 +197,30 @@ class CustomerDecisions:
                     as_of=self.planner.as_of,
                     previous=self.facts.previous.get((contact["id"], channel), ()),
                 )
+                and self.within_cross_channel(policy, contact, channel)
             ]
             if allowed:
                 self.recipients[channel] = allowed
             reason = None if allowed else SkipReason.FREQUENCY_CAP
         self.cap_reasons[channel] = reason
         return reason
+
+    def within_cross_channel(self, policy, contact: dict, channel: str) -> bool:
+        """The legal floors counted across channels (Colombia, Chile): earlier messages to
+        the contact on every channel, and the customer's other messages of the day."""
+        if not (policy.max_per_day or policy.channels_per_7_days or policy.all_channels_per_7_days):
+            return True
+        previous = {}
+        for other in MESSAGE_CHANNELS:
+            days = list(self.facts.previous.get((contact["id"], other), ()))
+            if self.facts.today.get((self.customer["id"], other)) or (
+                other != channel and self.firings.get(other)
+            ):
+                days.append(self.planner.as_of)
+            previous[other] = days
+        return within_cross_channel_caps(
+            policy, as_of=self.planner.as_of, channel=channel, previous=previous
+        )
 
     def policy_or_build(self):
         if self.policy is None:
