@@ -233,6 +233,7 @@ URLS: dict[str, U] = {
         pk("whatsapp_template"), scoped=False, roles=MANAGERS
     ),  # POST-only
     "outreach:whatsapp_conversation": write(pk("customer"), roles=TEAM),
+    "outreach:sms_settings": write(roles=OWNER),  # owners only (GET too)
     # provider webhooks: authenticated by the provider's signature (tested in outreach)
     "webhooks:whatsapp": public(lambda w: {"slug": w.org.slug}),
     "webhooks:sms_inbound": public(lambda w: {"slug": w.org.slug}),

@@ -23,7 +23,7 @@ from cartera.orgs.decorators import org_member_required
 
 from .channels.whatsapp.messages import fill_body
 from .chat import reply_on_whatsapp, window_closes_at
-from .forms import ReplyForm, WhatsAppConfigForm, WhatsAppTemplateMapForm
+from .forms import ReplyForm, SmsConfigForm, WhatsAppConfigForm, WhatsAppTemplateMapForm
 from .inbound import (
     SMS,
     WHATSAPP,
@@ -34,8 +34,9 @@ from .inbound import (
     whatsapp_challenge,
     whatsapp_config,
 )
-from .models import WhatsAppTemplate
+from .models import SmsConfig, WhatsAppTemplate
 from .selectors import conversation
+from .sms import save_sms_config
 from .whatsapp import (
     config_for,
     map_whatsapp_template,
@@ -162,6 +163,37 @@ def whatsapp_settings(request):
             "webhook_url": webhook_url,
             "can_configure": can(request.membership, Action.MANAGE_ORGANIZATION),
         },
+    )
+
+
+@org_member_required
+@require_http_methods(["GET", "POST"])
+def sms_settings(request):
+    """The SMS account (owners; the token is write-only)."""
+    require(request, Action.MANAGE_ORGANIZATION)
+    organization = request.membership.organization
+    current = SmsConfig.objects.filter(organization=organization).first()
+    initial = {
+        "account_sid": getattr(current, "account_sid", ""),
+        "from_number": getattr(current, "from_number", ""),
+        "api_url": getattr(current, "api_url", ""),
+    }
+    form = SmsConfigForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            save_sms_config(organization=organization, actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            flash.success(request, _("Configuración de SMS guardada."))
+            return redirect("outreach:sms_settings")
+    inbound_url = request.build_absolute_uri(
+        reverse("webhooks:sms_inbound", kwargs={"slug": organization.slug})
+    )
+    return render(
+        request,
+        "outreach/sms_settings.html",
+        {"form": form, "current": current, "inbound_url": inbound_url},
     )
 
 

@@ -73,3 +73,15 @@ class ReplyForm(forms.Form):
     text = forms.CharField(
         label=_("Respuesta"), max_length=4096, widget=forms.Textarea(attrs={"rows": 3})
     )
+
+
+class SmsConfigForm(forms.Form):
+    account_sid = forms.CharField(label=_("Account SID"), max_length=64)
+    auth_token = _secret(_("Token de autenticación"), _KEEP)
+    from_number = forms.CharField(label=_("Remitente (número o servicio)"), max_length=32)
+    api_url = forms.URLField(
+        label=_("URL de la API"),
+        required=False,
+        assume_scheme="https",
+        help_text=_("Vacío: https://api.twilio.com"),
+    )

@@ -19,6 +19,7 @@ urlpatterns = [
 
 urlpatterns += [
     path("whatsapp/", channel_views.whatsapp_settings, name="whatsapp_settings"),
+    path("sms/", channel_views.sms_settings, name="sms_settings"),
     path("whatsapp/sync/", channel_views.whatsapp_sync, name="whatsapp_sync"),
     path(
         "whatsapp/templates/<int:pk>/",

@@ -250,3 +250,33 @@ def test_the_template_editor_shows_the_sms_segments(login, manager_a, org_a, deb
     html = response.content.decode()
     assert "Aqui puede pagar" in html
     assert 'data-segments="1"' in html and "GSM-7" in html
+
+
+def test_the_settings_page_saves_the_account_and_never_shows_the_token(
+    login, owner_a, manager_a, org_a
+):
+    url = reverse("outreach:sms_settings")
+    client = login(owner_a)
+    response = client.post(
+        url,
+        {
+            "account_sid": "AC9",
+            "auth_token": "s3creto",
+            "from_number": "+15005550006",
+            "api_url": "",
+        },
+    )
+    assert response.status_code == 302
+    config = SmsConfig.objects.get()
+    assert (config.account_sid, config.auth_token, config.api_url) == (
+        "AC9",
+        "s3creto",
+        "https://api.twilio.com",
+    )
+    assert "s3creto" not in client.get(url).content.decode()
+    client.post(url, {"account_sid": "AC9", "auth_token": "", "from_number": "+15005550007"})
+    config.refresh_from_db()
+    assert (config.auth_token, config.from_number) == ("s3creto", "+15005550007")
+    assert login(manager_a).post(url, {"account_sid": "X", "from_number": "1"}).status_code == 403
+    config.refresh_from_db()
+    assert config.account_sid == "AC9"
