@@ -238,6 +238,8 @@ URLS: dict[str, U] = {
     "webhooks:whatsapp": public(lambda w: {"slug": w.org.slug}),
     "webhooks:sms_inbound": public(lambda w: {"slug": w.org.slug}),
     "webhooks:sms_status": public(lambda w: {"slug": w.org.slug}),
+    "webhooks:voice_gather": public(lambda w: {"slug": w.org.slug}),
+    "webhooks:voice_status": public(lambda w: {"slug": w.org.slug}),
 }
 
 # Organisation A's data that must never show up on organisation B's pages.

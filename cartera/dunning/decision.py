@@ -16,7 +16,13 @@ from .choices import DecisionAction, SkipReason, StepChannel
 from .plan import ChunkPlan, PlannedDecision, PlannedTask, StepInfo, StrategyInfo
 
 MESSAGE_CHANNELS = frozenset(
-    {StepChannel.EMAIL, StepChannel.SMS, StepChannel.WHATSAPP, StepChannel.LETTER}
+    {
+        StepChannel.EMAIL,
+        StepChannel.SMS,
+        StepChannel.WHATSAPP,
+        StepChannel.LETTER,
+        StepChannel.CALL,
+    }
 )
 # A letter goes to the postal address: it never lacks a recipient.
 LETTER_WITHOUT_CONTACT = {"id": None, "name": "", "email": ""}

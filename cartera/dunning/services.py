@@ -79,7 +79,7 @@ def _step_errors(step: dict, *, index: int, seen: set) -> list[str]:
     return errors
 
 
-FALLBACK_CHANNELS = ("email", "sms", "whatsapp", "letter")
+FALLBACK_CHANNELS = ("email", "sms", "whatsapp", "letter", "call")
 
 
 def _step_channel_list_errors(step: dict, *, label: str) -> list[str]:

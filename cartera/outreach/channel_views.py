@@ -4,6 +4,7 @@ the 24-hour window."""
 
 import json
 import logging
+from xml.sax.saxutils import escape
 
 from django.conf import settings
 from django.contrib import messages as flash
@@ -11,8 +12,9 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -77,26 +79,65 @@ def whatsapp_webhook(request, slug):
     return HttpResponse("ok", content_type="text/plain")
 
 
-def _sms_callback(request, slug, kind: str):
+def _twilio_callback(request, slug, *, provider: str, kind: str):
     """Twilio-signed POSTs: the signature covers the URL Twilio called (ours, as given in
-    ``StatusCallback`` or the number's settings) and the sorted parameters."""
+    ``StatusCallback`` or the number's settings) and the sorted parameters. The call is
+    stored (None) or refused (the 403/404 answer)."""
     config = sms_config(slug)
     if config is None:
         return HttpResponse(status=404)
     url = settings.BASE_URL + request.get_full_path()
-    if not valid_twilio_signature(
-        config, url, request.POST, request.headers.get("X-Twilio-Signature", "")
-    ):
-        log.warning("rejected SMS %s callback for %s: bad signature", kind, slug)
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not valid_twilio_signature(config, url, request.POST, signature):
+        log.warning("rejected %s %s callback for %s: bad signature", provider, kind, slug)
         return HttpResponseForbidden("bad signature")
     params = {name: request.POST.get(name) for name in sorted(request.POST)}
     body = json.dumps({"kind": kind, "params": params}, sort_keys=True).encode()
     store_inbound_event(
-        organization=config.organization, provider=SMS, body=body, now=timezone.now()
+        organization=config.organization, provider=provider, body=body, now=timezone.now()
     )
+    return None
+
+
+def _sms_callback(request, slug, kind: str):
+    refused = _twilio_callback(request, slug, provider=SMS, kind=kind)
+    if refused is not None:
+        return refused
     if kind == "inbound":  # no automatic answer in TwiML: the confirmation goes through the outbox
         return HttpResponse(EMPTY_TWIML, content_type="text/xml")
     return HttpResponse("", content_type="text/plain")
+
+
+_GATHER_ANSWERS = {
+    "1": gettext_lazy("Le enviamos el enlace de pago en un momento. Gracias."),
+    "2": gettext_lazy("Registramos su promesa de pago en siete días. Gracias."),
+    "3": gettext_lazy("Un agente le llamará pronto. Gracias."),
+}
+
+
+@csrf_exempt
+@require_POST
+def voice_gather(request, slug):
+    """The key pressed during an automated call: stored, acted on by a task, and
+    answered at once with what will happen (TwiML)."""
+    refused = _twilio_callback(request, slug, provider="voice", kind="gather")
+    if refused is not None:
+        return refused
+    with translation.override("es"):
+        digits = request.POST.get("Digits", "")[:1]
+        answer = str(_GATHER_ANSWERS.get(digits, _("Opción no válida. Hasta luego.")))
+    return HttpResponse(
+        '<?xml version="1.0" encoding="UTF-8"?><Response>'
+        f'<Say language="es-MX" voice="Polly.Mia">{escape(answer)}</Say><Hangup/></Response>',
+        content_type="text/xml",
+    )
+
+
+@csrf_exempt
+@require_POST
+def voice_status(request, slug):
+    refused = _twilio_callback(request, slug, provider="voice", kind="status")
+    return refused or HttpResponse("", content_type="text/plain")
 
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'

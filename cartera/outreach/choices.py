@@ -7,6 +7,7 @@ class MessageChannel(models.TextChoices):
     SMS = "sms", _("SMS")
     WHATSAPP = "whatsapp", _("WhatsApp")
     LETTER = "letter", _("Carta")
+    CALL = "call", _("Llamada automática")
 
 
 class MessageStatus(models.TextChoices):

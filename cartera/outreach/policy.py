@@ -320,8 +320,9 @@ def within_cross_channel_caps(
     today = sum(days.count(as_of) for days in recent.values())
     if policy.max_per_day and today >= policy.max_per_day:
         return False
-    every = sorted(day for days in recent.values() for day in days)
-    if policy.all_channels_per_7_days:
+    # Chile's cap is on non-call media (letters, SMS, email, messaging): calls are apart
+    every = sorted(day for other, days in recent.items() if other != "call" for day in days)
+    if policy.all_channels_per_7_days and channel != "call":
         if len(every) >= policy.all_channels_per_7_days:
             return False
         if policy.min_days_apart and every and (as_of - every[-1]).days < policy.min_days_apart:

@@ -8,6 +8,7 @@ from django_tasks import task
 from cartera.lib.dates import local_today
 from cartera.orgs.models import Organization
 
+from .calls import process_voice_event
 from .choices import MessagePurpose, MessageStatus
 from .conversations import process_whatsapp_event
 from .models import InboundEvent, Message
@@ -57,4 +58,6 @@ def process_inbound(*, event_id: int) -> dict:
         return process_whatsapp_event(event, now=timezone.now())
     if event.provider == "sms":
         return process_sms_event(event, now=timezone.now())
+    if event.provider == "voice":
+        return process_voice_event(event, now=timezone.now())
     return {"unknown_provider": event.provider}

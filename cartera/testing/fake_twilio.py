@@ -1,8 +1,8 @@
-"""A local Twilio-compatible Messages API for tests and benchmarks.
+"""A local Twilio-compatible Messages and Calls API for tests and benchmarks.
 
 ``POST /2010-04-01/Accounts/{sid}/Messages.json`` (HTTP Basic auth with the account SID
 and auth token, form-encoded ``To``, ``From``, ``Body``, ``StatusCallback``) answers 201
-with Twilio's message resource, or Twilio's error body (``{"code", "message",
+with Twilio's message resource (``…/Calls.json``: the call resource), or Twilio's error body (``{"code", "message",
 "more_info", "status"}``) for recipients told to fail. ``sign`` computes
 ``X-Twilio-Signature`` as Twilio documents it, for the callbacks the tests post.
 """
@@ -33,6 +33,7 @@ class FakeTwilio:
     def __init__(self, *, account_sid: str = "AC" + "0" * 32, auth_token: str = "tok3n"):
         self.account_sid, self.auth_token = account_sid, auth_token
         self.sent: list[dict] = []
+        self.calls: list[dict] = []
         self.fail_for: dict[str, int] = {}
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
@@ -57,13 +58,27 @@ class FakeTwilio:
         expected = base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
         return header == f"Basic {expected}"
 
-    def create_message(self, path: str, auth: str, form: dict) -> tuple[int, dict]:
-        if path != f"/2010-04-01/Accounts/{self.account_sid}/Messages.json":
+    def create(self, path: str, auth: str, form: dict) -> tuple[int, dict]:
+        base = f"/2010-04-01/Accounts/{self.account_sid}/"
+        if path == base + "Calls.json":
+            return self.create_call(auth, form)
+        if path != base + "Messages.json":
             return 404, {
                 "code": 20404,
                 "message": "The requested resource was not found",
                 "status": 404,
             }
+        return self.create_message(auth, form)
+
+    def create_call(self, auth: str, form: dict) -> tuple[int, dict]:
+        if not self._authorised(auth):
+            return 401, {"code": 20003, "message": "Authenticate", "status": 401}
+        with self._lock:
+            sid = f"CA{next(self._ids):032x}"
+            self.calls.append({**form, "sid": sid})
+        return 201, {"sid": sid, "to": form.get("To", ""), "status": "queued"}
+
+    def create_message(self, auth: str, form: dict) -> tuple[int, dict]:
         if not self._authorised(auth):
             return 401, {"code": 20003, "message": "Authenticate", "status": 401}
         to = form.get("To", "")
@@ -100,7 +115,7 @@ class FakeTwilio:
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
-                status, payload = fake.create_message(
+                status, payload = fake.create(
                     self.path, self.headers.get("Authorization", ""), form
                 )
                 data = json.dumps(payload).encode()
