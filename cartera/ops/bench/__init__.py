@@ -21,4 +21,5 @@ BENCHMARKS: list[str] = [
     "dunning",
     "workday",
     "portal",
+    "channels",
 ]
