@@ -28,6 +28,7 @@ urlpatterns = [
     path("imports/", include("cartera.imports.urls")),
     path("dunning/", include("cartera.dunning.urls")),
     path("outreach/", include("cartera.outreach.urls")),
+    path("webhooks/", include("cartera.outreach.webhook_urls")),
     path("p/", include("cartera.portal.urls")),
     path("review/", include("cartera.portal.backoffice_urls")),
     path("agreements/", include("cartera.agreements.urls")),

@@ -50,6 +50,8 @@ NOT_A_PAGE = {
     "report_pages:export_start": 404,  # needs ?source=…&format=… (the export links give them)
     "dunning:strategy_preview": 405,
     "outreach:template_preview": 405,
+    "outreach:whatsapp_sync": 405,
+    "outreach:whatsapp_template_map": 405,
     "imports:mapping": 302,  # the world's batch is done: back to its detail page
     "imports:preview": 302,
     "agreements:cancel": 405,

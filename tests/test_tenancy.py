@@ -54,7 +54,7 @@ from cartera.imports.models import ImportBatch
 from cartera.invoices.models import Dispute, InvoiceAttachment
 from cartera.invoices.services import create_credit_note, create_invoice
 from cartera.orgs.models import Membership
-from cartera.outreach.models import Message, MessageTemplate
+from cartera.outreach.models import Message, MessageTemplate, WhatsAppTemplate
 from cartera.payments.complements import create_obligation
 from cartera.payments.models import PaymentProof
 from cartera.payments.services import allocate_payment, apply_credit_note, record_payment
@@ -258,6 +258,20 @@ URLS: dict[str, U] = {
     "outreach:template_preview": write(
         pk("template"), scoped=False, roles=MANAGERS
     ),  # POST-only, editors only
+    # WhatsApp: the number and its secrets (owners; managers see it and map templates)
+    "outreach:whatsapp_settings": write(roles=OWNER),
+    "outreach:whatsapp_sync": write(roles=MANAGERS),  # POST-only
+    "outreach:whatsapp_template_map": write(
+        pk("whatsapp_template"), scoped=False, roles=MANAGERS
+    ),  # POST-only
+    "outreach:whatsapp_conversation": write(pk("customer"), roles=TEAM),
+    "outreach:sms_settings": write(roles=OWNER),  # owners only (GET too)
+    # provider webhooks: authenticated by the provider's signature (tested in outreach)
+    "webhooks:whatsapp": public(lambda w: {"slug": w.org.slug}),
+    "webhooks:sms_inbound": public(lambda w: {"slug": w.org.slug}),
+    "webhooks:sms_status": public(lambda w: {"slug": w.org.slug}),
+    "webhooks:voice_gather": public(lambda w: {"slug": w.org.slug}),
+    "webhooks:voice_status": public(lambda w: {"slug": w.org.slug}),
 }
 
 # Organisation A's data that must never show up on organisation B's pages.
@@ -436,6 +450,15 @@ def world(
     erp_connection = ErpConnection.objects.create(
         organization=org_a, kind="contpaqi", name="CONTPAQi", folder="/nonexistent"
     )
+    whatsapp_template = WhatsAppTemplate.objects.create(
+        organization=org_a,
+        name="recordatorio",
+        language="es_MX",
+        status="APPROVED",
+        body="Hola {{1}}",
+        parameter_count=1,
+        synced_at=dt.datetime(2026, 10, 1, 12, 0, tzinfo=dt.UTC),
+    )
     return SimpleNamespace(
         plan=plan,
         offer=offer,
@@ -443,6 +466,7 @@ def world(
         api_token=api_token,
         webhook_endpoint=webhook_endpoint,
         webhook_message=webhook_message,
+        whatsapp_template=whatsapp_template,
         export_job=export_job,
         task=task,
         notification=notification,

@@ -21,6 +21,7 @@ class StepChannel(models.TextChoices):
     SMS = "sms", _("SMS")
     WHATSAPP = "whatsapp", _("WhatsApp")
     LETTER = "letter", _("Carta")
+    CALL = "call", _("Llamada automática")
     TASK = "task", _("Tarea de llamada")
     NONE = "none", _("Ninguno (solo nota)")
 

@@ -10,13 +10,19 @@ from decimal import Decimal
 
 from cartera.followup.choices import TaskKind
 from cartera.outreach.choices import HoldReason, MessageStatus
-from cartera.outreach.policy import within_cap
+from cartera.outreach.policy import allowed_recipients, within_cap, within_cross_channel_caps
 
 from .choices import DecisionAction, SkipReason, StepChannel
 from .plan import ChunkPlan, PlannedDecision, PlannedTask, StepInfo, StrategyInfo
 
 MESSAGE_CHANNELS = frozenset(
-    {StepChannel.EMAIL, StepChannel.SMS, StepChannel.WHATSAPP, StepChannel.LETTER}
+    {
+        StepChannel.EMAIL,
+        StepChannel.SMS,
+        StepChannel.WHATSAPP,
+        StepChannel.LETTER,
+        StepChannel.CALL,
+    }
 )
 # A letter goes to the postal address: it never lacks a recipient.
 LETTER_WITHOUT_CONTACT = {"id": None, "name": "", "email": ""}
@@ -67,6 +73,9 @@ class CustomerDecisions:
         if firing is None:
             return
         reason = self.skip_reason(iid, factored, current.channel)
+        channel, why = current.channel, ""
+        if reason == SkipReason.NO_CONTACT and current.fallbacks:
+            channel, reason, why = self.fallback(iid, factored, current)
         if reason and (iid, current.id, firing) in self.facts.skipped:
             return  # already skipped today, and its missing-contact task already opened
         decision = PlannedDecision(
@@ -79,12 +88,26 @@ class CustomerDecisions:
             firing,
             DecisionAction.SKIP if reason else DecisionAction.SEND,
             reason,
+            channel=channel,
+            why=why,
         )
         self.plan.decisions.append(decision)
         if reason is None:
-            self.firings[current.channel].append(decision)
+            self.firings[channel].append(decision)
         elif reason == SkipReason.NO_CONTACT:
             self.ask_for_contact(iid, current.channel)
+
+    def fallback(self, iid: int, factored, step: StepInfo) -> tuple[str, SkipReason | None, str]:
+        """The step's next channels in order: the first with a usable contact point wins
+        (a channel whose contact points are capped or already used today is passed too)."""
+        passed = [step.channel]
+        for channel in step.fallbacks:
+            reason = self.skip_reason(iid, factored, channel)
+            if reason is None:
+                why = f"{' → '.join(passed)} → {channel}: " + "sin contacto utilizable"
+                return channel, None, why
+            passed.append(channel)
+        return step.channel, SkipReason.NO_CONTACT, ""
 
     def eligible_steps(self, days: int, balance) -> list[StepInfo]:
         """Step 1: due by D (steps are sorted by offset) and above their minimum balance."""
@@ -154,7 +177,9 @@ class CustomerDecisions:
     def recipients_for(self, channel: str) -> list[dict]:
         recipients = self.recipients.get(channel)
         if recipients is None:
-            usable = self.facts.contacts.usable(self.customer["id"], channel)
+            usable = allowed_recipients(
+                self.policy_or_build(), self.facts.contacts.usable(self.customer["id"], channel)
+            )
             if channel == StepChannel.LETTER:
                 usable = usable[:1] or [LETTER_WITHOUT_CONTACT]
             recipients = self.recipients[channel] = usable
@@ -178,12 +203,30 @@ class CustomerDecisions:
                     as_of=self.planner.as_of,
                     previous=self.facts.previous.get((contact["id"], channel), ()),
                 )
+                and self.within_cross_channel(policy, contact, channel)
             ]
             if allowed:
                 self.recipients[channel] = allowed
             reason = None if allowed else SkipReason.FREQUENCY_CAP
         self.cap_reasons[channel] = reason
         return reason
+
+    def within_cross_channel(self, policy, contact: dict, channel: str) -> bool:
+        """The legal floors counted across channels (Colombia, Chile): earlier messages to
+        the contact on every channel, and the customer's other messages of the day."""
+        if not (policy.max_per_day or policy.channels_per_7_days or policy.all_channels_per_7_days):
+            return True
+        previous = {}
+        for other in MESSAGE_CHANNELS:
+            days = list(self.facts.previous.get((contact["id"], other), ()))
+            if self.facts.today.get((self.customer["id"], other)) or (
+                other != channel and self.firings.get(other)
+            ):
+                days.append(self.planner.as_of)
+            previous[other] = days
+        return within_cross_channel_caps(
+            policy, as_of=self.planner.as_of, channel=channel, previous=previous
+        )
 
     def policy_or_build(self):
         if self.policy is None:

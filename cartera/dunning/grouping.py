@@ -75,10 +75,17 @@ def _plan_message(decider: CustomerDecisions, channel: str, decisions) -> None:
             to=_addresses(recipients, channel),
             cc=_cc(decisions),
             existing_id=existing[0] if existing else None,
+            fallbacks=_later_channels(_lead_step(decisions), channel),
         )
     )
     for decision in decisions:
         decision.message = key
+
+
+def _later_channels(step, channel: str) -> list[str]:
+    """The step's channels after ``channel``: where a permanent failure falls back to."""
+    channels = [step.channel, *step.fallbacks]
+    return channels[channels.index(channel) + 1 :] if channel in channels else []
 
 
 def _plan_call_task(decider: CustomerDecisions, decisions) -> None:

@@ -80,6 +80,9 @@ class Step(models.Model):
     stage = models.CharField(_("etapa"), max_length=12, choices=Stage.choices)
     offset_days = models.IntegerField(_("días desde el vencimiento"))
     channel = models.CharField(_("canal"), max_length=10, choices=StepChannel.choices)
+    # Fallbacks in order of preference after ``channel`` (``channels: [whatsapp, sms,
+    # email]`` in a strategy): the first with a usable contact point wins.
+    channels = models.JSONField(_("canales de respaldo"), default=list, blank=True)
     template = models.CharField(_("plantilla"), max_length=60, blank=True)
     # A/B test: two or more template keys; each customer always gets the same one
     # (template_for), so the effectiveness report can compare them (cartera/reports).
@@ -206,6 +209,7 @@ class Decision(models.Model):
     action = models.CharField(max_length=12, choices=DecisionAction.choices)
     reason = models.CharField(max_length=20, choices=SkipReason.choices, blank=True)
     channel = models.CharField(max_length=10, choices=StepChannel.choices)
+    why = models.CharField(_("por qué"), max_length=300, blank=True)
     message = models.ForeignKey(
         "outreach.Message",
         on_delete=models.SET_NULL,

@@ -29,6 +29,7 @@ class StepInfo:
     attach_xml: bool
     strategy_id: int = 0
     variants: tuple[str, ...] = ()  # A/B template variants (Step.variants)
+    fallbacks: tuple[str, ...] = ()  # channels after ``channel``, in order (Step.channels)
 
     def too_late_for(self, days: int) -> bool:
         """Whether the invoice, ``days`` past its due date, is past this step's window: a
@@ -73,6 +74,11 @@ class PlannedDecision:
     reason: str | None
     message: str | None = None
     task: str | None = None
+    channel: str = ""  # the channel chosen (the step's, or a fallback): see ``why``
+    why: str = ""
+
+    def __post_init__(self):
+        self.channel = self.channel or self.step.channel
 
     def as_json(self) -> dict:
         return {
@@ -83,7 +89,8 @@ class PlannedDecision:
             "firing": self.firing,
             "action": self.action,
             "reason": self.reason,
-            "channel": self.step.channel,
+            "channel": self.channel,
+            "why": self.why,
             "message": self.message,
         }
 
@@ -104,6 +111,7 @@ class PlannedMessage:
     to: list[str]
     cc: list[str]
     existing_id: int | None = None
+    fallbacks: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict:
         return {
@@ -114,6 +122,7 @@ class PlannedMessage:
             "step": self.step.key,
             "invoices": list(self.invoices),
             "scheduled_for": self.scheduled_for.isoformat(),
+            "fallbacks": list(self.fallbacks),
         }
 
 
@@ -174,6 +183,7 @@ def load_strategies(organization) -> dict[int, StrategyInfo]:
                     attach_xml=s.attach_xml,
                     strategy_id=strategy.id,
                     variants=tuple(s.variants or ()),
+                    fallbacks=tuple(s.channels or ()),
                 )
                 for s in steps
             ],

@@ -73,9 +73,33 @@ def _step_errors(step: dict, *, index: int, seen: set) -> list[str]:
     errors = _step_identity_errors(step, label=label, seen=seen)
     errors += _step_number_errors(step, label=label)
     errors += _step_variant_errors(step, label=label)
+    errors += _step_channel_list_errors(step, label=label)
     if step.get("max_repeats") and not step.get("repeat_every_days"):
         errors.append(_("Paso %(step)s: max_repeats requiere repeat_every_days.") % {"step": label})
     return errors
+
+
+FALLBACK_CHANNELS = ("email", "sms", "whatsapp", "letter", "call")
+
+
+def _step_channel_list_errors(step: dict, *, label: str) -> list[str]:
+    """``channels: [whatsapp, sms, email]``: the channels in order of preference; the
+    first is the step's ``channel``, the others its fallbacks (message channels only)."""
+    channels = step.get("channels")
+    if channels is None:
+        return []
+    if not isinstance(channels, list) or not channels or len(set(channels)) != len(channels):
+        return [
+            _("Paso %(step)s: channels debe ser una lista de canales distintos.") % {"step": label}
+        ]
+    wrong = [channel for channel in channels if channel not in FALLBACK_CHANNELS]
+    if wrong:
+        return [
+            _("Paso %(step)s: canal no válido en channels %(value)r.")
+            % {"step": label, "value": wrong[0]}
+        ]
+    step["channel"] = channels[0]
+    return []
 
 
 def _step_identity_errors(step: dict, *, label: str, seen: set) -> list[str]:
@@ -90,7 +114,7 @@ def _step_identity_errors(step: dict, *, label: str, seen: set) -> list[str]:
             _("Paso %(step)s: etapa no válida %(value)r.")
             % {"step": label, "value": step.get("stage")}
         )
-    if step.get("channel") not in StepChannel.values:
+    if step.get("channel") not in StepChannel.values and not step.get("channels"):
         errors.append(
             _("Paso %(step)s: canal no válido %(value)r.")
             % {"step": label, "value": step.get("channel")}
@@ -174,6 +198,8 @@ def _export_step(step: Step) -> dict:
         "offset_days": step.offset_days,
         "channel": step.channel,
     }
+    if step.channels:
+        item["channels"] = [step.channel, *step.channels]
     if step.template:
         item["template"] = step.template
     if step.variants:
@@ -285,7 +311,8 @@ def _load_policy(*, organization, document: dict, actor) -> tuple[Strategy, bool
         step.name = raw.get("name") or raw["key"]
         step.stage = raw["stage"]
         step.offset_days = raw["offset_days"]
-        step.channel = raw["channel"]
+        channels = list(raw.get("channels") or [raw["channel"]])
+        step.channel, step.channels = channels[0], channels[1:]
         step.template = raw.get("template") or ""
         step.variants = list(raw.get("variants") or [])
         step.repeat_every_days = raw.get("repeat_every_days") or None

@@ -10,7 +10,7 @@ from cartera.orgs.language import in_organization_language
 from cartera.orgs.models import Organization
 
 from .instalments import queue_instalment_reminders
-from .models import DunningSettings
+from .models import Decision, DunningSettings
 from .services import install_collection_defaults as install_defaults
 from .services import run_planner
 from .statements import queue_new_invoices, queue_statements
@@ -58,3 +58,13 @@ def install_collection_defaults(organization_id: int) -> dict:
     """Enqueued by name when an organisation is created (``orgs.services``)."""
     organization = Organization.objects.get(pk=organization_id)
     return install_defaults(organization=organization)
+
+
+@task()
+def record_channel_fallback(*, message_id: int, new_message_id: int, channel: str, why: str) -> int:
+    """Enqueued by name by the outbox when a message failed for good and went on to the
+    step's next channel: the decisions behind it now point at the new message, carry its
+    channel and say why."""
+    return Decision.objects.filter(message_id=message_id).update(
+        message_id=new_message_id, channel=channel, why=why[:300]
+    )

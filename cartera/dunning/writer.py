@@ -31,6 +31,7 @@ DECISION_COLUMNS = (
     "action",
     "reason",
     "channel",
+    "why",
     "message_id",
     "task_id",
     "created_at",
@@ -55,6 +56,7 @@ def _outbox_item(planned: PlannedMessage) -> OutboxItem:
         attach_pdf=step.attach_pdf,
         attach_xml=step.attach_xml,
         existing_id=planned.existing_id,
+        fallbacks=list(planned.fallbacks),
     )
 
 
@@ -104,7 +106,8 @@ def _decision_rows(plan: ChunkPlan, *, organization, run, as_of, message_ids, ta
             as_of_db,
             str(d.action),
             str(d.reason or ""),
-            d.step.channel,
+            d.channel,
+            d.why[:300],
             message_ids.get(d.message) if d.message else None,
             task_ids.get(d.task) if d.task else None,
             now_db,

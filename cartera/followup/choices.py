@@ -67,3 +67,5 @@ class PromiseSource(models.TextChoices):
     AGENT = "agent", _("Gestor")
     PORTAL = "portal", _("Portal del cliente")
     API = "api", _("API")
+    WHATSAPP = "whatsapp", _("WhatsApp")
+    CALL = "call", _("Llamada automática")

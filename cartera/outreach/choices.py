@@ -7,6 +7,7 @@ class MessageChannel(models.TextChoices):
     SMS = "sms", _("SMS")
     WHATSAPP = "whatsapp", _("WhatsApp")
     LETTER = "letter", _("Carta")
+    CALL = "call", _("Llamada automática")
 
 
 class MessageStatus(models.TextChoices):
@@ -33,6 +34,8 @@ class MessagePurpose(models.TextChoices):
     PORTAL_NOTICE = "portal_notice", _("Aviso del portal")
     ACCESS_CODE = "access_code", _("Código de acceso al portal")
     INSTALMENT = "instalment", _("Recordatorio de parcialidad")
+    REPLY = "reply", _("Respuesta del gestor")
+    OPT_OUT = "opt_out", _("Confirmación de baja")
 
 
 class EventKind(models.TextChoices):

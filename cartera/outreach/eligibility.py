@@ -274,7 +274,10 @@ ADDRESS_FIELD = {
     MessageChannel.EMAIL: "email",
     MessageChannel.SMS: "mobile_phone",
     MessageChannel.WHATSAPP: "whatsapp",
+    MessageChannel.CALL: "mobile_phone",  # an automated call rings the mobile
 }
+# Channels a contact can opt out of (``Contact.<channel>_opt_out_at``).
+OPT_OUT_CHANNELS = {MessageChannel.EMAIL, MessageChannel.SMS, MessageChannel.WHATSAPP}
 CONTACT_ORDER = ("-is_primary", "id")
 
 
@@ -284,7 +287,8 @@ def usable_contacts_q(channel: str) -> Q:
     if field is None:
         return Q()
     blocked = ContactPointBlock.objects.filter(contact_id=OuterRef("pk"), channel=channel)
-    return ~Q(**{field: ""}) & Q(**{f"{channel}_opt_out_at__isnull": True}) & ~Exists(blocked)
+    opted_in = Q(**{f"{channel}_opt_out_at__isnull": True}) if channel in OPT_OUT_CHANNELS else Q()
+    return ~Q(**{field: ""}) & opted_in & ~Exists(blocked)
 
 
 def usable_flags(channels: Iterable[str] = ADDRESS_FIELD) -> dict:

@@ -14,6 +14,7 @@ from cartera.timeline.choices import ActivityKind, ActorKind
 from cartera.timeline.services import record_activity
 
 from .choices import STATUS_RANK, EventKind, MessageStatus
+from .eligibility import ADDRESS_FIELD
 from .models import ContactPointBlock, Message, MessageEvent
 
 
@@ -135,14 +136,16 @@ def record_provider_event(
 
 
 def block_contact_points(message: Message, *, contacts, reason: str) -> None:
-    """The addresses of ``contacts`` on the message's channel are unusable (a hard bounce):
+    """The addresses of ``contacts`` on the message's channel are unusable (a hard bounce,
+    not a WhatsApp user):
     the contact policy treats them as missing from now on (``eligibility``)."""
+    field = ADDRESS_FIELD.get(message.channel, "email")
     for contact in contacts:
         ContactPointBlock.objects.get_or_create(
             organization=message.organization,
             contact=contact,
             channel=message.channel,
-            address=contact.email,
+            address=getattr(contact, field),
             defaults={"reason": reason[:300]},
         )
 

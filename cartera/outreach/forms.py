@@ -22,3 +22,66 @@ class NewTemplateForm(forms.Form):
     body_html = forms.CharField(
         label=_("HTML"), strip=False, required=False, widget=forms.Textarea(attrs={"rows": 8})
     )
+
+
+def _secret(label, help_text=""):
+    return forms.CharField(
+        label=label,
+        required=False,
+        help_text=help_text,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+    )
+
+
+_KEEP = _("Déjelo vacío para conservar el guardado.")
+
+
+class WhatsAppConfigForm(forms.Form):
+    phone_number_id = forms.CharField(
+        label=_("Identificador del número (phone number id)"), max_length=64
+    )
+    business_account_id = forms.CharField(
+        label=_("Cuenta de WhatsApp Business (WABA id)"), max_length=64
+    )
+    access_token = _secret(_("Token de acceso"), _KEEP)
+    app_secret = _secret(_("Secreto de la aplicación"), _KEEP)
+    verify_token = _secret(_("Token de verificación del webhook"), _KEEP)
+    api_url = forms.URLField(
+        label=_("URL de la API"),
+        required=False,
+        assume_scheme="https",
+        help_text=_("Vacío: https://graph.facebook.com"),
+    )
+
+
+class WhatsAppTemplateMapForm(forms.Form):
+    stage = forms.ChoiceField(
+        label=_("Etapa"), required=False, choices=[("", "—"), *TemplateKind.choices[:6]]
+    )
+    parameters = forms.CharField(
+        label=_("Parámetros en orden"),
+        required=False,
+        help_text=_("Separados por comas: customer, amount, due_date, portal_link"),
+    )
+
+    def clean_parameters(self):
+        raw = self.cleaned_data["parameters"]
+        return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+class ReplyForm(forms.Form):
+    text = forms.CharField(
+        label=_("Respuesta"), max_length=4096, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class SmsConfigForm(forms.Form):
+    account_sid = forms.CharField(label=_("Account SID"), max_length=64)
+    auth_token = _secret(_("Token de autenticación"), _KEEP)
+    from_number = forms.CharField(label=_("Remitente (número o servicio)"), max_length=32)
+    api_url = forms.URLField(
+        label=_("URL de la API"),
+        required=False,
+        assume_scheme="https",
+        help_text=_("Vacío: https://api.twilio.com"),
+    )

@@ -4,6 +4,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from cartera.lib.secrets import EncryptedTextField
+
 from .choices import EventKind, MessageChannel, MessagePurpose, MessageStatus, TemplateKind
 
 
@@ -89,6 +91,10 @@ class Message(models.Model):
     transport = models.CharField(max_length=60, blank=True)
     provider_id = models.CharField(max_length=200, blank=True)
     first_opened_at = models.DateTimeField(null=True, blank=True)
+    segments = models.PositiveSmallIntegerField(_("segmentos SMS"), null=True, blank=True)
+    # The step's later channels: a permanent failure queues the message on the next one
+    # with a usable contact point (``fallback.py``).
+    fallback_channels = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -144,3 +150,145 @@ class ContactPointBlock(models.Model):
                 fields=["contact", "channel", "address"], name="contactpointblock_unique"
             )
         ]
+
+
+class WhatsAppConfig(models.Model):
+    """An organisation's WhatsApp Business Cloud API number. Secrets are encrypted at rest
+    and never shown again once saved."""
+
+    organization = models.OneToOneField(
+        "orgs.Organization", on_delete=models.CASCADE, related_name="whatsapp_config"
+    )
+    phone_number_id = models.CharField(_("identificador del número"), max_length=64)
+    business_account_id = models.CharField(_("cuenta de WhatsApp Business (WABA)"), max_length=64)
+    access_token = EncryptedTextField(_("token de acceso"), blank=True)
+    app_secret = EncryptedTextField(_("secreto de la aplicación"), blank=True)
+    verify_token = EncryptedTextField(_("token de verificación del webhook"), blank=True)
+    api_url = models.URLField(_("URL de la API"), default="https://graph.facebook.com")
+    api_version = models.CharField(_("versión de la API"), max_length=10, default="v21.0")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("configuración de WhatsApp")
+
+    @property
+    def is_complete(self) -> bool:
+        return bool(self.phone_number_id and self.access_token and self.app_secret)
+
+
+class WhatsAppTemplate(models.Model):
+    """One approved (or pending) template of the organisation's catalogue at Meta, kept in
+    sync; ``stage`` maps it to a dunning stage and ``parameters`` names what fills each
+    ``{{n}}`` of its body."""
+
+    organization = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE)
+    name = models.CharField(_("nombre"), max_length=512)
+    language = models.CharField(_("idioma"), max_length=16)
+    status = models.CharField(_("estado en Meta"), max_length=20)
+    category = models.CharField(_("categoría"), max_length=20, blank=True)
+    body = models.TextField(_("texto"), blank=True)
+    parameter_count = models.PositiveSmallIntegerField(default=0)
+    quick_replies = models.JSONField(default=list, blank=True)
+    stage = models.CharField(
+        _("etapa de cobranza"), max_length=20, choices=TemplateKind.choices, blank=True
+    )
+    parameters = models.JSONField(_("parámetros"), default=list, blank=True)
+    synced_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("plantilla de WhatsApp")
+        ordering = ["name", "language"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "name", "language"], name="whatsapptemplate_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.language})"
+
+
+class InboundEvent(models.Model):
+    """A provider's webhook call exactly as received (signature already verified), stored
+    before anything is read from it and processed by a task. The same body twice is
+    stored once."""
+
+    organization = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE)
+    provider = models.CharField(max_length=20)
+    digest = models.CharField(max_length=64)
+    body = models.TextField()
+    received_at = models.DateTimeField()
+    processed_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "provider", "digest"], name="inboundevent_unique"
+            )
+        ]
+
+
+class InboundMessage(models.Model):
+    """A message a debtor sent us (WhatsApp, SMS), unique by the provider's id, and what
+    Cartera made of it (``intent`` and ``outcome``)."""
+
+    organization = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE)
+    channel = models.CharField(_("canal"), max_length=10, choices=MessageChannel.choices)
+    provider_id = models.CharField(max_length=200)
+    from_address = models.CharField(_("de"), max_length=32)
+    customer = models.ForeignKey(
+        "customers.Customer",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="inbound_messages",
+    )
+    contact = models.ForeignKey(
+        "customers.Contact", null=True, blank=True, on_delete=models.SET_NULL
+    )
+    kind = models.CharField(max_length=20)
+    text = models.TextField(_("texto"), blank=True)
+    payload = models.CharField(max_length=200, blank=True)
+    media_id = models.CharField(max_length=200, blank=True)
+    media_type = models.CharField(max_length=100, blank=True)
+    received_at = models.DateTimeField(_("recibido"))
+    intent = models.CharField(_("intención"), max_length=20, blank=True)
+    outcome = models.CharField(_("resultado"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["received_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "channel", "provider_id"], name="inboundmessage_unique"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["organization", "from_address", "-received_at"], name="inbound_from"
+            )
+        ]
+
+    def get_media_label(self) -> str:
+        return str(_("(archivo adjunto)")) if self.media_id else ""
+
+
+class SmsConfig(models.Model):
+    """An organisation's Twilio-compatible SMS account (Messages API); the auth token is
+    encrypted at rest and signs the status callbacks."""
+
+    organization = models.OneToOneField(
+        "orgs.Organization", on_delete=models.CASCADE, related_name="sms_config"
+    )
+    account_sid = models.CharField(_("Account SID"), max_length=64)
+    auth_token = EncryptedTextField(_("token de autenticación"), blank=True)
+    from_number = models.CharField(_("remitente"), max_length=32)
+    api_url = models.URLField(_("URL de la API"), default="https://api.twilio.com")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("configuración de SMS")
+
+    @property
+    def is_complete(self) -> bool:
+        return bool(self.account_sid and self.auth_token and self.from_number)

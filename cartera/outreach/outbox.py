@@ -44,6 +44,7 @@ class OutboxItem:
     attach_pdf: bool = False
     attach_xml: bool = False
     existing_id: int | None = None
+    fallbacks: list[str] | None = None  # where a permanent failure falls back to, in order
 
 
 @dataclass
@@ -133,6 +134,7 @@ class _Composer:
             language=content["language"],
             to=item.to,
             cc=item.cc,
+            fallback_channels=list(item.fallbacks or []),
             reply_to=agent.email if agent and agent.email else organization.reply_to_email,
             subject=content["subject"],
             body_text=content["body_text"],

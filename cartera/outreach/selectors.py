@@ -4,7 +4,8 @@ from django.http import Http404
 
 from cartera.orgs.access import scope_to_member
 
-from .models import Message, MessageTemplate
+from .choices import MessageChannel, MessageStatus
+from .models import InboundMessage, Message, MessageTemplate
 
 
 def messages_visible_to(membership):
@@ -29,3 +30,39 @@ def get_template_for_user(request, pk) -> MessageTemplate:
     if template is None:
         raise Http404
     return template
+
+
+def conversation(
+    customer, *, channel: str = MessageChannel.WHATSAPP, limit: int = 200
+) -> list[dict]:
+    """The customer's chat on ``channel``, oldest first: what we sent (sent or being sent)
+    and what the debtor wrote, as rows ``{at, outbound, text, status, outcome}``."""
+    sent = (
+        Message.objects.filter(customer=customer, channel=channel)
+        .exclude(status__in=[MessageStatus.CANCELLED])
+        .order_by("-created_at")[:limit]
+    )
+    rows = [
+        {
+            "at": message.sent_at or message.scheduled_for,
+            "outbound": True,
+            "text": message.body_text or message.subject,
+            "status": message.get_status_display(),
+            "outcome": "",
+        }
+        for message in sent
+    ]
+    received = InboundMessage.objects.filter(customer=customer, channel=channel).order_by(
+        "-received_at"
+    )[:limit]
+    rows += [
+        {
+            "at": inbound.received_at,
+            "outbound": False,
+            "text": inbound.text or inbound.get_media_label(),
+            "status": "",
+            "outcome": inbound.outcome,
+        }
+        for inbound in received
+    ]
+    return sorted(rows, key=lambda row: row["at"])[-limit:]

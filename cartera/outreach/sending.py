@@ -11,6 +11,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from cartera.followup.choices import TaskKind
 from cartera.invoices.models import InvoiceAttachment
@@ -20,8 +21,11 @@ from cartera.timeline.services import record_activity
 
 from .channels.base import PermanentSendError, SendResult, TransientSendError
 from .channels.table import transport_for
-from .choices import EventKind, MessagePurpose, MessageStatus
-from .events import add_event, block_contact_points, open_agent_task
+from .choices import EventKind, MessageChannel, MessagePurpose, MessageStatus
+from .eligibility import ADDRESS_FIELD
+from .events import add_event as _add_event
+from .events import block_contact_points, open_agent_task
+from .fallback import fall_back
 from .models import Message
 from .policy import next_allowed_moment, policy_from_description
 from .revalidation import revalidate_message
@@ -97,12 +101,14 @@ def send_message(message: Message, *, now: dt.datetime, transports: dict | None 
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     }
     try:
-        result = transport.send(message, attachments=_attachments(message), headers=headers)
+        result = transport.send(
+            message, attachments=_attachments(message), headers=headers, now=now
+        )
     except TransientSendError as exc:
         return _retry_later(message, now=now, today=today, error=str(exc))
     except PermanentSendError as exc:
-        bad_addresses = exc.bad_addresses or list(message.to)
-        return _fail(
+        bad_addresses = [] if exc.keep_addresses else (exc.bad_addresses or list(message.to))
+        return fail_message(
             message,
             now=now,
             today=today,
@@ -131,7 +137,7 @@ def _hold_until(message: Message, *, allowed: dt.datetime, now: dt.datetime) -> 
         attempts=max(message.attempts - 1, 0),
     )
     if held:
-        add_event(
+        _add_event(
             message,
             EventKind.RETRY,
             at=now,
@@ -161,20 +167,41 @@ def _requeue_without_transport(message: Message, *, now: dt.datetime) -> str:
 def _retry_later(message: Message, *, now: dt.datetime, today: dt.date, error: str) -> str:
     """Exponential backoff (2, 4, 8… minutes, at most 6 hours), failed after MAX_ATTEMPTS;
     a retry that would fall outside the contact policy waits for its next allowed moment."""
-    attempts = message.attempts
-    if attempts >= MAX_ATTEMPTS:
-        return _fail(message, now=now, today=today, error=error, permanent=False)
-    retry_at = _allowed_moment(message, now + dt.timedelta(minutes=min(2**attempts, 360)))
+    if message.attempts >= MAX_ATTEMPTS:
+        return fail_message(message, now=now, today=today, error=error, permanent=False)
+    retry_at = backoff_moment(message, now=now)
     Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
         status=MessageStatus.QUEUED, next_attempt_at=retry_at, last_error=error[:2000]
     )
-    add_event(
+    _add_event(
         message,
         EventKind.RETRY,
         at=now,
         data={"error": error[:500], "retry_at": retry_at.isoformat()},
     )
     return MessageStatus.QUEUED
+
+
+def backoff_moment(message: Message, *, now: dt.datetime) -> dt.datetime:
+    """When a throttled or failed attempt is tried again: 2, 4, 8… minutes (at most 6
+    hours) after ``now``, at the next moment the contact policy allows."""
+    return _allowed_moment(message, now + dt.timedelta(minutes=min(2**message.attempts, 360)))
+
+
+_SENT_SUMMARY = {
+    MessageChannel.EMAIL: _lazy("Correo enviado: %(subject)s"),
+    MessageChannel.WHATSAPP: _lazy("WhatsApp enviado: %(subject)s"),
+    MessageChannel.SMS: _lazy("SMS enviado: %(subject)s"),
+}
+_FAILED_TITLE = {
+    MessageChannel.EMAIL: _lazy("No se pudo enviar el correo a %(customer)s"),
+    MessageChannel.WHATSAPP: _lazy("No se pudo enviar el WhatsApp a %(customer)s"),
+    MessageChannel.SMS: _lazy("No se pudo enviar el SMS a %(customer)s"),
+}
+
+
+def _summary_subject(message: Message) -> str:
+    return message.subject or (message.body_text or "").strip()[:80]
 
 
 def _mark_sent(message: Message, *, now: dt.datetime, result: SendResult) -> None:
@@ -195,7 +222,7 @@ def _mark_sent(message: Message, *, now: dt.datetime, result: SendResult) -> Non
             status_reason=reason,
             last_error="",
         )
-        add_event(message, EventKind.SENT, at=now, data={"transport": result.transport})
+        _add_event(message, EventKind.SENT, at=now, data={"transport": result.transport})
         if message.purpose == MessagePurpose.ACCESS_CODE:  # the one-time code left: forget it
             Message.objects.filter(pk=message.pk).update(
                 body_text=_("[Código de acceso oculto después del envío]"), body_html=""
@@ -204,28 +231,40 @@ def _mark_sent(message: Message, *, now: dt.datetime, result: SendResult) -> Non
             organization=message.organization,
             customer=message.customer,
             kind=ActivityKind.MESSAGE,
-            summary=_("Correo enviado: %(subject)s") % {"subject": message.subject},
-            data={"message": message.key, "to": list(message.to)},
+            summary=str(_SENT_SUMMARY.get(message.channel, _SENT_SUMMARY["email"]))
+            % {"subject": _summary_subject(message)},
+            data={"message": message.key, "to": list(message.to), "channel": message.channel},
         )
 
 
-def _fail(message, *, now, today, error, permanent, bad_addresses=()) -> str:
+def fail_message(
+    message, *, now, today, error, permanent, bad_addresses=(), add_event: bool = True
+) -> str:
+    """The message failed for good: its status, the event, the unusable addresses blocked
+    for its channel, and a task for the agent."""
     Message.objects.filter(pk=message.pk).update(
         status=MessageStatus.FAILED,
         last_error=error[:2000],
         status_reason=_("Error permanente") if permanent else _("Demasiados intentos"),
     )
-    add_event(
-        message, EventKind.FAILED, at=now, data={"error": error[:500], "permanent": permanent}
-    )
-    if permanent:
-        block_contact_points(
-            message, contacts=message.contacts.filter(email__in=list(bad_addresses)), reason=error
+    if add_event:
+        _add_event(
+            message, EventKind.FAILED, at=now, data={"error": error[:500], "permanent": permanent}
         )
+    if permanent and bad_addresses:
+        field = ADDRESS_FIELD.get(message.channel, "email")
+        block_contact_points(
+            message,
+            contacts=message.contacts.filter(**{f"{field}__in": list(bad_addresses)}),
+            reason=error,
+        )
+    if permanent and fall_back(message, now=now, error=error) is not None:
+        return MessageStatus.FAILED  # the next channel takes over: nothing for the agent
+    title = _FAILED_TITLE.get(message.channel, _FAILED_TITLE["email"])
     open_agent_task(
         message,
         kind=TaskKind.BOUNCED if permanent else TaskKind.SEND_FAILED,
-        title=_("No se pudo enviar el correo a %(customer)s") % {"customer": message.customer.name},
+        title=str(title) % {"customer": message.customer.name},
         notes=error[:2000],
         today=today,
     )
@@ -243,7 +282,7 @@ def sweep_stale_sending(*, now: dt.datetime) -> int:
             status=MessageStatus.FAILED,
             status_reason=_("Envío interrumpido; no se reintenta para no duplicar el correo."),
         ):
-            add_event(message, EventKind.FAILED, at=now, data={"error": "interrupted"})
+            _add_event(message, EventKind.FAILED, at=now, data={"error": "interrupted"})
             open_agent_task(
                 message,
                 kind=TaskKind.SEND_FAILED,
@@ -286,6 +325,12 @@ def _send_batch(messages: list[Message], *, now: dt.datetime) -> dict[str, int]:
     return counts
 
 
+def send_now(message: Message, *, now: dt.datetime) -> str:
+    """Claim and send one message created just now (an agent's reply)."""
+    counts = _send_batch([message], now=now)
+    return next(iter(counts), MessageStatus.QUEUED)
+
+
 def _send_batch_in_thread(messages: list[Message], *, now: dt.datetime) -> dict[str, int]:
     try:
         return _send_batch(messages, now=now)
@@ -294,7 +339,11 @@ def _send_batch_in_thread(messages: list[Message], *, now: dt.datetime) -> dict[
 
 
 def send_due_messages(
-    *, now: dt.datetime | None = None, limit: int = 500, connections: int = 1
+    *,
+    now: dt.datetime | None = None,
+    limit: int = 500,
+    connections: int = 1,
+    organization=None,
 ) -> dict:
     """Claim and send due rows. Safe to run in any number of workers at once.
 
@@ -302,11 +351,13 @@ def send_due_messages(
     database connection each): while the mail server digests one message the next one is
     built, so the wall time approaches the larger of our CPU time and the server's. Each
     row is still claimed with a conditional update before it is sent, so nothing is sent
-    twice."""
+    twice. ``organization`` limits the batch to one organisation's rows."""
     now = now or timezone.now()
+    due = Message.objects.filter(status=MessageStatus.QUEUED, scheduled_for__lte=now)
+    if organization is not None:
+        due = due.filter(organization=organization)
     candidates = list(
-        Message.objects.filter(status=MessageStatus.QUEUED, scheduled_for__lte=now)
-        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        due.filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
         .select_related(
             "organization", "customer", "customer__organization", "customer__assigned_agent"
         )

@@ -8,10 +8,13 @@ from django_tasks import task
 from cartera.lib.dates import local_today
 from cartera.orgs.models import Organization
 
+from .calls import process_voice_event
 from .choices import MessagePurpose, MessageStatus
-from .models import Message
+from .conversations import process_whatsapp_event
+from .models import InboundEvent, Message
 from .revalidation import revalidate_message
 from .sending import send_due_messages, sweep_stale_sending
+from .sms import process_sms_event
 
 
 @task()
@@ -43,3 +46,18 @@ def recheck_invoices(*, organization_id: int, invoice_ids: list[int], on: str = 
         if not revalidate_message(message=message, today=today, now=now):
             cancelled += 1
     return {"cancelled": cancelled}
+
+
+@task()
+def process_inbound(*, event_id: int) -> dict:
+    """Read one stored provider webhook call (enqueued by the webhook after commit)."""
+    event = InboundEvent.objects.select_related("organization").get(pk=event_id)
+    if event.processed_at is not None:
+        return {"skipped": True}
+    if event.provider == "whatsapp":
+        return process_whatsapp_event(event, now=timezone.now())
+    if event.provider == "sms":
+        return process_sms_event(event, now=timezone.now())
+    if event.provider == "voice":
+        return process_voice_event(event, now=timezone.now())
+    return {"unknown_provider": event.provider}

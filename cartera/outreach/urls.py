@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from . import views
+from . import channel_views, views
 
 app_name = "outreach"
 urlpatterns = [
@@ -15,4 +15,20 @@ urlpatterns = [
     path("t/c/<str:token>/", views.track_click, name="track_click"),
     path("unsubscribe/<str:token>/", views.unsubscribe_view, name="unsubscribe"),
     path("anymail/", include("anymail.urls")),
+]
+
+urlpatterns += [
+    path("whatsapp/", channel_views.whatsapp_settings, name="whatsapp_settings"),
+    path("sms/", channel_views.sms_settings, name="sms_settings"),
+    path("whatsapp/sync/", channel_views.whatsapp_sync, name="whatsapp_sync"),
+    path(
+        "whatsapp/templates/<int:pk>/",
+        channel_views.whatsapp_template_map,
+        name="whatsapp_template_map",
+    ),
+    path(
+        "whatsapp/customers/<int:pk>/",
+        channel_views.whatsapp_conversation,
+        name="whatsapp_conversation",
+    ),
 ]

@@ -17,6 +17,7 @@ from cartera.orgs.access import Action, can, require
 from cartera.orgs.decorators import org_member_required
 
 from .channels.email.transport import outbox_only
+from .channels.sms.gsm import encoding, segments, to_gsm7
 from .choices import MessageChannel, MessageStatus, TemplateKind
 from .eligibility import open_with_balance_q
 from .forms import LANGUAGE_CHOICES, NewTemplateForm
@@ -254,7 +255,7 @@ def template_edit(request, pk):
 def template_preview(request, pk):
     """htmx: render the edited template for a real customer (nothing saved)."""
     require(request, Action.MANAGE_STRATEGIES)
-    get_template_for_user(request, pk)
+    template = get_template_for_user(request, pk)
     customer = None
     if request.POST.get("customer"):
         customer = get_customer_for_user(request, request.POST["customer"])
@@ -270,4 +271,8 @@ def template_preview(request, pk):
         )
     except TemplateRenderError as exc:
         return render(request, "outreach/_preview.html", {"error": str(exc)})
-    return render(request, "outreach/_preview.html", {"subject": subject, "text": text})
+    sms = None
+    if template.channel == MessageChannel.SMS:  # as it will go: GSM-7, counted in segments
+        text = to_gsm7(text)
+        sms = {"segments": segments(text), "encoding": encoding(text), "length": len(text)}
+    return render(request, "outreach/_preview.html", {"subject": subject, "text": text, "sms": sms})

@@ -16,6 +16,7 @@ class PaymentSource(models.TextChoices):
     PROVIDER = "provider", _("Pago en línea")
     CALL = "call", _("Llamada")
     API = "api", _("API")
+    WHATSAPP = "whatsapp", _("WhatsApp")
 
 
 class PaymentMethod(models.TextChoices):

@@ -66,6 +66,7 @@ def test_preventive_step_fires_once_and_is_scheduled_in_the_window(strategies_a,
             "step": "preventivo",
             "invoices": ["F-100"],
             "scheduled_for": "2026-09-28T15:00:00+00:00",
+            "fallbacks": [],
         }
     ]
     message = Message.objects.get()
@@ -474,6 +475,7 @@ def test_cli_json_contract(strategies_a, invoice_a):
         "action": "send",
         "reason": None,
         "channel": "email",
+        "why": "",
         "message": f"dun-20261007-email-{invoice_a.customer_id}",
     }
     message = data["messages"][0]

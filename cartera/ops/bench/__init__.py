@@ -24,4 +24,5 @@ BENCHMARKS: list[str] = [
     "interest",
     "cfdi",
     "api",
+    "channels",
 ]

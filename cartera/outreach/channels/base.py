@@ -26,23 +26,30 @@ class PermanentSendError(Exception):
 
     detail: str
     bad_addresses: list[str] = field(default_factory=list)
+    keep_addresses: bool = False  # the message is at fault (no template…), not the address
 
     def __str__(self):
         return self.detail
 
 
 class Transport(ABC):
-    """What every channel implements (email today; sms, whatsapp, voice and letter next).
+    """What every channel implements (email, whatsapp; sms, voice and letter next).
     The table of transports per channel is ``channels/table.py``."""
 
     channel: str = ""
 
     @abstractmethod
     def send(
-        self, message, *, attachments: list[tuple[str, bytes, str]], headers: dict | None = None
+        self,
+        message,
+        *,
+        attachments: list[tuple[str, bytes, str]],
+        headers: dict | None = None,
+        now=None,
     ) -> SendResult:
         """Hand one claimed message to the provider; raise ``TransientSendError`` (retried
-        later) or ``PermanentSendError`` (the address is blocked)."""
+        later) or ``PermanentSendError`` (the address is blocked). ``now`` is the worker's
+        clock (chat channels judge the 24-hour window with it)."""
 
     def close(self) -> None:  # noqa: B027 — an optional hook: most transports keep nothing open
         """Release connections kept open across a batch."""

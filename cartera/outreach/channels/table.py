@@ -1,11 +1,17 @@
-"""The transports, one per channel: a plain table. A channel without one (sms, whatsapp,
-voice and letter until their transports land) keeps its messages queued."""
+"""The transports, one per channel: a plain table. A channel without one (letter, until its
+transport lands) keeps its messages queued."""
 
 from .base import Transport
 from .email.transport import EmailTransport
+from .sms.transport import SmsTransport
+from .voice.transport import VoiceTransport
+from .whatsapp.transport import WhatsAppTransport
 
 TRANSPORTS: dict[str, type[Transport]] = {
     EmailTransport.channel: EmailTransport,
+    WhatsAppTransport.channel: WhatsAppTransport,
+    SmsTransport.channel: SmsTransport,
+    VoiceTransport.channel: VoiceTransport,
 }
 
 

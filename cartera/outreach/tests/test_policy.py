@@ -2,10 +2,21 @@
 
 import datetime as dt
 
-from cartera.outreach.policy import build_policy, is_consumer, next_allowed_moment, within_cap
+import pytest
+
+from cartera.outreach.policy import (
+    allowed_recipients,
+    build_policy,
+    is_consumer,
+    next_allowed_moment,
+    policy_from_description,
+    within_cap,
+    within_cross_channel_caps,
+)
 
 UTC = dt.UTC
 WEEK = ["mon", "tue", "wed", "thu", "fri"]
+WEEKDAYS_ALL = [*WEEK, "sat", "sun"]
 
 
 def policy(
@@ -141,3 +152,131 @@ def test_who_is_a_consumer():
     assert is_consumer(country="MX", tax_id="FTU010203AB4") is False  # persona moral
     assert is_consumer(country="CL", tax_id="12.345.678-5") is True
     assert is_consumer(country="CL", tax_id="96.670.340-7") is False
+
+
+# --- legal floors of Colombia, Peru and Argentina, and the cross-channel ones -------------
+def test_colombia_weekdays_saturday_and_never_on_sundays_or_holidays():
+    co = policy(
+        tz="America/Bogota",
+        country="CO",
+        consumer=True,
+        weekdays=WEEKDAYS_ALL,
+        window=("06:00", "21:00"),
+        holidays=False,
+    )
+    assert (co.window_start, co.window_end) == (dt.time(7), dt.time(19))
+    assert co.saturday_window == (dt.time(8), dt.time(15))
+    assert co.weekdays == ("mon", "tue", "wed", "thu", "fri", "sat")
+    assert co.holiday_country == "CO"  # the floor skips holidays even if the strategy does not
+    assert (co.max_per_7_days, co.max_per_day, co.channels_per_7_days, co.debtor_only) == (
+        1,
+        1,
+        1,
+        True,
+    )
+    saturday_late = dt.datetime(2026, 10, 10, 21, 0, tzinfo=UTC)  # Sat 16:00 in Bogotá
+    # Sunday is never allowed and Monday 12 October 2026 is a holiday (Día de la Raza)
+    assert next_allowed_moment(co, saturday_late) == dt.datetime(2026, 10, 13, 12, 0, tzinfo=UTC)
+    saturday_early = dt.datetime(2026, 10, 10, 12, 30, tzinfo=UTC)  # Sat 07:30
+    assert next_allowed_moment(co, saturday_early) == dt.datetime(2026, 10, 10, 13, 0, tzinfo=UTC)
+
+
+def test_a_strategy_cannot_loosen_the_floor_and_the_floor_survives_the_round_trip():
+    co = policy(tz="America/Bogota", country="CO", consumer=True, window=("05:00", "23:00"), cap=9)
+    again = policy_from_description(co.describe())
+    assert again == co
+
+
+def test_peru_weekdays_only_07_to_20_without_holidays():
+    pe = policy(
+        tz="America/Lima",
+        country="PE",
+        consumer=True,
+        weekdays=WEEKDAYS_ALL,
+        window=("06:00", "22:00"),
+        holidays=False,
+    )
+    assert (pe.window_start, pe.window_end, pe.weekdays, pe.holiday_country) == (
+        dt.time(7),
+        dt.time(20),
+        ("mon", "tue", "wed", "thu", "fri"),
+        "PE",
+    )
+    friday_night = dt.datetime(2026, 10, 10, 2, 0, tzinfo=UTC)  # Fri 21:00 in Lima
+    assert next_allowed_moment(pe, friday_night) == dt.datetime(2026, 10, 12, 12, 0, tzinfo=UTC)
+
+
+def test_argentina_conservative_preset_and_debtor_only():
+    ar = policy(
+        tz="America/Argentina/Buenos_Aires",
+        country="AR",
+        consumer=True,
+        weekdays=WEEKDAYS_ALL,
+        window=("08:00", "21:00"),
+    )
+    assert (ar.window_start, ar.window_end, ar.saturday_window, ar.debtor_only) == (
+        dt.time(9),
+        dt.time(19),
+        (dt.time(10), dt.time(14)),
+        True,
+    )
+
+
+def test_mexico_no_third_parties_only_the_debtor():
+    mx = policy(country="MX", consumer=True)
+    assert mx.debtor_only and allowed_recipients(mx, ["debtor", "reference"]) == ["debtor"]
+    assert allowed_recipients(policy(country="MX", consumer=False), ["a", "b"]) == ["a", "b"]
+
+
+@pytest.mark.parametrize(
+    ("country", "tax_id", "consumer"),
+    [
+        ("CO", "900123456-7", False),  # NIT of a company
+        ("CO", "1020304050", True),  # cédula
+        ("PE", "20100070970", False),  # RUC of a company
+        ("PE", "10456789012", True),  # RUC of a natural person
+        ("PE", "45678901", True),  # DNI
+        ("AR", "30-50001091-2", False),  # CUIT of a company
+        ("AR", "20-12345678-3", True),  # CUIL of a person
+    ],
+)
+def test_consumers_by_tax_id(country, tax_id, consumer):
+    assert is_consumer(country=country, tax_id=tax_id) is consumer
+
+
+def test_cross_channel_caps():
+    wed = dt.date(2026, 10, 7)
+    co = policy(tz="America/Bogota", country="CO", consumer=True)
+    cl = policy(tz="America/Santiago", country="CL", consumer=True)
+    nothing = {"email": [], "sms": [], "whatsapp": []}
+    assert within_cross_channel_caps(co, as_of=wed, channel="sms", previous=nothing)
+    # Colombia: another channel the same day, or earlier the same week: no
+    assert not within_cross_channel_caps(
+        co, as_of=wed, channel="sms", previous={**nothing, "email": [wed]}
+    )
+    assert not within_cross_channel_caps(
+        co, as_of=wed, channel="sms", previous={**nothing, "email": [wed - dt.timedelta(days=4)]}
+    )
+    assert within_cross_channel_caps(
+        co, as_of=wed, channel="sms", previous={**nothing, "email": [wed - dt.timedelta(days=7)]}
+    )
+    # Chile: two non-call contacts a week across channels, two days apart
+    assert not within_cross_channel_caps(
+        cl, as_of=wed, channel="sms", previous={**nothing, "email": [wed - dt.timedelta(days=1)]}
+    )
+    assert within_cross_channel_caps(
+        cl, as_of=wed, channel="sms", previous={**nothing, "email": [wed - dt.timedelta(days=2)]}
+    )
+    two = {
+        **nothing,
+        "email": [wed - dt.timedelta(days=5)],
+        "whatsapp": [wed - dt.timedelta(days=3)],
+    }
+    assert not within_cross_channel_caps(cl, as_of=wed, channel="sms", previous=two)
+    # Mexico: no cross-channel floor
+    assert within_cross_channel_caps(
+        policy(country="MX", consumer=True),
+        as_of=wed,
+        channel="sms",
+        previous={**nothing, "email": [wed]},
+    )

@@ -122,7 +122,7 @@ class EmailTransport(Transport):
             email.attach(name, content, mimetype)
         return email
 
-    def send(self, message, *, attachments, headers=None) -> SendResult:
+    def send(self, message, *, attachments, headers=None, now=None) -> SendResult:
         domain = (message.organization.sender_email or "cartera.local").rsplit("@", 1)[-1]
         message_id = make_msgid(idstring=message.key[:40], domain=domain)
         try:

@@ -1,0 +1,148 @@
+"""WhatsApp through the Business Cloud API: free text inside the customer-service window
+(24 hours since the debtor last wrote), an approved template mapped to the stage outside
+it. Quick replies let the debtor answer with one tap (``conversations.py`` reads them).
+
+Errors by code: re-engagement required (131047) → the template instead; not a WhatsApp
+user / undeliverable → permanent, the number is blocked for WhatsApp; rate limits
+(130429, 131056) and server errors → retried later with backoff.
+"""
+
+import datetime as dt
+import threading
+import time
+
+from django.utils import timezone
+
+from cartera.outreach.choices import MessageChannel, MessagePurpose
+from cartera.outreach.models import WhatsAppConfig
+
+from ..base import PermanentSendError, SendResult, TransientSendError, Transport
+from ..http import ConnectionFailed
+from .client import (
+    RATE_LIMITED,
+    REENGAGEMENT_REQUIRED,
+    UNDELIVERABLE,
+    WhatsAppClient,
+    WhatsAppError,
+)
+from .messages import QUICK_REPLIES, free_text_payload, template_payload, window_open
+
+TRANSPORT_NAME = "whatsapp-cloud"
+MESSAGES_PER_SECOND = 80  # Meta's default throughput per business phone number
+
+
+class TokenBucket:
+    """At most ``rate`` sends per second per business number, bursts up to ``rate``."""
+
+    def __init__(self, rate: float):
+        self.rate, self.tokens, self.stamp = rate, rate, time.monotonic()
+        self.lock = threading.Lock()
+
+    def take(self) -> None:
+        with self.lock:
+            while True:
+                now = time.monotonic()
+                self.tokens = min(self.rate, self.tokens + max(now - self.stamp, 0) * self.rate)
+                self.stamp = now
+                if self.tokens >= 1:
+                    self.tokens -= 1
+                    return
+                time.sleep((1 - self.tokens) / self.rate)
+
+
+_BUCKETS: dict[str, TokenBucket] = {}
+_BUCKETS_LOCK = threading.Lock()
+
+
+def bucket_for(phone_number_id: str) -> TokenBucket:
+    with _BUCKETS_LOCK:
+        if phone_number_id not in _BUCKETS:
+            _BUCKETS[phone_number_id] = TokenBucket(MESSAGES_PER_SECOND)
+        return _BUCKETS[phone_number_id]
+
+
+def channel_error(exc: Exception, *, to: str) -> Exception:
+    """The channel error for what the API answered."""
+    if isinstance(exc, ConnectionFailed):
+        return TransientSendError(str(exc))
+    if exc.code in UNDELIVERABLE:
+        return PermanentSendError(str(exc), [to])
+    if exc.code in RATE_LIMITED or exc.status >= 500 or exc.status == 429:
+        return TransientSendError(str(exc))
+    return PermanentSendError(str(exc), keep_addresses=True)
+
+
+class WhatsAppTransport(Transport):
+    channel = MessageChannel.WHATSAPP
+
+    def __init__(self):
+        self._clients: dict[int, WhatsAppClient | None] = {}
+
+    def _client(self, organization_id: int) -> WhatsAppClient:
+        if organization_id not in self._clients:
+            config = WhatsAppConfig.objects.filter(organization_id=organization_id).first()
+            complete = config is not None and config.is_complete
+            self._clients[organization_id] = WhatsAppClient(config) if complete else None
+        client = self._clients[organization_id]
+        if client is None:
+            raise PermanentSendError(
+                "WhatsApp is not configured for this organisation", keep_addresses=True
+            )
+        return client
+
+    def send(self, message, *, attachments, headers=None, now=None) -> SendResult:
+        now = now or timezone.now()
+        client = self._client(message.organization_id)
+        if not message.to:
+            raise PermanentSendError("no WhatsApp number", keep_addresses=True)
+        to = message.to[0]
+        bucket_for(client.config.phone_number_id).take()
+        try:
+            wamid = client.send(self._payload(message, to=to, now=now))
+        except WhatsAppError as exc:
+            if exc.code != REENGAGEMENT_REQUIRED or message.purpose == MessagePurpose.REPLY:
+                raise channel_error(exc, to=to) from exc
+            wamid = self._send_template(client, message, to=to)  # the window had closed
+        except ConnectionFailed as exc:
+            raise channel_error(exc, to=to) from exc
+        return SendResult(provider_id=wamid, transport=TRANSPORT_NAME)
+
+    def _payload(self, message, *, to: str, now: dt.datetime) -> dict:
+        if message.purpose == MessagePurpose.REPLY:
+            if not window_open(organization=message.organization, address=to, now=now):
+                raise PermanentSendError(
+                    "the 24-hour window is closed: only templates may be sent",
+                    keep_addresses=True,
+                )
+            return free_text_payload(message, to=to, buttons=())
+        if window_open(organization=message.organization, address=to, now=now) and (
+            not needs_template(message)
+        ):
+            return free_text_payload(message, to=to, buttons=QUICK_REPLIES)
+        return self._template_or_fail(message, to=to)
+
+    def _template_or_fail(self, message, *, to: str) -> dict:
+        payload = template_payload(message, to=to)
+        if payload is None:
+            raise PermanentSendError(
+                f"no approved WhatsApp template mapped to stage {message.stage or '-'}",
+                keep_addresses=True,
+            )
+        return payload
+
+    def _send_template(self, client, message, *, to: str) -> str:
+        try:
+            return client.send(self._template_or_fail(message, to=to))
+        except (WhatsAppError, ConnectionFailed) as exc:
+            raise channel_error(exc, to=to) from exc
+
+    def close(self) -> None:
+        for client in self._clients.values():
+            if client is not None:
+                client.close()
+
+
+def needs_template(message) -> bool:
+    """A free-text attempt of this message was refused as outside the window (131047
+    reported asynchronously in a status): its next attempt is the template."""
+    return message.events.filter(kind="failed", data__code=REENGAGEMENT_REQUIRED).exists()
