@@ -16,7 +16,6 @@ due date is late for certain (probability 1).
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from threadpoolctl import threadpool_limits
 
 from .features import NAMES, at_cut, matrix
@@ -103,6 +102,11 @@ class LearnedForecast:
         done = view.settled < NEVER
         self.mean_lateness = float((view.settled - view.due)[done].mean()) if done.any() else 0.0
         if len(rows) >= MIN_EXAMPLES:
+            from sklearn.ensemble import (  # noqa: PLC0415 - see pyproject: seconds to import
+                HistGradientBoostingClassifier,
+                HistGradientBoostingRegressor,
+            )
+
             self.days = HistGradientBoostingRegressor(loss="absolute_error", **_params(len(X)))
             self.days.fit(X, remaining - self.offset(X))
             residual = remaining - self.remaining(X)

@@ -16,7 +16,6 @@ import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.metrics import brier_score_loss, roc_auc_score
 
 from .features import NAMES
 from .history import NEVER, History, date_of, day, load_history
@@ -68,6 +67,8 @@ def customer_average(history: History, cut: int, rows: np.ndarray):
 def _score(truth_day, truth_late, predicted_day, p_late) -> Score:
     mae = None if predicted_day is None else float(np.abs(predicted_day - truth_day).mean())
     both = len(np.unique(truth_late)) == 2
+    from sklearn.metrics import brier_score_loss, roc_auc_score  # noqa: PLC0415 - see pyproject
+
     auc = float(roc_auc_score(truth_late, p_late)) if both else None
     return Score(mae, auc, float(brier_score_loss(truth_late, p_late)))
 
