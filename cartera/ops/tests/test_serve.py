@@ -49,7 +49,8 @@ def test_serve_answers_and_stops_every_child_on_sigterm(tmp_path):
         text=True,
     )
     try:
-        status, deadline = None, time.monotonic() + 90
+        # Generous: a first start migrates a fresh database, slow on a loaded machine.
+        status, deadline = None, time.monotonic() + 240
         while time.monotonic() < deadline and process.poll() is None:
             try:
                 with urllib.request.urlopen(
