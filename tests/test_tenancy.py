@@ -164,6 +164,7 @@ URLS: dict[str, U] = {
     "report_pages:invoice": read(pk("invoice")),
     "report_pages:forecast": read(),
     "report_pages:effectiveness": read(),
+    "report_pages:duplicates": read(),
     "report_pages:export_start": read(),  # without a known source: 404
     "report_pages:export": read(pk("export_job"), scoped=False),
     "report_pages:export_progress": read(pk("export_job"), scoped=False),

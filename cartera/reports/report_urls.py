@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import export_views
+from . import duplicate_views, export_views
 from . import report_views as views
 
 app_name = "report_pages"
@@ -13,6 +13,7 @@ urlpatterns = [
     path("invoices/<int:pk>/", views.invoice_story, name="invoice"),
     path("forecast/", views.forecast_page, name="forecast"),
     path("effectiveness/", views.effectiveness_page, name="effectiveness"),
+    path("duplicates/", duplicate_views.duplicates_page, name="duplicates"),
     path("exports/new/", export_views.export_start, name="export_start"),
     path("exports/<int:pk>/", export_views.export_detail, name="export"),
     path("exports/<int:pk>/progress/", export_views.export_progress, name="export_progress"),
