@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import duplicate_views, export_views
+from . import duplicate_views, export_views, subscription_views
 from . import report_views as views
 
 app_name = "report_pages"
@@ -14,6 +14,12 @@ urlpatterns = [
     path("forecast/", views.forecast_page, name="forecast"),
     path("effectiveness/", views.effectiveness_page, name="effectiveness"),
     path("duplicates/", duplicate_views.duplicates_page, name="duplicates"),
+    path("subscriptions/", subscription_views.subscriptions_page, name="subscriptions"),
+    path(
+        "subscriptions/<int:pk>/delete/",
+        subscription_views.subscription_delete,
+        name="subscription_delete",
+    ),
     path("exports/new/", export_views.export_start, name="export_start"),
     path("exports/<int:pk>/", export_views.export_detail, name="export"),
     path("exports/<int:pk>/progress/", export_views.export_progress, name="export_progress"),
