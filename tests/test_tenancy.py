@@ -166,6 +166,7 @@ URLS: dict[str, U] = {
     "report_pages:effectiveness": read(),
     "report_pages:duplicates": read(),
     "report_pages:subscriptions": write(roles=TEAM),
+    "report_pages:digest_settings": write(roles=TEAM),
     "report_pages:subscription_delete": write(
         pk("report_subscription"), scoped=False, roles=MANAGERS
     ),  # an agent deletes only their own: 404 on the owner's

@@ -60,6 +60,13 @@ JOBS: dict[str, Job] = {
             "cartera.reports.tasks.scheduled_reports",
             per_organization=True,
         ),
+        # 07:15 local: the daily digest of every manager and agent (after the night's jobs).
+        Job(
+            "daily-digest",
+            Daily(hour=7, minute=15),
+            "cartera.reports.tasks.daily_digest",
+            per_organization=True,
+        ),
         # 03:00 local: the ledger check; logs mismatches.
         Job(
             "ledger-check",

@@ -326,3 +326,14 @@ class MemberMail(models.Model):
     cc: tuple = ()
     reply_to = ""
     body_html = ""
+
+
+class DigestSettings(models.Model):
+    """A member's daily digest: whether they receive it and in which language (empty: the
+    organisation's). Members without a row receive it."""
+
+    membership = models.OneToOneField(
+        "orgs.Membership", on_delete=models.CASCADE, related_name="digest_settings"
+    )
+    receive = models.BooleanField(_("recibir el resumen diario"), default=True)
+    language = models.CharField(_("idioma"), max_length=8, blank=True)

@@ -20,6 +20,7 @@ urlpatterns = [
         subscription_views.subscription_delete,
         name="subscription_delete",
     ),
+    path("digest/", subscription_views.digest_settings, name="digest_settings"),
     path("exports/new/", export_views.export_start, name="export_start"),
     path("exports/<int:pk>/", export_views.export_detail, name="export"),
     path("exports/<int:pk>/progress/", export_views.export_progress, name="export_progress"),

@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
@@ -68,3 +69,12 @@ class SubscriptionForm(forms.Form):
             except ValidationError as exc:
                 self.add_error("filters", exc)
         return data
+
+
+class DigestSettingsForm(forms.Form):
+    receive = forms.BooleanField(label=_("Recibir el resumen diario por correo"), required=False)
+    language = forms.ChoiceField(
+        label=_("Idioma del resumen"),
+        required=False,
+        choices=[("", _("El de la organización")), *settings.LANGUAGES],
+    )

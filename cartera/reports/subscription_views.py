@@ -9,9 +9,10 @@ from cartera.lib.forms import add_service_errors
 from cartera.orgs.choices import Role
 from cartera.orgs.decorators import org_member_required
 
-from .models import ReportSubscription
+from .digest import DIGEST_ROLES, save_digest_settings
+from .models import DigestSettings, ReportSubscription
 from .scheduled import SOURCES, create_subscription, delete_subscription, may_manage
-from .subscription_forms import SubscriptionForm
+from .subscription_forms import DigestSettingsForm, SubscriptionForm
 
 
 def _visible(membership):
@@ -42,10 +43,18 @@ def subscriptions_page(request):
             else:
                 return redirect("report_pages:subscriptions")
     rows = [(s, SOURCES.get(s.report)) for s in _visible(membership)]
+    current = DigestSettings.objects.filter(membership=membership).first()
     context = {
         "rows": rows,
         "form": form,
         "can_subscribe": membership.role != Role.VIEWER,
+        "digest_form": DigestSettingsForm(
+            initial={
+                "receive": current.receive if current else True,
+                "language": current.language if current else "",
+            }
+        ),
+        "gets_digest": membership.role in DIGEST_ROLES,
     }
     return render(request, "reports/subscriptions.html", context)
 
@@ -58,4 +67,16 @@ def subscription_delete(request, pk):
         raise Http404
     _require_subscriber(request.membership)
     delete_subscription(membership=request.membership, subscription=subscription)
+    return redirect("report_pages:subscriptions")
+
+
+@org_member_required
+@require_POST
+def digest_settings(request):
+    """The member's own daily-digest setting (receive it or not, its language)."""
+    if request.membership.role not in DIGEST_ROLES:
+        raise PermissionDenied
+    form = DigestSettingsForm(request.POST)
+    if form.is_valid():
+        save_digest_settings(membership=request.membership, **form.cleaned_data)
     return redirect("report_pages:subscriptions")

@@ -11,6 +11,7 @@ from cartera.orgs.models import Organization
 
 from .background import run_export
 from .behaviour import recompute_classifications
+from .digest import queue_digests
 from .mail import send_queued_member_mails
 from .models import ExportJob
 from .scheduled import deliver_due_reports
@@ -59,3 +60,11 @@ def send_member_mails(slot: str = "") -> dict:
     """Queued internal e-mails (scheduled reports, digests) through the e-mail transport."""
     now = dt.datetime.fromisoformat(slot) if slot else timezone.now()
     return {**send_queued_member_mails(now=now), "slot": slot}
+
+
+@task()
+def daily_digest(organization_id: int, slot: str = "") -> dict:
+    """Each manager's and agent's digest of the slot's local date (in their language)."""
+    organization = Organization.objects.get(pk=organization_id)
+    today = slot_date(slot, organization.timezone)
+    return {**queue_digests(organization=organization, today=today), "slot": slot}
