@@ -72,7 +72,13 @@ class SubscriptionForm(forms.Form):
 
 
 class DigestSettingsForm(forms.Form):
-    receive = forms.BooleanField(label=_("Recibir el resumen diario por correo"), required=False)
+    # A choice, not a checkbox: an empty POST is not "opt out".
+    receive = forms.TypedChoiceField(
+        label=_("Recibir el resumen diario por correo"),
+        choices=[("yes", _("Sí")), ("no", _("No"))],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+    )
     language = forms.ChoiceField(
         label=_("Idioma del resumen"),
         required=False,

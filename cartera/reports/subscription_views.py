@@ -50,7 +50,7 @@ def subscriptions_page(request):
         "can_subscribe": membership.role != Role.VIEWER,
         "digest_form": DigestSettingsForm(
             initial={
-                "receive": current.receive if current else True,
+                "receive": "no" if current and not current.receive else "yes",
                 "language": current.language if current else "",
             }
         ),
