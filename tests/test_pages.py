@@ -47,6 +47,8 @@ NOT_A_PAGE = {
     "followup:reassign": 405,
     "followup:note_add": 405,
     "followup:notification_open": 404,  # the notification is the agent's, not the owner's
+    "report_pages:subscription_delete": 405,
+    "report_pages:digest_settings": 405,
     "report_pages:export_start": 404,  # needs ?source=…&format=… (the export links give them)
     "dunning:strategy_preview": 405,
     "outreach:template_preview": 405,

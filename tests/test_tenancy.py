@@ -58,7 +58,7 @@ from cartera.outreach.models import Message, MessageTemplate, WhatsAppTemplate
 from cartera.payments.complements import create_obligation
 from cartera.payments.models import PaymentProof
 from cartera.payments.services import allocate_payment, apply_credit_note, record_payment
-from cartera.reports.models import CommissionRule, ExportJob
+from cartera.reports.models import CommissionRule, ExportJob, ReportSubscription
 from cartera.timeline.models import Notification
 
 # Modules whose URLs are not the back office: allauth's pages, i18n, admin, static files,
@@ -164,6 +164,12 @@ URLS: dict[str, U] = {
     "report_pages:invoice": read(pk("invoice")),
     "report_pages:forecast": read(),
     "report_pages:effectiveness": read(),
+    "report_pages:duplicates": read(),
+    "report_pages:subscriptions": write(roles=TEAM),
+    "report_pages:digest_settings": write(roles=TEAM),
+    "report_pages:subscription_delete": write(
+        pk("report_subscription"), scoped=False, roles=MANAGERS
+    ),  # an agent deletes only their own: 404 on the owner's
     "report_pages:export_start": read(),  # without a known source: 404
     "report_pages:export": read(pk("export_job"), scoped=False),
     "report_pages:export_progress": read(pk("export_job"), scoped=False),
@@ -406,6 +412,10 @@ def world(
     export_job.file.save("pronostico.csv", ContentFile(b"semana;importe\n"), save=False)
     export_job.filename = "pronostico.csv"
     export_job.save(update_fields=["file", "filename"])
+    report_subscription = ReportSubscription.objects.create(
+        organization=org_a, owner=owner_a, report="aging", frequency="daily", kind="xlsx"
+    )
+    report_subscription.recipients.set([owner_a.memberships.get(organization=org_a)])
     notification = Notification.objects.create(
         organization=org_a, user=agent_a, kind="dispute", text="x", source="test:1"
     )
@@ -468,6 +478,7 @@ def world(
         webhook_message=webhook_message,
         whatsapp_template=whatsapp_template,
         export_job=export_job,
+        report_subscription=report_subscription,
         task=task,
         notification=notification,
         commission_rule=commission_rule,

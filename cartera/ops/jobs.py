@@ -53,6 +53,20 @@ JOBS: dict[str, Job] = {
             "cartera.reports.tasks.daily_reports",
             per_organization=True,
         ),
+        # 07:00 local: scheduled reports due today, produced and queued for e-mail.
+        Job(
+            "report-subscriptions",
+            Daily(hour=7),
+            "cartera.reports.tasks.scheduled_reports",
+            per_organization=True,
+        ),
+        # 07:15 local: the daily digest of every manager and agent (after the night's jobs).
+        Job(
+            "daily-digest",
+            Daily(hour=7, minute=15),
+            "cartera.reports.tasks.daily_digest",
+            per_organization=True,
+        ),
         # 03:00 local: the ledger check; logs mismatches.
         Job(
             "ledger-check",
@@ -82,6 +96,8 @@ JOBS: dict[str, Job] = {
         ),
         # Every minute: the outbox sends what is due.
         Job("outbox-send", Every(minutes=1), "cartera.outreach.tasks.send_due"),
+        # Every minute: internal e-mails to members (scheduled reports) with attachments.
+        Job("member-mail-send", Every(minutes=1), "cartera.reports.tasks.send_member_mails"),
         # Every minute: outgoing webhooks whose retry is due.
         Job("webhooks-retry", Every(minutes=1), "cartera.api.tasks.deliver_due_webhooks"),
         # Every quarter hour: ERP connections whose own interval has passed (pull + push).

@@ -245,3 +245,95 @@ class ForecastWeek(models.Model):
                 fields=["organization", "currency", "week_start"], name="forecast_week_unique"
             )
         ]
+
+
+class Frequency(models.TextChoices):
+    DAILY = "daily", _("Diario")
+    WEEKLY = "weekly", _("Semanal")
+    MONTHLY = "monthly", _("Mensual")
+
+
+class ReportSubscription(models.Model):
+    """A member's standing order for a report: which one, how often, in which format, with
+    which page filters, to which members of the organisation (docs/reports.md, "Scheduled
+    reports"). The report is built with its owner's view of the data."""
+
+    organization = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    report = models.CharField(_("reporte"), max_length=20)
+    frequency = models.CharField(_("frecuencia"), max_length=8, choices=Frequency.choices)
+    weekday = models.PositiveSmallIntegerField(_("día de la semana"), null=True, blank=True)
+    month_day = models.PositiveSmallIntegerField(_("día del mes"), null=True, blank=True)
+    kind = models.CharField(_("formato"), max_length=4)
+    filters = models.JSONField(_("filtros"), default=dict, blank=True)
+    recipients = models.ManyToManyField("orgs.Membership", related_name="report_subscriptions")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["report", "id"]
+
+
+def delivery_path(delivery: "ReportDelivery", filename: str) -> str:
+    return f"scheduled-reports/{delivery.subscription.organization_id}/{filename}"
+
+
+class ReportDelivery(models.Model):
+    """One produced report: at most one per subscription and local day (the slot rule —
+    a second run of the same slot finds the row and does nothing)."""
+
+    subscription = models.ForeignKey(
+        ReportSubscription, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    day = models.DateField()
+    filename = models.CharField(max_length=200, blank=True)
+    file = models.FileField(upload_to=delivery_path, max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["subscription", "day"], name="report_delivery_once")
+        ]
+
+
+class MemberMailStatus(models.TextChoices):
+    QUEUED = "queued", _("En cola")
+    SENDING = "sending", _("Enviando")
+    SENT = "sent", _("Enviado")
+    FAILED = "failed", _("Fallido")
+
+
+class MemberMail(models.Model):
+    """An e-mail to members of the organisation (scheduled reports, the daily digest). The
+    outbox's ``Message`` belongs to a debtor (contact policy, opt-outs, tracking), which an
+    internal mail has none of; these rows are sent by the same e-mail transport
+    (``reports.mail``)."""
+
+    organization = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE)
+    key = models.CharField(max_length=120, unique=True)
+    to = models.JSONField(default=list)
+    subject = models.CharField(max_length=300)
+    body_text = models.TextField()
+    delivery = models.ForeignKey(ReportDelivery, null=True, blank=True, on_delete=models.SET_NULL)
+    status = models.CharField(
+        max_length=8, choices=MemberMailStatus.choices, default=MemberMailStatus.QUEUED
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    # What the e-mail transport reads besides the fields above.
+    cc: tuple = ()
+    reply_to = ""
+    body_html = ""
+
+
+class DigestSettings(models.Model):
+    """A member's daily digest: whether they receive it and in which language (empty: the
+    organisation's). Members without a row receive it."""
+
+    membership = models.OneToOneField(
+        "orgs.Membership", on_delete=models.CASCADE, related_name="digest_settings"
+    )
+    receive = models.BooleanField(_("recibir el resumen diario"), default=True)
+    language = models.CharField(_("idioma"), max_length=8, blank=True)

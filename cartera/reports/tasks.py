@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+from django.utils import timezone
 from django_tasks import task
 
 from cartera.lib.dates import slot_date
@@ -10,7 +11,10 @@ from cartera.orgs.models import Organization
 
 from .background import run_export
 from .behaviour import recompute_classifications
+from .digest import queue_digests
+from .mail import send_queued_member_mails
 from .models import ExportJob
+from .scheduled import deliver_due_reports
 from .services import store_forecast
 from .snapshots import take_snapshot
 
@@ -40,3 +44,27 @@ def build_export(job_id: int) -> dict:
     """Build a queued export's file (reports.background)."""
     job = run_export(job=ExportJob.objects.select_related("organization").get(pk=job_id))
     return {"status": job.status, "rows": job.total_rows}
+
+
+@task()
+@in_organization_language
+def scheduled_reports(organization_id: int, slot: str = "") -> dict:
+    """The subscriptions due on the slot's local date, produced and queued once each."""
+    organization = Organization.objects.get(pk=organization_id)
+    day = slot_date(slot, organization.timezone)
+    return {**deliver_due_reports(organization=organization, day=day), "slot": slot}
+
+
+@task()
+def send_member_mails(slot: str = "") -> dict:
+    """Queued internal e-mails (scheduled reports, digests) through the e-mail transport."""
+    now = dt.datetime.fromisoformat(slot) if slot else timezone.now()
+    return {**send_queued_member_mails(now=now), "slot": slot}
+
+
+@task()
+def daily_digest(organization_id: int, slot: str = "") -> dict:
+    """Each manager's and agent's digest of the slot's local date (in their language)."""
+    organization = Organization.objects.get(pk=organization_id)
+    today = slot_date(slot, organization.timezone)
+    return {**queue_digests(organization=organization, today=today), "slot": slot}
