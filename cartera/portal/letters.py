@@ -6,7 +6,7 @@ document for the printer."""
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from .pdf import logo_data_uri
+from .pdf import html_to_pdf, logo_data_uri
 from .selectors import statement
 
 
@@ -27,7 +27,4 @@ def letters_pdf(letters, *, organization) -> bytes:
         "portal/letters_pdf.html",
         {"pages": pages, "organization": organization, "logo": logo_data_uri(organization)},
     )
-    # Imported here: WeasyPrint takes seconds to load; only the PDF needs it.
-    from weasyprint import HTML
-
-    return HTML(string=html).write_pdf()
+    return html_to_pdf(html)

@@ -30,6 +30,10 @@ def statement_pdf(customer, *, today: dt.date) -> bytes:
             logo=logo_data_uri(customer.organization),
         )
         html = render_to_string("portal/statement_pdf.html", context)
+    return html_to_pdf(html)
+
+
+def html_to_pdf(html: str) -> bytes:
     # Imported here: WeasyPrint takes seconds to load; only the PDF needs it.
     from weasyprint import HTML
 
