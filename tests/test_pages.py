@@ -43,6 +43,8 @@ NOT_A_PAGE = {
     "portal_admin:complement": 405,
     "portal_admin:complement_xml": 404,  # the world's complement has no XML generated yet
     "portal_admin:logo": 404,  # the organisation has uploaded no logo
+    "portal_admin:letter_batch_post": 405,
+    "portal_admin:letter_tracking": 405,
     "followup:task_done": 405,
     "followup:reassign": 405,
     "followup:note_add": 405,
@@ -66,6 +68,9 @@ NOT_HTML = {
     "imports:errors_csv",
     "invoices:attachment_download",
     "portal_admin:proof",
+    "portal_admin:letter_batch_pdf",
+    "portal_admin:letter_batch_csv",
+    "portal_admin:letter_pdf",
     "report_pages:export_download",
     "agreements:pdf",
 }

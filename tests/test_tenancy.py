@@ -54,7 +54,7 @@ from cartera.imports.models import ImportBatch
 from cartera.invoices.models import Dispute, InvoiceAttachment
 from cartera.invoices.services import create_credit_note, create_invoice
 from cartera.orgs.models import Membership
-from cartera.outreach.models import Message, MessageTemplate, WhatsAppTemplate
+from cartera.outreach.models import Letter, LetterBatch, Message, MessageTemplate, WhatsAppTemplate
 from cartera.payments.complements import create_obligation
 from cartera.payments.models import PaymentProof
 from cartera.payments.services import allocate_payment, apply_credit_note, record_payment
@@ -196,6 +196,14 @@ URLS: dict[str, U] = {
     "portal_admin:portal_link": write(lambda w: {"customer_pk": w.customer.pk}, roles=TEAM),
     "portal_admin:complement": write(pk("complement"), roles=TEAM),
     "portal_admin:complement_xml": read(pk("complement")),
+    # the print batches of letters: owners and managers only (a batch holds every customer)
+    "portal_admin:letters": read(),
+    "portal_admin:letter_batch": read(pk("letter_batch"), scoped=False),
+    "portal_admin:letter_batch_pdf": read(pk("letter_batch"), scoped=False),
+    "portal_admin:letter_batch_csv": read(pk("letter_batch"), scoped=False),
+    "portal_admin:letter_batch_post": write(pk("letter_batch"), scoped=False, roles=MANAGERS),
+    "portal_admin:letter_pdf": read(pk("letter"), scoped=False),
+    "portal_admin:letter_tracking": write(pk("letter"), scoped=False, roles=MANAGERS),
     # the debtor portal: its own session after a valid token; the token and the
     # debtor-scoped lookups are tested in cartera/portal/tests
     "portal:enter": public(lambda w: {"token": "no-such-token"}),
@@ -469,7 +477,29 @@ def world(
         parameter_count=1,
         synced_at=dt.datetime(2026, 10, 1, 12, 0, tzinfo=dt.UTC),
     )
+    letter_message = Message.objects.create(
+        organization=org_a,
+        key="w-letter",
+        customer=debtor_a,
+        channel="letter",
+        as_of=dt.date(2026, 10, 7),
+        scheduled_for=dt.datetime(2026, 10, 7, 15, tzinfo=dt.UTC),
+        subject="Aviso por carta",
+        body_text="A-100",
+        status="printed",
+    )
+    letter_batch = LetterBatch.objects.create(organization=org_a, day=dt.date(2026, 10, 7))
+    letter = Letter.objects.create(
+        organization=org_a,
+        batch=letter_batch,
+        message=letter_message,
+        recipient="La Tuerca",
+        address_lines=["Av. Juárez 10", "C.P. 06000 CDMX"],
+        postal_code="06000",
+    )
     return SimpleNamespace(
+        letter_batch=letter_batch,
+        letter=letter,
         plan=plan,
         offer=offer,
         erp_connection=erp_connection,

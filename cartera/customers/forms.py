@@ -13,7 +13,7 @@ from cartera.lib.money import CURRENCY_CHOICES
 from cartera.orgs.choices import Country, Language
 
 from .choices import Channel, Classification, ContactRole
-from .models import Tag
+from .models import PostalAddress, Tag
 
 
 def members_of(organization):
@@ -29,7 +29,22 @@ class UserChoiceField(ModelChoiceField):
         return obj.get_full_name() or obj.get_username()
 
 
-class CustomerForm(BackOfficeForm):
+class AddressFields(forms.Form):
+    """The postal address (where letters go), shared by the customer and contact forms."""
+
+    address_street = forms.CharField(label=_("Calle"), max_length=200, required=False)
+    address_exterior = forms.CharField(label=_("Número exterior"), max_length=20, required=False)
+    address_interior = forms.CharField(label=_("Número interior"), max_length=20, required=False)
+    address_colonia = forms.CharField(label=_("Colonia"), max_length=120, required=False)
+    address_city = forms.CharField(label=_("Ciudad o municipio"), max_length=120, required=False)
+    address_state = forms.CharField(label=_("Estado"), max_length=120, required=False)
+    address_postal_code = forms.CharField(label=_("Código postal"), max_length=10, required=False)
+    address_country = forms.ChoiceField(
+        label=_("País"), choices=[("", "—"), *Country.choices], required=False
+    )
+
+
+class CustomerForm(AddressFields, BackOfficeForm):
     name = forms.CharField(label=_("Nombre comercial"), max_length=200)
     legal_name = forms.CharField(label=_("Razón social"), max_length=300, required=False)
     tax_id = forms.CharField(label=_("RFC / RUT / CUIT"), max_length=32, required=False)
@@ -98,6 +113,7 @@ class CustomerForm(BackOfficeForm):
             "pause_reason",
             "do_not_contact",
             "do_not_contact_reason",
+            *PostalAddress.ADDRESS_FIELDS,
         ]
         initial = {name: getattr(customer, name) for name in names}
         initial["assigned_agent"] = customer.assigned_agent_id
@@ -110,7 +126,7 @@ class CustomerForm(BackOfficeForm):
         return data
 
 
-class ContactForm(BackOfficeForm):
+class ContactForm(AddressFields, BackOfficeForm):
     name = forms.CharField(label=_("Nombre"), max_length=200)
     role = forms.ChoiceField(label=_("Rol"), choices=ContactRole.choices)
     email = forms.EmailField(label=_("Correo"), required=False)

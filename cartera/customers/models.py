@@ -24,7 +24,59 @@ class Tag(models.Model):
         return self.name
 
 
-class Customer(models.Model):
+class PostalAddress(models.Model):
+    """A postal address (Mexican shape: exterior/interior number, colonia); where letters go.
+    Complete when it has a street and a postal code."""
+
+    address_street = models.CharField(_("calle"), max_length=200, blank=True)
+    address_exterior = models.CharField(_("número exterior"), max_length=20, blank=True)
+    address_interior = models.CharField(_("número interior"), max_length=20, blank=True)
+    address_colonia = models.CharField(_("colonia"), max_length=120, blank=True)
+    address_city = models.CharField(_("ciudad o municipio"), max_length=120, blank=True)
+    address_state = models.CharField(_("estado"), max_length=120, blank=True)
+    address_postal_code = models.CharField(_("código postal"), max_length=10, blank=True)
+    address_country = models.CharField(_("país (dirección)"), max_length=2, blank=True)
+
+    ADDRESS_FIELDS = (
+        "address_street",
+        "address_exterior",
+        "address_interior",
+        "address_colonia",
+        "address_city",
+        "address_state",
+        "address_postal_code",
+        "address_country",
+    )
+
+    class Meta:
+        abstract = True
+
+    @property
+    def has_postal_address(self) -> bool:
+        return bool(self.address_street.strip() and self.address_postal_code.strip())
+
+    def address_lines(self) -> list[str]:
+        """The address block as printed on an envelope (Mexican order)."""
+        street = " ".join(
+            part
+            for part in (
+                self.address_street,
+                self.address_exterior,
+                f"int. {self.address_interior}" if self.address_interior else "",
+            )
+            if part
+        )
+        place = ", ".join(p for p in (self.address_city, self.address_state) if p)
+        lines = [
+            street,
+            f"Col. {self.address_colonia}" if self.address_colonia else "",
+            f"C.P. {self.address_postal_code} {place}".strip(),
+            self.address_country,
+        ]
+        return [line for line in lines if line]
+
+
+class Customer(PostalAddress, models.Model):
     """A debtor: someone who owes the organisation money."""
 
     organization = models.ForeignKey("orgs.Organization", on_delete=models.PROTECT)
@@ -100,7 +152,7 @@ class Customer(models.Model):
         return self.timezone or self.organization.timezone
 
 
-class Contact(models.Model):
+class Contact(PostalAddress, models.Model):
     """A person at the debtor and the ways to reach them."""
 
     organization = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE)

@@ -9,7 +9,7 @@ from cartera.lib.identifiers import IdentifierError, normalize_phone, normalize_
 from cartera.lib.uniqueness import duplicate_errors
 from cartera.timeline import events
 
-from .models import Contact, Customer, Tag
+from .models import Contact, Customer, PostalAddress, Tag
 
 CUSTOMER_FIELDS = (
     "external_id",
@@ -29,6 +29,7 @@ CUSTOMER_FIELDS = (
     "pause_reason",
     "do_not_contact",
     "do_not_contact_reason",
+    *PostalAddress.ADDRESS_FIELDS,
 )
 
 
@@ -150,6 +151,7 @@ CONTACT_FIELDS = (
     "whatsapp",
     "preferred_channel",
     "is_primary",
+    *PostalAddress.ADDRESS_FIELDS,
 )
 
 

@@ -24,8 +24,6 @@ MESSAGE_CHANNELS = frozenset(
         StepChannel.CALL,
     }
 )
-# A letter goes to the postal address: it never lacks a recipient.
-LETTER_WITHOUT_CONTACT = {"id": None, "name": "", "email": ""}
 SKIP_FOR_HOLD = {
     hold: SkipReason(hold.value) for hold in HoldReason if hold.value in SkipReason.values
 }
@@ -180,8 +178,8 @@ class CustomerDecisions:
             usable = allowed_recipients(
                 self.policy_or_build(), self.facts.contacts.usable(self.customer["id"], channel)
             )
-            if channel == StepChannel.LETTER:
-                usable = usable[:1] or [LETTER_WITHOUT_CONTACT]
+            if channel == StepChannel.LETTER:  # one letter, headed to the first contact
+                usable = usable[:1]
             recipients = self.recipients[channel] = usable
         return recipients
 

@@ -13,6 +13,7 @@ class MessageChannel(models.TextChoices):
 class MessageStatus(models.TextChoices):
     QUEUED = "queued", _("En cola")
     SENDING = "sending", _("Enviando")
+    PRINTED = "printed", _("Impresa, por enviar")  # a letter in a batch not yet posted
     SENT = "sent", _("Enviado")
     DELIVERED = "delivered", _("Entregado")
     OPENED = "opened", _("Leído")

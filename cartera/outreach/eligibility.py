@@ -268,8 +268,8 @@ def is_chaseable(invoice: Invoice, *, on: dt.date) -> bool:
 
 # --- usable contact point -------------------------------------------------------------------
 
-# The contact's field holding the address of each channel. A letter goes to the
-# customer's postal address: any contact may head it, none is required.
+# The contact's field holding the address of each channel. A letter has no such field: it
+# goes to the contact's postal address or else the customer's (``postal_address_q``).
 ADDRESS_FIELD = {
     MessageChannel.EMAIL: "email",
     MessageChannel.SMS: "mobile_phone",
@@ -281,8 +281,24 @@ OPT_OUT_CHANNELS = {MessageChannel.EMAIL, MessageChannel.SMS, MessageChannel.WHA
 CONTACT_ORDER = ("-is_primary", "id")
 
 
+def postal_address_q(*, prefix: str = "") -> Q:
+    """A complete postal address (street and postal code): the single-row form is
+    ``PostalAddress.has_postal_address``."""
+    return ~Q(**{f"{prefix}address_street": ""}) & ~Q(**{f"{prefix}address_postal_code": ""})
+
+
+def letter_address_of(contact: Contact | None, customer: Customer):
+    """Where a letter for ``contact`` goes: its own address, else the customer's (None:
+    neither has one, so the customer cannot get a letter)."""
+    if contact is not None and contact.has_postal_address:
+        return contact
+    return customer if customer.has_postal_address else None
+
+
 def usable_contacts_q(channel: str) -> Q:
     """Set form: contacts (a ``Contact`` queryset) usable for ``channel``."""
+    if channel == MessageChannel.LETTER:
+        return postal_address_q() | postal_address_q(prefix="customer__")
     field = ADDRESS_FIELD.get(channel)
     if field is None:
         return Q()
@@ -291,7 +307,7 @@ def usable_contacts_q(channel: str) -> Q:
     return ~Q(**{field: ""}) & opted_in & ~Exists(blocked)
 
 
-def usable_flags(channels: Iterable[str] = ADDRESS_FIELD) -> dict:
+def usable_flags(channels: Iterable[str] = (*ADDRESS_FIELD, MessageChannel.LETTER)) -> dict:
     """Annotations ``usable_<channel>`` (booleans) for ``Contact`` querysets read in bulk."""
     return {f"usable_{channel}": _flag(usable_contacts_q(channel)) for channel in channels}
 
@@ -303,6 +319,8 @@ def usable_contact_points(*, customer: Customer, channel: str) -> list[Contact]:
 
 def is_usable_contact(contact: Contact, *, channel: str) -> bool:
     """Single-row form."""
+    if channel == MessageChannel.LETTER:
+        return letter_address_of(contact, contact.customer) is not None
     field = ADDRESS_FIELD.get(channel)
     if field is None:
         return True
@@ -334,7 +352,7 @@ class ContactPoints:
 
     def usable(self, customer_id: int, channel: str) -> list[dict]:
         rows = self.by_customer.get(customer_id, ())
-        if channel not in ADDRESS_FIELD:
+        if channel not in ADDRESS_FIELD and channel != MessageChannel.LETTER:
             return list(rows)
         flag = f"usable_{channel}"
         return [row for row in rows if row[flag]]

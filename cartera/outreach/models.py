@@ -292,3 +292,42 @@ class SmsConfig(models.Model):
     @property
     def is_complete(self) -> bool:
         return bool(self.account_sid and self.auth_token and self.from_number)
+
+
+class LetterBatch(models.Model):
+    """The day's letters of an organisation: printed together, posted together. Its letters
+    become ``sent`` when the batch is marked posted."""
+
+    organization = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE)
+    day = models.DateField(_("día"))
+    posted_on = models.DateField(_("enviado por correo el"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("lote de cartas")
+        ordering = ["-day"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "day"], name="letter_batch_unique_day")
+        ]
+
+
+class Letter(models.Model):
+    """One printed letter: the message it carries and the address it went to, as printed."""
+
+    organization = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE)
+    batch = models.ForeignKey(LetterBatch, on_delete=models.CASCADE, related_name="letters")
+    message = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="letter")
+    recipient = models.CharField(_("destinatario"), max_length=300)
+    attention = models.CharField(_("atención"), max_length=200, blank=True)
+    address_lines = models.JSONField(_("dirección"), default=list)
+    postal_code = models.CharField(_("código postal"), max_length=10)
+    tracking_number = models.CharField(_("número de guía"), max_length=60, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("carta")
+        ordering = ["id"]
+
+    @property
+    def reference(self) -> str:
+        return f"C-{self.pk:06d}"

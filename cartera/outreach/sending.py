@@ -116,6 +116,9 @@ def send_message(message: Message, *, now: dt.datetime, transports: dict | None 
             permanent=True,
             bad_addresses=bad_addresses,
         )
+    if result.awaiting_post:
+        _mark_printed(message, now=now, result=result)
+        return MessageStatus.PRINTED
     _mark_sent(message, now=now, result=result)
     return MessageStatus.SENT
 
@@ -202,6 +205,19 @@ _FAILED_TITLE = {
 
 def _summary_subject(message: Message) -> str:
     return message.subject or (message.body_text or "").strip()[:80]
+
+
+def _mark_printed(message: Message, *, now: dt.datetime, result: SendResult) -> None:
+    """A letter in the day's print batch: sent (and on the timeline) once it is posted."""
+    with transaction.atomic():
+        Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
+            status=MessageStatus.PRINTED,
+            provider_id=result.provider_id[:200],
+            transport=result.transport,
+            status_reason=_("En el lote de impresión del día; se envía al marcar el lote."),
+            last_error="",
+        )
+        _add_event(message, EventKind.QUEUED, at=now, data={"transport": result.transport})
 
 
 def _mark_sent(message: Message, *, now: dt.datetime, result: SendResult) -> None:

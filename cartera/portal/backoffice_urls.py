@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import backoffice
+from . import backoffice, letter_views
 
 app_name = "portal_admin"
 urlpatterns = [
@@ -14,4 +14,11 @@ urlpatterns = [
     path("customers/<int:customer_pk>/portal-link/", backoffice.portal_link, name="portal_link"),
     path("complements/<int:pk>/", backoffice.complement_action, name="complement"),
     path("complements/<int:pk>/xml/", backoffice.complement_xml, name="complement_xml"),
+    path("letters/", letter_views.letter_batches, name="letters"),
+    path("letters/<int:pk>/", letter_views.letter_batch, name="letter_batch"),
+    path("letters/<int:pk>/pdf/", letter_views.letter_batch_pdf, name="letter_batch_pdf"),
+    path("letters/<int:pk>/csv/", letter_views.letter_batch_csv, name="letter_batch_csv"),
+    path("letters/<int:pk>/posted/", letter_views.letter_batch_post, name="letter_batch_post"),
+    path("letter/<int:pk>/pdf/", letter_views.letter_pdf, name="letter_pdf"),
+    path("letter/<int:pk>/tracking/", letter_views.letter_tracking, name="letter_tracking"),
 ]

@@ -12,7 +12,7 @@ from .access import settings_for
 from .selectors import statement
 
 
-def _logo_data_uri(organization) -> str:
+def logo_data_uri(organization) -> str:
     logo = settings_for(organization).logo
     if not logo:
         return ""
@@ -27,9 +27,13 @@ def statement_pdf(customer, *, today: dt.date) -> bytes:
         context.update(
             customer=customer,
             organization=customer.organization,
-            logo=_logo_data_uri(customer.organization),
+            logo=logo_data_uri(customer.organization),
         )
         html = render_to_string("portal/statement_pdf.html", context)
+    return html_to_pdf(html)
+
+
+def html_to_pdf(html: str) -> bytes:
     # Imported here: WeasyPrint takes seconds to load; only the PDF needs it.
     from weasyprint import HTML
 

@@ -31,8 +31,19 @@ COUNTRY_WORDS = {
 }
 MAX_TERMS_DAYS = 3650
 CONTACT_CHANNELS = ("email", "mobile_phone")  # what a customers file says of its contact
+# The postal address columns (optional), cut to the model's lengths.
+ADDRESS_COLUMNS = {
+    "address_street": 200,
+    "address_exterior": 20,
+    "address_interior": 20,
+    "address_colonia": 120,
+    "address_city": 120,
+    "address_state": 120,
+    "address_postal_code": 10,
+}
 # Blank optional cells keep what Cartera has.
 KEPT_WHEN_BLANK = (
+    *ADDRESS_COLUMNS,
     "legal_name",
     "tax_id",
     "payment_terms_days",
@@ -53,6 +64,7 @@ class CustomerImporter(BaseImporter):
         "payment_terms_days",
         "credit_limit",
         "assigned_agent_id",
+        *ADDRESS_COLUMNS,
     )
 
     def kind_label(self):
@@ -101,6 +113,7 @@ class CustomerImporter(BaseImporter):
             "payment_terms_days": self._terms(cells),
             "credit_limit": self._credit_limit(cells),
             "assigned_agent_id": self._agent(cells),
+            **{name: sheet.text(cells, name)[:size] for name, size in ADDRESS_COLUMNS.items()},
         }
         self._not_repeated(number, external_id, tax_id)
         existing = (self.existing_by_ext.get(external_id.upper()) if external_id else None) or (

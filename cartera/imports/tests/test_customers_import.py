@@ -143,3 +143,36 @@ def test_valid_only_writes_the_good_rows(org_a):
     batch = _run(org_a, data, valid_only=True)
     assert (batch.status, batch.created_count, batch.error_count) == ("invalid", 1, 1)
     assert list(Customer.objects.values_list("external_id", flat=True)) == ["C-1"]
+
+
+ADDRESSES = (
+    "Clave,Nombre,Calle,Núm. Ext.,Núm. Int.,Colonia,Ciudad,Estado,C.P.\r\n"
+    "C-1,Ferretería Uno,Av. Constitución,1200,3,Centro,Monterrey,Nuevo León,64000\r\n"
+    "C-2,Minera Sur,,,,,,,\r\n"
+).encode()
+ADDRESS_VALUES = (
+    "address_street",
+    "address_exterior",
+    "address_interior",
+    "address_colonia",
+    "address_city",
+    "address_state",
+    "address_postal_code",
+)
+
+
+def test_the_postal_address_is_imported_and_a_blank_one_keeps_what_cartera_has(org_a):
+    batch = _run(org_a, ADDRESSES)
+    assert batch.as_json()["errors"] == []
+    rows = Customer.objects.order_by("external_id").values_list("external_id", *ADDRESS_VALUES)
+    expected = [
+        ("C-1", "Av. Constitución", "1200", "3", "Centro", "Monterrey", "Nuevo León", "64000"),
+        ("C-2", "", "", "", "", "", "", ""),
+    ]
+    assert list(rows) == expected
+    blank = ADDRESSES.replace(
+        b"Av. Constituci\xc3\xb3n,1200,3,Centro,Monterrey,Nuevo Le\xc3\xb3n,64000", b",,,,,,"
+    )
+    again = _run(org_a, blank)
+    assert (again.created_count, again.updated_count, again.unchanged_count) == (0, 0, 2)
+    assert list(rows.all()) == expected

@@ -23,7 +23,7 @@ from django.core.management.color import no_style
 from django.db import connection, transaction
 from django.utils import timezone
 
-from cartera.customers.models import Customer
+from cartera.customers.models import Customer, PostalAddress
 from cartera.invoices.models import Invoice
 from cartera.lib.bulk import insert_rows
 from cartera.lib.dates import local_today, parse_iso_date
@@ -66,6 +66,7 @@ CUSTOMER_COLUMNS = (
     "do_not_contact_reason",
     "created_at",
     "updated_at",
+    *PostalAddress.ADDRESS_FIELDS,  # left blank: bulk customers get no letters
 )
 INVOICE_COLUMNS = (
     "id",
@@ -268,6 +269,7 @@ def _insert_customers(organization, count, rng, now, batch_size) -> list[tuple]:
                     "",
                     now,
                     now,
+                    *("" for _field in PostalAddress.ADDRESS_FIELDS),
                 )
             )
         with transaction.atomic(), connection.cursor() as cursor:

@@ -14,6 +14,7 @@ class SendResult:
     provider_id: str
     transport: str
     stored_only: bool = False  # True when no real server was configured (outbox viewer)
+    awaiting_post: bool = False  # a letter: printed in the day's batch, sent once posted
 
 
 class TransientSendError(Exception):
@@ -33,7 +34,7 @@ class PermanentSendError(Exception):
 
 
 class Transport(ABC):
-    """What every channel implements (email, whatsapp; sms, voice and letter next).
+    """What every channel implements (email, whatsapp, sms, voice, letter).
     The table of transports per channel is ``channels/table.py``."""
 
     channel: str = ""

@@ -1,8 +1,9 @@
-"""The transports, one per channel: a plain table. A channel without one (letter, until its
-transport lands) keeps its messages queued."""
+"""The transports, one per channel: a plain table. A channel without one keeps its messages
+queued."""
 
 from .base import Transport
 from .email.transport import EmailTransport
+from .letter.transport import LetterTransport
 from .sms.transport import SmsTransport
 from .voice.transport import VoiceTransport
 from .whatsapp.transport import WhatsAppTransport
@@ -12,6 +13,7 @@ TRANSPORTS: dict[str, type[Transport]] = {
     WhatsAppTransport.channel: WhatsAppTransport,
     SmsTransport.channel: SmsTransport,
     VoiceTransport.channel: VoiceTransport,
+    LetterTransport.channel: LetterTransport,
 }
 
 

@@ -217,7 +217,12 @@ CONTACT_CASES = {
     ),
     "opted out of sms": (_contact_update(sms_opt_out_at=timezone.now()), MessageChannel.SMS, False),
     "no whatsapp number": (lambda c: None, MessageChannel.WHATSAPP, False),
-    "letter needs no address": (_contact_update(email=""), MessageChannel.LETTER, True),
+    "letter needs a postal address": (_contact_update(email=""), MessageChannel.LETTER, False),
+    "letter to the contact's address": (
+        _contact_update(address_street="Juárez 10", address_postal_code="64000"),
+        MessageChannel.LETTER,
+        True,
+    ),
 }
 
 

@@ -1,7 +1,7 @@
 """``cartera outbox send --org SLUG [--limit N] [--json]`` sends the organisation's messages
 that are due now, on every channel, and prints ``{"sent": N, "failed": N, "deferred":
-N}`` (deferred: back in the queue — outside the contact window, throttled, or retried
-later; messages cancelled because nothing is left to chase count in none)."""
+N, "printed": N}`` (deferred: back in the queue — outside the contact window, throttled, or
+retried later; printed: letters put in the day's print batch; messages cancelled because nothing is left to chase count in none)."""
 
 import json
 
@@ -17,6 +17,7 @@ def summary(counts: dict) -> dict:
         "sent": counts.get("sent", 0),
         "failed": counts.get("failed", 0),
         "deferred": counts.get("queued", 0),
+        "printed": counts.get("printed", 0),  # letters put in the day's print batch
     }
 
 
@@ -41,5 +42,5 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(counts))
         else:
             self.stdout.write(
-                f"{counts['sent']} sent, {counts['failed']} failed, {counts['deferred']} deferred"
+                f"{counts['sent']} sent, {counts['failed']} failed, {counts['deferred']} deferred, {counts['printed']} printed"
             )
