@@ -40,7 +40,7 @@ def test_an_offered_discount_is_in_the_reminder(org_a, owner_a, invoice_a):
         "Pague $11,020.00 de la factura A-100 a más tardar el 2026-10-20 y ahorre $580.00." in text
     )
     english = _render(org_a, invoice_a, as_of=TODAY, language="en")["body_text"]
-    assert "Pay $11,020.00 for invoice A-100 by 2026-10-20 and save $580.00." in english
+    assert "Pay MX$11,020.00 for invoice A-100 by 2026-10-20 and save MX$580.00." in english
 
 
 def test_no_offer_or_an_expired_one_says_nothing(org_a, owner_a, invoice_a):
