@@ -9,6 +9,7 @@ from django.urls import reverse
 from cartera.agreements.choices import ChargeKind
 from cartera.agreements.configuration import save_stage_fees
 from cartera.agreements.models import LateCharge, StageFee
+from cartera.agreements.negotiation import make_offer
 from cartera.customers.services import save_contact
 from cartera.dunning.fees import charge_stage_fees
 from cartera.dunning.services import load_builtin_strategies
@@ -108,3 +109,26 @@ def test_agents_cannot_set_fees(login, agent_a, org_a):
     response = login(agent_a).post(reverse("dunning:fees"), {"soft-kind": "amount"})
     assert response.status_code == 403 and not StageFee.objects.exists()
     assert not Invoice.objects.exists()
+
+
+def test_a_charged_fee_can_be_waived_with_a_reason(org_a, owner_a, invoice_a):
+    load_builtin_strategies(organization=org_a)
+    save_stage_fees(organization=org_a, actor=None, fees={"soft": {"amount": Decimal("250.00")}})
+    run_dunning.call(organization_id=org_a.pk, slot=SLOT)
+    receivable = LateCharge.objects.get().receivable
+    offer = make_offer(
+        invoice=receivable,
+        kind="waiver",
+        actor=owner_a,
+        today=dt.date(2026, 10, 8),
+        amount=Decimal("250.00"),
+        reason="Primer atraso del cliente",
+    )
+    receivable.refresh_from_db()
+    assert (offer.status, offer.reason, receivable.balance) == (
+        "applied",
+        "Primer atraso del cliente",
+        Decimal("0.00"),
+    )
+    again = run_dunning.call(organization_id=org_a.pk, slot="2026-10-08T13:00:00+00:00")
+    assert again["fees_charged"] == 0 and LateCharge.objects.count() == 1
