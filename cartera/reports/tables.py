@@ -60,7 +60,6 @@ def customer_statement_table(customer, *, as_of: dt.date) -> Table:
         _("Estado de cuenta de %(name)s") % {"name": customer.name},
         [
             Column("number", _("Folio")),
-            Column("part_label", _("Concepto")),
             Column("issue_date", _("Emisión"), DATE),
             Column("due_date", _("Vencimiento"), DATE),
             Column("currency", _("Moneda")),
@@ -69,6 +68,7 @@ def customer_statement_table(customer, *, as_of: dt.date) -> Table:
             Column("paid_on", _("Pagada el"), DATE),
             Column("days_to_pay", _("Días para pagar"), INT),
             Column("days_late", _("Días de atraso"), INT),
+            Column("part_label", _("Concepto")),
         ],
         rows,
         subtitle=_("Al %(date)s") % {"date": as_of.isoformat()},
