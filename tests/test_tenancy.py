@@ -251,6 +251,7 @@ URLS: dict[str, U] = {
     "agreements:offer_create": write(lambda w: {"customer_pk": w.customer.pk}, roles=TEAM),
     "agreements:approvals": write(roles=MANAGERS),  # owners and managers only (GET too)
     "agreements:offer_decide": write(pk("offer"), roles=MANAGERS),
+    "agreements:settings": write(roles=MANAGERS),  # owners and managers only (GET too)
     # dunning + outreach back office
     "dunning:strategies": read(),
     "dunning:strategy": read(pk("strategy"), scoped=False),
@@ -261,6 +262,7 @@ URLS: dict[str, U] = {
     "dunning:upcoming": read(),  # a dry run: never writes
     "dunning:invoice_history": read(pk("invoice")),
     "dunning:settings": write(roles=MANAGERS),  # owners and managers only (GET too)
+    "dunning:fees": write(roles=MANAGERS),  # owners and managers only (GET too)
     "dunning:customer_statements": write(pk("customer"), roles=MANAGERS),
     "dunning:assignments": write(roles=MANAGERS),
     "outreach:outbox": read(),

@@ -28,7 +28,7 @@ from cartera.timeline import events
 from .choices import ChargeKind, PlanStatus
 from .interest import accrued_interest
 from .models import InterestAccrual, LateCharge
-from .rates import reload_tables
+from .rates import reload_tables, uf_value_on
 from .services import settings_for
 
 # Ley 19.496 art. 37: extrajudicial collection costs, by UF tranche of the overdue amount,
@@ -288,13 +288,15 @@ def charge_collection_fee(
     uf_value: Decimal | None = None,
 ) -> LateCharge:
     """Charge the fee of a collection ``stage`` on ``invoice`` once (a second call returns
-    the first charge). In Chile: not before day 21 and capped by Ley 19.496 art. 37."""
+    the first charge). In Chile: not before day 21 and capped by Ley 19.496 art. 37, with
+    the UF given or else the dated value of ``rates/cl_uf.json``."""
     existing = LateCharge.objects.filter(source=invoice, kind=ChargeKind.FEE, stage=stage).first()
     if existing is not None:
         return existing
     amount, reason = round_money(Decimal(amount), invoice.currency), ""
     country = invoice.customer.country or invoice.organization.country
     if country == "CL":
+        uf_value = uf_value or uf_value_on(today)
         amount, reason = _chile_fee(invoice, amount, today=today, uf_value=uf_value)
     if amount <= 0:
         raise ValidationError({"amount": _("El cargo debe ser mayor que cero.")})
@@ -310,6 +312,7 @@ def charge_collection_fee(
         accrued_through=today,
         reason=reason,
     )
+    events.fee_charged(charge, amount=Money(amount, invoice.currency))
     return charge
 
 

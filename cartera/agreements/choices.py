@@ -48,3 +48,12 @@ class OfferStatus(models.TextChoices):
 class ChargeKind(models.TextChoices):
     INTEREST = "interest", _("Interés moratorio")
     FEE = "fee", _("Gastos de cobranza")
+
+
+class ReceivablePart(models.TextChoices):
+    """What part of the debt an invoice row is (reports show them apart): the principal,
+    interest (moratory, or a plan's own) or a collection fee (``selectors.receivable_part``)."""
+
+    PRINCIPAL = "principal", _("Capital")
+    INTEREST = "interest", _("Intereses")
+    FEE = "fee", _("Gastos de cobranza")

@@ -79,3 +79,94 @@ class OfferForm(BackOfficeForm):
         super().__init__(*args, **kwargs)
         self.fields["invoice"].queryset = invoices
         self.fields["invoice"].label_from_instance = lambda i: f"{i.number} · {i.balance_money}"
+
+
+class AgreementSettingsForm(BackOfficeForm):
+    """The plan policy and the late-interest settings (owners and managers)."""
+
+    portal_plans = forms.BooleanField(
+        label=_("El cliente puede proponer convenios en el portal"), required=False
+    )
+    max_instalments = forms.IntegerField(
+        label=_("Máximo de parcialidades"), min_value=1, max_value=60
+    )
+    min_down_payment_percent = forms.DecimalField(
+        label=_("Enganche mínimo (%)"), min_value=0, max_value=99, decimal_places=2
+    )
+    max_term_days = forms.IntegerField(label=_("Plazo máximo (días)"), min_value=1, max_value=1825)
+    grace_days = forms.IntegerField(
+        label=_("Días de gracia por parcialidad"),
+        min_value=0,
+        max_value=60,
+        help_text=_("Días después del vencimiento antes de dar el convenio por incumplido."),
+    )
+    move_off_holidays = forms.BooleanField(
+        label=_(
+            "Mover vencimientos que caen en fin de semana o día festivo al siguiente día hábil"
+        ),
+        required=False,
+    )
+    interest_method = forms.ChoiceField(
+        label=_("Interés del convenio"), choices=InterestMethod.choices
+    )
+    annual_rate = forms.DecimalField(
+        label=_("Tasa anual del convenio (%)"), min_value=0, max_value=200, decimal_places=4
+    )
+    remind_days_before = forms.IntegerField(
+        label=_("Recordar días antes de cada parcialidad"), min_value=0, max_value=30
+    )
+    remind_days_after = forms.IntegerField(
+        label=_("Recordar días después de una parcialidad vencida"), min_value=0, max_value=30
+    )
+    accrue_late_interest = forms.BooleanField(
+        label=_("Cobrar intereses moratorios"), required=False
+    )
+    late_interest_rate = forms.DecimalField(
+        label=_("Tasa moratoria pactada (% anual)"),
+        min_value=0,
+        max_value=200,
+        decimal_places=4,
+        required=False,
+        help_text=_("Vacío: la tasa legal o publicada del país del cliente."),
+    )
+    usury_warning_rate = forms.DecimalField(
+        label=_("Avisar si la tasa pactada supera (% anual)"),
+        min_value=0,
+        max_value=200,
+        decimal_places=4,
+    )
+
+    def clean(self):
+        data = super().clean()
+        method, rate = data.get("interest_method"), data.get("annual_rate")
+        if method and method != InterestMethod.NONE and rate is not None and rate <= 0:
+            self.add_error("annual_rate", _("Indique la tasa del convenio o elija «Sin interés»."))
+        count, term = data.get("max_instalments"), data.get("max_term_days")
+        # Monthly instalments: n of them need at least (n − 1) months after the first.
+        if count and term and term < (count - 1) * 28:
+            self.add_error(
+                "max_term_days",
+                _("Con %(n)s parcialidades mensuales el plazo debe ser de al menos %(d)s días.")
+                % {"n": count, "d": (count - 1) * 28},
+            )
+        return data
+
+
+class NegotiationLimitForm(BackOfficeForm):
+    """What one role may offer without approval (one form per role, prefixed by it)."""
+
+    max_discount_percent = forms.DecimalField(
+        label=_("Descuento máximo por pronto pago (%)"),
+        min_value=0,
+        max_value=100,
+        decimal_places=2,
+    )
+    max_write_off = forms.DecimalField(
+        label=_("Quita máxima (importe)"), min_value=0, decimal_places=2, max_digits=14
+    )
+    max_instalments = forms.IntegerField(
+        label=_("Máximo de parcialidades"), min_value=0, max_value=60
+    )
+    may_waive_interest = forms.BooleanField(
+        label=_("Puede condonar intereses y cargos"), required=False
+    )

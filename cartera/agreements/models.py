@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from cartera.invoices.models import MONEY
-from cartera.lib.money import CURRENCY_CHOICES, Money
+from cartera.lib.money import CURRENCY_CHOICES, Money, round_money
 
 from .choices import (
     ChargeKind,
@@ -324,3 +324,34 @@ class InterestAccrual(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["charge", "date"], name="accrual_once_per_date")
         ]
+
+
+class StageFee(models.Model):
+    """The collection fee the organisation charges when a dunning stage is reached for an
+    invoice: a fixed ``amount`` (in the invoice's currency) or a ``percent`` of its
+    balance, exactly one of them. ``stage`` is a dunning stage key (``dunning.choices``,
+    which sits above this app); ``dunning/fees.py`` charges it, once per invoice."""
+
+    organization = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE)
+    stage = models.CharField(_("etapa"), max_length=20)
+    amount = models.DecimalField(_("importe fijo"), **MONEY, null=True, blank=True)
+    percent = models.DecimalField(
+        _("porcentaje del saldo"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("gasto de cobranza por etapa")
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "stage"], name="stagefee_unique"),
+            models.CheckConstraint(
+                condition=(Q(amount__gt=0) & Q(percent__isnull=True))
+                | (Q(amount__isnull=True) & Q(percent__gt=0)),
+                name="stagefee_amount_or_percent",
+            ),
+        ]
+
+    def fee_on(self, balance: Decimal, currency: str) -> Decimal:
+        """The fee asked for an invoice with ``balance`` owed (before any legal cap)."""
+        if self.amount is not None:
+            return self.amount
+        return round_money(balance * self.percent / 100, currency)

@@ -297,3 +297,13 @@ def offers_for_debtor(customer, *, today: dt.date):
         status=OfferStatus.OFFERED,
         expires_on__gte=today,
     ).select_related("invoice")
+
+
+def offered_discounts(organization) -> dict:
+    """Invoice id → its prompt-payment discount on offer (approved, not yet applied or
+    expired; the caller compares ``expires_on`` with its day): reminder e-mails show it."""
+    offers = Offer.objects.filter(
+        organization=organization, kind=OfferKind.PROMPT_PAYMENT, status=OfferStatus.OFFERED
+    ).select_related("invoice")
+    # Latest expiry first, so the one expiring first wins when an invoice has several.
+    return {offer.invoice_id: offer for offer in offers.order_by("-expires_on", "-id")}

@@ -24,6 +24,8 @@ from django.utils.translation import gettext as _
 
 PACKAGE_RATES = Path(__file__).resolve().parent / "rates"
 CO_MULTIPLIER = Decimal("1.5")
+# The countries whose moratory law ``moratory_rate`` knows (each has a table).
+RATE_COUNTRIES = ("MX", "CO", "CL", "PE", "AR")
 
 
 @dataclass(frozen=True)
@@ -135,3 +137,14 @@ def moratory_rate(
     if agreed is None:
         return Rate(Decimal(0), _("Sin tasa moratoria pactada"))
     return Rate(agreed, _("Tasa pactada de %(r)s %%") % {"r": agreed})
+
+
+UF_TABLE = "CL_UF"
+
+
+def uf_value_on(day: dt.date) -> Decimal | None:
+    """Chile's UF (CLP) in force on ``day``, for the Ley 19.496 fee caps: a dated value
+    like the rate tables (``rates/cl_uf.json``, the latest period on or before the day),
+    or ``None`` when none was entered."""
+    period = period_on(periods_for(UF_TABLE), day)
+    return period.values.get("uf") if period else None

@@ -1,10 +1,11 @@
 """Permission-scoped reads of payment plans."""
 
+from django.db.models import Case, CharField, Value, When
 from django.http import Http404
 
 from cartera.customers.selectors import customers_visible_to
 
-from .choices import PlanStatus
+from .choices import ChargeKind, PlanStatus, ReceivablePart
 from .models import Offer, PaymentPlan
 
 
@@ -54,3 +55,19 @@ def get_offer_for_user(request, pk) -> Offer:
     if offer is None:
         raise Http404
     return offer
+
+
+def receivable_part(prefix: str = ""):
+    """Per-invoice expression (``prefix``: the path to the invoice, e.g. ``"invoice__"``):
+    ``ReceivablePart`` of the row — a ``LateCharge`` receivable is interest or a fee, a
+    plan's interest receivable is interest, anything else is principal."""
+    return Case(
+        When(**{f"{prefix}late_charge__kind": ChargeKind.FEE}, then=Value(ReceivablePart.FEE)),
+        When(
+            **{f"{prefix}late_charge__kind": ChargeKind.INTEREST},
+            then=Value(ReceivablePart.INTEREST),
+        ),
+        When(**{f"{prefix}plan_interest_of__isnull": False}, then=Value(ReceivablePart.INTEREST)),
+        default=Value(ReceivablePart.PRINCIPAL),
+        output_field=CharField(),
+    )

@@ -10,6 +10,7 @@ urlpatterns = [
     path("<int:pk>/pdf/", views.plan_pdf, name="pdf"),
     path("<int:pk>/decide/", views.plan_decide, name="plan_decide"),
     path("customers/<int:customer_pk>/offer/", views.offer_create, name="offer_create"),
+    path("settings/", views.agreement_settings, name="settings"),
     path("approvals/", views.approvals, name="approvals"),
     path("offers/<int:pk>/decide/", views.offer_decide, name="offer_decide"),
 ]

@@ -16,9 +16,18 @@ from cartera.lib.forms import add_service_errors
 from cartera.orgs.access import Action, require
 from cartera.orgs.decorators import org_member_required
 
-from .forms import CancelForm, OfferForm, PlanForm
+from .configuration import (
+    LIMIT_FIELDS,
+    LIMITED_ROLES,
+    SETTINGS_FIELDS,
+    current_limits,
+    save_agreement_settings,
+    save_negotiation_limits,
+)
+from .forms import AgreementSettingsForm, CancelForm, NegotiationLimitForm, OfferForm, PlanForm
 from .negotiation import awaiting_approval, decide_offer, decide_plan, make_offer
 from .pdf import render_plan_pdf
+from .rates import RATE_COUNTRIES, periods_for, reload_tables
 from .selectors import get_offer_for_user, get_plan_for_user
 from .services import cancel_plan, create_plan, instalment_progress, preview_plan, settings_for
 
@@ -197,3 +206,65 @@ def plan_decide(request, pk):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return redirect("agreements:approvals")
+
+
+def _rate_periods(country: str) -> list[dict]:
+    """The dated rate periods of ``country`` (newest first), as the settings page shows them."""
+    reload_tables()
+    return [
+        {"start": period.start, "values": sorted(period.values.items())}
+        for period in reversed(periods_for(country))
+    ]
+
+
+def _limit_forms(request, organization):
+    limits = current_limits(organization)
+    return {
+        role: NegotiationLimitForm(request.POST or None, prefix=role, initial=limits[role])
+        for role in LIMITED_ROLES
+    }
+
+
+@org_member_required
+@require_http_methods(["GET", "POST"])
+def agreement_settings(request):
+    """The plan policy, late interest (with the rate periods in force) and the negotiation
+    limits per role: owners and managers."""
+    require(request, Action.MANAGE_STRATEGIES)
+    organization = request.membership.organization
+    policy = settings_for(organization)
+    form = AgreementSettingsForm(
+        request.POST or None, initial={name: getattr(policy, name) for name in SETTINGS_FIELDS}
+    )
+    limit_forms = _limit_forms(request, organization)
+    if request.method == "POST" and form.is_valid() and _all_valid(limit_forms):
+        save_agreement_settings(organization=organization, actor=request.user, **form.cleaned_data)
+        save_negotiation_limits(
+            organization=organization,
+            actor=request.user,
+            limits={
+                role: {name: f.cleaned_data[name] for name in LIMIT_FIELDS}
+                for role, f in limit_forms.items()
+            },
+        )
+        messages.success(request, _("Configuración de convenios guardada."))
+        return redirect("agreements:settings")
+    country = request.GET.get("country") or organization.country
+    if country not in RATE_COUNTRIES:
+        country = "MX"
+    return render(
+        request,
+        "agreements/settings.html",
+        {
+            "form": form,
+            "limit_forms": [(f, role) for role, f in limit_forms.items()],
+            "country": country,
+            "countries": RATE_COUNTRIES,
+            "periods": _rate_periods(country),
+            "uf_periods": _rate_periods("CL_UF")[:10] if country == "CL" else [],
+        },
+    )
+
+
+def _all_valid(forms) -> bool:
+    return all([f.is_valid() for f in forms.values()])

@@ -155,3 +155,35 @@ class AssignmentForm(forms.Form):
             )
             if data.get(name) not in (None, "")
         }
+
+
+class StageFeeForm(forms.Form):
+    """The collection fee of one stage: none, a fixed amount or a % of the balance
+    (one form per stage, prefixed by its key)."""
+
+    KIND_CHOICES = [
+        ("none", _("Sin cargo")),
+        ("amount", _("Importe fijo")),
+        ("percent", _("Porcentaje del saldo")),
+    ]
+    kind = forms.ChoiceField(label=_("Cargo"), choices=KIND_CHOICES)
+    value = forms.DecimalField(
+        label=_("Importe o porcentaje"),
+        min_value=0,
+        max_digits=14,
+        decimal_places=2,
+        required=False,
+    )
+
+    def clean(self):
+        data = super().clean()
+        kind, value = data.get("kind"), data.get("value")
+        if kind in ("amount", "percent") and not value:
+            self.add_error("value", _("Indique un valor mayor que cero."))
+        if kind == "percent" and value and value > 100:
+            self.add_error("value", _("El porcentaje no puede superar 100."))
+        return data
+
+    def fee(self) -> dict | None:
+        kind = self.cleaned_data["kind"]
+        return None if kind == "none" else {kind: self.cleaned_data["value"]}

@@ -9,6 +9,7 @@ from cartera.lib.dates import slot_date
 from cartera.orgs.language import in_organization_language
 from cartera.orgs.models import Organization
 
+from .fees import charge_stage_fees
 from .instalments import queue_instalment_reminders
 from .models import Decision, DunningSettings
 from .services import install_collection_defaults as install_defaults
@@ -27,7 +28,13 @@ def run_dunning(organization_id: int, slot: str = "") -> dict:
     as_of = slot_date(slot, organization.timezone)
     result = run_planner(organization=organization, as_of=as_of, dry_run=False, collect=False)
     reminders = queue_instalment_reminders(organization=organization, as_of=as_of)
-    return {"date": result["date"], **result["counts"], "instalment_reminders": reminders}
+    fees = charge_stage_fees(organization=organization, as_of=as_of)
+    return {
+        "date": result["date"],
+        **result["counts"],
+        "instalment_reminders": reminders,
+        "fees_charged": fees["charged"],
+    }
 
 
 @task()

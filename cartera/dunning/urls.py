@@ -11,6 +11,7 @@ urlpatterns = [
     path("upcoming/", views.upcoming, name="upcoming"),
     path("invoices/<int:pk>/", views.invoice_history, name="invoice_history"),
     path("settings/", views.settings_edit, name="settings"),
+    path("fees/", views.stage_fees_edit, name="fees"),
     path("assignments/", views.assignments, name="assignments"),
     path("customers/<int:pk>/statements/", views.customer_statements, name="customer_statements"),
 ]

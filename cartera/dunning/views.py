@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from cartera.agreements.configuration import save_stage_fees, stage_fees
 from cartera.customers.models import Customer
 from cartera.customers.selectors import get_customer_for_user
 from cartera.invoices.models import Invoice
@@ -21,8 +22,8 @@ from cartera.orgs.access import Action, can, require, restricted_to_assigned
 from cartera.orgs.decorators import org_member_required
 
 from .assignment import assign_strategy, describe_rule, remove_assignment, rules_in_precedence
-from .choices import SkipReason, StepChannel
-from .forms import AssignmentForm, DunningSettingsForm, StatementScheduleForm
+from .choices import SkipReason, Stage, StepChannel
+from .forms import AssignmentForm, DunningSettingsForm, StageFeeForm, StatementScheduleForm
 from .models import CustomerStatementSchedule, CustomerStrategy, DunningSettings, Step
 from .selectors import (
     agents_for_filter,
@@ -359,3 +360,39 @@ def assignments(request):
             "can_edit": can(membership, Action.MANAGE_STRATEGIES),
         },
     )
+
+
+def _fee_initial(fee) -> dict:
+    if fee is None:
+        return {"kind": "none"}
+    if fee.amount is not None:
+        return {"kind": "amount", "value": fee.amount}
+    return {"kind": "percent", "value": fee.percent}
+
+
+@org_member_required
+@require_http_methods(["GET", "POST"])
+def stage_fees_edit(request):
+    """The collection fee charged once per invoice when each stage is reached."""
+    require(request, Action.MANAGE_STRATEGIES)
+    organization = request.membership.organization
+    current = stage_fees(organization)
+    rows = [
+        (
+            stage,
+            label,
+            StageFeeForm(
+                request.POST or None, prefix=stage, initial=_fee_initial(current.get(stage))
+            ),
+        )
+        for stage, label in Stage.choices
+    ]
+    if request.method == "POST" and all([form.is_valid() for _s, _l, form in rows]):
+        save_stage_fees(
+            organization=organization,
+            actor=request.user,
+            fees={stage: form.fee() for stage, _label, form in rows},
+        )
+        messages.success(request, _("Gastos de cobranza guardados."))
+        return redirect("dunning:fees")
+    return render(request, "dunning/fees.html", {"rows": rows})

@@ -148,12 +148,12 @@ _COPY = {
             "es-mx": (
                 "Recordatorio: su factura vence pronto · {{ organization.name }}",
                 "Le recordamos que las siguientes facturas vencen en los próximos días.",
-                "Si ya realizó el pago, por favor ignore este mensaje.",
+                "{% if discount.amount %}Pague {{ discount.pay_amount }} de la factura {{ discount.invoice }} a más tardar el {{ discount.expires_on }} y ahorre {{ discount.amount }}. {% endif %}Si ya realizó el pago, por favor ignore este mensaje.",
             ),
             "en": (
                 "Reminder: your invoice is due soon · {{ organization.name }}",
                 "This is a friendly reminder that the following invoices fall due in the coming days.",
-                "If you have already paid, please disregard this message.",
+                "{% if discount.amount %}Pay {{ discount.pay_amount }} for invoice {{ discount.invoice }} by {{ discount.expires_on }} and save {{ discount.amount }}. {% endif %}If you have already paid, please disregard this message.",
             ),
         },
     ),
@@ -163,12 +163,12 @@ _COPY = {
             "es-mx": (
                 "Hoy vence su factura · {{ organization.name }}",
                 "Le informamos que las siguientes facturas vencen hoy.",
-                "Si ya realizó el pago, por favor ignore este mensaje.",
+                "{% if discount.amount %}Pague {{ discount.pay_amount }} de la factura {{ discount.invoice }} a más tardar el {{ discount.expires_on }} y ahorre {{ discount.amount }}. {% endif %}Si ya realizó el pago, por favor ignore este mensaje.",
             ),
             "en": (
                 "Your invoice is due today · {{ organization.name }}",
                 "The following invoices fall due today.",
-                "If you have already paid, please disregard this message.",
+                "{% if discount.amount %}Pay {{ discount.pay_amount }} for invoice {{ discount.invoice }} by {{ discount.expires_on }} and save {{ discount.amount }}. {% endif %}If you have already paid, please disregard this message.",
             ),
         },
     ),
@@ -178,12 +178,12 @@ _COPY = {
             "es-mx": (
                 "Saldo vencido de {% for t in totals %}{{ t.amount }} {% endfor %}· {{ organization.name }}",
                 "Nuestros registros muestran las siguientes facturas vencidas y pendientes de pago.",
-                "Si ya pagó, responda a este correo con su comprobante para aplicarlo.",
+                "{% if discount.amount %}Pague {{ discount.pay_amount }} de la factura {{ discount.invoice }} a más tardar el {{ discount.expires_on }} y ahorre {{ discount.amount }}. {% endif %}Si ya pagó, responda a este correo con su comprobante para aplicarlo.",
             ),
             "en": (
                 "Overdue balance of {% for t in totals %}{{ t.amount }} {% endfor %}· {{ organization.name }}",
                 "Our records show the following invoices are overdue and unpaid.",
-                "If you have paid, please reply with your proof of payment so we can apply it.",
+                "{% if discount.amount %}Pay {{ discount.pay_amount }} for invoice {{ discount.invoice }} by {{ discount.expires_on }} and save {{ discount.amount }}. {% endif %}If you have paid, please reply with your proof of payment so we can apply it.",
             ),
         },
     ),

@@ -19,6 +19,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from jinja2 import TemplateError
 
+from cartera.agreements.negotiation import offered_discounts
 from cartera.invoices.models import Invoice
 from cartera.lib.money import decimals_for, round_money
 from cartera.payments.instructions import (
@@ -52,7 +53,9 @@ VARIABLES = {
     "agent": "name, email, phone",
     "organization": "name, legal_name, tax_id, email",
     "today": "fecha del plan (AAAA-MM-DD)",
+    "discount": "descuento por pronto pago vigente sobre una factura del mensaje (vacío si no hay): invoice, amount (lo que ahorra), pay_amount (lo que paga), percent, expires_on (AAAA-MM-DD)",
 }
+NO_DISCOUNT = {"invoice": "", "amount": "", "pay_amount": "", "percent": "", "expires_on": ""}
 
 
 class TemplateRenderError(ValueError):
@@ -130,11 +133,14 @@ def build_context(
     portal_link: str = "",
     payment: PaymentInstructions | None = None,
     factored: list[dict] = (),
+    discount: dict | None = None,
 ) -> dict:
     """Everything a template may use, as plain values. ``invoices``/``statement`` are rows
     with raw Decimal/date fields (see ``invoice_row``); ``payment``: how this customer
     pays, rendered in ``language``; ``factored``: ceded invoices the debtor is shown as
-    payable to their factor (``invoices.factoring``), outside every total."""
+    payable to their factor (``invoices.factoring``), outside every total; ``discount``:
+    a prompt-payment offer on one of ``invoices`` (invoice number, currency, amount saved,
+    amount to pay, percent, expires_on), else every key empty."""
     overdue = [row for row in statement if row["due_date"] < as_of]
     return {
         "customer": {
@@ -162,6 +168,20 @@ def build_context(
             k: str(organization.get(k, "") or "") for k in ("name", "legal_name", "tax_id", "email")
         },
         "today": as_of.isoformat(),
+        "discount": _discount_context(discount, language),
+    }
+
+
+def _discount_context(discount: dict | None, language: str) -> dict:
+    if not discount:
+        return dict(NO_DISCOUNT)
+    currency = discount["currency"]
+    return {
+        "invoice": discount["invoice"],
+        "amount": format_money(discount["amount"], currency, language),
+        "pay_amount": format_money(discount["pay_amount"], currency, language),
+        "percent": str(discount["percent"] or ""),
+        "expires_on": discount["expires_on"].isoformat(),
     }
 
 
@@ -211,6 +231,14 @@ def sample_context(language: str = "es-mx") -> dict:
         as_of=_SAMPLE_DAY,
         language=language,
         portal_link="https://cobranza.example.com/p/m/ejemplo/",
+        discount={
+            "invoice": "A-100",
+            "currency": "MXN",
+            "amount": Decimal("580.00"),
+            "pay_amount": Decimal("11020.00"),
+            "percent": Decimal("5"),
+            "expires_on": dt.date(2026, 2, 10),
+        },
     )
 
 
@@ -313,6 +341,7 @@ class MessageRenderer:
             (t.key, t.channel, t.language): t
             for t in MessageTemplate.objects.filter(organization=organization)
         }
+        self.discounts = offered_discounts(organization)
 
     def template(self, key: str, channel: str, language: str) -> dict:
         for lang in (language, "es-mx"):
@@ -340,6 +369,25 @@ class MessageRenderer:
             bank_accounts=self.bank_accounts,
             clabe_prefix=self.clabe_prefix,
         )
+
+    def discount(self, invoices: list[dict], as_of: dt.date) -> dict | None:
+        """The offer on the message's invoices that expires first and is still open."""
+        offers = [
+            self.discounts[row["id"]]
+            for row in invoices
+            if row.get("id") in self.discounts and self.discounts[row["id"]].expires_on >= as_of
+        ]
+        if not offers:
+            return None
+        offer = min(offers, key=lambda o: (o.expires_on, o.pk))
+        return {
+            "invoice": offer.invoice.number,
+            "currency": offer.currency,
+            "amount": offer.amount,
+            "pay_amount": offer.pay_amount,
+            "percent": offer.percent,
+            "expires_on": offer.expires_on,
+        }
 
     def render(
         self,
@@ -375,6 +423,7 @@ class MessageRenderer:
             else "",
             payment=self.payment(_customer_id(customer, invoices, statement)),
             factored=factored,
+            discount=self.discount(invoices, as_of),
         )
         subject, text, html = render(
             subject=tpl["subject"],

@@ -3,6 +3,8 @@
 import datetime as dt
 from decimal import Decimal
 
+from cartera.agreements.choices import ReceivablePart
+from cartera.agreements.selectors import receivable_part
 from cartera.invoices import factoring
 from cartera.invoices.choices import InvoiceStatus
 from cartera.invoices.models import CreditNote, Dispute, Invoice, InvoiceAttachment
@@ -23,6 +25,7 @@ def _open_invoices(customer):
         Invoice.objects.filter(customer=customer, status=InvoiceStatus.OPEN, balance__gt=0)
         .order_by("due_date", "id")
         .only(*_ROW_FIELDS, "is_factored", "factor_name")
+        .annotate(part=receivable_part())
     )
 
 
@@ -52,14 +55,22 @@ def statement(customer, *, today: dt.date) -> dict:
         days = invoice.days_overdue(on=today)
         entry = totals.setdefault(
             invoice.currency,
-            {"currency": invoice.currency, "total": Decimal(0), "overdue": Decimal(0)},
+            {
+                "currency": invoice.currency,
+                "total": Decimal(0),
+                "overdue": Decimal(0),
+                # principal, interest and fees, apart (ReceivablePart)
+                **dict.fromkeys(ReceivablePart.values, Decimal(0)),
+            },
         )
         entry["total"] += invoice.balance
+        entry[invoice.part] += invoice.balance
         if days > 0:
             entry["overdue"] += invoice.balance
         rows.append(
             {
                 "invoice": invoice,
+                "part": ReceivablePart(invoice.part),
                 "days_overdue": days,
                 "disputed": invoice.id in disputed,
                 "reported": invoice.id in reported,

@@ -14,6 +14,8 @@ from django.contrib.auth import get_user_model
 from django.db.models import Case, CharField, F, Value, When
 from django.utils.translation import gettext as _
 
+from cartera.agreements.choices import ReceivablePart
+from cartera.agreements.selectors import receivable_part
 from cartera.customers.models import Customer, Tag
 from cartera.lib.money import round_money
 
@@ -88,6 +90,10 @@ class AgingRow:
     label: str
     currency: str
     amounts: dict[str, Decimal] = field(default_factory=dict)
+    # principal, interest and fees (ReceivablePart) across the buckets
+    parts: dict[str, Decimal] = field(
+        default_factory=lambda: dict.fromkeys(ReceivablePart.values, ZERO)
+    )
 
     @property
     def total(self) -> Decimal:
@@ -113,6 +119,15 @@ class AgingReport:
             amounts["total"] = sum((amounts[b.key] for b in self.buckets), ZERO)
         return dict(sorted(result.items()))
 
+    def part_totals(self) -> dict[str, dict[str, Decimal]]:
+        """``{currency: {"principal": …, "interest": …, "fee": …}}``."""
+        result: dict[str, dict[str, Decimal]] = {}
+        for row in self.rows:
+            target = result.setdefault(row.currency, dict.fromkeys(ReceivablePart.values, ZERO))
+            for part, amount in row.parts.items():
+                target[part] += amount
+        return dict(sorted(result.items()))
+
 
 def aging(
     *,
@@ -132,7 +147,7 @@ def aging(
     def bucket_expr(prefix=""):
         return _bucket_expression(as_of, bucket_list, prefix + date_field)
 
-    keys = {"currency": "currency", "bucket": bucket_expr}
+    keys = {"currency": "currency", "bucket": bucket_expr, "part": receivable_part}
     if group:
         keys["group"] = _GROUP_PATHS[group]
     sums = grouped_receivable(organization, as_of, invoice_keys=keys, customers=customers)
@@ -140,8 +155,8 @@ def aging(
         sums = _by_class_on(organization, as_of, sums)
     rows: dict[tuple, AgingRow] = {}
     for key, amount in sums.items():
-        currency, bucket = key[0], key[1]
-        group_key = key[2] if group else None
+        currency, bucket, part = key[0], key[1], key[2]
+        group_key = key[3] if group else None
         amount = round_money(amount, currency)
         if amount == 0:
             continue
@@ -150,6 +165,7 @@ def aging(
             AgingRow(group_key, "", currency, {b.key: ZERO for b in bucket_list}),
         )
         row.amounts[bucket] += amount
+        row.parts[part] += amount
     labels = _labels(group, {k for k, _c in rows}) if group else {}
     for (group_key, _currency), row in rows.items():
         row.label = labels.get(group_key, "") if group else ""
@@ -173,8 +189,8 @@ def classes_on(organization, as_of: dt.date) -> dict[int, str]:
 def _by_class_on(organization, as_of: dt.date, sums: dict[tuple, Decimal]) -> dict:
     classes = classes_on(organization, as_of)
     result: dict[tuple, Decimal] = {}
-    for (currency, bucket, customer_id), amount in sums.items():
-        key = (currency, bucket, classes.get(customer_id) or None)
+    for (currency, bucket, part, customer_id), amount in sums.items():
+        key = (currency, bucket, part, classes.get(customer_id) or None)
         result[key] = result.get(key, ZERO) + amount
     return result
 

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from cartera.agreements.choices import ReceivablePart
 from cartera.customers.selectors import customers_visible_to, get_customer_for_user
 from cartera.invoices.selectors import get_invoice_for_user
 from cartera.lib import fmt
@@ -87,13 +88,17 @@ def aging_page(request):
         columns.insert(0, Column("label", GROUP_LABELS[group]))
     columns += [Column(b.key, b.label, MONEY) for b in report.buckets]
     columns.append(Column("total", _("Total"), MONEY))
+    columns += [Column(value, label, MONEY) for value, label in ReceivablePart.choices]
     if group:
         rows = [
-            {"label": r.label, "currency": r.currency, **r.amounts, "total": r.total}
+            {"label": r.label, "currency": r.currency, **r.amounts, "total": r.total, **r.parts}
             for r in report.rows
         ]
-    else:
-        rows = [{"currency": c, **amounts} for c, amounts in report.totals().items()]
+    parts = report.part_totals()
+    # the totals with their split: principal, interest and fees (keys of ReceivablePart)
+    totals = {c: {**amounts, **parts[c]} for c, amounts in report.totals().items()}
+    if not group:
+        rows = [{"currency": c, **amounts} for c, amounts in totals.items()]
     table = Table(
         _("Antigüedad de saldos"),
         columns,
@@ -118,7 +123,7 @@ def aging_page(request):
         "report": report,
         "chart": chart,
         "groups": GROUP_LABELS,
-        "totals": report.totals(),
+        "totals": totals,
     }
     return _respond(request, "reports/pages/aging.html", context, table, "antiguedad", as_of)
 
@@ -358,6 +363,7 @@ def customer_statement(request, pk):
         "customer": customer,
         "as_of": as_of,
         "rows": table.rows,
+        "split": tables.statement_split(table.rows),
         "behaviour": behaviour[0] if behaviour else None,
         "history": ClassificationHistory.objects.filter(customer=customer)[:24],
         "activities": Activity.objects.filter(customer=customer).select_related("actor_user")[:100],

@@ -5,6 +5,8 @@ import datetime as dt
 
 from django.utils.translation import gettext as _
 
+from cartera.agreements.choices import ReceivablePart
+from cartera.agreements.selectors import receivable_part
 from cartera.customers.models import Customer
 from cartera.lib.exports import DATE, INT, MONEY, Column, Table
 from cartera.payments.models import Allocation
@@ -29,6 +31,8 @@ def _statement_row(inv, paid_on, as_of: dt.date) -> dict:
     return {
         "pk": inv.pk,
         "number": inv.number,
+        "part": inv.part,
+        "part_label": ReceivablePart(inv.part).label,
         "issue_date": inv.issue_date,
         "due_date": inv.due_date,
         "currency": inv.currency,
@@ -44,7 +48,7 @@ def customer_statement_table(customer, *, as_of: dt.date) -> Table:
     invoices = (
         customer.invoices.filter(issue_date__lte=as_of)
         .exclude(status="void")
-        .annotate(open_amount=open_amount_as_of(as_of))
+        .annotate(open_amount=open_amount_as_of(as_of), part=receivable_part())
         .order_by("issue_date", "id")
     )
     paid_dates = _paid_dates(customer, as_of)
@@ -64,6 +68,7 @@ def customer_statement_table(customer, *, as_of: dt.date) -> Table:
             Column("paid_on", _("Pagada el"), DATE),
             Column("days_to_pay", _("Días para pagar"), INT),
             Column("days_late", _("Días de atraso"), INT),
+            Column("part_label", _("Concepto")),
         ],
         rows,
         subtitle=_("Al %(date)s") % {"date": as_of.isoformat()},
@@ -117,3 +122,13 @@ def forecast_table(data: dict, *, organization, scope, as_of: dt.date) -> Table:
         subtitle=_("Al %(date)s · 13 semanas") % {"date": as_of.isoformat()},
         time_zone=organization.timezone,
     )
+
+
+def statement_split(rows: list[dict]) -> dict[str, dict]:
+    """``{currency: {"principal": …, "interest": …, "fee": …}}``: the open amount of a
+    statement's rows by part of the debt."""
+    result: dict[str, dict] = {}
+    for row in rows:
+        parts = result.setdefault(row["currency"], dict.fromkeys(ReceivablePart.values, 0))
+        parts[row["part"]] += row["open"]
+    return dict(sorted(result.items()))

@@ -745,3 +745,17 @@ def interest_accrued(*, organization, day, rows: dict) -> int:
             for customer_id, row in rows.items()
         ]
     )
+
+
+def fee_charged(charge, *, amount) -> Activity:
+    """A collection fee charged on an invoice as its own receivable."""
+    return record_activity(
+        organization=charge.organization,
+        customer=charge.customer,
+        invoice=charge.source,
+        actor=None,
+        kind=ActivityKind.AGREEMENT,
+        summary=_("Gastos de cobranza de %(amount)s sobre %(number)s (etapa %(stage)s)")
+        % {"amount": amount, "number": charge.source.number, "stage": charge.stage},
+        data={"charge_id": charge.pk, "stage": charge.stage, "amount": amount.amount},
+    )

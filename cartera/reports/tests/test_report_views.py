@@ -35,8 +35,19 @@ def test_aging_xlsx_has_real_numbers(login, owner_a, story):
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     sheet = load_workbook(io.BytesIO(response.content)).active
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[2] == ("Moneda", "Por vencer", "1–30", "31–60", "61–90", "90+", "Total")
-    assert rows[3] == ("MXN", 3000, 1500, 0, 0, 0, 4500)
+    assert rows[2] == (
+        "Moneda",
+        "Por vencer",
+        "1–30",
+        "31–60",
+        "61–90",
+        "90+",
+        "Total",
+        "Capital",
+        "Intereses",
+        "Gastos de cobranza",
+    )
+    assert rows[3] == ("MXN", 3000, 1500, 0, 0, 0, 4500, 4500, 0, 0)
     assert sheet.cell(row=4, column=2).number_format == "#,##0.00"
     assert isinstance(sheet.cell(row=4, column=2).value, (int, float))
 
@@ -77,7 +88,7 @@ def test_kpis_page_and_xlsx_dates(login, owner_a, story):
         0,
         dt.datetime(2026, 3, 20),
     )
-    assert first[7:] == (78, 48)
+    assert first[7:] == (78, 48, "Capital")
 
 
 def test_customers_and_invoice_story_pages(login, owner_a, story):
@@ -103,7 +114,7 @@ def test_agent_restricted_sees_only_assigned_customers(login, org_a, agent2_a, s
     client = login(agent2_a)
     response = client.get("/reports/aging/?as_of=2026-03-31&format=csv")
     assert response.content.decode("utf-8-sig").splitlines()[1:] == [
-        "MXN,50.00,0.00,0.00,0.00,0.00,50.00"
+        "MXN,50.00,0.00,0.00,0.00,0.00,50.00,50.00,0.00,0.00"
     ]
     assert client.get(f"/reports/invoices/{story['F1'].pk}/").status_code == 404
     assert client.get(f"/reports/customers/{story['F1'].customer_id}/").status_code == 404
@@ -113,7 +124,9 @@ def test_other_organisation_cannot_open_reports_of_a(login, owner_b, story):
     client = login(owner_b)
     assert client.get(f"/reports/invoices/{story['F1'].pk}/").status_code == 404
     csv = client.get("/reports/aging/?as_of=2026-03-31&format=csv").content.decode("utf-8-sig")
-    assert csv.splitlines() == ["Moneda,Por vencer,1–30,31–60,61–90,90+,Total"]
+    assert csv.splitlines() == [
+        "Moneda,Por vencer,1–30,31–60,61–90,90+,Total,Capital,Intereses,Gastos de cobranza"
+    ]
 
 
 def test_forecast_and_effectiveness_pages(login, owner_a, story):
