@@ -340,3 +340,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO").upper()},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# The SAT's public CFDI status service (ConsultaCFDIService); empty: the SAT's own address.
+# Another address serves the same SOAP API (a proxy, or the tests' fake).
+CARTERA_SAT_STATUS_URL = env_url("CARTERA_SAT_STATUS_URL")

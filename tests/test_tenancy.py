@@ -211,6 +211,8 @@ URLS: dict[str, U] = {
     "portal:statement": public(),
     "portal:statement_pdf": public(),
     "portal:invoice_file": public(pk("attachment")),
+    "portal:rep_xml": public(pk("payment")),
+    "portal:rep_pdf": public(pk("payment")),
     "portal:report": public(),
     "portal:promise": public(),
     "portal:plan_proposal": public(),

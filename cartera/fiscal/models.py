@@ -47,3 +47,37 @@ class FiscalProfile(models.Model):
     @property
     def has_csd(self) -> bool:
         return bool(self.csd_certificate and self.csd_key)
+
+
+class SatState(models.TextChoices):
+    """``Estado`` as the SAT's status service answers it."""
+
+    VALID = "vigente", _("Vigente")
+    CANCELLED = "cancelado", _("Cancelado")
+    NOT_FOUND = "no_encontrado", _("No encontrado")
+
+
+class SatStatusCheck(models.Model):
+    """The last answer of the SAT's status service for one invoice's CFDI."""
+
+    organization = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE)
+    invoice = models.OneToOneField(
+        "invoices.Invoice", on_delete=models.CASCADE, related_name="sat_status"
+    )
+    state = models.CharField(_("estado en el SAT"), max_length=20, choices=SatState.choices)
+    # EstatusCancelacion: "En proceso", "Cancelado sin aceptación", "Plazo vencido", …
+    cancellation_status = models.CharField(_("estatus de cancelación"), max_length=80, blank=True)
+    cancellable = models.CharField(_("es cancelable"), max_length=80, blank=True)
+    code = models.CharField(_("código del SAT"), max_length=200, blank=True)
+    checked_on = models.DateField(_("consultado el"))
+
+    class Meta:
+        verbose_name = _("estado del CFDI en el SAT")
+        verbose_name_plural = _("estados de CFDI en el SAT")
+
+    def __str__(self) -> str:
+        return f"{self.invoice_id}: {self.state} {self.cancellation_status}".strip()
+
+    @property
+    def cancellation_in_progress(self) -> bool:
+        return self.state == SatState.VALID and self.cancellation_status == "En proceso"

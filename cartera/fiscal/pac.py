@@ -10,6 +10,8 @@ import datetime as dt
 
 import requests
 from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from satcfdi.cfdi import CFDI
 from satcfdi.exceptions import DocumentNotFoundError, ResponseError
@@ -27,6 +29,9 @@ from .models import FiscalProfile, PacProvider
 from .selectors import fiscal_profile
 
 ALREADY_STAMPED = "307"
+# The outbox sits above this app: the debtor's e-mail with the stamped XML and its PDF is
+# queued by a task enqueued by name once the stamp is committed (ADR 0005).
+STAMPED_NOTICE_TASK = "cartera.outreach.tasks.queue_rep_stamped_notice"
 
 
 class FinkokAt(Finkok):
@@ -114,13 +119,18 @@ def stamp_rep(
     client = pac_client(profile)
     rep = rep_for(complement, issued_at=now, exchange_rate=exchange_rate)
     document = _stamp(client, rep)
-    return record_stamp(
+    complement = record_stamp(
         complement=complement,
         fiscal_uuid=document.document_id,
         xml=document.xml,
         actor=actor,
         now=now,
     )
+    complement_id = complement.pk
+    transaction.on_commit(
+        lambda: import_string(STAMPED_NOTICE_TASK).enqueue(complement_id=complement_id)
+    )
+    return complement
 
 
 CANCEL_REASONS = {reason.value for reason in CancelReason}  # c_MotivoCancelacion 01–04

@@ -67,6 +67,14 @@ JOBS: dict[str, Job] = {
             "cartera.reports.tasks.daily_digest",
             per_organization=True,
         ),
+        # 02:00 local: the SAT status of every open invoice's CFDI; cancelled ones are voided
+        # before the planner chases them.
+        Job(
+            "cfdi-status",
+            Daily(hour=2),
+            "cartera.fiscal.tasks.check_cfdi_statuses",
+            per_organization=True,
+        ),
         # 03:00 local: the ledger check; logs mismatches.
         Job(
             "ledger-check",

@@ -77,6 +77,14 @@ class Message(models.Model):
     attach_pdf = models.BooleanField(default=False)
     attach_xml = models.BooleanField(default=False)
     invoices = models.ManyToManyField("invoices.Invoice", blank=True, related_name="messages")
+    # A stamped payment complement (REP) sent with its XML and PDF attached.
+    payment_complement = models.ForeignKey(
+        "payments.PaymentComplement",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="messages",
+    )
     status = models.CharField(
         _("estado"), max_length=10, choices=MessageStatus.choices, default=MessageStatus.QUEUED
     )

@@ -14,7 +14,9 @@ from .eligibility import usable_contact_points
 from .models import Message
 
 
-def notify_debtor(*, customer, key: str, purpose: str, subject: str, body: str) -> Message | None:
+def notify_debtor(
+    *, customer, key: str, purpose: str, subject: str, body: str, payment_complement=None
+) -> Message | None:
     """Queue a notice to the customer's first usable e-mail contact (in the outbox); none
     when no address may be written to (opted out, hard-bounced, missing)."""
     usable = usable_contact_points(customer=customer, channel=MessageChannel.EMAIL)
@@ -39,6 +41,7 @@ def notify_debtor(*, customer, key: str, purpose: str, subject: str, body: str) 
             "subject": subject[:300],
             "body_text": body,
             "scheduled_for": timezone.now(),
+            "payment_complement": payment_complement,
         },
     )
     if created:
@@ -89,4 +92,29 @@ def dispute_resolved_notice(dispute, *, outcome: str, note: str = "") -> Message
             purpose=MessagePurpose.PORTAL_NOTICE,
             subject=_("Su aclaración de la factura %(n)s fue resuelta") % values,
             body=_("Resolvimos su aclaración de la factura %(n)s: %(outcome)s. %(note)s") % values,
+        )
+
+
+def rep_stamped_notice(complement) -> Message | None:
+    """A payment's REP was stamped: the e-mail carries its stamped XML and PDF
+    (``sending`` attaches them). One per stamp: a REP stamped again after a cancellation
+    has another UUID and is sent again."""
+    payment = complement.payment
+    values = {
+        "amount": payment.amount_money,
+        "date": payment.date.isoformat(),
+        "uuid": complement.fiscal_uuid,
+    }
+    with translation.override(payment.customer.language):
+        return notify_debtor(
+            customer=payment.customer,
+            key=f"rep-stamped:{complement.pk}:{complement.fiscal_uuid}",
+            purpose=MessagePurpose.PAYMENT_RECEIVED,
+            subject=_("Complemento de pago de su pago de %(amount)s") % values,
+            body=_(
+                "Adjuntamos el complemento de recepción de pagos (CFDI) de su pago de "
+                "%(amount)s del %(date)s, folio fiscal %(uuid)s, en XML y PDF."
+            )
+            % values,
+            payment_complement=complement,
         )

@@ -9,13 +9,15 @@ from concurrent.futures import ThreadPoolExecutor
 
 from django.db import connection, transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+from cartera.fiscal.rep_pdf import rep_filename, rep_pdf
 from cartera.followup.choices import TaskKind
 from cartera.invoices.models import InvoiceAttachment
 from cartera.lib.dates import local_today
+from cartera.payments.choices import ComplementStatus
 from cartera.timeline.choices import ActivityKind
 from cartera.timeline.services import record_activity
 
@@ -37,7 +39,22 @@ MAX_ATTEMPTS = 6
 STALE_SENDING = dt.timedelta(minutes=15)
 
 
+def _complement_files(message: Message) -> list[tuple[str, bytes, str]]:
+    """A stamped REP's XML and PDF; nothing once it has been cancelled."""
+    complement = message.payment_complement
+    if complement is None or complement.status != ComplementStatus.STAMPED:
+        return []
+    with translation.override(message.language):
+        pdf = rep_pdf(complement)
+    return [
+        (rep_filename(complement, "xml"), complement.xml.encode(), "application/xml"),
+        (rep_filename(complement, "pdf"), pdf, "application/pdf"),
+    ]
+
+
 def _attachments(message: Message) -> list[tuple[str, bytes, str]]:
+    if message.payment_complement_id:
+        return _complement_files(message)
     kinds = [k for k, on in (("pdf", message.attach_pdf), ("xml", message.attach_xml)) if on]
     if not kinds:
         return []

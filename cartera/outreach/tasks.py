@@ -7,11 +7,14 @@ from django_tasks import task
 
 from cartera.lib.dates import local_today
 from cartera.orgs.models import Organization
+from cartera.payments.choices import ComplementStatus
+from cartera.payments.models import PaymentComplement
 
 from .calls import process_voice_event
 from .choices import MessagePurpose, MessageStatus
 from .conversations import process_whatsapp_event
 from .models import InboundEvent, Message
+from .notices import rep_stamped_notice
 from .revalidation import revalidate_message
 from .sending import send_due_messages, sweep_stale_sending
 from .sms import process_sms_event
@@ -23,6 +26,21 @@ def send_due(slot: str = "") -> dict:
     now = timezone.now()
     stale = sweep_stale_sending(now=now)
     return {"sent": send_due_messages(now=now), "stale_failed": stale}
+
+
+@task()
+def queue_rep_stamped_notice(*, complement_id: int) -> dict:
+    """Enqueued by name (on commit) by ``cartera.fiscal.pac`` when a REP is stamped: the
+    debtor's e-mail with the stamped XML and the PDF goes into the outbox."""
+    complement = (
+        PaymentComplement.objects.filter(pk=complement_id, status=ComplementStatus.STAMPED)
+        .select_related("payment__customer__organization")
+        .first()
+    )
+    if complement is None:  # cancelled meanwhile
+        return {"queued": False}
+    message = rep_stamped_notice(complement)
+    return {"queued": message is not None}
 
 
 @task()

@@ -88,6 +88,7 @@ def statement(customer, *, today: dt.date) -> dict:
     payments = list(
         Payment.objects.filter(customer=customer)
         .exclude(status=PaymentStatus.REJECTED)
+        .select_related("complement")  # a stamped REP is downloadable
         .order_by("-date", "-id")[:RECENT]
     )
     notes = list(

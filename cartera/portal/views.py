@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from cartera.agreements.negotiation import offers_for_debtor
 from cartera.agreements.selectors import plans_for_debtor
 from cartera.agreements.services import settings_for as agreement_settings_for
+from cartera.fiscal.rep_pdf import rep_filename, rep_pdf
 from cartera.followup import reviews
 from cartera.followup.choices import PromiseSource
 from cartera.followup.promises import make_promise
@@ -27,7 +28,8 @@ from cartera.outreach.choices import MessagePurpose
 from cartera.outreach.events import record_event
 from cartera.outreach.models import Message
 from cartera.outreach.notices import notify_debtor
-from cartera.payments.choices import PaymentSource
+from cartera.payments.choices import ComplementStatus, PaymentSource
+from cartera.payments.models import PaymentComplement
 from cartera.payments.online import start_checkout
 from cartera.payments.providers.base import ProviderError
 from cartera.payments.providers.registry import provider_for
@@ -192,6 +194,23 @@ def statement_download(request, customer):
     response["Content-Disposition"] = (
         f'attachment; filename="estado-de-cuenta-{_today(customer)}.pdf"'
     )
+    return response
+
+
+@debtor_view
+def rep_download(request, customer, pk, kind):
+    """The stamped REP of one of the customer's own payments, as XML or PDF."""
+    complement = PaymentComplement.objects.filter(
+        payment__pk=pk, payment__customer=customer, status=ComplementStatus.STAMPED
+    ).first()
+    if complement is None:
+        return not_found(request)
+    if kind == "xml":
+        body, content_type = complement.xml.encode(), "application/xml"
+    else:
+        body, content_type = rep_pdf(complement), "application/pdf"
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{rep_filename(complement, kind)}"'
     return response
 
 

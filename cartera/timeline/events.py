@@ -540,6 +540,20 @@ def complement_imported(complement, *, actor, fiscal_uuid: str) -> Activity:
 
 
 # --- configuration ------------------------------------------------------------------------
+def cfdi_cancellation_pending(invoice, *, status: str) -> Activity:
+    """The SAT's status service says a cancellation of the invoice's CFDI awaits the
+    receiver's answer: recorded; the invoice stays as it is."""
+    return record_activity(
+        organization=invoice.organization,
+        invoice=invoice,
+        actor=None,
+        kind=ActivityKind.INVOICE_UPDATED,
+        summary=_("El SAT reporta la cancelación del CFDI de la factura %(number)s: %(status)s")
+        % {"number": invoice.number, "status": status},
+        data={"sat_cancellation_status": status, "fiscal_uuid": invoice.fiscal_uuid},
+    )
+
+
 def config_changed(organization, *, actor, summary: str, **data) -> Activity:
     """Settings saved (``summary`` names them; ``data`` says what changed)."""
     return record_activity(
