@@ -3,6 +3,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from cartera.lib.forms import ModelMultipleChoiceField
 from cartera.orgs.models import Membership
 
 from .models import Frequency
@@ -20,7 +21,7 @@ WEEKDAYS = [
 KIND_CHOICES = [("xlsx", "XLSX"), ("pdf", "PDF"), ("csv", "CSV")]
 
 
-class RecipientField(forms.ModelMultipleChoiceField):
+class RecipientField(ModelMultipleChoiceField):
     def label_from_instance(self, membership):
         user = membership.user
         return f"{user.get_full_name() or user.username} <{user.email}>"
