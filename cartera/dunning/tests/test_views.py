@@ -144,9 +144,14 @@ def test_planner_for_a_subset_gives_the_same_decisions(org_a, debtor_a, agent2_a
     load_builtin_strategies(organization=org_a)
     customers = _three_customers(org_a, debtor_a, agent2_a)
     day = dt.date(2026, 10, 7)
-    full = run_planner(organization=org_a, as_of=day, dry_run=True)
+    now = dt.datetime(2026, 10, 7, 16, 0, tzinfo=dt.UTC)  # both runs see the same clock
+    full = run_planner(organization=org_a, as_of=day, dry_run=True, now=now)
     subset = run_planner(
-        organization=org_a, as_of=day, dry_run=True, customer_ids=[customers[0].pk, customers[2].pk]
+        organization=org_a,
+        as_of=day,
+        dry_run=True,
+        now=now,
+        customer_ids=[customers[0].pk, customers[2].pk],
     )
     wanted = {"CLI-001", "CLI-003"}
     assert subset["decisions"] == [d for d in full["decisions"] if d["customer"] in wanted]
