@@ -45,3 +45,28 @@ class CheckoutStatus(models.TextChoices):
     OPEN = "open", _("Abierta")
     COMPLETED = "completed", _("Pagada")
     EXPIRED = "expired", _("Vencida")
+
+
+class MovementStatus(models.TextChoices):
+    UNMATCHED = "unmatched", _("Sin identificar")
+    SUGGESTED = "suggested", _("Con sugerencias")
+    MATCHED = "matched", _("Conciliado")
+    IGNORED = "ignored", _("No es pago de cliente")
+
+
+class MatchRule(models.TextChoices):
+    """How a bank movement was tied to a customer, strongest first (docs/bank.md)."""
+
+    REFERENCE = "reference", _("Referencia de pago")
+    CLABE = "clabe", _("CLABE virtual")
+    REPORTED = "reported", _("Pago reportado por el cliente")
+    UUID = "uuid", _("UUID de CFDI en el concepto")
+    INVOICE = "invoice", _("Folio de factura en el concepto")
+    PAYER = "payer", _("Pagador (RFC o nombre) e importe")
+    AMOUNT = "amount", _("Solo el importe")
+    MANUAL = "manual", _("Asignación manual")
+
+
+class ReconciliationStatus(models.TextChoices):
+    APPLIED = "applied", _("Aplicada")
+    UNDONE = "undone", _("Deshecha")

@@ -10,9 +10,12 @@ from .choices import (
     CheckoutStatus,
     ComplementStatus,
     EventOutcome,
+    MatchRule,
+    MovementStatus,
     PaymentMethod,
     PaymentSource,
     PaymentStatus,
+    ReconciliationStatus,
 )
 
 
@@ -248,3 +251,161 @@ class ProviderEvent(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["provider", "event_id"], name="providerevent_unique")
         ]
+
+
+# --- bank statements and reconciliation (docs/bank.md) ----------------------------------------
+class BankAccount(models.Model):
+    """One of the organisation's bank accounts whose statements are imported."""
+
+    organization = models.ForeignKey("orgs.Organization", on_delete=models.PROTECT)
+    name = models.CharField(_("nombre"), max_length=80)
+    bank = models.CharField(_("banco"), max_length=80, blank=True)
+    account_number = models.CharField(_("cuenta / CLABE / IBAN"), max_length=40, blank=True)
+    currency = models.CharField(_("moneda"), max_length=3, choices=CURRENCY_CHOICES)
+    # the spreadsheet layout last used for this account (a preset, possibly edited): the
+    # mapping memory of bank exports, as the spreadsheet importer remembers its columns
+    sheet_preset = models.JSONField(_("formato de hoja"), default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("cuenta bancaria")
+        verbose_name_plural = _("cuentas bancarias")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "name"], name="bank_account_unique_name"
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class BankStatement(models.Model):
+    """One imported bank file (every import is kept, even one that brought nothing new)."""
+
+    organization = models.ForeignKey("orgs.Organization", on_delete=models.PROTECT)
+    account = models.ForeignKey(BankAccount, on_delete=models.PROTECT, related_name="statements")
+    format = models.CharField(_("formato"), max_length=40)
+    filename = models.CharField(_("archivo"), max_length=255, blank=True)
+    sha256 = models.CharField(max_length=64)
+    statement_id = models.CharField(_("identificador del estado"), max_length=120, blank=True)
+    opening_balance = models.DecimalField(_("saldo inicial"), null=True, blank=True, **MONEY)
+    closing_balance = models.DecimalField(_("saldo final"), null=True, blank=True, **MONEY)
+    opening_date = models.DateField(null=True, blank=True)
+    closing_date = models.DateField(null=True, blank=True)
+    lines = models.PositiveIntegerField(_("movimientos"), default=0)
+    credits = models.PositiveIntegerField(_("abonos"), default=0)
+    created = models.PositiveIntegerField(_("nuevos"), default=0)
+    unchanged = models.PositiveIntegerField(_("ya importados"), default=0)
+    warnings = models.JSONField(default=list, blank=True)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    imported_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("estado de cuenta")
+        verbose_name_plural = _("estados de cuenta")
+        ordering = ["-imported_at", "-id"]
+
+
+class BankMovement(models.Model):
+    """One line of a bank statement, stored once per account (``fingerprint``)."""
+
+    organization = models.ForeignKey("orgs.Organization", on_delete=models.PROTECT)
+    account = models.ForeignKey(BankAccount, on_delete=models.PROTECT, related_name="movements")
+    statement = models.ForeignKey(BankStatement, on_delete=models.PROTECT, related_name="+")
+    fingerprint = models.CharField(max_length=64)
+    booking_date = models.DateField(_("fecha"))
+    value_date = models.DateField(_("fecha valor"), null=True, blank=True)
+    amount = models.DecimalField(_("importe"), **MONEY)  # signed: + money in
+    currency = models.CharField(_("moneda"), max_length=3, choices=CURRENCY_CHOICES)
+    bank_reference = models.CharField(_("referencia del banco"), max_length=120, blank=True)
+    description = models.TextField(_("concepto"), blank=True)
+    reference = models.CharField(_("referencia"), max_length=140, blank=True)
+    counterparty_name = models.CharField(_("ordenante"), max_length=200, blank=True)
+    counterparty_account = models.CharField(_("cuenta del ordenante"), max_length=40, blank=True)
+    counterparty_rfc = models.CharField(_("RFC del ordenante"), max_length=20, blank=True)
+    beneficiary_account = models.CharField(_("cuenta abonada"), max_length=40, blank=True)
+    tracking_key = models.CharField(_("clave de rastreo"), max_length=40, blank=True)
+    balance_after = models.DecimalField(_("saldo"), null=True, blank=True, **MONEY)
+    line = models.PositiveIntegerField(null=True, blank=True)
+    status = models.CharField(
+        _("estado"), max_length=12, choices=MovementStatus.choices, default=MovementStatus.UNMATCHED
+    )
+    # ranked candidates of the last reconciliation run: [{"customer", "invoices", "rule",
+    # "score", "evidence", "reported_payment"}]; never applied without a person
+    suggestions = models.JSONField(default=list, blank=True)
+    # set when a person undid an automatic match: the movement is only matched by hand after
+    manual_only = models.BooleanField(default=False)
+    ignored_note = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("movimiento bancario")
+        verbose_name_plural = _("movimientos bancarios")
+        ordering = ["-booking_date", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "fingerprint"], name="bank_movement_unique_fingerprint"
+            )
+        ]
+        indexes = [models.Index(fields=["organization", "status"], name="bank_movement_org_status")]
+
+    @property
+    def amount_money(self) -> Money:
+        return Money(self.amount, self.currency)
+
+
+class Reconciliation(models.Model):
+    """A movement tied to a payment: the rule and evidence, and whether it was undone."""
+
+    organization = models.ForeignKey("orgs.Organization", on_delete=models.PROTECT)
+    movement = models.ForeignKey(
+        BankMovement, on_delete=models.PROTECT, related_name="reconciliations"
+    )
+    payment = models.ForeignKey(
+        Payment, null=True, blank=True, on_delete=models.SET_NULL, related_name="reconciliations"
+    )
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="+")
+    rule = models.CharField(_("regla"), max_length=12, choices=MatchRule.choices)
+    score = models.PositiveSmallIntegerField(_("confianza"))
+    evidence = models.JSONField(default=list)
+    automatic = models.BooleanField(default=False)
+    confirmed_reported = models.BooleanField(default=False)  # it confirmed a "ya pagué"
+    allocations = models.JSONField(default=list)  # [[invoice_id, "amount"]] as applied
+    status = models.CharField(
+        max_length=8, choices=ReconciliationStatus.choices, default=ReconciliationStatus.APPLIED
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    undone_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["movement"],
+                condition=Q(status="applied"),
+                name="reconciliation_one_applied_per_movement",
+            )
+        ]
+
+
+class ReconciliationSettings(models.Model):
+    organization = models.OneToOneField(
+        "orgs.Organization", on_delete=models.CASCADE, related_name="reconciliation_settings"
+    )
+    auto_apply_threshold = models.PositiveSmallIntegerField(
+        _("confianza mínima para aplicar solo"), default=90
+    )
+    ambiguity_margin = models.PositiveSmallIntegerField(_("margen contra el segundo"), default=5)
+    name_cutoff = models.PositiveSmallIntegerField(_("parecido mínimo del nombre"), default=80)
+    date_window_days = models.PositiveSmallIntegerField(_("ventana de fechas (días)"), default=10)
+    reconcile_on_import = models.BooleanField(_("conciliar al importar"), default=True)

@@ -47,3 +47,4 @@ class NotificationKind(models.TextChoices):
     TEMPLATE_FAILED = "template_failed", _("Plantilla con error")
     AGREEMENT = "agreement", _("Convenio de pago")
     WEBHOOK_DISABLED = "webhook_disabled", _("Webhook desactivado")
+    BANK_PAYMENT = "bank_payment", _("Pago identificado en el banco")

@@ -135,6 +135,42 @@ def online_payment_rejected(session, *, provider_name: str, problem: str) -> Act
     )
 
 
+def bank_payment_matched(payment, *, actor, movement, rule: str, rule_label: str) -> Activity:
+    """A bank movement reconciled to this customer (automatically or by a person)."""
+    return record_activity(
+        organization=payment.organization,
+        customer=payment.customer,
+        actor=actor,
+        kind=ActivityKind.PAYMENT_RECORDED,
+        summary=_("Pago de %(amount)s identificado en el banco el %(date)s (%(rule)s)")
+        % {
+            "amount": movement.amount_money,
+            "date": movement.booking_date.strftime("%d/%m/%Y"),
+            "rule": str(rule_label).lower(),
+        },
+        data={
+            "payment_id": payment.pk,
+            "movement_id": movement.pk,
+            "rule": rule,
+            "amount": movement.amount,
+            "currency": movement.currency,
+        },
+        notify=NotificationKind.BANK_PAYMENT,
+    )
+
+
+def bank_match_undone(payment, *, actor, movement) -> Activity:
+    return record_activity(
+        organization=payment.organization,
+        customer=payment.customer,
+        actor=actor,
+        kind=ActivityKind.PAYMENT_RECORDED,
+        summary=_("Conciliación bancaria de %(amount)s del %(date)s deshecha")
+        % {"amount": movement.amount_money, "date": movement.booking_date.strftime("%d/%m/%Y")},
+        data={"payment_id": payment.pk, "movement_id": movement.pk},
+    )
+
+
 def template_failed(*, organization, template_key: str, error: str, messages: int) -> None:
     """A template that cannot render: its messages failed; every owner and manager is told
     (one entry per template and run; the run itself went on)."""

@@ -1,0 +1,443 @@
+"""Reconciliation: incoming bank movements become confirmed payments, or suggestions.
+
+``reconcile`` matches every open incoming movement of an organisation (``matching``),
+applies the ones above the threshold that are not ambiguous (a payment with source
+``bank``, allocated, its REP owed, reminders re-checked, the agent told) and keeps ranked
+suggestions on the rest. A person accepts a suggestion, assigns or splits a movement,
+marks it as not a customer payment, or undoes a match; undo restores balances,
+statuses and complements exactly as they were before (docs/bank.md).
+
+Every change of a movement is a conditional update on its status, so two workers (or a
+double click) never apply one movement twice.
+"""
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cartera.customers.models import Customer
+from cartera.invoices.choices import InvoiceStatus
+from cartera.invoices.models import Invoice
+from cartera.invoices.services import recheck_reminders_on_commit
+from cartera.lib.money import round_money
+from cartera.orgs.access import Action, require_member
+from cartera.timeline import events
+
+from .choices import (
+    ComplementStatus,
+    MatchRule,
+    MovementStatus,
+    PaymentMethod,
+    PaymentSource,
+    PaymentStatus,
+    ReconciliationStatus,
+)
+from .complements import create_obligation
+from .instructions import configured_accounts
+from .matching import Candidate, Evidence, Policy, PortfolioIndex, automatic_choice, candidates_for
+from .models import (
+    Allocation,
+    BankMovement,
+    Payment,
+    PaymentComplement,
+    Reconciliation,
+    ReconciliationSettings,
+)
+from .services import allocate_payment, create_payment
+
+OPEN_STATUSES = (MovementStatus.UNMATCHED, MovementStatus.SUGGESTED)
+
+
+def policy_for(organization) -> Policy:
+    row = ReconciliationSettings.objects.filter(organization=organization).first()
+    if row is None:
+        return Policy()
+    return Policy(
+        threshold=row.auto_apply_threshold,
+        margin=row.ambiguity_margin,
+        name_cutoff=row.name_cutoff,
+        date_window_days=row.date_window_days,
+    )
+
+
+def reconcile_on_import(organization) -> bool:
+    row = ReconciliationSettings.objects.filter(organization=organization).first()
+    return True if row is None else row.reconcile_on_import
+
+
+@dataclass
+class ReconcileResult:
+    matched: list[dict] = field(default_factory=list)
+    suggested: list[dict] = field(default_factory=list)
+    unmatched: list[dict] = field(default_factory=list)
+
+    def as_json(self) -> dict:
+        return {"matched": self.matched, "suggested": self.suggested, "unmatched": self.unmatched}
+
+
+def _line_of(movement) -> dict:
+    return {
+        "line": movement.pk,
+        "date": movement.booking_date.isoformat(),
+        "amount": str(movement.amount),
+        "currency": movement.currency,
+        "description": movement.description[:200],
+    }
+
+
+def reconcile(*, organization, today: dt.date, dry_run: bool = False, movements=None):
+    """Match the open incoming movements (all of them, or ``movements``). A dry run
+    computes the same outcome and writes nothing."""
+    policy = policy_for(organization)
+    queryset = BankMovement.objects.filter(
+        organization=organization, amount__gt=0, status__in=OPEN_STATUSES
+    )
+    if movements is not None:
+        queryset = queryset.filter(pk__in=[m.pk for m in movements])
+    result, indexes = ReconcileResult(), {}
+    _accounts, prefix = configured_accounts(organization)
+    external = _customer_keys(organization)
+    for movement in queryset.order_by("booking_date", "id").iterator(chunk_size=2000):
+        index = indexes.get(movement.currency)
+        if index is None:
+            index = indexes[movement.currency] = PortfolioIndex.build(
+                organization=organization, currency=movement.currency, clabe_prefix=prefix
+            )
+        candidates = candidates_for(movement, index, policy)
+        choice = None if movement.manual_only else automatic_choice(candidates, policy)
+        line = _line_of(movement)
+        plan = _auto_apply(movement, choice, index, today=today, dry_run=dry_run)
+        if plan is not None:
+            index.consume(plan, reported_payment_id=choice.reported_payment_id)
+            result.matched.append(_matched_row(line, choice, plan, external, index))
+        elif candidates:
+            if not dry_run:
+                _keep(movement, MovementStatus.SUGGESTED, candidates)
+            line["candidates"] = [_candidate_row(c, external) for c in candidates]
+            result.suggested.append(line)
+        else:
+            if not dry_run:
+                _keep(movement, MovementStatus.UNMATCHED, [])
+            result.unmatched.append(line)
+    return result
+
+
+def _auto_apply(movement, choice, index, *, today, dry_run):
+    """The allocation plan applied (or, in a dry run, that would be); None when there is
+    no automatic choice or the ledger refused it (a concurrent change: a person decides)."""
+    if choice is None:
+        return None
+    if dry_run:
+        return index.plan(choice, movement.amount)
+    try:
+        return _apply(movement, choice, actor=None, today=today, automatic=True)
+    except ValidationError:
+        return None
+
+
+def _customer_keys(organization) -> dict[int, str]:
+    return dict(Customer.objects.filter(organization=organization).values_list("pk", "external_id"))
+
+
+def _candidate_row(candidate: Candidate, external: dict) -> dict:
+    return {
+        "customer": external.get(candidate.customer_id, ""),
+        "rule": candidate.rule,
+        "score": candidate.score,
+        "invoices": list(candidate.invoice_ids),
+        "evidence": [e.as_dict() for e in candidate.evidence],
+    }
+
+
+def _matched_row(line, choice, plan, external, index) -> dict:
+    numbers = {pk: index.invoices[pk].number for pk, _amount in plan if pk in index.invoices}
+    return {
+        **line,
+        "customer": external.get(choice.customer_id, ""),
+        "invoices": [numbers.get(pk, str(pk)) for pk, _amount in plan],
+        "rule": choice.rule,
+        "score": choice.score,
+    }
+
+
+def _keep(movement, status: str, candidates: list[Candidate]) -> None:
+    BankMovement.objects.filter(pk=movement.pk, status__in=OPEN_STATUSES).update(
+        status=status, suggestions=[c.as_dict() for c in candidates]
+    )
+
+
+# --- applying ----------------------------------------------------------------------------
+def _claim(movement) -> None:
+    claimed = BankMovement.objects.filter(
+        pk=movement.pk, amount__gt=0, status__in=OPEN_STATUSES
+    ).update(status=MovementStatus.MATCHED)
+    if claimed != 1:
+        raise ValidationError(_("El movimiento ya fue conciliado o descartado."))
+
+
+def _reported_payment(candidate: Candidate, movement):
+    if candidate.reported_payment_id is None:
+        return None
+    return Payment.objects.filter(
+        pk=candidate.reported_payment_id,
+        customer_id=candidate.customer_id,
+        status=PaymentStatus.REPORTED,
+        amount=movement.amount,
+        currency=movement.currency,
+    ).first()
+
+
+@transaction.atomic
+def _apply(movement, candidate: Candidate, *, actor, today, automatic, amounts=None):
+    """Tie ``movement`` to ``candidate``'s customer; returns [(invoice id, amount)]."""
+    _claim(movement)
+    customer = Customer.objects.get(pk=candidate.customer_id, organization=movement.organization)
+    reported = _reported_payment(candidate, movement)
+    if reported is not None:
+        Payment.objects.filter(pk=reported.pk, status=PaymentStatus.REPORTED).update(
+            status=PaymentStatus.CONFIRMED
+        )
+        payment = Payment.objects.get(pk=reported.pk)
+        order = candidate.invoice_ids or tuple(
+            reported.reported_invoices.order_by("due_date", "issue_date", "id").values_list(
+                "pk", flat=True
+            )
+        )
+    else:
+        payment = _bank_payment(movement, customer, actor)
+        order = candidate.invoice_ids
+    applied = _allocate(payment, customer, order, actor, amounts)
+    create_obligation(payment=payment)
+    Reconciliation.objects.create(
+        organization=movement.organization,
+        movement=movement,
+        payment=payment,
+        customer=customer,
+        rule=candidate.rule,
+        score=candidate.score,
+        evidence=[e.as_dict() for e in candidate.evidence],
+        automatic=automatic,
+        confirmed_reported=reported is not None,
+        allocations=[[pk, str(amount)] for pk, amount in applied],
+        created_by=actor if getattr(actor, "pk", None) else None,
+    )
+    BankMovement.objects.filter(pk=movement.pk).update(suggestions=[])
+    events.bank_payment_matched(
+        payment,
+        actor=actor,
+        movement=movement,
+        rule=candidate.rule,
+        rule_label=MatchRule(candidate.rule).label,
+    )
+    touched = Invoice.objects.filter(pk__in=[pk for pk, _amount in applied])
+    recheck_reminders_on_commit(
+        organization_id=movement.organization_id, invoices=list(touched), today=today
+    )
+    return applied
+
+
+def _bank_payment(movement, customer, actor) -> Payment:
+    return create_payment(
+        customer=customer,
+        actor=actor,
+        date=movement.booking_date,
+        amount=movement.amount,
+        currency=movement.currency,
+        method=PaymentMethod.TRANSFER,
+        reference=(movement.tracking_key or movement.reference or movement.bank_reference)[:120],
+        external_id=f"bank:{movement.pk}",
+        source=PaymentSource.BANK,
+    )
+
+
+def _allocate(payment, customer, order, actor, amounts) -> list[tuple[int, Decimal]]:
+    """``amounts`` ({invoice: amount}, a person's split) or the order given, else oldest
+    first; what is left stays as the customer's credit."""
+    if amounts:
+        plan = list(amounts.items())
+    else:
+        invoices = _open_invoices(customer, payment.currency, order)
+        left, plan = payment.unallocated, []
+        for invoice in invoices:
+            if left <= 0:
+                break
+            take = min(left, invoice.balance)
+            plan.append((invoice, take))
+            left -= take
+    applied = []
+    for invoice, amount in plan:
+        if amount > 0:
+            allocate_payment(payment=payment, invoice=invoice, amount=amount, actor=actor)
+            applied.append((invoice.pk, amount))
+    return applied
+
+
+def _open_invoices(customer, currency, order) -> list[Invoice]:
+    rows = Invoice.objects.filter(
+        customer=customer, currency=currency, status=InvoiceStatus.OPEN, balance__gt=0
+    )
+    if order:
+        by_pk = {invoice.pk: invoice for invoice in rows.filter(pk__in=order)}
+        return [by_pk[pk] for pk in order if pk in by_pk]
+    return list(rows.order_by("due_date", "issue_date", "id"))
+
+
+# --- a person's decisions ----------------------------------------------------------------
+def _movement_for(actor, movement) -> BankMovement:
+    require_member(actor, movement.organization, Action.CONFIRM_PAYMENTS)
+    return movement
+
+
+def accept_suggestion(*, movement, position: int, actor, today: dt.date):
+    """Apply the ``position``-th stored suggestion of ``movement``."""
+    _movement_for(actor, movement)
+    movement.refresh_from_db()
+    if movement.status not in OPEN_STATUSES:
+        raise ValidationError(_("El movimiento ya fue conciliado o descartado."))
+    if not 0 <= position < len(movement.suggestions):
+        raise ValidationError(_("Esa sugerencia ya no existe; vuelva a cargar la página."))
+    candidate = Candidate.from_dict(movement.suggestions[position])
+    return _apply(movement, candidate, actor=actor, today=today, automatic=False)
+
+
+def assign_movement(*, movement, customer, actor, today: dt.date, amounts=None):
+    """A person says who paid: apply to ``amounts`` ({invoice: Decimal}, a split) or to
+    the customer's oldest open invoices. The rest stays as the customer's credit."""
+    _movement_for(actor, movement)
+    if customer.organization_id != movement.organization_id:
+        raise ValidationError({"customer": _("Elija un cliente de esta organización.")})
+    split = _checked_split(movement, customer, amounts) if amounts else None
+    candidate = Candidate(
+        customer.pk,
+        MatchRule.MANUAL,
+        100,
+        tuple(invoice.pk for invoice in split) if split else (),
+        (Evidence("manual", ""),),
+    )
+    return _apply(movement, candidate, actor=actor, today=today, automatic=False, amounts=split)
+
+
+def _checked_split(movement, customer, amounts) -> dict:
+    split, total = {}, Decimal(0)
+    for invoice, amount in amounts.items():
+        amount = round_money(Decimal(amount), movement.currency)
+        if amount < 0:
+            raise ValidationError({"amounts": _("Los importes no pueden ser negativos.")})
+        if amount == 0:
+            continue
+        if invoice.customer_id != customer.pk or invoice.currency != movement.currency:
+            raise ValidationError(
+                {
+                    "amounts": _("La factura %(number)s no es de este cliente o de esta moneda.")
+                    % {"number": invoice.number}
+                }
+            )
+        if amount > invoice.balance:
+            raise ValidationError(
+                {
+                    "amounts": _(
+                        "%(amount)s excede el saldo de la factura %(number)s (%(balance)s)."
+                    )
+                    % {"amount": amount, "number": invoice.number, "balance": invoice.balance}
+                }
+            )
+        split[invoice] = amount
+        total += amount
+    if total > movement.amount:
+        raise ValidationError(
+            {
+                "amounts": _("La suma %(total)s excede el importe del movimiento (%(amount)s).")
+                % {"total": total, "amount": movement.amount}
+            }
+        )
+    return split
+
+
+@transaction.atomic
+def ignore_movement(*, movement, actor, note: str = "") -> None:
+    """Not a customer payment (a refund, interest, a transfer between own accounts)."""
+    _movement_for(actor, movement)
+    changed = BankMovement.objects.filter(pk=movement.pk, status__in=OPEN_STATUSES).update(
+        status=MovementStatus.IGNORED, ignored_note=(note or "").strip()[:300], suggestions=[]
+    )
+    if changed != 1:
+        raise ValidationError(_("El movimiento ya fue conciliado o descartado."))
+
+
+@transaction.atomic
+def restore_movement(*, movement, actor) -> None:
+    """Take back "not a customer payment": the movement is open again."""
+    _movement_for(actor, movement)
+    changed = BankMovement.objects.filter(pk=movement.pk, status=MovementStatus.IGNORED).update(
+        status=MovementStatus.UNMATCHED, ignored_note=""
+    )
+    if changed != 1:
+        raise ValidationError(_("El movimiento no está descartado."))
+
+
+@transaction.atomic
+def undo_reconciliation(*, reconciliation, actor, today: dt.date) -> None:
+    """Put everything back as it was before the match: allocations removed, balances and
+    invoice statuses restored, the pending REP withdrawn, the payment deleted (or the
+    "ya pagué" it confirmed back to reported), the movement open for a person only."""
+    require_member(actor, reconciliation.organization, Action.CONFIRM_PAYMENTS)
+    claimed = Reconciliation.objects.filter(
+        pk=reconciliation.pk, status=ReconciliationStatus.APPLIED
+    ).update(status=ReconciliationStatus.UNDONE, undone_by=actor, undone_at=timezone.now())
+    if claimed != 1:
+        raise ValidationError(_("Esta conciliación ya se deshizo."))
+    payment = Payment.objects.select_for_update().get(pk=reconciliation.payment_id)
+    _withdraw_complement(payment)
+    invoices = _release_allocations(payment)
+    movement = reconciliation.movement
+    if reconciliation.confirmed_reported:
+        Payment.objects.filter(pk=payment.pk).update(status=PaymentStatus.REPORTED)
+    events.bank_match_undone(payment, actor=actor, movement=movement)
+    if not reconciliation.confirmed_reported:
+        Reconciliation.objects.filter(payment=payment).update(payment=None)
+        payment.delete()
+    BankMovement.objects.filter(pk=movement.pk, status=MovementStatus.MATCHED).update(
+        status=MovementStatus.UNMATCHED, manual_only=True
+    )
+    recheck_reminders_on_commit(
+        organization_id=reconciliation.organization_id, invoices=invoices, today=today
+    )
+
+
+def _withdraw_complement(payment) -> None:
+    complement = PaymentComplement.objects.filter(payment=payment).first()
+    if complement is None:
+        return
+    if complement.status != ComplementStatus.PENDING:
+        raise ValidationError(
+            _(
+                "El complemento de pago ya se generó o timbró (%(status)s): cancélelo ante el "
+                "SAT antes de deshacer la conciliación."
+            )
+            % {"status": complement.get_status_display()}
+        )
+    complement.lines.all().delete()
+    complement.delete()
+
+
+def _release_allocations(payment) -> list[Invoice]:
+    invoices = []
+    for allocation in Allocation.objects.select_for_update().filter(payment=payment):
+        Invoice.objects.filter(pk=allocation.invoice_id).update(
+            balance=F("balance") + allocation.amount, updated_at=timezone.now()
+        )
+        Invoice.objects.filter(pk=allocation.invoice_id, status=InvoiceStatus.PAID).update(
+            status=InvoiceStatus.OPEN, paid_at=None
+        )
+        Payment.objects.filter(pk=payment.pk).update(
+            unallocated=F("unallocated") + allocation.amount
+        )
+        invoices.append(allocation.invoice)
+        allocation.delete()
+    return invoices
