@@ -1,12 +1,13 @@
 from django.urls import path
 
-from . import views
+from . import bank_views, views
 
 app_name = "imports"
 urlpatterns = [
     path("", views.batch_list, name="list"),
     path("new/", views.upload, name="upload"),
     path("cfdi/", views.cfdi_upload, name="cfdi"),
+    path("bank/", bank_views.bank_upload, name="bank"),
     path("settings/", views.import_settings, name="settings"),
     path("templates/<str:kind>.<str:fmt>", views.template_download, name="template"),
     path("<int:pk>/", views.detail, name="detail"),

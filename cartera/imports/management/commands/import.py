@@ -1,20 +1,27 @@
 """``cartera import customers|contacts|invoices|payments FILE --org SLUG [--dry-run]
-[--valid-only] [--create-customers] [--json]`` and ``cartera import cfdi PATH… --org SLUG``."""
+[--valid-only] [--create-customers] [--json]``, ``cartera import cfdi PATH… --org SLUG`` and
+``cartera import bank FILE --org SLUG [--account NAME] [--format auto|camt|mt940|ofx|csv]
+[--preset BANK] [--no-reconcile] [--json]``."""
 
 import json
 import sys
 from pathlib import Path
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import translation
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
+from cartera.imports.bank import PRESETS, preset_for
 from cartera.imports.cfdi import import_cfdi
 from cartera.imports.services import import_file
+from cartera.imports.statement_import import FORMAT_CHOICES, account_named, import_bank_file
+from cartera.lib.dates import local_today
 from cartera.orgs.language import organization_language
 from cartera.orgs.models import Organization
+from cartera.payments.models import BankAccount
 
-KINDS = ("customers", "contacts", "invoices", "payments", "cfdi")
+KINDS = ("customers", "contacts", "invoices", "payments", "cfdi", "bank")
 
 
 class Command(BaseCommand):
@@ -34,6 +41,12 @@ class Command(BaseCommand):
             help="crear los clientes desconocidos con los datos de la fila (facturas)",
         )
         parser.add_argument("--json", action="store_true", help="salida JSON")
+        bank = parser.add_argument_group("bank (estados de cuenta)")
+        bank.add_argument("--account", help="cuenta bancaria (se crea si no existe)")
+        bank.add_argument("--format", default="auto", choices=FORMAT_CHOICES)
+        bank.add_argument("--preset", default="", help="banco de la hoja: " + ", ".join(PRESETS))
+        bank.add_argument("--currency", default="", help="moneda de una cuenta nueva")
+        bank.add_argument("--no-reconcile", action="store_true", help="no conciliar al importar")
 
     def handle(self, *args, **options):
         organization = Organization.objects.filter(slug=options["org"]).first()
@@ -43,6 +56,8 @@ class Command(BaseCommand):
             if not Path(path).exists():
                 raise CommandError(f"no existe: {path}")
         as_json = options["json"]
+        if options["kind"] == "bank":
+            return self._bank(organization, options)
         # problems and timeline entries are stored in the organisation's language
         language = translation.override(organization_language(organization.pk))
         with language, _Progress(enabled=not as_json and sys.stderr.isatty()) as progress:
@@ -73,6 +88,48 @@ class Command(BaseCommand):
         if result["status"] != "ok":
             sys.exit(1)
 
+    def _bank(self, organization, options):
+        if len(options["paths"]) != 1:
+            raise CommandError("los estados de cuenta se importan de uno en uno")
+        if options["preset"] and options["preset"].lower() not in PRESETS:
+            raise CommandError(f"banco desconocido: {options['preset']} ({', '.join(PRESETS)})")
+        path = Path(options["paths"][0])
+        with translation.override(organization_language(organization.pk)):
+            account = _bank_account(organization, options)
+            result = import_bank_file(
+                account=account,
+                data=path.read_bytes(),
+                filename=path.name,
+                actor=None,
+                today=local_today(organization.timezone),
+                fmt=options["format"],
+                preset=preset_for(options["preset"]) if options["preset"] else None,
+                reconcile_now=False if options["no_reconcile"] else None,
+            )
+        if options["json"]:
+            self.stdout.write(json.dumps(result, ensure_ascii=False, indent=2))
+        else:
+            self._bank_human(result)
+        if result["status"] != "ok":
+            sys.exit(1)
+
+    def _bank_human(self, result):
+        self.stdout.write(
+            f"{result['format'] or '—'}: {result['lines']} movimientos · {result['credits']} "
+            f"abonos · nuevos {result['created']} · ya importados {result['unchanged']}"
+        )
+        if "reconciled" in result:
+            done = result["reconciled"]
+            self.stdout.write(
+                f"conciliados {done['matched']} · con sugerencias {done['suggested']} · "
+                f"sin identificar {done['unmatched']}"
+            )
+        for message in result["warnings"]:
+            self.stdout.write(f"  aviso: {message}")
+        for item in result["errors"]:
+            where = f"línea {item['line']}: " if item.get("line") else ""
+            self.stdout.write(self.style.ERROR(f"  error: {where}{item['message']}"))
+
     def _human(self, result):
         prefix = "(revisión, nada se escribió) " if result["dry_run"] else ""
         self.stdout.write(
@@ -91,6 +148,24 @@ class Command(BaseCommand):
                 self.stdout.write(
                     self.style.ERROR("No se importó nada. Corrija el archivo o use --valid-only.")
                 )
+
+
+def _bank_account(organization, options):
+    accounts = BankAccount.objects.filter(organization=organization)
+    if options["account"]:
+        try:
+            return account_named(
+                organization=organization,
+                name=options["account"],
+                currency=options["currency"] or organization.default_currency,
+                actor=None,
+            )
+        except ValidationError as exc:
+            raise CommandError(" ".join(exc.messages)) from exc
+    if accounts.count() == 1:
+        return accounts.get()
+    names = ", ".join(accounts.values_list("name", flat=True)) or "ninguna"
+    raise CommandError(f"indique --account (cuentas: {names}); una nueva se crea con ese nombre")
 
 
 def _where(item) -> str:
