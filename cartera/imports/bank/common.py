@@ -27,8 +27,7 @@ def parse_xml(data: bytes, *, what: str) -> etree._Element:
         return etree.fromstring(data, parser=safe_parser())
     except etree.XMLSyntaxError as exc:
         raise StatementError(
-            _("no es un archivo %(what)s: el XML no se puede leer (%(error)s)")
-            % {"what": what, "error": exc.msg},
+            _("no es un archivo %(what)s: el XML está mal formado") % {"what": what},
             line=exc.lineno or None,
         ) from exc
 
