@@ -215,7 +215,7 @@ class Sheet:
                 continue
         raise StatementError(
             _("fecha «%(value)s» no coincide con el formato %(formats)s")
-            % {"value": raw, "formats": _(" o ").join(self.preset.date_formats)},
+            % {"value": raw, "formats": _(" o ").join(map(human_format, self.preset.date_formats))},
             line=line,
         )
 
@@ -264,10 +264,10 @@ class Sheet:
         return amount
 
     def _type_sign(self, cells, columns, line: int) -> int:
-        kind = header_key(cell_text(self._cell(cells, columns["type_column"])))
-        if kind in {header_key(v) for v in self.preset.credit_values}:
+        kind = _kind(cell_text(self._cell(cells, columns["type_column"])))
+        if kind in {_kind(v) for v in self.preset.credit_values}:
             return 1
-        if kind in {header_key(v) for v in self.preset.debit_values}:
+        if kind in {_kind(v) for v in self.preset.debit_values}:
             return -1
         raw = cell_text(self._cell(cells, columns["type_column"]))
         raise StatementError(
@@ -278,6 +278,18 @@ class Sheet:
             },
             line=line,
         )
+
+
+def _kind(value: str) -> str:
+    """Type values compared folded ("Abono" = "ABONO"); signs ("+", "-") as they are."""
+    return header_key(value) or value.strip()
+
+
+def human_format(pattern: str) -> str:
+    """``%d/%m/%Y`` → ``DD/MM/AAAA``, as a person reads a date format."""
+    for code, shown in (("%d", "DD"), ("%m", "MM"), ("%Y", "AAAA"), ("%y", "AA"), ("%b", "MMM")):
+        pattern = pattern.replace(code, shown)
+    return pattern
 
 
 def _amount_pattern(preset: SheetPreset) -> re.Pattern:
