@@ -220,7 +220,6 @@ def flag_reported_payment_cep(*, payment: Payment, outcome: CepOutcome) -> None:
     events.reported_payment_cep_flagged(
         payment,
         status=outcome.status,
-        label=str(CepStatus(outcome.status).label),
         reason=outcome.reason,
         tracking_key=outcome.cep.tracking_key if outcome.cep else "",
     )

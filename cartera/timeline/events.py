@@ -90,7 +90,7 @@ def reported_payment_accepted(payment, *, actor, cep_tracking_key: str = "") -> 
 
 
 def reported_payment_cep_flagged(
-    payment, *, status: str, label: str, reason: str, tracking_key: str
+    payment, *, status: str, reason: str, tracking_key: str
 ) -> Activity:
     """The reported payment's CEP was checked and did not prove it (``status`` is a
     ``payments.cep.CepStatus``): the payment stays reported and its agent is told."""
@@ -99,10 +99,8 @@ def reported_payment_cep_flagged(
         customer=payment.customer,
         actor=None,
         kind=ActivityKind.PAYMENT_RECORDED,
-        summary=_(
-            "El CEP del pago reportado de %(amount)s no se pudo confirmar: %(label)s. %(reason)s"
-        )
-        % {"amount": payment.amount_money, "label": label, "reason": reason},
+        summary=_("El CEP del pago reportado de %(amount)s no lo confirma: %(reason)s")
+        % {"amount": payment.amount_money, "reason": reason},
         data={
             "payment_id": payment.pk,
             "status": payment.status,
