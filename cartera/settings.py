@@ -344,3 +344,7 @@ LOGGING = {
 # The SAT's public CFDI status service (ConsultaCFDIService); empty: the SAT's own address.
 # Another address serves the same SOAP API (a proxy, or the tests' fake).
 CARTERA_SAT_STATUS_URL = env_url("CARTERA_SAT_STATUS_URL")
+
+# Banxico's CEP portal (validating SPEI transfers); another address serves the same pages
+# (the tests' fake, cartera/testing/fake_banxico_cep.py).
+CARTERA_BANXICO_CEP_URL = env_url("CARTERA_BANXICO_CEP_URL", "https://www.banxico.org.mx")

@@ -8,17 +8,23 @@ all go through the same rules.
 import datetime as dt
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from cartera.invoices import disputes
 from cartera.invoices.models import Dispute, Invoice
 from cartera.payments import reported
+from cartera.payments.cep import BanxicoCep, CepOutcome
+from cartera.payments.choices import PaymentStatus
 from cartera.payments.models import Allocation, Payment
 from cartera.payments.services import apply_credit_note
 
 from .choices import TaskKind
 from .services import complete_task_for, open_task
+
+CEP_CHECK_TASK = "cartera.followup.tasks.check_reported_payment_cep"
 
 
 def payment_review_key(payment: Payment) -> str:
@@ -44,7 +50,37 @@ def report_payment(*, customer, invoices: list[Invoice], today: dt.date, **field
         title=_("Revisar pago reportado de %(amount)s (%(customer)s)")
         % {"amount": payment.amount_money, "customer": customer.name},
     )
+    if payment.proofs.filter(content_type="application/xml").exists():
+        transaction.on_commit(lambda: _enqueue_cep_check(payment))
     return payment
+
+
+def _enqueue_cep_check(payment: Payment) -> None:
+    # tasks.py imports this module, so the task is named rather than imported.
+    import_string(CEP_CHECK_TASK).enqueue(
+        organization_id=payment.organization_id, payment_id=payment.pk
+    )
+
+
+def review_reported_cep(*, payment: Payment, client: BanxicoCep | None = None) -> CepOutcome:
+    """Check a reported payment's CEP with Banxico. ``valid``: the report is accepted as
+    an agent's accept would (and the review task is done); anything else: it stays
+    reported and the agent is told why on the timeline. Never confirms otherwise."""
+    if payment.status != PaymentStatus.REPORTED:
+        return CepOutcome("skipped", "")
+    outcome = reported.check_reported_cep(payment=payment, client=client)
+    try:
+        with transaction.atomic():
+            if outcome.is_valid:
+                reported.confirm_reported_payment_by_cep(payment=payment, cep=outcome.cep)
+                complete_task_for(
+                    organization=payment.organization, key=payment_review_key(payment), actor=None
+                )
+            else:
+                reported.flag_reported_payment_cep(payment=payment, outcome=outcome)
+    except ValidationError:  # an agent decided while Banxico was being asked
+        return CepOutcome("skipped", "")
+    return outcome
 
 
 @transaction.atomic

@@ -7,10 +7,12 @@ from django_tasks import task
 from cartera.lib.dates import slot_date
 from cartera.orgs.language import in_organization_language
 from cartera.orgs.models import Organization
+from cartera.payments.models import Payment
 
 from .plans import settle_payment_plans as settle_plans
 from .plans import sync_approval
 from .promises import settle_promises as settle
+from .reviews import review_reported_cep
 from .services import refresh_scores
 
 
@@ -48,3 +50,15 @@ def sync_approval_task(kind: str, pk: int) -> dict:
     """Enqueued by ``agreements.negotiation`` on commit: open the approver's task while an
     offer or a plan waits for approval; close it once it is decided."""
     return sync_approval(kind=kind, pk=pk)
+
+
+@task()
+@in_organization_language
+def check_reported_payment_cep(organization_id: int, payment_id: int) -> dict:
+    """Enqueued on commit when a reported payment's proof is an XML: check its CEP with
+    Banxico; a valid one accepts the report, anything else is flagged to the agent."""
+    payment = Payment.objects.filter(organization_id=organization_id, pk=payment_id).first()
+    if payment is None:
+        return {"payment_id": payment_id, "outcome": "missing"}
+    outcome = review_reported_cep(payment=payment)
+    return {"payment_id": payment_id, "outcome": outcome.status, "reason": outcome.reason}

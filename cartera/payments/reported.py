@@ -9,6 +9,7 @@ these services with it) and telling the debtor the answer is the outbox's
 
 import datetime as dt
 import hashlib
+import re
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -22,15 +23,26 @@ from cartera.lib.uploads import PROOF_EXTENSIONS, sniff_upload
 from cartera.orgs.access import Action, require_member
 from cartera.timeline import events
 
+from .cep import (
+    BanxicoCep,
+    CepError,
+    CepOutcome,
+    CepStatus,
+    ParsedCep,
+    claim_from_cep,
+    looks_like_cep,
+    parse_cep,
+)
 from .choices import PaymentSource, PaymentStatus
 from .complements import create_obligation
+from .instructions import configured_accounts, virtual_clabe
 from .models import Allocation, Payment, PaymentProof
 from .services import allocate_oldest_first, create_payment
 
 
 def store_proof(payment: Payment, uploaded) -> PaymentProof:
     """Keep the proof under a name of ours (hash + the extension of the sniffed type)."""
-    content_type = sniff_upload(uploaded)
+    content_type = sniff_upload(uploaded, allow_xml=True)
     digest = hashlib.sha256()
     for chunk in uploaded.chunks():
         digest.update(chunk)
@@ -75,7 +87,7 @@ def report_payment(
     if date > today:
         raise ValidationError({"date": _("La fecha de pago no puede ser futura.")})
     if proof is not None:
-        sniff_upload(proof)
+        sniff_upload(proof, allow_xml=True)
     payment = create_payment(
         customer=customer,
         actor=actor,
@@ -110,12 +122,107 @@ def accept_reported_payment(*, payment: Payment, actor) -> list[Allocation]:
     """Confirm a reported payment and apply it to the reported invoices (oldest due first;
     any rest stays as the customer's credit). Only roles with ``confirm_payments``."""
     require_member(actor, payment.organization, Action.CONFIRM_PAYMENTS)
-    payment = _claim_reported(payment, status=PaymentStatus.CONFIRMED)
+    payment, allocations = _confirm(payment, actor=actor)
+    events.reported_payment_accepted(payment, actor=actor)
+    return allocations
+
+
+def _confirm(payment: Payment, *, actor, **changes) -> tuple[Payment, list[Allocation]]:
+    """What accepting a report does, whoever accepts it: confirm, apply oldest due first
+    (any rest stays as credit), and owe the REP complement where one is due."""
+    payment = _claim_reported(payment, status=PaymentStatus.CONFIRMED, **changes)
     invoices = list(payment.reported_invoices.order_by("due_date", "issue_date", "id"))
     allocations = allocate_oldest_first(payment=payment, actor=actor, invoices=invoices)
     create_obligation(payment=payment)
-    events.reported_payment_accepted(payment, actor=actor)
+    return payment, allocations
+
+
+# --- a CEP as the proof: checked with Banxico ----------------------------------------------
+def cep_external_id(cep: ParsedCep) -> str:
+    """The key a CEP-confirmed payment carries, so one transfer confirms one payment."""
+    return f"cep:{cep.tracking_key}"[:64]
+
+
+def reported_cep(payment: Payment) -> ParsedCep | None:
+    """The CEP among the payment's proofs (an XML whose root is SPEI_Tercero), read."""
+    for proof in payment.proofs.filter(content_type="application/xml").order_by("pk"):
+        with proof.file.open("rb") as handle:
+            data = handle.read()
+        if looks_like_cep(data):
+            try:
+                return parse_cep(data)
+            except CepError:
+                return None
+    return None
+
+
+def organization_accounts(payment: Payment) -> set[str]:
+    """The CLABEs the organisation tells debtors to pay into: the 18-digit numbers in
+    its configured accounts and the customer's virtual CLABE."""
+    bank_accounts, prefix = configured_accounts(payment.organization)
+    accounts = set(re.findall(r"(?<!\d)\d{18}(?!\d)", bank_accounts))
+    clabe = virtual_clabe(prefix=prefix, customer_id=payment.customer_id)
+    return accounts | ({clabe} if clabe else set())
+
+
+def _local_problems(payment: Payment, cep: ParsedCep) -> list[str]:
+    problems = []
+    if payment.currency != "MXN":
+        problems.append(_("un CEP es de pesos y el pago está en %(c)s") % {"c": payment.currency})
+    if cep.amount != payment.amount:
+        problems.append(
+            _("el CEP es por %(cep)s y se reportaron %(reported)s")
+            % {"cep": cep.amount, "reported": payment.amount}
+        )
+    if cep.operation_date != payment.date:
+        problems.append(
+            _("el CEP es del %(cep)s y se reportó el pago el %(reported)s")
+            % {"cep": cep.operation_date.isoformat(), "reported": payment.date.isoformat()}
+        )
+    if cep.beneficiary.account not in organization_accounts(payment):
+        problems.append(
+            _("la cuenta beneficiaria %(account)s no es una cuenta de la organización")
+            % {"account": cep.beneficiary.account}
+        )
+    duplicate = Payment.objects.filter(
+        organization=payment.organization, external_id=cep_external_id(cep)
+    ).exclude(pk=payment.pk)
+    if duplicate.exists():
+        problems.append(_("ese CEP ya confirmó otro pago"))
+    return problems
+
+
+def check_reported_cep(*, payment: Payment, client: BanxicoCep | None = None) -> CepOutcome:
+    """Whether the reported payment's CEP proves it: the CEP must say the reported amount
+    and date, be paid into one of the organisation's accounts, not have confirmed another
+    payment, and Banxico must confirm it. Writes nothing."""
+    cep = reported_cep(payment)
+    if cep is None:
+        return CepOutcome(CepStatus.MISMATCH, _("el comprobante no es un CEP legible"))
+    problems = _local_problems(payment, cep)
+    if problems:
+        return CepOutcome(CepStatus.MISMATCH, "; ".join(problems), cep)
+    return (client or BanxicoCep()).validate(claim_from_cep(cep))
+
+
+@transaction.atomic
+def confirm_reported_payment_by_cep(*, payment: Payment, cep: ParsedCep) -> list[Allocation]:
+    """Accept a reported payment whose CEP Banxico confirmed (the system acts: no
+    member's permission applies); same effects as an agent's accept."""
+    payment, allocations = _confirm(payment, actor=None, external_id=cep_external_id(cep))
+    events.reported_payment_accepted(payment, actor=None, cep_tracking_key=cep.tracking_key)
     return allocations
+
+
+@transaction.atomic
+def flag_reported_payment_cep(*, payment: Payment, outcome: CepOutcome) -> None:
+    """The CEP did not prove the payment: it stays reported and the agent is told why."""
+    events.reported_payment_cep_flagged(
+        payment,
+        status=outcome.status,
+        reason=outcome.reason,
+        tracking_key=outcome.cep.tracking_key if outcome.cep else "",
+    )
 
 
 @transaction.atomic

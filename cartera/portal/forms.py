@@ -27,7 +27,7 @@ class ReportPaymentForm(forms.Form):
     proof = forms.FileField(
         label=_("Comprobante (PDF, JPG o PNG, máximo 5 MB)"),
         required=False,
-        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png,.xml"}),
     )
 
 

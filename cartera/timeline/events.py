@@ -69,14 +69,46 @@ def payment_reported(payment, *, actor, invoices) -> Activity:
     )
 
 
-def reported_payment_accepted(payment, *, actor) -> Activity:
+def reported_payment_accepted(payment, *, actor, cep_tracking_key: str = "") -> Activity:
+    """An agent accepted the report, or (``cep_tracking_key``) Banxico confirmed its CEP."""
+    data = {"payment_id": payment.pk, "status": payment.status}
+    summary = _("Pago reportado de %(amount)s aceptado") % {"amount": payment.amount_money}
+    if cep_tracking_key:
+        data["cep_tracking_key"] = cep_tracking_key
+        summary = _(
+            "Pago reportado de %(amount)s aceptado: Banxico confirmó su CEP (clave de rastreo "
+            "%(key)s)"
+        ) % {"amount": payment.amount_money, "key": cep_tracking_key}
     return record_activity(
         organization=payment.organization,
         customer=payment.customer,
         actor=actor,
         kind=ActivityKind.PAYMENT_RECORDED,
-        summary=_("Pago reportado de %(amount)s aceptado") % {"amount": payment.amount_money},
-        data={"payment_id": payment.pk, "status": payment.status},
+        summary=summary,
+        data=data,
+    )
+
+
+def reported_payment_cep_flagged(
+    payment, *, status: str, reason: str, tracking_key: str
+) -> Activity:
+    """The reported payment's CEP was checked and did not prove it (``status`` is a
+    ``payments.cep.CepStatus``): the payment stays reported and its agent is told."""
+    return record_activity(
+        organization=payment.organization,
+        customer=payment.customer,
+        actor=None,
+        kind=ActivityKind.PAYMENT_RECORDED,
+        summary=_("El CEP del pago reportado de %(amount)s no lo confirma: %(reason)s")
+        % {"amount": payment.amount_money, "reason": reason},
+        data={
+            "payment_id": payment.pk,
+            "status": payment.status,
+            "cep_status": status,
+            "reason": reason,
+            "cep_tracking_key": tracking_key,
+        },
+        notify=NotificationKind.REPORTED_PAYMENT,
     )
 
 
