@@ -60,6 +60,7 @@ class MatchRule(models.TextChoices):
     REFERENCE = "reference", _("Referencia de pago")
     CLABE = "clabe", _("CLABE virtual")
     REPORTED = "reported", _("Pago reportado por el cliente")
+    RECORDED = "recorded", _("Pago ya registrado")
     UUID = "uuid", _("UUID de CFDI en el concepto")
     INVOICE = "invoice", _("Folio de factura en el concepto")
     PAYER = "payer", _("Pagador (RFC o nombre) e importe")

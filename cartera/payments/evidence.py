@@ -17,6 +17,7 @@ def evidence_label(code: str, value: str) -> str:
         "partial": _("Pago parcial (se debían %(value)s)"),
         "overpayment": _("Excede lo adeudado en %(value)s: quedará como saldo a favor"),
         "reported": _("El cliente reportó este pago (%(value)s)"),
+        "recorded": _("Pago ya registrado en Cartera (%(value)s)"),
         "days_from_due": _("Fecha %(value)s días respecto al vencimiento"),
         "manual": _("Asignado por una persona"),
     }

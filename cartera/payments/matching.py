@@ -25,13 +25,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from clabe import compute_control_digit
+from django.db.models import Q
 from rapidfuzz import fuzz, process
 
 from cartera.customers.models import Customer
 from cartera.invoices.choices import InvoiceStatus
 from cartera.invoices.models import Invoice
 
-from .choices import MatchRule, PaymentStatus
+from .choices import MatchRule, PaymentSource, PaymentStatus
 from .instructions import is_valid_reference
 from .models import Payment
 
@@ -47,6 +48,7 @@ _BOILERPLATE = set(
     "SPEI PAGO PAGOS TRANSF TRANSFERENCIA TRASPASO DEPOSITO ABONO RECIBIDO RECIBIDA ENVIADO DE DEL LA"
     " EL LOS LAS Y FACT FACTURA FACTURAS REF REFERENCIA CONCEPTO CTA CUENTA BANCO ORDENANTE SA CV RL".split()
 )
+RECORDED_SOURCES = (PaymentSource.MANUAL, PaymentSource.IMPORT, PaymentSource.API)
 MAX_PREFIX_INVOICES = 12  # oldest-first sums tried per customer
 
 
@@ -67,7 +69,7 @@ class Candidate:
     score: int
     invoice_ids: tuple[int, ...] = ()  # in the order to apply; () = oldest open first
     evidence: tuple[Evidence, ...] = ()
-    reported_payment_id: int | None = None
+    known_payment_id: int | None = None
 
     def as_dict(self) -> dict:
         return {
@@ -76,7 +78,7 @@ class Candidate:
             "score": self.score,
             "invoices": list(self.invoice_ids),
             "evidence": [e.as_dict() for e in self.evidence],
-            "reported_payment": self.reported_payment_id,
+            "known_payment": self.known_payment_id,
         }
 
     @classmethod
@@ -90,7 +92,7 @@ class Candidate:
                 Evidence(str(e["code"]), str(e.get("value", "")))
                 for e in data.get("evidence") or ()
             ),
-            reported_payment_id=data.get("reported_payment"),
+            known_payment_id=data.get("known_payment"),
         )
 
 
@@ -139,6 +141,19 @@ def _text_of(movement) -> str:
     ).upper()
 
 
+def _known_payments(organization, currency: str, since):
+    """Reported payments, and confirmed ones entered by a person, an import or the API
+    (not from the bank or a card provider) that no movement confirms yet."""
+    rows = Payment.objects.filter(organization=organization, currency=currency).filter(
+        Q(status=PaymentStatus.REPORTED)
+        | Q(status=PaymentStatus.CONFIRMED, source__in=RECORDED_SOURCES)
+    )
+    if since is not None:
+        rows = rows.filter(date__gte=since)
+    rows = rows.exclude(reconciliations__status="applied")
+    return rows.values_list("pk", "customer_id", "amount", "date", "reference", "status")
+
+
 @dataclass
 class PortfolioIndex:
     organization_id: int
@@ -152,13 +167,18 @@ class PortfolioIndex:
     names: dict[int, str] = field(default_factory=dict)
     customers: set[int] = field(default_factory=set)
     by_amount: dict[Decimal, set[int]] = field(default_factory=lambda: defaultdict(set))
-    reported: dict[int, list[tuple[int, Decimal, object, str]]] = field(
+    # payments this movement may be the money of: "ya pagué" (reported) and confirmed ones
+    # recorded by hand or imported before the statement came, not yet tied to a movement
+    known: dict[int, list[tuple[int, Decimal, object, str, str]]] = field(
         default_factory=lambda: defaultdict(list)
     )
+    known_by_amount: dict[Decimal, list] = field(default_factory=lambda: defaultdict(list))
     _amount_keys: dict[int, set[Decimal]] = field(default_factory=lambda: defaultdict(set))
 
     @classmethod
-    def build(cls, *, organization, currency: str, clabe_prefix: str = "") -> "PortfolioIndex":
+    def build(
+        cls, *, organization, currency: str, clabe_prefix: str = "", since=None
+    ) -> "PortfolioIndex":
         index = cls(organization_id=organization.pk, currency=currency, clabe_prefix=clabe_prefix)
         rows = (
             Invoice.objects.filter(
@@ -181,10 +201,11 @@ class PortfolioIndex:
             index.names[pk] = normalise_name(f"{legal_name} {name}" if legal_name else name)
             if tax_id:
                 index.by_rfc[tax_id.strip().upper()] = pk
-        for pk, customer_id, amount, date, reference in Payment.objects.filter(
-            organization=organization, currency=currency, status=PaymentStatus.REPORTED
-        ).values_list("pk", "customer_id", "amount", "date", "reference"):
-            index.reported[customer_id].append((pk, amount, date, reference))
+        for pk, customer_id, amount, date, reference, status in _known_payments(
+            organization, currency, since
+        ):
+            index.known[customer_id].append((pk, amount, date, reference, status))
+            index.known_by_amount[amount].append((customer_id, pk, date, reference, status))
         for customer_id in index.by_customer:
             index._index_amounts(customer_id)
         return index
@@ -221,7 +242,7 @@ class PortfolioIndex:
             self.by_amount[key].add(customer_id)
         self._amount_keys[customer_id] = keys
 
-    def consume(self, applied: list[tuple[int, Decimal]], *, reported_payment_id=None) -> None:
+    def consume(self, applied: list[tuple[int, Decimal]], *, known_payment_id=None) -> None:
         """Keep the index true after a match: lower balances, drop a confirmed report."""
         touched = set()
         for invoice_id, amount in applied:
@@ -231,9 +252,11 @@ class PortfolioIndex:
                 touched.add(invoice.customer_id)
         for customer_id in touched:
             self._index_amounts(customer_id)
-        if reported_payment_id is not None:
-            for customer_id, reports in self.reported.items():
-                self.reported[customer_id] = [r for r in reports if r[0] != reported_payment_id]
+        if known_payment_id is not None:
+            for customer_id, payments in self.known.items():
+                self.known[customer_id] = [p for p in payments if p[0] != known_payment_id]
+            for amount, payments in self.known_by_amount.items():
+                self.known_by_amount[amount] = [p for p in payments if p[1] != known_payment_id]
 
     # --- the amount that fits ----------------------------------------------------------
     def fit(self, customer_id: int, amount: Decimal, named=None, issued_by=None):
@@ -468,19 +491,19 @@ def _by_amount(movement, index: PortfolioIndex, policy: Policy) -> list[Candidat
     return candidates
 
 
-def _with_reported(
+def _with_known_payment(
     candidate: Candidate, movement, index: PortfolioIndex, policy: Policy
 ) -> Candidate:
-    """A "ya pagué" of this customer for this amount within the date window is what the
-    movement confirms: applying it confirms the report rather than adding a payment."""
-    if candidate.reported_payment_id is not None:
+    """A "ya pagué" or a payment already recorded for this customer, of this amount,
+    within the date window, is what the movement confirms: applying it confirms (or ties)
+    that payment rather than adding a second one."""
+    if candidate.known_payment_id is not None:
         return candidate
-    for pk, amount, date, _reference in index.reported.get(candidate.customer_id, ()):
-        if (
-            amount == movement.amount
-            and abs((movement.booking_date - date).days) <= policy.date_window_days
-        ):
-            evidence = candidate.evidence + (Evidence("reported", date.isoformat()),)
+    for pk, amount, date, _reference, status in index.known.get(candidate.customer_id, ()):
+        close = abs((movement.booking_date - date).days) <= policy.date_window_days
+        if amount == movement.amount and close:
+            code = "reported" if status == PaymentStatus.REPORTED else "recorded"
+            evidence = candidate.evidence + (Evidence(code, date.isoformat()),)
             return Candidate(
                 candidate.customer_id,
                 candidate.rule,
@@ -492,29 +515,21 @@ def _with_reported(
     return candidate
 
 
-def _reported_by_reference(
+def _known_by_reference(
     movement, index: PortfolioIndex, policy: Policy, text: str
 ) -> list[Candidate]:
+    """A known payment of exactly this amount whose own reference is in the movement."""
     found = []
-    for customer_id, reports in index.reported.items():
-        for pk, amount, date, reference in reports:
-            if (
-                amount == movement.amount
-                and reference
-                and len(reference) >= 6
-                and reference.upper() in text
-                and abs((movement.booking_date - date).days) <= policy.date_window_days
-            ):
-                found.append(
-                    Candidate(
-                        customer_id,
-                        MatchRule.REPORTED,
-                        95,
-                        (),
-                        (Evidence("reported", reference),),
-                        pk,
-                    )
-                )
+    for customer_id, pk, date, reference, status in index.known_by_amount.get(movement.amount, ()):
+        if (
+            len(reference) >= 6
+            and reference.upper() in text
+            and abs((movement.booking_date - date).days) <= policy.date_window_days
+        ):
+            reported = status == PaymentStatus.REPORTED
+            rule = MatchRule.REPORTED if reported else MatchRule.RECORDED
+            evidence = (Evidence("reported" if reported else "recorded", reference),)
+            found.append(Candidate(customer_id, rule, 95, (), evidence, pk))
     return found
 
 
@@ -532,7 +547,7 @@ def _days_from_due(candidate: Candidate, movement, index: PortfolioIndex) -> Can
         candidate.score,
         candidate.invoice_ids,
         candidate.evidence + (Evidence("days_from_due", f"{days:+d}"),),
-        candidate.reported_payment_id,
+        candidate.known_payment_id,
     )
 
 
@@ -542,7 +557,7 @@ def candidates_for(movement, index: PortfolioIndex, policy: Policy) -> list[Cand
         return []
     text = _text_of(movement)
     found = _identified(movement, index, text)
-    found += _reported_by_reference(movement, index, policy, text)
+    found += _known_by_reference(movement, index, policy, text)
     found += _by_invoice(movement, index, text)
     if not any(c.score >= 95 for c in found):
         found += _by_payer(movement, index, policy, text)
@@ -550,7 +565,7 @@ def candidates_for(movement, index: PortfolioIndex, policy: Policy) -> list[Cand
         found += _by_amount(movement, index, policy)
     best: dict[int, Candidate] = {}
     for candidate in found:
-        candidate = _with_reported(candidate, movement, index, policy)
+        candidate = _with_known_payment(candidate, movement, index, policy)
         kept = best.get(candidate.customer_id)
         if kept is None or candidate.score > kept.score:
             best[candidate.customer_id] = candidate

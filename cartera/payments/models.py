@@ -374,6 +374,7 @@ class Reconciliation(models.Model):
     evidence = models.JSONField(default=list)
     automatic = models.BooleanField(default=False)
     confirmed_reported = models.BooleanField(default=False)  # it confirmed a "ya pagué"
+    linked_existing = models.BooleanField(default=False)  # tied to a payment recorded before
     allocations = models.JSONField(default=list)  # [[invoice_id, "amount"]] as applied
     status = models.CharField(
         max_length=8, choices=ReconciliationStatus.choices, default=ReconciliationStatus.APPLIED

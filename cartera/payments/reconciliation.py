@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -52,6 +52,7 @@ from .models import (
 from .services import allocate_payment, create_payment
 
 OPEN_STATUSES = (MovementStatus.UNMATCHED, MovementStatus.SUGGESTED)
+NEW, CONFIRMED_REPORT, LINKED = "new", "confirmed_report", "linked"  # what a match did
 
 
 def policy_for(organization) -> Policy:
@@ -100,6 +101,8 @@ def reconcile(*, organization, today: dt.date, dry_run: bool = False, movements=
     )
     if movements is not None:
         queryset = queryset.filter(pk__in=[m.pk for m in movements])
+    earliest = queryset.aggregate(first=Min("booking_date"))["first"]
+    since = earliest - dt.timedelta(days=policy.date_window_days) if earliest else None
     result, indexes = ReconcileResult(), {}
     _accounts, prefix = configured_accounts(organization)
     external = _customer_keys(organization)
@@ -107,14 +110,17 @@ def reconcile(*, organization, today: dt.date, dry_run: bool = False, movements=
         index = indexes.get(movement.currency)
         if index is None:
             index = indexes[movement.currency] = PortfolioIndex.build(
-                organization=organization, currency=movement.currency, clabe_prefix=prefix
+                organization=organization,
+                currency=movement.currency,
+                clabe_prefix=prefix,
+                since=since,
             )
         candidates = candidates_for(movement, index, policy)
         choice = None if movement.manual_only else automatic_choice(candidates, policy)
         line = _line_of(movement)
         plan = _auto_apply(movement, choice, index, today=today, dry_run=dry_run)
         if plan is not None:
-            index.consume(plan, reported_payment_id=choice.reported_payment_id)
+            index.consume(plan, known_payment_id=choice.known_payment_id)
             result.matched.append(_matched_row(line, choice, plan, external, index))
         elif candidates:
             if not dry_run:
@@ -181,16 +187,39 @@ def _claim(movement) -> None:
         raise ValidationError(_("El movimiento ya fue conciliado o descartado."))
 
 
-def _reported_payment(candidate: Candidate, movement):
-    if candidate.reported_payment_id is None:
+def _known_payment(candidate: Candidate, movement):
+    """The reported or recorded payment the candidate says this movement is, if it still
+    is one: same customer, amount and currency, and no other movement confirms it."""
+    if candidate.known_payment_id is None:
         return None
-    return Payment.objects.filter(
-        pk=candidate.reported_payment_id,
-        customer_id=candidate.customer_id,
-        status=PaymentStatus.REPORTED,
-        amount=movement.amount,
-        currency=movement.currency,
-    ).first()
+    return (
+        Payment.objects.select_for_update()
+        .filter(
+            pk=candidate.known_payment_id,
+            customer_id=candidate.customer_id,
+            status__in=(PaymentStatus.REPORTED, PaymentStatus.CONFIRMED),
+            amount=movement.amount,
+            currency=movement.currency,
+        )
+        .exclude(reconciliations__status=ReconciliationStatus.APPLIED)
+        .first()
+    )
+
+
+def _take_known(known: Payment, candidate: Candidate):
+    """(payment, invoice order, how): a report is confirmed and applied; a payment already
+    confirmed keeps its allocations and is only tied to the movement."""
+    if known.status == PaymentStatus.CONFIRMED:
+        return known, None, LINKED
+    Payment.objects.filter(pk=known.pk, status=PaymentStatus.REPORTED).update(
+        status=PaymentStatus.CONFIRMED
+    )
+    order = candidate.invoice_ids or tuple(
+        known.reported_invoices.order_by("due_date", "issue_date", "id").values_list(
+            "pk", flat=True
+        )
+    )
+    return Payment.objects.get(pk=known.pk), order, CONFIRMED_REPORT
 
 
 @transaction.atomic
@@ -198,21 +227,12 @@ def _apply(movement, candidate: Candidate, *, actor, today, automatic, amounts=N
     """Tie ``movement`` to ``candidate``'s customer; returns [(invoice id, amount)]."""
     _claim(movement)
     customer = Customer.objects.get(pk=candidate.customer_id, organization=movement.organization)
-    reported = _reported_payment(candidate, movement)
-    if reported is not None:
-        Payment.objects.filter(pk=reported.pk, status=PaymentStatus.REPORTED).update(
-            status=PaymentStatus.CONFIRMED
-        )
-        payment = Payment.objects.get(pk=reported.pk)
-        order = candidate.invoice_ids or tuple(
-            reported.reported_invoices.order_by("due_date", "issue_date", "id").values_list(
-                "pk", flat=True
-            )
-        )
+    known = _known_payment(candidate, movement)
+    if known is not None:
+        payment, order, how = _take_known(known, candidate)
     else:
-        payment = _bank_payment(movement, customer, actor)
-        order = candidate.invoice_ids
-    applied = _allocate(payment, customer, order, actor, amounts)
+        payment, order, how = _bank_payment(movement, customer, actor), candidate.invoice_ids, NEW
+    applied = [] if how == LINKED else _allocate(payment, customer, order, actor, amounts)
     create_obligation(payment=payment)
     Reconciliation.objects.create(
         organization=movement.organization,
@@ -223,7 +243,8 @@ def _apply(movement, candidate: Candidate, *, actor, today, automatic, amounts=N
         score=candidate.score,
         evidence=[e.as_dict() for e in candidate.evidence],
         automatic=automatic,
-        confirmed_reported=reported is not None,
+        confirmed_reported=how == CONFIRMED_REPORT,
+        linked_existing=how == LINKED,
         allocations=[[pk, str(amount)] for pk, amount in applied],
         created_by=actor if getattr(actor, "pk", None) else None,
     )
@@ -393,20 +414,28 @@ def undo_reconciliation(*, reconciliation, actor, today: dt.date) -> None:
     if claimed != 1:
         raise ValidationError(_("Esta conciliación ya se deshizo."))
     payment = Payment.objects.select_for_update().get(pk=reconciliation.payment_id)
+    movement = reconciliation.movement
+    if reconciliation.linked_existing:  # the payment was there before: only untie it
+        _reopen(movement)
+        events.bank_match_undone(payment, actor=actor, movement=movement)
+        return
     _withdraw_complement(payment)
     invoices = _release_allocations(payment)
-    movement = reconciliation.movement
     if reconciliation.confirmed_reported:
         Payment.objects.filter(pk=payment.pk).update(status=PaymentStatus.REPORTED)
     events.bank_match_undone(payment, actor=actor, movement=movement)
     if not reconciliation.confirmed_reported:
         Reconciliation.objects.filter(payment=payment).update(payment=None)
         payment.delete()
-    BankMovement.objects.filter(pk=movement.pk, status=MovementStatus.MATCHED).update(
-        status=MovementStatus.UNMATCHED, manual_only=True
-    )
+    _reopen(movement)
     recheck_reminders_on_commit(
         organization_id=reconciliation.organization_id, invoices=invoices, today=today
+    )
+
+
+def _reopen(movement) -> None:
+    BankMovement.objects.filter(pk=movement.pk, status=MovementStatus.MATCHED).update(
+        status=MovementStatus.UNMATCHED, manual_only=True
     )
 
 

@@ -36,6 +36,7 @@ from cartera.payments.reconciliation import (
     undo_reconciliation,
 )
 from cartera.payments.reported import report_payment
+from cartera.payments.services import allocate_oldest_first, record_payment
 from cartera.payments.statements import ParsedMovement, ParsedStatement
 from cartera.portal.models import PortalSettings
 from cartera.timeline.models import Notification
@@ -494,3 +495,28 @@ def test_a_customer_of_another_organisation_cannot_be_assigned(org_a, account, m
             movement=BankMovement.objects.get(), customer=debtor_b, actor=manager_a, today=DAY
         )
     assert Payment.objects.count() == 0
+
+
+def test_a_payment_recorded_by_hand_is_tied_to_its_movement_not_counted_twice(
+    org_a, account, debtor_a, invoice_a, manager_a
+):
+    recorded = record_payment(
+        customer=debtor_a,
+        actor=manager_a,
+        date=dt.date(2026, 10, 17),
+        amount=Decimal("4000.00"),
+        currency="MXN",
+        reference="SPEI-0042",
+    )
+    allocate_oldest_first(payment=recorded, actor=manager_a)
+    before = _snapshot(org_a)
+    _load(account, _move("4000.00", "SPEI CLAVE SPEI-0042 FERRETERIA"))
+    result = reconcile(organization=org_a, today=DAY)
+    assert [(m["rule"], m["invoices"]) for m in result.matched] == [("recorded", [])]
+    assert _snapshot(org_a) == before  # no second payment, no new allocation
+    match = Reconciliation.objects.get()
+    assert (match.payment_id, match.linked_existing) == (recorded.pk, True)
+    undo_reconciliation(reconciliation=match, actor=manager_a, today=DAY)
+    assert _snapshot(org_a) == before
+    assert Payment.objects.filter(pk=recorded.pk).exists()
+    assert BankMovement.objects.get().status == MovementStatus.UNMATCHED
