@@ -33,6 +33,6 @@ def sniff_upload(uploaded, *, allow_xml: bool = False) -> str:
         return "application/xml"
     if allow_xml:
         raise ValidationError(
-            {"proof": _("Solo se aceptan comprobantes en PDF, JPG, PNG o el XML del CEP.")}
+            {"proof": _("Solo se aceptan comprobantes en PDF, JPG o PNG, o el XML del CEP.")}
         )
     raise ValidationError({"proof": _("Solo se aceptan comprobantes en PDF, JPG o PNG.")})

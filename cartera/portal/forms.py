@@ -25,7 +25,7 @@ class ReportPaymentForm(forms.Form):
         label=_("Referencia o clave de rastreo"), max_length=120, required=False
     )
     proof = forms.FileField(
-        label=_("Comprobante (PDF, JPG o PNG, máximo 5 MB)"),
+        label=_("Comprobante (PDF, JPG o PNG, o el XML del CEP; máximo 5 MB)"),
         required=False,
         widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png,.xml"}),
     )

@@ -222,11 +222,22 @@ def _tx_fields(tx, amount: Decimal) -> dict:
         ),
         "reference": creditor_ref or end_to_end,
         "counterparty_name": text(parties, other, "Nm") or text(parties, other, "Pty", "Nm"),
+        "counterparty_rfc": _rfc(find(parties, other)),
         "counterparty_account": _account(find(parties, other + "Acct")),
         "beneficiary_account": _account(find(parties, ours + "Acct")) if amount > 0 else "",
         "tracking_key": text(tx, "Refs", "ClrSysRef"),
         "tx_bank_reference": text(tx, "Refs", "AcctSvcrRef"),
     }
+
+
+def _rfc(party) -> str:
+    """An organisation id whose scheme is called RFC (``Id/OrgId/Othr``; ``Pty`` from .08)."""
+    party = find(party, "Pty") if find(party, "Pty") is not None else party
+    for other in find_all(find(party, "Id", "OrgId"), "Othr"):
+        scheme = text(other, "SchmeNm", "Prtry") or text(other, "SchmeNm", "Cd")
+        if scheme.upper() == "RFC":
+            return text(other, "Id")
+    return ""
 
 
 def _movement(base: dict, amount: Decimal, tx: dict, fallback: str, line) -> ParsedMovement:

@@ -27,6 +27,9 @@ OPTIONS = Options(
 )
 PROCESSORS = {"post_transaction_details": [transaction_details_post_processor_with_space]}
 SLASH_CODES = re.compile(r"/(NAME|REMI|EREF|IBAN|BENM|ORDP|ISDT|CSID|MARF|BIC)/")
+BALANCE_OR_MOVEMENT = re.compile(
+    r"^(?::6[02-5][FM]?:[DC]\d{6}[A-Z]{3}|:61:\d{6}(?:\d{4})?R?[DC][A-Z]?\n?)([\d,]+)"
+)
 NO_REFERENCE = {"", "NONREF", "EREF", "NOTPROVIDED"}
 
 
@@ -79,13 +82,24 @@ def _parse(source: str):
             line=_line_of(source, value),
         ) from exc
     except (InvalidOperation, ValueError) as exc:
+        line, value = _bad_amount(source)
         raise StatementError(
-            _("importe o fecha MT940 ilegible: %(error)s") % {"error": exc}
+            _("importe MT940 «%(value)s» no es un número") % {"value": value}, line=line
         ) from exc
     blocks = [b for b in blocks if b.data.get("transaction_reference") or len(b)]
     if not blocks:
         raise StatementError(_("no es un archivo MT940: no trae ningún estado de cuenta"))
     return blocks
+
+
+def _bad_amount(source: str) -> tuple[int | None, str]:
+    """The first balance or movement line whose amount has more than one decimal comma
+    (mt-940's pattern lets ``25,0,3`` through and then fails on it without a line)."""
+    for number, line in enumerate(source.splitlines(), 1):
+        match = BALANCE_OR_MOVEMENT.match(line)
+        if match and match.group(1).count(",") > 1:
+            return number, match.group(1)
+    return None, ""
 
 
 def _line_of(source: str, value: str) -> int | None:

@@ -122,6 +122,7 @@ def test_camt053_001_08_shapes_status_code_party_and_structured_reference():
         credit.reference,  # Strd/CdtrRefInf/Ref; EndToEndId was NOTPROVIDED
         credit.description,
         credit.counterparty_name,  # Dbtr/Pty/Nm
+        credit.counterparty_rfc,
         credit.counterparty_account,
         credit.beneficiary_account,
         credit.tracking_key,
@@ -131,6 +132,7 @@ def test_camt053_001_08_shapes_status_code_party_and_structured_reference():
         "A-1045",
         "SPEI REF 0001000004220",
         "COMERCIALIZADORA OCCIDENTE SA DE CV",
+        "COC0503158Z1",
         "014180654321098765",
         "646180123400000023",
         "2026120140014TRANS00077810",
@@ -456,6 +458,8 @@ def test_mt940_refusals():
         "campo MT940 ilegible «ABC»: se esperaba fecha AAMMDD, D/C e importe",
         4,
     )
+    error = refusal(b":20:X\n:25:1\n:60F:C100722EUR0,00\n:61:100722D25,0,3NTRFNONREF\n")
+    assert (error.message, error.line) == ("importe MT940 «25,0,3» no es un número", 4)
     error = refusal(b"hello", format="mt940")
     assert (error.message, error.line) == (
         "no es un archivo MT940: faltan los campos :20: y :25:",

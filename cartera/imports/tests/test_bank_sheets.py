@@ -320,3 +320,13 @@ def test_missing_column_and_header_refusals():
 def test_damaged_xlsx_refusal():
     error = refusal(b"PK\x03\x04not really a zip", preset=preset_for("hsbc"))
     assert (error.message, error.line) == ("no es un archivo XLSX legible", None)
+
+
+def test_a_utf8_preset_reads_a_windows_1252_file():
+    data = csv_bytes(
+        ["Fecha,Descripción,Referencia,Cargo,Abono,Saldo", "01/11/2026,DEPÓSITO,,,10.00,"],
+        "windows-1252",
+    )
+    assert preset_for("hsbc").encoding == "utf-8"
+    s = parse_statement(data)
+    assert (s.format, s.movements[0].description) == ("csv:hsbc", "DEPÓSITO")

@@ -7,10 +7,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from cartera.followup import reviews
 from cartera.followup.models import Task
+from cartera.lib.uploads import sniff_upload
 from cartera.payments.cep import (
     BanxicoCep,
     CepClaim,
@@ -393,3 +395,27 @@ def test_cep_status_labels_are_spanish():
         "los datos no coinciden",
         "no se pudo consultar a Banxico",
     ]
+
+
+def test_an_xml_that_is_not_a_cep_is_flagged(
+    banxico, invoice_a, django_capture_on_commit_callbacks
+):
+    other = SimpleUploadedFile("factura.xml", b"<?xml version='1.0'?><cfdi:Comprobante/>")
+    payment = report(invoice_a, other, django_capture_on_commit_callbacks)
+    assert (payment.status, payment.proofs.get().content_type) == ("reported", "application/xml")
+    assert flagged(payment) == [
+        (
+            "mismatch",
+            "El CEP del pago reportado de 11,600.00 MXN no lo confirma: el comprobante no es "
+            "un CEP legible",
+        )
+    ]
+    assert banxico.searches == []
+
+
+def test_xml_is_a_proof_only_where_the_caller_allows_it():
+    xml = SimpleUploadedFile("cep.xml", cep_xml(tracking_key=KEY, date="2026-10-04", amount="1.00"))
+    assert sniff_upload(xml, allow_xml=True) == "application/xml"
+    with pytest.raises(ValidationError) as exc:
+        sniff_upload(xml)  # dispute evidence, a logo: still PDF/JPG/PNG only
+    assert exc.value.message_dict == {"proof": ["Solo se aceptan comprobantes en PDF, JPG o PNG."]}

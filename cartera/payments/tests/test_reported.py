@@ -90,7 +90,9 @@ def test_proof_type_is_judged_by_magic_bytes(invoice_a, name, content):
     upload = SimpleUploadedFile(name, content, "application/pdf")
     with pytest.raises(ValidationError) as exc:
         report(invoice_a, proof=upload)
-    assert exc.value.message_dict == {"proof": ["Solo se aceptan comprobantes en PDF, JPG o PNG."]}
+    assert exc.value.message_dict == {
+        "proof": ["Solo se aceptan comprobantes en PDF, JPG o PNG, o el XML del CEP."]
+    }
     assert Payment.objects.count() == 0
     assert Task.objects.count() == 0
 
