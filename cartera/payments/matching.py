@@ -173,6 +173,7 @@ class PortfolioIndex:
         default_factory=lambda: defaultdict(list)
     )
     known_by_amount: dict[Decimal, list] = field(default_factory=lambda: defaultdict(list))
+    known_keys: dict[int, tuple[int, Decimal]] = field(default_factory=dict)
     _amount_keys: dict[int, set[Decimal]] = field(default_factory=lambda: defaultdict(set))
 
     @classmethod
@@ -206,6 +207,7 @@ class PortfolioIndex:
         ):
             index.known[customer_id].append((pk, amount, date, reference, status))
             index.known_by_amount[amount].append((customer_id, pk, date, reference, status))
+            index.known_keys[pk] = (customer_id, amount)
         for customer_id in index.by_customer:
             index._index_amounts(customer_id)
         return index
@@ -253,10 +255,13 @@ class PortfolioIndex:
         for customer_id in touched:
             self._index_amounts(customer_id)
         if known_payment_id is not None:
-            for customer_id, payments in self.known.items():
-                self.known[customer_id] = [p for p in payments if p[0] != known_payment_id]
-            for amount, payments in self.known_by_amount.items():
-                self.known_by_amount[amount] = [p for p in payments if p[1] != known_payment_id]
+            customer_id, amount = self.known_keys.pop(known_payment_id, (None, None))
+            self.known[customer_id] = [
+                p for p in self.known.get(customer_id, ()) if p[0] != known_payment_id
+            ]
+            self.known_by_amount[amount] = [
+                p for p in self.known_by_amount.get(amount, ()) if p[1] != known_payment_id
+            ]
 
     # --- the amount that fits ----------------------------------------------------------
     def fit(self, customer_id: int, amount: Decimal, named=None, issued_by=None):

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -51,9 +51,12 @@ def create_payment(
     if amount <= 0:
         raise ValidationError({"amount": _("El importe debe ser mayor que cero.")})
     organization = customer.organization
+    # ~Q(external_id="") repeats the unique index's condition so SQLite uses that index
     if (
         external_id
-        and Payment.objects.filter(organization=organization, external_id=external_id).exists()
+        and Payment.objects.filter(~Q(external_id=""), organization=organization)
+        .filter(external_id=external_id)
+        .exists()
     ):
         raise ValidationError(
             {"external_id": _("Ya existe un pago con la clave %(key)s.") % {"key": external_id}}

@@ -25,4 +25,5 @@ BENCHMARKS: list[str] = [
     "cfdi",
     "api",
     "channels",
+    "bank",
 ]
