@@ -344,3 +344,8 @@ LOGGING = {
 # The SAT's public CFDI status service (ConsultaCFDIService); empty: the SAT's own address.
 # Another address serves the same SOAP API (a proxy, or the tests' fake).
 CARTERA_SAT_STATUS_URL = env_url("CARTERA_SAT_STATUS_URL")
+
+# Other addresses for the payment providers' REST APIs (a proxy, or the tests' fakes);
+# empty: the providers' own (https://api.mercadopago.com, https://api.conekta.io).
+CARTERA_MERCADOPAGO_API_URL = env_url("CARTERA_MERCADOPAGO_API_URL")
+CARTERA_CONEKTA_API_URL = env_url("CARTERA_CONEKTA_API_URL")
