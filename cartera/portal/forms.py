@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from cartera.invoices.choices import FactoredDisplay
@@ -155,7 +156,7 @@ class PortalSettingsForm(forms.Form):
     stp_empresa = forms.CharField(label=_("Empresa en STP"), required=False, max_length=60)
     stp_webhook_token = _secret(
         _("Token del receptor de STP"),
-        _("Va en la dirección que registra en STP (?token=…). ") + KEEP,
+        format_lazy("{} {}", _("Va en la dirección que registra en STP (?token=…)."), KEEP),
     )
     stp_allowed_ips = forms.CharField(
         label=_("Direcciones IP de STP permitidas"),
