@@ -205,3 +205,13 @@ def test_expiry_sent_to_conekta_is_three_days_after_now(fake_conekta, conekta_or
     sent = fake_conekta.requests[0]["body"]["charges"][0]["payment_method"]["expires_at"]
     assert sent == int(dt.datetime(2026, 12, 6, 18, 0, tzinfo=dt.UTC).timestamp())
     assert session.expires_at == dt.datetime(2026, 12, 6, 18, 0, tzinfo=dt.UTC)
+
+
+def test_a_voucher_is_shown_only_to_its_customer(
+    fake_conekta, conekta_org, invoice_a, debtor_b, portal_client
+):
+    _c, response, session = open_order(portal_client, invoice_a.customer, [invoice_a])
+    other = portal_client(debtor_b)  # the same browser, now as org B's debtor
+    page = other.get(f"/p/cobros/{session.pk}/")
+    assert page.status_code == 404
+    assert session.voucher_reference not in page.content.decode()
