@@ -2,13 +2,17 @@
 STP with duplicates and retries."""
 
 import datetime as dt
+import threading
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 
 from cartera.invoices.models import Invoice
 from cartera.payments.instructions import virtual_clabe
 from cartera.payments.models import Allocation, Payment, ProviderEvent
+from cartera.payments.providers.base import dumps_with_decimals
+from cartera.payments.stp import receive_abono
 from cartera.portal.models import PortalSettings
 from cartera.testing.fake_stp import FakeStp, client_post
 from cartera.timeline.models import Activity, Notification
@@ -238,3 +242,41 @@ def test_portal_spei_through_stp_shows_the_clabe_and_amount(stp_org, invoice_a, 
     assert response.status_code == 200
     assert clabe_of(invoice_a.customer) in body
     assert "11,600.00\xa0MXN" in body
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_deliveries_pay_once(stp_org, invoice_a):
+    """Two workers receive the same transfer at the same moment (PostgreSQL: real
+    concurrent transactions; the unique key, not a prior read, keeps it to one payment)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs concurrent transactions (PostgreSQL)")
+    fake = FakeStp(url="", post=None)
+    body = dumps_with_decimals(
+        fake.abono(account=clabe_of(invoice_a.customer), amount=Decimal("11600.00"), clave="PAR1")
+    ).encode()
+    start = threading.Barrier(4)
+    answers = []
+
+    def deliver():
+        try:
+            start.wait()
+            answers.append(
+                receive_abono(
+                    organization=stp_org,
+                    body=body,
+                    company="NORTE",
+                    prefix=PREFIX,
+                    unknown_policy="return",
+                ).body
+            )
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=deliver) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers == [{"mensaje": "confirmar"}] * 4
+    assert counts() == (1, 1, 1)
+    assert Invoice.objects.get(pk=invoice_a.pk).balance == Decimal("0.00")
