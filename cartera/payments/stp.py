@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from clabe import validate_clabe
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
@@ -160,7 +161,13 @@ def _apply(organization, abono: Abono, prefix: str, unknown_policy: str) -> tupl
         return Answer(400, give_back(NO_SUCH_ACCOUNT).body, EventOutcome.RETURNED), _(
             "CLABE sin cliente: devuelta"
         )
-    _record(customer, abono)
+    try:
+        with transaction.atomic():
+            _record(customer, abono)
+    except ValidationError as exc:
+        # e.g. a payment with key stp:<claveRastreo> was already entered by hand: the money
+        # is ours and recorded once; people decide (the event keeps why).
+        return Answer(200, CONFIRM.body, EventOutcome.REJECTED), " ".join(exc.messages)
     return Answer(200, CONFIRM.body, EventOutcome.RECORDED), ""
 
 

@@ -280,3 +280,26 @@ def test_two_concurrent_deliveries_pay_once(stp_org, invoice_a):
     assert answers == [{"mensaje": "confirmar"}] * 4
     assert counts() == (1, 1, 1)
     assert Invoice.objects.get(pk=invoice_a.pk).balance == Decimal("0.00")
+
+
+def test_a_key_already_used_by_another_payment_is_confirmed_once(stp_org, invoice_a, client):
+    Payment.objects.create(
+        organization=stp_org,
+        customer=invoice_a.customer,
+        external_id="stp:HAND1",
+        date=dt.date(2026, 12, 3),
+        amount=Decimal("100.00"),
+        currency="MXN",
+        unallocated=Decimal("100.00"),
+    )
+    fake = stp(client)
+    abono = fake.abono(
+        account=clabe_of(invoice_a.customer), amount=Decimal("100.00"), clave="HAND1"
+    )
+    assert fake.deliver(abono) == [(200, {"mensaje": "confirmar"})]
+    assert (Payment.objects.count(), Allocation.objects.count()) == (1, 0)
+    event = ProviderEvent.objects.get()
+    assert (event.outcome, event.problem) == (
+        "rejected",
+        "Ya existe un pago con la clave stp:HAND1.",
+    )
