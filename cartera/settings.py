@@ -348,3 +348,7 @@ CARTERA_SAT_STATUS_URL = env_url("CARTERA_SAT_STATUS_URL")
 # Banxico's CEP portal (validating SPEI transfers); another address serves the same pages
 # (the tests' fake, cartera/testing/fake_banxico_cep.py).
 CARTERA_BANXICO_CEP_URL = env_url("CARTERA_BANXICO_CEP_URL", "https://www.banxico.org.mx")
+# Other addresses for the payment providers' REST APIs (a proxy, or the tests' fakes);
+# empty: the providers' own (https://api.mercadopago.com, https://api.conekta.io).
+CARTERA_MERCADOPAGO_API_URL = env_url("CARTERA_MERCADOPAGO_API_URL")
+CARTERA_CONEKTA_API_URL = env_url("CARTERA_CONEKTA_API_URL")

@@ -3,6 +3,7 @@ from django.urls import include, path
 from cartera.api.routes import api
 from cartera.customers import urls as customers_urls
 from cartera.followup import urls as followup_urls
+from cartera.portal.webhooks import stp_abono
 from cartera.reports import urls as reports_urls
 from cartera.web import urls as web_urls
 
@@ -28,6 +29,7 @@ urlpatterns = [
     path("imports/", include("cartera.imports.urls")),
     path("dunning/", include("cartera.dunning.urls")),
     path("outreach/", include("cartera.outreach.urls")),
+    path("webhooks/stp/<slug:slug>/abono/", stp_abono, name="stp_abono"),
     path("webhooks/", include("cartera.outreach.webhook_urls")),
     path("p/", include("cartera.portal.urls")),
     path("review/", include("cartera.portal.backoffice_urls")),

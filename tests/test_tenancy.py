@@ -220,6 +220,7 @@ URLS: dict[str, U] = {
     "portal:plan_pdf": public(pk("plan")),
     "portal:dispute": public(pk("invoice")),
     "portal:pay": public(),
+    "portal:checkout": public(lambda w: {"pk": 999999}),  # debtor-scoped: test_rails_*
     "portal:code": public(),
     "portal:language": public(),
     "portal:webhook": public(lambda w: {"provider": "stripe", "slug": w.org.slug}),
@@ -290,6 +291,7 @@ URLS: dict[str, U] = {
     "webhooks:sms_status": public(lambda w: {"slug": w.org.slug}),
     "webhooks:voice_gather": public(lambda w: {"slug": w.org.slug}),
     "webhooks:voice_status": public(lambda w: {"slug": w.org.slug}),
+    "stp_abono": public(lambda w: {"slug": w.org.slug}),
 }
 
 # Organisation A's data that must never show up on organisation B's pages.

@@ -39,6 +39,8 @@ class EventOutcome(models.TextChoices):
     RECORDED = "recorded", _("Pago registrado")
     IGNORED = "ignored", _("Sin efecto")
     REJECTED = "rejected", _("Rechazado para revisión")
+    EXPIRED = "expired", _("Cobro vencido o fallido")
+    RETURNED = "returned", _("Transferencia devuelta")
 
 
 class CheckoutStatus(models.TextChoices):
@@ -71,3 +73,25 @@ class MatchRule(models.TextChoices):
 class ReconciliationStatus(models.TextChoices):
     APPLIED = "applied", _("Aplicada")
     UNDONE = "undone", _("Deshecha")
+
+class OnlineMethod(models.TextChoices):
+    """How the debtor pays online: each one is served by the provider the organisation
+    chose for it (``PortalSettings.<method>_provider``)."""
+
+    CARD = "card", _("Tarjeta")
+    CASH = "cash", _("Efectivo en OXXO")
+    SPEI = "spei", _("Transferencia SPEI")
+
+
+class OnlineProvider(models.TextChoices):
+    STRIPE = "stripe", "Stripe"
+    MERCADOPAGO = "mercadopago", "Mercado Pago"
+    CONEKTA = "conekta", "Conekta"
+    STP = "stp", "STP"
+
+
+class UnknownClabePolicy(models.TextChoices):
+    """What the STP receiver does with a transfer to a CLABE that is no customer's."""
+
+    RETURN = "return", _("Devolverla al ordenante")
+    REVIEW = "review", _("Aceptarla y dejarla para revisión manual")

@@ -12,6 +12,7 @@ from .choices import (
     EventOutcome,
     MatchRule,
     MovementStatus,
+    OnlineMethod,
     PaymentMethod,
     PaymentSource,
     PaymentStatus,
@@ -224,6 +225,19 @@ class CheckoutSession(models.Model):
     payment = models.OneToOneField(
         Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="checkout"
     )
+    # Card checkouts must be paid exactly; a cash voucher or a SPEI reference records
+    # what arrived (partial leaves a balance, more leaves a credit).
+    method = models.CharField(
+        max_length=10, choices=OnlineMethod.choices, default=OnlineMethod.CARD
+    )
+    # What the debtor needs to pay a voucher or a transfer (shown on the portal).
+    voucher_reference = models.CharField(max_length=100, blank=True)
+    barcode_url = models.URLField(max_length=1000, blank=True)  # an image of the barcode
+    voucher_url = models.URLField(max_length=1000, blank=True)  # the provider's printable voucher
+    clabe = models.CharField(max_length=18, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    # The provider's own customer (a Stripe Customer for its bank transfers), reused.
+    provider_customer = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -1,5 +1,10 @@
-"""Online payments: open a provider checkout for chosen invoices, and record the payment
-when the provider's signed webhook says it was paid — exactly once per event."""
+"""Online payments: open a provider checkout for chosen invoices (a card page, an OXXO
+voucher, a SPEI reference), and record the payment when the provider's signed webhook
+says it was paid — exactly once per event.
+
+A card checkout must be paid exactly (a different amount is kept for review). A cash
+voucher or a SPEI reference records what arrived: less leaves a balance, more leaves
+the customer's credit."""
 
 import datetime as dt
 import uuid
@@ -14,11 +19,41 @@ from cartera.lib.dates import local_today
 from cartera.timeline import events
 from cartera.timeline.choices import ActorKind
 
-from .choices import CheckoutStatus, EventOutcome, PaymentMethod, PaymentSource
+from .choices import CheckoutStatus, EventOutcome, OnlineMethod, PaymentMethod, PaymentSource
 from .complements import create_obligation
 from .models import CheckoutSession, ProviderEvent
-from .providers.base import CheckoutRequest, PaymentProvider, ProviderEventData
+from .providers.base import EXPIRED, PAID, CheckoutRequest, PaymentProvider, ProviderEventData
 from .services import allocate_oldest_first, create_payment
+
+# How long an OXXO voucher or a SPEI reference can be paid.
+VOUCHER_LIFETIME = dt.timedelta(days=3)
+PAYMENT_METHOD = {
+    OnlineMethod.CARD: PaymentMethod.CARD,
+    OnlineMethod.CASH: PaymentMethod.CASH,
+    OnlineMethod.SPEI: PaymentMethod.TRANSFER,
+}
+
+
+def _earlier_provider_customer(customer, provider_name: str) -> str:
+    return (
+        CheckoutSession.objects.filter(customer=customer, provider=provider_name)
+        .exclude(provider_customer="")
+        .order_by("-id")
+        .values_list("provider_customer", flat=True)
+        .first()
+        or ""
+    )
+
+
+def amount_due(invoices) -> tuple[list, str, Decimal]:
+    """The chosen open invoices, their one currency and their open balance."""
+    invoices = [i for i in invoices if i.status == InvoiceStatus.OPEN and i.balance > 0]
+    if not invoices:
+        raise ValidationError({"invoices": _("Elija al menos una factura pendiente.")})
+    currencies = {i.currency for i in invoices}
+    if len(currencies) != 1:
+        raise ValidationError({"invoices": _("Elija facturas de una sola moneda.")})
+    return invoices, currencies.pop(), sum((i.balance for i in invoices), Decimal(0))
 
 
 def start_checkout(
@@ -29,16 +64,14 @@ def start_checkout(
     success_url: str,
     cancel_url: str,
     customer_email: str = "",
+    method: str = OnlineMethod.CARD,
+    now: dt.datetime | None = None,
 ) -> CheckoutSession:
-    """Open a checkout for the open balance of ``invoices`` (computed here, from our rows)."""
-    invoices = [i for i in invoices if i.status == InvoiceStatus.OPEN and i.balance > 0]
-    if not invoices:
-        raise ValidationError({"invoices": _("Elija al menos una factura pendiente.")})
-    currencies = {i.currency for i in invoices}
-    if len(currencies) != 1:
-        raise ValidationError({"invoices": _("Elija facturas de una sola moneda.")})
-    currency = currencies.pop()
-    amount = sum((i.balance for i in invoices), Decimal(0))
+    """Open a checkout for the open balance of ``invoices`` (computed here, from our rows).
+
+    A voucher or a transfer reference (``method`` cash or spei) expires
+    ``VOUCHER_LIFETIME`` after ``now``."""
+    invoices, currency, amount = amount_due(invoices)
     reference = f"cartera-{uuid.uuid4().hex}"
     numbers = ", ".join(i.number for i in invoices)
     result = provider.create_checkout(
@@ -51,6 +84,10 @@ def start_checkout(
             success_url=success_url,
             cancel_url=cancel_url,
             metadata={"organization": str(customer.organization_id), "customer": str(customer.pk)},
+            method=method,
+            customer_name=customer.name,
+            expires_at=(now + VOUCHER_LIFETIME) if now and method != OnlineMethod.CARD else None,
+            provider_customer=_earlier_provider_customer(customer, provider.name),
         )
     )
     with transaction.atomic():
@@ -62,6 +99,13 @@ def start_checkout(
             url=result.url,
             amount=amount,
             currency=currency,
+            method=method,
+            voucher_reference=result.voucher_reference[:100],
+            barcode_url=result.barcode_url,
+            voucher_url=result.voucher_url,
+            clabe=result.clabe[:18],
+            expires_at=result.expires_at,
+            provider_customer=result.provider_customer[:100],
         )
         session.invoices.set(invoices)
         events.online_checkout_started(session, actor=ActorKind.DEBTOR, invoices=invoices)
@@ -78,8 +122,10 @@ def handle_event(
     """Apply one verified provider event, exactly once.
 
     Returns ``recorded``, ``ignored`` (not a payment, or no open checkout of this
-    organisation), ``rejected`` (a paid checkout whose amount or currency differ from ours:
-    stored for review and the customer's team alerted, no payment) or ``duplicate``.
+    organisation), ``rejected`` (a paid card checkout whose amount differs from ours, or
+    any paid checkout in another currency: stored for review and the customer's team
+    alerted, no payment), ``expired`` (the checkout can no longer be paid) or
+    ``duplicate``.
     """
     try:
         with transaction.atomic():
@@ -100,7 +146,7 @@ def handle_event(
 
 
 def _apply(organization, provider, event, today) -> tuple[str, str]:
-    if event.kind != "checkout.completed":
+    if event.kind not in (PAID, EXPIRED):
         return EventOutcome.IGNORED, ""
     session = (
         CheckoutSession.objects.select_for_update()
@@ -110,9 +156,21 @@ def _apply(organization, provider, event, today) -> tuple[str, str]:
     )
     if session is None:
         return EventOutcome.IGNORED, "no checkout of this organisation has that session id"
-    if session.status != CheckoutStatus.OPEN:
+    # Money that arrives for an expired checkout (a card retried after a rejection, a
+    # voucher paid at the last minute) is still recorded; a completed one is never paid twice.
+    if session.status == CheckoutStatus.COMPLETED or (
+        event.kind == EXPIRED and session.status != CheckoutStatus.OPEN
+    ):
         return EventOutcome.IGNORED, f"checkout already {session.status}"
-    if event.currency != session.currency or event.amount != session.amount:
+    if event.kind == EXPIRED:
+        CheckoutSession.objects.filter(pk=session.pk).update(status=CheckoutStatus.EXPIRED)
+        events.online_checkout_expired(session, provider_name=provider.name)
+        return EventOutcome.EXPIRED, ""
+    exact = session.method == OnlineMethod.CARD
+    wrong_amount = (
+        not event.amount or event.amount <= 0 or (exact and event.amount != session.amount)
+    )
+    if event.currency != session.currency or wrong_amount:
         problem = _("El proveedor informó %(got)s; el cobro era por %(expected)s.") % {
             "got": f"{event.amount} {event.currency}",
             "expected": f"{session.amount} {session.currency}",
@@ -131,7 +189,7 @@ def _record_checkout_payment(session, provider, event, today) -> None:
         date=today or local_today(customer.effective_timezone),
         amount=event.amount,
         currency=event.currency,
-        method=PaymentMethod.CARD,
+        method=PAYMENT_METHOD.get(session.method, PaymentMethod.OTHER),
         reference=event.provider_reference[:120],
         external_id=f"{provider.name}:{event.provider_reference}"[:64],
         source=PaymentSource.PROVIDER,

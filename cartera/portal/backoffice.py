@@ -257,6 +257,13 @@ def portal_settings(request):
         "bank_accounts": current.bank_accounts,
         "clabe_prefix": current.clabe_prefix,
         "factored_invoices": factoring.factored_display(organization),
+        "card_provider": current.card_provider or "off",
+        "cash_provider": current.cash_provider or "off",
+        "spei_provider": current.spei_provider or "off",
+        "conekta_webhook_public_key": current.conekta_webhook_public_key,
+        "stp_empresa": current.stp_empresa,
+        "stp_allowed_ips": current.stp_allowed_ips,
+        "stp_unknown_clabe": current.stp_unknown_clabe,
     }
     form = PortalSettingsForm(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -269,13 +276,19 @@ def portal_settings(request):
         else:
             messages.success(request, _("Configuración del portal guardada."))
             return redirect("portal_admin:settings")
-    webhook_url = request.build_absolute_uri(
-        reverse("portal:webhook", kwargs={"provider": "stripe", "slug": organization.slug})
+    urls = {
+        name: request.build_absolute_uri(
+            reverse("portal:webhook", kwargs={"provider": name, "slug": organization.slug})
+        )
+        for name in ("stripe", "mercadopago", "conekta")
+    }
+    urls["stp"] = request.build_absolute_uri(
+        reverse("stp_abono", kwargs={"slug": organization.slug})
     )
     return render(
         request,
         "portal/backoffice/settings.html",
-        {"form": form, "current": current, "webhook_url": webhook_url},
+        {"form": form, "current": current, "webhook_url": urls["stripe"], "urls": urls},
     )
 
 

@@ -1,10 +1,32 @@
 from django import forms
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from cartera.invoices.choices import FactoredDisplay
 from cartera.invoices.disputes import DISPUTE_REASONS
 from cartera.lib.forms import DATE_WIDGET
-from cartera.payments.choices import PaymentMethod
+from cartera.payments.choices import PaymentMethod, UnknownClabePolicy
+
+from .models import CARD_PROVIDERS, CASH_PROVIDERS, SPEI_PROVIDERS
+
+OFF = "off"  # "do not offer" on the form; an absent field leaves the choice unchanged
+
+
+def _provider_choices(choices):
+    return [(value or OFF, label) for value, label in choices]
+
+
+def _secret(label, help_text):
+    return forms.CharField(
+        label=label,
+        required=False,
+        max_length=4000,
+        help_text=help_text,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+    )
+
+
+KEEP = _("Déjelo en blanco para conservar el actual.")
 
 REPORTABLE_METHODS = [
     (value, label) for value, label in PaymentMethod.choices if value != PaymentMethod.CARD
@@ -107,6 +129,73 @@ class PortalSettingsForm(forms.Form):
         help_text=_("Empieza con whsec_. Déjelo en blanco para conservar el actual."),
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
     )
+
+    card_provider = forms.ChoiceField(
+        label=_("Pago con tarjeta"), choices=_provider_choices(CARD_PROVIDERS), required=False
+    )
+    cash_provider = forms.ChoiceField(
+        label=_("Pago en efectivo (OXXO)"),
+        choices=_provider_choices(CASH_PROVIDERS),
+        required=False,
+    )
+    spei_provider = forms.ChoiceField(
+        label=_("Transferencia SPEI"), choices=_provider_choices(SPEI_PROVIDERS), required=False
+    )
+    mercadopago_access_token = _secret(_("Access token de Mercado Pago"), KEEP)
+    mercadopago_webhook_secret = _secret(_("Clave secreta de webhooks de Mercado Pago"), KEEP)
+    conekta_private_key = _secret(_("Llave privada de Conekta"), KEEP)
+    conekta_webhook_public_key = forms.CharField(
+        label=_("Llave pública de webhooks de Conekta (PEM)"),
+        required=False,
+        max_length=4000,
+        help_text=_(
+            "En blanco: se obtiene de Conekta (/webhook_keys) con la llave privada al guardar."
+        ),
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    stp_empresa = forms.CharField(label=_("Empresa en STP"), required=False, max_length=60)
+    stp_webhook_token = _secret(
+        _("Token del receptor de STP"),
+        format_lazy("{} {}", _("Va en la dirección que registra en STP (?token=…)."), KEEP),
+    )
+    stp_allowed_ips = forms.CharField(
+        label=_("Direcciones IP de STP permitidas"),
+        required=False,
+        max_length=2000,
+        help_text=_("Una por línea (direcciones o redes); en blanco: cualquiera con el token."),
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    stp_unknown_clabe = forms.ChoiceField(
+        label=_("Transferencias a una CLABE desconocida"),
+        choices=UnknownClabePolicy.choices,
+        required=False,
+    )
+
+    SECTIONS = {
+        "rails": ("card_provider", "cash_provider", "spei_provider"),
+        "mercadopago": ("mercadopago_access_token", "mercadopago_webhook_secret"),
+        "conekta": ("conekta_private_key", "conekta_webhook_public_key"),
+        "stp": ("stp_empresa", "stp_webhook_token", "stp_allowed_ips", "stp_unknown_clabe"),
+    }
+
+    def general_fields(self):
+        sectioned = {name for names in self.SECTIONS.values() for name in names}
+        return [f for f in self if f.name not in sectioned and f.name != "remove_logo"]
+
+    def section(self, name):
+        return [self[field] for field in self.SECTIONS[name]]
+
+    def rails_fields(self):
+        return self.section("rails")
+
+    def mercadopago_fields(self):
+        return self.section("mercadopago")
+
+    def conekta_fields(self):
+        return self.section("conekta")
+
+    def stp_fields(self):
+        return self.section("stp")
 
 
 class PlanProposalForm(forms.Form):

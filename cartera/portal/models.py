@@ -6,6 +6,18 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from cartera.lib.secrets import EncryptedTextField
+from cartera.payments.choices import OnlineProvider, UnknownClabePolicy
+
+CARD_PROVIDERS = [("", _("No ofrecer"))] + [
+    (p.value, p.label) for p in (OnlineProvider.STRIPE, OnlineProvider.MERCADOPAGO)
+]
+CASH_PROVIDERS = [("", _("No ofrecer"))] + [
+    (p.value, p.label)
+    for p in (OnlineProvider.STRIPE, OnlineProvider.MERCADOPAGO, OnlineProvider.CONEKTA)
+]
+SPEI_PROVIDERS = [("", _("No ofrecer"))] + [
+    (p.value, p.label) for p in (OnlineProvider.STRIPE, OnlineProvider.CONEKTA, OnlineProvider.STP)
+]
 
 
 class PortalSettings(models.Model):
@@ -33,14 +45,79 @@ class PortalSettings(models.Model):
     )
     stripe_secret_key = EncryptedTextField(_("clave secreta de Stripe"), blank=True)
     stripe_webhook_secret = EncryptedTextField(_("secreto del webhook de Stripe"), blank=True)
+    # Which provider serves each way of paying online (blank: not offered).
+    card_provider = models.CharField(
+        _("pago con tarjeta por"),
+        max_length=20,
+        choices=CARD_PROVIDERS,
+        default="stripe",
+        blank=True,
+    )
+    cash_provider = models.CharField(
+        _("pago en OXXO por"), max_length=20, choices=CASH_PROVIDERS, blank=True
+    )
+    spei_provider = models.CharField(
+        _("transferencia SPEI por"), max_length=20, choices=SPEI_PROVIDERS, blank=True
+    )
+    mercadopago_access_token = EncryptedTextField(_("access token de Mercado Pago"), blank=True)
+    mercadopago_webhook_secret = EncryptedTextField(
+        _("clave secreta de webhooks de Mercado Pago"), blank=True
+    )
+    conekta_private_key = EncryptedTextField(_("llave privada de Conekta"), blank=True)
+    conekta_webhook_public_key = models.TextField(
+        _("llave pública de webhooks de Conekta (PEM)"), blank=True
+    )
+    stp_empresa = models.CharField(_("empresa en STP"), max_length=60, blank=True)
+    stp_webhook_token = EncryptedTextField(_("token del receptor de STP"), blank=True)
+    stp_allowed_ips = models.TextField(
+        _("direcciones IP de STP permitidas"),
+        blank=True,
+        help_text=_("Una por línea (direcciones o redes); en blanco: cualquiera con el token."),
+    )
+    stp_unknown_clabe = models.CharField(
+        _("transferencias a una CLABE desconocida"),
+        max_length=10,
+        choices=UnknownClabePolicy.choices,
+        default=UnknownClabePolicy.RETURN,
+    )
     logo = models.FileField(upload_to="portal-logos/", blank=True)
 
     class Meta:
         verbose_name = _("configuración del portal")
 
     @property
-    def online_payments_enabled(self) -> bool:
+    def stripe_configured(self) -> bool:
         return bool(self.stripe_secret_key and self.stripe_webhook_secret)
+
+    @property
+    def mercadopago_configured(self) -> bool:
+        return bool(self.mercadopago_access_token and self.mercadopago_webhook_secret)
+
+    @property
+    def conekta_configured(self) -> bool:
+        return bool(self.conekta_private_key and self.conekta_webhook_public_key)
+
+    @property
+    def stp_configured(self) -> bool:
+        # SPEI through STP is the customer's virtual CLABE: it needs the prefix too.
+        return bool(self.stp_empresa and self.stp_webhook_token and self.clabe_prefix)
+
+    def provider_configured(self, name: str) -> bool:
+        return bool(getattr(self, f"{name}_configured", False))
+
+    @property
+    def online_methods(self) -> list[str]:
+        """The ways of paying online the debtor is offered: a chosen, configured provider."""
+        chosen = {
+            "card": self.card_provider,
+            "cash": self.cash_provider,
+            "spei": self.spei_provider,
+        }
+        return [m for m, name in chosen.items() if name and self.provider_configured(name)]
+
+    @property
+    def online_payments_enabled(self) -> bool:
+        return bool(self.online_methods)
 
 
 class PortalToken(models.Model):

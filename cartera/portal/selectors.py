@@ -116,5 +116,6 @@ def statement(customer, *, today: dt.date) -> dict:
         "clabe": instructions.clabe,
         "bank_accounts": list(instructions.bank_accounts),
         "online": portal_settings.online_payments_enabled,
+        "online_methods": portal_settings.online_methods,
         "today": today,
     }

@@ -5,6 +5,7 @@ apps that own it (``cartera.payments.reported``, ``cartera.followup.promises``,
 """
 
 import hashlib
+import ipaddress
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -12,9 +13,19 @@ from django.utils.translation import gettext as _
 
 from cartera.invoices import factoring
 from cartera.lib.uploads import PROOF_EXTENSIONS
+from cartera.payments.providers.base import ProviderError
+from cartera.payments.providers.conekta import ConektaProvider, load_public_key
 from cartera.timeline import events
 
 from .models import PortalSettings
+
+OFF = "off"  # the settings form's "do not offer"
+RAIL_SECRETS = (
+    "mercadopago_access_token",
+    "mercadopago_webhook_secret",
+    "conekta_private_key",
+    "stp_webhook_token",
+)
 
 # --- portal settings (owners) ---------------------------------------------------------------
 MAX_LOGO_BYTES = 512 * 1024
@@ -47,8 +58,12 @@ def update_portal_settings(
     stripe_secret_key: str = "",
     stripe_webhook_secret: str = "",
     factored_invoices: str = "",
+    **rails,
 ) -> PortalSettings:
-    """Save the organisation's portal options; the change is on the timeline."""
+    """Save the organisation's portal options; the change is on the timeline.
+
+    ``rails`` are the online-payment options (``_update_rails``): which provider serves
+    card, cash and SPEI, and the Mercado Pago, Conekta and STP credentials."""
     clabe_prefix = (clabe_prefix or "").strip()
     if clabe_prefix and (not clabe_prefix.isdigit() or not 6 <= len(clabe_prefix) <= 10):
         raise ValidationError(
@@ -79,7 +94,9 @@ def update_portal_settings(
         "clabe_prefix": row.clabe_prefix,
         "logo": row.logo.name,
         "stripe": (row.stripe_secret_key, row.stripe_webhook_secret),
+        **_rails_state(row),
     }
+    _update_rails(row, **rails)
     row.stripe_secret_key = stripe_secret_key or row.stripe_secret_key
     row.stripe_webhook_secret = stripe_webhook_secret or row.stripe_webhook_secret
     row.require_code, row.max_promise_days = bool(require_code), int(max_promise_days)
@@ -102,6 +119,7 @@ def update_portal_settings(
         "clabe_prefix": row.clabe_prefix,
         "logo": row.logo.name,
         "stripe": (row.stripe_secret_key, row.stripe_webhook_secret),
+        **_rails_state(row),
     }
     changed = sorted(key for key in after if after[key] != before[key])
     if factored_invoices and factoring.set_factored_display(
@@ -116,3 +134,86 @@ def update_portal_settings(
             changed=changed,
         )
     return row
+
+
+def _rails_state(row) -> dict:
+    return {
+        "payment_methods": (row.card_provider, row.cash_provider, row.spei_provider),
+        "mercadopago": (row.mercadopago_access_token, row.mercadopago_webhook_secret),
+        "conekta": (row.conekta_private_key, row.conekta_webhook_public_key),
+        "stp": (row.stp_empresa, row.stp_webhook_token, row.stp_allowed_ips, row.stp_unknown_clabe),
+    }
+
+
+def _clean_networks(text: str) -> str:
+    lines = [line.strip() for line in (text or "").replace(",", "\n").splitlines() if line.strip()]
+    for line in lines:
+        try:
+            ipaddress.ip_network(line, strict=False)
+        except ValueError:
+            raise ValidationError(
+                {
+                    "stp_allowed_ips": _("«%(value)s» no es una dirección IP ni una red.")
+                    % {"value": line}
+                }
+            ) from None
+    return "\n".join(lines)
+
+
+def _update_rails(row, **values) -> None:
+    """Apply the online-payment options; an absent or blank secret keeps the stored one,
+    an absent provider choice keeps the current one."""
+    unknown = set(values) - {
+        "card_provider",
+        "cash_provider",
+        "spei_provider",
+        "conekta_webhook_public_key",
+        "stp_empresa",
+        "stp_allowed_ips",
+        "stp_unknown_clabe",
+        *RAIL_SECRETS,
+    }
+    if unknown:
+        raise TypeError(f"unexpected settings: {sorted(unknown)}")
+    for name in ("card_provider", "cash_provider", "spei_provider"):
+        chosen = values.get(name) or ""
+        if chosen:
+            setattr(row, name, "" if chosen == OFF else chosen)
+    for name in RAIL_SECRETS:
+        secret = (values.get(name) or "").strip()
+        if secret:
+            setattr(row, name, secret)
+    if "stp_empresa" in values:
+        row.stp_empresa = (values["stp_empresa"] or "").strip()
+    if "stp_allowed_ips" in values:
+        row.stp_allowed_ips = _clean_networks(values["stp_allowed_ips"])
+    if values.get("stp_unknown_clabe"):
+        row.stp_unknown_clabe = values["stp_unknown_clabe"]
+    _update_conekta_key(row, (values.get("conekta_webhook_public_key") or "").strip())
+
+
+def _update_conekta_key(row, pem: str) -> None:
+    """A pasted key must be an RSA public key; none pasted and none stored: ask Conekta."""
+    if pem:
+        if load_public_key(pem) is None:
+            raise ValidationError(
+                {
+                    "conekta_webhook_public_key": _(
+                        "La llave pública de Conekta debe ser una llave RSA en formato PEM."
+                    )
+                }
+            )
+        row.conekta_webhook_public_key = pem
+        return
+    if row.conekta_private_key and not row.conekta_webhook_public_key:
+        provider = ConektaProvider(private_key=row.conekta_private_key, webhook_public_key="")
+        try:
+            row.conekta_webhook_public_key = provider.webhook_public_key_from_api()
+        except ProviderError:
+            raise ValidationError(
+                {
+                    "conekta_webhook_public_key": _(
+                        "No se pudo obtener la llave pública de webhooks de Conekta; péguela aquí."
+                    )
+                }
+            ) from None

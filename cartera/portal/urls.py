@@ -16,6 +16,7 @@ urlpatterns = [
     path("convenios/<int:pk>/convenio.pdf", plan_views.plan_download, name="plan_pdf"),
     path("facturas/<int:pk>/aclaracion/", views.dispute, name="dispute"),
     path("pagar/", views.pay_online, name="pay"),
+    path("cobros/<int:pk>/", views.checkout_page, name="checkout"),
     path("codigo/", views.code, name="code"),
     path("idioma/", views.language, name="language"),
     path("webhooks/<str:provider>/<slug:slug>/", webhooks.provider_webhook, name="webhook"),

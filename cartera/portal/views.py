@@ -28,11 +28,17 @@ from cartera.outreach.choices import MessagePurpose
 from cartera.outreach.events import record_event
 from cartera.outreach.models import Message
 from cartera.outreach.notices import notify_debtor
-from cartera.payments.choices import ComplementStatus, PaymentSource
-from cartera.payments.models import PaymentComplement
-from cartera.payments.online import start_checkout
+from cartera.payments.choices import (
+    ComplementStatus,
+    OnlineMethod,
+    OnlineProvider,
+    PaymentSource,
+)
+from cartera.payments.instructions import virtual_clabe
+from cartera.payments.models import CheckoutSession, PaymentComplement
+from cartera.payments.online import amount_due, start_checkout
 from cartera.payments.providers.base import ProviderError
-from cartera.payments.providers.registry import provider_for
+from cartera.payments.providers.registry import provider_for_method
 from cartera.timeline.choices import ActorKind
 
 from . import access
@@ -349,7 +355,11 @@ def dispute(request, customer, pk):
 @require_POST
 @limited("pay")
 def pay_online(request, customer):
-    provider = provider_for("stripe", access.settings_for(customer.organization))
+    row = access.settings_for(customer.organization)
+    method = request.POST.get("method") or OnlineMethod.CARD
+    if method == OnlineMethod.SPEI and row.spei_provider == OnlineProvider.STP:
+        return _stp_transfer(request, customer, row)
+    provider = provider_for_method(method, row)
     if provider is None:
         return not_found(request)
     base = request.build_absolute_uri(reverse("portal:statement"))
@@ -361,6 +371,8 @@ def pay_online(request, customer):
             success_url=base + "?pagado=1",
             cancel_url=base,
             customer_email=access.code_recipient(customer),
+            method=method,
+            now=timezone.now(),
         )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
@@ -368,7 +380,45 @@ def pay_online(request, customer):
     except ProviderError:
         messages.error(request, _("El pago en línea no está disponible en este momento."))
         return redirect("portal:statement")
-    return redirect(session.url)
+    if session.url:
+        return redirect(session.url)
+    return redirect("portal:checkout", pk=session.pk)
+
+
+def _stp_transfer(request, customer, row):
+    """SPEI through STP: the customer's own virtual CLABE and the amount to send."""
+    if OnlineMethod.SPEI not in row.online_methods:
+        return not_found(request)
+    try:
+        _invoices, currency, amount = amount_due(_chosen(request, customer))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("portal:statement")
+    clabe = virtual_clabe(prefix=row.clabe_prefix, customer_id=customer.pk)
+    return render(
+        request,
+        "portal/checkout.html",
+        {"method": OnlineMethod.SPEI, "amount": amount, "currency": currency, "clabe": clabe},
+    )
+
+
+@debtor_view
+def checkout_page(request, customer, pk):
+    """The voucher (OXXO) or transfer reference (SPEI) of one of the customer's checkouts."""
+    session = CheckoutSession.objects.filter(customer=customer, pk=pk).first()
+    if session is None:
+        return not_found(request)
+    return render(
+        request,
+        "portal/checkout.html",
+        {
+            "session": session,
+            "method": session.method,
+            "amount": session.amount,
+            "currency": session.currency,
+            "clabe": session.clabe,
+        },
+    )
 
 
 @require_POST

@@ -1,16 +1,28 @@
 """Payment-provider webhooks. The signature is verified before anything is read; a bad
-signature answers 400 and changes nothing; the same event twice records one payment."""
+signature answers 400 and changes nothing; the same event twice records one payment.
 
+STP's SendAbono receiver (``stp_abono``) is authenticated by the organisation's token
+(``?token=`` or the ``X-Cartera-Token`` header: STP posts to a fixed URL, so the token
+rides in it) and, when configured, by an allow-list of STP's addresses."""
+
+import hmac
+import ipaddress
 import logging
 
-from django.http import HttpResponse, HttpResponseBadRequest
+from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from cartera.lib.clients import client_ip
 from cartera.orgs.models import Organization
 from cartera.payments.online import handle_event
-from cartera.payments.providers.base import MalformedEventError, WebhookSignatureError
+from cartera.payments.providers.base import (
+    MalformedEventError,
+    ProviderError,
+    WebhookSignatureError,
+)
 from cartera.payments.providers.registry import provider_for
+from cartera.payments.stp import receive_abono
 
 from .access import settings_for
 
@@ -25,12 +37,60 @@ def provider_webhook(request, provider, slug):
     if impl is None:
         return HttpResponse(status=404)
     try:
-        event = impl.parse_webhook(payload=request.body, headers=request.headers)
+        event = impl.parse_webhook(
+            payload=request.body, headers=request.headers, query=request.GET.dict()
+        )
     except WebhookSignatureError:
         log.warning("rejected %s webhook for %s: bad signature", provider, slug)
         return HttpResponseBadRequest("bad signature")
     except MalformedEventError as error:
         log.warning("rejected %s webhook for %s: %s", provider, slug, error)
         return HttpResponseBadRequest(f"malformed event: {error}")
+    except ProviderError as error:
+        # The read-back failed: answer an error so the provider delivers it again.
+        log.warning("%s webhook for %s not confirmed: %s", provider, slug, error)
+        return HttpResponse("provider unreachable", status=502)
     outcome = handle_event(organization=organization, provider=impl, event=event)
     return HttpResponse(outcome)
+
+
+def ip_allowed(address: str, allowed: str) -> bool:
+    """True when no allow-list is set or ``address`` is in one of its networks."""
+    entries = [line.strip() for line in allowed.replace(",", "\n").splitlines() if line.strip()]
+    if not entries:
+        return True
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    for entry in entries:
+        try:
+            if parsed in ipaddress.ip_network(entry, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+@csrf_exempt
+@require_POST
+def stp_abono(request, slug):
+    organization = Organization.objects.filter(slug=slug).first()
+    row = settings_for(organization) if organization else None
+    if row is None or not row.stp_configured:
+        return HttpResponse(status=404)
+    token = request.GET.get("token") or request.headers.get("X-Cartera-Token") or ""
+    if not hmac.compare_digest(token.encode(), row.stp_webhook_token.encode()):
+        log.warning("rejected STP abono for %s: bad token", slug)
+        return HttpResponse("forbidden", status=403)
+    if not ip_allowed(client_ip(request), row.stp_allowed_ips):
+        log.warning("rejected STP abono for %s from %s", slug, client_ip(request))
+        return HttpResponse("forbidden", status=403)
+    answer = receive_abono(
+        organization=organization,
+        body=request.body,
+        company=row.stp_empresa,
+        prefix=row.clabe_prefix,
+        unknown_policy=row.stp_unknown_clabe,
+    )
+    return JsonResponse(answer.body, status=answer.status)

@@ -203,6 +203,56 @@ def bank_match_undone(payment, *, actor, movement) -> Activity:
     )
 
 
+def online_checkout_expired(session, *, provider_name: str) -> Activity:
+    """A voucher or checkout that can no longer be paid (expired, failed, cancelled)."""
+    return record_activity(
+        organization=session.organization,
+        customer=session.customer,
+        actor=None,
+        kind=ActivityKind.PAYMENT_RECORDED,
+        summary=_("Cobro en línea de %(provider)s por %(amount)s vencido sin pago")
+        % {
+            "provider": provider_name.capitalize(),
+            "amount": Money(session.amount, session.currency),
+        },
+        data={"checkout_id": session.pk, "provider": provider_name},
+    )
+
+
+def spei_transfer_received(payment, *, sender: str, tracking_key: str) -> Activity:
+    """An SPEI transfer to the customer's virtual CLABE, confirmed by STP."""
+    return record_activity(
+        organization=payment.organization,
+        customer=payment.customer,
+        actor=None,
+        kind=ActivityKind.PAYMENT_RECORDED,
+        summary=_("Transferencia SPEI de %(amount)s recibida de %(sender)s (rastreo %(key)s)")
+        % {"amount": payment.amount_money, "sender": sender, "key": tracking_key},
+        data={"payment_id": payment.pk, "provider": "stp", "clave_rastreo": tracking_key},
+        notify=NotificationKind.REPORTED_PAYMENT,
+    )
+
+
+def spei_transfer_unmatched(*, organization, amount, account: str, tracking_key: str) -> Activity:
+    """An SPEI transfer to a CLABE that is no customer's, accepted for manual review: every
+    owner and manager is told (there is no customer whose team would hear of it)."""
+    activity = new_activity(
+        organization=organization,
+        actor=None,
+        kind=ActivityKind.PAYMENT_RECORDED,
+        summary=_(
+            "Transferencia SPEI de %(amount)s a la CLABE %(account)s sin cliente "
+            "(rastreo %(key)s): revísela"
+        )
+        % {"amount": amount, "account": account, "key": tracking_key},
+        data={"provider": "stp", "clave_rastreo": tracking_key, "account": account},
+    )
+    activity.save()
+    for user_id in organization.supervisor_ids():
+        notify_for_activity(activity, kind=NotificationKind.REPORTED_PAYMENT, user_id=user_id)
+    return activity
+
+
 def template_failed(*, organization, template_key: str, error: str, messages: int) -> None:
     """A template that cannot render: its messages failed; every owner and manager is told
     (one entry per template and run; the run itself went on)."""

@@ -1,12 +1,16 @@
 """The online-payment provider interface.
 
-A provider opens a hosted checkout for an amount we computed (never one from the
-browser) and turns its signed webhooks into ``ProviderEventData``. Stripe is
-implemented; Mercado Pago (Chile, Argentina) fits the same two calls: a "preference"
-is the checkout, and its ``x-signature`` header is verified in ``parse_webhook``.
-``registry.provider_for`` picks the implementation.
+A provider opens a checkout for an amount we computed (never one from the browser): a
+hosted page (Stripe Checkout, a Mercado Pago preference) or a voucher/reference the
+portal shows (an OXXO reference, a SPEI CLABE). ``parse_webhook`` verifies the
+provider's signature and turns the notification into ``ProviderEventData``; providers
+whose notifications are thin (Mercado Pago, Conekta) read the payment back from their
+API before saying it is paid. ``registry`` picks the implementation per way of paying.
 """
 
+import datetime as dt
+import json
+import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -34,18 +38,30 @@ class CheckoutRequest:
     success_url: str
     cancel_url: str
     metadata: dict = field(default_factory=dict)
+    method: str = "card"  # OnlineMethod: card, cash (OXXO voucher) or spei
+    customer_name: str = ""
+    expires_at: dt.datetime | None = None  # for a voucher or a transfer reference
+    provider_customer: str = ""  # the provider's customer id from an earlier checkout
 
 
 @dataclass(frozen=True)
 class CheckoutResult:
     session_id: str
-    url: str
+    url: str = ""  # a hosted page to send the debtor to; empty: show the voucher
+    voucher_reference: str = ""
+    barcode_url: str = ""  # an image
+    voucher_url: str = ""  # the provider's printable voucher page
+    clabe: str = ""
+    expires_at: dt.datetime | None = None
+    provider_customer: str = ""
 
 
 @dataclass(frozen=True)
 class ProviderEventData:
     event_id: str
-    kind: str  # "checkout.completed" for a paid checkout; anything else is ignored
+    # "checkout.completed": paid; "checkout.expired": the checkout can no longer be paid
+    # (voucher expired, payment failed or cancelled); anything else is ignored.
+    kind: str
     session_id: str = ""
     amount: Decimal | None = None
     currency: str = ""
@@ -53,11 +69,36 @@ class ProviderEventData:
     raw: dict = field(default_factory=dict)
 
 
+PAID = "checkout.completed"
+EXPIRED = "checkout.expired"
+
+
 class PaymentProvider(ABC):
     name = ""
+    methods: frozenset = frozenset({"card"})
 
     @abstractmethod
     def create_checkout(self, request: CheckoutRequest) -> CheckoutResult: ...
 
     @abstractmethod
-    def parse_webhook(self, *, payload: bytes, headers: dict) -> ProviderEventData: ...
+    def parse_webhook(
+        self, *, payload: bytes, headers: dict, query: dict | None = None
+    ) -> ProviderEventData: ...
+
+
+def json_number(amount: Decimal) -> str:
+    """A placeholder that ``dumps_with_decimals`` turns into a bare JSON number."""
+    return f"__decimal__{amount}__"
+
+
+def dumps_with_decimals(body: dict) -> str:
+    """JSON with ``Decimal`` amounts written as exact numbers (``11600.50``), never through
+    float: the standard encoder only knows floats."""
+
+    def default(value):
+        if isinstance(value, Decimal):
+            return json_number(value)
+        raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+    text = json.dumps(body, default=default)
+    return re.sub(r'"__decimal__(-?[0-9]+(?:\.[0-9]+)?)__"', r"\1", text)

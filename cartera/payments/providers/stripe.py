@@ -1,4 +1,11 @@
-"""Stripe Checkout through the official SDK (``stripe``)."""
+"""Stripe Checkout through the official SDK (``stripe``): cards, OXXO vouchers and
+Mexican bank transfers (``customer_balance`` funded by ``mx_bank_transfer``, which needs
+a Stripe Customer: created once and reused from the customer's earlier checkout).
+
+Events: ``checkout.session.completed`` is a payment only with ``payment_status=paid``
+(an OXXO voucher or a bank transfer completes the session *unpaid*); the money arrives
+as ``checkout.session.async_payment_succeeded``; ``…async_payment_failed`` (an expired
+OXXO voucher) and ``checkout.session.expired`` leave the checkout expired."""
 
 import time
 from decimal import Decimal, InvalidOperation
@@ -9,6 +16,8 @@ from django.conf import settings
 from cartera.lib.money import decimals_for
 
 from .base import (
+    EXPIRED,
+    PAID,
     CheckoutRequest,
     CheckoutResult,
     MalformedEventError,
@@ -59,7 +68,7 @@ def paid_checkout(raw: dict) -> ProviderEventData:
         raise MalformedEventError(str(exc)) from exc
     return ProviderEventData(
         event_id=raw["id"],
-        kind="checkout.completed",
+        kind=PAID,
         session_id=str(data["id"]),
         amount=amount,
         currency=currency,
@@ -68,8 +77,32 @@ def paid_checkout(raw: dict) -> ProviderEventData:
     )
 
 
+PAYMENT_METHOD_TYPES = {"card": ["card"], "cash": ["oxxo"], "spei": ["customer_balance"]}
+MX_BANK_TRANSFER = {
+    "customer_balance": {
+        "funding_type": "bank_transfer",
+        "bank_transfer": {"type": "mx_bank_transfer"},
+    }
+}
+PAID_EVENTS = {"checkout.session.async_payment_succeeded"}
+EXPIRED_EVENTS = {"checkout.session.async_payment_failed", "checkout.session.expired"}
+
+
+def event_data(raw: dict) -> ProviderEventData:
+    kind, data = raw["type"], raw["data"]["object"]
+    paid = data.get("payment_status") == "paid"
+    if (kind == "checkout.session.completed" and paid) or (kind in PAID_EVENTS and paid):
+        return paid_checkout(raw)
+    if kind in EXPIRED_EVENTS:
+        return ProviderEventData(
+            event_id=str(raw["id"]), kind=EXPIRED, session_id=str(data["id"]), raw=raw
+        )
+    return ProviderEventData(event_id=str(raw["id"]), kind=str(kind), raw=raw)
+
+
 class StripeProvider(PaymentProvider):
     name = "stripe"
+    methods = frozenset(PAYMENT_METHOD_TYPES)
 
     def __init__(self, *, secret_key: str, webhook_secret: str):
         self.webhook_secret = webhook_secret
@@ -77,9 +110,23 @@ class StripeProvider(PaymentProvider):
         options = {"base_addresses": {"api": api_base}} if api_base else {}
         self.client = stripe.StripeClient(secret_key, max_network_retries=0, **options)
 
+    def _customer_for(self, request: CheckoutRequest) -> str:
+        if request.provider_customer:
+            return request.provider_customer
+        params = {"metadata": {"cartera_customer": request.metadata.get("customer", "")}}
+        if request.customer_email:
+            params["email"] = request.customer_email
+        if request.customer_name:
+            params["name"] = request.customer_name[:250]
+        customer = self.client.v1.customers.create(
+            params, {"idempotency_key": f"{request.reference}-customer"}
+        )
+        return customer.id
+
     def create_checkout(self, request: CheckoutRequest) -> CheckoutResult:
         params = {
             "mode": "payment",
+            "payment_method_types": PAYMENT_METHOD_TYPES[request.method],
             "success_url": request.success_url,
             "cancel_url": request.cancel_url,
             "client_reference_id": request.reference,
@@ -95,17 +142,26 @@ class StripeProvider(PaymentProvider):
                 }
             ],
         }
-        if request.customer_email:
-            params["customer_email"] = request.customer_email
+        customer = ""
         try:
+            if request.method == "spei":
+                customer = self._customer_for(request)
+                params["customer"] = customer
+                params["payment_method_options"] = MX_BANK_TRANSFER
+            elif request.customer_email:
+                params["customer_email"] = request.customer_email
             session = self.client.v1.checkout.sessions.create(
                 params, {"idempotency_key": request.reference}
             )
         except stripe.StripeError as exc:
             raise ProviderError(str(exc)) from exc
-        return CheckoutResult(session_id=session.id, url=session.url or "")
+        return CheckoutResult(
+            session_id=session.id, url=session.url or "", provider_customer=customer
+        )
 
-    def parse_webhook(self, *, payload: bytes, headers: dict) -> ProviderEventData:
+    def parse_webhook(
+        self, *, payload: bytes, headers: dict, query: dict | None = None
+    ) -> ProviderEventData:
         signature = headers.get("Stripe-Signature") or headers.get("stripe-signature") or ""
         try:
             event = stripe.Webhook.construct_event(payload, signature, self.webhook_secret)
@@ -113,10 +169,6 @@ class StripeProvider(PaymentProvider):
             raise WebhookSignatureError(str(exc)) from exc
         check_not_from_the_future(signature)
         try:
-            raw = event.to_dict()
-            data = raw["data"]["object"]
-            if raw["type"] != "checkout.session.completed" or data.get("payment_status") != "paid":
-                return ProviderEventData(event_id=str(raw["id"]), kind=str(raw["type"]), raw=raw)
-            return paid_checkout(raw)
+            return event_data(event.to_dict())
         except (KeyError, TypeError, AttributeError) as exc:
             raise MalformedEventError(f"missing or wrong field: {exc}") from exc

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('customers', '0003_postal_address'),
         ('orgs', '0003_require_owner_mfa'),
-        ('payments', '0008_alter_payment_source'),
+        ('payments', '0009_online_rails_vouchers'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
