@@ -3,7 +3,6 @@ correo”)."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -54,10 +53,7 @@ def _email_step(strategy, step_pk=None):
     steps = strategy.steps.filter(is_active=True, channel=StepChannel.EMAIL).order_by(
         "offset_days", "id"
     )
-    step = steps.filter(pk=step_pk).first() if step_pk else steps.first()
-    if step is None:
-        raise Http404
-    return step
+    return steps.filter(pk=step_pk).first() if step_pk else steps.first()
 
 
 @org_member_required
@@ -68,6 +64,9 @@ def strategy_test_send(request, pk, step_pk=None):
     require(request, Action.MANAGE_STRATEGIES)
     strategy = get_strategy_for_user(request, pk)
     step = _email_step(strategy, step_pk)
+    if step is None:
+        messages.error(request, _("Esta estrategia no tiene ese paso por correo."))
+        return redirect("dunning:strategy", pk=strategy.pk)
     organization = request.membership.organization
     customer = None
     if request.POST.get("customer"):

@@ -106,6 +106,7 @@ def _flash_sent(request, test: TestSend) -> None:
 @require_POST
 def message_test_send(request, pk):
     """A copy of this outbox message to my own address (the customer gets nothing)."""
+    require(request, Action.EDIT_CUSTOMERS)
     message = get_message_for_user(request, pk)
     try:
         test = send_message_test(message=message, user=request.user, now=timezone.now())

@@ -98,8 +98,8 @@ def send_test_email(
     """Send one already rendered e-mail to ``user``'s own address and record it.
 
     Refused (ValidationError, nothing written) when the user has no e-mail address or the
-    mail server refuses it; 403 when the user is not an active member."""
-    require_member(user, organization, Action.VIEW)
+    mail server refuses it; 403 when the user is not an active member who works the customers (viewers only read)."""
+    require_member(user, organization, Action.EDIT_CUSTOMERS)
     address = (user.email or "").strip()
     if not address:
         raise ValidationError(
@@ -156,7 +156,7 @@ def send_template_test(
     now: dt.datetime,
 ) -> TestSend:
     """Render ``parts`` (subject/body_text/body_html) and send the result as a test."""
-    require_member(user, organization, Action.VIEW)
+    require_member(user, organization, Action.EDIT_CUSTOMERS)
     subject, text, html = render_test(
         organization=organization, parts=parts, customer=customer, today=today
     )
