@@ -106,7 +106,7 @@ def public(kwargs=None, **flags) -> U:
 
 URLS: dict[str, U] = {
     # orgs
-    "orgs:onboarding": public(writes=True),  # first run only: 404 once an org exists
+    "orgs:onboarding": public(writes=True),  # first run only; then the web onboarding (sign-in)
     "orgs:onboarding_done": read(),
     "orgs:switch": read(),
     # the web onboarding of a new organisation (cartera/web/onboarding.py)

@@ -29,7 +29,7 @@ def run_now(request):
     require(request, Action.MANAGE_STRATEGIES)
     organization = request.membership.organization
     today, now = local_today(organization.timezone), timezone.now()
-    if request.method == "POST":
+    if request.method == "POST" and request.POST.get("confirm") == "1":
         result = run_collection_now(
             organization=organization, actor=request.user, as_of=today, now=now
         )

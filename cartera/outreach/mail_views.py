@@ -49,7 +49,6 @@ def mail_list(request):
 
 
 @org_member_required
-@require_GET
 def mail_detail(request, kind, pk):
     row = get_mail_for_user(request, kind, pk)
     mail = read_mail(row)
@@ -67,7 +66,6 @@ def mail_detail(request, kind, pk):
 
 
 @org_member_required
-@require_GET
 def mail_html(request, kind, pk):
     mail = read_mail(get_mail_for_user(request, kind, pk))
     response = HttpResponse(mail.html, content_type="text/html; charset=utf-8")
@@ -78,7 +76,6 @@ def mail_html(request, kind, pk):
 
 
 @org_member_required
-@require_GET
 def mail_attachment(request, kind, pk, index):
     mail = read_mail(get_mail_for_user(request, kind, pk))
     if not 0 <= index < len(mail.attachments):

@@ -70,7 +70,7 @@ def test_agent_is_refused_in_service_and_view_and_nothing_changes(
         preview_collection_run(organization=org_a, actor=agent_a, as_of=TODAY, now=IN_WINDOW)
     client = login(agent_a)
     assert client.get(reverse("dunning:run_now")).status_code == 403
-    assert client.post(reverse("dunning:run_now")).status_code == 403
+    assert client.post(reverse("dunning:run_now"), {"confirm": "1"}).status_code == 403
     assert Message.objects.count() == 0 and PlannerRun.objects.count() == 0
     assert Activity.objects.count() == activities
     assert list(mail_dir.glob("*.eml")) == []
@@ -85,7 +85,9 @@ def test_run_now_page_shows_the_dry_run_then_runs_on_confirm(
     assert page.status_code == 200
     assert page.context["preview"]["counts"]["messages"] == 1
     assert Message.objects.count() == 0
-    client.post(reverse("dunning:run_now"))
+    client.post(reverse("dunning:run_now"))  # without the confirmation: only the preview
+    assert Message.objects.count() == 0
+    client.post(reverse("dunning:run_now"), {"confirm": "1"})
     assert Message.objects.count() == 1
 
 

@@ -45,7 +45,7 @@ def test_sign_up_lands_on_onboarding_until_dismissed(client):
     page = client.get(reverse("onboarding:start"))
     assert page.status_code == 200
     assert page.context["total"] == 6
-    client.post(reverse("onboarding:close"))
+    client.post(reverse("onboarding:close"), {"close": "dismiss"})
     assert Onboarding.objects.get().dismissed_at is not None
     assert client.get(reverse("reports:home")).status_code == 200
 
@@ -70,9 +70,9 @@ def test_steps_are_done_from_the_data_and_can_be_skipped(login, owner_a, org_a, 
         reverse("onboarding:bank"),
         {"bank_accounts": "BBVA, Distribuidora Norte, 012180001234567897", "clabe_prefix": ""},
     )
-    client.post(reverse("onboarding:strategies"))
-    client.post(reverse("onboarding:skip", args=["fiscal"]))
-    client.post(reverse("onboarding:skip", args=["import"]))
+    client.post(reverse("onboarding:strategies"), {"load": "1"})
+    client.post(reverse("onboarding:skip", args=["fiscal"]), {"skip": "1"})
+    client.post(reverse("onboarding:skip", args=["import"]), {"skip": "1"})
     sent = client.post(reverse("onboarding:test_send"))
     test = TestSend.objects.get()
     assert sent["Location"] == reverse("outreach:mail_detail", args=["test", test.pk])
@@ -92,7 +92,7 @@ def test_steps_are_done_from_the_data_and_can_be_skipped(login, owner_a, org_a, 
     }
     assert (page.context["settled"], page.context["percent"]) == (6, 100)
     assert 'id="onboarding-finish"' in page.content.decode()
-    client.post(reverse("onboarding:close"), {"finished": "1"})
+    client.post(reverse("onboarding:close"), {"close": "finish"})
     assert Onboarding.objects.get().finished_at is not None
 
 
@@ -109,9 +109,9 @@ def test_agent_and_manager_limits_and_nothing_changes(login, agent_a, manager_a,
     start_onboarding(organization=org_a)
     agent = login(agent_a)
     assert agent.get(reverse("onboarding:start")).status_code == 403
-    assert agent.post(reverse("onboarding:strategies")).status_code == 403
-    assert agent.post(reverse("onboarding:skip", args=["fiscal"])).status_code == 403
-    assert agent.post(reverse("onboarding:close")).status_code == 403
+    assert agent.post(reverse("onboarding:strategies"), {"load": "1"}).status_code == 403
+    assert agent.post(reverse("onboarding:skip", args=["fiscal"]), {"skip": "1"}).status_code == 403
+    assert agent.post(reverse("onboarding:close"), {"close": "dismiss"}).status_code == 403
     manager = login(manager_a)
     assert (
         manager.post(reverse("onboarding:sender"), {"sender_email": "x@norte.mx"}).status_code
@@ -130,5 +130,7 @@ def test_organisations_without_onboarding_never_land_there(login, owner_a, org_a
 
 
 @pytest.mark.django_db
-def test_anonymous_gets_404_once_an_organisation_exists(client, org_a):
-    assert client.get(reverse("onboarding:start")).status_code == 404
+def test_anonymous_is_sent_to_login_once_an_organisation_exists(client, org_a):
+    response = client.post(reverse("onboarding:start"), SIGN_UP)
+    assert response["Location"].startswith(reverse("account_login"))
+    assert Organization.objects.count() == 1

@@ -34,8 +34,7 @@ from ..onboarding import STEP_KEYS, onboarding_steps
 def onboarding(request):
     if not Organization.objects.exists():
         return org_views.onboarding(request)
-    if getattr(request, "membership", None) is None:
-        raise Http404  # once an organisation exists, sign-up is gone
+    # once an organisation exists, sign-up is gone: members sign in to see the steps
     return _wizard(request)
 
 
@@ -78,6 +77,8 @@ def _service_errors(request, exc: ValidationError) -> None:
 def sender(request):
     require(request, Action.MANAGE_ORGANIZATION)
     organization = request.membership.organization
+    if "sender_email" not in request.POST:
+        return _back("sender")
     try:
         update_organization(
             organization=organization,
@@ -98,6 +99,8 @@ def sender(request):
 def bank(request):
     require(request, Action.MANAGE_ORGANIZATION)
     organization = request.membership.organization
+    if "bank_accounts" not in request.POST:
+        return _back("bank")
     current = portal_access.settings_for(organization)
     try:
         update_portal_settings(
@@ -119,6 +122,8 @@ def bank(request):
 @require_POST
 def strategies(request):
     require(request, Action.MANAGE_STRATEGIES)
+    if request.POST.get("load") != "1":
+        return _back("strategies")
     loaded = load_builtin_strategies(
         organization=request.membership.organization, actor=request.user
     )
@@ -171,11 +176,13 @@ def skip(request, step):
     require(request, Action.MANAGE_STRATEGIES)
     if step not in STEP_KEYS:
         raise Http404
+    if request.POST.get("skip") not in ("0", "1"):
+        return _back(step)
     skip_onboarding_step(
         organization=request.membership.organization,
         actor=request.user,
         step=step,
-        skip=request.POST.get("undo") != "1",
+        skip=request.POST["skip"] == "1",
     )
     return _back(step)
 
@@ -184,10 +191,12 @@ def skip(request, step):
 @require_POST
 def close(request):
     require(request, Action.MANAGE_STRATEGIES)
+    if request.POST.get("close") not in ("dismiss", "finish"):
+        return _back()
     close_onboarding(
         organization=request.membership.organization,
         actor=request.user,
         now=timezone.now(),
-        finished=request.POST.get("finished") == "1",
+        finished=request.POST["close"] == "finish",
     )
     return redirect("reports:home")
