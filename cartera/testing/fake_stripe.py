@@ -31,8 +31,13 @@ def sign(payload: bytes, secret: str, at: int | None = None) -> str:
 
 
 class FakeStripeServer:
-    def __init__(self, *, webhook_url: str, webhook_secret: str, host: str = "127.0.0.1"):
+    def __init__(
+        self, *, webhook_url: str, webhook_secret: str, host: str = "127.0.0.1", deliver=None
+    ):
+        """``deliver(payload, headers) -> status`` replaces the HTTP POST (tests hand the
+        event to Django's test client)."""
         self.webhook_url = webhook_url
+        self.deliver = deliver or self._post
         self.webhook_secret = webhook_secret
         self.sessions: dict[str, dict] = {}
         self.delivered: list[dict] = []
@@ -78,17 +83,18 @@ class FakeStripeServer:
                 "data": {"object": {k: v for k, v in session.items() if k != "url"}},
             }
             payload = json.dumps(event).encode()
-            request = urllib.request.Request(
-                self.webhook_url,
-                data=payload,
-                headers={
-                    "Content-Type": "application/json",
-                    "Stripe-Signature": sign(payload, self.webhook_secret),
-                },
-            )
-            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (local)
-                self.delivered.append({"event": event["id"], "status": response.status})
+            headers = {
+                "Content-Type": "application/json",
+                "Stripe-Signature": sign(payload, self.webhook_secret),
+            }
+            status = self.deliver(payload, headers)
+            self.delivered.append({"event": event["id"], "status": status})
         return session
+
+    def _post(self, payload: bytes, headers: dict) -> int:
+        request = urllib.request.Request(self.webhook_url, data=payload, headers=headers)
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (local)
+            return response.status
 
     def _handler(self):
         server = self
