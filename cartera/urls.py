@@ -19,6 +19,8 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("settings/api/", include("cartera.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    # before orgs' own "onboarding/" (the first-run form), which it falls back to
+    path("onboarding/", include((web_urls.onboarding_patterns, "onboarding"))),
     path("", include("cartera.orgs.urls")),
     path("", section(reports_urls, *web_urls.home_patterns)),
     path("reports/", include("cartera.reports.report_urls")),

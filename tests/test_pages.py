@@ -34,7 +34,22 @@ NOT_A_PAGE = {
     "api_settings:webhook_toggle": 405,
     "api_settings:webhook_resend": 405,
     "api_settings:erp_sync": 405,
-    "orgs:onboarding_done": 200,  # a page, listed to document that it is not a redirect
+    "orgs:onboarding_done": 200,
+    "outreach:message_test_send": 405,  # POST only
+    "outreach:message_send_now": 405,
+    "outreach:template_test_send": 405,
+    "outreach:mail_detail": 404,  # the world's message is queued: not in the sent mail
+    "outreach:mail_html": 404,
+    "outreach:mail_attachment": 404,
+    "dunning:strategy_test_send": 405,
+    "dunning:step_test_send": 405,
+    "onboarding:start": 200,  # the organisation has no onboarding row: never sent there
+    "onboarding:sender": 405,
+    "onboarding:bank": 405,
+    "onboarding:strategies": 405,
+    "onboarding:test_send": 405,
+    "onboarding:skip": 405,
+    "onboarding:close": 405,  # a page, listed to document that it is not a redirect
     "invoices:attachment_upload": 405,
     "payments:apply": 405,
     "portal_admin:payment_review": 405,

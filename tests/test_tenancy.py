@@ -106,9 +106,19 @@ def public(kwargs=None, **flags) -> U:
 
 URLS: dict[str, U] = {
     # orgs
-    "orgs:onboarding": public(writes=True),  # first run only: 404 once an org exists
+    "orgs:onboarding": public(writes=True),  # first run only; then the web onboarding (sign-in)
     "orgs:onboarding_done": read(),
-    "orgs:switch": read(),  # POST only changes the session, after a membership check
+    "orgs:switch": read(),
+    # the web onboarding of a new organisation (cartera/web/onboarding.py)
+    "onboarding:start": write(roles=MANAGERS),  # owners and managers only (GET too)
+    "onboarding:sender": write(roles=OWNER),
+    "onboarding:bank": write(roles=OWNER),
+    "onboarding:strategies": write(roles=MANAGERS),
+    "onboarding:test_send": write(roles=MANAGERS),
+    "onboarding:skip": write(lambda w: {"step": "sender"}, obj=False, roles=MANAGERS),
+    "onboarding:close": write(
+        roles=MANAGERS
+    ),  # POST only changes the session, after a membership check
     "orgs:settings": write(roles=OWNER),
     "orgs:members": write(roles=MANAGERS),
     "orgs:member_role": write(pk("membership"), scoped=False, roles=MANAGERS),
@@ -263,6 +273,9 @@ URLS: dict[str, U] = {
         pk("strategy"), scoped=False, roles=MANAGERS
     ),  # POST-only, editors only
     "dunning:upcoming": read(),  # a dry run: never writes
+    "dunning:run_now": write(roles=MANAGERS),  # GET: the dry run; POST: the real run
+    "dunning:strategy_test_send": write(pk("strategy"), scoped=False, roles=MANAGERS),
+    "dunning:step_test_send": write(pk("strategy", step_pk=0), scoped=False, roles=MANAGERS),
     "dunning:invoice_history": read(pk("invoice")),
     "dunning:settings": write(roles=MANAGERS),  # owners and managers only (GET too)
     "dunning:fees": write(roles=MANAGERS),  # owners and managers only (GET too)
@@ -272,6 +285,13 @@ URLS: dict[str, U] = {
     "outreach:message": read(pk("message")),
     "outreach:message_html": read(pk("message")),
     "outreach:templates": read(),
+    "outreach:message_test_send": write(pk("message"), roles=TEAM),  # POST-only, to oneself
+    "outreach:message_send_now": write(pk("message"), roles=MANAGERS),  # POST-only
+    "outreach:template_test_send": write(pk("template"), scoped=False, roles=MANAGERS),
+    "outreach:mail": read(),
+    "outreach:mail_detail": read(lambda w: {"kind": "message", "pk": w.message.pk}),
+    "outreach:mail_html": read(lambda w: {"kind": "message", "pk": w.message.pk}),
+    "outreach:mail_attachment": read(lambda w: {"kind": "message", "pk": w.message.pk, "index": 0}),
     "outreach:template_new": write(roles=MANAGERS),  # owners and managers only (GET too)
     "outreach:template_edit": write(pk("template"), scoped=False, roles=MANAGERS),
     "outreach:template_preview": write(

@@ -69,6 +69,7 @@ def strategy_detail(request, pk):
             "steps": strategy.steps.filter(is_active=True).order_by("offset_days", "id"),
             "versions": strategy.versions.all()[:20],
             "can_edit": can(request.membership, Action.MANAGE_STRATEGIES),
+            "has_email_step": strategy.steps.filter(is_active=True, channel="email").exists(),
         },
     )
 

@@ -111,3 +111,26 @@ class ScheduledRun(models.Model):
 
     def __str__(self):
         return f"{self.job} @ {self.slot:%Y-%m-%d %H:%M} ({self.outcome})"
+
+
+class Onboarding(models.Model):
+    """The web onboarding of an organisation created on the sign-up page: which of its
+    steps the owner skipped, and whether it is finished or dismissed. Organisations
+    without this row (created by a command, the demo or the tests) are never sent there.
+    Whether a step is done is read from the data itself (``cartera/web/onboarding.py``)."""
+
+    organization = models.OneToOneField(
+        Organization, on_delete=models.CASCADE, related_name="onboarding"
+    )
+    skipped = models.JSONField(_("pasos omitidos"), default=list, blank=True)
+    dismissed_at = models.DateTimeField(_("descartado"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("terminado"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("primeros pasos")
+        verbose_name_plural = _("primeros pasos")
+
+    @property
+    def is_pending(self) -> bool:
+        return self.dismissed_at is None and self.finished_at is None

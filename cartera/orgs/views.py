@@ -27,6 +27,7 @@ from .forms import (
 )
 from .middleware import SESSION_KEY
 from .models import Organization
+from .onboarding import start_onboarding
 from .selectors import get_membership_for_user, memberships_visible_to
 from .services import (
     EDITABLE_ORG_FIELDS,
@@ -67,9 +68,11 @@ def onboarding(request):
         except ValidationError as exc:
             add_service_errors(form, exc, rename={"slug": "name"})
         else:
+            start_onboarding(organization=organization)
             login(request, user, backend=_BACKEND)
             request.session[SESSION_KEY] = organization.pk
-            return redirect("orgs:onboarding_done")
+            # the web onboarding (``cartera/web/onboarding.py``) serves the same address
+            return redirect("orgs:onboarding")
     return render(
         request,
         "orgs/onboarding.html",

@@ -1,5 +1,6 @@
 """The outbox: every outbound message is a row first; transports only send rows."""
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -339,3 +340,45 @@ class Letter(models.Model):
     @property
     def reference(self) -> str:
         return f"C-{self.pk:06d}"
+
+
+class TestSend(models.Model):
+    """A test e-mail a member sent to themself ("Enviar prueba a mi correo").
+
+    Kept apart from ``Message`` on purpose: it is never a reminder, never counted by the
+    planner's caps or the reports, and never appears on a customer's timeline."""
+
+    class Source(models.TextChoices):
+        TEMPLATE = "template", _("Plantilla")
+        STRATEGY = "strategy", _("Estrategia")
+        STEP = "step", _("Paso")
+        MESSAGE = "message", _("Mensaje")
+
+    __test__ = False  # not a pytest class despite its name
+
+    organization = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    source = models.CharField(_("origen"), max_length=10, choices=Source.choices)
+    source_label = models.CharField(_("de"), max_length=300, blank=True)
+    # The real customer whose data filled the template, or None for the sample data.
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    to = models.CharField(_("para"), max_length=254)
+    subject = models.CharField(_("asunto"), max_length=400)
+    body_text = models.TextField(_("texto"), blank=True)
+    body_html = models.TextField(_("HTML"), blank=True)
+    message_id = models.CharField(max_length=300, blank=True)
+    transport = models.CharField(max_length=60, blank=True)
+    sent_at = models.DateTimeField(_("enviado"))
+
+    class Meta:
+        verbose_name = _("envío de prueba")
+        verbose_name_plural = _("envíos de prueba")
+        ordering = ["-sent_at", "-id"]
+        indexes = [models.Index(fields=["organization", "-sent_at"], name="testsend_org_sent")]
+
+    def __str__(self):
+        return self.subject

@@ -4,7 +4,7 @@ namespace of the section it belongs to, so ``customers:detail``, ``reports:home`
 
 from django.urls import path
 
-from .views import calls, customers, dashboard
+from .views import calls, customers, dashboard, onboarding
 
 home_patterns = [
     path("", dashboard.home, name="home"),
@@ -18,4 +18,16 @@ customer_patterns = [
 
 work_patterns = [
     path("tasks/<int:pk>/call/", calls.call, name="call"),
+]
+
+# ``/onboarding/``: served here (it composes several apps); before any organisation
+# exists it answers with the orgs app's first-run sign-up (``orgs:onboarding``).
+onboarding_patterns = [
+    path("", onboarding.onboarding, name="start"),
+    path("sender/", onboarding.sender, name="sender"),
+    path("bank/", onboarding.bank, name="bank"),
+    path("strategies/", onboarding.strategies, name="strategies"),
+    path("test-send/", onboarding.test_send, name="test_send"),
+    path("skip/<str:step>/", onboarding.skip, name="skip"),
+    path("close/", onboarding.close, name="close"),
 ]

@@ -45,7 +45,8 @@ def test_first_run_onboarding(page, db):
     expect(page.locator('input[name="timezone"]')).to_have_value("America/Santiago")
     page.fill('input[name="tax_id"]', "76354771K")
     page.click('form[data-onboarding] button[type="submit"]')
-    expect(page).to_have_url(re.compile(r"/onboarding/next/$"))
+    expect(page).to_have_url(re.compile(r"/onboarding/$"))  # now the steps (docs/onboarding.md)
+    expect(page.locator("h1")).to_have_text("Primeros pasos")
 
     org = Organization.objects.get()
     assert (org.country, org.default_currency, org.tax_id) == ("CL", "CLP", "76.354.771-K")

@@ -45,6 +45,9 @@ def test_demo_is_idempotent_and_its_ledger_is_exact(db):
     assert "Organización demo creada" in first
     assert "usuario demo  contraseña Demo-Cartera-2026" in first
     assert "usuario agente  contraseña Agente-Cartera-2026" in first
+    assert "Organización: demo" in first
+    assert "Correo enviado (visor): http://127.0.0.1:8000/outreach/mail/" in first
+    assert "/dunning/run-now/" in first
     assert "/accounts/login/" in first
     before = _counts()
     assert before["Customer"] == 24 and before["Invoice"] == 240

@@ -5,7 +5,7 @@ import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Q
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 
 from cartera.followup.choices import TaskStatus
@@ -13,7 +13,9 @@ from cartera.followup.selectors import tasks_visible_to
 from cartera.invoices.selectors import invoices_visible_to
 from cartera.lib.dates import local_today
 from cartera.lib.money import SUPPORTED_CURRENCIES
+from cartera.orgs.access import Action, can
 from cartera.orgs.decorators import org_member_required
+from cartera.orgs.onboarding import onboarding_of
 from cartera.reports.selectors import (
     AGING_BUCKETS,
     agents_today,
@@ -53,6 +55,8 @@ def _chosen(request, organization) -> tuple[str, dt.date]:
 def home(request):
     membership = request.membership
     organization = membership.organization
+    if _lands_on_onboarding(request):
+        return redirect("onboarding:start")
     currency, today = _chosen(request, organization)
     receivables = receivables_by_currency(membership, as_of=today)
     row = next((r for r in receivables if r["currency"] == currency), None)
@@ -98,3 +102,14 @@ def home(request):
     }
     template = "web/_dashboard.html" if request.headers.get("HX-Request") else "web/home.html"
     return render(request, template, context)
+
+
+def _lands_on_onboarding(request) -> bool:
+    """A new organisation's owners and managers land on its onboarding until they finish
+    or dismiss it (``?dashboard=1`` opens the dashboard anyway)."""
+    if request.GET.get("dashboard") or request.headers.get("HX-Request"):
+        return False
+    if not can(request.membership, Action.MANAGE_STRATEGIES):
+        return False
+    state = onboarding_of(request.membership.organization)
+    return state is not None and state.is_pending

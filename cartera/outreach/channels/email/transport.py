@@ -32,7 +32,7 @@ _UTF8_BASE64.header_encoding = BASE64
 
 
 # Everything a send may raise that says something about the message or the server.
-_SEND_ERRORS = (
+SEND_ERRORS = _SEND_ERRORS = (
     TimeoutError,
     OSError,
     smtplib.SMTPException,
