@@ -12,6 +12,7 @@ from collections import Counter
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from cartera.lib.money import SUPPORTED_CURRENCIES, Money, storable_money
@@ -167,6 +168,20 @@ def store_statement(
     statement.created, statement.unchanged = len(new), len(parsed.movements) - len(new)
     statement.save(update_fields=["created", "unchanged"])
     return statement
+
+
+RECONCILE_TASK = "cartera.payments.tasks.reconcile_statement"
+
+
+def reconcile_statement_on_commit(statement: BankStatement) -> None:
+    """Match the statement's new incoming movements in the worker, after commit (a
+    webhook answers at once; matching reads the whole open portfolio)."""
+    organization_id, statement_id = statement.organization_id, statement.pk
+    transaction.on_commit(
+        lambda: import_string(RECONCILE_TASK).enqueue(
+            organization_id=organization_id, statement_id=statement_id
+        )
+    )
 
 
 def statement_summary(statement: BankStatement) -> dict:

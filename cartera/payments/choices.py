@@ -74,6 +74,7 @@ class ReconciliationStatus(models.TextChoices):
     APPLIED = "applied", _("Aplicada")
     UNDONE = "undone", _("Deshecha")
 
+
 class OnlineMethod(models.TextChoices):
     """How the debtor pays online: each one is served by the provider the organisation
     chose for it (``PortalSettings.<method>_provider``)."""

@@ -48,7 +48,13 @@ _BOILERPLATE = set(
     "SPEI PAGO PAGOS TRANSF TRANSFERENCIA TRASPASO DEPOSITO ABONO RECIBIDO RECIBIDA ENVIADO DE DEL LA"
     " EL LOS LAS Y FACT FACTURA FACTURAS REF REFERENCIA CONCEPTO CTA CUENTA BANCO ORDENANTE SA CV RL".split()
 )
-RECORDED_SOURCES = (PaymentSource.MANUAL, PaymentSource.IMPORT, PaymentSource.API)
+# BANK: a transfer STP notified (a bank payment the matcher made has its reconciliation)
+RECORDED_SOURCES = (
+    PaymentSource.MANUAL,
+    PaymentSource.IMPORT,
+    PaymentSource.API,
+    PaymentSource.BANK,
+)
 MAX_PREFIX_INVOICES = 12  # oldest-first sums tried per customer
 
 

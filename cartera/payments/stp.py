@@ -28,13 +28,16 @@ from cartera.customers.models import Customer
 from cartera.lib.money import Money
 from cartera.timeline import events
 
+from .bank import reconcile_statement_on_commit, store_statement
 from .choices import EventOutcome, PaymentMethod, PaymentSource, UnknownClabePolicy
 from .complements import create_obligation
 from .instructions import virtual_clabe
-from .models import ProviderEvent
+from .models import BankAccount, ProviderEvent
 from .services import allocate_oldest_first, create_payment
+from .statements import ParsedMovement, ParsedStatement
 
 PROVIDER = "stp"
+STP_ACCOUNT = "STP"  # the bank account whose movements unknown-CLABE transfers become
 CURRENCY = "MXN"  # SPEI moves pesos only
 # Return causes of the SPEI catalogue (as used by STP receivers): 1 "cuenta
 # inexistente", 14 "falta información mandatoria para completar el pago".
@@ -156,6 +159,7 @@ def _apply(organization, abono: Abono, prefix: str, unknown_policy: str) -> tupl
             account=abono.account,
             tracking_key=abono.tracking_key,
         )
+        _keep_for_review(organization, abono)
         return Answer(200, CONFIRM.body, EventOutcome.REJECTED), _("para revisión")
     if customer is None:
         return Answer(400, give_back(NO_SUCH_ACCOUNT).body, EventOutcome.RETURNED), _(
@@ -169,6 +173,38 @@ def _apply(organization, abono: Abono, prefix: str, unknown_policy: str) -> tupl
         # is ours and recorded once; people decide (the event keeps why).
         return Answer(200, CONFIRM.body, EventOutcome.REJECTED), " ".join(exc.messages)
     return Answer(200, CONFIRM.body, EventOutcome.RECORDED), ""
+
+
+def _keep_for_review(organization, abono: Abono) -> None:
+    """The transfer becomes a movement of the organisation's STP account, so it waits in
+    the reconciliation review (docs/bank.md) where a person assigns it; the matcher tries
+    the other rules (reference or payer in the concept) after commit."""
+    account, _created = BankAccount.objects.get_or_create(
+        organization=organization, name=STP_ACCOUNT, defaults={"currency": CURRENCY}
+    )
+    raw = abono.raw
+    rfc = str(raw.get("rfcCurpOrdenante") or "").strip()
+    movement = ParsedMovement(
+        booking_date=abono.date,
+        amount=abono.amount,
+        currency=CURRENCY,
+        bank_reference=abono.tracking_key,
+        description=str(raw.get("conceptoPago") or ""),
+        reference=str(raw.get("referenciaNumerica") or ""),
+        counterparty_name=str(raw.get("nombreOrdenante") or ""),
+        counterparty_account=str(raw.get("cuentaOrdenante") or ""),
+        counterparty_rfc="" if rfc.upper() == "ND" else rfc,
+        beneficiary_account=abono.account,
+        tracking_key=abono.tracking_key,
+    )
+    statement = store_statement(
+        account=account,
+        parsed=ParsedStatement(format="stp", movements=[movement]),
+        filename="",
+        content=json.dumps(raw, sort_keys=True).encode(),
+        actor=None,
+    )
+    reconcile_statement_on_commit(statement)
 
 
 def _record(customer, abono: Abono) -> None:

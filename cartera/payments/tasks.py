@@ -4,10 +4,13 @@ import logging
 
 from django_tasks import task
 
+from cartera.lib.dates import local_today
 from cartera.orgs.language import in_organization_language
 from cartera.orgs.models import Organization
 
 from .ledger import check_ledger
+from .models import BankMovement
+from .reconciliation import reconcile
 
 logger = logging.getLogger("cartera.ledger")
 
@@ -28,3 +31,15 @@ def check_organization_ledger(organization_id: int, slot: str = "") -> dict:
         "mismatches": len(result["mismatches"]),
         "slot": slot,
     }
+
+
+@task()
+@in_organization_language
+def reconcile_statement(organization_id: int, statement_id: int) -> dict:
+    """Match the incoming movements that one statement (or one STP notification) brought."""
+    organization = Organization.objects.get(pk=organization_id)
+    movements = list(BankMovement.objects.filter(statement_id=statement_id, amount__gt=0))
+    result = reconcile(
+        organization=organization, today=local_today(organization.timezone), movements=movements
+    )
+    return {k: len(v) for k, v in result.as_json().items()}

@@ -1,6 +1,7 @@
 """Bank statements stored once, and reconciliation: every rule, ambiguity, splits and undo."""
 
 import datetime as dt
+import json
 from decimal import Decimal
 
 import pytest
@@ -17,6 +18,7 @@ from cartera.payments.choices import (
     PaymentSource,
     PaymentStatus,
     ReconciliationStatus,
+    UnknownClabePolicy,
 )
 from cartera.payments.instructions import payment_reference, virtual_clabe
 from cartera.payments.ledger import check_ledger
@@ -38,6 +40,7 @@ from cartera.payments.reconciliation import (
 from cartera.payments.reported import report_payment
 from cartera.payments.services import allocate_oldest_first, record_payment
 from cartera.payments.statements import ParsedMovement, ParsedStatement
+from cartera.payments.stp import receive_abono
 from cartera.portal.models import PortalSettings
 from cartera.timeline.models import Notification
 
@@ -520,3 +523,66 @@ def test_a_payment_recorded_by_hand_is_tied_to_its_movement_not_counted_twice(
     assert _snapshot(org_a) == before
     assert Payment.objects.filter(pk=recorded.pk).exists()
     assert BankMovement.objects.get().status == MovementStatus.UNMATCHED
+
+
+# --- STP notifications and statements agree ---------------------------------------------------
+def _abono(account, amount, key, concept=""):
+    return json.dumps(
+        {
+            "claveRastreo": key,
+            "monto": amount,
+            "cuentaBeneficiario": account,
+            "empresa": "NORTE",
+            "fechaOperacion": 20261020,
+            "nombreOrdenante": "FERRETERIA LA TUERCA",
+            "cuentaOrdenante": "072180011223344558",
+            "rfcCurpOrdenante": "ND",
+            "conceptoPago": concept,
+        }
+    ).encode()
+
+
+def test_an_stp_transfer_to_nobodys_clabe_waits_in_the_review_and_is_matched_by_its_concept(
+    org_a, debtor_a, invoice_a, immediate_tasks, django_capture_on_commit_callbacks
+):
+    reference = payment_reference(organization_id=org_a.pk, customer_id=debtor_a.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = receive_abono(
+            organization=org_a,
+            body=_abono("646180999999999993", "11600.00", "MBAN0100261020001", f"PAGO {reference}"),
+            company="NORTE",
+            prefix="646180",
+            unknown_policy=UnknownClabePolicy.REVIEW,
+        )
+    assert answer.body == {"mensaje": "confirmar"}
+    movement = BankMovement.objects.get()
+    assert (movement.account.name, movement.tracking_key, movement.status) == (
+        "STP",
+        "MBAN0100261020001",
+        MovementStatus.MATCHED,
+    )
+    assert Reconciliation.objects.get().rule == "reference"
+    assert _balances(invoice_a) == [Decimal("0.00")]
+
+
+def test_a_transfer_stp_recorded_is_tied_when_the_statement_shows_it(
+    org_a, account, debtor_a, invoice_a
+):
+    PortalSettings.objects.create(organization=org_a, clabe_prefix="646180")
+    clabe = virtual_clabe(prefix="646180", customer_id=debtor_a.pk)
+    receive_abono(
+        organization=org_a,
+        body=_abono(clabe, "5000.00", "MBAN0100261020002"),
+        company="NORTE",
+        prefix="646180",
+        unknown_policy=UnknownClabePolicy.RETURN,
+    )
+    before = _snapshot(org_a)
+    _load(
+        account,
+        _move("5000.00", "SPEI", tracking_key="MBAN0100261020002", beneficiary_account=clabe),
+    )
+    result = reconcile(organization=org_a, today=DAY)
+    assert [m["rule"] for m in result.matched] == ["clabe"]
+    assert _snapshot(org_a) == before
+    assert Reconciliation.objects.get().linked_existing is True
