@@ -104,15 +104,23 @@ def set_collection_target(
     return target
 
 
-@transaction.atomic
 def store_forecast(*, organization, as_of: dt.date) -> dict:
     """Run the forecast as of ``as_of`` and store what lower layers and the dashboard
     read without running it: per customer, the amount-weighted mean of the predicted
     probability of paying late of its open invoices not yet due (the overdue ones are
     late already and scored by days overdue; other customers get None), and the weekly
     expected collections (the previous run's weeks are replaced). No timeline entry: a
-    nightly recalculation, not an act on an account."""
+    nightly recalculation, not an act on an account.
+
+    The model runs outside the transaction: SQLite's IMMEDIATE transactions take the write
+    lock at BEGIN, and a minute of training under it locked every other writer out."""
     data = forecast(organization=organization, as_of=as_of)
+    with transaction.atomic():
+        values = _store_forecast_rows(organization, as_of, data)
+    return {"customers": len(values), "weeks": sum(len(w) for w in data["weeks"].values())}
+
+
+def _store_forecast_rows(organization, as_of: dt.date, data: dict) -> dict:
     weights, sums = defaultdict(float), defaultdict(float)
     for p in data["predictions"]:
         if p.due_date >= as_of:
@@ -143,4 +151,4 @@ def store_forecast(*, organization, as_of: dt.date) -> dict:
         for currency, weeks in data["weeks"].items()
         for w in weeks
     )
-    return {"customers": len(values), "weeks": sum(len(w) for w in data["weeks"].values())}
+    return values
