@@ -55,9 +55,12 @@ from cartera.invoices.models import Dispute, InvoiceAttachment
 from cartera.invoices.services import create_credit_note, create_invoice
 from cartera.orgs.models import Membership
 from cartera.outreach.models import Letter, LetterBatch, Message, MessageTemplate, WhatsAppTemplate
+from cartera.payments.bank import create_bank_account, store_statement
 from cartera.payments.complements import create_obligation
-from cartera.payments.models import PaymentProof
+from cartera.payments.models import BankMovement, PaymentProof, Reconciliation
+from cartera.payments.reconciliation import assign_movement
 from cartera.payments.services import allocate_payment, apply_credit_note, record_payment
+from cartera.payments.statements import ParsedMovement, ParsedStatement
 from cartera.reports.models import CommissionRule, ExportJob, ReportSubscription
 from cartera.timeline.models import Notification
 
@@ -163,6 +166,15 @@ URLS: dict[str, U] = {
     "payments:list": read(),
     "payments:create": write(roles=TEAM),
     "payments:detail": read(pk("payment")),
+    "payments:bank_review": write(roles=MANAGERS),  # confirm_payments (GET too)
+    "payments:bank_reconcile": write(roles=MANAGERS),
+    "payments:bank_movement": write(pk("bank_movement"), scoped=False, roles=MANAGERS),
+    "payments:bank_accept": write(pk("bank_movement"), scoped=False, roles=MANAGERS),
+    "payments:bank_assign": write(pk("bank_movement"), scoped=False, roles=MANAGERS),
+    "payments:bank_ignore": write(pk("bank_movement"), scoped=False, roles=MANAGERS),
+    "payments:bank_restore": write(pk("bank_movement"), scoped=False, roles=MANAGERS),
+    "payments:bank_undo": write(pk("reconciliation"), scoped=False, roles=MANAGERS),
+    "imports:bank": write(roles=MANAGERS),
     "payments:apply": write(pk("payment"), roles=TEAM),
     "payments:apply_credit_note": write(pk("credit_note"), roles=TEAM),
     # reports
@@ -523,7 +535,27 @@ def world(
         address_lines=["Av. Juárez 10", "C.P. 06000 CDMX"],
         postal_code="06000",
     )
+    bank_account = create_bank_account(organization=org_a, actor=None, name="BBVA", currency="MXN")
+    store_statement(
+        account=bank_account,
+        parsed=ParsedStatement(
+            format="camt053",
+            movements=[
+                ParsedMovement(dt.date(2026, 10, 7), Decimal("50.00"), "MXN", description="X"),
+                ParsedMovement(dt.date(2026, 10, 7), Decimal("60.00"), "MXN", description="Y"),
+            ],
+        ),
+        filename="estado.xml",
+        content=b"estado",
+        actor=None,
+    )
+    bank_movement, matched_movement = BankMovement.objects.order_by("pk")
+    assign_movement(
+        movement=matched_movement, customer=debtor_a, actor=manager_a, today=dt.date(2026, 10, 7)
+    )
     return SimpleNamespace(
+        bank_movement=bank_movement,
+        reconciliation=Reconciliation.objects.get(),
         letter_batch=letter_batch,
         letter=letter,
         plan=plan,
