@@ -75,6 +75,10 @@ PK_ROUTES = {
     "followup:call": ("followup.Task", "pk"),
 }
 
+# Pages worth a second look with a query: the whole team's work list (the owner has no
+# tasks of their own), a report with its widest columns.
+EXTRA_PATHS = ("/work/?agent=all",)
+
 # Portal pages, visited after entering through a token link.
 PORTAL_PAGES = ("portal:statement", "portal:report", "portal:promise", "portal:plan_proposal")
 
@@ -204,7 +208,7 @@ _PAGE_CHECK = """
       const node = walker.currentNode;
       const el = node.parentElement;
       if (!el || !visible(el)) continue;
-      if (el.closest("script, style, code, pre, template, [hidden], details:not([open]) > :not(summary)")) continue;
+      if (el.closest("script, style, code, pre, textarea, template, [hidden], details:not([open]) > :not(summary)")) continue;
       const langEl = el.closest("[lang]");
       if (langEl && langEl.lang.slice(0, 2) !== own) continue;
       parts.push(node.textContent);
@@ -272,7 +276,7 @@ def _back_office_paths(organization) -> list[str]:
             paths.append(reverse(name, kwargs={kwarg: obj.pk}))
         else:
             paths.append(reverse(name))
-    return paths
+    return paths + list(EXTRA_PATHS)
 
 
 def test_every_route_is_checked_or_excused():

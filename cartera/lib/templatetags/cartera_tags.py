@@ -11,7 +11,7 @@ from django import template
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
-from django.utils.translation import get_language, gettext
+from django.utils.translation import get_language, gettext, gettext_lazy
 
 from cartera.lib.money import round_money
 
@@ -120,3 +120,22 @@ def sort_link(context, field, label):
             '<a href="?{}" aria-sort="{}">{}{}</a>', params.urlencode(), sort_state, label, mark
         )
     return format_html('<a href="?{}">{}</a>', params.urlencode(), label)
+
+
+# Weekday keys as stored in settings (``["mon", "tue"]``) and their names.
+WEEKDAY_NAMES = {
+    "mon": gettext_lazy("lunes"),
+    "tue": gettext_lazy("martes"),
+    "wed": gettext_lazy("miércoles"),
+    "thu": gettext_lazy("jueves"),
+    "fri": gettext_lazy("viernes"),
+    "sat": gettext_lazy("sábado"),
+    "sun": gettext_lazy("domingo"),
+}
+
+
+@register.filter
+def weekday_names(keys) -> str:
+    """``["mon", "fri"]`` as "lunes, viernes" (in the active language); unknown keys as
+    they are."""
+    return ", ".join(str(WEEKDAY_NAMES.get(key, key)) for key in keys or ())
