@@ -13,6 +13,7 @@ from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import get_language, gettext, gettext_lazy
 
+from cartera.lib import dates
 from cartera.lib.money import round_money
 
 register = template.Library()
@@ -61,6 +62,18 @@ def local_datetime(value):
     if timezone.is_aware(value):
         value = timezone.localtime(value)
     return date_format(value, "SHORT_DATETIME_FORMAT")
+
+
+@register.filter
+def short_date(value):
+    """``03/12/2026`` in Spanish, ``12/03/2026`` in English (lib.dates.short_date)."""
+    return dates.short_date(value)
+
+
+@register.filter
+def long_date(value):
+    """``3 de diciembre de 2026`` in Spanish, ``December 3, 2026`` in English."""
+    return dates.long_date(value)
 
 
 @register.filter
