@@ -156,8 +156,9 @@ KNOWN = [
         r"outreach/outbox/|reports/invoices/\d+/)$",
         "language",
         r".*",
-        "stored text in the language of the moment: timeline summaries (docs/i18n.md) and"
-        " dispute reasons",
+        "stored text in the language of the moment: timeline summaries (docs/i18n.md),"
+        " dispute reasons, and on the call screen the subjects of messages sent to the"
+        " debtor in the debtor's language",
     ),
     (
         r"^/outreach/templates/$",
@@ -351,7 +352,8 @@ def _log_in(page):
 
 def _check(page, path, tag, failures):
     try:
-        response = page.goto(path, wait_until="load")
+        # The forecast computes its model on the first visit: slow on a busy machine.
+        response = page.goto(path, wait_until="load", timeout=60_000)
     except PlaywrightError as exc:  # a download, or an empty 405 of a POST-only view
         if "Download is starting" in str(exc) or "ERR_HTTP_RESPONSE_CODE_FAILURE" in str(exc):
             return False
