@@ -366,6 +366,8 @@ def _check(page, path, tag, failures):
     if status >= 400:
         failures.append(f"{path} {tag}: status: {status}")
         return True
+    # htmx fragments loaded on "load" (previews, the bell) are part of the page.
+    page.wait_for_function("() => !document.querySelector('.htmx-request')", timeout=10_000)
     language = page.evaluate("() => document.documentElement.lang")
     tells = TELLS["en" if language.startswith("en") else "es-mx"]
     for rule, detail in page.evaluate(_PAGE_CHECK, tells):
