@@ -128,8 +128,17 @@ def strategy_preview(request, pk):
         document = _parse_yaml(request.POST.get("document", ""))
     except ValidationError as exc:
         return render(request, "dunning/_preview.html", {"errors": exc.messages})
-    steps = sorted(document["steps"], key=lambda step: step["offset_days"])
+    steps = [_labelled(step) for step in sorted(document["steps"], key=lambda s: s["offset_days"])]
     return render(request, "dunning/_preview.html", {"document": document, "steps": steps})
+
+
+def _labelled(step: dict) -> dict:
+    """A parsed step with the names of its stage and channel, as the saved steps show them."""
+    stages, channels = dict(Stage.choices), dict(StepChannel.choices)
+    return step | {
+        "get_stage_display": stages.get(step.get("stage"), step.get("stage")),
+        "get_channel_display": channels.get(step.get("channel"), step.get("channel")),
+    }
 
 
 def _positive_int(value) -> int | None:

@@ -3,7 +3,8 @@
 import datetime as dt
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.utils import timezone
+from babel.dates import format_date
+from django.utils import timezone, translation
 
 
 def local_today(tz_name: str, *, now: dt.datetime | None = None) -> dt.date:
@@ -32,3 +33,47 @@ def parse_iso_date(text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise ValueError(f"not a date in YYYY-MM-DD form: {text!r}") from None
+
+
+# One date style per language for people (pages, e-mails, PDFs, exports' text):
+# Spanish "03/12/2026" and "3 de diciembre de 2026"; English "12/03/2026" and
+# "December 3, 2026". Babel's CLDR data gives the lowercase Spanish months that
+# Django's own DATE_FORMAT ("3 de Diciembre de 2026") does not.
+_SHORT_PATTERNS = {"es": "dd/MM/yyyy", "en": "MM/dd/yyyy"}
+_BABEL_LOCALES = {"es": "es_MX", "en": "en_US"}
+
+
+def _language_key(language: str | None) -> str:
+    code = (language or translation.get_language() or "es-mx").lower()
+    return "en" if code.startswith("en") else "es"
+
+
+def short_date(value: dt.date | None, language: str | None = None) -> str:
+    """``03/12/2026`` (es) or ``12/03/2026`` (en); "" for None. A datetime is shown as
+    its date in the active time zone."""
+    if value is None or value == "":
+        return ""
+    key = _language_key(language)
+    return format_date(_as_date(value), _SHORT_PATTERNS[key], locale=_BABEL_LOCALES[key])
+
+
+def long_date(value: dt.date | None, language: str | None = None) -> str:
+    """``3 de diciembre de 2026`` (es) or ``December 3, 2026`` (en); "" for None."""
+    if value is None or value == "":
+        return ""
+    key = _language_key(language)
+    return format_date(_as_date(value), "long", locale=_BABEL_LOCALES[key])
+
+
+def weekday_name(value: dt.date, language: str | None = None) -> str:
+    """``jueves`` (es) or ``Thursday`` (en)."""
+    key = _language_key(language)
+    return format_date(_as_date(value), "EEEE", locale=_BABEL_LOCALES[key])
+
+
+def _as_date(value) -> dt.date:
+    if isinstance(value, str):
+        return parse_iso_date(value[:10])
+    if isinstance(value, dt.datetime):
+        return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    return value

@@ -1,4 +1,5 @@
 from .access import Action, active_memberships, can
+from .hints import HINTS
 
 
 def organization(request):
@@ -10,4 +11,5 @@ def organization(request):
         "membership": membership,
         "my_memberships": active_memberships(request.user),
         "perms_org": {action.value: can(membership, action) for action in Action},
+        "hint_topics": HINTS,
     }

@@ -65,6 +65,8 @@ class Membership(models.Model):
     )
     role = models.CharField(_("rol"), max_length=16, choices=Role.choices)
     is_active = models.BooleanField(_("activo"), default=True)
+    # First-visit hints this person closed for good (keys of orgs.hints.HINTS).
+    dismissed_hints = models.JSONField(_("avisos cerrados"), default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

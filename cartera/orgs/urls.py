@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import hint_views, views
 
 app_name = "orgs"
 urlpatterns = [
@@ -13,4 +13,5 @@ urlpatterns = [
     path(
         "settings/members/<int:pk>/deactivate/", views.member_deactivate, name="member_deactivate"
     ),
+    path("hints/<slug:hint>/dismiss/", hint_views.hint_dismiss, name="hint_dismiss"),
 ]

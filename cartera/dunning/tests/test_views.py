@@ -320,3 +320,17 @@ def test_upcoming_names_each_step_from_its_own_strategy(login, agent_a, org_a, i
         ("aviso-1", "Aviso de firme")
     ]
     assert [m["step_name"] for m in context["messages_planned"]] == ["Aviso de firme"]
+
+
+def test_strategy_preview_names_stages_channels_and_weekdays(login, owner_a, org_a):
+    load_builtin_strategies(organization=org_a)
+    estandar = Strategy.objects.get(key="estandar")
+    client = login(owner_a)
+    document = client.get(f"/dunning/strategies/{estandar.pk}/edit/").context["document"]
+    preview = client.post(
+        f"/dunning/strategies/{estandar.pk}/preview/", {"document": document}
+    ).content.decode()
+    assert "<td>Prejurídica</td>" in preview and "<td>Correo</td>" in preview
+    assert "<td>pre_legal</td>" not in preview and "<td>email</td>" not in preview
+    assert "lunes, martes, miércoles, jueves, viernes" in preview
+    assert "mon, tue" not in preview

@@ -11,8 +11,9 @@ from django import template
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
-from django.utils.translation import get_language, gettext
+from django.utils.translation import get_language, gettext, gettext_lazy
 
+from cartera.lib import dates
 from cartera.lib.money import round_money
 
 register = template.Library()
@@ -61,6 +62,18 @@ def local_datetime(value):
     if timezone.is_aware(value):
         value = timezone.localtime(value)
     return date_format(value, "SHORT_DATETIME_FORMAT")
+
+
+@register.filter
+def short_date(value):
+    """``03/12/2026`` in Spanish, ``12/03/2026`` in English (lib.dates.short_date)."""
+    return dates.short_date(value)
+
+
+@register.filter
+def long_date(value):
+    """``3 de diciembre de 2026`` in Spanish, ``December 3, 2026`` in English."""
+    return dates.long_date(value)
 
 
 @register.filter
@@ -120,3 +133,22 @@ def sort_link(context, field, label):
             '<a href="?{}" aria-sort="{}">{}{}</a>', params.urlencode(), sort_state, label, mark
         )
     return format_html('<a href="?{}">{}</a>', params.urlencode(), label)
+
+
+# Weekday keys as stored in settings (``["mon", "tue"]``) and their names.
+WEEKDAY_NAMES = {
+    "mon": gettext_lazy("lunes"),
+    "tue": gettext_lazy("martes"),
+    "wed": gettext_lazy("miércoles"),
+    "thu": gettext_lazy("jueves"),
+    "fri": gettext_lazy("viernes"),
+    "sat": gettext_lazy("sábado"),
+    "sun": gettext_lazy("domingo"),
+}
+
+
+@register.filter
+def weekday_names(keys) -> str:
+    """``["mon", "fri"]`` as "lunes, viernes" (in the active language); unknown keys as
+    they are."""
+    return ", ".join(str(WEEKDAY_NAMES.get(key, key)) for key in keys or ())

@@ -64,10 +64,33 @@
   document.addEventListener("change", function (event) {
     if (event.target.matches('input[name="allocation_mode"]')) syncAllocationMode();
   });
+  // Tables that become cards on a phone (<table class="cards">): each cell gets its
+  // column header as data-label, which the stylesheet shows before the value.
+  function labelCardCells(root) {
+    (root || document).querySelectorAll("table.cards").forEach(function (table) {
+      var heads = [];
+      table.querySelectorAll("thead tr:last-child th").forEach(function (th) {
+        var span = parseInt(th.getAttribute("colspan") || "1", 10);
+        for (var i = 0; i < span; i++) heads.push(th.textContent.trim());
+      });
+      table.querySelectorAll("tbody tr, tfoot tr").forEach(function (row) {
+        var index = 0;
+        Array.prototype.forEach.call(row.children, function (cell) {
+          if (!cell.hasAttribute("data-label") && heads[index]) {
+            cell.setAttribute("data-label", heads[index]);
+          }
+          index += parseInt(cell.getAttribute("colspan") || "1", 10);
+        });
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     syncAllocationMode();
+    labelCardCells();
   });
   document.addEventListener("htmx:afterSwap", function (event) {
     syncAllocationMode(event.target);
+    labelCardCells(event.target);
   });
 })();
