@@ -104,7 +104,7 @@ def test_dashboard_shows_the_stored_expected_weeks(org_a, habits, login, owner_a
     html = login(owner_a).get("/?date=2026-01-20&currency=MXN").content.decode()
     assert 'id="expected"' in html
     assert html.count('data-week="') == 4  # the next four weeks
-    assert 'data-week="2026-01-20"' in html and "Pronóstico calculado el 2026-01-20." in html
+    assert 'data-week="2026-01-20"' in html and "Pronóstico calculado el 20/01/2026." in html
     # an agent restricted to assigned customers does not see the organisation's figure
     org_a.agents_see_only_assigned = True
     org_a.save(update_fields=["agents_see_only_assigned"])
