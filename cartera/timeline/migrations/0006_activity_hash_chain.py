@@ -14,55 +14,77 @@ def chain_existing_entries(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0003_postal_address'),
-        ('invoices', '0005_factoring_settings'),
-        ('orgs', '0003_require_owner_mfa'),
-        ('timeline', '0005_bank_payment_notification'),
+        ("customers", "0003_postal_address"),
+        ("invoices", "0005_factoring_settings"),
+        ("orgs", "0003_require_owner_mfa"),
+        ("timeline", "0005_bank_payment_notification"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ChainAnchor',
+            name="ChainAnchor",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField()),
-                ('sequence', models.PositiveBigIntegerField()),
-                ('chain_hash', models.CharField(max_length=64)),
-                ('signature', models.CharField(max_length=100)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.DateField()),
+                ("sequence", models.PositiveBigIntegerField()),
+                ("chain_hash", models.CharField(max_length=64)),
+                ("signature", models.CharField(max_length=100)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'ordering': ['day'],
+                "ordering": ["day"],
             },
         ),
         migrations.CreateModel(
-            name='ChainHead',
+            name="ChainHead",
             fields=[
-                ('organization', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='+', serialize=False, to='orgs.organization')),
-                ('last_sequence', models.PositiveBigIntegerField(default=0)),
-                ('last_hash', models.CharField(max_length=64)),
+                (
+                    "organization",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="+",
+                        serialize=False,
+                        to="orgs.organization",
+                    ),
+                ),
+                ("last_sequence", models.PositiveBigIntegerField(default=0)),
+                ("last_hash", models.CharField(max_length=64)),
             ],
         ),
         migrations.CreateModel(
-            name='ChainKey',
+            name="ChainKey",
             fields=[
-                ('organization', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='+', serialize=False, to='orgs.organization')),
-                ('private_key', cartera.lib.secrets.EncryptedTextField()),
-                ('public_key', models.CharField(max_length=64)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "organization",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="+",
+                        serialize=False,
+                        to="orgs.organization",
+                    ),
+                ),
+                ("private_key", cartera.lib.secrets.EncryptedTextField()),
+                ("public_key", models.CharField(max_length=64)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
         ),
         migrations.AddField(
-            model_name='activity',
-            name='chain_hash',
-            field=models.CharField(blank=True, default='', editable=False, max_length=64),
+            model_name="activity",
+            name="chain_hash",
+            field=models.CharField(blank=True, default="", editable=False, max_length=64),
         ),
         migrations.AddField(
-            model_name='activity',
-            name='sequence',
+            model_name="activity",
+            name="sequence",
             field=models.PositiveBigIntegerField(editable=False, null=True),
         ),
         # auto_now_add -> a Python default: no column change, so state only (SQLite would
@@ -70,24 +92,34 @@ class Migration(migrations.Migration):
         migrations.SeparateDatabaseAndState(
             state_operations=[
                 migrations.AlterField(
-                    model_name='activity',
-                    name='created_at',
-                    field=models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False),
+                    model_name="activity",
+                    name="created_at",
+                    field=models.DateTimeField(
+                        db_index=True, default=django.utils.timezone.now, editable=False
+                    ),
                 ),
             ],
         ),
         migrations.AddConstraint(
-            model_name='activity',
-            constraint=models.UniqueConstraint(fields=('organization', 'sequence'), name='activity_unique_sequence'),
+            model_name="activity",
+            constraint=models.UniqueConstraint(
+                fields=("organization", "sequence"), name="activity_unique_sequence"
+            ),
         ),
         migrations.AddField(
-            model_name='chainanchor',
-            name='organization',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='orgs.organization'),
+            model_name="chainanchor",
+            name="organization",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="orgs.organization",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='chainanchor',
-            constraint=models.UniqueConstraint(fields=('organization', 'day'), name='chainanchor_unique_day'),
+            model_name="chainanchor",
+            constraint=models.UniqueConstraint(
+                fields=("organization", "day"), name="chainanchor_unique_day"
+            ),
         ),
         migrations.RunPython(chain_existing_entries, migrations.RunPython.noop),
     ]
