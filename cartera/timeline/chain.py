@@ -31,7 +31,8 @@ CONTENT_FIELDS = (
 
 def iso_utc(moment: dt.datetime) -> str:
     """Microsecond ISO 8601 in UTC with a ``Z``: the same before saving and after reading."""
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    utc = moment.astimezone(dt.UTC).replace(tzinfo=None)
+    return utc.isoformat(timespec="microseconds") + "Z"
 
 
 def stored_data(data) -> object:

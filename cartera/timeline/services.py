@@ -78,7 +78,8 @@ def record_activity(
     see ``notifications.DEFAULT_NOTIFICATION``) and ``notify_user_id`` whom it goes to (None:
     ``notifications.customer_audience``). The typed functions in ``events.py`` say the kind."""
     activity = new_activity(**fields)
-    with transaction.atomic():
+    # No savepoint: an error here fails the caller's transaction anyway.
+    with transaction.atomic(savepoint=False):
         chain_entries([activity])
         activity.save()
     notify_for_activity(activity, kind=notify, user_id=notify_user_id)
