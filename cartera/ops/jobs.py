@@ -82,6 +82,14 @@ JOBS: dict[str, Job] = {
             "cartera.payments.tasks.check_organization_ledger",
             per_organization=True,
         ),
+        # 23:55 local: the timeline's chain head for the day, signed with the organisation's
+        # key (docs/timeline-chain.md); a truncated history no longer reaches its anchor.
+        Job(
+            "timeline-anchor",
+            Daily(hour=23, minute=55),
+            "cartera.timeline.tasks.anchor_timeline",
+            per_organization=True,
+        ),
         # The organisation's run hour: the collection planner, then scheduled statements.
         Job(
             "dunning",

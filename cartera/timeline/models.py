@@ -7,7 +7,10 @@ The tables keep their original names (``followup_*``): the models moved here fro
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from cartera.lib.secrets import EncryptedTextField
 
 from .choices import ActivityKind, ActorKind, NotificationKind
 
@@ -47,7 +50,12 @@ class Activity(models.Model):
     kind = models.CharField(_("tipo"), max_length=32, choices=ActivityKind.choices)
     summary = models.CharField(_("resumen"), max_length=500)
     data = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # Stamped by the service just before the entry is hashed (it is part of the hash); a
+    # Python default rather than auto_now_add so that the stamped value is the one saved.
+    created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
+    # The hash chain (docs/timeline-chain.md): gapless per organisation, set by the service.
+    sequence = models.PositiveBigIntegerField(null=True, editable=False)
+    chain_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
 
     objects = ActivityQuerySet.as_manager()
 
@@ -59,6 +67,11 @@ class Activity(models.Model):
         indexes = [
             models.Index(fields=["organization", "-created_at"], name="activity_org_created"),
             models.Index(fields=["customer", "-created_at"], name="activity_customer_created"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "sequence"], name="activity_unique_sequence"
+            )
         ]
 
     def __str__(self):
@@ -77,6 +90,48 @@ class Activity(models.Model):
         if self.actor_kind == ActorKind.USER and self.actor_user:
             return self.actor_user.get_full_name() or self.actor_user.get_username()
         return self.get_actor_kind_display()
+
+
+class ChainHead(models.Model):
+    """The last link of an organisation's chain; writers lock this row (PostgreSQL) so
+    that two of them never take the same sequence."""
+
+    organization = models.OneToOneField(
+        "orgs.Organization", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    last_sequence = models.PositiveBigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64)
+
+
+class ChainKey(models.Model):
+    """An organisation's Ed25519 key for signing anchors (created on first anchor)."""
+
+    organization = models.OneToOneField(
+        "orgs.Organization", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    private_key = EncryptedTextField()  # raw 32 bytes, base64
+    public_key = models.CharField(max_length=64)  # raw 32 bytes, base64
+    created_at = models.DateTimeField(default=timezone.now)
+
+
+class ChainAnchor(models.Model):
+    """The chain head of one day, signed: deleting entries from the end of the chain
+    leaves an anchor pointing at a sequence that is gone."""
+
+    organization = models.ForeignKey(
+        "orgs.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    day = models.DateField()
+    sequence = models.PositiveBigIntegerField()
+    chain_hash = models.CharField(max_length=64)
+    signature = models.CharField(max_length=100)  # Ed25519, base64
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["day"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "day"], name="chainanchor_unique_day")
+        ]
 
 
 class Notification(models.Model):

@@ -9,7 +9,10 @@ why it sits on the ground floor (docs/adr/0003-timeline-on-the-ground-floor.md).
 from collections.abc import Sequence
 from decimal import Decimal
 
+from django.db import transaction
+
 from .choices import ActorKind
+from .links import chain_entries
 from .models import Activity
 from .notifications import notify_for_activity
 
@@ -75,13 +78,19 @@ def record_activity(
     see ``notifications.DEFAULT_NOTIFICATION``) and ``notify_user_id`` whom it goes to (None:
     ``notifications.customer_audience``). The typed functions in ``events.py`` say the kind."""
     activity = new_activity(**fields)
-    activity.save()
+    # No savepoint: an error here fails the caller's transaction anyway.
+    with transaction.atomic(savepoint=False):
+        chain_entries([activity])
+        activity.save()
     notify_for_activity(activity, kind=notify, user_id=notify_user_id)
     return activity
 
 
 def record_activities(activities: Sequence[Activity]) -> int:
     """Append many entries built with ``new_activity`` in a few statements; no
-    notifications (bulk writers record facts nobody is waiting on one by one)."""
-    Activity.objects.bulk_create(activities, batch_size=BULK_BATCH)
+    notifications (bulk writers record facts nobody is waiting on one by one). Chained in
+    the order given, with one head lock per organisation."""
+    with transaction.atomic():
+        chain_entries(activities)
+        Activity.objects.bulk_create(activities, batch_size=BULK_BATCH)
     return len(activities)

@@ -38,6 +38,7 @@ from cartera.payments.choices import PaymentMethod, PaymentSource
 from cartera.payments.models import Allocation, Payment
 from cartera.payments.services import apply_credit_note
 from cartera.timeline.choices import ActivityKind, ActorKind
+from cartera.timeline.links import chain_entries
 from cartera.timeline.models import Activity
 
 from . import mexico
@@ -370,7 +371,9 @@ def _activity(organization, invoice, kind, when, summary, data, customer=None) -
 
 
 def _insert_activities(activities: list[Activity]) -> None:
-    """Insert back-dated timeline rows (``bulk_create`` would stamp them all "now")."""
+    """Insert back-dated timeline rows, chained in the order given (the demo's history is
+    written in build order, so sequences follow that order rather than ``created_at``)."""
+    chain_entries(activities, stamp=False)
     fields = [f.attname for f in Activity._meta.concrete_fields if not f.primary_key]
     insert_dicts(Activity, [{name: getattr(a, name) for name in fields} for a in activities])
 

@@ -14,6 +14,7 @@ from cartera.lib.money import round_money
 from cartera.orgs.models import Membership, Organization
 from cartera.payments.ledger import check_ledger
 from cartera.payments.models import Payment
+from cartera.timeline.integrity import verify_chain
 from cartera.timeline.models import Activity
 
 TODAY = "2026-11-22"
@@ -56,6 +57,9 @@ def test_demo_is_idempotent_and_its_ledger_is_exact(db):
     assert _counts() == before
     result = check_ledger(organization=org)
     assert result["ok"] is True, result["mismatches"][:3]
+    # The back-dated history and the services' entries form one valid chain.
+    chain = verify_chain(organization_id=org.pk)
+    assert (chain["ok"], chain["entries"]) == (True, before["Activity"])
 
 
 def test_demo_data_is_realistic(db):
