@@ -46,6 +46,7 @@ from cartera.agreements.negotiation import make_offer
 from cartera.agreements.services import PlanTerms, create_plan
 from cartera.api.models import ErpConnection, WebhookEndpoint, WebhookMessage
 from cartera.api.tokens import create_api_token
+from cartera.cases.models import Assignee, Case
 from cartera.customers.services import create_customer
 from cartera.dunning.models import Strategy
 from cartera.followup.models import Task
@@ -246,6 +247,17 @@ URLS: dict[str, U] = {
     "outreach:unsubscribe": public(lambda w: {"token": "no-such-token"}),
     # agreements: payment plans
     "agreements:create": write(lambda w: {"customer_pk": w.customer.pk}, roles=TEAM),
+    "cases:list": read(),
+    "cases:detail": read(pk("case")),
+    "cases:state": write(pk("case"), roles=MANAGERS),
+    "cases:note": write(pk("case"), roles=MANAGERS),
+    "cases:payment": write(pk("case"), roles=MANAGERS),
+    "cases:document": write(pk("case"), roles=MANAGERS),
+    "cases:dossier": read(pk("case")),
+    "cases:open": write(lambda w: {"customer_pk": w.customer.pk}, roles=MANAGERS),
+    "cases:assignees": read(),
+    "cases:assignee_new": write(roles=MANAGERS),
+    "cases:assignee_edit": write(pk("assignee"), roles=MANAGERS, scoped=False),
     "agreements:detail": read(pk("plan")),
     "agreements:cancel": write(pk("plan"), roles=TEAM),
     "agreements:pdf": read(pk("plan")),
@@ -501,7 +513,18 @@ def world(
         address_lines=["Av. Juárez 10", "C.P. 06000 CDMX"],
         postal_code="06000",
     )
+    assignee = Assignee.objects.create(organization=org_a, name="Despacho W", kind="law_firm")
+    case = Case.objects.create(
+        organization=org_a,
+        customer=debtor_a,
+        assignee=assignee,
+        number="CASO-W",
+        opened_on=dt.date(2026, 10, 7),
+    )
+    case.invoices.add(invoice_a)
     return SimpleNamespace(
+        assignee=assignee,
+        case=case,
         letter_batch=letter_batch,
         letter=letter,
         plan=plan,

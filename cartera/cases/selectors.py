@@ -3,6 +3,7 @@ of its assignee (404 for anything else)."""
 
 from django.http import Http404
 
+from cartera.orgs.access import scope_to_member
 from cartera.orgs.choices import Role
 
 from .models import Assignee, Case
@@ -11,7 +12,8 @@ from .models import Assignee, Case
 def cases_visible_to(membership):
     if membership is None:
         return Case.objects.none()
-    cases = Case.objects.filter(organization_id=membership.organization_id)
+    # The organisation's cases, only the assigned customers' for a restricted agent.
+    cases = scope_to_member(Case.objects.all(), membership)
     if membership.role == Role.COLLABORATOR:
         cases = cases.filter(assignee__members=membership)
     return cases.select_related("customer", "assignee")
