@@ -343,7 +343,17 @@ def test_every_url_pattern_is_in_the_table():
 
 @pytest.fixture
 def world(
-    org_a, owner_a, manager_a, viewer_a, agent_a, agent2_a, debtor_a, invoice_a, owner_b, debtor_b
+    org_a,
+    owner_a,
+    manager_a,
+    viewer_a,
+    agent_a,
+    agent2_a,
+    debtor_a,
+    invoice_a,
+    owner_b,
+    debtor_b,
+    collaborator_a,
 ):
     """One object of every kind in organisation A (plus B's owner and customer)."""
 
@@ -523,6 +533,7 @@ def world(
     )
     case.invoices.add(invoice_a)
     return SimpleNamespace(
+        collaborator=collaborator_a,
         assignee=assignee,
         case=case,
         letter_batch=letter_batch,
@@ -700,6 +711,28 @@ def test_restricted_agent_gets_404_on_other_agents_customers(world, login):
         login(world.agent).get(reverse("customers:detail", args=[world.customer.pk])).status_code
         == 200
     )
+
+
+def test_collaborator_sees_nothing_but_its_own_cases(world, login):
+    """A law firm's user (role collaborator) whose assignee has no case of the world: every
+    organisation-A URL answers 403/404 (or 405), the case list shows nothing, and no row
+    changes; linked to the world's assignee, it sees that case."""
+    client = login(world.collaborator)
+    before = _snapshot()
+    problems = []
+    for name, row, url in _urls(world):
+        if row.public or name == "cases:list":
+            continue
+        get, post = client.get(url), client.post(url, {})
+        if get.status_code not in (403, 404, 405) or post.status_code not in (403, 404):
+            problems.append(f"{name} {url} -> GET {get.status_code}, POST {post.status_code}")
+    assert problems == []
+    listing = client.get(reverse("cases:list"))
+    assert listing.status_code == 200 and b"CASO-W" not in listing.content
+    assert _snapshot() == before
+    world.case.assignee.members.add(Membership.objects.get(user=world.collaborator))
+    assert client.get(reverse("cases:detail", args=[world.case.pk])).status_code == 200
+    assert client.get(reverse("customers:detail", args=[world.customer.pk])).status_code == 403
 
 
 def test_anonymous_is_sent_to_login(world, client):
