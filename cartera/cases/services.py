@@ -103,11 +103,21 @@ def stop_dunning(*, organization, invoice_ids, today: dt.date, now: dt.datetime)
 
 
 def open_case(
-    *, customer, invoices, assignee: Assignee, actor, today: dt.date, note: str = "", now=None
+    *,
+    customer,
+    invoices,
+    assignee: Assignee,
+    actor,
+    today: dt.date,
+    note: str = "",
+    now=None,
+    by_strategy: bool = False,
 ) -> Case:
-    """Hand ``invoices`` of ``customer`` to ``assignee``; dunning stops for them at once."""
+    """Hand ``invoices`` of ``customer`` to ``assignee``; dunning stops for them at once.
+    ``by_strategy``: opened by a judicial or agency step of the planner (no member acts)."""
     organization = customer.organization
-    require_member(actor, organization, Action.MANAGE_CASES)
+    if not by_strategy:
+        require_member(actor, organization, Action.MANAGE_CASES)
     if assignee.organization_id != organization.pk:
         raise ValidationError({"assignee": _("Elige un despacho o agencia de la organización.")})
     invoices = sorted(invoices, key=lambda i: (i.due_date, i.pk))
