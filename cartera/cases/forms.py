@@ -49,7 +49,9 @@ class OpenCaseForm(forms.Form):
 
 class StateForm(forms.Form):
     state = forms.ChoiceField(label=_("Nuevo estado"), choices=CaseState.choices)
-    day = forms.DateField(label=_("Fecha"), widget=forms.DateInput(attrs={"type": "date"}))
+    day = forms.DateField(
+        label=_("Fecha"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     note = forms.CharField(label=_("Nota"), required=False)
 
 
@@ -60,7 +62,7 @@ class NoteForm(forms.Form):
 
 class PaymentForm(forms.Form):
     date = forms.DateField(
-        label=_("Fecha del pago"), widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Fecha del pago"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
     amount = forms.DecimalField(label=_("Importe"), max_digits=18, decimal_places=2)
     reference = forms.CharField(label=_("Referencia"), required=False, max_length=100)

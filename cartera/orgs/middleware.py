@@ -50,6 +50,8 @@ class CurrentOrganizationMiddleware:
             return None
         if request.path.startswith(MFA_OPEN_PREFIXES):
             return None
+        if request.path == "/":
+            return redirect("cases:list")  # its home is its list of cases
         raise PermissionDenied
 
 
