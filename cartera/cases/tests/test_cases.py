@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management import call_command
 from django.urls import reverse
 
 from cartera.cases.dossier import build_dossier
@@ -218,3 +219,10 @@ def test_dossier_has_the_expected_files_and_is_reproducible(invoice_a, agency, m
         ("A-100", "11600.00", 5)
     ]
     assert build_dossier(case, as_of=D(2026, 10, 7)) != first
+
+
+def test_dossier_command_writes_the_same_zip(tmp_path, invoice_a, agency, manager_a):
+    case = _open(invoice_a, agency, manager_a)
+    out = tmp_path / "caso.zip"
+    call_command("cases", "dossier", str(case.pk), "--out", str(out), "--as-of", "2026-10-06")
+    assert out.read_bytes() == build_dossier(case, as_of=TODAY)
