@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "cartera.outreach",
     "cartera.reports",
     "cartera.imports",
+    "cartera.cases",
     "cartera.portal",
     "ninja",
     "cartera.api",

@@ -36,5 +36,6 @@ urlpatterns = [
     path("p/", include("cartera.portal.urls")),
     path("review/", include("cartera.portal.backoffice_urls")),
     path("agreements/", include("cartera.agreements.urls")),
+    path("cases/", include("cartera.cases.urls")),
     path("work/", section(followup_urls, *web_urls.work_patterns)),
 ]

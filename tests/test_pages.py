@@ -63,6 +63,10 @@ NOT_A_PAGE = {
     "followup:task_done": 405,
     "followup:reassign": 405,
     "followup:note_add": 405,
+    "cases:state": 405,
+    "cases:note": 405,
+    "cases:payment": 405,
+    "cases:document": 405,
     "followup:notification_open": 404,  # the notification is the agent's, not the owner's
     "report_pages:subscription_delete": 405,
     "report_pages:digest_settings": 405,
@@ -79,6 +83,7 @@ NOT_A_PAGE = {
 }
 # Downloads (files, CSV, XML): 200, but not HTML pages.
 NOT_HTML = {
+    "cases:dossier",
     "imports:template",
     "imports:errors_csv",
     "invoices:attachment_download",

@@ -46,6 +46,7 @@ from cartera.agreements.negotiation import make_offer
 from cartera.agreements.services import PlanTerms, create_plan
 from cartera.api.models import ErpConnection, WebhookEndpoint, WebhookMessage
 from cartera.api.tokens import create_api_token
+from cartera.cases.models import Assignee, Case
 from cartera.customers.services import create_customer
 from cartera.dunning.models import Strategy
 from cartera.followup.models import Task
@@ -269,6 +270,17 @@ URLS: dict[str, U] = {
     "outreach:unsubscribe": public(lambda w: {"token": "no-such-token"}),
     # agreements: payment plans
     "agreements:create": write(lambda w: {"customer_pk": w.customer.pk}, roles=TEAM),
+    "cases:list": read(),
+    "cases:detail": read(pk("case")),
+    "cases:state": write(pk("case"), roles=MANAGERS),
+    "cases:note": write(pk("case"), roles=MANAGERS),
+    "cases:payment": write(pk("case"), roles=MANAGERS),
+    "cases:document": write(pk("case"), roles=MANAGERS),
+    "cases:dossier": read(pk("case")),
+    "cases:open": write(lambda w: {"customer_pk": w.customer.pk}, roles=MANAGERS),
+    "cases:assignees": read(),
+    "cases:assignee_new": write(roles=MANAGERS),
+    "cases:assignee_edit": write(pk("assignee"), roles=MANAGERS, scoped=False),
     "agreements:detail": read(pk("plan")),
     "agreements:cancel": write(pk("plan"), roles=TEAM),
     "agreements:pdf": read(pk("plan")),
@@ -365,7 +377,17 @@ def test_every_url_pattern_is_in_the_table():
 
 @pytest.fixture
 def world(
-    org_a, owner_a, manager_a, viewer_a, agent_a, agent2_a, debtor_a, invoice_a, owner_b, debtor_b
+    org_a,
+    owner_a,
+    manager_a,
+    viewer_a,
+    agent_a,
+    agent2_a,
+    debtor_a,
+    invoice_a,
+    owner_b,
+    debtor_b,
+    collaborator_a,
 ):
     """One object of every kind in organisation A (plus B's owner and customer)."""
 
@@ -553,9 +575,21 @@ def world(
     assign_movement(
         movement=matched_movement, customer=debtor_a, actor=manager_a, today=dt.date(2026, 10, 7)
     )
+    assignee = Assignee.objects.create(organization=org_a, name="Despacho W", kind="law_firm")
+    case = Case.objects.create(
+        organization=org_a,
+        customer=debtor_a,
+        assignee=assignee,
+        number="CASO-W",
+        opened_on=dt.date(2026, 10, 7),
+    )
+    case.invoices.add(invoice_a)
     return SimpleNamespace(
         bank_movement=bank_movement,
         reconciliation=Reconciliation.objects.get(),
+        collaborator=collaborator_a,
+        assignee=assignee,
+        case=case,
         letter_batch=letter_batch,
         letter=letter,
         plan=plan,
@@ -731,6 +765,31 @@ def test_restricted_agent_gets_404_on_other_agents_customers(world, login):
         login(world.agent).get(reverse("customers:detail", args=[world.customer.pk])).status_code
         == 200
     )
+
+
+def test_collaborator_sees_nothing_but_its_own_cases(world, login):
+    """A law firm's user (role collaborator) whose assignee has no case of the world: every
+    organisation-A URL answers 403/404 (or 405), the case list shows nothing, and no row
+    changes; linked to the world's assignee, it sees that case."""
+    client = login(world.collaborator)
+    before = _snapshot()
+    problems = []
+    for name, row, url in _urls(world):
+        if row.public or name == "cases:list":
+            continue
+        get, post = client.get(url), client.post(url, {})
+        if name == "reports:home":  # its home is its case list
+            assert get["Location"] == post["Location"] == reverse("cases:list")
+            continue
+        if get.status_code not in (403, 404, 405) or post.status_code not in (403, 404):
+            problems.append(f"{name} {url} -> GET {get.status_code}, POST {post.status_code}")
+    assert problems == []
+    listing = client.get(reverse("cases:list"))
+    assert listing.status_code == 200 and b"CASO-W" not in listing.content
+    assert _snapshot() == before
+    world.case.assignee.members.add(Membership.objects.get(user=world.collaborator))
+    assert client.get(reverse("cases:detail", args=[world.case.pk])).status_code == 200
+    assert client.get(reverse("customers:detail", args=[world.customer.pk])).status_code == 403
 
 
 def test_anonymous_is_sent_to_login(world, client):

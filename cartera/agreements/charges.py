@@ -109,6 +109,23 @@ def _interest_through(invoice, *, day, payments, policy, country):
     )
 
 
+def interest_to_date(invoice, *, day: dt.date) -> Decimal:
+    """Late interest ``invoice`` has accrued through ``day`` under the organisation's policy
+    (the same numbers as the nightly accrual; 0 when the organisation does not charge it).
+    The hand-off dossier of a case shows it."""
+    policy = settings_for(invoice.organization)
+    if not policy.accrue_late_interest or invoice.due_date >= day:
+        return Decimal(0)
+    payments = list(
+        Allocation.objects.filter(invoice=invoice)
+        .order_by("effective_date", "id")
+        .values_list("effective_date", "amount")
+    )
+    country = invoice.customer.country or invoice.organization.country
+    accrued = _interest_through(invoice, day=day, payments=payments, policy=policy, country=country)
+    return round_money(accrued.amount, invoice.currency)
+
+
 def _texts(accrued) -> dict:
     return {
         "reason": "; ".join(accrued.reasons)[:500],

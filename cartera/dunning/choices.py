@@ -11,9 +11,14 @@ class Stage(models.TextChoices):
     FIRM = "firm", _("Firme")
     HARD = "hard", _("Dura")
     PRE_LEGAL = "pre_legal", _("Prejurídica")
+    # A step of these stages hands the invoices to a law firm or an agency (a case,
+    # cartera/cases) instead of sending a message.
+    AGENCY = "agency", _("Agencia de cobranza")
+    JUDICIAL = "judicial", _("Judicial")
 
 
 STAGE_RANK = {value: rank for rank, value in enumerate(Stage.values)}
+CASE_STAGES = frozenset({Stage.AGENCY, Stage.JUDICIAL})
 
 
 class StepChannel(models.TextChoices):
@@ -30,6 +35,7 @@ class DecisionAction(models.TextChoices):
     SEND = "send", _("Enviar")
     SKIP = "skip", _("Omitir")
     SUPERSEDED = "superseded", _("Reemplazado")
+    OPEN_CASE = "open_case", _("Abrir caso")
 
 
 class SkipReason(models.TextChoices):
@@ -38,6 +44,7 @@ class SkipReason(models.TextChoices):
     DISPUTED = "disputed", _("Factura en disputa")
     FACTORED = "factored", _("Factura cedida a factoraje")
     PAYMENT_REPORTED = "payment_reported", _("El cliente reportó un pago (en revisión)")
+    IN_CASE = "in_case", _("Factura turnada a cobranza externa o judicial")
     PAUSED = "paused", _("Cliente en pausa")
     IN_AGREEMENT = "in_agreement", _("Factura en convenio de pago")
     PROMISED = "promised", _("Promesa de pago vigente")

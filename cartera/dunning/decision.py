@@ -12,7 +12,7 @@ from cartera.followup.choices import TaskKind
 from cartera.outreach.choices import HoldReason, MessageStatus
 from cartera.outreach.policy import allowed_recipients, within_cap, within_cross_channel_caps
 
-from .choices import DecisionAction, SkipReason, StepChannel
+from .choices import CASE_STAGES, DecisionAction, SkipReason, StepChannel
 from .plan import ChunkPlan, PlannedDecision, PlannedTask, StepInfo, StrategyInfo
 
 MESSAGE_CHANNELS = frozenset(
@@ -76,6 +76,9 @@ class CustomerDecisions:
             channel, reason, why = self.fallback(iid, factored, current)
         if reason and (iid, current.id, firing) in self.facts.skipped:
             return  # already skipped today, and its missing-contact task already opened
+        if current.stage in CASE_STAGES and reason is None:
+            self.hand_over(iid, ext, current, firing)
+            return
         decision = PlannedDecision(
             iid,
             ext,
@@ -94,6 +97,26 @@ class CustomerDecisions:
             self.firings[channel].append(decision)
         elif reason == SkipReason.NO_CONTACT:
             self.ask_for_contact(iid, current.channel)
+
+    def hand_over(self, iid: int, ext: str, step: StepInfo, firing: int) -> None:
+        """A judicial or agency step opens a case (cartera/cases, on commit) instead of
+        sending a message; the decision says so."""
+        why = "etapa %s: se abre un caso con despacho o agencia en lugar de enviar un mensaje"
+        self.plan.decisions.append(
+            PlannedDecision(
+                iid,
+                ext,
+                self.customer["id"],
+                self.customer["external_id"],
+                step,
+                self.strategy,
+                firing,
+                DecisionAction.OPEN_CASE,
+                None,
+                channel=step.channel,
+                why=why % step.stage,
+            )
+        )
 
     def fallback(self, iid: int, factored, step: StepInfo) -> tuple[str, SkipReason | None, str]:
         """The step's next channels in order: the first with a usable contact point wins

@@ -424,6 +424,7 @@ def run_planner(
         "send": 0,
         "skip": 0,
         "superseded": 0,
+        "open_case": 0,
     }
     for plan in planner.iter_plans(dry_run=dry_run, run=run):
         counts["invoices"] += plan.invoices_seen

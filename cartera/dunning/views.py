@@ -178,7 +178,14 @@ def upcoming(request):
     result = {
         "decisions": [],
         "messages": [],
-        "counts": {"messages": 0, "send": 0, "skip": 0, "tasks": 0, "superseded": 0},
+        "counts": {
+            "messages": 0,
+            "send": 0,
+            "skip": 0,
+            "tasks": 0,
+            "superseded": 0,
+            "open_case": 0,
+        },
     }
     if customer_ids:
         result = run_planner(

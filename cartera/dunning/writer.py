@@ -5,8 +5,9 @@ their bulk services (``outreach.outbox``, ``followup.bulk``, ``timeline.services
 Called by the planner inside the chunk's transaction.
 """
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from cartera.followup.bulk import TaskTrigger, open_tasks
@@ -16,6 +17,7 @@ from cartera.outreach.outbox import OutboxItem, queue_messages
 from cartera.timeline.choices import ActivityKind
 from cartera.timeline.services import new_activity, record_activities
 
+from .choices import DecisionAction
 from .models import Decision
 from .plan import ChunkPlan, PlannedMessage, PlannedTask
 
@@ -150,6 +152,24 @@ def _timeline(plan: ChunkPlan, *, organization, as_of, messages, tasks) -> list:
     return entries
 
 
+# The cases app sits above this one: the hand-over is enqueued by name (ADR 0005).
+OPEN_CASES_TASK = "cartera.cases.tasks.open_cases_from_plan"
+
+
+def _open_cases_on_commit(plan: ChunkPlan, *, organization, as_of) -> None:
+    handed = [
+        [d.customer_id, d.invoice_id, d.step.stage]
+        for d in plan.decisions
+        if d.action == DecisionAction.OPEN_CASE
+    ]
+    if handed:
+        transaction.on_commit(
+            lambda: import_string(OPEN_CASES_TASK).enqueue(
+                organization_id=organization.pk, handed=handed, on=as_of.isoformat()
+            )
+        )
+
+
 def write_chunk(*, planner, plan: ChunkPlan, run) -> None:
     """Queue the chunk's messages, open its tasks, record its decisions and timeline."""
     if not plan.decisions:
@@ -187,6 +207,7 @@ def write_chunk(*, planner, plan: ChunkPlan, run) -> None:
             tasks=opened.created,
         )
     )
+    _open_cases_on_commit(plan, organization=organization, as_of=as_of)
     if run is not None:
         run.invoices_seen += plan.invoices_seen
         run.decisions_created += len(plan.decisions)

@@ -49,6 +49,9 @@ class Invoice(models.Model):
     payment_form = models.CharField(_("forma de pago"), max_length=2, blank=True)
     is_factored = models.BooleanField(_("cedida a factoraje"), default=False)
     factor_name = models.CharField(_("factor"), max_length=200, blank=True)
+    # Set and cleared only by ``services.set_case_hold`` (the cases app, above): while an
+    # invoice is handed to a law firm or agency, no dunning touches it.
+    in_case = models.BooleanField(_("en caso externo"), default=False)
     purchase_order = models.CharField(_("orden de compra"), max_length=64, blank=True)
     paid_at = models.DateField(_("fecha de pago"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -92,6 +92,15 @@ def recheck_reminders_on_commit(*, organization_id: int, invoices, today: dt.dat
     )
 
 
+def set_case_hold(*, organization, invoice_ids, held: bool) -> int:
+    """Mark ``invoice_ids`` of ``organization`` as handed to an external case (or released):
+    the contact policy (``outreach.eligibility``) holds them while ``in_case`` is set. The
+    cases app calls this inside its own transaction; returns the rows changed."""
+    return Invoice.objects.filter(organization=organization, pk__in=list(invoice_ids)).update(
+        in_case=held
+    )
+
+
 def default_due_date(customer, issue_date: dt.date) -> dt.date:
     return due_after_terms(
         issue_date, customer.payment_terms_days, customer.organization.default_payment_terms_days

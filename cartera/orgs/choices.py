@@ -19,6 +19,8 @@ class Role(models.TextChoices):
     MANAGER = "manager", _("Gerente de cobranza")
     AGENT = "agent", _("Gestor de cobranza")
     VIEWER = "viewer", _("Consulta")
+    # A law firm's or agency's user: sees only the cases of its assignee (cartera/cases).
+    COLLABORATOR = "collaborator", _("Despacho o agencia externa")
 
 
 COUNTRY_DEFAULTS = {

@@ -2,6 +2,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from allauth.mfa.models import Authenticator
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -39,6 +40,23 @@ class CurrentOrganizationMiddleware:
             return redirect("mfa_activate_totp")
         return self.get_response(request)
 
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        """A collaborator (law firm, agency) reaches only the cases pages and its account."""
+        membership = getattr(request, "membership", None)
+        if membership is None or membership.role != Role.COLLABORATOR:
+            return None
+        match = request.resolver_match
+        if match is not None and match.namespace in COLLABORATOR_NAMESPACES:
+            return None
+        if request.path.startswith(MFA_OPEN_PREFIXES):
+            return None
+        if request.path == "/":
+            return redirect("cases:list")  # its home is its list of cases
+        raise PermissionDenied
+
+
+# What a collaborator may open besides sign-in pages: its cases.
+COLLABORATOR_NAMESPACES = frozenset({"cases"})
 
 # Reachable before enrolling: the enrolment itself, signing out, and the files pages need.
 MFA_OPEN_PREFIXES = ("/accounts/", "/static/", "/i18n/")

@@ -75,6 +75,7 @@ class HoldReason(models.TextChoices):
     DISPUTED = "disputed", _("Factura en disputa")
     FACTORED = "factored", _("Factura cedida a factoraje")
     PAYMENT_REPORTED = "payment_reported", _("El cliente reportó un pago (en revisión)")
+    IN_CASE = "in_case", _("Factura turnada a cobranza externa o judicial")
     PAUSED = "paused", _("Cliente en pausa")
     IN_AGREEMENT = "in_agreement", _("Factura en convenio de pago")
     PROMISED = "promised", _("Promesa de pago vigente")

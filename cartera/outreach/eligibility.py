@@ -4,7 +4,8 @@ and "Contact policy"):
 - a **chaseable invoice**: open with a balance, not disputed, not factored, no payment
   reported by the debtor awaiting review, not restructured in an active payment plan (the
   planner chases the plan's instalments instead, ``dunning.instalments``), not covered by
-  an open promise to pay, and its customer neither paused nor marked do-not-contact;
+  an open promise to pay, not handed to a law firm or agency in an open case
+  (``Invoice.in_case``), and its customer neither paused nor marked do-not-contact;
 - a **usable contact point** for a channel: the contact has the channel's address, has
   not opted out of the channel and the point is not blocked (hard bounce, invalid);
 - a **paused customer**: ``paused_until`` on or after the day.
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from django.db import connection
-from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet
 
 from cartera.agreements.choices import PlanStatus
 from cartera.agreements.models import PaymentPlan
@@ -87,6 +88,12 @@ def agreement_links() -> QuerySet:
     return PaymentPlan.invoices.through.objects.filter(paymentplan__status=PlanStatus.ACTIVE)
 
 
+def in_case_invoices() -> QuerySet:
+    """Invoices handed to an external case (the cases app keeps ``in_case``), read as rows
+    with an ``invoice_id`` like the other holds."""
+    return Invoice.objects.filter(in_case=True).annotate(invoice_id=F("pk"))
+
+
 def first_hold(
     *,
     settled: bool = False,
@@ -97,6 +104,7 @@ def first_hold(
     promised: bool,
     do_not_contact: bool,
     in_agreement: bool = False,
+    in_case: bool = False,
 ) -> HoldReason | None:
     """The first reason that stops collection, in the documented order; None: chaseable."""
     if settled:
@@ -107,6 +115,8 @@ def first_hold(
         return HoldReason.FACTORED
     if payment_reported:
         return HoldReason.PAYMENT_REPORTED
+    if in_case:
+        return HoldReason.IN_CASE
     if paused:
         return HoldReason.PAUSED
     if in_agreement:
@@ -136,6 +146,7 @@ class InvoiceHolds:
     promised: frozenset
     payment_reported: frozenset
     in_agreement: frozenset = frozenset()
+    in_case: frozenset = frozenset()
 
     @classmethod
     def for_customers(cls, *, first_id: int, last_id: int, on: dt.date) -> "InvoiceHolds":
@@ -150,6 +161,7 @@ class InvoiceHolds:
             in_agreement=_ids_in_range(
                 agreement_links(), "paymentplan__customer_id", first_id, last_id
             ),
+            in_case=_ids_in_range(in_case_invoices(), "customer_id", first_id, last_id),
         )
 
     def reason(
@@ -163,6 +175,7 @@ class InvoiceHolds:
             promised=invoice_id in self.promised,
             do_not_contact=do_not_contact,
             in_agreement=invoice_id in self.in_agreement,
+            in_case=invoice_id in self.in_case,
         )
 
 
@@ -180,6 +193,7 @@ def with_hold_facts(invoices: QuerySet, *, on: dt.date) -> QuerySet:
         hold_paused=_flag(paused_customers_q(on=on, prefix="customer__")),
         hold_promised=Exists(open_promise_links(on=on).filter(invoice_id=OuterRef("pk"))),
         hold_in_agreement=Exists(agreement_links().filter(invoice_id=OuterRef("pk"))),
+        hold_in_case=_flag(Q(in_case=True)),
     )
 
 
@@ -193,6 +207,7 @@ _FACT_COLUMNS = (
     "hold_promised",
     "customer__do_not_contact",
     "hold_in_agreement",
+    "hold_in_case",
 )
 
 
@@ -234,7 +249,7 @@ def message_invoice_holds(message_id: int, *, on: dt.date) -> dict[int, HoldReas
 
 
 def _hold_of_row(row) -> HoldReason | None:
-    _iid, settled, disputed, factored, reported, paused, promised, dnc, agreed = row
+    _iid, settled, disputed, factored, reported, paused, promised, dnc, agreed, in_case = row
     return first_hold(
         settled=bool(settled),
         disputed=bool(disputed),
@@ -244,6 +259,7 @@ def _hold_of_row(row) -> HoldReason | None:
         promised=bool(promised),
         do_not_contact=bool(dnc),
         in_agreement=bool(agreed),
+        in_case=bool(in_case),
     )
 
 
@@ -259,6 +275,7 @@ def invoice_hold(invoice: Invoice, *, on: dt.date) -> HoldReason | None:
         promised=open_promise_links(on=on).filter(invoice_id=invoice.pk).exists(),
         do_not_contact=customer.do_not_contact,
         in_agreement=agreement_links().filter(invoice_id=invoice.pk).exists(),
+        in_case=invoice.in_case,
     )
 
 

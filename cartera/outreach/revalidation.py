@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from cartera.timeline.choices import ActivityKind
 from cartera.timeline.services import record_activity
 
-from .choices import EventKind, MessagePurpose, MessageStatus
+from .choices import EventKind, HoldReason, MessagePurpose, MessageStatus
 from .eligibility import message_invoice_holds
 from .events import add_event
 from .models import Message
@@ -21,7 +21,17 @@ from .rendering import rerender_message
 def _chase_state(message: Message, *, today: dt.date) -> tuple[set[int], list[int]]:
     """(all invoice ids of ``message``, those still chaseable today, oldest due first)."""
     holds = message_invoice_holds(message.pk, on=today)
+    message._holds = holds  # the cancellation says why (an external case has its own words)
     return set(holds), [iid for iid, hold in holds.items() if hold is None]
+
+
+def _cancel_reason(message: Message) -> str:
+    holds = set(getattr(message, "_holds", {}).values())
+    if holds == {HoldReason.IN_CASE}:
+        return _("Factura turnada a cobranza externa o judicial: la cobranza automática se detuvo.")
+    return _(
+        "Nada que cobrar: las facturas se pagaron, se disputaron, tienen promesa de pago o el cliente está en pausa."
+    )
 
 
 def revalidate_message(*, message: Message, today: dt.date, now: dt.datetime) -> bool:
@@ -46,9 +56,7 @@ def revalidate_message(*, message: Message, today: dt.date, now: dt.datetime) ->
 
 
 def _cancel(message: Message, *, now: dt.datetime) -> None:
-    reason = _(
-        "Nada que cobrar: las facturas se pagaron, se disputaron, tienen promesa de pago o el cliente está en pausa."
-    )
+    reason = _cancel_reason(message)
     Message.objects.filter(pk=message.pk).update(
         status=MessageStatus.CANCELLED, status_reason=reason
     )

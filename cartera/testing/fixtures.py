@@ -83,6 +83,12 @@ def viewer_a(org_a):
 
 
 @pytest.fixture
+def collaborator_a(org_a):
+    """A law firm's user (role collaborator) of A, not yet linked to an assignee."""
+    return _member(org_a, "rita_collaborator", "collaborator")
+
+
+@pytest.fixture
 def owner_b(org_b):
     return _member(org_b, "bruno_owner", "owner")
 

@@ -34,6 +34,7 @@ class ActivityKind(models.TextChoices):
     DISPUTE = "dispute", _("Disputa")
     CLASSIFICATION_CHANGED = "classification_changed", _("Cambio de clasificación")
     AGREEMENT = "agreement", _("Convenio de pago")
+    CASE = "case", _("Caso judicial o de agencia")
 
 
 class NotificationKind(models.TextChoices):

@@ -891,3 +891,63 @@ def fee_charged(charge, *, amount) -> Activity:
         % {"amount": amount, "number": charge.source.number, "stage": charge.stage},
         data={"charge_id": charge.pk, "stage": charge.stage, "amount": amount.amount},
     )
+
+
+# --- cases (judicial and agency) -----------------------------------------------------------
+def case_opened(case, *, actor, invoices) -> Activity:
+    """Invoices handed to a law firm or a collection agency: dunning stops for them."""
+    return record_activity(
+        organization=case.organization,
+        customer=case.customer,
+        actor=actor,
+        kind=ActivityKind.CASE,
+        summary=_("Caso %(number)s abierto con %(assignee)s: facturas %(numbers)s")
+        % {"number": case.number, "assignee": case.assignee.name, "numbers": _numbers(invoices)},
+        data={"case_id": case.pk, "state": case.state, "invoices": [i.pk for i in invoices]},
+    )
+
+
+def case_state_changed(case, *, actor, old: str, day, note: str) -> Activity:
+    """A case moved to another state (sent, in court, settled, returned …) on ``day``."""
+    summary = _("Caso %(number)s: %(state)s el %(date)s") % {
+        "number": case.number,
+        "state": case.get_state_display().lower(),
+        "date": day.isoformat(),
+    }
+    return record_activity(
+        organization=case.organization,
+        customer=case.customer,
+        actor=actor,
+        kind=ActivityKind.CASE,
+        summary=f"{summary} · {note}" if note else summary,
+        data={"case_id": case.pk, "old": old, "state": case.state, "date": day.isoformat()},
+    )
+
+
+def case_written_off(case, *, actor, amount, currency: str, day) -> Activity:
+    """The organisation gave the case's balance up as lost (the ledger is not touched)."""
+    return record_activity(
+        organization=case.organization,
+        customer=case.customer,
+        actor=actor,
+        kind=ActivityKind.CASE,
+        summary=_("Caso %(number)s: saldo de %(amount)s dado por incobrable el %(date)s")
+        % {"number": case.number, "amount": Money(amount, currency), "date": day.isoformat()},
+        data={"case_id": case.pk, "written_off": str(amount), "currency": currency},
+    )
+
+
+def case_document_added(document, *, actor) -> Activity:
+    case = document.case
+    return record_activity(
+        organization=case.organization,
+        customer=case.customer,
+        actor=actor,
+        kind=ActivityKind.CASE,
+        summary=_("Caso %(number)s: documento %(name)s")
+        % {
+            "number": case.number,
+            "name": document.original_name,
+        },
+        data={"case_id": case.pk, "document_id": document.pk},
+    )

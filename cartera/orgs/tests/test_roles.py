@@ -13,20 +13,22 @@ from cartera.payments.selectors import payments_visible_to
 # Written out by hand from docs/roles.md on purpose: not derived from PERMISSIONS.
 Y, N = True, False
 MATRIX = {
-    #                              owner manager agent viewer
-    Action.VIEW: (Y, Y, Y, Y),
-    Action.EDIT_CUSTOMERS: (Y, Y, Y, N),
-    Action.EDIT_INVOICES: (Y, Y, N, N),
-    Action.VOID_INVOICES: (Y, Y, N, N),
-    Action.RECORD_PAYMENTS: (Y, Y, Y, N),
-    Action.CONFIRM_PAYMENTS: (Y, Y, N, N),
-    Action.ADD_NOTES: (Y, Y, Y, N),
-    Action.MANAGE_ORGANIZATION: (Y, N, N, N),
-    Action.MANAGE_MEMBERS: (Y, Y, N, N),
-    Action.MANAGE_STRATEGIES: (Y, Y, N, N),
-    Action.MANAGE_FISCAL: (Y, Y, N, N),
+    #                              owner manager agent viewer collaborator
+    Action.VIEW: (Y, Y, Y, Y, N),
+    Action.EDIT_CUSTOMERS: (Y, Y, Y, N, N),
+    Action.EDIT_INVOICES: (Y, Y, N, N, N),
+    Action.VOID_INVOICES: (Y, Y, N, N, N),
+    Action.RECORD_PAYMENTS: (Y, Y, Y, N, Y),
+    Action.CONFIRM_PAYMENTS: (Y, Y, N, N, N),
+    Action.ADD_NOTES: (Y, Y, Y, N, Y),
+    Action.MANAGE_ORGANIZATION: (Y, N, N, N, N),
+    Action.MANAGE_MEMBERS: (Y, Y, N, N, N),
+    Action.MANAGE_STRATEGIES: (Y, Y, N, N, N),
+    Action.MANAGE_FISCAL: (Y, Y, N, N, N),
+    Action.MANAGE_CASES: (Y, Y, N, N, N),
+    Action.WORK_CASES: (Y, Y, N, N, Y),
 }
-ROLES = ("owner", "manager", "agent", "viewer")
+ROLES = ("owner", "manager", "agent", "viewer", "collaborator")
 CELLS = [
     (role, action, allowed[i]) for action, allowed in MATRIX.items() for i, role in enumerate(ROLES)
 ]
@@ -72,8 +74,14 @@ def test_restricted_to_assigned(role, setting, expected):
 
 
 @pytest.fixture
-def everyone(owner_a, manager_a, agent_a, viewer_a):
-    return {"owner": owner_a, "manager": manager_a, "agent": agent_a, "viewer": viewer_a}
+def everyone(owner_a, manager_a, agent_a, viewer_a, collaborator_a):
+    return {
+        "owner": owner_a,
+        "manager": manager_a,
+        "agent": agent_a,
+        "viewer": viewer_a,
+        "collaborator": collaborator_a,
+    }
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,85 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from cartera.orgs.choices import Role
+from cartera.orgs.models import Membership
+
+from .choices import CaseState
+from .models import Assignee
+
+
+class AssigneeForm(forms.ModelForm):
+    class Meta:
+        model = Assignee
+        fields = [
+            "name",
+            "kind",
+            "contact_name",
+            "contact_email",
+            "contact_phone",
+            "commission_rate",
+            "members",
+        ]
+
+    def __init__(self, *args, organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["members"].queryset = Membership.objects.filter(
+            organization=organization, role=Role.COLLABORATOR, is_active=True
+        ).select_related("user")
+        self.fields["members"].label = _("Usuarios externos")
+        self.fields["members"].required = False
+
+
+class OpenCaseForm(forms.Form):
+    assignee = forms.ModelChoiceField(
+        label=_("Despacho o agencia"), queryset=Assignee.objects.none()
+    )
+    invoices = forms.ModelMultipleChoiceField(
+        label=_("Facturas"), queryset=None, widget=forms.CheckboxSelectMultiple
+    )
+    note = forms.CharField(
+        label=_("Nota"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, assignees, invoices, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = assignees
+        self.fields["invoices"].queryset = invoices
+
+
+class StateForm(forms.Form):
+    state = forms.ChoiceField(label=_("Nuevo estado"), choices=CaseState.choices)
+    day = forms.DateField(
+        label=_("Fecha"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    note = forms.CharField(label=_("Nota"), required=False)
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(label=_("Nota"), widget=forms.Textarea(attrs={"rows": 2}))
+    call = forms.BooleanField(label=_("Es una llamada"), required=False)
+
+
+class PaymentForm(forms.Form):
+    date = forms.DateField(
+        label=_("Fecha del pago"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    amount = forms.DecimalField(label=_("Importe"), max_digits=18, decimal_places=2)
+    reference = forms.CharField(label=_("Referencia"), required=False, max_length=100)
+
+
+class DocumentForm(forms.Form):
+    file = forms.FileField(label=_("Documento"))
+
+
+class CaseFilterForm(forms.Form):
+    state = forms.ChoiceField(
+        label=_("Estado"), required=False, choices=[("", _("Todos")), *CaseState.choices]
+    )
+    assignee = forms.ModelChoiceField(
+        label=_("Despacho o agencia"), required=False, queryset=Assignee.objects.none()
+    )
+
+    def __init__(self, *args, assignees, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = assignees
