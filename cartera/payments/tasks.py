@@ -2,12 +2,14 @@
 
 import logging
 
+from django.utils import timezone
 from django_tasks import task
 
 from cartera.orgs.language import in_organization_language
 from cartera.orgs.models import Organization
 
 from .ledger import check_ledger
+from .payment_requests import expire_due
 
 logger = logging.getLogger("cartera.ledger")
 
@@ -28,3 +30,11 @@ def check_organization_ledger(organization_id: int, slot: str = "") -> dict:
         "mismatches": len(result["mismatches"]),
         "slot": slot,
     }
+
+
+@task()
+@in_organization_language
+def expire_payment_requests(organization_id: int, slot: str = "") -> dict:
+    """Expire the organisation's open payment requests past their expiry (safe twice)."""
+    organization = Organization.objects.get(pk=organization_id)
+    return {"expired": expire_due(organization=organization, now=timezone.now()), "slot": slot}
