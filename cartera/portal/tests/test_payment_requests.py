@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (the fake_stripe fixture is imported and used as a parameter)
 """Payment requests ("cobros"): creation rules, roles, sending through the outbox, the
 debtor's public page, paying through the Stripe fake, the expiry job, tenant isolation."""
 
@@ -262,7 +263,7 @@ def test_public_page_closed_states_offer_no_payment(
     invoice_a,
     client,
     fake_stripe,
-    status,  # noqa: F811
+    status,
 ):
     request, raw = make_open(agent_a, invoice_a.customer, [invoice_a])
     PaymentRequest.objects.filter(pk=request.pk).update(status=status)
@@ -288,7 +289,7 @@ def test_method_not_allowed_by_the_request_is_404(
     agent_a,
     invoice_a,
     client,
-    fake_stripe,  # noqa: F811
+    fake_stripe,
 ):
     _r, raw = make_open(agent_a, invoice_a.customer, [invoice_a], methods=["cash"])
     assert client.post(f"/p/cobro/{raw}/pagar/", {"method": "card"}).status_code == 404
@@ -300,7 +301,7 @@ def test_paying_marks_it_paid_once(
     agent_a,
     invoice_a,
     client,
-    fake_stripe,  # noqa: F811
+    fake_stripe,
 ):
     request, raw = make_open(agent_a, invoice_a.customer, [invoice_a])
     response = client.post(f"/p/cobro/{raw}/pagar/", {"method": "card"})
@@ -330,7 +331,7 @@ def test_partial_request_and_partial_payment(
     agent_a,
     invoice_a,
     client,
-    fake_stripe,  # noqa: F811
+    fake_stripe,
 ):
     request, raw = make_open(
         agent_a,
@@ -362,7 +363,7 @@ def test_partial_request_and_partial_payment(
     assert Invoice.objects.get(pk=invoice_a.pk).balance == Decimal("8600.00")
 
 
-def test_debtor_pay_is_rate_limited(rails, agent_a, invoice_a, client, fake_stripe):  # noqa: F811
+def test_debtor_pay_is_rate_limited(rails, agent_a, invoice_a, client, fake_stripe):
     _r, raw = make_open(agent_a, invoice_a.customer, [invoice_a])
     codes = [
         client.post(f"/p/cobro/{raw}/pagar/", {"method": "card"}).status_code for _ in range(21)
