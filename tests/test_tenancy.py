@@ -56,7 +56,7 @@ from cartera.invoices.services import create_credit_note, create_invoice
 from cartera.orgs.models import Membership
 from cartera.outreach.models import Letter, LetterBatch, Message, MessageTemplate, WhatsAppTemplate
 from cartera.payments.complements import create_obligation
-from cartera.payments.models import PaymentProof
+from cartera.payments.models import PaymentProof, PaymentRequest
 from cartera.payments.services import allocate_payment, apply_credit_note, record_payment
 from cartera.reports.models import CommissionRule, ExportJob, ReportSubscription
 from cartera.timeline.models import Notification
@@ -151,6 +151,10 @@ URLS: dict[str, U] = {
     "invoices:attachment_download": read(pk("attachment")),
     # payments
     "payments:list": read(),
+    "payment_requests:list": read(),
+    "payment_requests:create": write(lambda w: {"customer_pk": w.customer.pk}, roles=TEAM),
+    "payment_requests:send": write(pk("payment_request"), roles=TEAM),
+    "payment_requests:cancel": write(pk("payment_request"), roles=TEAM),
     "payments:create": write(roles=TEAM),
     "payments:detail": read(pk("payment")),
     "payments:apply": write(pk("payment"), roles=TEAM),
@@ -221,6 +225,9 @@ URLS: dict[str, U] = {
     "portal:dispute": public(pk("invoice")),
     "portal:pay": public(),
     "portal:checkout": public(lambda w: {"pk": 999999}),  # debtor-scoped: test_rails_*
+    "portal:payment_request": public(lambda w: {"token": "x" * 43}),  # test_payment_requests
+    "portal:payment_request_pay": public(lambda w: {"token": "x" * 43}),
+    "portal:payment_request_logo": public(lambda w: {"token": "x" * 43}),
     "portal:code": public(),
     "portal:language": public(),
     "portal:webhook": public(lambda w: {"provider": "stripe", "slug": w.org.slug}),
@@ -503,7 +510,19 @@ def world(
         address_lines=["Av. Juárez 10", "C.P. 06000 CDMX"],
         postal_code="06000",
     )
+    payment_request = PaymentRequest.objects.create(
+        organization=org_a,
+        customer=debtor_a,
+        amount=Decimal("100.00"),
+        currency="MXN",
+        expires_at=dt.datetime(2026, 10, 20, tzinfo=dt.UTC),
+        methods=["card"],
+        token_hash="0" * 64,
+        hint="000000",
+    )
+    payment_request.invoices.add(invoice_a)
     return SimpleNamespace(
+        payment_request=payment_request,
         letter_batch=letter_batch,
         letter=letter,
         plan=plan,

@@ -7,7 +7,7 @@ import datetime as dt
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -84,10 +84,10 @@ def _parse_form(post):
 
 @org_member_required
 @require_http_methods(["GET", "POST"])
-def request_create(request):
+def request_create(request, customer_pk):
     require(request, Action.RECORD_PAYMENTS)
     source = request.POST if request.method == "POST" else request.GET
-    customer = get_customer_for_user(request, (clean_ids([source.get("customer")]) or [0])[0])
+    customer = get_customer_for_user(request, customer_pk)
     organization = request.membership.organization
     enabled = request_methods(access.settings_for(organization))
     today = local_today(organization.timezone)
@@ -183,7 +183,7 @@ def request_send(request, pk):
     payment_request = _get_for_user(request, pk)
     raw = request.POST.get("token", "")
     if not service.token_matches(payment_request, raw):
-        raise Http404
+        return HttpResponseBadRequest(_("El enlace de esta solicitud ya no se puede enviar."))
     sent = _send_channels(request, payment_request, raw, request.POST.getlist("channels"))
     return _created_page(request, payment_request, raw, sent)
 

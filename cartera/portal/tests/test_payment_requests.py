@@ -145,9 +145,8 @@ def test_create_page_creates_sends_and_shows_the_link_once(
 ):
     client = login(agent_a)
     response = client.post(
-        "/payments/requests/new/",
+        f"/payments/requests/customers/{invoice_a.customer_id}/new/",
         {
-            "customer": invoice_a.customer_id,
             "invoices": [invoice_a.pk],
             "amount": "4,000.00",
             "methods": ["cash"],
@@ -172,9 +171,8 @@ def test_create_page_creates_sends_and_shows_the_link_once(
 
 def test_create_page_refuses_more_than_balance_and_writes_nothing(rails, agent_a, invoice_a, login):
     response = login(agent_a).post(
-        "/payments/requests/new/",
+        f"/payments/requests/customers/{invoice_a.customer_id}/new/",
         {
-            "customer": invoice_a.customer_id,
             "invoices": [invoice_a.pk],
             "amount": "11600.50",
             "methods": ["card"],
@@ -191,8 +189,8 @@ def test_create_page_refuses_more_than_balance_and_writes_nothing(rails, agent_a
 def test_viewer_gets_403_on_the_page(rails, viewer_a, invoice_a, login):
     client = login(viewer_a)
     response = client.post(
-        "/payments/requests/new/",
-        {"customer": invoice_a.customer_id, "invoices": [invoice_a.pk], "methods": ["card"]},
+        f"/payments/requests/customers/{invoice_a.customer_id}/new/",
+        {"invoices": [invoice_a.pk], "methods": ["card"]},
     )
     assert response.status_code == 403
     assert PaymentRequest.objects.count() == 0
@@ -212,7 +210,7 @@ def test_sending_twice_queues_one_message_per_channel(rails, agent_a, invoice_a,
     wrong = client.post(
         f"/payments/requests/{request.pk}/send/", {"token": "x" * 43, "channels": ["sms"]}
     )
-    assert wrong.status_code == 404
+    assert wrong.status_code == 400
     assert Message.objects.count() == 1
 
 
