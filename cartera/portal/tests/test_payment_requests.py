@@ -410,3 +410,19 @@ def test_token_belongs_to_one_tenant(
     assert service.find_by_token(request.token_hash) is None
     assert client.get(f"/p/cobro/{request.token_hash}/").status_code == 404
     assert PaymentRequest.objects.filter(organization=org_b).count() == 0
+
+
+def test_invoice_page_links_to_a_form_with_that_invoice_chosen(
+    rails, agent_a, invoice_a, second_invoice_a, login
+):
+    client = login(agent_a)
+    url = f"/payments/requests/customers/{invoice_a.customer_id}/new/?invoice={second_invoice_a.pk}"
+    assert url in client.get(f"/invoices/{second_invoice_a.pk}/").content.decode()
+    form = client.get(url)
+    assert form.context["chosen"] == {second_invoice_a.pk}
+    assert [i.pk for i in form.context["invoices"]] == [invoice_a.pk, second_invoice_a.pk]
+    assert form.context["methods"] == [
+        ("card", "Tarjeta"),
+        ("cash", "Efectivo en OXXO"),
+        ("spei", "Transferencia SPEI"),
+    ]
