@@ -128,7 +128,8 @@ def request_create(request, customer_pk):
             "chosen": set(clean_ids(source.getlist("invoices") or source.getlist("invoice"))),
             "methods": [(m, OnlineMethod(m).label) for m in enabled],
             "channels": [(c, MessageChannel(c).label) for c in REQUEST_CHANNELS],
-            "default_expiry": today + dt.timedelta(days=service.DEFAULT_LIFETIME_DAYS),
+            "expires_value": request.POST.get("expires_on")
+            or (today + dt.timedelta(days=service.DEFAULT_LIFETIME_DAYS)).isoformat(),
             "errors": errors,
             "posted": request.POST,
         },
