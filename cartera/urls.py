@@ -26,6 +26,7 @@ urlpatterns = [
     path("reports/", include("cartera.reports.report_urls")),
     path("customers/", section(customers_urls, *web_urls.customer_patterns)),
     path("invoices/", include("cartera.invoices.urls")),
+    path("payments/requests/", include("cartera.portal.request_urls")),
     path("payments/", include("cartera.payments.urls")),
     path("fiscal/", include("cartera.fiscal.urls")),
     path("imports/", include("cartera.imports.urls")),

@@ -52,6 +52,8 @@ NOT_A_PAGE = {
     "onboarding:close": 405,  # a page, listed to document that it is not a redirect
     "invoices:attachment_upload": 405,
     "payments:apply": 405,
+    "payment_requests:send": 405,
+    "payment_requests:cancel": 405,
     "portal_admin:payment_review": 405,
     "portal_admin:dispute_resolve": 405,
     "portal_admin:portal_link": 405,

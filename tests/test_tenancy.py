@@ -58,7 +58,7 @@ from cartera.orgs.models import Membership
 from cartera.outreach.models import Letter, LetterBatch, Message, MessageTemplate, WhatsAppTemplate
 from cartera.payments.bank import create_bank_account, store_statement
 from cartera.payments.complements import create_obligation
-from cartera.payments.models import BankMovement, PaymentProof, Reconciliation
+from cartera.payments.models import BankMovement, PaymentProof, PaymentRequest, Reconciliation
 from cartera.payments.reconciliation import assign_movement
 from cartera.payments.services import allocate_payment, apply_credit_note, record_payment
 from cartera.payments.statements import ParsedMovement, ParsedStatement
@@ -165,6 +165,10 @@ URLS: dict[str, U] = {
     "invoices:attachment_download": read(pk("attachment")),
     # payments
     "payments:list": read(),
+    "payment_requests:list": read(),
+    "payment_requests:create": write(lambda w: {"customer_pk": w.customer.pk}, roles=TEAM),
+    "payment_requests:send": write(pk("payment_request"), roles=TEAM),
+    "payment_requests:cancel": write(pk("payment_request"), roles=TEAM),
     "payments:create": write(roles=TEAM),
     "payments:detail": read(pk("payment")),
     "payments:bank_review": write(roles=MANAGERS),  # confirm_payments (GET too)
@@ -244,6 +248,9 @@ URLS: dict[str, U] = {
     "portal:dispute": public(pk("invoice")),
     "portal:pay": public(),
     "portal:checkout": public(lambda w: {"pk": 999999}),  # debtor-scoped: test_rails_*
+    "portal:payment_request": public(lambda w: {"token": "x" * 43}),  # test_payment_requests
+    "portal:payment_request_pay": public(lambda w: {"token": "x" * 43}),
+    "portal:payment_request_logo": public(lambda w: {"token": "x" * 43}),
     "portal:code": public(),
     "portal:language": public(),
     "portal:webhook": public(lambda w: {"provider": "stripe", "slug": w.org.slug}),
@@ -584,12 +591,24 @@ def world(
         opened_on=dt.date(2026, 10, 7),
     )
     case.invoices.add(invoice_a)
+    payment_request = PaymentRequest.objects.create(
+        organization=org_a,
+        customer=debtor_a,
+        amount=Decimal("100.00"),
+        currency="MXN",
+        expires_at=dt.datetime(2026, 10, 20, tzinfo=dt.UTC),
+        methods=["card"],
+        token_hash="0" * 64,
+        hint="000000",
+    )
+    payment_request.invoices.add(invoice_a)
     return SimpleNamespace(
         bank_movement=bank_movement,
         reconciliation=Reconciliation.objects.get(),
         collaborator=collaborator_a,
         assignee=assignee,
         case=case,
+        payment_request=payment_request,
         letter_batch=letter_batch,
         letter=letter,
         plan=plan,

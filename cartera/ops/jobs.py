@@ -110,6 +110,13 @@ JOBS: dict[str, Job] = {
             "cartera.dunning.tasks.send_new_invoices",
             per_organization=True,
         ),
+        # Every quarter hour: open payment requests past their expiry become expired.
+        Job(
+            "payment-requests-expire",
+            Every(minutes=15),
+            "cartera.payments.tasks.expire_payment_requests",
+            per_organization=True,
+        ),
         # Every minute: the outbox sends what is due.
         Job("outbox-send", Every(minutes=1), "cartera.outreach.tasks.send_due"),
         # Every minute: internal e-mails to members (scheduled reports) with attachments.

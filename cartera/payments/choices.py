@@ -96,3 +96,13 @@ class UnknownClabePolicy(models.TextChoices):
 
     RETURN = "return", _("Devolverla al ordenante")
     REVIEW = "review", _("Aceptarla y dejarla para revisión manual")
+
+
+class PaymentRequestStatus(models.TextChoices):
+    """A payment request ("cobro") sent to a debtor. A payment for less than requested
+    keeps it open (``paid_amount`` shows what arrived)."""
+
+    OPEN = "open", _("Abierta")
+    PAID = "paid", _("Pagada")
+    EXPIRED = "expired", _("Vencida")
+    CANCELLED = "cancelled", _("Cancelada")

@@ -14,6 +14,7 @@ from .choices import (
     MovementStatus,
     OnlineMethod,
     PaymentMethod,
+    PaymentRequestStatus,
     PaymentSource,
     PaymentStatus,
     ReconciliationStatus,
@@ -238,6 +239,14 @@ class CheckoutSession(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True)
     # The provider's own customer (a Stripe Customer for its bank transfers), reused.
     provider_customer = models.CharField(max_length=100, blank=True)
+    # Opened from a payment request's page: paying it pays (part of) the request.
+    payment_request = models.ForeignKey(
+        "PaymentRequest",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="checkouts",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -367,6 +376,57 @@ class BankMovement(models.Model):
         ]
         indexes = [models.Index(fields=["organization", "status"], name="bank_movement_org_status")]
 
+
+class PaymentRequest(models.Model):
+    """A request for payment ("cobro") an agent sends to a debtor: an amount (at most the
+    open balance of its invoices), an expiry and the online methods offered. The public
+    link carries a random token of which only the SHA-256 is stored (as portal links)."""
+
+    organization = models.ForeignKey("orgs.Organization", on_delete=models.PROTECT)
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="payment_requests"
+    )
+    invoices = models.ManyToManyField("invoices.Invoice", related_name="payment_requests")
+    amount = models.DecimalField(_("importe"), **MONEY)
+    currency = models.CharField(_("moneda"), max_length=3, choices=CURRENCY_CHOICES)
+    paid_amount = models.DecimalField(_("pagado"), default=0, **MONEY)
+    expires_at = models.DateTimeField(_("vence"))
+    methods = models.JSONField(_("formas de pago"), default=list)
+    status = models.CharField(
+        _("estado"),
+        max_length=10,
+        choices=PaymentRequestStatus.choices,
+        default=PaymentRequestStatus.OPEN,
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    hint = models.CharField(max_length=8)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    # The payment that completed it (the last one when several paid it in parts).
+    payment = models.ForeignKey(
+        Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("solicitud de pago")
+        verbose_name_plural = _("solicitudes de pago")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0), name="paymentrequest_amount_positive"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "status", "expires_at"], name="payreq_org_status")
+        ]
+
+    def __str__(self):
+        return f"{self.amount_money} ({self.get_status_display()})"
+
     @property
     def amount_money(self) -> Money:
         return Money(self.amount, self.currency)
@@ -424,3 +484,15 @@ class ReconciliationSettings(models.Model):
     name_cutoff = models.PositiveSmallIntegerField(_("parecido mínimo del nombre"), default=80)
     date_window_days = models.PositiveSmallIntegerField(_("ventana de fechas (días)"), default=10)
     reconcile_on_import = models.BooleanField(_("conciliar al importar"), default=True)
+
+    @property
+    def paid_money(self) -> Money:
+        return Money(self.paid_amount, self.currency)
+
+    @property
+    def remaining(self):
+        return max(self.amount - self.paid_amount, 0)
+
+    @property
+    def remaining_money(self) -> Money:
+        return Money(self.remaining, self.currency)

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cartera.invoices.choices import InvoiceStatus
@@ -22,6 +23,7 @@ from cartera.timeline.choices import ActorKind
 from .choices import CheckoutStatus, EventOutcome, OnlineMethod, PaymentMethod, PaymentSource
 from .complements import create_obligation
 from .models import CheckoutSession, ProviderEvent
+from .payment_requests import payable_invoices, record_checkout_payment
 from .providers.base import EXPIRED, PAID, CheckoutRequest, PaymentProvider, ProviderEventData
 from .services import allocate_oldest_first, create_payment
 
@@ -66,12 +68,19 @@ def start_checkout(
     customer_email: str = "",
     method: str = OnlineMethod.CARD,
     now: dt.datetime | None = None,
+    payment_request=None,
 ) -> CheckoutSession:
     """Open a checkout for the open balance of ``invoices`` (computed here, from our rows).
 
+    With ``payment_request`` the checkout is for what is left of the request's amount
+    (at most the open balance of its invoices, which ``invoices`` is ignored for).
     A voucher or a transfer reference (``method`` cash or spei) expires
     ``VOUCHER_LIFETIME`` after ``now``."""
+    if payment_request is not None:
+        invoices = payable_invoices(payment_request)
     invoices, currency, amount = amount_due(invoices)
+    if payment_request is not None:
+        amount = min(amount, payment_request.remaining)
     reference = f"cartera-{uuid.uuid4().hex}"
     numbers = ", ".join(i.number for i in invoices)
     result = provider.create_checkout(
@@ -106,6 +115,7 @@ def start_checkout(
             clabe=result.clabe[:18],
             expires_at=result.expires_at,
             provider_customer=result.provider_customer[:100],
+            payment_request=payment_request,
         )
         session.invoices.set(invoices)
         events.online_checkout_started(session, actor=ActorKind.DEBTOR, invoices=invoices)
@@ -204,3 +214,7 @@ def _record_checkout_payment(session, provider, event, today) -> None:
         status=CheckoutStatus.COMPLETED, payment=payment
     )
     events.online_payment_confirmed(payment, actor=ActorKind.DEBTOR, provider_name=provider.name)
+    if session.payment_request_id:
+        record_checkout_payment(
+            request_id=session.payment_request_id, payment=payment, now=timezone.now()
+        )

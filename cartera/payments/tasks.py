@@ -2,6 +2,7 @@
 
 import logging
 
+from django.utils import timezone
 from django_tasks import task
 
 from cartera.lib.dates import local_today
@@ -10,6 +11,7 @@ from cartera.orgs.models import Organization
 
 from .ledger import check_ledger
 from .models import BankMovement
+from .payment_requests import expire_due
 from .reconciliation import reconcile
 
 logger = logging.getLogger("cartera.ledger")
@@ -43,3 +45,11 @@ def reconcile_statement(organization_id: int, statement_id: int) -> dict:
         organization=organization, today=local_today(organization.timezone), movements=movements
     )
     return {k: len(v) for k, v in result.as_json().items()}
+
+
+@task()
+@in_organization_language
+def expire_payment_requests(organization_id: int, slot: str = "") -> dict:
+    """Expire the organisation's open payment requests past their expiry (safe twice)."""
+    organization = Organization.objects.get(pk=organization_id)
+    return {"expired": expire_due(organization=organization, now=timezone.now()), "slot": slot}

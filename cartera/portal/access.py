@@ -147,6 +147,7 @@ DEBTOR_ACTION_LIMITS = {
     "dispute": 10,
     "pay": 20,
     "plan": 10,
+    "request": 20,  # checkouts opened from payment-request links
 }
 DEBTOR_ACTION_WINDOW = 3600
 

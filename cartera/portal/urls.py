@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import plan_views, views, webhooks
+from . import plan_views, request_views, views, webhooks
 
 app_name = "portal"
 urlpatterns = [
@@ -17,6 +17,9 @@ urlpatterns = [
     path("facturas/<int:pk>/aclaracion/", views.dispute, name="dispute"),
     path("pagar/", views.pay_online, name="pay"),
     path("cobros/<int:pk>/", views.checkout_page, name="checkout"),
+    path("cobro/<str:token>/", request_views.debtor_request, name="payment_request"),
+    path("cobro/<str:token>/pagar/", request_views.debtor_request_pay, name="payment_request_pay"),
+    path("cobro/<str:token>/logo/", request_views.debtor_request_logo, name="payment_request_logo"),
     path("codigo/", views.code, name="code"),
     path("idioma/", views.language, name="language"),
     path("webhooks/<str:provider>/<slug:slug>/", webhooks.provider_webhook, name="webhook"),

@@ -139,6 +139,77 @@ def online_checkout_started(session, *, actor, invoices) -> Activity:
     )
 
 
+# --- payment requests ("cobros") ------------------------------------------------------------
+def payment_request_created(request, *, actor, invoices) -> Activity:
+    return record_activity(
+        organization=request.organization,
+        customer=request.customer,
+        actor=actor,
+        kind=ActivityKind.PAYMENT_RECORDED,
+        summary=_("Solicitud de pago por %(amount)s (%(numbers)s), vence el %(date)s")
+        % {
+            "amount": request.amount_money,
+            "numbers": _numbers(invoices),
+            "date": request.expires_at.date().isoformat(),
+        },
+        data={"payment_request_id": request.pk, "methods": list(request.methods)},
+    )
+
+
+def payment_request_sent(request, *, actor, channel: str) -> Activity:
+    return record_activity(
+        organization=request.organization,
+        customer=request.customer,
+        actor=actor,
+        kind=ActivityKind.MESSAGE,
+        summary=_("Solicitud de pago por %(amount)s enviada por %(channel)s")
+        % {"amount": request.amount_money, "channel": channel},
+        data={"payment_request_id": request.pk, "channel": channel},
+    )
+
+
+def payment_request_cancelled(request, *, actor) -> Activity:
+    return record_activity(
+        organization=request.organization,
+        customer=request.customer,
+        actor=actor,
+        kind=ActivityKind.PAYMENT_RECORDED,
+        summary=_("Solicitud de pago por %(amount)s cancelada") % {"amount": request.amount_money},
+        data={"payment_request_id": request.pk},
+    )
+
+
+def payment_request_expired(request) -> Activity:
+    return record_activity(
+        organization=request.organization,
+        customer=request.customer,
+        actor=None,
+        kind=ActivityKind.PAYMENT_RECORDED,
+        summary=_("Solicitud de pago por %(amount)s vencida sin pagar")
+        % {"amount": request.amount_money},
+        data={"payment_request_id": request.pk},
+    )
+
+
+def payment_request_paid(request, *, payment) -> Activity:
+    """A payment arrived for the request (paid in full, or in part: it stays open)."""
+    if request.status == "paid":
+        summary = _("Solicitud de pago por %(amount)s pagada") % {"amount": request.amount_money}
+    else:
+        summary = _("Solicitud de pago por %(amount)s: pagado %(paid)s") % {
+            "amount": request.amount_money,
+            "paid": request.paid_money,
+        }
+    return record_activity(
+        organization=request.organization,
+        customer=request.customer,
+        actor=ActorKind.DEBTOR,
+        kind=ActivityKind.PAYMENT_RECORDED,
+        summary=summary,
+        data={"payment_request_id": request.pk, "payment_id": payment.pk},
+    )
+
+
 def online_payment_confirmed(payment, *, actor, provider_name: str) -> Activity:
     customer = payment.customer
     return record_activity(
