@@ -52,6 +52,12 @@ NOT_A_PAGE = {
     "onboarding:close": 405,  # a page, listed to document that it is not a redirect
     "invoices:attachment_upload": 405,
     "payments:apply": 405,
+    "payments:bank_reconcile": 405,
+    "payments:bank_accept": 405,
+    "payments:bank_assign": 405,
+    "payments:bank_ignore": 405,
+    "payments:bank_restore": 405,
+    "payments:bank_undo": 405,
     "payment_requests:send": 405,
     "payment_requests:cancel": 405,
     "portal_admin:payment_review": 405,

@@ -113,6 +113,13 @@ URLS: dict[str, U] = {
     "orgs:onboarding": public(writes=True),  # first run only; then the web onboarding (sign-in)
     "orgs:onboarding_done": read(),
     "orgs:switch": read(),
+    # personal: every member may close their own first-visit hints
+    "orgs:hint_dismiss": write(
+        lambda w: {"hint": "dashboard"},
+        obj=False,
+        scoped=False,
+        roles=frozenset({"owner", "manager", "agent", "viewer", "collaborator"}),
+    ),
     # the web onboarding of a new organisation (cartera/web/onboarding.py)
     "onboarding:start": write(roles=MANAGERS),  # owners and managers only (GET too)
     "onboarding:sender": write(roles=OWNER),

@@ -318,7 +318,7 @@ def spei_transfer_unmatched(*, organization, amount, account: str, tracking_key:
         % {"amount": amount, "account": account, "key": tracking_key},
         data={"provider": "stp", "clave_rastreo": tracking_key, "account": account},
     )
-    activity.save()
+    record_activities([activity])  # chained like every entry
     for user_id in organization.supervisor_ids():
         notify_for_activity(activity, kind=NotificationKind.REPORTED_PAYMENT, user_id=user_id)
     return activity
@@ -337,7 +337,7 @@ def template_failed(*, organization, template_key: str, error: str, messages: in
         summary=summary,
         data={"template": template_key, "error": error[:300], "failed": messages},
     )
-    activity.save()
+    record_activities([activity])  # chained like every entry
     for user_id in organization.supervisor_ids():
         notify_for_activity(activity, kind=NotificationKind.TEMPLATE_FAILED, user_id=user_id)
 
