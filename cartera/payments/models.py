@@ -376,6 +376,10 @@ class BankMovement(models.Model):
         ]
         indexes = [models.Index(fields=["organization", "status"], name="bank_movement_org_status")]
 
+    @property
+    def amount_money(self) -> Money:
+        return Money(self.amount, self.currency)
+
 
 class PaymentRequest(models.Model):
     """A request for payment ("cobro") an agent sends to a debtor: an amount (at most the
@@ -431,6 +435,18 @@ class PaymentRequest(models.Model):
     def amount_money(self) -> Money:
         return Money(self.amount, self.currency)
 
+    @property
+    def paid_money(self) -> Money:
+        return Money(self.paid_amount, self.currency)
+
+    @property
+    def remaining(self):
+        return max(self.amount - self.paid_amount, 0)
+
+    @property
+    def remaining_money(self) -> Money:
+        return Money(self.remaining, self.currency)
+
 
 class Reconciliation(models.Model):
     """A movement tied to a payment: the rule and evidence, and whether it was undone."""
@@ -484,15 +500,3 @@ class ReconciliationSettings(models.Model):
     name_cutoff = models.PositiveSmallIntegerField(_("parecido mínimo del nombre"), default=80)
     date_window_days = models.PositiveSmallIntegerField(_("ventana de fechas (días)"), default=10)
     reconcile_on_import = models.BooleanField(_("conciliar al importar"), default=True)
-
-    @property
-    def paid_money(self) -> Money:
-        return Money(self.paid_amount, self.currency)
-
-    @property
-    def remaining(self):
-        return max(self.amount - self.paid_amount, 0)
-
-    @property
-    def remaining_money(self) -> Money:
-        return Money(self.remaining, self.currency)
