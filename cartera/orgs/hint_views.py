@@ -14,6 +14,8 @@ from .hints import dismiss_hint
 @require_POST
 @org_member_required
 def hint_dismiss(request, hint: str):
+    if request.POST.get("dismiss") != "1":  # an empty or stray POST changes nothing
+        return HttpResponseBadRequest("")
     try:
         dismiss_hint(membership=request.membership, hint=hint)
     except ValidationError as error:

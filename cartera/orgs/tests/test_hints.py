@@ -23,7 +23,9 @@ def test_a_closed_hint_stays_closed_on_later_visits(login, owner_a):
     assert HINT in client.get(CUSTOMERS).content.decode()
     entries = Activity.objects.count()
 
-    response = client.post(reverse("orgs:hint_dismiss", args=["customers"]), {"next": CUSTOMERS})
+    response = client.post(
+        reverse("orgs:hint_dismiss", args=["customers"]), {"next": CUSTOMERS, "dismiss": "1"}
+    )
 
     assert (response.status_code, response["Location"]) == (302, CUSTOMERS)
     assert _hints(owner_a) == ["customers"]
@@ -36,8 +38,8 @@ def test_a_closed_hint_stays_closed_on_later_visits(login, owner_a):
 def test_closing_twice_keeps_one_entry_and_htmx_gets_an_empty_answer(login, owner_a):
     client = login(owner_a)
     url = reverse("orgs:hint_dismiss", args=["worklist"])
-    client.post(url)
-    response = client.post(url, HTTP_HX_REQUEST="true")
+    client.post(url, {"dismiss": "1"})
+    response = client.post(url, {"dismiss": "1"}, HTTP_HX_REQUEST="true")
     assert (response.status_code, response.content) == (200, b"")
     assert _hints(owner_a) == ["worklist"]
 
@@ -53,7 +55,7 @@ def test_one_persons_dismissal_does_not_hide_the_hint_for_another(login, owner_a
 
 
 def test_an_unknown_hint_is_refused_and_nothing_is_stored(login, owner_a):
-    response = login(owner_a).post(reverse("orgs:hint_dismiss", args=["nope"]))
+    response = login(owner_a).post(reverse("orgs:hint_dismiss", args=["nope"]), {"dismiss": "1"})
     assert response.status_code == 400
     assert "Aviso desconocido: nope." in response.content.decode()
     assert _hints(owner_a) == []
@@ -64,12 +66,12 @@ def test_get_is_not_allowed_and_a_post_without_csrf_token_is_refused(owner_a):
     strict.force_login(owner_a, backend="django.contrib.auth.backends.ModelBackend")
     url = reverse("orgs:hint_dismiss", args=["customers"])
     assert strict.get(url).status_code == 405
-    assert strict.post(url).status_code == 403
+    assert strict.post(url, {"dismiss": "1"}).status_code == 403
     assert _hints(owner_a) == []
 
 
 def test_an_outsider_cannot_close_hints(client, owner_a):
-    response = client.post(reverse("orgs:hint_dismiss", args=["customers"]))
+    response = client.post(reverse("orgs:hint_dismiss", args=["customers"]), {"dismiss": "1"})
     assert response.status_code == 302  # to the login page
     assert "/accounts/login/" in response["Location"]
     assert _hints(owner_a) == []
