@@ -53,6 +53,7 @@ NOT_A_PAGE = {
     "invoices:attachment_upload": 405,
     "payments:apply": 405,
     "payments:bank_reconcile": 405,
+    "orgs:hint_dismiss": 405,
     "payments:bank_accept": 405,
     "payments:bank_assign": 405,
     "payments:bank_ignore": 405,

@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from cartera.lib.forms import DATE_WIDGET, ModelChoiceField, ModelMultipleChoiceField
 from cartera.orgs.choices import Role
 from cartera.orgs.models import Membership
 
@@ -21,6 +22,8 @@ class AssigneeForm(forms.ModelForm):
             "members",
         ]
 
+    members = ModelMultipleChoiceField(queryset=Membership.objects.none(), required=False)
+
     def __init__(self, *args, organization, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["members"].queryset = Membership.objects.filter(
@@ -31,10 +34,8 @@ class AssigneeForm(forms.ModelForm):
 
 
 class OpenCaseForm(forms.Form):
-    assignee = forms.ModelChoiceField(
-        label=_("Despacho o agencia"), queryset=Assignee.objects.none()
-    )
-    invoices = forms.ModelMultipleChoiceField(
+    assignee = ModelChoiceField(label=_("Despacho o agencia"), queryset=Assignee.objects.none())
+    invoices = ModelMultipleChoiceField(
         label=_("Facturas"), queryset=None, widget=forms.CheckboxSelectMultiple
     )
     note = forms.CharField(
@@ -49,9 +50,7 @@ class OpenCaseForm(forms.Form):
 
 class StateForm(forms.Form):
     state = forms.ChoiceField(label=_("Nuevo estado"), choices=CaseState.choices)
-    day = forms.DateField(
-        label=_("Fecha"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
+    day = forms.DateField(label=_("Fecha"), widget=DATE_WIDGET)
     note = forms.CharField(label=_("Nota"), required=False)
 
 
@@ -61,9 +60,7 @@ class NoteForm(forms.Form):
 
 
 class PaymentForm(forms.Form):
-    date = forms.DateField(
-        label=_("Fecha del pago"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
+    date = forms.DateField(label=_("Fecha del pago"), widget=DATE_WIDGET)
     amount = forms.DecimalField(label=_("Importe"), max_digits=18, decimal_places=2)
     reference = forms.CharField(label=_("Referencia"), required=False, max_length=100)
 
@@ -76,7 +73,7 @@ class CaseFilterForm(forms.Form):
     state = forms.ChoiceField(
         label=_("Estado"), required=False, choices=[("", _("Todos")), *CaseState.choices]
     )
-    assignee = forms.ModelChoiceField(
+    assignee = ModelChoiceField(
         label=_("Despacho o agencia"), required=False, queryset=Assignee.objects.none()
     )
 

@@ -86,6 +86,7 @@ _NO_DEMO_OBJECT = "the demo has no such object"
 NOT_PAGES = {
     "set_language": "POST action",
     "onboarding:skip": "POST action",
+    "onboarding:close": "POST action (405 on GET)",
     "onboarding:sender": "POST action",
     "onboarding:bank": "POST action",
     "onboarding:strategies": "POST action",

@@ -11,6 +11,7 @@ from cartera.agreements.configuration import save_stage_fees
 from cartera.agreements.models import LateCharge, StageFee
 from cartera.agreements.negotiation import make_offer
 from cartera.customers.services import save_contact
+from cartera.dunning.choices import Stage
 from cartera.dunning.fees import charge_stage_fees
 from cartera.dunning.services import load_builtin_strategies
 from cartera.dunning.tasks import run_dunning
@@ -92,8 +93,7 @@ def test_chile_waits_until_day_21_and_caps_by_the_dated_uf(settings, tmp_path, o
 def test_fees_page_saves_and_shows_errors_next_to_the_field(login, manager_a, org_a):
     client = login(manager_a)
     url = reverse("dunning:fees")
-    blank = {f"{stage}-kind": "none" for stage in ("preventive", "due", "firm", "hard")}
-    blank["pre_legal-kind"] = "none"
+    blank = {f"{stage}-kind": "none" for stage in Stage.values if stage != "soft"}
     bad = {**blank, "soft-kind": "percent", "soft-value": "150"}
     html = client.post(url, bad).content.decode()
     assert 'id="id_soft-value_error"' in html and "El porcentaje no puede superar 100." in html

@@ -173,6 +173,7 @@ def _portfolio(slug: str, *, customers: int, invoices: int, as_of: dt.date, reus
                         None,
                         now,
                         now,
+                        False,
                     )
                 )
             with transaction.atomic(), connection.cursor() as cursor:

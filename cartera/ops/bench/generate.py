@@ -90,6 +90,7 @@ INVOICE_COLUMNS = (
     "paid_at",
     "created_at",
     "updated_at",
+    "in_case",
 )
 PAYMENT_COLUMNS = (
     "id",
@@ -373,6 +374,7 @@ def _insert_invoices(organization, profiles, count, rng, today, now, batch_size)
                     paid_at,
                     now,
                     now,
+                    False,
                 )
             )
             invoice_id += 1
