@@ -148,9 +148,7 @@ class PortalSettingsForm(forms.Form):
         label=_("Llave pública de webhooks de Conekta (PEM)"),
         required=False,
         max_length=4000,
-        help_text=_(
-            "En blanco: se obtiene de Conekta (/webhook_keys) con la llave privada al guardar."
-        ),
+        help_text=_("En blanco: Cartera la pide a Conekta con la llave privada al guardar."),
         widget=forms.Textarea(attrs={"rows": 4}),
     )
     stp_empresa = forms.CharField(label=_("Empresa en STP"), required=False, max_length=60)

@@ -189,12 +189,12 @@ KNOWN = [
     (
         r"^/(work/|work/\?agent=all|work/log/|work/tasks/\d+/call/|review/|customers/\d+/|"
         r"followup/.*|work/customers/\d+/timeline/|work/invoices/\d+/timeline/|"
-        r"outreach/outbox/|reports/invoices/\d+/)$",
+        r"outreach/outbox/|outreach/mail/|reports/invoices/\d+/)$",
         "language",
         r".*",
         "stored text in the language of the moment: timeline summaries (docs/i18n.md),"
         " dispute reasons, and on the call screen the subjects of messages sent to the"
-        " debtor in the debtor's language",
+        " debtor (and in the mail viewer, the e-mails as sent) in the debtor's language",
     ),
     (
         r"^/outreach/templates/$",
