@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from cartera.customers.models import Contact, Customer
+from cartera.customers.models import Contact, Customer, PostalAddress
 from cartera.dunning.services import load_builtin_strategies, run_planner
 from cartera.invoices.models import Invoice
 from cartera.lib.dates import parse_iso_date
@@ -111,6 +111,7 @@ def _portfolio(slug: str, *, customers: int, invoices: int, as_of: dt.date, reus
                         "",
                         now,
                         now,
+                        *("" for _field in PostalAddress.ADDRESS_FIELDS),
                     )
                 )
                 contacts.append(
@@ -133,6 +134,7 @@ def _portfolio(slug: str, *, customers: int, invoices: int, as_of: dt.date, reus
                         "",
                         now,
                         now,
+                        *("" for _field in PostalAddress.ADDRESS_FIELDS),
                     )
                 )
             with transaction.atomic(), connection.cursor() as cursor:
@@ -207,6 +209,7 @@ CONTACT_COLUMNS = (
     "whatsapp_opt_out_reason",
     "created_at",
     "updated_at",
+    *PostalAddress.ADDRESS_FIELDS,  # left blank: bench contacts get no letters
 )
 
 
