@@ -20,7 +20,7 @@ from .selectors import fiscal_profile
 SERIES = "REP"
 
 
-def _issuer(organization):
+def issuer_and_signer(organization):
     profile = fiscal_profile(organization)
     if profile is None or not profile.has_csd:
         raise ValidationError(
@@ -35,7 +35,7 @@ def _issuer(organization):
     return issuer, signer_for(profile)
 
 
-def _receiver(customer) -> RepReceiver:
+def receiver_of(customer) -> RepReceiver:
     missing = [
         label
         for label, value in (
@@ -107,7 +107,7 @@ def _rate(value) -> Decimal | None:
 def rep_for(complement: PaymentComplement, *, issued_at: dt.datetime, exchange_rate=None):
     """The signed REP (satcfdi ``CFDI``) for an obligation."""
     payment = complement.payment
-    issuer, signer = _issuer(payment.organization)
+    issuer, signer = issuer_and_signer(payment.organization)
     documents = _documents(complement)
     rep_payment = RepPayment(
         date=payment.date,
@@ -120,7 +120,7 @@ def rep_for(complement: PaymentComplement, *, issued_at: dt.datetime, exchange_r
     )
     return build_rep(
         issuer=issuer,
-        receiver=_receiver(payment.customer),
+        receiver=receiver_of(payment.customer),
         payment=rep_payment,
         series=SERIES,
         folio=str(complement.pk),
