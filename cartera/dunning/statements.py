@@ -227,19 +227,27 @@ def queue_new_invoices(*, organization, since: dt.datetime, now: dt.datetime | N
         recently_issued(organization=organization, now=now).filter(created_at__gte=since)
     ).select_related("customer", "customer__organization", "customer__assigned_agent")
     for invoice in invoices:
-        rows = invoice_rows(Invoice.objects.filter(pk=invoice.pk))
-        with transaction.atomic():
-            message = _queue(
-                organization=organization,
-                customer=invoice.customer,
-                key=f"inv-{invoice.pk}",
-                purpose=MessagePurpose.INVOICE_ISSUED,
-                template_key="factura-emitida",
-                invoices=rows,
-                statement=rows,
-                as_of=as_of,
-                now=now,
-                attach=True,
-            )
-        created += message is not None
+        created += queue_invoice_issued(invoice, as_of=as_of, now=now) is not None
     return created
+
+
+def queue_invoice_issued(invoice: Invoice, *, as_of: dt.date, now: dt.datetime) -> Message | None:
+    """The "factura emitida" e-mail of one invoice with its PDF and XML (key ``inv-<id>``:
+    queued once, whether by the daily job or right after Cartera stamped the invoice)."""
+    key = f"inv-{invoice.pk}"
+    if Message.objects.filter(organization_id=invoice.organization_id, key=key).exists():
+        return None
+    rows = invoice_rows(Invoice.objects.filter(pk=invoice.pk))
+    with transaction.atomic():
+        return _queue(
+            organization=invoice.organization,
+            customer=invoice.customer,
+            key=key,
+            purpose=MessagePurpose.INVOICE_ISSUED,
+            template_key="factura-emitida",
+            invoices=rows,
+            statement=rows,
+            as_of=as_of,
+            now=now,
+            attach=True,
+        )

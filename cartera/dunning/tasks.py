@@ -5,7 +5,8 @@ import datetime as dt
 from django.utils import timezone
 from django_tasks import task
 
-from cartera.lib.dates import slot_date
+from cartera.invoices.models import Invoice
+from cartera.lib.dates import local_today, slot_date
 from cartera.orgs.language import in_organization_language
 from cartera.orgs.models import Organization
 
@@ -14,7 +15,7 @@ from .instalments import queue_instalment_reminders
 from .models import Decision, DunningSettings
 from .services import install_collection_defaults as install_defaults
 from .services import run_planner
-from .statements import queue_new_invoices, queue_statements
+from .statements import queue_invoice_issued, queue_new_invoices, queue_statements
 
 
 @task()
@@ -75,3 +76,19 @@ def record_channel_fallback(*, message_id: int, new_message_id: int, channel: st
     return Decision.objects.filter(message_id=message_id).update(
         message_id=new_message_id, channel=channel, why=why[:300]
     )
+
+
+@task()
+@in_organization_language
+def send_issued_invoice(organization_id: int, invoice_id: int) -> dict:
+    """Enqueued by name (on commit) by ``cartera.fiscal.invoicing`` when Cartera stamped an
+    invoice and the user asked to send it: its "factura emitida" e-mail with the stamped XML
+    and the PDF (the same message the daily "send every new invoice" job would queue, once)."""
+    invoice = Invoice.objects.select_related("customer", "organization").get(
+        pk=invoice_id, organization_id=organization_id
+    )
+    now = timezone.now()
+    message = queue_invoice_issued(
+        invoice, as_of=local_today(invoice.organization.timezone, now=now), now=now
+    )
+    return {"queued": message is not None}

@@ -23,6 +23,7 @@ from lxml import etree
 from satcfdi.cfdi import CFDI
 from satcfdi.models import Certificate
 
+from cartera.fiscal.cfdi_rules import rule_errors
 from cartera.fiscal.rep import schema_errors
 
 from .csd import signer_for
@@ -32,6 +33,7 @@ APPS = "apps.services.soap.core.views"
 STAMP_NS = "http://facturacion.finkok.com/stamp"
 CANCEL_NS = "http://facturacion.finkok.com/cancel"
 TFD_NS = "http://www.sat.gob.mx/TimbreFiscalDigital"
+CFDI_NS = "http://www.sat.gob.mx/cfd/4"
 SAT_CERTIFICATE = "30001000000500003456"
 PAC_RFC = "SPR190613I52"
 TOKEN = "T2lYQ0t4L0R-fake-sw-token"
@@ -56,6 +58,10 @@ def _seal_problem(xml: bytes) -> str | None:
         errors = str(exc)[:200]
     if errors:
         return f"CFDI40999 - El XML no cumple con el esquema: {errors[:200]}"
+    broken = rule_errors(xml)  # a PAC applies the SAT's validation matrix, as Cartera does
+    if broken:
+        where, what = broken[0]
+        return f"CFDI40100 - {where}: {what}"
     certificate = Certificate.load_certificate(base64.b64decode(cfdi["Certificado"]))
     if certificate.certificate_number != cfdi["NoCertificado"]:
         return "CFDI40102 - NoCertificado no corresponde al certificado"
@@ -87,7 +93,14 @@ def _stamp(state: PacState, xml: bytes) -> tuple[str, bytes, bool]:
         NoCertificadoSAT=SAT_CERTIFICATE,
         SelloSAT=signer_for("SAT970701NN3").sign_sha256(cadena.encode()),
     )
-    complemento = root.find("{http://www.sat.gob.mx/cfd/4}Complemento")
+    complemento = root.find(f"{{{CFDI_NS}}}Complemento")
+    if complemento is None:  # an invoice carries no complement until the stamp
+        complemento = etree.Element(f"{{{CFDI_NS}}}Complemento")
+        addenda = root.find(f"{{{CFDI_NS}}}Addenda")
+        if addenda is not None:
+            addenda.addprevious(complemento)
+        else:
+            root.append(complemento)
     complemento.append(tfd)
     stamped = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
     with state.lock:

@@ -728,6 +728,46 @@ def complement_imported(complement, *, actor, fiscal_uuid: str) -> Activity:
     )
 
 
+# --- CFDI issued from Cartera -------------------------------------------------------------
+def cfdi_stamped(cfdi, *, actor) -> Activity:
+    summary = _("CFDI %(number)s timbrado: %(uuid)s por %(total)s") % {
+        "number": cfdi.number,
+        "uuid": cfdi.fiscal_uuid,
+        "total": Money(cfdi.total, cfdi.currency),
+    }
+    return record_activity(
+        organization=cfdi.organization,
+        customer=cfdi.customer,
+        invoice=cfdi.invoice,
+        actor=actor,
+        kind=ActivityKind.INVOICE_CREATED,
+        summary=summary,
+        data={"issued_cfdi_id": cfdi.pk, "uuid": cfdi.fiscal_uuid, "kind": cfdi.kind},
+    )
+
+
+def cfdi_cancelled(cfdi, *, actor) -> Activity:
+    summary = _("CFDI %(number)s (%(uuid)s) cancelado ante el SAT, motivo %(reason)s") % {
+        "number": cfdi.number,
+        "uuid": cfdi.fiscal_uuid,
+        "reason": cfdi.cancellation_reason,
+    }
+    return record_activity(
+        organization=cfdi.organization,
+        customer=cfdi.customer,
+        invoice=cfdi.invoice,
+        actor=actor,
+        kind=ActivityKind.INVOICE_VOIDED,
+        summary=summary,
+        data={
+            "issued_cfdi_id": cfdi.pk,
+            "uuid": cfdi.fiscal_uuid,
+            "reason": cfdi.cancellation_reason,
+            "substitution_uuid": cfdi.substitution_uuid,
+        },
+    )
+
+
 # --- configuration ------------------------------------------------------------------------
 def cfdi_cancellation_pending(invoice, *, status: str) -> Activity:
     """The SAT's status service says a cancellation of the invoice's CFDI awaits the

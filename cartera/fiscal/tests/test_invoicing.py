@@ -1,0 +1,200 @@
+"""Issuing from Cartera end to end against the fake PAC: a draft is stamped once (its
+invoice, files and timeline entry), a credit note applies to its invoice, cancellation
+with and without a substitute, and what is refused changes nothing."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from cartera.dunning.statements import queue_new_invoices
+from cartera.fiscal import invoicing
+from cartera.fiscal.drafts import credit_note_draft, save_draft, substitute_draft
+from cartera.fiscal.models import CfdiStatus, FiscalProfile, IssuedCfdi
+from cartera.invoices.models import CreditNote, Invoice
+from cartera.outreach.models import Message
+from cartera.payments.services import allocate_payment, record_payment
+from cartera.testing import fake_pac
+
+D = Decimal
+NOW = dt.datetime(2026, 11, 30, 17, 0, tzinfo=dt.UTC)
+HEADER = {
+    "kind": "I",
+    "currency": "MXN",
+    "payment_method": "PPD",
+    "payment_form": "99",
+    "cfdi_use": "G03",
+    "due_date": dt.date(2026, 12, 30),
+    "purchase_order": "OC-77",
+}
+LINE = {
+    "code": "SRV-1",
+    "description": "Mantenimiento mensual",
+    "sat_product_key": "72101500",
+    "sat_unit_key": "E48",
+    "unit_name": "Servicio",
+    "quantity": "2",
+    "unit_price": "5000",
+    "tax_object": "02",
+    "iva": "16",
+}
+
+
+@pytest.fixture
+def pac_running(profile):
+    with fake_pac.running_fake_pac() as (url, state):
+        FiscalProfile.objects.filter(pk=profile.pk).update(
+            pac="finkok",
+            pac_username=fake_pac.FINKOK_USER,
+            pac_secret=fake_pac.FINKOK_PASSWORD,
+            pac_url=url,
+        )
+        yield state
+
+
+@pytest.fixture
+def customer(debtor_a):
+    debtor_a.fiscal_postal_code, debtor_a.tax_regime = "64000", "601"
+    debtor_a.save()
+    return debtor_a
+
+
+def _draft(customer, **changes):
+    return save_draft(customer=customer, actor=None, lines=[LINE], **{**HEADER, **changes})
+
+
+def test_a_draft_is_stamped_once_into_an_invoice_with_its_files(customer, pac_running, owner_a):
+    draft = _draft(customer)
+    assert (draft.subtotal, draft.total, draft.status) == (D("10000.00"), D("11600.00"), "draft")
+    cfdi = invoicing.stamp_cfdi(cfdi=draft, actor=owner_a, now=NOW)
+    assert (cfdi.status, cfdi.series, cfdi.folio, len(cfdi.fiscal_uuid)) == (
+        "stamped",
+        "F",
+        "1",
+        36,
+    )
+    invoice = Invoice.objects.get()
+    assert (invoice.number, invoice.total, invoice.balance, invoice.fiscal_uuid) == (
+        "F1",
+        D("11600.00"),
+        D("11600.00"),
+        cfdi.fiscal_uuid,
+    )
+    assert (invoice.due_date, invoice.purchase_order, invoice.payment_method) == (
+        dt.date(2026, 12, 30),
+        "OC-77",
+        "PPD",
+    )
+    assert sorted(invoice.attachments.values_list("kind", flat=True)) == ["pdf", "xml"]
+    assert customer.activities.filter(summary__startswith="CFDI F1 timbrado").count() == 1
+    assert len(pac_running.stamped) == 1
+    with pytest.raises(ValidationError):
+        invoicing.stamp_cfdi(cfdi=cfdi, actor=owner_a, now=NOW)
+    assert (Invoice.objects.count(), len(pac_running.stamped)) == (1, 1)
+
+
+def test_a_retry_after_a_lost_answer_sends_the_same_xml_and_gets_the_first_stamp(
+    customer, pac_running
+):
+    draft = _draft(customer)
+    signed = invoicing._signed_draft(draft.pk, now=NOW)
+    first = fake_pac_stamp = invoicing._stamp(
+        invoicing.pac_client(FiscalProfile.objects.get()),
+        invoicing.CFDI.from_string(signed.xml.encode()),
+    )  # the PAC stamped it, but Cartera never heard back
+    cfdi = invoicing.stamp_cfdi(cfdi=draft, actor=None, now=NOW + dt.timedelta(minutes=5))
+    assert cfdi.fiscal_uuid == first.document_id.upper() == fake_pac_stamp.document_id.upper()
+    assert (len(pac_running.stamped), Invoice.objects.count()) == (1, 1)
+
+
+def test_missing_fiscal_data_is_refused_before_anything_is_signed(debtor_a, pac_running):
+    draft = _draft(debtor_a)
+    with pytest.raises(ValidationError) as caught:
+        invoicing.stamp_cfdi(cfdi=draft, actor=None, now=NOW)
+    assert caught.value.messages == [
+        "Al cliente Ferretería La Tuerca le falta, para facturarle: el código postal fiscal; "
+        "el régimen fiscal."
+    ]
+    draft.refresh_from_db()
+    assert (draft.status, draft.folio, draft.xml, pac_running.stamped) == ("draft", "", "", {})
+
+
+def test_bad_lines_name_the_line_and_field_and_save_nothing(customer):
+    bad = {**LINE, "sat_product_key": "12345678", "quantity": "0"}
+    with pytest.raises(ValidationError) as caught:
+        save_draft(customer=customer, actor=None, lines=[LINE, bad], **HEADER)
+    assert caught.value.message_dict == {
+        "line-2-sat_product_key": [
+            "Clave de producto o servicio que no está en el catálogo del SAT."
+        ],
+        "line-2-quantity": ["La cantidad debe ser mayor que cero."],
+    }
+    assert IssuedCfdi.objects.count() == 0
+
+
+def test_a_credit_note_is_stamped_and_applied_to_its_invoice(customer, pac_running):
+    invoice_cfdi = invoicing.stamp_cfdi(cfdi=_draft(customer), actor=None, now=NOW)
+    note = credit_note_draft(
+        invoice=invoice_cfdi.invoice, actor=None, amount=D("1160.00"), reason="Bonificación"
+    )
+    assert (note.kind, note.relation_type, note.related_uuids, note.total) == (
+        "E",
+        "01",
+        invoice_cfdi.fiscal_uuid,
+        D("1160.00"),
+    )
+    note = invoicing.stamp_cfdi(cfdi=note, actor=None, now=NOW)
+    assert (note.series, note.folio) == ("NC", "1")
+    credit = CreditNote.objects.get()
+    invoice = Invoice.objects.get()
+    assert (credit.total, credit.unapplied, invoice.balance) == (
+        D("1160.00"),
+        D("0"),
+        D("10440.00"),
+    )
+
+
+def test_cancel_a_paid_invoice_only_through_a_substitute(customer, pac_running):
+    original = invoicing.stamp_cfdi(cfdi=_draft(customer), actor=None, now=NOW)
+    payment = record_payment(
+        customer=customer, actor=None, amount=D("1000"), currency="MXN", date=dt.date(2026, 12, 1)
+    )
+    allocate_payment(payment=payment, invoice=original.invoice, amount=D("1000"), actor=None)
+    with pytest.raises(ValidationError) as caught:
+        invoicing.cancel_cfdi(cfdi=original, reason="02", actor=None, now=NOW)
+    assert "motivo 01" in caught.value.messages[0]
+    assert (IssuedCfdi.objects.get(pk=original.pk).status, pac_running.cancelled) == ("stamped", {})
+    substitute = invoicing.stamp_cfdi(
+        cfdi=substitute_draft(cfdi=original, actor=None), actor=None, now=NOW
+    )
+    cancelled = invoicing.cancel_cfdi(
+        cfdi=original, reason="01", actor=None, now=NOW, substitution_uuid=substitute.fiscal_uuid
+    )
+    assert (cancelled.status, cancelled.substitution_uuid) == ("cancelled", substitute.fiscal_uuid)
+    old, new = (
+        Invoice.objects.get(pk=original.invoice_id),
+        Invoice.objects.get(pk=substitute.invoice_id),
+    )
+    assert (old.status, old.balance, new.balance) == ("void", D("0"), D("10600.00"))
+    assert pac_running.cancelled == {original.fiscal_uuid: "01"}
+
+
+def test_stamping_with_send_queues_the_invoice_email_with_its_files_once(
+    customer, pac_running, immediate_tasks, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        cfdi = invoicing.stamp_cfdi(cfdi=_draft(customer), actor=None, now=NOW, send=True)
+    message = Message.objects.get()
+    assert (message.key, message.purpose, message.attach_pdf, message.attach_xml) == (
+        f"inv-{cfdi.invoice_id}",
+        "invoice_issued",
+        True,
+        True,
+    )
+    assert list(message.invoices.values_list("pk", flat=True)) == [cfdi.invoice_id]
+    assert (
+        queue_new_invoices(organization=customer.organization, since=NOW - dt.timedelta(days=2))
+        == 0
+    )
+    assert Message.objects.count() == 1
