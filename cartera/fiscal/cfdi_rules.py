@@ -152,11 +152,16 @@ def _document_tax_errors(root, sums: dict, decimals: int) -> list[tuple[str, str
             )
     if set(found_t) != set(bases) or set(found_r) != set(expected_r):
         errors.append(("Impuestos", _("no agrupa los mismos impuestos que los conceptos")))
+    return errors + _document_total_errors(taxes, found_t, found_r, exp, bool(expected_t))
+
+
+def _document_total_errors(taxes, found_t, found_r, exp, any_amounts) -> list[tuple[str, str]]:
+    errors = []
     total_t = sum(
         (Decimal(t.get("Importe")) for t in found_t.values() if t.get("Importe")), Decimal(0)
     )
     total_r = sum((Decimal(r.get("Importe")) for r in found_r.values()), Decimal(0))
-    if found_t and _dec(taxes, "TotalImpuestosTrasladados") != total_t.quantize(exp) and expected_t:
+    if any_amounts and _dec(taxes, "TotalImpuestosTrasladados") != total_t.quantize(exp):
         errors.append(("TotalImpuestosTrasladados", _("no es la suma de los traslados")))
     if found_r and _dec(taxes, "TotalImpuestosRetenidos") != total_r.quantize(exp):
         errors.append(("TotalImpuestosRetenidos", _("no es la suma de las retenciones")))

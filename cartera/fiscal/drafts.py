@@ -214,7 +214,11 @@ def _line(values: dict, position: int) -> IssuedCfdiLine:
     return IssuedCfdiLine(position=position, **fields)
 
 
-def _checked(values: dict, lines: list[dict], *, customer) -> None:
+def built_lines(lines: list[dict]) -> list[IssuedCfdiLine]:
+    return [_line(values, position) for position, values in enumerate(lines)]
+
+
+def check_draft(values: dict, lines: list[dict], *, customer) -> None:
     errors = header_errors(values, customer=customer)
     if not lines:
         errors["lines"] = _("Agregue al menos una línea (concepto).")
@@ -234,8 +238,8 @@ def save_draft(*, customer, actor, lines: list[dict], instance: IssuedCfdi | Non
         raise TypeError(f"unknown draft fields: {sorted(unknown)}")
     if instance is not None and instance.status not in (CfdiStatus.DRAFT, CfdiStatus.TEMPLATE):
         raise ValidationError(_("Solo se modifica un borrador."))
-    _checked(header, lines, customer=customer)
-    built = [_line(values, position) for position, values in enumerate(lines)]
+    check_draft(header, lines, customer=customer)
+    built = built_lines(lines)
     totals = preview_totals(header, built)
     cfdi = instance or IssuedCfdi(organization=customer.organization, created_by=actor)
     cfdi.customer = customer

@@ -9,7 +9,6 @@ at once) or the credit note, applied to its invoice — with the stamped XML and
 the invoice's files, which the portal serves and the "factura emitida" e-mail carries."""
 
 import datetime as dt
-from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile

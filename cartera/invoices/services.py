@@ -229,6 +229,11 @@ def void_invoice(
     invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
     if invoice.status == InvoiceStatus.VOID:
         raise ValidationError(_("La factura ya está cancelada."))
+    issued = getattr(invoice, "issued_cfdi", None)  # fiscal (above) issued it from Cartera
+    if issued is not None and issued.status == "stamped":
+        raise ValidationError(
+            _("Esta factura se timbró en Cartera: cancele su CFDI ante el SAT desde su página.")
+        )
     if not keep_allocations and invoice.allocations.exists():
         raise ValidationError(
             _("La factura tiene pagos o notas de crédito aplicados; no se puede cancelar.")

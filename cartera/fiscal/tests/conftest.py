@@ -4,8 +4,10 @@ from decimal import Decimal
 import pytest
 from django.core.files.base import ContentFile
 
+from cartera.fiscal.models import FiscalProfile
 from cartera.fiscal.services import save_fiscal_profile
 from cartera.invoices.models import InvoiceAttachment
+from cartera.testing import fake_pac
 from cartera.testing.csd import PASSWORD, make_csd
 
 from .rep_fixtures import invoice_xml
@@ -45,3 +47,23 @@ def profile(org_a):
         csd_key=csd.key,
         csd_password=PASSWORD,
     )
+
+
+@pytest.fixture
+def pac_running(profile):
+    with fake_pac.running_fake_pac() as (url, state):
+        FiscalProfile.objects.filter(pk=profile.pk).update(
+            pac="finkok",
+            pac_username=fake_pac.FINKOK_USER,
+            pac_secret=fake_pac.FINKOK_PASSWORD,
+            pac_url=url,
+        )
+        yield state
+
+
+@pytest.fixture
+def customer(debtor_a):
+    """debtor_a with complete fiscal data (a company, regime 601)."""
+    debtor_a.fiscal_postal_code, debtor_a.tax_regime = "64000", "601"
+    debtor_a.save()
+    return debtor_a

@@ -11,11 +11,10 @@ from django.core.exceptions import ValidationError
 from cartera.dunning.statements import queue_new_invoices
 from cartera.fiscal import invoicing
 from cartera.fiscal.drafts import credit_note_draft, save_draft, substitute_draft
-from cartera.fiscal.models import CfdiStatus, FiscalProfile, IssuedCfdi
+from cartera.fiscal.models import FiscalProfile, IssuedCfdi
 from cartera.invoices.models import CreditNote, Invoice
 from cartera.outreach.models import Message
 from cartera.payments.services import allocate_payment, record_payment
-from cartera.testing import fake_pac
 
 D = Decimal
 NOW = dt.datetime(2026, 11, 30, 17, 0, tzinfo=dt.UTC)
@@ -39,25 +38,6 @@ LINE = {
     "tax_object": "02",
     "iva": "16",
 }
-
-
-@pytest.fixture
-def pac_running(profile):
-    with fake_pac.running_fake_pac() as (url, state):
-        FiscalProfile.objects.filter(pk=profile.pk).update(
-            pac="finkok",
-            pac_username=fake_pac.FINKOK_USER,
-            pac_secret=fake_pac.FINKOK_PASSWORD,
-            pac_url=url,
-        )
-        yield state
-
-
-@pytest.fixture
-def customer(debtor_a):
-    debtor_a.fiscal_postal_code, debtor_a.tax_regime = "64000", "601"
-    debtor_a.save()
-    return debtor_a
 
 
 def _draft(customer, **changes):
