@@ -111,3 +111,13 @@ class CreditNoteForm(BackOfficeForm):
     reason = forms.CharField(
         label=_("Concepto"), max_length=300, initial=_("Descuento o bonificación")
     )
+
+
+class RecurringForm(BackOfficeForm):
+    start = forms.DateField(label=_("Primera emisión"), widget=DATE_WIDGET)
+    every_months = forms.IntegerField(
+        label=_("Cada cuántos meses"), min_value=1, max_value=12, initial=1
+    )
+    due_days = forms.IntegerField(
+        label=_("Días de crédito"), min_value=0, max_value=365, initial=30
+    )

@@ -3,13 +3,13 @@ may see the customer sees them)."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from cartera.customers.selectors import get_customer_for_user
+from cartera.customers.selectors import customers_visible_to, get_customer_for_user
 from cartera.invoices.selectors import get_invoice_for_user
 from cartera.lib.forms import add_service_errors
 from cartera.orgs.access import Action, can
@@ -21,10 +21,12 @@ from .invoice_forms import (
     CfdiHeaderForm,
     CreditNoteForm,
     LineFormSet,
+    RecurringForm,
     StampForm,
 )
 from .invoice_pdf import invoice_pdf_bytes
-from .models import CfdiStatus, IssuedCfdiLine, Product
+from .models import CfdiStatus, IssuedCfdiLine, Product, RecurringInvoice
+from .recurring import make_recurring, set_recurring_active
 from .selectors import get_issued_for_user, issued_visible_to
 
 PRODUCT_FILLS = (
@@ -206,6 +208,7 @@ def issued_detail(request, pk):
             "stamp_form": StampForm(),
             "cancel_form": CancelForm(),
             "problems": drafts.receiver_problems(cfdi.customer, cfdi.cfdi_use),
+            "recurring_form": RecurringForm(initial={"start": cfdi.due_date}),
         },
     )
 
@@ -303,3 +306,52 @@ def issued_file(request, pk, kind):
         response = HttpResponse(invoice_pdf_bytes(cfdi), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+@org_member_required(action=Action.EDIT_INVOICES)
+@require_POST
+def recurring_create(request, pk):
+    cfdi = get_issued_for_user(request, pk)
+    form = RecurringForm(request.POST)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            messages.error(
+                request,
+                f"{form.fields[field].label}: {errors[0]}" if field in form.fields else errors[0],
+            )
+        return redirect("fiscal:issued_detail", cfdi.pk)
+    try:
+        make_recurring(cfdi=cfdi, actor=request.user, **form.cleaned_data)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("Factura recurrente programada."))
+    return redirect("fiscal:recurring_list")
+
+
+@org_member_required
+def recurring_list(request):
+    rows = RecurringInvoice.objects.filter(
+        organization=request.organization,
+        template__customer__in=customers_visible_to(request.membership),
+    ).select_related("template__customer", "last_issued")
+    return render(
+        request,
+        "fiscal/recurring_list.html",
+        {"rows": rows, "can_issue": can(request.membership, Action.EDIT_INVOICES)},
+    )
+
+
+@org_member_required(action=Action.EDIT_INVOICES)
+@require_POST
+def recurring_toggle(request, pk):
+    recurrence = RecurringInvoice.objects.filter(
+        organization=request.organization,
+        pk=pk,
+        template__customer__in=customers_visible_to(request.membership),
+    ).first()
+    if recurrence is None:
+        raise Http404
+    set_recurring_active(recurrence=recurrence, actor=request.user, active=not recurrence.active)
+    return redirect("fiscal:recurring_list")

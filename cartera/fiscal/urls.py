@@ -21,6 +21,9 @@ urlpatterns = [
     path(
         "invoices/<int:pk>/cfdi.pdf", invoice_views.issued_file, {"kind": "pdf"}, name="issued_pdf"
     ),
+    path("invoices/<int:pk>/recurring/", invoice_views.recurring_create, name="recurring_create"),
+    path("recurring/", invoice_views.recurring_list, name="recurring_list"),
+    path("recurring/<int:pk>/toggle/", invoice_views.recurring_toggle, name="recurring_toggle"),
     path(
         "credit-notes/new/<int:invoice_pk>/",
         invoice_views.credit_note_new,

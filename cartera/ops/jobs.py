@@ -75,6 +75,13 @@ JOBS: dict[str, Job] = {
             "cartera.fiscal.tasks.check_cfdi_statuses",
             per_organization=True,
         ),
+        # 06:00 local: recurring invoices due today, stamped and sent before the workday.
+        Job(
+            "recurring-invoices",
+            Daily(hour=6),
+            "cartera.fiscal.tasks.issue_recurring_invoices",
+            per_organization=True,
+        ),
         # 03:00 local: the ledger check; logs mismatches.
         Job(
             "ledger-check",
