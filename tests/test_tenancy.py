@@ -49,6 +49,7 @@ from cartera.api.tokens import create_api_token
 from cartera.cases.models import Assignee, Case
 from cartera.customers.services import create_customer
 from cartera.dunning.models import Strategy
+from cartera.fiscal.models import IssuedCfdi, RecurringInvoice
 from cartera.followup.models import Task
 from cartera.followup.services import open_task
 from cartera.imports.models import ImportBatch
@@ -136,6 +137,20 @@ URLS: dict[str, U] = {
     "orgs:member_deactivate": write(pk("membership"), scoped=False, roles=MANAGERS),
     # fiscal
     "fiscal:settings": write(roles=MANAGERS),
+    "fiscal:issued_list": read(),
+    "fiscal:invoice_new": write(lambda w: {"customer_pk": w.customer.pk}, roles=MANAGERS),
+    "fiscal:issued_detail": read(pk("issued")),
+    "fiscal:invoice_edit": write(pk("issued"), roles=MANAGERS),
+    "fiscal:issued_stamp": write(pk("issued"), roles=MANAGERS),
+    "fiscal:issued_delete": write(pk("issued_to_delete"), roles=MANAGERS),
+    "fiscal:issued_cancel": write(pk("issued"), roles=MANAGERS),
+    "fiscal:issued_substitute": write(pk("issued"), roles=MANAGERS),
+    "fiscal:issued_xml": read(pk("issued")),
+    "fiscal:issued_pdf": read(pk("issued")),
+    "fiscal:recurring_create": write(pk("issued"), roles=MANAGERS),
+    "fiscal:recurring_list": read(),
+    "fiscal:recurring_toggle": write(pk("recurrence"), roles=MANAGERS),
+    "fiscal:credit_note_new": write(lambda w: {"invoice_pk": w.invoice.pk}, roles=MANAGERS),
     # api (the settings page for API tokens; the API itself is walked by cartera/api/tests)
     "api_settings:tokens": write(roles=OWNER),
     "api_settings:rotate": write(pk("api_token"), scoped=False, roles=OWNER),
@@ -609,7 +624,18 @@ def world(
         hint="000000",
     )
     payment_request.invoices.add(invoice_a)
+    issued = IssuedCfdi.objects.create(organization=org_a, customer=debtor_a, total=Decimal("116"))
+    issued_to_delete = IssuedCfdi.objects.create(organization=org_a, customer=debtor_a)
+    recurring_template = IssuedCfdi.objects.create(
+        organization=org_a, customer=debtor_a, status="template", total=Decimal("116")
+    )
+    recurrence = RecurringInvoice.objects.create(
+        organization=org_a, template=recurring_template, next_date=dt.date(2026, 12, 1)
+    )
     return SimpleNamespace(
+        issued=issued,
+        issued_to_delete=issued_to_delete,
+        recurrence=recurrence,
         bank_movement=bank_movement,
         reconciliation=Reconciliation.objects.get(),
         collaborator=collaborator_a,
