@@ -17,6 +17,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from jinja2 import TemplateError
 
 from cartera.agreements.negotiation import offered_discounts
@@ -34,6 +35,7 @@ from .eligibility import open_with_balance_q
 from .models import Message, MessageTemplate
 from .sandbox import LimitedSandbox, render_limited
 from .tracking import portal_message_link
+from .variables import unknown_variables
 
 _ENV = LimitedSandbox(autoescape=False)
 _HTML_ENV = LimitedSandbox(autoescape=True)
@@ -59,7 +61,12 @@ NO_DISCOUNT = {"invoice": "", "amount": "", "pay_amount": "", "percent": "", "ex
 
 
 class TemplateRenderError(ValueError):
-    """A template does not compile or refers to something outside its context."""
+    """A template does not compile or refers to something outside its context;
+    ``field`` names the part at fault (subject, body_text or body_html)."""
+
+    def __init__(self, message: str, field: str = "body_text"):
+        super().__init__(message)
+        self.field = field
 
 
 def _locale(language: str) -> str:
@@ -246,27 +253,36 @@ def check_template(*, subject: str, body_text: str, body_html: str = "") -> None
     """Compile all parts and render them on a sample context within the sandbox's limits;
     raise TemplateRenderError naming the part, the line and what is wrong."""
     context = sample_context()
-    for label, source, html in (
-        (_("asunto"), subject, False),
-        (_("texto"), body_text, False),
-        ("HTML", body_html, True),
+    for field, label, source, html in (
+        ("subject", _("asunto"), subject, False),
+        ("body_text", _("texto"), body_text, False),
+        ("body_html", "HTML", body_html, True),
     ):
+        env = _HTML_ENV if html else _ENV
         try:
-            compiled = (_HTML_ENV if html else _ENV).from_string(source or "")
+            compiled = env.from_string(source or "")
+            unknown = unknown_variables(env.parse(source or ""), context)
         except TemplateError as exc:
             line = getattr(exc, "lineno", None)
             where = _(" (línea %(line)s)") % {"line": line} if line else ""
-            raise TemplateRenderError(f"{label}{where}: {exc.message or exc}") from None
-        _check_renders(label, compiled, context)
+            raise TemplateRenderError(f"{label}{where}: {exc.message or exc}", field) from None
+        if unknown:
+            message = ngettext(
+                "Variable desconocida: %(names)s.",
+                "Variables desconocidas: %(names)s.",
+                len(unknown),
+            ) % {"names": ", ".join(f"«{name}»" for name in unknown)}
+            raise TemplateRenderError(f"{label}: {message}", field)
+        _check_renders(field, label, compiled, context)
 
 
-def _check_renders(label: str, compiled, context: dict) -> None:
+def _check_renders(field: str, label: str, compiled, context: dict) -> None:
     try:
         render_limited(compiled, context)
     except TemplateError as exc:
-        raise TemplateRenderError(f"{label}: {exc.message or exc}") from None
+        raise TemplateRenderError(f"{label}: {exc.message or exc}", field) from None
     except (ArithmeticError, TypeError, ValueError, LookupError, RecursionError) as exc:
-        raise TemplateRenderError(f"{label}: {type(exc).__name__}: {exc}") from None
+        raise TemplateRenderError(f"{label}: {type(exc).__name__}: {exc}", field) from None
 
 
 def render(*, subject: str, body_text: str, body_html: str, context: dict) -> tuple[str, str, str]:
