@@ -267,14 +267,25 @@ def template_edit(request, pk):
     )
 
 
-def _sms_message(sms: dict) -> str:
-    return ngettext(
-        "Con el cliente de ejemplo, el texto ocupa %(n)s segmento SMS (%(encoding)s, "
-        "%(units)s de %(capacity)s caracteres).",
-        "Con el cliente de ejemplo, el texto ocupa %(n)s segmentos SMS (%(encoding)s, "
-        "%(units)s de %(capacity)s caracteres).",
-        sms["segments"],
-    ) % {
+def _sms_message(sms: dict, *, sample: bool = True) -> str:
+    text = (
+        ngettext(
+            "Con el cliente de ejemplo, el texto ocupa %(n)s segmento SMS (%(encoding)s, "
+            "%(units)s de %(capacity)s caracteres).",
+            "Con el cliente de ejemplo, el texto ocupa %(n)s segmentos SMS (%(encoding)s, "
+            "%(units)s de %(capacity)s caracteres).",
+            sms["segments"],
+        )
+        if sample
+        else ngettext(
+            "El texto ocupa %(n)s segmento SMS (%(encoding)s, %(units)s de %(capacity)s "
+            "caracteres).",
+            "El texto ocupa %(n)s segmentos SMS (%(encoding)s, %(units)s de %(capacity)s "
+            "caracteres).",
+            sms["segments"],
+        )
+    )
+    return text % {
         "n": sms["segments"],
         "encoding": sms["encoding"],
         "units": sms["units"],
@@ -290,8 +301,9 @@ def template_preview(request, pk):
     require(request, Action.MANAGE_STRATEGIES)
     template = get_template_for_user(request, pk)
     values = {key: request.POST.get(key, "") for key in ("subject", "body_text", "body_html")}
+    sample = not request.POST.get("customer")
     try:
-        if request.POST.get("customer"):
+        if not sample:
             customer = get_customer_for_user(request, request.POST["customer"])
             subject, text, _html = _preview(request, customer=customer, **values)
         else:

@@ -86,7 +86,10 @@ def test_accents_go_as_gsm7_but_an_emoji_keeps_ucs2():
 def test_unknown_variables_name_the_variable_and_the_field(org_a, email_template):
     with pytest.raises(TemplateRenderError) as error:
         check_template(subject="{{ cliente.nombre }}", body_text="ok")
-    assert (error.value.field, str(error.value)) == ("subject", "asunto: Variable desconocida: «cliente».")
+    assert (error.value.field, str(error.value)) == (
+        "subject",
+        "asunto: Variable desconocida: «cliente».",
+    )
     with pytest.raises(TemplateRenderError) as error:
         check_template(subject="", body_text="{{ customer.nombre }} {{ agente }} {{ today }}")
     assert error.value.field == "body_text"
@@ -104,7 +107,9 @@ def test_unknown_variables_name_the_variable_and_the_field(org_a, email_template
             body_text="ok",
             body_html="<p>{{ customer['rfc'] }}</p>",
         )
-    assert error.value.message_dict == {"body_html": ["HTML: Variable desconocida: «customer.rfc»."]}
+    assert error.value.message_dict == {
+        "body_html": ["HTML: Variable desconocida: «customer.rfc»."]
+    }
     email_template.refresh_from_db()
     assert email_template.body_html == ""
 
