@@ -27,6 +27,7 @@ from .rendering import (
     TemplateRenderError,
     agent_context,
     build_context,
+    check_template,
     customer_payment,
     invoice_rows,
     organization_context,
@@ -303,6 +304,7 @@ def template_preview(request, pk):
     values = {key: request.POST.get(key, "") for key in ("subject", "body_text", "body_html")}
     sample = not request.POST.get("customer")
     try:
+        check_template(**values)  # unknown variables named, as on saving
         if not sample:
             customer = get_customer_for_user(request, request.POST["customer"])
             subject, text, _html = _preview(request, customer=customer, **values)
