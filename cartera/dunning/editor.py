@@ -3,7 +3,7 @@
 The editor never writes a strategy itself: it builds the same YAML document shape that
 ``cartera strategy load`` reads and hands it to ``services.load_strategy`` (versioning,
 the timeline entry, deactivating steps that decisions use). What the editor does not
-show (contact policy, fallback channels, variants, notes, copies, attachments,
+show (fallback channels, variants, notes, copies, attachments,
 assignments) is kept from the saved strategy, so editing a strategy in the form and
 exporting it gives back the same document.
 """
@@ -152,7 +152,9 @@ def _keep_fallbacks(step: dict, channel: str) -> None:
         step["channels"] = [channel, *fallbacks]
 
 
-def editor_document(strategy: Strategy | None, *, key, name, description, is_default, rows):
+def editor_document(
+    strategy: Strategy | None, *, key, name, description, is_default, rows, policy=None
+):
     """The YAML document the editor's values make, keeping what it does not show."""
     if strategy is None:
         document = {"contact_policy": {}}
@@ -184,6 +186,8 @@ def editor_document(strategy: Strategy | None, *, key, name, description, is_def
             step.pop("max_repeats", None)
         steps.append(step)
     steps.sort(key=lambda step: step["offset_days"])  # stable: ties keep the list's order
+    if policy is not None:
+        document["contact_policy"] = policy
     return document | {
         "key": key,
         "name": name,
@@ -203,8 +207,10 @@ def save_strategy_from_editor(
     description: str,
     is_default: bool,
     rows: list[dict],
+    policy: dict | None = None,
 ) -> tuple[Strategy, bool]:
-    """Create (``strategy`` None) or change a strategy from the editor's rows. Owners and
+    """Create (``strategy`` None) or change a strategy from the editor's rows and
+    ``policy`` (the document's ``contact_policy``; None keeps the saved one). Owners and
     managers only (checked here). Raises ``StrategyEditError`` and saves nothing when a
     row is wrong; else one new version and one timeline entry (``load_strategy``)."""
     require_member(actor, organization, Action.MANAGE_STRATEGIES)
@@ -226,6 +232,7 @@ def save_strategy_from_editor(
         description=description.strip(),
         is_default=is_default,
         rows=rows,
+        policy=policy,
     )
     try:
         return load_strategy(organization=organization, document=document, actor=actor)

@@ -2,6 +2,7 @@
 remove, move up and down by POST, enhanced by htmx), with what it would send for a
 sample invoice. Saving goes through ``editor.save_strategy_from_editor``."""
 
+import datetime as dt
 from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
@@ -23,6 +24,7 @@ from .editor import (
     templates_by_channel,
 )
 from .forms import StepForm, StepFormSet, StrategyHeadForm
+from .models import Strategy
 from .selectors import get_strategy_for_user
 
 DEFAULT_SAMPLE = Decimal("10000")
@@ -93,6 +95,7 @@ def _save(request, strategy, head, steps):
             description=head.cleaned_data["description"],
             is_default=head.cleaned_data["is_default"],
             rows=rows,
+            policy=head.policy(),
         )
     except StrategyEditError as exc:
         for field, errors in exc.errors.items():
@@ -114,15 +117,19 @@ def _save(request, strategy, head, steps):
     return redirect(url)
 
 
+_POLICY_FIELDS = ("window_start", "window_end", "weekdays", "max_per_7_days", "skip_holidays")
+
+
 def _saved_head(strategy) -> dict:
-    if strategy is None:
-        return {"sample_amount": DEFAULT_SAMPLE}
-    return {
-        "name": strategy.name,
-        "description": strategy.description,
-        "is_default": strategy.is_default,
-        "sample_amount": DEFAULT_SAMPLE,
-    }
+    """The head form's values: the saved strategy's, or a new strategy's defaults."""
+    source = strategy or Strategy(name="")
+    head = {name: getattr(source, name) for name in ("name", "description", "is_default")}
+    for name in _POLICY_FIELDS:
+        head[name] = getattr(source, name)
+    if isinstance(head["window_start"], str):  # a new row holds the field defaults as text
+        head["window_start"] = dt.time.fromisoformat(head["window_start"])
+        head["window_end"] = dt.time.fromisoformat(head["window_end"])
+    return head | {"sample_amount": DEFAULT_SAMPLE}
 
 
 def _posted_head(data) -> dict:
@@ -130,6 +137,11 @@ def _posted_head(data) -> dict:
         "name": data.get("name", ""),
         "description": data.get("description", ""),
         "is_default": bool(data.get("is_default")),
+        "window_start": data.get("window_start", ""),
+        "window_end": data.get("window_end", ""),
+        "weekdays": data.getlist("weekdays"),
+        "max_per_7_days": data.get("max_per_7_days", ""),
+        "skip_holidays": bool(data.get("skip_holidays")),
         "sample_amount": data.get("sample_amount", ""),
     }
 

@@ -210,6 +210,19 @@ class StrategyHeadForm(BackOfficeForm):
         label=_("Estrategia por omisión (la siguen los clientes sin otra asignada)"),
         required=False,
     )
+    window_start = forms.TimeField(
+        label=_("Enviar desde (hora del cliente)"), widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    window_end = forms.TimeField(
+        label=_("Enviar hasta (hora del cliente)"), widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    weekdays = forms.MultipleChoiceField(
+        label=_("Días de envío"), choices=WEEKDAY_CHOICES, widget=forms.CheckboxSelectMultiple
+    )
+    max_per_7_days = forms.IntegerField(
+        label=_("Máximo de mensajes por contacto en 7 días"), min_value=1, max_value=50
+    )
+    skip_holidays = forms.BooleanField(label=_("No enviar en días feriados"), required=False)
     sample_amount = forms.DecimalField(
         label=_("Saldo de la factura de ejemplo"),
         required=False,
@@ -218,6 +231,25 @@ class StrategyHeadForm(BackOfficeForm):
         decimal_places=2,
         initial=Decimal("10000"),
     )
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("window_start"), data.get("window_end")
+        if start and end and start >= end:
+            self.add_error("window_end", _("La ventana de envío debe terminar después de empezar."))
+        if "weekdays" in data:
+            data["weekdays"] = [day for day in WEEKDAYS if day in set(data["weekdays"])]
+        return data
+
+    def policy(self) -> dict:
+        """The contact policy as the strategy document writes it."""
+        data = self.cleaned_data
+        return {
+            "window": f"{data['window_start']:%H:%M}-{data['window_end']:%H:%M}",
+            "weekdays": data["weekdays"],
+            "max_per_7_days": data["max_per_7_days"],
+            "skip_holidays": data["skip_holidays"],
+        }
 
 
 class StepForm(BackOfficeForm):

@@ -53,6 +53,11 @@ def _post(name="Mayoristas", description="", steps=(), action="save", **extra):
         "name": name,
         "description": description,
         "sample_amount": "10000",
+        "window_start": "09:00",
+        "window_end": "19:00",
+        "weekdays": ["mon", "tue", "wed", "thu", "fri"],
+        "max_per_7_days": "3",
+        "skip_holidays": "on",
         "action": action,
         "steps-TOTAL_FORMS": str(len(steps)),
         "steps-INITIAL_FORMS": "0",
@@ -140,7 +145,15 @@ def test_edit_keeps_step_keys_and_what_the_form_does_not_show(login, owner_a, or
     assert page.context["steps"].forms[0].initial["key"] == "uno"
     response = client.post(
         f"/dunning/strategies/{strategy.pk}/editor/",
-        _post(name="Mía", steps=[{"key": "uno", "name": "Uno", "days": "6", "stage": "soft"}]),
+        _post(
+            name="Mía",
+            steps=[{"key": "uno", "name": "Uno", "days": "6", "stage": "soft"}],
+            window_start="08:00",
+            window_end="18:00",
+            weekdays=["wed", "mon"],
+            max_per_7_days="2",
+            skip_holidays="",
+        ),
     )
     assert response.status_code == 302
     strategy.refresh_from_db()
@@ -152,7 +165,12 @@ def test_edit_keeps_step_keys_and_what_the_form_does_not_show(login, owner_a, or
         "jefe@example.com",
         True,
     )
-    assert (strategy.window_start, strategy.weekdays) == (dt.time(8), ["mon", "wed"])
+    assert (strategy.window_start, strategy.window_end, strategy.weekdays) == (
+        dt.time(8),
+        dt.time(18),
+        ["mon", "wed"],
+    )
+    assert (strategy.max_per_7_days, strategy.skip_holidays) == (2, False)
 
 
 def test_remove_and_reorder_are_posts_that_save_nothing(login, owner_a, org_a, templates_a):
@@ -257,10 +275,17 @@ def test_errors_are_next_to_the_field_and_nothing_is_saved(
     assert after == before and strategy.name == "K"
 
 
-def test_a_strategy_needs_a_name_and_a_step(login, owner_a, org_a):
+def test_a_strategy_needs_a_name_a_step_and_a_window(login, owner_a, org_a):
     client = login(owner_a)
     response = client.post("/dunning/strategies/new/", _post(name="Sin pasos", steps=[]))
     assert response.context["head"].non_field_errors() == ["Agregue al menos un paso."]
+    window = client.post(
+        "/dunning/strategies/new/",
+        _post(steps=[{"days": "1", "stage": "soft"}], window_start="19:00", window_end="09:00"),
+    )
+    assert window.context["head"].errors == {
+        "window_end": ["La ventana de envío debe terminar después de empezar."]
+    }
     assert not Strategy.objects.filter(organization=org_a).exists()
 
 
