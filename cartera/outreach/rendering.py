@@ -40,23 +40,7 @@ from .variables import unknown_variables
 _ENV = LimitedSandbox(autoescape=False)
 _HTML_ENV = LimitedSandbox(autoescape=True)
 
-VARIABLES = {
-    "customer": "name, legal_name, tax_id, external_id",
-    "contact": "name, email",
-    "invoices": "facturas de este mensaje: number, external_id, issue_date, due_date, total, balance, currency, days_overdue",
-    "statement": "todas las facturas abiertas del cliente (mismas claves que invoices)",
-    "totals": "saldo de las facturas del mensaje por moneda: currency, amount",
-    "statement_totals": "saldo total del cliente por moneda: currency, amount",
-    "overdue_totals": "saldo vencido del cliente por moneda: currency, amount",
-    "days_overdue": "días de atraso de la factura más atrasada del mensaje",
-    "portal_link": "enlace al portal del cliente",
-    "payment_instructions": "cómo pagar, en texto: referencia de pago, CLABE y cuentas bancarias",
-    "payment": "heading, reference, clabe, bank_accounts, lines (cada línea de las instrucciones de pago)",
-    "agent": "name, email, phone",
-    "organization": "name, legal_name, tax_id, email",
-    "today": "fecha del plan (AAAA-MM-DD)",
-    "discount": "descuento por pronto pago vigente sobre una factura del mensaje (vacío si no hay): invoice, amount (lo que ahorra), pay_amount (lo que paga), percent, expires_on (AAAA-MM-DD)",
-}
+# The variables a template may use are listed for people in ``variables.py``.
 NO_DISCOUNT = {"invoice": "", "amount": "", "pay_amount": "", "percent": "", "expires_on": ""}
 
 
