@@ -208,6 +208,7 @@ def _timetable(request, steps) -> list[dict]:
             templates={},
         )
         check.fields["template"].choices = [(form["template"].value() or "", "")]
+        check.fields["name"].required = False  # a step not named yet still shows
         if check.is_valid():
             rows.append(check.row())
     due = local_today(request.membership.organization.timezone)
