@@ -322,6 +322,8 @@ URLS: dict[str, U] = {
     "dunning:strategies": read(),
     "dunning:strategy": read(pk("strategy"), scoped=False),
     "dunning:strategy_edit": write(pk("strategy"), scoped=False, roles=MANAGERS),
+    "dunning:strategy_new": write(roles=MANAGERS),  # owners and managers only (GET too)
+    "dunning:strategy_editor": write(pk("strategy"), scoped=False, roles=MANAGERS),
     "dunning:strategy_preview": write(
         pk("strategy"), scoped=False, roles=MANAGERS
     ),  # POST-only, editors only

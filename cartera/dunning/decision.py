@@ -34,6 +34,65 @@ def missing_contact_task_key(customer_id: int, channel: str) -> str:
     return f"missing-contact:{customer_id}:{channel}"
 
 
+def eligible_steps(steps: list[StepInfo], days: int, balance) -> list[StepInfo]:
+    """Step 1: due by D (``days`` after the due date; steps sorted by offset) and at or
+    above their minimum balance."""
+    amount = Decimal(str(balance))
+    return [
+        step
+        for step in steps
+        if step.offset <= days and (step.min_balance is None or amount >= step.min_balance)
+    ]
+
+
+def next_firing(current: StepInfo, entry, as_of: dt.date) -> int | None:
+    """Steps 2–3: the first firing (no ``entry``), a repeat that is due on ``as_of``, or
+    None. ``entry`` is (sends so far, last sent date); 0 sends = superseded, never sent."""
+    if entry is None:
+        return 1
+    sends, last_sent = entry
+    if sends == 0:
+        return None  # superseded earlier: never sent
+    if (
+        current.repeat_every
+        and sends < 1 + current.max_repeats
+        and as_of >= last_sent + dt.timedelta(days=current.repeat_every)
+    ):
+        return sends + 1
+    return None
+
+
+def timetable(steps: list[StepInfo], *, balance, due: dt.date) -> list[dict]:
+    """What the steps would do, day by day, for one invoice of ``balance`` due on ``due``
+    that nobody pays, disputes or promises (no holds, every contact point usable, no cap):
+    the same steps 1–3 as the planner (``eligible_steps``, ``too_late_for``,
+    ``next_firing``). Rows: date, days after due, step, firing number, action."""
+    steps = sorted(steps, key=lambda step: step.offset)
+    if not steps:
+        return []
+    last = max(s.offset + (s.repeat_every or 0) * s.max_repeats for s in steps)
+    history: dict[int, tuple[int, dt.date]] = {}
+    rows = []
+    for days in range(steps[0].offset, last + 1):
+        as_of = due + dt.timedelta(days=days)
+        eligible = eligible_steps(steps, days, balance)
+        if not eligible:
+            continue
+        current = eligible[-1]
+        firing = next_firing(current, history.get(current.id), as_of)
+        earlier = eligible if firing == 1 and current.too_late_for(days) else eligible[:-1]
+        for step in earlier:
+            history.setdefault(step.id, (0, as_of))  # superseded: never sent
+        if firing is None or current.id in history and history[current.id][0] == 0:
+            continue
+        history[current.id] = (firing, as_of)
+        action = DecisionAction.OPEN_CASE if current.stage in CASE_STAGES else DecisionAction.SEND
+        rows.append(
+            {"date": as_of, "days": days, "step": current, "firing": firing, "action": action}
+        )
+    return rows
+
+
 class CustomerDecisions:
     """Decides the invoices of one customer; keeps what the grouping step needs: the
     firings per channel, the recipients per channel and the policy."""
@@ -131,15 +190,9 @@ class CustomerDecisions:
         return step.channel, SkipReason.NO_CONTACT, ""
 
     def eligible_steps(self, days: int, balance) -> list[StepInfo]:
-        """Step 1: due by D (steps are sorted by offset) and above their minimum balance."""
         if not self.planner.any_min_balance:
             return self.steps[: bisect_right(self.offsets, days)]
-        amount = Decimal(str(balance))
-        return [
-            step
-            for step in self.steps
-            if step.offset <= days and (step.min_balance is None or amount >= step.min_balance)
-        ]
+        return eligible_steps(self.steps, days, balance)
 
     def supersede(self, earlier: list[StepInfo], hist: dict, iid: int, ext: str) -> None:
         """Step 2: earlier eligible steps that never fired are superseded (never sent)."""
@@ -166,18 +219,7 @@ class CustomerDecisions:
 
     def firing_number(self, current: StepInfo, entry) -> int | None:
         """Steps 2–3: the first firing, a repeat that is due, or None (nothing to do)."""
-        if entry is None:
-            return 1
-        sends, last_sent = entry
-        if sends == 0:
-            return None  # superseded earlier: never sent
-        if (
-            current.repeat_every
-            and sends < 1 + current.max_repeats
-            and self.planner.as_of >= last_sent + dt.timedelta(days=current.repeat_every)
-        ):
-            return sends + 1
-        return None
+        return next_firing(current, entry, self.planner.as_of)
 
     def skip_reason(self, iid: int, factored, channel: str) -> SkipReason | None:
         """Step 4: the first matching reason, in the documented order."""

@@ -1,9 +1,14 @@
-"""Forms of the collection settings page and the per-customer statement schedule."""
+"""Forms of the collection settings page, the per-customer statement schedule and the
+strategy editor."""
+
+from decimal import Decimal
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .choices import WEEKDAYS
+from cartera.lib.forms import BackOfficeForm
+
+from .choices import WEEKDAYS, Stage, StepChannel
 
 WEEKDAY_CHOICES = list(
     zip(
@@ -187,3 +192,139 @@ class StageFeeForm(forms.Form):
     def fee(self) -> dict | None:
         kind = self.cleaned_data["kind"]
         return None if kind == "none" else {kind: self.cleaned_data["value"]}
+
+
+# --- the strategy editor (docs/dunning.md, "Editing strategies") ------------------------
+WHEN_CHOICES = [
+    ("before", _("días antes del vencimiento")),
+    ("after", _("días después del vencimiento")),
+]
+
+
+class StrategyHeadForm(BackOfficeForm):
+    name = forms.CharField(label=_("Nombre"), max_length=200)
+    description = forms.CharField(
+        label=_("Descripción"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    is_default = forms.BooleanField(
+        label=_("Estrategia por omisión (la siguen los clientes sin otra asignada)"),
+        required=False,
+    )
+    window_start = forms.TimeField(
+        label=_("Enviar desde (hora del cliente)"), widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    window_end = forms.TimeField(
+        label=_("Enviar hasta (hora del cliente)"), widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    weekdays = forms.MultipleChoiceField(
+        label=_("Días de envío"), choices=WEEKDAY_CHOICES, widget=forms.CheckboxSelectMultiple
+    )
+    max_per_7_days = forms.IntegerField(
+        label=_("Máximo de mensajes por contacto en 7 días"), min_value=1, max_value=50
+    )
+    skip_holidays = forms.BooleanField(label=_("No enviar en días feriados"), required=False)
+    sample_amount = forms.DecimalField(
+        label=_("Saldo de la factura de ejemplo"),
+        required=False,
+        min_value=0,
+        max_digits=14,
+        decimal_places=2,
+        initial=Decimal("10000"),
+    )
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("window_start"), data.get("window_end")
+        if start and end and start >= end:
+            self.add_error("window_end", _("La ventana de envío debe terminar después de empezar."))
+        if "weekdays" in data:
+            data["weekdays"] = [day for day in WEEKDAYS if day in set(data["weekdays"])]
+        return data
+
+    def policy(self) -> dict:
+        """The contact policy as the strategy document writes it."""
+        data = self.cleaned_data
+        return {
+            "window": f"{data['window_start']:%H:%M}-{data['window_end']:%H:%M}",
+            "weekdays": data["weekdays"],
+            "max_per_7_days": data["max_per_7_days"],
+            "skip_holidays": data["skip_holidays"],
+        }
+
+
+class StepForm(BackOfficeForm):
+    """One step of the editor; ``days`` and ``when`` make the offset from the due date."""
+
+    key = forms.CharField(required=False, max_length=60, widget=forms.HiddenInput)
+    name = forms.CharField(label=_("Nombre del paso"), max_length=200)
+    days = forms.IntegerField(label=_("Días"), min_value=0, max_value=9999)
+    when = forms.ChoiceField(label=_("Cuándo"), choices=WHEN_CHOICES, initial="after")
+    stage = forms.ChoiceField(label=_("Etapa"), choices=Stage.choices)
+    channel = forms.ChoiceField(label=_("Canal"), choices=StepChannel.choices)
+    template = forms.ChoiceField(label=_("Plantilla"), required=False)
+    min_balance = forms.DecimalField(
+        label=_("Solo si el saldo es de al menos"),
+        required=False,
+        min_value=0,
+        max_digits=18,
+        decimal_places=2,
+    )
+    repeat_every_days = forms.IntegerField(
+        label=_("Repetir cada (días)"), required=False, min_value=1, max_value=365
+    )
+    max_repeats = forms.IntegerField(
+        label=_("Repeticiones"), required=False, min_value=0, max_value=52
+    )
+
+    def __init__(self, *args, templates: dict, **kwargs):
+        super().__init__(*args, **kwargs)
+        channels = dict(StepChannel.choices)
+        self.fields["template"].choices = [
+            ("", _("— la de la etapa —")),
+            *[
+                (channels.get(channel, channel), [(key, f"{name} ({key})") for key, name in keys])
+                for channel, keys in sorted(templates.items())
+            ],
+        ]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("max_repeats") and not data.get("repeat_every_days"):
+            self.add_error("repeat_every_days", _("Indique cada cuántos días se repite."))
+        return data
+
+    def row(self) -> dict:
+        """The step as the editor's service reads it (offset negative before the due date)."""
+        data = self.cleaned_data
+        days = data["days"] if data["when"] == "after" else -data["days"]
+        return {
+            "key": data["key"],
+            "name": data["name"],
+            "offset_days": days,
+            "stage": data["stage"],
+            "channel": data["channel"],
+            "template": data["template"],
+            "min_balance": data["min_balance"],
+            "repeat_every_days": data["repeat_every_days"],
+            "max_repeats": data["max_repeats"] or 0,
+        }
+
+    @staticmethod
+    def initial_for(row: dict) -> dict:
+        """A service row (``editor.editor_rows``) as this form's initial values."""
+        offset = int(row.get("offset_days") or 0)
+        return {
+            "key": row.get("key") or "",
+            "name": row.get("name") or "",
+            "days": abs(offset),
+            "when": "before" if offset < 0 else "after",
+            "stage": row.get("stage") or "",
+            "channel": row.get("channel") or "",
+            "template": row.get("template") or "",
+            "min_balance": row.get("min_balance"),
+            "repeat_every_days": row.get("repeat_every_days"),
+            "max_repeats": row.get("max_repeats") or None,
+        }
+
+
+StepFormSet = forms.formset_factory(StepForm, extra=0, max_num=60, validate_max=True)

@@ -1,11 +1,13 @@
 from django.urls import path
 
-from . import run_views, views
+from . import editor_views, run_views, views
 
 app_name = "dunning"
 urlpatterns = [
     path("strategies/", views.strategy_list, name="strategies"),
+    path("strategies/new/", editor_views.strategy_new, name="strategy_new"),
     path("strategies/<int:pk>/", views.strategy_detail, name="strategy"),
+    path("strategies/<int:pk>/editor/", editor_views.strategy_editor, name="strategy_editor"),
     path("strategies/<int:pk>/edit/", views.strategy_edit, name="strategy_edit"),
     path("strategies/<int:pk>/preview/", views.strategy_preview, name="strategy_preview"),
     path("strategies/<int:pk>/test/", run_views.strategy_test_send, name="strategy_test_send"),

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from cartera.lib.forms import length_errors
+from cartera.orgs.access import Action, require_member
 from cartera.timeline.choices import ActivityKind
 from cartera.timeline.services import record_activity
 
@@ -41,7 +42,7 @@ def save_template(
     try:
         check_template(subject=subject, body_text=body_text, body_html=body_html)
     except TemplateRenderError as exc:
-        raise ValidationError({"body_text": str(exc)}) from None
+        raise ValidationError({exc.field: str(exc)}) from None
     template, _created = MessageTemplate.objects.update_or_create(
         organization=organization,
         key=key,
@@ -63,6 +64,26 @@ def save_template(
         data={"template": key, "language": language},
     )
     return template
+
+
+def edit_template(
+    *, template: MessageTemplate, actor, subject: str, body_text: str, body_html: str = ""
+) -> MessageTemplate:
+    """The back office's template editor: owners and managers only (checked here, so no
+    caller can skip it); errors name the part (subject, body_text, body_html)."""
+    require_member(actor, template.organization, Action.MANAGE_STRATEGIES)
+    return save_template(
+        organization=template.organization,
+        actor=actor,
+        key=template.key,
+        name=template.name,
+        kind=template.kind,
+        channel=template.channel,
+        language=template.language,
+        subject=subject,
+        body_text=body_text,
+        body_html=body_html,
+    )
 
 
 TEMPLATE_LANGUAGES = ("es-mx", "en")
@@ -103,7 +124,8 @@ def create_template(
     body_html: str = "",
 ) -> MessageTemplate:
     """A new template (a copy of another one, or from scratch); never overwrites one.
-    Errors name the field."""
+    Errors name the field. Owners and managers only (checked here)."""
+    require_member(actor, organization, Action.MANAGE_STRATEGIES)
     errors = _new_template_errors(
         organization=organization,
         key=key,

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from jinja2 import TemplateError
 
 from cartera.agreements.negotiation import offered_discounts
@@ -34,32 +35,22 @@ from .eligibility import open_with_balance_q
 from .models import Message, MessageTemplate
 from .sandbox import LimitedSandbox, render_limited
 from .tracking import portal_message_link
+from .variables import unknown_variables
 
 _ENV = LimitedSandbox(autoescape=False)
 _HTML_ENV = LimitedSandbox(autoescape=True)
 
-VARIABLES = {
-    "customer": "name, legal_name, tax_id, external_id",
-    "contact": "name, email",
-    "invoices": "facturas de este mensaje: number, external_id, issue_date, due_date, total, balance, currency, days_overdue",
-    "statement": "todas las facturas abiertas del cliente (mismas claves que invoices)",
-    "totals": "saldo de las facturas del mensaje por moneda: currency, amount",
-    "statement_totals": "saldo total del cliente por moneda: currency, amount",
-    "overdue_totals": "saldo vencido del cliente por moneda: currency, amount",
-    "days_overdue": "días de atraso de la factura más atrasada del mensaje",
-    "portal_link": "enlace al portal del cliente",
-    "payment_instructions": "cómo pagar, en texto: referencia de pago, CLABE y cuentas bancarias",
-    "payment": "heading, reference, clabe, bank_accounts, lines (cada línea de las instrucciones de pago)",
-    "agent": "name, email, phone",
-    "organization": "name, legal_name, tax_id, email",
-    "today": "fecha del plan (AAAA-MM-DD)",
-    "discount": "descuento por pronto pago vigente sobre una factura del mensaje (vacío si no hay): invoice, amount (lo que ahorra), pay_amount (lo que paga), percent, expires_on (AAAA-MM-DD)",
-}
+# The variables a template may use are listed for people in ``variables.py``.
 NO_DISCOUNT = {"invoice": "", "amount": "", "pay_amount": "", "percent": "", "expires_on": ""}
 
 
 class TemplateRenderError(ValueError):
-    """A template does not compile or refers to something outside its context."""
+    """A template does not compile or refers to something outside its context;
+    ``field`` names the part at fault (subject, body_text or body_html)."""
+
+    def __init__(self, message: str, field: str = "body_text"):
+        super().__init__(message)
+        self.field = field
 
 
 def _locale(language: str) -> str:
@@ -246,27 +237,36 @@ def check_template(*, subject: str, body_text: str, body_html: str = "") -> None
     """Compile all parts and render them on a sample context within the sandbox's limits;
     raise TemplateRenderError naming the part, the line and what is wrong."""
     context = sample_context()
-    for label, source, html in (
-        (_("asunto"), subject, False),
-        (_("texto"), body_text, False),
-        ("HTML", body_html, True),
+    for field, label, source, html in (
+        ("subject", _("asunto"), subject, False),
+        ("body_text", _("texto"), body_text, False),
+        ("body_html", "HTML", body_html, True),
     ):
+        env = _HTML_ENV if html else _ENV
         try:
-            compiled = (_HTML_ENV if html else _ENV).from_string(source or "")
+            compiled = env.from_string(source or "")
+            unknown = unknown_variables(env.parse(source or ""), context)
         except TemplateError as exc:
             line = getattr(exc, "lineno", None)
             where = _(" (línea %(line)s)") % {"line": line} if line else ""
-            raise TemplateRenderError(f"{label}{where}: {exc.message or exc}") from None
-        _check_renders(label, compiled, context)
+            raise TemplateRenderError(f"{label}{where}: {exc.message or exc}", field) from None
+        if unknown:
+            message = ngettext(
+                "Variable desconocida: %(names)s.",
+                "Variables desconocidas: %(names)s.",
+                len(unknown),
+            ) % {"names": ", ".join(f"«{name}»" for name in unknown)}
+            raise TemplateRenderError(f"{label}: {message}", field)
+        _check_renders(field, label, compiled, context)
 
 
-def _check_renders(label: str, compiled, context: dict) -> None:
+def _check_renders(field: str, label: str, compiled, context: dict) -> None:
     try:
         render_limited(compiled, context)
     except TemplateError as exc:
-        raise TemplateRenderError(f"{label}: {exc.message or exc}") from None
+        raise TemplateRenderError(f"{label}: {exc.message or exc}", field) from None
     except (ArithmeticError, TypeError, ValueError, LookupError, RecursionError) as exc:
-        raise TemplateRenderError(f"{label}: {type(exc).__name__}: {exc}") from None
+        raise TemplateRenderError(f"{label}: {type(exc).__name__}: {exc}", field) from None
 
 
 def render(*, subject: str, body_text: str, body_html: str, context: dict) -> tuple[str, str, str]:

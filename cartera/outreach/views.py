@@ -7,6 +7,7 @@ from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -17,19 +18,20 @@ from cartera.orgs.access import Action, can, require
 from cartera.orgs.decorators import org_member_required
 
 from .channels.email.transport import outbox_only
-from .channels.sms.gsm import encoding, segments, to_gsm7
-from .choices import MessageChannel, MessageStatus, TemplateKind
+from .channels.sms.gsm import segment_info, to_gsm7
+from .choices import MessageChannel, MessageStatus
 from .eligibility import open_with_balance_q
 from .forms import LANGUAGE_CHOICES, NewTemplateForm
-from .message_templates import create_template, save_template
+from .message_templates import create_template, edit_template
 from .rendering import (
-    VARIABLES,
     TemplateRenderError,
     agent_context,
     build_context,
+    check_template,
     customer_payment,
     invoice_rows,
     organization_context,
+    sample_context,
 )
 from .rendering import render as render_template
 from .selectors import (
@@ -39,6 +41,7 @@ from .selectors import (
     templates_visible_to,
 )
 from .tracking import record_click, record_open, unsubscribe
+from .variables import variables_for
 
 # 1×1 transparent GIF
 _PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
@@ -205,13 +208,28 @@ def _preview(request, *, subject, body_text, body_html, customer):
     )
 
 
+def _sms_hint(text: str) -> dict:
+    """How many segments ``text`` takes as it will go (GSM-7 where it can)."""
+    return segment_info(to_gsm7(text))
+
+
+def _sample_render(template, values) -> tuple[str, str, str]:
+    """The edited parts rendered by the real renderer on the sample debtor."""
+    return render_template(
+        subject=values["subject"],
+        body_text=values["body_text"],
+        body_html=values["body_html"],
+        context=sample_context(template.language),
+    )
+
+
 @org_member_required
 @require_http_methods(["GET", "POST"])
 def template_edit(request, pk):
     require(request, Action.MANAGE_STRATEGIES)
     template = get_template_for_user(request, pk)
     customers = customers_visible_to(request.membership).order_by("name")[:200]
-    errors, preview = [], None
+    errors: dict[str, list[str]] = {}
     values = {
         "subject": template.subject,
         "body_text": template.body_text,
@@ -220,21 +238,21 @@ def template_edit(request, pk):
     if request.method == "POST":
         values = {key: request.POST.get(key, "") for key in values}
         try:
-            save_template(
-                organization=template.organization,
-                actor=request.user,
-                key=template.key,
-                name=template.name,
-                kind=template.kind,
-                channel=template.channel,
-                language=template.language,
-                **values,
-            )
+            edit_template(template=template, actor=request.user, **values)
         except ValidationError as exc:
-            errors = exc.messages
+            errors = exc.message_dict if hasattr(exc, "error_dict") else {"body_text": exc.messages}
         else:
             flash.success(request, _("Plantilla guardada."))
+            if template.channel == MessageChannel.SMS:
+                hint = _sms_hint(_sample_render(template, values)[1])
+                flash.info(request, _sms_message(hint))
             return redirect("outreach:template_edit", pk=template.pk)
+    sms = None
+    if template.channel == MessageChannel.SMS and "body_text" not in errors:
+        try:
+            sms = _sms_hint(_sample_render(template, values)[1])
+        except TemplateRenderError:
+            sms = None
     return render(
         request,
         "outreach/template_edit.html",
@@ -242,37 +260,69 @@ def template_edit(request, pk):
             "template": template,
             "values": values,
             "errors": errors,
-            "preview": preview,
             "customers": customers,
-            "variables": VARIABLES,
-            "kinds": TemplateKind.choices,
+            "variable_groups": variables_for(template.kind),
+            "sms": sms,
+            "sms_message": _sms_message(sms) if sms else "",
         },
     )
+
+
+def _sms_message(sms: dict, *, sample: bool = True) -> str:
+    text = (
+        ngettext(
+            "Con el cliente de ejemplo, el texto ocupa %(n)s segmento SMS (%(encoding)s, "
+            "%(units)s de %(capacity)s caracteres).",
+            "Con el cliente de ejemplo, el texto ocupa %(n)s segmentos SMS (%(encoding)s, "
+            "%(units)s de %(capacity)s caracteres).",
+            sms["segments"],
+        )
+        if sample
+        else ngettext(
+            "El texto ocupa %(n)s segmento SMS (%(encoding)s, %(units)s de %(capacity)s "
+            "caracteres).",
+            "El texto ocupa %(n)s segmentos SMS (%(encoding)s, %(units)s de %(capacity)s "
+            "caracteres).",
+            sms["segments"],
+        )
+    )
+    return text % {
+        "n": sms["segments"],
+        "encoding": sms["encoding"],
+        "units": sms["units"],
+        "capacity": sms["capacity"],
+    }
 
 
 @org_member_required
 @require_POST
 def template_preview(request, pk):
-    """htmx: render the edited template for a real customer (nothing saved)."""
+    """htmx: render the edited template for the sample debtor or a real customer
+    (nothing saved), with the SMS segments of an SMS template."""
     require(request, Action.MANAGE_STRATEGIES)
     template = get_template_for_user(request, pk)
-    customer = None
-    if request.POST.get("customer"):
-        customer = get_customer_for_user(request, request.POST["customer"])
-    if customer is None:
-        return render(request, "outreach/_preview.html", {"error": _("Elija un cliente.")})
+    values = {key: request.POST.get(key, "") for key in ("subject", "body_text", "body_html")}
+    sample = not request.POST.get("customer")
     try:
-        subject, text, _html = _preview(
-            request,
-            subject=request.POST.get("subject", ""),
-            body_text=request.POST.get("body_text", ""),
-            body_html=request.POST.get("body_html", ""),
-            customer=customer,
-        )
+        check_template(**values)  # unknown variables named, as on saving
+        if not sample:
+            customer = get_customer_for_user(request, request.POST["customer"])
+            subject, text, _html = _preview(request, customer=customer, **values)
+        else:
+            subject, text, _html = _sample_render(template, values)
     except TemplateRenderError as exc:
         return render(request, "outreach/_preview.html", {"error": str(exc)})
     sms = None
     if template.channel == MessageChannel.SMS:  # as it will go: GSM-7, counted in segments
         text = to_gsm7(text)
-        sms = {"segments": segments(text), "encoding": encoding(text), "length": len(text)}
-    return render(request, "outreach/_preview.html", {"subject": subject, "text": text, "sms": sms})
+        sms = segment_info(text)
+    return render(
+        request,
+        "outreach/_preview.html",
+        {
+            "subject": subject,
+            "text": text,
+            "sms": sms,
+            "sms_message": _sms_message(sms) if sms else "",
+        },
+    )

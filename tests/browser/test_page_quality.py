@@ -61,6 +61,7 @@ PK_ROUTES = {
     "payments:detail": ("payments.Payment", "pk"),
     "dunning:strategy": ("dunning.Strategy", "pk"),
     "dunning:strategy_edit": ("dunning.Strategy", "pk"),
+    "dunning:strategy_editor": ("dunning.Strategy", "pk"),
     "dunning:invoice_history": ("invoices.Invoice", "pk"),
     "dunning:customer_statements": ("customers.Customer", "pk"),
     "outreach:message": ("outreach.Message", "pk"),

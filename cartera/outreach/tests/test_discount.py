@@ -5,7 +5,8 @@ from decimal import Decimal
 
 from cartera.agreements.negotiation import make_offer
 from cartera.invoices.models import Invoice
-from cartera.outreach.rendering import VARIABLES, MessageRenderer, invoice_rows, sample_context
+from cartera.outreach.rendering import MessageRenderer, invoice_rows, sample_context
+from cartera.outreach.variables import VARIABLE_GROUPS
 
 TODAY = dt.date(2026, 10, 7)
 
@@ -70,7 +71,14 @@ def test_an_offer_awaiting_approval_is_not_shown(org_a, agent_a, invoice_a):
 
 
 def test_the_variable_is_documented_and_in_the_sample():
-    assert "discount" in VARIABLES
+    listed = [snippet for _group, items in VARIABLE_GROUPS for snippet, _doc in items]
+    assert [s for s in listed if "discount." in s] == [
+        "{{ discount.amount }}",
+        "{{ discount.pay_amount }}",
+        "{{ discount.percent }}",
+        "{{ discount.expires_on }}",
+        "{{ discount.invoice }}",
+    ]
     assert sample_context()["discount"] == {
         "invoice": "A-100",
         "amount": "$580.00",

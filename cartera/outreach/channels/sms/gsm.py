@@ -60,15 +60,29 @@ def to_gsm7(text: str) -> str:
     return "".join(_replacement(ch) for ch in text)
 
 
+def segment_info(text: str) -> dict:
+    """``text`` as an SMS: encoding, length in its units (GSM-7 septets, an extension
+    character counting two; UCS-2 UTF-16 units, an emoji counting two), segments, and
+    the capacity of that many segments (160 or 153 each in GSM-7, 70 or 67 in UCS-2)."""
+    gsm = is_gsm7(text)
+    if gsm:
+        units = sum(2 if ch in GSM7_EXTENSION else 1 for ch in text)
+        single, part = 160, 153
+    else:
+        units = len(text.encode("utf-16-le")) // 2
+        single, part = 70, 67
+    count = 0 if not text else 1 if units <= single else math.ceil(units / part)
+    return {
+        "encoding": "GSM-7" if gsm else "UCS-2",
+        "units": units,
+        "segments": count,
+        "capacity": single if count <= 1 else count * part,
+    }
+
+
 def segments(text: str) -> int:
     """How many SMS segments ``text`` takes (0 for an empty text)."""
-    if not text:
-        return 0
-    if is_gsm7(text):
-        septets = sum(2 if ch in GSM7_EXTENSION else 1 for ch in text)
-        return 1 if septets <= 160 else math.ceil(septets / 153)
-    units = len(text.encode("utf-16-le")) // 2
-    return 1 if units <= 70 else math.ceil(units / 67)
+    return segment_info(text)["segments"]
 
 
 def encoding(text: str) -> str:
