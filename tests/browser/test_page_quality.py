@@ -74,6 +74,10 @@ PK_ROUTES = {
     "followup:customer_timeline": ("customers.Customer", "pk"),
     "followup:invoice_timeline": ("invoices.Invoice", "pk"),
     "followup:call": ("followup.Task", "pk"),
+    "fiscal:invoice_new": ("customers.Customer", "customer_pk"),
+    "fiscal:issued_detail": ("fiscal.IssuedCfdi", "pk"),
+    "fiscal:invoice_edit": ("fiscal.IssuedCfdi", "pk"),
+    "fiscal:credit_note_new": ("invoices.Invoice", "invoice_pk"),
 }
 
 # Pages worth a second look with a query: the whole team's work list (the owner has no
@@ -183,6 +187,11 @@ NOT_PAGES = {
     "portal:webhook": "webhook",
     "portal:message": "entry link of a sent message",
     "portal:enter": "entry link (used to open the portal)",
+    "fiscal:issued_stamp": "POST action",
+    "fiscal:issued_substitute": "POST action",
+    "fiscal:issued_xml": "download",
+    "fiscal:issued_pdf": "download",
+    "fiscal:recurring_create": "POST action",
 }
 # Problems the check still tolerates, each with its reason: (path regex, rule, detail
 # regex). They are printed on every run; anything else fails.

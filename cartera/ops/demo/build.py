@@ -42,6 +42,7 @@ from cartera.timeline.links import chain_entries
 from cartera.timeline.models import Activity
 
 from . import mexico
+from .issuing import demo_issuing
 from .messages import sent_history
 
 SLUG = "demo"
@@ -126,6 +127,9 @@ def build_demo(
         counts |= _credit_notes(organization, owner, customers, rng, today)
         counts |= _disputes(organization, agent, customers, rng, today)
         counts |= _collection_work(organization, agent, customers, rng, today)
+        counts |= demo_issuing(
+            organization=organization, owner=owner, customer=customers[0].customer, today=today
+        )
     counts["customers"] = len(customers)
     return DemoResult(True, organization, counts, credentials())
 
