@@ -5,10 +5,13 @@ import datetime as dt
 from django.utils import timezone
 from django_tasks import task
 
+from cartera.customers.documents import sync_required_documents
+from cartera.followup.documents import expire_customer_documents
 from cartera.lib.dates import slot_date
 from cartera.orgs.language import in_organization_language
 from cartera.orgs.models import Organization
 
+from .document_reminders import queue_document_reminders
 from .fees import charge_stage_fees
 from .instalments import queue_instalment_reminders
 from .models import Decision, DunningSettings
@@ -75,3 +78,18 @@ def record_channel_fallback(*, message_id: int, new_message_id: int, channel: st
     return Decision.objects.filter(message_id=message_id).update(
         message_id=new_message_id, channel=channel, why=why[:300]
     )
+
+
+@task()
+@in_organization_language
+def customer_documents(organization_id: int, slot: str = "") -> dict:
+    """The documents customers owe, for the slot's local date: rule-based kinds asked of
+    the customers they apply to, expired documents (and the agent's task), then the
+    reminders due (docs/customer-documents.md). Safe to run twice for the same slot."""
+    organization = Organization.objects.get(pk=organization_id)
+    as_of = slot_date(slot, organization.timezone)
+    now = dt.datetime.fromisoformat(slot) if slot else timezone.now()
+    requested = sync_required_documents(organization=organization, today=as_of)
+    expired = expire_customer_documents(organization=organization, today=as_of)
+    reminders = queue_document_reminders(organization=organization, as_of=as_of, now=now)
+    return {"requested": requested, **expired, "reminders": reminders}
