@@ -286,6 +286,18 @@ class CustomerDocument(models.Model):
     def is_owed(self) -> bool:
         return self.status in DOCUMENT_OWED
 
+    BADGES = {
+        DocumentStatus.REQUESTED: "badge-warning",
+        DocumentStatus.UPLOADED: "badge-open",
+        DocumentStatus.ACCEPTED: "badge-paid",
+        DocumentStatus.REJECTED: "badge-overdue",
+        DocumentStatus.EXPIRED: "badge-overdue",
+    }
+
+    @property
+    def badge(self) -> str:
+        return self.BADGES.get(self.status, "badge-tag")
+
     @property
     def current(self):
         return self.uploads.order_by("-uploaded_at", "-id").first()
