@@ -73,6 +73,9 @@ PK_ROUTES = {
     "followup:customer_timeline": ("customers.Customer", "pk"),
     "followup:invoice_timeline": ("invoices.Invoice", "pk"),
     "followup:call": ("followup.Task", "pk"),
+    "customers:document_kind_edit": ("customers.DocumentKind", "pk"),
+    "customers:document_upload": ("customers.CustomerDocument", "pk"),
+    "customers:document_reject": ("customers.CustomerDocument", "pk"),
 }
 
 # Pages worth a second look with a query: the whole team's work list (the owner has no
@@ -80,7 +83,13 @@ PK_ROUTES = {
 EXTRA_PATHS = ("/work/?agent=all",)
 
 # Portal pages, visited after entering through a token link.
-PORTAL_PAGES = ("portal:statement", "portal:report", "portal:promise", "portal:plan_proposal")
+PORTAL_PAGES = (
+    "portal:statement",
+    "portal:report",
+    "portal:promise",
+    "portal:plan_proposal",
+    "portal:documents",
+)
 
 _NO_DEMO_OBJECT = "the demo has no such object"
 NOT_PAGES = {
@@ -182,6 +191,11 @@ NOT_PAGES = {
     "portal:webhook": "webhook",
     "portal:message": "entry link of a sent message",
     "portal:enter": "entry link (used to open the portal)",
+    "customers:document_request": "POST action",
+    "customers:document_accept": "POST action",
+    "customers:document_file": "download",
+    "portal:document_upload": "POST action (the form is on portal:documents)",
+    "portal:document_file": "download",
 }
 # Problems the check still tolerates, each with its reason: (path regex, rule, detail
 # regex). They are printed on every run; anything else fails.
