@@ -1,8 +1,10 @@
 """Customer documents: kinds, requests, uploads, review and expiry (customers.documents)."""
 
 import datetime as dt
+import importlib
 
 import pytest
+from django.apps import apps as django_apps
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -272,3 +274,19 @@ def test_expiry_once(debtor_a, agent_a, kinds):
     document.refresh_from_db()
     assert (document.status, document.expired_on) == (DocumentStatus.EXPIRED, dt.date(2026, 11, 7))
     assert _document_events(debtor_a) == ["requested", "uploaded", "expired"]
+
+
+def test_the_data_migration_installs_the_kinds_for_existing_organisations(org_a, org_b):
+    migration = importlib.import_module("cartera.customers.migrations.0005_default_document_kinds")
+    migration.install(django_apps, None)
+    migration.install(django_apps, None)  # idempotent
+    assert sorted(
+        DocumentKind.objects.filter(organization=org_b).values_list("code", "validity_days")
+    ) == [
+        ("alta-proveedor", 365),
+        ("constancia-fiscal", 90),
+        ("contrato", None),
+        ("opinion-32d", 30),
+        ("solicitud-credito", None),
+    ]
+    assert DocumentKind.objects.filter(organization=org_a).count() == 5
