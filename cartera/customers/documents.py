@@ -388,5 +388,16 @@ def expire_documents(*, organization, today: dt.date) -> list[CustomerDocument]:
 
 # --- reads ----------------------------------------------------------------------------------
 def owed_documents(organization):
-    """Documents the organisation's customers still have to send."""
-    return CustomerDocument.objects.filter(organization=organization, status__in=DOCUMENT_OWED)
+    """Documents the organisation's customers still have to send (of kinds in use)."""
+    return CustomerDocument.objects.filter(
+        organization=organization, status__in=DOCUMENT_OWED, kind__is_active=True
+    )
+
+
+def document_row(document: CustomerDocument) -> dict:
+    """What a message template sees of one owed document (``documents`` in its context)."""
+    return {
+        "name": document.kind.name,
+        "status": document.get_status_display(),
+        "reason": document.rejection_reason,
+    }

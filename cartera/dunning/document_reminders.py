@@ -18,8 +18,7 @@ from collections import defaultdict
 from django.db import transaction
 from django.utils import timezone
 
-from cartera.customers.choices import DOCUMENT_OWED
-from cartera.customers.documents import document_settings_for
+from cartera.customers.documents import document_row, document_settings_for, owed_documents
 from cartera.customers.models import Customer, CustomerDocument
 from cartera.outreach.choices import MessageChannel, MessagePurpose
 from cartera.outreach.defaults import DOCUMENTS_KEY
@@ -37,9 +36,7 @@ def reminder_key(customer_id: int, day: dt.date) -> str:
 def _owed_by_customer(organization) -> dict[int, list[CustomerDocument]]:
     owed = defaultdict(list)
     for document in (
-        CustomerDocument.objects.filter(
-            organization=organization, status__in=DOCUMENT_OWED, kind__is_active=True
-        )
+        owed_documents(organization)
         .select_related("kind")
         .order_by("customer_id", "kind__position", "kind__name")
     ):
@@ -51,14 +48,6 @@ def _due(documents: list[CustomerDocument], *, as_of: dt.date, every: int) -> bo
     """Not reminded within the cadence (the latest reminder of any of its owed documents)."""
     reminded = [d.last_reminded_on for d in documents if d.last_reminded_on is not None]
     return not reminded or (as_of - max(reminded)).days >= every
-
-
-def _row(document: CustomerDocument) -> dict:
-    return {
-        "name": document.kind.name,
-        "status": document.get_status_display(),
-        "reason": document.rejection_reason,
-    }
 
 
 def _customer_row(customer: Customer) -> dict:
@@ -113,7 +102,7 @@ def queue_document_reminders(
                 contact_ids=[contact.pk for contact in contacts],
                 scheduled_for=scheduled_for,
                 policy=policy,
-                documents=[_row(document) for document in owed[customer.pk]],
+                documents=[document_row(document) for document in owed[customer.pk]],
             )
         )
         customers[customer.pk] = _customer_row(customer)
