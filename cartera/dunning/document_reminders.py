@@ -16,7 +16,7 @@ import datetime as dt
 from collections import defaultdict
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from cartera.customers.documents import document_row, document_settings_for, owed_documents
 from cartera.customers.models import Customer, CustomerDocument
@@ -88,6 +88,8 @@ def queue_document_reminders(
         if not contacts:
             continue
         scheduled_for, policy = _scheduled(organization, customer, now)
+        with translation.override(customer.language):  # the statuses, in the debtor's words
+            rows = [document_row(document) for document in owed[customer.pk]]
         items.append(
             OutboxItem(
                 key=reminder_key(customer.pk, as_of),
@@ -102,7 +104,7 @@ def queue_document_reminders(
                 contact_ids=[contact.pk for contact in contacts],
                 scheduled_for=scheduled_for,
                 policy=policy,
-                documents=[document_row(document) for document in owed[customer.pk]],
+                documents=rows,
             )
         )
         customers[customer.pk] = _customer_row(customer)

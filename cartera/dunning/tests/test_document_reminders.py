@@ -145,3 +145,11 @@ def test_expiry_opens_exactly_one_task_for_the_agent(org_a, debtor_a, agent_a, o
     )
     document.refresh_from_db()
     assert document.status == DocumentStatus.EXPIRED
+
+
+def test_an_english_speaking_customer_gets_the_english_reminder(org_a, debtor_a, owed):
+    update_customer(customer=debtor_a, actor=None, language="en")
+    assert _remind(org_a, DAY) == 1
+    message = Message.objects.get()
+    assert message.subject == "Pending documents · Distribuidora Norte S.A. de C.V."
+    assert "- Opinión de cumplimiento (32-D) · Requested\n" in message.body_text
