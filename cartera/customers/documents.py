@@ -15,7 +15,6 @@ import hashlib
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -166,18 +165,6 @@ def save_document_settings(
 
 
 # --- who owes what --------------------------------------------------------------------------
-def kinds_required_of(customer: Customer):
-    """The active kinds that apply to ``customer`` by rule (all customers, or its tags)."""
-    return (
-        DocumentKind.objects.filter(organization_id=customer.organization_id, is_active=True)
-        .filter(
-            Q(applies_to=DocumentAppliesTo.ALL)
-            | Q(applies_to=DocumentAppliesTo.TAGS, tags__in=customer.tags.all())
-        )
-        .distinct()
-    )
-
-
 @transaction.atomic
 def sync_required_documents(*, organization, today: dt.date) -> int:
     """Create a ``requested`` document for every customer a rule-based kind applies to and
