@@ -89,6 +89,8 @@ NOT_A_PAGE = {
     "agreements:cancel": 405,
     "agreements:plan_decide": 405,
     "agreements:offer_decide": 405,
+    "customers:document_request": 405,  # POST only
+    "customers:document_accept": 405,
 }
 # Downloads (files, CSV, XML): 200, but not HTML pages.
 NOT_HTML = {
@@ -102,6 +104,7 @@ NOT_HTML = {
     "portal_admin:letter_pdf",
     "report_pages:export_download",
     "agreements:pdf",
+    "customers:document_file",
 }
 # Pages whose job is to show template placeholders ("{{ today }}") to the person editing them.
 SHOWS_PLACEHOLDERS = {"outreach:template_edit", "outreach:message_html"}

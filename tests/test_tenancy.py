@@ -47,6 +47,7 @@ from cartera.agreements.services import PlanTerms, create_plan
 from cartera.api.models import ErpConnection, WebhookEndpoint, WebhookMessage
 from cartera.api.tokens import create_api_token
 from cartera.cases.models import Assignee, Case
+from cartera.customers.models import CustomerDocument, DocumentKind, DocumentUpload
 from cartera.customers.services import create_customer
 from cartera.dunning.models import Strategy
 from cartera.fiscal.models import IssuedCfdi, RecurringInvoice
@@ -177,6 +178,16 @@ URLS: dict[str, U] = {
     "customers:contact_create": write(pk("customer"), roles=TEAM),
     "customers:contact_edit": write(pk("contact"), roles=TEAM),
     "customers:credit_note_create": write(pk("customer"), roles=MANAGERS),
+    # documents the customers owe (cartera/customers/document_views.py)
+    "customers:documents": read(),
+    "customers:document_settings": write(roles=MANAGERS),
+    "customers:document_kind_create": write(roles=MANAGERS),
+    "customers:document_kind_edit": write(pk("document_kind"), scoped=False, roles=MANAGERS),
+    "customers:document_request": write(pk("customer"), roles=TEAM),
+    "customers:document_upload": write(pk("customer_document"), roles=TEAM),
+    "customers:document_accept": write(pk("customer_document"), roles=TEAM),
+    "customers:document_reject": write(pk("customer_document"), roles=TEAM),
+    "customers:document_file": read(pk("document_upload")),
     # invoices
     "invoices:list": read(),
     "invoices:create": write(roles=MANAGERS),
@@ -269,6 +280,9 @@ URLS: dict[str, U] = {
     "portal:plan_pdf": public(pk("plan")),
     "portal:dispute": public(pk("invoice")),
     "portal:pay": public(),
+    "portal:documents": public(),
+    "portal:document_upload": public(pk("customer_document")),
+    "portal:document_file": public(pk("document_upload")),
     "portal:checkout": public(lambda w: {"pk": 999999}),  # debtor-scoped: test_rails_*
     "portal:payment_request": public(lambda w: {"token": "x" * 43}),  # test_payment_requests
     "portal:payment_request_pay": public(lambda w: {"token": "x" * 43}),
@@ -634,10 +648,32 @@ def world(
     recurrence = RecurringInvoice.objects.create(
         organization=org_a, template=recurring_template, next_date=dt.date(2026, 12, 1)
     )
+    document_kind = DocumentKind.objects.create(
+        organization=org_a, code="csf", name="Constancia", validity_days=90
+    )
+    customer_document = CustomerDocument.objects.create(
+        organization=org_a,
+        customer=debtor_a,
+        kind=document_kind,
+        status="uploaded",
+        requested_on=dt.date(2026, 10, 7),
+        valid_until=dt.date(2027, 1, 5),
+    )
+    document_upload = DocumentUpload(
+        organization=org_a,
+        document=customer_document,
+        original_name="csf.pdf",
+        content_type="application/pdf",
+        sha256="0",
+    )
+    document_upload.file.save("csf.pdf", ContentFile(b"%PDF-1.4 test"), save=True)
     return SimpleNamespace(
         issued=issued,
         issued_to_delete=issued_to_delete,
         recurrence=recurrence,
+        document_kind=document_kind,
+        customer_document=customer_document,
+        document_upload=document_upload,
         bank_movement=bank_movement,
         reconciliation=Reconciliation.objects.get(),
         collaborator=collaborator_a,

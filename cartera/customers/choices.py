@@ -21,3 +21,25 @@ class Channel(models.TextChoices):
     SMS = "sms", _("SMS")
     WHATSAPP = "whatsapp", _("WhatsApp")
     PHONE = "phone", _("Teléfono")
+
+
+class DocumentAppliesTo(models.TextChoices):
+    """Which customers owe a kind of document."""
+
+    ALL = "all", _("Todos los clientes")
+    TAGS = "tags", _("Clientes con alguna de las etiquetas")
+    REQUESTED = "requested", _("Solo a quien se le solicite")
+
+
+class DocumentStatus(models.TextChoices):
+    REQUESTED = "requested", _("Solicitado")
+    UPLOADED = "uploaded", _("Recibido, por revisar")
+    ACCEPTED = "accepted", _("Aceptado")
+    REJECTED = "rejected", _("Rechazado")
+    EXPIRED = "expired", _("Vencido")
+
+
+# What the customer still has to send: reminders go out and the lists show it as missing.
+DOCUMENT_OWED = (DocumentStatus.REQUESTED, DocumentStatus.REJECTED, DocumentStatus.EXPIRED)
+# What can expire: a document on file (received or accepted) whose validity ran out.
+DOCUMENT_ON_FILE = (DocumentStatus.UPLOADED, DocumentStatus.ACCEPTED)

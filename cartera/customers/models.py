@@ -5,7 +5,14 @@ from django.utils.translation import gettext_lazy as _
 
 from cartera.orgs.choices import Language
 
-from .choices import Channel, Classification, ContactRole
+from .choices import (
+    DOCUMENT_OWED,
+    Channel,
+    Classification,
+    ContactRole,
+    DocumentAppliesTo,
+    DocumentStatus,
+)
 
 
 class Tag(models.Model):
@@ -186,3 +193,138 @@ class Contact(PostalAddress, models.Model):
 
     def opted_out(self, channel: str) -> bool:
         return getattr(self, f"{channel}_opt_out_at", None) is not None
+
+
+# --- documents the customer owes (docs/customer-documents.md) ------------------------------
+class DocumentKind(models.Model):
+    """A kind of document the organisation asks of its customers (constancia de situación
+    fiscal, opinión de cumplimiento, contrato …). ``validity_days``: how long one is good
+    for from its issue date (or from its upload when no issue date is given); empty: it
+    does not expire. Built-in kinds (``code`` set) are installed for every organisation."""
+
+    organization = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE)
+    code = models.SlugField(_("clave"), max_length=40)
+    name = models.CharField(_("nombre"), max_length=120)
+    description = models.CharField(_("descripción"), max_length=300, blank=True)
+    validity_days = models.PositiveSmallIntegerField(_("vigencia (días)"), null=True, blank=True)
+    applies_to = models.CharField(
+        _("se pide a"),
+        max_length=10,
+        choices=DocumentAppliesTo.choices,
+        default=DocumentAppliesTo.REQUESTED,
+    )
+    tags = models.ManyToManyField(Tag, verbose_name=_("etiquetas"), blank=True)
+    is_active = models.BooleanField(_("activo"), default=True)
+    is_builtin = models.BooleanField(default=False)
+    position = models.PositiveSmallIntegerField(default=100)
+
+    class Meta:
+        verbose_name = _("tipo de documento")
+        verbose_name_plural = _("tipos de documento")
+        ordering = ["position", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "code"], name="documentkind_unique_code"
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class DocumentSettings(models.Model):
+    """How often a customer is reminded of the documents it owes (defaults without a row)."""
+
+    organization = models.OneToOneField(
+        "orgs.Organization", on_delete=models.CASCADE, related_name="document_settings"
+    )
+    send_reminders = models.BooleanField(_("enviar recordatorios de documentos"), default=True)
+    reminder_every_days = models.PositiveSmallIntegerField(_("recordar cada (días)"), default=7)
+
+
+class CustomerDocument(models.Model):
+    """One document a customer owes the organisation: a kind required of them and where it
+    stands. The files sent for it are its ``uploads``; ``current`` is the latest."""
+
+    organization = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="documents")
+    kind = models.ForeignKey(DocumentKind, on_delete=models.PROTECT, related_name="documents")
+    status = models.CharField(
+        _("estado"),
+        max_length=10,
+        choices=DocumentStatus.choices,
+        default=DocumentStatus.REQUESTED,
+    )
+    requested_on = models.DateField(_("solicitado el"))
+    valid_until = models.DateField(_("vigente hasta"), null=True, blank=True)
+    rejection_reason = models.CharField(_("motivo del rechazo"), max_length=300, blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    expired_on = models.DateField(_("venció el"), null=True, blank=True)
+    last_reminded_on = models.DateField(_("último recordatorio"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("documento del cliente")
+        verbose_name_plural = _("documentos del cliente")
+        ordering = ["kind__position", "kind__name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "kind"], name="customerdocument_unique_kind"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["organization", "status"], name="customerdocument_org_status")
+        ]
+
+    def __str__(self):
+        return f"{self.customer} · {self.kind}"
+
+    @property
+    def is_owed(self) -> bool:
+        return self.status in DOCUMENT_OWED
+
+    BADGES = {
+        DocumentStatus.REQUESTED: "badge-warning",
+        DocumentStatus.UPLOADED: "badge-open",
+        DocumentStatus.ACCEPTED: "badge-paid",
+        DocumentStatus.REJECTED: "badge-overdue",
+        DocumentStatus.EXPIRED: "badge-overdue",
+    }
+
+    @property
+    def badge(self) -> str:
+        return self.BADGES.get(self.status, "badge-tag")
+
+    @property
+    def current(self):
+        return self.uploads.order_by("-uploaded_at", "-id").first()
+
+
+def document_path(instance, filename):
+    return f"org-{instance.organization_id}/documents/{instance.document.customer_id}/{filename}"
+
+
+class DocumentUpload(models.Model):
+    """A file sent for a customer document, by an agent (back office) or the debtor
+    (portal). Stored outside the web root; served through a view."""
+
+    organization = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE)
+    document = models.ForeignKey(CustomerDocument, on_delete=models.CASCADE, related_name="uploads")
+    file = models.FileField(upload_to=document_path, max_length=300)
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField(default=0)
+    sha256 = models.CharField(max_length=64)
+    issued_on = models.DateField(_("fecha de emisión"), null=True, blank=True)
+    valid_until = models.DateField(_("vigente hasta"), null=True, blank=True)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    by_debtor = models.BooleanField(_("subido por el cliente"), default=False)
+
+    class Meta:
+        ordering = ["-uploaded_at", "-id"]

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cartera.customers.documents import install_default_kinds
 from cartera.outreach.message_templates import install_default_templates
 from cartera.timeline.choices import ActivityKind
 from cartera.timeline.services import record_activity
@@ -359,13 +360,18 @@ def load_builtin_strategies(*, organization, actor=None) -> list[Strategy]:
 @transaction.atomic
 def install_collection_defaults(*, organization) -> dict:
     """What a new organisation needs to collect: the built-in strategies (only when it
-    has none, so its own strategies and default are never replaced) and every default
-    message template it lacks. Idempotent; called when an organisation is created."""
+    has none, so its own strategies and default are never replaced), every default
+    message template and built-in document kind it lacks. Idempotent; called when an organisation is created."""
     strategies = []
     if not Strategy.objects.filter(organization=organization).exists():
         strategies = load_builtin_strategies(organization=organization)
     templates = install_default_templates(organization=organization)
-    return {"strategies": [s.key for s in strategies], "templates": templates}
+    kinds = install_default_kinds(organization=organization)
+    return {
+        "strategies": [s.key for s in strategies],
+        "templates": templates,
+        "document_kinds": kinds,
+    }
 
 
 def read_strategy_file(path: str) -> dict:

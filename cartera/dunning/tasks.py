@@ -5,11 +5,14 @@ import datetime as dt
 from django.utils import timezone
 from django_tasks import task
 
+from cartera.customers.documents import sync_required_documents
+from cartera.followup.documents import expire_customer_documents
 from cartera.invoices.models import Invoice
 from cartera.lib.dates import local_today, slot_date
 from cartera.orgs.language import in_organization_language
 from cartera.orgs.models import Organization
 
+from .document_reminders import queue_document_reminders
 from .fees import charge_stage_fees
 from .instalments import queue_instalment_reminders
 from .models import Decision, DunningSettings
@@ -92,3 +95,18 @@ def send_issued_invoice(organization_id: int, invoice_id: int) -> dict:
         invoice, as_of=local_today(invoice.organization.timezone, now=now), now=now
     )
     return {"queued": message is not None}
+
+
+@task()
+@in_organization_language
+def customer_documents(organization_id: int, slot: str = "") -> dict:
+    """The documents customers owe, for the slot's local date: rule-based kinds asked of
+    the customers they apply to, expired documents (and the agent's task), then the
+    reminders due (docs/customer-documents.md). Safe to run twice for the same slot."""
+    organization = Organization.objects.get(pk=organization_id)
+    as_of = slot_date(slot, organization.timezone)
+    now = dt.datetime.fromisoformat(slot) if slot else timezone.now()
+    requested = sync_required_documents(organization=organization, today=as_of)
+    expired = expire_customer_documents(organization=organization, today=as_of)
+    reminders = queue_document_reminders(organization=organization, as_of=as_of, now=now)
+    return {"requested": requested, **expired, "reminders": reminders}

@@ -53,6 +53,14 @@ JOBS: dict[str, Job] = {
             "cartera.reports.tasks.daily_reports",
             per_organization=True,
         ),
+        # 08:00 local: customer documents — rule-based requests, expiries (agent task) and
+        # the reminders due at the organisation's cadence (docs/customer-documents.md).
+        Job(
+            "customer-documents",
+            Daily(hour=8),
+            "cartera.dunning.tasks.customer_documents",
+            per_organization=True,
+        ),
         # 07:00 local: scheduled reports due today, produced and queued for e-mail.
         Job(
             "report-subscriptions",

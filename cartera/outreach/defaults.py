@@ -281,9 +281,71 @@ _COPY = {
 
 KEY_TO_KIND = {key: kind for kind, key in KIND_TO_KEY.items()}
 
+# The reminder of the documents a customer owes (dunning.document_reminders): a list of
+# documents, not of invoices. Its use is "statement" (a non-collection message) until the
+# template kinds get one of their own (a migration of outreach).
+DOCUMENTS_KEY = "documentos-pendientes"
+_DOCUMENTS = {
+    "es-mx": {
+        "name": "Documentos pendientes",
+        "subject": "Documentos pendientes · {{ organization.name }}",
+        "body_text": """Estimado(a) {{ contact.name or customer.name }}:
+
+Para mantener su expediente al día necesitamos los siguientes documentos:
+
+{% for d in documents %}
+- {{ d.name }} · {{ d.status }}{% if d.reason %} · {{ d.reason }}{% endif +%}
+{% endfor %}
+
+Puede subirlos en el portal, en la sección Documentos: {{ portal_link }}
+
+Atentamente,
+{{ agent.name or organization.name }}
+{{ organization.name }}{% if agent.email %} · {{ agent.email }}{% endif +%}
+""",
+        "body_html": """<p>Estimado(a) {{ contact.name or customer.name }}:</p>
+<p>Para mantener su expediente al día necesitamos los siguientes documentos:</p>
+<ul>{% for d in documents %}<li><strong>{{ d.name }}</strong> · {{ d.status }}{% if d.reason %} · {{ d.reason }}{% endif %}</li>{% endfor %}</ul>
+<p><a href="{{ portal_link }}">Subir los documentos en el portal</a> (sección Documentos).</p>
+<p>Atentamente,<br>{{ agent.name or organization.name }}<br>{{ organization.name }}</p>
+""",
+    },
+    "en": {
+        "name": "Pending documents",
+        "subject": "Pending documents · {{ organization.name }}",
+        "body_text": """Dear {{ contact.name or customer.name }},
+
+To keep your file up to date we need the following documents:
+
+{% for d in documents %}
+- {{ d.name }} · {{ d.status }}{% if d.reason %} · {{ d.reason }}{% endif +%}
+{% endfor %}
+
+You can upload them on the portal, in the Documents section: {{ portal_link }}
+
+Kind regards,
+{{ agent.name or organization.name }}
+{{ organization.name }}{% if agent.email %} · {{ agent.email }}{% endif +%}
+""",
+        "body_html": """<p>Dear {{ contact.name or customer.name }},</p>
+<p>To keep your file up to date we need the following documents:</p>
+<ul>{% for d in documents %}<li><strong>{{ d.name }}</strong> · {{ d.status }}{% if d.reason %} · {{ d.reason }}{% endif %}</li>{% endfor %}</ul>
+<p><a href="{{ portal_link }}">Upload the documents on the portal</a> (Documents section).</p>
+<p>Kind regards,<br>{{ agent.name or organization.name }}<br>{{ organization.name }}</p>
+""",
+    },
+}
+
+
+def _documents_template(language: str) -> dict:
+    copy = _DOCUMENTS[language]
+    return {"key": DOCUMENTS_KEY, "kind": TemplateKind.STATEMENT, "language": language, **copy}
+
 
 def default_template(key: str, language: str) -> dict | None:
     """{'key','name','kind','subject','body_text','body_html'} or None for an unknown key."""
+    if key == DOCUMENTS_KEY:
+        return _documents_template("en" if language.startswith("en") else "es-mx")
     if key not in _COPY:
         return None
     language = "en" if language.startswith("en") else "es-mx"
@@ -304,6 +366,13 @@ def default_template(key: str, language: str) -> dict | None:
 
 
 def all_defaults():
+    """The invoice-style built-ins (a list of invoices, totals, how to pay)."""
     for key in _COPY:
         for language in ("es-mx", "en"):
             yield default_template(key, language)
+
+
+def other_defaults():
+    """The built-ins that list something else: the documents reminder."""
+    for language in ("es-mx", "en"):
+        yield _documents_template(language)

@@ -12,7 +12,7 @@ from cartera.timeline.choices import ActivityKind
 from cartera.timeline.services import record_activity
 
 from .choices import MessageChannel, TemplateKind
-from .defaults import all_defaults
+from .defaults import all_defaults, other_defaults
 from .models import MessageTemplate
 from .rendering import TemplateRenderError, check_template
 
@@ -155,7 +155,7 @@ def create_template(
 def install_default_templates(*, organization) -> int:
     """Copy the built-in templates into the organisation (existing ones are kept)."""
     created = 0
-    for tpl in all_defaults():
+    for tpl in [*all_defaults(), *other_defaults()]:
         _obj, was_created = MessageTemplate.objects.get_or_create(
             organization=organization,
             key=tpl["key"],

@@ -45,6 +45,7 @@ class OutboxItem:
     attach_xml: bool = False
     existing_id: int | None = None
     fallbacks: list[str] | None = None  # where a permanent failure falls back to, in order
+    documents: list[dict] | None = None  # the documents reminder: what the customer owes
 
 
 @dataclass
@@ -115,10 +116,11 @@ class _Composer:
             customer=customer,
             contact_email=item.to[0] if item.to else "",
             invoices=[self.invoices[i] for i in item.invoice_ids],
-            statement=self.statements[item.customer_id],
+            statement=self.statements.get(item.customer_id, []),
             agent=agent,
             as_of=self.as_of,
             message_key=item.key,
+            documents=item.documents or (),
         )
         organization = self.organization
         return Message(

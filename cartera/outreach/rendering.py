@@ -125,13 +125,15 @@ def build_context(
     payment: PaymentInstructions | None = None,
     factored: list[dict] = (),
     discount: dict | None = None,
+    documents: list[dict] = (),
 ) -> dict:
     """Everything a template may use, as plain values. ``invoices``/``statement`` are rows
     with raw Decimal/date fields (see ``invoice_row``); ``payment``: how this customer
     pays, rendered in ``language``; ``factored``: ceded invoices the debtor is shown as
     payable to their factor (``invoices.factoring``), outside every total; ``discount``:
     a prompt-payment offer on one of ``invoices`` (invoice number, currency, amount saved,
-    amount to pay, percent, expires_on), else every key empty."""
+    amount to pay, percent, expires_on), else every key empty; ``documents``: the documents
+    the customer owes (name, status, reason), for the documents reminder."""
     overdue = [row for row in statement if row["due_date"] < as_of]
     return {
         "customer": {
@@ -160,6 +162,10 @@ def build_context(
         },
         "today": as_of.isoformat(),
         "discount": _discount_context(discount, language),
+        "documents": [
+            {k: str(row.get(k, "") or "") for k in ("name", "status", "reason")}
+            for row in documents
+        ],
     }
 
 
@@ -403,6 +409,7 @@ class MessageRenderer:
         as_of: dt.date,
         message_key: str = "",
         factored: list[dict] = (),
+        documents: list[dict] = (),
     ) -> dict:
         key = template_key or KIND_TO_KEY.get(stage, "aviso-vencido")
         language = "en" if (customer.get("language") or "").startswith("en") else "es-mx"
@@ -424,6 +431,7 @@ class MessageRenderer:
             payment=self.payment(_customer_id(customer, invoices, statement)),
             factored=factored,
             discount=self.discount(invoices, as_of),
+            documents=documents,
         )
         subject, text, html = render(
             subject=tpl["subject"],

@@ -11,6 +11,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from cartera.customers.documents import document_row, owed_documents
 from cartera.customers.selectors import customers_visible_to, get_customer_for_user
 from cartera.lib.dates import local_today
 from cartera.lib.forms import add_service_errors
@@ -202,6 +203,12 @@ def _preview(request, *, subject, body_text, body_html, customer):
         as_of=today,
         language=customer.language,
         payment=customer_payment(request.membership.organization, customer.pk),
+        documents=[
+            document_row(document)
+            for document in owed_documents(customer.organization)
+            .filter(customer=customer)
+            .select_related("kind")
+        ],
     )
     return render_template(
         subject=subject, body_text=body_text, body_html=body_html, context=context

@@ -20,11 +20,11 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
-from cartera.customers.models import Customer
+from cartera.customers.models import Customer, CustomerDocument, DocumentUpload
 from cartera.invoices import factoring
 from cartera.invoices.models import Invoice
 from cartera.lib.clients import client_ip
-from cartera.lib.forms import clean_ids
+from cartera.lib.forms import clean_ids, is_id
 from cartera.outreach.tracking import PORTAL_SALT, portal_message_link
 from cartera.timeline import events
 
@@ -148,6 +148,7 @@ DEBTOR_ACTION_LIMITS = {
     "pay": 20,
     "plan": 10,
     "request": 20,  # checkouts opened from payment-request links
+    "document": 30,  # document uploads
 }
 DEBTOR_ACTION_WINDOW = 3600
 
@@ -211,6 +212,31 @@ def get_invoice_for_debtor(customer: Customer, pk) -> Invoice:
     if invoice is None:
         raise Http404
     return invoice
+
+
+def documents_for_debtor(customer: Customer):
+    """The documents the customer owes or has sent (of kinds still in use)."""
+    return (
+        CustomerDocument.objects.filter(customer=customer, kind__is_active=True)
+        .select_related("kind")
+        .prefetch_related("uploads")
+    )
+
+
+def get_document_for_debtor(customer: Customer, pk) -> CustomerDocument:
+    document = documents_for_debtor(customer).filter(pk=pk).first() if is_id(pk) else None
+    if document is None:
+        raise Http404
+    return document
+
+
+def get_document_upload_for_debtor(customer: Customer, pk) -> DocumentUpload:
+    upload = DocumentUpload.objects.filter(
+        pk=pk, document__customer=customer, document__kind__is_active=True
+    ).first()
+    if upload is None:
+        raise Http404
+    return upload
 
 
 def invoices_for_debtor(customer: Customer, ids) -> list[Invoice]:

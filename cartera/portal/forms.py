@@ -213,3 +213,16 @@ class PlanProposalForm(forms.Form):
     agree = forms.BooleanField(
         label=_("Leí el calendario y acepto el convenio de pago"), required=False
     )
+
+
+class DocumentForm(forms.Form):
+    """One document's upload on the portal (the service checks the file)."""
+
+    file = forms.FileField(
+        label=_("Archivo (PDF, JPG o PNG; máximo 5 MB)"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
+    )
+    issued_on = forms.DateField(
+        label=_("Fecha de emisión del documento (opcional)"), required=False, widget=DATE_WIDGET
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import plan_views, request_views, views, webhooks
+from . import document_views, plan_views, request_views, views, webhooks
 
 app_name = "portal"
 urlpatterns = [
@@ -15,6 +15,9 @@ urlpatterns = [
     path("convenios/<int:pk>/", plan_views.plan_page, name="plan"),
     path("convenios/<int:pk>/convenio.pdf", plan_views.plan_download, name="plan_pdf"),
     path("facturas/<int:pk>/aclaracion/", views.dispute, name="dispute"),
+    path("documentos/", document_views.documents, name="documents"),
+    path("documentos/<int:pk>/", document_views.document_upload, name="document_upload"),
+    path("documentos/archivos/<int:pk>/", document_views.document_file, name="document_file"),
     path("pagar/", views.pay_online, name="pay"),
     path("cobros/<int:pk>/", views.checkout_page, name="checkout"),
     path("cobro/<str:token>/", request_views.debtor_request, name="payment_request"),

@@ -190,6 +190,9 @@ def statement_page(request, customer):
     context["plans"] = plans_for_debtor(customer)[:10]
     context["offers"] = offers_for_debtor(customer, today=_today(customer))
     context["portal_plans"] = agreement_settings_for(customer.organization).portal_plans
+    documents = list(access.documents_for_debtor(customer))
+    context["documents_owed"] = sum(1 for document in documents if document.is_owed)
+    context["has_documents"] = bool(documents)
     return render(request, "portal/statement.html", context)
 
 

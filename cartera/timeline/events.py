@@ -1062,3 +1062,113 @@ def case_document_added(document, *, actor) -> Activity:
         },
         data={"case_id": case.pk, "document_id": document.pk},
     )
+
+
+# --- documents the customer owes (customers.documents) -------------------------------------
+# Entries of kind CUSTOMER_UPDATED (a kind of their own would need a timeline migration);
+# ``data["document_event"]`` tells them apart.
+def _document_entry(document, *, actor, summary: str, event: str, **data) -> Activity:
+    return record_activity(
+        organization=document.organization,
+        customer=document.customer,
+        actor=actor,
+        kind=ActivityKind.CUSTOMER_UPDATED,
+        summary=summary,
+        data={
+            "document_event": event,
+            "document_id": document.pk,
+            "document_kind": document.kind.code,
+            "status": document.status,
+            **data,
+        },
+    )
+
+
+def document_requested(document, *, actor) -> Activity:
+    return _document_entry(
+        document,
+        actor=actor,
+        summary=_("Documento solicitado: %(kind)s") % {"kind": document.kind.name},
+        event="requested",
+    )
+
+
+def document_uploaded(document, *, actor, upload) -> Activity:
+    return _document_entry(
+        document,
+        actor=actor,
+        summary=_("Documento recibido: %(kind)s (%(name)s)")
+        % {"kind": document.kind.name, "name": upload.original_name},
+        event="uploaded",
+        upload_id=upload.pk,
+        valid_until=upload.valid_until.isoformat() if upload.valid_until else None,
+    )
+
+
+def document_accepted(document, *, actor) -> Activity:
+    return _document_entry(
+        document,
+        actor=actor,
+        summary=_("Documento aceptado: %(kind)s") % {"kind": document.kind.name},
+        event="accepted",
+    )
+
+
+def document_rejected(document, *, actor, reason: str) -> Activity:
+    return _document_entry(
+        document,
+        actor=actor,
+        summary=_("Documento rechazado: %(kind)s · %(reason)s")
+        % {"kind": document.kind.name, "reason": reason},
+        event="rejected",
+        reason=reason,
+    )
+
+
+def documents_expired(documents, *, day) -> int:
+    """One entry per document whose validity ran out (bulk: the daily job)."""
+    return record_activities(
+        [
+            new_activity(
+                organization=document.organization,
+                customer=document.customer,
+                actor=None,
+                kind=ActivityKind.CUSTOMER_UPDATED,
+                summary=_("Documento vencido: %(kind)s (vigente hasta el %(date)s)")
+                % {
+                    "kind": document.kind.name,
+                    "date": document.valid_until.isoformat() if document.valid_until else "",
+                },
+                data={
+                    "document_event": "expired",
+                    "document_id": document.pk,
+                    "document_kind": document.kind.code,
+                    "status": document.status,
+                    "day": day.isoformat(),
+                },
+            )
+            for document in documents
+        ]
+    )
+
+
+def documents_requested(documents) -> int:
+    """One entry per document a rule (all customers, a segment) asked of a customer."""
+    return record_activities(
+        [
+            new_activity(
+                organization=document.organization,
+                customer=document.customer,
+                actor=None,
+                kind=ActivityKind.CUSTOMER_UPDATED,
+                summary=_("Documento solicitado: %(kind)s") % {"kind": document.kind.name},
+                data={
+                    "document_event": "requested",
+                    "document_id": document.pk,
+                    "document_kind": document.kind.code,
+                    "status": document.status,
+                },
+            )
+            for document in documents
+        ]
+    )

@@ -78,6 +78,9 @@ PK_ROUTES = {
     "fiscal:issued_detail": ("fiscal.IssuedCfdi", "pk"),
     "fiscal:invoice_edit": ("fiscal.IssuedCfdi", "pk"),
     "fiscal:credit_note_new": ("invoices.Invoice", "invoice_pk"),
+    "customers:document_kind_edit": ("customers.DocumentKind", "pk"),
+    "customers:document_upload": ("customers.CustomerDocument", "pk"),
+    "customers:document_reject": ("customers.CustomerDocument", "pk"),
 }
 
 # Pages worth a second look with a query: the whole team's work list (the owner has no
@@ -85,7 +88,13 @@ PK_ROUTES = {
 EXTRA_PATHS = ("/work/?agent=all",)
 
 # Portal pages, visited after entering through a token link.
-PORTAL_PAGES = ("portal:statement", "portal:report", "portal:promise", "portal:plan_proposal")
+PORTAL_PAGES = (
+    "portal:statement",
+    "portal:report",
+    "portal:promise",
+    "portal:plan_proposal",
+    "portal:documents",
+)
 
 _NO_DEMO_OBJECT = "the demo has no such object"
 NOT_PAGES = {
@@ -192,6 +201,11 @@ NOT_PAGES = {
     "fiscal:issued_xml": "download",
     "fiscal:issued_pdf": "download",
     "fiscal:recurring_create": "POST action",
+    "customers:document_request": "POST action",
+    "customers:document_accept": "POST action",
+    "customers:document_file": "download",
+    "portal:document_upload": "POST action (the form is on portal:documents)",
+    "portal:document_file": "download",
 }
 # Problems the check still tolerates, each with its reason: (path regex, rule, detail
 # regex). They are printed on every run; anything else fails.

@@ -6,6 +6,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
+from cartera.customers.models import DocumentKind
 from cartera.dunning.models import Strategy
 from cartera.dunning.services import install_collection_defaults, load_strategy
 from cartera.orgs.models import Organization
@@ -42,6 +43,15 @@ def test_cli_org_create_installs_strategies_and_templates(
         )
     organization = Organization.objects.get(slug="nueva")
     assert _installed(organization) == ({"estandar", "suave", "firme"}, "estandar", True)
+    assert set(
+        DocumentKind.objects.filter(organization=organization).values_list("code", flat=True)
+    ) == {
+        "constancia-fiscal",
+        "opinion-32d",
+        "contrato",
+        "solicitud-credito",
+        "alta-proveedor",
+    }
 
 
 def test_web_onboarding_installs_strategies_and_templates(
@@ -82,5 +92,9 @@ def test_installing_again_keeps_the_organisations_own_strategies(org_a):
     )
     result = install_collection_defaults(organization=org_a)
     assert result["strategies"] == [] and result["templates"] > 0
-    assert install_collection_defaults(organization=org_a) == {"strategies": [], "templates": 0}
+    assert install_collection_defaults(organization=org_a) == {
+        "strategies": [],
+        "templates": 0,
+        "document_kinds": 0,
+    }
     assert _installed(org_a) == ({"propia"}, "propia", True)

@@ -74,7 +74,7 @@ def test_builtin_strategies(org_a):
         "estandar v1",
         "suave v1",
         "firme v1",
-        "18 templates installed",
+        "20 templates installed",  # 9 kinds + the documents reminder, es and en
     ]
     estandar = Strategy.objects.get(key="estandar")
     assert [(s.key, s.stage, s.offset_days, s.channel) for s in estandar.steps.all()] == [

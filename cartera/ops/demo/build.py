@@ -19,9 +19,18 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from cartera.customers.documents import (
+    accept_document,
+    install_default_kinds,
+    record_upload,
+    reject_document,
+    request_document,
+)
+from cartera.customers.models import DocumentKind
 from cartera.customers.services import create_customer, save_contact
 from cartera.dunning.services import load_builtin_strategies
 from cartera.followup.choices import PromiseSource
@@ -130,6 +139,7 @@ def build_demo(
         counts |= demo_issuing(
             organization=organization, owner=owner, customer=customers[0].customer, today=today
         )
+        counts |= _documents(organization, agent, customers, today)
     counts["customers"] = len(customers)
     return DemoResult(True, organization, counts, credentials())
 
@@ -490,3 +500,31 @@ def _collection_work(organization, agent, debtors, rng, today) -> dict:
             source=PaymentSource.PORTAL,
         )
     return {"promises": len(promises), "reported_payments": len(reported)}
+
+
+DEMO_PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def _documents(organization, agent, debtors, today) -> dict:
+    """Customer documents: the built-in kinds; the first customers owe their constancia
+    and 32-D, one sent both (the 32-D accepted), one had its constancia rejected."""
+    install_default_kinds(organization=organization)
+    kinds = {k.code: k for k in DocumentKind.objects.filter(organization=organization)}
+    documents = [
+        request_document(customer=debtor.customer, kind=kinds[code], actor=agent, today=today)
+        for debtor in debtors[:4]
+        for code in ("constancia-fiscal", "opinion-32d")
+    ]
+    for document in documents[:3]:
+        record_upload(
+            document=document,
+            uploaded=SimpleUploadedFile(f"{document.kind.code}.pdf", DEMO_PDF, "application/pdf"),
+            actor=ActorKind.DEBTOR,
+            today=today,
+            issued_on=today - dt.timedelta(days=5),
+        )
+    accept_document(document=documents[1], actor=agent)
+    reject_document(
+        document=documents[2], actor=agent, reason=_("Tiene más de tres meses de emitida.")
+    )
+    return {"documents": len(documents)}

@@ -237,11 +237,12 @@ def test_statement_with_50_invoices_has_flat_queries(portal_client, debtor_a):
     with CaptureQueriesContext(connection) as queries:
         response = client.get("/p/")
     assert response.content.decode().count('name="invoice"') == 50
-    # Exactly 14 with 50 invoices (timing it is cartera/ops/bench/portal.py's job): session,
+    # Exactly 15 with 50 invoices (timing it is cartera/ops/bench/portal.py's job): session,
     # portal token, customer (3); the open invoices, their disputes, their reported
     # payments, their attachments (4); recent payments, credit notes, portal settings (3);
-    # the factoring setting (1); payment plans, discounts offered, plan policy (3).
-    assert len(queries) == 14
+    # the factoring setting (1); payment plans, discounts offered, plan policy (3); the
+    # customer's documents (1).
+    assert len(queries) == 15
 
 
 def test_references():

@@ -11,7 +11,12 @@ from django.views.decorators.http import require_http_methods
 
 from cartera.agreements.selectors import plans_of_customer
 from cartera.customers.forms import SORTS, CreditNoteForm, CustomerFilterForm
-from cartera.customers.selectors import customers_visible_to, get_customer_for_user
+from cartera.customers.models import DocumentKind
+from cartera.customers.selectors import (
+    customers_visible_to,
+    documents_visible_to,
+    get_customer_for_user,
+)
 from cartera.invoices.choices import InvoiceStatus
 from cartera.invoices.models import Invoice
 from cartera.invoices.selectors import (
@@ -125,6 +130,13 @@ def customer_detail(request, pk):
         "credit_notes": credit_notes_visible_to(membership).filter(customer=customer),
         "plans": plans_of_customer(customer)[:10],
         "activities": activities,
+        "documents": documents_visible_to(membership)
+        .filter(customer=customer)
+        .select_related("kind")
+        .prefetch_related("uploads__uploaded_by"),
+        "document_kinds": DocumentKind.objects.filter(
+            organization=customer.organization, is_active=True
+        ),
     }
     return render(request, "web/customer_detail.html", context)
 
