@@ -189,7 +189,42 @@ FIELDS: dict[str, dict[str, list[str]]] = {
     },
 }
 
+# The export of a buyer's supplier portal (docs/import.md, "Supplier portals"); not an
+# ImportBatch kind: ``cartera.imports.supplier_portal`` reads it.
+FIELDS["supplier_portal"] = {
+    "number": [
+        "folio",
+        "factura",
+        "numero de factura",
+        "no factura",
+        "folio factura",
+        "invoice",
+        "invoice number",
+        "documento",
+        "referencia",
+    ],
+    "uuid": ["uuid", "folio fiscal", "uuid cfdi"],
+    "status": ["estado", "estatus", "status", "situacion", "estado de la factura"],
+    "date": ["fecha", "fecha de estado", "fecha estatus", "fecha de actualizacion", "date"],
+    "reason": [
+        "motivo",
+        "motivo de rechazo",
+        "causa de rechazo",
+        "comentarios",
+        "observaciones",
+        "reason",
+    ],
+    "payment_date": [
+        "fecha de pago",
+        "fecha programada",
+        "fecha de pago programada",
+        "fecha probable de pago",
+        "payment date",
+    ],
+}
+
 REQUIRED = {
+    "supplier_portal": ["status", "date"],
     "customers": ["name"],
     "contacts": ["customer", "name"],
     "invoices": ["customer", "number", "issue_date", "total"],
@@ -278,6 +313,9 @@ LABELS = {
     "method": _("Forma de pago"),
     "reference": _("Referencia"),
     "invoices": _("Facturas (separadas por |)"),
+    "status": _("Estado"),
+    "reason": _("Motivo"),
+    "payment_date": _("Fecha de pago programada"),
 }
 
 
