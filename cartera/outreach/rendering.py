@@ -41,7 +41,7 @@ _HTML_ENV = LimitedSandbox(autoescape=True)
 VARIABLES = {
     "customer": "name, legal_name, tax_id, external_id",
     "contact": "name, email",
-    "invoices": "facturas de este mensaje: number, external_id, issue_date, due_date, total, balance, currency, days_overdue",
+    "invoices": "facturas de este mensaje: number, external_id, issue_date, due_date, total, balance, currency, days_overdue, purchase_order (orden de compra; vacío si no hay)",
     "statement": "todas las facturas abiertas del cliente (mismas claves que invoices)",
     "totals": "saldo de las facturas del mensaje por moneda: currency, amount",
     "statement_totals": "saldo total del cliente por moneda: currency, amount",
@@ -107,6 +107,7 @@ def invoice_row(row: dict, *, as_of: dt.date, language: str) -> dict:
         "total": format_money(row["total"], row["currency"], language),
         "balance": format_money(row["balance"], row["currency"], language),
         "days_overdue": max(0, (as_of - row["due_date"]).days),
+        "purchase_order": row.get("purchase_order") or "",
     }
 
 
@@ -213,6 +214,7 @@ def sample_context(language: str = "es-mx") -> dict:
             "total": Decimal("11600.00"),
             "balance": balance,
             "currency": "MXN",
+            "purchase_order": "OC-4500012345" if number == "A-100" else "",
         }
         for number, due, balance in (
             ("A-100", dt.date(2026, 1, 1), Decimal("11600.00")),
@@ -326,6 +328,7 @@ def invoice_rows(queryset) -> list[dict]:
             "balance",
             "currency",
             "factor_name",
+            "purchase_order",
         )
     )
 
