@@ -45,6 +45,13 @@ def new_invoice_values(values: dict, orders: OrderIndex | None = None) -> dict:
     return row
 
 
+def _orders_for(organization, rows: Sequence[dict]) -> OrderIndex | None:
+    """The organisation's orders, read only when some row names one."""
+    if any(row.get("purchase_order") for row in rows):
+        return OrderIndex(organization)
+    return None
+
+
 def _record_new_matches(organization, keys: list[str], actor) -> None:
     if keys:
         matched = Invoice.objects.filter(
@@ -62,7 +69,7 @@ def insert_invoices(
 ) -> int:
     """The fast path (no primary keys come back): rows are dicts of attname → value
     with ``customer_id``; callers read new invoices back by their key if they need them."""
-    orders = OrderIndex(organization)
+    orders = _orders_for(organization, rows)
     prepared = [new_invoice_values(row, orders) for row in rows]
     for row in prepared:
         row["organization_id"] = organization.pk
@@ -79,7 +86,7 @@ def insert_invoices(
 
 def create_invoices(*, organization, rows: Sequence[dict], actor=None) -> list[Invoice]:
     """Like ``insert_invoices`` but returns the saved invoices (with primary keys)."""
-    orders = OrderIndex(organization)
+    orders = _orders_for(organization, rows)
     invoices = [
         Invoice(organization=organization, **new_invoice_values(row, orders)) for row in rows
     ]

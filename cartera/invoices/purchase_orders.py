@@ -251,6 +251,9 @@ def update_purchase_order(*, order: PurchaseOrder, actor, uploaded=None, **field
         setattr(order, name, value)
     order.save()
     events.purchase_order_saved(order, actor=actor, changes=changes)
+    if "number" in changes:
+        # Its invoices keep naming it, so a later edit of one re-matches it here.
+        order.invoices.update(purchase_order=order.number)
     if "number" in changes or "status" in changes:
         _match_waiting(order, actor=actor)
     return order
@@ -288,7 +291,7 @@ def match_invoice(*, invoice: Invoice, order: PurchaseOrder, actor) -> Invoice:
 def unmatch_invoice(*, invoice: Invoice, actor) -> Invoice:
     """Take the invoice off its order (its ``purchase_order`` text is kept)."""
     require_member(actor, invoice.organization, Action.EDIT_INVOICES)
-    invoice = Invoice.objects.select_for_update().select_related("matched_po").get(pk=invoice.pk)
+    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
     order = invoice.matched_po
     if order is None:
         return invoice

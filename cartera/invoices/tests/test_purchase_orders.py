@@ -250,3 +250,12 @@ def test_number_unique_per_customer_and_field_errors(order, debtor_a, owner_a):
         "expiry_date": ["La vigencia no puede terminar antes de la emisión."],
     }
     assert PurchaseOrder.objects.count() == 1
+
+
+def test_renumbering_an_order_keeps_its_invoices(order, debtor_a, owner_a):
+    invoice = _invoice(debtor_a, "A-1", "100.00", po="OC-77")
+    update_purchase_order(order=order, actor=owner_a, number="OC-78")
+    invoice.refresh_from_db()
+    assert (invoice.purchase_order, invoice.matched_po_id) == ("OC-78", order.pk)
+    invoice = update_invoice(invoice=invoice, actor=None, total=Decimal("90.00"))
+    assert invoice.matched_po_id == order.pk
