@@ -151,3 +151,26 @@ def test_restricted_agent_sees_only_assigned_customers_orders(
     client = login(agent_a)
     assert client.get(reverse("invoices:po_detail", args=[order.pk])).status_code == 200
     assert Membership.objects.filter(user=agent2_a, role="agent").exists()
+
+
+def test_invoice_form_shows_the_currency_mismatch_next_to_the_field(
+    login, owner_a, debtor_a, order
+):
+    response = login(owner_a).post(
+        reverse("invoices:create"),
+        {
+            "customer": debtor_a.pk,
+            "number": "U-1",
+            "issue_date": "2026-09-01",
+            "currency": "USD",
+            "total": "10.00",
+            "purchase_order": "OC-77",
+        },
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors == {
+        "purchase_order": [
+            "La orden de compra OC-77 es en MXN y la factura en USD; no se pueden vincular."
+        ]
+    }
+    assert not Invoice.objects.exists()
