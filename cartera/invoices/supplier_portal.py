@@ -74,6 +74,7 @@ def record_portal_status(
         source=source,
         created_by=actor if getattr(actor, "pk", None) else None,
     )
-    Invoice.objects.filter(pk=invoice.pk).update(portal_status=status)
+    # The current status is the latest by date (an older status entered late is history).
+    Invoice.objects.filter(pk=invoice.pk).update(portal_status=latest_portal_status(invoice).status)
     events.supplier_portal_status(entry, actor=actor)
     return entry

@@ -101,3 +101,14 @@ def test_only_roles_that_add_notes(invoice_a, viewer_a, owner_b):
     assert not SupplierPortalStatus.objects.exists()
     assert not Dispute.objects.exists()
     assert Invoice.objects.get(pk=invoice_a.pk).portal_status == ""
+
+
+def test_an_older_status_entered_late_is_history(invoice_a, agent_a):
+    _apply(invoice_a, agent_a, "paid", date=TODAY)
+    _apply(invoice_a, agent_a, "received", date=TODAY - dt.timedelta(days=5))
+    invoice_a.refresh_from_db()
+    assert invoice_a.portal_status == "paid"
+    assert list(SupplierPortalStatus.objects.values_list("status", flat=True)) == [
+        "paid",
+        "received",
+    ]
