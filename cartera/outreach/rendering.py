@@ -41,7 +41,7 @@ _HTML_ENV = LimitedSandbox(autoescape=True)
 VARIABLES = {
     "customer": "name, legal_name, tax_id, external_id",
     "contact": "name, email",
-    "invoices": "facturas de este mensaje: number, external_id, issue_date, due_date, total, balance, currency, days_overdue, purchase_order (orden de compra; vacío si no hay)",
+    "invoices": "facturas de este mensaje: number, external_id, issue_date, due_date, total, balance, currency, days_overdue",
     "statement": "todas las facturas abiertas del cliente (mismas claves que invoices)",
     "totals": "saldo de las facturas del mensaje por moneda: currency, amount",
     "statement_totals": "saldo total del cliente por moneda: currency, amount",
