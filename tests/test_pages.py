@@ -51,6 +51,9 @@ NOT_A_PAGE = {
     "onboarding:skip": 405,
     "onboarding:close": 405,  # a page, listed to document that it is not a redirect
     "invoices:attachment_upload": 405,
+    "invoices:po_match": 405,  # POST only
+    "invoices:po_unmatch": 405,
+    "followup:portal_status": 405,
     "payments:apply": 405,
     "payments:bank_reconcile": 405,
     "orgs:hint_dismiss": 405,
@@ -106,6 +109,7 @@ NOT_HTML = {
     "imports:template",
     "imports:errors_csv",
     "invoices:attachment_download",
+    "invoices:po_file",
     "portal_admin:proof",
     "portal_admin:letter_batch_pdf",
     "portal_admin:letter_batch_csv",

@@ -55,6 +55,7 @@ from cartera.followup.models import Task
 from cartera.followup.services import open_task
 from cartera.imports.models import ImportBatch
 from cartera.invoices.models import Dispute, InvoiceAttachment
+from cartera.invoices.purchase_orders import create_purchase_order
 from cartera.invoices.services import create_credit_note, create_invoice
 from cartera.orgs.models import Membership
 from cartera.outreach.models import Letter, LetterBatch, Message, MessageTemplate, WhatsAppTemplate
@@ -196,6 +197,13 @@ URLS: dict[str, U] = {
     "invoices:void": write(pk("invoice"), roles=MANAGERS),
     "invoices:attachment_upload": write(pk("invoice"), roles=MANAGERS),
     "invoices:attachment_download": read(pk("attachment")),
+    "invoices:po_list": read(),
+    "invoices:po_create": write(roles=MANAGERS),
+    "invoices:po_detail": read(pk("purchase_order")),
+    "invoices:po_edit": write(pk("purchase_order"), roles=MANAGERS),
+    "invoices:po_file": read(pk("purchase_order")),
+    "invoices:po_match": write(pk("invoice"), roles=MANAGERS),
+    "invoices:po_unmatch": write(pk("invoice"), roles=MANAGERS),
     # payments
     "payments:list": read(),
     "payment_requests:list": read(),
@@ -245,6 +253,7 @@ URLS: dict[str, U] = {
     "imports:errors_csv": read(pk("batch"), scoped=False),
     "imports:preview": write(pk("batch"), scoped=False, roles=MANAGERS),
     "imports:settings": write(roles=MANAGERS),
+    "imports:supplier_portal": write(roles=MANAGERS),
     # portal back office: reported payments, disputes, promises, complements
     "portal_admin:review": read(),
     "portal_admin:settings": write(roles=OWNER),
@@ -299,6 +308,7 @@ URLS: dict[str, U] = {
     "followup:note_add": write(pk("customer"), roles=TEAM),
     "followup:customer_timeline": read(pk("customer")),
     "followup:invoice_timeline": read(pk("invoice")),
+    "followup:portal_status": write(pk("invoice"), roles=TEAM),
     "followup:notes": read(),
     "followup:log": read(),
     "followup:notifications": read(),
@@ -457,6 +467,15 @@ def world(
         organization=org_a, invoice=invoice_a, kind="pdf", original_name="A-100.pdf", sha256="0"
     )
     attachment.file.save("A-100.pdf", ContentFile(b"%PDF-1.4 test"), save=True)
+    purchase_order = create_purchase_order(
+        customer=debtor_a,
+        actor=owner_a,
+        number="OC-1",
+        amount=Decimal("20000.00"),
+        currency="MXN",
+        issue_date=dt.date(2026, 9, 1),
+        uploaded=ContentFile(b"%PDF-1.4 orden", name="orden.pdf"),
+    )
     proof = PaymentProof(
         organization=org_a,
         payment=payment,
@@ -713,6 +732,7 @@ def world(
         payment=payment,
         credit_note=credit_note,
         attachment=attachment,
+        purchase_order=purchase_order,
         proof=proof,
         membership=Membership.objects.get(user=agent_a),
     )

@@ -11,6 +11,7 @@ urlpatterns = [
     path("customers/<int:pk>/notes/", views.note_add, name="note_add"),
     path("customers/<int:pk>/timeline/", views.customer_timeline, name="customer_timeline"),
     path("invoices/<int:pk>/timeline/", views.invoice_timeline, name="invoice_timeline"),
+    path("invoices/<int:pk>/supplier-portal/", views.portal_status, name="portal_status"),
     path("notes/", views.notes, name="notes"),
     path("log/", views.log, name="log"),
     path("notifications/", views.notification_list, name="notifications"),

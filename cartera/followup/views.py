@@ -16,6 +16,8 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from cartera.customers.selectors import get_customer_for_user
+from cartera.invoices.choices import PortalStatusSource
+from cartera.invoices.forms import PortalStatusForm
 from cartera.invoices.selectors import get_invoice_for_user
 from cartera.lib.dates import local_today
 from cartera.lib.forms import add_service_errors, clean_ids
@@ -45,6 +47,7 @@ from .selectors import (
     work_list_queryset,
 )
 from .services import add_note, complete_task, create_follow_up, reassign_tasks
+from .supplier_portals import apply_portal_status
 
 User = get_user_model()
 PAGE_SIZE = 50
@@ -168,6 +171,46 @@ def note_add(request, pk):
     else:
         messages.error(request, _("Escriba la nota."))
     return redirect(safe_next(request, reverse("customers:detail", args=[customer.pk])))
+
+
+@org_member_required
+@require_POST
+def portal_status(request, pk):
+    """Set an invoice's status in the buyer's supplier portal (from the invoice page)."""
+    invoice = get_invoice_for_user(request, pk)
+    require(request, Action.ADD_NOTES)
+    form = PortalStatusForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            outcome = apply_portal_status(
+                invoice=invoice,
+                status=data["status"],
+                date=data["date"],
+                reason=data["reason"],
+                payment_date=data["payment_date"],
+                source=PortalStatusSource.MANUAL,
+                actor=request.user,
+                today=local_today(request.membership.organization.timezone),
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            if outcome.entry is None:
+                messages.info(request, _("La factura ya tenía ese estado; no cambió nada."))
+            else:
+                messages.success(request, _("Estado del portal del cliente guardado."))
+            if outcome.dispute is not None:
+                messages.info(request, _("Se abrió una disputa con el motivo del rechazo."))
+            if outcome.promise is not None:
+                messages.info(
+                    request, _("Se registró una promesa de pago para la fecha programada.")
+                )
+    for name, errors in form.errors.items():
+        for error in errors:
+            label = form.fields[name].label if name in form.fields else ""
+            messages.error(request, f"{label}: {error}" if label else error)
+    return redirect(reverse("invoices:detail", args=[invoice.pk]) + "#supplier-portal")
 
 
 @org_member_required

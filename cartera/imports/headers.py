@@ -132,6 +132,16 @@ FIELDS: dict[str, dict[str, list[str]]] = {
         "total": ["total", "importe", "monto", "amount", "importe total", "total factura", "saldo"],
         "uuid": ["uuid", "folio fiscal", "uuid cfdi"],
         "payment_method": ["payment method", "metodo de pago", "metodo pago", "metodo"],
+        "purchase_order": [
+            "purchase order",
+            "orden de compra",
+            "oc",
+            "no orden de compra",
+            "numero de orden de compra",
+            "orden compra",
+            "po",
+            "po number",
+        ],
         "customer_name": [
             "customer name",
             "nombre cliente",
@@ -179,7 +189,42 @@ FIELDS: dict[str, dict[str, list[str]]] = {
     },
 }
 
+# The export of a buyer's supplier portal (docs/import.md, "Supplier portals"); not an
+# ImportBatch kind: ``cartera.imports.supplier_portal`` reads it.
+FIELDS["supplier_portal"] = {
+    "number": [
+        "folio",
+        "factura",
+        "numero de factura",
+        "no factura",
+        "folio factura",
+        "invoice",
+        "invoice number",
+        "documento",
+        "referencia",
+    ],
+    "uuid": ["uuid", "folio fiscal", "uuid cfdi"],
+    "status": ["estado", "estatus", "status", "situacion", "estado de la factura"],
+    "date": ["fecha", "fecha de estado", "fecha estatus", "fecha de actualizacion", "date"],
+    "reason": [
+        "motivo",
+        "motivo de rechazo",
+        "causa de rechazo",
+        "comentarios",
+        "observaciones",
+        "reason",
+    ],
+    "payment_date": [
+        "fecha de pago",
+        "fecha programada",
+        "fecha de pago programada",
+        "fecha probable de pago",
+        "payment date",
+    ],
+}
+
 REQUIRED = {
+    "supplier_portal": ["status", "date"],
     "customers": ["name"],
     "contacts": ["customer", "name"],
     "invoices": ["customer", "number", "issue_date", "total"],
@@ -211,6 +256,7 @@ CANONICAL = {
         "total",
         "uuid",
         "payment_method",
+        "purchase_order",
         "contact_name",
         "email",
         "phone",
@@ -258,6 +304,7 @@ LABELS = {
     "total": _("Total"),
     "uuid": _("UUID"),
     "payment_method": _("Método de pago (PUE/PPD)"),
+    "purchase_order": _("Orden de compra"),
     "customer_name": _("Nombre del cliente"),
     "customer_tax_id": _("RFC del cliente"),
     "contact_name": _("Nombre del contacto"),
@@ -266,6 +313,9 @@ LABELS = {
     "method": _("Forma de pago"),
     "reference": _("Referencia"),
     "invoices": _("Facturas (separadas por |)"),
+    "status": _("Estado"),
+    "reason": _("Motivo"),
+    "payment_date": _("Fecha de pago programada"),
 }
 
 

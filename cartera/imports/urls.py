@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import bank_views, views
+from . import bank_views, portal_views, views
 
 app_name = "imports"
 urlpatterns = [
@@ -8,6 +8,7 @@ urlpatterns = [
     path("new/", views.upload, name="upload"),
     path("cfdi/", views.cfdi_upload, name="cfdi"),
     path("bank/", bank_views.bank_upload, name="bank"),
+    path("supplier-portal/", portal_views.portal_upload, name="supplier_portal"),
     path("settings/", views.import_settings, name="settings"),
     path("templates/<str:kind>.<str:fmt>", views.template_download, name="template"),
     path("<int:pk>/", views.detail, name="detail"),

@@ -38,3 +38,25 @@ class FactoredDisplay(models.TextChoices):
 
     PAYABLE_TO_FACTOR = "factor", _("Mostrarlas como pagaderas al factor")
     HIDDEN = "hidden", _("No mostrarlas")
+
+
+class PurchaseOrderStatus(models.TextChoices):
+    OPEN = "open", _("Abierta")
+    CLOSED = "closed", _("Cerrada")
+    CANCELLED = "cancelled", _("Cancelada")
+
+
+class SupplierPortalState(models.TextChoices):
+    """Where an invoice stands in the buyer's own supplier portal."""
+
+    UPLOADED = "uploaded", _("Cargada al portal")
+    RECEIVED = "received", _("Recibida")
+    APPROVED = "approved", _("Aprobada")
+    REJECTED = "rejected", _("Rechazada")
+    SCHEDULED = "scheduled", _("Programada para pago")
+    PAID = "paid", _("Pagada")
+
+
+class PortalStatusSource(models.TextChoices):
+    MANUAL = "manual", _("Captura manual")
+    IMPORT = "import", _("Archivo del portal del cliente")

@@ -8,7 +8,8 @@ from cartera.customers.models import Customer
 from cartera.lib.forms import DATE_WIDGET, BackOfficeForm, ModelChoiceField
 from cartera.lib.money import CURRENCY_CHOICES
 
-from .choices import InvoiceStatus, PaymentMethodSAT
+from .choices import InvoiceStatus, PaymentMethodSAT, PurchaseOrderStatus, SupplierPortalState
+from .models import PurchaseOrder
 
 
 class CustomerChoiceField(ModelChoiceField):
@@ -118,3 +119,90 @@ class InvoiceFilterForm(forms.Form):
     def __init__(self, *args, organization, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["agent"].queryset = members_of(organization)
+
+
+class PurchaseOrderForm(BackOfficeForm):
+    customer = CustomerChoiceField(label=_("Cliente"), queryset=Customer.objects.none())
+    number = forms.CharField(label=_("Número de orden"), max_length=64)
+    amount = forms.DecimalField(label=_("Importe"), max_digits=18, decimal_places=2, min_value=0)
+    currency = forms.ChoiceField(label=_("Moneda"), choices=CURRENCY_CHOICES)
+    issue_date = forms.DateField(label=_("Fecha de emisión"), widget=DATE_WIDGET)
+    expiry_date = forms.DateField(
+        label=_("Vigencia hasta"),
+        widget=DATE_WIDGET,
+        required=False,
+        help_text=_("Vacía: sin fecha de vencimiento."),
+    )
+    status = forms.ChoiceField(label=_("Estado"), choices=PurchaseOrderStatus.choices)
+    notes = forms.CharField(
+        label=_("Notas"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    file = forms.FileField(
+        label=_("Archivo de la orden (PDF, PNG o JPG)"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.png,.jpg,.jpeg"}),
+    )
+
+    EDITABLE = ("number", "amount", "currency", "issue_date", "expiry_date", "status", "notes")
+
+    def __init__(self, *args, customers, editing=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["customer"].queryset = customers.order_by("name")
+        if editing:
+            del self.fields["customer"]
+
+    @classmethod
+    def initial_from(cls, order: PurchaseOrder) -> dict:
+        return {name: getattr(order, name) for name in cls.EDITABLE}
+
+    def service_kwargs(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.EDITABLE}
+
+
+PO_BALANCE_FILTERS = [
+    ("", _("Todas")),
+    ("available", _("Con saldo")),
+    ("used", _("Sin saldo")),
+    ("over", _("Excedidas")),
+]
+
+
+class PurchaseOrderFilterForm(forms.Form):
+    q = forms.CharField(label=_("Número de orden"), required=False)
+    status = forms.ChoiceField(
+        label=_("Estado"), choices=[("", _("Todas")), *PurchaseOrderStatus.choices], required=False
+    )
+    balance = forms.ChoiceField(label=_("Saldo"), choices=PO_BALANCE_FILTERS, required=False)
+    currency = forms.ChoiceField(
+        label=_("Moneda"), choices=[("", _("Todas")), *CURRENCY_CHOICES], required=False
+    )
+    customer = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+
+class MatchOrderForm(BackOfficeForm):
+    order = ModelChoiceField(
+        label=_("Orden de compra"), queryset=PurchaseOrder.objects.none(), empty_label=None
+    )
+
+    def __init__(self, *args, orders, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["order"].queryset = orders
+
+
+class PortalStatusForm(BackOfficeForm):
+    status = forms.ChoiceField(
+        label=_("Estado en el portal del cliente"), choices=SupplierPortalState.choices
+    )
+    date = forms.DateField(label=_("Fecha"), widget=DATE_WIDGET)
+    payment_date = forms.DateField(
+        label=_("Fecha de pago programada"),
+        widget=DATE_WIDGET,
+        required=False,
+        help_text=_("Con una aprobación o un pago programado se registra una promesa de pago."),
+    )
+    reason = forms.CharField(
+        label=_("Motivo (si la rechazó)"),
+        max_length=2000,
+        required=False,
+        widget=forms.TextInput,
+    )

@@ -1,5 +1,6 @@
 import datetime as dt
 
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -13,6 +14,9 @@ from .choices import (
     FactoredDisplay,
     InvoiceStatus,
     PaymentMethodSAT,
+    PortalStatusSource,
+    PurchaseOrderStatus,
+    SupplierPortalState,
 )
 
 MONEY = {"max_digits": 18, "decimal_places": 2}
@@ -53,6 +57,23 @@ class Invoice(models.Model):
     # invoice is handed to a law firm or agency, no dunning touches it.
     in_case = models.BooleanField(_("en caso externo"), default=False)
     purchase_order = models.CharField(_("orden de compra"), max_length=64, blank=True)
+    # The PurchaseOrder this invoice is matched to (by ``purchase_order`` or by hand); set
+    # only through ``invoices.purchase_orders`` and the services and bulk paths.
+    matched_po = models.ForeignKey(
+        "invoices.PurchaseOrder",
+        verbose_name=_("orden de compra vinculada"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="invoices",
+    )
+    # The latest status in the buyer's supplier portal (history: SupplierPortalStatus).
+    portal_status = models.CharField(
+        _("estado en el portal del cliente"),
+        max_length=12,
+        choices=SupplierPortalState.choices,
+        blank=True,
+    )
     paid_at = models.DateField(_("fecha de pago"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -220,3 +241,86 @@ class FactoringSettings(models.Model):
 
     class Meta:
         verbose_name = _("configuración de factoraje")
+
+
+def purchase_order_path(instance, filename):
+    return f"org-{instance.organization_id}/purchase-orders/{instance.customer_id}/{filename}"
+
+
+class PurchaseOrder(models.Model):
+    """A customer's purchase order (orden de compra): an amount its invoices draw on.
+
+    Its balance is ``amount − Σ totals of its matched, non-void invoices`` (same currency);
+    computed by ``invoices.purchase_orders``, never stored."""
+
+    organization = models.ForeignKey("orgs.Organization", on_delete=models.PROTECT)
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="purchase_orders"
+    )
+    number = models.CharField(_("número de orden"), max_length=64)
+    amount = models.DecimalField(_("importe"), **MONEY)
+    currency = models.CharField(_("moneda"), max_length=3, choices=CURRENCY_CHOICES)
+    issue_date = models.DateField(_("fecha de emisión"))
+    expiry_date = models.DateField(_("vigencia hasta"), null=True, blank=True)
+    notes = models.TextField(_("notas"), blank=True)
+    status = models.CharField(
+        _("estado"),
+        max_length=10,
+        choices=PurchaseOrderStatus.choices,
+        default=PurchaseOrderStatus.OPEN,
+    )
+    # Stored like invoice attachments: outside the web root, served through a view.
+    file = models.FileField(upload_to=purchase_order_path, max_length=300, blank=True)
+    original_name = models.CharField(max_length=255, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("orden de compra")
+        verbose_name_plural = _("órdenes de compra")
+        ordering = ["-issue_date", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "customer", "number"], name="purchase_order_unique_number"
+            ),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="purchase_order_amount_gte_0"),
+        ]
+
+    def __str__(self):
+        return self.number
+
+    @property
+    def amount_money(self) -> Money:
+        return Money(self.amount, self.currency)
+
+
+class SupplierPortalStatus(models.Model):
+    """One status an invoice reached in the buyer's supplier portal (the history; the
+    latest is also ``Invoice.portal_status``)."""
+
+    organization = models.ForeignKey("orgs.Organization", on_delete=models.PROTECT)
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="portal_statuses")
+    status = models.CharField(_("estado"), max_length=12, choices=SupplierPortalState.choices)
+    date = models.DateField(_("fecha"))
+    reason = models.TextField(_("motivo"), blank=True)
+    payment_date = models.DateField(_("fecha de pago programada"), null=True, blank=True)
+    source = models.CharField(
+        _("origen"),
+        max_length=8,
+        choices=PortalStatusSource.choices,
+        default=PortalStatusSource.MANUAL,
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("estado en el portal del cliente")
+        verbose_name_plural = _("estados en el portal del cliente")
+        ordering = ["-date", "-id"]
+        indexes = [models.Index(fields=["invoice", "date"], name="portal_status_invoice_date")]
+
+    def __str__(self):
+        return f"{self.invoice} · {self.get_status_display()}"

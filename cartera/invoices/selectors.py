@@ -4,6 +4,7 @@ from django.db.models import (
     Case,
     Count,
     DecimalField,
+    F,
     OuterRef,
     Q,
     Subquery,
@@ -17,7 +18,7 @@ from django.http import Http404
 from cartera.orgs.access import scope_to_member
 
 from .choices import InvoiceStatus
-from .models import CreditNote, Dispute, Invoice, InvoiceAttachment
+from .models import CreditNote, Dispute, Invoice, InvoiceAttachment, PurchaseOrder
 
 _MONEY = DecimalField(max_digits=18, decimal_places=2)
 
@@ -28,6 +29,41 @@ def invoices_visible_to(membership):
 
 def credit_notes_visible_to(membership):
     return scope_to_member(CreditNote.objects.all(), membership)
+
+
+def purchase_orders_visible_to(membership):
+    """The member's purchase orders, each annotated with ``invoiced`` (Σ totals of its
+    non-void invoices) and ``remaining`` (amount − invoiced)."""
+    invoiced = (
+        Invoice.objects.filter(matched_po=OuterRef("pk"))
+        .exclude(status=InvoiceStatus.VOID)
+        .order_by()
+        .values("matched_po")
+        .annotate(s=Sum("total"))
+        .values("s")
+    )
+    return (
+        scope_to_member(PurchaseOrder.objects.all(), membership)
+        .annotate(
+            invoiced=Coalesce(
+                Subquery(invoiced, output_field=_MONEY), Value(0, output_field=_MONEY)
+            ),
+            invoice_count=Count("invoices", distinct=True),
+        )
+        .annotate(remaining=F("amount") - F("invoiced"))
+    )
+
+
+def get_purchase_order_for_user(request, pk) -> PurchaseOrder:
+    order = (
+        purchase_orders_visible_to(getattr(request, "membership", None))
+        .select_related("customer")
+        .filter(pk=pk)
+        .first()
+    )
+    if order is None:
+        raise Http404
+    return order
 
 
 def get_invoice_for_user(request, pk) -> Invoice:

@@ -19,6 +19,7 @@ from cartera.timeline import events
 
 from .choices import CreditNoteStatus, InvoiceStatus
 from .models import CreditNote, Invoice, InvoiceAttachment
+from .purchase_orders import OrderIndex, match_order, record_match
 
 INVOICE_FIELDS = (
     "external_id",
@@ -161,12 +162,35 @@ def create_invoice(*, customer, actor, **fields) -> Invoice:
     values["external_id"] = values.get("external_id") or values.get("number")
     values["fiscal_uuid"] = (values.get("fiscal_uuid") or "").upper()
     _validate_invoice(organization, values, instance=None)
+    matched_po_id = _matched_order(customer, values)
     balance, status = opening_state(values["total"])
     invoice = Invoice.objects.create(
-        organization=organization, customer=customer, balance=balance, status=status, **values
+        organization=organization,
+        customer=customer,
+        balance=balance,
+        status=status,
+        matched_po_id=matched_po_id,
+        **values,
     )
     events.invoice_created(invoice, actor=actor)
+    if matched_po_id is not None:
+        record_match(invoice, actor=actor)
     return invoice
+
+
+def _matched_order(customer, values: dict) -> int | None:
+    """The purchase order the invoice's ``purchase_order`` names (the rule of
+    ``purchase_orders.match_order``, also used by the bulk path)."""
+    values["purchase_order"] = (values.get("purchase_order") or "").strip()
+    if not values["purchase_order"]:
+        return None
+    index = OrderIndex(customer.organization, customer_ids=[customer.pk])
+    return match_order(
+        index,
+        customer_id=customer.pk,
+        number=values["purchase_order"],
+        currency=values["currency"],
+    )
 
 
 def allocated_total(invoice: Invoice) -> Decimal:
@@ -204,6 +228,7 @@ def update_invoice(*, invoice: Invoice, actor, **fields) -> Invoice:
                 % {"total": values["total"], "applied": applied}
             }
         )
+    matched_po_id = _matched_order(invoice.customer, values)
     changes = {
         name: [str(getattr(invoice, name)), str(value)]
         for name, value in values.items()
@@ -211,11 +236,17 @@ def update_invoice(*, invoice: Invoice, actor, **fields) -> Invoice:
     }
     if not changes:
         return invoice
+    previous_po = invoice.matched_po
     for name, value in values.items():
         setattr(invoice, name, value)
+    invoice.matched_po_id = matched_po_id
     invoice.balance, invoice.status = state_after_total(invoice.total, applied)
     invoice.save()
     events.invoice_updated(invoice, actor=actor, changes=changes)
+    if previous_po is not None and previous_po.pk != matched_po_id:
+        events.purchase_order_unmatched(invoice, previous_po, actor=actor)
+    if matched_po_id is not None and (previous_po is None or previous_po.pk != matched_po_id):
+        record_match(invoice, actor=actor)
     return invoice
 
 

@@ -14,16 +14,25 @@ from django.views.decorators.http import require_http_methods, require_POST
 from cartera.customers.selectors import customers_visible_to, get_customer_for_user
 from cartera.lib.dates import local_today
 from cartera.lib.forms import add_service_errors
+from cartera.lib.money import Money
 from cartera.orgs.access import Action, require
 from cartera.orgs.decorators import org_member_required
 from cartera.timeline.models import Activity
 
-from .choices import InvoiceStatus
-from .forms import AttachmentForm, InvoiceFilterForm, InvoiceForm, VoidInvoiceForm
+from .choices import InvoiceStatus, PurchaseOrderStatus
+from .forms import (
+    AttachmentForm,
+    InvoiceFilterForm,
+    InvoiceForm,
+    MatchOrderForm,
+    PortalStatusForm,
+    VoidInvoiceForm,
+)
 from .selectors import (
     get_attachment_for_user,
     get_invoice_for_user,
     invoices_visible_to,
+    purchase_orders_visible_to,
     totals_by_currency,
 )
 from .services import add_invoice_attachment, create_invoice, update_invoice, void_invoice
@@ -150,8 +159,37 @@ def invoice_detail(request, pk):
         "outreach_messages": invoice.messages.order_by("-created_at", "-id")[:50],
         "void_form": VoidInvoiceForm(),
         "attachment_form": AttachmentForm(),
+        **_order_context(request, invoice),
+        "portal_statuses": invoice.portal_statuses.select_related("created_by")[:20],
+        "portal_form": PortalStatusForm(initial={"date": today}),
     }
     return render(request, "invoices/detail.html", context)
+
+
+def _order_context(request, invoice) -> dict:
+    """The invoice's purchase order (with its balance) and the orders it could be matched to."""
+    orders = purchase_orders_visible_to(request.membership).filter(customer=invoice.customer)
+    order = orders.filter(pk=invoice.matched_po_id).first() if invoice.matched_po_id else None
+    candidates = orders.exclude(status=PurchaseOrderStatus.CANCELLED).filter(
+        currency=invoice.currency
+    )
+    return {
+        "order": order,
+        "order_remaining": Money(order.remaining, order.currency) if order else None,
+        "match_form": MatchOrderForm(orders=candidates) if candidates.exists() else None,
+    }
+
+
+def _warn_over_balance(request, invoice) -> None:
+    if not invoice.matched_po_id:
+        return
+    order = purchase_orders_visible_to(request.membership).filter(pk=invoice.matched_po_id).first()
+    if order is not None and order.remaining < 0:
+        messages.warning(
+            request,
+            _("La factura excede el saldo de la orden de compra %(number)s (queda %(left)s).")
+            % {"number": order.number, "left": Money(order.remaining, order.currency)},
+        )
 
 
 @org_member_required
@@ -174,6 +212,7 @@ def invoice_create(request):
             add_service_errors(form, exc)
         else:
             messages.success(request, _("Factura %(number)s creada.") % {"number": invoice.number})
+            _warn_over_balance(request, invoice)
             return redirect("invoices:detail", invoice.pk)
     return render(request, "invoices/form.html", {"form": form, "invoice": None})
 
@@ -191,11 +230,12 @@ def invoice_edit(request, pk):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            update_invoice(invoice=invoice, actor=request.user, **form.service_kwargs())
+            invoice = update_invoice(invoice=invoice, actor=request.user, **form.service_kwargs())
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
             messages.success(request, _("Cambios guardados."))
+            _warn_over_balance(request, invoice)
             return redirect("invoices:detail", invoice.pk)
     return render(request, "invoices/form.html", {"form": form, "invoice": invoice})
 

@@ -26,7 +26,7 @@ _TEXT_ES = """Estimado(a) {{ contact.name or customer.name }}:
 {intro}
 
 {% for i in invoices %}
-- Factura {{ i.number }} · vence {{ i.due_date }} · saldo {{ i.balance }}{% if i.days_overdue %} · {{ i.days_overdue }} {{ 'día' if i.days_overdue == 1 else 'días' }} de atraso{% endif +%}
+- Factura {{ i.number }}{% if i.purchase_order %} (orden de compra {{ i.purchase_order }}){% endif %} · vence {{ i.due_date }} · saldo {{ i.balance }}{% if i.days_overdue %} · {{ i.days_overdue }} {{ 'día' if i.days_overdue == 1 else 'días' }} de atraso{% endif +%}
 {% endfor %}
 
 {% for t in totals %}
@@ -65,7 +65,7 @@ _TEXT_EN = """Dear {{ contact.name or customer.name }},
 {intro}
 
 {% for i in invoices %}
-- Invoice {{ i.number }} · due {{ i.due_date }} · balance {{ i.balance }}{% if i.days_overdue %} · {{ i.days_overdue }} {{ 'day' if i.days_overdue == 1 else 'days' }} overdue{% endif +%}
+- Invoice {{ i.number }}{% if i.purchase_order %} (purchase order {{ i.purchase_order }}){% endif %} · due {{ i.due_date }} · balance {{ i.balance }}{% if i.days_overdue %} · {{ i.days_overdue }} {{ 'day' if i.days_overdue == 1 else 'days' }} overdue{% endif +%}
 {% endfor %}
 
 {% for t in totals %}
@@ -104,7 +104,7 @@ _HTML = """<p>{greeting} {{{{ contact.name or customer.name }}}}:</p>
 <table cellpadding="6" border="1" cellspacing="0">
 <thead><tr><th>{h_invoice}</th><th>{h_due}</th><th>{h_balance}</th><th>{h_days}</th></tr></thead>
 <tbody>
-{{% for i in invoices %}}<tr><td>{{{{ i.number }}}}</td><td>{{{{ i.due_date }}}}</td><td>{{{{ i.balance }}}}</td><td>{{{{ i.days_overdue }}}}</td></tr>
+{{% for i in invoices %}}<tr><td>{{{{ i.number }}}}{{% if i.purchase_order %}}<br><small>{h_purchase_order} {{{{ i.purchase_order }}}}</small>{{% endif %}}</td><td>{{{{ i.due_date }}}}</td><td>{{{{ i.balance }}}}</td><td>{{{{ i.days_overdue }}}}</td></tr>
 {{% endfor %}}</tbody>
 </table>
 {{% for t in totals %}}<p><strong>{h_total}: {{{{ t.amount }}}}</strong></p>{{% endfor %}}
@@ -125,6 +125,7 @@ _HTML_LABELS = {
         "h_total": "Total",
         "h_factored": "Facturas cedidas a factoraje (no nos las pague a nosotros):",
         "h_payable_to": "pagadera a",
+        "h_purchase_order": "OC",
         "portal": "Ver estado de cuenta y pagar en línea",
     },
     "en": {
@@ -136,6 +137,7 @@ _HTML_LABELS = {
         "h_total": "Total",
         "h_factored": "Invoices assigned to a factoring company (do not pay them to us):",
         "h_payable_to": "payable to",
+        "h_purchase_order": "PO",
         "portal": "See your statement and pay online",
     },
 }

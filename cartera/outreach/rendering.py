@@ -98,6 +98,7 @@ def invoice_row(row: dict, *, as_of: dt.date, language: str) -> dict:
         "total": format_money(row["total"], row["currency"], language),
         "balance": format_money(row["balance"], row["currency"], language),
         "days_overdue": max(0, (as_of - row["due_date"]).days),
+        "purchase_order": row.get("purchase_order") or "",
     }
 
 
@@ -210,6 +211,7 @@ def sample_context(language: str = "es-mx") -> dict:
             "total": Decimal("11600.00"),
             "balance": balance,
             "currency": "MXN",
+            "purchase_order": "OC-4500012345" if number == "A-100" else "",
         }
         for number, due, balance in (
             ("A-100", dt.date(2026, 1, 1), Decimal("11600.00")),
@@ -332,6 +334,7 @@ def invoice_rows(queryset) -> list[dict]:
             "balance",
             "currency",
             "factor_name",
+            "purchase_order",
         )
     )
 

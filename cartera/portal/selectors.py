@@ -17,7 +17,17 @@ from .access import settings_for
 RECENT = 10
 
 
-_ROW_FIELDS = ("id", "number", "issue_date", "due_date", "currency", "total", "balance", "status")
+_ROW_FIELDS = (
+    "id",
+    "number",
+    "issue_date",
+    "due_date",
+    "currency",
+    "total",
+    "balance",
+    "status",
+    "purchase_order",
+)
 
 
 def _open_invoices(customer):

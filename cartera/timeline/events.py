@@ -676,6 +676,118 @@ def credit_note_created(note, *, actor) -> Activity:
     )
 
 
+# --- purchase orders and buyers' supplier portals ---------------------------------------
+def _po_data(order) -> dict:
+    return {"purchase_order_id": order.pk, "number": order.number}
+
+
+def purchase_order_saved(order, *, actor, changes: dict | None = None) -> Activity:
+    """A purchase order created (``changes`` None) or changed."""
+    if changes is None:
+        summary = _("Orden de compra %(number)s por %(amount)s registrada") % {
+            "number": order.number,
+            "amount": Money(order.amount, order.currency),
+        }
+    else:
+        summary = _("Orden de compra %(number)s modificada: %(fields)s") % {
+            "number": order.number,
+            "fields": ", ".join(changes),
+        }
+    return record_activity(
+        organization=order.organization,
+        customer=order.customer,
+        actor=actor,
+        kind=ActivityKind.INVOICE_UPDATED,
+        summary=summary,
+        data={**_po_data(order), "amount": order.amount, "currency": order.currency}
+        | ({"changes": changes} if changes is not None else {}),
+    )
+
+
+def _po_match_summary(invoice_number: str, order_number: str, balance, over: bool) -> str:
+    summary = _("Factura %(invoice)s vinculada a la orden de compra %(order)s") % {
+        "invoice": invoice_number,
+        "order": order_number,
+    }
+    if over:
+        summary += " · " + _("excede el saldo de la orden (queda %(balance)s)") % {
+            "balance": balance
+        }
+    return summary
+
+
+def purchase_order_matched(invoice, order, *, actor, balance, over: bool) -> Activity:
+    """``balance`` (a Money) is what is left of the order after this invoice; ``over``
+    warns that the invoice exceeds it (a warning, the match stands)."""
+    return record_activity(
+        organization=invoice.organization,
+        invoice=invoice,
+        actor=actor,
+        kind=ActivityKind.INVOICE_UPDATED,
+        summary=_po_match_summary(invoice.number, order.number, balance, over),
+        data={**_po_data(order), "balance": balance.amount, "over_balance": over},
+    )
+
+
+def purchase_orders_matched(matches, *, organization, actor) -> int:
+    """Many matches at once (imports): ``matches`` are (invoice, order, balance, over)."""
+    return record_activities(
+        [
+            new_activity(
+                organization=organization,
+                invoice_id=invoice.pk,
+                customer_id=invoice.customer_id,
+                actor=actor,
+                kind=ActivityKind.INVOICE_UPDATED,
+                summary=_po_match_summary(invoice.number, order.number, balance, over),
+                data={**_po_data(order), "balance": balance.amount, "over_balance": over},
+            )
+            for invoice, order, balance, over in matches
+        ]
+    )
+
+
+def purchase_order_unmatched(invoice, order, *, actor) -> Activity:
+    return record_activity(
+        organization=invoice.organization,
+        invoice=invoice,
+        actor=actor,
+        kind=ActivityKind.INVOICE_UPDATED,
+        summary=_("Factura %(invoice)s desvinculada de la orden de compra %(order)s")
+        % {"invoice": invoice.number, "order": order.number},
+        data=_po_data(order),
+    )
+
+
+def supplier_portal_status(entry, *, actor) -> Activity:
+    """An invoice's new status in the buyer's supplier portal (``SupplierPortalStatus``)."""
+    invoice = entry.invoice
+    summary = _("Portal del cliente: factura %(n)s %(status)s el %(date)s") % {
+        "n": invoice.number,
+        "status": entry.get_status_display().lower(),
+        "date": entry.date.isoformat(),
+    }
+    if entry.payment_date:
+        summary += " · " + _("pago programado el %(d)s") % {"d": entry.payment_date.isoformat()}
+    if entry.reason:
+        summary += " · " + entry.reason
+    return record_activity(
+        organization=entry.organization,
+        invoice=invoice,
+        actor=actor,
+        kind=ActivityKind.INVOICE_UPDATED,
+        summary=summary,
+        data={
+            "portal_status_id": entry.pk,
+            "status": entry.status,
+            "date": entry.date,
+            "payment_date": entry.payment_date,
+            "reason": entry.reason,
+            "source": entry.source,
+        },
+    )
+
+
 # --- payment complements (REP) ------------------------------------------------------------
 def _complement_entry(complement, *, actor, summary: str, **data) -> Activity:
     return record_activity(

@@ -7,12 +7,14 @@ import datetime as dt
 import re
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from cartera.customers.bulk import add_contacts, create_customers, update_contacts
 from cartera.invoices.bulk import insert_invoices, update_invoices
 from cartera.invoices.models import Invoice
+from cartera.invoices.purchase_orders import OrderIndex, match_order
 from cartera.invoices.services import Refusal, change_refusal, due_after_terms
 from cartera.lib.identifiers import IdentifierError, normalize_tax_id
 from cartera.lib.money import money_string, round_money
@@ -35,6 +37,7 @@ COMPARED = (
     "total",
     "fiscal_uuid",
     "payment_method",
+    "purchase_order",
 )
 
 
@@ -72,6 +75,7 @@ class InvoiceImporter(BaseImporter):
         self.seen_uuid: dict[str, int] = {}
         self.default_terms = self.organization.default_payment_terms_days
         self.contacts = ContactPlan(self.organization)
+        self.orders = OrderIndex(self.organization)
 
     # customers ------------------------------------------------------------------------
     def _customer(self, number, cells):
@@ -141,10 +145,14 @@ class InvoiceImporter(BaseImporter):
             "total": total,
             "fiscal_uuid": uuid,
             "payment_method": method,
+            "purchase_order": self._purchase_order(cells),
         }
         existing = self.existing.get(external_id.upper()) or (
             self.by_uuid.get(uuid) if uuid else None
         )
+        if values["purchase_order"] is None:
+            values["purchase_order"] = existing["purchase_order"] if existing else ""
+        self._order_currency(values, existing, cells)
         if existing is None:
             record = self._create(external_id, values)
         else:
@@ -201,6 +209,36 @@ class InvoiceImporter(BaseImporter):
             raise RowError("payment_method", method, _("El método de pago debe ser PUE o PPD."))
         return uuid, method
 
+    def _purchase_order(self, cells) -> str | None:
+        """The row's purchase-order number; None when the file has no such column (an
+        existing invoice keeps its own)."""
+        if "purchase_order" not in self.sheet.mapping:
+            return None
+        text = self.sheet.text(cells, "purchase_order")
+        if len(text) > 64:
+            raise RowError(
+                "purchase_order", text, _("La orden de compra es demasiado larga (máximo 64).")
+            )
+        return text
+
+    def _order_currency(self, values, existing, cells) -> None:
+        """The purchase-order rule of the invoices app (``match_order``): an order in
+        another currency is refused, reported against this row."""
+        customer_id = values["customer"]["id"] or (existing or {}).get("customer_id")
+        try:
+            match_order(
+                self.orders,
+                customer_id=customer_id,
+                number=values["purchase_order"],
+                currency=values["currency"],
+            )
+        except ValidationError as exc:
+            raise RowError(
+                "purchase_order",
+                self.sheet.text(cells, "purchase_order"),
+                " ".join(exc.message_dict["purchase_order"]),
+            ) from None
+
     def _not_repeated(self, number, cells, external_id, uuid) -> None:
         key = external_id.upper()
         if key in self.seen_ext:
@@ -241,6 +279,7 @@ class InvoiceImporter(BaseImporter):
             "total": values["total"],
             "fiscal_uuid": values["fiscal_uuid"] or existing["fiscal_uuid"],
             "payment_method": values["payment_method"] or existing["payment_method"],
+            "purchase_order": values["purchase_order"],
         }
         if new["customer_id"] is None:
             raise RowError(
@@ -328,7 +367,9 @@ class InvoiceImporter(BaseImporter):
         update_contacts(changes=list(self.contacts.filled.items()), fields=CHANNELS)
         per_customer: dict[int, dict] = {}
         rows = [self._new_row(r, per_customer) for r in self.records_for("create")]
-        insert_invoices(organization=self.organization, rows=rows, progress=self.progress)
+        insert_invoices(
+            organization=self.organization, rows=rows, progress=self.progress, actor=self.actor
+        )
         changes = []
         for r in self.records_for("update"):
             changes.append(
@@ -341,7 +382,9 @@ class InvoiceImporter(BaseImporter):
                 }
             )
             count_for(per_customer, r["values"]["customer_id"], "updated")
-        update_invoices(organization=self.organization, changes=changes, fields=COMPARED)
+        update_invoices(
+            organization=self.organization, changes=changes, fields=COMPARED, actor=self.actor
+        )
         self.summarize(per_customer)
         return [row["fiscal_uuid"] for row in rows if row["fiscal_uuid"]]
 
@@ -359,6 +402,7 @@ class InvoiceImporter(BaseImporter):
             "currency": record["currency"],
             "total": record["total"],
             "payment_method": record["payment_method"],
+            "purchase_order": record["purchase_order"],
         }
 
     def _create_customers(self) -> None:

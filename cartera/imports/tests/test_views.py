@@ -209,7 +209,7 @@ def test_template_download(login, viewer_a):
     response = login(viewer_a).get("/imports/templates/invoices.csv")
     assert response.content.decode("utf-8-sig") == (
         "external_id,customer,number,issue_date,due_date,currency,total,uuid,payment_method,"
-        "contact_name,email,phone,whatsapp\r\n"
+        "purchase_order,contact_name,email,phone,whatsapp\r\n"
     )
 
 

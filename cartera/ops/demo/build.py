@@ -37,6 +37,7 @@ from cartera.followup.choices import PromiseSource
 from cartera.followup.promises import make_promise
 from cartera.followup.reviews import open_dispute, report_payment
 from cartera.invoices.models import Invoice
+from cartera.invoices.purchase_orders import create_purchase_order
 from cartera.invoices.services import create_credit_note
 from cartera.lib.bulk import insert_dicts
 from cartera.lib.dates import local_today
@@ -140,6 +141,7 @@ def build_demo(
             organization=organization, owner=owner, customer=customers[0].customer, today=today
         )
         counts |= _documents(organization, agent, customers, today)
+        counts |= _purchase_orders(organization, owner)
     counts["customers"] = len(customers)
     return DemoResult(True, organization, counts, credentials())
 
@@ -424,6 +426,30 @@ def _credit_notes(organization, owner, debtors, rng, today) -> dict:
         apply_credit_note(credit_note=note, invoice=invoice, amount=amount, actor=owner)
         applied += 1
     return {"credit_notes": applied}
+
+
+def _purchase_orders(organization, owner) -> dict:
+    """A few customers' purchase orders, matched to the invoices carrying their numbers
+    (docs/purchase-orders.md); the last one is exceeded by its invoice."""
+    invoices = list(
+        Invoice.objects.filter(organization=organization, status="open")
+        .exclude(purchase_order="")
+        .select_related("customer", "customer__organization")
+        .order_by("issue_date", "id")[:5]
+    )
+    for index, invoice in enumerate(invoices):
+        factor = Decimal("0.8") if index == len(invoices) - 1 else Decimal(3)
+        create_purchase_order(
+            customer=invoice.customer,
+            actor=owner,
+            number=invoice.purchase_order,
+            amount=(invoice.total * factor).quantize(Decimal("1")),
+            currency=invoice.currency,
+            issue_date=invoice.issue_date - dt.timedelta(days=7),
+            expiry_date=invoice.issue_date + dt.timedelta(days=180),
+            notes=_("Orden de compra abierta para el semestre."),
+        )
+    return {"purchase_orders": len(invoices)}
 
 
 def _late_open_invoices(organization, debtors, limit):

@@ -50,6 +50,7 @@ def test_context_is_plain_values():
             "total": "$1,160.00",
             "balance": "$1,160.00",
             "days_overdue": 10,
+            "purchase_order": "",
         }
     ]
     assert context["totals"] == [{"currency": "MXN", "amount": "$1,160.00"}]
