@@ -49,6 +49,7 @@ from cartera.api.tokens import create_api_token
 from cartera.cases.models import Assignee, Case
 from cartera.customers.services import create_customer
 from cartera.dunning.models import Strategy
+from cartera.fiscal.catalogue import save_product
 from cartera.followup.models import Task
 from cartera.followup.services import open_task
 from cartera.imports.models import ImportBatch
@@ -136,6 +137,12 @@ URLS: dict[str, U] = {
     "orgs:member_deactivate": write(pk("membership"), scoped=False, roles=MANAGERS),
     # fiscal
     "fiscal:settings": write(roles=MANAGERS),
+    # the catalogue of products: every member sees it, owners and managers change it
+    "fiscal:catalogue": read(),
+    "fiscal:sat_keys": read(),  # htmx suggestions of SAT keys (the SAT's public catalogue)
+    "fiscal:product_create": write(roles=MANAGERS),
+    "fiscal:product_edit": write(pk("product"), scoped=False, roles=MANAGERS),
+    "fiscal:product_toggle": write(pk("product"), scoped=False, roles=MANAGERS),
     # api (the settings page for API tokens; the API itself is walked by cartera/api/tests)
     "api_settings:tokens": write(roles=OWNER),
     "api_settings:rotate": write(pk("api_token"), scoped=False, roles=OWNER),
@@ -609,7 +616,25 @@ def world(
         hint="000000",
     )
     payment_request.invoices.add(invoice_a)
+    product = save_product(
+        organization=org_a,
+        actor=None,
+        code="SERV-W",
+        description="Servicio W",
+        unit_price="100",
+        currency="MXN",
+        sat_product_key="84111506",
+        sat_unit_key="E48",
+        unit_name="Servicio",
+        tax_object="02",
+        iva="16",
+        ieps_rate=None,
+        isr_retention_rate=None,
+        iva_retention_rate=None,
+        active=True,
+    )
     return SimpleNamespace(
+        product=product,
         bank_movement=bank_movement,
         reconciliation=Reconciliation.objects.get(),
         collaborator=collaborator_a,

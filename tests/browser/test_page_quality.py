@@ -152,6 +152,8 @@ NOT_PAGES = {
     "imports:mapping": _NO_DEMO_OBJECT,
     "imports:preview": _NO_DEMO_OBJECT,
     "imports:progress": "htmx fragment",
+    "fiscal:sat_keys": "htmx fragment (the SAT key suggestions of the product form)",
+    "fiscal:product_edit": _NO_DEMO_OBJECT,
     "imports:errors_csv": "download",
     "portal_admin:proof": "download",
     "portal_admin:portal_link": "POST action",
