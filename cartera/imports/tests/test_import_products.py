@@ -5,11 +5,15 @@ import io
 import json
 from decimal import Decimal
 
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from openpyxl import Workbook
 
 from cartera.fiscal.catalogue import save_product
 from cartera.fiscal.models import Product
+from cartera.imports.headers import detect_mapping
+from cartera.imports.models import ImportBatch
 from cartera.imports.services import import_file
 
 D = Decimal
@@ -327,3 +331,39 @@ def test_missing_required_column_is_reported(org_a):
     errors = [(e["row"], e["column"]) for e in batch.as_json()["errors"]]
     assert errors == [(1, "Clave SAT (ClaveProdServ)"), (1, "Clave de unidad SAT")]
     assert _products(org_a) == []
+
+
+@pytest.fixture
+def _immediate_tasks(settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+def test_the_wizard_imports_a_catalogue(
+    org_a, manager_a, login, _immediate_tasks, django_capture_on_commit_callbacks
+):
+    client = login(manager_a)
+    form = client.get("/imports/new/?kind=products").context["form"]
+    assert form["kind"].value() == "products"
+    response = client.post(
+        "/imports/new/",
+        {"kind": "products", "file": SimpleUploadedFile("catalogo.csv", SPANISH)},
+    )
+    batch = ImportBatch.objects.get()
+    assert response["Location"] == f"/imports/{batch.pk}/mapping/"
+    page = client.get(f"/imports/{batch.pk}/mapping/").content.decode()
+    assert '<option value="4" selected>Clave SAT</option>' in page
+    mapping = {f"map_{field}": str(index) for field, index in batch_mapping(batch).items()}
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/imports/{batch.pk}/mapping/", mapping)
+    batch.refresh_from_db()
+    assert (batch.status, batch.created_count, batch.error_count) == ("previewed", 5, 0)
+    assert _products(org_a) == []  # the preview writes nothing
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/imports/{batch.pk}/preview/", {})
+    batch.refresh_from_db()
+    assert (batch.status, batch.created_count) == ("done", 5)
+    assert [p[0] for p in _products(org_a)] == ["CAF-1", "LIB-3", "NOT-1", "REF-7", "SERV-01"]
+
+
+def batch_mapping(batch):
+    return detect_mapping("products", batch.headers)
