@@ -339,3 +339,31 @@ def test_another_organisations_product_is_not_found(org_a, owner_b, login):
     assert client.post(reverse("fiscal:product_toggle", args=[product.pk])).status_code == 404
     assert "SERV-01" not in client.get(reverse("fiscal:catalogue")).content.decode()
     assert _rows(org_a) == [("SERV-01", D("1500.00"), "16", None, None, True)]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "errors"),
+    [
+        (
+            {"unit_name": "U" * 21},
+            {"unit_name": ["Como máximo 20 caracteres (tiene 21)."]},
+        ),
+        (
+            {"code": "C" * 101},
+            {"code": ["Como máximo 100 caracteres (tiene 101)."]},
+        ),
+        (
+            {"unit_price": "1000000000000"},
+            {"unit_price": ["El precio unitario es demasiado grande."]},
+        ),
+        (
+            {"isr_retention_rate": "diez"},
+            {"isr_retention_rate": ["La tasa debe ser un número, p. ej. 0.16."]},
+        ),
+    ],
+)
+def test_values_the_database_cannot_keep_are_field_errors(org_a, overrides, errors):
+    with pytest.raises(ValidationError) as caught:
+        _save(org_a, **overrides)
+    assert caught.value.message_dict == errors
+    assert _rows(org_a) == []
