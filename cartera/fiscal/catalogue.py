@@ -60,11 +60,7 @@ def product_errors(organization, values: dict, *, instance: Product | None = Non
         errors["code"] = _("Ya existe un producto con la clave %(c)s.") % {"c": code}
     if not (values.get("description") or "").strip():
         errors["description"] = _("Indique la descripción.")
-    price = _price(values.get("unit_price"))
-    if price is None or price < 0:
-        errors["unit_price"] = _("El precio unitario debe ser un número mayor o igual a cero.")
-    elif price >= MAX_PRICE:
-        errors["unit_price"] = _("El precio unitario es demasiado grande.")
+    errors.update(_price_errors(values.get("unit_price")))
     if values.get("currency") not in SUPPORTED_CURRENCIES:
         errors["currency"] = _("Moneda no soportada.")
     if not catalogue_name(PRODUCT_KEYS, values.get("sat_product_key") or ""):
@@ -82,6 +78,15 @@ def product_errors(organization, values: dict, *, instance: Product | None = Non
     for name, message in tax_errors(_taxes(values)).items():
         errors.setdefault(name, message)
     return errors
+
+
+def _price_errors(value) -> dict:
+    price = _price(value)
+    if price is None or price < 0:
+        return {"unit_price": _("El precio unitario debe ser un número mayor o igual a cero.")}
+    if price >= MAX_PRICE:
+        return {"unit_price": _("El precio unitario es demasiado grande.")}
+    return {}
 
 
 def _readable_rates(values: dict) -> tuple[dict, dict]:

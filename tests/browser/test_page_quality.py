@@ -73,6 +73,7 @@ PK_ROUTES = {
     "followup:customer_timeline": ("customers.Customer", "pk"),
     "followup:invoice_timeline": ("invoices.Invoice", "pk"),
     "followup:call": ("followup.Task", "pk"),
+    "fiscal:product_edit": ("fiscal.Product", "pk"),
 }
 
 # Pages worth a second look with a query: the whole team's work list (the owner has no
@@ -153,7 +154,6 @@ NOT_PAGES = {
     "imports:preview": _NO_DEMO_OBJECT,
     "imports:progress": "htmx fragment",
     "fiscal:sat_keys": "htmx fragment (the SAT key suggestions of the product form)",
-    "fiscal:product_edit": _NO_DEMO_OBJECT,
     "imports:errors_csv": "download",
     "portal_admin:proof": "download",
     "portal_admin:portal_link": "POST action",

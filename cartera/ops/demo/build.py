@@ -42,6 +42,7 @@ from cartera.timeline.links import chain_entries
 from cartera.timeline.models import Activity
 
 from . import mexico
+from .catalogue import build_catalogue
 from .messages import sent_history
 
 SLUG = "demo"
@@ -126,6 +127,7 @@ def build_demo(
         counts |= _credit_notes(organization, owner, customers, rng, today)
         counts |= _disputes(organization, agent, customers, rng, today)
         counts |= _collection_work(organization, agent, customers, rng, today)
+        counts |= build_catalogue(organization, owner)
     counts["customers"] = len(customers)
     return DemoResult(True, organization, counts, credentials())
 
