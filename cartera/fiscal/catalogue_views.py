@@ -66,6 +66,7 @@ def _edit(request, product):
     form = ProductForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         values = form.service_values()
+        form.mark_invalid_fields()  # a free rate that is not a number
         if not form.errors:
             try:
                 saved = save_product(

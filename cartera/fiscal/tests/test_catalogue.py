@@ -288,6 +288,7 @@ def test_free_rate_must_be_a_number(org_a, owner_a, login):
     assert response.context["form"].errors == {
         "isr_retention_other": ["Escriba la tasa en porcentaje, p. ej. 5 o 2.5."]
     }
+    assert 'aria-describedby="id_isr_retention_other_error"' in response.content.decode()
     assert not Product.objects.exists()
 
 
