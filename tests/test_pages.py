@@ -97,6 +97,7 @@ NOT_A_PAGE = {
     "outreach:whatsapp_template_map": 405,
     "imports:mapping": 302,  # the world's batch is done: back to its detail page
     "imports:preview": 302,
+    "fiscal:product_toggle": 405,  # POST only
     "agreements:cancel": 405,
     "agreements:plan_decide": 405,
     "agreements:offer_decide": 405,

@@ -50,6 +50,7 @@ from cartera.cases.models import Assignee, Case
 from cartera.customers.models import CustomerDocument, DocumentKind, DocumentUpload
 from cartera.customers.services import create_customer
 from cartera.dunning.models import Strategy
+from cartera.fiscal.catalogue import save_product
 from cartera.fiscal.models import IssuedCfdi, RecurringInvoice
 from cartera.followup.models import Task
 from cartera.followup.services import open_task
@@ -153,6 +154,12 @@ URLS: dict[str, U] = {
     "fiscal:recurring_list": read(),
     "fiscal:recurring_toggle": write(pk("recurrence"), roles=MANAGERS),
     "fiscal:credit_note_new": write(lambda w: {"invoice_pk": w.invoice.pk}, roles=MANAGERS),
+    # the catalogue of products: every member sees it, owners and managers change it
+    "fiscal:catalogue": read(),
+    "fiscal:sat_keys": read(),  # htmx suggestions of SAT keys (the SAT's public catalogue)
+    "fiscal:product_create": write(roles=MANAGERS),
+    "fiscal:product_edit": write(pk("product"), scoped=False, roles=MANAGERS),
+    "fiscal:product_toggle": write(pk("product"), scoped=False, roles=MANAGERS),
     # api (the settings page for API tokens; the API itself is walked by cartera/api/tests)
     "api_settings:tokens": write(roles=OWNER),
     "api_settings:rotate": write(pk("api_token"), scoped=False, roles=OWNER),
@@ -686,6 +693,23 @@ def world(
         sha256="0",
     )
     document_upload.file.save("csf.pdf", ContentFile(b"%PDF-1.4 test"), save=True)
+    product = save_product(
+        organization=org_a,
+        actor=None,
+        code="SERV-W",
+        description="Servicio W",
+        unit_price="100",
+        currency="MXN",
+        sat_product_key="84111506",
+        sat_unit_key="E48",
+        unit_name="Servicio",
+        tax_object="02",
+        iva="16",
+        ieps_rate=None,
+        isr_retention_rate=None,
+        iva_retention_rate=None,
+        active=True,
+    )
     return SimpleNamespace(
         issued=issued,
         issued_to_delete=issued_to_delete,
@@ -693,6 +717,7 @@ def world(
         document_kind=document_kind,
         customer_document=customer_document,
         document_upload=document_upload,
+        product=product,
         bank_movement=bank_movement,
         reconciliation=Reconciliation.objects.get(),
         collaborator=collaborator_a,

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from cartera.lib.forms import length_errors
 from cartera.lib.money import SUPPORTED_CURRENCIES
 from cartera.timeline import events
 
@@ -33,6 +34,8 @@ PRODUCT_FIELDS = (
     "iva_retention_rate",
     "active",
 )
+RATE_FIELDS = ("ieps_rate", "isr_retention_rate", "iva_retention_rate")
+MAX_PRICE = Decimal(10) ** 12  # PRICE: 18 digits, 6 of them decimals
 
 
 def _price(value) -> Decimal | None:
@@ -57,9 +60,7 @@ def product_errors(organization, values: dict, *, instance: Product | None = Non
         errors["code"] = _("Ya existe un producto con la clave %(c)s.") % {"c": code}
     if not (values.get("description") or "").strip():
         errors["description"] = _("Indique la descripción.")
-    price = _price(values.get("unit_price"))
-    if price is None or price < 0:
-        errors["unit_price"] = _("El precio unitario debe ser un número mayor o igual a cero.")
+    errors.update(_price_errors(values.get("unit_price")))
     if values.get("currency") not in SUPPORTED_CURRENCIES:
         errors["currency"] = _("Moneda no soportada.")
     if not catalogue_name(PRODUCT_KEYS, values.get("sat_product_key") or ""):
@@ -70,8 +71,41 @@ def product_errors(organization, values: dict, *, instance: Product | None = Non
         errors["sat_unit_key"] = _("La clave %(k)s no está en el catálogo de unidades del SAT.") % {
             "k": values.get("sat_unit_key") or "—"
         }
-    errors.update(tax_errors(_taxes(values)))
+    for name, message in length_errors(Product, values).items():
+        errors.setdefault(name, message)
+    values, rate_errors = _readable_rates(values)
+    errors.update(rate_errors)
+    for name, message in tax_errors(_taxes(values)).items():
+        errors.setdefault(name, message)
     return errors
+
+
+def _price_errors(value) -> dict:
+    price = _price(value)
+    if price is None or price < 0:
+        return {"unit_price": _("El precio unitario debe ser un número mayor o igual a cero.")}
+    if price >= MAX_PRICE:
+        return {"unit_price": _("El precio unitario es demasiado grande.")}
+    return {}
+
+
+def _readable_rates(values: dict) -> tuple[dict, dict]:
+    """A rate that is not a number is that field's error (and is left out of the tax
+    rule, which reads numbers only)."""
+    errors = {}
+    values = dict(values)
+    for name in RATE_FIELDS:
+        value = values.get(name)
+        if value in (None, ""):
+            continue
+        try:
+            readable = Decimal(str(value).strip()).is_finite()
+        except InvalidOperation:
+            readable = False
+        if not readable:
+            errors[name] = _("La tasa debe ser un número, p. ej. 0.16.")
+            values[name] = None
+    return values, errors
 
 
 def _taxes(values: dict) -> LineTaxes:

@@ -1,8 +1,11 @@
+from django.db.models import Q
 from django.http import Http404
+from django.shortcuts import get_object_or_404
 
+from cartera.lib.forms import is_id
 from cartera.orgs.access import scope_to_member
 
-from .models import CfdiStatus, FiscalProfile, IssuedCfdi
+from .models import CfdiStatus, FiscalProfile, IssuedCfdi, Product
 
 
 def fiscal_profile(organization) -> FiscalProfile | None:
@@ -32,3 +35,24 @@ def get_issued_for_user(request, pk) -> IssuedCfdi:
     if cfdi is None:
         raise Http404
     return cfdi
+
+
+def products(organization, *, query: str = "", state: str = "active"):
+    """The organisation's catalogue, by code: ``query`` in the code or the description;
+    ``state`` active, inactive or all."""
+    rows = Product.objects.filter(organization=organization)
+    if state == "active":
+        rows = rows.filter(active=True)
+    elif state == "inactive":
+        rows = rows.filter(active=False)
+    query = (query or "").strip()
+    if query:
+        rows = rows.filter(Q(code__icontains=query) | Q(description__icontains=query))
+    return rows.order_by("code", "pk")
+
+
+def get_product_for_user(request, pk) -> Product:
+    """A product of the request's organisation (404 for anything else)."""
+    if not is_id(pk):
+        raise Http404
+    return get_object_or_404(Product, organization=request.organization, pk=pk)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import invoice_views, views
+from . import catalogue_views, invoice_views, views
 
 app_name = "fiscal"
 urlpatterns = [
@@ -29,4 +29,9 @@ urlpatterns = [
         invoice_views.credit_note_new,
         name="credit_note_new",
     ),
+    path("catalogue/", catalogue_views.catalogue, name="catalogue"),
+    path("catalogue/new/", catalogue_views.product_create, name="product_create"),
+    path("catalogue/<int:pk>/", catalogue_views.product_edit, name="product_edit"),
+    path("catalogue/<int:pk>/toggle/", catalogue_views.product_toggle, name="product_toggle"),
+    path("catalogue/sat-keys/", catalogue_views.sat_keys, name="sat_keys"),
 ]

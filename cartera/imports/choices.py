@@ -7,6 +7,7 @@ class ImportKind(models.TextChoices):
     CONTACTS = "contacts", _("Contactos")
     INVOICES = "invoices", _("Facturas")
     PAYMENTS = "payments", _("Pagos")
+    PRODUCTS = "products", _("Productos y servicios")
     CFDI = "cfdi", _("CFDI (XML)")
 
 
@@ -15,6 +16,7 @@ TABULAR_KINDS = (
     ImportKind.CONTACTS,
     ImportKind.INVOICES,
     ImportKind.PAYMENTS,
+    ImportKind.PRODUCTS,
 )
 
 

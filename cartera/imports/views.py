@@ -91,7 +91,9 @@ def batch_list(request):
 @login_required
 def upload(request):
     require(request, Action.EDIT_INVOICES)
-    form = UploadForm(request.POST or None, request.FILES or None)
+    form = UploadForm(
+        request.POST or None, request.FILES or None, initial={"kind": request.GET.get("kind")}
+    )
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         data = upload.read(MAX_UPLOAD + 1)

@@ -83,6 +83,7 @@ PK_ROUTES = {
     "customers:document_kind_edit": ("customers.DocumentKind", "pk"),
     "customers:document_upload": ("customers.CustomerDocument", "pk"),
     "customers:document_reject": ("customers.CustomerDocument", "pk"),
+    "fiscal:product_edit": ("fiscal.Product", "pk"),
 }
 
 # Pages worth a second look with a query: the whole team's work list (the owner has no
@@ -172,6 +173,7 @@ NOT_PAGES = {
     "imports:mapping": _NO_DEMO_OBJECT,
     "imports:preview": _NO_DEMO_OBJECT,
     "imports:progress": "htmx fragment",
+    "fiscal:sat_keys": "htmx fragment (the SAT key suggestions of the product form)",
     "imports:errors_csv": "download",
     "portal_admin:proof": "download",
     "portal_admin:portal_link": "POST action",

@@ -52,6 +52,7 @@ from cartera.timeline.links import chain_entries
 from cartera.timeline.models import Activity
 
 from . import mexico
+from .catalogue import build_catalogue
 from .issuing import demo_issuing
 from .messages import sent_history
 
@@ -137,6 +138,7 @@ def build_demo(
         counts |= _credit_notes(organization, owner, customers, rng, today)
         counts |= _disputes(organization, agent, customers, rng, today)
         counts |= _collection_work(organization, agent, customers, rng, today)
+        counts |= build_catalogue(organization, owner)
         counts |= demo_issuing(
             organization=organization, owner=owner, customer=customers[0].customer, today=today
         )

@@ -1,4 +1,4 @@
-"""``cartera import customers|contacts|invoices|payments FILE --org SLUG [--dry-run]
+"""``cartera import customers|contacts|invoices|payments|products FILE --org SLUG [--dry-run]
 [--valid-only] [--create-customers] [--json]``, ``cartera import cfdi PATH… --org SLUG`` and
 ``cartera import bank FILE --org SLUG [--account NAME] [--format auto|camt|mt940|ofx|csv]
 [--preset BANK] [--no-reconcile] [--json]``."""
@@ -21,11 +21,11 @@ from cartera.orgs.language import organization_language
 from cartera.orgs.models import Organization
 from cartera.payments.models import BankAccount
 
-KINDS = ("customers", "contacts", "invoices", "payments", "cfdi", "bank")
+KINDS = ("customers", "contacts", "invoices", "payments", "products", "cfdi", "bank")
 
 
 class Command(BaseCommand):
-    help = "Importa clientes, contactos, facturas o pagos (CSV/XLSX) o CFDI (XML, carpetas, zip)."
+    help = "Importa clientes, contactos, facturas, pagos o el catálogo de productos (CSV/XLSX) o CFDI (XML, carpetas, zip)."
 
     def add_arguments(self, parser):
         parser.add_argument("kind", choices=KINDS)
