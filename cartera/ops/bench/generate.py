@@ -91,6 +91,7 @@ INVOICE_COLUMNS = (
     "created_at",
     "updated_at",
     "in_case",
+    "portal_status",
 )
 PAYMENT_COLUMNS = (
     "id",
@@ -375,6 +376,7 @@ def _insert_invoices(organization, profiles, count, rng, today, now, batch_size)
                     now,
                     now,
                     False,
+                    "",
                 )
             )
             invoice_id += 1
