@@ -31,7 +31,7 @@ VARIABLE_GROUPS = [
                 "{% for i in invoices %}{{ i.number }} {{ i.due_date }} {{ i.balance }}\n{% endfor %}",
                 _(
                     "las facturas de este mensaje (number, external_id, issue_date, due_date, "
-                    "total, balance, currency, days_overdue)"
+                    "total, balance, currency, days_overdue, purchase_order)"
                 ),
             ),
             (
@@ -55,6 +55,10 @@ VARIABLE_GROUPS = [
                 _("saldo vencido del cliente, por moneda"),
             ),
             ("{{ days_overdue }}", _("días de atraso de la factura más atrasada del mensaje")),
+            (
+                "{% for d in documents %}{{ d.name }} {{ d.status }}\n{% endfor %}",
+                _("documentos que el cliente debe entregar (name, status, reason)"),
+            ),
         ],
     ),
     (
