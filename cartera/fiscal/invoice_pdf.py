@@ -10,7 +10,7 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from satcfdi.cfdi import CFDI
 
-from .issuing import _listed, totals_of
+from .issuing import _code, _listed, totals_of
 from .models import CfdiKind, IssuedCfdi
 from .rep_pdf import qr_data_uri, tfd_cadena_original
 
@@ -47,7 +47,7 @@ def invoice_context(cfdi: IssuedCfdi) -> dict:
         "qr": qr_data_uri(document.verifica_url),
         "verification_url": document.verifica_url,
         "cadena_tfd": tfd_cadena_original(xml),
-        "amount_in_words": amount_in_words(document["Total"], str(document["Moneda"])),
+        "amount_in_words": amount_in_words(document["Total"], _code(document["Moneda"])),
         "cancelled": cfdi.cancelled_at is not None,
     }
 
