@@ -15,7 +15,7 @@ from cartera.orgs.decorators import org_member_required
 from cartera.outreach.defaults import KIND_TO_KEY
 from cartera.outreach.models import TestSend
 from cartera.outreach.rendering import MessageRenderer, TemplateRenderError
-from cartera.outreach.test_sends import send_template_test
+from cartera.outreach.trial_sends import send_template_test
 
 from .choices import StepChannel
 from .run_now import preview_collection_run, run_collection_now

@@ -23,7 +23,7 @@ from .mailbox import get_mail_for_user, read_mail, sent_mail
 from .models import TestSend
 from .selectors import get_message_for_user, get_template_for_user
 from .send_now import send_queued_now
-from .test_sends import send_message_test, send_template_test
+from .trial_sends import send_message_test, send_template_test
 
 # The rendered HTML of an e-mail is the debtor's (or a template author's) content: served
 # in a sandbox without scripts, forms or any outside request (images only as data: URIs).

@@ -16,7 +16,7 @@ from cartera.outreach.mail_views import MAIL_CSP
 from cartera.outreach.message_templates import install_default_templates
 from cartera.outreach.models import Message, MessageTemplate, TestSend
 from cartera.outreach.send_now import send_queued_now
-from cartera.outreach.test_sends import send_message_test
+from cartera.outreach.trial_sends import send_message_test
 from cartera.timeline.models import Activity
 
 BACKEND = "cartera.outreach.channels.email.files.EmlFileBackend"

@@ -23,7 +23,7 @@ from cartera.orgs.services import update_organization
 from cartera.outreach.defaults import KIND_TO_KEY
 from cartera.outreach.models import TestSend
 from cartera.outreach.rendering import MessageRenderer
-from cartera.outreach.test_sends import send_template_test
+from cartera.outreach.trial_sends import send_template_test
 from cartera.payments.instructions import configured_accounts
 from cartera.portal import access as portal_access
 from cartera.portal.services import update_portal_settings

@@ -31,7 +31,7 @@ from .rendering import (
 )
 
 
-def test_prefix() -> str:
+def trial_prefix() -> str:
     return _("[Prueba]")
 
 
@@ -107,7 +107,7 @@ def send_test_email(
                 "Su usuario no tiene correo electrónico: agréguelo en su perfil para recibir pruebas."
             )
         )
-    full_subject = f"{test_prefix()} {subject}".strip()
+    full_subject = f"{trial_prefix()} {subject}".strip()
     domain = (organization.sender_email or "cartera.local").rsplit("@", 1)[-1]
     message_id = make_msgid(idstring="prueba", domain=domain)
     email = EmailMultiAlternatives(
