@@ -27,6 +27,13 @@ def is_postal_code(code: str) -> bool:
     return bool(POSTAL_CODE.match(code or "")) and select("C756_c_CodigoPostal", code) is not None
 
 
+def is_border_postal_code(code: str) -> bool:
+    """c_CodigoPostal's "Estímulo Franja Fronteriza" column: the border region where the
+    IVA rate of 8 % applies."""
+    row = select("C756_c_CodigoPostal", code) if POSTAL_CODE.match(code or "") else None
+    return bool(row) and row[3] == "1"
+
+
 PRODUCT_KEYS = "C756_c_ClaveProdServ"
 UNIT_KEYS = "C756_c_ClaveUnidad"
 

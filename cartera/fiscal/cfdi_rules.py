@@ -14,12 +14,19 @@ from django.utils.translation import gettext as _
 from lxml import etree
 from satcfdi.catalogs import moneda_decimales
 
-from .catalogs import PRODUCT_KEYS, UNIT_KEYS, catalogue_name, is_postal_code
+from .catalogs import (
+    PRODUCT_KEYS,
+    UNIT_KEYS,
+    catalogue_name,
+    is_border_postal_code,
+    is_postal_code,
+)
 from .regime_rules import regime_fits_person, use_fits_receiver
 
 NS = {"cfdi": "http://www.sat.gob.mx/cfd/4"}
 TINY = Decimal("0.000000000001")
 PUBLIC_RFC = "XAXX010101000"
+GENERIC_RFCS = (PUBLIC_RFC, "XEXX010101000")  # the general public, foreign residents
 
 
 def _dec(node, name) -> Decimal | None:
@@ -192,6 +199,14 @@ def _total_errors(root, sums: dict, decimals: int) -> list[tuple[str, str]]:
     return errors
 
 
+def _border_errors(root, sums: dict) -> list[tuple[str, str]]:
+    """IVA at 8 % only from the border region (decree of the northern and southern border)."""
+    border_rate = any(k[:4] == ("T", "002", "Tasa", "0.080000") for k in sums if k[0] == "T")
+    if border_rate and not is_border_postal_code(root.get("LugarExpedicion")):
+        return [("IVA 0.080000", _("la tasa de 8 % solo aplica desde la región fronteriza"))]
+    return []
+
+
 def _header_errors(root) -> list[tuple[str, str]]:
     errors = []
     method, form = root.get("MetodoPago"), root.get("FormaPago")
@@ -221,7 +236,14 @@ def _party_errors(root) -> list[tuple[str, str]]:
         receiver.get("UsoCFDI"),
     )
     postal = receiver.get("DomicilioFiscalReceptor")
-    if rfc == PUBLIC_RFC:
+    if rfc in GENERIC_RFCS:
+        if (
+            receiver.get("Nombre", "").upper() == "PUBLICO EN GENERAL"
+            and root.find("cfdi:InformacionGlobal", NS) is None
+        ):
+            errors.append(
+                ("Receptor.Nombre", _("«PUBLICO EN GENERAL» es solo para la factura global"))
+            )
         if regime != "616" or use != "S01" or postal != root.get("LugarExpedicion"):
             errors.append(
                 (
@@ -260,6 +282,7 @@ def rule_errors(xml: bytes) -> list[tuple[str, str]]:
     errors = _header_errors(root) + _party_errors(root)
     for n, concept in enumerate(root.iterfind("cfdi:Conceptos/cfdi:Concepto", NS), start=1):
         errors += _concept_errors(n, concept, decimals, sums)
+    errors += _border_errors(root, sums)
     errors += _total_errors(root, sums, decimals)
     errors += _document_tax_errors(root, sums, decimals)
     return errors

@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cartera.lib.money import SUPPORTED_CURRENCIES
 
@@ -21,7 +22,7 @@ from .catalogs import (
     uses_of_cfdi,
 )
 from .complements import RepIssuer, RepReceiver
-from .issuing import PUBLIC_RFC, Totals, comprobante, totals_of
+from .issuing import GENERIC_RFCS, PUBLIC_RFC, Totals, comprobante, totals_of
 from .models import CfdiKind, CfdiStatus, IssuedCfdi, IssuedCfdiLine
 from .regime_rules import regime_fits_person, use_fits_receiver
 from .taxes import LineTaxes, tax_errors
@@ -57,6 +58,12 @@ LINE_FIELDS = (
     "isr_retention_rate",
     "iva_retention_rate",
 )
+# A draft whose signed XML went to the PAC without a definite answer may be stamped there:
+# only the same bytes may go again (the PAC then hands back that stamp).
+SENT_WITHOUT_ANSWER = gettext_lazy(
+    "Este borrador se envió al PAC sin una respuesta clara: use «Timbrar» otra vez para "
+    "recuperar su timbre; cambiarlo o borrarlo podría dejar un CFDI timbrado sin registrar."
+)
 # Totals of a draft do not depend on who issues it: a stand-in party computes them.
 _STAND_IN_ISSUER = RepIssuer(rfc="AAA010101AAA", name="X", regime="601", postal_code="64000")
 _STAND_IN_RECEIVER = RepReceiver(rfc=PUBLIC_RFC, name="X", postal_code="64000", regime="616")
@@ -86,10 +93,14 @@ def line_errors(values: dict) -> dict[str, str]:
     discount = _decimal(values.get("discount")) or Decimal(0)
     if quantity is None or quantity <= 0:
         errors["quantity"] = _("La cantidad debe ser mayor que cero.")
-    if price is None or price < 0:
-        errors["unit_price"] = _("El precio unitario debe ser mayor o igual a cero.")
+    if price is None or price <= 0:
+        errors["unit_price"] = _("El precio unitario debe ser mayor que cero.")
     elif quantity and (discount < 0 or discount > quantity * price):
         errors["discount"] = _("El descuento va de cero al importe de la línea.")
+    elif quantity and values.get("tax_object") == "02" and discount >= quantity * price:
+        errors["discount"] = _(
+            "Con impuestos, el importe menos el descuento debe ser mayor que cero."
+        )
     taxes = LineTaxes(
         tax_object=values.get("tax_object") or "",
         iva=values.get("iva") or "",
@@ -157,13 +168,15 @@ def receiver_problems(customer, cfdi_use: str) -> list[str]:
         problems.append(_("un RFC válido"))
     if not (customer.legal_name or "").strip():
         problems.append(_("la razón social exacta (como en su constancia fiscal)"))
+    if rfc in GENERIC_RFCS:  # regime 616, use S01 and the place of issue are forced
+        return problems
     if not is_postal_code(customer.fiscal_postal_code):
         problems.append(_("el código postal fiscal"))
     if not is_tax_regime(customer.tax_regime):
         problems.append(_("el régimen fiscal"))
     elif rfc and not regime_fits_person(customer.tax_regime, rfc):
         problems.append(_("un régimen fiscal que corresponda a su tipo de persona"))
-    elif rfc != PUBLIC_RFC and not use_fits_receiver(cfdi_use, customer.tax_regime, rfc):
+    elif not use_fits_receiver(cfdi_use, customer.tax_regime, rfc):
         problems.append(
             _("un uso del CFDI que aplique a su régimen (%(u)s no aplica al %(r)s)")
             % {"u": cfdi_use, "r": customer.tax_regime}
@@ -238,6 +251,8 @@ def save_draft(*, customer, actor, lines: list[dict], instance: IssuedCfdi | Non
         raise TypeError(f"unknown draft fields: {sorted(unknown)}")
     if instance is not None and instance.status not in (CfdiStatus.DRAFT, CfdiStatus.TEMPLATE):
         raise ValidationError(_("Solo se modifica un borrador."))
+    if instance is not None and instance.xml:
+        raise ValidationError(SENT_WITHOUT_ANSWER)
     check_draft(header, lines, customer=customer)
     built = built_lines(lines)
     totals = preview_totals(header, built)
@@ -266,6 +281,8 @@ def save_draft(*, customer, actor, lines: list[dict], instance: IssuedCfdi | Non
 def delete_draft(*, cfdi: IssuedCfdi) -> None:
     if cfdi.status != CfdiStatus.DRAFT:
         raise ValidationError(_("Solo se elimina un borrador."))
+    if cfdi.xml:
+        raise ValidationError(SENT_WITHOUT_ANSWER)
     cfdi.delete()
 
 
@@ -277,32 +294,97 @@ def lines_of(cfdi: IssuedCfdi) -> list[dict]:
     return [{key: getattr(line, key) for key in LINE_FIELDS} for line in cfdi.lines.all()]
 
 
+def _credit_taxes(invoice) -> dict:
+    """The taxes of the credit line: those of the invoice's lines when it was issued here
+    with one treatment for all of them; else IVA 16 % (edit the draft otherwise)."""
+    issued = IssuedCfdi.objects.filter(invoice=invoice).first()
+    treatments = {
+        (
+            line.tax_object,
+            line.iva,
+            line.ieps_rate,
+            line.isr_retention_rate,
+            line.iva_retention_rate,
+        )
+        for line in (issued.lines.all() if issued else [])
+    }
+    keys = ("tax_object", "iva", "ieps_rate", "isr_retention_rate", "iva_retention_rate")
+    if len(treatments) == 1:
+        return dict(zip(keys, treatments.pop(), strict=True))
+    return {"tax_object": "02", "iva": "16"}
+
+
+def _credit_total(prices: list[Decimal], taxes: dict, currency: str) -> Decimal:
+    lines = [
+        IssuedCfdiLine(
+            quantity=Decimal(1),
+            unit_price=price,
+            discount=Decimal(0),
+            description="x",
+            sat_product_key="84111506",
+            sat_unit_key="ACT",
+            **taxes,
+        )
+        for price in prices
+    ]
+    return preview_totals({"kind": CfdiKind.EXPENSE, "currency": currency}, lines).total
+
+
+def _credit_prices(amount: Decimal, taxes: dict, currency: str) -> list[Decimal]:
+    """Unit prices whose total, with the line's taxes as the CFDI computes them, is
+    exactly ``amount``: one line priced at the cent that gets there, or — when rounding the
+    tax skips that total — that line for a cent less and a second line of 0.01 (whose tax
+    rounds to zero)."""
+    per_unit = _credit_total([Decimal(10000)], taxes, currency) / 10000
+    guess = (amount / per_unit).quantize(Decimal("0.01"))
+    candidates = [guess + Decimal(cents) / 100 for cents in (0, -1, 1, -2, 2)]
+    for price in candidates:
+        if _credit_total([price], taxes, currency) == amount:
+            return [price]
+    for price in candidates:
+        if _credit_total([price, Decimal("0.01")], taxes, currency) == amount:
+            return [price, Decimal("0.01")]
+    return [guess]
+
+
 def credit_note_draft(*, invoice, actor, amount: Decimal, reason: str) -> IssuedCfdi:
     """A credit note (egreso, relation 01) for part or all of an invoice's balance: one
     line "Descuento o bonificación" with the SAT's keys for it (84111506 / ACT) and the
-    invoice's IVA."""
+    invoice's taxes (``_credit_taxes``), priced so that its total is ``amount``."""
+    amount = Decimal(amount)
+    if invoice.status == "void" or not 0 < amount <= invoice.balance:
+        raise ValidationError(
+            {
+                "amount": _("El importe va de 0.01 al saldo de la factura (%(b)s).")
+                % {"b": invoice.balance}
+            }
+        )
+    taxes = _credit_taxes(invoice)
     header = {
         "kind": CfdiKind.EXPENSE,
         "currency": invoice.currency,
         "exchange_rate": invoice.exchange_rate if invoice.currency != "MXN" else None,
         "payment_method": "PUE",
-        "payment_form": invoice.payment_form if invoice.payment_form not in ("", "99") else "03",
+        # what settled the credit: the invoice's own form, or 17 (compensación) against a balance
+        "payment_form": invoice.payment_form if invoice.payment_form not in ("", "99") else "17",
         "cfdi_use": "G02",
         "relation_type": "01",
         "related_uuids": invoice.fiscal_uuid,
         "applies_to": invoice,
         "notes": reason,
     }
-    line = {
-        "description": reason or _("Descuento o bonificación"),
-        "sat_product_key": "84111506",
-        "sat_unit_key": "ACT",
-        "quantity": Decimal(1),
-        "unit_price": (Decimal(amount) / Decimal("1.16")).quantize(Decimal("0.000001")),
-        "tax_object": "02",
-        "iva": "16",
-    }
-    return save_draft(customer=invoice.customer, actor=actor, lines=[line], **header)
+    lines = [
+        {
+            "description": reason or _("Descuento o bonificación"),
+            "sat_product_key": "84111506",
+            "sat_unit_key": "ACT",
+            "quantity": Decimal(1),
+            "unit_price": price,
+            **taxes,
+        }
+        for price in _credit_prices(amount, taxes, invoice.currency)
+    ]
+    return save_draft(customer=invoice.customer, actor=actor, lines=lines, **header)
 
 
 def substitute_draft(*, cfdi: IssuedCfdi, actor) -> IssuedCfdi:

@@ -15,10 +15,18 @@ METHODS = [
 ]
 
 
+FROM_PRODUCT = "product"  # a line's tax taken from its catalogue product
+RATE_HELP = _("Vacío: la del producto; 0: sin esta tasa.")
+
+
 class CfdiHeaderForm(BackOfficeForm):
     currency = forms.ChoiceField(label=_("Moneda"), choices=CURRENCY_CHOICES, initial="MXN")
     exchange_rate = forms.DecimalField(
-        label=_("Tipo de cambio (pesos por unidad)"), required=False, min_value=0, decimal_places=6
+        max_digits=18,
+        label=_("Tipo de cambio (pesos por unidad)"),
+        required=False,
+        min_value=0,
+        decimal_places=6,
     )
     payment_method = forms.ChoiceField(label=_("Método de pago"), choices=METHODS, initial="PUE")
     payment_form = forms.ChoiceField(label=_("Forma de pago"), initial="03")
@@ -50,21 +58,42 @@ class LineForm(BackOfficeForm):
     sat_product_key = forms.CharField(label=_("Clave SAT"), max_length=8, required=False)
     sat_unit_key = forms.CharField(label=_("Clave de unidad"), max_length=3, required=False)
     unit_name = forms.CharField(label=_("Unidad"), max_length=20, required=False)
-    quantity = forms.DecimalField(label=_("Cantidad"), required=False, decimal_places=6, initial=1)
-    unit_price = forms.DecimalField(label=_("Precio unitario"), required=False, decimal_places=6)
-    discount = forms.DecimalField(label=_("Descuento"), required=False, decimal_places=2)
+    quantity = forms.DecimalField(
+        max_digits=18, label=_("Cantidad"), required=False, decimal_places=6, initial=1
+    )
+    unit_price = forms.DecimalField(
+        max_digits=18, label=_("Precio unitario"), required=False, decimal_places=6
+    )
+    discount = forms.DecimalField(
+        max_digits=18, label=_("Descuento"), required=False, decimal_places=2
+    )
     tax_object = forms.ChoiceField(
-        label=_("Objeto de impuesto"), choices=TaxObject.choices, initial="02"
+        label=_("Objeto de impuesto"),
+        choices=[(FROM_PRODUCT, _("Del producto (02 sin producto)"))] + TaxObject.choices,
+        initial=FROM_PRODUCT,
     )
     iva = forms.ChoiceField(
-        label=_("IVA"), choices=IvaTreatment.choices, required=False, initial="16"
+        label=_("IVA"),
+        choices=[(FROM_PRODUCT, _("Del producto; sin producto, IVA 16 %"))] + IvaTreatment.choices,
+        initial=FROM_PRODUCT,
+        required=False,
     )
-    ieps_rate = forms.DecimalField(label=_("IEPS (tasa)"), required=False, decimal_places=6)
+    ieps_rate = forms.DecimalField(
+        max_digits=18, label=_("IEPS (tasa)"), required=False, decimal_places=6, help_text=RATE_HELP
+    )
     isr_retention_rate = forms.DecimalField(
-        label=_("Retención ISR (tasa)"), required=False, decimal_places=6
+        max_digits=18,
+        label=_("Retención ISR (tasa)"),
+        required=False,
+        decimal_places=6,
+        help_text=RATE_HELP,
     )
     iva_retention_rate = forms.DecimalField(
-        label=_("Retención IVA (tasa)"), required=False, decimal_places=6
+        max_digits=18,
+        label=_("Retención IVA (tasa)"),
+        required=False,
+        decimal_places=6,
+        help_text=RATE_HELP,
     )
     DELETE = forms.BooleanField(label=_("Quitar"), required=False)
 
@@ -106,7 +135,10 @@ class CancelForm(BackOfficeForm):
 
 class CreditNoteForm(BackOfficeForm):
     amount = forms.DecimalField(
-        label=_("Importe total de la nota (con IVA)"), min_value=0.01, decimal_places=2
+        max_digits=18,
+        label=_("Importe total de la nota (con IVA)"),
+        min_value=0.01,
+        decimal_places=2,
     )
     reason = forms.CharField(
         label=_("Concepto"), max_length=300, initial=_("Descuento o bonificación")

@@ -3,7 +3,7 @@ stamped XML: issuer and receiver with regime and CFDI use, the concepts with the
 and taxes, the totals with the amount in words, payment method and form, related CFDI,
 the UUID, the seals, the SAT's verification QR and the cadena original of the stamp."""
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
 from django.template.loader import render_to_string
@@ -60,7 +60,12 @@ def invoice_pdf_bytes(cfdi: IssuedCfdi) -> bytes:
     return HTML(string=html).write_pdf()
 
 
-CURRENCY_WORDS = {"MXN": ("PESOS", "M.N."), "USD": ("DÓLARES", "USD"), "EUR": ("EUROS", "EUR")}
+# currency: (singular, plural, suffix)
+CURRENCY_WORDS = {
+    "MXN": ("PESO", "PESOS", "M.N."),
+    "USD": ("DÓLAR", "DÓLARES", "USD"),
+    "EUR": ("EURO", "EUROS", "EUR"),
+}
 _UNITS = "CERO UN DOS TRES CUATRO CINCO SEIS SIETE OCHO NUEVE DIEZ ONCE DOCE TRECE CATORCE QUINCE DIECISÉIS DIECISIETE DIECIOCHO DIECINUEVE VEINTE VEINTIÚN VEINTIDÓS VEINTITRÉS VEINTICUATRO VEINTICINCO VEINTISÉIS VEINTISIETE VEINTIOCHO VEINTINUEVE".split()
 _TENS = "TREINTA CUARENTA CINCUENTA SESENTA SETENTA OCHENTA NOVENTA".split()
 _HUNDREDS = "CIENTO DOSCIENTOS TRESCIENTOS CUATROCIENTOS QUINIENTOS SEISCIENTOS SETECIENTOS OCHOCIENTOS NOVECIENTOS".split()
@@ -88,15 +93,16 @@ def _number_words(n: int) -> str:
         return head + (f" {_below_thousand(rest)}" if rest else "")
     millions, rest = divmod(n, 1_000_000)
     head = "UN MILLÓN" if millions == 1 else f"{_number_words(millions)} MILLONES"
-    return head + (f" {_number_words(rest)}" if rest else "")
+    # "un millón de pesos", but "un millón cien pesos"
+    return head + (f" {_number_words(rest)}" if rest else " DE")
 
 
 def amount_in_words(amount: Decimal, currency: str) -> str:
     """The total in Spanish words, as Mexican invoices print it:
     "MIL CIENTO SESENTA PESOS 00/100 M.N."."""
+    amount = Decimal(amount).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     whole = int(amount)
-    cents = int((Decimal(amount) - whole) * 100)
-    name, suffix = CURRENCY_WORDS.get(currency, (currency, currency))
-    if currency == "MXN" and whole == 1:
-        name = "PESO"
+    cents = int((amount - whole) * 100)
+    singular, plural, suffix = CURRENCY_WORDS.get(currency, (currency, currency, currency))
+    name = singular if whole == 1 else plural
     return f"{_number_words(whole)} {name} {cents:02d}/100 {suffix}"

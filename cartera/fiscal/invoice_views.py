@@ -11,12 +11,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from cartera.customers.selectors import customers_visible_to, get_customer_for_user
 from cartera.invoices.selectors import get_invoice_for_user
+from cartera.lib.dates import local_today
 from cartera.lib.forms import add_service_errors
 from cartera.orgs.access import Action, can
 from cartera.orgs.decorators import org_member_required
 
 from . import drafts, invoicing
 from .invoice_forms import (
+    FROM_PRODUCT,
     CancelForm,
     CfdiHeaderForm,
     CreditNoteForm,
@@ -27,21 +29,8 @@ from .invoice_forms import (
 from .invoice_pdf import invoice_pdf_bytes
 from .models import CfdiStatus, IssuedCfdiLine, Product, RecurringInvoice
 from .recurring import make_recurring, set_recurring_active
+from .sat_status import check_issued_status
 from .selectors import get_issued_for_user, issued_visible_to
-
-PRODUCT_FILLS = (
-    "code",
-    "description",
-    "sat_product_key",
-    "sat_unit_key",
-    "unit_name",
-    "unit_price",
-    "tax_object",
-    "iva",
-    "ieps_rate",
-    "isr_retention_rate",
-    "iva_retention_rate",
-)
 
 
 @org_member_required
@@ -69,13 +58,26 @@ def _formset(request, organization, initial=None):
     return LineFormSet(initial=initial or [{}], **kwargs)
 
 
+TEXT_FILLS = ("code", "description", "sat_product_key", "sat_unit_key", "unit_name", "unit_price")
+RATES = ("ieps_rate", "isr_retention_rate", "iva_retention_rate")
+WITHOUT_PRODUCT = {"tax_object": "02", "iva": "16"}
+
+
 def _filled_from_product(data: dict) -> dict:
+    """A line's values: what the user typed wins; a blank field, a tax left on "del
+    producto" or a blank rate takes the product's; a rate of 0 means "without it"."""
     product: Product | None = data.get("product")
-    if product is None:
-        return data
     filled = dict(data)
-    for key in PRODUCT_FILLS:
-        if filled.get(key) in (None, ""):
+    for key, default in WITHOUT_PRODUCT.items():
+        if filled.get(key) == FROM_PRODUCT:
+            filled[key] = getattr(product, key) if product else default
+    for key in TEXT_FILLS:
+        if product is not None and filled.get(key) in (None, ""):
+            filled[key] = getattr(product, key)
+    for key in RATES:
+        if filled.get(key) == 0:
+            filled[key] = None
+        elif filled.get(key) is None and product is not None:
             filled[key] = getattr(product, key)
     return filled
 
@@ -249,14 +251,24 @@ def issued_cancel(request, pk):
     form = CancelForm(request.POST)
     if form.is_valid():
         try:
-            invoicing.cancel_cfdi(
+            cfdi = invoicing.cancel_cfdi(
                 cfdi=cfdi, actor=request.user, now=timezone.now(), **form.cleaned_data
             )
         except ValidationError as exc:
             for message in exc.messages:
                 messages.error(request, message)
         else:
-            messages.success(request, _("CFDI cancelado ante el SAT."))
+            today = local_today(request.organization.timezone)
+            if check_issued_status(cfdi=cfdi, today=today) == "voided":
+                messages.success(request, _("CFDI cancelado ante el SAT."))
+            else:
+                messages.success(
+                    request,
+                    _(
+                        "Cancelación solicitada al SAT. Si el receptor debe aceptarla, la factura "
+                        "sigue vigente hasta que la acepte; Cartera consulta el SAT cada día."
+                    ),
+                )
     else:
         messages.error(request, _("Elija el motivo de cancelación."))
     return redirect("fiscal:issued_detail", cfdi.pk)

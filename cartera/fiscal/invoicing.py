@@ -9,6 +9,7 @@ at once) or the credit note, applied to its invoice — with the stamped XML and
 the invoice's files, which the portal serves and the "factura emitida" e-mail carries."""
 
 import datetime as dt
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -35,11 +36,10 @@ from .drafts import check_ready
 from .invoice_pdf import invoice_pdf_bytes
 from .issuing import signed_cfdi
 from .models import CfdiKind, CfdiStatus, FolioSeries, IssuedCfdi
-from .pac import _cancel, _checked_reason, _stamp, pac_client
+from .pac import PacAlreadyStamped, PacUnreachable, _cancel, _checked_reason, _stamp, pac_client
 from .selectors import fiscal_profile
 
 DEFAULT_SERIES = {CfdiKind.INCOME: "F", CfdiKind.EXPENSE: "NC"}
-SIGNED_XML_KEPT = dt.timedelta(hours=24)  # the SAT takes a CFDI up to 72 h after its date
 SEND_TASK = "cartera.dunning.tasks.send_issued_invoice"
 
 
@@ -71,7 +71,7 @@ def _signed_draft(cfdi_id: int, *, now: dt.datetime) -> IssuedCfdi:
         return cfdi
     lines = list(cfdi.lines.all())
     check_ready(cfdi, lines)
-    if cfdi.xml and cfdi.issued_at and now - cfdi.issued_at < SIGNED_XML_KEPT:
+    if cfdi.xml:  # sent before without a definite answer: the same bytes go again
         return cfdi
     if not cfdi.folio:
         cfdi.series = cfdi.series or DEFAULT_SERIES[CfdiKind(cfdi.kind)]
@@ -103,7 +103,16 @@ def stamp_cfdi(*, cfdi: IssuedCfdi, actor, now: dt.datetime, send: bool = False)
     cfdi = _signed_draft(cfdi.pk, now=now)
     if cfdi.status == CfdiStatus.STAMPED:
         return cfdi
-    stamped = _stamp(pac_client(profile), CFDI.from_string(cfdi.xml.encode()))
+    try:
+        stamped = _stamp(pac_client(profile), CFDI.from_string(cfdi.xml.encode()))
+    except (PacUnreachable, PacAlreadyStamped):
+        raise  # the PAC may hold a stamp of these bytes: keep them for the retry
+    except ValidationError:
+        # A definite refusal: the next attempt signs the draft again (after a fix).
+        IssuedCfdi.objects.filter(pk=cfdi.pk, status=CfdiStatus.DRAFT).update(
+            xml="", issued_at=None
+        )
+        raise
     return _record_stamp(cfdi.pk, stamped, actor=actor, now=now, send=send)
 
 
@@ -180,22 +189,21 @@ def _create_credit_note(cfdi: IssuedCfdi, *, actor, today: dt.date) -> None:
 def cancel_cfdi(
     *, cfdi: IssuedCfdi, reason: str, actor, now: dt.datetime, substitution_uuid: str = ""
 ) -> IssuedCfdi:
-    """Cancel a stamped CFDI before the SAT (reasons 01–04; 01 names its substitute, whose
-    invoice takes over what was paid), then void its invoice."""
+    """Ask the SAT, through the PAC, to cancel a stamped CFDI (reasons 01–04; 01 names its
+    substitute). The SAT cancels at once or once the receiver accepts: until the SAT says
+    "Cancelado" (asked right away, then by the daily status check) the CFDI is
+    ``cancel_requested`` and its invoice stays as it is."""
     if cfdi.status != CfdiStatus.STAMPED:
         raise ValidationError(_("Solo se cancela un CFDI timbrado."))
     reason = _checked_reason(reason, substitution_uuid)
-    substitute = _substitute(cfdi, substitution_uuid.strip().upper()) if reason == "01" else None
-    _check_cancellable(cfdi, substitute)
+    uuid = substitution_uuid.strip().upper()
+    substitute = _substitute(cfdi, uuid) if reason == "01" else None
+    _check_cancellable(cfdi, reason, uuid, substitute)
     profile = _pac_profile(cfdi.organization)
     _cancel(
-        pac_client(profile),
-        CFDI.from_string(cfdi.xml.encode()),
-        reason,
-        substitution_uuid.strip().upper(),
-        signer_for(profile),
+        pac_client(profile), CFDI.from_string(cfdi.xml.encode()), reason, uuid, signer_for(profile)
     )
-    return _record_cancellation(cfdi.pk, reason, substitute, actor=actor, now=now)
+    return _record_cancel_request(cfdi.pk, reason, uuid, actor=actor, now=now)
 
 
 def _substitute(cfdi: IssuedCfdi, uuid: str) -> IssuedCfdi | None:
@@ -208,7 +216,28 @@ def _substitute(cfdi: IssuedCfdi, uuid: str) -> IssuedCfdi | None:
     )
 
 
-def _check_cancellable(cfdi: IssuedCfdi, substitute: IssuedCfdi | None) -> None:
+def _applied(invoice) -> Decimal:
+    return sum((a.amount for a in invoice.allocations.all()), Decimal(0))
+
+
+def _check_substitute(cfdi: IssuedCfdi, uuid: str, substitute: IssuedCfdi | None) -> None:
+    if uuid == cfdi.fiscal_uuid:
+        raise ValidationError({"substitution_uuid": _("Un CFDI no se sustituye a sí mismo.")})
+    if substitute is None:
+        return  # issued outside Cartera: the SAT checks the relation
+    if (substitute.customer_id, substitute.currency) != (cfdi.customer_id, cfdi.currency):
+        raise ValidationError(
+            {"substitution_uuid": _("La sustituta debe ser del mismo cliente y moneda.")}
+        )
+    if substitute.relation_type != "04" or cfdi.fiscal_uuid not in substitute.related_uuids.upper():
+        raise ValidationError(
+            {"substitution_uuid": _("La sustituta debe relacionar este CFDI con el tipo 04.")}
+        )
+
+
+def _check_cancellable(cfdi: IssuedCfdi, reason: str, uuid: str, substitute) -> None:
+    if reason == "01":
+        _check_substitute(cfdi, uuid, substitute)
     if cfdi.kind == CfdiKind.EXPENSE and cfdi.credit_note and cfdi.credit_note.allocations.exists():
         raise ValidationError(
             _(
@@ -225,32 +254,58 @@ def _check_cancellable(cfdi: IssuedCfdi, substitute: IssuedCfdi | None) -> None:
                 "el UUID de la factura que la sustituye (emítala primero), para que lo pagado pase a ella."
             )
         )
+    if substitute.invoice.balance < _applied(invoice):
+        raise ValidationError(
+            {
+                "substitution_uuid": _(
+                    "La sustituta no tiene saldo para recibir lo pagado a esta factura (%(a)s)."
+                )
+                % {"a": _applied(invoice)}
+            }
+        )
 
 
 @transaction.atomic
-def _record_cancellation(cfdi_id, reason, substitute, *, actor, now) -> IssuedCfdi:
-    cfdi = IssuedCfdi.objects.select_for_update().select_related("invoice").get(pk=cfdi_id)
+def _record_cancel_request(cfdi_id, reason, uuid, *, actor, now) -> IssuedCfdi:
+    cfdi = IssuedCfdi.objects.select_for_update().get(pk=cfdi_id)
     if cfdi.status != CfdiStatus.STAMPED:
         return cfdi
-    cfdi.status = CfdiStatus.CANCELLED
+    cfdi.status = CfdiStatus.CANCEL_REQUESTED
     cfdi.cancellation_reason = reason
-    cfdi.substitution_uuid = substitute.fiscal_uuid if substitute else ""
+    cfdi.substitution_uuid = uuid
     cfdi.cancelled_at = now
-    cfdi.save(
-        update_fields=[
-            "status",
-            "cancellation_reason",
-            "substitution_uuid",
-            "cancelled_at",
-            "updated_at",
-        ]
-    )
-    label = _("CFDI cancelado ante el SAT (motivo %(r)s)") % {"r": reason}
-    if cfdi.invoice is not None:
+    fields = ["status", "cancellation_reason", "substitution_uuid", "cancelled_at", "updated_at"]
+    cfdi.save(update_fields=fields)
+    events.cfdi_cancellation_requested(cfdi, actor=actor)
+    return cfdi
+
+
+@transaction.atomic
+def finish_cancellation(*, cfdi: IssuedCfdi, actor=None) -> IssuedCfdi:
+    """The SAT says the CFDI is cancelled: what was paid moves to the substitute (when it
+    was stamped here and has room; anything left stays on the void invoice for review),
+    the invoice is voided."""
+    cfdi = IssuedCfdi.objects.select_for_update().select_related("invoice").get(pk=cfdi.pk)
+    if cfdi.status == CfdiStatus.CANCELLED:
+        return cfdi
+    IssuedCfdi.objects.filter(pk=cfdi.pk).update(status=CfdiStatus.CANCELLED)
+    cfdi.status = CfdiStatus.CANCELLED
+    label = _("CFDI cancelado ante el SAT (motivo %(r)s)") % {"r": cfdi.cancellation_reason or "—"}
+    invoice = cfdi.invoice
+    if invoice is not None and invoice.status != "void":
+        substitute = _substitute(cfdi, cfdi.substitution_uuid) if cfdi.substitution_uuid else None
         if substitute is not None and substitute.invoice is not None:
-            move_allocations(
-                source=cfdi.invoice, target=substitute.invoice, actor=actor, reason=label
-            )
-        void_invoice(invoice=cfdi.invoice, actor=actor, reason=label)
+            move_allocations(source=invoice, target=substitute.invoice, actor=actor, reason=label)
+        void_invoice(invoice=invoice, actor=actor, reason=label, keep_allocations=True)
     events.cfdi_cancelled(cfdi, actor=actor)
+    return cfdi
+
+
+def cancellation_rejected(*, cfdi: IssuedCfdi) -> IssuedCfdi:
+    """The receiver rejected the cancellation: the CFDI is valid again."""
+    IssuedCfdi.objects.filter(pk=cfdi.pk, status=CfdiStatus.CANCEL_REQUESTED).update(
+        status=CfdiStatus.STAMPED, cancelled_at=None
+    )
+    cfdi.refresh_from_db()
+    events.cfdi_cancellation_rejected(cfdi)
     return cfdi

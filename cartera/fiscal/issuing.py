@@ -25,6 +25,7 @@ from .rep import schema_errors
 from .taxes import LineTaxes, concept_taxes
 
 PUBLIC_RFC = "XAXX010101000"
+GENERIC_RFCS = (PUBLIC_RFC, "XEXX010101000")
 
 
 @dataclass(frozen=True)
@@ -74,15 +75,18 @@ def comprobante(
         raise ValidationError(_("Agregue al menos una línea (concepto)."))
     decimals = m_decimals(cfdi.currency)
     income = cfdi.kind == CfdiKind.INCOME
+    regime, use, postal_code = receiver.regime, cfdi.cfdi_use, receiver.postal_code
+    if receiver.rfc in GENERIC_RFCS:  # Anexo 20: no regime, no use, the place of issue
+        regime, use, postal_code = "616", "S01", issuer.postal_code
     return cfdi40.Comprobante(
         emisor=cfdi40.Emisor(rfc=issuer.rfc, nombre=issuer.name, regimen_fiscal=issuer.regime),
         lugar_expedicion=issuer.postal_code,
         receptor=cfdi40.Receptor(
             rfc=receiver.rfc,
             nombre=receiver.name,
-            domicilio_fiscal_receptor=receiver.postal_code,
-            regimen_fiscal_receptor=receiver.regime,
-            uso_cfdi=cfdi.cfdi_use,
+            domicilio_fiscal_receptor=postal_code,
+            regimen_fiscal_receptor=regime,
+            uso_cfdi=use,
         ),
         conceptos=[_concept(line, decimals) for line in lines],
         moneda=cfdi.currency,

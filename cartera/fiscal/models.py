@@ -160,6 +160,8 @@ class CfdiKind(models.TextChoices):
 class CfdiStatus(models.TextChoices):
     DRAFT = "draft", _("Borrador")
     STAMPED = "stamped", _("Timbrada")
+    # The PAC passed the request on; the SAT cancels at once or after the receiver accepts.
+    CANCEL_REQUESTED = "cancel_requested", _("Cancelación solicitada")
     CANCELLED = "cancelled", _("Cancelada")
     TEMPLATE = "template", _("Plantilla recurrente")
 
@@ -177,7 +179,7 @@ class IssuedCfdi(models.Model):
         _("tipo"), max_length=1, choices=CfdiKind.choices, default=CfdiKind.INCOME
     )
     status = models.CharField(
-        _("estado"), max_length=10, choices=CfdiStatus.choices, default=CfdiStatus.DRAFT
+        _("estado"), max_length=16, choices=CfdiStatus.choices, default=CfdiStatus.DRAFT
     )
     series = models.CharField(_("serie"), max_length=25, blank=True)
     folio = models.CharField(_("folio"), max_length=40, blank=True)

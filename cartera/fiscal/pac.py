@@ -85,11 +85,19 @@ def pac_message(exc: ResponseError) -> str:
     return str(response)
 
 
+class PacUnreachable(ValidationError):
+    """No answer from the PAC: it may or may not have stamped what was sent."""
+
+
+class PacAlreadyStamped(ValidationError):
+    """The PAC says the document was stamped before and cannot hand the stamp back."""
+
+
 def _stamp(client, rep):
     try:
         return client.stamp(rep)
     except (requests.ConnectionError, requests.Timeout):
-        raise ValidationError(
+        raise PacUnreachable(
             _("El PAC no responde; no se timbró nada. Intente de nuevo en unos minutos.")
         ) from None
     except ResponseError as exc:
@@ -97,9 +105,9 @@ def _stamp(client, rep):
         if message.startswith(ALREADY_STAMPED):
             if isinstance(client, Finkok):
                 return client.stamped(rep)
-            raise ValidationError(
+            raise PacAlreadyStamped(
                 _(
-                    "El PAC dice que este complemento ya estaba timbrado (%(m)s); importe el "
+                    "El PAC dice que este comprobante ya estaba timbrado (%(m)s); importe el "
                     "XML timbrado para registrarlo."
                 )
                 % {"m": message}

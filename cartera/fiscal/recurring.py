@@ -52,6 +52,10 @@ def make_recurring(
     """Issue ``cfdi``'s lines again every ``every_months`` months from ``start``."""
     if cfdi.kind != CfdiKind.INCOME:
         raise ValidationError(_("Solo una factura (ingreso) puede repetirse."))
+    if cfdi.currency != "MXN":  # each CFDI carries the exchange rate of its own day
+        raise ValidationError(
+            _("Una factura en otra moneda necesita el tipo de cambio de su día: emítala a mano.")
+        )
     day_of_month = day_of_month or start.day
     _check_schedule(every_months, day_of_month)
     header = header_of(cfdi)

@@ -22,6 +22,7 @@ import requests
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 from lxml import etree
 from satcfdi.cfdi import CFDI
@@ -35,7 +36,8 @@ from cartera.invoices.services import void_invoice
 from cartera.timeline import events
 
 from .complements import _invoice_xml
-from .models import SatState, SatStatusCheck
+from .invoicing import cancellation_rejected, finish_cancellation
+from .models import CfdiStatus, IssuedCfdi, SatState, SatStatusCheck
 from .selectors import fiscal_profile
 
 TIMEOUT = 20  # seconds; the SAT's service is slow at month end
@@ -149,11 +151,24 @@ def record_sat_status(*, invoice: Invoice, answer: SatAnswer, today: dt.date) ->
             "checked_on": today,
         },
     )
+    issued = IssuedCfdi.objects.filter(invoice=invoice).first()
     if answer.state == SatState.CANCELLED:
+        if issued is not None:  # issued here: its substitute takes over what was paid
+            finish_cancellation(cfdi=issued)
+            return "voided"
         void_invoice(
             invoice=invoice, actor=None, reason=_void_reason(invoice, answer), keep_allocations=True
         )
         return "voided"
+    if (
+        issued is not None
+        and issued.status == CfdiStatus.CANCEL_REQUESTED
+        and not check.cancellation_in_progress
+        and answer.state == SatState.VALID
+        and answer.cancellation_status  # "Solicitud rechazada": the receiver said no
+    ):
+        cancellation_rejected(cfdi=issued)
+        return "valid"
     if check.cancellation_in_progress:
         if previous is None or not previous.cancellation_in_progress:
             events.cfdi_cancellation_pending(invoice, status=answer.cancellation_status)
@@ -163,8 +178,9 @@ def record_sat_status(*, invoice: Invoice, answer: SatAnswer, today: dt.date) ->
 
 def invoices_to_check(organization):
     """Open invoices with a CFDI UUID: the ones whose cancellation would matter."""
+    requested = Q(issued_cfdi__status=CfdiStatus.CANCEL_REQUESTED)
     return (
-        Invoice.objects.filter(organization=organization, status=InvoiceStatus.OPEN)
+        Invoice.objects.filter(Q(status=InvoiceStatus.OPEN) | requested, organization=organization)
         .exclude(fiscal_uuid="")
         .select_related("customer", "organization")
         .order_by("id")
@@ -202,3 +218,18 @@ def check_sat_statuses(*, organization, today: dt.date, client: SatStatusAt | No
         result["checked"] += 1
         result["invoices"].append(row)
     return result
+
+
+def check_issued_status(
+    *, cfdi: IssuedCfdi, today: dt.date, client: SatStatusAt | None = None
+) -> str:
+    """Ask the SAT about one CFDI issued here right after its cancellation was requested
+    (``unavailable`` when the service does not answer: the daily check asks again)."""
+    if cfdi.invoice is None:
+        return "not_found"
+    client = client or SatStatusAt(settings.CARTERA_SAT_STATUS_URL)
+    try:
+        answer = ask_sat(client, cfdi.invoice)
+    except ServiceDown:
+        return "unavailable"
+    return record_sat_status(invoice=cfdi.invoice, answer=answer, today=today)

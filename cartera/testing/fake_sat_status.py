@@ -4,7 +4,7 @@ shapes: the request is the ``Consulta`` envelope with the ``expresionImpresa``
 the answer a ``ConsultaResponse/ConsultaResult`` in the SAT's data-contract namespace.
 
 Tests register each UUID's answer in ``state.answers`` (``"vigente"``, ``"cancelado"``,
-``"en_proceso"``); an unknown UUID — or one whose RFCs or total do not match what was
+``"en_proceso"``, ``"rechazada"``); an unknown UUID — or one whose RFCs or total do not match what was
 registered — answers "N - 602: Comprobante no encontrado", as the SAT does. ``state.down``
 makes the service answer HTTP 503 like the SAT's load balancer."""
 
@@ -38,6 +38,12 @@ ANSWERS = {  # (CodigoEstatus, EsCancelable, Estado, EstatusCancelacion)
         "Cancelable con aceptación",
         "Cancelado",
         "Cancelado con aceptación",
+    ),
+    "rechazada": (  # the receiver rejected a cancellation request
+        "S - Comprobante obtenido satisfactoriamente.",
+        "Cancelable con aceptación",
+        "Vigente",
+        "Solicitud rechazada",
     ),
     "no_encontrado": ("N - 602: Comprobante no encontrado.", None, "No Encontrado", None),
 }

@@ -858,6 +858,40 @@ def cfdi_stamped(cfdi, *, actor) -> Activity:
     )
 
 
+def cfdi_cancellation_requested(cfdi, *, actor) -> Activity:
+    summary = _(
+        "Cancelación del CFDI %(number)s (%(uuid)s) solicitada al SAT, motivo %(reason)s"
+    ) % {"number": cfdi.number, "uuid": cfdi.fiscal_uuid, "reason": cfdi.cancellation_reason}
+    return record_activity(
+        organization=cfdi.organization,
+        customer=cfdi.customer,
+        invoice=cfdi.invoice,
+        actor=actor,
+        kind=ActivityKind.INVOICE_UPDATED,
+        summary=summary,
+        data={
+            "issued_cfdi_id": cfdi.pk,
+            "uuid": cfdi.fiscal_uuid,
+            "reason": cfdi.cancellation_reason,
+        },
+    )
+
+
+def cfdi_cancellation_rejected(cfdi) -> Activity:
+    summary = _("El receptor rechazó la cancelación del CFDI %(number)s; sigue vigente") % {
+        "number": cfdi.number
+    }
+    return record_activity(
+        organization=cfdi.organization,
+        customer=cfdi.customer,
+        invoice=cfdi.invoice,
+        actor=None,
+        kind=ActivityKind.INVOICE_UPDATED,
+        summary=summary,
+        data={"issued_cfdi_id": cfdi.pk, "uuid": cfdi.fiscal_uuid},
+    )
+
+
 def cfdi_cancelled(cfdi, *, actor) -> Activity:
     summary = _("CFDI %(number)s (%(uuid)s) cancelado ante el SAT, motivo %(reason)s") % {
         "number": cfdi.number,

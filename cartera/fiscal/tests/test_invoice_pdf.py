@@ -25,7 +25,9 @@ NOW = dt.datetime(2026, 11, 30, 17, 0, tzinfo=dt.UTC)
         ("1000", "MXN", "MIL PESOS 00/100 M.N."),
         ("11600.00", "MXN", "ONCE MIL SEISCIENTOS PESOS 00/100 M.N."),
         ("21345.67", "MXN", "VEINTIÚN MIL TRESCIENTOS CUARENTA Y CINCO PESOS 67/100 M.N."),
-        ("1000000", "MXN", "UN MILLÓN PESOS 00/100 M.N."),
+        ("1000000", "MXN", "UN MILLÓN DE PESOS 00/100 M.N."),
+        ("1000100", "MXN", "UN MILLÓN CIEN PESOS 00/100 M.N."),
+        ("1.005", "USD", "UN DÓLAR 01/100 USD"),
         ("2500000.50", "USD", "DOS MILLONES QUINIENTOS MIL DÓLARES 50/100 USD"),
     ],
 )

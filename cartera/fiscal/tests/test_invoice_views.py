@@ -111,3 +111,35 @@ def test_the_customer_of_another_organisation_is_not_found(debtor_b, product, lo
     response = client.post(reverse("fiscal:invoice_new", args=[debtor_b.pk]), _post(product))
     assert response.status_code == 404
     assert IssuedCfdi.objects.count() == 0
+
+
+def test_a_catalogue_line_takes_the_products_taxes_unless_the_user_changes_them(
+    customer, org_a, login, manager_a
+):
+    food = save_product(
+        organization=org_a,
+        actor=None,
+        code="ASES",
+        description="Asesoría",
+        unit_price="1000",
+        currency="MXN",
+        sat_product_key="80101500",
+        sat_unit_key="E48",
+        unit_name="Servicio",
+        tax_object="02",
+        iva="0",
+        isr_retention_rate="0.10",
+        active=True,
+    )
+    client = login(manager_a)
+    url = reverse("fiscal:invoice_new", args=[customer.pk])
+    as_is = _post(food, **{"line-0-tax_object": "product", "line-0-iva": "product"})
+    response = client.post(url, as_is)
+    assert response.status_code == 302, response.content.decode()[-3000:]
+    line = IssuedCfdi.objects.get().lines.get()
+    assert (line.tax_object, line.iva, line.isr_retention_rate) == ("02", "0", D("0.100000"))
+    IssuedCfdi.objects.all().delete()
+    changed = _post(food, **{"line-0-iva": "16", "line-0-isr_retention_rate": "0"})
+    client.post(url, changed)
+    line = IssuedCfdi.objects.get().lines.get()
+    assert (line.iva, line.isr_retention_rate) == ("16", None)

@@ -12,12 +12,15 @@ from cartera.dunning.statements import queue_new_invoices
 from cartera.fiscal import invoicing
 from cartera.fiscal.drafts import credit_note_draft, save_draft, substitute_draft
 from cartera.fiscal.models import FiscalProfile, IssuedCfdi
+from cartera.fiscal.sat_status import SatStatusAt, check_issued_status
 from cartera.invoices.models import CreditNote, Invoice
 from cartera.outreach.models import Message
 from cartera.payments.services import allocate_payment, record_payment
+from cartera.testing import fake_sat_status
 
 D = Decimal
 NOW = dt.datetime(2026, 11, 30, 17, 0, tzinfo=dt.UTC)
+TODAY = dt.date(2026, 11, 30)
 HEADER = {
     "kind": "I",
     "currency": "MXN",
@@ -135,12 +138,29 @@ def test_a_credit_note_is_stamped_and_applied_to_its_invoice(customer, pac_runni
     )
 
 
-def test_cancel_a_paid_invoice_only_through_a_substitute(customer, pac_running):
-    original = invoicing.stamp_cfdi(cfdi=_draft(customer), actor=None, now=NOW)
+def _paid(cfdi, amount):
     payment = record_payment(
-        customer=customer, actor=None, amount=D("1000"), currency="MXN", date=dt.date(2026, 12, 1)
+        customer=cfdi.customer, actor=None, amount=amount, currency="MXN", date=dt.date(2026, 12, 1)
     )
-    allocate_payment(payment=payment, invoice=original.invoice, amount=D("1000"), actor=None)
+    allocate_payment(payment=payment, invoice=cfdi.invoice, amount=amount, actor=None)
+
+
+@pytest.fixture
+def sat():
+    with fake_sat_status.running_fake_sat_status() as (url, state):
+        yield SatStatusAt(url), state
+
+
+def _sat_says(state, cfdi, answer):
+    state.register(
+        cfdi.fiscal_uuid, answer, issuer="DNO990101AB1", receiver="FTU010203AB4", total=cfdi.total
+    )
+
+
+def test_cancel_a_paid_invoice_only_through_a_substitute(customer, pac_running, sat):
+    client, sat_state = sat
+    original = invoicing.stamp_cfdi(cfdi=_draft(customer), actor=None, now=NOW)
+    _paid(original, D("1000"))
     with pytest.raises(ValidationError) as caught:
         invoicing.cancel_cfdi(cfdi=original, reason="02", actor=None, now=NOW)
     assert "motivo 01" in caught.value.messages[0]
@@ -148,16 +168,99 @@ def test_cancel_a_paid_invoice_only_through_a_substitute(customer, pac_running):
     substitute = invoicing.stamp_cfdi(
         cfdi=substitute_draft(cfdi=original, actor=None), actor=None, now=NOW
     )
-    cancelled = invoicing.cancel_cfdi(
+    requested = invoicing.cancel_cfdi(
         cfdi=original, reason="01", actor=None, now=NOW, substitution_uuid=substitute.fiscal_uuid
     )
-    assert (cancelled.status, cancelled.substitution_uuid) == ("cancelled", substitute.fiscal_uuid)
+    assert (requested.status, requested.substitution_uuid) == (
+        "cancel_requested",
+        substitute.fiscal_uuid,
+    )
+    assert pac_running.cancelled == {original.fiscal_uuid: "01"}
+    _sat_says(sat_state, original, "en_proceso")  # the receiver has not answered yet
+    assert check_issued_status(cfdi=requested, today=TODAY, client=client) == "in_progress"
+    assert Invoice.objects.get(pk=original.invoice_id).balance == D("10600.00")
+    _sat_says(sat_state, original, "cancelado")
+    assert check_issued_status(cfdi=requested, today=TODAY, client=client) == "voided"
     old, new = (
         Invoice.objects.get(pk=original.invoice_id),
         Invoice.objects.get(pk=substitute.invoice_id),
     )
     assert (old.status, old.balance, new.balance) == ("void", D("0"), D("10600.00"))
-    assert pac_running.cancelled == {original.fiscal_uuid: "01"}
+    assert IssuedCfdi.objects.get(pk=original.pk).status == "cancelled"
+
+
+def test_a_rejected_cancellation_leaves_the_cfdi_valid(customer, pac_running, sat):
+    client, sat_state = sat
+    cfdi = invoicing.stamp_cfdi(cfdi=_draft(customer), actor=None, now=NOW)
+    cfdi = invoicing.cancel_cfdi(cfdi=cfdi, reason="03", actor=None, now=NOW)
+    _sat_says(sat_state, cfdi, "rechazada")
+    assert check_issued_status(cfdi=cfdi, today=TODAY, client=client) == "valid"
+    cfdi.refresh_from_db()
+    invoice = Invoice.objects.get(pk=cfdi.invoice_id)
+    assert (cfdi.status, invoice.status, invoice.balance) == ("stamped", "open", D("11600.00"))
+
+
+def test_a_substitute_must_relate_the_original_and_have_room(customer, pac_running):
+    original = invoicing.stamp_cfdi(cfdi=_draft(customer), actor=None, now=NOW)
+    _paid(original, D("11600"))
+    unrelated = invoicing.stamp_cfdi(cfdi=_draft(customer), actor=None, now=NOW)
+    small = substitute_draft(cfdi=original, actor=None)
+    small = save_draft(
+        customer=customer,
+        actor=None,
+        instance=small,
+        lines=[{**LINE, "quantity": "1"}],
+        **{**HEADER, "relation_type": "04", "related_uuids": original.fiscal_uuid},
+    )
+    small = invoicing.stamp_cfdi(cfdi=small, actor=None, now=NOW)
+    for uuid, message in (
+        (unrelated.fiscal_uuid, "La sustituta debe relacionar este CFDI con el tipo 04."),
+        (
+            small.fiscal_uuid,
+            "La sustituta no tiene saldo para recibir lo pagado a esta factura (11600.00).",
+        ),
+        (original.fiscal_uuid, "Un CFDI no se sustituye a sí mismo."),
+    ):
+        with pytest.raises(ValidationError) as caught:
+            invoicing.cancel_cfdi(
+                cfdi=original, reason="01", actor=None, now=NOW, substitution_uuid=uuid
+            )
+        assert caught.value.messages == [message]
+    assert (IssuedCfdi.objects.get(pk=original.pk).status, pac_running.cancelled) == ("stamped", {})
+
+
+def test_a_draft_sent_without_an_answer_cannot_change_and_a_refusal_lets_it(customer, pac_running):
+    draft = _draft(customer)
+    invoicing._signed_draft(draft.pk, now=NOW)  # signed and sent; the answer never came
+    draft.refresh_from_db()
+    with pytest.raises(ValidationError) as caught:
+        save_draft(customer=customer, actor=None, instance=draft, lines=[LINE], **HEADER)
+    assert caught.value.messages[0].startswith("Este borrador se envió al PAC sin una respuesta")
+    IssuedCfdi.objects.filter(pk=draft.pk).update(payment_form="03")  # the PAC will refuse it
+    IssuedCfdi.objects.filter(pk=draft.pk).update(
+        xml=draft.xml.replace('FormaPago="99"', 'FormaPago="03"')
+    )
+    with pytest.raises(ValidationError):
+        invoicing.stamp_cfdi(cfdi=draft, actor=None, now=NOW)
+    draft.refresh_from_db()
+    assert (draft.status, draft.xml, pac_running.stamped) == ("draft", "", {})
+
+
+@pytest.mark.parametrize("amount", ["1000.10", "1000.03", "1.20", "5800.00"])
+def test_a_credit_note_totals_exactly_what_was_asked(customer, pac_running, amount):
+    invoice = invoicing.stamp_cfdi(cfdi=_draft(customer), actor=None, now=NOW).invoice
+    note = credit_note_draft(invoice=invoice, actor=None, amount=D(amount), reason="Bonificación")
+    assert note.total == D(amount)
+
+
+def test_a_credit_note_cannot_exceed_the_balance(customer, pac_running):
+    invoice = invoicing.stamp_cfdi(cfdi=_draft(customer), actor=None, now=NOW).invoice
+    with pytest.raises(ValidationError) as caught:
+        credit_note_draft(invoice=invoice, actor=None, amount=D("11600.01"), reason="x")
+    assert caught.value.message_dict == {
+        "amount": ["El importe va de 0.01 al saldo de la factura (11600.00)."]
+    }
+    assert IssuedCfdi.objects.filter(kind="E").count() == 0
 
 
 def test_stamping_with_send_queues_the_invoice_email_with_its_files_once(

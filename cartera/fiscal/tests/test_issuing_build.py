@@ -19,8 +19,11 @@ ISSUER = RepIssuer(
 )
 COMPANY = RepReceiver(rfc="CAB010101AB1", name="CLIENTE ALFA", postal_code="64000", regime="601")
 PERSON = RepReceiver(rfc="GOMA800101AB1", name="ANA GOMEZ", postal_code="06600", regime="612")
-PUBLIC = RepReceiver(
-    rfc="XAXX010101000", name="PUBLICO EN GENERAL", postal_code="64010", regime="616"
+# A sale to an unidentified buyer with a name: the generic RFC forces 616, S01 and the
+# place of issue's postal code, whatever the customer's data says.
+PUBLIC = RepReceiver(rfc="XAXX010101000", name="JUAN PEREZ", postal_code="06600", regime="601")
+BORDER = RepIssuer(
+    rfc="DNO990101AB1", name="DISTRIBUIDORA NORTE", regime="601", postal_code="22000"
 )
 AT = dt.datetime(2026, 11, 30, 10, 0)
 
@@ -44,11 +47,11 @@ def line(price, qty="1", **taxes):
     return IssuedCfdiLine(**values)
 
 
-def build(lines, signer, receiver=COMPANY, **header):
+def build(lines, signer, receiver=COMPANY, issuer=ISSUER, **header):
     values = {"kind": "I", "currency": "MXN", "payment_method": "PUE", "payment_form": "03"}
     values.update(header)
     cfdi = IssuedCfdi(series="F", folio="1", **values)
-    return signed_cfdi(cfdi, lines, issuer=ISSUER, receiver=receiver, issued_at=AT, signer=signer)
+    return signed_cfdi(cfdi, lines, issuer=issuer, receiver=receiver, issued_at=AT, signer=signer)
 
 
 CASES = {
@@ -92,7 +95,8 @@ CASES = {
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_every_tax_case_builds_a_valid_cfdi_with_the_hand_worked_totals(name, signer):
     lines, subtotal, transferred, withheld, total = CASES[name]
-    document = build(lines, signer)
+    border = any(line.iva == "8" for line in lines)
+    document = build(lines, signer, issuer=BORDER if border else ISSUER)
     totals = totals_of(document)
     assert (
         totals.subtotal - totals.discount,
@@ -127,6 +131,12 @@ def test_a_ppd_invoice_to_the_general_public_and_a_credit_note(signer):
     related = etree.fromstring(note.xml_bytes()).find("cfdi:CfdiRelacionados", NS)
     assert (related.get("TipoRelacion"), related[0].get("UUID")) == ("01", uuid)
     assert [rule_errors(d.xml_bytes()) for d in (ppd, public, note)] == [[], [], []]
+    receiver = etree.fromstring(public.xml_bytes()).find("cfdi:Receptor", NS)
+    assert (
+        receiver.get("RegimenFiscalReceptor"),
+        receiver.get("UsoCFDI"),
+        receiver.get("DomicilioFiscalReceptor"),
+    ) == ("616", "S01", "64010")
 
 
 def _tampered(xml: bytes, xpath: str, attribute: str, value: str) -> bytes:
@@ -157,4 +167,17 @@ def test_the_rules_name_what_is_wrong(signer):
     ]
     assert rule_errors(_tampered(xml, "//cfdi:Concepto", "ClaveProdServ", "99999999")) == [
         ("Concepto 1.ClaveProdServ", "no está en el catálogo del SAT")
+    ]
+
+
+def test_the_border_rate_and_the_global_invoice_name_are_checked(signer):
+    border = build([line("1000", iva="8")], signer, issuer=BORDER).xml_bytes()
+    from_monterrey = _tampered(border, "/cfdi:Comprobante", "LugarExpedicion", "64010")
+    assert rule_errors(from_monterrey) == [
+        ("IVA 0.080000", "la tasa de 8 % solo aplica desde la región fronteriza")
+    ]
+    public = build([line("100")], signer, receiver=PUBLIC).xml_bytes()
+    global_name = _tampered(public, "//cfdi:Receptor", "Nombre", "PUBLICO EN GENERAL")
+    assert rule_errors(global_name) == [
+        ("Receptor.Nombre", "«PUBLICO EN GENERAL» es solo para la factura global")
     ]

@@ -82,7 +82,7 @@ def test_sw_already_stamped_says_so(stamped_invoice, profile, fake):
     with pytest.raises(ValidationError) as caught:
         pac._stamp(client, rep)
     assert caught.value.messages[0].startswith(
-        "El PAC dice que este complemento ya estaba timbrado (307. El comprobante contiene"
+        "El PAC dice que este comprobante ya estaba timbrado (307. El comprobante contiene"
     )
 
 
