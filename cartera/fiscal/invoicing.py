@@ -285,7 +285,9 @@ def finish_cancellation(*, cfdi: IssuedCfdi, actor=None) -> IssuedCfdi:
     """The SAT says the CFDI is cancelled: what was paid moves to the substitute (when it
     was stamped here and has room; anything left stays on the void invoice for review),
     the invoice is voided."""
-    cfdi = IssuedCfdi.objects.select_for_update().select_related("invoice").get(pk=cfdi.pk)
+    cfdi = (
+        IssuedCfdi.objects.select_for_update(of=("self",)).select_related("invoice").get(pk=cfdi.pk)
+    )
     if cfdi.status == CfdiStatus.CANCELLED:
         return cfdi
     IssuedCfdi.objects.filter(pk=cfdi.pk).update(status=CfdiStatus.CANCELLED)
