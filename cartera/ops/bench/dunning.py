@@ -176,6 +176,7 @@ def _portfolio(slug: str, *, customers: int, invoices: int, as_of: dt.date, reus
                         now,
                         now,
                         False,
+                        "",
                     )
                 )
             with transaction.atomic(), connection.cursor() as cursor:

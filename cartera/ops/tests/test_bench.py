@@ -69,3 +69,25 @@ def test_generate_is_deterministic_and_appends(db):
     assert both["total"] == 2 * first["total"] and both["balance"] == 2 * first["balance"]
     assert check_ledger(organization=org)["ok"] is True
     assert first["total"] > Decimal("0")
+
+
+def test_bench_dunning_builds_its_portfolios_and_plans_them(db):
+    """The planner benchmark's raw inserts follow the invoice table (a new NOT NULL column
+    once broke it unnoticed): a small dry and live run."""
+    out = io.StringIO()
+    call_command(
+        "bench",
+        "dunning",
+        "--invoices",
+        "300",
+        "--live",
+        "60",
+        "--send",
+        "0",
+        "--date",
+        "2026-11-30",
+        stdout=out,
+    )
+    text = out.getvalue()
+    assert "dry run 2026-11-30: " in text and "live run 2026-11-30: " in text
+    assert Invoice.objects.count() == 360
