@@ -118,9 +118,16 @@ def stamp_cfdi(*, cfdi: IssuedCfdi, actor, now: dt.datetime, send: bool = False)
 
 @transaction.atomic
 def _record_stamp(cfdi_id: int, stamped, *, actor, now, send: bool) -> IssuedCfdi:
-    """Step 3: only the first to record the stamp creates the receivable."""
+    """Step 3: only the first to record the stamp creates the receivable, for the amounts
+    of the stamped document itself."""
+    document = CFDI.from_string(stamped.xml)
     updated = IssuedCfdi.objects.filter(pk=cfdi_id, status=CfdiStatus.DRAFT).update(
-        status=CfdiStatus.STAMPED, fiscal_uuid=stamped.document_id.upper(), xml=stamped.xml.decode()
+        status=CfdiStatus.STAMPED,
+        fiscal_uuid=stamped.document_id.upper(),
+        xml=stamped.xml.decode(),
+        subtotal=document["SubTotal"],
+        discount=document.get("Descuento") or 0,
+        total=document["Total"],
     )
     cfdi = IssuedCfdi.objects.select_related("customer", "organization").get(pk=cfdi_id)
     if not updated:
