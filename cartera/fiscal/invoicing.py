@@ -9,7 +9,6 @@ at once) or the credit note, applied to its invoice — with the stamped XML and
 the invoice's files, which the portal serves and the "factura emitida" e-mail carries."""
 
 import datetime as dt
-from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -22,11 +21,13 @@ from satcfdi.transform import get_timezone
 from cartera.invoices.models import Invoice
 from cartera.invoices.services import (
     add_invoice_attachment,
+    allocated_total,
     create_credit_note,
     create_invoice,
     void_invoice,
 )
 from cartera.lib.dates import local_today
+from cartera.lib.money import round_money
 from cartera.payments.services import apply_credit_note, move_allocations
 from cartera.timeline import events
 
@@ -223,10 +224,6 @@ def _substitute(cfdi: IssuedCfdi, uuid: str) -> IssuedCfdi | None:
     )
 
 
-def _applied(invoice) -> Decimal:
-    return sum((a.amount for a in invoice.allocations.all()), Decimal(0))
-
-
 def _check_substitute(cfdi: IssuedCfdi, uuid: str, substitute: IssuedCfdi | None) -> None:
     if uuid == cfdi.fiscal_uuid:
         raise ValidationError({"substitution_uuid": _("Un CFDI no se sustituye a sí mismo.")})
@@ -261,13 +258,14 @@ def _check_cancellable(cfdi: IssuedCfdi, reason: str, uuid: str, substitute) -> 
                 "el UUID de la factura que la sustituye (emítala primero), para que lo pagado pase a ella."
             )
         )
-    if substitute.invoice.balance < _applied(invoice):
+    applied = round_money(allocated_total(invoice), invoice.currency)
+    if substitute.invoice.balance < applied:
         raise ValidationError(
             {
                 "substitution_uuid": _(
                     "La sustituta no tiene saldo para recibir lo pagado a esta factura (%(a)s)."
                 )
-                % {"a": _applied(invoice)}
+                % {"a": applied}
             }
         )
 
