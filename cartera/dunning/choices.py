@@ -41,6 +41,7 @@ class DecisionAction(models.TextChoices):
 class SkipReason(models.TextChoices):
     """Checked in this order (docs/dunning.md, "The planner", step 4)."""
 
+    CANCEL_REQUESTED = "cancel_requested", _("Cancelación del CFDI solicitada al SAT")
     DISPUTED = "disputed", _("Factura en disputa")
     FACTORED = "factored", _("Factura cedida a factoraje")
     PAYMENT_REPORTED = "payment_reported", _("El cliente reportó un pago (en revisión)")

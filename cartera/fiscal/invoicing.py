@@ -24,6 +24,7 @@ from cartera.invoices.services import (
     allocated_total,
     create_credit_note,
     create_invoice,
+    set_cancellation_hold,
     void_invoice,
 )
 from cartera.lib.dates import local_today
@@ -281,6 +282,9 @@ def _record_cancel_request(cfdi_id, reason, uuid, *, actor, now) -> IssuedCfdi:
     cfdi.cancelled_at = now
     fields = ["status", "cancellation_reason", "substitution_uuid", "cancelled_at", "updated_at"]
     cfdi.save(update_fields=fields)
+    if cfdi.invoice is not None:  # not chased while the SAT or the receiver answers
+        today = local_today(cfdi.organization.timezone, now=now)
+        set_cancellation_hold(invoice=cfdi.invoice, held=True, today=today)
     events.cfdi_cancellation_requested(cfdi, actor=actor)
     return cfdi
 
@@ -308,11 +312,15 @@ def finish_cancellation(*, cfdi: IssuedCfdi, actor=None) -> IssuedCfdi:
     return cfdi
 
 
+@transaction.atomic
 def cancellation_rejected(*, cfdi: IssuedCfdi) -> IssuedCfdi:
-    """The receiver rejected the cancellation: the CFDI is valid again."""
+    """The receiver rejected the cancellation: the CFDI is valid again, and chased again."""
     IssuedCfdi.objects.filter(pk=cfdi.pk, status=CfdiStatus.CANCEL_REQUESTED).update(
         status=CfdiStatus.STAMPED, cancelled_at=None
     )
     cfdi.refresh_from_db()
+    if cfdi.invoice is not None:
+        today = local_today(cfdi.organization.timezone)
+        set_cancellation_hold(invoice=cfdi.invoice, held=False, today=today)
     events.cfdi_cancellation_rejected(cfdi)
     return cfdi

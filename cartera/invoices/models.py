@@ -56,6 +56,10 @@ class Invoice(models.Model):
     # Set and cleared only by ``services.set_case_hold`` (the cases app, above): while an
     # invoice is handed to a law firm or agency, no dunning touches it.
     in_case = models.BooleanField(_("en caso externo"), default=False)
+    # Set and cleared only by ``services.set_cancellation_hold`` (the fiscal app, above):
+    # once the organisation asked the SAT to cancel the invoice's CFDI, it is not chased
+    # while the SAT (or the receiver) answers; a rejection chases it again.
+    cancel_requested = models.BooleanField(_("cancelación solicitada al SAT"), default=False)
     purchase_order = models.CharField(_("orden de compra"), max_length=64, blank=True)
     # The PurchaseOrder this invoice is matched to (by ``purchase_order`` or by hand); set
     # only through ``invoices.purchase_orders`` and the services and bulk paths.

@@ -102,6 +102,21 @@ def set_case_hold(*, organization, invoice_ids, held: bool) -> int:
     )
 
 
+def set_cancellation_hold(*, invoice: Invoice, held: bool, today: dt.date) -> bool:
+    """Mark ``invoice`` as having its CFDI's cancellation requested (or rejected): the
+    contact policy (``outreach.eligibility``) holds it while ``cancel_requested`` is set,
+    and its queued reminders are re-checked. Returns whether the row changed."""
+    changed = Invoice.objects.filter(pk=invoice.pk, cancel_requested=not held).update(
+        cancel_requested=held
+    )
+    invoice.cancel_requested = held
+    if changed:
+        recheck_reminders_on_commit(
+            organization_id=invoice.organization_id, invoices=[invoice], today=today
+        )
+    return bool(changed)
+
+
 def default_due_date(customer, issue_date: dt.date) -> dt.date:
     return due_after_terms(
         issue_date, customer.payment_terms_days, customer.organization.default_payment_terms_days

@@ -72,6 +72,7 @@ class HoldReason(models.TextChoices):
     "The planner", step 4). The values are those of ``dunning.SkipReason``."""
 
     SETTLED = "settled", _("Pagada, cancelada o sin saldo")
+    CANCEL_REQUESTED = "cancel_requested", _("Cancelación del CFDI solicitada al SAT")
     DISPUTED = "disputed", _("Factura en disputa")
     FACTORED = "factored", _("Factura cedida a factoraje")
     PAYMENT_REPORTED = "payment_reported", _("El cliente reportó un pago (en revisión)")

@@ -5,7 +5,8 @@ and "Contact policy"):
   reported by the debtor awaiting review, not restructured in an active payment plan (the
   planner chases the plan's instalments instead, ``dunning.instalments``), not covered by
   an open promise to pay, not handed to a law firm or agency in an open case
-  (``Invoice.in_case``), and its customer neither paused nor marked do-not-contact;
+  (``Invoice.in_case``), its CFDI's cancellation not requested from the SAT
+  (``Invoice.cancel_requested``), and its customer neither paused nor marked do-not-contact;
 - a **usable contact point** for a channel: the contact has the channel's address, has
   not opted out of the channel and the point is not blocked (hard bounce, invalid);
 - a **paused customer**: ``paused_until`` on or after the day.
@@ -94,9 +95,16 @@ def in_case_invoices() -> QuerySet:
     return Invoice.objects.filter(in_case=True).annotate(invoice_id=F("pk"))
 
 
+def cancel_requested_invoices() -> QuerySet:
+    """Invoices whose CFDI the organisation asked the SAT to cancel (the fiscal app keeps
+    ``cancel_requested``), read as rows with an ``invoice_id``."""
+    return Invoice.objects.filter(cancel_requested=True).annotate(invoice_id=F("pk"))
+
+
 def first_hold(
     *,
     settled: bool = False,
+    cancel_requested: bool = False,
     disputed: bool,
     factored: bool,
     payment_reported: bool,
@@ -107,25 +115,19 @@ def first_hold(
     in_case: bool = False,
 ) -> HoldReason | None:
     """The first reason that stops collection, in the documented order; None: chaseable."""
-    if settled:
-        return HoldReason.SETTLED
-    if disputed:
-        return HoldReason.DISPUTED
-    if factored:
-        return HoldReason.FACTORED
-    if payment_reported:
-        return HoldReason.PAYMENT_REPORTED
-    if in_case:
-        return HoldReason.IN_CASE
-    if paused:
-        return HoldReason.PAUSED
-    if in_agreement:
-        return HoldReason.IN_AGREEMENT
-    if promised:
-        return HoldReason.PROMISED
-    if do_not_contact:
-        return HoldReason.DO_NOT_CONTACT
-    return None
+    in_order = (
+        (settled, HoldReason.SETTLED),
+        (cancel_requested, HoldReason.CANCEL_REQUESTED),
+        (disputed, HoldReason.DISPUTED),
+        (factored, HoldReason.FACTORED),
+        (payment_reported, HoldReason.PAYMENT_REPORTED),
+        (in_case, HoldReason.IN_CASE),
+        (paused, HoldReason.PAUSED),
+        (in_agreement, HoldReason.IN_AGREEMENT),
+        (promised, HoldReason.PROMISED),
+        (do_not_contact, HoldReason.DO_NOT_CONTACT),
+    )
+    return next((reason for holds, reason in in_order if holds), None)
 
 
 def _ids_in_range(links: QuerySet, customer_field: str, first_id: int, last_id: int) -> frozenset:
@@ -147,6 +149,7 @@ class InvoiceHolds:
     payment_reported: frozenset
     in_agreement: frozenset = frozenset()
     in_case: frozenset = frozenset()
+    cancel_requested: frozenset = frozenset()
 
     @classmethod
     def for_customers(cls, *, first_id: int, last_id: int, on: dt.date) -> "InvoiceHolds":
@@ -162,6 +165,9 @@ class InvoiceHolds:
                 agreement_links(), "paymentplan__customer_id", first_id, last_id
             ),
             in_case=_ids_in_range(in_case_invoices(), "customer_id", first_id, last_id),
+            cancel_requested=_ids_in_range(
+                cancel_requested_invoices(), "customer_id", first_id, last_id
+            ),
         )
 
     def reason(
@@ -176,6 +182,7 @@ class InvoiceHolds:
             do_not_contact=do_not_contact,
             in_agreement=invoice_id in self.in_agreement,
             in_case=invoice_id in self.in_case,
+            cancel_requested=invoice_id in self.cancel_requested,
         )
 
 
@@ -194,6 +201,7 @@ def with_hold_facts(invoices: QuerySet, *, on: dt.date) -> QuerySet:
         hold_promised=Exists(open_promise_links(on=on).filter(invoice_id=OuterRef("pk"))),
         hold_in_agreement=Exists(agreement_links().filter(invoice_id=OuterRef("pk"))),
         hold_in_case=_flag(Q(in_case=True)),
+        hold_cancel_requested=_flag(Q(cancel_requested=True)),
     )
 
 
@@ -208,6 +216,7 @@ _FACT_COLUMNS = (
     "customer__do_not_contact",
     "hold_in_agreement",
     "hold_in_case",
+    "hold_cancel_requested",
 )
 
 
@@ -249,9 +258,12 @@ def message_invoice_holds(message_id: int, *, on: dt.date) -> dict[int, HoldReas
 
 
 def _hold_of_row(row) -> HoldReason | None:
-    _iid, settled, disputed, factored, reported, paused, promised, dnc, agreed, in_case = row
+    _iid, settled, disputed, factored, reported, paused, promised, dnc, agreed, in_case, cancel = (
+        row
+    )
     return first_hold(
         settled=bool(settled),
+        cancel_requested=bool(cancel),
         disputed=bool(disputed),
         factored=bool(factored),
         payment_reported=bool(reported),
@@ -276,6 +288,7 @@ def invoice_hold(invoice: Invoice, *, on: dt.date) -> HoldReason | None:
         do_not_contact=customer.do_not_contact,
         in_agreement=agreement_links().filter(invoice_id=invoice.pk).exists(),
         in_case=invoice.in_case,
+        cancel_requested=invoice.cancel_requested,
     )
 
 

@@ -29,6 +29,10 @@ def _cancel_reason(message: Message) -> str:
     holds = set(getattr(message, "_holds", {}).values())
     if holds == {HoldReason.IN_CASE}:
         return _("Factura turnada a cobranza externa o judicial: la cobranza automática se detuvo.")
+    if holds == {HoldReason.CANCEL_REQUESTED}:
+        return _(
+            "Se solicitó al SAT cancelar el CFDI de la factura: la cobranza automática se detuvo."
+        )
     return _(
         "Nada que cobrar: las facturas se pagaron, se disputaron, tienen promesa de pago o el cliente está en pausa."
     )

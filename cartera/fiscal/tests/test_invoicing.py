@@ -14,6 +14,8 @@ from cartera.fiscal.drafts import credit_note_draft, save_draft, substitute_draf
 from cartera.fiscal.models import FiscalProfile, IssuedCfdi
 from cartera.fiscal.sat_status import SatStatusAt, check_issued_status
 from cartera.invoices.models import CreditNote, Invoice
+from cartera.outreach.choices import HoldReason, MessageChannel, MessageStatus
+from cartera.outreach.eligibility import invoice_hold
 from cartera.outreach.models import Message
 from cartera.payments.services import allocate_payment, record_payment
 from cartera.testing import fake_sat_status
@@ -178,7 +180,11 @@ def test_cancel_a_paid_invoice_only_through_a_substitute(customer, pac_running, 
     assert pac_running.cancelled == {original.fiscal_uuid: "01"}
     _sat_says(sat_state, original, "en_proceso")  # the receiver has not answered yet
     assert check_issued_status(cfdi=requested, today=TODAY, client=client) == "in_progress"
-    assert Invoice.objects.get(pk=original.invoice_id).balance == D("10600.00")
+    waiting = Invoice.objects.get(pk=original.invoice_id)
+    assert (waiting.balance, waiting.cancel_requested) == (D("10600.00"), True)
+    # Only the substitute is chased while the SAT answers: never both.
+    assert invoice_hold(waiting, on=TODAY) == HoldReason.CANCEL_REQUESTED
+    assert invoice_hold(Invoice.objects.get(pk=substitute.invoice_id), on=TODAY) is None
     _sat_says(sat_state, original, "cancelado")
     assert check_issued_status(cfdi=requested, today=TODAY, client=client) == "voided"
     old, new = (
@@ -193,11 +199,37 @@ def test_a_rejected_cancellation_leaves_the_cfdi_valid(customer, pac_running, sa
     client, sat_state = sat
     cfdi = invoicing.stamp_cfdi(cfdi=_draft(customer), actor=None, now=NOW)
     cfdi = invoicing.cancel_cfdi(cfdi=cfdi, reason="03", actor=None, now=NOW)
+    held = Invoice.objects.get(pk=cfdi.invoice_id)
+    assert invoice_hold(held, on=TODAY) == HoldReason.CANCEL_REQUESTED
     _sat_says(sat_state, cfdi, "rechazada")
     assert check_issued_status(cfdi=cfdi, today=TODAY, client=client) == "valid"
     cfdi.refresh_from_db()
     invoice = Invoice.objects.get(pk=cfdi.invoice_id)
     assert (cfdi.status, invoice.status, invoice.balance) == ("stamped", "open", D("11600.00"))
+    assert (invoice.cancel_requested, invoice_hold(invoice, on=TODAY)) == (False, None)
+
+
+def test_a_queued_reminder_is_cancelled_once_the_cancellation_is_requested(
+    customer, pac_running, immediate_tasks, django_capture_on_commit_callbacks
+):
+    cfdi = invoicing.stamp_cfdi(cfdi=_draft(customer), actor=None, now=NOW)
+    invoice = Invoice.objects.get(pk=cfdi.invoice_id)
+    message = Message.objects.create(
+        organization=invoice.organization,
+        key="reminder-1",
+        customer=invoice.customer,
+        channel=MessageChannel.EMAIL,
+        as_of=TODAY,
+        scheduled_for=NOW,
+    )
+    message.invoices.add(invoice)
+    with django_capture_on_commit_callbacks(execute=True):
+        invoicing.cancel_cfdi(cfdi=cfdi, reason="03", actor=None, now=NOW)
+    message.refresh_from_db()
+    assert message.status == MessageStatus.CANCELLED
+    assert message.status_reason == (
+        "Se solicitó al SAT cancelar el CFDI de la factura: la cobranza automática se detuvo."
+    )
 
 
 def test_a_substitute_must_relate_the_original_and_have_room(customer, pac_running):

@@ -177,6 +177,7 @@ def _portfolio(slug: str, *, customers: int, invoices: int, as_of: dt.date, reus
                         now,
                         False,
                         "",
+                        False,
                     )
                 )
             with transaction.atomic(), connection.cursor() as cursor:

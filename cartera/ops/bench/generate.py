@@ -92,6 +92,7 @@ INVOICE_COLUMNS = (
     "updated_at",
     "in_case",
     "portal_status",
+    "cancel_requested",
 )
 PAYMENT_COLUMNS = (
     "id",
@@ -377,6 +378,7 @@ def _insert_invoices(organization, profiles, count, rng, today, now, batch_size)
                     now,
                     False,
                     "",
+                    False,
                 )
             )
             invoice_id += 1

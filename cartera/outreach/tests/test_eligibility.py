@@ -109,6 +109,14 @@ HOLD_CASES = {
         _both(_customer_update(paused_until=D), lambda i: _promise(i, on=D)),
         HoldReason.PAUSED,
     ),
+    "cancellation requested": (
+        _invoice_update(cancel_requested=True),
+        HoldReason.CANCEL_REQUESTED,
+    ),
+    "cancellation requested before disputed": (
+        _both(_dispute, _invoice_update(cancel_requested=True)),
+        HoldReason.CANCEL_REQUESTED,
+    ),
     "do not contact": (_customer_update(do_not_contact=True), HoldReason.DO_NOT_CONTACT),
     "promised before do not contact": (
         _both(_customer_update(do_not_contact=True), lambda i: _promise(i, on=D)),
