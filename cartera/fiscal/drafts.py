@@ -21,6 +21,7 @@ from .catalogs import (
     relation_types,
     uses_of_cfdi,
 )
+from .cfdi_treatment import TREATMENT_FIELDS, invoice_treatments
 from .complements import RepIssuer, RepReceiver
 from .issuing import GENERIC_RFCS, PUBLIC_RFC, Totals, comprobante, totals_of
 from .models import CfdiKind, CfdiStatus, IssuedCfdi, IssuedCfdiLine
@@ -295,22 +296,18 @@ def lines_of(cfdi: IssuedCfdi) -> list[dict]:
 
 
 def _credit_taxes(invoice) -> dict:
-    """The taxes of the credit line: those of the invoice's lines when it was issued here
-    with one treatment for all of them; else IVA 16 % (edit the draft otherwise)."""
+    """The taxes of the credit line: the invoice's own when all its concepts share one
+    treatment — its lines when it was issued here, else its CFDI XML's concepts — and IVA
+    16 % otherwise (a mixed invoice: edit the draft's lines)."""
     issued = IssuedCfdi.objects.filter(invoice=invoice).first()
-    treatments = {
-        (
-            line.tax_object,
-            line.iva,
-            line.ieps_rate,
-            line.isr_retention_rate,
-            line.iva_retention_rate,
-        )
-        for line in (issued.lines.all() if issued else [])
-    }
-    keys = ("tax_object", "iva", "ieps_rate", "isr_retention_rate", "iva_retention_rate")
+    if issued is not None:
+        treatments = {
+            tuple(getattr(line, field) for field in TREATMENT_FIELDS) for line in issued.lines.all()
+        }
+    else:
+        treatments = invoice_treatments(invoice) or set()
     if len(treatments) == 1:
-        return dict(zip(keys, treatments.pop(), strict=True))
+        return dict(zip(TREATMENT_FIELDS, treatments.pop(), strict=True))
     return {"tax_object": "02", "iva": "16"}
 
 
