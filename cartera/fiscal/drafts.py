@@ -25,7 +25,7 @@ from .cfdi_treatment import TREATMENT_FIELDS, invoice_treatments
 from .complements import RepIssuer, RepReceiver
 from .issuing import GENERIC_RFCS, PUBLIC_RFC, Totals, comprobante, totals_of
 from .models import CfdiKind, CfdiStatus, IssuedCfdi, IssuedCfdiLine
-from .regime_rules import regime_fits_person, use_fits_receiver
+from .regime_rules import MORAL, person_of, regime_fits_person, use_fits_receiver
 from .taxes import LineTaxes, tax_errors
 
 HEADER_FIELDS = (
@@ -183,6 +183,41 @@ def receiver_problems(customer, cfdi_use: str) -> list[str]:
             % {"u": cfdi_use, "r": customer.tax_regime}
         )
     return problems
+
+
+def withholding_problems(*, issuer_rfc: str, receiver_rfc: str, lines) -> list[str]:
+    """Who may withhold: only a company (persona moral) withholds ISR or IVA from what it
+    pays (LISR arts. 106, 116 and 113-J; LIVA art. 1-A II a), and ISR is withheld only from
+    an individual (persona física); a generic RFC withholds nothing. [] when it fits."""
+    withholds_isr = any(line.isr_retention_rate for line in lines)
+    withholds_iva = any(line.iva_retention_rate for line in lines)
+    receiver = (receiver_rfc or "").upper()
+    problems = []
+    if (withholds_isr or withholds_iva) and (
+        receiver in GENERIC_RFCS or person_of(receiver) != MORAL
+    ):
+        problems.append(
+            _(
+                "El cliente (RFC %(rfc)s) no es persona moral y no retiene impuestos: "
+                "quite las retenciones de ISR e IVA de las líneas."
+            )
+            % {"rfc": receiver}
+        )
+    if withholds_isr and person_of(issuer_rfc) == MORAL:
+        problems.append(
+            _(
+                "Solo a una persona física se le retiene ISR y el emisor (RFC %(rfc)s) es "
+                "persona moral: quite la retención de ISR."
+            )
+            % {"rfc": (issuer_rfc or "").upper()}
+        )
+    return problems
+
+
+def check_withholdings(*, issuer_rfc: str, receiver_rfc: str, lines) -> None:
+    problems = withholding_problems(issuer_rfc=issuer_rfc, receiver_rfc=receiver_rfc, lines=lines)
+    if problems:
+        raise ValidationError(problems)
 
 
 def check_ready(cfdi: IssuedCfdi, lines) -> None:

@@ -30,7 +30,7 @@ from .invoice_pdf import invoice_pdf_bytes
 from .models import CfdiStatus, IssuedCfdiLine, Product, RecurringInvoice
 from .recurring import make_recurring, set_recurring_active
 from .sat_status import check_issued_status
-from .selectors import get_issued_for_user, issued_visible_to
+from .selectors import fiscal_profile, get_issued_for_user, issued_visible_to
 
 
 @org_member_required
@@ -210,8 +210,18 @@ def issued_detail(request, pk):
             "stamp_form": StampForm(),
             "cancel_form": CancelForm(),
             "problems": drafts.receiver_problems(cfdi.customer, cfdi.cfdi_use),
+            "withholding_problems": _withholding_problems(cfdi),
             "recurring_form": RecurringForm(initial={"start": cfdi.due_date}),
         },
+    )
+
+
+def _withholding_problems(cfdi) -> list[str]:
+    profile = fiscal_profile(cfdi.organization)
+    if cfdi.status != CfdiStatus.DRAFT or profile is None:
+        return []
+    return drafts.withholding_problems(
+        issuer_rfc=profile.rfc, receiver_rfc=cfdi.customer.tax_id, lines=cfdi.lines.all()
     )
 
 

@@ -34,7 +34,7 @@ from cartera.timeline import events
 
 from .complements import issuer_and_signer, receiver_of
 from .csd import signer_for
-from .drafts import check_ready
+from .drafts import check_ready, check_withholdings
 from .invoice_pdf import invoice_pdf_bytes
 from .issuing import signed_cfdi
 from .models import CfdiKind, CfdiStatus, FolioSeries, IssuedCfdi
@@ -75,17 +75,19 @@ def _signed_draft(cfdi_id: int, *, now: dt.datetime) -> IssuedCfdi:
     check_ready(cfdi, lines)
     if cfdi.xml:  # sent before without a definite answer: the same bytes go again
         return cfdi
+    issuer, signer = issuer_and_signer(cfdi.organization)
+    receiver = receiver_of(cfdi.customer)
+    check_withholdings(issuer_rfc=issuer.rfc, receiver_rfc=receiver.rfc, lines=lines)
     if not cfdi.folio:
         cfdi.series = cfdi.series or DEFAULT_SERIES[CfdiKind(cfdi.kind)]
         cfdi.folio = _next_folio(cfdi.organization, cfdi.series)
-    issuer, signer = issuer_and_signer(cfdi.organization)
     # Fecha is the local time where it is issued (the PAC checks it against that zone).
     local = now.astimezone(get_timezone(issuer.postal_code))
     document = signed_cfdi(
         cfdi,
         lines,
         issuer=issuer,
-        receiver=receiver_of(cfdi.customer),
+        receiver=receiver,
         issued_at=local,
         signer=signer,
     )

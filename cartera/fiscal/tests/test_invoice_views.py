@@ -143,3 +143,23 @@ def test_a_catalogue_line_takes_the_products_taxes_unless_the_user_changes_them(
     client.post(url, changed)
     line = IssuedCfdi.objects.get().lines.get()
     assert (line.iva, line.isr_retention_rate) == ("16", None)
+
+
+def test_a_draft_page_warns_of_withholdings_the_parties_cannot_make(
+    customer, product, profile, pac_running, login, manager_a
+):
+    client = login(manager_a)
+    url = reverse("fiscal:invoice_new", args=[customer.pk])
+    client.post(url, _post(product, **{"line-0-isr_retention_rate": "0.10"}))
+    draft = IssuedCfdi.objects.get()
+    assert draft.lines.get().isr_retention_rate == D("0.100000")
+    detail = client.get(reverse("fiscal:issued_detail", args=[draft.pk])).content.decode()
+    assert (
+        "Solo a una persona física se le retiene ISR y el emisor (RFC DNO990101AB1) es "
+        "persona moral: quite la retención de ISR."
+    ) in detail
+    response = client.post(reverse("fiscal:issued_stamp", args=[draft.pk]), {"send": ""})
+    assert response.status_code in (200, 302)
+    draft.refresh_from_db()
+    assert (draft.status, draft.xml, pac_running.stamped) == ("draft", "", {})
+    assert Invoice.objects.count() == 0

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from cartera.dunning.statements import queue_new_invoices
 from cartera.fiscal import invoicing
 from cartera.fiscal.drafts import credit_note_draft, save_draft, substitute_draft
-from cartera.fiscal.models import FiscalProfile, IssuedCfdi
+from cartera.fiscal.models import FiscalProfile, FolioSeries, IssuedCfdi
 from cartera.fiscal.sat_status import SatStatusAt, check_issued_status
 from cartera.invoices.models import CreditNote, Invoice
 from cartera.outreach.choices import HoldReason, MessageChannel, MessageStatus
@@ -103,6 +103,62 @@ def test_missing_fiscal_data_is_refused_before_anything_is_signed(debtor_a, pac_
     ]
     draft.refresh_from_db()
     assert (draft.status, draft.folio, draft.xml, pac_running.stamped) == ("draft", "", "", {})
+
+
+def _refused(draft, pac_running, messages):
+    with pytest.raises(ValidationError) as caught:
+        invoicing.stamp_cfdi(cfdi=draft, actor=None, now=NOW)
+    assert caught.value.messages == messages
+    draft.refresh_from_db()
+    assert (draft.status, draft.folio, draft.xml, pac_running.stamped) == ("draft", "", "", {})
+    assert FolioSeries.objects.filter(next_folio__gt=1).count() == 0
+
+
+FREIGHT = {**LINE, "iva_retention_rate": "0.04"}
+FEES = {**LINE, "isr_retention_rate": "0.10", "iva_retention_rate": "0.106667"}
+
+
+def test_an_individual_customer_withholds_nothing(customer, pac_running):
+    customer.tax_id, customer.tax_regime = "LOPM800101AB1", "612"
+    customer.save()
+    _refused(
+        save_draft(customer=customer, actor=None, lines=[FREIGHT], **HEADER),
+        pac_running,
+        [
+            "El cliente (RFC LOPM800101AB1) no es persona moral y no retiene impuestos: "
+            "quite las retenciones de ISR e IVA de las líneas."
+        ],
+    )
+
+
+def test_isr_is_withheld_only_from_an_individual_issuer(customer, pac_running):
+    _refused(
+        save_draft(customer=customer, actor=None, lines=[FEES], **HEADER),
+        pac_running,
+        [
+            "Solo a una persona física se le retiene ISR y el emisor (RFC DNO990101AB1) es "
+            "persona moral: quite la retención de ISR."
+        ],
+    )
+
+
+def test_a_company_withholds_iva_on_freight_from_a_company(customer, pac_running):
+    cfdi = invoicing.stamp_cfdi(
+        cfdi=save_draft(customer=customer, actor=None, lines=[FREIGHT], **HEADER),
+        actor=None,
+        now=NOW,
+    )
+    assert (cfdi.status, cfdi.total) == ("stamped", D("11200.00"))
+
+
+def test_fees_of_an_individual_to_a_company_are_stamped(customer, pac_running, profile):
+    FiscalProfile.objects.filter(pk=profile.pk).update(rfc="LOPM800101AB1", tax_regime="612")
+    cfdi = invoicing.stamp_cfdi(
+        cfdi=save_draft(customer=customer, actor=None, lines=[FEES], **HEADER),
+        actor=None,
+        now=NOW,
+    )
+    assert (cfdi.status, cfdi.total) == ("stamped", D("9533.33"))
 
 
 def test_bad_lines_name_the_line_and_field_and_save_nothing(customer):

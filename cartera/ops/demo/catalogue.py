@@ -43,7 +43,7 @@ PRODUCTS = (
         "86101700",
         "E48",
         "Servicio",
-        {"isr_retention_rate": "0.100000", "iva_retention_rate": "0.106667"},
+        {},  # a company's service: ISR is withheld only from individuals
         True,
     ),
     (
