@@ -24,6 +24,7 @@ from .catalogs import (
 from .regime_rules import regime_fits_person, use_fits_receiver
 
 NS = {"cfdi": "http://www.sat.gob.mx/cfd/4"}
+ISR_CODE, IEPS_CODE = "001", "003"
 TINY = Decimal("0.000000000001")
 PUBLIC_RFC = "XAXX010101000"
 GENERIC_RFCS = (PUBLIC_RFC, "XEXX010101000")  # the general public, foreign residents
@@ -85,14 +86,41 @@ def _concept_errors(n: int, concept, decimals: int, sums: dict) -> list[tuple[st
     if not catalogue_name(UNIT_KEYS, concept.get("ClaveUnidad")):
         errors.append((f"{where}.ClaveUnidad", _("no está en el catálogo del SAT")))
     taxes = concept.find("cfdi:Impuestos", NS)
-    subject = concept.get("ObjetoImp") == "02"
-    if subject != (taxes is not None):
-        errors.append((f"{where}.ObjetoImp", _("02 exige impuestos; 01 y 03 no llevan")))
+    problem = tax_object_problem(concept.get("ObjetoImp"), _tax_codes(taxes))
+    if problem:
+        errors.append((f"{where}.ObjetoImp", problem))
     sums["SubTotal"] += importe
     sums["Descuento"] += discount
     if taxes is not None:
         errors += _concept_tax_errors(where, taxes, decimals, sums)
     return errors
+
+
+# c_ObjetoImp: the keys whose concept carries no taxes, and those (06, 08: an IVA
+# stimulus, no IVA or IEPS; 07: the same with IEPS itemised) that may carry only ISR, or
+# ISR and IEPS. 02 needs at least one tax.
+NO_TAXES = {"01", "03", "04", "05"}
+ONLY_TAXES = {"06": {ISR_CODE}, "07": {ISR_CODE, IEPS_CODE}, "08": {ISR_CODE}}
+
+
+def _tax_codes(taxes) -> set[str]:
+    if taxes is None:
+        return set()
+    paths = ("cfdi:Traslados/cfdi:Traslado", "cfdi:Retenciones/cfdi:Retencion")
+    return {tax.get("Impuesto") for path in paths for tax in taxes.iterfind(path, NS)}
+
+
+def tax_object_problem(tax_object: str, codes: set[str]) -> str:
+    """Why a concept's taxes do not fit its ObjetoImp ("" when they do)."""
+    if tax_object == "02" and not codes:
+        return _("02 exige al menos un impuesto")
+    if tax_object in NO_TAXES and codes:
+        return _("%(o)s no lleva impuestos") % {"o": tax_object}
+    if tax_object in ONLY_TAXES and not codes <= ONLY_TAXES[tax_object]:
+        return _("%(o)s no lleva IVA (solo ISR retenido, y IEPS con 07)") % {"o": tax_object}
+    if tax_object == "07" and IEPS_CODE not in codes:
+        return _("07 exige desglosar el IEPS")
+    return ""
 
 
 def _concept_tax_errors(where, taxes, decimals, sums) -> list[tuple[str, str]]:

@@ -94,6 +94,8 @@ class TaxObject(models.TextChoices):
     NOT_SUBJECT = "01", _("01 – No objeto de impuesto")
     SUBJECT = "02", _("02 – Sí objeto de impuesto")
     SUBJECT_NOT_ITEMISED = "03", _("03 – Sí objeto, no obligado al desglose")
+    SUBJECT_NOT_CAUSED = "04", _("04 – Sí objeto, no causa impuesto")
+    SUBJECT_PODEBI = "05", _("05 – Sí objeto, IVA crédito PODEBI")
 
 
 class IvaTreatment(models.TextChoices):

@@ -1,7 +1,9 @@
 """The taxes of one line (a catalogue product or an invoice concept): the one rule for
 what combinations are valid and how they become the CFDI's ``Impuestos`` of a concept.
 
-CFDI 4.0 (Anexo 20): ``ObjetoImp`` 02 needs at least one tax; 01 and 03 carry none.
+CFDI 4.0 (Anexo 20): ``ObjetoImp`` 02 needs at least one tax; 01, 03, 04 and 05 carry
+none (06–08, an IVA stimulus of particular zones with its own legend complement, are not
+issued here; ``cfdi_rules`` still checks them on any document).
 IVA is trasladado at 16 %, 8 % (border region decree) or 0 %, or is ``Exento`` (no rate,
 no amount). IEPS is trasladado at one of the rates of c_TasaOCuota. Retenciones: ISR at
 up to 35 %, IVA at up to 16 % (two thirds of 16 % = 10.6667 % for professional services
@@ -96,7 +98,7 @@ def tax_errors(taxes: LineTaxes) -> dict[str, str]:
     taxes = normalised(taxes)
     errors: dict[str, str] = {}
     if taxes.tax_object not in TaxObject.values:
-        errors["tax_object"] = _("Elija el objeto de impuesto (01, 02 o 03).")
+        errors["tax_object"] = _("Elija el objeto de impuesto (01 a 05).")
         return errors
     if taxes.iva not in IvaTreatment.values:
         errors["iva"] = _("Elija el IVA de la línea.")

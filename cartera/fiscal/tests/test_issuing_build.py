@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from lxml import etree
 
-from cartera.fiscal.cfdi_rules import NS, rule_errors
+from cartera.fiscal.cfdi_rules import NS, rule_errors, tax_object_problem
 from cartera.fiscal.complements import RepIssuer, RepReceiver
 from cartera.fiscal.issuing import signed_cfdi, totals_of
 from cartera.fiscal.models import IssuedCfdi, IssuedCfdiLine
@@ -60,6 +60,8 @@ CASES = {
     "iva 0": ([line("500", iva="0")], "500.00", "0.00", "0", "500.00"),
     "exempt": ([line("750", iva="exento")], "750.00", "0", "0", "750.00"),
     "not subject": ([line("300", tax_object="01", iva="")], "300.00", "0", "0", "300.00"),
+    "subject, not caused": ([line("300", tax_object="04", iva="")], "300.00", "0", "0", "300.00"),
+    "podebi credit": ([line("300", tax_object="05", iva="")], "300.00", "0", "0", "300.00"),
     "fees with withholdings": (
         [line("10000", isr_retention_rate=D("0.10"), iva_retention_rate=D("0.106667"))],
         "10000.00",
@@ -180,4 +182,35 @@ def test_the_border_rate_and_the_global_invoice_name_are_checked(signer):
     global_name = _tampered(public, "//cfdi:Receptor", "Nombre", "PUBLICO EN GENERAL")
     assert rule_errors(global_name) == [
         ("Receptor.Nombre", "«PUBLICO EN GENERAL» es solo para la factura global")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("tax_object", "codes", "problem"),
+    [
+        ("02", set(), "02 exige al menos un impuesto"),
+        ("02", {"002"}, ""),
+        ("01", set(), ""),
+        ("04", {"002"}, "04 no lleva impuestos"),
+        ("05", set(), ""),
+        ("06", {"001"}, ""),
+        ("06", {"002"}, "06 no lleva IVA (solo ISR retenido, y IEPS con 07)"),
+        ("07", {"003", "001"}, ""),
+        ("07", {"001"}, "07 exige desglosar el IEPS"),
+        ("07", {"003", "002"}, "07 no lleva IVA (solo ISR retenido, y IEPS con 07)"),
+        ("08", set(), ""),
+        ("08", {"003"}, "08 no lleva IVA (solo ISR retenido, y IEPS con 07)"),
+    ],
+)
+def test_each_tax_object_takes_only_its_taxes(tax_object, codes, problem):
+    assert tax_object_problem(tax_object, codes) == problem
+
+
+def test_a_concept_whose_taxes_do_not_fit_its_tax_object_is_named(signer):
+    xml = build([line("100", "10", ieps_rate=D("0.08"))], signer).xml_bytes()
+    assert rule_errors(_tampered(xml, "//cfdi:Concepto", "ObjetoImp", "07")) == [
+        ("Concepto 1.ObjetoImp", "07 no lleva IVA (solo ISR retenido, y IEPS con 07)")
+    ]
+    assert rule_errors(_tampered(xml, "//cfdi:Concepto", "ObjetoImp", "04")) == [
+        ("Concepto 1.ObjetoImp", "04 no lleva impuestos")
     ]

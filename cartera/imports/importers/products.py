@@ -50,6 +50,10 @@ TAX_OBJECT_WORDS = {
     "si objeto": TaxObject.SUBJECT,
     "3": TaxObject.SUBJECT_NOT_ITEMISED,
     "03": TaxObject.SUBJECT_NOT_ITEMISED,
+    "4": TaxObject.SUBJECT_NOT_CAUSED,
+    "04": TaxObject.SUBJECT_NOT_CAUSED,
+    "5": TaxObject.SUBJECT_PODEBI,
+    "05": TaxObject.SUBJECT_PODEBI,
 }
 YES = {"si", "s", "yes", "y", "true", "verdadero", "1", "x", "activo", "activa", "active"}
 NO = {"no", "n", "false", "falso", "0", "inactivo", "inactiva", "inactive", "baja"}
@@ -137,9 +141,7 @@ class ProductImporter(BaseImporter):
             return TaxObject.SUBJECT if has_taxes else TaxObject.NOT_SUBJECT
         found = TAX_OBJECT_WORDS.get(fold(text)) or TAX_OBJECT_WORDS.get(fold(text)[:2])
         if found is None:
-            raise RowError(
-                "tax_object", text, _("Objeto de impuesto no reconocido (use 01, 02 o 03).")
-            )
+            raise RowError("tax_object", text, _("Objeto de impuesto no reconocido (use 01 a 05)."))
         return found
 
     def _active(self, cells, existing) -> bool:
