@@ -1,8 +1,11 @@
 import datetime as dt
+import io
+import json
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
 
 from cartera.followup.models import PromiseToPay
 from cartera.imports.supplier_portal import import_supplier_portal, mapping_from_names
@@ -134,3 +137,71 @@ def test_missing_columns_are_named(invoices, owner_a):
         ("Estado", "Falta la columna."),
         ("Fecha", "Falta la columna."),
     ]
+
+
+PORTAL_CSV = (
+    "folio,estado,fecha,motivo\r\n"
+    "A-100,Rechazada,10/09/2026,Sin orden de compra\r\n"
+    "Z-999,Aprobada,11/09/2026,\r\n"
+)
+
+
+def _command(tmp_path, org, *flags, text=PORTAL_CSV, user="olga_owner"):
+    path = tmp_path / "portal.csv"
+    path.write_text(text)
+    out = io.StringIO()
+    code = 0
+    try:
+        call_command(
+            "import",
+            "supplier-portal",
+            str(path),
+            "--org",
+            org.slug,
+            "--user",
+            user,
+            *flags,
+            stdout=out,
+        )
+    except SystemExit as exc:
+        code = exc.code
+    return code, out.getvalue()
+
+
+def test_the_command_applies_the_file_and_lists_unknown_invoices(
+    invoices, org_a, tmp_path, owner_a
+):
+    code, out = _command(tmp_path, org_a, "--json")
+    result = json.loads(out)
+    assert (code, result["applied"], result["disputes"], result["dry_run"]) == (0, 1, 1, False)
+    assert result["unknown"] == [{"row": 3, "number": "Z-999", "uuid": ""}]
+    assert Dispute.objects.get().invoice_id == invoices[0].pk
+
+
+def test_the_command_dry_run_checks_and_writes_nothing(invoices, org_a, tmp_path, owner_a):
+    code, out = _command(tmp_path, org_a, "--dry-run")
+    assert code == 0
+    assert out.splitlines()[0] == (
+        "(revisión, nada se escribió) filas 2 · aplicadas 1 · sin cambios 0 · disputas 1 · "
+        "promesas 0 · no encontradas 1"
+    )
+    assert (SupplierPortalStatus.objects.count(), Dispute.objects.count()) == (0, 0)
+
+
+def test_the_command_refuses_a_file_with_a_bad_row_and_writes_nothing(
+    invoices, org_a, tmp_path, owner_a
+):
+    bad = PORTAL_CSV + "A-100,Quién sabe,12/09/2026,\r\n"
+    code, out = _command(tmp_path, org_a, "--json", text=bad)
+    result = json.loads(out)
+    assert (code, result["status"], result["applied"]) == (1, "invalid", 0)
+    assert [e["row"] for e in result["errors"]] == [4]
+    assert (SupplierPortalStatus.objects.count(), Dispute.objects.count()) == (0, 0)
+
+
+def test_the_command_acts_as_a_member_whose_role_allows_it(invoices, org_a, tmp_path, viewer_a):
+    with pytest.raises(CommandError, match="no es miembro de"):
+        _command(tmp_path, org_a, user="nobody")
+    with pytest.raises(CommandError, match="su rol no lo permite"):
+        _command(tmp_path, org_a, user=viewer_a.username)
+    assert (SupplierPortalStatus.objects.count(), Dispute.objects.count()) == (0, 0)

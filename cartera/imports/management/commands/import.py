@@ -1,14 +1,17 @@
 """``cartera import customers|contacts|invoices|payments|products FILE --org SLUG [--dry-run]
 [--valid-only] [--create-customers] [--json]``, ``cartera import cfdi PATH… --org SLUG`` and
 ``cartera import bank FILE --org SLUG [--account NAME] [--format auto|camt|mt940|ofx|csv]
-[--preset BANK] [--no-reconcile] [--json]``."""
+[--preset BANK] [--no-reconcile] [--json]`` and ``cartera import supplier-portal FILE --org
+SLUG [--dry-run] [--valid-only] [--json]`` (a buyer portal's export of invoice statuses)."""
 
 import json
 import sys
 from pathlib import Path
 
-from django.core.exceptions import ValidationError
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 from django.utils import translation
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
@@ -16,12 +19,22 @@ from cartera.imports.bank import PRESETS, preset_for
 from cartera.imports.cfdi import import_cfdi
 from cartera.imports.services import import_file
 from cartera.imports.statement_import import FORMAT_CHOICES, account_named, import_bank_file
+from cartera.imports.supplier_portal import import_supplier_portal
 from cartera.lib.dates import local_today
 from cartera.orgs.language import organization_language
-from cartera.orgs.models import Organization
+from cartera.orgs.models import Membership, Organization
 from cartera.payments.models import BankAccount
 
-KINDS = ("customers", "contacts", "invoices", "payments", "products", "cfdi", "bank")
+KINDS = (
+    "customers",
+    "contacts",
+    "invoices",
+    "payments",
+    "products",
+    "cfdi",
+    "bank",
+    "supplier-portal",
+)
 
 
 class Command(BaseCommand):
@@ -41,6 +54,11 @@ class Command(BaseCommand):
             help="crear los clientes desconocidos con los datos de la fila (facturas)",
         )
         parser.add_argument("--json", action="store_true", help="salida JSON")
+        parser.add_argument(
+            "--user",
+            default="",
+            help="supplier-portal: usuario (miembro) a cuyo nombre se registran disputas y promesas",
+        )
         bank = parser.add_argument_group("bank (estados de cuenta)")
         bank.add_argument("--account", help="cuenta bancaria (se crea si no existe)")
         bank.add_argument("--format", default="auto", choices=FORMAT_CHOICES)
@@ -58,6 +76,8 @@ class Command(BaseCommand):
         as_json = options["json"]
         if options["kind"] == "bank":
             return self._bank(organization, options)
+        if options["kind"] == "supplier-portal":
+            return self._supplier_portal(organization, options)
         # problems and timeline entries are stored in the organisation's language
         language = translation.override(organization_language(organization.pk))
         with language, _Progress(enabled=not as_json and sys.stderr.isatty()) as progress:
@@ -113,6 +133,53 @@ class Command(BaseCommand):
         if result["status"] != "ok":
             sys.exit(1)
 
+    def _supplier_portal(self, organization, options):
+        if len(options["paths"]) != 1:
+            raise CommandError("los archivos de portales de proveedores se importan de uno en uno")
+        path = Path(options["paths"][0])
+        actor = _member(organization, options["user"])
+        try:
+            result = self._apply_portal_file(organization, path, actor, options)
+        except PermissionDenied:
+            raise CommandError(
+                f"{actor.username} no puede registrar disputas ni promesas (su rol no lo permite)"
+            ) from None
+        if options["json"]:
+            self.stdout.write(json.dumps(result, ensure_ascii=False, indent=2))
+        else:
+            self._portal_human(result)
+        if result["status"] != "done":
+            sys.exit(1)
+
+    def _apply_portal_file(self, organization, path, actor, options) -> dict:
+        with translation.override(organization_language(organization.pk)), transaction.atomic():
+            result = import_supplier_portal(
+                organization=organization,
+                data=path.read_bytes(),
+                filename=path.name,
+                actor=actor,
+                today=local_today(organization.timezone),
+                apply_valid=options["valid_only"],
+            ).as_dict()
+            result["dry_run"] = options["dry_run"]
+            if options["dry_run"]:
+                transaction.set_rollback(True)  # checked and applied, then undone
+        return result
+
+    def _portal_human(self, result):
+        prefix = "(revisión, nada se escribió) " if result["dry_run"] else ""
+        self.stdout.write(
+            f"{prefix}filas {result['rows']} · aplicadas {result['applied']} · sin cambios "
+            f"{result['unchanged']} · disputas {result['disputes']} · promesas "
+            f"{result['promises']} · no encontradas {len(result['unknown'])}"
+        )
+        for item in result["unknown"]:
+            found = item.get("number") or item.get("uuid") or ""
+            self.stdout.write(f"  no encontrada (fila {item['row']}): {found}")
+        for item in result["errors"]:
+            where = f"fila {item['row']}, {item['column']}: " if item.get("row") else ""
+            self.stdout.write(self.style.ERROR(f"  error: {where}{item['message']}"))
+
     def _bank_human(self, result):
         self.stdout.write(
             f"{result['format'] or '—'}: {result['lines']} movimientos · {result['credits']} "
@@ -148,6 +215,16 @@ class Command(BaseCommand):
                 self.stdout.write(
                     self.style.ERROR("No se importó nada. Corrija el archivo o use --valid-only.")
                 )
+
+
+def _member(organization, username: str):
+    """The member a command acts as: the services check that member's role."""
+    if not username:
+        raise CommandError("indique --user: el miembro a cuyo nombre se registran los cambios")
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None or not Membership.objects.filter(user=user, organization=organization).exists():
+        raise CommandError(f"{username} no es miembro de {organization.slug}")
+    return user
 
 
 def _bank_account(organization, options):
