@@ -86,7 +86,8 @@ def label(obj, field_name: str, *, lower: bool = False):
 def encode(value):
     """The JSON form of a sentence or of one of its arguments."""
     if isinstance(value, Sentence):
-        return {"msgid": value.msgid, "args": {k: encode(v) for k, v in value.args.items()}}
+        args = {name: encode(arg) for name, arg in value.args.items()}
+        return {"msgid": value.msgid, "args": args} if args else {"msgid": value.msgid}
     if isinstance(value, Joined):
         stored = {"join": [encode(part) for part in value.parts]}
         return stored | ({"sep": value.sep} if value.sep != SEPARATOR else {})
