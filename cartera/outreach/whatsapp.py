@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cartera.timeline import events
-from cartera.timeline.sentences import sentence
+from cartera.timeline.sentences import sentence, term
 
 from .channels.whatsapp.client import WhatsAppClient
 from .channels.whatsapp.messages import PARAMETERS, QUICK_REPLIES
@@ -167,7 +167,7 @@ def map_whatsapp_template(
         summary=sentence(
             gettext_lazy("Plantilla de WhatsApp %(name)s asignada a la etapa %(stage)s"),
             name=template.name,
-            stage=stage or "-",
+            stage=term(TemplateKind(stage).label, lower=True) if stage else "-",
         ),
     )
     return template
