@@ -7,10 +7,11 @@ Forms validate the values; these services write them, one timeline entry per sav
 from decimal import Decimal
 
 from django.db import transaction
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cartera.orgs.choices import Role
 from cartera.timeline import events
+from cartera.timeline.sentences import sentence
 
 from .models import AgreementSettings, NegotiationLimit, StageFee
 from .negotiation import limits_for
@@ -51,7 +52,7 @@ def save_agreement_settings(*, organization, actor, **fields) -> AgreementSettin
     events.config_changed(
         organization,
         actor=actor,
-        summary=_("Política de convenios e intereses guardada"),
+        summary=sentence(gettext_lazy("Política de convenios e intereses guardada")),
         **{name: _plain(getattr(saved, name)) for name in SETTINGS_FIELDS},
     )
     return saved
@@ -82,7 +83,7 @@ def save_negotiation_limits(*, organization, actor, limits: dict) -> None:
     events.config_changed(
         organization,
         actor=actor,
-        summary=_("Límites de negociación guardados"),
+        summary=sentence(gettext_lazy("Límites de negociación guardados")),
         **{
             role: {name: _plain(values[name]) for name in LIMIT_FIELDS}
             for role, values in limits.items()
@@ -110,7 +111,7 @@ def save_stage_fees(*, organization, actor, fees: dict) -> None:
     events.config_changed(
         organization,
         actor=actor,
-        summary=_("Gastos de cobranza por etapa guardados"),
+        summary=sentence(gettext_lazy("Gastos de cobranza por etapa guardados")),
         **{
             stage: {k: _plain(v) for k, v in fee.items()} if fee else None
             for stage, fee in fees.items()

@@ -19,12 +19,14 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cartera.orgs.choices import Role
 from cartera.orgs.models import Membership
 from cartera.timeline import events
 from cartera.timeline.choices import NotificationKind
 from cartera.timeline.notifications import notify_user
+from cartera.timeline.sentences import sentence
 
 from . import signing
 from .choices import DeliveryStatus
@@ -150,7 +152,9 @@ def disable_failing_endpoint(*, endpoint: WebhookEndpoint, now: dt.datetime) -> 
         is_active=False, disabled_at=now
     ):
         return
-    summary = _("Webhook desactivado tras 5 días de fallos: %(url)s") % {"url": endpoint.url}
+    summary = sentence(
+        gettext_lazy("Webhook desactivado tras 5 días de fallos: %(url)s"), url=endpoint.url
+    )
     entry = events.config_changed(
         endpoint.organization, actor=None, summary=summary, webhook_endpoint_id=endpoint.pk
     )
@@ -162,7 +166,7 @@ def disable_failing_endpoint(*, endpoint: WebhookEndpoint, now: dt.datetime) -> 
             organization_id=endpoint.organization_id,
             user_id=user_id,
             kind=NotificationKind.WEBHOOK_DISABLED,
-            text=summary,
+            text=entry.summary,
             url=f"/settings/api/webhooks/{endpoint.pk}/",
             source=f"activity:{entry.pk}",
         )

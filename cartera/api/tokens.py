@@ -12,9 +12,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cartera.orgs.access import Action, require_member
 from cartera.timeline import events
+from cartera.timeline.sentences import label, sentence
 
 from .choices import TokenScope
 from .models import ApiToken
@@ -62,8 +64,11 @@ def create_api_token(*, organization, actor, name: str, scope: str) -> tuple[Api
     events.config_changed(
         organization,
         actor=actor,
-        summary=_("Token de API creado: %(name)s (%(scope)s)")
-        % {"name": token.name, "scope": token.get_scope_display()},
+        summary=sentence(
+            gettext_lazy("Token de API creado: %(name)s (%(scope)s)"),
+            name=token.name,
+            scope=label(token, "scope"),
+        ),
         api_token_id=token.pk,
     )
     return token, secret
@@ -82,7 +87,7 @@ def rotate_api_token(*, token: ApiToken, actor) -> str:
     events.config_changed(
         token.organization,
         actor=actor,
-        summary=_("Token de API renovado: %(name)s") % {"name": token.name},
+        summary=sentence(gettext_lazy("Token de API renovado: %(name)s"), name=token.name),
         api_token_id=token.pk,
     )
     return secret
@@ -99,7 +104,7 @@ def revoke_api_token(*, token: ApiToken, actor) -> ApiToken:
     events.config_changed(
         token.organization,
         actor=actor,
-        summary=_("Token de API revocado: %(name)s") % {"name": token.name},
+        summary=sentence(gettext_lazy("Token de API revocado: %(name)s"), name=token.name),
         api_token_id=token.pk,
     )
     return token

@@ -19,6 +19,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cartera.followup.models import PromiseToPay
 from cartera.invoices.models import Dispute
@@ -28,6 +29,7 @@ from cartera.payments.models import Payment
 from cartera.timeline import events
 from cartera.timeline.choices import ActivityKind
 from cartera.timeline.models import Activity
+from cartera.timeline.sentences import sentence
 
 from .choices import DeliveryStatus, WebhookEvent
 from .models import WebhookEndpoint, WebhookMessage
@@ -181,7 +183,7 @@ def create_webhook_endpoint(
     events.config_changed(
         organization,
         actor=actor,
-        summary=_("Webhook creado: %(url)s") % {"url": url},
+        summary=sentence(gettext_lazy("Webhook creado: %(url)s"), url=url),
         webhook_endpoint_id=endpoint.pk,
     )
     return endpoint, endpoint.secret
@@ -195,11 +197,15 @@ def set_webhook_endpoint_active(*, endpoint: WebhookEndpoint, actor, active: boo
     endpoint.failing_since = None
     endpoint.disabled_at = None if active else timezone.now()
     endpoint.save(update_fields=["is_active", "failing_since", "disabled_at"])
-    summary = _("Webhook activado: %(url)s") if active else _("Webhook desactivado: %(url)s")
+    text = (
+        gettext_lazy("Webhook activado: %(url)s")
+        if active
+        else gettext_lazy("Webhook desactivado: %(url)s")
+    )
     events.config_changed(
         endpoint.organization,
         actor=actor,
-        summary=summary % {"url": endpoint.url},
+        summary=sentence(text, url=endpoint.url),
         webhook_endpoint_id=endpoint.pk,
     )
     return endpoint

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cartera.invoices.choices import InvoiceStatus
 from cartera.invoices.services import set_case_hold
@@ -23,6 +24,7 @@ from cartera.outreach.revalidation import revalidate_message
 from cartera.payments.models import Allocation
 from cartera.payments.services import allocate_payment, record_payment
 from cartera.timeline import events
+from cartera.timeline.sentences import sentence
 
 from .choices import CLOSED_STATES, CaseState
 from .models import Assignee, Case, CaseDocument, CaseStateChange
@@ -57,7 +59,9 @@ def save_assignee(*, organization, actor, assignee: Assignee | None = None, **fi
     with transaction.atomic():
         assignee.save()
         events.config_changed(
-            organization, actor=actor, summary=_("Despacho o agencia guardado: %(n)s") % {"n": name}
+            organization,
+            actor=actor,
+            summary=sentence(gettext_lazy("Despacho o agencia guardado: %(n)s"), n=name),
         )
     return assignee
 

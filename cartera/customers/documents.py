@@ -18,11 +18,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cartera.lib.uploads import MAX_PROOF_BYTES, PROOF_EXTENSIONS, sniff_upload
 from cartera.orgs.access import Action, require_member
 from cartera.timeline import events
 from cartera.timeline.choices import ActorKind
+from cartera.timeline.sentences import sentence
 
 from .choices import DOCUMENT_ON_FILE, DOCUMENT_OWED, DocumentAppliesTo, DocumentStatus
 from .document_defaults import DEFAULT_KINDS
@@ -124,12 +126,12 @@ def save_document_kind(
     events.config_changed(
         organization,
         actor=actor,
-        summary=(
-            _("Tipo de documento %(name)s creado")
+        summary=sentence(
+            gettext_lazy("Tipo de documento %(name)s creado")
             if is_new
-            else _("Tipo de documento %(name)s modificado")
-        )
-        % {"name": kind.name},
+            else gettext_lazy("Tipo de documento %(name)s modificado"),
+            name=kind.name,
+        ),
         document_kind=kind.code,
         validity_days=kind.validity_days,
         applies_to=kind.applies_to,
@@ -153,11 +155,11 @@ def save_document_settings(
     events.config_changed(
         organization,
         actor=actor,
-        summary=_("Recordatorios de documentos: cada %(days)s días (%(state)s)")
-        % {
-            "days": reminder_every_days,
-            "state": _("activados") if send_reminders else _("desactivados"),
-        },
+        summary=sentence(
+            gettext_lazy("Recordatorios de documentos: cada %(days)s días (%(state)s)"),
+            days=reminder_every_days,
+            state=gettext_lazy("activados") if send_reminders else gettext_lazy("desactivados"),
+        ),
         send_reminders=send_reminders,
         reminder_every_days=reminder_every_days,
     )

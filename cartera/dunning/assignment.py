@@ -12,9 +12,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cartera.customers.models import Customer, Tag
 from cartera.timeline.choices import ActivityKind
+from cartera.timeline.sentences import sentence
 from cartera.timeline.services import record_activity
 
 from .models import AssignmentRule, CustomerStrategy, Strategy
@@ -116,8 +118,11 @@ def assign_strategy(*, strategy: Strategy, actor, segment: dict):
         organization=organization,
         actor=actor,
         kind=ActivityKind.CONFIG_CHANGED,
-        summary=_("Estrategia %(name)s asignada a %(target)s")
-        % {"name": strategy.name, "target": target},
+        summary=sentence(
+            gettext_lazy("Estrategia %(name)s asignada a %(target)s"),
+            name=strategy.name,
+            target=target,
+        ),
         data={"strategy": strategy.key, "assignment": export_row(row)},
     )
     return row
@@ -134,7 +139,7 @@ def remove_assignment(*, organization, actor, rule_id=None, customer_id=None) ->
         organization=organization,
         actor=actor,
         kind=ActivityKind.CONFIG_CHANGED,
-        summary=_("Asignación de estrategia eliminada"),
+        summary=sentence(gettext_lazy("Asignación de estrategia eliminada")),
         data={"rule": rule_id, "customer": customer_id},
     )
 

@@ -95,5 +95,7 @@ def send_request(*, user, request, channel: str, link: str, now: dt.datetime) ->
         )
         message.contacts.add(contact)
         message.invoices.set(request.invoices.all())
-        events.payment_request_sent(request, actor=user, channel=channel)
+        events.payment_request_sent(
+            request, actor=user, channel=channel, channel_label=MessageChannel(channel).label
+        )
     return message

@@ -9,10 +9,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cartera.customers.documents import install_default_kinds
 from cartera.outreach.message_templates import install_default_templates
 from cartera.timeline.choices import ActivityKind
+from cartera.timeline.sentences import sentence
 from cartera.timeline.services import record_activity
 
 from .assignment import export_assignments, replace_assignments
@@ -341,8 +343,11 @@ def _load_policy(*, organization, document: dict, actor) -> tuple[Strategy, bool
         organization=organization,
         actor=actor,
         kind=ActivityKind.CONFIG_CHANGED,
-        summary=_("Estrategia %(name)s guardada (versión %(version)s)")
-        % {"name": strategy.name, "version": strategy.version},
+        summary=sentence(
+            gettext_lazy("Estrategia %(name)s guardada (versión %(version)s)"),
+            name=strategy.name,
+            version=strategy.version,
+        ),
         data={"strategy": strategy.key, "version": strategy.version},
     )
     return strategy, True
@@ -457,8 +462,14 @@ def _record_run(organization, as_of, run, counts) -> None:
     record_activity(
         organization=organization,
         kind=ActivityKind.DUNNING,
-        summary=_("Cobranza automática del %(date)s: %(messages)s mensajes, %(tasks)s tareas")
-        % {"date": as_of.isoformat(), "messages": run.messages_created, "tasks": run.tasks_created},
+        summary=sentence(
+            gettext_lazy(
+                "Cobranza automática del %(date)s: %(messages)s mensajes, %(tasks)s tareas"
+            ),
+            date=as_of,
+            messages=run.messages_created,
+            tasks=run.tasks_created,
+        ),
         data={"run": run.pk, **counts},
     )
 
@@ -488,7 +499,7 @@ def save_dunning_settings(*, organization, actor, **fields):
         organization=organization,
         actor=actor,
         kind=ActivityKind.CONFIG_CHANGED,
-        summary=_("Configuración de cobranza guardada"),
+        summary=sentence(gettext_lazy("Configuración de cobranza guardada")),
         data={name: getattr(settings, name) for name in _SETTINGS_FIELDS},
     )
     return settings
@@ -501,7 +512,7 @@ def save_statement_schedule(*, customer, actor, mode: str, month_days=(), weekda
 
     if mode == "organization":
         CustomerStatementSchedule.objects.filter(customer=customer).delete()
-        summary = _("Estado de cuenta: según el calendario de la organización")
+        summary = sentence(gettext_lazy("Estado de cuenta: según el calendario de la organización"))
     elif mode in ("custom", "none"):
         days = sorted(set(month_days)) if mode == "custom" else []
         week = list(weekdays) if mode == "custom" else []
@@ -510,10 +521,15 @@ def save_statement_schedule(*, customer, actor, mode: str, month_days=(), weekda
             defaults={"organization": customer.organization, "month_days": days, "weekdays": week},
         )
         summary = (
-            _("Estado de cuenta programado: días %(days)s %(weekdays)s")
-            % {"days": ", ".join(map(str, days)) or "—", "weekdays": ", ".join(week)}
+            sentence(
+                gettext_lazy("Estado de cuenta programado: días %(days)s %(weekdays)s"),
+                days=", ".join(map(str, days)) or "—",
+                weekdays=", ".join(week),
+            )
             if mode == "custom"
-            else _("Estado de cuenta: sin envíos programados para este cliente")
+            else sentence(
+                gettext_lazy("Estado de cuenta: sin envíos programados para este cliente")
+            )
         )
     else:
         raise ValueError(f"unknown mode {mode!r}")

@@ -9,12 +9,14 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cartera.followup.bulk import TaskTrigger, open_tasks
 from cartera.followup.choices import TaskKind, TaskPriority
 from cartera.lib.bulk import insert_rows
 from cartera.outreach.outbox import OutboxItem, queue_messages
 from cartera.timeline.choices import ActivityKind
+from cartera.timeline.sentences import sentence
 from cartera.timeline.services import new_activity, record_activities
 
 from .choices import DecisionAction
@@ -124,7 +126,7 @@ def _timeline(plan: ChunkPlan, *, organization, as_of, messages, tasks) -> list:
             organization=organization,
             customer_id=message.customer_id,
             kind=ActivityKind.DUNNING,
-            summary=_("Mensaje en cola: %(subject)s") % {"subject": message.subject},
+            summary=sentence(gettext_lazy("Mensaje en cola: %(subject)s"), subject=message.subject),
             data={"message": message.key, "step": message.step_key},
         )
         for message in messages

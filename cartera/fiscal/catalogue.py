@@ -10,10 +10,12 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cartera.lib.forms import length_errors
 from cartera.lib.money import SUPPORTED_CURRENCIES
 from cartera.timeline import events
+from cartera.timeline.sentences import sentence
 
 from .catalogs import PRODUCT_KEYS, UNIT_KEYS, catalogue_name
 from .models import Product
@@ -149,10 +151,11 @@ def save_product(*, organization, actor, instance: Product | None = None, **valu
     for key, value in cleaned.items():
         setattr(product, key, value)
     product.save()
-    summary = (
-        _("Producto %(c)s modificado en el catálogo")
+    summary = sentence(
+        gettext_lazy("Producto %(c)s modificado en el catálogo")
         if instance
-        else _("Producto %(c)s agregado al catálogo")
-    ) % {"c": product.code}
+        else gettext_lazy("Producto %(c)s agregado al catálogo"),
+        c=product.code,
+    )
     events.config_changed(organization, actor=actor, summary=summary, product_id=product.pk)
     return product

@@ -12,8 +12,10 @@ import datetime as dt
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cartera.timeline import events
+from cartera.timeline.sentences import sentence
 
 from .drafts import header_of, lines_of, save_draft
 from .invoicing import stamp_cfdi
@@ -74,8 +76,12 @@ def make_recurring(
     events.config_changed(
         cfdi.organization,
         actor=actor,
-        summary=_("Factura recurrente para %(c)s cada %(n)s mes(es), desde %(d)s")
-        % {"c": cfdi.customer.name, "n": every_months, "d": start.isoformat()},
+        summary=sentence(
+            gettext_lazy("Factura recurrente para %(c)s cada %(n)s mes(es), desde %(d)s"),
+            c=cfdi.customer.name,
+            n=every_months,
+            d=start,
+        ),
         recurring_invoice_id=recurrence.pk,
     )
     return recurrence
@@ -127,11 +133,12 @@ def issue_due_recurring(*, organization, today: dt.date, now: dt.datetime) -> di
 
 def set_recurring_active(*, recurrence: RecurringInvoice, actor, active: bool) -> None:
     RecurringInvoice.objects.filter(pk=recurrence.pk).update(active=active)
-    summary = (
-        _("Factura recurrente de %(c)s reanudada")
+    summary = sentence(
+        gettext_lazy("Factura recurrente de %(c)s reanudada")
         if active
-        else _("Factura recurrente de %(c)s pausada")
-    ) % {"c": recurrence.template.customer.name}
+        else gettext_lazy("Factura recurrente de %(c)s pausada"),
+        c=recurrence.template.customer.name,
+    )
     events.config_changed(
         recurrence.organization, actor=actor, summary=summary, recurring_invoice_id=recurrence.pk
     )

@@ -6,9 +6,11 @@ import datetime as dt
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cartera.lib.identifiers import IdentifierError, normalize_tax_id
 from cartera.timeline import events
+from cartera.timeline.sentences import sentence
 
 from .catalogs import is_postal_code, is_tax_regime
 from .csd import certificate_of, read_csd
@@ -121,7 +123,7 @@ def save_fiscal_profile(
     events.config_changed(
         organization,
         actor=actor,
-        summary=_("Datos fiscales guardados (RFC %(rfc)s)") % {"rfc": profile.rfc},
+        summary=sentence(gettext_lazy("Datos fiscales guardados (RFC %(rfc)s)"), rfc=profile.rfc),
         changed=shown,
     )
     return profile

@@ -163,7 +163,7 @@ def log_call(
         customer,
         actor=actor,
         outcome=outcome,
-        outcome_label=str(CallOutcome(outcome).label),
+        outcome_label=CallOutcome(outcome).label,
         note=note,
         task=task,
         **links,

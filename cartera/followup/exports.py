@@ -28,7 +28,7 @@ def activity_table(queryset, *, time_zone: str) -> exports.Table:
                 "actor": a.actor_label,
                 "customer": a.customer.name if a.customer else "",
                 "invoice": a.invoice.number if a.invoice else "",
-                "summary": a.summary,
+                "summary": a.text,
             }
             for a in queryset[:MAX_ROWS].iterator(chunk_size=2000)
         ],

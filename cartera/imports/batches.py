@@ -6,9 +6,10 @@ import hashlib
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cartera.timeline.choices import ActivityKind
+from cartera.timeline.sentences import label, sentence
 from cartera.timeline.services import record_activity
 
 from .choices import BatchStatus
@@ -159,11 +160,15 @@ def record_batch_activity(batch: ImportBatch, outcome: Outcome) -> None:
         organization=batch.organization,
         actor=batch.created_by,
         kind=ActivityKind.IMPORT,
-        summary=_(
-            "Importación de %(kind)s «%(file)s»: %(created)s creados, %(updated)s actualizados, "
-            "%(unchanged)s sin cambios, %(errors)s errores"
-        )
-        % {"kind": batch.get_kind_display().lower(), "file": batch.file_name, **counts},
+        summary=sentence(
+            gettext_lazy(
+                "Importación de %(kind)s «%(file)s»: %(created)s creados, %(updated)s "
+                "actualizados, %(unchanged)s sin cambios, %(errors)s errores"
+            ),
+            kind=label(batch, "kind", lower=True),
+            file=batch.file_name,
+            **counts,
+        ),
         data={"batch_id": batch.pk, "kind": batch.kind, **counts},
     )
 
@@ -174,8 +179,12 @@ def record_cfdi_batch_activity(batch: ImportBatch, outcome: Outcome) -> None:
         organization=batch.organization,
         actor=batch.created_by,
         kind=ActivityKind.IMPORT,
-        summary=_("Importación de CFDI: %(c)s nuevos, %(u)s ya importados, %(e)s con error")
-        % {"c": outcome.created, "u": outcome.unchanged, "e": len(outcome.errors)},
+        summary=sentence(
+            gettext_lazy("Importación de CFDI: %(c)s nuevos, %(u)s ya importados, %(e)s con error"),
+            c=outcome.created,
+            u=outcome.unchanged,
+            e=len(outcome.errors),
+        ),
         data={
             "batch_id": batch.pk,
             "kind": "cfdi",

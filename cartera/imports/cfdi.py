@@ -14,6 +14,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cartera.customers.bulk import create_customers, update_customers
 from cartera.customers.models import Customer
@@ -26,6 +27,7 @@ from cartera.lib.money import SUPPORTED_CURRENCIES
 from cartera.payments.choices import PaymentMethod, PaymentSource
 from cartera.payments.services import allocate_payment, apply_credit_note, record_payment
 from cartera.timeline.choices import ActivityKind
+from cartera.timeline.sentences import sentence
 from cartera.timeline.services import new_activity, record_activities
 
 from .batches import create_batch, finish, mark_running, progress_saver, record_cfdi_batch_activity
@@ -190,7 +192,9 @@ class CfdiImport:
                 self.activity(
                     customer=c,
                     kind=ActivityKind.CUSTOMER_CREATED,
-                    summary=_("Cliente %(name)s creado desde un CFDI") % {"name": c.name},
+                    summary=sentence(
+                        gettext_lazy("Cliente %(name)s creado desde un CFDI"), name=c.name
+                    ),
                     data={"tax_id": c.tax_id, "batch_id": self.batch.pk},
                 )
                 for c in created
@@ -313,7 +317,9 @@ class CfdiImport:
                 self.activity(
                     customer_id=customer_id,
                     kind=ActivityKind.IMPORT,
-                    summary=_("Importación de CFDI: %(n)s factura(s) nueva(s)") % {"n": count},
+                    summary=sentence(
+                        gettext_lazy("Importación de CFDI: %(n)s factura(s) nueva(s)"), n=count
+                    ),
                     data={"batch_id": self.batch.pk, "created": count},
                 )
                 for customer_id, count in per_customer.items()

@@ -8,8 +8,10 @@ reads its file once.
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cartera.timeline.choices import ActivityKind
+from cartera.timeline.sentences import sentence
 from cartera.timeline.services import record_activity
 
 from .batches import (
@@ -65,7 +67,7 @@ def update_import_settings(
         organization=organization,
         actor=actor,
         kind=ActivityKind.CONFIG_CHANGED,
-        summary=_("Preferencias de importación modificadas"),
+        summary=sentence(gettext_lazy("Preferencias de importación modificadas")),
         data={"import_settings": {"before": before, "after": after}},
     )
     return current

@@ -79,7 +79,13 @@ def open_dispute(
     )
     for uploaded in files:
         _attach_evidence(dispute, uploaded)
-    events.dispute_opened(dispute, actor=actor, reason_code=reason_code)
+    events.dispute_opened(
+        dispute,
+        actor=actor,
+        reason_code=reason_code,
+        reason_label=DISPUTE_REASONS[reason_code],
+        text=text,
+    )
     recheck_reminders_on_commit(
         organization_id=invoice.organization_id, invoices=[invoice], today=today
     )
@@ -132,6 +138,6 @@ def resolve_dispute(
     )
     dispute.refresh_from_db()
     events.dispute_resolved(
-        dispute, actor=actor, outcome=outcome, outcome_label=str(OUTCOME_LABELS[outcome]), note=note
+        dispute, actor=actor, outcome=outcome, outcome_label=OUTCOME_LABELS[outcome], note=note
     )
     return dispute, credit_note

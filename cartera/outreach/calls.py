@@ -18,6 +18,7 @@ from cartera.followup.promises import make_promise
 from cartera.followup.services import open_task
 from cartera.lib.dates import local_today
 from cartera.timeline.choices import ActivityKind, ActorKind
+from cartera.timeline.sentences import sentence
 from cartera.timeline.services import record_activity
 
 from .choices import EventKind, MessageChannel, MessagePurpose
@@ -91,8 +92,11 @@ def pressed(message: Message, *, digits: str, now: dt.datetime) -> int:
             customer=customer,
             actor=ActorKind.DEBTOR,
             kind=ActivityKind.CALL,
-            summary=_("Llamada automática: oprimió %(d)s (%(label)s)")
-            % {"d": digits, "label": CHOICE_LABELS[digits]},
+            summary=sentence(
+                gettext_lazy("Llamada automática: oprimió %(d)s (%(label)s)"),
+                d=digits,
+                label=CHOICE_LABELS[digits],
+            ),
             data={"message": message.key, "digits": digits},
         )
     _ACTIONS[digits](message, today=today, now=now)

@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cartera.followup import reviews
 from cartera.followup.choices import PromiseSource, TaskKind
@@ -29,6 +30,7 @@ from cartera.payments.choices import PaymentMethod, PaymentSource, PaymentStatus
 from cartera.payments.models import Payment
 from cartera.payments.reported import store_proof
 from cartera.timeline.choices import ActivityKind, ActorKind
+from cartera.timeline.sentences import sentence
 from cartera.timeline.services import record_activity
 
 from . import replies
@@ -129,7 +131,7 @@ def _on_timeline(inbound: InboundMessage) -> None:
         customer=inbound.customer,
         actor=ActorKind.DEBTOR,
         kind=ActivityKind.MESSAGE,
-        summary=_("WhatsApp recibido: %(text)s") % {"text": label[:200]},
+        summary=sentence(gettext_lazy("WhatsApp recibido: %(text)s"), text=label[:200]),
         data={"inbound": inbound.pk, "channel": inbound.channel},
     )
 

@@ -7,10 +7,12 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cartera.followup.choices import TaskKind
 from cartera.followup.services import open_task
 from cartera.timeline.choices import ActivityKind, ActorKind
+from cartera.timeline.sentences import sentence
 from cartera.timeline.services import record_activity
 
 from .choices import STATUS_RANK, EventKind, MessageStatus
@@ -74,7 +76,7 @@ def _first_read(message: Message, *, at: dt.datetime) -> None:
             customer=message.customer,
             actor=ActorKind.DEBTOR,
             kind=ActivityKind.MESSAGE_READ,
-            summary=_("Leído: %(subject)s") % {"subject": message.subject},
+            summary=sentence(gettext_lazy("Leído: %(subject)s"), subject=message.subject),
             data={"message": message.key, "notify_user": message.customer.assigned_agent_id},
         )
 

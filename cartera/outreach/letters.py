@@ -10,10 +10,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cartera.orgs.access import Action, require_member
 from cartera.timeline import events as timeline_events
 from cartera.timeline.choices import ActivityKind
+from cartera.timeline.sentences import sentence
 from cartera.timeline.services import record_activity
 
 from .choices import EventKind, MessageStatus
@@ -89,15 +91,20 @@ def post_letter_batch(*, batch: LetterBatch, posted_on: dt.date, actor) -> int:
                 organization=message.organization,
                 customer=message.customer,
                 kind=ActivityKind.MESSAGE,
-                summary=_("Carta enviada por correo postal: %(subject)s")
-                % {"subject": message.subject or message.letter.reference},
+                summary=sentence(
+                    gettext_lazy("Carta enviada por correo postal: %(subject)s"),
+                    subject=message.subject or message.letter.reference,
+                ),
                 data={"message": message.key, "channel": message.channel},
             )
         timeline_events.config_changed(
             batch.organization,
             actor=actor,
-            summary=_("Lote de cartas del %(day)s enviado por correo el %(posted)s")
-            % {"day": batch.day.isoformat(), "posted": posted_on.isoformat()},
+            summary=sentence(
+                gettext_lazy("Lote de cartas del %(day)s enviado por correo el %(posted)s"),
+                day=batch.day,
+                posted=posted_on,
+            ),
             letters=len(messages),
         )
     return len(messages)
@@ -117,8 +124,11 @@ def set_letter_tracking(*, letter: Letter, tracking_number: str, actor) -> Lette
             organization=letter.organization,
             customer=message.customer,
             kind=ActivityKind.MESSAGE,
-            summary=_("Carta %(reference)s: número de guía %(number)s")
-            % {"reference": letter.reference, "number": number or "—"},
+            summary=sentence(
+                gettext_lazy("Carta %(reference)s: número de guía %(number)s"),
+                reference=letter.reference,
+                number=number or "—",
+            ),
             data={"message": message.key, "channel": message.channel, "tracking": number},
         )
     return letter

@@ -5,10 +5,12 @@ import re
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cartera.lib.forms import length_errors
 from cartera.orgs.access import Action, require_member
 from cartera.timeline.choices import ActivityKind
+from cartera.timeline.sentences import sentence
 from cartera.timeline.services import record_activity
 
 from .choices import MessageChannel, TemplateKind
@@ -60,7 +62,7 @@ def save_template(
         organization=organization,
         actor=actor,
         kind=ActivityKind.CONFIG_CHANGED,
-        summary=_("Plantilla %(name)s guardada") % {"name": name},
+        summary=sentence(gettext_lazy("Plantilla %(name)s guardada"), name=name),
         data={"template": key, "language": language},
     )
     return template

@@ -7,8 +7,10 @@ import datetime as dt
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cartera.timeline.choices import ActivityKind
+from cartera.timeline.sentences import sentence
 from cartera.timeline.services import record_activity
 
 from .choices import EventKind, HoldReason, MessagePurpose, MessageStatus
@@ -70,7 +72,9 @@ def _cancel(message: Message, *, now: dt.datetime) -> None:
         organization=message.organization,
         customer=message.customer,
         kind=ActivityKind.DUNNING,
-        summary=_("Mensaje cancelado antes de enviarse: %(subject)s")
-        % {"subject": message.subject},
+        summary=sentence(
+            gettext_lazy("Mensaje cancelado antes de enviarse: %(subject)s"),
+            subject=message.subject,
+        ),
         data={"message": message.key},
     )

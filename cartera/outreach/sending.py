@@ -19,6 +19,7 @@ from cartera.invoices.models import InvoiceAttachment
 from cartera.lib.dates import local_today
 from cartera.payments.choices import ComplementStatus
 from cartera.timeline.choices import ActivityKind
+from cartera.timeline.sentences import sentence
 from cartera.timeline.services import record_activity
 
 from .channels.base import PermanentSendError, SendResult, TransientSendError
@@ -264,8 +265,10 @@ def _mark_sent(message: Message, *, now: dt.datetime, result: SendResult) -> Non
             organization=message.organization,
             customer=message.customer,
             kind=ActivityKind.MESSAGE,
-            summary=str(_SENT_SUMMARY.get(message.channel, _SENT_SUMMARY["email"]))
-            % {"subject": _summary_subject(message)},
+            summary=sentence(
+                _SENT_SUMMARY.get(message.channel, _SENT_SUMMARY["email"]),
+                subject=_summary_subject(message),
+            ),
             data={"message": message.key, "to": list(message.to), "channel": message.channel},
         )
 

@@ -11,6 +11,7 @@ import uuid
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cartera.customers.models import Contact
 from cartera.followup.choices import TaskKind
@@ -18,6 +19,7 @@ from cartera.followup.services import open_task
 from cartera.lib.dates import local_today
 from cartera.timeline import events
 from cartera.timeline.choices import ActivityKind, ActorKind
+from cartera.timeline.sentences import sentence
 from cartera.timeline.services import record_activity
 
 from .choices import EventKind, MessageChannel, MessagePurpose
@@ -69,7 +71,7 @@ def save_sms_config(
     events.config_changed(
         organization,
         actor=actor,
-        summary=_("Configuración de SMS guardada"),
+        summary=sentence(gettext_lazy("Configuración de SMS guardada")),
         from_number=from_number,
         token_changed=bool(auth_token.strip()),
     )
@@ -141,8 +143,11 @@ def opt_out_number(*, organization, raw: str, reason: str, now: dt.datetime) -> 
                 customer=contact.customer,
                 actor=ActorKind.DEBTOR,
                 kind=ActivityKind.MESSAGE,
-                summary=_("SMS: %(name)s pidió no recibir más mensajes (%(reason)s)")
-                % {"name": contact.name, "reason": reason},
+                summary=sentence(
+                    gettext_lazy("SMS: %(name)s pidió no recibir más mensajes (%(reason)s)"),
+                    name=contact.name,
+                    reason=reason,
+                ),
                 data={"contact": contact.pk, "channel": MessageChannel.SMS},
             )
     return newly
@@ -204,7 +209,7 @@ def _sms_task(inbound: InboundMessage, *, now: dt.datetime) -> None:
         customer=customer,
         actor=ActorKind.DEBTOR,
         kind=ActivityKind.MESSAGE,
-        summary=_("SMS recibido: %(text)s") % {"text": inbound.text[:200]},
+        summary=sentence(gettext_lazy("SMS recibido: %(text)s"), text=inbound.text[:200]),
         data={"inbound": inbound.pk, "channel": MessageChannel.SMS},
     )
     task = open_task(

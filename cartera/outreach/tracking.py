@@ -10,9 +10,10 @@ from django.conf import settings
 from django.core import signing
 from django.db import transaction
 from django.urls import reverse
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cartera.timeline.choices import ActivityKind, ActorKind
+from cartera.timeline.sentences import sentence
 from cartera.timeline.services import record_activity
 
 from .choices import EventKind
@@ -127,7 +128,7 @@ def unsubscribe(token: str, *, at: dt.datetime) -> Message | None:
         customer=message.customer,
         actor=ActorKind.DEBTOR,
         kind=ActivityKind.CONTACT_SAVED,
-        summary=_("El contacto pidió no recibir más correos"),
+        summary=sentence(gettext_lazy("El contacto pidió no recibir más correos")),
         data={"message": message.key},
     )
     return message

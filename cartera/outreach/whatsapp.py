@@ -7,8 +7,10 @@ import unicodedata
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cartera.timeline import events
+from cartera.timeline.sentences import sentence, term
 
 from .channels.whatsapp.client import WhatsAppClient
 from .channels.whatsapp.messages import PARAMETERS, QUICK_REPLIES
@@ -60,7 +62,7 @@ def save_whatsapp_config(
     events.config_changed(
         organization,
         actor=actor,
-        summary=_("Configuración de WhatsApp guardada"),
+        summary=sentence(gettext_lazy("Configuración de WhatsApp guardada")),
         phone_number_id=phone_number_id,
         secrets_changed=changed,
     )
@@ -125,7 +127,10 @@ def sync_whatsapp_templates(*, organization, actor, now) -> dict:
             template.delete()
             counts["removed"] += 1
     events.config_changed(
-        organization, actor=actor, summary=_("Plantillas de WhatsApp sincronizadas"), **counts
+        organization,
+        actor=actor,
+        summary=sentence(gettext_lazy("Plantillas de WhatsApp sincronizadas")),
+        **counts,
     )
     return counts
 
@@ -159,7 +164,10 @@ def map_whatsapp_template(
     events.config_changed(
         template.organization,
         actor=actor,
-        summary=_("Plantilla de WhatsApp %(name)s asignada a la etapa %(stage)s")
-        % {"name": template.name, "stage": stage or "-"},
+        summary=sentence(
+            gettext_lazy("Plantilla de WhatsApp %(name)s asignada a la etapa %(stage)s"),
+            name=template.name,
+            stage=term(TemplateKind(stage).label, lower=True) if stage else "-",
+        ),
     )
     return template

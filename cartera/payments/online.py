@@ -14,11 +14,13 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cartera.invoices.choices import InvoiceStatus
 from cartera.lib.dates import local_today
 from cartera.timeline import events
 from cartera.timeline.choices import ActorKind
+from cartera.timeline.sentences import sentence, text_of
 
 from .choices import CheckoutStatus, EventOutcome, OnlineMethod, PaymentMethod, PaymentSource
 from .complements import create_obligation
@@ -181,12 +183,13 @@ def _apply(organization, provider, event, today) -> tuple[str, str]:
         not event.amount or event.amount <= 0 or (exact and event.amount != session.amount)
     )
     if event.currency != session.currency or wrong_amount:
-        problem = _("El proveedor informó %(got)s; el cobro era por %(expected)s.") % {
-            "got": f"{event.amount} {event.currency}",
-            "expected": f"{session.amount} {session.currency}",
-        }
+        problem = sentence(
+            gettext_lazy("El proveedor informó %(got)s; el cobro era por %(expected)s."),
+            got=f"{event.amount} {event.currency}",
+            expected=f"{session.amount} {session.currency}",
+        )
         events.online_payment_rejected(session, provider_name=provider.name, problem=problem)
-        return EventOutcome.REJECTED, problem[:300]
+        return EventOutcome.REJECTED, text_of(problem)[:300]
     _record_checkout_payment(session, provider, event, today)
     return EventOutcome.RECORDED, ""
 

@@ -10,12 +10,14 @@ import ipaddress
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cartera.invoices import factoring
 from cartera.lib.uploads import PROOF_EXTENSIONS
 from cartera.payments.providers.base import ProviderError
 from cartera.payments.providers.conekta import ConektaProvider, load_public_key
 from cartera.timeline import events
+from cartera.timeline.sentences import sentence
 
 from .models import PortalSettings
 
@@ -130,7 +132,7 @@ def update_portal_settings(
         events.config_changed(
             organization,
             actor=actor,
-            summary=_("Configuración del portal de clientes actualizada"),
+            summary=sentence(gettext_lazy("Configuración del portal de clientes actualizada")),
             changed=changed,
         )
     return row

@@ -21,7 +21,7 @@ from decimal import Decimal
 
 from django.db import connection, transaction
 from django.db.models import Count, Q, Sum
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cartera.customers.models import Customer
 from cartera.followup.choices import PromiseStatus
@@ -31,6 +31,7 @@ from cartera.lib.money import round_money
 from cartera.payments.choices import PaymentStatus
 from cartera.payments.models import Allocation, Payment
 from cartera.timeline.choices import ActivityKind
+from cartera.timeline.sentences import sentence
 from cartera.timeline.services import record_activity
 
 from .asof import add_months
@@ -342,8 +343,12 @@ def recompute_classifications(*, organization, as_of: dt.date) -> dict:
             organization=organization,
             customer=customer,
             kind=ActivityKind.CLASSIFICATION_CHANGED,
-            summary=_("Clasificación de pago: %(old)s → %(new)s (al %(date)s)")
-            % {"old": old or "—", "new": new or "—", "date": as_of.isoformat()},
+            summary=sentence(
+                gettext_lazy("Clasificación de pago: %(old)s → %(new)s (al %(date)s)"),
+                old=old or "—",
+                new=new or "—",
+                date=as_of,
+            ),
             data={"classification": [old, new], "as_of": as_of.isoformat(), **metrics},
         )
     return {"customers": len(rows), "changed": changed}

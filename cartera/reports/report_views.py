@@ -394,7 +394,7 @@ def invoice_story(request, pk):
         {
             "date": a.created_at,
             "kind": a.get_kind_display(),
-            "summary": a.summary,
+            "summary": a.text,
             "actor": a.actor_label,
         }
         for a in activities

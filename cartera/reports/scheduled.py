@@ -25,6 +25,7 @@ from cartera.lib.exports import WRITERS, export_filename
 from cartera.orgs.choices import Role
 from cartera.orgs.models import Membership
 from cartera.timeline.events import config_changed
+from cartera.timeline.sentences import sentence
 
 from . import agent_views, report_views
 from .asof import month_start
@@ -163,7 +164,9 @@ def create_subscription(
     config_changed(
         membership.organization,
         actor=membership.user,
-        summary=_("Reporte programado: %(report)s") % {"report": SOURCES[report].label},
+        summary=sentence(
+            gettext_lazy("Reporte programado: %(report)s"), report=SOURCES[report].label
+        ),
         subscription=subscription.pk,
     )
     return subscription
@@ -177,7 +180,7 @@ def delete_subscription(*, membership, subscription: ReportSubscription) -> None
     config_changed(
         membership.organization,
         actor=membership.user,
-        summary=_("Reporte programado eliminado: %(report)s") % {"report": label},
+        summary=sentence(gettext_lazy("Reporte programado eliminado: %(report)s"), report=label),
         subscription=subscription.pk,
     )
     subscription.delete()

@@ -8,10 +8,12 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cartera.customers.models import Customer
 from cartera.lib.money import SUPPORTED_CURRENCIES, Money, round_money
 from cartera.timeline.choices import ActivityKind
+from cartera.timeline.sentences import sentence
 from cartera.timeline.services import record_activity
 
 from .forecast import forecast
@@ -61,8 +63,11 @@ def save_commission_rule(
         organization=organization,
         actor=actor,
         kind=ActivityKind.CONFIG_CHANGED,
-        summary=_("Regla de comisión guardada: %(name)s (%(rate)s %%)")
-        % {"name": rule.name, "rate": rule.rate},
+        summary=sentence(
+            gettext_lazy("Regla de comisión guardada: %(name)s (%(rate)s %%)"),
+            name=rule.name,
+            rate=rule.rate,
+        ),
         data={
             "commission_rule_id": rule.pk,
             "rate": str(rule.rate),
@@ -86,14 +91,16 @@ def set_collection_target(
     if not amount:
         CollectionTarget.objects.filter(organization=organization, currency=currency).delete()
         target = None
-        summary = _("Meta mensual de cobranza en %(c)s eliminada") % {"c": currency}
+        summary = sentence(gettext_lazy("Meta mensual de cobranza en %(c)s eliminada"), c=currency)
     else:
         target, _created = CollectionTarget.objects.update_or_create(
             organization=organization,
             currency=currency,
             defaults={"amount": round_money(amount, currency)},
         )
-        summary = _("Meta mensual de cobranza: %(m)s") % {"m": Money(target.amount, currency)}
+        summary = sentence(
+            gettext_lazy("Meta mensual de cobranza: %(m)s"), m=Money(target.amount, currency)
+        )
     record_activity(
         organization=organization,
         actor=actor,

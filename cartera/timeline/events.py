@@ -1,22 +1,24 @@
 """One typed function per timeline event, so every entry of a kind has one shape.
 
-Each function builds the entry's summary (gettext: the active language, which the web
-request or the task wrapper has set to the organisation's), its ``data`` and states which
-notification it raises (whom it reaches is one rule: ``notifications.customer_audience``);
-then it appends the entry with ``record_activity``.
+Each function builds the entry's summary as a ``sentences.sentence`` (the msgid and its
+arguments, untranslated: pages show it in the reader's language; the stored ``summary`` is
+it rendered in the active language), its ``data`` and states which notification it raises
+(whom it reaches is one rule: ``notifications.customer_audience``); then it appends the
+entry with ``record_activity``.
 The arguments are the owners' model instances; this app reads their attributes and imports
 none of them (it sits on the ground floor, docs/adr/0003-timeline-on-the-ground-floor.md).
 
 ``actor`` is always a user, ``ActorKind.DEBTOR`` or None (the system).
 """
 
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
 from cartera.lib.money import Money
 
 from .choices import ActivityKind, ActorKind, NotificationKind
 from .models import Activity
 from .notifications import notify_for_activity
+from .sentences import joined, label, sentence, term
 from .services import new_activity, record_activities, record_activity
 
 
@@ -32,12 +34,12 @@ def payment_recorded(payment, *, actor) -> Activity:
         customer=payment.customer,
         actor=actor,
         kind=ActivityKind.PAYMENT_RECORDED,
-        summary=_("Pago de %(amount)s recibido el %(date)s (%(status)s)")
-        % {
-            "amount": payment.amount_money,
-            "date": payment.date.isoformat(),
-            "status": payment.get_status_display().lower(),
-        },
+        summary=sentence(
+            _("Pago de %(amount)s recibido el %(date)s (%(status)s)"),
+            amount=payment.amount_money,
+            date=payment.date,
+            status=label(payment, "status", lower=True),
+        ),
         data={
             "payment_id": payment.pk,
             "amount": payment.amount,
@@ -56,8 +58,11 @@ def payment_reported(payment, *, actor, invoices) -> Activity:
         customer=payment.customer,
         actor=actor,
         kind=ActivityKind.PAYMENT_RECORDED,
-        summary=_("El cliente reportó un pago de %(amount)s para %(numbers)s")
-        % {"amount": payment.amount_money, "numbers": _numbers(invoices)},
+        summary=sentence(
+            _("El cliente reportó un pago de %(amount)s para %(numbers)s"),
+            amount=payment.amount_money,
+            numbers=_numbers(invoices),
+        ),
         data={
             "payment_id": payment.pk,
             "status": payment.status,
@@ -72,13 +77,17 @@ def payment_reported(payment, *, actor, invoices) -> Activity:
 def reported_payment_accepted(payment, *, actor, cep_tracking_key: str = "") -> Activity:
     """An agent accepted the report, or (``cep_tracking_key``) Banxico confirmed its CEP."""
     data = {"payment_id": payment.pk, "status": payment.status}
-    summary = _("Pago reportado de %(amount)s aceptado") % {"amount": payment.amount_money}
+    summary = sentence(_("Pago reportado de %(amount)s aceptado"), amount=payment.amount_money)
     if cep_tracking_key:
         data["cep_tracking_key"] = cep_tracking_key
-        summary = _(
-            "Pago reportado de %(amount)s aceptado: Banxico confirmó su CEP (clave de rastreo "
-            "%(key)s)"
-        ) % {"amount": payment.amount_money, "key": cep_tracking_key}
+        summary = sentence(
+            _(
+                "Pago reportado de %(amount)s aceptado: Banxico confirmó su CEP (clave de "
+                "rastreo %(key)s)"
+            ),
+            amount=payment.amount_money,
+            key=cep_tracking_key,
+        )
     return record_activity(
         organization=payment.organization,
         customer=payment.customer,
@@ -99,8 +108,11 @@ def reported_payment_cep_flagged(
         customer=payment.customer,
         actor=None,
         kind=ActivityKind.PAYMENT_RECORDED,
-        summary=_("El CEP del pago reportado de %(amount)s no lo confirma: %(reason)s")
-        % {"amount": payment.amount_money, "reason": reason},
+        summary=sentence(
+            _("El CEP del pago reportado de %(amount)s no lo confirma: %(reason)s"),
+            amount=payment.amount_money,
+            reason=reason,
+        ),
         data={
             "payment_id": payment.pk,
             "status": payment.status,
@@ -119,8 +131,11 @@ def reported_payment_rejected(payment, *, actor) -> Activity:
         customer=payment.customer,
         actor=actor,
         kind=ActivityKind.PAYMENT_RECORDED,
-        summary=_("Pago reportado de %(amount)s rechazado: %(reason)s")
-        % {"amount": payment.amount_money, "reason": reason},
+        summary=sentence(
+            _("Pago reportado de %(amount)s rechazado: %(reason)s"),
+            amount=payment.amount_money,
+            reason=reason,
+        ),
         data={"payment_id": payment.pk, "status": payment.status, "reason": reason},
     )
 
@@ -132,8 +147,11 @@ def online_checkout_started(session, *, actor, invoices) -> Activity:
         customer=customer,
         actor=actor,
         kind=ActivityKind.PAYMENT_RECORDED,
-        summary=_("El cliente inició un pago en línea de %(amount)s (%(numbers)s)")
-        % {"amount": Money(session.amount, session.currency), "numbers": _numbers(invoices)},
+        summary=sentence(
+            _("El cliente inició un pago en línea de %(amount)s (%(numbers)s)"),
+            amount=Money(session.amount, session.currency),
+            numbers=_numbers(invoices),
+        ),
         data={"checkout_id": session.pk, "provider": session.provider},
         notify=NotificationKind.REPORTED_PAYMENT,
     )
@@ -146,24 +164,28 @@ def payment_request_created(request, *, actor, invoices) -> Activity:
         customer=request.customer,
         actor=actor,
         kind=ActivityKind.PAYMENT_RECORDED,
-        summary=_("Solicitud de pago por %(amount)s (%(numbers)s), vence el %(date)s")
-        % {
-            "amount": request.amount_money,
-            "numbers": _numbers(invoices),
-            "date": request.expires_at.date().isoformat(),
-        },
+        summary=sentence(
+            _("Solicitud de pago por %(amount)s (%(numbers)s), vence el %(date)s"),
+            amount=request.amount_money,
+            numbers=_numbers(invoices),
+            date=request.expires_at.date(),
+        ),
         data={"payment_request_id": request.pk, "methods": list(request.methods)},
     )
 
 
-def payment_request_sent(request, *, actor, channel: str) -> Activity:
+def payment_request_sent(request, *, actor, channel: str, channel_label) -> Activity:
+    """``channel_label`` is the channel's (lazy) choices label, shown translated."""
     return record_activity(
         organization=request.organization,
         customer=request.customer,
         actor=actor,
         kind=ActivityKind.MESSAGE,
-        summary=_("Solicitud de pago por %(amount)s enviada por %(channel)s")
-        % {"amount": request.amount_money, "channel": channel},
+        summary=sentence(
+            _("Solicitud de pago por %(amount)s enviada por %(channel)s"),
+            amount=request.amount_money,
+            channel=term(channel_label),
+        ),
         data={"payment_request_id": request.pk, "channel": channel},
     )
 
@@ -174,7 +196,9 @@ def payment_request_cancelled(request, *, actor) -> Activity:
         customer=request.customer,
         actor=actor,
         kind=ActivityKind.PAYMENT_RECORDED,
-        summary=_("Solicitud de pago por %(amount)s cancelada") % {"amount": request.amount_money},
+        summary=sentence(
+            _("Solicitud de pago por %(amount)s cancelada"), amount=request.amount_money
+        ),
         data={"payment_request_id": request.pk},
     )
 
@@ -185,8 +209,9 @@ def payment_request_expired(request) -> Activity:
         customer=request.customer,
         actor=None,
         kind=ActivityKind.PAYMENT_RECORDED,
-        summary=_("Solicitud de pago por %(amount)s vencida sin pagar")
-        % {"amount": request.amount_money},
+        summary=sentence(
+            _("Solicitud de pago por %(amount)s vencida sin pagar"), amount=request.amount_money
+        ),
         data={"payment_request_id": request.pk},
     )
 
@@ -194,12 +219,15 @@ def payment_request_expired(request) -> Activity:
 def payment_request_paid(request, *, payment) -> Activity:
     """A payment arrived for the request (paid in full, or in part: it stays open)."""
     if request.status == "paid":
-        summary = _("Solicitud de pago por %(amount)s pagada") % {"amount": request.amount_money}
+        summary = sentence(
+            _("Solicitud de pago por %(amount)s pagada"), amount=request.amount_money
+        )
     else:
-        summary = _("Solicitud de pago por %(amount)s: pagado %(paid)s") % {
-            "amount": request.amount_money,
-            "paid": request.paid_money,
-        }
+        summary = sentence(
+            _("Solicitud de pago por %(amount)s: pagado %(paid)s"),
+            amount=request.amount_money,
+            paid=request.paid_money,
+        )
     return record_activity(
         organization=request.organization,
         customer=request.customer,
@@ -217,40 +245,48 @@ def online_payment_confirmed(payment, *, actor, provider_name: str) -> Activity:
         customer=customer,
         actor=actor,
         kind=ActivityKind.PAYMENT_RECORDED,
-        summary=_("Pago en línea confirmado por %(provider)s: %(amount)s")
-        % {"provider": provider_name.capitalize(), "amount": payment.amount_money},
+        summary=sentence(
+            _("Pago en línea confirmado por %(provider)s: %(amount)s"),
+            provider=provider_name.capitalize(),
+            amount=payment.amount_money,
+        ),
         data={"payment_id": payment.pk, "provider": provider_name},
         notify=NotificationKind.REPORTED_PAYMENT,
     )
 
 
-def online_payment_rejected(session, *, provider_name: str, problem: str) -> Activity:
-    """A signed provider event that does not match our checkout: no payment, people told."""
+def online_payment_rejected(session, *, provider_name: str, problem) -> Activity:
+    """A signed provider event that does not match our checkout: no payment, people told.
+    ``problem`` is a ``sentence`` (or plain text)."""
     return record_activity(
         organization=session.organization,
         customer=session.customer,
         actor=None,
         kind=ActivityKind.PAYMENT_RECORDED,
-        summary=_("Pago en línea de %(provider)s no aplicado, revíselo: %(problem)s")
-        % {"provider": provider_name.capitalize(), "problem": problem},
+        summary=sentence(
+            _("Pago en línea de %(provider)s no aplicado, revíselo: %(problem)s"),
+            provider=provider_name.capitalize(),
+            problem=problem,
+        ),
         data={"checkout_session": session.session_id, "provider": provider_name},
         notify=NotificationKind.REPORTED_PAYMENT,
     )
 
 
-def bank_payment_matched(payment, *, actor, movement, rule: str, rule_label: str) -> Activity:
-    """A bank movement reconciled to this customer (automatically or by a person)."""
+def bank_payment_matched(payment, *, actor, movement, rule: str, rule_label) -> Activity:
+    """A bank movement reconciled to this customer (automatically or by a person);
+    ``rule_label`` is the rule's (lazy) choices label, shown translated."""
     return record_activity(
         organization=payment.organization,
         customer=payment.customer,
         actor=actor,
         kind=ActivityKind.PAYMENT_RECORDED,
-        summary=_("Pago de %(amount)s identificado en el banco el %(date)s (%(rule)s)")
-        % {
-            "amount": movement.amount_money,
-            "date": movement.booking_date.strftime("%d/%m/%Y"),
-            "rule": str(rule_label).lower(),
-        },
+        summary=sentence(
+            _("Pago de %(amount)s identificado en el banco el %(date)s (%(rule)s)"),
+            amount=movement.amount_money,
+            date=movement.booking_date,
+            rule=term(rule_label, lower=True),
+        ),
         data={
             "payment_id": payment.pk,
             "movement_id": movement.pk,
@@ -268,8 +304,11 @@ def bank_match_undone(payment, *, actor, movement) -> Activity:
         customer=payment.customer,
         actor=actor,
         kind=ActivityKind.PAYMENT_RECORDED,
-        summary=_("Conciliación bancaria de %(amount)s del %(date)s deshecha")
-        % {"amount": movement.amount_money, "date": movement.booking_date.strftime("%d/%m/%Y")},
+        summary=sentence(
+            _("Conciliación bancaria de %(amount)s del %(date)s deshecha"),
+            amount=movement.amount_money,
+            date=movement.booking_date,
+        ),
         data={"payment_id": payment.pk, "movement_id": movement.pk},
     )
 
@@ -281,11 +320,11 @@ def online_checkout_expired(session, *, provider_name: str) -> Activity:
         customer=session.customer,
         actor=None,
         kind=ActivityKind.PAYMENT_RECORDED,
-        summary=_("Cobro en línea de %(provider)s por %(amount)s vencido sin pago")
-        % {
-            "provider": provider_name.capitalize(),
-            "amount": Money(session.amount, session.currency),
-        },
+        summary=sentence(
+            _("Cobro en línea de %(provider)s por %(amount)s vencido sin pago"),
+            provider=provider_name.capitalize(),
+            amount=Money(session.amount, session.currency),
+        ),
         data={"checkout_id": session.pk, "provider": provider_name},
     )
 
@@ -297,8 +336,12 @@ def spei_transfer_received(payment, *, sender: str, tracking_key: str) -> Activi
         customer=payment.customer,
         actor=None,
         kind=ActivityKind.PAYMENT_RECORDED,
-        summary=_("Transferencia SPEI de %(amount)s recibida de %(sender)s (rastreo %(key)s)")
-        % {"amount": payment.amount_money, "sender": sender, "key": tracking_key},
+        summary=sentence(
+            _("Transferencia SPEI de %(amount)s recibida de %(sender)s (rastreo %(key)s)"),
+            amount=payment.amount_money,
+            sender=sender,
+            key=tracking_key,
+        ),
         data={"payment_id": payment.pk, "provider": "stp", "clave_rastreo": tracking_key},
         notify=NotificationKind.REPORTED_PAYMENT,
     )
@@ -311,11 +354,15 @@ def spei_transfer_unmatched(*, organization, amount, account: str, tracking_key:
         organization=organization,
         actor=None,
         kind=ActivityKind.PAYMENT_RECORDED,
-        summary=_(
-            "Transferencia SPEI de %(amount)s a la CLABE %(account)s sin cliente "
-            "(rastreo %(key)s): revísela"
-        )
-        % {"amount": amount, "account": account, "key": tracking_key},
+        summary=sentence(
+            _(
+                "Transferencia SPEI de %(amount)s a la CLABE %(account)s sin cliente "
+                "(rastreo %(key)s): revísela"
+            ),
+            amount=amount,
+            account=account,
+            key=tracking_key,
+        ),
         data={"provider": "stp", "clave_rastreo": tracking_key, "account": account},
     )
     record_activities([activity])  # chained like every entry
@@ -327,9 +374,12 @@ def spei_transfer_unmatched(*, organization, amount, account: str, tracking_key:
 def template_failed(*, organization, template_key: str, error: str, messages: int) -> None:
     """A template that cannot render: its messages failed; every owner and manager is told
     (one entry per template and run; the run itself went on)."""
-    summary = _(
-        "La plantilla «%(template)s» no se pudo generar; %(count)s mensajes fallaron: %(error)s"
-    ) % {"template": template_key, "count": messages, "error": error}
+    summary = sentence(
+        _("La plantilla «%(template)s» no se pudo generar; %(count)s mensajes fallaron: %(error)s"),
+        template=template_key,
+        count=messages,
+        error=error[:300],
+    )
     activity = new_activity(
         organization=organization,
         actor=None,
@@ -353,12 +403,12 @@ def amount_applied(allocation, *, actor, invoice, currency: str) -> Activity:
         invoice=invoice,
         actor=actor,
         kind=kind,
-        summary=_("%(amount)s aplicado a la factura %(number)s; saldo %(balance)s")
-        % {
-            "amount": Money(allocation.amount, currency),
-            "number": invoice.number,
-            "balance": invoice.balance_money,
-        },
+        summary=sentence(
+            _("%(amount)s aplicado a la factura %(number)s; saldo %(balance)s"),
+            amount=Money(allocation.amount, currency),
+            number=invoice.number,
+            balance=invoice.balance_money,
+        ),
         data={
             "allocation_id": allocation.pk,
             "amount": allocation.amount,
@@ -378,13 +428,13 @@ def allocation_moved(allocation, *, actor, source, target, reason: str) -> Activ
         kind=ActivityKind.PAYMENT_ALLOCATED
         if allocation.payment_id
         else ActivityKind.CREDIT_NOTE_APPLIED,
-        summary=_("%(amount)s pasado de la factura %(old)s a la factura %(new)s: %(reason)s")
-        % {
-            "amount": Money(allocation.amount, target.currency),
-            "old": source.number,
-            "new": target.number,
-            "reason": reason,
-        },
+        summary=sentence(
+            _("%(amount)s pasado de la factura %(old)s a la factura %(new)s: %(reason)s"),
+            amount=Money(allocation.amount, target.currency),
+            old=source.number,
+            new=target.number,
+            reason=reason,
+        ),
         data={
             "allocation_id": allocation.pk,
             "amount": allocation.amount,
@@ -400,7 +450,7 @@ def invoice_paid(invoice, *, actor) -> Activity:
         invoice=invoice,
         actor=actor,
         kind=ActivityKind.INVOICE_PAID,
-        summary=_("Factura %(number)s pagada") % {"number": invoice.number},
+        summary=sentence(_("Factura %(number)s pagada"), number=invoice.number),
         data={"paid_at": invoice.paid_at},
     )
 
@@ -412,17 +462,17 @@ def promise_made(promise, *, actor, invoices) -> Activity:
         customer=promise.customer,
         actor=actor,
         kind=ActivityKind.PROMISE,
-        summary=_("Promesa de pago de %(amount)s para el %(date)s (%(numbers)s)")
-        % {
-            "amount": Money(promise.amount, promise.currency),
-            "date": promise.promised_date.isoformat(),
-            "numbers": _numbers(invoices),
-        },
+        summary=sentence(
+            _("Promesa de pago de %(amount)s para el %(date)s (%(numbers)s)"),
+            amount=Money(promise.amount, promise.currency),
+            date=promise.promised_date,
+            numbers=_numbers(invoices),
+        ),
         data={"promise_id": promise.pk, "status": promise.status, "source": promise.source},
     )
 
 
-def _promise_settled(promise, *, summary: str, paid, notify: str | None = None) -> Activity:
+def _promise_settled(promise, *, summary, paid, notify: str | None = None) -> Activity:
     return record_activity(
         organization=promise.organization,
         customer=promise.customer,
@@ -434,56 +484,68 @@ def _promise_settled(promise, *, summary: str, paid, notify: str | None = None) 
 
 
 def promise_kept(promise, *, paid) -> Activity:
-    summary = _("Promesa de pago del %(date)s cumplida (%(amount)s)") % {
-        "date": promise.promised_date.isoformat(),
-        "amount": Money(promise.amount, promise.currency),
-    }
+    summary = sentence(
+        _("Promesa de pago del %(date)s cumplida (%(amount)s)"),
+        date=promise.promised_date,
+        amount=Money(promise.amount, promise.currency),
+    )
     return _promise_settled(promise, summary=summary, paid=paid)
 
 
 def promise_partially_kept(promise, *, paid) -> Activity:
-    summary = _("Promesa de pago del %(date)s cumplida en parte: %(paid)s de %(amount)s") % {
-        "date": promise.promised_date.isoformat(),
-        "amount": Money(promise.amount, promise.currency),
-        "paid": Money(paid, promise.currency),
-    }
+    summary = sentence(
+        _("Promesa de pago del %(date)s cumplida en parte: %(paid)s de %(amount)s"),
+        date=promise.promised_date,
+        amount=Money(promise.amount, promise.currency),
+        paid=Money(paid, promise.currency),
+    )
     return _promise_settled(promise, summary=summary, paid=paid)
 
 
 def promise_broken(promise, *, paid=0) -> Activity:
-    summary = _("Promesa de pago del %(date)s incumplida (%(amount)s)") % {
-        "date": promise.promised_date.isoformat(),
-        "amount": Money(promise.amount, promise.currency),
-    }
+    summary = sentence(
+        _("Promesa de pago del %(date)s incumplida (%(amount)s)"),
+        date=promise.promised_date,
+        amount=Money(promise.amount, promise.currency),
+    )
     return _promise_settled(
         promise, summary=summary, paid=paid, notify=NotificationKind.BROKEN_PROMISE
     )
 
 
 # --- disputes -----------------------------------------------------------------------------
-def dispute_opened(dispute, *, actor, reason_code: str) -> Activity:
+def dispute_opened(dispute, *, actor, reason_code: str, reason_label, text: str) -> Activity:
+    """``reason_label`` is the reason's (lazy) label, shown translated; ``text`` what the
+    person wrote."""
     invoice = dispute.invoice
     return record_activity(
         organization=dispute.organization,
         invoice=invoice,
         actor=actor,
         kind=ActivityKind.DISPUTE,
-        summary=_("Disputa abierta en la factura %(n)s: %(reason)s")
-        % {"n": invoice.number, "reason": dispute.reason},
+        summary=sentence(
+            _("Disputa abierta en la factura %(n)s: %(reason)s"),
+            n=invoice.number,
+            reason=joined(term(reason_label), text.strip(), sep=": "),
+        ),
         data={"dispute_id": dispute.pk, "status": dispute.status, "reason_code": reason_code},
         notify=NotificationKind.DISPUTE,
     )
 
 
-def dispute_resolved(dispute, *, actor, outcome: str, outcome_label: str, note: str) -> Activity:
+def dispute_resolved(dispute, *, actor, outcome: str, outcome_label, note: str) -> Activity:
+    """``outcome_label`` is the outcome's (lazy) label, shown translated."""
     invoice = dispute.invoice
     return record_activity(
         organization=dispute.organization,
         invoice=invoice,
         actor=actor,
         kind=ActivityKind.DISPUTE,
-        summary=_("Disputa de la factura %(n)s %(outcome)s")
-        % {"n": invoice.number, "outcome": outcome_label},
+        summary=sentence(
+            _("Disputa de la factura %(n)s %(outcome)s"),
+            n=invoice.number,
+            outcome=term(outcome_label),
+        ),
         data={
             "dispute_id": dispute.pk,
             "status": dispute.status,
@@ -500,19 +562,19 @@ def task_opened(task, *, actor) -> Activity:
         customer=task.customer,
         actor=actor,
         kind=ActivityKind.TASK,
-        summary=_("Tarea: %(title)s") % {"title": task.title},
+        summary=sentence(_("Tarea: %(title)s"), title=task.title),
         data={"task_id": task.pk, "task_kind": task.kind},
     )
 
 
 def task_completed(task, *, actor, note: str = "") -> Activity:
-    summary = _("Tarea hecha: %(title)s") % {"title": task.title}
+    summary = sentence(_("Tarea hecha: %(title)s"), title=task.title)
     return record_activity(
         organization=task.organization,
         customer=task.customer,
         actor=actor,
         kind=ActivityKind.TASK,
-        summary=summary + (f" · {note}" if note else ""),
+        summary=joined(summary, note),
         data={"task_id": task.pk, "status": task.status, "outcome": task.outcome},
     )
 
@@ -524,8 +586,7 @@ def task_snoozed(task, *, actor) -> Activity:
         customer=task.customer,
         actor=actor,
         kind=ActivityKind.TASK,
-        summary=_("Tarea pospuesta al %(date)s: %(title)s")
-        % {"date": until.isoformat(), "title": task.title},
+        summary=sentence(_("Tarea pospuesta al %(date)s: %(title)s"), date=until, title=task.title),
         data={"task_id": task.pk, "snoozed_until": until.isoformat()},
     )
 
@@ -540,7 +601,7 @@ def tasks_reassigned(tasks, *, actor, to_user) -> int:
                 customer=task.customer,
                 actor=actor,
                 kind=ActivityKind.TASK,
-                summary=_("Tarea reasignada a %(u)s: %(t)s") % {"u": name, "t": task.title},
+                summary=sentence(_("Tarea reasignada a %(u)s: %(t)s"), u=name, t=task.title),
                 data={"task_id": task.pk, "assignee": to_user.pk},
             )
             for task in tasks
@@ -562,16 +623,17 @@ def note_added(customer, *, actor, text: str, invoice=None) -> Activity:
 
 
 def call_logged(
-    customer, *, actor, outcome: str, outcome_label: str, note: str, task=None, **links
+    customer, *, actor, outcome: str, outcome_label, note: str, task=None, **links
 ) -> Activity:
-    """A call and its outcome; ``links`` name what it created (``promise_id`` …)."""
-    summary = _("Llamada: %(outcome)s") % {"outcome": outcome_label}
+    """A call and its outcome (``outcome_label``: its lazy label, shown translated);
+    ``links`` name what it created (``promise_id`` …)."""
+    summary = sentence(_("Llamada: %(outcome)s"), outcome=term(outcome_label))
     return record_activity(
         organization=customer.organization,
         customer=customer,
         actor=actor,
         kind=ActivityKind.CALL,
-        summary=f"{summary} · {note}" if note else summary,
+        summary=joined(summary, note),
         data={"outcome": outcome, "task_id": task.pk if task else None, "note": note, **links},
     )
 
@@ -583,7 +645,7 @@ def customer_created(customer, *, actor) -> Activity:
         customer=customer,
         actor=actor,
         kind=ActivityKind.CUSTOMER_CREATED,
-        summary=_("Cliente %(name)s creado") % {"name": customer.name},
+        summary=sentence(_("Cliente %(name)s creado"), name=customer.name),
         data={"external_id": customer.external_id},
     )
 
@@ -594,19 +656,19 @@ def customer_updated(customer, *, actor, changes: dict) -> Activity:
         customer=customer,
         actor=actor,
         kind=ActivityKind.CUSTOMER_UPDATED,
-        summary=_("Datos del cliente modificados: %(fields)s") % {"fields": ", ".join(changes)},
+        summary=sentence(_("Datos del cliente modificados: %(fields)s"), fields=", ".join(changes)),
         data={"changes": changes},
     )
 
 
 def contact_saved(contact, *, actor, is_new: bool) -> Activity:
-    summary = _("Contacto %(name)s agregado") if is_new else _("Contacto %(name)s modificado")
+    text = _("Contacto %(name)s agregado") if is_new else _("Contacto %(name)s modificado")
     return record_activity(
         organization=contact.customer.organization,
         customer=contact.customer,
         actor=actor,
         kind=ActivityKind.CONTACT_SAVED,
-        summary=summary % {"name": contact.name},
+        summary=sentence(text, name=contact.name),
         data={
             "contact_id": contact.pk,
             "email": contact.email,
@@ -621,8 +683,11 @@ def invoice_created(invoice, *, actor) -> Activity:
         invoice=invoice,
         actor=actor,
         kind=ActivityKind.INVOICE_CREATED,
-        summary=_("Factura %(number)s por %(total)s")
-        % {"number": invoice.number, "total": invoice.total_money},
+        summary=sentence(
+            _("Factura %(number)s por %(total)s"),
+            number=invoice.number,
+            total=invoice.total_money,
+        ),
         data={"total": invoice.total, "currency": invoice.currency, "due_date": invoice.due_date},
     )
 
@@ -633,8 +698,11 @@ def invoice_updated(invoice, *, actor, changes: dict) -> Activity:
         invoice=invoice,
         actor=actor,
         kind=ActivityKind.INVOICE_UPDATED,
-        summary=_("Factura %(number)s modificada: %(fields)s")
-        % {"number": invoice.number, "fields": ", ".join(changes)},
+        summary=sentence(
+            _("Factura %(number)s modificada: %(fields)s"),
+            number=invoice.number,
+            fields=", ".join(changes),
+        ),
         data={"changes": changes},
     )
 
@@ -645,8 +713,9 @@ def invoice_voided(invoice, *, actor, reason: str) -> Activity:
         invoice=invoice,
         actor=actor,
         kind=ActivityKind.INVOICE_VOIDED,
-        summary=_("Factura %(number)s cancelada: %(reason)s")
-        % {"number": invoice.number, "reason": reason},
+        summary=sentence(
+            _("Factura %(number)s cancelada: %(reason)s"), number=invoice.number, reason=reason
+        ),
         data={"reason": reason},
     )
 
@@ -658,8 +727,11 @@ def invoice_file_attached(attachment, *, actor, name: str) -> Activity:
         invoice=invoice,
         actor=actor,
         kind=ActivityKind.INVOICE_UPDATED,
-        summary=_("Archivo %(name)s adjuntado a la factura %(number)s")
-        % {"name": name, "number": invoice.number},
+        summary=sentence(
+            _("Archivo %(name)s adjuntado a la factura %(number)s"),
+            name=name,
+            number=invoice.number,
+        ),
         data={"attachment_id": attachment.pk, "kind": attachment.kind, "sha256": attachment.sha256},
     )
 
@@ -670,8 +742,11 @@ def credit_note_created(note, *, actor) -> Activity:
         customer=note.customer,
         actor=actor,
         kind=ActivityKind.CREDIT_NOTE_CREATED,
-        summary=_("Nota de crédito %(number)s por %(total)s")
-        % {"number": note.number, "total": Money(note.total, note.currency)},
+        summary=sentence(
+            _("Nota de crédito %(number)s por %(total)s"),
+            number=note.number,
+            total=Money(note.total, note.currency),
+        ),
         data={"credit_note_id": note.pk, "total": note.total, "currency": note.currency},
     )
 
@@ -684,15 +759,17 @@ def _po_data(order) -> dict:
 def purchase_order_saved(order, *, actor, changes: dict | None = None) -> Activity:
     """A purchase order created (``changes`` None) or changed."""
     if changes is None:
-        summary = _("Orden de compra %(number)s por %(amount)s registrada") % {
-            "number": order.number,
-            "amount": Money(order.amount, order.currency),
-        }
+        summary = sentence(
+            _("Orden de compra %(number)s por %(amount)s registrada"),
+            number=order.number,
+            amount=Money(order.amount, order.currency),
+        )
     else:
-        summary = _("Orden de compra %(number)s modificada: %(fields)s") % {
-            "number": order.number,
-            "fields": ", ".join(changes),
-        }
+        summary = sentence(
+            _("Orden de compra %(number)s modificada: %(fields)s"),
+            number=order.number,
+            fields=", ".join(changes),
+        )
     return record_activity(
         organization=order.organization,
         customer=order.customer,
@@ -704,16 +781,16 @@ def purchase_order_saved(order, *, actor, changes: dict | None = None) -> Activi
     )
 
 
-def _po_match_summary(invoice_number: str, order_number: str, balance, over: bool) -> str:
-    summary = _("Factura %(invoice)s vinculada a la orden de compra %(order)s") % {
-        "invoice": invoice_number,
-        "order": order_number,
-    }
-    if over:
-        summary += " · " + _("excede el saldo de la orden (queda %(balance)s)") % {
-            "balance": balance
-        }
-    return summary
+def _po_match_summary(invoice_number: str, order_number: str, balance, over: bool):
+    summary = sentence(
+        _("Factura %(invoice)s vinculada a la orden de compra %(order)s"),
+        invoice=invoice_number,
+        order=order_number,
+    )
+    warning = over and sentence(
+        _("excede el saldo de la orden (queda %(balance)s)"), balance=balance
+    )
+    return joined(summary, warning)
 
 
 def purchase_order_matched(invoice, order, *, actor, balance, over: bool) -> Activity:
@@ -753,8 +830,11 @@ def purchase_order_unmatched(invoice, order, *, actor) -> Activity:
         invoice=invoice,
         actor=actor,
         kind=ActivityKind.INVOICE_UPDATED,
-        summary=_("Factura %(invoice)s desvinculada de la orden de compra %(order)s")
-        % {"invoice": invoice.number, "order": order.number},
+        summary=sentence(
+            _("Factura %(invoice)s desvinculada de la orden de compra %(order)s"),
+            invoice=invoice.number,
+            order=order.number,
+        ),
         data=_po_data(order),
     )
 
@@ -762,15 +842,16 @@ def purchase_order_unmatched(invoice, order, *, actor) -> Activity:
 def supplier_portal_status(entry, *, actor) -> Activity:
     """An invoice's new status in the buyer's supplier portal (``SupplierPortalStatus``)."""
     invoice = entry.invoice
-    summary = _("Portal del cliente: factura %(n)s %(status)s el %(date)s") % {
-        "n": invoice.number,
-        "status": entry.get_status_display().lower(),
-        "date": entry.date.isoformat(),
-    }
-    if entry.payment_date:
-        summary += " · " + _("pago programado el %(d)s") % {"d": entry.payment_date.isoformat()}
-    if entry.reason:
-        summary += " · " + entry.reason
+    summary = joined(
+        sentence(
+            _("Portal del cliente: factura %(n)s %(status)s el %(date)s"),
+            n=invoice.number,
+            status=label(entry, "status", lower=True),
+            date=entry.date,
+        ),
+        entry.payment_date and sentence(_("pago programado el %(d)s"), d=entry.payment_date),
+        entry.reason,
+    )
     return record_activity(
         organization=entry.organization,
         invoice=invoice,
@@ -789,7 +870,7 @@ def supplier_portal_status(entry, *, actor) -> Activity:
 
 
 # --- payment complements (REP) ------------------------------------------------------------
-def _complement_entry(complement, *, actor, summary: str, **data) -> Activity:
+def _complement_entry(complement, *, actor, summary, **data) -> Activity:
     return record_activity(
         organization=complement.organization,
         customer=complement.payment.customer,
@@ -801,40 +882,44 @@ def _complement_entry(complement, *, actor, summary: str, **data) -> Activity:
 
 
 def complement_owed(complement) -> Activity:
-    summary = _("Complemento de pago pendiente para el pago de %(amount)s (límite %(date)s)") % {
-        "amount": complement.payment.amount_money,
-        "date": complement.due_date.isoformat(),
-    }
+    summary = sentence(
+        _("Complemento de pago pendiente para el pago de %(amount)s (límite %(date)s)"),
+        amount=complement.payment.amount_money,
+        date=complement.due_date,
+    )
     return _complement_entry(complement, actor=None, summary=summary, due_date=complement.due_date)
 
 
 def complement_generated(complement, *, actor) -> Activity:
-    summary = _("XML del complemento de pago generado (pago de %(amount)s)") % {
-        "amount": complement.payment.amount_money
-    }
+    summary = sentence(
+        _("XML del complemento de pago generado (pago de %(amount)s)"),
+        amount=complement.payment.amount_money,
+    )
     return _complement_entry(complement, actor=actor, summary=summary)
 
 
 def complement_stamped(complement, *, actor, fiscal_uuid: str) -> Activity:
-    summary = _("Complemento de pago timbrado: %(uuid)s") % {"uuid": fiscal_uuid}
+    summary = sentence(_("Complemento de pago timbrado: %(uuid)s"), uuid=fiscal_uuid)
     return _complement_entry(complement, actor=actor, summary=summary, uuid=fiscal_uuid)
 
 
 def complement_cancelled(complement, *, actor, reason: str) -> Activity:
-    summary = _("Complemento de pago %(uuid)s cancelado ante el SAT (motivo %(reason)s)") % {
-        "uuid": complement.cancelled_uuid,
-        "reason": reason,
-    }
+    summary = sentence(
+        _("Complemento de pago %(uuid)s cancelado ante el SAT (motivo %(reason)s)"),
+        uuid=complement.cancelled_uuid,
+        reason=reason,
+    )
     return _complement_entry(
         complement, actor=actor, summary=summary, uuid=complement.cancelled_uuid, reason=reason
     )
 
 
 def complement_imported(complement, *, actor, fiscal_uuid: str) -> Activity:
-    summary = _("Complemento de pago importado (%(uuid)s): cubre el pago de %(amount)s") % {
-        "uuid": fiscal_uuid,
-        "amount": complement.payment.amount_money,
-    }
+    summary = sentence(
+        _("Complemento de pago importado (%(uuid)s): cubre el pago de %(amount)s"),
+        uuid=fiscal_uuid,
+        amount=complement.payment.amount_money,
+    )
     return _complement_entry(
         complement, actor=actor, summary=summary, uuid=fiscal_uuid, source="import"
     )
@@ -842,11 +927,12 @@ def complement_imported(complement, *, actor, fiscal_uuid: str) -> Activity:
 
 # --- CFDI issued from Cartera -------------------------------------------------------------
 def cfdi_stamped(cfdi, *, actor) -> Activity:
-    summary = _("CFDI %(number)s timbrado: %(uuid)s por %(total)s") % {
-        "number": cfdi.number,
-        "uuid": cfdi.fiscal_uuid,
-        "total": Money(cfdi.total, cfdi.currency),
-    }
+    summary = sentence(
+        _("CFDI %(number)s timbrado: %(uuid)s por %(total)s"),
+        number=cfdi.number,
+        uuid=cfdi.fiscal_uuid,
+        total=Money(cfdi.total, cfdi.currency),
+    )
     return record_activity(
         organization=cfdi.organization,
         customer=cfdi.customer,
@@ -859,9 +945,12 @@ def cfdi_stamped(cfdi, *, actor) -> Activity:
 
 
 def cfdi_cancellation_requested(cfdi, *, actor) -> Activity:
-    summary = _(
-        "Cancelación del CFDI %(number)s (%(uuid)s) solicitada al SAT, motivo %(reason)s"
-    ) % {"number": cfdi.number, "uuid": cfdi.fiscal_uuid, "reason": cfdi.cancellation_reason}
+    summary = sentence(
+        _("Cancelación del CFDI %(number)s (%(uuid)s) solicitada al SAT, motivo %(reason)s"),
+        number=cfdi.number,
+        uuid=cfdi.fiscal_uuid,
+        reason=cfdi.cancellation_reason,
+    )
     return record_activity(
         organization=cfdi.organization,
         customer=cfdi.customer,
@@ -878,9 +967,10 @@ def cfdi_cancellation_requested(cfdi, *, actor) -> Activity:
 
 
 def cfdi_cancellation_rejected(cfdi) -> Activity:
-    summary = _("El receptor rechazó la cancelación del CFDI %(number)s; sigue vigente") % {
-        "number": cfdi.number
-    }
+    summary = sentence(
+        _("El receptor rechazó la cancelación del CFDI %(number)s; sigue vigente"),
+        number=cfdi.number,
+    )
     return record_activity(
         organization=cfdi.organization,
         customer=cfdi.customer,
@@ -893,11 +983,12 @@ def cfdi_cancellation_rejected(cfdi) -> Activity:
 
 
 def cfdi_cancelled(cfdi, *, actor) -> Activity:
-    summary = _("CFDI %(number)s (%(uuid)s) cancelado ante el SAT, motivo %(reason)s") % {
-        "number": cfdi.number,
-        "uuid": cfdi.fiscal_uuid,
-        "reason": cfdi.cancellation_reason,
-    }
+    summary = sentence(
+        _("CFDI %(number)s (%(uuid)s) cancelado ante el SAT, motivo %(reason)s"),
+        number=cfdi.number,
+        uuid=cfdi.fiscal_uuid,
+        reason=cfdi.cancellation_reason,
+    )
     return record_activity(
         organization=cfdi.organization,
         customer=cfdi.customer,
@@ -923,14 +1014,17 @@ def cfdi_cancellation_pending(invoice, *, status: str) -> Activity:
         invoice=invoice,
         actor=None,
         kind=ActivityKind.INVOICE_UPDATED,
-        summary=_("El SAT reporta la cancelación del CFDI de la factura %(number)s: %(status)s")
-        % {"number": invoice.number, "status": status},
+        summary=sentence(
+            _("El SAT reporta la cancelación del CFDI de la factura %(number)s: %(status)s"),
+            number=invoice.number,
+            status=status,
+        ),
         data={"sat_cancellation_status": status, "fiscal_uuid": invoice.fiscal_uuid},
     )
 
 
-def config_changed(organization, *, actor, summary: str, **data) -> Activity:
-    """Settings saved (``summary`` names them; ``data`` says what changed)."""
+def config_changed(organization, *, actor, summary, **data) -> Activity:
+    """Settings saved (``summary``, a ``sentence``, names them; ``data`` says what changed)."""
     return record_activity(
         organization=organization,
         actor=actor,
@@ -941,30 +1035,36 @@ def config_changed(organization, *, actor, summary: str, **data) -> Activity:
 
 
 def organization_settings_changed(organization, *, actor, changes: dict) -> Activity:
-    summary = _("Configuración de la organización modificada: %(f)s") % {
-        "f": ", ".join(sorted(changes))
-    }
+    summary = sentence(
+        _("Configuración de la organización modificada: %(f)s"), f=", ".join(sorted(changes))
+    )
     return config_changed(organization, actor=actor, summary=summary, changes=changes)
 
 
-def member_added(membership, *, actor, role_label: str) -> Activity:
+def member_added(membership, *, actor, role_label) -> Activity:
+    """``role_label`` is the role's (lazy) choices label, shown translated."""
     username = membership.user.get_username()
     return config_changed(
         membership.organization,
         actor=actor,
-        summary=_("Nuevo miembro %(u)s con rol %(r)s") % {"u": username, "r": role_label},
+        summary=sentence(_("Nuevo miembro %(u)s con rol %(r)s"), u=username, r=term(role_label)),
         member=username,
         role=[None, membership.role],
     )
 
 
-def member_role_changed(membership, *, actor, old: str, old_label: str, new_label: str):
+def member_role_changed(membership, *, actor, old: str, old_label, new_label):
+    """The labels are the roles' (lazy) choices labels, shown translated."""
     username = membership.user.get_username()
     return config_changed(
         membership.organization,
         actor=actor,
-        summary=_("Rol de %(u)s cambiado de %(old)s a %(new)s")
-        % {"u": username, "old": old_label, "new": new_label},
+        summary=sentence(
+            _("Rol de %(u)s cambiado de %(old)s a %(new)s"),
+            u=username,
+            old=term(old_label),
+            new=term(new_label),
+        ),
         member=username,
         role=[old, membership.role],
     )
@@ -975,7 +1075,7 @@ def member_deactivated(membership, *, actor) -> Activity:
     return config_changed(
         membership.organization,
         actor=actor,
-        summary=_("Acceso de %(u)s desactivado") % {"u": username},
+        summary=sentence(_("Acceso de %(u)s desactivado"), u=username),
         member=username,
         is_active=[True, False],
     )
@@ -987,7 +1087,7 @@ def portal_link_issued(customer, *, actor, hint: str, expires_at) -> Activity:
         customer=customer,
         actor=actor,
         kind=ActivityKind.CONFIG_CHANGED,
-        summary=_("Nuevo enlace al portal del cliente"),
+        summary=sentence(_("Nuevo enlace al portal del cliente")),
         data={"hint": hint, "expires_at": expires_at.isoformat() if expires_at else None},
     )
 
@@ -998,12 +1098,12 @@ def portal_link_revoked(customer, *, actor) -> Activity:
         customer=customer,
         actor=actor,
         kind=ActivityKind.CONFIG_CHANGED,
-        summary=_("Enlace al portal revocado"),
+        summary=sentence(_("Enlace al portal revocado")),
     )
 
 
 # --- payment plans (convenios) --------------------------------------------------------------
-def _plan_entry(plan, *, actor, summary: str, notify: str | None = None, **data) -> Activity:
+def _plan_entry(plan, *, actor, summary, notify: str | None = None, **data) -> Activity:
     return record_activity(
         organization=plan.organization,
         customer=plan.customer,
@@ -1017,17 +1117,17 @@ def _plan_entry(plan, *, actor, summary: str, notify: str | None = None, **data)
 
 def plan_created(plan, *, actor, invoices, count: int) -> Activity:
     """A convenio was agreed (by an agent, or accepted by the debtor in the portal)."""
-    summary = _("Convenio %(number)s: %(total)s en %(count)s parcialidades (%(numbers)s)") % {
-        "number": plan.number,
-        "total": Money(plan.total, plan.currency),
-        "count": count,
-        "numbers": _numbers(invoices),
-    }
+    summary = sentence(
+        _("Convenio %(number)s: %(total)s en %(count)s parcialidades (%(numbers)s)"),
+        number=plan.number,
+        total=Money(plan.total, plan.currency),
+        count=count,
+        numbers=_numbers(invoices),
+    )
     if plan.over_limit:
-        summary = _("%(summary)s: espera aprobación (%(why)s)") % {
-            "summary": summary,
-            "why": plan.over_limit,
-        }
+        summary = sentence(
+            _("%(summary)s: espera aprobación (%(why)s)"), summary=summary, why=plan.over_limit
+        )
     notify = NotificationKind.AGREEMENT if actor == ActorKind.DEBTOR else None
     return _plan_entry(
         plan, actor=actor, summary=summary, notify=notify, source=plan.source, total=plan.total
@@ -1035,9 +1135,12 @@ def plan_created(plan, *, actor, invoices, count: int) -> Activity:
 
 
 def plan_broken(plan, *, instalment_number: int, left) -> Activity:
-    summary = _(
-        "Convenio %(number)s incumplido: la parcialidad %(n)s no se pagó (faltan %(left)s)"
-    ) % {"number": plan.number, "n": instalment_number, "left": Money(left, plan.currency)}
+    summary = sentence(
+        _("Convenio %(number)s incumplido: la parcialidad %(n)s no se pagó (faltan %(left)s)"),
+        number=plan.number,
+        n=instalment_number,
+        left=Money(left, plan.currency),
+    )
     return _plan_entry(
         plan,
         actor=None,
@@ -1049,38 +1152,35 @@ def plan_broken(plan, *, instalment_number: int, left) -> Activity:
 
 
 def plan_completed(plan) -> Activity:
-    summary = _("Convenio %(number)s cumplido") % {"number": plan.number}
+    summary = sentence(_("Convenio %(number)s cumplido"), number=plan.number)
     return _plan_entry(plan, actor=None, summary=summary)
 
 
 def plan_cancelled(plan, *, actor, reason: str) -> Activity:
-    summary = _("Convenio %(number)s cancelado: %(reason)s") % {
-        "number": plan.number,
-        "reason": reason,
-    }
+    summary = sentence(
+        _("Convenio %(number)s cancelado: %(reason)s"), number=plan.number, reason=reason
+    )
     return _plan_entry(plan, actor=actor, summary=summary, reason=reason)
 
 
 def plan_decided(plan, *, actor, approved: bool) -> Activity:
-    summary = (
-        _("Convenio %(number)s aprobado") if approved else _("Convenio %(number)s rechazado")
-    ) % {"number": plan.number}
+    text = _("Convenio %(number)s aprobado") if approved else _("Convenio %(number)s rechazado")
+    summary = sentence(text, number=plan.number)
     return _plan_entry(plan, actor=actor, summary=summary, approved=approved)
 
 
 # --- offers (negotiation) -------------------------------------------------------------------
 def offer_made(offer, *, actor) -> Activity:
-    values = {
-        "kind": offer.get_kind_display(),
-        "amount": Money(offer.amount, offer.currency),
-        "number": offer.invoice.number,
-    }
-    summary = _("%(kind)s de %(amount)s sobre %(number)s") % values
+    summary = sentence(
+        _("%(kind)s de %(amount)s sobre %(number)s"),
+        kind=label(offer, "kind"),
+        amount=Money(offer.amount, offer.currency),
+        number=offer.invoice.number,
+    )
     if offer.over_limit:
-        summary = _("%(summary)s: espera aprobación (%(why)s)") % {
-            "summary": summary,
-            "why": offer.over_limit,
-        }
+        summary = sentence(
+            _("%(summary)s: espera aprobación (%(why)s)"), summary=summary, why=offer.over_limit
+        )
     return record_activity(
         organization=offer.organization,
         customer=offer.customer,
@@ -1098,10 +1198,10 @@ def offer_made(offer, *, actor) -> Activity:
 
 
 def offer_decided(offer, *, actor, approved: bool) -> Activity:
-    values = {"kind": offer.get_kind_display(), "amount": Money(offer.amount, offer.currency)}
-    summary = (
+    text = (
         _("%(kind)s de %(amount)s aprobada") if approved else _("%(kind)s de %(amount)s rechazada")
-    ) % values
+    )
+    summary = sentence(text, kind=label(offer, "kind"), amount=Money(offer.amount, offer.currency))
     return record_activity(
         organization=offer.organization,
         customer=offer.customer,
@@ -1123,12 +1223,12 @@ def interest_accrued(*, organization, day, rows: dict) -> int:
                 organization=organization,
                 customer_id=customer_id,
                 kind=ActivityKind.AGREEMENT,
-                summary=_("Intereses moratorios al %(date)s: %(amount)s en %(count)s facturas")
-                % {
-                    "date": day.isoformat(),
-                    "amount": Money(row["interest"], row["currency"]),
-                    "count": row["invoices"],
-                },
+                summary=sentence(
+                    _("Intereses moratorios al %(date)s: %(amount)s en %(count)s facturas"),
+                    date=day,
+                    amount=Money(row["interest"], row["currency"]),
+                    count=row["invoices"],
+                ),
                 data={"interest": row["interest"], "date": day.isoformat()},
             )
             for customer_id, row in rows.items()
@@ -1144,8 +1244,12 @@ def fee_charged(charge, *, amount) -> Activity:
         invoice=charge.source,
         actor=None,
         kind=ActivityKind.AGREEMENT,
-        summary=_("Gastos de cobranza de %(amount)s sobre %(number)s (etapa %(stage)s)")
-        % {"amount": amount, "number": charge.source.number, "stage": charge.stage},
+        summary=sentence(
+            _("Gastos de cobranza de %(amount)s sobre %(number)s (etapa %(stage)s)"),
+            amount=amount,
+            number=charge.source.number,
+            stage=charge.stage,
+        ),
         data={"charge_id": charge.pk, "stage": charge.stage, "amount": amount.amount},
     )
 
@@ -1158,25 +1262,30 @@ def case_opened(case, *, actor, invoices) -> Activity:
         customer=case.customer,
         actor=actor,
         kind=ActivityKind.CASE,
-        summary=_("Caso %(number)s abierto con %(assignee)s: facturas %(numbers)s")
-        % {"number": case.number, "assignee": case.assignee.name, "numbers": _numbers(invoices)},
+        summary=sentence(
+            _("Caso %(number)s abierto con %(assignee)s: facturas %(numbers)s"),
+            number=case.number,
+            assignee=case.assignee.name,
+            numbers=_numbers(invoices),
+        ),
         data={"case_id": case.pk, "state": case.state, "invoices": [i.pk for i in invoices]},
     )
 
 
 def case_state_changed(case, *, actor, old: str, day, note: str) -> Activity:
     """A case moved to another state (sent, in court, settled, returned …) on ``day``."""
-    summary = _("Caso %(number)s: %(state)s el %(date)s") % {
-        "number": case.number,
-        "state": case.get_state_display().lower(),
-        "date": day.isoformat(),
-    }
+    summary = sentence(
+        _("Caso %(number)s: %(state)s el %(date)s"),
+        number=case.number,
+        state=label(case, "state", lower=True),
+        date=day,
+    )
     return record_activity(
         organization=case.organization,
         customer=case.customer,
         actor=actor,
         kind=ActivityKind.CASE,
-        summary=f"{summary} · {note}" if note else summary,
+        summary=joined(summary, note),
         data={"case_id": case.pk, "old": old, "state": case.state, "date": day.isoformat()},
     )
 
@@ -1188,8 +1297,12 @@ def case_written_off(case, *, actor, amount, currency: str, day) -> Activity:
         customer=case.customer,
         actor=actor,
         kind=ActivityKind.CASE,
-        summary=_("Caso %(number)s: saldo de %(amount)s dado por incobrable el %(date)s")
-        % {"number": case.number, "amount": Money(amount, currency), "date": day.isoformat()},
+        summary=sentence(
+            _("Caso %(number)s: saldo de %(amount)s dado por incobrable el %(date)s"),
+            number=case.number,
+            amount=Money(amount, currency),
+            date=day,
+        ),
         data={"case_id": case.pk, "written_off": str(amount), "currency": currency},
     )
 
@@ -1201,11 +1314,11 @@ def case_document_added(document, *, actor) -> Activity:
         customer=case.customer,
         actor=actor,
         kind=ActivityKind.CASE,
-        summary=_("Caso %(number)s: documento %(name)s")
-        % {
-            "number": case.number,
-            "name": document.original_name,
-        },
+        summary=sentence(
+            _("Caso %(number)s: documento %(name)s"),
+            number=case.number,
+            name=document.original_name,
+        ),
         data={"case_id": case.pk, "document_id": document.pk},
     )
 
@@ -1213,7 +1326,7 @@ def case_document_added(document, *, actor) -> Activity:
 # --- documents the customer owes (customers.documents) -------------------------------------
 # Entries of kind CUSTOMER_UPDATED (a kind of their own would need a timeline migration);
 # ``data["document_event"]`` tells them apart.
-def _document_entry(document, *, actor, summary: str, event: str, **data) -> Activity:
+def _document_entry(document, *, actor, summary, event: str, **data) -> Activity:
     return record_activity(
         organization=document.organization,
         customer=document.customer,
@@ -1234,7 +1347,7 @@ def document_requested(document, *, actor) -> Activity:
     return _document_entry(
         document,
         actor=actor,
-        summary=_("Documento solicitado: %(kind)s") % {"kind": document.kind.name},
+        summary=sentence(_("Documento solicitado: %(kind)s"), kind=document.kind.name),
         event="requested",
     )
 
@@ -1243,8 +1356,11 @@ def document_uploaded(document, *, actor, upload) -> Activity:
     return _document_entry(
         document,
         actor=actor,
-        summary=_("Documento recibido: %(kind)s (%(name)s)")
-        % {"kind": document.kind.name, "name": upload.original_name},
+        summary=sentence(
+            _("Documento recibido: %(kind)s (%(name)s)"),
+            kind=document.kind.name,
+            name=upload.original_name,
+        ),
         event="uploaded",
         upload_id=upload.pk,
         valid_until=upload.valid_until.isoformat() if upload.valid_until else None,
@@ -1255,7 +1371,7 @@ def document_accepted(document, *, actor) -> Activity:
     return _document_entry(
         document,
         actor=actor,
-        summary=_("Documento aceptado: %(kind)s") % {"kind": document.kind.name},
+        summary=sentence(_("Documento aceptado: %(kind)s"), kind=document.kind.name),
         event="accepted",
     )
 
@@ -1264,8 +1380,11 @@ def document_rejected(document, *, actor, reason: str) -> Activity:
     return _document_entry(
         document,
         actor=actor,
-        summary=_("Documento rechazado: %(kind)s · %(reason)s")
-        % {"kind": document.kind.name, "reason": reason},
+        summary=sentence(
+            _("Documento rechazado: %(kind)s · %(reason)s"),
+            kind=document.kind.name,
+            reason=reason,
+        ),
         event="rejected",
         reason=reason,
     )
@@ -1280,11 +1399,11 @@ def documents_expired(documents, *, day) -> int:
                 customer=document.customer,
                 actor=None,
                 kind=ActivityKind.CUSTOMER_UPDATED,
-                summary=_("Documento vencido: %(kind)s (vigente hasta el %(date)s)")
-                % {
-                    "kind": document.kind.name,
-                    "date": document.valid_until.isoformat() if document.valid_until else "",
-                },
+                summary=sentence(
+                    _("Documento vencido: %(kind)s (vigente hasta el %(date)s)"),
+                    kind=document.kind.name,
+                    date=document.valid_until or "",
+                ),
                 data={
                     "document_event": "expired",
                     "document_id": document.pk,
@@ -1307,7 +1426,7 @@ def documents_requested(documents) -> int:
                 customer=document.customer,
                 actor=None,
                 kind=ActivityKind.CUSTOMER_UPDATED,
-                summary=_("Documento solicitado: %(kind)s") % {"kind": document.kind.name},
+                summary=sentence(_("Documento solicitado: %(kind)s"), kind=document.kind.name),
                 data={
                     "document_event": "requested",
                     "document_id": document.pk,

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from cartera.lib.secrets import EncryptedTextField
 
 from .choices import ActivityKind, ActorKind, NotificationKind
+from .sentences import entry_text
 
 
 class ActivityQuerySet(models.QuerySet):
@@ -75,7 +76,7 @@ class Activity(models.Model):
         ]
 
     def __str__(self):
-        return self.summary
+        return self.text
 
     def save(self, *args, **kwargs):
         if self.pk is not None:
@@ -84,6 +85,11 @@ class Activity(models.Model):
 
     def delete(self, *args, **kwargs):
         raise TypeError("the timeline is append-only; activities cannot be deleted")
+
+    @property
+    def text(self) -> str:
+        """The summary in the reader's (active) language; what every page shows."""
+        return entry_text(self.summary, self.data)
 
     @property
     def actor_label(self) -> str:

@@ -15,6 +15,7 @@ from .choices import ActorKind
 from .links import chain_entries
 from .models import Activity
 from .notifications import notify_for_activity
+from .sentences import SENTENCE_KEY, Joined, Sentence, encode, text_of
 
 BULK_BATCH = 2_000
 
@@ -31,12 +32,23 @@ def _jsonable(data: dict) -> dict:
     return {key: str(value) if isinstance(value, Decimal) else value for key, value in data.items()}
 
 
+def _summary_and_data(summary, data: dict | None) -> tuple[str, dict]:
+    """A ``sentence`` summary is kept twice: rendered in the active language (``summary``,
+    hashed by the chain) and untranslated in ``data`` so pages render it in the reader's
+    language (``sentences.py``). A plain string is stored as it is."""
+    data = _jsonable(data or {})
+    if isinstance(summary, Sentence | Joined):
+        data[SENTENCE_KEY] = encode(summary)
+        summary = text_of(summary)
+    return summary[:500], data
+
+
 def new_activity(
     *,
     organization=None,
     organization_id: int | None = None,
     kind: str,
-    summary: str,
+    summary: "str | Sentence | Joined",
     actor=None,
     customer=None,
     customer_id: int | None = None,
@@ -45,8 +57,10 @@ def new_activity(
     data: dict | None = None,
 ) -> Activity:
     """An unsaved entry in the one shape every entry has. ``actor`` is a user,
-    ``ActorKind.DEBTOR``, or None for the system. Objects or their ids may be given."""
+    ``ActorKind.DEBTOR``, or None for the system. Objects or their ids may be given.
+    ``summary`` is a ``sentences.sentence`` (shown in the reader's language) or plain text."""
     actor_kind, actor_user = _actor(actor)
+    summary, data = _summary_and_data(summary, data)
     if customer is None and customer_id is None and invoice is not None:
         customer = getattr(invoice, "customer", None)
     links = {
@@ -64,8 +78,8 @@ def new_activity(
         actor_kind=actor_kind,
         actor_user=actor_user,
         kind=kind,
-        summary=summary[:500],
-        data=_jsonable(data or {}),
+        summary=summary,
+        data=data,
     )
 
 

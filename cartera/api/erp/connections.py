@@ -4,9 +4,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cartera.orgs.access import Action, require_member
 from cartera.timeline import events
+from cartera.timeline.sentences import sentence
 
 from ..choices import ErpKind
 from ..models import ErpConnection
@@ -37,7 +39,7 @@ def create_erp_connection(*, organization, actor, kind: str, name: str, **fields
     events.config_changed(
         organization,
         actor=actor,
-        summary=_("Conexión con ERP creada: %(name)s") % {"name": connection.name},
+        summary=sentence(gettext_lazy("Conexión con ERP creada: %(name)s"), name=connection.name),
         erp_connection_id=connection.pk,
     )
     return connection

@@ -5,6 +5,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import translation
 
 from cartera.api.models import ApiRequest, ApiToken
 from cartera.api.tokens import (
@@ -27,7 +28,15 @@ def test_only_the_hash_is_stored_and_the_timeline_records_it(org_a, owner_a):
     assert token.prefix == secret[:12]
     entry = Activity.objects.filter(organization=org_a, kind="config_changed").first()
     assert entry.summary == "Token de API creado: ERP (Solo lectura)"
-    assert entry.data == {"api_token_id": token.pk}
+    assert entry.data == {
+        "api_token_id": token.pk,
+        "_sentence": {
+            "msgid": "Token de API creado: %(name)s (%(scope)s)",
+            "args": {"name": "ERP", "scope": {"term": "Solo lectura"}},
+        },
+    }
+    with translation.override("en"):
+        assert entry.text == "API token created: ERP (Read only)"
 
 
 def test_a_manager_cannot_create_tokens(org_a, manager_a):

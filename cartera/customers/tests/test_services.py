@@ -45,7 +45,11 @@ def test_update_records_exact_changes(debtor_a, manager_a):
     update_customer(customer=debtor_a, actor=manager_a, payment_terms_days=45, name="La Tuerca")
     activity = Activity.objects.filter(customer=debtor_a, kind="customer_updated").get()
     assert activity.data == {
-        "changes": {"payment_terms_days": [30, 45], "name": ["Ferretería La Tuerca", "La Tuerca"]}
+        "changes": {"payment_terms_days": [30, 45], "name": ["Ferretería La Tuerca", "La Tuerca"]},
+        "_sentence": {
+            "msgid": "Datos del cliente modificados: %(fields)s",
+            "args": {"fields": "payment_terms_days, name"},
+        },
     }
 
 

@@ -87,7 +87,7 @@ def test_broken_promise_makes_a_task_and_reminders_resume(strategies_a, invoice_
     task = Task.objects.get(key=f"promise:{made.pk}")
     assert (task.kind, task.assignee.username) == ("broken_promise", "ana_agent")
     assert list(Notification.objects.values_list("user__username", "kind", "text")) == [
-        ("ana_agent", "broken_promise", "Promesa de pago del 2026-10-12 incumplida (11,600.00 MXN)")
+        ("ana_agent", "broken_promise", "Promesa de pago del 12/10/2026 incumplida (11,600.00 MXN)")
     ]
     assert reasons(org, D(2026, 10, 13)) == [("F-100", "send", None)]
     # settling again changes nothing

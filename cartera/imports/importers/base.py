@@ -9,10 +9,12 @@ from abc import ABC, abstractmethod
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cartera.lib.identifiers import IdentifierError, normalize_phone
 from cartera.lib.money import SUPPORTED_CURRENCIES
 from cartera.timeline.choices import ActivityKind
+from cartera.timeline.sentences import sentence
 from cartera.timeline.services import new_activity, record_activities
 
 from ..rows import Outcome, Problem, RowError, Sheet
@@ -162,14 +164,18 @@ class BaseImporter(ABC):
                 self.activity(
                     customer_id=customer_id,
                     kind=ActivityKind.IMPORT,
-                    summary=_("Importación de %(kind)s: %(parts)s")
-                    % {"kind": self.kind_label(), "parts": ", ".join(parts)},
+                    summary=sentence(
+                        gettext_lazy("Importación de %(kind)s: %(parts)s"),
+                        kind=self.kind_label(),
+                        parts=", ".join(parts),
+                    ),
                     data={"batch_id": getattr(self.batch, "pk", None), **counts},
                 )
             )
         record_activities(entries)
 
     def kind_label(self):
+        """What the timeline calls this import (a lazy translation, or the kind's code)."""
         return self.kind
 
 

@@ -1,6 +1,7 @@
 """Contacts of known customers from a spreadsheet, written through ``cartera.customers.bulk``."""
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cartera.customers.bulk import create_contacts, update_contacts
 from cartera.customers.choices import ContactRole
@@ -32,7 +33,7 @@ class ContactImporter(BaseImporter):
     CHANGEABLE = ("name", "role", *CHANNELS)
 
     def kind_label(self):
-        return _("contactos")
+        return gettext_lazy("contactos")
 
     def prepare(self):
         self.customers = CustomerIndex(self.organization)

@@ -2,6 +2,7 @@
 through ``cartera.customers.bulk``."""
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cartera.customers.bulk import (
     create_contacts,
@@ -14,6 +15,7 @@ from cartera.lib.identifiers import IdentifierError, normalize_tax_id
 from cartera.lib.money import round_money
 from cartera.orgs.models import Membership
 from cartera.timeline.choices import ActivityKind
+from cartera.timeline.sentences import sentence
 from cartera.timeline.services import record_activities
 
 from ..rows import RowError
@@ -237,7 +239,9 @@ class CustomerImporter(BaseImporter):
                 self.activity(
                     customer=c,
                     kind=ActivityKind.CUSTOMER_CREATED,
-                    summary=_("Cliente %(name)s creado por importación") % {"name": c.name},
+                    summary=sentence(
+                        gettext_lazy("Cliente %(name)s creado por importación"), name=c.name
+                    ),
                     data={"external_id": c.external_id},
                 )
                 for c in created
@@ -246,7 +250,9 @@ class CustomerImporter(BaseImporter):
                 self.activity(
                     customer_id=r["pk"],
                     kind=ActivityKind.CUSTOMER_UPDATED,
-                    summary=_("Datos del cliente actualizados por importación"),
+                    summary=sentence(
+                        gettext_lazy("Datos del cliente actualizados por importación")
+                    ),
                     data={"fields": r["changes"] + (["contacto"] if r["contact_change"] else [])},
                 )
                 for r in updates

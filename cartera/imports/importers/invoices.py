@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db.models import Sum
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cartera.customers.bulk import add_contacts, create_customers, update_contacts
 from cartera.invoices.bulk import insert_invoices, update_invoices
@@ -20,6 +21,7 @@ from cartera.lib.identifiers import IdentifierError, normalize_tax_id
 from cartera.lib.money import money_string, round_money
 from cartera.payments.models import Allocation
 from cartera.timeline.choices import ActivityKind
+from cartera.timeline.sentences import sentence
 from cartera.timeline.services import record_activities
 
 from ..rows import CustomerIndex, RowError
@@ -49,7 +51,7 @@ class InvoiceImporter(BaseImporter):
     COMPARED = COMPARED
 
     def kind_label(self):
-        return _("facturas")
+        return gettext_lazy("facturas")
 
     def prepare(self):
         self.customers = CustomerIndex(self.organization)
@@ -428,8 +430,10 @@ class InvoiceImporter(BaseImporter):
                 self.activity(
                     customer=c,
                     kind=ActivityKind.CUSTOMER_CREATED,
-                    summary=_("Cliente %(name)s creado desde una importación de facturas")
-                    % {"name": c.name},
+                    summary=sentence(
+                        gettext_lazy("Cliente %(name)s creado desde una importación de facturas"),
+                        name=c.name,
+                    ),
                     data={
                         "external_id": c.external_id,
                         "batch_id": getattr(self.batch, "pk", None),

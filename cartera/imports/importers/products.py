@@ -11,6 +11,7 @@ a fraction (0.10), a percentage (10 %) or a number above 1 read as a percentage 
 from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cartera.fiscal.catalogue import product_errors, save_product
 from cartera.fiscal.models import IvaTreatment, Product, TaxObject
@@ -96,7 +97,7 @@ class ProductImporter(BaseImporter):
     amount_fields = ("unit_price",)
 
     def kind_label(self):
-        return _("productos")
+        return gettext_lazy("productos")
 
     def prepare(self):
         self.existing = {p.code: p for p in Product.objects.filter(organization=self.organization)}

@@ -174,7 +174,8 @@ def test_import_settings_page(login, owner_a, manager_a, agent_a):
         "import_settings": {
             "before": {"date_order": "dmy", "pue_paid_at_issue": False},
             "after": {"date_order": "mdy", "pue_paid_at_issue": True},
-        }
+        },
+        "_sentence": {"msgid": "Preferencias de importación modificadas"},
     }
 
     agent = login(agent_a)

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cartera.customers.documents import (
     accept_document,
@@ -50,6 +51,8 @@ from cartera.payments.services import apply_credit_note
 from cartera.timeline.choices import ActivityKind, ActorKind
 from cartera.timeline.links import chain_entries
 from cartera.timeline.models import Activity
+from cartera.timeline.sentences import label, sentence
+from cartera.timeline.services import new_activity
 
 from . import mexico
 from .catalogue import build_catalogue
@@ -252,8 +255,11 @@ def _history(organization, debtors, count, rng, today, progress) -> dict:
                 invoice,
                 ActivityKind.INVOICE_CREATED,
                 created,
-                _("Factura %(number)s por %(total)s")
-                % {"number": invoice.number, "total": invoice.total_money},
+                sentence(
+                    gettext_lazy("Factura %(number)s por %(total)s"),
+                    number=invoice.number,
+                    total=invoice.total_money,
+                ),
                 {
                     "total": str(invoice.total),
                     "currency": currency,
@@ -303,12 +309,12 @@ def _history(organization, debtors, count, rng, today, progress) -> dict:
                 None,
                 ActivityKind.PAYMENT_RECORDED,
                 when,
-                _("Pago de %(amount)s recibido el %(date)s (%(status)s)")
-                % {
-                    "amount": payment.amount_money,
-                    "date": paid_on.isoformat(),
-                    "status": payment.get_status_display().lower(),
-                },
+                sentence(
+                    gettext_lazy("Pago de %(amount)s recibido el %(date)s (%(status)s)"),
+                    amount=payment.amount_money,
+                    date=paid_on,
+                    status=label(payment, "status", lower=True),
+                ),
                 {
                     "payment_id": payment.pk,
                     "amount": str(payment.amount),
@@ -325,12 +331,12 @@ def _history(organization, debtors, count, rng, today, progress) -> dict:
                 invoice,
                 ActivityKind.PAYMENT_ALLOCATED,
                 when,
-                _("%(amount)s aplicado a la factura %(number)s; saldo %(balance)s")
-                % {
-                    "amount": payment.amount_money,
-                    "number": invoice.number,
-                    "balance": Money(balance_after, currency),
-                },
+                sentence(
+                    gettext_lazy("%(amount)s aplicado a la factura %(number)s; saldo %(balance)s"),
+                    amount=payment.amount_money,
+                    number=invoice.number,
+                    balance=Money(balance_after, currency),
+                ),
                 {
                     "allocation_id": allocation.pk,
                     "amount": str(allocation.amount),
@@ -347,7 +353,7 @@ def _history(organization, debtors, count, rng, today, progress) -> dict:
                     invoice,
                     ActivityKind.INVOICE_PAID,
                     when,
-                    _("Factura %(number)s pagada") % {"number": invoice.number},
+                    sentence(gettext_lazy("Factura %(number)s pagada"), number=invoice.number),
                     {"paid_at": paid_on.isoformat()},
                 )
             )
@@ -376,16 +382,17 @@ def _payment_plan(debtor, issue, due, total, today, rng) -> list[tuple[dt.date, 
 
 
 def _activity(organization, invoice, kind, when, summary, data, customer=None) -> Activity:
-    return Activity(
+    """A back-dated entry in the shape ``new_activity`` gives every entry."""
+    entry = new_activity(
         organization=organization,
         customer=customer or invoice.customer,
         invoice=invoice,
-        actor_kind=ActorKind.SYSTEM,
         kind=kind,
-        summary=summary[:500],
+        summary=summary,
         data=data,
-        created_at=when,
     )
+    entry.created_at = when
+    return entry
 
 
 def _insert_activities(activities: list[Activity]) -> None:

@@ -16,7 +16,7 @@ from collections import defaultdict
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cartera.dunning.choices import DecisionAction
 from cartera.dunning.models import Decision, Strategy, pick_template
@@ -29,6 +29,8 @@ from cartera.outreach.rendering import build_context, render
 from cartera.payments.models import Allocation
 from cartera.timeline.choices import ActivityKind, ActorKind
 from cartera.timeline.models import Activity
+from cartera.timeline.sentences import sentence
+from cartera.timeline.services import new_activity
 
 HISTORY_WINDOW_DAYS = 120  # the effectiveness report shows the last 90 days by default
 SEND_HOUR = 10
@@ -214,29 +216,34 @@ def _engagement(debtor, sent_at: dt.datetime, rng) -> list[tuple[str, dt.datetim
     return plan
 
 
+def _back_dated(when, **fields) -> Activity:
+    entry = new_activity(**fields)
+    entry.created_at = when
+    return entry
+
+
 def _activities(message, plan) -> list[Activity]:
     entries = [
-        Activity(
+        _back_dated(
+            message.sent_at,
             organization_id=message.organization_id,
             customer_id=message.customer_id,
-            actor_kind=ActorKind.SYSTEM,
             kind=ActivityKind.MESSAGE,
-            summary=(_("Correo enviado: %(subject)s") % {"subject": message.subject})[:500],
+            summary=sentence(gettext_lazy("Correo enviado: %(subject)s"), subject=message.subject),
             data={"message": message.key, "to": list(message.to)},
-            created_at=message.sent_at,
         )
     ]
     opened = next((at for kind, at in plan if kind == EventKind.OPENED), None)
     if opened is not None:
         entries.append(
-            Activity(
+            _back_dated(
+                opened,
                 organization_id=message.organization_id,
                 customer_id=message.customer_id,
-                actor_kind=ActorKind.DEBTOR,
+                actor=ActorKind.DEBTOR,
                 kind=ActivityKind.MESSAGE_READ,
-                summary=(_("Leído: %(subject)s") % {"subject": message.subject})[:500],
+                summary=sentence(gettext_lazy("Leído: %(subject)s"), subject=message.subject),
                 data={"message": message.key},
-                created_at=opened,
             )
         )
     return entries

@@ -1,5 +1,6 @@
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import translation
 
 from cartera.orgs.models import Membership
 from cartera.orgs.services import (
@@ -53,10 +54,20 @@ def test_second_owner_allows_demoting_the_first(org_a, owner_a, manager_a):
     change_member_role(membership=first, role="viewer", actor=manager_a)
     first.refresh_from_db()
     assert first.role == "viewer"
-    assert list(Activity.objects.values_list("data", flat=True).order_by("id")) == [
-        {"member": "mario_manager", "role": ["manager", "owner"]},
-        {"member": "olga_owner", "role": ["owner", "viewer"]},
+    entries = Activity.objects.order_by("id")
+    assert [(a.data["member"], a.data["role"], a.summary) for a in entries] == [
+        (
+            "mario_manager",
+            ["manager", "owner"],
+            "Rol de mario_manager cambiado de Gerente de cobranza a Propietario",
+        ),
+        ("olga_owner", ["owner", "viewer"], "Rol de olga_owner cambiado de Propietario a Consulta"),
     ]
+    with translation.override("en"):
+        assert [a.text for a in entries] == [
+            "Role of mario_manager changed from Collections manager to Owner",
+            "Role of olga_owner changed from Owner to Viewer",
+        ]
 
 
 def test_manager_cannot_deactivate_an_owner(org_a, owner_a, manager_a):

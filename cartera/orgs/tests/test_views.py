@@ -229,6 +229,10 @@ def test_members_page_lists_and_adds_a_member(login, owner_a, agent_a, org_a):
     assert Activity.objects.get(kind="config_changed").data == {
         "member": "nora",
         "role": [None, "agent"],
+        "_sentence": {
+            "msgid": "Nuevo miembro %(u)s con rol %(r)s",
+            "args": {"u": "nora", "r": {"term": "Gestor de cobranza"}},
+        },
     }
 
 
