@@ -14,6 +14,7 @@ none of them (it sits on the ground floor, docs/adr/0003-timeline-on-the-ground-
 from django.utils.translation import gettext_lazy as _
 
 from cartera.lib.money import Money
+from cartera.lib.stages import Stage
 
 from .choices import ActivityKind, ActorKind, NotificationKind
 from .models import Activity
@@ -1236,6 +1237,11 @@ def interest_accrued(*, organization, day, rows: dict) -> int:
     )
 
 
+def stage_term(stage: str):
+    """A stage's name, translated for each reader (a key no longer known stays as it is)."""
+    return term(Stage(stage).label, lower=True) if stage in Stage.values else stage
+
+
 def fee_charged(charge, *, amount) -> Activity:
     """A collection fee charged on an invoice as its own receivable."""
     return record_activity(
@@ -1248,7 +1254,7 @@ def fee_charged(charge, *, amount) -> Activity:
             _("Gastos de cobranza de %(amount)s sobre %(number)s (etapa %(stage)s)"),
             amount=amount,
             number=charge.source.number,
-            stage=charge.stage,
+            stage=stage_term(charge.stage),
         ),
         data={"charge_id": charge.pk, "stage": charge.stage, "amount": amount.amount},
     )

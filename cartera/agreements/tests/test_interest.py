@@ -6,6 +6,7 @@ from io import StringIO
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from django.utils import translation
 
 from cartera.agreements.charges import accrue_interest, charge_collection_fee, chile_fee_cap
 from cartera.agreements.models import AgreementSettings, InterestAccrual, LateCharge
@@ -14,6 +15,7 @@ from cartera.customers.services import create_customer
 from cartera.invoices.models import Invoice
 from cartera.invoices.services import create_invoice
 from cartera.payments.ledger import check_ledger
+from cartera.timeline.models import Activity
 from cartera.payments.services import allocate_payment, record_payment
 
 DUE = dt.date(2026, 10, 1)
@@ -222,3 +224,15 @@ def test_interest_stays_after_the_principal_is_paid_until_waived(charging, debto
         "paid",
     )
     assert check_ledger(organization=debtor_a.organization)["ok"] is True
+
+
+def test_the_fee_entry_names_its_stage_in_the_readers_language(debtor_a):
+    invoice = _invoice(debtor_a, "10000.00", number="FE-1")
+    charge_collection_fee(
+        invoice=invoice, stage="pre_legal", amount=Decimal("500.00"), today=dt.date(2026, 10, 22)
+    )
+    entry = Activity.objects.get(data__charge_id__isnull=False)
+    with translation.override("es"):
+        assert entry.text == "Gastos de cobranza de 500.00 MXN sobre FE-1 (etapa prejurídica)"
+    with translation.override("en"):
+        assert entry.text == "Collection fee of 500.00 MXN on FE-1 (stage pre-legal)"
