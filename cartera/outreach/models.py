@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from cartera.lib.secrets import EncryptedTextField
@@ -89,6 +90,8 @@ class Message(models.Model):
     status = models.CharField(
         _("estado"), max_length=10, choices=MessageStatus.choices, default=MessageStatus.QUEUED
     )
+    # Fixed reasons are stored as their (Spanish) msgid and shown by ``reason_text`` in
+    # the reader's language; a reason with details (a template error) is stored as written.
     status_reason = models.CharField(_("motivo"), max_length=300, blank=True)
     scheduled_for = models.DateTimeField(_("programado para"))
     policy = models.JSONField(_("política que lo permitió"), default=dict, blank=True)
@@ -127,6 +130,11 @@ class Message(models.Model):
 
     def __str__(self):
         return self.subject or self.key
+
+    @property
+    def reason_text(self) -> str:
+        """The status reason in the active language (as stored when it has no msgid)."""
+        return gettext(self.status_reason) if self.status_reason else ""
 
 
 class MessageEvent(models.Model):

@@ -6,8 +6,7 @@ invoices in one query."""
 import datetime as dt
 
 from django.db import transaction
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from cartera.timeline.choices import ActivityKind
 from cartera.timeline.sentences import sentence
@@ -28,14 +27,17 @@ def _chase_state(message: Message, *, today: dt.date) -> tuple[set[int], list[in
 
 
 def _cancel_reason(message: Message) -> str:
+    """Stored untranslated (``Message.reason_text`` shows it in the reader's language)."""
     holds = set(getattr(message, "_holds", {}).values())
     if holds == {HoldReason.IN_CASE}:
-        return _("Factura turnada a cobranza externa o judicial: la cobranza automática se detuvo.")
+        return gettext_noop(
+            "Factura turnada a cobranza externa o judicial: la cobranza automática se detuvo."
+        )
     if holds == {HoldReason.CANCEL_REQUESTED}:
-        return _(
+        return gettext_noop(
             "Se solicitó al SAT cancelar el CFDI de la factura: la cobranza automática se detuvo."
         )
-    return _(
+    return gettext_noop(
         "Nada que cobrar: las facturas se pagaron, se disputaron, tienen promesa de pago o el cliente está en pausa."
     )
 

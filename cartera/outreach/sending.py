@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_noop
 
 from cartera.fiscal.rep_pdf import rep_filename, rep_pdf
 from cartera.followup.choices import TaskKind
@@ -232,7 +233,9 @@ def _mark_printed(message: Message, *, now: dt.datetime, result: SendResult) -> 
             status=MessageStatus.PRINTED,
             provider_id=result.provider_id[:200],
             transport=result.transport,
-            status_reason=_("En el lote de impresión del día; se envía al marcar el lote."),
+            status_reason=gettext_noop(
+                "En el lote de impresión del día; se envía al marcar el lote."
+            ),
             last_error="",
         )
         _add_event(message, EventKind.QUEUED, at=now, data={"transport": result.transport})
@@ -241,7 +244,7 @@ def _mark_printed(message: Message, *, now: dt.datetime, result: SendResult) -> 
 def _mark_sent(message: Message, *, now: dt.datetime, result: SendResult) -> None:
     """One commit for the status, the event and the timeline."""
     reason = (
-        _(
+        gettext_noop(
             "Sin servidor de correo configurado: guardado en la bandeja de salida; no salió del servidor."
         )
         if result.stored_only
@@ -281,7 +284,9 @@ def fail_message(
     Message.objects.filter(pk=message.pk).update(
         status=MessageStatus.FAILED,
         last_error=error[:2000],
-        status_reason=_("Error permanente") if permanent else _("Demasiados intentos"),
+        status_reason=gettext_noop("Error permanente")
+        if permanent
+        else gettext_noop("Demasiados intentos"),
     )
     if add_event:
         _add_event(
@@ -316,7 +321,9 @@ def sweep_stale_sending(*, now: dt.datetime) -> int:
     for message in stale:
         if Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
             status=MessageStatus.FAILED,
-            status_reason=_("Envío interrumpido; no se reintenta para no duplicar el correo."),
+            status_reason=gettext_noop(
+                "Envío interrumpido; no se reintenta para no duplicar el correo."
+            ),
         ):
             _add_event(message, EventKind.FAILED, at=now, data={"error": "interrupted"})
             open_agent_task(

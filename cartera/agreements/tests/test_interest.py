@@ -15,8 +15,8 @@ from cartera.customers.services import create_customer
 from cartera.invoices.models import Invoice
 from cartera.invoices.services import create_invoice
 from cartera.payments.ledger import check_ledger
-from cartera.timeline.models import Activity
 from cartera.payments.services import allocate_payment, record_payment
+from cartera.timeline.models import Activity
 
 DUE = dt.date(2026, 10, 1)
 DAY_10 = dt.date(2026, 10, 11)

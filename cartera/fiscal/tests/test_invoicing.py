@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from cartera.dunning.statements import queue_new_invoices
 from cartera.fiscal import invoicing
@@ -286,6 +287,10 @@ def test_a_queued_reminder_is_cancelled_once_the_cancellation_is_requested(
     assert message.status_reason == (
         "Se solicitó al SAT cancelar el CFDI de la factura: la cobranza automática se detuvo."
     )
+    with translation.override("en"):  # stored once, shown in the reader's language
+        assert message.reason_text == (
+            "The SAT was asked to cancel the invoice's CFDI: automatic collection stopped."
+        )
 
 
 def test_a_substitute_must_relate_the_original_and_have_room(customer, pac_running):
