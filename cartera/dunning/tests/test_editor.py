@@ -7,9 +7,10 @@ from decimal import Decimal
 import pytest
 import yaml
 from django.core.exceptions import PermissionDenied
+from django.utils import translation
 
 from cartera.dunning.decision import timetable
-from cartera.dunning.editor import sample_timetable, save_strategy_from_editor
+from cartera.dunning.editor import sample_timetable, save_strategy_from_editor, step_errors
 from cartera.dunning.models import Step, Strategy, StrategyVersion
 from cartera.dunning.services import dump_strategy_yaml, export_strategy, load_strategy
 from cartera.outreach.message_templates import install_default_templates, save_template
@@ -605,3 +606,29 @@ def test_another_organisations_strategy_is_404(login, owner_b, org_a, templates_
     )
     strategy.refresh_from_db()
     assert (strategy.name, strategy.version) == ("K", 1)
+
+
+def test_the_new_fields_errors_are_in_english_too(org_a, templates_a):
+    rows = [
+        {
+            "offset_days": 5,
+            "stage": "soft",
+            "channel": "task",
+            "fallbacks": ["sms"],
+            "cc": "jefe@example.com",
+            "attach_pdf": True,
+        },
+        {"offset_days": 6, "stage": "soft", "channel": "email", "variants": ["aviso-vencido"]},
+        {"offset_days": 7, "stage": "soft", "channel": "email", "cc": "nadie"},
+    ]
+    with translation.override("en"):
+        errors = step_errors(org_a, rows)
+    assert errors == {
+        0: {
+            "fallbacks": "A Call task step has no fallback channels.",
+            "cc": "A Call task step sends no copies.",
+            "attach_pdf": "A Call task step sends no files.",
+        },
+        1: {"variants": "An A/B test needs at least two templates."},
+        2: {"cc": "“nadie” is not an e-mail address."},
+    }
