@@ -100,7 +100,8 @@ def test_drag_a_step_into_place_then_save(page, log_in, owner_a, org_a):
     page.goto(f"/dunning/strategies/{strategy.pk}/editor/")
     names = page.locator('input[name$="-name"]')
     expect(page.locator("#drag-hint")).to_be_visible()
-    page.locator("#step-1 [data-step-handle]").drag_to(page.locator("#step-0"))
+    page.set_viewport_size({"width": 1366, "height": 2400})  # both steps on screen
+    page.locator("#step-1 [data-step-handle]").drag_to(page.locator("#step-0 .step-card-head"))
     expect(names.nth(0)).to_have_value("Segundo")  # htmx swapped the editor
     expect(names.nth(1)).to_have_value("Primero")
     page.locator("#save-strategy").click()

@@ -48,7 +48,8 @@
     order.splice(to, 0, order.splice(from, 1)[0]);
     var button = document.getElementById("reorder-steps");
     button.value = "order:" + order.join(",");
-    button.form.requestSubmit(button);
+    // A click (not requestSubmit): htmx takes the submitter's name and value from it.
+    button.click();
   });
 
   document.addEventListener("dragend", function () {
