@@ -48,7 +48,7 @@ lock: | $(BIN)/uv
 
 ## Rebuild the English message catalogue after changing strings (needs gettext)
 messages: install
-	cd cartera && ../$(BIN)/cartera makemessages -l en --no-obsolete
+	cd cartera && ../$(BIN)/cartera makemessages -l en --no-obsolete --no-wrap
 	cd cartera && ../$(BIN)/cartera compilemessages -l en
 
 ## Run a benchmark: make bench BENCH_ARGS="portal --check" (no BENCH_ARGS: list them)

@@ -16,6 +16,10 @@ class StepChannel(models.TextChoices):
     NONE = "none", _("Ninguno (solo nota)")
 
 
+# The message channels a step may fall back to (``channels: [whatsapp, sms, email]``).
+FALLBACK_CHANNELS = ("email", "sms", "whatsapp", "letter", "call")
+
+
 class DecisionAction(models.TextChoices):
     SEND = "send", _("Enviar")
     SKIP = "skip", _("Omitir")

@@ -2,16 +2,17 @@
 
 The editor never writes a strategy itself: it builds the same YAML document shape that
 ``cartera strategy load`` reads and hands it to ``services.load_strategy`` (versioning,
-the timeline entry, deactivating steps that decisions use). What the editor does not
-show (fallback channels, variants, notes, copies, attachments,
-assignments) is kept from the saved strategy, so editing a strategy in the form and
-exporting it gives back the same document.
+the timeline entry, deactivating steps that decisions use). Every step field of the
+document is a field of the editor's rows (fallback channels, A/B variants, note, copies
+and attachments included); the assignments, which the editor does not show, are kept,
+so editing a strategy in the form and exporting it gives back the same document.
 """
 
 import datetime as dt
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -19,7 +20,7 @@ from django.utils.translation import gettext as _
 from cartera.orgs.access import Action, require_member
 from cartera.outreach.models import MessageTemplate
 
-from .choices import STAGE_RANK, Stage, StepChannel
+from .choices import FALLBACK_CHANNELS, STAGE_RANK, Stage, StepChannel
 from .decision import timetable
 from .models import Strategy
 from .plan import StepInfo
@@ -40,6 +41,12 @@ EDITOR_FIELDS = (
     "min_balance",
     "repeat_every_days",
     "max_repeats",
+    "fallbacks",
+    "variants",
+    "note",
+    "cc",
+    "attach_pdf",
+    "attach_xml",
 )
 
 
@@ -59,7 +66,15 @@ def editor_rows(strategy: Strategy | None) -> list[dict]:
         return []
     return [
         {field: step.get(field) for field in EDITOR_FIELDS}
-        | {"min_balance": Decimal(step["min_balance"]) if step.get("min_balance") else None}
+        | {
+            "min_balance": Decimal(step["min_balance"]) if step.get("min_balance") else None,
+            "fallbacks": list(step.get("channels") or [])[1:],
+            "variants": list(step.get("variants") or []),
+            "note": step.get("note") or "",
+            "cc": step.get("cc") or "",
+            "attach_pdf": bool(step.get("attach_pdf")),
+            "attach_xml": bool(step.get("attach_xml")),
+        }
         for step in export_strategy(strategy)["steps"]
     ]
 
@@ -77,8 +92,9 @@ def templates_by_channel(organization) -> dict[str, list[tuple[str, str]]]:
 
 def step_errors(organization, rows: list[dict]) -> dict[int, dict[str, str]]:
     """Errors of the rows taken together (each row's own types and choices are the
-    form's): offset range, two steps on the same day and channel, a template that is
-    not one of the organisation's templates of the step's channel."""
+    form's): offset range, two steps on the same day and channel, a template or variant
+    that is not one of the organisation's templates of the step's channel, fallbacks,
+    copies and attachments that the step's channel cannot carry."""
     templates = templates_by_channel(organization)
     errors: dict[int, dict[str, str]] = {}
     seen: dict[tuple[int, str], int] = {}
@@ -95,7 +111,68 @@ def step_errors(organization, rows: list[dict]) -> dict[int, dict[str, str]]:
                 "El paso %(n)s ya usa este canal ese mismo día; cambie el día o el canal."
             ) % {"n": other + 1}
         mine.update(_template_error(templates, channel, template))
+        mine.update(_fallback_error(channel, row.get("fallbacks") or []))
+        mine.update(_variant_error(templates, channel, row.get("variants") or []))
+        mine.update(_extras_error(row))
     return {index: mine for index, mine in errors.items() if mine}
+
+
+def _fallback_error(channel: str, fallbacks: list[str]) -> dict[str, str]:
+    if not fallbacks:
+        return {}
+    label = StepChannel(channel).label
+    if channel not in FALLBACK_CHANNELS:
+        return {
+            "fallbacks": _("Un paso de %(channel)s no tiene canales de respaldo.")
+            % {"channel": label}
+        }
+    if channel in fallbacks:
+        return {"fallbacks": _("%(channel)s ya es el canal del paso.") % {"channel": label}}
+    repeated = next((c for i, c in enumerate(fallbacks) if c in fallbacks[:i]), None)
+    if repeated:
+        return {
+            "fallbacks": _("%(channel)s está repetido.") % {"channel": StepChannel(repeated).label}
+        }
+    return {}
+
+
+def _variant_error(templates: dict, channel: str, variants: list[str]) -> dict[str, str]:
+    if not variants:
+        return {}
+    if channel in NO_TEMPLATE_CHANNELS:
+        label = StepChannel(channel).label
+        return {"variants": _("Un paso de %(channel)s no usa plantilla.") % {"channel": label}}
+    if len(variants) == 1:
+        return {"variants": _("Una prueba A/B necesita al menos dos plantillas.")}
+    repeated = next((v for i, v in enumerate(variants) if v in variants[:i]), None)
+    if repeated:
+        return {"variants": _("La plantilla «%(key)s» está repetida.") % {"key": repeated}}
+    for variant in variants:
+        error = _template_error(templates, channel, variant)
+        if error:
+            return {"variants": error["template"]}
+    return {}
+
+
+def _extras_error(row: dict) -> dict[str, str]:
+    """Copies must be addresses; a step that sends nothing carries no copy or file."""
+    errors = {}
+    label = StepChannel(row["channel"]).label
+    addresses = [part.strip() for part in (row.get("cc") or "").split(",") if part.strip()]
+    for address in addresses:
+        try:
+            validate_email(address)
+        except ValidationError:
+            errors["cc"] = _("«%(value)s» no es una dirección de correo.") % {"value": address}
+            break
+    if row["channel"] in NO_TEMPLATE_CHANNELS:
+        if row.get("cc"):
+            errors["cc"] = _("Un paso de %(channel)s no envía copias.") % {"channel": label}
+        if row.get("attach_pdf") or row.get("attach_xml"):
+            errors["attach_pdf"] = _("Un paso de %(channel)s no envía archivos.") % {
+                "channel": label
+            }
+    return errors
 
 
 def _template_error(templates: dict, channel: str, template: str) -> dict[str, str]:
@@ -127,7 +204,7 @@ def _new_key(organization, name: str) -> str:
     return key
 
 
-def _step_keys(rows: list[dict]) -> list[str]:
+def step_keys(rows: list[dict]) -> list[str]:
     """Each row's key: its own (a saved step keeps its decisions), else one made from
     its name, unique within the strategy."""
     used = {row["key"] for row in rows if row.get("key")}
@@ -144,12 +221,12 @@ def _step_keys(rows: list[dict]) -> list[str]:
     return keys
 
 
-def _keep_fallbacks(step: dict, channel: str) -> None:
-    """A saved step's fallback channels (``channels``) follow its new main channel; a
-    step without a message channel has none."""
-    fallbacks = [c for c in (step.pop("channels", None) or [])[1:] if c != channel]
-    if fallbacks and channel not in NO_TEMPLATE_CHANNELS:
-        step["channels"] = [channel, *fallbacks]
+def _set_or_drop(step: dict, field: str, value) -> None:
+    """The document writes a field only when it has a value (as ``export_strategy``)."""
+    if value in (None, "", [], False):
+        step.pop(field, None)
+    else:
+        step[field] = str(value) if isinstance(value, Decimal) else value
 
 
 def editor_document(
@@ -164,9 +241,8 @@ def editor_document(
         document.pop("assign", None)  # assignments stay as they are
         saved = {step["key"]: step for step in document["steps"]}
     steps = []
-    for row, step_key in zip(rows, _step_keys(rows), strict=True):
+    for row, step_key in zip(rows, step_keys(rows), strict=True):
         step = dict(saved.get(step_key, {}))
-        _keep_fallbacks(step, row["channel"])
         step.update(
             key=step_key,
             name=row.get("name") or step_key,
@@ -174,12 +250,14 @@ def editor_document(
             offset_days=row["offset_days"],
             channel=row["channel"],
         )
-        for field in ("template", "min_balance", "repeat_every_days"):
-            value = row.get(field)
-            if value in (None, ""):
-                step.pop(field, None)
-            else:
-                step[field] = str(value) if isinstance(value, Decimal) else value
+        fallbacks = list(row.get("fallbacks") or [])
+        _set_or_drop(step, "channels", [row["channel"], *fallbacks] if fallbacks else None)
+        for field in ("template", "min_balance", "repeat_every_days", "variants"):
+            _set_or_drop(step, field, row.get(field))
+        for field in ("note", "cc"):
+            _set_or_drop(step, field, (row.get(field) or "").strip())
+        for field in ("attach_pdf", "attach_xml"):
+            _set_or_drop(step, field, bool(row.get(field)))
         if step.get("repeat_every_days"):
             step["max_repeats"] = row.get("max_repeats") or 0
         else:
@@ -255,10 +333,12 @@ def sample_timetable(rows: list[dict], *, balance: Decimal, due: dt.date) -> lis
             repeat_every=row.get("repeat_every_days"),
             max_repeats=row.get("max_repeats") or 0,
             min_balance=row.get("min_balance"),
-            note="",
-            cc="",
-            attach_pdf=False,
-            attach_xml=False,
+            note=row.get("note") or "",
+            cc=row.get("cc") or "",
+            attach_pdf=bool(row.get("attach_pdf")),
+            attach_xml=bool(row.get("attach_xml")),
+            variants=tuple(row.get("variants") or ()),
+            fallbacks=tuple(row.get("fallbacks") or ()),
         )
         for index, row in enumerate(rows, start=1)
     ]

@@ -1,6 +1,7 @@
 """The strategy editor pages: a strategy's name and its steps as a list of forms (add,
-remove, move up and down by POST, enhanced by htmx), with what it would send for a
-sample invoice. Saving goes through ``editor.save_strategy_from_editor``."""
+remove, move up and down by POST, dragged into place by ``dunning/strategy-editor.js``,
+enhanced by htmx), with what it would send for a sample invoice and whom the planner
+would contact tomorrow. Saving goes through ``editor.save_strategy_from_editor``."""
 
 import datetime as dt
 from decimal import Decimal, InvalidOperation
@@ -21,14 +22,24 @@ from .editor import (
     editor_rows,
     sample_timetable,
     save_strategy_from_editor,
+    step_errors,
     templates_by_channel,
 )
 from .forms import StepForm, StepFormSet, StrategyHeadForm
 from .models import Strategy
 from .selectors import get_strategy_for_user
+from .services import export_strategy
+from .tomorrow import tomorrow_preview
 
 DEFAULT_SAMPLE = Decimal("10000")
 _STEP_FIELDS = list(StepForm.base_fields)
+_LIST_FIELDS = ("fallbacks", "variants")  # posted as name_0 … name_N
+# What the sample timetable reads of a row (decision.timetable: days, stage, repeats…).
+_TIMETABLE_FIELDS = [
+    field
+    for field in _STEP_FIELDS
+    if field not in (*_LIST_FIELDS, "note", "cc") and not field.startswith("attach_")
+]
 
 
 @org_member_required
@@ -74,6 +85,8 @@ def _editor(request, strategy):
             "head": head,
             "steps": steps,
             "timetable": _timetable(request, steps),
+            "tomorrow": _tomorrow(request, strategy, kwargs),
+            "out_of_order": _out_of_order(steps),
             "sample_amount": _sample_amount(request.POST),
             "due": local_today(organization.timezone),
             "has_templates": bool(templates),
@@ -152,10 +165,20 @@ def _posted_rows(data) -> list[dict]:
         total = min(int(data.get("steps-TOTAL_FORMS", 0)), StepFormSet.max_num)
     except ValueError:
         total = 0
-    return [
-        {field: data.get(f"steps-{index}-{field}", "") for field in _STEP_FIELDS}
-        for index in range(total)
-    ]
+    return [_posted_row(data, index) for index in range(total)]
+
+
+def _posted_row(data, index: int) -> dict:
+    prefix = f"steps-{index}-"
+    row = {field: data.get(prefix + field, "") for field in _STEP_FIELDS}
+    for field in _LIST_FIELDS:
+        slots = sorted(
+            (int(key.rpartition("_")[2]), value)
+            for key, value in data.items()
+            if key.startswith(f"{prefix}{field}_") and key.rpartition("_")[2].isdigit()
+        )
+        row[field] = [value for _slot, value in slots if value]
+    return row
 
 
 def _blank_row(after: dict | None = None) -> dict:
@@ -176,10 +199,16 @@ def _blank_row(after: dict | None = None) -> dict:
 
 
 def _rearranged(rows: list[dict], action: str) -> list[dict]:
-    """``add``, ``remove:N``, ``up:N`` or ``down:N`` applied to the typed rows."""
+    """``add``, ``remove:N``, ``up:N``, ``down:N`` or ``order:2,0,1`` (the rows' new
+    order, from dragging) applied to the typed rows."""
     if action == "add":
         return [*rows, _blank_row(rows[-1] if rows else None)]
     verb, _sep, number = action.partition(":")
+    if verb == "order":
+        order = number.split(",")
+        if sorted(order) != sorted(str(index) for index in range(len(rows))):
+            return rows
+        return [rows[int(index)] for index in order]
     if not number.isdigit() or int(number) >= len(rows):
         return rows
     index = int(number)
@@ -204,7 +233,7 @@ def _timetable(request, steps) -> list[dict]:
     rows = []
     for form in steps.forms:
         check = StepForm(
-            {field: form[field].value() or "" for field in _STEP_FIELDS},
+            {field: form[field].value() or "" for field in _TIMETABLE_FIELDS},
             templates={},
         )
         check.fields["template"].choices = [(form["template"].value() or "", "")]
@@ -213,3 +242,47 @@ def _timetable(request, steps) -> list[dict]:
             rows.append(check.row())
     due = local_today(request.membership.organization.timezone)
     return sample_timetable(rows, balance=_sample_amount(request.POST), due=due)
+
+
+def _out_of_order(steps) -> bool:
+    """Whether the list is not in days order (saving will sort it by days)."""
+    offsets = []
+    for form in steps.forms:
+        try:
+            days = int(form["days"].value() or 0)
+        except (TypeError, ValueError):
+            continue
+        offsets.append(-days if form["when"].value() == "before" else days)
+    return offsets != sorted(offsets)
+
+
+def _tomorrow(request, strategy, kwargs) -> dict | None:
+    """Whom the planner would contact tomorrow: with the saved strategy on first load,
+    then with the rows on the page (None for a new strategy not yet filled in; ``invalid``
+    while a row has an error)."""
+    organization = request.membership.organization
+    if request.method != "POST":
+        if strategy is None:
+            return None
+        document = export_strategy(strategy)
+        return tomorrow_preview(
+            organization=organization,
+            strategy=strategy,
+            rows=editor_rows(strategy),
+            policy=document["contact_policy"],
+            is_default=strategy.is_default,
+        )
+    head = StrategyHeadForm(request.POST)
+    steps = StepFormSet(request.POST, **kwargs)
+    if not (head.is_valid() and steps.is_valid()) or not steps.forms:
+        return {"invalid": True}
+    rows = [form.row() for form in steps.forms]
+    if step_errors(organization, rows):
+        return {"invalid": True}
+    return tomorrow_preview(
+        organization=organization,
+        strategy=strategy,
+        rows=rows,
+        policy=head.policy(),
+        is_default=head.cleaned_data["is_default"],
+    )

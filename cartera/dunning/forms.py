@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cartera.lib.forms import BackOfficeForm
 
-from .choices import WEEKDAYS, Stage, StepChannel
+from .choices import FALLBACK_CHANNELS, WEEKDAYS, Stage, StepChannel
 
 WEEKDAY_CHOICES = list(
     zip(
@@ -252,8 +252,58 @@ class StrategyHeadForm(BackOfficeForm):
         }
 
 
+class SelectListWidget(forms.MultiWidget):
+    """A short ordered list as ``slots`` selects (``name_0`` … ``name_N``), each labelled
+    with its place, so the order is kept (a multiple select would post choice order)."""
+
+    def __init__(self, *, slots: int, label: str, attrs=None):
+        widgets = [
+            forms.Select(attrs={"aria-label": f"{label} {number}"})
+            for number in range(1, slots + 1)
+        ]
+        super().__init__(widgets, attrs)
+
+    def decompress(self, value):
+        values = list(value or [])
+        return values + [""] * (len(self.widgets) - len(values))
+
+
+class ChoiceListField(forms.MultiValueField):
+    """An ordered list of distinct choices, blanks dropped (``[]`` when all are blank)."""
+
+    def __init__(self, *, slots: int, label, **kwargs):
+        fields = [forms.ChoiceField(required=False) for _ in range(slots)]
+        super().__init__(
+            fields=fields,
+            widget=SelectListWidget(slots=slots, label=str(label)),
+            require_all_fields=False,
+            required=False,
+            label=label,
+            **kwargs,
+        )
+
+    def set_choices(self, choices) -> None:
+        for field, widget in zip(self.fields, self.widget.widgets, strict=True):
+            field.choices = choices
+            widget.choices = field.choices
+
+    def compress(self, data_list):
+        return [value for value in data_list if value]
+
+
+FALLBACK_SLOTS = 4  # every other message channel after the main one
+VARIANT_SLOTS = 4  # more (rare) are shown when a saved step has them
+
+
+def _posted_slots(data, name: str) -> int:
+    """How many ``name_N`` values were posted (a step saved with many variants)."""
+    return sum(1 for key in data if key.startswith(f"{name}_"))
+
+
 class StepForm(BackOfficeForm):
-    """One step of the editor; ``days`` and ``when`` make the offset from the due date."""
+    """One step of the editor; ``days`` and ``when`` make the offset from the due date.
+    Choices and types are checked here; the rules between fields and rows (a fallback
+    that is the main channel, a variant of another channel…) in ``editor.step_errors``."""
 
     key = forms.CharField(required=False, max_length=60, widget=forms.HiddenInput)
     name = forms.CharField(label=_("Nombre del paso"), max_length=200)
@@ -275,17 +325,56 @@ class StepForm(BackOfficeForm):
     max_repeats = forms.IntegerField(
         label=_("Repeticiones"), required=False, min_value=0, max_value=52
     )
+    fallbacks = ChoiceListField(
+        label=_("Si no hay contacto para el canal, intentar por"),
+        slots=FALLBACK_SLOTS,
+        help_text=_("En este orden; se usa el primero con un contacto utilizable."),
+    )
+    variants = ChoiceListField(
+        label=_("Prueba A/B: plantillas"),
+        slots=VARIANT_SLOTS,
+        help_text=_(
+            "Dos o más plantillas del canal; cada cliente recibe siempre la misma. "
+            "Con variantes, la plantilla de arriba no se usa."
+        ),
+    )
+    note = forms.CharField(
+        label=_("Nota en la bitácora del cliente"), required=False, max_length=300
+    )
+    cc = forms.CharField(
+        label=_("Copia a"),
+        required=False,
+        max_length=300,
+        help_text=_("Direcciones de correo separadas por comas."),
+    )
+    attach_pdf = forms.BooleanField(label=_("Adjuntar el PDF de la factura"), required=False)
+    attach_xml = forms.BooleanField(label=_("Adjuntar el XML de la factura"), required=False)
 
     def __init__(self, *args, templates: dict, **kwargs):
         super().__init__(*args, **kwargs)
         channels = dict(StepChannel.choices)
-        self.fields["template"].choices = [
-            ("", _("— la de la etapa —")),
-            *[
-                (channels.get(channel, channel), [(key, f"{name} ({key})") for key, name in keys])
-                for channel, keys in sorted(templates.items())
-            ],
+        grouped = [
+            (channels.get(channel, channel), [(key, f"{name} ({key})") for key, name in keys])
+            for channel, keys in sorted(templates.items())
         ]
+        self.fields["template"].choices = [("", _("— la de la etapa —")), *grouped]
+        self.fields["fallbacks"].set_choices(
+            [("", "—"), *[(c, channels[c]) for c in FALLBACK_CHANNELS]]
+        )
+        self._size_variants(grouped)
+
+    def _size_variants(self, grouped) -> None:
+        """Enough variant selects for what was saved or posted, with every template."""
+        saved = len(self.initial.get("variants") or [])
+        posted = _posted_slots(self.data, self.add_prefix("variants")) if self.is_bound else 0
+        slots = max(VARIANT_SLOTS, saved, posted)
+        if slots != VARIANT_SLOTS:
+            self.fields["variants"] = ChoiceListField(
+                label=self.fields["variants"].label,
+                slots=slots,
+                help_text=self.fields["variants"].help_text,
+            )
+        self.fields["variants"].set_choices([("", "—"), *grouped])
 
     def clean(self):
         data = super().clean()
@@ -307,6 +396,12 @@ class StepForm(BackOfficeForm):
             "min_balance": data["min_balance"],
             "repeat_every_days": data["repeat_every_days"],
             "max_repeats": data["max_repeats"] or 0,
+            "fallbacks": data["fallbacks"],
+            "variants": data["variants"],
+            "note": data["note"].strip(),
+            "cc": data["cc"].strip(),
+            "attach_pdf": data["attach_pdf"],
+            "attach_xml": data["attach_xml"],
         }
 
     @staticmethod
@@ -324,6 +419,12 @@ class StepForm(BackOfficeForm):
             "min_balance": row.get("min_balance"),
             "repeat_every_days": row.get("repeat_every_days"),
             "max_repeats": row.get("max_repeats") or None,
+            "fallbacks": list(row.get("fallbacks") or []),
+            "variants": list(row.get("variants") or []),
+            "note": row.get("note") or "",
+            "cc": row.get("cc") or "",
+            "attach_pdf": bool(row.get("attach_pdf")),
+            "attach_xml": bool(row.get("attach_xml")),
         }
 
 

@@ -71,6 +71,11 @@ class StrategyVersion(models.Model):
         ]
 
 
+# How a strategy's steps are ordered everywhere (planner, export, pages): by days, then
+# by their place in the document (same-day steps), then by creation.
+STEP_ORDER = ("offset_days", "position", "id")
+
+
 class Step(models.Model):
     """One step of a strategy: what to do ``offset_days`` after (or before) the due date."""
 
@@ -98,12 +103,15 @@ class Step(models.Model):
     cc = models.CharField(_("copia a"), max_length=300, blank=True)
     attach_pdf = models.BooleanField(_("adjuntar PDF"), default=False)
     attach_xml = models.BooleanField(_("adjuntar XML"), default=False)
+    # The step's place in its strategy document: among steps of the same day the planner
+    # takes the last one in this order as the current step (docs/dunning.md).
+    position = models.PositiveSmallIntegerField(_("orden"), default=0)
     is_active = models.BooleanField(default=True)
 
     class Meta:
         verbose_name = _("paso")
         verbose_name_plural = _("pasos")
-        ordering = ["offset_days", "id"]
+        ordering = list(STEP_ORDER)
         constraints = [
             models.UniqueConstraint(fields=["strategy", "key"], name="step_unique_key"),
         ]

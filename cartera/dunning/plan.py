@@ -159,7 +159,7 @@ def load_strategies(organization) -> dict[int, StrategyInfo]:
     for strategy in Strategy.objects.filter(organization=organization).prefetch_related("steps"):
         steps = sorted(
             (step for step in strategy.steps.all() if step.is_active),
-            key=lambda step: (step.offset_days, step.id),
+            key=lambda step: (step.offset_days, step.position, step.id),
         )
         strategies[strategy.id] = StrategyInfo(
             id=strategy.id,

@@ -43,6 +43,8 @@ class Planner:
         now: dt.datetime | None = None,
         chunk_size: int = 1000,
         customer_ids=None,
+        draft: StrategyInfo | None = None,
+        draft_is_default: bool = False,
     ):
         self.organization = organization
         # Plan only these customers ("Próximos envíos" shows one page at a time); the
@@ -60,6 +62,8 @@ class Planner:
             ),
             None,
         )
+        if draft is not None:
+            self._use_draft(draft, is_default=draft_is_default)
         self.all_consumers = all_consumers(organization)
         self.rules = rules_in_precedence(organization)
         self.rules_need_tags = any(rule.tag_id for rule in self.rules)
@@ -83,6 +87,16 @@ class Planner:
         self.any_min_balance = any(
             step.min_balance is not None for s in self.strategies.values() for step in s.steps
         )
+
+    def _use_draft(self, draft: StrategyInfo, *, is_default: bool) -> None:
+        """Plan with ``draft`` (the editor's unsaved rows; id 0 for a new strategy) in
+        place of the saved strategy of its id, the default if ``is_default`` (dry runs:
+        the editor's "who would get what tomorrow")."""
+        self.strategies[draft.id] = draft
+        if is_default:
+            self.default = draft
+        elif self.default is not None and self.default.id == draft.id:
+            self.default = None
 
     def _ordinal(self, value) -> int:
         """Date (or SQLite's 'YYYY-MM-DD' text) → proleptic ordinal, memoised."""

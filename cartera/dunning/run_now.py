@@ -14,6 +14,7 @@ import datetime as dt
 from cartera.orgs.access import Action, require_member
 from cartera.outreach.sending import send_due_messages
 
+from .choices import StepChannel
 from .services import run_planner
 
 PREVIEW_ROWS = 50
@@ -26,11 +27,20 @@ def preview_collection_run(*, organization, actor, as_of: dt.date, now: dt.datet
     return {
         "date": result["date"],
         "counts": result["counts"],
-        "messages": result["messages"][:PREVIEW_ROWS],
+        "messages": [
+            message | {"channel_label": _channel_label(message["channel"])}
+            for message in result["messages"][:PREVIEW_ROWS]
+        ],
         "due_now": sum(
             1 for m in result["messages"] if dt.datetime.fromisoformat(m["scheduled_for"]) <= now
         ),
     }
+
+
+def _channel_label(channel: str) -> str:
+    """The channel's name in the page's language (never its key)."""
+    labels = dict(StepChannel.choices)
+    return str(labels.get(channel, channel))
 
 
 def run_collection_now(*, organization, actor, as_of: dt.date, now: dt.datetime) -> dict:

@@ -18,6 +18,7 @@ from cartera.outreach.rendering import MessageRenderer, TemplateRenderError
 from cartera.outreach.trial_sends import send_template_test
 
 from .choices import StepChannel
+from .models import STEP_ORDER
 from .run_now import preview_collection_run, run_collection_now
 from .selectors import get_strategy_for_user
 
@@ -50,9 +51,7 @@ def run_now(request):
 
 
 def _email_step(strategy, step_pk=None):
-    steps = strategy.steps.filter(is_active=True, channel=StepChannel.EMAIL).order_by(
-        "offset_days", "id"
-    )
+    steps = strategy.steps.filter(is_active=True, channel=StepChannel.EMAIL).order_by(*STEP_ORDER)
     return steps.filter(pk=step_pk).first() if step_pk else steps.first()
 
 

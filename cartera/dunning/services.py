@@ -18,8 +18,9 @@ from cartera.timeline.sentences import sentence
 from cartera.timeline.services import record_activity
 
 from .assignment import export_assignments, replace_assignments
-from .choices import WEEKDAYS, Stage, StepChannel
+from .choices import FALLBACK_CHANNELS, WEEKDAYS, Stage, StepChannel
 from .models import (
+    STEP_ORDER,
     CustomerStatementSchedule,
     DunningSettings,
     PlannerRun,
@@ -80,9 +81,6 @@ def _step_errors(step: dict, *, index: int, seen: set) -> list[str]:
     if step.get("max_repeats") and not step.get("repeat_every_days"):
         errors.append(_("Paso %(step)s: max_repeats requiere repeat_every_days.") % {"step": label})
     return errors
-
-
-FALLBACK_CHANNELS = ("email", "sms", "whatsapp", "letter", "call")
 
 
 def _step_channel_list_errors(step: dict, *, label: str) -> list[str]:
@@ -224,8 +222,7 @@ def _export_step(step: Step) -> dict:
 def export_strategy(strategy: Strategy) -> dict:
     """The strategy as the YAML document shape (round-trips through ``load_strategy``)."""
     steps = [
-        _export_step(step)
-        for step in strategy.steps.filter(is_active=True).order_by("offset_days", "id")
+        _export_step(step) for step in strategy.steps.filter(is_active=True).order_by(*STEP_ORDER)
     ]
     document = {
         "key": strategy.key,
@@ -309,8 +306,9 @@ def _load_policy(*, organization, document: dict, actor) -> tuple[Strategy, bool
     strategy.skip_holidays = doc["contact_policy"]["skip_holidays"]
     strategy.save()
     existing = {step.key: step for step in strategy.steps.all()}
-    for raw in doc["steps"]:
+    for position, raw in enumerate(doc["steps"]):
         step = existing.pop(raw["key"], None) or Step(strategy=strategy, key=raw["key"])
+        step.position = position
         step.name = raw.get("name") or raw["key"]
         step.stage = raw["stage"]
         step.offset_days = raw["offset_days"]

@@ -24,7 +24,13 @@ from cartera.orgs.decorators import org_member_required
 from .assignment import assign_strategy, describe_rule, remove_assignment, rules_in_precedence
 from .choices import SkipReason, Stage, StepChannel
 from .forms import AssignmentForm, DunningSettingsForm, StageFeeForm, StatementScheduleForm
-from .models import CustomerStatementSchedule, CustomerStrategy, DunningSettings, Step
+from .models import (
+    STEP_ORDER,
+    CustomerStatementSchedule,
+    CustomerStrategy,
+    DunningSettings,
+    Step,
+)
 from .selectors import (
     agents_for_filter,
     decisions_for_invoice,
@@ -66,7 +72,7 @@ def strategy_detail(request, pk):
         "dunning/strategy_detail.html",
         {
             "strategy": strategy,
-            "steps": strategy.steps.filter(is_active=True).order_by("offset_days", "id"),
+            "steps": strategy.steps.filter(is_active=True).order_by(*STEP_ORDER),
             "versions": strategy.versions.all()[:20],
             "can_edit": can(request.membership, Action.MANAGE_STRATEGIES),
             "has_email_step": strategy.steps.filter(is_active=True, channel="email").exists(),

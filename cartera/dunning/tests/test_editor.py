@@ -7,9 +7,10 @@ from decimal import Decimal
 import pytest
 import yaml
 from django.core.exceptions import PermissionDenied
+from django.utils import translation
 
 from cartera.dunning.decision import timetable
-from cartera.dunning.editor import sample_timetable, save_strategy_from_editor
+from cartera.dunning.editor import sample_timetable, save_strategy_from_editor, step_errors
 from cartera.dunning.models import Step, Strategy, StrategyVersion
 from cartera.dunning.services import dump_strategy_yaml, export_strategy, load_strategy
 from cartera.outreach.message_templates import install_default_templates, save_template
@@ -45,7 +46,27 @@ def _step(index, **values):
         "repeat_every_days": "",
         "max_repeats": "",
     } | values
-    return {f"steps-{index}-{k}": v for k, v in row.items()}
+    data = {}
+    for field, value in row.items():
+        if isinstance(value, list):  # fallbacks, variants: one select per place
+            data |= {f"steps-{index}-{field}_{n}": item for n, item in enumerate(value)}
+        else:
+            data[f"steps-{index}-{field}"] = value
+    return data
+
+
+def _as_posted(initial: dict) -> dict:
+    """A form's initial values as the browser posts them (checkboxes: "on" or absent)."""
+    posted = {}
+    for field, value in initial.items():
+        if isinstance(value, bool):
+            if value:
+                posted[field] = "on"
+        else:
+            posted[field] = (
+                "" if value is None else value if isinstance(value, list) else str(value)
+            )
+    return posted
 
 
 def _post(name="Mayoristas", description="", steps=(), action="save", **extra):
@@ -120,7 +141,20 @@ def test_manager_creates_a_strategy_with_steps(login, manager_a, org_a, template
     assert entry.actor_user_id == manager_a.pk
 
 
-def test_edit_keeps_step_keys_and_what_the_form_does_not_show(login, owner_a, org_a, templates_a):
+EVERY_FIELD = {
+    "name": "Uno",
+    "days": "6",
+    "stage": "soft",
+    "channel": "whatsapp",
+    "fallbacks": ["sms", "email"],
+    "note": "Reclamo",
+    "cc": "jefe@example.com, cobranza@example.com",
+    "attach_pdf": "on",
+    "attach_xml": "on",
+}
+
+
+def test_the_editor_shows_and_saves_every_step_field(login, owner_a, org_a, templates_a):
     strategy, _ = load_strategy(
         organization=org_a,
         document={
@@ -133,6 +167,7 @@ def test_edit_keeps_step_keys_and_what_the_form_does_not_show(login, owner_a, or
                     "stage": "soft",
                     "offset_days": 5,
                     "channels": ["email", "sms"],
+                    "variants": ["aviso-vencido", "aviso-firme"],
                     "note": "Reclamo",
                     "cc": "jefe@example.com",
                     "attach_pdf": True,
@@ -142,12 +177,23 @@ def test_edit_keeps_step_keys_and_what_the_form_does_not_show(login, owner_a, or
     )
     client = login(owner_a)
     page = client.get(f"/dunning/strategies/{strategy.pk}/editor/")
-    assert page.context["steps"].forms[0].initial["key"] == "uno"
+    initial = page.context["steps"].forms[0].initial
+    assert {k: initial[k] for k in ("key", "fallbacks", "variants", "note", "cc")} == {
+        "key": "uno",
+        "fallbacks": ["sms"],
+        "variants": ["aviso-vencido", "aviso-firme"],
+        "note": "Reclamo",
+        "cc": "jefe@example.com",
+    }
+    assert (initial["attach_pdf"], initial["attach_xml"]) == (True, False)
+    html = page.content.decode()
+    assert '<option value="sms" selected>SMS</option>' in html
+    assert 'aria-label="Prueba A/B: plantillas 2"' in html
     response = client.post(
         f"/dunning/strategies/{strategy.pk}/editor/",
         _post(
             name="Mía",
-            steps=[{"key": "uno", "name": "Uno", "days": "6", "stage": "soft"}],
+            steps=[{"key": "uno", **EVERY_FIELD}],
             window_start="08:00",
             window_end="18:00",
             weekdays=["wed", "mon"],
@@ -158,19 +204,57 @@ def test_edit_keeps_step_keys_and_what_the_form_does_not_show(login, owner_a, or
     assert response.status_code == 302
     strategy.refresh_from_db()
     step = strategy.steps.get()
-    assert (strategy.version, step.key, step.offset_days) == (2, "uno", 6)
-    assert (step.channels, step.note, step.cc, step.attach_pdf) == (
-        ["sms"],
+    assert (strategy.version, step.key, step.offset_days, step.channel) == (2, "uno", 6, "whatsapp")
+    assert (step.channels, step.variants, step.note, step.cc) == (
+        ["sms", "email"],
+        [],
         "Reclamo",
-        "jefe@example.com",
-        True,
+        "jefe@example.com, cobranza@example.com",
     )
+    assert (step.attach_pdf, step.attach_xml) == (True, True)
     assert (strategy.window_start, strategy.window_end, strategy.weekdays) == (
         dt.time(8),
         dt.time(18),
         ["mon", "wed"],
     )
     assert (strategy.max_per_7_days, strategy.skip_holidays) == (2, False)
+    # the variants chosen in the form, in their order (the order picks each customer's)
+    client.post(
+        f"/dunning/strategies/{strategy.pk}/editor/",
+        _post(
+            name="Mía",
+            steps=[
+                {
+                    "key": "uno",
+                    **EVERY_FIELD,
+                    "channel": "email",
+                    "fallbacks": [],
+                    "variants": ["aviso-firme", "", "aviso-vencido"],
+                }
+            ],
+        ),
+    )
+    step.refresh_from_db()
+    assert (step.channel, step.channels, step.variants) == (
+        "email",
+        [],
+        ["aviso-firme", "aviso-vencido"],
+    )
+
+
+def test_clearing_the_extra_fields_in_the_form_removes_them(login, owner_a, org_a, templates_a):
+    client = login(owner_a)
+    client.post("/dunning/strategies/new/", _post(steps=[EVERY_FIELD]))
+    strategy = Strategy.objects.get(organization=org_a, key="mayoristas")
+    response = client.post(
+        f"/dunning/strategies/{strategy.pk}/editor/",
+        _post(steps=[{"key": "uno", "name": "Uno", "days": "6", "stage": "soft"}]),
+    )
+    assert response.status_code == 302
+    exported = export_strategy(strategy)["steps"]
+    assert exported == [
+        {"key": "uno", "name": "Uno", "stage": "soft", "offset_days": 6, "channel": "email"}
+    ]
 
 
 def test_remove_and_reorder_are_posts_that_save_nothing(login, owner_a, org_a, templates_a):
@@ -240,6 +324,78 @@ def test_deleting_a_step_deletes_it_or_deactivates_a_used_one(login, owner_a, or
             "repeat_every_days",
             "Indique cada cuántos días se repite.",
         ),
+        (
+            [{"days": "5", "stage": "soft", "channel": "task", "fallbacks": ["sms"]}],
+            "fallbacks",
+            "Un paso de Tarea de llamada no tiene canales de respaldo.",
+        ),
+        (
+            [{"days": "5", "stage": "soft", "fallbacks": ["sms", "email"]}],
+            "fallbacks",
+            "Correo ya es el canal del paso.",
+        ),
+        (
+            [{"days": "5", "stage": "soft", "fallbacks": ["sms", "", "sms"]}],
+            "fallbacks",
+            "SMS está repetido.",
+        ),
+        (
+            [{"days": "5", "stage": "soft", "fallbacks": ["task"]}],
+            "fallbacks",
+            "Seleccione una opción válida. task no es una de las opciones disponibles.",
+        ),
+        (
+            [{"days": "5", "stage": "soft", "variants": ["aviso-vencido"]}],
+            "variants",
+            "Una prueba A/B necesita al menos dos plantillas.",
+        ),
+        (
+            [{"days": "5", "stage": "soft", "variants": ["aviso-vencido", "sms-aviso"]}],
+            "variants",
+            "La plantilla «sms-aviso» no es de Correo.",
+        ),
+        (
+            [{"days": "5", "stage": "soft", "variants": ["aviso-vencido", "aviso-vencido"]}],
+            "variants",
+            "La plantilla «aviso-vencido» está repetida.",
+        ),
+        (
+            [
+                {
+                    "days": "5",
+                    "stage": "soft",
+                    "channel": "task",
+                    "variants": ["aviso-vencido", "aviso-firme"],
+                }
+            ],
+            "variants",
+            "Un paso de Tarea de llamada no usa plantilla.",
+        ),
+        (
+            [{"days": "5", "stage": "soft", "variants": ["aviso-vencido", "no-existe"]}],
+            "variants",
+            "Seleccione una opción válida. no-existe no es una de las opciones disponibles.",
+        ),
+        (
+            [{"days": "5", "stage": "soft", "cc": "jefe@example.com, nadie"}],
+            "cc",
+            "«nadie» no es una dirección de correo.",
+        ),
+        (
+            [{"days": "5", "stage": "soft", "channel": "task", "cc": "jefe@example.com"}],
+            "cc",
+            "Un paso de Tarea de llamada no envía copias.",
+        ),
+        (
+            [{"days": "5", "stage": "soft", "channel": "none", "attach_xml": "on"}],
+            "attach_pdf",
+            "Un paso de Ninguno (solo nota) no envía archivos.",
+        ),
+        (
+            [{"days": "5", "stage": "soft", "note": "x" * 301}],
+            "note",
+            "Asegúrese de que este valor tenga como máximo 300 caracteres (tiene 301).",
+        ),
     ],
 )
 def test_errors_are_next_to_the_field_and_nothing_is_saved(
@@ -289,12 +445,62 @@ def test_a_strategy_needs_a_name_a_step_and_a_window(login, owner_a, org_a):
     assert not Strategy.objects.filter(organization=org_a).exists()
 
 
+ALL_FIELDS = (
+    *THREE,
+    EVERY_FIELD,
+    {
+        "name": "Prueba A/B",
+        "days": "10",
+        "stage": "firm",
+        "variants": ["aviso-firme", "aviso-vencido"],
+        "repeat_every_days": "7",
+        "max_repeats": "2",
+        "cc": "jefe@example.com",
+    },
+)
+
+
 def test_form_edit_round_trips_through_yaml(login, owner_a, org_a, org_b, templates_a):
     client = login(owner_a)
-    client.post("/dunning/strategies/new/", _post(steps=THREE))
+    client.post("/dunning/strategies/new/", _post(steps=ALL_FIELDS))
     strategy = Strategy.objects.get(organization=org_a, key="mayoristas")
     text = dump_strategy_yaml(strategy)
     exported = export_strategy(strategy)
+    assert exported["steps"][2:4] == [
+        {
+            "key": "uno",
+            "name": "Uno",
+            "stage": "soft",
+            "offset_days": 6,
+            "channel": "whatsapp",
+            "channels": ["whatsapp", "sms", "email"],
+            "note": "Reclamo",
+            "cc": "jefe@example.com, cobranza@example.com",
+            "attach_pdf": True,
+            "attach_xml": True,
+        },
+        {
+            "key": "prueba-ab",
+            "name": "Prueba A/B",
+            "stage": "firm",
+            "offset_days": 10,
+            "channel": "email",
+            "variants": ["aviso-firme", "aviso-vencido"],
+            "repeat_every_days": 7,
+            "max_repeats": 2,
+            "cc": "jefe@example.com",
+        },
+    ]
+    # the editor's rows of the saved strategy, posted back unchanged, change nothing
+    page = client.get(f"/dunning/strategies/{strategy.pk}/editor/")
+    rows = [form.initial for form in page.context["steps"].forms]
+    again = client.post(
+        f"/dunning/strategies/{strategy.pk}/editor/",
+        _post(steps=[_as_posted(row) for row in rows]),
+    )
+    assert again.status_code == 302
+    strategy.refresh_from_db()
+    assert (strategy.version, dump_strategy_yaml(strategy)) == (1, text)
     # the same document loaded again changes nothing …
     assert load_strategy(organization=org_a, document=yaml.safe_load(text)) == (strategy, False)
     # … and loaded into another organisation gives the same strategy
@@ -400,3 +606,29 @@ def test_another_organisations_strategy_is_404(login, owner_b, org_a, templates_
     )
     strategy.refresh_from_db()
     assert (strategy.name, strategy.version) == ("K", 1)
+
+
+def test_the_new_fields_errors_are_in_english_too(org_a, templates_a):
+    rows = [
+        {
+            "offset_days": 5,
+            "stage": "soft",
+            "channel": "task",
+            "fallbacks": ["sms"],
+            "cc": "jefe@example.com",
+            "attach_pdf": True,
+        },
+        {"offset_days": 6, "stage": "soft", "channel": "email", "variants": ["aviso-vencido"]},
+        {"offset_days": 7, "stage": "soft", "channel": "email", "cc": "nadie"},
+    ]
+    with translation.override("en"):
+        errors = step_errors(org_a, rows)
+    assert errors == {
+        0: {
+            "fallbacks": "A Call task step has no fallback channels.",
+            "cc": "A Call task step sends no copies.",
+            "attach_pdf": "A Call task step sends no files.",
+        },
+        1: {"variants": "An A/B test needs at least two templates."},
+        2: {"cc": "“nadie” is not an e-mail address."},
+    }

@@ -35,6 +35,7 @@ def test_preview_writes_nothing_and_says_what_it_would_create(manager_a, org_a, 
     assert preview["counts"]["messages"] == 1
     assert preview["due_now"] == 1
     assert [m["customer"] for m in preview["messages"]] == ["CLI-001"]  # the external id
+    assert [m["channel_label"] for m in preview["messages"]] == ["Correo"]
     assert Message.objects.count() == 0 and PlannerRun.objects.count() == 0
     assert Activity.objects.count() == activities
 

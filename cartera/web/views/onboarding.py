@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from cartera.dunning.models import Strategy
+from cartera.dunning.models import STEP_ORDER, Strategy
 from cartera.dunning.services import load_builtin_strategies
 from cartera.lib.dates import local_today
 from cartera.orgs import views as org_views
@@ -144,7 +144,7 @@ def test_send(request):
         Strategy.objects.filter(organization=organization).order_by("-is_default", "id").first()
     )
     step = (
-        strategy.steps.filter(is_active=True, channel="email").order_by("offset_days", "id").first()
+        strategy.steps.filter(is_active=True, channel="email").order_by(*STEP_ORDER).first()
         if strategy
         else None
     )
