@@ -157,6 +157,7 @@ URLS: dict[str, U] = {
     # the catalogue of products: every member sees it, owners and managers change it
     "fiscal:catalogue": read(),
     "fiscal:sat_keys": read(),  # htmx suggestions of SAT keys (the SAT's public catalogue)
+    "customers:pick": read(),  # htmx matches of the customer picker (visible customers only)
     "fiscal:product_create": write(roles=MANAGERS),
     "fiscal:product_edit": write(pk("product"), scoped=False, roles=MANAGERS),
     "fiscal:product_toggle": write(pk("product"), scoped=False, roles=MANAGERS),

@@ -7,6 +7,7 @@ app_name = "customers"
 # cartera.web and join this namespace in cartera/urls.py.
 urlpatterns = [
     path("new/", views.customer_create, name="create"),
+    path("pick/", views.customer_pick, name="pick"),
     path("<int:pk>/edit/", views.customer_edit, name="edit"),
     path("<int:pk>/contacts/new/", views.contact_create, name="contact_create"),
     path("contacts/<int:pk>/edit/", views.contact_edit, name="contact_edit"),

@@ -1,19 +1,22 @@
 """Back office: creating and editing customers and their contacts. The pages that show a
 customer with its invoices and payments live in ``cartera.web``."""
 
+import re
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from cartera.lib.forms import add_service_errors
 from cartera.orgs.access import Action, require
 from cartera.orgs.decorators import org_member_required
 
 from .forms import ContactForm, CustomerForm
-from .selectors import get_contact_for_user, get_customer_for_user
+from .selectors import customers_visible_to, get_contact_for_user, get_customer_for_user
 from .services import create_customer, save_contact, update_customer
+from .widgets import MAX_MATCHES, matching_customers
 
 
 @org_member_required
@@ -87,3 +90,27 @@ def _contact_form(request, customer, *, contact):
             return redirect("customers:detail", customer.pk)
     context = {"form": form, "customer": customer, "contact": contact}
     return render(request, "customers/contact_form.html", context)
+
+
+# The radio buttons carry the form field's name: only a plain identifier is echoed back.
+PICKER_FIELD = re.compile(r"^[a-z_][a-z0-9_]{0,40}$")
+
+
+@org_member_required
+@require_GET
+def customer_pick(request):
+    """The customer picker's matches (``widgets.CustomerSearchWidget``): the member's
+    visible customers whose name, key or RFC contains what was typed."""
+    field = request.GET.get("field", "")
+    field = field if PICKER_FIELD.match(field) else "customer"
+    query = (request.GET.get(f"{field}__q") or request.GET.get("q") or "").strip()[:100]
+    visible = customers_visible_to(request.membership)
+    found = matching_customers(visible, query, limit=MAX_MATCHES + 1)
+    context = {
+        "customers": found[:MAX_MATCHES],
+        "more": len(found) > MAX_MATCHES,
+        "field": field,
+        "query": query,
+        "chosen_pk": None,
+    }
+    return render(request, "customers/widgets/_customer_options.html", context)

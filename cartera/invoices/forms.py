@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cartera.customers.forms import UserChoiceField, members_of
 from cartera.customers.models import Customer
+from cartera.customers.widgets import CustomerSearchWidget
 from cartera.lib.forms import DATE_WIDGET, BackOfficeForm, ModelChoiceField
 from cartera.lib.money import CURRENCY_CHOICES
 
@@ -13,6 +14,10 @@ from .models import PurchaseOrder
 
 
 class CustomerChoiceField(ModelChoiceField):
+    """A customer of the form's queryset, picked by searching (no list of them all)."""
+
+    widget = CustomerSearchWidget
+
     def label_from_instance(self, obj):
         return f"{obj.name} · {obj.external_id}"
 

@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django import forms
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from cartera.customers.models import Customer
@@ -83,6 +84,15 @@ class PaymentForm(AllocationFieldsMixin, BackOfficeForm):
     def __init__(self, *args, customers, invoices=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["customer"].queryset = customers.order_by("name")
+        # choosing a customer brings their open invoices into the allocation picker
+        self.fields["customer"].widget.results_attrs = {
+            "hx-get": reverse("payments:create"),
+            "hx-trigger": "change",
+            "hx-include": "[name='customer']:checked",
+            "hx-target": "#allocation-picker",
+            "hx-select": "#allocation-picker",
+            "hx-swap": "outerHTML",
+        }
         self.add_invoice_fields(invoices)
 
     def clean(self):

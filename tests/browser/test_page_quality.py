@@ -174,6 +174,7 @@ NOT_PAGES = {
     "imports:preview": _NO_DEMO_OBJECT,
     "imports:progress": "htmx fragment",
     "fiscal:sat_keys": "htmx fragment (the SAT key suggestions of the product form)",
+    "customers:pick": "htmx fragment (the matches of the customer picker)",
     "imports:errors_csv": "download",
     "portal_admin:proof": "download",
     "portal_admin:portal_link": "POST action",
