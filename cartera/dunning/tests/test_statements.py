@@ -167,5 +167,7 @@ def test_factored_invoices_are_never_payable_in_a_scheduled_statement(
     if display == FactoredDisplay.HIDDEN:
         assert ceded == [] and "cedidas" not in message.body_text
     else:
-        assert ceded == ["- A-100 · vence 2026-10-01 · saldo $11,600.00 · pagadera a Factoraje Uno"]
+        assert ceded == [
+            "- A-100 · vence 01/10/2026 · saldo 11,600.00\xa0MXN · pagadera a Factoraje Uno"
+        ]
         assert "Factoraje Uno" in message.body_html
