@@ -124,7 +124,7 @@ _HTML = """<div style="font-family:Arial,Helvetica,sans-serif;color:#1f2933;max-
 {% if payment.lines %}<p style="background:#f8fafc;border-left:4px solid {brand};padding:8px 12px"><strong>{{ payment.heading }}</strong>{% for line in payment.lines %}<br>{{ line }}{% endfor %}</p>{% endif %}
 <p>{outro}</p>
 <p>{signoff}<br>{% if agent.name %}{{ agent.name }}<br>{% endif %}{{ organization.name }}{% if agent.email %} · {{ agent.email }}{% endif %}</p>
-<p style="font-size:12px;color:#64748b;border-top:1px solid #e2e8f0;padding-top:8px">{{ organization.legal_name }}{% if organization.tax_id %} · {{ organization.tax_id }}{% endif %}</p>
+{% if organization.legal_name %}<p style="font-size:12px;color:#64748b;border-top:1px solid #e2e8f0;padding-top:8px">{{ organization.legal_name }}{% if organization.tax_id %} · {{ organization.tax_id }}{% endif %}</p>{% endif %}
 </div>
 """
 
