@@ -49,7 +49,7 @@ def test_statements_are_queued_once_per_day(org_a, invoice_a):
         "estado-de-cuenta",
         ["lucia@latuerca.mx"],
     )
-    assert message.subject == "Estado de cuenta al 2026-10-15 · Distribuidora Norte S.A. de C.V."
+    assert message.subject == "Estado de cuenta al 15/10/2026 · Distribuidora Norte S.A. de C.V."
     # 09:00 Monterrey, inside the default strategy's window
     assert message.scheduled_for == dt.datetime(2026, 10, 15, 15, 0, tzinfo=dt.UTC)
 
