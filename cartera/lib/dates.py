@@ -77,6 +77,12 @@ def long_date(value: dt.date | None, language: str | None = None) -> str:
     return format_date(_as_date(value), "long", locale=_BABEL_LOCALES[key])
 
 
+def month_label(value: dt.date, language: str | None = None) -> str:
+    """A month on a chart's axis: ``dic 2026`` (es) or ``Dec 2026`` (en)."""
+    key = _language_key(language)
+    return format_date(_as_date(value), "LLL yyyy", locale=_BABEL_LOCALES[key])
+
+
 def weekday_name(value: dt.date, language: str | None = None) -> str:
     """``jueves`` (es) or ``Thursday`` (en)."""
     key = _language_key(language)

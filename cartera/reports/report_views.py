@@ -13,7 +13,7 @@ from cartera.agreements.choices import ReceivablePart
 from cartera.customers.selectors import customers_visible_to, get_customer_for_user
 from cartera.invoices.selectors import get_invoice_for_user
 from cartera.lib import fmt
-from cartera.lib.dates import local_today, short_date
+from cartera.lib.dates import local_today, month_label, short_date
 from cartera.lib.exports import (
     DATE,
     DATETIME,
@@ -233,7 +233,7 @@ def kpis_page(request):
                 "id": f"trend-{currency}",
                 "type": "line",
                 "title": currency,
-                "labels": [m.strftime("%Y-%m") for m, _per in trend],
+                "labels": [month_label(m) for m, _per in trend],
                 "series": [
                     {
                         "label": label,

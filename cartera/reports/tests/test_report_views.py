@@ -77,6 +77,7 @@ def test_kpis_page_and_xlsx_dates(login, owner_a, story):
     html = client.get("/reports/kpis/?from=2026-03-01&to=2026-03-31").content.decode()
     assert 'data-currency="MXN"' in html and "55.8" in html and "28.6" in html
     assert "CEI = (cartera inicial + S" in html
+    assert '"mar 2026"]' in html and '"2026-03"' not in html  # the trend chart's last month
     job, content = export_in_background(
         client, f"/reports/customers/{story['F1'].customer_id}/?as_of=2026-03-31&format=xlsx"
     )
