@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from cartera.agreements.choices import InstalmentStatus, PlanStatus
 from cartera.agreements.models import Instalment
 from cartera.agreements.services import refresh_plan, settings_for
+from cartera.lib.dates import short_date
 from cartera.lib.money import Money
 from cartera.outreach.choices import MessagePurpose
 from cartera.outreach.eligibility import is_paused
@@ -38,7 +39,7 @@ def _texts(instalment: Instalment, *, before: bool) -> tuple[str, str]:
         "number": instalment.number,
         "plan": instalment.plan.number,
         "amount": Money(instalment.left, instalment.plan.currency),
-        "date": instalment.due_date.isoformat(),
+        "date": short_date(instalment.due_date),
     }
     if before:
         return (

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from cartera.lib.dates import local_today
+from cartera.lib.dates import local_today, short_date
 from cartera.orgs.access import Action, require_member
 from cartera.outreach.choices import MessageChannel, MessagePurpose
 from cartera.outreach.eligibility import ADDRESS_FIELD, usable_contact_points
@@ -31,7 +31,7 @@ def request_text(request, *, link: str) -> tuple[str, str]:
         "org": request.organization.name,
         "amount": request.amount_money,
         "numbers": numbers,
-        "date": local_expiry(request).isoformat(),
+        "date": short_date(local_expiry(request)),
         "link": link,
     }
     subject = _("Solicitud de pago de %(org)s por %(amount)s") % values

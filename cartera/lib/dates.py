@@ -48,6 +48,18 @@ def _language_key(language: str | None) -> str:
     return "en" if code.startswith("en") else "es"
 
 
+def babel_locale(language: str | None = None) -> str:
+    """The CLDR locale of people's formats in ``language`` (default: the active one):
+    ``es_MX`` or ``en_US``; shared by the dates here and ``money.format_money``."""
+    return _BABEL_LOCALES[_language_key(language)]
+
+
+def spreadsheet_date_format(language: str | None = None) -> str:
+    """The short date as a spreadsheet number format (XLSX date cells): ``dd/mm/yyyy``
+    (es) or ``mm/dd/yyyy`` (en); the cell itself holds a real date."""
+    return _SHORT_PATTERNS[_language_key(language)].replace("MM", "mm")
+
+
 def short_date(value: dt.date | None, language: str | None = None) -> str:
     """``03/12/2026`` (es) or ``12/03/2026`` (en); "" for None. A datetime is shown as
     its date in the active time zone."""
@@ -63,6 +75,12 @@ def long_date(value: dt.date | None, language: str | None = None) -> str:
         return ""
     key = _language_key(language)
     return format_date(_as_date(value), "long", locale=_BABEL_LOCALES[key])
+
+
+def month_label(value: dt.date, language: str | None = None) -> str:
+    """A month on a chart's axis: ``dic 2026`` (es) or ``Dec 2026`` (en)."""
+    key = _language_key(language)
+    return format_date(_as_date(value), "LLL yyyy", locale=_BABEL_LOCALES[key])
 
 
 def weekday_name(value: dt.date, language: str | None = None) -> str:

@@ -1,10 +1,15 @@
 """Export any table to XLSX (real numbers and dates in the cells), CSV and PDF.
 
 A page builds a ``Table`` (title, columns, rows of Python values) once; the three
-writers turn it into a file. Amounts stay Decimal all the way into the XLSX cell
-(openpyxl writes Decimal as a number) with the currency's number format. Date-times
-are written in the table's time zone (the organisation's, see ``Table.time_zone``),
-never as raw UTC.
+writers turn it into a file. Date-times are written in the table's time zone (the
+organisation's, see ``Table.time_zone``), never as raw UTC.
+
+- XLSX: amounts are numbers rounded to the currency's decimals with its number format;
+  dates and date-times are date cells shown in the language's short style (dd/mm/yyyy).
+- CSV: machine text (ISO dates ``2026-12-01``, amounts ``1234.50``): what a spreadsheet in
+  any locale and a re-import read without guessing (``lib.fmt``).
+- PDF: for people, in the house styles (``03/12/2026``, ``1,234.50 MXN``), with the
+  table's summaries and server-drawn charts above it (``Table.summaries``, ``charts``).
 """
 
 import csv
@@ -23,7 +28,9 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from . import fmt
-from .money import decimals_for
+from .charts import BarChart, bar_chart_svg
+from .dates import short_date, spreadsheet_date_format
+from .money import decimals_for, format_money, round_money
 
 TEXT, MONEY, DAYS, PERCENT, DATE, INT, DATETIME = (
     "text",
@@ -35,7 +42,7 @@ TEXT, MONEY, DAYS, PERCENT, DATE, INT, DATETIME = (
     "datetime",
 )
 DATETIME_TEXT = "%Y-%m-%d %H:%M:%S"
-NUMBER_FORMATS = {DAYS: "0.0", PERCENT: "0.0", DATE: "yyyy-mm-dd", DATETIME: "yyyy-mm-dd hh:mm:ss"}
+NUMBER_FORMATS = {DAYS: "0.0", PERCENT: "0.0"}
 
 
 @dataclass
@@ -59,6 +66,10 @@ class Table:
     # IANA name the DATETIME cells are written in; empty means the active time zone
     # (the organisation's during a request, see orgs.middleware).
     time_zone: str = ""
+    # Only the PDF prints these, above the rows: smaller tables (e.g. the forecast's weeks)
+    # and charts (the page's own, drawn as SVG).
+    summaries: list["Table"] = field(default_factory=list)
+    charts: list[BarChart] = field(default_factory=list)
 
     def currency_of(self, row: dict, column: Column | None = None) -> str:
         if column is not None and column.currency:
@@ -100,6 +111,21 @@ def _text(table: Table, column: Column, row: dict) -> str:
     return neutralise(str(value))
 
 
+def _display(table: Table, column: Column, row: dict) -> str:
+    """A PDF cell: the house styles of the active language."""
+    value = row.get(column.key)
+    if value is None:
+        return ""
+    if column.kind == MONEY:
+        return format_money(value, table.currency_of(row, column))
+    if column.kind == DATE:
+        return short_date(value)
+    if column.kind == DATETIME:
+        local = table.local(value)
+        return f"{short_date(local.date())} {local:%H:%M}"
+    return _text(table, column, row)
+
+
 Progress = Callable[[int, int], None]
 PROGRESS_EVERY = 500  # rows between two progress reports of a writer
 
@@ -122,14 +148,15 @@ def to_csv(table: Table, progress: Progress | None = None) -> bytes:
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")  # BOM: Excel opens UTF-8
 
 
-def _cell_value(table: Table, column: Column, value):
+def _cell_value(table: Table, column: Column, row: dict):
     """The Python value openpyxl stores: numbers stay numbers, dates stay dates."""
+    value = row.get(column.key)
     if value is None:
         return None
     if column.kind in (DAYS, PERCENT):
         return fmt.one_decimal(value)
     if column.kind == MONEY:
-        return Decimal(value)
+        return round_money(Decimal(value), table.currency_of(row, column))
     if column.kind == DATETIME:
         return table.local(value)  # openpyxl refuses aware date-times
     if column.kind == TEXT:
@@ -148,6 +175,10 @@ def _number_format(table: Table, column: Column, row: dict) -> str | None:
     if column.kind == MONEY:
         places = decimals_for(table.currency_of(row, column))
         return "#,##0" + ("." + "0" * places if places else "")
+    if column.kind == DATE:
+        return spreadsheet_date_format()
+    if column.kind == DATETIME:
+        return spreadsheet_date_format() + " hh:mm"
     return NUMBER_FORMATS.get(column.kind)
 
 
@@ -167,7 +198,7 @@ def _write_header(sheet, table: Table) -> int:
 
 
 def _write_row(sheet, table: Table, row: dict) -> None:
-    sheet.append([_cell_value(table, c, row.get(c.key)) for c in table.columns])
+    sheet.append([_cell_value(table, c, row) for c in table.columns])
     for cell in sheet[sheet.max_row]:
         keep_as_text(cell)
     current = sheet.max_row
@@ -192,12 +223,29 @@ def to_xlsx(table: Table, progress: Progress | None = None) -> bytes:
     return buffer.getvalue()
 
 
-def to_pdf(table: Table, progress: Progress | None = None) -> bytes:
-    cells = [
-        [(_text(table, c, row), c.kind not in (TEXT, DATE, DATETIME)) for c in table.columns]
-        for row in _rows(table, progress)
+def _pdf_cells(table: Table, rows) -> list[list[tuple[str, bool]]]:
+    return [
+        [(_display(table, c, row), c.kind not in (TEXT, DATE, DATETIME)) for c in table.columns]
+        for row in rows
     ]
-    html = render_to_string("lib/export_pdf.html", {"table": table, "cells": cells})
+
+
+def pdf_html(table: Table, progress: Progress | None = None) -> str:
+    """The HTML WeasyPrint turns into the PDF (tests read it: PDFs compress their text)."""
+    summaries = [(summary, _pdf_cells(summary, summary.rows)) for summary in table.summaries]
+    return render_to_string(
+        "lib/export_pdf.html",
+        {
+            "table": table,
+            "cells": _pdf_cells(table, _rows(table, progress)),
+            "summaries": summaries,
+            "charts": [bar_chart_svg(chart) for chart in table.charts],
+        },
+    )
+
+
+def to_pdf(table: Table, progress: Progress | None = None) -> bytes:
+    html = pdf_html(table, progress)
     # Imported here: WeasyPrint takes seconds and tens of MB to load, and every process that
     # shows a report page imports this module; only PDF exports need it.
     from weasyprint import HTML

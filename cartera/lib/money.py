@@ -9,8 +9,11 @@ import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from babel.numbers import format_currency
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+
+from .dates import babel_locale
 
 # Minor units per currency; anything not listed has 2 decimals.
 _ZERO_DECIMAL = {"CLP", "JPY", "KRW", "PYG", "VND", "ISK", "UYI", "CLF"}
@@ -193,3 +196,21 @@ def _single_separator(digits: str, sep: str, decimal_comma: bool | None) -> str:
 def money_string(amount: Decimal, currency: str) -> str:
     """Amount as a JSON/CSV string with the currency's decimals."""
     return format(round_money(amount, currency), "f")
+
+
+def format_money(amount, currency: str = "MXN", language: str | None = None) -> str:
+    """The one money style for people (pages, e-mails, SMS, PDFs, the text of exports):
+    the currency's decimals, grouped, and its ISO code after a no-break space —
+    ``11,600.00 MXN``, ``250,000 CLP`` — in ``language`` (default: the active one);
+    rounded half-up; "" for None or "". Machines use ``money_string``."""
+    if amount is None or amount == "":
+        return ""
+    currency = (currency or "MXN").upper()
+    value = round_money(Decimal(amount), currency)
+    return format_currency(
+        value,
+        currency,
+        format="#,##0.00\xa0¤¤",
+        locale=babel_locale(language),
+        currency_digits=True,
+    )

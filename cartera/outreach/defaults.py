@@ -51,12 +51,14 @@ Facturas cedidas a factoraje (no nos las pague a nosotros):
 {{ payment_instructions }}
 
 {% endif %}
-Consulte su estado de cuenta y pague en línea: {{ portal_link }}
+Pagar / Ver estado de cuenta: {{ portal_link }}
 
 {{ outro }}
 
 Atentamente,
-{{ agent.name or organization.name }}
+{% if agent.name %}
+{{ agent.name }}
+{% endif %}
 {{ organization.name }}{% if agent.email %} · {{ agent.email }}{% endif +%}
 """
 
@@ -90,29 +92,40 @@ Invoices assigned to a factoring company (do not pay them to us):
 {{ payment_instructions }}
 
 {% endif %}
-See your statement and pay online: {{ portal_link }}
+Pay / View statement: {{ portal_link }}
 
 {{ outro }}
 
 Kind regards,
-{{ agent.name or organization.name }}
+{% if agent.name %}
+{{ agent.name }}
+{% endif %}
 {{ organization.name }}{% if agent.email %} · {{ agent.email }}{% endif +%}
 """
 
-_HTML = """<p>{greeting} {{{{ contact.name or customer.name }}}}:</p>
+# The HTML part: the organisation's logo (``organization.logo``: the inline image the
+# e-mail carries, see ``email_layout``) or its name, the amount and the due date first,
+# one button to the portal, the invoices, how to pay, and the signature once.
+# ``{label}`` markers are filled per language by ``_html``; the rest is Jinja.
+BRAND_COLOUR = "#0b5cad"
+_HTML = """<div style="font-family:Arial,Helvetica,sans-serif;color:#1f2933;max-width:600px;margin:0 auto;line-height:1.5">
+<div style="border-bottom:4px solid {brand};padding:12px 0;margin-bottom:16px">{% if organization.logo %}<img src="{{ organization.logo }}" alt="{{ organization.name }}" height="48" style="height:48px;border:0">{% else %}<strong style="font-size:20px;color:{brand}">{{ organization.name }}</strong>{% endif %}</div>
+<p>{greeting} {{ contact.name or customer.name }}:</p>
 <p>{intro}</p>
-<table cellpadding="6" border="1" cellspacing="0">
-<thead><tr><th>{h_invoice}</th><th>{h_due}</th><th>{h_balance}</th><th>{h_days}</th></tr></thead>
+{% if invoices %}<table role="presentation" cellpadding="0" cellspacing="0" style="margin:16px 0"><tr><td style="padding-right:32px"><small>{h_total}</small><br>{% for t in totals %}<strong style="font-size:22px">{{ t.amount }}</strong><br>{% endfor %}</td><td><small>{h_due_date}</small><br><strong style="font-size:18px">{{ invoices[0].due_date.long }}</strong></td></tr></table>{% endif %}
+<p style="margin:24px 0"><a href="{{ portal_link }}" style="display:inline-block;background:{brand};color:#ffffff;padding:12px 24px;border-radius:6px;text-decoration:none;font-weight:bold">{portal}</a></p>
+<table cellpadding="6" cellspacing="0" style="border-collapse:collapse;width:100%;font-size:14px">
+<thead><tr style="background:#f1f5f9;text-align:left"><th>{h_invoice}</th><th>{h_due}</th><th style="text-align:right">{h_balance}</th><th style="text-align:right">{h_days}</th></tr></thead>
 <tbody>
-{{% for i in invoices %}}<tr><td>{{{{ i.number }}}}{{% if i.purchase_order %}}<br><small>{h_purchase_order} {{{{ i.purchase_order }}}}</small>{{% endif %}}</td><td>{{{{ i.due_date }}}}</td><td>{{{{ i.balance }}}}</td><td>{{{{ i.days_overdue }}}}</td></tr>
-{{% endfor %}}</tbody>
+{% for i in invoices %}<tr style="border-top:1px solid #e2e8f0"><td>{{ i.number }}{% if i.purchase_order %}<br><small>{h_purchase_order} {{ i.purchase_order }}</small>{% endif %}</td><td>{{ i.due_date }}</td><td style="text-align:right">{{ i.balance }}</td><td style="text-align:right">{{ i.days_overdue }}</td></tr>
+{% endfor %}</tbody>
 </table>
-{{% for t in totals %}}<p><strong>{h_total}: {{{{ t.amount }}}}</strong></p>{{% endfor %}}
-{{% if factored %}}<p>{h_factored}</p><ul>{{% for i in factored %}}<li>{{{{ i.number }}}} · {{{{ i.due_date }}}} · {{{{ i.balance }}}} · {h_payable_to} {{{{ i.factor }}}}</li>{{% endfor %}}</ul>{{% endif %}}
-{{% if payment.lines %}}<p><strong>{{{{ payment.heading }}}}</strong>{{% for line in payment.lines %}}<br>{{{{ line }}}}{{% endfor %}}</p>{{% endif %}}
-<p><a href="{{{{ portal_link }}}}">{portal}</a></p>
+{% if factored %}<p>{h_factored}</p><ul>{% for i in factored %}<li>{{ i.number }} · {{ i.due_date }} · {{ i.balance }} · {h_payable_to} {{ i.factor }}</li>{% endfor %}</ul>{% endif %}
+{% if payment.lines %}<p style="background:#f8fafc;border-left:4px solid {brand};padding:8px 12px"><strong>{{ payment.heading }}</strong>{% for line in payment.lines %}<br>{{ line }}{% endfor %}</p>{% endif %}
 <p>{outro}</p>
-<p>{{{{ agent.name or organization.name }}}}<br>{{{{ organization.name }}}}</p>
+<p>{signoff}<br>{% if agent.name %}{{ agent.name }}<br>{% endif %}{{ organization.name }}{% if agent.email %} · {{ agent.email }}{% endif %}</p>
+{% if organization.legal_name %}<p style="font-size:12px;color:#64748b;border-top:1px solid #e2e8f0;padding-top:8px">{{ organization.legal_name }}{% if organization.tax_id %} · {{ organization.tax_id }}{% endif %}</p>{% endif %}
+</div>
 """
 
 _HTML_LABELS = {
@@ -120,27 +133,39 @@ _HTML_LABELS = {
         "greeting": "Estimado(a)",
         "h_invoice": "Factura",
         "h_due": "Vence",
+        "h_due_date": "Fecha de vencimiento",
         "h_balance": "Saldo",
         "h_days": "Días de atraso",
         "h_total": "Total",
         "h_factored": "Facturas cedidas a factoraje (no nos las pague a nosotros):",
         "h_payable_to": "pagadera a",
         "h_purchase_order": "OC",
-        "portal": "Ver estado de cuenta y pagar en línea",
+        "portal": "Pagar / Ver estado de cuenta",
+        "signoff": "Atentamente,",
     },
     "en": {
         "greeting": "Dear",
         "h_invoice": "Invoice",
         "h_due": "Due",
+        "h_due_date": "Due date",
         "h_balance": "Balance",
         "h_days": "Days overdue",
         "h_total": "Total",
         "h_factored": "Invoices assigned to a factoring company (do not pay them to us):",
         "h_payable_to": "payable to",
         "h_purchase_order": "PO",
-        "portal": "See your statement and pay online",
+        "portal": "Pay / View statement",
+        "signoff": "Kind regards,",
     },
 }
+
+
+def _html(intro: str, outro: str, language: str) -> str:
+    html = _HTML.replace("{brand}", BRAND_COLOUR)
+    for name, value in {"intro": intro, "outro": outro, **_HTML_LABELS[language]}.items():
+        html = html.replace("{" + name + "}", value)
+    return html
+
 
 # key: (name, {lang: (subject, intro, outro)})
 _COPY = {
@@ -150,12 +175,12 @@ _COPY = {
             "es-mx": (
                 "Recordatorio: su factura vence pronto · {{ organization.name }}",
                 "Le recordamos que las siguientes facturas vencen en los próximos días.",
-                "{% if discount.amount %}Pague {{ discount.pay_amount }} de la factura {{ discount.invoice }} a más tardar el {{ discount.expires_on }} y ahorre {{ discount.amount }}. {% endif %}Si ya realizó el pago, por favor ignore este mensaje.",
+                "{% if discount.amount %}Pague {{ discount.pay_amount }} de la factura {{ discount.invoice }} a más tardar el {{ discount.expires_on.long }} y ahorre {{ discount.amount }}. {% endif %}Si ya realizó el pago, por favor ignore este mensaje.",
             ),
             "en": (
                 "Reminder: your invoice is due soon · {{ organization.name }}",
                 "This is a friendly reminder that the following invoices fall due in the coming days.",
-                "{% if discount.amount %}Pay {{ discount.pay_amount }} for invoice {{ discount.invoice }} by {{ discount.expires_on }} and save {{ discount.amount }}. {% endif %}If you have already paid, please disregard this message.",
+                "{% if discount.amount %}Pay {{ discount.pay_amount }} for invoice {{ discount.invoice }} by {{ discount.expires_on.long }} and save {{ discount.amount }}. {% endif %}If you have already paid, please disregard this message.",
             ),
         },
     ),
@@ -165,12 +190,12 @@ _COPY = {
             "es-mx": (
                 "Hoy vence su factura · {{ organization.name }}",
                 "Le informamos que las siguientes facturas vencen hoy.",
-                "{% if discount.amount %}Pague {{ discount.pay_amount }} de la factura {{ discount.invoice }} a más tardar el {{ discount.expires_on }} y ahorre {{ discount.amount }}. {% endif %}Si ya realizó el pago, por favor ignore este mensaje.",
+                "{% if discount.amount %}Pague {{ discount.pay_amount }} de la factura {{ discount.invoice }} a más tardar el {{ discount.expires_on.long }} y ahorre {{ discount.amount }}. {% endif %}Si ya realizó el pago, por favor ignore este mensaje.",
             ),
             "en": (
                 "Your invoice is due today · {{ organization.name }}",
                 "The following invoices fall due today.",
-                "{% if discount.amount %}Pay {{ discount.pay_amount }} for invoice {{ discount.invoice }} by {{ discount.expires_on }} and save {{ discount.amount }}. {% endif %}If you have already paid, please disregard this message.",
+                "{% if discount.amount %}Pay {{ discount.pay_amount }} for invoice {{ discount.invoice }} by {{ discount.expires_on.long }} and save {{ discount.amount }}. {% endif %}If you have already paid, please disregard this message.",
             ),
         },
     ),
@@ -180,12 +205,12 @@ _COPY = {
             "es-mx": (
                 "Saldo vencido de {% for t in totals %}{{ t.amount }} {% endfor %}· {{ organization.name }}",
                 "Nuestros registros muestran las siguientes facturas vencidas y pendientes de pago.",
-                "{% if discount.amount %}Pague {{ discount.pay_amount }} de la factura {{ discount.invoice }} a más tardar el {{ discount.expires_on }} y ahorre {{ discount.amount }}. {% endif %}Si ya pagó, responda a este correo con su comprobante para aplicarlo.",
+                "{% if discount.amount %}Pague {{ discount.pay_amount }} de la factura {{ discount.invoice }} a más tardar el {{ discount.expires_on.long }} y ahorre {{ discount.amount }}. {% endif %}Si ya pagó, responda a este correo con su comprobante para aplicarlo.",
             ),
             "en": (
                 "Overdue balance of {% for t in totals %}{{ t.amount }} {% endfor %}· {{ organization.name }}",
                 "Our records show the following invoices are overdue and unpaid.",
-                "{% if discount.amount %}Pay {{ discount.pay_amount }} for invoice {{ discount.invoice }} by {{ discount.expires_on }} and save {{ discount.amount }}. {% endif %}If you have paid, please reply with your proof of payment so we can apply it.",
+                "{% if discount.amount %}Pay {{ discount.pay_amount }} for invoice {{ discount.invoice }} by {{ discount.expires_on.long }} and save {{ discount.amount }}. {% endif %}If you have paid, please reply with your proof of payment so we can apply it.",
             ),
         },
     ),
@@ -302,14 +327,16 @@ Para mantener su expediente al día necesitamos los siguientes documentos:
 Puede subirlos en el portal, en la sección Documentos: {{ portal_link }}
 
 Atentamente,
-{{ agent.name or organization.name }}
+{% if agent.name %}
+{{ agent.name }}
+{% endif %}
 {{ organization.name }}{% if agent.email %} · {{ agent.email }}{% endif +%}
 """,
         "body_html": """<p>Estimado(a) {{ contact.name or customer.name }}:</p>
 <p>Para mantener su expediente al día necesitamos los siguientes documentos:</p>
 <ul>{% for d in documents %}<li><strong>{{ d.name }}</strong> · {{ d.status }}{% if d.reason %} · {{ d.reason }}{% endif %}</li>{% endfor %}</ul>
 <p><a href="{{ portal_link }}">Subir los documentos en el portal</a> (sección Documentos).</p>
-<p>Atentamente,<br>{{ agent.name or organization.name }}<br>{{ organization.name }}</p>
+<p>Atentamente,<br>{% if agent.name %}{{ agent.name }}<br>{% endif %}{{ organization.name }}</p>
 """,
     },
     "en": {
@@ -326,14 +353,16 @@ To keep your file up to date we need the following documents:
 You can upload them on the portal, in the Documents section: {{ portal_link }}
 
 Kind regards,
-{{ agent.name or organization.name }}
+{% if agent.name %}
+{{ agent.name }}
+{% endif %}
 {{ organization.name }}{% if agent.email %} · {{ agent.email }}{% endif +%}
 """,
         "body_html": """<p>Dear {{ contact.name or customer.name }},</p>
 <p>To keep your file up to date we need the following documents:</p>
 <ul>{% for d in documents %}<li><strong>{{ d.name }}</strong> · {{ d.status }}{% if d.reason %} · {{ d.reason }}{% endif %}</li>{% endfor %}</ul>
 <p><a href="{{ portal_link }}">Upload the documents on the portal</a> (Documents section).</p>
-<p>Kind regards,<br>{{ agent.name or organization.name }}<br>{{ organization.name }}</p>
+<p>Kind regards,<br>{% if agent.name %}{{ agent.name }}<br>{% endif %}{{ organization.name }}</p>
 """,
     },
 }
@@ -355,7 +384,7 @@ def default_template(key: str, language: str) -> dict | None:
     subject, intro, outro = copies[language]
     text = (_TEXT_EN if language == "en" else _TEXT_ES).replace("{intro}", intro)
     text = text.replace("{{ outro }}", outro)
-    html = _HTML.format(intro=intro, outro=outro, **_HTML_LABELS[language])
+    html = _html(intro, outro, language)
     return {
         "key": key,
         "name": name,

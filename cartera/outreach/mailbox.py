@@ -18,6 +18,7 @@ from django.http import Http404
 
 from cartera.orgs.access import restricted_to_assigned, scope_to_member
 
+from .branding import data_uri, with_logo_data
 from .channels.email.files import eml_path_for
 from .channels.email.transport import sender_for
 from .choices import MessageChannel, MessageStatus
@@ -145,18 +146,22 @@ def parse_eml(content: bytes) -> ParsedMail:
     parsed = email.message_from_bytes(content, policy=email.policy.default)
     text_part = parsed.get_body(("plain",))
     html_part = parsed.get_body(("html",))
-    attachments = [
-        Attachment(
-            part.get_filename() or "adjunto",
-            part.get_content_type(),
-            part.get_payload(decode=True) or b"",
+    html = html_part.get_content() if html_part is not None else ""
+    attachments = []
+    for part in parsed.iter_attachments():
+        data = part.get_payload(decode=True) or b""
+        cid = (part.get("Content-ID") or "").strip("<> ")
+        if cid and f"cid:{cid}" in html:
+            # An inline image of the HTML (the logo): shown in place, not listed.
+            html = html.replace(f"cid:{cid}", data_uri(data, part.get_content_type()))
+            continue
+        attachments.append(
+            Attachment(part.get_filename() or "adjunto", part.get_content_type(), data)
         )
-        for part in parsed.iter_attachments()
-    ]
     return ParsedMail(
         headers=[(name, str(value)) for name, value in parsed.items()],
         text=text_part.get_content() if text_part is not None else "",
-        html=html_part.get_content() if html_part is not None else "",
+        html=html,
         attachments=attachments,
         from_file=True,
     )
@@ -180,5 +185,5 @@ def _from_row(row) -> ParsedMail:
     return ParsedMail(
         headers=[(name, value) for name, value in headers if value],
         text=row.body_text,
-        html=row.body_html,
+        html=with_logo_data(row.body_html, row.organization),
     )

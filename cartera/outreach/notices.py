@@ -6,7 +6,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from cartera.invoices.disputes import OUTCOME_LABELS
-from cartera.lib.dates import local_today
+from cartera.lib.dates import local_today, short_date
 from cartera.outreach.tracking import portal_message_link
 
 from .choices import MessageChannel, MessagePurpose
@@ -58,7 +58,7 @@ def payment_received_notice(payment) -> Message | None:
             purpose=MessagePurpose.PAYMENT_RECEIVED,
             subject=_("Pago recibido: %(amount)s") % {"amount": payment.amount_money},
             body=_("Recibimos y aplicamos su pago de %(amount)s del %(date)s. Gracias.")
-            % {"amount": payment.amount_money, "date": payment.date.isoformat()},
+            % {"amount": payment.amount_money, "date": short_date(payment.date)},
         )
 
 
@@ -66,7 +66,7 @@ def payment_rejected_notice(payment) -> Message | None:
     """A reported payment was rejected; the notice says why."""
     values = {
         "amount": payment.amount_money,
-        "date": payment.date.isoformat(),
+        "date": short_date(payment.date, payment.customer.language),
         "reason": payment.rejection_reason,
     }
     with translation.override(payment.customer.language):
@@ -102,7 +102,7 @@ def rep_stamped_notice(complement) -> Message | None:
     payment = complement.payment
     values = {
         "amount": payment.amount_money,
-        "date": payment.date.isoformat(),
+        "date": short_date(payment.date, payment.customer.language),
         "uuid": complement.fiscal_uuid,
     }
     with translation.override(payment.customer.language):

@@ -12,7 +12,6 @@ import datetime as dt
 from decimal import Decimal
 from functools import lru_cache
 
-from babel.numbers import format_currency
 from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
@@ -22,13 +21,15 @@ from jinja2 import TemplateError
 
 from cartera.agreements.negotiation import offered_discounts
 from cartera.invoices.models import Invoice
-from cartera.lib.money import decimals_for, round_money
+from cartera.lib.dates import long_date, short_date
+from cartera.lib.money import format_money
 from cartera.payments.instructions import (
     PaymentInstructions,
     configured_accounts,
     payment_instructions,
 )
 
+from .branding import logo_src
 from .choices import MessageStatus
 from .defaults import KIND_TO_KEY, default_template
 from .eligibility import open_with_balance_q
@@ -53,38 +54,43 @@ class TemplateRenderError(ValueError):
         self.field = field
 
 
-def _locale(language: str) -> str:
-    return "en_US" if language.startswith("en") else "es_MX"
+class DateText(str):
+    """A date as a template sees it: the short date of the message's language
+    (``03/12/2026``, English ``12/03/2026``), with ``.long`` (``3 de diciembre de 2026``)
+    and ``.iso`` (``2026-12-03``) for whoever needs another form. Two of them compare
+    as dates (``{% if i.due_date < today %}``, ``|sort``), as the ISO strings they
+    replace did."""
 
+    def __new__(cls, value: dt.date, language: str):
+        text = super().__new__(cls, short_date(value, language))
+        text.iso = value.isoformat()
+        text.long = long_date(value, language)
+        text.short = str(text)
+        return text
 
-@lru_cache(maxsize=64)
-def _money_pattern(currency: str, locale: str) -> tuple[str, str, str, str, int] | None:
-    """(prefix, group separator, decimal separator, suffix, decimals) learnt once from
-    babel's rendering of a sample, so formatting thousands of amounts stays cheap."""
-    digits = decimals_for(currency)
-    sample = format_currency(
-        Decimal("1234567.89") if digits else Decimal("1234567"), currency, locale=locale
-    )
-    first, last = sample.find("1"), max(sample.rfind("9"), sample.rfind("7"))
-    number = sample[first : last + 1]
-    if len(number) < 9:
-        return None
-    group = number[1]
-    decimal = number[-3] if digits else ""
-    return sample[:first], group, decimal, sample[last + 1 :], digits
+    def _key(self, other):
+        return (self.iso, other.iso) if isinstance(other, DateText) else (str(self), other)
 
+    def __lt__(self, other):
+        mine, theirs = self._key(other)
+        return mine < theirs
 
-def format_money(amount: Decimal, currency: str, language: str) -> str:
-    """The amount as people of ``language`` write it in ``currency`` ('$11,600.00')."""
-    locale = _locale(language)
-    value = round_money(Decimal(amount), currency)
-    pattern = _money_pattern(currency, locale)
-    if pattern is None or value < 0:
-        return format_currency(value, currency, locale=locale)
-    prefix, group, decimal, suffix, digits = pattern
-    text = f"{value:,.{digits}f}"
-    text = text.replace(",", "\x00").replace(".", decimal).replace("\x00", group)
-    return f"{prefix}{text}{suffix}"
+    def __le__(self, other):
+        mine, theirs = self._key(other)
+        return mine <= theirs
+
+    def __gt__(self, other):
+        mine, theirs = self._key(other)
+        return mine > theirs
+
+    def __ge__(self, other):
+        mine, theirs = self._key(other)
+        return mine >= theirs
+
+    def lower(self):
+        # Jinja's ``sort`` lowercases strings before comparing them; a short date has no
+        # letters, so it stays itself (and keeps sorting as a date).
+        return self
 
 
 def invoice_row(row: dict, *, as_of: dt.date, language: str) -> dict:
@@ -92,8 +98,8 @@ def invoice_row(row: dict, *, as_of: dt.date, language: str) -> dict:
     return {
         "number": row["number"],
         "external_id": row["external_id"],
-        "issue_date": row["issue_date"].isoformat(),
-        "due_date": row["due_date"].isoformat(),
+        "issue_date": DateText(row["issue_date"], language),
+        "due_date": DateText(row["due_date"], language),
         "currency": row["currency"],
         "total": format_money(row["total"], row["currency"], language),
         "balance": format_money(row["balance"], row["currency"], language),
@@ -159,9 +165,10 @@ def build_context(
         **_payment_context(payment, language),
         "agent": {k: str((agent or {}).get(k, "") or "") for k in ("name", "email", "phone")},
         "organization": {
-            k: str(organization.get(k, "") or "") for k in ("name", "legal_name", "tax_id", "email")
+            k: str(organization.get(k, "") or "")
+            for k in ("name", "legal_name", "tax_id", "email", "logo")
         },
-        "today": as_of.isoformat(),
+        "today": DateText(as_of, language),
         "discount": _discount_context(discount, language),
         "documents": [
             {k: str(row.get(k, "") or "") for k in ("name", "status", "reason")}
@@ -179,7 +186,7 @@ def _discount_context(discount: dict | None, language: str) -> dict:
         "amount": format_money(discount["amount"], currency, language),
         "pay_amount": format_money(discount["pay_amount"], currency, language),
         "percent": str(discount["percent"] or ""),
-        "expires_on": discount["expires_on"].isoformat(),
+        "expires_on": DateText(discount["expires_on"], language),
     }
 
 
@@ -300,6 +307,7 @@ def organization_context(organization) -> dict:
         "legal_name": organization.name,
         "tax_id": organization.tax_id,
         "email": organization.reply_to_email or organization.sender_email,
+        "logo": logo_src(organization),
     }
 
 

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from cartera.orgs.access import Action, require_member
 
+from .branding import inline_logo
 from .channels.email.transport import SEND_ERRORS, outbox_only, sender_for
 from .eligibility import open_with_balance_q
 from .models import TestSend
@@ -120,6 +121,9 @@ def send_test_email(
     )
     if body_html:
         email.attach_alternative(body_html, "text/html")
+    logo = inline_logo(organization, body_html)
+    if logo is not None:
+        email.attach(logo)
     try:
         with get_connection(fail_silently=False) as connection:
             connection.send_messages([email])

@@ -12,6 +12,9 @@ from jinja2 import meta, nodes
 from .choices import TemplateKind
 
 # (what to insert, a short Spanish description). A list is inserted as its loop.
+# Dates show as the message's language writes them (``rendering.DateText``: 03/12/2026,
+# ``.long`` 3 de diciembre de 2026, ``.iso`` 2026-12-03); amounts in the house money
+# style with their currency code (``lib.money.format_money``: 11,600.00 MXN).
 VARIABLE_GROUPS = [
     (
         _("Cliente"),
@@ -31,7 +34,8 @@ VARIABLE_GROUPS = [
                 "{% for i in invoices %}{{ i.number }} {{ i.due_date }} {{ i.balance }}\n{% endfor %}",
                 _(
                     "las facturas de este mensaje (number, external_id, issue_date, due_date, "
-                    "total, balance, currency, days_overdue, purchase_order)"
+                    "total, balance, currency, days_overdue, purchase_order; una fecha con "
+                    "letra: i.due_date.long)"
                 ),
             ),
             (
@@ -85,7 +89,12 @@ VARIABLE_GROUPS = [
             ("{{ organization.legal_name }}", _("razón social de su empresa")),
             ("{{ organization.tax_id }}", _("RFC o RUT de su empresa")),
             ("{{ organization.email }}", _("correo de respuesta de su empresa")),
-            ("{{ today }}", _("fecha del envío (AAAA-MM-DD)")),
+            (
+                '<img src="{{ organization.logo }}" alt="{{ organization.name }}">',
+                _("logotipo de su empresa en el HTML (vacío si no subió uno en el portal)"),
+            ),
+            ("{{ today }}", _("fecha del envío (dd/mm/aaaa)")),
+            ("{{ today.long }}", _("fecha del envío con letra (3 de diciembre de 2026)")),
         ],
     ),
 ]

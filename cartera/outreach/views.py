@@ -18,6 +18,7 @@ from cartera.lib.forms import add_service_errors
 from cartera.orgs.access import Action, can, require
 from cartera.orgs.decorators import org_member_required
 
+from .branding import with_logo_data
 from .channels.email.transport import outbox_only
 from .channels.sms.gsm import segment_info, to_gsm7
 from .choices import MessageChannel, MessageStatus
@@ -115,7 +116,8 @@ def message_detail(request, pk):
 def message_html(request, pk):
     """The rendered HTML body, served sandboxed (no scripts, no outside requests)."""
     message = get_message_for_user(request, pk)
-    response = HttpResponse(message.body_html or "", content_type="text/html; charset=utf-8")
+    html = with_logo_data(message.body_html or "", message.organization)
+    response = HttpResponse(html, content_type="text/html; charset=utf-8")
     response["Content-Security-Policy"] = (
         "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'"
     )

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods
 
 from cartera.followup.selectors import sees_all_agents
 from cartera.lib import exports
-from cartera.lib.dates import local_today
+from cartera.lib.dates import local_today, short_date
 from cartera.lib.forms import add_service_errors
 from cartera.orgs.access import Action, can, require
 from cartera.orgs.decorators import org_member_required
@@ -58,7 +58,7 @@ def agents_page(request):
     table = exports.Table(
         title=_("Resultados por gestor"),
         subtitle=_("%(start)s a %(end)s · %(currency)s")
-        % {"start": start.isoformat(), "end": end.isoformat(), "currency": currency},
+        % {"start": short_date(start), "end": short_date(end), "currency": currency},
         default_currency=currency,
         columns=[
             exports.Column("agent", _("Gestor")),
@@ -116,7 +116,7 @@ def commissions_page(request):
     buckets = dict(CommissionRule.Bucket.choices)
     table = exports.Table(
         title=_("Comisiones"),
-        subtitle=_("%(start)s a %(end)s") % {"start": start.isoformat(), "end": end.isoformat()},
+        subtitle=_("%(start)s a %(end)s") % {"start": short_date(start), "end": short_date(end)},
         columns=[
             exports.Column("agent", _("Gestor")),
             exports.Column("rule", _("Regla")),

@@ -22,6 +22,7 @@ from cartera.followup.choices import PromiseStatus, TaskStatus
 from cartera.followup.models import PromiseToPay, Task
 from cartera.followup.priority import reasons_text, score_tasks
 from cartera.invoices.models import Dispute
+from cartera.lib.dates import short_date
 from cartera.lib.money import Money
 from cartera.orgs.choices import Role
 from cartera.orgs.models import Membership
@@ -176,7 +177,7 @@ def queue_digests(*, organization, today: dt.date) -> dict:
                         organization=organization,
                         key=f"digest-{membership.pk}-{today.isoformat()}",
                         to=[membership.user.email],
-                        subject=_("Resumen de cobranza del %(day)s") % {"day": today.isoformat()},
+                        subject=_("Resumen de cobranza del %(day)s") % {"day": short_date(today)},
                         body_text=digest_text(digest),
                     )
             except IntegrityError:  # this member's digest for today is already queued

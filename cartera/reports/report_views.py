@@ -13,7 +13,7 @@ from cartera.agreements.choices import ReceivablePart
 from cartera.customers.selectors import customers_visible_to, get_customer_for_user
 from cartera.invoices.selectors import get_invoice_for_user
 from cartera.lib import fmt
-from cartera.lib.dates import local_today
+from cartera.lib.dates import local_today, month_label, short_date
 from cartera.lib.exports import (
     DATE,
     DATETIME,
@@ -103,7 +103,7 @@ def aging_page(request):
         _("Antigüedad de saldos"),
         columns,
         rows,
-        subtitle=_("Al %(date)s") % {"date": as_of.isoformat()},
+        subtitle=_("Al %(date)s") % {"date": short_date(as_of)},
     )
     chart = {
         "type": "bar",
@@ -176,7 +176,7 @@ def aging_drilldown(request):
             Column("days", _("Días vencida"), INT),
         ],
         rows,
-        subtitle=_("Al %(date)s") % {"date": as_of.isoformat()},
+        subtitle=_("Al %(date)s") % {"date": short_date(as_of)},
     )
     context = {"as_of": as_of, "bucket": bucket, "currency": currency, "rows": rows}
     return _respond(
@@ -233,7 +233,7 @@ def kpis_page(request):
                 "id": f"trend-{currency}",
                 "type": "line",
                 "title": currency,
-                "labels": [m.strftime("%Y-%m") for m, _per in trend],
+                "labels": [month_label(m) for m, _per in trend],
                 "series": [
                     {
                         "label": label,
@@ -254,7 +254,7 @@ def kpis_page(request):
         _("Indicadores de cobranza"),
         columns,
         rows,
-        subtitle=f"{start.isoformat()} – {end.isoformat()}",
+        subtitle=f"{short_date(start)} – {short_date(end)}",
     )
     context = {
         "start": start,
@@ -320,7 +320,7 @@ def behaviour_table(rows, as_of: dt.date) -> Table:
             }
             for r in rows
         ],
-        subtitle=_("Al %(date)s") % {"date": as_of.isoformat()},
+        subtitle=_("Al %(date)s") % {"date": short_date(as_of)},
     )
 
 
@@ -453,7 +453,7 @@ def forecast_page(request):
             "id": f"forecast-{currency}",
             "type": "bar",
             "title": currency,
-            "labels": [w.start.isoformat() for w in weeks],
+            "labels": [short_date(w.start) for w in weeks],
             "series": [
                 {"label": _("Esperado"), "data": [fmt.amount(w.expected, currency) for w in weeks]},
                 {"label": "P10", "data": [fmt.amount(w.p10, currency) for w in weeks]},
@@ -530,7 +530,7 @@ def effectiveness_page(request):
         _("Efectividad de estrategias"),
         columns,
         rows,
-        subtitle=f"{start.isoformat()} – {end.isoformat()}",
+        subtitle=f"{short_date(start)} – {short_date(end)}",
     )
     context = {"start": start, "end": end, "comparisons": data["comparisons"], "rows": rows}
     return _respond(request, "reports/pages/effectiveness.html", context, table, "efectividad", end)

@@ -8,6 +8,8 @@ from django.utils.translation import gettext as _
 from cartera.agreements.choices import ReceivablePart
 from cartera.agreements.selectors import receivable_part
 from cartera.customers.models import Customer
+from cartera.lib.charts import BarChart
+from cartera.lib.dates import short_date
 from cartera.lib.exports import DATE, INT, MONEY, Column, Table
 from cartera.payments.models import Allocation
 
@@ -71,7 +73,7 @@ def customer_statement_table(customer, *, as_of: dt.date) -> Table:
             Column("part_label", _("Concepto")),
         ],
         rows,
-        subtitle=_("Al %(date)s") % {"date": as_of.isoformat()},
+        subtitle=_("Al %(date)s") % {"date": short_date(as_of)},
         time_zone=customer.organization.timezone,
     )
 
@@ -119,8 +121,52 @@ def forecast_table(data: dict, *, organization, scope, as_of: dt.date) -> Table:
             Column("reasons", _("Razones")),
         ],
         rows,
-        subtitle=_("Al %(date)s · 13 semanas") % {"date": as_of.isoformat()},
+        subtitle=_("Al %(date)s · 13 semanas") % {"date": short_date(as_of)},
         time_zone=organization.timezone,
+        summaries=[_week_table(currency, weeks) for currency, weeks in data["weeks"].items()],
+        charts=[week_chart(currency, weeks) for currency, weeks in data["weeks"].items()],
+    )
+
+
+def _week_title(currency: str) -> str:
+    return _("Cobranza esperada por semana · %(currency)s") % {"currency": currency}
+
+
+def _week_table(currency: str, weeks) -> Table:
+    """The page's weekly summary of one currency, for the PDF."""
+    return Table(
+        _week_title(currency),
+        [
+            Column("start", _("Semana"), DATE),
+            Column("expected", _("Esperado"), MONEY, currency),
+            Column("p10", "P10", MONEY, currency),
+            Column("p90", "P90", MONEY, currency),
+            Column("invoices", _("Facturas"), INT),
+        ],
+        [
+            {
+                "start": w.start,
+                "expected": w.expected,
+                "p10": w.p10,
+                "p90": w.p90,
+                "invoices": len(w.invoices),
+            }
+            for w in weeks
+        ],
+    )
+
+
+def week_chart(currency: str, weeks) -> BarChart:
+    """The page's weekly chart of one currency (the PDF draws it as SVG)."""
+    return BarChart(
+        _week_title(currency),
+        [short_date(w.start) for w in weeks],
+        [
+            (_("Esperado"), [w.expected for w in weeks]),
+            ("P10", [w.p10 for w in weeks]),
+            ("P90", [w.p90 for w in weeks]),
+        ],
+        currency=currency,
     )
 
 

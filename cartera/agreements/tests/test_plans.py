@@ -207,7 +207,7 @@ def test_instalments_are_reminded_before_and_after_their_due_date_once(ten_thous
         f"instalment:{first.pk}:before",
         "instalment",
         ["lucia@latuerca.mx"],
-        f"Su parcialidad 1 del convenio CONV-{plan.pk} vence el 2026-12-01",
+        f"Su parcialidad 1 del convenio CONV-{plan.pk} vence el 01/12/2026",
     )
     assert queue_instalment_reminders(organization=org, as_of=dt.date(2026, 12, 2)) == {
         "before": 0,

@@ -80,7 +80,7 @@ def test_preventive_step_fires_once_and_is_scheduled_in_the_window(strategies_a,
         message.subject
         == "Recordatorio: su factura vence pronto · Distribuidora Norte S.A. de C.V."
     )
-    assert "A-100" in message.body_text and "$11,600.00" in message.body_text
+    assert "A-100" in message.body_text and "11,600.00\xa0MXN" in message.body_text
     assert message.policy["window"] == "09:00-19:00"
     assert message.policy["strategy"] == "estandar" and message.policy["version"] == 1
     assert list(message.invoices.values_list("external_id", flat=True)) == ["F-100"]

@@ -49,7 +49,7 @@ def test_statements_are_queued_once_per_day(org_a, invoice_a):
         "estado-de-cuenta",
         ["lucia@latuerca.mx"],
     )
-    assert message.subject == "Estado de cuenta al 2026-10-15 · Distribuidora Norte S.A. de C.V."
+    assert message.subject == "Estado de cuenta al 15/10/2026 · Distribuidora Norte S.A. de C.V."
     # 09:00 Monterrey, inside the default strategy's window
     assert message.scheduled_for == dt.datetime(2026, 10, 15, 15, 0, tzinfo=dt.UTC)
 
@@ -167,5 +167,7 @@ def test_factored_invoices_are_never_payable_in_a_scheduled_statement(
     if display == FactoredDisplay.HIDDEN:
         assert ceded == [] and "cedidas" not in message.body_text
     else:
-        assert ceded == ["- A-100 · vence 2026-10-01 · saldo $11,600.00 · pagadera a Factoraje Uno"]
+        assert ceded == [
+            "- A-100 · vence 01/10/2026 · saldo 11,600.00\xa0MXN · pagadera a Factoraje Uno"
+        ]
         assert "Factoraje Uno" in message.body_html

@@ -6,37 +6,24 @@
 import datetime as dt
 from decimal import Decimal
 
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_decimal
 from django import template
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
-from django.utils.translation import get_language, gettext, gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 
 from cartera.lib import dates
-from cartera.lib.money import round_money
+from cartera.lib.money import format_money
 
 register = template.Library()
-
-_LOCALES = {"es-mx": "es_MX", "es": "es_MX", "en": "en_US"}
-
-
-def babel_locale() -> str:
-    language = (get_language() or "es-mx").lower()
-    return _LOCALES.get(language) or _LOCALES.get(language.split("-")[0], "es_MX")
 
 
 @register.filter
 def money(amount, currency="MXN"):
     """Amount with the currency's decimals and its ISO code, grouped per the active
-    language: ``11,600.00 MXN``, ``250,000 CLP``. Rounded half-up (lib.money)."""
-    if amount is None or amount == "":
-        return ""
-    currency = (currency or "MXN").upper()
-    value = round_money(Decimal(amount), currency)
-    return format_currency(
-        value, currency, format="#,##0.00\xa0¤¤", locale=babel_locale(), currency_digits=True
-    )
+    language: ``11,600.00 MXN``, ``250,000 CLP`` (``lib.money.format_money``)."""
+    return format_money(amount, currency)
 
 
 @register.filter
@@ -82,7 +69,7 @@ def number(value, places=0):
         return ""
     places = int(places)
     pattern = "#,##0" + ("." + "0" * places if places else "")
-    return format_decimal(Decimal(value), format=pattern, locale=babel_locale())
+    return format_decimal(Decimal(value), format=pattern, locale=dates.babel_locale())
 
 
 @register.simple_tag

@@ -7,7 +7,13 @@ from zoneinfo import ZoneInfo
 from django.template import Context, Template
 from django.utils import translation
 
-from cartera.lib.dates import long_date, short_date, weekday_name
+from cartera.lib.dates import (
+    long_date,
+    month_label,
+    short_date,
+    spreadsheet_date_format,
+    weekday_name,
+)
 from cartera.lib.templatetags.cartera_tags import money, weekday_names
 
 DAY = dt.date(2026, 12, 3)
@@ -41,6 +47,14 @@ def test_template_filters_render_the_same_strings():
         assert template.render(Context({"d": DAY})) == "03/12/2026 · 3 de diciembre de 2026"
     with translation.override("en"):
         assert template.render(Context({"d": DAY})) == "12/03/2026 · December 3, 2026"
+
+
+def test_month_labels_and_spreadsheet_formats_follow_the_language():
+    assert month_label(DAY, "es-mx") == "dic 2026"
+    assert month_label(dt.date(2026, 9, 1), "es-mx") == "sep 2026"
+    assert month_label(DAY, "en") == "Dec 2026"
+    assert spreadsheet_date_format("es-mx") == "dd/mm/yyyy"
+    assert spreadsheet_date_format("en") == "mm/dd/yyyy"
 
 
 def test_weekday_keys_are_shown_as_names():

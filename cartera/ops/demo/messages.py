@@ -25,7 +25,12 @@ from cartera.invoices.models import Invoice
 from cartera.outreach.choices import EventKind, MessagePurpose, MessageStatus
 from cartera.outreach.defaults import default_template
 from cartera.outreach.models import Message, MessageEvent
-from cartera.outreach.rendering import build_context, render
+from cartera.outreach.rendering import (
+    build_context,
+    customer_payment,
+    organization_context,
+    render,
+)
 from cartera.payments.models import Allocation
 from cartera.timeline.choices import ActivityKind, ActorKind
 from cartera.timeline.models import Activity
@@ -183,7 +188,7 @@ def _render(organization, customer, contact, fired, template, day):
         for _step, _number, invoice, balance in fired
     ]
     context = build_context(
-        organization={"name": organization.name, "tax_id": organization.tax_id},
+        organization=organization_context(organization),
         customer={"name": customer.name, "legal_name": customer.legal_name},
         contact={"name": contact.name, "email": contact.email},
         invoices=rows,
@@ -191,6 +196,7 @@ def _render(organization, customer, contact, fired, template, day):
         agent=None,
         as_of=day,
         language="es-mx",
+        payment=customer_payment(organization, customer.pk),
     )
     copy = default_template(template, "es-mx")
     return render(

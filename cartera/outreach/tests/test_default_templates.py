@@ -57,29 +57,31 @@ def _text(template, language, *, invoices=INVOICES, statement=STATEMENT):
     )[1]
 
 
+NBSP = "\xa0"
+
 EXPECTED_LINES = {
     "es-mx": [
-        "- Factura A-1 · vence 2026-10-01 · saldo $1,160.00 · 10 días de atraso",
-        "- Factura A-2 · vence 2026-10-20 · saldo $500.00",
+        f"- Factura A-1 · vence 01/10/2026 · saldo 1,160.00{NBSP}MXN · 10 días de atraso",
+        f"- Factura A-2 · vence 20/10/2026 · saldo 500.00{NBSP}MXN",
         "",
-        "Total de este aviso: $1,660.00",
+        f"Total de este aviso: 1,660.00{NBSP}MXN",
         "",
         "Su estado de cuenta completo:",
-        "- A-1 · vence 2026-10-01 · saldo $1,160.00",
-        "- A-2 · vence 2026-10-20 · saldo $500.00",
-        "- A-3 · vence 2026-11-01 · saldo $100.00",
+        f"- A-1 · vence 01/10/2026 · saldo 1,160.00{NBSP}MXN",
+        f"- A-2 · vence 20/10/2026 · saldo 500.00{NBSP}MXN",
+        f"- A-3 · vence 01/11/2026 · saldo 100.00{NBSP}MXN",
         "",
     ],
     "en": [
-        "- Invoice A-1 · due 2026-10-01 · balance MX$1,160.00 · 10 days overdue",
-        "- Invoice A-2 · due 2026-10-20 · balance MX$500.00",
+        f"- Invoice A-1 · due 10/01/2026 · balance 1,160.00{NBSP}MXN · 10 days overdue",
+        f"- Invoice A-2 · due 10/20/2026 · balance 500.00{NBSP}MXN",
         "",
-        "Total of this notice: MX$1,660.00",
+        f"Total of this notice: 1,660.00{NBSP}MXN",
         "",
         "Your full statement:",
-        "- A-1 · due 2026-10-01 · balance MX$1,160.00",
-        "- A-2 · due 2026-10-20 · balance MX$500.00",
-        "- A-3 · due 2026-11-01 · balance MX$100.00",
+        f"- A-1 · due 10/01/2026 · balance 1,160.00{NBSP}MXN",
+        f"- A-2 · due 10/20/2026 · balance 500.00{NBSP}MXN",
+        f"- A-3 · due 11/01/2026 · balance 100.00{NBSP}MXN",
         "",
     ],
 }

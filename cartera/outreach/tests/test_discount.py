@@ -38,10 +38,14 @@ def test_an_offered_discount_is_in_the_reminder(org_a, owner_a, invoice_a):
     text = _render(org_a, invoice_a, as_of=TODAY)["body_text"]
     # 5 % of 11,600.00 = 580.00 saved; 11,020.00 to pay.
     assert (
-        "Pague $11,020.00 de la factura A-100 a más tardar el 2026-10-20 y ahorre $580.00." in text
+        "Pague 11,020.00\xa0MXN de la factura A-100 a más tardar el 20 de octubre de 2026 y ahorre 580.00\xa0MXN."
+        in text
     )
     english = _render(org_a, invoice_a, as_of=TODAY, language="en")["body_text"]
-    assert "Pay MX$11,020.00 for invoice A-100 by 2026-10-20 and save MX$580.00." in english
+    assert (
+        "Pay 11,020.00\xa0MXN for invoice A-100 by October 20, 2026 and save 580.00\xa0MXN."
+        in english
+    )
 
 
 def test_no_offer_or_an_expired_one_says_nothing(org_a, owner_a, invoice_a):
@@ -81,8 +85,8 @@ def test_the_variable_is_documented_and_in_the_sample():
     ]
     assert sample_context()["discount"] == {
         "invoice": "A-100",
-        "amount": "$580.00",
-        "pay_amount": "$11,020.00",
+        "amount": "580.00\xa0MXN",
+        "pay_amount": "11,020.00\xa0MXN",
         "percent": "5",
-        "expires_on": "2026-02-10",
+        "expires_on": "10/02/2026",
     }

@@ -34,16 +34,16 @@ def test_invoice_rows_carry_the_purchase_order(invoice_a):
     rows = invoice_rows(Invoice.objects.filter(pk=invoice_a.pk))
     assert rows[0]["purchase_order"] == "OC-4500"
     _subject, text, html = _render(rows, "es-mx")
-    assert "- Factura A-100 (orden de compra OC-4500) · vence 2026-10-01" in text
+    assert "- Factura A-100 (orden de compra OC-4500) · vence 01/10/2026" in text
     assert "<small>OC OC-4500</small>" in html
     _subject, text, html = _render(rows, "en")
-    assert "- Invoice A-100 (purchase order OC-4500) · due 2026-10-01" in text
+    assert "- Invoice A-100 (purchase order OC-4500) · due 10/01/2026" in text
     assert "<small>PO OC-4500</small>" in html
 
 
 def test_no_purchase_order_no_mention(invoice_a):
     rows = invoice_rows(Invoice.objects.filter(pk=invoice_a.pk))
     _subject, text, html = _render(rows, "es-mx")
-    assert "- Factura A-100 · vence 2026-10-01" in text
+    assert "- Factura A-100 · vence 01/10/2026" in text
     assert "orden de compra" not in text and "<small>OC" not in html
     assert rows[0]["balance"] == Decimal("11600.00")

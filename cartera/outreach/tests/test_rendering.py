@@ -44,16 +44,16 @@ def test_context_is_plain_values():
         {
             "number": "A-1",
             "external_id": "F-1",
-            "issue_date": "2026-09-01",
-            "due_date": "2026-10-01",
+            "issue_date": "01/09/2026",
+            "due_date": "01/10/2026",
             "currency": "MXN",
-            "total": "$1,160.00",
-            "balance": "$1,160.00",
+            "total": "1,160.00\xa0MXN",
+            "balance": "1,160.00\xa0MXN",
             "days_overdue": 10,
             "purchase_order": "",
         }
     ]
-    assert context["totals"] == [{"currency": "MXN", "amount": "$1,160.00"}]
+    assert context["totals"] == [{"currency": "MXN", "amount": "1,160.00\xa0MXN"}]
     assert context["days_overdue"] == 10
 
 
@@ -125,7 +125,7 @@ def test_org_template_wins_over_the_builtin_default(org_a, invoice_a):
     )
     run_planner(organization=org_a, as_of=dt.date(2026, 10, 7), dry_run=False)
     message = Message.objects.get()
-    assert (message.subject, message.body_text) == ("Debe $11,600.00", "A-100")
+    assert (message.subject, message.body_text) == ("Debe 11,600.00 MXN", "A-100")
 
 
 def test_english_debtor_gets_the_english_default(org_a, invoice_a):
@@ -137,7 +137,7 @@ def test_english_debtor_gets_the_english_default(org_a, invoice_a):
     run_planner(organization=org_a, as_of=dt.date(2026, 10, 7), dry_run=False)
     assert (
         Message.objects.get().subject
-        == "Overdue balance of MX$11,600.00 · Distribuidora Norte S.A. de C.V."
+        == "Overdue balance of 11,600.00 MXN · Distribuidora Norte S.A. de C.V."
     )
 
 

@@ -55,7 +55,7 @@ def test_email_reaches_the_smtp_server_with_cc_attachments_and_pixel(smtp_sink, 
     assert parsed["To"] == "lucia@latuerca.mx" and parsed["Cc"] == "gerencia@norte.mx"
     assert (
         parsed["Subject"].strip()
-        == "Saldo vencido de $11,600.00 · Distribuidora Norte S.A. de C.V."
+        == "Saldo vencido de 11,600.00 MXN · Distribuidora Norte S.A. de C.V."
     )
     assert parsed["Reply-To"] == "ana_agent@example.com"
     assert "cobranza@norte.mx" in parsed["From"]

@@ -120,7 +120,7 @@ def test_a_short_gsm7_text_with_the_portal_link_goes_out_and_its_segments_are_st
     sent = twilio.sent[0]
     assert (sent["To"], sent["From"]) == ("+528112345678", "+15005550006")
     assert sent["Body"].startswith(
-        "Distribuidora Norte S.A. de C.V.: tiene un saldo vencido de $11,600.00 desde el 01/10/2026."
+        "Distribuidora Norte S.A. de C.V.: tiene un saldo vencido de 11,600.00 MXN desde el 01/10/2026."
     )
     assert f"{BASE}/p/m/" in sent["Body"]
     assert sent["StatusCallback"] == f"{BASE}/webhooks/sms/norte/status/"

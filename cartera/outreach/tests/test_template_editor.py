@@ -173,7 +173,7 @@ def test_preview_uses_the_real_renderer_on_the_sample_debtor(
         {"subject": "Saldo {{ totals[0].amount }}", "body_text": "Hola {{ contact.name }}"},
     )
     html = response.content.decode()
-    assert "<h3>Saldo $11,600.00</h3>" in html and "Hola Ana Pérez" in html
+    assert "<h3>Saldo 11,600.00 MXN</h3>" in html and "Hola Ana Pérez" in html
     assert len(calls) == 1 and calls[0]["context"] == sample_context("es-mx")
 
 

@@ -51,7 +51,7 @@ def test_the_call_says_balance_and_due_date_in_spanish_and_offers_the_keypad(cal
     )
     twiml = call["Twiml"]
     assert '<Say language="es-MX" voice="Polly.Mia">' in twiml
-    assert "Su saldo de $11,600.00 venció el 01/10/2026" in twiml
+    assert "Su saldo de $11,600.00 venció el 1 de octubre de 2026" in twiml
     assert f'action="{BASE}/webhooks/voice/norte/gather/"' in twiml and 'numDigits="1"' in twiml
     assert call["StatusCallback"] == f"{BASE}/webhooks/voice/norte/status/"
     assert (message.status, message.transport) == ("sent", "voice-twilio")

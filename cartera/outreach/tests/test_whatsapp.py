@@ -195,7 +195,7 @@ def test_outside_the_window_the_mapped_template_goes_with_its_parameters(configu
     )
     body, *buttons = sent["template"]["components"]
     values = [p["text"] for p in body["parameters"]]
-    assert values[:3] == ["Ferretería La Tuerca", "$11,600.00", "01/10/2026"]
+    assert values[:3] == ["Ferretería La Tuerca", "11,600.00\xa0MXN", "01/10/2026"]
     assert values[3].startswith("https://cobranza.example.mx/p/m/")
     assert [b["parameters"][0]["payload"] for b in buttons] == [
         "paid",

@@ -138,6 +138,10 @@ def test_accept_allocates_confirms_notifies_and_owes_a_complement(
         "queued",
     )
     assert notice.subject == "Pago recibido: 11,600.00 MXN"
+    assert (
+        notice.body_text.splitlines()[0]
+        == "Recibimos y aplicamos su pago de 11,600.00 MXN del 04/10/2026. Gracias."
+    )
     complement = PaymentComplement.objects.get(payment=payment)
     assert complement.due_date == D(2026, 11, 5)
     line = complement.lines.get()

@@ -165,8 +165,9 @@ def test_create_page_creates_sends_and_shows_the_link_once(
         ("sms", ["+528112345678"], f"payment-request:{request.pk}:sms"),
     ]
     body = messages[0].body_text
-    expiry = local_expiry(request).isoformat()
-    assert "4,000.00 MXN" in body and "A-100" in body and expiry in body and url in body
+    expiry = local_expiry(request).strftime("%d/%m/%Y")  # the short date of es-MX
+    assert f"Puede pagar hasta el {expiry} en: {url}" in body
+    assert "4,000.00 MXN" in body and "A-100" in body
 
 
 def test_create_page_refuses_more_than_balance_and_writes_nothing(rails, agent_a, invoice_a, login):

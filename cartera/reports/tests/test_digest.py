@@ -146,10 +146,10 @@ def test_once_a_day_per_member_who_has_not_opted_out_in_their_language(
     today = MemberMail.objects.filter(key__endswith="-2026-10-08")
     assert sorted(m.to[0] for m in today) == sorted([owner_a.email, manager_a.email, agent_a.email])
     agents = today.get(to=[agent_a.email])
-    assert agents.subject == "Collection digest for 2026-10-08"
+    assert agents.subject == "Collection digest for 10/08/2026"
     assert "Collected yesterday: 1,000.00 MXN" in agents.body_text
     owners = today.get(to=[owner_a.email])
-    assert owners.subject == "Resumen de cobranza del 2026-10-08"
+    assert owners.subject == "Resumen de cobranza del 08/10/2026"
     assert "Cobrado ayer: 1,250.00 MXN" in owners.body_text
     assert "Promesas que vencen hoy: 2 (800.00 MXN)" in owners.body_text
     assert f"/customers/{day_story.pk}/" in owners.body_text

@@ -3,11 +3,16 @@ import io
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 from freezegun import freeze_time
 from openpyxl import load_workbook
 
 from cartera.customers.services import create_customer
 from cartera.invoices.services import create_invoice
+from cartera.lib.exports import pdf_html
+from cartera.lib.money import format_money
+from cartera.reports import tables
+from cartera.reports.forecast import forecast
 
 from .exporting import export_in_background
 from .ledger_story import build_story, invoice
@@ -72,12 +77,13 @@ def test_kpis_page_and_xlsx_dates(login, owner_a, story):
     html = client.get("/reports/kpis/?from=2026-03-01&to=2026-03-31").content.decode()
     assert 'data-currency="MXN"' in html and "55.8" in html and "28.6" in html
     assert "CEI = (cartera inicial + S" in html
+    assert '"mar 2026"]' in html and '"2026-03"' not in html  # the trend chart's last month
     job, content = export_in_background(
         client, f"/reports/customers/{story['F1'].customer_id}/?as_of=2026-03-31&format=xlsx"
     )
     assert (job.source, job.params["as_of"]) == ("customer_statement", "2026-03-31")
     sheet = load_workbook(io.BytesIO(content)).active
-    assert sheet["B4"].is_date and sheet["B4"].number_format == "yyyy-mm-dd"
+    assert sheet["B4"].is_date and sheet["B4"].number_format == "dd/mm/yyyy"
     first = list(sheet.iter_rows(min_row=4, max_row=4, values_only=True))[0]
     assert first[:7] == (
         "F1",
@@ -164,3 +170,26 @@ def test_invoice_story_export_writes_local_times(login, owner_a, debtor_a):
     response = login(owner_a).get(f"/reports/invoices/{created.pk}/?format=xlsx")
     sheet = load_workbook(io.BytesIO(response.content)).active
     assert sheet["A3"].value == dt.datetime(2026, 11, 29, 21, 30)
+
+
+def test_forecast_pdf_carries_the_weekly_chart_and_summary(org_a, story):
+    data = forecast(organization=org_a, as_of=dt.date(2026, 3, 31))
+    table = tables.forecast_table(data, organization=org_a, scope=None, as_of=dt.date(2026, 3, 31))
+    with translation.override("es-mx"):
+        html = pdf_html(table)
+    first = data["weeks"]["MXN"][0]
+    assert first.start == dt.date(2026, 3, 31)
+    assert html.count("<svg") == 2  # one chart per currency, drawn on the server
+    assert 'aria-label="Cobranza esperada por semana · MXN"' in html
+    assert "<h2>Cobranza esperada por semana · USD</h2>" in html
+    assert ">31/03/2026</text>" in html  # the chart's first week on its axis
+    summary = html[html.index("<h2>Cobranza esperada por semana · MXN</h2>") :]
+    assert summary.index("<td>31/03/2026</td>") < summary.index("</table>")
+    expected = format_money(first.expected, "MXN")
+    assert f'<td>31/03/2026</td><td class="num">{expected}</td>' in summary
+    assert "Al 31/03/2026 · 13 semanas" in html and "2026-03-31" not in html
+
+
+def test_forecast_page_chart_labels_are_short_dates(login, owner_a, story):
+    html = login(owner_a).get("/reports/forecast/?as_of=2026-03-31").content.decode()
+    assert '"labels": ["31/03/2026", "07/04/2026"' in html

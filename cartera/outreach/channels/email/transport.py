@@ -17,6 +17,7 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.core.mail.message import make_msgid
 
+from cartera.outreach.branding import inline_logo
 from cartera.outreach.choices import MessageChannel
 
 from ..base import PermanentSendError, SendResult, TransientSendError, Transport
@@ -118,6 +119,9 @@ class EmailTransport(Transport):
         )
         if message.body_html:
             email.attach_alternative(message.body_html, "text/html")
+        logo = inline_logo(message.organization, message.body_html)
+        if logo is not None:
+            email.attach(logo)
         for name, content, mimetype in attachments:
             email.attach(name, content, mimetype)
         return email

@@ -7,12 +7,14 @@ answer comes back to ``/webhooks/voice/<org slug>/gather/`` (``outreach/calls.py
 import base64
 from xml.sax.saxutils import escape, quoteattr
 
+from babel.numbers import format_currency
 from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from cartera.outreach.channels.whatsapp.messages import parameter_values
+from cartera.lib.dates import long_date
+from cartera.outreach.channels.whatsapp.messages import balance_and_due
 from cartera.outreach.choices import MessageChannel
 from cartera.outreach.models import SmsConfig
 from cartera.outreach.phones import phone_key
@@ -33,9 +35,21 @@ def _say(text: str) -> str:
     return f"<Say language={quoteattr(VOICE['language'])} voice={quoteattr(VOICE['voice'])}>{escape(text)}</Say>"
 
 
+def spoken_values(message) -> dict[str, str]:
+    """The balance and due date as the Spanish voice should say them: "$11,600.00" (read
+    as pesos; the written house style's "MXN" would be spelt out) and "1 de octubre de
+    2026". Speech, not text: the one place the amount leaves the house money style."""
+    amount, currency, due = balance_and_due(message)
+    return {
+        "org": message.organization.name,
+        "amount": format_currency(amount, currency, locale="es_MX"),
+        "due_date": long_date(due, "es") if due else "",
+    }
+
+
 def call_twiml(message) -> str:
     """What the debtor hears, and the keypad choices."""
-    values = {**parameter_values(message), "org": message.organization.name}
+    values = spoken_values(message)
     with translation.override("es"):
         prompt = (
             _(

@@ -10,10 +10,11 @@ from django.db.models import Min, Sum
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from cartera.lib.dates import short_date
+from cartera.lib.money import format_money
 from cartera.outreach.choices import MessageChannel
 from cartera.outreach.models import InboundMessage, WhatsAppTemplate
 from cartera.outreach.phones import phone_key
-from cartera.outreach.rendering import format_money
 from cartera.outreach.tracking import portal_message_link
 
 WINDOW = dt.timedelta(hours=24)
@@ -82,17 +83,21 @@ def stage_template(organization_id: int, stage: str, language: str) -> WhatsAppT
     return candidates[0] if candidates else None
 
 
-def parameter_values(message) -> dict[str, str]:
-    """customer, amount (open balance of the message's invoices), due date (the oldest)
-    and the signed portal link of the message."""
+def balance_and_due(message) -> tuple[Decimal, str, dt.date | None]:
+    """(open balance of the message's invoices, their currency, the oldest due date)."""
     totals = message.invoices.aggregate(balance=Sum("balance"), due=Min("due_date"))
     currency = message.invoices.values_list("currency", flat=True).first() or "MXN"
-    amount = totals["balance"] or Decimal(0)
-    due = totals["due"]
+    return totals["balance"] or Decimal(0), currency, totals["due"]
+
+
+def parameter_values(message) -> dict[str, str]:
+    """customer, amount (open balance of the message's invoices), due date (the oldest)
+    and the signed portal link of the message, in the house styles of its language."""
+    amount, currency, due = balance_and_due(message)
     return {
         "customer": message.customer.name,
         "amount": format_money(amount, currency, message.language),
-        "due_date": due.strftime("%d/%m/%Y") if due else "",
+        "due_date": short_date(due, message.language) if due else "",
         "portal_link": portal_message_link(
             organization_id=message.organization_id, message_key=message.key
         ),
