@@ -33,7 +33,8 @@ class CustomerSearchWidget(forms.Widget):
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)
         customers = self.choices.queryset
-        chosen = customers.filter(pk=value).first() if value not in (None, "") else None
+        # a posted value may be anything: only a number can name a customer
+        chosen = customers.filter(pk=int(value)).first() if str(value).isdigit() else None
         offered = [chosen] if chosen else matching_customers(customers, "", limit=FIRST_OFFERED)
         context["widget"].update(
             offered=offered,

@@ -34,7 +34,7 @@ def test_record_a_payment_from_the_customer_page(page, log_in, agent_a, debtor_a
 
     page.goto(f"/customers/{debtor_a.pk}/")
     expect(balance).to_have_text(f"7,600.00{NBSP}MXN")
-    expect(timeline).to_contain_text("Pago de 4,000.00 MXN recibido el 2026-10-05")
+    expect(timeline).to_contain_text("Pago de 4,000.00 MXN recibido el 05/10/2026")
     expect(timeline).to_contain_text("4,000.00 MXN aplicado a la factura A-100; saldo 7,600.00 MXN")
     invoice_a.refresh_from_db()
     assert str(invoice_a.balance) == "7600.00"

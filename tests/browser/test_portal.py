@@ -157,7 +157,7 @@ def test_a_portal_promise_breaks_when_its_date_passes(
     log_in("ana_agent")
     page.goto(f"/customers/{debtor_a.pk}/")
     timeline = page.locator("#timeline")
-    expect(timeline).to_contain_text(f"Promesa de pago del {promised.isoformat()} incumplida")
+    expect(timeline).to_contain_text(f"Promesa de pago del {promised:%d/%m/%Y} incumplida")
     expect(timeline).to_contain_text("Promesa de pago de")
     # (the task is due on the settling day, after the browser's real "today", so the
     # worklist of today does not list it yet; its row is checked above)

@@ -82,7 +82,7 @@ def test_agent_morning_call_and_promise(page, log_in, org_a, agent_a, debtor_a, 
 
     page.goto(f"/work/customers/{debtor_a.pk}/timeline/")
     expect(page.locator("main")).to_contain_text(
-        f"Promesa de pago de 11,600.00 MXN para el {promised.isoformat()} (A-100)"
+        f"Promesa de pago de 11,600.00 MXN para el {promised:%d/%m/%Y} (A-100)"
     )
     expect(page.locator("main")).to_contain_text(
         "Llamada: Prometió pagar · Paga el viernes por transferencia"
