@@ -344,6 +344,7 @@ URLS: dict[str, U] = {
     "cases:assignee_edit": write(pk("assignee"), roles=MANAGERS, scoped=False),
     "agreements:detail": read(pk("plan")),
     "agreements:cancel": write(pk("plan"), roles=TEAM),
+    "agreements:apply_payment": write(pk("plan"), roles=TEAM),
     "agreements:pdf": read(pk("plan")),
     "agreements:plan_decide": write(pk("plan"), roles=MANAGERS),
     "agreements:offer_create": write(lambda w: {"customer_pk": w.customer.pk}, roles=TEAM),

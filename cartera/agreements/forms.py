@@ -9,6 +9,7 @@ from cartera.lib.forms import (
     ModelChoiceField,
     ModelMultipleChoiceField,
 )
+from cartera.lib.money import Money
 
 from .choices import InterestMethod, OfferKind
 from .services import PlanTerms
@@ -59,6 +60,40 @@ class PlanForm(BackOfficeForm):
 
 class CancelForm(BackOfficeForm):
     reason = forms.CharField(label=_("Motivo"), max_length=300)
+
+
+class PlanPaymentForm(BackOfficeForm):
+    """Which of the customer's payments, and how much of it to each open receivable of
+    the plan (``services.check_plan_split`` validates the split)."""
+
+    payment = ModelChoiceField(label=_("Pago"), queryset=None)
+
+    def __init__(self, *args, payments, receivables, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.receivables = receivables
+        self.fields["payment"].queryset = payments
+        self.fields["payment"].label_from_instance = lambda p: (
+            _("%(date)s · %(ref)s · por aplicar %(left)s")
+            % {
+                "date": p.date.strftime("%d/%m/%Y"),
+                "ref": p.reference or "—",
+                "left": Money(p.unallocated, p.currency),
+            }
+        )
+        for receivable in receivables:
+            self.fields[receivable.field_name] = forms.DecimalField(
+                label=receivable.invoice.number, min_value=0, max_digits=14, required=False
+            )
+
+    def rows(self):
+        """(receivable, its amount field) in the order money must reach them."""
+        return [(r, self[r.field_name]) for r in self.receivables]
+
+    def amounts(self) -> dict:
+        data = self.cleaned_data
+        return {
+            r.invoice.pk: data[r.field_name] for r in self.receivables if data.get(r.field_name)
+        }
 
 
 class OfferForm(BackOfficeForm):

@@ -16,16 +16,18 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cartera.invoices.choices import InvoiceStatus
 from cartera.invoices.models import Invoice
 from cartera.invoices.services import check_open_invoices, create_invoice
 from cartera.lib.money import Money, round_money
+from cartera.payments.choices import PaymentStatus
 from cartera.payments.models import Allocation, Payment
-from cartera.payments.services import allocate_oldest_first
+from cartera.payments.services import allocate_oldest_first, allocate_payment
 from cartera.timeline import events
 from cartera.timeline.choices import ActorKind
 
-from .choices import InstalmentStatus, InterestMethod, PlanSource, PlanStatus
-from .models import AgreementSettings, Instalment, PaymentPlan
+from .choices import InstalmentStatus, InterestMethod, PlanSource, PlanStatus, ReceivablePart
+from .models import AgreementSettings, Instalment, LateCharge, PaymentPlan
 from .negotiation import limits_for, plan_over_limit, request_plan_approval, role_of
 from .pdf import store_plan_pdf
 from .schedule import Schedule, build_schedule, covered_instalments
@@ -329,19 +331,144 @@ def cancel_plan(*, plan: PaymentPlan, actor, reason: str, today: dt.date) -> Pay
     return plan
 
 
+def _charge_parts(plan: PaymentPlan, invoices) -> dict[int, str]:
+    """Invoice pk → ``ReceivablePart`` of the plan's interest receivable and of any
+    interest or fee receivable restructured into the plan (a ``LateCharge`` row)."""
+    parts = dict(
+        LateCharge.objects.filter(receivable__in=[i.pk for i in invoices]).values_list(
+            "receivable_id", "kind"
+        )
+    )
+    if plan.interest_invoice_id:
+        parts[plan.interest_invoice_id] = ReceivablePart.INTEREST
+    return parts
+
+
 def plan_invoices_in_order(plan: PaymentPlan) -> list[Invoice]:
-    """Interest before principal (where the law allows it: docs/agreements.md), then the
-    restructured invoices oldest due first."""
+    """Interest and fees before principal, then the restructured invoices oldest due first
+    (in Mexico payments on account go to interest before principal unless agreed otherwise:
+    Código de Comercio art. 364; Cartera puts fees with interest). The automatic
+    application and a chosen split (``check_plan_split``) both follow this order."""
     invoices = list(plan.invoices.order_by("due_date", "id"))
-    interest = [i for i in invoices if i.pk == plan.interest_invoice_id]
-    return interest + [i for i in invoices if i.pk != plan.interest_invoice_id]
+    charges = _charge_parts(plan, invoices)
+    return [i for i in invoices if i.pk in charges] + [i for i in invoices if i.pk not in charges]
 
 
 @transaction.atomic
 def apply_payment_to_plan(*, payment: Payment, plan: PaymentPlan, actor) -> PaymentPlan:
-    """Apply a confirmed payment to the plan's receivables (interest first, then the
-    oldest invoice) and refresh the instalments it covers."""
+    """Apply a confirmed payment to the plan's receivables (interest and fees first, then
+    the oldest invoice) and refresh the instalments it covers."""
     allocate_oldest_first(payment=payment, actor=actor, invoices=plan_invoices_in_order(plan))
+    return refresh_plan(plan=plan)
+
+
+@dataclass(frozen=True)
+class PlanReceivable:
+    """One open receivable of a plan, as the "apply a payment" page lists it."""
+
+    invoice: Invoice
+    part: str  # ReceivablePart
+
+    @property
+    def is_charge(self) -> bool:
+        return self.part != ReceivablePart.PRINCIPAL
+
+    @property
+    def part_label(self) -> str:
+        return ReceivablePart(self.part).label
+
+    @property
+    def field_name(self) -> str:
+        return f"amount_{self.invoice.pk}"
+
+
+def open_plan_receivables(plan: PaymentPlan) -> list[PlanReceivable]:
+    """The plan's receivables still owed, in the order money must reach them."""
+    ordered = plan_invoices_in_order(plan)
+    parts = _charge_parts(plan, ordered)
+    return [
+        PlanReceivable(invoice, parts.get(invoice.pk, ReceivablePart.PRINCIPAL))
+        for invoice in ordered
+        if invoice.status == InvoiceStatus.OPEN and invoice.balance > 0
+    ]
+
+
+def _check_payment_for_plan(payment: Payment, plan: PaymentPlan) -> None:
+    if not plan.is_active:
+        raise ValidationError(_("Solo se aplican pagos a un convenio vigente."))
+    if payment.customer_id != plan.customer_id or payment.currency != plan.currency:
+        raise ValidationError(
+            {"payment": _("El pago debe ser del cliente y en la moneda del convenio.")}
+        )
+    if payment.status != PaymentStatus.CONFIRMED or payment.unallocated <= 0:
+        raise ValidationError({"payment": _("El pago no tiene saldo confirmado por aplicar.")})
+
+
+def _split_amount(receivable: PlanReceivable, raw, currency: str, errors: dict) -> Decimal:
+    amount = Decimal(raw or 0)
+    name, balance = receivable.field_name, receivable.invoice.balance
+    if amount < 0 or round_money(amount, currency) != amount:
+        errors[name] = _("Indique un importe positivo con los decimales de la moneda.")
+    elif amount > balance:
+        errors[name] = _("Excede el saldo de %(n)s (%(b)s).") % {
+            "n": receivable.invoice.number,
+            "b": Money(balance, currency),
+        }
+    return amount
+
+
+def check_plan_split(*, plan: PaymentPlan, payment: Payment, amounts: dict) -> list:
+    """The (invoice, amount) pairs of a split the agent chose (``amounts``: invoice pk →
+    Decimal), or a ValidationError naming each problem: each amount at most its balance,
+    their sum at most what is left of the payment, and no principal while the split
+    leaves interest or fees of the plan unpaid (the order of ``plan_invoices_in_order``)."""
+    _check_payment_for_plan(payment, plan)
+    receivables = open_plan_receivables(plan)
+    if set(amounts) - {r.invoice.pk for r in receivables}:
+        raise ValidationError(_("Solo se aplica a las cuentas abiertas de este convenio."))
+    errors, picked = {}, []
+    for receivable in receivables:
+        amount = _split_amount(
+            receivable, amounts.get(receivable.invoice.pk), plan.currency, errors
+        )
+        if amount > 0:
+            picked.append((receivable, amount))
+    if errors:
+        raise ValidationError(errors)
+    total = sum((amount for _r, amount in picked), Decimal(0))
+    if total <= 0:
+        raise ValidationError(_("Indique cuánto aplicar al menos a una cuenta."))
+    if total > payment.unallocated:
+        raise ValidationError(
+            _("La suma (%(t)s) excede lo que queda por aplicar del pago (%(u)s).")
+            % {"t": Money(total, plan.currency), "u": Money(payment.unallocated, plan.currency)}
+        )
+    _check_charges_first(receivables, dict((r.invoice.pk, a) for r, a in picked))
+    return [(receivable.invoice, amount) for receivable, amount in picked]
+
+
+def _check_charges_first(receivables: list[PlanReceivable], chosen: dict) -> None:
+    unpaid = [
+        r.invoice.number
+        for r in receivables
+        if r.is_charge and chosen.get(r.invoice.pk, 0) < r.invoice.balance
+    ]
+    to_principal = any(not r.is_charge and r.invoice.pk in chosen for r in receivables)
+    if unpaid and to_principal:
+        raise ValidationError(
+            _("Primero se cubren intereses y gastos (%(n)s); después el capital.")
+            % {"n": ", ".join(unpaid)}
+        )
+
+
+@transaction.atomic
+def apply_chosen_split(*, plan: PaymentPlan, payment: Payment, amounts: dict, actor) -> PaymentPlan:
+    """Apply a payment to the plan's receivables as the agent chose (``check_plan_split``);
+    a refused split writes nothing. The instalments are then refreshed, oldest first."""
+    plan = PaymentPlan.objects.select_for_update().get(pk=plan.pk)
+    payment = Payment.objects.select_for_update().get(pk=payment.pk)
+    for invoice, amount in check_plan_split(plan=plan, payment=payment, amounts=amounts):
+        allocate_payment(payment=payment, invoice=invoice, amount=amount, actor=actor)
     return refresh_plan(plan=plan)
 
 

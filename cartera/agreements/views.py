@@ -12,9 +12,11 @@ from cartera.customers.selectors import get_customer_for_user
 from cartera.invoices.choices import InvoiceStatus
 from cartera.invoices.selectors import invoices_visible_to
 from cartera.lib.dates import local_today
-from cartera.lib.forms import add_service_errors
+from cartera.lib.forms import add_service_errors, is_id
 from cartera.orgs.access import Action, require
 from cartera.orgs.decorators import org_member_required
+from cartera.payments.choices import PaymentStatus
+from cartera.payments.selectors import payments_visible_to
 
 from .configuration import (
     LIMIT_FIELDS,
@@ -24,12 +26,27 @@ from .configuration import (
     save_agreement_settings,
     save_negotiation_limits,
 )
-from .forms import AgreementSettingsForm, CancelForm, NegotiationLimitForm, OfferForm, PlanForm
+from .forms import (
+    AgreementSettingsForm,
+    CancelForm,
+    NegotiationLimitForm,
+    OfferForm,
+    PlanForm,
+    PlanPaymentForm,
+)
 from .negotiation import awaiting_approval, decide_offer, decide_plan, make_offer
 from .pdf import render_plan_pdf
 from .rates import RATE_COUNTRIES, periods_for, reload_tables
 from .selectors import get_offer_for_user, get_plan_for_user
-from .services import cancel_plan, create_plan, instalment_progress, preview_plan, settings_for
+from .services import (
+    apply_chosen_split,
+    cancel_plan,
+    create_plan,
+    instalment_progress,
+    open_plan_receivables,
+    preview_plan,
+    settings_for,
+)
 
 
 def _today(request):
@@ -102,6 +119,56 @@ def plan_detail(request, pk):
         "cancel_form": CancelForm(),
     }
     return render(request, "agreements/plan_detail.html", context)
+
+
+def _payments_with_credit(request, plan):
+    return (
+        payments_visible_to(request.membership)
+        .filter(
+            customer=plan.customer_id,
+            currency=plan.currency,
+            status=PaymentStatus.CONFIRMED,
+            unallocated__gt=0,
+        )
+        .order_by("date", "id")
+    )
+
+
+def _chosen_payment(request, payments):
+    """The payment named by ``?payment=`` (a link from elsewhere), if it is one of them."""
+    raw = request.GET.get("payment", "")
+    return payments.filter(pk=raw).first() if is_id(raw) else None
+
+
+@org_member_required
+@require_http_methods(["GET", "POST"])
+def plan_apply_payment(request, pk):
+    """The agent splits a payment among the plan's open receivables (interest and fees
+    before principal); the instalments it covers follow, oldest first."""
+    require(request, Action.RECORD_PAYMENTS)
+    plan = get_plan_for_user(request, pk)
+    payments = _payments_with_credit(request, plan)
+    form = PlanPaymentForm(
+        request.POST or None,
+        payments=payments,
+        receivables=open_plan_receivables(plan) if plan.is_active else [],
+        initial={"payment": _chosen_payment(request, payments)},
+    )
+    if request.method == "POST" and plan.is_active and form.is_valid():
+        try:
+            apply_chosen_split(
+                plan=plan,
+                payment=form.cleaned_data["payment"],
+                amounts=form.amounts(),
+                actor=request.user,
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Pago aplicado al convenio."))
+            return redirect("agreements:detail", plan.pk)
+    context = {"plan": plan, "customer": plan.customer, "form": form}
+    return render(request, "agreements/plan_apply_payment.html", context)
 
 
 @org_member_required

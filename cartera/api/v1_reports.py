@@ -8,6 +8,7 @@ import io
 from django.http import HttpResponse
 from ninja import Router, Schema
 
+from cartera.agreements.choices import ReceivablePart
 from cartera.customers.models import Customer
 from cartera.lib.exports import Table
 from cartera.reports.aging import aging
@@ -19,6 +20,7 @@ from .common import get_scoped, org_of, today_of
 from .schemas import ERRORS
 
 router = Router(tags=["reports"])
+PARTS = tuple(ReceivablePart.values)  # principal, interest, fee
 
 
 class AgingBucketOut(Schema):
@@ -32,12 +34,14 @@ class AgingRowOut(Schema):
     currency: str
     amounts: dict[str, str]
     total: str
+    parts: dict[str, str]  # principal, interest, fee (their sum is ``total``)
 
 
 class AgingOut(Schema):
     as_of: dt.date
     buckets: list[AgingBucketOut]
     rows: list[AgingRowOut]
+    part_totals: dict[str, dict[str, str]]  # {currency: {principal, interest, fee}}
 
 
 class StatementOut(Schema):
@@ -59,9 +63,14 @@ def _aging(request, as_of: dt.date | None) -> dict:
                 "currency": row.currency,
                 "amounts": {key: str(amount) for key, amount in row.amounts.items()},
                 "total": str(row.total),
+                "parts": {part: str(amount) for part, amount in row.parts.items()},
             }
             for row in report.rows
         ],
+        "part_totals": {
+            currency: {part: str(amount) for part, amount in parts.items()}
+            for currency, parts in report.part_totals().items()
+        },
     }
 
 
@@ -128,10 +137,11 @@ def aging_feed(request, as_of: dt.date | None = None):
     """The aging report as one flat CSV (Power BI / Excel: Data › From Web)."""
     data = _aging(request, as_of)
     bucket_keys = [bucket["key"] for bucket in data["buckets"]]
-    keys = ["customer_id", "customer", "currency", *bucket_keys, "total"]
+    keys = ["customer_id", "customer", "currency", *bucket_keys, *PARTS, "total"]
     rows = [
         {"customer_id": row["key"], "customer": row["label"], "currency": row["currency"]}
         | row["amounts"]
+        | row["parts"]
         | {"total": row["total"]}
         for row in data["rows"]
     ]

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Case, Count, DecimalField, Q, Sum, Value, When
 from django.http import Http404
 
+from cartera.agreements.choices import ChargeKind, ReceivablePart
 from cartera.customers.models import Customer
 from cartera.customers.selectors import customers_visible_to
 from cartera.followup.models import PromiseToPay, Task
@@ -26,6 +27,7 @@ _MONEY = DecimalField(max_digits=18, decimal_places=2)
 _ZERO = Value(Decimal("0"), output_field=_MONEY)
 
 AGING_BUCKETS = ("current", "d1_30", "d31_60", "d61_90", "d90_plus")
+PARTS = tuple(ReceivablePart.values)  # principal, interest, fee
 
 
 def _sum_when(condition: Q):
@@ -47,15 +49,29 @@ def _bucket_conditions(as_of: dt.date) -> dict[str, Q]:
     }
 
 
+def _part_conditions() -> dict[str, Q]:
+    """Principal, interest and fees apart (the rule of ``agreements.selectors.receivable_part``:
+    a ``LateCharge`` receivable is interest or a fee, a plan's interest receivable is interest)."""
+    plain = Q(late_charge__isnull=True)
+    return {
+        ReceivablePart.PRINCIPAL: plain & Q(plan_interest_of__isnull=True),
+        ReceivablePart.INTEREST: Q(late_charge__kind=ChargeKind.INTEREST)
+        | (plain & Q(plan_interest_of__isnull=False)),
+        ReceivablePart.FEE: Q(late_charge__kind=ChargeKind.FEE),
+    }
+
+
 def open_invoices_visible_to(membership):
     return invoices_visible_to(membership).filter(status=InvoiceStatus.OPEN, balance__gt=0)
 
 
 def receivables_by_currency(membership, *, as_of: dt.date) -> list[dict]:
     """Per currency: total receivable, overdue, number of open invoices and the aging
-    buckets. ``[{"currency": "MXN", "total": D, "overdue": D, "count": n, "current": D,
-    "d1_30": D, ...}]`` ordered by currency."""
+    buckets, and the total split into principal, interest and fees. ``[{"currency": "MXN",
+    "total": D, "overdue": D, "count": n, "current": D, "d1_30": D, ..., "principal": D,
+    "interest": D, "fee": D}]`` ordered by currency."""
     buckets = {name: _sum_when(q) for name, q in _bucket_conditions(as_of).items()}
+    parts = {str(name): _sum_when(q) for name, q in _part_conditions().items()}
     rows = (
         open_invoices_visible_to(membership)
         .order_by()
@@ -65,6 +81,7 @@ def receivables_by_currency(membership, *, as_of: dt.date) -> list[dict]:
             overdue=_sum_when(Q(due_date__lt=as_of)),
             count=Count("id"),
             **buckets,
+            **parts,
         )
         .order_by("currency")
     )
@@ -95,7 +112,7 @@ def top_debtors(membership, *, as_of: dt.date, limit: int = 10) -> list[dict]:
 
 def _decimals(row: dict) -> dict:
     return {
-        key: (Decimal(value) if key in ("total", "overdue", *AGING_BUCKETS) else value)
+        key: (Decimal(value) if key in ("total", "overdue", *AGING_BUCKETS, *PARTS) else value)
         for key, value in row.items()
     }
 

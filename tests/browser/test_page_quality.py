@@ -188,6 +188,7 @@ NOT_PAGES = {
     "portal_admin:letter_tracking": "POST action",
     "portal_admin:logo": "POST action",
     "agreements:detail": _NO_DEMO_OBJECT,
+    "agreements:apply_payment": _NO_DEMO_OBJECT,
     "agreements:pdf": "download",
     "followup:notifications": "htmx fragment (the bell)",
     "followup:notification_open": "marks read and redirects",

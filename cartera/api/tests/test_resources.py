@@ -9,6 +9,7 @@ from cartera.followup.services import open_task
 from cartera.invoices.models import Invoice
 from cartera.invoices.services import create_invoice
 from cartera.payments.models import Payment
+from cartera.reports.tests.test_receivable_parts import charged
 from cartera.timeline.models import Activity
 
 from .conftest import bearer
@@ -279,8 +280,23 @@ def test_aging_feed_is_a_flat_csv_with_stable_columns(
     lines = answer.content.decode("utf-8-sig").splitlines()
     header = lines[0].split(",")
     assert header[:3] == ["customer_id", "customer", "currency"] and header[-1] == "total"
+    assert header[-4:-1] == ["principal", "interest", "fee"]
     assert lines[1].split(",")[:3] == [str(debtor_a.pk), "Ferretería La Tuerca", "MXN"]
-    assert lines[1].split(",")[-1] == "11600.00"
+    assert lines[1].split(",")[-4:] == ["11600.00", "0", "0", "11600.00"]
+
+
+def test_aging_splits_principal_interest_and_fees(client, org_a, read_token_a, invoice_a, debtor_a):
+    charged(invoice_a)  # 19.07 of interest and a 250.00 fee on invoice_a
+    body = client.get("/api/v1/reports/aging?as_of=2026-10-20", **bearer(read_token_a)).json()
+    [row] = body["rows"]
+    assert (row["key"], row["total"]) == (str(debtor_a.pk), "11869.07")
+    assert row["parts"] == {"principal": "11600.00", "interest": "19.07", "fee": "250.00"}
+    assert body["part_totals"] == {
+        "MXN": {"principal": "11600.00", "interest": "19.07", "fee": "250.00"}
+    }
+    feed = client.get("/api/v1/feeds/aging.csv?as_of=2026-10-20", **bearer(read_token_a))
+    line = feed.content.decode("utf-8-sig").splitlines()[1].split(",")
+    assert line[-4:] == ["11600.00", "19.07", "250.00", "11869.07"]
 
 
 def test_dispute_opened_and_resolved_through_the_review_services(

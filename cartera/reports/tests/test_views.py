@@ -50,6 +50,9 @@ def test_aging_buckets_per_currency(aged, owner_a):
             "d31_60": Decimal("400.00"),
             "d61_90": Decimal("500.00"),
             "d90_plus": Decimal("600.00"),
+            "principal": Decimal("2100.00"),
+            "interest": Decimal("0"),
+            "fee": Decimal("0"),
         },
         {
             "currency": "USD",
@@ -61,6 +64,9 @@ def test_aging_buckets_per_currency(aged, owner_a):
             "d31_60": Decimal("0"),
             "d61_90": Decimal("0"),
             "d90_plus": Decimal("0"),
+            "principal": Decimal("50.00"),
+            "interest": Decimal("0"),
+            "fee": Decimal("0"),
         },
     ]
 
