@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "cartera.reports",
     "cartera.imports",
     "cartera.cases",
+    "cartera.bulletins",
     "cartera.portal",
     "ninja",
     "cartera.api",

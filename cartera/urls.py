@@ -38,5 +38,6 @@ urlpatterns = [
     path("review/", include("cartera.portal.backoffice_urls")),
     path("agreements/", include("cartera.agreements.urls")),
     path("cases/", include("cartera.cases.urls")),
+    path("bulletins/", include("cartera.bulletins.urls")),
     path("work/", section(followup_urls, *web_urls.work_patterns)),
 ]

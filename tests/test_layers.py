@@ -31,6 +31,7 @@ LAYERS = [
     "dunning",
     "imports",
     "cases",
+    "bulletins",
     "portal",
     "reports",
     "api",

@@ -76,6 +76,10 @@ NOT_A_PAGE = {
     "followup:reassign": 405,
     "followup:note_add": 405,
     "cases:state": 405,
+    "bulletins:select": 405,  # POST only
+    "bulletins:notice": 405,
+    "bulletins:export": 405,
+    "bulletins:settings": 405,
     "fiscal:issued_cancel": 405,
     "fiscal:issued_delete": 405,
     "fiscal:issued_stamp": 405,
@@ -107,6 +111,7 @@ NOT_A_PAGE = {
 # Downloads (files, CSV, XML): 200, but not HTML pages.
 NOT_HTML = {
     "cases:dossier",
+    "bulletins:file",
     "imports:template",
     "imports:errors_csv",
     "invoices:attachment_download",

@@ -46,6 +46,7 @@ from cartera.agreements.negotiation import make_offer
 from cartera.agreements.services import PlanTerms, create_plan
 from cartera.api.models import ErpConnection, WebhookEndpoint, WebhookMessage
 from cartera.api.tokens import create_api_token
+from cartera.bulletins.models import BulletinFile
 from cartera.cases.models import Assignee, Case
 from cartera.customers.models import CustomerDocument, DocumentKind, DocumentUpload
 from cartera.customers.services import create_customer
@@ -342,6 +343,14 @@ URLS: dict[str, U] = {
     "cases:assignees": read(),
     "cases:assignee_new": write(roles=MANAGERS),
     "cases:assignee_edit": write(pk("assignee"), roles=MANAGERS, scoped=False),
+    # credit bulletins (cartera/bulletins): every member sees the list, managers act
+    "bulletins:list": read(),
+    "bulletins:select": write(roles=MANAGERS),
+    "bulletins:notice": write(roles=MANAGERS),
+    "bulletins:export": write(roles=MANAGERS),
+    "bulletins:settings": write(roles=MANAGERS),
+    # the file names every published customer: owners and managers only (GET too)
+    "bulletins:file": read(pk("bulletin_file"), scoped=False),
     "agreements:detail": read(pk("plan")),
     "agreements:cancel": write(pk("plan"), roles=TEAM),
     "agreements:apply_payment": write(pk("plan"), roles=TEAM),
@@ -657,6 +666,14 @@ def world(
         opened_on=dt.date(2026, 10, 7),
     )
     case.invoices.add(invoice_a)
+    bulletin_file = BulletinFile.objects.create(
+        organization=org_a,
+        country="MX",
+        day=dt.date(2026, 10, 7),
+        filename="boletin-mx-2026-10-07.txt",
+        content=b"HDBNCPM\n",
+        sha256="0" * 64,
+    )
     payment_request = PaymentRequest.objects.create(
         organization=org_a,
         customer=debtor_a,
@@ -725,6 +742,7 @@ def world(
         collaborator=collaborator_a,
         assignee=assignee,
         case=case,
+        bulletin_file=bulletin_file,
         payment_request=payment_request,
         letter_batch=letter_batch,
         letter=letter,

@@ -10,10 +10,12 @@ concurrent allocations can never over-apply an invoice or a payment, on SQLite
 import datetime as dt
 from decimal import Decimal
 
+from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from cartera.invoices.choices import CreditNoteStatus, InvoiceStatus
@@ -138,8 +140,30 @@ def _take_from_invoice(invoice: Invoice, amount: Decimal, effective: dt.date) ->
             _("%(amount)s excede el saldo de la factura %(number)s (%(balance)s).")
             % {"amount": amount, "number": invoice.number, "balance": current.balance}
         )
-    Invoice.objects.filter(pk=invoice.pk, balance=0).update(
+    settled = Invoice.objects.filter(pk=invoice.pk, balance=0).update(
         status=InvoiceStatus.PAID, paid_at=effective
+    )
+    if settled:
+        _removal_due_on_commit(invoice, effective)
+
+
+# A published invoice that is paid owes the bulletin a removal (aclaración). The bulletins
+# app sits above this one: its model is named by string and its task enqueued by name on
+# commit (docs/adr/0005-layers-and-calling-up.md), only for invoices actually published.
+REMOVAL_TASK = "cartera.bulletins.tasks.removals_due"
+
+
+def _removal_due_on_commit(invoice: Invoice, effective: dt.date) -> None:
+    publication = apps.get_model("bulletins", "Publication")
+    if not publication.objects.filter(
+        entry__invoice_id=invoice.pk, removal_due_on__isnull=True
+    ).exists():
+        return
+    organization_id, invoice_ids = invoice.organization_id, [invoice.pk]
+    transaction.on_commit(
+        lambda: import_string(REMOVAL_TASK).enqueue(
+            organization_id=organization_id, invoice_ids=invoice_ids, on=effective.isoformat()
+        )
     )
 
 

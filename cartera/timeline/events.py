@@ -1443,3 +1443,67 @@ def documents_requested(documents) -> int:
             for document in documents
         ]
     )
+
+
+# --- credit bulletins (cartera/bulletins) ----------------------------------------------------
+
+
+def bulletin_selected(*, organization, customer, actor, invoices) -> Activity:
+    """Invoices selected for publication in a commercial credit bulletin."""
+    return record_activity(
+        organization=organization,
+        customer=customer,
+        actor=actor,
+        kind=ActivityKind.CASE,
+        summary=sentence(
+            _("Seleccionadas para el boletín de crédito: facturas %(numbers)s"),
+            numbers=_numbers(invoices),
+        ),
+        data={"bulletin": "selected", "invoices": [i.pk for i in invoices]},
+    )
+
+
+def bulletin_notice_queued(*, organization, customer, actor, invoices, message) -> Activity:
+    """The legal notice before publication went into the outbox."""
+    return record_activity(
+        organization=organization,
+        customer=customer,
+        actor=actor,
+        kind=ActivityKind.CASE,
+        summary=sentence(
+            _("Aviso previo a la publicación en el boletín de crédito: facturas %(numbers)s"),
+            numbers=_numbers(invoices),
+        ),
+        data={
+            "bulletin": "notice",
+            "message_id": message.pk,
+            "invoices": [i.pk for i in invoices],
+        },
+    )
+
+
+def bulletin_exported(*, organization, customer, actor, file, published, removed) -> Activity:
+    """A bulletin file published (or removed after payment) some of the customer's invoices."""
+    parts = []
+    if published:
+        parts.append(sentence(_("publicadas: facturas %(numbers)s"), numbers=_numbers(published)))
+    if removed:
+        parts.append(
+            sentence(_("aclaradas tras el pago: facturas %(numbers)s"), numbers=_numbers(removed))
+        )
+    return record_activity(
+        organization=organization,
+        customer=customer,
+        actor=actor,
+        kind=ActivityKind.CASE,
+        summary=joined(
+            sentence(_("Boletín de crédito %(file)s"), file=file.filename), *parts, sep=": "
+        ),
+        data={
+            "bulletin": "exported",
+            "file_id": file.pk,
+            "sha256": file.sha256,
+            "published": [i.pk for i in published],
+            "removed": [i.pk for i in removed],
+        },
+    )
