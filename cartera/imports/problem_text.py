@@ -28,6 +28,9 @@ class ProblemText(str):
         made.msgid, made.args = msgid, dict(args or {})
         return made
 
+    def __getnewargs__(self):  # copy and pickle rebuild it with its msgid
+        return (str(self), self.msgid, self.args)
+
     def __mod__(self, args):
         if not isinstance(args, dict) or self.args:
             return str.__mod__(str(self), args)  # positional arguments: plain text

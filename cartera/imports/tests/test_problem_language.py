@@ -2,6 +2,7 @@
 the import: the msgid and its arguments are stored next to the text (``problem_text``)."""
 
 import json
+import pickle
 from pathlib import Path
 
 import pytest
@@ -49,6 +50,8 @@ def test_problem_text_keeps_its_msgid_and_arguments():
     assert text == "Malformed XML: The date is missing."
     with translation.override("es-mx"):
         assert shown(text, stored_form(text)) == "XML mal formado: Falta la fecha."
+    copied = pickle.loads(pickle.dumps(text))
+    assert (copied, copied.msgid, copied.args) == (text, text.msgid, text.args)
     assert stored_form("typed by hand") == {}
     assert stored_form(text + "!") == {}  # built otherwise: plain text, stored as written
 
