@@ -24,6 +24,14 @@ steps:
 """
 
 
+@pytest.fixture(autouse=True)
+def _restore_language():
+    # A request with the English cookie activates English in this thread: undo it.
+    language = translation.get_language()
+    yield
+    translation.activate(language)
+
+
 @pytest.fixture
 def own_strategy(org_a):
     strategy, _changed = load_strategy(organization=org_a, document=yaml.safe_load(DOCUMENT))

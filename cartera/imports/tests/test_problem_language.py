@@ -20,6 +20,14 @@ CFDI = Path(__file__).parent / "fixtures" / "cfdi" / "satcfdi_HE951128469_ingres
 TOTALS_ES, TOTALS_EN = "Fila de totales; se ignoró.", "Totals row; ignored."
 
 
+@pytest.fixture(autouse=True)
+def _restore_language():
+    # A request with the English cookie activates English in this thread: undo it.
+    language = translation.get_language()
+    yield
+    translation.activate(language)
+
+
 def _spreadsheet(org, language):
     with translation.override(language):
         return import_file(
