@@ -306,6 +306,8 @@ URLS: dict[str, U] = {
     "portal:payment_request_pay": public(lambda w: {"token": "x" * 43}),
     "portal:payment_request_logo": public(lambda w: {"token": "x" * 43}),
     "portal:code": public(),
+    # the same stylesheet for everyone: its address is the colour (portal/brand.py)
+    "portal:brand_css": public(lambda w: {"colour": "0b5cad"}, obj=False),
     "portal:language": public(),
     "portal:webhook": public(lambda w: {"provider": "stripe", "slug": w.org.slug}),
     # followup: the workday

@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from .choices import DecisionAction, SkipReason, Stage, StepChannel
+from .names import step_name
 
 
 def _default_weekdays():
@@ -118,6 +119,15 @@ class Step(models.Model):
 
     def __str__(self):
         return f"{self.strategy.key}/{self.key}"
+
+    @property
+    def display_name(self) -> str:
+        """The name in the reader's language when it is a built-in step's (``names``)."""
+        return step_name(self.name)
+
+    def fallback_channel_labels(self) -> list[str]:
+        labels = dict(StepChannel.choices)
+        return [str(labels.get(channel, channel)) for channel in self.channels or []]
 
     def template_for(self, customer_id: int) -> str:
         """The template for one customer: ``template`` without variants; with them, one

@@ -31,6 +31,7 @@ from .models import (
     DunningSettings,
     Step,
 )
+from .names import step_name
 from .selectors import (
     agents_for_filter,
     decisions_for_invoice,
@@ -144,6 +145,11 @@ def _labelled(step: dict) -> dict:
     return step | {
         "get_stage_display": stages.get(step.get("stage"), step.get("stage")),
         "get_channel_display": channels.get(step.get("channel"), step.get("channel")),
+        "display_name": step_name(step.get("name") or ""),
+        # a document's ``channels`` starts with the step's own channel; the rest fall back
+        "fallback_channel_labels": [
+            str(channels.get(channel, channel)) for channel in (step.get("channels") or [])[1:]
+        ],
     }
 
 

@@ -14,6 +14,7 @@ from cartera.timeline.services import record_activity
 
 from .choices import BatchStatus
 from .models import ImportBatch, ImportRowError
+from .problem_text import stored_form
 from .rows import Outcome, Problem
 
 PROBLEM_BATCH = 2_000
@@ -76,6 +77,7 @@ def store_problems(batch: ImportBatch, problems: list[Problem]) -> None:
                 column=p.column[:120],
                 value=str(p.value)[:300],
                 message=p.message[:500],
+                message_data=stored_form(p.message),
                 file_name=p.file_name[:255],
             )
             for p in problems

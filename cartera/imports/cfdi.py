@@ -13,7 +13,6 @@ import os
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cartera.customers.bulk import create_customers, update_customers
@@ -37,6 +36,7 @@ from .cfdi_substitution import substitute_invoices
 from .choices import ImportKind
 from .models import ImportBatch, PendingAllocation
 from .pending import resolve_pending
+from .problem_text import gettext as _
 from .rows import Outcome, Problem
 from .selectors import settings_for
 

@@ -4,8 +4,6 @@ names; a document not in Cartera yet waits as a ``PendingAllocation``."""
 
 from decimal import Decimal
 
-from django.utils.translation import gettext as _
-
 from cartera.invoices.models import Invoice
 from cartera.lib.money import SUPPORTED_CURRENCIES, round_money
 from cartera.payments.choices import PaymentMethod, PaymentSource
@@ -16,6 +14,7 @@ from cartera.payments.services import record_payment
 from .cfdi_reader import CfdiProblem
 from .models import PendingAllocation
 from .pending import apply_document
+from .problem_text import gettext as _
 
 FORMA_TO_METHOD = {
     "01": PaymentMethod.CASH,

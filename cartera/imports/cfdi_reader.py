@@ -9,10 +9,11 @@ import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.utils.translation import gettext as _
 from lxml import etree
 
 from cartera.lib.money import SUPPORTED_CURRENCIES
+
+from .problem_text import gettext as _
 
 COMPROBANTE_TAGS = {
     "{http://www.sat.gob.mx/cfd/4}Comprobante",

@@ -3,12 +3,12 @@ voids the replaced invoice, so the receivable is not counted twice. What was app
 replaced invoice moves to the replacement (same customer and currency, while it has room);
 anything that cannot move stays on the void invoice and is reported for review."""
 
-from django.utils.translation import gettext as _
-
 from cartera.invoices.choices import InvoiceStatus
 from cartera.invoices.models import Invoice
 from cartera.invoices.services import void_invoice
 from cartera.payments.services import move_allocations
+
+from .problem_text import gettext as _
 
 
 def substitute_invoices(run, doc, invoice: Invoice) -> None:

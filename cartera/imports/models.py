@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from cartera.invoices.models import MONEY
 
 from .choices import BatchStatus, DateOrder, ImportKind, Severity
+from .problem_text import shown
 
 
 class ImportSettings(models.Model):
@@ -130,17 +131,25 @@ class ImportRowError(models.Model):
     file_name = models.CharField(_("archivo"), max_length=255, blank=True)
     column = models.CharField(_("columna"), max_length=120, blank=True)
     value = models.CharField(_("valor"), max_length=300, blank=True)
+    # ``message`` is the reason in the importer's language; ``message_data`` its msgid and
+    # arguments (``problem_text``), empty for reasons stored as written and older rows.
     message = models.CharField(_("motivo"), max_length=500)
+    message_data = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["id"]
+
+    @property
+    def text(self) -> str:
+        """The reason in the reader's (active) language."""
+        return shown(self.message, self.message_data)
 
     def as_json(self) -> dict:
         data = {
             "row": self.row,
             "column": self.column,
             "value": self.value,
-            "message": self.message,
+            "message": self.text,
         }
         if self.file_name:
             data["file"] = self.file_name

@@ -6,7 +6,6 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from cartera.invoices.choices import InvoiceStatus
 from cartera.invoices.models import Invoice
@@ -14,6 +13,7 @@ from cartera.lib.money import round_money
 from cartera.payments.services import allocate_payment, apply_credit_note
 
 from .models import PendingAllocation
+from .problem_text import gettext as _
 from .rows import Problem
 
 

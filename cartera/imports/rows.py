@@ -3,11 +3,11 @@ per-column date order and decimal-comma detection, customer lookup."""
 
 from dataclasses import dataclass, field
 
-from django.utils.translation import gettext as _
-
 from cartera.customers.models import Customer
 
 from .headers import LABELS
+from .problem_text import gettext as _
+from .problem_text import message_of
 from .tabular import Table
 from .values import cell_text, date_parts, detect_decimal_comma, fold, parse_date, parse_money
 
@@ -94,7 +94,7 @@ class Sheet:
         try:
             return parse_date(raw, order=order)
         except ValueError as exc:
-            raise RowError(field_name, raw, str(exc)) from None
+            raise RowError(field_name, raw, message_of(exc)) from None
 
     def money(self, cells, field_name: str):
         raw = self.raw(cells, field_name)
@@ -103,7 +103,7 @@ class Sheet:
         try:
             return parse_money(raw, decimal_comma=self.decimal_comma.get(field_name))
         except ValueError as exc:
-            raise RowError(field_name, raw, str(exc)) from None
+            raise RowError(field_name, raw, message_of(exc)) from None
 
     def prepare_columns(self, *, date_fields, money_fields) -> list[Problem]:
         """Decide each date column's day/month order and each amount column's decimal

@@ -7,7 +7,6 @@ reads its file once.
 """
 
 from django.db import transaction
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cartera.timeline.choices import ActivityKind
@@ -38,6 +37,8 @@ from .headers import (
 from .importers import IMPORTERS
 from .models import ColumnMapping, ImportBatch, ImportSettings
 from .pending import resolve_pending
+from .problem_text import gettext as _
+from .problem_text import message_of
 from .rows import Outcome, Problem, Sheet
 from .selectors import settings_for
 from .tabular import FileError, Table, read_table
@@ -172,7 +173,7 @@ def run_tabular_import(
     try:
         table = read_table(data, batch.file_name, known_names(batch.kind))
     except FileError as exc:
-        outcome.problems.append(Problem(None, "", "", str(exc)))
+        outcome.problems.append(Problem(None, "", "", message_of(exc)))
         return finish(batch, outcome, written=False, preview=preview)
     if mapping is None:
         mapping, _remembered = mapping_for(batch.organization, batch.kind, table.headers)

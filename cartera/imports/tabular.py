@@ -9,9 +9,9 @@ import csv
 import io
 from dataclasses import dataclass, field
 
-from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 
+from .problem_text import gettext as _
 from .values import cell_text, header_key
 
 SEPARATORS = (";", ",", "\t", "|")

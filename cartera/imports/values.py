@@ -9,9 +9,9 @@ import re
 import unicodedata
 from decimal import Decimal
 
-from django.utils.translation import gettext as _
-
 from cartera.lib.money import AmountOutOfRange, MoneyError, out_of_range_message, parse_amount
+
+from .problem_text import gettext as _
 
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 _ISO = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T].*)?$")

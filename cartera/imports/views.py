@@ -231,7 +231,7 @@ def errors_csv(request, pk):
             [
                 neutralise(str(text))
                 for text in (p.get_severity_display(), p.file_name, p.row or "", p.column)
-                + (p.value, p.message)
+                + (p.value, p.text)
             ]
         )
     response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")

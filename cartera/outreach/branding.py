@@ -1,4 +1,4 @@
-"""The organisation's logo in its e-mails.
+"""The organisation's logo and brand colour in its e-mails.
 
 The logo is uploaded on the portal's settings page and stored on its one-to-one settings
 row; it is read through that relation (as ``payments.instructions.configured_accounts``
@@ -14,6 +14,10 @@ import base64
 import mimetypes
 from email.mime.image import MIMEImage
 
+from cartera.lib.colors import normalize_hex, readable_text_on
+
+# The e-mails' colour when the organisation chose none (the look before it could).
+DEFAULT_BRAND_COLOUR = "#0b5cad"
 LOGO_CID = "logo"
 LOGO_SRC = f"cid:{LOGO_CID}"
 
@@ -68,3 +72,15 @@ def with_logo_data(html: str, organization) -> str:
         return html
     found = logo_bytes(organization)
     return html.replace(LOGO_SRC, data_uri(*found) if found else "")
+
+
+def brand_colour(organization) -> str:
+    """The ``#RRGGBB`` chosen on the portal's settings page, "" when none was chosen."""
+    row = getattr(organization, "portal_settings", None)
+    return normalize_hex(getattr(row, "brand_color", "") or "") or ""
+
+
+def brand_colours(chosen: str) -> tuple[str, str]:
+    """(background, readable text colour) for a chosen colour or the default one."""
+    background = normalize_hex(chosen or "") or DEFAULT_BRAND_COLOUR
+    return background, readable_text_on(background)

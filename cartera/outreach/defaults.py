@@ -107,13 +107,15 @@ Kind regards,
 # e-mail carries, see ``email_layout``) or its name, the amount and the due date first,
 # one button to the portal, the invoices, how to pay, and the signature once.
 # ``{label}`` markers are filled per language by ``_html``; the rest is Jinja.
-BRAND_COLOUR = "#0b5cad"
+# ``organization.brand_color`` and ``organization.brand_text_color`` are always set: the
+# colour chosen on the portal's settings page (else ``branding.DEFAULT_BRAND_COLOUR``) and
+# white or near-black text, whichever reads better on it.
 _HTML = """<div style="font-family:Arial,Helvetica,sans-serif;color:#1f2933;max-width:600px;margin:0 auto;line-height:1.5">
 <div style="border-bottom:4px solid {brand};padding:12px 0;margin-bottom:16px">{% if organization.logo %}<img src="{{ organization.logo }}" alt="{{ organization.name }}" height="48" style="height:48px;border:0">{% else %}<strong style="font-size:20px;color:{brand}">{{ organization.name }}</strong>{% endif %}</div>
 <p>{greeting} {{ contact.name or customer.name }}:</p>
 <p>{intro}</p>
 {% if invoices %}<table role="presentation" cellpadding="0" cellspacing="0" style="margin:16px 0"><tr><td style="padding-right:32px"><small>{h_total}</small><br>{% for t in totals %}<strong style="font-size:22px">{{ t.amount }}</strong><br>{% endfor %}</td><td><small>{h_due_date}</small><br><strong style="font-size:18px">{{ invoices[0].due_date.long }}</strong></td></tr></table>{% endif %}
-<p style="margin:24px 0"><a href="{{ portal_link }}" style="display:inline-block;background:{brand};color:#ffffff;padding:12px 24px;border-radius:6px;text-decoration:none;font-weight:bold">{portal}</a></p>
+<p style="margin:24px 0"><a href="{{ portal_link }}" style="display:inline-block;background:{brand};color:{{ organization.brand_text_color }};padding:12px 24px;border-radius:6px;text-decoration:none;font-weight:bold">{portal}</a></p>
 <table cellpadding="6" cellspacing="0" style="border-collapse:collapse;width:100%;font-size:14px">
 <thead><tr style="background:#f1f5f9;text-align:left"><th>{h_invoice}</th><th>{h_due}</th><th style="text-align:right">{h_balance}</th><th style="text-align:right">{h_days}</th></tr></thead>
 <tbody>
@@ -161,7 +163,7 @@ _HTML_LABELS = {
 
 
 def _html(intro: str, outro: str, language: str) -> str:
-    html = _HTML.replace("{brand}", BRAND_COLOUR)
+    html = _HTML.replace("{brand}", "{{ organization.brand_color }}")
     for name, value in {"intro": intro, "outro": outro, **_HTML_LABELS[language]}.items():
         html = html.replace("{" + name + "}", value)
     return html

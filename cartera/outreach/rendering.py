@@ -29,7 +29,7 @@ from cartera.payments.instructions import (
     payment_instructions,
 )
 
-from .branding import logo_src
+from .branding import brand_colour, brand_colours, logo_src
 from .choices import MessageStatus
 from .defaults import KIND_TO_KEY, default_template
 from .eligibility import open_with_balance_q
@@ -164,10 +164,7 @@ def build_context(
         "portal_link": portal_link or settings.BASE_URL + reverse("portal:statement"),
         **_payment_context(payment, language),
         "agent": {k: str((agent or {}).get(k, "") or "") for k in ("name", "email", "phone")},
-        "organization": {
-            k: str(organization.get(k, "") or "")
-            for k in ("name", "legal_name", "tax_id", "email", "logo")
-        },
+        "organization": _organization_values(organization),
         "today": DateText(as_of, language),
         "discount": _discount_context(discount, language),
         "documents": [
@@ -175,6 +172,18 @@ def build_context(
             for row in documents
         ],
     }
+
+
+def _organization_values(organization: dict) -> dict:
+    values = {
+        k: str(organization.get(k, "") or "")
+        for k in ("name", "legal_name", "tax_id", "email", "logo")
+    }
+    # Always set (the default colour when none was chosen), so a template can use them bare.
+    values["brand_color"], values["brand_text_color"] = brand_colours(
+        str(organization.get("brand_color", "") or "")
+    )
+    return values
 
 
 def _discount_context(discount: dict | None, language: str) -> dict:
@@ -308,6 +317,7 @@ def organization_context(organization) -> dict:
         "tax_id": organization.tax_id,
         "email": organization.reply_to_email or organization.sender_email,
         "logo": logo_src(organization),
+        "brand_color": brand_colour(organization),
     }
 
 

@@ -93,6 +93,14 @@ VARIABLE_GROUPS = [
                 '<img src="{{ organization.logo }}" alt="{{ organization.name }}">',
                 _("logotipo de su empresa en el HTML (vacío si no subió uno en el portal)"),
             ),
+            (
+                "{{ organization.brand_color }}",
+                _("color de su marca, #RRGGBB (el estándar si no eligió uno en el portal)"),
+            ),
+            (
+                "{{ organization.brand_text_color }}",
+                _("color de texto legible sobre el color de su marca (blanco o casi negro)"),
+            ),
             ("{{ today }}", _("fecha del envío (dd/mm/aaaa)")),
             ("{{ today.long }}", _("fecha del envío con letra (3 de diciembre de 2026)")),
         ],

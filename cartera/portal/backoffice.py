@@ -256,6 +256,7 @@ def portal_settings(request):
         "max_promise_days": current.max_promise_days,
         "bank_accounts": current.bank_accounts,
         "clabe_prefix": current.clabe_prefix,
+        "brand_color": current.brand_color,
         "factored_invoices": factoring.factored_display(organization),
         "card_provider": current.card_provider or "off",
         "cash_provider": current.cash_provider or "off",

@@ -114,6 +114,16 @@ class PortalSettingsForm(forms.Form):
         widget=forms.FileInput(attrs={"accept": ".png,.jpg,.jpeg"}),
     )
     remove_logo = forms.BooleanField(label=_("Quitar el logotipo"), required=False)
+    brand_color = forms.CharField(
+        label=_("Color de la marca"),
+        required=False,  # blank: the standard look
+        max_length=20,  # longer than #RRGGBB on purpose: the service says what is expected
+        help_text=_(
+            "Hexadecimal #RRGGBB; se usa en los correos, el portal y el estado de cuenta en "
+            "PDF. En blanco: los colores estándar."
+        ),
+        widget=forms.TextInput(attrs={"placeholder": "#0B5CAD", "autocomplete": "off"}),
+    )
     # Secrets are write-only: the page never shows them; blank keeps the current value.
     stripe_secret_key = forms.CharField(
         label=_("Clave secreta de Stripe"),
@@ -175,6 +185,10 @@ class PortalSettingsForm(forms.Form):
         "conekta": ("conekta_private_key", "conekta_webhook_public_key"),
         "stp": ("stp_empresa", "stp_webhook_token", "stp_allowed_ips", "stp_unknown_clabe"),
     }
+
+    def clean_brand_color(self):
+        # Absent from the post (an older form or a script): keep the current colour.
+        return self.cleaned_data["brand_color"] if "brand_color" in self.data else None
 
     def general_fields(self):
         sectioned = {name for names in self.SECTIONS.values() for name in names}

@@ -81,6 +81,8 @@ class PortalSettings(models.Model):
         default=UnknownClabePolicy.RETURN,
     )
     logo = models.FileField(upload_to="portal-logos/", blank=True)
+    # "#RRGGBB" or blank (the standard look); e-mails, the portal and the statement PDF.
+    brand_color = models.CharField(_("color de la marca"), max_length=7, blank=True)
 
     class Meta:
         verbose_name = _("configuración del portal")

@@ -8,6 +8,8 @@ import mimetypes
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from cartera.lib.colors import normalize_hex
+
 from .access import settings_for
 from .selectors import statement
 
@@ -21,16 +23,22 @@ def logo_data_uri(organization) -> str:
         return f"data:{kind};base64,{base64.b64encode(handle.read()).decode()}"
 
 
-def statement_pdf(customer, *, today: dt.date) -> bytes:
+def statement_html(customer, *, today: dt.date) -> str:
+    """The statement's HTML, in the customer's language, as the PDF prints it."""
     with translation.override(customer.language):
         context = statement(customer, today=today)
         context.update(
             customer=customer,
             organization=customer.organization,
             logo=logo_data_uri(customer.organization),
+            # WeasyPrint reads the page's own <style>: the CSP of the pages does not apply.
+            brand_color=normalize_hex(settings_for(customer.organization).brand_color) or "",
         )
-        html = render_to_string("portal/statement_pdf.html", context)
-    return html_to_pdf(html)
+        return render_to_string("portal/statement_pdf.html", context)
+
+
+def statement_pdf(customer, *, today: dt.date) -> bytes:
+    return html_to_pdf(statement_html(customer, today=today))
 
 
 def html_to_pdf(html: str) -> bytes:

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cartera.invoices import factoring
+from cartera.lib.colors import normalize_hex
 from cartera.lib.uploads import PROOF_EXTENSIONS
 from cartera.payments.providers.base import ProviderError
 from cartera.payments.providers.conekta import ConektaProvider, load_public_key
@@ -57,6 +58,7 @@ def update_portal_settings(
     clabe_prefix: str,
     logo=None,
     remove_logo: bool = False,
+    brand_color: str | None = None,
     stripe_secret_key: str = "",
     stripe_webhook_secret: str = "",
     factored_invoices: str = "",
@@ -65,7 +67,9 @@ def update_portal_settings(
     """Save the organisation's portal options; the change is on the timeline.
 
     ``rails`` are the online-payment options (``_update_rails``): which provider serves
-    card, cash and SPEI, and the Mercado Pago, Conekta and STP credentials."""
+    card, cash and SPEI, and the Mercado Pago, Conekta and STP credentials.
+    ``brand_color``: ``#RRGGBB``, blank for the standard look, None to keep the current one."""
+    brand_color = _clean_brand_color(brand_color)
     clabe_prefix = (clabe_prefix or "").strip()
     if clabe_prefix and (not clabe_prefix.isdigit() or not 6 <= len(clabe_prefix) <= 10):
         raise ValidationError(
@@ -95,6 +99,7 @@ def update_portal_settings(
         "bank_accounts": row.bank_accounts,
         "clabe_prefix": row.clabe_prefix,
         "logo": row.logo.name,
+        "brand_color": row.brand_color,
         "stripe": (row.stripe_secret_key, row.stripe_webhook_secret),
         **_rails_state(row),
     }
@@ -106,6 +111,8 @@ def update_portal_settings(
         line.strip() for line in bank_accounts.splitlines() if line.strip()
     )
     row.clabe_prefix = clabe_prefix
+    if brand_color is not None:
+        row.brand_color = brand_color
     if (remove_logo or logo is not None) and row.logo:
         row.logo.delete(save=False)
     if logo is not None:
@@ -120,6 +127,7 @@ def update_portal_settings(
         "bank_accounts": row.bank_accounts,
         "clabe_prefix": row.clabe_prefix,
         "logo": row.logo.name,
+        "brand_color": row.brand_color,
         "stripe": (row.stripe_secret_key, row.stripe_webhook_secret),
         **_rails_state(row),
     }
@@ -136,6 +144,17 @@ def update_portal_settings(
             changed=changed,
         )
     return row
+
+
+def _clean_brand_color(value: str | None) -> str | None:
+    if value is None or not value.strip():
+        return value if value is None else ""
+    colour = normalize_hex(value)
+    if colour is None:
+        raise ValidationError(
+            {"brand_color": _("Escriba el color como #RRGGBB (por ejemplo, #0B5CAD).")}
+        )
+    return colour
 
 
 def _rails_state(row) -> dict:

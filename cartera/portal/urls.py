@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import document_views, plan_views, request_views, views, webhooks
+from . import brand, document_views, plan_views, request_views, views, webhooks
 
 app_name = "portal"
 urlpatterns = [
@@ -23,6 +23,7 @@ urlpatterns = [
     path("cobro/<str:token>/", request_views.debtor_request, name="payment_request"),
     path("cobro/<str:token>/pagar/", request_views.debtor_request_pay, name="payment_request_pay"),
     path("cobro/<str:token>/logo/", request_views.debtor_request_logo, name="payment_request_logo"),
+    path("marca/<str:colour>.css", brand.brand_stylesheet, name="brand_css"),
     path("codigo/", views.code, name="code"),
     path("idioma/", views.language, name="language"),
     path("webhooks/<str:provider>/<slug:slug>/", webhooks.provider_webhook, name="webhook"),

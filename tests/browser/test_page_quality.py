@@ -208,6 +208,7 @@ NOT_PAGES = {
     "portal:pay": "online payment needs a provider (another helper's area)",
     "portal:code": "e-mailed code sign-in, only without a session",
     "portal:language": "POST action",
+    "portal:brand_css": "stylesheet",
     "portal:webhook": "webhook",
     "portal:message": "entry link of a sent message",
     "portal:enter": "entry link (used to open the portal)",

@@ -8,7 +8,6 @@ from abc import ABC, abstractmethod
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cartera.lib.identifiers import IdentifierError, normalize_phone
@@ -17,6 +16,7 @@ from cartera.timeline.choices import ActivityKind
 from cartera.timeline.sentences import sentence
 from cartera.timeline.services import new_activity, record_activities
 
+from ..problem_text import gettext as _
 from ..rows import Outcome, Problem, RowError, Sheet
 
 PROGRESS_EVERY = 2000

@@ -1,12 +1,12 @@
 """Contacts of known customers from a spreadsheet, written through ``cartera.customers.bulk``."""
 
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cartera.customers.bulk import create_contacts, update_contacts
 from cartera.customers.choices import ContactRole
 from cartera.customers.models import Contact
 
+from ..problem_text import gettext as _
 from ..rows import CustomerIndex, RowError
 from ..values import fold
 from .base import BaseImporter, check_email, check_phone, count_for

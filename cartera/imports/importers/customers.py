@@ -1,7 +1,6 @@
 """Customers (and their primary contact's email and phone) from a spreadsheet, written
 through ``cartera.customers.bulk``."""
 
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cartera.customers.bulk import (
@@ -18,6 +17,7 @@ from cartera.timeline.choices import ActivityKind
 from cartera.timeline.sentences import sentence
 from cartera.timeline.services import record_activities
 
+from ..problem_text import gettext as _
 from ..rows import RowError
 from ..values import fold, parse_int
 from .base import BaseImporter, check_email, check_phone

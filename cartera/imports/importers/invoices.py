@@ -9,7 +9,6 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db.models import Sum
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cartera.customers.bulk import add_contacts, create_customers, update_contacts
@@ -24,6 +23,7 @@ from cartera.timeline.choices import ActivityKind
 from cartera.timeline.sentences import sentence
 from cartera.timeline.services import record_activities
 
+from ..problem_text import gettext as _
 from ..rows import CustomerIndex, RowError
 from ..values import parse_int
 from .base import BaseImporter, count_for

@@ -3,8 +3,6 @@ then allocate), so every ledger rule is enforced there."""
 
 import hashlib
 
-from django.utils.translation import gettext as _
-
 from cartera.customers.models import Customer
 from cartera.invoices.models import Invoice
 from cartera.lib.money import round_money
@@ -12,6 +10,7 @@ from cartera.payments.choices import PaymentMethod, PaymentSource
 from cartera.payments.models import Payment
 from cartera.payments.services import allocate_oldest_first, record_payment
 
+from ..problem_text import gettext as _
 from ..rows import CustomerIndex, RowError
 from ..values import fold
 from .base import BaseImporter

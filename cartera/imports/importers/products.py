@@ -10,13 +10,13 @@ a fraction (0.10), a percentage (10 %) or a number above 1 read as a percentage 
 
 from decimal import Decimal, InvalidOperation
 
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cartera.fiscal.catalogue import product_errors, save_product
 from cartera.fiscal.models import IvaTreatment, Product, TaxObject
 from cartera.fiscal.taxes import IEPS_RATES
 
+from ..problem_text import gettext as _
 from ..rows import RowError
 from ..values import fold
 from .base import PROGRESS_EVERY, BaseImporter

@@ -100,7 +100,8 @@ class Command(BaseCommand):
                     create_customers=options["create_customers"],
                     progress=progress,
                 )
-        result = batch.as_json()
+        with translation.override(organization_language(organization.pk)):
+            result = batch.as_json()  # the problems, in the same language as before
         if as_json:
             self.stdout.write(json.dumps(result, ensure_ascii=False, indent=2))
         else:
