@@ -30,6 +30,15 @@ class AllocationError(ValidationError):
     """An allocation would break a ledger rule (too much, wrong currency, wrong state)."""
 
 
+def payment_amount(amount, currency: str) -> Decimal:
+    """The amount a payment is stored with (rounded to the currency, within the money
+    columns), or a ValidationError when it is not above zero."""
+    amount = storable_money(amount, currency, field="amount")
+    if amount <= 0:
+        raise ValidationError({"amount": _("El importe debe ser mayor que cero.")})
+    return amount
+
+
 @transaction.atomic
 def create_payment(
     *,
@@ -47,9 +56,7 @@ def create_payment(
 ) -> Payment:
     """The payment row alone, for the services that record their own timeline entry (a
     reported payment, an online payment): one act, one entry. Nothing is applied yet."""
-    amount = storable_money(amount, currency, field="amount")
-    if amount <= 0:
-        raise ValidationError({"amount": _("El importe debe ser mayor que cero.")})
+    amount = payment_amount(amount, currency)
     organization = customer.organization
     # ~Q(external_id="") repeats the unique index's condition so SQLite uses that index
     if (
