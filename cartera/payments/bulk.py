@@ -42,6 +42,7 @@ from .models import (
     PaymentComplementLine,
     Reconciliation,
 )
+from .services import MONEY_PLACES
 
 OPEN_STATUSES = (MovementStatus.UNMATCHED, MovementStatus.SUGGESTED)
 
@@ -199,8 +200,9 @@ def _prior_allocations(steps) -> dict[int, tuple[Decimal, int]]:
 
 
 def _take_balances(steps) -> None:
-    """The conditional updates of ``services._take_from_invoice``, one statement for every
-    allocation of the chunk in order, then the read-back against the plan."""
+    """The conditional updates of ``services._take_from_invoice`` (rounded as ``moved``
+    rounds), one statement for every allocation of the chunk in order, then the read-back
+    against the plan."""
     quote = connection.ops.quote_name
     table, pk = quote(Invoice._meta.db_table), quote("id")
     balance, status = quote("balance"), quote("status")
@@ -213,7 +215,8 @@ def _take_balances(steps) -> None:
 
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     take = (
-        f"UPDATE {table} SET {balance} = {balance} - %s, {quote('updated_at')} = %s "
+        f"UPDATE {table} SET {balance} = ROUND({balance} - %s, {MONEY_PLACES}), "
+        f"{quote('updated_at')} = %s "
         f"WHERE {pk} = %s AND {status} = %s AND {balance} >= %s"
     )
     clear = (
