@@ -81,6 +81,17 @@ def _timed(func):
     return time.perf_counter() - start, result
 
 
+class _Statements:
+    """Counts the statements sent to the database (an ``executemany`` counts once)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.count += 1
+        return execute(sql, params, many, context)
+
+
 def run(options: dict, stdout) -> None:
     organization = Organization.objects.filter(slug=options["org"]).first()
     if organization is None:
@@ -99,9 +110,11 @@ def run(options: dict, stdout) -> None:
             )
         )
         new = list(BankMovement.objects.filter(statement=statement, amount__gt=0))
-        reconcile_s, result = _timed(
-            lambda: reconcile(organization=organization, today=day, movements=new)
-        )
+        statements = _Statements()
+        with connection.execute_wrapper(statements):
+            reconcile_s, result = _timed(
+                lambda: reconcile(organization=organization, today=day, movements=new)
+            )
         again_s, again = _timed(
             lambda: store_statement(
                 account=account,
@@ -123,6 +136,7 @@ def run(options: dict, stdout) -> None:
         "matched": len(result.matched),
         "suggested": len(result.suggested),
         "unmatched": len(result.unmatched),
+        "reconcile_queries": statements.count,
         "reimport_s": round(again_s, 2),
         "reimport_created": again.created,
     }
@@ -133,6 +147,7 @@ def run(options: dict, stdout) -> None:
         f"{figures['movements']} movements ({figures['file_mb']} MB) against {open_invoices} open "
         f"invoices on {connection.vendor}: parse {parse_s:.2f} s, store {store_s:.2f} s, "
         f"reconcile {reconcile_s:.2f} s (total {figures['total_s']} s) → {figures['matched']} "
-        f"matched, {figures['suggested']} suggested, {figures['unmatched']} unmatched; "
+        f"matched, {figures['suggested']} suggested, {figures['unmatched']} unmatched "
+        f"({statements.count} queries, {statements.count / max(1, len(new)):.2f} per movement); "
         f"re-import {again_s:.2f} s, {again.created} created"
     )
