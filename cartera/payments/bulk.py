@@ -200,7 +200,7 @@ def _prior_allocations(steps) -> dict[int, tuple[Decimal, int]]:
 
 
 def _take_balances(steps) -> None:
-    """The conditional updates of ``services._take_from_invoice`` (rounded as ``moved``
+    """The conditional updates of ``services._take_from_invoice`` (rounded as ``shifted``
     rounds), one statement for every allocation of the chunk in order, then the read-back
     against the plan."""
     quote = connection.ops.quote_name

@@ -55,7 +55,7 @@ from .models import (
     Reconciliation,
     ReconciliationSettings,
 )
-from .services import allocate_payment, create_payment, moved, payment_amount
+from .services import allocate_payment, create_payment, payment_amount, shifted
 
 CHUNK = 1_000  # movements written per transaction
 NEW, CONFIRMED_REPORT, LINKED = "new", "confirmed_report", "linked"  # what a match did
@@ -594,13 +594,13 @@ def _release_allocations(payment) -> list[Invoice]:
     invoices = []
     for allocation in Allocation.objects.select_for_update().filter(payment=payment):
         Invoice.objects.filter(pk=allocation.invoice_id).update(
-            balance=moved("balance", allocation.amount), updated_at=timezone.now()
+            balance=shifted("balance", allocation.amount), updated_at=timezone.now()
         )
         Invoice.objects.filter(pk=allocation.invoice_id, status=InvoiceStatus.PAID).update(
             status=InvoiceStatus.OPEN, paid_at=None
         )
         Payment.objects.filter(pk=payment.pk).update(
-            unallocated=moved("unallocated", allocation.amount)
+            unallocated=shifted("unallocated", allocation.amount)
         )
         invoices.append(allocation.invoice)
         allocation.delete()

@@ -33,7 +33,7 @@ class AllocationError(ValidationError):
     """An allocation would break a ledger rule (too much, wrong currency, wrong state)."""
 
 
-def moved(column: str, delta: Decimal) -> Round:
+def shifted(column: str, delta: Decimal) -> Round:
     """``column + delta`` rounded to the money columns' decimals. SQLite keeps decimals as
     floating point: unrounded, 147481.21 − 78285.74 is stored as 69195.46999999999, which no
     longer covers an allocation of 69195.47. Rounding is exact on PostgreSQL."""
@@ -144,7 +144,7 @@ def _check_same_customer_and_currency(source, invoice: Invoice) -> None:
 def _take_from_invoice(invoice: Invoice, amount: Decimal, effective: dt.date) -> None:
     taken = Invoice.objects.filter(
         pk=invoice.pk, status=InvoiceStatus.OPEN, balance__gte=amount
-    ).update(balance=moved("balance", -amount), updated_at=timezone.now())
+    ).update(balance=shifted("balance", -amount), updated_at=timezone.now())
     if taken != 1:
         current = Invoice.objects.get(pk=invoice.pk)
         if current.status != InvoiceStatus.OPEN:
@@ -163,7 +163,7 @@ def _take_from_invoice(invoice: Invoice, amount: Decimal, effective: dt.date) ->
 def _take_from_payment(payment: Payment, amount: Decimal) -> None:
     taken = Payment.objects.filter(
         pk=payment.pk, status=PaymentStatus.CONFIRMED, unallocated__gte=amount
-    ).update(unallocated=moved("unallocated", -amount))
+    ).update(unallocated=shifted("unallocated", -amount))
     if taken != 1:
         current = Payment.objects.get(pk=payment.pk)
         if current.status != PaymentStatus.CONFIRMED:
@@ -177,7 +177,7 @@ def _take_from_payment(payment: Payment, amount: Decimal) -> None:
 def _take_from_credit_note(note: CreditNote, amount: Decimal) -> None:
     taken = CreditNote.objects.filter(
         pk=note.pk, status=CreditNoteStatus.OPEN, unapplied__gte=amount
-    ).update(unapplied=moved("unapplied", -amount))
+    ).update(unapplied=shifted("unapplied", -amount))
     if taken != 1:
         raise AllocationError(
             _("%(amount)s excede el saldo por aplicar de la nota de crédito.") % {"amount": amount}
@@ -306,7 +306,7 @@ def move_allocations(
             left.append(allocation)
             continue
         Invoice.objects.filter(pk=source.pk).update(
-            balance=moved("balance", allocation.amount),
+            balance=shifted("balance", allocation.amount),
             status=InvoiceStatus.OPEN,
             paid_at=None,
             updated_at=timezone.now(),
