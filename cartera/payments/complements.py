@@ -60,25 +60,36 @@ def owes_complement(payment: Payment, invoice) -> bool:
     )
 
 
+def line_values(*, total: Decimal, applied_before: Decimal, payments_before: int, amount) -> dict:
+    """One REP line: the installment is the number of payments applied to the invoice
+    before this one plus one; the previous balance is the total less everything applied
+    before (payments and credit notes)."""
+    previous = total - applied_before
+    return {
+        "installment": payments_before + 1,
+        "previous_balance": previous,
+        "amount_paid": amount,
+        "remaining_balance": previous - amount,
+    }
+
+
 def _line_values(allocation: Allocation) -> dict:
     invoice = allocation.invoice
     before = Allocation.objects.filter(invoice=invoice, id__lt=allocation.id).aggregate(
         s=Sum("amount")
     )["s"] or Decimal(0)
-    installment = (
+    payments_before = (
         Allocation.objects.filter(invoice=invoice, payment__isnull=False, id__lt=allocation.id)
         .values("payment")
         .distinct()
         .count()
-        + 1
     )
-    previous = invoice.total - before
-    return {
-        "installment": installment,
-        "previous_balance": previous,
-        "amount_paid": allocation.amount,
-        "remaining_balance": previous - allocation.amount,
-    }
+    return line_values(
+        total=invoice.total,
+        applied_before=before,
+        payments_before=payments_before,
+        amount=allocation.amount,
+    )
 
 
 @transaction.atomic

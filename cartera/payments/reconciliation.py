@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Min
+from django.db.models import Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,12 +29,18 @@ from cartera.lib.money import round_money
 from cartera.orgs.access import Action, require_member
 from cartera.timeline import events
 
+from .bulk import (
+    OPEN_STATUSES,
+    Conflict,
+    PlannedMatch,
+    apply_matches,
+    bank_payment_values,
+    keep_movements,
+)
 from .choices import (
     ComplementStatus,
     MatchRule,
     MovementStatus,
-    PaymentMethod,
-    PaymentSource,
     PaymentStatus,
     ReconciliationStatus,
 )
@@ -49,9 +55,9 @@ from .models import (
     Reconciliation,
     ReconciliationSettings,
 )
-from .services import allocate_payment, create_payment
+from .services import allocate_payment, create_payment, payment_amount, shifted
 
-OPEN_STATUSES = (MovementStatus.UNMATCHED, MovementStatus.SUGGESTED)
+CHUNK = 1_000  # movements written per transaction
 NEW, CONFIRMED_REPORT, LINKED = "new", "confirmed_report", "linked"  # what a match did
 
 
@@ -81,6 +87,10 @@ class ReconcileResult:
     def as_json(self) -> dict:
         return {"matched": self.matched, "suggested": self.suggested, "unmatched": self.unmatched}
 
+    def add(self, outcome: tuple[str, dict]) -> None:
+        bucket, row = outcome
+        getattr(self, bucket).append(row)
+
 
 def _line_of(movement) -> dict:
     return {
@@ -92,9 +102,43 @@ def _line_of(movement) -> dict:
     }
 
 
-def reconcile(*, organization, today: dt.date, dry_run: bool = False, movements=None):
+@dataclass
+class _Run:
+    """What one reconciliation reads once: the policy, the matcher's index per currency
+    (kept true as matches are applied), the customers' keys for the result."""
+
+    organization: object
+    today: dt.date
+    policy: Policy
+    prefix: str
+    since: dt.date | None
+    external: dict[int, str]
+    indexes: dict[str, PortfolioIndex] = field(default_factory=dict)
+
+    def index(self, currency: str) -> PortfolioIndex:
+        if currency not in self.indexes:
+            self.indexes[currency] = PortfolioIndex.build(
+                organization=self.organization,
+                currency=currency,
+                clabe_prefix=self.prefix,
+                since=self.since,
+            )
+        return self.indexes[currency]
+
+    def decide(self, movement) -> tuple[list[Candidate], Candidate | None]:
+        """The matching rules' verdict: ranked candidates and the automatic choice."""
+        candidates = candidates_for(movement, self.index(movement.currency), self.policy)
+        choice = None if movement.manual_only else automatic_choice(candidates, self.policy)
+        return candidates, choice
+
+
+def reconcile(
+    *, organization, today: dt.date, dry_run: bool = False, movements=None, bulk: bool = True
+):
     """Match the open incoming movements (all of them, or ``movements``). A dry run
-    computes the same outcome and writes nothing."""
+    computes the same outcome and writes nothing. The matches are written in chunks
+    (``payments.bulk``); ``bulk=False`` writes one movement at a time, the path a chunk
+    takes again when the data moved under it; the outcome is the same."""
     policy = policy_for(organization)
     queryset = BankMovement.objects.filter(
         organization=organization, amount__gt=0, status__in=OPEN_STATUSES
@@ -102,36 +146,137 @@ def reconcile(*, organization, today: dt.date, dry_run: bool = False, movements=
     if movements is not None:
         queryset = queryset.filter(pk__in=[m.pk for m in movements])
     earliest = queryset.aggregate(first=Min("booking_date"))["first"]
-    since = earliest - dt.timedelta(days=policy.date_window_days) if earliest else None
-    result, indexes = ReconcileResult(), {}
     _accounts, prefix = configured_accounts(organization)
-    external = _customer_keys(organization)
-    for movement in queryset.order_by("booking_date", "id").iterator(chunk_size=2000):
-        index = indexes.get(movement.currency)
-        if index is None:
-            index = indexes[movement.currency] = PortfolioIndex.build(
-                organization=organization,
-                currency=movement.currency,
-                clabe_prefix=prefix,
-                since=since,
-            )
-        candidates = candidates_for(movement, index, policy)
-        choice = None if movement.manual_only else automatic_choice(candidates, policy)
-        line = _line_of(movement)
-        plan = _auto_apply(movement, choice, index, today=today, dry_run=dry_run)
-        if plan is not None:
-            index.consume(plan, known_payment_id=choice.known_payment_id)
-            result.matched.append(_matched_row(line, choice, plan, external, index))
-        elif candidates:
-            if not dry_run:
-                _keep(movement, MovementStatus.SUGGESTED, candidates)
-            line["candidates"] = [_candidate_row(c, external) for c in candidates]
-            result.suggested.append(line)
-        else:
-            if not dry_run:
-                _keep(movement, MovementStatus.UNMATCHED, [])
-            result.unmatched.append(line)
+    run = _Run(
+        organization=organization,
+        today=today,
+        policy=policy,
+        prefix=prefix,
+        since=earliest - dt.timedelta(days=policy.date_window_days) if earliest else None,
+        external=_customer_keys(organization),
+    )
+    result, chunk = ReconcileResult(), _Chunk()
+    for batch, taken in _batches(organization, queryset):
+        for movement in batch:
+            if dry_run or not bulk:
+                result.add(_one(run, movement, dry_run=dry_run))
+                continue
+            candidates, choice = run.decide(movement)
+            if choice is not None and not _bulk_ready(movement, choice, taken):
+                _flush(run, chunk, result)  # what came before is written first
+                result.add(_decided(run, movement, candidates, choice, dry_run=False))
+                continue
+            chunk.add(run, movement, candidates, choice)
+            if len(chunk) >= CHUNK:
+                _flush(run, chunk, result)
+    _flush(run, chunk, result)
     return result
+
+
+def _batches(organization, queryset):
+    """The movements in order, CHUNK at a time, each batch with the payment keys already
+    taken by its movements (``create_payment`` would refuse them)."""
+    ids = list(queryset.order_by("booking_date", "id").values_list("pk", flat=True))
+    for start in range(0, len(ids), CHUNK):
+        part = ids[start : start + CHUNK]
+        found = BankMovement.objects.in_bulk(part)
+        keys = [f"bank:{pk}" for pk in part]
+        # ~Q(external_id="") repeats the unique index's condition so SQLite uses that index
+        taken = set(
+            Payment.objects.filter(~Q(external_id=""), organization=organization)
+            .filter(external_id__in=keys)
+            .values_list("external_id", flat=True)
+        )
+        yield [found[pk] for pk in part if pk in found], taken
+
+
+def _one(run: _Run, movement, *, dry_run: bool) -> tuple[str, dict]:
+    """One movement matched and, above the threshold, applied in its own transaction."""
+    candidates, choice = run.decide(movement)
+    return _decided(run, movement, candidates, choice, dry_run=dry_run)
+
+
+def _decided(run: _Run, movement, candidates, choice, *, dry_run: bool) -> tuple[str, dict]:
+    index, line = run.index(movement.currency), _line_of(movement)
+    plan = _auto_apply(movement, choice, index, today=run.today, dry_run=dry_run)
+    if plan is not None:
+        index.consume(plan, known_payment_id=choice.known_payment_id)
+        return "matched", _matched_row(line, choice, plan, run.external, index)
+    if candidates:
+        if not dry_run:
+            _keep(movement, MovementStatus.SUGGESTED, candidates)
+        return "suggested", {
+            **line,
+            "candidates": [_candidate_row(c, run.external) for c in candidates],
+        }
+    if not dry_run:
+        _keep(movement, MovementStatus.UNMATCHED, [])
+    return "unmatched", line
+
+
+def _bulk_ready(movement, choice: Candidate, taken: set[str]) -> bool:
+    """Whether the chunk writer makes exactly what ``_apply`` would: a new bank payment of
+    the movement's amount (not a known payment confirmed or tied), to distinct invoices."""
+    if choice.known_payment_id is not None or f"bank:{movement.pk}" in taken:
+        return False
+    if len(set(choice.invoice_ids)) != len(choice.invoice_ids):
+        return False
+    try:
+        return payment_amount(movement.amount, movement.currency) == movement.amount
+    except ValidationError:
+        return False
+
+
+@dataclass
+class _Chunk:
+    """Movements decided and planned on the index, not written yet."""
+
+    matches: list[PlannedMatch] = field(default_factory=list)
+    kept: list[tuple] = field(default_factory=list)  # (movement, status, candidates)
+    movements: list = field(default_factory=list)
+    outcomes: list[tuple[str, dict]] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.movements)
+
+    def add(self, run: _Run, movement, candidates, choice) -> None:
+        index, line = run.index(movement.currency), _line_of(movement)
+        self.movements.append(movement)
+        if choice is not None:
+            plan = index.plan(choice, movement.amount)
+            before = [index.invoices[pk].balance for pk, _amount in plan]
+            index.consume(plan)
+            self.matches.append(PlannedMatch(movement, choice, plan, before))
+            self.outcomes.append(("matched", _matched_row(line, choice, plan, run.external, index)))
+        elif candidates:
+            self.kept.append((movement, MovementStatus.SUGGESTED, candidates))
+            rows = [_candidate_row(c, run.external) for c in candidates]
+            self.outcomes.append(("suggested", {**line, "candidates": rows}))
+        else:
+            self.kept.append((movement, MovementStatus.UNMATCHED, []))
+            self.outcomes.append(("unmatched", line))
+
+    def clear(self) -> None:
+        self.matches, self.kept, self.movements, self.outcomes = [], [], [], []
+
+
+def _flush(run: _Run, chunk: _Chunk, result: ReconcileResult) -> None:
+    """Write the chunk in one transaction; when the data moved under its plan, roll it
+    back and take its movements one at a time against a fresh index."""
+    if not chunk:
+        return
+    try:
+        with transaction.atomic():
+            apply_matches(organization=run.organization, matches=chunk.matches, today=run.today)
+            keep_movements(chunk.kept)
+    except Conflict:
+        run.indexes.clear()
+        for movement in chunk.movements:
+            result.add(_one(run, movement, dry_run=False))
+    else:
+        for outcome in chunk.outcomes:
+            result.add(outcome)
+    chunk.clear()
 
 
 def _auto_apply(movement, choice, index, *, today, dry_run):
@@ -264,17 +409,7 @@ def _apply(movement, candidate: Candidate, *, actor, today, automatic, amounts=N
 
 
 def _bank_payment(movement, customer, actor) -> Payment:
-    return create_payment(
-        customer=customer,
-        actor=actor,
-        date=movement.booking_date,
-        amount=movement.amount,
-        currency=movement.currency,
-        method=PaymentMethod.TRANSFER,
-        reference=(movement.tracking_key or movement.reference or movement.bank_reference)[:120],
-        external_id=f"bank:{movement.pk}",
-        source=PaymentSource.BANK,
-    )
+    return create_payment(customer=customer, actor=actor, **bank_payment_values(movement))
 
 
 def _allocate(payment, customer, order, actor, amounts) -> list[tuple[int, Decimal]]:
@@ -459,13 +594,13 @@ def _release_allocations(payment) -> list[Invoice]:
     invoices = []
     for allocation in Allocation.objects.select_for_update().filter(payment=payment):
         Invoice.objects.filter(pk=allocation.invoice_id).update(
-            balance=F("balance") + allocation.amount, updated_at=timezone.now()
+            balance=shifted("balance", allocation.amount), updated_at=timezone.now()
         )
         Invoice.objects.filter(pk=allocation.invoice_id, status=InvoiceStatus.PAID).update(
             status=InvoiceStatus.OPEN, paid_at=None
         )
         Payment.objects.filter(pk=payment.pk).update(
-            unallocated=F("unallocated") + allocation.amount
+            unallocated=shifted("unallocated", allocation.amount)
         )
         invoices.append(allocation.invoice)
         allocation.delete()

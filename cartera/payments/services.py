@@ -14,12 +14,13 @@ from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q
+from django.db.models.functions import Round
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from cartera.invoices.choices import CreditNoteStatus, InvoiceStatus
-from cartera.invoices.models import CreditNote, Invoice
+from cartera.invoices.models import MONEY, CreditNote, Invoice
 from cartera.lib.money import round_money, storable_money
 from cartera.timeline import events
 
@@ -27,9 +28,27 @@ from .choices import PaymentMethod, PaymentSource, PaymentStatus
 from .complements import owe_complement
 from .models import Allocation, Payment
 
+MONEY_PLACES = MONEY["decimal_places"]
+
 
 class AllocationError(ValidationError):
     """An allocation would break a ledger rule (too much, wrong currency, wrong state)."""
+
+
+def shifted(column: str, delta: Decimal) -> Round:
+    """``column + delta`` rounded to the money columns' decimals. SQLite keeps decimals as
+    floating point: unrounded, 147481.21 − 78285.74 is stored as 69195.46999999999, which no
+    longer covers an allocation of 69195.47. Rounding is exact on PostgreSQL."""
+    return Round(F(column) + delta, MONEY_PLACES)
+
+
+def payment_amount(amount, currency: str) -> Decimal:
+    """The amount a payment is stored with (rounded to the currency, within the money
+    columns), or a ValidationError when it is not above zero."""
+    amount = storable_money(amount, currency, field="amount")
+    if amount <= 0:
+        raise ValidationError({"amount": _("El importe debe ser mayor que cero.")})
+    return amount
 
 
 @transaction.atomic
@@ -49,9 +68,7 @@ def create_payment(
 ) -> Payment:
     """The payment row alone, for the services that record their own timeline entry (a
     reported payment, an online payment): one act, one entry. Nothing is applied yet."""
-    amount = storable_money(amount, currency, field="amount")
-    if amount <= 0:
-        raise ValidationError({"amount": _("El importe debe ser mayor que cero.")})
+    amount = payment_amount(amount, currency)
     organization = customer.organization
     # ~Q(external_id="") repeats the unique index's condition so SQLite uses that index
     if (
@@ -129,7 +146,7 @@ def _check_same_customer_and_currency(source, invoice: Invoice) -> None:
 def _take_from_invoice(invoice: Invoice, amount: Decimal, effective: dt.date) -> None:
     taken = Invoice.objects.filter(
         pk=invoice.pk, status=InvoiceStatus.OPEN, balance__gte=amount
-    ).update(balance=F("balance") - amount, updated_at=timezone.now())
+    ).update(balance=shifted("balance", -amount), updated_at=timezone.now())
     if taken != 1:
         current = Invoice.objects.get(pk=invoice.pk)
         if current.status != InvoiceStatus.OPEN:
@@ -170,7 +187,7 @@ def _removal_due_on_commit(invoice: Invoice, effective: dt.date) -> None:
 def _take_from_payment(payment: Payment, amount: Decimal) -> None:
     taken = Payment.objects.filter(
         pk=payment.pk, status=PaymentStatus.CONFIRMED, unallocated__gte=amount
-    ).update(unallocated=F("unallocated") - amount)
+    ).update(unallocated=shifted("unallocated", -amount))
     if taken != 1:
         current = Payment.objects.get(pk=payment.pk)
         if current.status != PaymentStatus.CONFIRMED:
@@ -184,7 +201,7 @@ def _take_from_payment(payment: Payment, amount: Decimal) -> None:
 def _take_from_credit_note(note: CreditNote, amount: Decimal) -> None:
     taken = CreditNote.objects.filter(
         pk=note.pk, status=CreditNoteStatus.OPEN, unapplied__gte=amount
-    ).update(unapplied=F("unapplied") - amount)
+    ).update(unapplied=shifted("unapplied", -amount))
     if taken != 1:
         raise AllocationError(
             _("%(amount)s excede el saldo por aplicar de la nota de crédito.") % {"amount": amount}
@@ -313,7 +330,7 @@ def move_allocations(
             left.append(allocation)
             continue
         Invoice.objects.filter(pk=source.pk).update(
-            balance=F("balance") + allocation.amount,
+            balance=shifted("balance", allocation.amount),
             status=InvoiceStatus.OPEN,
             paid_at=None,
             updated_at=timezone.now(),

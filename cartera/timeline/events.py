@@ -274,29 +274,71 @@ def online_payment_rejected(session, *, provider_name: str, problem) -> Activity
     )
 
 
-def bank_payment_matched(payment, *, actor, movement, rule: str, rule_label) -> Activity:
-    """A bank movement reconciled to this customer (automatically or by a person);
-    ``rule_label`` is the rule's (lazy) choices label, shown translated."""
-    return record_activity(
-        organization=payment.organization,
-        customer=payment.customer,
-        actor=actor,
-        kind=ActivityKind.PAYMENT_RECORDED,
-        summary=sentence(
+def _bank_payment_matched(payment, *, actor, movement, rule: str, rule_label) -> dict:
+    return {
+        "organization": payment.organization,
+        "customer": payment.customer,
+        "actor": actor,
+        "kind": ActivityKind.PAYMENT_RECORDED,
+        "summary": sentence(
             _("Pago de %(amount)s identificado en el banco el %(date)s (%(rule)s)"),
             amount=movement.amount_money,
             date=movement.booking_date,
             rule=term(rule_label, lower=True),
         ),
-        data={
+        "data": {
             "payment_id": payment.pk,
             "movement_id": movement.pk,
             "rule": rule,
             "amount": movement.amount,
             "currency": movement.currency,
         },
+    }
+
+
+def bank_payment_matched(payment, *, actor, movement, rule: str, rule_label) -> Activity:
+    """A bank movement reconciled to this customer (automatically or by a person);
+    ``rule_label`` is the rule's (lazy) choices label, shown translated."""
+    return record_activity(
+        **_bank_payment_matched(
+            payment, actor=actor, movement=movement, rule=rule, rule_label=rule_label
+        ),
         notify=NotificationKind.BANK_PAYMENT,
     )
+
+
+class BankMatchEntries:
+    """The entries of many automatic bank matches, collected in the order the one-at-a-time
+    path writes them (per allocation: applied, paid when it clears the invoice, the REP
+    owed after the first allocation that owes one; then the match itself) and written at
+    once by ``record``: chained in that order, the match's notification raised as
+    ``bank_payment_matched`` raises it. Same field builders as the single-entry functions."""
+
+    def __init__(self) -> None:
+        self.activities: list[Activity] = []
+        self.notify: list[str | None] = []
+
+    def _add(self, fields: dict, notify: str | None = None) -> None:
+        self.activities.append(new_activity(**fields))
+        self.notify.append(notify)
+
+    def amount_applied(self, allocation, *, invoice, currency: str) -> None:
+        self._add(_amount_applied(allocation, actor=None, invoice=invoice, currency=currency))
+
+    def invoice_paid(self, invoice) -> None:
+        self._add(_invoice_paid(invoice, actor=None))
+
+    def complement_owed(self, complement) -> None:
+        self._add(_complement_owed(complement))
+
+    def bank_payment_matched(self, payment, *, movement, rule: str, rule_label) -> None:
+        fields = _bank_payment_matched(
+            payment, actor=None, movement=movement, rule=rule, rule_label=rule_label
+        )
+        self._add(fields, NotificationKind.BANK_PAYMENT)
+
+    def record(self) -> int:
+        return record_activities(self.activities, notify=self.notify)
 
 
 def bank_match_undone(payment, *, actor, movement) -> Activity:
@@ -393,30 +435,36 @@ def template_failed(*, organization, template_key: str, error: str, messages: in
         notify_for_activity(activity, kind=NotificationKind.TEMPLATE_FAILED, user_id=user_id)
 
 
-def amount_applied(allocation, *, actor, invoice, currency: str) -> Activity:
-    """Part of a payment or a credit note applied to an invoice (``invoice`` is fresh)."""
+def _amount_applied(allocation, *, actor, invoice, currency: str) -> dict:
     source = allocation.payment or allocation.credit_note
     kind = (
         ActivityKind.PAYMENT_ALLOCATED if allocation.payment else ActivityKind.CREDIT_NOTE_APPLIED
     )
-    return record_activity(
-        organization=invoice.organization,
-        invoice=invoice,
-        actor=actor,
-        kind=kind,
-        summary=sentence(
+    return {
+        "organization": invoice.organization,
+        "invoice": invoice,
+        "actor": actor,
+        "kind": kind,
+        "summary": sentence(
             _("%(amount)s aplicado a la factura %(number)s; saldo %(balance)s"),
             amount=Money(allocation.amount, currency),
             number=invoice.number,
             balance=invoice.balance_money,
         ),
-        data={
+        "data": {
             "allocation_id": allocation.pk,
             "amount": allocation.amount,
             "source": type(source).__name__.lower(),
             "source_id": source.pk,
             "balance": invoice.balance,
         },
+    }
+
+
+def amount_applied(allocation, *, actor, invoice, currency: str) -> Activity:
+    """Part of a payment or a credit note applied to an invoice (``invoice`` is fresh)."""
+    return record_activity(
+        **_amount_applied(allocation, actor=actor, invoice=invoice, currency=currency)
     )
 
 
@@ -445,15 +493,19 @@ def allocation_moved(allocation, *, actor, source, target, reason: str) -> Activ
     )
 
 
+def _invoice_paid(invoice, *, actor) -> dict:
+    return {
+        "organization": invoice.organization,
+        "invoice": invoice,
+        "actor": actor,
+        "kind": ActivityKind.INVOICE_PAID,
+        "summary": sentence(_("Factura %(number)s pagada"), number=invoice.number),
+        "data": {"paid_at": invoice.paid_at},
+    }
+
+
 def invoice_paid(invoice, *, actor) -> Activity:
-    return record_activity(
-        organization=invoice.organization,
-        invoice=invoice,
-        actor=actor,
-        kind=ActivityKind.INVOICE_PAID,
-        summary=sentence(_("Factura %(number)s pagada"), number=invoice.number),
-        data={"paid_at": invoice.paid_at},
-    )
+    return record_activity(**_invoice_paid(invoice, actor=actor))
 
 
 # --- promises -----------------------------------------------------------------------------
@@ -871,24 +923,32 @@ def supplier_portal_status(entry, *, actor) -> Activity:
 
 
 # --- payment complements (REP) ------------------------------------------------------------
+def _complement_fields(complement, *, actor, summary, **data) -> dict:
+    return {
+        "organization": complement.organization,
+        "customer": complement.payment.customer,
+        "actor": actor,
+        "kind": ActivityKind.PAYMENT_RECORDED,
+        "summary": summary,
+        "data": {"complement_id": complement.pk, **data},
+    }
+
+
 def _complement_entry(complement, *, actor, summary, **data) -> Activity:
-    return record_activity(
-        organization=complement.organization,
-        customer=complement.payment.customer,
-        actor=actor,
-        kind=ActivityKind.PAYMENT_RECORDED,
-        summary=summary,
-        data={"complement_id": complement.pk, **data},
-    )
+    return record_activity(**_complement_fields(complement, actor=actor, summary=summary, **data))
 
 
-def complement_owed(complement) -> Activity:
+def _complement_owed(complement) -> dict:
     summary = sentence(
         _("Complemento de pago pendiente para el pago de %(amount)s (límite %(date)s)"),
         amount=complement.payment.amount_money,
         date=complement.due_date,
     )
-    return _complement_entry(complement, actor=None, summary=summary, due_date=complement.due_date)
+    return _complement_fields(complement, actor=None, summary=summary, due_date=complement.due_date)
+
+
+def complement_owed(complement) -> Activity:
+    return record_activity(**_complement_owed(complement))
 
 
 def complement_generated(complement, *, actor) -> Activity:

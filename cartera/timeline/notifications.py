@@ -19,15 +19,42 @@ DEFAULT_NOTIFICATION = {
 }
 
 
+class _Audiences:
+    """``customer_audience`` with each membership question asked once (many entries)."""
+
+    def __init__(self) -> None:
+        self.active: dict[tuple[int, int], bool] = {}
+        self.supervisors: dict[int, list[int]] = {}
+
+    def of(self, customer) -> list[int]:
+        organization = customer.organization
+        agent_id = customer.assigned_agent_id
+        if agent_id:
+            key = (organization.pk, agent_id)
+            if key not in self.active:
+                self.active[key] = organization.is_active_member(agent_id)
+            if self.active[key]:
+                return [agent_id]
+        if organization.pk not in self.supervisors:
+            self.supervisors[organization.pk] = organization.supervisor_ids()
+        return self.supervisors[organization.pk]
+
+
 def customer_audience(customer) -> list[int]:
     """Who hears about a customer's events: its assigned agent while they are an active
     member; otherwise the organisation's active owners and managers, so that nothing a
     debtor does goes unheard (docs/workday.md §Notifications). The one rule for every kind."""
-    organization = customer.organization
-    agent_id = customer.assigned_agent_id
-    if agent_id and organization.is_active_member(agent_id):
-        return [agent_id]
-    return organization.supervisor_ids()
+    return _Audiences().of(customer)
+
+
+def _recipients(activity, kind: str, user_id, audiences: _Audiences) -> tuple[list, str]:
+    """(user ids, link) of the ``kind`` notification an entry raises."""
+    customer = activity.customer
+    if kind == NotificationKind.IMPORT_DONE:
+        return [user_id or activity.actor_user_id], reverse("imports:list")
+    user_ids = [user_id] if user_id else audiences.of(customer) if customer else []
+    url = reverse("customers:detail", args=[customer.pk]) if customer else ""
+    return user_ids, url
 
 
 def notify_for_activity(
@@ -38,12 +65,7 @@ def notify_for_activity(
     kind = kind or DEFAULT_NOTIFICATION.get(activity.kind)
     if kind is None:
         return []
-    customer = activity.customer
-    if kind == NotificationKind.IMPORT_DONE:
-        user_ids, url = [user_id or activity.actor_user_id], reverse("imports:list")
-    else:
-        user_ids = [user_id] if user_id else customer_audience(customer) if customer else []
-        url = reverse("customers:detail", args=[customer.pk]) if customer else ""
+    user_ids, url = _recipients(activity, kind, user_id, _Audiences())
     found = (
         notify_user(
             organization_id=activity.organization_id,
@@ -56,6 +78,40 @@ def notify_for_activity(
         for uid in user_ids
     )
     return [notification for notification in found if notification is not None]
+
+
+def notify_for_activities(raised) -> list[Notification]:
+    """``notify_for_activity`` for many saved entries at once: ``raised`` is (entry, kind)
+    pairs, each going to its default audience. Memberships and muted kinds are read once
+    per user, the notifications inserted together (their sources are new entries)."""
+    audiences, wanted = _Audiences(), []
+    for activity, kind in raised:
+        user_ids, url = _recipients(activity, kind, None, audiences)
+        wanted += [(activity, uid, kind, url) for uid in user_ids if uid]
+    muted = _muted_kinds({(a.organization_id, uid) for a, uid, _kind, _url in wanted})
+    rows = [
+        Notification(
+            organization_id=activity.organization_id,
+            user_id=uid,
+            kind=kind,
+            text=activity.summary[:500],
+            url=url,
+            source=f"activity:{activity.pk}",
+        )
+        for activity, uid, kind, url in wanted
+        if kind not in muted.get((activity.organization_id, uid), ())
+    ]
+    return Notification.objects.bulk_create(rows)
+
+
+def _muted_kinds(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], list]:
+    """{(organisation id, user id): muted kinds} for ``pairs``, in one query."""
+    if not pairs:
+        return {}
+    found = NotificationPreference.objects.filter(
+        organization_id__in={org for org, _user in pairs}, user_id__in={u for _org, u in pairs}
+    ).values_list("organization_id", "user_id", "muted")
+    return {(org, user): muted or [] for org, user, muted in found if (org, user) in pairs}
 
 
 def notify_user(*, organization_id, user_id, kind: str, text: str, url: str, source: str):

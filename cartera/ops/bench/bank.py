@@ -75,10 +75,26 @@ def statement_for(organization, count: int, seed: int, day: dt.date) -> bytes:
     return camt053(entries, statement_id=f"BENCH-{seed}")
 
 
-def _timed(func):
-    start = time.perf_counter()
+CPU: dict[str, float] = {}  # the process's CPU seconds per phase (a shared machine's wall lies)
+
+
+def _timed(func, phase: str = ""):
+    start, cpu = time.perf_counter(), time.process_time()
     result = func()
+    if phase:
+        CPU[phase] = time.process_time() - cpu
     return time.perf_counter() - start, result
+
+
+class _Statements:
+    """Counts the statements sent to the database (an ``executemany`` counts once)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.count += 1
+        return execute(sql, params, many, context)
 
 
 def run(options: dict, stdout) -> None:
@@ -86,22 +102,26 @@ def run(options: dict, stdout) -> None:
     if organization is None:
         raise CommandError(f"no organisation with slug {options['org']!r}")
     day = local_today(organization.timezone)
+    CPU.clear()
     account, _ = BankAccount.objects.get_or_create(
         organization=organization, name=f"bench-{options['seed']}", defaults={"currency": "MXN"}
     )
     open_invoices = Invoice.objects.filter(organization=organization, status="open").count()
     data = statement_for(organization, options["movements"], options["seed"], day)
     with _FastSQLite():
-        parse_s, parsed = _timed(lambda: parse_statement(data))
+        parse_s, parsed = _timed(lambda: parse_statement(data), "parse")
         store_s, statement = _timed(
             lambda: store_statement(
                 account=account, parsed=parsed, filename="bench.xml", content=data, actor=None
-            )
+            ),
+            "store",
         )
         new = list(BankMovement.objects.filter(statement=statement, amount__gt=0))
-        reconcile_s, result = _timed(
-            lambda: reconcile(organization=organization, today=day, movements=new)
-        )
+        statements = _Statements()
+        with connection.execute_wrapper(statements):
+            reconcile_s, result = _timed(
+                lambda: reconcile(organization=organization, today=day, movements=new), "reconcile"
+            )
         again_s, again = _timed(
             lambda: store_statement(
                 account=account,
@@ -120,9 +140,11 @@ def run(options: dict, stdout) -> None:
         "store_s": round(store_s, 2),
         "reconcile_s": round(reconcile_s, 2),
         "total_s": round(parse_s + store_s + reconcile_s, 2),
+        "cpu_s": {phase: round(seconds, 2) for phase, seconds in CPU.items()},
         "matched": len(result.matched),
         "suggested": len(result.suggested),
         "unmatched": len(result.unmatched),
+        "reconcile_queries": statements.count,
         "reimport_s": round(again_s, 2),
         "reimport_created": again.created,
     }
@@ -133,6 +155,8 @@ def run(options: dict, stdout) -> None:
         f"{figures['movements']} movements ({figures['file_mb']} MB) against {open_invoices} open "
         f"invoices on {connection.vendor}: parse {parse_s:.2f} s, store {store_s:.2f} s, "
         f"reconcile {reconcile_s:.2f} s (total {figures['total_s']} s) → {figures['matched']} "
-        f"matched, {figures['suggested']} suggested, {figures['unmatched']} unmatched; "
-        f"re-import {again_s:.2f} s, {again.created} created"
+        f"matched, {figures['suggested']} suggested, {figures['unmatched']} unmatched "
+        f"({statements.count} queries, {statements.count / max(1, len(new)):.2f} per movement); "
+        f"re-import {again_s:.2f} s, {again.created} created; CPU s: "
+        + ", ".join(f"{phase} {seconds:.2f}" for phase, seconds in CPU.items())
     )

@@ -136,6 +136,11 @@ def add_arguments(parser) -> None:
         default=None,
         help="last issue date, YYYY-MM-DD (default: the organisation's local today)",
     )
+    parser.add_argument(
+        "--unpaid",
+        action="store_true",
+        help="leave every invoice open, no payments (a portfolio a bank statement pays)",
+    )
     parser.add_argument("--batch-size", type=int, default=25_000, help=argparse.SUPPRESS)
 
 
@@ -152,6 +157,7 @@ def run(options: dict, stdout) -> None:
         seed=options["seed"],
         today=today,
         batch_size=options["batch_size"],
+        unpaid=options["unpaid"],
     )
     elapsed = time.perf_counter() - started
     rate = result["invoices"] / elapsed if elapsed else 0
@@ -217,13 +223,14 @@ def generate(
     seed: int,
     today: dt.date,
     batch_size: int = 25_000,
+    unpaid: bool = False,
 ) -> dict:
     """Insert ``customers`` customers and ``invoices`` invoices (plus payments and
-    allocations) into ``organization``; returns the counts."""
+    allocations, unless ``unpaid``) into ``organization``; returns the counts."""
     rng = random.Random(seed)
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     with _FastSQLite():
-        profiles = _insert_customers(organization, customers, rng, now, batch_size)
+        profiles = _insert_customers(organization, customers, rng, now, batch_size, unpaid)
         counts = _insert_invoices(organization, profiles, invoices, rng, today, now, batch_size)
         if connection.vendor == "postgresql":
             sql = connection.ops.sequence_reset_sql(
@@ -235,8 +242,9 @@ def generate(
     return {"customers": customers, **counts}
 
 
-def _insert_customers(organization, count, rng, now, batch_size) -> list[tuple]:
-    """Insert the customers; return one (id, terms, delay range, partial chance) each."""
+def _insert_customers(organization, count, rng, now, batch_size, unpaid=False) -> list[tuple]:
+    """Insert the customers; return one (id, terms, delay range, partial chance) each.
+    ``unpaid``: every customer pays nothing (the same names and terms, no payments)."""
     weights = [p[0] for p in PROFILES.values()]
     names = list(PROFILES)
     first_id = _next_id(Customer)
@@ -248,6 +256,8 @@ def _insert_customers(organization, count, rng, now, batch_size) -> list[tuple]:
             name = company_name(rng)
             terms = rng.choice(TERMS)
             profile = PROFILES[rng.choices(names, weights)[0]]
+            if unpaid:
+                profile = PROFILES["bad_debt"]
             profiles.append((cid, terms, profile[1], profile[2]))
             rows.append(
                 (
