@@ -53,9 +53,11 @@ def set_supply_stop(*, customer: Customer, actor, stopped: bool, reason: str, to
         not stopped or reason == customer.supply_stopped_reason
     ):
         return customer
+    # a new reason for a stop already raised keeps the day it was raised
+    since = customer.supply_stopped_on if customer.supply_stopped else today
     customer.supply_stopped = stopped
     customer.supply_stopped_reason = reason if stopped else ""
-    customer.supply_stopped_on = today if stopped else None
+    customer.supply_stopped_on = since if stopped else None
     customer.save(
         update_fields=[
             "supply_stopped",

@@ -266,3 +266,32 @@ def test_stopping_supply_needs_a_reason_and_a_manager(world, login, agent_a):
     assert "Indique el motivo de la suspensión." in missing.content.decode()
     assert list(Customer.objects.values_list("business_group", "supply_stopped")) == before
     assert GroupCreditLimit.objects.count() == 0
+
+
+def test_a_manager_declares_the_group_and_stops_supply_through_the_form(world, login):
+    client = login(world.gina)
+    client.post(reverse("orgs:switch"), {"organization": world.a.slug})
+    url = reverse("customers:credit", args=[world.in_a.pk])
+    data = {"business_group": "Grupo Ágil, S.A.", "supply_stopped": "on"}
+    response = client.post(url, data | {"supply_stopped_reason": "Pagos atrasados"})
+    assert response.status_code == 302
+    world.in_a.refresh_from_db()
+    assert (
+        world.in_a.business_group,
+        world.in_a.business_group_key,
+        world.in_a.supply_stopped,
+        world.in_a.supply_stopped_reason,
+    ) == ("Grupo Ágil, S.A.", "grupo-agil-sa", True, "Pagos atrasados")
+    assert [a.text for a in Activity.objects.filter(kind="credit").order_by("id")] == [
+        "Grupo empresarial: — → Grupo Ágil, S.A.",
+        "Suministro suspendido: Pagos atrasados",
+    ]
+    # the same group under its declared key; an empty limit removes the one set
+    key = "g-grupo-agil-sa"
+    assert client.get(reverse("groups:detail", args=[key])).status_code == 200
+    client.post(reverse("groups:limit", args=[key]), {"amount": "5000", "currency": "MXN"})
+    assert list(GroupCreditLimit.objects.values_list("group_key", "amount")) == [
+        (key, Decimal("5000.00"))
+    ]
+    client.post(reverse("groups:limit", args=[RFC]), {"amount": "", "currency": "MXN"})
+    assert GroupCreditLimit.objects.count() == 0
