@@ -51,6 +51,8 @@ def test_a_member_of_two_organisations_opens_the_group_on_a_phone(
         today=dt.date(2026, 10, 20),
     )
 
+    phone.set_default_timeout(60_000)  # the first page of a live server on a busy machine
+    phone.set_default_navigation_timeout(60_000)
     phone.goto("/accounts/login/")
     phone.fill('input[name="login"]', "gina")
     phone.fill('input[name="password"]', PASSWORD)
