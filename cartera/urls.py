@@ -24,6 +24,7 @@ urlpatterns = [
     path("", include("cartera.orgs.urls")),
     path("", section(reports_urls, *web_urls.home_patterns)),
     path("reports/", include("cartera.reports.report_urls")),
+    path("groups/", include("cartera.reports.group_urls")),
     path("customers/", section(customers_urls, *web_urls.customer_patterns)),
     path("invoices/", include("cartera.invoices.urls")),
     path("payments/requests/", include("cartera.portal.request_urls")),

@@ -107,6 +107,7 @@ NOT_A_PAGE = {
     "agreements:offer_decide": 405,
     "customers:document_request": 405,  # POST only
     "customers:document_accept": 405,
+    "groups:limit": 405,  # POST only
 }
 # Downloads (files, CSV, XML): 200, but not HTML pages.
 NOT_HTML = {

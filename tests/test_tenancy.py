@@ -188,6 +188,11 @@ URLS: dict[str, U] = {
     "customers:contact_create": write(pk("customer"), roles=TEAM),
     "customers:contact_edit": write(pk("contact"), roles=TEAM),
     "customers:credit_note_create": write(pk("customer"), roles=MANAGERS),
+    # the group view (docs/groups.md): a group is named by a member's tax id or declared key
+    "customers:credit": write(pk("customer"), roles=MANAGERS),  # manage_credit (GET too)
+    "groups:list": read(),
+    "groups:detail": read(lambda w: {"key": w.customer.tax_id}),
+    "groups:limit": write(lambda w: {"key": w.customer.tax_id}, roles=MANAGERS),
     # documents the customers owe (cartera/customers/document_views.py)
     "customers:documents": read(),
     "customers:document_settings": write(roles=MANAGERS),

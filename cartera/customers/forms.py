@@ -187,3 +187,21 @@ class CustomerFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["agent"].queryset = members_of(organization)
         self.fields["tag"].queryset = Tag.objects.filter(organization=organization)
+
+
+class CustomerCreditForm(BackOfficeForm):
+    """The customer's "grupo empresarial" and "suspender suministro" (docs/groups.md)."""
+
+    business_group = forms.CharField(
+        label=_("Grupo empresarial"),
+        max_length=120,
+        required=False,
+        help_text=_(
+            "El mismo nombre en otra de sus organizaciones une a los clientes en la vista "
+            "de grupo (sin importar mayúsculas ni acentos). Vacío: sin grupo declarado."
+        ),
+    )
+    supply_stopped = forms.BooleanField(label=_("Suspender suministro"), required=False)
+    supply_stopped_reason = forms.CharField(
+        label=_("Motivo de la suspensión"), max_length=300, required=False
+    )

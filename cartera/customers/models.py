@@ -129,6 +129,21 @@ class Customer(PostalAddress, models.Model):
     do_not_contact_reason = models.CharField(
         _("motivo de no contactar"), max_length=300, blank=True
     )
+    # The group view (docs/groups.md): a declared "grupo empresarial" (set by owners and
+    # managers); customers of any organisation with the same ``business_group_key`` (the
+    # name slugified) are one group, as are customers with the same ``tax_id``.
+    business_group = models.CharField(_("grupo empresarial"), max_length=120, blank=True)
+    business_group_key = models.SlugField(max_length=120, blank=True, db_index=True)
+    # "Suspender suministro": shown on the group page and on the same customer's page in
+    # the viewer's other organisations.
+    supply_stopped = models.BooleanField(_("suministro suspendido"), default=False)
+    supply_stopped_reason = models.CharField(
+        _("motivo de la suspensión"), max_length=300, blank=True
+    )
+    supply_stopped_on = models.DateField(_("suministro suspendido el"), null=True, blank=True)
+    # Set by the daily credit check when the open balance first goes over the credit
+    # limit (one alert per crossing); cleared when it is back within it.
+    over_credit_limit_since = models.DateField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -146,7 +161,10 @@ class Customer(PostalAddress, models.Model):
                 name="customer_unique_tax_id",
             ),
         ]
-        indexes = [models.Index(fields=["organization", "name"], name="customer_org_name")]
+        indexes = [
+            models.Index(fields=["organization", "name"], name="customer_org_name"),
+            models.Index(fields=["tax_id"], name="customer_tax_id"),
+        ]
 
     def __str__(self):
         return self.name
@@ -157,6 +175,26 @@ class Customer(PostalAddress, models.Model):
     @property
     def effective_timezone(self) -> str:
         return self.timezone or self.organization.timezone
+
+
+class GroupCreditLimit(models.Model):
+    """The credit an organisation grants a whole group of customers (docs/groups.md):
+    ``group_key`` is a declared group's key or a tax id. Compared on the group page with
+    the group's open balance in ``currency`` (other currencies are not converted)."""
+
+    organization = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE)
+    group_key = models.CharField(max_length=120)
+    amount = models.DecimalField(_("límite de crédito del grupo"), max_digits=18, decimal_places=2)
+    currency = models.CharField(_("moneda"), max_length=3)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("límite de crédito del grupo")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "group_key"], name="groupcreditlimit_unique_key"
+            )
+        ]
 
 
 class Contact(PostalAddress, models.Model):

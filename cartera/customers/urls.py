@@ -9,6 +9,7 @@ urlpatterns = [
     path("new/", views.customer_create, name="create"),
     path("pick/", views.customer_pick, name="pick"),
     path("<int:pk>/edit/", views.customer_edit, name="edit"),
+    path("<int:pk>/credit/", views.customer_credit, name="credit"),
     path("<int:pk>/contacts/new/", views.contact_create, name="contact_create"),
     path("contacts/<int:pk>/edit/", views.contact_edit, name="contact_edit"),
     # documents the customers owe (docs/customer-documents.md)

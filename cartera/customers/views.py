@@ -9,11 +9,13 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from cartera.lib.dates import local_today
 from cartera.lib.forms import add_service_errors
 from cartera.orgs.access import Action, require
 from cartera.orgs.decorators import org_member_required
 
-from .forms import ContactForm, CustomerForm
+from .forms import ContactForm, CustomerCreditForm, CustomerForm
+from .groups import save_customer_credit
 from .selectors import customers_visible_to, get_contact_for_user, get_customer_for_user
 from .services import create_customer, save_contact, update_customer
 from .widgets import MAX_MATCHES, matching_customers
@@ -57,6 +59,39 @@ def customer_edit(request, pk):
             messages.success(request, _("Cambios guardados."))
             return redirect("customers:detail", customer.pk)
     return render(request, "customers/form.html", {"form": form, "customer": customer})
+
+
+@org_member_required
+@require_http_methods(["GET", "POST"])
+def customer_credit(request, pk):
+    """The customer's declared business group and its stop-supply flag (owners, managers)."""
+    membership = require(request, Action.MANAGE_CREDIT)
+    customer = get_customer_for_user(request, pk)
+    form = CustomerCreditForm(
+        request.POST or None,
+        initial={
+            "business_group": customer.business_group,
+            "supply_stopped": customer.supply_stopped,
+            "supply_stopped_reason": customer.supply_stopped_reason,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            save_customer_credit(
+                customer=customer,
+                actor=request.user,
+                business_group=data["business_group"],
+                supply_stopped=data["supply_stopped"],
+                reason=data["supply_stopped_reason"],
+                today=local_today(membership.organization.timezone),
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Cambios guardados."))
+            return redirect("customers:detail", customer.pk)
+    return render(request, "customers/credit_form.html", {"form": form, "customer": customer})
 
 
 @org_member_required

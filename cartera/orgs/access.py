@@ -30,6 +30,7 @@ class Action(StrEnum):
     MANAGE_FISCAL = "manage_fiscal"  # the organisation's fiscal data and CSD
     MANAGE_CASES = "manage_cases"  # open cases, change their state, assignees (cartera/cases)
     WORK_CASES = "work_cases"  # notes, calls, promises, payments and documents on a case
+    MANAGE_CREDIT = "manage_credit"  # business groups, group credit limits, stop supply
 
 
 _AGENT = {
@@ -47,6 +48,7 @@ _MANAGER = _AGENT | {
     Action.MANAGE_FISCAL,
     Action.MANAGE_CASES,
     Action.WORK_CASES,
+    Action.MANAGE_CREDIT,
 }
 # A law firm's or agency's user works its own cases and sees nothing else: no VIEW, so
 # every back-office page outside the cases pages answers 403 (``CurrentOrganizationMiddleware``).

@@ -30,7 +30,7 @@ from cartera.invoices.models import Dispute, Invoice
 from cartera.lib.money import round_money
 from cartera.payments.choices import PaymentStatus
 from cartera.payments.models import Allocation, Payment
-from cartera.timeline.choices import ActivityKind
+from cartera.timeline.choices import ActivityKind, NotificationKind
 from cartera.timeline.sentences import sentence
 from cartera.timeline.services import record_activity
 
@@ -350,8 +350,19 @@ def recompute_classifications(*, organization, as_of: dt.date) -> dict:
                 date=as_of,
             ),
             data={"classification": [old, new], "as_of": as_of.isoformat(), **metrics},
+            # A drop (B → C) is a credit-risk alert for the account's owner (docs/groups.md);
+            # the run skips unchanged classes, so a re-run never alerts twice.
+            notify=NotificationKind.CREDIT_RISK if is_class_drop(old, new) else None,
         )
     return {"customers": len(rows), "changed": changed}
+
+
+CLASS_ORDER = "ABCD"  # best to worst
+
+
+def is_class_drop(old: str, new: str) -> bool:
+    """True when a classified customer moves to a worse class (a first class is not)."""
+    return bool(old and new) and CLASS_ORDER.index(new) > CLASS_ORDER.index(old)
 
 
 def classification_on(customer, day: dt.date) -> str:

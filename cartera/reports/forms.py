@@ -37,3 +37,15 @@ class CollectionTargetForm(forms.Form):
     amount = forms.DecimalField(
         label=_("Meta mensual"), max_digits=18, decimal_places=2, required=False, min_value=0
     )
+
+
+class GroupLimitForm(forms.Form):
+    amount = forms.DecimalField(
+        label=_("Límite de crédito del grupo"),
+        max_digits=18,
+        decimal_places=2,
+        required=False,
+        min_value=0,
+        help_text=_("Vacío: sin límite."),
+    )
+    currency = forms.ChoiceField(label=_("Moneda"), choices=CURRENCY_CHOICES)

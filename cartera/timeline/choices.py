@@ -35,6 +35,7 @@ class ActivityKind(models.TextChoices):
     CLASSIFICATION_CHANGED = "classification_changed", _("Cambio de clasificación")
     AGREEMENT = "agreement", _("Convenio de pago")
     CASE = "case", _("Caso judicial o de agencia")
+    CREDIT = "credit", _("Crédito y suministro")
 
 
 class NotificationKind(models.TextChoices):
@@ -49,3 +50,4 @@ class NotificationKind(models.TextChoices):
     AGREEMENT = "agreement", _("Convenio de pago")
     WEBHOOK_DISABLED = "webhook_disabled", _("Webhook desactivado")
     BANK_PAYMENT = "bank_payment", _("Pago identificado en el banco")
+    CREDIT_RISK = "credit_risk", _("Riesgo de crédito")

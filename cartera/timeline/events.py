@@ -714,6 +714,84 @@ def customer_updated(customer, *, actor, changes: dict) -> Activity:
     )
 
 
+# --- credit: groups, stop supply, credit-risk alerts (docs/groups.md) ----------------------
+def supply_stop_changed(customer, *, actor) -> Activity:
+    """ "Suspender suministro" raised (with its reason) or lifted on ``customer``."""
+    if customer.supply_stopped:
+        summary = sentence(
+            _("Suministro suspendido: %(reason)s"), reason=customer.supply_stopped_reason or "—"
+        )
+    else:
+        summary = sentence(_("Suministro reanudado"))
+    return record_activity(
+        organization=customer.organization,
+        customer=customer,
+        actor=actor,
+        kind=ActivityKind.CREDIT,
+        summary=summary,
+        data={
+            "credit_event": "supply_stopped" if customer.supply_stopped else "supply_resumed",
+            "reason": customer.supply_stopped_reason,
+        },
+    )
+
+
+def business_group_changed(customer, *, actor, old: str) -> Activity:
+    return record_activity(
+        organization=customer.organization,
+        customer=customer,
+        actor=actor,
+        kind=ActivityKind.CREDIT,
+        summary=sentence(
+            _("Grupo empresarial: %(old)s → %(new)s"),
+            old=old or "—",
+            new=customer.business_group or "—",
+        ),
+        data={"credit_event": "business_group", "group": [old, customer.business_group]},
+    )
+
+
+def credit_limit_exceeded(customer, *, balance: Money, limit: Money, as_of) -> Activity:
+    """The daily credit check found the open balance over the credit limit (once per
+    crossing); raises a credit-risk notification for the account's owner."""
+    return record_activity(
+        organization=customer.organization,
+        customer=customer,
+        kind=ActivityKind.CREDIT,
+        summary=sentence(
+            _("Saldo abierto de %(balance)s sobre el límite de crédito de %(limit)s (al %(date)s)"),
+            balance=balance,
+            limit=limit,
+            date=as_of,
+        ),
+        data={
+            "credit_event": "over_limit",
+            "balance": balance.as_string(),
+            "limit": limit.as_string(),
+            "currency": balance.currency,
+        },
+        notify=NotificationKind.CREDIT_RISK,
+    )
+
+
+def group_credit_limit_set(organization, *, actor, group_key: str, limit) -> Activity:
+    """``limit`` is a ``Money`` or None (removed)."""
+    if limit is None:
+        summary = sentence(_("Límite de crédito del grupo %(key)s eliminado"), key=group_key)
+    else:
+        summary = sentence(
+            _("Límite de crédito del grupo %(key)s: %(limit)s"), key=group_key, limit=limit
+        )
+    return config_changed(
+        organization,
+        actor=actor,
+        summary=summary,
+        group_key=group_key,
+        limit=limit.as_string() if limit else None,
+        currency=limit.currency if limit else None,
+    )
+
+
 def contact_saved(contact, *, actor, is_new: bool) -> Activity:
     text = _("Contacto %(name)s agregado") if is_new else _("Contacto %(name)s modificado")
     return record_activity(

@@ -27,6 +27,7 @@ MATRIX = {
     Action.MANAGE_FISCAL: (Y, Y, N, N, N),
     Action.MANAGE_CASES: (Y, Y, N, N, N),
     Action.WORK_CASES: (Y, Y, N, N, Y),
+    Action.MANAGE_CREDIT: (Y, Y, N, N, N),
 }
 ROLES = ("owner", "manager", "agent", "viewer", "collaborator")
 CELLS = [

@@ -32,6 +32,7 @@ from cartera.lib.forms import add_service_errors
 from cartera.orgs.access import Action, require
 from cartera.orgs.decorators import org_member_required
 from cartera.payments.selectors import payments_visible_to
+from cartera.reports.groups import canonical_key, counterparts_of
 from cartera.timeline.models import Activity
 
 PAGE_SIZE = 50
@@ -115,6 +116,7 @@ def customer_detail(request, pk):
     membership = request.membership
     today = _today(request)
     invoices = invoices_visible_to(membership).filter(customer=customer)
+    counterparts = counterparts_of(request.user, customer)
     activities = Paginator(
         Activity.objects.filter(customer=customer).select_related("actor_user"),
         TIMELINE_PAGE_SIZE,
@@ -137,6 +139,10 @@ def customer_detail(request, pk):
         "document_kinds": DocumentKind.objects.filter(
             organization=customer.organization, is_active=True
         ),
+        # the group view (docs/groups.md): the same debtor elsewhere, as this user sees it
+        "counterparts": counterparts,
+        "stopped_elsewhere": [c for c in counterparts if c.supply_stopped],
+        "group_key": canonical_key([customer, *counterparts]) if counterparts else "",
     }
     return render(request, "web/customer_detail.html", context)
 
