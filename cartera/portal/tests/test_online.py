@@ -14,6 +14,7 @@ import pytest
 from cartera.invoices.models import Invoice
 from cartera.payments.models import CheckoutSession, Payment, ProviderEvent
 from cartera.portal.models import PortalSettings
+from cartera.testing.tasks import post_provider_webhook
 from cartera.timeline.models import Activity, Notification
 
 SECRET = "whsec_test_secret"
@@ -97,11 +98,8 @@ def completed_event(event_id="evt_1", amount=1160000):
 
 
 def post_webhook(client, body, signature):
-    return client.post(
-        "/p/webhooks/stripe/norte/",
-        body,
-        content_type="application/json",
-        HTTP_STRIPE_SIGNATURE=signature,
+    return post_provider_webhook(
+        client, "/p/webhooks/stripe/norte/", body, HTTP_STRIPE_SIGNATURE=signature
     )
 
 

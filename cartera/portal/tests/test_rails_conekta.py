@@ -13,6 +13,7 @@ from cartera.payments.online import start_checkout
 from cartera.payments.providers.registry import provider_for_method
 from cartera.portal.models import PortalSettings
 from cartera.testing.fake_conekta import ACCEPT, FakeConekta
+from cartera.testing.tasks import post_provider_webhook
 
 KEY = "key_test_conekta"
 
@@ -38,9 +39,7 @@ def conekta_org(org_a, fake_conekta):
 
 
 def post_event(client, body, digest, slug="norte"):
-    return client.post(
-        f"/p/webhooks/conekta/{slug}/", body, content_type="application/json", HTTP_DIGEST=digest
-    )
+    return post_provider_webhook(client, f"/p/webhooks/conekta/{slug}/", body, HTTP_DIGEST=digest)
 
 
 def counts():

@@ -10,6 +10,7 @@ from cartera.invoices.models import Invoice
 from cartera.payments.models import Allocation, CheckoutSession, Payment, ProviderEvent
 from cartera.portal.models import PortalSettings
 from cartera.testing.fake_mercadopago import FakeMercadoPago
+from cartera.testing.tasks import post_provider_webhook
 
 TOKEN = "APP_USR-test-token"
 SECRET = "mp-webhook-secret"
@@ -35,10 +36,10 @@ def mp_org(org_a):
 
 
 def post_notification(client, body, query, headers, slug="norte"):
-    return client.post(
+    return post_provider_webhook(
+        client,
         f"/p/webhooks/mercadopago/{slug}/?data.id={query['data.id']}&type={query['type']}",
         body,
-        content_type="application/json",
         HTTP_X_SIGNATURE=headers.get("x-signature", ""),
         HTTP_X_REQUEST_ID=headers.get("x-request-id", ""),
     )
