@@ -52,3 +52,9 @@ def post_provider_webhook(client, url: str, body, **headers):
     else:
         assert (new, jobs) == ([], [])
     return response
+
+
+def answer(response) -> tuple[str, str | None]:
+    """(what the webhook answered, the stored outcome once its job ran): ``("queued",
+    "recorded")`` for a new payment, ``("duplicate", None)`` for a second delivery."""
+    return response.content.decode(), response.outcome

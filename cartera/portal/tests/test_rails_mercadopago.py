@@ -10,7 +10,7 @@ from cartera.invoices.models import Invoice
 from cartera.payments.models import Allocation, CheckoutSession, Payment, ProviderEvent
 from cartera.portal.models import PortalSettings
 from cartera.testing.fake_mercadopago import FakeMercadoPago
-from cartera.testing.tasks import post_provider_webhook
+from cartera.testing.tasks import answer, post_provider_webhook
 
 TOKEN = "APP_USR-test-token"
 SECRET = "mp-webhook-secret"
@@ -126,12 +126,15 @@ def test_approved_payment_notified_three_times_is_recorded_once(
     created = post_notification(
         client, *fake_mp.notification(payment_id, SECRET, action="payment.created")
     )
-    assert (created.status_code, created.content) == (200, b"ignored")  # still pending
+    assert (created.status_code, answer(created)) == (200, ("queued", "ignored"))  # pending
     assert Payment.objects.count() == 0
     fake_mp.set_status(payment_id, "approved")
     notification = fake_mp.notification(payment_id, SECRET)
-    answers = [post_notification(client, *notification).content for _ in range(3)]
-    assert answers == [b"recorded", b"duplicate", b"duplicate"]
+    answers = [answer(post_notification(client, *notification)) for _ in range(3)]
+    assert answers == [("queued", "recorded"), ("duplicate", None), ("duplicate", None)]
+    # another notification of the same approved payment: read back, the checkout is paid
+    again = post_notification(client, *fake_mp.notification(payment_id, SECRET))
+    assert answer(again) == ("queued", "ignored")
     payment = Payment.objects.get()
     assert (
         payment.amount,
@@ -143,7 +146,8 @@ def test_approved_payment_notified_three_times_is_recorded_once(
     assert Invoice.objects.get(pk=invoice_a.pk).balance == Decimal("0.00")
     assert CheckoutSession.objects.get().status == "completed"
     reads = [r for r in fake_mp.requests if r["method"] == "GET"]
-    assert [r["path"] for r in reads] == [f"/v1/payments/{payment_id}"] * 4
+    # read back once per distinct notification: a duplicate delivery is answered from the inbox
+    assert [r["path"] for r in reads] == [f"/v1/payments/{payment_id}"] * 3
 
 
 @pytest.mark.parametrize("how", ["wrong_secret", "other_data_id", "no_signature", "no_request_id"])
@@ -177,11 +181,14 @@ def test_rejected_payment_expires_the_checkout_and_pays_nothing(
     open_voucher(portal_client, invoice_a.customer, [invoice_a])
     payment_id = voucher_payment_id(fake_mp)
     fake_mp.set_status(payment_id, "expired")
-    response = post_notification(client, *fake_mp.notification(payment_id, SECRET))
-    assert (response.status_code, response.content) == (200, b"expired")
+    body, query, headers = fake_mp.notification(payment_id, SECRET)
+    response = post_notification(client, body, query, headers)
+    assert (response.status_code, answer(response)) == (200, ("queued", "expired"))
     assert CheckoutSession.objects.get().status == "expired"
     assert (Payment.objects.count(), Allocation.objects.count()) == (0, 0)
-    assert ProviderEvent.objects.get().event_id == f"{payment_id}:expired"
+    stored = ProviderEvent.objects.get()
+    assert stored.event_id == f"payment:{payment_id}:{json.loads(body)['id']}"
+    assert (stored.kind, stored.payload["payment"]["status"]) == ("checkout.expired", "expired")
     assert Invoice.objects.get(pk=invoice_a.pk).balance == Decimal("11600.00")
 
 
@@ -200,7 +207,7 @@ def test_cash_records_what_arrived_partial_or_more(
     payment_id = voucher_payment_id(fake_mp)
     fake_mp.set_status(payment_id, "approved", amount=paid)
     response = post_notification(client, *fake_mp.notification(payment_id, SECRET))
-    assert response.content == b"recorded"
+    assert answer(response) == ("queued", "recorded")
     payment = Payment.objects.get()
     assert (payment.amount, payment.unallocated) == (paid, credit)
     assert (
@@ -220,7 +227,7 @@ def test_card_payment_of_another_amount_is_kept_for_review(
         external_reference=session.session_id, amount=Decimal("100.00")
     )
     response = post_notification(client, *fake_mp.notification(payment_id, SECRET))
-    assert response.content == b"rejected"
+    assert answer(response) == ("queued", "rejected")
     assert Payment.objects.count() == 0
     assert ProviderEvent.objects.get().problem == (
         "El proveedor informó 100.00 MXN; el cobro era por 11600.00 MXN."
@@ -243,7 +250,7 @@ def test_org_b_webhook_cannot_touch_org_a(fake_mp, mp_org, org_b, invoice_a, por
     response = post_notification(
         client, *fake_mp.notification(payment_id, "secret-of-b"), slug="sur"
     )
-    assert response.content == b"ignored"
+    assert answer(response) == ("queued", "ignored")
     assert Payment.objects.count() == 0
     assert CheckoutSession.objects.get().status == "open"
     assert ProviderEvent.objects.get().organization_id == org_b.pk
