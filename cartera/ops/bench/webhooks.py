@@ -28,6 +28,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import quote
 
 from cryptography.hazmat.primitives import hashes, serialization
@@ -271,6 +272,23 @@ def wait_until_ready(port: int, process: subprocess.Popen, workers: int) -> None
         answered += 1
 
 
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def server_cpu_seconds(master: int) -> float:
+    """CPU time used so far by gunicorn's master and its workers (Linux /proc; 0 elsewhere):
+    what the notifications cost whatever else the machine is running."""
+    pids = [master]
+    for task in Path(f"/proc/{master}/task").glob("*/children"):
+        pids += [int(child) for child in task.read_text().split()]
+    return sum(_cpu_seconds(pid) for pid in pids)
+
+
 def stop_server(process: subprocess.Popen) -> None:
     try:
         os.killpg(process.pid, signal.SIGTERM)
@@ -388,7 +406,10 @@ def run(options: dict, stdout) -> None:
     try:
         wait_until_ready(port, server, options["workers"])
         load_average = os.getloadavg()
+        server_before, client_before = server_cpu_seconds(server.pid), time.process_time()
         results = load(port, deliveries, rate, options["concurrency"])
+        server_cpu = server_cpu_seconds(server.pid) - server_before
+        client_cpu = time.process_time() - client_before
     finally:
         stop_server(server)
     figures = {
@@ -397,6 +418,9 @@ def run(options: dict, stdout) -> None:
         "rate": rate,
         "concurrency": options["concurrency"],
         "load_average_before": [round(x, 2) for x in load_average],
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
+        "server_cpu_ms_per_notification": round(server_cpu * 1000 / len(results), 2),
+        "client_cpu_ms_per_notification": round(client_cpu * 1000 / len(results), 2),
         **summarise(results, deliveries),
         **check_queue(organization, deliveries),
     }
@@ -420,6 +444,11 @@ def run(options: dict, stdout) -> None:
         f"latency ms: p50 {figures['p50_ms']}, p95 {figures['p95_ms']}, p99 {figures['p99_ms']}, "
         f"max {figures['max_ms']}; p95 by provider "
         + ", ".join(f"{k} {v['p95_ms']}" for k, v in figures["providers"].items())
+    )
+    stdout.write(
+        f"CPU per notification: server {figures['server_cpu_ms_per_notification']} ms, client "
+        f"{figures['client_cpu_ms_per_notification']} ms; load average after "
+        f"{figures['load_average_after']}"
     )
     stdout.write(
         f"queue: {figures['jobs']} jobs for {figures['stored_events']} stored events — "
