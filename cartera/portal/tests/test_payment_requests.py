@@ -16,8 +16,8 @@ from cartera.payments.models import CheckoutSession, Payment, PaymentRequest
 from cartera.payments.tasks import expire_payment_requests
 from cartera.portal.models import PortalSettings
 from cartera.portal.tests.test_online import SECRET, post_webhook, signed
-from cartera.testing.tasks import answer
 from cartera.portal.tests.test_rails_stripe import fake_stripe, session_event  # noqa: F401
+from cartera.testing.tasks import answer
 from cartera.timeline.models import Activity
 
 TODAY = dt.date(2026, 10, 20)
