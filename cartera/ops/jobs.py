@@ -138,6 +138,13 @@ JOBS: dict[str, Job] = {
         Job("member-mail-send", Every(minutes=1), "cartera.reports.tasks.send_member_mails"),
         # Every minute: outgoing webhooks whose retry is due.
         Job("webhooks-retry", Every(minutes=1), "cartera.api.tasks.deliver_due_webhooks"),
+        # Every 5 minutes: payment notifications still queued (a read-back that failed, a
+        # lost job) are enqueued again (docs/payments-online.md).
+        Job(
+            "provider-events-retry",
+            Every(minutes=5),
+            "cartera.portal.tasks.retry_provider_events",
+        ),
         # Every quarter hour: ERP connections whose own interval has passed (pull + push).
         Job("erp-sync", Every(minutes=15), "cartera.api.tasks.sync_erp", per_organization=True),
     ]

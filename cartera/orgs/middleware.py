@@ -14,6 +14,8 @@ SESSION_KEY = "cartera_org_id"
 
 
 def _membership_for(request):
+    if not request.user.is_authenticated:
+        return None  # no queries to build for the portal, webhooks and sign-in pages
     memberships = active_memberships(request.user)
     chosen = request.session.get(SESSION_KEY) if hasattr(request, "session") else None
     membership = memberships.filter(organization_id=chosen).first() if chosen else None

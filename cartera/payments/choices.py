@@ -41,6 +41,7 @@ class EventOutcome(models.TextChoices):
     REJECTED = "rejected", _("Rechazado para revisión")
     EXPIRED = "expired", _("Cobro vencido o fallido")
     RETURNED = "returned", _("Transferencia devuelta")
+    QUEUED = "queued", _("En cola")
 
 
 class CheckoutStatus(models.TextChoices):

@@ -256,8 +256,9 @@ class CheckoutSession(models.Model):
 
 
 class ProviderEvent(models.Model):
-    """A webhook event accepted from a payment provider; the unique id makes handling
-    idempotent (a second delivery of the same event does nothing)."""
+    """A webhook notification accepted from a payment provider: the inbox
+    (``payments.inbox``). The unique id makes handling idempotent (a second delivery of
+    the same notification does nothing); ``queued`` until its task has processed it."""
 
     provider = models.CharField(max_length=20)
     event_id = models.CharField(max_length=200)
@@ -273,6 +274,14 @@ class ProviderEvent(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["provider", "event_id"], name="providerevent_unique")
+        ]
+        indexes = [
+            # the retry job's scan of what is still waiting
+            models.Index(
+                fields=["received_at"],
+                condition=models.Q(outcome="queued"),
+                name="providerevent_queued",
+            )
         ]
 
 

@@ -4,14 +4,14 @@ says it was paid — exactly once per event.
 
 A card checkout must be paid exactly (a different amount is kept for review). A cash
 voucher or a SPEI reference records what arrived: less leaves a balance, more leaves
-the customer's credit."""
+the customer's credit. Webhooks are stored and processed through ``inbox``."""
 
 import datetime as dt
 import uuid
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -24,7 +24,7 @@ from cartera.timeline.sentences import sentence, text_of
 
 from .choices import CheckoutStatus, EventOutcome, OnlineMethod, PaymentMethod, PaymentSource
 from .complements import create_obligation
-from .models import CheckoutSession, ProviderEvent
+from .models import CheckoutSession
 from .payment_requests import payable_invoices, record_checkout_payment
 from .providers.base import EXPIRED, PAID, CheckoutRequest, PaymentProvider, ProviderEventData
 from .services import allocate_oldest_first, create_payment
@@ -124,40 +124,19 @@ def start_checkout(
     return session
 
 
-def handle_event(
-    *,
+def apply_event(
     organization,
     provider: PaymentProvider,
     event: ProviderEventData,
     today: dt.date | None = None,
-) -> str:
-    """Apply one verified provider event, exactly once.
+) -> tuple[str, str]:
+    """(outcome, problem) of one verified, resolved provider event, applied inside the
+    caller's transaction (the inbox's, ``payments.inbox``, which makes it exactly once).
 
-    Returns ``recorded``, ``ignored`` (not a payment, or no open checkout of this
-    organisation), ``rejected`` (a paid card checkout whose amount differs from ours, or
-    any paid checkout in another currency: stored for review and the customer's team
-    alerted, no payment), ``expired`` (the checkout can no longer be paid) or
-    ``duplicate``.
-    """
-    try:
-        with transaction.atomic():
-            stored = ProviderEvent.objects.create(
-                provider=provider.name,
-                event_id=event.event_id,
-                kind=event.kind,
-                organization=organization,
-                payload=event.raw,
-            )
-            outcome, problem = _apply(organization, provider, event, today)
-            ProviderEvent.objects.filter(pk=stored.pk).update(outcome=outcome, problem=problem)
-            return outcome
-    except IntegrityError:
-        if ProviderEvent.objects.filter(provider=provider.name, event_id=event.event_id).exists():
-            return "duplicate"
-        raise
-
-
-def _apply(organization, provider, event, today) -> tuple[str, str]:
+    ``recorded``; ``ignored`` (not a payment, no open checkout of this organisation, or
+    the checkout already paid); ``rejected`` (a paid card checkout whose amount differs
+    from ours, or any paid checkout in another currency: the customer's team is alerted,
+    no payment); ``expired`` (the checkout can no longer be paid)."""
     if event.kind not in (PAID, EXPIRED):
         return EventOutcome.IGNORED, ""
     session = (

@@ -1,5 +1,7 @@
 """Payment-provider webhooks. The signature is verified before anything is read; a bad
-signature answers 400 and changes nothing; the same event twice records one payment.
+signature answers 400 and changes nothing. A verified notification is stored once in the
+inbox and answered 200 at once (``queued``, or ``duplicate`` the second time); the
+read-back and the payment happen in a task (``cartera.payments.inbox``).
 
 STP's SendAbono receiver (``stp_abono``) is authenticated by the organisation's token
 (``?token=`` or the ``X-Cartera-Token`` header: STP posts to a fixed URL, so the token
@@ -15,12 +17,8 @@ from django.views.decorators.http import require_POST
 
 from cartera.lib.clients import client_ip
 from cartera.orgs.models import Organization
-from cartera.payments.online import handle_event
-from cartera.payments.providers.base import (
-    MalformedEventError,
-    ProviderError,
-    WebhookSignatureError,
-)
+from cartera.payments.inbox import store_notification
+from cartera.payments.providers.base import MalformedEventError, WebhookSignatureError
 from cartera.payments.providers.registry import provider_for
 from cartera.payments.stp import receive_abono
 
@@ -37,7 +35,7 @@ def provider_webhook(request, provider, slug):
     if impl is None:
         return HttpResponse(status=404)
     try:
-        event = impl.parse_webhook(
+        notification = impl.verify_webhook(
             payload=request.body, headers=request.headers, query=request.GET.dict()
         )
     except WebhookSignatureError:
@@ -46,12 +44,10 @@ def provider_webhook(request, provider, slug):
     except MalformedEventError as error:
         log.warning("rejected %s webhook for %s: %s", provider, slug, error)
         return HttpResponseBadRequest(f"malformed event: {error}")
-    except ProviderError as error:
-        # The read-back failed: answer an error so the provider delivers it again.
-        log.warning("%s webhook for %s not confirmed: %s", provider, slug, error)
-        return HttpResponse("provider unreachable", status=502)
-    outcome = handle_event(organization=organization, provider=impl, event=event)
-    return HttpResponse(outcome)
+    answer = store_notification(
+        organization=organization, provider_name=impl.name, notification=notification
+    )
+    return HttpResponse(answer)
 
 
 def ip_allowed(address: str, allowed: str) -> bool:

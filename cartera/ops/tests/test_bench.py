@@ -1,5 +1,6 @@
 import datetime as dt
 import io
+import json
 from decimal import Decimal
 
 from django.core.management import call_command
@@ -10,7 +11,7 @@ from cartera.invoices.models import Invoice
 from cartera.lib.identifiers import normalize_tax_id
 from cartera.orgs.models import Organization
 from cartera.payments.ledger import check_ledger
-from cartera.payments.models import Allocation, Payment
+from cartera.payments.models import Allocation, Payment, ProviderEvent
 
 
 def _generate(*extra):
@@ -91,3 +92,54 @@ def test_bench_dunning_builds_its_portfolios_and_plans_them(db):
     text = out.getvalue()
     assert "dry run 2026-11-30: " in text and "live run 2026-11-30: " in text
     assert Invoice.objects.count() == 360
+
+
+def test_bench_webhooks_acknowledges_every_notification_and_queues_one_job_each(
+    transactional_db,
+):
+    """A tiny run under a real gunicorn on the test database: the counts, not the times."""
+    out = io.StringIO()
+    call_command(
+        "bench",
+        "webhooks",
+        "--rate",
+        "10",
+        "--seconds",
+        "1",
+        "--workers",
+        "1",
+        "--duplicate-every",
+        "4",
+        "--concurrency",
+        "4",
+        "--json",
+        stdout=out,
+    )
+    figures = json.loads(out.getvalue())
+    counts = {
+        key: figures[key]
+        for key in ("sent", "distinct", "acknowledged", "queued", "duplicate", "errors")
+    }
+    # ten notifications, the 4th and 8th re-deliveries of the 2nd and 6th
+    assert counts == {
+        "sent": 10,
+        "distinct": 8,
+        "acknowledged": 10,
+        "queued": 8,
+        "duplicate": 2,
+        "errors": 0,
+    }
+    assert (figures["stored_events"], figures["jobs"], figures["one_job_per_event"]) == (
+        8,
+        8,
+        True,
+    )
+    assert {k: v["acknowledged"] for k, v in figures["providers"].items()} == {
+        "stripe": 3,
+        "mercadopago": 3,
+        "conekta": 4,
+    }
+    stored = ProviderEvent.objects.values_list("provider", "outcome")
+    assert sorted(stored) == sorted(
+        [("stripe", "queued")] * 3 + [("mercadopago", "queued")] * 2 + [("conekta", "queued")] * 3
+    )

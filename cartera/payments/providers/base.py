@@ -2,10 +2,15 @@
 
 A provider opens a checkout for an amount we computed (never one from the browser): a
 hosted page (Stripe Checkout, a Mercado Pago preference) or a voucher/reference the
-portal shows (an OXXO reference, a SPEI CLABE). ``parse_webhook`` verifies the
-provider's signature and turns the notification into ``ProviderEventData``; providers
-whose notifications are thin (Mercado Pago, Conekta) read the payment back from their
-API before saying it is paid. ``registry`` picks the implementation per way of paying.
+portal shows (an OXXO reference, a SPEI CLABE).
+
+A webhook is handled in two steps. ``verify_webhook`` runs while the provider waits: it
+checks the signature exactly as the provider signs and reads the notification's own id,
+with no network call, giving a ``Notification`` that is stored in the inbox
+(``payments.inbox``). ``resolve`` runs later, in a task: it turns the stored
+notification into ``ProviderEventData``; providers whose notifications are thin (Mercado
+Pago, Conekta) read the payment back from their API there before saying it is paid.
+``registry`` picks the implementation per way of paying.
 """
 
 import datetime as dt
@@ -69,6 +74,15 @@ class ProviderEventData:
     raw: dict = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Notification:
+    """A notification whose signature verified, before any read-back."""
+
+    event_id: str  # unique per provider: the same id again is a duplicate delivery
+    kind: str  # the provider's own type ("checkout.session.completed", "payment", …)
+    raw: dict  # JSON-storable; everything ``resolve`` needs later
+
+
 PAID = "checkout.completed"
 EXPIRED = "checkout.expired"
 
@@ -81,9 +95,22 @@ class PaymentProvider(ABC):
     def create_checkout(self, request: CheckoutRequest) -> CheckoutResult: ...
 
     @abstractmethod
+    def verify_webhook(
+        self, *, payload: bytes, headers: dict, query: dict | None = None
+    ) -> Notification:
+        """The verified notification, or WebhookSignatureError / MalformedEventError.
+        Never calls the provider: this runs while the provider waits for our answer."""
+
+    @abstractmethod
+    def resolve(self, notification: Notification) -> ProviderEventData:
+        """What a stored notification means (reading the payment back where the
+        notification is thin); ProviderError when the provider cannot be reached."""
+
     def parse_webhook(
         self, *, payload: bytes, headers: dict, query: dict | None = None
-    ) -> ProviderEventData: ...
+    ) -> ProviderEventData:
+        """Verify and resolve at once (both steps, for callers that need no inbox)."""
+        return self.resolve(self.verify_webhook(payload=payload, headers=headers, query=query))
 
 
 def json_number(amount: Decimal) -> str:

@@ -11,7 +11,9 @@ an RSA PKCS#1 v1.5 / SHA-256 signature over the raw body, verified here with the
 key the organisation stored (Conekta hands it out at ``/webhook_keys``). A verified
 ``order.paid``/``charge.paid`` is still read back with ``GET /orders/{id}``: only an
 order whose ``payment_status`` is ``paid`` is a payment; ``order.expired`` and
-``order.canceled`` (read back as such) leave the checkout expired.
+``order.canceled`` (read back as such) leave the checkout expired. The signature and
+the event's shape are checked while Conekta waits; the read-back runs when the stored
+event is processed (``resolve``).
 """
 
 import base64
@@ -31,6 +33,7 @@ from .base import (
     CheckoutRequest,
     CheckoutResult,
     MalformedEventError,
+    Notification,
     PaymentProvider,
     ProviderError,
     ProviderEventData,
@@ -167,9 +170,9 @@ class ConektaProvider(PaymentProvider):
             else request.expires_at,
         )
 
-    def parse_webhook(
+    def verify_webhook(
         self, *, payload: bytes, headers: dict, query: dict | None = None
-    ) -> ProviderEventData:
+    ) -> Notification:
         verify_digest(self.webhook_public_key, payload=payload, digest=headers.get("digest") or "")
         try:
             raw = json.loads(payload)
@@ -177,9 +180,17 @@ class ConektaProvider(PaymentProvider):
             obj = raw["data"]["object"]
         except (ValueError, KeyError, TypeError) as exc:
             raise MalformedEventError(f"missing or wrong field: {exc}") from exc
+        if not isinstance(obj, dict):
+            raise MalformedEventError("data.object is not an object")
+        if kind in PAID_EVENTS | EXPIRED_EVENTS:
+            order_id_of(kind, obj)  # an event without its order is refused now
+        return Notification(event_id=event_id, kind=kind, raw=raw)
+
+    def resolve(self, notification: Notification) -> ProviderEventData:
+        raw, event_id, kind = notification.raw, notification.event_id, notification.kind
         if kind not in PAID_EVENTS | EXPIRED_EVENTS:
             return ProviderEventData(event_id=event_id, kind=kind, raw=raw)
-        order_id = order_id_of(kind, obj)
+        order_id = order_id_of(kind, raw["data"]["object"])
         # The signature says Conekta sent it; the order's state says whether it is paid.
         order = self._call("GET", f"/orders/{order_id}")
         status = order.get("payment_status")

@@ -11,10 +11,12 @@ amounts as exact decimals and set the idempotency key ourselves.
   with its reference ``payment_method_reference_id``.
 
 Both carry our checkout reference as ``external_reference``: that is how a payment read
-back from the API finds its checkout. Webhooks are thin (``{"type":"payment",
-"data":{"id":…}}``): after the ``x-signature`` HMAC verifies, the payment is read back
-with ``GET /v1/payments/{id}`` and only ``status=approved`` is a payment. Amounts are
-decimal pesos (``transaction_amount``), parsed as ``Decimal``.
+back from the API finds its checkout. Webhooks are thin (``{"id":…, "type":"payment",
+"data":{"id":…}}``): once the ``x-signature`` HMAC verifies, the notification is stored
+under its own id (the notification's ``id``, else ``x-request-id``) with the signed
+``data.id``; processing reads the payment back with ``GET /v1/payments/{id}`` and only
+``status=approved`` is a payment. Amounts are decimal pesos (``transaction_amount``),
+parsed as ``Decimal``.
 """
 
 import hashlib
@@ -31,6 +33,7 @@ from .base import (
     CheckoutRequest,
     CheckoutResult,
     MalformedEventError,
+    Notification,
     PaymentProvider,
     ProviderError,
     ProviderEventData,
@@ -87,7 +90,7 @@ def plain(raw: dict) -> dict:
     return json.loads(json.dumps(raw, default=str))
 
 
-def event_from_payment(payment: dict, raw: dict) -> ProviderEventData:
+def event_from_payment(payment: dict, raw: dict, *, event_id: str) -> ProviderEventData:
     """What a payment read back from the API means for our checkout."""
     try:
         payment_id, status = str(payment["id"]), str(payment["status"])
@@ -96,9 +99,6 @@ def event_from_payment(payment: dict, raw: dict) -> ProviderEventData:
         currency = str(payment["currency_id"]).upper()
     except (KeyError, TypeError, InvalidOperation) as exc:
         raise MalformedEventError(f"payment without id, status or amount: {exc}") from exc
-    # One event per payment and state: the created/updated notifications and every retry
-    # of them collapse on what the API says, not on how often it was announced.
-    event_id = f"{payment_id}:{status}"
     stored = plain({**raw, "payment": payment})
     base = {"event_id": event_id, "session_id": reference, "raw": stored}
     if status == "approved":
@@ -201,9 +201,9 @@ class MercadoPagoProvider(PaymentProvider):
             expires_at=request.expires_at,
         )
 
-    def parse_webhook(
+    def verify_webhook(
         self, *, payload: bytes, headers: dict, query: dict | None = None
-    ) -> ProviderEventData:
+    ) -> Notification:
         data_id = verify_signature(self.webhook_secret, headers=headers, query=query or {})
         try:
             raw = json.loads(payload or b"{}", parse_float=Decimal)
@@ -211,10 +211,21 @@ class MercadoPagoProvider(PaymentProvider):
             raise MalformedEventError("body is not JSON") from exc
         if not isinstance(raw, dict):
             raise MalformedEventError("body is not a JSON object")
-        if raw.get("type") != "payment":
+        kind = str(raw.get("type"))
+        # The signed data.id is part of the key, so a replayed signature can only ever
+        # name the payment it was made for.
+        delivery = raw.get("id") or headers.get("x-request-id")
+        event_id = f"{kind}:{data_id}" if kind != "payment" else f"payment:{data_id}:{delivery}"
+        return Notification(
+            event_id=event_id[:200], kind=kind, raw={"body": plain(raw), "data_id": data_id}
+        )
+
+    def resolve(self, notification: Notification) -> ProviderEventData:
+        body, data_id = notification.raw["body"], notification.raw["data_id"]
+        if notification.kind != "payment":
             return ProviderEventData(
-                event_id=f"{raw.get('type')}:{data_id}", kind=str(raw.get("type")), raw=raw
+                event_id=notification.event_id, kind=notification.kind, raw=body
             )
         # The signature covers data.id only; the truth is what the API says about it.
         payment = self._call("GET", f"/v1/payments/{data_id}")
-        return event_from_payment(payment, raw)
+        return event_from_payment(payment, body, event_id=notification.event_id)

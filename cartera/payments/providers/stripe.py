@@ -21,6 +21,7 @@ from .base import (
     CheckoutRequest,
     CheckoutResult,
     MalformedEventError,
+    Notification,
     PaymentProvider,
     ProviderError,
     ProviderEventData,
@@ -159,16 +160,22 @@ class StripeProvider(PaymentProvider):
             session_id=session.id, url=session.url or "", provider_customer=customer
         )
 
-    def parse_webhook(
+    def verify_webhook(
         self, *, payload: bytes, headers: dict, query: dict | None = None
-    ) -> ProviderEventData:
+    ) -> Notification:
         signature = headers.get("Stripe-Signature") or headers.get("stripe-signature") or ""
         try:
             event = stripe.Webhook.construct_event(payload, signature, self.webhook_secret)
         except (stripe.SignatureVerificationError, ValueError) as exc:
             raise WebhookSignatureError(str(exc)) from exc
         check_not_from_the_future(signature)
+        raw = event.to_dict()
+        self.resolve(Notification(event_id="", kind="", raw=raw))  # malformed: refused now
+        return Notification(event_id=str(raw["id"]), kind=str(raw["type"]), raw=raw)
+
+    def resolve(self, notification: Notification) -> ProviderEventData:
+        """Stripe's event carries the whole checkout: nothing to read back."""
         try:
-            return event_data(event.to_dict())
+            return event_data(notification.raw)
         except (KeyError, TypeError, AttributeError) as exc:
             raise MalformedEventError(f"missing or wrong field: {exc}") from exc

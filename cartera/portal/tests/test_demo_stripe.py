@@ -11,6 +11,7 @@ from cartera.invoices.models import Invoice
 from cartera.payments.models import Payment, ProviderEvent
 from cartera.portal.models import PortalSettings
 from cartera.testing.fake_stripe import FakeStripeServer, sign
+from cartera.testing.tasks import post_provider_webhook
 
 SECRET = "whsec_demo_test"
 
@@ -27,10 +28,10 @@ def test_pay_in_the_fake_reconciles_the_invoice(settings, org_a, invoice_a, port
     webhook = Client()
 
     def deliver(payload, headers):
-        response = webhook.post(
+        response = post_provider_webhook(
+            webhook,
             f"/p/webhooks/stripe/{org_a.slug}/",
             payload,
-            content_type="application/json",
             HTTP_STRIPE_SIGNATURE=headers["Stripe-Signature"],
         )
         return response.status_code

@@ -17,6 +17,7 @@ from cartera.payments.tasks import expire_payment_requests
 from cartera.portal.models import PortalSettings
 from cartera.portal.tests.test_online import SECRET, post_webhook, signed
 from cartera.portal.tests.test_rails_stripe import fake_stripe, session_event  # noqa: F401
+from cartera.testing.tasks import answer
 from cartera.timeline.models import Activity
 
 TODAY = dt.date(2026, 10, 20)
@@ -311,8 +312,8 @@ def test_paying_marks_it_paid_once(
     assert form["line_items[0][price_data][unit_amount]"] == ["1160000"]
     assert form["success_url"] == [f"http://testserver/p/cobro/{raw}/?pagado=1"]
     event = session_event("checkout.session.completed", session.session_id, event_id="evt_r")
-    answers = [post_webhook(client, *signed(event)).content for _ in range(3)]
-    assert answers == [b"recorded", b"duplicate", b"duplicate"]
+    answers = [answer(post_webhook(client, *signed(event))) for _ in range(3)]
+    assert answers == [("queued", "recorded"), ("duplicate", None), ("duplicate", None)]
     request.refresh_from_db()
     payment = Payment.objects.get()
     assert (request.status, request.paid_amount, request.payment) == (
@@ -347,7 +348,7 @@ def test_partial_request_and_partial_payment(
         event_id="evt_p",
         amount=300000,
     )
-    assert post_webhook(client, *signed(paid_less)).content == b"recorded"
+    assert answer(post_webhook(client, *signed(paid_less))) == ("queued", "recorded")
     request.refresh_from_db()
     assert (request.status, request.paid_amount, request.remaining) == (
         "open",

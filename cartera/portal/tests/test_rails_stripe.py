@@ -14,6 +14,7 @@ from cartera.invoices.models import Invoice
 from cartera.payments.models import Allocation, CheckoutSession, Payment, ProviderEvent
 from cartera.portal.models import PortalSettings
 from cartera.portal.tests.test_online import SECRET, post_webhook, signed
+from cartera.testing.tasks import answer
 
 
 class FakeStripe(BaseHTTPRequestHandler):
@@ -143,13 +144,13 @@ def test_issued_voucher_pays_nothing_until_async_success_once(
     issued = session_event(
         "checkout.session.completed", session.session_id, event_id="evt_a", payment_status="unpaid"
     )
-    assert post_webhook(client, *signed(issued)).content == b"ignored"
+    assert answer(post_webhook(client, *signed(issued))) == ("queued", "ignored")
     assert (Payment.objects.count(), CheckoutSession.objects.get().status) == (0, "open")
     succeeded = session_event(
         "checkout.session.async_payment_succeeded", session.session_id, event_id="evt_b"
     )
-    answers = [post_webhook(client, *signed(succeeded)).content for _ in range(3)]
-    assert answers == [b"recorded", b"duplicate", b"duplicate"]
+    answers = [answer(post_webhook(client, *signed(succeeded))) for _ in range(3)]
+    assert answers == [("queued", "recorded"), ("duplicate", None), ("duplicate", None)]
     payment = Payment.objects.get()
     assert (payment.method, payment.amount, payment.external_id) == (
         "cash",
@@ -169,11 +170,11 @@ def test_expired_or_failed_voucher_expires_the_checkout(
     pay(portal_client, invoice_a.customer, [invoice_a], "cash")
     session = CheckoutSession.objects.get()
     event = session_event(kind, session.session_id, event_id="evt_x", payment_status="unpaid")
-    assert post_webhook(client, *signed(event)).content == b"expired"
+    assert answer(post_webhook(client, *signed(event))) == ("queued", "expired")
     assert CheckoutSession.objects.get().status == "expired"
     assert (Payment.objects.count(), Allocation.objects.count()) == (0, 0)
     assert Invoice.objects.get(pk=invoice_a.pk).balance == Decimal("11600.00")
-    assert post_webhook(client, *signed(event)).content == b"duplicate"
+    assert answer(post_webhook(client, *signed(event))) == ("duplicate", None)
 
 
 def test_bank_transfer_success_is_a_transfer_payment(
@@ -184,7 +185,7 @@ def test_bank_transfer_success_is_a_transfer_payment(
     event = session_event(
         "checkout.session.async_payment_succeeded", session.session_id, event_id="evt_t"
     )
-    assert post_webhook(client, *signed(event)).content == b"recorded"
+    assert answer(post_webhook(client, *signed(event))) == ("queued", "recorded")
     assert Payment.objects.get().method == "transfer"
 
 
