@@ -374,6 +374,7 @@ URLS: dict[str, U] = {
     "outreach:templates": read(),
     "outreach:message_test_send": write(pk("message"), roles=TEAM),  # POST-only, to oneself
     "outreach:message_send_now": write(pk("message"), roles=MANAGERS),  # POST-only
+    "outreach:message_resend": write(pk("message"), roles=TEAM),  # POST-only, unknown rows
     "outreach:template_test_send": write(pk("template"), scoped=False, roles=MANAGERS),
     "outreach:mail": read(),
     "outreach:mail_detail": read(lambda w: {"kind": "message", "pk": w.message.pk}),
