@@ -13,8 +13,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from cartera.fiscal.rep_pdf import rep_filename, rep_pdf
 from cartera.followup.choices import TaskKind
@@ -241,14 +240,14 @@ def backoff_moment(message: Message, *, now: dt.datetime) -> dt.datetime:
 
 
 _SENT_SUMMARY = {
-    MessageChannel.EMAIL: _lazy("Correo enviado: %(subject)s"),
-    MessageChannel.WHATSAPP: _lazy("WhatsApp enviado: %(subject)s"),
-    MessageChannel.SMS: _lazy("SMS enviado: %(subject)s"),
+    MessageChannel.EMAIL: gettext_lazy("Correo enviado: %(subject)s"),
+    MessageChannel.WHATSAPP: gettext_lazy("WhatsApp enviado: %(subject)s"),
+    MessageChannel.SMS: gettext_lazy("SMS enviado: %(subject)s"),
 }
 _FAILED_TITLE = {
-    MessageChannel.EMAIL: _lazy("No se pudo enviar el correo a %(customer)s"),
-    MessageChannel.WHATSAPP: _lazy("No se pudo enviar el WhatsApp a %(customer)s"),
-    MessageChannel.SMS: _lazy("No se pudo enviar el SMS a %(customer)s"),
+    MessageChannel.EMAIL: gettext_lazy("No se pudo enviar el correo a %(customer)s"),
+    MessageChannel.WHATSAPP: gettext_lazy("No se pudo enviar el WhatsApp a %(customer)s"),
+    MessageChannel.SMS: gettext_lazy("No se pudo enviar el SMS a %(customer)s"),
 }
 
 
@@ -348,9 +347,9 @@ def fail_message(
 
 
 _UNKNOWN_TITLE = {
-    MessageChannel.EMAIL: _lazy("Confirmar si llegó el correo a %(customer)s"),
-    MessageChannel.WHATSAPP: _lazy("Confirmar si llegó el WhatsApp a %(customer)s"),
-    MessageChannel.SMS: _lazy("Confirmar si llegó el SMS a %(customer)s"),
+    MessageChannel.EMAIL: gettext_lazy("Confirmar si llegó el correo a %(customer)s"),
+    MessageChannel.WHATSAPP: gettext_lazy("Confirmar si llegó el WhatsApp a %(customer)s"),
+    MessageChannel.SMS: gettext_lazy("Confirmar si llegó el SMS a %(customer)s"),
 }
 UNKNOWN_REASON = gettext_noop(
     "El proveedor pudo haberlo recibido sin confirmarlo; no se reintenta solo. "
