@@ -26,4 +26,5 @@ BENCHMARKS: list[str] = [
     "api",
     "channels",
     "bank",
+    "faults",
 ]
