@@ -17,7 +17,7 @@ from cartera.followup.models import Task
 from cartera.invoices.models import Dispute, InvoiceAttachment
 from cartera.invoices.services import create_invoice
 from cartera.outreach.models import ContactPointBlock, Message
-from cartera.outreach.sending import claim, send_due_messages, sweep_stale_claims
+from cartera.outreach.sending import claim, send_due_messages, send_message, sweep_stale_claims
 from cartera.payments.services import allocate_payment, record_payment
 
 UTC = dt.UTC
@@ -114,6 +114,22 @@ def test_a_worker_killed_after_its_claim_is_retried_and_delivers_once(smtp_sink,
     assert (message.status, message.attempts) == ("sent", 2)
     assert [env.rcpt_tos for env in smtp_sink.envelopes] == [["lucia@latuerca.mx"]]
     assert not Task.objects.exists()
+
+
+def test_a_worker_that_lost_its_claim_sends_nothing(smtp_sink, invoice_a, org_a):
+    """A worker that hung past ``STALE_CLAIM``: its row was queued again and claimed by
+    another worker (attempt 2). When the first one wakes, its hand-over names attempt 1
+    and changes nothing: only the second worker sends."""
+    message = _queue(org_a)
+    claim(message.pk, now=SEND_NOW)
+    stale = Message.objects.get(pk=message.pk)  # the hung worker's copy: attempt 1
+    later = SEND_NOW + dt.timedelta(minutes=20)
+    sweep_stale_claims(now=later)
+    assert claim(message.pk, now=later) is True  # another worker: attempt 2
+    assert send_message(stale, now=later) == "queued"
+    assert smtp_sink.envelopes == []
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == ("claimed", 2)
 
 
 def test_a_worker_killed_while_handing_over_leaves_it_unknown_with_a_task(
