@@ -5,331 +5,137 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     initial = True
 
     dependencies = [
-        ("customers", "0001_initial"),
-        ("invoices", "0002_dispute"),
-        ("orgs", "0002_scheduledrun"),
+        ('customers', '0001_initial'),
+        ('invoices', '0002_dispute'),
+        ('orgs', '0002_scheduledrun'),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="Message",
+            name='Message',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("key", models.CharField(max_length=120)),
-                (
-                    "channel",
-                    models.CharField(
-                        choices=[
-                            ("email", "Correo"),
-                            ("sms", "SMS"),
-                            ("whatsapp", "WhatsApp"),
-                            ("letter", "Carta"),
-                        ],
-                        max_length=10,
-                        verbose_name="canal",
-                    ),
-                ),
-                (
-                    "purpose",
-                    models.CharField(
-                        choices=[
-                            ("dunning", "Cobranza"),
-                            ("invoice_issued", "Factura emitida"),
-                            ("payment_received", "Pago recibido"),
-                            ("statement", "Estado de cuenta"),
-                        ],
-                        default="dunning",
-                        max_length=20,
-                        verbose_name="tipo",
-                    ),
-                ),
-                ("as_of", models.DateField(verbose_name="fecha del plan")),
-                ("step_key", models.CharField(blank=True, max_length=60, verbose_name="paso")),
-                (
-                    "template_key",
-                    models.CharField(blank=True, max_length=60, verbose_name="plantilla"),
-                ),
-                ("stage", models.CharField(blank=True, max_length=12, verbose_name="etapa")),
-                ("language", models.CharField(default="es-mx", max_length=8)),
-                ("to", models.JSONField(default=list, verbose_name="para")),
-                ("cc", models.JSONField(default=list, verbose_name="copia")),
-                ("reply_to", models.CharField(blank=True, max_length=254)),
-                ("subject", models.CharField(blank=True, max_length=300, verbose_name="asunto")),
-                ("body_text", models.TextField(blank=True, verbose_name="texto")),
-                ("body_html", models.TextField(blank=True, verbose_name="HTML")),
-                ("attach_pdf", models.BooleanField(default=False)),
-                ("attach_xml", models.BooleanField(default=False)),
-                (
-                    "status",
-                    models.CharField(
-                        choices=[
-                            ("queued", "En cola"),
-                            ("sending", "Enviando"),
-                            ("sent", "Enviado"),
-                            ("delivered", "Entregado"),
-                            ("opened", "Leído"),
-                            ("clicked", "Con clic"),
-                            ("bounced", "Rebotado"),
-                            ("failed", "Fallido"),
-                            ("cancelled", "Cancelado"),
-                        ],
-                        default="queued",
-                        max_length=10,
-                        verbose_name="estado",
-                    ),
-                ),
-                (
-                    "status_reason",
-                    models.CharField(blank=True, max_length=300, verbose_name="motivo"),
-                ),
-                ("scheduled_for", models.DateTimeField(verbose_name="programado para")),
-                (
-                    "policy",
-                    models.JSONField(
-                        blank=True, default=dict, verbose_name="política que lo permitió"
-                    ),
-                ),
-                ("attempts", models.PositiveSmallIntegerField(default=0)),
-                ("next_attempt_at", models.DateTimeField(blank=True, null=True)),
-                ("last_error", models.TextField(blank=True)),
-                ("claimed_at", models.DateTimeField(blank=True, null=True)),
-                ("sent_at", models.DateTimeField(blank=True, null=True)),
-                ("transport", models.CharField(blank=True, max_length=60)),
-                ("provider_id", models.CharField(blank=True, max_length=200)),
-                ("first_opened_at", models.DateTimeField(blank=True, null=True)),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                ("contacts", models.ManyToManyField(blank=True, to="customers.contact")),
-                (
-                    "customer",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="messages",
-                        to="customers.customer",
-                    ),
-                ),
-                (
-                    "invoices",
-                    models.ManyToManyField(
-                        blank=True, related_name="messages", to="invoices.invoice"
-                    ),
-                ),
-                (
-                    "organization",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, to="orgs.organization"
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('key', models.CharField(max_length=120)),
+                ('channel', models.CharField(choices=[('email', 'Correo'), ('sms', 'SMS'), ('whatsapp', 'WhatsApp'), ('letter', 'Carta')], max_length=10, verbose_name='canal')),
+                ('purpose', models.CharField(choices=[('dunning', 'Cobranza'), ('invoice_issued', 'Factura emitida'), ('payment_received', 'Pago recibido'), ('statement', 'Estado de cuenta')], default='dunning', max_length=20, verbose_name='tipo')),
+                ('as_of', models.DateField(verbose_name='fecha del plan')),
+                ('step_key', models.CharField(blank=True, max_length=60, verbose_name='paso')),
+                ('template_key', models.CharField(blank=True, max_length=60, verbose_name='plantilla')),
+                ('stage', models.CharField(blank=True, max_length=12, verbose_name='etapa')),
+                ('language', models.CharField(default='es-mx', max_length=8)),
+                ('to', models.JSONField(default=list, verbose_name='para')),
+                ('cc', models.JSONField(default=list, verbose_name='copia')),
+                ('reply_to', models.CharField(blank=True, max_length=254)),
+                ('subject', models.CharField(blank=True, max_length=300, verbose_name='asunto')),
+                ('body_text', models.TextField(blank=True, verbose_name='texto')),
+                ('body_html', models.TextField(blank=True, verbose_name='HTML')),
+                ('attach_pdf', models.BooleanField(default=False)),
+                ('attach_xml', models.BooleanField(default=False)),
+                ('status', models.CharField(choices=[('queued', 'En cola'), ('sending', 'Enviando'), ('sent', 'Enviado'), ('delivered', 'Entregado'), ('opened', 'Leído'), ('clicked', 'Con clic'), ('bounced', 'Rebotado'), ('failed', 'Fallido'), ('cancelled', 'Cancelado')], default='queued', max_length=10, verbose_name='estado')),
+                ('status_reason', models.CharField(blank=True, max_length=300, verbose_name='motivo')),
+                ('scheduled_for', models.DateTimeField(verbose_name='programado para')),
+                ('policy', models.JSONField(blank=True, default=dict, verbose_name='política que lo permitió')),
+                ('attempts', models.PositiveSmallIntegerField(default=0)),
+                ('next_attempt_at', models.DateTimeField(blank=True, null=True)),
+                ('last_error', models.TextField(blank=True)),
+                ('claimed_at', models.DateTimeField(blank=True, null=True)),
+                ('sent_at', models.DateTimeField(blank=True, null=True)),
+                ('transport', models.CharField(blank=True, max_length=60)),
+                ('provider_id', models.CharField(blank=True, max_length=200)),
+                ('first_opened_at', models.DateTimeField(blank=True, null=True)),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('contacts', models.ManyToManyField(blank=True, to='customers.contact')),
+                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='messages', to='customers.customer')),
+                ('invoices', models.ManyToManyField(blank=True, related_name='messages', to='invoices.invoice')),
+                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='orgs.organization')),
             ],
             options={
-                "verbose_name": "mensaje",
-                "verbose_name_plural": "mensajes",
-                "ordering": ["-created_at", "-id"],
+                'verbose_name': 'mensaje',
+                'verbose_name_plural': 'mensajes',
+                'ordering': ['-created_at', '-id'],
             },
         ),
         migrations.CreateModel(
-            name="MessageEvent",
+            name='MessageEvent',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "kind",
-                    models.CharField(
-                        choices=[
-                            ("queued", "En cola"),
-                            ("sent", "Enviado"),
-                            ("delivered", "Entregado"),
-                            ("opened", "Abierto"),
-                            ("clicked", "Clic"),
-                            ("bounced", "Rebote"),
-                            ("failed", "Error"),
-                            ("retry", "Reintento"),
-                            ("cancelled", "Cancelado"),
-                            ("rerendered", "Actualizado"),
-                            ("unsubscribed", "Baja"),
-                        ],
-                        max_length=14,
-                    ),
-                ),
-                ("occurred_at", models.DateTimeField()),
-                ("source", models.CharField(default="cartera", max_length=20)),
-                ("data", models.JSONField(blank=True, default=dict)),
-                (
-                    "message",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="events",
-                        to="outreach.message",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('kind', models.CharField(choices=[('queued', 'En cola'), ('sent', 'Enviado'), ('delivered', 'Entregado'), ('opened', 'Abierto'), ('clicked', 'Clic'), ('bounced', 'Rebote'), ('failed', 'Error'), ('retry', 'Reintento'), ('cancelled', 'Cancelado'), ('rerendered', 'Actualizado'), ('unsubscribed', 'Baja')], max_length=14)),
+                ('occurred_at', models.DateTimeField()),
+                ('source', models.CharField(default='cartera', max_length=20)),
+                ('data', models.JSONField(blank=True, default=dict)),
+                ('message', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='outreach.message')),
             ],
             options={
-                "ordering": ["occurred_at", "id"],
+                'ordering': ['occurred_at', 'id'],
             },
         ),
         migrations.CreateModel(
-            name="MessageTemplate",
+            name='MessageTemplate',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("key", models.SlugField(max_length=60, verbose_name="clave")),
-                ("name", models.CharField(max_length=200, verbose_name="nombre")),
-                (
-                    "kind",
-                    models.CharField(
-                        choices=[
-                            ("preventive", "Preventiva"),
-                            ("due", "Vencimiento"),
-                            ("soft", "Suave"),
-                            ("firm", "Firme"),
-                            ("hard", "Dura"),
-                            ("pre_legal", "Prejurídica"),
-                            ("invoice_issued", "Factura emitida"),
-                            ("payment_received", "Pago recibido"),
-                            ("statement", "Estado de cuenta"),
-                        ],
-                        max_length=20,
-                        verbose_name="uso",
-                    ),
-                ),
-                (
-                    "channel",
-                    models.CharField(
-                        choices=[
-                            ("email", "Correo"),
-                            ("sms", "SMS"),
-                            ("whatsapp", "WhatsApp"),
-                            ("letter", "Carta"),
-                        ],
-                        default="email",
-                        max_length=10,
-                        verbose_name="canal",
-                    ),
-                ),
-                (
-                    "language",
-                    models.CharField(default="es-mx", max_length=8, verbose_name="idioma"),
-                ),
-                ("subject", models.CharField(blank=True, max_length=300, verbose_name="asunto")),
-                ("body_text", models.TextField(verbose_name="texto")),
-                ("body_html", models.TextField(blank=True, verbose_name="HTML")),
-                (
-                    "is_default",
-                    models.BooleanField(
-                        default=False, verbose_name="por omisión para su uso y canal"
-                    ),
-                ),
-                ("updated_at", models.DateTimeField(auto_now=True)),
-                (
-                    "organization",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, to="orgs.organization"
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('key', models.SlugField(max_length=60, verbose_name='clave')),
+                ('name', models.CharField(max_length=200, verbose_name='nombre')),
+                ('kind', models.CharField(choices=[('preventive', 'Preventiva'), ('due', 'Vencimiento'), ('soft', 'Suave'), ('firm', 'Firme'), ('hard', 'Dura'), ('pre_legal', 'Prejurídica'), ('invoice_issued', 'Factura emitida'), ('payment_received', 'Pago recibido'), ('statement', 'Estado de cuenta')], max_length=20, verbose_name='uso')),
+                ('channel', models.CharField(choices=[('email', 'Correo'), ('sms', 'SMS'), ('whatsapp', 'WhatsApp'), ('letter', 'Carta')], default='email', max_length=10, verbose_name='canal')),
+                ('language', models.CharField(default='es-mx', max_length=8, verbose_name='idioma')),
+                ('subject', models.CharField(blank=True, max_length=300, verbose_name='asunto')),
+                ('body_text', models.TextField(verbose_name='texto')),
+                ('body_html', models.TextField(blank=True, verbose_name='HTML')),
+                ('is_default', models.BooleanField(default=False, verbose_name='por omisión para su uso y canal')),
+                ('updated_at', models.DateTimeField(auto_now=True)),
+                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='orgs.organization')),
             ],
             options={
-                "verbose_name": "plantilla",
-                "verbose_name_plural": "plantillas",
-                "ordering": ["kind", "key", "language"],
+                'verbose_name': 'plantilla',
+                'verbose_name_plural': 'plantillas',
+                'ordering': ['kind', 'key', 'language'],
             },
         ),
         migrations.CreateModel(
-            name="ContactPointBlock",
+            name='ContactPointBlock',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "channel",
-                    models.CharField(
-                        choices=[
-                            ("email", "Correo"),
-                            ("sms", "SMS"),
-                            ("whatsapp", "WhatsApp"),
-                            ("letter", "Carta"),
-                        ],
-                        max_length=10,
-                    ),
-                ),
-                ("address", models.CharField(max_length=254)),
-                ("reason", models.CharField(max_length=300)),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                (
-                    "contact",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, to="customers.contact"
-                    ),
-                ),
-                (
-                    "organization",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, to="orgs.organization"
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('channel', models.CharField(choices=[('email', 'Correo'), ('sms', 'SMS'), ('whatsapp', 'WhatsApp'), ('letter', 'Carta')], max_length=10)),
+                ('address', models.CharField(max_length=254)),
+                ('reason', models.CharField(max_length=300)),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('contact', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='customers.contact')),
+                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='orgs.organization')),
             ],
             options={
-                "constraints": [
-                    models.UniqueConstraint(
-                        fields=("contact", "channel", "address"), name="contactpointblock_unique"
-                    )
-                ],
+                'constraints': [models.UniqueConstraint(fields=('contact', 'channel', 'address'), name='contactpointblock_unique')],
             },
         ),
         migrations.AddIndex(
-            model_name="message",
-            index=models.Index(fields=["status", "scheduled_for"], name="message_status_scheduled"),
+            model_name='message',
+            index=models.Index(fields=['status', 'scheduled_for'], name='message_status_scheduled'),
         ),
         migrations.AddIndex(
-            model_name="message",
-            index=models.Index(fields=["organization", "-created_at"], name="message_org_created"),
+            model_name='message',
+            index=models.Index(fields=['organization', '-created_at'], name='message_org_created'),
         ),
         migrations.AddIndex(
-            model_name="message",
-            index=models.Index(
-                fields=["customer", "channel", "as_of"], name="message_customer_day"
-            ),
+            model_name='message',
+            index=models.Index(fields=['customer', 'channel', 'as_of'], name='message_customer_day'),
         ),
         migrations.AddIndex(
-            model_name="message",
-            index=models.Index(fields=["provider_id"], name="message_provider_id"),
+            model_name='message',
+            index=models.Index(fields=['provider_id'], name='message_provider_id'),
         ),
         migrations.AddConstraint(
-            model_name="message",
-            constraint=models.UniqueConstraint(
-                fields=("organization", "key"), name="message_unique_key"
-            ),
+            model_name='message',
+            constraint=models.UniqueConstraint(fields=('organization', 'key'), name='message_unique_key'),
         ),
         migrations.AddConstraint(
-            model_name="message",
-            constraint=models.UniqueConstraint(
-                condition=models.Q(("purpose", "dunning")),
-                fields=("customer", "channel", "as_of"),
-                name="message_unique_dunning_per_day",
-            ),
+            model_name='message',
+            constraint=models.UniqueConstraint(condition=models.Q(('purpose', 'dunning')), fields=('customer', 'channel', 'as_of'), name='message_unique_dunning_per_day'),
         ),
         migrations.AddConstraint(
-            model_name="messagetemplate",
-            constraint=models.UniqueConstraint(
-                fields=("organization", "key", "channel", "language"),
-                name="messagetemplate_unique_key",
-            ),
+            model_name='messagetemplate',
+            constraint=models.UniqueConstraint(fields=('organization', 'key', 'channel', 'language'), name='messagetemplate_unique_key'),
         ),
     ]

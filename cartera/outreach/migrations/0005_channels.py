@@ -6,346 +6,138 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("customers", "0001_initial"),
-        ("orgs", "0002_scheduledrun"),
-        ("outreach", "0004_alter_message_purpose"),
+        ('customers', '0001_initial'),
+        ('orgs', '0002_scheduledrun'),
+        ('outreach', '0004_alter_message_purpose'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="message",
-            name="fallback_channels",
+            model_name='message',
+            name='fallback_channels',
             field=models.JSONField(blank=True, default=list),
         ),
         migrations.AddField(
-            model_name="message",
-            name="segments",
-            field=models.PositiveSmallIntegerField(
-                blank=True, null=True, verbose_name="segmentos SMS"
-            ),
+            model_name='message',
+            name='segments',
+            field=models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='segmentos SMS'),
         ),
         migrations.AlterField(
-            model_name="contactpointblock",
-            name="channel",
-            field=models.CharField(
-                choices=[
-                    ("email", "Correo"),
-                    ("sms", "SMS"),
-                    ("whatsapp", "WhatsApp"),
-                    ("letter", "Carta"),
-                    ("call", "Llamada automática"),
-                ],
-                max_length=10,
-            ),
+            model_name='contactpointblock',
+            name='channel',
+            field=models.CharField(choices=[('email', 'Correo'), ('sms', 'SMS'), ('whatsapp', 'WhatsApp'), ('letter', 'Carta'), ('call', 'Llamada automática')], max_length=10),
         ),
         migrations.AlterField(
-            model_name="message",
-            name="channel",
-            field=models.CharField(
-                choices=[
-                    ("email", "Correo"),
-                    ("sms", "SMS"),
-                    ("whatsapp", "WhatsApp"),
-                    ("letter", "Carta"),
-                    ("call", "Llamada automática"),
-                ],
-                max_length=10,
-                verbose_name="canal",
-            ),
+            model_name='message',
+            name='channel',
+            field=models.CharField(choices=[('email', 'Correo'), ('sms', 'SMS'), ('whatsapp', 'WhatsApp'), ('letter', 'Carta'), ('call', 'Llamada automática')], max_length=10, verbose_name='canal'),
         ),
         migrations.AlterField(
-            model_name="message",
-            name="purpose",
-            field=models.CharField(
-                choices=[
-                    ("dunning", "Cobranza"),
-                    ("invoice_issued", "Factura emitida"),
-                    ("payment_received", "Pago recibido"),
-                    ("statement", "Estado de cuenta"),
-                    ("portal_notice", "Aviso del portal"),
-                    ("access_code", "Código de acceso al portal"),
-                    ("reply", "Respuesta del gestor"),
-                    ("opt_out", "Confirmación de baja"),
-                ],
-                default="dunning",
-                max_length=20,
-                verbose_name="tipo",
-            ),
+            model_name='message',
+            name='purpose',
+            field=models.CharField(choices=[('dunning', 'Cobranza'), ('invoice_issued', 'Factura emitida'), ('payment_received', 'Pago recibido'), ('statement', 'Estado de cuenta'), ('portal_notice', 'Aviso del portal'), ('access_code', 'Código de acceso al portal'), ('reply', 'Respuesta del gestor'), ('opt_out', 'Confirmación de baja')], default='dunning', max_length=20, verbose_name='tipo'),
         ),
         migrations.AlterField(
-            model_name="messagetemplate",
-            name="channel",
-            field=models.CharField(
-                choices=[
-                    ("email", "Correo"),
-                    ("sms", "SMS"),
-                    ("whatsapp", "WhatsApp"),
-                    ("letter", "Carta"),
-                    ("call", "Llamada automática"),
-                ],
-                default="email",
-                max_length=10,
-                verbose_name="canal",
-            ),
+            model_name='messagetemplate',
+            name='channel',
+            field=models.CharField(choices=[('email', 'Correo'), ('sms', 'SMS'), ('whatsapp', 'WhatsApp'), ('letter', 'Carta'), ('call', 'Llamada automática')], default='email', max_length=10, verbose_name='canal'),
         ),
         migrations.CreateModel(
-            name="SmsConfig",
+            name='SmsConfig',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("account_sid", models.CharField(max_length=64, verbose_name="Account SID")),
-                (
-                    "auth_token",
-                    cartera.lib.secrets.EncryptedTextField(
-                        blank=True, verbose_name="token de autenticación"
-                    ),
-                ),
-                ("from_number", models.CharField(max_length=32, verbose_name="remitente")),
-                (
-                    "api_url",
-                    models.URLField(default="https://api.twilio.com", verbose_name="URL de la API"),
-                ),
-                ("updated_at", models.DateTimeField(auto_now=True)),
-                (
-                    "organization",
-                    models.OneToOneField(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="sms_config",
-                        to="orgs.organization",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('account_sid', models.CharField(max_length=64, verbose_name='Account SID')),
+                ('auth_token', cartera.lib.secrets.EncryptedTextField(blank=True, verbose_name='token de autenticación')),
+                ('from_number', models.CharField(max_length=32, verbose_name='remitente')),
+                ('api_url', models.URLField(default='https://api.twilio.com', verbose_name='URL de la API')),
+                ('updated_at', models.DateTimeField(auto_now=True)),
+                ('organization', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='sms_config', to='orgs.organization')),
             ],
             options={
-                "verbose_name": "configuración de SMS",
+                'verbose_name': 'configuración de SMS',
             },
         ),
         migrations.CreateModel(
-            name="WhatsAppConfig",
+            name='WhatsAppConfig',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "phone_number_id",
-                    models.CharField(max_length=64, verbose_name="identificador del número"),
-                ),
-                (
-                    "business_account_id",
-                    models.CharField(
-                        max_length=64, verbose_name="cuenta de WhatsApp Business (WABA)"
-                    ),
-                ),
-                (
-                    "access_token",
-                    cartera.lib.secrets.EncryptedTextField(
-                        blank=True, verbose_name="token de acceso"
-                    ),
-                ),
-                (
-                    "app_secret",
-                    cartera.lib.secrets.EncryptedTextField(
-                        blank=True, verbose_name="secreto de la aplicación"
-                    ),
-                ),
-                (
-                    "verify_token",
-                    cartera.lib.secrets.EncryptedTextField(
-                        blank=True, verbose_name="token de verificación del webhook"
-                    ),
-                ),
-                (
-                    "api_url",
-                    models.URLField(
-                        default="https://graph.facebook.com", verbose_name="URL de la API"
-                    ),
-                ),
-                (
-                    "api_version",
-                    models.CharField(
-                        default="v21.0", max_length=10, verbose_name="versión de la API"
-                    ),
-                ),
-                ("updated_at", models.DateTimeField(auto_now=True)),
-                (
-                    "organization",
-                    models.OneToOneField(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="whatsapp_config",
-                        to="orgs.organization",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('phone_number_id', models.CharField(max_length=64, verbose_name='identificador del número')),
+                ('business_account_id', models.CharField(max_length=64, verbose_name='cuenta de WhatsApp Business (WABA)')),
+                ('access_token', cartera.lib.secrets.EncryptedTextField(blank=True, verbose_name='token de acceso')),
+                ('app_secret', cartera.lib.secrets.EncryptedTextField(blank=True, verbose_name='secreto de la aplicación')),
+                ('verify_token', cartera.lib.secrets.EncryptedTextField(blank=True, verbose_name='token de verificación del webhook')),
+                ('api_url', models.URLField(default='https://graph.facebook.com', verbose_name='URL de la API')),
+                ('api_version', models.CharField(default='v21.0', max_length=10, verbose_name='versión de la API')),
+                ('updated_at', models.DateTimeField(auto_now=True)),
+                ('organization', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='whatsapp_config', to='orgs.organization')),
             ],
             options={
-                "verbose_name": "configuración de WhatsApp",
+                'verbose_name': 'configuración de WhatsApp',
             },
         ),
         migrations.CreateModel(
-            name="InboundEvent",
+            name='InboundEvent',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("provider", models.CharField(max_length=20)),
-                ("digest", models.CharField(max_length=64)),
-                ("body", models.TextField()),
-                ("received_at", models.DateTimeField()),
-                ("processed_at", models.DateTimeField(blank=True, null=True)),
-                ("error", models.TextField(blank=True)),
-                (
-                    "organization",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, to="orgs.organization"
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('provider', models.CharField(max_length=20)),
+                ('digest', models.CharField(max_length=64)),
+                ('body', models.TextField()),
+                ('received_at', models.DateTimeField()),
+                ('processed_at', models.DateTimeField(blank=True, null=True)),
+                ('error', models.TextField(blank=True)),
+                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='orgs.organization')),
             ],
             options={
-                "constraints": [
-                    models.UniqueConstraint(
-                        fields=("organization", "provider", "digest"), name="inboundevent_unique"
-                    )
-                ],
+                'constraints': [models.UniqueConstraint(fields=('organization', 'provider', 'digest'), name='inboundevent_unique')],
             },
         ),
         migrations.CreateModel(
-            name="InboundMessage",
+            name='InboundMessage',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "channel",
-                    models.CharField(
-                        choices=[
-                            ("email", "Correo"),
-                            ("sms", "SMS"),
-                            ("whatsapp", "WhatsApp"),
-                            ("letter", "Carta"),
-                            ("call", "Llamada automática"),
-                        ],
-                        max_length=10,
-                        verbose_name="canal",
-                    ),
-                ),
-                ("provider_id", models.CharField(max_length=200)),
-                ("from_address", models.CharField(max_length=32, verbose_name="de")),
-                ("kind", models.CharField(max_length=20)),
-                ("text", models.TextField(blank=True, verbose_name="texto")),
-                ("payload", models.CharField(blank=True, max_length=200)),
-                ("media_id", models.CharField(blank=True, max_length=200)),
-                ("media_type", models.CharField(blank=True, max_length=100)),
-                ("received_at", models.DateTimeField(verbose_name="recibido")),
-                ("intent", models.CharField(blank=True, max_length=20, verbose_name="intención")),
-                ("outcome", models.CharField(blank=True, max_length=300, verbose_name="resultado")),
-                (
-                    "contact",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        to="customers.contact",
-                    ),
-                ),
-                (
-                    "customer",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="inbound_messages",
-                        to="customers.customer",
-                    ),
-                ),
-                (
-                    "organization",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, to="orgs.organization"
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('channel', models.CharField(choices=[('email', 'Correo'), ('sms', 'SMS'), ('whatsapp', 'WhatsApp'), ('letter', 'Carta'), ('call', 'Llamada automática')], max_length=10, verbose_name='canal')),
+                ('provider_id', models.CharField(max_length=200)),
+                ('from_address', models.CharField(max_length=32, verbose_name='de')),
+                ('kind', models.CharField(max_length=20)),
+                ('text', models.TextField(blank=True, verbose_name='texto')),
+                ('payload', models.CharField(blank=True, max_length=200)),
+                ('media_id', models.CharField(blank=True, max_length=200)),
+                ('media_type', models.CharField(blank=True, max_length=100)),
+                ('received_at', models.DateTimeField(verbose_name='recibido')),
+                ('intent', models.CharField(blank=True, max_length=20, verbose_name='intención')),
+                ('outcome', models.CharField(blank=True, max_length=300, verbose_name='resultado')),
+                ('contact', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to='customers.contact')),
+                ('customer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='inbound_messages', to='customers.customer')),
+                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='orgs.organization')),
             ],
             options={
-                "ordering": ["received_at", "id"],
-                "indexes": [
-                    models.Index(
-                        fields=["organization", "from_address", "-received_at"], name="inbound_from"
-                    )
-                ],
-                "constraints": [
-                    models.UniqueConstraint(
-                        fields=("organization", "channel", "provider_id"),
-                        name="inboundmessage_unique",
-                    )
-                ],
+                'ordering': ['received_at', 'id'],
+                'indexes': [models.Index(fields=['organization', 'from_address', '-received_at'], name='inbound_from')],
+                'constraints': [models.UniqueConstraint(fields=('organization', 'channel', 'provider_id'), name='inboundmessage_unique')],
             },
         ),
         migrations.CreateModel(
-            name="WhatsAppTemplate",
+            name='WhatsAppTemplate',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("name", models.CharField(max_length=512, verbose_name="nombre")),
-                ("language", models.CharField(max_length=16, verbose_name="idioma")),
-                ("status", models.CharField(max_length=20, verbose_name="estado en Meta")),
-                ("category", models.CharField(blank=True, max_length=20, verbose_name="categoría")),
-                ("body", models.TextField(blank=True, verbose_name="texto")),
-                ("parameter_count", models.PositiveSmallIntegerField(default=0)),
-                ("quick_replies", models.JSONField(blank=True, default=list)),
-                (
-                    "stage",
-                    models.CharField(
-                        blank=True,
-                        choices=[
-                            ("preventive", "Preventiva"),
-                            ("due", "Vencimiento"),
-                            ("soft", "Suave"),
-                            ("firm", "Firme"),
-                            ("hard", "Dura"),
-                            ("pre_legal", "Prejurídica"),
-                            ("invoice_issued", "Factura emitida"),
-                            ("payment_received", "Pago recibido"),
-                            ("statement", "Estado de cuenta"),
-                        ],
-                        max_length=20,
-                        verbose_name="etapa de cobranza",
-                    ),
-                ),
-                (
-                    "parameters",
-                    models.JSONField(blank=True, default=list, verbose_name="parámetros"),
-                ),
-                ("synced_at", models.DateTimeField()),
-                (
-                    "organization",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, to="orgs.organization"
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('name', models.CharField(max_length=512, verbose_name='nombre')),
+                ('language', models.CharField(max_length=16, verbose_name='idioma')),
+                ('status', models.CharField(max_length=20, verbose_name='estado en Meta')),
+                ('category', models.CharField(blank=True, max_length=20, verbose_name='categoría')),
+                ('body', models.TextField(blank=True, verbose_name='texto')),
+                ('parameter_count', models.PositiveSmallIntegerField(default=0)),
+                ('quick_replies', models.JSONField(blank=True, default=list)),
+                ('stage', models.CharField(blank=True, choices=[('preventive', 'Preventiva'), ('due', 'Vencimiento'), ('soft', 'Suave'), ('firm', 'Firme'), ('hard', 'Dura'), ('pre_legal', 'Prejurídica'), ('invoice_issued', 'Factura emitida'), ('payment_received', 'Pago recibido'), ('statement', 'Estado de cuenta')], max_length=20, verbose_name='etapa de cobranza')),
+                ('parameters', models.JSONField(blank=True, default=list, verbose_name='parámetros')),
+                ('synced_at', models.DateTimeField()),
+                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='orgs.organization')),
             ],
             options={
-                "verbose_name": "plantilla de WhatsApp",
-                "ordering": ["name", "language"],
-                "constraints": [
-                    models.UniqueConstraint(
-                        fields=("organization", "name", "language"), name="whatsapptemplate_unique"
-                    )
-                ],
+                'verbose_name': 'plantilla de WhatsApp',
+                'ordering': ['name', 'language'],
+                'constraints': [models.UniqueConstraint(fields=('organization', 'name', 'language'), name='whatsapptemplate_unique')],
             },
         ),
     ]

@@ -4,29 +4,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("outreach", "0005_channels"),
+        ('outreach', '0005_channels'),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name="message",
-            name="purpose",
-            field=models.CharField(
-                choices=[
-                    ("dunning", "Cobranza"),
-                    ("invoice_issued", "Factura emitida"),
-                    ("payment_received", "Pago recibido"),
-                    ("statement", "Estado de cuenta"),
-                    ("portal_notice", "Aviso del portal"),
-                    ("access_code", "Código de acceso al portal"),
-                    ("instalment", "Recordatorio de parcialidad"),
-                    ("reply", "Respuesta del gestor"),
-                    ("opt_out", "Confirmación de baja"),
-                ],
-                default="dunning",
-                max_length=20,
-                verbose_name="tipo",
-            ),
+            model_name='message',
+            name='purpose',
+            field=models.CharField(choices=[('dunning', 'Cobranza'), ('invoice_issued', 'Factura emitida'), ('payment_received', 'Pago recibido'), ('statement', 'Estado de cuenta'), ('portal_notice', 'Aviso del portal'), ('access_code', 'Código de acceso al portal'), ('instalment', 'Recordatorio de parcialidad'), ('reply', 'Respuesta del gestor'), ('opt_out', 'Confirmación de baja')], default='dunning', max_length=20, verbose_name='tipo'),
         ),
     ]

@@ -5,113 +5,53 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("orgs", "0003_require_owner_mfa"),
-        ("outreach", "0006_alter_message_purpose"),
+        ('orgs', '0003_require_owner_mfa'),
+        ('outreach', '0006_alter_message_purpose'),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name="message",
-            name="status",
-            field=models.CharField(
-                choices=[
-                    ("queued", "En cola"),
-                    ("sending", "Enviando"),
-                    ("printed", "Impresa, por enviar"),
-                    ("sent", "Enviado"),
-                    ("delivered", "Entregado"),
-                    ("opened", "Leído"),
-                    ("clicked", "Con clic"),
-                    ("bounced", "Rebotado"),
-                    ("failed", "Fallido"),
-                    ("cancelled", "Cancelado"),
-                ],
-                default="queued",
-                max_length=10,
-                verbose_name="estado",
-            ),
+            model_name='message',
+            name='status',
+            field=models.CharField(choices=[('queued', 'En cola'), ('sending', 'Enviando'), ('printed', 'Impresa, por enviar'), ('sent', 'Enviado'), ('delivered', 'Entregado'), ('opened', 'Leído'), ('clicked', 'Con clic'), ('bounced', 'Rebotado'), ('failed', 'Fallido'), ('cancelled', 'Cancelado')], default='queued', max_length=10, verbose_name='estado'),
         ),
         migrations.CreateModel(
-            name="LetterBatch",
+            name='LetterBatch',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("day", models.DateField(verbose_name="día")),
-                (
-                    "posted_on",
-                    models.DateField(blank=True, null=True, verbose_name="enviado por correo el"),
-                ),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                (
-                    "organization",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, to="orgs.organization"
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('day', models.DateField(verbose_name='día')),
+                ('posted_on', models.DateField(blank=True, null=True, verbose_name='enviado por correo el')),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='orgs.organization')),
             ],
             options={
-                "verbose_name": "lote de cartas",
-                "ordering": ["-day"],
+                'verbose_name': 'lote de cartas',
+                'ordering': ['-day'],
             },
         ),
         migrations.CreateModel(
-            name="Letter",
+            name='Letter',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("recipient", models.CharField(max_length=300, verbose_name="destinatario")),
-                (
-                    "attention",
-                    models.CharField(blank=True, max_length=200, verbose_name="atención"),
-                ),
-                ("address_lines", models.JSONField(default=list, verbose_name="dirección")),
-                ("postal_code", models.CharField(max_length=10, verbose_name="código postal")),
-                (
-                    "tracking_number",
-                    models.CharField(blank=True, max_length=60, verbose_name="número de guía"),
-                ),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                (
-                    "message",
-                    models.OneToOneField(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="letter",
-                        to="outreach.message",
-                    ),
-                ),
-                (
-                    "organization",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, to="orgs.organization"
-                    ),
-                ),
-                (
-                    "batch",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="letters",
-                        to="outreach.letterbatch",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('recipient', models.CharField(max_length=300, verbose_name='destinatario')),
+                ('attention', models.CharField(blank=True, max_length=200, verbose_name='atención')),
+                ('address_lines', models.JSONField(default=list, verbose_name='dirección')),
+                ('postal_code', models.CharField(max_length=10, verbose_name='código postal')),
+                ('tracking_number', models.CharField(blank=True, max_length=60, verbose_name='número de guía')),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('message', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='letter', to='outreach.message')),
+                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='orgs.organization')),
+                ('batch', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='letters', to='outreach.letterbatch')),
             ],
             options={
-                "verbose_name": "carta",
-                "ordering": ["id"],
+                'verbose_name': 'carta',
+                'ordering': ['id'],
             },
         ),
         migrations.AddConstraint(
-            model_name="letterbatch",
-            constraint=models.UniqueConstraint(
-                fields=("organization", "day"), name="letter_batch_unique_day"
-            ),
+            model_name='letterbatch',
+            constraint=models.UniqueConstraint(fields=('organization', 'day'), name='letter_batch_unique_day'),
         ),
     ]

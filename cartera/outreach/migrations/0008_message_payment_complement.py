@@ -5,21 +5,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("outreach", "0007_letters"),
-        ("payments", "0008_alter_payment_source"),
+        ('outreach', '0007_letters'),
+        ('payments', '0008_alter_payment_source'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="message",
-            name="payment_complement",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                related_name="messages",
-                to="payments.paymentcomplement",
-            ),
+            model_name='message',
+            name='payment_complement',
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='messages', to='payments.paymentcomplement'),
         ),
     ]

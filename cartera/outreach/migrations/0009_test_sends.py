@@ -6,77 +6,37 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("customers", "0003_postal_address"),
-        ("orgs", "0003_require_owner_mfa"),
-        ("outreach", "0008_message_payment_complement"),
+        ('customers', '0003_postal_address'),
+        ('orgs', '0003_require_owner_mfa'),
+        ('outreach', '0008_message_payment_complement'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="TestSend",
+            name='TestSend',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "source",
-                    models.CharField(
-                        choices=[
-                            ("template", "Plantilla"),
-                            ("strategy", "Estrategia"),
-                            ("step", "Paso"),
-                            ("message", "Mensaje"),
-                        ],
-                        max_length=10,
-                        verbose_name="origen",
-                    ),
-                ),
-                ("source_label", models.CharField(blank=True, max_length=300, verbose_name="de")),
-                ("to", models.CharField(max_length=254, verbose_name="para")),
-                ("subject", models.CharField(max_length=400, verbose_name="asunto")),
-                ("body_text", models.TextField(blank=True, verbose_name="texto")),
-                ("body_html", models.TextField(blank=True, verbose_name="HTML")),
-                ("message_id", models.CharField(blank=True, max_length=300)),
-                ("transport", models.CharField(blank=True, max_length=60)),
-                ("sent_at", models.DateTimeField(verbose_name="enviado")),
-                (
-                    "customer",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to="customers.customer",
-                    ),
-                ),
-                (
-                    "organization",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, to="orgs.organization"
-                    ),
-                ),
-                (
-                    "user",
-                    models.ForeignKey(
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('source', models.CharField(choices=[('template', 'Plantilla'), ('strategy', 'Estrategia'), ('step', 'Paso'), ('message', 'Mensaje')], max_length=10, verbose_name='origen')),
+                ('source_label', models.CharField(blank=True, max_length=300, verbose_name='de')),
+                ('to', models.CharField(max_length=254, verbose_name='para')),
+                ('subject', models.CharField(max_length=400, verbose_name='asunto')),
+                ('body_text', models.TextField(blank=True, verbose_name='texto')),
+                ('body_html', models.TextField(blank=True, verbose_name='HTML')),
+                ('message_id', models.CharField(blank=True, max_length=300)),
+                ('transport', models.CharField(blank=True, max_length=60)),
+                ('sent_at', models.DateTimeField(verbose_name='enviado')),
+                ('customer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='customers.customer')),
+                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='orgs.organization')),
+                ('user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                "verbose_name": "envío de prueba",
-                "verbose_name_plural": "envíos de prueba",
-                "ordering": ["-sent_at", "-id"],
-                "indexes": [
-                    models.Index(fields=["organization", "-sent_at"], name="testsend_org_sent")
-                ],
+                'verbose_name': 'envío de prueba',
+                'verbose_name_plural': 'envíos de prueba',
+                'ordering': ['-sent_at', '-id'],
+                'indexes': [models.Index(fields=['organization', '-sent_at'], name='testsend_org_sent')],
             },
         ),
     ]
