@@ -37,6 +37,7 @@ NOT_A_PAGE = {
     "orgs:onboarding_done": 200,
     "outreach:message_test_send": 405,  # POST only
     "outreach:message_send_now": 405,
+    "outreach:message_resend": 405,
     "outreach:template_test_send": 405,
     "outreach:mail_detail": 404,  # the world's message is queued: not in the sent mail
     "outreach:mail_html": 404,

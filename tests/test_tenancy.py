@@ -274,10 +274,10 @@ URLS: dict[str, U] = {
     "portal_admin:logo": read(),
     "portal_admin:payment_review": write(pk("payment"), roles=MANAGERS),
     "portal_admin:proof": read(pk("proof")),
-    "portal_admin:dispute_resolve": write(pk("dispute"), roles=TEAM),
+    "portal_admin:dispute_resolve": write(pk("dispute"), roles=MANAGERS),
     "portal_admin:promise": write(lambda w: {"customer_pk": w.customer.pk}, roles=TEAM),
     "portal_admin:portal_link": write(lambda w: {"customer_pk": w.customer.pk}, roles=TEAM),
-    "portal_admin:complement": write(pk("complement"), roles=TEAM),
+    "portal_admin:complement": write(pk("complement"), roles=MANAGERS),
     "portal_admin:complement_xml": read(pk("complement")),
     # the print batches of letters: owners and managers only (a batch holds every customer)
     "portal_admin:letters": read(),
@@ -391,6 +391,7 @@ URLS: dict[str, U] = {
     "outreach:templates": read(),
     "outreach:message_test_send": write(pk("message"), roles=TEAM),  # POST-only, to oneself
     "outreach:message_send_now": write(pk("message"), roles=MANAGERS),  # POST-only
+    "outreach:message_resend": write(pk("message"), roles=TEAM),  # POST-only, unknown rows
     "outreach:template_test_send": write(pk("template"), scoped=False, roles=MANAGERS),
     "outreach:mail": read(),
     "outreach:mail_detail": read(lambda w: {"kind": "message", "pk": w.message.pk}),
@@ -873,11 +874,11 @@ def test_roles_may_write_what_the_matrix_allows(world, login, role):
 
 
 @pytest.mark.parametrize(
-    ("outcome", "roles"), [("credit_note", MANAGERS), ("void", MANAGERS), ("reject", TEAM)]
+    ("outcome", "roles"), [("credit_note", MANAGERS), ("void", MANAGERS), ("reject", MANAGERS)]
 )
 def test_dispute_outcomes_follow_the_invoice_actions(world, login, outcome, roles):
     """Accepting a dispute with a credit note is ``edit_invoices``, by voiding the invoice
-    ``void_invoices``; rejecting it leaves the invoice as it was (any team member)."""
+    ``void_invoices``; rejecting it ``resolve_disputes`` (owners and managers too)."""
     url = reverse("portal_admin:dispute_resolve", args=[world.dispute.pk])
     for role in ROLES:
         if role in roles:

@@ -10,7 +10,11 @@ from django.utils.translation import gettext as _
 
 from cartera.invoices.choices import AttachmentKind
 from cartera.invoices.models import InvoiceAttachment
-from cartera.payments.complements import FORMA_PAGO, store_complement_xml
+from cartera.payments.complements import (
+    FORMA_PAGO,
+    require_complement_manager,
+    store_complement_xml,
+)
 from cartera.payments.models import PaymentComplement
 
 from .csd import signer_for
@@ -133,6 +137,7 @@ def generate_rep(
     *, complement: PaymentComplement, actor, now: dt.datetime, exchange_rate=None
 ) -> PaymentComplement:
     """Build, sign and keep the REP XML of an obligation (not stamped yet)."""
+    require_complement_manager(actor, complement.organization)
     rep = rep_for(complement, issued_at=now, exchange_rate=exchange_rate)
     return store_complement_xml(
         complement=complement, xml=rep.xml_bytes(pretty_print=True), actor=actor, now=now

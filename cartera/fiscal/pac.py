@@ -20,7 +20,12 @@ from satcfdi.pacs.finkok import Finkok
 from satcfdi.pacs.swsapien import SWSapien
 
 from cartera.payments.choices import ComplementStatus
-from cartera.payments.complements import record_cancellation, record_stamp
+from cartera.payments.complements import (
+    FISCAL_UUID,
+    record_cancellation,
+    record_stamp,
+    require_complement_manager,
+)
 from cartera.payments.models import PaymentComplement
 
 from .complements import rep_for
@@ -119,6 +124,7 @@ def stamp_rep(
     *, complement: PaymentComplement, actor, now: dt.datetime, exchange_rate=None
 ) -> PaymentComplement:
     """Build, sign and stamp the REP of an obligation; the stamped XML is kept."""
+    require_complement_manager(actor, complement.organization)
     if complement.status == ComplementStatus.STAMPED:
         raise ValidationError(_("El complemento ya está timbrado."))
     profile = fiscal_profile(complement.organization)
@@ -149,7 +155,7 @@ def _checked_reason(reason: str, substitution_uuid: str) -> str:
     if reason not in CANCEL_REASONS:
         raise ValidationError({"reason": _("Elija un motivo de cancelación del SAT (01 a 04).")})
     if reason == CancelReason.COMPROBANTE_EMITIDO_CON_ERRORES_CON_RELACION.value:
-        if len((substitution_uuid or "").strip()) != 36:
+        if not FISCAL_UUID.match((substitution_uuid or "").strip().upper()):
             raise ValidationError(
                 {"substitution_uuid": _("El motivo 01 pide el UUID del CFDI que lo sustituye.")}
             )
@@ -191,6 +197,7 @@ def cancel_rep(
 ) -> PaymentComplement:
     """Cancel a stamped REP through the PAC with a SAT reason (01–04); the payment owes a
     REP again (for 01, the one whose UUID is given)."""
+    require_complement_manager(actor, complement.organization)
     if complement.status != ComplementStatus.STAMPED:
         raise ValidationError(_("Solo se cancela un complemento timbrado."))
     reason = _checked_reason(reason, substitution_uuid)

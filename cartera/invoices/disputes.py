@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 
 from cartera.lib.money import round_money
 from cartera.lib.uploads import PROOF_EXTENSIONS, sniff_upload
+from cartera.orgs.access import Action, require_member_unless_system
 from cartera.timeline import events
 
 from .choices import AttachmentKind, DisputeStatus, InvoiceStatus
@@ -36,6 +37,19 @@ OUTCOME_LABELS = {
     "void": gettext_lazy("aceptada, factura cancelada"),
     "reject": gettext_lazy("rechazada"),
 }
+# Who may resolve a dispute each way (docs/roles.md): accepting it is an invoice action;
+# rejecting it keeps the debtor paying, a decision for owners and managers too.
+OUTCOME_ACTIONS = {
+    "credit_note": Action.EDIT_INVOICES,
+    "void": Action.VOID_INVOICES,
+    "reject": Action.RESOLVE_DISPUTES,
+}
+
+
+def action_for_outcome(outcome: str) -> Action:
+    """The matrix action ``outcome`` needs; an unknown outcome needs the strictest one a
+    resolution can need, so a garbage post tells an agent 403, not a form error."""
+    return OUTCOME_ACTIONS.get(outcome, Action.RESOLVE_DISPUTES)
 
 
 def _attach_evidence(dispute: Dispute, uploaded) -> InvoiceAttachment:
@@ -122,7 +136,9 @@ def resolve_dispute(
     amount: Decimal | None = None,
 ) -> tuple[Dispute, CreditNote | None]:
     """``credit_note`` (for ``amount``, default the balance: the note is returned for the
-    caller to apply), ``void`` or ``reject`` (the invoice returns to the collection flow)."""
+    caller to apply), ``void`` or ``reject`` (the invoice returns to the collection flow).
+    ``actor`` must hold the outcome's action (``OUTCOME_ACTIONS``); None is the system."""
+    require_member_unless_system(actor, dispute.organization, action_for_outcome(outcome))
     dispute = Dispute.objects.select_for_update().select_related("invoice").get(pk=dispute.pk)
     if dispute.status != DisputeStatus.OPEN:
         raise ValidationError(_("La disputa ya está resuelta."))

@@ -23,6 +23,8 @@ class Action(StrEnum):
     VOID_INVOICES = "void_invoices"
     RECORD_PAYMENTS = "record_payments"
     CONFIRM_PAYMENTS = "confirm_payments"
+    MANAGE_COMPLEMENTS = "manage_complements"  # REPs: generate, stamp, cancel, mark stamped
+    RESOLVE_DISPUTES = "resolve_disputes"  # reject a dispute (accepting is an invoice action)
     ADD_NOTES = "add_notes"
     MANAGE_ORGANIZATION = "manage_organization"
     MANAGE_MEMBERS = "manage_members"
@@ -43,6 +45,8 @@ _MANAGER = _AGENT | {
     Action.EDIT_INVOICES,
     Action.VOID_INVOICES,
     Action.CONFIRM_PAYMENTS,
+    Action.MANAGE_COMPLEMENTS,
+    Action.RESOLVE_DISPUTES,
     Action.MANAGE_MEMBERS,
     Action.MANAGE_STRATEGIES,
     Action.MANAGE_FISCAL,
@@ -91,6 +95,15 @@ def require_member(user, organization, action: Action) -> Membership:
     if not can(membership, action):
         raise PermissionDenied
     return membership
+
+
+def require_member_unless_system(actor, organization, action: Action) -> Membership | None:
+    """``require_member`` for a person. ``None`` is Cartera itself (a scheduled task, the
+    console, an API token created at the console), which acts with the organisation's
+    authority; views always pass the signed-in user, so a person never gets this pass."""
+    if actor is None:
+        return None
+    return require_member(actor, organization, action)
 
 
 def restricted_to_assigned(membership: Membership) -> bool:

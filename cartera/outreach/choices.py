@@ -12,7 +12,13 @@ class MessageChannel(models.TextChoices):
 
 class MessageStatus(models.TextChoices):
     QUEUED = "queued", _("En cola")
-    SENDING = "sending", _("Enviando")
+    # Exactly once (docs/dunning.md, "Outbox and email"): a worker takes the row (claimed:
+    # nothing has left, safe to retry), commits handing_over just before the provider call,
+    # then sent. A provider that may have it without saying so leaves it unknown: never
+    # retried by itself; the agent resends it with one click if it did not arrive.
+    CLAIMED = "claimed", _("Tomado para enviar")
+    HANDING_OVER = "handing_over", _("Entregando al proveedor")
+    UNKNOWN = "unknown", _("Sin confirmar")
     PRINTED = "printed", _("Impresa, por enviar")  # a letter in a batch not yet posted
     SENT = "sent", _("Enviado")
     DELIVERED = "delivered", _("Entregado")

@@ -22,7 +22,7 @@ from .choices import MessageStatus
 from .mailbox import get_mail_for_user, read_mail, sent_mail
 from .models import TestSend
 from .selectors import get_message_for_user, get_template_for_user
-from .send_now import send_queued_now
+from .send_now import resend_unknown, send_queued_now
 from .trial_sends import send_message_test, send_template_test
 
 # The rendered HTML of an e-mail is the debtor's (or a template author's) content: served
@@ -167,6 +167,23 @@ def message_send_now(request, pk):
         flash.success(
             request,
             _("Mensaje procesado: %(status)s.") % {"status": _status_label(result.status)},
+        )
+    return redirect("outreach:message", pk=message.pk)
+
+
+@org_member_required
+@require_POST
+def message_resend(request, pk):
+    """“Reenviar” on a message whose delivery is unknown (agents, managers, owners)."""
+    require(request, Action.ADD_NOTES)
+    message = get_message_for_user(request, pk)
+    try:
+        status = resend_unknown(message=message, actor=request.user, now=timezone.now())
+    except ValidationError as exc:
+        flash.error(request, " ".join(exc.messages))
+    else:
+        flash.success(
+            request, _("Mensaje reenviado: %(status)s.") % {"status": _status_label(status)}
         )
     return redirect("outreach:message", pk=message.pk)
 

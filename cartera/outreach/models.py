@@ -88,7 +88,7 @@ class Message(models.Model):
         related_name="messages",
     )
     status = models.CharField(
-        _("estado"), max_length=10, choices=MessageStatus.choices, default=MessageStatus.QUEUED
+        _("estado"), max_length=20, choices=MessageStatus.choices, default=MessageStatus.QUEUED
     )
     # Fixed reasons are stored as their (Spanish) msgid and shown by ``reason_text`` in
     # the reader's language; a reason with details (a template error) is stored as written.

@@ -14,9 +14,11 @@ from zoneinfo import ZoneInfo
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from cartera.followup.services import complete_task_for
 from cartera.orgs.access import Action, require_member
 
-from .choices import MessageStatus
+from .choices import EventKind, MessageStatus
+from .events import add_event
 from .models import Message
 from .policy import is_allowed_day, next_allowed_moment, policy_from_description
 from .sending import send_now
@@ -65,3 +67,24 @@ def send_queued_now(*, message: Message, actor, now: dt.datetime) -> SendNowResu
     status = send_now(message, now=now)
     message.refresh_from_db()
     return SendNowResult(message.status if status else MessageStatus.QUEUED)
+
+
+def resend_unknown(*, message: Message, actor, now: dt.datetime) -> str:
+    """“Reenviar” on an ``unknown`` message: the member checked it did not arrive (or
+    accepts a possible second copy), so it is queued again and sent now, under its
+    contact policy like any send. Only the member's click resends it: Cartera never does
+    (``add_notes``: agents, managers and owners). Returns the status afterwards."""
+    require_member(actor, message.organization, Action.ADD_NOTES)
+    requeued = Message.objects.filter(pk=message.pk, status=MessageStatus.UNKNOWN).update(
+        status=MessageStatus.QUEUED, next_attempt_at=None, status_reason="", last_error=""
+    )
+    if not requeued:
+        raise ValidationError(_("Solo se reenvía un mensaje sin confirmar."))
+    add_event(message, EventKind.RETRY, at=now, data={"reason": "resent", "by": actor.username})
+    complete_task_for(
+        organization=message.organization, key=f"send_failed:{message.key}", actor=actor
+    )
+    message.refresh_from_db()
+    send_now(message, now=now)
+    message.refresh_from_db()
+    return message.status

@@ -1,6 +1,8 @@
-"""Sending: claim a due row (exactly one worker wins), re-validate it, hand it to its
-channel's transport, then record sent / retry later / failed; rows stuck in ``sending``
-are swept (docs/dunning.md, "Outbox and email")."""
+"""Sending: claim a due row (exactly one worker wins), re-validate it, commit
+``handing_over``, hand it to its channel's transport, then record sent / retry later /
+failed / unknown. Stale claims are swept: a ``claimed`` row (nothing left) is queued
+again, a ``handing_over`` row (the provider may have it) becomes ``unknown`` with a task
+for the agent (docs/dunning.md, "Outbox and email")."""
 
 import datetime as dt
 import json
@@ -11,8 +13,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from cartera.fiscal.rep_pdf import rep_filename, rep_pdf
 from cartera.followup.choices import TaskKind
@@ -23,7 +24,12 @@ from cartera.timeline.choices import ActivityKind
 from cartera.timeline.sentences import sentence
 from cartera.timeline.services import record_activity
 
-from .channels.base import PermanentSendError, SendResult, TransientSendError
+from .channels.base import (
+    PermanentSendError,
+    SendResult,
+    TransientSendError,
+    UnknownOutcomeError,
+)
 from .channels.table import transport_for
 from .choices import EventKind, MessageChannel, MessagePurpose, MessageStatus
 from .eligibility import ADDRESS_FIELD
@@ -38,7 +44,7 @@ from .tracking import tracking_urls, with_tracking
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6
-STALE_SENDING = dt.timedelta(minutes=15)
+STALE_CLAIM = dt.timedelta(minutes=15)
 
 
 def _complement_files(message: Message) -> list[tuple[str, bytes, str]]:
@@ -74,7 +80,10 @@ _CLAIM_RETURNING = ("attempts", "subject", "body_text", "body_html", "to", "cc",
 
 
 def claim(message_id: int, *, now: dt.datetime, returning: bool = False):
-    """queued → sending, only if still queued and due: exactly one worker wins.
+    """queued → claimed, only if still queued and due: exactly one worker wins. Each claim
+    adds one to ``attempts``, which then fences the row: a later write of this worker
+    names the attempt it claimed, so a worker that lost its row (swept, claimed again)
+    changes nothing.
 
     Returns True/False; with ``returning`` the claimed row's current content (a dict, read
     by the same statement: ``UPDATE … RETURNING`` on SQLite ≥ 3.35 and PostgreSQL) or None.
@@ -85,7 +94,7 @@ def claim(message_id: int, *, now: dt.datetime, returning: bool = False):
         f"attempts = attempts + 1 WHERE id = %s AND status = %s AND scheduled_for <= %s "
         f"AND (next_attempt_at IS NULL OR next_attempt_at <= %s)"
     )
-    params = [MessageStatus.SENDING, now_db, message_id, MessageStatus.QUEUED, now_db, now_db]
+    params = [MessageStatus.CLAIMED, now_db, message_id, MessageStatus.QUEUED, now_db, now_db]
     with connection.cursor() as cursor:
         if not returning:
             cursor.execute(sql, params)
@@ -103,7 +112,7 @@ def claim(message_id: int, *, now: dt.datetime, returning: bool = False):
 
 
 def send_message(message: Message, *, now: dt.datetime, transports: dict | None = None) -> str:
-    """Send one claimed (status ``sending``) message. Returns its final status."""
+    """Send one claimed (status ``claimed``) message. Returns its final status."""
     today = local_today(message.customer.effective_timezone, now=now)
     allowed = _allowed_moment(message, now)
     if allowed > now:
@@ -119,10 +128,13 @@ def send_message(message: Message, *, now: dt.datetime, transports: dict | None 
         "List-Unsubscribe": f"<{urls['unsubscribe']}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     }
+    attachments = _attachments(message)
+    if not _hand_over(message, now=now):
+        return MessageStatus.QUEUED  # swept and claimed again meanwhile: not ours any more
     try:
-        result = transport.send(
-            message, attachments=_attachments(message), headers=headers, now=now
-        )
+        result = transport.send(message, attachments=attachments, headers=headers, now=now)
+    except UnknownOutcomeError as exc:
+        return mark_unknown(message, now=now, today=today, error=str(exc))
     except TransientSendError as exc:
         return _retry_later(message, now=now, today=today, error=str(exc))
     except PermanentSendError as exc:
@@ -142,6 +154,23 @@ def send_message(message: Message, *, now: dt.datetime, transports: dict | None 
     return MessageStatus.SENT
 
 
+def _ours(message: Message, status: str):
+    """This worker's row, as long as it still is: the status it left it in and the
+    attempt it claimed (``claim``)."""
+    return Message.objects.filter(pk=message.pk, status=status, attempts=message.attempts)
+
+
+def _hand_over(message: Message, *, now: dt.datetime) -> bool:
+    """claimed → handing_over, committed before the provider is called: from here on a
+    crash leaves a row that says the provider may have the message."""
+    handed = _ours(message, MessageStatus.CLAIMED).update(
+        status=MessageStatus.HANDING_OVER, claimed_at=now
+    )
+    if handed:
+        message.status = MessageStatus.HANDING_OVER
+    return bool(handed)
+
+
 def _allowed_moment(message: Message, earliest: dt.datetime) -> dt.datetime:
     """The first moment ≥ ``earliest`` the message's contact policy allows (the window,
     weekdays, holidays and legal floors it was planned under; docs/dunning.md, "Contact
@@ -153,7 +182,7 @@ def _allowed_moment(message: Message, earliest: dt.datetime) -> dt.datetime:
 
 def _hold_until(message: Message, *, allowed: dt.datetime, now: dt.datetime) -> str:
     """Outside the window: back to the queue until it opens; the hold is not an attempt."""
-    held = Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
+    held = _ours(message, MessageStatus.CLAIMED).update(
         status=MessageStatus.QUEUED,
         next_attempt_at=allowed,
         attempts=max(message.attempts - 1, 0),
@@ -192,7 +221,7 @@ def _retry_later(message: Message, *, now: dt.datetime, today: dt.date, error: s
     if message.attempts >= MAX_ATTEMPTS:
         return fail_message(message, now=now, today=today, error=error, permanent=False)
     retry_at = backoff_moment(message, now=now)
-    Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
+    _ours(message, MessageStatus.HANDING_OVER).update(
         status=MessageStatus.QUEUED, next_attempt_at=retry_at, last_error=error[:2000]
     )
     _add_event(
@@ -211,14 +240,14 @@ def backoff_moment(message: Message, *, now: dt.datetime) -> dt.datetime:
 
 
 _SENT_SUMMARY = {
-    MessageChannel.EMAIL: _lazy("Correo enviado: %(subject)s"),
-    MessageChannel.WHATSAPP: _lazy("WhatsApp enviado: %(subject)s"),
-    MessageChannel.SMS: _lazy("SMS enviado: %(subject)s"),
+    MessageChannel.EMAIL: gettext_lazy("Correo enviado: %(subject)s"),
+    MessageChannel.WHATSAPP: gettext_lazy("WhatsApp enviado: %(subject)s"),
+    MessageChannel.SMS: gettext_lazy("SMS enviado: %(subject)s"),
 }
 _FAILED_TITLE = {
-    MessageChannel.EMAIL: _lazy("No se pudo enviar el correo a %(customer)s"),
-    MessageChannel.WHATSAPP: _lazy("No se pudo enviar el WhatsApp a %(customer)s"),
-    MessageChannel.SMS: _lazy("No se pudo enviar el SMS a %(customer)s"),
+    MessageChannel.EMAIL: gettext_lazy("No se pudo enviar el correo a %(customer)s"),
+    MessageChannel.WHATSAPP: gettext_lazy("No se pudo enviar el WhatsApp a %(customer)s"),
+    MessageChannel.SMS: gettext_lazy("No se pudo enviar el SMS a %(customer)s"),
 }
 
 
@@ -229,7 +258,7 @@ def _summary_subject(message: Message) -> str:
 def _mark_printed(message: Message, *, now: dt.datetime, result: SendResult) -> None:
     """A letter in the day's print batch: sent (and on the timeline) once it is posted."""
     with transaction.atomic():
-        Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
+        _ours(message, MessageStatus.HANDING_OVER).update(
             status=MessageStatus.PRINTED,
             provider_id=result.provider_id[:200],
             transport=result.transport,
@@ -251,7 +280,12 @@ def _mark_sent(message: Message, *, now: dt.datetime, result: SendResult) -> Non
         else ""
     )
     with transaction.atomic():
-        Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
+        # the provider said yes: that is the truth even if the sweep already wrote unknown
+        Message.objects.filter(
+            pk=message.pk,
+            status__in=(MessageStatus.HANDING_OVER, MessageStatus.UNKNOWN),
+            attempts=message.attempts,
+        ).update(
             status=MessageStatus.SENT,
             sent_at=now,
             provider_id=result.provider_id[:200],
@@ -312,29 +346,60 @@ def fail_message(
     return MessageStatus.FAILED
 
 
-def sweep_stale_sending(*, now: dt.datetime) -> int:
-    """Rows stuck in ``sending`` (a worker died mid-send) are never retried — the email may
-    have left — they are marked failed and an agent is told to check."""
-    stale = list(
-        Message.objects.filter(status=MessageStatus.SENDING, claimed_at__lt=now - STALE_SENDING)
+_UNKNOWN_TITLE = {
+    MessageChannel.EMAIL: gettext_lazy("Confirmar si llegó el correo a %(customer)s"),
+    MessageChannel.WHATSAPP: gettext_lazy("Confirmar si llegó el WhatsApp a %(customer)s"),
+    MessageChannel.SMS: gettext_lazy("Confirmar si llegó el SMS a %(customer)s"),
+}
+UNKNOWN_REASON = gettext_noop(
+    "El proveedor pudo haberlo recibido sin confirmarlo; no se reintenta solo. "
+    "Si no llegó, use «Reenviar»."
+)
+
+
+def mark_unknown(message: Message, *, now: dt.datetime, today: dt.date, error: str) -> str:
+    """handing_over → unknown: the provider may have the message. Never retried by
+    itself (a retry is how a reminder arrives twice); the agent gets a task and a
+    one-click resend (``resend_unknown``)."""
+    if not Message.objects.filter(pk=message.pk, status=MessageStatus.HANDING_OVER).update(
+        status=MessageStatus.UNKNOWN, status_reason=UNKNOWN_REASON, last_error=error[:2000]
+    ):
+        return str(Message.objects.get(pk=message.pk).status)
+    _add_event(message, EventKind.FAILED, at=now, data={"error": error[:500], "unknown": True})
+    title = _UNKNOWN_TITLE.get(message.channel, _UNKNOWN_TITLE["email"])
+    open_agent_task(
+        message,
+        kind=TaskKind.SEND_FAILED,
+        title=str(title) % {"customer": message.customer.name},
+        notes=error[:2000],
+        today=today,
     )
-    for message in stale:
-        if Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
-            status=MessageStatus.FAILED,
-            status_reason=gettext_noop(
-                "Envío interrumpido; no se reintenta para no duplicar el correo."
-            ),
+    return MessageStatus.UNKNOWN
+
+
+def sweep_stale_claims(*, now: dt.datetime, stale_after: dt.timedelta = STALE_CLAIM) -> dict:
+    """Rows a worker left behind (it died, or hangs): ``claimed`` ones never reached the
+    provider and are queued again at once; ``handing_over`` ones may have, and become
+    ``unknown`` (``mark_unknown``). Returns how many of each."""
+    before = now - stale_after
+    requeued = 0
+    for message in Message.objects.filter(status=MessageStatus.CLAIMED, claimed_at__lt=before):
+        if _ours(message, MessageStatus.CLAIMED).update(
+            status=MessageStatus.QUEUED, next_attempt_at=None
         ):
-            _add_event(message, EventKind.FAILED, at=now, data={"error": "interrupted"})
-            open_agent_task(
-                message,
-                kind=TaskKind.SEND_FAILED,
-                title=_("Revisar si llegó el correo a %(customer)s")
-                % {"customer": message.customer.name},
-                notes="",
-                today=now.date(),
+            requeued += 1
+            _add_event(
+                message, EventKind.RETRY, at=now, data={"reason": "claimed by a stopped worker"}
             )
-    return len(stale)
+    unknown = 0
+    for message in Message.objects.filter(
+        status=MessageStatus.HANDING_OVER, claimed_at__lt=before
+    ).select_related("customer"):
+        today = local_today(message.customer.effective_timezone, now=now)
+        error = "the worker stopped while handing the message to the provider"
+        if mark_unknown(message, now=now, today=today, error=error) == MessageStatus.UNKNOWN:
+            unknown += 1
+    return {"requeued": requeued, "unknown": unknown}
 
 
 def _send_batch(messages: list[Message], *, now: dt.datetime) -> dict[str, int]:
@@ -351,21 +416,28 @@ def _send_batch(messages: list[Message], *, now: dt.datetime) -> dict[str, int]:
                 continue  # another worker has it
             for name, value in claimed.items():
                 setattr(message, name, value)
-            message.status = MessageStatus.SENDING
+            message.status = MessageStatus.CLAIMED
             try:
                 status = send_message(message, now=now, transports=transports)
             except Exception as exc:  # noqa: BLE001 - a bug must not leave the row stuck
-                log.exception("sending message %s failed", message.key)
-                Message.objects.filter(pk=message_id, status=MessageStatus.SENDING).update(
-                    status=MessageStatus.FAILED, last_error=f"{type(exc).__name__}: {exc}"[:2000]
-                )
-                status = MessageStatus.FAILED
+                status = _after_a_bug(message, exc, now=now)
             counts[str(status)] = counts.get(str(status), 0) + 1
     finally:
         for transport in transports.values():
             if transport is not None:
                 transport.close()
     return counts
+
+
+def _after_a_bug(message: Message, exc: Exception, *, now: dt.datetime) -> str:
+    """A bug before the hand-over failed the row (nothing left); one during or after it
+    may have reached the provider: unknown, as a stopped worker's would be."""
+    log.exception("sending message %s failed", message.key)
+    error = f"{type(exc).__name__}: {exc}"[:2000]
+    if _ours(message, MessageStatus.CLAIMED).update(status=MessageStatus.FAILED, last_error=error):
+        return MessageStatus.FAILED
+    today = local_today(message.customer.effective_timezone, now=now)
+    return mark_unknown(message, now=now, today=today, error=error)
 
 
 def send_now(message: Message, *, now: dt.datetime) -> str:

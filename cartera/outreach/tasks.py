@@ -16,16 +16,16 @@ from .conversations import process_whatsapp_event
 from .models import InboundEvent, Message
 from .notices import rep_stamped_notice
 from .revalidation import revalidate_message
-from .sending import send_due_messages, sweep_stale_sending
+from .sending import send_due_messages, sweep_stale_claims
 from .sms import process_sms_event
 
 
 @task()
 def send_due(slot: str = "") -> dict:
-    """Fail rows stuck in ``sending``, then claim and send every due message."""
+    """Sweep stale claims (queued again, or unknown), then claim and send every due message."""
     now = timezone.now()
-    stale = sweep_stale_sending(now=now)
-    return {"sent": send_due_messages(now=now), "stale_failed": stale}
+    stale = sweep_stale_claims(now=now)
+    return {"sent": send_due_messages(now=now), "stale": stale}
 
 
 @task()

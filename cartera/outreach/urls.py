@@ -9,6 +9,7 @@ urlpatterns = [
     path("messages/<int:pk>/html/", views.message_html, name="message_html"),
     path("messages/<int:pk>/test/", mail_views.message_test_send, name="message_test_send"),
     path("messages/<int:pk>/send-now/", mail_views.message_send_now, name="message_send_now"),
+    path("messages/<int:pk>/resend/", mail_views.message_resend, name="message_resend"),
     path("mail/", mail_views.mail_list, name="mail"),
     path("mail/<str:kind>/<int:pk>/", mail_views.mail_detail, name="mail_detail"),
     path("mail/<str:kind>/<int:pk>/html/", mail_views.mail_html, name="mail_html"),

@@ -16,16 +16,19 @@ recording the payment twice.
 """
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cartera.invoices.choices import PaymentMethodSAT
+from cartera.invoices.models import Invoice
 from cartera.lib.money import round_money
+from cartera.orgs.access import Action, require_member_unless_system
 from cartera.timeline import events
 
 from .choices import ComplementStatus, PaymentMethod, PaymentSource, PaymentStatus
@@ -41,6 +44,9 @@ FORMA_PAGO = {
     PaymentMethod.OTHER: "99",
 }
 WARN_DAYS = 3
+# The SAT's TimbreFiscalDigital UUID (its XSD pattern: RFC 4122's 8-4-4-4-12 hex groups).
+FISCAL_UUID = re.compile(r"^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$")
+NIL_UUID = "00000000-0000-0000-0000-000000000000"
 
 
 def deadline_for(payment_date: dt.date) -> dt.date:
@@ -184,11 +190,50 @@ def record_cancellation(
     return complement
 
 
+def require_complement_manager(actor, organization) -> None:
+    """REPs are fiscal documents: generating, stamping, cancelling them and recording a
+    stamp are ``manage_complements`` (owners and managers, docs/roles.md). Every service
+    that does one calls this before it signs, calls the PAC or writes."""
+    require_member_unless_system(actor, organization, Action.MANAGE_COMPLEMENTS)
+
+
+def clean_fiscal_uuid(value: str) -> str:
+    """``value`` upper-cased when it has the shape of a SAT UUID, else a ValidationError."""
+    value = (value or "").strip().upper()
+    if not FISCAL_UUID.match(value) or value == NIL_UUID:
+        raise ValidationError(
+            {"fiscal_uuid": _("Escriba el UUID del timbre: 36 caracteres como 5FB2822E-396D-…")}
+        )
+    return value
+
+
+def _check_uuid_is_free(complement: PaymentComplement, fiscal_uuid: str) -> None:
+    """One stamp documents one CFDI: a UUID another complement of the organisation holds
+    (or held before it was cancelled), or an invoice's own, is a typing mistake."""
+    taken = (
+        PaymentComplement.objects.filter(organization_id=complement.organization_id)
+        .filter(Q(fiscal_uuid=fiscal_uuid) | Q(cancelled_uuid=fiscal_uuid))
+        .exclude(pk=complement.pk)
+        .exists()
+        or Invoice.objects.filter(
+            organization_id=complement.organization_id, fiscal_uuid__iexact=fiscal_uuid
+        ).exists()
+    )
+    if taken:
+        raise ValidationError(
+            {"fiscal_uuid": _("Ese UUID ya pertenece a otro CFDI de la organización.")}
+        )
+
+
 @transaction.atomic
 def mark_stamped(*, complement: PaymentComplement, fiscal_uuid: str, actor) -> PaymentComplement:
-    fiscal_uuid = (fiscal_uuid or "").strip().upper()
-    if len(fiscal_uuid) != 36:
-        raise ValidationError({"fiscal_uuid": _("El UUID debe tener 36 caracteres.")})
+    """Record that the REP was stamped outside Cartera (``manage_complements``)."""
+    require_complement_manager(actor, complement.organization)
+    fiscal_uuid = clean_fiscal_uuid(fiscal_uuid)
+    complement = PaymentComplement.objects.select_for_update().get(pk=complement.pk)
+    if complement.status == ComplementStatus.STAMPED:
+        raise ValidationError(_("El complemento ya está timbrado."))
+    _check_uuid_is_free(complement, fiscal_uuid)
     PaymentComplement.objects.filter(pk=complement.pk).update(
         status=ComplementStatus.STAMPED, fiscal_uuid=fiscal_uuid, stamped_at=timezone.now()
     )

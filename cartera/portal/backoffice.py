@@ -20,6 +20,7 @@ from cartera.followup.choices import PromiseSource
 from cartera.followup.promises import make_promise
 from cartera.invoices import factoring
 from cartera.invoices.choices import DisputeStatus, InvoiceStatus
+from cartera.invoices.disputes import action_for_outcome
 from cartera.invoices.models import Dispute
 from cartera.invoices.selectors import get_dispute_for_user, invoices_visible_to
 from cartera.lib.dates import local_today, parse_iso_date
@@ -118,12 +119,7 @@ def proof_download(request, pk):
 @require_POST
 def dispute_resolve(request, pk):
     outcome = request.POST.get("outcome", "")
-    require(
-        request,
-        {"credit_note": Action.EDIT_INVOICES, "void": Action.VOID_INVOICES}.get(
-            outcome, Action.RECORD_PAYMENTS
-        ),
-    )
+    require(request, action_for_outcome(outcome))
     dispute = get_dispute_for_user(request, pk)
     note = request.POST.get("note", "")
     try:
@@ -195,7 +191,7 @@ def portal_link(request, customer_pk):
 @org_member_required
 @require_POST
 def complement_action(request, pk):
-    require(request, Action.RECORD_PAYMENTS)
+    require(request, Action.MANAGE_COMPLEMENTS)
     complement = get_complement_for_user(request, pk)
     try:
         if request.POST.get("action") == "pac":

@@ -5,6 +5,10 @@ and auth token, form-encoded ``To``, ``From``, ``Body``, ``StatusCallback``) ans
 with Twilio's message resource (``…/Calls.json``: the call resource), or Twilio's error body (``{"code", "message",
 "more_info", "status"}``) for recipients told to fail. ``sign`` computes
 ``X-Twilio-Signature`` as Twilio documents it, for the callbacks the tests post.
+Recipients in ``drop_after_accept`` get their message taken (it is in ``sent``, as a
+provider that crashed before answering would have it) and the connection closed without
+an answer. Like Twilio, the fake offers no lookup of a message by the sender's own
+reference (its Messages list filters only by To, From and DateSent).
 """
 
 import base64
@@ -35,6 +39,7 @@ class FakeTwilio:
         self.sent: list[dict] = []
         self.calls: list[dict] = []
         self.fail_for: dict[str, int] = {}
+        self.drop_after_accept: set[str] = set()
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -118,6 +123,9 @@ class FakeTwilio:
                 status, payload = fake.create(
                     self.path, self.headers.get("Authorization", ""), form
                 )
+                if form.get("To") in fake.drop_after_accept and status == 201:
+                    self.close_connection = True  # taken, and no answer ever comes
+                    return
                 data = json.dumps(payload).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")

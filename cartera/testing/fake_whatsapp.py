@@ -6,6 +6,10 @@ without the bearer token (error 190), can be told to fail a recipient with any e
 code, serves ``GET /{version}/{waba-id}/message_templates`` (paged) and the media
 endpoints (``GET /{version}/{media-id}`` → URL, then the file). ``webhook_body`` and
 ``sign`` build the notifications Meta would POST, signed like Meta signs them.
+Recipients in ``drop_after_accept`` get their message taken (in ``sent``) and the
+connection closed before the answer. Like the Cloud API, the fake has no endpoint that
+finds a sent message by the sender's reference: statuses come only by webhook, keyed by
+the ``wamid`` the (lost) answer carried.
 """
 
 import hashlib
@@ -31,6 +35,7 @@ class FakeWhatsApp:
         self.sent: list[dict] = []
         self.fail_for: dict[str, int] = {}  # recipient → error code (every send to it)
         self.fail_once: dict[str, int] = {}  # recipient → error code (next send only)
+        self.drop_after_accept: set[str] = set()
         self.templates: list[dict] = []
         self.media: dict[str, tuple[bytes, str]] = {}
         self._ids = itertools.count(1)
@@ -138,7 +143,7 @@ class FakeWhatsApp:
                 if not self._authorised():
                     return
                 if self.path.endswith("/messages"):
-                    return self._reply(*fake.send_message(body))
+                    return _answer_send(self, fake, body)
                 return self._reply(404, {"error": {"message": "Unknown path", "code": 100}})
 
             def do_GET(self):
@@ -149,6 +154,14 @@ class FakeWhatsApp:
                 self._reply(status, payload, raw=raw, ctype=ctype)
 
         return Handler
+
+
+def _answer_send(handler, fake: FakeWhatsApp, body: dict):
+    status, payload = fake.send_message(body)
+    if str(body.get("to", "")) in fake.drop_after_accept and status == 200:
+        handler.close_connection = True  # taken, and no answer ever comes
+        return None
+    return handler._reply(status, payload)
 
 
 # --- notifications Meta POSTs to the webhook ---------------------------------------------

@@ -124,6 +124,7 @@ NOT_PAGES = {
     "dunning:step_test_send": "POST action",
     "outreach:message_test_send": "POST action",
     "outreach:message_send_now": "POST action",
+    "outreach:message_resend": "POST action",
     "outreach:template_test_send": "POST action",
     "outreach:mail_detail": _NO_DEMO_OBJECT,
     "outreach:mail_html": "the e-mail as sent, in the debtor's language (sandboxed frame)",

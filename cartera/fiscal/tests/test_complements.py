@@ -60,10 +60,10 @@ def test_one_payment_for_two_invoices_is_one_rep_with_two_lines(invoice_a, secon
 
 
 def test_generate_rep_from_the_settings_the_customer_and_the_invoice_xml(
-    stamped_invoice, profile, agent_a
+    stamped_invoice, profile, agent_a, manager_a
 ):
     payment = _pay(stamped_invoice, D("6000.00"), actor=agent_a)
-    complement = generate_rep(complement=payment.complement, actor=agent_a, now=NOW)
+    complement = generate_rep(complement=payment.complement, actor=manager_a, now=NOW)
     assert complement.status == "generated" and complement.generated_at == NOW
     root = etree.fromstring(complement.xml.encode())
     assert (root.get("LugarExpedicion"), root.get("NoCertificado"), root.get("Serie")) == (

@@ -6,12 +6,12 @@ import socket
 from decimal import Decimal
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from lxml import etree
 
 from cartera.fiscal import pac
-from cartera.fiscal.complements import rep_for
+from cartera.fiscal.complements import generate_rep, rep_for
 from cartera.fiscal.models import FiscalProfile
 from cartera.payments.models import PaymentComplement
 from cartera.testing import fake_pac
@@ -122,17 +122,59 @@ def test_no_pac_chosen(stamped_invoice, profile):
     assert caught.value.messages == ["Elija el PAC de la organización en sus datos fiscales."]
 
 
-def test_agent_stamps_from_the_review_page(stamped_invoice, profile, fake, login, agent_a):
+def test_manager_stamps_from_the_review_page(stamped_invoice, profile, fake, login, manager_a):
     url, _state = fake
     _use(profile, "swsapien", url)
     payment = _pay(stamped_invoice, D("6000.00"))
-    client = login(agent_a)
+    client = login(manager_a)
     assert "Timbrar con SW Sapien" in client.get(reverse("portal_admin:review")).content.decode()
     response = client.post(
         reverse("portal_admin:complement", args=[payment.complement.pk]), {"action": "pac"}
     )
     assert response.status_code == 302
     assert PaymentComplement.objects.get().status == "stamped"
+
+
+def test_an_agent_neither_sees_nor_may_use_the_complement_actions(
+    stamped_invoice, profile, fake, login, agent_a
+):
+    """REPs are ``manage_complements`` (owners and managers): an agent's page has no
+    button, and each of the four actions answers 403 with nothing at the PAC or stored."""
+    url, state = fake
+    _use(profile, "swsapien", url)
+    payment = _pay(stamped_invoice, D("6000.00"))
+    complement = payment.complement
+    client = login(agent_a)
+    page = client.get(reverse("portal_admin:review")).content.decode()
+    assert "Timbrar con SW Sapien" not in page and "Generar XML" not in page
+    assert "Un gerente o el propietario emite y timbra el complemento." in page
+    posts = [
+        {"action": "generate"},
+        {"action": "pac"},
+        {"action": "stamp", "uuid": "A1B2C3D4-0E0F-4A1B-9C2D-3E4F5A6B7C8D"},
+        {"action": "cancel", "reason": "03"},
+    ]
+    target = reverse("portal_admin:complement", args=[complement.pk])
+    assert [client.post(target, data).status_code for data in posts] == [403, 403, 403, 403]
+    complement.refresh_from_db()
+    assert (complement.status, complement.xml, complement.fiscal_uuid) == ("pending", "", "")
+    assert state.requests == []
+
+
+def test_the_services_refuse_an_agent_too(stamped_invoice, profile, fake, agent_a):
+    url, state = fake
+    _use(profile, "swsapien", url)
+    payment = _pay(stamped_invoice, D("6000.00"))
+    complement = payment.complement
+    with pytest.raises(PermissionDenied):
+        pac.stamp_rep(complement=complement, actor=agent_a, now=NOW)
+    with pytest.raises(PermissionDenied):
+        generate_rep(complement=complement, actor=agent_a, now=NOW)
+    stamped = pac.stamp_rep(complement=complement, actor=None, now=NOW)
+    with pytest.raises(PermissionDenied):
+        pac.cancel_rep(complement=stamped, reason="03", actor=agent_a, now=NOW)
+    stamped.refresh_from_db()
+    assert (stamped.status, len(state.stamped), state.cancelled) == ("stamped", 1, {})
 
 
 def test_viewer_cannot_stamp(stamped_invoice, profile, fake, login, viewer_a):

@@ -4,7 +4,8 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
 
 from cartera.dunning.services import run_planner
 from cartera.followup import reviews
@@ -71,6 +72,38 @@ def test_rejected_dispute_returns_to_the_flow_and_tells_the_debtor(
         in Message.objects.get(key=f"dispute-resolved:{dispute.pk}").body_text
     )
     assert Task.objects.get(key=f"dispute:{dispute.pk}").status == "done"
+
+
+@pytest.mark.parametrize("outcome", ["reject", "credit_note", "void", "nonsense"])
+def test_an_agent_resolves_no_dispute_in_any_way(invoice_a, agent_a, outcome):
+    """Rejecting is ``resolve_disputes``, accepting an invoice action: owners and managers
+    (docs/roles.md). The service refuses an agent whoever calls it; nothing changes."""
+    dispute = reviews.open_dispute(
+        invoice=invoice_a, reason_code="other", text="", actor="debtor", today=TODAY
+    )
+    with pytest.raises(PermissionDenied):
+        reviews.resolve_dispute(dispute=dispute, outcome=outcome, actor=agent_a, today=TODAY)
+    dispute.refresh_from_db()
+    invoice_a.refresh_from_db()
+    assert (dispute.status, dispute.resolved_at) == ("open", None)
+    assert (invoice_a.status, invoice_a.balance, CreditNote.objects.count()) == (
+        "open",
+        Decimal("11600.00"),
+        0,
+    )
+    assert Task.objects.get(key=f"dispute:{dispute.pk}").status == "open"
+
+
+def test_an_agent_sees_the_dispute_but_no_button(invoice_a, agent_a, manager_a, login):
+    reviews.open_dispute(
+        invoice=invoice_a, reason_code="other", text="", actor="debtor", today=TODAY
+    )
+    url = reverse("portal_admin:review")
+    agent_page = login(agent_a).get(url).content.decode()
+    assert 'value="reject"' not in agent_page and 'name="outcome"' not in agent_page
+    assert "Un gerente o el propietario resuelve esta disputa." in agent_page
+    manager_page = login(manager_a).get(url).content.decode()
+    assert all(f'value="{o}"' in manager_page for o in ("reject", "credit_note", "void"))
 
 
 def test_accepted_dispute_with_credit_note_or_void(invoice_a, second_invoice_a, manager_a):

@@ -27,4 +27,5 @@ BENCHMARKS: list[str] = [
     "channels",
     "bank",
     "webhooks",
+    "faults",
 ]

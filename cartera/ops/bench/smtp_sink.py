@@ -8,6 +8,7 @@ runs in a separate process, with aiosmtpd's logging off, and counts what it rece
 import logging
 import multiprocessing
 import socket
+import threading
 
 
 def _serve(port: int, count, ready, stop) -> None:
@@ -26,6 +27,25 @@ def _serve(port: int, count, ready, stop) -> None:
     ready.set()
     stop.wait()
     controller.stop()
+
+
+def serve_recording(port: int, path: str, ready) -> None:
+    """A sink process for ``cartera bench faults``: one line per accepted message (its
+    recipients) appended to ``path`` as it is accepted, so copies can be counted after
+    the senders were killed. Runs until the process is killed."""
+    from aiosmtpd.controller import Controller
+
+    logging.getLogger("mail.log").setLevel(logging.CRITICAL)
+
+    class Sink:
+        async def handle_DATA(self, server, session, envelope):
+            with open(path, "a") as out:
+                out.write(",".join(envelope.rcpt_tos) + "\n")
+            return "250 OK"
+
+    Controller(Sink(), hostname="127.0.0.1", port=port).start()
+    ready.set()
+    threading.Event().wait()
 
 
 class SinkProcess:

@@ -20,6 +20,8 @@ MATRIX = {
     Action.VOID_INVOICES: (Y, Y, N, N, N),
     Action.RECORD_PAYMENTS: (Y, Y, Y, N, Y),
     Action.CONFIRM_PAYMENTS: (Y, Y, N, N, N),
+    Action.MANAGE_COMPLEMENTS: (Y, Y, N, N, N),
+    Action.RESOLVE_DISPUTES: (Y, Y, N, N, N),
     Action.ADD_NOTES: (Y, Y, Y, N, Y),
     Action.MANAGE_ORGANIZATION: (Y, N, N, N, N),
     Action.MANAGE_MEMBERS: (Y, Y, N, N, N),

@@ -2,7 +2,8 @@
 
 A transport sends one ``Message`` row that the worker has already claimed and returns a
 ``SendResult``; it raises ``TransientSendError`` (retry later, with backoff) or
-``PermanentSendError`` (never retry; the listed addresses are unusable).
+``PermanentSendError`` (never retry; the listed addresses are unusable) or
+``UnknownOutcomeError`` (the provider may have it: never retried automatically).
 """
 
 from abc import ABC, abstractmethod
@@ -19,6 +20,12 @@ class SendResult:
 
 class TransientSendError(Exception):
     """Try again later: timeouts, 4xx SMTP replies, provider throttling."""
+
+
+class UnknownOutcomeError(Exception):
+    """The provider may have the message and did not say so (a timeout or a dropped
+    connection after the SMTP DATA or the HTTP request body went out). Never retried by
+    itself: retrying is what sends a reminder twice."""
 
 
 @dataclass

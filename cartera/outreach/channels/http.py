@@ -4,6 +4,7 @@ handshakes."""
 
 import http.client
 import json
+import select
 from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit
 
@@ -24,6 +25,25 @@ class Response:
 
 class ConnectionFailed(Exception):
     """The provider could not be reached (timeout, refused, reset): try again later."""
+
+
+class ResponseLost(ConnectionFailed):
+    """The whole request went out and no answer came (a read timeout, a dropped
+    connection): the provider may have acted on it. A message transport must not send it
+    again by itself (``UnknownOutcomeError``); other callers may treat it as
+    ``ConnectionFailed``."""
+
+
+def _dropped(connection) -> bool:
+    """A kept-alive socket the server has closed reads as ready (EOF) before we write."""
+    sock = getattr(connection, "sock", None)
+    if sock is None:
+        return False
+    try:
+        readable, _, _ = select.select([sock], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(readable)
 
 
 class HttpClient:
@@ -63,16 +83,22 @@ class HttpClient:
             headers["Content-Type"] = "application/x-www-form-urlencoded"
         target = path if absolute else self.prefix + path
         for attempt in (1, 2):  # a kept-alive connection the server closed: reconnect once
+            if self._connection is not None and _dropped(self._connection):
+                self.close()
             connection = self._connect()
             try:
                 connection.request(method, target, body=body, headers=headers)
-                reply = connection.getresponse()
-                data = reply.read()
             except (TimeoutError, http.client.HTTPException, OSError) as exc:
-                self.close()
+                self.close()  # the request did not get out whole: safe to try again
                 if attempt == 2:
                     raise ConnectionFailed(f"{type(exc).__name__}: {exc}") from exc
                 continue
+            try:
+                reply = connection.getresponse()
+                data = reply.read()
+            except (TimeoutError, http.client.HTTPException, OSError) as exc:
+                self.close()  # it went out whole: never sent twice from here
+                raise ResponseLost(f"{type(exc).__name__} after the request: {exc}") from exc
             return Response(reply.status, data, reply.getheader("Content-Type", ""))
         raise ConnectionFailed("unreachable")  # pragma: no cover
 

@@ -1,3 +1,4 @@
+import asyncio
 import socket
 
 import pytest
@@ -5,11 +6,16 @@ from aiosmtpd.controller import Controller
 
 
 class _Sink:
-    """Collects envelopes; recipients listed in ``refuse`` get that SMTP reply."""
+    """Collects envelopes; recipients listed in ``refuse`` get that SMTP reply.
+    ``after_accept``: "drop" takes the message and closes the connection before answering
+    DATA; "stall" takes it and answers only after ``stall_seconds`` (past the client's
+    timeout) — the message is delivered either way, the client never hears so."""
 
     def __init__(self):
         self.envelopes = []
         self.refuse: dict[str, str] = {}
+        self.after_accept = ""
+        self.stall_seconds = 3.0
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:
@@ -19,6 +25,10 @@ class _Sink:
 
     async def handle_DATA(self, server, session, envelope):
         self.envelopes.append(envelope)
+        if self.after_accept == "drop":
+            server.transport.abort()
+        elif self.after_accept == "stall":
+            await asyncio.sleep(self.stall_seconds)
         return "250 Message accepted"
 
 

@@ -176,7 +176,13 @@ def test_outbox_send_json_counts_sent_failed_and_deferred(
     sms.fail_for["+525500000000"] = 21211
     out = io.StringIO()
     call_command("outbox", "send", "--org", "norte", "--json", stdout=out)
-    assert json.loads(out.getvalue()) == {"sent": 1, "failed": 1, "deferred": 1, "printed": 0}
+    assert json.loads(out.getvalue()) == {
+        "sent": 1,
+        "failed": 1,
+        "deferred": 1,
+        "printed": 0,
+        "unknown": 0,
+    }
     held.refresh_from_db()
     broken.refresh_from_db()
     assert (held.status, broken.status) == ("queued", "failed")

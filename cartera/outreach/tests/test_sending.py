@@ -5,7 +5,10 @@ import email
 import email.policy
 from decimal import Decimal
 
+import pytest
 from django.core.files.base import ContentFile
+from django.urls import reverse
+from freezegun import freeze_time
 
 from cartera.customers.services import create_customer, save_contact
 from cartera.dunning.models import Step, Strategy
@@ -14,7 +17,7 @@ from cartera.followup.models import Task
 from cartera.invoices.models import Dispute, InvoiceAttachment
 from cartera.invoices.services import create_invoice
 from cartera.outreach.models import ContactPointBlock, Message
-from cartera.outreach.sending import claim, send_due_messages, sweep_stale_sending
+from cartera.outreach.sending import claim, send_due_messages, send_message, sweep_stale_claims
 from cartera.payments.services import allocate_payment, record_payment
 
 UTC = dt.UTC
@@ -89,12 +92,128 @@ def test_a_claimed_row_is_never_claimed_again(invoice_a, org_a):
     message = _queue(org_a)
     assert claim(message.pk, now=SEND_NOW) is True
     assert claim(message.pk, now=SEND_NOW) is False
-    # a worker that died after claiming: the row is never retried, an agent is told
     assert send_due_messages(now=SEND_NOW) == {}
-    assert sweep_stale_sending(now=SEND_NOW + dt.timedelta(minutes=20)) == 1
     message.refresh_from_db()
-    assert (message.status, message.attempts) == ("failed", 1)
+    assert (message.status, message.attempts) == ("claimed", 1)
+
+
+def test_a_worker_killed_after_its_claim_is_retried_and_delivers_once(smtp_sink, invoice_a, org_a):
+    """A worker died holding the claim (nothing was handed to the server): after
+    ``STALE_CLAIM`` the sweep queues the row again and the next run delivers it, once."""
+    message = _queue(org_a)
+    assert claim(message.pk, now=SEND_NOW) is True  # …and the worker was SIGKILLed
+    assert sweep_stale_claims(now=SEND_NOW + dt.timedelta(minutes=14)) == {
+        "requeued": 0,
+        "unknown": 0,
+    }
+    later = SEND_NOW + dt.timedelta(minutes=20)
+    assert sweep_stale_claims(now=later) == {"requeued": 1, "unknown": 0}
+    assert send_due_messages(now=later) == {"sent": 1}
+    assert send_due_messages(now=later + dt.timedelta(hours=1)) == {}
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == ("sent", 2)
+    assert [env.rcpt_tos for env in smtp_sink.envelopes] == [["lucia@latuerca.mx"]]
+    assert not Task.objects.exists()
+
+
+def test_a_worker_that_lost_its_claim_sends_nothing(smtp_sink, invoice_a, org_a):
+    """A worker that hung past ``STALE_CLAIM``: its row was queued again and claimed by
+    another worker (attempt 2). When the first one wakes, its hand-over names attempt 1
+    and changes nothing: only the second worker sends."""
+    message = _queue(org_a)
+    claim(message.pk, now=SEND_NOW)
+    stale = Message.objects.get(pk=message.pk)  # the hung worker's copy: attempt 1
+    later = SEND_NOW + dt.timedelta(minutes=20)
+    sweep_stale_claims(now=later)
+    assert claim(message.pk, now=later) is True  # another worker: attempt 2
+    assert send_message(stale, now=later) == "queued"
+    assert smtp_sink.envelopes == []
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == ("claimed", 2)
+
+
+def test_a_worker_killed_while_handing_over_leaves_it_unknown_with_a_task(
+    smtp_sink, invoice_a, org_a
+):
+    message = _queue(org_a)
+    claim(message.pk, now=SEND_NOW)
+    Message.objects.filter(pk=message.pk).update(status="handing_over")  # killed in the call
+    later = SEND_NOW + dt.timedelta(minutes=20)
+    assert sweep_stale_claims(now=later) == {"requeued": 0, "unknown": 1}
+    assert sweep_stale_claims(now=later) == {"requeued": 0, "unknown": 0}
+    assert send_due_messages(now=later) == {}
+    message.refresh_from_db()
+    assert message.status == "unknown" and "Reenviar" in message.status_reason
+    task = Task.objects.get()
+    assert (task.kind, task.title, task.assignee.username) == (
+        "send_failed",
+        "Confirmar si llegó el correo a Ferretería La Tuerca",
+        "ana_agent",
+    )
+    assert smtp_sink.envelopes == []
+
+
+@pytest.mark.parametrize("misbehaviour", ["drop", "stall"])
+def test_a_server_that_takes_the_message_but_never_answers_delivers_it_once(
+    settings, smtp_sink, invoice_a, org_a, misbehaviour
+):
+    """The server has the whole message (DATA sent) and then drops the connection, or
+    answers only after our timeout: the e-mail is out, so the row is ``unknown`` — not a
+    transient error — and neither later runs nor the sweep send it again."""
+    settings.EMAIL_TIMEOUT = 1
+    smtp_sink.after_accept = misbehaviour
+    message = _queue(org_a)
+    assert send_due_messages(now=SEND_NOW) == {"unknown": 1}
+    smtp_sink.after_accept = ""
+    for minutes in (5, 30, 600):
+        later = SEND_NOW + dt.timedelta(minutes=minutes)
+        assert sweep_stale_claims(now=later) == {"requeued": 0, "unknown": 0}
+        assert send_due_messages(now=later) == {}
+    message.refresh_from_db()
+    assert (message.status, message.attempts, message.sent_at) == ("unknown", 1, None)
+    assert "after the message went out" in message.last_error
+    assert len(smtp_sink.envelopes) == 1
     assert Task.objects.get().kind == "send_failed"
+
+
+def test_a_server_that_drops_before_data_is_a_transient_error(smtp_sink, invoice_a, org_a):
+    """Nothing was handed over (the connection went at RCPT): retried later, as before."""
+    smtp_sink.refuse["lucia@latuerca.mx"] = "421 closing"
+    message = _queue(org_a)
+    assert send_due_messages(now=SEND_NOW) == {"queued": 1}
+    message.refresh_from_db()
+    assert (message.status, message.next_attempt_at) == (
+        "queued",
+        SEND_NOW + dt.timedelta(minutes=2),
+    )
+    del smtp_sink.refuse["lucia@latuerca.mx"]
+    assert send_due_messages(now=SEND_NOW + dt.timedelta(minutes=2)) == {"sent": 1}
+    assert len(smtp_sink.envelopes) == 1
+
+
+def test_resend_queues_an_unknown_message_again_and_closes_its_task(
+    smtp_sink, invoice_a, org_a, agent_a, viewer_a, login
+):
+    message = _queue(org_a)
+    claim(message.pk, now=SEND_NOW)
+    Message.objects.filter(pk=message.pk).update(status="handing_over")
+    sweep_stale_claims(now=SEND_NOW + dt.timedelta(minutes=20))
+    url = reverse("outreach:message_resend", args=[message.pk])
+    page = reverse("outreach:message", args=[message.pk])
+    assert 'action="' + url not in login(viewer_a).get(page).content.decode()
+    assert login(viewer_a).post(url).status_code == 403
+    message.refresh_from_db()
+    assert message.status == "unknown" and smtp_sink.envelopes == []
+    client = login(agent_a)
+    assert 'action="' + url in client.get(page).content.decode()
+    with freeze_time(SEND_NOW + dt.timedelta(minutes=30)):
+        assert client.post(url).status_code == 302
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == ("sent", 2)
+    assert len(smtp_sink.envelopes) == 1
+    assert Task.objects.get().status == "done"
+    assert client.post(url).status_code == 302  # a second click: nothing more leaves
+    assert len(smtp_sink.envelopes) == 1
 
 
 def test_transient_error_retries_with_backoff(smtp_sink, invoice_a, org_a):
@@ -203,7 +322,7 @@ def test_claim_returning_reads_the_row_as_claimed(invoice_a, org_a):
     )
     assert claim(message.pk, now=SEND_NOW, returning=True) is None
     message.refresh_from_db()
-    assert (message.status, message.attempts) == ("sending", 1)
+    assert (message.status, message.attempts) == ("claimed", 1)
 
 
 def test_several_connections_send_each_message_exactly_once(

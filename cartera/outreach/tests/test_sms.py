@@ -20,7 +20,7 @@ from cartera.outreach.models import (
     Message,
     SmsConfig,
 )
-from cartera.outreach.sending import send_due_messages
+from cartera.outreach.sending import send_due_messages, sweep_stale_claims
 from cartera.outreach.sms import save_sms_config
 from cartera.testing import fake_twilio as ft
 
@@ -146,6 +146,27 @@ def test_throttling_is_retried(sms_ready, org_a, twilio):
     _queue(org_a)
     twilio.fail_for["+528112345678"] = 20429
     assert send_due_messages(now=SEND_NOW) == {"queued": 1}
+
+
+def test_a_request_taken_without_an_answer_is_unknown_and_never_sent_again(
+    sms_ready, org_a, twilio
+):
+    """Twilio took the message and the connection dropped before its answer: the SMS is
+    out, so it is ``unknown`` (Twilio cannot be asked by our reference), with a task, and
+    neither the next run nor the sweep sends it again."""
+    message = _queue(org_a)
+    twilio.drop_after_accept.add("+528112345678")
+    assert send_due_messages(now=SEND_NOW) == {"unknown": 1}
+    message.refresh_from_db()
+    assert (message.status, message.attempts, message.provider_id) == ("unknown", 1, "")
+    assert "after the request" in message.last_error
+    assert Task.objects.get(customer=message.customer, kind="send_failed").title == (
+        "Confirmar si llegó el SMS a Ferretería La Tuerca"
+    )
+    later = SEND_NOW + dt.timedelta(hours=1)
+    assert sweep_stale_claims(now=later) == {"requeued": 0, "unknown": 0}
+    assert send_due_messages(now=later) == {}
+    assert len(twilio.sent) == 1
 
 
 # --- callbacks ---------------------------------------------------------------------------

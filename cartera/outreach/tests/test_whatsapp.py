@@ -26,7 +26,7 @@ from cartera.outreach.models import (
     WhatsAppTemplate,
 )
 from cartera.outreach.phones import contact_for_phone, phone_key
-from cartera.outreach.sending import send_due_messages
+from cartera.outreach.sending import send_due_messages, sweep_stale_claims
 from cartera.outreach.whatsapp import (
     map_whatsapp_template,
     save_whatsapp_config,
@@ -210,6 +210,24 @@ def test_outside_the_window_the_mapped_template_goes_with_its_parameters(configu
         sent["id"],
     )
     assert message.customer.activities.filter(summary__startswith="WhatsApp enviado").count() == 1
+
+
+def test_a_send_taken_without_an_answer_is_unknown_and_never_sent_again(configured, org_a, fake):
+    """Meta took the message and the connection dropped before the answer (no wamid): it
+    is ``unknown`` with a task; the Cloud API cannot be asked by our reference, so it stays
+    so, and neither later runs nor the sweep send it again."""
+    message = _queue(org_a)
+    _approved_template(org_a, message.stage)
+    fake.drop_after_accept.add("528112345678")
+    assert send_due_messages(now=SEND_NOW) == {"unknown": 1}
+    later = SEND_NOW + dt.timedelta(hours=2)
+    assert sweep_stale_claims(now=later) == {"requeued": 0, "unknown": 0}
+    assert send_due_messages(now=later) == {}
+    message.refresh_from_db()
+    assert (message.status, message.provider_id, len(fake.sent)) == ("unknown", "", 1)
+    assert Task.objects.get(kind="send_failed").title == (
+        "Confirmar si llegó el WhatsApp a Ferretería La Tuerca"
+    )
 
 
 def test_without_an_approved_template_it_fails_and_the_number_stays_usable(configured, org_a, fake):

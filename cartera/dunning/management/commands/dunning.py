@@ -7,7 +7,7 @@ from django.utils import timezone
 from cartera.dunning.services import run_planner
 from cartera.lib.dates import local_today, parse_iso_date
 from cartera.orgs.models import Organization
-from cartera.outreach.sending import send_due_messages, sweep_stale_sending
+from cartera.outreach.sending import send_due_messages, sweep_stale_claims
 
 
 class Command(BaseCommand):
@@ -34,11 +34,11 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if options["action"] == "send":
             now = timezone.now()
-            swept = sweep_stale_sending(now=now)
+            swept = sweep_stale_claims(now=now)
             counts = send_due_messages(
                 now=now, limit=options["limit"], connections=max(1, options["connections"])
             )
-            self.stdout.write(json.dumps({"sent": counts, "stale_failed": swept}))
+            self.stdout.write(json.dumps({"sent": counts, "stale": swept}))
             return
 
         organization = Organization.objects.filter(slug=options["org"]).first()

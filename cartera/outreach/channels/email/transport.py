@@ -20,7 +20,13 @@ from django.core.mail.message import make_msgid
 from cartera.outreach.branding import inline_logo
 from cartera.outreach.choices import MessageChannel
 
-from ..base import PermanentSendError, SendResult, TransientSendError, Transport
+from ..base import (
+    PermanentSendError,
+    SendResult,
+    TransientSendError,
+    Transport,
+    UnknownOutcomeError,
+)
 
 try:  # anymail is installed, but keep the transport importable without it
     from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
@@ -65,6 +71,48 @@ def send_error(exc: Exception, message) -> Exception:
     return TransientSendError(f"{type(exc).__name__}: {exc}")
 
 
+_DATA_END = b"\r\n.\r\n"  # what ends the message body after DATA (RFC 5321 §4.1.1.4)
+_CONNECTION_LOST = (smtplib.SMTPServerDisconnected, TimeoutError, OSError)
+
+
+def _watch_body(smtp) -> None:
+    """Let the smtplib connection say when the message body has gone out: from the moment
+    its final ``CRLF . CRLF`` is written, the server may have accepted the message even if
+    we never read its answer."""
+    if getattr(smtp, "cartera_watched", False):
+        return
+    write = smtp.send
+
+    def send(data):
+        if isinstance(data, bytes) and data.endswith(_DATA_END):
+            smtp.cartera_body_sent = True
+        return write(data)
+
+    smtp.send = send
+    smtp.cartera_watched = True
+
+
+def _smtp_of(connection):
+    """The open smtplib connection of Django's SMTP backend (None for other backends)."""
+    smtp = getattr(connection, "connection", None) if isinstance(connection, SMTPBackend) else None
+    return smtp if hasattr(smtp, "send") else None
+
+
+def _lost_after_handover(exc: Exception, smtp) -> bool:
+    """A dropped connection or a timeout once the server had the whole message."""
+    return isinstance(exc, _CONNECTION_LOST) and bool(getattr(smtp, "cartera_body_sent", False))
+
+
+def _api_request_sent(exc: Exception) -> bool:
+    """An e-mail API (anymail) that took the request but never answered: a read timeout or
+    a connection dropped while waiting for the response, not a refused connection."""
+    if not isinstance(exc, AnymailAPIError) or getattr(exc, "status_code", None):
+        return False
+    cause = exc.__cause__ or exc.__context__
+    name = type(cause).__name__ if cause is not None else ""
+    return name in {"ReadTimeout", "RemoteDisconnected"} or "RemoteDisconnected" in str(cause)
+
+
 _FILE_BACKENDS = (
     "cartera.outreach.channels.email.files.EmlFileBackend",
     "django.core.mail.backends.filebased.EmailBackend",
@@ -101,6 +149,17 @@ class EmailTransport(Transport):
                 pass
             self.connection = None
 
+    def _watched_smtp(self):
+        """The SMTP connection with its body flag down for this message (opened here if
+        Django's backend would open it inside ``send_messages``)."""
+        if isinstance(self.connection, SMTPBackend) and self.connection.connection is None:
+            self.connection.open()
+        smtp = _smtp_of(self.connection)
+        if smtp is not None:
+            _watch_body(smtp)
+            smtp.cartera_body_sent = False
+        return smtp
+
     def build(self, message, *, attachments, headers: dict) -> EmailMultiAlternatives:
         subject = message.subject
         if isinstance(self.connection, SMTPBackend) and not subject.isascii():
@@ -129,6 +188,7 @@ class EmailTransport(Transport):
     def send(self, message, *, attachments, headers=None, now=None) -> SendResult:
         domain = (message.organization.sender_email or "cartera.local").rsplit("@", 1)[-1]
         message_id = make_msgid(idstring=message.key[:40], domain=domain)
+        smtp = None
         try:
             if self.connection is None:
                 self.connection = get_connection(fail_silently=False)
@@ -138,10 +198,15 @@ class EmailTransport(Transport):
                 attachments=attachments,
                 headers={"Message-ID": message_id, **(headers or {})},
             )
+            smtp = self._watched_smtp()
             sent = self.connection.send_messages([email])
         except _SEND_ERRORS as exc:
-            if isinstance(exc, smtplib.SMTPServerDisconnected):
+            if isinstance(exc, _CONNECTION_LOST):
                 self.close()
+            if _lost_after_handover(exc, smtp) or _api_request_sent(exc):
+                raise UnknownOutcomeError(
+                    f"{type(exc).__name__} after the message went out: {exc}"
+                ) from None
             raise send_error(exc, message) from None
         if not sent:
             raise TransientSendError("the email backend reported 0 messages sent")

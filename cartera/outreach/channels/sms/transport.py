@@ -18,8 +18,14 @@ from cartera.outreach.eligibility import is_usable_contact
 from cartera.outreach.models import Message, SmsConfig
 from cartera.outreach.phones import phone_key
 
-from ..base import PermanentSendError, SendResult, TransientSendError, Transport
-from ..http import ConnectionFailed, HttpClient
+from ..base import (
+    PermanentSendError,
+    SendResult,
+    TransientSendError,
+    Transport,
+    UnknownOutcomeError,
+)
+from ..http import ConnectionFailed, HttpClient, ResponseLost
 from .gsm import segments, to_gsm7
 from .texts import sms_text
 
@@ -89,6 +95,8 @@ class SmsTransport(Transport):
                     "StatusCallback": status_callback_url(message.organization),
                 },
             )
+        except ResponseLost as exc:
+            raise UnknownOutcomeError(str(exc)) from exc
         except ConnectionFailed as exc:
             raise TransientSendError(str(exc)) from exc
         data = response.json()

@@ -19,8 +19,14 @@ from cartera.outreach.choices import MessageChannel
 from cartera.outreach.models import SmsConfig
 from cartera.outreach.phones import phone_key
 
-from ..base import PermanentSendError, SendResult, TransientSendError, Transport
-from ..http import ConnectionFailed, HttpClient
+from ..base import (
+    PermanentSendError,
+    SendResult,
+    TransientSendError,
+    Transport,
+    UnknownOutcomeError,
+)
+from ..http import ConnectionFailed, HttpClient, ResponseLost
 from ..sms.transport import error_for
 
 TRANSPORT_NAME = "voice-twilio"
@@ -104,6 +110,8 @@ class VoiceTransport(Transport):
                     "StatusCallback": _url("webhooks:voice_status", message.organization),
                 },
             )
+        except ResponseLost as exc:
+            raise UnknownOutcomeError(str(exc)) from exc
         except ConnectionFailed as exc:
             raise TransientSendError(str(exc)) from exc
         data = response.json()

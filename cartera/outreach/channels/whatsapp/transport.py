@@ -16,8 +16,14 @@ from django.utils import timezone
 from cartera.outreach.choices import MessageChannel, MessagePurpose
 from cartera.outreach.models import WhatsAppConfig
 
-from ..base import PermanentSendError, SendResult, TransientSendError, Transport
-from ..http import ConnectionFailed
+from ..base import (
+    PermanentSendError,
+    SendResult,
+    TransientSendError,
+    Transport,
+    UnknownOutcomeError,
+)
+from ..http import ConnectionFailed, ResponseLost
 from .client import (
     RATE_LIMITED,
     REENGAGEMENT_REQUIRED,
@@ -63,6 +69,8 @@ def bucket_for(phone_number_id: str) -> TokenBucket:
 
 def channel_error(exc: Exception, *, to: str) -> Exception:
     """The channel error for what the API answered."""
+    if isinstance(exc, ResponseLost):
+        return UnknownOutcomeError(str(exc))
     if isinstance(exc, ConnectionFailed):
         return TransientSendError(str(exc))
     if exc.code in UNDELIVERABLE:

@@ -1,6 +1,6 @@
 """``cartera outbox send --org SLUG [--limit N] [--json]`` sends the organisation's messages
 that are due now, on every channel, and prints ``{"sent": N, "failed": N, "deferred":
-N, "printed": N}`` (deferred: back in the queue — outside the contact window, throttled, or
+N, "printed": N, "unknown": N}`` (deferred: back in the queue — outside the contact window, throttled, or
 retried later; printed: letters put in the day's print batch; messages cancelled because nothing is left to chase count in none)."""
 
 import json
@@ -18,6 +18,7 @@ def summary(counts: dict) -> dict:
         "failed": counts.get("failed", 0),
         "deferred": counts.get("queued", 0),
         "printed": counts.get("printed", 0),  # letters put in the day's print batch
+        "unknown": counts.get("unknown", 0),  # the provider may have it: the agent checks
     }
 
 
@@ -42,5 +43,5 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(counts))
         else:
             self.stdout.write(
-                f"{counts['sent']} sent, {counts['failed']} failed, {counts['deferred']} deferred, {counts['printed']} printed"
+                f"{counts['sent']} sent, {counts['failed']} failed, {counts['deferred']} deferred, {counts['printed']} printed, {counts['unknown']} unknown"
             )
