@@ -337,6 +337,9 @@ URLS: dict[str, U] = {
     "cases:note": write(pk("case"), roles=MANAGERS),
     "cases:payment": write(pk("case"), roles=MANAGERS),
     "cases:document": write(pk("case"), roles=MANAGERS),
+    "cases:payment_review": write(
+        lambda w: {"pk": w.case.pk, "payment_pk": w.payment.pk}, roles=MANAGERS
+    ),
     "cases:dossier": read(pk("case")),
     "cases:open": write(lambda w: {"customer_pk": w.customer.pk}, roles=MANAGERS),
     "cases:assignees": read(),

@@ -65,6 +65,20 @@ class PaymentForm(forms.Form):
     reference = forms.CharField(label=_("Referencia"), required=False, max_length=100)
 
 
+class PaymentReviewForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Decisión"),
+        choices=[("confirm", _("Confirmar")), ("reject", _("Rechazar"))],
+    )
+    reason = forms.CharField(label=_("Motivo del rechazo"), required=False, max_length=300)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("decision") == "reject" and not (data.get("reason") or "").strip():
+            self.add_error("reason", _("Indique el motivo del rechazo."))
+        return data
+
+
 class DocumentForm(forms.Form):
     file = forms.FileField(label=_("Documento"))
 

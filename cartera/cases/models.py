@@ -94,3 +94,19 @@ class CaseDocument(models.Model):
 
     class Meta:
         ordering = ("uploaded_at", "id")
+
+
+class CasePayment(models.Model):
+    """A payment logged on a case's page. A collaborator's is a ``reported`` payment (not
+    applied) until an owner or manager confirms or rejects it on the case page."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="case_payments")
+    payment = models.OneToOneField(
+        "payments.Payment", on_delete=models.PROTECT, related_name="case_link"
+    )
+    logged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+
+    class Meta:
+        ordering = ("id",)

@@ -15,6 +15,7 @@ from cartera.lib.dates import local_today
 from cartera.lib.forms import add_service_errors
 from cartera.orgs.access import Action, can, require
 from cartera.orgs.decorators import org_member_required
+from cartera.payments.choices import PaymentStatus
 from cartera.timeline.models import Activity
 
 from .dossier import build_dossier
@@ -25,6 +26,7 @@ from .forms import (
     NoteForm,
     OpenCaseForm,
     PaymentForm,
+    PaymentReviewForm,
     StateForm,
 )
 from .selectors import assignees_of, cases_visible_to, get_assignee_for_user, get_case_for_user
@@ -33,9 +35,12 @@ from .services import (
     add_document,
     change_state,
     commission,
+    confirm_case_payment,
     open_case,
+    pending_payments,
     record_case_payment,
     recovered,
+    reject_case_payment,
     save_assignee,
 )
 
@@ -79,8 +84,11 @@ def _detail(request, case, **forms):
         "note_form": forms.get("note_form") or NoteForm(),
         "payment_form": forms.get("payment_form") or PaymentForm(initial={"date": today}),
         "document_form": forms.get("document_form") or DocumentForm(),
+        "pending_payments": pending_payments(case),
+        "review_form": forms.get("review_form") or PaymentReviewForm(),
+        "review_payment": forms.get("review_payment"),
     }
-    status = 400 if forms else 200
+    status = 400 if any(key.endswith("_form") for key in forms) else 200
     return render(request, "cases/case_detail.html", context, status=status)
 
 
@@ -129,12 +137,43 @@ def case_payment(request, pk):
     form = PaymentForm(request.POST)
     if form.is_valid():
         try:
-            record_case_payment(case=case, actor=request.user, **form.cleaned_data)
-            messages.success(request, _("Pago registrado."))
+            payment = record_case_payment(
+                case=case, actor=request.user, today=_today(request), **form.cleaned_data
+            )
+            if payment.status == PaymentStatus.REPORTED:
+                messages.success(request, _("Pago reportado: queda pendiente de revisión."))
+            else:
+                messages.success(request, _("Pago registrado."))
             return redirect("cases:detail", case.pk)
         except ValidationError as exc:
             add_service_errors(form, exc)
     return _detail(request, case, payment_form=form)
+
+
+@org_member_required
+@require_POST
+def case_payment_review(request, pk, payment_pk):
+    """An owner or manager confirms or rejects a collaborator's reported payment."""
+    require(request, Action.MANAGE_CASES)
+    case = get_case_for_user(request, pk)
+    form = PaymentReviewForm(request.POST)
+    if form.is_valid():
+        try:
+            if form.cleaned_data["decision"] == "confirm":
+                confirm_case_payment(case=case, payment_id=payment_pk, actor=request.user)
+                messages.success(request, _("Pago confirmado y aplicado."))
+            else:
+                reject_case_payment(
+                    case=case,
+                    payment_id=payment_pk,
+                    actor=request.user,
+                    reason=form.cleaned_data["reason"],
+                )
+                messages.success(request, _("Pago rechazado."))
+            return redirect("cases:detail", case.pk)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+    return _detail(request, case, review_form=form, review_payment=payment_pk)
 
 
 @org_member_required

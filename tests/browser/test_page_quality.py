@@ -135,6 +135,7 @@ NOT_PAGES = {
     "cases:note": "POST action",
     "cases:payment": "POST action",
     "cases:document": "POST action",
+    "cases:payment_review": "POST action",
     "cases:dossier": "download",
     "cases:open": _NO_DEMO_OBJECT,
     "cases:assignee_edit": _NO_DEMO_OBJECT,
