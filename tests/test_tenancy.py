@@ -337,6 +337,7 @@ URLS: dict[str, U] = {
     "cases:note": write(pk("case"), roles=MANAGERS),
     "cases:payment": write(pk("case"), roles=MANAGERS),
     "cases:document": write(pk("case"), roles=MANAGERS),
+    "cases:promise": write(pk("case"), roles=TEAM),
     "cases:payment_review": write(
         lambda w: {"pk": w.case.pk, "payment_pk": w.payment.pk}, roles=MANAGERS
     ),

@@ -65,6 +65,12 @@ class PaymentForm(forms.Form):
     reference = forms.CharField(label=_("Referencia"), required=False, max_length=100)
 
 
+class PromiseForm(forms.Form):
+    promised_date = forms.DateField(label=_("Fecha prometida"), widget=DATE_WIDGET)
+    amount = forms.DecimalField(label=_("Importe prometido"), max_digits=18, decimal_places=2)
+    notes = forms.CharField(label=_("Nota"), required=False, max_length=500)
+
+
 class PaymentReviewForm(forms.Form):
     decision = forms.ChoiceField(
         label=_("Decisión"),

@@ -15,6 +15,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cartera.followup import reviews
+from cartera.followup.choices import PromiseSource
+from cartera.followup.promises import make_promise
 from cartera.invoices.choices import InvoiceStatus
 from cartera.invoices.services import set_case_hold
 from cartera.lib.money import round_money
@@ -344,6 +346,34 @@ def reject_case_payment(*, case: Case, payment_id: int, actor, reason: str) -> P
     with transaction.atomic():
         payment = _pending(case, payment_id)
         return reviews.reject_reported_payment(payment=payment, actor=actor, reason=reason)
+
+
+def make_case_promise(
+    *,
+    case: Case,
+    actor,
+    promised_date: dt.date,
+    amount: Decimal,
+    today: dt.date,
+    notes: str = "",
+):
+    """A promise to pay the case's invoices (those with a balance, in the currency of the
+    oldest), made from the case page by the team or the case's collaborator. The one
+    promise service makes it: it pauses reminders and appears on the customer's timeline."""
+    _require_worker(case, actor, Action.ADD_NOTES)
+    if not case.is_open:
+        raise ValidationError({"promised_date": _("El caso ya está cerrado.")})
+    invoices, _currency, _owed = _case_debt(case)
+    return make_promise(
+        customer=case.customer,
+        invoices=invoices,
+        promised_date=promised_date,
+        amount=amount,
+        source=PromiseSource.AGENT,
+        actor=actor,
+        today=today,
+        notes=notes,
+    )
 
 
 def add_document(*, case: Case, actor, upload) -> CaseDocument:

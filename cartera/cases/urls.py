@@ -14,6 +14,7 @@ urlpatterns = [
         views.case_payment_review,
         name="payment_review",
     ),
+    path("<int:pk>/promise/", views.case_promise, name="promise"),
     path("<int:pk>/document/", views.case_document, name="document"),
     path("<int:pk>/dossier/", views.case_dossier, name="dossier"),
     path("open/<int:customer_pk>/", views.case_open, name="open"),

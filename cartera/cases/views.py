@@ -16,7 +16,6 @@ from cartera.lib.forms import add_service_errors
 from cartera.orgs.access import Action, can, require
 from cartera.orgs.decorators import org_member_required
 from cartera.payments.choices import PaymentStatus
-from cartera.timeline.models import Activity
 
 from .dossier import build_dossier
 from .forms import (
@@ -27,15 +26,24 @@ from .forms import (
     OpenCaseForm,
     PaymentForm,
     PaymentReviewForm,
+    PromiseForm,
     StateForm,
 )
-from .selectors import assignees_of, cases_visible_to, get_assignee_for_user, get_case_for_user
+from .selectors import (
+    assignees_of,
+    case_promises,
+    case_timeline,
+    cases_visible_to,
+    get_assignee_for_user,
+    get_case_for_user,
+)
 from .services import (
     add_case_note,
     add_document,
     change_state,
     commission,
     confirm_case_payment,
+    make_case_promise,
     open_case,
     pending_payments,
     record_case_payment,
@@ -74,9 +82,10 @@ def _detail(request, case, **forms):
         "invoices": case.invoices.order_by("due_date", "id"),
         "changes": case.changes.select_related("actor"),
         "documents": case.documents.all(),
-        "timeline": Activity.objects.filter(customer=case.customer, data__case_id=case.pk).order_by(
-            "-created_at", "-id"
-        )[:100],
+        "timeline": case_timeline(case).order_by("-created_at", "-id")[:100],
+        "promises": case_promises(case),
+        "can_promise": can(request.membership, Action.ADD_NOTES),
+        "promise_form": forms.get("promise_form") or PromiseForm(),
         "recovered": recovered(case),
         "commission": commission(case),
         "can_manage": _manages(request),
@@ -148,6 +157,24 @@ def case_payment(request, pk):
         except ValidationError as exc:
             add_service_errors(form, exc)
     return _detail(request, case, payment_form=form)
+
+
+@org_member_required
+@require_POST
+def case_promise(request, pk):
+    require(request, Action.ADD_NOTES)
+    case = get_case_for_user(request, pk)
+    form = PromiseForm(request.POST)
+    if form.is_valid():
+        try:
+            make_case_promise(
+                case=case, actor=request.user, today=_today(request), **form.cleaned_data
+            )
+            messages.success(request, _("Promesa registrada."))
+            return redirect("cases:detail", case.pk)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+    return _detail(request, case, promise_form=form)
 
 
 @org_member_required

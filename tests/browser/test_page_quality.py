@@ -136,6 +136,7 @@ NOT_PAGES = {
     "cases:payment": "POST action",
     "cases:document": "POST action",
     "cases:payment_review": "POST action",
+    "cases:promise": "POST action",
     "cases:dossier": "download",
     "cases:open": _NO_DEMO_OBJECT,
     "cases:assignee_edit": _NO_DEMO_OBJECT,

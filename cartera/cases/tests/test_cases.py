@@ -15,10 +15,12 @@ from django.urls import reverse
 
 from cartera.cases.dossier import build_dossier
 from cartera.cases.models import Assignee, Case
+from cartera.cases.selectors import case_promises, case_timeline
 from cartera.cases.services import (
     change_state,
     commission,
     confirm_case_payment,
+    make_case_promise,
     open_case,
     pending_payments,
     record_case_payment,
@@ -27,7 +29,7 @@ from cartera.cases.services import (
     save_assignee,
 )
 from cartera.dunning.services import run_planner
-from cartera.followup.models import Task
+from cartera.followup.models import PromiseToPay, Task
 from cartera.invoices.models import Invoice
 from cartera.orgs.services import create_member
 from cartera.outreach.models import Message
@@ -351,3 +353,69 @@ def test_dossier_command_writes_the_same_zip(tmp_path, invoice_a, agency, manage
     out = tmp_path / "caso.zip"
     call_command("cases", "dossier", str(case.pk), "--out", str(out), "--as-of", "2026-10-06")
     assert out.read_bytes() == build_dossier(case, as_of=TODAY)
+
+
+@pytest.mark.parametrize("who", ["manager_a", "agent_a", "collaborator"])
+def test_promise_from_the_case_page(request, monkeypatch, login, invoice_a, agency, manager_a, who):
+    monkeypatch.setattr("cartera.cases.views._today", lambda request: TODAY)
+    case = _open(invoice_a, agency, manager_a)
+    user = request.getfixturevalue(who)
+    client = login(user)
+    url = reverse("cases:promise", args=[case.pk])
+    answer = client.post(url, {"promised_date": "2026-10-20", "amount": "99999"})
+    assert answer.status_code == 400 and PromiseToPay.objects.count() == 0
+    assert list(answer.context["promise_form"].errors) == ["amount"]
+    answer = client.post(
+        url, {"promised_date": "2026-10-20", "amount": "4000.00", "notes": "con el despacho"}
+    )
+    assert answer.status_code == 302
+    promise = PromiseToPay.objects.get()
+    assert (promise.promised_date, promise.amount, promise.currency, promise.source) == (
+        D(2026, 10, 20),
+        Decimal("4000.00"),
+        "MXN",
+        "agent",
+    )
+    assert list(promise.invoices.all()) == [invoice_a] and promise.created_by == user
+    entry = Activity.objects.get(kind="promise", data__promise_id=promise.pk)
+    assert entry.customer_id == invoice_a.customer_id  # the customer's timeline
+    assert entry.summary == "Promesa de pago de 4,000.00 MXN para el 20/10/2026 (A-100)"
+    assert list(case_timeline(case).filter(kind="promise")) == [entry]  # and the case's
+    assert list(case_promises(case)) == [promise]
+    page = client.get(reverse("cases:detail", args=[case.pk]))
+    assert f'data-promise="{promise.pk}"'.encode() in page.content
+
+
+def test_collaborator_promises_only_on_its_cases(
+    login, invoice_a, org_a, owner_a, manager_a, collaborator
+):
+    other = save_assignee(organization=org_a, actor=owner_a, name="Otro Despacho", kind="law_firm")
+    case = _open(invoice_a, other, manager_a)
+    client = login(collaborator)
+    answer = client.post(
+        reverse("cases:promise", args=[case.pk]),
+        {"promised_date": "2026-10-20", "amount": "100.00"},
+    )
+    assert answer.status_code == 404
+    with pytest.raises(PermissionDenied):
+        make_case_promise(
+            case=case,
+            actor=collaborator,
+            promised_date=D(2026, 10, 20),
+            amount=Decimal("100.00"),
+            today=TODAY,
+        )
+    assert PromiseToPay.objects.count() == 0
+
+
+def test_viewer_cannot_promise(invoice_a, agency, manager_a, viewer_a):
+    case = _open(invoice_a, agency, manager_a)
+    with pytest.raises(PermissionDenied):
+        make_case_promise(
+            case=case,
+            actor=viewer_a,
+            promised_date=D(2026, 10, 20),
+            amount=Decimal("1"),
+            today=TODAY,
+        )
+    assert PromiseToPay.objects.count() == 0
