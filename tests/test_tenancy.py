@@ -338,6 +338,7 @@ URLS: dict[str, U] = {
     "cases:payment": write(pk("case"), roles=MANAGERS),
     "cases:document": write(pk("case"), roles=MANAGERS),
     "cases:promise": write(pk("case"), roles=TEAM),
+    "cases:dte": write(lambda w: {"pk": w.case.pk, "invoice_pk": w.invoice.pk}, roles=MANAGERS),
     "cases:payment_review": write(
         lambda w: {"pk": w.case.pk, "payment_pk": w.payment.pk}, roles=MANAGERS
     ),

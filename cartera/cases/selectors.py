@@ -56,14 +56,18 @@ def case_promises(case: Case):
     )
 
 
-def case_timeline(case: Case):
+def case_timeline_filter(case: Case) -> Q:
     """The customer's timeline entries about the case: its own (opening, states,
     documents), notes and calls logged on it, its promises and the payments logged on it."""
     promise_ids = list(case_promises(case).values_list("pk", flat=True))
     payment_ids = list(case.case_payments.values_list("payment_id", flat=True))
-    return Activity.objects.filter(customer_id=case.customer_id).filter(
+    return (
         Q(data__case_id=case.pk)
         | Q(summary__startswith=f"[{case.number}] ")
         | Q(data__promise_id__in=promise_ids)
         | Q(data__payment_id__in=payment_ids)
     )
+
+
+def case_timeline(case: Case):
+    return Activity.objects.filter(customer_id=case.customer_id).filter(case_timeline_filter(case))

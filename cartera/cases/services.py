@@ -32,7 +32,7 @@ from cartera.timeline import events
 from cartera.timeline.sentences import sentence
 
 from .choices import CLOSED_STATES, CaseState
-from .models import Assignee, Case, CaseDocument, CasePayment, CaseStateChange
+from .models import Assignee, Case, CaseDocument, CasePayment, CaseStateChange, DteReceipt
 
 ASSIGNEE_FIELDS = (
     "name",
@@ -374,6 +374,51 @@ def make_case_promise(
         today=today,
         notes=notes,
     )
+
+
+def record_dte_receipt(
+    *,
+    case: Case,
+    invoice_id: int,
+    actor,
+    today: dt.date,
+    received_on: dt.date | None,
+    accepted_on: dt.date | None = None,
+    claimed_on: dt.date | None = None,
+) -> DteReceipt:
+    """Record, as the SII shows them, when the buyer received, accepted or claimed
+    against one of the case's Chilean invoices (owners and managers)."""
+    require_member(actor, case.organization, Action.MANAGE_CASES)
+    invoice = case.invoices.select_related("customer").filter(pk=invoice_id).first()
+    if invoice is None or invoice.customer.country != "CL":
+        raise ValidationError(_("La factura no es un DTE chileno de este caso."))
+    errors = {}
+    for field, day in (
+        ("received_on", received_on),
+        ("accepted_on", accepted_on),
+        ("claimed_on", claimed_on),
+    ):
+        if day and day > today:
+            errors[field] = _("La fecha no puede ser futura.")
+        elif day and received_on and day < received_on:
+            errors[field] = _("La fecha no puede ser anterior a la recepción.")
+    if (accepted_on or claimed_on) and not received_on:
+        errors["received_on"] = _("Indique cuándo recibió el comprador la factura.")
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        receipt, _created = DteReceipt.objects.update_or_create(
+            invoice=invoice,
+            defaults={
+                "organization": case.organization,
+                "received_on": received_on,
+                "accepted_on": accepted_on,
+                "claimed_on": claimed_on,
+                "recorded_by": actor,
+            },
+        )
+        events.dte_receipt_recorded(receipt, actor=actor, case=case)
+    return receipt
 
 
 def add_document(*, case: Case, actor, upload) -> CaseDocument:

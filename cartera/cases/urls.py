@@ -15,6 +15,7 @@ urlpatterns = [
         name="payment_review",
     ),
     path("<int:pk>/promise/", views.case_promise, name="promise"),
+    path("<int:pk>/dte/<int:invoice_pk>/", views.case_dte, name="dte"),
     path("<int:pk>/document/", views.case_document, name="document"),
     path("<int:pk>/dossier/", views.case_dossier, name="dossier"),
     path("open/<int:customer_pk>/", views.case_open, name="open"),

@@ -18,10 +18,12 @@ from cartera.orgs.decorators import org_member_required
 from cartera.payments.choices import PaymentStatus
 
 from .dossier import build_dossier
+from .evidence import is_dte, merito_ejecutivo
 from .forms import (
     AssigneeForm,
     CaseFilterForm,
     DocumentForm,
+    DteReceiptForm,
     NoteForm,
     OpenCaseForm,
     PaymentForm,
@@ -29,6 +31,7 @@ from .forms import (
     PromiseForm,
     StateForm,
 )
+from .models import DteReceipt
 from .selectors import (
     assignees_of,
     case_promises,
@@ -47,6 +50,7 @@ from .services import (
     open_case,
     pending_payments,
     record_case_payment,
+    record_dte_receipt,
     recovered,
     reject_case_payment,
     save_assignee,
@@ -94,6 +98,7 @@ def _detail(request, case, **forms):
         "payment_form": forms.get("payment_form") or PaymentForm(initial={"date": today}),
         "document_form": forms.get("document_form") or DocumentForm(),
         "pending_payments": pending_payments(case),
+        "dte_rows": _dte_rows(case, today, forms.get("dte_form"), forms.get("dte_invoice")),
         "review_form": forms.get("review_form") or PaymentReviewForm(),
         "review_payment": forms.get("review_payment"),
     }
@@ -157,6 +162,52 @@ def case_payment(request, pk):
         except ValidationError as exc:
             add_service_errors(form, exc)
     return _detail(request, case, payment_form=form)
+
+
+@org_member_required
+@require_POST
+def case_dte(request, pk, invoice_pk):
+    """Record a Chilean invoice's receipt, acceptance or claim at the buyer (by hand)."""
+    require(request, Action.MANAGE_CASES)
+    case = get_case_for_user(request, pk)
+    form = DteReceiptForm(request.POST, prefix=f"dte-{invoice_pk}")
+    if form.is_valid():
+        try:
+            record_dte_receipt(
+                case=case,
+                invoice_id=invoice_pk,
+                actor=request.user,
+                today=_today(request),
+                **form.cleaned_data,
+            )
+            messages.success(request, _("Recepción del DTE registrada."))
+            return redirect("cases:detail", case.pk)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+    return _detail(request, case, dte_form=form, dte_invoice=invoice_pk)
+
+
+def _dte_rows(case, today, failed_form=None, failed_invoice=None) -> list[dict]:
+    """One row per Chilean invoice of the case: its evidence today and its form."""
+    rows = []
+    for invoice in case.invoices.select_related("customer").order_by("due_date", "id"):
+        if not is_dte(invoice):
+            continue
+        receipt = DteReceipt.objects.filter(invoice=invoice).first()
+        form = failed_form if failed_invoice == invoice.pk else None
+        initial = (
+            {f: getattr(receipt, f) for f in ("received_on", "accepted_on", "claimed_on")}
+            if receipt
+            else {}
+        )
+        rows.append(
+            {
+                "invoice": invoice,
+                "evidence": merito_ejecutivo(receipt, as_of=today),
+                "form": form or DteReceiptForm(initial=initial, prefix=f"dte-{invoice.pk}"),
+            }
+        )
+    return rows
 
 
 @org_member_required

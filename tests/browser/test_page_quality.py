@@ -137,6 +137,7 @@ NOT_PAGES = {
     "cases:document": "POST action",
     "cases:payment_review": "POST action",
     "cases:promise": "POST action",
+    "cases:dte": "POST action",
     "cases:dossier": "download",
     "cases:open": _NO_DEMO_OBJECT,
     "cases:assignee_edit": _NO_DEMO_OBJECT,

@@ -334,6 +334,8 @@ def test_dossier_has_the_expected_files_and_is_reproducible(invoice_a, agency, m
         "promises.json",
         "disputes.json",
         "payments.json",
+        "cfdi-delivery.json",
+        "timeline-proof.json",
         "manifest.json",
     ]
     manifest = json.loads(archive.read("manifest.json"))
