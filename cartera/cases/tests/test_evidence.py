@@ -13,7 +13,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
-from django.urls import get_resolver
+from django.urls import get_resolver, reverse
 from freezegun import freeze_time
 
 from cartera.cases.dossier import build_dossier
@@ -340,3 +340,31 @@ def test_a_mexican_invoice_has_no_dte_evidence(invoice_a, org_a, owner_a, manage
             case=case, invoice_id=invoice_a.pk, actor=owner_a, today=TODAY, received_on=TODAY
         )
     assert "dte-acceptance.json" not in _zip(build_dossier(case, as_of=TODAY)).namelist()
+
+
+def test_owner_records_dte_dates_on_the_case_page(
+    monkeypatch, login, chilean_case, invoice_b, owner_b
+):
+    monkeypatch.setattr("cartera.cases.views._today", lambda request: TODAY)
+    client = login(owner_b)
+    page = client.get(reverse("cases:detail", args=[chilean_case.pk]))
+    assert f'data-dte="{invoice_b.pk}"'.encode() in page.content
+    url = reverse("cases:dte", args=[chilean_case.pk, invoice_b.pk])
+    prefix = f"dte-{invoice_b.pk}"
+    answer = client.post(url, {f"{prefix}-received_on": "2026-10-07"})
+    assert answer.status_code == 400 and DteReceipt.objects.count() == 0
+    assert answer.context["dte_rows"][0]["form"].errors == {
+        "received_on": ["La fecha no puede ser futura."]
+    }
+    answer = client.post(
+        url, {f"{prefix}-received_on": "2026-09-02", f"{prefix}-accepted_on": "2026-09-03"}
+    )
+    assert answer.status_code == 302
+    receipt = DteReceipt.objects.get()
+    assert (receipt.received_on, receipt.accepted_on, receipt.claimed_on) == (
+        D(2026, 9, 2),
+        D(2026, 9, 3),
+        None,
+    )
+    page = client.get(reverse("cases:detail", args=[chilean_case.pk]))
+    assert "Aceptada expresamente: tiene mérito ejecutivo." in page.content.decode()
