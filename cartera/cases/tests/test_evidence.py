@@ -91,6 +91,7 @@ def test_dossier_carries_the_chain_proof_of_its_entries(
         | Activity.objects.filter(data__case_id=case.pk)
     )
     ids = sorted(expected.values_list("sequence", flat=True))
+    assert len(ids) == 4  # the invoice created, the case opened, the two notes on the case
     assert [e["content"]["sequence"] for e in proof["entries"]] == ids
     assert other_note.pk not in [e["id"] for e in proof["entries"]]  # not about the case
     assert second_invoice_a.pk not in [e["content"]["invoice"] for e in proof["entries"]]
