@@ -92,6 +92,9 @@ NOT_A_PAGE = {
     "cases:note": 405,
     "cases:payment": 405,
     "cases:document": 405,
+    "cases:payment_review": 405,
+    "cases:promise": 405,
+    "cases:dte": 405,
     "followup:notification_open": 404,  # the notification is the agent's, not the owner's
     "report_pages:subscription_delete": 405,
     "report_pages:digest_settings": 405,

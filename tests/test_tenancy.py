@@ -345,6 +345,11 @@ URLS: dict[str, U] = {
     "cases:note": write(pk("case"), roles=MANAGERS),
     "cases:payment": write(pk("case"), roles=MANAGERS),
     "cases:document": write(pk("case"), roles=MANAGERS),
+    "cases:promise": write(pk("case"), roles=TEAM),
+    "cases:dte": write(lambda w: {"pk": w.case.pk, "invoice_pk": w.invoice.pk}, roles=MANAGERS),
+    "cases:payment_review": write(
+        lambda w: {"pk": w.case.pk, "payment_pk": w.payment.pk}, roles=MANAGERS
+    ),
     "cases:dossier": read(pk("case")),
     "cases:open": write(lambda w: {"customer_pk": w.customer.pk}, roles=MANAGERS),
     "cases:assignees": read(),

@@ -20,6 +20,7 @@ from cartera.payments.models import Allocation
 from cartera.timeline.choices import ActivityKind
 from cartera.timeline.models import Activity
 
+from .evidence import cfdi_delivery, dte_evidence, timeline_proof
 from .services import commission, recovered
 
 
@@ -107,7 +108,45 @@ def _followup(case, invoice_ids) -> dict:
     }
 
 
-def index_pdf(case, *, as_of: dt.date, statement, followup) -> bytes:
+def _links(case, invoice_ids, messages) -> dict:
+    """Ids of what the dossier lists, to find the timeline entries about them."""
+    return {
+        "invoices": invoice_ids,
+        "messages": [m["key"] for m in messages],
+        "promises": list(
+            PromiseToPay.objects.filter(invoices__in=invoice_ids).values_list("pk", flat=True)
+        ),
+        "disputes": list(
+            Dispute.objects.filter(invoice_id__in=invoice_ids).values_list("pk", flat=True)
+        ),
+        "payments": list(
+            Allocation.objects.filter(invoice_id__in=invoice_ids, payment__isnull=False)
+            .values_list("payment_id", flat=True)
+            .distinct()
+        ),
+    }
+
+
+def _delivery_summary(delivery) -> list[dict]:
+    """Per invoice: how many messages carried its CFDI, were delivered, were opened, and
+    how many times the debtor downloaded it (shown in the index and the manifest)."""
+
+    def reached(row, kinds):
+        return sum(1 for m in row["messages"] if any(e["kind"] in kinds for e in m["events"]))
+
+    return [
+        {
+            "invoice": row["invoice"],
+            "messages": len(row["messages"]),
+            "delivered": reached(row, {"delivered", "opened", "clicked"}),
+            "opened": reached(row, {"opened", "clicked"}),
+            "downloads": len(row["downloads"]),
+        }
+        for row in delivery
+    ]
+
+
+def index_pdf(case, *, as_of: dt.date, statement, followup, evidence) -> bytes:
     from weasyprint import HTML  # WeasyPrint takes seconds to load; only the PDF needs it
 
     context = {
@@ -117,6 +156,7 @@ def index_pdf(case, *, as_of: dt.date, statement, followup) -> bytes:
         "followup": followup,
         "recovered": recovered(case),
         "commission": commission(case),
+        **evidence,
         # WeasyPrint writes these <meta> as the PDF's CreationDate and ModDate; without
         # them the PDF has none, and the document stays the same on every build.
         "pdf_date": f"{as_of.isoformat()}T00:00:00Z",
@@ -126,12 +166,24 @@ def index_pdf(case, *, as_of: dt.date, statement, followup) -> bytes:
     return HTML(string=html).write_pdf(uncompressed_pdf=False)
 
 
-def _files(case, *, as_of: dt.date) -> list[tuple[str, bytes]]:
+def _evidence(case, *, as_of: dt.date, links: dict) -> dict:
+    delivery = cfdi_delivery(case, as_of=as_of)
+    return {
+        "proof": timeline_proof(case, as_of=as_of, links=links),
+        "delivery": delivery,
+        "delivery_summary": _delivery_summary(delivery),
+        "dte": dte_evidence(case, as_of=as_of),
+    }
+
+
+def _files(case, *, as_of: dt.date) -> tuple[list[tuple[str, bytes]], dict]:
     invoice_ids = list(case.invoices.values_list("pk", flat=True))
     statement = _statement(case, as_of)
     followup = _followup(case, invoice_ids)
-    files = [("index.pdf", index_pdf(case, as_of=as_of, statement=statement, followup=followup))]
-    files.append(("statement.json", _json(statement)))
+    messages = _messages(invoice_ids)
+    evidence = _evidence(case, as_of=as_of, links=_links(case, invoice_ids, messages))
+    index = index_pdf(case, as_of=as_of, statement=statement, followup=followup, evidence=evidence)
+    files = [("index.pdf", index), ("statement.json", _json(statement))]
     attachments = (
         InvoiceAttachment.objects.filter(invoice_id__in=invoice_ids, kind__in=["xml", "pdf"])
         .select_related("invoice")
@@ -141,10 +193,14 @@ def _files(case, *, as_of: dt.date) -> list[tuple[str, bytes]]:
         with attachment.file.open("rb") as handle:
             name = f"invoices/{attachment.invoice.number}-{attachment.pk}.{attachment.kind}"
             files.append((name, handle.read()))
-    files.append(("messages.json", _json(_messages(invoice_ids))))
+    files.append(("messages.json", _json(messages)))
     for key in ("calls", "promises", "disputes", "payments"):
         files.append((f"{key}.json", _json(followup[key])))
-    return files
+    files.append(("cfdi-delivery.json", _json(evidence["delivery"])))
+    if evidence["dte"]:
+        files.append(("dte-acceptance.json", _json(evidence["dte"])))
+    files.append(("timeline-proof.json", _json(evidence["proof"])))
+    return files, evidence
 
 
 def _json(data) -> bytes:
@@ -152,10 +208,11 @@ def _json(data) -> bytes:
 
 
 def build_dossier(case, *, as_of: dt.date) -> bytes:
-    files = _files(case, as_of=as_of)
+    files, evidence = _files(case, as_of=as_of)
     manifest = {
         "case": case.number,
         "as_of": as_of.isoformat(),
+        "cfdi_delivery": evidence["delivery_summary"],
         "files": [
             {"name": name, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
             for name, data in files

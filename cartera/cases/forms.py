@@ -65,6 +65,36 @@ class PaymentForm(forms.Form):
     reference = forms.CharField(label=_("Referencia"), required=False, max_length=100)
 
 
+class DteReceiptForm(forms.Form):
+    received_on = forms.DateField(
+        label=_("Recibida por el comprador el"), required=False, widget=DATE_WIDGET
+    )
+    accepted_on = forms.DateField(
+        label=_("Aceptada (acuse de recibo) el"), required=False, widget=DATE_WIDGET
+    )
+    claimed_on = forms.DateField(label=_("Reclamada el"), required=False, widget=DATE_WIDGET)
+
+
+class PromiseForm(forms.Form):
+    promised_date = forms.DateField(label=_("Fecha prometida"), widget=DATE_WIDGET)
+    amount = forms.DecimalField(label=_("Importe prometido"), max_digits=18, decimal_places=2)
+    notes = forms.CharField(label=_("Nota"), required=False, max_length=500)
+
+
+class PaymentReviewForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Decisión"),
+        choices=[("confirm", _("Confirmar")), ("reject", _("Rechazar"))],
+    )
+    reason = forms.CharField(label=_("Motivo del rechazo"), required=False, max_length=300)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("decision") == "reject" and not (data.get("reason") or "").strip():
+            self.add_error("reason", _("Indique el motivo del rechazo."))
+        return data
+
+
 class DocumentForm(forms.Form):
     file = forms.FileField(label=_("Documento"))
 

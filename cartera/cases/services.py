@@ -7,27 +7,32 @@ them are re-validated in the same transaction, so they are cancelled with the re
 import datetime as dt
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from cartera.followup import reviews
+from cartera.followup.choices import PromiseSource
+from cartera.followup.promises import make_promise
 from cartera.invoices.choices import InvoiceStatus
 from cartera.invoices.services import set_case_hold
 from cartera.lib.money import round_money
 from cartera.orgs.access import Action, require_member
+from cartera.orgs.choices import Role
 from cartera.outreach.choices import MessagePurpose, MessageStatus
 from cartera.outreach.models import Message
 from cartera.outreach.revalidation import revalidate_message
-from cartera.payments.models import Allocation
+from cartera.payments.choices import PaymentMethod, PaymentSource, PaymentStatus
+from cartera.payments.models import Allocation, Payment
 from cartera.payments.services import allocate_payment, record_payment
 from cartera.timeline import events
 from cartera.timeline.sentences import sentence
 
 from .choices import CLOSED_STATES, CaseState
-from .models import Assignee, Case, CaseDocument, CaseStateChange
+from .models import Assignee, Case, CaseDocument, CasePayment, CaseStateChange, DteReceipt
 
 ASSIGNEE_FIELDS = (
     "name",
@@ -209,8 +214,15 @@ def commission(case: Case) -> dict[str, Decimal]:
     return {c: round_money(a * rate / 100, c) for c, a in recovered(case).items()}
 
 
-def _require_worker(case: Case, actor):
-    return require_member(actor, case.organization, Action.WORK_CASES)
+def _require_worker(case: Case, actor, action: Action = Action.WORK_CASES):
+    """``actor`` may do ``action`` on the case; a collaborator only on its assignee's cases."""
+    membership = require_member(actor, case.organization, action)
+    if (
+        membership.role == Role.COLLABORATOR
+        and not case.assignee.members.filter(pk=membership.pk).exists()
+    ):
+        raise PermissionDenied
+    return membership
 
 
 def add_case_note(*, case: Case, actor, text: str, call: bool = False) -> None:
@@ -223,37 +235,190 @@ def add_case_note(*, case: Case, actor, text: str, call: bool = False) -> None:
     events.note_added(case.customer, actor=actor, text=f"[{case.number}] {prefix}: {text}")
 
 
-def record_case_payment(*, case: Case, actor, date: dt.date, amount: Decimal, reference: str = ""):
-    """Money the assignee collected: a confirmed payment applied to the case's invoices,
-    oldest due first."""
-    _require_worker(case, actor)
-    if amount is None or amount <= 0:
-        raise ValidationError({"amount": _("El importe debe ser mayor que cero.")})
+def _case_debt(case: Case) -> tuple[list, str, Decimal]:
+    """The case's invoices with a balance (oldest due first), their currency and what is
+    owed in it."""
     invoices = list(case.invoices.filter(balance__gt=0).order_by("due_date", "id"))
     if not invoices:
         raise ValidationError({"amount": _("Las facturas del caso no tienen saldo.")})
     currency = invoices[0].currency
-    owed = sum((i.balance for i in invoices if i.currency == currency), Decimal(0))
+    invoices = [i for i in invoices if i.currency == currency]
+    return invoices, currency, sum((i.balance for i in invoices), Decimal(0))
+
+
+def record_case_payment(
+    *,
+    case: Case,
+    actor,
+    date: dt.date,
+    amount: Decimal,
+    today: dt.date,
+    reference: str = "",
+):
+    """Money the assignee collected, applied to the case's invoices oldest due first.
+    Logged by the organisation's team it is confirmed and applied at once; logged by a
+    collaborator it is a ``reported`` payment that changes no balance (and earns no
+    commission) until an owner or manager confirms it (``confirm_case_payment``)."""
+    membership = _require_worker(case, actor)
+    if amount is None or amount <= 0:
+        raise ValidationError({"amount": _("El importe debe ser mayor que cero.")})
+    if date > today:
+        raise ValidationError({"date": _("La fecha de pago no puede ser futura.")})
+    invoices, currency, owed = _case_debt(case)
     if amount > owed:
         raise ValidationError({"amount": _("El importe supera el saldo del caso.")})
     with transaction.atomic():
-        payment = record_payment(
-            customer=case.customer,
-            actor=actor,
-            date=date,
-            amount=amount,
-            currency=currency,
-            reference=reference,
-            notes=case.number,
-        )
-        left = amount
-        for invoice in invoices:
-            if left <= 0 or invoice.currency != currency:
-                continue
-            part = min(left, invoice.balance)
-            allocate_payment(payment=payment, invoice=invoice, amount=part, actor=actor)
-            left -= part
+        if membership.role == Role.COLLABORATOR:
+            payment = reviews.report_payment(
+                customer=case.customer,
+                invoices=invoices,
+                today=today,
+                date=date,
+                amount=amount,
+                method=PaymentMethod.OTHER,
+                reference=reference,
+                actor=actor,
+                source=PaymentSource.MANUAL,
+            )
+        else:
+            payment = _confirmed_payment(
+                case,
+                invoices,
+                actor=actor,
+                date=date,
+                amount=amount,
+                currency=currency,
+                reference=reference,
+            )
+        CasePayment.objects.create(case=case, payment=payment, logged_by=actor)
     return payment
+
+
+def _confirmed_payment(case, invoices, *, actor, date, amount, currency, reference):
+    payment = record_payment(
+        customer=case.customer,
+        actor=actor,
+        date=date,
+        amount=amount,
+        currency=currency,
+        reference=reference,
+        notes=case.number,
+    )
+    left = amount
+    for invoice in invoices:
+        if left <= 0:
+            break
+        part = min(left, invoice.balance)
+        allocate_payment(payment=payment, invoice=invoice, amount=part, actor=actor)
+        left -= part
+    return payment
+
+
+def pending_payments(case: Case):
+    """The collaborator's payments on the case still waiting for the review."""
+    return Payment.objects.filter(case_link__case=case, status=PaymentStatus.REPORTED).order_by(
+        "date", "id"
+    )
+
+
+def _pending(case: Case, payment_id: int) -> Payment:
+    payment = pending_payments(case).filter(pk=payment_id).first()
+    if payment is None:
+        raise ValidationError(_("El pago ya no está pendiente de revisión."))
+    return payment
+
+
+def confirm_case_payment(*, case: Case, payment_id: int, actor) -> Payment:
+    """An owner or manager confirms a collaborator's payment: it is applied to the case's
+    invoices (oldest due first, any rest as the customer's credit) and counts for the
+    commission from then on."""
+    require_member(actor, case.organization, Action.MANAGE_CASES)
+    with transaction.atomic():
+        payment = _pending(case, payment_id)
+        reviews.accept_reported_payment(payment=payment, actor=actor)
+    payment.refresh_from_db()
+    return payment
+
+
+def reject_case_payment(*, case: Case, payment_id: int, actor, reason: str) -> Payment:
+    """An owner or manager rejects a collaborator's payment: no balance changes."""
+    require_member(actor, case.organization, Action.MANAGE_CASES)
+    with transaction.atomic():
+        payment = _pending(case, payment_id)
+        return reviews.reject_reported_payment(payment=payment, actor=actor, reason=reason)
+
+
+def make_case_promise(
+    *,
+    case: Case,
+    actor,
+    promised_date: dt.date,
+    amount: Decimal,
+    today: dt.date,
+    notes: str = "",
+):
+    """A promise to pay the case's invoices (those with a balance, in the currency of the
+    oldest), made from the case page by the team or the case's collaborator. The one
+    promise service makes it: it pauses reminders and appears on the customer's timeline."""
+    _require_worker(case, actor, Action.ADD_NOTES)
+    if not case.is_open:
+        raise ValidationError({"promised_date": _("El caso ya está cerrado.")})
+    invoices, _currency, _owed = _case_debt(case)
+    return make_promise(
+        customer=case.customer,
+        invoices=invoices,
+        promised_date=promised_date,
+        amount=amount,
+        source=PromiseSource.AGENT,
+        actor=actor,
+        today=today,
+        notes=notes,
+    )
+
+
+def record_dte_receipt(
+    *,
+    case: Case,
+    invoice_id: int,
+    actor,
+    today: dt.date,
+    received_on: dt.date | None,
+    accepted_on: dt.date | None = None,
+    claimed_on: dt.date | None = None,
+) -> DteReceipt:
+    """Record, as the SII shows them, when the buyer received, accepted or claimed
+    against one of the case's Chilean invoices (owners and managers)."""
+    require_member(actor, case.organization, Action.MANAGE_CASES)
+    invoice = case.invoices.select_related("customer").filter(pk=invoice_id).first()
+    if invoice is None or invoice.customer.country != "CL":
+        raise ValidationError(_("La factura no es un DTE chileno de este caso."))
+    errors = {}
+    for field, day in (
+        ("received_on", received_on),
+        ("accepted_on", accepted_on),
+        ("claimed_on", claimed_on),
+    ):
+        if day and day > today:
+            errors[field] = _("La fecha no puede ser futura.")
+        elif day and received_on and day < received_on:
+            errors[field] = _("La fecha no puede ser anterior a la recepción.")
+    if (accepted_on or claimed_on) and not received_on:
+        errors["received_on"] = _("Indique cuándo recibió el comprador la factura.")
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        receipt, _created = DteReceipt.objects.update_or_create(
+            invoice=invoice,
+            defaults={
+                "organization": case.organization,
+                "received_on": received_on,
+                "accepted_on": accepted_on,
+                "claimed_on": claimed_on,
+                "recorded_by": actor,
+            },
+        )
+        events.dte_receipt_recorded(receipt, actor=actor, case=case)
+    return receipt
 
 
 def add_document(*, case: Case, actor, upload) -> CaseDocument:

@@ -9,6 +9,13 @@ urlpatterns = [
     path("<int:pk>/state/", views.case_state, name="state"),
     path("<int:pk>/note/", views.case_note, name="note"),
     path("<int:pk>/payment/", views.case_payment, name="payment"),
+    path(
+        "<int:pk>/payments/<int:payment_pk>/review/",
+        views.case_payment_review,
+        name="payment_review",
+    ),
+    path("<int:pk>/promise/", views.case_promise, name="promise"),
+    path("<int:pk>/dte/<int:invoice_pk>/", views.case_dte, name="dte"),
     path("<int:pk>/document/", views.case_document, name="document"),
     path("<int:pk>/dossier/", views.case_dossier, name="dossier"),
     path("open/<int:customer_pk>/", views.case_open, name="open"),

@@ -15,27 +15,44 @@ from cartera.lib.dates import local_today
 from cartera.lib.forms import add_service_errors
 from cartera.orgs.access import Action, can, require
 from cartera.orgs.decorators import org_member_required
-from cartera.timeline.models import Activity
+from cartera.payments.choices import PaymentStatus
 
 from .dossier import build_dossier
+from .evidence import is_dte, merito_ejecutivo
 from .forms import (
     AssigneeForm,
     CaseFilterForm,
     DocumentForm,
+    DteReceiptForm,
     NoteForm,
     OpenCaseForm,
     PaymentForm,
+    PaymentReviewForm,
+    PromiseForm,
     StateForm,
 )
-from .selectors import assignees_of, cases_visible_to, get_assignee_for_user, get_case_for_user
+from .models import DteReceipt
+from .selectors import (
+    assignees_of,
+    case_promises,
+    case_timeline,
+    cases_visible_to,
+    get_assignee_for_user,
+    get_case_for_user,
+)
 from .services import (
     add_case_note,
     add_document,
     change_state,
     commission,
+    confirm_case_payment,
+    make_case_promise,
     open_case,
+    pending_payments,
     record_case_payment,
+    record_dte_receipt,
     recovered,
+    reject_case_payment,
     save_assignee,
 )
 
@@ -69,9 +86,10 @@ def _detail(request, case, **forms):
         "invoices": case.invoices.order_by("due_date", "id"),
         "changes": case.changes.select_related("actor"),
         "documents": case.documents.all(),
-        "timeline": Activity.objects.filter(customer=case.customer, data__case_id=case.pk).order_by(
-            "-created_at", "-id"
-        )[:100],
+        "timeline": case_timeline(case).order_by("-created_at", "-id")[:100],
+        "promises": case_promises(case),
+        "can_promise": can(request.membership, Action.ADD_NOTES),
+        "promise_form": forms.get("promise_form") or PromiseForm(),
         "recovered": recovered(case),
         "commission": commission(case),
         "can_manage": _manages(request),
@@ -79,8 +97,12 @@ def _detail(request, case, **forms):
         "note_form": forms.get("note_form") or NoteForm(),
         "payment_form": forms.get("payment_form") or PaymentForm(initial={"date": today}),
         "document_form": forms.get("document_form") or DocumentForm(),
+        "pending_payments": pending_payments(case),
+        "dte_rows": _dte_rows(case, today, forms.get("dte_form"), forms.get("dte_invoice")),
+        "review_form": forms.get("review_form") or PaymentReviewForm(),
+        "review_payment": forms.get("review_payment"),
     }
-    status = 400 if forms else 200
+    status = 400 if any(key.endswith("_form") for key in forms) else 200
     return render(request, "cases/case_detail.html", context, status=status)
 
 
@@ -129,12 +151,107 @@ def case_payment(request, pk):
     form = PaymentForm(request.POST)
     if form.is_valid():
         try:
-            record_case_payment(case=case, actor=request.user, **form.cleaned_data)
-            messages.success(request, _("Pago registrado."))
+            payment = record_case_payment(
+                case=case, actor=request.user, today=_today(request), **form.cleaned_data
+            )
+            if payment.status == PaymentStatus.REPORTED:
+                messages.success(request, _("Pago reportado: queda pendiente de revisión."))
+            else:
+                messages.success(request, _("Pago registrado."))
             return redirect("cases:detail", case.pk)
         except ValidationError as exc:
             add_service_errors(form, exc)
     return _detail(request, case, payment_form=form)
+
+
+@org_member_required
+@require_POST
+def case_dte(request, pk, invoice_pk):
+    """Record a Chilean invoice's receipt, acceptance or claim at the buyer (by hand)."""
+    require(request, Action.MANAGE_CASES)
+    case = get_case_for_user(request, pk)
+    form = DteReceiptForm(request.POST, prefix=f"dte-{invoice_pk}")
+    if form.is_valid():
+        try:
+            record_dte_receipt(
+                case=case,
+                invoice_id=invoice_pk,
+                actor=request.user,
+                today=_today(request),
+                **form.cleaned_data,
+            )
+            messages.success(request, _("Recepción del DTE registrada."))
+            return redirect("cases:detail", case.pk)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+    return _detail(request, case, dte_form=form, dte_invoice=invoice_pk)
+
+
+def _dte_rows(case, today, failed_form=None, failed_invoice=None) -> list[dict]:
+    """One row per Chilean invoice of the case: its evidence today and its form."""
+    rows = []
+    for invoice in case.invoices.select_related("customer").order_by("due_date", "id"):
+        if not is_dte(invoice):
+            continue
+        receipt = DteReceipt.objects.filter(invoice=invoice).first()
+        form = failed_form if failed_invoice == invoice.pk else None
+        initial = (
+            {f: getattr(receipt, f) for f in ("received_on", "accepted_on", "claimed_on")}
+            if receipt
+            else {}
+        )
+        rows.append(
+            {
+                "invoice": invoice,
+                "evidence": merito_ejecutivo(receipt, as_of=today),
+                "form": form or DteReceiptForm(initial=initial, prefix=f"dte-{invoice.pk}"),
+            }
+        )
+    return rows
+
+
+@org_member_required
+@require_POST
+def case_promise(request, pk):
+    require(request, Action.ADD_NOTES)
+    case = get_case_for_user(request, pk)
+    form = PromiseForm(request.POST)
+    if form.is_valid():
+        try:
+            make_case_promise(
+                case=case, actor=request.user, today=_today(request), **form.cleaned_data
+            )
+            messages.success(request, _("Promesa registrada."))
+            return redirect("cases:detail", case.pk)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+    return _detail(request, case, promise_form=form)
+
+
+@org_member_required
+@require_POST
+def case_payment_review(request, pk, payment_pk):
+    """An owner or manager confirms or rejects a collaborator's reported payment."""
+    require(request, Action.MANAGE_CASES)
+    case = get_case_for_user(request, pk)
+    form = PaymentReviewForm(request.POST)
+    if form.is_valid():
+        try:
+            if form.cleaned_data["decision"] == "confirm":
+                confirm_case_payment(case=case, payment_id=payment_pk, actor=request.user)
+                messages.success(request, _("Pago confirmado y aplicado."))
+            else:
+                reject_case_payment(
+                    case=case,
+                    payment_id=payment_pk,
+                    actor=request.user,
+                    reason=form.cleaned_data["reason"],
+                )
+                messages.success(request, _("Pago rechazado."))
+            return redirect("cases:detail", case.pk)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+    return _detail(request, case, review_form=form, review_payment=payment_pk)
 
 
 @org_member_required

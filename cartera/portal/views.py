@@ -39,6 +39,7 @@ from cartera.payments.models import CheckoutSession, PaymentComplement
 from cartera.payments.online import amount_due, start_checkout
 from cartera.payments.providers.base import ProviderError
 from cartera.payments.providers.registry import provider_for_method
+from cartera.timeline import events
 from cartera.timeline.choices import ActorKind
 
 from . import access
@@ -233,6 +234,8 @@ def invoice_file(request, customer, pk):
     ).first()
     if attachment is None:
         return not_found(request)
+    # Logged: the debtor's download is part of the proof that the CFDI was delivered.
+    events.invoice_file_downloaded(attachment, actor=ActorKind.DEBTOR, via="portal")
     return FileResponse(
         attachment.file.open("rb"), as_attachment=True, filename=attachment.original_name
     )

@@ -867,6 +867,29 @@ def invoice_file_attached(attachment, *, actor, name: str) -> Activity:
     )
 
 
+def invoice_file_downloaded(attachment, *, actor, via: str) -> Activity:
+    """The debtor downloaded an invoice's XML or PDF (``via``: ``"portal"``): part of the
+    proof that the CFDI was delivered (the case dossier lists it)."""
+    invoice = attachment.invoice
+    return record_activity(
+        organization=invoice.organization,
+        invoice=invoice,
+        actor=actor,
+        kind=ActivityKind.INVOICE_UPDATED,
+        summary=sentence(
+            _("El cliente descargó %(name)s de la factura %(number)s"),
+            name=attachment.original_name,
+            number=invoice.number,
+        ),
+        data={
+            "attachment_id": attachment.pk,
+            "kind": attachment.kind,
+            "file_event": "downloaded",
+            "via": via,
+        },
+    )
+
+
 def credit_note_created(note, *, actor) -> Activity:
     return record_activity(
         organization=note.organization,
@@ -1464,6 +1487,33 @@ def case_document_added(document, *, actor) -> Activity:
             name=document.original_name,
         ),
         data={"case_id": case.pk, "document_id": document.pk},
+    )
+
+
+def _iso(day) -> str | None:
+    return day.isoformat() if day else None
+
+
+def dte_receipt_recorded(receipt, *, actor, case) -> Activity:
+    """What the organisation recorded about a Chilean DTE's receipt, acceptance or claim
+    by the buyer (the "mérito ejecutivo" evidence of the case dossier)."""
+    invoice = receipt.invoice
+    return record_activity(
+        organization=invoice.organization,
+        invoice=invoice,
+        actor=actor,
+        kind=ActivityKind.CASE,
+        summary=sentence(
+            _("Caso %(number)s: recepción y aceptación del DTE %(invoice)s registradas"),
+            number=case.number,
+            invoice=invoice.number,
+        ),
+        data={
+            "case_id": case.pk,
+            "received_on": _iso(receipt.received_on),
+            "accepted_on": _iso(receipt.accepted_on),
+            "claimed_on": _iso(receipt.claimed_on),
+        },
     )
 
 

@@ -175,9 +175,12 @@ def verify_chain(*, organization_id: int) -> dict:
     }
 
 
-def chain_proof(*, organization_id: int, entry_ids: list[int]) -> dict:
+def chain_proof(
+    *, organization_id: int, entry_ids: list[int], anchored_by: dt.date | None = None
+) -> dict:
     """For each entry: its content, canonical text, previous and own hash; plus the latest
-    anchor and the public key that signed it (docs/timeline-chain.md)."""
+    anchor (``anchored_by``: the latest of that day or before, so a proof made for a past
+    date stays the same) and the public key that signed it (docs/timeline-chain.md)."""
     rows = list(
         Activity.objects.filter(organization_id=organization_id, pk__in=entry_ids)
         .order_by("sequence")
@@ -205,9 +208,10 @@ def chain_proof(*, organization_id: int, entry_ids: list[int]) -> dict:
                 "chain_hash": row["chain_hash"],
             }
         )
-    anchor = (
-        ChainAnchor.objects.filter(organization_id=organization_id).order_by("-sequence").first()
-    )
+    anchors = ChainAnchor.objects.filter(organization_id=organization_id)
+    if anchored_by is not None:
+        anchors = anchors.filter(day__lte=anchored_by)
+    anchor = anchors.order_by("-sequence").first()
     key = ChainKey.objects.filter(organization_id=organization_id).first()
     return {
         "format": FORMAT,
