@@ -27,6 +27,7 @@ from cartera.dunning.services import load_builtin_strategies, run_planner
 from cartera.invoices.models import Invoice
 from cartera.lib.dates import parse_iso_date
 from cartera.ops.bench.generate import (
+    CUSTOMER_BLANK_TAIL,
     CUSTOMER_COLUMNS,
     INVOICE_COLUMNS,
     _FastSQLite,
@@ -111,7 +112,7 @@ def _portfolio(slug: str, *, customers: int, invoices: int, as_of: dt.date, reus
                         "",
                         now,
                         now,
-                        *("" for _field in PostalAddress.ADDRESS_FIELDS),
+                        *CUSTOMER_BLANK_TAIL,
                     )
                 )
                 contacts.append(

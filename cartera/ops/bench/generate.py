@@ -67,6 +67,23 @@ CUSTOMER_COLUMNS = (
     "created_at",
     "updated_at",
     *PostalAddress.ADDRESS_FIELDS,  # left blank: bulk customers get no letters
+    "business_group",
+    "business_group_key",
+    "supply_stopped",
+    "supply_stopped_reason",
+    "supply_stopped_on",
+    "over_credit_limit_since",
+)
+# What every bulk customer row ends with: no postal address (no letters), no declared
+# business group, supply not stopped, never over its credit limit.
+CUSTOMER_BLANK_TAIL = (
+    *("" for _field in PostalAddress.ADDRESS_FIELDS),
+    "",
+    "",
+    False,
+    "",
+    None,
+    None,
 )
 INVOICE_COLUMNS = (
     "id",
@@ -282,7 +299,7 @@ def _insert_customers(organization, count, rng, now, batch_size, unpaid=False) -
                     "",
                     now,
                     now,
-                    *("" for _field in PostalAddress.ADDRESS_FIELDS),
+                    *CUSTOMER_BLANK_TAIL,
                 )
             )
         with transaction.atomic(), connection.cursor() as cursor:
