@@ -55,6 +55,11 @@ class ServiceDown(Exception):
     """The status service did not answer usefully; try again on the next run."""
 
 
+class ServiceUnreachable(ServiceDown):
+    """No connection or no answer in time: asking about the next invoice would only wait
+    as long again (on a closed network every CFDI held the task worker for its timeout)."""
+
+
 class SatStatusAt(SAT):
     """satcfdi's SAT client for the status service at a configured address, with a
     timeout (satcfdi posts without one)."""
@@ -114,6 +119,8 @@ def ask_sat(client: SatStatusAt, invoice: Invoice) -> SatAnswer:
     }
     try:
         result = client.status(document)
+    except (requests.ConnectionError, requests.Timeout) as exc:
+        raise ServiceUnreachable(str(exc)[:200]) from exc
     except (requests.RequestException, ResponseError, etree.XMLSyntaxError, TypeError) as exc:
         raise ServiceDown(str(exc)[:200]) from exc
     state = STATES.get((result.get("Estado") or "").strip().lower())
@@ -202,8 +209,15 @@ def check_sat_statuses(*, organization, today: dt.date, client: SatStatusAt | No
     if organization.country != "MX":
         return result
     client = client or SatStatusAt(settings.CARTERA_SAT_STATUS_URL)
+    unreachable = False
     for invoice in invoices_to_check(organization):
         row = {"invoice": invoice.number, "uuid": invoice.fiscal_uuid.upper()}
+        if unreachable:  # the rest waits for the next run instead of timing out one by one
+            row.update(outcome="unavailable", detail=_("No se preguntó: el SAT no respondió."))
+            result["unavailable"] += 1
+            result["checked"] += 1
+            result["invoices"].append(row)
+            continue
         try:
             answer = ask_sat(client, invoice)
             outcome = record_sat_status(invoice=invoice, answer=answer, today=today)
@@ -211,6 +225,7 @@ def check_sat_statuses(*, organization, today: dt.date, client: SatStatusAt | No
         except ServiceDown as exc:
             outcome = "unavailable"
             row.update(outcome=outcome, detail=str(exc))
+            unreachable = isinstance(exc, ServiceUnreachable)
         except ValidationError as exc:  # void refused (e.g. voided meanwhile): leave it
             outcome = "unavailable"
             row.update(outcome=outcome, detail=" ".join(exc.messages))

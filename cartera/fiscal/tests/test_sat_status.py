@@ -9,13 +9,16 @@ import socket
 from decimal import Decimal
 
 import pytest
+import requests
 from django.core.management import call_command
 
 from cartera.dunning.services import load_builtin_strategies
+from cartera.fiscal import sat_status
 from cartera.fiscal.models import SatStatusCheck
 from cartera.fiscal.sat_status import SatStatusAt, check_sat_statuses
 from cartera.fiscal.tasks import check_cfdi_statuses
 from cartera.invoices.models import Invoice
+from cartera.invoices.services import create_invoice
 from cartera.ops.jobs import JOBS
 from cartera.testing import fake_sat_status
 from cartera.testing.fixtures import planner_reasons
@@ -137,6 +140,37 @@ def test_unreachable_service_is_unavailable(stamped_invoice):
     )
     assert result["unavailable"] == 1
     assert not SatStatusCheck.objects.exists()
+
+
+def test_an_unreachable_service_is_asked_once_per_run(stamped_invoice, monkeypatch):
+    """Without a connection the rest of the run is not asked (each would wait for the
+    timeout); every invoice is unavailable, nothing is recorded, the next run asks again."""
+    second = create_invoice(
+        customer=stamped_invoice.customer,
+        actor=None,
+        external_id="F-101",
+        number="A-101",
+        issue_date=dt.date(2026, 9, 2),
+        due_date=dt.date(2026, 10, 2),
+        currency="MXN",
+        total=Decimal("1160.00"),
+    )
+    Invoice.objects.filter(pk=second.pk).update(fiscal_uuid="0f3c2b1a-5d4e-4c3b-9a8f-7e6d5c4b3a21")
+    posts = []
+
+    def refuse(**kwargs):
+        posts.append(kwargs["url"])
+        raise requests.ConnectionError("no route to host")
+
+    monkeypatch.setattr(sat_status.requests, "post", refuse)
+    before = Activity.objects.count()
+    result = _check(stamped_invoice.organization)
+    assert len(posts) == 1
+    assert (result["checked"], result["unavailable"]) == (2, 2)
+    assert [row["outcome"] for row in result["invoices"]] == ["unavailable", "unavailable"]
+    assert result["invoices"][1]["detail"] == "No se preguntó: el SAT no respondió."
+    assert not SatStatusCheck.objects.exists()
+    assert Activity.objects.count() == before
 
 
 def test_other_countries_and_other_organisations_are_not_asked(stamped_invoice, org_b, sat):
