@@ -117,37 +117,119 @@ def test_a_hold_after_the_notice_keeps_the_invoice_out(org_a, invoice_a, manager
 def _mx_em():
     return (
         "EMEM00FTU010203AB4 "
-        + "01" + " " * 18 + "02" + " " * 10
-        + "03" + "FERRETERIA LA TUERCA S.A. DE C.V.".ljust(75)
-        + "04" + " " * 75 + "05" + " " * 75 + "06" + " " * 25 + "07" + " " * 25
-        + "08MX" + "09  " + "10" + " " * 11 + "11" + " " * 11 + "12" + " " * 11
-        + "13" + " " * 40 + "14" + " " * 40 + "15" + " " * 60 + "16" + " " * 40
-        + "17" + " " * 40 + "18" + " " * 4 + "19" + " " * 10 + "20" + " " * 11
-        + "21" + " " * 8 + "22" + " " * 11 + "23 " + "24" + " " * 40 + "25MX"
-    )  # fmt: skip
+        + "01"
+        + " " * 18
+        + "02"
+        + " " * 10
+        + "03"
+        + "FERRETERIA LA TUERCA S.A. DE C.V.".ljust(75)
+        + "04"
+        + " " * 75
+        + "05"
+        + " " * 75
+        + "06"
+        + " " * 25
+        + "07"
+        + " " * 25
+        + "08MX"
+        + "09  "
+        + "10"
+        + " " * 11
+        + "11"
+        + " " * 11
+        + "12"
+        + " " * 11
+        + "13"
+        + " " * 40
+        + "14"
+        + " " * 40
+        + "15"
+        + " " * 60
+        + "16"
+        + " " * 40
+        + "17"
+        + " " * 40
+        + "18"
+        + " " * 4
+        + "19"
+        + " " * 10
+        + "20"
+        + " " * 11
+        + "21"
+        + " " * 8
+        + "22"
+        + " " * 11
+        + "23 "
+        + "24"
+        + " " * 40
+        + "25MX"
+    )
 
 
 def _mx_cr(number, opened, term, total, balance, *, paid="00000000", key="    "):
     return (
-        "CRCR00FTU010203AB4 " + "01" + " " * 6 + "02" + number.ljust(25) + "03" + " " * 25
-        + "04" + opened + "05" + f"{term:05d}" + "060000" + "07" + f"{total:020d}"
-        + "08001" + "090001" + "10" + f"{term:03d}" + "11" + f"{balance:020d}"
-        + "12" + paid + "1300000000" + "14" + "0" * 20 + "15" + paid
-        + "16" + "0" * 20 + "17" + "0" * 20 + "18" + "0" * 20 + "19" + key + "20 "
-    )  # fmt: skip
+        "CRCR00FTU010203AB4 "
+        + "01"
+        + " " * 6
+        + "02"
+        + number.ljust(25)
+        + "03"
+        + " " * 25
+        + "04"
+        + opened
+        + "05"
+        + f"{term:05d}"
+        + "060000"
+        + "07"
+        + f"{total:020d}"
+        + "08001"
+        + "090001"
+        + "10"
+        + f"{term:03d}"
+        + "11"
+        + f"{balance:020d}"
+        + "12"
+        + paid
+        + "1300000000"
+        + "14"
+        + "0" * 20
+        + "15"
+        + paid
+        + "16"
+        + "0" * 20
+        + "17"
+        + "0" * 20
+        + "18"
+        + "0" * 20
+        + "19"
+        + key
+        + "20 "
+    )
 
 
 def _mx_de(number, days, amount):
     return (
-        "DEDE00FTU010203AB4 " + "01" + number.ljust(25) + "02" + f"{days:03d}"
-        + "03" + f"{amount:020d}" + "04" + " " * 75
-    )  # fmt: skip
+        "DEDE00FTU010203AB4 "
+        + "01"
+        + number.ljust(25)
+        + "02"
+        + f"{days:03d}"
+        + "03"
+        + f"{amount:020d}"
+        + "04"
+        + " " * 75
+    )
 
 
 def test_mexico_file_exact_content_once_a_day_and_the_removal_after_payment(
-    org_a, debtor_a, invoice_a, second_invoice_a, manager_a, immediate_tasks,
+    org_a,
+    debtor_a,
+    invoice_a,
+    second_invoice_a,
+    manager_a,
+    immediate_tasks,
     django_capture_on_commit_callbacks,
-):  # fmt: skip
+):
     BulletinSettings.objects.create(organization=org_a, member_code="1082")
     _select_and_notice(org_a, [invoice_a, second_invoice_a], manager_a)
     file, created = export_bulletin(organization=org_a, day=FIRST_DAY, actor=manager_a)
@@ -242,9 +324,18 @@ def test_command_exports_with_json(org_a, invoice_a, manager_a, tmp_path, capsys
     _select_and_notice(org_a, [invoice_a], manager_a)
     out = tmp_path / "mx.txt"
     call_command(
-        "bulletins", "export", "--org", "norte", "--country", "MX",
-        "--date", "2026-10-30", "--out", str(out), "--json",
-    )  # fmt: skip
+        "bulletins",
+        "export",
+        "--org",
+        "norte",
+        "--country",
+        "MX",
+        "--date",
+        "2026-10-30",
+        "--out",
+        str(out),
+        "--json",
+    )
     summary = json.loads(capsys.readouterr().out)
     file = BulletinFile.objects.get()
     assert summary == {
