@@ -108,6 +108,8 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "axes.middleware.AxesMiddleware",
     "cartera.orgs.middleware.CurrentOrganizationMiddleware",
+    # After sign-in and the organisation: a form posted twice runs once (orgs/submissions.py).
+    "cartera.orgs.submissions.OnceOnlySubmissionMiddleware",
     "cartera.api.middleware.ApiMiddleware",
 ]
 

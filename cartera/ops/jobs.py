@@ -145,6 +145,10 @@ JOBS: dict[str, Job] = {
             Every(minutes=5),
             "cartera.portal.tasks.retry_provider_events",
         ),
+        # Every hour: one-time form keys older than two days (orgs/submissions.py).
+        Job(
+            "form-submissions-prune", Every(minutes=60), "cartera.orgs.tasks.prune_form_submissions"
+        ),
         # Every quarter hour: ERP connections whose own interval has passed (pull + push).
         Job("erp-sync", Every(minutes=15), "cartera.api.tasks.sync_erp", per_organization=True),
     ]

@@ -136,3 +136,19 @@ class Onboarding(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.dismissed_at is None and self.finished_at is None
+
+
+class FormSubmission(models.Model):
+    """One submitted form, by the one-time key its page gave it (``static/cartera/app.js``).
+
+    A second POST with the same key is the same submission — a double click, a request the
+    browser sent again — and is answered with the first one's result instead of being run
+    twice (``submissions.py``). Rows older than two days are pruned every hour.
+    """
+
+    key = models.CharField(max_length=64, unique=True)  # sha256 of who + path + page key
+    location = models.CharField(max_length=2000, blank=True)  # where the first answer went
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self):
+        return self.key

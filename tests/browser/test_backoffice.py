@@ -6,6 +6,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from cartera.payments.models import Payment
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 NBSP = "\xa0"
@@ -55,3 +57,30 @@ def test_phone_viewport_has_no_horizontal_overflow(page, log_in, owner_a, debtor
         page.goto(path)
         expect(page.locator("main")).to_be_visible()
         assert _overflow(page) <= 0, f"{path} overflows by {_overflow(page)}px at 390px"
+
+
+def test_a_payment_form_sent_twice_records_one_payment(page, log_in, agent_a, debtor_a, invoice_a):
+    """The browser sends the same submission twice (as on a double click or a resend): the
+    page's one-time key makes the second one answer with the first one's result."""
+    sent = []
+
+    def send_twice(route):
+        if route.request.method != "POST":
+            return route.continue_()
+        sent.append(route.request.post_data)
+        route.fetch(max_redirects=0)  # the first one reaches the server …
+        route.fulfill(response=route.fetch(max_redirects=0))  # … and so does the repeat
+
+    log_in("ana_agent")
+    page.goto(f"/payments/new/?customer={debtor_a.pk}")
+    page.route("**/payments/new/**", send_twice)
+    page.fill('input[name="date"]', "2026-10-05")
+    page.fill('input[name="amount"]', "4000")
+    page.fill('input[name="reference"]', "SPEI-0042")
+    page.check('input[name="allocation_mode"][value="oldest"]')
+    page.locator('form.form-card button[type="submit"]').click()
+    expect(page).to_have_url(re.compile(r"/payments/\d+/$"))
+    assert len(sent) == 1 and "_submission=" in sent[0]
+    assert Payment.objects.count() == 1
+    invoice_a.refresh_from_db()
+    assert str(invoice_a.balance) == "7600.00"

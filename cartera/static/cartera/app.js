@@ -44,6 +44,39 @@
     if (message && !window.confirm(message)) event.preventDefault();
   });
 
+  // Each POST form carries a one-time key, made when the form is first submitted and
+  // kept for this page: the server runs a submission once and answers a repeat (a double
+  // click, a resend) with the first one's result (cartera/orgs/submissions.py).
+  function submissionKey() {
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes); // randomUUID needs https; this does not
+    return Array.prototype.map
+      .call(bytes, function (b) {
+        return ("0" + b.toString(16)).slice(-2);
+      })
+      .join("");
+  }
+  document.addEventListener(
+    "submit",
+    function (event) {
+      var form = event.target;
+      if ((form.getAttribute("method") || "").toLowerCase() !== "post") return;
+      if (form.querySelector('input[name="_submission"]')) return;
+      var input = document.createElement("input");
+      input.type = "hidden";
+      input.name = "_submission";
+      input.value = submissionKey();
+      form.appendChild(input);
+    },
+    true // capture: before htmx and the other handlers read the form
+  );
+  // A form htmx sent stays on the page: its next submission is a new one.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = event.detail.elt && event.detail.elt.closest && event.detail.elt.closest("form");
+    var input = form && form.querySelector('input[name="_submission"]');
+    if (input) input.remove();
+  });
+
   // Auto-submit filter forms when a select changes: <form data-autosubmit>.
   document.addEventListener("change", function (event) {
     var form = event.target.closest("form[data-autosubmit]");
