@@ -46,7 +46,15 @@ from .choices import (
 )
 from .complements import create_obligation
 from .instructions import configured_accounts
-from .matching import Candidate, Evidence, Policy, PortfolioIndex, automatic_choice, candidates_for
+from .matching import (
+    Candidate,
+    Evidence,
+    Policy,
+    PortfolioIndex,
+    automatic_choice,
+    candidates_for,
+    prime_payer_search,
+)
 from .models import (
     Allocation,
     BankMovement,
@@ -125,6 +133,12 @@ class _Run:
             )
         return self.indexes[currency]
 
+    def prime(self, movements) -> None:
+        """Run the batch's payer-name searches together (``matching.prime_payer_search``)."""
+        for currency in sorted({m.currency for m in movements if m.amount > 0}):
+            group = [m for m in movements if m.currency == currency]
+            prime_payer_search(group, self.index(currency), self.policy)
+
     def decide(self, movement) -> tuple[list[Candidate], Candidate | None]:
         """The matching rules' verdict: ranked candidates and the automatic choice."""
         candidates = candidates_for(movement, self.index(movement.currency), self.policy)
@@ -157,6 +171,7 @@ def reconcile(
     )
     result, chunk = ReconcileResult(), _Chunk()
     for batch, taken in _batches(organization, queryset):
+        run.prime(batch)
         for movement in batch:
             if dry_run or not bulk:
                 result.add(_one(run, movement, dry_run=dry_run))
