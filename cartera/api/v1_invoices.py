@@ -8,11 +8,12 @@ from cartera.customers.models import Customer
 from cartera.dunning.models import Decision
 from cartera.followup.reviews import open_dispute, resolve_dispute
 from cartera.invoices.models import CreditNote, Dispute, Invoice
+from cartera.invoices.bulk import upsert_invoices
 from cartera.invoices.services import create_credit_note, create_invoice, update_invoice
 
 from .auth import actor_of
-from .bulk import upsert_each
-from .common import filtered_page, get_scoped, scoped, today_of
+from .bulk import upsert_batch
+from .common import filtered_page, get_scoped, org_of, scoped, today_of
 from .schemas import (
     BULK_MAX,
     ERRORS,
@@ -85,23 +86,47 @@ def patch_invoice(request, invoice_id: int, payload: InvoicePatch):
     return update_invoice(invoice=invoice, actor=actor_of(request), **_invoice_fields(payload))
 
 
-def _upsert_invoice(request, item: InvoiceIn) -> tuple[str, Invoice]:
-    existing = scoped(request, Invoice).filter(external_id=item.external_id).first()
-    fields = _invoice_fields(item)
-    if existing is None:
-        customer = _customer_for(request, item)
-        return "created", create_invoice(customer=customer, actor=actor_of(request), **fields)
-    if existing.customer_id != _customer_for(request, item).pk:
-        raise ValidationError({"customer_id": _("La factura es de otro cliente.")})
-    before = existing.updated_at
-    invoice = update_invoice(invoice=existing, actor=actor_of(request), **fields)
-    return ("updated" if invoice.updated_at != before else "unchanged"), invoice
+def _customers_of(request, items) -> tuple[dict, dict]:
+    """The items' customers by id and by external id, in the token's organisation (two
+    queries), each already holding its organisation."""
+    organization = org_of(request)
+    customers = scoped(request, Customer)
+    by_id = customers.in_bulk({i.customer_id for _n, i in items if i.customer_id is not None})
+    keys = {i.customer_external_id for _n, i in items if i.customer_id is None}
+    by_key = {c.external_id: c for c in customers.filter(external_id__in=keys - {None, ""})}
+    for customer in [*by_id.values(), *by_key.values()]:
+        customer.organization = organization
+    return by_id, by_key
+
+
+def _upsert_invoices(request, items) -> dict:
+    """Through ``invoices.bulk.upsert_invoices``: the single-row rules, batched writes."""
+    by_id, by_key = _customers_of(request, items)
+    outcomes, wanted = {}, []
+    for index, item in items:
+        if item.customer_id is not None:
+            customer = by_id.get(item.customer_id)
+        else:
+            customer = by_key.get(item.customer_external_id or "")
+        if customer is None:
+            outcomes[index] = ValidationError({"customer_id": _("Cliente desconocido.")})
+        else:
+            wanted.append((index, customer, _invoice_fields(item)))
+    written = upsert_invoices(
+        organization=org_of(request),
+        items=[(customer, fields) for _n, customer, fields in wanted],
+        actor=actor_of(request),
+    )
+    outcomes |= {index: outcome for (index, _c, _f), outcome in zip(wanted, written, strict=True)}
+    return outcomes
 
 
 @router.post("/invoices/bulk", response={200: BulkResult, **ERRORS})
 def bulk_invoices(request, items: list[InvoiceIn]):
-    """Create or update up to 1,000 invoices by ``external_id``; one result per item."""
-    return upsert_each(request, items, _upsert_invoice, limit=BULK_MAX)
+    """Create or update up to 1,000 invoices by ``external_id``; one result per item. Each
+    item is checked as ``POST /invoices`` / ``PATCH /invoices/{id}`` check it; the writes
+    go in batches (``invoices.bulk``)."""
+    return upsert_batch(request, items, _upsert_invoices, limit=BULK_MAX)
 
 
 @router.get("/invoices/{int:invoice_id}/decisions", response={200: list[DecisionOut], **ERRORS})

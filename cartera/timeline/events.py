@@ -960,6 +960,30 @@ def purchase_order_matched(invoice, order, *, actor, balance, over: bool) -> Act
     )
 
 
+def invoices_loaded(*, organization, actor, per_customer: dict[int, dict]) -> int:
+    """Invoices created or changed in bulk through the API (``invoices.bulk``): one entry per
+    customer with the counts (``{customer id: {"created": n, "updated": n}}``), as the
+    imports summarise theirs."""
+    return record_activities(
+        [
+            new_activity(
+                organization=organization,
+                customer_id=customer_id,
+                actor=actor,
+                kind=ActivityKind.IMPORT,
+                summary=sentence(
+                    _("Carga de facturas por API: %(created)s nuevas, %(updated)s modificadas"),
+                    created=counts["created"],
+                    updated=counts["updated"],
+                ),
+                data={"source": "api", **counts},
+            )
+            for customer_id, counts in per_customer.items()
+            if counts["created"] or counts["updated"]
+        ]
+    )
+
+
 def purchase_orders_matched(matches, *, organization, actor) -> int:
     """Many matches at once (imports): ``matches`` are (invoice, order, balance, over)."""
     return record_activities(
