@@ -7,8 +7,8 @@ from ninja import Query, Router, Status
 from cartera.customers.models import Customer
 from cartera.dunning.models import Decision
 from cartera.followup.reviews import open_dispute, resolve_dispute
-from cartera.invoices.models import CreditNote, Dispute, Invoice
 from cartera.invoices.bulk import upsert_invoices
+from cartera.invoices.models import CreditNote, Dispute, Invoice
 from cartera.invoices.services import create_credit_note, create_invoice, update_invoice
 
 from .auth import actor_of
