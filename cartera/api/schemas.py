@@ -223,6 +223,32 @@ class PaymentIn(Schema):
     allocate_oldest_first: bool = False
 
 
+class BankMovementOut(Schema):
+    id: int
+    booking_date: dt.date
+    value_date: dt.date | None
+    amount: Money
+    currency: str
+    reference: str
+    bank_reference: str
+    tracking_key: str
+    counterparty_name: str
+    description: str
+
+
+class ReconciliationOut(Schema):
+    """A bank movement matched to a payment (the ``reconciliation.matched`` event)."""
+
+    id: int
+    rule: str
+    score: int
+    automatic: bool
+    created_at: dt.datetime
+    movement: BankMovementOut
+    payment: PaymentOut
+    invoices: list[InvoiceOut]
+
+
 # --- follow-up ----------------------------------------------------------------------------
 class DisputeOut(Schema):
     id: int

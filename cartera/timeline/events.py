@@ -274,7 +274,10 @@ def online_payment_rejected(session, *, provider_name: str, problem) -> Activity
     )
 
 
-def _bank_payment_matched(payment, *, actor, movement, rule: str, rule_label) -> dict:
+def _bank_payment_matched(
+    payment, *, actor, movement, rule: str, rule_label, linked: bool = False
+) -> dict:
+    """``linked``: the movement was tied to a payment recorded before (no new payment)."""
     return {
         "organization": payment.organization,
         "customer": payment.customer,
@@ -292,16 +295,24 @@ def _bank_payment_matched(payment, *, actor, movement, rule: str, rule_label) ->
             "rule": rule,
             "amount": movement.amount,
             "currency": movement.currency,
+            "linked_existing": linked,
         },
     }
 
 
-def bank_payment_matched(payment, *, actor, movement, rule: str, rule_label) -> Activity:
+def bank_payment_matched(
+    payment, *, actor, movement, rule: str, rule_label, linked: bool = False
+) -> Activity:
     """A bank movement reconciled to this customer (automatically or by a person);
     ``rule_label`` is the rule's (lazy) choices label, shown translated."""
     return record_activity(
         **_bank_payment_matched(
-            payment, actor=actor, movement=movement, rule=rule, rule_label=rule_label
+            payment,
+            actor=actor,
+            movement=movement,
+            rule=rule,
+            rule_label=rule_label,
+            linked=linked,
         ),
         notify=NotificationKind.BANK_PAYMENT,
     )
