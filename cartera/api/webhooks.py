@@ -126,9 +126,7 @@ class _Objects:
             if noun == "reconciliation":
                 wanted["movement"].add(activity.data["movement_id"])
                 wanted["reconciled"].add(activity.data["payment_id"])
-        self.payments = Payment.objects.prefetch_related("allocations").in_bulk(
-            wanted["payment"]
-        )
+        self.payments = Payment.objects.prefetch_related("allocations").in_bulk(wanted["payment"])
         self.reconciliations = {
             r.movement_id: r
             for r in Reconciliation.objects.filter(
