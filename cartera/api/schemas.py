@@ -223,6 +223,40 @@ class PaymentIn(Schema):
     allocate_oldest_first: bool = False
 
 
+class PaymentRequestOut(Schema):
+    """A request for payment ("cobro") with its public link's first characters (``hint``)."""
+
+    id: int
+    customer_id: int
+    invoice_ids: list[int]
+    amount: Money
+    currency: str
+    paid_amount: Money
+    remaining: Money
+    methods: list[str]
+    status: str
+    hint: str
+    expires_at: dt.datetime
+    created_at: dt.datetime
+    paid_at: dt.datetime | None
+    payment_id: int | None
+    cancelled_at: dt.datetime | None
+
+
+class PaymentRequestCreated(PaymentRequestOut):
+    """The new request and its public link, shown once (only its SHA-256 is kept)."""
+
+    url: str
+
+
+class PaymentRequestIn(Schema):
+    customer_id: int
+    invoice_ids: list[int] = Field(..., min_length=1, max_length=200)
+    amount: Decimal | None = Field(None, gt=0, max_digits=18, decimal_places=2)
+    methods: list[str] = Field(..., min_length=1, max_length=10)
+    expires_on: dt.date | None = None
+
+
 class BankMovementOut(Schema):
     id: int
     booking_date: dt.date
