@@ -103,7 +103,10 @@ def create_request(
     API token created at the console). Returns the request and its raw token, which is not
     stored and cannot be shown again."""
     membership = require_member_unless_system(user, customer.organization, Action.RECORD_PAYMENTS)
-    if membership is not None and not customers_visible_to(membership).filter(pk=customer.pk).exists():
+    if (
+        membership is not None
+        and not customers_visible_to(membership).filter(pk=customer.pk).exists()
+    ):
         raise PermissionDenied(_("No puede crear cobros para este cliente."))
     invoices, currency, balance = _check_invoices(customer, invoices)
     if amount is None:
