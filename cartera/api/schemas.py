@@ -43,6 +43,11 @@ class CustomerDatedFilters(StatusFilters):
 
 class InvoiceFilters(CustomerDatedFilters):
     updated_since: dt.datetime | None = None
+    include: Literal["lines"] | None = None
+
+
+class InvoiceInclude(Schema):
+    include: Literal["lines"] | None = None
 
 
 # --- customers ----------------------------------------------------------------------------
@@ -131,6 +136,32 @@ class InvoiceOut(Schema):
     paid_at: dt.date | None
     created_at: dt.datetime
     updated_at: dt.datetime
+
+
+class InvoiceLineOut(Schema):
+    """A line of the CFDI Cartera issued for the invoice (``fiscal``)."""
+
+    position: int
+    code: str
+    description: str
+    sat_product_key: str
+    sat_unit_key: str
+    unit_name: str
+    quantity: Decimal
+    unit_price: Decimal
+    discount: Money
+    tax_object: str
+    iva: str
+    ieps_rate: Decimal | None
+    isr_retention_rate: Decimal | None
+    iva_retention_rate: Decimal | None
+
+
+class InvoiceDetailOut(InvoiceOut):
+    """An invoice; with ``?include=lines`` also the lines of the CFDI Cartera issued for it
+    (``[]`` for an invoice issued elsewhere), else ``lines`` is null."""
+
+    lines: list[InvoiceLineOut] | None = None
 
 
 class InvoiceIn(Schema):

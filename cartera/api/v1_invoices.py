@@ -25,8 +25,10 @@ from .schemas import (
     DisputeIn,
     DisputeOut,
     DisputeResolveIn,
+    InvoiceDetailOut,
     InvoiceFilters,
     InvoiceIn,
+    InvoiceInclude,
     InvoiceOut,
     InvoicePatch,
     StatusFilters,
@@ -34,7 +36,7 @@ from .schemas import (
 )
 
 router = Router(tags=["invoices"])
-InvoicePage = page_of(InvoiceOut)
+InvoiceDetailPage = page_of(InvoiceDetailOut)
 CreditNotePage = page_of(CreditNoteOut)
 DisputePage = page_of(DisputeOut)
 
@@ -58,18 +60,44 @@ def _invoice_fields(payload) -> dict:
     return {key: value for key, value in fields.items() if value is not None}
 
 
-@router.get("/invoices", response={200: InvoicePage, **ERRORS})
+def _lines_of(invoice) -> list:
+    cfdi = getattr(invoice, "issued_cfdi", None)  # issued by Cartera (fiscal), or not
+    return list(cfdi.lines.all()) if cfdi is not None else []
+
+
+def _with_lines(queryset, include: str | None):
+    if include != "lines":
+        return queryset
+    return queryset.select_related("issued_cfdi").prefetch_related("issued_cfdi__lines")
+
+
+def _detail(invoice, include: str | None) -> dict | Invoice:
+    if include != "lines":
+        return invoice
+    return InvoiceDetailOut.from_orm(invoice).model_dump() | {"lines": _lines_of(invoice)}
+
+
+@router.get("/invoices", response={200: InvoiceDetailPage, **ERRORS})
 def list_invoices(request, filters: Query[InvoiceFilters]):
     """Filters: ``status``, ``customer_id``, ``date_from``/``date_to`` (issue date),
-    ``updated_since``."""
-    return filtered_page(
-        scoped(request, Invoice), filters, date_field="issue_date", updated_field="updated_at"
+    ``updated_since``; ``include=lines`` adds each invoice's CFDI lines."""
+    page = filtered_page(
+        _with_lines(scoped(request, Invoice), filters.include),
+        filters,
+        date_field="issue_date",
+        updated_field="updated_at",
     )
+    if filters.include:
+        page["items"] = [_detail(invoice, filters.include) for invoice in page["items"]]
+    return page
 
 
-@router.get("/invoices/{int:invoice_id}", response={200: InvoiceOut, **ERRORS})
-def get_invoice(request, invoice_id: int):
-    return get_scoped(request, Invoice, invoice_id)
+@router.get("/invoices/{int:invoice_id}", response={200: InvoiceDetailOut, **ERRORS})
+def get_invoice(request, invoice_id: int, options: Query[InvoiceInclude]):
+    """``include=lines`` adds the lines of the CFDI Cartera issued for the invoice."""
+    queryset = _with_lines(scoped(request, Invoice), options.include)
+    invoice = get_scoped(request, Invoice, invoice_id, queryset=queryset)
+    return _detail(invoice, options.include)
 
 
 @router.post("/invoices", response={201: InvoiceOut, **ERRORS})

@@ -6,6 +6,9 @@ import json
 from decimal import Decimal
 
 from cartera.customers.services import create_customer
+from cartera.fiscal.drafts import save_draft
+from cartera.fiscal.models import IssuedCfdi
+from cartera.fiscal.tests.test_invoicing import HEADER, LINE
 from cartera.invoices.models import Invoice
 from cartera.invoices.services import void_invoice
 from cartera.payments.services import allocate_payment, record_payment
@@ -149,3 +152,29 @@ def test_a_key_repeated_in_one_call_sees_the_item_before_it(
     assert (summary.data["created"], summary.data["updated"]) == (2, 1)
     assert summary.actor_user == owner_a
     assert summary.data["source"] == "api"
+
+
+def test_invoice_lines_on_request(client, read_token_a, debtor_a, invoice_a, second_invoice_a):
+    debtor_a.fiscal_postal_code, debtor_a.tax_regime = "64000", "601"
+    debtor_a.save()
+    cfdi = save_draft(customer=debtor_a, actor=None, lines=[LINE], **HEADER)
+    IssuedCfdi.objects.filter(pk=cfdi.pk).update(invoice=invoice_a)
+
+    def get(path):
+        answer = client.get(path, **bearer(read_token_a))
+        assert answer.status_code == 200, answer.content
+        return answer.json()
+
+    assert get(f"/api/v1/invoices/{invoice_a.pk}")["lines"] is None
+    (line,) = get(f"/api/v1/invoices/{invoice_a.pk}?include=lines")["lines"]
+    assert (line["description"], line["quantity"], line["unit_price"]) == (
+        "Mantenimiento mensual",
+        "2.000000",
+        "5000.000000",
+    )
+    listed = get("/api/v1/invoices?include=lines")["items"]
+    assert [(row["id"], len(row["lines"])) for row in listed] == [
+        (invoice_a.pk, 1),
+        (second_invoice_a.pk, 0),
+    ]
+    assert {row["lines"] for row in get("/api/v1/invoices")["items"]} == {None}
