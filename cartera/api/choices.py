@@ -18,6 +18,7 @@ class WebhookEvent(models.TextChoices):
     DISPUTE_RESOLVED = "dispute.resolved", _("Disputa resuelta")
     MESSAGE_SENT = "message.sent", _("Mensaje enviado")
     MESSAGE_READ = "message.read", _("Mensaje leído")
+    RECONCILIATION_MATCHED = "reconciliation.matched", _("Movimiento bancario conciliado")
 
 
 class DeliveryStatus(models.TextChoices):

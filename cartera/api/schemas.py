@@ -43,6 +43,11 @@ class CustomerDatedFilters(StatusFilters):
 
 class InvoiceFilters(CustomerDatedFilters):
     updated_since: dt.datetime | None = None
+    include: Literal["lines"] | None = None
+
+
+class InvoiceInclude(Schema):
+    include: Literal["lines"] | None = None
 
 
 # --- customers ----------------------------------------------------------------------------
@@ -133,6 +138,32 @@ class InvoiceOut(Schema):
     updated_at: dt.datetime
 
 
+class InvoiceLineOut(Schema):
+    """A line of the CFDI Cartera issued for the invoice (``fiscal``)."""
+
+    position: int
+    code: str
+    description: str
+    sat_product_key: str
+    sat_unit_key: str
+    unit_name: str
+    quantity: Decimal
+    unit_price: Decimal
+    discount: Money
+    tax_object: str
+    iva: str
+    ieps_rate: Decimal | None
+    isr_retention_rate: Decimal | None
+    iva_retention_rate: Decimal | None
+
+
+class InvoiceDetailOut(InvoiceOut):
+    """An invoice; with ``?include=lines`` also the lines of the CFDI Cartera issued for it
+    (``[]`` for an invoice issued elsewhere), else ``lines`` is null."""
+
+    lines: list[InvoiceLineOut] | None = None
+
+
 class InvoiceIn(Schema):
     customer_id: int | None = None
     customer_external_id: str | None = Field(None, max_length=64)
@@ -221,6 +252,66 @@ class PaymentIn(Schema):
     notes: str = Field("", max_length=1000)
     allocations: list[AllocationIn] = Field(default_factory=list, max_length=200)
     allocate_oldest_first: bool = False
+
+
+class PaymentRequestOut(Schema):
+    """A request for payment ("cobro") with its public link's first characters (``hint``)."""
+
+    id: int
+    customer_id: int
+    invoice_ids: list[int]
+    amount: Money
+    currency: str
+    paid_amount: Money
+    remaining: Money
+    methods: list[str]
+    status: str
+    hint: str
+    expires_at: dt.datetime
+    created_at: dt.datetime
+    paid_at: dt.datetime | None
+    payment_id: int | None
+    cancelled_at: dt.datetime | None
+
+
+class PaymentRequestCreated(PaymentRequestOut):
+    """The new request and its public link, shown once (only its SHA-256 is kept)."""
+
+    url: str
+
+
+class PaymentRequestIn(Schema):
+    customer_id: int
+    invoice_ids: list[int] = Field(..., min_length=1, max_length=200)
+    amount: Decimal | None = Field(None, gt=0, max_digits=18, decimal_places=2)
+    methods: list[str] = Field(..., min_length=1, max_length=10)
+    expires_on: dt.date | None = None
+
+
+class BankMovementOut(Schema):
+    id: int
+    booking_date: dt.date
+    value_date: dt.date | None
+    amount: Money
+    currency: str
+    reference: str
+    bank_reference: str
+    tracking_key: str
+    counterparty_name: str
+    description: str
+
+
+class ReconciliationOut(Schema):
+    """A bank movement matched to a payment (the ``reconciliation.matched`` event)."""
+
+    id: int
+    rule: str
+    score: int
+    automatic: bool
+    created_at: dt.datetime
+    movement: BankMovementOut
+    payment: PaymentOut
+    invoices: list[InvoiceOut]
 
 
 # --- follow-up ----------------------------------------------------------------------------

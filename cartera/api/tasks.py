@@ -17,6 +17,13 @@ def deliver_webhook(message_id: int) -> str | None:
 
 
 @task()
+def deliver_webhooks(message_ids: list[int]) -> dict:
+    """The first attempts of the messages a batch emitted (an import, a bank statement)."""
+    messages = WebhookMessage.objects.select_related("endpoint").filter(pk__in=message_ids)
+    return {"attempted": sum(1 for message in messages.order_by("pk") if attempt_delivery(message))}
+
+
+@task()
 def deliver_due_webhooks(slot: str = "") -> dict:
     """Every minute: the retries that are due."""
     return {"attempted": deliver_due()}

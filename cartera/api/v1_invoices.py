@@ -7,12 +7,13 @@ from ninja import Query, Router, Status
 from cartera.customers.models import Customer
 from cartera.dunning.models import Decision
 from cartera.followup.reviews import open_dispute, resolve_dispute
+from cartera.invoices.bulk import upsert_invoices
 from cartera.invoices.models import CreditNote, Dispute, Invoice
 from cartera.invoices.services import create_credit_note, create_invoice, update_invoice
 
 from .auth import actor_of
-from .bulk import upsert_each
-from .common import filtered_page, get_scoped, scoped, today_of
+from .bulk import upsert_batch
+from .common import filtered_page, get_scoped, org_of, scoped, today_of
 from .schemas import (
     BULK_MAX,
     ERRORS,
@@ -24,8 +25,10 @@ from .schemas import (
     DisputeIn,
     DisputeOut,
     DisputeResolveIn,
+    InvoiceDetailOut,
     InvoiceFilters,
     InvoiceIn,
+    InvoiceInclude,
     InvoiceOut,
     InvoicePatch,
     StatusFilters,
@@ -33,7 +36,7 @@ from .schemas import (
 )
 
 router = Router(tags=["invoices"])
-InvoicePage = page_of(InvoiceOut)
+InvoiceDetailPage = page_of(InvoiceDetailOut)
 CreditNotePage = page_of(CreditNoteOut)
 DisputePage = page_of(DisputeOut)
 
@@ -57,18 +60,44 @@ def _invoice_fields(payload) -> dict:
     return {key: value for key, value in fields.items() if value is not None}
 
 
-@router.get("/invoices", response={200: InvoicePage, **ERRORS})
+def _lines_of(invoice) -> list:
+    cfdi = getattr(invoice, "issued_cfdi", None)  # issued by Cartera (fiscal), or not
+    return list(cfdi.lines.all()) if cfdi is not None else []
+
+
+def _with_lines(queryset, include: str | None):
+    if include != "lines":
+        return queryset
+    return queryset.select_related("issued_cfdi").prefetch_related("issued_cfdi__lines")
+
+
+def _detail(invoice, include: str | None) -> dict | Invoice:
+    if include != "lines":
+        return invoice
+    return InvoiceDetailOut.from_orm(invoice).model_dump() | {"lines": _lines_of(invoice)}
+
+
+@router.get("/invoices", response={200: InvoiceDetailPage, **ERRORS})
 def list_invoices(request, filters: Query[InvoiceFilters]):
     """Filters: ``status``, ``customer_id``, ``date_from``/``date_to`` (issue date),
-    ``updated_since``."""
-    return filtered_page(
-        scoped(request, Invoice), filters, date_field="issue_date", updated_field="updated_at"
+    ``updated_since``; ``include=lines`` adds each invoice's CFDI lines."""
+    page = filtered_page(
+        _with_lines(scoped(request, Invoice), filters.include),
+        filters,
+        date_field="issue_date",
+        updated_field="updated_at",
     )
+    if filters.include:
+        page["items"] = [_detail(invoice, filters.include) for invoice in page["items"]]
+    return page
 
 
-@router.get("/invoices/{int:invoice_id}", response={200: InvoiceOut, **ERRORS})
-def get_invoice(request, invoice_id: int):
-    return get_scoped(request, Invoice, invoice_id)
+@router.get("/invoices/{int:invoice_id}", response={200: InvoiceDetailOut, **ERRORS})
+def get_invoice(request, invoice_id: int, options: Query[InvoiceInclude]):
+    """``include=lines`` adds the lines of the CFDI Cartera issued for the invoice."""
+    queryset = _with_lines(scoped(request, Invoice), options.include)
+    invoice = get_scoped(request, Invoice, invoice_id, queryset=queryset)
+    return _detail(invoice, options.include)
 
 
 @router.post("/invoices", response={201: InvoiceOut, **ERRORS})
@@ -85,23 +114,47 @@ def patch_invoice(request, invoice_id: int, payload: InvoicePatch):
     return update_invoice(invoice=invoice, actor=actor_of(request), **_invoice_fields(payload))
 
 
-def _upsert_invoice(request, item: InvoiceIn) -> tuple[str, Invoice]:
-    existing = scoped(request, Invoice).filter(external_id=item.external_id).first()
-    fields = _invoice_fields(item)
-    if existing is None:
-        customer = _customer_for(request, item)
-        return "created", create_invoice(customer=customer, actor=actor_of(request), **fields)
-    if existing.customer_id != _customer_for(request, item).pk:
-        raise ValidationError({"customer_id": _("La factura es de otro cliente.")})
-    before = existing.updated_at
-    invoice = update_invoice(invoice=existing, actor=actor_of(request), **fields)
-    return ("updated" if invoice.updated_at != before else "unchanged"), invoice
+def _customers_of(request, items) -> tuple[dict, dict]:
+    """The items' customers by id and by external id, in the token's organisation (two
+    queries), each already holding its organisation."""
+    organization = org_of(request)
+    customers = scoped(request, Customer)
+    by_id = customers.in_bulk({i.customer_id for _n, i in items if i.customer_id is not None})
+    keys = {i.customer_external_id for _n, i in items if i.customer_id is None}
+    by_key = {c.external_id: c for c in customers.filter(external_id__in=keys - {None, ""})}
+    for customer in [*by_id.values(), *by_key.values()]:
+        customer.organization = organization
+    return by_id, by_key
+
+
+def _upsert_invoices(request, items) -> dict:
+    """Through ``invoices.bulk.upsert_invoices``: the single-row rules, batched writes."""
+    by_id, by_key = _customers_of(request, items)
+    outcomes, wanted = {}, []
+    for index, item in items:
+        if item.customer_id is not None:
+            customer = by_id.get(item.customer_id)
+        else:
+            customer = by_key.get(item.customer_external_id or "")
+        if customer is None:
+            outcomes[index] = ValidationError({"customer_id": _("Cliente desconocido.")})
+        else:
+            wanted.append((index, customer, _invoice_fields(item)))
+    written = upsert_invoices(
+        organization=org_of(request),
+        items=[(customer, fields) for _n, customer, fields in wanted],
+        actor=actor_of(request),
+    )
+    outcomes |= {index: outcome for (index, _c, _f), outcome in zip(wanted, written, strict=True)}
+    return outcomes
 
 
 @router.post("/invoices/bulk", response={200: BulkResult, **ERRORS})
 def bulk_invoices(request, items: list[InvoiceIn]):
-    """Create or update up to 1,000 invoices by ``external_id``; one result per item."""
-    return upsert_each(request, items, _upsert_invoice, limit=BULK_MAX)
+    """Create or update up to 1,000 invoices by ``external_id``; one result per item. Each
+    item is checked as ``POST /invoices`` / ``PATCH /invoices/{id}`` check it; the writes
+    go in batches (``invoices.bulk``)."""
+    return upsert_batch(request, items, _upsert_invoices, limit=BULK_MAX)
 
 
 @router.get("/invoices/{int:invoice_id}/decisions", response={200: list[DecisionOut], **ERRORS})

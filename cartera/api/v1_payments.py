@@ -1,4 +1,5 @@
-"""Payments and their allocations: the ledger services of cartera.payments."""
+"""Payments and their allocations (the ledger services of cartera.payments), and payment
+requests ("cobros", ``payments.payment_requests``)."""
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -8,15 +9,30 @@ from ninja import Query, Router, Status
 from cartera.customers.models import Customer
 from cartera.invoices.models import Invoice
 from cartera.payments.choices import PaymentSource
-from cartera.payments.models import Payment
+from cartera.payments.models import Payment, PaymentRequest
+from cartera.payments.payment_requests import create_request
 from cartera.payments.services import allocate_oldest_first, allocate_payment, record_payment
+from cartera.portal.access import settings_for as portal_settings_for
+from cartera.portal.request_views import public_url, request_methods
 
 from .auth import actor_of
-from .common import filtered_page, get_scoped, scoped
-from .schemas import ERRORS, AllocationIn, CustomerDatedFilters, PaymentIn, PaymentOut, page_of
+from .common import filtered_page, get_scoped, org_of, scoped, today_of
+from .rows import payment_request_row
+from .schemas import (
+    ERRORS,
+    AllocationIn,
+    CustomerDatedFilters,
+    PaymentIn,
+    PaymentOut,
+    PaymentRequestCreated,
+    PaymentRequestIn,
+    PaymentRequestOut,
+    page_of,
+)
 
 router = Router(tags=["payments"])
 PaymentPage = page_of(PaymentOut)
+PaymentRequestPage = page_of(PaymentRequestOut)
 
 
 def _with_allocations(queryset):
@@ -77,3 +93,49 @@ def post_allocations(request, payment_id: int, allocations: list[AllocationIn]):
     with transaction.atomic():
         _allocate(request, payment, allocations)
     return Status(201, _with_allocations(Payment.objects).get(pk=payment.pk))
+
+
+# --- payment requests ("cobros") ----------------------------------------------------------
+def _requests(request):
+    return scoped(request, PaymentRequest).prefetch_related("invoices")
+
+
+@router.get("/payment-requests", response={200: PaymentRequestPage, **ERRORS})
+def list_payment_requests(request, filters: Query[CustomerDatedFilters]):
+    """Filters: ``status`` (open, paid, expired, cancelled), ``customer_id``,
+    ``date_from``/``date_to`` (the day it was created)."""
+    page = filtered_page(_requests(request), filters, date_field="created_at__date")
+    return page | {"items": [payment_request_row(row) for row in page["items"]]}
+
+
+@router.get(
+    "/payment-requests/{int:payment_request_id}", response={200: PaymentRequestOut, **ERRORS}
+)
+def get_payment_request(request, payment_request_id: int):
+    found = get_scoped(request, PaymentRequest, payment_request_id, queryset=_requests(request))
+    return payment_request_row(found)
+
+
+@router.post("/payment-requests", response={201: PaymentRequestCreated, **ERRORS})
+def post_payment_request(request, payload: PaymentRequestIn):
+    """Ask the customer for ``amount`` (default: the open balance of the invoices) with the
+    online methods offered (of those the organisation has turned on), until ``expires_on``
+    (default 7 days). The answer carries the public link once: Cartera keeps only its hash."""
+    customer = scoped(request, Customer).filter(pk=payload.customer_id).first()
+    if customer is None:
+        raise ValidationError({"customer_id": _("Cliente desconocido.")})
+    invoices = scoped(request, Invoice).in_bulk(payload.invoice_ids)
+    if len(invoices) != len(set(payload.invoice_ids)):
+        raise ValidationError({"invoice_ids": _("Las facturas deben ser de este cliente.")})
+    organization = org_of(request)
+    created, raw = create_request(
+        user=actor_of(request),
+        customer=customer,
+        invoices=[invoices[pk] for pk in dict.fromkeys(payload.invoice_ids)],
+        methods=payload.methods,
+        enabled_methods=request_methods(portal_settings_for(organization)),
+        today=today_of(request),
+        amount=payload.amount,
+        expires_on=payload.expires_on,
+    )
+    return Status(201, payment_request_row(created) | {"url": public_url(raw)})

@@ -8,21 +8,42 @@ Purchase orders: a row's ``purchase_order`` text is matched to the customer's or
 per call; the matches are the only timeline entries written here (``record_matches``).
 
 Callers check each row first (to report problems row by row, with the same rule
-functions); these functions write in a few statements.
+functions); these functions write in a few statements. ``upsert_invoices`` (the API's bulk
+call) does both: each item checked as ``create_invoice``/``update_invoice`` check it, with
+their messages, then written in batches.
+
+New invoices are announced with ``signals.invoices_created`` (the API's webhooks hear it):
+the timeline here has a summary per customer, not one entry per invoice.
 """
 
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
+from django.db.models import Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cartera.lib.bulk import insert_dicts
-from cartera.lib.money import storable_money
+from cartera.lib.money import round_money, storable_money
+from cartera.timeline import events
 
 from .models import Invoice
 from .purchase_orders import OrderIndex, match_order, record_matches
-from .services import change_refusal, opening_state, state_after_total
+from .services import (
+    EARLY_REFUSALS,
+    change_refusal,
+    changed_invoice_fields,
+    duplicate_messages,
+    invoice_changes,
+    invoice_value_errors,
+    matched_order,
+    new_invoice_fields,
+    opening_state,
+    refusal_error,
+    state_after_total,
+)
+from .signals import invoices_created
 
 BATCH = 2_000
 
@@ -81,7 +102,13 @@ def insert_invoices(
     _record_new_matches(
         organization, [r["external_id"] for r in prepared if r.get("matched_po_id")], actor
     )
+    _announce(organization, [row["external_id"] for row in prepared])
     return count
+
+
+def _announce(organization, keys: list[str]) -> None:
+    if keys:
+        invoices_created.send(sender=Invoice, organization=organization, keys=keys)
 
 
 def create_invoices(*, organization, rows: Sequence[dict], actor=None) -> list[Invoice]:
@@ -94,6 +121,7 @@ def create_invoices(*, organization, rows: Sequence[dict], actor=None) -> list[I
     matched = [invoice for invoice in invoices if invoice.matched_po_id]
     if matched:
         record_matches(organization=organization, invoices=matched, actor=actor)
+    _announce(organization, [invoice.external_id for invoice in invoices])
     return invoices
 
 
@@ -151,3 +179,171 @@ def update_invoices(
         matched = Invoice.objects.filter(pk__in=newly)
         record_matches(organization=organization, invoices=list(matched), actor=actor)
     return len(invoices)
+
+
+# --- upsert by external id (the API's bulk call) -------------------------------------------
+UPSERT_FIELDS = (
+    "number",
+    "exchange_rate",
+    "fiscal_uuid",
+    "issue_date",
+    "due_date",
+    "currency",
+    "total",
+    "payment_method",
+    "payment_form",
+    "is_factored",
+    "factor_name",
+    "purchase_order",
+)
+
+
+class _Batch:
+    """What a run of distinct keys needs from the database, read once: the invoices by key,
+    what is applied to them, the UUIDs taken and the purchase orders of its customers."""
+
+    def __init__(self, organization, items: Sequence[tuple]):
+        keys = [fields["external_id"] for _customer, fields in items]
+        found = (
+            Invoice.objects.filter(organization=organization, external_id__in=keys)
+            .select_related("customer")
+            .annotate(applied=Sum("allocations__amount"))
+        )
+        self.existing = {invoice.external_id: invoice for invoice in found}
+        uuids = {(f.get("fiscal_uuid") or "").upper() for _c, f in items} - {""}
+        self.uuids: dict[str, object] = dict(
+            Invoice.objects.filter(organization=organization, fiscal_uuid__in=uuids).values_list(
+                "fiscal_uuid", "pk"
+            )
+        )
+        self.keys: set[str] = set()
+        wanted = any(fields.get("purchase_order") for _c, fields in items) or any(
+            invoice.purchase_order for invoice in self.existing.values()
+        )
+        customer_ids = {customer.pk for customer, _f in items}
+        self.orders = OrderIndex(organization, customer_ids=customer_ids) if wanted else None
+
+    def duplicates(self, values: dict, *, own) -> dict:
+        """The single-row duplicate refusals, against the database and the earlier items."""
+        messages, errors = duplicate_messages(), {}
+        if own is None and values["external_id"] in self.keys:
+            errors["external_id"] = messages["external_id"] % {"value": values["external_id"]}
+        uuid = values["fiscal_uuid"]
+        if uuid and self.uuids.get(uuid, own) != own:
+            errors["fiscal_uuid"] = messages["fiscal_uuid"] % {"value": uuid}
+        return errors
+
+    def claim(self, values: dict, *, own) -> None:
+        self.keys.add(values["external_id"])
+        if values["fiscal_uuid"]:
+            self.uuids[values["fiscal_uuid"]] = own
+
+
+def _checked_new(batch: _Batch, customer, fields: dict, position: int) -> dict:
+    """``create_invoice``'s values and refusals for a new invoice."""
+    values = new_invoice_fields(customer, fields)
+    errors = invoice_value_errors(values) | batch.duplicates(values, own=None)
+    if errors:
+        raise ValidationError(errors)
+    matched_order(customer, values, batch.orders)  # refuses an order in another currency
+    batch.claim(values, own=("new", position))
+    return {"customer_id": customer.pk, **values}
+
+
+def _checked_change(batch: _Batch, invoice: Invoice, customer, fields: dict) -> dict | None:
+    """``update_invoice``'s values and refusals for a change (None: nothing changes)."""
+    if invoice.customer_id != customer.pk:
+        raise ValidationError({"customer_id": _("La factura es de otro cliente.")})
+    values = changed_invoice_fields(invoice, fields)
+    applied = round_money(invoice.applied or Decimal(0), invoice.currency)
+    refusal = change_refusal(
+        status=invoice.status,
+        currency_changed=values["currency"] != invoice.currency,
+        total=values["total"],
+        applied=applied,
+    )
+    if refusal in EARLY_REFUSALS:
+        raise refusal_error(refusal, total=values["total"], applied=applied)
+    errors = invoice_value_errors(values) | batch.duplicates(values, own=invoice.pk)
+    if errors:
+        raise ValidationError(errors)
+    if refusal is not None:
+        raise refusal_error(refusal, total=values["total"], applied=applied)
+    matched_order(invoice.customer, values, batch.orders)
+    if not invoice_changes(invoice, values):
+        return None
+    batch.claim(values, own=invoice.pk)
+    kept = {name: values[name] for name in UPSERT_FIELDS}
+    return {
+        "pk": invoice.pk,
+        "status": invoice.status,
+        "currency": invoice.currency,
+        "values": {**kept, "customer_id": invoice.customer_id},
+        "applied": applied,
+    }
+
+
+def _runs(items: Sequence[tuple]) -> list[list[int]]:
+    """Positions of ``items`` in runs of distinct keys: a key seen again starts a new run,
+    so a later item sees what an earlier one wrote, as one at a time."""
+    runs, seen = [[]], set()
+    for position, (_customer, fields) in enumerate(items):
+        if fields["external_id"] in seen:
+            runs.append([])
+            seen = set()
+        seen.add(fields["external_id"])
+        runs[-1].append(position)
+    return [run for run in runs if run]
+
+
+def upsert_invoices(*, organization, items: Sequence[tuple], actor) -> list:
+    """Create or change invoices by key, each as ``create_invoice`` / ``update_invoice``
+    would (their values, checks and messages), written in a few statements.
+
+    ``items`` are ``(customer, fields)`` with ``fields["external_id"]`` set; the answer has
+    one entry per item: ``("created" | "updated" | "unchanged", invoice id)`` or the item's
+    ``ValidationError`` (nothing of it written). The timeline gets one entry per customer
+    (``events.invoices_loaded``) and the purchase-order matches; ``invoices_created`` is
+    sent for the new invoices."""
+    results: list = [None] * len(items)
+    per_customer: dict[int, dict] = {}
+    for run in _runs(items):
+        _upsert_run(organization, [(p, *items[p]) for p in run], actor, results, per_customer)
+    if per_customer:
+        events.invoices_loaded(organization=organization, actor=actor, per_customer=per_customer)
+    return results
+
+
+def _upsert_run(organization, run, actor, results, per_customer) -> None:
+    batch = _Batch(organization, [(customer, fields) for _p, customer, fields in run])
+    new, changes = [], []
+    for position, customer, fields in run:
+        invoice = batch.existing.get(fields["external_id"])
+        try:
+            if invoice is None:
+                new.append((position, _checked_new(batch, customer, fields, position)))
+                continue
+            change = _checked_change(batch, invoice, customer, fields)
+        except ValidationError as exc:
+            results[position] = exc
+            continue
+        if change is None:
+            results[position] = ("unchanged", invoice.pk)
+        else:
+            changes.append(change)
+            results[position] = ("updated", invoice.pk)
+            count_for(per_customer, invoice.customer_id, "updated")
+    if new:
+        rows = [row for _p, row in new]
+        created = create_invoices(organization=organization, rows=rows, actor=actor)
+        for (position, _row), invoice in zip(new, created, strict=True):
+            results[position] = ("created", invoice.pk)
+            count_for(per_customer, invoice.customer_id, "created")
+    if changes:
+        update_invoices(
+            organization=organization, changes=changes, fields=UPSERT_FIELDS, actor=actor
+        )
+
+
+def count_for(per_customer: dict, customer_id: int, action: str) -> None:
+    per_customer.setdefault(customer_id, {"created": 0, "updated": 0})[action] += 1

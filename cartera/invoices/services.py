@@ -38,7 +38,8 @@ INVOICE_FIELDS = (
 )
 
 
-def _validate_invoice(organization, values: dict, *, instance: Invoice | None) -> None:
+def invoice_value_errors(values: dict) -> dict:
+    """The checks of one invoice's own values (no other row involved): ``{field: message}``."""
     errors = {}
     if values["total"] < 0:
         errors["total"] = _("El total no puede ser negativo.")
@@ -46,13 +47,23 @@ def _validate_invoice(organization, values: dict, *, instance: Invoice | None) -
         errors["due_date"] = _("El vencimiento no puede ser anterior a la emisión.")
     if values.get("is_factored") and not values.get("factor_name"):
         errors["factor_name"] = _("Indique el factor al que se cedió la factura.")
+    return errors
+
+
+def duplicate_messages() -> dict[str, str]:
+    """The refusal of a key or UUID another invoice of the organisation has (``%(value)s``)."""
+    return {
+        "external_id": _("Ya existe una factura con la clave %(value)s."),
+        "fiscal_uuid": _("Ya existe una factura con el UUID %(value)s."),
+    }
+
+
+def _validate_invoice(organization, values: dict, *, instance: Invoice | None) -> None:
+    errors = invoice_value_errors(values)
     errors |= duplicate_errors(
         Invoice.objects.filter(organization=organization),
         values,
-        {
-            "external_id": _("Ya existe una factura con la clave %(value)s."),
-            "fiscal_uuid": _("Ya existe una factura con el UUID %(value)s."),
-        },
+        duplicate_messages(),
         exclude_pk=instance.pk if instance is not None else None,
     )
     if errors:
@@ -161,23 +172,72 @@ def change_refusal(
     return None
 
 
-@transaction.atomic
-def create_invoice(*, customer, actor, **fields) -> Invoice:
-    """Create an open invoice; its balance starts at its total."""
-    organization = customer.organization
+# Refused before the values are checked; a total below what is applied, after.
+EARLY_REFUSALS = (Refusal.VOID, Refusal.CURRENCY)
+
+
+def refusal_error(refusal: Refusal, *, total: Decimal, applied: Decimal) -> ValidationError:
+    """What ``update_invoice`` answers for a refused change."""
+    if refusal == Refusal.VOID:
+        return ValidationError(_("Una factura cancelada no se puede modificar."))
+    if refusal == Refusal.CURRENCY:
+        return ValidationError(
+            {"currency": _("No se puede cambiar la moneda de una factura con pagos aplicados.")}
+        )
+    return ValidationError(
+        {
+            "total": _("El nuevo total (%(total)s) es menor que lo ya aplicado (%(applied)s).")
+            % {"total": total, "applied": applied}
+        }
+    )
+
+
+def _known_fields(fields: dict) -> None:
     unknown = set(fields) - set(INVOICE_FIELDS)
     if unknown:
         raise TypeError(f"unknown invoice fields: {sorted(unknown)}")
+
+
+def new_invoice_fields(customer, fields: dict) -> dict:
+    """A new invoice's values before the checks: the organisation's currency by default,
+    the total rounded to it, the due date after the customer's terms, the key defaulting
+    to the number, the UUID in upper case."""
+    _known_fields(fields)
     values = dict(fields)
-    values.setdefault("currency", organization.default_currency)
+    values.setdefault("currency", customer.organization.default_currency)
     values["total"] = storable_money(values["total"], values["currency"], field="total")
     values.setdefault("due_date", None)
     if values["due_date"] is None:
         values["due_date"] = default_due_date(customer, values["issue_date"])
     values["external_id"] = values.get("external_id") or values.get("number")
     values["fiscal_uuid"] = (values.get("fiscal_uuid") or "").upper()
+    return values
+
+
+def changed_invoice_fields(invoice: Invoice, fields: dict) -> dict:
+    """An invoice's values with ``fields`` changed, the total rounded to the currency."""
+    _known_fields(fields)
+    values = {name: getattr(invoice, name) for name in INVOICE_FIELDS} | fields
+    values["total"] = storable_money(values["total"], values["currency"], field="total")
+    return values
+
+
+def invoice_changes(invoice: Invoice, values: dict) -> dict:
+    """``{field: [before, after]}`` of what ``values`` change (the timeline's diff)."""
+    return {
+        name: [str(getattr(invoice, name)), str(value)]
+        for name, value in values.items()
+        if getattr(invoice, name) != value
+    }
+
+
+@transaction.atomic
+def create_invoice(*, customer, actor, **fields) -> Invoice:
+    """Create an open invoice; its balance starts at its total."""
+    organization = customer.organization
+    values = new_invoice_fields(customer, fields)
     _validate_invoice(organization, values, instance=None)
-    matched_po_id = _matched_order(customer, values)
+    matched_po_id = matched_order(customer, values)
     balance, status = opening_state(values["total"])
     invoice = Invoice.objects.create(
         organization=organization,
@@ -193,13 +253,14 @@ def create_invoice(*, customer, actor, **fields) -> Invoice:
     return invoice
 
 
-def _matched_order(customer, values: dict) -> int | None:
+def matched_order(customer, values: dict, orders: OrderIndex | None = None) -> int | None:
     """The purchase order the invoice's ``purchase_order`` names (the rule of
-    ``purchase_orders.match_order``, also used by the bulk path)."""
+    ``purchase_orders.match_order``, also used by the bulk path); ``orders`` when the
+    caller read them already."""
     values["purchase_order"] = (values.get("purchase_order") or "").strip()
     if not values["purchase_order"]:
         return None
-    index = OrderIndex(customer.organization, customer_ids=[customer.pk])
+    index = orders or OrderIndex(customer.organization, customer_ids=[customer.pk])
     return match_order(
         index,
         customer_id=customer.pk,
@@ -217,38 +278,21 @@ def update_invoice(*, invoice: Invoice, actor, **fields) -> Invoice:
     """Change an invoice. A new total keeps ``balance = total − Σ allocations`` and is
     refused when it would fall below what is already applied."""
     invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
-    unknown = set(fields) - set(INVOICE_FIELDS)
-    if unknown:
-        raise TypeError(f"unknown invoice fields: {sorted(unknown)}")
-    values = {name: getattr(invoice, name) for name in INVOICE_FIELDS} | fields
+    values = changed_invoice_fields(invoice, fields)
     applied = allocated_total(invoice)
-    values["total"] = storable_money(values["total"], values["currency"], field="total")
     refusal = change_refusal(
         status=invoice.status,
         currency_changed=values["currency"] != invoice.currency,
         total=values["total"],
         applied=applied,
     )
-    if refusal == Refusal.VOID:
-        raise ValidationError(_("Una factura cancelada no se puede modificar."))
-    if refusal == Refusal.CURRENCY:
-        raise ValidationError(
-            {"currency": _("No se puede cambiar la moneda de una factura con pagos aplicados.")}
-        )
+    if refusal in EARLY_REFUSALS:
+        raise refusal_error(refusal, total=values["total"], applied=applied)
     _validate_invoice(invoice.organization, values, instance=invoice)
-    if refusal == Refusal.TOTAL_BELOW_APPLIED:
-        raise ValidationError(
-            {
-                "total": _("El nuevo total (%(total)s) es menor que lo ya aplicado (%(applied)s).")
-                % {"total": values["total"], "applied": applied}
-            }
-        )
-    matched_po_id = _matched_order(invoice.customer, values)
-    changes = {
-        name: [str(getattr(invoice, name)), str(value)]
-        for name, value in values.items()
-        if getattr(invoice, name) != value
-    }
+    if refusal is not None:
+        raise refusal_error(refusal, total=values["total"], applied=applied)
+    matched_po_id = matched_order(invoice.customer, values)
+    changes = invoice_changes(invoice, values)
     if not changes:
         return invoice
     previous_po = invoice.matched_po

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from cartera.customers.selectors import customers_visible_to
 from cartera.invoices.choices import InvoiceStatus
 from cartera.invoices.models import Invoice
-from cartera.orgs.access import Action, require_member
+from cartera.orgs.access import Action, require_member, require_member_unless_system
 from cartera.timeline import events
 
 from .choices import PaymentRequestStatus
@@ -99,10 +99,14 @@ def create_request(
 ) -> tuple[PaymentRequest, str]:
     """Create a request for ``amount`` (default: the open balance of ``invoices``; less
     is a partial request, more is refused). ``enabled_methods`` are the online methods the
-    organisation has turned on (the portal's settings). Returns the request and its raw
-    token, which is not stored and cannot be shown again."""
-    membership = require_member(user, customer.organization, Action.RECORD_PAYMENTS)
-    if not customers_visible_to(membership).filter(pk=customer.pk).exists():
+    organisation has turned on (the portal's settings). ``user`` None is Cartera itself (an
+    API token created at the console). Returns the request and its raw token, which is not
+    stored and cannot be shown again."""
+    membership = require_member_unless_system(user, customer.organization, Action.RECORD_PAYMENTS)
+    if (
+        membership is not None
+        and not customers_visible_to(membership).filter(pk=customer.pk).exists()
+    ):
         raise PermissionDenied(_("No puede crear cobros para este cliente."))
     invoices, currency, balance = _check_invoices(customer, invoices)
     if amount is None:

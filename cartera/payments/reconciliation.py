@@ -415,6 +415,7 @@ def _apply(movement, candidate: Candidate, *, actor, today, automatic, amounts=N
         movement=movement,
         rule=candidate.rule,
         rule_label=MatchRule(candidate.rule).label,
+        linked=how == LINKED,
     )
     touched = Invoice.objects.filter(pk__in=[pk for pk, _amount in applied])
     recheck_reminders_on_commit(

@@ -274,7 +274,10 @@ def online_payment_rejected(session, *, provider_name: str, problem) -> Activity
     )
 
 
-def _bank_payment_matched(payment, *, actor, movement, rule: str, rule_label) -> dict:
+def _bank_payment_matched(
+    payment, *, actor, movement, rule: str, rule_label, linked: bool = False
+) -> dict:
+    """``linked``: the movement was tied to a payment recorded before (no new payment)."""
     return {
         "organization": payment.organization,
         "customer": payment.customer,
@@ -292,16 +295,24 @@ def _bank_payment_matched(payment, *, actor, movement, rule: str, rule_label) ->
             "rule": rule,
             "amount": movement.amount,
             "currency": movement.currency,
+            "linked_existing": linked,
         },
     }
 
 
-def bank_payment_matched(payment, *, actor, movement, rule: str, rule_label) -> Activity:
+def bank_payment_matched(
+    payment, *, actor, movement, rule: str, rule_label, linked: bool = False
+) -> Activity:
     """A bank movement reconciled to this customer (automatically or by a person);
     ``rule_label`` is the rule's (lazy) choices label, shown translated."""
     return record_activity(
         **_bank_payment_matched(
-            payment, actor=actor, movement=movement, rule=rule, rule_label=rule_label
+            payment,
+            actor=actor,
+            movement=movement,
+            rule=rule,
+            rule_label=rule_label,
+            linked=linked,
         ),
         notify=NotificationKind.BANK_PAYMENT,
     )
@@ -957,6 +968,30 @@ def purchase_order_matched(invoice, order, *, actor, balance, over: bool) -> Act
         kind=ActivityKind.INVOICE_UPDATED,
         summary=_po_match_summary(invoice.number, order.number, balance, over),
         data={**_po_data(order), "balance": balance.amount, "over_balance": over},
+    )
+
+
+def invoices_loaded(*, organization, actor, per_customer: dict[int, dict]) -> int:
+    """Invoices created or changed in bulk through the API (``invoices.bulk``): one entry per
+    customer with the counts (``{customer id: {"created": n, "updated": n}}``), as the
+    imports summarise theirs."""
+    return record_activities(
+        [
+            new_activity(
+                organization=organization,
+                customer_id=customer_id,
+                actor=actor,
+                kind=ActivityKind.IMPORT,
+                summary=sentence(
+                    _("Carga de facturas por API: %(created)s nuevas, %(updated)s modificadas"),
+                    created=counts["created"],
+                    updated=counts["updated"],
+                ),
+                data={"source": "api", **counts},
+            )
+            for customer_id, counts in per_customer.items()
+            if counts["created"] or counts["updated"]
+        ]
     )
 
 

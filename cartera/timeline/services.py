@@ -16,6 +16,7 @@ from .links import chain_entries
 from .models import Activity
 from .notifications import notify_for_activities, notify_for_activity
 from .sentences import SENTENCE_KEY, Joined, Sentence, encode, text_of
+from .signals import activities_recorded
 
 BULK_BATCH = 2_000
 
@@ -107,11 +108,15 @@ def record_activities(
     the order given, with one head lock per organisation. No notifications (the planner
     and the imports record facts nobody is waiting on one by one) unless ``notify`` gives,
     entry by entry, the ``NotificationKind`` each raises (None: none) — raised for the
-    audience ``record_activity`` would reach, in a few statements too."""
+    audience ``record_activity`` would reach, in a few statements too. Sends
+    ``signals.activities_recorded`` (the webhooks of the entries' events)."""
+    if not activities:
+        return 0
     with transaction.atomic():
         chain_entries(activities)
         Activity.objects.bulk_create(activities, batch_size=BULK_BATCH)
         if notify is not None:
             raised = [(a, kind) for a, kind in zip(activities, notify, strict=True) if kind]
             notify_for_activities(raised)
+        activities_recorded.send(sender=Activity, activities=list(activities))
     return len(activities)

@@ -28,6 +28,7 @@ PARAMS = {
     "promise_id": "promise",
     "task_id": "task",
     "message_id": "message",
+    "payment_request_id": "payment_request",
 }
 
 
@@ -65,6 +66,11 @@ def bodies(w) -> dict:
         ("post", "/api/v1/payments/{payment_id}/allocations"): [
             {"invoice_id": invoice, "amount": "1.00"}
         ],
+        ("post", "/api/v1/payment-requests"): {
+            "customer_id": customer,
+            "invoice_ids": [invoice],
+            "methods": ["card"],
+        },
         ("post", "/api/v1/disputes/{dispute_id}/resolve"): {"outcome": "reject"},
         ("post", "/api/v1/tasks/{task_id}/complete"): {"note": "hecho"},
         ("post", "/api/v1/promises"): {
