@@ -18,6 +18,7 @@ from cartera.followup import reviews
 from cartera.followup.choices import PromiseSource
 from cartera.followup.promises import make_promise
 from cartera.invoices.choices import InvoiceStatus
+from cartera.invoices.models import DteReceipt
 from cartera.invoices.services import set_case_hold
 from cartera.lib.money import round_money
 from cartera.orgs.access import Action, require_member
@@ -32,7 +33,7 @@ from cartera.timeline import events
 from cartera.timeline.sentences import sentence
 
 from .choices import CLOSED_STATES, CaseState
-from .models import Assignee, Case, CaseDocument, CasePayment, CaseStateChange, DteReceipt
+from .models import Assignee, Case, CaseDocument, CasePayment, CaseStateChange
 
 ASSIGNEE_FIELDS = (
     "name",
