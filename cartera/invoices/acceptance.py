@@ -7,6 +7,7 @@ import datetime as dt
 
 from django.utils.translation import gettext_lazy as _
 
+from .choices import ReceiptSource
 from .models import DteReceipt, Invoice, claim_deadline_for
 
 STATE_LABELS = {
@@ -65,26 +66,38 @@ def record_import_receipt(
     invoice: Invoice,
     actor,
     received_on: dt.date | None = None,
+    source: str = ReceiptSource.IMPORT,
     accepted_on: dt.date | None = None,
     claimed_on: dt.date | None = None,
 ) -> tuple[DteReceipt, list[str]]:
-    """Record what a DTE import (its date) or an RCV export (the SII's dates) says of the
-    buyer's receipt, acceptance and claim. A date already known is kept (the first receipt
-    date starts the window; a hand-entered date is not overwritten). Returns the receipt
-    and the fields that changed."""
+    """Record what a DTE import (its date, ``ReceiptSource.IMPORT``) or an RCV export (the
+    SII's dates, ``ReceiptSource.SII``) says of the buyer's receipt, acceptance and claim.
+    The SII's receipt date replaces an import date; a date entered by hand, or an
+    acceptance or claim already known, is kept. Returns the receipt and the fields that
+    changed."""
     receipt, _created = DteReceipt.objects.get_or_create(
         invoice=invoice,
-        defaults={"organization_id": invoice.organization_id, "recorded_by": actor},
+        defaults={
+            "organization_id": invoice.organization_id,
+            "recorded_by": actor if getattr(actor, "pk", None) else None,
+            "received_source": source,
+        },
     )
     changed = []
-    for field, day in (
-        ("received_on", received_on),
-        ("accepted_on", accepted_on),
-        ("claimed_on", claimed_on),
-    ):
+    if received_on and _replaces_receipt(receipt, received_on, source):
+        receipt.received_on, receipt.received_source = received_on, source
+        changed.append("received_on")
+    for field, day in (("accepted_on", accepted_on), ("claimed_on", claimed_on)):
         if day and getattr(receipt, field) is None:
             setattr(receipt, field, day)
             changed.append(field)
     if changed:
         receipt.save()
     return receipt, changed
+
+
+def _replaces_receipt(receipt: DteReceipt, received_on: dt.date, source: str) -> bool:
+    if receipt.received_on is None:
+        return True
+    upgrade = source == ReceiptSource.SII and receipt.received_source == ReceiptSource.IMPORT
+    return upgrade and receipt.received_on != received_on

@@ -16,6 +16,7 @@ from .choices import (
     PaymentMethodSAT,
     PortalStatusSource,
     PurchaseOrderStatus,
+    ReceiptSource,
     SupplierPortalState,
 )
 
@@ -350,6 +351,12 @@ class DteReceipt(models.Model):
     organization = models.ForeignKey("orgs.Organization", on_delete=models.PROTECT)
     invoice = models.OneToOneField(Invoice, on_delete=models.CASCADE, related_name="dte_receipt")
     received_on = models.DateField(_("recibida por el comprador el"), null=True, blank=True)
+    received_source = models.CharField(
+        _("origen de la fecha de recepción"),
+        max_length=8,
+        choices=ReceiptSource.choices,
+        default=ReceiptSource.MANUAL,
+    )
     claim_deadline = models.DateField(_("plazo de reclamo hasta"), null=True, blank=True)
     accepted_on = models.DateField(_("aceptada (acuse de recibo) el"), null=True, blank=True)
     claimed_on = models.DateField(_("reclamada el"), null=True, blank=True)

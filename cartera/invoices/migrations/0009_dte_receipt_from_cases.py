@@ -74,5 +74,19 @@ class Migration(migrations.Migration):
             name="claim_deadline",
             field=models.DateField(blank=True, null=True, verbose_name="plazo de reclamo hasta"),
         ),
+        migrations.AddField(
+            model_name="dtereceipt",
+            name="received_source",
+            field=models.CharField(
+                choices=[
+                    ("manual", "Capturada a mano"),
+                    ("import", "Fecha de importación del DTE"),
+                    ("sii", "Registro de Compras y Ventas del SII"),
+                ],
+                default="manual",
+                max_length=8,
+                verbose_name="origen de la fecha de recepción",
+            ),
+        ),
         migrations.RunPython(fill_claim_deadline, migrations.RunPython.noop),
     ]
