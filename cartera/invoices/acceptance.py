@@ -5,18 +5,8 @@ the invoice page, the case dossier ("mérito ejecutivo") and the DTE/RCV import.
 
 import datetime as dt
 
-from django.utils.translation import gettext_lazy as _
-
 from .choices import ReceiptSource
 from .models import DteReceipt, Invoice, claim_deadline_for
-
-STATE_LABELS = {
-    "accepted": _("aceptada por el comprador"),
-    "claimed": _("reclamada por el comprador"),
-    "tacit": _("aceptada (plazo de reclamo vencido sin reclamo)"),
-    "pending": _("plazo de reclamo en curso"),
-    "unknown": _("sin fecha de recepción"),
-}
 
 
 def acceptance_evidence(receipt: DteReceipt | None, *, as_of: dt.date) -> dict:
@@ -52,13 +42,18 @@ def acceptance_evidence(receipt: DteReceipt | None, *, as_of: dt.date) -> dict:
     }
 
 
+def is_dte(invoice: Invoice) -> bool:
+    """An invoice imported from a Chilean DTE (stored under ``DTE-<tipo>-<folio>``)."""
+    return invoice.fiscal_uuid.startswith("DTE-")
+
+
 def acceptance_for_page(invoice: Invoice, *, as_of: dt.date) -> dict | None:
     """What the invoice page shows of a DTE's claim window; None without a receipt."""
     receipt = DteReceipt.objects.filter(invoice=invoice).first()
     if receipt is None:
         return None
     evidence = acceptance_evidence(receipt, as_of=as_of)
-    return {**evidence, "receipt": receipt, "label": STATE_LABELS[evidence["evidence"]]}
+    return {**evidence, "receipt": receipt}
 
 
 def record_import_receipt(
