@@ -40,6 +40,7 @@ from .dte_reader import (
     Cesion,
     Dte,
     parse_sii,
+    rut_forms,
 )
 from .models import ImportBatch
 from .pending import resolve_pending
@@ -92,10 +93,10 @@ class DteImport(CfdiImport):
         wanted = {}
         for doc in dtes:
             wanted.setdefault(doc.receptor_rut, doc)
-        formatted = {rut.format(r): r for r in wanted}
+        written = {form: r for r in wanted for form in rut_forms(r)}
         existing = {
-            formatted[c.tax_id]: c
-            for c in Customer.objects.filter(organization=org, tax_id__in=list(formatted))
+            written[c.tax_id.upper()]: c
+            for c in Customer.objects.filter(organization=org, tax_id__in=list(written))
         }
         new = [doc for r, doc in wanted.items() if r not in existing]
         created = create_customers(organization=org, rows=[_customer_values(d) for d in new])
@@ -280,7 +281,7 @@ class DteImport(CfdiImport):
         )
         if invoice is None or (
             register.register == "venta"
-            and invoice.customer.tax_id != rut.format(row.counterpart_rut)
+            and invoice.customer.tax_id.upper() not in rut_forms(row.counterpart_rut)
         ):
             self._row_warning(
                 register,

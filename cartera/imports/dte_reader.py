@@ -172,6 +172,12 @@ def compact_rut(value: str, field_name: str) -> str:
         ) from None
 
 
+def rut_forms(compact: str) -> set[str]:
+    """How a customer's RUT may be written in Cartera: 96.790.240-3, 96790240-3, 967902403
+    (Cartera writes the first; older or hand-made rows may hold the others)."""
+    return {rut.format(compact), f"{compact[:-1]}-{compact[-1]}", compact}
+
+
 def _root(data: bytes | None):
     if data is None:
         raise CfdiProblem(_("El archivo zip está dañado."))

@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from .cfdi_reader import CfdiProblem
-from .dte_reader import DTE_TYPES, compact_rut, dte_key
+from .dte_reader import INVOICE_TYPES, compact_rut, dte_key
 from .problem_text import gettext as _
 from .tabular import FileError, read_table
 from .values import cell_text, header_key, parse_date
@@ -94,8 +94,8 @@ def _row(number, cells, columns, register) -> RcvRow | None:
     if not cell_text(cells[0]).strip() and not text(RECEIVED):
         return None
     tipo, folio = text(TYPE), text(FOLIO)
-    if tipo not in DTE_TYPES:
-        return None  # boletas, liquidaciones…: not receivables Cartera imports
+    if tipo not in INVOICE_TYPES:
+        return None  # notes, boletas, liquidaciones…: no Ley 19.983 claim window
     if not folio.isdigit():
         raise CfdiProblem(_("Folio no válido: «%(value)s».") % {"value": folio})
     rut_column = CUSTOMER if register == "venta" else SUPPLIER

@@ -42,7 +42,7 @@ def acceptance_evidence(receipt: DteReceipt | None, *, as_of: dt.date) -> dict:
     }
 
 
-def is_dte(invoice: Invoice) -> bool:
+def from_dte(invoice: Invoice) -> bool:
     """An invoice imported from a Chilean DTE (stored under ``DTE-<tipo>-<folio>``)."""
     return invoice.fiscal_uuid.startswith("DTE-")
 
