@@ -405,3 +405,38 @@ def test_web_upload_of_a_dte_and_an_rcv_runs_one_dte_batch(
         ("/RCV-venta-multiple-dte-referencias.csv", "unchanged", "rcv"),
     ]
     assert Invoice.objects.get(organization=enacon).number == "33-170"
+
+
+def _bata_invoice_115885(tmp_path):
+    """The invoice the sample note 61-110616 references, built from the 33-170 sample."""
+    path = tmp_path / "DTE-33-115885.xml"
+    path.write_bytes(
+        ENACON_RAW.read_bytes()
+        .replace(b"<RUTEmisor>76354771-K", b"<RUTEmisor>96670340-7")
+        .replace(b"<Folio>170</Folio>", b"<Folio>115885</Folio>")
+        .replace(b"<RUTRecep>96790240-3", b"<RUTRecep>81675600-6")
+        .replace(b"<MntTotal>2996301</MntTotal>", b"<MntTotal>60000000</MntTotal>")
+    )
+    return path
+
+
+def test_a_note_before_its_invoice_waits_for_it(db, tmp_path):
+    bata = org("bata", "96670340-7")
+    first = run(bata, BATA_NOTE)
+    assert first.file_results[0]["status"] == "imported"
+    assert "aún no está en Cartera" in first.file_results[0]["message"]
+
+    run(bata, _bata_invoice_115885(tmp_path))
+
+    invoice = Invoice.objects.get(organization=bata, number="33-115885")
+    assert invoice.balance == D("60000000") - D("57347078")
+    assert CreditNote.objects.get(organization=bata).unapplied == D("0")
+
+
+def test_note_and_invoice_in_one_batch_in_any_order(db, tmp_path):
+    bata = org("bata", "96670340-7")
+    run(bata, BATA_NOTE, _bata_invoice_115885(tmp_path))
+
+    invoice = Invoice.objects.get(organization=bata, number="33-115885")
+    assert invoice.balance == D("2652922")
+    assert Customer.objects.filter(organization=bata).count() == 1
