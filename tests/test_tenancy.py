@@ -260,6 +260,7 @@ URLS: dict[str, U] = {
     "imports:list": read(),
     "imports:upload": write(roles=MANAGERS),
     "imports:cfdi": write(roles=MANAGERS),
+    "imports:dte": write(roles=MANAGERS),
     "imports:template": read(lambda w: {"kind": "customers", "fmt": "csv"}, obj=False),
     "imports:detail": read(pk("batch"), scoped=False),
     "imports:mapping": write(pk("batch"), scoped=False, roles=MANAGERS),

@@ -9,19 +9,15 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Q
 
-from cartera.invoices.models import InvoiceAttachment
+from cartera.invoices.acceptance import acceptance_evidence
+from cartera.invoices.models import DteReceipt, InvoiceAttachment
 from cartera.outreach.choices import MessagePurpose
 from cartera.outreach.models import Message
 from cartera.timeline.choices import ActivityKind
 from cartera.timeline.integrity import chain_proof
 from cartera.timeline.models import Activity
 
-from .models import DteReceipt
 from .selectors import case_timeline_filter
-
-# Ley 19.983 art. 3: the buyer may claim against the invoice within the 8 calendar days
-# after receiving it; without a claim it is accepted (art. 4) and has mérito ejecutivo.
-CLAIM_DAYS = 8
 
 
 def end_of_day(case, as_of: dt.date) -> dt.datetime:
@@ -154,36 +150,8 @@ def is_dte(invoice) -> bool:
 
 
 def merito_ejecutivo(receipt: DteReceipt | None, *, as_of: dt.date) -> dict:
-    """Which evidence of acceptance applies on ``as_of`` (dates after it are ignored):
-    ``accepted`` (express acceptance), ``claimed`` (a claim within the 8 days: no
-    acceptance), ``tacit`` (8 days after receipt without a claim), ``pending`` (the
-    8 days are still running) or ``unknown`` (no receipt date recorded)."""
-
-    def known(day):
-        return day if day and day <= as_of else None
-
-    received = known(receipt and receipt.received_on)
-    accepted = known(receipt and receipt.accepted_on)
-    claimed = known(receipt and receipt.claimed_on)
-    deadline = received + dt.timedelta(days=CLAIM_DAYS) if received else None
-    if accepted and not (claimed and claimed <= accepted):
-        evidence = "accepted"
-    elif claimed and (deadline is None or claimed <= deadline):
-        evidence = "claimed"
-    elif deadline and as_of > deadline:
-        evidence = "tacit"
-    elif deadline:
-        evidence = "pending"
-    else:
-        evidence = "unknown"
-    return {
-        "evidence": evidence,
-        "received_on": received.isoformat() if received else None,
-        "accepted_on": accepted.isoformat() if accepted else None,
-        "claimed_on": claimed.isoformat() if claimed else None,
-        "claim_deadline": deadline.isoformat() if deadline else None,
-        "merito_ejecutivo": evidence in ("accepted", "tacit"),
-    }
+    """The evidence of acceptance of one DTE on ``as_of`` (``invoices.acceptance``)."""
+    return acceptance_evidence(receipt, as_of=as_of)
 
 
 def dte_evidence(case, *, as_of: dt.date) -> list[dict]:

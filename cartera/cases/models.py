@@ -110,23 +110,3 @@ class CasePayment(models.Model):
 
     class Meta:
         ordering = ("id",)
-
-
-class DteReceipt(models.Model):
-    """What the organisation knows of a Chilean DTE (factura electrónica) at the buyer, as
-    the SII shows it: the day the buyer received it, accepted it (acuse de recibo) or
-    claimed against it (reclamo). Cartera has no SII connection: entered by hand on the
-    case page. Ley 19.983 gives the invoice "mérito ejecutivo" once accepted, expressly or
-    by 8 days after receipt without a claim (``evidence.merito_ejecutivo``)."""
-
-    organization = models.ForeignKey("orgs.Organization", on_delete=models.PROTECT)
-    invoice = models.OneToOneField(
-        "invoices.Invoice", on_delete=models.CASCADE, related_name="dte_receipt"
-    )
-    received_on = models.DateField(_("recibida por el comprador el"), null=True, blank=True)
-    accepted_on = models.DateField(_("aceptada (acuse de recibo) el"), null=True, blank=True)
-    claimed_on = models.DateField(_("reclamada el"), null=True, blank=True)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
-    )
-    updated_at = models.DateTimeField(auto_now=True)

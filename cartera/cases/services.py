@@ -17,7 +17,8 @@ from django.utils.translation import gettext_lazy
 from cartera.followup import reviews
 from cartera.followup.choices import PromiseSource
 from cartera.followup.promises import make_promise
-from cartera.invoices.choices import InvoiceStatus
+from cartera.invoices.choices import InvoiceStatus, ReceiptSource
+from cartera.invoices.models import DteReceipt
 from cartera.invoices.services import set_case_hold
 from cartera.lib.money import round_money
 from cartera.orgs.access import Action, require_member
@@ -32,7 +33,7 @@ from cartera.timeline import events
 from cartera.timeline.sentences import sentence
 
 from .choices import CLOSED_STATES, CaseState
-from .models import Assignee, Case, CaseDocument, CasePayment, CaseStateChange, DteReceipt
+from .models import Assignee, Case, CaseDocument, CasePayment, CaseStateChange
 
 ASSIGNEE_FIELDS = (
     "name",
@@ -412,6 +413,7 @@ def record_dte_receipt(
             defaults={
                 "organization": case.organization,
                 "received_on": received_on,
+                "received_source": ReceiptSource.MANUAL,
                 "accepted_on": accepted_on,
                 "claimed_on": claimed_on,
                 "recorded_by": actor,

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from cartera.customers.selectors import get_customer_for_user
 from cartera.invoices.choices import InvoiceStatus
+from cartera.invoices.models import DteReceipt
 from cartera.invoices.selectors import invoices_visible_to
 from cartera.lib.dates import local_today
 from cartera.lib.forms import add_service_errors
@@ -31,7 +32,6 @@ from .forms import (
     PromiseForm,
     StateForm,
 )
-from .models import DteReceipt
 from .selectors import (
     assignees_of,
     case_promises,

@@ -31,7 +31,7 @@ from cartera.timeline.services import new_activity, record_activities
 
 from .batches import create_batch, finish, mark_running, progress_saver, record_cfdi_batch_activity
 from .cfdi_payments import FORMA_TO_METHOD, PaymentComplements
-from .cfdi_reader import CfdiProblem, Doc, iter_sources, parse_cfdi
+from .cfdi_reader import CfdiProblem, iter_sources, parse_cfdi
 from .cfdi_substitution import substitute_invoices
 from .choices import ImportKind
 from .models import ImportBatch, PendingAllocation
@@ -114,28 +114,39 @@ class CfdiImport:
             record_cfdi_batch_activity(self.batch, self.outcome)
         return self.outcome
 
-    def _parse(self, sources) -> list[Doc]:
-        org_rfc = (self.organization.tax_id or "").upper()
+    def read(self, name: str, data: bytes | None):
+        """One file's document, or ``CfdiProblem`` (a sibling import reads another kind)."""
+        return parse_cfdi(name, data, org_rfc=self.org_rfc)
+
+    def result_kind(self, doc) -> str:
+        return doc.type
+
+    def repeated(self) -> str:
+        return _("UUID repetido en esta carga; se tomó una vez.")
+
+    def _parse(self, sources) -> list:
+        self.org_rfc = (self.organization.tax_id or "").upper()
         docs, seen = [], set()
         for done, (name, data) in enumerate(sources, start=1):
             self.outcome.total_rows += 1
             try:
-                doc = parse_cfdi(name, data, org_rfc=org_rfc)
+                doc = self.read(name, data)
             except CfdiProblem as exc:
                 self._unreadable(name, exc.message, exc.severity)
                 continue
             except Exception as exc:  # whatever satcfdi trips on: this file only
                 self._unreadable(name, _("CFDI ilegible: %(e)s") % {"e": str(exc)[:200]})
                 continue
-            result = file_result(name, uuid=doc.uuid, type_=doc.type, status="imported")
+            kind = self.result_kind(doc)
+            result = file_result(name, uuid=doc.uuid, type_=kind, status="imported")
             self.files.append(result)
             self.results[id(doc)] = result
-            if doc.uuid in seen:
+            if (kind, doc.uuid) in seen:
                 self.outcome.unchanged += 1
                 result["status"] = "unchanged"
-                self.problem(doc, _("UUID repetido en esta carga; se tomó una vez."), "warning")
+                self.problem(doc, self.repeated(), "warning")
                 continue
-            seen.add(doc.uuid)
+            seen.add((kind, doc.uuid))
             docs.append(doc)
             if done % PROGRESS_EVERY == 0:
                 self.progress(done, len(sources))
@@ -435,12 +446,12 @@ def run_cfdi_import(*, batch: ImportBatch, sources, progress=None) -> ImportBatc
     try:
         outcome = run.run(sources)
     except Exception as exc:  # nothing was written (one transaction): say so per file
-        outcome, run.files = _nothing_imported(sources, exc)
+        outcome, run.files = nothing_imported(sources, exc)
     batch.file_results = run.files
     return finish(batch, outcome, written=True)
 
 
-def _nothing_imported(sources, exc) -> tuple[Outcome, list[dict]]:
+def nothing_imported(sources, exc) -> tuple[Outcome, list[dict]]:
     message = _("No se importó ningún archivo de esta carga: %(e)s") % {"e": str(exc)[:300]}
     outcome = Outcome(total_rows=len(sources))
     outcome.problems.append(Problem(None, "", "", message))

@@ -30,10 +30,11 @@ SUPPORTED_VERSIONS = {
 }
 TFD_TAG = "{http://www.sat.gob.mx/TimbreFiscalDigital}TimbreFiscalDigital"
 SUBSTITUTION = "04"  # c_TipoRelacion: "Sustitución de los CFDI previos"
-_PARSER = etree.XMLParser(
+SAFE_PARSER = etree.XMLParser(
     resolve_entities=False, no_network=True, huge_tree=False, remove_blank_text=True
 )
 MAX_ZIP_DEPTH = 3
+XML = (".xml",)
 
 
 def _code(value) -> str:
@@ -43,7 +44,7 @@ def _code(value) -> str:
 # ------------------------------------------------------------------------------ sources
 
 
-def _walk_zip(name: str, data: bytes, depth=0):
+def _walk_zip(name: str, data: bytes, depth=0, extensions=XML):
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
@@ -56,37 +57,37 @@ def _walk_zip(name: str, data: bytes, depth=0):
             inner = f"{name}/{info.filename}"
             lower = info.filename.lower()
             if lower.endswith(".zip") and depth < MAX_ZIP_DEPTH:
-                yield from _walk_zip(inner, archive.read(info), depth + 1)
-            elif lower.endswith(".xml"):
+                yield from _walk_zip(inner, archive.read(info), depth + 1, extensions)
+            elif lower.endswith(extensions):
                 yield inner, archive.read(info)
 
 
-def _walk_folder(path: str):
+def _walk_folder(path: str, extensions):
     for root, dirs, files in os.walk(path):
         dirs.sort()
         for file_name in sorted(files):
-            if file_name.lower().endswith((".xml", ".zip")):
-                yield from iter_sources([os.path.join(root, file_name)])
+            if file_name.lower().endswith((*extensions, ".zip")):
+                yield from iter_sources([os.path.join(root, file_name)], extensions)
 
 
-def iter_sources(paths):
-    """Yield (display name, bytes) for every XML in the given files, folders and zips.
-    A zip that cannot be opened yields (name, None)."""
+def iter_sources(paths, extensions=XML):
+    """Yield (display name, bytes) for every file with one of ``extensions`` in the given
+    files, folders and zips. A zip that cannot be opened yields (name, None)."""
     for path in paths:
         path = str(path)
         if os.path.isdir(path):
-            yield from _walk_folder(path)
+            yield from _walk_folder(path, extensions)
         elif path.lower().endswith(".zip"):
             with open(path, "rb") as handle:
-                yield from _walk_zip(os.path.basename(path), handle.read())
+                yield from _walk_zip(os.path.basename(path), handle.read(), 0, extensions)
         else:
             with open(path, "rb") as handle:
                 yield os.path.basename(path), handle.read()
 
 
-def sources_from_upload(data: bytes):
+def sources_from_upload(data: bytes, extensions=XML):
     """A web upload is stored as one zip of the uploaded files."""
-    return list(_walk_zip("", data))
+    return list(_walk_zip("", data, 0, extensions))
 
 
 # ------------------------------------------------------------------------------ parsing
@@ -139,7 +140,7 @@ def _root(data: bytes | None):
     if data is None:
         raise CfdiProblem(_("El archivo zip está dañado."))
     try:
-        root = etree.fromstring(data, parser=_PARSER)
+        root = etree.fromstring(data, parser=SAFE_PARSER)
     except etree.XMLSyntaxError as exc:
         raise CfdiProblem(_("XML mal formado: %(e)s") % {"e": str(exc)[:200]}) from None
     _check_kind_and_version(root)

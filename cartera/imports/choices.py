@@ -9,6 +9,7 @@ class ImportKind(models.TextChoices):
     PAYMENTS = "payments", _("Pagos")
     PRODUCTS = "products", _("Productos y servicios")
     CFDI = "cfdi", _("CFDI (XML)")
+    DTE = "dte", _("DTE del SII (XML) y RCV")
 
 
 TABULAR_KINDS = (
@@ -18,6 +19,10 @@ TABULAR_KINDS = (
     ImportKind.PAYMENTS,
     ImportKind.PRODUCTS,
 )
+
+
+# the file imports that report one result per file (``ImportBatch.file_results``)
+FILE_KINDS = (ImportKind.CFDI, ImportKind.DTE)
 
 
 class BatchStatus(models.TextChoices):

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cartera.invoices.models import MONEY
 
-from .choices import BatchStatus, DateOrder, ImportKind, Severity
+from .choices import FILE_KINDS, BatchStatus, DateOrder, ImportKind, Severity
 from .problem_text import shown
 
 
@@ -117,7 +117,7 @@ class ImportBatch(models.Model):
             "ignored_columns": list(self.ignored_columns),
             "contacts": {"created": self.contacts_created, "updated": self.contacts_updated},
         }
-        if self.kind == ImportKind.CFDI:
+        if self.kind in FILE_KINDS:
             data["files"] = list(self.file_results)
         return data
 

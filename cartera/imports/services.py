@@ -25,7 +25,9 @@ from .batches import (
 )
 from .cfdi import run_cfdi_import
 from .cfdi_reader import sources_from_upload
-from .choices import BatchStatus, DateOrder, ImportKind, Severity
+from .choices import FILE_KINDS, BatchStatus, DateOrder, ImportKind, Severity
+from .dte import EXTENSIONS as DTE_EXTENSIONS
+from .dte import run_dte_import
 from .headers import (
     LABELS,
     detect_mapping,
@@ -225,8 +227,8 @@ def import_file(
     progress=None,
 ) -> ImportBatch:
     """Create a batch and run it now (the command line and tests)."""
-    if kind == ImportKind.CFDI:
-        raise ValueError("use import_cfdi for CFDI files")
+    if kind in FILE_KINDS:
+        raise ValueError("use import_cfdi / import_dte for CFDI and DTE files")
     batch = create_batch(
         organization=organization,
         actor=actor,
@@ -278,6 +280,8 @@ def run_batch(batch_id: int) -> ImportBatch:
         data = stored_data(batch)
         if batch.kind == ImportKind.CFDI:
             return run_cfdi_import(batch=batch, sources=sources_from_upload(data))
+        if batch.kind == ImportKind.DTE:
+            return run_dte_import(batch=batch, sources=sources_from_upload(data, DTE_EXTENSIONS))
         return run_tabular_import(batch=batch, data=data, mapping=chosen_columns(batch))
     except Exception as exc:
         fail_run(batch, exc)

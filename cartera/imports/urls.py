@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.batch_list, name="list"),
     path("new/", views.upload, name="upload"),
     path("cfdi/", views.cfdi_upload, name="cfdi"),
+    path("dte/", views.dte_upload, name="dte"),
     path("bank/", bank_views.bank_upload, name="bank"),
     path("supplier-portal/", portal_views.portal_upload, name="supplier_portal"),
     path("settings/", views.import_settings, name="settings"),

@@ -14,7 +14,7 @@ from openpyxl import Workbook
 from cartera.lib.exports import neutralise
 from cartera.orgs.access import Action, can, require
 
-from .choices import TABULAR_KINDS, BatchStatus, DateOrder
+from .choices import TABULAR_KINDS, BatchStatus, DateOrder, ImportKind
 from .headers import CANONICAL, FIELDS, LABELS, ignored_headers
 from .selectors import batches_visible_to, get_batch_for_user, settings_for
 from .services import update_import_settings
@@ -241,6 +241,16 @@ def errors_csv(request, pk):
 
 @login_required
 def cfdi_upload(request):
+    return _file_upload(request, ImportKind.CFDI, "imports/cfdi.html")
+
+
+@login_required
+def dte_upload(request):
+    """Chilean SII files: DTE and AEC (XML) and RCV exports (CSV), loose or zipped."""
+    return _file_upload(request, ImportKind.DTE, "imports/dte.html")
+
+
+def _file_upload(request, kind, template):
     require(request, Action.EDIT_INVOICES)
     if request.method == "POST":
         files = request.FILES.getlist("files")
@@ -255,9 +265,10 @@ def cfdi_upload(request):
                 actor=request.user,
                 file_name=names,
                 data=buffer.getvalue(),
+                kind=kind,
             )
             return redirect("imports:detail", pk=batch.pk)
-    return render(request, "imports/cfdi.html", {})
+    return render(request, template, {})
 
 
 @login_required

@@ -96,13 +96,15 @@ def confirm_batch(*, batch: ImportBatch, valid_only: bool) -> ImportBatch:
 
 
 @transaction.atomic
-def queue_cfdi_upload(*, organization, actor, file_name: str, data: bytes) -> ImportBatch:
-    """The drag-and-drop CFDI upload: keep the files (one zip) and queue the import once
+def queue_cfdi_upload(
+    *, organization, actor, file_name: str, data: bytes, kind: str = ImportKind.CFDI
+) -> ImportBatch:
+    """The drag-and-drop CFDI (or DTE, ``kind``) upload: keep the files (one zip) and queue the import once
     the batch is committed (a worker must never look for a batch that is not there yet)."""
     batch = create_batch(
         organization=organization,
         actor=actor,
-        kind=ImportKind.CFDI,
+        kind=kind,
         file_name=file_name,
         data=data,
         keep_file=True,

@@ -60,3 +60,12 @@ class SupplierPortalState(models.TextChoices):
 class PortalStatusSource(models.TextChoices):
     MANUAL = "manual", _("Captura manual")
     IMPORT = "import", _("Archivo del portal del cliente")
+
+
+class ReceiptSource(models.TextChoices):
+    """Where a DTE's receipt date comes from: the SII's own (an RCV export) wins over the
+    DTE's import date, which only stands in for it; a date entered by hand is kept."""
+
+    MANUAL = "manual", _("Capturada a mano")
+    IMPORT = "import", _("Fecha de importación del DTE")
+    SII = "sii", _("Registro de Compras y Ventas del SII")

@@ -16,6 +16,7 @@ from .choices import (
     PaymentMethodSAT,
     PortalStatusSource,
     PurchaseOrderStatus,
+    ReceiptSource,
     SupplierPortalState,
 )
 
@@ -328,3 +329,45 @@ class SupplierPortalStatus(models.Model):
 
     def __str__(self):
         return f"{self.invoice} · {self.get_status_display()}"
+
+
+# Ley 19.983 art. 3: the buyer may claim against a factura within the 8 calendar days after
+# receiving it; without a claim it is irrevocably accepted (art. 4).
+CLAIM_DAYS = 8
+
+
+def claim_deadline_for(received_on: dt.date | None) -> dt.date | None:
+    """The last day the buyer may claim against a DTE received on ``received_on``."""
+    return received_on + dt.timedelta(days=CLAIM_DAYS) if received_on else None
+
+
+class DteReceipt(models.Model):
+    """What the organisation knows of a Chilean DTE (factura electrónica) at the buyer, as
+    the SII shows it: the day the buyer received it, accepted it (acuse de recibo) or
+    claimed against it (reclamo), and the last day of the claim window (Ley 19.983:
+    receipt + 8 days). Entered by hand on the case page or imported (a DTE's import date,
+    an RCV export's dates): ``cartera.invoices.acceptance``."""
+
+    organization = models.ForeignKey("orgs.Organization", on_delete=models.PROTECT)
+    invoice = models.OneToOneField(Invoice, on_delete=models.CASCADE, related_name="dte_receipt")
+    received_on = models.DateField(_("recibida por el comprador el"), null=True, blank=True)
+    received_source = models.CharField(
+        _("origen de la fecha de recepción"),
+        max_length=8,
+        choices=ReceiptSource.choices,
+        default=ReceiptSource.MANUAL,
+    )
+    claim_deadline = models.DateField(_("plazo de reclamo hasta"), null=True, blank=True)
+    accepted_on = models.DateField(_("aceptada (acuse de recibo) el"), null=True, blank=True)
+    claimed_on = models.DateField(_("reclamada el"), null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def save(self, *args, **kwargs):
+        # the window follows the receipt date wherever it was set (case page or import)
+        self.claim_deadline = claim_deadline_for(self.received_on)
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "claim_deadline"}
+        super().save(*args, **kwargs)

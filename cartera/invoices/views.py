@@ -19,6 +19,7 @@ from cartera.orgs.access import Action, require
 from cartera.orgs.decorators import org_member_required
 from cartera.timeline.models import Activity
 
+from .acceptance import acceptance_for_page, from_dte
 from .choices import InvoiceStatus, PurchaseOrderStatus
 from .forms import (
     AttachmentForm,
@@ -162,6 +163,8 @@ def invoice_detail(request, pk):
         **_order_context(request, invoice),
         "portal_statuses": invoice.portal_statuses.select_related("created_by")[:20],
         "portal_form": PortalStatusForm(initial={"date": today}),
+        "from_dte": from_dte(invoice),
+        "dte_acceptance": acceptance_for_page(invoice, as_of=today),
     }
     return render(request, "invoices/detail.html", context)
 

@@ -18,9 +18,9 @@ from freezegun import freeze_time
 
 from cartera.cases.dossier import build_dossier
 from cartera.cases.evidence import merito_ejecutivo
-from cartera.cases.models import Case, DteReceipt
+from cartera.cases.models import Case
 from cartera.cases.services import add_case_note, open_case, record_dte_receipt, save_assignee
-from cartera.invoices.models import InvoiceAttachment
+from cartera.invoices.models import DteReceipt, InvoiceAttachment
 from cartera.orgs.services import create_member
 from cartera.outreach.models import Message, MessageEvent
 from cartera.timeline import events

@@ -1,5 +1,5 @@
 """``cartera import customers|contacts|invoices|payments|products FILE --org SLUG [--dry-run]
-[--valid-only] [--create-customers] [--json]``, ``cartera import cfdi PATH… --org SLUG`` and
+[--valid-only] [--create-customers] [--json]``, ``cartera import cfdi|dte PATH… --org SLUG`` and
 ``cartera import bank FILE --org SLUG [--account NAME] [--format auto|camt|mt940|ofx|csv]
 [--preset BANK] [--no-reconcile] [--json]`` and ``cartera import supplier-portal FILE --org
 SLUG [--dry-run] [--valid-only] [--json]`` (a buyer portal's export of invoice statuses)."""
@@ -17,6 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedCo
 
 from cartera.imports.bank import PRESETS, preset_for
 from cartera.imports.cfdi import import_cfdi
+from cartera.imports.dte import import_dte
 from cartera.imports.services import import_file
 from cartera.imports.statement_import import FORMAT_CHOICES, account_named, import_bank_file
 from cartera.imports.supplier_portal import import_supplier_portal
@@ -32,9 +33,13 @@ KINDS = (
     "payments",
     "products",
     "cfdi",
+    "dte",
     "bank",
     "supplier-portal",
 )
+
+# one result per file; folders and zips too (dte: DTE/AEC XML and RCV CSV of the SII)
+FILE_IMPORTS = {"cfdi": import_cfdi, "dte": import_dte}
 
 
 class Command(BaseCommand):
@@ -43,7 +48,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("kind", choices=KINDS)
         parser.add_argument(
-            "paths", nargs="+", help="archivo(s); para cfdi también carpetas y .zip"
+            "paths", nargs="+", help="archivo(s); para cfdi y dte también carpetas y .zip"
         )
         parser.add_argument("--org", required=True, help="identificador (slug) de la organización")
         parser.add_argument("--dry-run", action="store_true", help="solo revisar; no escribe nada")
@@ -81,8 +86,8 @@ class Command(BaseCommand):
         # problems and timeline entries are stored in the organisation's language
         language = translation.override(organization_language(organization.pk))
         with language, _Progress(enabled=not as_json and sys.stderr.isatty()) as progress:
-            if options["kind"] == "cfdi":
-                batch = import_cfdi(
+            if options["kind"] in FILE_IMPORTS:
+                batch = FILE_IMPORTS[options["kind"]](
                     organization=organization, actor=None, paths=options["paths"], progress=progress
                 )
             else:
