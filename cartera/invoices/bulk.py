@@ -32,6 +32,7 @@ from .models import Invoice
 from .purchase_orders import OrderIndex, match_order, record_matches
 from .services import (
     EARLY_REFUSALS,
+    INVOICE_FIELDS,
     change_refusal,
     changed_invoice_fields,
     duplicate_messages,
@@ -182,20 +183,8 @@ def update_invoices(
 
 
 # --- upsert by external id (the API's bulk call) -------------------------------------------
-UPSERT_FIELDS = (
-    "number",
-    "exchange_rate",
-    "fiscal_uuid",
-    "issue_date",
-    "due_date",
-    "currency",
-    "total",
-    "payment_method",
-    "payment_form",
-    "is_factored",
-    "factor_name",
-    "purchase_order",
-)
+# What a change may write: every field of an invoice but its key.
+UPSERT_FIELDS = tuple(name for name in INVOICE_FIELDS if name != "external_id")
 
 
 class _Batch:
@@ -216,7 +205,6 @@ class _Batch:
                 "fiscal_uuid", "pk"
             )
         )
-        self.keys: set[str] = set()
         wanted = any(fields.get("purchase_order") for _c, fields in items) or any(
             invoice.purchase_order for invoice in self.existing.values()
         )
@@ -224,17 +212,15 @@ class _Batch:
         self.orders = OrderIndex(organization, customer_ids=customer_ids) if wanted else None
 
     def duplicates(self, values: dict, *, own) -> dict:
-        """The single-row duplicate refusals, against the database and the earlier items."""
-        messages, errors = duplicate_messages(), {}
-        if own is None and values["external_id"] in self.keys:
-            errors["external_id"] = messages["external_id"] % {"value": values["external_id"]}
+        """The single-row duplicate refusal of a UUID, against the database and the earlier
+        items (``own``: the item's invoice, None for a new one). Keys are distinct in a run
+        and a new item's key is not in the database (else it is a change)."""
         uuid = values["fiscal_uuid"]
         if uuid and self.uuids.get(uuid, own) != own:
-            errors["fiscal_uuid"] = messages["fiscal_uuid"] % {"value": uuid}
-        return errors
+            return {"fiscal_uuid": duplicate_messages()["fiscal_uuid"] % {"value": uuid}}
+        return {}
 
     def claim(self, values: dict, *, own) -> None:
-        self.keys.add(values["external_id"])
         if values["fiscal_uuid"]:
             self.uuids[values["fiscal_uuid"]] = own
 

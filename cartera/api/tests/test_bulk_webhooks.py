@@ -238,3 +238,35 @@ def test_a_movement_tied_to_a_recorded_payment_is_only_a_reconciliation(
     reconcile(organization=org_a, today=DAY)
     assert BankMovement.objects.get().status == "matched"
     assert _events(org_a) - before == Counter({"reconciliation.matched": 1})
+
+
+def test_a_replayed_bulk_call_creates_and_fires_nothing_again(
+    client, org_a, write_token_a, debtor_a, hooks_a
+):
+    items = [
+        {
+            "customer_id": debtor_a.pk,
+            "external_id": f"I-{n}",
+            "number": f"I-{n}",
+            "issue_date": "2026-09-05",
+            "total": "50.00",
+        }
+        for n in (1, 2)
+    ]
+
+    def call():
+        return client.post(
+            "/api/v1/invoices/bulk",
+            items,
+            content_type="application/json",
+            HTTP_IDEMPOTENCY_KEY="carga-1",
+            **bearer(write_token_a),
+        )
+
+    first = call()
+    again = call()
+    assert again["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    assert [i["result"] for i in again.json()["items"]] == ["created", "created"]
+    assert Invoice.objects.filter(external_id__in=["I-1", "I-2"]).count() == 2
+    assert _events(org_a) == Counter({"invoice.created": 2})
