@@ -173,9 +173,9 @@ def reminder_stage(invoice_ids: list[int], *, today: dt.date) -> str:
     for these invoices (a judicial or agency step counts as pre-legal); without any, by
     the oldest due date: ahead → preventive, today → due, past → soft."""
     stages = set(
-        Decision.objects.filter(
-            invoice_id__in=invoice_ids, action=DecisionAction.SEND
-        ).values_list("step__stage", flat=True)
+        Decision.objects.filter(invoice_id__in=invoice_ids, action=DecisionAction.SEND).values_list(
+            "step__stage", flat=True
+        )
     )
     stages = {Stage.PRE_LEGAL if stage in CASE_STAGES else stage for stage in stages}
     if stages:
@@ -269,9 +269,7 @@ def _no_contact_error(customer, channel: str) -> ValidationError:
         message = _("Los contactos con %(what)s pidieron no recibir mensajes por este canal.") % (
             words
         )
-    elif ContactPointBlock.objects.filter(
-        contact__customer=customer, channel=channel
-    ).exists():
+    elif ContactPointBlock.objects.filter(contact__customer=customer, channel=channel).exists():
         message = _("El %(what)s del cliente está bloqueado (rebotó o no es válido).") % words
     else:
         message = _("El cliente no tiene un contacto al que se pueda escribir por este canal.")
@@ -581,4 +579,3 @@ def link_allowed(*, customer, actor) -> None:
     require_sender(actor, customer.organization)
     if customer.do_not_contact:
         raise _hold_error(HoldReason.DO_NOT_CONTACT)
-

@@ -10,7 +10,6 @@ from django.core.files.base import ContentFile
 from cartera.customers.models import Contact
 from cartera.dunning.by_hand import new_submission, preview_by_hand, send_by_hand
 from cartera.dunning.models import Strategy
-from cartera.outreach.policy import WEEKDAYS
 from cartera.invoices.models import InvoiceAttachment
 from cartera.outreach.channels.sms.gsm import segment_info
 from cartera.outreach.models import (
@@ -21,6 +20,7 @@ from cartera.outreach.models import (
     WhatsAppConfig,
     WhatsAppTemplate,
 )
+from cartera.outreach.policy import WEEKDAYS
 from cartera.timeline.models import Activity
 
 # 2026-10-07 11:00 in Monterrey (UTC-6): a Wednesday inside every window.
@@ -66,9 +66,7 @@ def _whatsapp(org, contact, *, stage="soft"):
         )
 
 
-def test_email_reminder_queues_one_row_to_the_first_contact(
-    debtor_a, invoice_a, agent_a, org_a
-):
+def test_email_reminder_queues_one_row_to_the_first_contact(debtor_a, invoice_a, agent_a, org_a):
     sent = _send(debtor_a, [invoice_a], "email", "reminder", agent_a)
     message = Message.objects.get()
     assert sent.created and not sent.deferred and sent.message == message
@@ -134,9 +132,7 @@ def test_sms_receipt_without_an_sms_template_is_refused(debtor_a, invoice_a, age
     assert Message.objects.count() == 0
 
 
-def test_whatsapp_outside_the_window_uses_the_mapped_template(
-    debtor_a, invoice_a, agent_a, org_a
-):
+def test_whatsapp_outside_the_window_uses_the_mapped_template(debtor_a, invoice_a, agent_a, org_a):
     _whatsapp(org_a, debtor_a.contacts.get())
     preview = preview_by_hand(
         customer=debtor_a,
@@ -147,7 +143,9 @@ def test_whatsapp_outside_the_window_uses_the_mapped_template(
         now=NOW,
     )
     assert preview.whatsapp_template == "recordatorio_suave"
-    assert preview.body_text.startswith("Hola Ferretería La Tuerca, su saldo de 11,600.00\xa0MXN venció el 01/10/2026")
+    assert preview.body_text.startswith(
+        "Hola Ferretería La Tuerca, su saldo de 11,600.00\xa0MXN venció el 01/10/2026"
+    )
     _send(debtor_a, [invoice_a], "whatsapp", "reminder", agent_a)
     message = Message.objects.get()
     assert (message.channel, message.to, message.stage) == (
