@@ -20,7 +20,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -563,15 +563,29 @@ def send_by_hand(
             raise ValidationError(_("El formulario caducó: vuelva a abrirlo."))
         return Sent(existing, created=False, deferred=existing.scheduled_for > now)
     prepared = prepare(customer=customer, invoices=invoices, channel=channel, kind=kind, now=now)
-    with transaction.atomic():
-        message = _queue(prepared, key=key)
-        events.message_queued_by_hand(
-            message,
-            actor=actor,
-            kind_label=ByHandKind(kind).label,
-            channel_label=MessageChannel(channel).label,
-        )
+    try:
+        with transaction.atomic():
+            message = _queue(prepared, key=key)
+            events.message_queued_by_hand(
+                message,
+                actor=actor,
+                kind_label=ByHandKind(kind).label,
+                channel_label=MessageChannel(channel).label,
+            )
+    except IntegrityError:
+        return _lost_race(organization, key, now=now)
     return Sent(message, created=True, deferred=message.scheduled_for > now)
+
+
+def _lost_race(organization, key: str, *, now: dt.datetime) -> Sent:
+    """Two submissions at once: the same form (its key) answers with the row the other
+    one queued; another collection message of the day on the channel is refused."""
+    existing = Message.objects.filter(organization=organization, key=key).first()
+    if existing is None:
+        raise ValidationError(
+            {"channel": _("Hoy ya hay un mensaje de cobranza para este cliente por este canal.")}
+        )
+    return Sent(existing, created=False, deferred=existing.scheduled_for > now)
 
 
 def link_allowed(*, customer, actor) -> None:
