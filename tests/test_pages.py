@@ -52,6 +52,7 @@ NOT_A_PAGE = {
     "onboarding:skip": 405,
     "onboarding:close": 405,  # a page, listed to document that it is not a redirect
     "invoices:attachment_upload": 405,
+    "customers:send_by_hand_preview": 405,  # POST only (htmx)
     "invoices:po_match": 405,  # POST only
     "invoices:po_unmatch": 405,
     "followup:portal_status": 405,

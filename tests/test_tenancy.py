@@ -188,6 +188,9 @@ URLS: dict[str, U] = {
     "customers:contact_create": write(pk("customer"), roles=TEAM),
     "customers:contact_edit": write(pk("contact"), roles=TEAM),
     "customers:credit_note_create": write(pk("customer"), roles=MANAGERS),
+    # «Enviar recordatorio» by hand (docs/channels.md): add_notes, GET too
+    "customers:send_by_hand": write(pk("customer"), roles=TEAM),
+    "customers:send_by_hand_preview": write(pk("customer"), roles=TEAM),  # POST-only
     # the group view (docs/groups.md): a group is named by a member's tax id or declared key
     "customers:credit": write(pk("customer"), roles=MANAGERS),  # manage_credit (GET too)
     "groups:list": read(),

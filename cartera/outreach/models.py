@@ -68,7 +68,8 @@ class Message(models.Model):
     as_of = models.DateField(_("fecha del plan"))
     step_key = models.CharField(_("paso"), max_length=60, blank=True)
     template_key = models.CharField(_("plantilla"), max_length=60, blank=True)
-    stage = models.CharField(_("etapa"), max_length=12, blank=True)
+    # a stage, or a template kind (``TemplateKind``) for the messages that are not one
+    stage = models.CharField(_("etapa"), max_length=20, blank=True)
     language = models.CharField(max_length=8, default="es-mx")
     to = models.JSONField(_("para"), default=list)
     cc = models.JSONField(_("copia"), default=list)

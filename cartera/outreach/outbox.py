@@ -73,6 +73,11 @@ class _Composer:
         self.renderer = MessageRenderer(organization=organization)
         self.statements = _statements({item.customer_id for item in items})
         self.invoices = {row["id"]: row for rows in self.statements.values() for row in rows}
+        # A receipt by hand may be about invoices already paid: not in any statement.
+        settled = {i for item in items for i in item.invoice_ids} - set(self.invoices)
+        if settled:
+            for row in invoice_rows(Invoice.objects.filter(pk__in=settled)):
+                self.invoices[row["id"]] = row
         agent_ids = {customers[item.customer_id]["assigned_agent_id"] for item in items} - {None}
         self.agents = {user.pk: user for user in get_user_model().objects.filter(pk__in=agent_ids)}
         self.broken: dict[str, tuple[str, int]] = {}  # template -> (first error, messages)

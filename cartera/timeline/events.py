@@ -1730,3 +1730,26 @@ def bulletin_exported(*, organization, customer, actor, file, published, removed
             "removed": [i.pk for i in removed],
         },
     )
+
+
+def message_queued_by_hand(message, *, actor, kind_label, channel_label) -> Activity:
+    """An agent queued a message by hand (“Enviar recordatorio”); the outbox sends it."""
+    return record_activity(
+        organization=message.organization,
+        customer=message.customer,
+        actor=actor,
+        kind=ActivityKind.MESSAGE,
+        summary=sentence(
+            _("%(kind)s por %(channel)s enviado a mano: %(subject)s"),
+            kind=term(kind_label),
+            channel=term(channel_label),
+            subject=message.subject or (message.body_text or "").strip()[:80],
+        ),
+        data={
+            "message": message.key,
+            "channel": message.channel,
+            "to": list(message.to),
+            "by_hand": True,
+            "scheduled_for": message.scheduled_for.isoformat(),
+        },
+    )

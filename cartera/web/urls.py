@@ -4,7 +4,7 @@ namespace of the section it belongs to, so ``customers:detail``, ``reports:home`
 
 from django.urls import path
 
-from .views import calls, customers, dashboard, onboarding
+from .views import by_hand, calls, customers, dashboard, onboarding
 
 home_patterns = [
     path("", dashboard.home, name="home"),
@@ -14,6 +14,8 @@ customer_patterns = [
     path("", customers.customer_list, name="list"),
     path("<int:pk>/", customers.customer_detail, name="detail"),
     path("<int:pk>/credit-notes/new/", customers.credit_note_create, name="credit_note_create"),
+    path("<int:pk>/send/", by_hand.send_by_hand_view, name="send_by_hand"),
+    path("<int:pk>/send/preview/", by_hand.send_by_hand_preview, name="send_by_hand_preview"),
 ]
 
 work_patterns = [
