@@ -85,7 +85,7 @@ class ReplyBatch:
         self.contacts = contacts_by_phone(organization=organization, raws=senders)
         self._open: dict[int, list[Invoice]] = {}
         self._last_sent: dict[int, set[int]] = {}
-        self._read({c.customer_id for found in self.contacts.values() for c in found})
+        self._read({c.customer_id: c.customer for found in self.contacts.values() for c in found})
 
     def contact(self, raw: str):
         """The contact whose WhatsApp or mobile number is ``raw``, primary contacts first."""
@@ -95,17 +95,19 @@ class ReplyBatch:
         found = self.contacts.get(key)
         return found[0] if found else None
 
-    def _read(self, customer_ids: set[int]) -> None:
-        if not customer_ids:
+    def _read(self, customers: dict) -> None:
+        """Read for ``customers`` (by id); their invoices point at those very objects."""
+        if not customers:
             return
-        for customer_id in customer_ids:
+        for customer_id in customers:
             self._open[customer_id], self._last_sent[customer_id] = [], set()
-        invoices = Invoice.objects.filter(open_with_balance_q(), customer_id__in=customer_ids)
+        invoices = Invoice.objects.filter(open_with_balance_q(), customer_id__in=customers)
         for invoice in invoices.order_by("due_date", "id"):
+            invoice.customer = customers[invoice.customer_id]
             self._open[invoice.customer_id].append(invoice)
         last = {}
         sent = (
-            Message.objects.filter(customer_id__in=customer_ids, channel=MessageChannel.WHATSAPP)
+            Message.objects.filter(customer_id__in=customers, channel=MessageChannel.WHATSAPP)
             .exclude(sent_at=None)
             .order_by("customer_id", "-sent_at", "-id")
             .values_list("customer_id", "id")
@@ -119,12 +121,12 @@ class ReplyBatch:
 
     def open_invoices(self, customer) -> list[Invoice]:
         if customer.pk not in self._open:
-            self._read({customer.pk})
+            self._read({customer.pk: customer})
         return self._open[customer.pk]
 
     def last_sent_invoice_ids(self, customer) -> set[int]:
         if customer.pk not in self._last_sent:
-            self._read({customer.pk})
+            self._read({customer.pk: customer})
         return self._last_sent[customer.pk]
 
     def forget(self, customer) -> None:
