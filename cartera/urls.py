@@ -3,6 +3,7 @@ from django.urls import include, path
 from cartera.api.routes import api
 from cartera.customers import urls as customers_urls
 from cartera.followup import urls as followup_urls
+from cartera.portal.views import from_short_link
 from cartera.portal.webhooks import stp_abono
 from cartera.reports import urls as reports_urls
 from cartera.web import urls as web_urls
@@ -36,6 +37,8 @@ urlpatterns = [
     path("webhooks/stp/<slug:slug>/abono/", stp_abono, name="stp_abono"),
     path("webhooks/", include("cartera.outreach.webhook_urls")),
     path("p/", include("cartera.portal.urls")),
+    # a message's short portal link (SMS): kept short, so outside /p/ and without a slash
+    path("l/<str:code>", from_short_link, name="portal_short_link"),
     path("review/", include("cartera.portal.backoffice_urls")),
     path("agreements/", include("cartera.agreements.urls")),
     path("cases/", include("cartera.cases.urls")),

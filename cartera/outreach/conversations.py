@@ -40,32 +40,98 @@ from .choices import MessageChannel
 from .delivery import apply_whatsapp_status
 from .eligibility import open_with_balance_q
 from .models import InboundEvent, InboundMessage, Message, WhatsAppConfig
-from .phones import contact_for_phone, phone_key
+from .phones import contacts_by_phone, phone_key
 from .selectors import conversation
 
 log = logging.getLogger(__name__)
 
 MEDIA_KINDS = {"image", "document"}
 PROOF_ATTACH_WINDOW = dt.timedelta(hours=24)
+CONVERSATION_LINES = 10  # the last lines of the chat copied into the agent's task
 
 
 def process_whatsapp_event(event: InboundEvent, *, now: dt.datetime) -> dict:
     """Apply every status and message of one webhook call; safe to run twice."""
     counts = {"statuses": 0, "messages": 0}
     payload = json.loads(event.body)
-    for entry in payload.get("entry") or []:
-        for change in entry.get("changes") or []:
-            value = change.get("value") or {}
-            for status in value.get("statuses") or []:
-                counts["statuses"] += apply_whatsapp_status(
-                    organization=event.organization, status=status, now=now
-                )
-            for message in value.get("messages") or []:
-                counts["messages"] += receive_whatsapp_message(
-                    organization=event.organization, data=message, now=now
-                )
+    values = [
+        change.get("value") or {}
+        for entry in payload.get("entry") or []
+        for change in entry.get("changes") or []
+    ]
+    messages = [message for value in values for message in value.get("messages") or []]
+    batch = ReplyBatch(event.organization, [message.get("from", "") for message in messages])
+    for value in values:
+        for status in value.get("statuses") or []:
+            counts["statuses"] += apply_whatsapp_status(
+                organization=event.organization, status=status, now=now
+            )
+        for message in value.get("messages") or []:
+            counts["messages"] += receive_whatsapp_message(
+                organization=event.organization, data=message, now=now, batch=batch
+            )
     InboundEvent.objects.filter(pk=event.pk).update(processed_at=now)
     return counts
+
+
+class ReplyBatch:
+    """What the replies of one webhook call read, read once for all of them: the senders'
+    contacts and, per customer, its open invoices and those of the last WhatsApp message
+    we sent it. ``forget`` drops a customer's after an act on it, so a second reply of the
+    same customer in the call reads them again, after the first one's act."""
+
+    def __init__(self, organization, senders: list[str]):
+        self.organization = organization
+        self.contacts = contacts_by_phone(organization=organization, raws=senders)
+        self._open: dict[int, list[Invoice]] = {}
+        self._last_sent: dict[int, set[int]] = {}
+        self._read({c.customer_id: c.customer for found in self.contacts.values() for c in found})
+
+    def contact(self, raw: str):
+        """The contact whose WhatsApp or mobile number is ``raw``, primary contacts first."""
+        key = phone_key(raw, region=self.organization.country)
+        if key not in self.contacts:
+            self.contacts.update(contacts_by_phone(organization=self.organization, raws=[raw]))
+        found = self.contacts.get(key)
+        return found[0] if found else None
+
+    def _read(self, customers: dict) -> None:
+        """Read for ``customers`` (by id); their invoices point at those very objects."""
+        if not customers:
+            return
+        for customer_id in customers:
+            self._open[customer_id], self._last_sent[customer_id] = [], set()
+        invoices = Invoice.objects.filter(open_with_balance_q(), customer_id__in=customers)
+        for invoice in invoices.order_by("due_date", "id"):
+            invoice.customer = customers[invoice.customer_id]
+            self._open[invoice.customer_id].append(invoice)
+        last = {}
+        sent = (
+            Message.objects.filter(customer_id__in=customers, channel=MessageChannel.WHATSAPP)
+            .exclude(sent_at=None)
+            .order_by("customer_id", "-sent_at", "-id")
+            .values_list("customer_id", "id")
+        )
+        for customer_id, message_id in sent:
+            last.setdefault(customer_id, message_id)
+        links = Message.invoices.through.objects.filter(message_id__in=last.values())
+        by_message = {message_id: customer_id for customer_id, message_id in last.items()}
+        for message_id, invoice_id in links.values_list("message_id", "invoice_id"):
+            self._last_sent[by_message[message_id]].add(invoice_id)
+
+    def open_invoices(self, customer) -> list[Invoice]:
+        if customer.pk not in self._open:
+            self._read({customer.pk: customer})
+        return self._open[customer.pk]
+
+    def last_sent_invoice_ids(self, customer) -> set[int]:
+        if customer.pk not in self._last_sent:
+            self._read({customer.pk: customer})
+        return self._last_sent[customer.pk]
+
+    def forget(self, customer) -> None:
+        self._open.pop(customer.pk, None)
+        self._last_sent.pop(customer.pk, None)
 
 
 def _text_of(data: dict) -> tuple[str, str]:
@@ -92,15 +158,35 @@ def _received_at(data: dict, now: dt.datetime) -> dt.datetime:
         return now
 
 
-def receive_whatsapp_message(*, organization, data: dict, now: dt.datetime) -> int:
-    """Store one inbound message (once per id) and act on it. Returns 1 if new."""
+def receive_whatsapp_message(
+    *, organization, data: dict, now: dt.datetime, batch: "ReplyBatch | None" = None
+) -> int:
+    """Store one inbound message (once per id) and act on it. Returns 1 if new.
+
+    A text and its act commit together (a crash in between would otherwise leave a stored
+    message that a re-delivery skips, unanswered); a file is stored first and fetched from
+    the provider after, outside the transaction."""
+    batch = batch or ReplyBatch(organization, [data.get("from", "")])
+    kind = data.get("type", "")
+    with transaction.atomic():
+        inbound = _store(organization, data, contact=batch.contact(data.get("from", "")), now=now)
+        if inbound is None:
+            return 0  # delivered before: already handled
+        if kind not in MEDIA_KINDS:
+            _act(inbound, now=now, batch=batch)
+    if kind in MEDIA_KINDS:
+        _act(inbound, now=now, batch=batch)
+    return 1
+
+
+def _store(organization, data: dict, *, contact, now: dt.datetime) -> InboundMessage | None:
+    """The message, stored once by its id (None: it was stored before)."""
     text, button = _text_of(data)
     kind = data.get("type", "")
     media = (data.get(kind) or {}) if kind in MEDIA_KINDS else {}
-    contact = contact_for_phone(organization=organization, raw=data.get("from", ""))
     try:
         with transaction.atomic():
-            inbound = InboundMessage.objects.create(
+            return InboundMessage.objects.create(
                 organization=organization,
                 channel=MessageChannel.WHATSAPP,
                 provider_id=str(data.get("id", ""))[:200],
@@ -115,13 +201,18 @@ def receive_whatsapp_message(*, organization, data: dict, now: dt.datetime) -> i
                 received_at=_received_at(data, now),
             )
     except IntegrityError:
-        return 0  # delivered before: already handled
-    if contact is not None:
-        _on_timeline(inbound)
-        act_on_reply(inbound, now=now)
-    else:
+        return None
+
+
+def _act(inbound: InboundMessage, *, now: dt.datetime, batch: "ReplyBatch") -> None:
+    if inbound.contact is None:
         _set_outcome(inbound, "", _("Remitente desconocido"))
-    return 1
+        return
+    _on_timeline(inbound)
+    try:
+        act_on_reply(inbound, now=now, batch=batch)
+    finally:
+        batch.forget(inbound.customer)
 
 
 def _on_timeline(inbound: InboundMessage) -> None:
@@ -141,10 +232,6 @@ def _set_outcome(inbound: InboundMessage, intent: str, outcome: str) -> None:
     inbound.intent, inbound.outcome = intent, outcome[:300]
 
 
-def _open_invoices(customer) -> list[Invoice]:
-    return list(customer.invoices.filter(open_with_balance_q()).order_by("due_date", "id"))
-
-
 def named_invoices(text: str, invoices: list[Invoice]) -> list[Invoice]:
     """The open invoices the reply names by number ("está mal la factura A-123")."""
     words = replies.plain(text).upper()
@@ -158,44 +245,41 @@ def named_invoices(text: str, invoices: list[Invoice]) -> list[Invoice]:
     return found
 
 
-def reply_invoices(inbound: InboundMessage) -> list[Invoice]:
+def reply_invoices(inbound: InboundMessage, *, batch: "ReplyBatch | None" = None) -> list[Invoice]:
     """What the reply is about: the invoices it names, else those of the last WhatsApp
     message we sent the customer that are still open, else every open invoice."""
-    open_invoices = _open_invoices(inbound.customer)
+    batch = batch or ReplyBatch(inbound.organization, [])
+    open_invoices = batch.open_invoices(inbound.customer)
     named = named_invoices(inbound.text, open_invoices)
     if named:
         return named
-    last = (
-        Message.objects.filter(customer=inbound.customer, channel=MessageChannel.WHATSAPP)
-        .exclude(sent_at=None)
-        .order_by("-sent_at", "-id")
-        .first()
-    )
-    if last is not None:
-        ids = set(last.invoices.values_list("id", flat=True))
-        still_open = [invoice for invoice in open_invoices if invoice.pk in ids]
-        if still_open:
-            return still_open
-    return open_invoices
+    ids = batch.last_sent_invoice_ids(inbound.customer)
+    still_open = [invoice for invoice in open_invoices if invoice.pk in ids]
+    return still_open or open_invoices
 
 
-def act_on_reply(inbound: InboundMessage, *, now: dt.datetime) -> None:
+def act_on_reply(
+    inbound: InboundMessage, *, now: dt.datetime, batch: "ReplyBatch | None" = None
+) -> None:
+    batch = batch or ReplyBatch(inbound.organization, [])
     customer = inbound.customer
     # "el viernes" is relative to when the debtor wrote, in the debtor's time zone
     today = local_today(customer.effective_timezone, now=inbound.received_at)
+    open_invoices = batch.open_invoices(customer)
     if inbound.kind in MEDIA_KINDS and not inbound.text:
-        return _media_alone(inbound, now=now, today=today)
+        return _media_alone(inbound, now=now, today=today, open_invoices=open_invoices)
     reply = replies.classify(inbound.text, today=today, button=inbound.payload)
-    invoices = reply_invoices(inbound)
+    invoices = reply_invoices(inbound, batch=batch)
     handler = _HANDLERS.get(reply.intent)
+    task = {"today": today, "intent": reply.intent, "open_invoices": open_invoices}
     if handler is None or not invoices:
-        return _agent_task(inbound, today=today, intent=reply.intent)
+        return _agent_task(inbound, **task)
     try:
         outcome = handler(inbound, reply=reply, invoices=invoices, today=today, now=now)
     except ValidationError as exc:
-        return _agent_task(inbound, today=today, intent=reply.intent, problem=_errors(exc))
+        return _agent_task(inbound, **task, problem=_errors(exc))
     if outcome is None:
-        return _agent_task(inbound, today=today, intent=reply.intent)
+        return _agent_task(inbound, **task)
     _set_outcome(inbound, reply.intent, outcome)
 
 
@@ -268,7 +352,9 @@ def _proof(inbound: InboundMessage):
     return SimpleUploadedFile(f"whatsapp-{inbound.media_id[:40]}.{extension}", content, mime)
 
 
-def _media_alone(inbound: InboundMessage, *, now: dt.datetime, today: dt.date) -> None:
+def _media_alone(
+    inbound: InboundMessage, *, now: dt.datetime, today: dt.date, open_invoices: list[Invoice]
+) -> None:
     """A file without text: the proof of a payment reported on WhatsApp in the last
     24 hours that has none yet; otherwise the agent looks at it."""
     payment = (
@@ -283,21 +369,30 @@ def _media_alone(inbound: InboundMessage, *, now: dt.datetime, today: dt.date) -
         .first()
     )
     if payment is None:
-        return _agent_task(inbound, today=today, intent=replies.OTHER)
+        return _agent_task(inbound, today=today, intent=replies.OTHER, open_invoices=open_invoices)
     try:
         with transaction.atomic():
             store_proof(payment, _proof(inbound))
     except ValidationError as exc:
-        return _agent_task(inbound, today=today, intent=replies.PAID, problem=_errors(exc))
+        return _agent_task(
+            inbound,
+            today=today,
+            intent=replies.PAID,
+            open_invoices=open_invoices,
+            problem=_errors(exc),
+        )
     _set_outcome(inbound, replies.PAID, f"proof:{payment.pk}")
     return None
 
 
-def _agent_task(inbound, *, today: dt.date, intent: str, problem: str = "") -> None:
-    """One open task per customer for its WhatsApp conversation, with the last lines."""
+def _agent_task(
+    inbound, *, today: dt.date, intent: str, open_invoices: list[Invoice], problem: str = ""
+) -> None:
+    """One open task per customer for its WhatsApp conversation, with the last lines
+    (only those are read)."""
     lines = [
         f"{row['at']:%d/%m %H:%M} {'>' if row['outbound'] else '<'} {row['text'][:200]}"
-        for row in conversation(inbound.customer)[-10:]
+        for row in conversation(inbound.customer, limit=CONVERSATION_LINES)
     ]
     notes = "\n".join(([problem] if problem else []) + lines)
     task = open_task(
@@ -307,6 +402,6 @@ def _agent_task(inbound, *, today: dt.date, intent: str, problem: str = "") -> N
         title=_("Responder a %(customer)s por WhatsApp") % {"customer": inbound.customer.name},
         notes=notes[:4000],
         today=today,
-        invoices=_open_invoices(inbound.customer)[:20],
+        invoices=open_invoices[:20],
     )
     _set_outcome(inbound, intent, f"task:{task.pk}")

@@ -42,26 +42,32 @@ def contact_for_phone(*, organization, raw: str) -> Contact | None:
 
 
 def contacts_for_phone(*, organization, raw: str) -> list[Contact]:
-    """Every contact of the organisation with ``raw`` as WhatsApp or mobile number.
-    Candidates are narrowed by the last four digits (stored numbers keep whatever spacing
-    they were typed with), then compared by key."""
+    """Every contact of the organisation with ``raw`` as WhatsApp or mobile number."""
     key = phone_key(raw, region=organization.country)
-    if not key:
-        return []
-    tail = key[-4:]
+    return contacts_by_phone(organization=organization, raws=[raw]).get(key, []) if key else []
+
+
+def contacts_by_phone(*, organization, raws) -> dict[str, list[Contact]]:
+    """For each number of ``raws`` (by its key), every contact of the organisation with it
+    as WhatsApp or mobile number, primary contacts first: one query for all of them (the
+    senders of one webhook call). Candidates are narrowed by the last four digits (stored
+    numbers keep whatever spacing they were typed with), then compared by key."""
+    region = organization.country
+    keys = {key for key in (phone_key(raw, region=region) for raw in raws) if key}
+    if not keys:
+        return {}
+    tails = Q()
+    for tail in {key[-4:] for key in keys}:
+        tails |= Q(whatsapp__endswith=tail) | Q(mobile_phone__endswith=tail)
     candidates = (
         Contact.objects.filter(customer__organization=organization)
-        .filter(Q(whatsapp__endswith=tail) | Q(mobile_phone__endswith=tail))
-        .select_related("customer")
+        .filter(tails)
+        .select_related("customer__organization")
         .order_by("-is_primary", "id")
     )
-    region = organization.country
-    return [
-        contact
-        for contact in candidates
-        if any(
-            phone_key(number, region=region) == key
-            for number in (contact.whatsapp, contact.mobile_phone)
-            if number
-        )
-    ]
+    found: dict[str, list[Contact]] = {key: [] for key in keys}
+    for contact in candidates:
+        numbers = (contact.whatsapp, contact.mobile_phone)
+        for key in {phone_key(number, region=region) for number in numbers if number} & keys:
+            found[key].append(contact)
+    return found

@@ -40,7 +40,8 @@ def conversation(
     sent = (
         Message.objects.filter(customer=customer, channel=channel)
         .exclude(status__in=[MessageStatus.CANCELLED])
-        .order_by("-created_at")[:limit]
+        .order_by("-created_at")
+        .only("sent_at", "scheduled_for", "body_text", "subject", "status")[:limit]
     )
     rows = [
         {
@@ -52,9 +53,11 @@ def conversation(
         }
         for message in sent
     ]
-    received = InboundMessage.objects.filter(customer=customer, channel=channel).order_by(
-        "-received_at"
-    )[:limit]
+    received = (
+        InboundMessage.objects.filter(customer=customer, channel=channel)
+        .order_by("-received_at")
+        .only("received_at", "text", "media_id", "outcome")[:limit]
+    )
     rows += [
         {
             "at": inbound.received_at,

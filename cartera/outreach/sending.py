@@ -45,6 +45,8 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6
 STALE_CLAIM = dt.timedelta(minutes=15)
+# Plain text to a phone: no HTML to track, no mail headers (their links are signed already)
+UNTRACKED_CHANNELS = {MessageChannel.WHATSAPP, MessageChannel.SMS}
 
 
 def _complement_files(message: Message) -> list[tuple[str, bytes, str]]:
@@ -122,12 +124,7 @@ def send_message(message: Message, *, now: dt.datetime, transports: dict | None 
     transport = _transport(message.channel, transports)
     if transport is None:
         return _requeue_without_transport(message, now=now)
-    urls = tracking_urls(message)
-    message.body_html = with_tracking(message, message.body_html, urls=urls)
-    headers = {
-        "List-Unsubscribe": f"<{urls['unsubscribe']}>",
-        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-    }
+    headers = {} if message.channel in UNTRACKED_CHANNELS else _tracked(message)
     attachments = _attachments(message)
     if not _hand_over(message, now=now):
         return MessageStatus.QUEUED  # swept and claimed again meanwhile: not ours any more
@@ -152,6 +149,16 @@ def send_message(message: Message, *, now: dt.datetime, transports: dict | None 
         return MessageStatus.PRINTED
     _mark_sent(message, now=now, result=result)
     return MessageStatus.SENT
+
+
+def _tracked(message: Message) -> dict:
+    """An e-mail's signed click links and open pixel; its one-click unsubscribe headers."""
+    urls = tracking_urls(message)
+    message.body_html = with_tracking(message, message.body_html, urls=urls)
+    return {
+        "List-Unsubscribe": f"<{urls['unsubscribe']}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
 
 
 def _ours(message: Message, status: str):
@@ -407,6 +414,10 @@ def _send_batch(messages: list[Message], *, now: dt.datetime) -> dict[str, int]:
     counts: dict[str, int] = {}
     transports: dict = {}
     try:
+        for channel in sorted({message.channel for message in messages}):
+            transport = _transport(channel, transports)
+            if transport is not None:
+                transport.prepare(messages, now=now)
         for message in messages:
             message_id = message.pk
             # the row as claimed, read by the claim itself (it may have changed since the

@@ -25,7 +25,7 @@ from cartera.invoices import factoring
 from cartera.invoices.models import Invoice
 from cartera.lib.clients import client_ip
 from cartera.lib.forms import clean_ids, is_id
-from cartera.outreach.tracking import PORTAL_SALT, portal_message_link
+from cartera.outreach.tracking import PORTAL_SALT, message_for_short_code, portal_message_link
 from cartera.timeline import events
 
 from .models import PortalCode, PortalSettings, PortalToken
@@ -104,6 +104,15 @@ def load_message_link(token: str) -> dict | None:
         return signing.loads(token, salt=MESSAGE_SALT, max_age=MESSAGE_LINK_MAX_AGE)
     except signing.BadSignature:
         return None
+
+
+def load_short_link(code: str, *, now: dt.datetime):
+    """The message of a short link (SMS) with a right signature, for as long as its
+    signed link would last (None otherwise)."""
+    message = message_for_short_code(code)
+    if message is None or message.created_at < now - dt.timedelta(seconds=MESSAGE_LINK_MAX_AGE):
+        return None
+    return message
 
 
 def access_is_open(customer_id: int, *, now: dt.datetime) -> bool:

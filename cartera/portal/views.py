@@ -129,6 +129,19 @@ def from_message(request, token):
             .filter(organization_id=value["o"], key=value["k"])
             .first()
         )
+    return _open_from_message(request, message)
+
+
+@never_cache
+def from_short_link(request, code):
+    """A message's short link (SMS, ``/l/<code>``): the same as its signed link."""
+    if access.is_rate_limited(request):
+        return not_found(request)
+    return _open_from_message(request, access.load_short_link(code, now=timezone.now()))
+
+
+def _open_from_message(request, message):
+    """Record the click, then open the portal for the message's customer."""
     if message is None:
         access.count_bad_attempt(request)
         return not_found(request)

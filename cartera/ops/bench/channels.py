@@ -11,10 +11,15 @@ open invoice and one contact with a WhatsApp/mobile number each), then, timed:
    another (server time: verify, store the raw event, enqueue; no network);
 4. ``--replies`` inbound replies (paid / promise / dispute / other, mixed) processed into
    acts by ``process_whatsapp_event``.
+
+Each figure comes with the CPU time this process spent on it (the fakes run in it too):
+on a shared machine the wall time depends on what else runs, the CPU time much less.
+The load average before and after is printed as well.
 """
 
 import datetime as dt
 import json
+import os
 import statistics
 import time
 from decimal import Decimal
@@ -120,14 +125,15 @@ def _rate(count: int, seconds: float) -> float:
     return round(count / seconds, 1) if seconds else 0.0
 
 
-def _send(organization, channel: str, count: int, connections: int) -> tuple[float, dict]:
+def _send(organization, channel: str, count: int, connections: int) -> tuple[float, float, dict]:
+    """(wall seconds, CPU seconds of this process, counts by final status)."""
     now = timezone.now()
     _queue(organization, channel, count, now)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     counts = send_due_messages(
         now=now, limit=count, organization=organization, connections=connections
     )
-    return time.perf_counter() - started, counts
+    return time.perf_counter() - started, time.process_time() - cpu, counts
 
 
 def _webhooks(organization, count: int) -> list[float]:
@@ -158,7 +164,8 @@ def _webhooks(organization, count: int) -> list[float]:
     return timings
 
 
-def _replies(organization, count: int, customers: int) -> float:
+def _replies(organization, count: int, customers: int) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) to turn ``count`` stored replies into acts."""
     stamp = int(time.time())
     events = []
     for start in range(0, count, 100):  # Meta batches several messages per call
@@ -181,16 +188,16 @@ def _replies(organization, count: int, customers: int) -> float:
                 received_at=timezone.now(),
             )
         )
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for event in events:
         process_whatsapp_event(event, now=timezone.now())
-    return time.perf_counter() - started
+    return time.perf_counter() - started, time.process_time() - cpu
 
 
 def run(options, stdout) -> None:
     settings.BASE_URL = settings.BASE_URL or "https://cobranza.example.mx"
     organization = _organization(options["customers"])
-    results = {}
+    results = {"load_average_before": [round(x, 2) for x in os.getloadavg()]}
     with fw.FakeWhatsApp() as wa, ft.FakeTwilio() as sms:
         save_whatsapp_config(
             organization=organization,
@@ -223,12 +230,16 @@ def run(options, stdout) -> None:
                 "synced_at": timezone.now(),
             },
         )
-        seconds, counts = _send(
+        seconds, cpu, counts = _send(
             organization, "whatsapp", options["messages"], options["connections"]
         )
         results["whatsapp_messages_per_s"] = _rate(len(wa.sent), seconds)
+        results["whatsapp_cpu_ms_per_message"] = round(cpu * 1000 / max(1, len(wa.sent)), 1)
         results["whatsapp_counts"] = counts
-        seconds, counts = _send(organization, "sms", options["messages"], options["connections"])
+        seconds, cpu, counts = _send(
+            organization, "sms", options["messages"], options["connections"]
+        )
+        results["sms_cpu_ms_per_message"] = round(cpu * 1000 / max(1, len(sms.sent)), 1)
         segments = sum(
             m.segments or 0
             for m in Message.objects.filter(organization=organization, channel="sms", status="sent")
@@ -249,10 +260,12 @@ def run(options, stdout) -> None:
     results["webhook_ack_ms_p50"] = round(statistics.median(timings), 1)
     results["webhook_ack_ms_p95"] = round(statistics.quantiles(timings, n=20)[18], 1)
     before = InboundMessage.objects.filter(organization=organization).count()
-    seconds = _replies(organization, options["replies"], options["customers"])
+    seconds, cpu = _replies(organization, options["replies"], options["customers"])
     acted = InboundMessage.objects.filter(organization=organization).count() - before
     results["replies"] = acted
     results["replies_seconds"] = round(seconds, 1)
+    results["replies_cpu_seconds"] = round(cpu, 1)
+    results["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     stdout.write(
         json.dumps(results)
         if options["json"]

@@ -1,16 +1,20 @@
-"""Acknowledging payment webhooks under load (issue 15: < 200 ms at p95, >= 100/s on 2 cores).
+"""Acknowledging webhooks under load (issue 15: payments < 200 ms at p95, >= 100/s on 2
+cores; issue 14: WhatsApp and SMS the same).
 
 Starts the app under gunicorn exactly as ``cartera serve`` does (``--workers`` sync
 processes by default, ``--threads`` for gthread workers), on the database this command
-uses, then posts validly signed Stripe, Mercado Pago and Conekta notifications, in turn, at
-a fixed rate (``--rate`` per second for ``--seconds``) from a client of ``--concurrency``
-threads. Every ``--duplicate-every``-th notification is a re-delivery of one sent shortly
-before. Latency is measured from the moment a notification was due to be sent (a late
-send counts against the server), to the end of the answer.
+uses, then posts validly signed notifications, in turn, at a fixed rate (``--rate`` per
+second for ``--seconds``) from a client of ``--concurrency`` threads: Stripe, Mercado Pago
+and Conekta payment notifications, or with ``--channels`` inbound WhatsApp messages
+(``X-Hub-Signature-256``) and SMS (Twilio's ``X-Twilio-Signature``). Every
+``--duplicate-every``-th notification is a re-delivery of one sent shortly before. Latency
+is measured from the moment a notification was due to be sent (a late send counts against
+the server), to the end of the answer.
 
-It prints acknowledged/s, p50/p95/p99 latency, errors, and checks the queue: one
-``process_provider_event`` job per distinct notification, none for the duplicates. No
-worker runs during the load, so the jobs stay in the queue to be counted.
+It prints acknowledged/s, p50/p95/p99 latency, errors, and checks the queue: one job
+(``process_provider_event``, or ``process_inbound`` for the channels) per distinct
+notification, none for the duplicates. No worker runs during the load, so the jobs stay
+in the queue to be counted.
 """
 
 import base64
@@ -29,29 +33,39 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from django.conf import settings
 from django.core.management.base import CommandError
 from django.db import connection
 from django_tasks_db.models import DBTaskResult
 
+from cartera.outreach.models import InboundEvent
+from cartera.outreach.sms import save_sms_config
+from cartera.outreach.tasks import process_inbound
+from cartera.outreach.whatsapp import save_whatsapp_config
 from cartera.payments.inbox import PROCESS_TASK
 from cartera.payments.models import ProviderEvent
 from cartera.payments.providers.mercadopago import sign as mercadopago_sign
 from cartera.portal.models import PortalSettings
+from cartera.testing import fake_twilio, fake_whatsapp
 
 from .generate import _organization
 
 HELP = (
-    "Payment webhooks under gunicorn: [--rate 100] [--seconds 30] [--workers 2] [--threads 1]"
-    " [--concurrency 32] [--duplicate-every 10] [--json]"
+    "Payment (or with --channels WhatsApp and SMS) webhooks under gunicorn: [--rate 100]"
+    " [--seconds 30] [--workers 2] [--threads 1] [--concurrency 32] [--duplicate-every 10]"
+    " [--channels] [--json]"
 )
 SLUG = "bench-webhooks"
 PROVIDERS = ("stripe", "mercadopago", "conekta")
+CHANNELS = ("whatsapp", "sms")
 STRIPE_SECRET = "whsec_bench"
 MERCADOPAGO_SECRET = "mp-bench-secret"
+WHATSAPP_SECRET = "wa-bench-secret"
+TWILIO_SID, TWILIO_TOKEN = "AC" + "b" * 32, "twilio-bench-token"
 # Stripe refuses signatures older than five minutes; they are made before the load starts.
 MAX_SECONDS = 240
 START_TIMEOUT = 300  # a loaded machine is slow to import Django in each worker
@@ -68,6 +82,9 @@ def add_arguments(parser) -> None:
     parser.add_argument(
         "--duplicate-every", type=int, default=10, help="every Nth is a re-delivery (0: none)"
     )
+    parser.add_argument(
+        "--channels", action="store_true", help="inbound WhatsApp and SMS instead of payments"
+    )
     parser.add_argument("--json", action="store_true")
 
 
@@ -83,8 +100,9 @@ class Delivery:
 class Signer:
     """Notifications signed as each provider signs them, for one benchmark organisation."""
 
-    def __init__(self, slug: str):
+    def __init__(self, slug: str, *, base_url: str = ""):
         self.slug = slug
+        self.base_url = base_url  # what Twilio signs: the full URL it calls
         self.run = uuid.uuid4().hex[:8]
         self.conekta_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
@@ -155,20 +173,78 @@ class Signer:
         headers = {"DIGEST": base64.b64encode(signature).decode()}
         return Delivery("conekta", f"/p/webhooks/conekta/{self.slug}/", body, headers, key)
 
-    def deliveries(self, count: int, duplicate_every: int) -> list[Delivery]:
+    def whatsapp(self, n: int, at: int) -> Delivery:
+        """A debtor's text, as Meta posts it, signed with the app secret."""
+        key = f"wamid.bench{self.run}{n}"
+        message = fake_whatsapp.text_message(
+            wamid=key, sender=f"52181{n % 10**8:08d}", text="ya pagué", timestamp=at
+        )
+        body = fake_whatsapp.webhook_body(messages=[message])
+        headers = {"X-Hub-Signature-256": fake_whatsapp.sign(WHATSAPP_SECRET, body)}
+        return Delivery("whatsapp", f"/webhooks/whatsapp/{self.slug}/", body, headers, key)
+
+    def sms(self, n: int) -> Delivery:
+        """An inbound SMS, as Twilio posts it (form fields), signed over our full URL."""
+        key = f"SMbench{self.run}{n:07d}"
+        params = {
+            "AccountSid": TWILIO_SID,
+            "MessageSid": key,
+            "From": f"+52181{n % 10**8:08d}",
+            "To": "+15005550006",
+            "Body": "ya pague",
+        }
+        path = f"/webhooks/sms/{self.slug}/"
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Twilio-Signature": fake_twilio.sign(TWILIO_TOKEN, self.base_url + path, params),
+        }
+        return Delivery("sms", path, urlencode(params).encode(), headers, key)
+
+    def deliveries(
+        self, count: int, duplicate_every: int, providers: tuple = PROVIDERS
+    ) -> list[Delivery]:
         at, made = int(time.time()), []
         for n in range(count):
             if duplicate_every and n % duplicate_every == duplicate_every - 1:
                 made.append(made[n - duplicate_every // 2])  # a re-delivery, a moment later
                 continue
-            provider = PROVIDERS[n % len(PROVIDERS)]
+            provider = providers[n % len(providers)]
             if provider == "stripe":
                 made.append(self.stripe(n, at))
             elif provider == "mercadopago":
                 made.append(self.mercadopago(n, at))
+            elif provider == "whatsapp":
+                made.append(self.whatsapp(n, at))
+            elif provider == "sms":
+                made.append(self.sms(n))
             else:
                 made.append(self.conekta(n))
         return made
+
+
+def prepare_channels():
+    """The benchmark organisation's WhatsApp number and SMS account (their secrets sign
+    the notifications; nothing is sent to them)."""
+    organization = _organization(SLUG)
+    save_whatsapp_config(
+        organization=organization,
+        actor=None,
+        phone_number_id="100200300",
+        business_account_id="400500600",
+        access_token="bench-token",
+        app_secret=WHATSAPP_SECRET,
+        verify_token="v",
+        api_url="http://127.0.0.1:9",
+    )
+    save_sms_config(
+        organization=organization,
+        actor=None,
+        account_sid=TWILIO_SID,
+        auth_token=TWILIO_TOKEN,
+        from_number="+15005550006",
+        api_url="http://127.0.0.1:9",
+    )
+    return organization
 
 
 def prepare(signer: Signer):
@@ -214,6 +290,7 @@ def start_server(port: int, workers: int, threads: int) -> subprocess.Popen:
         "DATABASE_URL": database_url(),
         "CARTERA_TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
         "DJANGO_SETTINGS_MODULE": "cartera.settings",
+        "CARTERA_BASE_URL": settings.BASE_URL,  # the URL the SMS notifications are signed for
     }
     env.pop("CARTERA_TESTING", None)
     command = [
@@ -253,11 +330,21 @@ def post(port: int, delivery: Delivery, timeout: float = 30) -> tuple[int, bytes
         conn.close()
 
 
-def wait_until_ready(port: int, process: subprocess.Popen, workers: int) -> None:
-    """Until every worker answers: unsigned posts of each provider are refused (400),
-    which also loads each code path once."""
+def _probes(channels: bool) -> tuple[list[Delivery], int]:
+    """Unsigned posts of each provider, and what they answer (refused: nothing stored)."""
+    if channels:
+        paths = [f"/webhooks/whatsapp/{SLUG}/", f"/webhooks/sms/{SLUG}/"]
+        return [Delivery("probe", path, b"{}", {}, "") for path in paths], 403
+    return [Delivery(p, f"/p/webhooks/{p}/{SLUG}/", b"{}", {}, "") for p in PROVIDERS], 400
+
+
+def wait_until_ready(
+    port: int, process: subprocess.Popen, workers: int, *, channels: bool = False
+) -> None:
+    """Until every worker answers: unsigned posts of each provider are refused (400; 403
+    for the channels), which also loads each code path once."""
     deadline = time.monotonic() + START_TIMEOUT
-    probe = [Delivery(p, f"/p/webhooks/{p}/{SLUG}/", b"{}", {}, "") for p in PROVIDERS]
+    probe, refused = _probes(channels)
     answered = 0
     while answered < 3 * workers * len(probe):
         if process.poll() is not None or time.monotonic() > deadline:
@@ -267,8 +354,8 @@ def wait_until_ready(port: int, process: subprocess.Popen, workers: int) -> None
         except OSError:
             time.sleep(0.2)
             continue
-        if status != 400:
-            raise CommandError(f"an unsigned webhook answered {status}, not 400")
+        if status != refused:
+            raise CommandError(f"an unsigned webhook answered {status}, not {refused}")
         answered += 1
 
 
@@ -341,13 +428,15 @@ def percentile(ordered: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
 
 
-def summarise(results: list[dict], deliveries: list[Delivery]) -> dict:
+def summarise(
+    results: list[dict], deliveries: list[Delivery], providers: tuple = PROVIDERS
+) -> dict:
     acknowledged = [r for r in results if r["status"] == 200]
     ordered = sorted(r["ms"] for r in acknowledged)
     start = results[0]["start"] if results else 0
     elapsed = max((r["done"] for r in results), default=start) - start
     by_provider = {}
-    for name in PROVIDERS:
+    for name in providers:
         mine = sorted(r["ms"] for r in acknowledged if r["provider"] == name)
         by_provider[name] = {"acknowledged": len(mine), "p95_ms": round(percentile(mine, 0.95), 1)}
     return {
@@ -392,19 +481,44 @@ def check_queue(organization, deliveries: list[Delivery]) -> dict:
     }
 
 
+def check_channel_queue(organization, after_id: int) -> dict:
+    """Inbound events this run stored (after ``after_id``), and the jobs queued for them."""
+    rows = set(
+        InboundEvent.objects.filter(organization=organization, pk__gt=after_id).values_list(
+            "pk", flat=True
+        )
+    )
+    jobs: dict[int, int] = {}
+    for kwargs in DBTaskResult.objects.filter(task_path=process_inbound.module_path).values_list(
+        "args_kwargs", flat=True
+    ):
+        pk = kwargs["kwargs"].get("event_id")
+        if pk in rows:
+            jobs[pk] = jobs.get(pk, 0) + 1
+    return {
+        "stored_events": len(rows),
+        "jobs": sum(jobs.values()),
+        "one_job_per_event": len(jobs) == len(rows) and set(jobs.values()) <= {1},
+    }
+
+
 def run(options: dict, stdout) -> None:
     rate, seconds = options["rate"], options["seconds"]
     if rate <= 0 or seconds <= 0 or seconds > MAX_SECONDS:
         raise CommandError(f"--rate must be positive and --seconds between 0 and {MAX_SECONDS}")
     if options["workers"] < 1 or options["threads"] < 1 or options["concurrency"] < 1:
         raise CommandError("--workers, --threads and --concurrency must be at least 1")
-    signer = Signer(SLUG)
-    organization = prepare(signer)
-    deliveries = signer.deliveries(max(1, round(rate * seconds)), options["duplicate_every"])
+    channels = options.get("channels", False)
+    providers = CHANNELS if channels else PROVIDERS
+    signer = Signer(SLUG, base_url=settings.BASE_URL)
+    organization = prepare_channels() if channels else prepare(signer)
+    last_event = InboundEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    count = max(1, round(rate * seconds))
+    deliveries = signer.deliveries(count, options["duplicate_every"], providers)
     port = _free_port()
     server = start_server(port, options["workers"], options["threads"])
     try:
-        wait_until_ready(port, server, options["workers"])
+        wait_until_ready(port, server, options["workers"], channels=channels)
         load_average = os.getloadavg()
         server_before, client_before = server_cpu_seconds(server.pid), time.process_time()
         results = load(port, deliveries, rate, options["concurrency"])
@@ -421,9 +535,15 @@ def run(options: dict, stdout) -> None:
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
         "server_cpu_ms_per_notification": round(server_cpu * 1000 / len(results), 2),
         "client_cpu_ms_per_notification": round(client_cpu * 1000 / len(results), 2),
-        **summarise(results, deliveries),
-        **check_queue(organization, deliveries),
+        **summarise(results, deliveries, providers),
+        **(
+            check_channel_queue(organization, last_event)
+            if channels
+            else check_queue(organization, deliveries)
+        ),
     }
+    if channels:  # their endpoints answer the same to a first delivery and a repeat
+        figures.pop("queued"), figures.pop("duplicate")
     if options["json"]:
         stdout.write(json.dumps(figures))
         return
@@ -435,10 +555,10 @@ def run(options: dict, stdout) -> None:
         f"sent {figures['sent']} ({figures['distinct']} distinct) at {rate:g}/s for {seconds:g} s, "
         f"{figures['concurrency']} in flight at most"
     )
+    split = "" if channels else f" (queued {figures['queued']}, duplicate {figures['duplicate']})"
     stdout.write(
-        f"acknowledged {figures['acknowledged']} (queued {figures['queued']}, duplicate "
-        f"{figures['duplicate']}), errors {figures['errors']} {figures['error_answers'] or ''}"
-        f"— {figures['acknowledged_per_second']} acknowledged/s"
+        f"acknowledged {figures['acknowledged']}{split}, errors {figures['errors']} "
+        f"{figures['error_answers'] or ''}— {figures['acknowledged_per_second']} acknowledged/s"
     )
     stdout.write(
         f"latency ms: p50 {figures['p50_ms']}, p95 {figures['p95_ms']}, p99 {figures['p99_ms']}, "

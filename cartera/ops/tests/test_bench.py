@@ -10,6 +10,7 @@ from cartera.customers.models import Customer
 from cartera.invoices.models import Invoice
 from cartera.lib.identifiers import normalize_tax_id
 from cartera.orgs.models import Organization
+from cartera.outreach.models import InboundEvent
 from cartera.payments.ledger import check_ledger
 from cartera.payments.models import Allocation, Payment, ProviderEvent
 
@@ -143,3 +144,44 @@ def test_bench_webhooks_acknowledges_every_notification_and_queues_one_job_each(
     assert sorted(stored) == sorted(
         [("stripe", "queued")] * 3 + [("mercadopago", "queued")] * 2 + [("conekta", "queued")] * 3
     )
+
+
+def test_bench_webhooks_channels_posts_signed_whatsapp_and_sms_and_queues_one_job_each(
+    transactional_db,
+):
+    """The same load, with WhatsApp (X-Hub-Signature-256) and Twilio (X-Twilio-Signature)
+    notifications: every one is accepted (a wrong signature would answer 403), stored once."""
+    out = io.StringIO()
+    call_command(
+        "bench",
+        "webhooks",
+        "--channels",
+        "--rate",
+        "10",
+        "--seconds",
+        "1",
+        "--workers",
+        "1",
+        "--duplicate-every",
+        "4",
+        "--concurrency",
+        "4",
+        "--json",
+        stdout=out,
+    )
+    figures = json.loads(out.getvalue())
+    counts = {key: figures[key] for key in ("sent", "distinct", "acknowledged", "errors")}
+    assert counts == {"sent": 10, "distinct": 8, "acknowledged": 10, "errors": 0}
+    assert "queued" not in figures and "duplicate" not in figures
+    assert (figures["stored_events"], figures["jobs"], figures["one_job_per_event"]) == (
+        8,
+        8,
+        True,
+    )
+    # n = 0..9 alternate WhatsApp and SMS; n = 3 and 7 re-deliver n = 1 and 5 (both SMS)
+    assert {k: v["acknowledged"] for k, v in figures["providers"].items()} == {
+        "whatsapp": 5,
+        "sms": 5,
+    }
+    stored = InboundEvent.objects.values_list("provider", flat=True)
+    assert sorted(stored) == ["sms"] * 3 + ["whatsapp"] * 5

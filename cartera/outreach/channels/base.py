@@ -59,5 +59,10 @@ class Transport(ABC):
         later) or ``PermanentSendError`` (the address is blocked). ``now`` is the worker's
         clock (chat channels judge the 24-hour window with it)."""
 
+    def prepare(self, messages, *, now=None) -> None:  # noqa: B027 — optional, like close
+        """Read once, before a batch is sent, what each send of it would read on its own
+        (``messages``: the batch's candidates, of every channel). Nothing that the rules
+        re-check at every attempt may be decided here for good."""
+
     def close(self) -> None:  # noqa: B027 — an optional hook: most transports keep nothing open
         """Release connections kept open across a batch."""

@@ -22,6 +22,13 @@ from cartera.outreach.models import (
 )
 from cartera.outreach.sending import send_due_messages, sweep_stale_claims
 from cartera.outreach.sms import save_sms_config
+from cartera.outreach.tracking import (
+    _short_mac,
+    base62,
+    portal_message_link,
+    short_portal_link,
+    shorten_portal_links,
+)
 from cartera.testing import fake_twilio as ft
 
 UTC = dt.UTC
@@ -122,7 +129,11 @@ def test_a_short_gsm7_text_with_the_portal_link_goes_out_and_its_segments_are_st
     assert sent["Body"].startswith(
         "Distribuidora Norte S.A. de C.V.: tiene un saldo vencido de 11,600.00 MXN desde el 01/10/2026."
     )
-    assert f"{BASE}/p/m/" in sent["Body"]
+    # the short portal link (the signed one would take the text to three segments)
+    link = f"{BASE}/l/{base62(message.pk)}{_short_mac(org_a.pk, message.pk)}"
+    assert sent["Body"].endswith(" Pague o avisenos aqui: " + link)
+    assert len(link) == len(BASE) + len("/l/") + len(base62(message.pk)) + 8
+    assert "/p/m/" not in sent["Body"]
     assert sent["StatusCallback"] == f"{BASE}/webhooks/sms/norte/status/"
     assert encoding(sent["Body"]) == "GSM-7"  # "avísenos" went as "avisenos"
     message.refresh_from_db()
@@ -131,7 +142,19 @@ def test_a_short_gsm7_text_with_the_portal_link_goes_out_and_its_segments_are_st
         "sms-twilio",
         sent["sid"],
     )
-    assert message.body_text == sent["Body"] and message.segments == segments(sent["Body"]) == 2
+    assert message.body_text == sent["Body"] and message.segments == segments(sent["Body"]) == 1
+
+
+def test_the_own_template_s_signed_portal_link_goes_short(sms_ready, org_a, twilio):
+    """An SMS rendered with the signed link when it was planned carries its short link;
+    other links stay as they are."""
+    message = _queue(org_a)
+    signed = portal_message_link(organization_id=org_a.pk, message_key=message.key)
+    other = portal_message_link(organization_id=org_a.pk, message_key="another-message")
+    body = f"Pague aqui: {signed} o vea {other}"
+    assert shorten_portal_links(message, body) == (
+        f"Pague aqui: {short_portal_link(message)} o vea {other}"
+    )
 
 
 def test_unsubscribed_error_21610_blocks_the_number(sms_ready, org_a, twilio):

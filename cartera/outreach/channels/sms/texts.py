@@ -1,6 +1,7 @@
 """The text of a collection SMS: the organisation's own SMS template for the stage when it
 has one (rendered into the message when it was planned), else a short built-in text per
-stage and language with the message's signed portal link."""
+stage and language with the message's portal link. Every SMS carries the short form of
+that link (``tracking.short_portal_link``, about 45 characters instead of 110)."""
 
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -8,12 +9,13 @@ from django.utils.translation import gettext as _
 from cartera.outreach.channels.whatsapp.messages import parameter_values
 from cartera.outreach.choices import MessageChannel, MessagePurpose, TemplateKind
 from cartera.outreach.models import MessageTemplate
+from cartera.outreach.tracking import short_portal_link, shorten_portal_links
 
 BEFORE_DUE = {TemplateKind.PREVENTIVE, TemplateKind.DUE}
 
 
 def _builtin(message) -> str:
-    values = parameter_values(message)
+    values = parameter_values(message, portal_link=short_portal_link(message))
     values["org"] = message.organization.name
     with translation.override((message.language or "es").split("-")[0]):
         if message.stage in BEFORE_DUE:
@@ -33,10 +35,12 @@ def _builtin(message) -> str:
 
 def sms_text(message) -> str:
     if message.purpose != MessagePurpose.DUNNING:
-        return message.body_text
+        return shorten_portal_links(message, message.body_text)
     own = MessageTemplate.objects.filter(
         organization_id=message.organization_id,
         channel=MessageChannel.SMS,
         key=message.template_key,
     ).exists()
-    return message.body_text if own and message.body_text else _builtin(message)
+    if own and message.body_text:
+        return shorten_portal_links(message, message.body_text)
+    return _builtin(message)

@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from decimal import Decimal
 
-from django.db.models import Min, Sum
+from django.db.models import Max
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
@@ -40,6 +40,20 @@ def window_open(*, organization, address: str, now: dt.datetime) -> bool:
         from_address=phone_key(address, region=organization.country),
         received_at__gt=now - WINDOW,
     ).exists()
+
+
+def last_written(organization, addresses) -> dict[str, dt.datetime]:
+    """When the debtor at each of ``addresses`` (by key) last wrote on WhatsApp: one
+    query for a batch of messages (``window_open`` asks for one number)."""
+    keys = {phone_key(address, region=organization.country) for address in addresses} - {""}
+    rows = (
+        InboundMessage.objects.filter(
+            organization=organization, channel=MessageChannel.WHATSAPP, from_address__in=keys
+        )
+        .values("from_address")
+        .annotate(last=Max("received_at"))
+    )
+    return {row["from_address"]: row["last"] for row in rows}
 
 
 def _language(message) -> str:
@@ -84,23 +98,25 @@ def stage_template(organization_id: int, stage: str, language: str) -> WhatsAppT
 
 
 def balance_and_due(message) -> tuple[Decimal, str, dt.date | None]:
-    """(open balance of the message's invoices, their currency, the oldest due date)."""
-    totals = message.invoices.aggregate(balance=Sum("balance"), due=Min("due_date"))
-    currency = message.invoices.values_list("currency", flat=True).first() or "MXN"
-    return totals["balance"] or Decimal(0), currency, totals["due"]
+    """(open balance of the message's invoices, their currency, the oldest due date), as
+    they are now: read at every attempt, in one query."""
+    rows = list(message.invoices.order_by("pk").values_list("balance", "due_date", "currency"))
+    balance = sum((row[0] for row in rows if row[0] is not None), Decimal(0))
+    due = min((row[1] for row in rows if row[1] is not None), default=None)
+    return balance, (rows[0][2] if rows else "") or "MXN", due
 
 
-def parameter_values(message) -> dict[str, str]:
+def parameter_values(message, *, portal_link: str = "") -> dict[str, str]:
     """customer, amount (open balance of the message's invoices), due date (the oldest)
-    and the signed portal link of the message, in the house styles of its language."""
+    and the portal link of the message (``portal_link``, else its signed link), in the
+    house styles of its language."""
     amount, currency, due = balance_and_due(message)
     return {
         "customer": message.customer.name,
         "amount": format_money(amount, currency, message.language),
         "due_date": short_date(due, message.language) if due else "",
-        "portal_link": portal_message_link(
-            organization_id=message.organization_id, message_key=message.key
-        ),
+        "portal_link": portal_link
+        or portal_message_link(organization_id=message.organization_id, message_key=message.key),
     }
 
 
@@ -120,8 +136,9 @@ def fill_body(template: WhatsAppTemplate, values: dict[str, str]) -> str:
     return re.sub(r"\{\{\s*(\d+)\s*\}\}", _slot, template.body)
 
 
-def template_payload(message, *, to: str) -> dict | None:
-    template = stage_template(message.organization_id, message.stage, message.language)
+def template_payload(message, *, to: str, template=None) -> dict | None:
+    """The template message (``template``: the stage's, when the caller has read it)."""
+    template = template or stage_template(message.organization_id, message.stage, message.language)
     if template is None:
         return None
     parameters = template_parameters(template, parameter_values(message))

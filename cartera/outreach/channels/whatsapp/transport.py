@@ -14,7 +14,8 @@ import time
 from django.utils import timezone
 
 from cartera.outreach.choices import MessageChannel, MessagePurpose
-from cartera.outreach.models import WhatsAppConfig
+from cartera.outreach.models import MessageEvent, WhatsAppConfig, WhatsAppTemplate
+from cartera.outreach.phones import phone_key
 
 from ..base import (
     PermanentSendError,
@@ -31,7 +32,15 @@ from .client import (
     WhatsAppClient,
     WhatsAppError,
 )
-from .messages import QUICK_REPLIES, free_text_payload, template_payload, window_open
+from .messages import (
+    QUICK_REPLIES,
+    WINDOW,
+    free_text_payload,
+    last_written,
+    stage_template,
+    template_payload,
+    window_open,
+)
 
 TRANSPORT_NAME = "whatsapp-cloud"
 MESSAGES_PER_SECOND = 80  # Meta's default throughput per business phone number
@@ -85,6 +94,33 @@ class WhatsAppTransport(Transport):
 
     def __init__(self):
         self._clients: dict[int, WhatsAppClient | None] = {}
+        # read once per batch by ``prepare`` (each send reads its own otherwise)
+        self._prepared: set[int] = set()
+        self._asked: set[tuple[int, str]] = set()
+        self._last_written: dict[tuple[int, str], dt.datetime] = {}
+        self._template_required: set[int] = set()
+        self._templates: dict[tuple, WhatsAppTemplate | None] = {}
+
+    def prepare(self, messages, *, now=None) -> None:
+        """For the batch about to be sent: when each recipient last wrote (the window is
+        still judged with each send's ``now``) and which messages must go as a template.
+        Both are read before any of the batch is sent: a debtor who writes meanwhile only
+        makes a template go where free text could have."""
+        mine = [m for m in messages if m.channel == self.channel and m.to]
+        by_organization: dict[int, list] = {}
+        for message in mine:
+            by_organization.setdefault(message.organization_id, []).append(message)
+        for group in by_organization.values():
+            organization = group[0].organization
+            addresses = [m.to[0] for m in group]
+            for key, at in last_written(organization, addresses).items():
+                self._last_written[(organization.pk, key)] = at
+            self._asked |= {
+                (organization.pk, phone_key(address, region=organization.country))
+                for address in addresses
+            }
+        self._template_required = template_required([m.pk for m in mine])
+        self._prepared = {m.pk for m in mine}
 
     def _client(self, organization_id: int) -> WhatsAppClient:
         if organization_id not in self._clients:
@@ -115,22 +151,40 @@ class WhatsAppTransport(Transport):
             raise channel_error(exc, to=to) from exc
         return SendResult(provider_id=wamid, transport=TRANSPORT_NAME)
 
+    def _window_open(self, message, *, to: str, now: dt.datetime) -> bool:
+        key = (message.organization_id, phone_key(to, region=message.organization.country))
+        if key not in self._asked:  # not prepared (or its number changed since)
+            return window_open(organization=message.organization, address=to, now=now)
+        last = self._last_written.get(key)
+        return last is not None and last > now - WINDOW
+
+    def _needs_template(self, message) -> bool:
+        if message.pk not in self._prepared:
+            return needs_template(message)
+        return message.pk in self._template_required
+
     def _payload(self, message, *, to: str, now: dt.datetime) -> dict:
         if message.purpose == MessagePurpose.REPLY:
-            if not window_open(organization=message.organization, address=to, now=now):
+            if not self._window_open(message, to=to, now=now):
                 raise PermanentSendError(
                     "the 24-hour window is closed: only templates may be sent",
                     keep_addresses=True,
                 )
             return free_text_payload(message, to=to, buttons=())
-        if window_open(organization=message.organization, address=to, now=now) and (
-            not needs_template(message)
-        ):
+        if self._window_open(message, to=to, now=now) and not self._needs_template(message):
             return free_text_payload(message, to=to, buttons=QUICK_REPLIES)
         return self._template_or_fail(message, to=to)
 
+    def _stage_template(self, message) -> WhatsAppTemplate | None:
+        """The stage's approved template, read once per batch for each stage and language."""
+        key = (message.organization_id, message.stage, message.language)
+        if key not in self._templates:
+            self._templates[key] = stage_template(*key)
+        return self._templates[key]
+
     def _template_or_fail(self, message, *, to: str) -> dict:
-        payload = template_payload(message, to=to)
+        template = self._stage_template(message)
+        payload = template_payload(message, to=to, template=template) if template else None
         if payload is None:
             raise PermanentSendError(
                 f"no approved WhatsApp template mapped to stage {message.stage or '-'}",
@@ -153,4 +207,15 @@ class WhatsAppTransport(Transport):
 def needs_template(message) -> bool:
     """A free-text attempt of this message was refused as outside the window (131047
     reported asynchronously in a status): its next attempt is the template."""
-    return message.events.filter(kind="failed", data__code=REENGAGEMENT_REQUIRED).exists()
+    return bool(template_required([message.pk]))
+
+
+def template_required(message_ids: list[int]) -> set[int]:
+    """Those of ``message_ids`` whose next attempt is the template (``needs_template``)."""
+    if not message_ids:
+        return set()
+    return set(
+        MessageEvent.objects.filter(
+            message_id__in=message_ids, kind="failed", data__code=REENGAGEMENT_REQUIRED
+        ).values_list("message_id", flat=True)
+    )
