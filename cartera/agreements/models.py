@@ -26,9 +26,14 @@ from .choices import (
     OfferStatus,
     PlanSource,
     PlanStatus,
+    ReminderChannel,
 )
 
 RATE = {"max_digits": 9, "decimal_places": 4}
+
+
+def default_reminder_channels() -> list[str]:
+    return [ReminderChannel.EMAIL.value]
 
 
 class AgreementSettings(models.Model):
@@ -62,6 +67,12 @@ class AgreementSettings(models.Model):
     )
     remind_days_after = models.PositiveSmallIntegerField(
         _("recordar días después de una parcialidad vencida"), default=1
+    )
+    # The instalment reminders' channels in order of preference (``ReminderChannel``
+    # values): the first with a usable contact point wins, the next take over on a
+    # permanent failure (``dunning.instalments``).
+    reminder_channels = models.JSONField(
+        _("canales de los recordatorios de parcialidades"), default=default_reminder_channels
     )
     # Late interest is opt-in: it creates receivables the debtor will see.
     accrue_late_interest = models.BooleanField(_("cobrar intereses moratorios"), default=False)

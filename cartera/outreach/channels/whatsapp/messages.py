@@ -92,15 +92,23 @@ def balance_and_due(message) -> tuple[Decimal, str, dt.date | None]:
 
 def parameter_values(message) -> dict[str, str]:
     """customer, amount (open balance of the message's invoices), due date (the oldest)
-    and the signed portal link of the message, in the house styles of its language."""
-    amount, currency, due = balance_and_due(message)
-    return {
+    and the signed portal link of the message, in the house styles of its language. A
+    notice about something else than its invoices (an instalment) carries its own amount
+    and due date (``policy["parameters"]``, written by ``notices.notify_debtor``)."""
+    own = (message.policy or {}).get("parameters") or {}
+    values = {
         "customer": message.customer.name,
-        "amount": format_money(amount, currency, message.language),
-        "due_date": short_date(due, message.language) if due else "",
         "portal_link": portal_message_link(
             organization_id=message.organization_id, message_key=message.key
         ),
+    }
+    if own:
+        return {**values, **own}
+    amount, currency, due = balance_and_due(message)
+    return {
+        **values,
+        "amount": format_money(amount, currency, message.language),
+        "due_date": short_date(due, message.language) if due else "",
     }
 
 
