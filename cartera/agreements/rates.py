@@ -20,6 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from django.conf import settings
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 PACKAGE_RATES = Path(__file__).resolve().parent / "rates"
@@ -28,7 +29,7 @@ CO_MULTIPLIER = Decimal("1.5")
 RATE_COUNTRIES = ("MX", "CO", "CL", "PE", "AR")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Period:
     start: dt.date
     values: dict  # name -> Decimal (annual %): legal, ibc, current, maximum
@@ -74,6 +75,7 @@ def periods_for(country: str) -> tuple[Period, ...]:
 
 def reload_tables() -> None:
     _periods_for.cache_clear()
+    _period_rate.cache_clear()
 
 
 def period_on(periods: tuple[Period, ...], day: dt.date) -> Period | None:
@@ -122,6 +124,13 @@ def moratory_rate(
 ) -> Rate:
     """The annual rate (%) that accrues on ``day`` for a debtor in ``country``, and why."""
     period = period_on(periods_for(country), day)
+    return _period_rate(country, period, agreed, usury_threshold, get_language())
+
+
+@lru_cache(maxsize=256)
+def _period_rate(country, period, agreed, usury_threshold, _language) -> Rate:
+    """The rate depends on the day only through its period: worked out once per period
+    (and language, for the reason) in a run of thousands of accruals."""
     values = period.values if period else {}
     if country == "MX":
         return _mexico(period, agreed, usury_threshold)
