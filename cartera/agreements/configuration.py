@@ -52,7 +52,11 @@ def _check_channels(channels) -> None:
         or len(set(channels)) != len(channels)
     ):
         raise ValidationError(
-            {"reminder_channel_1": _("Elija los canales de entre correo, WhatsApp y SMS, sin repetir.")}
+            {
+                "reminder_channel_1": _(
+                    "Elija los canales de entre correo, WhatsApp y SMS, sin repetir."
+                )
+            }
         )
 
 

@@ -61,7 +61,13 @@ class WhatsAppConfigForm(forms.Form):
 
 class WhatsAppTemplateMapForm(forms.Form):
     stage = forms.ChoiceField(
-        label=_("Etapa"), required=False, choices=[("", "—"), *TemplateKind.choices[:6], (TemplateKind.INSTALMENT, TemplateKind.INSTALMENT.label)],
+        label=_("Etapa"),
+        required=False,
+        choices=[
+            ("", "—"),
+            *TemplateKind.choices[:6],
+            (TemplateKind.INSTALMENT, TemplateKind.INSTALMENT.label),
+        ],
     )
     parameters = forms.CharField(
         label=_("Parámetros en orden"),

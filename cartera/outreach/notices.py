@@ -97,8 +97,10 @@ def notify_debtor(
     if not channel:
         return None
     org = customer.organization
-    link = "" if purpose == MessagePurpose.ACCESS_CODE else portal_message_link(
-        organization_id=org.pk, message_key=key
+    link = (
+        ""
+        if purpose == MessagePurpose.ACCESS_CODE
+        else portal_message_link(organization_id=org.pk, message_key=key)
     )  # every message but the access code links to the portal
     bodies = _bodies(body=body, short_text=short_text, link=link, channels=[channel, *rest])
     message, created = Message.objects.get_or_create(

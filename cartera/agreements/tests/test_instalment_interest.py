@@ -5,6 +5,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 
 from cartera.agreements.charges import accrue_interest
 from cartera.agreements.choices import InstalmentStatus, ReceivablePart
@@ -67,11 +68,15 @@ def test_an_instalment_paid_ten_days_late_accrues_exactly_ten_days(charging, pla
         "open",
     )
     first.refresh_from_db()
-    assert (first.amount, first.paid, first.status, first.paid_on) == before == (
-        Decimal("3333.33"),
-        Decimal("3333.33"),
-        InstalmentStatus.PAID,
-        dt.date(2026, 12, 11),
+    assert (
+        (first.amount, first.paid, first.status, first.paid_on)
+        == before
+        == (
+            Decimal("3333.33"),
+            Decimal("3333.33"),
+            InstalmentStatus.PAID,
+            dt.date(2026, 12, 11),
+        )
     )
     # The restructured invoice itself accrues nothing while the plan is in force.
     assert Invoice.objects.filter(number="A-200-INT").exists() is False
@@ -88,9 +93,10 @@ def test_running_the_same_date_twice_adds_nothing(charging, plan, agent_a):
     assert InterestAccrual.objects.count() == 1
     assert LateCharge.objects.get().receivable.total == Decimal("5.48")
     # Paid: later days add nothing either.
-    assert accrue_interest(organization=plan.organization, day=dt.date(2026, 12, 20))[
-        "customers"
-    ] == []
+    assert (
+        accrue_interest(organization=plan.organization, day=dt.date(2026, 12, 20))["customers"]
+        == []
+    )
 
 
 def test_an_unpaid_instalment_grows_day_by_day(charging, plan):
@@ -111,9 +117,7 @@ def test_an_unpaid_instalment_grows_day_by_day(charging, plan):
     assert check_ledger(organization=plan.organization)["ok"] is True
 
 
-def test_a_partial_payment_lowers_the_instalments_base_from_the_next_day(
-    charging, plan, agent_a
-):
+def test_a_partial_payment_lowers_the_instalments_base_from_the_next_day(charging, plan, agent_a):
     _pay(plan, "1000.00", dt.date(2026, 12, 5), agent_a)  # day 4
     accrue_interest(organization=plan.organization, day=dt.date(2026, 12, 11))
     # (3,333.33 × 4 days + 2,333.33 × 6 days) × 0.06 / 365 = 27,333.30 × 0.06 / 365
@@ -129,3 +133,11 @@ def test_money_reaches_an_instalments_interest_before_its_principal():
         [(d1, Decimal("40")), (d2, Decimal("60"))],
         [(d2, Decimal("30"))],
     ]
+
+
+def test_the_plan_page_shows_what_a_late_instalment_accrued(charging, plan, agent_a, login):
+    _pay(plan, "3333.33", dt.date(2026, 12, 11), agent_a)
+    accrue_interest(organization=plan.organization, day=dt.date(2026, 12, 11))
+    html = login(agent_a).get(reverse("agreements:detail", args=[plan.pk])).content.decode()
+    cells = [part.split("</td>")[0] for part in html.split("data-late-interest>")[1:]]
+    assert cells == [f"5.48\u00a0MXN (CONV-{plan.pk}-1-INT, saldo 5.48\u00a0MXN)", "—", "—"]
