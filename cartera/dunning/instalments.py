@@ -111,6 +111,7 @@ def queue_instalment_reminders(*, organization, as_of: dt.date) -> dict:
     upcoming = as_of + dt.timedelta(days=policy.remind_days_before)
     late = as_of - dt.timedelta(days=policy.remind_days_after)
     counts = {"before": 0, "after": 0}
+    channels = list(policy.reminder_channels)
     refreshed = set()
     for instalment in _due_instalments(organization, [upcoming, late]):
         if instalment.plan_id not in refreshed:
@@ -120,7 +121,6 @@ def queue_instalment_reminders(*, organization, as_of: dt.date) -> dict:
         if instalment.status != InstalmentStatus.PENDING:
             continue
         before = instalment.due_date == upcoming
-        channels = list(policy.reminder_channels)
         if _remind(instalment, before=before, as_of=as_of, channels=channels) is not None:
             counts["before" if before else "after"] += 1
     return counts
