@@ -484,9 +484,10 @@ def _receivable_row(debt: _Debt, day, total) -> dict:
 
 
 def _gather(organization, day, policy) -> "_Batch":
-    charges = _charges(organization)
     batch = _Batch(organization, day)
-    for debt in [*_invoice_debts(organization, day), *_instalment_debts(organization, day)]:
+    debts = [*_invoice_debts(organization, day), *_instalment_debts(organization, day)]
+    charges = _charges(organization) if debts else {}  # a re-run of the date reads no charge
+    for debt in debts:
         charge = charges.get(_key(debt))
         accrued = _accrue(debt, policy)
         added = accrued.amount - (charge.total if charge else Decimal(0))
