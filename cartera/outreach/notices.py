@@ -23,7 +23,6 @@ from .choices import MessageChannel, MessagePurpose
 from .eligibility import ADDRESS_FIELD, usable_contact_points
 from .models import Message
 
-NOTICE_CHANNELS = (MessageChannel.EMAIL, MessageChannel.WHATSAPP, MessageChannel.SMS)
 # Why a channel was passed, stored as written (like the planner's ``why``).
 NO_CONTACT = "sin contacto utilizable"
 NO_TEMPLATE = "sin plantilla de WhatsApp aprobada para la etapa"
