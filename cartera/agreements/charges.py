@@ -1,33 +1,37 @@
 """Late interest and collection fees as their own receivables (``LateCharge``).
 
 ``accrue_interest`` is the daily job (``cartera interest accrue``): for every overdue
-principal invoice it computes the interest owed through the day (``interest.py``, within
-the country's law, ``rates.py``) and adds the difference to the invoice's interest
-receivable, recording one ``InterestAccrual`` per charge and date — running a date twice
-adds nothing. ``charge_collection_fee`` charges a stage's fee once. Either is waived
+principal invoice, and every late instalment of a plan in force (on the instalment's
+principal; the plan's invoices themselves do not accrue meanwhile), it computes the
+interest owed through the day (``interest.py``, within the country's law, ``rates.py``)
+and adds the difference to its interest receivable, recording one ``InterestAccrual`` per
+charge and date — running a date twice adds nothing (what has the day's accrual is not
+even read). ``charge_collection_fee`` charges a stage's fee once. Either is waived
 through ``negotiation.make_offer(kind="waiver")``: a credit note, with its reason.
 """
 
 import datetime as dt
 from collections import defaultdict
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils.translation import gettext as _
 
-from cartera.invoices.bulk import create_invoices, update_invoices
+from cartera.invoices.bulk import insert_invoices, set_invoice_totals
 from cartera.invoices.choices import InvoiceStatus
 from cartera.invoices.models import Invoice
 from cartera.invoices.services import create_invoice
+from cartera.lib.bulk import insert_dicts, update_dicts
 from cartera.lib.money import Money, round_money
 from cartera.payments.models import Allocation
 from cartera.timeline import events
 
-from .choices import ChargeKind, PlanStatus
-from .interest import accrued_interest
-from .models import InterestAccrual, LateCharge
+from .choices import ChargeKind, InstalmentStatus, PlanStatus
+from .interest import Accrued, accrued_interest, instalment_principal_payments
+from .models import Instalment, InterestAccrual, LateCharge, PaymentPlan
 from .rates import reload_tables, uf_value_on
 from .services import settings_for
 
@@ -69,9 +73,45 @@ def _new_receivable(invoice: Invoice, *, kind: str, stage: str, day: dt.date, to
     )
 
 
+@dataclass(slots=True)
+class _Debt:
+    """One overdue principal the accrual looks at: an invoice, or a plan's instalment."""
+
+    invoice_id: int | None
+    instalment_id: int | None
+    customer_id: int
+    customer: str  # external id
+    country: str
+    number: str  # the receivable is ``<number>-INT``
+    currency: str
+    principal: Decimal
+    due_date: dt.date
+    through: dt.date
+    payments: list = field(default_factory=list)
+
+    @property
+    def external_id(self) -> str:
+        if self.instalment_id is not None:
+            return f"{ChargeKind.INTEREST}:instalment:{self.instalment_id}"[:64]
+        return f"{ChargeKind.INTEREST}:{self.invoice_id}:"[:64]
+
+
+def _accrued_on(charge_field: str, day: dt.date):
+    """Whether the row's interest charge already has the accrual of ``day`` (skipped in
+    the query: a second run of a date reads nothing to add)."""
+    return Exists(
+        InterestAccrual.objects.filter(
+            **{f"charge__{charge_field}": OuterRef("pk")},
+            charge__kind=ChargeKind.INTEREST,
+            date=day,
+        )
+    )
+
+
 def _candidates(organization, day: dt.date):
     """Principal invoices overdue on ``day`` (open, or paid late recently), not charges
-    themselves and not restructured in a plan in force (the plan's terms govern them)."""
+    themselves, not restructured in a plan in force (the plan's terms govern them: its
+    instalments accrue instead) and not accrued for ``day`` yet."""
     recent = day - dt.timedelta(days=CATCH_UP_DAYS)
     return (
         Invoice.objects.filter(organization=organization, due_date__lt=day)
@@ -81,8 +121,7 @@ def _candidates(organization, day: dt.date):
         )
         .filter(late_charge__isnull=True, plan_interest_of__isnull=True)
         .exclude(payment_plans__status=PlanStatus.ACTIVE)
-        .select_related("customer")
-        .order_by("customer_id", "due_date", "id")
+        .exclude(_accrued_on("source_id", day))
     )
 
 
@@ -96,14 +135,154 @@ def _payments_by_invoice(candidates) -> dict:
     return payments
 
 
-def _interest_through(invoice, *, day, payments, policy, country):
+_INVOICE_COLUMNS = (
+    "pk",
+    "customer_id",
+    "customer__external_id",
+    "customer__country",
+    "number",
+    "currency",
+    "total",
+    "due_date",
+    "paid_at",
+)
+
+
+def _invoice_debts(organization, day: dt.date) -> list[_Debt]:
+    candidates = _candidates(organization, day)
+    payments = _payments_by_invoice(candidates)
+    rows = candidates.order_by("customer_id", "due_date", "id").values_list(*_INVOICE_COLUMNS)
+    return [
+        _Debt(
+            invoice_id=pk,
+            instalment_id=None,
+            customer_id=customer_id,
+            customer=external_id,
+            country=country or organization.country,
+            number=number,
+            currency=currency,
+            principal=total,
+            due_date=due,
+            through=min(day, paid_at) if paid_at else day,
+            payments=payments.get(pk, []),
+        )
+        for pk, customer_id, external_id, country, number, currency, total, due, paid_at in (
+            rows.iterator(chunk_size=5000)
+        )
+    ]
+
+
+# --- late instalments of plans -----------------------------------------------------------------
+
+# A completed plan's last instalments may have been paid late: their days still accrue.
+_ACCRUING_PLANS = (PlanStatus.ACTIVE, PlanStatus.COMPLETED)
+
+
+def _late_instalments(organization, day: dt.date):
+    """Instalments of plans in force (or just completed) overdue on ``day``: unpaid, or
+    paid late recently; not accrued for ``day`` yet."""
+    recent = day - dt.timedelta(days=CATCH_UP_DAYS)
+    return (
+        Instalment.objects.filter(
+            organization=organization, due_date__lt=day, plan__status__in=_ACCRUING_PLANS
+        )
+        .filter(
+            Q(status=InstalmentStatus.PENDING)
+            | Q(status=InstalmentStatus.PAID, paid_on__gt=F("due_date"), paid_on__gte=recent)
+        )
+        .exclude(_accrued_on("instalment_id", day))
+    )
+
+
+def _plan_allocations(plan_ids) -> dict:
+    """Plan id → (amount, effective date) applied to its invoices since it was agreed, in
+    the order ``services.plan_allocations`` reads them."""
+    links = PaymentPlan.invoices.through.objects.filter(paymentplan_id__in=plan_ids)
+    plans_of = defaultdict(list)
+    for plan_id, invoice_id, agreed_at in links.values_list(
+        "paymentplan_id", "invoice_id", "paymentplan__created_at"
+    ):
+        plans_of[invoice_id].append((plan_id, agreed_at))
+    rows = (
+        Allocation.objects.filter(invoice_id__in=links.values("invoice_id"))
+        .order_by("effective_date", "id")
+        .values_list("invoice_id", "amount", "effective_date", "created_at")
+    )
+    by_plan = defaultdict(list)
+    for invoice_id, amount, day, created_at in rows.iterator(chunk_size=5000):
+        for plan_id, agreed_at in plans_of[invoice_id]:
+            if created_at >= agreed_at:
+                by_plan[plan_id].append((amount, day))
+    return by_plan
+
+
+def _instalment_payments(plan_ids) -> dict:
+    """Instalment id → what reached its principal, and when (``interest.py``)."""
+    allocations = _plan_allocations(plan_ids)
+    schedules = defaultdict(list)
+    for row in (
+        Instalment.objects.filter(plan_id__in=plan_ids)
+        .order_by("plan_id", "number")
+        .values_list("plan_id", "pk", "amount", "interest")
+    ):
+        schedules[row[0]].append(row[1:])
+    payments = {}
+    for plan_id, rows in schedules.items():
+        parts = instalment_principal_payments(
+            [(amount, interest) for _pk, amount, interest in rows], allocations.get(plan_id, [])
+        )
+        payments.update({pk: part for (pk, _a, _i), part in zip(rows, parts, strict=True)})
+    return payments
+
+
+_INSTALMENT_COLUMNS = (
+    "pk",
+    "plan_id",
+    "number",
+    "plan__customer_id",
+    "plan__customer__external_id",
+    "plan__customer__country",
+    "plan__currency",
+    "principal",
+    "due_date",
+)
+
+
+def _instalment_debts(organization, day: dt.date) -> list[_Debt]:
+    """Each late instalment accrues on its principal still unpaid, through ``day`` (once
+    paid its base is nil, so a paid instalment stops at its payment)."""
+    late = _late_instalments(organization, day)
+    payments = _instalment_payments(late.values("plan_id"))
+    return [
+        _Debt(
+            invoice_id=None,
+            instalment_id=pk,
+            customer_id=customer_id,
+            customer=external_id,
+            country=country or organization.country,
+            number=f"CONV-{plan_id}-{number}",
+            currency=currency,
+            principal=principal,
+            due_date=due,
+            through=day,
+            payments=payments.get(pk, []),
+        )
+        for pk, plan_id, number, customer_id, external_id, country, currency, principal, due in (
+            late.order_by("plan__customer_id", "due_date", "id")
+            .values_list(*_INSTALMENT_COLUMNS)
+            .iterator(chunk_size=5000)
+        )
+    ]
+
+
+def _accrue(debt: _Debt, policy) -> Accrued:
     return accrued_interest(
-        principal=invoice.total,
-        due_date=invoice.due_date,
-        through=min(day, invoice.paid_at) if invoice.paid_at else day,
-        payments=payments,
-        currency=invoice.currency,
-        country=country,
+        principal=debt.principal,
+        due_date=debt.due_date,
+        through=debt.through,
+        payments=debt.payments,
+        currency=debt.currency,
+        country=debt.country,
         agreed=policy.late_interest_rate,
         usury_threshold=policy.usury_warning_rate,
     )
@@ -121,9 +300,20 @@ def interest_to_date(invoice, *, day: dt.date) -> Decimal:
         .order_by("effective_date", "id")
         .values_list("effective_date", "amount")
     )
-    country = invoice.customer.country or invoice.organization.country
-    accrued = _interest_through(invoice, day=day, payments=payments, policy=policy, country=country)
-    return round_money(accrued.amount, invoice.currency)
+    debt = _Debt(
+        invoice_id=invoice.pk,
+        instalment_id=None,
+        customer_id=invoice.customer_id,
+        customer=invoice.customer.external_id,
+        country=invoice.customer.country or invoice.organization.country,
+        number=invoice.number,
+        currency=invoice.currency,
+        principal=invoice.total,
+        due_date=invoice.due_date,
+        through=min(day, invoice.paid_at) if invoice.paid_at else day,
+        payments=payments,
+    )
+    return round_money(_accrue(debt, policy).amount, invoice.currency)
 
 
 def _texts(accrued) -> dict:
@@ -133,22 +323,58 @@ def _texts(accrued) -> dict:
     }
 
 
+@dataclass(frozen=True, slots=True)
+class _Charge:
+    """An interest charge as the run reads it (no model instances: 100,000 of them)."""
+
+    pk: int
+    receivable_id: int
+    total: Decimal
+    balance: Decimal
+    status: str
+    currency: str
+
+
+def _charges(organization) -> dict:
+    """("invoice" | "instalment", id) → the interest charge on it."""
+    rows = LateCharge.objects.filter(organization=organization, kind=ChargeKind.INTEREST)
+    return {
+        ("instalment", instalment_id) if instalment_id else ("invoice", source_id): _Charge(*rest)
+        for source_id, instalment_id, *rest in rows.values_list(
+            "source_id",
+            "instalment_id",
+            "pk",
+            "receivable_id",
+            "receivable__total",
+            "receivable__balance",
+            "receivable__status",
+            "receivable__currency",
+        ).iterator(chunk_size=5000)
+    }
+
+
+def _key(debt: _Debt) -> tuple:
+    if debt.instalment_id is not None:
+        return ("instalment", debt.instalment_id)
+    return ("invoice", debt.invoice_id)
+
+
 class _Batch:
-    """What one run writes, gathered first and then written in a few statements (the
-    bulk path: 100,000 overdue invoices in one run, bench/README.md)."""
+    """What one run writes, gathered first and then written in a few statements through
+    the raw fast paths (ADR 0004: 100,000 overdue invoices in one run, bench/README.md)."""
 
     def __init__(self, organization, day):
         self.organization, self.day = organization, day
-        self.new: list[tuple] = []  # (invoice, accrued)
+        self.new: list[tuple] = []  # (debt, accrued)
         self.grown: list[tuple] = []  # (charge, added, accrued)
         self.per_customer: dict = {}
 
-    def count(self, invoice, added) -> None:
+    def count(self, debt: _Debt, added) -> None:
         row = self.per_customer.setdefault(
-            invoice.customer_id,
+            debt.customer_id,
             {
-                "customer": invoice.customer.external_id,
-                "currency": invoice.currency,
+                "customer": debt.customer,
+                "currency": debt.currency,
                 "interest": Decimal(0),
                 "invoices": 0,
             },
@@ -163,119 +389,115 @@ class _Batch:
     def _write_new(self) -> None:
         if not self.new:
             return
-        receivables = create_invoices(
-            organization=self.organization,
-            rows=[_receivable_row(inv, self.day, accrued.amount) for inv, accrued in self.new],
+        day, organization = self.day, self.organization
+        insert_invoices(
+            organization=organization,
+            rows=[_receivable_row(debt, day, accrued.amount) for debt, accrued in self.new],
         )
-        charges = LateCharge.objects.bulk_create(
+        receivables = dict(
+            Invoice.objects.filter(
+                organization=organization,
+                issue_date=day,
+                external_id__startswith=f"{ChargeKind.INTEREST}:",
+                late_charge__isnull=True,
+            ).values_list("external_id", "pk")
+        )
+        insert_dicts(
+            LateCharge,
             [
-                LateCharge(
-                    organization=self.organization,
-                    customer_id=invoice.customer_id,
-                    source=invoice,
-                    receivable=receivable,
-                    kind=ChargeKind.INTEREST,
-                    accrued_through=self.day,
+                {
+                    "organization_id": organization.pk,
+                    "customer_id": debt.customer_id,
+                    "source_id": debt.invoice_id,
+                    "instalment_id": debt.instalment_id,
+                    "receivable_id": receivables[debt.external_id],
+                    "kind": ChargeKind.INTEREST,
+                    "accrued_through": day,
                     **_texts(accrued),
-                )
-                for (invoice, accrued), receivable in zip(self.new, receivables, strict=True)
+                }
+                for debt, accrued in self.new
             ],
-            batch_size=2000,
         )
-        InterestAccrual.objects.bulk_create(
+        charge_of = dict(
+            LateCharge.objects.filter(
+                organization=organization, kind=ChargeKind.INTEREST, receivable__issue_date=day
+            ).values_list("receivable_id", "pk")
+        )
+        insert_dicts(
+            InterestAccrual,
             [
-                InterestAccrual(
-                    charge=charge, date=self.day, amount=accrued.amount, total=accrued.amount
-                )
-                for charge, (_invoice, accrued) in zip(charges, self.new, strict=True)
+                {
+                    "charge_id": charge_of[receivables[debt.external_id]],
+                    "date": day,
+                    "amount": accrued.amount,
+                    "total": accrued.amount,
+                }
+                for debt, accrued in self.new
             ],
-            batch_size=2000,
         )
 
     def _write_grown(self) -> None:
         if not self.grown:
             return
-        InterestAccrual.objects.bulk_create(
+        insert_dicts(
+            InterestAccrual,
             [
-                InterestAccrual(charge=charge, date=self.day, amount=added, total=accrued.amount)
+                {"charge_id": charge.pk, "date": self.day, "amount": added, "total": accrued.amount}
                 for charge, added, accrued in self.grown
             ],
-            batch_size=2000,
         )
-        update_invoices(
-            organization=self.organization,
-            changes=[_growth(charge, accrued) for charge, _added, accrued in self.grown],
-            fields=["total"],
+        set_invoice_totals(
+            changes=[_growth(charge, accrued) for charge, _added, accrued in self.grown]
         )
-        for charge, _added, accrued in self.grown:
-            charge.accrued_through = self.day
-            charge.reason, charge.warning = _texts(accrued).values()
-        LateCharge.objects.bulk_update(
-            [charge for charge, _a, _t in self.grown],
+        update_dicts(
+            LateCharge,
+            [
+                {"pk": charge.pk, "accrued_through": self.day, **_texts(accrued)}
+                for charge, _added, accrued in self.grown
+            ],
             ["accrued_through", "reason", "warning"],
-            batch_size=500,
         )
 
 
-def _growth(charge, accrued) -> dict:
+def _growth(charge: _Charge, accrued) -> dict:
     """The receivable's new total through ``invoices.bulk``: the balance keeps
     ``total − Σ allocations``, a paid charge reopens."""
-    receivable = charge.receivable
     return {
-        "pk": receivable.pk,
-        "status": receivable.status,
-        "currency": receivable.currency,
-        "values": {"total": accrued.amount, "currency": receivable.currency},
-        "applied": receivable.total - receivable.balance,
+        "pk": charge.receivable_id,
+        "status": charge.status,
+        "currency": charge.currency,
+        "values": {"total": accrued.amount, "currency": charge.currency},
+        "applied": charge.total - charge.balance,
     }
 
 
-def _receivable_row(invoice, day, total) -> dict:
+def _receivable_row(debt: _Debt, day, total) -> dict:
     return {
-        "customer_id": invoice.customer_id,
-        "external_id": f"{ChargeKind.INTEREST}:{invoice.pk}:"[:64],
-        "number": f"{invoice.number}-INT"[:64],
+        "customer_id": debt.customer_id,
+        "external_id": debt.external_id,
+        "number": f"{debt.number}-INT"[:64],
         "issue_date": day,
         "due_date": day,
-        "currency": invoice.currency,
+        "currency": debt.currency,
         "total": total,
     }
 
 
 def _gather(organization, day, policy) -> "_Batch":
-    candidates = _candidates(organization, day)
-    payments = _payments_by_invoice(candidates)
-    charges = {
-        c.source_id: c
-        for c in LateCharge.objects.filter(
-            organization=organization, kind=ChargeKind.INTEREST
-        ).select_related("receivable")
-    }
-    done = set(
-        InterestAccrual.objects.filter(charge__organization=organization, date=day).values_list(
-            "charge_id", flat=True
-        )
-    )
     batch = _Batch(organization, day)
-    for invoice in candidates.iterator(chunk_size=5000):
-        charge = charges.get(invoice.pk)
-        if charge is not None and charge.pk in done:
-            continue
-        accrued = _interest_through(
-            invoice,
-            day=day,
-            payments=payments.get(invoice.pk, []),
-            policy=policy,
-            country=invoice.customer.country or organization.country,
-        )
-        added = accrued.amount - (charge.receivable.total if charge else Decimal(0))
+    debts = [*_invoice_debts(organization, day), *_instalment_debts(organization, day)]
+    charges = _charges(organization) if debts else {}  # a re-run of the date reads no charge
+    for debt in debts:
+        charge = charges.get(_key(debt))
+        accrued = _accrue(debt, policy)
+        added = accrued.amount - (charge.total if charge else Decimal(0))
         if added <= 0:
             continue
         if charge is None:
-            batch.new.append((invoice, accrued))
+            batch.new.append((debt, accrued))
         else:
             batch.grown.append((charge, added, accrued))
-        batch.count(invoice, added)
+        batch.count(debt, added)
     return batch
 
 

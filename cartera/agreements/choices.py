@@ -29,6 +29,15 @@ class InstalmentStatus(models.TextChoices):
     PAID = "paid", _("Pagada")
 
 
+class ReminderChannel(models.TextChoices):
+    """Channels an instalment reminder may go by (the values are ``outreach``'s
+    ``MessageChannel``: that app sits above this one)."""
+
+    EMAIL = "email", _("Correo")
+    WHATSAPP = "whatsapp", _("WhatsApp")
+    SMS = "sms", _("SMS")
+
+
 class OfferKind(models.TextChoices):
     """What an agent may offer a debtor, each within the limits of the agent's role."""
 

@@ -6,13 +6,16 @@ Forms validate the values; these services write them, one timeline entry per sav
 
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cartera.orgs.choices import Role
 from cartera.timeline import events
 from cartera.timeline.sentences import sentence
 
+from .choices import ReminderChannel
 from .models import AgreementSettings, NegotiationLimit, StageFee
 from .negotiation import limits_for
 
@@ -27,6 +30,7 @@ SETTINGS_FIELDS = (
     "annual_rate",
     "remind_days_before",
     "remind_days_after",
+    "reminder_channels",
     "accrue_late_interest",
     "late_interest_rate",
     "usury_warning_rate",
@@ -40,12 +44,30 @@ def _plain(value):
     return str(value) if isinstance(value, Decimal) else value
 
 
+def _check_channels(channels) -> None:
+    """Reminder channels: one or more known channels, each once."""
+    if (
+        not channels
+        or any(channel not in ReminderChannel.values for channel in channels)
+        or len(set(channels)) != len(channels)
+    ):
+        raise ValidationError(
+            {
+                "reminder_channel_1": _(
+                    "Elija los canales de entre correo, WhatsApp y SMS, sin repetir."
+                )
+            }
+        )
+
+
 @transaction.atomic
 def save_agreement_settings(*, organization, actor, **fields) -> AgreementSettings:
     """Create or update the plan policy and late-interest settings (validated by the form)."""
     unknown = set(fields) - set(SETTINGS_FIELDS)
     if unknown:
         raise TypeError(f"unknown settings: {sorted(unknown)}")
+    if "reminder_channels" in fields:
+        _check_channels(fields["reminder_channels"])
     saved, _created = AgreementSettings.objects.update_or_create(
         organization=organization, defaults=fields
     )

@@ -11,7 +11,7 @@ from cartera.lib.forms import (
 )
 from cartera.lib.money import Money
 
-from .choices import InterestMethod, OfferKind
+from .choices import InterestMethod, OfferKind, ReminderChannel
 from .services import PlanTerms
 
 
@@ -153,6 +153,24 @@ class AgreementSettingsForm(BackOfficeForm):
     remind_days_after = forms.IntegerField(
         label=_("Recordar días después de una parcialidad vencida"), min_value=0, max_value=30
     )
+    reminder_channel_1 = forms.ChoiceField(
+        label=_("Canal de los recordatorios de parcialidades"),
+        choices=ReminderChannel.choices,
+        required=False,
+        help_text=_(
+            "Se usa el primer canal con un contacto utilizable; si el envío falla sin "
+            "remedio, el siguiente. WhatsApp necesita una plantilla aprobada asignada a "
+            "«Parcialidad de convenio»."
+        ),
+    )
+    reminder_channel_2 = forms.ChoiceField(
+        label=_("Si no se puede, luego por"),
+        choices=[("", "—"), *ReminderChannel.choices],
+        required=False,
+    )
+    reminder_channel_3 = forms.ChoiceField(
+        label=_("Y después por"), choices=[("", "—"), *ReminderChannel.choices], required=False
+    )
     accrue_late_interest = forms.BooleanField(
         label=_("Cobrar intereses moratorios"), required=False
     )
@@ -171,8 +189,30 @@ class AgreementSettingsForm(BackOfficeForm):
         decimal_places=4,
     )
 
+    CHANNEL_FIELDS = ("reminder_channel_1", "reminder_channel_2", "reminder_channel_3")
+
+    def __init__(self, *args, initial=None, **kwargs):
+        initial = dict(initial or {})
+        for name, channel in zip(
+            self.CHANNEL_FIELDS, initial.pop("reminder_channels", None) or [], strict=False
+        ):
+            initial[name] = channel
+        super().__init__(*args, initial=initial, **kwargs)
+
+    def _clean_channels(self, data) -> None:
+        """The three choices become ``reminder_channels`` (e-mail when none is chosen)."""
+        chosen = []
+        for name in self.CHANNEL_FIELDS:
+            channel = data.pop(name, "")
+            if channel and channel in chosen:
+                self.add_error(name, _("Este canal ya está elegido antes."))
+            elif channel:
+                chosen.append(channel)
+        data["reminder_channels"] = chosen or [ReminderChannel.EMAIL.value]
+
     def clean(self):
         data = super().clean()
+        self._clean_channels(data)
         method, rate = data.get("interest_method"), data.get("annual_rate")
         if method and method != InterestMethod.NONE and rate is not None and rate <= 0:
             self.add_error("annual_rate", _("Indique la tasa del convenio o elija «Sin interés»."))

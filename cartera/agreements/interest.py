@@ -4,6 +4,10 @@ el día siguiente al del vencimiento"); money applied on a day lowers the base f
 next day. Each stretch of days with one base and one rate accrues
 ``base × rate / 100 × days / 365`` exactly; the sum is rounded half-up to the currency's
 minor unit once, at the end (docs/agreements.md, "Rounding").
+
+A late instalment of a plan accrues the same way on its own principal (the plan's interest
+is in its schedule already): ``instalment_principal_payments`` says what reached that
+principal and when.
 """
 
 import datetime as dt
@@ -61,4 +65,30 @@ def accrued_interest(
             if text and text not in bucket:
                 bucket.append(text)
     result.amount = round_money(exact, currency)
+    return result
+
+
+def instalment_principal_payments(
+    instalments: list[tuple[Decimal, Decimal]], allocations: list[tuple[Decimal, dt.date]]
+) -> list[list[tuple[dt.date, Decimal]]]:
+    """What reached each instalment's principal, and when: ``instalments`` are (amount,
+    plan interest) in order, ``allocations`` (amount, effective date) what was applied to
+    the plan, in order. The money covers the instalments oldest first (as
+    ``schedule.covered_instalments``) and, within one, its interest before its principal
+    (Código de Comercio art. 364). Returns one list of (date, amount) per instalment."""
+    left = [[amount, day] for amount, day in allocations if amount > 0]
+    index, result = 0, []
+    for amount, interest in instalments:
+        owed_interest, owed_principal, parts = interest, amount - interest, []
+        while index < len(left) and owed_interest + owed_principal > 0:
+            take = min(left[index][0], owed_interest + owed_principal)
+            to_interest = min(take, owed_interest)
+            owed_interest -= to_interest
+            owed_principal -= take - to_interest
+            if take > to_interest:
+                parts.append((left[index][1], take - to_interest))
+            left[index][0] -= take
+            if left[index][0] <= 0:
+                index += 1
+        result.append(parts)
     return result

@@ -26,9 +26,14 @@ from .choices import (
     OfferStatus,
     PlanSource,
     PlanStatus,
+    ReminderChannel,
 )
 
 RATE = {"max_digits": 9, "decimal_places": 4}
+
+
+def default_reminder_channels() -> list[str]:
+    return [ReminderChannel.EMAIL.value]
 
 
 class AgreementSettings(models.Model):
@@ -62,6 +67,12 @@ class AgreementSettings(models.Model):
     )
     remind_days_after = models.PositiveSmallIntegerField(
         _("recordar días después de una parcialidad vencida"), default=1
+    )
+    # The instalment reminders' channels in order of preference (``ReminderChannel``
+    # values): the first with a usable contact point wins, the next take over on a
+    # permanent failure (``dunning.instalments``).
+    reminder_channels = models.JSONField(
+        _("canales de los recordatorios de parcialidades"), default=default_reminder_channels
     )
     # Late interest is opt-in: it creates receivables the debtor will see.
     accrue_late_interest = models.BooleanField(_("cobrar intereses moratorios"), default=False)
@@ -285,12 +296,25 @@ class LateCharge(models.Model):
     """Moratory interest or a collection fee owed on one invoice, as its own receivable:
     ``receivable`` is an invoice row whose total is what accrued (never a change of the
     original invoice's total), so payments, statements and ``check-ledger`` treat it
-    like any other. A fee is charged once per invoice and stage."""
+    like any other. A fee is charged once per invoice and stage. Interest on a late
+    instalment of a plan is charged on the ``instalment`` (no ``source`` invoice: the
+    instalment is never changed, its interest is this receivable), once per instalment."""
 
     organization = models.ForeignKey("orgs.Organization", on_delete=models.PROTECT)
     customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="+")
     source = models.ForeignKey(
-        "invoices.Invoice", on_delete=models.PROTECT, related_name="late_charges"
+        "invoices.Invoice",
+        on_delete=models.PROTECT,
+        related_name="late_charges",
+        null=True,
+        blank=True,
+    )
+    instalment = models.ForeignKey(
+        Instalment,
+        on_delete=models.PROTECT,
+        related_name="late_charges",
+        null=True,
+        blank=True,
     )
     receivable = models.OneToOneField(
         "invoices.Invoice", on_delete=models.PROTECT, related_name="late_charge"
@@ -307,7 +331,17 @@ class LateCharge(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["source", "kind", "stage"], name="latecharge_once_per_stage"
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["instalment", "kind"],
+                condition=Q(instalment__isnull=False),
+                name="latecharge_once_per_instalment",
+            ),
+            models.CheckConstraint(
+                condition=Q(source__isnull=False, instalment__isnull=True)
+                | Q(source__isnull=True, instalment__isnull=False, kind=ChargeKind.INTEREST),
+                name="latecharge_on_invoice_or_instalment",
+            ),
         ]
 
 

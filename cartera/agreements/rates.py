@@ -20,6 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from django.conf import settings
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 PACKAGE_RATES = Path(__file__).resolve().parent / "rates"
@@ -28,7 +29,7 @@ CO_MULTIPLIER = Decimal("1.5")
 RATE_COUNTRIES = ("MX", "CO", "CL", "PE", "AR")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Period:
     start: dt.date
     values: dict  # name -> Decimal (annual %): legal, ibc, current, maximum
@@ -59,8 +60,8 @@ def _table(path: str, mtime: float) -> tuple[Period, ...]:
 
 
 @lru_cache(maxsize=32)
-def _periods_for(country: str, directory: str) -> tuple[Period, ...]:
-    path = Path(directory) / f"{country.lower()}.json"
+def _periods_for(country: str, setting: str) -> tuple[Period, ...]:
+    path = Path(setting or PACKAGE_RATES) / f"{country.lower()}.json"
     if not path.exists():
         return ()
     return _table(str(path), path.stat().st_mtime)
@@ -68,21 +69,29 @@ def _periods_for(country: str, directory: str) -> tuple[Period, ...]:
 
 def periods_for(country: str) -> tuple[Period, ...]:
     """The country's periods, read once per run (``reload_tables`` starts a run, so an
-    updated file is picked up by the next one)."""
-    return _periods_for(country, str(rates_dir()))
+    updated file is picked up by the next one). Keyed by the setting as written: a run
+    asks this for every day of every accrual."""
+    return _periods_for(country, getattr(settings, "AGREEMENTS_RATES_DIR", "") or "")
 
 
 def reload_tables() -> None:
     _periods_for.cache_clear()
+    _starts.cache_clear()
+    _period_rate.cache_clear()
+
+
+@lru_cache(maxsize=32)
+def _starts(periods: tuple[Period, ...]) -> tuple[dt.date, ...]:
+    return tuple(p.start for p in periods)
 
 
 def period_on(periods: tuple[Period, ...], day: dt.date) -> Period | None:
-    index = bisect.bisect_right([p.start for p in periods], day) - 1
+    index = bisect.bisect_right(_starts(periods), day) - 1
     return periods[index] if index >= 0 else None
 
 
-def period_starts(country: str) -> list[dt.date]:
-    return [p.start for p in periods_for(country)]
+def period_starts(country: str) -> tuple[dt.date, ...]:
+    return _starts(periods_for(country))
 
 
 def _capped(agreed, default, maximum, *, law: str) -> Rate:
@@ -122,6 +131,13 @@ def moratory_rate(
 ) -> Rate:
     """The annual rate (%) that accrues on ``day`` for a debtor in ``country``, and why."""
     period = period_on(periods_for(country), day)
+    return _period_rate(country, period, agreed, usury_threshold, get_language())
+
+
+@lru_cache(maxsize=256)
+def _period_rate(country, period, agreed, usury_threshold, _language) -> Rate:
+    """The rate depends on the day only through its period: worked out once per period
+    (and language, for the reason) in a run of thousands of accruals."""
     values = period.values if period else {}
     if country == "MX":
         return _mexico(period, agreed, usury_threshold)

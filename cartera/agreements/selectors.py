@@ -6,7 +6,8 @@ from django.http import Http404
 from cartera.customers.selectors import customers_visible_to
 
 from .choices import ChargeKind, PlanStatus, ReceivablePart
-from .models import Offer, PaymentPlan
+from .models import LateCharge, Offer, PaymentPlan
+from .services import instalment_progress
 
 
 def plans_visible_to(membership):
@@ -71,3 +72,15 @@ def receivable_part(prefix: str = ""):
         default=Value(ReceivablePart.PRINCIPAL),
         output_field=CharField(),
     )
+
+
+def instalment_rows(plan) -> list[tuple]:
+    """(instalment state, its late-interest receivable or None) in order: the plan page
+    shows what a late instalment accrued next to it (``charges.accrue_interest``)."""
+    late = {
+        charge.instalment_id: charge.receivable
+        for charge in LateCharge.objects.filter(
+            instalment__plan=plan, kind=ChargeKind.INTEREST
+        ).select_related("receivable")
+    }
+    return [(state, late.get(state.instalment.pk)) for state in instalment_progress(plan)]

@@ -37,12 +37,11 @@ from .forms import (
 from .negotiation import awaiting_approval, decide_offer, decide_plan, make_offer
 from .pdf import render_plan_pdf
 from .rates import RATE_COUNTRIES, periods_for, reload_tables
-from .selectors import get_offer_for_user, get_plan_for_user
+from .selectors import get_offer_for_user, get_plan_for_user, instalment_rows
 from .services import (
     apply_chosen_split,
     cancel_plan,
     create_plan,
-    instalment_progress,
     open_plan_receivables,
     preview_plan,
     settings_for,
@@ -114,7 +113,7 @@ def plan_detail(request, pk):
     context = {
         "plan": plan,
         "customer": plan.customer,
-        "states": instalment_progress(plan),
+        "states": instalment_rows(plan),
         "invoices": plan.invoices.order_by("due_date", "id"),
         "cancel_form": CancelForm(),
     }

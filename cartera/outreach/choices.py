@@ -71,6 +71,9 @@ class TemplateKind(models.TextChoices):
     INVOICE_ISSUED = "invoice_issued", _("Factura emitida")
     PAYMENT_RECEIVED = "payment_received", _("Pago recibido")
     STATEMENT = "statement", _("Estado de cuenta")
+    # A payment plan's instalment reminder (``dunning.instalments``): the WhatsApp template
+    # mapped to it speaks for those reminders.
+    INSTALMENT = "instalment", _("Parcialidad de convenio")
 
 
 class HoldReason(models.TextChoices):

@@ -28,6 +28,13 @@ def _taken(message: Message, channel: str) -> bool:
     ).exists()
 
 
+def _body_for(message: Message, channel: str) -> str:
+    """A notice carries its text for each of its channels (``notices.notify_debtor``: a
+    short SMS text, the e-mail in full); a collection message has one text for all."""
+    bodies = (message.policy or {}).get("bodies") or {}
+    return bodies.get(channel, message.body_text)
+
+
 def _copy(message: Message, *, channel: str, contacts, rest: list[str], now) -> Message:
     field = ADDRESS_FIELD.get(channel)
     copy = Message.objects.create(
@@ -45,7 +52,7 @@ def _copy(message: Message, *, channel: str, contacts, rest: list[str], now) -> 
         cc=list(message.cc) if channel == MessageChannel.EMAIL else [],
         reply_to=message.reply_to,
         subject=message.subject,
-        body_text=message.body_text,
+        body_text=_body_for(message, channel),
         body_html=message.body_html,
         attach_pdf=message.attach_pdf,
         attach_xml=message.attach_xml,

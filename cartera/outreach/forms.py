@@ -11,7 +11,12 @@ LANGUAGE_CHOICES = [("es-mx", _("Español (México)")), ("en", _("Inglés"))]
 class NewTemplateForm(forms.Form):
     key = forms.SlugField(label=_("Clave"), max_length=60)
     name = forms.CharField(label=_("Nombre"), max_length=200)
-    kind = forms.ChoiceField(label=_("Uso"), choices=TemplateKind.choices)
+    # Instalment reminders are written by ``dunning.instalments``; only a WhatsApp template
+    # is mapped to them (``WhatsAppTemplateMapForm``).
+    kind = forms.ChoiceField(
+        label=_("Uso"),
+        choices=[c for c in TemplateKind.choices if c[0] != TemplateKind.INSTALMENT],
+    )
     channel = forms.ChoiceField(label=_("Canal"), choices=MessageChannel.choices)
     language = forms.ChoiceField(label=_("Idioma"), choices=LANGUAGE_CHOICES)
     subject = forms.CharField(label=_("Asunto"), max_length=300, required=False)
@@ -56,7 +61,13 @@ class WhatsAppConfigForm(forms.Form):
 
 class WhatsAppTemplateMapForm(forms.Form):
     stage = forms.ChoiceField(
-        label=_("Etapa"), required=False, choices=[("", "—"), *TemplateKind.choices[:6]]
+        label=_("Etapa"),
+        required=False,
+        choices=[
+            ("", "—"),
+            *TemplateKind.choices[:6],
+            (TemplateKind.INSTALMENT, TemplateKind.INSTALMENT.label),
+        ],
     )
     parameters = forms.CharField(
         label=_("Parámetros en orden"),

@@ -104,3 +104,27 @@ def test_rate_periods_of_the_chosen_country_are_shown(settings, tmp_path, login,
     assert 'data-period="2026-10-01"' in html and "ibc: 24.5" in html
     html = client.get(reverse("agreements:settings") + "?country=CL").content.decode()
     assert 'id="no-periods"' in html and "30/11/2026: 39877.12 CLP" in html
+
+
+def test_reminder_channels_are_saved_in_the_order_chosen(login, manager_a, org_a):
+    client = login(manager_a)
+    page = client.get(reverse("agreements:settings")).content.decode()
+    assert 'name="reminder_channel_1"' in page
+    assert settings_for(org_a).reminder_channels == ["email"]  # the default
+    chosen = {"reminder_channel_1": "whatsapp", "reminder_channel_2": "sms"}
+    response = client.post(reverse("agreements:settings"), {**POLICY, **LIMITS, **chosen})
+    assert response.status_code == 302
+    assert settings_for(org_a).reminder_channels == ["whatsapp", "sms"]
+    page = client.get(reverse("agreements:settings")).content.decode()
+    assert '<option value="whatsapp" selected>' in page
+
+
+def test_a_channel_chosen_twice_is_refused_next_to_its_field(login, owner_a, org_a):
+    client = login(owner_a)
+    twice = {"reminder_channel_1": "sms", "reminder_channel_2": "sms"}
+    html = client.post(
+        reverse("agreements:settings"), {**POLICY, **LIMITS, **twice}
+    ).content.decode()
+    assert 'id="id_reminder_channel_2_error"' in html
+    assert "Este canal ya está elegido antes." in html
+    assert not AgreementSettings.objects.exists()

@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.core.management import call_command
 from django.db.models import Sum
 
+from cartera.agreements.models import InterestAccrual, LateCharge, PaymentPlan
 from cartera.customers.models import Customer
 from cartera.invoices.models import Invoice
 from cartera.lib.identifiers import normalize_tax_id
@@ -185,3 +186,29 @@ def test_bench_webhooks_channels_posts_signed_whatsapp_and_sms_and_queues_one_jo
     }
     stored = InboundEvent.objects.values_list("provider", flat=True)
     assert sorted(stored) == ["sms"] * 3 + ["whatsapp"] * 5
+
+
+def test_bench_interest_accrues_invoices_and_late_instalments_once(db):
+    _generate()
+    out = io.StringIO()
+    call_command(
+        "bench",
+        "interest",
+        "--org",
+        "carga",
+        "--date",
+        "2026-11-22",
+        "--plans",
+        "3",
+        "--json",
+        stdout=out,
+    )
+    figures = json.loads(out.getvalue())
+    org = Organization.objects.get(slug="carga")
+    assert (figures["plans_made"], figures["late_instalments"]) == (3, 12)  # 4 late each
+    assert PaymentPlan.objects.filter(organization=org, status="active").count() == 3
+    on_instalments = LateCharge.objects.filter(organization=org, instalment__isnull=False)
+    assert on_instalments.count() == 12
+    assert figures["accruals"] == InterestAccrual.objects.count()
+    assert (figures["second_run_added"], figures["second_run_new_accruals"]) == (0, 0)
+    assert check_ledger(organization=org)["ok"] is True

@@ -109,14 +109,22 @@ def balance_and_due(message) -> tuple[Decimal, str, dt.date | None]:
 def parameter_values(message, *, portal_link: str = "") -> dict[str, str]:
     """customer, amount (open balance of the message's invoices), due date (the oldest)
     and the portal link of the message (``portal_link``, else its signed link), in the
-    house styles of its language."""
-    amount, currency, due = balance_and_due(message)
-    return {
+    house styles of its language. A notice about something else than its invoices (an
+    instalment) carries its own amount and due date (``policy["parameters"]``, written by
+    ``notices.notify_debtor``)."""
+    own = (message.policy or {}).get("parameters") or {}
+    values = {
         "customer": message.customer.name,
-        "amount": format_money(amount, currency, message.language),
-        "due_date": short_date(due, message.language) if due else "",
         "portal_link": portal_link
         or portal_message_link(organization_id=message.organization_id, message_key=message.key),
+    }
+    if own:
+        return {**values, **own}
+    amount, currency, due = balance_and_due(message)
+    return {
+        **values,
+        "amount": format_money(amount, currency, message.language),
+        "due_date": short_date(due, message.language) if due else "",
     }
 
 

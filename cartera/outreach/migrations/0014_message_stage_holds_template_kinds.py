@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('outreach', '0012_message_states_claimed_handing_over_unknown'),
+        ('outreach', '0013_instalment_template_kind'),
     ]
 
     operations = [
