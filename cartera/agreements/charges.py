@@ -88,6 +88,7 @@ class _Debt:
     due_date: dt.date
     through: dt.date
     payments: list = field(default_factory=list)
+    paused: list = field(default_factory=list)  # (first, last day) a plan governed
 
     @property
     def external_id(self) -> str:
@@ -135,6 +136,25 @@ def _payments_by_invoice(candidates) -> dict:
     return payments
 
 
+# A plan that ended (kept or broken) governed its invoices while it was in force: its own
+# interest and its late instalments' interest cover those days, so the invoices accrue
+# nothing for them (a cancelled or rejected plan never governed them).
+_ENDED_PLANS = (PlanStatus.COMPLETED, PlanStatus.BROKEN)
+
+
+def plan_periods(invoice_ids) -> dict[int, list[tuple[dt.date, dt.date]]]:
+    """invoice → the (first, last) days of the ended plans it was restructured in."""
+    periods = defaultdict(list)
+    rows = PaymentPlan.invoices.through.objects.filter(
+        invoice_id__in=invoice_ids,
+        paymentplan__status__in=_ENDED_PLANS,
+        paymentplan__ended_on__isnull=False,
+    ).values_list("invoice_id", "paymentplan__start_date", "paymentplan__ended_on")
+    for invoice_id, start, end in rows.iterator(chunk_size=5000):
+        periods[invoice_id].append((start, end))
+    return periods
+
+
 _INVOICE_COLUMNS = (
     "pk",
     "customer_id",
@@ -151,6 +171,7 @@ _INVOICE_COLUMNS = (
 def _invoice_debts(organization, day: dt.date) -> list[_Debt]:
     candidates = _candidates(organization, day)
     payments = _payments_by_invoice(candidates)
+    paused = plan_periods(candidates.values("pk"))
     rows = candidates.order_by("customer_id", "due_date", "id").values_list(*_INVOICE_COLUMNS)
     return [
         _Debt(
@@ -165,6 +186,7 @@ def _invoice_debts(organization, day: dt.date) -> list[_Debt]:
             due_date=due,
             through=min(day, paid_at) if paid_at else day,
             payments=payments.get(pk, []),
+            paused=paused.get(pk, []),
         )
         for pk, customer_id, external_id, country, number, currency, total, due, paid_at in (
             rows.iterator(chunk_size=5000)
@@ -285,6 +307,7 @@ def _accrue(debt: _Debt, policy) -> Accrued:
         country=debt.country,
         agreed=policy.late_interest_rate,
         usury_threshold=policy.usury_warning_rate,
+        paused=debt.paused,
     )
 
 
@@ -312,6 +335,7 @@ def interest_to_date(invoice, *, day: dt.date) -> Decimal:
         due_date=invoice.due_date,
         through=min(day, invoice.paid_at) if invoice.paid_at else day,
         payments=payments,
+        paused=plan_periods([invoice.pk]).get(invoice.pk, []),
     )
     return round_money(_accrue(debt, policy).amount, invoice.currency)
 

@@ -29,11 +29,17 @@ class Accrued:
     warnings: list[str] = field(default_factory=list)
 
 
-def _boundaries(first: dt.date, last: dt.date, payments, country: str) -> list[dt.date]:
+def _boundaries(first: dt.date, last: dt.date, payments, country: str, paused=()) -> list[dt.date]:
     days = {first}
     days.update(day + ONE_DAY for day, _amount in payments if first < day + ONE_DAY <= last)
     days.update(start for start in period_starts(country) if first < start <= last)
+    for start, end in paused:
+        days.update(day for day in (start, end + ONE_DAY) if first < day <= last)
     return sorted(days)
+
+
+def _is_paused(day: dt.date, paused) -> bool:
+    return any(start <= day <= end for start, end in paused)
 
 
 def accrued_interest(
@@ -46,19 +52,23 @@ def accrued_interest(
     country: str,
     agreed: Decimal | None,
     usury_threshold: Decimal | None = None,
+    paused: list[tuple[dt.date, dt.date]] = (),
 ) -> Accrued:
     """Interest owed on ``principal`` from the day after ``due_date`` through ``through``,
-    ``payments`` being (effective date, amount) applied to it."""
+    ``payments`` being (effective date, amount) applied to it. No interest accrues on the
+    days of ``paused`` (first, last day) stretches: a payment plan governed them."""
     first = due_date + ONE_DAY
     if through < first:
         return Accrued(Decimal(0))
-    starts = _boundaries(first, through, payments, country)
+    starts = _boundaries(first, through, payments, country, paused)
     exact, result = Decimal(0), Accrued(Decimal(0))
     for index, start in enumerate(starts):
         end = starts[index + 1] - ONE_DAY if index + 1 < len(starts) else through
         base = principal - sum((a for day, a in payments if day < start), Decimal(0))
         if base <= 0:
             break
+        if _is_paused(start, paused):
+            continue
         rate: Rate = moratory_rate(country, start, agreed=agreed, usury_threshold=usury_threshold)
         exact += base * rate.annual / 100 * Decimal((end - start).days + 1) / DAYS_IN_YEAR
         for text, bucket in ((rate.reason, result.reasons), (rate.warning, result.warnings)):

@@ -9,10 +9,10 @@ from django.urls import reverse
 
 from cartera.agreements.charges import accrue_interest
 from cartera.agreements.choices import InstalmentStatus, ReceivablePart
-from cartera.agreements.interest import instalment_principal_payments
+from cartera.agreements.interest import accrued_interest, instalment_principal_payments
 from cartera.agreements.models import AgreementSettings, Instalment, InterestAccrual, LateCharge
 from cartera.agreements.selectors import receivable_part
-from cartera.agreements.services import PlanTerms, apply_payment_to_plan, create_plan
+from cartera.agreements.services import PlanTerms, apply_payment_to_plan, break_plan, create_plan
 from cartera.invoices.models import Invoice
 from cartera.payments.ledger import check_ledger
 from cartera.payments.services import record_payment
@@ -141,3 +141,35 @@ def test_the_plan_page_shows_what_a_late_instalment_accrued(charging, plan, agen
     html = login(agent_a).get(reverse("agreements:detail", args=[plan.pk])).content.decode()
     cells = [part.split("</td>")[0] for part in html.split("data-late-interest>")[1:]]
     assert cells == [f"5.48\u00a0MXN (CONV-{plan.pk}-1-INT, saldo 5.48\u00a0MXN)", "—", "—"]
+
+
+def test_a_broken_plans_invoice_accrues_nothing_for_the_days_the_plan_governed(charging, plan):
+    """The instalment's late interest covers the plan's days; after the break the invoice
+    accrues again, for the days before the plan and after it only (never twice)."""
+    accrue_interest(organization=plan.organization, day=dt.date(2026, 12, 11))
+    break_plan(plan=plan, instalment=_first(plan), today=dt.date(2026, 12, 11))
+    accrue_interest(organization=plan.organization, day=dt.date(2026, 12, 21))
+    invoice_charge = LateCharge.objects.get(source__number="A-200")
+    # 2026-10-02 … 10-31 (30 days, before the plan of 11-01) + 12-12 … 12-21 (10 days):
+    # 10,000.00 × 0.06 × 40 / 365 = 65.7534… → 65.75 (81 days, 133.15, without the pause)
+    assert invoice_charge.receivable.total == Decimal("65.75")
+    instalment_charge = LateCharge.objects.get(instalment=_first(plan))
+    assert instalment_charge.receivable.total == Decimal("5.48")  # through the break, kept
+    assert check_ledger(organization=plan.organization)["ok"] is True
+
+
+def test_days_a_plan_governed_accrue_nothing():
+    """The pure rule: a paused stretch splits the days; rates and payments as usual."""
+    accrued = accrued_interest(
+        principal=Decimal("10000.00"),
+        due_date=dt.date(2026, 10, 1),
+        through=dt.date(2026, 12, 21),
+        payments=[(dt.date(2026, 12, 15), Decimal("5000.00"))],
+        currency="MXN",
+        country="MX",
+        agreed=None,
+        paused=[(dt.date(2026, 11, 1), dt.date(2026, 12, 11))],
+    )
+    # 30 days × 10,000 + 4 days (12-12 … 12-15) × 10,000 + 6 days × 5,000 = 370,000
+    # day-pesos × 0.06 / 365 = 60.8219… → 60.82
+    assert accrued.amount == Decimal("60.82")
