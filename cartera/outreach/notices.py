@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from cartera.invoices.disputes import OUTCOME_LABELS
 from cartera.lib.dates import local_today, short_date
-from cartera.outreach.tracking import portal_message_link
+from cartera.outreach.tracking import portal_message_link, shorten_portal_links
 
 from .channels.sms.gsm import segments, to_gsm7
 from .channels.whatsapp.messages import stage_template
@@ -125,7 +125,17 @@ def notify_debtor(
     )
     if created:
         message.contacts.add(contacts[0])
+        if channel == MessageChannel.SMS:
+            _store_short_link(message)
     return message
+
+
+def _store_short_link(message: Message) -> None:
+    """An SMS carries the message's short link (it needs the row's id): stored as sent,
+    with its segment count."""
+    message.body_text = shorten_portal_links(message, message.body_text)
+    message.segments = segments(message.body_text)
+    message.save(update_fields=["body_text", "segments"])
 
 
 def _policy(channels, channel, passed, bodies, parameters) -> dict:

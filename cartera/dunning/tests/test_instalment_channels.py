@@ -17,7 +17,7 @@ from cartera.outreach.channels.sms.gsm import segments
 from cartera.outreach.models import Message, WhatsAppTemplate
 from cartera.outreach.sending import send_due_messages
 from cartera.outreach.sms import save_sms_config
-from cartera.outreach.tracking import PORTAL_SALT
+from cartera.outreach.tracking import PORTAL_SALT, short_portal_link
 from cartera.outreach.whatsapp import map_whatsapp_template, save_whatsapp_config
 from cartera.testing import fake_twilio as ft
 from cartera.testing import fake_whatsapp as fw
@@ -103,13 +103,22 @@ def _queue(org):
     return counts
 
 
-def _assert_short_sms(text: str, *, org, key: str) -> None:
-    """The GSM-7 text ("aquí" → "aqui") ending with the signed portal link of ``key``."""
-    words, link = text.rsplit(" ", 1)
+def _assert_short_sms(message) -> None:
+    """The GSM-7 text ("aquí" → "aqui") ending with the message's short portal link."""
+    words, link = message.body_text.rsplit(" ", 1)
     assert words == (
         "Distribuidora Norte S.A. de C.V.: su parcialidad 1 de 3,333.33 MXN vence el "
         "01/12/2026. Pague aqui:"
     )
+    assert link == short_portal_link(message)
+    assert link.startswith("https://cobranza.example.mx/l/")
+
+
+def _assert_sms_with_link_of(text: str, *, org, key: str) -> None:
+    """The same text ending with the signed portal link of message ``key`` (a fallback
+    copy keeps the link of the message it replaces)."""
+    words, link = text.rsplit(" ", 1)
+    assert words.endswith("01/12/2026. Pague aqui:")
     prefix = "https://cobranza.example.mx/p/m/"
     assert link.startswith(prefix)
     token = link.removeprefix(prefix).strip("/")
@@ -175,8 +184,8 @@ def test_without_a_mapped_template_whatsapp_is_passed_and_the_sms_is_short_gsm7(
         ["email"],
     )
     assert message.policy["why"] == "whatsapp: sin plantilla de WhatsApp aprobada para la etapa"
-    _assert_short_sms(message.body_text, org=org_a, key=message.key)
-    assert message.segments == segments(message.body_text) == 2
+    _assert_short_sms(message)
+    assert message.segments == segments(message.body_text) == 1  # 140 characters, short link
     assert send_due_messages(now=SEND_NOW) == {"sent": 1}
     assert [m["Body"] for m in sms.sent] == [message.body_text]
 
@@ -221,7 +230,7 @@ def test_a_permanent_whatsapp_failure_falls_back_to_the_short_sms(
         ["email"],
         "instalment",
     )
-    _assert_short_sms(copy.body_text, org=org_a, key=first.key)
+    _assert_sms_with_link_of(copy.body_text, org=org_a, key=first.key)
     assert send_due_messages(now=SEND_NOW) == {"sent": 1}
     assert [m["Body"] for m in sms.sent] == [copy.body_text]
 
