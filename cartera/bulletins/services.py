@@ -10,6 +10,7 @@ the views with ``require`` and the command, which runs as the operator."""
 import datetime as dt
 import hashlib
 from collections import defaultdict
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
@@ -147,11 +148,18 @@ def _notice_text(customer, invoices, wait_days: int) -> tuple[str, str]:
     return subject, body
 
 
+@dataclass
+class NoticeResult:
+    noticed: int = 0  # customers whose notice was queued
+    without_email: list[str] = field(default_factory=list)  # customers who got none
+
+
 @transaction.atomic
-def send_legal_notices(*, organization, entries, actor, today: dt.date) -> int:
+def send_legal_notices(*, organization, entries, actor, today: dt.date) -> NoticeResult:
     """Queue one notice per customer for its selected, not yet noticed invoices; the wait
-    runs from the day the outbox sends it. All or none: a customer without a usable
-    e-mail address stops the whole batch."""
+    runs from the day the outbox sends it. A customer without a usable e-mail address gets
+    none: its invoices stay selected without a notice (so they are never exported) and
+    it is named in the result, the others' notices go."""
     wait_days = settings_of(organization).wait_days
     pending = [e for e in entries if e.notice_id is None]
     if not pending:
@@ -159,6 +167,7 @@ def send_legal_notices(*, organization, entries, actor, today: dt.date) -> int:
     grouped = defaultdict(list)
     for entry in pending:
         grouped[entry.customer].append(entry)
+    result = NoticeResult()
     for customer, customer_entries in sorted(grouped.items(), key=lambda kv: kv[0].pk):
         invoices = sorted((e.invoice for e in customer_entries), key=lambda i: (i.due_date, i.pk))
         with translation.override(customer.language):
@@ -171,12 +180,8 @@ def send_legal_notices(*, organization, entries, actor, today: dt.date) -> int:
             body=body,
         )
         if message is None:
-            raise ValidationError(
-                _(
-                    "%(customer)s no tiene un correo al que se pueda escribir: no se envió ningún aviso."
-                )
-                % {"customer": customer.name}
-            )
+            result.without_email.append(customer.name)
+            continue
         message.invoices.add(*invoices)
         BulletinEntry.objects.filter(pk__in=[e.pk for e in customer_entries]).update(
             notice=message, noticed_on=today
@@ -188,7 +193,8 @@ def send_legal_notices(*, organization, entries, actor, today: dt.date) -> int:
             invoices=invoices,
             message=message,
         )
-    return len(grouped)
+        result.noticed += 1
+    return result
 
 
 def notice_sent_on(entry: BulletinEntry, tz_name: str) -> dt.date | None:

@@ -81,7 +81,7 @@ def bulletin_notice(request):
     require(request, Action.MANAGE_CASES)
     entries = entries_visible_to(request.membership).filter(pk__in=_ids(request, "entry"))
     try:
-        sent = send_legal_notices(
+        result = send_legal_notices(
             organization=request.membership.organization,
             entries=list(entries.select_related("customer__organization")),
             actor=request.user,
@@ -90,7 +90,20 @@ def bulletin_notice(request):
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return _back("selected")
-    messages.success(request, _("%(count)s avisos en la bandeja de salida.") % {"count": sent})
+    if result.without_email:
+        messages.warning(
+            request,
+            _(
+                "Sin aviso, por no tener un correo al que se pueda escribir: %(customers)s. "
+                "Sus facturas siguen seleccionadas y no se publicarán sin aviso."
+            )
+            % {"customers": ", ".join(result.without_email)},
+        )
+    if not result.noticed:
+        return _back("selected")
+    messages.success(
+        request, _("%(count)s avisos en la bandeja de salida.") % {"count": result.noticed}
+    )
     return _back("noticed")
 
 

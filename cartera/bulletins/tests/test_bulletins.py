@@ -19,7 +19,7 @@ from cartera.bulletins.services import (
     select_invoices,
     send_legal_notices,
 )
-from cartera.customers.services import save_contact
+from cartera.customers.services import create_customer, save_contact
 from cartera.invoices.models import Dispute
 from cartera.invoices.services import create_invoice
 from cartera.outreach.choices import MessageStatus
@@ -311,11 +311,8 @@ def test_a_customer_without_email_gets_no_notice_and_nothing_changes(org_b, invo
     entries = select_invoices(
         organization=org_b, invoices=[invoice_b], actor=None, today=SELECT_DAY
     )
-    with pytest.raises(ValidationError) as error:
-        send_legal_notices(organization=org_b, entries=entries, actor=None, today=SELECT_DAY)
-    assert error.value.messages == [
-        "Minera Los Andes no tiene un correo al que se pueda escribir: no se envió ningún aviso."
-    ]
+    result = send_legal_notices(organization=org_b, entries=entries, actor=None, today=SELECT_DAY)
+    assert (result.noticed, result.without_email) == (0, ["Minera Los Andes"])
     assert Message.objects.count() == 0
     assert BulletinEntry.objects.get().notice_id is None
 
@@ -410,3 +407,47 @@ def test_other_organisations_see_nothing(org_a, org_b, invoice_a, manager_a, own
     client.post(reverse("bulletins:notice"), {"entry": [entry.pk]})
     client.post(reverse("bulletins:select"), {"invoice": [invoice_a.pk]})
     assert BulletinEntry.objects.count() == 1 and Message.objects.count() == 1
+
+
+def _customer_without_email(org):
+    customer = create_customer(organization=org, actor=None, external_id="CLI-9", name="Sin Correo")
+    return create_invoice(
+        customer=customer,
+        actor=None,
+        number="Z-1",
+        issue_date=D(2026, 9, 1),
+        due_date=D(2026, 10, 1),
+        currency="MXN",
+        total=Decimal("900.00"),
+    )
+
+
+def test_a_customer_without_email_gets_no_notice_and_the_others_do(org_a, invoice_a, manager_a):
+    silent = _customer_without_email(org_a)
+    selected = select_invoices(
+        organization=org_a, invoices=[invoice_a, silent], actor=manager_a, today=SELECT_DAY
+    )
+    entries = list(BulletinEntry.objects.filter(pk__in=[e.pk for e in selected]))
+    result = send_legal_notices(organization=org_a, entries=entries, actor=None, today=SELECT_DAY)
+    assert (result.noticed, result.without_email) == (1, ["Sin Correo"])
+    message = Message.objects.get()
+    assert message.customer_id == invoice_a.customer_id
+    noticed = dict(BulletinEntry.objects.values_list("invoice__number", "notice_id"))
+    assert noticed == {"A-100": message.pk, "Z-1": None}  # never exported without a notice
+
+
+def test_the_notice_page_names_the_customers_left_without_notice(
+    org_a, invoice_a, manager_a, login
+):
+    silent = _customer_without_email(org_a)
+    client = login(manager_a)
+    select_invoices(organization=org_a, invoices=[silent], actor=manager_a, today=SELECT_DAY)
+    entry = BulletinEntry.objects.get()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("cartera.bulletins.views._today", lambda request: SELECT_DAY)
+        response = client.post(reverse("bulletins:notice"), {"entry": [entry.pk]}, follow=True)
+    text = response.content.decode()
+    assert "Sin aviso, por no tener un correo al que se pueda escribir: Sin Correo." in text
+    assert "avisos en la bandeja de salida" not in text
+    assert Message.objects.count() == 0
+    assert BulletinEntry.objects.get().notice_id is None
