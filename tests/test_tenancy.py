@@ -295,6 +295,7 @@ URLS: dict[str, U] = {
     # debtor-scoped lookups are tested in cartera/portal/tests
     "portal:enter": public(lambda w: {"token": "no-such-token"}),
     "portal:message": public(lambda w: {"token": "no-such-token"}),
+    "portal_short_link": public(lambda w: {"code": "0AAAAAAAA"}),
     "portal:statement": public(),
     "portal:statement_pdf": public(),
     "portal:invoice_file": public(pk("attachment")),

@@ -35,11 +35,25 @@ def _certificate(cer: bytes) -> Certificate:
         ) from None
 
 
+# The password-based encryption algorithms of an encrypted PKCS#8 key (what the SAT issues):
+# the PKCS#5 arc (PBES2, PBES1) and the PKCS#12 PBE arc, as DER object identifiers.
+_PBE_OIDS = (bytes.fromhex("06092a864886f70d0105"), bytes.fromhex("060a2a864886f70d010c01"))
+
+
+def _is_encrypted_key(key: bytes) -> bool:
+    """An EncryptedPrivateKeyInfo: a DER sequence naming a password-based algorithm first.
+    A wrong password does not always fail as "bad decrypt": now and then the padding
+    happens to check and the garbage fails to parse instead — still the password's fault."""
+    head = key[:48]
+    return head[:1] == b"\x30" and any(oid in head for oid in _PBE_OIDS)
+
+
 def _private_key(key: bytes, password: str):
     try:
         return load_der_private_key(key, password=password.encode())
     except ValueError as exc:
-        if "password" in str(exc).lower() or "decrypt" in str(exc).lower():
+        text = str(exc).lower()
+        if _is_encrypted_key(key) or "password" in text or "decrypt" in text:
             raise ValidationError(
                 {"csd_password": _("La contraseña no abre la llave privada (.key).")}
             ) from None

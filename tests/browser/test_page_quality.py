@@ -57,6 +57,7 @@ PK_ROUTES = {
     "customers:contact_edit": ("customers.Contact", "pk"),
     "customers:credit_note_create": ("customers.Customer", "pk"),
     "customers:credit": ("customers.Customer", "pk"),
+    "customers:send_by_hand": ("customers.Customer", "pk"),
     "invoices:detail": ("invoices.Invoice", "pk"),
     "invoices:edit": ("invoices.Invoice", "pk"),
     "invoices:po_detail": ("invoices.PurchaseOrder", "pk"),
@@ -103,6 +104,8 @@ PORTAL_PAGES = (
 _NO_DEMO_OBJECT = "the demo has no such object"
 NOT_PAGES = {
     "set_language": "POST action",
+    "customers:send_by_hand_preview": "POST action (the preview fragment of the page)",
+    "portal_short_link": "an SMS's signed short link: opens the portal (its own tests)",
     "onboarding:skip": "POST action",
     "onboarding:close": "POST action (405 on GET)",
     "onboarding:sender": "POST action",

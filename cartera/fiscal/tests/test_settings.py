@@ -194,3 +194,19 @@ def test_finkok_needs_its_user(org_a):
     assert _errors(org_a, pac="finkok", pac_secret="x") == {
         "pac_username": ["Finkok pide el usuario de su cuenta."]
     }
+
+
+def test_a_wrong_password_that_decrypts_to_garbage_is_still_the_password(org_a, monkeypatch):
+    """Now and then a wrong password passes the padding check and the key fails to parse
+    ("Could not deserialize"): for an encrypted key that is the password too."""
+
+    def garbage(*_args, **_kwargs):
+        raise ValueError("Could not deserialize key data.")
+
+    monkeypatch.setattr("cartera.fiscal.csd.load_der_private_key", garbage)
+    assert _errors(org_a, csd_password="wrong") == {
+        "csd_password": ["La contraseña no abre la llave privada (.key)."]
+    }
+    assert _errors(org_a, csd_key=b"not a key", csd_password="wrong") == {
+        "csd_key": ["El archivo .key no es una llave privada del SAT."]
+    }
