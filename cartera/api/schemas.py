@@ -335,6 +335,18 @@ class DisputeResolveIn(Schema):
     amount: Decimal | None = Field(None, gt=0, max_digits=18, decimal_places=2)
 
 
+class TaskIn(Schema):
+    customer_id: int
+    title: str = Field("", max_length=300)
+    due_date: dt.date
+    notes: str = Field("", max_length=2000)
+
+
+class TaskSnoozeIn(Schema):
+    until: dt.date
+    outcome: CallOutcome | Literal[""] = ""
+
+
 class TaskCompleteIn(Schema):
     outcome: CallOutcome | Literal[""] = ""
     note: str = Field("", max_length=2000)

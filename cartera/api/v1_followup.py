@@ -8,7 +8,7 @@ from cartera.customers.models import Customer
 from cartera.followup.choices import PromiseSource
 from cartera.followup.models import PromiseToPay, Task
 from cartera.followup.promises import make_promise
-from cartera.followup.services import complete_task
+from cartera.followup.services import complete_task, create_follow_up, snooze_task
 from cartera.invoices.models import Invoice
 from cartera.outreach.models import Message
 
@@ -22,7 +22,9 @@ from .schemas import (
     PromiseIn,
     PromiseOut,
     TaskCompleteIn,
+    TaskIn,
     TaskOut,
+    TaskSnoozeIn,
     page_of,
 )
 
@@ -79,6 +81,37 @@ def list_tasks(request, filters: Query[CustomerDatedFilters]):
 @router.get("/tasks/{int:task_id}", response={200: TaskOut, **ERRORS})
 def get_task(request, task_id: int):
     return get_scoped(request, Task, task_id)
+
+
+@router.post("/tasks", response={201: TaskOut, **ERRORS})
+def post_task(request, payload: TaskIn):
+    """A follow-up for the customer ("llamar el jueves"), due on ``due_date`` (not before
+    today); it joins the customer's open follow-up of that day if there is one."""
+    customer = scoped(request, Customer).filter(pk=payload.customer_id).first()
+    if customer is None:
+        raise ValidationError({"customer_id": _("Cliente desconocido.")})
+    task = create_follow_up(
+        customer=customer,
+        title=payload.title,
+        due_date=payload.due_date,
+        notes=payload.notes,
+        actor=actor_of(request),
+        today=today_of(request),
+    )
+    return Status(201, task)
+
+
+@router.post("/tasks/{int:task_id}/snooze", response={200: TaskOut, **ERRORS})
+def post_task_snooze(request, task_id: int, payload: TaskSnoozeIn):
+    """Hide an open task from the work list until ``until``; it comes back due that day."""
+    task = get_scoped(request, Task, task_id)
+    return snooze_task(
+        task=task,
+        until=payload.until,
+        outcome=payload.outcome,
+        actor=actor_of(request),
+        today=today_of(request),
+    )
 
 
 @router.post("/tasks/{int:task_id}/complete", response={200: TaskOut, **ERRORS})

@@ -3,6 +3,7 @@ requests ("cobros", ``payments.payment_requests``)."""
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
@@ -10,7 +11,7 @@ from cartera.customers.models import Customer
 from cartera.invoices.models import Invoice
 from cartera.payments.choices import PaymentSource
 from cartera.payments.models import Payment, PaymentRequest
-from cartera.payments.payment_requests import create_request
+from cartera.payments.payment_requests import cancel_request, create_request
 from cartera.payments.services import allocate_oldest_first, allocate_payment, record_payment
 from cartera.portal.access import settings_for as portal_settings_for
 from cartera.portal.request_views import public_url, request_methods
@@ -139,3 +140,15 @@ def post_payment_request(request, payload: PaymentRequestIn):
         expires_on=payload.expires_on,
     )
     return Status(201, payment_request_row(created) | {"url": public_url(raw)})
+
+
+@router.post(
+    "/payment-requests/{int:payment_request_id}/cancel",
+    response={200: PaymentRequestOut, **ERRORS},
+)
+def post_payment_request_cancel(request, payment_request_id: int):
+    """Withdraw an open request: its link then shows it cancelled and takes no payment.
+    A paid, expired or cancelled request answers 422 and stays as it is."""
+    found = get_scoped(request, PaymentRequest, payment_request_id)
+    cancel_request(user=actor_of(request), request=found, now=timezone.now())
+    return payment_request_row(_requests(request).get(pk=found.pk))

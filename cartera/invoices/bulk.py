@@ -219,19 +219,30 @@ class _Batch:
         )
         customer_ids = {customer.pk for customer, _f in items}
         self.orders = OrderIndex(organization, customer_ids=customer_ids) if wanted else None
+        # UUIDs an earlier item of the run gives up: still on its row until the run is written.
+        self.released: set[str] = set()
 
     def duplicates(self, values: dict, *, own) -> dict:
         """The single-row duplicate refusal of a UUID, against the database and the earlier
         items (``own``: the item's invoice, None for a new one). Keys are distinct in a run
         and a new item's key is not in the database (else it is a change)."""
         uuid = values["fiscal_uuid"]
+        if uuid in self.released:
+            raise _AfterWrite
         if uuid and self.uuids.get(uuid, own) != own:
             return {"fiscal_uuid": duplicate_messages()["fiscal_uuid"] % {"value": uuid}}
         return {}
 
-    def claim(self, values: dict, *, own) -> None:
+    def claim(self, values: dict, *, own, previous: str = "") -> None:
         if values["fiscal_uuid"]:
             self.uuids[values["fiscal_uuid"]] = own
+        if previous and previous != values["fiscal_uuid"]:
+            self.released.add(previous)
+
+
+class _AfterWrite(Exception):
+    """An item takes a UUID that an earlier item of its run gives up: one at a time it would
+    find it free, so it and the items after it wait until the run is written."""
 
 
 def _checked_new(batch: _Batch, customer, fields: dict, position: int) -> dict:
@@ -267,7 +278,7 @@ def _checked_change(batch: _Batch, invoice: Invoice, customer, fields: dict) -> 
     matched_order(invoice.customer, values, batch.orders)
     if not invoice_changes(invoice, values):
         return None
-    batch.claim(values, own=invoice.pk)
+    batch.claim(values, own=invoice.pk, previous=invoice.fiscal_uuid)
     kept = {name: values[name] for name in UPSERT_FIELDS}
     return {
         "pk": invoice.pk,
@@ -302,23 +313,33 @@ def upsert_invoices(*, organization, items: Sequence[tuple], actor) -> list:
     sent for the new invoices."""
     results: list = [None] * len(items)
     per_customer: dict[int, dict] = {}
-    for run in _runs(items):
-        _upsert_run(organization, [(p, *items[p]) for p in run], actor, results, per_customer)
+    runs = _runs(items)
+    while runs:
+        run = runs.pop(0)
+        rest = _upsert_run(
+            organization, [(p, *items[p]) for p in run], actor, results, per_customer
+        )
+        if rest:
+            runs.insert(0, rest)
     if per_customer:
         events.invoices_loaded(organization=organization, actor=actor, per_customer=per_customer)
     return results
 
 
-def _upsert_run(organization, run, actor, results, per_customer) -> None:
+def _upsert_run(organization, run, actor, results, per_customer) -> list[int]:
+    """Check and write one run; answer the positions left for after its writes."""
     batch = _Batch(organization, [(customer, fields) for _p, customer, fields in run])
-    new, changes = [], []
-    for position, customer, fields in run:
+    new, changes, rest = [], [], []
+    for index, (position, customer, fields) in enumerate(run):
         invoice = batch.existing.get(fields["external_id"])
         try:
             if invoice is None:
                 new.append((position, _checked_new(batch, customer, fields, position)))
                 continue
             change = _checked_change(batch, invoice, customer, fields)
+        except _AfterWrite:
+            rest = [p for p, _c, _f in run[index:]]
+            break
         except ValidationError as exc:
             results[position] = exc
             continue
@@ -338,6 +359,7 @@ def _upsert_run(organization, run, actor, results, per_customer) -> None:
         update_invoices(
             organization=organization, changes=changes, fields=UPSERT_FIELDS, actor=actor
         )
+    return rest
 
 
 def count_for(per_customer: dict, customer_id: int, action: str) -> None:

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from cartera.customers.selectors import customers_visible_to
 from cartera.invoices.choices import InvoiceStatus
 from cartera.invoices.models import Invoice
-from cartera.orgs.access import Action, require_member, require_member_unless_system
+from cartera.orgs.access import Action, require_member_unless_system
 from cartera.timeline import events
 
 from .choices import PaymentRequestStatus
@@ -165,7 +165,8 @@ def payable_invoices(request: PaymentRequest) -> list[Invoice]:
 
 
 def cancel_request(*, user, request: PaymentRequest, now: dt.datetime) -> PaymentRequest:
-    require_member(user, request.organization, Action.RECORD_PAYMENTS)
+    """``user`` None is Cartera itself, as in ``create_request``."""
+    require_member_unless_system(user, request.organization, Action.RECORD_PAYMENTS)
     with transaction.atomic():
         locked = PaymentRequest.objects.select_for_update().get(pk=request.pk)
         if locked.status != PaymentRequestStatus.OPEN:

@@ -72,6 +72,9 @@ def bodies(w) -> dict:
             "methods": ["card"],
         },
         ("post", "/api/v1/disputes/{dispute_id}/resolve"): {"outcome": "reject"},
+        ("post", "/api/v1/payment-requests/{payment_request_id}/cancel"): {},
+        ("post", "/api/v1/tasks"): {"customer_id": customer, "due_date": "2099-01-01"},
+        ("post", "/api/v1/tasks/{task_id}/snooze"): {"until": "2099-01-01"},
         ("post", "/api/v1/tasks/{task_id}/complete"): {"note": "hecho"},
         ("post", "/api/v1/promises"): {
             "customer_id": customer,

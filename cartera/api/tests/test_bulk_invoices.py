@@ -154,6 +154,61 @@ def test_a_key_repeated_in_one_call_sees_the_item_before_it(
     assert summary.data["source"] == "api"
 
 
+OTHER_UUID = "0B1C2D3E-4F50-4A6B-8C7D-9E0F1A2B3C4D"
+
+
+def test_a_uuid_given_up_by_an_earlier_item_is_free_for_a_later_one(
+    client, org_a, write_token_a, debtor_a
+):
+    _bulk(client, [_item(debtor_a, "S-1", fiscal_uuid=UUID)], write_token_a)
+    body = _bulk(
+        client,
+        [
+            _item(debtor_a, "S-1", fiscal_uuid=OTHER_UUID),  # gives UUID up
+            _item(debtor_a, "S-2", fiscal_uuid=UUID),  # one at a time: free by now
+            _item(debtor_a, "S-3"),
+        ],
+        write_token_a,
+    )
+    assert [row["result"] for row in body["items"]] == ["updated", "created", "created"]
+    taken = dict(
+        Invoice.objects.filter(organization=org_a, external_id__startswith="S-").values_list(
+            "external_id", "fiscal_uuid"
+        )
+    )
+    assert taken == {"S-1": OTHER_UUID, "S-2": UUID, "S-3": ""}
+
+
+def test_two_invoices_cannot_swap_uuids_in_one_call(client, org_a, write_token_a, debtor_a):
+    _bulk(
+        client,
+        [
+            _item(debtor_a, "W-1", fiscal_uuid=UUID),
+            _item(debtor_a, "W-2", fiscal_uuid=OTHER_UUID),
+        ],
+        write_token_a,
+    )
+    body = _bulk(
+        client,
+        [
+            _item(debtor_a, "W-1", fiscal_uuid=OTHER_UUID),
+            _item(debtor_a, "W-2", fiscal_uuid=UUID),
+        ],
+        write_token_a,
+    )
+    # One at a time, each finds the other still holding the UUID it asks for.
+    assert _refusals(body) == [
+        ("W-1", [("fiscal_uuid", f"Ya existe una factura con el UUID {OTHER_UUID}.")]),
+        ("W-2", [("fiscal_uuid", f"Ya existe una factura con el UUID {UUID}.")]),
+    ]
+    kept = dict(
+        Invoice.objects.filter(organization=org_a, external_id__startswith="W-").values_list(
+            "external_id", "fiscal_uuid"
+        )
+    )
+    assert kept == {"W-1": UUID, "W-2": OTHER_UUID}
+
+
 def test_invoice_lines_on_request(client, read_token_a, debtor_a, invoice_a, second_invoice_a):
     debtor_a.fiscal_postal_code, debtor_a.tax_regime = "64000", "601"
     debtor_a.save()

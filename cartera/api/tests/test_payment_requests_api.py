@@ -121,3 +121,38 @@ def test_another_organisations_request_is_not_found(
     assert answer.status_code == 404
     listed = client.get("/api/v1/payment-requests", **bearer(write_token_b)).json()
     assert listed["items"] == []
+
+
+def test_cancel_an_open_request_once(
+    client, rails, owner_a, write_token_a, read_token_a, write_token_b, debtor_a, invoice_a
+):
+    created, _raw = create_request(
+        user=owner_a,
+        customer=debtor_a,
+        invoices=[invoice_a],
+        methods=["card"],
+        enabled_methods=["card"],
+        today=invoice_a.issue_date,
+    )
+    path = f"/api/v1/payment-requests/{created.pk}/cancel"
+    assert client.post(path, **bearer(read_token_a)).status_code == 403
+    assert client.post(path, **bearer(write_token_b)).status_code == 404
+    created.refresh_from_db()
+    assert created.status == "open"
+
+    answer = client.post(path, **bearer(write_token_a))
+    assert answer.status_code == 200, answer.content
+    assert answer.json()["status"] == "cancelled"
+    created.refresh_from_db()
+    assert created.status == "cancelled" and created.cancelled_at is not None
+    entries = Activity.objects.filter(data__payment_request_id=created.pk).order_by("pk")
+    assert [entry.summary for entry in entries][1:] == [
+        "Solicitud de pago por 11,600.00 MXN cancelada"
+    ]
+
+    again = client.post(path, **bearer(write_token_a))
+    assert again.status_code == 422
+    assert again.json()["errors"] == [
+        {"field": "", "message": "Solo se puede cancelar una solicitud abierta."}
+    ]
+    assert Activity.objects.filter(data__payment_request_id=created.pk).count() == 2

@@ -8,6 +8,7 @@ from cartera.followup.models import Task
 from cartera.followup.services import open_task
 from cartera.invoices.models import Invoice
 from cartera.invoices.services import create_invoice
+from cartera.lib.dates import local_today
 from cartera.payments.models import Payment
 from cartera.reports.tests.test_receivable_parts import charged
 from cartera.timeline.models import Activity
@@ -329,3 +330,59 @@ def test_complete_a_task(client, org_a, write_token_a, debtor_a, owner_a):
     again = post(client, f"/api/v1/tasks/{task.pk}/complete", {}, write_token_a)
     assert again.status_code == 422
     assert again.json()["errors"] == [{"field": "", "message": "La tarea ya no está pendiente."}]
+
+
+def test_create_and_snooze_a_follow_up(
+    client, org_a, owner_a, write_token_a, read_token_a, debtor_a
+):
+    today = local_today(org_a.timezone)
+    past = post(
+        client,
+        "/api/v1/tasks",
+        {"customer_id": debtor_a.pk, "due_date": str(today - dt.timedelta(days=1))},
+        write_token_a,
+    )
+    assert past.status_code == 422
+    assert past.json()["errors"] == [
+        {"field": "due_date", "message": "La fecha no puede ser pasada."}
+    ]
+    refused = post(
+        client, "/api/v1/tasks", {"customer_id": debtor_a.pk, "due_date": str(today)}, read_token_a
+    )
+    assert refused.status_code == 403
+    assert not Task.objects.filter(organization=org_a).exists()
+
+    answer = post(
+        client,
+        "/api/v1/tasks",
+        {"customer_id": debtor_a.pk, "title": "Llamar el jueves", "due_date": str(today)},
+        write_token_a,
+    )
+    assert answer.status_code == 201, answer.content
+    task = Task.objects.get(organization=org_a)
+    assert (answer.json()["id"], task.kind, task.title) == (
+        task.pk,
+        "follow_up",
+        "Llamar el jueves",
+    )
+    assert task.created_by == owner_a and task.due_date == today
+
+    until = today + dt.timedelta(days=3)
+    snoozed = post(client, f"/api/v1/tasks/{task.pk}/snooze", {"until": str(until)}, write_token_a)
+    assert snoozed.status_code == 200 and snoozed.json()["due_date"] == str(until)
+    task.refresh_from_db()
+    assert (task.snoozed_until, task.due_date, task.status) == (until, until, "open")
+    same_day = post(client, f"/api/v1/tasks/{task.pk}/snooze", {"until": str(today)}, write_token_a)
+    assert same_day.status_code == 422
+    task.refresh_from_db()
+    assert task.snoozed_until == until
+
+
+def test_another_organisations_customer_gets_no_task(client, org_b, write_token_b, debtor_a):
+    today = local_today(org_b.timezone)
+    answer = post(
+        client, "/api/v1/tasks", {"customer_id": debtor_a.pk, "due_date": str(today)}, write_token_b
+    )
+    assert answer.status_code == 422
+    assert answer.json()["errors"] == [{"field": "customer_id", "message": "Cliente desconocido."}]
+    assert not Task.objects.exists()
