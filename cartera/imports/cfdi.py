@@ -347,7 +347,7 @@ class CfdiImport:
             method=FORMA_TO_METHOD.get(doc.form, PaymentMethod.OTHER),
             reference=_("PUE %(n)s") % {"n": invoice.number},
             external_id=f"PUE-{doc.uuid}"[:64],
-            source=PaymentSource.IMPORT,
+            source=PaymentSource.CFDI,
         )
         allocate_payment(payment=payment, invoice=invoice, amount=invoice.total, actor=self.actor)
 

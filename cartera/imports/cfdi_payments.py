@@ -119,7 +119,7 @@ class PaymentComplements:
             method=FORMA_TO_METHOD.get(pago["form"], PaymentMethod.OTHER),
             reference=(pago["reference"] or doc.number)[:120],
             external_id=external_id[:64],
-            source=PaymentSource.IMPORT,
+            source=PaymentSource.CFDI,
             notes=notes,
         )
 

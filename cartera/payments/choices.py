@@ -11,6 +11,9 @@ class PaymentStatus(models.TextChoices):
 class PaymentSource(models.TextChoices):
     MANUAL = "manual", _("Captura manual")
     IMPORT = "import", _("Importación")
+    # Read from a CFDI the organisation issued (a payment complement, or a PUE invoice's
+    # implied payment): that CFDI is the stamped document, so no REP is owed for it.
+    CFDI = "cfdi", _("CFDI de pago importado")
     PORTAL = "portal", _("Portal del cliente")
     BANK = "bank", _("Estado de cuenta bancario")
     PROVIDER = "provider", _("Pago en línea")

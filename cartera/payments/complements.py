@@ -57,10 +57,11 @@ def deadline_for(payment_date: dt.date) -> dt.date:
 
 def owes_complement(payment: Payment, invoice) -> bool:
     """The rule: a confirmed payment of a Mexican organisation applied to a PPD invoice
-    owes a REP, unless it came from an imported REP (that CFDI is the stamped document)."""
+    owes a REP, however it was recorded (by hand, a spreadsheet, the bank, the API, an
+    ERP), unless it came from an imported REP (that CFDI is the stamped document)."""
     return (
         payment.status == PaymentStatus.CONFIRMED
-        and payment.source != PaymentSource.IMPORT
+        and payment.source != PaymentSource.CFDI
         and payment.organization.country == "MX"
         and invoice.payment_method == PaymentMethodSAT.PPD
     )

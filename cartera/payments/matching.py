@@ -54,6 +54,7 @@ _BOILERPLATE = set(
 RECORDED_SOURCES = (
     PaymentSource.MANUAL,
     PaymentSource.IMPORT,
+    PaymentSource.CFDI,
     PaymentSource.API,
     PaymentSource.BANK,
 )

@@ -171,7 +171,7 @@ def payments_to_push(connection: ErpConnection):
             status=PaymentStatus.CONFIRMED,
             created_at__gte=connection.created_at,
         )
-        .exclude(source=PaymentSource.IMPORT)
+        .exclude(source__in=[PaymentSource.IMPORT, PaymentSource.CFDI])
         .exclude(pk__in=pushed)
         .select_related("customer")
         .prefetch_related("allocations__invoice")

@@ -3,15 +3,17 @@ invoice, whatever its source, and built from the fiscal settings, the customer a
 invoice's stamped XML."""
 
 import datetime as dt
+import importlib
 from decimal import Decimal
 
 import pytest
+from django.apps import apps as django_apps
 from django.core.exceptions import ValidationError
 from lxml import etree
 
 from cartera.fiscal.complements import generate_rep
 from cartera.payments.complements import create_obligation
-from cartera.payments.models import PaymentComplement
+from cartera.payments.models import Payment, PaymentComplement
 from cartera.payments.services import allocate_payment, record_payment
 
 from .rep_fixtures import pay as _pay
@@ -22,7 +24,9 @@ NOW = dt.datetime(2026, 10, 21, 16, 0, tzinfo=dt.UTC)
 NS = {"cfdi": "http://www.sat.gob.mx/cfd/4", "pago20": "http://www.sat.gob.mx/Pagos20"}
 
 
-@pytest.mark.parametrize("source", ["manual", "bank", "api", "call", "portal", "provider"])
+@pytest.mark.parametrize(
+    "source", ["manual", "import", "bank", "api", "call", "portal", "provider", "whatsapp"]
+)
 def test_every_confirmed_payment_on_a_ppd_invoice_owes_a_rep(invoice_a, source):
     payment = _pay(invoice_a, D("6000.00"), source=source)
     complement = PaymentComplement.objects.get(payment=payment)
@@ -34,8 +38,8 @@ def test_every_confirmed_payment_on_a_ppd_invoice_owes_a_rep(invoice_a, source):
     assert create_obligation(payment=payment).pk == complement.pk
 
 
-def test_imported_and_pue_payments_owe_none(invoice_a, second_invoice_a):
-    _pay(invoice_a, D("100.00"), source="import")
+def test_payments_from_imported_cfdi_and_pue_payments_owe_none(invoice_a, second_invoice_a):
+    _pay(invoice_a, D("100.00"), source="cfdi")
     second_invoice_a.payment_method = "PUE"
     second_invoice_a.save()
     _pay(second_invoice_a, D("100.00"))
@@ -118,3 +122,31 @@ def test_missing_customer_data_is_said_plainly(stamped_invoice, profile):
     assert caught.value.messages == [
         "Al cliente Ferretería La Tuerca le falta: código postal fiscal."
     ]
+
+
+def test_the_migration_relabels_only_payments_read_from_a_cfdi(invoice_a):
+    def imported(key):
+        return record_payment(
+            customer=invoice_a.customer,
+            actor=None,
+            date=dt.date(2026, 10, 20),
+            amount=D("1.00"),
+            currency="MXN",
+            source="import",
+            external_id=key,
+        )
+
+    rep = imported("6d7434a6-5e2f-4c4a-9f8e-2c0b1a9d3e11-2")
+    pue = imported("PUE-6D7434A6-5E2F-4C4A-9F8E-2C0B1A9D3E12")
+    sheet = imported("PAGO-778")
+    ledger = imported("")
+    migration = importlib.import_module("cartera.payments.migrations.0013_payment_source_cfdi")
+    migration.mark_cfdi_payments(django_apps, None)
+    sources = dict(Payment.objects.values_list("pk", "source"))
+    assert [sources[p.pk] for p in (rep, pue, sheet, ledger)] == [
+        "cfdi",
+        "cfdi",
+        "import",
+        "import",
+    ]
+    assert not PaymentComplement.objects.exists()  # nothing owed for the past

@@ -7,7 +7,7 @@ from cartera.imports.services import import_file
 from cartera.invoices.models import Invoice
 from cartera.invoices.services import create_invoice
 from cartera.payments.ledger import check_ledger
-from cartera.payments.models import Allocation, Payment
+from cartera.payments.models import Allocation, Payment, PaymentComplement
 
 D = Decimal
 
@@ -156,3 +156,22 @@ def test_a_recorded_payment_is_never_modified_by_a_later_file(three_invoices, de
         "modifica."
     ]
     assert Payment.objects.get().amount == D("100.00")
+
+
+def test_a_spreadsheet_payment_on_a_ppd_invoice_owes_a_rep(three_invoices, debtor_a):
+    Invoice.objects.filter(external_id="F-3").update(payment_method="PPD")
+    text = (
+        "external_id,customer,date,amount,currency,method,reference,invoices\r\n"
+        'P-1,CLI-001,05/10/2026,"1,500.00",MXN,SPEI,REF-9,F-3 | F-2\r\n'
+    )
+    _run(debtor_a.organization, text)
+    complement = PaymentComplement.objects.get()
+    assert (complement.payment.external_id, complement.status, complement.due_date) == (
+        "P-1",
+        "pending",
+        dt.date(2026, 11, 5),
+    )
+    assert [
+        (line.invoice.external_id, line.previous_balance, line.amount_paid)
+        for line in complement.lines.all()
+    ] == [("F-3", D("1000.00"), D("1000.00"))]  # F-2 is not PPD

@@ -98,7 +98,7 @@ def test_a_rep_for_other_amounts_is_a_separate_payment_and_the_obligation_stays(
     invoice.refresh_from_db()
     assert (complement.status, complement.fiscal_uuid) == ("pending", "")
     assert sorted(Payment.objects.values_list("source", "amount")) == [
-        ("import", D("400.00")),
+        ("cfdi", D("400.00")),
         ("portal", D("500.00")),
     ]
     assert (invoice.balance, batch.created_count) == (D("260.00"), 1)

@@ -88,7 +88,7 @@ def test_no_obligation_for_pue_or_imported_payments(invoice_a, agent_a):
         date=D(2026, 10, 20),
         amount=Decimal("100.00"),
         currency="MXN",
-        source="import",
+        source="cfdi",
         external_id=UUID,
     )
     assert create_obligation(payment=imported) is None
