@@ -348,6 +348,9 @@ LOGGING = {
 # The SAT's public CFDI status service (ConsultaCFDIService); empty: the SAT's own address.
 # Another address serves the same SOAP API (a proxy, or the tests' fake).
 CARTERA_SAT_STATUS_URL = env_url("CARTERA_SAT_STATUS_URL")
+# The SAT's Descarga Masiva services (authentication, request, verify, download), all under
+# one address with their own paths; empty: the SAT's own addresses.
+CARTERA_SAT_DOWNLOAD_URL = env_url("CARTERA_SAT_DOWNLOAD_URL")
 
 # Banxico's CEP portal (validating SPEI transfers); another address serves the same pages
 # (the tests' fake, cartera/testing/fake_banxico_cep.py).

@@ -26,12 +26,12 @@ class CsdInfo:
     valid_until: dt.date
 
 
-def _certificate(cer: bytes) -> Certificate:
+def _certificate(cer: bytes, prefix: str = "csd") -> Certificate:
     try:
         return Certificate.load_certificate(cer)
     except Exception:
         raise ValidationError(
-            {"csd_certificate": _("El archivo .cer no es un certificado del SAT (DER).")}
+            {f"{prefix}_certificate": _("El archivo .cer no es un certificado del SAT (DER).")}
         ) from None
 
 
@@ -48,20 +48,22 @@ def _is_encrypted_key(key: bytes) -> bool:
     return head[:1] == b"\x30" and any(oid in head for oid in _PBE_OIDS)
 
 
-def _private_key(key: bytes, password: str):
+def _private_key(key: bytes, password: str, prefix: str = "csd"):
     try:
         return load_der_private_key(key, password=password.encode())
     except ValueError as exc:
         text = str(exc).lower()
         if _is_encrypted_key(key) or "password" in text or "decrypt" in text:
             raise ValidationError(
-                {"csd_password": _("La contraseña no abre la llave privada (.key).")}
+                {f"{prefix}_password": _("La contraseña no abre la llave privada (.key).")}
             ) from None
         raise ValidationError(
-            {"csd_key": _("El archivo .key no es una llave privada del SAT.")}
+            {f"{prefix}_key": _("El archivo .key no es una llave privada del SAT.")}
         ) from None
     except TypeError:
-        raise ValidationError({"csd_password": _("Escriba la contraseña de la llave.")}) from None
+        raise ValidationError(
+            {f"{prefix}_password": _("Escriba la contraseña de la llave.")}
+        ) from None
 
 
 def _validity(certificate: Certificate) -> tuple[dt.date, dt.date]:
@@ -79,38 +81,43 @@ def _check_use(certificate: Certificate, *, rfc: str, today: dt.date) -> None:
                 )
             }
         )
+    _check_dates_and_owner(certificate, rfc=rfc, today=today, field="csd_certificate")
+
+
+def _check_dates_and_owner(certificate: Certificate, *, rfc: str, today: dt.date, field: str):
     valid_from, valid_until = _validity(certificate)
     if valid_until < today:
-        raise ValidationError(
-            {"csd_certificate": _("El certificado venció el %(d)s.") % {"d": valid_until}}
-        )
+        raise ValidationError({field: _("El certificado venció el %(d)s.") % {"d": valid_until}})
     if valid_from > today:
         raise ValidationError(
-            {
-                "csd_certificate": _("El certificado es válido a partir del %(d)s.")
-                % {"d": valid_from}
-            }
+            {field: _("El certificado es válido a partir del %(d)s.") % {"d": valid_from}}
         )
     owner = str(certificate.rfc or "")
     if owner.upper() != rfc.upper():
         raise ValidationError(
             {
-                "csd_certificate": _("El certificado es del RFC %(cert)s, no de %(rfc)s.")
+                field: _("El certificado es del RFC %(cert)s, no de %(rfc)s.")
                 % {"cert": owner or "?", "rfc": rfc}
             }
         )
 
 
-def read_csd(*, cer: bytes, key: bytes, password: str, rfc: str, today: dt.date) -> CsdInfo:
-    """Check a CSD for ``rfc`` on ``today``; field errors say what is wrong."""
-    certificate = _certificate(cer)
-    private_key = _private_key(key, password)
+def _opened(cer: bytes, key: bytes, password: str, prefix: str) -> Certificate:
+    """The certificate, once its key opens with ``password`` and belongs to it."""
+    certificate = _certificate(cer, prefix)
+    private_key = _private_key(key, password, prefix)
     try:
         Signer(certificate.certificate, private_key)
     except Exception:
         raise ValidationError(
-            {"csd_key": _("La llave .key no corresponde al certificado .cer.")}
+            {f"{prefix}_key": _("La llave .key no corresponde al certificado .cer.")}
         ) from None
+    return certificate
+
+
+def read_csd(*, cer: bytes, key: bytes, password: str, rfc: str, today: dt.date) -> CsdInfo:
+    """Check a CSD for ``rfc`` on ``today``; field errors say what is wrong."""
+    certificate = _opened(cer, key, password, "csd")
     _check_use(certificate, rfc=rfc, today=today)
     valid_from, valid_until = _validity(certificate)
     return CsdInfo(
@@ -121,6 +128,43 @@ def read_csd(*, cer: bytes, key: bytes, password: str, rfc: str, today: dt.date)
         rfc=str(certificate.rfc),
         valid_from=valid_from,
         valid_until=valid_until,
+    )
+
+
+def read_fiel(*, cer: bytes, key: bytes, password: str, rfc: str, today: dt.date) -> CsdInfo:
+    """Check an e.firma (FIEL) for ``rfc`` on ``today``: what the SAT's download service
+    authenticates with. A CSD is refused here, as an e.firma is for sealing."""
+    certificate = _opened(cer, key, password, "fiel")
+    if certificate.type != CertificateType.Fiel:
+        raise ValidationError(
+            {
+                "fiel_certificate": _(
+                    "Es un certificado de sello digital (CSD); para descargar del SAT se usa "
+                    "la e.firma (FIEL)."
+                )
+            }
+        )
+    _check_dates_and_owner(certificate, rfc=rfc, today=today, field="fiel_certificate")
+    valid_from, valid_until = _validity(certificate)
+    return CsdInfo(
+        certificate=cer,
+        key=key,
+        password=password,
+        number=certificate.certificate_number,
+        rfc=str(certificate.rfc),
+        valid_from=valid_from,
+        valid_until=valid_until,
+    )
+
+
+def fiel_signer_for(profile: FiscalProfile) -> Signer:
+    """The satcfdi signer of the organisation's stored e.firma."""
+    if not profile.has_fiel:
+        raise ValidationError(_("Cargue la e.firma de la organización para descargar del SAT."))
+    return Signer.load(
+        certificate=base64.b64decode(profile.fiel_certificate),
+        key=base64.b64decode(profile.fiel_key),
+        password=profile.fiel_password,
     )
 
 

@@ -36,6 +36,15 @@ class FiscalProfile(models.Model):
     pac_test = models.BooleanField(_("ambiente de pruebas del PAC"), default=False)
     # Another endpoint for the same API (a proxy, or the local fake PAC in the tests).
     pac_url = models.URLField(_("dirección del PAC"), blank=True)
+    # The e.firma (FIEL): not for sealing CFDI, but the SAT asks for it to download them
+    # (Descarga Masiva). Kept like the CSD; the download starts from ``sat_download_from``.
+    fiel_certificate = models.TextField(_("e.firma (.cer) en base64"), blank=True)
+    fiel_key = EncryptedTextField(_("llave privada de la e.firma en base64"), blank=True)
+    fiel_password = EncryptedTextField(_("contraseña de la e.firma"), blank=True)
+    fiel_valid_until = models.DateField(_("e.firma válida hasta"), null=True, blank=True)
+    sat_download_from = models.DateField(
+        _("descargar del SAT los CFDI emitidos desde"), null=True, blank=True
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -48,6 +57,10 @@ class FiscalProfile(models.Model):
     @property
     def has_csd(self) -> bool:
         return bool(self.csd_certificate and self.csd_key)
+
+    @property
+    def has_fiel(self) -> bool:
+        return bool(self.fiel_certificate and self.fiel_key)
 
 
 class SatState(models.TextChoices):

@@ -13,7 +13,7 @@ from cartera.timeline import events
 from cartera.timeline.sentences import sentence
 
 from .catalogs import is_postal_code, is_tax_regime
-from .csd import certificate_of, read_csd
+from .csd import certificate_of, read_csd, read_fiel
 from .models import FiscalProfile, PacProvider
 
 
@@ -60,7 +60,7 @@ def _csd_fields(cer, key, password, *, rfc: str, today: dt.date) -> dict:
     }
 
 
-SECRET_FIELDS = ("csd_key", "csd_password", "pac_secret")
+SECRET_FIELDS = ("csd_key", "csd_password", "pac_secret", "fiel_key", "fiel_password")
 
 
 def _pac_fields(pac: str, username: str, secret: str, test: bool) -> dict:
@@ -125,5 +125,60 @@ def save_fiscal_profile(
         actor=actor,
         summary=sentence(gettext_lazy("Datos fiscales guardados (RFC %(rfc)s)"), rfc=profile.rfc),
         changed=shown,
+    )
+    return profile
+
+
+def _fiel_fields(cer, key, password, *, rfc: str, today: dt.date) -> dict:
+    if not (cer or key):
+        return {}
+    if not (cer and key):
+        field = "fiel_key" if cer else "fiel_certificate"
+        raise ValidationError({field: _("Cargue el .cer y el .key juntos.")})
+    info = read_fiel(cer=cer, key=key, password=password or "", rfc=rfc, today=today)
+    return {
+        "fiel_certificate": base64.b64encode(info.certificate).decode(),
+        "fiel_key": base64.b64encode(info.key).decode(),
+        "fiel_password": info.password,
+        "fiel_valid_until": info.valid_until,
+    }
+
+
+@transaction.atomic
+def save_sat_download_settings(
+    *,
+    organization,
+    actor,
+    today: dt.date,
+    sat_download_from: dt.date | None,
+    fiel_certificate: bytes | None = None,
+    fiel_key: bytes | None = None,
+    fiel_password: str = "",
+) -> FiscalProfile:
+    """The e.firma the SAT's download service authenticates with (replaced only when the
+    new one checks out) and the first day to download from (None: downloads stop)."""
+    profile = FiscalProfile.objects.select_for_update().filter(organization=organization).first()
+    if profile is None:
+        raise ValidationError(_("Primero guarde los datos fiscales de la organización (RFC)."))
+    values = _fiel_fields(fiel_certificate, fiel_key, fiel_password, rfc=profile.rfc, today=today)
+    if sat_download_from is not None:
+        if sat_download_from >= today:
+            raise ValidationError({"sat_download_from": _("Elija un día anterior a hoy.")})
+        if not (values or profile.has_fiel):
+            raise ValidationError(
+                {"fiel_certificate": _("Cargue la e.firma para descargar del SAT.")}
+            )
+    values["sat_download_from"] = sat_download_from
+    changed = sorted(k for k, v in values.items() if getattr(profile, k) != v)
+    for name, value in values.items():
+        setattr(profile, name, value)
+    profile.save()
+    events.config_changed(
+        organization,
+        actor=actor,
+        summary=sentence(
+            gettext_lazy("Descarga del SAT configurada (RFC %(rfc)s)"), rfc=profile.rfc
+        ),
+        changed=[name for name in changed if name not in SECRET_FIELDS],
     )
     return profile

@@ -209,3 +209,50 @@ class PendingAllocation(models.Model):
         indexes = [
             models.Index(fields=["organization", "invoice_uuid"], name="pendingalloc_org_uuid")
         ]
+
+
+class SatDownloadStatus(models.TextChoices):
+    REQUESTED = "requested", _("Solicitada")
+    IN_PROGRESS = "in_progress", _("En proceso en el SAT")
+    IMPORTED = "imported", _("Importada")
+    NO_DATA = "no_data", _("Sin CFDI en el periodo")
+    REJECTED = "rejected", _("Rechazada por el SAT")
+    FAILED = "failed", _("Falló")
+
+
+class SatDownload(models.Model):
+    """One request to the SAT's Descarga Masiva for the CFDI the organisation issued in a
+    period, followed until its packages are imported (``imports.sat_download``)."""
+
+    organization = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE)
+    period_start = models.DateField(_("desde"))
+    period_end = models.DateField(_("hasta"))
+    request_id = models.CharField(_("folio de la solicitud"), max_length=64, blank=True)
+    status = models.CharField(
+        _("estado"),
+        max_length=12,
+        choices=SatDownloadStatus.choices,
+        default=SatDownloadStatus.REQUESTED,
+    )
+    sat_code = models.CharField(_("código del SAT"), max_length=8, blank=True)
+    message = models.CharField(_("mensaje"), max_length=500, blank=True)
+    packages = models.JSONField(default=list, blank=True)  # the SAT's package ids
+    imported_packages = models.JSONField(default=list, blank=True)
+    batches = models.ManyToManyField(ImportBatch, blank=True, related_name="sat_downloads")
+    checks = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["organization", "status"])]
+
+    def __str__(self) -> str:
+        return f"SAT {self.period_start}–{self.period_end} ({self.status})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (SatDownloadStatus.REQUESTED, SatDownloadStatus.IN_PROGRESS)

@@ -125,6 +125,14 @@ JOBS: dict[str, Job] = {
             "cartera.dunning.tasks.send_new_invoices",
             per_organization=True,
         ),
+        # Every hour: the SAT's Descarga Masiva of the CFDI the organisation issued (where an
+        # e.firma and a start date are set): follow the open request, ask for the next period.
+        Job(
+            "sat-download",
+            Every(minutes=60),
+            "cartera.imports.tasks.download_from_sat",
+            per_organization=True,
+        ),
         # Every quarter hour: open payment requests past their expiry become expired.
         Job(
             "payment-requests-expire",
