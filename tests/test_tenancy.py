@@ -55,7 +55,7 @@ from cartera.fiscal.catalogue import save_product
 from cartera.fiscal.models import IssuedCfdi, RecurringInvoice
 from cartera.followup.models import Task
 from cartera.followup.services import open_task
-from cartera.imports.models import ImportBatch
+from cartera.imports.models import ImportBatch, SatDownload
 from cartera.invoices.models import Dispute, InvoiceAttachment
 from cartera.invoices.purchase_orders import create_purchase_order
 from cartera.invoices.services import create_credit_note, create_invoice
@@ -272,6 +272,9 @@ URLS: dict[str, U] = {
     "imports:preview": write(pk("batch"), scoped=False, roles=MANAGERS),
     "imports:settings": write(roles=MANAGERS),
     "imports:supplier_portal": write(roles=MANAGERS),
+    "imports:sat": write(roles=MANAGERS),
+    "imports:sat_now": write(roles=MANAGERS),  # POST-only: queues one run
+    "imports:sat_again": write(pk("sat_download"), roles=MANAGERS),  # POST-only
     # portal back office: reported payments, disputes, promises, complements
     "portal_admin:review": read(),
     "portal_admin:settings": write(roles=OWNER),
@@ -527,6 +530,13 @@ def world(
         created_by=owner_a,
         file_name="clientes.csv",
     )
+    sat_download = SatDownload.objects.create(
+        organization=org_a,
+        period_start=dt.date(2026, 10, 1),
+        period_end=dt.date(2026, 10, 31),
+        status="rejected",
+        sat_code="5002",
+    )
 
     strategy = Strategy.objects.create(organization=org_a, key="w", name="W", is_default=True)
     message = Message.objects.create(
@@ -749,6 +759,7 @@ def world(
     )
     return SimpleNamespace(
         issued=issued,
+        sat_download=sat_download,
         issued_to_delete=issued_to_delete,
         recurrence=recurrence,
         document_kind=document_kind,

@@ -82,6 +82,9 @@ class SatDownloadAt(SAT):
 
 
 def client_for(profile) -> SatDownloadAt:
+    """Raises ``ValidationError`` when there is no e.firma to authenticate with."""
+    if profile is None:
+        raise ValidationError(_("Cargue la e.firma de la organización para descargar del SAT."))
     return SatDownloadAt(
         signer=fiel_signer_for(profile), base_url=settings.CARTERA_SAT_DOWNLOAD_URL
     )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import bank_views, portal_views, views
+from . import bank_views, portal_views, sat_views, views
 
 app_name = "imports"
 urlpatterns = [
@@ -9,6 +9,9 @@ urlpatterns = [
     path("cfdi/", views.cfdi_upload, name="cfdi"),
     path("dte/", views.dte_upload, name="dte"),
     path("bank/", bank_views.bank_upload, name="bank"),
+    path("sat/", sat_views.sat_download, name="sat"),
+    path("sat/now/", sat_views.sat_download_now, name="sat_now"),
+    path("sat/<int:pk>/again/", sat_views.sat_download_again, name="sat_again"),
     path("supplier-portal/", portal_views.portal_upload, name="supplier_portal"),
     path("settings/", views.import_settings, name="settings"),
     path("templates/<str:kind>.<str:fmt>", views.template_download, name="template"),

@@ -107,6 +107,8 @@ NOT_PAGES = {
     "customers:send_by_hand_preview": "POST action (the preview fragment of the page)",
     "portal_short_link": "an SMS's signed short link: opens the portal (its own tests)",
     "onboarding:skip": "POST action",
+    "imports:sat_now": "POST action (queues one SAT download run)",
+    "imports:sat_again": "POST action",
     "onboarding:close": "POST action (405 on GET)",
     "onboarding:sender": "POST action",
     "onboarding:bank": "POST action",
