@@ -1718,7 +1718,7 @@ def bulletin_selected(*, organization, customer, actor, invoices) -> Activity:
 
 
 def bulletin_notice_queued(*, organization, customer, actor, invoices, message) -> Activity:
-    """The legal notice before publication went into the outbox."""
+    """The legal notice before publication went into the outbox (by e-mail or letter)."""
     return record_activity(
         organization=organization,
         customer=customer,
@@ -1731,6 +1731,7 @@ def bulletin_notice_queued(*, organization, customer, actor, invoices, message) 
         data={
             "bulletin": "notice",
             "message_id": message.pk,
+            "channel": message.channel,
             "invoices": [i.pk for i in invoices],
         },
     )
