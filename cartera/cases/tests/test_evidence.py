@@ -136,7 +136,7 @@ def test_a_rebuild_after_the_days_anchor_is_byte_identical(
     yesterday = anchor_chain(organization_id=org_a.pk, day=TODAY - dt.timedelta(days=1))
     add_case_note(case=case, actor=manager_a, text="Por la tarde")
     before = build_dossier(case, as_of=TODAY)
-    with freeze_time("2026-10-07 04:55:00"):  # 23:55 in Monterrey, the anchor job's slot
+    with freeze_time("2026-10-07 05:55:00"):  # 23:55 in Monterrey, the anchor job's slot
         todays = anchor_chain(organization_id=org_a.pk, day=TODAY)
         after = build_dossier(Case.objects.get(pk=case.pk), as_of=TODAY)
     assert todays.sequence > yesterday.sequence  # the note is covered by the day's anchor
