@@ -140,6 +140,8 @@ def check_group_credit_limits(*, organization, as_of: dt.date) -> dict:
     limits = list(
         GroupCreditLimit.objects.filter(organization=organization).select_related("organization")
     )
+    if not limits:
+        return {"group_limit_alerts": 0, "group_back_within_limit": 0}
     users = _credit_managers(organization)
     seen = {user.pk: viewing_memberships(user) for user in users}
     alerted = cleared = 0

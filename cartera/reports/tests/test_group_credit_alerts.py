@@ -162,11 +162,17 @@ def test_back_within_the_limit_then_over_again_alerts_again(world):
 def test_every_user_who_may_manage_credit_hears_and_nobody_else(world):
     GroupCreditLimit.objects.filter(pk=world.limit.pk).update(amount=Decimal("10000.00"))
     assert check_group_credit_limits(organization=world.a, as_of=TODAY)["group_limit_alerts"] == 3
-    alerts = [(org, user, text.split(": ")[1][:26]) for org, user, text, _u in _notifications()]
-    assert sorted(alerts) == [
-        ("norte", "gina", "exposición de 16,600.00 MX"),
-        ("norte", "mario_manager", "exposición de 11,600.00 MX"),
-        ("norte", "olga_owner", "exposición de 11,600.00 MX"),
+
+    def text(exposure):
+        return (
+            f"Grupo {RFC}: exposición de {exposure} MXN sobre su límite de crédito de"
+            " 10,000.00 MXN (al 20/10/2026)"
+        )
+
+    assert sorted(_notifications()) == [
+        ("norte", "gina", text("16,600.00"), GROUP_URL),
+        ("norte", "mario_manager", text("11,600.00"), GROUP_URL),
+        ("norte", "olga_owner", text("11,600.00"), GROUP_URL),
     ]
     # Nothing for the agent, nor for B's or C's members; no trace of C anywhere.
     assert (
