@@ -20,6 +20,24 @@ class StateFilterForm(forms.Form):
     )
 
 
+class NoticeForm(forms.Form):
+    """How the legal notice goes (``services.NOTICE_CHANNELS``)."""
+
+    channel = forms.ChoiceField(
+        label=_("Enviar el aviso por"),
+        choices=[
+            ("auto", _("Correo; carta impresa si no tiene correo")),
+            ("email", _("Solo correo")),
+            ("letter", _("Carta impresa")),
+        ],
+        initial="auto",
+        required=False,
+    )
+
+    def clean_channel(self):
+        return self.cleaned_data["channel"] or "auto"
+
+
 class SettingsForm(forms.ModelForm):
     class Meta:
         model = BulletinSettings

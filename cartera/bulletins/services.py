@@ -20,9 +20,9 @@ from django.utils.translation import gettext as _
 
 from cartera.invoices.models import Invoice
 from cartera.lib.dates import short_date
-from cartera.outreach.choices import MessagePurpose, MessageStatus
+from cartera.outreach.choices import MessageChannel, MessagePurpose, MessageStatus
 from cartera.outreach.eligibility import invoice_holds, open_with_balance_q
-from cartera.outreach.notices import notify_debtor
+from cartera.outreach.notices import choose_channel, notify_debtor
 from cartera.timeline import events
 
 from . import layouts
@@ -143,23 +143,46 @@ def _notice_text(customer, invoices, wait_days: int) -> tuple[str, str]:
         "Le informamos que las siguientes facturas siguen sin pagarse:\n%(lines)s\n\n"
         "Si no se pagan dentro de %(days)s días a partir de este aviso, el adeudo podrá "
         "reportarse a una sociedad de información crediticia o boletín comercial. Si ya "
-        "pagó o no reconoce el adeudo, responda a este correo."
+        "pagó o no reconoce el adeudo, comuníquese con nosotros."
     ) % {"lines": "\n".join(lines), "days": wait_days}
     return subject, body
+
+
+# How the notice goes (the notice form's choice): by e-mail, or by printed letter when the
+# customer has no usable e-mail but a postal address; e-mail only; letter only.
+NOTICE_CHANNELS = {
+    "auto": (MessageChannel.EMAIL, MessageChannel.LETTER),
+    "email": (MessageChannel.EMAIL,),
+    "letter": (MessageChannel.LETTER,),
+}
 
 
 @dataclass
 class NoticeResult:
     noticed: int = 0  # customers whose notice was queued
-    without_email: list[str] = field(default_factory=list)  # customers who got none
+    letters: int = 0  # of them, by printed letter
+    without_contact: list[str] = field(default_factory=list)  # customers who got none
+
+
+def notice_channel(customer, choice: str) -> str:
+    """The channel ``customer``'s notice goes by ('' : none is usable). Chosen here, once:
+    the notice gets no fallback channel, so the entry's notice is the message that goes."""
+    channel, _contacts, _rest, _passed = choose_channel(customer, list(NOTICE_CHANNELS[choice]))
+    return channel
 
 
 @transaction.atomic
-def send_legal_notices(*, organization, entries, actor, today: dt.date) -> NoticeResult:
+def send_legal_notices(
+    *, organization, entries, actor, today: dt.date, channel: str = "auto"
+) -> NoticeResult:
     """Queue one notice per customer for its selected, not yet noticed invoices; the wait
-    runs from the day the outbox sends it. A customer without a usable e-mail address gets
-    none: its invoices stay selected without a notice (so they are never exported) and
-    it is named in the result, the others' notices go."""
+    runs from the day the outbox sends it — for a letter, the day its print batch is
+    marked posted. ``channel`` (``NOTICE_CHANNELS``) says how. A customer it cannot reach
+    (no usable e-mail and, where letters are allowed, no postal address) gets none: its
+    invoices stay selected without a notice (so they are never exported) and it is named
+    in the result, the others' notices go."""
+    if channel not in NOTICE_CHANNELS:
+        raise ValidationError(_("Canal de aviso desconocido."))
     wait_days = settings_of(organization).wait_days
     pending = [e for e in entries if e.notice_id is None]
     if not pending:
@@ -170,6 +193,10 @@ def send_legal_notices(*, organization, entries, actor, today: dt.date) -> Notic
     result = NoticeResult()
     for customer, customer_entries in sorted(grouped.items(), key=lambda kv: kv[0].pk):
         invoices = sorted((e.invoice for e in customer_entries), key=lambda i: (i.due_date, i.pk))
+        by = notice_channel(customer, channel)
+        if not by:
+            result.without_contact.append(customer.name)
+            continue
         with translation.override(customer.language):
             subject, body = _notice_text(customer, invoices, wait_days)
         message = notify_debtor(
@@ -178,9 +205,10 @@ def send_legal_notices(*, organization, entries, actor, today: dt.date) -> Notic
             purpose=MessagePurpose.PORTAL_NOTICE,
             subject=subject,
             body=body,
+            channels=(by,),
         )
-        if message is None:
-            result.without_email.append(customer.name)
+        if message is None:  # defensive: the channel was usable a moment ago
+            result.without_contact.append(customer.name)
             continue
         message.invoices.add(*invoices)
         BulletinEntry.objects.filter(pk__in=[e.pk for e in customer_entries]).update(
@@ -194,6 +222,7 @@ def send_legal_notices(*, organization, entries, actor, today: dt.date) -> Notic
             message=message,
         )
         result.noticed += 1
+        result.letters += message.channel == MessageChannel.LETTER
     return result
 
 

@@ -15,7 +15,7 @@ from cartera.lib.dates import local_today
 from cartera.orgs.access import Action, can, require
 from cartera.orgs.decorators import org_member_required
 
-from .forms import STATE_LABELS, SettingsForm, StateFilterForm
+from .forms import STATE_LABELS, NoticeForm, SettingsForm, StateFilterForm
 from .models import COUNTRIES
 from .selectors import entries_visible_to, files_of, get_file_for_user, rows_in_state
 from .services import export_bulletin, select_invoices, send_legal_notices, settings_of
@@ -47,6 +47,7 @@ def bulletin_list(request, settings_form=None):
         "files": files_of(request.membership)[:20],
         "can_manage": can(request.membership, Action.MANAGE_CASES),
         "settings_form": settings_form or SettingsForm(instance=settings_of(organization)),
+        "notice_form": NoticeForm(),
         "today": _today(request),
     }
     return render(request, "bulletins/list.html", context)
@@ -79,6 +80,10 @@ def bulletin_select(request):
 @org_member_required
 def bulletin_notice(request):
     require(request, Action.MANAGE_CASES)
+    form = NoticeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors["channel"]))
+        return _back("selected")
     entries = entries_visible_to(request.membership).filter(pk__in=_ids(request, "entry"))
     try:
         result = send_legal_notices(
@@ -86,25 +91,45 @@ def bulletin_notice(request):
             entries=list(entries.select_related("customer__organization")),
             actor=request.user,
             today=_today(request),
+            channel=form.cleaned_data["channel"],
         )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return _back("selected")
-    if result.without_email:
+    _report_notices(request, result, form.cleaned_data["channel"])
+    return _back("noticed" if result.noticed else "selected")
+
+
+def _report_notices(request, result, channel: str) -> None:
+    if result.without_contact:
+        missing = (
+            _("un correo al que se pueda escribir")
+            if channel == "email"
+            else _("una dirección postal")
+            if channel == "letter"
+            else _("un correo al que se pueda escribir ni una dirección postal")
+        )
         messages.warning(
             request,
             _(
-                "Sin aviso, por no tener un correo al que se pueda escribir: %(customers)s. "
+                "Sin aviso, por no tener %(missing)s: %(customers)s. "
                 "Sus facturas siguen seleccionadas y no se publicarán sin aviso."
             )
-            % {"customers": ", ".join(result.without_email)},
+            % {"missing": missing, "customers": ", ".join(result.without_contact)},
         )
-    if not result.noticed:
-        return _back("selected")
-    messages.success(
-        request, _("%(count)s avisos en la bandeja de salida.") % {"count": result.noticed}
-    )
-    return _back("noticed")
+    if result.noticed:
+        messages.success(
+            request, _("%(count)s avisos en la bandeja de salida.") % {"count": result.noticed}
+        )
+    if result.letters:
+        messages.info(
+            request,
+            _(
+                "%(count)s por carta impresa: van al lote de cartas del día y el plazo de "
+                "espera corre desde el día en que el lote se marca como enviado."
+            )
+            % {"count": result.letters},
+        )
 
 
 @require_POST

@@ -53,11 +53,23 @@ def dossier_entry_ids(case, *, as_of: dt.date, links: dict) -> list[int]:
     )
 
 
+def proof_anchor_day(as_of: dt.date) -> dt.date:
+    """The last day whose anchor a dossier of ``as_of`` may carry: the day before. The
+    anchor of ``as_of`` itself is signed at 23:55 that day, so carrying it would make a
+    rebuild late that evening differ from the dossier built earlier the same day."""
+    return as_of - dt.timedelta(days=1)
+
+
 def timeline_proof(case, *, as_of: dt.date, links: dict) -> dict:
-    """What ``cartera timeline proof`` gives for those entries, with the latest anchor
-    signed on or before ``as_of``; ``anchored`` counts the entries it covers."""
+    """What ``cartera timeline proof`` gives for those entries, with the newest anchor
+    dated strictly before ``as_of``; ``anchored`` counts the entries it covers (the ones
+    written after it, up to the end of ``as_of``, are in the proof but not covered)."""
     ids = dossier_entry_ids(case, as_of=as_of, links=links)
-    proof = chain_proof(organization_id=case.organization_id, entry_ids=ids, anchored_by=as_of)
+    proof = chain_proof(
+        organization_id=case.organization_id,
+        entry_ids=ids,
+        anchored_by=proof_anchor_day(as_of),
+    )
     anchor = proof["anchor"]
     covered = anchor["sequence"] if anchor else 0
     proof["anchored"] = sum(1 for e in proof["entries"] if e["content"]["sequence"] <= covered)

@@ -197,6 +197,22 @@ class GroupCreditLimit(models.Model):
         ]
 
 
+class GroupLimitAlert(models.Model):
+    """A group over ``limit`` as one user sees it (the group's exposure counts only the
+    organisations that user belongs to): the row is the alert already raised for this
+    crossing. Created once (unique), deleted when that exposure is back within the limit,
+    so a later crossing alerts again (reports.credit_alerts)."""
+
+    limit = models.ForeignKey(GroupCreditLimit, on_delete=models.CASCADE, related_name="alerts")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    since = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["limit", "user"], name="grouplimitalert_unique_user")
+        ]
+
+
 class Contact(PostalAddress, models.Model):
     """A person at the debtor and the ways to reach them."""
 

@@ -4,7 +4,7 @@ outbox ``Message`` row queued in the caller's transaction; the outbox sends it. 
 the customer's language.
 
 A notice goes by e-mail unless the caller names its channels in order of preference
-(``channels``: e-mail, WhatsApp, SMS): the first with a usable contact point wins, the
+(``channels``: e-mail, WhatsApp, SMS, letter): the first with a usable contact point wins, the
 later ones become the message's ``fallback_channels`` (a permanent failure queues it on
 the next, ``fallback.py``), and the message's ``policy`` records the order and why a
 channel was passed. WhatsApp outside the 24-hour window needs an approved template mapped
@@ -35,6 +35,10 @@ def _contacts_for(customer, channel: str, *, stage: str) -> tuple[list, str]:
     ):
         return [], NO_TEMPLATE
     contacts = usable_contact_points(customer=customer, channel=channel)
+    if not contacts and channel == MessageChannel.LETTER and customer.has_postal_address:
+        # A letter needs no contact: it goes to the customer's own address (the letter
+        # transport's ``letter_address_of``). ``None`` stands for "no contact".
+        return [None], ""
     return contacts, "" if contacts else NO_CONTACT
 
 
@@ -62,7 +66,7 @@ def _bodies(*, body: str, short_text: str, link: str, channels) -> dict[str, str
     short = short_text or body
     bodies = {}
     for channel in channels:
-        if channel == MessageChannel.EMAIL:
+        if channel in (MessageChannel.EMAIL, MessageChannel.LETTER):  # printed in full
             bodies[channel] = _with_link(body, link, short=False) if link else body
         else:
             text = _with_link(short, link, short=True) if link else short
@@ -112,7 +116,11 @@ def notify_debtor(
             "stage": stage,
             "as_of": local_today(customer.effective_timezone),
             "language": customer.language,
-            "to": [getattr(contact, ADDRESS_FIELD[channel]) for contact in contacts[:1]],
+            "to": [
+                getattr(contact, ADDRESS_FIELD[channel])
+                for contact in contacts[:1]
+                if channel in ADDRESS_FIELD  # a letter's address is printed, not in ``to``
+            ],
             "reply_to": org.reply_to_email,
             "subject": subject[:300],
             "body_text": bodies[channel],
@@ -123,7 +131,7 @@ def notify_debtor(
             "policy": _policy(channels, channel, passed, bodies, parameters),
         },
     )
-    if created:
+    if created and contacts[0] is not None:
         message.contacts.add(contacts[0])
         if channel == MessageChannel.SMS:
             _store_short_link(message)

@@ -261,6 +261,25 @@ def _limits(memberships, customers, totals) -> list[GroupLimit]:
     ]
 
 
+def group_exposure(memberships, key: str, currency: str, *, as_of: dt.date) -> Decimal:
+    """The group's open receivable in ``currency`` that these memberships see, on
+    ``as_of``: the exposure the group page compares a group credit limit with (the nightly
+    alert, credit_alerts, uses it for each user who may manage credit)."""
+    customers = group_customers(memberships, key)
+    by_org: dict[int, list[Customer]] = {}
+    for customer in customers:
+        by_org.setdefault(customer.organization_id, []).append(customer)
+    bucket_list = buckets(DEFAULT_AGING_LIMITS)
+    total = ZERO
+    for org_customers in by_org.values():
+        balances = _balances(org_customers[0].organization, org_customers, as_of, bucket_list)
+        total += sum(
+            (b["total"] for rows in balances.values() for b in rows if b["currency"] == currency),
+            ZERO,
+        )
+    return total
+
+
 def group_view(memberships, key: str) -> GroupView | None:
     """The page of the group ``key`` for these memberships; None when they see no member."""
     customers = group_customers(memberships, key)

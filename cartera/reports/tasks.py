@@ -11,7 +11,7 @@ from cartera.orgs.models import Organization
 
 from .background import run_export
 from .behaviour import recompute_classifications
-from .credit_alerts import check_credit_limits
+from .credit_alerts import check_credit_limits, check_group_credit_limits
 from .digest import queue_digests
 from .mail import send_queued_member_mails
 from .models import ExportJob
@@ -24,13 +24,15 @@ from .snapshots import take_snapshot
 @in_organization_language
 def daily_reports(organization_id: int, slot: str = "") -> dict:
     """Snapshot of the day before the slot, today's classification of every customer (a
-    class drop alerts the account's owner) and the credit-limit check (credit_alerts)."""
+    class drop alerts the account's owner) and the credit-limit checks of customers and
+    groups (credit_alerts)."""
     organization = Organization.objects.get(pk=organization_id)
     today = slot_date(slot, organization.timezone)
     snapshots = take_snapshot(organization=organization, day=today - dt.timedelta(days=1))
     classes = recompute_classifications(organization=organization, as_of=today)
     limits = check_credit_limits(organization=organization, as_of=today)
-    return {"snapshots": len(snapshots), **classes, **limits, "slot": slot}
+    groups = check_group_credit_limits(organization=organization, as_of=today)
+    return {"snapshots": len(snapshots), **classes, **limits, **groups, "slot": slot}
 
 
 @task()

@@ -785,6 +785,37 @@ def credit_limit_exceeded(customer, *, balance: Money, limit: Money, as_of) -> A
     )
 
 
+def group_credit_limit_exceeded(
+    organization, *, customer, user, group_key: str, limit: Money, as_of
+) -> Activity:
+    """The nightly check found a group's exposure, as ``user`` sees it, over the
+    organisation's group credit limit (once per crossing and user). The entry names the
+    limit and whom it told, never the exposure: that counts organisations other members of
+    this one may not belong to. ``customer``: this organisation's customer of the group
+    (None when it has none); the caller raises ``user``'s notification."""
+    return record_activity(
+        organization=organization,
+        customer=customer,
+        kind=ActivityKind.CREDIT,
+        summary=sentence(
+            _(
+                "Grupo %(key)s sobre su límite de crédito de %(limit)s (al %(date)s), aviso a %(user)s"
+            ),
+            key=group_key,
+            limit=limit,
+            date=as_of,
+            user=user.get_username(),
+        ),
+        data={
+            "credit_event": "group_over_limit",
+            "group_key": group_key,
+            "limit": limit.as_string(),
+            "currency": limit.currency,
+            "user": user.get_username(),
+        },
+    )
+
+
 def group_credit_limit_set(organization, *, actor, group_key: str, limit) -> Activity:
     """``limit`` is a ``Money`` or None (removed)."""
     if limit is None:
@@ -1687,7 +1718,7 @@ def bulletin_selected(*, organization, customer, actor, invoices) -> Activity:
 
 
 def bulletin_notice_queued(*, organization, customer, actor, invoices, message) -> Activity:
-    """The legal notice before publication went into the outbox."""
+    """The legal notice before publication went into the outbox (by e-mail or letter)."""
     return record_activity(
         organization=organization,
         customer=customer,
@@ -1700,6 +1731,7 @@ def bulletin_notice_queued(*, organization, customer, actor, invoices, message) 
         data={
             "bulletin": "notice",
             "message_id": message.pk,
+            "channel": message.channel,
             "invoices": [i.pk for i in invoices],
         },
     )

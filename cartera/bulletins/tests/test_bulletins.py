@@ -312,7 +312,7 @@ def test_a_customer_without_email_gets_no_notice_and_nothing_changes(org_b, invo
         organization=org_b, invoices=[invoice_b], actor=None, today=SELECT_DAY
     )
     result = send_legal_notices(organization=org_b, entries=entries, actor=None, today=SELECT_DAY)
-    assert (result.noticed, result.without_email) == (0, ["Minera Los Andes"])
+    assert (result.noticed, result.without_contact) == (0, ["Minera Los Andes"])
     assert Message.objects.count() == 0
     assert BulletinEntry.objects.get().notice_id is None
 
@@ -429,7 +429,7 @@ def test_a_customer_without_email_gets_no_notice_and_the_others_do(org_a, invoic
     )
     entries = list(BulletinEntry.objects.filter(pk__in=[e.pk for e in selected]))
     result = send_legal_notices(organization=org_a, entries=entries, actor=None, today=SELECT_DAY)
-    assert (result.noticed, result.without_email) == (1, ["Sin Correo"])
+    assert (result.noticed, result.without_contact) == (1, ["Sin Correo"])
     message = Message.objects.get()
     assert message.customer_id == invoice_a.customer_id
     noticed = dict(BulletinEntry.objects.values_list("invoice__number", "notice_id"))
@@ -447,7 +447,10 @@ def test_the_notice_page_names_the_customers_left_without_notice(
         patch.setattr("cartera.bulletins.views._today", lambda request: SELECT_DAY)
         response = client.post(reverse("bulletins:notice"), {"entry": [entry.pk]}, follow=True)
     text = response.content.decode()
-    assert "Sin aviso, por no tener un correo al que se pueda escribir: Sin Correo." in text
+    assert (
+        "Sin aviso, por no tener un correo al que se pueda escribir ni una dirección postal:"
+        " Sin Correo." in text
+    )
     assert "avisos en la bandeja de salida" not in text
     assert Message.objects.count() == 0
     assert BulletinEntry.objects.get().notice_id is None

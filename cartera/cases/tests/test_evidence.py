@@ -72,7 +72,7 @@ def test_dossier_carries_the_chain_proof_of_its_entries(
     case = _open(invoice_a, _agency(org_a, owner_a), manager_a)
     add_case_note(case=case, actor=manager_a, text="Se envió requerimiento")
     other_note = events.note_added(invoice_a.customer, actor=manager_a, text="Otra cosa")
-    anchor = anchor_chain(organization_id=org_a.pk, day=TODAY)
+    anchor = anchor_chain(organization_id=org_a.pk, day=TODAY - dt.timedelta(days=1))
     add_case_note(case=case, actor=manager_a, text="Después del ancla")
     first = build_dossier(case, as_of=TODAY)
     assert build_dossier(Case.objects.get(pk=case.pk), as_of=TODAY) == first
@@ -95,7 +95,7 @@ def test_dossier_carries_the_chain_proof_of_its_entries(
     assert [e["content"]["sequence"] for e in proof["entries"]] == ids
     assert other_note.pk not in [e["id"] for e in proof["entries"]]  # not about the case
     assert second_invoice_a.pk not in [e["content"]["invoice"] for e in proof["entries"]]
-    assert proof["anchor"]["day"] == "2026-10-06"
+    assert proof["anchor"]["day"] == "2026-10-05"
     assert proof["anchor"]["sequence"] == anchor.sequence
     assert proof["anchored"] == len(ids) - 1  # the note after the anchor is not covered yet
     assert proof["entries"][-1]["content"]["summary"] == "[CASO-00001] Nota: Después del ancla"
@@ -109,7 +109,7 @@ def test_dossier_carries_the_chain_proof_of_its_entries(
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == (
-        f"ok: {len(ids)} entries, anchor of 2026-10-06 #{anchor.sequence} signed"
+        f"ok: {len(ids)} entries, anchor of 2026-10-05 #{anchor.sequence} signed"
     )
     manifest = json.loads(archive.read("manifest.json"))
     assert "timeline-proof.json" in [f["name"] for f in manifest["files"]]
@@ -120,9 +120,53 @@ def test_the_proof_uses_the_anchor_of_the_dossier_date(invoice_a, org_a, owner_a
     case = _open(invoice_a, _agency(org_a, owner_a), manager_a)
     before = build_dossier(case, as_of=TODAY)
     anchor_chain(organization_id=org_a.pk, day=D(2026, 10, 7))  # a later day's anchor
+    anchor_chain(organization_id=org_a.pk, day=TODAY)  # and the day's own, signed at 23:55
     assert build_dossier(case, as_of=TODAY) == before
     proof = json.loads(_zip(before).read("timeline-proof.json"))
     assert (proof["anchor"], proof["anchored"]) == (None, 0)
+
+
+@pytest.mark.usefixtures("frozen")
+def test_a_rebuild_after_the_days_anchor_is_byte_identical(
+    invoice_a, org_a, owner_a, manager_a, tmp_path
+):
+    """The anchor of the dossier date is signed at 23:55 that day: a dossier rebuilt after
+    it keeps the previous day's anchor, so both builds of the day are the same file."""
+    case = _open(invoice_a, _agency(org_a, owner_a), manager_a)
+    yesterday = anchor_chain(organization_id=org_a.pk, day=TODAY - dt.timedelta(days=1))
+    add_case_note(case=case, actor=manager_a, text="Por la tarde")
+    before = build_dossier(case, as_of=TODAY)
+    with freeze_time("2026-10-07 05:55:00"):  # 23:55 in Monterrey, the anchor job's slot
+        todays = anchor_chain(organization_id=org_a.pk, day=TODAY)
+        after = build_dossier(Case.objects.get(pk=case.pk), as_of=TODAY)
+    assert todays.sequence > yesterday.sequence  # the note is covered by the day's anchor
+    assert after == before
+    proof = json.loads(_zip(after).read("timeline-proof.json"))
+    assert (proof["anchor"]["day"], proof["anchor"]["sequence"]) == (
+        "2026-10-05",
+        yesterday.sequence,
+    )
+    assert proof["anchored"] == len(proof["entries"]) - 1  # the afternoon's note: not yet
+    path = tmp_path / "timeline-proof.json"
+    path.write_bytes(_zip(after).read("timeline-proof.json"))
+    result = subprocess.run(
+        [sys.executable, str(_script(tmp_path)), str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == (
+        f"ok: {len(proof['entries'])} entries, anchor of 2026-10-05 #{yesterday.sequence} signed"
+    )
+    # The next day's dossier carries the anchor of the 6th and covers the note.
+    next_day = json.loads(
+        _zip(build_dossier(case, as_of=TODAY + dt.timedelta(days=1))).read("timeline-proof.json")
+    )
+    assert (next_day["anchor"]["day"], next_day["anchored"]) == (
+        "2026-10-06",
+        len(next_day["entries"]),
+    )
 
 
 # --- 2. the proof of delivery of each CFDI -------------------------------------------------
