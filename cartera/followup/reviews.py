@@ -18,7 +18,7 @@ from cartera.invoices.models import Dispute, Invoice
 from cartera.payments import reported
 from cartera.payments.cep import BanxicoCep, CepOutcome
 from cartera.payments.choices import PaymentStatus
-from cartera.payments.models import Allocation, Payment
+from cartera.payments.models import Allocation, Payment, PaymentProof
 from cartera.payments.services import apply_credit_note
 
 from .choices import TaskKind
@@ -53,6 +53,19 @@ def report_payment(*, customer, invoices: list[Invoice], today: dt.date, **field
     if payment.proofs.filter(content_type="application/xml").exists():
         transaction.on_commit(lambda: _enqueue_cep_check(payment))
     return payment
+
+
+@transaction.atomic
+def attach_proof(*, payment: Payment, proof) -> PaymentProof:
+    """A proof that arrives after the report (a file sent on WhatsApp): kept with the
+    report and, when it is an XML, its CEP is checked with Banxico as a proof sent with
+    the report is. Only a report still waiting for review takes a proof."""
+    if payment.status != PaymentStatus.REPORTED:
+        raise ValidationError(_("El pago ya no está pendiente de revisión."))
+    stored = reported.store_proof(payment, proof)
+    if stored.content_type == "application/xml":
+        transaction.on_commit(lambda: _enqueue_cep_check(payment))
+    return stored
 
 
 def _enqueue_cep_check(payment: Payment) -> None:

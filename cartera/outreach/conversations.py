@@ -4,7 +4,8 @@
 the message forward (sent → delivered → read; failed with its code), messages are stored
 once by their id (providers deliver twice and out of order) and put on the customer's
 timeline, and each reply becomes an act: "ya pagué" a reported payment (with the proof
-fetched through the media endpoint), "pago el viernes" a promise, "no reconozco" a
+fetched through the media endpoint; a file alone is the proof of the payment just
+reported, or reports one), "pago el viernes" a promise, "no reconozco" a
 dispute, anything else a task for the agent with the conversation.
 """
 
@@ -28,7 +29,7 @@ from cartera.lib.dates import local_today
 from cartera.lib.uploads import MAX_PROOF_BYTES, PROOF_EXTENSIONS
 from cartera.payments.choices import PaymentMethod, PaymentSource, PaymentStatus
 from cartera.payments.models import Payment
-from cartera.payments.reported import store_proof
+from cartera.payments.reported import cep_of_upload
 from cartera.timeline.choices import ActivityKind, ActorKind
 from cartera.timeline.sentences import sentence
 from cartera.timeline.services import record_activity
@@ -266,10 +267,10 @@ def act_on_reply(
     # "el viernes" is relative to when the debtor wrote, in the debtor's time zone
     today = local_today(customer.effective_timezone, now=inbound.received_at)
     open_invoices = batch.open_invoices(customer)
-    if inbound.kind in MEDIA_KINDS and not inbound.text:
-        return _media_alone(inbound, now=now, today=today, open_invoices=open_invoices)
-    reply = replies.classify(inbound.text, today=today, button=inbound.payload)
     invoices = reply_invoices(inbound, batch=batch)
+    if inbound.kind in MEDIA_KINDS and not inbound.text:
+        return _media_alone(inbound, today=today, open_invoices=open_invoices, invoices=invoices)
+    reply = replies.classify(inbound.text, today=today, button=inbound.payload)
     handler = _HANDLERS.get(reply.intent)
     task = {"today": today, "intent": reply.intent, "open_invoices": open_invoices}
     if handler is None or not invoices:
@@ -289,17 +290,18 @@ def _errors(exc: ValidationError) -> str:
 
 def _paid(inbound, *, reply, invoices, today, now) -> str:
     proof = _proof(inbound) if inbound.kind in MEDIA_KINDS else None
+    cep = cep_of_upload(proof) if proof is not None else None
     payment = reviews.report_payment(
         customer=inbound.customer,
         invoices=invoices,
-        date=reply.date or today,
+        date=reply.date or (cep.operation_date if cep else today),
         method=PaymentMethod.TRANSFER,
-        reference=_("WhatsApp"),
+        reference=cep.tracking_key if cep else _("WhatsApp"),
         actor=ActorKind.DEBTOR,
         source=PaymentSource.WHATSAPP,
         today=today,
         proof=proof,
-        amount=reply.amount,
+        amount=reply.amount or (cep.amount if cep else None),
     )
     return f"payment:{payment.pk}"
 
@@ -353,36 +355,56 @@ def _proof(inbound: InboundMessage):
 
 
 def _media_alone(
-    inbound: InboundMessage, *, now: dt.datetime, today: dt.date, open_invoices: list[Invoice]
+    inbound: InboundMessage, *, today: dt.date, open_invoices: list[Invoice], invoices
 ) -> None:
-    """A file without text: the proof of a payment reported on WhatsApp in the last
-    24 hours that has none yet; otherwise the agent looks at it."""
+    """A file without text is a payment's proof: of the customer's payment reported in the
+    last 24 hours that has none yet (on any channel), else of a payment it reports itself
+    (a CEP says its own amount and day; another file, the open balance of ``invoices``)
+    for the agent to review. A CEP is checked with Banxico either way."""
     payment = (
         Payment.objects.filter(
             customer=inbound.customer,
             status=PaymentStatus.REPORTED,
-            source=PaymentSource.WHATSAPP,
             created_at__gte=inbound.received_at - PROOF_ATTACH_WINDOW,
             proofs__isnull=True,
         )
-        .order_by("-created_at")
+        .order_by("-created_at", "-id")
         .first()
     )
-    if payment is None:
-        return _agent_task(inbound, today=today, intent=replies.OTHER, open_invoices=open_invoices)
+    task = {"today": today, "intent": replies.PAID, "open_invoices": open_invoices}
+    if payment is None and not invoices:
+        return _agent_task(inbound, **{**task, "intent": replies.OTHER})
     try:
+        proof = _proof(inbound)
         with transaction.atomic():
-            store_proof(payment, _proof(inbound))
+            if payment is not None:
+                reviews.attach_proof(payment=payment, proof=proof)
+                outcome = f"proof:{payment.pk}"
+            else:
+                reported_payment = _report_with_proof(
+                    inbound, proof=proof, invoices=invoices, today=today
+                )
+                outcome = f"payment:{reported_payment.pk}"
     except ValidationError as exc:
-        return _agent_task(
-            inbound,
-            today=today,
-            intent=replies.PAID,
-            open_invoices=open_invoices,
-            problem=_errors(exc),
-        )
-    _set_outcome(inbound, replies.PAID, f"proof:{payment.pk}")
+        return _agent_task(inbound, **task, problem=_errors(exc))
+    _set_outcome(inbound, replies.PAID, outcome)
     return None
+
+
+def _report_with_proof(inbound: InboundMessage, *, proof, invoices, today: dt.date) -> Payment:
+    cep = cep_of_upload(proof)
+    return reviews.report_payment(
+        customer=inbound.customer,
+        invoices=invoices,
+        date=cep.operation_date if cep else today,
+        method=PaymentMethod.TRANSFER,
+        reference=cep.tracking_key if cep else _("WhatsApp"),
+        actor=ActorKind.DEBTOR,
+        source=PaymentSource.WHATSAPP,
+        today=today,
+        proof=proof,
+        amount=cep.amount if cep else None,
+    )
 
 
 def _agent_task(

@@ -156,6 +156,21 @@ def reported_cep(payment: Payment) -> ParsedCep | None:
     return None
 
 
+def cep_of_upload(uploaded) -> ParsedCep | None:
+    """The CEP an uploaded proof is, read (None: not a readable CEP XML). Leaves the file
+    at its start, as it found it."""
+    if sniff_upload(uploaded, allow_xml=True) != "application/xml":
+        return None
+    data = uploaded.read()
+    uploaded.seek(0)
+    if not looks_like_cep(data):
+        return None
+    try:
+        return parse_cep(data)
+    except CepError:
+        return None
+
+
 def organization_accounts(payment: Payment) -> set[str]:
     """The CLABEs the organisation tells debtors to pay into: the 18-digit numbers in
     its configured accounts and the customer's virtual CLABE."""
