@@ -116,6 +116,7 @@ NOT_PAGES = {
     "groups:detail": "a group of the demo's one organisation: tests/browser/test_groups.py",
     "groups:limit": "POST action",
     "payment_requests:send": "POST action",
+    "payment_requests:detail": _NO_DEMO_OBJECT,
     "payments:bank_movement": _NO_DEMO_OBJECT,
     "payments:bank_accept": "POST action",
     "payments:bank_assign": "POST action",
