@@ -5,11 +5,12 @@ the message forward (sent → delivered → read; failed with its code), message
 once by their id (providers deliver twice and out of order) and put on the customer's
 timeline, and each reply becomes an act: "ya pagué" a reported payment (with the proof
 fetched through the media endpoint; a file alone is the proof of the payment just
-reported, or reports one), "pago el viernes" a promise, "no reconozco" a
+reported, or, a CEP, reports one; any other file goes to the agent), "pago el viernes" a promise, "no reconozco" a
 dispute, anything else a task for the agent with the conversation.
 """
 
 import datetime as dt
+import hashlib
 import json
 import logging
 from decimal import Decimal
@@ -26,10 +27,10 @@ from cartera.followup.promises import make_promise
 from cartera.followup.services import open_task
 from cartera.invoices.models import Invoice
 from cartera.lib.dates import local_today
-from cartera.lib.uploads import MAX_PROOF_BYTES, PROOF_EXTENSIONS
+from cartera.lib.uploads import MAX_PROOF_BYTES, PROOF_EXTENSIONS, sniff_upload
 from cartera.payments.choices import PaymentMethod, PaymentSource, PaymentStatus
 from cartera.payments.models import Payment
-from cartera.payments.reported import cep_of_upload
+from cartera.payments.reported import cep_of_upload, read_upload_cep
 from cartera.timeline.choices import ActivityKind, ActorKind
 from cartera.timeline.sentences import sentence
 from cartera.timeline.services import record_activity
@@ -357,10 +358,12 @@ def _proof(inbound: InboundMessage):
 def _media_alone(
     inbound: InboundMessage, *, today: dt.date, open_invoices: list[Invoice], invoices
 ) -> None:
-    """A file without text is a payment's proof: of the customer's payment reported in the
-    last 24 hours that has none yet (on any channel), else of a payment it reports itself
-    (a CEP says its own amount and day; another file, the open balance of ``invoices``)
-    for the agent to review. A CEP is checked with Banxico either way."""
+    """A file without text: the proof of the customer's payment reported in the last 24
+    hours that has none yet (on any channel); else, when it is a readable CEP (XML or PDF:
+    its own amount, day and clave de rastreo), a payment it reports itself, checked with
+    Banxico; anything else (a photo, another PDF) only the agent can judge: it is kept
+    on the message and the agent's WhatsApp task says so. A guessed amount never stops
+    the reminders."""
     payment = (
         Payment.objects.filter(
             customer=inbound.customer,
@@ -371,9 +374,11 @@ def _media_alone(
         .order_by("-created_at", "-id")
         .first()
     )
-    task = {"today": today, "intent": replies.PAID, "open_invoices": open_invoices}
+    intent = replies.PAID if payment is not None else replies.OTHER
+    task = {"today": today, "intent": intent, "open_invoices": open_invoices}
     if payment is None and not invoices:
-        return _agent_task(inbound, **{**task, "intent": replies.OTHER})
+        return _agent_task(inbound, **task)
+    proof, outcome, problem = None, None, ""
     try:
         proof = _proof(inbound)
         with transaction.atomic():
@@ -381,30 +386,59 @@ def _media_alone(
                 reviews.attach_proof(payment=payment, proof=proof)
                 outcome = f"proof:{payment.pk}"
             else:
-                reported_payment = _report_with_proof(
+                outcome, problem = _report_with_cep(
                     inbound, proof=proof, invoices=invoices, today=today
                 )
-                outcome = f"payment:{reported_payment.pk}"
     except ValidationError as exc:
-        return _agent_task(inbound, **task, problem=_errors(exc))
+        problem = _errors(exc)
+    if outcome is None:
+        return _file_for_agent(inbound, proof, problem=problem, **task)
     _set_outcome(inbound, replies.PAID, outcome)
     return None
 
 
-def _report_with_proof(inbound: InboundMessage, *, proof, invoices, today: dt.date) -> Payment:
-    cep = cep_of_upload(proof)
-    return reviews.report_payment(
+def _report_with_cep(
+    inbound: InboundMessage, *, proof, invoices, today: dt.date
+) -> tuple[str | None, str]:
+    """The payment a CEP reports, or None and why a CEP was not read ("": no CEP)."""
+    cep, problem = read_upload_cep(proof)
+    if cep is None:
+        return None, problem
+    payment = reviews.report_payment(
         customer=inbound.customer,
         invoices=invoices,
-        date=cep.operation_date if cep else today,
+        date=cep.operation_date,
         method=PaymentMethod.TRANSFER,
-        reference=cep.tracking_key if cep else _("WhatsApp"),
+        reference=cep.tracking_key,
         actor=ActorKind.DEBTOR,
         source=PaymentSource.WHATSAPP,
         today=today,
         proof=proof,
-        amount=cep.amount if cep else None,
+        amount=cep.amount,
     )
+    return f"payment:{payment.pk}", ""
+
+
+def _file_for_agent(inbound: InboundMessage, proof, *, problem: str, **task) -> None:
+    """Keep a downloaded file of an accepted type on the message (the conversation page
+    links it) and open the agent's WhatsApp task, saying a file came and what was wrong."""
+    lines = [problem] if problem else []
+    if proof is not None and _keep_media(inbound, proof):
+        lines.insert(0, _("El cliente envió un archivo (está en la conversación de WhatsApp)."))
+    return _agent_task(inbound, **task, problem=" ".join(lines))
+
+
+def _keep_media(inbound: InboundMessage, proof) -> bool:
+    try:
+        content_type = sniff_upload(proof, allow_xml=True)
+    except ValidationError:
+        return False  # not a file the agent may open here
+    digest = hashlib.sha256(proof.read()).hexdigest()
+    proof.seek(0)
+    inbound.media_file.save(f"{digest[:16]}.{PROOF_EXTENSIONS[content_type]}", proof, save=False)
+    inbound.media_content_type = content_type
+    inbound.save(update_fields=["media_file", "media_content_type"])
+    return True
 
 
 def _agent_task(

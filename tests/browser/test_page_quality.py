@@ -193,6 +193,7 @@ NOT_PAGES = {
     "customers:pick": "htmx fragment (the matches of the customer picker)",
     "imports:errors_csv": "download",
     "portal_admin:proof": "download",
+    "outreach:whatsapp_media": "download",
     "portal_admin:portal_link": "POST action",
     "portal_admin:complement": _NO_DEMO_OBJECT,
     "portal_admin:complement_xml": "download",
