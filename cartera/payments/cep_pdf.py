@@ -110,8 +110,9 @@ def looks_like_cep_text(text: str) -> bool:
 
 
 def parse_amount(value: str) -> Decimal | None:
-    """ "11,600.00", "11600.00", "11.600,00", "11 600,00" → 11600.00 (None: unreadable)."""
-    value = re.sub(r"\s", "", value)
+    """ "$11,600.00", "11600.00 MXN", "11.600,00", "11 600,00" → 11600.00 (None:
+    unreadable)."""
+    value = re.sub(r"[^\d.,]", "", value)
     if "," in value and "." in value:
         decimal_mark = "," if value.rfind(",") > value.rfind(".") else "."
     elif re.search(r",\d{1,2}$", value):
