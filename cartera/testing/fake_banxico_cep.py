@@ -22,6 +22,7 @@ import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
+from html import escape
 from http.cookies import SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -236,9 +237,7 @@ def cep_pdf(
     made with WeasyPrint. ``changes`` replace lines by their label (``None`` drops one;
     a new label is added); ``width`` narrows the labels so they wrap; ``pages_before`` /
     ``pages_after`` put filler pages around it."""
-    from html import escape
-
-    import weasyprint
+    import weasyprint  # noqa: PLC0415 (heavy; only the PDF tests need it)
 
     lines = {**CEP_PDF_FIELDS}
     for label, value in (changes or {}).items():

@@ -1,7 +1,8 @@
 """A file a debtor sends on WhatsApp as the proof of a payment, against the local fake
 Cloud API (media endpoints) and the local fake Banxico CEP portal: it is attached to the
-payment the debtor just reported, or reports one itself; a CEP is checked with Banxico;
-a message delivered twice attaches once."""
+payment the debtor just reported; else a CEP (XML or PDF) reports one itself and is
+checked with Banxico, and any other file is kept for the agent's task, reporting nothing;
+a message delivered twice is handled once."""
 
 import datetime as dt
 import json
@@ -10,6 +11,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 
 from cartera.followup import reviews
 from cartera.followup.models import Task
@@ -17,7 +19,7 @@ from cartera.outreach.models import InboundMessage
 from cartera.payments.models import Payment, PaymentProof
 from cartera.portal.models import PortalSettings
 from cartera.testing import fake_whatsapp as fw
-from cartera.testing.fake_banxico_cep import cep_xml, running_fake_banxico_cep
+from cartera.testing.fake_banxico_cep import cep_pdf, cep_xml, running_fake_banxico_cep
 from cartera.testing.fixtures import PDF_BYTES
 from cartera.timeline.choices import ActorKind
 from cartera.timeline.models import Activity
@@ -142,13 +144,14 @@ def test_a_cep_that_follows_a_portal_report_is_attached_and_a_not_found_is_flagg
     assert len(banxico.searches) == 1 and banxico.downloads == 0
 
 
-def test_an_image_alone_reports_the_open_balance_with_its_proof_for_the_agent(
+def test_an_image_alone_is_kept_for_the_agent_and_reports_nothing(
     client,
     configured,  # noqa: F811
     fake,  # noqa: F811
     banxico,
     org_a,
     invoice_a,
+    agent_a,
     immediate_tasks,
     django_capture_on_commit_callbacks,
 ):
@@ -160,37 +163,107 @@ def test_an_image_alone_reports_the_open_balance_with_its_proof_for_the_agent(
         django_capture_on_commit_callbacks,
         _file("wamid.I1", "IMG1", mime="image/png"),
     )
+    # a photo (a defect, an ID) is no payment: nothing reported, the reminders go on
+    assert not Payment.objects.exists() and not PaymentProof.objects.exists()
+    task = Task.objects.get(subject="whatsapp")
+    assert task.title == f"Responder a {invoice_a.customer.name} por WhatsApp"
+    assert task.notes.startswith(
+        "El cliente envió un archivo (está en la conversación de WhatsApp)."
+    )
+    inbound = InboundMessage.objects.get()
+    assert (inbound.intent, inbound.outcome) == ("other", f"task:{task.pk}")
+    assert inbound.media_content_type == "image/png"
+    with inbound.media_file.open("rb") as handle:
+        assert handle.read() == png
+    assert banxico.searches == []
+    # the agent downloads it from the conversation page
+    client.force_login(agent_a)
+    page = client.get(reverse("outreach:whatsapp_conversation", args=[invoice_a.customer.pk]))
+    url = reverse("outreach:whatsapp_media", args=[inbound.pk])
+    assert url in page.content.decode()
+    download = client.get(url)
+    assert (download.status_code, download["Content-Type"]) == (200, "image/png")
+    assert b"".join(download.streaming_content) == png
+    assert download["Content-Disposition"].startswith("attachment")
+
+
+def test_a_pdf_alone_that_is_an_incomplete_cep_goes_to_the_agent_with_the_reason(
+    client,
+    configured,  # noqa: F811
+    fake,  # noqa: F811
+    banxico,
+    org_a,
+    invoice_a,
+    immediate_tasks,
+    django_capture_on_commit_callbacks,
+):
+    fake.media["PDF2"] = (cep_pdf({"Monto": None}), "application/pdf")
+    _send(
+        client,
+        org_a,
+        django_capture_on_commit_callbacks,
+        _file("wamid.P2", "PDF2", mime="application/pdf"),
+    )
+    assert not Payment.objects.exists()
+    task = Task.objects.get(subject="whatsapp")
+    assert task.notes.startswith(
+        "El cliente envió un archivo (está en la conversación de WhatsApp). "
+        "CEP en PDF incompleto: no se encontró monto"
+    )
+    assert InboundMessage.objects.get().media_content_type == "application/pdf"
+    assert banxico.searches == []
+
+
+def test_a_cep_pdf_alone_reports_its_payment_and_banxico_confirms_it(
+    client,
+    configured,  # noqa: F811
+    fake,  # noqa: F811
+    banxico,
+    org_a,
+    invoice_a,
+    immediate_tasks,
+    django_capture_on_commit_callbacks,
+):
+    register(banxico)
+    fake.media["PDF3"] = (cep_pdf(), "application/pdf")
+    _send(
+        client,
+        org_a,
+        django_capture_on_commit_callbacks,
+        _file("wamid.P3", "PDF3", mime="application/pdf"),
+    )
     payment = Payment.objects.get()
     assert (payment.status, payment.amount, payment.date, payment.reference) == (
-        "reported",
+        "confirmed",
         Decimal("11600.00"),
-        dt.date(2026, 10, 7),
-        "WhatsApp",
+        dt.date(2026, 10, 4),
+        KEY,
     )
-    assert list(payment.reported_invoices.all()) == [invoice_a]
-    assert payment.proofs.get().content_type == "image/png"
-    assert Task.objects.get(key=f"reported-payment:{payment.pk}").status == "open"
-    assert banxico.searches == []  # not a CEP: only the agent can confirm it
+    assert payment.proofs.get().content_type == "application/pdf"
+    assert InboundMessage.objects.get().outcome == f"payment:{payment.pk}"
+    assert not InboundMessage.objects.get().media_file  # the proof is the payment's
+    assert (len(banxico.searches), banxico.downloads) == (1, 1)
 
 
 def test_the_same_file_delivered_twice_is_downloaded_and_attached_once(
     client,
     configured,  # noqa: F811
     fake,  # noqa: F811
+    banxico,
     org_a,
     invoice_a,
     immediate_tasks,
     django_capture_on_commit_callbacks,
 ):
-    fake.media["PDF1"] = (PDF_BYTES, "application/pdf")
-    first = fw.webhook_body(messages=[_file("wamid.D1", "PDF1", mime="application/pdf")])
+    fake.media["CEP1"] = (CEP, "application/xml")
+    first = fw.webhook_body(messages=[_file("wamid.D1", "CEP1", mime="application/xml")])
     again = json.loads(first)
     again["entry"][0]["id"] = "redelivery"  # another body carrying the same message
     for body in (first, first, json.dumps(again).encode()):
         _deliver(client, org_a, body, django_capture_on_commit_callbacks)
     assert InboundMessage.objects.count() == 1
     assert (Payment.objects.count(), PaymentProof.objects.count()) == (1, 1)
-    assert fake.media_downloads == ["PDF1"]
+    assert fake.media_downloads == ["CEP1"]
 
 
 def test_a_file_the_provider_does_not_have_changes_nothing_but_a_task(

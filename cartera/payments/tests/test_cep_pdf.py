@@ -18,6 +18,7 @@ from cartera.payments import cep_pdf
 from cartera.payments.cep import CepError, claim_from_cep
 from cartera.payments.cep_pdf import parse_amount, parse_cep_pdf
 from cartera.payments.models import Allocation, Payment, PaymentProof
+from cartera.testing.fake_banxico_cep import CEP_PDF_FIELDS
 from cartera.testing.fake_banxico_cep import cep_pdf as make_pdf
 
 from .test_cep import KEY, banxico, claim, flagged, register, report  # noqa: F401 (fixture)
@@ -80,15 +81,9 @@ def test_amount_formats(text, amount):
 
 
 def test_a_pdf_that_is_no_cep_and_a_broken_pdf_are_no_cep():
-    receipt = make_pdf({label: None for label in list(_labels())}, title="Ticket de compra")
+    receipt = make_pdf(dict.fromkeys(CEP_PDF_FIELDS), title="Ticket de compra")
     assert parse_cep_pdf(receipt) is None
     assert parse_cep_pdf(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n") is None
-
-
-def _labels():
-    from cartera.testing.fake_banxico_cep import CEP_PDF_FIELDS
-
-    return CEP_PDF_FIELDS
 
 
 def test_a_cep_pdf_missing_fields_says_which_in_spanish_and_english():
