@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -185,6 +186,35 @@ def test_an_image_alone_is_kept_for_the_agent_and_reports_nothing(
     assert (download.status_code, download["Content-Type"]) == (200, "image/png")
     assert b"".join(download.streaming_content) == png
     assert download["Content-Disposition"].startswith("attachment")
+
+
+def test_only_who_sees_the_customer_downloads_a_kept_file(
+    client, org_a, invoice_a, agent_a, agent2_a, owner_b
+):
+    inbound = InboundMessage(
+        organization=org_a,
+        channel="whatsapp",
+        provider_id="wamid.K1",
+        from_address=WA_ID,
+        customer=invoice_a.customer,
+        kind="image",
+        media_id="K1",
+        media_content_type="image/png",
+        received_at=dt.datetime.fromtimestamp(TS, tz=dt.UTC),
+    )
+    inbound.media_file.save("k.png", ContentFile(b"\x89PNG\r\n\x1a\n"), save=True)
+    org_a.agents_see_only_assigned = True
+    org_a.save(update_fields=["agents_see_only_assigned"])
+    url = reverse("outreach:whatsapp_media", args=[inbound.pk])
+    assert invoice_a.customer.assigned_agent_id == agent_a.pk
+    codes = []
+    for user in (agent_a, agent2_a, owner_b):
+        client.force_login(user)
+        codes.append(client.get(url).status_code)
+    assert codes == [200, 404, 404]
+    InboundMessage.objects.filter(pk=inbound.pk).update(media_file="")  # nothing kept
+    client.force_login(agent_a)
+    assert client.get(url).status_code == 404
 
 
 def test_a_pdf_alone_that_is_an_incomplete_cep_goes_to_the_agent_with_the_reason(
