@@ -60,7 +60,14 @@ from cartera.invoices.models import Dispute, InvoiceAttachment
 from cartera.invoices.purchase_orders import create_purchase_order
 from cartera.invoices.services import create_credit_note, create_invoice
 from cartera.orgs.models import Membership
-from cartera.outreach.models import Letter, LetterBatch, Message, MessageTemplate, WhatsAppTemplate
+from cartera.outreach.models import (
+    InboundMessage,
+    Letter,
+    LetterBatch,
+    Message,
+    MessageTemplate,
+    WhatsAppTemplate,
+)
 from cartera.payments.bank import create_bank_account, store_statement
 from cartera.payments.complements import create_obligation
 from cartera.payments.models import BankMovement, PaymentProof, PaymentRequest, Reconciliation
@@ -225,7 +232,9 @@ URLS: dict[str, U] = {
     "payments:list": read(),
     "payment_requests:list": read(),
     "payment_requests:create": write(lambda w: {"customer_pk": w.customer.pk}, roles=TEAM),
+    "payment_requests:detail": read(pk("payment_request")),
     "payment_requests:send": write(pk("payment_request"), roles=TEAM),
+    "payment_requests:resend": write(pk("payment_request"), roles=TEAM),
     "payment_requests:cancel": write(pk("payment_request"), roles=TEAM),
     "payments:create": write(roles=TEAM),
     "payments:detail": read(pk("payment")),
@@ -422,6 +431,7 @@ URLS: dict[str, U] = {
         pk("whatsapp_template"), scoped=False, roles=MANAGERS
     ),  # POST-only
     "outreach:whatsapp_conversation": write(pk("customer"), roles=TEAM),
+    "outreach:whatsapp_media": read(pk("inbound")),
     "outreach:sms_settings": write(roles=OWNER),  # owners only (GET too)
     # provider webhooks: authenticated by the provider's signature (tested in outreach)
     "webhooks:whatsapp": public(lambda w: {"slug": w.org.slug}),
@@ -523,6 +533,18 @@ def world(
         sha256="0",
     )
     proof.file.save("ticket.png", ContentFile(b"\x89PNG test"), save=True)
+    inbound = InboundMessage(
+        organization=org_a,
+        channel="whatsapp",
+        provider_id="wamid.W1",
+        from_address="5215500000000",
+        customer=debtor_a,
+        kind="image",
+        media_id="M1",
+        media_content_type="image/png",
+        received_at=dt.datetime(2026, 10, 7, 15, tzinfo=dt.UTC),
+    )
+    inbound.media_file.save("foto.png", ContentFile(b"\x89PNG test"), save=True)
     batch = ImportBatch.objects.create(
         organization=org_a,
         kind="customers",
@@ -808,6 +830,7 @@ def world(
         attachment=attachment,
         purchase_order=purchase_order,
         proof=proof,
+        inbound=inbound,
         membership=Membership.objects.get(user=agent_a),
     )
 

@@ -18,7 +18,7 @@ from cartera.invoices.models import Dispute, Invoice
 from cartera.payments import reported
 from cartera.payments.cep import BanxicoCep, CepOutcome
 from cartera.payments.choices import PaymentStatus
-from cartera.payments.models import Allocation, Payment
+from cartera.payments.models import Allocation, Payment, PaymentProof
 from cartera.payments.services import apply_credit_note
 
 from .choices import TaskKind
@@ -50,9 +50,22 @@ def report_payment(*, customer, invoices: list[Invoice], today: dt.date, **field
         title=_("Revisar pago reportado de %(amount)s (%(customer)s)")
         % {"amount": payment.amount_money, "customer": customer.name},
     )
-    if payment.proofs.filter(content_type="application/xml").exists():
+    if payment.proofs.filter(content_type__in=reported.CEP_CONTENT_TYPES).exists():
         transaction.on_commit(lambda: _enqueue_cep_check(payment))
     return payment
+
+
+@transaction.atomic
+def attach_proof(*, payment: Payment, proof) -> PaymentProof:
+    """A proof that arrives after the report (a file sent on WhatsApp): kept with the
+    report and, when it is an XML or a PDF, checked as a CEP with Banxico as a proof sent with
+    the report is. Only a report still waiting for review takes a proof."""
+    if payment.status != PaymentStatus.REPORTED:
+        raise ValidationError(_("El pago ya no está pendiente de revisión."))
+    stored = reported.store_proof(payment, proof)
+    if stored.content_type in reported.CEP_CONTENT_TYPES:
+        transaction.on_commit(lambda: _enqueue_cep_check(payment))
+    return stored
 
 
 def _enqueue_cep_check(payment: Payment) -> None:
@@ -69,6 +82,8 @@ def review_reported_cep(*, payment: Payment, client: BanxicoCep | None = None) -
     if payment.status != PaymentStatus.REPORTED:
         return CepOutcome("skipped", "")
     outcome = reported.check_reported_cep(payment=payment, client=client)
+    if outcome.status == reported.NOT_A_CEP:  # an ordinary receipt: the agent reviews it
+        return outcome
     try:
         with transaction.atomic():
             if outcome.is_valid:

@@ -55,7 +55,7 @@ def sync_approval_task(kind: str, pk: int) -> dict:
 @task()
 @in_organization_language
 def check_reported_payment_cep(organization_id: int, payment_id: int) -> dict:
-    """Enqueued on commit when a reported payment's proof is an XML: check its CEP with
+    """Enqueued on commit when a reported payment's proof is an XML or a PDF: check its CEP with
     Banxico; a valid one accepts the report, anything else is flagged to the agent."""
     payment = Payment.objects.filter(organization_id=organization_id, pk=payment_id).first()
     if payment is None:

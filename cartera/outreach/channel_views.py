@@ -9,7 +9,7 @@ from xml.sax.saxutils import escape
 from django.conf import settings
 from django.contrib import messages as flash
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse, HttpResponseForbidden
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from cartera.customers.selectors import get_customer_for_user
+from cartera.customers.selectors import customers_visible_to, get_customer_for_user
 from cartera.lib.forms import add_service_errors
 from cartera.orgs.access import Action, can, require
 from cartera.orgs.decorators import org_member_required
@@ -36,7 +36,7 @@ from .inbound import (
     whatsapp_challenge,
     whatsapp_config,
 )
-from .models import SmsConfig, WhatsAppTemplate
+from .models import InboundMessage, SmsConfig, WhatsAppTemplate
 from .selectors import conversation
 from .sms import save_sms_config
 from .whatsapp import (
@@ -310,4 +310,23 @@ def whatsapp_conversation(request, pk):
             "closes_at": window_closes_at(customer, now=now),
             "can_reply": can(request.membership, Action.ADD_NOTES),
         },
+    )
+
+
+@org_member_required
+def whatsapp_media(request, pk):
+    """A file a debtor sent on WhatsApp that was kept for the agent (not a payment's
+    proof): whoever sees the customer's conversation may download it."""
+    visible = customers_visible_to(getattr(request, "membership", None))
+    inbound = (
+        InboundMessage.objects.filter(pk=pk, customer__in=visible).exclude(media_file="").first()
+    )
+    if inbound is None:
+        raise Http404
+    # A debtor's file never runs in the back office's browser: always a download.
+    return FileResponse(
+        inbound.media_file.open("rb"),
+        as_attachment=True,
+        filename=inbound.media_file.name.rsplit("/", 1)[-1],
+        content_type=inbound.media_content_type,
     )

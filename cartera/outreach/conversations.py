@@ -4,11 +4,13 @@
 the message forward (sent → delivered → read; failed with its code), messages are stored
 once by their id (providers deliver twice and out of order) and put on the customer's
 timeline, and each reply becomes an act: "ya pagué" a reported payment (with the proof
-fetched through the media endpoint), "pago el viernes" a promise, "no reconozco" a
+fetched through the media endpoint; a file alone is the proof of the payment just
+reported, or, a CEP, reports one; any other file goes to the agent), "pago el viernes" a promise, "no reconozco" a
 dispute, anything else a task for the agent with the conversation.
 """
 
 import datetime as dt
+import hashlib
 import json
 import logging
 from decimal import Decimal
@@ -25,10 +27,10 @@ from cartera.followup.promises import make_promise
 from cartera.followup.services import open_task
 from cartera.invoices.models import Invoice
 from cartera.lib.dates import local_today
-from cartera.lib.uploads import MAX_PROOF_BYTES, PROOF_EXTENSIONS
+from cartera.lib.uploads import MAX_PROOF_BYTES, PROOF_EXTENSIONS, sniff_upload
 from cartera.payments.choices import PaymentMethod, PaymentSource, PaymentStatus
 from cartera.payments.models import Payment
-from cartera.payments.reported import store_proof
+from cartera.payments.reported import cep_of_upload, read_upload_cep
 from cartera.timeline.choices import ActivityKind, ActorKind
 from cartera.timeline.sentences import sentence
 from cartera.timeline.services import record_activity
@@ -266,10 +268,10 @@ def act_on_reply(
     # "el viernes" is relative to when the debtor wrote, in the debtor's time zone
     today = local_today(customer.effective_timezone, now=inbound.received_at)
     open_invoices = batch.open_invoices(customer)
-    if inbound.kind in MEDIA_KINDS and not inbound.text:
-        return _media_alone(inbound, now=now, today=today, open_invoices=open_invoices)
-    reply = replies.classify(inbound.text, today=today, button=inbound.payload)
     invoices = reply_invoices(inbound, batch=batch)
+    if inbound.kind in MEDIA_KINDS and not inbound.text:
+        return _media_alone(inbound, today=today, open_invoices=open_invoices, invoices=invoices)
+    reply = replies.classify(inbound.text, today=today, button=inbound.payload)
     handler = _HANDLERS.get(reply.intent)
     task = {"today": today, "intent": reply.intent, "open_invoices": open_invoices}
     if handler is None or not invoices:
@@ -289,17 +291,18 @@ def _errors(exc: ValidationError) -> str:
 
 def _paid(inbound, *, reply, invoices, today, now) -> str:
     proof = _proof(inbound) if inbound.kind in MEDIA_KINDS else None
+    cep = cep_of_upload(proof) if proof is not None else None
     payment = reviews.report_payment(
         customer=inbound.customer,
         invoices=invoices,
-        date=reply.date or today,
+        date=reply.date or (cep.operation_date if cep else today),
         method=PaymentMethod.TRANSFER,
-        reference=_("WhatsApp"),
+        reference=cep.tracking_key if cep else _("WhatsApp"),
         actor=ActorKind.DEBTOR,
         source=PaymentSource.WHATSAPP,
         today=today,
         proof=proof,
-        amount=reply.amount,
+        amount=reply.amount or (cep.amount if cep else None),
     )
     return f"payment:{payment.pk}"
 
@@ -353,36 +356,89 @@ def _proof(inbound: InboundMessage):
 
 
 def _media_alone(
-    inbound: InboundMessage, *, now: dt.datetime, today: dt.date, open_invoices: list[Invoice]
+    inbound: InboundMessage, *, today: dt.date, open_invoices: list[Invoice], invoices
 ) -> None:
-    """A file without text: the proof of a payment reported on WhatsApp in the last
-    24 hours that has none yet; otherwise the agent looks at it."""
+    """A file without text: the proof of the customer's payment reported in the last 24
+    hours that has none yet (on any channel); else, when it is a readable CEP (XML or PDF:
+    its own amount, day and clave de rastreo), a payment it reports itself, checked with
+    Banxico; anything else (a photo, another PDF) only the agent can judge: it is kept
+    on the message and the agent's WhatsApp task says so. A guessed amount never stops
+    the reminders."""
     payment = (
         Payment.objects.filter(
             customer=inbound.customer,
             status=PaymentStatus.REPORTED,
-            source=PaymentSource.WHATSAPP,
             created_at__gte=inbound.received_at - PROOF_ATTACH_WINDOW,
             proofs__isnull=True,
         )
-        .order_by("-created_at")
+        .order_by("-created_at", "-id")
         .first()
     )
-    if payment is None:
-        return _agent_task(inbound, today=today, intent=replies.OTHER, open_invoices=open_invoices)
+    intent = replies.PAID if payment is not None else replies.OTHER
+    task = {"today": today, "intent": intent, "open_invoices": open_invoices}
+    if payment is None and not invoices:
+        return _agent_task(inbound, **task)
+    proof, outcome, problem = None, None, ""
     try:
+        proof = _proof(inbound)
         with transaction.atomic():
-            store_proof(payment, _proof(inbound))
+            if payment is not None:
+                reviews.attach_proof(payment=payment, proof=proof)
+                outcome = f"proof:{payment.pk}"
+            else:
+                outcome, problem = _report_with_cep(
+                    inbound, proof=proof, invoices=invoices, today=today
+                )
     except ValidationError as exc:
-        return _agent_task(
-            inbound,
-            today=today,
-            intent=replies.PAID,
-            open_invoices=open_invoices,
-            problem=_errors(exc),
-        )
-    _set_outcome(inbound, replies.PAID, f"proof:{payment.pk}")
+        problem = _errors(exc)
+    if outcome is None:
+        return _file_for_agent(inbound, proof, problem=problem, **task)
+    _set_outcome(inbound, replies.PAID, outcome)
     return None
+
+
+def _report_with_cep(
+    inbound: InboundMessage, *, proof, invoices, today: dt.date
+) -> tuple[str | None, str]:
+    """The payment a CEP reports, or None and why a CEP was not read ("": no CEP)."""
+    cep, problem = read_upload_cep(proof)
+    if cep is None:
+        return None, problem
+    payment = reviews.report_payment(
+        customer=inbound.customer,
+        invoices=invoices,
+        date=cep.operation_date,
+        method=PaymentMethod.TRANSFER,
+        reference=cep.tracking_key,
+        actor=ActorKind.DEBTOR,
+        source=PaymentSource.WHATSAPP,
+        today=today,
+        proof=proof,
+        amount=cep.amount,
+    )
+    return f"payment:{payment.pk}", ""
+
+
+def _file_for_agent(inbound: InboundMessage, proof, *, problem: str, **task) -> None:
+    """Keep a downloaded file of an accepted type on the message (the conversation page
+    links it) and open the agent's WhatsApp task, saying a file came and what was wrong."""
+    lines = [problem] if problem else []
+    if proof is not None and _keep_media(inbound, proof):
+        lines.insert(0, _("El cliente envió un archivo (está en la conversación de WhatsApp)."))
+    return _agent_task(inbound, **task, problem=" ".join(lines))
+
+
+def _keep_media(inbound: InboundMessage, proof) -> bool:
+    try:
+        content_type = sniff_upload(proof, allow_xml=True)
+    except ValidationError:
+        return False  # not a file the agent may open here
+    digest = hashlib.sha256(proof.read()).hexdigest()
+    proof.seek(0)
+    inbound.media_file.save(f"{digest[:16]}.{PROOF_EXTENSIONS[content_type]}", proof, save=False)
+    inbound.media_content_type = content_type
+    inbound.save(update_fields=["media_file", "media_content_type"])
+    return True
 
 
 def _agent_task(

@@ -247,6 +247,10 @@ class InboundEvent(models.Model):
         ]
 
 
+def inbound_media_path(instance, filename):
+    return f"org-{instance.organization_id}/inbound/{filename}"
+
+
 class InboundMessage(models.Model):
     """A message a debtor sent us (WhatsApp, SMS), unique by the provider's id, and what
     Cartera made of it (``intent`` and ``outcome``)."""
@@ -270,6 +274,9 @@ class InboundMessage(models.Model):
     payload = models.CharField(max_length=200, blank=True)
     media_id = models.CharField(max_length=200, blank=True)
     media_type = models.CharField(max_length=100, blank=True)
+    # the file kept for the agent when it was not taken as a payment's proof
+    media_file = models.FileField(upload_to=inbound_media_path, max_length=300, blank=True)
+    media_content_type = models.CharField(max_length=100, blank=True)
     received_at = models.DateTimeField(_("recibido"))
     intent = models.CharField(_("intención"), max_length=20, blank=True)
     outcome = models.CharField(_("resultado"), max_length=300, blank=True)

@@ -36,7 +36,8 @@ def conversation(
     customer, *, channel: str = MessageChannel.WHATSAPP, limit: int = 200
 ) -> list[dict]:
     """The customer's chat on ``channel``, oldest first: what we sent (sent or being sent)
-    and what the debtor wrote, as rows ``{at, outbound, text, status, outcome}``."""
+    and what the debtor wrote, as rows ``{at, outbound, text, status, outcome}`` (and
+    ``media_pk``: the received message whose file was kept for the agent)."""
     sent = (
         Message.objects.filter(customer=customer, channel=channel)
         .exclude(status__in=[MessageStatus.CANCELLED])
@@ -56,7 +57,7 @@ def conversation(
     received = (
         InboundMessage.objects.filter(customer=customer, channel=channel)
         .order_by("-received_at")
-        .only("received_at", "text", "media_id", "outcome")[:limit]
+        .only("received_at", "text", "media_id", "media_file", "outcome")[:limit]
     )
     rows += [
         {
@@ -65,6 +66,7 @@ def conversation(
             "text": inbound.text or inbound.get_media_label(),
             "status": "",
             "outcome": inbound.outcome,
+            "media_pk": inbound.pk if inbound.media_file else None,
         }
         for inbound in received
     ]

@@ -43,4 +43,5 @@ urlpatterns += [
         channel_views.whatsapp_conversation,
         name="whatsapp_conversation",
     ),
+    path("whatsapp/files/<int:pk>/", channel_views.whatsapp_media, name="whatsapp_media"),
 ]

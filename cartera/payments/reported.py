@@ -33,6 +33,7 @@ from .cep import (
     looks_like_cep,
     parse_cep,
 )
+from .cep_pdf import parse_cep_pdf
 from .choices import PaymentSource, PaymentStatus
 from .complements import create_obligation
 from .instructions import configured_accounts, virtual_clabe
@@ -143,17 +144,59 @@ def cep_external_id(cep: ParsedCep) -> str:
     return f"cep:{cep.tracking_key}"[:64]
 
 
+CEP_CONTENT_TYPES = ("application/xml", "application/pdf")
+NOT_A_CEP = "not_cep"  # a check's status when no proof is a CEP: nothing to flag
+
+
+def proof_cep(data: bytes, content_type: str) -> ParsedCep | None:
+    """The CEP a proof file is. None: it is not one (a photo, another PDF receipt);
+    ``CepError`` (its Spanish message says why): an XML that is not a readable CEP, or a
+    PDF that is a CEP but lacks a field Banxico's query needs (or is too long to tell)."""
+    if content_type == "application/xml":
+        if not looks_like_cep(data):
+            raise CepError(_("el comprobante no es un CEP legible"))
+        return parse_cep(data)
+    if content_type == "application/pdf":
+        return parse_cep_pdf(data)
+    return None
+
+
 def reported_cep(payment: Payment) -> ParsedCep | None:
-    """The CEP among the payment's proofs (an XML whose root is SPEI_Tercero), read."""
-    for proof in payment.proofs.filter(content_type="application/xml").order_by("pk"):
+    """The CEP among the payment's proofs (XML or PDF), read; the first proof's
+    ``CepError`` when none is a readable CEP but one tried to be."""
+    error = None
+    for proof in payment.proofs.filter(content_type__in=CEP_CONTENT_TYPES).order_by("pk"):
         with proof.file.open("rb") as handle:
             data = handle.read()
-        if looks_like_cep(data):
-            try:
-                return parse_cep(data)
-            except CepError:
-                return None
+        try:
+            cep = proof_cep(data, proof.content_type)
+        except CepError as exc:
+            error = error or exc
+            continue
+        if cep is not None:
+            return cep
+    if error is not None:
+        raise error
     return None
+
+
+def read_upload_cep(uploaded) -> tuple[ParsedCep | None, str]:
+    """The CEP an uploaded proof is and, when it is not a readable one, why (in Spanish;
+    "" for a file that is no CEP at all). Leaves the file at its start."""
+    content_type = sniff_upload(uploaded, allow_xml=True)
+    if content_type not in CEP_CONTENT_TYPES:
+        return None, ""
+    data = uploaded.read()
+    uploaded.seek(0)
+    try:
+        return proof_cep(data, content_type), ""
+    except CepError as exc:
+        return None, str(exc)
+
+
+def cep_of_upload(uploaded) -> ParsedCep | None:
+    """The CEP an uploaded proof is, read (None: not a readable CEP, XML or PDF)."""
+    return read_upload_cep(uploaded)[0]
 
 
 def organization_accounts(payment: Payment) -> set[str]:
@@ -193,12 +236,16 @@ def _local_problems(payment: Payment, cep: ParsedCep) -> list[str]:
 
 
 def check_reported_cep(*, payment: Payment, client: BanxicoCep | None = None) -> CepOutcome:
-    """Whether the reported payment's CEP proves it: the CEP must say the reported amount
+    """Whether the reported payment's CEP (XML or PDF) proves it (``NOT_A_CEP``: no proof
+    is one, nothing to say). The CEP must say the reported amount
     and date, be paid into one of the organisation's accounts, not have confirmed another
     payment, and Banxico must confirm it. Writes nothing."""
-    cep = reported_cep(payment)
+    try:
+        cep = reported_cep(payment)
+    except CepError as exc:
+        return CepOutcome(CepStatus.MISMATCH, str(exc))
     if cep is None:
-        return CepOutcome(CepStatus.MISMATCH, _("el comprobante no es un CEP legible"))
+        return CepOutcome(NOT_A_CEP, "")
     problems = _local_problems(payment, cep)
     if problems:
         return CepOutcome(CepStatus.MISMATCH, "; ".join(problems), cep)

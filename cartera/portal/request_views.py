@@ -16,7 +16,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from cartera.customers.selectors import get_customer_for_user
-from cartera.dunning.request_messages import REQUEST_CHANNELS, local_expiry, send_request
+from cartera.dunning.request_messages import (
+    REQUEST_CHANNELS,
+    local_expiry,
+    reachable_channels,
+    request_messages,
+    resend_request,
+    send_request,
+)
 from cartera.invoices.choices import InvoiceStatus
 from cartera.lib.dates import local_today, parse_iso_date
 from cartera.lib.forms import clean_ids
@@ -187,6 +194,51 @@ def request_send(request, pk):
         return HttpResponseBadRequest(_("El enlace de esta solicitud ya no se puede enviar."))
     sent = _send_channels(request, payment_request, raw, request.POST.getlist("channels"))
     return _created_page(request, payment_request, raw, sent)
+
+
+@org_member_required
+def request_detail(request, pk):
+    """One request: its amount, state, the messages that carried it and, for those who
+    may send it, «Reenviar» on the channels the customer can be reached on."""
+    payment_request = _get_for_user(request, pk)
+    resendable = service.is_payable(payment_request, now=timezone.now())
+    channels = reachable_channels(payment_request.customer) if resendable else []
+    return render(
+        request,
+        "portal/backoffice/request_detail.html",
+        {
+            "payment_request": payment_request,
+            "invoices": payment_request.invoices.order_by("due_date", "id"),
+            "sent": request_messages(payment_request),
+            "resendable": resendable,
+            "channels": [(c, MessageChannel(c).label) for c in channels],
+        },
+    )
+
+
+@org_member_required
+@require_POST
+def request_resend(request, pk):
+    require(request, Action.RECORD_PAYMENTS)
+    payment_request = _get_for_user(request, pk)
+    channel = request.POST.get("channel", "")
+    try:
+        resend_request(
+            user=request.user,
+            request=payment_request,
+            channel=channel,
+            link_for=public_url,
+            now=timezone.now(),
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request,
+            _("Solicitud reenviada por %(channel)s: quedó en la bandeja de salida.")
+            % {"channel": MessageChannel(channel).label},
+        )
+    return redirect("payment_requests:detail", pk=payment_request.pk)
 
 
 @org_member_required

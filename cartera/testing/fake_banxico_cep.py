@@ -22,6 +22,7 @@ import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
+from html import escape
 from http.cookies import SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -209,3 +210,52 @@ def running_fake_banxico_cep():
     finally:
         server.shutdown()
         server.server_close()
+
+
+CEP_PDF_FIELDS = {
+    "Fecha de operación": "04/10/2026",
+    "Hora de recepción": "10:11:12",
+    "Clave de rastreo": "MBAN01002610040000123456",
+    "Institución emisora del pago": "BANORTE",
+    "Institución receptora del pago": "BBVA MEXICO",
+    "Cuenta ordenante": "072180011223344558",
+    "Cuenta beneficiaria": "012180001234567899",
+    "Concepto del pago": "PAGO FACTURA A-1023",
+    "Monto": "$11,600.00",
+}
+
+
+def cep_pdf(
+    changes: dict | None = None,
+    *,
+    title: str = "Comprobante Electrónico de Pago (CEP)",
+    pages_before: int = 0,
+    pages_after: int = 0,
+    width: str = "",
+) -> bytes:
+    """A CEP PDF in the layout of Banxico's (title, then one labelled line per field),
+    made with WeasyPrint. ``changes`` replace lines by their label (``None`` drops one;
+    a new label is added); ``width`` narrows the labels so they wrap; ``pages_before`` /
+    ``pages_after`` put filler pages around it."""
+    import weasyprint  # noqa: PLC0415 (heavy; only the PDF tests need it)
+
+    lines = {**CEP_PDF_FIELDS}
+    for label, value in (changes or {}).items():
+        if value is None:
+            lines.pop(label, None)
+        else:
+            lines[label] = value
+    style = f"width:{width}" if width else ""
+    rows = "".join(
+        f'<tr><td style="{style}">{escape(label)}</td><td>{escape(value)}</td></tr>'
+        for label, value in lines.items()
+    )
+    filler = '<p style="page-break-after:always">Estado de cuenta, página de relleno.</p>'
+    html = (
+        filler * pages_before
+        + f"<h1>{escape(title)}</h1>"
+        + f"<table>{rows}</table>"
+        + ('<p style="page-break-before:always">Anexo.</p>' if pages_after else "")
+        + filler * max(pages_after - 1, 0)
+    )
+    return weasyprint.HTML(string=html).write_pdf()

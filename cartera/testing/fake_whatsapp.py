@@ -4,7 +4,8 @@ It answers ``POST /{version}/{phone-number-id}/messages`` like Meta (``{"messagi
 "whatsapp", "contacts": [...], "messages": [{"id": "wamid…"}]}``), refuses calls
 without the bearer token (error 190), can be told to fail a recipient with any error
 code, serves ``GET /{version}/{waba-id}/message_templates`` (paged) and the media
-endpoints (``GET /{version}/{media-id}`` → URL, then the file). ``webhook_body`` and
+endpoints (``GET /{version}/{media-id}`` → its URL, size and type, then ``GET`` that URL
+with the same bearer token → the file; an unknown id is Graph's error 100). ``webhook_body`` and
 ``sign`` build the notifications Meta would POST, signed like Meta signs them.
 Recipients in ``drop_after_accept`` get their message taken (in ``sent``) and the
 connection closed before the answer. Like the Cloud API, the fake has no endpoint that
@@ -38,6 +39,7 @@ class FakeWhatsApp:
         self.drop_after_accept: set[str] = set()
         self.templates: list[dict] = []
         self.media: dict[str, tuple[bytes, str]] = {}
+        self.media_downloads: list[str] = []  # the media ids whose file was downloaded
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -95,7 +97,8 @@ class FakeWhatsApp:
         content, mime = self.media[media_id]
         return {
             "messaging_product": "whatsapp",
-            "url": f"{self.url}/media/{media_id}",
+            # Meta's download URLs point at its CDN with the id and a signature in the query
+            "url": f"{self.url}/whatsapp_business/attachments/?mid={media_id}&ext=1&hash=ATf",
             "mime_type": mime,
             "sha256": hashlib.sha256(content).hexdigest(),
             "file_size": len(content),
@@ -105,13 +108,20 @@ class FakeWhatsApp:
     def answer_get(self, path: str, query: dict) -> tuple:
         """(status, JSON payload, raw bytes, content type) of a GET."""
         segments = [s for s in path.split("/") if s]
-        if segments[:1] == ["media"] and len(segments) == 2 and segments[1] in self.media:
-            content, mime = self.media[segments[1]]
+        if segments == ["whatsapp_business", "attachments"]:
+            media_id = (query.get("mid") or [""])[0]
+            if media_id not in self.media:
+                return 404, None, b"", "text/plain"
+            with self._lock:
+                self.media_downloads.append(media_id)
+            content, mime = self.media[media_id]
             return 200, None, content, mime
         if segments and segments[-1] == "message_templates":
             return (*self.template_page(query), None, "application/json")
         if len(segments) == 2 and segments[1] in self.media:
             return 200, self.media_info(segments[1]), None, "application/json"
+        if len(segments) == 2:  # what Graph answers for an id it does not know
+            return 400, _unknown_object(segments[1]), None, "application/json"
         return 404, {"error": {"message": "Unknown path", "code": 100}}, None, "application/json"
 
     def _handler(self):
@@ -154,6 +164,19 @@ class FakeWhatsApp:
                 self._reply(status, payload, raw=raw, ctype=ctype)
 
         return Handler
+
+
+def _unknown_object(object_id: str) -> dict:
+    return {
+        "error": {
+            "message": f"Unsupported get request. Object with ID '{object_id}' does not exist,"
+            " cannot be loaded due to missing permissions, or does not support this operation.",
+            "type": "GraphMethodException",
+            "code": 100,
+            "error_subcode": 33,
+            "fbtrace_id": "Afake",
+        }
+    }
 
 
 def _answer_send(handler, fake: FakeWhatsApp, body: dict):

@@ -175,19 +175,24 @@ def payment_request_created(request, *, actor, invoices) -> Activity:
     )
 
 
-def payment_request_sent(request, *, actor, channel: str, channel_label) -> Activity:
-    """``channel_label`` is the channel's (lazy) choices label, shown translated."""
+def payment_request_sent(
+    request, *, actor, channel: str, channel_label, resent: bool = False
+) -> Activity:
+    """``channel_label`` is the channel's (lazy) choices label, shown translated;
+    ``resent``: the request had been sent before."""
+    text = (
+        _("Solicitud de pago por %(amount)s reenviada por %(channel)s")
+        if resent
+        else _("Solicitud de pago por %(amount)s enviada por %(channel)s")
+    )
+    data = {"payment_request_id": request.pk, "channel": channel}
     return record_activity(
         organization=request.organization,
         customer=request.customer,
         actor=actor,
         kind=ActivityKind.MESSAGE,
-        summary=sentence(
-            _("Solicitud de pago por %(amount)s enviada por %(channel)s"),
-            amount=request.amount_money,
-            channel=term(channel_label),
-        ),
-        data={"payment_request_id": request.pk, "channel": channel},
+        summary=sentence(text, amount=request.amount_money, channel=term(channel_label)),
+        data={**data, "resent": True} if resent else data,
     )
 
 

@@ -357,7 +357,7 @@ def test_one_cep_confirms_one_payment(
     assert (status, summary.endswith("ese CEP ya confirmó otro pago")) == ("mismatch", True)
 
 
-def test_a_pdf_proof_is_not_sent_to_banxico(
+def test_a_pdf_that_is_not_a_cep_is_not_sent_to_banxico(
     banxico, invoice_a, pdf_upload, django_capture_on_commit_callbacks
 ):
     payment = report(invoice_a, pdf_upload(), django_capture_on_commit_callbacks)
