@@ -31,7 +31,7 @@ from cartera.timeline.services import new_activity, record_activities
 
 from .batches import create_batch, finish, mark_running, progress_saver, record_cfdi_batch_activity
 from .cfdi_payments import FORMA_TO_METHOD, PaymentComplements
-from .cfdi_reader import CfdiProblem, iter_sources, parse_cfdi
+from .cfdi_reader import CfdiProblem, SourceProblem, iter_sources, parse_cfdi
 from .cfdi_substitution import substitute_invoices
 from .choices import ImportKind
 from .models import ImportBatch, PendingAllocation
@@ -129,6 +129,9 @@ class CfdiImport:
         docs, seen = [], set()
         for done, (name, data) in enumerate(sources, start=1):
             self.outcome.total_rows += 1
+            if isinstance(data, SourceProblem):  # not read: too large
+                self._unreadable(name, str(data))
+                continue
             try:
                 doc = self.read(name, data)
             except CfdiProblem as exc:

@@ -35,6 +35,45 @@ SAFE_PARSER = etree.XMLParser(
 )
 MAX_ZIP_DEPTH = 3
 XML = (".xml",)
+# Hostile files: a CFDI is a few KB (an addenda-heavy one well under 1 MB), and one upload or
+# SAT package is read into memory whole, so a zip that expands past these is refused per
+# file with a reason instead of taking the worker's memory.
+MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_EXPANDED_BYTES = 512 * 1024 * 1024
+
+
+class SourceProblem(str):
+    """In place of a file's bytes: why it was not read (too large, the upload too large)."""
+
+
+class _Budget:
+    """What an upload may still expand to, shared by its nested zips."""
+
+    def __init__(self):
+        self.left = MAX_EXPANDED_BYTES
+
+    def read(self, archive, info):
+        """The entry's bytes, or a ``SourceProblem``; reads at most one byte past a cap,
+        whatever size the zip's directory claims."""
+        if self.left <= 0:
+            return SourceProblem(
+                _("La carga se expande a más de %(mb)s MB; divídala en varias.")
+                % {"mb": MAX_EXPANDED_BYTES // 2**20}
+            )
+        limit = min(MAX_FILE_BYTES, self.left)
+        with archive.open(info) as handle:
+            data = handle.read(limit + 1)
+        self.left -= len(data)
+        if len(data) > limit:
+            return _too_large() if limit == MAX_FILE_BYTES else self.read(archive, info)
+        return data
+
+
+def _too_large() -> SourceProblem:
+    return SourceProblem(
+        _("El archivo pesa más de %(mb)s MB; no parece un comprobante.")
+        % {"mb": MAX_FILE_BYTES // 2**20}
+    )
 
 
 def _code(value) -> str:
@@ -44,7 +83,8 @@ def _code(value) -> str:
 # ------------------------------------------------------------------------------ sources
 
 
-def _walk_zip(name: str, data: bytes, depth=0, extensions=XML):
+def _walk_zip(name: str, data: bytes, depth=0, extensions=XML, budget=None):
+    budget = budget or _Budget()
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
@@ -57,9 +97,20 @@ def _walk_zip(name: str, data: bytes, depth=0, extensions=XML):
             inner = f"{name}/{info.filename}"
             lower = info.filename.lower()
             if lower.endswith(".zip") and depth < MAX_ZIP_DEPTH:
-                yield from _walk_zip(inner, archive.read(info), depth + 1, extensions)
+                nested = _read_entry(archive, info, budget)
+                if isinstance(nested, SourceProblem):
+                    yield inner, nested
+                else:
+                    yield from _walk_zip(inner, nested, depth + 1, extensions, budget)
             elif lower.endswith(extensions):
-                yield inner, archive.read(info)
+                yield inner, _read_entry(archive, info, budget)
+
+
+def _read_entry(archive, info, budget: _Budget):
+    try:
+        return budget.read(archive, info)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, NotImplementedError):
+        return None  # a damaged or unsupported entry: "the zip is damaged"
 
 
 def _walk_folder(path: str, extensions):
@@ -80,6 +131,8 @@ def iter_sources(paths, extensions=XML):
         elif path.lower().endswith(".zip"):
             with open(path, "rb") as handle:
                 yield from _walk_zip(os.path.basename(path), handle.read(), 0, extensions)
+        elif os.path.getsize(path) > MAX_FILE_BYTES:
+            yield os.path.basename(path), _too_large()
         else:
             with open(path, "rb") as handle:
                 yield os.path.basename(path), handle.read()

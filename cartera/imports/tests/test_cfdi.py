@@ -152,7 +152,7 @@ def test_ppd_invoice_and_pagos20_any_order_end_at_zero(herreria, tmp_path, order
     assert (payment.amount, payment.unallocated, payment.source, payment.date) == (
         D("17852.75"),
         D("0.00"),
-        "import",
+        "cfdi",
         dt.date(2020, 1, 2),
     )
     customer = Customer.objects.get()
