@@ -24,7 +24,7 @@ from cartera.invoices.bulk import insert_invoices, set_invoice_totals
 from cartera.invoices.choices import InvoiceStatus
 from cartera.invoices.models import Invoice
 from cartera.invoices.services import create_invoice
-from cartera.lib.bulk import insert_dicts, update_dicts
+from cartera.lib.bulk import insert_dicts, roomy_page_cache, update_dicts
 from cartera.lib.money import Money, round_money
 from cartera.payments.models import Allocation
 from cartera.timeline import events
@@ -541,8 +541,9 @@ def accrue_interest(*, organization, day: dt.date) -> dict:
     if not policy.accrue_late_interest:
         return {**result, "enabled": False}
     reload_tables()
-    batch = _gather(organization, day, policy)
-    batch.write()
+    with roomy_page_cache():
+        batch = _gather(organization, day, policy)
+        batch.write()
     rows = [{**row, "interest": str(row["interest"])} for row in batch.per_customer.values()]
     events.interest_accrued(organization=organization, day=day, rows=batch.per_customer)
     return {**result, "customers": rows, "enabled": True}

@@ -7,10 +7,12 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
 
 from cartera.invoices.bulk import create_invoices, insert_invoices, update_invoices
 from cartera.invoices.models import Invoice
 from cartera.invoices.services import create_invoice, due_after_terms, update_invoice, void_invoice
+from cartera.lib.bulk import roomy_page_cache
 from cartera.payments.services import allocate_payment, record_payment
 
 D = Decimal
@@ -203,3 +205,18 @@ def test_rows_with_the_same_keys_and_with_different_keys_store_the_same(debtor_a
     assert stored["K-4"] == stored["K-5"]
     assert stored["K-4"]["payment_method"] == "PUE"
     assert stored["K-1"] == {**stored["K-4"], "payment_method": stored["K-1"]["payment_method"]}
+
+
+def _page_cache() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="a SQLite setting")
+@pytest.mark.django_db
+def test_a_bulk_run_has_a_roomy_page_cache_and_gives_it_back():
+    before = _page_cache()
+    with roomy_page_cache(mib=8):
+        assert _page_cache() == -8 * 1024
+    assert _page_cache() == before
