@@ -7,6 +7,9 @@
 2. Dry-run plan over every open invoice (nothing written).
 3. Live run over the first ``--live`` invoices' customers (decisions, messages rendered
    and queued, tasks and timeline written; nothing sent) in a second organisation.
+   With ``--plans N``, N six-instalment payment plans are agreed in each portfolio
+   first (their invoices held "en convenio"), and the instalment reminders are timed
+   after the live run.
 4. Renders + hands ``--send`` queued emails to a local SMTP sink (aiosmtpd) through
    Django's SMTP backend, tracking pixel and all.
 
