@@ -24,7 +24,7 @@ from cartera.invoices.bulk import insert_invoices, set_invoice_totals
 from cartera.invoices.choices import InvoiceStatus
 from cartera.invoices.models import Invoice
 from cartera.invoices.services import create_invoice
-from cartera.lib.bulk import insert_dicts, update_dicts
+from cartera.lib.bulk import insert_dicts, roomy_page_cache, update_dicts
 from cartera.lib.money import Money, round_money
 from cartera.payments.models import Allocation
 from cartera.timeline import events
@@ -32,7 +32,7 @@ from cartera.timeline import events
 from .choices import ChargeKind, InstalmentStatus, PlanStatus
 from .interest import Accrued, accrued_interest, instalment_principal_payments
 from .models import Instalment, InterestAccrual, LateCharge, PaymentPlan
-from .rates import reload_tables, uf_value_on
+from .rates import RunRates, reload_tables, uf_value_on
 from .services import settings_for
 
 # Ley 19.496 art. 37: extrajudicial collection costs, by UF tranche of the overdue amount,
@@ -297,7 +297,7 @@ def _instalment_debts(organization, day: dt.date) -> list[_Debt]:
     ]
 
 
-def _accrue(debt: _Debt, policy) -> Accrued:
+def _accrue(debt: _Debt, policy, rates: RunRates | None = None) -> Accrued:
     return accrued_interest(
         principal=debt.principal,
         due_date=debt.due_date,
@@ -308,6 +308,7 @@ def _accrue(debt: _Debt, policy) -> Accrued:
         agreed=policy.late_interest_rate,
         usury_threshold=policy.usury_warning_rate,
         paused=debt.paused,
+        rates=rates,
     )
 
 
@@ -414,9 +415,13 @@ class _Batch:
         if not self.new:
             return
         day, organization = self.day, self.organization
+        keys = [debt.external_id for debt, _accrued in self.new]  # worked out once per row
         insert_invoices(
             organization=organization,
-            rows=[_receivable_row(debt, day, accrued.amount) for debt, accrued in self.new],
+            rows=[
+                _receivable_row(debt, key, day, accrued.amount)
+                for (debt, accrued), key in zip(self.new, keys, strict=True)
+            ],
         )
         receivables = dict(
             Invoice.objects.filter(
@@ -426,6 +431,7 @@ class _Batch:
                 late_charge__isnull=True,
             ).values_list("external_id", "pk")
         )
+        receivable_ids = [receivables[key] for key in keys]
         insert_dicts(
             LateCharge,
             [
@@ -434,12 +440,12 @@ class _Batch:
                     "customer_id": debt.customer_id,
                     "source_id": debt.invoice_id,
                     "instalment_id": debt.instalment_id,
-                    "receivable_id": receivables[debt.external_id],
+                    "receivable_id": receivable_id,
                     "kind": ChargeKind.INTEREST,
                     "accrued_through": day,
                     **_texts(accrued),
                 }
-                for debt, accrued in self.new
+                for (debt, accrued), receivable_id in zip(self.new, receivable_ids, strict=True)
             ],
         )
         charge_of = dict(
@@ -451,12 +457,12 @@ class _Batch:
             InterestAccrual,
             [
                 {
-                    "charge_id": charge_of[receivables[debt.external_id]],
+                    "charge_id": charge_of[receivable_id],
                     "date": day,
                     "amount": accrued.amount,
                     "total": accrued.amount,
                 }
-                for debt, accrued in self.new
+                for (_debt, accrued), receivable_id in zip(self.new, receivable_ids, strict=True)
             ],
         )
 
@@ -495,10 +501,10 @@ def _growth(charge: _Charge, accrued) -> dict:
     }
 
 
-def _receivable_row(debt: _Debt, day, total) -> dict:
+def _receivable_row(debt: _Debt, external_id: str, day, total) -> dict:
     return {
         "customer_id": debt.customer_id,
-        "external_id": debt.external_id,
+        "external_id": external_id,
         "number": f"{debt.number}-INT"[:64],
         "issue_date": day,
         "due_date": day,
@@ -511,9 +517,10 @@ def _gather(organization, day, policy) -> "_Batch":
     batch = _Batch(organization, day)
     debts = [*_invoice_debts(organization, day), *_instalment_debts(organization, day)]
     charges = _charges(organization) if debts else {}  # a re-run of the date reads no charge
+    rates = RunRates(agreed=policy.late_interest_rate, usury_threshold=policy.usury_warning_rate)
     for debt in debts:
         charge = charges.get(_key(debt))
-        accrued = _accrue(debt, policy)
+        accrued = _accrue(debt, policy, rates)
         added = accrued.amount - (charge.total if charge else Decimal(0))
         if added <= 0:
             continue
@@ -534,8 +541,9 @@ def accrue_interest(*, organization, day: dt.date) -> dict:
     if not policy.accrue_late_interest:
         return {**result, "enabled": False}
     reload_tables()
-    batch = _gather(organization, day, policy)
-    batch.write()
+    with roomy_page_cache():
+        batch = _gather(organization, day, policy)
+        batch.write()
     rows = [{**row, "interest": str(row["interest"])} for row in batch.per_customer.values()]
     events.interest_accrued(organization=organization, day=day, rows=batch.per_customer)
     return {**result, "customers": rows, "enabled": True}

@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from cartera.lib.money import round_money
 
-from .rates import Rate, moratory_rate, period_starts
+from .rates import Rate, RunRates
 
 DAYS_IN_YEAR = Decimal(365)
 ONE_DAY = dt.timedelta(days=1)
@@ -29,10 +29,10 @@ class Accrued:
     warnings: list[str] = field(default_factory=list)
 
 
-def _boundaries(first: dt.date, last: dt.date, payments, country: str, paused=()) -> list[dt.date]:
+def _boundaries(first: dt.date, last: dt.date, payments, starts, paused=()) -> list[dt.date]:
     days = {first}
     days.update(day + ONE_DAY for day, _amount in payments if first < day + ONE_DAY <= last)
-    days.update(start for start in period_starts(country) if first < start <= last)
+    days.update(start for start in starts if first < start <= last)
     for start, end in paused:
         days.update(day for day in (start, end + ONE_DAY) if first < day <= last)
     return sorted(days)
@@ -53,14 +53,19 @@ def accrued_interest(
     agreed: Decimal | None,
     usury_threshold: Decimal | None = None,
     paused: list[tuple[dt.date, dt.date]] = (),
+    rates: RunRates | None = None,
 ) -> Accrued:
     """Interest owed on ``principal`` from the day after ``due_date`` through ``through``,
     ``payments`` being (effective date, amount) applied to it. No interest accrues on the
-    days of ``paused`` (first, last day) stretches: a payment plan governed them."""
+    days of ``paused`` (first, last day) stretches: a payment plan governed them.
+    ``rates``: the run's remembered rates (``RunRates`` for the same ``agreed`` and
+    ``usury_threshold``), so a run of thousands of accruals looks each period up once."""
     first = due_date + ONE_DAY
     if through < first:
         return Accrued(Decimal(0))
-    starts = _boundaries(first, through, payments, country, paused)
+    if rates is None:
+        rates = RunRates(agreed=agreed, usury_threshold=usury_threshold)
+    starts = _boundaries(first, through, payments, rates.starts(country), paused)
     exact, result = Decimal(0), Accrued(Decimal(0))
     for index, start in enumerate(starts):
         end = starts[index + 1] - ONE_DAY if index + 1 < len(starts) else through
@@ -69,7 +74,7 @@ def accrued_interest(
             break
         if _is_paused(start, paused):
             continue
-        rate: Rate = moratory_rate(country, start, agreed=agreed, usury_threshold=usury_threshold)
+        rate: Rate = rates.rate(country, start)
         exact += base * rate.annual / 100 * Decimal((end - start).days + 1) / DAYS_IN_YEAR
         for text, bucket in ((rate.reason, result.reasons), (rate.warning, result.warnings)):
             if text and text not in bucket:

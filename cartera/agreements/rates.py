@@ -134,6 +134,34 @@ def moratory_rate(
     return _period_rate(country, period, agreed, usury_threshold, get_language())
 
 
+class RunRates:
+    """``moratory_rate`` and ``period_starts`` remembered for one run (one language, one
+    agreed rate and threshold): the daily accrual asks for the same few hundred days a
+    hundred thousand times, and each question reads the settings and the active language."""
+
+    __slots__ = ("agreed", "usury_threshold", "_rates", "_starts")
+
+    def __init__(self, *, agreed: Decimal | None, usury_threshold: Decimal | None = None):
+        self.agreed, self.usury_threshold = agreed, usury_threshold
+        self._rates: dict = {}
+        self._starts: dict = {}
+
+    def rate(self, country: str, day: dt.date) -> Rate:
+        key = (country, day)
+        rate = self._rates.get(key)
+        if rate is None:
+            rate = self._rates[key] = moratory_rate(
+                country, day, agreed=self.agreed, usury_threshold=self.usury_threshold
+            )
+        return rate
+
+    def starts(self, country: str) -> tuple[dt.date, ...]:
+        starts = self._starts.get(country)
+        if starts is None:
+            starts = self._starts[country] = period_starts(country)
+        return starts
+
+
 @lru_cache(maxsize=256)
 def _period_rate(country, period, agreed, usury_threshold, _language) -> Rate:
     """The rate depends on the day only through its period: worked out once per period

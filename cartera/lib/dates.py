@@ -1,6 +1,7 @@
 """Dates and time zones. "Today" is always somebody's local date, passed in."""
 
 import datetime as dt
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import format_date
@@ -65,8 +66,14 @@ def short_date(value: dt.date | None, language: str | None = None) -> str:
     its date in the active time zone."""
     if value is None or value == "":
         return ""
-    key = _language_key(language)
-    return format_date(_as_date(value), _SHORT_PATTERNS[key], locale=_BABEL_LOCALES[key])
+    return _short(_as_date(value), _language_key(language))
+
+
+@lru_cache(maxsize=1024)
+def _short(day: dt.date, key: str) -> str:
+    """Remembered: a bulk run (the daily accrual's timeline, exports) formats the same
+    few dates thousands of times, and babel's pattern formatting is slow."""
+    return format_date(day, _SHORT_PATTERNS[key], locale=_BABEL_LOCALES[key])
 
 
 def long_date(value: dt.date | None, language: str | None = None) -> str:

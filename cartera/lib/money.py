@@ -8,6 +8,7 @@ or is shown to a person.
 import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import lru_cache
 
 from babel.numbers import format_currency
 from django.core.exceptions import ValidationError
@@ -29,7 +30,9 @@ def decimals_for(currency: str) -> int:
     return 0 if currency.upper() in _ZERO_DECIMAL else 2
 
 
+@lru_cache(maxsize=64)
 def quantum(currency: str) -> Decimal:
+    """Remembered: every amount rounded (hundreds of thousands in a bulk run) asks for it."""
     return Decimal(1).scaleb(-decimals_for(currency))
 
 

@@ -7,10 +7,12 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
 
 from cartera.invoices.bulk import create_invoices, insert_invoices, update_invoices
 from cartera.invoices.models import Invoice
 from cartera.invoices.services import create_invoice, due_after_terms, update_invoice, void_invoice
+from cartera.lib.bulk import roomy_page_cache
 from cartera.payments.services import allocate_payment, record_payment
 
 D = Decimal
@@ -166,3 +168,55 @@ def test_both_ways_refuse_to_change_a_void_invoice(invoice_a):
     with pytest.raises(ValidationError):
         _bulk_change(invoice_a, total=D("100"))
     assert _stored(invoice_a) == before
+
+
+def _stored_row(invoice: Invoice) -> dict:
+    skip = {"id", "external_id", "number", "created_at", "updated_at"}
+    return {
+        field.attname: getattr(invoice, field.attname)
+        for field in Invoice._meta.concrete_fields
+        if field.attname not in skip
+    }
+
+
+def test_rows_with_the_same_keys_and_with_different_keys_store_the_same(debtor_a, org_a):
+    """``lib.bulk.insert_dicts`` reads a chunk whose rows share their keys column by column
+    (and reorders the columns); a mixed chunk goes row by row. Both store the same."""
+
+    def row(n, **extra):
+        return {
+            "customer_id": debtor_a.pk,
+            "external_id": f"K-{n}",
+            "number": f"K-{n}",
+            "issue_date": dt.date(2026, 1, 10),
+            "due_date": dt.date(2026, 2, 9),
+            "currency": "MXN",
+            "total": D("116.01"),
+            **extra,
+        }
+
+    insert_invoices(organization=org_a, rows=[row(1), row(2)])  # same keys
+    insert_invoices(organization=org_a, rows=[row(3), row(4, payment_method="PUE")])  # mixed
+    insert_invoices(organization=org_a, rows=[row(5, payment_method="PUE")])
+    stored = {
+        i.external_id: _stored_row(i) for i in Invoice.objects.filter(number__startswith="K-")
+    }
+    assert stored["K-1"] == stored["K-2"] == stored["K-3"]
+    assert stored["K-4"] == stored["K-5"]
+    assert stored["K-4"]["payment_method"] == "PUE"
+    assert stored["K-1"] == {**stored["K-4"], "payment_method": stored["K-1"]["payment_method"]}
+
+
+def _page_cache() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="a SQLite setting")
+@pytest.mark.django_db
+def test_a_bulk_run_has_a_roomy_page_cache_and_gives_it_back():
+    before = _page_cache()
+    with roomy_page_cache(mib=8):
+        assert _page_cache() == -8 * 1024
+    assert _page_cache() == before

@@ -7,6 +7,9 @@
 2. Dry-run plan over every open invoice (nothing written).
 3. Live run over the first ``--live`` invoices' customers (decisions, messages rendered
    and queued, tasks and timeline written; nothing sent) in a second organisation.
+   With ``--plans N``, N six-instalment payment plans are agreed in each portfolio
+   first (their invoices held "en convenio"), and the instalment reminders are timed
+   after the live run.
 4. Renders + hands ``--send`` queued emails to a local SMTP sink (aiosmtpd) through
    Django's SMTP backend, tracking pixel and all.
 
@@ -22,7 +25,10 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from cartera.agreements.choices import InstalmentStatus
+from cartera.agreements.models import Instalment
 from cartera.customers.models import Contact, Customer, PostalAddress
+from cartera.dunning.instalments import queue_instalment_reminders
 from cartera.dunning.services import load_builtin_strategies, run_planner
 from cartera.invoices.models import Invoice
 from cartera.lib.dates import parse_iso_date
@@ -42,7 +48,11 @@ from cartera.outreach.models import Message
 from cartera.outreach.policy import next_allowed_moment, policy_from_description
 from cartera.outreach.sending import send_due_messages
 
+from .interest import make_plans
 from .smtp_sink import SinkProcess
+
+PLAN_AGREED_DAYS_BEFORE = 60  # plans agreed 60 days before --date, first instalment 5 days
+FIRST_DUE_AFTER = 5  # later, monthly: two late, one due in 5 days, three to come
 
 HELP = "Collection planner + outbox: --invoices N (dry run) --live M --send K"
 
@@ -60,6 +70,34 @@ def add_arguments(parser) -> None:
     parser.add_argument("--date", type=parse_iso_date, default=dt.date(2026, 11, 23))
     parser.add_argument("--org", default="bench-dunning", help="organisation slug prefix")
     parser.add_argument("--reuse", action="store_true", help="reuse the portfolios if present")
+    parser.add_argument(
+        "--plans",
+        type=int,
+        default=0,
+        help="payment plans of six instalments agreed in each portfolio (one per customer)",
+    )
+
+
+def _plans(organization, as_of: dt.date, wanted: int, stdout) -> None:
+    """Agree ``wanted`` plans (not timed as the planner's): their invoices are held "en
+    convenio" and their open instalments are what the planner's run sees besides."""
+    if not wanted:
+        return
+    started = time.perf_counter()
+    agreed = as_of - dt.timedelta(days=PLAN_AGREED_DAYS_BEFORE)
+    made = make_plans(
+        organization,
+        agreed=agreed,
+        first_due=agreed + dt.timedelta(days=FIRST_DUE_AFTER),
+        wanted=wanted,
+    )
+    instalments = Instalment.objects.filter(
+        organization=organization, status=InstalmentStatus.PENDING
+    ).count()
+    stdout.write(
+        f"{organization.slug}: {made:,} plans agreed, {instalments:,} open instalments, in "
+        f"{time.perf_counter() - started:.1f} s"
+    )
 
 
 def _rss_mb() -> int:
@@ -230,6 +268,7 @@ def run(options: dict, stdout) -> None:
             reuse=options["reuse"],
             stdout=stdout,
         )
+        _plans(organization, as_of, options["plans"], stdout)
         started = time.perf_counter()
         result = run_planner(
             organization=organization, as_of=as_of, dry_run=True, now=now, collect=False
@@ -251,6 +290,7 @@ def run(options: dict, stdout) -> None:
             reuse=options["reuse"],
             stdout=stdout,
         )
+        _plans(organization, as_of, options["plans"], stdout)
         started = time.perf_counter()
         result = run_planner(
             organization=organization, as_of=as_of, dry_run=False, now=now, collect=False
@@ -261,6 +301,13 @@ def run(options: dict, stdout) -> None:
             f"decisions, {counts['messages']:,} messages rendered and queued, {counts['tasks']:,} "
             f"tasks in {time.perf_counter() - started:.1f} s (peak RSS {_rss_mb()} MB)"
         )
+        if options["plans"]:  # the nightly job queues the instalment reminders next
+            started = time.perf_counter()
+            reminders = queue_instalment_reminders(organization=organization, as_of=as_of)
+            stdout.write(
+                f"instalment reminders {as_of}: {reminders} queued in "
+                f"{time.perf_counter() - started:.1f} s"
+            )
         if options["send"]:
             _send(organization, options["send"], stdout, options["connections"])
 

@@ -33,14 +33,14 @@ PLAN_AGREED_DAYS_BEFORE = 100  # the plans were agreed 100 days before the date 
 FIRST_DUE_AFTER = 5  # … their first instalment due 5 days later: 4 of 6 are late
 
 
-def _make_plans(organization, day: dt.date, wanted: int) -> int:
-    """Agree plans (as the debtor would in the portal: within the policy) until the
-    organisation has ``wanted`` in force; returns how many were made now."""
+def make_plans(organization, *, agreed: dt.date, first_due: dt.date, wanted: int) -> int:
+    """Agree six-instalment plans (as the debtor would in the portal: within the policy),
+    one open invoice due before ``agreed`` of as many customers, until the organisation
+    has ``wanted`` in force; returns how many were made now (``bench dunning`` too)."""
     missing = (
         wanted
         - PaymentPlan.objects.filter(organization=organization, status=PlanStatus.ACTIVE).count()
     )
-    agreed = day - dt.timedelta(days=PLAN_AGREED_DAYS_BEFORE)
     candidates = (
         Invoice.objects.filter(
             organization=organization,
@@ -64,13 +64,23 @@ def _make_plans(organization, day: dt.date, wanted: int) -> int:
         create_plan(
             customer=invoice.customer,
             invoices=[invoice],
-            terms=PlanTerms(count=6, first_due=agreed + dt.timedelta(days=FIRST_DUE_AFTER)),
+            terms=PlanTerms(count=6, first_due=first_due),
             actor=None,
             today=agreed,
             source=PlanSource.PORTAL,
         )
         made += 1
     return made
+
+
+def _make_plans(organization, day: dt.date, wanted: int) -> int:
+    agreed = day - dt.timedelta(days=PLAN_AGREED_DAYS_BEFORE)
+    return make_plans(
+        organization,
+        agreed=agreed,
+        first_due=agreed + dt.timedelta(days=FIRST_DUE_AFTER),
+        wanted=wanted,
+    )
 
 
 def _timed(func):

@@ -6,7 +6,7 @@ from decimal import Decimal
 from django.core.management import call_command
 from django.db.models import Sum
 
-from cartera.agreements.models import InterestAccrual, LateCharge, PaymentPlan
+from cartera.agreements.models import Instalment, InterestAccrual, LateCharge, PaymentPlan
 from cartera.customers.models import Customer
 from cartera.invoices.models import Invoice
 from cartera.lib.identifiers import normalize_tax_id
@@ -94,6 +94,31 @@ def test_bench_dunning_builds_its_portfolios_and_plans_them(db):
     text = out.getvalue()
     assert "dry run 2026-11-30: " in text and "live run 2026-11-30: " in text
     assert Invoice.objects.count() == 360
+
+
+def test_bench_dunning_plans_agrees_six_instalment_plans_in_each_portfolio(db):
+    """``--plans N``: N plans per portfolio (one customer each), their invoices held."""
+    out = io.StringIO()
+    call_command(
+        "bench",
+        "dunning",
+        "--invoices",
+        "300",
+        "--live",
+        "60",
+        "--send",
+        "0",
+        "--plans",
+        "3",
+        "--date",
+        "2026-11-30",
+        stdout=out,
+    )
+    text = out.getvalue()
+    assert text.count("3 plans agreed, 18 open instalments") == 2
+    assert "instalment reminders 2026-11-30: " in text
+    assert PaymentPlan.objects.count() == 6
+    assert Instalment.objects.count() == 36
 
 
 def test_bench_webhooks_acknowledges_every_notification_and_queues_one_job_each(
