@@ -1,6 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from cartera.lib.forms import DATE_WIDGET
+
 MAX_FIEL_FILE = 16 * 1024  # a .cer or .key is 1–2 KB
 
 
@@ -26,7 +28,7 @@ class SatDownloadForm(forms.Form):
         label=_("Descargar los CFDI emitidos desde"),
         required=False,
         help_text=_("Déjelo vacío para no descargar del SAT."),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DATE_WIDGET,
     )
 
     def _file(self, name):
