@@ -22,7 +22,7 @@ from cartera.payments.statements import StatementError
 
 from .bank import SheetPreset, detect_preset, parse_statement, preset_for
 
-FORMAT_CHOICES = ("auto", "camt", "mt940", "ofx", "csv")
+FORMAT_CHOICES = ("auto", "camt", "mt940", "ofx", "csv", "cep")
 
 
 def failed(message: str, *, line: int | None = None) -> dict:
@@ -68,7 +68,7 @@ def import_bank_file(
     reconcile_now: bool | None = None,
 ) -> dict:
     if fmt not in FORMAT_CHOICES:
-        return failed(_("Formato desconocido: use auto, camt, mt940, ofx o csv."))
+        return failed(_("Formato desconocido: use auto, camt, mt940, ofx, csv o cep."))
     try:
         parsed = parse_statement(data, format=fmt, preset=preset, filename=filename)
     except StatementError as exc:
