@@ -16,9 +16,11 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from cartera.payments.bank import create_bank_account, statement_summary, store_statement
+from cartera.payments.choices import MovementStatus
 from cartera.payments.models import BankAccount, BankMovement
 from cartera.payments.reconciliation import reconcile, reconcile_on_import
 from cartera.payments.statements import StatementError
+from cartera.payments.tasks import check_cep_movement_receipts
 
 from .bank import SheetPreset, detect_preset, parse_statement, preset_for
 
@@ -56,6 +58,13 @@ def sheet_preset_for(account: BankAccount | None, preset_name: str, data: bytes)
     return detect_preset(data)
 
 
+def _hold_for_banxico(statement) -> int:
+    """The CEP movements this import created wait for Banxico (payments.cep_movements)."""
+    return BankMovement.objects.filter(statement=statement, amount__gt=0).update(
+        status=MovementStatus.CEP_CHECK
+    )
+
+
 def import_bank_file(
     *,
     account: BankAccount,
@@ -82,9 +91,14 @@ def import_bank_file(
                 BankAccount.objects.filter(pk=account.pk).update(
                     sheet_preset=dataclasses.asdict(preset)
                 )
+            if parsed.format == "cep":
+                waiting = _hold_for_banxico(statement)
     except ValidationError as exc:
         return failed(" ".join(exc.messages))
     result = statement_summary(statement)
+    if parsed.format == "cep":  # reconciled once Banxico confirms each CEP
+        check_cep_movement_receipts.enqueue(account.organization_id)
+        return result | {"cep": {"waiting": waiting}}
     if reconcile_on_import(account.organization) if reconcile_now is None else reconcile_now:
         new = BankMovement.objects.filter(statement=statement, amount__gt=0)
         outcome = reconcile(organization=account.organization, today=today, movements=list(new))

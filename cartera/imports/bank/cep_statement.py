@@ -15,6 +15,7 @@ import zipfile
 
 from django.utils.translation import gettext as _
 
+from cartera.payments.cep import bank_code
 from cartera.payments.statements import ParsedMovement, ParsedStatement, StatementError
 
 from .cep import CepError, ParsedCep, looks_like_cep, parse_cep
@@ -64,15 +65,20 @@ def _receipts(data: bytes) -> list[tuple[str, bytes]]:
     return receipts
 
 
+def cep_bank_reference(cep: ParsedCep) -> str:
+    """``CEP:<YYYYMMDD>:<sending bank's SPEI code>:<clave de rastreo>``: what identifies a
+    SPEI transfer, and what ``payments.cep_movements`` asks Banxico with."""
+    sender = bank_code(account=cep.sender.account, name=cep.sender.bank) or "?"
+    return f"CEP:{cep.operation_date:%Y%m%d}:{sender}:{cep.tracking_key}"[:120]
+
+
 def _movement(cep: ParsedCep, line: int) -> ParsedMovement:
     return ParsedMovement(
         booking_date=cep.operation_date,
         value_date=cep.operation_date,
         amount=cep.amount,
         currency="MXN",
-        bank_reference=f"CEP:{cep.operation_date:%Y%m%d}:{cep.sender.bank}:{cep.tracking_key}"[
-            :120
-        ],
+        bank_reference=cep_bank_reference(cep),
         description=cep.concept,
         counterparty_name=cep.sender.name,
         counterparty_account=cep.sender.account,
