@@ -113,6 +113,9 @@ NOT_A_PAGE = {
     "customers:document_request": 405,  # POST only
     "customers:document_accept": 405,
     "groups:limit": 405,  # POST only
+    "imports:sat_now": 405,  # POST only
+    "imports:sat_again": 405,
+    "payment_requests:resend": 405,  # POST only
 }
 # Downloads (files, CSV, XML): 200, but not HTML pages.
 NOT_HTML = {
@@ -129,6 +132,7 @@ NOT_HTML = {
     "report_pages:export_download",
     "agreements:pdf",
     "customers:document_file",
+    "outreach:whatsapp_media",
 }
 # Pages whose job is to show template placeholders ("{{ today }}") to the person editing them.
 SHOWS_PLACEHOLDERS = {"outreach:template_edit", "outreach:message_html"}
