@@ -191,3 +191,99 @@ def update_dicts(model, rows: Sequence[dict], fields: Sequence[str]) -> int:
                 ],
             )
     return len(rows)
+
+
+# --- model instances, primary keys returned ---------------------------------------------------
+# Fields whose database value is the Python value itself when it has one of these types
+# (``get_db_prep_save`` returns it unchanged): their per-value call is skipped.
+_TEXT, _INTEGER = (str, type(None)), (int, type(None))
+_PLAIN_FIELDS = {
+    models.CharField: _TEXT,
+    models.TextField: _TEXT,
+    models.BooleanField: (bool, type(None)),
+    models.IntegerField: _INTEGER,
+    models.BigIntegerField: _INTEGER,
+    models.SmallIntegerField: _INTEGER,
+    models.PositiveIntegerField: _INTEGER,
+    models.PositiveBigIntegerField: _INTEGER,
+    models.PositiveSmallIntegerField: _INTEGER,
+    models.AutoField: _INTEGER,
+    models.BigAutoField: _INTEGER,
+}
+
+
+def _plain_types(field) -> tuple:
+    """The value types ``field`` stores as they are; () when every value is converted."""
+    if type(field).pre_save is not models.Field.pre_save:
+        return ()
+    if type(field) is models.ForeignKey:
+        return _PLAIN_FIELDS.get(type(field.target_field), ())
+    return _PLAIN_FIELDS.get(type(field), ())
+
+
+class _NotPlain(Exception):
+    """A value ``create_objects`` does not write itself (an expression): ``bulk_create``."""
+
+
+def _db_values(fields, plain, obj) -> list:
+    values = []
+    for field, types in zip(fields, plain, strict=True):
+        if types:
+            value = getattr(obj, field.attname)
+            if type(value) in types:
+                values.append(value)
+                continue
+        value = field.pre_save(obj, add=True)
+        if hasattr(value, "resolve_expression"):
+            raise _NotPlain(field.name)
+        values.append(field.get_db_prep_save(value, connection))
+    return values
+
+
+def create_objects(model, objs: Sequence) -> list:
+    """``model.objects.bulk_create(objs)`` for new instances whose primary key the database
+    assigns, with the same values, primary keys and saved state, in fewer Python calls: the
+    ORM's insert compiler costs more than the insert itself at tens of thousands of rows
+    (ADR 0004). Anything unusual (a set primary key, an expression, a field with its own
+    placeholder, a database that returns no rows) goes to ``bulk_create``."""
+    objs = list(objs)
+    meta = model._meta
+    fields = [field for field in meta.concrete_fields if not field.primary_key]
+    if (
+        not objs
+        or not connection.features.can_return_rows_from_bulk_insert
+        or not meta.pk.db_returning
+        or any(obj.pk is not None for obj in objs)
+        or any(hasattr(field, "get_placeholder") or field.db_returning for field in fields)
+    ):
+        return model.objects.bulk_create(objs)
+    plain = [_plain_types(field) for field in fields]
+    try:
+        rows = []
+        for obj in objs:
+            obj._prepare_related_fields_for_save(operation_name="bulk_create")
+            rows.append(_db_values(fields, plain, obj))
+    except _NotPlain:
+        return model.objects.bulk_create(objs)
+    _insert_returning(model, fields, objs, rows)
+    return objs
+
+
+def _insert_returning(model, fields, objs, rows) -> None:
+    quote, meta = connection.ops.quote_name, model._meta
+    columns = ", ".join(quote(field.column) for field in fields)
+    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    size = max(1, connection.ops.bulk_batch_size(fields, objs))
+    head = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES "
+    tail = f" RETURNING {quote(meta.db_table)}.{quote(meta.pk.column)}"
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), size):
+            batch = rows[start : start + size]
+            cursor.execute(
+                head + ", ".join([one] * len(batch)) + tail,
+                [value for row in batch for value in row],
+            )
+            for obj, (pk,) in zip(objs[start : start + size], cursor.fetchall(), strict=True):
+                obj.pk = pk
+                obj._state.adding = False
+                obj._state.db = connection.alias
