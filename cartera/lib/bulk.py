@@ -7,9 +7,11 @@ plain rows instead; they return no primary keys, so callers that need them read 
 by a natural key. Why raw SQL here is acceptable: docs/adr/0004-raw-sql-fast-paths.md.
 """
 
+import datetime as dt
 import json
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import contextmanager
+from decimal import Decimal
 from operator import itemgetter
 
 from django.db import connection, models
@@ -212,31 +214,54 @@ _PLAIN_FIELDS = {
 }
 
 
-def _plain_types(field) -> tuple:
-    """The value types ``field`` stores as they are; () when every value is converted."""
-    if type(field).pre_save is not models.Field.pre_save:
-        return ()
-    if type(field) is models.ForeignKey:
-        return _PLAIN_FIELDS.get(type(field.target_field), ())
-    return _PLAIN_FIELDS.get(type(field), ())
+_SLOW = object()  # "ask the field": the value is not of a type converted here
+
+
+def _conversion(field) -> Callable:
+    """``field.get_db_prep_save`` for the usual Python types, without its per-value calls
+    (the same result: the value itself, or the backend's adapter it would end in); any
+    other value gives ``_SLOW``."""
+    kind, ops = type(field), connection.ops
+    target = field.target_field if kind is models.ForeignKey else field
+    types = _PLAIN_FIELDS.get(type(target)) if kind in (models.ForeignKey, type(target)) else None
+    if types:
+        return lambda value: value if type(value) in types else _SLOW
+    base = BaseDatabaseOperations.adapt_decimalfield_value
+    if kind is models.DecimalField and type(ops).adapt_decimalfield_value is base:
+        return lambda value: (
+            value if value is None or (type(value) is Decimal and value.is_finite()) else _SLOW
+        )
+    if kind is models.DateTimeField:
+        adapt = ops.adapt_datetimefield_value
+        return lambda value: (
+            None
+            if value is None
+            else adapt(value)
+            if type(value) is dt.datetime and value.utcoffset() is not None
+            else _SLOW
+        )
+    if kind is models.DateField:
+        adapt = ops.adapt_datefield_value
+        return lambda value: (
+            None if value is None else adapt(value) if type(value) is dt.date else _SLOW
+        )
+    return lambda value: _SLOW
 
 
 class _NotPlain(Exception):
     """A value ``create_objects`` does not write itself (an expression): ``bulk_create``."""
 
 
-def _db_values(fields, plain, obj) -> list:
+def _db_values(steps, obj) -> list:
     values = []
-    for field, types in zip(fields, plain, strict=True):
-        if types:
-            value = getattr(obj, field.attname)
-            if type(value) in types:
-                values.append(value)
-                continue
-        value = field.pre_save(obj, add=True)
-        if hasattr(value, "resolve_expression"):
-            raise _NotPlain(field.name)
-        values.append(field.get_db_prep_save(value, connection))
+    for field, own_pre_save, convert in steps:
+        value = field.pre_save(obj, add=True) if own_pre_save else getattr(obj, field.attname)
+        converted = convert(value)
+        if converted is _SLOW:
+            if hasattr(value, "resolve_expression"):
+                raise _NotPlain(field.name)
+            converted = field.get_db_prep_save(value, connection)
+        values.append(converted)
     return values
 
 
@@ -257,12 +282,15 @@ def create_objects(model, objs: Sequence) -> list:
         or any(hasattr(field, "get_placeholder") or field.db_returning for field in fields)
     ):
         return model.objects.bulk_create(objs)
-    plain = [_plain_types(field) for field in fields]
+    steps = [
+        (field, type(field).pre_save is not models.Field.pre_save, _conversion(field))
+        for field in fields
+    ]
     try:
         rows = []
         for obj in objs:
             obj._prepare_related_fields_for_save(operation_name="bulk_create")
-            rows.append(_db_values(fields, plain, obj))
+            rows.append(_db_values(steps, obj))
     except _NotPlain:
         return model.objects.bulk_create(objs)
     _insert_returning(model, fields, objs, rows)
