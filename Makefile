@@ -13,13 +13,17 @@ $(BIN)/uv:
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
+# Bytecode is compiled at install (--compile-bytecode, compileall): where the environment sets
+# PYTHONDONTWRITEBYTECODE, as CI's does, every command would otherwise compile every module
+# it imports again (about 1.5 s of each `cartera` start-up).
 $(VENV)/.base: requirements/base.lock pyproject.toml | $(BIN)/uv
-	$(BIN)/uv pip install --quiet --python $(BIN)/python --require-hashes -r requirements/base.lock
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python --require-hashes -r requirements/base.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	$(BIN)/python -m compileall -q -j 0 cartera >/dev/null
 	touch $@
 
 $(VENV)/.test: requirements/test.lock pyproject.toml $(VENV)/.base
-	$(BIN)/uv pip install --quiet --python $(BIN)/python --require-hashes -r requirements/test.lock
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python --require-hashes -r requirements/test.lock
 	touch $@
 
 install: $(VENV)/.base

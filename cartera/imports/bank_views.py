@@ -31,6 +31,7 @@ FORMATS = [
     ("mt940", "MT940"),
     ("ofx", "OFX"),
     ("csv", gettext_lazy("Hoja del banco (CSV o Excel)")),
+    ("cep", gettext_lazy("CEP de SPEI (XML o .zip de XML)")),
 ]
 
 

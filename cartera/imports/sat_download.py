@@ -232,6 +232,11 @@ def run_sat_download(*, organization, today: dt.date, actor=None, client=None) -
     profile = fiscal_profile(organization)
     if profile is None or not (profile.has_fiel and profile.sat_download_from):
         return result | {"status": "off"}
+    if profile.fiel_valid_until and profile.fiel_valid_until < today:
+        detail = _("La e.firma venció el %(d)s; cargue la vigente.") % {
+            "d": profile.fiel_valid_until.strftime("%d/%m/%Y")
+        }
+        return result | {"status": "off", "detail": detail}
     try:
         client = client or client_for(profile)
         _advance_open(organization, client, actor, result)

@@ -48,7 +48,9 @@ def sat_download(request):
         .prefetch_related("batches")
         .order_by("-period_start", "-pk")[:HISTORY]
     )
-    context = {"form": form, "profile": profile, "downloads": downloads}
+    today = local_today(organization.timezone)
+    expired = bool(profile and profile.fiel_valid_until and profile.fiel_valid_until < today)
+    context = {"form": form, "profile": profile, "downloads": downloads, "fiel_expired": expired}
     return render(request, "imports/sat_download.html", context)
 
 

@@ -16,13 +16,15 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from cartera.payments.bank import create_bank_account, statement_summary, store_statement
+from cartera.payments.choices import MovementStatus
 from cartera.payments.models import BankAccount, BankMovement
 from cartera.payments.reconciliation import reconcile, reconcile_on_import
 from cartera.payments.statements import StatementError
+from cartera.payments.tasks import check_cep_movement_receipts
 
 from .bank import SheetPreset, detect_preset, parse_statement, preset_for
 
-FORMAT_CHOICES = ("auto", "camt", "mt940", "ofx", "csv")
+FORMAT_CHOICES = ("auto", "camt", "mt940", "ofx", "csv", "cep")
 
 
 def failed(message: str, *, line: int | None = None) -> dict:
@@ -56,6 +58,13 @@ def sheet_preset_for(account: BankAccount | None, preset_name: str, data: bytes)
     return detect_preset(data)
 
 
+def _hold_for_banxico(statement) -> int:
+    """The CEP movements this import created wait for Banxico (payments.cep_movements)."""
+    return BankMovement.objects.filter(statement=statement, amount__gt=0).update(
+        status=MovementStatus.CEP_CHECK
+    )
+
+
 def import_bank_file(
     *,
     account: BankAccount,
@@ -68,7 +77,7 @@ def import_bank_file(
     reconcile_now: bool | None = None,
 ) -> dict:
     if fmt not in FORMAT_CHOICES:
-        return failed(_("Formato desconocido: use auto, camt, mt940, ofx o csv."))
+        return failed(_("Formato desconocido: use auto, camt, mt940, ofx, csv o cep."))
     try:
         parsed = parse_statement(data, format=fmt, preset=preset, filename=filename)
     except StatementError as exc:
@@ -82,9 +91,14 @@ def import_bank_file(
                 BankAccount.objects.filter(pk=account.pk).update(
                     sheet_preset=dataclasses.asdict(preset)
                 )
+            if parsed.format == "cep":
+                waiting = _hold_for_banxico(statement)
     except ValidationError as exc:
         return failed(" ".join(exc.messages))
     result = statement_summary(statement)
+    if parsed.format == "cep":  # reconciled once Banxico confirms each CEP
+        check_cep_movement_receipts.enqueue(account.organization_id)
+        return result | {"cep": {"waiting": waiting}}
     if reconcile_on_import(account.organization) if reconcile_now is None else reconcile_now:
         new = BankMovement.objects.filter(statement=statement, amount__gt=0)
         outcome = reconcile(organization=account.organization, today=today, movements=list(new))

@@ -133,6 +133,13 @@ JOBS: dict[str, Job] = {
             "cartera.imports.tasks.download_from_sat",
             per_organization=True,
         ),
+        # Every quarter hour: movements read from CEP receipts, checked with Banxico.
+        Job(
+            "cep-movements",
+            Every(minutes=15),
+            "cartera.payments.tasks.check_cep_movement_receipts",
+            per_organization=True,
+        ),
         # Every quarter hour: open payment requests past their expiry become expired.
         Job(
             "payment-requests-expire",

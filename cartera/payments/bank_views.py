@@ -33,7 +33,7 @@ from .reconciliation import (
 )
 
 PAGE_SIZE = 50
-TABS = ("suggested", "unmatched", "matched", "ignored")
+TABS = ("suggested", "unmatched", "matched", "ignored", "cep_check")
 
 
 def _today(request):

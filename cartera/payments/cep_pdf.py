@@ -52,7 +52,9 @@ MONTHS = {
 # label (accent-free, lower case; any whitespace between words) → what follows it
 _SEP = r"\s*:?\s*"
 DATE = re.compile(
-    r"fecha de (?:la )?operacion(?: en el spei)?" + _SEP + r"(\d{1,2}[/-]\d{1,2}[/-]\d{4}"
+    r"fecha (?:y hora )?de (?:la )?operacion(?: en el spei)?"
+    + _SEP
+    + r"(\d{1,2}[/-]\d{1,2}[/-]\d{4}"
     r"|\d{4}-\d{2}-\d{2}|\d{1,2} de [a-z]+ de \d{4})"
 )
 # a tracking key has a digit: a label that follows an empty field is not taken for one

@@ -58,6 +58,9 @@ class MovementStatus(models.TextChoices):
     SUGGESTED = "suggested", _("Con sugerencias")
     MATCHED = "matched", _("Conciliado")
     IGNORED = "ignored", _("No es pago de cliente")
+    # A movement read from a CEP receipt waits for Banxico to confirm that CEP before it is
+    # reconciled (payments.cep_movements): a forged receipt must never confirm a payment.
+    CEP_CHECK = "cep_check", _("CEP por validar con Banxico")
 
 
 class MatchRule(models.TextChoices):

@@ -9,6 +9,7 @@ from cartera.lib.dates import local_today
 from cartera.orgs.language import in_organization_language
 from cartera.orgs.models import Organization
 
+from .cep_movements import check_cep_movements
 from .ledger import check_ledger
 from .models import BankMovement
 from .payment_requests import expire_due
@@ -53,3 +54,12 @@ def expire_payment_requests(organization_id: int, slot: str = "") -> dict:
     """Expire the organisation's open payment requests past their expiry (safe twice)."""
     organization = Organization.objects.get(pk=organization_id)
     return {"expired": expire_due(organization=organization, now=timezone.now()), "slot": slot}
+
+
+@task()
+@in_organization_language
+def check_cep_movement_receipts(organization_id: int, slot: str = "") -> dict:
+    """Every quarter hour (and after a CEP import): Banxico's word on the waiting CEP
+    movements; the confirmed ones are reconciled."""
+    organization = Organization.objects.get(pk=organization_id)
+    return check_cep_movements(organization=organization, today=local_today(organization.timezone))

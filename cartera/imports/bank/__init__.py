@@ -1,7 +1,7 @@
 """Bank statement files → ``cartera.payments.statements.ParsedStatement``.
 
-``parse_statement`` reads CAMT.053/052/054, MT940, OFX 1.x/2.x and bank spreadsheets
-(CSV/XLSX through a ``SheetPreset``). A broken file raises ``StatementError`` naming the
+``parse_statement`` reads CAMT.053/052/054, MT940, OFX 1.x/2.x, bank spreadsheets
+(CSV/XLSX through a ``SheetPreset``) and SPEI CEP receipts (one XML or a zip of them). A broken file raises ``StatementError`` naming the
 line and what was expected; nothing is returned for it. What to do with the movements
 (storing, reconciling) is ``cartera.payments.bank``'s.
 """
@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from cartera.payments.statements import ParsedMovement, ParsedStatement, StatementError
 
 from .camt import parse_camt
+from .cep_statement import is_cep_file, parse_cep_statement
 from .ofx import parse_ofx
 from .presets import PRESETS, preset_for
 from .sheets import SheetPreset, matches_header, parse_sheet, table_rows
@@ -30,17 +31,19 @@ __all__ = [
     "preset_for",
 ]
 
-FORMATS = ("camt", "mt940", "ofx", "csv")
+FORMATS = ("camt", "mt940", "ofx", "csv", "cep")
 EXTENSIONS = {"sta": "mt940", "940": "mt940", "mt940": "mt940", "ofx": "ofx", "qfx": "ofx"}
 EXTENSIONS |= {"xml": "camt", "csv": "csv", "txt": "csv", "xlsx": "csv"}
 HEADER_SCAN_ROWS = 20
 
 
 def detect_format(data: bytes, filename: str = "") -> str:
-    """``camt``, ``mt940``, ``ofx`` or ``csv``, judged by the content first and the file
-    name's extension only when the content says nothing."""
+    """``camt``, ``mt940``, ``ofx``, ``csv`` or ``cep``, judged by the content first and the
+    file name's extension only when the content says nothing."""
     head = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n")
     upper = head.upper()
+    if is_cep_file(data, filename):
+        return "cep"
     if data.startswith(b"PK\x03\x04"):
         return "csv"
     if upper.startswith(b"OFXHEADER") or b"<OFX>" in upper:
@@ -80,9 +83,11 @@ def parse_statement(
         return parse_mt940(data)
     if kind == "ofx":
         return parse_ofx(data)
+    if kind == "cep":
+        return parse_cep_statement(data)
     if kind != "csv":
         raise StatementError(
-            _("formato «%(format)s» desconocido: se esperaba camt, mt940, ofx o csv")
+            _("formato «%(format)s» desconocido: se esperaba camt, mt940, ofx, csv o cep")
             % {"format": kind}
         )
     preset = preset or detect_preset(data)

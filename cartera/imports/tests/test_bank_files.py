@@ -575,4 +575,4 @@ def test_detect_format_falls_back_on_the_extension():
 def test_empty_file_and_unknown_format():
     assert refusal(b"  \n").message == "el archivo está vacío"
     error = refusal(b"x", format="qif")
-    assert error.message == "formato «qif» desconocido: se esperaba camt, mt940, ofx o csv"
+    assert error.message == "formato «qif» desconocido: se esperaba camt, mt940, ofx, csv o cep"

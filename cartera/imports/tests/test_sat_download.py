@@ -222,6 +222,15 @@ def test_off_without_an_efirma_or_a_start_date(herreria, sat):  # noqa: F811
     assert sat.calls == []
 
 
+def test_off_once_the_efirma_expired(herreria, profile, sat):  # noqa: F811
+    result = run_sat_download(organization=herreria, today=dt.date(2031, 1, 2))
+    assert (result["status"], result["detail"]) == (
+        "off",
+        "La e.firma venció el 01/01/2031; cargue la vigente.",
+    )
+    assert sat.calls == [] and not SatDownload.objects.exists()
+
+
 def test_settings_refuse_a_csd_a_wrong_password_and_another_rfc(herreria, profile):  # noqa: F811
     csd = make_csd(RFC)
     other = make_csd("KIJ0906199R1", fiel=True)

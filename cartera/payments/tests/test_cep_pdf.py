@@ -45,8 +45,9 @@ def pdf_upload(data: bytes, name: str = "cep.pdf") -> SimpleUploadedFile:
             "MONTO:": "11600.00 MXN",
         },
         {"Monto": "11.600,00", "Fecha de operación": "4 de octubre de 2026"},
+        {"Fecha de operación": None, "Fecha y hora de la operación": "04/10/2026 12:30:01"},
     ],
-    ids=["banxico", "upper-case-codes", "decimal-comma-spelled-date"],
+    ids=["banxico", "upper-case-codes", "decimal-comma-spelled-date", "date-and-time-label"],
 )
 def test_the_fields_of_a_cep_pdf_make_the_query_the_xml_makes(changes):
     cep = parse_cep_pdf(make_pdf(changes))
