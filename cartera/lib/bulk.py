@@ -7,9 +7,11 @@ plain rows instead; they return no primary keys, so callers that need them read 
 by a natural key. Why raw SQL here is acceptable: docs/adr/0004-raw-sql-fast-paths.md.
 """
 
+import datetime as dt
 import json
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import contextmanager
+from decimal import Decimal
 from operator import itemgetter
 
 from django.db import connection, models
@@ -191,3 +193,125 @@ def update_dicts(model, rows: Sequence[dict], fields: Sequence[str]) -> int:
                 ],
             )
     return len(rows)
+
+
+# --- model instances, primary keys returned ---------------------------------------------------
+# Fields whose database value is the Python value itself when it has one of these types
+# (``get_db_prep_save`` returns it unchanged): their per-value call is skipped.
+_TEXT, _INTEGER = (str, type(None)), (int, type(None))
+_PLAIN_FIELDS = {
+    models.CharField: _TEXT,
+    models.TextField: _TEXT,
+    models.BooleanField: (bool, type(None)),
+    models.IntegerField: _INTEGER,
+    models.BigIntegerField: _INTEGER,
+    models.SmallIntegerField: _INTEGER,
+    models.PositiveIntegerField: _INTEGER,
+    models.PositiveBigIntegerField: _INTEGER,
+    models.PositiveSmallIntegerField: _INTEGER,
+    models.AutoField: _INTEGER,
+    models.BigAutoField: _INTEGER,
+}
+
+
+_SLOW = object()  # "ask the field": the value is not of a type converted here
+
+
+def _conversion(field) -> Callable:
+    """``field.get_db_prep_save`` for the usual Python types, without its per-value calls
+    (the same result: the value itself, or the backend's adapter it would end in); any
+    other value gives ``_SLOW``."""
+    kind, ops = type(field), connection.ops
+    target = field.target_field if kind is models.ForeignKey else field
+    types = _PLAIN_FIELDS.get(type(target)) if kind in (models.ForeignKey, type(target)) else None
+    if types:
+        return lambda value: value if type(value) in types else _SLOW
+    base = BaseDatabaseOperations.adapt_decimalfield_value
+    if kind is models.DecimalField and type(ops).adapt_decimalfield_value is base:
+        return lambda value: (
+            value if value is None or (type(value) is Decimal and value.is_finite()) else _SLOW
+        )
+    if kind is models.DateTimeField:
+        adapt = ops.adapt_datetimefield_value
+        return lambda value: (
+            None
+            if value is None
+            else adapt(value)
+            if type(value) is dt.datetime and value.utcoffset() is not None
+            else _SLOW
+        )
+    if kind is models.DateField:
+        adapt = ops.adapt_datefield_value
+        return lambda value: (
+            None if value is None else adapt(value) if type(value) is dt.date else _SLOW
+        )
+    return lambda value: _SLOW
+
+
+class _NotPlain(Exception):
+    """A value ``create_objects`` does not write itself (an expression): ``bulk_create``."""
+
+
+def _db_values(steps, obj) -> list:
+    values = []
+    for field, own_pre_save, convert in steps:
+        value = field.pre_save(obj, add=True) if own_pre_save else getattr(obj, field.attname)
+        converted = convert(value)
+        if converted is _SLOW:
+            if hasattr(value, "resolve_expression"):
+                raise _NotPlain(field.name)
+            converted = field.get_db_prep_save(value, connection)
+        values.append(converted)
+    return values
+
+
+def create_objects(model, objs: Sequence) -> list:
+    """``model.objects.bulk_create(objs)`` for new instances whose primary key the database
+    assigns, with the same values, primary keys and saved state, in fewer Python calls: the
+    ORM's insert compiler costs more than the insert itself at tens of thousands of rows
+    (ADR 0004). Anything unusual (a set primary key, an expression, a field with its own
+    placeholder, a database that returns no rows) goes to ``bulk_create``."""
+    objs = list(objs)
+    meta = model._meta
+    fields = [field for field in meta.concrete_fields if not field.primary_key]
+    if (
+        not objs
+        or not connection.features.can_return_rows_from_bulk_insert
+        or not meta.pk.db_returning
+        or any(obj.pk is not None for obj in objs)
+        or any(hasattr(field, "get_placeholder") or field.db_returning for field in fields)
+    ):
+        return model.objects.bulk_create(objs)
+    steps = [
+        (field, type(field).pre_save is not models.Field.pre_save, _conversion(field))
+        for field in fields
+    ]
+    try:
+        rows = []
+        for obj in objs:
+            obj._prepare_related_fields_for_save(operation_name="bulk_create")
+            rows.append(_db_values(steps, obj))
+    except _NotPlain:
+        return model.objects.bulk_create(objs)
+    _insert_returning(model, fields, objs, rows)
+    return objs
+
+
+def _insert_returning(model, fields, objs, rows) -> None:
+    quote, meta = connection.ops.quote_name, model._meta
+    columns = ", ".join(quote(field.column) for field in fields)
+    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    size = max(1, connection.ops.bulk_batch_size(fields, objs))
+    head = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES "
+    tail = f" RETURNING {quote(meta.db_table)}.{quote(meta.pk.column)}"
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), size):
+            batch = rows[start : start + size]
+            cursor.execute(
+                head + ", ".join([one] * len(batch)) + tail,
+                [value for row in batch for value in row],
+            )
+            for obj, (pk,) in zip(objs[start : start + size], cursor.fetchall(), strict=True):
+                obj.pk = pk
+                obj._state.adding = False
+                obj._state.db = connection.alias

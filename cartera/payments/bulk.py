@@ -29,6 +29,7 @@ from cartera.customers.models import Customer
 from cartera.invoices.choices import InvoiceStatus
 from cartera.invoices.models import Invoice
 from cartera.invoices.services import recheck_reminders_on_commit
+from cartera.lib.bulk import create_objects
 from cartera.timeline.events import BankMatchEntries
 
 from .choices import MatchRule, MovementStatus, PaymentMethod, PaymentSource, PaymentStatus
@@ -95,7 +96,7 @@ def apply_matches(*, organization, matches: list[PlannedMatch], today) -> None:
     payments = _payments(organization, matches, customers)
     steps = _steps(organization, matches, payments, invoices)
     prior = _prior_allocations(steps)  # before this chunk's allocations exist
-    Allocation.objects.bulk_create([step.allocation for step in steps])
+    create_objects(Allocation, [step.allocation for step in steps])
     _take_balances(steps)
     complements = _complements(organization, steps, payments, prior)
     _reconciliations(organization, matches, payments, steps)
@@ -164,7 +165,7 @@ def _payments(organization, matches, customers) -> list[Payment]:
                 **values,
             )
         )
-    return Payment.objects.bulk_create(payments)
+    return create_objects(Payment, payments)
 
 
 def _steps(organization, matches, payments, invoices) -> list[_Step]:
@@ -277,8 +278,8 @@ def _complements(organization, steps, payments, prior) -> dict[int, PaymentCompl
         lines.append(
             PaymentComplementLine(complement=created[step.position], invoice=invoice, **values)
         )
-    PaymentComplement.objects.bulk_create(list(created.values()))
-    PaymentComplementLine.objects.bulk_create(lines)
+    create_objects(PaymentComplement, list(created.values()))
+    create_objects(PaymentComplementLine, lines)
     return first
 
 
@@ -286,7 +287,8 @@ def _reconciliations(organization, matches, payments, steps) -> None:
     applied = defaultdict(list)
     for step in steps:
         applied[step.position].append([step.allocation.invoice_id, str(step.allocation.amount)])
-    Reconciliation.objects.bulk_create(
+    create_objects(
+        Reconciliation,
         [
             Reconciliation(
                 organization=organization,
@@ -301,7 +303,7 @@ def _reconciliations(organization, matches, payments, steps) -> None:
                 created_by=None,
             )
             for position, (match, payment) in enumerate(zip(matches, payments, strict=True))
-        ]
+        ],
     )
 
 

@@ -503,12 +503,16 @@ def payer_name(movement) -> str:
     return normalise_name(movement.counterparty_name or movement.description)
 
 
+def payers_to_prime(movements, index: PortfolioIndex, policy: Policy) -> list[str]:
+    """The payer names of the movements that will need the payer rule as the index stands
+    now (matches applied meanwhile may change a few: a wrong guess only costs time,
+    ``payer_names`` searches what was not primed)."""
+    return [payer_name(m) for m in movements if _needs_payer_search(m, index, policy)]
+
+
 def prime_payer_search(movements, index: PortfolioIndex, policy: Policy) -> None:
-    """Score at once the payer names of the movements that will need the payer rule as
-    the index stands now (matches applied meanwhile may change a few: a wrong guess only
-    costs time, ``payer_names`` searches what was not primed)."""
-    payers = [payer_name(m) for m in movements if _needs_payer_search(m, index, policy)]
-    index.prime_payers(payers, cutoff=policy.name_cutoff)
+    """Score at once the payer names of ``movements`` (``payers_to_prime``)."""
+    index.prime_payers(payers_to_prime(movements, index, policy), cutoff=policy.name_cutoff)
 
 
 def _issued_by(movement, policy: Policy):

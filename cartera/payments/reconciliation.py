@@ -12,6 +12,7 @@ double click) never apply one movement twice.
 """
 
 import datetime as dt
+import threading
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -53,7 +54,7 @@ from .matching import (
     PortfolioIndex,
     automatic_choice,
     candidates_for,
-    prime_payer_search,
+    payers_to_prime,
 )
 from .models import (
     Allocation,
@@ -133,17 +134,54 @@ class _Run:
             )
         return self.indexes[currency]
 
-    def prime(self, movements) -> None:
-        """Run the batch's payer-name searches together (``matching.prime_payer_search``)."""
+    def payers(self, movements) -> list[tuple[PortfolioIndex, list[str]]]:
+        """The payer names a batch will search, per currency's index
+        (``matching.payers_to_prime``)."""
+        work = []
         for currency in sorted({m.currency for m in movements if m.amount > 0}):
             group = [m for m in movements if m.currency == currency]
-            prime_payer_search(group, self.index(currency), self.policy)
+            index = self.index(currency)
+            index.name_choices(excluded=())  # built here, not in the priming thread
+            work.append((index, payers_to_prime(group, index, self.policy)))
+        return work
 
     def decide(self, movement) -> tuple[list[Candidate], Candidate | None]:
         """The matching rules' verdict: ranked candidates and the automatic choice."""
         candidates = candidates_for(movement, self.index(movement.currency), self.policy)
         choice = None if movement.manual_only else automatic_choice(candidates, self.policy)
         return candidates, choice
+
+
+class _Priming(threading.Thread):
+    """The batches' payer-name searches (``PortfolioIndex.prime_payers``), batch after
+    batch in a thread while the batches before it are matched and written: rapidfuzz
+    scores without the GIL, so the search takes the core the writing leaves. The primed
+    scores are only a cache (``payer_names`` searches a name not primed, with the same
+    result), and the thread touches neither the database nor the balances."""
+
+    def __init__(self, work: list[list[tuple[PortfolioIndex, list[str]]]], cutoff: int):
+        super().__init__(name="payer-priming", daemon=True)
+        self.work, self.cutoff = work, cutoff
+        self.done = [threading.Event() for _batch in work]
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            for position, batch in enumerate(self.work):
+                for index, payers in batch:
+                    index.prime_payers(payers, cutoff=self.cutoff)
+                self.done[position].set()
+        except BaseException as error:  # raised in the caller's thread, as before
+            self.error = error
+        finally:
+            for done in self.done:
+                done.set()
+
+    def wait_for(self, position: int) -> None:
+        """Until batch ``position`` is primed (its searches would otherwise run twice)."""
+        self.done[position].wait()
+        if self.error is not None:
+            raise self.error
 
 
 def reconcile(
@@ -170,8 +208,11 @@ def reconcile(
         external=_customer_keys(organization),
     )
     result, chunk = ReconcileResult(), _Chunk()
-    for batch, taken in _batches(organization, queryset):
-        run.prime(batch)
+    batches = list(_batches(organization, queryset))
+    priming = _Priming([run.payers(batch) for batch, _taken in batches], policy.name_cutoff)
+    priming.start()
+    for position, (batch, taken) in enumerate(batches):
+        priming.wait_for(position)
         for movement in batch:
             if dry_run or not bulk:
                 result.add(_one(run, movement, dry_run=dry_run))

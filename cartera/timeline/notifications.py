@@ -8,6 +8,8 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from cartera.lib.bulk import create_objects
+
 from .choices import ActivityKind, NotificationKind
 from .models import Notification, NotificationPreference
 
@@ -101,7 +103,7 @@ def notify_for_activities(raised) -> list[Notification]:
         for activity, uid, kind, url in wanted
         if kind not in muted.get((activity.organization_id, uid), ())
     ]
-    return Notification.objects.bulk_create(rows)
+    return create_objects(Notification, rows)
 
 
 def _muted_kinds(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], list]:

@@ -19,8 +19,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.utils.functional import Promise
-from django.utils.translation import gettext, override
+from django.utils.translation import get_language, gettext, override
 
 from cartera.lib.dates import short_date
 from cartera.lib.money import Money
@@ -30,10 +32,37 @@ SENTENCE_KEY = "_sentence"
 SEPARATOR = " · "
 
 
+# {(lazy function, its arguments): msgid}: switching translation off and on again for
+# every sentence costs more than the rest of writing the entry.
+_MSGIDS: dict[tuple, str] = {}
+
+
 def untranslated(text) -> str:
     """The msgid behind a lazy translation (gettext with translation deactivated)."""
-    with override(None):
+    if isinstance(text, str):
         return str(text)
+    key = _lazy_key(text)
+    found = _MSGIDS.get(key) if key is not None else None
+    if found is None:
+        with override(None):
+            found = str(text)
+        if key is not None:
+            _MSGIDS[key] = found
+    return found
+
+
+def _lazy_key(text) -> tuple | None:
+    """What a ``lazy`` proxy evaluates (its function and arguments, as pickling keeps
+    them), or None when it is not one or its arguments cannot be a key."""
+    if not isinstance(text, Promise):
+        return None
+    try:
+        func, args, kw = text.__reduce__()[1][:3]
+        key = (func, args, tuple(sorted(kw.items())))
+        hash(key)
+    except (TypeError, ValueError, AttributeError):
+        return None
+    return key
 
 
 @dataclass(frozen=True)
@@ -107,18 +136,38 @@ def encode(value):
 
 
 # --- showing --------------------------------------------------------------------------------
+# {(language, msgid): translation}: a msgid without a translation in the active language
+# walks every fallback catalogue, and a bank run renders tens of thousands of entries.
+_TRANSLATED: dict[tuple[str | None, str], str] = {}
+_CATALOGUE_SETTINGS = {"LANGUAGES", "LANGUAGE_CODE", "LOCALE_PATHS", "USE_I18N"}
+
+
+def _translated(msgid: str) -> str:
+    key = (get_language(), msgid)
+    text = _TRANSLATED.get(key)
+    if text is None:
+        text = _TRANSLATED[key] = gettext(msgid)
+    return text
+
+
+@receiver(setting_changed, dispatch_uid="timeline-sentences-catalogue")
+def _forget_translations(setting, **kwargs) -> None:
+    if setting in _CATALOGUE_SETTINGS:  # Django reloads its catalogues then too
+        _TRANSLATED.clear()
+
+
 def render(stored) -> str:
     """The stored (JSON) form in the active language."""
     if not isinstance(stored, dict):
         return "" if stored is None else str(stored)
     if "msgid" in stored:
         args = {name: _argument(value) for name, value in stored.get("args", {}).items()}
-        text = gettext(stored["msgid"])
+        text = _translated(stored["msgid"])
         return text % args if args else text
     if "join" in stored:
         return stored.get("sep", SEPARATOR).join(render(part) for part in stored["join"])
     if "term" in stored:
-        text = gettext(stored["term"]) if stored["term"] else ""
+        text = _translated(stored["term"]) if stored["term"] else ""
         return text.lower() if stored.get("lower") else text
     if "money" in stored:
         return str(Money(Decimal(stored["money"]), stored["currency"]))

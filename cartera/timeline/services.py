@@ -11,14 +11,14 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from cartera.lib.bulk import create_objects
+
 from .choices import ActorKind
 from .links import chain_entries
 from .models import Activity
 from .notifications import notify_for_activities, notify_for_activity
 from .sentences import SENTENCE_KEY, Joined, Sentence, encode, text_of
 from .signals import activities_recorded
-
-BULK_BATCH = 2_000
 
 
 def _actor(user) -> tuple[str, object]:
@@ -114,7 +114,7 @@ def record_activities(
         return 0
     with transaction.atomic():
         chain_entries(activities)
-        Activity.objects.bulk_create(activities, batch_size=BULK_BATCH)
+        create_objects(Activity, activities)
         if notify is not None:
             raised = [(a, kind) for a, kind in zip(activities, notify, strict=True) if kind]
             notify_for_activities(raised)
